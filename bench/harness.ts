@@ -1,0 +1,181 @@
+/**
+ * The one measuring kit every suite uses: sampling loops, percentiles, and the report shape.
+ * Suites return figures; `forge-agent bench` and the standalone runners print them.
+ */
+
+export interface Stats {
+  n: number;
+  median: number;
+  p99: number;
+  min: number;
+  max: number;
+}
+
+export interface Target {
+  /** Human form, e.g. "p99 <= 15 us". */
+  text: string;
+  /** Which statistic the target constrains. */
+  stat: "median" | "p99" | "min" | "max" | "ratio" | "value";
+  op: "<=" | ">=";
+  value: number;
+}
+
+export interface Metric {
+  name: string;
+  unit: string;
+  stats: Stats;
+  /** A baseline measured in the same run, on the same machine. */
+  baseline?: { name: string; stats: Stats };
+  /** Our median over the baseline's median, or the suite's own definition (said in `ratio_of`). */
+  ratio?: number;
+  ratio_of?: string;
+  target?: Target;
+  met?: boolean;
+  /** How far inside (positive) or outside (negative) the target, as a fraction of the target. */
+  margin?: number;
+  notes?: string;
+}
+
+export interface SuiteResult {
+  suite: string;
+  /** Set when the suite could not run here: "skipped: why". */
+  skipped?: string;
+  metrics: Metric[];
+  /** Set when the run was interrupted: the metrics hold what was measured before. */
+  partial?: boolean;
+  info?: Record<string, unknown>;
+}
+
+export interface SuiteContext {
+  /** Seconds of measurement per metric, roughly. */
+  durationS: number;
+  signal: AbortSignal;
+  /** Fraction 0..1 of the suite done, and what it is doing. */
+  progress: (fraction: number, label: string) => void;
+  backend?: string;
+  model?: string;
+  /** Scratch directory the suite may use; removed by the runner. */
+  tmpDir: string;
+}
+
+export type Suite = (ctx: SuiteContext) => Promise<SuiteResult>;
+
+/** Nearest-rank percentile of an ascending-sorted array. */
+export function percentile(sorted: ArrayLike<number>, p: number): number {
+  if (sorted.length === 0) return Number.NaN;
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
+  return sorted[rank]!;
+}
+
+export function stats(samples: ArrayLike<number>): Stats {
+  const s = Float64Array.from(samples as ArrayLike<number>).sort();
+  return {
+    n: s.length,
+    median: percentile(s, 50),
+    p99: percentile(s, 99),
+    min: s.length ? s[0]! : Number.NaN,
+    max: s.length ? s[s.length - 1]! : Number.NaN,
+  };
+}
+
+/** Nanosecond clock as a number (safe for deltas). */
+export const nowNs = (): number => Number(process.hrtime.bigint());
+
+/**
+ * Times `fn` repeatedly: `warmup` untimed calls, then timed calls until `seconds` pass or
+ * `maxSamples` are taken or the signal aborts. Returns per-call microseconds.
+ */
+export function sampleSync(
+  fn: (i: number) => unknown,
+  opts: { seconds: number; warmup?: number; maxSamples?: number; signal?: AbortSignal },
+): number[] {
+  const warmup = opts.warmup ?? 1000;
+  for (let i = 0; i < warmup; i++) fn(i);
+  const out: number[] = [];
+  const max = opts.maxSamples ?? 1_000_000;
+  const end = nowNs() + opts.seconds * 1e9;
+  for (let i = 0; out.length < max; i++) {
+    const t0 = nowNs();
+    fn(i);
+    out.push((nowNs() - t0) / 1e3);
+    if ((i & 255) === 0 && (nowNs() > end || opts.signal?.aborted)) break;
+  }
+  return out;
+}
+
+/** The async twin of sampleSync, one call at a time. */
+export async function sampleAsync(
+  fn: (i: number) => Promise<unknown>,
+  opts: { seconds: number; warmup?: number; maxSamples?: number; signal?: AbortSignal },
+): Promise<number[]> {
+  const warmup = opts.warmup ?? 100;
+  for (let i = 0; i < warmup; i++) await fn(i);
+  const out: number[] = [];
+  const max = opts.maxSamples ?? 1_000_000;
+  const end = nowNs() + opts.seconds * 1e9;
+  for (let i = 0; out.length < max; i++) {
+    const t0 = nowNs();
+    await fn(i);
+    out.push((nowNs() - t0) / 1e3);
+    if (nowNs() > end || opts.signal?.aborted) break;
+  }
+  return out;
+}
+
+/** Fills `target`/`met`/`margin` on a metric from the statistic the target names. */
+export function judge(metric: Metric, target: Target): Metric {
+  const v = target.stat === "ratio" ? metric.ratio : target.stat === "value" ? metric.stats.median : metric.stats[target.stat];
+  if (v === undefined || Number.isNaN(v)) return { ...metric, target };
+  const met = target.op === "<=" ? v <= target.value : v >= target.value;
+  const margin = target.op === "<=" ? (target.value - v) / target.value : (v - target.value) / target.value;
+  return { ...metric, target, met, margin };
+}
+
+function fmt(n: number | undefined): string {
+  if (n === undefined || Number.isNaN(n)) return "-";
+  if (Math.abs(n) >= 1000) return n.toFixed(0);
+  if (Math.abs(n) >= 10) return n.toFixed(1);
+  return n.toFixed(2);
+}
+
+/** A plain-text table of one suite's result, for people. */
+export function formatSuite(r: SuiteResult): string {
+  if (r.skipped) return `${r.suite}: skipped: ${r.skipped}`;
+  const head = ["metric", "unit", "median", "p99", "min", "max", "baseline median", "ratio", "target", "met"];
+  const rows = r.metrics.map((m) => [
+    m.name,
+    m.unit,
+    fmt(m.stats.median),
+    fmt(m.stats.p99),
+    fmt(m.stats.min),
+    fmt(m.stats.max),
+    m.baseline ? `${fmt(m.baseline.stats.median)} (${m.baseline.name})` : "-",
+    m.ratio === undefined ? "-" : fmt(m.ratio),
+    m.target?.text ?? "-",
+    m.met === undefined ? "-" : m.met ? `yes (${(m.margin! * 100).toFixed(0)}%)` : `NO (${(m.margin! * 100).toFixed(0)}%)`,
+  ]);
+  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
+  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
+  return [`${r.suite}${r.partial ? " (partial: interrupted)" : ""}`, line(head), ...rows.map(line)].join("\n");
+}
+
+/** Runs one suite standalone (`node dist/bench/<suite>.js`): prints the table, exits non-zero on error. */
+export async function runStandalone(name: string, suite: Suite, durationS = 3): Promise<void> {
+  const { mkdtempSync, rmSync } = await import("node:fs");
+  const { tmpdir } = await import("node:os");
+  const { join } = await import("node:path");
+  const tmpDir = mkdtempSync(join(tmpdir(), `forge-bench-${name}-`));
+  const ac = new AbortController();
+  process.once("SIGINT", () => ac.abort());
+  try {
+    const r = await suite({
+      durationS: Number(process.env.BENCH_SECONDS ?? durationS),
+      signal: ac.signal,
+      progress: (f, label) => process.stderr.write(`[${name}] ${(f * 100).toFixed(0)}% ${label}\n`),
+      tmpDir,
+    });
+    process.stdout.write(`${formatSuite(r)}\n`);
+  } finally {
+    rmSync(tmpDir, { recursive: true, force: true });
+  }
+}

@@ -1,0 +1,134 @@
+import { readFileSync } from "node:fs";
+import { hasForgeCode } from "../errors.js";
+import { UsageError } from "./args.js";
+
+/** A subcommand: gets the arguments after its name, returns the exit code (0 ok, 1 failure, 2 usage). */
+export type Command = (argv: string[]) => Promise<number>;
+
+interface Entry {
+  summary: string;
+  usage: string;
+  load: () => Promise<{ default: Command }>;
+}
+
+const COMMANDS: Record<string, Entry> = {
+  run: {
+    summary: "run the daemon in the foreground (launchd/systemd run this)",
+    usage: "forge-agent run [--config FILE]",
+    load: () => import("./run.js"),
+  },
+  check: {
+    summary: "ask the gate about a command, an action or a batch",
+    usage:
+      "forge-agent check [--policy FILE] [--session ID] [--cwd DIR] --json -- COMMAND...\n" +
+      "  forge-agent check [--policy FILE] --json --action '<json action>'\n" +
+      "  forge-agent check [--policy FILE] --json --batch FILE",
+    load: () => import("./check.js"),
+  },
+  policy: {
+    summary: "run the tests embedded in policy files",
+    usage: "forge-agent policy test FILE...",
+    load: () => import("./policy.js"),
+  },
+  review: {
+    summary: "list, approve or deny pending escalations",
+    usage: "forge-agent review list | approve ID | deny ID [--reason TEXT]",
+    load: () => import("./review.js"),
+  },
+  trace: {
+    summary: "reconstruct a session from its evidence",
+    usage: "forge-agent trace SESSION_ID [--json]",
+    load: () => import("./trace.js"),
+  },
+  verify: {
+    summary: "verify the local hash chain and checkpoints",
+    usage: "forge-agent verify [--json]",
+    load: () => import("./verify.js"),
+  },
+  metrics: {
+    summary: "one platform sample: CPU %, W per rail, memory, temperature",
+    usage: "forge-agent metrics [--json] [--interval MS]",
+    load: () => import("./metrics.js"),
+  },
+  install: {
+    summary: "install the service (launchd on macOS, systemd on Linux)",
+    usage: "forge-agent install [--user] [--dry-run] [--target launchd|systemd]",
+    load: () => import("./service.js").then((m) => ({ default: m.install })),
+  },
+  uninstall: {
+    summary: "remove the service",
+    usage: "forge-agent uninstall [--user] [--dry-run] [--target launchd|systemd]",
+    load: () => import("./service.js").then((m) => ({ default: m.uninstall })),
+  },
+  status: {
+    summary: "show the service's state",
+    usage: "forge-agent status [--user] [--dry-run] [--target launchd|systemd]",
+    load: () => import("./service.js").then((m) => ({ default: m.status })),
+  },
+  bench: {
+    summary: "run the on-device benchmark suites",
+    usage:
+      "forge-agent bench [--suite gate,socket,evidence,inference,metrics] [--model SPEC] [--backend llama|ollama|openai] [--duration S] [--json FILE]",
+    load: () => import("./bench.js"),
+  },
+};
+
+export function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../../package.json", import.meta.url), "utf8"));
+  return pkg.version as string;
+}
+
+function help(): string {
+  const width = Math.max(...Object.keys(COMMANDS).map((k) => k.length));
+  const lines = Object.entries(COMMANDS).map(([k, e]) => `  ${k.padEnd(width)}  ${e.summary}`);
+  return [
+    "forge-agent: a governed edge inference agent",
+    "",
+    "usage: forge-agent <command> [options]",
+    "",
+    "commands:",
+    ...lines,
+    "",
+    "options: --help, --version. 'forge-agent <command> --help' shows a command's usage.",
+    "exit codes: 0 ok, 1 failure, 2 bad usage",
+  ].join("\n");
+}
+
+/** Runs one forge-agent invocation and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === undefined || name === "--help" || name === "-h" || name === "help") {
+    process.stdout.write(`${help()}\n`);
+    return name === undefined ? 2 : 0;
+  }
+  if (name === "--version" || name === "-V") {
+    process.stdout.write(`forge-agent ${version()}\n`);
+    return 0;
+  }
+  const entry = COMMANDS[name];
+  if (entry === undefined) {
+    process.stderr.write(`forge-agent: unknown command '${name}'\n\n${help()}\n`);
+    return 2;
+  }
+  if (rest[0] === "--help" || rest[0] === "-h") {
+    process.stdout.write(`usage: ${entry.usage}\n`);
+    return 0;
+  }
+  return runCommand(entry, rest, "forge-agent");
+}
+
+/** Loads and runs a command, mapping usage errors to exit 2 and coded errors to exit 1. */
+export async function runCommand(entry: Entry, argv: string[], prog: string): Promise<number> {
+  try {
+    const cmd = await entry.load();
+    return await cmd.default(argv);
+  } catch (err) {
+    if (err instanceof UsageError) {
+      process.stderr.write(`${prog}: ${err.message}\nusage: ${entry.usage}\n`);
+      return 2;
+    }
+    const code = hasForgeCode(err) ? `${err.code}: ` : "";
+    process.stderr.write(`${prog}: ${code}${(err as Error).message ?? String(err)}\n`);
+    return 1;
+  }
+}

@@ -1,0 +1,36 @@
+import { runCommand, version } from "./forge-agent.js";
+
+const COMMANDS = {
+  run: {
+    summary: "run the cluster collector (WebSocket ingest, HTTP API, dashboard)",
+    usage: "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT]",
+    load: () => import("./collector-run.js"),
+  },
+  policy: {
+    summary: "sign a policy bundle, or make the signing key",
+    usage: "forge-collector policy sign FILE [--key FILE] [--version N] | policy keygen [--out DIR]",
+    load: () => import("./collector-policy.js"),
+  },
+};
+
+/** Runs one forge-collector invocation and returns its exit code. */
+export async function main(argv: string[]): Promise<number> {
+  const [name, ...rest] = argv;
+  if (name === "--version" || name === "-V") {
+    process.stdout.write(`forge-collector ${version()}\n`);
+    return 0;
+  }
+  const entry = name === undefined ? undefined : COMMANDS[name as keyof typeof COMMANDS];
+  if (entry === undefined) {
+    const list = Object.entries(COMMANDS).map(([k, e]) => `  ${k.padEnd(7)} ${e.summary}`);
+    const text = `usage: forge-collector <command> [options]\n\ncommands:\n${list.join("\n")}\n`;
+    const ok = name === "--help" || name === "-h";
+    (ok ? process.stdout : process.stderr).write(ok ? text : `forge-collector: unknown command '${name ?? ""}'\n${text}`);
+    return ok ? 0 : 2;
+  }
+  if (rest[0] === "--help" || rest[0] === "-h") {
+    process.stdout.write(`usage: ${entry.usage}\n`);
+    return 0;
+  }
+  return runCommand(entry, rest, "forge-collector");
+}

@@ -1,0 +1,5 @@
+// Placeholder until its issue lands; replaced by the real command.
+export default async function (_argv: string[]): Promise<number> {
+  process.stderr.write("forge: 'metrics' is not built yet\n");
+  return 1;
+}

@@ -1,0 +1,54 @@
+/**
+ * Every error forge-agent raises on purpose carries a stable `code` (FORGE_*), so callers,
+ * the socket API and tests branch on the code, never on the message. The message names the fix.
+ */
+export class ForgeError extends Error {
+  readonly code: string;
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(code: string, message: string, options?: { cause?: unknown; details?: Record<string, unknown> }) {
+    super(message, options?.cause === undefined ? undefined : { cause: options.cause });
+    this.name = "ForgeError";
+    this.code = code;
+    this.details = options?.details;
+  }
+
+  toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
+    return this.details === undefined
+      ? { code: this.code, message: this.message }
+      : { code: this.code, message: this.message, details: this.details };
+  }
+}
+
+/** True when `err` carries a FORGE_* code (a ForgeError or a native-boundary error). */
+export function hasForgeCode(err: unknown): err is Error & { code: string } {
+  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
+  return typeof code === "string" && code.startsWith("FORGE_");
+}
+
+/** The stable codes in one place, so a grep finds every producer and consumer of each. */
+export const Codes = {
+  USAGE: "FORGE_USAGE",
+  CONFIG_INVALID: "FORGE_CONFIG_INVALID",
+  POLICY_INVALID: "FORGE_POLICY_INVALID",
+  POLICY_TEST_FAILED: "FORGE_POLICY_TEST_FAILED",
+  ACTION_INVALID: "FORGE_ACTION_INVALID",
+  GATE_ERROR: "FORGE_GATE_ERROR",
+  NATIVE_BAD_ARGUMENT: "FORGE_NATIVE_BAD_ARGUMENT",
+  NATIVE_SYSCALL: "FORGE_NATIVE_SYSCALL",
+  NATIVE_UNAVAILABLE: "FORGE_NATIVE_UNAVAILABLE",
+  EVIDENCE_INVALID: "FORGE_EVIDENCE_INVALID",
+  EVIDENCE_FULL: "FORGE_EVIDENCE_FULL",
+  EVIDENCE_UNAVAILABLE: "FORGE_EVIDENCE_UNAVAILABLE",
+  EVIDENCE_CLOSED: "FORGE_EVIDENCE_CLOSED",
+  CHAIN_BROKEN: "FORGE_CHAIN_BROKEN",
+  NOT_FOUND: "FORGE_NOT_FOUND",
+  BAD_REQUEST: "FORGE_BAD_REQUEST",
+  FORBIDDEN: "FORGE_FORBIDDEN",
+  UNAUTHENTICATED: "FORGE_UNAUTHENTICATED",
+  CONFLICT: "FORGE_CONFLICT",
+  PAYLOAD_TOO_LARGE: "FORGE_PAYLOAD_TOO_LARGE",
+  TIMEOUT: "FORGE_TIMEOUT",
+  BACKEND_UNAVAILABLE: "FORGE_BACKEND_UNAVAILABLE",
+  BUNDLE_REJECTED: "FORGE_BUNDLE_REJECTED",
+} as const;

@@ -1,0 +1,82 @@
+import { z } from "zod";
+import { Codes, ForgeError } from "../errors.js";
+
+/** The actions a model or a local agent may propose, discriminated by `kind`. */
+const sha256Hex = z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256");
+
+export const ShellAction = z.strictObject({
+  kind: z.literal("shell"),
+  command: z.string().min(1),
+  cwd: z.string().min(1).optional(),
+  env: z.record(z.string(), z.string()).optional(),
+});
+
+const fileFields = { path: z.string().min(1), content_sha256: sha256Hex.optional() };
+export const FileReadAction = z.strictObject({ kind: z.literal("file.read"), ...fileFields });
+export const FileWriteAction = z.strictObject({
+  kind: z.literal("file.write"),
+  ...fileFields,
+  /** Only for the built-in executor; the gate judges by path. */
+  content: z.string().optional(),
+});
+export const FileDeleteAction = z.strictObject({ kind: z.literal("file.delete"), ...fileFields });
+
+export const HttpAction = z.strictObject({
+  kind: z.literal("http"),
+  method: z
+    .string()
+    .min(1)
+    .transform((m) => m.toUpperCase()),
+  url: z.url(),
+  headers: z.record(z.string(), z.string()).optional(),
+  body_sha256: sha256Hex.optional(),
+  /** Only for the built-in executor. */
+  body: z.string().optional(),
+});
+
+export const EmailSendAction = z.strictObject({
+  kind: z.literal("email.send"),
+  to: z.array(z.string().min(3)).min(1),
+  cc: z.array(z.string().min(3)).default([]),
+  subject: z.string(),
+  body_sha256: sha256Hex.optional(),
+});
+
+export const ToolAction = z.strictObject({
+  kind: z.literal("tool"),
+  name: z.string().min(1),
+  arguments: z.record(z.string(), z.unknown()).default({}),
+});
+
+export const Action = z.discriminatedUnion("kind", [
+  ShellAction,
+  FileReadAction,
+  FileWriteAction,
+  FileDeleteAction,
+  HttpAction,
+  EmailSendAction,
+  ToolAction,
+]);
+
+export type Action = z.infer<typeof Action>;
+export type ActionKind = Action["kind"];
+export const ACTION_KINDS: readonly ActionKind[] = [
+  "shell",
+  "file.read",
+  "file.write",
+  "file.delete",
+  "http",
+  "email.send",
+  "tool",
+];
+
+/** Validates an untrusted action; throws FORGE_ACTION_INVALID naming the first bad field. */
+export function parseAction(input: unknown): Action {
+  const r = Action.safeParse(input);
+  if (r.success) return r.data;
+  const issue = r.error.issues[0]!;
+  const where = issue.path.length > 0 ? issue.path.join(".") : "action";
+  throw new ForgeError(Codes.ACTION_INVALID, `invalid action: ${where}: ${issue.message}`, {
+    details: { path: issue.path.map(String), issues: r.error.issues.length },
+  });
+}
