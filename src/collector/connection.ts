@@ -1,0 +1,174 @@
+import { randomBytes, verify } from "node:crypto";
+import type { WebSocket } from "ws";
+import type { CollectorContext, Connection, Message } from "./context.js";
+import { CloseCodes, HelloSchema, helloSigningInput, parseEnvelope } from "./protocol.js";
+
+/** Messages a connection may have queued before the collector stops reading from its socket. */
+const HIGH_WATER = 16;
+
+let nextId = 1;
+
+/**
+ * Runs one agent connection: challenge → hello (proof of possession of the host key, then the
+ * registered/pinned/revoked check) → messages dispatched through ctx.messages, one at a time.
+ */
+export function handleConnection(
+  ctx: CollectorContext,
+  ws: WebSocket,
+  opts: { authTimeoutMs: number },
+): {
+  conn: Connection;
+  drained: () => Promise<void>;
+} {
+  const nonce = randomBytes(24).toString("base64url");
+  let queue: Promise<void> = Promise.resolve();
+  let queued = 0;
+  let closed = false;
+  const conn: Connection = {
+    id: nextId++,
+    ws,
+    host: null,
+    send(msg) {
+      if (!closed && ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+    },
+    refuse(code, reason) {
+      if (closed) return;
+      closed = true;
+      ctx.metrics.refusals.inc({ reason: String(code) });
+      ctx.logger.warn(
+        { conn: conn.id, host_id: conn.host?.host_id ?? null, code, reason },
+        "closing agent connection",
+      );
+      ws.close(code, reason.slice(0, 120));
+    },
+  };
+  ctx.metrics.connections.inc();
+  const authTimer = setTimeout(
+    () => conn.refuse(CloseCodes.UNAUTHENTICATED, "no hello in time"),
+    opts.authTimeoutMs,
+  );
+
+  ws.on("message", (data, isBinary) => {
+    if (closed) return;
+    if (isBinary) return conn.refuse(CloseCodes.BAD_FRAME, "binary frames are not part of the protocol");
+    const msg = parseEnvelope(data.toString("utf8"));
+    if (msg === null) return conn.refuse(CloseCodes.BAD_FRAME, "not a JSON object with a string 'type'");
+    queued++;
+    if (queued >= HIGH_WATER) ws.pause();
+    queue = queue.then(async () => {
+      try {
+        if (!closed) await dispatch(ctx, conn, msg, nonce, authTimer);
+      } catch (err) {
+        ctx.logger.error({ conn: conn.id, err: String(err) }, "message handler failed");
+        conn.refuse(CloseCodes.STORAGE_ERROR, "collector could not process the message; retry later");
+      } finally {
+        queued--;
+        if (queued < HIGH_WATER && !closed) ws.resume();
+      }
+    });
+  });
+  ws.on("error", (err) => ctx.logger.warn({ conn: conn.id, err: String(err) }, "agent connection error"));
+  ws.on("close", () => {
+    closed = true;
+    clearTimeout(authTimer);
+    ctx.metrics.connections.dec();
+    const h = conn.host?.host_id;
+    if (h !== undefined && ctx.hosts.get(h) === conn) ctx.hosts.delete(h);
+  });
+  ws.send(JSON.stringify({ type: "challenge", nonce, protocol: 1 }));
+  return { conn, drained: () => queue };
+}
+
+async function dispatch(
+  ctx: CollectorContext,
+  conn: Connection,
+  msg: Message,
+  nonce: string,
+  authTimer: NodeJS.Timeout,
+): Promise<void> {
+  if (conn.host === null) {
+    if (msg.type !== "hello") return conn.refuse(CloseCodes.UNAUTHENTICATED, `'${msg.type}' before hello`);
+    clearTimeout(authTimer);
+    return hello(ctx, conn, msg, nonce);
+  }
+  if (msg.type === "hello") return conn.refuse(CloseCodes.BAD_FRAME, "second hello on one connection");
+  const handler = ctx.messages.get(msg.type);
+  if (handler === undefined)
+    return conn.refuse(CloseCodes.UNKNOWN_TYPE, `unknown message type '${msg.type}'`);
+  await handler(conn, msg);
+}
+
+const samePem = (a: string | null, b: string) => a !== null && a.trim() === b.trim();
+
+async function hello(ctx: CollectorContext, conn: Connection, msg: Message, nonce: string): Promise<void> {
+  const p = HelloSchema.safeParse(msg);
+  if (!p.success) return conn.refuse(CloseCodes.BAD_FRAME, "hello does not match its schema");
+  const h = p.data;
+  let sigOk = false;
+  try {
+    sigOk = verify(
+      null,
+      helloSigningInput(nonce, h.host_id, h.epoch),
+      h.public_key_pem,
+      Buffer.from(h.signature, "base64"),
+    );
+  } catch {
+    sigOk = false;
+  }
+  if (!sigOk) return conn.refuse(CloseCodes.UNAUTHENTICATED, "hello signature does not verify");
+
+  let host = await ctx.storage.getHost(h.host_id);
+  if (host?.status === "revoked") return conn.refuse(CloseCodes.REVOKED, `host '${h.host_id}' is revoked`);
+  if (host === undefined) {
+    if (ctx.requireRegistered) {
+      return conn.refuse(
+        CloseCodes.UNREGISTERED,
+        `host '${h.host_id}' is not registered (--require-registered)`,
+      );
+    }
+    host = await ctx.storage.pinHost(h.host_id, h.public_key_pem, h.epoch);
+    if (samePem(host.public_key_pem, h.public_key_pem)) {
+      ctx.logger.info({ host_id: h.host_id }, "pinned a new host's key on first use");
+    }
+  }
+  if (!samePem(host.public_key_pem, h.public_key_pem)) {
+    await ctx.alert({
+      host_id: h.host_id,
+      code: "key-mismatch",
+      seq: null,
+      message: "a connection proved a key other than the host's registered/pinned key",
+    });
+    return conn.refuse(CloseCodes.UNAUTHENTICATED, "key differs from the host's registered key");
+  }
+  if (host.epoch !== h.epoch) {
+    if (host.epoch === null || host.head_seq === 0) {
+      await ctx.storage.setEpoch(h.host_id, h.epoch);
+      host = (await ctx.storage.getHost(h.host_id))!;
+    }
+    if (host.epoch !== h.epoch) {
+      await ctx.alert({
+        host_id: h.host_id,
+        code: "epoch-changed",
+        seq: host.head_seq,
+        message: `the host's evidence store was recreated (epoch ${host.epoch} -> ${h.epoch}); its old chain ends at seq ${host.head_seq}`,
+      });
+      return conn.refuse(CloseCodes.EPOCH_CHANGED, "store epoch differs from the chain the collector holds");
+    }
+  }
+  if (h.last_seq < host.head_seq) {
+    await ctx.alert({
+      host_id: h.host_id,
+      code: "agent-behind",
+      seq: host.head_seq,
+      message: `agent says last_seq ${h.last_seq} but the collector holds up to ${host.head_seq} (store rolled back?)`,
+    });
+    return conn.refuse(CloseCodes.CHAIN_FORK, "agent's chain is behind the collector's");
+  }
+  const prev = ctx.hosts.get(h.host_id);
+  if (prev !== undefined && prev !== conn)
+    prev.refuse(CloseCodes.REPLACED, "a newer connection of this host arrived");
+  conn.host = host;
+  ctx.hosts.set(h.host_id, conn);
+  await ctx.storage.touchHost(h.host_id, Date.now());
+  conn.send({ type: "ack", seq: host.head_seq, hash: host.head_hash, checkpoint_seq: host.checkpoint_seq });
+}

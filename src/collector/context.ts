@@ -1,0 +1,50 @@
+import type { WebSocket } from "ws";
+import type { CollectorMetrics } from "./metrics.js";
+import type { RouteTable } from "./routes.js";
+import type { AlertInput, CollectorStorage, HostRow } from "./storage.js";
+
+/** The logging surface the collector uses (pino's shape). */
+export interface Logger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
+
+/** An incoming message: a JSON object with a string `type`. */
+export type Message = { type: string } & Record<string, unknown>;
+
+/** One agent connection, as message handlers see it. */
+export interface Connection {
+  readonly id: number;
+  readonly ws: WebSocket;
+  /** Set once hello verified; handlers other than hello only run on authenticated connections. */
+  host: HostRow | null;
+  send(msg: Message): void;
+  /** Closes with a stable close code (protocol.ts CloseCodes) and counts the refusal. */
+  refuse(code: number, reason: string): void;
+}
+
+/**
+ * Handles one message type on an authenticated connection. Messages of one connection are
+ * handled one at a time, in order. Throwing closes the connection with STORAGE_ERROR.
+ */
+export type MessageHandler = (conn: Connection, msg: Message) => Promise<void>;
+
+/** What the built-in parts and later plugins (fleet, reviews, policy) share. */
+export interface CollectorContext {
+  readonly storage: CollectorStorage;
+  readonly logger: Logger;
+  readonly metrics: CollectorMetrics;
+  readonly routes: RouteTable;
+  readonly messages: Map<string, MessageHandler>;
+  /** Authenticated connections by host_id (the latest one per host on this collector). */
+  readonly hosts: Map<string, Connection>;
+  /** Logs, stores and counts an alert; never throws. */
+  alert(a: AlertInput): Promise<void>;
+  /** Sends a message to a connected host; false when it is not connected here. */
+  sendTo(hostId: string, msg: Message): boolean;
+  readonly requireRegistered: boolean;
+  readonly adminToken: string | null;
+}

@@ -1,0 +1,65 @@
+import type { CollectorContext, Connection, Message } from "./context.js";
+import { CheckpointsSchema, CloseCodes, RecordsSchema } from "./protocol.js";
+import { checkpointSignatureOk } from "./verify.js";
+
+/** Registers the ingest message handlers: records, checkpoints, heartbeat. */
+export function registerIngest(ctx: CollectorContext): void {
+  ctx.messages.set("records", (conn, msg) => records(ctx, conn, msg));
+  ctx.messages.set("checkpoints", (conn, msg) => checkpoints(ctx, conn, msg));
+  ctx.messages.set("heartbeat", async (conn, msg) => {
+    const { type: _t, ...payload } = msg;
+    await ctx.storage.setHeartbeat(conn.host!.host_id, payload, Date.now());
+  });
+}
+
+/** Verify the batch against the stored chain, commit the valid prefix, then ack; refuse on a break. */
+async function records(ctx: CollectorContext, conn: Connection, msg: Message): Promise<void> {
+  const p = RecordsSchema.safeParse(msg);
+  if (!p.success) return conn.refuse(CloseCodes.BAD_FRAME, "records message does not match its schema");
+  const { from_seq, records } = p.data;
+  if (records[0]!.seq !== from_seq)
+    return conn.refuse(CloseCodes.BAD_FRAME, "from_seq is not the first record's seq");
+  const hostId = conn.host!.host_id;
+  const end = ctx.metrics.ingestSeconds.startTimer();
+  const check = await ctx.storage.ingest(hostId, records);
+  end();
+  ctx.metrics.batches.inc();
+  ctx.metrics.recordsIngested.inc(check.fresh.length);
+  const seen =
+    check.problem === null ? records.length : records.findIndex((r) => r.seq === check.problem!.seq);
+  ctx.metrics.duplicates.inc(Math.max(0, seen - check.fresh.length));
+  // Committed first, acked second: the head is durable now.
+  conn.send({ type: "ack", seq: check.head.seq });
+  if (check.problem !== null) {
+    await ctx.alert({
+      host_id: hostId,
+      code: check.problem.code,
+      seq: check.problem.seq,
+      message: check.problem.message,
+    });
+    conn.refuse(check.problem.closeCode, check.problem.message);
+  }
+}
+
+/** Checkpoints must be signed by the host's pinned key and name a hash the collector holds. */
+async function checkpoints(ctx: CollectorContext, conn: Connection, msg: Message): Promise<void> {
+  const p = CheckpointsSchema.safeParse(msg);
+  if (!p.success) return conn.refuse(CloseCodes.BAD_FRAME, "checkpoints message does not match its schema");
+  const host = conn.host!;
+  for (const cp of p.data.checkpoints) {
+    let problem: string | null = null;
+    if (cp.host_id !== host.host_id) problem = `checkpoint ${cp.seq} names host '${cp.host_id}'`;
+    else if (!checkpointSignatureOk(cp, host.public_key_pem!))
+      problem = `checkpoint ${cp.seq}: signature does not verify`;
+    else {
+      const stored = await ctx.storage.recordHash(host.host_id, cp.seq);
+      if (stored === undefined) problem = `checkpoint ${cp.seq}: no stored record with that seq`;
+      else if (stored !== cp.hash) problem = `checkpoint ${cp.seq}: hash differs from the stored record's`;
+    }
+    if (problem !== null) {
+      await ctx.alert({ host_id: host.host_id, code: "bad-checkpoint", seq: cp.seq, message: problem });
+      return conn.refuse(CloseCodes.BAD_CHECKPOINT, problem);
+    }
+  }
+  await ctx.storage.addCheckpoints(host.host_id, p.data.checkpoints, Date.now());
+}

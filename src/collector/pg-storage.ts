@@ -1,0 +1,273 @@
+import { createHash } from "node:crypto";
+import pg from "pg";
+import type { StoredRecord } from "../evidence/record.js";
+import { type BatchCheck, checkBatch, EMPTY_HEAD } from "./chain.js";
+import type { WireCheckpoint } from "./protocol.js";
+import {
+  type AlertInput,
+  type AlertRow,
+  type CheckpointRow,
+  type CollectorStorage,
+  type HostRow,
+  type RecordQuery,
+  timestampMs,
+} from "./storage.js";
+
+// pg returns int8 as strings by default; every int8 here (seq, epoch ms) fits a double.
+const INT8 = 20;
+const parseInt8 = (v: string) => Number(v);
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS hosts (
+  host_id TEXT PRIMARY KEY,
+  public_key_pem TEXT,
+  status TEXT NOT NULL CHECK (status IN ('registered','pinned','revoked')),
+  epoch TEXT,
+  head_seq BIGINT NOT NULL DEFAULT 0,
+  head_hash TEXT NOT NULL DEFAULT '${EMPTY_HEAD.hash}',
+  checkpoint_seq BIGINT NOT NULL DEFAULT 0,
+  first_seen_ms BIGINT NOT NULL,
+  last_seen_ms BIGINT,
+  last_heartbeat_ms BIGINT,
+  heartbeat JSONB
+);
+CREATE TABLE IF NOT EXISTS records (
+  host_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  hash TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  ts_ms BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (host_id, seq)
+);
+CREATE INDEX IF NOT EXISTS records_session ON records (session_id, host_id, seq);
+CREATE INDEX IF NOT EXISTS records_time ON records (ts_ms);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  host_id TEXT NOT NULL,
+  seq BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  PRIMARY KEY (host_id, seq)
+);
+CREATE TABLE IF NOT EXISTS alerts (
+  id BIGSERIAL PRIMARY KEY,
+  host_id TEXT,
+  code TEXT NOT NULL,
+  seq BIGINT,
+  message TEXT NOT NULL,
+  first_ms BIGINT NOT NULL,
+  last_ms BIGINT NOT NULL,
+  count BIGINT NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_key ON alerts ((coalesce(host_id,'')), code, (coalesce(seq,-1)));
+`;
+
+/** The advisory-lock key of a host: 64 bits of sha256(host_id), as a signed bigint string. */
+export function hostLockKey(hostId: string): string {
+  return createHash("sha256").update(`forge-host:${hostId}`).digest().readBigInt64BE(0).toString();
+}
+
+/**
+ * PostgreSQL storage (node-postgres pool). Several collectors may share one database: `ingest`
+ * takes a per-host transaction-scoped advisory lock, reads the head, checks the batch against it
+ * and inserts with ON CONFLICT (host_id, seq) DO NOTHING, all in one transaction. Two collectors
+ * ingesting the same host are therefore serialised, and the second sees the first one's head.
+ */
+export class PgStorage implements CollectorStorage {
+  readonly kind = "postgres" as const;
+  private readonly pool: pg.Pool;
+
+  private constructor(pool: pg.Pool) {
+    this.pool = pool;
+  }
+
+  static async open(url: string): Promise<PgStorage> {
+    const pool = new pg.Pool({ connectionString: url, max: 8, types: { getTypeParser: pgTypeParser } });
+    // An idle client's error (server restart) must not crash the collector; the next query reconnects.
+    pool.on("error", () => {});
+    const client = await pool.connect();
+    try {
+      // Two collectors starting at once on a fresh database: serialise the DDL.
+      await client.query("SELECT pg_advisory_lock(7263541)");
+      await client.query(SCHEMA);
+      await client.query("SELECT pg_advisory_unlock(7263541)");
+    } finally {
+      client.release();
+    }
+    return new PgStorage(pool);
+  }
+
+  async getHost(hostId: string): Promise<HostRow | undefined> {
+    const r = await this.pool.query("SELECT * FROM hosts WHERE host_id = $1", [hostId]);
+    return r.rows[0];
+  }
+
+  async hosts(): Promise<HostRow[]> {
+    return (await this.pool.query("SELECT * FROM hosts ORDER BY host_id")).rows;
+  }
+
+  async pinHost(hostId: string, publicKeyPem: string, epoch: string): Promise<HostRow> {
+    await this.pool.query(
+      "INSERT INTO hosts (host_id, public_key_pem, status, epoch, first_seen_ms) VALUES ($1, $2, 'pinned', $3, $4) ON CONFLICT (host_id) DO NOTHING",
+      [hostId, publicKeyPem, epoch, Date.now()],
+    );
+    return (await this.getHost(hostId))!;
+  }
+
+  async registerHost(hostId: string, publicKeyPem: string): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO hosts (host_id, public_key_pem, status, first_seen_ms) VALUES ($1, $2, 'registered', $3) ON CONFLICT (host_id) DO UPDATE SET public_key_pem = excluded.public_key_pem, status = 'registered'",
+      [hostId, publicKeyPem, Date.now()],
+    );
+  }
+
+  async revokeHost(hostId: string): Promise<void> {
+    await this.pool.query(
+      "INSERT INTO hosts (host_id, status, first_seen_ms) VALUES ($1, 'revoked', $2) ON CONFLICT (host_id) DO UPDATE SET status = 'revoked'",
+      [hostId, Date.now()],
+    );
+  }
+
+  async setEpoch(hostId: string, epoch: string): Promise<void> {
+    await this.pool.query("UPDATE hosts SET epoch = $1 WHERE host_id = $2 AND head_seq = 0", [epoch, hostId]);
+  }
+
+  async touchHost(hostId: string, atMs: number): Promise<void> {
+    await this.pool.query("UPDATE hosts SET last_seen_ms = $1 WHERE host_id = $2", [atMs, hostId]);
+  }
+
+  async ingest(hostId: string, records: StoredRecord[]): Promise<BatchCheck> {
+    const client = await this.pool.connect();
+    try {
+      await client.query("BEGIN");
+      await client.query("SELECT pg_advisory_xact_lock($1::bigint)", [hostLockKey(hostId)]);
+      const h = await client.query("SELECT head_seq, head_hash FROM hosts WHERE host_id = $1", [hostId]);
+      const head =
+        h.rows[0] === undefined ? EMPTY_HEAD : { seq: h.rows[0].head_seq, hash: h.rows[0].head_hash };
+      const stored = new Map<number, string>();
+      const lo = records[0]?.seq ?? 0;
+      if (lo <= head.seq) {
+        const hi = Math.min(head.seq, records[records.length - 1]!.seq);
+        const r = await client.query(
+          "SELECT seq, hash FROM records WHERE host_id = $1 AND seq BETWEEN $2 AND $3",
+          [hostId, lo, hi],
+        );
+        for (const row of r.rows) stored.set(row.seq, row.hash);
+      }
+      const check = checkBatch(hostId, head, records, (seq) => stored.get(seq));
+      if (check.fresh.length > 0) {
+        const f = check.fresh;
+        await client.query(
+          `INSERT INTO records (host_id, seq, hash, session_id, ts_ms, body)
+           SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])
+           ON CONFLICT (host_id, seq) DO NOTHING`,
+          [
+            hostId,
+            f.map((r) => r.seq),
+            f.map((r) => r.hash),
+            f.map((r) => r.session_id),
+            f.map(timestampMs),
+            f.map((r) => JSON.stringify(r)),
+          ],
+        );
+        await client.query("UPDATE hosts SET head_seq = $1, head_hash = $2 WHERE host_id = $3", [
+          check.head.seq,
+          check.head.hash,
+          hostId,
+        ]);
+      }
+      await client.query("COMMIT");
+      return check;
+    } catch (err) {
+      await client.query("ROLLBACK").catch(() => {});
+      throw err;
+    } finally {
+      client.release();
+    }
+  }
+
+  async recordHash(hostId: string, seq: number): Promise<string | undefined> {
+    const r = await this.pool.query("SELECT hash FROM records WHERE host_id = $1 AND seq = $2", [
+      hostId,
+      seq,
+    ]);
+    return r.rows[0]?.hash;
+  }
+
+  async addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void> {
+    await this.pool.query(
+      `WITH ins AS (INSERT INTO checkpoints (host_id, seq, body, received_ms)
+         SELECT $1, t.s, t.b, $4 FROM unnest($2::bigint[], $3::text[]) AS t(s, b) ON CONFLICT DO NOTHING)
+       UPDATE hosts SET checkpoint_seq = greatest(checkpoint_seq, $5) WHERE host_id = $1`,
+      [
+        hostId,
+        cps.map((c) => c.seq),
+        cps.map((c) => JSON.stringify(c)),
+        atMs,
+        Math.max(...cps.map((c) => c.seq)),
+      ],
+    );
+  }
+
+  async checkpoints(hostId: string, limit: number): Promise<CheckpointRow[]> {
+    const r = await this.pool.query(
+      "SELECT body, received_ms FROM checkpoints WHERE host_id = $1 ORDER BY seq DESC LIMIT $2",
+      [hostId, limit],
+    );
+    return r.rows.map((row) => ({ ...JSON.parse(row.body), received_ms: row.received_ms }));
+  }
+
+  async addAlert(a: AlertInput, atMs: number): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO alerts (host_id, code, seq, message, first_ms, last_ms) VALUES ($1, $2, $3, $4, $5, $5)
+       ON CONFLICT ((coalesce(host_id,'')), code, (coalesce(seq,-1)))
+       DO UPDATE SET count = alerts.count + 1, last_ms = excluded.last_ms, message = excluded.message`,
+      [a.host_id, a.code, a.seq, a.message, atMs],
+    );
+  }
+
+  async alerts(q: { host_id?: string; limit: number }): Promise<AlertRow[]> {
+    const r =
+      q.host_id === undefined
+        ? await this.pool.query("SELECT * FROM alerts ORDER BY last_ms DESC, id DESC LIMIT $1", [q.limit])
+        : await this.pool.query(
+            "SELECT * FROM alerts WHERE host_id = $1 ORDER BY last_ms DESC, id DESC LIMIT $2",
+            [q.host_id, q.limit],
+          );
+    return r.rows;
+  }
+
+  async records(q: RecordQuery): Promise<StoredRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    const add = (sql: string, v: unknown) => {
+      args.push(v);
+      where.push(sql.replace("?", `$${args.length}`));
+    };
+    if (q.host_id !== undefined) add("host_id = ?", q.host_id);
+    if (q.session_id !== undefined) add("session_id = ?", q.session_id);
+    if (q.after_seq !== undefined) add("seq > ?", q.after_seq);
+    if (q.since_ms !== undefined) add("ts_ms >= ?", q.since_ms);
+    if (q.until_ms !== undefined) add("ts_ms <= ?", q.until_ms);
+    args.push(q.limit);
+    const sql = `SELECT body FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY host_id, seq LIMIT $${args.length}`;
+    return (await this.pool.query(sql, args)).rows.map((r) => JSON.parse(r.body));
+  }
+
+  async setHeartbeat(hostId: string, payload: unknown, atMs: number): Promise<void> {
+    await this.pool.query("UPDATE hosts SET heartbeat = $1, last_heartbeat_ms = $2 WHERE host_id = $3", [
+      JSON.stringify(payload),
+      atMs,
+      hostId,
+    ]);
+  }
+
+  async close(): Promise<void> {
+    await this.pool.end();
+  }
+}
+
+function pgTypeParser(oid: number, format?: string): (v: string) => unknown {
+  if (oid === INT8) return parseInt8;
+  return pg.types.getTypeParser(oid, format as "text");
+}

@@ -1,0 +1,203 @@
+import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import type { AddressInfo } from "node:net";
+import { WebSocketServer } from "ws";
+import { Codes, ForgeError, hasForgeCode } from "../errors.js";
+import { registerApi } from "./api.js";
+import { handleConnection } from "./connection.js";
+import type { CollectorContext, Connection, Logger, MessageHandler } from "./context.js";
+import { silentLogger } from "./context.js";
+import { registerIngest } from "./ingest.js";
+import { createMetrics } from "./metrics.js";
+import { CloseCodes, DEFAULT_MAX_PAYLOAD, INGEST_PATH } from "./protocol.js";
+import { RouteTable } from "./routes.js";
+import { type CollectorStorage, openStorage } from "./storage.js";
+
+export interface CollectorOptions {
+  /** "sqlite:PATH" or "postgres://…". */
+  database: string;
+  /** "HOST:PORT"; port 0 picks a free one. */
+  listen: string;
+  /** Refuse hosts that are not registered (default: pin a new host's key on first use). */
+  requireRegistered?: boolean;
+  /** Hosts to register at start: host_id → SPKI PEM. */
+  registerHosts?: Record<string, string>;
+  /** Hosts to revoke at start. */
+  revokeHosts?: string[];
+  /** Bearer token for the admin routes (register/revoke); null/undefined disables them. */
+  adminToken?: string | null;
+  logger?: Logger;
+  /** ws maxPayload in bytes (default 8 MiB). */
+  maxPayload?: number;
+  /** Time a connection has to send a valid hello, ms (default 10000). */
+  authTimeoutMs?: number;
+  /** SQLite only: synchronous pragma (default FULL: an ack lets the agent delete its copy). */
+  synchronous?: "FULL" | "NORMAL";
+  /** Later components register their routes and message handlers here. */
+  plugins?: Array<(ctx: CollectorContext) => void>;
+}
+
+export interface Collector {
+  /** ws://HOST:PORT/v1/ws */
+  url: string;
+  /** http://HOST:PORT */
+  httpUrl: string;
+  ctx: CollectorContext;
+  close(): Promise<void>;
+}
+
+const MAX_BODY = 1024 * 1024;
+
+function parseListen(listen: string): { host: string; port: number } {
+  const m = /^(.*):(\d+)$/.exec(listen);
+  const port = m === null ? Number.NaN : Number(m[2]);
+  if (m === null || m[1] === "" || !(port >= 0 && port < 65536)) {
+    throw new ForgeError(Codes.CONFIG_INVALID, `listen '${listen}' must be HOST:PORT, e.g. 127.0.0.1:8787`);
+  }
+  return { host: m[1]!.replace(/^\[|\]$/g, ""), port };
+}
+
+/** Starts a collector: WebSocket ingest on /v1/ws and the HTTP JSON API on one port. */
+export async function startCollector(opts: CollectorOptions): Promise<Collector> {
+  const { host, port } = parseListen(opts.listen);
+  const storage: CollectorStorage = await openStorage(opts.database, { synchronous: opts.synchronous });
+  const logger = opts.logger ?? silentLogger;
+  for (const [id, pem] of Object.entries(opts.registerHosts ?? {})) await storage.registerHost(id, pem);
+  for (const id of opts.revokeHosts ?? []) await storage.revokeHost(id);
+
+  const metrics = createMetrics();
+  const live = new Map<string, Connection>();
+  const ctx: CollectorContext = {
+    storage,
+    logger,
+    metrics,
+    routes: new RouteTable(),
+    messages: new Map<string, MessageHandler>(),
+    hosts: live,
+    requireRegistered: opts.requireRegistered ?? false,
+    adminToken: opts.adminToken ?? null,
+    async alert(a) {
+      logger.error({ alert: a.code, host_id: a.host_id, seq: a.seq }, a.message);
+      try {
+        await storage.addAlert(a, Date.now());
+      } catch (err) {
+        logger.error({ err: String(err) }, "could not store alert");
+      }
+    },
+    sendTo(hostId, msg) {
+      const c = live.get(hostId);
+      if (c === undefined) return false;
+      c.send(msg);
+      return true;
+    },
+  };
+  registerIngest(ctx);
+  registerApi(ctx);
+  for (const plugin of opts.plugins ?? []) plugin(ctx);
+
+  const server = createServer((req, res) => void serveHttp(ctx, req, res));
+  const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? DEFAULT_MAX_PAYLOAD });
+  const open = new Set<{ drained: () => Promise<void> }>();
+  server.on("upgrade", (req, socket, head) => {
+    const path = (req.url ?? "/").split("?")[0];
+    if (path !== INGEST_PATH) {
+      socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");
+      return;
+    }
+    wss.handleUpgrade(req, socket, head, (ws) => {
+      const c = handleConnection(ctx, ws, { authTimeoutMs: opts.authTimeoutMs ?? 10_000 });
+      open.add(c);
+      ws.on("close", () => open.delete(c));
+    });
+  });
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const addr = server.address() as AddressInfo;
+  const hostPart = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
+  const base = `${hostPart}:${addr.port}`;
+  logger.info({ listen: base, database: storage.kind }, "collector listening");
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `ws://${base}${INGEST_PATH}`,
+    httpUrl: `http://${base}`,
+    ctx,
+    close() {
+      closing ??= (async () => {
+        const drains = [...open].map((c) => c.drained());
+        for (const ws of wss.clients) ws.close(CloseCodes.GOING_AWAY, "collector shutting down");
+        server.close();
+        server.closeAllConnections();
+        // Handlers already running finish (commit + ack) before the database closes.
+        await Promise.allSettled(drains);
+        await new Promise<void>((r) => wss.close(() => r()));
+        await storage.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: ServerResponse): Promise<void> {
+  const url = new URL(req.url ?? "/", "http://x");
+  const method = req.method ?? "GET";
+  try {
+    const m = ctx.routes.match(method, url.pathname);
+    if (m === "none") throw new ForgeError(Codes.NOT_FOUND, `no route ${method} ${url.pathname}`);
+    if (m === "method")
+      throw new ForgeError(Codes.BAD_REQUEST, `${method} is not allowed on ${url.pathname}`);
+    const body = method === "GET" || method === "HEAD" ? undefined : await readJson(req);
+    const out = await m.handler({
+      method,
+      path: url.pathname,
+      params: m.params,
+      query: url.searchParams,
+      headers: req.headers,
+      body,
+    });
+    if ("json" in out) {
+      const text = JSON.stringify(out.json);
+      res.writeHead(out.status ?? 200, { "content-type": "application/json" });
+      res.end(text);
+    } else {
+      res.writeHead(out.status ?? 200, { "content-type": out.contentType });
+      res.end(out.text);
+    }
+  } catch (err) {
+    const code = hasForgeCode(err) ? err.code : "FORGE_INTERNAL";
+    const status = STATUS[code] ?? 500;
+    if (status === 500) ctx.logger.error({ err: String(err), path: url.pathname }, "http handler failed");
+    const message = status === 500 ? "internal error" : (err as Error).message;
+    res.writeHead(status, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { code, message } }));
+  }
+}
+
+const STATUS: Record<string, number> = {
+  [Codes.BAD_REQUEST]: 400,
+  [Codes.UNAUTHENTICATED]: 401,
+  [Codes.FORBIDDEN]: 403,
+  [Codes.NOT_FOUND]: 404,
+  [Codes.CONFLICT]: 409,
+  [Codes.PAYLOAD_TOO_LARGE]: 413,
+};
+
+async function readJson(req: IncomingMessage): Promise<unknown> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const c of req) {
+    size += (c as Buffer).length;
+    if (size > MAX_BODY) throw new ForgeError(Codes.PAYLOAD_TOO_LARGE, `request body over ${MAX_BODY} bytes`);
+    chunks.push(c as Buffer);
+  }
+  if (size === 0) return undefined;
+  try {
+    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
+  } catch {
+    throw new ForgeError(Codes.BAD_REQUEST, "request body is not valid JSON");
+  }
+}

@@ -1,0 +1,226 @@
+import { mkdirSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import type { StoredRecord } from "../evidence/record.js";
+import { type BatchCheck, checkBatch, EMPTY_HEAD } from "./chain.js";
+import type { WireCheckpoint } from "./protocol.js";
+import {
+  type AlertInput,
+  type AlertRow,
+  type CheckpointRow,
+  type CollectorStorage,
+  type HostRow,
+  type RecordQuery,
+  timestampMs,
+} from "./storage.js";
+
+const SCHEMA = `
+CREATE TABLE IF NOT EXISTS hosts (
+  host_id TEXT PRIMARY KEY,
+  public_key_pem TEXT,
+  status TEXT NOT NULL CHECK (status IN ('registered','pinned','revoked')),
+  epoch TEXT,
+  head_seq INTEGER NOT NULL DEFAULT 0,
+  head_hash TEXT NOT NULL DEFAULT '${EMPTY_HEAD.hash}',
+  checkpoint_seq INTEGER NOT NULL DEFAULT 0,
+  first_seen_ms INTEGER NOT NULL,
+  last_seen_ms INTEGER,
+  last_heartbeat_ms INTEGER,
+  heartbeat TEXT
+);
+CREATE TABLE IF NOT EXISTS records (
+  host_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  hash TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  ts_ms INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (host_id, seq)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS records_session ON records (session_id, host_id, seq);
+CREATE INDEX IF NOT EXISTS records_time ON records (ts_ms);
+CREATE TABLE IF NOT EXISTS checkpoints (
+  host_id TEXT NOT NULL,
+  seq INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (host_id, seq)
+) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS alerts (
+  id INTEGER PRIMARY KEY,
+  host_id TEXT,
+  code TEXT NOT NULL,
+  seq INTEGER,
+  message TEXT NOT NULL,
+  first_ms INTEGER NOT NULL,
+  last_ms INTEGER NOT NULL,
+  count INTEGER NOT NULL DEFAULT 1
+);
+CREATE UNIQUE INDEX IF NOT EXISTS alerts_key ON alerts (ifnull(host_id,''), code, ifnull(seq,-1));
+`;
+
+interface RawHost extends Omit<HostRow, "heartbeat"> {
+  heartbeat: string | null;
+}
+
+const toHost = (r: RawHost | undefined): HostRow | undefined =>
+  r === undefined ? undefined : { ...r, heartbeat: r.heartbeat === null ? null : JSON.parse(r.heartbeat) };
+
+/**
+ * better-sqlite3 storage (WAL). synchronous=FULL by default: an ack lets the agent delete its copy,
+ * so a committed batch must survive power loss; batches keep it to one fsync per batch.
+ */
+export class SqliteStorage implements CollectorStorage {
+  readonly kind = "sqlite" as const;
+  private readonly db: Database.Database;
+  private readonly st: ReturnType<SqliteStorage["prepare"]>;
+  private readonly ingestTxn: (hostId: string, records: StoredRecord[]) => BatchCheck;
+
+  private constructor(db: Database.Database) {
+    this.db = db;
+    this.st = this.prepare();
+    this.ingestTxn = db.transaction((hostId: string, records: StoredRecord[]) => {
+      const h = this.st.head.get(hostId) as { head_seq: number; head_hash: string } | undefined;
+      const head = h === undefined ? EMPTY_HEAD : { seq: h.head_seq, hash: h.head_hash };
+      const check = checkBatch(hostId, head, records, (seq) => {
+        const row = this.st.hashOf.get(hostId, seq) as { hash: string } | undefined;
+        return row?.hash;
+      });
+      for (const r of check.fresh) {
+        this.st.insert.run(hostId, r.seq, r.hash, r.session_id, timestampMs(r), JSON.stringify(r));
+      }
+      if (check.fresh.length > 0) this.st.setHead.run(check.head.seq, check.head.hash, hostId);
+      return check;
+    });
+  }
+
+  static open(path: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStorage {
+    mkdirSync(dirname(path), { recursive: true });
+    const db = new Database(path);
+    db.pragma("journal_mode = WAL");
+    db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
+    db.pragma("busy_timeout = 5000");
+    db.exec(SCHEMA);
+    return new SqliteStorage(db);
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      host: db.prepare("SELECT * FROM hosts WHERE host_id = ?"),
+      hosts: db.prepare("SELECT * FROM hosts ORDER BY host_id"),
+      pin: db.prepare(
+        "INSERT INTO hosts (host_id, public_key_pem, status, epoch, first_seen_ms) VALUES (?, ?, 'pinned', ?, ?) ON CONFLICT (host_id) DO NOTHING",
+      ),
+      register: db.prepare(
+        "INSERT INTO hosts (host_id, public_key_pem, status, first_seen_ms) VALUES (?, ?, 'registered', ?) ON CONFLICT (host_id) DO UPDATE SET public_key_pem = excluded.public_key_pem, status = 'registered'",
+      ),
+      revoke: db.prepare(
+        "INSERT INTO hosts (host_id, status, first_seen_ms) VALUES (?, 'revoked', ?) ON CONFLICT (host_id) DO UPDATE SET status = 'revoked'",
+      ),
+      setEpoch: db.prepare("UPDATE hosts SET epoch = ? WHERE host_id = ? AND head_seq = 0"),
+      touch: db.prepare("UPDATE hosts SET last_seen_ms = ? WHERE host_id = ?"),
+      head: db.prepare("SELECT head_seq, head_hash FROM hosts WHERE host_id = ?"),
+      hashOf: db.prepare("SELECT hash FROM records WHERE host_id = ? AND seq = ?"),
+      insert: db.prepare(
+        "INSERT INTO records (host_id, seq, hash, session_id, ts_ms, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      ),
+      setHead: db.prepare("UPDATE hosts SET head_seq = ?, head_hash = ? WHERE host_id = ?"),
+      addCp: db.prepare(
+        "INSERT INTO checkpoints (host_id, seq, body, received_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
+      ),
+      cpSeq: db.prepare("UPDATE hosts SET checkpoint_seq = max(checkpoint_seq, ?) WHERE host_id = ?"),
+      cps: db.prepare(
+        "SELECT body, received_ms FROM checkpoints WHERE host_id = ? ORDER BY seq DESC LIMIT ?",
+      ),
+      alert: db.prepare(
+        `INSERT INTO alerts (host_id, code, seq, message, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)
+         ON CONFLICT (ifnull(host_id,''), code, ifnull(seq,-1)) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms, message = excluded.message`,
+      ),
+      heartbeat: db.prepare("UPDATE hosts SET heartbeat = ?, last_heartbeat_ms = ? WHERE host_id = ?"),
+    };
+  }
+
+  async getHost(hostId: string): Promise<HostRow | undefined> {
+    return toHost(this.st.host.get(hostId) as RawHost | undefined);
+  }
+
+  async hosts(): Promise<HostRow[]> {
+    return (this.st.hosts.all() as RawHost[]).map((r) => toHost(r)!);
+  }
+
+  async pinHost(hostId: string, publicKeyPem: string, epoch: string): Promise<HostRow> {
+    this.st.pin.run(hostId, publicKeyPem, epoch, Date.now());
+    return (await this.getHost(hostId))!;
+  }
+
+  async registerHost(hostId: string, publicKeyPem: string): Promise<void> {
+    this.st.register.run(hostId, publicKeyPem, Date.now());
+  }
+
+  async revokeHost(hostId: string): Promise<void> {
+    this.st.revoke.run(hostId, Date.now());
+  }
+
+  async setEpoch(hostId: string, epoch: string): Promise<void> {
+    this.st.setEpoch.run(epoch, hostId);
+  }
+
+  async touchHost(hostId: string, atMs: number): Promise<void> {
+    this.st.touch.run(atMs, hostId);
+  }
+
+  async ingest(hostId: string, records: StoredRecord[]): Promise<BatchCheck> {
+    return this.ingestTxn(hostId, records);
+  }
+
+  async recordHash(hostId: string, seq: number): Promise<string | undefined> {
+    return (this.st.hashOf.get(hostId, seq) as { hash: string } | undefined)?.hash;
+  }
+
+  async addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void> {
+    this.db.transaction(() => {
+      for (const cp of cps) this.st.addCp.run(hostId, cp.seq, JSON.stringify(cp), atMs);
+      this.st.cpSeq.run(Math.max(...cps.map((c) => c.seq)), hostId);
+    })();
+  }
+
+  async checkpoints(hostId: string, limit: number): Promise<CheckpointRow[]> {
+    return (this.st.cps.all(hostId, limit) as { body: string; received_ms: number }[]).map((r) => ({
+      ...JSON.parse(r.body),
+      received_ms: r.received_ms,
+    }));
+  }
+
+  async addAlert(a: AlertInput, atMs: number): Promise<void> {
+    this.st.alert.run(a.host_id, a.code, a.seq, a.message, atMs, atMs);
+  }
+
+  async alerts(q: { host_id?: string; limit: number }): Promise<AlertRow[]> {
+    const where = q.host_id === undefined ? "" : "WHERE host_id = ?";
+    const args: unknown[] = q.host_id === undefined ? [] : [q.host_id];
+    return this.db
+      .prepare(`SELECT * FROM alerts ${where} ORDER BY last_ms DESC, id DESC LIMIT ?`)
+      .all(...args, q.limit) as AlertRow[];
+  }
+
+  async records(q: RecordQuery): Promise<StoredRecord[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.host_id !== undefined) where.push("host_id = ?") && args.push(q.host_id);
+    if (q.session_id !== undefined) where.push("session_id = ?") && args.push(q.session_id);
+    if (q.after_seq !== undefined) where.push("seq > ?") && args.push(q.after_seq);
+    if (q.since_ms !== undefined) where.push("ts_ms >= ?") && args.push(q.since_ms);
+    if (q.until_ms !== undefined) where.push("ts_ms <= ?") && args.push(q.until_ms);
+    const sql = `SELECT body FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY host_id, seq LIMIT ?`;
+    return (this.db.prepare(sql).all(...args, q.limit) as { body: string }[]).map((r) => JSON.parse(r.body));
+  }
+
+  async setHeartbeat(hostId: string, payload: unknown, atMs: number): Promise<void> {
+    this.st.heartbeat.run(JSON.stringify(payload), atMs, hostId);
+  }
+
+  async close(): Promise<void> {
+    if (this.db.open) this.db.close();
+  }
+}

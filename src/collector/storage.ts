@@ -1,0 +1,109 @@
+import { Codes, ForgeError } from "../errors.js";
+import type { StoredRecord } from "../evidence/record.js";
+import type { BatchCheck } from "./chain.js";
+import type { WireCheckpoint } from "./protocol.js";
+
+/**
+ * The collector's storage, one interface with two implementations (SQLite: sqlite-storage.ts,
+ * PostgreSQL: pg-storage.ts). Chain checks run inside `ingest`'s transaction so that several
+ * collectors over one database can neither double-store nor lose a record.
+ */
+
+export type HostStatus = "registered" | "pinned" | "revoked";
+
+export interface HostRow {
+  host_id: string;
+  public_key_pem: string | null;
+  status: HostStatus;
+  /** The agent store's epoch the collector holds the chain of; null until the first hello. */
+  epoch: string | null;
+  head_seq: number;
+  head_hash: string;
+  checkpoint_seq: number;
+  first_seen_ms: number;
+  last_seen_ms: number | null;
+  last_heartbeat_ms: number | null;
+  heartbeat: unknown;
+}
+
+export interface AlertRow {
+  id: number;
+  host_id: string | null;
+  code: string;
+  seq: number | null;
+  message: string;
+  first_ms: number;
+  last_ms: number;
+  count: number;
+}
+
+export interface AlertInput {
+  host_id: string | null;
+  code: string;
+  seq: number | null;
+  message: string;
+}
+
+export interface RecordQuery {
+  host_id?: string;
+  session_id?: string;
+  after_seq?: number;
+  /** Epoch ms bounds on the record's timestamp, inclusive. */
+  since_ms?: number;
+  until_ms?: number;
+  limit: number;
+}
+
+export interface CheckpointRow extends WireCheckpoint {
+  received_ms: number;
+}
+
+export interface CollectorStorage {
+  readonly kind: "sqlite" | "postgres";
+  getHost(hostId: string): Promise<HostRow | undefined>;
+  hosts(): Promise<HostRow[]>;
+  /** Inserts the host as pinned if it is unknown; returns the stored row (the first writer wins). */
+  pinHost(hostId: string, publicKeyPem: string, epoch: string): Promise<HostRow>;
+  /** Registers (or re-registers) a host's key; clears a revocation. */
+  registerHost(hostId: string, publicKeyPem: string): Promise<void>;
+  revokeHost(hostId: string): Promise<void>;
+  /** Sets the epoch; only allowed while the collector holds no records of the host. */
+  setEpoch(hostId: string, epoch: string): Promise<void>;
+  touchHost(hostId: string, atMs: number): Promise<void>;
+  /** Verifies `records` against the stored chain and commits the valid prefix, in one transaction. */
+  ingest(hostId: string, records: StoredRecord[]): Promise<BatchCheck>;
+  /** Stored hash of one record, or undefined. */
+  recordHash(hostId: string, seq: number): Promise<string | undefined>;
+  addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void>;
+  checkpoints(hostId: string, limit: number): Promise<CheckpointRow[]>;
+  addAlert(a: AlertInput, atMs: number): Promise<void>;
+  alerts(q: { host_id?: string; limit: number }): Promise<AlertRow[]>;
+  records(q: RecordQuery): Promise<StoredRecord[]>;
+  setHeartbeat(hostId: string, payload: unknown, atMs: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Opens `sqlite:PATH` or `postgres://…` / `postgresql://…`. */
+export async function openStorage(database: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}) {
+  if (database.startsWith("sqlite:")) {
+    const path = database.slice("sqlite:".length);
+    if (path === "")
+      throw new ForgeError(Codes.CONFIG_INVALID, "database 'sqlite:' needs a path: sqlite:PATH");
+    const { SqliteStorage } = await import("./sqlite-storage.js");
+    return SqliteStorage.open(path, opts) as CollectorStorage;
+  }
+  if (/^postgres(ql)?:\/\//.test(database)) {
+    const { PgStorage } = await import("./pg-storage.js");
+    return (await PgStorage.open(database)) as CollectorStorage;
+  }
+  throw new ForgeError(
+    Codes.CONFIG_INVALID,
+    `unsupported database '${database}': use sqlite:PATH or postgres://USER:PASS@HOST:PORT/DB`,
+  );
+}
+
+/** The record's timestamp as epoch ms (for time-range queries). */
+export function timestampMs(r: StoredRecord): number {
+  const t = Date.parse(r.timestamp);
+  return Number.isFinite(t) ? t : 0;
+}
