@@ -1,5 +1,44 @@
-// Placeholder until its issue lands; replaced by the real command.
-export default async function (_argv: string[]): Promise<number> {
-  process.stderr.write("forge: 'verify' is not built yet\n");
-  return 1;
+import { existsSync } from "node:fs";
+import { dirname, join, resolve } from "node:path";
+import { verifyStore } from "../evidence/index.js";
+import { parse, printJson } from "./args.js";
+
+/**
+ * forge-agent verify [--json] [--home DIR | --db PATH] [--keys DIR]
+ * Recomputes the local hash chain and checkpoint signatures; exit 0 when intact, 1 when not.
+ * The evidence file is <home>/evidence.db and the host key <home>/keys/ (home: --home, FORGE_HOME, ./var).
+ */
+export default async function verify(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      json: { type: "boolean", default: false },
+      home: { type: "string" },
+      db: { type: "string" },
+      keys: { type: "string" },
+    },
+    false,
+  );
+  const home = resolve(values.home ?? process.env.FORGE_HOME ?? "var");
+  const dbPath = resolve(values.db ?? join(home, "evidence.db"));
+  // With --db alone, the keys are expected beside the database, as under a home directory.
+  const keyDir =
+    values.keys ??
+    (values.db !== undefined && values.home === undefined
+      ? join(dirname(dbPath), "keys")
+      : join(home, "keys"));
+  const report = verifyStore(dbPath, existsSync(keyDir) ? { keyDir } : {});
+  if (values.json) {
+    printJson({ db: dbPath, ...report });
+  } else if (report.ok) {
+    process.stdout.write(
+      `ok: ${dbPath}: ${report.records} records (chain through seq ${report.last_seq}), ${report.checkpoints} checkpoints verified (key from ${report.key_source})\n`,
+    );
+  } else {
+    process.stdout.write(`FAILED: ${dbPath}: first bad seq ${report.first_bad_seq}\n`);
+    for (const p of report.problems.slice(0, 20))
+      process.stdout.write(`  seq ${p.seq}: ${p.code}: ${p.message}\n`);
+    if (report.problems.length > 20) process.stdout.write(`  … ${report.problems.length - 20} more\n`);
+  }
+  return report.ok ? 0 : 1;
 }

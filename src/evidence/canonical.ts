@@ -1,56 +1,70 @@
 import { createHash } from "node:crypto";
 
 /**
- * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members dropped.
- * Numbers and strings use JSON.stringify, which is deterministic for the values a record holds
- * (finite numbers; non-finite numbers are refused rather than silently becoming null).
+ * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members dropped
+ * (and `undefined` array elements written as null, as JSON.stringify does).
+ * Numbers and strings come out exactly as JSON.stringify writes them; non-finite numbers are
+ * refused rather than silently becoming null.
+ *
+ * This runs once per record on the append hot path, so it builds one string by concatenation
+ * and skips JSON.stringify for strings that need no escaping (the common case).
  */
 export function canonicalJson(value: unknown): string {
-  const out: string[] = [];
-  write(value, out);
-  return out.join("");
+  return write(value);
 }
 
-function write(v: unknown, out: string[]): void {
-  if (v === null) {
-    out.push("null");
-    return;
-  }
+/** Characters JSON.stringify escapes: quote, backslash, C0 controls, and (well-formed JSON) surrogates. */
+const NEEDS_ESCAPE = /["\\\u0000-\u001f\ud800-\udfff]/;
+
+/** A JSON string literal, identical to JSON.stringify(s). */
+export function jsonString(s: string): string {
+  return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
+}
+
+function write(v: unknown): string {
+  if (v === null) return "null";
   switch (typeof v) {
     case "string":
+      return jsonString(v);
     case "boolean":
-      out.push(JSON.stringify(v));
-      return;
+      return v ? "true" : "false";
     case "number":
       if (!Number.isFinite(v)) throw new TypeError("canonicalJson: non-finite number");
-      out.push(JSON.stringify(v));
-      return;
+      // For finite numbers, String() and JSON.stringify agree (including -0 → "0").
+      return String(v);
     case "object": {
       if (Array.isArray(v)) {
-        out.push("[");
+        let s = "[";
         for (let i = 0; i < v.length; i++) {
-          if (i > 0) out.push(",");
-          write(v[i] === undefined ? null : v[i], out);
+          if (i > 0) s += ",";
+          const e = v[i];
+          s += e === undefined ? "null" : write(e);
         }
-        out.push("]");
-        return;
+        return `${s}]`;
       }
-      const obj = v as Record<string, unknown>;
-      const keys = Object.keys(obj)
-        .filter((k) => obj[k] !== undefined)
-        .sort();
-      out.push("{");
-      keys.forEach((k, i) => {
-        if (i > 0) out.push(",");
-        out.push(JSON.stringify(k), ":");
-        write(obj[k], out);
-      });
-      out.push("}");
-      return;
+      return writeObject(v as Record<string, unknown>, Object.keys(v).sort());
     }
     default:
       throw new TypeError(`canonicalJson: unsupported ${typeof v}`);
   }
+}
+
+/**
+ * Writes an object whose keys the caller already sorted (callers with a fixed shape pass a
+ * constant sorted key list and skip the per-call sort). Keys absent or undefined are dropped.
+ */
+export function writeObject(obj: Record<string, unknown>, sortedKeys: readonly string[]): string {
+  let s = "{";
+  let first = true;
+  for (let i = 0; i < sortedKeys.length; i++) {
+    const k = sortedKeys[i]!;
+    const e = obj[k];
+    if (e === undefined) continue;
+    if (!first) s += ",";
+    first = false;
+    s += `${jsonString(k)}:${write(e)}`;
+  }
+  return `${s}}`;
 }
 
 export function sha256Hex(data: string | Uint8Array): string {

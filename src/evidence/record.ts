@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { canonicalJson, sha256Hex } from "./canonical.js";
+import { canonicalJson, sha256Hex, writeObject } from "./canonical.js";
 
 /**
  * The evidence record: one object that is both the audit artefact and the experiment record.
@@ -80,10 +80,28 @@ export const StoredRecordSchema = RecordInput.extend({
   hash: Hex64,
 });
 
+/** The fields a record's hash covers: every field but `hash` and `prev_hash`, in canonical (sorted) order. */
+const HASHED_KEYS: readonly string[] = [...Object.keys(RecordInput.shape), "host_id", "seq"].sort();
+const HASHED_KEY_SET = new Set(HASHED_KEYS);
+
+/**
+ * The canonical JSON the hash covers: the record without `hash` and `prev_hash`. Identical to
+ * canonicalJson of that object; records holding only the known fields skip the per-call key sort.
+ */
+export function recordBodyJson(rec: Omit<StoredRecord, "hash" | "prev_hash">): string {
+  const obj = rec as unknown as Record<string, unknown>;
+  for (const k of Object.keys(obj)) {
+    if (!HASHED_KEY_SET.has(k) && k !== "hash" && k !== "prev_hash") {
+      const { hash: _h, prev_hash: _p, ...body } = obj;
+      return canonicalJson(body);
+    }
+  }
+  return writeObject(obj, HASHED_KEYS);
+}
+
 /** hash = sha256(prev_hash ‖ canonical JSON of every field but `hash` and `prev_hash`). */
 export function recordHash(prevHash: string, rec: Omit<StoredRecord, "hash" | "prev_hash">): string {
-  const { hash: _h, prev_hash: _p, ...body } = rec as StoredRecord;
-  return sha256Hex(prevHash + canonicalJson(body));
+  return sha256Hex(prevHash + recordBodyJson(rec));
 }
 
 /** sha256 of the canonical prompt (NFC, \r\n → \n), so equal prompts hash equal. */

@@ -1,0 +1,95 @@
+/**
+ * The evidence database. One file per host, WAL mode. The chain's integrity rules live in the
+ * schema as well as in the code, so a bug (or a careless sqlite3 session) cannot rewrite history:
+ *
+ * - records: append-only. UPDATE is refused outright. INSERT must extend the chain: seq is the
+ *   last seq + 1 and prev_hash is the last hash (or the pruning anchor when every row is pruned).
+ *   DELETE is refused unless the row's seq <= meta.acked_seq: only rows the collector acked can be
+ *   pruned.
+ * - meta: host_id and epoch never change; acked_seq and base_seq never go backwards; no meta row
+ *   can be deleted (a missing acked_seq would otherwise read as NULL and open the prune gate).
+ * - checkpoints: neither updated nor deleted.
+ * - pending: ordinary mutable rows (not part of the chain).
+ *
+ * An attacker with write access can drop the triggers; `verifyStore` is what detects that.
+ */
+export const SCHEMA_VERSION = 1;
+
+export const SCHEMA_SQL = `
+CREATE TABLE IF NOT EXISTS meta (
+  key   TEXT PRIMARY KEY,
+  value TEXT NOT NULL
+) WITHOUT ROWID;
+
+CREATE TABLE IF NOT EXISTS records (
+  seq        INTEGER PRIMARY KEY,
+  kind       TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  action_id  TEXT NOT NULL,
+  body       TEXT NOT NULL,
+  prev_hash  TEXT NOT NULL,
+  hash       TEXT NOT NULL
+);
+CREATE INDEX IF NOT EXISTS records_session ON records(session_id);
+CREATE INDEX IF NOT EXISTS records_action ON records(action_id);
+
+CREATE TABLE IF NOT EXISTS checkpoints (
+  seq       INTEGER PRIMARY KEY,
+  hash      TEXT NOT NULL,
+  signature TEXT NOT NULL,
+  at        TEXT NOT NULL
+);
+
+CREATE TABLE IF NOT EXISTS pending (
+  action_id   TEXT PRIMARY KEY,
+  session_id  TEXT NOT NULL,
+  state       TEXT NOT NULL CHECK (state IN ('allowed', 'escalated')),
+  record      TEXT NOT NULL,
+  deadline_ms INTEGER,
+  created_ms  INTEGER NOT NULL
+) WITHOUT ROWID;
+
+CREATE TRIGGER IF NOT EXISTS records_append_only BEFORE UPDATE ON records
+BEGIN
+  SELECT RAISE(ABORT, 'evidence records are append-only: UPDATE refused');
+END;
+
+CREATE TRIGGER IF NOT EXISTS records_prune_acked_only BEFORE DELETE ON records
+WHEN OLD.seq > COALESCE((SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'acked_seq'), 0)
+BEGIN
+  SELECT RAISE(ABORT, 'evidence records are append-only: only acked rows may be pruned');
+END;
+
+CREATE TRIGGER IF NOT EXISTS records_extend_chain BEFORE INSERT ON records
+WHEN NEW.seq IS NOT COALESCE(
+       (SELECT MAX(seq) FROM records),
+       (SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'base_seq')) + 1
+  OR NEW.prev_hash IS NOT COALESCE(
+       (SELECT hash FROM records ORDER BY seq DESC LIMIT 1),
+       (SELECT value FROM meta WHERE key = 'base_hash'))
+BEGIN
+  SELECT RAISE(ABORT, 'evidence records must extend the chain: seq = last + 1, prev_hash = last hash');
+END;
+
+CREATE TRIGGER IF NOT EXISTS meta_fixed BEFORE UPDATE ON meta
+WHEN OLD.key IN ('host_id', 'epoch', 'created_at')
+  OR (OLD.key IN ('acked_seq', 'base_seq') AND CAST(NEW.value AS INTEGER) < CAST(OLD.value AS INTEGER))
+BEGIN
+  SELECT RAISE(ABORT, 'evidence meta: host_id/epoch are fixed and acked_seq/base_seq never go backwards');
+END;
+
+CREATE TRIGGER IF NOT EXISTS meta_no_delete BEFORE DELETE ON meta
+BEGIN
+  SELECT RAISE(ABORT, 'evidence meta rows cannot be deleted');
+END;
+
+CREATE TRIGGER IF NOT EXISTS checkpoints_no_update BEFORE UPDATE ON checkpoints
+BEGIN
+  SELECT RAISE(ABORT, 'checkpoints are append-only: UPDATE refused');
+END;
+
+CREATE TRIGGER IF NOT EXISTS checkpoints_no_delete BEFORE DELETE ON checkpoints
+BEGIN
+  SELECT RAISE(ABORT, 'checkpoints are append-only: DELETE refused');
+END;
+`;

@@ -1,0 +1,686 @@
+import { sign as cryptoSign, randomUUID } from "node:crypto";
+import { mkdirSync, statSync } from "node:fs";
+import { dirname } from "node:path";
+import Database from "better-sqlite3";
+import { z } from "zod";
+import { Codes, ForgeError } from "../errors.js";
+import { sha256Hex } from "./canonical.js";
+import { type Checkpoint, type HostKey, loadOrCreateHostKey, signCheckpoint } from "./keys.js";
+import { GENESIS_HASH, nowRfc3339, RecordInput, recordBodyJson, type StoredRecord } from "./record.js";
+import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+
+export interface StoreOptions {
+  /** SQLite file (WAL); its directory is created if missing. */
+  path: string;
+  hostId: string;
+  /** Where the host's ed25519 key lives (generated on first open, file mode 0600). */
+  keyDir: string;
+  /** Default FULL: a record must survive power loss before the action it allows runs (docs/evidence.md). */
+  synchronous?: "FULL" | "NORMAL";
+  /** Bounded buffer: appends that would leave more than this many unacked records fail with FORGE_EVIDENCE_FULL. Default 1,000,000. */
+  maxUnackedRecords?: number;
+  /** SQLite max_page_count for this connection (tests use it to simulate a full disk). */
+  maxPageCount?: number;
+  /** Sign a checkpoint every N records (default 1000). */
+  checkpointEvery?: number;
+  /** … or every T seconds when records arrived since the last one (default 60). */
+  checkpointSeconds?: number;
+  /** Largest canonical record accepted, in bytes (default 1 MiB); larger appends fail FORGE_EVIDENCE_INVALID. */
+  maxRecordBytes?: number;
+  /** Buffer full, SQLite unavailable (full disk, I/O error), and recovery from either. */
+  onAlert?: (alert: { code: string; message: string }) => void;
+}
+
+export const PendingActionSchema = z.strictObject({
+  action_id: z.string().min(1).max(256),
+  session_id: z.string().min(1).max(256),
+  state: z.enum(["allowed", "escalated"]),
+  record: RecordInput,
+  deadline_ms: z.number().int().nonnegative().nullable(),
+  created_ms: z.number().int().nonnegative(),
+});
+
+export interface PendingAction {
+  action_id: string;
+  session_id: string;
+  /** allowed: waiting for its execution result; escalated: waiting for review. */
+  state: "allowed" | "escalated";
+  /** The draft record (execution_result / principal_review still null). */
+  record: RecordInput;
+  /** Epoch ms; null = none. */
+  deadline_ms: number | null;
+  created_ms: number;
+}
+
+export interface StoreStats {
+  lastSeq: number;
+  ackedSeq: number;
+  /** Committed records not yet acked. */
+  backlog: number;
+  pending: number;
+  /** Database file plus WAL, bytes. */
+  dbBytes: number;
+  /** Transactions committed by group commit since open (one sync each). */
+  commits: number;
+  /** Records chained since open. */
+  appended: number;
+}
+
+type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
+type Op =
+  | ({ t: "append"; rec: RecordInput } & Settle<StoredRecord>)
+  | ({ t: "put"; p: PendingAction } & Settle<void>)
+  | ({
+      t: "update";
+      id: string;
+      patch: Partial<Pick<PendingAction, "state" | "deadline_ms" | "record">>;
+    } & Settle<void>)
+  | ({ t: "resolve"; id: string; rec: RecordInput } & Settle<StoredRecord>);
+
+interface RecordRow {
+  seq: number;
+  body: string;
+  prev_hash: string;
+  hash: string;
+}
+interface PendingRow {
+  action_id: string;
+  session_id: string;
+  state: "allowed" | "escalated";
+  record: string;
+  deadline_ms: number | null;
+  created_ms: number;
+}
+
+/** SQLite result codes that mean "the store cannot take writes right now", as opposed to a bug. */
+const UNAVAILABLE_CODES = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|BUSY|LOCKED|CORRUPT|NOTADB|NOMEM|PROTOCOL)/;
+
+/** Maps a SQLite (or other) failure to FORGE_EVIDENCE_UNAVAILABLE, keeping the SQLite code in details. */
+export function storeError(err: unknown): ForgeError {
+  if (err instanceof ForgeError) return err;
+  const sqliteCode = (err as { code?: unknown }).code;
+  const code = typeof sqliteCode === "string" ? sqliteCode : "UNKNOWN";
+  const why = UNAVAILABLE_CODES.test(code)
+    ? code.startsWith("SQLITE_FULL")
+      ? "the disk (or the configured max_page_count) is full"
+      : "SQLite cannot write the evidence database"
+    : "SQLite refused the write";
+  return new ForgeError(
+    Codes.EVIDENCE_UNAVAILABLE,
+    `evidence store unavailable: ${why} (${code}: ${(err as Error).message})`,
+    {
+      cause: err,
+      details: { sqlite_code: code },
+    },
+  );
+}
+
+function invalid(what: string, err: unknown): ForgeError {
+  const issues =
+    err instanceof z.ZodError
+      ? err.issues.map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`).join("; ")
+      : String((err as Error).message ?? err);
+  return new ForgeError(Codes.EVIDENCE_INVALID, `invalid ${what}: ${issues}`, { cause: err });
+}
+
+/**
+ * The host's evidence store: a hash-chained, append-only log of records in SQLite, plus durable
+ * pending actions and signed checkpoints. Appends are group-committed: every append queued during
+ * one turn of the event loop shares one transaction and one sync, and each promise resolves only
+ * after that commit.
+ */
+export class EvidenceStore {
+  readonly hostId: string;
+  /** Random id made when the database file is created; a wiped/recreated store has a new epoch. */
+  readonly epoch: string;
+  /** The host's ed25519 public key (SPKI PEM). */
+  readonly publicKeyPem: string;
+
+  private readonly db: Database.Database;
+  private readonly key: HostKey;
+  private readonly path: string;
+  private readonly maxUnacked: number;
+  private readonly maxRecordBytes: number;
+  private readonly checkpointEvery: number;
+  private readonly onAlert: (alert: { code: string; message: string }) => void;
+  private readonly listeners = new Set<(lastSeq: number) => void>();
+  private readonly timer: NodeJS.Timeout;
+
+  private headSeq: number;
+  private headHash: string;
+  private acked: number;
+  private lastCheckpointSeq: number;
+  private checkpointDue = false;
+  private queue: Op[] = [];
+  private queuedRecords = 0;
+  private flushScheduled = false;
+  private closed = false;
+  private fullAlerted = false;
+  private unavailableAlerted = false;
+  private commits = 0;
+  private appended = 0;
+
+  private readonly st: ReturnType<EvidenceStore["prepare"]>;
+  private readonly batch: (
+    ops: Op[],
+    results: unknown[],
+  ) => { seq: number; hash: string; checkpointed: boolean };
+
+  private constructor(opts: StoreOptions) {
+    this.hostId = opts.hostId;
+    this.path = opts.path;
+    this.maxUnacked = opts.maxUnackedRecords ?? 1_000_000;
+    this.maxRecordBytes = opts.maxRecordBytes ?? 1024 * 1024;
+    this.checkpointEvery = opts.checkpointEvery ?? 1000;
+    this.onAlert = opts.onAlert ?? (() => {});
+    if (!opts.hostId) throw new ForgeError(Codes.EVIDENCE_INVALID, "hostId must be a non-empty string");
+    if (!(this.maxUnacked >= 1) || !(this.checkpointEvery >= 1)) {
+      throw new ForgeError(Codes.EVIDENCE_INVALID, "maxUnackedRecords and checkpointEvery must be >= 1");
+    }
+
+    this.key = loadOrCreateHostKey(opts.keyDir);
+    this.publicKeyPem = this.key.publicKeyPem;
+
+    mkdirSync(dirname(opts.path), { recursive: true });
+    try {
+      this.db = new Database(opts.path);
+      const mode = this.db.pragma("journal_mode = WAL", { simple: true });
+      if (mode !== "wal") throw new Error(`journal_mode is ${mode}, expected wal`);
+      this.db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
+      this.db.pragma("busy_timeout = 5000");
+      if (opts.maxPageCount !== undefined) this.setMaxPageCount(opts.maxPageCount);
+      this.db.exec(SCHEMA_SQL);
+    } catch (err) {
+      throw storeError(err);
+    }
+    const initMeta = this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
+    this.db
+      .transaction(() => {
+        initMeta.run("schema_version", String(SCHEMA_VERSION));
+        initMeta.run("host_id", opts.hostId);
+        initMeta.run("epoch", randomUUID());
+        initMeta.run("created_at", nowRfc3339());
+        initMeta.run("acked_seq", "0");
+        initMeta.run("base_seq", "0");
+        initMeta.run("base_hash", GENESIS_HASH);
+        initMeta.run("public_key_pem", this.publicKeyPem);
+      })
+      .immediate();
+    const meta = readMeta(this.db);
+    if (meta.host_id !== opts.hostId) {
+      this.db.close();
+      throw new ForgeError(
+        Codes.CONFLICT,
+        `evidence database ${opts.path} belongs to host '${meta.host_id}', not '${opts.hostId}': use that host id or another file`,
+      );
+    }
+    this.epoch = meta.epoch!;
+    this.acked = Number(meta.acked_seq);
+    this.st = this.prepare();
+    const head = this.st.head.get() as { seq: number; hash: string } | undefined;
+    this.headSeq = head?.seq ?? Number(meta.base_seq);
+    this.headHash = head?.hash ?? meta.base_hash!;
+    this.lastCheckpointSeq = (this.st.lastCheckpoint.get() as { seq: number | null }).seq ?? 0;
+    this.batch = this.db.transaction((ops: Op[], results: unknown[]) =>
+      this.applyBatch(ops, results),
+    ).immediate;
+
+    const seconds = opts.checkpointSeconds ?? 60;
+    this.timer = setInterval(() => {
+      if (this.headSeq > this.lastCheckpointSeq) {
+        this.checkpointDue = true;
+        this.schedule();
+      }
+    }, seconds * 1000);
+    this.timer.unref();
+  }
+
+  /** Opens (creating if needed) the store at `opts.path`. Throws FORGE_EVIDENCE_UNAVAILABLE if SQLite cannot. */
+  static open(opts: StoreOptions): EvidenceStore {
+    return new EvidenceStore(opts);
+  }
+
+  private prepare() {
+    const db = this.db;
+    return {
+      head: db.prepare("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1"),
+      lastCheckpoint: db.prepare("SELECT MAX(seq) AS seq FROM checkpoints"),
+      insert: db.prepare(
+        "INSERT INTO records (seq, kind, session_id, action_id, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
+      ),
+      get: db.prepare("SELECT seq, body, prev_hash, hash FROM records WHERE seq = ?"),
+      after: db.prepare("SELECT seq, body, prev_hash, hash FROM records WHERE seq > ? ORDER BY seq LIMIT ?"),
+      insertCheckpoint: db.prepare(
+        "INSERT OR IGNORE INTO checkpoints (seq, hash, signature, at) VALUES (?, ?, ?, ?)",
+      ),
+      checkpoints: db.prepare("SELECT seq, hash, signature, at FROM checkpoints WHERE seq > ? ORDER BY seq"),
+      putPending: db.prepare(
+        "INSERT OR REPLACE INTO pending (action_id, session_id, state, record, deadline_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
+      ),
+      getPending: db.prepare("SELECT * FROM pending WHERE action_id = ?"),
+      listPending: db.prepare("SELECT * FROM pending ORDER BY created_ms, action_id"),
+      countPending: db.prepare("SELECT COUNT(*) AS n FROM pending"),
+      updatePending: db.prepare(
+        "UPDATE pending SET state = ?, record = ?, deadline_ms = ? WHERE action_id = ?",
+      ),
+      deletePending: db.prepare("DELETE FROM pending WHERE action_id = ?"),
+      setMeta: db.prepare("UPDATE meta SET value = ? WHERE key = ?"),
+      prune: db.prepare("DELETE FROM records WHERE seq <= ?"),
+    };
+  }
+
+  /** Sets SQLite's max_page_count for this connection (returns the limit in effect). */
+  setMaxPageCount(pages: number): number {
+    return this.db.pragma(`max_page_count = ${Math.floor(pages)}`, { simple: true }) as number;
+  }
+
+  /** Signs `data` with the host key (ed25519). */
+  sign(data: Uint8Array): Buffer {
+    return cryptoSign(null, data, this.key.privateKey);
+  }
+
+  /** Validates and chains one record; resolves with it once committed. */
+  append(rec: RecordInput): Promise<StoredRecord> {
+    return new Promise((resolve, reject) => {
+      const refused = this.admit(1);
+      if (refused) return reject(refused);
+      let parsed: RecordInput;
+      try {
+        parsed = RecordInput.parse(rec);
+      } catch (err) {
+        return reject(invalid("evidence record", err));
+      }
+      this.enqueue({ t: "append", rec: parsed, resolve, reject }, 1);
+    });
+  }
+
+  /** Stores (or replaces) a pending action; resolves once durable. */
+  putPending(p: PendingAction): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(closedError());
+      let parsed: PendingAction;
+      try {
+        parsed = PendingActionSchema.parse(p);
+      } catch (err) {
+        return reject(invalid("pending action", err));
+      }
+      this.enqueue({ t: "put", p: parsed, resolve, reject }, 0);
+    });
+  }
+
+  /** Changes a pending action's state, deadline or draft record; FORGE_NOT_FOUND if it is not pending. */
+  updatePending(
+    action_id: string,
+    patch: Partial<Pick<PendingAction, "state" | "deadline_ms" | "record">>,
+  ): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(closedError());
+      let parsed: typeof patch;
+      try {
+        parsed = PendingActionSchema.pick({ state: true, deadline_ms: true, record: true })
+          .partial()
+          .strict()
+          .parse(patch);
+      } catch (err) {
+        return reject(invalid("pending action patch", err));
+      }
+      this.enqueue({ t: "update", id: action_id, patch: parsed, resolve, reject }, 0);
+    });
+  }
+
+  /** Chains the final record and deletes the pending row in one transaction; FORGE_NOT_FOUND if not pending. */
+  resolvePending(action_id: string, final: RecordInput): Promise<StoredRecord> {
+    return new Promise((resolve, reject) => {
+      const refused = this.admit(1);
+      if (refused) return reject(refused);
+      let parsed: RecordInput;
+      try {
+        parsed = RecordInput.parse(final);
+      } catch (err) {
+        return reject(invalid("evidence record", err));
+      }
+      this.enqueue({ t: "resolve", id: action_id, rec: parsed, resolve, reject }, 1);
+    });
+  }
+
+  getPending(action_id: string): PendingAction | undefined {
+    const row = this.st.getPending.get(action_id) as PendingRow | undefined;
+    return row && pendingFromRow(row);
+  }
+
+  listPending(): PendingAction[] {
+    return (this.st.listPending.all() as PendingRow[]).map(pendingFromRow);
+  }
+
+  get(seq: number): StoredRecord | undefined {
+    const row = this.st.get.get(seq) as RecordRow | undefined;
+    return row && recordFromRow(row);
+  }
+
+  /** Records matching every given filter, ascending seq; limit defaults to 10,000. */
+  records(q: {
+    after_seq?: number;
+    session_id?: string;
+    action_id?: string;
+    kind?: string;
+    limit?: number;
+  }): StoredRecord[] {
+    const where: string[] = ["seq > ?"];
+    const args: unknown[] = [q.after_seq ?? 0];
+    if (q.session_id !== undefined) {
+      where.push("session_id = ?");
+      args.push(q.session_id);
+    }
+    if (q.action_id !== undefined) {
+      where.push("action_id = ?");
+      args.push(q.action_id);
+    }
+    if (q.kind !== undefined) {
+      where.push("kind = ?");
+      args.push(q.kind);
+    }
+    args.push(q.limit ?? 10_000);
+    const sql = `SELECT seq, body, prev_hash, hash FROM records WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`;
+    return (this.db.prepare(sql).all(...args) as RecordRow[]).map(recordFromRow);
+  }
+
+  /** Highest committed seq (0 if none); never goes down, even after pruning. */
+  lastSeq(): number {
+    return this.headSeq;
+  }
+
+  /** Highest seq the collector acked (persisted). */
+  ackedSeq(): number {
+    return this.acked;
+  }
+
+  /**
+   * Persists the collector's ack and prunes every record up to it. Before pruning, a checkpoint is
+   * signed at the ack point, so the remaining chain stays anchored to a signed hash. Throws
+   * FORGE_CONFLICT for an ack beyond the last committed seq, FORGE_EVIDENCE_UNAVAILABLE if SQLite fails.
+   */
+  markAcked(seq: number): void {
+    if (this.closed) throw closedError();
+    if (!Number.isInteger(seq) || seq < 0)
+      throw new ForgeError(Codes.EVIDENCE_INVALID, `ack seq must be a whole number >= 0, got ${seq}`);
+    if (seq > this.headSeq) {
+      throw new ForgeError(
+        Codes.CONFLICT,
+        `ack for seq ${seq} is beyond the last committed seq ${this.headSeq}`,
+      );
+    }
+    if (seq <= this.acked) return;
+    const row = this.st.get.get(seq) as RecordRow | undefined;
+    try {
+      this.db
+        .transaction(() => {
+          this.st.setMeta.run(String(seq), "acked_seq");
+          if (row) {
+            const sig = signCheckpoint(this.key.privateKey, { host_id: this.hostId, seq, hash: row.hash });
+            this.st.insertCheckpoint.run(seq, row.hash, sig, nowRfc3339());
+            this.st.prune.run(seq);
+            this.st.setMeta.run(String(seq), "base_seq");
+            this.st.setMeta.run(row.hash, "base_hash");
+          }
+        })
+        .immediate();
+    } catch (err) {
+      throw this.unavailable(err);
+    }
+    this.acked = seq;
+    if (row && seq > this.lastCheckpointSeq) this.lastCheckpointSeq = seq;
+    if (this.fullAlerted && this.headSeq + this.queuedRecords - this.acked < this.maxUnacked) {
+      this.fullAlerted = false;
+      this.onAlert({
+        code: Codes.EVIDENCE_RECOVERED,
+        message: "evidence buffer has room again: appends resume",
+      });
+    }
+  }
+
+  /** Committed records after `after_seq`, ascending, at most `limit`. */
+  unshipped(after_seq: number, limit: number): StoredRecord[] {
+    return (this.st.after.all(after_seq, limit) as RecordRow[]).map(recordFromRow);
+  }
+
+  /** Calls `listener(lastSeq)` after each commit that chained records; returns the unsubscribe function. */
+  onAppend(listener: (lastSeq: number) => void): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  checkpoints(after_seq = 0): Checkpoint[] {
+    return (this.st.checkpoints.all(after_seq) as Omit<Checkpoint, "host_id">[]).map((c) => ({
+      host_id: this.hostId,
+      seq: c.seq,
+      hash: c.hash,
+      signature: c.signature,
+      public_key_pem: this.publicKeyPem,
+      at: c.at,
+    }));
+  }
+
+  stats(): StoreStats {
+    let dbBytes = 0;
+    for (const f of [this.path, `${this.path}-wal`]) {
+      try {
+        dbBytes += statSync(f).size;
+      } catch {
+        // no WAL yet
+      }
+    }
+    return {
+      lastSeq: this.headSeq,
+      ackedSeq: this.acked,
+      backlog: this.headSeq - this.acked,
+      pending: (this.st.countPending.get() as { n: number }).n,
+      dbBytes,
+      commits: this.commits,
+      appended: this.appended,
+    };
+  }
+
+  /** Commits queued work, signs a final checkpoint if records arrived since the last one, then closes. */
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    clearInterval(this.timer);
+    this.checkpointDue = this.headSeq + this.queuedRecords > this.lastCheckpointSeq;
+    this.flush();
+    this.listeners.clear();
+    this.db.close();
+  }
+
+  /** Null when one more record fits; otherwise the error to reject with (and the alert, once). */
+  private admit(n: number): ForgeError | null {
+    if (this.closed) return closedError();
+    if (this.headSeq + this.queuedRecords + n - this.acked > this.maxUnacked) {
+      const err = new ForgeError(
+        Codes.EVIDENCE_FULL,
+        `evidence buffer full: ${this.headSeq + this.queuedRecords - this.acked} records await the collector's ack (max ${this.maxUnacked}); the action is refused until records are shipped`,
+      );
+      if (!this.fullAlerted) {
+        this.fullAlerted = true;
+        this.onAlert({ code: Codes.EVIDENCE_FULL, message: err.message });
+      }
+      return err;
+    }
+    return null;
+  }
+
+  private enqueue(op: Op, records: number): void {
+    this.queue.push(op);
+    this.queuedRecords += records;
+    this.schedule();
+  }
+
+  private schedule(): void {
+    if (this.flushScheduled || this.closed) return;
+    this.flushScheduled = true;
+    // setImmediate runs after the promise callbacks of this turn, so every producer that was
+    // woken by the previous commit has queued its next append by then: they share one commit.
+    setImmediate(() => this.flush());
+  }
+
+  /** Commits everything queued in one transaction, then settles every op. */
+  private flush(): void {
+    this.flushScheduled = false;
+    if (this.queue.length === 0 && !this.checkpointDue) return;
+    if (!this.db.open) return;
+    const ops = this.queue;
+    this.queue = [];
+    this.queuedRecords = 0;
+    const results: unknown[] = new Array(ops.length);
+    let head: { seq: number; hash: string; checkpointed: boolean };
+    try {
+      head = this.batch(ops, results);
+    } catch (err) {
+      const e = this.unavailable(err);
+      for (const op of ops) op.reject(e);
+      return;
+    }
+    const chained = head.seq - this.headSeq;
+    this.headSeq = head.seq;
+    this.headHash = head.hash;
+    if (head.checkpointed) {
+      this.lastCheckpointSeq = head.seq;
+      this.checkpointDue = false;
+    }
+    this.commits++;
+    this.appended += chained;
+    if (this.unavailableAlerted) {
+      this.unavailableAlerted = false;
+      this.onAlert({
+        code: Codes.EVIDENCE_RECOVERED,
+        message: "evidence store writable again: appends resume",
+      });
+    }
+    for (let i = 0; i < ops.length; i++) {
+      const r = results[i];
+      if (r instanceof Error) ops[i]!.reject(r);
+      else (ops[i]!.resolve as (v: unknown) => void)(r);
+    }
+    if (chained > 0) for (const l of this.listeners) l(this.headSeq);
+  }
+
+  /**
+   * The body of one group-commit transaction. Ops that are invalid on their own (a record that
+   * cannot be canonicalised, an unknown pending id) fail alone, before writing anything, so they
+   * consume no seq; any SQLite error aborts and rolls back the whole batch (the caller rejects all).
+   */
+  private applyBatch(ops: Op[], results: unknown[]): { seq: number; hash: string; checkpointed: boolean } {
+    let seq = this.headSeq;
+    let hash = this.headHash;
+    const chain = (rec: RecordInput): StoredRecord => {
+      const stored = { ...rec, host_id: this.hostId, seq: seq + 1 } as StoredRecord;
+      const body = recordBodyJson(stored);
+      if (body.length > this.maxRecordBytes) {
+        throw new ForgeError(
+          Codes.EVIDENCE_INVALID,
+          `evidence record is ${body.length} bytes, over the ${this.maxRecordBytes}-byte limit`,
+        );
+      }
+      const h = sha256Hex(hash + body);
+      this.st.insert.run(stored.seq, rec.kind, rec.session_id, rec.action_id, body, hash, h);
+      stored.prev_hash = hash;
+      stored.hash = h;
+      seq = stored.seq;
+      hash = h;
+      return stored;
+    };
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      try {
+        switch (op.t) {
+          case "append":
+            results[i] = chain(op.rec);
+            break;
+          case "put": {
+            const p = op.p;
+            this.st.putPending.run(
+              p.action_id,
+              p.session_id,
+              p.state,
+              JSON.stringify(p.record),
+              p.deadline_ms,
+              p.created_ms,
+            );
+            break;
+          }
+          case "update": {
+            const row = this.st.getPending.get(op.id) as PendingRow | undefined;
+            if (!row) throw notPending(op.id);
+            const cur = pendingFromRow(row);
+            const next = { ...cur, ...op.patch };
+            this.st.updatePending.run(next.state, JSON.stringify(next.record), next.deadline_ms, op.id);
+            break;
+          }
+          case "resolve": {
+            if (!this.st.getPending.get(op.id)) throw notPending(op.id);
+            results[i] = chain(op.rec);
+            this.st.deletePending.run(op.id);
+            break;
+          }
+        }
+      } catch (err) {
+        // A coded error belongs to this op alone (nothing was written for it); anything else is SQLite's, for the batch.
+        if (err instanceof ForgeError) results[i] = err;
+        else if (err instanceof TypeError) results[i] = invalid("evidence record", err);
+        else throw err;
+      }
+    }
+    let checkpointed = false;
+    if (
+      seq > this.lastCheckpointSeq &&
+      (this.checkpointDue || seq - this.lastCheckpointSeq >= this.checkpointEvery)
+    ) {
+      const sig = signCheckpoint(this.key.privateKey, { host_id: this.hostId, seq, hash });
+      this.st.insertCheckpoint.run(seq, hash, sig, nowRfc3339());
+      checkpointed = true;
+    }
+    return { seq, hash, checkpointed };
+  }
+
+  private unavailable(err: unknown): ForgeError {
+    const e = storeError(err);
+    if (!this.unavailableAlerted) {
+      this.unavailableAlerted = true;
+      this.onAlert({ code: Codes.EVIDENCE_UNAVAILABLE, message: e.message });
+    }
+    return e;
+  }
+}
+
+function closedError(): ForgeError {
+  return new ForgeError(Codes.EVIDENCE_CLOSED, "evidence store is closed");
+}
+
+function notPending(id: string): ForgeError {
+  return new ForgeError(Codes.NOT_FOUND, `action '${id}' is not pending`);
+}
+
+function recordFromRow(row: RecordRow): StoredRecord {
+  const rec = JSON.parse(row.body) as StoredRecord;
+  rec.prev_hash = row.prev_hash;
+  rec.hash = row.hash;
+  return rec;
+}
+
+function pendingFromRow(row: PendingRow): PendingAction {
+  return {
+    action_id: row.action_id,
+    session_id: row.session_id,
+    state: row.state,
+    record: JSON.parse(row.record) as RecordInput,
+    deadline_ms: row.deadline_ms,
+    created_ms: row.created_ms,
+  };
+}
+
+/** The meta table as an object. */
+export function readMeta(db: Database.Database): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const r of db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[])
+    out[r.key] = r.value;
+  return out;
+}

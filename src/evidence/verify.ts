@@ -1,0 +1,244 @@
+import Database from "better-sqlite3";
+import { Codes, ForgeError } from "../errors.js";
+import { type Checkpoint, readPublicKeyPem, verifyCheckpoint } from "./keys.js";
+import { GENESIS_HASH, recordHash, type StoredRecord } from "./record.js";
+
+export interface VerifyProblem {
+  seq: number;
+  code: string;
+  message: string;
+}
+
+export interface VerifyReport {
+  ok: boolean;
+  host_id: string | null;
+  /** Records present (after pruning). */
+  records: number;
+  checkpoints: number;
+  /** Seq of the last record present (the pruning anchor when none are). */
+  last_seq: number;
+  /** Lowest seq at which something is wrong; null when ok. */
+  first_bad_seq: number | null;
+  problems: VerifyProblem[];
+  /** Where the public key came from: the key directory, or the database itself (weaker: an attacker can replace both). */
+  key_source: "key_dir" | "database";
+}
+
+/** Problem codes in verify reports (stable, like error codes). */
+export const VerifyCodes = {
+  GAP: "missing_records",
+  SEQ_MISMATCH: "seq_mismatch",
+  HOST_MISMATCH: "host_mismatch",
+  BAD_JSON: "bad_json",
+  PREV_HASH: "prev_hash_mismatch",
+  HASH: "hash_mismatch",
+  BAD_SIGNATURE: "bad_checkpoint_signature",
+  CHECKPOINT_MISMATCH: "checkpoint_mismatch",
+  TRUNCATED: "truncated",
+  UNANCHORED: "unanchored_prefix",
+} as const;
+
+/**
+ * Pure chain check of consecutive records starting after a record whose hash is `prevHash`:
+ * seq must step by one, each prev_hash must be the previous hash, each hash must recompute.
+ * Shared with the collector.
+ */
+export function verifyRecords(
+  records: StoredRecord[],
+  prevHash: string,
+): { ok: boolean; first_bad_seq: number | null; problem?: string } {
+  let prev = prevHash;
+  for (let i = 0; i < records.length; i++) {
+    const r = records[i]!;
+    if (i > 0 && r.seq !== records[i - 1]!.seq + 1) {
+      return {
+        ok: false,
+        first_bad_seq: records[i - 1]!.seq + 1,
+        problem: `seq ${r.seq} follows ${records[i - 1]!.seq}`,
+      };
+    }
+    if (r.prev_hash !== prev)
+      return {
+        ok: false,
+        first_bad_seq: r.seq,
+        problem: `seq ${r.seq}: prev_hash does not link to the previous record`,
+      };
+    let h: string;
+    try {
+      h = recordHash(r.prev_hash, r);
+    } catch (err) {
+      return {
+        ok: false,
+        first_bad_seq: r.seq,
+        problem: `seq ${r.seq}: cannot canonicalise: ${(err as Error).message}`,
+      };
+    }
+    if (h !== r.hash)
+      return { ok: false, first_bad_seq: r.seq, problem: `seq ${r.seq}: hash does not match its content` };
+    prev = r.hash;
+  }
+  return { ok: true, first_bad_seq: null };
+}
+
+/**
+ * Recomputes the whole local chain of an evidence database and every checkpoint signature,
+ * reading the file only. The public key is read from `keyDir` when given (trusted), else from
+ * the database's meta table. Throws FORGE_NOT_FOUND if the file is missing or not an evidence store.
+ */
+export function verifyStore(path: string, opts: { keyDir?: string } = {}): VerifyReport {
+  let db: Database.Database;
+  try {
+    db = new Database(path, { readonly: true, fileMustExist: true });
+  } catch (err) {
+    throw new ForgeError(
+      Codes.NOT_FOUND,
+      `cannot open evidence database ${path}: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
+  try {
+    return verifyOpen(db, opts.keyDir);
+  } catch (err) {
+    if (err instanceof ForgeError) throw err;
+    throw new ForgeError(
+      Codes.NOT_FOUND,
+      `${path} is not a readable evidence database: ${(err as Error).message}`,
+      { cause: err },
+    );
+  } finally {
+    db.close();
+  }
+}
+
+function verifyOpen(db: Database.Database, keyDir: string | undefined): VerifyReport {
+  const meta: Record<string, string> = {};
+  for (const r of db.prepare("SELECT key, value FROM meta").all() as { key: string; value: string }[])
+    meta[r.key] = r.value;
+  const hostId = meta.host_id ?? null;
+  const problems: VerifyProblem[] = [];
+  const problem = (seq: number, code: string, message: string) => problems.push({ seq, code, message });
+
+  const keySource = keyDir !== undefined ? "key_dir" : "database";
+  const publicKeyPem = keyDir !== undefined ? readPublicKeyPem(keyDir) : (meta.public_key_pem ?? "");
+
+  // Checkpoints first: each must carry a valid signature; valid ones then vouch for record hashes.
+  const signed = new Map<number, string>();
+  const cps = db.prepare("SELECT seq, hash, signature, at FROM checkpoints ORDER BY seq").all() as Omit<
+    Checkpoint,
+    "host_id"
+  >[];
+  for (const c of cps) {
+    const cp: Checkpoint = { host_id: hostId ?? "", ...c };
+    if (verifyCheckpoint(cp, publicKeyPem)) signed.set(c.seq, c.hash);
+    else
+      problem(
+        c.seq,
+        VerifyCodes.BAD_SIGNATURE,
+        `checkpoint at seq ${c.seq}: signature does not verify with the host key`,
+      );
+  }
+
+  // Pruned prefix: the first remaining record links to the anchor, which a signed checkpoint must vouch for.
+  const baseSeq = Number(meta.base_seq ?? 0);
+  const baseHash = meta.base_hash ?? GENESIS_HASH;
+  if (baseSeq > 0 && signed.get(baseSeq) !== baseHash) {
+    problem(
+      baseSeq + 1,
+      VerifyCodes.UNANCHORED,
+      `records up to ${baseSeq} were pruned but no valid checkpoint vouches for seq ${baseSeq}'s hash`,
+    );
+  }
+
+  let expected = baseSeq + 1;
+  let prevHash = baseHash;
+  let count = 0;
+  const rows = db
+    .prepare("SELECT seq, body, prev_hash, hash FROM records ORDER BY seq")
+    .iterate() as IterableIterator<{
+    seq: number;
+    body: string;
+    prev_hash: string;
+    hash: string;
+  }>;
+  for (const row of rows) {
+    count++;
+    if (row.seq !== expected) {
+      if (row.seq > expected)
+        problem(expected, VerifyCodes.GAP, `records ${expected}..${row.seq - 1} are missing`);
+      else
+        problem(row.seq, VerifyCodes.SEQ_MISMATCH, `seq ${row.seq} appears where ${expected} was expected`);
+    }
+    let body: Record<string, unknown> | null = null;
+    try {
+      body = JSON.parse(row.body) as Record<string, unknown>;
+    } catch {
+      problem(row.seq, VerifyCodes.BAD_JSON, `seq ${row.seq}: stored JSON does not parse`);
+    }
+    if (body) {
+      if (body.seq !== row.seq)
+        problem(
+          row.seq,
+          VerifyCodes.SEQ_MISMATCH,
+          `row ${row.seq} holds the record of seq ${String(body.seq)} (reordered?)`,
+        );
+      if (body.host_id !== hostId)
+        problem(
+          row.seq,
+          VerifyCodes.HOST_MISMATCH,
+          `seq ${row.seq}: host_id ${String(body.host_id)} is not ${hostId}`,
+        );
+      let h = "";
+      try {
+        h = recordHash(row.prev_hash, body as unknown as StoredRecord);
+      } catch {
+        // leaves h empty: reported as a hash mismatch below
+      }
+      if (h !== row.hash)
+        problem(
+          row.seq,
+          VerifyCodes.HASH,
+          `seq ${row.seq}: hash does not match the record's content (edited?)`,
+        );
+    }
+    if (row.prev_hash !== prevHash)
+      problem(
+        row.seq,
+        VerifyCodes.PREV_HASH,
+        `seq ${row.seq}: prev_hash does not link to the previous record`,
+      );
+    const vouched = signed.get(row.seq);
+    if (vouched !== undefined && vouched !== row.hash) {
+      problem(
+        row.seq,
+        VerifyCodes.CHECKPOINT_MISMATCH,
+        `seq ${row.seq}: hash differs from the signed checkpoint (chain rewritten?)`,
+      );
+    }
+    // Continue from what is stored, so one bad row is reported once rather than cascading.
+    prevHash = row.hash;
+    expected = row.seq + 1;
+  }
+  const lastSeq = expected - 1;
+  for (const seq of signed.keys()) {
+    if (seq > lastSeq) {
+      problem(
+        lastSeq + 1,
+        VerifyCodes.TRUNCATED,
+        `a signed checkpoint covers seq ${seq} but the chain ends at ${lastSeq} (records deleted from the end)`,
+      );
+      break;
+    }
+  }
+  const firstBad = problems.length ? Math.min(...problems.map((p) => p.seq)) : null;
+  problems.sort((a, b) => a.seq - b.seq);
+  return {
+    ok: problems.length === 0,
+    host_id: hostId,
+    records: count,
+    checkpoints: cps.length,
+    last_seq: lastSeq,
+    first_bad_seq: firstBad,
+    problems,
+    key_source: keySource,
+  };
+}
