@@ -1,5 +1,49 @@
-// Placeholder until its issue lands; replaced by the real command.
-export default async function (_argv: string[]): Promise<number> {
-  process.stderr.write("forge: 'review' is not built yet\n");
-  return 1;
+import type { ActionView } from "../agent/actions.js";
+import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
+import { parse, printJson, UsageError } from "./args.js";
+
+/** `forge-agent review list | approve ID | deny ID [--reason TEXT]`, over the agent's socket. */
+export default async function review(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    socket: { type: "string" },
+    reason: { type: "string" },
+    json: { type: "boolean" },
+  });
+  const socket = values.socket ?? defaultSocketPath(process.env);
+  const [sub, id, ...extra] = positionals;
+  if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+  if (sub === "list") {
+    if (id !== undefined) throw new UsageError("review list takes no ID");
+    const { reviews } = unwrap<{ reviews: ActionView[] }>(await callAgent(socket, "GET", "/v1/reviews"));
+    if (values.json) printJson({ reviews });
+    else if (reviews.length === 0) process.stdout.write("no pending reviews\n");
+    else {
+      for (const r of reviews) {
+        const left = r.deadline_ms ? Math.max(0, Math.round((r.deadline_ms - Date.now()) / 1000)) : null;
+        const rules = r.policy_matched.rules.map((m) => m.rule_id).join(",");
+        process.stdout.write(
+          `${r.action_id}  session ${r.session_id}  risk ${r.risk}  rules ${rules || "-"}  ${left === null ? "" : `${left}s left`}\n` +
+            (r.reasons.length > 0 ? `  ${r.reasons.join("; ")}\n` : ""),
+        );
+      }
+    }
+    return 0;
+  }
+  if (sub === "approve" || sub === "deny") {
+    if (id === undefined)
+      throw new UsageError(`review ${sub} needs an action ID (see 'forge-agent review list')`);
+    const view = unwrap<ActionView>(
+      await callAgent(socket, "POST", `/v1/reviews/${encodeURIComponent(id)}`, {
+        decision: sub,
+        reason: values.reason ?? null,
+      }),
+    );
+    if (values.json) printJson(view);
+    else
+      process.stdout.write(
+        `${id}: ${sub === "approve" ? "approved" : "denied"} (now ${view.evaluation}, ${view.state})\n`,
+      );
+    return 0;
+  }
+  throw new UsageError(sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`);
 }

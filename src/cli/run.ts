@@ -1,5 +1,50 @@
-// Placeholder until its issue lands; replaced by the real command.
-export default async function (_argv: string[]): Promise<number> {
-  process.stderr.write("forge: 'run' is not built yet\n");
-  return 1;
+import { hostname } from "node:os";
+import { type ConfigFlags, loadConfig } from "../agent/config.js";
+import { startAgent } from "../agent/daemon.js";
+import { parse } from "./args.js";
+import { version } from "./forge-agent.js";
+
+/** `forge-agent run`: the daemon in the foreground. SIGTERM/SIGINT stop it gracefully, SIGHUP reloads policies. */
+export default async function run(argv: string[]): Promise<number> {
+  const { values } = parse(
+    argv,
+    {
+      config: { type: "string" },
+      home: { type: "string" },
+      socket: { type: "string" },
+      policy: { type: "string" },
+      "collector-url": { type: "string" },
+      backend: { type: "string" },
+      model: { type: "string" },
+      "host-id": { type: "string" },
+      "log-level": { type: "string" },
+    },
+    false,
+  );
+  const config = loadConfig({ flags: values as ConfigFlags, env: process.env, hostname: hostname() });
+  const env = process.env;
+  const agent = await startAgent(config, {
+    version: version(),
+    baseEnv: {
+      PATH: env.PATH ?? "/usr/local/bin:/usr/bin:/bin",
+      HOME: env.HOME ?? config.home,
+      LANG: env.LANG ?? "C.UTF-8",
+    },
+  });
+  return new Promise<number>((resolve) => {
+    const stop = (signal: string) => {
+      process.off("SIGHUP", hup);
+      agent.close().then(
+        () => resolve(0),
+        (err) => {
+          process.stderr.write(`forge-agent: error while stopping on ${signal}: ${(err as Error).message}\n`);
+          resolve(1);
+        },
+      );
+    };
+    const hup = () => agent.reloadPolicy();
+    process.once("SIGTERM", () => stop("SIGTERM"));
+    process.once("SIGINT", () => stop("SIGINT"));
+    process.on("SIGHUP", hup);
+  });
 }

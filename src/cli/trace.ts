@@ -1,5 +1,58 @@
-// Placeholder until its issue lands; replaced by the real command.
-export default async function (_argv: string[]): Promise<number> {
-  process.stderr.write("forge: 'trace' is not built yet\n");
-  return 1;
+import { resolve } from "node:path";
+import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
+import { buildTrace, formatTrace, type Trace } from "../agent/trace.js";
+import { Codes, hasForgeCode } from "../errors.js";
+import { parse, printJson, UsageError } from "./args.js";
+
+/**
+ * `forge-agent trace SESSION_ID [--json]`: asks the running agent; when none answers, reads the
+ * evidence file directly (--evidence, else <FORGE_HOME or ./var>/evidence.db).
+ */
+export default async function trace(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    socket: { type: "string" },
+    evidence: { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (positionals.length !== 1) throw new UsageError("give exactly one SESSION_ID");
+  const session = positionals[0]!;
+  const socket = values.socket ?? defaultSocketPath(process.env);
+  let t: Trace;
+  try {
+    t = unwrap<Trace>(await callAgent(socket, "GET", `/v1/sessions/${encodeURIComponent(session)}/trace`));
+  } catch (err) {
+    if (!hasForgeCode(err) || err.code !== Codes.AGENT_UNREACHABLE) throw err;
+    const path = resolve(values.evidence ?? resolve(process.env.FORGE_HOME ?? "./var", "evidence.db"));
+    process.stderr.write(`forge-agent: no agent on ${socket}; reading ${path}\n`);
+    t = buildTrace(session, await readSessionFromFile(path, session));
+  }
+  if (values.json) printJson(t);
+  else process.stdout.write(`${formatTrace(t)}\n`);
+  return t.steps.length > 0 ? 0 : 1;
+}
+
+/** Read-only look at the evidence file while the daemon is down. */
+async function readSessionFromFile(path: string, session: string) {
+  const { existsSync } = await import("node:fs");
+  if (!existsSync(path)) {
+    const { ForgeError } = await import("../errors.js");
+    throw new ForgeError(Codes.NOT_FOUND, `no evidence file at ${path}: pass --evidence or set FORGE_HOME`);
+  }
+  // The store refuses a host id other than the file's own: read it first, read-only.
+  const { default: Database } = await import("better-sqlite3");
+  const db = new Database(path, { readonly: true, fileMustExist: true });
+  let hostId: string;
+  try {
+    hostId = (db.prepare("SELECT value FROM meta WHERE key = 'host_id'").get() as { value: string }).value;
+  } finally {
+    db.close();
+  }
+  const { EvidenceStore } = await import("../evidence/index.js");
+  const { dirname, join } = await import("node:path");
+  const store = EvidenceStore.open({ path, hostId, keyDir: join(dirname(path), "keys") });
+  try {
+    return store.records({ session_id: session });
+  } finally {
+    await store.close();
+  }
 }

@@ -1,0 +1,602 @@
+import { randomUUID } from "node:crypto";
+import type { Logger } from "pino";
+import { Codes, ForgeError } from "../errors.js";
+import {
+  nowRfc3339,
+  type PrincipalReview,
+  promptHash,
+  type RecordInput,
+  type StoredRecord,
+} from "../evidence/record.js";
+import type { Action } from "../gate/actions.js";
+import type { Decision, Evaluation } from "../gate/decision.js";
+import { EXECUTABLE_KINDS, type ExecutionResult, type ExecutorLimits, execute } from "./executors/index.js";
+import { HttpError, notFound } from "./http.js";
+import type { GatePort, PendingAction, StorePort } from "./ports.js";
+
+/**
+ * The life of one action, from proposal to its one final evidence record.
+ *
+ * DENY is chained at once. Everything else first becomes a durable PENDING row (putPending,
+ * group-committed before the verdict is returned), and is chained in its final form by
+ * resolvePending when its outcome exists: the execution result, the caller's report, the review,
+ * or a deadline. The draft's `execution_result` holds the plan (`{status: "pending", execute,
+ * reasons, risk}`) so a restarted agent knows what was asked.
+ */
+
+export type ActionState = "allowed" | "escalated" | "executing" | "done";
+
+/** What the API shows of an action. */
+export interface ActionView {
+  action_id: string;
+  session_id: string;
+  state: ActionState;
+  evaluation: Evaluation;
+  policy_matched: RecordInput["policy_matched"];
+  reasons: string[];
+  risk: number;
+  latency_ms: number;
+  /** False only when the evidence store refused the record (the answer is then DENY). */
+  recorded: boolean;
+  deadline_ms?: number | null;
+  execution_result?: unknown;
+  principal_review?: PrincipalReview | null;
+  seq?: number;
+  hash?: string;
+}
+
+export interface ProposeInput {
+  session_id: string;
+  prompt?: string;
+  /** Given instead of `prompt` when the caller holds only the hash (the inference facade). */
+  prompt_hash?: string;
+  proposed_action: Action;
+  execute?: boolean;
+}
+
+/** Who is asking: `gate` is what the gate's principal rules see, `record` what the evidence keeps. */
+export interface Principal {
+  gate: string;
+  record: string;
+}
+
+export interface ActionServiceOptions {
+  gate: () => GatePort;
+  store: StorePort;
+  limits: ExecutorLimits;
+  reviewDeadlineMs: number;
+  resultDeadlineMs: number;
+  onRestart: "restore" | "deny";
+  recordPrompts: boolean;
+  /**
+   * The store's bound on unacked records. A non-DENY verdict reserves room for its final record:
+   * an action must never run, or be allowed, when its record could not be chained afterwards.
+   */
+  maxUnacked: number;
+  logger: Logger;
+  /** Metrics hooks. */
+  observe?: { decision(evaluation: Evaluation, gateMs: number): void; evidenceFailure(): void };
+}
+
+interface Plan {
+  status: "pending";
+  execute: boolean;
+  reasons: string[];
+  risk: number;
+}
+
+interface Live {
+  id: string;
+  state: Exclude<ActionState, "done">;
+  /** A transition (report, review, expiry) is writing; others must not start one. */
+  busy: boolean;
+  draft: RecordInput;
+  plan: Plan;
+  deadline_ms: number | null;
+  timer: NodeJS.Timeout | undefined;
+}
+
+const RECENT_MAX = 10_000;
+const RETRY_MS = 1_000;
+const MAX_TIMER_MS = 2 ** 31 - 1;
+
+export class ActionService {
+  private readonly live = new Map<string, Live>();
+  /** Final views of recent actions, so GET shows reasons without re-reading the store. */
+  private readonly recent = new Map<string, ActionView>();
+  private readonly waiters = new Map<string, Set<() => void>>();
+  private readonly background = new Set<Promise<unknown>>();
+  private closed = false;
+
+  constructor(private readonly o: ActionServiceOptions) {}
+
+  /** Gate, make durable, and (for ALLOW + execute) run. Resolves only once the evidence is committed. */
+  async propose(input: ProposeInput, who: Principal): Promise<ActionView> {
+    if (this.closed) throw new HttpError(503, Codes.EVIDENCE_CLOSED, "the agent is shutting down");
+    const action = input.proposed_action;
+    if (input.execute === true && !EXECUTABLE_KINDS.has(action.kind)) {
+      throw new HttpError(
+        400,
+        Codes.BAD_REQUEST,
+        `no built-in executor for ${action.kind}: propose without execute and report the result to /v1/actions/:id/result`,
+      );
+    }
+    const action_id = randomUUID();
+    const decision = this.decide(input.session_id, who.gate, action, action_id);
+    this.o.observe?.decision(decision.evaluation, decision.latency_ms);
+    const plan: Plan = {
+      status: "pending",
+      execute: input.execute === true,
+      reasons: decision.reasons,
+      risk: decision.risk,
+    };
+    const prompt_hash = input.prompt !== undefined ? promptHash(input.prompt) : (input.prompt_hash ?? null);
+    const draft: RecordInput = {
+      kind: "action",
+      session_id: input.session_id,
+      action_id,
+      timestamp: nowRfc3339(),
+      prompt_hash,
+      ...(this.o.recordPrompts && input.prompt !== undefined ? { prompt: input.prompt } : {}),
+      proposed_action: action,
+      evaluation: decision.evaluation,
+      policy_matched: {
+        bundle: { id: decision.bundle.id, version: decision.bundle.version, sha256: decision.bundle.sha256 },
+        rules: decision.policy_matched.map((r) => ({ rule_id: r.rule_id, effect: r.effect, risk: r.risk })),
+      },
+      composition_state: decision.composition_state,
+      execution_result: null,
+      principal_review: null,
+      latency_ms: decision.latency_ms,
+      principal: who.record,
+    };
+
+    if (decision.evaluation === "DENY") {
+      try {
+        const stored = await this.o.store.append(draft);
+        return this.finalView(stored, plan);
+      } catch (err) {
+        return this.evidenceFailure(draft, plan, err);
+      }
+    }
+
+    const now = Date.now();
+    const escalated = decision.evaluation === "ESCALATE";
+    const deadline_ms = escalated
+      ? now + this.o.reviewDeadlineMs
+      : plan.execute
+        ? null
+        : now + this.o.resultDeadlineMs;
+    const pendingDraft = { ...draft, execution_result: plan };
+    const unacked = this.o.store.lastSeq() - this.o.store.ackedSeq() + this.live.size;
+    if (unacked + 1 > this.o.maxUnacked) {
+      const full = new ForgeError(
+        Codes.EVIDENCE_FULL,
+        `evidence buffer full: ${unacked} records (chained or reserved by pending actions) await the collector's ack (evidence.max_unacked_records ${this.o.maxUnacked})`,
+      );
+      return this.evidenceFailure(draft, plan, full);
+    }
+    try {
+      await this.o.store.putPending({
+        action_id,
+        session_id: input.session_id,
+        state: escalated ? "escalated" : "allowed",
+        record: pendingDraft,
+        deadline_ms,
+        created_ms: now,
+      });
+    } catch (err) {
+      return this.evidenceFailure(draft, plan, err);
+    }
+    const live: Live = {
+      id: action_id,
+      state: escalated ? "escalated" : plan.execute ? "executing" : "allowed",
+      busy: false,
+      draft: pendingDraft,
+      plan,
+      deadline_ms,
+      timer: undefined,
+    };
+    this.live.set(action_id, live);
+    if (live.state === "executing") return this.runAndResolve(live, action);
+    this.arm(live);
+    return this.liveView(live);
+  }
+
+  /** The caller ran an allowed action and reports what happened. */
+  async report(action_id: string, result: Record<string, unknown>, who: Principal): Promise<ActionView> {
+    const live = this.live.get(action_id);
+    if (live === undefined) {
+      if (this.view(action_id) !== undefined) {
+        throw new HttpError(409, Codes.CONFLICT, `action ${action_id} is already final`);
+      }
+      throw notFound(`action ${action_id}`);
+    }
+    if (live.state !== "allowed" || live.busy) {
+      throw new HttpError(
+        409,
+        Codes.CONFLICT,
+        `action ${action_id} is ${live.state}, not waiting for a result`,
+      );
+    }
+    live.busy = true;
+    const final: RecordInput = {
+      ...live.draft,
+      execution_result: { status: "reported", reported_by: who.record, result },
+    };
+    try {
+      return await this.resolve(live, final);
+    } catch (err) {
+      live.busy = false;
+      throw unavailable(err);
+    }
+  }
+
+  /** A principal's review of a pending escalation. */
+  async review(
+    action_id: string,
+    decision: "approve" | "deny",
+    reason: string | null,
+    reviewer: string,
+  ): Promise<ActionView> {
+    const live = this.live.get(action_id);
+    if (live === undefined) throw notFound(`pending review ${action_id}`);
+    if (live.state !== "escalated" || live.busy) {
+      throw new HttpError(
+        409,
+        Codes.CONFLICT,
+        `action ${action_id} is ${live.state}, not waiting for review`,
+      );
+    }
+    live.busy = true;
+    const principal_review: PrincipalReview = { decision, reviewer, at: nowRfc3339(), reason };
+    if (decision === "deny") {
+      try {
+        return await this.resolve(live, {
+          ...live.draft,
+          evaluation: "DENY",
+          principal_review,
+          execution_result: null,
+        });
+      } catch (err) {
+        live.busy = false;
+        throw unavailable(err);
+      }
+    }
+    const approved: RecordInput = { ...live.draft, evaluation: "ALLOW", principal_review };
+    const execute = live.plan.execute;
+    const deadline_ms = execute ? null : Date.now() + this.o.resultDeadlineMs;
+    try {
+      await this.o.store.updatePending(action_id, { state: "allowed", record: approved, deadline_ms });
+    } catch (err) {
+      live.busy = false;
+      throw unavailable(err);
+    }
+    this.disarm(live);
+    live.draft = approved;
+    live.deadline_ms = deadline_ms;
+    live.busy = false;
+    if (execute) {
+      this.track(this.runAndResolve(live, approved.proposed_action as Action));
+    } else {
+      live.state = "allowed";
+      this.arm(live);
+    }
+    this.notify(action_id);
+    return this.liveView(live);
+  }
+
+  /** Escalations waiting for a principal, oldest first. */
+  reviews(): ActionView[] {
+    return [...this.live.values()].filter((l) => l.state === "escalated").map((l) => this.liveView(l));
+  }
+
+  /** The action's current view: live, recent, or read back from the store. */
+  view(action_id: string): ActionView | undefined {
+    const live = this.live.get(action_id);
+    if (live !== undefined) return this.liveView(live);
+    const recent = this.recent.get(action_id);
+    if (recent !== undefined) return recent;
+    const rec = this.o.store.records({ action_id, kind: "action", limit: 1 })[0];
+    return rec === undefined ? undefined : this.finalView(rec, undefined);
+  }
+
+  /**
+   * Waits up to `ms` until the action settles: it is final, or (if it was escalated) a review
+   * allowed it so the caller may execute. Resolves with the view at that time.
+   */
+  async wait(action_id: string, ms: number): Promise<ActionView | undefined> {
+    const first = this.view(action_id);
+    if (first === undefined || first.state === "done" || ms <= 0) return first;
+    const from = first.state;
+    const settled = (v: ActionView | undefined) =>
+      v === undefined || v.state === "done" || (from === "escalated" && v.state === "allowed");
+    return new Promise((resolve) => {
+      let set = this.waiters.get(action_id);
+      if (set === undefined) {
+        set = new Set();
+        this.waiters.set(action_id, set);
+      }
+      const finish = () => {
+        clearTimeout(timer);
+        set!.delete(check);
+        if (set!.size === 0) this.waiters.delete(action_id);
+        resolve(this.view(action_id));
+      };
+      const check = () => {
+        if (this.closed || settled(this.view(action_id))) finish();
+      };
+      const timer = setTimeout(finish, Math.min(ms, MAX_TIMER_MS));
+      set.add(check);
+    });
+  }
+
+  /** Session records in proposal order, with what is still pending. */
+  session(session_id: string): { records: StoredRecord[]; pending: ActionView[] } {
+    const records = this.o.store.records({ session_id });
+    const pending = [...this.live.values()]
+      .filter((l) => l.draft.session_id === session_id)
+      .map((l) => this.liveView(l));
+    return { records, pending };
+  }
+
+  /**
+   * Re-arms what a previous run left pending. Escalations are restored (timers re-armed) or
+   * resolved as DENY per review.on_restart; an allowed action whose execution the agent itself
+   * had started is resolved with an `unknown` result, since it may or may not have run.
+   */
+  async restore(): Promise<{ restored: number; resolved: number }> {
+    let restored = 0;
+    let resolved = 0;
+    for (const p of this.o.store.listPending()) {
+      const plan = planOf(p);
+      const live: Live = {
+        id: p.action_id,
+        state: p.state,
+        busy: false,
+        draft: p.record,
+        plan,
+        deadline_ms: p.deadline_ms,
+        timer: undefined,
+      };
+      this.live.set(p.action_id, live);
+      if (p.state === "escalated" && this.o.onRestart === "deny") {
+        live.busy = true;
+        await this.resolveRetrying(live, {
+          ...p.record,
+          evaluation: "DENY",
+          execution_result: null,
+          principal_review: {
+            decision: "agent-restart",
+            reviewer: "system",
+            at: nowRfc3339(),
+            reason: "agent restarted with review.on_restart=deny",
+          },
+        });
+        resolved++;
+      } else if (p.state === "allowed" && plan.execute) {
+        live.busy = true;
+        await this.resolveRetrying(live, {
+          ...p.record,
+          execution_result: {
+            status: "unknown",
+            reason: "agent-restart: the agent stopped while executing; the action may or may not have run",
+          },
+        });
+        resolved++;
+      } else {
+        this.arm(live);
+        restored++;
+      }
+    }
+    return { restored, resolved };
+  }
+
+  /** Stops timers and waits for executions already started; pending rows stay durable. */
+  async close(): Promise<void> {
+    this.closed = true;
+    for (const l of this.live.values()) this.disarm(l);
+    for (const id of [...this.waiters.keys()]) this.notify(id);
+    await Promise.allSettled([...this.background]);
+  }
+
+  stats(): { pending: number; escalated: number } {
+    let escalated = 0;
+    for (const l of this.live.values()) if (l.state === "escalated") escalated++;
+    return { pending: this.live.size, escalated };
+  }
+
+  // --- internals -------------------------------------------------------------------------------
+
+  private decide(session_id: string, principal: string, action: Action, action_id: string): Decision {
+    const started = performance.now();
+    try {
+      return this.o.gate().evaluate({ session_id, principal, action, action_id });
+    } catch (err) {
+      // Gate.evaluate is specified never to throw; if it does anyway, fail closed.
+      this.o.logger.error({ err, action_id }, "gate threw; answering DENY");
+      let bundle = { id: "unknown", version: 0, sha256: "" };
+      try {
+        bundle = this.o.gate().bundle;
+      } catch {}
+      return {
+        evaluation: "DENY",
+        policy_matched: [],
+        bundle,
+        risk: 100,
+        reasons: ["gate-error"],
+        composition_state: {
+          session_id,
+          principal,
+          labels: [],
+          principal_labels: [],
+          counts: {},
+          recent: [],
+          evicted: false,
+        },
+        latency_ms: performance.now() - started,
+      };
+    }
+  }
+
+  private async runAndResolve(live: Live, action: Action): Promise<ActionView> {
+    live.state = "executing";
+    live.busy = true;
+    const result: ExecutionResult = await execute(action, this.o.limits);
+    return this.resolveRetrying(live, { ...live.draft, execution_result: result });
+  }
+
+  /** Chains the final record and forgets the pending row; rejects if the store refuses. */
+  private async resolve(live: Live, final: RecordInput): Promise<ActionView> {
+    const stored = await this.o.store.resolvePending(live.id, final);
+    this.disarm(live);
+    this.live.delete(live.id);
+    const v = this.finalView(stored, live.plan);
+    this.notify(live.id);
+    return v;
+  }
+
+  /**
+   * For outcomes that already happened (an execution, an expiry): the record must not be lost,
+   * so a refused write is retried until it lands or the agent stops (the pending row then
+   * survives the restart).
+   */
+  private async resolveRetrying(live: Live, final: RecordInput): Promise<ActionView> {
+    for (;;) {
+      try {
+        return await this.resolve(live, final);
+      } catch (err) {
+        this.o.observe?.evidenceFailure();
+        this.o.logger.error({ err, action_id: live.id }, "cannot chain the final record; retrying");
+        if (this.closed) return { ...this.liveView(live), recorded: false };
+        await new Promise((r) => setTimeout(r, RETRY_MS));
+      }
+    }
+  }
+
+  private arm(live: Live): void {
+    this.disarm(live);
+    if (live.deadline_ms === null || this.closed) return;
+    const delay = Math.max(0, Math.min(live.deadline_ms - Date.now(), MAX_TIMER_MS));
+    live.timer = setTimeout(() => {
+      live.timer = undefined;
+      this.expire(live);
+    }, delay);
+  }
+
+  private disarm(live: Live): void {
+    if (live.timer !== undefined) clearTimeout(live.timer);
+    live.timer = undefined;
+  }
+
+  private expire(live: Live): void {
+    if (live.busy) return;
+    live.busy = true;
+    if (live.state === "escalated") {
+      const p = this.resolveRetrying(live, {
+        ...live.draft,
+        evaluation: "DENY",
+        execution_result: null,
+        principal_review: {
+          decision: "expired",
+          reviewer: "system",
+          at: nowRfc3339(),
+          reason: "no review before the deadline (review.deadline_ms)",
+        },
+      });
+      this.track(p);
+    } else if (live.state === "allowed") {
+      const p = this.resolveRetrying(live, {
+        ...live.draft,
+        execution_result: { status: "unreported", deadline_ms: live.deadline_ms },
+      });
+      this.track(p);
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.background.add(p);
+    p.catch((err) => this.o.logger.error({ err }, "background action task failed")).finally(() =>
+      this.background.delete(p),
+    );
+  }
+
+  private notify(action_id: string): void {
+    const set = this.waiters.get(action_id);
+    if (set !== undefined) for (const f of [...set]) f();
+  }
+
+  private evidenceFailure(draft: RecordInput, plan: Plan, err: unknown): ActionView {
+    this.o.observe?.evidenceFailure();
+    this.o.logger.error(
+      { err, action_id: draft.action_id },
+      "evidence store refused the record; answering DENY",
+    );
+    return {
+      action_id: draft.action_id,
+      session_id: draft.session_id,
+      state: "done",
+      evaluation: "DENY",
+      policy_matched: draft.policy_matched,
+      reasons: ["evidence-unavailable"],
+      risk: plan.risk,
+      latency_ms: draft.latency_ms,
+      recorded: false,
+    };
+  }
+
+  private liveView(live: Live): ActionView {
+    const d = live.draft;
+    return {
+      action_id: live.id,
+      session_id: d.session_id,
+      state: live.state,
+      evaluation: d.evaluation as Evaluation,
+      policy_matched: d.policy_matched,
+      reasons: live.plan.reasons,
+      risk: live.plan.risk,
+      latency_ms: d.latency_ms,
+      recorded: true,
+      deadline_ms: live.deadline_ms,
+      principal_review: d.principal_review,
+    };
+  }
+
+  private finalView(rec: StoredRecord, plan: Plan | undefined): ActionView {
+    const v: ActionView = {
+      action_id: rec.action_id,
+      session_id: rec.session_id,
+      state: "done",
+      evaluation: rec.evaluation as Evaluation,
+      policy_matched: rec.policy_matched,
+      reasons: plan?.reasons ?? [],
+      risk: plan?.risk ?? Math.max(0, ...rec.policy_matched.rules.map((r) => r.risk)),
+      latency_ms: rec.latency_ms,
+      recorded: true,
+      execution_result: rec.execution_result,
+      principal_review: rec.principal_review,
+      seq: rec.seq,
+      hash: rec.hash,
+    };
+    if (plan !== undefined) {
+      this.recent.set(rec.action_id, v);
+      if (this.recent.size > RECENT_MAX) this.recent.delete(this.recent.keys().next().value!);
+    }
+    return v;
+  }
+}
+
+function planOf(p: PendingAction): Plan {
+  const r = p.record.execution_result as Partial<Plan> | null;
+  return {
+    status: "pending",
+    execute: r?.execute === true,
+    reasons: Array.isArray(r?.reasons) ? r.reasons.map(String) : [],
+    risk: typeof r?.risk === "number" ? r.risk : 0,
+  };
+}
+
+function unavailable(err: unknown): HttpError {
+  const code = err instanceof ForgeError ? err.code : Codes.EVIDENCE_UNAVAILABLE;
+  return new HttpError(503, code, `the evidence store refused the record: ${(err as Error).message}`);
+}

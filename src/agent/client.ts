@@ -1,0 +1,69 @@
+import { request } from "node:http";
+import { resolve } from "node:path";
+import { Codes, ForgeError } from "../errors.js";
+
+/** The socket path the CLI talks to: --socket, else FORGE_SOCKET, else <FORGE_HOME or ./var>/agent.sock. */
+export function defaultSocketPath(env: Record<string, string | undefined>, cwd = process.cwd()): string {
+  if (env.FORGE_SOCKET) return resolve(cwd, env.FORGE_SOCKET);
+  return resolve(cwd, env.FORGE_HOME ?? "./var", "agent.sock");
+}
+
+/** One JSON request over the agent's Unix socket. Rejects FORGE_AGENT_UNREACHABLE when nothing answers. */
+export function callAgent(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  timeoutMs = 30_000,
+): Promise<{ status: number; body: unknown }> {
+  return new Promise((resolvePromise, reject) => {
+    const payload = body === undefined ? undefined : JSON.stringify(body);
+    const req = request(
+      {
+        socketPath,
+        method,
+        path,
+        headers:
+          payload === undefined
+            ? {}
+            : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+        timeout: timeoutMs,
+      },
+      (res) => {
+        const chunks: Buffer[] = [];
+        res.on("data", (c: Buffer) => chunks.push(c));
+        res.on("end", () => {
+          const text = Buffer.concat(chunks).toString("utf8");
+          let parsed: unknown = text;
+          try {
+            parsed = JSON.parse(text);
+          } catch {
+            // not JSON (e.g. /metrics): hand back the text
+          }
+          resolvePromise({ status: res.statusCode ?? 0, body: parsed });
+        });
+      },
+    );
+    req.on("timeout", () =>
+      req.destroy(new ForgeError(Codes.TIMEOUT, `no answer from ${socketPath} in ${timeoutMs} ms`)),
+    );
+    req.on("error", (err: NodeJS.ErrnoException) => {
+      if (err instanceof ForgeError) return reject(err);
+      reject(
+        new ForgeError(
+          Codes.AGENT_UNREACHABLE,
+          `no agent answers on ${socketPath} (${err.code ?? err.message}): start it with 'forge-agent run', or pass --socket`,
+          { cause: err },
+        ),
+      );
+    });
+    req.end(payload);
+  });
+}
+
+/** Throws the API's error as a ForgeError when the status is not 2xx. */
+export function unwrap<T>(r: { status: number; body: unknown }): T {
+  if (r.status >= 200 && r.status < 300) return r.body as T;
+  const e = (r.body as { error?: { code?: string; message?: string } })?.error;
+  throw new ForgeError(e?.code ?? Codes.INTERNAL, e?.message ?? `agent answered HTTP ${r.status}`);
+}

@@ -1,0 +1,362 @@
+import { readFileSync } from "node:fs";
+import { basename, resolve } from "node:path";
+import { parse as parseYaml } from "yaml";
+import { z } from "zod";
+import { Codes, ForgeError } from "../errors.js";
+
+/**
+ * The daemon's configuration: one zod schema with defaults. Sources are merged in order
+ * file (YAML or JSON) → environment (FORGE_*) → flags, parsed once, frozen deeply and passed down.
+ * Nothing below the composition root reads process.env.
+ */
+
+const uid = z.number().int().min(0);
+const ms = z.number().int().positive();
+
+function schema(defaults: { uid: number; hostname: string }) {
+  const owners = [...new Set([defaults.uid, 0])];
+  return z.strictObject({
+    /** State directory: socket, SQLite, keys, models. */
+    home: z.string().min(1).default("./var"),
+    /** Unix socket path; default <home>/agent.sock. */
+    socket: z.string().min(1).optional(),
+    host_id: z.string().min(1).max(128).default(defaults.hostname),
+    /** Policy file or directory; default: the gate's default policy pack. */
+    policy: z.string().min(1).optional(),
+    /** ws:// or wss:// URL of the collector; unset: records are buffered locally. */
+    collector_url: z
+      .string()
+      .regex(/^wss?:\/\//, "must be a ws:// or wss:// URL")
+      .optional(),
+    /** Inference backend; "none" serves no /api/* (the facade answers 503). */
+    backend: z.enum(["llama", "ollama", "openai", "none"]).default("llama"),
+    /** Model: a GGUF path (llama), a model name (ollama/openai); default: the generated tiny model. */
+    model: z.string().min(1).optional(),
+    /** Base URL of an ollama or OpenAI-compatible server. */
+    inference_host: z.string().min(1).optional(),
+    log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    evidence: z
+      .strictObject({
+        /** SQLite file; default <home>/evidence.db. */
+        path: z.string().min(1).optional(),
+        /** ed25519 key directory; default <home>/keys. */
+        keys: z.string().min(1).optional(),
+        synchronous: z.enum(["FULL", "NORMAL"]).optional(),
+        max_unacked_records: z.number().int().positive().default(1_000_000),
+        /** Keep the prompt text in records (the hash is always kept). */
+        record_prompts: z.boolean().default(false),
+      })
+      .prefault({}),
+    api: z
+      .strictObject({
+        max_body_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(1 << 20),
+        max_header_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(16 * 1024),
+        /** Slow clients: the whole header block must arrive within this. */
+        headers_timeout_ms: ms.default(5_000),
+        /** Slow clients: the whole request (headers + body) must arrive within this. */
+        request_timeout_ms: ms.default(15_000),
+        keep_alive_timeout_ms: ms.default(5_000),
+        /** Upper bound of GET /v1/actions/:id?wait=MS. */
+        max_wait_ms: ms.default(60_000),
+        /** Who may propose actions and report results (peer uid). Default: the daemon's owner and root. */
+        allowed_proposer_uids: z.array(uid).default(owners),
+        /** Who may list and decide reviews (peer uid). Default: the daemon's owner and root. */
+        allowed_reviewer_uids: z.array(uid).default(owners),
+        /** Upper bound on in-flight requests while shutting down. */
+        drain_timeout_ms: ms.default(10_000),
+      })
+      .prefault({}),
+    review: z
+      .strictObject({
+        /** An escalation not decided within this is DENY (principal_review "expired"). */
+        deadline_ms: ms.default(15 * 60_000),
+        /** After a restart: re-arm pending escalations, or resolve them as DENY "agent-restart". */
+        on_restart: z.enum(["restore", "deny"]).default("restore"),
+      })
+      .prefault({}),
+    actions: z
+      .strictObject({
+        /** An ALLOW the caller executes must report its result within this, or it is recorded "unreported". */
+        result_deadline_ms: ms.default(5 * 60_000),
+      })
+      .prefault({}),
+    executors: z
+      .strictObject({
+        /** Working directory for shell actions without `cwd`; default: the daemon's cwd. */
+        cwd: z.string().min(1).optional(),
+        shell_timeout_ms: ms.default(30_000),
+        /** Bytes of stdout/stderr/body kept verbatim in the record (everything is hashed). */
+        excerpt_bytes: z.number().int().min(0).default(4096),
+        /** Output beyond this kills the process group (bounds disk and time). */
+        max_output_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 << 20),
+        http_timeout_ms: ms.default(10_000),
+        http_max_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(8 << 20),
+        file_max_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(64 << 20),
+      })
+      .prefault({}),
+    facade: z
+      .strictObject({
+        /** Also serve /api/* on a loopback TCP port, e.g. "127.0.0.1:11434"; unset: socket only. */
+        listen: z
+          .string()
+          .regex(/^(127\.\d+\.\d+\.\d+|localhost|\[::1\]):\d+$/, "must be a loopback HOST:PORT")
+          .optional(),
+        max_body_bytes: z
+          .number()
+          .int()
+          .positive()
+          .default(4 << 20),
+      })
+      .prefault({}),
+  });
+}
+
+type Parsed = z.infer<ReturnType<typeof schema>>;
+
+/** The resolved configuration: every path absolute, every default filled in, deeply frozen. */
+export type AgentConfig = DeepReadonly<
+  Omit<Parsed, "socket" | "evidence" | "executors"> & {
+    socket: string;
+    evidence: Parsed["evidence"] & { path: string; keys: string };
+    executors: Parsed["executors"] & { cwd: string };
+    models_dir: string;
+    /** Where the config came from, for logs. */
+    source: string[];
+  }
+>;
+
+type DeepReadonly<T> = T extends (infer U)[]
+  ? readonly DeepReadonly<U>[]
+  : T extends object
+    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
+    : T;
+
+/** Flags of `forge-agent run`, already split by the CLI. */
+export interface ConfigFlags {
+  config?: string;
+  home?: string;
+  socket?: string;
+  policy?: string;
+  "collector-url"?: string;
+  backend?: string;
+  model?: string;
+  "host-id"?: string;
+  "log-level"?: string;
+}
+
+export interface LoadConfigInput {
+  flags?: ConfigFlags;
+  env?: Record<string, string | undefined>;
+  /** A config object given directly (tests, embedders); merged where the file would be. */
+  object?: Record<string, unknown>;
+  cwd?: string;
+  uid?: number;
+  hostname?: string;
+}
+
+/** FORGE_* variables and the key each one sets (DESIGN.md: each is also a key and a flag). */
+export const ENV_KEYS: Readonly<Record<string, string>> = {
+  FORGE_HOME: "home",
+  FORGE_SOCKET: "socket",
+  FORGE_POLICY: "policy",
+  FORGE_COLLECTOR_URL: "collector_url",
+  FORGE_BACKEND: "backend",
+  FORGE_MODEL: "model",
+  FORGE_HOST_ID: "host_id",
+  FORGE_LOG_LEVEL: "log_level",
+};
+
+const FLAG_KEYS: Readonly<Record<string, string>> = {
+  home: "home",
+  socket: "socket",
+  policy: "policy",
+  "collector-url": "collector_url",
+  backend: "backend",
+  model: "model",
+  "host-id": "host_id",
+  "log-level": "log_level",
+};
+
+/** Reads, merges and validates the configuration; throws FORGE_CONFIG_INVALID naming the key and the fix. */
+export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
+  const cwd = input.cwd ?? process.cwd();
+  const source: string[] = [];
+  let merged: Record<string, unknown> = {};
+  let origin = "config";
+
+  const file = input.flags?.config ?? input.env?.FORGE_CONFIG;
+  if (file !== undefined) {
+    merged = readConfigFile(resolve(cwd, file));
+    origin = basename(file);
+    source.push(`file:${resolve(cwd, file)}`);
+  }
+  if (input.object !== undefined) {
+    merged = { ...merged, ...input.object };
+    source.push("object");
+  }
+  for (const [name, key] of Object.entries(ENV_KEYS)) {
+    const v = input.env?.[name];
+    if (v !== undefined && v !== "") {
+      merged[key] = v;
+      source.push(`env:${name}`);
+    }
+  }
+  for (const [flag, key] of Object.entries(FLAG_KEYS)) {
+    const v = input.flags?.[flag as keyof ConfigFlags];
+    if (v !== undefined) {
+      merged[key] = v;
+      source.push(`flag:--${flag}`);
+    }
+  }
+
+  const s = schema({ uid: input.uid ?? process.getuid?.() ?? 0, hostname: input.hostname ?? "localhost" });
+  const r = s.safeParse(merged);
+  if (!r.success) throw configError(r.error.issues, origin, merged);
+  const c = r.data;
+  const home = resolve(cwd, c.home);
+  const resolved = {
+    ...c,
+    home,
+    socket: resolve(cwd, c.socket ?? `${home}/agent.sock`),
+    policy: c.policy === undefined ? undefined : resolve(cwd, c.policy),
+    model: c.model === undefined || c.backend !== "llama" ? c.model : resolve(cwd, c.model),
+    models_dir: `${home}/models`,
+    evidence: {
+      ...c.evidence,
+      path: resolve(cwd, c.evidence.path ?? `${home}/evidence.db`),
+      keys: resolve(cwd, c.evidence.keys ?? `${home}/keys`),
+    },
+    executors: { ...c.executors, cwd: resolve(cwd, c.executors.cwd ?? cwd) },
+    source,
+  };
+  if (Buffer.byteLength(resolved.socket) > 103) {
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      `socket path is ${Buffer.byteLength(resolved.socket)} bytes; Unix sockets allow 103: set 'socket' (or FORGE_SOCKET) to a shorter path`,
+    );
+  }
+  return deepFreeze(resolved) as AgentConfig;
+}
+
+function readConfigFile(path: string): Record<string, unknown> {
+  let text: string;
+  try {
+    text = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}: check --config`,
+      { cause: err },
+    );
+  }
+  let value: unknown;
+  try {
+    value = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
+  } catch (err) {
+    throw new ForgeError(Codes.CONFIG_INVALID, `${path} is not valid YAML/JSON: ${(err as Error).message}`, {
+      cause: err,
+    });
+  }
+  if (value === null || value === undefined) return {};
+  if (typeof value !== "object" || Array.isArray(value)) {
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      `${path} must hold a mapping of keys (home, socket, policy, …)`,
+    );
+  }
+  return value as Record<string, unknown>;
+}
+
+function configError(
+  issues: z.core.$ZodIssue[],
+  origin: string,
+  merged: Record<string, unknown>,
+): ForgeError {
+  const issue = issues[0]!;
+  const at = issue.path.map(String).join(".");
+  if (issue.code === "unrecognized_keys") {
+    const key = issue.keys[0]!;
+    const full = at === "" ? key : `${at}.${key}`;
+    const known = knownKeys(issue.path.map(String));
+    const near = closest(key, known);
+    const hint = near === undefined ? `known keys: ${known.join(", ")}` : `did you mean '${near}'?`;
+    return new ForgeError(Codes.CONFIG_INVALID, `unknown key '${full}' in ${origin}: ${hint}`, {
+      details: { key: full },
+    });
+  }
+  const got = issue.path.reduce<unknown>(
+    (o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k as string] : undefined),
+    merged,
+  );
+  return new ForgeError(
+    Codes.CONFIG_INVALID,
+    `invalid value for '${at}' in ${origin}: ${issue.message} (got ${JSON.stringify(got) ?? "nothing"})`,
+    { details: { key: at } },
+  );
+}
+
+function knownKeys(path: string[]): string[] {
+  let shape: Record<string, unknown> = schema({ uid: 0, hostname: "x" }).shape;
+  for (const p of path) {
+    let inner = shape[p] as { def?: { innerType?: unknown; type?: string }; shape?: Record<string, unknown> };
+    while (inner?.def?.innerType !== undefined) inner = inner.def.innerType as typeof inner;
+    shape = inner?.shape ?? {};
+  }
+  return Object.keys(shape);
+}
+
+/** The known key within edit distance 2 (or a third of its length), if any. */
+function closest(word: string, candidates: string[]): string | undefined {
+  let best: string | undefined;
+  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  for (const c of candidates) {
+    const d = editDistance(word, c);
+    if (d < bestD) {
+      best = c;
+      bestD = d;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+function deepFreeze<T>(v: T): T {
+  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
+    Object.freeze(v);
+    for (const x of Object.values(v)) deepFreeze(x);
+  }
+  return v;
+}

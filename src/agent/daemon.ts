@@ -1,0 +1,285 @@
+import { randomUUID } from "node:crypto";
+import { mkdirSync, unlinkSync } from "node:fs";
+import type { Server } from "node:http";
+import { dirname } from "node:path";
+import { type Logger, pino } from "pino";
+import { EvidenceStore } from "../evidence/index.js";
+import { nowRfc3339 } from "../evidence/record.js";
+import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
+import { ActionService } from "./actions.js";
+import { createApi } from "./api.js";
+import type { AgentConfig } from "./config.js";
+import type { ExecutorLimits } from "./executors/index.js";
+import { createInference } from "./inference.js";
+import { AgentMetrics } from "./metrics.js";
+import { socketPeer } from "./peer.js";
+import { createApiServer, listenTcp, listenUnix } from "./server.js";
+
+/**
+ * The composition root: opens the evidence store, loads the policy into the gate, restores what
+ * a previous run left pending, and serves the socket API. Nothing else constructs these parts.
+ */
+
+export interface AgentHandle {
+  socketPath: string;
+  /** "127.0.0.1:PORT" when facade.listen is set. */
+  facadeAddress: string | null;
+  config: AgentConfig;
+  /** Loads the policy again; a bad policy keeps the old one. Never throws. */
+  reloadPolicy():
+    | { ok: true; bundle: { id: string; version: number; sha256: string } }
+    | { ok: false; error: string };
+  /** Graceful stop: no new work, in-flight requests finish, evidence flushed, store closed. */
+  close(): Promise<void>;
+}
+
+export interface StartOptions {
+  logger?: Logger;
+  /** PATH/HOME/LANG for shell actions; the CLI passes the daemon's own. */
+  baseEnv?: Record<string, string>;
+  /** Package version, for /v1/health. */
+  version?: string;
+}
+
+export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<AgentHandle> {
+  const logger = opts.logger ?? pino({ level: config.log_level, base: { host_id: config.host_id } });
+  const started = Date.now();
+  let closing = false;
+  mkdirSync(config.home, { recursive: true, mode: 0o750 });
+  mkdirSync(dirname(config.socket), { recursive: true, mode: 0o750 });
+
+  await initGate();
+  const policyPath = config.policy ?? defaultPolicyPath();
+  const gate = new Gate(loadPolicy(policyPath));
+
+  const store = EvidenceStore.open({
+    path: config.evidence.path,
+    hostId: config.host_id,
+    keyDir: config.evidence.keys,
+    synchronous: config.evidence.synchronous,
+    maxUnackedRecords: config.evidence.max_unacked_records,
+    onAlert: (a) => logger.warn({ alert: a }, "evidence alert"),
+  });
+
+  let service: ActionService | undefined;
+  const metrics = new AgentMetrics({
+    backlog: () => store.stats().backlog,
+    pendingReviews: () => service?.stats().escalated ?? 0,
+    pendingActions: () => service?.stats().pending ?? 0,
+  });
+  const limits: ExecutorLimits = {
+    ...config.executors,
+    base_env: opts.baseEnv ?? { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: config.home, LANG: "C.UTF-8" },
+  };
+  service = new ActionService({
+    gate: () => gate,
+    store,
+    limits,
+    reviewDeadlineMs: config.review.deadline_ms,
+    resultDeadlineMs: config.actions.result_deadline_ms,
+    onRestart: config.review.on_restart,
+    recordPrompts: config.evidence.record_prompts,
+    maxUnacked: config.evidence.max_unacked_records,
+    logger,
+    observe: metrics,
+  });
+  const svc = service;
+
+  // Everything after the store is open must close it on failure, or the next start finds it locked.
+  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+  const fail = async (err: unknown): Promise<never> => {
+    for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
+    throw err;
+  };
+
+  let shipper: { start(): void; stop(): Promise<void> | void; status(): unknown } | undefined;
+  try {
+    const r = await svc.restore();
+    if (r.restored + r.resolved > 0) logger.info(r, "pending actions from the previous run");
+    await recordPolicy(store, config.host_id, policyPath, gate.bundle, "start").catch((err) =>
+      logger.warn({ err }, "could not record the policy load"),
+    );
+    if (config.collector_url !== undefined)
+      shipper = await startShipper(store, config.collector_url, svc, logger);
+    if (shipper) cleanup.push(() => shipper!.stop());
+  } catch (err) {
+    return fail(err);
+  }
+
+  const inference = createInference({
+    config,
+    service: svc,
+    record: (rec) => store.append(rec),
+    logger,
+    onTokensPerSecond: (tps) => metrics.tokensPerSecond.set(tps),
+  });
+  cleanup.push(() => inference.close());
+
+  const health = () => ({
+    status: closing ? "stopping" : "ok",
+    version: opts.version ?? null,
+    host_id: config.host_id,
+    epoch: store.epoch,
+    pid: process.pid,
+    uptime_s: Math.round((Date.now() - started) / 1000),
+    policy: gate.bundle,
+    evidence: store.stats(),
+    actions: svc.stats(),
+    collector: shipper?.status() ?? null,
+    backend: config.backend,
+  });
+  const api = createApi({
+    service: svc,
+    metrics,
+    logger,
+    maxBodyBytes: config.api.max_body_bytes,
+    maxWaitMs: config.api.max_wait_ms,
+    proposers: new Set(config.api.allowed_proposer_uids),
+    reviewers: new Set(config.api.allowed_reviewer_uids),
+    health,
+    facade: (req, res, principal) => inference.handle(req, res, principal),
+  });
+  const listenOpts = {
+    maxHeaderBytes: config.api.max_header_bytes,
+    headersTimeoutMs: config.api.headers_timeout_ms,
+    requestTimeoutMs: config.api.request_timeout_ms,
+    keepAliveTimeoutMs: config.api.keep_alive_timeout_ms,
+  };
+  const unix = createApiServer(api, socketPeer, listenOpts);
+  const servers: { server: Server; inflight: () => number }[] = [unix];
+  let facadeAddress: string | null = null;
+  try {
+    await listenUnix(unix.server, config.socket);
+    cleanup.push(() => unlinkQuiet(config.socket));
+    if (config.facade.listen !== undefined) {
+      // Loopback TCP has no peer credentials; only /api/* is served there, as the daemon's owner.
+      const tcpPeer = { ok: true as const, uid: null, pid: null, gid: null, name: "tcp-loopback" };
+      const tcp = createApiServer(
+        async (req, res) => {
+          if (!(req.url ?? "").startsWith("/api/"))
+            return api(req, res, { ok: false, error: "loopback TCP serves /api/* only" });
+          return api(req, res, { ...tcpPeer, uid: config.api.allowed_proposer_uids[0] ?? null });
+        },
+        () => tcpPeer,
+        listenOpts,
+      );
+      servers.push(tcp);
+      facadeAddress = await listenTcp(tcp.server, config.facade.listen);
+    }
+  } catch (err) {
+    for (const s of servers) s.server.close();
+    return fail(err);
+  }
+  logger.info(
+    { socket: config.socket, facade: facadeAddress, policy: gate.bundle, evidence: config.evidence.path },
+    "forge-agent listening",
+  );
+
+  let closed: Promise<void> | undefined;
+  const close = () => {
+    closed ??= (async () => {
+      closing = true;
+      logger.info("stopping: no new connections; finishing in-flight work");
+      const stopped = servers.map((s) => new Promise<void>((resolve) => s.server.close(() => resolve())));
+      for (const s of servers) s.server.closeIdleConnections();
+      await svc.close();
+      const until = Date.now() + config.api.drain_timeout_ms;
+      while (servers.some((s) => s.inflight() > 0) && Date.now() < until) {
+        await new Promise((r) => setTimeout(r, 10));
+        for (const s of servers) s.server.closeIdleConnections();
+      }
+      for (const s of servers) s.server.closeAllConnections();
+      await Promise.all(stopped);
+      for (const f of cleanup.reverse()) {
+        try {
+          await f();
+        } catch (err) {
+          logger.error({ err }, "error while stopping");
+        }
+      }
+      logger.info("stopped; evidence flushed");
+    })();
+    return closed;
+  };
+
+  const reloadPolicy: AgentHandle["reloadPolicy"] = () => {
+    try {
+      const bundle = loadPolicy(policyPath);
+      gate.setPolicy(bundle);
+      logger.info({ policy: gate.bundle, path: policyPath }, "policy reloaded");
+      recordPolicy(store, config.host_id, policyPath, gate.bundle, "reload").catch((err) =>
+        logger.warn({ err }, "could not record the policy load"),
+      );
+      return { ok: true, bundle: gate.bundle };
+    } catch (err) {
+      const e = err as { code?: string; message: string };
+      logger.error(
+        { code: e.code, err: e.message, path: policyPath, kept: gate.bundle },
+        "policy reload failed; keeping the previous policy",
+      );
+      return { ok: false, error: `${e.code ?? "error"}: ${e.message}` };
+    }
+  };
+
+  return { socketPath: config.socket, facadeAddress, config, reloadPolicy, close };
+}
+
+/** A `policy` record: which bundle the gate judges with from now on (start and every reload). */
+function recordPolicy(
+  store: EvidenceStore,
+  hostId: string,
+  path: string,
+  bundle: { id: string; version: number; sha256: string },
+  why: "start" | "reload",
+) {
+  return store.append({
+    kind: "policy",
+    session_id: `agent:${hostId}`,
+    action_id: randomUUID(),
+    timestamp: nowRfc3339(),
+    prompt_hash: null,
+    proposed_action: { kind: "policy.load", path, reason: why },
+    evaluation: null,
+    policy_matched: { bundle: { id: bundle.id, version: bundle.version, sha256: bundle.sha256 }, rules: [] },
+    composition_state: null,
+    execution_result: null,
+    principal_review: null,
+    latency_ms: 0,
+    principal: "system",
+  });
+}
+
+/**
+ * The one place the shipper is wired: records stream to the collector, and reviews decided on
+ * the collector's console come back as `review` messages.
+ */
+async function startShipper(store: EvidenceStore, url: string, service: ActionService, logger: Logger) {
+  const { Shipper } = await import("../evidence/shipper.js");
+  const shipper = new Shipper({ store, url, logger });
+  shipper.on("review", (msg: unknown) => {
+    const m = msg as { action_id?: unknown; decision?: unknown; reason?: unknown; reviewer?: unknown };
+    if (typeof m.action_id !== "string" || (m.decision !== "approve" && m.decision !== "deny")) {
+      logger.warn({ msg }, "ignoring a malformed review from the collector");
+      return;
+    }
+    const reviewer = `collector:${typeof m.reviewer === "string" ? m.reviewer : "unknown"}`;
+    service
+      .review(m.action_id, m.decision, typeof m.reason === "string" ? m.reason : null, reviewer)
+      .then(() =>
+        logger.info({ action_id: m.action_id, decision: m.decision, reviewer }, "review from the collector"),
+      )
+      .catch((err) =>
+        logger.warn({ err: (err as Error).message, action_id: m.action_id }, "collector review not applied"),
+      );
+  });
+  shipper.start();
+  return shipper;
+}
+
+function unlinkQuiet(path: string): void {
+  try {
+    unlinkSync(path);
+  } catch {
+    // already gone
+  }
+}

@@ -1,0 +1,80 @@
+import { spawn } from "node:child_process";
+import { Capture } from "./capture.js";
+import type { ExecutionResult, ExecutorLimits } from "./types.js";
+
+/**
+ * Runs `/bin/sh -c command` in its own process group with a scrubbed environment
+ * (PATH, HOME, LANG, plus the action's env). On timeout, or when the output passes
+ * max_output_bytes, the whole group gets SIGKILL, so a backgrounded grandchild dies too.
+ */
+export function runShell(
+  action: { command: string; cwd?: string; env?: Record<string, string> },
+  limits: ExecutorLimits,
+): Promise<ExecutionResult> {
+  const started = performance.now();
+  const stdout = new Capture(limits.excerpt_bytes);
+  const stderr = new Capture(limits.excerpt_bytes);
+  return new Promise((resolve) => {
+    let timedOut = false;
+    let overflow = false;
+    let settled = false;
+    const finish = (r: Omit<ExecutionResult, "duration_ms">) => {
+      if (settled) return;
+      settled = true;
+      clearTimeout(timer);
+      resolve({ ...r, duration_ms: round(performance.now() - started) } as ExecutionResult);
+    };
+    const child = spawn("/bin/sh", ["-c", action.command], {
+      cwd: action.cwd ?? limits.cwd,
+      env: { ...limits.base_env, ...(action.env ?? {}) },
+      detached: true,
+      stdio: ["ignore", "pipe", "pipe"],
+    });
+    const killGroup = () => {
+      try {
+        if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
+      } catch {
+        // the group is already gone
+      }
+    };
+    const timer = setTimeout(() => {
+      timedOut = true;
+      killGroup();
+    }, limits.shell_timeout_ms);
+    const onData = (cap: Capture) => (chunk: Buffer) => {
+      cap.push(chunk);
+      if (!overflow && stdout.bytes + stderr.bytes > limits.max_output_bytes) {
+        overflow = true;
+        killGroup();
+      }
+    };
+    child.stdout.on("data", onData(stdout));
+    child.stderr.on("data", onData(stderr));
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      finish({
+        status: "error",
+        exit_code: null,
+        error: { code: "FORGE_EXEC_SPAWN", message: `${err.code ?? ""} ${err.message}`.trim() },
+        stdout: stdout.result(),
+        stderr: stderr.result(),
+        timed_out: false,
+      });
+    });
+    // 'close' waits for the pipes: a grandchild holding them open keeps us here until the
+    // timeout kills the group, which is the bound we want.
+    child.on("close", (code, signal) => {
+      killGroup();
+      finish({
+        status: timedOut ? "timeout" : code === 0 ? "ok" : "failed",
+        exit_code: code,
+        signal: signal ?? null,
+        stdout: stdout.result(),
+        stderr: stderr.result(),
+        timed_out: timedOut,
+        output_limit_exceeded: overflow,
+      });
+    });
+  });
+}
+
+export const round = (ms: number) => Math.round(ms * 1000) / 1000;

@@ -1,0 +1,23 @@
+/** Limits every built-in executor honours; they come from config `executors.*`. */
+export interface ExecutorLimits {
+  cwd: string;
+  shell_timeout_ms: number;
+  excerpt_bytes: number;
+  max_output_bytes: number;
+  http_timeout_ms: number;
+  http_max_bytes: number;
+  file_max_bytes: number;
+  /** PATH/HOME/LANG handed to shell actions (taken from the daemon's environment once, at start). */
+  base_env: Readonly<Record<string, string>>;
+}
+
+/**
+ * An executor's outcome; becomes the record's `execution_result`. Executors never throw:
+ * a failure is `status: "error"` with a coded error.
+ */
+export interface ExecutionResult {
+  status: "ok" | "failed" | "timeout" | "error";
+  duration_ms: number;
+  error?: { code: string; message: string };
+  [key: string]: unknown;
+}

@@ -1,0 +1,163 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Duplex } from "node:stream";
+import { Codes, ForgeError, hasForgeCode } from "../errors.js";
+
+/**
+ * The small HTTP vocabulary of the socket API: one error shape `{"error":{"code","message"}}`,
+ * bounded JSON bodies, and a JSON answer even when the HTTP parser itself refuses a request.
+ */
+
+/** An error that carries its HTTP status; the body is always `{"error":{code, message}}`. */
+export class HttpError extends ForgeError {
+  readonly status: number;
+  constructor(status: number, code: string, message: string, headers?: Record<string, string>) {
+    super(code, message, headers === undefined ? undefined : { details: { headers } });
+    this.status = status;
+  }
+}
+
+export const notFound = (what: string) => new HttpError(404, Codes.NOT_FOUND, `${what} not found`);
+export const badRequest = (message: string) => new HttpError(400, Codes.BAD_REQUEST, message);
+
+export function sendJson(res: ServerResponse, status: number, value: unknown): void {
+  const body = JSON.stringify(value);
+  if (res.headersSent) {
+    res.end();
+    return;
+  }
+  res.writeHead(status, {
+    "content-type": "application/json; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(body);
+}
+
+/** Maps any thrown value to a status and the error body; unknown errors are 500 without internals. */
+export function errorBody(err: unknown): {
+  status: number;
+  body: { error: { code: string; message: string } };
+} {
+  if (err instanceof HttpError) {
+    return { status: err.status, body: { error: { code: err.code, message: err.message } } };
+  }
+  if (hasForgeCode(err)) {
+    const status =
+      err.code === Codes.ACTION_INVALID || err.code === Codes.BAD_REQUEST
+        ? 400
+        : err.code === Codes.NOT_FOUND
+          ? 404
+          : err.code === Codes.FORBIDDEN
+            ? 403
+            : err.code === Codes.CONFLICT
+              ? 409
+              : err.code === Codes.BACKEND_UNAVAILABLE ||
+                  err.code === Codes.EVIDENCE_UNAVAILABLE ||
+                  err.code === Codes.EVIDENCE_FULL ||
+                  err.code === Codes.EVIDENCE_CLOSED
+                ? 503
+                : 500;
+    return { status, body: { error: { code: err.code, message: err.message } } };
+  }
+  return { status: 500, body: { error: { code: Codes.INTERNAL, message: "internal error (logged)" } } };
+}
+
+export function sendError(res: ServerResponse, err: unknown): void {
+  const { status, body } = errorBody(err);
+  if (status === 405 && err instanceof HttpError && err.details?.headers) {
+    res.setHeader("allow", (err.details.headers as Record<string, string>).allow!);
+  }
+  sendJson(res, status, body);
+}
+
+/**
+ * Reads a JSON body of at most `maxBytes`. Refuses a declared or actual oversize with 413,
+ * a non-JSON content type with 415, and unparseable JSON with 400. Never buffers more than maxBytes.
+ */
+export function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
+  const declared = req.headers["content-length"];
+  if (declared !== undefined && Number(declared) > maxBytes) {
+    req.resume();
+    return Promise.reject(tooLarge(maxBytes));
+  }
+  const type = req.headers["content-type"];
+  if (type !== undefined && !/^application\/(json|[\w.+-]*\+json)\b|^text\/plain\b/i.test(type)) {
+    req.resume();
+    return Promise.reject(
+      new HttpError(
+        415,
+        Codes.BAD_REQUEST,
+        `content-type must be application/json (got ${type.slice(0, 64)})`,
+      ),
+    );
+  }
+  return new Promise((resolve, reject) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    let done = false;
+    req.on("data", (c: Buffer) => {
+      if (done) return;
+      size += c.length;
+      if (size > maxBytes) {
+        done = true;
+        chunks.length = 0;
+        reject(tooLarge(maxBytes));
+        return;
+      }
+      chunks.push(c);
+    });
+    req.on("error", (err) => {
+      if (done) return;
+      done = true;
+      reject(new HttpError(400, Codes.BAD_REQUEST, `request body: ${err.message}`));
+    });
+    req.on("end", () => {
+      if (done) return;
+      done = true;
+      const text = Buffer.concat(chunks).toString("utf8");
+      if (text.trim() === "") {
+        reject(badRequest("request body must be a JSON object"));
+        return;
+      }
+      try {
+        resolve(JSON.parse(text));
+      } catch (err) {
+        reject(badRequest(`malformed JSON: ${(err as Error).message.slice(0, 120)}`));
+      }
+    });
+  });
+}
+
+function tooLarge(maxBytes: number): HttpError {
+  return new HttpError(
+    413,
+    Codes.PAYLOAD_TOO_LARGE,
+    `request body exceeds ${maxBytes} bytes (api.max_body_bytes)`,
+  );
+}
+
+/**
+ * The server's 'clientError' handler: node's parser refused the request (bad syntax, header too
+ * large, slow client). Answers with the same JSON error shape, then closes the connection.
+ */
+export function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
+  if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
+    socket.destroy();
+    return;
+  }
+  const [status, text, code, message] =
+    err.code === "ERR_HTTP_REQUEST_TIMEOUT"
+      ? [408, "Request Timeout", Codes.TIMEOUT, "request not received in time (api.request_timeout_ms)"]
+      : err.code === "HPE_HEADER_OVERFLOW"
+        ? [
+            431,
+            "Request Header Fields Too Large",
+            Codes.PAYLOAD_TOO_LARGE,
+            "headers too large (api.max_header_bytes)",
+          ]
+        : [400, "Bad Request", Codes.BAD_REQUEST, `malformed HTTP request (${err.code ?? "parse error"})`];
+  const body = JSON.stringify({ error: { code, message } });
+  socket.end(
+    `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\n` +
+      `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
+  );
+}

@@ -1,0 +1,155 @@
+import type { IncomingMessage, ServerResponse } from "node:http";
+import type { Logger } from "pino";
+import { Codes, ForgeError } from "../errors.js";
+import type { RecordInput, StoredRecord } from "../evidence/record.js";
+import type { Action } from "../gate/actions.js";
+import type { ActionService, Principal } from "./actions.js";
+import type { AgentConfig } from "./config.js";
+import { HttpError } from "./http.js";
+
+/**
+ * The one place the daemon touches src/inference: the backend (opened lazily, on the first
+ * /api/* request, so the daemon starts in milliseconds and a broken model never blocks the gate)
+ * and the governed Ollama-compatible facade, whose every tool call goes through `govern`.
+ */
+
+type Facade = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
+interface GovernResult {
+  evaluation: "ALLOW" | "DENY" | "ESCALATE";
+  action_id: string | null;
+  reasons: string[];
+}
+
+export interface InferenceDeps {
+  config: AgentConfig;
+  service: ActionService;
+  record: (rec: RecordInput) => Promise<StoredRecord>;
+  logger: Logger;
+  onTokensPerSecond?: (tps: number) => void;
+}
+
+export interface InferenceHandle {
+  handle(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<boolean>;
+  close(): Promise<void>;
+}
+
+export function createInference(d: InferenceDeps): InferenceHandle {
+  const c = d.config;
+  let opened:
+    | Promise<{
+        backend: { close(): Promise<void> };
+        make: (p: Principal) => Facade;
+        toAction: (call: unknown) => Action;
+      }>
+    | undefined;
+
+  const open = () => {
+    opened ??= (async () => {
+      if (c.backend === "none") {
+        throw new ForgeError(Codes.BACKEND_UNAVAILABLE, "no inference backend configured (backend: none)");
+      }
+      const inf = await import("../inference/backend.js");
+      const { createOllamaFacade } = await import("../inference/facade.js");
+      const { toolCallToAction } = await import("../inference/tools.js");
+      let model = c.model;
+      if (model === undefined && c.backend === "llama") {
+        const { ensureTinyModel } = await import("../inference/tiny-model.js");
+        model = ensureTinyModel(c.models_dir);
+      }
+      if (model === undefined) {
+        throw new ForgeError(
+          Codes.CONFIG_INVALID,
+          `backend ${c.backend} needs a model: set 'model' (FORGE_MODEL)`,
+        );
+      }
+      const backend = await inf.createBackend({
+        backend: c.backend,
+        model,
+        host: c.inference_host,
+        modelDir: c.models_dir,
+      });
+      d.logger.info({ backend: c.backend, model }, "inference backend ready");
+      const make = (p: Principal): Facade =>
+        createOllamaFacade({
+          backend,
+          govern: (call: { function: { name: string; arguments: unknown } }, ctx: GovernContext) =>
+            govern(call, ctx, p),
+          record: recordInference,
+          principal: p.record,
+          maxBodyBytes: c.facade.max_body_bytes,
+        } as Parameters<typeof createOllamaFacade>[0]) as Facade;
+      return { backend, make, toAction: toolCallToAction as (call: unknown) => Action };
+    })();
+    opened.catch((err) => d.logger.error({ err }, "inference backend unavailable"));
+    return opened;
+  };
+
+  interface GovernContext {
+    session_id: string;
+    principal?: string;
+    prompt_hash?: string | null;
+  }
+
+  /**
+   * Gates one tool call like a proposal on the socket. ESCALATE holds the answer until a review
+   * or the deadline settles it, so the model's caller only ever sees ALLOW or DENY.
+   */
+  const govern = async (call: unknown, ctx: GovernContext, p: Principal): Promise<GovernResult> => {
+    let action: Action;
+    try {
+      action = (await open()).toAction(call);
+    } catch (err) {
+      return {
+        evaluation: "DENY",
+        action_id: null,
+        reasons: [`invalid tool call: ${(err as Error).message}`],
+      };
+    }
+    const v = await d.service.propose(
+      { session_id: ctx.session_id, prompt_hash: ctx.prompt_hash ?? undefined, proposed_action: action },
+      p,
+    );
+    if (v.state !== "escalated")
+      return { evaluation: v.evaluation, action_id: v.action_id, reasons: v.reasons };
+    const settled = await d.service.wait(v.action_id, c.review.deadline_ms + 5_000);
+    const evaluation = settled?.state === "escalated" ? "DENY" : (settled?.evaluation ?? "DENY");
+    const review = settled?.principal_review;
+    return {
+      evaluation: evaluation === "ESCALATE" ? "DENY" : evaluation,
+      action_id: v.action_id,
+      reasons: review
+        ? [`review: ${review.decision} by ${review.reviewer}${review.reason ? `: ${review.reason}` : ""}`]
+        : v.reasons,
+    };
+  };
+
+  const recordInference = async (rec: RecordInput): Promise<StoredRecord> => {
+    const timing = (rec.execution_result as { timing?: { tokens_per_second?: number } } | null)?.timing;
+    if (typeof timing?.tokens_per_second === "number") d.onTokensPerSecond?.(timing.tokens_per_second);
+    return d.record(rec);
+  };
+
+  return {
+    async handle(req, res, principal) {
+      let f: Awaited<ReturnType<typeof open>>;
+      try {
+        f = await open();
+      } catch (err) {
+        throw new HttpError(
+          503,
+          Codes.BACKEND_UNAVAILABLE,
+          `inference backend unavailable: ${(err as Error).message}`,
+        );
+      }
+      return f.make(principal)(req, res);
+    },
+    async close() {
+      if (opened === undefined) return;
+      try {
+        await (await opened).backend.close();
+      } catch {
+        // never opened: nothing to close
+      }
+    },
+  };
+}

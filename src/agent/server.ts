@@ -1,0 +1,105 @@
+import { chmodSync, unlinkSync } from "node:fs";
+import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
+import { connect, type Socket } from "node:net";
+import { Codes, ForgeError } from "../errors.js";
+import type { Peer } from "./api.js";
+import { onClientError } from "./http.js";
+
+export interface ListenOptions {
+  maxHeaderBytes: number;
+  headersTimeoutMs: number;
+  requestTimeoutMs: number;
+  keepAliveTimeoutMs: number;
+}
+
+type Handler = (req: IncomingMessage, res: ServerResponse, peer: Peer) => Promise<void>;
+
+const PEER = Symbol("forge.peer");
+
+/**
+ * An HTTP server with the API's limits, that finds each connection's peer once (`peerOf`) and
+ * hands it to every request on that connection. Counts in-flight requests so shutdown can drain.
+ */
+export function createApiServer(
+  handler: Handler,
+  peerOf: (socket: Socket) => Peer,
+  o: ListenOptions,
+): { server: Server; inflight: () => number } {
+  let inflight = 0;
+  const server = createServer(
+    {
+      maxHeaderSize: o.maxHeaderBytes,
+      headersTimeout: o.headersTimeoutMs,
+      requestTimeout: o.requestTimeoutMs,
+      keepAliveTimeout: o.keepAliveTimeoutMs,
+      connectionsCheckingInterval: Math.min(1000, o.headersTimeoutMs),
+    },
+    (req, res) => {
+      inflight++;
+      res.once("close", () => inflight--);
+      const peer = (req.socket as Socket & { [PEER]?: Peer })[PEER] ?? { ok: false, error: "no peer" };
+      void handler(req, res, peer);
+    },
+  );
+  server.on("connection", (socket: Socket & { [PEER]?: Peer }) => {
+    socket[PEER] = peerOf(socket);
+  });
+  server.on("clientError", onClientError);
+  return { server, inflight: () => inflight };
+}
+
+/**
+ * Listens on a Unix socket with mode 0660. A socket file left by a dead agent is removed; one an
+ * agent still answers on is refused with FORGE_AGENT_RUNNING.
+ */
+export async function listenUnix(server: Server, path: string): Promise<void> {
+  if (await answers(path)) {
+    throw new ForgeError(
+      Codes.AGENT_RUNNING,
+      `an agent already answers on ${path}: stop it first, or set 'socket' (FORGE_SOCKET) to another path`,
+    );
+  }
+  try {
+    unlinkSync(path);
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== "ENOENT") throw err;
+  }
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    // Keep the window in which the socket exists with a looser mode small: listen, then chmod.
+    server.listen(path, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  chmodSync(path, 0o660);
+}
+
+/** Listens on loopback TCP ("127.0.0.1:11434"). */
+export async function listenTcp(server: Server, hostPort: string): Promise<string> {
+  const i = hostPort.lastIndexOf(":");
+  const host = hostPort.slice(0, i).replace(/^\[|\]$/g, "");
+  const port = Number(hostPort.slice(i + 1));
+  await new Promise<void>((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, host, () => {
+      server.off("error", reject);
+      resolve();
+    });
+  });
+  const a = server.address();
+  return typeof a === "object" && a !== null ? `${a.address}:${a.port}` : hostPort;
+}
+
+function answers(path: string): Promise<boolean> {
+  return new Promise((resolve) => {
+    const s = connect(path);
+    const done = (v: boolean) => {
+      s.destroy();
+      resolve(v);
+    };
+    s.once("connect", () => done(true));
+    s.once("error", () => done(false));
+    s.setTimeout(1000, () => done(false));
+  });
+}

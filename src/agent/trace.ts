@@ -1,0 +1,122 @@
+import type { StoredRecord } from "../evidence/record.js";
+import type { ActionView } from "./actions.js";
+
+/** One step of a reconstructed session. */
+export interface TraceStep {
+  seq: number | null;
+  timestamp: string | null;
+  kind: string;
+  action_id: string;
+  principal: string | null;
+  proposed_action: unknown;
+  evaluation: string | null;
+  rules: { rule_id: string; effect: string; risk: number }[];
+  bundle: { id: string; version: number; sha256: string } | null;
+  composition_state: unknown;
+  principal_review: unknown;
+  execution_result: unknown;
+  latency_ms: number | null;
+  hash: string | null;
+  /** "final" for chained records, else the pending state. */
+  state: string;
+}
+
+export interface Trace {
+  session_id: string;
+  steps: TraceStep[];
+}
+
+/**
+ * Rebuilds a session from its evidence: chained records in proposal order (timestamp, then
+ * seq: a record is chained when final, so seq alone would put a slow ALLOW after later DENYs),
+ * then what is still pending.
+ */
+export function buildTrace(session_id: string, records: StoredRecord[], pending: ActionView[] = []): Trace {
+  const steps: TraceStep[] = records
+    .filter((r) => r.session_id === session_id)
+    .sort((a, b) => (a.timestamp < b.timestamp ? -1 : a.timestamp > b.timestamp ? 1 : a.seq - b.seq))
+    .map((r) => ({
+      seq: r.seq,
+      timestamp: r.timestamp,
+      kind: r.kind,
+      action_id: r.action_id,
+      principal: r.principal ?? null,
+      proposed_action: r.proposed_action,
+      evaluation: r.evaluation,
+      rules: r.policy_matched.rules,
+      bundle: r.policy_matched.bundle,
+      composition_state: r.composition_state,
+      principal_review: r.principal_review,
+      execution_result: r.execution_result,
+      latency_ms: r.latency_ms,
+      hash: r.hash,
+      state: "final",
+    }));
+  for (const p of pending) {
+    steps.push({
+      seq: null,
+      timestamp: null,
+      kind: "action",
+      action_id: p.action_id,
+      principal: null,
+      proposed_action: null,
+      evaluation: p.evaluation,
+      rules: p.policy_matched.rules,
+      bundle: p.policy_matched.bundle,
+      composition_state: null,
+      principal_review: p.principal_review ?? null,
+      execution_result: null,
+      latency_ms: p.latency_ms,
+      hash: null,
+      state: p.state,
+    });
+  }
+  return { session_id, steps };
+}
+
+/** The trace for people: one block per step. */
+export function formatTrace(t: Trace): string {
+  if (t.steps.length === 0) return `session ${t.session_id}: no evidence`;
+  const lines = [`session ${t.session_id}: ${t.steps.length} step(s)`];
+  t.steps.forEach((s, i) => {
+    lines.push(
+      `${i + 1}. ${s.timestamp ?? "(pending)"}  seq ${s.seq ?? "-"}  ${s.kind}  ${s.evaluation ?? "-"}  [${s.state}]  ${s.action_id}`,
+    );
+    lines.push(`   action:   ${summarize(s.proposed_action)}`);
+    if (s.principal) lines.push(`   by:       ${s.principal}`);
+    const rules = s.rules.map((r) => `${r.rule_id}(${r.effect})`).join(", ");
+    lines.push(
+      `   rules:    ${rules || "(none)"}${s.bundle ? `  bundle ${s.bundle.id}@${s.bundle.version}` : ""}`,
+    );
+    const cs = s.composition_state as { labels?: string[] } | null;
+    if (cs?.labels && cs.labels.length > 0) lines.push(`   state:    labels ${cs.labels.join(", ")}`);
+    const pr = s.principal_review as {
+      decision: string;
+      reviewer: string;
+      at: string;
+      reason: string | null;
+    } | null;
+    if (pr)
+      lines.push(
+        `   review:   ${pr.decision} by ${pr.reviewer} at ${pr.at}${pr.reason ? ` (${pr.reason})` : ""}`,
+      );
+    if (s.execution_result !== null && s.execution_result !== undefined) {
+      lines.push(`   result:   ${summarize(s.execution_result)}`);
+    }
+  });
+  return lines.join("\n");
+}
+
+function summarize(v: unknown): string {
+  if (v === null || v === undefined) return "-";
+  const o = v as Record<string, unknown>;
+  if (o.kind === "shell") return `shell: ${String(o.command)}`;
+  if (typeof o.kind === "string" && typeof o.path === "string") return `${o.kind}: ${o.path}`;
+  if (o.kind === "http") return `http: ${String(o.method)} ${String(o.url)}`;
+  if (typeof o.status === "string") {
+    const exit = o.exit_code !== undefined ? ` exit ${String(o.exit_code)}` : "";
+    return `${o.status}${exit}${typeof o.duration_ms === "number" ? ` in ${o.duration_ms} ms` : ""}`;
+  }
+  const s = JSON.stringify(v);
+  return s.length > 160 ? `${s.slice(0, 157)}...` : s;
+}
