@@ -1,0 +1,78 @@
+import { spawnSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
+import { EvidenceStore, type RecordInput, type StoreOptions } from "../../src/evidence/index.js";
+
+/** A valid action record; `i` makes action ids unique. */
+export function rec(i: number, over: Partial<RecordInput> = {}): RecordInput {
+  return {
+    kind: "action",
+    session_id: `s${i % 3}`,
+    action_id: `a${i}`,
+    timestamp: new Date(1_700_000_000_000 + i).toISOString(),
+    prompt_hash: null,
+    proposed_action: { type: "shell", command: `echo ${i}`, cwd: "/tmp" },
+    evaluation: "ALLOW",
+    policy_matched: { bundle: { id: "default", version: 1, sha256: "ab".repeat(32) }, rules: [] },
+    composition_state: { labels: ["read"], counters: { n: i } },
+    execution_result: null,
+    principal_review: null,
+    latency_ms: 0.05,
+    ...over,
+  };
+}
+
+/** A temp directory holding evidence.db and keys/; `cleanup` removes it. */
+export function tempHome(): { dir: string; db: string; keys: string; cleanup: () => void } {
+  const dir = mkdtempSync(join(tmpdir(), "forge-evidence-"));
+  return {
+    dir,
+    db: join(dir, "evidence.db"),
+    keys: join(dir, "keys"),
+    cleanup: () => rmSync(dir, { recursive: true, force: true }),
+  };
+}
+
+export function openStore(
+  home: { db: string; keys: string },
+  opts: Partial<StoreOptions> = {},
+): EvidenceStore {
+  return EvidenceStore.open({ path: home.db, keyDir: home.keys, hostId: "host-a", ...opts });
+}
+
+/** Resolves with the error a promise rejects with; fails if it resolves. */
+export async function rejection(p: Promise<unknown>): Promise<Error & { code?: string }> {
+  try {
+    await p;
+  } catch (err) {
+    return err as Error & { code?: string };
+  }
+  throw new Error("expected a rejection, got a value");
+}
+
+const ROOT = fileURLToPath(new URL("../../", import.meta.url));
+export const CLI = join(ROOT, "bin", "forge-agent.js");
+export const DIST_EVIDENCE = join(ROOT, "dist", "src", "evidence", "index.js");
+
+/**
+ * Tests that spawn processes run the built JavaScript (tsx is not installed). Builds once with
+ * `npx tsc -p .` when dist is missing or older than the evidence sources; tsc emits even when
+ * another component's files have type errors, so its exit status is not checked.
+ */
+export function ensureBuilt(): void {
+  const sources = [
+    join(ROOT, "src/evidence/store.ts"),
+    join(ROOT, "src/evidence/verify.ts"),
+    join(ROOT, "src/cli/verify.ts"),
+  ];
+  const outputs = [
+    DIST_EVIDENCE,
+    join(ROOT, "dist/src/evidence/store.js"),
+    join(ROOT, "dist/src/cli/verify.js"),
+  ];
+  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
+  const stale = outputs.some((f) => !existsSync(f) || statSync(f).mtimeMs < newest);
+  if (stale) spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
+}

@@ -1,0 +1,385 @@
+import { generateKeyPairSync, verify } from "node:crypto";
+import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterEach, beforeEach, describe, expect, it } from "vitest";
+import { Codes } from "../../src/errors.js";
+import {
+  type EvidenceStore,
+  GENESIS_HASH,
+  PRIVATE_KEY_FILE,
+  verifyCheckpoint,
+  verifyRecords,
+  verifyStore,
+} from "../../src/evidence/index.js";
+import { openStore, rec, rejection, tempHome } from "./helpers.js";
+
+let home: ReturnType<typeof tempHome>;
+const open: EvidenceStore[] = [];
+function store(opts: Parameters<typeof openStore>[1] = {}): EvidenceStore {
+  const s = openStore(home, opts);
+  open.push(s);
+  return s;
+}
+
+beforeEach(() => {
+  home = tempHome();
+});
+afterEach(async () => {
+  for (const s of open.splice(0)) await s.close();
+  home.cleanup();
+});
+
+describe("append and the chain", () => {
+  it("chains records with gap-free seq from 1 and hashes that verify", async () => {
+    const s = store();
+    const out = await Promise.all(Array.from({ length: 50 }, (_, i) => s.append(rec(i))));
+    expect(out.map((r) => r.seq)).toEqual(Array.from({ length: 50 }, (_, i) => i + 1));
+    expect(out[0]!.prev_hash).toBe(GENESIS_HASH);
+    expect(out[0]!.host_id).toBe("host-a");
+    expect(verifyRecords(out, GENESIS_HASH)).toEqual({ ok: true, first_bad_seq: null });
+    expect(s.get(7)).toEqual(out[6]);
+    expect(s.lastSeq()).toBe(50);
+    expect(s.records({ session_id: "s1" }).map((r) => r.seq)).toEqual(
+      out.filter((r) => r.session_id === "s1").map((r) => r.seq),
+    );
+    expect(s.records({ action_id: "a9" })).toEqual([out[9]]);
+    expect(s.records({ after_seq: 45, limit: 2 }).map((r) => r.seq)).toEqual([46, 47]);
+    expect(s.unshipped(48, 10).map((r) => r.seq)).toEqual([49, 50]);
+  });
+
+  it("refuses invalid records with FORGE_EVIDENCE_INVALID and consumes no seq", async () => {
+    const s = store();
+    await s.append(rec(1));
+    const bad = await rejection(s.append({ ...rec(2), evaluation: "MAYBE" } as never));
+    expect(bad.code).toBe(Codes.EVIDENCE_INVALID);
+    expect(bad.message).toMatch(/evaluation/);
+    const extra = await rejection(s.append({ ...rec(2), efect: 1 } as never));
+    expect(extra.code).toBe(Codes.EVIDENCE_INVALID);
+    // Passes zod (proposed_action is free-form) but cannot be canonicalised: fails alone, in the batch.
+    const [nan, ok] = await Promise.allSettled([
+      s.append(rec(3, { proposed_action: { n: Number.NaN } })),
+      s.append(rec(4)),
+    ]);
+    expect(nan.status).toBe("rejected");
+    expect((nan as PromiseRejectedResult).reason.code).toBe(Codes.EVIDENCE_INVALID);
+    expect((ok as PromiseFulfilledResult<{ seq: number }>).value.seq).toBe(2);
+    const big = await rejection(
+      store({ path: join(home.dir, "b.db"), maxRecordBytes: 2000 }).append(
+        rec(5, { prompt: "x".repeat(5000) }),
+      ),
+    );
+    expect(big.code).toBe(Codes.EVIDENCE_INVALID);
+    expect(verifyStore(home.db).ok).toBe(true);
+  });
+
+  it("keeps seq gap-free and never reused across restarts, pruning, and pruning everything", async () => {
+    let s = store();
+    for (let i = 0; i < 5; i++) await s.append(rec(i));
+    const epoch = s.epoch;
+    await s.close();
+    s = store();
+    expect(s.epoch).toBe(epoch);
+    expect((await s.append(rec(5))).seq).toBe(6);
+    s.markAcked(6); // prunes every row
+    expect(s.records({}).length).toBe(0);
+    await s.close();
+    s = store();
+    expect(s.lastSeq()).toBe(6);
+    expect(s.ackedSeq()).toBe(6);
+    const r7 = await s.append(rec(7));
+    expect(r7.seq).toBe(7);
+    await s.close();
+    const report = verifyStore(home.db, { keyDir: home.keys });
+    expect(report).toMatchObject({ ok: true, records: 1, last_seq: 7 });
+    // A wiped store is a new epoch (the collector sees a new chain, not a rewritten one).
+    rmSync(home.db);
+    expect(store().epoch).not.toBe(epoch);
+  });
+
+  it("refuses a database that belongs to another host", async () => {
+    const s = store();
+    await s.close();
+    expect(() => openStore(home, { hostId: "host-b" })).toThrow(
+      expect.objectContaining({ code: Codes.CONFLICT }),
+    );
+  });
+
+  it("wakes onAppend listeners after each commit, until unsubscribed", async () => {
+    const s = store();
+    const seen: number[] = [];
+    const off = s.onAppend((n) => seen.push(n));
+    await Promise.all([s.append(rec(1)), s.append(rec(2))]);
+    await s.append(rec(3));
+    off();
+    await s.append(rec(4));
+    expect(seen).toEqual([2, 3]);
+  });
+});
+
+describe("group commit", () => {
+  it("batches concurrent appends into far fewer transactions than appends", async () => {
+    const s = store();
+    await Promise.all(Array.from({ length: 200 }, (_, i) => s.append(rec(i))));
+    expect(s.stats().appended).toBe(200);
+    expect(s.stats().commits).toBeLessThanOrEqual(2);
+    // 16 producers, each awaiting its own append: batches of up to 16.
+    const before = s.stats().commits;
+    await Promise.all(
+      Array.from({ length: 16 }, async (_, p) => {
+        for (let i = 0; i < 20; i++) await s.append(rec(1000 + p * 100 + i));
+      }),
+    );
+    const commits = s.stats().commits - before;
+    expect(commits).toBeLessThan(320 / 4);
+    expect(commits).toBeGreaterThanOrEqual(20);
+  });
+
+  it("commits once per append when appends are sequential (the counter counts commits)", async () => {
+    const s = store();
+    for (let i = 0; i < 10; i++) await s.append(rec(i));
+    expect(s.stats().commits).toBe(10);
+  });
+
+  it("close() flushes appends still queued, and later appends fail FORGE_EVIDENCE_CLOSED", async () => {
+    const s = openStore(home);
+    const queued = Array.from({ length: 30 }, (_, i) => s.append(rec(i)));
+    await s.close();
+    expect((await Promise.all(queued)).map((r) => r.seq).at(-1)).toBe(30);
+    expect((await rejection(s.append(rec(99)))).code).toBe(Codes.EVIDENCE_CLOSED);
+    const report = verifyStore(home.db, { keyDir: home.keys });
+    expect(report).toMatchObject({ ok: true, records: 30 });
+    // close() signs a final checkpoint at the head, so truncating the tail would be caught.
+    expect(report.checkpoints).toBe(1);
+  });
+});
+
+describe("append-only schema", () => {
+  it("refuses UPDATE and DELETE of chained rows from any connection, allows pruning only of acked rows", async () => {
+    const s = store();
+    for (let i = 0; i < 10; i++) await s.append(rec(i));
+    s.markAcked(4);
+    const raw = new Database(home.db);
+    try {
+      expect(() => raw.prepare("UPDATE records SET body = '{}' WHERE seq = 6").run()).toThrow(/append-only/);
+      expect(() => raw.prepare("UPDATE records SET hash = 'x' WHERE seq = 6").run()).toThrow(/append-only/);
+      expect(() => raw.prepare("DELETE FROM records WHERE seq = 10").run()).toThrow(/only acked rows/);
+      expect(() => raw.prepare("DELETE FROM records").run()).toThrow(/only acked rows/);
+      expect(() => raw.prepare("UPDATE meta SET value = '100' WHERE key = 'acked_seq'").run()).not.toThrow();
+      // Once "acked", deletion is permitted: the gate is the acked high-water mark, nothing else.
+      expect(raw.prepare("DELETE FROM records WHERE seq = 5").run().changes).toBe(1);
+      expect(() => raw.prepare("UPDATE meta SET value = '3' WHERE key = 'acked_seq'").run()).toThrow(
+        /never go backwards/,
+      );
+      expect(() => raw.prepare("DELETE FROM meta WHERE key = 'acked_seq'").run()).toThrow(
+        /cannot be deleted/,
+      );
+      expect(() => raw.prepare("UPDATE meta SET value = 'evil' WHERE key = 'host_id'").run()).toThrow(
+        /fixed/,
+      );
+      expect(() => raw.prepare("DELETE FROM checkpoints").run()).toThrow(/append-only/);
+      const last = raw.prepare("SELECT hash FROM records WHERE seq = 10").get() as { hash: string };
+      const ins = raw.prepare(
+        "INSERT INTO records (seq, kind, session_id, action_id, body, prev_hash, hash) VALUES (?, 'action', 's', 'a', '{}', ?, ?)",
+      );
+      expect(() => ins.run(12, last.hash, "f".repeat(64))).toThrow(/extend the chain/);
+      expect(() => ins.run(11, GENESIS_HASH, "f".repeat(64))).toThrow(/extend the chain/);
+    } finally {
+      raw.close();
+    }
+  });
+
+  it("markAcked prunes exactly the acked rows and keeps the rest verifiable", async () => {
+    const s = store({ checkpointEvery: 1000 });
+    for (let i = 0; i < 20; i++) await s.append(rec(i));
+    s.markAcked(8);
+    expect(s.records({}).map((r) => r.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 9));
+    expect(s.ackedSeq()).toBe(8);
+    expect(s.stats()).toMatchObject({ lastSeq: 20, ackedSeq: 8, backlog: 12 });
+    s.markAcked(3); // older ack: no-op
+    expect(s.ackedSeq()).toBe(8);
+    expect(() => s.markAcked(21)).toThrow(expect.objectContaining({ code: Codes.CONFLICT }));
+    expect(() => s.markAcked(-1)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_INVALID }));
+    // The prune point is anchored by a signed checkpoint.
+    expect(s.checkpoints().map((c) => c.seq)).toContain(8);
+    expect(verifyStore(home.db, { keyDir: home.keys })).toMatchObject({
+      ok: true,
+      records: 12,
+      last_seq: 20,
+    });
+  });
+});
+
+describe("pending actions", () => {
+  const pending = (id: string, state: "allowed" | "escalated" = "escalated") => ({
+    action_id: id,
+    session_id: "s1",
+    state,
+    record: rec(1, { action_id: id, evaluation: "ESCALATE" }),
+    deadline_ms: 1_800_000_000_000,
+    created_ms: 1_700_000_000_000,
+  });
+
+  it("survive a reopen, update, and resolve into the chain in one transaction", async () => {
+    let s = openStore(home);
+    await s.putPending(pending("p1"));
+    await s.putPending(pending("p2", "allowed"));
+    await s.updatePending("p1", { deadline_ms: null });
+    await s.close();
+    s = store();
+    expect(s.listPending().map((p) => p.action_id)).toEqual(["p1", "p2"]);
+    expect(s.getPending("p1")).toMatchObject({ state: "escalated", deadline_ms: null });
+    expect(s.stats().pending).toBe(2);
+    const final = rec(1, {
+      action_id: "p1",
+      evaluation: "ESCALATE",
+      principal_review: {
+        decision: "approve",
+        reviewer: "operator:alice",
+        at: "2026-01-01T00:00:00.000Z",
+        reason: null,
+      },
+    });
+    const stored = await s.resolvePending("p1", final);
+    expect(stored.seq).toBe(1);
+    expect(s.getPending("p1")).toBeUndefined();
+    expect(s.get(1)?.principal_review?.reviewer).toBe("operator:alice");
+  });
+
+  it("refuse unknown ids with FORGE_NOT_FOUND without consuming a seq", async () => {
+    const s = store();
+    expect((await rejection(s.resolvePending("nope", rec(1)))).code).toBe(Codes.NOT_FOUND);
+    expect((await rejection(s.updatePending("nope", { state: "allowed" }))).code).toBe(Codes.NOT_FOUND);
+    expect((await rejection(s.putPending({ ...pending("x"), state: "done" } as never))).code).toBe(
+      Codes.EVIDENCE_INVALID,
+    );
+    expect((await s.append(rec(2))).seq).toBe(1);
+  });
+});
+
+describe("checkpoints and the host key", () => {
+  it("signs a checkpoint every N records, verifiable with the host key; the key file is 0600", async () => {
+    const s = store({ checkpointEvery: 10 });
+    for (let i = 0; i < 25; i++) await s.append(rec(i));
+    const cps = s.checkpoints();
+    expect(cps.map((c) => c.seq)).toEqual([10, 20]);
+    for (const c of cps) {
+      expect(c.hash).toBe(s.get(c.seq)!.hash);
+      expect(verifyCheckpoint(c, s.publicKeyPem)).toBe(true);
+    }
+    expect(verifyCheckpoint({ ...cps[0]!, seq: 11 }, s.publicKeyPem)).toBe(false);
+    expect(verifyCheckpoint({ ...cps[0]!, hash: cps[1]!.hash }, s.publicKeyPem)).toBe(false);
+    expect(verifyCheckpoint({ ...cps[0]!, signature: "garbage" }, s.publicKeyPem)).toBe(false);
+    expect(statSync(join(home.keys, PRIVATE_KEY_FILE)).mode & 0o777).toBe(0o600);
+    expect(statSync(home.keys).mode & 0o777).toBe(0o700);
+    const signature = s.sign(Buffer.from("hello"));
+    expect(verify(null, Buffer.from("hello"), s.publicKeyPem, signature)).toBe(true);
+  });
+
+  it("signs on a timer when fewer than N records arrived", async () => {
+    const s = store({ checkpointEvery: 1000, checkpointSeconds: 0.05 });
+    await s.append(rec(1));
+    await s.append(rec(2));
+    for (let i = 0; i < 200 && s.checkpoints().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    expect(s.checkpoints().map((c) => c.seq)).toEqual([2]);
+  });
+
+  it("keeps the same key across reopen and refuses a key file others can read", async () => {
+    const pem = store().publicKeyPem;
+    await open.pop()!.close();
+    expect(store().publicKeyPem).toBe(pem);
+    await open.pop()!.close();
+    chmodSync(join(home.keys, PRIVATE_KEY_FILE), 0o644);
+    expect(() => openStore(home)).toThrow(expect.objectContaining({ code: Codes.KEY_INSECURE }));
+  });
+
+  it("refuses a key file that is not an ed25519 key", () => {
+    const other = tempHome();
+    try {
+      const { privateKey } = generateKeyPairSync("ec", { namedCurve: "P-256" });
+      mkdirSync(other.keys, { mode: 0o700 });
+      writeFileSync(join(other.keys, PRIVATE_KEY_FILE), privateKey.export({ type: "pkcs8", format: "pem" }), {
+        mode: 0o600,
+      });
+      expect(() => openStore(other)).toThrow(/ed25519/);
+    } finally {
+      other.cleanup();
+    }
+  });
+});
+
+describe("bounded buffer", () => {
+  it("fails appends with FORGE_EVIDENCE_FULL beyond maxUnackedRecords, alerts once, recovers after an ack", async () => {
+    const alerts: { code: string }[] = [];
+    const s = store({ maxUnackedRecords: 10, onAlert: (a) => alerts.push(a) });
+    const settled = await Promise.allSettled(Array.from({ length: 13 }, (_, i) => s.append(rec(i))));
+    expect(settled.filter((r) => r.status === "fulfilled").length).toBe(10);
+    const refused = settled.filter((r) => r.status === "rejected") as PromiseRejectedResult[];
+    expect(refused.map((r) => r.reason.code)).toEqual([
+      Codes.EVIDENCE_FULL,
+      Codes.EVIDENCE_FULL,
+      Codes.EVIDENCE_FULL,
+    ]);
+    expect((await rejection(s.resolvePending("x", rec(1)))).code).toBe(Codes.EVIDENCE_FULL);
+    expect(alerts.map((a) => a.code)).toEqual([Codes.EVIDENCE_FULL]);
+    s.markAcked(4);
+    expect(alerts.map((a) => a.code)).toEqual([Codes.EVIDENCE_FULL, Codes.EVIDENCE_RECOVERED]);
+    const more = await Promise.all(Array.from({ length: 4 }, (_, i) => s.append(rec(100 + i))));
+    expect(more.map((r) => r.seq)).toEqual([11, 12, 13, 14]);
+    expect((await rejection(s.append(rec(200)))).code).toBe(Codes.EVIDENCE_FULL);
+  });
+
+  it("maps SQLITE_FULL to FORGE_EVIDENCE_UNAVAILABLE with no partial state, and resumes when space returns", async () => {
+    const alerts: { code: string }[] = [];
+    const s = store({ maxPageCount: 40, checkpointEvery: 1_000_000, onAlert: (a) => alerts.push(a) });
+    const big = (i: number) => rec(i, { prompt: "p".repeat(1500) });
+    let ok = 0;
+    let failure: (Error & { code?: string }) | undefined;
+    for (let i = 0; i < 500 && !failure; i++) {
+      // Batches of 8, so a failing batch holds records that would otherwise have fitted.
+      const res = await Promise.allSettled(Array.from({ length: 8 }, (_, j) => s.append(big(i * 8 + j))));
+      for (const r of res) {
+        if (r.status === "fulfilled") ok++;
+        else failure ??= r.reason;
+      }
+    }
+    expect(failure?.code).toBe(Codes.EVIDENCE_UNAVAILABLE);
+    expect(failure?.message).toMatch(/SQLITE_FULL/);
+    expect(alerts.map((a) => a.code)).toEqual([Codes.EVIDENCE_UNAVAILABLE]);
+    expect(ok).toBeGreaterThan(0);
+    expect(ok % 8).toBe(0); // a failed batch left nothing behind
+    expect(s.lastSeq()).toBe(ok);
+    expect(verifyStore(home.db)).toMatchObject({ ok: true, records: ok });
+
+    // Fill to the last page with single appends, so nothing more fits at all.
+    const fill = async () => {
+      for (let i = 0; i < 1000; i++) {
+        const [r] = await Promise.allSettled([s.append(big(50_000 + i))]);
+        if (r!.status === "rejected") return r.reason as Error & { code?: string };
+      }
+      throw new Error("the store never filled up");
+    };
+    expect((await fill()).code).toBe(Codes.EVIDENCE_UNAVAILABLE);
+    expect(alerts.at(-1)?.code).toBe(Codes.EVIDENCE_UNAVAILABLE);
+    expect((await rejection(s.append(big(9999)))).code).toBe(Codes.EVIDENCE_UNAVAILABLE);
+    const full = s.lastSeq();
+
+    // Space returns by pruning acked rows: their pages are reused.
+    s.markAcked(full - 4);
+    const after = await s.append(big(10_000));
+    expect(after.seq).toBe(full + 1);
+    expect(alerts.at(-1)?.code).toBe(Codes.EVIDENCE_RECOVERED);
+
+    // … or by raising the limit.
+    expect((await fill()).code).toBe(Codes.EVIDENCE_UNAVAILABLE);
+    s.setMaxPageCount(100_000);
+    const again = await s.append(big(30_000));
+    expect(again.seq).toBe(s.lastSeq());
+    expect(alerts.at(-1)?.code).toBe(Codes.EVIDENCE_RECOVERED);
+    expect(verifyStore(home.db, { keyDir: home.keys })).toMatchObject({
+      ok: true,
+      first_bad_seq: null,
+      last_seq: again.seq,
+    });
+  });
+});

@@ -1,0 +1,176 @@
+import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import Database from "better-sqlite3";
+import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
+import { GENESIS_HASH, verifyRecords, verifyStore } from "../../src/evidence/index.js";
+import { CLI, ensureBuilt, openStore, rec, tempHome } from "./helpers.js";
+
+let home: ReturnType<typeof tempHome>;
+
+beforeAll(() => ensureBuilt());
+beforeEach(async () => {
+  home = tempHome();
+  const s = openStore(home, { checkpointEvery: 10 });
+  for (let i = 0; i < 30; i++) await s.append(rec(i));
+  await s.close(); // checkpoints at 10, 20, 30
+});
+afterEach(() => home.cleanup());
+
+/** Opens the file as an attacker would: drops the append-only triggers first. */
+function attack(fn: (db: Database.Database) => void): void {
+  const db = new Database(home.db);
+  try {
+    for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as {
+      name: string;
+    }[]) {
+      db.exec(`DROP TRIGGER ${name}`);
+    }
+    fn(db);
+  } finally {
+    db.close();
+  }
+}
+
+function cli(...args: string[]): {
+  status: number | null;
+  report: { ok: boolean; first_bad_seq: number | null; problems: { code: string }[] };
+} {
+  const r = spawnSync(process.execPath, [CLI, "verify", "--json", "--home", home.dir, ...args], {
+    encoding: "utf8",
+  });
+  return { status: r.status, report: JSON.parse(r.stdout) };
+}
+
+function expectDetected(firstBad: number, code: string): void {
+  const report = verifyStore(home.db, { keyDir: home.keys });
+  expect(report.ok).toBe(false);
+  expect(report.first_bad_seq).toBe(firstBad);
+  expect(report.problems.map((p) => p.code)).toContain(code);
+  const out = cli();
+  expect(out.status).toBe(1);
+  expect(out.report).toMatchObject({ ok: false, first_bad_seq: firstBad });
+}
+
+describe("forge-agent verify and verifyStore", () => {
+  it("pass an intact store (exit 0), in JSON and in text", () => {
+    expect(verifyStore(home.db, { keyDir: home.keys })).toMatchObject({
+      ok: true,
+      records: 30,
+      checkpoints: 3,
+      first_bad_seq: null,
+      key_source: "key_dir",
+    });
+    const out = cli();
+    expect(out.status).toBe(0);
+    expect(out.report).toMatchObject({ ok: true, first_bad_seq: null });
+    const text = execFileSync(process.execPath, [CLI, "verify", "--db", home.db], { encoding: "utf8" });
+    expect(text).toMatch(/^ok: .*30 records.*3 checkpoints/);
+    const env = spawnSync(process.execPath, [CLI, "verify"], {
+      encoding: "utf8",
+      env: { ...process.env, FORGE_HOME: home.dir },
+    });
+    expect(env.status).toBe(0);
+  });
+
+  it("detect an edited row", () => {
+    attack((db) => {
+      const { body } = db.prepare("SELECT body FROM records WHERE seq = 15").get() as { body: string };
+      db.prepare("UPDATE records SET body = ? WHERE seq = 15").run(body.replace('"echo 14"', '"rm -rf /"'));
+    });
+    expectDetected(15, "hash_mismatch");
+  });
+
+  it("detect a deleted row", () => {
+    attack((db) => db.prepare("DELETE FROM records WHERE seq = 15").run());
+    expectDetected(15, "missing_records");
+  });
+
+  it("detect two swapped rows", () => {
+    attack((db) => {
+      db.prepare("UPDATE records SET seq = -1 WHERE seq = 15").run();
+      db.prepare("UPDATE records SET seq = 15 WHERE seq = 16").run();
+      db.prepare("UPDATE records SET seq = 16 WHERE seq = -1").run();
+    });
+    expectDetected(15, "seq_mismatch");
+  });
+
+  it("detect records deleted from the end, past a signed checkpoint", () => {
+    attack((db) => db.prepare("DELETE FROM records WHERE seq > 25").run());
+    expectDetected(26, "truncated");
+  });
+
+  it("detect a rewritten chain (every hash recomputed) through the signed checkpoints", () => {
+    attack((db) => {
+      const rows = db.prepare("SELECT seq, body FROM records WHERE seq >= 15 ORDER BY seq").all() as {
+        seq: number;
+        body: string;
+      }[];
+      let prev = (db.prepare("SELECT hash FROM records WHERE seq = 14").get() as { hash: string }).hash;
+      for (const r of rows) {
+        const body = r.seq === 15 ? r.body.replace('"echo 14"', '"rm -rf /"') : r.body;
+        const hash = createHash("sha256")
+          .update(prev + body)
+          .digest("hex");
+        db.prepare("UPDATE records SET body = ?, prev_hash = ?, hash = ? WHERE seq = ?").run(
+          body,
+          prev,
+          hash,
+          r.seq,
+        );
+        prev = hash;
+      }
+    });
+    expectDetected(20, "checkpoint_mismatch");
+  });
+
+  it("detect a forged checkpoint signature", () => {
+    attack((db) => {
+      const { signature } = db.prepare("SELECT signature FROM checkpoints WHERE seq = 20").get() as {
+        signature: string;
+      };
+      db.prepare("UPDATE checkpoints SET signature = ? WHERE seq = 10").run(signature);
+    });
+    expectDetected(10, "bad_checkpoint_signature");
+  });
+
+  it("detect unacked records pruned with a forged anchor", () => {
+    attack((db) => {
+      const { hash } = db.prepare("SELECT hash FROM records WHERE seq = 5").get() as { hash: string };
+      db.prepare("DELETE FROM records WHERE seq <= 5").run();
+      db.prepare("UPDATE meta SET value = '5' WHERE key IN ('base_seq', 'acked_seq')").run();
+      db.prepare("UPDATE meta SET value = ? WHERE key = 'base_hash'").run(hash);
+    });
+    expectDetected(6, "unanchored_prefix");
+  });
+
+  it("exit 1 with a coded error for a missing database, 2 for bad usage", () => {
+    const missing = spawnSync(process.execPath, [CLI, "verify", "--db", `${home.dir}/nope.db`], {
+      encoding: "utf8",
+    });
+    expect(missing.status).toBe(1);
+    expect(missing.stderr).toMatch(/FORGE_NOT_FOUND/);
+    expect(spawnSync(process.execPath, [CLI, "verify", "--frobnicate"]).status).toBe(2);
+  });
+});
+
+describe("verifyRecords", () => {
+  it("accepts a chain segment and names the first bad seq of a broken one", async () => {
+    const other = tempHome();
+    try {
+      const s = openStore(other);
+      const recs = await Promise.all(Array.from({ length: 6 }, (_, i) => s.append(rec(i))));
+      await s.close();
+      expect(verifyRecords(recs, GENESIS_HASH).ok).toBe(true);
+      expect(verifyRecords(recs.slice(2), recs[1]!.hash).ok).toBe(true);
+      expect(verifyRecords(recs.slice(2), GENESIS_HASH)).toMatchObject({ ok: false, first_bad_seq: 3 });
+      const edited = recs.map((r) => (r.seq === 4 ? { ...r, latency_ms: 99 } : r));
+      expect(verifyRecords(edited, GENESIS_HASH)).toMatchObject({ ok: false, first_bad_seq: 4 });
+      const gap = recs.filter((r) => r.seq !== 3);
+      expect(verifyRecords(gap, GENESIS_HASH)).toMatchObject({ ok: false, first_bad_seq: 3 });
+      const swapped = [recs[0]!, recs[2]!, recs[1]!, ...recs.slice(3)];
+      expect(verifyRecords(swapped, GENESIS_HASH)).toMatchObject({ ok: false, first_bad_seq: 2 });
+    } finally {
+      other.cleanup();
+    }
+  });
+});
