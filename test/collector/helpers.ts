@@ -1,0 +1,168 @@
+import { generateKeyPairSync, type KeyObject, randomUUID, sign } from "node:crypto";
+import pg from "pg";
+import WebSocket from "ws";
+import { helloSigningInput } from "../../src/collector/protocol.js";
+import { signCheckpoint } from "../../src/evidence/keys.js";
+import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/evidence/record.js";
+
+/** A fake agent host: a key, an epoch, and a chain it can extend. */
+export class TestHost {
+  readonly key: KeyObject;
+  readonly pem: string;
+  readonly epoch = randomUUID();
+  readonly chain: StoredRecord[] = [];
+
+  constructor(readonly hostId: string) {
+    const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+    this.key = privateKey;
+    this.pem = publicKey.export({ type: "spki", format: "pem" }).toString();
+  }
+
+  /** Appends n records to the local chain and returns them. */
+  extend(n: number, session = "s1"): StoredRecord[] {
+    const out: StoredRecord[] = [];
+    for (let i = 0; i < n; i++) {
+      const prev = this.chain[this.chain.length - 1];
+      const seq = (prev?.seq ?? 0) + 1;
+      const body = { ...input(session, seq), host_id: this.hostId, seq };
+      const prev_hash = prev?.hash ?? GENESIS_HASH;
+      const rec: StoredRecord = { ...body, prev_hash, hash: recordHash(prev_hash, body) };
+      this.chain.push(rec);
+      out.push(rec);
+    }
+    return out;
+  }
+
+  checkpoint(seq: number) {
+    const r = this.chain[seq - 1]!;
+    const cp = { host_id: this.hostId, seq, hash: r.hash };
+    return { ...cp, signature: signCheckpoint(this.key, cp), at: new Date().toISOString() };
+  }
+
+  hello(nonce: string, over: Partial<Record<string, unknown>> = {}) {
+    return {
+      type: "hello",
+      host_id: this.hostId,
+      epoch: this.epoch,
+      last_seq: this.chain.length,
+      public_key_pem: this.pem,
+      signature: sign(null, helloSigningInput(nonce, this.hostId, this.epoch), this.key).toString("base64"),
+      ...over,
+    };
+  }
+}
+
+export function input(session: string, i: number): RecordInput {
+  return {
+    kind: "action",
+    session_id: session,
+    action_id: `a-${i}`,
+    timestamp: new Date(Date.UTC(2026, 10, 25, 3, 0, 0, i)).toISOString(),
+    prompt_hash: null,
+    proposed_action: { type: "shell", command: `echo ${i}` },
+    evaluation: "ALLOW",
+    policy_matched: { bundle: null, rules: [] },
+    composition_state: { labels: [] },
+    execution_result: { exit_code: 0 },
+    principal_review: null,
+    latency_ms: 0.01,
+  };
+}
+
+/** A raw protocol client with an inbox. */
+export class Client {
+  readonly ws: WebSocket;
+  private readonly inbox: Array<Record<string, unknown>> = [];
+  private waiters: Array<() => void> = [];
+  readonly closed: Promise<{ code: number; reason: string }>;
+  readonly opened: Promise<void>;
+
+  constructor(url: string) {
+    this.ws = new WebSocket(url, { maxPayload: 64 * 1024 * 1024 });
+    this.opened = new Promise((resolve, reject) => {
+      this.ws.once("open", () => resolve());
+      this.ws.once("error", reject);
+    });
+    this.closed = new Promise((resolve) =>
+      this.ws.once("close", (code, reason) => resolve({ code, reason: reason.toString() })),
+    );
+    this.ws.on("error", () => {});
+    this.ws.on("message", (d) => {
+      this.inbox.push(JSON.parse(d.toString()));
+      for (const w of this.waiters.splice(0)) w();
+    });
+    this.ws.on("close", () => {
+      for (const w of this.waiters.splice(0)) w();
+    });
+  }
+
+  /** The next message (optionally of a type), or null when the connection closed first. */
+  async next(type?: string): Promise<Record<string, unknown> | null> {
+    for (;;) {
+      const i = this.inbox.findIndex((m) => type === undefined || m.type === type);
+      if (i >= 0) return this.inbox.splice(i, 1)[0]!;
+      if (this.ws.readyState >= WebSocket.CLOSING) return null;
+      await new Promise<void>((r) => this.waiters.push(r));
+    }
+  }
+
+  send(msg: unknown): void {
+    this.ws.send(typeof msg === "string" ? msg : JSON.stringify(msg));
+  }
+
+  /** Waits for the ack that covers `seq` (or any ack when seq is undefined). */
+  async ackAtLeast(seq: number): Promise<number> {
+    for (;;) {
+      const m = await this.next("ack");
+      if (m === null) throw new Error("closed before ack");
+      if ((m.seq as number) >= seq) return m.seq as number;
+    }
+  }
+
+  close(): void {
+    this.ws.close();
+  }
+}
+
+/** Connects and authenticates `host`; returns the client and the collector's answer to hello. */
+export async function connectHost(url: string, host: TestHost) {
+  const c = new Client(url);
+  await c.opened;
+  const ch = await c.next("challenge");
+  c.send(host.hello(ch!.nonce as string));
+  const welcome = await c.next("ack");
+  return { c, welcome };
+}
+
+export async function getJson(url: string): Promise<{ status: number; body: any }> {
+  const r = await fetch(url);
+  return { status: r.status, body: await r.json() };
+}
+
+/** FORGE_TEST_PG_URL, or null (skip) — except under CI, where a missing server is a failure. */
+export function pgUrl(): string | null {
+  const url = process.env.FORGE_TEST_PG_URL;
+  if (url) return url;
+  if (process.env.CI) throw new Error("CI is set but FORGE_TEST_PG_URL is not: PostgreSQL tests cannot run");
+  return null;
+}
+
+/** Creates a fresh database on the server; returns its URL and a drop function. */
+export async function freshPgDatabase(baseUrl: string, prefix: string) {
+  const name = `${prefix}_${randomUUID().replace(/-/g, "").slice(0, 12)}`;
+  const admin = new pg.Client({ connectionString: baseUrl });
+  await admin.connect();
+  await admin.query(`CREATE DATABASE ${name}`);
+  await admin.end();
+  const u = new URL(baseUrl);
+  u.pathname = `/${name}`;
+  return {
+    url: u.toString(),
+    async drop() {
+      const a = new pg.Client({ connectionString: baseUrl });
+      await a.connect();
+      await a.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
+      await a.end();
+    },
+  };
+}
