@@ -1,0 +1,352 @@
+import { createHash } from "node:crypto";
+import { createReadStream, statSync } from "node:fs";
+import { basename, isAbsolute, resolve } from "node:path";
+import {
+  type ChatHistoryItem,
+  type ChatWrapper,
+  GgufFileType,
+  getLlama,
+  type Llama,
+  LlamaCompletion,
+  type LlamaContext,
+  type LlamaGrammar,
+  type LlamaModel,
+  type LlamaText,
+  resolveChatWrapper,
+  type Token,
+} from "node-llama-cpp";
+import { Codes, ForgeError } from "../errors.js";
+import {
+  type BackendConfig,
+  type ChatMessage,
+  type ChatRequest,
+  type Chunk,
+  type GenerateOptions,
+  type GenerateRequest,
+  type InferenceBackend,
+  type LoadedModel,
+  type ModelInfo,
+  makeTiming,
+  type ToolCall,
+  type ToolSpec,
+} from "./backend.js";
+import { Channel } from "./channel.js";
+import { toGrammarSchema, toolCallSchema } from "./schema.js";
+
+/** Models below this size run faster on one thread: the per-token work is too small to split. */
+const SMALL_MODEL_BYTES = 64 * 1024 * 1024;
+/** Ollama's default temperature, so a drop-in client sees the sampling it expects. */
+const DEFAULT_TEMPERATURE = 0.8;
+const GRAMMAR_CACHE = 32;
+
+/**
+ * Opens the embedded llama.cpp engine on a GGUF file. Pass `llama` to share one engine instance
+ * (tests, benchmarks); otherwise one is created (CPU unless `gpu` says otherwise) and closed with us.
+ */
+export async function openLlamaBackend(
+  cfg: BackendConfig,
+  shared?: { llama?: Llama },
+): Promise<LlamaBackend> {
+  const path = isAbsolute(cfg.model) ? cfg.model : resolve(cfg.modelDir ?? ".", cfg.model);
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(path);
+  } catch (err) {
+    throw new ForgeError(
+      Codes.NOT_FOUND,
+      `model file ${path} not found: generate one with scripts/make-tiny-model`,
+      {
+        cause: err,
+      },
+    );
+  }
+  const t0 = performance.now();
+  const llama =
+    shared?.llama ??
+    (await getLlama({ gpu: cfg.gpu === true ? "auto" : (cfg.gpu ?? false), build: "never" }));
+  try {
+    const model = await llama.loadModel({ modelPath: path });
+    const threads = cfg.threads ?? (st.size < SMALL_MODEL_BYTES ? 1 : undefined);
+    const context = await model.createContext({
+      contextSize: cfg.contextSize ?? Math.min(model.trainContextSize, 4096),
+      ...(threads === undefined ? {} : { threads }),
+    });
+    return new LlamaBackend(
+      llama,
+      shared?.llama === undefined,
+      model,
+      context,
+      path,
+      st.mtime,
+      performance.now() - t0,
+    );
+  } catch (err) {
+    if (shared?.llama === undefined) await llama.dispose();
+    throw new ForgeError(
+      Codes.BACKEND_UNAVAILABLE,
+      `llama.cpp could not load ${path}: ${(err as Error).message}`,
+      {
+        cause: err,
+      },
+    );
+  }
+}
+
+export class LlamaBackend implements InferenceBackend {
+  readonly name = "llama" as const;
+  readonly defaultModel: string;
+  private readonly completion: LlamaCompletion;
+  private readonly wrapper: ChatWrapper;
+  private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
+  private digest: Promise<string> | null = null;
+  private closed = false;
+
+  constructor(
+    readonly llama: Llama,
+    private readonly ownsLlama: boolean,
+    readonly model: LlamaModel,
+    readonly context: LlamaContext,
+    readonly path: string,
+    private readonly mtime: Date,
+    /** Time the model took to load, ms. */
+    readonly loadMs: number,
+  ) {
+    this.defaultModel = `${basename(path).replace(/\.gguf$/i, "")}:latest`;
+    this.completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+    this.wrapper = resolveChatWrapper(model);
+  }
+
+  async models(): Promise<ModelInfo[]> {
+    return [
+      {
+        name: this.defaultModel,
+        size: this.model.size,
+        digest: await this.fileDigest(),
+        details: this.details(),
+        modified_at: this.mtime.toISOString(),
+      },
+    ];
+  }
+
+  async loaded(): Promise<LoadedModel[]> {
+    return [{ name: this.defaultModel, size: this.model.size, digest: await this.fileDigest() }];
+  }
+
+  async *chat(req: ChatRequest, signal?: AbortSignal): AsyncGenerator<Chunk> {
+    this.checkModel(req.model);
+    const tools = req.tools ?? [];
+    const last = req.messages.at(-1)?.role;
+    const choice = req.tool_choice ?? "auto";
+    const callTool = tools.length > 0 && (choice === "required" || (choice === "auto" && last === "user"));
+    const grammar = callTool
+      ? await this.grammar(toolCallSchema(tools))
+      : req.format !== undefined
+        ? await this.grammar(req.format)
+        : undefined;
+    const { contextText, stopGenerationTriggers } = this.wrapper.generateContextState({
+      chatHistory: toHistory(req.messages, callTool ? tools : []),
+    });
+    const stops = [...stopGenerationTriggers, ...(req.options?.stop ?? [])];
+    yield* this.run(this.tokens(contextText), req.options, { grammar, stops, toolCall: callTool }, signal);
+  }
+
+  async *generate(req: GenerateRequest & { raw?: boolean }, signal?: AbortSignal): AsyncGenerator<Chunk> {
+    this.checkModel(req.model);
+    let tokens: Token[];
+    let stops: (string | LlamaText)[] = req.options?.stop ?? [];
+    if (req.raw) tokens = this.model.tokenize(req.prompt);
+    else {
+      const history: ChatMessage[] = req.system ? [{ role: "system", content: req.system }] : [];
+      history.push({ role: "user", content: req.prompt });
+      const state = this.wrapper.generateContextState({ chatHistory: toHistory(history, []) });
+      tokens = this.tokens(state.contextText);
+      stops = [...state.stopGenerationTriggers, ...stops];
+    }
+    yield* this.run(tokens, req.options, { stops, toolCall: false }, signal);
+  }
+
+  async close(): Promise<void> {
+    if (this.closed) return;
+    this.closed = true;
+    this.completion.dispose();
+    await this.context.dispose();
+    await this.model.dispose();
+    if (this.ownsLlama) await this.llama.dispose();
+  }
+
+  /** Tokens of a rendered prompt, without the BOS the completion adds itself. */
+  private tokens(text: LlamaText): Token[] {
+    const tokens = text.tokenize(this.model.tokenizer);
+    return tokens[0] === this.model.tokens.bos ? tokens.slice(1) : tokens;
+  }
+
+  private async *run(
+    tokens: Token[],
+    options: GenerateOptions | undefined,
+    how: { grammar?: LlamaGrammar; stops: (string | LlamaText)[]; toolCall: boolean },
+    signal?: AbortSignal,
+  ): AsyncGenerator<Chunk> {
+    if (this.closed) throw new ForgeError(Codes.BACKEND_UNAVAILABLE, "the llama backend is closed");
+    const t0 = performance.now();
+    const promptTokens = tokens.length + (this.model.tokens.bos === null ? 0 : 1);
+    const room = this.context.contextSize - promptTokens;
+    if (room <= 0)
+      throw new ForgeError(
+        Codes.BAD_REQUEST,
+        `prompt is ${promptTokens} tokens; the context holds ${this.context.contextSize}`,
+      );
+    const n = options?.num_predict;
+    const maxTokens = n !== undefined && n > 0 ? Math.min(n, room) : room;
+    const abort = new AbortController();
+    const onAbort = () => abort.abort(signal?.reason);
+    signal?.addEventListener("abort", onAbort, { once: true });
+    let tFirst: number | undefined;
+    let generated = 0;
+    const ch = new Channel();
+    let stopReason = "";
+    let response = "";
+    const done = this.completion
+      .generateCompletionWithMeta(tokens, {
+        signal: abort.signal,
+        maxTokens,
+        temperature: options?.temperature ?? DEFAULT_TEMPERATURE,
+        ...(options?.seed === undefined ? {} : { seed: options.seed }),
+        ...(how.grammar ? { grammar: how.grammar } : {}),
+        customStopTriggers: how.stops,
+        disableContextShift: true,
+        onToken: (t) => {
+          tFirst ??= performance.now();
+          generated += t.length;
+        },
+        // A tool call is held back whole: it must be parsed (and gated) before anyone sees it.
+        onTextChunk: how.toolCall ? undefined : (text) => ch.push(text),
+      })
+      .then(
+        (r) => {
+          stopReason = r.metadata.stopReason;
+          response = r.response;
+          ch.end();
+        },
+        (err) => ch.fail(err),
+      );
+    try {
+      for await (const text of ch) yield { content: text, done: false };
+      await done;
+      const tEnd = performance.now();
+      const doneReason = stopReason === "maxTokens" ? "length" : "stop";
+      if (how.toolCall) {
+        yield { content: "", tool_calls: [parseToolCall(response, doneReason)], done: false };
+      }
+      yield {
+        content: "",
+        done: true,
+        done_reason: doneReason,
+        timing: makeTiming(t0, tFirst, tEnd, promptTokens, generated, 0),
+      };
+    } finally {
+      signal?.removeEventListener("abort", onAbort);
+      abort.abort();
+      await done.catch(() => {});
+    }
+  }
+
+  private checkModel(name: string | undefined): void {
+    if (name === undefined || name === "" || name === this.defaultModel || name === this.path) return;
+    if (`${name}:latest` === this.defaultModel) return;
+    throw new ForgeError(
+      Codes.NOT_FOUND,
+      `model "${name}" not found, this agent serves "${this.defaultModel}"`,
+    );
+  }
+
+  private grammar(schema: object | "json"): Promise<LlamaGrammar> {
+    const key = JSON.stringify(schema);
+    let g = this.grammars.get(key);
+    if (!g) {
+      g =
+        schema === "json"
+          ? this.llama.getGrammarFor("json")
+          : this.llama.createGrammarForJsonSchema(toGrammarSchema(schema) as never);
+      if (this.grammars.size >= GRAMMAR_CACHE) this.grammars.delete(this.grammars.keys().next().value!);
+      this.grammars.set(key, g);
+      g.catch(() => this.grammars.delete(key));
+    }
+    return g;
+  }
+
+  private details(): object {
+    const meta = this.model.fileInfo.metadata as { general?: { architecture?: string; file_type?: number } };
+    const arch = meta.general?.architecture ?? "unknown";
+    let params = 0;
+    for (const t of this.model.fileInfo.tensorInfo ?? [])
+      params += t.dimensions.reduce<number>((a, b) => a * Number(b), 1);
+    const ft = meta.general?.file_type;
+    const quant = ft === undefined ? "unknown" : String(GgufFileType[ft] ?? ft).replace(/^(MOSTLY|ALL)_/, "");
+    return {
+      parent_model: "",
+      format: "gguf",
+      family: arch,
+      families: [arch],
+      parameter_size: formatParams(params),
+      quantization_level: quant,
+    };
+  }
+
+  private fileDigest(): Promise<string> {
+    this.digest ??= new Promise((resolveDigest, reject) => {
+      const h = createHash("sha256");
+      createReadStream(this.path)
+        .on("data", (b) => h.update(b))
+        .on("error", reject)
+        .on("end", () => resolveDigest(`sha256:${h.digest("hex")}`));
+    });
+    return this.digest;
+  }
+}
+
+/** Ollama messages as node-llama-cpp chat history, ending with the model's (empty) turn. */
+function toHistory(messages: ChatMessage[], tools: ToolSpec[]): ChatHistoryItem[] {
+  const out: ChatHistoryItem[] = [];
+  if (tools.length > 0) {
+    const list = tools.map((t) => JSON.stringify(t.function)).join("\n");
+    out.push({
+      type: "system",
+      text: `You can call one of these tools. Reply with one JSON object {"name": ..., "arguments": {...}}.\n${list}`,
+    });
+  }
+  for (const m of messages) {
+    if (m.role === "system") out.push({ type: "system", text: m.content });
+    else if (m.role === "user") out.push({ type: "user", text: m.content });
+    else if (m.role === "tool") out.push({ type: "user", text: `Tool result: ${m.content}` });
+    else {
+      const calls = (m.tool_calls ?? []).map((c) => JSON.stringify(c.function));
+      out.push({ type: "model", response: [[m.content, ...calls].filter((s) => s !== "").join("\n")] });
+    }
+  }
+  out.push({ type: "model", response: [] });
+  return out;
+}
+
+/** The grammar guarantees the shape unless generation was cut off; then the call is refused. */
+function parseToolCall(text: string, doneReason: string): ToolCall {
+  let v: unknown;
+  try {
+    v = JSON.parse(text);
+  } catch {
+    const why =
+      doneReason === "length"
+        ? "it was cut off by num_predict or the context size; raise num_predict"
+        : "not JSON";
+    throw new ForgeError(Codes.INFERENCE_FAILED, `the model's tool call is incomplete: ${why}`);
+  }
+  const o = v as { name?: unknown; arguments?: unknown };
+  if (typeof o?.name !== "string" || typeof o.arguments !== "object" || o.arguments === null)
+    throw new ForgeError(Codes.INFERENCE_FAILED, "the model's tool call has no name or arguments");
+  return { function: { name: o.name, arguments: o.arguments as Record<string, unknown> } };
+}
+
+function formatParams(n: number): string {
+  if (n >= 1e9) return `${(n / 1e9).toFixed(1)}B`;
+  if (n >= 1e6) return `${(n / 1e6).toFixed(1)}M`;
+  return `${(n / 1e3).toFixed(0)}K`;
+}
