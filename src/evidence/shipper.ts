@@ -1,0 +1,283 @@
+import WebSocket from "ws";
+import { helloSigningInput } from "../collector/protocol.js";
+import type { Checkpoint } from "./keys.js";
+import type { StoredRecord } from "./record.js";
+import type { EvidenceStore } from "./store.js";
+
+/** The logging surface the shipper uses (pino's shape). */
+export interface ShipperLogger {
+  info(obj: object, msg?: string): void;
+  warn(obj: object, msg?: string): void;
+  error(obj: object, msg?: string): void;
+}
+
+export interface ShipperOptions {
+  store: EvidenceStore;
+  /** The collector's ingest URL, ws://HOST:PORT/v1/ws. */
+  url: string;
+  logger?: ShipperLogger;
+  /** Records per `records` message (default 512). */
+  batchSize?: number;
+  /** Batches sent and not yet acked (default 4). */
+  maxInFlight?: number;
+  /** Reconnect delay: exponential from initialMs to maxMs, with jitter (default 200 ms … 15 s). */
+  backoff?: { initialMs: number; maxMs: number };
+  /** A batch is split until its JSON is at most this many bytes (default 4 MiB; the collector's limit is 8). */
+  maxBatchBytes?: number;
+}
+
+export interface ShipperStatus {
+  /** A WebSocket is open and the collector accepted hello. */
+  connected: boolean;
+  lastAckedSeq: number;
+  /** Committed records the collector has not acked yet. */
+  backlog: number;
+  /** Connections opened after the first one. */
+  reconnects: number;
+  lastClose: { code: number; reason: string; at: string } | null;
+}
+
+type Handler = (msg: Record<string, unknown>) => void;
+
+/** Close codes after which retrying soon cannot help (operator action needed): retry at the slowest pace. */
+const SLOW_RETRY = new Set([4001, 4003, 4004, 4005, 4006, 4007, 4008]);
+
+const silent: ShipperLogger = { info() {}, warn() {}, error() {} };
+
+/**
+ * Streams the store's records to the collector: hello (proving possession of the host key), then
+ * records from the collector's high-water mark, at most `maxInFlight` batches unacked, pruning
+ * only what the collector acked. Reconnects forever with exponential backoff and jitter.
+ */
+export class Shipper {
+  private readonly store: EvidenceStore;
+  private readonly url: string;
+  private readonly log: ShipperLogger;
+  private readonly batchSize: number;
+  private readonly maxInFlight: number;
+  private readonly backoff: { initialMs: number; maxMs: number };
+  private readonly maxBatchBytes: number;
+  private readonly handlers = new Map<string, Handler[]>();
+
+  private running = false;
+  private ws: WebSocket | null = null;
+  private authenticated = false;
+  /** Highest seq sent on this connection. */
+  private sentSeq = 0;
+  /** Highest checkpoint seq the collector holds or was sent on this connection. */
+  private cpSentSeq = 0;
+  /** Last seq of each unacked batch, ascending. */
+  private inFlight: number[] = [];
+  private attempt = 0;
+  private connects = 0;
+  private lastClose: ShipperStatus["lastClose"] = null;
+  private timer: NodeJS.Timeout | null = null;
+  private pumpScheduled = false;
+  private unsubscribe: (() => void) | null = null;
+  private closedWaiters: Array<() => void> = [];
+
+  constructor(opts: ShipperOptions) {
+    this.store = opts.store;
+    this.url = opts.url;
+    this.log = opts.logger ?? silent;
+    this.batchSize = opts.batchSize ?? 512;
+    this.maxInFlight = opts.maxInFlight ?? 4;
+    this.backoff = opts.backoff ?? { initialMs: 200, maxMs: 15_000 };
+    this.maxBatchBytes = opts.maxBatchBytes ?? 4 * 1024 * 1024;
+  }
+
+  /** Starts connecting (idempotent). */
+  start(): void {
+    if (this.running) return;
+    this.running = true;
+    this.unsubscribe = this.store.onAppend(() => this.schedulePump());
+    this.connect();
+  }
+
+  /** Stops: no reconnect, the socket closed. Unacked records stay in the store for next time. */
+  async stop(): Promise<void> {
+    this.running = false;
+    this.unsubscribe?.();
+    this.unsubscribe = null;
+    if (this.timer !== null) clearTimeout(this.timer);
+    this.timer = null;
+    const ws = this.ws;
+    if (ws === null || ws.readyState === WebSocket.CLOSED) return;
+    const closed = new Promise<void>((r) => this.closedWaiters.push(r));
+    ws.close(1000, "agent stopping");
+    const t = setTimeout(() => ws.terminate(), 2000);
+    await closed;
+    clearTimeout(t);
+  }
+
+  /** Sends a message (heartbeat, review answer…) if connected; false when it was not sent. Not queued. */
+  send(msg: { type: string } & Record<string, unknown>): boolean {
+    if (!this.authenticated || this.ws?.readyState !== WebSocket.OPEN) return false;
+    this.ws.send(JSON.stringify(msg));
+    return true;
+  }
+
+  /** Subscribes to a collector→agent message type (policy, review, …); returns the unsubscribe. */
+  on(type: string, handler: Handler): () => void {
+    const list = this.handlers.get(type) ?? [];
+    list.push(handler);
+    this.handlers.set(type, list);
+    return () => {
+      const l = this.handlers.get(type);
+      if (l) l.splice(l.indexOf(handler) >>> 0, 1);
+    };
+  }
+
+  status(): ShipperStatus {
+    const acked = this.store.ackedSeq();
+    return {
+      connected: this.authenticated,
+      lastAckedSeq: acked,
+      backlog: Math.max(0, this.store.lastSeq() - acked),
+      reconnects: Math.max(0, this.connects - 1),
+      lastClose: this.lastClose,
+    };
+  }
+
+  private connect(): void {
+    if (!this.running) return;
+    this.connects++;
+    const ws = new WebSocket(this.url, { maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
+    this.ws = ws;
+    ws.on("message", (data, isBinary) => {
+      if (this.ws !== ws || isBinary) return;
+      let msg: Record<string, unknown>;
+      try {
+        msg = JSON.parse(data.toString("utf8"));
+      } catch {
+        this.log.warn({}, "collector sent a frame that is not JSON; reconnecting");
+        ws.close(4000, "bad frame");
+        return;
+      }
+      try {
+        this.onMessage(ws, msg);
+      } catch (err) {
+        this.log.error({ err: String(err) }, "shipper failed handling a collector message; reconnecting");
+        ws.close(1011, "agent error");
+      }
+    });
+    ws.on("error", (err) => this.log.warn({ err: String(err), url: this.url }, "collector connection error"));
+    ws.on("close", (code, reason) => {
+      if (this.ws === ws) {
+        this.ws = null;
+        this.authenticated = false;
+        this.inFlight = [];
+        this.lastClose = { code, reason: reason.toString(), at: new Date().toISOString() };
+        if (code >= 4000) this.log.error({ code, reason: reason.toString() }, "collector refused the connection");
+        this.scheduleReconnect(code);
+      }
+      for (const w of this.closedWaiters.splice(0)) w();
+    });
+  }
+
+  private scheduleReconnect(code: number): void {
+    if (!this.running) return;
+    if (SLOW_RETRY.has(code)) this.attempt = Math.max(this.attempt, 30);
+    const { initialMs, maxMs } = this.backoff;
+    const ceiling = Math.min(maxMs, initialMs * 2 ** Math.min(this.attempt, 30));
+    // Equal jitter: half fixed, half random, so a fleet does not reconnect in step.
+    const delay = ceiling / 2 + Math.random() * (ceiling / 2);
+    this.attempt++;
+    this.timer = setTimeout(() => {
+      this.timer = null;
+      this.connect();
+    }, delay);
+  }
+
+  private onMessage(ws: WebSocket, msg: Record<string, unknown>): void {
+    switch (msg.type) {
+      case "challenge": {
+        const nonce = String(msg.nonce ?? "");
+        const s = this.store;
+        const signature = s.sign(helloSigningInput(nonce, s.hostId, s.epoch)).toString("base64");
+        ws.send(
+          JSON.stringify({
+            type: "hello",
+            host_id: s.hostId,
+            epoch: s.epoch,
+            last_seq: s.lastSeq(),
+            public_key_pem: s.publicKeyPem,
+            signature,
+          }),
+        );
+        return;
+      }
+      case "ack": {
+        const seq = msg.seq;
+        if (typeof seq !== "number" || !Number.isInteger(seq) || seq < 0 || seq > this.store.lastSeq()) {
+          this.log.error({ seq }, "collector acked a seq this host never wrote; reconnecting");
+          ws.close(4000, "bad ack");
+          return;
+        }
+        if (!this.authenticated) {
+          // The answer to hello: the collector's durable high-water mark.
+          this.authenticated = true;
+          this.attempt = 0;
+          this.sentSeq = seq;
+          this.cpSentSeq = typeof msg.checkpoint_seq === "number" ? msg.checkpoint_seq : 0;
+          this.log.info({ url: this.url, collector_seq: seq }, "connected to collector");
+        }
+        while (this.inFlight.length > 0 && this.inFlight[0]! <= seq) this.inFlight.shift();
+        if (seq > this.store.ackedSeq()) this.store.markAcked(seq);
+        this.shipCheckpoints(ws, seq);
+        this.pump();
+        return;
+      }
+      default: {
+        for (const h of this.handlers.get(String(msg.type)) ?? []) {
+          try {
+            h(msg);
+          } catch (err) {
+            this.log.error({ type: msg.type, err: String(err) }, "collector message handler failed");
+          }
+        }
+      }
+    }
+  }
+
+  /** Sends the signed checkpoints the collector does not hold yet, up to the acked seq. */
+  private shipCheckpoints(ws: WebSocket, ackedSeq: number): void {
+    if (ackedSeq <= this.cpSentSeq) return;
+    const cps: Checkpoint[] = this.store.checkpoints(this.cpSentSeq).filter((c) => c.seq <= ackedSeq);
+    if (cps.length === 0) return;
+    ws.send(JSON.stringify({ type: "checkpoints", checkpoints: cps.map(({ public_key_pem: _k, ...c }) => c) }));
+    this.cpSentSeq = cps[cps.length - 1]!.seq;
+  }
+
+  private schedulePump(): void {
+    if (this.pumpScheduled) return;
+    this.pumpScheduled = true;
+    setImmediate(() => {
+      this.pumpScheduled = false;
+      this.pump();
+    });
+  }
+
+  /** Fills the window: sends batches after sentSeq until maxInFlight are unacked or nothing is left. */
+  private pump(): void {
+    const ws = this.ws;
+    if (ws === null) return;
+    while (this.authenticated && ws.readyState === WebSocket.OPEN && this.inFlight.length < this.maxInFlight) {
+      let recs: StoredRecord[] = this.store.unshipped(this.sentSeq, this.batchSize);
+      if (recs.length === 0) return;
+      let text = frame(recs);
+      while (text.length > this.maxBatchBytes && recs.length > 1) {
+        recs = recs.slice(0, Math.ceil(recs.length / 2));
+        text = frame(recs);
+      }
+      ws.send(text);
+      const last = recs[recs.length - 1]!.seq;
+      this.inFlight.push(last);
+      this.sentSeq = last;
+    }
+  }
+}
+
+function frame(records: StoredRecord[]): string {
+  return JSON.stringify({ type: "records", from_seq: records[0]!.seq, records });
+}
