@@ -38,6 +38,9 @@ export interface ActionView {
   latency_ms: number;
   /** False only when the evidence store refused the record (the answer is then DENY). */
   recorded: boolean;
+  timestamp?: string;
+  principal?: string | null;
+  proposed_action?: unknown;
   deadline_ms?: number | null;
   execution_result?: unknown;
   principal_review?: PrincipalReview | null;
@@ -557,6 +560,9 @@ export class ActionService {
       risk: live.plan.risk,
       latency_ms: d.latency_ms,
       recorded: true,
+      timestamp: d.timestamp,
+      principal: d.principal ?? null,
+      proposed_action: d.proposed_action,
       deadline_ms: live.deadline_ms,
       principal_review: d.principal_review,
     };

@@ -13,7 +13,7 @@ import type { ExecutorLimits } from "./executors/index.js";
 import { createInference } from "./inference.js";
 import { AgentMetrics } from "./metrics.js";
 import { socketPeer } from "./peer.js";
-import { createApiServer, listenTcp, listenUnix } from "./server.js";
+import { assertSocketFree, createApiServer, listenTcp, listenUnix } from "./server.js";
 
 /**
  * The composition root: opens the evidence store, loads the policy into the gate, restores what
@@ -48,9 +48,12 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   mkdirSync(config.home, { recursive: true, mode: 0o750 });
   mkdirSync(dirname(config.socket), { recursive: true, mode: 0o750 });
 
+  // Before opening the store: a second agent must not write into the first one's evidence file.
+  await assertSocketFree(config.socket);
   await initGate();
   const policyPath = config.policy ?? defaultPolicyPath();
-  const gate = new Gate(loadPolicy(policyPath));
+  // The gate resolves relative paths against the directory shell actions run in by default.
+  const gate = new Gate(loadPolicy(policyPath), { cwd: config.executors.cwd });
 
   const store = EvidenceStore.open({
     path: config.evidence.path,

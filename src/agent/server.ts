@@ -53,12 +53,7 @@ export function createApiServer(
  * agent still answers on is refused with FORGE_AGENT_RUNNING.
  */
 export async function listenUnix(server: Server, path: string): Promise<void> {
-  if (await answers(path)) {
-    throw new ForgeError(
-      Codes.AGENT_RUNNING,
-      `an agent already answers on ${path}: stop it first, or set 'socket' (FORGE_SOCKET) to another path`,
-    );
-  }
+  await assertSocketFree(path);
   try {
     unlinkSync(path);
   } catch (err) {
@@ -89,6 +84,16 @@ export async function listenTcp(server: Server, hostPort: string): Promise<strin
   });
   const a = server.address();
   return typeof a === "object" && a !== null ? `${a.address}:${a.port}` : hostPort;
+}
+
+/** Throws FORGE_AGENT_RUNNING when something answers on `path`. */
+export async function assertSocketFree(path: string): Promise<void> {
+  if (await answers(path)) {
+    throw new ForgeError(
+      Codes.AGENT_RUNNING,
+      `an agent already answers on ${path}: stop it first, or set 'socket' (FORGE_SOCKET) to another path`,
+    );
+  }
 }
 
 function answers(path: string): Promise<boolean> {

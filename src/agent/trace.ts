@@ -55,11 +55,11 @@ export function buildTrace(session_id: string, records: StoredRecord[], pending:
   for (const p of pending) {
     steps.push({
       seq: null,
-      timestamp: null,
+      timestamp: p.timestamp ?? null,
       kind: "action",
       action_id: p.action_id,
-      principal: null,
-      proposed_action: null,
+      principal: p.principal ?? null,
+      proposed_action: p.proposed_action ?? null,
       evaluation: p.evaluation,
       rules: p.policy_matched.rules,
       bundle: p.policy_matched.bundle,
@@ -80,7 +80,7 @@ export function formatTrace(t: Trace): string {
   const lines = [`session ${t.session_id}: ${t.steps.length} step(s)`];
   t.steps.forEach((s, i) => {
     lines.push(
-      `${i + 1}. ${s.timestamp ?? "(pending)"}  seq ${s.seq ?? "-"}  ${s.kind}  ${s.evaluation ?? "-"}  [${s.state}]  ${s.action_id}`,
+      `${i + 1}. ${s.timestamp ?? "-"}  seq ${s.seq ?? "-"}  ${s.kind}  ${s.evaluation ?? "-"}  [${s.state}]  ${s.action_id}`,
     );
     lines.push(`   action:   ${summarize(s.proposed_action)}`);
     if (s.principal) lines.push(`   by:       ${s.principal}`);

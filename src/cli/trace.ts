@@ -1,4 +1,4 @@
-import { resolve } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { buildTrace, formatTrace, type Trace } from "../agent/trace.js";
 import { Codes, hasForgeCode } from "../errors.js";
@@ -6,7 +6,7 @@ import { parse, printJson, UsageError } from "./args.js";
 
 /**
  * `forge-agent trace SESSION_ID [--json]`: asks the running agent; when none answers, reads the
- * evidence file directly (--evidence, else <FORGE_HOME or ./var>/evidence.db).
+ * evidence file directly (--evidence, else beside --socket, else <FORGE_HOME or ./var>/evidence.db).
  */
 export default async function trace(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
@@ -22,7 +22,12 @@ export default async function trace(argv: string[]): Promise<number> {
     t = unwrap<Trace>(await callAgent(socket, "GET", `/v1/sessions/${encodeURIComponent(session)}/trace`));
   } catch (err) {
     if (!hasForgeCode(err) || err.code !== Codes.AGENT_UNREACHABLE) throw err;
-    const path = resolve(values.evidence ?? resolve(process.env.FORGE_HOME ?? "./var", "evidence.db"));
+    // Without --evidence: the file beside the socket when --socket was given, else <FORGE_HOME>/evidence.db.
+    const home =
+      values.socket !== undefined
+        ? dirname(resolve(values.socket))
+        : resolve(process.env.FORGE_HOME ?? "./var");
+    const path = resolve(values.evidence ?? join(home, "evidence.db"));
     process.stderr.write(`forge-agent: no agent on ${socket}; reading ${path}\n`);
     t = buildTrace(session, await readSessionFromFile(path, session));
   }
@@ -48,7 +53,6 @@ async function readSessionFromFile(path: string, session: string) {
     db.close();
   }
   const { EvidenceStore } = await import("../evidence/index.js");
-  const { dirname, join } = await import("node:path");
   const store = EvidenceStore.open({ path, hostId, keyDir: join(dirname(path), "keys") });
   try {
     return store.records({ session_id: session });
