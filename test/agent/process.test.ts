@@ -1,0 +1,226 @@
+import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { CLI, FIXTURE_POLICY, REPO, shell, sleep, tempHome, UdsClient } from "./helpers.js";
+
+/** The daemon as launchd runs it: a real child process running `forge-agent run`. */
+interface Daemon {
+  proc: ChildProcess;
+  out: string[];
+  client: UdsClient;
+  exited: Promise<number | null>;
+}
+
+const homes: string[] = [];
+const running = new Set<Daemon>();
+
+async function spawnDaemon(home: string, args: string[] = []): Promise<Daemon> {
+  const proc = spawn(
+    process.execPath,
+    [CLI, "run", "--home", home, "--backend", "none", "--host-id", "proc-test", ...args],
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORGE_POLICY: join(home, "policy.yaml") } },
+  );
+  const out: string[] = [];
+  proc.stdout!.on("data", (c: Buffer) => out.push(c.toString()));
+  proc.stderr!.on("data", (c: Buffer) => out.push(c.toString()));
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  const d: Daemon = { proc, out, client: new UdsClient(join(home, "agent.sock")), exited };
+  running.add(d);
+  for (let i = 0; i < 200; i++) {
+    if (proc.exitCode !== null) throw new Error(`daemon exited: ${out.join("")}`);
+    try {
+      const h = await d.client.get("/v1/health");
+      if (h.status === 200) return d;
+    } catch {
+      // not listening yet
+    }
+    await sleep(50);
+  }
+  throw new Error(`daemon did not come up: ${out.join("")}`);
+}
+
+async function stopDaemon(d: Daemon, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
+  d.client.close();
+  if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill(signal);
+  const code = await d.exited;
+  running.delete(d);
+  return code;
+}
+
+function newHome(): string {
+  const home = tempHome("fa-proc-");
+  homes.push(home);
+  copyFileSync(FIXTURE_POLICY, join(home, "policy.yaml"));
+  return home;
+}
+
+const cli = (args: string[], env: Record<string, string> = {}) =>
+  execFileSync(process.execPath, [CLI, ...args], { encoding: "utf8", env: { ...process.env, ...env } });
+
+beforeAll(() => {
+  // These tests run the built CLI; build it when it is missing (CI runs `npm test`, which builds first).
+  if (!existsSync(join(REPO, "dist", "src", "agent", "daemon.js"))) {
+    execFileSync("npx", ["tsc", "-p", "."], { cwd: REPO, stdio: "ignore" });
+  }
+});
+afterEach(async () => {
+  for (const d of [...running]) await stopDaemon(d, "SIGKILL");
+});
+afterAll(() => {
+  for (const h of homes) rmSync(h, { recursive: true, force: true });
+});
+
+describe("forge-agent run as a child process", () => {
+  it("survives SIGKILL: a pending escalation is restored and can be approved; an interrupted execution is recorded as unknown", async () => {
+    const home = newHome();
+    const a = await spawnDaemon(home);
+    const esc = await a.client.post("/v1/actions", {
+      session_id: "crash",
+      proposed_action: shell("deploy prod || echo fallback-ran"),
+      execute: true,
+    });
+    expect(esc.body.state).toBe("escalated");
+    // An execution in flight when the agent dies: its response never arrives.
+    void a.client
+      .post("/v1/actions", { session_id: "crash", proposed_action: shell("sleep 5"), execute: true })
+      .catch(() => {});
+    await sleep(200);
+    await stopDaemon(a, "SIGKILL");
+    expect(existsSync(join(home, "agent.sock"))).toBe(true); // stale: the restart must clear it
+
+    const b = await spawnDaemon(home);
+    const reviews = await b.client.get("/v1/reviews");
+    expect(reviews.body.reviews.map((r: { action_id: string }) => r.action_id)).toEqual([esc.body.action_id]);
+    const approved = await b.client.post(`/v1/reviews/${esc.body.action_id}`, {
+      decision: "approve",
+      reason: "after crash",
+    });
+    expect(approved.status).toBe(200);
+    const done = await b.client.get(`/v1/actions/${esc.body.action_id}?wait=10000`);
+    expect(done.body).toMatchObject({ state: "done", evaluation: "ALLOW" });
+    expect(done.body.execution_result.stdout.excerpt).toBe("fallback-ran\n");
+
+    const trace = await b.client.get("/v1/sessions/crash/trace");
+    const sleepStep = trace.body.steps.find(
+      (s: { proposed_action: { command?: string } }) => s.proposed_action?.command === "sleep 5",
+    );
+    expect(sleepStep.execution_result.status).toBe("unknown");
+    expect(await stopDaemon(b)).toBe(0);
+  });
+
+  it("restores nothing as pending when review.on_restart is deny: the escalation becomes DENY agent-restart", async () => {
+    const home = newHome();
+    writeFileSync(join(home, "config.yaml"), "review:\n  on_restart: deny\n");
+    const a = await spawnDaemon(home, ["--config", join(home, "config.yaml")]);
+    const esc = await a.client.post("/v1/actions", {
+      session_id: "r",
+      proposed_action: shell("deploy prod"),
+    });
+    await stopDaemon(a, "SIGKILL");
+    const b = await spawnDaemon(home, ["--config", join(home, "config.yaml")]);
+    expect((await b.client.get("/v1/reviews")).body.reviews).toEqual([]);
+    const v = await b.client.get(`/v1/actions/${esc.body.action_id}`);
+    expect(v.body).toMatchObject({ state: "done", evaluation: "DENY" });
+    expect(v.body.principal_review).toMatchObject({ decision: "agent-restart", reviewer: "system" });
+  });
+
+  it("SIGHUP with a broken policy keeps the old one and says why; with a good one swaps it", async () => {
+    const home = newHome();
+    const d = await spawnDaemon(home);
+    const before = (await d.client.get("/v1/health")).body.policy;
+    expect(
+      (await d.client.post("/v1/actions", { session_id: "h", proposed_action: shell("deploy a") })).body
+        .evaluation,
+    ).toBe("ESCALATE");
+
+    writeFileSync(join(home, "policy.yaml"), "rules:\n  - id: broken\n    efect: allow\n");
+    d.proc.kill("SIGHUP");
+    for (let i = 0; i < 100 && !d.out.join("").includes("policy reload failed"); i++) await sleep(20);
+    expect(d.out.join("")).toContain("policy reload failed; keeping the previous policy");
+    expect(d.out.join("")).toContain("FORGE_POLICY_INVALID");
+    expect((await d.client.get("/v1/health")).body.policy).toEqual(before);
+    expect(
+      (await d.client.post("/v1/actions", { session_id: "h", proposed_action: shell("deploy b") })).body
+        .evaluation,
+    ).toBe("ESCALATE");
+
+    const good = readFileSync(FIXTURE_POLICY, "utf8")
+      .replace("version: 1", "version: 2")
+      .replace("effect: escalate", "effect: allow")
+      .replace('{ command: "deploy prod", expect: ESCALATE }', '{ command: "deploy prod", expect: ALLOW }');
+    writeFileSync(join(home, "policy.yaml"), good);
+    d.proc.kill("SIGHUP");
+    let after = before;
+    for (let i = 0; i < 100 && after.version === before.version; i++) {
+      await sleep(20);
+      after = (await d.client.get("/v1/health")).body.policy;
+    }
+    expect(after.version).toBe(2);
+    expect(after.sha256).not.toBe(before.sha256);
+    expect(
+      (await d.client.post("/v1/actions", { session_id: "h", proposed_action: shell("deploy c") })).body
+        .evaluation,
+    ).toBe("ALLOW");
+  });
+
+  it("SIGTERM finishes the in-flight execution, flushes, exits 0 and removes the socket", async () => {
+    const home = newHome();
+    const d = await spawnDaemon(home);
+    const inflight = d.client.post("/v1/actions", {
+      session_id: "term",
+      proposed_action: shell("sleep 0.3; echo finished"),
+      execute: true,
+    });
+    await sleep(100);
+    d.proc.kill("SIGTERM");
+    const r = await inflight;
+    expect(r.status).toBe(200);
+    expect(r.body.execution_result.stdout.excerpt).toBe("finished\n");
+    expect(await d.exited).toBe(0);
+    running.delete(d);
+    expect(existsSync(join(home, "agent.sock"))).toBe(false);
+    expect(d.out.join("")).toContain("stopped; evidence flushed");
+    // The record survived: trace reads it from the file now that no agent answers.
+    const t = JSON.parse(cli(["trace", "term", "--json", "--socket", join(home, "agent.sock")]));
+    expect(t.steps).toHaveLength(1);
+    expect(t.steps[0].execution_result.stdout.excerpt).toBe("finished\n");
+  });
+
+  it("review and trace CLI talk to the daemon over the socket", async () => {
+    const home = newHome();
+    const d = await spawnDaemon(home);
+    const sock = join(home, "agent.sock");
+    const esc = await d.client.post("/v1/actions", { session_id: "cli", proposed_action: shell("deploy z") });
+    const list = JSON.parse(cli(["review", "list", "--json", "--socket", sock]));
+    expect(list.reviews.map((r: { action_id: string }) => r.action_id)).toEqual([esc.body.action_id]);
+    expect(cli(["review", "list"], { FORGE_SOCKET: sock })).toContain(esc.body.action_id);
+    const out = cli([
+      "review",
+      "deny",
+      esc.body.action_id,
+      "--reason",
+      "no deploys on friday",
+      "--socket",
+      sock,
+    ]);
+    expect(out).toContain("denied");
+    const t = JSON.parse(cli(["trace", "cli", "--json", "--socket", sock]));
+    expect(t.steps[0].principal_review).toMatchObject({ decision: "deny", reason: "no deploys on friday" });
+    expect(cli(["trace", "cli", "--socket", sock])).toContain("review:   deny by uid:");
+    // A second agent on the same socket is refused before it touches the evidence file.
+    const second = spawn(
+      process.execPath,
+      [CLI, "run", "--home", home, "--backend", "none", "--host-id", "proc-test"],
+      {
+        stdio: ["ignore", "ignore", "pipe"],
+      },
+    );
+    let err = "";
+    second.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+    const code = await new Promise((r) => second.once("exit", r));
+    expect(code).toBe(1);
+    expect(err).toContain("FORGE_AGENT_RUNNING");
+    expect((await d.client.get("/v1/health")).status).toBe(200);
+  });
+});
