@@ -28,11 +28,7 @@ const OPTIONS = {
   json: { type: "boolean" },
 } as const;
 
-/** The host the commands use; tests of the CLI replace it (see test/platform/service-cli.test.ts). */
-let host: ServiceHost = systemHost();
-export function setServiceHost(h: ServiceHost): void {
-  host = h;
-}
+const host: ServiceHost = systemHost();
 
 // dist/src/cli/service.js -> <package root>/bin/forge-agent.js
 const SCRIPT = fileURLToPath(new URL("../../../bin/forge-agent.js", import.meta.url));

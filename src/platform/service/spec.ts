@@ -1,4 +1,4 @@
-import { dirname, isAbsolute, join } from "node:path";
+import { dirname, isAbsolute, join, resolve } from "node:path";
 import { Codes, ForgeError } from "../../errors.js";
 
 export type ServiceTarget = "launchd" | "systemd";
@@ -82,7 +82,7 @@ function invalid(message: string): ForgeError {
 
 function absolute(path: string, what: string): string {
   if (!isAbsolute(path)) throw invalid(`${what} must be an absolute path, got '${path}'`);
-  return path;
+  return resolve(path); // drops "//", "/./" and a trailing "/", as launchd and systemd would
 }
 
 /** Fills in the defaults for `opts.target`/`opts.scope` and checks names and paths. */

@@ -19,6 +19,19 @@ function checkValue(s: string, what: string): string {
   return s;
 }
 
+// WorkingDirectory= cannot be quoted; systemd strips trailing blanks from a value, and a line
+// ending in a backslash continues on the next line.
+function workingDirectory(path: string): string {
+  checkValue(path, "the working directory");
+  if (/[ \t\\]$/.test(path)) {
+    throw new ForgeError(
+      Codes.SERVICE_INVALID,
+      `systemd: the working directory '${path}' ends in a blank or a backslash, which a unit file cannot hold; choose another --home`,
+    );
+  }
+  return path;
+}
+
 /** `%` starts a specifier in every setting we write; `%%` is a literal percent. */
 const specifiers = (s: string) => s.replace(/%/g, "%%");
 
@@ -52,7 +65,7 @@ export function systemdUnit(spec: ServiceSpec): string {
     "[Service]",
     "Type=simple",
     `ExecStart=${spec.programArguments.map(quoteExecWord).join(" ")}`,
-    `WorkingDirectory=${specifiers(checkValue(spec.home, "the working directory"))}`,
+    `WorkingDirectory=${specifiers(workingDirectory(spec.home))}`,
     ...Object.entries(spec.env).map(([k, v]) => `Environment=${quoteEnvAssignment(k, v)}`),
     "Restart=always",
     `RestartSec=${spec.restartDelayS}`,
