@@ -168,7 +168,8 @@ export class Shipper {
         this.authenticated = false;
         this.inFlight = [];
         this.lastClose = { code, reason: reason.toString(), at: new Date().toISOString() };
-        if (code >= 4000) this.log.error({ code, reason: reason.toString() }, "collector refused the connection");
+        if (code >= 4000)
+          this.log.error({ code, reason: reason.toString() }, "collector refused the connection");
         this.scheduleReconnect(code);
       }
       for (const w of this.closedWaiters.splice(0)) w();
@@ -245,7 +246,9 @@ export class Shipper {
     if (ackedSeq <= this.cpSentSeq) return;
     const cps: Checkpoint[] = this.store.checkpoints(this.cpSentSeq).filter((c) => c.seq <= ackedSeq);
     if (cps.length === 0) return;
-    ws.send(JSON.stringify({ type: "checkpoints", checkpoints: cps.map(({ public_key_pem: _k, ...c }) => c) }));
+    ws.send(
+      JSON.stringify({ type: "checkpoints", checkpoints: cps.map(({ public_key_pem: _k, ...c }) => c) }),
+    );
     this.cpSentSeq = cps[cps.length - 1]!.seq;
   }
 
@@ -262,7 +265,11 @@ export class Shipper {
   private pump(): void {
     const ws = this.ws;
     if (ws === null) return;
-    while (this.authenticated && ws.readyState === WebSocket.OPEN && this.inFlight.length < this.maxInFlight) {
+    while (
+      this.authenticated &&
+      ws.readyState === WebSocket.OPEN &&
+      this.inFlight.length < this.maxInFlight
+    ) {
       let recs: StoredRecord[] = this.store.unshipped(this.sentSeq, this.batchSize);
       if (recs.length === 0) return;
       let text = frame(recs);

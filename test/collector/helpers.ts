@@ -1,6 +1,7 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from "node:crypto";
 import pg from "pg";
 import WebSocket from "ws";
+import { checkBatch, EMPTY_HEAD } from "../../src/collector/chain.js";
 import { helloSigningInput } from "../../src/collector/protocol.js";
 import { signCheckpoint } from "../../src/evidence/keys.js";
 import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/evidence/record.js";
@@ -165,4 +166,26 @@ export async function freshPgDatabase(baseUrl: string, prefix: string) {
       await a.end();
     },
   };
+}
+
+/** Fetches every record of a host from the collector's API (paging by after_seq). */
+export async function allRecords(httpUrl: string, hostId: string): Promise<StoredRecord[]> {
+  const out: StoredRecord[] = [];
+  for (;;) {
+    const after = out.length ? out[out.length - 1]!.seq : 0;
+    const r = await getJson(
+      `${httpUrl}/v1/records?host_id=${encodeURIComponent(hostId)}&after_seq=${after}&limit=10000`,
+    );
+    out.push(...r.body.records);
+    if (r.body.records.length < 10000) return out;
+  }
+}
+
+/** Asserts-by-return: the collector's copy of a host's chain is 1..n, gap-free, hashes linked and recomputed. */
+export function chainProblem(hostId: string, records: StoredRecord[]): string | null {
+  for (let i = 0; i < records.length; i++) {
+    if (records[i]!.seq !== i + 1) return `seq ${records[i]!.seq} at position ${i + 1}`;
+  }
+  const check = checkBatch(hostId, EMPTY_HEAD, records, () => undefined);
+  return check.problem === null ? null : check.problem.message;
 }
