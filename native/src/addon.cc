@@ -2,11 +2,24 @@
 #include <napi.h>
 
 #include <ctime>
+#include <vector>
 
 #include "boundary.h"
+#include "extensions.h"
 #include "platform.h"
 
 namespace forge {
+
+namespace {
+// A function-local static, so registrations from other translation units' static initialisers
+// never see it unconstructed.
+std::vector<ExportRegistrar>& Registrars() {
+  static std::vector<ExportRegistrar> fns;
+  return fns;
+}
+}  // namespace
+
+ExportRegistration::ExportRegistration(ExportRegistrar fn) { Registrars().push_back(fn); }
 
 double MonotonicMs() {
   timespec ts{};
@@ -147,6 +160,7 @@ static Napi::Object Init(Napi::Env env, Napi::Object exports) {
   exports.Set("peerCredentials", Napi::Function::New<Guarded<PeerCredentialsJs>>(env, "peerCredentials"));
   exports.Set("sampleMetrics", Napi::Function::New<Guarded<SampleMetricsJs>>(env, "sampleMetrics"));
   exports.Set("mlxMemory", Napi::Function::New<Guarded<MlxMemoryJs>>(env, "mlxMemory"));
+  for (ExportRegistrar add : Registrars()) add(env, exports);
   return exports;
 }
 
