@@ -85,6 +85,8 @@ Subscription& Subscribe() {
       s.error = "IOReport: no Energy Model / CPU Stats / GPU Stats channels";
     } else {
       s.channels = CFDictionaryCreateMutableCopy(kCFAllocatorDefault, CFDictionaryGetCount(first), first);
+      // Ownership of `subscribed` is undocumented (the public tools differ); a one-time leak is
+      // safer than an over-release.
       CFMutableDictionaryRef subscribed = nullptr;
       s.sub = IOReportCreateSubscription(nullptr, s.channels, &subscribed, 0, nullptr);
       if (s.sub == nullptr) s.error = "IOReport: IOReportCreateSubscription failed";
