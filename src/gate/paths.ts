@@ -1,0 +1,131 @@
+/**
+ * Path normalisation and the glob dialect the policy language uses for paths, hosts and words.
+ * Pure string work: no file-system access (symlinks are not resolved; see docs/policy.md).
+ */
+
+/** Collapses `.`, `..` and repeated slashes of an absolute path; never climbs above `/`. */
+export function collapse(abs: string): string {
+  const out: string[] = [];
+  for (const seg of abs.split("/")) {
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") out.pop();
+    else out.push(seg);
+  }
+  return `/${out.join("/")}`;
+}
+
+/** Absolute, collapsed form of `p`: `~` and `~/` expand to `home`, relative paths resolve against `cwd`. */
+export function normalisePath(p: string, cwd: string, home: string): string {
+  if (p === "~" || p.startsWith("~/")) return collapse(home + p.slice(1));
+  if (p.startsWith("/")) return collapse(p);
+  return collapse(`${cwd}/${p}`);
+}
+
+const REGEX_SPECIAL = /[.+^$()|\\]/;
+
+/**
+ * Glob → RegExp source: `**` any characters including `/`, `*` any run without `/` (or, when
+ * `slash` is false, any run at all), `?` one character, `{a,b}` alternatives, `[...]` a class.
+ * A trailing `/**` also matches the directory itself.
+ */
+export function globSource(glob: string, slash = true): string {
+  let re = "";
+  let depth = 0;
+  for (let i = 0; i < glob.length; i++) {
+    const c = glob[i]!;
+    if (c === "*") {
+      if (glob[i + 1] === "*") {
+        i++;
+        if (re.endsWith("\\/") && i === glob.length - 1) {
+          re = `${re.slice(0, -2)}(?:/.*)?`;
+        } else re += ".*";
+      } else re += slash ? "[^/]*" : ".*";
+    } else if (c === "?") re += slash ? "[^/]" : ".";
+    else if (c === "{") {
+      depth++;
+      re += "(?:";
+    } else if (c === "}" && depth > 0) {
+      depth--;
+      re += ")";
+    } else if (c === "," && depth > 0) re += "|";
+    else if (c === "[") {
+      const end = glob.indexOf("]", i + 1);
+      if (end < 0) re += "\\[";
+      else {
+        const body = glob.slice(i + 1, end).replace(/\\/g, "\\\\");
+        re += `[${body.startsWith("!") ? `^${body.slice(1)}` : body}]`;
+        i = end;
+      }
+    } else if (c === "]" || c === "}" || c === "/" || c === "-" || c === "," || c === "=") re += `\\${c}`;
+    else if (REGEX_SPECIAL.test(c)) re += `\\${c}`;
+    else re += c;
+  }
+  return re;
+}
+
+/** Where a path glob is anchored: the filesystem root, the home directory, or the action's cwd. */
+export type PathBase = "abs" | "home" | "cwd";
+
+export interface PathGlob {
+  source: string;
+  base: PathBase;
+  /** Matches the remainder of the path below the base (no leading slash). */
+  rest: RegExp;
+}
+
+/**
+ * Compiles a policy path glob: `/etc/**`, `~/.ssh/**`, `$CWD/**` (the action's working directory).
+ * A glob without a leading `/`, `~` or `$CWD` matches at any depth (`**\/` is prepended).
+ * Matching is case-insensitive because macOS file systems are, by default: `~/.SSH` is `~/.ssh`.
+ */
+export function compilePathGlob(glob: string): PathGlob {
+  let base: PathBase;
+  let rest: string;
+  if (glob === "~" || glob.startsWith("~/")) {
+    base = "home";
+    rest = glob.slice(2);
+  } else if (glob === "$CWD" || glob.startsWith("$CWD/")) {
+    base = "cwd";
+    rest = glob.slice(5);
+  } else if (glob.startsWith("/")) {
+    base = "abs";
+    rest = glob.slice(1);
+  } else {
+    base = "abs";
+    rest = `**/${glob}`;
+  }
+  let src = globSource(rest);
+  // "**/x" must also match "x" at the base itself.
+  if (rest.startsWith("**/")) src = `(?:.*/)?${globSource(rest.slice(3))}`;
+  return { source: glob, base, rest: new RegExp(`^${src}$`, "i") };
+}
+
+/** True when the absolute, collapsed `path` matches `g` for the given home and cwd. */
+export function matchPathGlob(g: PathGlob, path: string, home: string, cwd: string): boolean {
+  if (g.base === "abs") return g.rest.test(path.slice(1));
+  const root = g.base === "home" ? home : cwd;
+  if (path.length === root.length) return path.toLowerCase() === root.toLowerCase() && g.rest.test("");
+  if (root === "/") return g.rest.test(path.slice(1));
+  if (path.length < root.length + 1 || path[root.length] !== "/") return false;
+  if (path.slice(0, root.length).toLowerCase() !== root.toLowerCase()) return false;
+  return g.rest.test(path.slice(root.length + 1));
+}
+
+/** Compiles a glob over plain words (program names, hosts, arguments): `*` matches anything. */
+export function compileWordGlob(glob: string, caseInsensitive = false): RegExp {
+  return new RegExp(`^${globSource(glob, false)}$`, caseInsensitive ? "i" : "");
+}
+
+/** Host of a URL-ish word (`https://h/x`, `user@h:path`, `h:443`, bare `h.example`), lowercased, or null. */
+export function hostOf(word: string): string | null {
+  const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^/:?#]+)/i.exec(word);
+  if (m) return m[1]!.toLowerCase();
+  const scp = /^(?:[^@/\s]+@)?([a-z0-9][a-z0-9.-]*[a-z0-9]|\[[0-9a-f:.]+\]):/i.exec(word);
+  if (scp && (scp[1]!.includes(".") || scp[1]!.startsWith("[") || word.includes("@")))
+    return scp[1]!.toLowerCase();
+  const bare = /^(?:[^@/\s]+@)?([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|localhost)(?::\d+)?(?:\/.*)?$/i.exec(
+    word,
+  );
+  if (bare) return bare[1]!.toLowerCase();
+  return null;
+}

@@ -1,0 +1,451 @@
+/**
+ * Policy files → a compiled, indexed bundle. Validation errors name the file, the line and the fix.
+ * Reading files happens here, at load time; the decision path (gate.ts) never touches the disk.
+ */
+import { createHash } from "node:crypto";
+import { readdirSync, readFileSync, statSync } from "node:fs";
+import { basename, join } from "node:path";
+import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
+import { Codes, ForgeError } from "../errors.js";
+import type { BundleRef, Effect } from "./decision.js";
+import { compilePathGlob, compileWordGlob, type PathGlob } from "./paths.js";
+import { KNOWN_KEYS, type MatchSpec, PolicyFileSchema, type RuleSpec, type TestSpec } from "./schema.js";
+
+export interface CompiledWhen {
+  labels: string[] | null;
+  labelsAll: string[] | null;
+  labelsNone: string[] | null;
+  count: { key: string; withinMs: number | null; gte: number } | null;
+}
+
+/** One rule, ready to match: globs compiled once, at load. */
+export interface CompiledRule {
+  id: string;
+  description: string;
+  effect: Effect;
+  risk: number;
+  labels: string[];
+  when: CompiledWhen | null;
+  kinds: string[];
+  program: RegExp[] | null;
+  subcommand: RegExp[] | null;
+  flags: string[] | null;
+  flagsAll: string[] | null;
+  flagsNone: string[] | null;
+  args: RegExp[] | null;
+  paths: PathGlob[] | null;
+  pathsWithin: PathGlob[] | null;
+  pathsOutside: PathGlob[] | null;
+  programPath: PathGlob[] | null;
+  writes: PathGlob[] | null;
+  writesOutside: PathGlob[] | null;
+  hosts: RegExp[] | null;
+  hostsNot: RegExp[] | null;
+  methods: string[] | null;
+  schemes: string[] | null;
+  domains: RegExp[] | null;
+  domainsNot: RegExp[] | null;
+  tool: RegExp[] | null;
+  arguments: [string, RegExp][] | null;
+  pipedFrom: RegExp[] | null;
+  via: RegExp[] | null;
+  /** Where it was written, for messages. */
+  file: string;
+  line: number;
+}
+
+export interface PolicyTestCase {
+  file: string;
+  line: number;
+  index: number;
+  spec: TestSpec;
+}
+
+/** A validated, compiled policy: what a Gate evaluates against. Immutable once built. */
+export interface PolicyBundle {
+  ref: BundleRef;
+  defaultEffect: Effect;
+  riskThreshold: number;
+  rules: readonly CompiledRule[];
+  /** `kind\0program` (shell rules naming exact programs) and `kind\0*` → rules. */
+  index: ReadonlyMap<string, readonly CompiledRule[]>;
+  tests: readonly PolicyTestCase[];
+  files: readonly string[];
+}
+
+export const DEFAULT_RISK_THRESHOLD = 80;
+
+interface ParsedFile {
+  file: string;
+  data: ReturnType<typeof PolicyFileSchema.parse>;
+  lineOf: (path: (string | number)[]) => number;
+}
+
+function invalid(message: string, details?: Record<string, unknown>): ForgeError {
+  return new ForgeError(Codes.POLICY_INVALID, message, details ? { details } : undefined);
+}
+
+/** Parses and validates one policy file's text; throws FORGE_POLICY_INVALID with file:line. */
+function parseFile(text: string, file: string): ParsedFile {
+  const name = basename(file);
+  const lc = new LineCounter();
+  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
+  if (doc.errors.length > 0) {
+    const e = doc.errors[0]!;
+    const line = lc.linePos(e.pos[0]).line;
+    throw invalid(`${name}:${line}: YAML syntax: ${e.message.split("\n")[0]}`, { file, line });
+  }
+  const lineOf = (path: (string | number)[]): number => {
+    for (let n = path.length; n >= 0; n--) {
+      const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
+      const range = (node as { range?: [number, number, number] } | undefined)?.range;
+      if (range) return lc.linePos(range[0]).line;
+    }
+    return 1;
+  };
+  const js = doc.toJS() ?? {};
+  const r = PolicyFileSchema.safeParse(js);
+  if (!r.success) {
+    const issue = r.error.issues[0]!;
+    const path = issue.path as (string | number)[];
+    const where = describe(js, path);
+    if (issue.code === "unrecognized_keys") {
+      const key = issue.keys[0]!;
+      const line = keyLine(doc, lc, path, key) ?? lineOf(path);
+      const known = KNOWN_KEYS[shapeOf(path)] ?? [];
+      const guess = closest(key, known);
+      const fix = guess ? `did you mean '${guess}'?` : `known fields: ${known.join(", ")}`;
+      throw invalid(`unknown field '${key}' ${where} (${name}:${line}): ${fix}`, { file, line, field: key });
+    }
+    const line = lineOf(path);
+    const hint = issue.message.includes("received null")
+      ? ` (an empty value or a bare ~ is null in YAML: quote it, e.g. "~")`
+      : "";
+    const field = path.length
+      ? `field '${path.filter((p) => typeof p === "string").slice(-1)[0] ?? path.join(".")}' `
+      : "";
+    throw invalid(`${field}${where} (${name}:${line}): ${issue.message}${hint}`, {
+      file,
+      line,
+      path: path.map(String),
+    });
+  }
+  return { file, data: r.data, lineOf };
+}
+
+function keyLine(
+  doc: ReturnType<typeof parseDocument>,
+  lc: LineCounter,
+  path: (string | number)[],
+  key: string,
+): number | null {
+  const node = path.length ? doc.getIn(path, true) : doc.contents;
+  if (!isMap(node)) return null;
+  for (const pair of node.items) {
+    const k = pair.key as Node | null;
+    if (isScalar(k) && k.value === key && k.range) return lc.linePos(k.range[0]).line;
+  }
+  return null;
+}
+
+/** "in rule 'ssh-keys'", "in test #3 'curl pipe'", "in 'defaults'", "at the top level". */
+function describe(js: unknown, path: (string | number)[]): string {
+  const root = js as { rules?: { id?: unknown }[]; tests?: { name?: unknown }[] };
+  if (path[0] === "rules" && typeof path[1] === "number") {
+    const id = root.rules?.[path[1]]?.id;
+    return typeof id === "string" ? `in rule '${id}'` : `in rule #${path[1] + 1}`;
+  }
+  if (path[0] === "tests" && typeof path[1] === "number") {
+    const n = root.tests?.[path[1]]?.name;
+    return `in test #${path[1] + 1}${typeof n === "string" ? ` '${n}'` : ""}`;
+  }
+  if (path.length > 0 && typeof path[0] === "string") return `in '${path[0]}'`;
+  return "at the top level";
+}
+
+function shapeOf(path: (string | number)[]): string {
+  const last = path[path.length - 1];
+  if (path.length === 0) return "top";
+  if (path[0] === "rules" && path.length === 2) return "rule";
+  if (path[0] === "tests" && path.length === 2) return "test";
+  if (last === "match" || last === "when" || last === "count" || last === "bundle" || last === "defaults")
+    return last;
+  return "top";
+}
+
+/** The known name closest to `word` by edit distance, if it is close enough to be a typo. */
+export function closest(word: string, known: readonly string[]): string | null {
+  let best: string | null = null;
+  let bestD = Number.POSITIVE_INFINITY;
+  for (const k of known) {
+    const d = editDistance(word.toLowerCase(), k.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}
+
+const PROGRAM_FIELDS_SHELL_ONLY = [
+  "program",
+  "program_path",
+  "subcommand",
+  "flags",
+  "flags_none",
+  "flags_all",
+  "args",
+  "piped_from",
+  "via",
+] as const;
+
+function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<string, string[]>): CompiledRule {
+  const name = basename(pf.file);
+  const m = spec.match;
+  const at = (field: string) => pf.lineOf(["rules", i, "match", field]);
+  const expand = (field: keyof MatchSpec): string[] | null => {
+    const v = m[field] as string[] | undefined;
+    if (v === undefined) return null;
+    const out: string[] = [];
+    for (const s of v) {
+      if (s.startsWith("@")) {
+        const list = lists.get(s.slice(1));
+        if (!list) {
+          const guess = closest(s.slice(1), [...lists.keys()]);
+          throw invalid(
+            `unknown list '${s}' in rule '${spec.id}' (${name}:${at(field)}): ${guess ? `did you mean '@${guess}'?` : "define it under 'lists:'"}`,
+            { file: pf.file, line: at(field) },
+          );
+        }
+        out.push(...list);
+      } else out.push(s);
+    }
+    return out;
+  };
+  if (!m.kind.includes("shell")) {
+    for (const f of PROGRAM_FIELDS_SHELL_ONLY) {
+      if (m[f] !== undefined) {
+        throw invalid(
+          `field '${f}' in rule '${spec.id}' (${name}:${at(f)}) only applies to kind 'shell': add 'shell' to 'kind' or remove '${f}'`,
+          { file: pf.file, line: at(f) },
+        );
+      }
+    }
+  }
+  const guard =
+    <T>(field: string, f: (g: string) => T) =>
+    (g: string): T => {
+      try {
+        return f(g);
+      } catch (err) {
+        throw invalid(
+          `bad pattern '${g}' in rule '${spec.id}' (${name}:${at(field)}): ${(err as Error).message}`,
+          {
+            file: pf.file,
+            line: at(field),
+          },
+        );
+      }
+    };
+  const words = (field: keyof MatchSpec, ci = false) =>
+    expand(field)?.map(guard(field, (g) => compileWordGlob(g, ci))) ?? null;
+  const pathGlobs = (field: keyof MatchSpec) => expand(field)?.map(guard(field, compilePathGlob)) ?? null;
+  let when: CompiledWhen | null = null;
+  if (spec.when) {
+    const w = spec.when;
+    const c = w.count;
+    if (c && (c.rule === undefined) === (c.kind === undefined)) {
+      const line = pf.lineOf(["rules", i, "when", "count"]);
+      throw invalid(
+        `'when.count' in rule '${spec.id}' (${name}:${line}) needs exactly one of 'rule' or 'kind'`,
+        {
+          file: pf.file,
+          line,
+        },
+      );
+    }
+    when = {
+      labels: w.labels ?? null,
+      labelsAll: w.labels_all ?? null,
+      labelsNone: w.labels_none ?? null,
+      count: c
+        ? {
+            key: c.rule ? `rule:${c.rule}` : `kind:${c.kind}`,
+            withinMs: c.within_s ? c.within_s * 1000 : null,
+            gte: c.gte,
+          }
+        : null,
+    };
+  }
+  return {
+    id: spec.id,
+    description: spec.description ?? "",
+    effect: spec.effect,
+    risk: spec.risk,
+    labels: spec.labels ?? [],
+    when,
+    kinds: m.kind,
+    program: words("program"),
+    subcommand: words("subcommand"),
+    flags: expand("flags"),
+    flagsAll: expand("flags_all"),
+    flagsNone: expand("flags_none"),
+    args: words("args"),
+    paths: pathGlobs("paths"),
+    pathsWithin: pathGlobs("paths_within"),
+    pathsOutside: pathGlobs("paths_outside"),
+    programPath: pathGlobs("program_path"),
+    writes: pathGlobs("writes"),
+    writesOutside: pathGlobs("writes_outside"),
+    hosts: words("hosts", true),
+    hostsNot: words("hosts_not", true),
+    methods: expand("methods")?.map((s) => s.toUpperCase()) ?? null,
+    schemes: expand("schemes")?.map((s) => s.toLowerCase()) ?? null,
+    domains: words("domains", true),
+    domainsNot: words("domains_not", true),
+    tool: words("tool"),
+    arguments: m.arguments
+      ? Object.entries(m.arguments).map(([k, g]) => [k, compileWordGlob(g)] as [string, RegExp])
+      : null,
+    pipedFrom: words("piped_from"),
+    via: words("via"),
+    file: pf.file,
+    line: pf.lineOf(["rules", i]),
+  };
+}
+
+/** Builds the bundle from parsed files (one file, or a directory's files in name order). */
+function compile(files: ParsedFile[], sha256: string, fallbackId: string): PolicyBundle {
+  let bundleDecl: { id: string; version: number } | null = null;
+  let defaultsFrom: string | null = null;
+  let defaultEffect: Effect = "escalate";
+  let riskThreshold = DEFAULT_RISK_THRESHOLD;
+  const lists = new Map<string, string[]>();
+  for (const pf of files) {
+    const d = pf.data;
+    if (d.bundle) {
+      if (bundleDecl) {
+        throw invalid(
+          `'bundle' is declared twice (${basename(pf.file)}:${pf.lineOf(["bundle"])}): keep it in one file`,
+        );
+      }
+      bundleDecl = d.bundle;
+    }
+    if (d.defaults) {
+      if (defaultsFrom) {
+        throw invalid(
+          `'defaults' is declared in ${basename(defaultsFrom)} and again (${basename(pf.file)}:${pf.lineOf(["defaults"])}): keep it in one file`,
+        );
+      }
+      defaultsFrom = pf.file;
+      defaultEffect = d.defaults.effect ?? defaultEffect;
+      riskThreshold = d.defaults.risk_threshold ?? riskThreshold;
+    }
+    for (const [k, v] of Object.entries(d.lists ?? {})) {
+      if (lists.has(k))
+        throw invalid(`list '${k}' is defined twice (${basename(pf.file)}:${pf.lineOf(["lists", k])})`);
+      lists.set(k, v);
+    }
+  }
+  const rules: CompiledRule[] = [];
+  const seen = new Map<string, string>();
+  const tests: PolicyTestCase[] = [];
+  for (const pf of files) {
+    pf.data.rules.forEach((spec, i) => {
+      const where = `${basename(pf.file)}:${pf.lineOf(["rules", i])}`;
+      const prev = seen.get(spec.id);
+      if (prev)
+        throw invalid(`rule id '${spec.id}' is used twice (${prev} and ${where}): rule ids must be unique`);
+      seen.set(spec.id, where);
+      rules.push(compileRule(spec, pf, i, lists));
+    });
+    pf.data.tests.forEach((spec, i) => {
+      tests.push({ file: pf.file, line: pf.lineOf(["tests", i]), index: i, spec });
+    });
+  }
+  for (const r of rules) {
+    const ref = r.when?.count?.key;
+    if (ref?.startsWith("rule:") && !seen.has(ref.slice(5))) {
+      throw invalid(
+        `'when.count.rule' in rule '${r.id}' (${basename(r.file)}:${r.line}) names unknown rule '${ref.slice(5)}'`,
+      );
+    }
+  }
+  const index = new Map<string, CompiledRule[]>();
+  const put = (key: string, r: CompiledRule) => {
+    const l = index.get(key);
+    if (l) l.push(r);
+    else index.set(key, [r]);
+  };
+  for (const r of rules) {
+    for (const kind of r.kinds) {
+      const exact = kind === "shell" && r.program?.every((re) => /^\^[\w.+-]*\$$/.test(re.source));
+      if (exact) for (const re of r.program!) put(`${kind}\0${re.source.slice(1, -1).replace(/\\/g, "")}`, r);
+      else put(`${kind}\0*`, r);
+    }
+  }
+  const ref: BundleRef = { id: bundleDecl?.id ?? fallbackId, version: bundleDecl?.version ?? 0, sha256 };
+  return Object.freeze({
+    ref: Object.freeze(ref),
+    defaultEffect,
+    riskThreshold,
+    rules,
+    index,
+    tests,
+    files: files.map((f) => f.file),
+  });
+}
+
+/** Compiles one policy file's text (no embedded tests run; see loadPolicyText in index.ts). */
+export function compilePolicyText(text: string, filename: string): PolicyBundle {
+  const sha = createHash("sha256").update(text).digest("hex");
+  return compile([parseFile(text, filename)], sha, basename(filename).replace(/\.ya?ml$/, ""));
+}
+
+/**
+ * Compiles a file, or a directory's `*.yaml`/`*.yml` files in name order. The bundle sha256 is over
+ * the file bytes; for a directory, over `name NUL sha256(bytes) LF` of each file in order.
+ */
+export function compilePolicyPath(pathOrDir: string): PolicyBundle {
+  let st: ReturnType<typeof statSync>;
+  try {
+    st = statSync(pathOrDir);
+  } catch (err) {
+    throw invalid(`cannot read policy '${pathOrDir}': ${(err as Error).message}`);
+  }
+  if (!st.isDirectory()) {
+    const bytes = readFileSync(pathOrDir);
+    const sha = createHash("sha256").update(bytes).digest("hex");
+    return compile(
+      [parseFile(bytes.toString("utf8"), pathOrDir)],
+      sha,
+      basename(pathOrDir).replace(/\.ya?ml$/, ""),
+    );
+  }
+  const names = readdirSync(pathOrDir)
+    .filter((n) => /\.ya?ml$/.test(n))
+    .sort();
+  if (names.length === 0) throw invalid(`policy directory '${pathOrDir}' has no *.yaml files`);
+  const h = createHash("sha256");
+  const files: ParsedFile[] = [];
+  for (const n of names) {
+    const bytes = readFileSync(join(pathOrDir, n));
+    h.update(`${n}\0${createHash("sha256").update(bytes).digest("hex")}\n`);
+    files.push(parseFile(bytes.toString("utf8"), join(pathOrDir, n)));
+  }
+  return compile(files, h.digest("hex"), basename(pathOrDir));
+}

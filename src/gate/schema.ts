@@ -1,0 +1,144 @@
+/**
+ * The policy file schema (zod). docs/policy.md is the reference for every field here.
+ */
+import { z } from "zod";
+import { ACTION_KINDS } from "./actions.js";
+
+const strList = z
+  .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
+  .transform((v) => (Array.isArray(v) ? v : [v]));
+const Kind = z.enum(ACTION_KINDS as unknown as [string, ...string[]]);
+
+export const MatchSchema = z.strictObject({
+  /** Action kinds this rule applies to. */
+  kind: z.union([Kind, z.array(Kind).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
+  /** Shell: program basenames (globs); `python3.12` is `python`. */
+  program: strList.optional(),
+  /** Shell: the first operand (`git status` → status). */
+  subcommand: strList.optional(),
+  /** Shell: any of these flags (`-r` matches `-rf`). */
+  flags: strList.optional(),
+  /** Shell: none of these flags (`crontab` without `-l`). */
+  flags_none: strList.optional(),
+  /** Shell: all of these flags. */
+  flags_all: strList.optional(),
+  /** Shell: any operand matches one of these word globs. */
+  args: strList.optional(),
+  /** Any path the action names (operands, redirect targets, file path) matches one of these path globs. */
+  paths: strList.optional(),
+  /** Every path the action names matches one of these (e.g. everything inside `$CWD/**`). */
+  paths_within: strList.optional(),
+  /** Some path the action names matches none of these (e.g. outside `$CWD/**`). */
+  paths_outside: strList.optional(),
+  /** Shell: the command's own path, when it names one (`./build.sh` → `$CWD/build.sh`). */
+  program_path: strList.optional(),
+  /** Some path the action writes matches none of these. */
+  writes_outside: strList.optional(),
+  /** Any path the action writes (redirect targets, file.write/delete) matches one of these. */
+  writes: strList.optional(),
+  /** Any host the action reaches matches one of these host globs. */
+  hosts: strList.optional(),
+  /** Some host the action reaches matches none of these (an allowlist). */
+  hosts_not: strList.optional(),
+  /** HTTP methods (upper case). */
+  methods: strList.optional(),
+  /** URL schemes. */
+  schemes: strList.optional(),
+  /** Email: some recipient's domain matches one of these. */
+  domains: strList.optional(),
+  /** Email: some recipient's domain matches none of these. */
+  domains_not: strList.optional(),
+  /** Tool: the tool name (globs). */
+  tool: strList.optional(),
+  /** Tool: argument name → glob over its string (or JSON) value; all must match. */
+  arguments: z.record(z.string(), z.string()).optional(),
+  /** Shell: the command's input comes from one of these programs (`curl … | sh`). */
+  piped_from: strList.optional(),
+  /** Shell: the command runs under one of these wrappers (sudo, xargs, bash -c …). */
+  via: strList.optional(),
+});
+export type MatchSpec = z.infer<typeof MatchSchema>;
+
+const CountSchema = z.strictObject({
+  /** Count matches of this rule id … */
+  rule: z.string().min(1).optional(),
+  /** … or actions of this kind. */
+  kind: Kind.optional(),
+  /** Window in seconds (default: the whole session). */
+  within_s: z.number().positive().optional(),
+  /** Holds when the count (before this action) is at least this. */
+  gte: z.number().int().nonnegative(),
+});
+
+export const WhenSchema = z.strictObject({
+  /** Any of these labels is on the session or the principal. */
+  labels: strList.optional(),
+  /** All of these labels are present. */
+  labels_all: strList.optional(),
+  /** None of these labels is present. */
+  labels_none: strList.optional(),
+  /** Prior matches of a rule (or actions of a kind) within a window. */
+  count: CountSchema.optional(),
+});
+export type WhenSpec = z.infer<typeof WhenSchema>;
+
+export const EffectSchema = z.enum(["allow", "deny", "escalate"]);
+
+export const RuleSchema = z.strictObject({
+  id: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "rule ids are lower-case words: a-z 0-9 . _ -"),
+  description: z.string().optional(),
+  match: MatchSchema,
+  effect: EffectSchema,
+  risk: z.number().int().min(0).max(100).default(0),
+  labels: strList.optional(),
+  when: WhenSchema.optional(),
+});
+export type RuleSpec = z.infer<typeof RuleSchema>;
+
+const Expect = z.enum(["ALLOW", "DENY", "ESCALATE"]);
+export const TestSchema = z
+  .strictObject({
+    name: z.string().optional(),
+    command: z.string().min(1).optional(),
+    action: z.unknown().optional(),
+    cwd: z.string().optional(),
+    /** Tests naming the same session run in file order and share its composition state. */
+    session: z.string().optional(),
+    principal: z.string().optional(),
+    expect: Expect,
+    /** Rule ids that must be among the matched rules. */
+    rules: strList.optional(),
+  })
+  .refine((t) => (t.command === undefined) !== (t.action === undefined), {
+    message: "a test needs exactly one of 'command' or 'action'",
+  });
+export type TestSpec = z.infer<typeof TestSchema>;
+
+export const PolicyFileSchema = z.strictObject({
+  bundle: z.strictObject({ id: z.string().min(1), version: z.number().int().nonnegative() }).optional(),
+  defaults: z
+    .strictObject({
+      /** Effect for an action (or a simple command) no rule matches. */
+      effect: EffectSchema.optional(),
+      /** An ALLOW whose risk is above this becomes ESCALATE. */
+      risk_threshold: z.number().int().min(0).max(100).optional(),
+    })
+    .optional(),
+  /** Named lists, referenced in match fields as "@name". */
+  lists: z.record(z.string().regex(/^[a-z0-9_-]+$/i), z.array(z.string().min(1))).optional(),
+  rules: z.array(RuleSchema).default([]),
+  tests: z.array(TestSchema).default([]),
+});
+export type PolicyFile = z.infer<typeof PolicyFileSchema>;
+
+/** Every key a strict object accepts, per YAML path shape, for "did you mean" hints. */
+export const KNOWN_KEYS: Record<string, string[]> = {
+  top: Object.keys(PolicyFileSchema.shape),
+  bundle: ["id", "version"],
+  defaults: ["effect", "risk_threshold"],
+  rule: Object.keys(RuleSchema.shape),
+  match: Object.keys(MatchSchema.shape),
+  when: Object.keys(WhenSchema.shape),
+  count: Object.keys(CountSchema.shape),
+  test: ["name", "command", "action", "cwd", "session", "principal", "expect", "rules"],
+};

@@ -1,0 +1,112 @@
+/**
+ * Composition state: what a session (and, across its sessions, a principal) has done so far.
+ * Bounded: sessions and principals live in LRU maps; an entry that comes back after eviction is
+ * marked `evicted` so a reader knows its history is incomplete.
+ */
+import type { CompositionSnapshot, Evaluation } from "./decision.js";
+
+/** Timestamps kept per counter key for windowed counts; a window count saturates here. */
+export const WINDOW_SAMPLES = 64;
+
+export interface RecentEntry {
+  action_id: string | null;
+  kind: string;
+  summary: string;
+  evaluation: Evaluation;
+  at_ms: number;
+}
+
+/** The state of one session or one principal. */
+export class Track {
+  readonly labels = new Set<string>();
+  /** Totals per `rule:<id>` and `kind:<kind>`. */
+  readonly counts = new Map<string, number>();
+  /** The last WINDOW_SAMPLES timestamps per key, oldest first. */
+  readonly times = new Map<string, number[]>();
+  recent: RecentEntry[] = [];
+  evicted = false;
+
+  /** Matches of `key` at or after `sinceMs` (null: all time), before the current action. */
+  count(key: string, sinceMs: number | null): number {
+    if (sinceMs === null) return this.counts.get(key) ?? 0;
+    const t = this.times.get(key);
+    if (!t) return 0;
+    let n = 0;
+    for (let i = t.length - 1; i >= 0 && t[i]! >= sinceMs; i--) n++;
+    return n;
+  }
+
+  bump(key: string, atMs: number): void {
+    this.counts.set(key, (this.counts.get(key) ?? 0) + 1);
+    let t = this.times.get(key);
+    if (!t) {
+      t = [];
+      this.times.set(key, t);
+    }
+    t.push(atMs);
+    if (t.length > WINDOW_SAMPLES) t.shift();
+  }
+
+  remember(entry: RecentEntry, keep: number): void {
+    this.recent.push(entry);
+    if (this.recent.length > keep) this.recent.shift();
+  }
+}
+
+/** An LRU map of Tracks with a bound, remembering (boundedly) which keys it evicted. */
+export class TrackTable {
+  private readonly map = new Map<string, Track>();
+  private readonly gone = new Map<string, true>();
+  evictions = 0;
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The Track for `key` without creating or touching it. */
+  peek(key: string): Track | undefined {
+    return this.map.get(key);
+  }
+
+  /** The Track for `key`, created if absent, and marked most recently used. */
+  get(key: string): Track {
+    let t = this.map.get(key);
+    if (t) {
+      this.map.delete(key);
+      this.map.set(key, t);
+      return t;
+    }
+    t = new Track();
+    if (this.gone.delete(key)) t.evicted = true;
+    this.map.set(key, t);
+    while (this.map.size > this.max) {
+      const oldest = this.map.keys().next().value as string;
+      this.map.delete(oldest);
+      this.evictions++;
+      this.gone.set(oldest, true);
+      if (this.gone.size > this.max * 4) this.gone.delete(this.gone.keys().next().value as string);
+    }
+    return t;
+  }
+}
+
+export function snapshotOf(
+  sessionId: string,
+  principal: string | null,
+  s: Track | undefined,
+  p: Track | undefined,
+): CompositionSnapshot {
+  const counts: Record<string, number> = {};
+  if (s) for (const [k, v] of s.counts) counts[k] = v;
+  return {
+    session_id: sessionId,
+    principal,
+    labels: s ? [...s.labels].sort() : [],
+    principal_labels: p ? [...p.labels].sort() : [],
+    counts,
+    recent: s ? s.recent.slice() : [],
+    evicted: s?.evicted === true || p?.evicted === true,
+  };
+}
