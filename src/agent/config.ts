@@ -73,6 +73,10 @@ function schema(defaults: { uid: number; hostname: string }) {
         /** Upper bound on in-flight requests while shutting down. */
         drain_timeout_ms: ms.default(10_000),
       })
+      .refine((a) => a.headers_timeout_ms <= a.request_timeout_ms, {
+        message: "headers_timeout_ms must not exceed request_timeout_ms",
+        path: ["headers_timeout_ms"],
+      })
       .prefault({}),
     review: z
       .strictObject({

@@ -130,7 +130,9 @@ function tooLarge(maxBytes: number): HttpError {
  * large, slow client). Answers with the same JSON error shape, then closes the connection.
  */
 export function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void {
-  if (!socket.writable || (socket as { _httpMessage?: unknown })._httpMessage) {
+  // A request whose answer has begun cannot get another one: drop the connection.
+  const inProgress = (socket as { _httpMessage?: { headersSent?: boolean } })._httpMessage;
+  if (!socket.writable || inProgress?.headersSent) {
     socket.destroy();
     return;
   }
@@ -146,6 +148,8 @@ export function onClientError(err: NodeJS.ErrnoException, socket: Duplex): void 
           ]
         : [400, "Bad Request", Codes.BAD_REQUEST, `malformed HTTP request (${err.code ?? "parse error"})`];
   const body = JSON.stringify({ error: { code, message } });
+  // Also reached mid-body (bad chunk, slow body): the handler's response, if it ever comes, finds
+  // the socket ended and is dropped.
   socket.end(
     `HTTP/1.1 ${status} ${text}\r\ncontent-type: application/json; charset=utf-8\r\n` +
       `content-length: ${Buffer.byteLength(body)}\r\nconnection: close\r\n\r\n${body}`,
