@@ -135,6 +135,7 @@ export async function connectHost(url: string, host: TestHost) {
   return { c, welcome };
 }
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
 export async function getJson(url: string): Promise<{ status: number; body: any }> {
   const r = await fetch(url);
   return { status: r.status, body: await r.json() };
