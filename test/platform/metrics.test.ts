@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn } from "node:child_process";
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, unlinkSync, writeFileSync } from "node:fs";
 import { cpus, tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ import {
   readMetrics,
   residencyActivePercent,
 } from "../../src/platform/metrics.js";
-import { type NativeSample, sampleMetrics } from "../../src/platform/native.js";
+import { defaultAddonPath, type NativeSample, sampleMetrics } from "../../src/platform/native.js";
 
 const fixture = JSON.parse(
   readFileSync(new URL("./fixtures/ioreport-m-series.json", import.meta.url), "utf8"),
@@ -228,6 +228,41 @@ describe("Linux counters parsed by the addon from a /proc + /sys tree", () => {
     expect(r.notes.some((n) => n.includes("intel-rapl:0:2") && n.includes("backwards"))).toBe(true);
     expect(r.memory.pressure).toEqual({ somePercent: 5, fullPercent: 1, someAvg10: 2, fullAvg10: 1 });
     expect(r.temperature.maxCelsius).toBe(45);
+  });
+
+  it("an energy file this user may not read (0400, as on current kernels) leaves the rail absent", () => {
+    const energy = join(root, "sys/class/powercap/intel-rapl:0:1/energy_uj");
+    chmodSync(energy, 0o400);
+    let s: NativeSample;
+    if (process.getuid!() === 0) {
+      // Root reads anything: sample from a child running as nobody, through the same addon.
+      for (const d of [
+        "",
+        "proc",
+        "proc/pressure",
+        "sys",
+        "sys/class",
+        "sys/class/thermal",
+        "sys/class/powercap",
+      ]) {
+        chmodSync(join(root, d), 0o755);
+      }
+      const script =
+        "process.stdout.write(JSON.stringify(require(process.argv[1]).sampleMetrics(process.argv[2])))";
+      const r = spawnSync(process.execPath, ["-e", script, defaultAddonPath(), root], {
+        uid: 65534,
+        gid: 65534,
+        encoding: "utf8",
+      });
+      expect(r.stderr).toBe("");
+      s = JSON.parse(r.stdout) as NativeSample;
+    } else {
+      s = sampleMetrics(root);
+    }
+    chmodSync(energy, 0o644);
+    expect(s.energy.some((e) => e.rail === "gpu")).toBe(false);
+    expect(s.energy.some((e) => e.rail === "cpu")).toBe(true);
+    expect(s.notes.some((n) => n.includes("intel-rapl:0:1/energy_uj: EACCES"))).toBe(true);
   });
 
   it("unreadable energy files leave the rail absent with a note", () => {
