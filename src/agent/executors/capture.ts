@@ -28,13 +28,17 @@ export class Capture {
     }
   }
 
+  private done: Captured | undefined;
+
+  /** The summary; later calls return the same object (the hash is final). */
   result(): Captured {
-    return {
+    this.done ??= {
       sha256: this.hash.digest("hex"),
       bytes: this.bytes,
       excerpt: Buffer.concat(this.head).toString("utf8"),
       truncated: this.bytes > this.kept,
     };
+    return this.done;
   }
 }
 

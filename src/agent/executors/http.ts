@@ -23,11 +23,14 @@ export async function runHttp(
     });
     let overflow = false;
     if (res.body) {
-      for await (const chunk of res.body) {
-        body.push(Buffer.from(chunk));
+      const reader = res.body.getReader();
+      for (;;) {
+        const { done, value } = await reader.read();
+        if (done) break;
+        body.push(Buffer.from(value));
         if (body.bytes > limits.http_max_bytes) {
           overflow = true;
-          ac.abort();
+          await reader.cancel().catch(() => {});
           break;
         }
       }
@@ -41,7 +44,7 @@ export async function runHttp(
       timed_out: false,
     });
   } catch (e) {
-    const timedOut = ac.signal.aborted && body.bytes <= limits.http_max_bytes;
+    const timedOut = ac.signal.aborted;
     return done({
       status: timedOut ? "timeout" : "error",
       error: { code: timedOut ? "FORGE_TIMEOUT" : "FORGE_EXEC_HTTP", message: (e as Error).message },

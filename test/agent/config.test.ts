@@ -1,0 +1,121 @@
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadConfig } from "../../src/agent/config.js";
+
+const dir = mkdtempSync(join(tmpdir(), "fa-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const codeOf = (f: () => unknown): { code?: string; message: string } => {
+  try {
+    f();
+  } catch (err) {
+    return err as { code?: string; message: string };
+  }
+  throw new Error("expected a throw");
+};
+
+describe("agent config", () => {
+  it("fills defaults under home, with the owner and root as the default principals", () => {
+    const c = loadConfig({ cwd: dir, uid: 501, hostname: "mac-1" });
+    expect(c.home).toBe(join(dir, "var"));
+    expect(c.socket).toBe(join(dir, "var", "agent.sock"));
+    expect(c.evidence.path).toBe(join(dir, "var", "evidence.db"));
+    expect(c.evidence.keys).toBe(join(dir, "var", "keys"));
+    expect(c.models_dir).toBe(join(dir, "var", "models"));
+    expect(c.host_id).toBe("mac-1");
+    expect(c.backend).toBe("llama");
+    expect(c.api.allowed_proposer_uids).toEqual([501, 0]);
+    expect(c.api.allowed_reviewer_uids).toEqual([501, 0]);
+    expect(c.review).toEqual({ deadline_ms: 900_000, on_restart: "restore" });
+    expect(c.collector_url).toBeUndefined();
+  });
+
+  it("merges file, then environment, then flags", () => {
+    const file = join(dir, "c.yaml");
+    writeFileSync(
+      file,
+      "home: /srv/a\nsocket: /tmp/from-file.sock\nbackend: ollama\nreview:\n  deadline_ms: 1000\n",
+    );
+    const c = loadConfig({
+      cwd: dir,
+      flags: { config: file, socket: "/tmp/from-flag.sock" },
+      env: {
+        FORGE_HOME: "/srv/b",
+        FORGE_SOCKET: "/tmp/from-env.sock",
+        FORGE_COLLECTOR_URL: "ws://127.0.0.1:8787",
+      },
+    });
+    expect(c.home).toBe("/srv/b");
+    expect(c.socket).toBe("/tmp/from-flag.sock");
+    expect(c.backend).toBe("ollama");
+    expect(c.review.deadline_ms).toBe(1000);
+    expect(c.collector_url).toBe("ws://127.0.0.1:8787");
+    expect(c.source).toEqual([
+      `file:${file}`,
+      "env:FORGE_HOME",
+      "env:FORGE_SOCKET",
+      "env:FORGE_COLLECTOR_URL",
+      "flag:--socket",
+    ]);
+  });
+
+  it("reads JSON config too", () => {
+    const file = join(dir, "c.json");
+    writeFileSync(file, JSON.stringify({ host_id: "h", api: { max_body_bytes: 10 } }));
+    const c = loadConfig({ cwd: dir, flags: { config: file } });
+    expect(c.host_id).toBe("h");
+    expect(c.api.max_body_bytes).toBe(10);
+  });
+
+  it("is frozen all the way down", () => {
+    const c = loadConfig({ cwd: dir });
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.api)).toBe(true);
+    expect(Object.isFrozen(c.api.allowed_proposer_uids)).toBe(true);
+    expect(() => {
+      (c as { home: string }).home = "x";
+    }).toThrow();
+  });
+
+  it("names an unknown key and the key it probably meant", () => {
+    const file = join(dir, "config.yaml");
+    writeFileSync(file, "sockt: /tmp/x.sock\n");
+    const e = codeOf(() => loadConfig({ cwd: dir, flags: { config: file } }));
+    expect(e.code).toBe("FORGE_CONFIG_INVALID");
+    expect(e.message).toBe("unknown key 'sockt' in config.yaml: did you mean 'socket'?");
+    writeFileSync(file, "review:\n  on_restrat: deny\n");
+    expect(codeOf(() => loadConfig({ cwd: dir, flags: { config: file } })).message).toBe(
+      "unknown key 'review.on_restrat' in config.yaml: did you mean 'on_restart'?",
+    );
+  });
+
+  it("names a bad value, where it came from, and what was given", () => {
+    const e = codeOf(() => loadConfig({ cwd: dir, env: { FORGE_BACKEND: "gpt" } }));
+    expect(e.code).toBe("FORGE_CONFIG_INVALID");
+    expect(e.message).toContain("'backend'");
+    expect(e.message).toContain('"gpt"');
+    const url = codeOf(() => loadConfig({ cwd: dir, flags: { "collector-url": "http://x" } }));
+    expect(url.message).toContain("ws:// or wss://");
+    const t = codeOf(() =>
+      loadConfig({ cwd: dir, object: { api: { headers_timeout_ms: 5000, request_timeout_ms: 1000 } } }),
+    );
+    expect(t.message).toContain("api.headers_timeout_ms");
+    const listen = codeOf(() => loadConfig({ cwd: dir, object: { facade: { listen: "0.0.0.0:11434" } } }));
+    expect(listen.message).toContain("loopback");
+  });
+
+  it("refuses a socket path longer than a Unix socket allows, and an unreadable file", () => {
+    expect(
+      codeOf(() => loadConfig({ cwd: dir, flags: { socket: `/tmp/${"s".repeat(120)}` } })).message,
+    ).toContain("103");
+    expect(
+      codeOf(() => loadConfig({ cwd: dir, flags: { config: join(dir, "missing.yaml") } })).message,
+    ).toContain("ENOENT");
+    writeFileSync(join(dir, "list.yaml"), "- a\n- b\n");
+    expect(codeOf(() => loadConfig({ cwd: dir, flags: { config: join(dir, "list.yaml") } })).code).toBe(
+      "FORGE_CONFIG_INVALID",
+    );
+  });
+});
