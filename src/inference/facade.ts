@@ -207,6 +207,8 @@ async function chat(
       abort.signal,
     );
     for await (const chunk of stream) {
+      // The backend has accepted the request (model, prompt): from here on errors go in-stream.
+      out.open();
       let text = chunk.content;
       if (chunk.tool_calls?.length) {
         // Gate first; only what the gate allowed ever reaches the client.
@@ -230,7 +232,7 @@ async function chat(
     await deps.record(inferenceRecord(deps, turn, "/api/chat", body.options, timing, doneReason));
   } catch (err) {
     await recordFailure(deps, turn, "/api/chat", err);
-    throw out.started ? Object.assign(toForge(err), { midStream: true }) : err;
+    throw err;
   } finally {
     abort.dispose();
   }
@@ -274,6 +276,7 @@ async function generate(
       abort.signal,
     );
     for await (const chunk of stream) {
+      out.open();
       if (chunk.content) {
         response += chunk.content;
         if (body.stream) await out.line({ ...head, response: chunk.content, done: false });
@@ -283,7 +286,7 @@ async function generate(
     await deps.record(inferenceRecord(deps, turn, "/api/generate", body.options, timing, doneReason));
   } catch (err) {
     await recordFailure(deps, turn, "/api/generate", err);
-    throw out.started ? Object.assign(toForge(err), { midStream: true }) : err;
+    throw err;
   } finally {
     abort.dispose();
   }
@@ -402,11 +405,16 @@ class Reply {
     private readonly stream: boolean,
   ) {}
 
+  /** Sends the status and headers now (streaming), so a client is not left waiting while a call is gated. */
+  open(): void {
+    if (this.started || !this.stream) return;
+    this.started = true;
+    this.res.writeHead(200, { "content-type": "application/x-ndjson" });
+    this.res.flushHeaders();
+  }
+
   async line(obj: unknown): Promise<void> {
-    if (!this.started) {
-      this.started = true;
-      this.res.writeHead(200, { "content-type": "application/x-ndjson" });
-    }
+    this.open();
     if (!this.res.write(`${JSON.stringify(obj)}\n`)) await waitDrain(this.res);
   }
 

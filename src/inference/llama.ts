@@ -9,6 +9,7 @@ import {
   type Llama,
   LlamaCompletion,
   type LlamaContext,
+  type LlamaContextSequence,
   type LlamaGrammar,
   type LlamaModel,
   type LlamaText,
@@ -96,9 +97,11 @@ export class LlamaBackend implements InferenceBackend {
   readonly name = "llama" as const;
   readonly defaultModel: string;
   private readonly completion: LlamaCompletion;
+  private readonly sequence: LlamaContextSequence;
   private readonly wrapper: ChatWrapper;
   private readonly grammars = new Map<string, Promise<LlamaGrammar>>();
   private digest: Promise<string> | null = null;
+  private turn: Promise<void> = Promise.resolve();
   private closed = false;
 
   constructor(
@@ -112,7 +115,8 @@ export class LlamaBackend implements InferenceBackend {
     readonly loadMs: number,
   ) {
     this.defaultModel = `${basename(path).replace(/\.gguf$/i, "")}:latest`;
-    this.completion = new LlamaCompletion({ contextSequence: context.getSequence() });
+    this.sequence = context.getSequence();
+    this.completion = new LlamaCompletion({ contextSequence: this.sequence });
     this.wrapper = resolveChatWrapper(model);
   }
 
@@ -197,11 +201,23 @@ export class LlamaBackend implements InferenceBackend {
       );
     const n = options?.num_predict;
     const maxTokens = n !== undefined && n > 0 ? Math.min(n, room) : room;
+    // One generation at a time on the one sequence; the next request waits its turn here.
+    let release!: () => void;
+    const previous = this.turn;
+    this.turn = new Promise<void>((r) => {
+      release = r;
+    });
+    await previous;
+    if (signal?.aborted) {
+      release();
+      throw signal.reason;
+    }
     const abort = new AbortController();
     const onAbort = () => abort.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     let tFirst: number | undefined;
-    let generated = 0;
+    // Counted by the sequence itself: onToken withholds tokens that might begin a stop trigger.
+    const outputBefore = this.sequence.tokenMeter.usedOutputTokens;
     const ch = new Channel();
     let stopReason = "";
     let response = "";
@@ -214,9 +230,8 @@ export class LlamaBackend implements InferenceBackend {
         ...(how.grammar ? { grammar: how.grammar } : {}),
         customStopTriggers: how.stops,
         disableContextShift: true,
-        onToken: (t) => {
+        onToken: () => {
           tFirst ??= performance.now();
-          generated += t.length;
         },
         // A tool call is held back whole: it must be parsed (and gated) before anyone sees it.
         onTextChunk: how.toolCall ? undefined : (text) => ch.push(text),
@@ -233,6 +248,7 @@ export class LlamaBackend implements InferenceBackend {
       for await (const text of ch) yield { content: text, done: false };
       await done;
       const tEnd = performance.now();
+      const generated = this.sequence.tokenMeter.usedOutputTokens - outputBefore;
       const doneReason = stopReason === "maxTokens" ? "length" : "stop";
       if (how.toolCall) {
         yield { content: "", tool_calls: [parseToolCall(response, doneReason)], done: false };
@@ -247,6 +263,7 @@ export class LlamaBackend implements InferenceBackend {
       signal?.removeEventListener("abort", onAbort);
       abort.abort();
       await done.catch(() => {});
+      release();
     }
   }
 
@@ -308,10 +325,16 @@ export class LlamaBackend implements InferenceBackend {
 function toHistory(messages: ChatMessage[], tools: ToolSpec[]): ChatHistoryItem[] {
   const out: ChatHistoryItem[] = [];
   if (tools.length > 0) {
-    const list = tools.map((t) => JSON.stringify(t.function)).join("\n");
+    // Short on purpose: the grammar enforces the shape, the prompt only has to name the choices.
+    const list = tools.map((t) => {
+      const props = Object.keys(
+        (t.function.parameters as { properties?: object } | undefined)?.properties ?? {},
+      );
+      return `${t.function.name}(${props.join(", ")})${t.function.description ? `: ${t.function.description}` : ""}`;
+    });
     out.push({
       type: "system",
-      text: `You can call one of these tools. Reply with one JSON object {"name": ..., "arguments": {...}}.\n${list}`,
+      text: `Call one tool, as JSON {"name","arguments"}. Tools:\n${list.join("\n")}`,
     });
   }
   for (const m of messages) {
