@@ -28,6 +28,8 @@ function schema(defaults: { uid: number; hostname: string }) {
       .string()
       .regex(/^wss?:\/\//, "must be a ws:// or wss:// URL")
       .optional(),
+    /** How often the agent sends its health (and pending reviews) to the collector. */
+    heartbeat_ms: ms.default(10_000),
     /** Inference backend; "none" serves no /api/* (the facade answers 503). */
     backend: z.enum(["llama", "ollama", "openai", "none"]).default("llama"),
     /** Model: a GGUF path (llama), a model name (ollama/openai); default: the generated tiny model. */

@@ -102,9 +102,6 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     await recordPolicy(store, config.host_id, policyPath, gate.bundle, "start").catch((err) =>
       logger.warn({ err }, "could not record the policy load"),
     );
-    if (config.collector_url !== undefined)
-      shipper = await startShipper(store, config.collector_url, svc, logger);
-    if (shipper) cleanup.push(() => shipper!.stop());
   } catch (err) {
     return fail(err);
   }
@@ -131,6 +128,17 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     collector: shipper?.status() ?? null,
     backend: config.backend,
   });
+  if (config.collector_url !== undefined) {
+    try {
+      const heartbeat = () => ({ ...health(), reviews: svc.reviews() });
+      const sh = await startShipper(store, config.collector_url, svc, logger, heartbeat, config.heartbeat_ms);
+      shipper = sh;
+      cleanup.push(() => sh.stop());
+    } catch (err) {
+      return fail(err);
+    }
+  }
+
   const api = createApi({
     service: svc,
     metrics,
@@ -256,7 +264,14 @@ function recordPolicy(
  * The one place the shipper is wired: records stream to the collector, and reviews decided on
  * the collector's console come back as `review` messages.
  */
-async function startShipper(store: EvidenceStore, url: string, service: ActionService, logger: Logger) {
+async function startShipper(
+  store: EvidenceStore,
+  url: string,
+  service: ActionService,
+  logger: Logger,
+  heartbeat: () => Record<string, unknown>,
+  heartbeatMs: number,
+) {
   const { Shipper } = await import("../evidence/shipper.js");
   const shipper = new Shipper({ store, url, logger });
   shipper.on("review", (msg: unknown) => {
@@ -266,17 +281,36 @@ async function startShipper(store: EvidenceStore, url: string, service: ActionSe
       return;
     }
     const reviewer = `collector:${typeof m.reviewer === "string" ? m.reviewer : "unknown"}`;
+    const id = m.action_id;
     service
-      .review(m.action_id, m.decision, typeof m.reason === "string" ? m.reason : null, reviewer)
-      .then(() =>
-        logger.info({ action_id: m.action_id, decision: m.decision, reviewer }, "review from the collector"),
-      )
-      .catch((err) =>
-        logger.warn({ err: (err as Error).message, action_id: m.action_id }, "collector review not applied"),
-      );
+      .review(id, m.decision, typeof m.reason === "string" ? m.reason : null, reviewer)
+      .then((v) => {
+        logger.info({ action_id: id, decision: m.decision, reviewer }, "review from the collector");
+        shipper.send({
+          type: "review_result",
+          action_id: id,
+          ok: true,
+          state: v.state,
+          evaluation: v.evaluation,
+        });
+      })
+      .catch((err) => {
+        logger.warn({ err: (err as Error).message, action_id: id }, "collector review not applied");
+        shipper.send({ type: "review_result", action_id: id, ok: false, error: (err as Error).message });
+      });
   });
   shipper.start();
-  return shipper;
+  // Health and the pending escalations, for the fleet view and the collector's review console.
+  const timer = setInterval(() => shipper.send({ type: "heartbeat", ...heartbeat() }), heartbeatMs);
+  timer.unref();
+  return {
+    status: () => shipper.status(),
+    start: () => shipper.start(),
+    stop: async () => {
+      clearInterval(timer);
+      await shipper.stop();
+    },
+  };
 }
 
 function unlinkQuiet(path: string): void {

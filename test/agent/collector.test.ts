@@ -1,0 +1,49 @@
+import { rmSync } from "node:fs";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { type Collector, startCollector } from "../../src/collector/index.js";
+import { shell, sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
+
+/** The daemon wired to a real collector on 127.0.0.1: records ship and are acked, heartbeats arrive. */
+describe("agent → collector", () => {
+  const dir = tempHome("fa-coll-");
+  let collector: Collector;
+  let t: TestAgent;
+  beforeAll(async () => {
+    collector = await startCollector({
+      database: `sqlite:${join(dir, "collector.db")}`,
+      listen: "127.0.0.1:0",
+    });
+    t = await startTestAgent({ collector_url: collector.url, heartbeat_ms: 100 });
+  });
+  afterAll(async () => {
+    await t.stop();
+    await collector.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("ships final records, prunes what the collector acked, and sends heartbeats with pending reviews", async () => {
+    const deny = await t.client.post("/v1/actions", {
+      session_id: "ship",
+      proposed_action: shell("rm -rf /"),
+    });
+    const esc = await t.client.post("/v1/actions", {
+      session_id: "ship",
+      proposed_action: shell("deploy prod"),
+    });
+    let records: { seq: number; action_id: string }[] = [];
+    let host: { heartbeat?: { reviews?: { action_id: string }[] } } = {};
+    for (let i = 0; i < 100; i++) {
+      records = (await (await fetch(`${collector.httpUrl}/v1/records?host_id=test-host`)).json()).records;
+      host = await (await fetch(`${collector.httpUrl}/v1/hosts/test-host`)).json();
+      const acked = (await t.client.get("/v1/health")).body.evidence.ackedSeq;
+      if (records.length >= 2 && acked >= deny.body.seq && host.heartbeat?.reviews?.length) break;
+      await sleep(50);
+    }
+    expect(records.map((r) => r.action_id)).toContain(deny.body.action_id);
+    const health = (await t.client.get("/v1/health")).body;
+    expect(health.evidence.ackedSeq).toBeGreaterThanOrEqual(deny.body.seq);
+    expect(health.collector.connected).toBe(true);
+    expect(host.heartbeat?.reviews?.map((r) => r.action_id)).toEqual([esc.body.action_id]);
+  });
+});
