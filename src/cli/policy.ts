@@ -1,5 +1,59 @@
-// Placeholder until its issue lands; replaced by the real command.
-export default async function (_argv: string[]): Promise<number> {
-  process.stderr.write("forge: 'policy' is not built yet\n");
-  return 1;
+/**
+ * forge-agent policy test FILE...: runs the tests embedded in policy files (files or directories).
+ * Prints one line per case; exit 1 when any case fails or a file does not load, 2 on bad usage.
+ */
+import { relative } from "node:path";
+import { hasForgeCode } from "../errors.js";
+import { compilePolicyPath, initGate, type PolicyTestResult, runPolicyTests } from "../gate/index.js";
+import { parse, printJson, UsageError } from "./args.js";
+
+export default async function policy(argv: string[]): Promise<number> {
+  const [sub, ...rest] = argv;
+  if (sub !== "test")
+    throw new UsageError(sub === undefined ? "missing subcommand 'test'" : `unknown subcommand '${sub}'`);
+  const { values, positionals } = parse(rest, {
+    json: { type: "boolean" },
+    verbose: { type: "boolean", short: "v" },
+  });
+  if (positionals.length === 0) throw new UsageError("give at least one policy file or directory");
+  await initGate();
+  let failed = 0;
+  let passed = 0;
+  const report: { file: string; error?: { code: string; message: string }; cases?: unknown[] }[] = [];
+  for (const file of positionals) {
+    let results: PolicyTestResult[];
+    try {
+      results = runPolicyTests(compilePolicyPath(file));
+    } catch (err) {
+      failed++;
+      const code = hasForgeCode(err) ? err.code : "FORGE_GATE_ERROR";
+      report.push({ file, error: { code, message: (err as Error).message } });
+      if (!values.json) process.stdout.write(`FAIL ${file}: ${code}: ${(err as Error).message}\n`);
+      continue;
+    }
+    for (const r of results) {
+      if (r.pass) passed++;
+      else failed++;
+      if (!values.json && (!r.pass || values.verbose)) {
+        const where = `${relative(process.cwd(), r.file) || r.file}:${r.line}`;
+        process.stdout.write(
+          `${r.pass ? "ok  " : "FAIL"} ${where} ${r.name}${r.pass ? ` -> ${r.got}` : `: ${r.message}`}\n`,
+        );
+      }
+    }
+    report.push({
+      file,
+      cases: results.map((r) => ({
+        line: r.line,
+        name: r.name,
+        expect: r.expect,
+        got: r.got,
+        pass: r.pass,
+        message: r.message,
+      })),
+    });
+  }
+  if (values.json) printJson({ passed, failed, files: report });
+  else process.stdout.write(`${passed} passed, ${failed} failed\n`);
+  return failed === 0 ? 0 : 1;
 }

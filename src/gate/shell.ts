@@ -305,7 +305,7 @@ interface Ctx {
   depth: number;
   via: string[];
   feeders: string[];
-  /** Redirect targets inherited from an enclosing `{ …; } > file`. */
+  /** Redirect targets (as written) inherited from an enclosing `{ …; } > file`. */
   writes: string[];
   reads: string[];
   out: SimpleCommand[];
@@ -497,10 +497,10 @@ function redirect(cur: TreeCursor, ctx: Ctx, r: Redirects): void {
       r.writes.push("");
       continue;
     }
-    const p = normalisePath(w.value, ctx.scope.cwd, ctx.home);
-    if (op.includes(">")) {
-      if (!QUIET_DEVICES.has(p)) r.writes.push(p);
-    } else r.reads.push(p);
+    // Kept as written: relative targets resolve when the command is emitted, after any `cd` before
+    // it (tree-sitter-bash attaches `a && b > f` redirects to the whole list).
+    if (op.includes(">")) r.writes.push(w.value);
+    else r.reads.push(w.value);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
 }
@@ -627,8 +627,17 @@ function emit(
   const valueFlags = VALUE_FLAGS[program];
   const flags = new Set<string>();
   const operands: Word[] = [];
-  const paths: string[] = [...ctx.reads, ...r.reads];
-  const writes: string[] = [...ctx.writes, ...r.writes];
+  const paths: string[] = [];
+  for (const raw of [...ctx.reads, ...r.reads]) addPath(paths, raw, ctx);
+  const writes: string[] = [];
+  for (const raw of [...ctx.writes, ...r.writes]) {
+    if (raw === "") {
+      writes.push("");
+      continue;
+    }
+    const p = normalisePath(raw, ctx.scope.cwd, ctx.home);
+    if (!QUIET_DEVICES.has(p) && !writes.includes(p)) writes.push(p);
+  }
   const hosts: string[] = [];
   let dynamic = raw === null;
   let endOfFlags = false;
