@@ -1,0 +1,157 @@
+/**
+ * Socket round trip: POST /v1/actions for a structured ALLOW (file.read under the default policy
+ * pack; the verdict returns only after its pending row is committed, synchronous=FULL) beside a
+ * bare node:http echo server on another Unix socket, measured in the same run with the same
+ * keep-alive client and the same body. Both servers share this process with the client, so both
+ * figures include the client's own cost. Also reported: a DENY (chained record) and the gate alone.
+ * Target (issue 5): p99 <= 1 ms for the ALLOW round trip, durable record included.
+ */
+import { createServer, Agent as HttpAgent, request } from "node:http";
+import { join } from "node:path";
+import { pino } from "pino";
+import { loadConfig } from "../src/agent/config.js";
+import { startAgent } from "../src/agent/daemon.js";
+import { judge, type Metric, runStandalone, type Suite, sampleAsync, stats } from "./harness.js";
+
+function post(agent: HttpAgent, socketPath: string, path: string, body: string): Promise<string> {
+  return new Promise((resolve, reject) => {
+    const req = request(
+      {
+        socketPath,
+        path,
+        method: "POST",
+        agent,
+        headers: { "content-type": "application/json", "content-length": Buffer.byteLength(body) },
+      },
+      (res) => {
+        let text = "";
+        res.setEncoding("utf8");
+        res.on("data", (c: string) => (text += c));
+        res.on("end", () =>
+          res.statusCode === 200 ? resolve(text) : reject(new Error(`HTTP ${res.statusCode}: ${text}`)),
+        );
+      },
+    );
+    req.on("error", reject);
+    req.end(body);
+  });
+}
+
+export const suite: Suite = async (ctx) => {
+  const home = join(ctx.tmpDir, "agent");
+  const synchronous = process.env.BENCH_SYNC === "NORMAL" ? "NORMAL" : undefined;
+  const config = loadConfig({
+    object: {
+      home,
+      backend: "none",
+      log_level: "silent",
+      executors: { cwd: ctx.tmpDir },
+      evidence: { synchronous },
+    },
+    cwd: ctx.tmpDir,
+    hostname: "bench",
+  });
+  const agent = await startAgent(config, { logger: pino({ level: "silent" }) });
+  const echoPath = join(ctx.tmpDir, "echo.sock");
+  const echo = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    req.on("data", (c: Buffer) => chunks.push(c));
+    req.on("end", () => {
+      const b = Buffer.concat(chunks);
+      res.writeHead(200, { "content-type": "application/json", "content-length": b.length });
+      res.end(b);
+    });
+  });
+  await new Promise<void>((r) => echo.listen(echoPath, r));
+  const client = new HttpAgent({ keepAlive: true, maxSockets: 1 });
+  const seconds = Math.max(1, ctx.durationS);
+  const allowBody = (i: number) =>
+    JSON.stringify({
+      session_id: `bench-${i & 63}`,
+      proposed_action: { kind: "file.read", path: "README.md" },
+    });
+  const denyBody = (i: number) =>
+    JSON.stringify({
+      session_id: `bench-${i & 63}`,
+      proposed_action: { kind: "shell", command: "rm -rf ~" },
+    });
+
+  try {
+    // Sanity: the verdicts are what the metric names say.
+    const a = JSON.parse(await post(client, agent.socketPath, "/v1/actions", allowBody(0)));
+    const d = JSON.parse(await post(client, agent.socketPath, "/v1/actions", denyBody(0)));
+    if (a.evaluation !== "ALLOW" || a.recorded !== true)
+      throw new Error(`expected a recorded ALLOW, got ${JSON.stringify(a)}`);
+    if (d.evaluation !== "DENY" || d.recorded !== true)
+      throw new Error(`expected a recorded DENY, got ${JSON.stringify(d)}`);
+
+    ctx.progress(0.05, "echo baseline");
+    const echoUs = await sampleAsync((i) => post(client, echoPath, "/v1/actions", allowBody(i)), {
+      seconds,
+      warmup: 300,
+      signal: ctx.signal,
+    });
+    ctx.progress(0.35, "POST /v1/actions ALLOW");
+    const gateMs: number[] = [];
+    const allowUs = await sampleAsync(
+      async (i) => {
+        const r = JSON.parse(await post(client, agent.socketPath, "/v1/actions", allowBody(i)));
+        gateMs.push(r.latency_ms);
+      },
+      { seconds, warmup: 300, signal: ctx.signal },
+    );
+    ctx.progress(0.7, "POST /v1/actions DENY");
+    const denyUs = await sampleAsync((i) => post(client, agent.socketPath, "/v1/actions", denyBody(i)), {
+      seconds,
+      warmup: 100,
+      signal: ctx.signal,
+    });
+
+    const toMs = (us: number[]) => us.map((u) => u / 1000);
+    const base = { name: "bare HTTP-over-UDS echo", stats: stats(toMs(echoUs)) };
+    const allow: Metric = {
+      name: "POST /v1/actions ALLOW (durable pending row)",
+      unit: "ms",
+      stats: stats(toMs(allowUs)),
+      baseline: base,
+    };
+    allow.ratio = allow.stats.median / base.stats.median;
+    allow.ratio_of = "median / echo median";
+    const deny: Metric = {
+      name: "POST /v1/actions DENY (chained record)",
+      unit: "ms",
+      stats: stats(toMs(denyUs)),
+      baseline: base,
+    };
+    deny.ratio = deny.stats.median / base.stats.median;
+    deny.ratio_of = "median / echo median";
+    const gate: Metric = {
+      name: "gate inside the ALLOW round trip",
+      unit: "ms",
+      stats: stats(gateMs.slice(-allowUs.length)),
+      notes: "the decision's latency_ms",
+    };
+    ctx.progress(1, "done");
+    return {
+      suite: "socket",
+      metrics: [
+        judge(allow, { text: "p99 <= 1 ms", stat: "p99", op: "<=", value: 1 }),
+        deny,
+        gate,
+        { name: "echo baseline", unit: "ms", stats: base.stats },
+      ],
+      info: {
+        synchronous: config.evidence.synchronous ?? "FULL (store default)",
+        evidence: config.evidence.path,
+        policy: "default pack",
+        client: "same process, keep-alive, 1 connection, sequential",
+      },
+    };
+  } finally {
+    client.destroy();
+    await new Promise((r) => echo.close(r));
+    await agent.close();
+  }
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) await runStandalone("socket", suite);

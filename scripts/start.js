@@ -1,0 +1,120 @@
+#!/usr/bin/env node
+// `npm start`: the whole thing on one machine with nothing else installed. State in ./var, the
+// default policy pack, SQLite evidence, the generated tiny smoke-test model, and a local collector
+// with its dashboard on 127.0.0.1:8787. Runs until Ctrl-C. Uses the built output (npm install builds).
+import { existsSync, mkdirSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, join, relative } from "node:path";
+import { fileURLToPath } from "node:url";
+
+const root = dirname(dirname(fileURLToPath(import.meta.url)));
+const dist = join(root, "dist", "src");
+if (!existsSync(join(dist, "agent", "daemon.js"))) {
+  process.stderr.write(
+    "forge-agent: not built yet: run `npm run build` (npm install does it), then `npm start`\n",
+  );
+  process.exit(1);
+}
+const { loadConfig } = await import(join(dist, "agent", "config.js"));
+const { startAgent } = await import(join(dist, "agent", "daemon.js"));
+const { pino } = await import("pino");
+
+const env = process.env;
+const cwd = process.cwd();
+const base = loadConfig({ env, cwd, hostname: hostname() });
+mkdirSync(base.home, { recursive: true, mode: 0o750 });
+const logFile = join(base.home, "agent.log");
+const logger = pino({ level: base.log_level }, pino.destination({ dest: logFile, mkdir: true, sync: false }));
+
+// The local collector: one call site, so a deployment without it only drops these lines.
+let collector = null;
+if (!env.FORGE_COLLECTOR_URL) {
+  const { startCollector } = await import(join(dist, "collector", "index.js"));
+  try {
+    collector = await startCollector({
+      database: `sqlite:${join(base.home, "collector.db")}`,
+      listen: env.FORGE_COLLECTOR_LISTEN ?? "127.0.0.1:8787",
+      logger: logger.child({ component: "collector" }),
+    });
+  } catch (err) {
+    process.stderr.write(
+      `forge-agent: the local collector could not start (${err.code ?? ""} ${err.message}); ` +
+        "set FORGE_COLLECTOR_LISTEN=127.0.0.1:PORT or FORGE_COLLECTOR_URL=ws://…\n",
+    );
+    process.exit(1);
+  }
+}
+
+const config = loadConfig({
+  env,
+  cwd,
+  hostname: hostname(),
+  object: collector ? { collector_url: collector.url } : undefined,
+});
+if (config.backend === "llama" && config.model === undefined) {
+  // Generated, never downloaded: random weights, labelled as a smoke-test model.
+  const { ensureTinyModel, TINY_MODEL_NAME } = await import(join(dist, "inference", "tiny-model.js"));
+  const path = ensureTinyModel(config.models_dir);
+  process.stdout.write(`model:     ${relative(cwd, path)} (${TINY_MODEL_NAME})\n`);
+}
+
+let agent;
+try {
+  agent = await startAgent(config, {
+    logger,
+    version: "npm-start",
+    baseEnv: {
+      PATH: env.PATH ?? "/usr/bin:/bin",
+      HOME: env.HOME ?? config.home,
+      LANG: env.LANG ?? "C.UTF-8",
+    },
+  });
+} catch (err) {
+  process.stderr.write(`forge-agent: ${err.code ? `${err.code}: ` : ""}${err.message}\n`);
+  await collector?.close();
+  process.exit(1);
+}
+
+const sock = relative(cwd, agent.socketPath) || agent.socketPath;
+const example = JSON.stringify({
+  session_id: "demo",
+  prompt: "show me the repo status",
+  proposed_action: { kind: "shell", command: "git status --short" },
+  execute: true,
+});
+process.stdout.write(
+  [
+    `socket:    ${agent.socketPath}`,
+    `evidence:  ${config.evidence.path}`,
+    `logs:      ${logFile}`,
+    collector
+      ? `dashboard: ${collector.httpUrl}/  (collector ${collector.url})`
+      : `collector: ${config.collector_url}`,
+    "",
+    "propose an action:",
+    `  curl -s --unix-socket ${sock} http://x/v1/actions -d '${example}'`,
+    "then: forge-agent review list   |   forge-agent trace demo",
+    "",
+    "Ctrl-C stops (evidence is flushed first).",
+    "",
+  ].join("\n"),
+);
+
+let stopping = false;
+const stop = async () => {
+  if (stopping) return;
+  stopping = true;
+  process.stdout.write("stopping…\n");
+  await agent.close();
+  await collector?.close();
+  logger.flush();
+  process.exit(0);
+};
+process.on("SIGINT", stop);
+process.on("SIGTERM", stop);
+process.on("SIGHUP", () => {
+  const r = agent.reloadPolicy();
+  process.stdout.write(
+    r.ok ? `policy reloaded: ${r.bundle.id}@${r.bundle.version}\n` : `policy reload failed: ${r.error}\n`,
+  );
+});
