@@ -423,7 +423,7 @@ function whenHolds(
   nowMs: number,
 ): boolean {
   const w = r.when!;
-  const has = (l: string) => line.has(l) || s.labels.has(l) || (p !== undefined && p.labels.has(l));
+  const has = (l: string) => line.has(l) || s.labels.has(l) || p?.labels.has(l) === true;
   if (w.labels && !w.labels.some(has)) return false;
   if (w.labelsAll && !w.labelsAll.every(has)) return false;
   if (w.labelsNone?.some(has)) return false;

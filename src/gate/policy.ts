@@ -106,7 +106,8 @@ function parseFile(text: string, file: string): ParsedFile {
   const js = doc.toJS() ?? {};
   const r = PolicyFileSchema.safeParse(js);
   if (!r.success) {
-    const issue = r.error.issues[0]!;
+    // A misspelt key is usually why a required one is missing: report it first.
+    const issue = r.error.issues.find((i) => i.code === "unrecognized_keys") ?? r.error.issues[0]!;
     const path = issue.path as (string | number)[];
     const where = describe(js, path);
     if (issue.code === "unrecognized_keys") {
@@ -131,6 +132,15 @@ function parseFile(text: string, file: string): ParsedFile {
     });
   }
   return { file, data: r.data, lineOf };
+}
+
+function valueAt(js: unknown, path: (string | number)[]): unknown {
+  let v: unknown = js;
+  for (const k of path) {
+    if (v === null || typeof v !== "object") return undefined;
+    v = (v as Record<string | number, unknown>)[k];
+  }
+  return v;
 }
 
 function keyLine(
