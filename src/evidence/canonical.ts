@@ -1,4 +1,4 @@
-import { createHash } from "node:crypto";
+import { hash } from "node:crypto";
 
 /**
  * Canonical JSON: object keys sorted by code unit, no whitespace, `undefined` members dropped
@@ -51,9 +51,14 @@ function write(v: unknown): string {
 
 /**
  * Writes an object whose keys the caller already sorted (callers with a fixed shape pass a
- * constant sorted key list and skip the per-call sort). Keys absent or undefined are dropped.
+ * constant sorted key list, and optionally the keys already quoted, and skip the per-call sort).
+ * Keys absent or undefined are dropped.
  */
-export function writeObject(obj: Record<string, unknown>, sortedKeys: readonly string[]): string {
+export function writeObject(
+  obj: Record<string, unknown>,
+  sortedKeys: readonly string[],
+  quotedKeys?: readonly string[],
+): string {
   let s = "{";
   let first = true;
   for (let i = 0; i < sortedKeys.length; i++) {
@@ -62,11 +67,12 @@ export function writeObject(obj: Record<string, unknown>, sortedKeys: readonly s
     if (e === undefined) continue;
     if (!first) s += ",";
     first = false;
-    s += `${jsonString(k)}:${write(e)}`;
+    s += `${quotedKeys === undefined ? jsonString(k) : quotedKeys[i]}:${write(e)}`;
   }
   return `${s}}`;
 }
 
+/** sha256 as lowercase hex (one-shot crypto.hash: no Hash object per call). */
 export function sha256Hex(data: string | Uint8Array): string {
-  return createHash("sha256").update(data).digest("hex");
+  return hash("sha256", data, "hex");
 }

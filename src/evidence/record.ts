@@ -83,6 +83,7 @@ export const StoredRecordSchema = RecordInput.extend({
 /** The fields a record's hash covers: every field but `hash` and `prev_hash`, in canonical (sorted) order. */
 const HASHED_KEYS: readonly string[] = [...Object.keys(RecordInput.shape), "host_id", "seq"].sort();
 const HASHED_KEY_SET = new Set(HASHED_KEYS);
+const QUOTED_KEYS = HASHED_KEYS.map((k) => JSON.stringify(k));
 
 /**
  * The canonical JSON the hash covers: the record without `hash` and `prev_hash`. Identical to
@@ -96,7 +97,15 @@ export function recordBodyJson(rec: Omit<StoredRecord, "hash" | "prev_hash">): s
       return canonicalJson(body);
     }
   }
-  return writeObject(obj, HASHED_KEYS);
+  return writeObject(obj, HASHED_KEYS, QUOTED_KEYS);
+}
+
+/**
+ * recordBodyJson for a record the caller built from a RecordInput parse (strict schema: no
+ * unknown fields) plus host_id and seq, so the key check is skipped. The store's hot path.
+ */
+export function parsedRecordBodyJson(rec: Omit<StoredRecord, "hash" | "prev_hash">): string {
+  return writeObject(rec as unknown as Record<string, unknown>, HASHED_KEYS, QUOTED_KEYS);
 }
 
 /** hash = sha256(prev_hash ‖ canonical JSON of every field but `hash` and `prev_hash`). */

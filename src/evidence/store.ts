@@ -6,7 +6,7 @@ import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
 import { sha256Hex } from "./canonical.js";
 import { type Checkpoint, type HostKey, loadOrCreateHostKey, signCheckpoint } from "./keys.js";
-import { GENESIS_HASH, nowRfc3339, RecordInput, recordBodyJson, type StoredRecord } from "./record.js";
+import { GENESIS_HASH, nowRfc3339, parsedRecordBodyJson, RecordInput, type StoredRecord } from "./record.js";
 import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 
 export interface StoreOptions {
@@ -572,8 +572,11 @@ export class EvidenceStore {
     let seq = this.headSeq;
     let hash = this.headHash;
     const chain = (rec: RecordInput): StoredRecord => {
-      const stored = { ...rec, host_id: this.hostId, seq: seq + 1 } as StoredRecord;
-      const body = recordBodyJson(stored);
+      // `rec` is the store's own copy (zod's parse output), so it becomes the stored record in place.
+      const stored = rec as StoredRecord;
+      stored.host_id = this.hostId;
+      stored.seq = seq + 1;
+      const body = parsedRecordBodyJson(stored);
       if (body.length > this.maxRecordBytes) {
         throw new ForgeError(
           Codes.EVIDENCE_INVALID,
