@@ -1,0 +1,130 @@
+import { writeFileSync } from "node:fs";
+import { join } from "node:path";
+import { Ollama } from "ollama";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
+
+/**
+ * The governed Ollama-compatible facade as the daemon wires it: the official ollama client against
+ * the daemon's loopback port, the embedded tiny model behind it, every tool call through the
+ * daemon's gate, evidence and review queue.
+ */
+const POLICY = `
+bundle: { id: facade-test, version: 1 }
+defaults: { effect: deny }
+rules:
+  - id: clock-ok
+    match: { kind: tool, tool: get_time }
+    effect: allow
+  - id: no-rm
+    match: { kind: shell, program: rm }
+    effect: deny
+  - id: email-needs-review
+    match: { kind: email.send }
+    effect: escalate
+`;
+const tool = (name: string, properties: Record<string, { type: "string"; enum: string[] }>) => ({
+  type: "function" as const,
+  function: { name, parameters: { type: "object", properties, required: Object.keys(properties) } },
+});
+// Enums leave the random-weight model exactly one choice under the grammar.
+const SHELL = tool("run_shell", { command: { type: "string", enum: ["rm -rf ~/projects"] } });
+const CLOCK = tool("get_time", { zone: { type: "string", enum: ["UTC"] } });
+const EMAIL = tool("send_email", {
+  to: { type: "string", enum: ["ops@example.com"] },
+  subject: { type: "string", enum: ["status"] },
+});
+const opts = { temperature: 0, num_predict: 160 };
+
+describe("daemon facade with the ollama client", () => {
+  let t: TestAgent;
+  let host: string;
+  beforeAll(async () => {
+    const home = tempHome("fa-facade-");
+    writeFileSync(join(home, "policy.yaml"), POLICY);
+    t = await startTestAgent(
+      { backend: "llama", policy: join(home, "policy.yaml"), facade: { listen: "127.0.0.1:0" } },
+      home,
+    );
+    host = `http://${t.agent.facadeAddress}`;
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+  const client = (session: string) => new Ollama({ host, headers: { "x-forge-session": session } });
+
+  it("generates, streaming and not, and leaves inference records", async () => {
+    const c = client("f-gen");
+    const whole = await c.generate({ model: "", prompt: "hello", options: { num_predict: 8 } });
+    expect(whole.done).toBe(true);
+    expect(whole.eval_count).toBeGreaterThan(0);
+    let pieces = 0;
+    for await (const p of await c.chat({
+      model: "",
+      messages: [{ role: "user", content: "hi" }],
+      options: { num_predict: 8 },
+      stream: true,
+    })) {
+      pieces++;
+      if (p.done) expect(p.eval_count).toBeGreaterThan(0);
+    }
+    expect(pieces).toBeGreaterThan(1);
+    const trace = await t.client.get("/v1/sessions/f-gen/trace");
+    expect(trace.body.steps.map((s: { kind: string }) => s.kind)).toEqual(["inference", "inference"]);
+    // The same facade answers on the Unix socket.
+    const v = await t.client.get("/api/version");
+    expect(v.status).toBe(200);
+    expect(typeof v.body.version).toBe("string");
+  });
+
+  it("a tool call the gate denies is removed, explained, and recorded as a DENY action", async () => {
+    const r = await client("f-deny").chat({
+      model: "",
+      messages: [{ role: "user", content: "clean up" }],
+      tools: [SHELL],
+      options: opts,
+    });
+    expect(r.message.tool_calls ?? []).toHaveLength(0);
+    expect(r.message.content).toContain("tool call run_shell denied");
+    const steps = (await t.client.get("/v1/sessions/f-deny/trace")).body.steps;
+    const action = steps.find((s: { kind: string }) => s.kind === "action");
+    expect(action).toMatchObject({
+      evaluation: "DENY",
+      proposed_action: { kind: "shell", command: "rm -rf ~/projects" },
+    });
+    expect(action.rules.map((x: { rule_id: string }) => x.rule_id)).toContain("no-rm");
+    expect(action.principal).toBe("tcp-loopback");
+
+    const ok = await client("f-allow").chat({
+      model: "",
+      messages: [{ role: "user", content: "time?" }],
+      tools: [CLOCK],
+      options: opts,
+    });
+    expect(ok.message.tool_calls).toEqual([{ function: { name: "get_time", arguments: { zone: "UTC" } } }]);
+  });
+
+  it("an escalated tool call holds the response until a reviewer approves it on the socket", async () => {
+    const pending = client("f-esc").chat({
+      model: "",
+      messages: [{ role: "user", content: "mail ops" }],
+      tools: [EMAIL],
+      options: opts,
+    });
+    let reviews: { action_id: string }[] = [];
+    for (let i = 0; i < 200 && reviews.length === 0; i++) {
+      await sleep(25);
+      reviews = (await t.client.get("/v1/reviews")).body.reviews;
+    }
+    expect(reviews).toHaveLength(1);
+    const a = await t.client.post(`/v1/reviews/${reviews[0]!.action_id}`, {
+      decision: "approve",
+      reason: "ok",
+    });
+    expect(a.body).toMatchObject({ evaluation: "ALLOW", state: "allowed" });
+    const r = await pending;
+    expect(r.message.tool_calls).toEqual([
+      { function: { name: "send_email", arguments: { to: "ops@example.com", subject: "status" } } },
+    ]);
+  });
+});
