@@ -174,6 +174,13 @@ export class EvidenceStore {
     this.checkpointEvery = opts.checkpointEvery ?? 1000;
     this.onAlert = opts.onAlert ?? (() => {});
     if (!opts.hostId) throw new ForgeError(Codes.EVIDENCE_INVALID, "hostId must be a non-empty string");
+    const synchronous = opts.synchronous ?? "FULL";
+    if (synchronous !== "FULL" && synchronous !== "NORMAL") {
+      throw new ForgeError(
+        Codes.EVIDENCE_INVALID,
+        `synchronous must be "FULL" or "NORMAL", got ${JSON.stringify(synchronous)}`,
+      );
+    }
     if (!(this.maxUnacked >= 1) || !(this.checkpointEvery >= 1)) {
       throw new ForgeError(Codes.EVIDENCE_INVALID, "maxUnackedRecords and checkpointEvery must be >= 1");
     }
@@ -182,36 +189,50 @@ export class EvidenceStore {
     this.publicKeyPem = this.key.publicKeyPem;
 
     mkdirSync(dirname(opts.path), { recursive: true });
+    let meta: Record<string, string>;
     try {
       this.db = new Database(opts.path);
-      const mode = this.db.pragma("journal_mode = WAL", { simple: true });
-      if (mode !== "wal") throw new Error(`journal_mode is ${mode}, expected wal`);
-      this.db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
-      this.db.pragma("busy_timeout = 5000");
-      if (opts.maxPageCount !== undefined) this.setMaxPageCount(opts.maxPageCount);
-      this.db.exec(SCHEMA_SQL);
     } catch (err) {
       throw storeError(err);
     }
-    const initMeta = this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
-    this.db
-      .transaction(() => {
-        initMeta.run("schema_version", String(SCHEMA_VERSION));
-        initMeta.run("host_id", opts.hostId);
-        initMeta.run("epoch", randomUUID());
-        initMeta.run("created_at", nowRfc3339());
-        initMeta.run("acked_seq", "0");
-        initMeta.run("base_seq", "0");
-        initMeta.run("base_hash", GENESIS_HASH);
-        initMeta.run("public_key_pem", this.publicKeyPem);
-      })
-      .immediate();
-    const meta = readMeta(this.db);
+    try {
+      const mode = this.db.pragma("journal_mode = WAL", { simple: true });
+      if (mode !== "wal") throw new Error(`journal_mode is ${mode}, expected wal`);
+      this.db.pragma(`synchronous = ${synchronous}`);
+      this.db.pragma("busy_timeout = 5000");
+      if (opts.maxPageCount !== undefined) this.setMaxPageCount(opts.maxPageCount);
+      this.db.exec(SCHEMA_SQL);
+      const initMeta = this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
+      this.db
+        .transaction(() => {
+          initMeta.run("schema_version", String(SCHEMA_VERSION));
+          initMeta.run("host_id", opts.hostId);
+          initMeta.run("epoch", randomUUID());
+          initMeta.run("created_at", nowRfc3339());
+          initMeta.run("acked_seq", "0");
+          initMeta.run("base_seq", "0");
+          initMeta.run("base_hash", GENESIS_HASH);
+          initMeta.run("public_key_pem", this.publicKeyPem);
+        })
+        .immediate();
+      meta = readMeta(this.db);
+    } catch (err) {
+      this.db.close();
+      throw storeError(err);
+    }
     if (meta.host_id !== opts.hostId) {
       this.db.close();
       throw new ForgeError(
         Codes.CONFLICT,
         `evidence database ${opts.path} belongs to host '${meta.host_id}', not '${opts.hostId}': use that host id or another file`,
+      );
+    }
+    if (meta.public_key_pem !== this.publicKeyPem) {
+      // Its checkpoints were signed with another key: continuing would leave a chain no one can verify.
+      this.db.close();
+      throw new ForgeError(
+        Codes.CONFLICT,
+        `evidence database ${opts.path} was signed with a different host key than the one in ${opts.keyDir}: restore that key, or move the database aside to start a new chain`,
       );
     }
     this.epoch = meta.epoch!;

@@ -105,6 +105,29 @@ describe("append and the chain", () => {
     );
   });
 
+  it("refuses a key that did not sign this database, a bad synchronous value, and a file that is not SQLite", async () => {
+    await store().close();
+    open.pop();
+    rmSync(home.keys, { recursive: true });
+    expect(() => openStore(home)).toThrow(
+      expect.objectContaining({ code: Codes.CONFLICT, message: expect.stringMatching(/different host key/) }),
+    );
+    expect(() =>
+      openStore({ db: join(home.dir, "s.db"), keys: join(home.dir, "k3") }, { synchronous: "OFF" as never }),
+    ).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_INVALID }));
+    const junk = join(home.dir, "junk.db");
+    writeFileSync(
+      junk,
+      "this is not a database, it is a long enough line of text to fill a header.".repeat(20),
+    );
+    expect(() => openStore({ db: junk, keys: join(home.dir, "k2") })).toThrow(
+      expect.objectContaining({
+        code: Codes.EVIDENCE_UNAVAILABLE,
+        message: expect.stringMatching(/SQLITE_NOTADB/),
+      }),
+    );
+  });
+
   it("wakes onAppend listeners after each commit, until unsubscribed", async () => {
     const s = store();
     const seen: number[] = [];
