@@ -188,7 +188,7 @@ describe("createTolerances: transitions", () => {
               else expect(x.value).toBeLessThanOrEqual(100 - 100 * hysteresis);
             }
           });
-          kinds.forEach((k, i) => expect(k).toBe(i % 2 === 0 ? "breach" : "recovery"));
+          expect(kinds).toEqual(kinds.map((_, i) => (i % 2 === 0 ? "breach" : "recovery")));
           const status = t.state().gate_p99_ms!.status;
           const inBreach = status === "breached" || status === "pending-recovery";
           expect(inBreach).toBe(kinds.length % 2 === 1);
