@@ -24,6 +24,12 @@ export interface ShipperOptions {
   backoff?: { initialMs: number; maxMs: number };
   /** A batch is split until its JSON is at most this many bytes (default 4 MiB; the collector's limit is 8). */
   maxBatchBytes?: number;
+  /**
+   * Acks are persisted (store.markAcked: a signed checkpoint, a prune and a sync) at most once per
+   * this many ms, for the highest ack seen (default 20). A crash in between only re-sends records
+   * the collector deduplicates.
+   */
+  ackFlushMs?: number;
 }
 
 export interface ShipperStatus {
@@ -57,6 +63,7 @@ export class Shipper {
   private readonly maxInFlight: number;
   private readonly backoff: { initialMs: number; maxMs: number };
   private readonly maxBatchBytes: number;
+  private readonly ackFlushMs: number;
   private readonly handlers = new Map<string, Handler[]>();
 
   private running = false;
@@ -72,6 +79,9 @@ export class Shipper {
   private connects = 0;
   private lastClose: ShipperStatus["lastClose"] = null;
   private timer: NodeJS.Timeout | null = null;
+  /** Highest seq the collector acked; persisted to the store by flushAck. */
+  private collectorAcked = 0;
+  private ackTimer: NodeJS.Timeout | null = null;
   private pumpScheduled = false;
   private unsubscribe: (() => void) | null = null;
   private closedWaiters: Array<() => void> = [];
@@ -84,6 +94,7 @@ export class Shipper {
     this.maxInFlight = opts.maxInFlight ?? 4;
     this.backoff = opts.backoff ?? { initialMs: 200, maxMs: 15_000 };
     this.maxBatchBytes = opts.maxBatchBytes ?? 4 * 1024 * 1024;
+    this.ackFlushMs = opts.ackFlushMs ?? 20;
   }
 
   /** Starts connecting (idempotent). */
@@ -101,6 +112,7 @@ export class Shipper {
     this.unsubscribe = null;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    this.flushAck();
     const ws = this.ws;
     if (ws === null || ws.readyState === WebSocket.CLOSED) return;
     const closed = new Promise<void>((r) => this.closedWaiters.push(r));
@@ -129,7 +141,7 @@ export class Shipper {
   }
 
   status(): ShipperStatus {
-    const acked = this.store.ackedSeq();
+    const acked = Math.max(this.collectorAcked, this.store.ackedSeq());
     return {
       connected: this.authenticated,
       lastAckedSeq: acked,
@@ -224,8 +236,10 @@ export class Shipper {
           this.log.info({ url: this.url, collector_seq: seq }, "connected to collector");
         }
         while (this.inFlight.length > 0 && this.inFlight[0]! <= seq) this.inFlight.shift();
-        if (seq > this.store.ackedSeq()) this.store.markAcked(seq);
-        this.shipCheckpoints(ws, seq);
+        if (seq > this.collectorAcked) this.collectorAcked = seq;
+        if (this.ackTimer === null && this.collectorAcked > this.store.ackedSeq()) {
+          this.ackTimer = setTimeout(() => this.flushAck(), this.ackFlushMs);
+        }
         this.pump();
         return;
       }
@@ -239,6 +253,25 @@ export class Shipper {
         }
       }
     }
+  }
+
+  /** Persists the highest ack (store prunes up to it and signs a checkpoint there), then ships checkpoints. */
+  private flushAck(): void {
+    if (this.ackTimer !== null) clearTimeout(this.ackTimer);
+    this.ackTimer = null;
+    const seq = this.collectorAcked;
+    if (seq <= this.store.ackedSeq()) return;
+    try {
+      this.store.markAcked(seq);
+    } catch (err) {
+      this.log.error(
+        { seq, err: String(err) },
+        "could not persist the collector's ack; records stay until the next ack",
+      );
+      return;
+    }
+    const ws = this.ws;
+    if (ws !== null && this.authenticated && ws.readyState === WebSocket.OPEN) this.shipCheckpoints(ws, seq);
   }
 
   /** Sends the signed checkpoints the collector does not hold yet, up to the acked seq. */

@@ -93,7 +93,8 @@ describe("Shipper", () => {
     const got = await allRecords(col.httpUrl, "host-1");
     expect(got).toHaveLength(1000);
     expect(chainProblem("host-1", got)).toBeNull();
-    // The agent pruned acked rows; its remaining chain still verifies from its checkpoints.
+    // The agent pruned acked rows (acks are persisted within ackFlushMs); its chain still verifies.
+    await until(() => s.ackedSeq() === 1000, "ack persisted");
     expect(s.unshipped(0, 10)).toEqual([]);
     expect(verifyStore(join(dir, "agent.db"), { keyDir: join(dir, "keys") }).ok).toBe(true);
     await until(
@@ -179,7 +180,8 @@ describe("Shipper", () => {
     expect(new Set(failed.map((f) => f.reason.code))).toEqual(new Set(["FORGE_EVIDENCE_FULL"]));
     expect(alerts).toContain("FORGE_EVIDENCE_FULL");
     const col2 = await collector(port);
-    await until(() => sh.status().backlog === 0, "drain");
+    await until(() => s.ackedSeq() === 150, "drain");
+    expect(alerts).toContain("FORGE_EVIDENCE_RECOVERED");
     await expect(s.append(rec(1000))).resolves.toMatchObject({ seq: 151 });
     await until(() => sh.status().backlog === 0, "drain 2");
     const got = await allRecords(col2.httpUrl, "host-1");
