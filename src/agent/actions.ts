@@ -222,6 +222,16 @@ export class ActionService {
         `action ${action_id} is ${live.state}, not waiting for a result`,
       );
     }
+    // Only the proposer's uid (or root) may say what happened to its action.
+    const proposer = uidOf(live.draft.principal);
+    const reporter = uidOf(who.record);
+    if (reporter !== "0" && proposer !== reporter) {
+      throw new HttpError(
+        403,
+        Codes.FORBIDDEN,
+        `action ${action_id} was proposed by uid ${proposer ?? "?"}; uid ${reporter ?? "?"} may not report its result`,
+      );
+    }
     live.busy = true;
     const final: RecordInput = {
       ...live.draft,
@@ -600,6 +610,13 @@ function planOf(p: PendingAction): Plan {
     reasons: Array.isArray(r?.reasons) ? r.reasons.map(String) : [],
     risk: typeof r?.risk === "number" ? r.risk : 0,
   };
+}
+
+/** "uid:501 pid:42" → "501"; principals without a uid (tcp-loopback) → the whole name. */
+function uidOf(principal: string | null | undefined): string | null {
+  if (principal === null || principal === undefined) return null;
+  const m = /^uid:(\d+)/.exec(principal);
+  return m === null ? principal : m[1]!;
 }
 
 function unavailable(err: unknown): HttpError {

@@ -124,8 +124,8 @@ export function createInference(d: InferenceDeps): InferenceHandle {
   };
 
   const recordInference = async (rec: RecordInput): Promise<StoredRecord> => {
-    const timing = (rec.execution_result as { timing?: { tokens_per_second?: number } } | null)?.timing;
-    if (typeof timing?.tokens_per_second === "number") d.onTokensPerSecond?.(timing.tokens_per_second);
+    const timing = (rec.execution_result as { timing?: { tokens_per_s?: number } | null } | null)?.timing;
+    if (typeof timing?.tokens_per_s === "number") d.onTokensPerSecond?.(timing.tokens_per_s);
     return d.record(rec);
   };
 

@@ -1,5 +1,6 @@
+import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, statSync } from "node:fs";
+import { chmodSync, chownSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { shell, sleep, startTestAgent, type TestAgent } from "./helpers.js";
@@ -366,4 +367,59 @@ describe("socket API: evidence failure", () => {
     const m = await t.client.get("/metrics");
     expect(m.text).toMatch(/forge_evidence_failures_total [1-9]/);
   });
+});
+
+describe("socket API: another uid on the same socket", () => {
+  const NOBODY = 65534;
+  let t: TestAgent;
+  beforeAll(async () => {
+    t = await startTestAgent({ api: { allowed_proposer_uids: [uid, NOBODY], allowed_reviewer_uids: [uid] } });
+    // Let uid/gid 65534 reach the socket: traverse the home, connect through the group bit of 0660.
+    chmodSync(t.home, 0o711);
+    chownSync(t.agent.socketPath, uid, NOBODY);
+  });
+  afterAll(async () => {
+    await t.stop();
+  });
+
+  /** One request from a real child process running as uid/gid 65534. */
+  function asNobody(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
+    const script = `
+      const req = require("node:http").request({ socketPath: ${JSON.stringify(t.agent.socketPath)}, method: ${JSON.stringify(method)}, path: ${JSON.stringify(path)} }, (res) => {
+        let s = ""; res.on("data", (c) => (s += c)); res.on("end", () => process.stdout.write(JSON.stringify({ status: res.statusCode, body: JSON.parse(s) })));
+      });
+      req.on("error", (e) => process.stdout.write(JSON.stringify({ status: 0, body: { error: { code: e.code } } })));
+      req.end(${JSON.stringify(body === undefined ? "" : JSON.stringify(body))});`;
+    return new Promise((resolve, reject) => {
+      execFile(process.execPath, ["-e", script], { uid: NOBODY, gid: NOBODY, cwd: "/" }, (err, stdout) =>
+        err ? reject(err) : resolve(JSON.parse(stdout)),
+      );
+    });
+  }
+
+  // Switching uid needs root (this machine and CI run as root).
+  it.skipIf(uid !== 0)(
+    "records the other uid as the proposer, refuses it as a reviewer, and keeps results to the proposer",
+    async () => {
+      const p = await asNobody("POST", "/v1/actions", {
+        session_id: "nobody",
+        proposed_action: shell("deploy prod"),
+      });
+      expect(p.status).toBe(200);
+      expect(p.body.evaluation).toBe("ESCALATE");
+      const trace = await t.client.get("/v1/sessions/nobody/trace");
+      expect(trace.body.steps[0].principal).toMatch(new RegExp(`^uid:${NOBODY} pid:\\d+$`));
+      const r = await asNobody("POST", `/v1/reviews/${p.body.action_id}`, { decision: "approve" });
+      expect(r.status).toBe(403);
+      expect(r.body.error.code).toBe("FORGE_FORBIDDEN");
+
+      const mine = await t.client.post("/v1/actions", {
+        session_id: "root",
+        proposed_action: shell("echo mine"),
+      });
+      const forged = await asNobody("POST", `/v1/actions/${mine.body.action_id}/result`, { status: "ok" });
+      expect(forged.status).toBe(403);
+      expect((await t.client.get(`/v1/actions/${mine.body.action_id}`)).body.state).toBe("allowed");
+    },
+  );
 });

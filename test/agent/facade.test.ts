@@ -75,6 +75,9 @@ describe("daemon facade with the ollama client", () => {
     const v = await t.client.get("/api/version");
     expect(v.status).toBe(200);
     expect(typeof v.body.version).toBe("string");
+    const m = await t.client.get("/metrics");
+    const tps = Number(/^forge_inference_tokens_per_second (\S+)$/m.exec(m.text)?.[1]);
+    expect(tps).toBeGreaterThan(0);
   });
 
   it("a tool call the gate denies is removed, explained, and recorded as a DENY action", async () => {

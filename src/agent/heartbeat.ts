@@ -1,0 +1,362 @@
+/**
+ * The agent's heartbeat: host facts, the platform reading since the previous heartbeat, gate
+ * counts and p99 latency, evidence backlog, policy version, models, last inference rate and the
+ * review queue. Each tick also evaluates the tolerances from these same figures, writes an
+ * `alert` record on every breach and recovery, and calls the webhook. The same figures are
+ * exposed on the agent's /metrics under the names the collector uses (labelled there by host_id).
+ */
+import { randomUUID } from "node:crypto";
+import { Gauge, type Registry } from "prom-client";
+import type { RecordInput } from "../evidence/record.js";
+import { nowRfc3339 } from "../evidence/record.js";
+import type { Evaluation } from "../gate/decision.js";
+import { computeReading, type Reading } from "../platform/metrics.js";
+import type { NativeSample } from "../platform/native.js";
+import {
+  callWebhook,
+  indicatorsOf,
+  type Tolerances,
+  ToleranceTracker,
+  type Transition,
+  type Webhook,
+} from "./tolerances.js";
+
+/** Host facts, gathered once (systeminformation is slow: tens of ms per call). */
+export interface HostFacts {
+  model: string | null;
+  chip: string | null;
+  cores: number | null;
+  memory_bytes: number | null;
+  os: string | null;
+  arch: string;
+  node: string;
+  version: string | null;
+}
+
+/** The reading as the heartbeat carries it (a summary of platform/metrics.ts Reading). */
+export interface HeartbeatReading {
+  cpu_percent: number | null;
+  /** Watts per rail (cpu/gpu/ane/dram/system); a rail the host has no counter for is absent. */
+  watts: Record<string, number>;
+  temperature_c: number | null;
+  memory_used_percent: number;
+  /** Linux PSI "some" % over the interval; null elsewhere. */
+  memory_pressure_percent: number | null;
+  /** macOS pressure level; null elsewhere. */
+  memory_pressure_level: string | null;
+  interval_ms: number;
+}
+
+export interface HeartbeatPayload {
+  at_ms: number;
+  facts: HostFacts | null;
+  reading: HeartbeatReading | null;
+  reading_error: string | null;
+  gate: { counts: Record<Evaluation, number>; p99_ms: number | null; deny_rate: number | null };
+  evidence: { backlog: number; last_seq: number };
+  policy: { id: string; version: number; sha256: string; source: string };
+  models: Array<{ backend: string; model: string | null }>;
+  inference: { tokens_per_second: number | null };
+  review_queue: { pending: number; oldest_age_ms: number | null };
+  tolerances: { breached: string[] };
+}
+
+/** Gate counts since start and latency/deny rate over the last `window` decisions. */
+export class GateStats {
+  readonly counts: Record<Evaluation, number> = { ALLOW: 0, DENY: 0, ESCALATE: 0 };
+  private readonly lat: Float64Array;
+  private readonly deny: Uint8Array;
+  private n = 0;
+
+  constructor(private readonly window = 2048) {
+    this.lat = new Float64Array(window);
+    this.deny = new Uint8Array(window);
+  }
+
+  record(evaluation: Evaluation, gateMs: number): void {
+    this.counts[evaluation] = (this.counts[evaluation] ?? 0) + 1;
+    const i = this.n % this.window;
+    this.lat[i] = gateMs;
+    this.deny[i] = evaluation === "DENY" ? 1 : 0;
+    this.n++;
+  }
+
+  /** Nearest-rank p99 of the window, ms; null before the first decision. */
+  p99(): number | null {
+    const k = Math.min(this.n, this.window);
+    if (k === 0) return null;
+    const s = this.lat.slice(0, k).sort();
+    return s[Math.min(k - 1, Math.ceil(0.99 * k) - 1)]!;
+  }
+
+  /** DENY share of the window, 0..1; null before the first decision. */
+  denyRate(): number | null {
+    const k = Math.min(this.n, this.window);
+    if (k === 0) return null;
+    let d = 0;
+    for (let i = 0; i < k; i++) d += this.deny[i]!;
+    return d / k;
+  }
+}
+
+/** Gathers HostFacts with systeminformation; a failing call leaves its fields null. */
+export async function gatherFacts(version: string | null): Promise<HostFacts> {
+  const si = await import("systeminformation");
+  const [sys, cpu, mem, os] = await Promise.all([
+    si.system().catch(() => null),
+    si.cpu().catch(() => null),
+    si.mem().catch(() => null),
+    si.osInfo().catch(() => null),
+  ]);
+  const join = (...p: Array<string | undefined | null>) => p.filter((x) => x && x !== "").join(" ") || null;
+  return {
+    model: join(sys?.manufacturer, sys?.model),
+    chip: join(cpu?.manufacturer, cpu?.brand),
+    cores: cpu?.cores ?? null,
+    memory_bytes: mem?.total ?? null,
+    os: join(os?.distro, os?.release),
+    arch: process.arch,
+    node: process.version,
+    version,
+  };
+}
+
+export function summarize(r: Reading): HeartbeatReading {
+  const watts: Record<string, number> = {};
+  for (const [k, v] of Object.entries(r.watts)) if (typeof v === "number") watts[k] = v;
+  return {
+    cpu_percent: r.cpu.percent,
+    watts,
+    temperature_c: r.temperature.maxCelsius,
+    memory_used_percent: r.memory.usedPercent,
+    memory_pressure_percent: r.memory.pressure?.somePercent ?? null,
+    memory_pressure_level: r.memory.pressureLevel,
+    interval_ms: r.elapsedMs,
+  };
+}
+
+export interface HeartbeatSources {
+  hostId: string;
+  gate: GateStats;
+  /** NativeSample source (platform/native.ts sampleMetrics); throws are reported, not fatal. */
+  sample: () => NativeSample;
+  facts: () => Promise<HostFacts>;
+  evidence: () => { backlog: number; lastSeq: number };
+  policy: () => { id: string; version: number; sha256: string; source: string };
+  models: () => Array<{ backend: string; model: string | null }>;
+  /** Escalations waiting, each with its RFC 3339 timestamp. */
+  reviews: () => Array<{ timestamp?: string }>;
+  /** Appends a record (the evidence store); used for `alert` records. */
+  append: (rec: RecordInput) => Promise<unknown>;
+  tolerances?: Tolerances;
+  webhook?: Webhook;
+  logger: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
+  now?: () => number;
+}
+
+/** Builds heartbeats and evaluates tolerances on each one. */
+export class Heartbeat {
+  private prev: NativeSample | null = null;
+  private facts: HostFacts | null = null;
+  private tps: number | null = null;
+  private last: HeartbeatPayload | null = null;
+  private readonly tracker: ToleranceTracker;
+  private timer: NodeJS.Timeout | null = null;
+  private readonly pending = new Set<Promise<unknown>>();
+
+  constructor(private readonly s: HeartbeatSources) {
+    this.tracker = new ToleranceTracker(s.tolerances ?? {});
+    try {
+      this.prev = s.sample();
+    } catch {
+      this.prev = null;
+    }
+    s.facts().then(
+      (f) => {
+        this.facts = f;
+      },
+      (err) => s.logger.warn({ err: String(err) }, "could not gather host facts"),
+    );
+  }
+
+  /** Generation speed of the last inference. */
+  observeTokensPerSecond(tps: number): void {
+    this.tps = tps;
+  }
+
+  /** Samples, builds the payload, evaluates tolerances (alert records + webhook). */
+  tick(): HeartbeatPayload {
+    const s = this.s;
+    const now = (s.now ?? Date.now)();
+    let reading: HeartbeatReading | null = null;
+    let readingError: string | null = null;
+    try {
+      const cur = s.sample();
+      if (this.prev !== null && cur.monotonicMs > this.prev.monotonicMs)
+        reading = summarize(computeReading(this.prev, cur));
+      this.prev = cur;
+    } catch (err) {
+      readingError = (err as Error).message;
+    }
+    const ev = s.evidence();
+    let oldest: number | null = null;
+    const reviews = s.reviews();
+    for (const r of reviews) {
+      const t = r.timestamp === undefined ? Number.NaN : Date.parse(r.timestamp);
+      if (Number.isFinite(t)) oldest = Math.max(oldest ?? 0, now - t);
+    }
+    const payload: HeartbeatPayload = {
+      at_ms: now,
+      facts: this.facts,
+      reading,
+      reading_error: readingError,
+      gate: { counts: { ...s.gate.counts }, p99_ms: s.gate.p99(), deny_rate: s.gate.denyRate() },
+      evidence: { backlog: ev.backlog, last_seq: ev.lastSeq },
+      policy: s.policy(),
+      models: s.models(),
+      inference: { tokens_per_second: this.tps },
+      review_queue: { pending: reviews.length, oldest_age_ms: oldest },
+      tolerances: { breached: [] },
+    };
+    for (const t of this.tracker.evaluate(indicatorsOf(payload))) this.alert(t);
+    payload.tolerances.breached = this.tracker.active();
+    this.last = payload;
+    return payload;
+  }
+
+  /** The last payload (null before the first tick). */
+  latest(): HeartbeatPayload | null {
+    return this.last;
+  }
+
+  /** Ticks every `ms` on its own (when no shipper drives the ticks). */
+  start(ms: number): void {
+    if (this.timer !== null) return;
+    this.timer = setInterval(() => this.tick(), ms);
+    this.timer.unref();
+  }
+
+  /** Stops the timer and waits for alert records and webhooks in flight. */
+  async stop(): Promise<void> {
+    if (this.timer !== null) clearInterval(this.timer);
+    this.timer = null;
+    await Promise.allSettled([...this.pending]);
+  }
+
+  /** Gauges on the agent's registry; the collector exposes the same names labelled by host_id. */
+  registerMetrics(registry: Registry): void {
+    const hb = () => this.last;
+    gauge(
+      registry,
+      "forge_cpu_percent",
+      "Busy share of CPU time over the last heartbeat interval",
+      [],
+      (g) => {
+        const v = hb()?.reading?.cpu_percent;
+        if (v != null) g.set(v);
+      },
+    );
+    gauge(
+      registry,
+      "forge_power_watts",
+      "Average power per rail over the last heartbeat interval",
+      ["rail"],
+      (g) => {
+        for (const [rail, w] of Object.entries(hb()?.reading?.watts ?? {})) g.set({ rail }, w);
+      },
+    );
+    gauge(registry, "forge_temperature_celsius", "Hottest thermal zone", [], (g) => {
+      const v = hb()?.reading?.temperature_c;
+      if (v != null) g.set(v);
+    });
+    gauge(registry, "forge_memory_used_percent", "Memory in use", [], (g) => {
+      const v = hb()?.reading?.memory_used_percent;
+      if (v != null) g.set(v);
+    });
+    gauge(
+      registry,
+      "forge_gate_latency_p99_seconds",
+      "p99 gate latency over the last 2048 decisions",
+      [],
+      (g) => {
+        const v = this.s.gate.p99();
+        if (v !== null) g.set(v / 1000);
+      },
+    );
+    gauge(registry, "forge_deny_rate", "DENY share of the last 2048 decisions", [], (g) => {
+      const v = this.s.gate.denyRate();
+      if (v !== null) g.set(v);
+    });
+    gauge(registry, "forge_policy_version", "Version of the active policy bundle", [], (g) => {
+      g.set(this.s.policy().version);
+    });
+    gauge(
+      registry,
+      "forge_tolerance_breached",
+      "1 while an indicator is outside its tolerance",
+      ["indicator"],
+      (g) => {
+        for (const k of Object.keys(this.s.tolerances ?? {}))
+          g.set({ indicator: k }, this.tracker.active().includes(k as never) ? 1 : 0);
+      },
+    );
+  }
+
+  private alert(t: Transition): void {
+    const s = this.s;
+    const level = t.state === "breach" ? "warn" : "info";
+    s.logger[level]({ tolerance: t }, `tolerance ${t.state}: ${t.message}`);
+    const rec: RecordInput = {
+      kind: "alert",
+      session_id: `agent:${s.hostId}`,
+      action_id: randomUUID(),
+      timestamp: nowRfc3339(),
+      prompt_hash: null,
+      proposed_action: {
+        kind: `tolerance.${t.state}`,
+        indicator: t.indicator,
+        value: t.value,
+        bound: t.bound,
+      },
+      evaluation: null,
+      policy_matched: { bundle: null, rules: [] },
+      composition_state: null,
+      execution_result: { message: t.message },
+      principal_review: null,
+      latency_ms: 0,
+      principal: "system",
+    };
+    this.track(
+      s.append(rec).catch((err) => s.logger.warn({ err: String(err) }, "could not record a tolerance alert")),
+    );
+    if (s.webhook !== undefined) {
+      this.track(
+        callWebhook(s.webhook, { host_id: s.hostId, source: "agent", ...t, at: rec.timestamp }, s.logger),
+      );
+    }
+  }
+
+  private track(p: Promise<unknown>): void {
+    this.pending.add(p);
+    p.finally(() => this.pending.delete(p));
+  }
+}
+
+function gauge(
+  registry: Registry,
+  name: string,
+  help: string,
+  labelNames: string[],
+  fill: (g: Gauge<string>) => void,
+): void {
+  new Gauge({
+    name,
+    help,
+    labelNames,
+    registers: [registry],
+    collect() {
+      this.reset();
+      fill(this);
+    },
+  });
+}
