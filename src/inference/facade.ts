@@ -206,11 +206,13 @@ async function chat(
       },
       abort.signal,
     );
+    // Content lines are built from a fixed prefix: this is the per-token path.
+    const pre = `{"model":${JSON.stringify(head.model)},"created_at":"${head.created_at}","message":{"role":"assistant","content":`;
     for await (const chunk of stream) {
-      // The backend has accepted the request (model, prompt): from here on errors go in-stream.
-      out.open();
       let text = chunk.content;
       if (chunk.tool_calls?.length) {
+        // Headers now, so the client is not left waiting while the calls are gated (a review can take minutes).
+        out.open();
         // Gate first; only what the gate allowed ever reaches the client.
         const { calls, notes } = await gate(deps, turn, chunk.tool_calls);
         allowed.push(...calls);
@@ -224,8 +226,7 @@ async function chat(
       }
       if (text) {
         content += text;
-        if (body.stream)
-          await out.line({ ...head, message: { role: "assistant", content: text }, done: false });
+        if (body.stream) await out.raw(`${pre}${JSON.stringify(text)}},"done":false}\n`);
       }
       if (chunk.done) ({ timing, doneReason } = finish(chunk));
     }
@@ -275,11 +276,11 @@ async function generate(
       },
       abort.signal,
     );
+    const pre = `{"model":${JSON.stringify(head.model)},"created_at":"${head.created_at}","response":`;
     for await (const chunk of stream) {
-      out.open();
       if (chunk.content) {
         response += chunk.content;
-        if (body.stream) await out.line({ ...head, response: chunk.content, done: false });
+        if (body.stream) await out.raw(`${pre}${JSON.stringify(chunk.content)},"done":false}\n`);
       }
       if (chunk.done) ({ timing, doneReason } = finish(chunk));
     }
@@ -405,17 +406,26 @@ class Reply {
     private readonly stream: boolean,
   ) {}
 
-  /** Sends the status and headers now (streaming), so a client is not left waiting while a call is gated. */
+  /** Sends the status and headers now (streaming); otherwise they leave with the first line. */
   open(): void {
     if (this.started || !this.stream) return;
-    this.started = true;
-    this.res.writeHead(200, { "content-type": "application/x-ndjson" });
+    this.start();
     this.res.flushHeaders();
   }
 
-  async line(obj: unknown): Promise<void> {
-    this.open();
-    if (!this.res.write(`${JSON.stringify(obj)}\n`)) await waitDrain(this.res);
+  private start(): void {
+    this.started = true;
+    this.res.writeHead(200, { "content-type": "application/x-ndjson" });
+  }
+
+  line(obj: unknown): Promise<void> | undefined {
+    return this.raw(`${JSON.stringify(obj)}\n`);
+  }
+
+  /** One NDJSON line; waits only when the socket pushes back. */
+  raw(line: string): Promise<void> | undefined {
+    if (!this.started) this.start();
+    return this.res.write(line) ? undefined : waitDrain(this.res);
   }
 
   async last(obj: unknown): Promise<void> {

@@ -1,0 +1,329 @@
+/**
+ * Inference overhead: the governed Ollama facade (official `ollama` client, streaming, over HTTP on
+ * 127.0.0.1, with the durable `inference` record) against node-llama-cpp called directly, on the
+ * same model, the same prompt tokens and the same number of generated tokens, in the same run.
+ * Rounds alternate direct/facade so drift hits both sides alike.
+ */
+import { createServer } from "node:http";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { getLlama, LlamaCompletion } from "node-llama-cpp";
+import { Ollama } from "ollama";
+import { EvidenceStore } from "../src/evidence/store.js";
+import { createOllamaFacade } from "../src/inference/facade.js";
+import { openLlamaBackend } from "../src/inference/llama.js";
+import { ensureTinyModel } from "../src/inference/tiny-model.js";
+import {
+  judge,
+  type Metric,
+  runStandalone,
+  type Suite,
+  type SuiteContext,
+  type SuiteResult,
+  stats,
+} from "./harness.js";
+
+export interface InferenceBenchOptions {
+  /** GGUF file; default: the tiny smoke-test model generated in `tmpDir`. */
+  modelPath?: string;
+  tmpDir: string;
+  /** Tokens generated per request (num_predict). Default 128. */
+  tokens?: number;
+  /** Measurement time in seconds (both sides together), at least `minRounds` pairs. */
+  seconds: number;
+  minRounds?: number;
+  maxRounds?: number;
+  signal?: AbortSignal;
+  progress?: (fraction: number, label: string) => void;
+}
+
+interface Round {
+  ttftMs: number;
+  /** Decode rate: tokens after the first over the time from the first to the last token, per second. */
+  tokensPerS: number;
+  /** From the last token to the end of the response (facade: the durable record, then the final line). */
+  tailMs: number;
+  /** Facade rounds: a bare request/response with the same client (/api/version), the transport's floor. */
+  rttMs?: number;
+  promptTokensPerS: number;
+  generated: number;
+}
+
+const PROMPT = "The quick brown fox jumps over the lazy dog while the governed agent keeps the record.";
+
+/** Runs the measurement and returns the suite's metrics (reused by `forge-agent bench`). */
+export async function measureInference(o: InferenceBenchOptions): Promise<SuiteResult> {
+  const tokens = o.tokens ?? 128;
+  const modelPath = o.modelPath ?? ensureTinyModel(o.tmpDir);
+  const llama = await getLlama({ gpu: false, build: "never" });
+  const backend = await openLlamaBackend({ backend: "llama", model: modelPath }, { llama });
+  const store = EvidenceStore.open({
+    path: join(o.tmpDir, "bench-evidence.db"),
+    hostId: "bench",
+    keyDir: join(o.tmpDir, "keys"),
+  });
+  const facade = createOllamaFacade({
+    backend,
+    govern: async () => ({ evaluation: "DENY", action_id: "none", reasons: ["no tools in this benchmark"] }),
+    record: (r) => store.append(r),
+    principal: null,
+  });
+  const server = createServer((req, res) => void facade(req, res));
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  // The agent is another process in real use: its client runs on its own thread here, so its
+  // parsing competes for a core, not for our event loop.
+  const client = await startClientWorker(`http://127.0.0.1:${(server.address() as AddressInfo).port}`);
+
+  // The direct side: its own context on the same loaded model, same size and threads.
+  const ctx = await backend.model.createContext({
+    contextSize: backend.context.contextSize,
+    threads: backend.context.currentThreads,
+  });
+  const direct = new LlamaCompletion({ contextSequence: ctx.getSequence() });
+  const threads = backend.context.currentThreads;
+  const promptTokens = backend.model.tokenize(PROMPT);
+  const promptCount = promptTokens.length + (backend.model.tokens.bos === null ? 0 : 1);
+
+  const runDirect = async (): Promise<Round> => {
+    const t0 = performance.now();
+    let tFirst = 0;
+    let tLast = 0;
+    let generated = 0;
+    // Tokenized inside the timed region, as the facade must.
+    await direct.generateCompletionWithMeta(backend.model.tokenize(PROMPT), {
+      maxTokens: tokens,
+      temperature: 0,
+      disableContextShift: true,
+      onTextChunk: () => {
+        tLast = performance.now();
+        tFirst ||= tLast;
+      },
+      onToken: (t) => {
+        generated += t.length;
+      },
+    });
+    const tEnd = performance.now();
+    return {
+      ttftMs: tFirst - t0,
+      tokensPerS: ((generated - 1) * 1000) / (tLast - tFirst),
+      tailMs: tEnd - tLast,
+      promptTokensPerS: (promptCount * 1000) / (tFirst - t0),
+      generated,
+    };
+  };
+
+  const runFacade = (): Promise<Round> =>
+    client.request({ model: backend.defaultModel, prompt: PROMPT, tokens });
+
+  const d: Round[] = [];
+  const f: Round[] = [];
+  let partial = false;
+  try {
+    // Warm both paths (first-call allocations, HTTP keep-alive, grammar-free sampler setup).
+    await runDirect();
+    await runFacade();
+    const minRounds = o.minRounds ?? 10;
+    const maxRounds = o.maxRounds ?? 500;
+    const end = performance.now() + o.seconds * 1000;
+    for (let i = 0; i < maxRounds; i++) {
+      if (o.signal?.aborted) {
+        partial = true;
+        break;
+      }
+      if (i >= minRounds && performance.now() > end) break;
+      // Alternate which side goes first, so neither always runs on a just-warmed cache.
+      if (i % 2 === 0) {
+        d.push(await runDirect());
+        f.push(await runFacade());
+      } else {
+        f.push(await runFacade());
+        d.push(await runDirect());
+      }
+      o.progress?.(
+        Math.min(1, Math.max(i / minRounds, 1 - (end - performance.now()) / (o.seconds * 1000))),
+        "inference rounds",
+      );
+    }
+  } finally {
+    direct.dispose();
+    await ctx.dispose();
+    await client.close();
+    await new Promise((r) => server.close(r));
+    await backend.close();
+    await llama.dispose();
+    await store.close();
+  }
+
+  const sameTokens = d.every((r, i) => r.generated === f[i]!.generated);
+  const rate = (rs: Round[]) => stats(rs.map((r) => r.tokensPerS));
+  const rateD = rate(d);
+  const rateF = rate(f);
+  const tokensMetric = judge(
+    {
+      name: "decode tokens/s via facade",
+      unit: "tok/s",
+      stats: rateF,
+      baseline: { name: "node-llama-cpp direct", stats: rateD },
+      ratio: rateF.median / rateD.median,
+      ratio_of: "median facade tokens/s / median direct tokens/s",
+      notes: `${d[0]?.generated ?? 0} tokens per request, ${sameTokens ? "equal on both sides in every round" : "UNEQUAL token counts"}`,
+    },
+    { text: "ratio >= 0.97", stat: "ratio", op: ">=", value: 0.97 },
+  );
+  const ttftD = stats(d.map((r) => r.ttftMs));
+  const ttftF = stats(f.map((r) => r.ttftMs));
+  const ttftAdded = judge(
+    {
+      name: "ttft added by facade (paired)",
+      unit: "ms",
+      stats: stats(f.map((r, i) => r.ttftMs - d[i]!.ttftMs)),
+      baseline: { name: "direct ttft", stats: ttftD },
+      notes: `median ttft: facade ${ttftF.median.toFixed(3)} ms, direct ${ttftD.median.toFixed(3)} ms`,
+    },
+    { text: "median <= 1 ms", stat: "median", op: "<=", value: 1 },
+  );
+  const promptD = stats(d.map((r) => r.promptTokensPerS));
+  const promptF = stats(f.map((r) => r.promptTokensPerS));
+  const metrics: Metric[] = [
+    tokensMetric,
+    ttftAdded,
+    {
+      name: "bare HTTP round trip (same client, /api/version)",
+      unit: "ms",
+      stats: stats(f.map((r) => r.rttMs ?? Number.NaN)),
+      notes: "the transport's own floor under the ttft added by the facade",
+    },
+    {
+      name: "ttft via facade",
+      unit: "ms",
+      stats: ttftF,
+      baseline: { name: "node-llama-cpp direct", stats: ttftD },
+      ratio: ttftF.median / ttftD.median,
+    },
+    {
+      name: "prompt tokens/s via facade",
+      unit: "tok/s",
+      stats: promptF,
+      baseline: { name: "node-llama-cpp direct", stats: promptD },
+      ratio: promptF.median / promptD.median,
+      notes: `${promptCount} prompt tokens; facade figure from prompt_eval_count / prompt_eval_duration`,
+    },
+    {
+      name: "last token to end of response",
+      unit: "ms",
+      stats: stats(f.map((r) => r.tailMs)),
+      baseline: { name: "node-llama-cpp direct", stats: stats(d.map((r) => r.tailMs)) },
+      notes: "facade: the durable inference record (SQLite, synchronous FULL) and the final line",
+    },
+    {
+      name: "peak RSS (whole process)",
+      unit: "MB",
+      stats: stats([process.resourceUsage().maxRSS / 1024]),
+    },
+  ];
+  return {
+    suite: "inference",
+    metrics,
+    ...(partial ? { partial: true } : {}),
+    info: {
+      model: modelPath,
+      rounds: d.length,
+      tokens,
+      prompt_tokens: promptCount,
+      threads,
+      same_token_counts: sameTokens,
+    },
+  };
+}
+
+export const suite: Suite = async (ctx: SuiteContext) => {
+  if (ctx.backend !== undefined && ctx.backend !== "llama")
+    return {
+      suite: "inference",
+      skipped: `backend '${ctx.backend}': the baseline is node-llama-cpp called directly, so this suite needs the llama backend`,
+      metrics: [],
+    };
+  return measureInference({
+    tmpDir: ctx.tmpDir,
+    seconds: ctx.durationS,
+    signal: ctx.signal,
+    progress: ctx.progress,
+    ...(ctx.model ? { modelPath: ctx.model } : {}),
+  });
+};
+
+interface ClientRequest {
+  model: string;
+  prompt: string;
+  tokens: number;
+}
+
+/** The official client on a worker thread, one streaming generate per request, timed there. */
+async function startClientWorker(host: string) {
+  const worker = new Worker(new URL(import.meta.url), { workerData: { role: "inference-client", host } });
+  await new Promise<void>((resolve, reject) => {
+    worker.once("message", () => resolve());
+    worker.once("error", reject);
+  });
+  return {
+    request: (req: ClientRequest): Promise<Round> =>
+      new Promise((resolve, reject) => {
+        worker.once("message", (m: Round | { error: string }) =>
+          "error" in m ? reject(new Error(m.error)) : resolve(m),
+        );
+        worker.postMessage(req);
+      }),
+    close: () => worker.terminate(),
+  };
+}
+
+async function clientWorker(host: string): Promise<void> {
+  const client = new Ollama({ host });
+  parentPort!.on("message", async (req: ClientRequest) => {
+    try {
+      const tv = performance.now();
+      await client.version();
+      const rttMs = performance.now() - tv;
+      const t0 = performance.now();
+      let tFirst = 0;
+      let tLast = 0;
+      let generated = 0;
+      let promptPerS = 0;
+      const stream = await client.generate({
+        model: req.model,
+        prompt: req.prompt,
+        raw: true,
+        stream: true,
+        options: { temperature: 0, num_predict: req.tokens },
+      });
+      for await (const piece of stream) {
+        if (piece.response) {
+          tLast = performance.now();
+          tFirst ||= tLast;
+        }
+        if (piece.done) {
+          generated = piece.eval_count;
+          promptPerS = (piece.prompt_eval_count * 1e9) / piece.prompt_eval_duration;
+        }
+      }
+      const tEnd = performance.now();
+      const round: Round = {
+        ttftMs: tFirst - t0,
+        tokensPerS: ((generated - 1) * 1000) / (tLast - tFirst),
+        tailMs: tEnd - tLast,
+        rttMs,
+        promptTokensPerS: promptPerS,
+        generated,
+      };
+      parentPort!.postMessage(round);
+    } catch (err) {
+      parentPort!.postMessage({ error: (err as Error).message });
+    }
+  });
+  parentPort!.postMessage("ready");
+}
+
+if (!isMainThread && (workerData as { role?: string } | null)?.role === "inference-client")
+  await clientWorker((workerData as { host: string }).host);
+else if (import.meta.url === `file://${process.argv[1]}`) await runStandalone("inference", suite);
