@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { verifyStore } from "../evidence/index.js";
+import { hasForgeCode } from "../errors.js";
+import { type VerifyReport, verifyStore } from "../evidence/index.js";
 import { parse, printJson } from "./args.js";
 
 /**
@@ -27,7 +28,17 @@ export default async function verify(argv: string[]): Promise<number> {
     (values.db !== undefined && values.home === undefined
       ? join(dirname(dbPath), "keys")
       : join(home, "keys"));
-  const report = verifyStore(dbPath, existsSync(keyDir) ? { keyDir } : {});
+  let report: VerifyReport;
+  try {
+    report = verifyStore(dbPath, existsSync(keyDir) ? { keyDir } : {});
+  } catch (err) {
+    // --json promises one JSON document on stdout, failures included.
+    if (values.json && hasForgeCode(err)) {
+      printJson({ db: dbPath, ok: false, error: { code: err.code, message: err.message } });
+      return 1;
+    }
+    throw err;
+  }
   if (values.json) {
     printJson({ db: dbPath, ...report });
   } else if (report.ok) {

@@ -92,6 +92,9 @@ interface PendingRow {
   created_ms: number;
 }
 
+/** Most ops one group-commit transaction takes; the rest wait for the next turn of the event loop. */
+const MAX_BATCH_OPS = 4096;
+
 /** SQLite result codes that mean "the store cannot take writes right now", as opposed to a bug. */
 const UNAVAILABLE_CODES = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|BUSY|LOCKED|CORRUPT|NOTADB|NOMEM|PROTOCOL)/;
 
@@ -506,8 +509,11 @@ export class EvidenceStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    this.checkpointDue = this.headSeq + this.queuedRecords > this.lastCheckpointSeq;
-    this.flush();
+    while (this.queue.length > 0) this.flush();
+    if (this.headSeq > this.lastCheckpointSeq) {
+      this.checkpointDue = true;
+      this.flush();
+    }
     this.listeners.clear();
     this.db.close();
   }
@@ -548,9 +554,17 @@ export class EvidenceStore {
     this.flushScheduled = false;
     if (this.queue.length === 0 && !this.checkpointDue) return;
     if (!this.db.open) return;
-    const ops = this.queue;
-    this.queue = [];
-    this.queuedRecords = 0;
+    // A bounded batch keeps one transaction (and the event-loop stall it causes) short; the rest
+    // of the queue goes in the next turn.
+    let ops = this.queue;
+    if (ops.length > MAX_BATCH_OPS) {
+      this.queue = ops.slice(MAX_BATCH_OPS);
+      ops = ops.slice(0, MAX_BATCH_OPS);
+      this.schedule();
+    } else {
+      this.queue = [];
+    }
+    for (const op of ops) if (op.t === "append" || op.t === "resolve") this.queuedRecords--;
     const results: unknown[] = new Array(ops.length);
     let head: { seq: number; hash: string; checkpointed: boolean };
     try {

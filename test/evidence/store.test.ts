@@ -158,6 +158,13 @@ describe("group commit", () => {
     expect(commits).toBeGreaterThanOrEqual(20);
   });
 
+  it("caps one transaction at 4096 ops and carries the rest to the next turn", async () => {
+    const s = store();
+    const all = await Promise.all(Array.from({ length: 10_000 }, (_, i) => s.append(rec(i))));
+    expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 10_000 }, (_, i) => i + 1));
+    expect(s.stats().commits).toBe(3);
+  });
+
   it("commits once per append when appends are sequential (the counter counts commits)", async () => {
     const s = store();
     for (let i = 0; i < 10; i++) await s.append(rec(i));

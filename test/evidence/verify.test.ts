@@ -149,6 +149,11 @@ describe("forge-agent verify and verifyStore", () => {
     });
     expect(missing.status).toBe(1);
     expect(missing.stderr).toMatch(/FORGE_NOT_FOUND/);
+    const json = spawnSync(process.execPath, [CLI, "verify", "--json", "--db", `${home.dir}/nope.db`], {
+      encoding: "utf8",
+    });
+    expect(json.status).toBe(1);
+    expect(JSON.parse(json.stdout)).toMatchObject({ ok: false, error: { code: "FORGE_NOT_FOUND" } });
     expect(spawnSync(process.execPath, [CLI, "verify", "--frobnicate"]).status).toBe(2);
   });
 });
