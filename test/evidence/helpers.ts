@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -62,10 +62,11 @@ export const DIST_EVIDENCE = join(ROOT, "dist", "src", "evidence", "index.js");
  * another component's files have type errors, so its exit status is not checked.
  */
 export function ensureBuilt(): void {
+  const evidence = join(ROOT, "src/evidence");
   const sources = [
-    join(ROOT, "src/evidence/store.ts"),
-    join(ROOT, "src/evidence/verify.ts"),
+    ...readdirSync(evidence).map((f) => join(evidence, f)),
     join(ROOT, "src/cli/verify.ts"),
+    join(ROOT, "src/errors.ts"),
   ];
   const outputs = [
     DIST_EVIDENCE,

@@ -97,6 +97,17 @@ describe("append and the chain", () => {
     expect(store().epoch).not.toBe(epoch);
   });
 
+  it("fails closed when a second writer opens the same file: its stale appends cannot fork the chain", async () => {
+    const a = store();
+    const b = store();
+    await a.append(rec(1));
+    const err = await rejection(b.append(rec(2)));
+    expect(err.code).toBe(Codes.EVIDENCE_UNAVAILABLE);
+    expect(err.message).toMatch(/extend the chain/);
+    expect((await a.append(rec(3))).seq).toBe(2);
+    expect(verifyStore(home.db)).toMatchObject({ ok: true, records: 2 });
+  });
+
   it("refuses a database that belongs to another host", async () => {
     const s = store();
     await s.close();
