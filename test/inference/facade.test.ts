@@ -306,6 +306,47 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
     expect(out.content).toContain("[forge-agent] tool call send_email denied: review: denied by test");
   });
 
+  it("concurrent requests queue on the one sequence, each with its own token count", async () => {
+    const ask = (session: string, n: number) =>
+      client(session).chat({
+        model: backend.defaultModel,
+        messages: [{ role: "user", content: `question ${n}` }],
+        options: { temperature: 0, num_predict: n },
+      });
+    const [a, b] = await Promise.all([ask("s-conc-a", 5), ask("s-conc-b", 9)]);
+    for (const [r, session, n] of [
+      [a, "s-conc-a", 5],
+      [b, "s-conc-b", 9],
+    ] as const) {
+      expect(r.eval_count).toBeLessThanOrEqual(n);
+      const t = inferenceRecords(session)[0]!.execution_result as { timing: { generated_tokens: number } };
+      expect(t.timing.generated_tokens).toBe(r.eval_count);
+    }
+  });
+
+  it("a client that hangs up mid-stream stops generation and frees the engine", async () => {
+    const stream = await client("s-abort").chat({
+      model: backend.defaultModel,
+      messages: [{ role: "user", content: "go on forever" }],
+      options: { temperature: 0, num_predict: 150 },
+      stream: true,
+    });
+    await expect(
+      (async () => {
+        for await (const _ of stream) stream.abort();
+      })(),
+    ).rejects.toThrow();
+    await until(() => inferenceRecords("s-abort").length === 1);
+    const failed = inferenceRecords("s-abort")[0]!.execution_result as { error?: { message: string } };
+    expect(failed.error?.message).toMatch(/client closed/);
+    const next = await client().generate({
+      model: backend.defaultModel,
+      prompt: "still there?",
+      options: { temperature: 0, num_predict: 3 },
+    });
+    expect(next.done).toBe(true);
+  });
+
   it("bad requests get Ollama-style errors", async () => {
     const post = (path: string, body: string) =>
       fetch(`${host}${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });

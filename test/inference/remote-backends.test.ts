@@ -236,7 +236,10 @@ describe("openai-compatible backend (SSE)", () => {
 });
 
 describe("the facade in front of remote backends", () => {
-  async function facadeOver(backend: InferenceBackend) {
+  async function facadeOver(
+    backend: InferenceBackend,
+    faults: { governThrows?: boolean; recordThrows?: boolean } = {},
+  ) {
     const gate = new Gate(
       loadPolicyText(
         "defaults: { effect: allow }\nrules:\n  - id: no-rm\n    match: { kind: shell, program: rm }\n    effect: deny\n",
@@ -247,10 +250,14 @@ describe("the facade in front of remote backends", () => {
     const facade = createOllamaFacade({
       backend,
       govern: async (call, ctx) => {
+        if (faults.governThrows) throw new Error("gate exploded");
         const d = gate.evaluate({ session_id: ctx.session_id, action: toolCallToAction(call) });
         return { evaluation: d.evaluation, action_id: `a-${call.function.name}`, reasons: d.reasons };
       },
-      record: async (r) => records.push(r),
+      record: async (r) => {
+        if (faults.recordThrows) throw new Error("disk full");
+        records.push(r);
+      },
       principal: null,
     });
     const server = createServer((req, res) => void facade(req, res));
@@ -316,6 +323,39 @@ describe("the facade in front of remote backends", () => {
       expect(failed.error.code).toBe(Codes.INFERENCE_FAILED);
     } finally {
       f.server.close();
+    }
+  });
+
+  it("fails closed: a gate that throws denies every call; a record that cannot be written is an error, not done", async () => {
+    const backend = await createBackend({ backend: "ollama", model: "llama3.2", host: ollama.host });
+    const f = await facadeOver(backend, { governThrows: true });
+    try {
+      const r = await f.client.chat({ model: "llama3.2", messages: [{ role: "user", content: "x" }] });
+      expect(r.message.tool_calls ?? []).toHaveLength(0);
+      expect(r.message.content).toContain("tool call run_shell denied: gate error: gate exploded");
+      expect(r.message.content).toContain("tool call get_current_weather denied: gate error: gate exploded");
+    } finally {
+      f.server.close();
+    }
+    const g = await facadeOver(backend, { recordThrows: true });
+    try {
+      await expect(
+        g.client.chat({ model: "llama3.2", messages: [{ role: "user", content: "x" }] }),
+      ).rejects.toThrow(/disk full/);
+      const pieces: { done: boolean }[] = [];
+      await expect(
+        (async () => {
+          for await (const p of await g.client.chat({
+            model: "llama3.2",
+            messages: [{ role: "user", content: "x" }],
+            stream: true,
+          }))
+            pieces.push(p);
+        })(),
+      ).rejects.toThrow(/disk full/);
+      expect(pieces.some((p) => p.done)).toBe(false);
+    } finally {
+      g.server.close();
     }
   });
 });
