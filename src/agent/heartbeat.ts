@@ -13,13 +13,13 @@ import type { Evaluation } from "../gate/decision.js";
 import { computeReading, type Reading } from "../platform/metrics.js";
 import type { NativeSample } from "../platform/native.js";
 import {
-  callWebhook,
-  indicatorsOf,
+  createTolerances,
+  notifyWebhook,
+  type Snapshot,
   type Tolerances,
-  ToleranceTracker,
+  type TolerancesConfigInput,
   type Transition,
-  type Webhook,
-} from "./tolerances.js";
+} from "../platform/tolerances.js";
 
 /** Host facts, gathered once (systeminformation is slow: tens of ms per call). */
 export interface HostFacts {
@@ -148,8 +148,8 @@ export interface HeartbeatSources {
   reviews: () => Array<{ timestamp?: string }>;
   /** Appends a record (the evidence store); used for `alert` records. */
   append: (rec: RecordInput) => Promise<unknown>;
-  tolerances?: Tolerances;
-  webhook?: Webhook;
+  /** Tolerance config (src/platform/tolerances.ts), with its optional webhook. */
+  tolerances?: TolerancesConfigInput;
   logger: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
   now?: () => number;
 }
@@ -160,12 +160,12 @@ export class Heartbeat {
   private facts: HostFacts | null = null;
   private tps: number | null = null;
   private last: HeartbeatPayload | null = null;
-  private readonly tracker: ToleranceTracker;
+  private readonly tolerances: Tolerances;
   private timer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<Promise<unknown>>();
 
   constructor(private readonly s: HeartbeatSources) {
-    this.tracker = new ToleranceTracker(s.tolerances ?? {});
+    this.tolerances = createTolerances(s.tolerances ?? {});
     try {
       this.prev = s.sample();
     } catch {
@@ -218,8 +218,9 @@ export class Heartbeat {
       review_queue: { pending: reviews.length, oldest_age_ms: oldest },
       tolerances: { breached: [] },
     };
-    for (const t of this.tracker.evaluate(indicatorsOf(payload))) this.alert(t);
-    payload.tolerances.breached = this.tracker.active();
+    const ev = this.tolerances.evaluate(snapshotOf(payload), now);
+    for (const t of [...ev.breaches, ...ev.recoveries]) this.alert(t);
+    payload.tolerances.breached = breachedOf(ev.state);
     this.last = payload;
     return payload;
   }
@@ -304,8 +305,8 @@ export class Heartbeat {
 
   private alert(t: Transition): void {
     const s = this.s;
-    const level = t.state === "breach" ? "warn" : "info";
-    s.logger[level]({ tolerance: t }, `tolerance ${t.state}: ${t.message}`);
+    const message = transitionMessage(t);
+    s.logger[t.kind === "breach" ? "warn" : "info"]({ tolerance: t }, message);
     const rec: RecordInput = {
       kind: "alert",
       session_id: `agent:${s.hostId}`,
@@ -321,7 +322,7 @@ export class Heartbeat {
       evaluation: null,
       policy_matched: { bundle: null, rules: [] },
       composition_state: null,
-      execution_result: { message: t.message },
+      execution_result: { message },
       principal_review: null,
       latency_ms: 0,
       principal: "system",
@@ -359,4 +360,37 @@ function gauge(
       fill(this);
     },
   });
+}
+
+/** The tolerance snapshot a heartbeat yields (agent: its own; collector: each host's). */
+export function snapshotOf(hb: unknown): Snapshot {
+  const h = (hb ?? {}) as Partial<HeartbeatPayload>;
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+  const c = h.gate?.counts;
+  const w = h.reading?.watts ?? {};
+  const age = n(h.review_queue?.oldest_age_ms);
+  return {
+    gate_p99_ms: n(h.gate?.p99_ms),
+    gate_counts: c ? { allow: c.ALLOW ?? 0, deny: c.DENY ?? 0, escalate: c.ESCALATE ?? 0 } : undefined,
+    escalation_queue_age_s: age === undefined ? (h.review_queue?.pending === 0 ? 0 : undefined) : age / 1000,
+    evidence_backlog: n(h.evidence?.backlog),
+    inference_tokens_per_s: n(h.inference?.tokens_per_second),
+    temperature_c: n(h.reading?.temperature_c),
+    power_w: { cpu: n(w.cpu), gpu: n(w.gpu), ane: n(w.ane) },
+  };
+}
+
+/** Indicators in breach (reported and not yet recovered). */
+export function breachedOf(state: ReturnType<Tolerances["state"]>): string[] {
+  return Object.entries(state)
+    .filter(([, st]) => st?.status === "breached" || st?.status === "pending-recovery")
+    .map(([k]) => k);
+}
+
+/** One line for logs, alert rows and records. */
+export function transitionMessage(t: Transition): string {
+  const side = t.bound.op === "max" ? "ceiling" : "floor";
+  return t.kind === "breach"
+    ? `${t.indicator} = ${Math.round(t.value * 1000) / 1000} breaches its ${side} ${t.bound.limit}`
+    : `${t.indicator} = ${Math.round(t.value * 1000) / 1000} is back inside its ${side} ${t.bound.limit}`;
 }

@@ -80,8 +80,13 @@ export function createInference(d: InferenceDeps): InferenceHandle {
         } as Parameters<typeof createOllamaFacade>[0]) as Facade;
       return { backend, make, toAction: toolCallToAction as (call: unknown) => Action };
     })();
-    opened.catch((err) => d.logger.error({ err }, "inference backend unavailable"));
-    return opened;
+    const attempt = opened;
+    // A failed open is not cached: the next request tries again (the model may have appeared).
+    attempt.catch((err) => {
+      d.logger.error({ err }, "inference backend unavailable");
+      if (opened === attempt) opened = undefined;
+    });
+    return attempt;
   };
 
   interface GovernContext {

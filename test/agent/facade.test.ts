@@ -2,6 +2,7 @@ import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { writeTinyModel } from "../../src/inference/tiny-model.js";
 import { sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 /**
@@ -129,5 +130,35 @@ describe("daemon facade with the ollama client", () => {
     expect(r.message.tool_calls).toEqual([
       { function: { name: "send_email", arguments: { to: "ops@example.com", subject: "status" } } },
     ]);
+  });
+});
+
+describe("daemon facade without a usable model", () => {
+  it("answers 503 FORGE_BACKEND_UNAVAILABLE, keeps gating, and recovers once the model exists", async () => {
+    const home = tempHome("fa-facade-missing-");
+    const model = join(home, "later.gguf");
+    const t = await startTestAgent({ backend: "llama", model }, home);
+    try {
+      const r = await t.client.get("/api/tags");
+      expect(r.status).toBe(503);
+      expect(r.body.error.code).toBe("FORGE_BACKEND_UNAVAILABLE");
+      const p = await t.client.post("/v1/actions", {
+        session_id: "s",
+        proposed_action: { kind: "shell", command: "rm -rf /" },
+      });
+      expect(p.body.evaluation).toBe("DENY");
+      writeTinyModel(model);
+      const again = await t.client.get("/api/tags");
+      expect(again.status).toBe(200);
+      expect(again.body.models).toHaveLength(1);
+      const none = await startTestAgent({ backend: "none" });
+      try {
+        expect((await none.client.get("/api/version")).body.error.code).toBe("FORGE_BACKEND_UNAVAILABLE");
+      } finally {
+        await none.stop();
+      }
+    } finally {
+      await t.stop();
+    }
   });
 });
