@@ -1,5 +1,261 @@
-// Placeholder until its issue lands; replaced by the real command.
-export default async function (_argv: string[]): Promise<number> {
-  process.stderr.write("forge: 'bench' is not built yet\n");
-  return 1;
+import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
+import { hostname } from "node:os";
+import { dirname, resolve } from "node:path";
+import cliProgress from "cli-progress";
+import type { Report } from "../../bench/report.js";
+import {
+  type Backend,
+  DEFAULT_SUITES,
+  formatReport,
+  KNOWN_SUITES,
+  type RunEvents,
+  runBench,
+} from "../../bench/run.js";
+import { type AgentConfig, loadConfig } from "../agent/config.js";
+import { assertSocketFree } from "../agent/server.js";
+import { Codes, hasForgeCode } from "../errors.js";
+import { EvidenceStore, nowRfc3339 } from "../evidence/index.js";
+import { parse, UsageError } from "./args.js";
+
+/** Exit code of a run stopped by SIGINT (128 + 2, as shells report it); the partial report is still written. */
+export const EXIT_INTERRUPTED = 130;
+
+const BACKENDS: readonly Backend[] = ["llama", "ollama", "openai"];
+
+/**
+ * forge-agent bench [--suite LIST] [--model SPEC] [--backend llama|ollama|openai] [--duration S]
+ *   [--json FILE|-] [--home DIR] [--config FILE] [--inference-host URL] [--no-record]
+ * Runs the suites, prints one table per suite and the targets, writes the JSON report (--json),
+ * and appends it as a `benchmark` evidence record to <home>/evidence.db (unless --no-record).
+ * Exit 0: every suite ran or was skipped; 1: a suite failed or the record could not be written;
+ * 2: bad usage; 130: interrupted (Ctrl-C), after writing the partial report and record.
+ */
+export default async function bench(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    suite: { type: "string" },
+    model: { type: "string" },
+    backend: { type: "string" },
+    duration: { type: "string" },
+    json: { type: "string" },
+    home: { type: "string" },
+    config: { type: "string" },
+    "inference-host": { type: "string" },
+    "no-record": { type: "boolean", default: false },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+
+  const suites = suiteList(values.suite);
+  const durationS = values.duration === undefined ? 3 : Number(values.duration);
+  if (!Number.isFinite(durationS) || durationS <= 0 || durationS > 3600)
+    throw new UsageError("--duration must be a number of seconds > 0 and <= 3600");
+  if (values.backend !== undefined && !BACKENDS.includes(values.backend as Backend))
+    throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}, got '${values.backend}'`);
+
+  const config = loadConfig({
+    flags: {
+      ...(values.config === undefined ? {} : { config: values.config }),
+      ...(values.home === undefined ? {} : { home: values.home }),
+      ...(values.backend === undefined ? {} : { backend: values.backend }),
+      ...(values.model === undefined ? {} : { model: values.model }),
+    },
+    env: process.env,
+    hostname: hostname(),
+  });
+  // "none" (no inference) is a daemon setting; a benchmark of inference needs an engine.
+  const backend: Backend = config.backend === "none" ? "llama" : config.backend;
+  const model = config.model;
+  if (backend === "llama" && model !== undefined && !existsSync(model))
+    throw new UsageError(`--model ${model}: no such GGUF file`);
+  const inferenceHost = values["inference-host"] ?? config.inference_host;
+
+  const ac = new AbortController();
+  const onSigint = () => {
+    if (ac.signal.aborted) process.exit(EXIT_INTERRUPTED);
+    ac.abort();
+    process.stderr.write(
+      "\nbench: interrupted: stopping after the current measurement; the partial report follows (Ctrl-C again to quit now)\n",
+    );
+  };
+  process.on("SIGINT", onSigint);
+  const ui = process.stderr.isTTY ? barProgress() : lineProgress();
+  let report: Report;
+  try {
+    report = await runBench({
+      suites,
+      durationS,
+      backend,
+      ...(model === undefined ? {} : { model }),
+      ...(inferenceHost === undefined ? {} : { inferenceHost }),
+      signal: ac.signal,
+      events: ui.events,
+    });
+  } finally {
+    ui.stop();
+    process.off("SIGINT", onSigint);
+  }
+
+  let recordFailed = false;
+  if (!values["no-record"]) {
+    report.record = await writeRecord(report, config);
+    recordFailed = !report.record.written;
+  }
+
+  const text = formatReport(report);
+  if (values.json === "-") {
+    process.stderr.write(`${text}\n`);
+    process.stdout.write(`${JSON.stringify(report)}\n`);
+  } else {
+    process.stdout.write(`${text}\n`);
+    if (values.json !== undefined) {
+      const file = resolve(values.json);
+      writeAtomic(file, `${JSON.stringify(report, null, 2)}\n`);
+      process.stdout.write(`report: ${file}\n`);
+    }
+  }
+  if (report.record?.written)
+    process.stdout.write(`record: benchmark seq ${report.record.seq} in ${report.record.path}\n`);
+  else if (report.record)
+    process.stderr.write(`bench: the benchmark record was not written: ${report.record.reason}\n`);
+
+  if (ac.signal.aborted) return EXIT_INTERRUPTED;
+  return report.summary.errors.length > 0 || recordFailed ? 1 : 0;
+}
+
+function suiteList(flag: string | undefined): string[] {
+  if (flag === undefined) return [...DEFAULT_SUITES];
+  const names = [...new Set(flag.split(",").map((s) => s.trim()))].filter((s) => s !== "");
+  if (names.length === 0) throw new UsageError("--suite needs at least one suite name");
+  const unknown = names.filter((n) => !KNOWN_SUITES.includes(n));
+  if (unknown.length > 0)
+    throw new UsageError(`unknown suite '${unknown[0]}': choose from ${KNOWN_SUITES.join(", ")}`);
+  return names;
+}
+
+/**
+ * Appends the report as a `benchmark` record to the local evidence store, so the shipper delivers
+ * it like any other. The store has one writer: while a daemon owns it, the record is not written.
+ */
+async function writeRecord(report: Report, config: AgentConfig): Promise<NonNullable<Report["record"]>> {
+  const path = config.evidence.path;
+  try {
+    await assertSocketFree(config.socket);
+  } catch (err) {
+    if (hasForgeCode(err) && err.code === Codes.AGENT_RUNNING)
+      return {
+        written: false,
+        path,
+        reason: `an agent answers on ${config.socket} and owns ${path}; stop it (or pass --no-record) and run again`,
+      };
+    throw err;
+  }
+  let store: EvidenceStore | undefined;
+  try {
+    store = EvidenceStore.open({
+      path,
+      hostId: config.host_id,
+      keyDir: config.evidence.keys,
+      ...(config.evidence.synchronous === undefined ? {} : { synchronous: config.evidence.synchronous }),
+    });
+    const { record: _none, ...result } = report;
+    const stored = await store.append({
+      kind: "benchmark",
+      session_id: `bench-${report.started_at}`,
+      action_id: `bench-${report.started_at}-${process.pid}`,
+      timestamp: nowRfc3339(),
+      prompt_hash: null,
+      proposed_action: report.intent,
+      evaluation: null,
+      policy_matched: { bundle: null, rules: [] },
+      composition_state: null,
+      execution_result: result,
+      principal_review: null,
+      latency_ms: 0,
+      principal: `uid:${process.getuid?.() ?? 0} pid:${process.pid}`,
+    });
+    return { written: true, path, host_id: stored.host_id, seq: stored.seq, hash: stored.hash };
+  } catch (err) {
+    const code = hasForgeCode(err) ? `${err.code}: ` : "";
+    return { written: false, path, reason: `${code}${(err as Error).message}` };
+  } finally {
+    await store?.close();
+  }
+}
+
+function writeAtomic(file: string, text: string): void {
+  mkdirSync(dirname(file), { recursive: true });
+  const tmp = `${file}.${process.pid}.tmp`;
+  writeFileSync(tmp, text);
+  renameSync(tmp, file);
+}
+
+interface Ui {
+  events: RunEvents;
+  stop(): void;
+}
+
+/** A progress bar on stderr (TTY): overall progress across suites, the current suite and step. */
+function barProgress(): Ui {
+  const bar = new cliProgress.SingleBar(
+    {
+      format: "bench [{bar}] {percentage}% | {suite} | {label}",
+      stream: process.stderr,
+      hideCursor: true,
+      clearOnComplete: false,
+    },
+    cliProgress.Presets.shades_classic,
+  );
+  let started = false;
+  let count = 1;
+  let index = 0;
+  return {
+    events: {
+      suiteStart(name, i, n) {
+        count = n;
+        index = i;
+        if (!started) bar.start(100, 0, { suite: name, label: "starting" });
+        started = true;
+        bar.update((100 * i) / n, { suite: `${name} (${i + 1}/${n})`, label: "starting" });
+      },
+      progress(_name, fraction, label) {
+        bar.update((100 * (index + Math.min(1, Math.max(0, fraction)))) / count, { label });
+      },
+      suiteEnd(r, i, n) {
+        bar.update((100 * (i + 1)) / n, {
+          label: r.status === "skipped" ? `skipped: ${r.skipped}` : r.status,
+        });
+      },
+    },
+    stop: () => {
+      if (started) bar.stop();
+    },
+  };
+}
+
+/** Plain lines on stderr (not a TTY: CI logs, pipes): one when a suite starts, changes step, ends. */
+function lineProgress(): Ui {
+  let last = "";
+  const say = (s: string) => process.stderr.write(`bench: ${s}\n`);
+  return {
+    events: {
+      suiteStart(name, i, n) {
+        last = "";
+        say(`[${i + 1}/${n}] ${name}: started`);
+      },
+      progress(name, fraction, label) {
+        if (label === last) return;
+        last = label;
+        say(`${name}: ${label} (${Math.round(100 * fraction)}%)`);
+      },
+      suiteEnd(r) {
+        const why =
+          r.status === "skipped"
+            ? `: skipped: ${r.skipped}`
+            : r.status === "error"
+              ? `: ${r.error!.message}`
+              : "";
+        say(`${r.suite}: ${r.status}${why} (${r.elapsed_s.toFixed(1)} s)`);
+      },
+    },
+    stop: () => {},
+  };
 }
