@@ -42,6 +42,8 @@ interface Round {
   ttftMs: number;
   /** Decode rate: tokens after the first over the time from the first to the last token, per second. */
   tokensPerS: number;
+  /** Whole-request rate: tokens over the time from the request to the last token, per second. */
+  e2eTokensPerS: number;
   /** From the last token to the end of the response (facade: the durable record, then the final line). */
   tailMs: number;
   /** Facade rounds: a bare request/response with the same client (/api/version), the transport's floor. */
@@ -107,6 +109,7 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
     return {
       ttftMs: tFirst - t0,
       tokensPerS: ((generated - 1) * 1000) / (tLast - tFirst),
+      e2eTokensPerS: (generated * 1000) / (tLast - t0),
       tailMs: tEnd - tLast,
       promptTokensPerS: (promptCount * 1000) / (tFirst - t0),
       generated,
@@ -171,6 +174,19 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
     },
     { text: "ratio >= 0.97", stat: "ratio", op: ">=", value: 0.97 },
   );
+  const e2eD = stats(d.map((r) => r.e2eTokensPerS));
+  const e2eF = stats(f.map((r) => r.e2eTokensPerS));
+  const e2eMetric = judge(
+    {
+      name: "request-to-last-token tokens/s via facade",
+      unit: "tok/s",
+      stats: e2eF,
+      baseline: { name: "node-llama-cpp direct", stats: e2eD },
+      ratio: e2eF.median / e2eD.median,
+      ratio_of: "median facade / median direct; includes the ttft difference",
+    },
+    { text: "ratio >= 0.97", stat: "ratio", op: ">=", value: 0.97 },
+  );
   const ttftD = stats(d.map((r) => r.ttftMs));
   const ttftF = stats(f.map((r) => r.ttftMs));
   const ttftAdded = judge(
@@ -187,6 +203,7 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
   const promptF = stats(f.map((r) => r.promptTokensPerS));
   const metrics: Metric[] = [
     tokensMetric,
+    e2eMetric,
     ttftAdded,
     {
       name: "bare HTTP round trip (same client, /api/version)",
@@ -230,6 +247,7 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
       model: modelPath,
       rounds: d.length,
       tokens,
+      generated_per_request: d[0]?.generated ?? 0,
       prompt_tokens: promptCount,
       threads,
       same_token_counts: sameTokens,
@@ -311,6 +329,7 @@ async function clientWorker(host: string): Promise<void> {
       const round: Round = {
         ttftMs: tFirst - t0,
         tokensPerS: ((generated - 1) * 1000) / (tLast - tFirst),
+        e2eTokensPerS: (generated * 1000) / (tLast - t0),
         tailMs: tEnd - tLast,
         rttMs,
         promptTokensPerS: promptPerS,
