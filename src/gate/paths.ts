@@ -79,6 +79,30 @@ export interface PathGlob {
  * Matching is case-insensitive because macOS file systems are, by default: `~/.SSH` is `~/.ssh`.
  */
 export function compilePathGlob(glob: string): PathGlob {
+  const { base, src } = pathGlobParts(glob);
+  return { source: glob, base, rest: new RegExp(`^${src}$`, "i") };
+}
+
+/**
+ * Compiles a list of path globs into at most three (one per base), each one alternation, so a
+ * rule naming forty paths costs one regex test per path instead of forty.
+ */
+export function compilePathGlobs(globs: readonly string[]): PathGlob[] {
+  const byBase = new Map<PathBase, string[]>();
+  for (const g of globs) {
+    const { base, src } = pathGlobParts(g);
+    const l = byBase.get(base);
+    if (l) l.push(src);
+    else byBase.set(base, [src]);
+  }
+  return [...byBase].map(([base, srcs]) => ({
+    source: globs.join(", "),
+    base,
+    rest: new RegExp(`^(?:${srcs.join("|")})$`, "i"),
+  }));
+}
+
+function pathGlobParts(glob: string): { base: PathBase; src: string } {
   let base: PathBase;
   let rest: string;
   if (glob === "~" || glob.startsWith("~/")) {
@@ -94,10 +118,9 @@ export function compilePathGlob(glob: string): PathGlob {
     base = "abs";
     rest = `**/${glob}`;
   }
-  let src = globSource(rest);
   // "**/x" must also match "x" at the base itself.
-  if (rest.startsWith("**/")) src = `(?:.*/)?${globSource(rest.slice(3))}`;
-  return { source: glob, base, rest: new RegExp(`^${src}$`, "i") };
+  const src = rest.startsWith("**/") ? `(?:.*/)?${globSource(rest.slice(3))}` : globSource(rest);
+  return { base, src };
 }
 
 /** True when the absolute, collapsed `path` matches `g` for the given home and cwd. */
@@ -114,6 +137,11 @@ export function matchPathGlob(g: PathGlob, path: string, home: string, cwd: stri
 /** Compiles a glob over plain words (program names, hosts, arguments): `*` matches anything. */
 export function compileWordGlob(glob: string, caseInsensitive = false): RegExp {
   return new RegExp(`^${globSource(glob, false)}$`, caseInsensitive ? "i" : "");
+}
+
+/** One regex for a list of word globs (an alternation). */
+export function compileWordGlobs(globs: readonly string[], caseInsensitive = false): RegExp {
+  return new RegExp(`^(?:${globs.map((g) => globSource(g, false)).join("|")})$`, caseInsensitive ? "i" : "");
 }
 
 /** Host of a URL-ish word (`https://h/x`, `user@h:path`, `h:443`, bare `h.example`), lowercased, or null. */

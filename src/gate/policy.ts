@@ -8,7 +8,13 @@ import { basename, join } from "node:path";
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import { Codes, ForgeError } from "../errors.js";
 import type { BundleRef, Effect } from "./decision.js";
-import { compilePathGlob, compileWordGlob, type PathGlob } from "./paths.js";
+import {
+  compilePathGlob,
+  compilePathGlobs,
+  compileWordGlob,
+  compileWordGlobs,
+  type PathGlob,
+} from "./paths.js";
 import { KNOWN_KEYS, type MatchSpec, PolicyFileSchema, type RuleSpec, type TestSpec } from "./schema.js";
 
 export interface CompiledWhen {
@@ -28,6 +34,8 @@ export interface CompiledRule {
   when: CompiledWhen | null;
   kinds: string[];
   program: RegExp[] | null;
+  /** The program list as written (expanded), for the index. */
+  programNames: string[] | null;
   subcommand: RegExp[] | null;
   flags: string[] | null;
   flagsAll: string[] | null;
@@ -271,9 +279,20 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
         );
       }
     };
-  const words = (field: keyof MatchSpec, ci = false) =>
-    expand(field)?.map(guard(field, (g) => compileWordGlob(g, ci))) ?? null;
-  const pathGlobs = (field: keyof MatchSpec) => expand(field)?.map(guard(field, compilePathGlob)) ?? null;
+  // Each glob is checked alone (for a message naming the bad one), then the list is compiled into
+  // one alternation per field (per base, for paths): one regex test per value at decision time.
+  const words = (field: keyof MatchSpec, ci = false): RegExp[] | null => {
+    const l = expand(field);
+    if (!l) return null;
+    l.forEach(guard(field, (g) => compileWordGlob(g, ci)));
+    return [compileWordGlobs(l, ci)];
+  };
+  const pathGlobs = (field: keyof MatchSpec): PathGlob[] | null => {
+    const l = expand(field);
+    if (!l) return null;
+    l.forEach(guard(field, compilePathGlob));
+    return compilePathGlobs(l);
+  };
   let when: CompiledWhen | null = null;
   if (spec.when) {
     const w = spec.when;
@@ -310,6 +329,7 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
     when,
     kinds: m.kind,
     program: words("program"),
+    programNames: expand("program"),
     subcommand: words("subcommand"),
     flags: expand("flags"),
     flagsAll: expand("flags_all"),
@@ -403,8 +423,11 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
   };
   for (const r of rules) {
     for (const kind of r.kinds) {
-      const exact = kind === "shell" && r.program?.every((re) => /^\^[\w.+-]*\$$/.test(re.source));
-      if (exact) for (const re of r.program!) put(`${kind}\0${re.source.slice(1, -1).replace(/\\/g, "")}`, r);
+      // Shell rules go under each program they name exactly; a rule naming a program glob (or none)
+      // goes under `*`, which every command of that kind consults.
+      const names = kind === "shell" ? r.programNames : null;
+      if (names && names.every((n) => !/[*?[{]/.test(n)))
+        for (const n of new Set(names)) put(`${kind}\0${n}`, r);
       else put(`${kind}\0*`, r);
     }
   }

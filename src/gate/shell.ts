@@ -70,12 +70,51 @@ export const DEFAULT_LIMITS: ShellLimits = { maxLength: 16384, maxCommands: 256,
 
 let parser: Parser | null = null;
 
+/**
+ * Per grammar symbol id: its name, and whether it is named / a leaf with nothing to walk. One
+ * `nodeTypeId` read per node replaces separate `nodeType` and `nodeIsNamed` calls into the wasm.
+ */
+const TYPES: string[] = new Array(65536);
+const NAMED = new Uint8Array(65536);
+const LEAF = new Uint8Array(65536);
+const LEAF_NAMES = new Set([
+  "word",
+  "comment",
+  "variable_name",
+  "number",
+  "raw_string",
+  "ansi_c_string",
+  "string_content",
+  "heredoc_content",
+  "file_descriptor",
+  "test_operator",
+  "regex",
+  "special_variable_name",
+  "heredoc_start",
+  "heredoc_end",
+  "extglob_pattern",
+]);
+
+function kindTables(lang: Language): void {
+  TYPES.fill("ERROR");
+  NAMED.fill(1); // ERROR (0xffff) and anything unknown: named, walked
+  for (let id = 0; id < lang.types.length; id++) {
+    const name = lang.types[id];
+    if (name === undefined) continue;
+    TYPES[id] = name;
+    const named = lang.nodeTypeIsNamed(id);
+    NAMED[id] = named ? 1 : 0;
+    LEAF[id] = !named || LEAF_NAMES.has(name) ? 1 : 0;
+  }
+}
+
 /** Loads web-tree-sitter and the bash grammar once; later calls return at once. */
 export async function initShell(): Promise<void> {
   if (parser) return;
   const require = createRequire(import.meta.url);
   await Parser.init();
   const lang = await Language.load(require.resolve("tree-sitter-bash/tree-sitter-bash.wasm"));
+  kindTables(lang);
   const p = new Parser();
   p.setLanguage(lang);
   parser = p;
@@ -387,7 +426,9 @@ function walkChildren(cur: TreeCursor, ctx: Ctx): void {
 
 /** Visits the node under the cursor; leaves the cursor where it found it. */
 function walkNode(cur: TreeCursor, ctx: Ctx): void {
-  switch (cur.nodeType) {
+  const id = cur.nodeTypeId;
+  if (LEAF[id]) return;
+  switch (TYPES[id]) {
     case "command":
       commandNode(cur, ctx);
       return;
@@ -418,7 +459,7 @@ function pipeline(cur: TreeCursor, ctx: Ctx): void {
   if (!cur.gotoFirstChild()) return;
   const feeders = [...ctx.feeders];
   do {
-    if (!cur.nodeIsNamed) continue;
+    if (!NAMED[cur.nodeTypeId]) continue;
     const start = ctx.out.length;
     walkNode(cur, { ...ctx, feeders: [...feeders], scope: { ...ctx.scope } });
     for (let i = start; i < ctx.out.length; i++) {
@@ -442,17 +483,19 @@ function redirectedStatement(cur: TreeCursor, ctx: Ctx): void {
   // First pass: the redirects (they may follow the body); second pass: the body.
   if (!cur.gotoFirstChild()) return;
   do {
-    if (cur.currentFieldName === "redirect" || isRedirect(cur.nodeType)) redirect(cur, ctx, r);
+    if (isRedirect(TYPES[cur.nodeTypeId]!)) redirect(cur, ctx, r);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
   cur.gotoFirstChild();
   const inner: Ctx = { ...ctx, writes: [...ctx.writes, ...r.writes], reads: [...ctx.reads, ...r.reads] };
   let body = false;
   do {
-    if (cur.currentFieldName === "redirect" || isRedirect(cur.nodeType)) continue;
+    const id = cur.nodeTypeId;
+    const t = TYPES[id]!;
+    if (isRedirect(t)) continue;
     body = true;
-    if (cur.nodeType === "command") commandNode(cur, inner, r);
-    else if (cur.nodeIsNamed) walkNode(cur, inner);
+    if (t === "command") commandNode(cur, inner, r);
+    else if (NAMED[id]) walkNode(cur, inner);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
   // `> ~/.zshrc` alone truncates a file: judge it as the null command `:` with that redirect.
@@ -466,12 +509,13 @@ function isRedirect(type: string): boolean {
 
 /** Reads one redirect node into `r`; walks command substitutions inside it. */
 function redirect(cur: TreeCursor, ctx: Ctx, r: Redirects): void {
-  const type = cur.nodeType;
+  const type = TYPES[cur.nodeTypeId]!;
   if (!cur.gotoFirstChild()) return;
   let op = "";
   do {
-    const t = cur.nodeType;
-    if (!cur.nodeIsNamed) {
+    const id = cur.nodeTypeId;
+    const t = TYPES[id]!;
+    if (!NAMED[id]) {
       if (op === "") op = t;
       continue;
     }
@@ -524,8 +568,9 @@ function commandNode(cur: TreeCursor, ctx: Ctx, outer?: Redirects): void {
   const subFeeders: string[] = [];
   if (!cur.gotoFirstChild()) return;
   do {
-    const t = cur.nodeType;
-    if (!cur.nodeIsNamed) continue;
+    const id = cur.nodeTypeId;
+    if (!NAMED[id]) continue;
+    const t = TYPES[id]!;
     if (t === "variable_assignment") {
       // `X=$(cmd) prog`: the substitution runs; the value itself only matters to the program.
       walkChildren(cur, ctx);
@@ -555,10 +600,10 @@ function trailing(ctx: Ctx, r: Redirects, program: string | null): void {
   if (!r.trailing) return;
   for (const c of r.trailing) {
     try {
-      if (c.nodeType === "pipeline") {
+      if (TYPES[c.nodeTypeId] === "pipeline") {
         const feeders = program ? [...ctx.feeders, program] : [...ctx.feeders];
         if (c.gotoFirstChild()) {
-          do if (c.nodeIsNamed) walkNode(c, { ...ctx, feeders });
+          do if (NAMED[c.nodeTypeId]) walkNode(c, { ...ctx, feeders });
           while (c.gotoNextSibling());
         }
       } else walkNode(c, ctx);
@@ -578,11 +623,12 @@ function declaration(cur: TreeCursor, ctx: Ctx): void {
   const feeders: string[] = [];
   if (!cur.gotoFirstChild()) return;
   do {
-    if (!cur.nodeIsNamed) {
-      if (name === "") name = cur.nodeType;
+    const id = cur.nodeTypeId;
+    if (!NAMED[id]) {
+      if (name === "") name = TYPES[id]!;
       continue;
     }
-    if (cur.nodeType === "variable_assignment") {
+    if (TYPES[id] === "variable_assignment") {
       // The builtin only sets a variable: its value names no file, so the raw text stands in for it.
       // Substitutions inside it still run and are judged on their own.
       walkSubstitutions(cur, ctx, feeders);
@@ -938,7 +984,7 @@ const GLOB_CHARS = /(?<!\\)[*?[]/;
  * (their commands run), and their programs are added to `feeders`.
  */
 function wordValue(cur: TreeCursor, ctx: Ctx, feeders?: string[]): Word {
-  const t = cur.nodeType;
+  const t = TYPES[cur.nodeTypeId]!;
   switch (t) {
     case "word": {
       const s = text(cur, ctx);
@@ -970,7 +1016,7 @@ function wordValue(cur: TreeCursor, ctx: Ctx, feeders?: string[]): Word {
       let prefix: string | undefined;
       if (cur.gotoFirstChild()) {
         do {
-          const ct = cur.nodeType;
+          const ct = TYPES[cur.nodeTypeId]!;
           if (ct === '"' || ct === '$"') continue;
           if (ct === "string_content") {
             v += unescapeDouble(text(cur, ctx));
@@ -1011,9 +1057,10 @@ function wordValue(cur: TreeCursor, ctx: Ctx, feeders?: string[]): Word {
 function walkSubstitutions(cur: TreeCursor, ctx: Ctx, feeders?: string[]): void {
   if (!cur.gotoFirstChild()) return;
   do {
-    const t = cur.nodeType;
+    const id = cur.nodeTypeId;
+    const t = TYPES[id];
     if (t === "command_substitution" || t === "process_substitution") wordValue(cur, ctx, feeders);
-    else if (cur.nodeIsNamed) walkSubstitutions(cur, ctx, feeders);
+    else if (!LEAF[id]) walkSubstitutions(cur, ctx, feeders);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
 }
