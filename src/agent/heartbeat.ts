@@ -218,9 +218,9 @@ export class Heartbeat {
       review_queue: { pending: reviews.length, oldest_age_ms: oldest },
       tolerances: { breached: [] },
     };
-    const ev = this.tolerances.evaluate(snapshotOf(payload), now);
-    for (const t of [...ev.breaches, ...ev.recoveries]) this.alert(t);
-    payload.tolerances.breached = breachedOf(ev.state);
+    const judged = this.tolerances.evaluate(snapshotOf(payload), now);
+    for (const t of [...judged.breaches, ...judged.recoveries]) this.alert(t);
+    payload.tolerances.breached = breachedOf(judged.state);
     this.last = payload;
     return payload;
   }
@@ -297,8 +297,9 @@ export class Heartbeat {
       "1 while an indicator is outside its tolerance",
       ["indicator"],
       (g) => {
-        for (const k of Object.keys(this.s.tolerances ?? {}))
-          g.set({ indicator: k }, this.tracker.active().includes(k as never) ? 1 : 0);
+        const state = this.tolerances.state();
+        const breached = new Set(breachedOf(state));
+        for (const k of Object.keys(state)) g.set({ indicator: k }, breached.has(k) ? 1 : 0);
       },
     );
   }
@@ -313,12 +314,7 @@ export class Heartbeat {
       action_id: randomUUID(),
       timestamp: nowRfc3339(),
       prompt_hash: null,
-      proposed_action: {
-        kind: `tolerance.${t.state}`,
-        indicator: t.indicator,
-        value: t.value,
-        bound: t.bound,
-      },
+      proposed_action: { ...t, kind: `tolerance.${t.kind}` },
       evaluation: null,
       policy_matched: { bundle: null, rules: [] },
       composition_state: null,
@@ -330,9 +326,13 @@ export class Heartbeat {
     this.track(
       s.append(rec).catch((err) => s.logger.warn({ err: String(err) }, "could not record a tolerance alert")),
     );
-    if (s.webhook !== undefined) {
+    const hook = this.tolerances.config.webhook;
+    if (hook !== undefined) {
+      const payload = { host_id: s.hostId, source: "agent", message, ...t };
       this.track(
-        callWebhook(s.webhook, { host_id: s.hostId, source: "agent", ...t, at: rec.timestamp }, s.logger),
+        notifyWebhook(hook.url, payload, { retries: hook.retries, backoffMs: hook.backoff_ms }).catch((err) =>
+          s.logger.warn({ err: (err as Error).message }, "alert webhook gave up"),
+        ),
       );
     }
   }

@@ -1,0 +1,157 @@
+/**
+ * The review console's relay: pending escalations come from each host's heartbeat; an operator's
+ * approve/deny travels to the agent as `review {action_id, decision, reason, reviewer}` over its
+ * WebSocket, the agent applies it (principal_review.reviewer = "operator:<name>") and answers
+ * `review_result`, which the HTTP request waits for. The evidence record itself ships as usual.
+ */
+import { Codes, ForgeError } from "../errors.js";
+import type { CollectorContext, Message } from "./context.js";
+import type { Fleet } from "./fleet.js";
+import type { Operators } from "./operators.js";
+
+export interface ReviewRelayOptions {
+  /** How long POST /v1/reviews/:id waits for the agent's answer (default 10 s). */
+  answerTimeoutMs?: number;
+}
+
+interface PendingView {
+  action_id?: string;
+  session_id?: string;
+  timestamp?: string;
+  proposed_action?: unknown;
+  reasons?: string[];
+  risk?: number;
+  deadline_ms?: number | null;
+  policy_matched?: unknown;
+}
+
+type Answer = { ok: boolean; state?: string; evaluation?: string; error?: string };
+
+export class ReviewRelay {
+  private readonly waiters = new Map<string, Set<(a: Answer) => void>>();
+  private readonly decided: Array<Record<string, unknown>> = [];
+
+  constructor(
+    private readonly ctx: CollectorContext,
+    private readonly fleet: Fleet,
+    private readonly operators: Operators,
+    private readonly opts: ReviewRelayOptions = {},
+  ) {}
+
+  register(): void {
+    const { ctx } = this;
+    ctx.messages.set("review_result", async (conn, msg) => this.onResult(conn.host!.host_id, msg));
+    ctx.routes.add("GET", "/v1/reviews", () => ({
+      json: { reviews: this.pending(), decided: [...this.decided].reverse() },
+    }));
+    ctx.routes.add("POST", "/v1/reviews/:id", async (req) => {
+      const operator = this.operators.require(req);
+      const b = (req.body ?? {}) as { decision?: unknown; reason?: unknown; host_id?: unknown };
+      if (b.decision !== "approve" && b.decision !== "deny")
+        throw new ForgeError(Codes.BAD_REQUEST, `'decision' must be "approve" or "deny"`);
+      if (
+        b.reason !== undefined &&
+        b.reason !== null &&
+        (typeof b.reason !== "string" || b.reason.length > 2000)
+      )
+        throw new ForgeError(Codes.BAD_REQUEST, "'reason' must be a string of at most 2000 characters");
+      const id = req.params.id!;
+      const hostId = typeof b.host_id === "string" ? b.host_id : this.hostOf(id);
+      if (hostId === undefined || !this.pending().some((r) => r.action_id === id && r.host_id === hostId))
+        throw new ForgeError(Codes.NOT_FOUND, `no pending review '${id}' in the fleet's last heartbeats`);
+      const answer = await this.relay(
+        hostId,
+        id,
+        b.decision,
+        (b.reason as string | undefined) ?? null,
+        operator,
+      );
+      if (!answer.ok)
+        throw new ForgeError(
+          Codes.CONFLICT,
+          `the agent did not apply the review: ${answer.error ?? "unknown"}`,
+        );
+      this.fleet.forgetReview(hostId, id);
+      const out = {
+        host_id: hostId,
+        action_id: id,
+        decision: b.decision,
+        reviewer: `operator:${operator}`,
+        state: answer.state ?? null,
+        evaluation: answer.evaluation ?? null,
+        at_ms: Date.now(),
+      };
+      this.decided.push(out);
+      if (this.decided.length > 100) this.decided.shift();
+      ctx.logger.info(out, "review relayed to the agent");
+      return { json: out };
+    });
+  }
+
+  /** Every escalation waiting on a connected host, oldest first, with its host_id. */
+  pending(): Array<PendingView & { host_id: string }> {
+    const out: Array<PendingView & { host_id: string }> = [];
+    for (const host_id of this.fleet.hostIds()) {
+      if (!this.ctx.hosts.has(host_id)) continue;
+      const rs = (this.fleet.latest(host_id) as { reviews?: PendingView[] } | undefined)?.reviews ?? [];
+      for (const r of rs) if (typeof r?.action_id === "string") out.push({ ...r, host_id });
+    }
+    return out.sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)));
+  }
+
+  private hostOf(actionId: string): string | undefined {
+    return this.pending().find((r) => r.action_id === actionId)?.host_id;
+  }
+
+  private relay(
+    hostId: string,
+    actionId: string,
+    decision: string,
+    reason: string | null,
+    operator: string,
+  ): Promise<Answer> {
+    return new Promise<Answer>((resolve, reject) => {
+      const set = this.waiters.get(actionId) ?? new Set();
+      this.waiters.set(actionId, set);
+      const done = (a: Answer) => {
+        clearTimeout(timer);
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(actionId);
+        resolve(a);
+      };
+      const timer = setTimeout(() => {
+        set.delete(done);
+        if (set.size === 0) this.waiters.delete(actionId);
+        reject(
+          new ForgeError(
+            Codes.TIMEOUT,
+            `host '${hostId}' did not answer the review of ${actionId} in time; it may still apply it`,
+          ),
+        );
+      }, this.opts.answerTimeoutMs ?? 10_000);
+      set.add(done);
+      const sent = this.ctx.sendTo(hostId, {
+        type: "review",
+        action_id: actionId,
+        decision,
+        reason,
+        reviewer: `operator:${operator}`,
+      });
+      if (!sent) done({ ok: false, error: `host '${hostId}' is not connected to this collector` });
+    });
+  }
+
+  private async onResult(hostId: string, msg: Message): Promise<void> {
+    const id = msg.action_id;
+    if (typeof id !== "string") return;
+    const answer: Answer = {
+      ok: msg.ok === true,
+      state: typeof msg.state === "string" ? msg.state : undefined,
+      evaluation: typeof msg.evaluation === "string" ? msg.evaluation : undefined,
+      error: typeof msg.error === "string" ? msg.error : undefined,
+    };
+    if (!answer.ok)
+      this.ctx.logger.warn({ host_id: hostId, action_id: id, error: answer.error }, "agent refused a review");
+    for (const w of [...(this.waiters.get(id) ?? [])]) w(answer);
+  }
+}
