@@ -3,6 +3,7 @@ import { basename, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
+import { TolerancesConfig } from "../platform/tolerances.js";
 
 /**
  * The daemon's configuration: one zod schema with defaults. Sources are merged in order
@@ -30,6 +31,15 @@ function schema(defaults: { uid: number; hostname: string }) {
       .optional(),
     /** How often the agent sends its health (and pending reviews) to the collector. */
     heartbeat_ms: ms.default(10_000),
+    /** Signed policy bundles from the collector (docs/fleet.md). */
+    policy_updates: z
+      .strictObject({
+        /** SPKI PEM file of the pinned bundle-signing key; unset: every bundle is refused. */
+        public_key: z.string().min(1).optional(),
+      })
+      .prefault({}),
+    /** Indicators and bounds evaluated on each heartbeat (src/platform/tolerances.ts). */
+    tolerances: TolerancesConfig.optional(),
     /** Inference backend; "none" serves no /api/* (the facade answers 503). */
     backend: z.enum(["llama", "ollama", "openai", "none"]).default("llama"),
     /** Model: a GGUF path (llama), a model name (ollama/openai); default: the generated tiny model. */
@@ -141,7 +151,9 @@ type Parsed = z.infer<ReturnType<typeof schema>>;
 
 /** The resolved configuration: every path absolute, every default filled in, deeply frozen. */
 export type AgentConfig = DeepReadonly<
-  Omit<Parsed, "socket" | "evidence" | "executors"> & {
+  Omit<Parsed, "socket" | "evidence" | "executors" | "policy_updates"> & {
+    /** The pinned key is read once, at load: a missing file is a config error, not a runtime surprise. */
+    policy_updates: { public_key?: string; public_key_pem?: string };
     socket: string;
     evidence: Parsed["evidence"] & { path: string; keys: string };
     executors: Parsed["executors"] & { cwd: string };
@@ -253,6 +265,7 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
       keys: resolve(cwd, c.evidence.keys ?? `${home}/keys`),
     },
     executors: { ...c.executors, cwd: resolve(cwd, c.executors.cwd ?? cwd) },
+    policy_updates: readPolicyKey(c.policy_updates.public_key, cwd),
     source,
   };
   if (Buffer.byteLength(resolved.socket) > 103) {
@@ -262,6 +275,29 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
     );
   }
   return deepFreeze(resolved) as AgentConfig;
+}
+
+function readPolicyKey(
+  file: string | undefined,
+  cwd: string,
+): { public_key?: string; public_key_pem?: string } {
+  if (file === undefined) return {};
+  const path = resolve(cwd, file);
+  let pem: string;
+  try {
+    pem = readFileSync(path, "utf8");
+  } catch (err) {
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      `cannot read policy_updates.public_key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
+    );
+  }
+  if (!pem.includes("BEGIN PUBLIC KEY"))
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      `policy_updates.public_key ${path} is not an SPKI PEM public key`,
+    );
+  return { public_key: path, public_key_pem: pem };
 }
 
 function readConfigFile(path: string): Record<string, unknown> {

@@ -6,13 +6,16 @@ import { type Logger, pino } from "pino";
 import { EvidenceStore } from "../evidence/index.js";
 import { nowRfc3339 } from "../evidence/record.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
+import { sampleMetrics } from "../platform/native.js";
 import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
 import type { AgentConfig } from "./config.js";
 import type { ExecutorLimits } from "./executors/index.js";
+import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
 import { createInference } from "./inference.js";
 import { AgentMetrics } from "./metrics.js";
 import { socketPeer } from "./peer.js";
+import { PolicyUpdates } from "./policy-updates.js";
 import { assertSocketFree, createApiServer, listenTcp, listenUnix } from "./server.js";
 
 /**
@@ -65,6 +68,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
 
   let service: ActionService | undefined;
+  const gateStats = new GateStats();
   const metrics = new AgentMetrics({
     backlog: () => store.stats().backlog,
     pendingReviews: () => service?.stats().escalated ?? 0,
@@ -84,9 +88,23 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     recordPrompts: config.evidence.record_prompts,
     maxUnacked: config.evidence.max_unacked_records,
     logger,
-    observe: metrics,
+    observe: {
+      decision: (evaluation, gateMs) => {
+        metrics.decision(evaluation, gateMs);
+        gateStats.record(evaluation, gateMs);
+      },
+      evidenceFailure: () => metrics.evidenceFailure(),
+    },
   });
   const svc = service;
+  const policyUpdates = new PolicyUpdates({
+    hostId: config.host_id,
+    publicKeyPem: config.policy_updates.public_key_pem ?? null,
+    stateDir: `${config.home}/policy`,
+    gate,
+    append: (rec) => store.append(rec),
+    logger,
+  });
 
   // Everything after the store is open must close it on failure, or the next start finds it locked.
   const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
@@ -99,6 +117,9 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   try {
     const r = await svc.restore();
     if (r.restored + r.resolved > 0) logger.info(r, "pending actions from the previous run");
+    // A signed bundle accepted earlier outranks the configured file: no rollback by restarting.
+    const restored = policyUpdates.restore();
+    if (restored !== null) logger.info({ policy: gate.bundle }, "restored the signed policy bundle");
     await recordPolicy(store, config.host_id, policyPath, gate.bundle, "start").catch((err) =>
       logger.warn({ err }, "could not record the policy load"),
     );
@@ -111,9 +132,29 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     service: svc,
     record: (rec) => store.append(rec),
     logger,
-    onTokensPerSecond: (tps) => metrics.tokensPerSecond.set(tps),
+    onTokensPerSecond: (tps) => {
+      metrics.tokensPerSecond.set(tps);
+      heartbeat.observeTokensPerSecond(tps);
+    },
   });
   cleanup.push(() => inference.close());
+
+  const heartbeat = new Heartbeat({
+    hostId: config.host_id,
+    gate: gateStats,
+    sample: () => sampleMetrics(),
+    facts: () => gatherFacts(opts.version ?? null),
+    evidence: () => store.stats(),
+    policy: () => policyUpdates.active(),
+    models: () =>
+      config.backend === "none" ? [] : [{ backend: config.backend, model: config.model ?? null }],
+    reviews: () => svc.reviews(),
+    append: (rec) => store.append(rec),
+    tolerances: config.tolerances,
+    logger,
+  });
+  heartbeat.registerMetrics(metrics.registry);
+  cleanup.push(() => heartbeat.stop());
 
   const health = () => ({
     status: closing ? "stopping" : "ok",
@@ -130,13 +171,24 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
   if (config.collector_url !== undefined) {
     try {
-      const heartbeat = () => ({ ...health(), reviews: svc.reviews() });
-      const sh = await startShipper(store, config.collector_url, svc, logger, heartbeat, config.heartbeat_ms);
+      const beat = () => ({ ...health(), reviews: svc.reviews(), ...heartbeat.tick() });
+      const sh = await startShipper(
+        store,
+        config.collector_url,
+        svc,
+        logger,
+        beat,
+        config.heartbeat_ms,
+        policyUpdates,
+      );
       shipper = sh;
       cleanup.push(() => sh.stop());
     } catch (err) {
       return fail(err);
     }
+  } else {
+    // No collector: tolerances are still evaluated (alert records, webhook) on the same cadence.
+    heartbeat.start(config.heartbeat_ms);
   }
 
   const api = createApi({
@@ -271,6 +323,7 @@ async function startShipper(
   logger: Logger,
   heartbeat: () => Record<string, unknown>,
   heartbeatMs: number,
+  policyUpdates: PolicyUpdates,
 ) {
   const { Shipper } = await import("../evidence/shipper.js");
   const shipper = new Shipper({ store, url, logger });
@@ -280,7 +333,11 @@ async function startShipper(
       logger.warn({ msg }, "ignoring a malformed review from the collector");
       return;
     }
-    const reviewer = `collector:${typeof m.reviewer === "string" ? m.reviewer : "unknown"}`;
+    // The collector's review console names the signed-in operator ("operator:<name>").
+    const reviewer =
+      typeof m.reviewer === "string" && /^operator:[A-Za-z0-9._@-]{1,64}$/.test(m.reviewer)
+        ? m.reviewer
+        : `collector:${typeof m.reviewer === "string" ? m.reviewer : "unknown"}`;
     const id = m.action_id;
     service
       .review(id, m.decision, typeof m.reason === "string" ? m.reason : null, reviewer)
@@ -298,6 +355,9 @@ async function startShipper(
         logger.warn({ err: (err as Error).message, action_id: id }, "collector review not applied");
         shipper.send({ type: "review_result", action_id: id, ok: false, error: (err as Error).message });
       });
+  });
+  shipper.on("policy", (msg: unknown) => {
+    policyUpdates.receive(msg).then((r) => shipper.send({ type: "policy_result", ...r }));
   });
   shipper.start();
   // Health and the pending escalations, for the fleet view and the collector's review console.

@@ -1,5 +1,8 @@
 import { readFileSync } from "node:fs";
 import pino from "pino";
+import { parse as parseYaml } from "yaml";
+import { fleetPlugin } from "../collector/fleet-plugin.js";
+import { parseOperator } from "../collector/operators.js";
 import { startCollector } from "../collector/server.js";
 import { parse, UsageError } from "./args.js";
 
@@ -11,12 +14,19 @@ import { parse, UsageError } from "./args.js";
  */
 export default async function (argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
-    database: { type: "string", default: process.env.FORGE_COLLECTOR_DATABASE ?? "sqlite:./var/collector.db" },
+    database: {
+      type: "string",
+      default: process.env.FORGE_COLLECTOR_DATABASE ?? "sqlite:./var/collector.db",
+    },
     listen: { type: "string", default: process.env.FORGE_COLLECTOR_LISTEN ?? "127.0.0.1:8787" },
     "require-registered": { type: "boolean", default: false },
     "register-host": { type: "string", multiple: true, default: [] },
     "revoke-host": { type: "string", multiple: true, default: [] },
     synchronous: { type: "string" },
+    operator: { type: "string", multiple: true, default: [] },
+    "policy-dir": { type: "string" },
+    "policy-key": { type: "string" },
+    tolerances: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const sync = values.synchronous?.toUpperCase();
@@ -34,12 +44,15 @@ export default async function (argv: string[]): Promise<number> {
     } catch (err) {
       throw new UsageError(`--register-host ${spec}: cannot read ${file}: ${(err as Error).message}`);
     }
-    if (!pem.includes("BEGIN PUBLIC KEY")) throw new UsageError(`--register-host ${spec}: ${file} is not an SPKI PEM`);
+    if (!pem.includes("BEGIN PUBLIC KEY"))
+      throw new UsageError(`--register-host ${spec}: ${file} is not an SPKI PEM`);
     registerHosts[spec.slice(0, eq)] = pem;
   }
 
+  const fleet = fleetFromFlags(values);
   const logger = pino({ name: "forge-collector" }, pino.destination(2));
   const collector = await startCollector({
+    plugins: [fleet.plugin],
     database: values.database,
     listen: values.listen,
     requireRegistered: values["require-registered"],
@@ -57,5 +70,39 @@ export default async function (argv: string[]): Promise<number> {
   });
   logger.info({ signal }, "shutting down");
   await collector.close();
+  fleet.close();
   return 0;
+}
+
+/**
+ * The fleet parts (docs/fleet.md): operators from --operator NAME=SECRET (repeatable) and
+ * FORGE_COLLECTOR_OPERATORS ("a=s1,b=s2"), signed bundles from --policy-dir (verified with
+ * --policy-key), tolerances from --tolerances FILE (YAML/JSON).
+ */
+function fleetFromFlags(values: {
+  operator: string[];
+  "policy-dir"?: string;
+  "policy-key"?: string;
+  tolerances?: string;
+}) {
+  const specs = [
+    ...values.operator,
+    ...(process.env.FORGE_COLLECTOR_OPERATORS ?? "").split(",").filter(Boolean),
+  ];
+  const read = (flag: string, file: string) => {
+    try {
+      return readFileSync(file, "utf8");
+    } catch (err) {
+      throw new UsageError(`--${flag} ${file}: ${(err as Error).message}`);
+    }
+  };
+  if (values["policy-key"] !== undefined && values["policy-dir"] === undefined)
+    throw new UsageError("--policy-key needs --policy-dir");
+  return fleetPlugin({
+    operators: specs.map(parseOperator),
+    policyDir: values["policy-dir"],
+    policyKeyPem: values["policy-key"] === undefined ? undefined : read("policy-key", values["policy-key"]),
+    tolerances:
+      values.tolerances === undefined ? undefined : parseYaml(read("tolerances", values.tolerances)),
+  });
 }

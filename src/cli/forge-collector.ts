@@ -3,7 +3,8 @@ import { runCommand, version } from "./forge-agent.js";
 const COMMANDS = {
   run: {
     summary: "run the cluster collector (WebSocket ingest, HTTP API, dashboard)",
-    usage: "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT]",
+    usage:
+      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operator NAME=SECRET]… [--policy-dir DIR --policy-key PUB] [--tolerances FILE]",
     load: () => import("./collector-run.js"),
   },
   policy: {
@@ -25,7 +26,9 @@ export async function main(argv: string[]): Promise<number> {
     const list = Object.entries(COMMANDS).map(([k, e]) => `  ${k.padEnd(7)} ${e.summary}`);
     const text = `usage: forge-collector <command> [options]\n\ncommands:\n${list.join("\n")}\n`;
     const ok = name === "--help" || name === "-h";
-    (ok ? process.stdout : process.stderr).write(ok ? text : `forge-collector: unknown command '${name ?? ""}'\n${text}`);
+    (ok ? process.stdout : process.stderr).write(
+      ok ? text : `forge-collector: unknown command '${name ?? ""}'\n${text}`,
+    );
     return ok ? 0 : 2;
   }
   if (rest[0] === "--help" || rest[0] === "-h") {

@@ -171,4 +171,5 @@ async function hello(ctx: CollectorContext, conn: Connection, msg: Message, nonc
   ctx.hosts.set(h.host_id, conn);
   await ctx.storage.touchHost(h.host_id, Date.now());
   conn.send({ type: "ack", seq: host.head_seq, hash: host.head_hash, checkpoint_seq: host.checkpoint_seq });
+  for (const listener of ctx.authenticated) listener(conn);
 }

@@ -41,6 +41,8 @@ export interface CollectorContext {
   readonly messages: Map<string, MessageHandler>;
   /** Authenticated connections by host_id (the latest one per host on this collector). */
   readonly hosts: Map<string, Connection>;
+  /** Called after a connection's hello is accepted (and acked): e.g. to offer the policy bundle. */
+  readonly authenticated: Array<(conn: Connection) => void>;
   /** Logs, stores and counts an alert; never throws. */
   alert(a: AlertInput): Promise<void>;
   /** Sends a message to a connected host; false when it is not connected here. */

@@ -11,12 +11,15 @@ export interface RouteRequest {
   body: unknown;
 }
 
-/** A JSON response, or raw text (e.g. Prometheus metrics, HTML). */
+/** A JSON response, or raw text (e.g. Prometheus metrics, HTML); `headers` are added as given. */
 export type RouteResponse =
-  | { status?: number; json: unknown }
-  | { status?: number; text: string; contentType: string };
+  | { status?: number; json: unknown; headers?: Record<string, string> }
+  | { status?: number; text: string; contentType: string; headers?: Record<string, string> };
 
 export type RouteHandler = (req: RouteRequest) => Promise<RouteResponse> | RouteResponse;
+
+/** Runs before every matched handler (e.g. operator sign-in); throwing refuses the request. */
+export type RouteGuard = (req: RouteRequest) => void;
 
 interface Route {
   method: string;
@@ -30,9 +33,21 @@ interface Route {
  */
 export class RouteTable {
   private readonly routes: Route[] = [];
+  private readonly guards: RouteGuard[] = [];
 
+  /** Adds a route; the same method and pattern added again replaces the earlier handler. */
   add(method: string, pattern: string, handler: RouteHandler): void {
-    this.routes.push({ method: method.toUpperCase(), parts: split(pattern), handler });
+    const route = { method: method.toUpperCase(), parts: split(pattern), handler };
+    const same = this.routes.findIndex(
+      (r) => r.method === route.method && r.parts.join("/") === route.parts.join("/"),
+    );
+    if (same >= 0) this.routes[same] = route;
+    else this.routes.push(route);
+  }
+
+  /** Adds a guard every matched request passes through first. */
+  use(guard: RouteGuard): void {
+    this.guards.push(guard);
   }
 
   /** The matching handler and params; `methodMismatch` when only the path matched. */
@@ -49,7 +64,16 @@ export class RouteTable {
         pathMatched = true;
         continue;
       }
-      return { handler: r.handler, params };
+      const { handler } = r;
+      const guards = this.guards;
+      if (guards.length === 0) return { handler, params };
+      return {
+        handler: (req) => {
+          for (const g of guards) g(req);
+          return handler(req);
+        },
+        params,
+      };
     }
     return pathMatched ? "method" : "none";
   }

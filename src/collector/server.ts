@@ -73,6 +73,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     routes: new RouteTable(),
     messages: new Map<string, MessageHandler>(),
     hosts: live,
+    authenticated: [],
     requireRegistered: opts.requireRegistered ?? false,
     adminToken: opts.adminToken ?? null,
     async alert(a) {
@@ -161,10 +162,10 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     });
     if ("json" in out) {
       const text = JSON.stringify(out.json);
-      res.writeHead(out.status ?? 200, { "content-type": "application/json" });
+      res.writeHead(out.status ?? 200, { ...out.headers, "content-type": "application/json" });
       res.end(text);
     } else {
-      res.writeHead(out.status ?? 200, { "content-type": out.contentType });
+      res.writeHead(out.status ?? 200, { ...out.headers, "content-type": out.contentType });
       res.end(out.text);
     }
   } catch (err) {
@@ -184,6 +185,7 @@ const STATUS: Record<string, number> = {
   [Codes.NOT_FOUND]: 404,
   [Codes.CONFLICT]: 409,
   [Codes.PAYLOAD_TOO_LARGE]: 413,
+  [Codes.TIMEOUT]: 504,
 };
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
