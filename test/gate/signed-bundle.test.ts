@@ -72,6 +72,39 @@ describe("sign and verify", () => {
     expect(verifySignedBundle(reordered, keys.publicKeyPem).bundle.version).toBe(1);
   });
 
+  it("property: any one-character change to the wire text is rejected, or leaves the same bundle", () => {
+    const s = signBundle(
+      bundle(3, { "a.yaml": "rules: []\n", "b.yml": "lists: {x: [1, 2]}\n" }),
+      keys.privateKeyPem,
+    );
+    const text = JSON.stringify(s);
+    const sha = bundleSha256(s.bundle);
+    fc.assert(
+      fc.property(
+        fc.integer({ min: 0, max: text.length - 1 }),
+        fc.constantFrom(...'abcdefxyzABZ0123456789 {}[]:,"\\/+=-_.\n'),
+        (pos, ch) => {
+          const mutated = text.slice(0, pos) + ch + text.slice(pos + 1);
+          let doc: unknown;
+          try {
+            doc = JSON.parse(mutated);
+          } catch {
+            return; // not JSON: never reaches the verifier
+          }
+          try {
+            const v = verifySignedBundle(doc, keys.publicKeyPem);
+            // Accepted only if the signed content is unchanged (e.g. the key_id or signature text was
+            // replaced by an equal value, or insignificant whitespace changed).
+            expect(v.sha256).toBe(sha);
+          } catch (err) {
+            expect(err).toBeInstanceOf(BundleRejectedError);
+          }
+        },
+      ),
+      { numRuns: 500 },
+    );
+  });
+
   it("the signature covers exactly canonicalJson(bundle)", () => {
     const s = signBundle(bundle(2), keys.privateKeyPem);
     expect(

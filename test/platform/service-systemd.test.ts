@@ -147,7 +147,7 @@ describe("systemd unit passes systemd-analyze verify", () => {
         expect(p.wd).toBe(home);
         expect(p.argv[1]).toBe(`/opt/forge ${scriptName}/bin/forge-agent.js`);
       }),
-      { numRuns: 60 },
+      { numRuns: 40 },
     );
   });
 
