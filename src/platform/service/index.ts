@@ -100,13 +100,13 @@ function requireRoot(host: ServiceHost, spec: ServiceSpec, verb: string): void {
   }
 }
 
-function commandFailed(cmd: string, args: string[], r: RunResult, extra = ""): ForgeError {
+function commandFailed(cmd: string, args: string[], r: RunResult): ForgeError {
   const line = [cmd, ...args].join(" ");
   const why =
     r.code === -1
       ? `could not start: ${r.stderr.trim()}`
       : `exited ${r.code}: ${r.stderr.trim() || r.stdout.trim()}`;
-  return new ForgeError(Codes.SERVICE_COMMAND_FAILED, `'${line}' ${why}${extra}`, {
+  return new ForgeError(Codes.SERVICE_COMMAND_FAILED, `'${line}' ${why}`, {
     details: { cmd, args, code: r.code, stderr: r.stderr },
   });
 }
