@@ -187,6 +187,13 @@ export class EvidenceStore {
     if (!(this.maxUnacked >= 1) || !(this.checkpointEvery >= 1)) {
       throw new ForgeError(Codes.EVIDENCE_INVALID, "maxUnackedRecords and checkpointEvery must be >= 1");
     }
+    const seconds = opts.checkpointSeconds ?? 60;
+    if (!(seconds > 0) || !Number.isFinite(seconds)) {
+      throw new ForgeError(
+        Codes.EVIDENCE_INVALID,
+        `checkpointSeconds must be a positive number, got ${seconds}`,
+      );
+    }
 
     this.key = loadOrCreateHostKey(opts.keyDir);
     this.publicKeyPem = this.key.publicKeyPem;
@@ -249,7 +256,6 @@ export class EvidenceStore {
       this.applyBatch(ops, results),
     ).immediate;
 
-    const seconds = opts.checkpointSeconds ?? 60;
     this.timer = setInterval(() => {
       if (this.headSeq > this.lastCheckpointSeq) {
         this.checkpointDue = true;

@@ -230,6 +230,19 @@ describe("append-only schema", () => {
     }
   });
 
+  it("can be verified by a reader while the store is open and writing", async () => {
+    const s = store({ checkpointEvery: 5 });
+    const writes = Array.from({ length: 12 }, (_, i) => s.append(rec(i)));
+    await Promise.all(writes);
+    expect(verifyStore(home.db, { keyDir: home.keys })).toMatchObject({
+      ok: true,
+      records: 12,
+      checkpoints: 1,
+    });
+    await s.append(rec(99));
+    expect(verifyStore(home.db, { keyDir: home.keys })).toMatchObject({ ok: true, records: 13 });
+  });
+
   it("markAcked prunes exactly the acked rows and keeps the rest verifiable", async () => {
     const s = store({ checkpointEvery: 1000 });
     for (let i = 0; i < 20; i++) await s.append(rec(i));
