@@ -147,6 +147,8 @@ export class EvidenceStore {
   private readonly checkpointEvery: number;
   private readonly onAlert: (alert: { code: string; message: string }) => void;
   private readonly listeners = new Set<(lastSeq: number) => void>();
+  /** records() statements by SQL text (at most 8 filter combinations). */
+  private readonly queries = new Map<string, Database.Statement>();
   private readonly timer: NodeJS.Timeout;
 
   private headSeq: number;
@@ -411,7 +413,12 @@ export class EvidenceStore {
     }
     args.push(q.limit ?? 10_000);
     const sql = `SELECT seq, body, prev_hash, hash FROM records WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`;
-    return (this.db.prepare(sql).all(...args) as RecordRow[]).map(recordFromRow);
+    let stmt = this.queries.get(sql);
+    if (stmt === undefined) {
+      stmt = this.db.prepare(sql);
+      this.queries.set(sql, stmt);
+    }
+    return (stmt.all(...args) as RecordRow[]).map(recordFromRow);
   }
 
   /** Highest committed seq (0 if none); never goes down, even after pruning. */

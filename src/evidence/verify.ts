@@ -19,10 +19,15 @@ export interface VerifyReport {
   last_seq: number;
   /** Lowest seq at which something is wrong; null when ok. */
   first_bad_seq: number | null;
+  /** The first MAX_PROBLEMS problems found, by seq. */
   problems: VerifyProblem[];
+  /** Problems found beyond MAX_PROBLEMS and not listed. */
+  problems_omitted: number;
   /** Where the public key came from: the key directory, or the database itself (weaker: an attacker can replace both). */
   key_source: "key_dir" | "database";
 }
+
+const MAX_PROBLEMS = 1000;
 
 /** Problem codes in verify reports (stable, like error codes). */
 export const VerifyCodes = {
@@ -116,7 +121,13 @@ function verifyOpen(db: Database.Database, keyDir: string | undefined): VerifyRe
     meta[r.key] = r.value;
   const hostId = meta.host_id ?? null;
   const problems: VerifyProblem[] = [];
-  const problem = (seq: number, code: string, message: string) => problems.push({ seq, code, message });
+  const found = { firstBad: null as number | null, omitted: 0 };
+  // A wholesale rewrite would otherwise list every row: keep the first MAX_PROBLEMS, count the rest.
+  const problem = (seq: number, code: string, message: string) => {
+    if (found.firstBad === null || seq < found.firstBad) found.firstBad = seq;
+    if (problems.length < MAX_PROBLEMS) problems.push({ seq, code, message });
+    else found.omitted++;
+  };
 
   const keySource = keyDir !== undefined ? "key_dir" : "database";
   const publicKeyPem = keyDir !== undefined ? readPublicKeyPem(keyDir) : (meta.public_key_pem ?? "");
@@ -229,16 +240,16 @@ function verifyOpen(db: Database.Database, keyDir: string | undefined): VerifyRe
       break;
     }
   }
-  const firstBad = problems.length ? Math.min(...problems.map((p) => p.seq)) : null;
   problems.sort((a, b) => a.seq - b.seq);
   return {
-    ok: problems.length === 0,
+    ok: found.firstBad === null,
     host_id: hostId,
     records: count,
     checkpoints: cps.length,
     last_seq: lastSeq,
-    first_bad_seq: firstBad,
+    first_bad_seq: found.firstBad,
     problems,
+    problems_omitted: found.omitted,
     key_source: keySource,
   };
 }

@@ -143,6 +143,17 @@ describe("forge-agent verify and verifyStore", () => {
     expectDetected(6, "unanchored_prefix");
   });
 
+  it("list at most 1000 problems and count the rest when every row is bad", async () => {
+    const s = openStore(home, { checkpointEvery: 100_000 });
+    await Promise.all(Array.from({ length: 1200 }, (_, i) => s.append(rec(100 + i))));
+    await s.close();
+    attack((db) => db.exec(`UPDATE records SET body = replace(body, '"latency_ms":0.05', '"latency_ms":9')`));
+    const report = verifyStore(home.db, { keyDir: home.keys });
+    expect(report).toMatchObject({ ok: false, first_bad_seq: 1 });
+    expect(report.problems.length).toBe(1000);
+    expect(report.problems_omitted).toBeGreaterThan(200);
+  });
+
   it("exit 1 with a coded error for a missing database, 2 for bad usage", () => {
     const missing = spawnSync(process.execPath, [CLI, "verify", "--db", `${home.dir}/nope.db`], {
       encoding: "utf8",
