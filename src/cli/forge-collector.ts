@@ -9,7 +9,8 @@ const COMMANDS = {
   },
   policy: {
     summary: "sign a policy bundle, or make the signing key",
-    usage: "forge-collector policy sign FILE [--key FILE] [--version N] | policy keygen [--out DIR]",
+    usage:
+      "forge-collector policy keygen [--out DIR] | policy sign FILE_OR_DIR --key KEY [--version N] [--id ID] [--out FILE] | policy verify FILE --pub KEY",
     load: () => import("./collector-policy.js"),
   },
 };
