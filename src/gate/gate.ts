@@ -57,6 +57,9 @@ interface Subject {
   text: string;
 }
 
+/** Tool argument names that hold file paths. */
+const PATH_ARG = /path|file|dir|folder|dest|src|source|target|cwd/i;
+
 const NO = 0;
 const MAYBE = 1;
 const YES = 2;
@@ -366,6 +369,15 @@ export class Gate {
         sub.tool = a.name;
         sub.args = a.arguments;
         sub.text = `tool ${a.name}`;
+        // MCP-style tools name files in their arguments: judge those like any other path.
+        for (const [k, v] of Object.entries(a.arguments)) {
+          for (const s of Array.isArray(v) ? v : [v]) {
+            if (typeof s !== "string" || s === "") continue;
+            if (PATH_ARG.test(k) || s.startsWith("/") || s.startsWith("~")) {
+              sub.paths.push(normalisePath(s, this.cwd, this.home));
+            }
+          }
+        }
         break;
     }
     return sub;

@@ -124,7 +124,7 @@ export function shellReady(): boolean {
   return parser !== null;
 }
 
-const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "ash", "busybox"]);
+const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "ash"]);
 /** Interpreters and the flags that take inline code. */
 const CODE_FLAGS: Record<string, string[]> = {
   python: ["-c"],
@@ -314,6 +314,7 @@ const SIMPLE_WRAPPERS = new Set([
   "timeout",
   "env",
   "xargs",
+  "busybox",
 ]);
 const QUIET_DEVICES = new Set([
   "/dev/null",
@@ -327,7 +328,8 @@ const QUIET_DEVICES = new Set([
 /** Strips a version suffix so `python3.12`, `python3` and `python` share rules. */
 export function programFamily(name: string): string {
   const m = /^(python|perl|ruby|php|node|lua|pip)[0-9.]*$/.exec(name);
-  return m ? m[1]! : name;
+  if (m) return m[1]!;
+  return name === "gawk" || name === "mawk" || name === "nawk" ? "awk" : name;
 }
 
 /** The working directory as the line runs: `cd` changes it for the commands after it. */
@@ -719,8 +721,6 @@ function emit(
     operands.push(w);
     addPath(paths, v, ctx);
     if (w.glob) addPath(paths, globDir(v), ctx);
-    const eq = v.indexOf("=");
-    if (eq > 0) addPath(paths, v.slice(eq + 1), ctx);
     if (NET_PROGRAMS.has(program) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
       const h = hostOf(v);
       if (h && !hosts.includes(h)) hosts.push(h);
@@ -795,16 +795,22 @@ function addFlags(flags: Set<string>, v: string): void {
   if (v.length > 2) for (let k = 1; k < v.length; k++) if (v[k] !== "=") flags.add(`-${v[k]}`);
 }
 
+/** Adds `v` as a path; `@file` (curl) names `file`, and `k=v` / `k=@v` also names `v`. */
 function addPath(paths: string[], v: string, ctx: Ctx): void {
   if (v === "" || v === "-") return;
   const p = normalisePath(v.startsWith("@") && v.length > 1 ? v.slice(1) : v, ctx.scope.cwd, ctx.home);
   if (!paths.includes(p)) paths.push(p);
+  const eq = v.indexOf("=");
+  if (eq > 0 && eq < v.length - 1) addPath(paths, v.slice(eq + 1), ctx);
 }
 
 function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean {
   const flags = CODE_FLAGS[program];
   if (flags === undefined) return false;
-  if (program === "awk" || program === "tclsh") return false;
+  // awk programs can run commands: system(), print | "cmd", "cmd" | getline.
+  if (program === "awk")
+    return words.some((w) => w.value !== null && /\bsystem\s*\(|\||\bgetline\b/.test(w.value));
+  if (program === "tclsh") return false;
   if (heredoc && INTERPRETERS.has(program)) return true;
   for (const w of words) {
     const v = w.value;
@@ -924,6 +930,18 @@ function recurse(ctx: Ctx, cmd: SimpleCommand, heredoc: string | null): void {
       else if (/^(alias\.[^=]+=!|credential\.helper=!|core\.hookspath=)/i.test(kv)) {
         addFloor(ctx, `dynamic-command: '${cmd.text}' configures git to run a program`);
       }
+    }
+    return;
+  }
+  if (program === "rsync") {
+    // rsync -e CMD runs CMD as its remote shell.
+    for (let i = 0; i + 1 < words.length; i++) {
+      const v = words[i]!.value;
+      if (v !== "-e" && v !== "--rsh") continue;
+      const c = words[i + 1]!.value;
+      if (c === null)
+        addFloor(ctx, `dynamic-command: '${cmd.text}' runs a remote shell only known at run time`);
+      else nested(ctx, c, via);
     }
     return;
   }

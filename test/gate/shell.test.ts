@@ -76,6 +76,14 @@ describe("simple commands in every construct", () => {
       ).toBe(true);
     }
     expect(parse("python3 tool.py").commands[0]!.code).toBe(false);
+    expect(parse(`awk 'BEGIN{system("id")}'`).commands[0]!.code).toBe(true);
+    expect(parse(`gawk '{ print | "sh" }'`).commands[0]!.code).toBe(true);
+    expect(parse("awk '{print $1}' f").commands[0]!.code).toBe(false);
+  });
+
+  it("recurses into busybox and rsync -e", () => {
+    expect(programs("busybox rm -rf /")).toEqual(["busybox", "rm"]);
+    expect(programs("rsync -e 'ssh -p 2222' a h:b")).toEqual(["rsync", "ssh"]);
   });
 });
 
