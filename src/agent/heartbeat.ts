@@ -163,6 +163,7 @@ export class Heartbeat {
   private readonly tolerances: Tolerances;
   private timer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<Promise<unknown>>();
+  private webhooks: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly s: HeartbeatSources) {
     this.tolerances = createTolerances(s.tolerances ?? {});
@@ -329,11 +330,11 @@ export class Heartbeat {
     const hook = this.tolerances.config.webhook;
     if (hook !== undefined) {
       const payload = { host_id: s.hostId, source: "agent", message, ...t };
-      this.track(
-        notifyWebhook(hook.url, payload, { retries: hook.retries, backoffMs: hook.backoff_ms }).catch((err) =>
-          s.logger.warn({ err: (err as Error).message }, "alert webhook gave up"),
-        ),
-      );
+      // Deliveries go in order: a retried breach must not arrive after its recovery.
+      this.webhooks = this.webhooks
+        .then(() => notifyWebhook(hook.url, payload, { retries: hook.retries, backoffMs: hook.backoff_ms }))
+        .catch((err) => s.logger.warn({ err: (err as Error).message }, "alert webhook gave up"));
+      this.track(this.webhooks);
     }
   }
 

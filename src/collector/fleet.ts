@@ -48,6 +48,8 @@ interface HostState {
   persistedMs: number;
   series: SeriesPoint[];
   tolerances: Tolerances;
+  /** Webhook deliveries of this host, chained. */
+  webhooks: Promise<unknown>;
   /** When this collector last saw the host's connection close. */
   disconnectedMs: number | null;
 }
@@ -136,6 +138,7 @@ export class Fleet {
         series: [],
         tolerances: createTolerances(this.opts.tolerances ?? {}),
         disconnectedMs: null,
+        webhooks: Promise.resolve(),
       };
       this.hosts.set(hostId, s);
     }
@@ -170,14 +173,12 @@ export class Fleet {
       });
       const hook = s.tolerances.config.webhook;
       if (hook !== undefined) {
-        notifyWebhook(
-          hook.url,
-          { host_id: hostId, source: "collector", message, ...t },
-          {
-            retries: hook.retries,
-            backoffMs: hook.backoff_ms,
-          },
-        ).catch((err) => this.ctx.logger.warn({ err: (err as Error).message }, "alert webhook gave up"));
+        // One host's deliveries go in order: a retried breach must not arrive after its recovery.
+        const payload = { host_id: hostId, source: "collector", message, ...t };
+        const opts = { retries: hook.retries, backoffMs: hook.backoff_ms };
+        s.webhooks = s.webhooks
+          .then(() => notifyWebhook(hook.url, payload, opts))
+          .catch((err) => this.ctx.logger.warn({ err: (err as Error).message }, "alert webhook gave up"));
       }
     }
     if (now - s.persistedMs >= this.persistMs) {

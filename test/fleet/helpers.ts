@@ -1,0 +1,152 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { createInterface } from "node:readline";
+import { stringify } from "yaml";
+import { REPO, UdsClient } from "../agent/helpers.js";
+
+export const AGENT_BIN = join(REPO, "bin", "forge-agent.js");
+export const COLLECTOR_BIN = join(REPO, "bin", "forge-collector.js");
+
+export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+export function tempDir(prefix: string): string {
+  return mkdtempSync(join(tmpdir(), prefix));
+}
+
+/** Polls `fn` until it returns a truthy value (or throws the last error after `ms`). */
+export async function until<T>(
+  fn: () => Promise<T | undefined | null | false> | T,
+  ms = 15_000,
+  every = 50,
+): Promise<T> {
+  const end = Date.now() + ms;
+  let last: unknown;
+  for (;;) {
+    try {
+      const v = await fn();
+      if (v) return v as T;
+    } catch (err) {
+      last = err;
+    }
+    if (Date.now() > end)
+      throw new Error(`condition not met within ${ms} ms${last ? `: ${String(last)}` : ""}`);
+    await sleep(every);
+  }
+}
+
+export interface Proc {
+  child: ChildProcess;
+  stderr: string[];
+  stop(): Promise<void>;
+}
+
+function track(child: ChildProcess): Proc {
+  const stderr: string[] = [];
+  child.stderr?.on("data", (d: Buffer) => {
+    stderr.push(d.toString());
+    if (stderr.length > 200) stderr.shift();
+  });
+  return {
+    child,
+    stderr,
+    async stop() {
+      if (child.exitCode !== null || child.signalCode !== null) return;
+      const gone = new Promise<void>((r) => child.once("exit", () => r()));
+      child.kill("SIGTERM");
+      const t = setTimeout(() => child.kill("SIGKILL"), 10_000);
+      await gone;
+      clearTimeout(t);
+    },
+  };
+}
+
+export interface CollectorProc extends Proc {
+  url: string;
+  http: string;
+}
+
+/** `forge-collector run` as a child process on 127.0.0.1:0; resolves once it printed its address. */
+export async function startCollectorProcess(dir: string, args: string[] = []): Promise<CollectorProc> {
+  const child = spawn(
+    process.execPath,
+    [
+      COLLECTOR_BIN,
+      "run",
+      "--database",
+      `sqlite:${join(dir, "collector.db")}`,
+      "--listen",
+      "127.0.0.1:0",
+      ...args,
+    ],
+    { stdio: ["ignore", "pipe", "pipe"] },
+  );
+  const p = track(child);
+  const line = await new Promise<string>((resolve, reject) => {
+    const rl = createInterface({ input: child.stdout! });
+    rl.once("line", resolve);
+    child.once("exit", (code) => reject(new Error(`collector exited ${code}: ${p.stderr.join("")}`)));
+  });
+  const { url, http } = JSON.parse(line) as { url: string; http: string };
+  return { ...p, url, http };
+}
+
+export interface AgentProc extends Proc {
+  home: string;
+  hostId: string;
+  client: UdsClient;
+}
+
+/** `forge-agent run --config` as a child process with its own home; resolves once /v1/health answers. */
+export async function startAgentProcess(
+  hostId: string,
+  config: Record<string, unknown>,
+  home = tempDir(`fa-fleet-${hostId}-`),
+): Promise<AgentProc> {
+  const file = join(home, "config.yaml");
+  writeFileSync(file, stringify({ home, host_id: hostId, log_level: "warn", ...config }));
+  const child = spawn(process.execPath, [AGENT_BIN, "run", "--config", file], {
+    stdio: ["ignore", "ignore", "pipe"],
+    cwd: home,
+  });
+  const p = track(child);
+  const client = new UdsClient(join(home, "agent.sock"));
+  await until(async () => {
+    if (child.exitCode !== null)
+      throw new Error(`agent ${hostId} exited ${child.exitCode}: ${p.stderr.join("")}`);
+    return (await client.get("/v1/health")).status === 200;
+  }, 30_000);
+  return {
+    ...p,
+    home,
+    hostId,
+    client,
+    async stop() {
+      client.close();
+      await p.stop();
+    },
+  };
+}
+
+/** fetch with JSON in and out. */
+export async function http(
+  method: string,
+  url: string,
+  body?: unknown,
+  headers: Record<string, string> = {},
+): Promise<{ status: number; body: any; headers: Headers }> {
+  const res = await fetch(url, {
+    method,
+    headers: body === undefined ? headers : { "content-type": "application/json", ...headers },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    parsed = text;
+  }
+  return { status: res.status, body: parsed, headers: res.headers };
+}
