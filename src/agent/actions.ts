@@ -110,6 +110,8 @@ export class ActionService {
   private readonly waiters = new Map<string, Set<() => void>>();
   private readonly background = new Set<Promise<unknown>>();
   private closed = false;
+  /** Proposals between the capacity check and their pending row (concurrent requests). */
+  private reserving = 0;
 
   constructor(private readonly o: ActionServiceOptions) {}
 
@@ -171,7 +173,7 @@ export class ActionService {
         ? null
         : now + this.o.resultDeadlineMs;
     const pendingDraft = { ...draft, execution_result: plan };
-    const unacked = this.o.store.lastSeq() - this.o.store.ackedSeq() + this.live.size;
+    const unacked = this.o.store.lastSeq() - this.o.store.ackedSeq() + this.live.size + this.reserving;
     if (unacked + 1 > this.o.maxUnacked) {
       const full = new ForgeError(
         Codes.EVIDENCE_FULL,
@@ -179,6 +181,7 @@ export class ActionService {
       );
       return this.evidenceFailure(draft, plan, full);
     }
+    this.reserving++;
     try {
       await this.o.store.putPending({
         action_id,
@@ -190,6 +193,8 @@ export class ActionService {
       });
     } catch (err) {
       return this.evidenceFailure(draft, plan, err);
+    } finally {
+      this.reserving--;
     }
     const live: Live = {
       id: action_id,

@@ -1,0 +1,102 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { pino } from "pino";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ActionService } from "../../src/agent/actions.js";
+import { EvidenceStore } from "../../src/evidence/index.js";
+import { Gate, initGate, loadPolicy, parseAction } from "../../src/gate/index.js";
+import { FIXTURE_POLICY } from "./helpers.js";
+
+/** The action lifecycle on a real gate and a real SQLite store, without HTTP in between. */
+describe("ActionService", () => {
+  const dir = mkdtempSync(join(tmpdir(), "fa-actions-"));
+  let gate: Gate;
+  beforeAll(async () => {
+    await initGate();
+    gate = new Gate(loadPolicy(FIXTURE_POLICY), { cwd: dir });
+  });
+  afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+  const service = (store: EvidenceStore, maxUnacked: number) =>
+    new ActionService({
+      gate: () => gate,
+      store,
+      limits: {
+        cwd: dir,
+        shell_timeout_ms: 5000,
+        excerpt_bytes: 64,
+        max_output_bytes: 1 << 20,
+        http_timeout_ms: 1000,
+        http_max_bytes: 1024,
+        file_max_bytes: 1024,
+        base_env: { PATH: "/usr/bin:/bin" },
+      },
+      reviewDeadlineMs: 60_000,
+      resultDeadlineMs: 60_000,
+      onRestart: "restore",
+      recordPrompts: false,
+      maxUnacked,
+      logger: pino({ level: "silent" }),
+    });
+  const who = { gate: "uid:1", record: "uid:1 pid:1" };
+  const echo = parseAction({ kind: "shell", command: "echo hi" });
+
+  it("reserves room for every allowed action's final record, even when proposals race", async () => {
+    const store = EvidenceStore.open({
+      path: join(dir, "race.db"),
+      hostId: "h",
+      keyDir: join(dir, "keys"),
+      maxUnackedRecords: 4,
+    });
+    const svc = service(store, 4);
+    const views = await Promise.all(
+      Array.from({ length: 20 }, (_, i) => svc.propose({ session_id: `s${i}`, proposed_action: echo }, who)),
+    );
+    expect(views.filter((v) => v.evaluation === "ALLOW")).toHaveLength(4);
+    expect(views.filter((v) => v.reasons[0] === "evidence-unavailable")).toHaveLength(16);
+    // Every allowed action can be finished: its record has room.
+    for (const v of views.filter((x) => x.evaluation === "ALLOW")) {
+      expect((await svc.report(v.action_id, { status: "ok" }, who)).seq).toBeGreaterThan(0);
+    }
+    await svc.close();
+    await store.close();
+  });
+
+  it("restores escalations from the store and resolves an interrupted execution as unknown", async () => {
+    const path = join(dir, "restore.db");
+    let store = EvidenceStore.open({ path, hostId: "h", keyDir: join(dir, "keys") });
+    let svc = service(store, 100);
+    const esc = await svc.propose(
+      { session_id: "r", proposed_action: parseAction({ kind: "shell", command: "deploy prod" }) },
+      who,
+    );
+    // What a crash mid-execution leaves: an allowed pending row whose plan says execute.
+    const draft = store.getPending(esc.action_id)!.record;
+    await store.putPending({
+      action_id: "interrupted",
+      session_id: "r",
+      state: "allowed",
+      record: {
+        ...draft,
+        action_id: "interrupted",
+        evaluation: "ALLOW",
+        execution_result: { status: "pending", execute: true, reasons: [], risk: 0 },
+      },
+      deadline_ms: null,
+      created_ms: Date.now(),
+    });
+    await svc.close();
+    await store.close();
+
+    store = EvidenceStore.open({ path, hostId: "h", keyDir: join(dir, "keys") });
+    svc = service(store, 100);
+    expect(await svc.restore()).toEqual({ restored: 1, resolved: 1 });
+    expect(svc.reviews().map((v) => v.action_id)).toEqual([esc.action_id]);
+    expect(svc.view("interrupted")).toMatchObject({ state: "done", execution_result: { status: "unknown" } });
+    const approved = await svc.review(esc.action_id, "approve", "ok", "uid:0 pid:9");
+    expect(approved).toMatchObject({ state: "allowed", evaluation: "ALLOW" });
+    await svc.close();
+    await store.close();
+  });
+});
