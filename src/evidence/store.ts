@@ -40,6 +40,10 @@ export const PendingActionSchema = z.strictObject({
   created_ms: z.number().int().nonnegative(),
 });
 
+const PendingPatchSchema = PendingActionSchema.pick({ state: true, deadline_ms: true, record: true })
+  .partial()
+  .strict();
+
 export interface PendingAction {
   action_id: string;
   session_id: string;
@@ -349,10 +353,7 @@ export class EvidenceStore {
       if (this.closed) return reject(closedError());
       let parsed: typeof patch;
       try {
-        parsed = PendingActionSchema.pick({ state: true, deadline_ms: true, record: true })
-          .partial()
-          .strict()
-          .parse(patch);
+        parsed = PendingPatchSchema.parse(patch);
       } catch (err) {
         return reject(invalid("pending action patch", err));
       }
@@ -376,15 +377,18 @@ export class EvidenceStore {
   }
 
   getPending(action_id: string): PendingAction | undefined {
+    this.live();
     const row = this.st.getPending.get(action_id) as PendingRow | undefined;
     return row && pendingFromRow(row);
   }
 
   listPending(): PendingAction[] {
+    this.live();
     return (this.st.listPending.all() as PendingRow[]).map(pendingFromRow);
   }
 
   get(seq: number): StoredRecord | undefined {
+    this.live();
     const row = this.st.get.get(seq) as RecordRow | undefined;
     return row && recordFromRow(row);
   }
@@ -397,6 +401,7 @@ export class EvidenceStore {
     kind?: string;
     limit?: number;
   }): StoredRecord[] {
+    this.live();
     const where: string[] = ["seq > ?"];
     const args: unknown[] = [q.after_seq ?? 0];
     if (q.session_id !== undefined) {
@@ -477,6 +482,7 @@ export class EvidenceStore {
 
   /** Committed records after `after_seq`, ascending, at most `limit`. */
   unshipped(after_seq: number, limit: number): StoredRecord[] {
+    this.live();
     return (this.st.after.all(after_seq, limit) as RecordRow[]).map(recordFromRow);
   }
 
@@ -487,6 +493,7 @@ export class EvidenceStore {
   }
 
   checkpoints(after_seq = 0): Checkpoint[] {
+    this.live();
     return (this.st.checkpoints.all(after_seq) as Omit<Checkpoint, "host_id">[]).map((c) => ({
       host_id: this.hostId,
       seq: c.seq,
@@ -498,6 +505,7 @@ export class EvidenceStore {
   }
 
   stats(): StoreStats {
+    this.live();
     let dbBytes = 0;
     for (const f of [this.path, `${this.path}-wal`]) {
       try {
@@ -529,6 +537,11 @@ export class EvidenceStore {
     }
     this.listeners.clear();
     this.db.close();
+  }
+
+  /** Throws FORGE_EVIDENCE_CLOSED after close(), rather than SQLite's TypeError. */
+  private live(): void {
+    if (this.closed) throw closedError();
   }
 
   /** Null when one more record fits; otherwise the error to reject with (and the alert, once). */

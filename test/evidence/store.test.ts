@@ -188,6 +188,9 @@ describe("group commit", () => {
     await s.close();
     expect((await Promise.all(queued)).map((r) => r.seq).at(-1)).toBe(30);
     expect((await rejection(s.append(rec(99)))).code).toBe(Codes.EVIDENCE_CLOSED);
+    expect(() => s.get(1)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_CLOSED }));
+    expect(() => s.unshipped(0, 10)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_CLOSED }));
+    expect(() => s.markAcked(1)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_CLOSED }));
     const report = verifyStore(home.db, { keyDir: home.keys });
     expect(report).toMatchObject({ ok: true, records: 30 });
     // close() signs a final checkpoint at the head, so truncating the tail would be caught.
