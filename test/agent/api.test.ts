@@ -383,6 +383,7 @@ describe("socket API: another uid on the same socket", () => {
   });
 
   /** One request from a real child process running as uid/gid 65534. */
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
   function asNobody(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
     const script = `
       const req = require("node:http").request({ socketPath: ${JSON.stringify(t.agent.socketPath)}, method: ${JSON.stringify(method)}, path: ${JSON.stringify(path)} }, (res) => {

@@ -14,6 +14,7 @@ export const CLI = join(REPO, "bin", "forge-agent.js");
 export interface Reply {
   status: number;
   headers: Record<string, string | string[] | undefined>;
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
   body: any;
   text: string;
 }
