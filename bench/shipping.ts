@@ -1,5 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
@@ -86,6 +88,23 @@ async function startCollectorProcess(database: string): Promise<{ child: ChildPr
   return { child, url: (JSON.parse(line) as { url: string }).url };
 }
 
+/** CPU seconds (user + system) a process has used, from /proc (Linux); NaN elsewhere. */
+function procCpuSeconds(pid: number | undefined): number {
+  try {
+    const f = readFileSync(`/proc/${pid}/stat`, "utf8").split(") ")[1]!.split(" ");
+    return (Number(f[11]) + Number(f[12])) / 100;
+  } catch {
+    return Number.NaN;
+  }
+}
+
+/** CPU cost of one trial, so figures stay comparable when other work shares the cores. */
+interface Trial {
+  rate: number;
+  agentCpuUsPerRecord: number;
+  collectorCpuUsPerRecord: number;
+}
+
 /**
  * One trial. "pipeline": n records appended by 64 producers while the shipper runs; "drain": n
  * records already committed in the agent store (collector unreachable while they were written),
@@ -93,11 +112,12 @@ async function startCollectorProcess(database: string): Promise<{ child: ChildPr
  */
 async function endToEnd(
   ctx: SuiteContext,
-  url: string,
+  collector: { url: string; child: ChildProcess },
   n: number,
   trial: string,
   mode: "pipeline" | "drain",
-): Promise<number> {
+): Promise<Trial> {
+  const url = collector.url;
   const dir = join(ctx.tmpDir, trial);
   const store = EvidenceStore.open({
     path: join(dir, "agent.db"),
@@ -116,10 +136,18 @@ async function endToEnd(
   try {
     if (mode === "drain") await produce();
     const t0 = performance.now();
+    const cpu0 = process.cpuUsage();
+    const col0 = procCpuSeconds(collector.child.pid);
     shipper.start();
     if (mode === "pipeline") await produce();
     while (shipper.status().lastAckedSeq < n) await new Promise((r) => setTimeout(r, 1));
-    return n / ((performance.now() - t0) / 1000);
+    const seconds = (performance.now() - t0) / 1000;
+    const cpu = process.cpuUsage(cpu0);
+    return {
+      rate: n / seconds,
+      agentCpuUsPerRecord: (cpu.user + cpu.system) / n,
+      collectorCpuUsPerRecord: ((procCpuSeconds(collector.child.pid) - col0) * 1e6) / n,
+    };
   } finally {
     await shipper.stop();
     await store.close();
@@ -139,12 +167,15 @@ async function measure(
   const out: Metric[] = [];
   try {
     for (const mode of ["drain", "pipeline"] as const) {
-      const rates: number[] = [];
+      const runs: Trial[] = [];
       for (let t = 0; t < trials && !ctx.signal.aborted; t++) {
         ctx.progress(0, `${label} ${mode} trial ${t + 1}/${trials}`);
-        rates.push(await endToEnd(ctx, col.url, n, `${label}-${mode}-${t}`, mode));
+        runs.push(await endToEnd(ctx, col, n, `${label}-${mode}-${t}`, mode));
       }
-      const s = stats(rates);
+      const s = stats(runs.map((r) => r.rate));
+      const agentUs = stats(runs.map((r) => r.agentCpuUsPerRecord)).median;
+      const colUs = stats(runs.map((r) => r.collectorCpuUsPerRecord)).median;
+      const cpu = `CPU per record: agent ${agentUs.toFixed(1)} us, collector ${colUs.toFixed(1)} us (=> ${Math.round(1e6 / colUs)} records/s per collector core)`;
       out.push({
         name:
           mode === "drain"
@@ -155,10 +186,11 @@ async function measure(
         baseline: { name: "collector storage ingest, no network", stats: base },
         ratio: s.median / base.median,
         ratio_of: "end-to-end median / storage-ingest median",
-        notes:
+        notes: `${
           mode === "drain"
             ? `${n} committed records shipped from the agent store and committed by the collector (child process)`
-            : `${n} records, ${PRODUCERS} producers appending (agent synchronous=FULL) while shipping`,
+            : `${n} records, ${PRODUCERS} producers appending (agent synchronous=FULL) while shipping`
+        }; ${cpu}`,
       });
     }
   } finally {
@@ -172,6 +204,7 @@ async function measure(
 export function shippingSuite(opts: { pgUrl?: string | null } = {}): Suite {
   return async (ctx) => {
     const n = Math.max(20_000, Math.round(ctx.durationS * 40_000));
+    const loadBefore = loadavg()[0]!;
     const trials = 3;
     const metrics: Metric[] = [];
     const [drain, pipeline] = await measure(
@@ -201,11 +234,13 @@ export function shippingSuite(opts: { pgUrl?: string | null } = {}): Suite {
     } else {
       skippedPg = "PostgreSQL metric skipped: no server configured (set BENCH_PG_URL or FORGE_TEST_PG_URL)";
     }
-    return {
-      suite: "shipping",
-      metrics,
-      info: skippedPg ? { postgres: skippedPg } : { records_per_trial: n },
+    const info: Record<string, unknown> = {
+      records_per_trial: n,
+      trials,
+      load_average_1m: { before: loadBefore, after: loadavg()[0] },
     };
+    if (skippedPg) info.postgres = skippedPg;
+    return { suite: "shipping", metrics, info };
   };
 }
 
@@ -214,5 +249,12 @@ export const suite: Suite = shippingSuite();
 if (import.meta.url === `file://${process.argv[1]}`) {
   const pgUrl = process.env.BENCH_PG_URL ?? process.env.FORGE_TEST_PG_URL ?? null;
   if (!pgUrl) process.stderr.write("shipping: PostgreSQL skipped: no BENCH_PG_URL / FORGE_TEST_PG_URL\n");
-  await runStandalone("shipping", shippingSuite({ pgUrl }));
+  const inner = shippingSuite({ pgUrl });
+  // The table has no room for notes: print them (CPU per record, load) first.
+  await runStandalone("shipping", async (ctx) => {
+    const r = await inner(ctx);
+    for (const m of r.metrics) process.stdout.write(`${m.name}: ${m.notes}\n`);
+    process.stdout.write(`info: ${JSON.stringify(r.info)}\n`);
+    return r;
+  });
 }

@@ -28,15 +28,17 @@ CREATE TABLE IF NOT EXISTS hosts (
   last_heartbeat_ms INTEGER,
   heartbeat TEXT
 );
+-- A rowid table (rows of ~1 KB are too large for WITHOUT ROWID to pay off); (host_id, seq) is unique.
 CREATE TABLE IF NOT EXISTS records (
+  id INTEGER PRIMARY KEY,
   host_id TEXT NOT NULL,
   seq INTEGER NOT NULL,
   hash TEXT NOT NULL,
   session_id TEXT NOT NULL,
   ts_ms INTEGER NOT NULL,
   body TEXT NOT NULL,
-  PRIMARY KEY (host_id, seq)
-) WITHOUT ROWID;
+  UNIQUE (host_id, seq)
+);
 CREATE INDEX IF NOT EXISTS records_session ON records (session_id, host_id, seq);
 CREATE INDEX IF NOT EXISTS records_time ON records (ts_ms);
 CREATE TABLE IF NOT EXISTS checkpoints (
