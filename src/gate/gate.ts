@@ -215,9 +215,10 @@ export class Gate {
     // Labels earned by earlier commands of the same line count for later ones: `cat key | curl -d @-`.
     const lineLabels = new Set<string>();
     for (const sub of subjects) {
-      const candidates = candidatesFor(bundle, sub);
+      const [first, second] = candidatesFor(bundle, sub);
       let any = false;
-      for (const r of candidates) {
+      for (let ci = 0, n = first.length + second.length; ci < n; ci++) {
+        const r = ci < first.length ? first[ci]! : second[ci - first.length]!;
         const m = matchRule(r, sub, this.home);
         if (m === NO) continue;
         if (r.when && !whenHolds(r, s, p, lineLabels, nowMs)) continue;
@@ -419,12 +420,14 @@ function summaryOfUnknown(a: unknown): string {
 
 const EMPTY: readonly CompiledRule[] = [];
 
-function candidatesFor(bundle: PolicyBundle, sub: Subject): readonly CompiledRule[] {
+/** The rules to consult for a subject: those under its exact program, then those under `*`. */
+function candidatesFor(
+  bundle: PolicyBundle,
+  sub: Subject,
+): [readonly CompiledRule[], readonly CompiledRule[]] {
   const any = bundle.index.get(`${sub.kind}\0*`) ?? EMPTY;
-  if (sub.kind !== "shell" || sub.program === "") return any;
-  const exact = bundle.index.get(`${sub.kind}\0${sub.program}`);
-  if (!exact) return any;
-  return any.length === 0 ? exact : [...exact, ...any];
+  if (sub.kind !== "shell" || sub.program === "") return [any, EMPTY];
+  return [bundle.index.get(`${sub.kind}\0${sub.program}`) ?? EMPTY, any];
 }
 
 function whenHolds(

@@ -3,8 +3,12 @@
  * Pure string work: no file-system access (symlinks are not resolved; see docs/policy.md).
  */
 
+const NEEDS_COLLAPSE = /\/\/|\/\.|.\/$|^[^/]/;
+
 /** Collapses `.`, `..` and repeated slashes of an absolute path; never climbs above `/`. */
 export function collapse(abs: string): string {
+  // Most paths are already clean: skip the split when there is no `//`, `/.` or trailing `/`.
+  if (!NEEDS_COLLAPSE.test(abs)) return abs;
   const out: string[] = [];
   for (const seg of abs.split("/")) {
     if (seg === "" || seg === ".") continue;
@@ -116,7 +120,7 @@ function pathGlobParts(glob: string): { base: PathBase; src: string } {
     rest = glob.slice(1);
   } else {
     base = "abs";
-    rest = `**/${glob}`;
+    rest = glob.startsWith("**/") ? glob : `**/${glob}`;
   }
   // "**/x" must also match "x" at the base itself.
   const src = rest.startsWith("**/") ? `(?:.*/)?${globSource(rest.slice(3))}` : globSource(rest);

@@ -774,6 +774,7 @@ function changeDir(ctx: Ctx, cmd: SimpleCommand): void {
 }
 
 function short(s: string): string {
+  if (s.length <= 120 && !/\s\s|[\t\n\r]/.test(s)) return s;
   const one = s.replace(/\s+/g, " ").trim();
   return one.length > 120 ? `${one.slice(0, 117)}...` : one;
 }

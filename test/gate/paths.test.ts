@@ -1,0 +1,40 @@
+import { describe, expect, it } from "vitest";
+import { collapse, compilePathGlobs, hostOf, matchPathGlob, normalisePath } from "../../src/gate/paths.js";
+
+const HOME = "/Users/dev";
+const CWD = "/Users/dev/project";
+const m = (globs: string[], p: string) => compilePathGlobs(globs).some((g) => matchPathGlob(g, p, HOME, CWD));
+
+describe("paths", () => {
+  it("collapses . and .. and never climbs above /", () => {
+    expect(collapse("/a/./b//c/../d/")).toBe("/a/b/d");
+    expect(collapse("/../../x")).toBe("/x");
+    expect(collapse("/")).toBe("/");
+    expect(collapse("/a/.ssh")).toBe("/a/.ssh");
+    expect(normalisePath("~/../dev/.ssh/./k", CWD, HOME)).toBe("/Users/dev/.ssh/k");
+    expect(normalisePath("../../..", CWD, HOME)).toBe("/");
+  });
+
+  it("matches path globs anchored at /, ~ and $CWD, case-insensitively", () => {
+    expect(m(["~/.ssh/**"], "/Users/dev/.ssh")).toBe(true);
+    expect(m(["~/.ssh/**"], "/Users/dev/.SSH/id_rsa")).toBe(true);
+    expect(m(["~/.ssh/**"], "/Users/dev/.sshx")).toBe(false);
+    expect(m(["$CWD/**"], "/Users/dev/project/src/a.ts")).toBe(true);
+    expect(m(["$CWD/**"], "/Users/dev/projectx")).toBe(false);
+    expect(m(["/etc/**", "~"], "/Users/dev")).toBe(true);
+    expect(m(["/etc/*.conf"], "/etc/a/b.conf")).toBe(false);
+    expect(m(["**/.env"], "/x/y/.env")).toBe(true);
+    expect(m([".env"], "/.env")).toBe(true);
+    expect(m(["/dev/disk*"], "/dev/disk2s1")).toBe(true);
+    expect(m(["/etc/{passwd,shadow}"], "/etc/shadow")).toBe(true);
+  });
+
+  it("extracts hosts", () => {
+    expect(hostOf("https://user:pw@Example.COM:8443/x")).toBe("example.com");
+    expect(hostOf("git@github.com:org/repo.git")).toBe("github.com");
+    expect(hostOf("evil.example.net/x")).toBe("evil.example.net");
+    expect(hostOf("http://[::1]:80/")).toBe("[::1]");
+    expect(hostOf("file.txt")).toBe("file.txt");
+    expect(hostOf("./x")).toBe(null);
+  });
+});
