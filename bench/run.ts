@@ -65,7 +65,7 @@ export interface RunOptions {
 /** Imports bench/<name>.js and returns its `suite`. Names are checked against KNOWN_SUITES first. */
 export async function loadSuite(name: string): Promise<Suite> {
   if (!KNOWN_SUITES.includes(name)) throw new Error(`unknown suite '${name}'`);
-  const mod = (await import(`./${name}.js`)) as { suite?: Suite };
+  const mod = (await import(new URL(`./${name}.js`, import.meta.url).href)) as { suite?: Suite };
   if (typeof mod.suite !== "function") throw new Error(`bench/${name} does not export a suite`);
   return mod.suite;
 }
@@ -183,7 +183,7 @@ async function runOne(
       suite: name,
       status: partial ? "partial" : "ok",
       ...(partial ? { partial: true } : {}),
-      metrics: result.metrics,
+      metrics: partial ? result.metrics.map(unjudged) : result.metrics,
       ...info(result),
     });
     if (power !== null) addInferenceExtras(out, result, power);
@@ -212,6 +212,17 @@ async function runOne(
   } finally {
     rmSync(tmpDir, { recursive: true, force: true });
   }
+}
+
+/**
+ * An interrupted measurement keeps its figures but is not held to a target: a p99 of a handful of
+ * samples says nothing about the p99 the target means.
+ */
+function unjudged(m: Metric): Metric {
+  if (m.target === undefined) return m;
+  const { met: _met, margin: _margin, ...rest } = m;
+  const note = "not judged: interrupted before the measurement ended";
+  return { ...rest, notes: m.notes === undefined ? note : `${m.notes}; ${note}` };
 }
 
 function info(r: SuiteResult): { info?: Record<string, unknown> } {
@@ -364,7 +375,7 @@ export function formatReport(r: Report): string {
       if (x.target === undefined) continue;
       const verdict =
         x.met === undefined
-          ? "not judged (no figure)"
+          ? `not judged (${s.status === "partial" ? "interrupted" : "no figure"})`
           : `${x.met ? "met" : "MISSED"} by ${Math.abs((x.margin ?? 0) * 100).toFixed(0)}% of the target`;
       lines.push(`  ${s.suite}: ${x.name}: ${x.target.text}: ${verdict}`);
     }
