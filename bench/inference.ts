@@ -60,6 +60,9 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
   const modelPath = o.modelPath ?? ensureTinyModel(o.tmpDir);
   const llama = await getLlama({ gpu: false, build: "never" });
   const backend = await openLlamaBackend({ backend: "llama", model: modelPath }, { llama });
+  // The backend's own decode rate while serving the facade (from each inference record).
+  const served: number[] = [];
+  let measuring = false;
   const store = EvidenceStore.open({
     path: join(o.tmpDir, "bench-evidence.db"),
     hostId: "bench",
@@ -68,7 +71,11 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
   const facade = createOllamaFacade({
     backend,
     govern: async () => ({ evaluation: "DENY", action_id: "none", reasons: ["no tools in this benchmark"] }),
-    record: (r) => store.append(r),
+    record: (r) => {
+      const t = (r.execution_result as { timing?: { tokens_per_s?: number } } | null)?.timing;
+      if (measuring && t?.tokens_per_s) served.push(t.tokens_per_s);
+      return store.append(r);
+    },
     principal: null,
   });
   const server = createServer((req, res) => void facade(req, res));
@@ -126,6 +133,7 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
     // Warm both paths (first-call allocations, HTTP keep-alive, grammar-free sampler setup).
     await runDirect();
     await runFacade();
+    measuring = true;
     const minRounds = o.minRounds ?? 10;
     const maxRounds = o.maxRounds ?? 500;
     const end = performance.now() + o.seconds * 1000;
@@ -225,6 +233,14 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
       baseline: { name: "node-llama-cpp direct", stats: promptD },
       ratio: promptF.median / promptD.median,
       notes: `${promptCount} prompt tokens; facade figure from prompt_eval_count / prompt_eval_duration`,
+    },
+    {
+      name: "decode tokens/s inside the agent while serving",
+      unit: "tok/s",
+      stats: stats(served),
+      baseline: { name: "node-llama-cpp direct", stats: rateD },
+      ratio: stats(served).median / rateD.median,
+      notes: "the backend's own timing record: generation speed with the facade attached, before transport",
     },
     {
       name: "last token to end of response",
