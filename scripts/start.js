@@ -93,7 +93,7 @@ process.stdout.write(
     "",
     "propose an action:",
     `  curl -s --unix-socket ${sock} http://x/v1/actions -d '${example}'`,
-    "then: forge-agent review list   |   forge-agent trace demo",
+    "then:  node bin/forge-agent.js review list   |   node bin/forge-agent.js trace demo",
     "",
     "Ctrl-C stops (evidence is flushed first).",
     "",

@@ -2,6 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { Codes } from "../errors.js";
+import type { StoredRecord } from "../evidence/record.js";
 import { parseAction } from "../gate/actions.js";
 import type { ActionService, Principal } from "./actions.js";
 import { badRequest, HttpError, notFound, readJson, sendError, sendJson } from "./http.js";
@@ -24,6 +25,8 @@ export interface ApiOptions {
   health: () => Record<string, unknown>;
   /** The governed Ollama-compatible facade; resolves false when it does not serve the path. */
   facade: (req: IncomingMessage, res: ServerResponse, principal: Principal) => Promise<boolean>;
+  /** Records already shipped and pruned locally (the collector's copy), for traces. */
+  archive?: (session_id: string) => Promise<StoredRecord[]>;
 }
 
 const ProposeBody = z.strictObject({
@@ -149,7 +152,27 @@ export function createApi(
           access: "either",
           handle: async (_req, res, _peer, [id]) => {
             const { records, pending } = o.service.session(id!);
-            sendJson(res, 200, buildTrace(id!, records, pending));
+            let archived: StoredRecord[] = [];
+            let note: string | undefined;
+            if (o.archive !== undefined) {
+              try {
+                archived = await o.archive(id!);
+              } catch (err) {
+                note = `records already shipped to the collector are missing: ${(err as Error).message}`;
+              }
+            }
+            // Local and collector copies overlap until the ack prunes: one step per seq.
+            const bySeq = new Map<number, StoredRecord>();
+            for (const r of [...archived, ...records]) bySeq.set(r.seq, r);
+            const trace = buildTrace(id!, [...bySeq.values()], pending);
+            sendJson(res, 200, {
+              ...trace,
+              sources: {
+                local: records.length,
+                collector: archived.length,
+                ...(note ? { incomplete: note } : {}),
+              },
+            });
           },
         },
       },

@@ -46,4 +46,23 @@ describe("agent → collector", () => {
     expect(health.collector.connected).toBe(true);
     expect(host.heartbeat?.reviews?.map((r) => r.action_id)).toEqual([esc.body.action_id]);
   });
+
+  it("traces a session whose records were acked and pruned locally, from the collector's copy", async () => {
+    const deny = await t.client.post("/v1/actions", {
+      session_id: "pruned",
+      proposed_action: shell("rm -rf /"),
+    });
+    for (let i = 0; i < 100; i++) {
+      if ((await t.client.get("/v1/health")).body.evidence.ackedSeq >= deny.body.seq) break;
+      await sleep(50);
+    }
+    const tr = (await t.client.get("/v1/sessions/pruned/trace")).body;
+    expect(tr.sources).toEqual({ local: 0, collector: 1 });
+    expect(tr.steps).toHaveLength(1);
+    expect(tr.steps[0]).toMatchObject({
+      action_id: deny.body.action_id,
+      evaluation: "DENY",
+      seq: deny.body.seq,
+    });
+  });
 });
