@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import cliProgress from "cli-progress";
-import type { Report } from "../../bench/report.js";
+import { BENCH_SESSION_ID, type Report } from "../../bench/report.js";
 import {
   type Backend,
   DEFAULT_SUITES,
@@ -159,7 +159,7 @@ async function writeRecord(report: Report, config: AgentConfig): Promise<NonNull
     const { record: _none, ...result } = report;
     const stored = await store.append({
       kind: "benchmark",
-      session_id: `bench-${report.started_at}`,
+      session_id: BENCH_SESSION_ID,
       action_id: `bench-${report.started_at}-${process.pid}`,
       timestamp: nowRfc3339(),
       prompt_hash: null,

@@ -123,6 +123,7 @@ describe("a real run", () => {
       expect(rows.map((r) => [r.seq, r.kind])).toEqual([[1, "benchmark"]]);
       expect(rows[0]!.hash).toBe(report.record!.hash);
       const body = JSON.parse(rows[0]!.body);
+      expect(body.session_id).toBe("forge-bench");
       expect(body.proposed_action).toEqual(report.intent);
       expect(body.evaluation).toBeNull();
       const { record: _r, ...withoutRecord } = report;
