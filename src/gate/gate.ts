@@ -167,7 +167,7 @@ export class Gate {
         "DENY",
         [],
         0,
-        reason ? [reason] : [`gate-error: ${(err as Error)?.message ?? String(err)}`],
+        reason ? [reason] : ["gate-error", `${Codes.GATE_ERROR}: ${(err as Error)?.message ?? String(err)}`],
         empty,
         t0,
       );
@@ -195,7 +195,9 @@ export class Gate {
     if (action.kind === "shell") {
       const cwd = action.cwd ? normalisePath(action.cwd, this.cwd, this.home) : this.cwd;
       const parsed = parseShell(action.command, cwd, this.home, this.limits);
-      for (const c of parsed.commands) subjects.push(shellSubject(c));
+      // `$CWD` in policy globs is the action's working directory (the workspace), not wherever a
+      // `cd` inside the line went.
+      for (const c of parsed.commands) subjects.push(shellSubject(c, cwd));
       for (const f of parsed.floors) {
         reasons.push(f);
         rank = Math.max(rank, 1);
@@ -389,7 +391,7 @@ function stripSlash(p: string): string {
   return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
 }
 
-function shellSubject(c: SimpleCommand): Subject {
+function shellSubject(c: SimpleCommand, cwd: string): Subject {
   return {
     kind: "shell",
     cmd: c,
@@ -397,7 +399,7 @@ function shellSubject(c: SimpleCommand): Subject {
     paths: c.paths,
     writes: c.writes,
     hosts: c.hosts,
-    cwd: c.cwd,
+    cwd,
     dynamic: c.dynamic,
     dynamicWrites: c.dynamicWrites,
     method: null,

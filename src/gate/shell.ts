@@ -108,16 +108,25 @@ function kindTables(lang: Language): void {
   }
 }
 
-/** Loads web-tree-sitter and the bash grammar once; later calls return at once. */
-export async function initShell(): Promise<void> {
-  if (parser) return;
-  const require = createRequire(import.meta.url);
-  await Parser.init();
-  const lang = await Language.load(require.resolve("tree-sitter-bash/tree-sitter-bash.wasm"));
-  kindTables(lang);
-  const p = new Parser();
-  p.setLanguage(lang);
-  parser = p;
+let loading: Promise<void> | null = null;
+
+/** Loads web-tree-sitter and the bash grammar once; concurrent and later calls share the load. */
+export function initShell(): Promise<void> {
+  loading ??= (async () => {
+    const require = createRequire(import.meta.url);
+    await Parser.init();
+    const lang = await Language.load(require.resolve("tree-sitter-bash/tree-sitter-bash.wasm"));
+    kindTables(lang);
+    const p = new Parser();
+    p.setLanguage(lang);
+    parser = p;
+  })().catch((err) => {
+    loading = null;
+    throw new ForgeError(Codes.GATE_ERROR, `cannot load the bash grammar: ${(err as Error).message}`, {
+      cause: err,
+    });
+  });
+  return loading;
 }
 
 export function shellReady(): boolean {

@@ -98,7 +98,8 @@ describe("never ALLOW in error", () => {
     const broken = { ...bundle, index: null } as unknown as PolicyBundle;
     const d = new Gate(broken, { home: HOME }).evaluate({ session_id: "s", action: sh("ls") });
     expect(d.evaluation).toBe("DENY");
-    expect(d.reasons[0]).toMatch(/^gate-error: /);
+    expect(d.reasons[0]).toBe("gate-error");
+    expect(d.reasons[1]).toMatch(/^FORGE_GATE_ERROR: /);
   });
 });
 
