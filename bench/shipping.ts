@@ -203,7 +203,7 @@ async function measure(
 /** The suite; `pgUrl` (a server the suite may create a database on) enables the PostgreSQL metric. */
 export function shippingSuite(opts: { pgUrl?: string | null } = {}): Suite {
   return async (ctx) => {
-    const n = Math.max(20_000, Math.round(ctx.durationS * 40_000));
+    const n = Math.min(100_000, Math.max(20_000, Math.round(ctx.durationS * 40_000)));
     const loadBefore = loadavg()[0]!;
     const trials = 3;
     const metrics: Metric[] = [];

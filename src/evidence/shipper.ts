@@ -305,6 +305,9 @@ export class Shipper {
     ) {
       let recs: StoredRecord[] = this.store.unshipped(this.sentSeq, this.batchSize);
       if (recs.length === 0) return;
+      // A partial batch waits while another batch is in flight: under load, batches fill up
+      // (fewer commits at the collector); when idle, a record still leaves at once.
+      if (recs.length < this.batchSize && this.inFlight.length > 0) return;
       let text = frame(recs);
       while (text.length > this.maxBatchBytes && recs.length > 1) {
         recs = recs.slice(0, Math.ceil(recs.length / 2));
