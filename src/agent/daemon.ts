@@ -4,11 +4,12 @@ import type { Server } from "node:http";
 import { dirname } from "node:path";
 import { type Logger, pino } from "pino";
 import { EvidenceStore } from "../evidence/index.js";
-import { nowRfc3339, type StoredRecord } from "../evidence/record.js";
+import { nowRfc3339 } from "../evidence/record.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
 import { sampleMetrics } from "../platform/native.js";
 import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
+import { collectorArchive } from "./archive.js";
 import type { AgentConfig } from "./config.js";
 import type { ExecutorLimits } from "./executors/index.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
@@ -372,24 +373,6 @@ async function startShipper(
       clearInterval(timer);
       await shipper.stop();
     },
-  };
-}
-
-/**
- * Records the collector already acked are pruned here; a trace fetches them back from the
- * collector's HTTP API (same host and port as its WebSocket).
- */
-function collectorArchive(wsUrl: string, hostId: string) {
-  const base = new URL(wsUrl);
-  base.protocol = base.protocol === "wss:" ? "https:" : "http:";
-  return async (session_id: string): Promise<StoredRecord[]> => {
-    const url = new URL("/v1/records", base);
-    url.searchParams.set("host_id", hostId);
-    url.searchParams.set("session_id", session_id);
-    url.searchParams.set("limit", "10000");
-    const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    if (!res.ok) throw new Error(`collector answered HTTP ${res.status}`);
-    return ((await res.json()) as { records: StoredRecord[] }).records;
   };
 }
 

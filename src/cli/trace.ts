@@ -2,6 +2,7 @@ import { dirname, join, resolve } from "node:path";
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { buildTrace, formatTrace, type Trace } from "../agent/trace.js";
 import { Codes, hasForgeCode } from "../errors.js";
+import type { StoredRecord } from "../evidence/record.js";
 import { parse, printJson, UsageError } from "./args.js";
 
 /**
@@ -12,6 +13,7 @@ export default async function trace(argv: string[]): Promise<number> {
   const { values, positionals } = parse(argv, {
     socket: { type: "string" },
     evidence: { type: "string" },
+    "collector-url": { type: "string" },
     json: { type: "boolean" },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one SESSION_ID");
@@ -29,7 +31,24 @@ export default async function trace(argv: string[]): Promise<number> {
         : resolve(process.env.FORGE_HOME ?? "./var");
     const path = resolve(values.evidence ?? join(home, "evidence.db"));
     process.stderr.write(`forge-agent: no agent on ${socket}; reading ${path}\n`);
-    t = buildTrace(session, await readSessionFromFile(path, session));
+    const local = await readSessionFromFile(path, session);
+    // Records the collector acked are pruned locally; fetch them back when we know where it is.
+    const collector = values["collector-url"] ?? process.env.FORGE_COLLECTOR_URL;
+    let archived: StoredRecord[] = [];
+    if (collector) {
+      const { collectorArchive } = await import("../agent/archive.js");
+      const hostId = local.hostId;
+      try {
+        archived = await collectorArchive(collector, hostId)(session);
+      } catch (err) {
+        process.stderr.write(
+          `forge-agent: collector ${collector} not reachable (${(err as Error).message}); local records only\n`,
+        );
+      }
+    }
+    const bySeq = new Map<number, StoredRecord>();
+    for (const r of [...archived, ...local.records]) bySeq.set(r.seq, r);
+    t = buildTrace(session, [...bySeq.values()]);
   }
   if (values.json) printJson(t);
   else process.stdout.write(`${formatTrace(t)}\n`);
@@ -55,7 +74,7 @@ async function readSessionFromFile(path: string, session: string) {
   const { EvidenceStore } = await import("../evidence/index.js");
   const store = EvidenceStore.open({ path, hostId, keyDir: join(dirname(path), "keys") });
   try {
-    return store.records({ session_id: session });
+    return { hostId, records: store.records({ session_id: session }) };
   } finally {
     await store.close();
   }

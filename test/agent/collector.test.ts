@@ -1,8 +1,9 @@
+import { execFile } from "node:child_process";
 import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Collector, startCollector } from "../../src/collector/index.js";
-import { shell, sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
+import { CLI, shell, sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 /** The daemon wired to a real collector on 127.0.0.1: records ship and are acked, heartbeats arrive. */
 describe("agent → collector", () => {
@@ -64,5 +65,19 @@ describe("agent → collector", () => {
       evaluation: "DENY",
       seq: deny.body.seq,
     });
+
+    // With the daemon stopped, the CLI reads the local file and asks the collector for the rest.
+    await t.agent.close();
+    // Asynchronously: the collector answering the CLI lives in this process.
+    const out = await new Promise<string>((resolve, reject) =>
+      execFile(
+        process.execPath,
+        [CLI, "trace", "pruned", "--json", "--socket", t.agent.socketPath, "--collector-url", collector.url],
+        (err, stdout, stderr) => (err ? reject(new Error(`${err.message}\n${stderr}`)) : resolve(stdout)),
+      ),
+    );
+    expect(JSON.parse(out).steps.map((s: { action_id: string }) => s.action_id)).toEqual([
+      deny.body.action_id,
+    ]);
   });
 });
