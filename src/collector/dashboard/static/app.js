@@ -329,6 +329,8 @@ async function render() {
     else if (name === "reviews") await reviewsView();
     else if (name === "session") await sessionView(decodeURIComponent(arg));
     else if (name === "alerts") await alertsView();
+    else if (name === "benchmarks")
+      await (await import("/dashboard/benchmarks.js")).benchmarksView({ api, view, esc, fmt });
     else await fleetView();
     await updateReviewCount();
     document.body.dataset.ready = h;
