@@ -204,7 +204,23 @@ export function createApi(
     return o.proposers.has(uid) || o.reviewers.has(uid);
   };
 
+  const debug = o.logger.isLevelEnabled("debug");
   return async (req, res, peer) => {
+    if (debug) {
+      const t0 = performance.now();
+      res.once("finish", () =>
+        o.logger.debug(
+          {
+            method: req.method,
+            url: req.url?.slice(0, 200),
+            status: res.statusCode,
+            ms: Math.round((performance.now() - t0) * 1000) / 1000,
+            peer: peer.ok ? peer.name : null,
+          },
+          "request",
+        ),
+      );
+    }
     try {
       if (!peer.ok) {
         throw new HttpError(401, Codes.UNAUTHENTICATED, `caller's credentials unavailable: ${peer.error}`);
