@@ -18,6 +18,16 @@ export interface Word {
   glob: boolean;
   /** For a dynamic word, the static text before the first dynamic part (`https://h/?k=$(…)`). */
   prefix?: string;
+  /** Brace expansion: the words it expands to (`{/,x}` → `/`, `x`). */
+  alts?: string[];
+  /** The expansion is fully static: the alternatives replace the word (`a{b,c}` → `ab ac`). */
+  known?: boolean;
+}
+
+/** A word as the words it stands for: brace expansions become several static words. */
+function spread(w: Word, into: Word[]): void {
+  if (w.alts && w.known) for (const a of w.alts) into.push({ value: a, glob: GLOB_CHARS.test(a) });
+  else into.push(w);
 }
 
 export interface SimpleCommand {
@@ -593,11 +603,14 @@ function commandNode(cur: TreeCursor, ctx: Ctx, outer?: Redirects): void {
     }
     if (t === "command_name") {
       cur.gotoFirstChild();
-      name = wordValue(cur, ctx, subFeeders);
+      const parts: Word[] = [];
+      spread(wordValue(cur, ctx, subFeeders), parts);
       cur.gotoParent();
+      name = parts[0]!;
+      words.push(...parts.slice(1));
       continue;
     }
-    words.push(wordValue(cur, ctx, subFeeders));
+    spread(wordValue(cur, ctx, subFeeders), words);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
   if (name === null) return; // a bare assignment: `X=1`
@@ -704,6 +717,7 @@ function emit(
     if (v === null) {
       dynamic = true;
       operands.push(w);
+      if (w.alts) for (const a of w.alts) addPath(paths, a, ctx);
       const h = w.prefix && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+[/?#]/i.test(w.prefix) ? hostOf(w.prefix) : null;
       if (h && !hosts.includes(h)) hosts.push(h);
       continue;
@@ -1006,6 +1020,8 @@ function wordsText(ws: Word[]): string {
 }
 
 const GLOB_CHARS = /(?<!\\)[*?[]/;
+/** An unescaped `{` that is not `${`: a possible brace expansion. */
+const BRACE = /(^|[^\\$])\{[^}]*,/;
 
 /**
  * The static value of the argument under the cursor. Command substitutions inside it are walked
@@ -1017,6 +1033,13 @@ function wordValue(cur: TreeCursor, ctx: Ctx, feeders?: string[]): Word {
     case "word": {
       const s = text(cur, ctx);
       const glob = GLOB_CHARS.test(s);
+      if (BRACE.test(s)) {
+        const alts = braceExpand(s, 32).map((a) => {
+          const u = unescapeWord(a);
+          return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
+        });
+        if (alts.length > 1) return { value: null, glob, alts, known: true };
+      }
       let v = unescapeWord(s);
       if (v === "~" || v.startsWith("~/")) v = ctx.home + v.slice(1);
       else if (v.startsWith("~")) return { value: null, glob }; // ~user
@@ -1042,10 +1065,16 @@ function wordValue(cur: TreeCursor, ctx: Ctx, feeders?: string[]): Word {
       let dyn = false;
       let glob = false;
       let prefix: string | undefined;
+      // Brace expansion happens only for braces outside quotes, i.e. in unquoted `word` parts.
+      let braceWord = false;
+      let allWords = true;
       if (cur.gotoFirstChild()) {
         do {
           const ct = TYPES[cur.nodeTypeId]!;
           if (ct === '"' || ct === '$"') continue;
+          if (ct === "word") {
+            if (!braceWord && text(cur, ctx).includes("{")) braceWord = true;
+          } else allWords = false;
           if (ct === "string_content") {
             v += unescapeDouble(text(cur, ctx));
             continue;
@@ -1058,6 +1087,17 @@ function wordValue(cur: TreeCursor, ctx: Ctx, feeders?: string[]): Word {
           if (t === "concatenation" && part.glob) glob = true;
         } while (cur.gotoNextSibling());
         cur.gotoParent();
+      }
+      if (t === "concatenation" && braceWord && BRACE.test(text(cur, ctx))) {
+        // Brace expansion (`{/,}`, `a{b,c}`). With only unquoted parts the expansion is exact;
+        // mixed with quotes or expansions it is approximated (quotes dropped) and only used as
+        // possible paths of a dynamic word, so it can make a rule match but never allow.
+        const exact = allWords && !dyn;
+        const alts = braceExpand(text(cur, ctx).replace(/["']/g, ""), 32).map((a) => {
+          const u = unescapeWord(a);
+          return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
+        });
+        return exact ? { value: null, glob, alts, known: true } : { value: null, glob, prefix, alts };
       }
       return dyn ? { value: null, glob, prefix } : { value: v, glob };
     }
@@ -1091,6 +1131,49 @@ function walkSubstitutions(cur: TreeCursor, ctx: Ctx, feeders?: string[]): void 
     else if (!LEAF[id]) walkSubstitutions(cur, ctx, feeders);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
+}
+
+/** Bash brace expansion of `s` (alternatives only, not `{a..b}`), at most `max` results. */
+export function braceExpand(s: string, max: number): string[] {
+  let depth = 0;
+  let open = -1;
+  const commas: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (c === "{") {
+      if (depth === 0) {
+        open = i;
+        commas.length = 0;
+      }
+      depth++;
+    } else if (c === "," && depth === 1) commas.push(i);
+    else if (c === "}" && depth > 0) {
+      depth--;
+      if (depth === 0 && commas.length > 0) {
+        const head = s.slice(0, open);
+        const tail = s.slice(i + 1);
+        const parts: string[] = [];
+        let from = open + 1;
+        for (const k of [...commas, i]) {
+          parts.push(s.slice(from, k));
+          from = k + 1;
+        }
+        const out: string[] = [];
+        for (const part of parts) {
+          for (const e of braceExpand(head + part + tail, max)) {
+            if (out.length >= max) return out;
+            out.push(e);
+          }
+        }
+        return out;
+      }
+    }
+  }
+  return [s];
 }
 
 function unescapeWord(s: string): string {

@@ -131,6 +131,8 @@ function spellPath(p: string): fc.Arbitrary<string> {
     `~/../dev${rest}`,
     `~/.${rest}`,
     `/Users/./dev/${rest.slice(1)}`,
+    `{${p},}`,
+    `{x,${p}}`,
   );
 }
 
@@ -164,7 +166,10 @@ const DANGEROUS: fc.Arbitrary<string>[] = [
     .tuple(
       spell("rm"),
       fc.constantFrom("-rf", "-fr", "-r -f", "-R -f", "--recursive --force", "-rfv", "-f -r"),
-      fc.oneof(spellPath("~"), fc.constantFrom("/", "/*", "~/*", "/.", "//", "/usr/..", "~/")),
+      fc.oneof(
+        spellPath("~"),
+        fc.constantFrom("/", "/*", "~/*", "/.", "//", "/usr/..", "~/", "{/,}", "/{,}", "{,/}"),
+      ),
     )
     .map((w) => w.join(" ")),
   // credential reads

@@ -127,6 +127,17 @@ describe("words, flags, paths and redirects", () => {
     expect(parse("rm ../../../../..").commands[0]!.paths).toEqual(["/"]);
   });
 
+  it("expands braces: static ones into words, dynamic ones into possible paths", () => {
+    expect(parse("mkdir -p src/{a,b}/x").commands[0]!.operands.map((o) => o.value)).toEqual([
+      "src/a/x",
+      "src/b/x",
+    ]);
+    expect(parse("r{m,} -rf x").commands[0]!.program).toBe("rm");
+    const dyn = parse('rm -rf {"$X",/}').commands[0]!;
+    expect(dyn.dynamic).toBe(true);
+    expect(dyn.paths).toContain("/");
+  });
+
   it("records redirect targets as writes and follows cd", () => {
     const c = parse("cd /etc && echo x > hosts 2>&1 >> ~/.zshrc < in.txt").commands[1]!;
     expect(c.writes).toEqual(["/etc/hosts", "/Users/dev/.zshrc"]);
