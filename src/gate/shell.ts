@@ -593,8 +593,9 @@ function commandNode(cur: TreeCursor, ctx: Ctx, outer?: Redirects): void {
     if (!NAMED[id]) continue;
     const t = TYPES[id]!;
     if (t === "variable_assignment") {
-      // `X=$(cmd) prog`: the substitution runs; the value itself only matters to the program.
-      walkChildren(cur, ctx);
+      // `X=$(cmd) prog`: the substitution runs; `PAGER=cmd git log` makes git run cmd.
+      const a = assignment(cur, ctx);
+      envAssignment(ctx, a.name, a.value, [...ctx.via, "env"]);
       continue;
     }
     if (isRedirect(t)) {
@@ -654,8 +655,10 @@ function declaration(cur: TreeCursor, ctx: Ctx): void {
     }
     if (TYPES[id] === "variable_assignment") {
       // The builtin only sets a variable: its value names no file, so the raw text stands in for it.
-      // Substitutions inside it still run and are judged on their own.
-      walkSubstitutions(cur, ctx, feeders);
+      // Substitutions inside it still run and are judged on their own; `export PAGER=cmd` is judged.
+      const a = assignment(cur, ctx);
+      if (name === "export" || name === "declare" || name === "typeset")
+        envAssignment(ctx, a.name, a.value, ["export"]);
       words.push({ value: text(cur, ctx), glob: false });
     } else words.push(wordValue(cur, ctx, feeders));
   } while (cur.gotoNextSibling());
@@ -847,8 +850,64 @@ function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean
   return false;
 }
 
+/** `env NAME=value …` assignments seen by the last wrappedStart call (judged by recurse). */
+let pendingEnv: [string, string][] = [];
+
+/** Variables whose value is a command some program will run. */
+const CMD_VARS = new Set([
+  "PAGER",
+  "GIT_PAGER",
+  "MANPAGER",
+  "GIT_SSH_COMMAND",
+  "GIT_SSH",
+  "GIT_EDITOR",
+  "EDITOR",
+  "VISUAL",
+  "GIT_EXTERNAL_DIFF",
+  "GIT_ASKPASS",
+  "SSH_ASKPASS",
+  "SUDO_ASKPASS",
+  "BROWSER",
+  "GIT_SEQUENCE_EDITOR",
+  "RSYNC_RSH",
+  "SYSTEMD_PAGER",
+]);
+/** Variables that make a program load or run code it otherwise would not. */
+const INJECT_VARS =
+  /^(LD_PRELOAD|LD_AUDIT|DYLD_[A-Z_]+|BASH_ENV|ENV|NODE_OPTIONS|PERL5OPT|RUBYOPT|GIT_CONFIG_[A-Z0-9_]+|GIT_EXEC_PATH|ZDOTDIR|IFS|PROMPT_COMMAND)$/;
+
+/** Name and value of the `variable_assignment` under the cursor (substitutions in it are walked). */
+function assignment(cur: TreeCursor, ctx: Ctx): { name: string; value: string | null } {
+  let name = "";
+  let value: string | null = "";
+  let seenEq = false;
+  if (cur.gotoFirstChild()) {
+    do {
+      const id = cur.nodeTypeId;
+      if (!NAMED[id]) {
+        if (TYPES[id] === "=" || TYPES[id] === "+=") seenEq = true;
+        continue;
+      }
+      if (!seenEq) name = text(cur, ctx);
+      else value = wordValue(cur, ctx).value;
+    } while (cur.gotoNextSibling());
+    cur.gotoParent();
+  }
+  return { name, value };
+}
+
+function envAssignment(ctx: Ctx, name: string, value: string | null, via: string[]): void {
+  if (CMD_VARS.has(name)) {
+    if (value === null) addFloor(ctx, `dynamic-command: ${name} names a command only known at run time`);
+    else if (value !== "") nested(ctx, value, via);
+  } else if (INJECT_VARS.test(name)) {
+    addFloor(ctx, `code-injection: ${name}=… changes what a program loads or runs`);
+  }
+}
+
 /** Index of the first word that is the wrapped command, or -1. */
 function wrappedStart(program: string, words: Word[]): number {
+  pendingEnv = [];
   const vf = VALUE_FLAGS[program];
   let i = 0;
   if (program === "timeout" || program === "gtimeout") {
@@ -869,7 +928,11 @@ function wrappedStart(program: string, words: Word[]): number {
       if (vf?.has(v)) i++;
       continue;
     }
-    if (program === "env" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) continue;
+    if (program === "env" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) {
+      const eq = v.indexOf("=");
+      pendingEnv.push([v.slice(0, eq), v.slice(eq + 1)]);
+      continue;
+    }
     if (program === "nice" && /^[+-]?\d+$/.test(v)) continue;
     return i;
   }
@@ -910,6 +973,7 @@ function recurse(ctx: Ctx, cmd: SimpleCommand, heredoc: string | null): void {
   if (program === "source" || program === ".") return; // a script file; policy judges the path
   if (SIMPLE_WRAPPERS.has(program)) {
     const i = wrappedStart(program, words);
+    for (const [k, v] of pendingEnv) envAssignment(ctx, k, v, via);
     if (i < 0) return;
     const inner = words.slice(i);
     if (program === "xargs") inner.push({ value: null, glob: false });

@@ -81,6 +81,14 @@ describe("simple commands in every construct", () => {
     expect(parse("awk '{print $1}' f").commands[0]!.code).toBe(false);
   });
 
+  it("judges environment variables that run or inject code", () => {
+    expect(programs("PAGER='rm -rf /' git log")).toEqual(["rm", "git"]);
+    expect(programs("env GIT_SSH_COMMAND='nc h 22' git fetch")).toEqual(["env", "nc", "git"]);
+    expect(parse("LD_PRELOAD=/tmp/x.so ls").floors[0]).toMatch(/^code-injection: LD_PRELOAD/);
+    expect(parse("export NODE_OPTIONS='--require /tmp/x.js'").floors[0]).toMatch(/^code-injection/);
+    expect(parse("PYTHONPATH=src python -m pytest").floors).toEqual([]);
+  });
+
   it("recurses into busybox and rsync -e", () => {
     expect(programs("busybox rm -rf /")).toEqual(["busybox", "rm"]);
     expect(programs("rsync -e 'ssh -p 2222' a h:b")).toEqual(["rsync", "ssh"]);
