@@ -39,14 +39,12 @@ function post(agent: HttpAgent, socketPath: string, path: string, body: string):
 
 export const suite: Suite = async (ctx) => {
   const home = join(ctx.tmpDir, "agent");
-  const synchronous = process.env.BENCH_SYNC === "NORMAL" ? "NORMAL" : undefined;
   const config = loadConfig({
     object: {
       home,
       backend: "none",
       log_level: "silent",
       executors: { cwd: ctx.tmpDir },
-      evidence: { synchronous },
     },
     cwd: ctx.tmpDir,
     hostname: "bench",
@@ -100,12 +98,38 @@ export const suite: Suite = async (ctx) => {
       },
       { seconds, warmup: 300, signal: ctx.signal },
     );
-    ctx.progress(0.7, "POST /v1/actions DENY");
+    ctx.progress(0.6, "POST /v1/actions DENY");
     const denyUs = await sampleAsync((i) => post(client, agent.socketPath, "/v1/actions", denyBody(i)), {
       seconds,
       warmup: 100,
       signal: ctx.signal,
     });
+    // The same ALLOW with synchronous=NORMAL (WAL, no fsync per commit): shows what the fsync costs.
+    ctx.progress(0.8, "POST /v1/actions ALLOW, synchronous=NORMAL");
+    const normal = await startAgent(
+      loadConfig({
+        object: {
+          home: join(ctx.tmpDir, "agent-normal"),
+          backend: "none",
+          log_level: "silent",
+          executors: { cwd: ctx.tmpDir },
+          evidence: { synchronous: "NORMAL" },
+        },
+        cwd: ctx.tmpDir,
+        hostname: "bench",
+      }),
+      { logger: pino({ level: "silent" }) },
+    );
+    let normalUs: number[];
+    try {
+      normalUs = await sampleAsync((i) => post(client, normal.socketPath, "/v1/actions", allowBody(i)), {
+        seconds,
+        warmup: 300,
+        signal: ctx.signal,
+      });
+    } finally {
+      await normal.close();
+    }
 
     const toMs = (us: number[]) => us.map((u) => u / 1000);
     const base = { name: "bare HTTP-over-UDS echo", stats: stats(toMs(echoUs)) };
@@ -125,6 +149,15 @@ export const suite: Suite = async (ctx) => {
     };
     deny.ratio = deny.stats.median / base.stats.median;
     deny.ratio_of = "median / echo median";
+    const allowNormal: Metric = {
+      name: "POST /v1/actions ALLOW, synchronous=NORMAL",
+      unit: "ms",
+      stats: stats(toMs(normalUs)),
+      baseline: base,
+      notes: "not judged: the store's default is FULL",
+    };
+    allowNormal.ratio = allowNormal.stats.median / base.stats.median;
+    allowNormal.ratio_of = "median / echo median";
     const gate: Metric = {
       name: "gate inside the ALLOW round trip",
       unit: "ms",
@@ -136,6 +169,7 @@ export const suite: Suite = async (ctx) => {
       suite: "socket",
       metrics: [
         judge(allow, { text: "p99 <= 1 ms", stat: "p99", op: "<=", value: 1 }),
+        allowNormal,
         deny,
         gate,
         { name: "echo baseline", unit: "ms", stats: base.stats },
