@@ -46,6 +46,8 @@ interface Round {
   e2eTokensPerS: number;
   /** From the last token to the end of the response (facade: the durable record, then the final line). */
   tailMs: number;
+  /** Process CPU time (every thread: engine, server, client worker) per generated token, µs. */
+  cpuUsPerToken?: number;
   /** Facade rounds: a bare request/response with the same client (/api/version), the transport's floor. */
   rttMs?: number;
   promptTokensPerS: number;
@@ -126,6 +128,14 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
   const runFacade = (): Promise<Round> =>
     client.request({ model: backend.defaultModel, prompt: PROMPT, tokens });
 
+  // CPU time does not depend on what else the machine is running, unlike the rates.
+  const cpu = async (run: () => Promise<Round>): Promise<Round> => {
+    const c0 = process.cpuUsage();
+    const r = await run();
+    const c = process.cpuUsage(c0);
+    r.cpuUsPerToken = (c.user + c.system) / Math.max(1, r.generated);
+    return r;
+  };
   const d: Round[] = [];
   const f: Round[] = [];
   let partial = false;
@@ -145,11 +155,11 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
       if (i >= minRounds && performance.now() > end) break;
       // Alternate which side goes first, so neither always runs on a just-warmed cache.
       if (i % 2 === 0) {
-        d.push(await runDirect());
-        f.push(await runFacade());
+        d.push(await cpu(runDirect));
+        f.push(await cpu(runFacade));
       } else {
-        f.push(await runFacade());
-        d.push(await runDirect());
+        f.push(await cpu(runFacade));
+        d.push(await cpu(runDirect));
       }
       o.progress?.(
         Math.min(1, Math.max(i / minRounds, 1 - (end - performance.now()) / (o.seconds * 1000))),
@@ -241,6 +251,16 @@ export async function measureInference(o: InferenceBenchOptions): Promise<SuiteR
       baseline: { name: "node-llama-cpp direct", stats: rateD },
       ratio: stats(served).median / rateD.median,
       notes: "the backend's own timing record: generation speed with the facade attached, before transport",
+    },
+    {
+      name: "CPU per generated token (whole process)",
+      unit: "us",
+      stats: stats(f.map((r) => r.cpuUsPerToken ?? Number.NaN)),
+      baseline: { name: "node-llama-cpp direct", stats: stats(d.map((r) => r.cpuUsPerToken ?? Number.NaN)) },
+      ratio:
+        stats(f.map((r) => r.cpuUsPerToken ?? Number.NaN)).median /
+        stats(d.map((r) => r.cpuUsPerToken ?? Number.NaN)).median,
+      notes: "facade side includes the HTTP server, the client worker, the prompt template and the record",
     },
     {
       name: "last token to end of response",
