@@ -69,18 +69,18 @@ function signedIn(name) {
 
 // --- charts: inline SVG polylines ---------------------------------------------------------------
 
-/** series: [{name, points: [[t, v], …]}]; returns the chart's HTML. */
-function chart(title, unit, series) {
+/** series: [{name, points: [[t, v], …]}]; `opts.max` fixes the y range (percent); `opts.empty` explains no data. */
+function chart(title, unit, series, opts = {}) {
   const W = 600;
   const H = 180;
   const L = 44;
   const B = 20;
   const all = series.flatMap((s) => s.points).filter((p) => Number.isFinite(p[1]));
   if (all.length === 0)
-    return `<div class="card chart"><h2>${esc(title)}</h2><p class="muted">no data yet</p></div>`;
+    return `<div class="card chart"><h2>${esc(title)}</h2><p class="muted">${esc(opts.empty ?? "no data yet")}</p></div>`;
   const t0 = Math.min(...all.map((p) => p[0]));
   const t1 = Math.max(...all.map((p) => p[0]), t0 + 1);
-  const vmax = Math.max(...all.map((p) => p[1]), 0) * 1.1 || 1;
+  const vmax = opts.max ?? (Math.max(...all.map((p) => p[1]), 0) * 1.1 || 1);
   const x = (t) => L + ((t - t0) / (t1 - t0)) * (W - L - 8);
   const y = (v) => H - B - (v / vmax) * (H - B - 10);
   const colors = ["#2d5bd7", "#d7792d", "#1f8a4c", "#9b3fc2", "#c2332f"];
@@ -209,8 +209,8 @@ async function hostView(id) {
         <dt>evidence</dt><dd>seq ${h.last_seq} · backlog ${hb.evidence?.backlog ?? "–"} · checkpoint ${h.checkpoint_seq}</dd>
         <dt>gate</dt><dd>${counts(hb.gate)} · p99 ${p99(hb.gate)}</dd>
         <dt>heartbeat</dt><dd>${ago(h.last_heartbeat_ms)}</dd></dl></div>
-      ${chart("Power", "W", power.length ? power : [{ name: "no rail counters", points: [] }])}
-      ${chart("CPU", "%", [{ name: "cpu busy", points: s.map((p) => [p.t, p.cpu_percent]) }])}
+      ${chart("Power", "W", power, { empty: s.length ? "this host reports no power counters (RAPL on Linux, IOReport on macOS)" : "no data yet" })}
+      ${chart("CPU", "%", [{ name: "cpu busy", points: s.map((p) => [p.t, p.cpu_percent]) }], { max: 100 })}
       ${chart("Gate latency p99", "µs", [{ name: "p99", points: s.map((p) => [p.t, typeof p.gate_p99_ms === "number" ? p.gate_p99_ms * 1000 : null]) }])}
     </div>
     <div class="grid">
@@ -272,6 +272,8 @@ async function reviewsView() {
   }
 }
 
+const excerpt = (v) => (typeof v === "string" ? v : (v?.excerpt ?? ""));
+
 async function sessionView(id) {
   const r = await api(`/v1/records?session_id=${encodeURIComponent(id)}&limit=1000`);
   const recs = [...r.records].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.seq - b.seq);
@@ -281,7 +283,7 @@ async function sessionView(id) {
       const res = x.execution_result;
       const out =
         res && typeof res === "object"
-          ? [res.stdout_excerpt ?? res.stdout, res.stderr_excerpt ?? res.stderr].filter(Boolean).join("\n")
+          ? [excerpt(res.stdout), excerpt(res.stderr)].filter(Boolean).join("\n")
           : "";
       return `<li class="${esc(x.evaluation ?? "none")}" data-seq="${x.seq}">
         <div class="head"><span class="muted mono">${esc(x.timestamp)}</span> <b>${esc(x.host_id)}</b> #${x.seq} <code>${esc(x.kind)}</code> ${evBadge(x.evaluation)}
