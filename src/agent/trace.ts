@@ -107,7 +107,8 @@ export function formatTrace(t: Trace): string {
   return lines.join("\n");
 }
 
-function summarize(v: unknown): string {
+/** One line for an action or a result, for people. */
+export function summarize(v: unknown): string {
   if (v === null || v === undefined) return "-";
   const o = v as Record<string, unknown>;
   if (o.kind === "shell") return `shell: ${String(o.command)}`;

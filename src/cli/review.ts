@@ -1,5 +1,6 @@
 import type { ActionView } from "../agent/actions.js";
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
+import { summarize } from "../agent/trace.js";
 import { parse, printJson, UsageError } from "./args.js";
 
 /** `forge-agent review list | approve ID | deny ID [--reason TEXT]`, over the agent's socket. */
@@ -23,6 +24,7 @@ export default async function review(argv: string[]): Promise<number> {
         const rules = r.policy_matched.rules.map((m) => m.rule_id).join(",");
         process.stdout.write(
           `${r.action_id}  session ${r.session_id}  risk ${r.risk}  rules ${rules || "-"}  ${left === null ? "" : `${left}s left`}\n` +
+            `  action: ${summarize(r.proposed_action)}${r.principal ? `  by ${r.principal}` : ""}\n` +
             (r.reasons.length > 0 ? `  ${r.reasons.join("; ")}\n` : ""),
         );
       }
