@@ -83,10 +83,13 @@ describe("a real run", () => {
   });
 
   it("judges the issue targets and says whether each was met", () => {
-    const targets = report.suites.flatMap((s) =>
-      s.metrics.filter((m) => m.target).map((m) => m.target!.text),
-    );
-    expect(targets).toEqual(expect.arrayContaining(["ratio >= 0.97", "median <= 1 ms"]));
+    const judged = report.suites.flatMap((s) => s.metrics.filter((m) => m.target !== undefined));
+    expect(judged.length).toBeGreaterThan(0);
+    for (const m of judged) {
+      expect(typeof m.met, m.name).toBe("boolean");
+      expect(typeof m.margin, m.name).toBe("number");
+    }
+    expect(report.summary.targets).toBe(judged.length);
     expect(report.summary.targets).toBe(report.summary.met + report.summary.missed);
     expect(exit.out).toMatch(/targets: \d+ of \d+ met/);
   });
