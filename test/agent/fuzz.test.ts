@@ -201,8 +201,8 @@ describe("socket API fuzz", () => {
       api: {
         max_body_bytes: MAX_BODY,
         max_header_bytes: 4096,
-        headers_timeout_ms: 400,
-        request_timeout_ms: 400,
+        headers_timeout_ms: 1000,
+        request_timeout_ms: 1000,
       },
     });
   });
