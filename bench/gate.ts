@@ -6,6 +6,7 @@
  */
 import { readFileSync } from "node:fs";
 import { createRequire } from "node:module";
+import { loadavg } from "node:os";
 import { Language, type Node, Parser } from "web-tree-sitter";
 import { parse as parseYaml } from "yaml";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../src/gate/index.js";
@@ -276,7 +277,11 @@ export const suite: Suite = async (ctx) => {
     ),
   );
   metrics.push({ name: "tree-sitter parse only", unit: "us", stats: po });
-  ctx.progress(1, "done");
+  ctx.progress(
+    1,
+    `done: cedar agrees on ${agree}/${REQUESTS.length} requests; p99 ratio vs cedar ${(a.p99 / c.p99).toFixed(3)}; ` +
+      `parse+naive walk p99 ${nv.p99.toFixed(1)} us; parse-only p99 ${po.p99.toFixed(1)} us; load average ${loadavg()[0]!.toFixed(2)}`,
+  );
   return {
     suite: "gate",
     metrics,

@@ -79,6 +79,8 @@ export class Gate {
   private readonly limits: ShellLimits;
   private readonly now: () => number;
   private readonly thresholdOverride: number | undefined;
+  /** Last principal seen per session (pruned of evicted sessions as it grows). */
+  private readonly principalOf = new Map<string, string>();
 
   constructor(bundle: PolicyBundle, opts: GateOptions = {}) {
     this.current = bundle;
@@ -114,9 +116,6 @@ export class Gate {
       evicted: this.sessions.evictions + this.principals.evictions,
     };
   }
-
-  /** Last principal seen per session (bounded with the sessions: pruned when a session is evicted). */
-  private readonly principalOf = new Map<string, string>();
 
   /** Decides one action. Synchronous; never throws; an error is DENY with reason `gate-error`. */
   evaluate(req: EvaluateRequest): Decision {
