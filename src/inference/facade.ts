@@ -230,6 +230,8 @@ async function chat(
       }
       if (chunk.done) ({ timing, doneReason } = finish(chunk));
     }
+    // The last tokens go out now; the record must not delay them.
+    await out.flush();
     await deps.record(inferenceRecord(deps, turn, "/api/chat", body.options, timing, doneReason));
   } catch (err) {
     out.flush();
@@ -285,6 +287,7 @@ async function generate(
       }
       if (chunk.done) ({ timing, doneReason } = finish(chunk));
     }
+    await out.flush();
     await deps.record(inferenceRecord(deps, turn, "/api/generate", body.options, timing, doneReason));
   } catch (err) {
     out.flush();
