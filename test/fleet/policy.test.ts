@@ -128,6 +128,10 @@ describe("signed policy distribution, end to end", () => {
     const served = (await http("GET", `${collector.httpUrl}/v1/policy`, undefined, auth)).body;
     expect(served.current).toMatchObject({ version: 3, key_id: keys.keyId });
     expect(served.hosts["agent-p"]).toMatchObject({ ok: true, version: 3 });
+    // SIGHUP's file reload must not roll the signed bundle back to the configured file.
+    const reload = a.agent.reloadPolicy();
+    expect(reload.ok).toBe(false);
+    expect((await a.client.get("/v1/health")).body.policy).toMatchObject({ version: 3 });
   });
 });
 
