@@ -269,6 +269,13 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   };
 
   const reloadPolicy: AgentHandle["reloadPolicy"] = () => {
+    const active = policyUpdates.active();
+    if (active.source === "bundle") {
+      // The file would replace a signed bundle from the collector: a rollback by signal.
+      const error = `a signed policy bundle (${active.id} v${active.version}) is active; the policy file is not reloaded over it`;
+      logger.warn({ kept: active, path: policyPath }, error);
+      return { ok: false, error };
+    }
     try {
       const bundle = loadPolicy(policyPath);
       gate.setPolicy(bundle);
