@@ -52,8 +52,8 @@ export interface RunOptions {
   inferenceHost?: string;
   signal: AbortSignal;
   events?: RunEvents;
-  /** Loads a suite by name; default: bench/<name>.js next to this file. */
-  load?: (name: string) => Promise<Suite>;
+  /** Loads a suite by name; default: loadSuite (bench/<name>.js next to this file). */
+  load?: (name: string, sel: SuiteSelection) => Promise<Suite>;
   /** Parent of the run's scratch directory; default os.tmpdir(). */
   tmpRoot?: string;
   /** The machine record; default: describeMachine() (tests pass one to stay fast). */
@@ -62,9 +62,34 @@ export interface RunOptions {
   sampler?: () => NativeSample;
 }
 
-/** Imports bench/<name>.js and returns its `suite`. Names are checked against KNOWN_SUITES first. */
-export async function loadSuite(name: string): Promise<Suite> {
+/** Which engine the inference suite measures. */
+export interface SuiteSelection {
+  backend: Backend;
+  inferenceHost?: string;
+  model?: string;
+}
+
+/**
+ * Imports bench/<name>.js and returns its `suite`. Names are checked against KNOWN_SUITES first.
+ * The inference suite against a model server is bench/inference-remote.js.
+ */
+export async function loadSuite(name: string, sel?: SuiteSelection): Promise<Suite> {
   if (!KNOWN_SUITES.includes(name)) throw new Error(`unknown suite '${name}'`);
+  if (name === "inference" && sel !== undefined && sel.backend !== "llama") {
+    const backend = sel.backend;
+    if (backend === "openai")
+      return async () => ({
+        suite: "inference",
+        skipped:
+          "no benchmark for OpenAI-compatible servers yet (only llama and ollama): their streaming API differs from the facade's, so there is no like-for-like direct baseline",
+        metrics: [],
+      });
+    const { remoteInferenceSuite } = await import("./inference-remote.js");
+    return remoteInferenceSuite({
+      host: sel.inferenceHost ?? DEFAULT_HOSTS[backend],
+      model: sel.model ?? "",
+    });
+  }
   const mod = (await import(new URL(`./${name}.js`, import.meta.url).href)) as { suite?: Suite };
   if (typeof mod.suite !== "function") throw new Error(`bench/${name} does not export a suite`);
   return mod.suite;
@@ -144,7 +169,7 @@ type OneOptions = RunOptions & { modelPath: string | undefined; scratch: string 
 
 async function runOne(
   name: string,
-  load: (name: string) => Promise<Suite>,
+  load: (name: string, sel: SuiteSelection) => Promise<Suite>,
   o: OneOptions,
 ): Promise<SuiteReport> {
   const t0 = performance.now();
@@ -160,7 +185,11 @@ async function runOne(
   mkdirSync(tmpDir, { recursive: true });
   const power = name === "inference" ? new GenerationPower(o.sampler ?? sampleMetrics) : null;
   try {
-    const suite = await load(name);
+    const suite = await load(name, {
+      backend: o.backend,
+      ...(o.inferenceHost === undefined ? {} : { inferenceHost: o.inferenceHost }),
+      ...(o.model === undefined ? {} : { model: o.model }),
+    });
     const result = await suite({
       durationS: o.durationS,
       signal: o.signal,
