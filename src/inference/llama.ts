@@ -78,7 +78,7 @@ export async function openLlamaBackend(
       model,
       context,
       path,
-      st.mtime,
+      { size: Number(st.size), mtime: st.mtime },
       performance.now() - t0,
     );
   } catch (err) {
@@ -110,7 +110,7 @@ export class LlamaBackend implements InferenceBackend {
     readonly model: LlamaModel,
     readonly context: LlamaContext,
     readonly path: string,
-    private readonly mtime: Date,
+    private readonly file: { size: number; mtime: Date },
     /** Time the model took to load, ms. */
     readonly loadMs: number,
   ) {
@@ -124,16 +124,16 @@ export class LlamaBackend implements InferenceBackend {
     return [
       {
         name: this.defaultModel,
-        size: this.model.size,
+        size: this.file.size,
         digest: await this.fileDigest(),
         details: this.details(),
-        modified_at: this.mtime.toISOString(),
+        modified_at: this.file.mtime.toISOString(),
       },
     ];
   }
 
   async loaded(): Promise<LoadedModel[]> {
-    return [{ name: this.defaultModel, size: this.model.size, digest: await this.fileDigest() }];
+    return [{ name: this.defaultModel, size: this.file.size, digest: await this.fileDigest() }];
   }
 
   async *chat(req: ChatRequest, signal?: AbortSignal): AsyncGenerator<Chunk> {
