@@ -262,6 +262,38 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
     expect(allowed.message.content).toBe("");
   });
 
+  it("tool_choice auto: after a tool result the embedded engine answers in text", async () => {
+    const r = await client().chat({
+      model: backend.defaultModel,
+      messages: [
+        { role: "user", content: "what time is it" },
+        {
+          role: "assistant",
+          content: "",
+          tool_calls: [{ function: { name: "get_time", arguments: { zone: "UTC" } } }],
+        },
+        { role: "tool", content: "12:00" },
+      ],
+      tools: [CLOCK_TOOL],
+      options: { temperature: 0, num_predict: 10 },
+    });
+    expect(r.message.tool_calls ?? []).toHaveLength(0);
+    expect(r.eval_count).toBeGreaterThan(0);
+    const governedBefore = governed.length;
+    // "required" forces a call even then; the gate sees it.
+    const forced = await client().chat({
+      model: backend.defaultModel,
+      messages: [{ role: "tool", content: "12:00" }],
+      tools: [CLOCK_TOOL],
+      tool_choice: "required",
+      options: { temperature: 0, num_predict: 160 },
+    } as Parameters<Ollama["chat"]>[0] & { stream?: false });
+    expect(forced.message.tool_calls).toEqual([
+      { function: { name: "get_time", arguments: { zone: "UTC" } } },
+    ]);
+    expect(governed.length).toBe(governedBefore + 1);
+  });
+
   it("an escalated call holds the response until the review resolves it", async () => {
     const pending = client("s-escalate").chat({
       model: backend.defaultModel,
