@@ -426,7 +426,7 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
       // Shell rules go under each program they name exactly; a rule naming a program glob (or none)
       // goes under `*`, which every command of that kind consults.
       const names = kind === "shell" ? r.programNames : null;
-      if (names && names.every((n) => !/[*?[{]/.test(n)))
+      if (names && names.every((n) => !/[*?{]|\[.*\]/.test(n)))
         for (const n of new Set(names)) put(`${kind}\0${n}`, r);
       else put(`${kind}\0*`, r);
     }
