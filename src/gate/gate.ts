@@ -193,7 +193,7 @@ export class Gate {
     let summary: string;
     if (action.kind === "shell") {
       const cwd = action.cwd ? normalisePath(action.cwd, this.cwd, this.home) : this.cwd;
-      const parsed = parseShell(action.command, cwd, this.home, this.limits);
+      const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env);
       // `$CWD` in policy globs is the action's working directory (the workspace), not wherever a
       // `cd` inside the line went.
       for (const c of parsed.commands) subjects.push(shellSubject(c, cwd));

@@ -379,6 +379,7 @@ export function parseShell(
   cwd: string,
   home: string,
   limits: ShellLimits = DEFAULT_LIMITS,
+  env?: Readonly<Record<string, string>>,
 ): ShellParse {
   if (!parser)
     throw new ForgeError(Codes.GATE_ERROR, "the shell parser is not loaded: await initGate() first");
@@ -397,6 +398,8 @@ export function parseShell(
     floors,
     limits,
   };
+  // The action's environment reaches every command of the line: PAGER=…, LD_PRELOAD=… are judged.
+  if (env) for (const [k, v] of Object.entries(env)) envAssignment(ctx, k, v, ["env"]);
   parseInto(line, ctx);
   return { commands: out, floors };
 }

@@ -76,6 +76,15 @@ describe("precedence and defaults", () => {
     );
   });
 
+  it("judges the action's env: a PAGER command runs, LD_PRELOAD injects", () => {
+    const g = mk();
+    const run = (env: Record<string, string>) =>
+      g.evaluate({ session_id: "e", action: { kind: "shell", command: "ls", env } }).evaluation;
+    expect(run({ PAGER: "rm -rf /" })).toBe("DENY");
+    expect(run({ LD_PRELOAD: "/tmp/x.so" })).toBe("ESCALATE");
+    expect(run({ LANG: "C" })).toBe("ALLOW");
+  });
+
   it("dynamic input that might match a deny rule escalates instead of allowing", () => {
     const g = mk();
     expect(g.evaluate({ session_id: "s", action: sh('rm -r "$DIR"') }).evaluation).toBe("ESCALATE");
