@@ -187,6 +187,26 @@ describe("forge-agent run as a child process", () => {
     expect(t.steps[0].execution_result.stdout.excerpt).toBe("finished\n");
   });
 
+  it("refuses a bad config before starting: exit 1 and the key with its fix; bad usage exits 2", async () => {
+    const home = newHome();
+    writeFileSync(join(home, "config.yaml"), "sockt: /tmp/x.sock\n");
+    const run = (args: string[]) =>
+      new Promise<{ code: number | null; err: string }>((resolve) => {
+        const p = spawn(process.execPath, [CLI, "run", ...args], { stdio: ["ignore", "ignore", "pipe"] });
+        let err = "";
+        p.stderr!.on("data", (c: Buffer) => (err += c.toString()));
+        p.once("exit", (code) => resolve({ code, err }));
+      });
+    const bad = await run(["--config", join(home, "config.yaml")]);
+    expect(bad.code).toBe(1);
+    expect(bad.err).toContain(
+      "FORGE_CONFIG_INVALID: unknown key 'sockt' in config.yaml: did you mean 'socket'?",
+    );
+    const usage = await run(["--sockt", "x"]);
+    expect(usage.code).toBe(2);
+    expect(existsSync(join(home, "evidence.db"))).toBe(false);
+  });
+
   it("review and trace CLI talk to the daemon over the socket", async () => {
     const home = newHome();
     const d = await spawnDaemon(home);
