@@ -5,7 +5,7 @@
  */
 import { createHash } from "node:crypto";
 import { createReadStream, statSync } from "node:fs";
-import { cpus, hostname, release, totalmem } from "node:os";
+import { cpus, hostname, loadavg, release, totalmem } from "node:os";
 import si from "systeminformation";
 import { defaultAddonPath, mlxMemory, native } from "../src/platform/native.js";
 import type { Machine } from "./report.js";
@@ -112,6 +112,7 @@ export async function describeMachine(input: MachineInput): Promise<Machine> {
     model_digest,
     ...(model_digest_note === undefined ? {} : { model_digest_note }),
     model_bytes,
+    load_average: { start: loadavg(), end: null },
     date: new Date().toISOString(),
   };
 }

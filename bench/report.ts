@@ -117,6 +117,11 @@ export const MachineSchema = z.strictObject({
   model_digest: z.string().nullable(),
   model_digest_note: z.string().optional(),
   model_bytes: z.number().int().nonnegative().nullable(),
+  /** 1/5/15-minute load averages when the run started and ended: other work competes for the cores. */
+  load_average: z.strictObject({
+    start: z.array(z.number().nonnegative()).length(3),
+    end: z.array(z.number().nonnegative()).length(3).nullable(),
+  }),
   date: Rfc3339,
 });
 export type Machine = z.infer<typeof MachineSchema>;

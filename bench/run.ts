@@ -5,7 +5,7 @@
  * (bench/report.ts). Printing, flags and the evidence record belong to src/cli/bench.ts.
  */
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { loadavg, tmpdir } from "node:os";
 import { join } from "node:path";
 import { Codes, hasForgeCode } from "../src/errors.js";
 import { computeReading } from "../src/platform/metrics.js";
@@ -149,7 +149,7 @@ export async function runBench(o: RunOptions): Promise<Report> {
         started_at,
         finished_at: new Date().toISOString(),
         partial: suites.some((s) => s.status === "partial" || s.status === "not_run"),
-        machine,
+        machine: { ...machine, load_average: { ...machine.load_average, end: loadavg() } },
         suites,
         summary: {
           targets: metrics.filter((m) => m.met !== undefined).length,
@@ -387,6 +387,7 @@ export function formatReport(r: Report): string {
     `machine: ${m.chip}, ${m.cores.logical} logical cores, ${(m.memory_bytes / 2 ** 30).toFixed(1)} GiB, ${m.os.name} (${m.os.platform} ${m.os.arch} ${m.os.release}), Node ${m.node.version}`,
     `addon: ${m.addon.loaded ? `${m.addon.path} (ABI ${m.addon.abi}, MLX ${m.addon.mlx ? "compiled in" : "not compiled in"})` : `not loaded: ${m.addon.error}`}`,
     `backend: ${m.backend}, model: ${m.model}, digest: ${m.model_digest ?? `none (${m.model_digest_note})`}`,
+    `load average (1/5/15 min): ${m.load_average.start.map((x) => x.toFixed(2)).join(" ")} at start${m.load_average.end ? `, ${m.load_average.end.map((x) => x.toFixed(2)).join(" ")} at end` : ""}`,
     "",
   ];
   for (const s of r.suites) {

@@ -33,6 +33,7 @@ function machine(host: string, chip: string): Machine {
     model: "tiny",
     model_digest: "ab".repeat(32),
     model_bytes: 1,
+    load_average: { start: [0.5, 0.4, 0.3], end: null },
     date: new Date().toISOString(),
   };
 }

@@ -34,6 +34,7 @@ const machine: Machine = {
   model: "m",
   model_digest: null,
   model_bytes: null,
+  load_average: { start: [0, 0, 0], end: null },
   date: new Date().toISOString(),
 };
 
