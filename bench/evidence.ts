@@ -24,13 +24,21 @@ import { judge, type Metric, nowNs, runStandalone, type Suite, sampleSync, stats
 const PRODUCERS = [1, 8, 64] as const;
 const SYNCS = ["FULL", "NORMAL"] as const;
 const WINDOWS = 8;
+/** Distinct ready records each side cycles through (distinct action ids for the index to hold). */
+const POOL = 16384;
 
-/** A realistic action record (~650 bytes canonical). */
+/** A UUID-shaped id that is a function of `i` (the agent's action ids are random UUIDs). */
+function uuidFor(i: number): string {
+  const h = sha256Hex(`action ${i}`);
+  return `${h.slice(0, 8)}-${h.slice(8, 12)}-4${h.slice(13, 16)}-a${h.slice(17, 20)}-${h.slice(20, 32)}`;
+}
+
+/** A realistic action record (~680 bytes canonical). */
 function record(i: number): RecordInput {
   return {
     kind: "action",
     session_id: `sess-${i & 63}`,
-    action_id: `act-${i}`,
+    action_id: uuidFor(i),
     timestamp: new Date(1_764_000_000_000 + i).toISOString(),
     prompt_hash: "a3".repeat(32),
     proposed_action: {
@@ -89,9 +97,9 @@ async function ingest(dir: string, sync: "FULL" | "NORMAL", producers: number, s
   const latencies: number[] = [];
   // Producers hand over ready records, as the raw loop inserts ready rows: both measure the store, not
   // the building of test data. The store validates into its own copy, so reusing inputs is safe.
-  const pool = Array.from({ length: 4096 }, (_, i) => record(i));
+  const pool = Array.from({ length: POOL }, (_, i) => record(i));
   let next = 0;
-  const warm = Array.from({ length: 200 }, () => store.append(pool[next++ & 4095]!));
+  const warm = Array.from({ length: 200 }, () => store.append(pool[next++ & (POOL - 1)]!));
   await Promise.all(warm);
   const c0 = store.stats().commits;
   const r0 = store.stats().appended;
@@ -102,7 +110,7 @@ async function ingest(dir: string, sync: "FULL" | "NORMAL", producers: number, s
       Array.from({ length: producers }, async () => {
         while (!stopped) {
           const t = nowNs();
-          await store.append(pool[next++ & 4095]!);
+          await store.append(pool[next++ & (POOL - 1)]!);
           if ((next & 15) === 0) latencies.push((nowNs() - t) / 1e3);
           if (tick()) stopped = true;
         }
@@ -131,7 +139,7 @@ function rawLoop(
     "INSERT INTO records (seq, kind, session_id, action_id, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
   );
   // Same rows as the store writes, prepared outside the timed loop: the raw cost of SQLite alone.
-  const rows = Array.from({ length: 4096 }, (_, i) => {
+  const rows = Array.from({ length: POOL }, (_, i) => {
     const r = record(i);
     return {
       kind: r.kind,
@@ -140,13 +148,13 @@ function rawLoop(
       body: recordBodyJson({ ...r, host_id: "bench", seq: i + 1 }),
     };
   });
-  const hashes = Array.from({ length: 4097 }, (_, i) => sha256Hex(String(i)));
+  const hashes = Array.from({ length: POOL }, (_, i) => sha256Hex(String(i)));
   let seq = 0;
   let prev = "0".repeat(64);
   const txn = db.transaction((n: number) => {
     for (let i = 0; i < n; i++) {
-      const r = rows[seq & 4095]!;
-      const h = hashes[seq & 4095]!;
+      const r = rows[seq & (POOL - 1)]!;
+      const h = hashes[seq & (POOL - 1)]!;
       seq++;
       ins.run(seq, r.kind, r.session_id, r.action_id, r.body, prev, h);
       prev = h;

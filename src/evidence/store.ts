@@ -7,7 +7,7 @@ import { Codes, ForgeError } from "../errors.js";
 import { sha256Hex } from "./canonical.js";
 import { type Checkpoint, type HostKey, loadOrCreateHostKey, signCheckpoint } from "./keys.js";
 import { GENESIS_HASH, nowRfc3339, parsedRecordBodyJson, RecordInput, type StoredRecord } from "./record.js";
-import { SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import { ACTION_BUCKET_BITS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 
 export interface StoreOptions {
   /** SQLite file (WAL); its directory is created if missing. */
@@ -229,6 +229,10 @@ export class EvidenceStore {
           initMeta.run("base_seq", "0");
           initMeta.run("base_hash", GENESIS_HASH);
           initMeta.run("public_key_pem", this.publicKeyPem);
+          // SCHEMA_SQL has just brought an older file's indexes up to date.
+          this.db
+            .prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'")
+            .run(String(SCHEMA_VERSION));
         })
         .immediate();
       meta = readMeta(this.db);
@@ -402,22 +406,34 @@ export class EvidenceStore {
     limit?: number;
   }): StoredRecord[] {
     this.live();
-    const where: string[] = ["seq > ?"];
-    const args: unknown[] = [q.after_seq ?? 0];
+    const after = q.after_seq ?? 0;
+    const where: string[] = ["r.seq > ?"];
+    const args: unknown[] = [];
+    let from = "records AS r";
+    if (q.action_id !== undefined) {
+      // Probe records_action_bucket one bucket at a time, from the oldest row that can match (rows
+      // up to the acked seq are pruned) to the head: a seek per 1024 records, never a table scan.
+      const lo = Math.max(after, this.acked) + 1;
+      from = `b CROSS JOIN records AS r`;
+      args.push(lo >> ACTION_BUCKET_BITS, this.headSeq >> ACTION_BUCKET_BITS);
+      where.push(`(r.seq >> ${ACTION_BUCKET_BITS}) = b.k`, "r.action_id = ?");
+    }
+    args.push(after);
+    if (q.action_id !== undefined) args.push(q.action_id);
     if (q.session_id !== undefined) {
-      where.push("session_id = ?");
+      where.push("r.session_id = ?");
       args.push(q.session_id);
     }
-    if (q.action_id !== undefined) {
-      where.push("action_id = ?");
-      args.push(q.action_id);
-    }
     if (q.kind !== undefined) {
-      where.push("kind = ?");
+      where.push("r.kind = ?");
       args.push(q.kind);
     }
     args.push(q.limit ?? 10_000);
-    const sql = `SELECT seq, body, prev_hash, hash FROM records WHERE ${where.join(" AND ")} ORDER BY seq LIMIT ?`;
+    const buckets =
+      q.action_id === undefined
+        ? ""
+        : "WITH RECURSIVE b(k) AS (SELECT ? UNION ALL SELECT k + 1 FROM b WHERE k < ?) ";
+    const sql = `${buckets}SELECT r.seq, r.body, r.prev_hash, r.hash FROM ${from} WHERE ${where.join(" AND ")} ORDER BY r.seq LIMIT ?`;
     let stmt = this.queries.get(sql);
     if (stmt === undefined) {
       stmt = this.db.prepare(sql);
@@ -712,6 +728,21 @@ export class EvidenceStore {
       this.onAlert({ code: Codes.EVIDENCE_UNAVAILABLE, message: e.message });
     }
     return e;
+  }
+
+  // --- shipping: raw rows (owned by the shipper work) ---
+
+  /**
+   * Committed records after `after_seq`, ascending, at most `limit`, as stored: `body` is the
+   * canonical JSON text `hash` covers (sha256(prev_hash + body)). Nothing is parsed, so the
+   * shipper can send the text as-is.
+   */
+  unshippedRaw(
+    after_seq: number,
+    limit: number,
+  ): { seq: number; body: string; prev_hash: string; hash: string }[] {
+    this.live();
+    return this.st.after.all(after_seq, limit) as RecordRow[];
   }
 }
 

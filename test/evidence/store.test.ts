@@ -139,6 +139,55 @@ describe("append and the chain", () => {
     );
   });
 
+  it("finds records by action_id across index buckets, with every filter, after pruning, and in files made with the old index", async () => {
+    let s = store({ checkpointEvery: 1_000_000 });
+    // 3000 records span three 1024-seq buckets; each action id recurs every 1000 records.
+    const id = (i: number) => ({
+      action_id: `a${i % 1000}`,
+      kind: i % 2 ? ("action" as const) : ("inference" as const),
+    });
+    await Promise.all(Array.from({ length: 3000 }, (_, i) => s.append(rec(i, id(i)))));
+    const seqsOf = (q: Parameters<EvidenceStore["records"]>[0]) => s.records(q).map((r) => r.seq);
+    // rec(i) is seq i + 1; a7 is i = 7, 1007, 2007.
+    expect(seqsOf({ action_id: "a7" })).toEqual([8, 1008, 2008]);
+    expect(seqsOf({ action_id: "a7", after_seq: 8 })).toEqual([1008, 2008]);
+    expect(seqsOf({ action_id: "a7", limit: 1 })).toEqual([8]);
+    expect(seqsOf({ action_id: "a8", kind: "action" })).toEqual([]);
+    expect(seqsOf({ action_id: "a9", kind: "action", session_id: "s0" })).toEqual([10]);
+    expect(seqsOf({ action_id: "nope" })).toEqual([]);
+    expect(s.records({ action_id: "a999" }).map((r) => r.action_id)).toEqual(["a999", "a999", "a999"]);
+    s.markAcked(1500);
+    expect(seqsOf({ action_id: "a7" })).toEqual([2008]);
+    expect(seqsOf({ action_id: "a600" })).toEqual([1601, 2601]);
+    await s.close();
+    open.pop();
+
+    // A file from schema version 1 (plain action_id index) is migrated on open.
+    const raw = new Database(home.db);
+    raw.exec("DROP INDEX records_action_bucket; CREATE INDEX records_action ON records(action_id)");
+    raw.prepare("UPDATE meta SET value = '1' WHERE key = 'schema_version'").run();
+    raw.close();
+    s = store();
+    expect(seqsOf({ action_id: "a7" })).toEqual([2008]);
+    expect((await s.append(rec(5000, { action_id: "a7" }))).seq).toBe(3001);
+    expect(seqsOf({ action_id: "a7" })).toEqual([2008, 3001]);
+    await s.close();
+    open.pop();
+    const after = new Database(home.db, { readonly: true });
+    try {
+      const indexes = after
+        .prepare("SELECT name FROM sqlite_master WHERE type = 'index' AND tbl_name = 'records'")
+        .all();
+      expect(indexes).toEqual([{ name: "records_action_bucket" }]);
+      expect(after.prepare("SELECT value FROM meta WHERE key = 'schema_version'").get()).toEqual({
+        value: "2",
+      });
+    } finally {
+      after.close();
+    }
+    expect(verifyStore(home.db, { keyDir: home.keys })).toMatchObject({ ok: true, last_seq: 3001 });
+  });
+
   it("wakes onAppend listeners after each commit, until unsubscribed", async () => {
     const s = store();
     const seen: number[] = [];
