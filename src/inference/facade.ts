@@ -404,11 +404,13 @@ async function recordFailure(deps: FacadeDeps, turn: Turn, endpoint: string, err
 }
 
 /**
- * Token lines written within this many ms of the previous write leave together. Each write is a
- * syscall and a wake-up of the reader; at ~3,000 tokens/s one write per token cost more CPU than
- * generating the token. The first token always goes at once, so time to first token is untouched.
+ * Token lines that arrive within this many ms of the previous write leave with a later one. Every
+ * write wakes the reader, and on a small VM an event-loop wake-up costs tens of µs of CPU, which at
+ * thousands of tokens/s slows the engine itself. The first token always goes at once.
  */
-const COALESCE_MS = 1;
+const COALESCE_MS = 5;
+/** A held line is written by then at the latest, even if no token follows (slow or stalled model). */
+const HOLD_MAX_MS = 10;
 
 /** Writes NDJSON lines (stream) or one JSON document (no stream); headers go out with the first byte. */
 class Reply {
@@ -434,14 +436,17 @@ class Reply {
     this.res.writeHead(200, { "content-type": "application/x-ndjson" });
   }
 
-  /** A content line: written now, or at most COALESCE_MS later together with the lines after it. */
+  /**
+   * A content line: written now if the last write is COALESCE_MS old, else held for the next token
+   * (a timer writes it after HOLD_MAX_MS if none comes; with a fast model it never fires).
+   */
   token(line: string): Promise<void> | undefined {
     this.pending += line;
     if (performance.now() - this.lastWrite >= COALESCE_MS) return this.flush();
     this.timer ??= setTimeout(() => {
       this.timer = null;
       if (!this.res.writableEnded) void this.flush();
-    }, COALESCE_MS);
+    }, HOLD_MAX_MS);
     return undefined;
   }
 
