@@ -358,4 +358,40 @@ describe("the facade in front of remote backends", () => {
       g.server.close();
     }
   });
+
+  it("a token held for coalescing still reaches the client when the model stalls after it", async () => {
+    let release!: () => void;
+    const stalled = new Promise<void>((r) => {
+      release = r;
+    });
+    const fake: InferenceBackend = {
+      name: "llama",
+      defaultModel: "fake:latest",
+      models: async () => [],
+      loaded: async () => [],
+      chat: async function* () {
+        yield { content: "a", done: false };
+        yield { content: "b", done: false }; // within the coalescing window of "a": held
+        await stalled; // the model stalls until the client has seen "b"
+        yield { content: "", done: true, done_reason: "stop" };
+      },
+      generate: async function* () {},
+      close: async () => {},
+    };
+    const f = await facadeOver(fake);
+    try {
+      let text = "";
+      for await (const p of await f.client.chat({
+        model: "fake",
+        messages: [{ role: "user", content: "x" }],
+        stream: true,
+      })) {
+        text += p.message.content;
+        if (text === "ab") release();
+      }
+      expect(text).toBe("ab");
+    } finally {
+      f.server.close();
+    }
+  });
 });
