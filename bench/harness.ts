@@ -124,7 +124,12 @@ export async function sampleAsync(
 
 /** Fills `target`/`met`/`margin` on a metric from the statistic the target names. */
 export function judge(metric: Metric, target: Target): Metric {
-  const v = target.stat === "ratio" ? metric.ratio : target.stat === "value" ? metric.stats.median : metric.stats[target.stat];
+  const v =
+    target.stat === "ratio"
+      ? metric.ratio
+      : target.stat === "value"
+        ? metric.stats.median
+        : metric.stats[target.stat];
   if (v === undefined || Number.isNaN(v)) return { ...metric, target };
   const met = target.op === "<=" ? v <= target.value : v >= target.value;
   const margin = target.op === "<=" ? (target.value - v) / target.value : (v - target.value) / target.value;
@@ -152,11 +157,17 @@ export function formatSuite(r: SuiteResult): string {
     m.baseline ? `${fmt(m.baseline.stats.median)} (${m.baseline.name})` : "-",
     m.ratio === undefined ? "-" : fmt(m.ratio),
     m.target?.text ?? "-",
-    m.met === undefined ? "-" : m.met ? `yes (${(m.margin! * 100).toFixed(0)}%)` : `NO (${(m.margin! * 100).toFixed(0)}%)`,
+    m.met === undefined
+      ? "-"
+      : m.met
+        ? `yes (${(m.margin! * 100).toFixed(0)}%)`
+        : `NO (${(m.margin! * 100).toFixed(0)}%)`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
-  return [`${r.suite}${r.partial ? " (partial: interrupted)" : ""}`, line(head), ...rows.map(line)].join("\n");
+  return [`${r.suite}${r.partial ? " (partial: interrupted)" : ""}`, line(head), ...rows.map(line)].join(
+    "\n",
+  );
 }
 
 /** Runs one suite standalone (`node dist/bench/<suite>.js`): prints the table, exits non-zero on error. */

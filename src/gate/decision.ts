@@ -21,7 +21,13 @@ export interface CompositionSnapshot {
   labels: string[];
   principal_labels: string[];
   counts: Record<string, number>;
-  recent: { action_id: string | null; kind: string; summary: string; evaluation: Evaluation; at_ms: number }[];
+  recent: {
+    action_id: string | null;
+    kind: string;
+    summary: string;
+    evaluation: Evaluation;
+    at_ms: number;
+  }[];
   /** True when this session's earlier state was evicted (LRU bound) and is incomplete. */
   evicted: boolean;
 }
