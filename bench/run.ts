@@ -184,6 +184,8 @@ async function runOne(
   const tmpDir = join(o.scratch, name);
   mkdirSync(tmpDir, { recursive: true });
   const power = name === "inference" ? new GenerationPower(o.sampler ?? sampleMetrics) : null;
+  // The suite gets the file to load (llama) or the server's model name (ollama).
+  const model = o.modelPath ?? o.model;
   try {
     const suite = await load(name, {
       backend: o.backend,
@@ -198,11 +200,7 @@ async function runOne(
         o.events?.progress?.(name, fraction, label);
       },
       backend: o.backend,
-      ...(o.modelPath === undefined
-        ? o.model === undefined
-          ? {}
-          : { model: o.model }
-        : { model: o.modelPath }),
+      ...(model === undefined ? {} : { model }),
       tmpDir,
     });
     if (result.skipped !== undefined)
