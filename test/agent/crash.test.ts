@@ -25,7 +25,7 @@ async function start(): Promise<{ proc: ChildProcess; client: UdsClient }> {
   );
   procs.add(proc);
   const client = new UdsClient(join(home, "agent.sock"));
-  for (let i = 0; i < 200; i++) {
+  for (const end = Date.now() + 30_000; Date.now() < end; ) {
     try {
       if ((await client.get("/v1/health")).status === 200) return { proc, client };
     } catch {

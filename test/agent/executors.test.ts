@@ -52,7 +52,7 @@ describe("shell executor", () => {
     expect(r).toMatchObject({ status: "timeout", timed_out: true, signal: "SIGKILL" });
     const pid = Number(readFileSync(pidFile, "utf8"));
     let gone = false;
-    for (let i = 0; i < 100 && !gone; i++) {
+    for (const end = Date.now() + 10_000; Date.now() < end && !gone; ) {
       gone = notRunning(pid);
       if (!gone) await new Promise((res) => setTimeout(res, 20));
     }

@@ -27,7 +27,7 @@ async function spawnDaemon(home: string, args: string[] = []): Promise<Daemon> {
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
   const d: Daemon = { proc, out, client: new UdsClient(join(home, "agent.sock")), exited };
   running.add(d);
-  for (let i = 0; i < 200; i++) {
+  for (const end = Date.now() + 30_000; Date.now() < end; ) {
     if (proc.exitCode !== null) throw new Error(`daemon exited: ${out.join("")}`);
     try {
       const h = await d.client.get("/v1/health");
@@ -136,7 +136,11 @@ describe("forge-agent run as a child process", () => {
 
     writeFileSync(join(home, "policy.yaml"), "rules:\n  - id: broken\n    efect: allow\n");
     d.proc.kill("SIGHUP");
-    for (let i = 0; i < 100 && !d.out.join("").includes("policy reload failed"); i++) await sleep(20);
+    for (
+      const end = Date.now() + 20_000;
+      Date.now() < end && !d.out.join("").includes("policy reload failed");
+    )
+      await sleep(20);
     expect(d.out.join("")).toContain("policy reload failed; keeping the previous policy");
     expect(d.out.join("")).toContain("FORGE_POLICY_INVALID");
     expect((await d.client.get("/v1/health")).body.policy).toEqual(before);
@@ -152,7 +156,7 @@ describe("forge-agent run as a child process", () => {
     writeFileSync(join(home, "policy.yaml"), good);
     d.proc.kill("SIGHUP");
     let after = before;
-    for (let i = 0; i < 100 && after.version === before.version; i++) {
+    for (const end = Date.now() + 20_000; Date.now() < end && after.version === before.version; ) {
       await sleep(20);
       after = (await d.client.get("/v1/health")).body.policy;
     }
