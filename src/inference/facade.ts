@@ -189,7 +189,7 @@ async function chat(
     return;
   }
   const out = new Reply(res, body.stream);
-  const abort = abortOnClose(req, res);
+  const abort = abortOnClose(res);
   let content = "";
   const allowed: ToolCall[] = [];
   let timing: Timing | undefined;
@@ -264,7 +264,7 @@ async function generate(
     return;
   }
   const out = new Reply(res, body.stream);
-  const abort = abortOnClose(req, res);
+  const abort = abortOnClose(res);
   let response = "";
   let timing: Timing | undefined;
   let doneReason: DoneReason = "stop";
@@ -490,7 +490,7 @@ function waitDrain(res: ServerResponse): Promise<void> {
 }
 
 /** Aborts generation when the client goes away before the response is complete. */
-function abortOnClose(req: IncomingMessage, res: ServerResponse): { signal: AbortSignal; dispose(): void } {
+function abortOnClose(res: ServerResponse): { signal: AbortSignal; dispose(): void } {
   const ac = new AbortController();
   const onClose = () => {
     if (!res.writableFinished) ac.abort(new ForgeError(Codes.BAD_REQUEST, "client closed the connection"));
@@ -498,10 +498,7 @@ function abortOnClose(req: IncomingMessage, res: ServerResponse): { signal: Abor
   res.on("close", onClose);
   return {
     signal: ac.signal,
-    dispose: () => {
-      res.off("close", onClose);
-      void req;
-    },
+    dispose: () => res.off("close", onClose),
   };
 }
 
