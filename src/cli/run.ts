@@ -32,7 +32,10 @@ export default async function run(argv: string[]): Promise<number> {
     },
   });
   return new Promise<number>((resolve) => {
+    let stopping = false;
     const stop = (signal: string) => {
+      if (stopping) return;
+      stopping = true;
       process.off("SIGHUP", hup);
       agent.close().then(
         () => resolve(0),
@@ -43,8 +46,11 @@ export default async function run(argv: string[]): Promise<number> {
       );
     };
     const hup = () => agent.reloadPolicy();
-    process.once("SIGTERM", () => stop("SIGTERM"));
-    process.once("SIGINT", () => stop("SIGINT"));
+    // `on`, not `once`, and kept for the process's life: libraries built on signal-exit (loaded
+    // with node-llama-cpp) re-raise a signal when no other listener is left, which would kill us
+    // mid-shutdown, before the evidence is flushed.
+    process.on("SIGTERM", () => stop("SIGTERM"));
+    process.on("SIGINT", () => stop("SIGINT"));
     process.on("SIGHUP", hup);
   });
 }

@@ -191,6 +191,22 @@ describe("forge-agent run as a child process", () => {
     expect(t.steps[0].execution_result.stdout.excerpt).toBe("finished\n");
   });
 
+  it("SIGTERM with the llama backend loaded still stops gracefully (signal-exit must not re-raise it)", async () => {
+    const home = newHome();
+    const d = await spawnDaemon(home, ["--backend", "llama"]);
+    expect((await d.client.get("/api/version")).status).toBe(200);
+    const deny = await d.client.post("/v1/actions", {
+      session_id: "llama",
+      proposed_action: shell("rm -rf /"),
+    });
+    expect(deny.body.recorded).toBe(true);
+    d.client.close();
+    d.proc.kill("SIGTERM");
+    expect(await d.exited).toBe(0);
+    running.delete(d);
+    expect(d.out.join("")).toContain("stopped; evidence flushed");
+  });
+
   it("refuses a bad config before starting: exit 1 and the key with its fix; bad usage exits 2", async () => {
     const home = newHome();
     writeFileSync(join(home, "config.yaml"), "sockt: /tmp/x.sock\n");
