@@ -1,4 +1,5 @@
-import { GENESIS_HASH, recordHash, type StoredRecord } from "../evidence/record.js";
+import { sha256Hex } from "../evidence/canonical.js";
+import { GENESIS_HASH, recordBodyJson, type StoredRecord } from "../evidence/record.js";
 import { CloseCodes } from "./protocol.js";
 
 /** The collector's durable view of one host's chain: its highest contiguous seq and that record's hash. */
@@ -9,6 +10,44 @@ export interface ChainHead {
 
 export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
 
+/**
+ * One record as the chain check and the storage see it: the envelope, the two fields the storage
+ * indexes, and `body`, the canonical JSON text of the record without `hash` and `prev_hash` (the
+ * text the hash covers: hash = sha256(prev_hash ‖ body)). Built by record-text.ts from a wire
+ * record; the body is checked canonical there, so it is stored as-is, never re-serialised.
+ */
+export interface ChainRecord {
+  host_id: string;
+  seq: number;
+  prev_hash: string;
+  hash: string;
+  session_id: string;
+  timestamp: string;
+  body: string;
+}
+
+/** A parsed StoredRecord as a ChainRecord (its body canonicalised here). */
+export function chainRecordOf(r: StoredRecord): ChainRecord {
+  return {
+    host_id: r.host_id,
+    seq: r.seq,
+    prev_hash: r.prev_hash,
+    hash: r.hash,
+    session_id: r.session_id,
+    timestamp: r.timestamp,
+    body: recordBodyJson(r),
+  };
+}
+
+/**
+ * The JSON text the collector stores for a record: the whole StoredRecord, written as
+ * `{"hash":…,"prev_hash":…,` followed by the canonical body without its opening brace. String
+ * concatenation only; the canonical body is "{" followed by the text after the fixed 154-character prefix.
+ */
+export function storedText(r: ChainRecord): string {
+  return `{"hash":"${r.hash}","prev_hash":"${r.prev_hash}",${r.body.slice(1)}`;
+}
+
 export interface ChainProblem {
   code: "chain-gap" | "chain-fork" | "hash-mismatch" | "wrong-host";
   closeCode: number;
@@ -18,7 +57,7 @@ export interface ChainProblem {
 
 export interface BatchCheck {
   /** Records to insert, in seq order (already-stored identical records are left out). */
-  fresh: StoredRecord[];
+  fresh: ChainRecord[];
   /** Head after inserting `fresh`. */
   head: ChainHead;
   /** Set when the batch breaks the chain; `fresh` then holds the valid prefix only. */
@@ -29,16 +68,16 @@ export interface BatchCheck {
  * Checks one batch against the stored chain (pure; run inside the storage transaction).
  * `storedHash(seq)` returns the stored hash of an already-committed seq (≤ head.seq).
  * A re-sent identical record is a duplicate (skipped); a re-sent seq with other content is a fork.
- * Every new record must follow the head: seq = head.seq + 1, prev_hash = head.hash, and its
- * recomputed hash must equal its `hash` (an edited row fails here).
+ * Every new record must follow the head: seq = head.seq + 1, prev_hash = head.hash, and
+ * sha256(prev_hash ‖ body) must equal its `hash` (an edited record fails here).
  */
 export function checkBatch(
   hostId: string,
   head: ChainHead,
-  records: StoredRecord[],
+  records: ChainRecord[],
   storedHash: (seq: number) => string | undefined,
 ): BatchCheck {
-  const fresh: StoredRecord[] = [];
+  const fresh: ChainRecord[] = [];
   let cur = head;
   const fail = (code: ChainProblem["code"], seq: number, message: string): BatchCheck => ({
     fresh,
@@ -52,8 +91,7 @@ export function checkBatch(
   });
   for (const r of records) {
     if (r.host_id !== hostId) return fail("wrong-host", r.seq, `record ${r.seq} names host '${r.host_id}'`);
-    const computed = recordHash(r.prev_hash, r);
-    if (computed !== r.hash) {
+    if (sha256Hex(r.prev_hash + r.body) !== r.hash) {
       return fail("hash-mismatch", r.seq, `record ${r.seq}: hash does not match its content (edited?)`);
     }
     if (r.seq <= cur.seq) {

@@ -75,7 +75,8 @@ export function handleConnection(
     const h = conn.host?.host_id;
     if (h !== undefined && ctx.hosts.get(h) === conn) ctx.hosts.delete(h);
   });
-  ws.send(JSON.stringify({ type: "challenge", nonce, protocol: 1 }));
+  // protocol 2: `records` may carry canonical body texts (record-text.ts); protocol 1 agents still send objects.
+  ws.send(JSON.stringify({ type: "challenge", nonce, protocol: 2 }));
   return { conn, drained: () => queue };
 }
 

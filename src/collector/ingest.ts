@@ -1,5 +1,6 @@
 import type { CollectorContext, Connection, Message } from "./context.js";
-import { CheckpointsSchema, CloseCodes, RecordsSchema } from "./protocol.js";
+import { CheckpointsSchema, CloseCodes } from "./protocol.js";
+import { decodeRecordsMessage } from "./record-text.js";
 import { checkpointSignatureOk } from "./verify.js";
 
 /** Registers the ingest message handlers: records, checkpoints, heartbeat. */
@@ -14,11 +15,9 @@ export function registerIngest(ctx: CollectorContext): void {
 
 /** Verify the batch against the stored chain, commit the valid prefix, then ack; refuse on a break. */
 async function records(ctx: CollectorContext, conn: Connection, msg: Message): Promise<void> {
-  const p = RecordsSchema.safeParse(msg);
-  if (!p.success) return conn.refuse(CloseCodes.BAD_FRAME, "records message does not match its schema");
-  const { from_seq, records } = p.data;
-  if (records[0]!.seq !== from_seq)
-    return conn.refuse(CloseCodes.BAD_FRAME, "from_seq is not the first record's seq");
+  const d = decodeRecordsMessage(msg);
+  if (!d.ok) return conn.refuse(CloseCodes.BAD_FRAME, d.reason);
+  const records = d.records;
   const hostId = conn.host!.host_id;
   const end = ctx.metrics.ingestSeconds.startTimer();
   const check = await ctx.storage.ingest(hostId, records);

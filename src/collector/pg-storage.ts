@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
 import type { StoredRecord } from "../evidence/record.js";
-import { type BatchCheck, checkBatch, EMPTY_HEAD } from "./chain.js";
+import { type BatchCheck, type ChainRecord, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
 import type { WireCheckpoint } from "./protocol.js";
 import {
   type AlertInput,
@@ -136,7 +136,7 @@ export class PgStorage implements CollectorStorage {
     await this.pool.query("UPDATE hosts SET last_seen_ms = $1 WHERE host_id = $2", [atMs, hostId]);
   }
 
-  async ingest(hostId: string, records: StoredRecord[]): Promise<BatchCheck> {
+  async ingest(hostId: string, records: ChainRecord[]): Promise<BatchCheck> {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
@@ -167,7 +167,7 @@ export class PgStorage implements CollectorStorage {
             f.map((r) => r.hash),
             f.map((r) => r.session_id),
             f.map(timestampMs),
-            f.map((r) => JSON.stringify(r)),
+            f.map(storedText),
           ],
         );
         await client.query("UPDATE hosts SET head_seq = $1, head_hash = $2 WHERE host_id = $3", [

@@ -2,7 +2,7 @@ import { mkdirSync } from "node:fs";
 import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { StoredRecord } from "../evidence/record.js";
-import { type BatchCheck, checkBatch, EMPTY_HEAD } from "./chain.js";
+import { type BatchCheck, type ChainRecord, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
 import type { WireCheckpoint } from "./protocol.js";
 import {
   type AlertInput,
@@ -76,12 +76,12 @@ export class SqliteStorage implements CollectorStorage {
   readonly kind = "sqlite" as const;
   private readonly db: Database.Database;
   private readonly st: ReturnType<SqliteStorage["prepare"]>;
-  private readonly ingestTxn: (hostId: string, records: StoredRecord[]) => BatchCheck;
+  private readonly ingestTxn: (hostId: string, records: ChainRecord[]) => BatchCheck;
 
   private constructor(db: Database.Database) {
     this.db = db;
     this.st = this.prepare();
-    this.ingestTxn = db.transaction((hostId: string, records: StoredRecord[]) => {
+    this.ingestTxn = db.transaction((hostId: string, records: ChainRecord[]) => {
       const h = this.st.head.get(hostId) as { head_seq: number; head_hash: string } | undefined;
       const head = h === undefined ? EMPTY_HEAD : { seq: h.head_seq, hash: h.head_hash };
       const check = checkBatch(hostId, head, records, (seq) => {
@@ -89,7 +89,7 @@ export class SqliteStorage implements CollectorStorage {
         return row?.hash;
       });
       for (const r of check.fresh) {
-        this.st.insert.run(hostId, r.seq, r.hash, r.session_id, timestampMs(r), JSON.stringify(r));
+        this.st.insert.run(hostId, r.seq, r.hash, r.session_id, timestampMs(r), storedText(r));
       }
       if (check.fresh.length > 0) this.st.setHead.run(check.head.seq, check.head.hash, hostId);
       return check;
@@ -172,7 +172,7 @@ export class SqliteStorage implements CollectorStorage {
     this.st.touch.run(atMs, hostId);
   }
 
-  async ingest(hostId: string, records: StoredRecord[]): Promise<BatchCheck> {
+  async ingest(hostId: string, records: ChainRecord[]): Promise<BatchCheck> {
     return this.ingestTxn(hostId, records);
   }
 

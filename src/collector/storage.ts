@@ -1,6 +1,6 @@
 import { Codes, ForgeError } from "../errors.js";
 import type { StoredRecord } from "../evidence/record.js";
-import type { BatchCheck } from "./chain.js";
+import type { BatchCheck, ChainRecord } from "./chain.js";
 import type { WireCheckpoint } from "./protocol.js";
 
 /**
@@ -70,8 +70,11 @@ export interface CollectorStorage {
   /** Sets the epoch; only allowed while the collector holds no records of the host. */
   setEpoch(hostId: string, epoch: string): Promise<void>;
   touchHost(hostId: string, atMs: number): Promise<void>;
-  /** Verifies `records` against the stored chain and commits the valid prefix, in one transaction. */
-  ingest(hostId: string, records: StoredRecord[]): Promise<BatchCheck>;
+  /**
+   * Verifies `records` against the stored chain and commits the valid prefix, in one transaction;
+   * each record is stored as storedText(record) (chain.ts), its body text never re-serialised.
+   */
+  ingest(hostId: string, records: ChainRecord[]): Promise<BatchCheck>;
   /** Stored hash of one record, or undefined. */
   recordHash(hostId: string, seq: number): Promise<string | undefined>;
   addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void>;
@@ -103,7 +106,7 @@ export async function openStorage(database: string, opts: { synchronous?: "FULL"
 }
 
 /** The record's timestamp as epoch ms (for time-range queries). */
-export function timestampMs(r: StoredRecord): number {
+export function timestampMs(r: { timestamp: string }): number {
   const t = Date.parse(r.timestamp);
   return Number.isFinite(t) ? t : 0;
 }

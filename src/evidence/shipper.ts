@@ -71,6 +71,8 @@ export class Shipper {
   private authenticated = false;
   /** Highest seq sent on this connection. */
   private sentSeq = 0;
+  /** The collector's protocol version from its challenge: 2 takes canonical body texts. */
+  private protocol = 1;
   /** Highest checkpoint seq the collector holds or was sent on this connection. */
   private cpSentSeq = 0;
   /** Last seq of each unacked batch, ascending. */
@@ -206,6 +208,7 @@ export class Shipper {
     switch (msg.type) {
       case "challenge": {
         const nonce = String(msg.nonce ?? "");
+        this.protocol = typeof msg.protocol === "number" ? msg.protocol : 1;
         const s = this.store;
         const signature = s.sign(helloSigningInput(nonce, s.hostId, s.epoch)).toString("base64");
         ws.send(
@@ -303,21 +306,57 @@ export class Shipper {
       ws.readyState === WebSocket.OPEN &&
       this.inFlight.length < this.maxInFlight
     ) {
-      let recs: StoredRecord[] = this.store.unshipped(this.sentSeq, this.batchSize);
-      if (recs.length === 0) return;
-      // A partial batch waits while another batch is in flight: under load, batches fill up
-      // (fewer commits at the collector); when idle, a record still leaves at once.
-      if (recs.length < this.batchSize && this.inFlight.length > 0) return;
-      let text = frame(recs);
-      while (text.length > this.maxBatchBytes && recs.length > 1) {
-        recs = recs.slice(0, Math.ceil(recs.length / 2));
-        text = frame(recs);
-      }
-      ws.send(text);
-      const last = recs[recs.length - 1]!.seq;
-      this.inFlight.push(last);
-      this.sentSeq = last;
+      const batch = this.protocol >= 2 ? this.textBatch() : this.objectBatch();
+      if (batch === null) return;
+      ws.send(batch.frame);
+      this.inFlight.push(batch.last);
+      this.sentSeq = batch.last;
     }
+  }
+
+  /** Rows after sentSeq, or null when none, or when a partial batch should wait. */
+  private nextRows<T>(read: (after: number, limit: number) => T[]): T[] | null {
+    const rows = read(this.sentSeq, this.batchSize);
+    if (rows.length === 0) return null;
+    // A partial batch waits while another batch is in flight: under load, batches fill up
+    // (fewer commits at the collector); when idle, a record still leaves at once.
+    if (rows.length < this.batchSize && this.inFlight.length > 0) return null;
+    return rows;
+  }
+
+  /**
+   * Protocol 2: the rows' canonical body texts as stored, framed by string concatenation (no
+   * parse, no re-serialisation of the record), cut before maxBatchBytes (at least one record).
+   */
+  private textBatch(): { frame: string; last: number } | null {
+    const rows = this.nextRows((a, l) => this.store.unshippedRaw(a, l));
+    if (rows === null) return null;
+    const head = `{"type":"records","from_seq":${rows[0]!.seq},"texts":[`;
+    let frame = head;
+    let bytes = head.length + 2;
+    let last = 0;
+    for (const r of rows) {
+      const item = `{"prev_hash":"${r.prev_hash}","hash":"${r.hash}","body":${JSON.stringify(r.body)}}`;
+      // UTF-8 bytes, not string length: the collector's frame limit is in bytes.
+      const n = Buffer.byteLength(item, "utf8") + 1;
+      if (last !== 0 && bytes + n > this.maxBatchBytes) break;
+      frame += last === 0 ? item : `,${item}`;
+      bytes += n;
+      last = r.seq;
+    }
+    return { frame: `${frame}]}`, last };
+  }
+
+  /** Protocol 1: parsed StoredRecords, halved until the frame fits maxBatchBytes. */
+  private objectBatch(): { frame: string; last: number } | null {
+    let recs = this.nextRows((a, l) => this.store.unshipped(a, l));
+    if (recs === null) return null;
+    let text = frame(recs);
+    while (text.length > this.maxBatchBytes && recs.length > 1) {
+      recs = recs.slice(0, Math.ceil(recs.length / 2));
+      text = frame(recs);
+    }
+    return { frame: text, last: recs[recs.length - 1]!.seq };
   }
 }
 

@@ -1,7 +1,7 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from "node:crypto";
 import pg from "pg";
 import WebSocket from "ws";
-import { checkBatch, EMPTY_HEAD } from "../../src/collector/chain.js";
+import { chainRecordOf, checkBatch, EMPTY_HEAD } from "../../src/collector/chain.js";
 import { helloSigningInput } from "../../src/collector/protocol.js";
 import { signCheckpoint } from "../../src/evidence/keys.js";
 import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/evidence/record.js";
@@ -187,6 +187,6 @@ export function chainProblem(hostId: string, records: StoredRecord[]): string | 
   for (let i = 0; i < records.length; i++) {
     if (records[i]!.seq !== i + 1) return `seq ${records[i]!.seq} at position ${i + 1}`;
   }
-  const check = checkBatch(hostId, EMPTY_HEAD, records, () => undefined);
+  const check = checkBatch(hostId, EMPTY_HEAD, records.map(chainRecordOf), () => undefined);
   return check.problem === null ? null : check.problem.message;
 }

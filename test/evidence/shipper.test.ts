@@ -261,3 +261,61 @@ describe("tampering in the agent's SQLite file before shipping", () => {
     },
   );
 });
+
+/**
+ * A stand-in collector (a real ws server on 127.0.0.1) that offers a given protocol version,
+ * answers hello with seq 0, keeps every records frame and acks it: to see the wire form the
+ * shipper picks.
+ */
+async function standIn(protocol: number) {
+  const { WebSocketServer } = await import("ws");
+  const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
+  await new Promise<void>((r) => wss.once("listening", () => r()));
+  const frames: Array<{ bytes: number; msg: Record<string, unknown> }> = [];
+  wss.on("connection", (ws) => {
+    ws.send(JSON.stringify({ type: "challenge", nonce: "n", protocol }));
+    ws.on("message", (data) => {
+      const msg = JSON.parse(data.toString());
+      if (msg.type === "hello") ws.send(JSON.stringify({ type: "ack", seq: 0, checkpoint_seq: 0 }));
+      if (msg.type !== "records") return;
+      frames.push({ bytes: (data as Buffer).length, msg });
+      const items = (msg.texts ?? msg.records) as unknown[];
+      ws.send(JSON.stringify({ type: "ack", seq: msg.from_seq + items.length - 1 }));
+    });
+  });
+  const port = (wss.address() as { port: number }).port;
+  collectors.push({ close: () => new Promise<void>((r) => wss.close(() => r())) } as unknown as Collector);
+  return { url: `ws://127.0.0.1:${port}/v1/ws`, frames };
+}
+
+describe("wire form by the collector's protocol", () => {
+  it("protocol 1: StoredRecord objects", async () => {
+    const s = store();
+    await appendMany(s, 0, 50);
+    const want = s.unshipped(0, 100);
+    const col = await standIn(1);
+    const sh = shipper(s, col.url, { batchSize: 20 });
+    await until(() => sh.status().backlog === 0, "backlog to drain");
+    expect(col.frames.every((f) => f.msg.texts === undefined)).toBe(true);
+    expect(col.frames.flatMap((f) => f.msg.records as unknown[])).toEqual(want);
+  });
+
+  it("protocol 2: the stored canonical body texts, cut to maxBatchBytes, every seq once in order", async () => {
+    const s = store();
+    await appendMany(s, 0, 200);
+    const want = s.unshippedRaw(0, 1000);
+    const col = await standIn(2);
+    const sh = shipper(s, col.url, { batchSize: 64, maxBatchBytes: 8 * 1024 });
+    await until(() => sh.status().backlog === 0, "backlog to drain");
+    expect(col.frames.length).toBeGreaterThan(200 / 64);
+    for (const f of col.frames) {
+      expect(f.bytes).toBeLessThanOrEqual(8 * 1024);
+      expect(f.msg.records).toBeUndefined();
+      expect(f.msg.from_seq).toBe(JSON.parse((f.msg.texts as Array<{ body: string }>)[0]!.body).seq);
+    }
+    const got = col.frames.flatMap(
+      (f) => f.msg.texts as Array<{ prev_hash: string; hash: string; body: string }>,
+    );
+    expect(got).toEqual(want.map(({ prev_hash, hash, body }) => ({ prev_hash, hash, body })));
+  });
+});

@@ -1,0 +1,190 @@
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { storedText } from "../../src/collector/chain.js";
+import { CloseCodes } from "../../src/collector/protocol.js";
+import { decodeRecordsMessage, isCanonical } from "../../src/collector/record-text.js";
+import { type Collector, startCollector } from "../../src/collector/server.js";
+import { canonicalJson, sha256Hex } from "../../src/evidence/canonical.js";
+import { recordBodyJson, type StoredRecord } from "../../src/evidence/record.js";
+import { connectHost, freshPgDatabase, getJson, pgUrl, TestHost } from "./helpers.js";
+
+/** A record as the protocol-2 shipper sends it: its canonical body text. */
+function wire(r: StoredRecord) {
+  const { prev_hash, hash, ...body } = r;
+  return { prev_hash, hash, body: recordBodyJson(body) };
+}
+
+/** A wire record whose body is `text` and whose hash covers that text (a producer that hashed it). */
+function rehashed(r: StoredRecord, text: string) {
+  return { prev_hash: r.prev_hash, hash: sha256Hex(r.prev_hash + text), body: text };
+}
+
+const msg = (from_seq: number, texts: unknown[]) => ({ type: "records", from_seq, texts });
+
+describe("isCanonical", () => {
+  it("agrees with canonicalJson on any JSON text, canonical or not", () => {
+    fc.assert(
+      fc.property(fc.jsonValue(), fc.boolean(), (v, canonical) => {
+        const text = canonical ? canonicalJson(v) : JSON.stringify(v);
+        const parsed = JSON.parse(text);
+        let expected: boolean;
+        try {
+          expected = canonicalJson(parsed) === text;
+        } catch {
+          expected = false;
+        }
+        expect(isCanonical(parsed, text)).toBe(expected);
+        if (canonical) expect(isCanonical(parsed, text)).toBe(true);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("refuses other spellings of the same value and accepts integer-like keys in code-unit order", () => {
+    const no = [
+      '{"b":1,"a":2}',
+      '{"a": 1}',
+      '{"a":1.0}',
+      '{"a":"\\u0041"}',
+      '{"a":1,"a":1}',
+      '{"a":-0}',
+      "1e400",
+    ];
+    for (const t of no) expect(isCanonical(JSON.parse(t), t), t).toBe(false);
+    const yes = ['{"10":1,"9":2}', '{"a":[{"x":1,"y":null}],"b":"\\n"}', "[]", '"\\u001f"'];
+    for (const t of yes) expect(isCanonical(JSON.parse(t), t), t).toBe(true);
+  });
+});
+
+describe("decodeRecordsMessage", () => {
+  const h = new TestHost("decode-host");
+  const recs = h.extend(3);
+
+  it("keeps each canonical body text as-is, and storedText parses back to the record", () => {
+    const d = decodeRecordsMessage(msg(1, recs.map(wire)));
+    if (!d.ok) throw new Error(d.reason);
+    expect(d.records.map((r) => r.seq)).toEqual([1, 2, 3]);
+    for (const [i, r] of d.records.entries()) {
+      expect(r.body).toBe(wire(recs[i]!).body);
+      expect(JSON.parse(storedText(r))).toEqual(recs[i]);
+    }
+  });
+
+  it("accepts protocol-1 record objects with the same result", () => {
+    const d1 = decodeRecordsMessage({ type: "records", from_seq: 1, records: recs });
+    const d2 = decodeRecordsMessage(msg(1, recs.map(wire)));
+    expect(d1).toEqual(d2);
+  });
+
+  it("refuses a body that is not canonical even when its hash covers it", () => {
+    const r = recs[0]!;
+    const { prev_hash: _p, hash: _h, ...body } = r;
+    const spaced = JSON.stringify(body, null, 1);
+    const reordered = JSON.stringify(body); // insertion order: not sorted
+    for (const text of [spaced, reordered]) {
+      const d = decodeRecordsMessage(msg(1, [rehashed(r, text)]));
+      expect(d).toEqual({ ok: false, reason: "texts[0].body is not canonical JSON" });
+    }
+  });
+
+  it("refuses malformed texts with a reason", () => {
+    const w = wire(recs[0]!);
+    const cases: Array<[unknown, RegExp]> = [
+      [msg(1, []), /non-empty array/],
+      [msg(1, [{ ...w, hash: "XYZ" }]), /hash is not 64/],
+      [msg(1, [{ ...w, body: 7 }]), /body is not a string/],
+      [msg(1, [{ ...w, body: "{" }]), /body is not JSON/],
+      [msg(1, [rehashed(recs[0]!, canonicalJson({ ...JSON.parse(w.body), extra: 1 }))]), /record schema/],
+      [msg(2, [w]), /from_seq/],
+      [{ ...msg(1, [w]), records: recs }, /not both/],
+    ];
+    for (const [m, re] of cases) {
+      const d = decodeRecordsMessage(m as Record<string, unknown>);
+      expect(d.ok).toBe(false);
+      if (!d.ok) expect(d.reason).toMatch(re);
+    }
+  });
+});
+
+const PG = pgUrl();
+const backends: Array<[string, () => Promise<{ database: string; cleanup: () => Promise<void> }>]> = [
+  [
+    "sqlite",
+    async () => {
+      const dir = mkdtempSync(join(tmpdir(), "forge-rtext-"));
+      return {
+        database: `sqlite:${join(dir, "c.db")}`,
+        cleanup: async () => rmSync(dir, { recursive: true }),
+      };
+    },
+  ],
+];
+if (PG !== null) {
+  backends.push([
+    "postgres",
+    async () => {
+      const db = await freshPgDatabase(PG, "forge_rtext");
+      return { database: db.url, cleanup: db.drop };
+    },
+  ]);
+}
+
+describe.each(backends)("protocol-2 texts into a collector over %s", (_name, make) => {
+  let col: Collector;
+  let cleanup: () => Promise<void>;
+  let n = 0;
+  const host = () => new TestHost(`rtext-${process.pid}-${++n}`);
+
+  beforeAll(async () => {
+    const b = await make();
+    cleanup = b.cleanup;
+    col = await startCollector({ database: b.database, listen: "127.0.0.1:0", authTimeoutMs: 2000 });
+  });
+  afterAll(async () => {
+    await col?.close();
+    await cleanup?.();
+  });
+
+  it("offers protocol 2, commits, acks, dedups and serves the records", async () => {
+    const h = host();
+    const recs = h.extend(10);
+    const { c } = await connectHost(col.url, h);
+    c.send(msg(1, recs.slice(0, 6).map(wire)));
+    expect(await c.ackAtLeast(6)).toBe(6);
+    c.send(msg(4, recs.slice(3).map(wire))); // 4..6 again, then 7..10
+    expect(await c.ackAtLeast(10)).toBe(10);
+    const got = await getJson(`${col.httpUrl}/v1/records?host_id=${h.hostId}`);
+    expect(got.body.records).toEqual(recs);
+    c.close();
+  });
+
+  it("a tampered body text is a hash mismatch (4006, alert); the good prefix is kept", async () => {
+    const h = host();
+    const recs = h.extend(3);
+    const { c } = await connectHost(col.url, h);
+    const bad = wire(recs[2]!);
+    bad.body = bad.body.replace('"ALLOW"', '"DENY"');
+    c.send(msg(1, [wire(recs[0]!), wire(recs[1]!), bad]));
+    expect(await c.ackAtLeast(2)).toBe(2);
+    expect((await c.closed).code).toBe(CloseCodes.CHAIN_FORK);
+    const alerts = await getJson(`${col.httpUrl}/v1/alerts?host_id=${h.hostId}`);
+    expect(alerts.body.alerts.map((a: { code: string }) => a.code)).toEqual(["hash-mismatch"]);
+    const got = await getJson(`${col.httpUrl}/v1/records?host_id=${h.hostId}`);
+    expect(got.body.records).toEqual(recs.slice(0, 2));
+  });
+
+  it("a non-canonical body, even with a hash over it, is refused as a bad frame and nothing is stored", async () => {
+    const h = host();
+    const [r] = h.extend(1);
+    const { prev_hash: _p, hash: _h, ...body } = r!;
+    const { c } = await connectHost(col.url, h);
+    c.send(msg(1, [rehashed(r!, JSON.stringify(body))]));
+    const closed = await c.closed;
+    expect(closed).toEqual({ code: CloseCodes.BAD_FRAME, reason: "texts[0].body is not canonical JSON" });
+    const got = await getJson(`${col.httpUrl}/v1/records?host_id=${h.hostId}`);
+    expect(got.body.records).toEqual([]);
+  });
+});
