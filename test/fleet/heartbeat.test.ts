@@ -55,7 +55,10 @@ describe("Heartbeat", () => {
     const hb = new Heartbeat({
       hostId: "h1",
       gate: new GateStats(),
-      sample: () => sample((t += 1000), 4),
+      sample: () => {
+        t += 1000;
+        return sample(t, 4);
+      },
       facts: async () => ({
         model: "m",
         chip: "c",
