@@ -36,7 +36,6 @@ export default async function run(argv: string[]): Promise<number> {
     const stop = (signal: string) => {
       if (stopping) return;
       stopping = true;
-      process.off("SIGHUP", hup);
       agent.close().then(
         () => resolve(0),
         (err) => {
@@ -45,7 +44,9 @@ export default async function run(argv: string[]): Promise<number> {
         },
       );
     };
-    const hup = () => agent.reloadPolicy();
+    const hup = () => {
+      if (!stopping) agent.reloadPolicy();
+    };
     // `on`, not `once`, and kept for the process's life: libraries built on signal-exit (loaded
     // with node-llama-cpp) re-raise a signal when no other listener is left, which would kill us
     // mid-shutdown, before the evidence is flushed.
