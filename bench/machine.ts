@@ -87,7 +87,7 @@ export async function describeMachine(input: MachineInput): Promise<Machine> {
     model_digest_note =
       input.backend === "openai"
         ? "the OpenAI-compatible API does not report a model digest"
-        : "no model loaded (the inference suite was not selected)";
+        : "no model loaded: the inference suite was not selected";
   }
   return {
     hostname: hostname(),
