@@ -346,7 +346,7 @@ export class GenerationPower {
       name: "tokens per joule (generation)",
       unit: "tok/J",
       stats: stats([tokens / joules]),
-      notes: `${tokens} tokens generated in ${this.rounds} rounds, ${joules.toFixed(2)} J (${reading.watts.system === undefined ? "sum of rails" : "system rail"})`,
+      notes: `${tokens} tokens in ${this.rounds} rounds (${tokensPerRound} a round: both sides' requested tokens), ${joules.toFixed(2)} J (${reading.watts.system === undefined ? "sum of rails" : "system rail"})`,
     });
     return { metrics };
   }
@@ -355,6 +355,7 @@ export class GenerationPower {
 /** Power per rail, tokens per joule, and MLX peak memory where they exist; else why not. */
 function addInferenceExtras(out: SuiteReport, result: SuiteResult, power: GenerationPower): void {
   const inf = result.info ?? {};
+  // Tokens a request generates: the suite's own count where it gives one, else what it asked for.
   const perRequest = Number(inf.generated_per_request ?? inf.tokens ?? Number.NaN);
   const p = power.result(2 * perRequest);
   if ("skipped" in p) out.skipped_parts.push({ part: "power", why: `skipped: ${p.skipped}` });
