@@ -1,5 +1,4 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { existsSync, mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -7,6 +6,7 @@ import { REPO } from "../agent/helpers.js";
 import {
   type AgentProc,
   type CollectorProc,
+  ensureBuilt,
   startAgentProcess,
   startCollectorProcess,
   tempDir,
@@ -25,21 +25,6 @@ const HOSTS = ["mac-studio-01", "mbp-ml-02", "mac-mini-03"];
 const OPERATOR = { name: "alice", password: "correct horse battery" };
 const SESSION = "browser-demo";
 const COMMAND = `python3 -c 'print("approved-by-operator")'`;
-
-/** The CLI fixtures run dist/: build when it is older than the sources this test drives. */
-function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((d) =>
-        d.isDirectory() ? newest(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs,
-      ),
-    );
-  const out = join(REPO, "dist/src/collector/fleet.js");
-  if (!existsSync(out) || statSync(out).mtimeMs < newest(join(REPO, "src"))) {
-    spawnSync("npx", ["tsc", "-p", "."], { cwd: REPO, stdio: "ignore" });
-  }
-}
 
 describe.skipIf(!existsSync(CHROMIUM))("dashboard in headless Chromium, three agent processes", () => {
   const dir = tempDir("fa-dash-");

@@ -1,3 +1,4 @@
+import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +15,15 @@ import {
   signBundle,
 } from "../../src/gate/signed-bundle.js";
 import { FIXTURE_POLICY, shell, startTestAgent, type TestAgent } from "../agent/helpers.js";
-import { http, tempDir, until } from "./helpers.js";
+import {
+  COLLECTOR_BIN,
+  type CollectorProc,
+  ensureBuilt,
+  http,
+  startCollectorProcess,
+  tempDir,
+  until,
+} from "./helpers.js";
 
 const keys = generateBundleKeys();
 const other = generateBundleKeys();
@@ -266,5 +275,78 @@ describe("PolicyUpdates against a real gate: every rejection keeps the old polic
       ok: false,
       reason: "unknown-key",
     });
+  });
+});
+
+describe("forge-collector run --policy-dir --policy-key --tolerances (the CLI, as a child process)", () => {
+  const dir = tempDir("fa-polc-");
+  let collector: CollectorProc;
+  let a: TestAgent;
+  beforeAll(async () => {
+    ensureBuilt();
+    const bundles = join(dir, "bundles");
+    mkdirSync(bundles);
+    writeFileSync(join(dir, "pub"), keys.publicKeyPem);
+    writeFileSync(
+      join(dir, "tolerances.yaml"),
+      "hysteresis: 0\nindicators:\n  evidence_backlog: { max: 1000 }\n",
+    );
+    publish(bundles, "v7.json", signBundle(bundle(7), keys.privateKeyPem));
+    collector = await startCollectorProcess(dir, [
+      "--policy-dir",
+      bundles,
+      "--policy-key",
+      join(dir, "pub"),
+      "--tolerances",
+      join(dir, "tolerances.yaml"),
+      "--operator",
+      "alice=alice-secret-1",
+    ]);
+    a = await startTestAgent({
+      collector_url: collector.url,
+      heartbeat_ms: 100,
+      host_id: "agent-cli",
+      policy_updates: { public_key: join(dir, "pub") },
+    });
+  }, 90_000);
+  afterAll(async () => {
+    await a?.stop();
+    await collector?.stop();
+  });
+
+  it("serves the directory's bundle to a connecting agent", async () => {
+    const auth = { authorization: "Bearer alice-secret-1" };
+    await until(async () => {
+      const h = (await http("GET", `${collector.http}/v1/hosts/agent-cli`, undefined, auth)).body;
+      return h.heartbeat?.policy?.version === 7;
+    });
+    expect((await a.client.get("/v1/health")).body.policy).toMatchObject({ id: "agent-test", version: 7 });
+  });
+
+  it("refuses --policy-key without --policy-dir and a bad tolerances file, before listening", () => {
+    const run = (args: string[]) =>
+      spawnSync(
+        process.execPath,
+        [
+          COLLECTOR_BIN,
+          "run",
+          "--listen",
+          "127.0.0.1:0",
+          "--database",
+          `sqlite:${join(dir, "x.db")}`,
+          ...args,
+        ],
+        {
+          encoding: "utf8",
+          timeout: 20_000,
+        },
+      );
+    const noDir = run(["--policy-key", join(dir, "pub")]);
+    expect(noDir.status).toBe(2);
+    expect(noDir.stderr).toMatch(/--policy-key needs --policy-dir/);
+    writeFileSync(join(dir, "bad.yaml"), "indicators:\n  evidence_backlog: { maximum: 3 }\n");
+    const bad = run(["--tolerances", join(dir, "bad.yaml")]);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toMatch(/FORGE_CONFIG_INVALID/);
   });
 });
