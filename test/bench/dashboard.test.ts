@@ -3,9 +3,11 @@
  * records (real reports from the runner) to real evidence stores, real shippers deliver them to a
  * real collector, and the panel module (the file the collector serves) renders from the real API.
  */
+import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stats } from "../../bench/harness.js";
 import { BENCH_SESSION_ID, type Machine, type Report } from "../../bench/report.js";
@@ -165,3 +167,43 @@ it("ignores records that are not bench reports, and shows a hint when there are 
   });
   expect(view.innerHTML).toContain("no benchmark runs");
 });
+
+const CHROMIUM = process.env.FORGE_TEST_CHROMIUM ?? "/usr/bin/chromium";
+
+it.skipIf(!existsSync(CHROMIUM))(
+  "renders in headless Chromium after an operator signs in",
+  async () => {
+    const browser = await chromium.launch({
+      executablePath: CHROMIUM,
+      args: [
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+      ],
+    });
+    try {
+      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+      await page.goto(`${collector.httpUrl}/`);
+      await page.fill('input[name="name"]', "ops");
+      await page.fill('input[name="password"]', SECRET);
+      await page.click('button[type="submit"]');
+      await page.locator("#nav").waitFor();
+      await page.click('a[data-nav="benchmarks"]');
+      await page.locator("#bench-hosts").waitFor();
+      const hosts = await page.textContent("#bench-hosts");
+      expect(hosts).toContain("mac-studio");
+      expect(hosts).toContain("Apple M1");
+      const compare = await page.textContent("table.bench-compare");
+      expect(compare).toContain("gate · structured action decision");
+      expect(compare).toContain("4.20 ✓");
+      expect(compare).toContain("21.5 ✗");
+      if (process.env.FORGE_BENCH_SCREENSHOT)
+        await page.screenshot({ path: process.env.FORGE_BENCH_SCREENSHOT, fullPage: true });
+    } finally {
+      await browser.close();
+    }
+  },
+  60_000,
+);
