@@ -16,11 +16,12 @@ import {
 /**
  * The dashboard in real headless Chromium against a real collector process and three real agent
  * processes: sign in, see the fleet, approve an escalation in the browser, and check on the agent
- * that the action ran with the operator recorded. Screenshots go to docs/screenshots/.
+ * that the action ran with the operator recorded. Screenshots: see SHOTS.
  */
 
 const CHROMIUM = process.env.FORGE_TEST_CHROMIUM ?? "/usr/bin/chromium";
-const SHOTS = join(REPO, "docs", "screenshots");
+/** FORGE_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to the test's temp dir. */
+const SHOTS = process.env.FORGE_UPDATE_SCREENSHOTS ? join(REPO, "docs", "screenshots") : tempDir("fa-shots-");
 const HOSTS = ["mac-studio-01", "mbp-ml-02", "mac-mini-03"];
 const OPERATOR = { name: "alice", password: "correct horse battery" };
 const SESSION = "browser-demo";
@@ -65,6 +66,7 @@ describe.skipIf(!existsSync(CHROMIUM))("dashboard in headless Chromium, three ag
     await collector?.stop();
     for (const a of agents) rmSync(a.home, { recursive: true, force: true });
     rmSync(dir, { recursive: true, force: true });
+    if (!process.env.FORGE_UPDATE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
 
   it("refuses the API without a session; the operator signs in and sees three hosts online", async () => {
