@@ -1,5 +1,5 @@
 import { z } from "zod";
-import { canonicalJson, sha256Hex, writeObject } from "./canonical.js";
+import { canonicalJson, jsonString, sha256Hex, writeObject } from "./canonical.js";
 
 /**
  * The evidence record: one object that is both the audit artefact and the experiment record.
@@ -19,12 +19,17 @@ export type RecordKind = (typeof RECORD_KINDS)[number];
 
 export const GENESIS_HASH = "0".repeat(64);
 
-const Hex64 = z.string().regex(/^[0-9a-f]{64}$/);
-const Rfc3339Ms = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/, "RFC 3339 UTC with ms");
+const HEX64 = /^[0-9a-f]{64}$/;
+const RFC3339_MS = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}\.\d{3}Z$/;
+const Hex64 = z.string().regex(HEX64);
+const Rfc3339Ms = z.string().regex(RFC3339_MS, "RFC 3339 UTC with ms");
+const EVALUATIONS = ["ALLOW", "DENY", "ESCALATE"] as const;
+const EFFECTS = ["allow", "deny", "escalate"] as const;
+const DECISIONS = ["approve", "deny", "expired", "agent-restart"] as const;
 
 export const RuleMatchSchema = z.object({
   rule_id: z.string(),
-  effect: z.enum(["allow", "deny", "escalate"]),
+  effect: z.enum(EFFECTS),
   risk: z.number(),
 });
 
@@ -35,7 +40,7 @@ export const PolicyMatched = z.object({
 export type PolicyMatched = z.infer<typeof PolicyMatched>;
 
 export const PrincipalReview = z.object({
-  decision: z.enum(["approve", "deny", "expired", "agent-restart"]),
+  decision: z.enum(DECISIONS),
   /** Who: "uid:501", "operator:alice", or "system" for an expiry. */
   reviewer: z.string(),
   at: Rfc3339Ms,
@@ -54,7 +59,7 @@ export const RecordInput = z.strictObject({
   prompt: z.string().nullable().optional(),
   proposed_action: z.unknown(),
   /** null for kinds no gate judged (alert, benchmark). */
-  evaluation: z.enum(["ALLOW", "DENY", "ESCALATE"]).nullable(),
+  evaluation: z.enum(EVALUATIONS).nullable(),
   policy_matched: PolicyMatched,
   composition_state: z.unknown(),
   execution_result: z.unknown().nullable(),
@@ -106,6 +111,178 @@ export function recordBodyJson(rec: Omit<StoredRecord, "hash" | "prev_hash">): s
  */
 export function parsedRecordBodyJson(rec: Omit<StoredRecord, "hash" | "prev_hash">): string {
   return writeObject(rec as unknown as Record<string, unknown>, HASHED_KEYS, QUOTED_KEYS);
+}
+
+/**
+ * A record validated and serialised once, before it has a seq: its canonical body is
+ * `before + seq + after` (`seq` sorts between `proposed_action` and `session_id`), and `record`
+ * becomes the stored record once the store fills in `seq`, `prev_hash` and `hash`.
+ */
+export interface EncodedRecord {
+  record: StoredRecord;
+  before: string;
+  after: string;
+}
+
+const BEFORE_SEQ = HASHED_KEYS.filter((k) => k < "seq");
+const AFTER_SEQ = HASHED_KEYS.filter((k) => k > "seq");
+
+/**
+ * Validates `input` as a RecordInput and serialises it, once, for the store's hot path. Throws
+ * zod's ZodError when it is not a valid record, and TypeError when a free-form field cannot be
+ * canonicalised (a non-finite number, a function). The body is byte-identical to recordBodyJson
+ * of the record zod would return, with `host_id` and `seq` added (property test in
+ * test/evidence/store.test.ts).
+ */
+export function encodeRecord(input: unknown, hostId: string): EncodedRecord {
+  const fast = encodePlain(input, hostId);
+  if (fast !== undefined) return fast;
+  // Anything the fast path is not sure of (extra keys zod strips, long ids it would count in code
+  // points, every invalid record) goes through zod: its output, or its error message.
+  const rec = RecordInput.parse(input) as StoredRecord;
+  rec.host_id = hostId;
+  rec.seq = 0;
+  const body = writeObject(rec as unknown as Record<string, unknown>, BEFORE_SEQ);
+  const tail = writeObject(rec as unknown as Record<string, unknown>, AFTER_SEQ);
+  return { record: rec, before: `${body.slice(0, -1)},"seq":`, after: `,${tail.slice(1)}` };
+}
+
+const KIND_SET = new Set<string>(RECORD_KINDS);
+const EVALUATION_SET = new Set<string>(EVALUATIONS);
+const EFFECT_SET = new Set<string>(EFFECTS);
+const DECISION_SET = new Set<string>(DECISIONS);
+const INPUT_KEY_SET = new Set(Object.keys(RecordInput.shape));
+const inputKey = (k: string) => INPUT_KEY_SET.has(k);
+const policyKey = (k: string) => k === "bundle" || k === "rules";
+const bundleKey = (k: string) => k === "id" || k === "version" || k === "sha256";
+const ruleKey = (k: string) => k === "rule_id" || k === "effect" || k === "risk";
+const reviewKey = (k: string) => k === "decision" || k === "reviewer" || k === "at" || k === "reason";
+
+const isObject = (v: unknown): v is Record<string, unknown> =>
+  typeof v === "object" && v !== null && !Array.isArray(v);
+
+/** Only keys from `allowed` (own or inherited enumerable, as zod's strict check sees them). */
+function onlyKeys(o: Record<string, unknown>, allowed: (k: string) => boolean): boolean {
+  for (const k in o) if (!allowed(k)) return false;
+  return true;
+}
+
+/** 1 to 256 UTF-16 units: certainly 1 to 256 code points, which is what zod counts. */
+const isId = (v: unknown): v is string => typeof v === "string" && v.length >= 1 && v.length <= 256;
+
+/**
+ * The common case without zod: a record whose every field is certainly valid as it stands (zod
+ * would accept it and strip nothing). Reads each field once, validates it and writes it in the
+ * same step. Returns undefined whenever in doubt, and the caller falls back to zod.
+ */
+function encodePlain(input: unknown, hostId: string): EncodedRecord | undefined {
+  if (!isObject(input) || !onlyKeys(input, inputKey)) return undefined;
+  const o = input;
+  const kind = o.kind;
+  const session_id = o.session_id;
+  const action_id = o.action_id;
+  const timestamp = o.timestamp;
+  const prompt_hash = o.prompt_hash;
+  const prompt = o.prompt;
+  const proposed_action = o.proposed_action;
+  const evaluation = o.evaluation;
+  const policy_matched = o.policy_matched;
+  const composition_state = o.composition_state;
+  const execution_result = o.execution_result;
+  const principal_review = o.principal_review;
+  const latency_ms = o.latency_ms;
+  const principal = o.principal;
+  if (typeof kind !== "string" || !KIND_SET.has(kind)) return undefined;
+  if (!isId(session_id) || !isId(action_id)) return undefined;
+  if (typeof timestamp !== "string" || !RFC3339_MS.test(timestamp)) return undefined;
+  if (prompt_hash !== null && (typeof prompt_hash !== "string" || !HEX64.test(prompt_hash))) return undefined;
+  if (prompt !== undefined && prompt !== null && typeof prompt !== "string") return undefined;
+  if (evaluation !== null && (typeof evaluation !== "string" || !EVALUATION_SET.has(evaluation)))
+    return undefined;
+  if (typeof latency_ms !== "number" || !(latency_ms >= 0) || latency_ms === Number.POSITIVE_INFINITY)
+    return undefined;
+  if (principal !== undefined && principal !== null && typeof principal !== "string") return undefined;
+  // Required even though free-form: zod refuses a missing key.
+  if (proposed_action === undefined || composition_state === undefined || execution_result === undefined)
+    return undefined;
+  const pm = policyMatchedJson(policy_matched);
+  if (pm === undefined) return undefined;
+  const pr = principal_review === null ? "null" : principalReviewJson(principal_review);
+  if (pr === undefined) return undefined;
+
+  // Keys in canonical (sorted) order; enum members, the timestamp and hex hashes need no escaping.
+  let before = `{"action_id":${jsonString(action_id)},"composition_state":${canonicalJson(composition_state)},"evaluation":${evaluation === null ? "null" : `"${evaluation}"`},"execution_result":${canonicalJson(execution_result)},"host_id":${jsonString(hostId)},"kind":"${kind}","latency_ms":${String(latency_ms)},"policy_matched":${pm}`;
+  if (principal !== undefined)
+    before += `,"principal":${principal === null ? "null" : jsonString(principal)}`;
+  before += `,"principal_review":${pr}`;
+  if (prompt !== undefined) before += `,"prompt":${prompt === null ? "null" : jsonString(prompt)}`;
+  before += `,"prompt_hash":${prompt_hash === null ? "null" : `"${prompt_hash}"`},"proposed_action":${canonicalJson(proposed_action)},"seq":`;
+  const after = `,"session_id":${jsonString(session_id)},"timestamp":"${timestamp}"}`;
+
+  const record: StoredRecord = {
+    kind: kind as RecordKind,
+    session_id,
+    action_id,
+    timestamp,
+    prompt_hash,
+    proposed_action,
+    evaluation: evaluation as RecordInput["evaluation"],
+    policy_matched: policy_matched as PolicyMatched,
+    composition_state,
+    execution_result,
+    principal_review: principal_review as PrincipalReview | null,
+    latency_ms,
+    host_id: hostId,
+    seq: 0,
+    prev_hash: "",
+    hash: "",
+  };
+  if (prompt !== undefined) record.prompt = prompt;
+  if (principal !== undefined) record.principal = principal;
+  return { record, before, after };
+}
+
+function policyMatchedJson(v: unknown): string | undefined {
+  if (!isObject(v) || !onlyKeys(v, policyKey)) return undefined;
+  const bundle = v.bundle;
+  const rules = v.rules;
+  let b = "null";
+  if (bundle !== null) {
+    if (!isObject(bundle) || !onlyKeys(bundle, bundleKey)) return undefined;
+    const id = bundle.id;
+    const version = bundle.version;
+    const sha256 = bundle.sha256;
+    if (typeof id !== "string" || typeof sha256 !== "string" || !Number.isSafeInteger(version))
+      return undefined;
+    b = `{"id":${jsonString(id)},"sha256":${jsonString(sha256)},"version":${String(version)}}`;
+  }
+  if (!Array.isArray(rules)) return undefined;
+  let s = `{"bundle":${b},"rules":[`;
+  for (let i = 0; i < rules.length; i++) {
+    const r: unknown = rules[i];
+    if (!isObject(r) || !onlyKeys(r, ruleKey)) return undefined;
+    const rule_id = r.rule_id;
+    const effect = r.effect;
+    const risk = r.risk;
+    if (typeof rule_id !== "string" || typeof effect !== "string" || !EFFECT_SET.has(effect))
+      return undefined;
+    if (typeof risk !== "number" || !Number.isFinite(risk)) return undefined;
+    s += `${i > 0 ? "," : ""}{"effect":"${effect}","risk":${String(risk)},"rule_id":${jsonString(rule_id)}}`;
+  }
+  return `${s}]}`;
+}
+
+function principalReviewJson(v: unknown): string | undefined {
+  if (!isObject(v) || !onlyKeys(v, reviewKey)) return undefined;
+  const decision = v.decision;
+  const reviewer = v.reviewer;
+  const at = v.at;
+  const reason = v.reason;
+  if (typeof decision !== "string" || !DECISION_SET.has(decision) || typeof reviewer !== "string")
+    return undefined;
+  if (typeof at !== "string" || !RFC3339_MS.test(at)) return undefined;
+  if (reason !== null && typeof reason !== "string") return undefined;
+  return `{"at":"${at}","decision":"${decision}","reason":${reason === null ? "null" : jsonString(reason)},"reviewer":${jsonString(reviewer)}}`;
 }
 
 /** hash = sha256(prev_hash ‖ canonical JSON of every field but `hash` and `prev_hash`). */

@@ -6,7 +6,14 @@ import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
 import { sha256Hex } from "./canonical.js";
 import { type Checkpoint, type HostKey, loadOrCreateHostKey, signCheckpoint } from "./keys.js";
-import { GENESIS_HASH, nowRfc3339, parsedRecordBodyJson, RecordInput, type StoredRecord } from "./record.js";
+import {
+  type EncodedRecord,
+  encodeRecord,
+  GENESIS_HASH,
+  nowRfc3339,
+  RecordInput,
+  type StoredRecord,
+} from "./record.js";
 import { ACTION_BUCKET_BITS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 
 export interface StoreOptions {
@@ -72,14 +79,14 @@ export interface StoreStats {
 
 type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 type Op =
-  | ({ t: "append"; rec: RecordInput } & Settle<StoredRecord>)
+  | ({ t: "append"; rec: EncodedRecord } & Settle<StoredRecord>)
   | ({ t: "put"; p: PendingAction } & Settle<void>)
   | ({
       t: "update";
       id: string;
       patch: Partial<Pick<PendingAction, "state" | "deadline_ms" | "record">>;
     } & Settle<void>)
-  | ({ t: "resolve"; id: string; rec: RecordInput } & Settle<StoredRecord>);
+  | ({ t: "resolve"; id: string; rec: EncodedRecord } & Settle<StoredRecord>);
 
 interface RecordRow {
   seq: number;
@@ -319,18 +326,21 @@ export class EvidenceStore {
     return cryptoSign(null, data, this.key.privateKey);
   }
 
-  /** Validates and chains one record; resolves with it once committed. */
+  /**
+   * Validates and chains one record; resolves with it once committed. The record is validated and
+   * serialised when append() is called, so later changes to the caller's objects do not reach it.
+   */
   append(rec: RecordInput): Promise<StoredRecord> {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      let parsed: RecordInput;
+      let enc: EncodedRecord;
       try {
-        parsed = RecordInput.parse(rec);
+        enc = encodeRecord(rec, this.hostId);
       } catch (err) {
         return reject(invalid("evidence record", err));
       }
-      this.enqueue({ t: "append", rec: parsed, resolve, reject }, 1);
+      this.enqueue({ t: "append", rec: enc, resolve, reject }, 1);
     });
   }
 
@@ -370,13 +380,13 @@ export class EvidenceStore {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      let parsed: RecordInput;
+      let enc: EncodedRecord;
       try {
-        parsed = RecordInput.parse(final);
+        enc = encodeRecord(final, this.hostId);
       } catch (err) {
         return reject(invalid("evidence record", err));
       }
-      this.enqueue({ t: "resolve", id: action_id, rec: parsed, resolve, reject }, 1);
+      this.enqueue({ t: "resolve", id: action_id, rec: enc, resolve, reject }, 1);
     });
   }
 
@@ -641,19 +651,17 @@ export class EvidenceStore {
   }
 
   /**
-   * The body of one group-commit transaction. Ops that are invalid on their own (a record that
-   * cannot be canonicalised, an unknown pending id) fail alone, before writing anything, so they
-   * consume no seq; any SQLite error aborts and rolls back the whole batch (the caller rejects all).
+   * The body of one group-commit transaction. Ops that are invalid on their own (an oversized
+   * record, an unknown pending id) fail alone, before writing anything, so they consume no seq;
+   * any SQLite error aborts and rolls back the whole batch (the caller rejects all).
    */
   private applyBatch(ops: Op[], results: unknown[]): { seq: number; hash: string; checkpointed: boolean } {
     let seq = this.headSeq;
     let hash = this.headHash;
-    const chain = (rec: RecordInput): StoredRecord => {
-      // `rec` is the store's own copy (zod's parse output), so it becomes the stored record in place.
-      const stored = rec as StoredRecord;
-      stored.host_id = this.hostId;
-      stored.seq = seq + 1;
-      const body = parsedRecordBodyJson(stored);
+    const chain = (enc: EncodedRecord): StoredRecord => {
+      // The record was validated and serialised by append(); only its seq is spliced in here.
+      const next = seq + 1;
+      const body = enc.before + next + enc.after;
       if (body.length > this.maxRecordBytes) {
         throw new ForgeError(
           Codes.EVIDENCE_INVALID,
@@ -661,10 +669,12 @@ export class EvidenceStore {
         );
       }
       const h = sha256Hex(hash + body);
-      this.st.insert.run(stored.seq, rec.kind, rec.session_id, rec.action_id, body, hash, h);
+      const stored = enc.record;
+      this.st.insert.run(next, stored.kind, stored.session_id, stored.action_id, body, hash, h);
+      stored.seq = next;
       stored.prev_hash = hash;
       stored.hash = h;
-      seq = stored.seq;
+      seq = next;
       hash = h;
       return stored;
     };

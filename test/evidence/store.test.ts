@@ -2,16 +2,20 @@ import { generateKeyPairSync, verify } from "node:crypto";
 import { chmodSync, mkdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import fc from "fast-check";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Codes } from "../../src/errors.js";
 import {
   type EvidenceStore,
   GENESIS_HASH,
   PRIVATE_KEY_FILE,
+  RecordInput,
+  recordBodyJson,
   verifyCheckpoint,
   verifyRecords,
   verifyStore,
 } from "../../src/evidence/index.js";
+import { encodeRecord } from "../../src/evidence/record.js";
 import { openStore, rec, rejection, tempHome } from "./helpers.js";
 
 let home: ReturnType<typeof tempHome>;
@@ -487,5 +491,148 @@ describe("bounded buffer", () => {
       first_bad_seq: null,
       last_seq: again.seq,
     });
+  });
+});
+
+describe("the validation boundary (encodeRecord: zod's verdict, one serialisation)", () => {
+  // Each field is sometimes valid, sometimes not, and sometimes of a shape zod strips (extra keys)
+  // or counts differently (ids of astral characters), so both the fast path and zod are exercised.
+  const absent = Symbol("absent");
+  /** Valid nine times in ten; otherwise one of the odd cases. */
+  const mostly = <T>(valid: fc.Arbitrary<T>, ...odd: fc.Arbitrary<unknown>[]) =>
+    fc.oneof(
+      { arbitrary: valid as fc.Arbitrary<unknown>, weight: 9 },
+      ...odd.map((a) => ({ arbitrary: a, weight: 1 })),
+    );
+  const id = mostly(
+    fc.string({ minLength: 1, maxLength: 12 }),
+    fc.string({ maxLength: 300 }),
+    fc.string({ unit: "grapheme", minLength: 120, maxLength: 260 }),
+    fc.constant(""),
+    fc.constant(7),
+  );
+  const free = mostly(
+    fc.jsonValue(),
+    fc.constant(undefined),
+    fc.constant({ n: Number.NaN }),
+    fc.constant({ b: { z: 1, a: [1, -0, "x\u2028"] } }),
+  );
+  const ts = mostly(
+    fc.integer({ min: 0, max: 4e12 }).map((ms) => new Date(ms).toISOString()),
+    fc.constant("2026-01-01T00:00:00Z"),
+    fc.constant("2026-01-01T00:00:00.000Z\n"),
+  );
+  const num = mostly(fc.integer(), fc.double(), fc.constant(2 ** 60), fc.constant(-0), fc.constant("1"));
+  const extra = mostly(fc.constant({}), fc.constant({ note: "x" }));
+  const bundle = mostly(
+    fc.record({ id: fc.string(), version: num, sha256: fc.string(), x: extra }),
+    fc.constant(null),
+    fc.record({ id: id, version: num, sha256: fc.oneof(fc.string(), fc.constant(1)), x: extra }),
+  );
+  const rule = fc.record({
+    rule_id: mostly(fc.string(), fc.constant(null)),
+    effect: mostly(fc.constantFrom("allow", "deny", "escalate"), fc.constant("ALLOW")),
+    risk: mostly(fc.double({ noNaN: true, noDefaultInfinity: true }), num),
+    x: extra,
+  });
+  const review = mostly(
+    fc.constant(null),
+    fc.record({
+      decision: mostly(fc.constantFrom("approve", "deny", "expired", "agent-restart"), fc.constant("maybe")),
+      reviewer: mostly(fc.string(), fc.constant(3)),
+      at: ts,
+      reason: mostly(fc.oneof(fc.string(), fc.constant(null)), fc.constant(absent)),
+      x: extra,
+    }),
+  );
+  const input = fc.record({
+    kind: mostly(fc.constantFrom("action", "inference", "benchmark", "policy"), fc.constant("bogus")),
+    session_id: id,
+    action_id: id,
+    timestamp: ts,
+    prompt_hash: mostly(fc.constantFrom(null, "ab".repeat(32)), fc.constant("AB".repeat(32))),
+    prompt: mostly(
+      fc.oneof(fc.string(), fc.constant(null), fc.constant(undefined), fc.constant(absent)),
+      fc.constant(5),
+    ),
+    proposed_action: mostly(free, fc.constant(absent)),
+    evaluation: mostly(fc.constantFrom("ALLOW", "DENY", "ESCALATE", null), fc.constant("allow")),
+    policy_matched: mostly(
+      fc.record({ bundle, rules: fc.array(rule, { maxLength: 3 }), x: extra }),
+      fc.constant([]),
+    ),
+    composition_state: mostly(free, fc.constant(absent)),
+    execution_result: mostly(fc.oneof(free, fc.constant(null)), fc.constant(absent)),
+    principal_review: review,
+    latency_ms: mostly(
+      fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
+      num,
+      fc.constant(Number.POSITIVE_INFINITY),
+      fc.constant(Number.NaN),
+    ),
+    principal: mostly(fc.oneof(fc.string(), fc.constant(null), fc.constant(absent)), fc.constant(5)),
+    x: extra,
+  });
+  /** Builds the object: spreads the `x` extras in and leaves `absent` keys out. */
+  const build = (v: unknown): unknown => {
+    if (Array.isArray(v)) return v.map(build);
+    if (typeof v !== "object" || v === null) return v;
+    const out: Record<string, unknown> = {};
+    for (const [k, e] of Object.entries(v)) {
+      if (k === "x") Object.assign(out, e);
+      else if (e !== absent)
+        out[k] = typeof e === "object" && e !== null && k !== "proposed_action" ? build(e) : e;
+    }
+    return out;
+  };
+
+  it("accepts exactly what zod accepts, and writes the body recordBodyJson writes for zod's output", () => {
+    let valid = 0;
+    fc.assert(
+      fc.property(input, (raw) => {
+        const value = build(raw);
+        const zod = RecordInput.safeParse(value);
+        let enc: ReturnType<typeof encodeRecord> | undefined;
+        let thrown: unknown;
+        try {
+          enc = encodeRecord(value, "host-a");
+        } catch (err) {
+          thrown = err;
+        }
+        if (!zod.success) {
+          expect(thrown).toBeInstanceOf(Error);
+          expect((thrown as Error).name).toBe("ZodError");
+          return;
+        }
+        let expected: string | undefined;
+        try {
+          expected = recordBodyJson({ ...zod.data, host_id: "host-a", seq: 42 });
+        } catch {
+          // A free-form field zod accepts but JSON cannot hold (NaN): the store refuses it too.
+          expect(thrown).toBeInstanceOf(TypeError);
+          return;
+        }
+        valid++;
+        expect(thrown).toBeUndefined();
+        expect(`${enc!.before}42${enc!.after}`).toBe(expected);
+        const { seq, prev_hash, hash, ...record } = enc!.record;
+        expect(record).toEqual({ ...zod.data, host_id: "host-a" });
+      }),
+      { numRuns: 3000 },
+    );
+    // Not a vacuous comparison: a good share of the inputs were valid records.
+    expect(valid).toBeGreaterThan(100);
+  });
+
+  it("serialises at append(): a caller changing its objects afterwards changes neither the body nor the hash", async () => {
+    const s = store();
+    const input = rec(1, { proposed_action: { type: "shell", command: "ls" } });
+    const pending = s.append(input);
+    (input.proposed_action as { command: string }).command = "rm -rf /";
+    input.session_id = "other";
+    const stored = await pending;
+    expect(stored.session_id).toBe("s1");
+    expect(s.get(1)!.proposed_action).toEqual({ type: "shell", command: "ls" });
+    expect(verifyRecords([s.get(1)!], GENESIS_HASH).ok).toBe(true);
   });
 });
