@@ -1,14 +1,17 @@
 /**
- * Shell lines → every simple command they would run, with tree-sitter-bash (web-tree-sitter).
+ * Shell lines → every simple command they would run, with tree-sitter-bash.
  *
- * The walk uses one TreeCursor and slices the source string, so no Node objects are allocated.
+ * The tree comes from tree-sitter's C runtime in our addon (a flat array per line) or, when the
+ * addon is unavailable, from web-tree-sitter; one walk reads both through the same cursor
+ * operations (flat-tree.ts) and slices the source string, so no Node objects are allocated.
  * Anything the parser cannot pin down statically (a command name from a variable, `$'\x72m'`,
  * a `bash -c "$X"`, inline interpreter code, parse errors, limits exceeded) is reported in
  * `floors`: the gate never lets such a line be ALLOW.
  */
 import { createRequire } from "node:module";
-import { Language, Parser, type TreeCursor } from "web-tree-sitter";
+import { Language, Parser } from "web-tree-sitter";
 import { Codes, ForgeError } from "../errors.js";
+import { type Cursor, loadNativeParser, type ParsedLine } from "./flat-tree.js";
 import { hostOf, normalisePath } from "./paths.js";
 
 /** One argument word: its static value, or null when it is only known at run time. */
@@ -78,11 +81,27 @@ export interface ShellLimits {
 
 export const DEFAULT_LIMITS: ShellLimits = { maxLength: 16384, maxCommands: 256, maxDepth: 6 };
 
-let parser: Parser | null = null;
+/**
+ * Which parser produces the trees: "native" is tree-sitter's C runtime inside our addon, returning
+ * a flat array per line (src/gate/flat-tree.ts); "wasm" is web-tree-sitter, the reference, used
+ * when the addon is unavailable. Both run the same grammar (tree-sitter-bash) and the same walk.
+ */
+export type ShellBackend = "native" | "wasm";
+
+interface Backend {
+  name: ShellBackend;
+  /** null when the parser returned no tree. */
+  parse(line: string): ParsedLine | null;
+}
+
+let active: Backend | null = null;
+const backends: { native?: Backend; wasm?: Promise<Backend> } = {};
+/** Why "auto" did not pick the native parser (undefined when it did, or was not asked). */
+let nativeUnavailable: string | undefined;
 
 /**
  * Per grammar symbol id: its name, and whether it is named / a leaf with nothing to walk. One
- * `nodeTypeId` read per node replaces separate `nodeType` and `nodeIsNamed` calls into the wasm.
+ * `nodeTypeId` read per node replaces separate `nodeType` and `nodeIsNamed` calls into the parser.
  */
 const TYPES: string[] = new Array(65536);
 const NAMED = new Uint8Array(65536);
@@ -104,43 +123,98 @@ const LEAF_NAMES = new Set([
   "heredoc_end",
   "extglob_pattern",
 ]);
+/** The symbol table the tables were built from: a second parser must have the same one. */
+let grammarKey: string | null = null;
 
-function kindTables(lang: Language): void {
+/** Builds the tables from a grammar's symbols; a second parser's symbols must match exactly. */
+function kindTables(names: readonly (string | null | undefined)[], named: (id: number) => boolean): void {
+  const key = JSON.stringify(names.map((n, id) => (n == null ? null : [n, named(id)])));
+  if (grammarKey !== null) {
+    if (key !== grammarKey)
+      throw new Error("its bash grammar's symbol ids differ from the parser already loaded");
+    return;
+  }
   TYPES.fill("ERROR");
   NAMED.fill(1); // ERROR (0xffff) and anything unknown: named, walked
-  for (let id = 0; id < lang.types.length; id++) {
-    const name = lang.types[id];
-    if (name === undefined) continue;
+  LEAF.fill(0);
+  for (let id = 0; id < names.length; id++) {
+    const name = names[id];
+    if (name == null) continue;
     TYPES[id] = name;
-    const named = lang.nodeTypeIsNamed(id);
-    NAMED[id] = named ? 1 : 0;
-    LEAF[id] = !named || LEAF_NAMES.has(name) ? 1 : 0;
+    const isNamed = named(id);
+    NAMED[id] = isNamed ? 1 : 0;
+    LEAF[id] = !isNamed || LEAF_NAMES.has(name) ? 1 : 0;
   }
+  grammarKey = key;
 }
 
-let loading: Promise<void> | null = null;
+function loadNative(): Backend {
+  if (!backends.native) {
+    const p = loadNativeParser();
+    kindTables(p.grammar.names, (id) => p.grammar.named[id] === true);
+    backends.native = { name: "native", parse: p.parse };
+  }
+  return backends.native;
+}
 
-/** Loads web-tree-sitter and the bash grammar once; concurrent and later calls share the load. */
-export function initShell(): Promise<void> {
-  loading ??= (async () => {
+function loadWasm(): Promise<Backend> {
+  backends.wasm ??= (async (): Promise<Backend> => {
     const require = createRequire(import.meta.url);
     await Parser.init();
     const lang = await Language.load(require.resolve("tree-sitter-bash/tree-sitter-bash.wasm"));
-    kindTables(lang);
+    kindTables(lang.types, (id) => lang.nodeTypeIsNamed(id));
     const p = new Parser();
     p.setLanguage(lang);
-    parser = p;
+    const parse = (line: string): ParsedLine | null => {
+      const tree = p.parse(line);
+      if (!tree) return null;
+      return { hasError: tree.rootNode.hasError, walk: () => tree.walk(), delete: () => tree.delete() };
+    };
+    return { name: "wasm", parse };
   })().catch((err) => {
-    loading = null;
-    throw new ForgeError(Codes.GATE_ERROR, `cannot load the bash grammar: ${(err as Error).message}`, {
-      cause: err,
-    });
+    backends.wasm = undefined;
+    throw err;
   });
-  return loading;
+  return backends.wasm;
+}
+
+/**
+ * Loads a parser once and makes it the one parseShell uses. "auto" (the default) prefers the
+ * native parser and falls back to web-tree-sitter when the addon is unavailable. Resolves to the
+ * parser in use; concurrent and later calls share the load.
+ */
+export async function initShell(which: ShellBackend | "auto" = "auto"): Promise<ShellBackend> {
+  try {
+    if (which === "auto" && active) return active.name;
+    if (which !== "wasm") {
+      try {
+        active = loadNative();
+        return active.name;
+      } catch (err) {
+        if (which === "native") throw err;
+        nativeUnavailable = (err as Error).message;
+      }
+    }
+    active = await loadWasm();
+    return active.name;
+  } catch (err) {
+    throw new ForgeError(
+      Codes.GATE_ERROR,
+      `cannot load the ${which === "auto" ? "" : `${which} `}bash parser: ${(err as Error).message}`,
+      { cause: err },
+    );
+  }
 }
 
 export function shellReady(): boolean {
-  return parser !== null;
+  return active !== null;
+}
+
+/** The parser parseShell uses (null before initShell), and why the native one is not, if so. */
+export function shellBackend(): { backend: ShellBackend | null; nativeUnavailable?: string } {
+  return nativeUnavailable === undefined || active?.name === "native"
+    ? { backend: active?.name ?? null }
+    : { backend: active?.name ?? null, nativeUnavailable };
 }
 
 const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "ash"]);
@@ -381,7 +455,7 @@ export function parseShell(
   limits: ShellLimits = DEFAULT_LIMITS,
   env?: Readonly<Record<string, string>>,
 ): ShellParse {
-  if (!parser)
+  if (!active)
     throw new ForgeError(Codes.GATE_ERROR, "the shell parser is not loaded: await initGate() first");
   const out: SimpleCommand[] = [];
   const floors: string[] = [];
@@ -418,13 +492,13 @@ function parseInto(line: string, ctx: Ctx): void {
     return;
   }
   if (line.includes("\0")) addFloor(ctx, "shell-unparseable: NUL byte");
-  const tree = parser!.parse(line);
+  const tree = active!.parse(line);
   if (!tree) {
     addFloor(ctx, "shell-unparseable: the parser returned nothing");
     return;
   }
   try {
-    if (tree.rootNode.hasError) addFloor(ctx, "shell-unparseable: syntax error");
+    if (tree.hasError) addFloor(ctx, "shell-unparseable: syntax error");
     const cur = tree.walk();
     try {
       const sub: Ctx = { ...ctx, line };
@@ -437,11 +511,11 @@ function parseInto(line: string, ctx: Ctx): void {
   }
 }
 
-function text(cur: TreeCursor, ctx: Ctx): string {
+function text(cur: Cursor, ctx: Ctx): string {
   return ctx.line.slice(cur.startIndex, cur.endIndex);
 }
 
-function walkChildren(cur: TreeCursor, ctx: Ctx): void {
+function walkChildren(cur: Cursor, ctx: Ctx): void {
   if (!cur.gotoFirstChild()) return;
   do walkNode(cur, ctx);
   while (cur.gotoNextSibling());
@@ -449,7 +523,7 @@ function walkChildren(cur: TreeCursor, ctx: Ctx): void {
 }
 
 /** Visits the node under the cursor; leaves the cursor where it found it. */
-function walkNode(cur: TreeCursor, ctx: Ctx): void {
+function walkNode(cur: Cursor, ctx: Ctx): void {
   const id = cur.nodeTypeId;
   if (LEAF[id]) return;
   switch (TYPES[id]) {
@@ -479,7 +553,7 @@ function walkNode(cur: TreeCursor, ctx: Ctx): void {
   }
 }
 
-function pipeline(cur: TreeCursor, ctx: Ctx): void {
+function pipeline(cur: Cursor, ctx: Ctx): void {
   if (!cur.gotoFirstChild()) return;
   const feeders = [...ctx.feeders];
   do {
@@ -499,10 +573,10 @@ interface Redirects {
   reads: string[];
   heredoc: string | null;
   /** Statements after a heredoc's start on the same line (`cat <<EOF | sh`), as cursors to walk. */
-  trailing?: TreeCursor[];
+  trailing?: Cursor[];
 }
 
-function redirectedStatement(cur: TreeCursor, ctx: Ctx): void {
+function redirectedStatement(cur: Cursor, ctx: Ctx): void {
   const r: Redirects = { writes: [], reads: [], heredoc: null };
   // First pass: the redirects (they may follow the body); second pass: the body.
   if (!cur.gotoFirstChild()) return;
@@ -532,7 +606,7 @@ function isRedirect(type: string): boolean {
 }
 
 /** Reads one redirect node into `r`; walks command substitutions inside it. */
-function redirect(cur: TreeCursor, ctx: Ctx, r: Redirects): void {
+function redirect(cur: Cursor, ctx: Ctx, r: Redirects): void {
   const type = TYPES[cur.nodeTypeId]!;
   if (!cur.gotoFirstChild()) return;
   let op = "";
@@ -577,12 +651,12 @@ function redirect(cur: TreeCursor, ctx: Ctx, r: Redirects): void {
  * The body's text as written. Substitutions in an unquoted body run in the outer shell, so they
  * are walked here; a `$X` left in the text re-parses as a dynamic word in the inner shell.
  */
-function heredocText(cur: TreeCursor, ctx: Ctx): string {
+function heredocText(cur: Cursor, ctx: Ctx): string {
   walkSubstitutions(cur, ctx);
   return text(cur, ctx);
 }
 
-function commandNode(cur: TreeCursor, ctx: Ctx, outer?: Redirects): void {
+function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const words: Word[] = [];
   const r: Redirects = { writes: [], reads: [], heredoc: outer?.heredoc ?? null, trailing: outer?.trailing };
   if (outer) outer.trailing = undefined;
@@ -643,7 +717,7 @@ function trailing(ctx: Ctx, r: Redirects, program: string | null): void {
 }
 
 /** `export A=1 B`, `local x`, `unset HISTFILE`: builtins the grammar gives their own node. */
-function declaration(cur: TreeCursor, ctx: Ctx): void {
+function declaration(cur: Cursor, ctx: Ctx): void {
   const start = cur.startIndex;
   const end = cur.endIndex;
   const words: Word[] = [];
@@ -880,7 +954,7 @@ const INJECT_VARS =
   /^(LD_PRELOAD|LD_AUDIT|DYLD_[A-Z_]+|BASH_ENV|ENV|NODE_OPTIONS|PERL5OPT|RUBYOPT|GIT_CONFIG_[A-Z0-9_]+|GIT_EXEC_PATH|ZDOTDIR|IFS|PROMPT_COMMAND)$/;
 
 /** Name and value of the `variable_assignment` under the cursor (substitutions in it are walked). */
-function assignment(cur: TreeCursor, ctx: Ctx): { name: string; value: string | null } {
+function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null } {
   let name = "";
   let value: string | null = "";
   let seenEq = false;
@@ -1094,7 +1168,7 @@ const BRACE = /(^|[^\\$])\{[^}]*,/;
  * The static value of the argument under the cursor. Command substitutions inside it are walked
  * (their commands run), and their programs are added to `feeders`.
  */
-function wordValue(cur: TreeCursor, ctx: Ctx, feeders?: string[]): Word {
+function wordValue(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
   const t = TYPES[cur.nodeTypeId]!;
   switch (t) {
     case "word": {
@@ -1189,7 +1263,7 @@ function wordValue(cur: TreeCursor, ctx: Ctx, feeders?: string[]): Word {
 }
 
 /** Walks any command that hides inside an expansion (`${X:-$(rm -rf ~)}`, `$((…))`). */
-function walkSubstitutions(cur: TreeCursor, ctx: Ctx, feeders?: string[]): void {
+function walkSubstitutions(cur: Cursor, ctx: Ctx, feeders?: string[]): void {
   if (!cur.gotoFirstChild()) return;
   do {
     const id = cur.nodeTypeId;

@@ -176,3 +176,61 @@ export function mlxMemory(): MlxMemory {
     rethrow(err);
   }
 }
+
+// ---------------------------------------------------------------- shell parsing (the gate's)
+// Built from native/src/shell/ when native/shell.cmake found the tree-sitter sources; an addon
+// built without them lacks these two exports, and nativeShell() says so.
+
+/** The bash grammar's symbol table, indexed by symbol id (as web-tree-sitter's `Language.types`). */
+export interface ShellGrammar {
+  /** Name of each visible symbol; null for hidden/auxiliary ones. */
+  names: (string | null)[];
+  /** Whether each symbol is a named node type. */
+  named: boolean[];
+  abiVersion: number;
+  /** Words per node record in parseShellFlat's output, and words before the first record. */
+  stride: number;
+  header: number;
+}
+
+/**
+ * One parse, flat: `[flags, count, …records]`, flags bit 0 = the tree has an error; each record is
+ * `symbol, start, end, size, parent` in preorder (start/end in UTF-16 code units of `source`; size =
+ * records in the subtree, itself included; parent = record index, 0xFFFFFFFF for the root).
+ */
+export type ParseShellFlat = (source: string) => Uint32Array;
+
+export interface NativeShell {
+  grammar: ShellGrammar;
+  parseShellFlat: ParseShellFlat;
+}
+
+/** The addon's shell parser, or FORGE_NATIVE_UNAVAILABLE (not built, or built without it). */
+export function nativeShell(): NativeShell {
+  const addon = native() as NativeAddon & {
+    parseShellFlat?: ParseShellFlat;
+    shellGrammar?: () => ShellGrammar;
+  };
+  const { parseShellFlat, shellGrammar } = addon;
+  if (typeof parseShellFlat !== "function" || typeof shellGrammar !== "function") {
+    throw new ForgeError(
+      Codes.NATIVE_UNAVAILABLE,
+      "the native addon was built without the shell parser (tree-sitter sources missing): run npm install",
+    );
+  }
+  let grammar: ShellGrammar;
+  try {
+    grammar = shellGrammar();
+  } catch (err) {
+    rethrow(err);
+  }
+  // Errors keep their FORGE_NATIVE_* code (bad argument, internal).
+  const parse: ParseShellFlat = (source) => {
+    try {
+      return parseShellFlat(source);
+    } catch (err) {
+      rethrow(err);
+    }
+  };
+  return { grammar, parseShellFlat: parse };
+}

@@ -1,0 +1,106 @@
+/**
+ * The native addon's flat parse (src/platform/native.ts parseShellFlat) behind the same cursor
+ * operations web-tree-sitter's TreeCursor has, so shell.ts has one walk for both parsers.
+ */
+import { Codes, ForgeError } from "../errors.js";
+import { nativeShell, type ParseShellFlat, type ShellGrammar } from "../platform/native.js";
+
+/** The cursor operations shell.ts walks with; web-tree-sitter's TreeCursor has the same ones. */
+export interface Cursor {
+  readonly nodeTypeId: number;
+  readonly startIndex: number;
+  readonly endIndex: number;
+  gotoFirstChild(): boolean;
+  gotoNextSibling(): boolean;
+  gotoParent(): boolean;
+  copy(): Cursor;
+  delete(): void;
+}
+
+/** One parsed line, whichever parser made it. */
+export interface ParsedLine {
+  hasError: boolean;
+  walk(): Cursor;
+  delete(): void;
+}
+
+const NO_PARENT = 0xffffffff;
+// Record layout, checked against the addon's own numbers in loadNativeParser().
+const HEADER = 2;
+const STRIDE = 5;
+const SYMBOL = 0;
+const START = 1;
+const END = 2;
+const SIZE = 3;
+const PARENT = 4;
+
+/** A cursor over the flat preorder records: a node's first child is the next record. */
+class FlatCursor implements Cursor {
+  constructor(
+    private readonly r: Uint32Array,
+    private at: number,
+  ) {}
+
+  get nodeTypeId(): number {
+    return this.r[this.at + SYMBOL]!;
+  }
+  get startIndex(): number {
+    return this.r[this.at + START]!;
+  }
+  get endIndex(): number {
+    return this.r[this.at + END]!;
+  }
+  gotoFirstChild(): boolean {
+    if (this.r[this.at + SIZE]! <= 1) return false;
+    this.at += STRIDE;
+    return true;
+  }
+  gotoNextSibling(): boolean {
+    const parent = this.r[this.at + PARENT]!;
+    if (parent === NO_PARENT) return false;
+    const next = this.at + this.r[this.at + SIZE]! * STRIDE;
+    const p = HEADER + parent * STRIDE;
+    if (next >= p + this.r[p + SIZE]! * STRIDE) return false;
+    this.at = next;
+    return true;
+  }
+  gotoParent(): boolean {
+    const parent = this.r[this.at + PARENT]!;
+    if (parent === NO_PARENT) return false;
+    this.at = HEADER + parent * STRIDE;
+    return true;
+  }
+  copy(): Cursor {
+    return new FlatCursor(this.r, this.at);
+  }
+  delete(): void {}
+}
+
+class FlatLine implements ParsedLine {
+  constructor(private readonly r: Uint32Array) {}
+  get hasError(): boolean {
+    return (this.r[0]! & 1) === 1;
+  }
+  walk(): Cursor {
+    return new FlatCursor(this.r, HEADER);
+  }
+  delete(): void {}
+}
+
+export interface NativeParser {
+  grammar: ShellGrammar;
+  parse(line: string): ParsedLine;
+}
+
+/** Loads the addon's parser; throws FORGE_NATIVE_UNAVAILABLE when it is not there or not this layout. */
+export function loadNativeParser(): NativeParser {
+  const { grammar, parseShellFlat } = nativeShell();
+  if (grammar.header !== HEADER || grammar.stride !== STRIDE) {
+    throw new ForgeError(
+      Codes.NATIVE_UNAVAILABLE,
+      `the native shell parser's record layout (${grammar.header}+${grammar.stride}n) is not this code's (${HEADER}+${STRIDE}n): rebuild the addon`,
+    );
+  }
+  const parse: ParseShellFlat = parseShellFlat;
+  return { grammar, parse: (line) => new FlatLine(parse(line)) };
+}
