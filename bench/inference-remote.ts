@@ -81,6 +81,12 @@ export function remoteInferenceSuite(o: { host: string; model: string; tokens?: 
     const d: Round[] = [];
     const f: Round[] = [];
     let partial = false;
+    // Ctrl-C cancels the requests in flight (a large model can take many seconds per request).
+    const cancel = () => {
+      direct.abort();
+      governed.abort();
+    };
+    ctx.signal.addEventListener("abort", cancel, { once: true });
     try {
       // Warm both paths: the server loads the model on its first request.
       ctx.progress(0, "loading the model on the server");
@@ -94,12 +100,20 @@ export function remoteInferenceSuite(o: { host: string; model: string; tokens?: 
           break;
         }
         if (i >= minRounds && performance.now() > end) break;
-        if (i % 2 === 0) {
-          d.push(await timedGenerate(direct, o.model, tokens));
-          f.push(await timedGenerate(governed, o.model, tokens));
-        } else {
-          f.push(await timedGenerate(governed, o.model, tokens));
-          d.push(await timedGenerate(direct, o.model, tokens));
+        try {
+          if (i % 2 === 0) {
+            d.push(await timedGenerate(direct, o.model, tokens));
+            f.push(await timedGenerate(governed, o.model, tokens));
+          } else {
+            f.push(await timedGenerate(governed, o.model, tokens));
+            d.push(await timedGenerate(direct, o.model, tokens));
+          }
+        } catch (err) {
+          if (!ctx.signal.aborted) throw err;
+          // Keep the rounds both sides completed; the figures are paired.
+          d.length = f.length = Math.min(d.length, f.length);
+          partial = true;
+          break;
         }
         ctx.progress(
           Math.min(1, Math.max(i / minRounds, 1 - (end - performance.now()) / (ctx.durationS * 1000))),
@@ -107,6 +121,7 @@ export function remoteInferenceSuite(o: { host: string; model: string; tokens?: 
         );
       }
     } finally {
+      ctx.signal.removeEventListener("abort", cancel);
       await new Promise((r) => server.close(r));
       await backend.close();
       await store.close();

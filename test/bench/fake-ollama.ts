@@ -9,6 +9,8 @@ import type { AddressInfo } from "node:net";
 export async function startFakeOllama(
   model: string,
   digest: string,
+  /** Milliseconds between pieces (0: one event-loop turn). */
+  pieceMs = 0,
 ): Promise<{ url: string; server: Server; requests: () => number }> {
   let generates = 0;
   const server = createServer((req, res) => {
@@ -33,7 +35,7 @@ export async function startFakeOllama(
         res.writeHead(200, { "content-type": "application/x-ndjson" });
         const t0 = process.hrtime.bigint();
         for (let i = 0; i < n; i++) {
-          await new Promise((ok) => setImmediate(ok));
+          await new Promise((ok) => (pieceMs > 0 ? setTimeout(ok, pieceMs) : setImmediate(ok)));
           res.write(
             `${JSON.stringify({ model: r.model, created_at: new Date().toISOString(), response: " tok", done: false })}\n`,
           );

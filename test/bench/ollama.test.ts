@@ -6,7 +6,7 @@ import type { Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseReport } from "../../bench/report.js";
 import { startFakeOllama } from "./fake-ollama.js";
-import { ensureBuilt, run } from "./helpers.js";
+import { ensureBuilt, run, start } from "./helpers.js";
 
 const DIGEST = "sha256:" + "c0".repeat(32);
 let server: Server;
@@ -73,3 +73,46 @@ it("--backend ollama without --model is bad usage", async () => {
   expect(r.code).toBe(2);
   expect(r.err).toMatch(/--backend ollama needs --model NAME/);
 });
+
+it("Ctrl-C cancels the requests in flight and keeps the rounds both sides completed", async () => {
+  // 10 ms a piece, 128 pieces: a request takes about 1.3 s, a round about 2.6 s.
+  const slow = await startFakeOllama("slow-chat", DIGEST, 10);
+  try {
+    const p = start([
+      "bench",
+      "--suite",
+      "inference",
+      "--backend",
+      "ollama",
+      "--model",
+      "slow-chat",
+      "--inference-host",
+      slow.url,
+      "--duration",
+      "600",
+      "--json",
+      "-",
+      "--no-record",
+    ]);
+    const end = Date.now() + 60_000;
+    while (!p.err().includes("inference: inference rounds")) {
+      if (Date.now() > end) throw new Error(`no round finished: ${p.err()}`);
+      await new Promise((r) => setTimeout(r, 20));
+    }
+    await new Promise((r) => setTimeout(r, 300)); // inside the next round's first request
+    p.child.kill("SIGINT");
+    const exit = await p.done;
+    expect(exit.code, exit.err).toBe(130);
+    const report = parseReport(JSON.parse(exit.out));
+    const inf = report.suites[0]!;
+    expect(inf.status).toBe("partial");
+    expect(inf.info).toMatchObject({ rounds: 1 });
+    const decode = inf.metrics.find((m) => m.name === "decode tokens/s via facade")!;
+    expect(decode.stats.n).toBe(1);
+    expect(decode.met).toBeUndefined();
+    // Two warm-ups, one round of two, and the one interrupted: nothing started after Ctrl-C.
+    expect(slow.requests()).toBe(5);
+  } finally {
+    await new Promise<void>((r) => slow.server.close(() => r()));
+  }
+}, 90_000);
