@@ -95,6 +95,7 @@ interface Backend {
 }
 
 let active: Backend | null = null;
+let wasmLoaded: Backend | undefined;
 const backends: { native?: Backend; wasm?: Promise<Backend> } = {};
 /** Why "auto" did not pick the native parser (undefined when it did, or was not asked). */
 let nativeUnavailable: string | undefined;
@@ -170,7 +171,8 @@ function loadWasm(): Promise<Backend> {
       if (!tree) return null;
       return { hasError: tree.rootNode.hasError, walk: () => tree.walk(), delete: () => tree.delete() };
     };
-    return { name: "wasm", parse };
+    wasmLoaded = { name: "wasm", parse };
+    return wasmLoaded;
   })().catch((err) => {
     backends.wasm = undefined;
     throw err;
@@ -204,6 +206,17 @@ export async function initShell(which: ShellBackend | "auto" = "auto"): Promise<
       { cause: err },
     );
   }
+}
+
+/** Switches parseShell to a parser initShell already loaded (tests and benchmarks compare the two). */
+export function useShellBackend(which: ShellBackend): void {
+  const b = which === "native" ? backends.native : wasmLoaded;
+  if (!b)
+    throw new ForgeError(
+      Codes.GATE_ERROR,
+      `the ${which} bash parser is not loaded: await initShell("${which}") first`,
+    );
+  active = b;
 }
 
 export function shellReady(): boolean {
