@@ -1,5 +1,6 @@
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { readdirSync, statSync } from "node:fs";
+import { mkdirSync, readdirSync, rmSync, statSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -21,11 +22,31 @@ function built(file: string): number {
   }
 }
 
-/** The CLI tests spawn the built JavaScript: rebuild when bench/ or src/ is newer than dist. */
+const stale = () =>
+  Math.max(newest("bench"), newest("src")) > Math.min(built("bench/run.js"), built("src/cli/bench.js"));
+
+/**
+ * The CLI tests spawn the built JavaScript: rebuild when bench/ or src/ is newer than dist. Test
+ * files run in parallel, so one builds (holding a lock directory) while the others wait for it.
+ */
 export function ensureBuilt(): void {
-  const src = Math.max(newest("bench"), newest("src"));
-  if (src > Math.min(built("bench/run.js"), built("src/cli/bench.js")))
-    spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
+  if (!stale()) return;
+  const lock = join(tmpdir(), "forge-bench-tsc.lock");
+  const end = Date.now() + 180_000;
+  for (;;) {
+    try {
+      mkdirSync(lock);
+      break;
+    } catch {
+      if (Date.now() > end) rmSync(lock, { recursive: true, force: true }); // a crashed holder
+      Atomics.wait(new Int32Array(new SharedArrayBuffer(4)), 0, 0, 200);
+    }
+  }
+  try {
+    if (stale()) spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
+  } finally {
+    rmSync(lock, { recursive: true, force: true });
+  }
 }
 
 /** The environment without FORGE_* (a developer's own settings must not leak into a test). */
