@@ -2,9 +2,12 @@ import { randomBytes, verify } from "node:crypto";
 import type { WebSocket } from "ws";
 import type { CollectorContext, Connection, Message } from "./context.js";
 import { CloseCodes, HelloSchema, helloSigningInput, parseEnvelope } from "./protocol.js";
+import { COALESCED } from "./record-text.js";
 
 /** Messages a connection may have queued before the collector stops reading from its socket. */
 const HIGH_WATER = 16;
+/** At most this many queued records messages are ingested as one batch. */
+const MAX_COALESCED = 16;
 
 let nextId = 1;
 
@@ -21,8 +24,9 @@ export function handleConnection(
   drained: () => Promise<void>;
 } {
   const nonce = randomBytes(24).toString("base64url");
-  let queue: Promise<void> = Promise.resolve();
-  let queued = 0;
+  /** Parsed messages waiting for their turn (this connection's messages are handled in order). */
+  const pending: Message[] = [];
+  let running: Promise<void> | null = null;
   let closed = false;
   const conn: Connection = {
     id: nextId++,
@@ -48,24 +52,44 @@ export function handleConnection(
     opts.authTimeoutMs,
   );
 
-  ws.on("message", (data, isBinary) => {
-    if (closed) return;
-    if (isBinary) return conn.refuse(CloseCodes.BAD_FRAME, "binary frames are not part of the protocol");
-    const msg = parseEnvelope(data.toString("utf8"));
-    if (msg === null) return conn.refuse(CloseCodes.BAD_FRAME, "not a JSON object with a string 'type'");
-    queued++;
-    if (queued >= HIGH_WATER) ws.pause();
-    queue = queue.then(async () => {
+  /** Handles queued messages one at a time until the queue is empty. */
+  const run = async () => {
+    while (pending.length > 0) {
+      let msg = pending.shift()!;
+      // Records messages queued back to back are ingested as one batch: one transaction (one
+      // sync) and one ack for all of them. They queue up while a commit holds the event loop.
+      if (msg.type === "records" && conn.host !== null && pending[0]?.type === "records") {
+        const parts = [msg];
+        while (pending[0]?.type === "records" && parts.length < MAX_COALESCED) parts.push(pending.shift()!);
+        msg = { type: "records", [COALESCED]: parts };
+      }
       try {
         if (!closed) await dispatch(ctx, conn, msg, nonce, authTimer);
       } catch (err) {
         ctx.logger.error({ conn: conn.id, err: String(err) }, "message handler failed");
         conn.refuse(CloseCodes.STORAGE_ERROR, "collector could not process the message; retry later");
-      } finally {
-        queued--;
-        if (queued < HIGH_WATER && !closed) ws.resume();
       }
+      if (pending.length < HIGH_WATER && !closed) ws.resume();
+    }
+  };
+  const pump = () => {
+    if (running !== null) return;
+    // Start on the next turn of the event loop, so that every frame already read from the socket
+    // is queued first and can join the batch.
+    running = new Promise<void>((r) => setImmediate(r)).then(run).finally(() => {
+      running = null;
+      if (pending.length > 0) pump();
     });
+  };
+
+  ws.on("message", (data, isBinary) => {
+    if (closed) return;
+    if (isBinary) return conn.refuse(CloseCodes.BAD_FRAME, "binary frames are not part of the protocol");
+    const msg = parseEnvelope(data.toString("utf8"));
+    if (msg === null) return conn.refuse(CloseCodes.BAD_FRAME, "not a JSON object with a string 'type'");
+    pending.push(msg);
+    if (pending.length >= HIGH_WATER) ws.pause();
+    pump();
   });
   ws.on("error", (err) => ctx.logger.warn({ conn: conn.id, err: String(err) }, "agent connection error"));
   ws.on("close", () => {
@@ -77,7 +101,7 @@ export function handleConnection(
   });
   // protocol 2: `records` may carry canonical body texts (record-text.ts); protocol 1 agents still send objects.
   ws.send(JSON.stringify({ type: "challenge", nonce, protocol: 2 }));
-  return { conn, drained: () => queue };
+  return { conn, drained: async () => running ?? undefined };
 }
 
 async function dispatch(

@@ -1,6 +1,7 @@
+import type { ChainRecord } from "./chain.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
 import { CheckpointsSchema, CloseCodes } from "./protocol.js";
-import { decodeRecordsMessage } from "./record-text.js";
+import { COALESCED, decodeRecordsMessage } from "./record-text.js";
 import { checkpointSignatureOk } from "./verify.js";
 
 /** Registers the ingest message handlers: records, checkpoints, heartbeat. */
@@ -13,11 +14,25 @@ export function registerIngest(ctx: CollectorContext): void {
   });
 }
 
-/** Verify the batch against the stored chain, commit the valid prefix, then ack; refuse on a break. */
+/**
+ * Verify the batch against the stored chain, commit the valid prefix, then ack; refuse on a break.
+ * `msg` may be several records messages the connection coalesced (msg[COALESCED]): each is decoded
+ * on its own, the records of those up to the first malformed one are ingested in one transaction
+ * and acked once, then the malformed one is refused.
+ */
 async function records(ctx: CollectorContext, conn: Connection, msg: Message): Promise<void> {
-  const d = decodeRecordsMessage(msg);
-  if (!d.ok) return conn.refuse(CloseCodes.BAD_FRAME, d.reason);
-  const records = d.records;
+  const parts = (msg as { [COALESCED]?: Message[] })[COALESCED] ?? [msg];
+  let records: ChainRecord[] = [];
+  let badFrame: string | null = null;
+  for (const part of parts) {
+    const d = decodeRecordsMessage(part);
+    if (!d.ok) {
+      badFrame = d.reason;
+      break;
+    }
+    records = records.length === 0 ? d.records : records.concat(d.records);
+  }
+  if (records.length === 0) return conn.refuse(CloseCodes.BAD_FRAME, badFrame!);
   const hostId = conn.host!.host_id;
   const end = ctx.metrics.ingestSeconds.startTimer();
   const check = await ctx.storage.ingest(hostId, records);
@@ -37,6 +52,8 @@ async function records(ctx: CollectorContext, conn: Connection, msg: Message): P
       message: check.problem.message,
     });
     conn.refuse(check.problem.closeCode, check.problem.message);
+  } else if (badFrame !== null) {
+    conn.refuse(CloseCodes.BAD_FRAME, badFrame);
   }
 }
 

@@ -13,6 +13,12 @@ import { RecordsSchema } from "./protocol.js";
  *   for agents that predate protocol 2).
  */
 
+/**
+ * Key under which the connection hands the records handler several queued records messages at once
+ * (a symbol: it cannot arrive in JSON from an agent).
+ */
+export const COALESCED: unique symbol = Symbol("coalesced records messages");
+
 /** The record fields the hash covers: StoredRecord without `hash` and `prev_hash` (strict: no unknown keys). */
 const BodySchema = StoredRecordSchema.omit({ prev_hash: true, hash: true });
 
