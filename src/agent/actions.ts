@@ -55,6 +55,11 @@ export interface ProposeInput {
   prompt_hash?: string;
   proposed_action: Action;
   execute?: boolean;
+  /**
+   * Who executes an ALLOW when nobody will report back (the inference facade's client): the
+   * record is then final at once, with execution_result `{status: "delegated", to}`.
+   */
+  delegate?: string;
 }
 
 /** Who is asking: `gate` is what the gate's principal rules see, `record` what the evidence keeps. */
@@ -84,6 +89,7 @@ export interface ActionServiceOptions {
 interface Plan {
   status: "pending";
   execute: boolean;
+  delegate: string | null;
   reasons: string[];
   risk: number;
 }
@@ -132,6 +138,7 @@ export class ActionService {
     const plan: Plan = {
       status: "pending",
       execute: input.execute === true,
+      delegate: input.execute === true ? null : (input.delegate ?? null),
       reasons: decision.reasons,
       risk: decision.risk,
     };
@@ -156,9 +163,10 @@ export class ActionService {
       principal: who.record,
     };
 
-    if (decision.evaluation === "DENY") {
+    if (decision.evaluation === "DENY" || (decision.evaluation === "ALLOW" && plan.delegate !== null)) {
+      const final = decision.evaluation === "DENY" ? draft : { ...draft, execution_result: delegated(plan) };
       try {
-        const stored = await this.o.store.append(draft);
+        const stored = await this.o.store.append(final);
         return this.finalView(stored, plan);
       } catch (err) {
         return this.evidenceFailure(draft, plan, err);
@@ -282,6 +290,14 @@ export class ActionService {
       }
     }
     const approved: RecordInput = { ...live.draft, evaluation: "ALLOW", principal_review };
+    if (live.plan.delegate !== null) {
+      try {
+        return await this.resolve(live, { ...approved, execution_result: delegated(live.plan) });
+      } catch (err) {
+        live.busy = false;
+        throw unavailable(err);
+      }
+    }
     const execute = live.plan.execute;
     const deadline_ms = execute ? null : Date.now() + this.o.resultDeadlineMs;
     try {
@@ -391,6 +407,11 @@ export class ActionService {
             reason: "agent restarted with review.on_restart=deny",
           },
         });
+        resolved++;
+      } else if (p.state === "allowed" && plan.delegate !== null) {
+        // Approved just before the stop: the caller had been told ALLOW; finish the record.
+        live.busy = true;
+        await this.resolveRetrying(live, { ...p.record, execution_result: delegated(plan) });
         resolved++;
       } else if (p.state === "allowed" && plan.execute) {
         live.busy = true;
@@ -607,11 +628,16 @@ export class ActionService {
   }
 }
 
+function delegated(plan: Plan): { status: "delegated"; to: string } {
+  return { status: "delegated", to: plan.delegate ?? "caller" };
+}
+
 function planOf(p: PendingAction): Plan {
   const r = p.record.execution_result as Partial<Plan> | null;
   return {
     status: "pending",
     execute: r?.execute === true,
+    delegate: typeof r?.delegate === "string" ? r.delegate : null,
     reasons: Array.isArray(r?.reasons) ? r.reasons.map(String) : [],
     risk: typeof r?.risk === "number" ? r.risk : 0,
   };

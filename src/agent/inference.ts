@@ -110,8 +110,14 @@ export function createInference(d: InferenceDeps): InferenceHandle {
         reasons: [`invalid tool call: ${(err as Error).message}`],
       };
     }
+    // The model's client runs an allowed call and never reports back: the record is final at once.
     const v = await d.service.propose(
-      { session_id: ctx.session_id, prompt_hash: ctx.prompt_hash ?? undefined, proposed_action: action },
+      {
+        session_id: ctx.session_id,
+        prompt_hash: ctx.prompt_hash ?? undefined,
+        proposed_action: action,
+        delegate: "ollama-api client",
+      },
       p,
     );
     if (v.state !== "escalated")

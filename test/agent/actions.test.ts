@@ -63,6 +63,49 @@ describe("ActionService", () => {
     await store.close();
   });
 
+  it("a delegated ALLOW is final at once; a delegated escalation is final when approved, even across a restart", async () => {
+    const path = join(dir, "delegate.db");
+    let store = EvidenceStore.open({ path, hostId: "h", keyDir: join(dir, "keys") });
+    let svc = service(store, 100);
+    const allow = await svc.propose({ session_id: "d", proposed_action: echo, delegate: "test client" }, who);
+    expect(allow).toMatchObject({
+      state: "done",
+      evaluation: "ALLOW",
+      execution_result: { status: "delegated", to: "test client" },
+    });
+    expect(store.listPending()).toEqual([]);
+    const deploy = parseAction({ kind: "shell", command: "deploy prod" });
+    const esc = await svc.propose({ session_id: "d", proposed_action: deploy, delegate: "test client" }, who);
+    expect(esc.state).toBe("escalated");
+    const ok = await svc.review(esc.action_id, "approve", null, "uid:0 pid:1");
+    expect(ok).toMatchObject({
+      state: "done",
+      evaluation: "ALLOW",
+      execution_result: { status: "delegated" },
+    });
+    // An escalation approved in the store whose final record was not yet chained when the agent stopped.
+    const esc2 = await svc.propose(
+      { session_id: "d", proposed_action: deploy, delegate: "test client" },
+      who,
+    );
+    const row = store.getPending(esc2.action_id)!;
+    await store.updatePending(esc2.action_id, {
+      state: "allowed",
+      record: { ...row.record, evaluation: "ALLOW" },
+    });
+    await svc.close();
+    await store.close();
+    store = EvidenceStore.open({ path, hostId: "h", keyDir: join(dir, "keys") });
+    svc = service(store, 100);
+    expect(await svc.restore()).toEqual({ restored: 0, resolved: 1 });
+    expect(svc.view(esc2.action_id)).toMatchObject({
+      state: "done",
+      execution_result: { status: "delegated" },
+    });
+    await svc.close();
+    await store.close();
+  });
+
   it("restores escalations from the store and resolves an interrupted execution as unknown", async () => {
     const path = join(dir, "restore.db");
     let store = EvidenceStore.open({ path, hostId: "h", keyDir: join(dir, "keys") });

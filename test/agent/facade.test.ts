@@ -106,6 +106,15 @@ describe("daemon facade with the ollama client", () => {
       options: opts,
     });
     expect(ok.message.tool_calls).toEqual([{ function: { name: "get_time", arguments: { zone: "UTC" } } }]);
+    const allowed = (await t.client.get("/v1/sessions/f-allow/trace")).body.steps.find(
+      (x: { kind: string }) => x.kind === "action",
+    );
+    expect(allowed).toMatchObject({
+      evaluation: "ALLOW",
+      state: "final",
+      execution_result: { status: "delegated" },
+    });
+    expect((await t.client.get("/v1/health")).body.actions.pending).toBe(0);
   });
 
   it("an escalated tool call holds the response until a reviewer approves it on the socket", async () => {
@@ -125,7 +134,13 @@ describe("daemon facade with the ollama client", () => {
       decision: "approve",
       reason: "ok",
     });
-    expect(a.body).toMatchObject({ evaluation: "ALLOW", state: "allowed" });
+    // The facade's client executes and never reports: the record is final at once, "delegated".
+    expect(a.body).toMatchObject({
+      evaluation: "ALLOW",
+      state: "done",
+      execution_result: { status: "delegated" },
+    });
+    expect(a.body.principal_review).toMatchObject({ decision: "approve", reason: "ok" });
     const r = await pending;
     expect(r.message.tool_calls).toEqual([
       { function: { name: "send_email", arguments: { to: "ops@example.com", subject: "status" } } },
