@@ -176,6 +176,25 @@ describe.each(backends)("protocol-2 texts into a collector over %s", (_name, mak
     expect(got.body.records).toEqual(recs.slice(0, 2));
   });
 
+  it("a burst of records messages (coalesced or not): the good ones are committed and acked, then a bad frame or a gap is refused", async () => {
+    const h = host();
+    const recs = h.extend(40);
+    const { c } = await connectHost(col.url, h);
+    // Sent in one go, so that they queue up at the collector behind one another.
+    for (let i = 0; i < 30; i += 10) c.send(msg(i + 1, recs.slice(i, i + 10).map(wire)));
+    c.send(msg(31, [{ ...wire(recs[30]!), body: "{" }]));
+    expect(await c.ackAtLeast(30)).toBe(30);
+    expect(await c.closed).toEqual({ code: CloseCodes.BAD_FRAME, reason: "texts[0].body is not JSON" });
+    const r2 = await connectHost(col.url, h);
+    expect(r2.welcome).toMatchObject({ seq: 30 });
+    r2.c.send(msg(31, recs.slice(30, 35).map(wire)));
+    r2.c.send(msg(37, recs.slice(36, 40).map(wire))); // seq 36 missing
+    expect(await r2.c.ackAtLeast(35)).toBe(35);
+    expect((await r2.c.closed).code).toBe(CloseCodes.CHAIN_GAP);
+    const got = await getJson(`${col.httpUrl}/v1/records?host_id=${h.hostId}`);
+    expect(got.body.records).toEqual(recs.slice(0, 35));
+  });
+
   it("a non-canonical body, even with a hash over it, is refused as a bad frame and nothing is stored", async () => {
     const h = host();
     const [r] = h.extend(1);
