@@ -1,18 +1,20 @@
 /**
- * Inference against an Ollama server (`forge-agent bench --backend ollama`): the governed facade
- * (the agent's OllamaBackend in front of the server, with the durable `inference` record) beside
- * the same server called directly, with the same official client, prompt and token count, in the
- * same run. Rounds alternate which side goes first. All timings are taken by the client (this
- * process), so both sides are measured the same way: TTFT to the first non-empty piece, decode
- * rate over the pieces after it, prompt rate as the server's prompt_eval_count over the TTFT.
- * The server's memory is its own process's and is not measured here.
+ * Inference against a model server (`forge-agent bench --backend ollama|openai`): the governed
+ * facade (the agent's backend in front of the server, with the durable `inference` record) beside
+ * a direct baseline, same prompt and token count, in the same run, rounds alternating which side
+ * goes first. The direct baseline is, for Ollama, the same official client talking to the server
+ * (so the facade side also pays for the agent's own client); for an OpenAI-compatible server
+ * (mlx_lm.server, llama-server), the agent's OpenAI backend client alone, without the facade.
+ * All timings are taken in this process, the same way on both sides: TTFT to the first non-empty
+ * piece, decode rate over the pieces after it, prompt rate as the server's prompt token count over
+ * the TTFT. The server's memory is its own process's and is not measured here.
  */
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
 import { Ollama } from "ollama";
 import { EvidenceStore } from "../src/evidence/store.js";
-import { createBackend } from "../src/inference/backend.js";
+import { createBackend, type InferenceBackend } from "../src/inference/backend.js";
 import { createOllamaFacade } from "../src/inference/facade.js";
 import { judge, type Metric, type Suite, stats } from "./harness.js";
 
@@ -54,11 +56,47 @@ async function timedGenerate(client: Ollama, model: string, tokens: number): Pro
   };
 }
 
-/** The suite for a model `model` on the Ollama server at `host`. */
-export function remoteInferenceSuite(o: { host: string; model: string; tokens?: number }): Suite {
+/** One request through the agent's backend client alone (no facade, no HTTP hop of ours). */
+async function timedBackend(backend: InferenceBackend, tokens: number, signal: AbortSignal): Promise<Round> {
+  const t0 = performance.now();
+  let tFirst = 0;
+  let generated = 0;
+  let promptTokens = 0;
+  for await (const c of backend.generate(
+    { prompt: PROMPT, options: { temperature: 0, num_predict: tokens } },
+    signal,
+  )) {
+    if (c.content) tFirst ||= performance.now();
+    if (c.done) {
+      generated = c.timing?.generated_tokens ?? 0;
+      promptTokens = c.timing?.prompt_tokens ?? 0;
+    }
+  }
+  const tEnd = performance.now();
+  if (tFirst === 0) throw new Error(`the server generated no text for model '${backend.defaultModel}'`);
+  return {
+    ttftMs: tFirst - t0,
+    tokensPerS: ((generated - 1) * 1000) / (tEnd - tFirst),
+    promptTokensPerS: (promptTokens * 1000) / (tFirst - t0),
+    generated,
+  };
+}
+
+const BASELINE = {
+  ollama: "ollama server direct (same client)",
+  openai: "the agent's OpenAI backend client alone (no facade)",
+} as const;
+
+/** The suite for model `model` on the Ollama or OpenAI-compatible server at `host`. */
+export function remoteInferenceSuite(o: {
+  backend: "ollama" | "openai";
+  host: string;
+  model: string;
+  tokens?: number;
+}): Suite {
   return async (ctx) => {
     const tokens = o.tokens ?? 128;
-    const backend = await createBackend({ backend: "ollama", model: o.model, host: o.host });
+    const backend = await createBackend({ backend: o.backend, model: o.model, host: o.host });
     const store = EvidenceStore.open({
       path: join(ctx.tmpDir, "bench-evidence.db"),
       hostId: "bench",
@@ -76,22 +114,29 @@ export function remoteInferenceSuite(o: { host: string; model: string; tokens?: 
     });
     const server = createServer((req, res) => void facade(req, res));
     await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
-    const direct = new Ollama({ host: o.host });
+    const ollamaDirect = new Ollama({ host: o.host });
     const governed = new Ollama({ host: `http://127.0.0.1:${(server.address() as AddressInfo).port}` });
+    const cancelDirect = new AbortController();
+    const viaFacade = () => timedGenerate(governed, o.model, tokens);
+    const direct = () =>
+      o.backend === "ollama"
+        ? timedGenerate(ollamaDirect, o.model, tokens)
+        : timedBackend(backend, tokens, cancelDirect.signal);
     const d: Round[] = [];
     const f: Round[] = [];
     let partial = false;
     // Ctrl-C cancels the requests in flight (a large model can take many seconds per request).
     const cancel = () => {
-      direct.abort();
+      ollamaDirect.abort();
       governed.abort();
+      cancelDirect.abort();
     };
     ctx.signal.addEventListener("abort", cancel, { once: true });
     try {
       // Warm both paths: the server loads the model on its first request.
       ctx.progress(0, "loading the model on the server");
-      await timedGenerate(direct, o.model, tokens);
-      await timedGenerate(governed, o.model, tokens);
+      await direct();
+      await viaFacade();
       const minRounds = 5;
       const end = performance.now() + ctx.durationS * 1000;
       for (let i = 0; i < 500; i++) {
@@ -102,11 +147,11 @@ export function remoteInferenceSuite(o: { host: string; model: string; tokens?: 
         if (i >= minRounds && performance.now() > end) break;
         try {
           if (i % 2 === 0) {
-            d.push(await timedGenerate(direct, o.model, tokens));
-            f.push(await timedGenerate(governed, o.model, tokens));
+            d.push(await direct());
+            f.push(await viaFacade());
           } else {
-            f.push(await timedGenerate(governed, o.model, tokens));
-            d.push(await timedGenerate(direct, o.model, tokens));
+            f.push(await viaFacade());
+            d.push(await direct());
           }
         } catch (err) {
           if (!ctx.signal.aborted) throw err;
@@ -140,7 +185,7 @@ export function remoteInferenceSuite(o: { host: string; model: string; tokens?: 
           name: "decode tokens/s via facade",
           unit: "tok/s",
           stats: rateF,
-          baseline: { name: "ollama server direct", stats: rateD },
+          baseline: { name: BASELINE[o.backend], stats: rateD },
           ratio: rateF.median / rateD.median,
           ratio_of: "median facade tokens/s / median direct tokens/s",
           notes: `${d[0]?.generated ?? 0} tokens per request, ${sameTokens ? "equal on both sides in every round" : "UNEQUAL token counts"}`,
@@ -160,16 +205,16 @@ export function remoteInferenceSuite(o: { host: string; model: string; tokens?: 
         name: "ttft via facade",
         unit: "ms",
         stats: ttftF,
-        baseline: { name: "ollama server direct", stats: ttftD },
+        baseline: { name: BASELINE[o.backend], stats: ttftD },
         ratio: ttftF.median / ttftD.median,
       },
       {
         name: "prompt tokens/s via facade",
         unit: "tok/s",
         stats: promptF,
-        baseline: { name: "ollama server direct", stats: promptD },
+        baseline: { name: BASELINE[o.backend], stats: promptD },
         ratio: promptF.median / promptD.median,
-        notes: "prompt_eval_count over the client-measured TTFT, on both sides",
+        notes: "the server's prompt token count over the client-measured TTFT, on both sides",
       },
     ];
     return {
@@ -177,7 +222,7 @@ export function remoteInferenceSuite(o: { host: string; model: string; tokens?: 
       metrics,
       ...(partial ? { partial: true } : {}),
       info: {
-        backend: "ollama",
+        backend: o.backend,
         host: o.host,
         model: o.model,
         rounds: d.length,

@@ -71,21 +71,15 @@ export interface SuiteSelection {
 
 /**
  * Imports bench/<name>.js and returns its `suite`. Names are checked against KNOWN_SUITES first.
- * The inference suite against a model server is bench/inference-remote.js.
+ * The inference suite against a model server (ollama, openai) is bench/inference-remote.js.
  */
 export async function loadSuite(name: string, sel?: SuiteSelection): Promise<Suite> {
   if (!KNOWN_SUITES.includes(name)) throw new Error(`unknown suite '${name}'`);
   if (name === "inference" && sel !== undefined && sel.backend !== "llama") {
     const backend = sel.backend;
-    if (backend === "openai")
-      return async () => ({
-        suite: "inference",
-        skipped:
-          "no benchmark for OpenAI-compatible servers yet (only llama and ollama): their streaming API differs from the facade's, so there is no like-for-like direct baseline",
-        metrics: [],
-      });
     const { remoteInferenceSuite } = await import("./inference-remote.js");
     return remoteInferenceSuite({
+      backend,
       host: sel.inferenceHost ?? DEFAULT_HOSTS[backend],
       model: sel.model ?? "",
     });

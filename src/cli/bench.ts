@@ -67,8 +67,8 @@ export default async function bench(argv: string[]): Promise<number> {
   if (backend === "llama" && model !== undefined && !existsSync(model))
     throw new UsageError(`--model ${model}: no such GGUF file`);
   const inferenceHost = values["inference-host"] ?? config.inference_host;
-  if (backend === "ollama" && model === undefined && suites.includes("inference"))
-    throw new UsageError("--backend ollama needs --model NAME (a model the server has, e.g. llama3.2)");
+  if (backend !== "llama" && model === undefined && suites.includes("inference"))
+    throw new UsageError(`--backend ${backend} needs --model NAME (a model the server has, e.g. llama3.2)`);
 
   const ac = new AbortController();
   const onSigint = () => {

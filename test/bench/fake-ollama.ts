@@ -69,3 +69,61 @@ export async function startFakeOllama(
     requests: () => generates,
   };
 }
+
+/**
+ * A stand-in for an OpenAI-compatible server (mlx_lm.server, llama-server): /v1/models and a
+ * streaming /v1/completions (server-sent events, one piece per event-loop turn, usage at the end).
+ */
+export async function startFakeOpenAi(
+  model: string,
+): Promise<{ url: string; server: Server; requests: () => number }> {
+  let completions = 0;
+  const server = createServer((req, res) => {
+    if (req.url === "/v1/models") {
+      res.writeHead(200, { "content-type": "application/json" });
+      res.end(JSON.stringify({ object: "list", data: [{ id: model, object: "model" }] }));
+      return;
+    }
+    if (req.url === "/v1/completions" && req.method === "POST") {
+      let body = "";
+      req.setEncoding("utf8");
+      req.on("data", (c: string) => (body += c));
+      req.on("end", async () => {
+        completions++;
+        const r = JSON.parse(body) as { model: string; max_tokens?: number };
+        const n = r.max_tokens ?? 16;
+        res.writeHead(200, { "content-type": "text/event-stream" });
+        const event = (v: unknown) => res.write(`data: ${JSON.stringify(v)}\n\n`);
+        for (let i = 0; i < n; i++) {
+          await new Promise((ok) => setImmediate(ok));
+          event({
+            object: "text_completion",
+            model: r.model,
+            choices: [{ index: 0, text: " tok", finish_reason: null }],
+          });
+        }
+        event({
+          object: "text_completion",
+          model: r.model,
+          choices: [{ index: 0, text: "", finish_reason: "length" }],
+        });
+        event({
+          object: "text_completion",
+          model: r.model,
+          choices: [],
+          usage: { prompt_tokens: 20, completion_tokens: n },
+        });
+        res.end("data: [DONE]\n\n");
+      });
+      return;
+    }
+    res.writeHead(404, { "content-type": "application/json" });
+    res.end(JSON.stringify({ error: { message: "not found" } }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  return {
+    url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`,
+    server,
+    requests: () => completions,
+  };
+}

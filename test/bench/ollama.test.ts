@@ -1,11 +1,12 @@
 /**
- * `--backend ollama`: the inference suite through the agent's facade beside the server called
- * directly, against a stand-in Ollama server on 127.0.0.1 (the CLI is a real child process).
+ * `--backend ollama|openai`: the inference suite through the agent's facade beside a direct
+ * baseline, against stand-in servers on 127.0.0.1 (Ollama and mlx_lm.server cannot be installed
+ * here); the CLI is a real child process.
  */
 import type { Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseReport } from "../../bench/report.js";
-import { startFakeOllama } from "./fake-ollama.js";
+import { startFakeOllama, startFakeOpenAi } from "./fake-ollama.js";
 import { ensureBuilt, run, start } from "./helpers.js";
 
 const DIGEST = "sha256:" + "c0".repeat(32);
@@ -47,7 +48,7 @@ it("measures through the facade and direct, with the ratio, and records the serv
     same_token_counts: true,
   });
   const decode = inf.metrics.find((m) => m.name === "decode tokens/s via facade")!;
-  expect(decode.baseline?.name).toBe("ollama server direct");
+  expect(decode.baseline?.name).toBe("ollama server direct (same client)");
   expect(decode.stats.n).toBeGreaterThanOrEqual(5);
   expect(decode.ratio).toBeGreaterThan(0);
   expect(typeof decode.met).toBe("boolean");
@@ -116,3 +117,38 @@ it("Ctrl-C cancels the requests in flight and keeps the rounds both sides comple
     await new Promise<void>((r) => slow.server.close(() => r()));
   }
 }, 90_000);
+
+it("--backend openai: the facade beside the agent's OpenAI client alone", async () => {
+  const srv = await startFakeOpenAi("mlx-community/tiny");
+  try {
+    const r = await run([
+      "bench",
+      "--suite",
+      "inference",
+      "--backend",
+      "openai",
+      "--model",
+      "mlx-community/tiny",
+      "--inference-host",
+      srv.url,
+      "--duration",
+      "0.2",
+      "--json",
+      "-",
+      "--no-record",
+    ]);
+    expect(r.code, r.err).toBe(0);
+    const report = parseReport(JSON.parse(r.out));
+    const inf = report.suites[0]!;
+    expect(inf.status, JSON.stringify(inf)).toBe("ok");
+    expect(inf.info).toMatchObject({ backend: "openai", same_token_counts: true });
+    const decode = inf.metrics.find((m) => m.name === "decode tokens/s via facade")!;
+    expect(decode.baseline?.name).toBe("the agent's OpenAI backend client alone (no facade)");
+    expect(decode.stats.n).toBeGreaterThanOrEqual(5);
+    expect(srv.requests()).toBeGreaterThanOrEqual(12);
+    expect(report.machine.model_digest).toBeNull();
+    expect(report.machine.model_digest_note).toMatch(/does not report a model digest/);
+  } finally {
+    await new Promise<void>((r) => srv.server.close(() => r()));
+  }
+});
