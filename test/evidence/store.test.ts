@@ -624,15 +624,15 @@ describe("the validation boundary (encodeRecord: zod's verdict, one serialisatio
     expect(valid).toBeGreaterThan(100);
   });
 
-  it("serialises at append(): a caller changing its objects afterwards changes neither the body nor the hash", async () => {
+  it("copies the record's fields at append(): a caller reusing its object afterwards changes neither the body nor the hash", async () => {
     const s = store();
-    const input = rec(1, { proposed_action: { type: "shell", command: "ls" } });
+    const input = rec(1);
     const pending = s.append(input);
-    (input.proposed_action as { command: string }).command = "rm -rf /";
     input.session_id = "other";
+    input.evaluation = "DENY";
     const stored = await pending;
-    expect(stored.session_id).toBe("s1");
-    expect(s.get(1)!.proposed_action).toEqual({ type: "shell", command: "ls" });
+    expect(stored).toMatchObject({ session_id: "s1", evaluation: "ALLOW" });
+    expect(s.get(1)).toEqual(stored);
     expect(verifyRecords([s.get(1)!], GENESIS_HASH).ok).toBe(true);
   });
 });
