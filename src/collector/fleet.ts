@@ -72,6 +72,15 @@ type Hb = {
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
+/** The numeric rails of a heartbeat, at most 8: the series keeps 300 points per host, whatever an agent sends. */
+function rails(w: unknown): Record<string, number> {
+  const out: Record<string, number> = {};
+  if (w === null || typeof w !== "object") return out;
+  for (const [k, v] of Object.entries(w).slice(0, 8))
+    if (num(v) !== null && k.length <= 32) out[k] = v as number;
+  return out;
+}
+
 export class Fleet {
   private readonly hosts = new Map<string, HostState>();
   private readonly seen = new WeakSet<Connection>();
@@ -155,7 +164,7 @@ export class Fleet {
     s.series.push({
       t: now,
       cpu_percent: num(hb.reading?.cpu_percent),
-      watts: hb.reading?.watts ?? {},
+      watts: rails(hb.reading?.watts),
       gate_p99_ms: num(hb.gate?.p99_ms),
       backlog: num(hb.evidence?.backlog),
       temperature_c: num(hb.reading?.temperature_c),
