@@ -45,7 +45,9 @@ function decodeTexts(from_seq: unknown, texts: unknown): Decoded {
     const t = texts[i] as { prev_hash?: unknown; hash?: unknown; body?: unknown } | null;
     if (typeof t !== "object" || t === null) return bad(`texts[${i}] is not an object`);
     const { prev_hash, hash, body } = t;
-    if (typeof prev_hash !== "string" || !HEX64.test(prev_hash))
+    // In a consecutive batch prev_hash is the previous item's (already checked) hash.
+    const chained = i > 0 && prev_hash === records[i - 1]!.hash;
+    if (!chained && (typeof prev_hash !== "string" || !HEX64.test(prev_hash)))
       return bad(`texts[${i}].prev_hash is not 64 lowercase hex digits`);
     if (typeof hash !== "string" || !HEX64.test(hash))
       return bad(`texts[${i}].hash is not 64 lowercase hex digits`);

@@ -16,9 +16,9 @@ export interface ShipperOptions {
   /** The collector's ingest URL, ws://HOST:PORT/v1/ws. */
   url: string;
   logger?: ShipperLogger;
-  /** Records per `records` message (default 512). */
+  /** Records per `records` message (default 1024). */
   batchSize?: number;
-  /** Batches sent and not yet acked (default 4). */
+  /** Batches sent and not yet acked (default 8). */
   maxInFlight?: number;
   /** Reconnect delay: exponential from initialMs to maxMs, with jitter (default 200 ms … 15 s). */
   backoff?: { initialMs: number; maxMs: number };
@@ -92,8 +92,8 @@ export class Shipper {
     this.store = opts.store;
     this.url = opts.url;
     this.log = opts.logger ?? silent;
-    this.batchSize = opts.batchSize ?? 512;
-    this.maxInFlight = opts.maxInFlight ?? 4;
+    this.batchSize = opts.batchSize ?? 1024;
+    this.maxInFlight = opts.maxInFlight ?? 8;
     this.backoff = opts.backoff ?? { initialMs: 200, maxMs: 15_000 };
     this.maxBatchBytes = opts.maxBatchBytes ?? 4 * 1024 * 1024;
     this.ackFlushMs = opts.ackFlushMs ?? 20;
