@@ -28,13 +28,25 @@ const logger = pino({ level: base.log_level }, pino.destination({ dest: logFile,
 
 // The local collector: one call site, so a deployment without it only drops these lines.
 let collector = null;
+// The dashboard needs an operator: FORGE_COLLECTOR_OPERATORS ("name=secret,…"), else a one-run token.
+let operatorHint = null;
 if (!env.FORGE_COLLECTOR_URL) {
   const { startCollector } = await import(join(dist, "collector", "index.js"));
+  const { fleetPlugin } = await import(join(dist, "collector", "fleet-plugin.js"));
+  const { parseOperator } = await import(join(dist, "collector", "operators.js"));
+  let specs = (env.FORGE_COLLECTOR_OPERATORS ?? "").split(",").filter(Boolean);
+  if (specs.length === 0) {
+    const { randomBytes } = await import("node:crypto");
+    const token = randomBytes(18).toString("base64url");
+    specs = [`local=${token}`];
+    operatorHint = `sign in as 'local' with ${token} (this run only; set FORGE_COLLECTOR_OPERATORS=name=secret to choose)`;
+  }
   try {
     collector = await startCollector({
       database: `sqlite:${join(base.home, "collector.db")}`,
       listen: env.FORGE_COLLECTOR_LISTEN ?? "127.0.0.1:8787",
       logger: logger.child({ component: "collector" }),
+      plugins: [fleetPlugin({ operators: specs.map(parseOperator) }).plugin],
     });
   } catch (err) {
     process.stderr.write(
@@ -90,6 +102,7 @@ process.stdout.write(
     collector
       ? `dashboard: ${collector.httpUrl}/  (collector ${collector.url})`
       : `collector: ${config.collector_url}`,
+    ...(operatorHint ? [`           ${operatorHint}`] : []),
     "",
     "propose an action:",
     `  curl -s --unix-socket ${sock} http://x/v1/actions -d '${example}'`,
