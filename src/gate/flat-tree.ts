@@ -36,8 +36,12 @@ const PARENT = 4;
 
 /** A cursor over the flat preorder records: a node's first child is the next record. */
 class FlatCursor implements Cursor {
+  /**
+   * @param r the words; @param base where record 0 starts; @param at the current record's word.
+   */
   constructor(
     private readonly r: Uint32Array,
+    private readonly base: number,
     private at: number,
   ) {}
 
@@ -59,7 +63,7 @@ class FlatCursor implements Cursor {
     const parent = this.r[this.at + PARENT]!;
     if (parent === NO_PARENT) return false;
     const next = this.at + this.r[this.at + SIZE]! * STRIDE;
-    const p = HEADER + parent * STRIDE;
+    const p = this.base + parent * STRIDE;
     if (next >= p + this.r[p + SIZE]! * STRIDE) return false;
     this.at = next;
     return true;
@@ -67,24 +71,60 @@ class FlatCursor implements Cursor {
   gotoParent(): boolean {
     const parent = this.r[this.at + PARENT]!;
     if (parent === NO_PARENT) return false;
-    this.at = HEADER + parent * STRIDE;
+    this.at = this.base + parent * STRIDE;
     return true;
   }
   copy(): Cursor {
-    return new FlatCursor(this.r, this.at);
+    return new FlatCursor(this.r, this.base, this.at);
   }
   delete(): void {}
 }
 
+/**
+ * Lines are parsed into one reused buffer, stacked: a nested parse (`bash -c '…'`) goes above the
+ * line being walked, and delete() pops it. parseInto deletes in a `finally`, so the stack unwinds
+ * in order even when the walk throws. Nothing is allocated per line but two small objects.
+ */
+class FlatStack {
+  private buf = new Uint32Array(1 << 16);
+  private top = 0;
+
+  constructor(private readonly parseFlat: ParseShellFlat) {}
+
+  parse(line: string): ParsedLine {
+    const at = this.top;
+    let end = this.parseFlat(line, this.buf, at);
+    if (end < 0) {
+      // Lines still being walked keep the old buffer; the new one reserves their offsets unused.
+      this.buf = new Uint32Array(Math.max(this.buf.length * 2, at - end));
+      end = this.parseFlat(line, this.buf, at);
+      if (end < 0)
+        throw new ForgeError(Codes.NATIVE_INTERNAL, "the native shell parse did not fit its buffer");
+    }
+    this.top = end;
+    return new FlatLine(this, this.buf, at);
+  }
+
+  release(at: number): void {
+    if (at < this.top) this.top = at;
+  }
+}
+
 class FlatLine implements ParsedLine {
-  constructor(private readonly r: Uint32Array) {}
+  constructor(
+    private readonly stack: FlatStack,
+    private readonly r: Uint32Array,
+    private readonly at: number,
+  ) {}
   get hasError(): boolean {
-    return (this.r[0]! & 1) === 1;
+    return (this.r[this.at]! & 1) === 1;
   }
   walk(): Cursor {
-    return new FlatCursor(this.r, HEADER);
+    return new FlatCursor(this.r, this.at + HEADER, this.at + HEADER);
   }
-  delete(): void {}
+  delete(): void {
+    this.stack.release(this.at);
+  }
 }
 
 export interface NativeParser {
@@ -101,6 +141,6 @@ export function loadNativeParser(): NativeParser {
       `the native shell parser's record layout (${grammar.header}+${grammar.stride}n) is not this code's (${HEADER}+${STRIDE}n): rebuild the addon`,
     );
   }
-  const parse: ParseShellFlat = parseShellFlat;
-  return { grammar, parse: (line) => new FlatLine(parse(line)) };
+  const stack = new FlatStack(parseShellFlat);
+  return { grammar, parse: (line) => stack.parse(line) };
 }

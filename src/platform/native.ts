@@ -197,8 +197,13 @@ export interface ShellGrammar {
  * One parse, flat: `[flags, count, …records]`, flags bit 0 = the tree has an error; each record is
  * `symbol, start, end, size, parent` in preorder (start/end in UTF-16 code units of `source`; size =
  * records in the subtree, itself included; parent = record index, 0xFFFFFFFF for the root).
+ * With `out`, the words are written into it from `offset` instead, and the result is the offset
+ * after them, or minus the number of words needed when they do not fit (nothing is written then).
  */
-export type ParseShellFlat = (source: string) => Uint32Array;
+export interface ParseShellFlat {
+  (source: string): Uint32Array;
+  (source: string, out: Uint32Array, offset: number): number;
+}
 
 export interface NativeShell {
   grammar: ShellGrammar;
@@ -225,12 +230,12 @@ export function nativeShell(): NativeShell {
     rethrow(err);
   }
   // Errors keep their FORGE_NATIVE_* code (bad argument, internal).
-  const parse: ParseShellFlat = (source) => {
+  const parse = ((source: string, out?: Uint32Array, offset?: number) => {
     try {
-      return parseShellFlat(source);
+      return out === undefined ? parseShellFlat(source) : parseShellFlat(source, out, offset!);
     } catch (err) {
       rethrow(err);
     }
-  };
+  }) as ParseShellFlat;
   return { grammar, parseShellFlat: parse };
 }

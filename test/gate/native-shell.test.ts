@@ -143,6 +143,20 @@ describe("parseShellFlat", () => {
     );
   });
 
+  it("keeps the outer line intact when a nested parse outgrows the buffer", () => {
+    // 20 000 words are 100 000 words of records, over the buffer's initial 65 536.
+    const line = `bash -c "echo ${"w ".repeat(20_000)}"; rm -rf ~`;
+    const limits = { maxLength: 100_000, maxCommands: 256, maxDepth: 6 };
+    useShellBackend("wasm");
+    const want = parseShell(line, CWD, HOME, limits);
+    useShellBackend("native");
+    const p = parseShell(line, CWD, HOME, limits);
+    expect(p.commands.map((c) => c.program)).toEqual(["bash", "echo", "rm"]);
+    expect(p.commands[1]!.words).toHaveLength(20_000);
+    expect(p.commands.map((c) => c.text)).toEqual(want.commands.map((c) => c.text));
+    expect(p.commands[2]!.paths).toEqual([HOME]);
+  });
+
   it("is the gate's parser by default, and a bad line through it is never ALLOW", () => {
     useShellBackend("native");
     for (const line of ["rm -rf ~ \0", "echo $(", "X=rm; $X -rf ~", `eval ${"$(".repeat(50)}`])

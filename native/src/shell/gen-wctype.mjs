@@ -76,7 +76,11 @@ for (const name of ["iswalpha", "iswalnum", "iswdigit", "iswspace"]) {
 static const forge_range ${name}_ranges[] = {
 ${rows.join("\n")}
 };
-int forge_ts_${name}(wint_t c) { return forge_in(${name}_ranges, sizeof ${name}_ranges / sizeof *${name}_ranges, c); }
+static const unsigned char ${name}_ascii[128] = {${Array.from({ length: 128 }, (_, c) => (e[name](c) ? 1 : 0)).join(",")}};
+int forge_ts_${name}(wint_t c) {
+  if ((unsigned int)c < 128) return ${name}_ascii[c];
+  return forge_in(${name}_ranges, sizeof ${name}_ranges / sizeof *${name}_ranges, c);
+}
 `;
 }
 process.stdout.write(src);

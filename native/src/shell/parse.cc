@@ -13,6 +13,10 @@
 //
 // Offsets are UTF-16 code units because the source is parsed as UTF-16LE straight from the JS
 // string: they index the JS string directly, exactly as web-tree-sitter's startIndex/endIndex do.
+//
+// parseShellFlat(source) returns a new Uint32Array; parseShellFlat(source, out, offset) writes the
+// same words into `out` from `offset` and returns the offset after them (or minus the words needed
+// when they do not fit), so the gate parses into one reused buffer and allocates nothing per line.
 #include <napi.h>
 #include <tree_sitter/api.h>
 
@@ -117,9 +121,24 @@ void Flatten(TSTree* tree, ThreadState& st) {
 }
 
 Napi::Value ParseShellFlatJs(const Napi::CallbackInfo& info) {
-  RequireArgCount(info, "parseShellFlat", 1, 1);
+  RequireArgCount(info, "parseShellFlat", 1, 3);
   if (!info[0].IsString()) ThrowBadArgument("parseShellFlat: source must be a string");
-  napi_env env = info.Env();
+  Napi::Env env = info.Env();
+  bool into = info.Length() >= 2 && !info[1].IsUndefined();
+  uint32_t* out = nullptr;
+  size_t capacity = 0;
+  size_t offset = 0;
+  if (into) {
+    if (!info[1].IsTypedArray() || info[1].As<Napi::TypedArray>().TypedArrayType() != napi_uint32_array)
+      ThrowBadArgument("parseShellFlat: out must be a Uint32Array");
+    Napi::Uint32Array array = info[1].As<Napi::Uint32Array>();
+    out = array.Data();
+    capacity = array.ElementLength();
+    double at = info.Length() >= 3 && info[2].IsNumber() ? info[2].As<Napi::Number>().DoubleValue() : -1;
+    if (!(at >= 0 && at <= static_cast<double>(capacity)) || at != static_cast<double>(static_cast<size_t>(at)))
+      ThrowBadArgument("parseShellFlat: offset must be an integer within out");
+    offset = static_cast<size_t>(at);
+  }
   ThreadState& st = State();
   size_t units = 0;
   if (napi_get_value_string_utf16(env, info[0], nullptr, 0, &units) != napi_ok)
@@ -137,9 +156,15 @@ Napi::Value ParseShellFlatJs(const Napi::CallbackInfo& info) {
     Flatten(tree, st);
   }
   size_t words = st.records.size();
-  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(info.Env(), words * sizeof(uint32_t));
+  if (into) {
+    // Too small: say how many words it takes (negative); the caller grows the array and retries.
+    if (capacity - offset < words) return Napi::Number::New(env, -static_cast<double>(words));
+    std::copy(st.records.begin(), st.records.end(), out + offset);
+    return Napi::Number::New(env, static_cast<double>(offset + words));
+  }
+  Napi::ArrayBuffer buffer = Napi::ArrayBuffer::New(env, words * sizeof(uint32_t));
   std::copy(st.records.begin(), st.records.end(), static_cast<uint32_t*>(buffer.Data()));
-  return Napi::Uint32Array::New(info.Env(), words, buffer, 0);
+  return Napi::Uint32Array::New(env, words, buffer, 0);
 }
 
 // The grammar's symbol table, as web-tree-sitter's Language exposes it: names[i] for visible

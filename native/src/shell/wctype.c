@@ -196,7 +196,11 @@ static const forge_range iswalpha_ranges[] = {
   {0x1eea5, 0x1eea9}, {0x1eeab, 0x1eebb}, {0x1f130, 0x1f149}, {0x1f150, 0x1f169},
   {0x1f170, 0x1f189}, {0x20000, 0x2fffd},
 };
-int forge_ts_iswalpha(wint_t c) { return forge_in(iswalpha_ranges, sizeof iswalpha_ranges / sizeof *iswalpha_ranges, c); }
+static const unsigned char iswalpha_ascii[128] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0};
+int forge_ts_iswalpha(wint_t c) {
+  if ((unsigned int)c < 128) return iswalpha_ascii[c];
+  return forge_in(iswalpha_ranges, sizeof iswalpha_ranges / sizeof *iswalpha_ranges, c);
+}
 
 static const forge_range iswalnum_ranges[] = {
   {0x30, 0x39}, {0x41, 0x5a}, {0x61, 0x7a}, {0xaa, 0xaa},
@@ -378,15 +382,27 @@ static const forge_range iswalnum_ranges[] = {
   {0x1eea1, 0x1eea3}, {0x1eea5, 0x1eea9}, {0x1eeab, 0x1eebb}, {0x1f130, 0x1f149},
   {0x1f150, 0x1f169}, {0x1f170, 0x1f189}, {0x20000, 0x2fffd},
 };
-int forge_ts_iswalnum(wint_t c) { return forge_in(iswalnum_ranges, sizeof iswalnum_ranges / sizeof *iswalnum_ranges, c); }
+static const unsigned char iswalnum_ascii[128] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0};
+int forge_ts_iswalnum(wint_t c) {
+  if ((unsigned int)c < 128) return iswalnum_ascii[c];
+  return forge_in(iswalnum_ranges, sizeof iswalnum_ranges / sizeof *iswalnum_ranges, c);
+}
 
 static const forge_range iswdigit_ranges[] = {
   {0x30, 0x39},
 };
-int forge_ts_iswdigit(wint_t c) { return forge_in(iswdigit_ranges, sizeof iswdigit_ranges / sizeof *iswdigit_ranges, c); }
+static const unsigned char iswdigit_ascii[128] = {0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,1,1,1,1,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+int forge_ts_iswdigit(wint_t c) {
+  if ((unsigned int)c < 128) return iswdigit_ascii[c];
+  return forge_in(iswdigit_ranges, sizeof iswdigit_ranges / sizeof *iswdigit_ranges, c);
+}
 
 static const forge_range iswspace_ranges[] = {
   {0x9, 0xd}, {0x20, 0x20}, {0x85, 0x85}, {0x2000, 0x2006},
   {0x2008, 0x200a}, {0x2028, 0x2029}, {0x205f, 0x205f}, {0x3000, 0x3000},
 };
-int forge_ts_iswspace(wint_t c) { return forge_in(iswspace_ranges, sizeof iswspace_ranges / sizeof *iswspace_ranges, c); }
+static const unsigned char iswspace_ascii[128] = {0,0,0,0,0,0,0,0,0,1,1,1,1,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,1,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0,0};
+int forge_ts_iswspace(wint_t c) {
+  if ((unsigned int)c < 128) return iswspace_ascii[c];
+  return forge_in(iswspace_ranges, sizeof iswspace_ranges / sizeof *iswspace_ranges, c);
+}
