@@ -322,7 +322,9 @@ export class ActionService {
 
   /** Escalations waiting for a principal, oldest first. */
   reviews(): ActionView[] {
-    return [...this.live.values()].filter((l) => l.state === "escalated").map((l) => this.liveView(l));
+    return [...this.live.values()]
+      .filter((l) => l.state === "escalated" && !l.busy)
+      .map((l) => this.liveView(l));
   }
 
   /** The action's current view: live, recent, or read back from the store. */
@@ -378,6 +380,8 @@ export class ActionService {
    * Re-arms what a previous run left pending. Escalations are restored (timers re-armed) or
    * resolved as DENY per review.on_restart; an allowed action whose execution the agent itself
    * had started is resolved with an `unknown` result, since it may or may not have run.
+   * Those resolutions run in the background: with a full buffer they wait for the collector's
+   * acks, and the shipper starts only after this returns.
    */
   async restore(): Promise<{ restored: number; resolved: number }> {
     let restored = 0;
@@ -396,32 +400,36 @@ export class ActionService {
       this.live.set(p.action_id, live);
       if (p.state === "escalated" && this.o.onRestart === "deny") {
         live.busy = true;
-        await this.resolveRetrying(live, {
-          ...p.record,
-          evaluation: "DENY",
-          execution_result: null,
-          principal_review: {
-            decision: "agent-restart",
-            reviewer: "system",
-            at: nowRfc3339(),
-            reason: "agent restarted with review.on_restart=deny",
-          },
-        });
+        this.track(
+          this.resolveRetrying(live, {
+            ...p.record,
+            evaluation: "DENY",
+            execution_result: null,
+            principal_review: {
+              decision: "agent-restart",
+              reviewer: "system",
+              at: nowRfc3339(),
+              reason: "agent restarted with review.on_restart=deny",
+            },
+          }),
+        );
         resolved++;
       } else if (p.state === "allowed" && plan.delegate !== null) {
         // Approved just before the stop: the caller had been told ALLOW; finish the record.
         live.busy = true;
-        await this.resolveRetrying(live, { ...p.record, execution_result: delegated(plan) });
+        this.track(this.resolveRetrying(live, { ...p.record, execution_result: delegated(plan) }));
         resolved++;
       } else if (p.state === "allowed" && plan.execute) {
         live.busy = true;
-        await this.resolveRetrying(live, {
-          ...p.record,
-          execution_result: {
-            status: "unknown",
-            reason: "agent-restart: the agent stopped while executing; the action may or may not have run",
-          },
-        });
+        this.track(
+          this.resolveRetrying(live, {
+            ...p.record,
+            execution_result: {
+              status: "unknown",
+              reason: "agent-restart: the agent stopped while executing; the action may or may not have run",
+            },
+          }),
+        );
         resolved++;
       } else {
         this.arm(live);
@@ -506,6 +514,19 @@ export class ActionService {
         return await this.resolve(live, final);
       } catch (err) {
         this.o.observe?.evidenceFailure();
+        const code = (err as { code?: string }).code;
+        // Only a full or unavailable store can get better by waiting; anything else never will.
+        const transient = code === Codes.EVIDENCE_FULL || code === Codes.EVIDENCE_UNAVAILABLE;
+        if (!transient) {
+          this.o.logger.error(
+            { err, action_id: live.id },
+            "cannot chain the final record, and retrying cannot help; the pending row stays for inspection",
+          );
+          this.disarm(live);
+          this.live.delete(live.id);
+          this.notify(live.id);
+          return { ...this.liveView(live), recorded: false };
+        }
         this.o.logger.error({ err, action_id: live.id }, "cannot chain the final record; retrying");
         if (this.closed) return { ...this.liveView(live), recorded: false };
         await new Promise((r) => setTimeout(r, RETRY_MS));

@@ -98,9 +98,38 @@ describe("ActionService", () => {
     store = EvidenceStore.open({ path, hostId: "h", keyDir: join(dir, "keys") });
     svc = service(store, 100);
     expect(await svc.restore()).toEqual({ restored: 0, resolved: 1 });
-    expect(svc.view(esc2.action_id)).toMatchObject({
+    expect(await svc.wait(esc2.action_id, 10_000)).toMatchObject({
       state: "done",
       execution_result: { status: "delegated" },
+    });
+    await svc.close();
+    await store.close();
+  });
+
+  it("does not block start-up on a full buffer: what restart must chain waits for the collector's acks", async () => {
+    const path = join(dir, "full.db");
+    const opts = { path, hostId: "h", keyDir: join(dir, "keys"), maxUnackedRecords: 2 };
+    let store = EvidenceStore.open(opts);
+    let svc = service(store, 2);
+    const allow = await svc.propose({ session_id: "f", proposed_action: echo }, who);
+    // Mark it as "the agent was executing this" and fill the buffer.
+    const row = store.getPending(allow.action_id)!;
+    const plan = { ...(row.record.execution_result as object), execute: true };
+    await store.updatePending(allow.action_id, { record: { ...row.record, execution_result: plan } });
+    const deny = parseAction({ kind: "shell", command: "rm -rf /" });
+    await svc.propose({ session_id: "f", proposed_action: deny }, who);
+    await svc.propose({ session_id: "f", proposed_action: deny }, who);
+    await svc.close();
+    await store.close();
+
+    store = EvidenceStore.open(opts);
+    svc = service(store, 2);
+    expect(await svc.restore()).toEqual({ restored: 0, resolved: 1 }); // returns: start-up goes on
+    expect((await svc.wait(allow.action_id, 200))?.state).not.toBe("done"); // no room yet
+    store.markAcked(store.lastSeq()); // the collector acked: room again
+    expect(await svc.wait(allow.action_id, 10_000)).toMatchObject({
+      state: "done",
+      execution_result: { status: "unknown" },
     });
     await svc.close();
     await store.close();
@@ -136,7 +165,10 @@ describe("ActionService", () => {
     svc = service(store, 100);
     expect(await svc.restore()).toEqual({ restored: 1, resolved: 1 });
     expect(svc.reviews().map((v) => v.action_id)).toEqual([esc.action_id]);
-    expect(svc.view("interrupted")).toMatchObject({ state: "done", execution_result: { status: "unknown" } });
+    expect(await svc.wait("interrupted", 10_000)).toMatchObject({
+      state: "done",
+      execution_result: { status: "unknown" },
+    });
     const approved = await svc.review(esc.action_id, "approve", "ok", "uid:0 pid:9");
     expect(approved).toMatchObject({ state: "allowed", evaluation: "ALLOW" });
     await svc.close();

@@ -19,13 +19,17 @@ async function start(): Promise<{ proc: ChildProcess; client: UdsClient }> {
     process.execPath,
     [CLI, "run", "--home", home, "--backend", "none", "--host-id", "crash"],
     {
-      stdio: "ignore",
+      stdio: ["ignore", "pipe", "pipe"],
       env: { ...process.env, FORGE_POLICY: join(home, "policy.yaml") },
     },
   );
   procs.add(proc);
+  let out = "";
+  proc.stdout!.on("data", (c: Buffer) => (out = (out + c.toString()).slice(-4000)));
+  proc.stderr!.on("data", (c: Buffer) => (out = (out + c.toString()).slice(-4000)));
   const client = new UdsClient(join(home, "agent.sock"));
   for (const end = Date.now() + 30_000; Date.now() < end; ) {
+    if (proc.exitCode !== null || proc.signalCode !== null) break;
     try {
       if ((await client.get("/v1/health")).status === 200) return { proc, client };
     } catch {
@@ -33,7 +37,7 @@ async function start(): Promise<{ proc: ChildProcess; client: UdsClient }> {
     }
     await sleep(25);
   }
-  throw new Error("daemon did not come up");
+  throw new Error(`daemon did not come up (exit ${proc.exitCode ?? proc.signalCode}): ${out}`);
 }
 
 function kill(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {

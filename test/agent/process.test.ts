@@ -120,7 +120,7 @@ describe("forge-agent run as a child process", () => {
     await stopDaemon(a, "SIGKILL");
     const b = await spawnDaemon(home, ["--config", join(home, "config.yaml")]);
     expect((await b.client.get("/v1/reviews")).body.reviews).toEqual([]);
-    const v = await b.client.get(`/v1/actions/${esc.body.action_id}`);
+    const v = await b.client.get(`/v1/actions/${esc.body.action_id}?wait=10000`);
     expect(v.body).toMatchObject({ state: "done", evaluation: "DENY" });
     expect(v.body.principal_review).toMatchObject({ decision: "agent-restart", reviewer: "system" });
   });
