@@ -16,8 +16,10 @@ import {
   type RecordInput,
   RecordInput as RecordSchema,
   recordBodyJson,
+  type StoredRecord,
   sha256Hex,
 } from "../src/evidence/index.js";
+import { encodeRecord } from "../src/evidence/record.js";
 import { SCHEMA_SQL } from "../src/evidence/schema.js";
 import { judge, type Metric, nowNs, runStandalone, type Suite, sampleSync, stats } from "./harness.js";
 
@@ -75,7 +77,9 @@ async function windowsAsync(
   let t0 = nowNs();
   let c0 = 0;
   const total = await run(() => {
-    count++;
+    // The clock is read every 8th record, so timing costs the producers little (the raw loop reads
+    // it once per transaction); each window's rate still divides by its measured length.
+    if ((++count & 7) !== 0) return false;
     const t = nowNs();
     if (t - t0 >= windowNs) {
       rates.push(((count - c0) * 1e9) / (t - t0));
@@ -109,9 +113,10 @@ async function ingest(dir: string, sync: "FULL" | "NORMAL", producers: number, s
     await Promise.all(
       Array.from({ length: producers }, async () => {
         while (!stopped) {
-          const t = nowNs();
+          const sampled = (next & 15) === 0;
+          const t = sampled ? nowNs() : 0;
           await store.append(pool[next++ & (POOL - 1)]!);
-          if ((next & 15) === 0) latencies.push((nowNs() - t) / 1e3);
+          if (sampled) latencies.push((nowNs() - t) / 1e3);
           if (tick()) stopped = true;
         }
       }),
@@ -120,9 +125,25 @@ async function ingest(dir: string, sync: "FULL" | "NORMAL", producers: number, s
   });
   const cpu = process.cpuUsage(cpu0);
   const s = store.stats();
+  // The price of the bucketed action_id index: a lookup probes every bucket of the backlog.
+  const lookups = sampleSync(
+    (i) => store.records({ action_id: pool[(i * 977) & (POOL - 1)]!.action_id, limit: 1 }),
+    {
+      seconds: 0.3,
+      warmup: 3,
+      maxSamples: 50,
+    },
+  );
   await store.close();
   const n = s.appended - r0;
-  return { rates, latencies, perCommit: n / (s.commits - c0), cpuUsPerRecord: (cpu.user + cpu.system) / n };
+  return {
+    rates,
+    latencies,
+    perCommit: n / (s.commits - c0),
+    cpuUsPerRecord: (cpu.user + cpu.system) / n,
+    lookups,
+    backlog: s.backlog,
+  };
 }
 
 function rawLoop(
@@ -226,6 +247,13 @@ export const suite: Suite = async (ctx) => {
         unit: "us",
         stats: stats(ours.latencies),
       });
+      if (producers === 64) {
+        metrics.push({
+          name: `records({action_id}) lookup, ${ours.backlog} records unacked, synchronous=${sync}`,
+          unit: "us",
+          stats: stats(ours.lookups),
+        });
+      }
     }
   }
 
@@ -236,12 +264,38 @@ export const suite: Suite = async (ctx) => {
   const bodies = recs.map((r) => recordBodyJson(r));
   const inputs = Array.from({ length: 1024 }, (_, i) => record(i));
   const zod = stats(sampleSync((i) => RecordSchema.parse(inputs[i & 1023]), opts));
+  const encode = stats(
+    sampleSync((i) => {
+      const e = encodeRecord(inputs[i & 1023], "bench");
+      return e.before + (i + 1) + e.after;
+    }, opts),
+  );
+  const zodThenBody = stats(
+    sampleSync((i) => {
+      const p = RecordSchema.parse(inputs[i & 1023]) as StoredRecord;
+      p.host_id = "bench";
+      p.seq = i + 1;
+      return recordBodyJson(p);
+    }, opts),
+  );
   const canon = stats(sampleSync((i) => recordBodyJson(recs[i & 1023]!), opts));
   const original = stats(sampleSync((i) => originalCanonicalJson(recs[i & 1023]), opts));
   const generic = stats(sampleSync((i) => canonicalJson(recs[i & 1023]), opts));
   const stringify = stats(sampleSync((i) => JSON.stringify(recs[i & 1023]), opts));
   const sha = stats(sampleSync((i) => sha256Hex("0".repeat(64) + bodies[i & 1023]!), opts));
-  metrics.push({ name: "zod RecordInput.parse", unit: "us", stats: zod });
+  metrics.push({
+    name: "encodeRecord: validate + canonical body, one pass",
+    unit: "us",
+    stats: encode,
+    baseline: { name: "zod parse, then recordBodyJson", stats: zodThenBody },
+    ratio: encode.median / zodThenBody.median,
+    ratio_of: "median ours / median zod + body",
+  });
+  metrics.push({
+    name: "zod RecordInput.parse (now only for records off the fast path)",
+    unit: "us",
+    stats: zod,
+  });
   metrics.push({
     name: "recordBodyJson (canonical JSON, fixed key order)",
     unit: "us",
