@@ -30,7 +30,7 @@ function schema(defaults: { uid: number; hostname: string }) {
       .regex(/^wss?:\/\//, "must be a ws:// or wss:// URL")
       .optional(),
     /** How often the agent sends its health (and pending reviews) to the collector. */
-    heartbeat_ms: ms.default(10_000),
+    heartbeat_ms: ms.default(5_000),
     /** Signed policy bundles from the collector (docs/fleet.md). */
     policy_updates: z
       .strictObject({
