@@ -6,8 +6,18 @@ import { COALESCED } from "./record-text.js";
 
 /** Messages a connection may have queued before the collector stops reading from its socket. */
 const HIGH_WATER = 16;
-/** At most this many queued records messages are ingested as one batch. */
-const MAX_COALESCED = 16;
+/**
+ * Queued records messages are ingested as one batch up to about this many records: enough to share
+ * one sync among thousands of records; larger batches cost more CPU per record (measured on
+ * PostgreSQL: bigger parameter arrays, more GC).
+ */
+const COALESCE_RECORDS = 4096;
+
+/** Records a (not yet validated) records message claims to carry, for sizing a batch. */
+const claimed = (m: Message): number => {
+  const items = m.texts ?? m.records;
+  return Array.isArray(items) ? items.length : 1;
+};
 
 let nextId = 1;
 
@@ -60,7 +70,11 @@ export function handleConnection(
       // sync) and one ack for all of them. They queue up while a commit holds the event loop.
       if (msg.type === "records" && conn.host !== null && pending[0]?.type === "records") {
         const parts = [msg];
-        while (pending[0]?.type === "records" && parts.length < MAX_COALESCED) parts.push(pending.shift()!);
+        let n = claimed(msg);
+        while (pending[0]?.type === "records" && n + claimed(pending[0]) <= COALESCE_RECORDS) {
+          n += claimed(pending[0]);
+          parts.push(pending.shift()!);
+        }
         msg = { type: "records", [COALESCED]: parts };
       }
       try {
