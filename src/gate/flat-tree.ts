@@ -141,6 +141,11 @@ export function loadNativeParser(): NativeParser {
       `the native shell parser's record layout (${grammar.header}+${grammar.stride}n) is not this code's (${HEADER}+${STRIDE}n): rebuild the addon`,
     );
   }
+  // A grammar the runtime refuses fails on the first parse, not on load: probe now, so "auto" falls
+  // back to web-tree-sitter instead of every line becoming a gate error.
+  const probe = parseShellFlat("true");
+  if (probe[1] === 0)
+    throw new ForgeError(Codes.NATIVE_UNAVAILABLE, "the native shell parser returned no nodes");
   const stack = new FlatStack(parseShellFlat);
   return { grammar, parse: (line) => stack.parse(line) };
 }

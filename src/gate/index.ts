@@ -13,10 +13,13 @@ export { ACTION_KINDS, type Action, parseAction } from "./actions.js";
 export type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 export { type EvaluateRequest, Gate, type GateOptions } from "./gate.js";
 export { compilePolicyPath, compilePolicyText, type PolicyBundle } from "./policy.js";
-export { parseShell, type ShellParse, type SimpleCommand } from "./shell.js";
+export { parseShell, type ShellBackend, type ShellParse, type SimpleCommand, shellBackend } from "./shell.js";
 export { type PolicyTestResult, runPolicyTests } from "./tests.js";
 
-/** Loads the tree-sitter wasm once; idempotent; await it before the first evaluate() or loadPolicy(). */
+/**
+ * Loads the bash parser once (the addon's native one, else web-tree-sitter's wasm: see
+ * shellBackend()); idempotent; await it before the first evaluate() or loadPolicy().
+ */
 export async function initGate(): Promise<void> {
   await initShell();
 }

@@ -2,7 +2,11 @@
  * The native parser (tree-sitter's C runtime in our addon) against the reference (web-tree-sitter):
  * the same extracted commands and the same decisions on the default pack, line for line.
  */
-import { readFileSync } from "node:fs";
+import { execFileSync } from "node:child_process";
+import { cpSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { parse as parseYaml } from "yaml";
@@ -161,5 +165,33 @@ describe("parseShellFlat", () => {
     useShellBackend("native");
     for (const line of ["rm -rf ~ \0", "echo $(", "X=rm; $X -rf ~", `eval ${"$(".repeat(50)}`])
       expect(decided("native", line, "never")).not.toMatch(/^\["ALLOW"/);
+  });
+});
+
+describe("without the addon", () => {
+  it("initGate falls back to web-tree-sitter and says why", () => {
+    // The built gate, copied where no native/build is found walking up from it.
+    const dir = mkdtempSync(join(tmpdir(), "forge-noaddon-"));
+    try {
+      const dist = fileURLToPath(new URL("../../dist/src", import.meta.url));
+      cpSync(dist, join(dir, "dist", "src"), { recursive: true });
+      symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(dir, "node_modules"));
+      writeFileSync(join(dir, "package.json"), '{"type":"module"}');
+      const script = `
+        const s = await import("./dist/src/gate/shell.js");
+        const backend = await s.initShell();
+        const p = s.parseShell("cat ~/.ssh/id_rsa | é=1 sh", "/w", "/h");
+        console.log(JSON.stringify({ backend, info: s.shellBackend(), programs: p.commands.map((c) => c.program) }));`;
+      const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {
+        cwd: dir,
+        encoding: "utf8",
+      });
+      const r = JSON.parse(out);
+      expect(r.backend).toBe("wasm");
+      expect(r.info.nativeUnavailable).toMatch(/could not be loaded/);
+      expect(r.programs).toEqual(["cat", "sh"]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
