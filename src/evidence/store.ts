@@ -414,7 +414,9 @@ export class EvidenceStore {
       // up to the acked seq are pruned) to the head: a seek per 1024 records, never a table scan.
       const lo = Math.max(after, this.acked) + 1;
       from = `b CROSS JOIN records AS r`;
-      args.push(lo >> ACTION_BUCKET_BITS, this.headSeq >> ACTION_BUCKET_BITS);
+      // Division, not >>: JS shifts are 32-bit, seq is not.
+      const bucket = (seq: number) => Math.floor(seq / 2 ** ACTION_BUCKET_BITS);
+      args.push(bucket(lo), bucket(this.headSeq));
       where.push(`(r.seq >> ${ACTION_BUCKET_BITS}) = b.k`, "r.action_id = ?");
     }
     args.push(after);
