@@ -72,3 +72,35 @@ export const Codes = {
   AGENT_RUNNING: "FORGE_AGENT_RUNNING",
   AGENT_UNREACHABLE: "FORGE_AGENT_UNREACHABLE",
 } as const;
+
+/**
+ * The known name closest to `word` (case-insensitive edit distance), if it is close enough to be
+ * a typo: within 2 edits, or a third of the word's length. Feeds "did you mean 'effect'?" messages.
+ */
+export function didYouMean(word: string, known: Iterable<string>): string | null {
+  let best: string | null = null;
+  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
+  const w = word.toLowerCase();
+  for (const k of known) {
+    const d = editDistance(w, k.toLowerCase());
+    if (d < bestD) {
+      bestD = d;
+      best = k;
+    }
+  }
+  return best;
+}
+
+function editDistance(a: string, b: string): number {
+  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  for (let i = 1; i <= a.length; i++) {
+    let diag = prev[0]!;
+    prev[0] = i;
+    for (let j = 1; j <= b.length; j++) {
+      const tmp = prev[j]!;
+      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
+      diag = tmp;
+    }
+  }
+  return prev[b.length]!;
+}

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
 import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { Codes, ForgeError } from "../errors.js";
+import { Codes, didYouMean, ForgeError } from "../errors.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
 
 /**
@@ -340,8 +340,8 @@ function configError(
     const key = issue.keys[0]!;
     const full = at === "" ? key : `${at}.${key}`;
     const known = knownKeys(issue.path.map(String));
-    const near = closest(key, known);
-    const hint = near === undefined ? `known keys: ${known.join(", ")}` : `did you mean '${near}'?`;
+    const near = didYouMean(key, known);
+    const hint = near === null ? `known keys: ${known.join(", ")}` : `did you mean '${near}'?`;
     return new ForgeError(Codes.CONFIG_INVALID, `unknown key '${full}' in ${origin}: ${hint}`, {
       details: { key: full },
     });
@@ -365,34 +365,6 @@ function knownKeys(path: string[]): string[] {
     shape = inner?.shape ?? {};
   }
   return Object.keys(shape);
-}
-
-/** The known key within edit distance 2 (or a third of its length), if any. */
-function closest(word: string, candidates: string[]): string | undefined {
-  let best: string | undefined;
-  let bestD = Math.max(2, Math.floor(word.length / 3)) + 1;
-  for (const c of candidates) {
-    const d = editDistance(word, c);
-    if (d < bestD) {
-      best = c;
-      bestD = d;
-    }
-  }
-  return best;
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
 }
 
 function deepFreeze<T>(v: T): T {

@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
 import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
-import { Codes, ForgeError } from "../errors.js";
+import { Codes, didYouMean, ForgeError } from "../errors.js";
 import type { BundleRef, Effect } from "./decision.js";
 import {
   compilePathGlob,
@@ -191,33 +191,8 @@ function shapeOf(path: (string | number)[]): string {
   return "top";
 }
 
-/** The known name closest to `word` by edit distance, if it is close enough to be a typo. */
-export function closest(word: string, known: readonly string[]): string | null {
-  let best: string | null = null;
-  let bestD = Number.POSITIVE_INFINITY;
-  for (const k of known) {
-    const d = editDistance(word.toLowerCase(), k.toLowerCase());
-    if (d < bestD) {
-      bestD = d;
-      best = k;
-    }
-  }
-  return best !== null && bestD <= Math.max(2, Math.floor(word.length / 3)) ? best : null;
-}
-
-function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
-  for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
-    for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
-    }
-  }
-  return prev[b.length]!;
-}
+/** The known name closest to `word`, if it is close enough to be a typo. */
+export const closest = didYouMean;
 
 const PROGRAM_FIELDS_SHELL_ONLY = [
   "program",
