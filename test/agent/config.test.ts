@@ -89,6 +89,9 @@ describe("agent config", () => {
     expect(codeOf(() => loadConfig({ cwd: dir, flags: { config: file } })).message).toBe(
       "unknown key 'review.on_restrat' in config.yaml: did you mean 'on_restart'?",
     );
+    writeFileSync(file, "zzzzqqq: 1\n");
+    const far = codeOf(() => loadConfig({ cwd: dir, flags: { config: file } })).message;
+    expect(far).toMatch(/^unknown key 'zzzzqqq' in config\.yaml: known keys: home, socket, /);
   });
 
   it("names a bad value, where it came from, and what was given", () => {
