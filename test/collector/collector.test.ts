@@ -4,33 +4,14 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CloseCodes } from "../../src/collector/protocol.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
-import { Client, connectHost, freshPgDatabase, getJson, pgUrl, TestHost } from "./helpers.js";
+import { Client, connectHost, getJson, pgUrl, storageBackends, TestHost } from "./helpers.js";
 
 const PG = pgUrl();
 let n = 0;
 const hostName = (p: string) => `${p}-${process.pid}-${++n}`;
 
-const backends: Array<[string, () => Promise<{ database: string; cleanup: () => Promise<void> }>]> = [
-  [
-    "sqlite",
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), "forge-collector-"));
-      return {
-        database: `sqlite:${join(dir, "c.db")}`,
-        cleanup: async () => rmSync(dir, { recursive: true }),
-      };
-    },
-  ],
-];
-if (PG !== null) {
-  backends.push([
-    "postgres",
-    async () => {
-      const db = await freshPgDatabase(PG, "forge_coll");
-      return { database: db.url, cleanup: db.drop };
-    },
-  ]);
-} else {
+const backends = storageBackends("forge-coll");
+if (PG === null) {
   describe.skip("postgres collector (FORGE_TEST_PG_URL unset)", () => it("skipped", () => {}));
 }
 

@@ -1,4 +1,7 @@
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from "node:crypto";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import pg from "pg";
 import WebSocket from "ws";
 import { chainRecordOf, checkBatch, EMPTY_HEAD } from "../../src/collector/chain.js";
@@ -189,4 +192,36 @@ export function chainProblem(hostId: string, records: StoredRecord[]): string | 
   }
   const check = checkBatch(hostId, EMPTY_HEAD, records.map(chainRecordOf), () => undefined);
   return check.problem === null ? null : check.problem.message;
+}
+
+export type StorageBackend = [
+  name: string,
+  open: () => Promise<{ database: string; cleanup: () => Promise<void> }>,
+];
+
+/** The collector storages a test runs against: SQLite always, PostgreSQL when a server is configured. */
+export function storageBackends(prefix: string): StorageBackend[] {
+  const backends: StorageBackend[] = [
+    [
+      "sqlite",
+      async () => {
+        const dir = mkdtempSync(join(tmpdir(), `${prefix}-`));
+        return {
+          database: `sqlite:${join(dir, "c.db")}`,
+          cleanup: async () => rmSync(dir, { recursive: true }),
+        };
+      },
+    ],
+  ];
+  const pgBase = pgUrl();
+  if (pgBase !== null) {
+    backends.push([
+      "postgres",
+      async () => {
+        const db = await freshPgDatabase(pgBase, prefix.replace(/-/g, "_"));
+        return { database: db.url, cleanup: db.drop };
+      },
+    ]);
+  }
+  return backends;
 }

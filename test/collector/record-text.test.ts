@@ -1,6 +1,3 @@
-import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
-import { join } from "node:path";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storedText } from "../../src/collector/chain.js";
@@ -9,7 +6,7 @@ import { decodeRecordsMessage, isCanonical } from "../../src/collector/record-te
 import { type Collector, startCollector } from "../../src/collector/server.js";
 import { canonicalJson, sha256Hex } from "../../src/evidence/canonical.js";
 import { recordBodyJson, type StoredRecord } from "../../src/evidence/record.js";
-import { connectHost, freshPgDatabase, getJson, pgUrl, TestHost } from "./helpers.js";
+import { connectHost, getJson, storageBackends, TestHost } from "./helpers.js";
 
 /** A record as the protocol-2 shipper sends it: its canonical body text. */
 function wire(r: StoredRecord) {
@@ -109,28 +106,7 @@ describe("decodeRecordsMessage", () => {
   });
 });
 
-const PG = pgUrl();
-const backends: Array<[string, () => Promise<{ database: string; cleanup: () => Promise<void> }>]> = [
-  [
-    "sqlite",
-    async () => {
-      const dir = mkdtempSync(join(tmpdir(), "forge-rtext-"));
-      return {
-        database: `sqlite:${join(dir, "c.db")}`,
-        cleanup: async () => rmSync(dir, { recursive: true }),
-      };
-    },
-  ],
-];
-if (PG !== null) {
-  backends.push([
-    "postgres",
-    async () => {
-      const db = await freshPgDatabase(PG, "forge_rtext");
-      return { database: db.url, cleanup: db.drop };
-    },
-  ]);
-}
+const backends = storageBackends("forge-rtext");
 
 describe.each(backends)("protocol-2 texts into a collector over %s", (_name, make) => {
   let col: Collector;
