@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs"
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
+import Database from "better-sqlite3";
 import { EvidenceStore, type RecordInput, type StoreOptions } from "../../src/evidence/index.js";
 
 /** A valid action record; `i` makes action ids unique. */
@@ -76,4 +77,18 @@ export function ensureBuilt(): void {
   const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
   const stale = outputs.some((f) => !existsSync(f) || statSync(f).mtimeMs < newest);
   if (stale) spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
+}
+
+/** Edits a store's SQLite file as an attacker with file access would: drop the guard triggers, then write. */
+export function tamper(path: string, fn: (db: Database.Database) => void): void {
+  const db = new Database(path);
+  try {
+    const triggers = db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as {
+      name: string;
+    }[];
+    for (const { name } of triggers) db.exec(`DROP TRIGGER ${name}`);
+    fn(db);
+  } finally {
+    db.close();
+  }
 }

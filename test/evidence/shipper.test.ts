@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import Database from "better-sqlite3";
+import type Database from "better-sqlite3";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { CloseCodes } from "../../src/collector/protocol.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
@@ -9,6 +9,7 @@ import { EvidenceStore, type RecordInput, verifyStore } from "../../src/evidence
 import { Shipper } from "../../src/evidence/shipper.js";
 import { allRecords, chainProblem, getJson, input } from "../collector/helpers.js";
 import { TcpProxy } from "../collector/proxy.js";
+import { tamper } from "./helpers.js";
 
 let dir: string;
 let stores: EvidenceStore[];
@@ -191,19 +192,6 @@ describe("Shipper", () => {
 });
 
 /** Opens the agent's file as an attacker would: drops the append-only triggers first. */
-function attack(path: string, fn: (db: Database.Database) => void): void {
-  const db = new Database(path);
-  try {
-    for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as {
-      name: string;
-    }[]) {
-      db.exec(`DROP TRIGGER ${name}`);
-    }
-    fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 describe("tampering in the agent's SQLite file before shipping", () => {
   // [name, edit, close codes accepted, alert code, seq the alert names]
@@ -245,7 +233,7 @@ describe("tampering in the agent's SQLite file before shipping", () => {
       await appendMany(s, 0, 30);
       await s.close();
       stores.pop();
-      attack(join(dir, "agent.db"), edit);
+      tamper(join(dir, "agent.db"), edit);
       s = store();
       const col = await collector();
       const sh = shipper(s, col.url, { batchSize: 8 });

@@ -1,9 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import Database from "better-sqlite3";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { GENESIS_HASH, verifyRecords, verifyStore } from "../../src/evidence/index.js";
-import { CLI, ensureBuilt, openStore, rec, tempHome } from "./helpers.js";
+import { CLI, ensureBuilt, openStore, rec, tamper, tempHome } from "./helpers.js";
 
 let home: ReturnType<typeof tempHome>;
 
@@ -17,19 +16,6 @@ beforeEach(async () => {
 afterEach(() => home.cleanup());
 
 /** Opens the file as an attacker would: drops the append-only triggers first. */
-function attack(fn: (db: Database.Database) => void): void {
-  const db = new Database(home.db);
-  try {
-    for (const { name } of db.prepare("SELECT name FROM sqlite_master WHERE type = 'trigger'").all() as {
-      name: string;
-    }[]) {
-      db.exec(`DROP TRIGGER ${name}`);
-    }
-    fn(db);
-  } finally {
-    db.close();
-  }
-}
 
 function cli(...args: string[]): {
   status: number | null;
@@ -73,7 +59,7 @@ describe("forge-agent verify and verifyStore", () => {
   });
 
   it("detect an edited row", () => {
-    attack((db) => {
+    tamper(home.db, (db) => {
       const { body } = db.prepare("SELECT body FROM records WHERE seq = 15").get() as { body: string };
       db.prepare("UPDATE records SET body = ? WHERE seq = 15").run(body.replace('"echo 14"', '"rm -rf /"'));
     });
@@ -81,12 +67,12 @@ describe("forge-agent verify and verifyStore", () => {
   });
 
   it("detect a deleted row", () => {
-    attack((db) => db.prepare("DELETE FROM records WHERE seq = 15").run());
+    tamper(home.db, (db) => db.prepare("DELETE FROM records WHERE seq = 15").run());
     expectDetected(15, "missing_records");
   });
 
   it("detect two swapped rows", () => {
-    attack((db) => {
+    tamper(home.db, (db) => {
       db.prepare("UPDATE records SET seq = -1 WHERE seq = 15").run();
       db.prepare("UPDATE records SET seq = 15 WHERE seq = 16").run();
       db.prepare("UPDATE records SET seq = 16 WHERE seq = -1").run();
@@ -95,12 +81,12 @@ describe("forge-agent verify and verifyStore", () => {
   });
 
   it("detect records deleted from the end, past a signed checkpoint", () => {
-    attack((db) => db.prepare("DELETE FROM records WHERE seq > 25").run());
+    tamper(home.db, (db) => db.prepare("DELETE FROM records WHERE seq > 25").run());
     expectDetected(26, "truncated");
   });
 
   it("detect a rewritten chain (every hash recomputed) through the signed checkpoints", () => {
-    attack((db) => {
+    tamper(home.db, (db) => {
       const rows = db.prepare("SELECT seq, body FROM records WHERE seq >= 15 ORDER BY seq").all() as {
         seq: number;
         body: string;
@@ -124,7 +110,7 @@ describe("forge-agent verify and verifyStore", () => {
   });
 
   it("detect a forged checkpoint signature", () => {
-    attack((db) => {
+    tamper(home.db, (db) => {
       const { signature } = db.prepare("SELECT signature FROM checkpoints WHERE seq = 20").get() as {
         signature: string;
       };
@@ -134,7 +120,7 @@ describe("forge-agent verify and verifyStore", () => {
   });
 
   it("detect unacked records pruned with a forged anchor", () => {
-    attack((db) => {
+    tamper(home.db, (db) => {
       const { hash } = db.prepare("SELECT hash FROM records WHERE seq = 5").get() as { hash: string };
       db.prepare("DELETE FROM records WHERE seq <= 5").run();
       db.prepare("UPDATE meta SET value = '5' WHERE key IN ('base_seq', 'acked_seq')").run();
@@ -147,7 +133,9 @@ describe("forge-agent verify and verifyStore", () => {
     const s = openStore(home, { checkpointEvery: 100_000 });
     await Promise.all(Array.from({ length: 1200 }, (_, i) => s.append(rec(100 + i))));
     await s.close();
-    attack((db) => db.exec(`UPDATE records SET body = replace(body, '"latency_ms":0.05', '"latency_ms":9')`));
+    tamper(home.db, (db) =>
+      db.exec(`UPDATE records SET body = replace(body, '"latency_ms":0.05', '"latency_ms":9')`),
+    );
     const report = verifyStore(home.db, { keyDir: home.keys });
     expect(report).toMatchObject({ ok: false, first_bad_seq: 1 });
     expect(report.problems.length).toBe(1000);
