@@ -83,6 +83,8 @@ struct MlxMemory {
 
 // Implemented once per platform (linux/, darwin/, or unsupported.cc).
 PeerCredentials ReadPeerCredentials(int fd);
+// unix_socket.cc: throws a coded error unless fd is an open Unix-domain socket.
+void RequireUnixSocket(int fd);
 // `root` prefixes /proc and /sys on Linux ("/" normally; a directory tree in tests).
 Sample ReadSample(const std::string& root);
 // mlx_memory.cc

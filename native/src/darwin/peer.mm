@@ -15,15 +15,7 @@ namespace forge {
 
 PeerCredentials ReadPeerCredentials(int fd) {
   const std::string on = " on fd " + std::to_string(fd);
-  sockaddr_storage addr{};
-  socklen_t len = sizeof addr;
-  if (getsockname(fd, reinterpret_cast<sockaddr*>(&addr), &len) != 0) {
-    ThrowSyscall("getsockname", "getsockname" + on, errno);
-  }
-  if (addr.ss_family != AF_UNIX) {
-    ThrowBadArgument("peerCredentials(fd): fd " + std::to_string(fd) + " is a socket of address family " +
-                     std::to_string(addr.ss_family) + ", not a Unix-domain socket");
-  }
+  RequireUnixSocket(fd);
   uid_t uid = 0;
   gid_t gid = 0;
   if (getpeereid(fd, &uid, &gid) != 0) ThrowSyscall("getpeereid", "getpeereid" + on, errno);
