@@ -142,15 +142,6 @@ function parseFile(text: string, file: string): ParsedFile {
   return { file, data: r.data, lineOf };
 }
 
-function valueAt(js: unknown, path: (string | number)[]): unknown {
-  let v: unknown = js;
-  for (const k of path) {
-    if (v === null || typeof v !== "object") return undefined;
-    v = (v as Record<string | number, unknown>)[k];
-  }
-  return v;
-}
-
 function keyLine(
   doc: ReturnType<typeof parseDocument>,
   lc: LineCounter,
@@ -401,7 +392,7 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
       // Shell rules go under each program they name exactly; a rule naming a program glob (or none)
       // goes under `*`, which every command of that kind consults.
       const names = kind === "shell" ? r.programNames : null;
-      if (names && names.every((n) => !/[*?{]|\[.*\]/.test(n)))
+      if (names?.every((n) => !/[*?{]|\[.*\]/.test(n)))
         for (const n of new Set(names)) put(`${kind}\0${n}`, r);
       else put(`${kind}\0*`, r);
     }
