@@ -1,4 +1,5 @@
 import { execFileSync, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, rmSync, statSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,7 +7,10 @@ import { getLlama, type Llama, LlamaCompletion, readGgufFileInfo } from "node-ll
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ensureTinyModel,
+  type ModelShape,
+  SMALL_SHAPE,
   TINY_MODEL_FILE,
+  TINY_SHAPE,
   tinyModelBytes,
   writeTinyModel,
 } from "../../src/inference/tiny-model.js";
@@ -92,5 +96,78 @@ describe("tiny GGUF model", () => {
     const bad = spawnSync("scripts/make-tiny-model", ["--seed", "many"], { encoding: "utf8" });
     expect(bad.status).toBe(2);
     expect(bad.stderr).toContain("--seed must be a whole number");
+  });
+
+  it("keeps the default model's bytes: seed 0 is the file every install has generated", () => {
+    // The sha256 of the tiny model as first released (before shapes existed); it must never move.
+    const bytes = tinyModelBytes(0);
+    expect(bytes.length).toBe(540_544);
+    expect(createHash("sha256").update(bytes).digest("hex")).toBe(
+      "50be3cb6b65a114985db49e08f07007effb3d16904c23386d1eff6e404bd0ac9",
+    );
+    expect(tinyModelBytes(0, { ...TINY_SHAPE }).equals(bytes)).toBe(true);
+    const path = writeTinyModel(join(dir, "default.gguf"));
+    expect(readFileSync(path).equals(bytes)).toBe(true);
+  });
+
+  it("writes another shape as a valid llama model that llama.cpp loads and runs", async () => {
+    const shape: ModelShape = { embedding: 128, blocks: 3, feedForward: 320, heads: 8, context: 256 };
+    const path = writeTinyModel(join(dir, "shaped.gguf"), { seed: 7, shape });
+    expect(readFileSync(path).equals(tinyModelBytes(7, shape))).toBe(true);
+    const info = await readGgufFileInfo(path);
+    const md = info.metadata as unknown as Record<string, Record<string, unknown>>;
+    expect(md.llama).toMatchObject({
+      embedding_length: 128,
+      block_count: 3,
+      feed_forward_length: 320,
+      context_length: 256,
+      attention: { head_count: 8, head_count_kv: 8 },
+      rope: { dimension_count: 16 },
+    });
+    expect(String(md.general!.name)).toMatch(/random weights/);
+    expect(String(md.general!.description)).toMatch(/E=128, 3 blocks, F=320/);
+    expect(info.tensorInfo).toHaveLength(3 + 3 * 9);
+    const up = info.tensorInfo!.find((t) => t.name === "blk.2.ffn_up.weight")!;
+    expect(up.dimensions.map(Number)).toEqual([128, 320]);
+
+    const model = await llama.loadModel({ modelPath: path });
+    const ctx = await model.createContext({ contextSize: 256, threads: 1 });
+    const completion = new LlamaCompletion({ contextSequence: ctx.getSequence() });
+    const run = () =>
+      completion.generateCompletionWithMeta("hello", {
+        maxTokens: 12,
+        temperature: 0,
+        disableContextShift: true,
+      });
+    const first = await run();
+    expect(first.metadata.stopReason).toBe("maxTokens");
+    expect((await run()).response).toBe(first.response);
+    completion.dispose();
+    await ctx.dispose();
+    await model.dispose();
+  });
+
+  it("the benchmark's small shape is ~100 MB of F32 weights and loads", async () => {
+    const path = writeTinyModel(join(dir, "small.gguf"), { shape: SMALL_SHAPE });
+    const size = statSync(path).size;
+    expect(size).toBeGreaterThan(95e6);
+    expect(size).toBeLessThan(110e6);
+    const model = await llama.loadModel({ modelPath: path });
+    const ctx = await model.createContext({ contextSize: 64, threads: 1 });
+    const completion = new LlamaCompletion({ contextSequence: ctx.getSequence() });
+    const r = await completion.generateCompletionWithMeta("hi", { maxTokens: 3, temperature: 0 });
+    expect(r.metadata.stopReason).toBe("maxTokens");
+    completion.dispose();
+    await ctx.dispose();
+    await model.dispose();
+    rmSync(path);
+  }, 60_000);
+
+  it("refuses shapes llama.cpp cannot run", () => {
+    const bad = (s: Partial<ModelShape>) => () => tinyModelBytes(0, { ...TINY_SHAPE, ...s });
+    expect(bad({ heads: 3 })).toThrow(/split into 3 heads/);
+    expect(bad({ embedding: 24, heads: 8 })).toThrow(/even width/);
+    expect(bad({ blocks: 0 })).toThrow(RangeError);
+    expect(bad({ feedForward: 1.5 })).toThrow(/shape.feedForward/);
   });
 });
