@@ -36,6 +36,6 @@ endif()
 set_source_files_properties("${FORGE_TS_BASH_DIR}/scanner.c" PROPERTIES COMPILE_DEFINITIONS
   "iswalpha=forge_ts_iswalpha;iswalnum=forge_ts_iswalnum;iswdigit=forge_ts_iswdigit;iswspace=forge_ts_iswspace")
 
-file(GLOB FORGE_SHELL_SOURCES "${CMAKE_CURRENT_SOURCE_DIR}/src/shell/*.cc")
+file(GLOB FORGE_SHELL_SOURCES CONFIGURE_DEPENDS "${CMAKE_CURRENT_SOURCE_DIR}/src/shell/*.cc")
 target_sources(forge_native PRIVATE ${FORGE_SHELL_SOURCES})
 target_link_libraries(forge_native forge_tree_sitter)
