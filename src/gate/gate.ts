@@ -9,7 +9,15 @@ import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, Rule
 import { matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell.js";
-import { type RecentEntry, snapshotOf, type Track, TrackTable } from "./state.js";
+import {
+  dumpTrack,
+  GateState,
+  type RecentEntry,
+  snapshotOf,
+  type Track,
+  TrackTable,
+  trackOf,
+} from "./state.js";
 
 export interface GateOptions {
   /** Most sessions kept in memory (LRU), default 10000. */
@@ -101,6 +109,38 @@ export class Gate {
   /** Swaps the policy atomically (the next evaluate uses it); composition state is kept. */
   setPolicy(bundle: PolicyBundle): void {
     this.current = bundle;
+  }
+
+  /** A JSON-able dump of the session and principal tracks, in LRU order (oldest first). */
+  exportState(): GateState {
+    return {
+      version: 1,
+      sessions: this.sessions.entries().map(([k, t]) => ({
+        ...dumpTrack(k, t),
+        principal: this.principalOf.get(k) ?? null,
+      })),
+      principals: this.principals.entries().map(([k, t]) => dumpTrack(k, t)),
+    };
+  }
+
+  /** Replaces the composition state with `dump`; an invalid dump throws GATE_STATE_INVALID and changes nothing. */
+  importState(dump: unknown): void {
+    const r = GateState.safeParse(dump);
+    if (!r.success) {
+      const i = r.error.issues[0];
+      throw new ForgeError(
+        Codes.GATE_STATE_INVALID,
+        `invalid gate state: ${i ? `${i.path.join(".")}: ${i.message}` : "unparseable"}`,
+      );
+    }
+    const sessions = r.data.sessions.map((d): [string, Track] => [d.key, trackOf(d, this.keep)]);
+    const principals = r.data.principals.map((d): [string, Track] => [d.key, trackOf(d, this.keep)]);
+    this.sessions.replace(sessions);
+    this.principals.replace(principals);
+    this.principalOf.clear();
+    for (const d of r.data.sessions) {
+      if (d.principal && this.sessions.peek(d.key)) this.principalOf.set(d.key, d.principal);
+    }
   }
 
   snapshot(session_id: string): CompositionSnapshot {

@@ -14,6 +14,7 @@ export type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, Rule
 export { type EvaluateRequest, Gate, type GateOptions } from "./gate.js";
 export { compilePolicyPath, compilePolicyText, type PolicyBundle } from "./policy.js";
 export { parseShell, type ShellBackend, type ShellParse, type SimpleCommand, shellBackend } from "./shell.js";
+export { GateState } from "./state.js";
 export { type PolicyTestResult, runPolicyTests } from "./tests.js";
 
 /**

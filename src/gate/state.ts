@@ -3,6 +3,7 @@
  * Bounded: sessions and principals live in LRU maps; an entry that comes back after eviction is
  * marked `evicted` so a reader knows its history is incomplete.
  */
+import { z } from "zod";
 import type { CompositionSnapshot, Evaluation } from "./decision.js";
 
 /** Timestamps kept per counter key for windowed counts; a window count saturates here. */
@@ -65,6 +66,21 @@ export class TrackTable {
     return this.map.size;
   }
 
+  /** Entries in LRU order, least recently used first. */
+  entries(): [string, Track][] {
+    return [...this.map];
+  }
+
+  /** Replaces the contents with `entries` (LRU order), keeping only the newest `max`. */
+  replace(entries: [string, Track][]): void {
+    this.map.clear();
+    this.gone.clear();
+    for (const [k, t] of entries.slice(-this.max)) {
+      this.map.delete(k);
+      this.map.set(k, t);
+    }
+  }
+
   /** The Track for `key` without creating or touching it. */
   peek(key: string): Track | undefined {
     return this.map.get(key);
@@ -90,6 +106,54 @@ export class TrackTable {
     }
     return t;
   }
+}
+
+const TrackDump = z.object({
+  key: z.string().min(1),
+  labels: z.array(z.string()),
+  counts: z.record(z.string(), z.number().int().nonnegative()),
+  times: z.record(z.string(), z.array(z.number()).max(WINDOW_SAMPLES)),
+  recent: z.array(
+    z.object({
+      action_id: z.string().nullable(),
+      kind: z.string(),
+      summary: z.string(),
+      evaluation: z.enum(["ALLOW", "ESCALATE", "DENY"]),
+      at_ms: z.number(),
+    }),
+  ),
+  evicted: z.boolean(),
+  principal: z.string().nullable().optional(),
+});
+export type TrackDump = z.infer<typeof TrackDump>;
+
+/** JSON-able dump of the gate's composition state; tracks in LRU order, oldest first. */
+export const GateState = z.object({
+  version: z.literal(1),
+  sessions: z.array(TrackDump),
+  principals: z.array(TrackDump),
+});
+export type GateState = z.infer<typeof GateState>;
+
+export function dumpTrack(key: string, t: Track): TrackDump {
+  return {
+    key,
+    labels: [...t.labels],
+    counts: Object.fromEntries(t.counts),
+    times: Object.fromEntries([...t.times].map(([k, v]) => [k, v.slice()])),
+    recent: t.recent.map((r) => ({ ...r })),
+    evicted: t.evicted,
+  };
+}
+
+export function trackOf(d: TrackDump, keep: number): Track {
+  const t = new Track();
+  for (const l of d.labels) t.labels.add(l);
+  for (const [k, v] of Object.entries(d.counts)) t.counts.set(k, v);
+  for (const [k, v] of Object.entries(d.times)) t.times.set(k, v.slice());
+  t.recent = d.recent.slice(-keep);
+  t.evicted = d.evicted;
+  return t;
 }
 
 export function snapshotOf(
