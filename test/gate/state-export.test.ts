@@ -1,27 +1,7 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Codes } from "../../src/errors.js";
 import { Gate, type GateOptions, initGate, loadPolicyText, type PolicyBundle } from "../../src/gate/index.js";
-
-const HOME = "/Users/dev";
-const POLICY = `bundle: {id: unit, version: 1}
-defaults: {effect: escalate, risk_threshold: 50}
-rules:
-  - {id: ls, match: {kind: shell, program: ls}, effect: allow}
-  - id: secret
-    match: {kind: [shell, file.read], paths: ["~/.ssh/**"]}
-    effect: escalate
-    labels: [secret-read]
-  - {id: curl, match: {kind: shell, program: curl}, effect: allow}
-  - id: exfil
-    match: {kind: shell, program: curl, hosts_not: [good.example]}
-    when: {labels: [secret-read]}
-    effect: deny
-  - id: burst
-    match: {kind: http}
-    when: {count: {kind: http, within_s: 60, gte: 3}}
-    effect: escalate
-  - {id: http, match: {kind: http, methods: [GET]}, effect: allow}
-`;
+import { HOME, POLICY } from "./unit-policy.js";
 
 let bundle: PolicyBundle;
 let clock = 1_000_000;
