@@ -3,7 +3,6 @@
  * records (real reports from the runner) to real evidence stores, real shippers deliver them to a
  * real collector, and the panel module (the file the collector serves) renders from the real API.
  */
-import { existsSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +16,7 @@ import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/index.js";
 import { EvidenceStore, nowRfc3339 } from "../../src/evidence/index.js";
 import { Shipper } from "../../src/evidence/shipper.js";
+import { findTool, missing } from "../support/tools.js";
 
 let dir: string;
 let collector: Collector;
@@ -168,9 +168,9 @@ it("ignores records that are not bench reports, and shows a hint when there are 
   expect(view.innerHTML).toContain("no benchmark runs");
 });
 
-const CHROMIUM = process.env.FORGE_TEST_CHROMIUM ?? "/usr/bin/chromium";
+const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
 
-it.skipIf(!existsSync(CHROMIUM))(
+it.skipIf(missing("chromium"))(
   "renders in headless Chromium after an operator signs in",
   async () => {
     const browser = await chromium.launch({

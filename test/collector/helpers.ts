@@ -8,6 +8,7 @@ import { chainRecordOf, checkBatch, EMPTY_HEAD } from "../../src/collector/chain
 import { helloSigningInput } from "../../src/collector/protocol.js";
 import { signCheckpoint } from "../../src/evidence/keys.js";
 import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/evidence/record.js";
+import { findTool } from "../support/tools.js";
 
 /** A fake agent host: a key, an epoch, and a chain it can extend. */
 export class TestHost {
@@ -148,7 +149,7 @@ export async function getJson(url: string): Promise<{ status: number; body: any 
 export function pgUrl(): string | null {
   const url = process.env.FORGE_TEST_PG_URL;
   if (url) return url;
-  if (process.env.CI) throw new Error("CI is set but FORGE_TEST_PG_URL is not: PostgreSQL tests cannot run");
+  findTool("postgresql"); // throws under CI/strict; otherwise notes the skip
   return null;
 }
 

@@ -1,8 +1,9 @@
-import { existsSync, mkdirSync, rmSync } from "node:fs";
+import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO } from "../agent/helpers.js";
+import { findTool, missing } from "../support/tools.js";
 import {
   type AgentProc,
   type CollectorProc,
@@ -19,7 +20,7 @@ import {
  * that the action ran with the operator recorded. Screenshots: see SHOTS.
  */
 
-const CHROMIUM = process.env.FORGE_TEST_CHROMIUM ?? "/usr/bin/chromium";
+const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
 /** FORGE_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to the test's temp dir. */
 const SHOTS = process.env.FORGE_UPDATE_SCREENSHOTS ? join(REPO, "docs", "screenshots") : tempDir("fa-shots-");
 const HOSTS = ["mac-studio-01", "mbp-ml-02", "mac-mini-03"];
@@ -27,7 +28,7 @@ const OPERATOR = { name: "alice", password: "correct horse battery" };
 const SESSION = "browser-demo";
 const COMMAND = `python3 -c 'print("approved-by-operator")'`;
 
-describe.skipIf(!existsSync(CHROMIUM))("dashboard in headless Chromium, three agent processes", () => {
+describe.skipIf(missing("chromium"))("dashboard in headless Chromium, three agent processes", () => {
   const dir = tempDir("fa-dash-");
   let collector: CollectorProc;
   const agents: AgentProc[] = [];

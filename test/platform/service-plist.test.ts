@@ -10,6 +10,7 @@ import { afterAll, describe, expect, it } from "vitest";
 import { launchdJob, launchdPlist } from "../../src/platform/service/launchd.js";
 import { escapeXml, type PlistValue, toPlistXml } from "../../src/platform/service/plist.js";
 import { resolveServiceSpec } from "../../src/platform/service/spec.js";
+import { missing } from "../support/tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "forge-plist-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
@@ -81,7 +82,7 @@ const base = {
   script: "/opt/forge agent/bin/forge-agent.js",
 } as const;
 
-describe("launchd plist read by plistutil", () => {
+describe.skipIf(missing("plistutil"))("launchd plist read by plistutil", () => {
   for (const scope of ["system", "user"] as const) {
     it(`${scope}: every key survives libplist's parser with the value we meant`, () => {
       const spec = resolveServiceSpec({
@@ -151,7 +152,7 @@ describe("launchd plist read by plistutil", () => {
   });
 });
 
-describe("XML escaping, property-tested against plistutil", () => {
+describe.skipIf(missing("plistutil"))("XML escaping, property-tested against plistutil", () => {
   const representable = (s: string) =>
     !/[\u0000-\u0008\u000B\u000C\u000E-\u001F\uFFFE\uFFFF]|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(
       s,

@@ -12,6 +12,7 @@ import fc from "fast-check";
 import { afterAll, describe, expect, it } from "vitest";
 import { resolveServiceSpec, type ServiceScope, UNIT_NAME } from "../../src/platform/service/spec.js";
 import { systemdUnit } from "../../src/platform/service/systemd.js";
+import { missing } from "../support/tools.js";
 
 const dir = mkdtempSync(join(tmpdir(), "forge-unit-"));
 const runtime = join(dir, "runtime");
@@ -68,7 +69,7 @@ function spec(
   });
 }
 
-describe("systemd unit passes systemd-analyze verify", () => {
+describe.skipIf(missing("systemd-analyze"))("systemd unit passes systemd-analyze verify", () => {
   for (const scope of ["system", "user"] as const) {
     it(`${scope} unit: exit 0, no warnings, and systemd read our ExecStart, directory and environment`, () => {
       const s = spec(scope, { env: { FORGE_COLLECTOR_URL: "ws://10.0.0.5:7070/ingest" } });

@@ -1,0 +1,24 @@
+// Clears the list of missing test tools before the run and prints it after, as one line with the
+// command that installs them all (test/support/tools.ts writes the list).
+import { readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+
+const FILE = join(process.cwd(), ".test-tmp", "missing-tools");
+
+export function setup(): void {
+  rmSync(FILE, { force: true });
+}
+
+export function teardown(): void {
+  let text = "";
+  try {
+    text = readFileSync(FILE, "utf8");
+  } catch {
+    return;
+  }
+  const tools = [...new Set(text.split("\n").filter(Boolean))].sort();
+  if (tools.length > 0)
+    process.stdout.write(
+      `\nskipped for missing system tools: ${tools.join(", ")} — install them all with scripts/install-test-deps\n`,
+    );
+}
