@@ -10,17 +10,16 @@
  */
 import { join } from "node:path";
 import Database from "better-sqlite3";
-import { canonicalJson } from "../src/evidence/canonical.js";
+import { EvidenceStore } from "../src/evidence/index.js";
+import { SCHEMA_SQL } from "../src/evidence/schema.js";
+import { canonicalJson, sha256Hex } from "../src/protocol/canonical.js";
 import {
-  EvidenceStore,
+  encodeRecord,
   type RecordInput,
   RecordInput as RecordSchema,
   recordBodyJson,
   type StoredRecord,
-  sha256Hex,
-} from "../src/evidence/index.js";
-import { encodeRecord } from "../src/evidence/record.js";
-import { SCHEMA_SQL } from "../src/evidence/schema.js";
+} from "../src/protocol/record.js";
 import { judge, type Metric, nowNs, runStandalone, type Suite, sampleSync, stats } from "./harness.js";
 
 const PRODUCERS = [1, 8, 64] as const;

@@ -5,8 +5,8 @@
  */
 import { generateKeyPairSync, type KeyObject, randomUUID, sign } from "node:crypto";
 import WebSocket from "ws";
-import { helloSigningInput } from "../src/collector/protocol.js";
-import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../src/evidence/record.js";
+import { helloSigningInput } from "../src/protocol/messages.js";
+import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../src/protocol/record.js";
 
 export class SimAgent {
   readonly epoch = randomUUID();

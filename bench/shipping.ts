@@ -5,17 +5,17 @@ import { loadavg } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
-import { decodeRecordsMessage } from "../src/collector/record-text.js";
 import { openStorage } from "../src/collector/storage.js";
 import { EvidenceStore } from "../src/evidence/index.js";
+import { Shipper } from "../src/evidence/shipper.js";
 import {
   GENESIS_HASH,
   type RecordInput,
   recordBodyJson,
   recordHash,
   type StoredRecord,
-} from "../src/evidence/record.js";
-import { Shipper } from "../src/evidence/shipper.js";
+} from "../src/protocol/record.js";
+import { decodeRecordsMessage } from "../src/protocol/text-batch.js";
 import { judge, type Metric, runStandalone, type Suite, type SuiteContext, stats } from "./harness.js";
 
 /**

@@ -1,15 +1,15 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
 import { Codes, ForgeError } from "../errors.js";
+import type { Action } from "../gate/actions.js";
+import type { Decision, Evaluation } from "../gate/decision.js";
 import {
   nowRfc3339,
   type PrincipalReview,
   promptHash,
   type RecordInput,
   type StoredRecord,
-} from "../evidence/record.js";
-import type { Action } from "../gate/actions.js";
-import type { Decision, Evaluation } from "../gate/decision.js";
+} from "../protocol/record.js";
 import { EXECUTABLE_KINDS, type ExecutionResult, type ExecutorLimits, execute } from "./executors/index.js";
 import { HttpError, notFound } from "./http.js";
 import type { GatePort, PendingAction, StorePort } from "./ports.js";

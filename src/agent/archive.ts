@@ -1,4 +1,4 @@
-import type { StoredRecord } from "../evidence/record.js";
+import type { StoredRecord } from "../protocol/record.js";
 
 /**
  * Records the collector already acked are pruned here; a trace fetches them back from the

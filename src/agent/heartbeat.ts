@@ -7,59 +7,21 @@
  */
 import { randomUUID } from "node:crypto";
 import { Gauge, type Registry } from "prom-client";
-import type { RecordInput } from "../evidence/record.js";
-import { nowRfc3339 } from "../evidence/record.js";
 import type { Evaluation } from "../gate/decision.js";
 import { computeReading, type Reading } from "../platform/metrics.js";
 import type { NativeSample } from "../platform/native.js";
 import {
+  breachedOf,
   createTolerances,
   notifyWebhook,
-  type Snapshot,
+  snapshotOf,
   type Tolerances,
   type TolerancesConfigInput,
   type Transition,
+  transitionMessage,
 } from "../platform/tolerances.js";
-
-/** Host facts, gathered once (systeminformation is slow: tens of ms per call). */
-export interface HostFacts {
-  model: string | null;
-  chip: string | null;
-  cores: number | null;
-  memory_bytes: number | null;
-  os: string | null;
-  arch: string;
-  node: string;
-  version: string | null;
-}
-
-/** The reading as the heartbeat carries it (a summary of platform/metrics.ts Reading). */
-export interface HeartbeatReading {
-  cpu_percent: number | null;
-  /** Watts per rail (cpu/gpu/ane/dram/system); a rail the host has no counter for is absent. */
-  watts: Record<string, number>;
-  temperature_c: number | null;
-  memory_used_percent: number;
-  /** Linux PSI "some" % over the interval; null elsewhere. */
-  memory_pressure_percent: number | null;
-  /** macOS pressure level; null elsewhere. */
-  memory_pressure_level: string | null;
-  interval_ms: number;
-}
-
-export interface HeartbeatPayload {
-  at_ms: number;
-  facts: HostFacts | null;
-  reading: HeartbeatReading | null;
-  reading_error: string | null;
-  gate: { counts: Record<Evaluation, number>; p99_ms: number | null; deny_rate: number | null };
-  evidence: { backlog: number; last_seq: number };
-  policy: { id: string; version: number; sha256: string; source: string };
-  models: Array<{ backend: string; model: string | null }>;
-  inference: { tokens_per_second: number | null };
-  review_queue: { pending: number; oldest_age_ms: number | null };
-  tolerances: { breached: string[] };
-}
+import type { HeartbeatPayload, HeartbeatReading, HostFacts } from "../protocol/heartbeat.js";
+import { nowRfc3339, type RecordInput } from "../protocol/record.js";
 
 /** Gate counts since start and latency/deny rate over the last `window` decisions. */
 export class GateStats {
@@ -361,37 +323,4 @@ function gauge(
       fill(this);
     },
   });
-}
-
-/** The tolerance snapshot a heartbeat yields (agent: its own; collector: each host's). */
-export function snapshotOf(hb: unknown): Snapshot {
-  const h = (hb ?? {}) as Partial<HeartbeatPayload>;
-  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
-  const c = h.gate?.counts;
-  const w = h.reading?.watts ?? {};
-  const age = n(h.review_queue?.oldest_age_ms);
-  return {
-    gate_p99_ms: n(h.gate?.p99_ms),
-    gate_counts: c ? { allow: c.ALLOW ?? 0, deny: c.DENY ?? 0, escalate: c.ESCALATE ?? 0 } : undefined,
-    escalation_queue_age_s: age === undefined ? (h.review_queue?.pending === 0 ? 0 : undefined) : age / 1000,
-    evidence_backlog: n(h.evidence?.backlog),
-    inference_tokens_per_s: n(h.inference?.tokens_per_second),
-    temperature_c: n(h.reading?.temperature_c),
-    power_w: { cpu: n(w.cpu), gpu: n(w.gpu), ane: n(w.ane) },
-  };
-}
-
-/** Indicators in breach (reported and not yet recovered). */
-export function breachedOf(state: ReturnType<Tolerances["state"]>): string[] {
-  return Object.entries(state)
-    .filter(([, st]) => st?.status === "breached" || st?.status === "pending-recovery")
-    .map(([k]) => k);
-}
-
-/** One line for logs, alert rows and records. */
-export function transitionMessage(t: Transition): string {
-  const side = t.bound.op === "max" ? "ceiling" : "floor";
-  return t.kind === "breach"
-    ? `${t.indicator} = ${Math.round(t.value * 1000) / 1000} breaches its ${side} ${t.bound.limit}`
-    : `${t.indicator} = ${Math.round(t.value * 1000) / 1000} is back inside its ${side} ${t.bound.limit}`;
 }

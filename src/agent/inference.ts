@@ -1,8 +1,8 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { Codes, ForgeError } from "../errors.js";
-import type { RecordInput, StoredRecord } from "../evidence/record.js";
 import type { Action } from "../gate/actions.js";
+import type { RecordInput, StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
 import type { AgentConfig } from "./config.js";
 import { HttpError } from "./http.js";

@@ -9,11 +9,11 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import type { RecordInput } from "../evidence/record.js";
-import { nowRfc3339 } from "../evidence/record.js";
 import type { BundleRef } from "../gate/decision.js";
 import { loadPolicy, type PolicyBundle } from "../gate/index.js";
 import { type Bundle, BundleRejectedError, verifySignedBundle } from "../gate/signed-bundle.js";
+import type { RecordInput } from "../protocol/record.js";
+import { nowRfc3339 } from "../protocol/record.js";
 
 export interface ActivePolicy {
   id: string;

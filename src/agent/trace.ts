@@ -1,4 +1,4 @@
-import type { StoredRecord } from "../evidence/record.js";
+import type { StoredRecord } from "../protocol/record.js";
 import type { ActionView } from "./actions.js";
 
 /** One step of a reconstructed session. */

@@ -14,7 +14,8 @@ import {
 import { type AgentConfig, loadConfig } from "../agent/config.js";
 import { assertSocketFree } from "../agent/server.js";
 import { Codes, hasForgeCode } from "../errors.js";
-import { EvidenceStore, nowRfc3339 } from "../evidence/index.js";
+import { EvidenceStore } from "../evidence/index.js";
+import { nowRfc3339 } from "../protocol/record.js";
 import { parse, UsageError } from "./args.js";
 
 /** Exit code of a run stopped by SIGINT (128 + 2, as shells report it); the partial report is still written. */

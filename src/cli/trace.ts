@@ -2,7 +2,7 @@ import { dirname, join, resolve } from "node:path";
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { buildTrace, formatTrace, type Trace } from "../agent/trace.js";
 import { Codes, hasForgeCode } from "../errors.js";
-import type { StoredRecord } from "../evidence/record.js";
+import type { StoredRecord } from "../protocol/record.js";
 import { parse, printJson, UsageError } from "./args.js";
 
 /**

@@ -1,6 +1,6 @@
 import { Codes, ForgeError } from "../errors.js";
+import { CloseCodes } from "../protocol/messages.js";
 import type { CollectorContext } from "./context.js";
-import { CloseCodes } from "./protocol.js";
 import type { RouteRequest } from "./routes.js";
 import type { HostRow } from "./storage.js";
 

@@ -1,6 +1,7 @@
-import { sha256Hex } from "../evidence/canonical.js";
-import { GENESIS_HASH, recordBodyJson, type StoredRecord } from "../evidence/record.js";
-import { CloseCodes } from "./protocol.js";
+import { sha256Hex } from "../protocol/canonical.js";
+import { CloseCodes } from "../protocol/messages.js";
+import { GENESIS_HASH } from "../protocol/record.js";
+import type { ChainRecord } from "../protocol/text-batch.js";
 
 /** The collector's durable view of one host's chain: its highest contiguous seq and that record's hash. */
 export interface ChainHead {
@@ -9,35 +10,6 @@ export interface ChainHead {
 }
 
 export const EMPTY_HEAD: ChainHead = { seq: 0, hash: GENESIS_HASH };
-
-/**
- * One record as the chain check and the storage see it: the envelope, the two fields the storage
- * indexes, and `body`, the canonical JSON text of the record without `hash` and `prev_hash` (the
- * text the hash covers: hash = sha256(prev_hash ‖ body)). Built by record-text.ts from a wire
- * record; the body is checked canonical there, so it is stored as-is, never re-serialised.
- */
-export interface ChainRecord {
-  host_id: string;
-  seq: number;
-  prev_hash: string;
-  hash: string;
-  session_id: string;
-  timestamp: string;
-  body: string;
-}
-
-/** A parsed StoredRecord as a ChainRecord (its body canonicalised here). */
-export function chainRecordOf(r: StoredRecord): ChainRecord {
-  return {
-    host_id: r.host_id,
-    seq: r.seq,
-    prev_hash: r.prev_hash,
-    hash: r.hash,
-    session_id: r.session_id,
-    timestamp: r.timestamp,
-    body: recordBodyJson(r),
-  };
-}
 
 /**
  * The JSON text the collector stores for a record: the whole StoredRecord, written as

@@ -1,8 +1,8 @@
 import { randomBytes, verify } from "node:crypto";
 import type { WebSocket } from "ws";
+import { CloseCodes, HelloSchema, helloSigningInput, parseEnvelope } from "../protocol/messages.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
-import { CloseCodes, HelloSchema, helloSigningInput, parseEnvelope } from "./protocol.js";
-import { COALESCED } from "./record-text.js";
+import { COALESCED } from "./context.js";
 
 /** Messages a connection may have queued before the collector stops reading from its socket. */
 const HIGH_WATER = 16;

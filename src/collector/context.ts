@@ -12,6 +12,12 @@ export interface Logger {
 
 export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
 
+/**
+ * Key under which the connection hands the records handler several queued records messages at once
+ * (a symbol: it cannot arrive in JSON from an agent).
+ */
+export const COALESCED: unique symbol = Symbol("coalesced records messages");
+
 /** An incoming message: a JSON object with a string `type`. */
 export type Message = { type: string } & Record<string, unknown>;
 

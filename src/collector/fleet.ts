@@ -5,13 +5,16 @@
  * per-host Prometheus gauges under the agent's own metric names, labelled by host_id.
  */
 import { Gauge } from "prom-client";
-import { breachedOf, snapshotOf, transitionMessage } from "../agent/heartbeat.js";
+
 import { Codes, ForgeError } from "../errors.js";
 import {
+  breachedOf,
   createTolerances,
   notifyWebhook,
+  snapshotOf,
   type Tolerances,
   type TolerancesConfigInput,
+  transitionMessage,
 } from "../platform/tolerances.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
 import type { HostRow } from "./storage.js";

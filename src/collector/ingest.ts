@@ -1,8 +1,7 @@
-import type { ChainRecord } from "./chain.js";
-import type { CollectorContext, Connection, Message } from "./context.js";
-import { CheckpointsSchema, CloseCodes } from "./protocol.js";
-import { COALESCED, decodeRecordsMessage } from "./record-text.js";
-import { checkpointSignatureOk } from "./verify.js";
+import { verifyCheckpoint } from "../protocol/checkpoint.js";
+import { CheckpointsSchema, CloseCodes } from "../protocol/messages.js";
+import { type ChainRecord, decodeRecordsMessage } from "../protocol/text-batch.js";
+import { COALESCED, type CollectorContext, type Connection, type Message } from "./context.js";
 
 /** Registers the ingest message handlers: records, checkpoints, heartbeat. */
 export function registerIngest(ctx: CollectorContext): void {
@@ -65,7 +64,7 @@ async function checkpoints(ctx: CollectorContext, conn: Connection, msg: Message
   for (const cp of p.data.checkpoints) {
     let problem: string | null = null;
     if (cp.host_id !== host.host_id) problem = `checkpoint ${cp.seq} names host '${cp.host_id}'`;
-    else if (!checkpointSignatureOk(cp, host.public_key_pem!))
+    else if (!verifyCheckpoint(cp, host.public_key_pem!))
       problem = `checkpoint ${cp.seq}: signature does not verify`;
     else {
       const stored = await ctx.storage.recordHash(host.host_id, cp.seq);

@@ -1,8 +1,9 @@
 import { createHash } from "node:crypto";
 import pg from "pg";
-import type { StoredRecord } from "../evidence/record.js";
-import { type BatchCheck, type ChainRecord, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
-import type { WireCheckpoint } from "./protocol.js";
+import type { WireCheckpoint } from "../protocol/checkpoint.js";
+import type { StoredRecord } from "../protocol/record.js";
+import type { ChainRecord } from "../protocol/text-batch.js";
+import { type BatchCheck, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
 import {
   type AlertInput,
   type AlertRow,

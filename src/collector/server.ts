@@ -2,13 +2,13 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
+import { CloseCodes, DEFAULT_MAX_PAYLOAD, INGEST_PATH } from "../protocol/messages.js";
 import { registerApi } from "./api.js";
 import { handleConnection } from "./connection.js";
 import type { CollectorContext, Connection, Logger, MessageHandler } from "./context.js";
 import { silentLogger } from "./context.js";
 import { registerIngest } from "./ingest.js";
 import { createMetrics } from "./metrics.js";
-import { CloseCodes, DEFAULT_MAX_PAYLOAD, INGEST_PATH } from "./protocol.js";
 import { RouteTable } from "./routes.js";
 import { type CollectorStorage, openStorage } from "./storage.js";
 

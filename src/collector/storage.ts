@@ -1,7 +1,8 @@
 import { Codes, ForgeError } from "../errors.js";
-import type { StoredRecord } from "../evidence/record.js";
-import type { BatchCheck, ChainRecord } from "./chain.js";
-import type { WireCheckpoint } from "./protocol.js";
+import type { WireCheckpoint } from "../protocol/checkpoint.js";
+import type { StoredRecord } from "../protocol/record.js";
+import type { ChainRecord } from "../protocol/text-batch.js";
+import type { BatchCheck } from "./chain.js";
 
 /**
  * The collector's storage, one interface with two implementations (SQLite: sqlite-storage.ts,

@@ -2,7 +2,6 @@ import {
   createPrivateKey,
   createPublicKey,
   sign as cryptoSign,
-  verify as cryptoVerify,
   generateKeyPairSync,
   type KeyObject,
   randomBytes,
@@ -20,7 +19,7 @@ import {
 } from "node:fs";
 import { join } from "node:path";
 import { Codes, ForgeError } from "../errors.js";
-import { canonicalJson } from "./canonical.js";
+import { type Checkpoint, checkpointMessage } from "../protocol/checkpoint.js";
 
 /** The host key files inside a key directory: the private key (PKCS#8 PEM, 0600) and its public half. */
 export const PRIVATE_KEY_FILE = "host-ed25519.key";
@@ -30,28 +29,6 @@ export interface HostKey {
   privateKey: KeyObject;
   /** SPKI PEM. */
   publicKeyPem: string;
-}
-
-/** A signed statement "host H's chain had hash X at seq N". */
-export interface Checkpoint {
-  host_id: string;
-  seq: number;
-  hash: string;
-  /** ed25519 signature over checkpointMessage(), base64. */
-  signature: string;
-  public_key_pem?: string;
-  /** RFC 3339 UTC; informational, not signed. */
-  at: string;
-}
-
-/**
- * The bytes a checkpoint signature covers. The prefix separates checkpoint signatures from any
- * other use of the host key (the shipper signs its own, differently prefixed, challenges).
- */
-export function checkpointMessage(cp: Pick<Checkpoint, "host_id" | "seq" | "hash">): Buffer {
-  return Buffer.from(
-    `forge-checkpoint-v1\n${canonicalJson({ host_id: cp.host_id, seq: cp.seq, hash: cp.hash })}`,
-  );
 }
 
 /**
@@ -128,13 +105,4 @@ export function readPublicKeyPem(dir: string): string {
 /** Signs a checkpoint statement with the host key; returns the base64 signature. */
 export function signCheckpoint(key: KeyObject, cp: Pick<Checkpoint, "host_id" | "seq" | "hash">): string {
   return cryptoSign(null, checkpointMessage(cp), key).toString("base64");
-}
-
-/** True when `cp.signature` is a valid ed25519 signature by `publicKeyPem` over the checkpoint. Never throws. */
-export function verifyCheckpoint(cp: Checkpoint, publicKeyPem: string): boolean {
-  try {
-    return cryptoVerify(null, checkpointMessage(cp), publicKeyPem, Buffer.from(cp.signature, "base64"));
-  } catch {
-    return false;
-  }
 }

@@ -1,7 +1,7 @@
 import WebSocket from "ws";
-import { helloSigningInput } from "../collector/protocol.js";
-import type { Checkpoint } from "./keys.js";
-import type { StoredRecord } from "./record.js";
+import type { Checkpoint } from "../protocol/checkpoint.js";
+import { CloseCodes, helloSigningInput } from "../protocol/messages.js";
+import { type EncodedBatch, encodeObjectBatch, encodeTextBatch } from "../protocol/text-batch.js";
 import type { EvidenceStore } from "./store.js";
 
 /** The logging surface the shipper uses (pino's shape). */
@@ -46,7 +46,15 @@ export interface ShipperStatus {
 type Handler = (msg: Record<string, unknown>) => void;
 
 /** Close codes after which retrying soon cannot help (operator action needed): retry at the slowest pace. */
-const SLOW_RETRY = new Set([4001, 4003, 4004, 4005, 4006, 4007, 4008]);
+const SLOW_RETRY = new Set<number>([
+  CloseCodes.UNAUTHENTICATED,
+  CloseCodes.REVOKED,
+  CloseCodes.UNREGISTERED,
+  CloseCodes.CHAIN_GAP,
+  CloseCodes.CHAIN_FORK,
+  CloseCodes.EPOCH_CHANGED,
+  CloseCodes.BAD_CHECKPOINT,
+]);
 
 const silent: ShipperLogger = { info() {}, warn() {}, error() {} };
 
@@ -118,7 +126,7 @@ export class Shipper {
     const ws = this.ws;
     if (ws === null || ws.readyState === WebSocket.CLOSED) return;
     const closed = new Promise<void>((r) => this.closedWaiters.push(r));
-    ws.close(1000, "agent stopping");
+    ws.close(CloseCodes.NORMAL, "agent stopping");
     const t = setTimeout(() => ws.terminate(), 2000);
     await closed;
     clearTimeout(t);
@@ -165,14 +173,14 @@ export class Shipper {
         msg = JSON.parse(data.toString("utf8"));
       } catch {
         this.log.warn({}, "collector sent a frame that is not JSON; reconnecting");
-        ws.close(4000, "bad frame");
+        ws.close(CloseCodes.BAD_FRAME, "bad frame");
         return;
       }
       try {
         this.onMessage(ws, msg);
       } catch (err) {
         this.log.error({ err: String(err) }, "shipper failed handling a collector message; reconnecting");
-        ws.close(1011, "agent error");
+        ws.close(CloseCodes.INTERNAL_ERROR, "agent error");
       }
     });
     ws.on("error", (err) => this.log.warn({ err: String(err), url: this.url }, "collector connection error"));
@@ -227,7 +235,7 @@ export class Shipper {
         const seq = msg.seq;
         if (typeof seq !== "number" || !Number.isInteger(seq) || seq < 0 || seq > this.store.lastSeq()) {
           this.log.error({ seq }, "collector acked a seq this host never wrote; reconnecting");
-          ws.close(4000, "bad ack");
+          ws.close(CloseCodes.BAD_FRAME, "bad ack");
           return;
         }
         if (!this.authenticated) {
@@ -324,42 +332,15 @@ export class Shipper {
     return rows;
   }
 
-  /**
-   * Protocol 2: the rows' canonical body texts as stored, framed by string concatenation (no
-   * parse, no re-serialisation of the record), cut before maxBatchBytes (at least one record).
-   */
-  private textBatch(): { frame: string; last: number } | null {
+  /** Protocol 2: the rows' canonical body texts as stored (text-batch.ts). */
+  private textBatch(): EncodedBatch | null {
     const rows = this.nextRows((a, l) => this.store.unshippedRaw(a, l));
-    if (rows === null) return null;
-    const head = `{"type":"records","from_seq":${rows[0]!.seq},"texts":[`;
-    let frame = head;
-    let bytes = head.length + 2;
-    let last = 0;
-    for (const r of rows) {
-      const item = `{"prev_hash":"${r.prev_hash}","hash":"${r.hash}","body":${JSON.stringify(r.body)}}`;
-      // UTF-8 bytes, not string length: the collector's frame limit is in bytes.
-      const n = Buffer.byteLength(item, "utf8") + 1;
-      if (last !== 0 && bytes + n > this.maxBatchBytes) break;
-      frame += last === 0 ? item : `,${item}`;
-      bytes += n;
-      last = r.seq;
-    }
-    return { frame: `${frame}]}`, last };
+    return rows === null ? null : encodeTextBatch(rows, this.maxBatchBytes);
   }
 
   /** Protocol 1: parsed StoredRecords, halved until the frame fits maxBatchBytes. */
-  private objectBatch(): { frame: string; last: number } | null {
-    let recs = this.nextRows((a, l) => this.store.unshipped(a, l));
-    if (recs === null) return null;
-    let text = frame(recs);
-    while (text.length > this.maxBatchBytes && recs.length > 1) {
-      recs = recs.slice(0, Math.ceil(recs.length / 2));
-      text = frame(recs);
-    }
-    return { frame: text, last: recs[recs.length - 1]!.seq };
+  private objectBatch(): EncodedBatch | null {
+    const recs = this.nextRows((a, l) => this.store.unshipped(a, l));
+    return recs === null ? null : encodeObjectBatch(recs, this.maxBatchBytes);
   }
-}
-
-function frame(records: StoredRecord[]): string {
-  return JSON.stringify({ type: "records", from_seq: records[0]!.seq, records });
 }

@@ -4,8 +4,8 @@ import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
-import { sha256Hex } from "./canonical.js";
-import { type Checkpoint, type HostKey, loadOrCreateHostKey, signCheckpoint } from "./keys.js";
+import { sha256Hex } from "../protocol/canonical.js";
+import type { Checkpoint } from "../protocol/checkpoint.js";
 import {
   type EncodedRecord,
   encodeRecord,
@@ -13,7 +13,8 @@ import {
   nowRfc3339,
   RecordInput,
   type StoredRecord,
-} from "./record.js";
+} from "../protocol/record.js";
+import { type HostKey, loadOrCreateHostKey, signCheckpoint } from "./keys.js";
 import { ACTION_BUCKET_BITS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 
 export interface StoreOptions {

@@ -1,7 +1,8 @@
 import Database from "better-sqlite3";
 import { Codes, ForgeError } from "../errors.js";
-import { type Checkpoint, readPublicKeyPem, verifyCheckpoint } from "./keys.js";
-import { GENESIS_HASH, recordHash, type StoredRecord } from "./record.js";
+import { type Checkpoint, verifyCheckpoint } from "../protocol/checkpoint.js";
+import { GENESIS_HASH, recordHash, type StoredRecord } from "../protocol/record.js";
+import { readPublicKeyPem } from "./keys.js";
 
 export interface VerifyProblem {
   seq: number;

@@ -19,7 +19,7 @@ import {
 } from "node:crypto";
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
-import { canonicalJson, sha256Hex } from "../evidence/canonical.js";
+import { canonicalJson, sha256Hex } from "../protocol/canonical.js";
 
 /** Largest canonical bundle accepted, in bytes (policy text is small; this bounds a hostile one). */
 export const BUNDLE_MAX_BYTES = 4 * 1024 * 1024;

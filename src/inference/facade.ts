@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
-import { nowRfc3339, promptHash, type RecordInput } from "../evidence/record.js";
+import { nowRfc3339, promptHash, type RecordInput } from "../protocol/record.js";
 import type { Chunk, DoneReason, InferenceBackend, Timing, ToolCall } from "./backend.js";
 
 /** What the daemon supplies: the backend, the gate (via `govern`), the evidence store and peer identity. */

@@ -325,3 +325,45 @@ export async function notifyWebhook(
     details: { attempts: retries + 1 },
   });
 }
+
+/** The heartbeat fields the tolerances read (protocol/heartbeat.ts HeartbeatPayload; any may be missing). */
+interface HeartbeatFigures {
+  gate?: { counts?: Partial<Record<"ALLOW" | "DENY" | "ESCALATE", number>>; p99_ms?: unknown };
+  reading?: { watts?: Record<string, unknown>; temperature_c?: unknown } | null;
+  review_queue?: { pending?: unknown; oldest_age_ms?: unknown };
+  evidence?: { backlog?: unknown };
+  inference?: { tokens_per_second?: unknown };
+}
+
+/** The tolerance snapshot a heartbeat yields (agent: its own; collector: each host's, untrusted). */
+export function snapshotOf(hb: unknown): Snapshot {
+  const h = (hb ?? {}) as HeartbeatFigures;
+  const n = (v: unknown) => (typeof v === "number" && Number.isFinite(v) ? v : undefined);
+  const c = h.gate?.counts;
+  const w = h.reading?.watts ?? {};
+  const age = n(h.review_queue?.oldest_age_ms);
+  return {
+    gate_p99_ms: n(h.gate?.p99_ms),
+    gate_counts: c ? { allow: c.ALLOW ?? 0, deny: c.DENY ?? 0, escalate: c.ESCALATE ?? 0 } : undefined,
+    escalation_queue_age_s: age === undefined ? (h.review_queue?.pending === 0 ? 0 : undefined) : age / 1000,
+    evidence_backlog: n(h.evidence?.backlog),
+    inference_tokens_per_s: n(h.inference?.tokens_per_second),
+    temperature_c: n(h.reading?.temperature_c),
+    power_w: { cpu: n(w.cpu), gpu: n(w.gpu), ane: n(w.ane) },
+  };
+}
+
+/** Indicators in breach (reported and not yet recovered). */
+export function breachedOf(state: ReturnType<Tolerances["state"]>): string[] {
+  return Object.entries(state)
+    .filter(([, st]) => st?.status === "breached" || st?.status === "pending-recovery")
+    .map(([k]) => k);
+}
+
+/** One line for logs, alert rows and records. */
+export function transitionMessage(t: Transition): string {
+  const side = t.bound.op === "max" ? "ceiling" : "floor";
+  return t.kind === "breach"
+    ? `${t.indicator} = ${Math.round(t.value * 1000) / 1000} breaches its ${side} ${t.bound.limit}`
+    : `${t.indicator} = ${Math.round(t.value * 1000) / 1000} is back inside its ${side} ${t.bound.limit}`;
+}

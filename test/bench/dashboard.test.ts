@@ -14,8 +14,9 @@ import { runBench } from "../../bench/run.js";
 import * as panel from "../../src/collector/dashboard/static/benchmarks.js";
 import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/index.js";
-import { EvidenceStore, nowRfc3339 } from "../../src/evidence/index.js";
+import { EvidenceStore } from "../../src/evidence/index.js";
 import { Shipper } from "../../src/evidence/shipper.js";
+import { nowRfc3339 } from "../../src/protocol/record.js";
 import { findTool, missing } from "../support/tools.js";
 
 let dir: string;

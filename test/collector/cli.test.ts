@@ -4,7 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CloseCodes } from "../../src/collector/protocol.js";
+import { CloseCodes } from "../../src/protocol/messages.js";
 import { COLLECTOR_BIN, ensureBuilt } from "./build.js";
 import { connectHost, getJson, TestHost } from "./helpers.js";
 

@@ -2,8 +2,8 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CloseCodes } from "../../src/collector/protocol.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
+import { CloseCodes } from "../../src/protocol/messages.js";
 import { Client, connectHost, getJson, pgUrl, storageBackends, TestHost } from "./helpers.js";
 
 const PG = pgUrl();
@@ -220,7 +220,7 @@ describe.each(backends)("collector over %s", (_name, make) => {
     const c = new Client(col.url);
     const ch = await c.next("challenge");
     const { sign } = await import("node:crypto");
-    const { helloSigningInput } = await import("../../src/collector/protocol.js");
+    const { helloSigningInput } = await import("../../src/protocol/messages.js");
     const epoch = "new-epoch";
     const signature = sign(null, helloSigningInput(ch!.nonce as string, h.hostId, epoch), h.key).toString(
       "base64",

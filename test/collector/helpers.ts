@@ -4,10 +4,11 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import pg from "pg";
 import WebSocket from "ws";
-import { chainRecordOf, checkBatch, EMPTY_HEAD } from "../../src/collector/chain.js";
-import { helloSigningInput } from "../../src/collector/protocol.js";
+import { checkBatch, EMPTY_HEAD } from "../../src/collector/chain.js";
 import { signCheckpoint } from "../../src/evidence/keys.js";
-import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/evidence/record.js";
+import { helloSigningInput } from "../../src/protocol/messages.js";
+import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/protocol/record.js";
+import { chainRecordOf } from "../../src/protocol/text-batch.js";
 import { findTool } from "../support/tools.js";
 
 /** A fake agent host: a key, an epoch, and a chain it can extend. */

@@ -1,11 +1,11 @@
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { storedText } from "../../src/collector/chain.js";
-import { CloseCodes } from "../../src/collector/protocol.js";
-import { decodeRecordsMessage, isCanonical } from "../../src/collector/record-text.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
-import { canonicalJson, sha256Hex } from "../../src/evidence/canonical.js";
-import { recordBodyJson, type StoredRecord } from "../../src/evidence/record.js";
+import { canonicalJson, sha256Hex } from "../../src/protocol/canonical.js";
+import { CloseCodes } from "../../src/protocol/messages.js";
+import { recordBodyJson, type StoredRecord } from "../../src/protocol/record.js";
+import { decodeRecordsMessage, isCanonical } from "../../src/protocol/text-batch.js";
 import { connectHost, getJson, storageBackends, TestHost } from "./helpers.js";
 
 /** A record as the protocol-2 shipper sends it: its canonical body text. */

@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, jsonString } from "../../src/evidence/canonical.js";
-import { recordBodyJson, recordHash, sha256Hex } from "../../src/evidence/index.js";
+import { canonicalJson, jsonString, sha256Hex } from "../../src/protocol/canonical.js";
+import { recordBodyJson, recordHash } from "../../src/protocol/record.js";
 import { rec } from "./helpers.js";
 
 /** The reference: the skeleton's original canonicalJson (array of parts, sorted keys, JSON.stringify leaves). */

@@ -4,7 +4,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
 import Database from "better-sqlite3";
-import { EvidenceStore, type RecordInput, type StoreOptions } from "../../src/evidence/index.js";
+import { EvidenceStore, type StoreOptions } from "../../src/evidence/index.js";
+import type { RecordInput } from "../../src/protocol/record.js";
 
 /** A valid action record; `i` makes action ids unique. */
 export function rec(i: number, over: Partial<RecordInput> = {}): RecordInput {

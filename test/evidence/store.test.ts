@@ -7,15 +7,12 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Codes } from "../../src/errors.js";
 import {
   type EvidenceStore,
-  GENESIS_HASH,
   PRIVATE_KEY_FILE,
-  RecordInput,
-  recordBodyJson,
-  verifyCheckpoint,
   verifyRecords,
   verifyStore,
 } from "../../src/evidence/index.js";
-import { encodeRecord } from "../../src/evidence/record.js";
+import { verifyCheckpoint } from "../../src/protocol/checkpoint.js";
+import { encodeRecord, GENESIS_HASH, RecordInput, recordBodyJson } from "../../src/protocol/record.js";
 import { openStore, rec, rejection, tempHome } from "./helpers.js";
 
 let home: ReturnType<typeof tempHome>;

@@ -1,7 +1,8 @@
 import { execFileSync, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
-import { GENESIS_HASH, verifyRecords, verifyStore } from "../../src/evidence/index.js";
+import { verifyRecords, verifyStore } from "../../src/evidence/index.js";
+import { GENESIS_HASH } from "../../src/protocol/record.js";
 import { CLI, ensureBuilt, openStore, rec, tamper, tempHome } from "./helpers.js";
 
 let home: ReturnType<typeof tempHome>;

@@ -1,8 +1,9 @@
 import { describe, expect, it } from "vitest";
-import { breachedOf, GateStats, Heartbeat, snapshotOf } from "../../src/agent/heartbeat.js";
-import type { RecordInput } from "../../src/evidence/record.js";
+import { GateStats, Heartbeat } from "../../src/agent/heartbeat.js";
 import type { NativeSample } from "../../src/platform/native.js";
 import { sampleMetrics } from "../../src/platform/native.js";
+import { breachedOf, snapshotOf } from "../../src/platform/tolerances.js";
+import type { RecordInput } from "../../src/protocol/record.js";
 
 /** A sample `ms` after start with cumulative counters that grew at `watts` (RAPL uJ) and 50% CPU. */
 function sample(ms: number, watts: number): NativeSample {

@@ -5,7 +5,6 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyUpdates } from "../../src/agent/policy-updates.js";
 import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/index.js";
-import type { RecordInput } from "../../src/evidence/record.js";
 import { Gate, initGate, loadPolicy } from "../../src/gate/index.js";
 import {
   type Bundle,
@@ -14,6 +13,7 @@ import {
   type SignedBundle,
   signBundle,
 } from "../../src/gate/signed-bundle.js";
+import type { RecordInput } from "../../src/protocol/record.js";
 import { FIXTURE_POLICY, shell, startTestAgent, type TestAgent } from "../agent/helpers.js";
 import {
   COLLECTOR_BIN,

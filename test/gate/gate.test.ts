@@ -1,6 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
 import { Codes } from "../../src/errors.js";
-import { PolicyMatched } from "../../src/evidence/record.js";
 import {
   Gate,
   type GateOptions,
@@ -9,6 +8,7 @@ import {
   type PolicyBundle,
   toPolicyMatched,
 } from "../../src/gate/index.js";
+import { PolicyMatched } from "../../src/protocol/record.js";
 import { HOME, POLICY } from "./unit-policy.js";
 
 let bundle: PolicyBundle;

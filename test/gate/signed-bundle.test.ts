@@ -3,7 +3,6 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { canonicalJson } from "../../src/evidence/canonical.js";
 import { initGate, loadPolicyText } from "../../src/gate/index.js";
 import {
   type Bundle,
@@ -16,6 +15,7 @@ import {
   signBundle,
   verifySignedBundle,
 } from "../../src/gate/signed-bundle.js";
+import { canonicalJson } from "../../src/protocol/canonical.js";
 
 const keys = generateBundleKeys();
 const other = generateBundleKeys();

@@ -3,11 +3,11 @@ import type { AddressInfo } from "node:net";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Codes } from "../../src/errors.js";
-import type { RecordInput } from "../../src/evidence/record.js";
 import { Gate, initGate, loadPolicyText } from "../../src/gate/index.js";
 import { type Chunk, createBackend, type InferenceBackend } from "../../src/inference/backend.js";
 import { createOllamaFacade } from "../../src/inference/facade.js";
 import { toolCallToAction } from "../../src/inference/tools.js";
+import type { RecordInput } from "../../src/protocol/record.js";
 
 /*
  * No Ollama or MLX server exists on this machine, so these servers replay recorded exchanges in

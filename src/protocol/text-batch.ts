@@ -1,10 +1,9 @@
-import { canonicalJson } from "../evidence/canonical.js";
-import { StoredRecordSchema } from "../evidence/record.js";
-import { type ChainRecord, chainRecordOf } from "./chain.js";
-import { RecordsSchema } from "./protocol.js";
+import { canonicalJson } from "./canonical.js";
+import { RecordsSchema } from "./messages.js";
+import { recordBodyJson, type StoredRecord, StoredRecordSchema } from "./record.js";
 
 /**
- * Decoding a `records` message into ChainRecords. Two wire forms:
+ * The `records` message: the shipper's encoder and the collector's decoder. Two wire forms:
  * - `texts` (protocol 2): `[{prev_hash, hash, body}]`, `body` being the canonical JSON text the
  *   hash covers, exactly as the agent stored it. Each body is parsed once, validated with the
  *   record schema, and checked to be canonical; the text itself is then what the chain check hashes
@@ -14,10 +13,84 @@ import { RecordsSchema } from "./protocol.js";
  */
 
 /**
- * Key under which the connection hands the records handler several queued records messages at once
- * (a symbol: it cannot arrive in JSON from an agent).
+ * One record as the chain check and the storage see it: the envelope, the two fields the storage
+ * indexes, and `body`, the canonical JSON text of the record without `hash` and `prev_hash` (the
+ * text the hash covers: hash = sha256(prev_hash ‖ body)). Decoded here from a wire record; the body
+ * is checked canonical, so it is stored as-is, never re-serialised.
  */
-export const COALESCED: unique symbol = Symbol("coalesced records messages");
+export interface ChainRecord {
+  host_id: string;
+  seq: number;
+  prev_hash: string;
+  hash: string;
+  session_id: string;
+  timestamp: string;
+  body: string;
+}
+
+/** A parsed StoredRecord as a ChainRecord (its body canonicalised here). */
+export function chainRecordOf(r: StoredRecord): ChainRecord {
+  return {
+    host_id: r.host_id,
+    seq: r.seq,
+    prev_hash: r.prev_hash,
+    hash: r.hash,
+    session_id: r.session_id,
+    timestamp: r.timestamp,
+    body: recordBodyJson(r),
+  };
+}
+
+/** A stored row as the agent's store holds it: `body` is the canonical text `hash` covers. */
+export interface RecordTextRow {
+  seq: number;
+  prev_hash: string;
+  hash: string;
+  body: string;
+}
+
+/** An encoded `records` frame and the seq of its last record. */
+export interface EncodedBatch {
+  frame: string;
+  last: number;
+}
+
+/**
+ * Protocol 2: the rows' canonical body texts as stored, framed by string concatenation (no
+ * parse, no re-serialisation of the record), cut before `maxBytes` UTF-8 bytes (at least one
+ * record). `rows` is non-empty and consecutive.
+ */
+export function encodeTextBatch(rows: readonly RecordTextRow[], maxBytes: number): EncodedBatch {
+  const head = `{"type":"records","from_seq":${rows[0]!.seq},"texts":[`;
+  let frame = head;
+  let bytes = head.length + 2;
+  let last = 0;
+  for (const r of rows) {
+    const item = `{"prev_hash":"${r.prev_hash}","hash":"${r.hash}","body":${JSON.stringify(r.body)}}`;
+    // UTF-8 bytes, not string length: the collector's frame limit is in bytes.
+    const n = Buffer.byteLength(item, "utf8") + 1;
+    if (last !== 0 && bytes + n > maxBytes) break;
+    frame += last === 0 ? item : `,${item}`;
+    bytes += n;
+    last = r.seq;
+  }
+  return { frame: `${frame}]}`, last };
+}
+
+/** Protocol 1: parsed StoredRecords, halved until the frame's length is at most `maxBytes`. */
+export function encodeObjectBatch(records: StoredRecord[], maxBytes: number): EncodedBatch {
+  let recs = records;
+  let text = objectFrame(recs);
+  while (text.length > maxBytes && recs.length > 1) {
+    recs = recs.slice(0, Math.ceil(recs.length / 2));
+    text = objectFrame(recs);
+  }
+  return { frame: text, last: recs[recs.length - 1]!.seq };
+}
+
+function objectFrame(records: StoredRecord[]): string {
+  return JSON.stringify({ type: "records", from_seq: records[0]!.seq, records });
+}
 
 /** The record fields the hash covers: StoredRecord without `hash` and `prev_hash` (strict: no unknown keys). */
 const BodySchema = StoredRecordSchema.omit({ prev_hash: true, hash: true });
