@@ -3,11 +3,11 @@
  * the socket API and tests branch on the code, never on the message. The message names the fix.
  */
 export class ForgeError extends Error {
-  readonly code: string;
+  readonly code: ForgeCode;
   readonly details: Record<string, unknown> | undefined;
 
   constructor(
-    code: string,
+    code: ForgeCode,
     message: string,
     options?: { cause?: unknown; details?: Record<string, unknown> },
   ) {
@@ -17,17 +17,21 @@ export class ForgeError extends Error {
     this.details = options?.details;
   }
 
-  toJSON(): { code: string; message: string; details?: Record<string, unknown> } {
+  toJSON(): { code: ForgeCode; message: string; details?: Record<string, unknown> } {
     return this.details === undefined
       ? { code: this.code, message: this.message }
       : { code: this.code, message: this.message, details: this.details };
   }
 }
 
-/** True when `err` carries a FORGE_* code (a ForgeError or a native-boundary error). */
-export function hasForgeCode(err: unknown): err is Error & { code: string } {
-  const code = err instanceof Error ? (err as { code?: unknown }).code : undefined;
-  return typeof code === "string" && code.startsWith("FORGE_");
+/** True when `err` carries a declared FORGE_* code (a ForgeError or a native-boundary error). */
+export function hasForgeCode(err: unknown): err is Error & { code: ForgeCode } {
+  return err instanceof Error && isForgeCode((err as { code?: unknown }).code);
+}
+
+/** True when `code` is one of the declared codes (Codes, or an executor's FORGE_EXEC_<errno>). */
+export function isForgeCode(code: unknown): code is ForgeCode {
+  return typeof code === "string" && (DECLARED.has(code) || EXEC_ERRNO.test(code));
 }
 
 /** The stable codes in one place, so a grep finds every producer and consumer of each. */
@@ -72,7 +76,98 @@ export const Codes = {
   AGENT_RUNNING: "FORGE_AGENT_RUNNING",
   AGENT_UNREACHABLE: "FORGE_AGENT_UNREACHABLE",
   GATE_STATE_INVALID: "FORGE_GATE_STATE_INVALID",
+  /** A service we called (an inference backend, an agent, the collector) did not answer in time. */
+  UPSTREAM_TIMEOUT: "FORGE_UPSTREAM_TIMEOUT",
+  /** The collector's HTTP API refused or failed a request the agent made. */
+  COLLECTOR_UNAVAILABLE: "FORGE_COLLECTOR_UNAVAILABLE",
+  // Built-in executors (agent/executors): the `error.code` of an execution_result.
+  EXEC_SPAWN: "FORGE_EXEC_SPAWN",
+  EXEC_UNSUPPORTED: "FORGE_EXEC_UNSUPPORTED",
+  EXEC_TOO_LARGE: "FORGE_EXEC_TOO_LARGE",
+  EXEC_NO_CONTENT: "FORGE_EXEC_NO_CONTENT",
+  EXEC_HASH_MISMATCH: "FORGE_EXEC_HASH_MISMATCH",
+  EXEC_HTTP: "FORGE_EXEC_HTTP",
 } as const;
+
+/** A code listed in Codes. */
+export type DeclaredCode = (typeof Codes)[keyof typeof Codes];
+
+/** A file executor's failed system call: FORGE_EXEC_ and the errno code (FORGE_EXEC_ENOENT). */
+export type ExecErrnoCode = `FORGE_EXEC_E${string}`;
+
+/** Every code an error may carry: the declared ones, and the errno family of the file executor. */
+export type ForgeCode = DeclaredCode | ExecErrnoCode;
+
+const DECLARED: ReadonlySet<string> = new Set(Object.values(Codes));
+const EXEC_ERRNO = /^FORGE_EXEC_E[A-Z0-9_]+$/;
+
+/** The code of a failed file system call in an executor (`EIO` when node gave none). */
+export function execErrnoCode(errno: string | undefined): ExecErrnoCode {
+  const e = errno !== undefined && /^E[A-Z0-9_]+$/.test(errno) ? errno : "EIO";
+  return `FORGE_EXEC_${e}` as ExecErrnoCode;
+}
+
+/**
+ * The one table from code to HTTP status: the agent's socket API, the inference facades and the
+ * collector all answer from it. A client too slow to send its request is 408; a service we called
+ * that did not answer in time is 504. Codes that never reach HTTP (usage, service, executor) are 500
+ * should one ever do.
+ */
+export const HTTP_STATUS = {
+  [Codes.USAGE]: 500,
+  [Codes.CONFIG_INVALID]: 500,
+  [Codes.POLICY_INVALID]: 500,
+  [Codes.POLICY_TEST_FAILED]: 500,
+  [Codes.ACTION_INVALID]: 400,
+  [Codes.GATE_ERROR]: 500,
+  [Codes.NATIVE_BAD_ARGUMENT]: 500,
+  [Codes.NATIVE_SYSCALL]: 500,
+  [Codes.NATIVE_UNAVAILABLE]: 500,
+  [Codes.NATIVE_INTERNAL]: 500,
+  [Codes.METRICS_INVALID]: 500,
+  [Codes.EVIDENCE_INVALID]: 500,
+  [Codes.EVIDENCE_FULL]: 503,
+  [Codes.EVIDENCE_UNAVAILABLE]: 503,
+  [Codes.EVIDENCE_CLOSED]: 503,
+  [Codes.CHAIN_BROKEN]: 500,
+  [Codes.NOT_FOUND]: 404,
+  [Codes.BAD_REQUEST]: 400,
+  [Codes.FORBIDDEN]: 403,
+  [Codes.UNAUTHENTICATED]: 401,
+  [Codes.CONFLICT]: 409,
+  [Codes.PAYLOAD_TOO_LARGE]: 413,
+  [Codes.TIMEOUT]: 408,
+  [Codes.BACKEND_UNAVAILABLE]: 503,
+  [Codes.BUNDLE_REJECTED]: 500,
+  [Codes.INFERENCE_FAILED]: 500,
+  [Codes.EVIDENCE_RECOVERED]: 500,
+  [Codes.KEY_INSECURE]: 500,
+  [Codes.SERVICE_UNSUPPORTED]: 500,
+  [Codes.SERVICE_NOT_ROOT]: 500,
+  [Codes.SERVICE_ALREADY_INSTALLED]: 500,
+  [Codes.SERVICE_NOT_INSTALLED]: 500,
+  [Codes.SERVICE_COMMAND_FAILED]: 500,
+  [Codes.SERVICE_INVALID]: 500,
+  [Codes.WEBHOOK_FAILED]: 500,
+  [Codes.INTERNAL]: 500,
+  [Codes.METHOD_NOT_ALLOWED]: 405,
+  [Codes.AGENT_RUNNING]: 500,
+  [Codes.AGENT_UNREACHABLE]: 500,
+  [Codes.GATE_STATE_INVALID]: 500,
+  [Codes.UPSTREAM_TIMEOUT]: 504,
+  [Codes.COLLECTOR_UNAVAILABLE]: 502,
+  [Codes.EXEC_SPAWN]: 500,
+  [Codes.EXEC_UNSUPPORTED]: 500,
+  [Codes.EXEC_TOO_LARGE]: 500,
+  [Codes.EXEC_NO_CONTENT]: 500,
+  [Codes.EXEC_HASH_MISMATCH]: 500,
+  [Codes.EXEC_HTTP]: 500,
+} as const satisfies Record<DeclaredCode, number>;
+
+/** The HTTP status an error with `code` is answered with (500 for anything without a declared code). */
+export function httpStatus(code: unknown): number {
+  return isForgeCode(code) && code in HTTP_STATUS ? HTTP_STATUS[code as DeclaredCode] : 500;
+}
 
 /**
  * The known name closest to `word` (case-insensitive edit distance), if it is close enough to be

@@ -1,6 +1,6 @@
 import { randomUUID } from "node:crypto";
 import type { Logger } from "pino";
-import { Codes, ForgeError } from "../errors.js";
+import { Codes, ForgeError, httpStatus } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 import type { Decision, Evaluation } from "../gate/decision.js";
 import {
@@ -123,11 +123,10 @@ export class ActionService {
 
   /** Gate, make durable, and (for ALLOW + execute) run. Resolves only once the evidence is committed. */
   async propose(input: ProposeInput, who: Principal): Promise<ActionView> {
-    if (this.closed) throw new HttpError(503, Codes.EVIDENCE_CLOSED, "the agent is shutting down");
+    if (this.closed) throw new HttpError(Codes.EVIDENCE_CLOSED, "the agent is shutting down");
     const action = input.proposed_action;
     if (input.execute === true && !EXECUTABLE_KINDS.has(action.kind)) {
       throw new HttpError(
-        400,
         Codes.BAD_REQUEST,
         `no built-in executor for ${action.kind}: propose without execute and report the result to /v1/actions/:id/result`,
       );
@@ -224,23 +223,18 @@ export class ActionService {
     const live = this.live.get(action_id);
     if (live === undefined) {
       if (this.view(action_id) !== undefined) {
-        throw new HttpError(409, Codes.CONFLICT, `action ${action_id} is already final`);
+        throw new HttpError(Codes.CONFLICT, `action ${action_id} is already final`);
       }
       throw notFound(`action ${action_id}`);
     }
     if (live.state !== "allowed" || live.busy) {
-      throw new HttpError(
-        409,
-        Codes.CONFLICT,
-        `action ${action_id} is ${live.state}, not waiting for a result`,
-      );
+      throw new HttpError(Codes.CONFLICT, `action ${action_id} is ${live.state}, not waiting for a result`);
     }
     // Only the proposer's uid (or root) may say what happened to its action.
     const proposer = uidOf(live.draft.principal);
     const reporter = uidOf(who.record);
     if (reporter !== "0" && proposer !== reporter) {
       throw new HttpError(
-        403,
         Codes.FORBIDDEN,
         `action ${action_id} was proposed by uid ${proposer ?? "?"}; uid ${reporter ?? "?"} may not report its result`,
       );
@@ -268,11 +262,7 @@ export class ActionService {
     const live = this.live.get(action_id);
     if (live === undefined) throw notFound(`pending review ${action_id}`);
     if (live.state !== "escalated" || live.busy) {
-      throw new HttpError(
-        409,
-        Codes.CONFLICT,
-        `action ${action_id} is ${live.state}, not waiting for review`,
-      );
+      throw new HttpError(Codes.CONFLICT, `action ${action_id} is ${live.state}, not waiting for review`);
     }
     live.busy = true;
     const principal_review: PrincipalReview = { decision, reviewer, at: nowRfc3339(), reason };
@@ -671,7 +661,9 @@ function uidOf(principal: string | null | undefined): string | null {
   return m === null ? principal : m[1]!;
 }
 
+/** A 503 for a record the store refused: the store's own code when that is a 503 one. */
 function unavailable(err: unknown): HttpError {
-  const code = err instanceof ForgeError ? err.code : Codes.EVIDENCE_UNAVAILABLE;
-  return new HttpError(503, code, `the evidence store refused the record: ${(err as Error).message}`);
+  const code =
+    err instanceof ForgeError && httpStatus(err.code) === 503 ? err.code : Codes.EVIDENCE_UNAVAILABLE;
+  return new HttpError(code, `the evidence store refused the record: ${(err as Error).message}`);
 }

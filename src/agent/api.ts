@@ -1,7 +1,7 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
-import { Codes } from "../errors.js";
+import { Codes, hasForgeCode } from "../errors.js";
 import { parseAction } from "../gate/actions.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
@@ -223,7 +223,7 @@ export function createApi(
     }
     try {
       if (!peer.ok) {
-        throw new HttpError(401, Codes.UNAUTHENTICATED, `caller's credentials unavailable: ${peer.error}`);
+        throw new HttpError(Codes.UNAUTHENTICATED, `caller's credentials unavailable: ${peer.error}`);
       }
       const path = pathOf(req);
       if (path.startsWith("/api/")) {
@@ -238,7 +238,6 @@ export function createApi(
         if (entry === undefined) {
           const allow = Object.keys(route.methods).join(", ");
           throw new HttpError(
-            405,
             Codes.METHOD_NOT_ALLOWED,
             `${req.method} not allowed on ${path} (allow: ${allow})`,
             {
@@ -264,7 +263,7 @@ export function createApi(
       }
       throw notFound(`route ${path}`);
     } catch (err) {
-      if (!(err instanceof HttpError) && !(err as { code?: string })?.code?.startsWith?.("FORGE_")) {
+      if (!hasForgeCode(err)) {
         o.logger.error({ err, method: req.method, url: req.url?.slice(0, 200) }, "request failed");
       }
       // The body may be unread (an early refusal); drain it so the connection stays usable.
@@ -302,5 +301,5 @@ function parseBody<T>(schema: z.ZodType<T>, body: unknown): T {
 }
 
 function forbidden(peer: Peer & { ok: true }, key: string): HttpError {
-  return new HttpError(403, Codes.FORBIDDEN, `${peer.name} is not allowed here: add its uid to ${key}`);
+  return new HttpError(Codes.FORBIDDEN, `${peer.name} is not allowed here: add its uid to ${key}`);
 }

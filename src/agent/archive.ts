@@ -1,3 +1,4 @@
+import { Codes, ForgeError } from "../errors.js";
 import type { StoredRecord } from "../protocol/record.js";
 
 /**
@@ -13,7 +14,7 @@ export function collectorArchive(wsUrl: string, hostId: string) {
     url.searchParams.set("session_id", session_id);
     url.searchParams.set("limit", "10000");
     const res = await fetch(url, { signal: AbortSignal.timeout(5_000) });
-    if (!res.ok) throw new Error(`collector answered HTTP ${res.status}`);
+    if (!res.ok) throw new ForgeError(Codes.COLLECTOR_UNAVAILABLE, `collector answered HTTP ${res.status}`);
     return ((await res.json()) as { records: StoredRecord[] }).records;
   };
 }

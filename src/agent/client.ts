@@ -1,6 +1,6 @@
 import { request } from "node:http";
 import { resolve } from "node:path";
-import { Codes, ForgeError } from "../errors.js";
+import { Codes, ForgeError, isForgeCode } from "../errors.js";
 
 /** The socket path the CLI talks to: --socket, else FORGE_SOCKET, else <FORGE_HOME or ./var>/agent.sock. */
 export function defaultSocketPath(env: Record<string, string | undefined>, cwd = process.cwd()): string {
@@ -45,7 +45,7 @@ export function callAgent(
       },
     );
     req.on("timeout", () =>
-      req.destroy(new ForgeError(Codes.TIMEOUT, `no answer from ${socketPath} in ${timeoutMs} ms`)),
+      req.destroy(new ForgeError(Codes.UPSTREAM_TIMEOUT, `no answer from ${socketPath} in ${timeoutMs} ms`)),
     );
     req.on("error", (err: NodeJS.ErrnoException) => {
       if (err instanceof ForgeError) return reject(err);
@@ -64,6 +64,7 @@ export function callAgent(
 /** Throws the API's error as a ForgeError when the status is not 2xx. */
 export function unwrap<T>(r: { status: number; body: unknown }): T {
   if (r.status >= 200 && r.status < 300) return r.body as T;
-  const e = (r.body as { error?: { code?: string; message?: string } })?.error;
-  throw new ForgeError(e?.code ?? Codes.INTERNAL, e?.message ?? `agent answered HTTP ${r.status}`);
+  const e = (r.body as { error?: { code?: unknown; message?: string } })?.error;
+  const code = isForgeCode(e?.code) ? e.code : Codes.INTERNAL;
+  throw new ForgeError(code, e?.message ?? `agent answered HTTP ${r.status}`);
 }

@@ -1,23 +1,25 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { Codes, ForgeError, hasForgeCode } from "../errors.js";
+import { Codes, type ForgeCode, ForgeError, hasForgeCode, httpStatus } from "../errors.js";
 
 /**
  * The small HTTP vocabulary of the socket API: one error shape `{"error":{"code","message"}}`,
  * bounded JSON bodies, and a JSON answer even when the HTTP parser itself refuses a request.
  */
 
-/** An error that carries its HTTP status; the body is always `{"error":{code, message}}`. */
+/** An error answered with the headers it carries (405's `allow`); its status is its code's (errors.ts). */
 export class HttpError extends ForgeError {
-  readonly status: number;
-  constructor(status: number, code: string, message: string, headers?: Record<string, string>) {
+  constructor(code: ForgeCode, message: string, headers?: Record<string, string>) {
     super(code, message, headers === undefined ? undefined : { details: { headers } });
-    this.status = status;
+  }
+
+  get status(): number {
+    return httpStatus(this.code);
   }
 }
 
-export const notFound = (what: string) => new HttpError(404, Codes.NOT_FOUND, `${what} not found`);
-export const badRequest = (message: string) => new HttpError(400, Codes.BAD_REQUEST, message);
+export const notFound = (what: string) => new HttpError(Codes.NOT_FOUND, `${what} not found`);
+export const badRequest = (message: string) => new HttpError(Codes.BAD_REQUEST, message);
 
 export function sendJson(res: ServerResponse, status: number, value: unknown): void {
   const body = JSON.stringify(value);
@@ -35,28 +37,10 @@ export function sendJson(res: ServerResponse, status: number, value: unknown): v
 /** Maps any thrown value to a status and the error body; unknown errors are 500 without internals. */
 export function errorBody(err: unknown): {
   status: number;
-  body: { error: { code: string; message: string } };
+  body: { error: { code: ForgeCode; message: string } };
 } {
-  if (err instanceof HttpError) {
-    return { status: err.status, body: { error: { code: err.code, message: err.message } } };
-  }
   if (hasForgeCode(err)) {
-    const status =
-      err.code === Codes.ACTION_INVALID || err.code === Codes.BAD_REQUEST
-        ? 400
-        : err.code === Codes.NOT_FOUND
-          ? 404
-          : err.code === Codes.FORBIDDEN
-            ? 403
-            : err.code === Codes.CONFLICT
-              ? 409
-              : err.code === Codes.BACKEND_UNAVAILABLE ||
-                  err.code === Codes.EVIDENCE_UNAVAILABLE ||
-                  err.code === Codes.EVIDENCE_FULL ||
-                  err.code === Codes.EVIDENCE_CLOSED
-                ? 503
-                : 500;
-    return { status, body: { error: { code: err.code, message: err.message } } };
+    return { status: httpStatus(err.code), body: { error: { code: err.code, message: err.message } } };
   }
   return { status: 500, body: { error: { code: Codes.INTERNAL, message: "internal error (logged)" } } };
 }
@@ -98,7 +82,7 @@ export function readJson(req: IncomingMessage, maxBytes: number): Promise<unknow
     req.on("error", (err) => {
       if (done) return;
       done = true;
-      reject(new HttpError(400, Codes.BAD_REQUEST, `request body: ${err.message}`));
+      reject(new HttpError(Codes.BAD_REQUEST, `request body: ${err.message}`));
     });
     req.on("end", () => {
       if (done) return;
@@ -120,7 +104,6 @@ export function readJson(req: IncomingMessage, maxBytes: number): Promise<unknow
 
 function tooLarge(maxBytes: number): HttpError {
   return new HttpError(
-    413,
     Codes.PAYLOAD_TOO_LARGE,
     `request body exceeds ${maxBytes} bytes (api.max_body_bytes)`,
   );

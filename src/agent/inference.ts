@@ -147,7 +147,6 @@ export function createInference(d: InferenceDeps): InferenceHandle {
         f = await open();
       } catch (err) {
         throw new HttpError(
-          503,
           Codes.BACKEND_UNAVAILABLE,
           `inference backend unavailable: ${(err as Error).message}`,
         );

@@ -3,7 +3,7 @@
  * Prints one line per case; exit 1 when any case fails or a file does not load, 2 on bad usage.
  */
 import { relative } from "node:path";
-import { hasForgeCode } from "../errors.js";
+import { Codes, type ForgeCode, hasForgeCode } from "../errors.js";
 import { compilePolicyPath, initGate, type PolicyTestResult, runPolicyTests } from "../gate/index.js";
 import { parse, printJson, UsageError } from "./args.js";
 
@@ -19,14 +19,14 @@ export default async function policy(argv: string[]): Promise<number> {
   await initGate();
   let failed = 0;
   let passed = 0;
-  const report: { file: string; error?: { code: string; message: string }; cases?: unknown[] }[] = [];
+  const report: { file: string; error?: { code: ForgeCode; message: string }; cases?: unknown[] }[] = [];
   for (const file of positionals) {
     let results: PolicyTestResult[];
     try {
       results = runPolicyTests(compilePolicyPath(file));
     } catch (err) {
       failed++;
-      const code = hasForgeCode(err) ? err.code : "FORGE_GATE_ERROR";
+      const code = hasForgeCode(err) ? err.code : Codes.GATE_ERROR;
       report.push({ file, error: { code, message: (err as Error).message } });
       if (!values.json) process.stdout.write(`FAIL ${file}: ${code}: ${(err as Error).message}\n`);
       continue;

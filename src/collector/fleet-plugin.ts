@@ -1,3 +1,4 @@
+import { Codes, ForgeError } from "../errors.js";
 /**
  * Wires the fleet parts into a collector (startCollector's `plugins`): fleet state and its API,
  * operator sign-in, the review relay, policy distribution from a directory, and the dashboard.
@@ -58,7 +59,8 @@ export function fleetPlugin(opts: FleetPluginOptions): FleetPlugin {
       registerDashboard(ctx);
     },
     fleet: () => {
-      if (fleet === undefined) throw new Error("fleetPlugin: the collector has not started");
+      if (fleet === undefined)
+        throw new ForgeError(Codes.INTERNAL, "fleetPlugin: the collector has not started");
       return fleet;
     },
     close: () => source?.close(),

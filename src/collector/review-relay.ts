@@ -124,7 +124,7 @@ export class ReviewRelay {
         if (set.size === 0) this.waiters.delete(actionId);
         reject(
           new ForgeError(
-            Codes.TIMEOUT,
+            Codes.UPSTREAM_TIMEOUT,
             `host '${hostId}' did not answer the review of ${actionId} in time; it may still apply it`,
           ),
         );

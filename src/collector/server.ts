@@ -1,7 +1,7 @@
 import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
-import { Codes, ForgeError, hasForgeCode } from "../errors.js";
+import { Codes, ForgeError, hasForgeCode, httpStatus } from "../errors.js";
 import { CloseCodes, DEFAULT_MAX_PAYLOAD, INGEST_PATH } from "../protocol/messages.js";
 import { registerApi } from "./api.js";
 import { handleConnection } from "./connection.js";
@@ -169,24 +169,14 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
       res.end(out.text);
     }
   } catch (err) {
-    const code = hasForgeCode(err) ? err.code : "FORGE_INTERNAL";
-    const status = STATUS[code] ?? 500;
+    const code = hasForgeCode(err) ? err.code : Codes.INTERNAL;
+    const status = httpStatus(code);
     if (status === 500) ctx.logger.error({ err: String(err), path: url.pathname }, "http handler failed");
     const message = status === 500 ? "internal error" : (err as Error).message;
     res.writeHead(status, { "content-type": "application/json" });
     res.end(JSON.stringify({ error: { code, message } }));
   }
 }
-
-const STATUS: Record<string, number> = {
-  [Codes.BAD_REQUEST]: 400,
-  [Codes.UNAUTHENTICATED]: 401,
-  [Codes.FORBIDDEN]: 403,
-  [Codes.NOT_FOUND]: 404,
-  [Codes.CONFLICT]: 409,
-  [Codes.PAYLOAD_TOO_LARGE]: 413,
-  [Codes.TIMEOUT]: 504,
-};
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];

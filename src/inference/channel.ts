@@ -1,3 +1,4 @@
+import { Codes, ForgeError } from "../errors.js";
 /**
  * A one-producer, one-consumer queue that turns callbacks into an async iterable. The consumer
  * takes everything buffered at once, so a slow reader gets fewer, larger pieces instead of lag.
@@ -19,7 +20,7 @@ export class Channel {
   }
 
   fail(err: unknown): void {
-    this.error = err ?? new Error("channel failed");
+    this.error = err ?? new ForgeError(Codes.INFERENCE_FAILED, "channel failed");
     this.ended = true;
     this.notify();
   }

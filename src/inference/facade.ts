@@ -1,7 +1,7 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { Codes, ForgeError, hasForgeCode } from "../errors.js";
+import { Codes, ForgeError, type ForgeCode, hasForgeCode, httpStatus } from "../errors.js";
 import { nowRfc3339, promptHash, type RecordInput } from "../protocol/record.js";
 import type { Chunk, DoneReason, InferenceBackend, Timing, ToolCall } from "./backend.js";
 
@@ -358,7 +358,7 @@ function inferenceRecord(
   options: unknown,
   t: Timing | undefined,
   doneReason: DoneReason | null,
-  error?: { code: string; message: string },
+  error?: { code: ForgeCode; message: string },
 ): RecordInput {
   const ms = performance.now() - turn.t0;
   return {
@@ -562,14 +562,6 @@ function toForge(err: unknown): ForgeError {
   return new ForgeError(Codes.INFERENCE_FAILED, (err as Error)?.message ?? String(err), { cause: err });
 }
 
-const STATUS: Record<string, number> = {
-  [Codes.BAD_REQUEST]: 400,
-  [Codes.NOT_FOUND]: 404,
-  [Codes.PAYLOAD_TOO_LARGE]: 413,
-  [Codes.TIMEOUT]: 408,
-  [Codes.BACKEND_UNAVAILABLE]: 503,
-};
-
 /** Ollama's error shape: `{"error": "..."}`; mid-stream, a last NDJSON line carrying it. */
 function fail(res: ServerResponse, err: unknown): void {
   const e = toForge(err);
@@ -577,7 +569,7 @@ function fail(res: ServerResponse, err: unknown): void {
     if (!res.writableEnded) res.end(`${JSON.stringify({ error: e.message })}\n`);
     return;
   }
-  sendError(res, STATUS[e.code] ?? 500, e.message);
+  sendError(res, httpStatus(e.code), e.message);
 }
 
 function sendError(res: ServerResponse, status: number, message: string): void {

@@ -161,7 +161,10 @@ export class OpenAiBackend implements InferenceBackend {
     const timer = setTimeout(
       () =>
         ac.abort(
-          new ForgeError(Codes.TIMEOUT, `${this.host}${path}: no response within ${this.timeoutMs} ms`),
+          new ForgeError(
+            Codes.UPSTREAM_TIMEOUT,
+            `${this.host}${path}: no response within ${this.timeoutMs} ms`,
+          ),
         ),
       this.timeoutMs,
     );

@@ -7,7 +7,7 @@ import { existsSync } from "node:fs";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
-import { Codes, ForgeError } from "../errors.js";
+import { Codes, ForgeError, isForgeCode } from "../errors.js";
 
 /** The process at the other end of a Unix socket. */
 export interface PeerCredentials {
@@ -143,7 +143,7 @@ export function native(): NativeAddon {
 /** Re-raises a native error as a ForgeError with the same code (and errno/syscall in details). */
 function rethrow(err: unknown): never {
   const e = err as Error & { code?: unknown; errno?: unknown; syscall?: unknown };
-  if (e instanceof Error && typeof e.code === "string" && e.code.startsWith("FORGE_")) {
+  if (e instanceof Error && isForgeCode(e.code)) {
     const details = e.errno === undefined ? undefined : { errno: e.errno, syscall: e.syscall };
     throw new ForgeError(e.code, e.message, { cause: err, details });
   }

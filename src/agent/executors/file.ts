@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
 import { open, stat, unlink, writeFile } from "node:fs/promises";
 import { resolve } from "node:path";
+import { Codes, execErrnoCode, type ForgeCode } from "../../errors.js";
 import { captureBuffer } from "./capture.js";
 import { round } from "./shell.js";
 import type { ExecutionResult, ExecutorLimits } from "./types.js";
@@ -22,7 +23,7 @@ export async function runFile(action: FileAction, limits: ExecutorLimits): Promi
       try {
         const size = (await fh.stat()).size;
         if (size > limits.file_max_bytes) {
-          return done(err("FORGE_EXEC_TOO_LARGE", `${size} bytes > executors.file_max_bytes`));
+          return done(err(Codes.EXEC_TOO_LARGE, `${size} bytes > executors.file_max_bytes`));
         }
         const buf = Buffer.alloc(size);
         const { bytesRead } = await fh.read(buf, 0, size, 0);
@@ -36,15 +37,15 @@ export async function runFile(action: FileAction, limits: ExecutorLimits): Promi
     }
     if (action.kind === "file.write") {
       if (action.content === undefined) {
-        return done(err("FORGE_EXEC_NO_CONTENT", "file.write needs `content` for the built-in executor"));
+        return done(err(Codes.EXEC_NO_CONTENT, "file.write needs `content` for the built-in executor"));
       }
       const buf = Buffer.from(action.content, "utf8");
       const sha = createHash("sha256").update(buf).digest("hex");
       if (action.content_sha256 !== undefined && action.content_sha256 !== sha) {
-        return done(err("FORGE_EXEC_HASH_MISMATCH", "content does not match content_sha256"));
+        return done(err(Codes.EXEC_HASH_MISMATCH, "content does not match content_sha256"));
       }
       if (buf.length > limits.file_max_bytes) {
-        return done(err("FORGE_EXEC_TOO_LARGE", `${buf.length} bytes > executors.file_max_bytes`));
+        return done(err(Codes.EXEC_TOO_LARGE, `${buf.length} bytes > executors.file_max_bytes`));
       }
       await writeFile(path, buf);
       return done({ status: "ok", bytes: buf.length, sha256: sha });
@@ -53,11 +54,11 @@ export async function runFile(action: FileAction, limits: ExecutorLimits): Promi
     await unlink(path);
     return done({ status: "ok", bytes: before.size });
   } catch (e) {
-    const code = (e as NodeJS.ErrnoException).code ?? "EIO";
-    return done({ status: "failed", error: { code: `FORGE_EXEC_${code}`, message: (e as Error).message } });
+    const code = execErrnoCode((e as NodeJS.ErrnoException).code);
+    return done({ status: "failed", error: { code, message: (e as Error).message } });
   }
 }
 
-function err(code: string, message: string) {
+function err(code: ForgeCode, message: string) {
   return { status: "error" as const, error: { code, message } };
 }

@@ -1,3 +1,4 @@
+import { Codes } from "../../errors.js";
 import { Capture } from "./capture.js";
 import { round } from "./shell.js";
 import type { ExecutionResult, ExecutorLimits } from "./types.js";
@@ -47,7 +48,7 @@ export async function runHttp(
     const timedOut = ac.signal.aborted;
     return done({
       status: timedOut ? "timeout" : "error",
-      error: { code: timedOut ? "FORGE_TIMEOUT" : "FORGE_EXEC_HTTP", message: (e as Error).message },
+      error: { code: timedOut ? Codes.UPSTREAM_TIMEOUT : Codes.EXEC_HTTP, message: (e as Error).message },
       body: body.result(),
       timed_out: timedOut,
     });

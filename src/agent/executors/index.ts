@@ -1,3 +1,4 @@
+import { Codes } from "../../errors.js";
 import type { Action } from "../../gate/actions.js";
 import { runFile } from "./file.js";
 import { runHttp } from "./http.js";
@@ -31,14 +32,14 @@ export async function execute(action: Action, limits: ExecutorLimits): Promise<E
         return {
           status: "error",
           duration_ms: 0,
-          error: { code: "FORGE_EXEC_UNSUPPORTED", message: `no built-in executor for ${action.kind}` },
+          error: { code: Codes.EXEC_UNSUPPORTED, message: `no built-in executor for ${action.kind}` },
         };
     }
   } catch (e) {
     return {
       status: "error",
       duration_ms: 0,
-      error: { code: "FORGE_INTERNAL", message: (e as Error).message },
+      error: { code: Codes.INTERNAL, message: (e as Error).message },
     };
   }
 }

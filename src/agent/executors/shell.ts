@@ -1,4 +1,5 @@
 import { spawn } from "node:child_process";
+import { Codes } from "../../errors.js";
 import { Capture } from "./capture.js";
 import type { ExecutionResult, ExecutorLimits } from "./types.js";
 
@@ -54,7 +55,7 @@ export function runShell(
       finish({
         status: "error",
         exit_code: null,
-        error: { code: "FORGE_EXEC_SPAWN", message: `${err.code ?? ""} ${err.message}`.trim() },
+        error: { code: Codes.EXEC_SPAWN, message: `${err.code ?? ""} ${err.message}`.trim() },
         stdout: stdout.result(),
         stderr: stderr.result(),
         timed_out: false,

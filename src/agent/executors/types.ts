@@ -1,3 +1,4 @@
+import type { ForgeCode } from "../../errors.js";
 /** Limits every built-in executor honours; they come from config `executors.*`. */
 export interface ExecutorLimits {
   cwd: string;
@@ -18,6 +19,6 @@ export interface ExecutorLimits {
 export interface ExecutionResult {
   status: "ok" | "failed" | "timeout" | "error";
   duration_ms: number;
-  error?: { code: string; message: string };
+  error?: { code: ForgeCode; message: string };
   [key: string]: unknown;
 }
