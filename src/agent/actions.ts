@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Codes, ForgeError, httpStatus } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 import type { Decision, Evaluation } from "../gate/decision.js";
+import { HttpError } from "../http.js";
 import {
   nowRfc3339,
   type PrincipalReview,
@@ -11,7 +12,7 @@ import {
   type StoredRecord,
 } from "../protocol/record.js";
 import { EXECUTABLE_KINDS, type ExecutionResult, type ExecutorLimits, execute } from "./executors/index.js";
-import { HttpError, notFound } from "./http.js";
+import { notFound } from "./http.js";
 import type { GatePort, PendingAction, StorePort } from "./ports.js";
 
 /**

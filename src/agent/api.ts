@@ -3,9 +3,10 @@ import type { Logger } from "pino";
 import { z } from "zod";
 import { Codes, hasForgeCode } from "../errors.js";
 import { parseAction } from "../gate/actions.js";
+import { HttpError, readJson, sendJson } from "../http.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
-import { badRequest, HttpError, notFound, readJson, sendError, sendJson } from "./http.js";
+import { badRequest, notFound, sendError } from "./http.js";
 import type { AgentMetrics } from "./metrics.js";
 import { buildTrace } from "./trace.js";
 
@@ -73,7 +74,7 @@ export function createApi(
         POST: {
           access: "proposer",
           handle: async (req, res, peer) => {
-            const body = parseBody(ProposeBody, await readJson(req, o.maxBodyBytes));
+            const body = parseBody(ProposeBody, await readJson(req, o.maxBodyBytes, BODY));
             const action = parseAction(body.proposed_action);
             const view = await o.service.propose(
               {
@@ -109,7 +110,7 @@ export function createApi(
         POST: {
           access: "proposer",
           handle: async (req, res, peer, [id]) => {
-            const body = await readJson(req, o.maxBodyBytes);
+            const body = await readJson(req, o.maxBodyBytes, BODY);
             if (body === null || typeof body !== "object" || Array.isArray(body)) {
               throw badRequest('the result must be a JSON object, e.g. {"status":"ok","exit_code":0}');
             }
@@ -133,7 +134,7 @@ export function createApi(
         POST: {
           access: "reviewer",
           handle: async (req, res, peer, [id]) => {
-            const body = parseBody(ReviewBody, await readJson(req, o.maxBodyBytes));
+            const body = parseBody(ReviewBody, await readJson(req, o.maxBodyBytes, BODY));
             const view = await o.service.review(
               id!,
               body.decision,
@@ -272,6 +273,8 @@ export function createApi(
     }
   };
 }
+
+const BODY = { limitKey: "api.max_body_bytes" };
 
 function pathOf(req: IncomingMessage): string {
   const raw = req.url ?? "/";

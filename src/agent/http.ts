@@ -1,38 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
-import { Codes, type ForgeCode, ForgeError, hasForgeCode, httpStatus } from "../errors.js";
+import { Codes, type ForgeCode, hasForgeCode, httpStatus } from "../errors.js";
+import { HttpError, sendJson } from "../http.js";
 
 /**
- * The small HTTP vocabulary of the socket API: one error shape `{"error":{"code","message"}}`,
- * bounded JSON bodies, and a JSON answer even when the HTTP parser itself refuses a request.
+ * The socket API's error answers: one shape `{"error":{"code","message"}}`, also when the HTTP
+ * parser itself refuses a request (bodies and JSON answers: src/http.ts).
  */
-
-/** An error answered with the headers it carries (405's `allow`); its status is its code's (errors.ts). */
-export class HttpError extends ForgeError {
-  constructor(code: ForgeCode, message: string, headers?: Record<string, string>) {
-    super(code, message, headers === undefined ? undefined : { details: { headers } });
-  }
-
-  get status(): number {
-    return httpStatus(this.code);
-  }
-}
 
 export const notFound = (what: string) => new HttpError(Codes.NOT_FOUND, `${what} not found`);
 export const badRequest = (message: string) => new HttpError(Codes.BAD_REQUEST, message);
-
-export function sendJson(res: ServerResponse, status: number, value: unknown): void {
-  const body = JSON.stringify(value);
-  if (res.headersSent) {
-    res.end();
-    return;
-  }
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(body),
-  });
-  res.end(body);
-}
 
 /** Maps any thrown value to a status and the error body; unknown errors are 500 without internals. */
 export function errorBody(err: unknown): {
@@ -51,62 +28,6 @@ export function sendError(res: ServerResponse, err: unknown): void {
     res.setHeader("allow", (err.details.headers as Record<string, string>).allow!);
   }
   sendJson(res, status, body);
-}
-
-/**
- * Reads a JSON body of at most `maxBytes`. Refuses a declared or actual oversize with 413 and
- * unparseable JSON with 400. Never buffers more than maxBytes.
- */
-export function readJson(req: IncomingMessage, maxBytes: number): Promise<unknown> {
-  const declared = req.headers["content-length"];
-  if (declared !== undefined && Number(declared) > maxBytes) {
-    req.resume();
-    return Promise.reject(tooLarge(maxBytes));
-  }
-  // The content type is not checked: `curl -d` sends form-urlencoded, and the body is JSON or refused.
-  return new Promise((resolve, reject) => {
-    const chunks: Buffer[] = [];
-    let size = 0;
-    let done = false;
-    req.on("data", (c: Buffer) => {
-      if (done) return;
-      size += c.length;
-      if (size > maxBytes) {
-        done = true;
-        chunks.length = 0;
-        reject(tooLarge(maxBytes));
-        return;
-      }
-      chunks.push(c);
-    });
-    req.on("error", (err) => {
-      if (done) return;
-      done = true;
-      reject(new HttpError(Codes.BAD_REQUEST, `request body: ${err.message}`));
-    });
-    req.on("end", () => {
-      if (done) return;
-      done = true;
-      // One chunk is the usual case (small bodies): decode it in place rather than copy it first.
-      const text = (chunks.length === 1 ? chunks[0]! : Buffer.concat(chunks)).toString("utf8");
-      if (!/\S/.test(text)) {
-        reject(badRequest("request body must be a JSON object"));
-        return;
-      }
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(badRequest(`malformed JSON: ${(err as Error).message.slice(0, 120)}`));
-      }
-    });
-  });
-}
-
-function tooLarge(maxBytes: number): HttpError {
-  return new HttpError(
-    Codes.PAYLOAD_TOO_LARGE,
-    `request body exceeds ${maxBytes} bytes (api.max_body_bytes)`,
-  );
 }
 
 /**

@@ -2,10 +2,10 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { Codes, ForgeError } from "../errors.js";
 import type { Action } from "../gate/actions.js";
+import { HttpError } from "../http.js";
 import type { RecordInput, StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
 import type { AgentConfig } from "./config.js";
-import { HttpError } from "./http.js";
 
 /**
  * The one place the daemon touches src/inference: the backend (opened lazily, on the first

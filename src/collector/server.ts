@@ -2,6 +2,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { Codes, ForgeError, hasForgeCode, httpStatus } from "../errors.js";
+import { readJson, sendJson } from "../http.js";
 import { CloseCodes, DEFAULT_MAX_PAYLOAD, INGEST_PATH } from "../protocol/messages.js";
 import { registerApi } from "./api.js";
 import { handleConnection } from "./connection.js";
@@ -151,7 +152,8 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     if (m === "none") throw new ForgeError(Codes.NOT_FOUND, `no route ${method} ${url.pathname}`);
     if (m === "method")
       throw new ForgeError(Codes.BAD_REQUEST, `${method} is not allowed on ${url.pathname}`);
-    const body = method === "GET" || method === "HEAD" ? undefined : await readJson(req);
+    const body =
+      method === "GET" || method === "HEAD" ? undefined : await readJson(req, MAX_BODY, { allowEmpty: true });
     const out = await m.handler({
       method,
       path: url.pathname,
@@ -160,11 +162,8 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
       headers: req.headers,
       body,
     });
-    if ("json" in out) {
-      const text = JSON.stringify(out.json);
-      res.writeHead(out.status ?? 200, { ...out.headers, "content-type": "application/json" });
-      res.end(text);
-    } else {
+    if ("json" in out) sendJson(res, out.status ?? 200, out.json, out.headers);
+    else {
       res.writeHead(out.status ?? 200, { ...out.headers, "content-type": out.contentType });
       res.end(out.text);
     }
@@ -173,23 +172,6 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     const status = httpStatus(code);
     if (status === 500) ctx.logger.error({ err: String(err), path: url.pathname }, "http handler failed");
     const message = status === 500 ? "internal error" : (err as Error).message;
-    res.writeHead(status, { "content-type": "application/json" });
-    res.end(JSON.stringify({ error: { code, message } }));
-  }
-}
-
-async function readJson(req: IncomingMessage): Promise<unknown> {
-  const chunks: Buffer[] = [];
-  let size = 0;
-  for await (const c of req) {
-    size += (c as Buffer).length;
-    if (size > MAX_BODY) throw new ForgeError(Codes.PAYLOAD_TOO_LARGE, `request body over ${MAX_BODY} bytes`);
-    chunks.push(c as Buffer);
-  }
-  if (size === 0) return undefined;
-  try {
-    return JSON.parse(Buffer.concat(chunks).toString("utf8"));
-  } catch {
-    throw new ForgeError(Codes.BAD_REQUEST, "request body is not valid JSON");
+    sendJson(res, status, { error: { code, message } });
   }
 }

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { Codes, ForgeError, type ForgeCode, hasForgeCode, httpStatus } from "../errors.js";
+import { Codes, type ForgeCode, ForgeError, hasForgeCode, httpStatus } from "../errors.js";
+import { readJson, sendJson } from "../http.js";
 import { nowRfc3339, promptHash, type RecordInput } from "../protocol/record.js";
 import type { Chunk, DoneReason, InferenceBackend, Timing, ToolCall } from "./backend.js";
 
@@ -107,7 +108,7 @@ export function createOllamaFacade(deps: FacadeDeps): FacadeHandler {
       else if (path === "/api/tags") sendJson(res, 200, { models: await tags(deps.backend) });
       else if (path === "/api/ps") sendJson(res, 200, { models: await ps(deps.backend) });
       else {
-        const body = await readJson(req, maxBody, bodyTimeout);
+        const body = await readJson(req, maxBody, { timeoutMs: bodyTimeout });
         if (path === "/api/chat") await chat(deps, req, res, body);
         else await generate(deps, req, res, body);
       }
@@ -510,52 +511,6 @@ function parseBody<T extends z.ZodType>(schema: T, raw: unknown): z.infer<T> {
   throw new ForgeError(Codes.BAD_REQUEST, `invalid request: ${where}: ${issue.message}`);
 }
 
-function readJson(req: IncomingMessage, max: number, timeoutMs: number): Promise<unknown> {
-  return new Promise((resolve, reject) => {
-    const parts: Buffer[] = [];
-    let size = 0;
-    const timer = setTimeout(() => {
-      cleanup();
-      req.resume();
-      reject(new ForgeError(Codes.TIMEOUT, `request body not received within ${timeoutMs} ms`));
-    }, timeoutMs);
-    const onData = (b: Buffer) => {
-      size += b.length;
-      if (size > max) {
-        cleanup();
-        req.resume();
-        reject(new ForgeError(Codes.PAYLOAD_TOO_LARGE, `request body exceeds ${max} bytes`));
-        return;
-      }
-      parts.push(b);
-    };
-    const onEnd = () => {
-      cleanup();
-      const text = Buffer.concat(parts).toString("utf8");
-      if (text.trim() === "")
-        return reject(new ForgeError(Codes.BAD_REQUEST, "request body is empty: send a JSON object"));
-      try {
-        resolve(JSON.parse(text));
-      } catch (err) {
-        reject(new ForgeError(Codes.BAD_REQUEST, `request body is not JSON: ${(err as Error).message}`));
-      }
-    };
-    const onError = (err: Error) => {
-      cleanup();
-      reject(err);
-    };
-    const cleanup = () => {
-      clearTimeout(timer);
-      req.off("data", onData);
-      req.off("end", onEnd);
-      req.off("error", onError);
-    };
-    req.on("data", onData);
-    req.on("end", onEnd);
-    req.on("error", onError);
-  });
-}
-
 function toForge(err: unknown): ForgeError {
   if (err instanceof ForgeError) return err;
   if (hasForgeCode(err)) return new ForgeError(err.code, err.message, { cause: err });
@@ -574,13 +529,4 @@ function fail(res: ServerResponse, err: unknown): void {
 
 function sendError(res: ServerResponse, status: number, message: string): void {
   sendJson(res, status, { error: message });
-}
-
-function sendJson(res: ServerResponse, status: number, obj: unknown): void {
-  const text = JSON.stringify(obj);
-  res.writeHead(status, {
-    "content-type": "application/json; charset=utf-8",
-    "content-length": Buffer.byteLength(text),
-  });
-  res.end(text);
 }

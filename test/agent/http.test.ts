@@ -1,7 +1,7 @@
 import type { IncomingMessage } from "node:http";
 import { Readable } from "node:stream";
 import { describe, expect, it } from "vitest";
-import { readJson } from "../../src/agent/http.js";
+import { readJson } from "../../src/http.js";
 
 /** A request body arriving in the given chunks (a real stream; readJson only reads headers and data). */
 function body(chunks: Buffer[], headers: Record<string, string> = {}): IncomingMessage {
