@@ -1,4 +1,4 @@
-import type { IncomingMessage, ServerResponse } from "node:http";
+import type { ServerResponse } from "node:http";
 import type { Duplex } from "node:stream";
 import { Codes, type ForgeCode, hasForgeCode, httpStatus } from "../errors.js";
 import { HttpError, sendJson } from "../http.js";
