@@ -1,8 +1,8 @@
-import { Codes, ForgeError } from "../errors.js";
 /**
  * Wires the fleet parts into a collector (startCollector's `plugins`): fleet state and its API,
  * operator sign-in, the review relay, policy distribution from a directory, and the dashboard.
  */
+import { Codes, ForgeError } from "../errors.js";
 import { createTolerances, type TolerancesConfigInput } from "../platform/tolerances.js";
 import type { CollectorContext } from "./context.js";
 import { registerDashboard } from "./dashboard/index.js";

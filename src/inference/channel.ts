@@ -1,4 +1,5 @@
 import { Codes, ForgeError } from "../errors.js";
+
 /**
  * A one-producer, one-consumer queue that turns callbacks into an async iterable. The consumer
  * takes everything buffered at once, so a slow reader gets fewer, larger pieces instead of lag.
