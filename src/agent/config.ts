@@ -1,8 +1,7 @@
-import { readFileSync } from "node:fs";
 import { basename, resolve } from "node:path";
-import { parse as parseYaml } from "yaml";
 import { z } from "zod";
-import { Codes, didYouMean, ForgeError } from "../errors.js";
+import { configError, type DeepReadonly, deepFreeze, readConfigFile, readPublicKeyFile } from "../config.js";
+import { Codes, ForgeError } from "../errors.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
 
 /**
@@ -163,12 +162,6 @@ export type AgentConfig = DeepReadonly<
   }
 >;
 
-type DeepReadonly<T> = T extends (infer U)[]
-  ? readonly DeepReadonly<U>[]
-  : T extends object
-    ? { readonly [K in keyof T]: DeepReadonly<T[K]> }
-    : T;
-
 /** Flags of `forge-agent run`, already split by the CLI. */
 export interface ConfigFlags {
   config?: string;
@@ -224,7 +217,7 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
 
   const file = input.flags?.config ?? input.env?.FORGE_CONFIG;
   if (file !== undefined) {
-    merged = readConfigFile(resolve(cwd, file));
+    merged = readConfigFile(resolve(cwd, file), "home, socket, policy");
     origin = basename(file);
     source.push(`file:${resolve(cwd, file)}`);
   }
@@ -249,7 +242,7 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
 
   const s = schema({ uid: input.uid ?? process.getuid?.() ?? 0, hostname: input.hostname ?? "localhost" });
   const r = s.safeParse(merged);
-  if (!r.success) throw configError(r.error.issues, origin, merged);
+  if (!r.success) throw configError(r.error.issues, origin, merged, s.shape);
   const c = r.data;
   const home = resolve(cwd, c.home);
   const resolved = {
@@ -283,94 +276,5 @@ function readPolicyKey(
 ): { public_key?: string; public_key_pem?: string } {
   if (file === undefined) return {};
   const path = resolve(cwd, file);
-  let pem: string;
-  try {
-    pem = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new ForgeError(
-      Codes.CONFIG_INVALID,
-      `cannot read policy_updates.public_key ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`,
-    );
-  }
-  if (!pem.includes("BEGIN PUBLIC KEY"))
-    throw new ForgeError(
-      Codes.CONFIG_INVALID,
-      `policy_updates.public_key ${path} is not an SPKI PEM public key`,
-    );
-  return { public_key: path, public_key_pem: pem };
-}
-
-function readConfigFile(path: string): Record<string, unknown> {
-  let text: string;
-  try {
-    text = readFileSync(path, "utf8");
-  } catch (err) {
-    throw new ForgeError(
-      Codes.CONFIG_INVALID,
-      `cannot read config file ${path}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}: check --config`,
-      { cause: err },
-    );
-  }
-  let value: unknown;
-  try {
-    value = path.endsWith(".json") ? JSON.parse(text) : parseYaml(text);
-  } catch (err) {
-    throw new ForgeError(Codes.CONFIG_INVALID, `${path} is not valid YAML/JSON: ${(err as Error).message}`, {
-      cause: err,
-    });
-  }
-  if (value === null || value === undefined) return {};
-  if (typeof value !== "object" || Array.isArray(value)) {
-    throw new ForgeError(
-      Codes.CONFIG_INVALID,
-      `${path} must hold a mapping of keys (home, socket, policy, …)`,
-    );
-  }
-  return value as Record<string, unknown>;
-}
-
-function configError(
-  issues: z.core.$ZodIssue[],
-  origin: string,
-  merged: Record<string, unknown>,
-): ForgeError {
-  const issue = issues[0]!;
-  const at = issue.path.map(String).join(".");
-  if (issue.code === "unrecognized_keys") {
-    const key = issue.keys[0]!;
-    const full = at === "" ? key : `${at}.${key}`;
-    const known = knownKeys(issue.path.map(String));
-    const near = didYouMean(key, known);
-    const hint = near === null ? `known keys: ${known.join(", ")}` : `did you mean '${near}'?`;
-    return new ForgeError(Codes.CONFIG_INVALID, `unknown key '${full}' in ${origin}: ${hint}`, {
-      details: { key: full },
-    });
-  }
-  const got = issue.path.reduce<unknown>(
-    (o, k) => (o !== null && typeof o === "object" ? (o as Record<string, unknown>)[k as string] : undefined),
-    merged,
-  );
-  return new ForgeError(
-    Codes.CONFIG_INVALID,
-    `invalid value for '${at}' in ${origin}: ${issue.message} (got ${JSON.stringify(got) ?? "nothing"})`,
-    { details: { key: at } },
-  );
-}
-
-function knownKeys(path: string[]): string[] {
-  let shape: Record<string, unknown> = schema({ uid: 0, hostname: "x" }).shape;
-  for (const p of path) {
-    let inner = shape[p] as { def?: { innerType?: unknown; type?: string }; shape?: Record<string, unknown> };
-    while (inner?.def?.innerType !== undefined) inner = inner.def.innerType as typeof inner;
-    shape = inner?.shape ?? {};
-  }
-  return Object.keys(shape);
-}
-
-function deepFreeze<T>(v: T): T {
-  if (v !== null && typeof v === "object" && !Object.isFrozen(v)) {
-    Object.freeze(v);
-    for (const x of Object.values(v)) deepFreeze(x);
-  }
-  return v;
+  return { public_key: path, public_key_pem: readPublicKeyFile(path, "policy_updates.public_key") };
 }

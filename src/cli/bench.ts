@@ -17,6 +17,7 @@ import { Codes, hasForgeCode } from "../errors.js";
 import { EvidenceStore } from "../evidence/index.js";
 import { nowRfc3339 } from "../protocol/record.js";
 import { parse, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 /** Exit code of a run stopped by SIGINT (128 + 2, as shells report it); the partial report is still written. */
 export const EXIT_INTERRUPTED = 130;
@@ -31,7 +32,7 @@ const BACKENDS: readonly Backend[] = ["llama", "ollama", "openai"];
  * Exit 0: every suite ran or was skipped; 1: a suite failed or the record could not be written;
  * 2: bad usage; 130: interrupted (Ctrl-C), after writing the partial report and record.
  */
-export default async function bench(argv: string[]): Promise<number> {
+export default async function bench(argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
     suite: { type: "string" },
     model: { type: "string" },
@@ -59,7 +60,7 @@ export default async function bench(argv: string[]): Promise<number> {
       ...(values.backend === undefined ? {} : { backend: values.backend }),
       ...(values.model === undefined ? {} : { model: values.model }),
     },
-    env: process.env,
+    env,
     hostname: hostname(),
   });
   // "none" (no inference) is a daemon setting; a benchmark of inference needs an engine.

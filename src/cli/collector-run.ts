@@ -1,65 +1,54 @@
-import { readFileSync } from "node:fs";
 import pino from "pino";
-import { parse as parseYaml } from "yaml";
+import { type CollectorFlags, loadCollectorConfig } from "../collector/config.js";
 import { fleetPlugin } from "../collector/fleet-plugin.js";
-import { parseOperator } from "../collector/operators.js";
 import { startCollector } from "../collector/server.js";
 import { parse, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 /**
- * forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--require-registered]
- *   [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL]
- * Admin routes (register/revoke over HTTP) are enabled when FORGE_COLLECTOR_ADMIN_TOKEN is set.
+ * forge-collector run [--config FILE] [--database sqlite:PATH|postgres://…] [--listen HOST:PORT]
+ *   [--require-registered] [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL]
+ *   [--operator NAME=SECRET]… [--policy-dir DIR [--policy-key PUB]] [--tolerances FILE]
+ * The configuration (src/collector/config.ts): file, then FORGE_COLLECTOR_*, then these flags.
+ * Admin routes (register/revoke over HTTP) are enabled when admin_token (FORGE_COLLECTOR_ADMIN_TOKEN) is set.
  * Runs until SIGTERM/SIGINT, then closes cleanly (in-flight batches commit and ack first).
  */
-export default async function (argv: string[]): Promise<number> {
+export default async function (argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
-    database: {
-      type: "string",
-      default: process.env.FORGE_COLLECTOR_DATABASE ?? "sqlite:./var/collector.db",
-    },
-    listen: { type: "string", default: process.env.FORGE_COLLECTOR_LISTEN ?? "127.0.0.1:8787" },
-    "require-registered": { type: "boolean", default: false },
-    "register-host": { type: "string", multiple: true, default: [] },
-    "revoke-host": { type: "string", multiple: true, default: [] },
+    config: { type: "string" },
+    database: { type: "string" },
+    listen: { type: "string" },
+    "require-registered": { type: "boolean" },
+    "register-host": { type: "string", multiple: true },
+    "revoke-host": { type: "string", multiple: true },
     synchronous: { type: "string" },
-    operator: { type: "string", multiple: true, default: [] },
+    operator: { type: "string", multiple: true },
     "policy-dir": { type: "string" },
     "policy-key": { type: "string" },
     tolerances: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const sync = values.synchronous?.toUpperCase();
-  if (sync !== undefined && sync !== "FULL" && sync !== "NORMAL") {
-    throw new UsageError("--synchronous must be FULL or NORMAL");
-  }
-  const registerHosts: Record<string, string> = {};
-  for (const spec of values["register-host"]) {
-    const eq = spec.indexOf("=");
-    if (eq <= 0) throw new UsageError(`--register-host wants ID=PEMFILE, got '${spec}'`);
-    const file = spec.slice(eq + 1);
-    let pem: string;
-    try {
-      pem = readFileSync(file, "utf8");
-    } catch (err) {
-      throw new UsageError(`--register-host ${spec}: cannot read ${file}: ${(err as Error).message}`);
-    }
-    if (!pem.includes("BEGIN PUBLIC KEY"))
-      throw new UsageError(`--register-host ${spec}: ${file} is not an SPKI PEM`);
-    registerHosts[spec.slice(0, eq)] = pem;
-  }
+  const { "register-host": register, ...rest } = values;
+  const flags: CollectorFlags = { ...rest };
+  if (register !== undefined) flags["register-host"] = registerHostFlags(register);
+  const config = loadCollectorConfig({ flags, env });
 
-  const fleet = fleetFromFlags(values);
+  const fleet = fleetPlugin({
+    operators: [...config.operators],
+    policyDir: config.policy_dir,
+    policyKeyPem: config.policy_key_pem,
+    tolerances: config.tolerances,
+  });
   const logger = pino({ name: "forge-collector" }, pino.destination(2));
   const collector = await startCollector({
     plugins: [fleet.plugin],
-    database: values.database,
-    listen: values.listen,
-    requireRegistered: values["require-registered"],
-    registerHosts,
-    revokeHosts: values["revoke-host"],
-    adminToken: process.env.FORGE_COLLECTOR_ADMIN_TOKEN || null,
-    synchronous: sync as "FULL" | "NORMAL" | undefined,
+    database: config.database,
+    listen: config.listen,
+    requireRegistered: config.require_registered,
+    registerHosts: config.register_hosts,
+    revokeHosts: [...config.revoke_hosts],
+    adminToken: config.admin_token ?? null,
+    synchronous: config.synchronous,
     logger,
   });
   // One line on stdout so scripts and tests learn the bound address (port 0 picks one).
@@ -74,35 +63,13 @@ export default async function (argv: string[]): Promise<number> {
   return 0;
 }
 
-/**
- * The fleet parts (docs/fleet.md): operators from --operator NAME=SECRET (repeatable) and
- * FORGE_COLLECTOR_OPERATORS ("a=s1,b=s2"), signed bundles from --policy-dir (verified with
- * --policy-key), tolerances from --tolerances FILE (YAML/JSON).
- */
-function fleetFromFlags(values: {
-  operator: string[];
-  "policy-dir"?: string;
-  "policy-key"?: string;
-  tolerances?: string;
-}) {
-  const specs = [
-    ...values.operator,
-    ...(process.env.FORGE_COLLECTOR_OPERATORS ?? "").split(",").filter(Boolean),
-  ];
-  const read = (flag: string, file: string) => {
-    try {
-      return readFileSync(file, "utf8");
-    } catch (err) {
-      throw new UsageError(`--${flag} ${file}: ${(err as Error).message}`);
-    }
-  };
-  if (values["policy-key"] !== undefined && values["policy-dir"] === undefined)
-    throw new UsageError("--policy-key needs --policy-dir");
-  return fleetPlugin({
-    operators: specs.map(parseOperator),
-    policyDir: values["policy-dir"],
-    policyKeyPem: values["policy-key"] === undefined ? undefined : read("policy-key", values["policy-key"]),
-    tolerances:
-      values.tolerances === undefined ? undefined : parseYaml(read("tolerances", values.tolerances)),
-  });
+/** `--register-host ID=PEMFILE`, repeatable: ID → PEM file. */
+function registerHostFlags(specs: string[]): Record<string, string> {
+  const out: Record<string, string> = {};
+  for (const spec of specs) {
+    const eq = spec.indexOf("=");
+    if (eq <= 0) throw new UsageError(`--register-host wants ID=PEMFILE, got '${spec}'`);
+    out[spec.slice(0, eq)] = spec.slice(eq + 1);
+  }
+  return out;
 }

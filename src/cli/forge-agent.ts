@@ -1,9 +1,15 @@
 import { readFileSync } from "node:fs";
-import { hasForgeCode } from "../errors.js";
+import { Codes, hasForgeCode } from "../errors.js";
 import { UsageError } from "./args.js";
 
-/** A subcommand: gets the arguments after its name, returns the exit code (0 ok, 1 failure, 2 usage). */
-export type Command = (argv: string[]) => Promise<number>;
+/** The process environment, read once by the bin/ entry point and handed down. */
+export type Env = Readonly<Record<string, string | undefined>>;
+
+/**
+ * A subcommand: gets the arguments after its name and the environment, returns the exit code
+ * (0 ok, 1 failure, 2 usage).
+ */
+export type Command = (argv: string[], env: Env) => Promise<number>;
 
 interface Entry {
   summary: string;
@@ -96,7 +102,7 @@ function help(): string {
 }
 
 /** Runs one forge-agent invocation and returns its exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: Env): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === "--help" || name === "-h" || name === "help") {
     process.stdout.write(`${help()}\n`);
@@ -115,16 +121,16 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`usage: ${entry.usage}\n`);
     return 0;
   }
-  return runCommand(entry, rest, "forge-agent");
+  return runCommand(entry, rest, "forge-agent", env);
 }
 
 /** Loads and runs a command, mapping usage errors to exit 2 and coded errors to exit 1. */
-export async function runCommand(entry: Entry, argv: string[], prog: string): Promise<number> {
+export async function runCommand(entry: Entry, argv: string[], prog: string, env: Env): Promise<number> {
   try {
     const cmd = await entry.load();
-    return await cmd.default(argv);
+    return await cmd.default(argv, env);
   } catch (err) {
-    if (err instanceof UsageError) {
+    if (err instanceof UsageError || (hasForgeCode(err) && err.code === Codes.USAGE)) {
       process.stderr.write(`${prog}: ${err.message}\nusage: ${entry.usage}\n`);
       return 2;
     }

@@ -1,4 +1,4 @@
-import { runCommand, version } from "./forge-agent.js";
+import { type Env, runCommand, version } from "./forge-agent.js";
 
 const COMMANDS = {
   run: {
@@ -16,7 +16,7 @@ const COMMANDS = {
 };
 
 /** Runs one forge-collector invocation and returns its exit code. */
-export async function main(argv: string[]): Promise<number> {
+export async function main(argv: string[], env: Env): Promise<number> {
   const [name, ...rest] = argv;
   if (name === "--version" || name === "-V") {
     process.stdout.write(`forge-collector ${version()}\n`);
@@ -36,5 +36,5 @@ export async function main(argv: string[]): Promise<number> {
     process.stdout.write(`usage: ${entry.usage}\n`);
     return 0;
   }
-  return runCommand(entry, rest, "forge-collector");
+  return runCommand(entry, rest, "forge-collector", env);
 }

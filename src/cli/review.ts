@@ -2,15 +2,16 @@ import type { ActionView } from "../agent/actions.js";
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { summarize } from "../agent/trace.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 /** `forge-agent review list | approve ID | deny ID [--reason TEXT]`, over the agent's socket. */
-export default async function review(argv: string[]): Promise<number> {
+export default async function review(argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
     socket: { type: "string" },
     reason: { type: "string" },
     json: { type: "boolean" },
   });
-  const socket = values.socket ?? defaultSocketPath(process.env);
+  const socket = values.socket ?? defaultSocketPath(env);
   const [sub, id, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (sub === "list") {

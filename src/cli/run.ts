@@ -2,10 +2,10 @@ import { hostname } from "node:os";
 import { type ConfigFlags, loadConfig } from "../agent/config.js";
 import { startAgent } from "../agent/daemon.js";
 import { parse } from "./args.js";
-import { version } from "./forge-agent.js";
+import { type Env, version } from "./forge-agent.js";
 
 /** `forge-agent run`: the daemon in the foreground. SIGTERM/SIGINT stop it gracefully, SIGHUP reloads policies. */
-export default async function run(argv: string[]): Promise<number> {
+export default async function run(argv: string[], env: Env): Promise<number> {
   const { values } = parse(
     argv,
     {
@@ -21,8 +21,7 @@ export default async function run(argv: string[]): Promise<number> {
     },
     false,
   );
-  const config = loadConfig({ flags: values as ConfigFlags, env: process.env, hostname: hostname() });
-  const env = process.env;
+  const config = loadConfig({ flags: values as ConfigFlags, env, hostname: hostname() });
   const agent = await startAgent(config, {
     version: version(),
     baseEnv: {

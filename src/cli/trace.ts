@@ -4,12 +4,13 @@ import { buildTrace, formatTrace, type Trace } from "../agent/trace.js";
 import { Codes, hasForgeCode } from "../errors.js";
 import type { StoredRecord } from "../protocol/record.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 /**
  * `forge-agent trace SESSION_ID [--json]`: asks the running agent; when none answers, reads the
  * evidence file directly (--evidence, else beside --socket, else <FORGE_HOME or ./var>/evidence.db).
  */
-export default async function trace(argv: string[]): Promise<number> {
+export default async function trace(argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
     socket: { type: "string" },
     evidence: { type: "string" },
@@ -18,7 +19,7 @@ export default async function trace(argv: string[]): Promise<number> {
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one SESSION_ID");
   const session = positionals[0]!;
-  const socket = values.socket ?? defaultSocketPath(process.env);
+  const socket = values.socket ?? defaultSocketPath(env);
   let t: Trace;
   try {
     t = unwrap<Trace>(await callAgent(socket, "GET", `/v1/sessions/${encodeURIComponent(session)}/trace`));
@@ -26,14 +27,12 @@ export default async function trace(argv: string[]): Promise<number> {
     if (!hasForgeCode(err) || err.code !== Codes.AGENT_UNREACHABLE) throw err;
     // Without --evidence: the file beside the socket when --socket was given, else <FORGE_HOME>/evidence.db.
     const home =
-      values.socket !== undefined
-        ? dirname(resolve(values.socket))
-        : resolve(process.env.FORGE_HOME ?? "./var");
+      values.socket !== undefined ? dirname(resolve(values.socket)) : resolve(env.FORGE_HOME ?? "./var");
     const path = resolve(values.evidence ?? join(home, "evidence.db"));
     process.stderr.write(`forge-agent: no agent on ${socket}; reading ${path}\n`);
     const local = await readSessionFromFile(path, session);
     // Records the collector acked are pruned locally; fetch them back when we know where it is.
-    const collector = values["collector-url"] ?? process.env.FORGE_COLLECTOR_URL;
+    const collector = values["collector-url"] ?? env.FORGE_COLLECTOR_URL;
     let archived: StoredRecord[] = [];
     if (collector) {
       const { collectorArchive } = await import("../agent/archive.js");

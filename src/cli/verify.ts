@@ -3,13 +3,14 @@ import { dirname, join, resolve } from "node:path";
 import { hasForgeCode } from "../errors.js";
 import { type VerifyReport, verifyStore } from "../evidence/index.js";
 import { parse, printJson } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 /**
  * forge-agent verify [--json] [--home DIR | --db PATH] [--keys DIR]
  * Recomputes the local hash chain and checkpoint signatures; exit 0 when intact, 1 when not.
  * The evidence file is <home>/evidence.db and the host key <home>/keys/ (home: --home, FORGE_HOME, ./var).
  */
-export default async function verify(argv: string[]): Promise<number> {
+export default async function verify(argv: string[], env: Env): Promise<number> {
   const { values } = parse(
     argv,
     {
@@ -20,7 +21,7 @@ export default async function verify(argv: string[]): Promise<number> {
     },
     false,
   );
-  const home = resolve(values.home ?? process.env.FORGE_HOME ?? "var");
+  const home = resolve(values.home ?? env.FORGE_HOME ?? "var");
   const dbPath = resolve(values.db ?? join(home, "evidence.db"));
   // With --db alone, the keys are expected beside the database, as under a home directory.
   const keyDir =

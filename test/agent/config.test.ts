@@ -3,18 +3,10 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { loadConfig } from "../../src/agent/config.js";
+import { thrown } from "../support/throws.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fa-config-"));
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
-
-const codeOf = (f: () => unknown): { code?: string; message: string } => {
-  try {
-    f();
-  } catch (err) {
-    return err as { code?: string; message: string };
-  }
-  throw new Error("expected a throw");
-};
 
 describe("agent config", () => {
   it("fills defaults under home, with the owner and root as the default principals", () => {
@@ -82,42 +74,42 @@ describe("agent config", () => {
   it("names an unknown key and the key it probably meant", () => {
     const file = join(dir, "config.yaml");
     writeFileSync(file, "sockt: /tmp/x.sock\n");
-    const e = codeOf(() => loadConfig({ cwd: dir, flags: { config: file } }));
+    const e = thrown(() => loadConfig({ cwd: dir, flags: { config: file } }));
     expect(e.code).toBe("FORGE_CONFIG_INVALID");
     expect(e.message).toBe("unknown key 'sockt' in config.yaml: did you mean 'socket'?");
     writeFileSync(file, "review:\n  on_restrat: deny\n");
-    expect(codeOf(() => loadConfig({ cwd: dir, flags: { config: file } })).message).toBe(
+    expect(thrown(() => loadConfig({ cwd: dir, flags: { config: file } })).message).toBe(
       "unknown key 'review.on_restrat' in config.yaml: did you mean 'on_restart'?",
     );
     writeFileSync(file, "zzzzqqq: 1\n");
-    const far = codeOf(() => loadConfig({ cwd: dir, flags: { config: file } })).message;
+    const far = thrown(() => loadConfig({ cwd: dir, flags: { config: file } })).message;
     expect(far).toMatch(/^unknown key 'zzzzqqq' in config\.yaml: known keys: home, socket, /);
   });
 
   it("names a bad value, where it came from, and what was given", () => {
-    const e = codeOf(() => loadConfig({ cwd: dir, env: { FORGE_BACKEND: "gpt" } }));
+    const e = thrown(() => loadConfig({ cwd: dir, env: { FORGE_BACKEND: "gpt" } }));
     expect(e.code).toBe("FORGE_CONFIG_INVALID");
     expect(e.message).toContain("'backend'");
     expect(e.message).toContain('"gpt"');
-    const url = codeOf(() => loadConfig({ cwd: dir, flags: { "collector-url": "http://x" } }));
+    const url = thrown(() => loadConfig({ cwd: dir, flags: { "collector-url": "http://x" } }));
     expect(url.message).toContain("ws:// or wss://");
-    const t = codeOf(() =>
+    const t = thrown(() =>
       loadConfig({ cwd: dir, object: { api: { headers_timeout_ms: 5000, request_timeout_ms: 1000 } } }),
     );
     expect(t.message).toContain("api.headers_timeout_ms");
-    const listen = codeOf(() => loadConfig({ cwd: dir, object: { facade: { listen: "0.0.0.0:11434" } } }));
+    const listen = thrown(() => loadConfig({ cwd: dir, object: { facade: { listen: "0.0.0.0:11434" } } }));
     expect(listen.message).toContain("loopback");
   });
 
   it("refuses a socket path longer than a Unix socket allows, and an unreadable file", () => {
     expect(
-      codeOf(() => loadConfig({ cwd: dir, flags: { socket: `/tmp/${"s".repeat(120)}` } })).message,
+      thrown(() => loadConfig({ cwd: dir, flags: { socket: `/tmp/${"s".repeat(120)}` } })).message,
     ).toContain("103");
     expect(
-      codeOf(() => loadConfig({ cwd: dir, flags: { config: join(dir, "missing.yaml") } })).message,
+      thrown(() => loadConfig({ cwd: dir, flags: { config: join(dir, "missing.yaml") } })).message,
     ).toContain("ENOENT");
     writeFileSync(join(dir, "list.yaml"), "- a\n- b\n");
-    expect(codeOf(() => loadConfig({ cwd: dir, flags: { config: join(dir, "list.yaml") } })).code).toBe(
+    expect(thrown(() => loadConfig({ cwd: dir, flags: { config: join(dir, "list.yaml") } })).code).toBe(
       "FORGE_CONFIG_INVALID",
     );
   });

@@ -15,18 +15,9 @@ import {
   peerCredentials,
   sampleMetrics,
 } from "../../src/platform/native.js";
+import { thrown } from "../support/throws.js";
 
 const NATIVE_CODES = [Codes.NATIVE_BAD_ARGUMENT, Codes.NATIVE_SYSCALL, Codes.NATIVE_UNAVAILABLE];
-
-/** Runs `fn`, expects it to throw, and returns the error. */
-function thrown(fn: () => unknown): Error & { code?: string; details?: Record<string, unknown> } {
-  try {
-    fn();
-  } catch (err) {
-    return err as Error & { code?: string };
-  }
-  throw new Error("expected a throw");
-}
 
 /** The fd of a net.Socket (Node keeps it on the libuv handle). */
 function fdOf(socket: net.Socket): number {

@@ -1,0 +1,156 @@
+import { basename, resolve } from "node:path";
+import { z } from "zod";
+import { configError, type DeepReadonly, deepFreeze, readConfigFile, readPublicKeyFile } from "../config.js";
+import { Codes, ForgeError } from "../errors.js";
+import { TolerancesConfig } from "../platform/tolerances.js";
+import { type Operator, parseOperator } from "./operators.js";
+
+/**
+ * The collector's configuration, built like the agent's (src/agent/config.ts): one zod schema
+ * with defaults; sources merged in order file (YAML or JSON) → environment (FORGE_COLLECTOR_*) →
+ * flags; parsed once, files it names read once, deeply frozen, passed down. Lists that name
+ * distinct things (operators, hosts to register or revoke) accumulate across the sources.
+ */
+const Schema = z.strictObject({
+  /** "sqlite:PATH" or "postgres://…". */
+  database: z.string().min(1).default("sqlite:./var/collector.db"),
+  /** HOST:PORT for the WebSocket ingest and the HTTP API; port 0 picks a free one. */
+  listen: z.string().min(1).default("127.0.0.1:8787"),
+  /** Refuse hosts that are not registered (default: pin a new host's key on first use). */
+  require_registered: z.boolean().default(false),
+  /** Hosts registered at start: host_id → SPKI PEM file. */
+  register_hosts: z.record(z.string().min(1), z.string().min(1)).default({}),
+  /** Hosts revoked at start. */
+  revoke_hosts: z.array(z.string().min(1)).default([]),
+  /** SQLite only: the synchronous pragma (default FULL: an ack lets the agent delete its copy). */
+  synchronous: z.enum(["FULL", "NORMAL"]).optional(),
+  /** Dashboard and review-console operators, "NAME=SECRET" each. */
+  operators: z.array(z.string()).default([]),
+  /** Bearer token of the admin routes (register/revoke over HTTP); unset: those routes answer 403. */
+  admin_token: z.string().min(1).optional(),
+  /** Directory of signed policy bundles, watched for changes. */
+  policy_dir: z.string().min(1).optional(),
+  /** SPKI PEM file of the bundle-signing key (needs policy_dir). */
+  policy_key: z.string().min(1).optional(),
+  /** Indicators and bounds evaluated on every host's heartbeats (src/platform/tolerances.ts). */
+  tolerances: TolerancesConfig.optional(),
+});
+
+type Parsed = z.infer<typeof Schema>;
+
+/** The resolved configuration: PEM files read, operators parsed, every default filled in, deeply frozen. */
+export type CollectorConfig = DeepReadonly<
+  Omit<Parsed, "register_hosts" | "operators" | "policy_key"> & {
+    /** host_id → SPKI PEM (read from the files the sources named). */
+    register_hosts: Record<string, string>;
+    operators: Operator[];
+    policy_key?: string;
+    policy_key_pem?: string;
+    /** Where the config came from, for logs. */
+    source: string[];
+  }
+>;
+
+/** Flags of `forge-collector run`, already split by the CLI. */
+export interface CollectorFlags {
+  config?: string;
+  database?: string;
+  listen?: string;
+  "require-registered"?: boolean;
+  /** ID → PEM file, from `--register-host ID=PEMFILE`. */
+  "register-host"?: Record<string, string>;
+  "revoke-host"?: string[];
+  synchronous?: string;
+  operator?: string[];
+  "policy-dir"?: string;
+  "policy-key"?: string;
+  /** A YAML/JSON file holding the tolerances. */
+  tolerances?: string;
+}
+
+export interface LoadCollectorConfigInput {
+  flags?: CollectorFlags;
+  env?: Record<string, string | undefined>;
+  cwd?: string;
+}
+
+/** FORGE_COLLECTOR_* variables and the key each one sets. */
+export const COLLECTOR_ENV_KEYS: Readonly<Record<string, keyof Parsed>> = {
+  FORGE_COLLECTOR_DATABASE: "database",
+  FORGE_COLLECTOR_LISTEN: "listen",
+  FORGE_COLLECTOR_ADMIN_TOKEN: "admin_token",
+  /** "a=s1,b=s2": added to the file's and the flags' operators. */
+  FORGE_COLLECTOR_OPERATORS: "operators",
+};
+
+/** Reads, merges and validates the collector's configuration; throws FORGE_CONFIG_INVALID naming the key. */
+export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): CollectorConfig {
+  const cwd = input.cwd ?? process.cwd();
+  const env = input.env ?? {};
+  const flags = input.flags ?? {};
+  const source: string[] = [];
+  let merged: Record<string, unknown> = {};
+  let origin = "flags";
+
+  const file = flags.config ?? env.FORGE_COLLECTOR_CONFIG;
+  if (file !== undefined && file !== "") {
+    merged = readConfigFile(resolve(cwd, file), "database, listen, operators");
+    origin = basename(file);
+    source.push(`file:${resolve(cwd, file)}`);
+  }
+  const list = (key: keyof Parsed, more: readonly string[]) => {
+    const have = Array.isArray(merged[key]) ? (merged[key] as unknown[]) : [];
+    merged[key] = [...have, ...more];
+  };
+  for (const [name, key] of Object.entries(COLLECTOR_ENV_KEYS)) {
+    const v = env[name];
+    if (v === undefined || v === "") continue;
+    if (key === "operators") list(key, v.split(",").filter(Boolean));
+    else merged[key] = v;
+    source.push(`env:${name}`);
+  }
+  const set = (flag: keyof CollectorFlags, apply: () => void) => {
+    if (flags[flag] === undefined) return;
+    apply();
+    source.push(`flag:--${flag}`);
+  };
+  set("database", () => (merged.database = flags.database));
+  set("listen", () => (merged.listen = flags.listen));
+  set("require-registered", () => (merged.require_registered = flags["require-registered"]));
+  set("register-host", () => {
+    const have = (merged.register_hosts ?? {}) as Record<string, unknown>;
+    merged.register_hosts = { ...have, ...flags["register-host"] };
+  });
+  set("revoke-host", () => list("revoke_hosts", flags["revoke-host"]!));
+  set("synchronous", () => (merged.synchronous = flags.synchronous!.toUpperCase()));
+  set("operator", () => list("operators", flags.operator!));
+  set("policy-dir", () => (merged.policy_dir = flags["policy-dir"]));
+  set("policy-key", () => (merged.policy_key = flags["policy-key"]));
+  set(
+    "tolerances",
+    () => (merged.tolerances = readConfigFile(resolve(cwd, flags.tolerances!), "indicators", "--tolerances")),
+  );
+
+  const r = Schema.safeParse(merged);
+  if (!r.success) throw configError(r.error.issues, origin, merged, Schema.shape);
+  const c = r.data;
+  if (c.policy_key !== undefined && c.policy_dir === undefined) {
+    // From the command line it is bad usage (exit 2); from a file, a bad config.
+    throw flags["policy-key"] !== undefined
+      ? new ForgeError(Codes.USAGE, "--policy-key needs --policy-dir")
+      : new ForgeError(Codes.CONFIG_INVALID, `policy_key in ${origin} needs policy_dir`);
+  }
+  const register_hosts: Record<string, string> = {};
+  for (const [id, pemFile] of Object.entries(c.register_hosts))
+    register_hosts[id] = readPublicKeyFile(resolve(cwd, pemFile), `register_hosts.${id}`);
+  const policyKey = c.policy_key === undefined ? undefined : resolve(cwd, c.policy_key);
+  return deepFreeze({
+    ...c,
+    register_hosts,
+    operators: c.operators.map(parseOperator),
+    policy_dir: c.policy_dir === undefined ? undefined : resolve(cwd, c.policy_dir),
+    policy_key: policyKey,
+    policy_key_pem: policyKey === undefined ? undefined : readPublicKeyFile(policyKey, "policy_key"),
+    source,
+  }) as CollectorConfig;
+}

@@ -1,0 +1,92 @@
+import { generateKeyPairSync } from "node:crypto";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import { afterAll, describe, expect, it } from "vitest";
+import { loadCollectorConfig } from "../../src/collector/config.js";
+import { thrown } from "../support/throws.js";
+
+const dir = mkdtempSync(join(tmpdir(), "fc-config-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const pem = () => generateKeyPairSync("ed25519").publicKey.export({ type: "spki", format: "pem" }).toString();
+
+describe("collector config", () => {
+  it("fills the defaults and freezes the result", () => {
+    const c = loadCollectorConfig({ cwd: dir });
+    expect(c.database).toBe("sqlite:./var/collector.db");
+    expect(c.listen).toBe("127.0.0.1:8787");
+    expect(c.require_registered).toBe(false);
+    expect(c.operators).toEqual([]);
+    expect(c.admin_token).toBeUndefined();
+    expect(Object.isFrozen(c)).toBe(true);
+    expect(Object.isFrozen(c.operators)).toBe(true);
+  });
+
+  it("merges file, then environment, then flags; operators and hosts accumulate", () => {
+    const keyFile = join(dir, "h1.pub");
+    writeFileSync(keyFile, pem());
+    const file = join(dir, "c.yaml");
+    writeFileSync(
+      file,
+      [
+        "database: sqlite:/srv/file.db",
+        "listen: 0.0.0.0:1",
+        "operators: [alice=secret-one]",
+        `register_hosts: { h1: ${keyFile} }`,
+        "tolerances: { indicators: { evidence_backlog: { max: 5 } } }",
+      ].join("\n"),
+    );
+    const c = loadCollectorConfig({
+      cwd: dir,
+      env: {
+        FORGE_COLLECTOR_CONFIG: file,
+        FORGE_COLLECTOR_LISTEN: "127.0.0.1:2",
+        FORGE_COLLECTOR_OPERATORS: "bob=secret-two",
+        FORGE_COLLECTOR_ADMIN_TOKEN: "t0ken",
+      },
+      flags: { listen: "127.0.0.1:3", operator: ["carol=secret-three"], synchronous: "normal" },
+    });
+    expect(c.database).toBe("sqlite:/srv/file.db");
+    expect(c.listen).toBe("127.0.0.1:3");
+    expect(c.operators.map((o) => o.name)).toEqual(["alice", "bob", "carol"]);
+    expect(c.admin_token).toBe("t0ken");
+    expect(c.synchronous).toBe("NORMAL");
+    expect(c.register_hosts.h1).toContain("BEGIN PUBLIC KEY");
+    expect(c.tolerances?.indicators.evidence_backlog?.max).toBe(5);
+    const env = ["LISTEN", "ADMIN_TOKEN", "OPERATORS"].map((k) => `env:FORGE_COLLECTOR_${k}`);
+    const flags = ["listen", "synchronous", "operator"].map((f) => `flag:--${f}`);
+    expect(c.source).toEqual([`file:${file}`, ...env, ...flags]);
+  });
+
+  it("names an unknown key, a bad value and an unreadable key file", () => {
+    const file = join(dir, "typo.yaml");
+    writeFileSync(file, "databse: sqlite:x.db\n");
+    expect(thrown(() => loadCollectorConfig({ cwd: dir, flags: { config: file } }))).toMatchObject({
+      code: "FORGE_CONFIG_INVALID",
+      message: "unknown key 'databse' in typo.yaml: did you mean 'database'?",
+    });
+    const sync = thrown(() => loadCollectorConfig({ cwd: dir, flags: { synchronous: "off" } }));
+    expect(sync.code).toBe("FORGE_CONFIG_INVALID");
+    expect(sync.message).toMatch(/^invalid value for 'synchronous' in flags/);
+    const key = thrown(() =>
+      loadCollectorConfig({ cwd: dir, flags: { "register-host": { h2: "nope.pub" } } }),
+    );
+    expect(key.code).toBe("FORGE_CONFIG_INVALID");
+    expect(key.message).toMatch(/cannot read register_hosts\.h2 .*nope\.pub/);
+    const op = thrown(() => loadCollectorConfig({ cwd: dir, flags: { operator: ["x=short"] } }));
+    expect(op.code).toBe("FORGE_CONFIG_INVALID");
+  });
+
+  it("a policy key without a policy directory is bad usage from flags, a bad config from a file", () => {
+    const flag = thrown(() => loadCollectorConfig({ cwd: dir, flags: { "policy-key": "k.pub" } }));
+    expect(flag).toMatchObject({ code: "FORGE_USAGE", message: "--policy-key needs --policy-dir" });
+    const file = join(dir, "pk.yaml");
+    writeFileSync(file, "policy_key: k.pub\n");
+    const conf = thrown(() => loadCollectorConfig({ cwd: dir, flags: { config: file } }));
+    expect(conf).toMatchObject({
+      code: "FORGE_CONFIG_INVALID",
+      message: "policy_key in pk.yaml needs policy_dir",
+    });
+  });
+});
