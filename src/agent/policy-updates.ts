@@ -11,7 +11,7 @@ import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync
 import { join } from "node:path";
 import type { BundleRef } from "../gate/decision.js";
 import { loadPolicy, type PolicyBundle } from "../gate/index.js";
-import { type Bundle, BundleRejectedError, verifySignedBundle } from "../gate/signed-bundle.js";
+import { type Bundle, BundleRejectedError, verifySignedBundle } from "../protocol/policy-bundle.js";
 import type { RecordInput } from "../protocol/record.js";
 import { nowRfc3339 } from "../protocol/record.js";
 

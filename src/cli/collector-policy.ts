@@ -27,7 +27,7 @@ import {
   keyId,
   signBundle,
   verifySignedBundle,
-} from "../gate/signed-bundle.js";
+} from "../protocol/policy-bundle.js";
 import { intFlag, parse, printJson, UsageError } from "./args.js";
 
 export const PRIVATE_KEY_FILE = "policy-signing.key";

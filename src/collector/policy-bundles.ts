@@ -13,7 +13,7 @@ import {
   bundleSha256,
   type SignedBundle,
   verifySignedBundle,
-} from "../gate/signed-bundle.js";
+} from "../protocol/policy-bundle.js";
 
 export interface LoadedBundle {
   signed: SignedBundle;

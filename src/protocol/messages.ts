@@ -115,7 +115,7 @@ export const CheckpointsSchema = z.object({
 /** agent → collector: the health payload (heartbeat.ts HeartbeatPayload), stored as it comes. */
 export const HeartbeatSchema = z.looseObject({ type: z.literal("heartbeat") });
 
-/** collector → agent: a signed policy bundle (gate/signed-bundle.ts verifies it). */
+/** collector → agent: a signed policy bundle (policy-bundle.ts verifies it). */
 export const PolicySchema = z.object({
   type: z.literal("policy"),
   bundle: z.unknown(),

@@ -14,7 +14,7 @@ import {
   type SignedBundle,
   signBundle,
   verifySignedBundle,
-} from "../../src/gate/signed-bundle.js";
+} from "../../src/protocol/policy-bundle.js";
 
 const COLLECTOR = join(import.meta.dirname, "../../bin/forge-collector.js");
 const DEFAULT_POLICY = join(import.meta.dirname, "../../policies/default.yaml");

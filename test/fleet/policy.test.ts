@@ -12,7 +12,7 @@ import {
   generateBundleKeys,
   type SignedBundle,
   signBundle,
-} from "../../src/gate/signed-bundle.js";
+} from "../../src/protocol/policy-bundle.js";
 import type { RecordInput } from "../../src/protocol/record.js";
 import { FIXTURE_POLICY, shell, startTestAgent, type TestAgent } from "../agent/helpers.js";
 import {

@@ -3,7 +3,7 @@
  *
  *   { bundle: { id, version, files: { "name.yaml": text }, created_at }, signature, key_id }
  *
- * `signature` is base64 ed25519 over the canonical JSON of `bundle` (src/evidence/canonical.ts);
+ * `signature` is base64 ed25519 over the canonical JSON of `bundle` (canonical.ts);
  * `key_id` names the signing key (first 16 hex of sha256 over its SPKI DER) and is a hint only:
  * trust comes from the signature checking out against the pinned public key. The key must sign
  * nothing but bundles. Pure: no I/O; shared by the collector (serve) and the agent (verify, apply).
@@ -19,7 +19,7 @@ import {
 } from "node:crypto";
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
-import { canonicalJson, sha256Hex } from "../protocol/canonical.js";
+import { canonicalJson, sha256Hex } from "./canonical.js";
 
 /** Largest canonical bundle accepted, in bytes (policy text is small; this bounds a hostile one). */
 export const BUNDLE_MAX_BYTES = 4 * 1024 * 1024;

@@ -4,6 +4,7 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { initGate, loadPolicyText } from "../../src/gate/index.js";
+import { canonicalJson } from "../../src/protocol/canonical.js";
 import {
   type Bundle,
   BundleRejectedError,
@@ -14,8 +15,7 @@ import {
   type SignedBundle,
   signBundle,
   verifySignedBundle,
-} from "../../src/gate/signed-bundle.js";
-import { canonicalJson } from "../../src/protocol/canonical.js";
+} from "../../src/protocol/policy-bundle.js";
 
 const keys = generateBundleKeys();
 const other = generateBundleKeys();
