@@ -7,10 +7,7 @@
  * `<component>-imports-only-its-row`. npm packages and node builtins are not restricted here.
  */
 
-/** Shared leaves: one file each, imported by every component. */
-const LEAVES = ["errors.ts", "http.ts", "config.ts"];
-
-/** component → what it may import besides itself (folders under src/, or LEAVES). */
+/** component → what it may import besides itself (folders under src/, or the shared files beside them). */
 export const COMPONENTS = {
   "errors.ts": [],
   "http.ts": ["errors.ts"],
@@ -76,64 +73,42 @@ const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** A path regex for a component or an allowed target: a folder, a leaf file, or one file in a folder. */
 const pathOf = (name) => (name.endsWith(".ts") ? `^src/${esc(name)}$` : `^src/${esc(name)}/`);
 
-const rows = Object.entries(COMPONENTS).map(([name, allowed]) => ({
-  name: `${name.replace(/\.ts$/, "")}-imports-only-its-row`,
-  comment: `${name} may import ${allowed.length === 0 ? "nothing else in src/" : allowed.join(", ")} (docs/architecture.md)`,
-  severity: "error",
-  from: { path: pathOf(name) },
-  to: { path: "^(src|bench)/", pathNot: [pathOf(name), ...allowed.map(pathOf)] },
-}));
+/** A forbidden arrow: an import from `from` to `to` is an error named `name`. */
+const rule = (name, comment, from, to) => ({ name, comment, severity: "error", from, to });
+
+const rows = Object.entries(COMPONENTS).map(([name, allowed]) =>
+  rule(
+    `${name.replace(/\.ts$/, "")}-imports-only-its-row`,
+    `${name} may import ${allowed.length === 0 ? "nothing else in src/" : allowed.join(", ")} (docs/architecture.md)`,
+    { path: pathOf(name) },
+    { path: "^(src|bench)/", pathNot: [pathOf(name), ...allowed.map(pathOf)] },
+  ),
+);
+
+const STATIC = ["type-only", "dynamic-import"];
 
 /** @type {import("dependency-cruiser").IConfiguration} */
 export default {
   forbidden: [
     ...rows,
-    {
-      name: "nothing-imports-cli",
-      comment: "src/cli is the commands' composition root: nothing but cli imports it",
-      severity: "error",
-      from: { pathNot: "^src/cli/" },
-      to: { path: "^src/cli/" },
-    },
-    {
-      name: "bench-imports-src-not-cli",
-      comment: "benchmarks drive the components, not the commands",
-      severity: "error",
-      from: { path: "^bench/" },
-      to: { path: "^src/cli/" },
-    },
-    {
-      name: "src-imports-only-src-and-bench",
-      comment: "src/ never imports test/ or scripts/ (cli/bench.ts runs bench/)",
-      severity: "error",
-      from: { path: "^src/" },
-      to: { path: "^(test|scripts)/" },
-    },
-    {
-      name: "every-file-has-a-row",
-      comment: "a new folder under src/ gets its row in COMPONENTS (and docs/architecture.md) first",
-      severity: "error",
-      from: {
-        path: "^src/",
-        pathNot: [
-          ...Object.keys(COMPONENTS).map(pathOf),
-          "^src/cli/",
-          ...LEAVES.map(pathOf),
-        ],
-      },
-      to: {},
-    },
-    {
-      name: "no-circular",
-      comment: "a cycle of static runtime imports hides the layering (type-only and dynamic imports are not loads at start)",
-      severity: "error",
-      from: {},
-      to: {
-        circular: true,
-        dependencyTypesNot: ["type-only", "dynamic-import"],
-        viaOnly: { dependencyTypesNot: ["type-only", "dynamic-import"] },
-      },
-    },
+    rule(
+      "nothing-imports-cli",
+      "src/cli is the commands' composition root: nothing but cli imports it (bench/ neither)",
+      { pathNot: "^src/cli/" },
+      { path: "^src/cli/" },
+    ),
+    rule(
+      "every-file-has-a-row",
+      "a new folder under src/ gets its row in COMPONENTS (and docs/architecture.md) first",
+      { path: "^src/", pathNot: ["^src/cli/", ...Object.keys(COMPONENTS).map(pathOf)] },
+      {},
+    ),
+    rule(
+      "no-circular",
+      "a cycle of static runtime imports hides the layering (type-only and dynamic imports load nothing at start)",
+      {},
+      { circular: true, dependencyTypesNot: STATIC, viaOnly: { dependencyTypesNot: STATIC } },
+    ),
   ],
   options: {
     tsPreCompilationDeps: true,

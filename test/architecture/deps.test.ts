@@ -57,6 +57,7 @@ describe("dependency rules (docs/architecture.md)", () => {
     plant("src/protocol/planted.ts", "../collector/server.js");
     plant("src/drift/planted.ts", "../evidence/store.js");
     plant("src/agent/planted.ts", "../cli/run.js");
+    plant("bench/planted.ts", "../src/cli/run.js");
     plant("src/newthing/planted.ts", "../errors.js");
     // A static cycle: a → b → a.
     writeFileSync(join(dir, "src/inference/cycle-a.ts"), 'import { b } from "./cycle-b.js";\nexport const a = b;\n');
@@ -71,6 +72,7 @@ describe("dependency rules (docs/architecture.md)", () => {
         "protocol-imports-only-its-row: src/protocol/planted.ts -> src/collector/server.ts",
         "drift-imports-only-its-row: src/drift/planted.ts -> src/evidence/store.ts",
         "nothing-imports-cli: src/agent/planted.ts -> src/cli/run.ts",
+        "nothing-imports-cli: bench/planted.ts -> src/cli/run.ts",
         "every-file-has-a-row: src/newthing/planted.ts -> src/errors.ts",
         "no-circular: src/inference/cycle-a.ts -> src/inference/cycle-b.ts",
       ]),
