@@ -60,8 +60,14 @@ describe("dependency rules (docs/architecture.md)", () => {
     plant("bench/planted.ts", "../src/cli/run.js");
     plant("src/newthing/planted.ts", "../errors.js");
     // A static cycle: a → b → a.
-    writeFileSync(join(dir, "src/inference/cycle-a.ts"), 'import { b } from "./cycle-b.js";\nexport const a = b;\n');
-    writeFileSync(join(dir, "src/inference/cycle-b.ts"), 'import { a } from "./cycle-a.js";\nexport const b = a;\n');
+    writeFileSync(
+      join(dir, "src/inference/cycle-a.ts"),
+      'import { b } from "./cycle-b.js";\nexport const a = b;\n',
+    );
+    writeFileSync(
+      join(dir, "src/inference/cycle-b.ts"),
+      'import { a } from "./cycle-a.js";\nexport const b = a;\n',
+    );
     const found = await violations(dir);
     expect(found).toEqual(
       expect.arrayContaining([
