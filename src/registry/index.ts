@@ -13,6 +13,7 @@ export { BlobCache, hashFile, sha256 } from "./cache.js";
 export { fallbackTag, RegistryClient } from "./client.js";
 export * from "./media-types.js";
 export * from "./reference.js";
+export * from "./serve.js";
 
 export interface OpenOptions {
   /** FORGE_HOME: the cache is <home>/blobs. */
