@@ -157,11 +157,18 @@ describe.skipIf(missing("docker-registry"))("forge-agent registry CLI", () => {
     );
     const h = tempDir("forge-home-");
     writeFileSync(join(h, "config.json"), JSON.stringify({ policy }));
+    const data = join(work, "rows.jsonl");
+    writeFileSync(data, '{"x":1}\n');
+    const ok = await cli(
+      ["registry", "push", data, "--type", "dataset", `oci://${reg.host}/cli/rows:v1`, "--insecure"],
+      home,
+    );
+    expect(ok.code).toBe(0);
     const r = await cli(
       [
         "registry",
         "pull",
-        `oci://${reg.host}/cli/tiny:v1`,
+        `oci://${reg.host}/cli/rows:v1`,
         "--insecure",
         "--config",
         join(h, "config.json"),
