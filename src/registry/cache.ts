@@ -211,17 +211,34 @@ export class BlobCache {
         }
         fh = await open(part, offset === 0 ? "w" : "a");
         if (!res.body) throw new Error("empty body");
-        for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
-          if (offset + chunk.length > size) {
-            throw new ForgeError(
-              Codes.DIGEST_MISMATCH,
-              `blob ${digest} is longer than its descriptor's ${size} bytes: refused`,
-            );
-          }
-          h.update(chunk);
-          await fh.write(chunk);
-          offset += chunk.length;
+        // Network chunks are small (~64 KiB): gather them into 4 MiB writes.
+        let pending: Uint8Array[] = [];
+        let pendingBytes = 0;
+        const flush = async () => {
+          if (pendingBytes === 0) return;
+          const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
+          await fh!.write(buf);
+          offset += pendingBytes;
+          pending = [];
+          pendingBytes = 0;
           o.onProgress?.(offset, size);
+        };
+        try {
+          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+            if (offset + pendingBytes + chunk.length > size) {
+              throw new ForgeError(
+                Codes.DIGEST_MISMATCH,
+                `blob ${digest} is longer than its descriptor's ${size} bytes: refused`,
+              );
+            }
+            h.update(chunk);
+            pending.push(chunk);
+            pendingBytes += chunk.length;
+            if (pendingBytes >= 4 << 20) await flush();
+          }
+        } finally {
+          // What arrived before an interruption is kept (and hashed): the resume starts after it.
+          await flush();
         }
         if (offset === size) await fh.sync();
       } catch (err) {
