@@ -7,7 +7,7 @@ import { constants } from "node:fs";
 import { copyFile, mkdir, readdir, stat } from "node:fs/promises";
 import { basename, dirname, isAbsolute, join, normalize, relative, sep } from "node:path";
 import { Codes, ForgeError } from "../errors.js";
-import { hashFile, sha256 } from "./cache.js";
+import { sha256 } from "./cache.js";
 import type { RegistryClient } from "./client.js";
 import {
   ANN_CREATED,
@@ -101,25 +101,36 @@ export async function pushArtifact(client: RegistryClient, a: PushArtifactInput)
     );
   if (a.files.length === 0)
     throw new ForgeError(Codes.ARTIFACT_INVALID, "an artifact needs at least one file");
-  const layers: { desc: Descriptor; file: ArtifactFile }[] = [];
+  // Layers first (a new large file is hashed while it uploads), then the config naming their digests.
+  const layers: Descriptor[] = [];
+  const blobs: PushedArtifact["blobs"] = [];
   for (const f of a.files) {
     checkName(f.name);
-    const { digest, size } = f.bytes
-      ? { digest: sha256(f.bytes), size: f.bytes.length }
-      : await hashFile(f.path!);
+    const progress = { onProgress: (s: number, t: number) => a.onProgress?.(f.name, s, t) };
+    const pushed = f.bytes
+      ? await client.pushBlob(
+          a.repository,
+          { bytes: f.bytes },
+          { digest: sha256(f.bytes), size: f.bytes.length },
+          progress,
+        )
+      : await client.pushFile(a.repository, f.path!, progress);
+    blobs.push(pushed);
     const mediaType = f.mediaType ?? (a.kind === "model" ? modelLayerType(f.name) : spec.layerType);
     const annotations: Record<string, string> = { [ANN_TITLE]: f.name, [ANN_PATH]: f.name };
     if (a.kind === "model") annotations[MODEL_FILEPATH] = f.name;
-    layers.push({ desc: { mediaType, digest, size, annotations }, file: f });
+    layers.push({ mediaType, digest: pushed.digest, size: pushed.size, annotations });
   }
   const created = a.created ?? new Date().toISOString().replace(/\.\d{3}Z$/, "Z");
   let config: Descriptor;
   let configBytes: Buffer;
   if (a.kind === "model") {
-    const gguf = layers.some((l) => l.desc.mediaType === MODEL_WEIGHT_RAW && l.file.name.endsWith(".gguf"));
+    const gguf = layers.some(
+      (l) => l.mediaType === MODEL_WEIGHT_RAW && l.annotations?.[ANN_PATH]?.endsWith(".gguf"),
+    );
     const doc: ModelPackConfig = {
       descriptor: { createdAt: created, name: a.repository.split("/").pop(), ...a.modelConfig?.descriptor },
-      modelfs: { type: "layers", diffIds: layers.map((l) => l.desc.digest) },
+      modelfs: { type: "layers", diffIds: layers.map((l) => l.digest) },
       config: { ...(gguf ? { format: "gguf" } : {}), ...a.modelConfig?.config },
     };
     configBytes = Buffer.from(JSON.stringify(doc));
@@ -128,22 +139,13 @@ export async function pushArtifact(client: RegistryClient, a: PushArtifactInput)
     configBytes = EMPTY_JSON;
     config = { mediaType: OCI_EMPTY, digest: EMPTY_DIGEST, size: 2 };
   }
-  const blobs: PushedArtifact["blobs"] = [];
-  blobs.push(await client.pushBlob(a.repository, { bytes: configBytes }, config));
-  for (const l of layers) {
-    const src = l.file.bytes ? { bytes: l.file.bytes } : { path: l.file.path! };
-    blobs.push(
-      await client.pushBlob(a.repository, src, l.desc, {
-        onProgress: (s, t) => a.onProgress?.(l.file.name, s, t),
-      }),
-    );
-  }
+  blobs.unshift(await client.pushBlob(a.repository, { bytes: configBytes }, config));
   const manifest: ImageManifest = {
     schemaVersion: 2,
     mediaType: OCI_MANIFEST,
     artifactType: spec.artifactType,
     config,
-    layers: layers.map((l) => l.desc),
+    layers,
     ...(a.subject ? { subject: a.subject } : {}),
     annotations: { [ANN_CREATED]: created, [ANN_KIND]: a.kind, ...a.annotations },
   };

@@ -97,6 +97,22 @@ export class BlobCache {
     return p;
   }
 
+  /** The digest this cache computed for a file identity (path, inode, size, mtime), if any. */
+  async knownDigest(id: string): Promise<string | null> {
+    const f = join(this.root, "file-digests", sha256(id).slice(7));
+    const d = (await readFile(f, "utf8").catch(() => "")).trim();
+    return DIGEST.test(d) ? d : null;
+  }
+
+  async rememberDigest(id: string, digest: string): Promise<void> {
+    const dir = join(this.root, "file-digests");
+    await mkdir(dir, { recursive: true });
+    const f = join(dir, sha256(id).slice(7));
+    const tmp = `${f}.${process.pid}.tmp`;
+    await writeFile(tmp, digest);
+    await rename(tmp, f);
+  }
+
   /** Stores small verified bytes (manifests, configs) under their digest. */
   async putBytes(digest: string, bytes: Buffer): Promise<string> {
     const got = sha256(bytes);

@@ -4,8 +4,10 @@
  * or the `sha256-<hex>` tag-schema fallback kept with If-Match and a read-back check). Every blob it
  * pulls lands in the BlobCache only after its digest and size were verified.
  */
-import { appendFile, mkdir, open, readFile, rm, writeFile } from "node:fs/promises";
-import { dirname, join } from "node:path";
+
+import { createHash } from "node:crypto";
+import { appendFile, mkdir, open, readFile, rm, stat, writeFile } from "node:fs/promises";
+import { dirname, join, resolve } from "node:path";
 import { Codes, ForgeError } from "../errors.js";
 import { scopeFor } from "./auth.js";
 import { type BlobCache, hashFile, hexOf, sha256 } from "./cache.js";
@@ -166,15 +168,16 @@ export class RegistryClient {
   private async chunkedUpload(
     repo: string,
     src: BlobSource,
-    digest: string,
+    digest: string | null,
     size: number,
     onProgress?: (sent: number, total: number) => void,
-  ): Promise<void> {
+    key: string = digest ? hexOf(digest) : "",
+  ): Promise<string> {
     const statePath = join(
       this.cache.root,
       "uploads",
-      `${this.registry.replace(/[^a-z0-9.-]/gi, "_")}`,
-      `${repo.replaceAll("/", "_")}-${hexOf(digest)}.json`,
+      this.registry.replace(/[^a-z0-9.-]/gi, "_"),
+      `${repo.replaceAll("/", "_")}-${key}.json`,
     );
     let loc: string | null = null;
     let offset = 0;
@@ -191,21 +194,50 @@ export class RegistryClient {
     }
     await mkdir(dirname(statePath), { recursive: true });
     const fh = "path" in src ? await open(src.path, "r") : null;
-    const read = async (at: number): Promise<Buffer> => {
-      const n = Math.min(this.chunkSize, size - at);
+    const read = async (at: number, max = this.chunkSize): Promise<Buffer> => {
+      const n = Math.min(max, size - at);
       if (!fh) return (src as { bytes: Buffer }).bytes.subarray(at, at + n);
       const buf = Buffer.allocUnsafe(n);
       const { bytesRead } = await fh.read(buf, 0, n, at);
-      if (bytesRead !== n) throw changed(digest);
+      if (bytesRead !== n) throw changed(digest ?? "the file");
       return buf;
     };
+    // Without a digest, it is computed in the same pass as the upload (one read of the file).
+    let h = digest ? null : createHash("sha256");
+    let hashedTo = 0;
+    const hashUpTo = async (to: number) => {
+      if (!h) return;
+      if (hashedTo > to) {
+        h = createHash("sha256");
+        hashedTo = 0;
+      }
+      while (hashedTo < to) {
+        const b = await read(hashedTo, Math.min(4 << 20, to - hashedTo));
+        h.update(b);
+        hashedTo += b.length;
+      }
+    };
+    /** One PATCH body: the file range read in 1 MiB pieces, hashed as they go out. */
+    const body = (from: number, to: number) => () => {
+      let at = from;
+      return new ReadableStream<Uint8Array>({
+        pull: async (ctl) => {
+          if (at >= to) return ctl.close();
+          const b = await read(at, Math.min(1 << 20, to - at));
+          if (h && hashedTo === at) {
+            h.update(b);
+            hashedTo = at + b.length;
+          }
+          at += b.length;
+          ctl.enqueue(b);
+        },
+      });
+    };
     try {
-      let next = offset < size ? read(offset) : null;
+      await hashUpTo(offset);
       let retries = 0;
       while (offset < size) {
-        const chunk = await next!;
-        const end = offset + chunk.length;
-        next = end < size ? read(end) : null;
+        const end = Math.min(size, offset + this.chunkSize);
         try {
           const res = await this.t.send({
             method: "PATCH",
@@ -214,9 +246,9 @@ export class RegistryClient {
             headers: {
               "content-type": "application/octet-stream",
               "content-range": `${offset}-${end - 1}`,
-              "content-length": String(chunk.length),
+              "content-length": String(end - offset),
             },
-            body: chunk,
+            body: body(offset, end),
             ok: (s) => s === 202,
             idempotent: false,
           });
@@ -233,14 +265,43 @@ export class RegistryClient {
           const status = await this.uploadStatus(repo, loc);
           if (!status) throw err;
           ({ location: loc, offset } = status);
-          next = offset < size ? read(offset) : null;
+          await hashUpTo(offset);
         }
       }
-      await this.finishUpload(repo, loc, digest);
+      await hashUpTo(size);
+      const final = digest ?? `sha256:${h!.digest("hex")}`;
+      await this.finishUpload(repo, loc, final);
       await rm(statePath, { force: true });
+      return final;
     } finally {
       await fh?.close();
     }
+  }
+
+  /**
+   * Pushes a file whose digest is not known yet. A file this cache hashed before (same inode, size
+   * and mtime) goes the pushBlob way (HEAD-skip, mount); a new large file is hashed while it is
+   * uploaded, in one read; a small one is read, hashed, then pushed.
+   */
+  async pushFile(
+    repo: string,
+    path: string,
+    o: { onProgress?: (sent: number, total: number) => void } = {},
+  ): Promise<PushedBlob> {
+    const st = await stat(path);
+    const id = `${resolve(path)}\0${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}`;
+    const known = await this.cache.knownDigest(id);
+    if (known || st.size <= this.monolithicMax) {
+      const digest = known ?? (await hashFile(path)).digest;
+      const r = await this.pushBlob(repo, { path }, { digest, size: st.size }, o);
+      await this.cache.rememberDigest(id, digest);
+      return r;
+    }
+    const key = `f-${sha256(id).slice(7, 39)}`;
+    const digest = await this.chunkedUpload(repo, { path }, null, st.size, o.onProgress, key);
+    await this.cache.rememberDigest(id, digest);
+    await this.noteSeen(digest, repo);
+    return { digest, size: st.size, how: "uploaded" };
   }
 
   /** GET on an upload location: the bytes the registry holds (Range: 0-N), or null for a dead session. */

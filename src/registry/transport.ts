@@ -29,8 +29,8 @@ export interface Req {
   /** A path under /v2/ (`/v2/…`), or an absolute URL (upload locations, token realms). */
   url: string;
   headers?: Record<string, string>;
-  /** A body that can be sent again on retry. */
-  body?: Buffer | string;
+  /** A body that can be sent again on retry; a stream comes from a factory, called per attempt. */
+  body?: Buffer | string | (() => ReadableStream<Uint8Array>);
   /** The token scope this request needs (`repository:x:pull`). */
   scope: string;
   /** Statuses that are answers, not errors (default: 2xx). */
@@ -138,13 +138,17 @@ export class Transport {
     const onAbort = () => ctl.abort(r.signal?.reason);
     r.signal?.addEventListener("abort", onAbort, { once: true });
     try {
+      const stream = typeof r.body === "function";
       return await this.fetchFn(url, {
         method: r.method,
         headers,
-        body: r.body,
+        body: stream
+          ? (r.body as () => ReadableStream<Uint8Array>)()
+          : (r.body as Buffer | string | undefined),
         signal: ctl.signal,
         redirect: "follow",
-      });
+        ...(stream ? { duplex: "half" } : {}),
+      } as RequestInit);
     } catch (err) {
       throw ctl.signal.reason instanceof ForgeError ? ctl.signal.reason : err;
     } finally {
