@@ -45,6 +45,15 @@ function schema(defaults: { uid: number; hostname: string }) {
     model: z.string().min(1).optional(),
     /** Base URL of an ollama or OpenAI-compatible server. */
     inference_host: z.string().min(1).optional(),
+    /** OCI registries for `model: oci://…` and `forge-agent registry` (docs/registry.md). */
+    registry: z
+      .strictObject({
+        /** Docker-style auth file (`{"auths": {...}}`); default <home>/registry-auth.json, then ~/.docker/config.json. */
+        auth_file: z.string().min(1).optional(),
+        /** Plain HTTP to loopback registries (refused for any other host). */
+        insecure: z.boolean().default(false),
+      })
+      .prefault({}),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
     evidence: z
       .strictObject({
@@ -250,7 +259,14 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
     home,
     socket: resolve(cwd, c.socket ?? `${home}/agent.sock`),
     policy: c.policy === undefined ? undefined : resolve(cwd, c.policy),
-    model: c.model === undefined || c.backend !== "llama" ? c.model : resolve(cwd, c.model),
+    model:
+      c.model === undefined || c.backend !== "llama" || c.model.startsWith("oci://")
+        ? c.model
+        : resolve(cwd, c.model),
+    registry: {
+      ...c.registry,
+      ...(c.registry.auth_file === undefined ? {} : { auth_file: resolve(cwd, c.registry.auth_file) }),
+    },
     models_dir: `${home}/models`,
     evidence: {
       ...c.evidence,

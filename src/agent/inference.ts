@@ -62,6 +62,7 @@ export function createInference(d: InferenceDeps): InferenceHandle {
           `backend ${c.backend} needs a model: set 'model' (FORGE_MODEL)`,
         );
       }
+      if (model.startsWith("oci://")) model = await servableModel(model);
       const backend = await inf.createBackend({
         backend: c.backend,
         model,
@@ -87,6 +88,41 @@ export function createInference(d: InferenceDeps): InferenceHandle {
       if (opened === attempt) opened = undefined;
     });
     return attempt;
+  };
+
+  /** `oci://…` → a verified GGUF in the blob cache, after the gate allowed the `model.pull`. */
+  const servableModel = async (ref: string): Promise<string> => {
+    const { openClient, resolveServableModel } = await import("../registry/index.js");
+    const agent: Principal = { gate: "forge-agent", record: "forge-agent" };
+    const served = await resolveServableModel(ref, {
+      client: (registry) =>
+        openClient(registry, {
+          home: c.home,
+          insecure: c.registry.insecure,
+          ...(c.registry.auth_file === undefined ? {} : { authFile: c.registry.auth_file }),
+        }),
+      modelsDir: c.models_dir,
+      judge: async (action) => {
+        const v = await d.service.propose(
+          {
+            session_id: "model-serve",
+            proposed_action: action as Action,
+            delegate: "forge-agent model loader",
+          },
+          agent,
+        );
+        if (v.state !== "escalated") return v;
+        const settled = await d.service.wait(v.action_id, c.review.deadline_ms + 5_000);
+        const ok = settled?.state !== "escalated" && settled?.evaluation === "ALLOW";
+        return {
+          evaluation: ok ? "ALLOW" : "DENY",
+          reasons: settled?.reasons ?? v.reasons,
+          action_id: v.action_id,
+        };
+      },
+    });
+    d.logger.info({ ref, digest: served.digest, weights: served.weights }, "model pulled from the registry");
+    return served.path;
   };
 
   interface GovernContext {

@@ -71,6 +71,17 @@ const COMMANDS: Record<string, Entry> = {
     usage: "forge-agent status [--user] [--dry-run] [--target launchd|systemd]",
     load: () => import("./service.js").then((m) => ({ default: m.status })),
   },
+  registry: {
+    summary: "push, pull, list and inspect OCI artifacts (models, datasets, templates, eval corpora)",
+    usage:
+      "forge-agent registry push PATH --type KIND REF [--subject REF@DIGEST] [--annotation K=V]... [--json]\n" +
+      "  forge-agent registry pull REF[@DIGEST] [--output DIR] [--json]\n" +
+      "  forge-agent registry ls HOST/REPO [--json] | inspect REF [--json] | referrers REF [--type KIND] [--json]\n" +
+      "  forge-agent registry login HOST --username USER --password-stdin\n" +
+      "  common: [--home DIR] [--config FILE] [--insecure (loopback only)] [--auth-file FILE]\n" +
+      "  KIND: model|dataset|prompt-template|eval-corpus|eval-result|provenance|signature",
+    load: () => import("./registry.js"),
+  },
   bench: {
     summary: "run the on-device benchmark suites",
     usage:

@@ -48,6 +48,34 @@ export const ToolAction = z.strictObject({
   arguments: z.record(z.string(), z.unknown()).default({}),
 });
 
+/** An OCI artifact moving between this host and a registry (src/registry); the gate judges by host, pin and signature. */
+const artifactFields = {
+  /** The reference as written (`oci://host/repo:tag[@sha256:…]`). */
+  ref: z.string().min(1),
+  /** `host[:port]` of the registry. */
+  registry: z.string().min(1),
+  repository: z.string().min(1),
+  tag: z.string().min(1).nullable().default(null),
+  /** The manifest digest (resolved for a tag; the pin when `pinned`). */
+  digest: z
+    .string()
+    .regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 lowercase hex>")
+    .nullable()
+    .default(null),
+  /** The reference names its digest (`@sha256:…`), so the content cannot move under the tag. */
+  pinned: z.boolean(),
+  /** A signature artifact refers to the manifest (found through the referrers API or its fallback). */
+  signed: z.boolean().default(false),
+  artifact_type: z.string().min(1).optional(),
+};
+export const ModelPullAction = z.strictObject({
+  kind: z.literal("model.pull"),
+  ...artifactFields,
+  /** `serve`: pulled to be served (FORGE_MODEL=oci://…); `pull`: fetched into the cache. */
+  purpose: z.enum(["serve", "pull"]).default("pull"),
+});
+export const ModelPushAction = z.strictObject({ kind: z.literal("model.push"), ...artifactFields });
+
 export const Action = z.discriminatedUnion("kind", [
   ShellAction,
   FileReadAction,
@@ -56,6 +84,8 @@ export const Action = z.discriminatedUnion("kind", [
   HttpAction,
   EmailSendAction,
   ToolAction,
+  ModelPullAction,
+  ModelPushAction,
 ]);
 
 export type Action = z.infer<typeof Action>;
@@ -68,6 +98,8 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   "http",
   "email.send",
   "tool",
+  "model.pull",
+  "model.push",
 ];
 
 /** Validates an untrusted action; throws FORGE_ACTION_INVALID naming the first bad field. */

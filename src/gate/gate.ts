@@ -62,6 +62,8 @@ interface Subject {
   domains: string[];
   tool: string | null;
   args: Record<string, unknown> | null;
+  /** model.pull/push: the artifact's facts. */
+  artifact: { repository: string; pinned: boolean; signed: boolean; purpose: string } | null;
   text: string;
 }
 
@@ -371,6 +373,7 @@ export class Gate {
       domains: [],
       tool: null,
       args: null,
+      artifact: null,
       text: "",
     };
     switch (a.kind) {
@@ -421,6 +424,21 @@ export class Gate {
           }
         }
         break;
+      case "model.pull":
+      case "model.push": {
+        // The registry host without its port, like an http action's hostname.
+        const h = a.registry.toLowerCase();
+        const bracket = /^\[([^\]]+)\]/.exec(h);
+        sub.hosts.push(bracket ? bracket[1]! : h.replace(/:\d+$/, ""));
+        sub.artifact = {
+          repository: a.repository,
+          pinned: a.pinned,
+          signed: a.signed,
+          purpose: a.kind === "model.pull" ? a.purpose : "push",
+        };
+        sub.text = `${a.kind} ${a.ref}`;
+        break;
+      }
     }
     return sub;
   }
@@ -446,6 +464,7 @@ function shellSubject(c: SimpleCommand, cwd: string): Subject {
     domains: [],
     tool: null,
     args: null,
+    artifact: null,
     text: c.text,
   };
 }
@@ -565,6 +584,14 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   if (r.domains && !sub.domains.some((d) => anyRe(r.domains!, d))) return NO;
   if (r.domainsNot && !sub.domains.some((d) => !anyRe(r.domainsNot!, d))) return NO;
   if (r.tool && !(sub.tool !== null && anyRe(r.tool, sub.tool))) return NO;
+  if (r.repositories || r.pinned !== null || r.signed !== null || r.purpose) {
+    const art = sub.artifact;
+    if (!art) return NO;
+    if (r.repositories && !anyRe(r.repositories, art.repository)) return NO;
+    if (r.pinned !== null && art.pinned !== r.pinned) return NO;
+    if (r.signed !== null && art.signed !== r.signed) return NO;
+    if (r.purpose && !r.purpose.includes(art.purpose)) return NO;
+  }
   if (r.arguments) {
     const args = sub.args ?? {};
     for (const [k, re] of r.arguments) {

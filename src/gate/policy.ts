@@ -57,6 +57,10 @@ export interface CompiledRule {
   arguments: [string, RegExp][] | null;
   pipedFrom: RegExp[] | null;
   via: RegExp[] | null;
+  repositories: RegExp[] | null;
+  pinned: boolean | null;
+  signed: boolean | null;
+  purpose: string[] | null;
   /** Where it was written, for messages. */
   file: string;
   line: number;
@@ -230,6 +234,16 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
       }
     }
   }
+  if (!m.kind.some((k) => k === "model.pull" || k === "model.push")) {
+    for (const f of ["repositories", "pinned", "signed", "purpose"] as const) {
+      if (m[f] !== undefined) {
+        throw invalid(
+          `field '${f}' in rule '${spec.id}' (${name}:${at(f)}) only applies to kinds 'model.pull' and 'model.push'`,
+          { file: pf.file, line: at(f) },
+        );
+      }
+    }
+  }
   const guard =
     <T>(field: string, f: (g: string) => T) =>
     (g: string): T => {
@@ -319,6 +333,10 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
       : null,
     pipedFrom: words("piped_from"),
     via: words("via"),
+    repositories: words("repositories"),
+    pinned: m.pinned ?? null,
+    signed: m.signed ?? null,
+    purpose: expand("purpose"),
     file: pf.file,
     line: pf.lineOf(["rules", i]),
   };

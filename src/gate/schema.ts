@@ -56,6 +56,14 @@ export const MatchSchema = z.strictObject({
   piped_from: strList.optional(),
   /** Shell: the command runs under one of these wrappers (sudo, xargs, bash -c …). */
   via: strList.optional(),
+  /** model.pull/push: the repository matches one of these globs (`team/models/*`). */
+  repositories: strList.optional(),
+  /** model.pull/push: the reference is (true) or is not (false) pinned to a digest. */
+  pinned: z.boolean().optional(),
+  /** model.pull/push: a signature refers to the artifact (true) or none does (false). */
+  signed: z.boolean().optional(),
+  /** model.pull: why it is pulled (serve, pull). */
+  purpose: strList.optional(),
 });
 export type MatchSpec = z.infer<typeof MatchSchema>;
 

@@ -1,0 +1,126 @@
+/**
+ * A model reference (`oci://host/repo:tag[@sha256:…]`) → a verified GGUF on disk, for serving.
+ * The pull is a `model.pull` action judged by the gate before any blob is fetched: the judge sees
+ * the registry host, whether the reference is pinned, and whether a signature refers to it. The
+ * weights are re-hashed from the cache every time they are resolved, so a file changed on disk
+ * since the pull is refused, never served.
+ */
+import { mkdir, readlink, rename, symlink } from "node:fs/promises";
+import { join } from "node:path";
+import { Codes, ForgeError } from "../errors.js";
+import { pullArtifact } from "./artifacts.js";
+import { hexOf } from "./cache.js";
+import type { RegistryClient } from "./client.js";
+import { KINDS, MODEL_ARTIFACT, MODEL_WEIGHT_RAW } from "./media-types.js";
+import { formatReference, parseReference, type Reference } from "./reference.js";
+
+/** The `model.pull` action, as src/gate/actions.ts declares it. */
+export interface ModelPullProposal {
+  kind: "model.pull";
+  ref: string;
+  registry: string;
+  repository: string;
+  tag: string | null;
+  digest: string | null;
+  pinned: boolean;
+  signed: boolean;
+  artifact_type?: string;
+  purpose: "serve" | "pull";
+}
+
+export interface Verdict {
+  evaluation: "ALLOW" | "DENY" | "ESCALATE";
+  reasons: string[];
+  action_id?: string | null;
+}
+
+/** Asks the gate (and records the decision); only ALLOW lets the pull go on. */
+export type Judge = (action: ModelPullProposal) => Promise<Verdict>;
+
+/** Facts about a reference the gate needs: its digest and whether a signature refers to it. */
+export async function describeRef(
+  client: RegistryClient,
+  ref: Reference,
+  purpose: "serve" | "pull",
+): Promise<ModelPullProposal> {
+  const digest = ref.digest ?? (await client.resolve(ref.repository, ref.tag ?? "latest"));
+  if (!digest)
+    throw new ForgeError(
+      Codes.REGISTRY_NOT_FOUND,
+      `${formatReference(ref)} does not exist: check the repository and tag ('forge-agent registry ls')`,
+    );
+  const sigs = await client.referrers(ref.repository, digest, KINDS.signature.artifactType);
+  return {
+    kind: "model.pull",
+    ref: formatReference(ref),
+    registry: ref.registry,
+    repository: ref.repository,
+    tag: ref.tag,
+    digest,
+    pinned: ref.digest !== null,
+    signed: sigs.length > 0,
+    purpose,
+  };
+}
+
+/** Throws FORGE_FORBIDDEN unless the verdict is ALLOW (ESCALATE unanswered is not ALLOW). */
+export function requireAllow(v: Verdict, what: string): void {
+  if (v.evaluation === "ALLOW") return;
+  throw new ForgeError(
+    Codes.FORBIDDEN,
+    `the gate answered ${v.evaluation} to ${what}${v.reasons.length ? `: ${v.reasons.join("; ")}` : ""}`,
+    { details: { evaluation: v.evaluation, action_id: v.action_id ?? null } },
+  );
+}
+
+export interface ServableModel {
+  /** A path node-llama-cpp can load: `<home>/models/oci/<hex>.gguf`, a link to the verified blob. */
+  path: string;
+  /** The manifest digest. */
+  digest: string;
+  /** The weight layer's digest. */
+  weights: string;
+  reference: string;
+  action_id: string | null;
+}
+
+/**
+ * Resolves `oci://…` for serving: judge, pull (cache, verified), pick the GGUF weight layer,
+ * re-verify it, and link it under `<modelsDir>/oci/`.
+ */
+export async function resolveServableModel(
+  refText: string,
+  o: { client: (registry: string) => RegistryClient; judge: Judge; modelsDir: string },
+): Promise<ServableModel> {
+  const ref = parseReference(refText);
+  const client = o.client(ref.registry);
+  const proposal = await describeRef(client, ref, "serve");
+  const verdict = await o.judge(proposal);
+  requireAllow(verdict, `model.pull ${proposal.ref}`);
+  const pulled = await pullArtifact(client, ref.repository, proposal.digest!);
+  if (pulled.manifest.artifactType !== MODEL_ARTIFACT)
+    throw new ForgeError(
+      Codes.ARTIFACT_INVALID,
+      `${proposal.ref} is a ${pulled.manifest.artifactType ?? "plain image"}, not a ModelPack model (${MODEL_ARTIFACT})`,
+    );
+  const weights = pulled.files.filter((f) => f.mediaType === MODEL_WEIGHT_RAW);
+  const gguf = weights.find((f) => f.name.endsWith(".gguf")) ?? weights[0];
+  if (!gguf)
+    throw new ForgeError(Codes.ARTIFACT_INVALID, `${proposal.ref} has no ${MODEL_WEIGHT_RAW} layer to serve`);
+  const blob = await client.cache.verify(gguf.digest);
+  const dir = join(o.modelsDir, "oci");
+  await mkdir(dir, { recursive: true });
+  const link = join(dir, `${hexOf(gguf.digest)}.gguf`);
+  if ((await readlink(link).catch(() => null)) !== blob) {
+    const tmp = `${link}.${process.pid}.tmp`;
+    await symlink(blob, tmp);
+    await rename(tmp, link);
+  }
+  return {
+    path: link,
+    digest: pulled.digest,
+    weights: gguf.digest,
+    reference: `oci://${ref.registry}/${ref.repository}@${pulled.digest}`,
+    action_id: verdict.action_id ?? null,
+  };
+}
