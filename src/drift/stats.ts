@@ -63,30 +63,35 @@ export function ks2samp(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
  * reaching it inside the band; a step right from (i, j) has probability (n1-i)/(n1-i+n2-j).
  */
 function probInside(n1: number, n2: number, bound: number): number {
-  const inside = (i: number, j: number) => Math.abs(i * n2 - j * n1) < bound;
+  // Only the band of cells inside is visited (|i·n2 - j·n1| < bound): O(n1 · band), and the band
+  // is narrow exactly when there is no drift. Each array is kept zero outside its current band.
+  const lo = (i: number) => Math.max(0, Math.floor((i * n2 - bound) / n1) + 1);
+  const hi = (i: number) => Math.min(n2, Math.ceil((i * n2 + bound) / n1) - 1);
   let row = new Float64Array(n2 + 1);
   let next = new Float64Array(n2 + 1);
+  let rowLo = 0;
+  let rowHi = hi(0);
   row[0] = 1;
-  for (let j = 1; j <= n2; j++) {
-    // Along i = 0 every step is "down" (j+1), probability n2-j+1 over n1+n2-j+1 remaining.
-    const p = row[j - 1]! * ((n2 - (j - 1)) / (n1 + n2 - (j - 1)));
-    row[j] = inside(0, j) ? p : 0;
-  }
+  for (let j = 1; j <= rowHi; j++) row[j] = row[j - 1]! * ((n2 - (j - 1)) / (n1 + n2 - (j - 1)));
+  let nextLo = 0;
+  let nextHi = -1;
   for (let i = 1; i <= n1; i++) {
-    next.fill(0);
-    for (let j = 0; j <= n2; j++) {
-      if (!inside(i, j)) continue;
-      const left = n1 - (i - 1) + (n2 - j);
-      let p = row[j]! * ((n1 - (i - 1)) / left); // from (i-1, j), stepping in i
-      if (j > 0) {
-        const up = n1 - i + (n2 - (j - 1));
-        p += next[j - 1]! * ((n2 - (j - 1)) / up); // from (i, j-1), stepping in j
-      }
+    next.fill(0, nextLo, nextHi + 1);
+    const a = lo(i);
+    const b = hi(i);
+    if (a > b) return 0;
+    for (let j = a; j <= b; j++) {
+      // From (i-1, j), a step in i; from (i, j-1), a step in j.
+      let p = row[j]! * ((n1 - (i - 1)) / (n1 - (i - 1) + (n2 - j)));
+      if (j > 0) p += next[j - 1]! * ((n2 - (j - 1)) / (n1 - i + (n2 - (j - 1))));
       next[j] = p;
     }
     [row, next] = [next, row];
+    [nextLo, nextHi] = [rowLo, rowHi];
+    rowLo = a;
+    rowHi = b;
   }
-  return row[n2]!;
+  return rowHi === n2 ? row[n2]! : 0;
 }
 
 /** Kolmogorov's limiting survival function Q(t) = 2 Σ (-1)^(k-1) exp(-2k²t²). */
@@ -129,6 +134,36 @@ export function chiSquare(observed: ArrayLike<number>, expected: ArrayLike<numbe
   const df = observed.length - 1;
   if (df <= 0) return { statistic: stat, pvalue: Number.NaN, df };
   return { statistic: stat, pvalue: stat === Number.POSITIVE_INFINITY ? 0 : gammaQ(df / 2, stat / 2), df };
+}
+
+/**
+ * Pearson's chi-square test of homogeneity of two count vectors (the 2×k contingency table), as
+ * scipy.stats.chi2_contingency([a, b], correction=False): both windows are samples, so the
+ * reference's own noise is in the expected counts. Categories empty in both are dropped.
+ */
+export function chiSquareHomogeneity(a: ArrayLike<number>, b: ArrayLike<number>): ChiSquareResult {
+  if (a.length !== b.length) throw new RangeError("chiSquareHomogeneity: a and b must have the same length");
+  let na = 0;
+  let nb = 0;
+  for (let k = 0; k < a.length; k++) {
+    na += a[k]!;
+    nb += b[k]!;
+  }
+  if (!(na > 0) || !(nb > 0)) throw new RangeError("chiSquareHomogeneity: both samples must be non-empty");
+  const n = na + nb;
+  let stat = 0;
+  let cols = 0;
+  for (let k = 0; k < a.length; k++) {
+    const col = a[k]! + b[k]!;
+    if (col === 0) continue;
+    cols++;
+    const ea = (na * col) / n;
+    const eb = (nb * col) / n;
+    stat += (a[k]! - ea) ** 2 / ea + (b[k]! - eb) ** 2 / eb;
+  }
+  const df = cols - 1;
+  if (df <= 0) return { statistic: 0, pvalue: 1, df: 0 };
+  return { statistic: stat, pvalue: gammaQ(df / 2, stat / 2), df };
 }
 
 /** Chi-square survival function for `df` degrees of freedom. */

@@ -7,6 +7,7 @@ import { Rng } from "../../src/drift/random.js";
 import {
   chi2Sf,
   chiSquare,
+  chiSquareHomogeneity,
   jsDistance,
   ks2samp,
   wasserstein1,
@@ -51,6 +52,16 @@ function fixtures(): Case[] {
     cases.push({ test: "chi", observed: cur, expected: ref.map((v) => v * scale) });
   }
   cases.push({ test: "chi", observed: [10, 20, 5], expected: [12, 23, 0] });
+  // Homogeneity (2×k contingency): both samples noisy, a category only in the current one.
+  for (const k of [2, 4, 9, 30]) {
+    const w = Array.from({ length: k }, () => 0.1 + rng.next());
+    cases.push({
+      test: "chi2x",
+      a: w.map((v) => 1 + Math.round(v * 200)),
+      b: w.map((v) => 1 + Math.round(v * 80 * (0.7 + 0.6 * rng.next()))),
+    });
+  }
+  cases.push({ test: "chi2x", a: [300, 200, 100, 0], b: [140, 110, 40, 12] });
   for (const [x, df] of [
     [0.5, 1],
     [3.84, 1],
@@ -98,6 +109,8 @@ function ours(c: Case): Record<string, number> {
       return ks2samp(c.a as number[], c.b as number[]);
     case "chi":
       return chiSquare(c.observed as number[], c.expected as number[]);
+    case "chi2x":
+      return chiSquareHomogeneity(c.a as number[], c.b as number[]);
     case "chi2sf":
       return { value: chi2Sf(c.x as number, c.df as number) };
     case "z":
