@@ -145,7 +145,7 @@ class Signal {
   constructor(
     readonly key: string,
     readonly type: SignalType,
-    private readonly cfg: DriftConfig,
+    cfg: DriftConfig,
   ) {
     this.ref = new Reservoir(cfg.reservoir);
     this.cur = new Ring(cfg.mode === "chunked" ? cfg.chunk_size : cfg.window);
