@@ -1,0 +1,60 @@
+/**
+ * Drift events as evidence records: an `alert` record with proposed_action.kind = "drift" and
+ * `event` finding | recovery | reset, carrying the signal, method, statistic, threshold,
+ * p-value, both windows' summaries, the distributions and the top contributing categories.
+ */
+import { randomUUID } from "node:crypto";
+import type { RecordInput } from "../evidence/record.js";
+import { nowRfc3339 } from "../evidence/record.js";
+import type { DriftEvent } from "./detector.js";
+
+/** JSON (and the canonical hash form) has no Infinity or NaN: those become "inf", "-inf", "nan". */
+export function jsonSafe(v: unknown): unknown {
+  if (typeof v === "number") {
+    if (Number.isFinite(v)) return v;
+    return Number.isNaN(v) ? "nan" : v > 0 ? "inf" : "-inf";
+  }
+  if (Array.isArray(v)) return v.map(jsonSafe);
+  if (v !== null && typeof v === "object") {
+    const out: Record<string, unknown> = {};
+    for (const [k, x] of Object.entries(v)) if (x !== undefined) out[k] = jsonSafe(x);
+    return out;
+  }
+  return v;
+}
+
+/** One line for logs, webhooks and the record's execution_result. */
+export function driftMessage(e: DriftEvent): string {
+  if (e.event === "reset")
+    return `drift reference reset by a ${e.trigger} (${e.signals.length} signals${e.closed.length ? `, closed: ${e.closed.join(", ")}` : ""})`;
+  const p =
+    e.pvalue === null
+      ? ""
+      : ` p=${fmt(e.pvalue)}${e.pvalue_adjusted !== null ? ` (adjusted ${fmt(e.pvalue_adjusted)})` : ""}`;
+  const top = e.top[0]
+    ? `; top: ${e.top[0].category} ${fmt(e.top[0].reference_share)} → ${fmt(e.top[0].current_share)}`
+    : "";
+  const what = e.event === "finding" ? "drifted" : "no longer drifts";
+  return `${e.signal} ${what}: ${e.method} ${fmt(e.statistic)} vs ${fmt(e.threshold)}${p}${top}`;
+}
+
+const fmt = (v: number) => (Number.isFinite(v) ? String(Math.round(v * 10_000) / 10_000) : String(v));
+
+/** The evidence record of one drift event (the agent's own host). */
+export function driftRecord(hostId: string, e: DriftEvent): RecordInput {
+  return {
+    kind: "alert",
+    session_id: `drift:${hostId}`,
+    action_id: randomUUID(),
+    timestamp: nowRfc3339(),
+    prompt_hash: null,
+    proposed_action: { ...(jsonSafe(e) as Record<string, unknown>), kind: "drift" },
+    evaluation: null,
+    policy_matched: { bundle: null, rules: [] },
+    composition_state: null,
+    execution_result: { message: driftMessage(e) },
+    principal_review: null,
+    latency_ms: 0,
+    principal: "system",
+  };
+}
