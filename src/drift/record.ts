@@ -4,8 +4,8 @@
  * p-value, both windows' summaries, the distributions and the top contributing categories.
  */
 import { randomUUID } from "node:crypto";
-import type { RecordInput } from "../evidence/record.js";
-import { nowRfc3339 } from "../evidence/record.js";
+import type { RecordInput } from "../protocol/record.js";
+import { nowRfc3339 } from "../protocol/record.js";
 import type { DriftEvent } from "./detector.js";
 
 /** JSON (and the canonical hash form) has no Infinity or NaN: those become "inf", "-inf", "nan". */
