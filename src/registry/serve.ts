@@ -8,7 +8,7 @@
 import { mkdir, readlink, rename, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Codes, ForgeError } from "../errors.js";
-import { pullArtifact } from "./artifacts.js";
+import { type PulledArtifact, pullArtifact } from "./artifacts.js";
 import { hexOf } from "./cache.js";
 import type { RegistryClient } from "./client.js";
 import { KINDS, MODEL_ARTIFACT, MODEL_WEIGHT_RAW } from "./media-types.js";
@@ -126,10 +126,11 @@ async function pullToServe(
   o: { client: (registry: string) => RegistryClient; judge: Judge },
   artifactType: string,
   what: string,
+  purpose: "serve" | "pull" = "serve",
 ) {
   const ref = parseReference(refText);
   const client = o.client(ref.registry);
-  const proposal = { ...(await describeRef(client, ref, "serve")), artifact_type: artifactType };
+  const proposal = { ...(await describeRef(client, ref, purpose)), artifact_type: artifactType };
   const verdict = await o.judge(proposal);
   requireAllow(verdict, `model.pull ${proposal.ref}`);
   const pulled = await pullArtifact(client, ref.repository, proposal.digest!);
@@ -167,5 +168,28 @@ export async function resolvePromptTemplate(
     reference: `oci://${ref.registry}/${ref.repository}@${pulled.digest}`,
     digest: pulled.digest,
     text,
+  };
+}
+
+/**
+ * The resolver seam for training data: a dataset named `oci://host/repo@sha256:…` (a digest is
+ * required: a run must be reproducible), judged as `model.pull` and pulled verified. Returns the
+ * files in the cache; the digest is what the training record cites.
+ */
+export async function resolveDataset(
+  refText: string,
+  o: { client: (registry: string) => RegistryClient; judge: Judge },
+): Promise<{ reference: string; digest: string; files: PulledArtifact["files"] }> {
+  const ref = parseReference(refText);
+  if (!ref.digest)
+    throw new ForgeError(
+      Codes.REF_INVALID,
+      `dataset '${refText}' is not pinned: training data must be named by digest (oci://HOST/REPO@sha256:…)`,
+    );
+  const { pulled } = await pullToServe(refText, o, KINDS.dataset.artifactType, "a dataset", "pull");
+  return {
+    reference: `oci://${ref.registry}/${ref.repository}@${pulled.digest}`,
+    digest: pulled.digest,
+    files: pulled.files,
   };
 }
