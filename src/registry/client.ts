@@ -335,7 +335,7 @@ export class RegistryClient {
       desc.digest,
       desc.size,
       (offset) =>
-        this.t.send({
+        this.t.stream({
           method: "GET",
           url: `/v2/${repo}/blobs/${desc.digest}`,
           scope: scopeFor(repo, false),
