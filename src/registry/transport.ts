@@ -31,8 +31,8 @@ export interface Req {
   /** A path under /v2/ (`/v2/…`), or an absolute URL (upload locations, token realms). */
   url: string;
   headers?: Record<string, string>;
-  /** A body that can be sent again on retry; a stream comes from a factory, called per attempt. */
-  body?: Buffer | string | (() => ReadableStream<Uint8Array>);
+  /** A body that can be sent again on retry. */
+  body?: Buffer | string;
   /** The token scope this request needs (`repository:x:pull`). */
   scope: string;
   /** Statuses that are answers, not errors (default: 2xx). */
@@ -183,6 +183,65 @@ export class Transport {
     throw new ForgeError(Codes.REGISTRY_PROTOCOL, `${this.registry}: more than 5 redirects for ${r.url}`);
   }
 
+  /**
+   * Sends a body produced piece by piece (a chunk of an upload) on node:http, with backpressure.
+   * Not retried (an upload's state is the registry's: the caller asks it where it stands); the
+   * token is the one `send` obtained for the session's POST. Resolves with the status and headers.
+   */
+  async upload(
+    r: Omit<Req, "body"> & { pieces: () => AsyncIterable<Uint8Array> },
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+    const ok = r.ok ?? ((s: number) => s >= 200 && s < 300);
+    const url = new URL(this.resolve(r.url));
+    const headers: Record<string, string> = { ...r.headers };
+    const auth = this.authFor(r.scope);
+    if (auth && url.toString().startsWith(this.base)) headers.authorization = auth;
+    let res: IncomingMessage;
+    try {
+      res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(
+          url,
+          { method: r.method, headers },
+          resolve,
+        );
+        req.setTimeout(this.opts.timeoutMs, () =>
+          req.destroy(
+            new ForgeError(Codes.TIMEOUT, `${this.registry} stalled for ${this.opts.timeoutMs} ms`),
+          ),
+        );
+        req.on("error", reject);
+        (async () => {
+          for await (const p of r.pieces()) {
+            if (!req.write(p)) await new Promise<void>((d) => req.once("drain", () => d()));
+          }
+          req.end();
+        })().catch((err) => req.destroy(err as Error));
+      });
+    } catch (err) {
+      throw this.unreachable(r as Req, err, 1);
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const status = res.statusCode ?? 0;
+    if (!ok(status)) {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const code =
+        status === 401 || status === 403
+          ? Codes.REGISTRY_AUTH
+          : status >= 500
+            ? Codes.REGISTRY_UNAVAILABLE
+            : status === 404
+              ? Codes.REGISTRY_NOT_FOUND
+              : Codes.REGISTRY_PROTOCOL;
+      throw new RegistryHttpError(
+        code,
+        `registry ${this.registry}: ${r.method} ${r.url.replace(/\?.*$/, "")} → HTTP ${status} ${text.slice(0, 200)}`,
+        status,
+      );
+    }
+    return { status, headers: res.headers };
+  }
+
   private async once(r: Req): Promise<Response> {
     const headers: Record<string, string> = { ...r.headers };
     const auth = this.authFor(r.scope);
@@ -200,17 +259,13 @@ export class Transport {
     const onAbort = () => ctl.abort(r.signal?.reason);
     r.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const stream = typeof r.body === "function";
       return await this.fetchFn(url, {
         method: r.method,
         headers,
-        body: stream
-          ? (r.body as () => ReadableStream<Uint8Array>)()
-          : (r.body as Buffer | string | undefined),
+        body: r.body,
         signal: ctl.signal,
         redirect: "follow",
-        ...(stream ? { duplex: "half" } : {}),
-      } as RequestInit);
+      });
     } catch (err) {
       throw ctl.signal.reason instanceof ForgeError ? ctl.signal.reason : err;
     } finally {
