@@ -2,6 +2,7 @@
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
+import { afterAll } from "vitest";
 import {
   type Distribution,
   type DistributionAuth,
@@ -14,9 +15,9 @@ export type TestRegistry = Distribution;
 export { freePort };
 
 const made: string[] = [];
-// Homes hold pulled blobs (some over 64 MiB): every one goes when the test worker exits.
-process.once("exit", () => {
-  for (const d of made) rmSync(d, { recursive: true, force: true });
+// Homes hold pulled blobs (some over 64 MiB): every one goes when the test file is done.
+afterAll(() => {
+  for (const d of made.splice(0)) rmSync(d, { recursive: true, force: true });
 });
 
 export function tempDir(prefix = "forge-reg-"): string {
