@@ -45,6 +45,8 @@ function schema(defaults: { uid: number; hostname: string }) {
     model: z.string().min(1).optional(),
     /** Base URL of an ollama or OpenAI-compatible server. */
     inference_host: z.string().min(1).optional(),
+    /** A system prompt template from a registry (`oci://…`, `--type prompt-template`) for the facade. */
+    prompt_template: z.string().startsWith("oci://", "must be an oci:// reference").optional(),
     /** OCI registries for `model: oci://…` and `forge-agent registry` (docs/registry.md). */
     registry: z
       .strictObject({

@@ -63,6 +63,7 @@ export function createInference(d: InferenceDeps): InferenceHandle {
         );
       }
       if (model.startsWith("oci://")) model = await servableModel(model);
+      const promptTemplate = c.prompt_template ? await servableTemplate(c.prompt_template) : undefined;
       const backend = await inf.createBackend({
         backend: c.backend,
         model,
@@ -78,6 +79,7 @@ export function createInference(d: InferenceDeps): InferenceHandle {
           record: recordInference,
           principal: p.record,
           maxBodyBytes: c.facade.max_body_bytes,
+          ...(promptTemplate ? { promptTemplate } : {}),
         } as Parameters<typeof createOllamaFacade>[0]) as Facade;
       return { backend, make, toAction: toolCallToAction as (call: unknown) => Action };
     })();
@@ -90,19 +92,18 @@ export function createInference(d: InferenceDeps): InferenceHandle {
     return attempt;
   };
 
-  /** `oci://…` → a verified GGUF in the blob cache, after the gate allowed the `model.pull`. */
-  const servableModel = async (ref: string): Promise<string> => {
-    const { openClient, resolveServableModel } = await import("../registry/index.js");
+  /** How the daemon reaches registries and asks its own gate about a `model.pull` (ESCALATE waits for review). */
+  const registryDeps = async () => {
+    const { openClient } = await import("../registry/index.js");
     const agent: Principal = { gate: "forge-agent", record: "forge-agent" };
-    const served = await resolveServableModel(ref, {
-      client: (registry) =>
+    return {
+      client: (registry: string) =>
         openClient(registry, {
           home: c.home,
           insecure: c.registry.insecure,
           ...(c.registry.auth_file === undefined ? {} : { authFile: c.registry.auth_file }),
         }),
-      modelsDir: c.models_dir,
-      judge: async (action) => {
+      judge: async (action: object) => {
         const v = await d.service.propose(
           {
             session_id: "model-serve",
@@ -115,14 +116,28 @@ export function createInference(d: InferenceDeps): InferenceHandle {
         const settled = await d.service.wait(v.action_id, c.review.deadline_ms + 5_000);
         const ok = settled?.state !== "escalated" && settled?.evaluation === "ALLOW";
         return {
-          evaluation: ok ? "ALLOW" : "DENY",
+          evaluation: ok ? ("ALLOW" as const) : ("DENY" as const),
           reasons: settled?.reasons ?? v.reasons,
           action_id: v.action_id,
         };
       },
-    });
+    };
+  };
+
+  /** `oci://…` → a verified GGUF in the blob cache, after the gate allowed the `model.pull`. */
+  const servableModel = async (ref: string): Promise<string> => {
+    const { resolveServableModel } = await import("../registry/index.js");
+    const served = await resolveServableModel(ref, { ...(await registryDeps()), modelsDir: c.models_dir });
     d.logger.info({ ref, digest: served.digest, weights: served.weights }, "model pulled from the registry");
     return served.path;
+  };
+
+  /** A prompt template from the registry: the facade uses it and names its digest in each record. */
+  const servableTemplate = async (ref: string) => {
+    const { resolvePromptTemplate } = await import("../registry/index.js");
+    const t = await resolvePromptTemplate(ref, await registryDeps());
+    d.logger.info({ ref, digest: t.digest }, "prompt template pulled from the registry");
+    return t;
   };
 
   interface GovernContext {

@@ -322,7 +322,18 @@ async function judge(config: AgentConfig, action: object): Promise<Governed> {
         delegate: "forge-agent registry",
       }),
     );
-    return { verdict: v, finish: async () => undefined };
+    // ESCALATE: wait (long-polling) for a principal's review; the agent turns no answer into DENY.
+    let view = v;
+    if (view.state === "escalated")
+      process.stderr.write(
+        `forge-agent: ${view.action_id} escalated (${view.reasons.join("; ")}): waiting for 'forge-agent review approve ${view.action_id}'\n`,
+      );
+    while (view.state === "escalated") {
+      view = unwrap<typeof v>(
+        await callAgent(config.socket, "GET", `/v1/actions/${view.action_id}?wait=25000`, undefined, 35_000),
+      );
+    }
+    return { verdict: view, finish: async () => undefined };
   }
   await initGate();
   const bundle = loadPolicy(config.policy ?? defaultPolicyPath());

@@ -27,6 +27,11 @@ export interface FacadeDeps {
   bodyTimeoutMs?: number;
   /** What /api/version reports. Default "0.12.0" (the Ollama API this facade speaks). */
   version?: string;
+  /**
+   * A system prompt template pulled from the registry (src/registry): used for a request that
+   * brings no system prompt, and named by its digest in that request's inference record.
+   */
+  promptTemplate?: { reference: string; digest: string; text: string };
 }
 
 export type FacadeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -152,6 +157,8 @@ interface Turn {
   created_at: string;
   t0: number;
   gated: { name: string; action_id: string; evaluation: string }[];
+  /** The registry template this turn used, if any. */
+  template: { reference: string; digest: string } | null;
 }
 
 function startTurn(deps: FacadeDeps, req: IncomingMessage, model: string | undefined, prompt: unknown): Turn {
@@ -168,6 +175,7 @@ function startTurn(deps: FacadeDeps, req: IncomingMessage, model: string | undef
     created_at: new Date().toISOString(),
     t0: performance.now(),
     gated: [],
+    template: null,
   };
 }
 
@@ -195,11 +203,14 @@ async function chat(
   const allowed: ToolCall[] = [];
   let timing: Timing | undefined;
   let doneReason: DoneReason = "stop";
+  const tpl = deps.promptTemplate;
+  const useTemplate = tpl !== undefined && !body.messages.some((m) => m.role === "system");
+  if (useTemplate) turn.template = { reference: tpl.reference, digest: tpl.digest };
   try {
     const stream = deps.backend.chat(
       {
         ...(body.model ? { model: body.model } : {}),
-        messages: body.messages,
+        messages: useTemplate ? [{ role: "system", content: tpl.text }, ...body.messages] : body.messages,
         ...(body.tools ? { tools: body.tools } : {}),
         ...(body.tool_choice ? { tool_choice: body.tool_choice } : {}),
         ...(body.options ? { options: body.options } : {}),
@@ -269,12 +280,14 @@ async function generate(
   let response = "";
   let timing: Timing | undefined;
   let doneReason: DoneReason = "stop";
+  const tpl = body.system || body.raw ? undefined : deps.promptTemplate;
+  if (tpl) turn.template = { reference: tpl.reference, digest: tpl.digest };
   try {
     const stream = deps.backend.generate(
       {
         ...(body.model ? { model: body.model } : {}),
         prompt: body.prompt,
-        ...(body.system ? { system: body.system } : {}),
+        ...(body.system ? { system: body.system } : tpl ? { system: tpl.text } : {}),
         ...(body.raw ? { raw: true } : {}),
         ...(body.options ? { options: body.options } : {}),
       },
@@ -374,6 +387,7 @@ function inferenceRecord(
       model: turn.model,
       backend: deps.backend.name,
       options: options ?? {},
+      ...(turn.template ? { prompt_template: turn.template } : {}),
     },
     evaluation: null,
     policy_matched: { bundle: null, rules: [] },

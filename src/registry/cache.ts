@@ -15,8 +15,10 @@ import { Codes, ForgeError } from "../errors.js";
 import { alive } from "./lock.js";
 import { DIGEST } from "./reference.js";
 
-/** One download attempt from `offset`: a Response whose status is 206 (ranged) or 200 (from 0). */
-export type RangeFetch = (offset: number) => Promise<Response>;
+/** One download attempt from `offset`: status 206 (ranged) or 200 (from 0), and the body. */
+export type RangeFetch = (
+  offset: number,
+) => Promise<{ status: number; body: AsyncIterable<Uint8Array> | null }>;
 
 export interface IngestOptions {
   /** Download attempts after an interruption (default 5). */
@@ -232,15 +234,14 @@ export class BlobCache {
         let pendingBytes = 0;
         const flush = async () => {
           if (pendingBytes === 0) return;
-          const buf = pending.length === 1 ? pending[0]! : Buffer.concat(pending, pendingBytes);
-          await fh!.write(buf);
+          await fh!.writev(pending);
           offset += pendingBytes;
           pending = [];
           pendingBytes = 0;
           o.onProgress?.(offset, size);
         };
         try {
-          for await (const chunk of res.body as unknown as AsyncIterable<Uint8Array>) {
+          for await (const chunk of res.body) {
             if (offset + pendingBytes + chunk.length > size) {
               throw new ForgeError(
                 Codes.DIGEST_MISMATCH,

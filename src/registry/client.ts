@@ -218,28 +218,25 @@ export class RegistryClient {
       }
     };
     /** One PATCH body: the file range read in 1 MiB pieces, hashed as they go out. */
-    const body = (from: number, to: number) => () => {
-      let at = from;
-      return new ReadableStream<Uint8Array>({
-        pull: async (ctl) => {
-          if (at >= to) return ctl.close();
+    const pieces = (from: number, to: number) =>
+      async function* () {
+        for (let at = from; at < to; ) {
           const b = await read(at, Math.min(1 << 20, to - at));
           if (h && hashedTo === at) {
             h.update(b);
             hashedTo = at + b.length;
           }
           at += b.length;
-          ctl.enqueue(b);
-        },
-      });
-    };
+          yield b;
+        }
+      };
     try {
       await hashUpTo(offset);
       let retries = 0;
       while (offset < size) {
         const end = Math.min(size, offset + this.chunkSize);
         try {
-          const res = await this.t.send({
+          const res = await this.t.upload({
             method: "PATCH",
             url: loc,
             scope: scopeFor(repo, true),
@@ -248,12 +245,16 @@ export class RegistryClient {
               "content-range": `${offset}-${end - 1}`,
               "content-length": String(end - offset),
             },
-            body: body(offset, end),
+            pieces: pieces(offset, end),
             ok: (s) => s === 202,
-            idempotent: false,
           });
-          await res.body?.cancel();
-          loc = this.location(res);
+          const next = res.headers.location;
+          if (typeof next !== "string")
+            throw new ForgeError(
+              Codes.REGISTRY_PROTOCOL,
+              `${this.registry} answered a PATCH without a Location`,
+            );
+          loc = new URL(next, this.t.base).toString();
           offset = end;
           retries = 0;
           await writeFile(statePath, JSON.stringify({ location: loc, offset }));
@@ -335,7 +336,7 @@ export class RegistryClient {
       desc.digest,
       desc.size,
       (offset) =>
-        this.t.send({
+        this.t.stream({
           method: "GET",
           url: `/v2/${repo}/blobs/${desc.digest}`,
           scope: scopeFor(repo, false),

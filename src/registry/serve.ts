@@ -8,7 +8,7 @@
 import { mkdir, readlink, rename, symlink } from "node:fs/promises";
 import { join } from "node:path";
 import { Codes, ForgeError } from "../errors.js";
-import { pullArtifact } from "./artifacts.js";
+import { type PulledArtifact, pullArtifact } from "./artifacts.js";
 import { hexOf } from "./cache.js";
 import type { RegistryClient } from "./client.js";
 import { KINDS, MODEL_ARTIFACT, MODEL_WEIGHT_RAW } from "./media-types.js";
@@ -92,17 +92,12 @@ export async function resolveServableModel(
   refText: string,
   o: { client: (registry: string) => RegistryClient; judge: Judge; modelsDir: string },
 ): Promise<ServableModel> {
-  const ref = parseReference(refText);
-  const client = o.client(ref.registry);
-  const proposal = await describeRef(client, ref, "serve");
-  const verdict = await o.judge(proposal);
-  requireAllow(verdict, `model.pull ${proposal.ref}`);
-  const pulled = await pullArtifact(client, ref.repository, proposal.digest!);
-  if (pulled.manifest.artifactType !== MODEL_ARTIFACT)
-    throw new ForgeError(
-      Codes.ARTIFACT_INVALID,
-      `${proposal.ref} is a ${pulled.manifest.artifactType ?? "plain image"}, not a ModelPack model (${MODEL_ARTIFACT})`,
-    );
+  const { ref, client, pulled, verdict, proposal } = await pullToServe(
+    refText,
+    o,
+    MODEL_ARTIFACT,
+    "a ModelPack model",
+  );
   const weights = pulled.files.filter((f) => f.mediaType === MODEL_WEIGHT_RAW);
   const gguf = weights.find((f) => f.name.endsWith(".gguf")) ?? weights[0];
   if (!gguf)
@@ -122,5 +117,79 @@ export async function resolveServableModel(
     weights: gguf.digest,
     reference: `oci://${ref.registry}/${ref.repository}@${pulled.digest}`,
     action_id: verdict.action_id ?? null,
+  };
+}
+
+/** Judge (`model.pull`, purpose serve) and pull an artifact that must be of `artifactType`. */
+async function pullToServe(
+  refText: string,
+  o: { client: (registry: string) => RegistryClient; judge: Judge },
+  artifactType: string,
+  what: string,
+  purpose: "serve" | "pull" = "serve",
+) {
+  const ref = parseReference(refText);
+  const client = o.client(ref.registry);
+  const proposal = { ...(await describeRef(client, ref, purpose)), artifact_type: artifactType };
+  const verdict = await o.judge(proposal);
+  requireAllow(verdict, `model.pull ${proposal.ref}`);
+  const pulled = await pullArtifact(client, ref.repository, proposal.digest!);
+  if (pulled.manifest.artifactType !== artifactType)
+    throw new ForgeError(
+      Codes.ARTIFACT_INVALID,
+      `${proposal.ref} is a ${pulled.manifest.artifactType ?? "plain image"}, not ${what} (${artifactType})`,
+    );
+  return { ref, client, pulled, verdict, proposal };
+}
+
+/**
+ * A prompt template (`--type prompt-template`) for the facade: judged and pulled like a model,
+ * its one file re-verified and read as UTF-8. The reference returned names the manifest digest.
+ */
+export async function resolvePromptTemplate(
+  refText: string,
+  o: { client: (registry: string) => RegistryClient; judge: Judge },
+): Promise<{ reference: string; digest: string; text: string }> {
+  const { ref, client, pulled } = await pullToServe(
+    refText,
+    o,
+    KINDS["prompt-template"].artifactType,
+    "a prompt template",
+  );
+  if (pulled.files.length !== 1)
+    throw new ForgeError(
+      Codes.ARTIFACT_INVALID,
+      `${refText} has ${pulled.files.length} files; a prompt template has one`,
+    );
+  const f = pulled.files[0]!;
+  await client.cache.verify(f.digest);
+  const text = (await client.cache.readBytes(f.digest)).toString("utf8");
+  return {
+    reference: `oci://${ref.registry}/${ref.repository}@${pulled.digest}`,
+    digest: pulled.digest,
+    text,
+  };
+}
+
+/**
+ * The resolver seam for training data: a dataset named `oci://host/repo@sha256:…` (a digest is
+ * required: a run must be reproducible), judged as `model.pull` and pulled verified. Returns the
+ * files in the cache; the digest is what the training record cites.
+ */
+export async function resolveDataset(
+  refText: string,
+  o: { client: (registry: string) => RegistryClient; judge: Judge },
+): Promise<{ reference: string; digest: string; files: PulledArtifact["files"] }> {
+  const ref = parseReference(refText);
+  if (!ref.digest)
+    throw new ForgeError(
+      Codes.REF_INVALID,
+      `dataset '${refText}' is not pinned: training data must be named by digest (oci://HOST/REPO@sha256:…)`,
+    );
+  const { pulled } = await pullToServe(refText, o, KINDS.dataset.artifactType, "a dataset", "pull");
+  return {
+    reference: `oci://${ref.registry}/${ref.repository}@${pulled.digest}`,
+    digest: pulled.digest,
+    files: pulled.files,
   };
 }

@@ -4,6 +4,8 @@
  * retries with exponential backoff for network errors, 429 and 5xx, and a deadline for the answer's
  * headers so a registry that accepts and then says nothing is an error, not a hang.
  */
+import { request as httpRequest, type IncomingMessage } from "node:http";
+import { request as httpsRequest } from "node:https";
 import { Codes, type ForgeCode, ForgeError } from "../errors.js";
 import { basicHeader, type Challenge, type CredentialStore, parseChallenge } from "./auth.js";
 import { isLoopback } from "./reference.js";
@@ -29,8 +31,8 @@ export interface Req {
   /** A path under /v2/ (`/v2/…`), or an absolute URL (upload locations, token realms). */
   url: string;
   headers?: Record<string, string>;
-  /** A body that can be sent again on retry; a stream comes from a factory, called per attempt. */
-  body?: Buffer | string | (() => ReadableStream<Uint8Array>);
+  /** A body that can be sent again on retry. */
+  body?: Buffer | string;
   /** The token scope this request needs (`repository:x:pull`). */
   scope: string;
   /** Statuses that are answers, not errors (default: 2xx). */
@@ -121,6 +123,125 @@ export class Transport {
     }
   }
 
+  /**
+   * A GET whose body is a Node stream (blob downloads: cheaper per byte than a web stream). Auth is
+   * settled first by a HEAD through `send` (which answers any challenge); redirects are followed
+   * (credentials only to the registry's own origin); a body idle for `timeoutMs` is destroyed, so a
+   * stalled transfer ends in an error the caller resumes from.
+   */
+  async stream(r: Req): Promise<{ status: number; body: IncomingMessage }> {
+    const ok = r.ok ?? ((s: number) => s >= 200 && s < 300);
+    const head = await this.send({ ...r, method: "HEAD", headers: {}, ok: (s) => s === 200 });
+    await head.body?.cancel();
+    let url = new URL(this.resolve(r.url));
+    for (let hop = 0; hop < 5; hop++) {
+      const headers: Record<string, string> = { ...r.headers };
+      const auth = this.authFor(r.scope);
+      if (auth && url.toString().startsWith(this.base)) headers.authorization = auth;
+      const res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(
+          url,
+          { method: "GET", headers },
+          resolve,
+        );
+        req.setTimeout(this.opts.timeoutMs, () =>
+          req.destroy(
+            new ForgeError(Codes.TIMEOUT, `${this.registry} sent no answer in ${this.opts.timeoutMs} ms`),
+          ),
+        );
+        req.on("error", reject);
+        req.end();
+      });
+      res.setTimeout(this.opts.timeoutMs, () =>
+        res.destroy(new ForgeError(Codes.TIMEOUT, `${this.registry} stalled for ${this.opts.timeoutMs} ms`)),
+      );
+      const status = res.statusCode ?? 0;
+      const loc = res.headers.location;
+      if (status >= 300 && status < 400 && loc) {
+        res.resume();
+        url = new URL(loc, url);
+        continue;
+      }
+      if (!ok(status)) {
+        res.resume();
+        const code =
+          status === 404
+            ? Codes.REGISTRY_NOT_FOUND
+            : status === 401 || status === 403
+              ? Codes.REGISTRY_AUTH
+              : status >= 500
+                ? Codes.REGISTRY_UNAVAILABLE
+                : Codes.REGISTRY_PROTOCOL;
+        throw new RegistryHttpError(
+          code,
+          `registry ${this.registry}: GET ${r.url.replace(/\?.*$/, "")} → HTTP ${status}`,
+          status,
+        );
+      }
+      return { status, body: res };
+    }
+    throw new ForgeError(Codes.REGISTRY_PROTOCOL, `${this.registry}: more than 5 redirects for ${r.url}`);
+  }
+
+  /**
+   * Sends a body produced piece by piece (a chunk of an upload) on node:http, with backpressure.
+   * Not retried (an upload's state is the registry's: the caller asks it where it stands); the
+   * token is the one `send` obtained for the session's POST. Resolves with the status and headers.
+   */
+  async upload(
+    r: Omit<Req, "body"> & { pieces: () => AsyncIterable<Uint8Array> },
+  ): Promise<{ status: number; headers: Record<string, string | string[] | undefined> }> {
+    const ok = r.ok ?? ((s: number) => s >= 200 && s < 300);
+    const url = new URL(this.resolve(r.url));
+    const headers: Record<string, string> = { ...r.headers };
+    const auth = this.authFor(r.scope);
+    if (auth && url.toString().startsWith(this.base)) headers.authorization = auth;
+    let res: IncomingMessage;
+    try {
+      res = await new Promise<IncomingMessage>((resolve, reject) => {
+        const req = (url.protocol === "https:" ? httpsRequest : httpRequest)(
+          url,
+          { method: r.method, headers },
+          resolve,
+        );
+        req.setTimeout(this.opts.timeoutMs, () =>
+          req.destroy(
+            new ForgeError(Codes.TIMEOUT, `${this.registry} stalled for ${this.opts.timeoutMs} ms`),
+          ),
+        );
+        req.on("error", reject);
+        (async () => {
+          for await (const p of r.pieces()) {
+            if (!req.write(p)) await new Promise<void>((d) => req.once("drain", () => d()));
+          }
+          req.end();
+        })().catch((err) => req.destroy(err as Error));
+      });
+    } catch (err) {
+      throw this.unreachable(r as Req, err, 1);
+    }
+    const chunks: Buffer[] = [];
+    for await (const c of res) chunks.push(c as Buffer);
+    const status = res.statusCode ?? 0;
+    if (!ok(status)) {
+      const text = Buffer.concat(chunks).toString("utf8");
+      const code =
+        status === 401 || status === 403
+          ? Codes.REGISTRY_AUTH
+          : status >= 500
+            ? Codes.REGISTRY_UNAVAILABLE
+            : status === 404
+              ? Codes.REGISTRY_NOT_FOUND
+              : Codes.REGISTRY_PROTOCOL;
+      throw new RegistryHttpError(
+        code,
+        `registry ${this.registry}: ${r.method} ${r.url.replace(/\?.*$/, "")} → HTTP ${status} ${text.slice(0, 200)}`,
+        status,
+      );
+    }
+    return { status, headers: res.headers };
+  }
+
   private async once(r: Req): Promise<Response> {
     const headers: Record<string, string> = { ...r.headers };
     const auth = this.authFor(r.scope);
@@ -138,17 +259,13 @@ export class Transport {
     const onAbort = () => ctl.abort(r.signal?.reason);
     r.signal?.addEventListener("abort", onAbort, { once: true });
     try {
-      const stream = typeof r.body === "function";
       return await this.fetchFn(url, {
         method: r.method,
         headers,
-        body: stream
-          ? (r.body as () => ReadableStream<Uint8Array>)()
-          : (r.body as Buffer | string | undefined),
+        body: r.body,
         signal: ctl.signal,
         redirect: "follow",
-        ...(stream ? { duplex: "half" } : {}),
-      } as RequestInit);
+      });
     } catch (err) {
       throw ctl.signal.reason instanceof ForgeError ? ctl.signal.reason : err;
     } finally {
@@ -184,7 +301,9 @@ export class Transport {
         `token realm ${realm.origin} is plain HTTP off loopback: refusing to send credentials`,
       );
     if (c.params.service) realm.searchParams.set("service", c.params.service);
-    for (const s of new Set([...scope.split(" "), ...(c.params.scope ? [c.params.scope] : [])]))
+    for (const s of new Set(
+      [...scope.split(" "), ...(c.params.scope ? [c.params.scope] : [])].filter(Boolean),
+    ))
       realm.searchParams.append("scope", s);
     const headers: Record<string, string> = {};
     if (cred?.username) headers.authorization = basicHeader(cred);

@@ -223,10 +223,30 @@ describe.skipIf(missing("docker-registry"))("forge-agent registry CLI", () => {
       policy,
       "defaults: {effect: deny}\nrules:\n  - id: pull-loopback\n    match: {kind: model.pull, hosts: [127.0.0.1], purpose: serve}\n    effect: allow\n",
     );
+    const tplFile = join(work, "system.txt");
+    writeFileSync(tplFile, "You are a careful assistant.");
+    const tpl = JSON.parse(
+      (
+        await cli(
+          [
+            "registry",
+            "push",
+            tplFile,
+            "--type",
+            "prompt-template",
+            `oci://${reg.host}/cli/system:v1`,
+            "--insecure",
+            "--json",
+          ],
+          home,
+        )
+      ).stdout,
+    );
     const t = await startTestAgent(
       {
         backend: "llama",
         model: `oci://${reg.host}/cli/tiny:v1`,
+        prompt_template: `oci://${reg.host}/cli/system:v1`,
         policy,
         registry: { insecure: true },
         facade: { listen: "127.0.0.1:0" },
@@ -246,6 +266,20 @@ describe.skipIf(missing("docker-registry"))("forge-agent registry CLI", () => {
       expect(step.proposed_action.purpose).toBe("serve");
       expect(step.evaluation).toBe("ALLOW");
       expect(step.proposed_action.digest).toMatch(/^sha256:/);
+      // The template was judged like the model, and the inference record names it by digest.
+      expect(
+        trace.body.steps.map(
+          (x: { proposed_action: { artifact_type?: string } }) => x.proposed_action.artifact_type,
+        ),
+      ).toEqual([
+        "application/vnd.cncf.model.manifest.v1+json",
+        "application/vnd.forge-agent.prompt-template.v1+json",
+      ]);
+      const inf = (await t.client.get("/v1/sessions/oci-gen/trace")).body.steps[0];
+      expect(inf.proposed_action.prompt_template).toEqual({
+        reference: `oci://${reg.host}/cli/system@${tpl.digest}`,
+        digest: tpl.digest,
+      });
     } finally {
       await t.stop();
     }

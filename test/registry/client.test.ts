@@ -17,6 +17,7 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   ARTIFACT_KINDS,
+  BlobCache,
   cacheOf,
   fallbackTag,
   KINDS,
@@ -25,7 +26,7 @@ import {
   openClient,
   pullArtifact,
   pushArtifact,
-  type RegistryClient,
+  RegistryClient,
 } from "../../src/registry/index.js";
 import { TcpProxy } from "../collector/proxy.js";
 import { missing } from "../support/tools.js";
@@ -244,6 +245,29 @@ describe.skipIf(noRegistry)("registry client against docker-registry 2.8.2", () 
     expect(readFileSync(pulled.files[0]!.path).equals(bytes)).toBe(true);
     expect(readdirSync(join(h, "blobs", "partial"))).toEqual([]);
     await proxy.close();
+  });
+
+  it("two concurrent pulls of one blob into one cache end with one verified copy", async () => {
+    const c = client(reg, home);
+    const bytes = randomBytes(20 << 20);
+    await pushArtifact(c, {
+      repository: "conc/pull",
+      tag: "v1",
+      kind: "model",
+      files: [{ name: "m.gguf", bytes }],
+    });
+    const h = tempDir("forge-home-");
+    const root = join(h, "blobs");
+    // Two caches on one root (as two processes would have): no in-process sharing of the download.
+    const mk = () => new RegistryClient(reg.host, { cache: new BlobCache(root), insecure: true });
+    const [a, b] = await Promise.all([
+      pullArtifact(mk(), "conc/pull", "v1"),
+      pullArtifact(mk(), "conc/pull", "v1"),
+    ]);
+    expect(a.files[0]!.path).toBe(b.files[0]!.path);
+    expect(readFileSync(a.files[0]!.path).equals(bytes)).toBe(true);
+    expect(readdirSync(join(root, "partial"))).toEqual([]);
+    expect(readdirSync(join(root, "tmp"))).toEqual([]);
   });
 
   it("refuses a corrupted blob and stores nothing of it", async () => {
