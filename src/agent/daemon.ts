@@ -11,6 +11,7 @@ import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
 import type { AgentConfig } from "./config.js";
+import { AgentDrift } from "./drift.js";
 import type { ExecutorLimits } from "./executors/index.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
 import { createInference } from "./inference.js";
@@ -157,6 +158,20 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   heartbeat.registerMetrics(metrics.registry);
   cleanup.push(() => heartbeat.stop());
 
+  const drift = new AgentDrift({
+    hostId: config.host_id,
+    config: config.drift,
+    recordsAfter: (seq, limit) => store.unshipped(seq, limit),
+    lastSeq: () => store.lastSeq(),
+    onAppend: (l) => store.onAppend(l),
+    append: (rec) => store.append(rec),
+    logger,
+  });
+  drift.registerMetrics(metrics.registry);
+  heartbeat.onTick((payload) => drift.heartbeat(payload, payload.at_ms));
+  drift.start();
+  cleanup.push(() => drift.stop());
+
   const health = () => ({
     status: closing ? "stopping" : "ok",
     version: opts.version ?? null,
@@ -201,6 +216,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     proposers: new Set(config.api.allowed_proposer_uids),
     reviewers: new Set(config.api.allowed_reviewer_uids),
     health,
+    drift: (q) => drift.view(q),
     facade: (req, res, principal) => inference.handle(req, res, principal),
     archive:
       config.collector_url === undefined ? undefined : collectorArchive(config.collector_url, config.host_id),

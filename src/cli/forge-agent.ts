@@ -40,6 +40,11 @@ const COMMANDS: Record<string, Entry> = {
     usage: "forge-agent trace SESSION_ID [--json]",
     load: () => import("./trace.js"),
   },
+  drift: {
+    summary: "reconnaissance: which signals drifted from their reference, and why",
+    usage: "forge-agent drift [--json] [--signal NAME] [--since T] [--socket PATH]",
+    load: () => import("./drift.js"),
+  },
   verify: {
     summary: "verify the local hash chain and checkpoints",
     usage: "forge-agent verify [--json]",

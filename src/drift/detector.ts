@@ -263,10 +263,11 @@ export class DriftMonitor {
       s.last = r;
       if (r.drifted) {
         s.clean = 0;
+        r.examples = this.examples(s, r);
         if (s.status !== "drift") {
           s.status = "drift";
           s.since = atMs;
-          events.push({ event: "finding", ...r, examples: this.examples(s, r) });
+          events.push({ event: "finding", ...r });
         }
       } else if (s.status === "drift") {
         if (++s.clean >= this.config.clear_rounds) {
