@@ -1,6 +1,7 @@
 import { readFileSync } from "node:fs";
 import pino from "pino";
 import { parse as parseYaml } from "yaml";
+import { driftPlugin } from "../collector/drift.js";
 import { fleetPlugin } from "../collector/fleet-plugin.js";
 import { parseOperator } from "../collector/operators.js";
 import { startCollector } from "../collector/server.js";
@@ -8,7 +9,7 @@ import { parse, UsageError } from "./args.js";
 
 /**
  * forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--require-registered]
- *   [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL]
+ *   [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL] [--drift FILE]
  * Admin routes (register/revoke over HTTP) are enabled when FORGE_COLLECTOR_ADMIN_TOKEN is set.
  * Runs until SIGTERM/SIGINT, then closes cleanly (in-flight batches commit and ack first).
  */
@@ -27,6 +28,7 @@ export default async function (argv: string[]): Promise<number> {
     "policy-dir": { type: "string" },
     "policy-key": { type: "string" },
     tolerances: { type: "string" },
+    drift: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const sync = values.synchronous?.toUpperCase();
@@ -50,9 +52,13 @@ export default async function (argv: string[]): Promise<number> {
   }
 
   const fleet = fleetFromFlags(values);
+  // After the fleet plugin: drift follows the records and heartbeat handlers installed before it.
+  const drift = driftPlugin({
+    config: values.drift === undefined ? undefined : parseYaml(readFlagFile("drift", values.drift)),
+  });
   const logger = pino({ name: "forge-collector" }, pino.destination(2));
   const collector = await startCollector({
-    plugins: [fleet.plugin],
+    plugins: [fleet.plugin, drift.plugin],
     database: values.database,
     listen: values.listen,
     requireRegistered: values["require-registered"],
@@ -105,4 +111,12 @@ function fleetFromFlags(values: {
     tolerances:
       values.tolerances === undefined ? undefined : parseYaml(read("tolerances", values.tolerances)),
   });
+}
+
+function readFlagFile(flag: string, file: string): string {
+  try {
+    return readFileSync(file, "utf8");
+  } catch (err) {
+    throw new UsageError(`--${flag} ${file}: ${(err as Error).message}`);
+  }
 }

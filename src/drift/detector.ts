@@ -719,9 +719,11 @@ function contributions(d: Distribution, how: "chi" | "js" | "delta"): Contributi
     const c = d.current[k]! / nc;
     let contribution: number;
     if (how === "chi") {
-      const e = r * nc;
-      contribution =
-        e === 0 ? (d.current[k]! > 0 ? Number.POSITIVE_INFINITY : 0) : (d.current[k]! - e) ** 2 / e;
+      // The category's terms of the 2×k homogeneity statistic (finite for a new category too).
+      const col = d.reference[k]! + d.current[k]!;
+      const ea = (nr * col) / (nr + nc);
+      const eb = (nc * col) / (nr + nc);
+      contribution = col === 0 ? 0 : (d.reference[k]! - ea) ** 2 / ea + (d.current[k]! - eb) ** 2 / eb;
     } else if (how === "js") {
       const m = (r + c) / 2;
       contribution = ((r > 0 ? r * Math.log2(r / m) : 0) + (c > 0 ? c * Math.log2(c / m) : 0)) / 2;
