@@ -73,7 +73,7 @@ const COMMANDS: Record<string, Entry> = {
   bench: {
     summary: "run the on-device benchmark suites",
     usage:
-      "forge-agent bench [--suite gate,socket,evidence,inference,metrics] [--model SPEC] [--backend llama|ollama|openai]\n" +
+      "forge-agent bench [--suite gate,socket,evidence,inference,metrics,shipping,fleet,drift] [--model SPEC] [--backend llama|ollama|openai]\n" +
       "  [--duration S] [--json FILE|-] [--home DIR] [--config FILE] [--inference-host URL] [--no-record]",
     load: () => import("./bench.js"),
   },
