@@ -3,6 +3,8 @@
 // /metrics show it; and the Reconnaissance panel renders both distributions in headless Chromium
 // (escaping a hostile category label) and links to the trace of an example session.
 import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { createServer, type Server } from "node:http";
+import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { type Browser, chromium, type Page } from "playwright-core";
@@ -16,6 +18,7 @@ import type { RecordLike } from "../../src/drift/signals.js";
 import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/evidence/record.js";
 import { REPO } from "../agent/helpers.js";
 import { findTool, missing } from "../support/tools.js";
+import { until } from "../support/wait.js";
 import { type Client, connectHost, TestHost } from "./helpers.js";
 
 const OPERATOR = { name: "alice", secret: "correct horse battery" };
@@ -83,11 +86,36 @@ describe("collector drift: per host and fleet-wide", () => {
   let collector: Collector;
   const steady = new TestHost("mac-studio-01");
   const shifted = new TestHost("mbp-ml-02");
+  const hooks: Record<string, unknown>[] = [];
+  let hookServer: Server;
 
   beforeAll(async () => {
+    // A real HTTP endpoint for the webhook, answering 500 once so a retry is exercised.
+    let first = true;
+    hookServer = createServer((req, res) => {
+      const chunks: Buffer[] = [];
+      req.on("data", (c: Buffer) => chunks.push(c));
+      req.on("end", () => {
+        if (first) {
+          first = false;
+          res.writeHead(500).end();
+          return;
+        }
+        hooks.push(JSON.parse(Buffer.concat(chunks).toString("utf8")));
+        res.writeHead(204).end();
+      });
+    });
+    await new Promise<void>((r) => hookServer.listen(0, "127.0.0.1", () => r()));
+    const hookUrl = `http://127.0.0.1:${(hookServer.address() as AddressInfo).port}/hook`;
     const fleet = fleetPlugin({ operators: [{ name: OPERATOR.name, secret: OPERATOR.secret }] });
     const drift = driftPlugin({
-      config: { reference: { kind: "first", n: 200 }, window: 100, every: 50, split_by: [] },
+      config: {
+        reference: { kind: "first", n: 200 },
+        window: 100,
+        every: 50,
+        split_by: [],
+        webhook: { url: hookUrl, retries: 2, backoff_ms: 10 },
+      },
     });
     collector = await startCollector({
       database: `sqlite:${join(dir, "collector.db")}`,
@@ -112,6 +140,7 @@ describe("collector drift: per host and fleet-wide", () => {
 
   afterAll(async () => {
     await collector?.close();
+    await new Promise((r) => hookServer?.close(r));
     rmSync(dir, { recursive: true, force: true });
     if (!process.env.FORGE_UPDATE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
   });
@@ -154,6 +183,23 @@ describe("collector drift: per host and fleet-wide", () => {
     const metrics = await (await fetch(`${collector.httpUrl}/metrics`)).text();
     expect(metrics).toContain('forge_drift_detected{host_id="mbp-ml-02",signal="action.kind"} 1');
     expect(metrics).toContain('forge_drift_detected{host_id="mac-studio-01",signal="action.kind"} 0');
+  });
+
+  it("calls the webhook for each finding (retried after a 500), host and fleet scope", async () => {
+    await until(
+      () => hooks.some((h) => h.scope === "host" && h.signal === "action.kind" && h.event === "finding"),
+      "the host finding's webhook",
+    );
+    const host = hooks.find((h) => h.scope === "host" && h.signal === "action.kind")!;
+    expect(host).toMatchObject({
+      host_id: "mbp-ml-02",
+      source: "collector",
+      kind: "drift",
+      method: "chisquare",
+    });
+    expect(typeof host.message).toBe("string");
+    await until(() => hooks.some((h) => h.scope === "fleet"), "a fleet-wide webhook");
+    expect(hooks.find((h) => h.scope === "fleet")!.host_id).toBeNull();
   });
 
   describe.skipIf(missing("chromium"))("Reconnaissance panel in headless Chromium", () => {
