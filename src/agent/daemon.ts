@@ -163,6 +163,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     config: config.drift,
     recordsAfter: (seq, limit) => store.unshipped(seq, limit),
     lastSeq: () => store.lastSeq(),
+    policySha: () => gate.bundle.sha256,
     onAppend: (l) => store.onAppend(l),
     append: (rec) => store.append(rec),
     logger,

@@ -23,6 +23,8 @@ export interface AgentDriftSources {
   /** Committed records after a seq (the store's unshipped()). */
   recordsAfter: (seq: number, limit: number) => StoredRecord[];
   lastSeq: () => number;
+  /** The sha256 of the policy bundle in force now (a later policy record with another resets). */
+  policySha: () => string;
   onAppend: (listener: (lastSeq: number) => void) => () => void;
   append: (rec: RecordInput) => Promise<unknown>;
   logger: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
@@ -43,6 +45,7 @@ export class AgentDrift {
     this.monitor = new DriftMonitor((s.config ?? {}) as DriftConfigInput);
     // Only records committed from now on: a restart re-learns its reference (docs/drift.md).
     this.cursor = s.lastSeq();
+    this.monitor.policyBaseline(s.policySha());
   }
 
   start(): void {

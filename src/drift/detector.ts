@@ -246,6 +246,11 @@ export class DriftMonitor {
     return events;
   }
 
+  /** The policy in force before the first record fed (its bundle sha256): the next different one resets. */
+  policyBaseline(sha256: string): void {
+    this.policySha ??= sha256;
+  }
+
   /** Feeds one heartbeat (host and review-queue signals); heartbeats do not start rounds. */
   observeHeartbeat(hb: unknown, atMs: number): void {
     this.lastTs = Math.max(this.lastTs, atMs);

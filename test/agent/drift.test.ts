@@ -2,10 +2,12 @@
 // commits; a shift in the action mix becomes an `alert` record (proposed_action.kind "drift"),
 // GET /v1/drift and `forge-agent drift` show it, and /metrics carries the gauge.
 import { execFile } from "node:child_process";
+import { readFileSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../support/wait.js";
-import { CLI, shell, startTestAgent, type TestAgent } from "./helpers.js";
+import { CLI, FIXTURE_POLICY, shell, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 const run = promisify(execFile);
 
@@ -104,5 +106,46 @@ describe("agent drift", () => {
     const r = await t.client.get("/v1/drift?since=soon");
     expect(r.status).toBe(400);
     expect(r.body.error.code).toBe("FORGE_BAD_REQUEST");
+  });
+});
+
+describe("agent drift: a policy change resets the reference, and the record says so", () => {
+  it("reload with another policy → a reset record closing the open finding; the signals learn again", async () => {
+    const home = tempHome();
+    const policy = join(home, "policy.yaml");
+    writeFileSync(policy, readFileSync(FIXTURE_POLICY, "utf8"));
+    const t = await startTestAgent(
+      { policy, drift: { reference: { kind: "first", n: 30 }, window: 20, every: 10, split_by: [] } },
+      home,
+    );
+    try {
+      const propose = (action: unknown) =>
+        t.client.post("/v1/actions", { session_id: "s", proposed_action: action });
+      for (let i = 0; i < 40; i++) await propose(shell("rm -rf /tmp/x"));
+      for (let i = 0; i < 30; i++)
+        await propose({ kind: "http", method: "GET", url: "https://example.com/" });
+      expect((await t.client.get("/v1/drift?signal=action.kind")).body.signals[0].status).toBe("drift");
+      writeFileSync(policy, readFileSync(FIXTURE_POLICY, "utf8").replace("version: 1", "version: 2"));
+      const r = t.agent.reloadPolicy();
+      expect(r.ok).toBe(true);
+      let reset: Record<string, unknown> | undefined;
+      await until(async () => {
+        const v = await t.client.get("/v1/drift");
+        reset = v.body.events.find((e: { event: string }) => e.event === "reset");
+        return reset !== undefined;
+      }, "the reset event");
+      expect(reset).toMatchObject({ trigger: "policy" });
+      expect(reset!.closed).toContain("action.kind");
+      const after = (await t.client.get("/v1/drift?signal=action.kind")).body.signals[0];
+      expect(after).toMatchObject({ status: "learning", reference_n: 0 });
+      await until(async () => {
+        const trace = await t.client.get(`/v1/sessions/${encodeURIComponent("drift:test-host")}/trace`);
+        return (trace.body.steps ?? []).some(
+          (x: { proposed_action: { event?: string } }) => x.proposed_action.event === "reset",
+        );
+      }, "the reset record");
+    } finally {
+      await t.stop();
+    }
   });
 });
