@@ -26,7 +26,7 @@ export interface ApiOptions {
   /** The governed Ollama-compatible facade; resolves false when it does not serve the path. */
   facade: (req: IncomingMessage, res: ServerResponse, principal: Principal) => Promise<boolean>;
   /** Drift state (GET /v1/drift?signal=&since=); absent: 404. */
-  drift?: (q: { signal?: string; sinceMs?: number }) => unknown;
+  drift?: (q: { signal?: string; sinceMs?: number }) => Promise<unknown>;
   /** Records already shipped and pruned locally (the collector's copy), for traces. */
   archive?: (session_id: string) => Promise<StoredRecord[]>;
 }
@@ -194,7 +194,7 @@ export function createApi(
               if (!Number.isFinite(sinceMs))
                 throw badRequest("'since' must be RFC 3339 (2026-12-02T10:00:00Z) or epoch milliseconds");
             }
-            sendJson(res, 200, o.drift({ signal: q.get("signal") || undefined, sinceMs }));
+            sendJson(res, 200, await o.drift({ signal: q.get("signal") || undefined, sinceMs }));
           },
         },
       },

@@ -217,7 +217,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     proposers: new Set(config.api.allowed_proposer_uids),
     reviewers: new Set(config.api.allowed_reviewer_uids),
     health,
-    drift: (q) => drift.view(q),
+    drift: async (q) => {
+      await drift.settled();
+      return drift.view(q);
+    },
     facade: (req, res, principal) => inference.handle(req, res, principal),
     archive:
       config.collector_url === undefined ? undefined : collectorArchive(config.collector_url, config.host_id),

@@ -32,6 +32,8 @@ export interface AgentDriftSources {
 
 /** Events kept for `--since` queries: the newest 256 (older ones are in the evidence). */
 const EVENT_HISTORY = 256;
+/** Records read but not yet tested, at most (a burst beyond it drops the oldest, counted). */
+const QUEUE_CAP = 20_000;
 
 export class AgentDrift {
   readonly monitor: DriftMonitor;
@@ -40,6 +42,10 @@ export class AgentDrift {
   private unsubscribe: (() => void) | null = null;
   private readonly pending = new Set<Promise<unknown>>();
   private webhooks: Promise<unknown> = Promise.resolve();
+  private readonly queue: StoredRecord[] = [];
+  private draining = false;
+  private droppedRecords = 0;
+  private readonly idle: (() => void)[] = [];
 
   constructor(private readonly s: AgentDriftSources) {
     this.monitor = new DriftMonitor((s.config ?? {}) as DriftConfigInput);
@@ -86,6 +92,7 @@ export class AgentDrift {
   async stop(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
+    await this.settled();
     await Promise.allSettled([...this.pending]);
   }
 
@@ -119,6 +126,11 @@ export class AgentDrift {
     });
   }
 
+  /**
+   * In the store's commit listener: only reads the new records (so none is pruned before drift
+   * saw it) into a bounded queue; the tests run on a later turn, off the path of the verdicts
+   * waiting on this commit. Past QUEUE_CAP unprocessed records the oldest are dropped and counted.
+   */
   private catchUp(last: number): void {
     while (this.cursor < last) {
       const batch = this.s.recordsAfter(this.cursor, 1000);
@@ -130,10 +142,40 @@ export class AgentDrift {
       for (const rec of batch) {
         this.cursor = rec.seq;
         // Drift's own alerts (and tolerance alerts) are not part of what it watches.
-        if (rec.kind === "alert") continue;
-        for (const e of this.monitor.observe(rec)) this.emit(e, rec.seq);
+        if (rec.kind !== "alert") this.queue.push(rec);
       }
     }
+    if (this.queue.length > QUEUE_CAP) {
+      this.droppedRecords += this.queue.length - QUEUE_CAP;
+      this.queue.splice(0, this.queue.length - QUEUE_CAP);
+    }
+    if (!this.draining && this.queue.length > 0) {
+      this.draining = true;
+      setImmediate(() => this.drain());
+    }
+  }
+
+  /** Feeds the queued records (at most 500 a turn, so a backlog does not hold the event loop). */
+  private drain(): void {
+    const batch = this.queue.splice(0, 500);
+    for (const rec of batch) {
+      try {
+        for (const e of this.monitor.observe(rec)) this.emit(e, rec.seq);
+      } catch (err) {
+        this.s.logger.warn({ err: String(err), seq: rec.seq }, "drift could not process a record; skipped");
+      }
+    }
+    if (this.queue.length > 0) setImmediate(() => this.drain());
+    else {
+      this.draining = false;
+      for (const w of this.idle.splice(0)) w();
+    }
+  }
+
+  /** Resolves once every record committed so far has been fed to the monitor. */
+  settled(): Promise<void> {
+    if (!this.draining) return Promise.resolve();
+    return new Promise((r) => this.idle.push(r));
   }
 
   private emit(e: DriftEvent, seq: number): void {
