@@ -21,6 +21,9 @@ import { findTool, missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 import { type Client, connectHost, TestHost } from "./helpers.js";
 
+// biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
+type Json = Record<string, any>;
+
 const OPERATOR = { name: "alice", secret: "correct horse battery" };
 const AUTH = { authorization: `Bearer ${OPERATOR.secret}` };
 const HOSTILE = `<img src=x onerror="window.__xss=1">`;
@@ -63,7 +66,7 @@ function chain(host: TestHost, inputs: RecordInput[]): StoredRecord[] {
   });
 }
 
-async function ship(c: Client, host: TestHost, recs: StoredRecord[]): Promise<void> {
+async function ship(c: Client, recs: StoredRecord[]): Promise<void> {
   for (let i = 0; i < recs.length; i += 100) {
     const part = recs.slice(i, i + 100);
     c.send({ type: "records", from_seq: part[0]!.seq, records: part });
@@ -124,8 +127,8 @@ describe("collector drift: per host and fleet-wide", () => {
     });
     const a = await connectHost(collector.url, steady);
     const b = await connectHost(collector.url, shifted);
-    await ship(a.c, steady, chain(steady, stream(1, 400, 0, BASE)));
-    await ship(b.c, shifted, chain(shifted, stream(2, 250, 0, BASE)));
+    await ship(a.c, chain(steady, stream(1, 400, 0, BASE)));
+    await ship(b.c, chain(shifted, stream(2, 250, 0, BASE)));
     // The shift: a new (hostile-looking) kind takes half the actions, TTFT doubles.
     const after: StreamShape = {
       ...BASE,
@@ -133,7 +136,7 @@ describe("collector drift: per host and fleet-wide", () => {
       weights: [0.2, 0.15, 0.1, 0.05, 0.5],
       ttftMean: BASE.ttftMean * 2,
     };
-    await ship(b.c, shifted, chain(shifted, stream(3, 150, 1000, after)));
+    await ship(b.c, chain(shifted, stream(3, 150, 1000, after)));
     a.c.close();
     b.c.close();
   }, 60_000);
@@ -147,7 +150,7 @@ describe("collector drift: per host and fleet-wide", () => {
 
   const get = async (path: string, headers: Record<string, string> = AUTH) => {
     const r = await fetch(`${collector.httpUrl}${path}`, { headers });
-    return { status: r.status, body: (await r.json()) as Record<string, any> }; // biome-ignore lint: JSON
+    return { status: r.status, body: (await r.json()) as Json };
   };
 
   it("serves host and fleet views; only the shifted host drifts", async () => {
@@ -156,7 +159,7 @@ describe("collector drift: per host and fleet-wide", () => {
     expect(status).toBe(200);
     const host = (id: string) => body.hosts.find((h: { host_id: string }) => h.host_id === id);
     const sig = (v: { signals: { signal: string }[] }, name: string) =>
-      v.signals.find((s) => s.signal === name) as Record<string, any>;
+      v.signals.find((s) => s.signal === name) as Json;
     expect(sig(host("mac-studio-01"), "action.kind").status).toBe("ok");
     const kind = sig(host("mbp-ml-02"), "action.kind");
     expect(kind.status).toBe("drift");
@@ -203,11 +206,9 @@ describe("collector drift: per host and fleet-wide", () => {
   });
 
   describe.skipIf(missing("chromium"))("Reconnaissance panel in headless Chromium", () => {
-    let browser: Browser;
-    let page: Page;
-    beforeAll(async () => {
+    it("shows reference and current side by side per drifted signal, escaped, linking to the trace", async () => {
       mkdirSync(SHOTS, { recursive: true });
-      browser = await chromium.launch({
+      const browser: Browser = await chromium.launch({
         executablePath: findTool("chromium") ?? "/usr/bin/chromium",
         args: [
           "--headless",
@@ -217,13 +218,17 @@ describe("collector drift: per host and fleet-wide", () => {
           "--disable-background-networking",
         ],
       });
-      page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+      try {
+        const page: Page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+        await panel(page);
+      } finally {
+        await browser.close();
+      }
     }, 60_000);
-    afterAll(async () => {
-      await browser?.close();
-    });
+  });
 
-    it("shows reference and current side by side per drifted signal, escaped, linking to the trace", async () => {
+  async function panel(page: Page): Promise<void> {
+    {
       await page.goto(`${collector.httpUrl}/`);
       await page.fill('input[name="name"]', OPERATOR.name);
       await page.fill('input[name="password"]', OPERATOR.secret);
@@ -252,6 +257,6 @@ describe("collector drift: per host and fleet-wide", () => {
         session,
       );
       expect(await page.locator("ol.timeline li").count()).toBeGreaterThan(0);
-    });
-  });
+    }
+  }
 });
