@@ -3,6 +3,7 @@ import { mkdirSync, unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import { dirname } from "node:path";
 import { type Logger, pino } from "pino";
+import { parseDriftConfig } from "../drift/config.js";
 import { EvidenceStore } from "../evidence/index.js";
 import { nowRfc3339 } from "../evidence/record.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
@@ -55,6 +56,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
 
   // Before opening the store: a second agent must not write into the first one's evidence file.
   await assertSocketFree(config.socket);
+  parseDriftConfig(config.drift ?? {}); // FORGE_CONFIG_INVALID before anything is opened
   await initGate();
   const policyPath = config.policy ?? defaultPolicyPath();
   // The gate resolves relative paths against the directory shell actions run in by default.

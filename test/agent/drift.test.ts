@@ -2,7 +2,7 @@
 // commits; a shift in the action mix becomes an `alert` record (proposed_action.kind "drift"),
 // GET /v1/drift and `forge-agent drift` show it, and /metrics carries the gauge.
 import { execFile } from "node:child_process";
-import { readFileSync, writeFileSync } from "node:fs";
+import { readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { promisify } from "node:util";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -147,5 +147,20 @@ describe("agent drift: a policy change resets the reference, and the record says
     } finally {
       await t.stop();
     }
+  });
+});
+
+describe("agent drift config", () => {
+  it("a range whose end is before its start is refused at start, with the field named", async () => {
+    const home = tempHome();
+    const err = await startTestAgent(
+      {
+        drift: { reference: { kind: "range", since: "2026-12-02T10:00:00Z", until: "2026-12-01T10:00:00Z" } },
+      },
+      home,
+    ).catch((e) => e as { code: string; message: string });
+    rmSync(home, { recursive: true, force: true });
+    expect((err as { code: string }).code).toBe("FORGE_CONFIG_INVALID");
+    expect((err as { message: string }).message).toContain("drift.reference");
   });
 });
