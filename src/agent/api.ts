@@ -26,6 +26,8 @@ export interface ApiOptions {
   health: () => Record<string, unknown>;
   /** The governed Ollama-compatible facade; resolves false when it does not serve the path. */
   facade: (req: IncomingMessage, res: ServerResponse, principal: Principal) => Promise<boolean>;
+  /** Drift state (GET /v1/drift?signal=&since=); absent: 404. */
+  drift?: (q: { signal?: string; sinceMs?: number }) => Promise<unknown>;
   /** Records already shipped and pruned locally (the collector's copy), for traces. */
   archive?: (session_id: string) => Promise<StoredRecord[]>;
 }
@@ -174,6 +176,26 @@ export function createApi(
                 ...(note ? { incomplete: note } : {}),
               },
             });
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/drift$/,
+      methods: {
+        GET: {
+          access: "either",
+          handle: async (req, res) => {
+            if (o.drift === undefined) throw notFound("drift detection");
+            const q = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
+            const since = q.get("since");
+            let sinceMs: number | undefined;
+            if (since !== null && since !== "") {
+              sinceMs = /^\d+$/.test(since) ? Number(since) : Date.parse(since);
+              if (!Number.isFinite(sinceMs))
+                throw badRequest("'since' must be RFC 3339 (2026-12-02T10:00:00Z) or epoch milliseconds");
+            }
+            sendJson(res, 200, await o.drift({ signal: q.get("signal") || undefined, sinceMs }));
           },
         },
       },

@@ -1,6 +1,7 @@
 import { basename, resolve } from "node:path";
 import { z } from "zod";
 import { configError, type DeepReadonly, deepFreeze, readConfigFile, readPublicKeyFile } from "../config.js";
+import { DriftConfig } from "../drift/config.js";
 import { Codes, ForgeError } from "../errors.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
 
@@ -39,6 +40,8 @@ function schema(defaults: { uid: number; hostname: string }) {
       .prefault({}),
     /** Indicators and bounds evaluated on each heartbeat (src/platform/tolerances.ts). */
     tolerances: TolerancesConfig.optional(),
+    /** Reconnaissance: drift detection over this host's records and heartbeats (docs/drift.md). */
+    drift: DriftConfig.optional(),
     /** Inference backend; "none" serves no /api/* (the facade answers 503). */
     backend: z.enum(["llama", "ollama", "openai", "none"]).default("llama"),
     /** Model: a GGUF path (llama), a model name (ollama/openai); default: the generated tiny model. */

@@ -3,6 +3,7 @@ import { mkdirSync, unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import { dirname } from "node:path";
 import { type Logger, pino } from "pino";
+import { parseDriftConfig } from "../drift/config.js";
 import { EvidenceStore } from "../evidence/index.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
 import { sampleMetrics } from "../platform/native.js";
@@ -11,6 +12,7 @@ import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
 import type { AgentConfig } from "./config.js";
+import { AgentDrift } from "./drift.js";
 import type { ExecutorLimits } from "./executors/index.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
 import { createInference } from "./inference.js";
@@ -54,6 +56,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
 
   // Before opening the store: a second agent must not write into the first one's evidence file.
   await assertSocketFree(config.socket);
+  parseDriftConfig(config.drift ?? {}); // FORGE_CONFIG_INVALID before anything is opened
   await initGate();
   const policyPath = config.policy ?? defaultPolicyPath();
   // The gate resolves relative paths against the directory shell actions run in by default.
@@ -157,6 +160,21 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   heartbeat.registerMetrics(metrics.registry);
   cleanup.push(() => heartbeat.stop());
 
+  const drift = new AgentDrift({
+    hostId: config.host_id,
+    config: config.drift,
+    recordsAfter: (seq, limit) => store.unshipped(seq, limit),
+    lastSeq: () => store.lastSeq(),
+    policySha: () => gate.bundle.sha256,
+    onAppend: (l) => store.onAppend(l),
+    append: (rec) => store.append(rec),
+    logger,
+  });
+  drift.registerMetrics(metrics.registry);
+  heartbeat.onTick((payload) => drift.heartbeat(payload, payload.at_ms));
+  drift.start();
+  cleanup.push(() => drift.stop());
+
   const health = () => ({
     status: closing ? "stopping" : "ok",
     version: opts.version ?? null,
@@ -201,6 +219,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     proposers: new Set(config.api.allowed_proposer_uids),
     reviewers: new Set(config.api.allowed_reviewer_uids),
     health,
+    drift: async (q) => {
+      await drift.settled();
+      return drift.view(q);
+    },
     facade: (req, res, principal) => inference.handle(req, res, principal),
     archive:
       config.collector_url === undefined ? undefined : collectorArchive(config.collector_url, config.host_id),

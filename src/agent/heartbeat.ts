@@ -126,6 +126,7 @@ export class Heartbeat {
   private timer: NodeJS.Timeout | null = null;
   private readonly pending = new Set<Promise<unknown>>();
   private webhooks: Promise<unknown> = Promise.resolve();
+  private readonly tickListeners: ((p: HeartbeatPayload) => void)[] = [];
 
   constructor(private readonly s: HeartbeatSources) {
     this.tolerances = createTolerances(s.tolerances ?? {});
@@ -185,7 +186,13 @@ export class Heartbeat {
     for (const t of [...judged.breaches, ...judged.recoveries]) this.alert(t);
     payload.tolerances.breached = breachedOf(judged.state);
     this.last = payload;
+    for (const l of this.tickListeners) l(payload);
     return payload;
+  }
+
+  /** Calls `listener` with each payload (drift reads the host signals from it). */
+  onTick(listener: (p: HeartbeatPayload) => void): void {
+    this.tickListeners.push(listener);
   }
 
   /** The last payload (null before the first tick). */

@@ -1,14 +1,16 @@
 import pino from "pino";
 import { type CollectorFlags, loadCollectorConfig } from "../collector/config.js";
+import { driftPlugin } from "../collector/drift.js";
 import { fleetPlugin } from "../collector/fleet-plugin.js";
 import { startCollector } from "../collector/server.js";
+import type { DriftConfigInput } from "../drift/config.js";
 import { parse, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 
 /**
  * forge-collector run [--config FILE] [--database sqlite:PATH|postgres://…] [--listen HOST:PORT]
  *   [--require-registered] [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL]
- *   [--operator NAME=SECRET]… [--policy-dir DIR [--policy-key PUB]] [--tolerances FILE]
+ *   [--operator NAME=SECRET]… [--policy-dir DIR [--policy-key PUB]] [--tolerances FILE] [--drift FILE]
  * The configuration (src/collector/config.ts): file, then FORGE_COLLECTOR_*, then these flags.
  * Admin routes (register/revoke over HTTP) are enabled when admin_token (FORGE_COLLECTOR_ADMIN_TOKEN) is set.
  * Runs until SIGTERM/SIGINT, then closes cleanly (in-flight batches commit and ack first).
@@ -26,6 +28,7 @@ export default async function (argv: string[], env: Env): Promise<number> {
     "policy-dir": { type: "string" },
     "policy-key": { type: "string" },
     tolerances: { type: "string" },
+    drift: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const { "register-host": register, ...rest } = values;
@@ -39,9 +42,11 @@ export default async function (argv: string[], env: Env): Promise<number> {
     policyKeyPem: config.policy_key_pem,
     tolerances: config.tolerances,
   });
+  // After the fleet plugin: drift follows the records and heartbeat handlers installed before it.
+  const drift = driftPlugin({ config: config.drift as DriftConfigInput | undefined });
   const logger = pino({ name: "forge-collector" }, pino.destination(2));
   const collector = await startCollector({
-    plugins: [fleet.plugin],
+    plugins: [fleet.plugin, drift.plugin],
     database: config.database,
     listen: config.listen,
     requireRegistered: config.require_registered,

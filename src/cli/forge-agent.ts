@@ -46,6 +46,11 @@ const COMMANDS: Record<string, Entry> = {
     usage: "forge-agent trace SESSION_ID [--json]",
     load: () => import("./trace.js"),
   },
+  drift: {
+    summary: "reconnaissance: which signals drifted from their reference, and why",
+    usage: "forge-agent drift [--json] [--signal NAME] [--since T] [--socket PATH]",
+    load: () => import("./drift.js"),
+  },
   verify: {
     summary: "verify the local hash chain and checkpoints",
     usage: "forge-agent verify [--json]",
@@ -85,7 +90,7 @@ const COMMANDS: Record<string, Entry> = {
   bench: {
     summary: "run the on-device benchmark suites",
     usage:
-      "forge-agent bench [--suite gate,socket,evidence,inference,metrics|shipping|fleet|registry] [--model SPEC] [--backend llama|ollama|openai]\n" +
+      "forge-agent bench [--suite gate,socket,evidence,inference,metrics|shipping|fleet|registry|drift] [--model SPEC] [--backend llama|ollama|openai]\n" +
       "  [--duration S] [--json FILE|-] [--home DIR] [--config FILE] [--inference-host URL] [--no-record]",
     load: () => import("./bench.js"),
   },

@@ -4,7 +4,7 @@ const COMMANDS = {
   run: {
     summary: "run the cluster collector (WebSocket ingest, HTTP API, dashboard)",
     usage:
-      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operator NAME=SECRET]… [--policy-dir DIR --policy-key PUB] [--tolerances FILE]",
+      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operator NAME=SECRET]… [--policy-dir DIR --policy-key PUB] [--tolerances FILE] [--drift FILE]",
     load: () => import("./collector-run.js"),
   },
   policy: {

@@ -34,6 +34,8 @@ const Schema = z.strictObject({
   policy_key: z.string().min(1).optional(),
   /** Indicators and bounds evaluated on every host's heartbeats (src/platform/tolerances.ts). */
   tolerances: TolerancesConfig.optional(),
+  /** Drift detection per host and fleet-wide (src/drift/config.ts; validated by the drift plugin). */
+  drift: z.unknown().optional(),
 });
 
 type Parsed = z.infer<typeof Schema>;
@@ -66,6 +68,8 @@ export interface CollectorFlags {
   "policy-key"?: string;
   /** A YAML/JSON file holding the tolerances. */
   tolerances?: string;
+  /** A YAML/JSON file holding the drift config. */
+  drift?: string;
 }
 
 export interface LoadCollectorConfigInput {
@@ -130,6 +134,8 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
     "tolerances",
     () => (merged.tolerances = readConfigFile(resolve(cwd, flags.tolerances!), "indicators", "--tolerances")),
   );
+
+  set("drift", () => (merged.drift = readConfigFile(resolve(cwd, flags.drift!), "mode", "--drift")));
 
   const r = Schema.safeParse(merged);
   if (!r.success) throw configError(r.error.issues, origin, merged, Schema.shape);

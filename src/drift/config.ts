@@ -1,5 +1,6 @@
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
+import { WebhookConfig } from "../platform/tolerances.js";
 
 /**
  * Drift detection config (the agent's `drift:` key, the collector's --drift FILE). Every bound
@@ -54,13 +55,7 @@ export const DriftConfig = z.strictObject({
   /** Distinct populations per split before new ones fold into "(other)". */
   max_populations: z.number().int().min(1).default(16),
   seed: z.number().int().default(1),
-  webhook: z
-    .strictObject({
-      url: z.url(),
-      retries: z.number().int().min(0).max(10).default(3),
-      backoff_ms: z.number().int().min(1).default(500),
-    })
-    .optional(),
+  webhook: WebhookConfig.optional(),
 });
 export type DriftConfig = z.infer<typeof DriftConfig>;
 export type DriftConfigInput = z.input<typeof DriftConfig>;

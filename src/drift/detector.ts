@@ -23,9 +23,9 @@ import {
   chiSquareHomogeneity,
   holm,
   jsDistance,
-  ks2samp,
+  ks2sampSorted,
   stdDev,
-  wassersteinNormed,
+  wasserstein1Sorted,
   zTestProportions,
 } from "./stats.js";
 import { Categories, Reservoir, Ring } from "./window.js";
@@ -141,6 +141,10 @@ class Signal {
   last: TestResult | null = null;
   /** Set by a reset: a range reference no longer applies, the signal learns its first values. */
   afterReset = false;
+  /** The reference sample sorted (and its σ), valid while ref.seen === sortedAt. */
+  sorted: Float64Array | null = null;
+  sortedStd = 0;
+  sortedAt = -1;
 
   constructor(
     readonly key: string,
@@ -185,6 +189,7 @@ class Signal {
 
   reset(keepReference: boolean): void {
     this.afterReset = true;
+    this.sortedAt = -1;
     if (!keepReference) {
       this.ref.clear();
       this.refCounts?.fill(0);
@@ -241,6 +246,11 @@ export class DriftMonitor {
     return events;
   }
 
+  /** The policy in force before the first record fed (its bundle sha256): the next different one resets. */
+  policyBaseline(sha256: string): void {
+    this.policySha ??= sha256;
+  }
+
   /** Feeds one heartbeat (host and review-queue signals); heartbeats do not start rounds. */
   observeHeartbeat(hb: unknown, atMs: number): void {
     this.lastTs = Math.max(this.lastTs, atMs);
@@ -261,12 +271,13 @@ export class DriftMonitor {
     const events: DriftEvent[] = [];
     for (const { s, r } of results) {
       s.last = r;
+      if (r.drifted || s.status === "drift") this.detail(s, r);
       if (r.drifted) {
         s.clean = 0;
         if (s.status !== "drift") {
           s.status = "drift";
           s.since = atMs;
-          events.push({ event: "finding", ...r, examples: this.examples(s, r) });
+          events.push({ event: "finding", ...r });
         }
       } else if (s.status === "drift") {
         if (++s.clean >= this.config.clear_rounds) {
@@ -410,169 +421,174 @@ export class DriftMonitor {
     return { event: "reset", trigger, detail, signals, closed, at_ms: at };
   }
 
+  /** The reference sample sorted, cached until the reservoir changes (a frozen reference sorts once). */
+  private sortedRef(s: Signal): Float64Array {
+    if (s.sortedAt !== s.ref.seen) {
+      s.sorted = Float64Array.from(s.ref.sample()).sort();
+      s.sortedStd = stdDev(s.sorted);
+      s.sortedAt = s.ref.seen;
+    }
+    return s.sorted!;
+  }
+
+  /** Categories (or the ≤ 5 distinct values of a numerical signal) with both windows' counts. */
+  private categorical(s: Signal, ref: Float64Array, cur: Float64Array): Distribution {
+    if (s.type === "numerical") {
+      const labels = [...new Set([...ref, ...cur])].sort((x, y) => x - y);
+      return {
+        labels: labels.map(String),
+        reference: labels.map((v) => count(ref, v)),
+        current: labels.map((v) => count(cur, v)),
+      };
+    }
+    const d: Distribution = { labels: [], reference: [], current: [] };
+    const curCounts = cur.length === s.cur.length ? s.curCounts! : countsOf(cur, s.cats!.size);
+    s.cats!.names.forEach((name, id) => {
+      const r = s.refCounts![id]!;
+      const c = curCounts[id]!;
+      if (r === 0 && c === 0) return;
+      d.labels.push(name);
+      d.reference.push(r);
+      d.current.push(c);
+    });
+    return d;
+  }
+
+  /**
+   * One signal's test in Evidently's choice: at most `small_reference` reference rows, KS for
+   * numerical signals with more than 5 distinct values, the z-test for two categories or fewer,
+   * chi-square otherwise; above it, normed Wasserstein or Jensen-Shannon distance. Only the
+   * figures of the decision here; detail() adds the summaries a finding carries.
+   */
   private test(s: Signal, at: number): TestResult | null {
     const cfg = this.config;
     if (!s.refComplete || s.ref.seen === 0) return null;
     if (cfg.mode === "chunked") return this.testChunked(s, at);
     if (s.cur.length < cfg.window) return null;
-    const ref = s.ref.sample();
-    const cur = s.cur.last();
     const small = s.ref.seen <= cfg.small_reference;
-    const base = { signal: s.key, type: s.type, round: this.rounds, at_ms: at, examples: [] as string[] };
-    const summaries = { reference: this.summary(s, "reference"), current: this.summary(s, "current") };
-    let labels: string[];
-    let rc: number[];
-    let cc: number[];
+    const base = {
+      signal: s.key,
+      type: s.type,
+      round: this.rounds,
+      at_ms: at,
+      pvalue_adjusted: null,
+      correction: null,
+      reference: {
+        n: s.ref.seen,
+        sampled: Math.min(s.ref.seen, s.ref.cap),
+        from_ms: s.refFrom,
+        to_ms: s.refTo,
+      },
+      current: { n: s.cur.length, sampled: s.cur.length, from_ms: s.curFrom, to_ms: s.curTo },
+      distribution: { labels: [], reference: [], current: [] },
+      top: [],
+      examples: [] as string[],
+    };
     if (s.type === "numerical") {
-      const uniq = new Set<number>();
-      for (const v of ref) if (uniq.size <= 5) uniq.add(v);
-      for (const v of cur) if (uniq.size <= 5) uniq.add(v);
-      if (uniq.size > 5) {
-        const dist = histogram(ref, cur);
-        const top = contributions(dist, "delta");
+      const ref = this.sortedRef(s);
+      const cur = s.cur.last().sort();
+      if (distinctMoreThan(ref, cur, 5)) {
         if (small) {
-          const r = ks2samp(ref, cur);
+          const r = ks2sampSorted(ref, cur);
           return {
             ...base,
-            ...summaries,
             method: "ks",
             statistic: r.statistic,
             threshold: cfg.alpha,
             pvalue: r.pvalue,
-            pvalue_adjusted: null,
-            correction: null,
             drifted: false,
-            distribution: dist,
-            top,
           };
         }
-        const w = wassersteinNormed(ref, cur);
-        return {
-          ...base,
-          ...summaries,
-          method: "wasserstein",
-          statistic: w,
-          threshold: cfg.distance_threshold,
-          pvalue: null,
-          pvalue_adjusted: null,
-          correction: null,
-          drifted: w >= cfg.distance_threshold,
-          distribution: dist,
-          top,
-        };
+        const w = wasserstein1Sorted(ref, cur) / Math.max(s.sortedStd, 0.001);
+        const t = cfg.distance_threshold;
+        return { ...base, method: "wasserstein", statistic: w, threshold: t, pvalue: null, drifted: w >= t };
       }
-      // Five or fewer distinct values: categorical, as Evidently.
-      labels = [...uniq].sort((a, b) => a - b).map(String);
-      rc = labels.map((l) => count(ref, Number(l)));
-      cc = labels.map((l) => count(cur, Number(l)));
-    } else {
-      labels = [];
-      rc = [];
-      cc = [];
-      s.cats!.names.forEach((name, id) => {
-        const r = s.refCounts![id]!;
-        const c = s.curCounts![id]!;
-        if (r === 0 && c === 0) return;
-        labels.push(name);
-        rc.push(r);
-        cc.push(c);
-      });
     }
-    const dist = { labels, reference: rc, current: cc };
-    const nRef = sum(rc);
-    const nCur = sum(cc);
+    const d = this.categorical(s, s.ref.sample(), s.cur.last());
     if (!small) {
-      const d = jsDistance(rc, cc, 2);
+      const js = jsDistance(d.reference, d.current, 2);
+      const t = cfg.distance_threshold;
       return {
         ...base,
-        ...summaries,
         method: "jensenshannon",
-        statistic: d,
-        threshold: cfg.distance_threshold,
+        statistic: js,
+        threshold: t,
         pvalue: null,
-        pvalue_adjusted: null,
-        correction: null,
-        drifted: d >= cfg.distance_threshold,
-        distribution: dist,
-        top: contributions(dist, "js"),
+        drifted: js >= t,
       };
     }
-    if (labels.length <= 2) {
-      // Evidently's z-test: the share of the first category (sorted) in each window.
+    const nRef = sum(d.reference);
+    const nCur = sum(d.current);
+    if (d.labels.length <= 2) {
       // |z| is the same whichever category is counted.
-      const z = zTestProportions(rc[0] ?? 0, nRef, cc[0] ?? 0, nCur);
+      const z = zTestProportions(d.reference[0] ?? 0, nRef, d.current[0] ?? 0, nCur);
       return {
         ...base,
-        ...summaries,
         method: "z",
         statistic: z.statistic,
         threshold: cfg.alpha,
         pvalue: z.pvalue,
-        pvalue_adjusted: null,
-        correction: null,
         drifted: false,
-        distribution: dist,
-        top: contributions(dist, "chi"),
       };
     }
-    const k = nCur / nRef;
     const chi =
       cfg.chi_square === "evidently"
         ? chiSquare(
-            cc,
-            rc.map((v) => v * k),
+            d.current,
+            d.reference.map((v) => (v * nCur) / nRef),
           )
-        : chiSquareHomogeneity(rc, cc);
+        : chiSquareHomogeneity(d.reference, d.current);
     return {
       ...base,
-      ...summaries,
       method: "chisquare",
       statistic: chi.statistic,
       threshold: cfg.alpha,
       pvalue: chi.pvalue,
-      pvalue_adjusted: null,
-      correction: null,
       drifted: false,
-      distribution: dist,
-      top: contributions(dist, "chi"),
     };
   }
 
   /**
    * NannyML-style: the reference sample, in order, is cut into chunks of chunk_size; each chunk's
-   * distance to the whole reference gives the threshold mean + sigmas·σ; the last chunk_size
-   * values are tested against it. Needs at least 5 reference chunks.
+   * distance to the rest of the reference (leave-one-out, so a reference chunk is compared as a
+   * new chunk would be) gives the threshold mean + sigmas·σ; the last chunk_size values are
+   * tested against the whole reference. Needs at least 5 reference chunks.
    */
   private testChunked(s: Signal, at: number): TestResult | null {
     const cfg = this.config;
     const C = cfg.chunk_size;
-    const ref = s.ref.sample();
-    if (s.cur.length < C || ref.length < 5 * C) return null;
+    const sample = s.ref.sample();
+    if (s.cur.length < C || sample.length < 5 * C) return null;
     const cur = s.cur.last(C);
-    const chunks: Float64Array[] = [];
-    for (let i = 0; i + C <= ref.length; i += C) chunks.push(ref.subarray(i, i + C));
-    let stat: (x: Float64Array) => number;
-    let dist: Distribution;
-    let top: Contribution[];
+    const k = Math.floor(sample.length / C);
+    const values: number[] = [];
+    let statistic: number;
     let method: Method;
     if (s.type === "numerical") {
-      stat = (x) => wassersteinNormed(ref, x);
       method = "chunked-wasserstein";
-      dist = histogram(ref, cur);
-      top = contributions(dist, "delta");
+      for (let i = 0; i < k; i++) {
+        const chunk = Float64Array.from(sample.subarray(i * C, (i + 1) * C)).sort();
+        const rest = Float64Array.from([
+          ...sample.subarray(0, i * C),
+          ...sample.subarray((i + 1) * C),
+        ]).sort();
+        values.push(wasserstein1Sorted(rest, chunk) / Math.max(stdDev(rest), 0.001));
+      }
+      const ref = this.sortedRef(s);
+      statistic = wasserstein1Sorted(ref, Float64Array.from(cur).sort()) / Math.max(s.sortedStd, 0.001);
     } else {
-      const n = s.cats!.size;
-      const refCounts = countsOf(ref, n);
-      stat = (x) => jsDistance(refCounts, countsOf(x, n), 2);
       method = "chunked-jensenshannon";
-      const labels = s.cats!.names.slice();
-      dist = { labels, reference: [...refCounts], current: [...countsOf(cur, n)] };
-      top = contributions(dist, "js");
+      const n = s.cats!.size;
+      const all = countsOf(sample, n);
+      for (let i = 0; i < k; i++) {
+        const chunk = countsOf(sample.subarray(i * C, (i + 1) * C), n);
+        const rest = all.map((v, j) => v - chunk[j]!);
+        values.push(jsDistance(rest, chunk, 2));
+      }
+      statistic = jsDistance(all, countsOf(cur, n), 2);
     }
-    const values = chunks.map(stat);
-    const mean = values.reduce((a, b) => a + b, 0) / values.length;
+    const mean = values.reduce((x, y) => x + y, 0) / values.length;
     const threshold = mean + cfg.sigmas * stdDev(values);
-    const statistic = stat(cur);
     return {
       signal: s.key,
       type: s.type,
@@ -583,14 +599,31 @@ export class DriftMonitor {
       pvalue_adjusted: null,
       correction: null,
       drifted: statistic > threshold,
-      reference: this.summary(s, "reference"),
-      current: this.summary(s, "current"),
-      distribution: dist,
-      top,
+      reference: { n: s.ref.seen, sampled: sample.length, from_ms: s.refFrom, to_ms: s.refTo },
+      current: { n: C, sampled: C, from_ms: s.curFrom, to_ms: s.curTo },
+      distribution: { labels: [], reference: [], current: [] },
+      top: [],
       examples: [],
       round: this.rounds,
       at_ms: at,
     };
+  }
+
+  /** Adds what a finding or a recovery carries: both windows' summaries, distributions, top categories, examples. */
+  private detail(s: Signal, r: TestResult): void {
+    const chunked = r.method.startsWith("chunked-");
+    const cur = chunked ? s.cur.last(this.config.chunk_size) : s.cur.last();
+    const ref = s.ref.sample();
+    r.reference = { ...r.reference, ...this.summary(s, ref, s.ref.seen) };
+    r.current = { ...r.current, ...this.summary(s, cur, cur.length) };
+    if (r.method === "ks" || r.method === "wasserstein" || r.method === "chunked-wasserstein") {
+      r.distribution = histogram(ref, cur);
+      r.top = contributions(r.distribution, "delta");
+    } else {
+      r.distribution = this.categorical(s, ref, cur);
+      r.top = contributions(r.distribution, r.method.endsWith("jensenshannon") ? "js" : "chi");
+    }
+    if (r.drifted) r.examples = this.examples(s, r);
   }
 
   /** Holm (default), Bonferroni or BH over the round's p-values; distance tests keep their cut. */
@@ -615,37 +648,32 @@ export class DriftMonitor {
     });
   }
 
-  private summary(s: Signal, which: "reference" | "current"): WindowSummary {
-    const values = which === "reference" ? s.ref.sample() : s.cur.last();
-    const n = which === "reference" ? s.ref.seen : s.cur.length;
-    const from = which === "reference" ? s.refFrom : s.curFrom;
-    const to = which === "reference" ? s.refTo : s.curTo;
-    const out: WindowSummary = { n, sampled: values.length, from_ms: from, to_ms: to };
-    if (values.length === 0) return out;
+  private summary(s: Signal, values: Float64Array, n: number): Partial<WindowSummary> {
+    if (values.length === 0) return {};
     if (s.type === "numerical") {
       const sorted = Float64Array.from(values).sort();
       const q = (f: number) => sorted[Math.min(sorted.length - 1, Math.floor(f * sorted.length))]!;
       let mean = 0;
       for (const v of sorted) mean += v;
       mean /= sorted.length;
-      Object.assign(out, {
+      return {
         mean: round(mean),
         std: round(stdDev(sorted)),
         min: sorted[0],
         p50: q(0.5),
         p90: q(0.9),
         max: sorted[sorted.length - 1],
-      });
-      return out;
+      };
     }
-    const counts = which === "reference" ? s.refCounts! : s.curCounts!;
-    const total = sum([...counts]);
-    out.top = s
-      .cats!.names.map((value, id) => ({ value, share: round(counts[id]! / total) }))
-      .filter((c) => c.share > 0)
-      .sort((a, b) => b.share - a.share)
-      .slice(0, 10);
-    return out;
+    const counts = countsOf(values, s.cats!.size);
+    const total = sum(counts) || n || 1;
+    return {
+      top: s
+        .cats!.names.map((value, id) => ({ value, share: round(counts[id]! / total) }))
+        .filter((c) => c.share > 0)
+        .sort((x, y) => y.share - x.share)
+        .slice(0, 10),
+    };
   }
 
   /** Up to 5 distinct sessions of the current window that show the top contributor, newest first. */
@@ -682,6 +710,13 @@ const count = (a: Float64Array, v: number) => {
   for (const x of a) if (x === v) c++;
   return c;
 };
+/** More than `k` distinct values across both (sorted or not) arrays. */
+function distinctMoreThan(a: Float64Array, b: Float64Array, k: number): boolean {
+  const seen = new Set<number>();
+  for (const x of a) if (seen.add(x).size > k) return true;
+  for (const x of b) if (seen.add(x).size > k) return true;
+  return false;
+}
 function countsOf(a: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n);
   for (const x of a) out[x]!++;
@@ -718,9 +753,11 @@ function contributions(d: Distribution, how: "chi" | "js" | "delta"): Contributi
     const c = d.current[k]! / nc;
     let contribution: number;
     if (how === "chi") {
-      const e = r * nc;
-      contribution =
-        e === 0 ? (d.current[k]! > 0 ? Number.POSITIVE_INFINITY : 0) : (d.current[k]! - e) ** 2 / e;
+      // The category's terms of the 2×k homogeneity statistic (finite for a new category too).
+      const col = d.reference[k]! + d.current[k]!;
+      const ea = (nr * col) / (nr + nc);
+      const eb = (nc * col) / (nr + nc);
+      contribution = col === 0 ? 0 : (d.reference[k]! - ea) ** 2 / ea + (d.current[k]! - eb) ** 2 / eb;
     } else if (how === "js") {
       const m = (r + c) / 2;
       contribution = ((r > 0 ? r * Math.log2(r / m) : 0) + (c > 0 ? c * Math.log2(c / m) : 0)) / 2;

@@ -1,3 +1,3 @@
 export { type DriftConfig, type DriftConfigInput, parseDriftConfig } from "./config.js";
 export { type DriftEvent, DriftMonitor, type SignalView, type TestResult } from "./detector.js";
-export { driftMessage, driftRecord, jsonSafe } from "./record.js";
+export { driftMessage, driftRecord, jsonSafe, webhookBody } from "./record.js";

@@ -58,3 +58,21 @@ export function driftRecord(hostId: string, e: DriftEvent): RecordInput {
     principal: "system",
   };
 }
+
+/** What a webhook receives: the event without the distributions (the record has them). */
+export function webhookBody(e: DriftEvent): Record<string, unknown> {
+  if (e.event === "reset")
+    return { event: e.event, trigger: e.trigger, signals: e.signals, closed: e.closed, at_ms: e.at_ms };
+  return {
+    event: e.event,
+    signal: e.signal,
+    method: e.method,
+    statistic: Number.isFinite(e.statistic) ? e.statistic : String(e.statistic),
+    threshold: e.threshold,
+    pvalue: e.pvalue,
+    pvalue_adjusted: e.pvalue_adjusted,
+    top: e.top.map((t) => ({ ...t, contribution: Number.isFinite(t.contribution) ? t.contribution : "inf" })),
+    examples: e.examples,
+    at_ms: e.at_ms,
+  };
+}

@@ -29,8 +29,11 @@ export interface KsResult {
  * third decimal for small samples, which this code never reaches). Throws on an empty sample.
  */
 export function ks2samp(a: ArrayLike<number>, b: ArrayLike<number>): KsResult {
-  const x = Float64Array.from(a).sort();
-  const y = Float64Array.from(b).sort();
+  return ks2sampSorted(Float64Array.from(a).sort(), Float64Array.from(b).sort());
+}
+
+/** ks2samp of two samples already sorted ascending (the drift monitor caches its sorted reference). */
+export function ks2sampSorted(x: Float64Array, y: Float64Array): KsResult {
   const n1 = x.length;
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) throw new RangeError("ks2samp: both samples must be non-empty");
@@ -259,8 +262,11 @@ export function erfc(x: number): number {
  * scipy.stats.wasserstein_distance(u, v): ∫ |U(t) - V(t)| dt over the pooled support.
  */
 export function wasserstein1(a: ArrayLike<number>, b: ArrayLike<number>): number {
-  const x = Float64Array.from(a).sort();
-  const y = Float64Array.from(b).sort();
+  return wasserstein1Sorted(Float64Array.from(a).sort(), Float64Array.from(b).sort());
+}
+
+/** wasserstein1 of two samples already sorted ascending. */
+export function wasserstein1Sorted(x: Float64Array, y: Float64Array): number {
   const n1 = x.length;
   const n2 = y.length;
   if (n1 === 0 || n2 === 0) throw new RangeError("wasserstein1: both samples must be non-empty");

@@ -44,6 +44,13 @@ const Timing = {
 const Max = z.strictObject({ max: z.number().finite(), ...Timing });
 const Min = z.strictObject({ min: z.number().finite(), ...Timing });
 
+/** An outbound alert webhook (tolerances, drift): POSTed JSON, retried with backoff by notifyWebhook. */
+export const WebhookConfig = z.strictObject({
+  url: z.url(),
+  retries: z.number().int().min(0).max(10).default(3),
+  backoff_ms: z.number().int().min(1).default(500),
+});
+
 export const TolerancesConfig = z.strictObject({
   /** Defaults for every indicator that does not set its own. */
   hysteresis: z.number().min(0).max(1).default(0.05),
@@ -70,13 +77,7 @@ export const TolerancesConfig = z.strictObject({
       power_ane_w: Max.optional(),
     })
     .default({}),
-  webhook: z
-    .strictObject({
-      url: z.url(),
-      retries: z.number().int().min(0).max(10).default(3),
-      backoff_ms: z.number().int().min(1).default(500),
-    })
-    .optional(),
+  webhook: WebhookConfig.optional(),
 });
 export type TolerancesConfig = z.infer<typeof TolerancesConfig>;
 export type TolerancesConfigInput = z.input<typeof TolerancesConfig>;

@@ -12,6 +12,7 @@ const TYPES: Record<string, string> = {
   "app.js": "text/javascript; charset=utf-8",
   "style.css": "text/css; charset=utf-8",
   "benchmarks.js": "text/javascript; charset=utf-8",
+  "drift.js": "text/javascript; charset=utf-8",
 };
 
 /** The static directory: next to this file in src/, or the source copy when running from dist/. */
@@ -35,6 +36,7 @@ export function registerDashboard(ctx: CollectorContext, dir = staticDir()): voi
   ctx.routes.add("GET", "/dashboard/app.js", serve("app.js"));
   ctx.routes.add("GET", "/dashboard/style.css", serve("style.css"));
   ctx.routes.add("GET", "/dashboard/benchmarks.js", serve("benchmarks.js"));
+  ctx.routes.add("GET", "/dashboard/drift.js", serve("drift.js"));
 }
 
 /** Same-origin everything: the page loads nothing from elsewhere and cannot be framed. */
