@@ -206,6 +206,17 @@ async function hello(ctx: CollectorContext, conn: Connection, msg: Message, nonc
     });
     return conn.refuse(CloseCodes.CHAIN_FORK, "agent's chain is behind the collector's");
   }
+  // History the collector acked can never change unnoticed: an agent at the collector's head must
+  // hold the same head (an agent ahead is checked when its next record must link to that head).
+  if (h.head_hash !== undefined && h.last_seq === host.head_seq && h.head_hash !== host.head_hash) {
+    await ctx.alert({
+      host_id: h.host_id,
+      code: "acked-history-changed",
+      seq: host.head_seq,
+      message: `the agent's record at seq ${host.head_seq} differs from the one the collector acked: its chain was rewritten`,
+    });
+    return conn.refuse(CloseCodes.CHAIN_FORK, "agent's chain differs from the history the collector acked");
+  }
   const prev = ctx.hosts.get(h.host_id);
   if (prev !== undefined && prev !== conn)
     prev.refuse(CloseCodes.REPLACED, "a newer connection of this host arrived");

@@ -474,6 +474,11 @@ export class EvidenceStore {
     return this.headSeq;
   }
 
+  /** Hash of the record at lastSeq() (the pruning anchor's when every record is pruned; zeros when empty). */
+  lastHash(): string {
+    return this.headHash;
+  }
+
   /** Highest seq the collector acked (persisted). */
   ackedSeq(): number {
     return this.acked;
