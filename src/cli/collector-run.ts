@@ -2,13 +2,13 @@ import { readFileSync } from "node:fs";
 import pino from "pino";
 import { parse as parseYaml } from "yaml";
 import { fleetPlugin } from "../collector/fleet-plugin.js";
-import { parseOperator } from "../collector/operators.js";
+import { type Operator, parseOperator, parseOperatorsFile } from "../collector/operators.js";
 import { startCollector } from "../collector/server.js";
 import { parse, UsageError } from "./args.js";
 
 /**
  * forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--require-registered]
- *   [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL]
+ *   [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL] [--operators-file FILE]
  * Admin routes (register/revoke over HTTP) are enabled when FORGE_COLLECTOR_ADMIN_TOKEN is set.
  * Runs until SIGTERM/SIGINT, then closes cleanly (in-flight batches commit and ack first).
  */
@@ -24,11 +24,18 @@ export default async function (argv: string[]): Promise<number> {
     "revoke-host": { type: "string", multiple: true, default: [] },
     synchronous: { type: "string" },
     operator: { type: "string", multiple: true, default: [] },
+    "operators-file": { type: "string", default: process.env.FORGE_COLLECTOR_OPERATORS_FILE },
     "policy-dir": { type: "string" },
     "policy-key": { type: "string" },
     tolerances: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
+  if (values.operator.length > 0) {
+    // A secret on the command line is in /proc/PID/cmdline, which every local user can read.
+    throw new UsageError(
+      "--operator NAME=SECRET is gone: a password on the command line is readable by every local user. Add operators to a file with 'forge-collector operator add NAME --file FILE' (password on stdin) and pass --operators-file FILE (or FORGE_COLLECTOR_OPERATORS_FILE), or set FORGE_COLLECTOR_OPERATORS=name=secret,…",
+    );
+  }
   const sync = values.synchronous?.toUpperCase();
   if (sync !== undefined && sync !== "FULL" && sync !== "NORMAL") {
     throw new UsageError("--synchronous must be FULL or NORMAL");
@@ -75,20 +82,20 @@ export default async function (argv: string[]): Promise<number> {
 }
 
 /**
- * The fleet parts (docs/fleet.md): operators from --operator NAME=SECRET (repeatable) and
- * FORGE_COLLECTOR_OPERATORS ("a=s1,b=s2"), signed bundles from --policy-dir (verified with
- * --policy-key), tolerances from --tolerances FILE (YAML/JSON).
+ * The fleet parts (docs/fleet.md): operators from --operators-file FILE (scrypt hashes) and
+ * FORGE_COLLECTOR_OPERATORS ("a=s1,b=s2", hashed at start), signed bundles from --policy-dir
+ * (verified with --policy-key), tolerances from --tolerances FILE (YAML/JSON).
  */
 function fleetFromFlags(values: {
-  operator: string[];
+  "operators-file"?: string;
   "policy-dir"?: string;
   "policy-key"?: string;
   tolerances?: string;
 }) {
-  const specs = [
-    ...values.operator,
-    ...(process.env.FORGE_COLLECTOR_OPERATORS ?? "").split(",").filter(Boolean),
-  ];
+  const operators: Operator[] = (process.env.FORGE_COLLECTOR_OPERATORS ?? "")
+    .split(",")
+    .filter(Boolean)
+    .map(parseOperator);
   const read = (flag: string, file: string) => {
     try {
       return readFileSync(file, "utf8");
@@ -98,8 +105,11 @@ function fleetFromFlags(values: {
   };
   if (values["policy-key"] !== undefined && values["policy-dir"] === undefined)
     throw new UsageError("--policy-key needs --policy-dir");
+  const file = values["operators-file"];
+  if (file !== undefined) operators.push(...parseOperatorsFile(read("operators-file", file), file));
   return fleetPlugin({
-    operators: specs.map(parseOperator),
+    operators,
+    metricsToken: process.env.FORGE_COLLECTOR_METRICS_TOKEN || null,
     policyDir: values["policy-dir"],
     policyKeyPem: values["policy-key"] === undefined ? undefined : read("policy-key", values["policy-key"]),
     tolerances:

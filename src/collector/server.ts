@@ -151,6 +151,7 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     if (m === "none") throw new ForgeError(Codes.NOT_FOUND, `no route ${method} ${url.pathname}`);
     if (m === "method")
       throw new ForgeError(Codes.BAD_REQUEST, `${method} is not allowed on ${url.pathname}`);
+    if (method !== "GET" && method !== "HEAD") refuseCrossOrigin(req);
     const body = method === "GET" || method === "HEAD" ? undefined : await readJson(req);
     const out = await m.handler({
       method,
@@ -159,6 +160,8 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
       query: url.searchParams,
       headers: req.headers,
       body,
+      remote: req.socket.remoteAddress ?? "unknown",
+      tls: "encrypted" in req.socket,
     });
     if ("json" in out) {
       const text = JSON.stringify(out.json);
@@ -173,7 +176,11 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     const status = STATUS[code] ?? 500;
     if (status === 500) ctx.logger.error({ err: String(err), path: url.pathname }, "http handler failed");
     const message = status === 500 ? "internal error" : (err as Error).message;
-    res.writeHead(status, { "content-type": "application/json" });
+    const retry = (err as { details?: { retry_after_s?: unknown } }).details?.retry_after_s;
+    res.writeHead(status, {
+      "content-type": "application/json",
+      ...(typeof retry === "number" ? { "retry-after": String(retry) } : {}),
+    });
     res.end(JSON.stringify({ error: { code, message } }));
   }
 }
@@ -185,8 +192,28 @@ const STATUS: Record<string, number> = {
   [Codes.NOT_FOUND]: 404,
   [Codes.CONFLICT]: 409,
   [Codes.PAYLOAD_TOO_LARGE]: 413,
+  [Codes.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [Codes.RATE_LIMITED]: 429,
   [Codes.TIMEOUT]: 504,
 };
+
+/**
+ * A state-changing request that names an Origin must come from this collector's own origin
+ * (scheme, host and port): SameSite cookies treat every port of 127.0.0.1 as one site, so a page on
+ * another local port could otherwise post with the operator's cookie. Non-browser clients send no
+ * Origin; a cookie-authenticated write without one is refused by the operator guard.
+ */
+function refuseCrossOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  const own = `${"encrypted" in req.socket ? "https" : "http"}://${req.headers.host ?? ""}`;
+  if (origin !== own) {
+    throw new ForgeError(
+      Codes.FORBIDDEN,
+      `cross-origin request refused: Origin ${origin.slice(0, 100)} is not ${own}`,
+    );
+  }
+}
 
 async function readJson(req: IncomingMessage): Promise<unknown> {
   const chunks: Buffer[] = [];
@@ -197,6 +224,15 @@ async function readJson(req: IncomingMessage): Promise<unknown> {
     chunks.push(c as Buffer);
   }
   if (size === 0) return undefined;
+  // Only application/json is parsed: a cross-site form or fetch without preflight can send
+  // text/plain, urlencoded or multipart, never application/json (CSRF, issue 20).
+  const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+  if (type !== "application/json") {
+    throw new ForgeError(
+      Codes.UNSUPPORTED_MEDIA_TYPE,
+      `request body must be sent as Content-Type: application/json (got '${type || "none"}')`,
+    );
+  }
   try {
     return JSON.parse(Buffer.concat(chunks).toString("utf8"));
   } catch {

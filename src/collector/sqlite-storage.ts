@@ -1,7 +1,6 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import Database from "better-sqlite3";
 import type { StoredRecord } from "../evidence/record.js";
+import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js";
 import { type BatchCheck, type ChainRecord, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
 import type { WireCheckpoint } from "./protocol.js";
 import {
@@ -97,7 +96,8 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   static open(path: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStorage {
-    mkdirSync(dirname(path), { recursive: true });
+    // 0600 from creation, -wal/-shm included: records can hold execution excerpts.
+    ensurePrivateFile(path, SQLITE_SIDECARS);
     const db = new Database(path);
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);

@@ -1,9 +1,9 @@
 import { sign as cryptoSign, randomUUID } from "node:crypto";
-import { mkdirSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
+import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js";
 import { sha256Hex } from "./canonical.js";
 import { type Checkpoint, type HostKey, loadOrCreateHostKey, signCheckpoint } from "./keys.js";
 import {
@@ -213,9 +213,10 @@ export class EvidenceStore {
     this.key = loadOrCreateHostKey(opts.keyDir);
     this.publicKeyPem = this.key.publicKeyPem;
 
-    mkdirSync(dirname(opts.path), { recursive: true });
     let meta: Record<string, string>;
     try {
+      // 0600 from creation (and its -wal/-shm, which SQLite creates with the database's mode).
+      ensurePrivateFile(opts.path, SQLITE_SIDECARS);
       this.db = new Database(opts.path);
     } catch (err) {
       throw storeError(err);
