@@ -4,7 +4,7 @@ import { parse as parseYaml } from "yaml";
 import { fleetPlugin } from "../collector/fleet-plugin.js";
 import { type Operator, parseOperator, parseOperatorsFile } from "../collector/operators.js";
 import { startCollector } from "../collector/server.js";
-import { parse, UsageError } from "./args.js";
+import { intFlag, parse, UsageError } from "./args.js";
 
 /**
  * forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--require-registered]
@@ -20,6 +20,7 @@ export default async function (argv: string[]): Promise<number> {
     },
     listen: { type: "string", default: process.env.FORGE_COLLECTOR_LISTEN ?? "127.0.0.1:8787" },
     "require-registered": { type: "boolean", default: false },
+    "max-pinned-hosts": { type: "string" },
     "register-host": { type: "string", multiple: true, default: [] },
     "revoke-host": { type: "string", multiple: true, default: [] },
     synchronous: { type: "string" },
@@ -63,6 +64,7 @@ export default async function (argv: string[]): Promise<number> {
     database: values.database,
     listen: values.listen,
     requireRegistered: values["require-registered"],
+    maxPinnedHosts: intFlag(values["max-pinned-hosts"], "max-pinned-hosts", 1000, 0),
     registerHosts,
     revokeHosts: values["revoke-host"],
     adminToken: process.env.FORGE_COLLECTOR_ADMIN_TOKEN || null,

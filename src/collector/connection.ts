@@ -168,6 +168,19 @@ async function hello(ctx: CollectorContext, conn: Connection, msg: Message, nonc
         `host '${h.host_id}' is not registered (--require-registered)`,
       );
     }
+    const pinned = (await ctx.storage.hosts()).filter((x) => x.status === "pinned").length;
+    if (pinned >= ctx.maxPinnedHosts) {
+      await ctx.alert({
+        host_id: h.host_id,
+        code: "pin-cap-reached",
+        seq: null,
+        message: `refused a new host: ${pinned} hosts are already pinned on first use (the cap); register hosts or raise --max-pinned-hosts`,
+      });
+      return conn.refuse(
+        CloseCodes.UNREGISTERED,
+        "too many hosts pinned on first use: this host must be registered",
+      );
+    }
     host = await ctx.storage.pinHost(h.host_id, h.public_key_pem, h.epoch);
     if (samePem(host.public_key_pem, h.public_key_pem)) {
       ctx.logger.info({ host_id: h.host_id }, "pinned a new host's key on first use");

@@ -1,5 +1,6 @@
 import type { ChainRecord } from "./chain.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
+import { checkHeartbeat } from "./heartbeat.js";
 import { CheckpointsSchema, CloseCodes } from "./protocol.js";
 import { COALESCED, decodeRecordsMessage } from "./record-text.js";
 import { checkpointSignatureOk } from "./verify.js";
@@ -9,9 +10,22 @@ export function registerIngest(ctx: CollectorContext): void {
   ctx.messages.set("records", (conn, msg) => records(ctx, conn, msg));
   ctx.messages.set("checkpoints", (conn, msg) => checkpoints(ctx, conn, msg));
   ctx.messages.set("heartbeat", async (conn, msg) => {
-    const { type: _t, ...payload } = msg;
-    await ctx.storage.setHeartbeat(conn.host!.host_id, payload, Date.now());
+    const payload = await acceptHeartbeat(ctx, conn, msg);
+    if (payload !== null) await ctx.storage.setHeartbeat(conn.host!.host_id, payload, Date.now());
   });
+}
+
+/** The heartbeat's payload, or null after refusing the connection (4000) with an alert. */
+export async function acceptHeartbeat(
+  ctx: CollectorContext,
+  conn: Connection,
+  msg: Message,
+): Promise<Record<string, unknown> | null> {
+  const r = checkHeartbeat(msg);
+  if (r.ok) return r.payload;
+  await ctx.alert({ host_id: conn.host!.host_id, code: "heartbeat-invalid", seq: null, message: r.reason });
+  conn.refuse(CloseCodes.BAD_FRAME, r.reason);
+  return null;
 }
 
 /**

@@ -19,6 +19,8 @@ export interface CollectorOptions {
   listen: string;
   /** Refuse hosts that are not registered (default: pin a new host's key on first use). */
   requireRegistered?: boolean;
+  /** Most hosts pinned on first use (default 1000); registered hosts do not count. */
+  maxPinnedHosts?: number;
   /** Hosts to register at start: host_id → SPKI PEM. */
   registerHosts?: Record<string, string>;
   /** Hosts to revoke at start. */
@@ -75,6 +77,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     hosts: live,
     authenticated: [],
     requireRegistered: opts.requireRegistered ?? false,
+    maxPinnedHosts: opts.maxPinnedHosts ?? 1000,
     adminToken: opts.adminToken ?? null,
     async alert(a) {
       logger.error({ alert: a.code, host_id: a.host_id, seq: a.seq }, a.message);
