@@ -45,7 +45,7 @@ export function readPublicKeyFile(path: string, key: string): string {
 }
 
 /** A file's text, or FORGE_CONFIG_INVALID naming `what` it is, the errno and `hint`. */
-function readText(path: string, what: string, hint: string): string {
+export function readText(path: string, what: string, hint: string): string {
   try {
     return readFileSync(path, "utf8");
   } catch (err) {

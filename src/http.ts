@@ -25,6 +25,12 @@ export interface ReadJsonOptions {
   timeoutMs?: number;
   /** An empty or blank body resolves undefined instead of being refused (default false). */
   allowEmpty?: boolean;
+  /**
+   * A non-empty body must be sent as application/json (415 otherwise). A cross-site form or a
+   * fetch without preflight can send text/plain, urlencoded or multipart, never application/json:
+   * this is the collector's CSRF line. The agent's socket does not set it (`curl -d` sends urlencoded).
+   */
+  requireJsonType?: boolean;
 }
 
 /**
@@ -42,7 +48,20 @@ export function readJson(
     req.resume();
     return Promise.reject(tooLarge(maxBytes, opts.limitKey));
   }
-  // The content type is not checked: `curl -d` sends form-urlencoded, and the body is JSON or refused.
+  if (opts.requireJsonType === true) {
+    const type = (req.headers["content-type"] ?? "").split(";")[0]!.trim().toLowerCase();
+    const empty =
+      declared === "0" || (declared === undefined && req.headers["transfer-encoding"] === undefined);
+    if (type !== "application/json" && !(opts.allowEmpty === true && empty)) {
+      req.resume();
+      return Promise.reject(
+        new HttpError(
+          Codes.UNSUPPORTED_MEDIA_TYPE,
+          `request body must be sent as Content-Type: application/json (got '${type || "none"}')`,
+        ),
+      );
+    }
+  }
   return new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
     let size = 0;

@@ -7,10 +7,11 @@
  * keeps the old policy and writes an `alert` record.
  */
 import { randomUUID } from "node:crypto";
-import { mkdirSync, mkdtempSync, readFileSync, renameSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { BundleRef } from "../gate/decision.js";
 import { loadPolicy, type PolicyBundle } from "../gate/index.js";
+import { makePrivateDir, tightenPrivateFile, writePrivateFileAtomic } from "../platform/private-files.js";
 import { type Bundle, BundleRejectedError, verifySignedBundle } from "../protocol/policy-bundle.js";
 import type { RecordInput } from "../protocol/record.js";
 import { nowRfc3339 } from "../protocol/record.js";
@@ -45,7 +46,8 @@ export class PolicyUpdates {
   private chain: Promise<unknown> = Promise.resolve();
 
   constructor(private readonly o: PolicyUpdatesOptions) {
-    mkdirSync(o.stateDir, { recursive: true, mode: 0o750 });
+    makePrivateDir(o.stateDir);
+    tightenPrivateFile(join(o.stateDir, ACTIVE));
   }
 
   /** The policy the gate runs now. */
@@ -119,9 +121,7 @@ export class PolicyUpdates {
       return { ok: true, id: v.bundle.id, version: v.bundle.version, sha256: v.sha256, unchanged: true };
     try {
       // Durable first: once the gate judges with it, a restart must come back to it.
-      const tmp = join(this.o.stateDir, `.${ACTIVE}.${process.pid}.tmp`);
-      writeFileSync(tmp, JSON.stringify(signed));
-      renameSync(tmp, join(this.o.stateDir, ACTIVE));
+      writePrivateFileAtomic(join(this.o.stateDir, ACTIVE), JSON.stringify(signed));
     } catch (err) {
       return this.reject(err, offeredVersion);
     }

@@ -10,7 +10,7 @@ import type { Env } from "./forge-agent.js";
 /**
  * forge-collector run [--config FILE] [--database sqlite:PATH|postgres://…] [--listen HOST:PORT]
  *   [--require-registered] [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL]
- *   [--operator NAME=SECRET]… [--policy-dir DIR [--policy-key PUB]] [--tolerances FILE] [--drift FILE]
+ *   [--operators-file FILE] [--max-pinned-hosts N] [--policy-dir DIR [--policy-key PUB]] [--tolerances FILE] [--drift FILE]
  * The configuration (src/collector/config.ts): file, then FORGE_COLLECTOR_*, then these flags.
  * Admin routes (register/revoke over HTTP) are enabled when admin_token (FORGE_COLLECTOR_ADMIN_TOKEN) is set.
  * Runs until SIGTERM/SIGINT, then closes cleanly (in-flight batches commit and ack first).
@@ -25,13 +25,21 @@ export default async function (argv: string[], env: Env): Promise<number> {
     "revoke-host": { type: "string", multiple: true },
     synchronous: { type: "string" },
     operator: { type: "string", multiple: true },
+    "operators-file": { type: "string" },
+    "max-pinned-hosts": { type: "string" },
     "policy-dir": { type: "string" },
     "policy-key": { type: "string" },
     tolerances: { type: "string" },
     drift: { type: "string" },
   });
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
-  const { "register-host": register, ...rest } = values;
+  if (values.operator !== undefined && values.operator.length > 0) {
+    // A secret on the command line is in /proc/PID/cmdline, which every local user can read.
+    throw new UsageError(
+      "--operator NAME=SECRET is gone: a password on the command line is readable by every local user. Add operators to a file with 'forge-collector operator add NAME --file FILE' (password on stdin) and pass --operators-file FILE (or FORGE_COLLECTOR_OPERATORS_FILE), or set FORGE_COLLECTOR_OPERATORS=name=secret,…",
+    );
+  }
+  const { "register-host": register, operator: _gone, ...rest } = values;
   const flags: CollectorFlags = { ...rest };
   if (register !== undefined) flags["register-host"] = registerHostFlags(register);
   const config = loadCollectorConfig({ flags, env });
@@ -41,6 +49,7 @@ export default async function (argv: string[], env: Env): Promise<number> {
     policyDir: config.policy_dir,
     policyKeyPem: config.policy_key_pem,
     tolerances: config.tolerances,
+    metricsToken: config.metrics_token ?? null,
   });
   // After the fleet plugin: drift follows the records and heartbeat handlers installed before it.
   const drift = driftPlugin({ config: config.drift as DriftConfigInput | undefined });
@@ -50,6 +59,7 @@ export default async function (argv: string[], env: Env): Promise<number> {
     database: config.database,
     listen: config.listen,
     requireRegistered: config.require_registered,
+    maxPinnedHosts: config.max_pinned_hosts,
     registerHosts: config.register_hosts,
     revokeHosts: [...config.revoke_hosts],
     adminToken: config.admin_token ?? null,

@@ -4,7 +4,7 @@ const COMMANDS = {
   run: {
     summary: "run the cluster collector (WebSocket ingest, HTTP API, dashboard)",
     usage:
-      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operator NAME=SECRET]… [--policy-dir DIR --policy-key PUB] [--tolerances FILE] [--drift FILE]",
+      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operators-file FILE] [--policy-dir DIR --policy-key PUB] [--tolerances FILE] [--drift FILE]",
     load: () => import("./collector-run.js"),
   },
   policy: {
@@ -12,6 +12,12 @@ const COMMANDS = {
     usage:
       "forge-collector policy keygen [--out DIR] | policy sign FILE_OR_DIR --key KEY [--version N] [--id ID] [--out FILE] | policy verify FILE --pub KEY",
     load: () => import("./collector-policy.js"),
+  },
+  operator: {
+    summary: "add an operator (or change their password) in an operators file",
+    usage:
+      "forge-collector operator add NAME --file FILE   (the password is read from stdin, never from the command line)",
+    load: () => import("./collector-operator.js"),
   },
 };
 

@@ -1,6 +1,7 @@
 import { Codes, ForgeError } from "../errors.js";
 import { CloseCodes } from "../protocol/messages.js";
 import type { CollectorContext } from "./context.js";
+import { tokensEqual } from "./operators.js";
 import type { RouteRequest } from "./routes.js";
 import type { HostRow } from "./storage.js";
 
@@ -51,7 +52,12 @@ function requireAdmin(ctx: CollectorContext, req: RouteRequest): void {
       "admin routes are disabled: start the collector with an admin token",
     );
   }
-  if (req.headers.authorization !== `Bearer ${ctx.adminToken}`) {
+  const auth = req.headers.authorization;
+  if (
+    typeof auth !== "string" ||
+    !auth.startsWith("Bearer ") ||
+    !tokensEqual(auth.slice(7), ctx.adminToken)
+  ) {
     throw new ForgeError(Codes.UNAUTHENTICATED, "admin routes need 'Authorization: Bearer <admin token>'");
   }
 }

@@ -1,9 +1,16 @@
 import { basename, resolve } from "node:path";
 import { z } from "zod";
-import { configError, type DeepReadonly, deepFreeze, readConfigFile, readPublicKeyFile } from "../config.js";
+import {
+  configError,
+  type DeepReadonly,
+  deepFreeze,
+  readConfigFile,
+  readPublicKeyFile,
+  readText,
+} from "../config.js";
 import { Codes, ForgeError } from "../errors.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
-import { type Operator, parseOperator } from "./operators.js";
+import { type Operator, parseOperator, parseOperatorsFile } from "./operators.js";
 
 /**
  * The collector's configuration, built like the agent's (src/agent/config.ts): one zod schema
@@ -24,8 +31,17 @@ const Schema = z.strictObject({
   revoke_hosts: z.array(z.string().min(1)).default([]),
   /** SQLite only: the synchronous pragma (default FULL: an ack lets the agent delete its copy). */
   synchronous: z.enum(["FULL", "NORMAL"]).optional(),
-  /** Dashboard and review-console operators, "NAME=SECRET" each. */
+  /**
+   * Dashboard and review-console operators, "NAME=SECRET" each (from a config file or
+   * FORGE_COLLECTOR_OPERATORS, hashed at start). Never a flag: /proc/PID/cmdline is world-readable.
+   */
   operators: z.array(z.string()).default([]),
+  /** A file of "NAME:scrypt-hash" lines (`forge-collector operator add NAME --file FILE`). */
+  operators_file: z.string().min(1).optional(),
+  /** Bearer token `/metrics` needs off loopback (FORGE_COLLECTOR_METRICS_TOKEN). */
+  metrics_token: z.string().min(1).optional(),
+  /** Hosts pinned on first use at most (past it a new host is refused with an alert). */
+  max_pinned_hosts: z.number().int().min(0).default(1000),
   /** Bearer token of the admin routes (register/revoke over HTTP); unset: those routes answer 403. */
   admin_token: z.string().min(1).optional(),
   /** Directory of signed policy bundles, watched for changes. */
@@ -63,7 +79,8 @@ export interface CollectorFlags {
   "register-host"?: Record<string, string>;
   "revoke-host"?: string[];
   synchronous?: string;
-  operator?: string[];
+  "operators-file"?: string;
+  "max-pinned-hosts"?: string;
   "policy-dir"?: string;
   "policy-key"?: string;
   /** A YAML/JSON file holding the tolerances. */
@@ -85,6 +102,8 @@ export const COLLECTOR_ENV_KEYS: Readonly<Record<string, keyof Parsed>> = {
   FORGE_COLLECTOR_ADMIN_TOKEN: "admin_token",
   /** "a=s1,b=s2": added to the file's and the flags' operators. */
   FORGE_COLLECTOR_OPERATORS: "operators",
+  FORGE_COLLECTOR_OPERATORS_FILE: "operators_file",
+  FORGE_COLLECTOR_METRICS_TOKEN: "metrics_token",
 };
 
 /** Reads, merges and validates the collector's configuration; throws FORGE_CONFIG_INVALID naming the key. */
@@ -127,7 +146,8 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
   });
   set("revoke-host", () => list("revoke_hosts", flags["revoke-host"]!));
   set("synchronous", () => (merged.synchronous = flags.synchronous!.toUpperCase()));
-  set("operator", () => list("operators", flags.operator!));
+  set("operators-file", () => (merged.operators_file = flags["operators-file"]));
+  set("max-pinned-hosts", () => (merged.max_pinned_hosts = Number(flags["max-pinned-hosts"])));
   set("policy-dir", () => (merged.policy_dir = flags["policy-dir"]));
   set("policy-key", () => (merged.policy_key = flags["policy-key"]));
   set(
@@ -153,7 +173,15 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
   return deepFreeze({
     ...c,
     register_hosts,
-    operators: c.operators.map(parseOperator),
+    operators: [
+      ...c.operators.map(parseOperator),
+      ...(c.operators_file === undefined
+        ? []
+        : parseOperatorsFile(
+            readText(resolve(cwd, c.operators_file), "operators file", ": check operators_file"),
+            c.operators_file,
+          )),
+    ],
     policy_dir: c.policy_dir === undefined ? undefined : resolve(cwd, c.policy_dir),
     policy_key: policyKey,
     policy_key_pem: policyKey === undefined ? undefined : readPublicKeyFile(policyKey, "policy_key"),

@@ -168,6 +168,19 @@ async function hello(ctx: CollectorContext, conn: Connection, msg: Message, nonc
         `host '${h.host_id}' is not registered (--require-registered)`,
       );
     }
+    const pinned = (await ctx.storage.hosts()).filter((x) => x.status === "pinned").length;
+    if (pinned >= ctx.maxPinnedHosts) {
+      await ctx.alert({
+        host_id: h.host_id,
+        code: "pin-cap-reached",
+        seq: null,
+        message: `refused a new host: ${pinned} hosts are already pinned on first use (the cap); register hosts or raise --max-pinned-hosts`,
+      });
+      return conn.refuse(
+        CloseCodes.UNREGISTERED,
+        "too many hosts pinned on first use: this host must be registered",
+      );
+    }
     host = await ctx.storage.pinHost(h.host_id, h.public_key_pem, h.epoch);
     if (samePem(host.public_key_pem, h.public_key_pem)) {
       ctx.logger.info({ host_id: h.host_id }, "pinned a new host's key on first use");
@@ -205,6 +218,17 @@ async function hello(ctx: CollectorContext, conn: Connection, msg: Message, nonc
       message: `agent says last_seq ${h.last_seq} but the collector holds up to ${host.head_seq} (store rolled back?)`,
     });
     return conn.refuse(CloseCodes.CHAIN_FORK, "agent's chain is behind the collector's");
+  }
+  // History the collector acked can never change unnoticed: an agent at the collector's head must
+  // hold the same head (an agent ahead is checked when its next record must link to that head).
+  if (h.head_hash !== undefined && h.last_seq === host.head_seq && h.head_hash !== host.head_hash) {
+    await ctx.alert({
+      host_id: h.host_id,
+      code: "acked-history-changed",
+      seq: host.head_seq,
+      message: `the agent's record at seq ${host.head_seq} differs from the one the collector acked: its chain was rewritten`,
+    });
+    return conn.refuse(CloseCodes.CHAIN_FORK, "agent's chain differs from the history the collector acked");
   }
   const prev = ctx.hosts.get(h.host_id);
   if (prev !== undefined && prev !== conn)

@@ -54,5 +54,7 @@ export interface CollectorContext {
   /** Sends a message to a connected host; false when it is not connected here. */
   sendTo(hostId: string, msg: Message): boolean;
   readonly requireRegistered: boolean;
+  /** Most hosts pinned on first use; past it a new host is refused (4004) with an alert. */
+  readonly maxPinnedHosts: number;
   readonly adminToken: string | null;
 }

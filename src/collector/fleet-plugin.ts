@@ -14,6 +14,8 @@ import { ReviewRelay } from "./review-relay.js";
 
 export interface FleetPluginOptions {
   operators: Operator[];
+  /** Bearer token /metrics needs when scraped from off loopback (default: loopback only). */
+  metricsToken?: string | null;
   fleet?: Omit<FleetOptions, "tolerances">;
   /** Evaluated from every host's heartbeats; its `webhook` is called on each transition. */
   tolerances?: TolerancesConfigInput;
@@ -33,7 +35,7 @@ export interface FleetPlugin {
 
 /** Builds the plugin; throws FORGE_CONFIG_INVALID on a bad operator list or policy directory. */
 export function fleetPlugin(opts: FleetPluginOptions): FleetPlugin {
-  const operators = new Operators({ operators: opts.operators });
+  const operators = new Operators({ operators: opts.operators, metricsToken: opts.metricsToken });
   createTolerances(opts.tolerances ?? {}); // validates now: a bad config fails at start, not at the first heartbeat
   let fleet: Fleet | undefined;
   let source: BundleSource | undefined;

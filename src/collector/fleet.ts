@@ -17,6 +17,7 @@ import {
   transitionMessage,
 } from "../platform/tolerances.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
+import { acceptHeartbeat } from "./ingest.js";
 import type { HostRow } from "./storage.js";
 
 export type FleetStatus = "online" | "stale" | "offline";
@@ -139,7 +140,9 @@ export class Fleet {
 
   async onHeartbeat(conn: Connection, msg: Message): Promise<void> {
     const hostId = conn.host!.host_id;
-    const { type: _t, ...payload } = msg;
+    const checked = await acceptHeartbeat(this.ctx, conn, msg);
+    if (checked === null) return;
+    const payload = checked;
     const now = this.now();
     let s = this.hosts.get(hostId);
     if (s === undefined) {

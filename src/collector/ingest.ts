@@ -2,15 +2,29 @@ import { verifyCheckpoint } from "../protocol/checkpoint.js";
 import { CheckpointsSchema, CloseCodes } from "../protocol/messages.js";
 import { type ChainRecord, decodeRecordsMessage } from "../protocol/text-batch.js";
 import { COALESCED, type CollectorContext, type Connection, type Message } from "./context.js";
+import { checkHeartbeat } from "./heartbeat.js";
 
 /** Registers the ingest message handlers: records, checkpoints, heartbeat. */
 export function registerIngest(ctx: CollectorContext): void {
   ctx.messages.set("records", (conn, msg) => records(ctx, conn, msg));
   ctx.messages.set("checkpoints", (conn, msg) => checkpoints(ctx, conn, msg));
   ctx.messages.set("heartbeat", async (conn, msg) => {
-    const { type: _t, ...payload } = msg;
-    await ctx.storage.setHeartbeat(conn.host!.host_id, payload, Date.now());
+    const payload = await acceptHeartbeat(ctx, conn, msg);
+    if (payload !== null) await ctx.storage.setHeartbeat(conn.host!.host_id, payload, Date.now());
   });
+}
+
+/** The heartbeat's payload, or null after refusing the connection (4000) with an alert. */
+export async function acceptHeartbeat(
+  ctx: CollectorContext,
+  conn: Connection,
+  msg: Message,
+): Promise<Record<string, unknown> | null> {
+  const r = checkHeartbeat(msg);
+  if (r.ok) return r.payload;
+  await ctx.alert({ host_id: conn.host!.host_id, code: "heartbeat-invalid", seq: null, message: r.reason });
+  conn.refuse(CloseCodes.BAD_FRAME, r.reason);
+  return null;
 }
 
 /**

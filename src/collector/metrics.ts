@@ -31,6 +31,11 @@ export function createMetrics() {
       help: "Open agent connections (authenticated or not)",
       registers: [registry],
     }),
+    signInFailures: new Counter({
+      name: "forge_collector_sign_in_failures_total",
+      help: "Refused operator sign-ins and bearer secrets",
+      registers: [registry],
+    }),
     ingestSeconds: new Histogram({
       name: "forge_collector_ingest_seconds",
       help: "Time to verify and commit one records batch",

@@ -23,6 +23,8 @@ interface PendingView {
   risk?: number;
   deadline_ms?: number | null;
   policy_matched?: unknown;
+  /** Who proposed it ("uid:501 pid:1234", "operator:alice", …). */
+  principal?: string | null;
 }
 
 type Answer = { ok: boolean; state?: string; evaluation?: string; error?: string };
@@ -57,8 +59,17 @@ export class ReviewRelay {
         throw new ForgeError(Codes.BAD_REQUEST, "'reason' must be a string of at most 2000 characters");
       const id = req.params.id!;
       const hostId = typeof b.host_id === "string" ? b.host_id : this.hostOf(id);
-      if (hostId === undefined || !this.pending().some((r) => r.action_id === id && r.host_id === hostId))
+      const pending = this.pending().find((r) => r.action_id === id && r.host_id === hostId);
+      if (hostId === undefined || pending === undefined)
         throw new ForgeError(Codes.NOT_FOUND, `no pending review '${id}' in the fleet's last heartbeats`);
+      // The reviewer can never be the proposer (issue 10 finding 1, issue 20 Roles).
+      const p = typeof pending.principal === "string" ? pending.principal : "";
+      if (p === `operator:${operator}` || p.startsWith(`operator:${operator} `)) {
+        throw new ForgeError(
+          Codes.FORBIDDEN,
+          `operator '${operator}' proposed action '${id}' and cannot review it: another operator must`,
+        );
+      }
       const answer = await this.relay(
         hostId,
         id,

@@ -9,6 +9,10 @@ export interface RouteRequest {
   headers: IncomingMessage["headers"];
   /** Parsed JSON body (POST/PUT), or undefined. */
   body: unknown;
+  /** The peer's address (the socket's, never a forwarded header): what sign-in limits count per source. */
+  remote: string;
+  /** The request came over TLS. */
+  tls: boolean;
 }
 
 /** A JSON response, or raw text (e.g. Prometheus metrics, HTML); `headers` are added as given. */
@@ -18,8 +22,8 @@ export type RouteResponse =
 
 export type RouteHandler = (req: RouteRequest) => Promise<RouteResponse> | RouteResponse;
 
-/** Runs before every matched handler (e.g. operator sign-in); throwing refuses the request. */
-export type RouteGuard = (req: RouteRequest) => void;
+/** Runs before every matched handler (e.g. operator sign-in); throwing (or rejecting) refuses the request. */
+export type RouteGuard = (req: RouteRequest) => void | Promise<void>;
 
 interface Route {
   method: string;
@@ -68,8 +72,8 @@ export class RouteTable {
       const guards = this.guards;
       if (guards.length === 0) return { handler, params };
       return {
-        handler: (req) => {
-          for (const g of guards) g(req);
+        handler: async (req) => {
+          for (const g of guards) await g(req);
           return handler(req);
         },
         params,

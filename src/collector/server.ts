@@ -20,6 +20,8 @@ export interface CollectorOptions {
   listen: string;
   /** Refuse hosts that are not registered (default: pin a new host's key on first use). */
   requireRegistered?: boolean;
+  /** Most hosts pinned on first use (default 1000); registered hosts do not count. */
+  maxPinnedHosts?: number;
   /** Hosts to register at start: host_id → SPKI PEM. */
   registerHosts?: Record<string, string>;
   /** Hosts to revoke at start. */
@@ -76,6 +78,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     hosts: live,
     authenticated: [],
     requireRegistered: opts.requireRegistered ?? false,
+    maxPinnedHosts: opts.maxPinnedHosts ?? 1000,
     adminToken: opts.adminToken ?? null,
     async alert(a) {
       logger.error({ alert: a.code, host_id: a.host_id, seq: a.seq }, a.message);
@@ -152,8 +155,11 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     if (m === "none") throw new ForgeError(Codes.NOT_FOUND, `no route ${method} ${url.pathname}`);
     if (m === "method")
       throw new ForgeError(Codes.BAD_REQUEST, `${method} is not allowed on ${url.pathname}`);
+    if (method !== "GET" && method !== "HEAD") refuseCrossOrigin(req);
     const body =
-      method === "GET" || method === "HEAD" ? undefined : await readJson(req, MAX_BODY, { allowEmpty: true });
+      method === "GET" || method === "HEAD"
+        ? undefined
+        : await readJson(req, MAX_BODY, { allowEmpty: true, requireJsonType: true });
     const out = await m.handler({
       method,
       path: url.pathname,
@@ -161,6 +167,8 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
       query: url.searchParams,
       headers: req.headers,
       body,
+      remote: req.socket.remoteAddress ?? "unknown",
+      tls: "encrypted" in req.socket,
     });
     if ("json" in out) sendJson(res, out.status ?? 200, out.json, out.headers);
     else {
@@ -172,6 +180,29 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     const status = httpStatus(code);
     if (status === 500) ctx.logger.error({ err: String(err), path: url.pathname }, "http handler failed");
     const message = status === 500 ? "internal error" : (err as Error).message;
-    sendJson(res, status, { error: { code, message } });
+    const retry = (err as { details?: { retry_after_s?: unknown } }).details?.retry_after_s;
+    sendJson(
+      res,
+      status,
+      { error: { code, message } },
+      typeof retry === "number" ? { "retry-after": String(retry) } : undefined,
+    );
+  }
+}
+/**
+ * A state-changing request that names an Origin must come from this collector's own origin
+ * (scheme, host and port): SameSite cookies treat every port of 127.0.0.1 as one site, so a page on
+ * another local port could otherwise post with the operator's cookie. Non-browser clients send no
+ * Origin; a cookie-authenticated write without one is refused by the operator guard.
+ */
+function refuseCrossOrigin(req: IncomingMessage): void {
+  const origin = req.headers.origin;
+  if (origin === undefined) return;
+  const own = `${"encrypted" in req.socket ? "https" : "http"}://${req.headers.host ?? ""}`;
+  if (origin !== own) {
+    throw new ForgeError(
+      Codes.FORBIDDEN,
+      `cross-origin request refused: Origin ${origin.slice(0, 100)} is not ${own}`,
+    );
   }
 }

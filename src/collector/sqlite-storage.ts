@@ -1,6 +1,5 @@
-import { mkdirSync } from "node:fs";
-import { dirname } from "node:path";
 import Database from "better-sqlite3";
+import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js";
 import type { WireCheckpoint } from "../protocol/checkpoint.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ChainRecord } from "../protocol/text-batch.js";
@@ -98,7 +97,8 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   static open(path: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStorage {
-    mkdirSync(dirname(path), { recursive: true });
+    // 0600 from creation, -wal/-shm included: records can hold execution excerpts.
+    ensurePrivateFile(path, SQLITE_SIDECARS);
     const db = new Database(path);
     db.pragma("journal_mode = WAL");
     db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);

@@ -225,6 +225,7 @@ export class Shipper {
             host_id: s.hostId,
             epoch: s.epoch,
             last_seq: s.lastSeq(),
+            head_hash: s.lastHash(),
             public_key_pem: s.publicKeyPem,
             signature,
           }),

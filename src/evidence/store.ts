@@ -1,9 +1,9 @@
 import { sign as cryptoSign, randomUUID } from "node:crypto";
-import { mkdirSync, statSync } from "node:fs";
-import { dirname } from "node:path";
+import { statSync } from "node:fs";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
+import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js";
 import { sha256Hex } from "../protocol/canonical.js";
 import type { Checkpoint } from "../protocol/checkpoint.js";
 import {
@@ -81,11 +81,13 @@ export interface StoreStats {
 type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 type Op =
   | ({ t: "append"; rec: RecordInput } & Settle<StoredRecord>)
-  | ({ t: "put"; p: PendingAction } & Settle<void>)
+  | ({ t: "put"; p: PendingAction; text: string } & Settle<void>)
   | ({
       t: "update";
       id: string;
       patch: Partial<Pick<PendingAction, "state" | "deadline_ms" | "record">>;
+      /** JSON of patch.record, made before the op joined a batch. */
+      text: string | undefined;
     } & Settle<void>)
   | ({ t: "resolve"; id: string; rec: RecordInput } & Settle<StoredRecord>);
 
@@ -212,9 +214,10 @@ export class EvidenceStore {
     this.key = loadOrCreateHostKey(opts.keyDir);
     this.publicKeyPem = this.key.publicKeyPem;
 
-    mkdirSync(dirname(opts.path), { recursive: true });
     let meta: Record<string, string>;
     try {
+      // 0600 from creation (and its -wal/-shm, which SQLite creates with the database's mode).
+      ensurePrivateFile(opts.path, SQLITE_SIDECARS);
       this.db = new Database(opts.path);
     } catch (err) {
       throw storeError(err);
@@ -237,6 +240,9 @@ export class EvidenceStore {
           initMeta.run("base_seq", "0");
           initMeta.run("base_hash", GENESIS_HASH);
           initMeta.run("public_key_pem", this.publicKeyPem);
+          // "open" until close() has signed the final checkpoint (verify tells a crash from a deleted one).
+          initMeta.run("state", "open");
+          this.db.prepare("UPDATE meta SET value = 'open' WHERE key = 'state'").run();
           // SCHEMA_SQL has just brought an older file's indexes up to date.
           this.db
             .prepare("UPDATE meta SET value = ? WHERE key = 'schema_version'")
@@ -345,12 +351,14 @@ export class EvidenceStore {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(closedError());
       let parsed: PendingAction;
+      let text: string;
       try {
         parsed = PendingActionSchema.parse(p);
+        text = this.draftText(parsed.record);
       } catch (err) {
         return reject(invalid("pending action", err));
       }
-      this.enqueue({ t: "put", p: parsed, resolve, reject }, 0);
+      this.enqueue({ t: "put", p: parsed, text, resolve, reject }, 0);
     });
   }
 
@@ -362,12 +370,14 @@ export class EvidenceStore {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(closedError());
       let parsed: typeof patch;
+      let text: string | undefined;
       try {
         parsed = PendingPatchSchema.parse(patch);
+        text = parsed.record === undefined ? undefined : this.draftText(parsed.record);
       } catch (err) {
         return reject(invalid("pending action patch", err));
       }
-      this.enqueue({ t: "update", id: action_id, patch: parsed, resolve, reject }, 0);
+      this.enqueue({ t: "update", id: action_id, patch: parsed, text, resolve, reject }, 0);
     });
   }
 
@@ -378,6 +388,23 @@ export class EvidenceStore {
       if (refused) return reject(refused);
       this.enqueue({ t: "resolve", id: action_id, rec: snapshot(final), resolve, reject }, 1);
     });
+  }
+
+  /**
+   * The JSON a pending row stores for a draft record, made before the op joins a batch. The draft
+   * must be a record the chain can take (encodeRecord: valid, finite numbers, bounded depth and
+   * size): a draft that can never be chained would be an ALLOW with no final record.
+   */
+  private draftText(draft: RecordInput): string {
+    const enc = encodeRecord(draft, this.hostId);
+    const bytes = enc.before.length + enc.after.length + 20;
+    if (bytes > this.maxRecordBytes) {
+      throw new ForgeError(
+        Codes.EVIDENCE_INVALID,
+        `draft record is about ${bytes} bytes, over the ${this.maxRecordBytes}-byte limit`,
+      );
+    }
+    return JSON.stringify(draft);
   }
 
   getPending(action_id: string): PendingAction | undefined {
@@ -447,6 +474,11 @@ export class EvidenceStore {
   /** Highest committed seq (0 if none); never goes down, even after pruning. */
   lastSeq(): number {
     return this.headSeq;
+  }
+
+  /** Hash of the record at lastSeq() (the pruning anchor's when every record is pruned; zeros when empty). */
+  lastHash(): string {
+    return this.headHash;
   }
 
   /** Highest seq the collector acked (persisted). */
@@ -543,7 +575,10 @@ export class EvidenceStore {
     };
   }
 
-  /** Commits queued work, signs a final checkpoint if records arrived since the last one, then closes. */
+  /**
+   * Commits queued work, signs a final checkpoint if records arrived since the last one, marks
+   * the file closed cleanly (meta state), then closes. verify requires that tail checkpoint.
+   */
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
@@ -552,6 +587,14 @@ export class EvidenceStore {
     if (this.headSeq > this.lastCheckpointSeq) {
       this.checkpointDue = true;
       this.flush();
+    }
+    if (this.headSeq === this.lastCheckpointSeq) {
+      try {
+        this.st.setMeta.run("closed", "state");
+      } catch (err) {
+        // Stays "open": verify then reports an unclean close, which is what this is.
+        this.unavailable(err);
+      }
     }
     this.listeners.clear();
     this.db.close();
@@ -609,14 +652,28 @@ export class EvidenceStore {
       this.queue = [];
     }
     for (const op of ops) if (op.t === "append" || op.t === "resolve") this.queuedRecords--;
+    if (this.commit(ops)) return;
+    // The batch failed as a whole. Whatever made it fail may belong to one op alone, so each op is
+    // retried in a transaction of its own, in order: only the ops that fail on their own are
+    // rejected, and the innocent ones that shared the batch are committed (a sync each).
+    for (const op of ops) this.commit([op]);
+  }
+
+  /**
+   * Runs `ops` in one transaction, then updates the head and settles each op. Returns false, having
+   * settled nothing, when the transaction failed as a whole and rolled back; a single op that fails
+   * that way is rejected FORGE_EVIDENCE_UNAVAILABLE.
+   */
+  private commit(ops: Op[]): boolean {
     const results: unknown[] = new Array(ops.length);
     let head: { seq: number; hash: string; checkpointed: boolean };
     try {
       head = this.batch(ops, results);
     } catch (err) {
+      if (ops.length > 1) return false;
       const e = this.unavailable(err);
       for (const op of ops) op.reject(e);
-      return;
+      return true;
     }
     const chained = head.seq - this.headSeq;
     this.headSeq = head.seq;
@@ -640,28 +697,28 @@ export class EvidenceStore {
       else (ops[i]!.resolve as (v: unknown) => void)(r);
     }
     if (chained > 0) for (const l of this.listeners) l(this.headSeq);
+    return true;
   }
 
   /**
-   * The body of one group-commit transaction. Ops that are invalid on their own (a record that is
-   * not valid or cannot be canonicalised, an oversized one, an unknown pending id) fail alone,
-   * before writing anything, so they consume no seq; any SQLite error aborts and rolls back the
-   * whole batch (the caller rejects all).
+   * The body of one group-commit transaction. An op that is invalid on its own (a record that is
+   * not valid, cannot be canonicalised or nests too deep, an oversized one, an unknown pending id)
+   * fails alone, before writing anything, so it consumes no seq: every error thrown before an op's
+   * first write is that op's. An error once an op has written (SQLite's) aborts and rolls back
+   * the whole batch, and flush() retries its ops one by one.
    *
    * Records are validated and serialised here rather than in append(): built a turn earlier, each
    * record's strings outlived a young-generation GC and cost about 6 us of CPU per record more
-   * (docs/evidence.md).
+   * (docs/evidence.md). Encoding is pure, so doing it here isolates a failure as well as doing it
+   * before the batch would.
    */
   private applyBatch(ops: Op[], results: unknown[]): { seq: number; hash: string; checkpointed: boolean } {
     let seq = this.headSeq;
     let hash = this.headHash;
+    /** Set at an op's first write: from then on, an error is the batch's. */
+    let wrote = false;
     const chain = (rec: RecordInput): StoredRecord => {
-      let enc: EncodedRecord;
-      try {
-        enc = encodeRecord(rec, this.hostId);
-      } catch (err) {
-        throw invalid("evidence record", err);
-      }
+      const enc = encodeRecord(rec, this.hostId);
       const next = seq + 1;
       const body = enc.before + next + enc.after;
       if (body.length > this.maxRecordBytes) {
@@ -672,6 +729,7 @@ export class EvidenceStore {
       }
       const h = sha256Hex(hash + body);
       const stored = enc.record;
+      wrote = true;
       this.st.insert.run(next, stored.kind, stored.session_id, stored.action_id, body, hash, h);
       stored.seq = next;
       stored.prev_hash = hash;
@@ -682,6 +740,7 @@ export class EvidenceStore {
     };
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
+      wrote = false;
       try {
         switch (op.t) {
           case "append":
@@ -689,22 +748,17 @@ export class EvidenceStore {
             break;
           case "put": {
             const p = op.p;
-            this.st.putPending.run(
-              p.action_id,
-              p.session_id,
-              p.state,
-              JSON.stringify(p.record),
-              p.deadline_ms,
-              p.created_ms,
-            );
+            wrote = true;
+            this.st.putPending.run(p.action_id, p.session_id, p.state, op.text, p.deadline_ms, p.created_ms);
             break;
           }
           case "update": {
             const row = this.st.getPending.get(op.id) as PendingRow | undefined;
             if (!row) throw notPending(op.id);
-            const cur = pendingFromRow(row);
-            const next = { ...cur, ...op.patch };
-            this.st.updatePending.run(next.state, JSON.stringify(next.record), next.deadline_ms, op.id);
+            const state = op.patch.state ?? row.state;
+            const deadline = op.patch.deadline_ms !== undefined ? op.patch.deadline_ms : row.deadline_ms;
+            wrote = true;
+            this.st.updatePending.run(state, op.text ?? row.record, deadline, op.id);
             break;
           }
           case "resolve": {
@@ -715,10 +769,8 @@ export class EvidenceStore {
           }
         }
       } catch (err) {
-        // A coded error belongs to this op alone (nothing was written for it); anything else is SQLite's, for the batch.
-        if (err instanceof ForgeError) results[i] = err;
-        else if (err instanceof TypeError) results[i] = invalid("evidence record", err);
-        else throw err;
+        if (wrote || err instanceof Database.SqliteError) throw err;
+        results[i] = err instanceof ForgeError ? err : invalid("evidence record", err);
       }
     }
     let checkpointed = false;

@@ -18,6 +18,8 @@ export interface VerifyReport {
   checkpoints: number;
   /** Seq of the last record present (the pruning anchor when none are). */
   last_seq: number;
+  /** meta state: "closed" after a clean close, "open" while open or after a crash (null in files older than this field). */
+  state: string | null;
   /** Lowest seq at which something is wrong; null when ok. */
   first_bad_seq: number | null;
   /** The first MAX_PROBLEMS problems found, by seq. */
@@ -42,6 +44,10 @@ export const VerifyCodes = {
   CHECKPOINT_MISMATCH: "checkpoint_mismatch",
   TRUNCATED: "truncated",
   UNANCHORED: "unanchored_prefix",
+  /** The store says it was closed cleanly (which signs a checkpoint at the head), yet no valid checkpoint covers the head. */
+  TAIL_CHECKPOINT_MISSING: "tail_checkpoint_missing",
+  /** Records after the last valid checkpoint, and the store is open or was not closed cleanly (a crash). */
+  UNSIGNED_TAIL: "unsigned_tail",
 } as const;
 
 /**
@@ -231,14 +237,37 @@ function verifyOpen(db: Database.Database, keyDir: string | undefined): VerifyRe
     expected = row.seq + 1;
   }
   const lastSeq = expected - 1;
+  let truncated = false;
   for (const seq of signed.keys()) {
     if (seq > lastSeq) {
+      truncated = true;
       problem(
         lastSeq + 1,
         VerifyCodes.TRUNCATED,
         `a signed checkpoint covers seq ${seq} but the chain ends at ${lastSeq} (records deleted from the end)`,
       );
       break;
+    }
+  }
+  // The head must be signed: the store signs at every ack and at close, so records past the last
+  // signature were either never vouched for (still open, or a crash) or lost their checkpoint.
+  // Without this, deleting checkpoints would turn a key-less edit into a clean report.
+  if (lastSeq > 0 && !truncated && !signed.has(lastSeq)) {
+    let lastSigned = 0;
+    for (const seq of signed.keys()) if (seq < lastSeq && seq > lastSigned) lastSigned = seq;
+    const span = `records ${lastSigned + 1}..${lastSeq}`;
+    if (meta.state === "closed") {
+      problem(
+        lastSigned + 1,
+        VerifyCodes.TAIL_CHECKPOINT_MISSING,
+        `${span} are not covered by a signed checkpoint, yet the store was closed cleanly, which signs one at its last record: the checkpoint was deleted, or records were added after the close`,
+      );
+    } else {
+      problem(
+        lastSigned + 1,
+        VerifyCodes.UNSIGNED_TAIL,
+        `${span} are not covered by a signed checkpoint: the store is open or was not closed cleanly (a crash). Stop the agent (a clean close signs the tail) and verify again; if it still fails, the tail checkpoint was removed`,
+      );
     }
   }
   problems.sort((a, b) => a.seq - b.seq);
@@ -248,6 +277,7 @@ function verifyOpen(db: Database.Database, keyDir: string | undefined): VerifyRe
     records: count,
     checkpoints: cps.length,
     last_seq: lastSeq,
+    state: meta.state ?? null,
     first_bad_seq: found.firstBad,
     problems,
     problems_omitted: found.omitted,

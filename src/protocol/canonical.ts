@@ -10,7 +10,18 @@ import { hash } from "node:crypto";
  * and skips JSON.stringify for strings that need no escaping (the common case).
  */
 export function canonicalJson(value: unknown): string {
-  return write(value);
+  return write(value, 0);
+}
+
+/**
+ * Deepest nesting of arrays and objects canonicalJson writes (the top-level value is depth 0).
+ * Deeper values are refused with a TypeError: a clear, deterministic limit instead of whatever
+ * depth the call stack happens to allow at the caller (a 5,000-deep proposal used to overflow it).
+ */
+export const CANONICAL_MAX_DEPTH = 256;
+
+function tooDeep(): TypeError {
+  return new TypeError(`canonicalJson: nested deeper than ${CANONICAL_MAX_DEPTH} levels`);
 }
 
 /** Characters JSON.stringify escapes: quote, backslash, C0 controls, and (well-formed JSON) surrogates. */
@@ -21,7 +32,7 @@ export function jsonString(s: string): string {
   return NEEDS_ESCAPE.test(s) ? JSON.stringify(s) : `"${s}"`;
 }
 
-function write(v: unknown): string {
+function write(v: unknown, depth: number): string {
   if (v === null) return "null";
   switch (typeof v) {
     case "string":
@@ -33,16 +44,17 @@ function write(v: unknown): string {
       // For finite numbers, String() and JSON.stringify agree (including -0 → "0").
       return String(v);
     case "object": {
+      if (depth >= CANONICAL_MAX_DEPTH) throw tooDeep();
       if (Array.isArray(v)) {
         let s = "[";
         for (let i = 0; i < v.length; i++) {
           if (i > 0) s += ",";
           const e = v[i];
-          s += e === undefined ? "null" : write(e);
+          s += e === undefined ? "null" : write(e, depth + 1);
         }
         return `${s}]`;
       }
-      return writeObject(v as Record<string, unknown>, Object.keys(v).sort());
+      return writeFields(v as Record<string, unknown>, Object.keys(v).sort(), undefined, depth + 1);
     }
     default:
       throw new TypeError(`canonicalJson: unsupported ${typeof v}`);
@@ -59,6 +71,16 @@ export function writeObject(
   sortedKeys: readonly string[],
   quotedKeys?: readonly string[],
 ): string {
+  return writeFields(obj, sortedKeys, quotedKeys, 1);
+}
+
+/** writeObject for an object whose members sit at nesting `depth`. */
+function writeFields(
+  obj: Record<string, unknown>,
+  sortedKeys: readonly string[],
+  quotedKeys: readonly string[] | undefined,
+  depth: number,
+): string {
   let s = "{";
   let first = true;
   for (let i = 0; i < sortedKeys.length; i++) {
@@ -67,7 +89,7 @@ export function writeObject(
     if (e === undefined) continue;
     if (!first) s += ",";
     first = false;
-    s += `${quotedKeys === undefined ? jsonString(k) : quotedKeys[i]}:${write(e)}`;
+    s += `${quotedKeys === undefined ? jsonString(k) : quotedKeys[i]}:${write(e, depth)}`;
   }
   return `${s}}`;
 }

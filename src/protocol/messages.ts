@@ -66,6 +66,11 @@ export const HelloSchema = z.object({
   public_key_pem: z.string().min(1).max(4096),
   /** base64 ed25519 signature over helloSigningInput(nonce, host_id, epoch). */
   signature: z.string().min(1).max(1024),
+  /** Hash of the agent's record at last_seq: the collector compares it with the chain it acked. */
+  head_hash: z
+    .string()
+    .regex(/^[0-9a-f]{64}$/)
+    .optional(),
 });
 
 /** collector → agent, on connect: the nonce hello signs and the protocol version the collector speaks. */

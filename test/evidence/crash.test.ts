@@ -75,8 +75,11 @@ describe("crash safety under SIGKILL", () => {
       if (resolvedThisRun > 0) killedMidLoad++;
 
       // After every restart: the chain verifies, seq is gap-free, and everything owed is there.
+      // A SIGKILL leaves the records after the last checkpoint unsigned (the store signs at close
+      // and at each ack): reported as such, and nothing else is wrong.
       const report = verifyStore(home.db, { keyDir: home.keys });
-      expect(report.problems).toEqual([]);
+      expect(report.problems.filter((p) => p.code !== "unsigned_tail")).toEqual([]);
+      expect(report.problems.length === 0 || report.state === "open").toBe(true);
       const store = EvidenceStore.open({ path: home.db, keyDir: home.keys, hostId: "crash-host" });
       try {
         const all = store.records({ limit: 10_000_000 });

@@ -110,6 +110,28 @@ describe("forge-agent verify and verifyStore", () => {
     expectDetected(20, "checkpoint_mismatch");
   });
 
+  it("detect every checkpoint deleted, and the tail checkpoint deleted (finding 7)", () => {
+    tamper(home.db, (db) => db.prepare("DELETE FROM checkpoints WHERE seq = 30").run());
+    expectDetected(21, "tail_checkpoint_missing");
+    tamper(home.db, (db) => db.prepare("DELETE FROM checkpoints").run());
+    expectDetected(1, "tail_checkpoint_missing");
+    // Marking the store "open" as well only changes the explanation: it still fails.
+    tamper(home.db, (db) => db.prepare("UPDATE meta SET value = 'open' WHERE key = 'state'").run());
+    expectDetected(1, "unsigned_tail");
+  });
+
+  it("report a store that was not closed (a crash) as an unsigned tail, clean again after a clean close", async () => {
+    const s = openStore(home, { checkpointEvery: 10 });
+    for (let i = 0; i < 5; i++) await s.append(rec(100 + i));
+    // Not closed: as a SIGKILL would leave it (the crash tests do it for real).
+    const report = verifyStore(home.db, { keyDir: home.keys });
+    expect(report).toMatchObject({ ok: false, state: "open", first_bad_seq: 31 });
+    expect(report.problems).toEqual([expect.objectContaining({ seq: 31, code: "unsigned_tail" })]);
+    expect(report.problems[0]!.message).toMatch(/records 31\.\.35 .*not closed cleanly/);
+    await s.close();
+    expect(verifyStore(home.db, { keyDir: home.keys })).toMatchObject({ ok: true, state: "closed" });
+  });
+
   it("detect a forged checkpoint signature", () => {
     tamper(home.db, (db) => {
       const { signature } = db.prepare("SELECT signature FROM checkpoints WHERE seq = 20").get() as {

@@ -8,6 +8,7 @@ import {
   type AgentProc,
   type CollectorProc,
   ensureBuilt,
+  operatorsFile,
   startAgentProcess,
   startCollectorProcess,
   tempDir,
@@ -39,7 +40,7 @@ describe.skipIf(missing("chromium"))("dashboard in headless Chromium, three agen
   beforeAll(async () => {
     ensureBuilt();
     mkdirSync(SHOTS, { recursive: true });
-    collector = await startCollectorProcess(dir, ["--operator", `${OPERATOR.name}=${OPERATOR.password}`]);
+    collector = await startCollectorProcess(dir, ["--operators-file", operatorsFile(dir, [OPERATOR])]);
     agents.push(
       ...(await Promise.all(
         HOSTS.map((h) => startAgentProcess(h, { collector_url: collector.url, heartbeat_ms: 1000 })),

@@ -4,6 +4,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { stringify } from "yaml";
+import { hashSecret, upsertOperatorLine } from "../../src/collector/operators.js";
 import { REPO, UdsClient } from "../agent/helpers.js";
 
 export const AGENT_BIN = join(REPO, "bin", "forge-agent.js");
@@ -77,13 +78,29 @@ function track(child: ChildProcess): Proc {
   };
 }
 
+/**
+ * An operators file for `forge-collector run --operators-file`, written as `forge-collector operator
+ * add` writes it (scrypt hashes only); returns its path.
+ */
+export function operatorsFile(dir: string, operators: Array<{ name: string; password: string }>): string {
+  const file = join(dir, "operators");
+  let text = "";
+  for (const o of operators) text = upsertOperatorLine(text, o.name, hashSecret(o.password));
+  writeFileSync(file, text, { mode: 0o600 });
+  return file;
+}
+
 export interface CollectorProc extends Proc {
   url: string;
   http: string;
 }
 
 /** `forge-collector run` as a child process on 127.0.0.1:0; resolves once it printed its address. */
-export async function startCollectorProcess(dir: string, args: string[] = []): Promise<CollectorProc> {
+export async function startCollectorProcess(
+  dir: string,
+  args: string[] = [],
+  env: Record<string, string> = {},
+): Promise<CollectorProc> {
   const child = spawn(
     process.execPath,
     [
@@ -95,7 +112,7 @@ export async function startCollectorProcess(dir: string, args: string[] = []): P
       "127.0.0.1:0",
       ...args,
     ],
-    { stdio: ["ignore", "pipe", "pipe"] },
+    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
   );
   const p = track(child);
   const line = await new Promise<string>((resolve, reject) => {

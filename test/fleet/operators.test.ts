@@ -88,7 +88,7 @@ describe("operator sign-in", () => {
   it("without operators configured, acting on agents is refused and says how to configure it", async () => {
     const r = await http("POST", `${open.httpUrl}/v1/reviews/abc`, { decision: "approve" });
     expect(r.status).toBe(401);
-    expect(r.body.error.message).toMatch(/--operator NAME=SECRET/);
+    expect(r.body.error.message).toMatch(/--operators-file FILE/);
     expect((await http("GET", `${open.httpUrl}/v1/reviews`)).status).toBe(401);
     expect((await http("POST", `${open.httpUrl}/v1/session`, { name: "x", password: "" })).status).toBe(401);
     // Read-only API stays as the collector had it (loopback by default).

@@ -1,5 +1,5 @@
 import { spawnSync } from "node:child_process";
-import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyUpdates } from "../../src/agent/policy-updates.js";
@@ -20,6 +20,7 @@ import {
   type CollectorProc,
   ensureBuilt,
   http,
+  operatorsFile,
   startCollectorProcess,
   tempDir,
   until,
@@ -99,6 +100,9 @@ describe("signed policy distribution, end to end", () => {
       (await hb())?.policy?.version === 2 ? (await hb()).policy : undefined,
     );
     expect(policy).toEqual({ id: "agent-test", version: 2, sha256: sha2, source: "bundle" });
+    // The active bundle is the agent's own state: 0600 in a 0700 directory (issue 20, Files).
+    expect(statSync(join(a.home, "policy", "active.json")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(a.home, "policy")).mode & 0o777).toBe(0o700);
     const esc = await a.client.post("/v1/actions", {
       session_id: "p",
       proposed_action: shell("deploy prod"),
@@ -299,8 +303,8 @@ describe("forge-collector run --policy-dir --policy-key --tolerances (the CLI, a
       join(dir, "pub"),
       "--tolerances",
       join(dir, "tolerances.yaml"),
-      "--operator",
-      "alice=alice-secret-1",
+      "--operators-file",
+      operatorsFile(dir, [{ name: "alice", password: "alice-secret-1" }]),
     ]);
     a = await startTestAgent({
       collector_url: collector.url,

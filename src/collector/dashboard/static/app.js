@@ -12,6 +12,10 @@ const esc = (v) =>
     /[&<>"']/g,
     (c) => ({ "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" })[c],
   );
+// Every value from the API goes into the page through esc(), num() or fmt(): heartbeats are
+// written by agents, and an agent is not trusted with the operator's page.
+/** A whole count: a finite number, else "–" (never the value's own text). */
+const num = (v) => (typeof v === "number" && Number.isFinite(v) ? String(v) : "–");
 const fmt = (v, digits = 1) => (typeof v === "number" && Number.isFinite(v) ? v.toFixed(digits) : "–");
 const ago = (ms) => {
   if (typeof ms !== "number") return "never";
@@ -119,7 +123,7 @@ const rails = (w) =>
     .join(" · ") || "–";
 const counts = (g) => {
   const c = g?.counts ?? {};
-  return `<span class="ev ALLOW">${c.ALLOW ?? 0}</span> <span class="ev DENY">${c.DENY ?? 0}</span> <span class="ev ESCALATE">${c.ESCALATE ?? 0}</span>`;
+  return `<span class="ev ALLOW">${num(c.ALLOW ?? 0)}</span> <span class="ev DENY">${num(c.DENY ?? 0)}</span> <span class="ev ESCALATE">${num(c.ESCALATE ?? 0)}</span>`;
 };
 const p99 = (g) => (typeof g?.p99_ms === "number" ? `${fmt(g.p99_ms * 1000, 0)} µs` : "–");
 const evBadge = (e) => `<span class="ev ${esc(e ?? "none")}">${esc(e ?? kindless(e))}</span>`;
@@ -141,15 +145,15 @@ async function fleetView() {
       const r = hb.reading ?? {};
       return `<tr class="link" data-host="${esc(h.host_id)}">
         <td><b>${esc(h.host_id)}</b><div class="reasons">${esc(hb.facts?.chip ?? "")}</div></td>
-        <td><span class="status ${h.status}">${h.status}</span><div class="reasons">${h.reasons.map(esc).join("<br>")}</div></td>
+        <td><span class="status ${esc(h.status)}">${esc(h.status)}</span><div class="reasons">${h.reasons.map(esc).join("<br>")}</div></td>
         <td class="num">${fmt(r.cpu_percent)}</td>
         <td>${rails(r.watts)}</td>
         <td class="num">${fmt(r.temperature_c)}</td>
         <td>${counts(hb.gate)}</td>
         <td class="num">${p99(hb.gate)}</td>
-        <td class="num">${hb.evidence?.backlog ?? "–"}</td>
+        <td class="num">${num(hb.evidence?.backlog)}</td>
         <td>${esc(hb.policy?.id ?? "–")} <b>v${esc(hb.policy?.version ?? "?")}</b></td>
-        <td class="num">${hb.reviews?.length ?? 0}</td>
+        <td class="num">${Array.isArray(hb.reviews) ? hb.reviews.length : 0}</td>
         <td class="muted">${ago(h.last_heartbeat_ms)}</td></tr>`;
     })
     .join("");
@@ -161,10 +165,10 @@ async function fleetView() {
     .join("");
   view.innerHTML = `
     <div class="tiles">
-      <div class="tile online"><div class="n" data-count="online">${f.counts.online}</div>online</div>
-      <div class="tile stale"><div class="n" data-count="stale">${f.counts.stale}</div>stale</div>
-      <div class="tile offline"><div class="n" data-count="offline">${f.counts.offline}</div>offline</div>
-      <div class="tile"><div class="n">${f.hosts.length}</div>hosts</div>
+      <div class="tile online"><div class="n" data-count="online">${num(f.counts.online)}</div>online</div>
+      <div class="tile stale"><div class="n" data-count="stale">${num(f.counts.stale)}</div>stale</div>
+      <div class="tile offline"><div class="n" data-count="offline">${num(f.counts.offline)}</div>offline</div>
+      <div class="tile"><div class="n">${num(f.hosts.length)}</div>hosts</div>
     </div>
     <div class="card"><h2>Hosts</h2><table id="hosts">
       <thead><tr><th>host</th><th>status</th><th class="num">CPU %</th><th>power (W)</th><th class="num">°C</th>
@@ -193,11 +197,11 @@ async function hostView(id) {
     .slice(0, 12)
     .map(
       ([sid, v]) =>
-        `<tr class="link" data-session="${esc(sid)}"><td><code>${esc(sid)}</code></td><td class="num">${v.n}</td><td class="muted">${esc(v.last)}</td></tr>`,
+        `<tr class="link" data-session="${esc(sid)}"><td><code>${esc(sid)}</code></td><td class="num">${num(v.n)}</td><td class="muted">${esc(v.last)}</td></tr>`,
     )
     .join("");
   view.innerHTML = `
-    <h1>${esc(h.host_id)} <span class="status ${h.status}">${h.status}</span> <span class="reasons">${h.reasons.map(esc).join("; ")}</span></h1>
+    <h1>${esc(h.host_id)} <span class="status ${esc(h.status)}">${esc(h.status)}</span> <span class="reasons">${h.reasons.map(esc).join("; ")}</span></h1>
     <div class="grid">
       <div class="card"><h2>Host</h2><dl class="facts">
         <dt>model</dt><dd>${esc(facts.model ?? "–")}</dd><dt>chip</dt><dd>${esc(facts.chip ?? "–")}</dd>
@@ -206,7 +210,7 @@ async function hostView(id) {
         <dt>policy</dt><dd>${esc(hb.policy?.id ?? "–")} v${esc(hb.policy?.version ?? "?")} <span class="muted mono">${esc((hb.policy?.sha256 ?? "").slice(0, 12))}</span> (${esc(hb.policy?.source ?? "")})</dd>
         <dt>models</dt><dd>${esc((hb.models ?? []).map((m) => `${m.backend}:${m.model ?? "default"}`).join(", ") || "–")}</dd>
         <dt>tokens/s</dt><dd>${fmt(hb.inference?.tokens_per_second)}</dd>
-        <dt>evidence</dt><dd>seq ${h.last_seq} · backlog ${hb.evidence?.backlog ?? "–"} · checkpoint ${h.checkpoint_seq}</dd>
+        <dt>evidence</dt><dd>seq ${num(h.last_seq)} · backlog ${num(hb.evidence?.backlog)} · checkpoint ${num(h.checkpoint_seq)}</dd>
         <dt>gate</dt><dd>${counts(hb.gate)} · p99 ${p99(hb.gate)}</dd>
         <dt>heartbeat</dt><dd>${ago(h.last_heartbeat_ms)}</dd></dl></div>
       ${chart("Power", "W", power, { empty: s.length ? "this host reports no power counters (RAPL on Linux, IOReport on macOS)" : "no data yet" })}
