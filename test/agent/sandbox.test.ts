@@ -285,6 +285,19 @@ describe.skipIf(missing("bwrap"))("the daemon contains what it executes", () => 
     expect(existsSync(join(outside, "daemon-escape"))).toBe(false);
   });
 
+  it("a secret an allowed command prints is redacted before it is recorded", async () => {
+    writeFileSync(join(workspace, "notes.txt"), "token ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n");
+    const r = await t.client.post("/v1/actions", {
+      session_id: "sbx",
+      proposed_action: shell("cat notes.txt"),
+      execute: true,
+    });
+    expect(r.body.execution_result.stdout.excerpt).toBe("token [REDACTED:github-token]\n");
+    expect(r.body.execution_result.stdout.redacted).toEqual([{ kind: "github-token", count: 1 }]);
+    const trace = await t.client.get("/v1/sessions/sbx/trace");
+    expect(trace.text).not.toContain("ghp_0123456789");
+  });
+
   it("with bubblewrap missing, an executed shell action is DENY sandbox-unavailable", async () => {
     await t?.stop();
     t = await startTestAgent({ executors: { cwd: workspace }, sandbox: { bwrap_path: join(base, "none") } });
