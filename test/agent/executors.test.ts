@@ -4,7 +4,12 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ActionSandbox, type ExecutionResult, type ExecutorLimits, execute as run } from "../../src/agent/executors/index.js";
+import {
+  type ActionSandbox,
+  type ExecutionResult,
+  type ExecutorLimits,
+  execute as run,
+} from "../../src/agent/executors/index.js";
 import { Sandbox } from "../../src/agent/sandbox/index.js";
 import type { Action } from "../../src/gate/actions.js";
 import { SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
@@ -24,7 +29,12 @@ const limits: ExecutorLimits = {
 // These tests are about the executors themselves: shell runs unconfined (recorded as such; the
 // sandbox has its own tests in sandbox.test.ts), http may reach the test's loopback server.
 const unconfined = new Sandbox(
-  { engine: "off", bwrap_path: "/usr/bin/bwrap", prlimit_path: "/usr/bin/prlimit", on_unavailable: "unconfined" },
+  {
+    engine: "off",
+    bwrap_path: "/usr/bin/bwrap",
+    prlimit_path: "/usr/bin/prlimit",
+    on_unavailable: "unconfined",
+  },
   { workspace: dir, home: dir, protect: [] },
 );
 const box: ActionSandbox = {

@@ -5,6 +5,7 @@ import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SandboxProfile } from "../../gate/sandbox-profile.js";
 import { bwrapArgs, prlimitArgs } from "./bwrap.js";
+import { type ActionCgroup, makeCgroup, pidsCgroupRoot } from "./cgroup.js";
 import { planSandbox, type SandboxPlan } from "./plan.js";
 import { AllowlistProxy } from "./proxy.js";
 import { seatbeltProfile } from "./seatbelt.js";
@@ -33,6 +34,8 @@ export interface SandboxApplied {
   hidden?: number;
   network?: SandboxProfile["network"];
   limits?: SandboxProfile["limits"];
+  /** How the process limit is enforced: a pids cgroup, RLIMIT_NPROC, or not at all. */
+  process_limit?: string;
   /** Connections the allowlist proxy refused. */
   refused?: string[];
 }
@@ -62,6 +65,7 @@ const PROXY_PORT = 3128;
 export class Sandbox {
   readonly engine: "bwrap" | "seatbelt" | "none";
   private status: { ok: true } | { ok: false; reason: string } | null = null;
+  private cgroupRoot: string | null | undefined;
 
   constructor(
     private readonly cfg: SandboxConfig,
@@ -183,8 +187,20 @@ export class Sandbox {
       proxy = new AllowlistProxy(plan.network.hosts);
       await proxy.listen(sock);
     }
+    // The process limit: a pids cgroup where we can make one (it binds root too), else RLIMIT_NPROC.
+    if (this.cgroupRoot === undefined) this.cgroupRoot = this.engine === "bwrap" ? pidsCgroupRoot() : null;
+    let cgroup: ActionCgroup | null = null;
+    if (this.cgroupRoot !== null) {
+      try {
+        cgroup = makeCgroup(this.cgroupRoot, plan.limits.processes);
+      } catch {
+        cgroup = null;
+      }
+    }
     const applied: SandboxApplied = {
       engine: this.engine === "seatbelt" ? "seatbelt" : "bwrap",
+      process_limit:
+        cgroup !== null ? "cgroup" : process.getuid?.() === 0 ? "none (root ignores RLIMIT_NPROC)" : "rlimit",
       profile: name,
       confined: true,
       write: plan.write,
@@ -198,6 +214,7 @@ export class Sandbox {
         if (proxy.refused.length > 0) applied.refused = proxy.refused.slice(0, 16);
       }
       rmSync(tmp, { recursive: true, force: true });
+      cgroup?.remove();
       return applied;
     };
     const l = plan.limits;
@@ -223,6 +240,15 @@ export class Sandbox {
         finish,
       };
     }
-    return { file: this.cfg.bwrap_path, args: [...bwrapArgs(plan), ...viaProxy], applied, plan, finish };
+    const argv2 = [this.cfg.bwrap_path, ...bwrapArgs(plan), ...viaProxy];
+    if (cgroup === null) return { file: argv2[0]!, args: argv2.slice(1), applied, plan, finish };
+    // The shell joins the cgroup, then becomes bwrap: every process of the action is counted.
+    return {
+      file: "/bin/sh",
+      args: ["-c", 'echo $$ > "$0" && exec "$@"', cgroup.procs, ...argv2],
+      applied,
+      plan,
+      finish,
+    };
   }
 }
