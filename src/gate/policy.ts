@@ -417,6 +417,21 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
       );
     }
   }
+  // Profile hosts may name lists ("@trusted_hosts"), as match fields do.
+  for (const [name, p] of Object.entries(profiles)) {
+    const hosts: string[] = [];
+    for (const h of p.network.hosts) {
+      if (!h.startsWith("@")) {
+        hosts.push(h);
+        continue;
+      }
+      const l = lists.get(h.slice(1));
+      if (l === undefined)
+        throw invalid(`sandbox profile '${name}' names unknown list '${h}' in network.hosts`);
+      hosts.push(...l);
+    }
+    profiles[name] = Object.freeze({ ...p, network: Object.freeze({ ...p.network, hosts }) });
+  }
   const known = Object.keys(profiles);
   const unknownProfile = (name: string, where: string) => {
     const near = didYouMean(name, known);

@@ -1,5 +1,30 @@
 import { z } from "zod";
 
+/** Credential stores hidden by every profile that does not list its own `deny_read` (the paths the pack's secret rules name). */
+export const CREDENTIAL_PATHS: readonly string[] = [
+  "~/.ssh",
+  "~/.aws",
+  "~/.gnupg",
+  "~/.azure",
+  "~/.kube",
+  "~/.docker",
+  "~/.config/gcloud",
+  "~/.config/gh",
+  "~/.netrc",
+  "~/.git-credentials",
+  "~/.npmrc",
+  "~/.pypirc",
+  "~/.vault-token",
+  "~/.terraform.d",
+  "~/.password-store",
+  "~/Library/Keychains",
+  "~/Library/Application Support/Google/Chrome",
+  "~/Library/Application Support/Firefox",
+  "~/.mozilla",
+  "~/.config/google-chrome",
+  "~/.config/chromium",
+];
+
 /**
  * How an executed action is contained: declared in policy (`sandbox.profiles`), chosen by the
  * rule that allowed the action (`sandbox: NAME`) or by `sandbox.default`. Pure data: the agent's
@@ -12,8 +37,11 @@ export const SandboxProfileSchema = z.strictObject({
    * (a private temp dir made for the action). Everything else is read-only.
    */
   write: z.array(z.string().min(1)).default(["$WORKSPACE", "$TMP"]),
-  /** Paths hidden from the action (an empty dir or file in their place); `~` is the user's home. */
-  deny_read: z.array(z.string().min(1)).default([]),
+  /**
+   * Paths hidden from the action (an empty dir or file in their place); `~` is the user's home.
+   * Default: the credential stores (CREDENTIAL_PATHS).
+   */
+  deny_read: z.array(z.string().min(1)).default(() => [...CREDENTIAL_PATHS]),
   network: z
     .strictObject({
       /** none: no network at all; allowlist: only `hosts`, through the agent's proxy; open: the host's network. */
@@ -54,33 +82,8 @@ export const SandboxSectionSchema = z.strictObject({
   profiles: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/), SandboxProfileSchema).default({}),
 });
 
-/** Credential stores hidden by the built-in profile (the paths the pack's secret rules name). */
-export const CREDENTIAL_PATHS: readonly string[] = [
-  "~/.ssh",
-  "~/.aws",
-  "~/.gnupg",
-  "~/.azure",
-  "~/.kube",
-  "~/.docker",
-  "~/.config/gcloud",
-  "~/.config/gh",
-  "~/.netrc",
-  "~/.git-credentials",
-  "~/.npmrc",
-  "~/.pypirc",
-  "~/.vault-token",
-  "~/.terraform.d",
-  "~/.password-store",
-  "~/Library/Keychains",
-  "~/Library/Application Support/Google/Chrome",
-  "~/Library/Application Support/Firefox",
-  "~/.mozilla",
-  "~/.config/google-chrome",
-  "~/.config/chromium",
-];
-
 /** The profile used when a policy declares none: workspace + tmp writable, no network, credentials hidden. */
 export const BUILTIN_PROFILE_NAME = "builtin";
 export const BUILTIN_PROFILE: SandboxProfile = Object.freeze(
-  SandboxProfileSchema.parse({ deny_read: [...CREDENTIAL_PATHS] }),
+  SandboxProfileSchema.parse({}),
 ) as SandboxProfile;
