@@ -25,7 +25,14 @@ import {
 /** What `forge-agent bench` runs when --suite is not given, in this order. */
 export const DEFAULT_SUITES = ["gate", "socket", "evidence", "inference", "metrics"] as const;
 /** Every suite --suite accepts (shipping, fleet, registry and executor need more time, processes or tools; drift is the detector's evaluation; opt in). */
-export const KNOWN_SUITES: readonly string[] = [...DEFAULT_SUITES, "shipping", "fleet", "registry", "drift"];
+export const KNOWN_SUITES: readonly string[] = [
+  ...DEFAULT_SUITES,
+  "shipping",
+  "fleet",
+  "registry",
+  "drift",
+  "executor",
+];
 
 export type Backend = "llama" | "ollama" | "openai";
 

@@ -89,6 +89,14 @@ export const Codes = {
   EXEC_NO_CONTENT: "FORGE_EXEC_NO_CONTENT",
   EXEC_HASH_MISMATCH: "FORGE_EXEC_HASH_MISMATCH",
   EXEC_HTTP: "FORGE_EXEC_HTTP",
+  /** The sandbox could not be set up and sandbox.on_unavailable is deny. */
+  SANDBOX_UNAVAILABLE: "FORGE_SANDBOX_UNAVAILABLE",
+  /** A file action's path is not a regular file (a FIFO, a device, a socket). */
+  EXEC_NOT_REGULAR: "FORGE_EXEC_NOT_REGULAR",
+  /** A file action's path leads (through a symlink) outside what the sandbox profile allows. */
+  EXEC_PATH_DENIED: "FORGE_EXEC_PATH_DENIED",
+  /** The sandbox's network profile refused the connection. */
+  EXEC_NETWORK_DENIED: "FORGE_EXEC_NETWORK_DENIED",
   REF_INVALID: "FORGE_REF_INVALID",
   REGISTRY_UNAVAILABLE: "FORGE_REGISTRY_UNAVAILABLE",
   REGISTRY_AUTH: "FORGE_REGISTRY_AUTH",
@@ -172,6 +180,10 @@ export const HTTP_STATUS = {
   [Codes.EXEC_NO_CONTENT]: 500,
   [Codes.EXEC_HASH_MISMATCH]: 500,
   [Codes.EXEC_HTTP]: 500,
+  [Codes.SANDBOX_UNAVAILABLE]: 503,
+  [Codes.EXEC_NOT_REGULAR]: 500,
+  [Codes.EXEC_PATH_DENIED]: 500,
+  [Codes.EXEC_NETWORK_DENIED]: 500,
   [Codes.REF_INVALID]: 400,
   [Codes.REGISTRY_UNAVAILABLE]: 502,
   [Codes.REGISTRY_AUTH]: 502,

@@ -14,6 +14,7 @@ import {
 import { EXECUTABLE_KINDS, type ExecutionResult, type ExecutorLimits, execute } from "./executors/index.js";
 import { notFound } from "./http.js";
 import type { GatePort, PendingAction, StorePort } from "./ports.js";
+import type { Sandbox } from "./sandbox/index.js";
 
 /**
  * The life of one action, from proposal to its one final evidence record.
@@ -73,6 +74,8 @@ export interface ActionServiceOptions {
   gate: () => GatePort;
   store: StorePort;
   limits: ExecutorLimits;
+  /** Contains every action the agent executes (src/agent/sandbox). */
+  sandbox: Sandbox;
   reviewDeadlineMs: number;
   resultDeadlineMs: number;
   onRestart: "restore" | "deny";
@@ -133,7 +136,11 @@ export class ActionService {
       );
     }
     const action_id = randomUUID();
-    const decision = this.decide(input.session_id, who.gate, action, action_id);
+    const decision = this.containable(
+      input.execute === true,
+      action,
+      this.decide(input.session_id, who.gate, action, action_id),
+    );
     this.o.observe?.decision(decision.evaluation, decision.latency_ms);
     const plan: Plan = {
       status: "pending",
@@ -446,6 +453,28 @@ export class ActionService {
 
   // --- internals -------------------------------------------------------------------------------
 
+  /**
+   * An action the agent would execute in a process it cannot contain is DENY sandbox-unavailable
+   * (sandbox.on_unavailable: deny), decided before anything is recorded or run.
+   */
+  private containable(execute: boolean, action: Action, d: Decision): Decision {
+    if (
+      !execute ||
+      action.kind !== "shell" ||
+      d.evaluation === "DENY" ||
+      this.o.sandbox.onUnavailable !== "deny"
+    )
+      return d;
+    const st = this.o.sandbox.probe();
+    if (st.ok) return d;
+    return {
+      ...d,
+      evaluation: "DENY",
+      risk: 100,
+      reasons: [...d.reasons, `sandbox-unavailable: ${st.reason}`],
+    };
+  }
+
   private decide(session_id: string, principal: string, action: Action, action_id: string): Decision {
     const started = performance.now();
     try {
@@ -480,7 +509,12 @@ export class ActionService {
   private async runAndResolve(live: Live, action: Action): Promise<ActionView> {
     live.state = "executing";
     live.busy = true;
-    const result: ExecutionResult = await execute(action, this.o.limits);
+    const rules = (live.draft.policy_matched as { rules?: { rule_id: string }[] } | null)?.rules ?? [];
+    const chosen = this.o.gate().sandboxFor(rules.map((r) => r.rule_id));
+    const result: ExecutionResult = await execute(action, this.o.limits, {
+      sandbox: this.o.sandbox,
+      ...chosen,
+    });
     return this.resolveRetrying(live, { ...live.draft, execution_result: result });
   }
 

@@ -141,6 +141,17 @@ function schema(defaults: { uid: number; hostname: string }) {
           .int()
           .positive()
           .default(64 << 20),
+        file_timeout_ms: ms.default(10_000),
+      })
+      .prefault({}),
+    /** Containment of executed actions (docs/sandbox.md); profiles are declared in policy. */
+    sandbox: z
+      .strictObject({
+        engine: z.enum(["auto", "bwrap", "seatbelt", "off"]).default("auto"),
+        bwrap_path: z.string().min(1).default("/usr/bin/bwrap"),
+        prlimit_path: z.string().min(1).default("/usr/bin/prlimit"),
+        /** deny: an action that cannot be contained is DENY sandbox-unavailable; unconfined: it runs, recorded as such. */
+        on_unavailable: z.enum(["deny", "unconfined"]).default("deny"),
       })
       .prefault({}),
     facade: z

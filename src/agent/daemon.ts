@@ -1,6 +1,7 @@
 import { randomUUID } from "node:crypto";
 import { mkdirSync, unlinkSync } from "node:fs";
 import type { Server } from "node:http";
+import { homedir } from "node:os";
 import { dirname } from "node:path";
 import { type Logger, pino } from "pino";
 import { parseDriftConfig } from "../drift/config.js";
@@ -19,6 +20,7 @@ import { createInference } from "./inference.js";
 import { AgentMetrics } from "./metrics.js";
 import { socketPeer } from "./peer.js";
 import { PolicyUpdates } from "./policy-updates.js";
+import { Sandbox } from "./sandbox/index.js";
 import { assertSocketFree, createApiServer, listenTcp, listenUnix } from "./server.js";
 
 /**
@@ -82,10 +84,34 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     ...config.executors,
     base_env: opts.baseEnv ?? { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: config.home, LANG: "C.UTF-8" },
   };
+  // Every executed action is contained, and can never see the agent's own state.
+  const sandbox = new Sandbox(config.sandbox, {
+    workspace: config.executors.cwd,
+    home: limits.base_env.HOME ?? homedir(),
+    protect: [
+      config.home,
+      config.socket,
+      config.evidence.path,
+      `${config.evidence.path}-wal`,
+      `${config.evidence.path}-shm`,
+      config.evidence.keys,
+      policyPath,
+      ...config.source.filter((s) => s.startsWith("file:")).map((s) => s.slice(5)),
+    ],
+  });
+  const contained = sandbox.probe();
+  if (!contained.ok)
+    logger.warn(
+      { sandbox: config.sandbox, reason: contained.reason },
+      config.sandbox.on_unavailable === "deny"
+        ? "executed shell actions cannot be contained: they will be DENY sandbox-unavailable"
+        : "executed shell actions cannot be contained: they run UNCONFINED (recorded as such)",
+    );
   service = new ActionService({
     gate: () => gate,
     store,
     limits,
+    sandbox,
     reviewDeadlineMs: config.review.deadline_ms,
     resultDeadlineMs: config.actions.result_deadline_ms,
     onRestart: config.review.on_restart,

@@ -8,6 +8,7 @@ import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
+import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
 import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell.js";
 import {
   dumpTrack,
@@ -106,6 +107,25 @@ export class Gate {
 
   get bundle(): BundleRef {
     return this.current.ref;
+  }
+
+  /**
+   * The sandbox profile an allowed action runs under: the first allowing rule (of `ruleIds`, in
+   * match order) that names one, else the policy's `sandbox.default`, else the built-in profile.
+   */
+  sandboxFor(ruleIds: readonly string[]): { name: string; profile: SandboxProfile } {
+    const p = this.current;
+    for (const id of ruleIds) {
+      const r = p.rules.find((x) => x.id === id);
+      if (r?.effect === "allow" && r.sandbox !== null) {
+        const prof = p.sandbox.profiles[r.sandbox];
+        if (prof !== undefined) return { name: r.sandbox, profile: prof };
+      }
+    }
+    const d = p.sandbox.default;
+    const prof = d === null ? undefined : p.sandbox.profiles[d];
+    if (d !== null && prof !== undefined) return { name: d, profile: prof };
+    return { name: BUILTIN_PROFILE_NAME, profile: BUILTIN_PROFILE };
   }
 
   /** Swaps the policy atomically (the next evaluate uses it); composition state is kept. */

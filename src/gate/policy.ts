@@ -15,6 +15,7 @@ import {
   compileWordGlobs,
   type PathGlob,
 } from "./paths.js";
+import type { SandboxProfile } from "./sandbox-profile.js";
 import { KNOWN_KEYS, type MatchSpec, PolicyFileSchema, type RuleSpec, type TestSpec } from "./schema.js";
 
 export interface CompiledWhen {
@@ -45,6 +46,8 @@ export interface CompiledRule {
   pathsWithin: PathGlob[] | null;
   pathsOutside: PathGlob[] | null;
   programPath: PathGlob[] | null;
+  /** The sandbox profile an action this rule allows runs under; null: the policy's default. */
+  sandbox: string | null;
   writes: PathGlob[] | null;
   writesOutside: PathGlob[] | null;
   hosts: RegExp[] | null;
@@ -83,6 +86,8 @@ export interface PolicyBundle {
   index: ReadonlyMap<string, readonly CompiledRule[]>;
   tests: readonly PolicyTestCase[];
   files: readonly string[];
+  /** Sandbox profiles by name, and the one for rules that name none (null: the built-in profile). */
+  sandbox: { default: string | null; profiles: Readonly<Record<string, SandboxProfile>> };
 }
 
 export const DEFAULT_RISK_THRESHOLD = 80;
@@ -337,6 +342,7 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
     pinned: m.pinned ?? null,
     signed: m.signed ?? null,
     purpose: expand("purpose"),
+    sandbox: spec.sandbox ?? null,
     file: pf.file,
     line: pf.lineOf(["rules", i]),
   };
@@ -349,8 +355,20 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
   let defaultEffect: Effect = "escalate";
   let riskThreshold = DEFAULT_RISK_THRESHOLD;
   const lists = new Map<string, string[]>();
+  const profiles: Record<string, SandboxProfile> = {};
+  let sandboxDefault: string | null = null;
   for (const pf of files) {
     const d = pf.data;
+    if (d.sandbox) {
+      for (const [name, p] of Object.entries(d.sandbox.profiles)) {
+        if (name in profiles)
+          throw invalid(
+            `sandbox profile '${name}' is defined twice (${basename(pf.file)}:${pf.lineOf(["sandbox", "profiles", name])})`,
+          );
+        profiles[name] = Object.freeze(p);
+      }
+      if (d.sandbox.default !== undefined) sandboxDefault = d.sandbox.default;
+    }
     if (d.bundle) {
       if (bundleDecl) {
         throw invalid(
@@ -399,6 +417,34 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
       );
     }
   }
+  // Profile hosts may name lists ("@trusted_hosts"), as match fields do.
+  for (const [name, p] of Object.entries(profiles)) {
+    const hosts: string[] = [];
+    for (const h of p.network.hosts) {
+      if (!h.startsWith("@")) {
+        hosts.push(h);
+        continue;
+      }
+      const l = lists.get(h.slice(1));
+      if (l === undefined)
+        throw invalid(`sandbox profile '${name}' names unknown list '${h}' in network.hosts`);
+      hosts.push(...l);
+    }
+    profiles[name] = Object.freeze({ ...p, network: Object.freeze({ ...p.network, hosts }) });
+  }
+  const known = Object.keys(profiles);
+  const unknownProfile = (name: string, where: string) => {
+    const near = didYouMean(name, known);
+    return invalid(
+      `${where} names sandbox profile '${name}', which 'sandbox.profiles' does not define${near ? `: did you mean '${near}'?` : ""}`,
+    );
+  };
+  if (sandboxDefault !== null && !(sandboxDefault in profiles))
+    throw unknownProfile(sandboxDefault, "'sandbox.default'");
+  for (const r of rules) {
+    if (r.sandbox !== null && !(r.sandbox in profiles))
+      throw unknownProfile(r.sandbox, `rule '${r.id}' (${basename(r.file)}:${r.line})`);
+  }
   const index = new Map<string, CompiledRule[]>();
   const put = (key: string, r: CompiledRule) => {
     const l = index.get(key);
@@ -424,6 +470,7 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
     index,
     tests,
     files: files.map((f) => f.file),
+    sandbox: Object.freeze({ default: sandboxDefault, profiles: Object.freeze(profiles) }),
   });
 }
 

@@ -3,6 +3,7 @@
  */
 import { z } from "zod";
 import { ACTION_KINDS } from "./actions.js";
+import { SandboxSectionSchema } from "./sandbox-profile.js";
 
 const strList = z
   .union([z.string().min(1), z.array(z.string().min(1)).min(1)])
@@ -100,6 +101,8 @@ export const RuleSchema = z.strictObject({
   risk: z.number().int().min(0).max(100).default(0),
   labels: strList.optional(),
   when: WhenSchema.optional(),
+  /** The sandbox profile an action this rule allows runs under (a name in `sandbox.profiles`). */
+  sandbox: z.string().min(1).optional(),
 });
 export type RuleSpec = z.infer<typeof RuleSchema>;
 
@@ -136,6 +139,8 @@ export const PolicyFileSchema = z.strictObject({
   lists: z.record(z.string().regex(/^[a-z0-9_-]+$/i), z.array(z.string().min(1))).optional(),
   rules: z.array(RuleSchema).default([]),
   tests: z.array(TestSchema).default([]),
+  /** Sandbox profiles for executed actions (src/gate/sandbox-profile.ts). */
+  sandbox: SandboxSectionSchema.optional(),
 });
 export type PolicyFile = z.infer<typeof PolicyFileSchema>;
 
@@ -148,5 +153,6 @@ export const KNOWN_KEYS: Record<string, string[]> = {
   match: Object.keys(MatchSchema.shape),
   when: Object.keys(WhenSchema.shape),
   count: Object.keys(CountSchema.shape),
+  sandbox: ["default", "profiles"],
   test: ["name", "command", "action", "cwd", "session", "principal", "expect", "rules"],
 };

@@ -4,7 +4,15 @@ import { createServer, type Server } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { type ExecutorLimits, execute } from "../../src/agent/executors/index.js";
+import {
+  type ActionSandbox,
+  type ExecutionResult,
+  type ExecutorLimits,
+  execute as run,
+} from "../../src/agent/executors/index.js";
+import { Sandbox } from "../../src/agent/sandbox/index.js";
+import type { Action } from "../../src/gate/actions.js";
+import { SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fa-exec-"));
 const limits: ExecutorLimits = {
@@ -16,7 +24,25 @@ const limits: ExecutorLimits = {
   http_max_bytes: 1024,
   file_max_bytes: 1 << 20,
   base_env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: dir, LANG: "C.UTF-8" },
+  file_timeout_ms: 5_000,
 };
+// These tests are about the executors themselves: shell runs unconfined (recorded as such; the
+// sandbox has its own tests in sandbox.test.ts), http may reach the test's loopback server.
+const unconfined = new Sandbox(
+  {
+    engine: "off",
+    bwrap_path: "/usr/bin/bwrap",
+    prlimit_path: "/usr/bin/prlimit",
+    on_unavailable: "unconfined",
+  },
+  { workspace: dir, home: dir, protect: [] },
+);
+const box: ActionSandbox = {
+  sandbox: unconfined,
+  name: "test",
+  profile: SandboxProfileSchema.parse({ network: { mode: "allowlist", hosts: ["127.0.0.1"] } }),
+};
+const execute = (a: Action, l: ExecutorLimits): Promise<ExecutionResult> => run(a, l, box);
 const sha256 = (b: string | Buffer) => createHash("sha256").update(b).digest("hex");
 
 /** Gone, or a zombie waiting for init: either way no longer running. */

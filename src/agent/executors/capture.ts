@@ -1,12 +1,18 @@
 import { createHash, type Hash } from "node:crypto";
+import { type Redaction, redactSecrets } from "./redact.js";
 
 /** What a record keeps of an output stream: its hash and size, and a bounded verbatim excerpt. */
 export interface Captured {
   sha256: string;
   bytes: number;
-  /** The first `excerpt_bytes` bytes, as UTF-8 (a split multi-byte character becomes U+FFFD). */
+  /**
+   * The first `excerpt_bytes` bytes, as UTF-8 (a split multi-byte character becomes U+FFFD), with
+   * known secret formats redacted (src/agent/executors/redact.ts).
+   */
   excerpt: string;
   truncated: boolean;
+  /** What was cut out of the excerpt; absent when nothing was. */
+  redacted?: Redaction[];
 }
 
 /** Hashes every byte it is fed and keeps only the first `excerptBytes`. Memory is O(excerptBytes). */
@@ -32,12 +38,16 @@ export class Capture {
 
   /** The summary; later calls return the same object (the hash is final). */
   result(): Captured {
-    this.done ??= {
-      sha256: this.hash.digest("hex"),
-      bytes: this.bytes,
-      excerpt: Buffer.concat(this.head).toString("utf8"),
-      truncated: this.bytes > this.kept,
-    };
+    if (this.done === undefined) {
+      const { text, redacted } = redactSecrets(Buffer.concat(this.head).toString("utf8"));
+      this.done = {
+        sha256: this.hash.digest("hex"),
+        bytes: this.bytes,
+        excerpt: text,
+        truncated: this.bytes > this.kept,
+        ...(redacted.length > 0 ? { redacted } : {}),
+      };
+    }
     return this.done;
   }
 }

@@ -1,15 +1,55 @@
 import { spawn } from "node:child_process";
+import { resolve } from "node:path";
 import { Codes } from "../../errors.js";
 import { Capture } from "./capture.js";
-import type { ExecutionResult, ExecutorLimits } from "./types.js";
+import type { ActionSandbox, ExecutionResult, ExecutorLimits } from "./types.js";
 
 /**
- * Runs `/bin/sh -c command` in its own process group with a scrubbed environment
- * (PATH, HOME, LANG, plus the action's env). On timeout, or when the output passes
- * max_output_bytes, the whole group gets SIGKILL, so a backgrounded grandchild dies too.
+ * Runs `/bin/sh -c command` under the action's sandbox profile with a scrubbed environment
+ * (PATH, HOME, LANG, plus the action's env); `execution_result.sandbox` says how it was contained.
  */
-export function runShell(
+export async function runShell(
   action: { command: string; cwd?: string; env?: Record<string, string> },
+  limits: ExecutorLimits,
+  box: ActionSandbox,
+): Promise<ExecutionResult> {
+  const cwd = resolve(limits.cwd, action.cwd ?? ".");
+  const run = await box.sandbox.prepare(box.name, box.profile, cwd, ["/bin/sh", "-c", action.command]);
+  if (run === null) return unavailable(box);
+  const result = await spawnCaptured(
+    run.file,
+    run.args,
+    cwd,
+    { ...limits.base_env, ...(action.env ?? {}) },
+    limits,
+  );
+  return { ...result, sandbox: await run.finish() };
+}
+
+/** The record of an action the sandbox could not contain (sandbox.on_unavailable: deny). */
+export function unavailable(box: ActionSandbox): ExecutionResult {
+  const why = box.sandbox.probe();
+  return {
+    status: "error",
+    duration_ms: 0,
+    error: {
+      code: Codes.SANDBOX_UNAVAILABLE,
+      message: `sandbox-unavailable: ${why.ok ? "unknown" : why.reason}`,
+    },
+    sandbox: { engine: "none", profile: box.name, confined: false, reason: why.ok ? "unknown" : why.reason },
+  };
+}
+
+/**
+ * Spawns `file args` in its own process group and captures its output. On timeout, or when the
+ * output passes max_output_bytes, the whole group gets SIGKILL (inside a sandbox, killing bwrap
+ * takes its PID namespace, and so every descendant, with it).
+ */
+function spawnCaptured(
+  file: string,
+  args: string[],
+  cwd: string,
+  env: Record<string, string>,
   limits: ExecutorLimits,
 ): Promise<ExecutionResult> {
   const started = performance.now();
@@ -25,9 +65,9 @@ export function runShell(
       clearTimeout(timer);
       resolve({ ...r, duration_ms: round(performance.now() - started) } as ExecutionResult);
     };
-    const child = spawn("/bin/sh", ["-c", action.command], {
-      cwd: action.cwd ?? limits.cwd,
-      env: { ...limits.base_env, ...(action.env ?? {}) },
+    const child = spawn(file, args, {
+      cwd,
+      env,
       detached: true,
       stdio: ["ignore", "pipe", "pipe"],
     });

@@ -1,4 +1,6 @@
 import type { ForgeCode } from "../../errors.js";
+import type { SandboxProfile } from "../../gate/sandbox-profile.js";
+import type { Sandbox } from "../sandbox/index.js";
 /** Limits every built-in executor honours; they come from config `executors.*`. */
 export interface ExecutorLimits {
   cwd: string;
@@ -8,6 +10,8 @@ export interface ExecutorLimits {
   http_timeout_ms: number;
   http_max_bytes: number;
   file_max_bytes: number;
+  /** Every file action finishes within this, or is recorded as a timeout. */
+  file_timeout_ms: number;
   /** PATH/HOME/LANG handed to shell actions (taken from the daemon's environment once, at start). */
   base_env: Readonly<Record<string, string>>;
 }
@@ -21,4 +25,11 @@ export interface ExecutionResult {
   duration_ms: number;
   error?: { code: ForgeCode; message: string };
   [key: string]: unknown;
+}
+
+/** The sandbox an action runs in, and the profile the policy chose for it (Gate.sandboxFor). */
+export interface ActionSandbox {
+  sandbox: Sandbox;
+  name: string;
+  profile: SandboxProfile;
 }

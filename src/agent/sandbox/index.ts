@@ -1,0 +1,254 @@
+import { execFileSync } from "node:child_process";
+import { existsSync, mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { dirname, join } from "node:path";
+import { fileURLToPath } from "node:url";
+import type { SandboxProfile } from "../../gate/sandbox-profile.js";
+import { bwrapArgs, prlimitArgs } from "./bwrap.js";
+import { type ActionCgroup, makeCgroup, pidsCgroupRoot } from "./cgroup.js";
+import { planSandbox, type SandboxPlan } from "./plan.js";
+import { AllowlistProxy } from "./proxy.js";
+import { seatbeltProfile } from "./seatbelt.js";
+
+export { HostAllowlist, resolveAllowed } from "./allowlist.js";
+export { planSandbox, type SandboxPlan, within } from "./plan.js";
+
+/** config `sandbox.*`. */
+export interface SandboxConfig {
+  /** auto: bwrap on Linux, Seatbelt on macOS; off: no containment (recorded as such on every run). */
+  engine: "auto" | "bwrap" | "seatbelt" | "off";
+  bwrap_path: string;
+  prlimit_path: string;
+  /** What an executed action gets when the sandbox cannot be set up: DENY, or an unconfined run recorded as such. */
+  on_unavailable: "deny" | "unconfined";
+}
+
+/** What the record says about how an action ran (`execution_result.sandbox`). */
+export interface SandboxApplied {
+  engine: "bwrap" | "seatbelt" | "none";
+  profile: string;
+  confined: boolean;
+  /** Why it ran unconfined, when it did. */
+  reason?: string;
+  write?: string[];
+  hidden?: number;
+  network?: SandboxProfile["network"];
+  limits?: SandboxProfile["limits"];
+  /** How the process limit is enforced: a pids cgroup, RLIMIT_NPROC, or not at all. */
+  process_limit?: string;
+  /** Connections the allowlist proxy refused. */
+  refused?: string[];
+}
+
+/** A prepared run: the argv to spawn instead of the bare command, and what to clean up after. */
+export interface SandboxRun {
+  file: string;
+  args: string[];
+  applied: SandboxApplied;
+  plan: SandboxPlan | null;
+  finish(): Promise<SandboxApplied>;
+}
+
+/** The compiled forwarder (under vitest this module runs from src/, the forwarder always from dist/). */
+const FORWARDER = (() => {
+  const here = fileURLToPath(import.meta.url);
+  return here.endsWith(".ts")
+    ? join(dirname(here), "../../../dist/src/agent/sandbox/forwarder.js")
+    : join(dirname(here), "forwarder.js");
+})();
+const PROXY_PORT = 3128;
+
+/**
+ * The agent's containment of executed actions. Built once by the daemon with the paths it must
+ * hide (its own state); `probe()` tells once whether the engine works here.
+ */
+export class Sandbox {
+  readonly engine: "bwrap" | "seatbelt" | "none";
+  private status: { ok: true } | { ok: false; reason: string } | null = null;
+  private cgroupRoot: string | null | undefined;
+
+  constructor(
+    private readonly cfg: SandboxConfig,
+    private readonly o: {
+      workspace: string;
+      home: string;
+      protect: readonly string[];
+      platform?: NodeJS.Platform;
+    },
+  ) {
+    const platform = o.platform ?? process.platform;
+    this.engine =
+      cfg.engine === "off"
+        ? "none"
+        : cfg.engine === "auto"
+          ? platform === "darwin"
+            ? "seatbelt"
+            : platform === "linux"
+              ? "bwrap"
+              : "none"
+          : cfg.engine;
+  }
+
+  /** The user's home (for `~` in profiles). */
+  get home(): string {
+    return this.o.home;
+  }
+
+  /** The agent's own state, hidden from every action. */
+  get protected(): readonly string[] {
+    return this.o.protect;
+  }
+
+  get onUnavailable(): "deny" | "unconfined" {
+    return this.cfg.on_unavailable;
+  }
+
+  /** Whether the engine can confine an action here (probed once: a real bwrap run of `true`). */
+  probe(): { ok: true } | { ok: false; reason: string } {
+    if (this.status !== null) return this.status;
+    this.status = this.tryProbe();
+    return this.status;
+  }
+
+  private tryProbe(): { ok: true } | { ok: false; reason: string } {
+    if (this.cfg.engine === "off") return { ok: false, reason: "sandbox.engine is off" };
+    if (this.engine === "none") return { ok: false, reason: `no sandbox engine for ${process.platform}` };
+    if (this.engine === "seatbelt") {
+      return existsSync("/usr/bin/sandbox-exec")
+        ? { ok: true }
+        : { ok: false, reason: "/usr/bin/sandbox-exec not found" };
+    }
+    for (const [what, p] of [
+      ["bubblewrap", this.cfg.bwrap_path],
+      ["prlimit", this.cfg.prlimit_path],
+    ] as const) {
+      if (!existsSync(p))
+        return {
+          ok: false,
+          reason: `${what} not found at ${p} (Debian: apt-get install bubblewrap util-linux)`,
+        };
+    }
+    try {
+      execFileSync(
+        this.cfg.bwrap_path,
+        [
+          "--unshare-user",
+          "--unshare-pid",
+          "--unshare-net",
+          "--die-with-parent",
+          "--ro-bind",
+          "/",
+          "/",
+          "--proc",
+          "/proc",
+          "true",
+        ],
+        { stdio: "pipe", timeout: 10_000 },
+      );
+      return { ok: true };
+    } catch (e) {
+      const err = e as { stderr?: Buffer; message: string };
+      return {
+        ok: false,
+        reason: `bubblewrap cannot create namespaces here: ${err.stderr?.toString().trim() || err.message}`,
+      };
+    }
+  }
+
+  /**
+   * Wraps `argv` (e.g. ["/bin/sh", "-c", cmd]) for one action under `profile`. Returns null when
+   * the engine is unavailable and the config says deny (the caller refuses to run).
+   */
+  async prepare(
+    name: string,
+    profile: SandboxProfile,
+    cwd: string,
+    argv: string[],
+  ): Promise<SandboxRun | null> {
+    const st = this.probe();
+    if (!st.ok) {
+      if (this.cfg.on_unavailable === "deny") return null;
+      const applied: SandboxApplied = { engine: "none", profile: name, confined: false, reason: st.reason };
+      return { file: argv[0]!, args: argv.slice(1), applied, plan: null, finish: async () => applied };
+    }
+    const tmp = mkdtempSync(join(tmpdir(), "forge-sbx-"));
+    const plan = planSandbox({
+      name,
+      profile,
+      workspace: this.o.workspace,
+      tmp,
+      cwd,
+      home: this.o.home,
+      protect: this.o.protect,
+    });
+    let proxy: AllowlistProxy | null = null;
+    const sock = join(tmp, ".forge-proxy.sock");
+    if (plan.network.mode === "allowlist") {
+      proxy = new AllowlistProxy(plan.network.hosts);
+      await proxy.listen(sock);
+    }
+    // The process limit: a pids cgroup where we can make one (it binds root too), else RLIMIT_NPROC.
+    if (this.cgroupRoot === undefined) this.cgroupRoot = this.engine === "bwrap" ? pidsCgroupRoot() : null;
+    let cgroup: ActionCgroup | null = null;
+    if (this.cgroupRoot !== null) {
+      try {
+        cgroup = makeCgroup(this.cgroupRoot, plan.limits.processes);
+      } catch {
+        cgroup = null;
+      }
+    }
+    const applied: SandboxApplied = {
+      engine: this.engine === "seatbelt" ? "seatbelt" : "bwrap",
+      process_limit:
+        cgroup !== null ? "cgroup" : process.getuid?.() === 0 ? "none (root ignores RLIMIT_NPROC)" : "rlimit",
+      profile: name,
+      confined: true,
+      write: plan.write,
+      hidden: plan.hide.length,
+      network: plan.network,
+      limits: plan.limits,
+    };
+    const finish = async (): Promise<SandboxApplied> => {
+      if (proxy !== null) {
+        await proxy.close();
+        if (proxy.refused.length > 0) applied.refused = proxy.refused.slice(0, 16);
+      }
+      rmSync(tmp, { recursive: true, force: true });
+      cgroup?.remove();
+      return applied;
+    };
+    const l = plan.limits;
+    const inner =
+      this.engine === "seatbelt"
+        ? // macOS has no prlimit: the same limits through the shell's ulimit (bash's -u is RLIMIT_NPROC).
+          [
+            "/bin/bash",
+            "-c",
+            `ulimit -t ${l.cpu_seconds} -u ${l.processes} -n ${l.open_files} && exec "$@"`,
+            "forge-limits",
+            ...argv,
+          ]
+        : [this.cfg.prlimit_path, ...prlimitArgs(plan), ...argv];
+    const viaProxy =
+      proxy === null ? inner : [process.execPath, FORWARDER, sock, String(PROXY_PORT), "--", ...inner];
+    if (this.engine === "seatbelt") {
+      return {
+        file: "/usr/bin/sandbox-exec",
+        args: ["-p", seatbeltProfile(plan, PROXY_PORT), ...viaProxy],
+        applied,
+        plan,
+        finish,
+      };
+    }
+    const argv2 = [this.cfg.bwrap_path, ...bwrapArgs(plan), ...viaProxy];
+    if (cgroup === null) return { file: argv2[0]!, args: argv2.slice(1), applied, plan, finish };
+    // The shell joins the cgroup, then becomes bwrap: every process of the action is counted.
+    return {
+      file: "/bin/sh",
+      args: ["-c", 'echo $$ > "$0" && exec "$@"', cgroup.procs, ...argv2],
+      applied,
+      plan,
+      finish,
+    };
+  }
+}

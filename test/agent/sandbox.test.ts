@@ -1,0 +1,314 @@
+// The real sandbox (bubblewrap) around the built-in executors: what an ALLOWed action can and
+// cannot do once it runs. Each case runs real processes; the daemon cases go through the socket.
+import { execFileSync } from "node:child_process";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from "node:fs";
+import { createServer as createHttpServer, type Server } from "node:http";
+import { createServer as createNetServer, type Server as NetServer } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import {
+  type ActionSandbox,
+  type ExecutionResult,
+  type ExecutorLimits,
+  execute,
+} from "../../src/agent/executors/index.js";
+import { Sandbox, type SandboxConfig } from "../../src/agent/sandbox/index.js";
+import type { Action } from "../../src/gate/actions.js";
+import { type SandboxProfile, SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
+import { missing } from "../support/tools.js";
+import { until } from "../support/wait.js";
+import { REPO, shell, startTestAgent, type TestAgent } from "./helpers.js";
+
+// Not under /tmp: inside the sandbox /tmp is a fresh tmpfs, so a write "outside" must be tested on a
+// real directory of the host.
+const ROOT = join(REPO, ".test-tmp");
+mkdirSync(ROOT, { recursive: true });
+const base = mkdtempSync(join(ROOT, "sbx-"));
+const workspace = join(base, "ws");
+const agentHome = join(base, "agent-home");
+const outside = join(base, "outside");
+const secrets = join(base, "secrets");
+for (const d of [workspace, agentHome, outside, secrets]) mkdirSync(d, { recursive: true });
+writeFileSync(join(secrets, "id_rsa"), "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n");
+writeFileSync(join(agentHome, "host-ed25519.key"), "agent key");
+
+const CFG: SandboxConfig = {
+  engine: "bwrap",
+  bwrap_path: "/usr/bin/bwrap",
+  prlimit_path: "/usr/bin/prlimit",
+  on_unavailable: "deny",
+};
+const agentSock = join(agentHome, "agent.sock");
+const sandbox = new Sandbox(CFG, { workspace, home: base, protect: [agentHome, agentSock] });
+const limits: ExecutorLimits = {
+  cwd: workspace,
+  shell_timeout_ms: 20_000,
+  excerpt_bytes: 4096,
+  max_output_bytes: 1 << 20,
+  http_timeout_ms: 5_000,
+  http_max_bytes: 1 << 20,
+  file_max_bytes: 1 << 20,
+  file_timeout_ms: 5_000,
+  base_env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: base, LANG: "C.UTF-8" },
+};
+const profile = (p: Record<string, unknown> = {}): SandboxProfile => SandboxProfileSchema.parse(p);
+const run = (
+  a: Action,
+  p: SandboxProfile = profile(),
+  sb: Sandbox = sandbox,
+  l: Partial<ExecutorLimits> = {},
+): Promise<ExecutionResult> =>
+  execute(a, { ...limits, ...l }, { sandbox: sb, name: "t", profile: p } satisfies ActionSandbox);
+const out = (r: ExecutionResult, s: "stdout" | "stderr" = "stdout") => (r[s] as { excerpt: string }).excerpt;
+
+/** Processes on the host whose command line contains `marker`. */
+function hostProcesses(marker: string): string[] {
+  try {
+    return execFileSync("pgrep", ["-af", marker], { encoding: "utf8" })
+      .split("\n")
+      .filter((l) => l.trim() !== "" && !l.includes("pgrep"));
+  } catch {
+    return [];
+  }
+}
+
+afterAll(() => rmSync(base, { recursive: true, force: true }));
+
+describe.skipIf(missing("bwrap"))("bubblewrap sandbox around the executors", () => {
+  it("a write outside the workspace fails, the workspace write lands, and the record says how it ran", async () => {
+    const r = await run(shell(`echo in > ${workspace}/ok.txt; echo out > ${outside}/escaped.txt`) as Action);
+    expect(r.status).toBe("failed");
+    expect(out(r, "stderr")).toMatch(/Read-only file system/);
+    expect(readFileSync(join(workspace, "ok.txt"), "utf8")).toBe("in\n");
+    expect(existsSync(join(outside, "escaped.txt"))).toBe(false);
+    expect(r.sandbox).toMatchObject({
+      engine: "bwrap",
+      profile: "t",
+      confined: true,
+      network: { mode: "none" },
+    });
+  });
+
+  it("a denied credential path reads as nothing, and runs as an unprivileged uid", async () => {
+    const r = await run(
+      shell(`id -u; cat ${secrets}/id_rsa; ls -A ${secrets} | wc -l`) as Action,
+      profile({ deny_read: [secrets] }),
+    );
+    expect(out(r)).not.toContain("secret");
+    expect(out(r).split("\n")[0]).toBe("65534");
+    expect(out(r, "stderr")).toMatch(/No such file/);
+  });
+
+  it("the agent's home, keys and socket are unreachable whatever the profile says", async () => {
+    const server: NetServer = createNetServer((c) =>
+      c.end("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nagent"),
+    );
+    await new Promise<void>((r) => server.listen(agentSock, r));
+    try {
+      // Even a profile that makes the agent's home writable cannot reach it.
+      const r = await run(
+        shell(
+          `ls -A ${agentHome} | wc -l; cat ${agentHome}/host-ed25519.key; curl -s --max-time 3 --unix-socket ${agentSock} http://x/ || echo no-socket`,
+        ) as Action,
+        profile({ write: ["$WORKSPACE", agentHome] }),
+      );
+      expect(out(r)).not.toContain("agent key");
+      expect(out(r)).not.toMatch(/^agent$/m);
+      expect(out(r)).toMatch(/^0$/m);
+      expect(out(r)).toContain("no-socket");
+    } finally {
+      server.close();
+    }
+  });
+
+  describe("network", () => {
+    let allowed: Server;
+    let other: Server;
+    let pa = 0;
+    let pb = 0;
+    beforeAll(async () => {
+      allowed = createHttpServer((_q, s) => s.end("allowed-server"));
+      other = createHttpServer((_q, s) => s.end("other-server"));
+      await new Promise<void>((r) => allowed.listen(0, "127.0.0.1", r));
+      await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+      pa = (allowed.address() as { port: number }).port;
+      pb = (other.address() as { port: number }).port;
+    });
+    afterAll(() => {
+      allowed.close();
+      other.close();
+    });
+
+    it("none: no connection at all, not even to loopback", async () => {
+      const r = await run(
+        shell(`curl -s --max-time 3 http://127.0.0.1:${pa}/ || echo unreachable`) as Action,
+      );
+      expect(out(r)).toContain("unreachable");
+      expect(out(r)).not.toContain("allowed-server");
+    });
+
+    it("allowlist: the listed server is reached through the proxy, an unlisted one is refused", async () => {
+      const p = profile({ network: { mode: "allowlist", hosts: [`127.0.0.1:${pa}`] } });
+      const r = await run(
+        shell(
+          `curl -sf --max-time 5 http://127.0.0.1:${pa}/; echo; curl -sf --max-time 5 http://127.0.0.1:${pb}/ || echo refused; curl -s --noproxy '*' --max-time 3 http://127.0.0.1:${pb}/ || echo direct-unreachable`,
+        ) as Action,
+        p,
+      );
+      expect(out(r)).toContain("allowed-server");
+      expect(out(r)).not.toContain("other-server");
+      expect(out(r)).toContain("refused");
+      expect(out(r)).toContain("direct-unreachable");
+      expect((r.sandbox as { refused?: string[] }).refused?.[0]).toMatch(/not on the allowlist/);
+    });
+  });
+
+  it("a fork bomb is stopped by the process limit", async () => {
+    const r = await run(
+      shell(`bomb() { bomb | bomb & }; bomb; sleep 1; echo survived`) as Action,
+      profile({ limits: { processes: 64 } }),
+      sandbox,
+      { shell_timeout_ms: 3_000, excerpt_bytes: 256 << 10 },
+    );
+    expect(out(r, "stderr")).toMatch(/Cannot fork|Resource temporarily unavailable/i);
+    // As root, RLIMIT_NPROC binds nothing: the pids cgroup is what holds the line.
+    if (process.getuid?.() === 0) expect(r.sandbox).toMatchObject({ process_limit: "cgroup" });
+  });
+
+  it("a memory hog is stopped by the memory limit", async () => {
+    const r = await run(
+      shell(`/usr/bin/python3 -c 'x = bytearray(1 << 30); print("allocated")'`) as Action,
+      profile({ limits: { memory_bytes: 256 << 20 } }),
+    );
+    expect(r.status).toBe("failed");
+    expect(out(r)).not.toContain("allocated");
+    expect(out(r, "stderr")).toMatch(/MemoryError/);
+  });
+
+  it("a background child does not outlive the action, even under its own process group", async () => {
+    const marker = `1005.${process.pid}${Date.now() % 1000}`;
+    const r = await run(
+      shell(`timeout 1000 sleep ${marker} & setsid sleep ${marker} & echo started`) as Action,
+    );
+    expect(r.status).toBe("ok");
+    await until(() => hostProcesses(`sleep ${marker}`).length === 0, "no sleep left on the host", 10_000);
+  });
+
+  it("FIFOs and devices never hang the file executor; later file actions still run", async () => {
+    const fifo = join(workspace, "pipe");
+    execFileSync("mkfifo", [fifo]);
+    const r = await run({ kind: "file.read", path: fifo });
+    expect(r).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NOT_REGULAR" } });
+    const w = await run({ kind: "file.write", path: fifo, content: "x" });
+    expect(w.status).toBe("failed");
+    const ok = await run({ kind: "file.write", path: "after.txt", content: "fine" });
+    expect(ok.status).toBe("ok");
+  });
+
+  it("file actions do not follow a symlink out of the judged path", async () => {
+    symlinkSync(join(secrets, "id_rsa"), join(workspace, "link"));
+    symlinkSync(outside, join(workspace, "outdir"));
+    const r = await run({ kind: "file.read", path: "link" });
+    expect(r.status).toBe("failed");
+    expect(JSON.stringify(r)).not.toContain("secret");
+    const w = await run({ kind: "file.write", path: "outdir/planted.txt", content: "x" });
+    expect(w).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_PATH_DENIED" } });
+    expect(existsSync(join(outside, "planted.txt"))).toBe(false);
+    const h = await run(
+      { kind: "file.read", path: join(secrets, "id_rsa") },
+      profile({ deny_read: [secrets] }),
+    );
+    expect(h).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_PATH_DENIED" } });
+  });
+
+  it("the http executor refuses a name that resolves to loopback unless the allowlist names it", async () => {
+    const srv = createHttpServer((_q, s) => s.end("local"));
+    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+    const port = (srv.address() as { port: number }).port;
+    try {
+      const denied = await run({ kind: "http", method: "GET", url: `http://localhost:${port}/` });
+      expect(denied).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NETWORK_DENIED" } });
+      const hex = await run({ kind: "http", method: "GET", url: `http://0x7f000001:${port}/` });
+      expect(hex).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NETWORK_DENIED" } });
+      const ok = await run(
+        { kind: "http", method: "GET", url: `http://localhost:${port}/` },
+        profile({ network: { mode: "allowlist", hosts: [`localhost:${port}`] } }),
+      );
+      expect(ok).toMatchObject({ status: "ok", status_code: 200 });
+    } finally {
+      srv.close();
+    }
+  });
+
+  it("without bubblewrap: deny refuses to run; unconfined runs and says so", async () => {
+    const gone = new Sandbox(
+      { ...CFG, bwrap_path: join(base, "no-bwrap") },
+      { workspace, home: base, protect: [] },
+    );
+    const r = await run(shell(`echo ran > ${workspace}/gone.txt`) as Action, profile(), gone);
+    expect(r).toMatchObject({ status: "error", error: { code: "FORGE_SANDBOX_UNAVAILABLE" } });
+    expect(existsSync(join(workspace, "gone.txt"))).toBe(false);
+    const loose = new Sandbox(
+      { ...CFG, bwrap_path: join(base, "no-bwrap"), on_unavailable: "unconfined" },
+      { workspace, home: base, protect: [] },
+    );
+    const u = await run(shell("echo ran") as Action, profile(), loose);
+    expect(u).toMatchObject({ status: "ok", sandbox: { engine: "none", confined: false } });
+    expect((u.sandbox as { reason: string }).reason).toMatch(/bubblewrap not found/);
+  });
+});
+
+describe.skipIf(missing("bwrap"))("the daemon contains what it executes", () => {
+  let t: TestAgent;
+  afterAll(async () => t?.stop());
+
+  it("an ALLOWed write outside the workspace fails and the record shows the profile", async () => {
+    t = await startTestAgent({ executors: { cwd: workspace } });
+    const r = await t.client.post("/v1/actions", {
+      session_id: "sbx",
+      proposed_action: shell(`touch ${outside}/daemon-escape`),
+      execute: true,
+    });
+    expect(r.status).toBe(200);
+    expect(r.body.evaluation).toBe("ALLOW");
+    expect(r.body.execution_result).toMatchObject({
+      status: "failed",
+      sandbox: { engine: "bwrap", confined: true },
+    });
+    expect(existsSync(join(outside, "daemon-escape"))).toBe(false);
+  });
+
+  it("a secret an allowed command prints is redacted before it is recorded", async () => {
+    writeFileSync(join(workspace, "notes.txt"), "token ghp_0123456789abcdefghijklmnopqrstuvwxyzAB\n");
+    const r = await t.client.post("/v1/actions", {
+      session_id: "sbx",
+      proposed_action: shell("cat notes.txt"),
+      execute: true,
+    });
+    expect(r.body.execution_result.stdout.excerpt).toBe("token [REDACTED:github-token]\n");
+    expect(r.body.execution_result.stdout.redacted).toEqual([{ kind: "github-token", count: 1 }]);
+    const trace = await t.client.get("/v1/sessions/sbx/trace");
+    expect(trace.text).not.toContain("ghp_0123456789");
+  });
+
+  it("with bubblewrap missing, an executed shell action is DENY sandbox-unavailable", async () => {
+    await t?.stop();
+    t = await startTestAgent({ executors: { cwd: workspace }, sandbox: { bwrap_path: join(base, "none") } });
+    const r = await t.client.post("/v1/actions", {
+      session_id: "sbx",
+      proposed_action: shell(`touch ${workspace}/never`),
+      execute: true,
+    });
+    expect(r.body.evaluation).toBe("DENY");
+    expect(r.body.reasons.join(" ")).toMatch(/sandbox-unavailable/);
+    expect(existsSync(join(workspace, "never"))).toBe(false);
+  });
+});
