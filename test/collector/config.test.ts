@@ -3,6 +3,7 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
+import { hashSecret, upsertOperatorLine } from "../../src/collector/operators.js";
 import { loadCollectorConfig } from "../../src/collector/config.js";
 import { thrown } from "../support/throws.js";
 
@@ -37,6 +38,9 @@ describe("collector config", () => {
         "tolerances: { indicators: { evidence_backlog: { max: 5 } } }",
       ].join("\n"),
     );
+    // Flags never carry a secret (/proc/PID/cmdline is world-readable): carol comes from a file of hashes.
+    const opFile = join(dir, "operators");
+    writeFileSync(opFile, upsertOperatorLine("", "carol", hashSecret("secret-three")));
     const c = loadCollectorConfig({
       cwd: dir,
       env: {
@@ -45,7 +49,7 @@ describe("collector config", () => {
         FORGE_COLLECTOR_OPERATORS: "bob=secret-two",
         FORGE_COLLECTOR_ADMIN_TOKEN: "t0ken",
       },
-      flags: { listen: "127.0.0.1:3", operator: ["carol=secret-three"], synchronous: "normal" },
+      flags: { listen: "127.0.0.1:3", "operators-file": opFile, synchronous: "normal" },
     });
     expect(c.database).toBe("sqlite:/srv/file.db");
     expect(c.listen).toBe("127.0.0.1:3");
@@ -55,7 +59,7 @@ describe("collector config", () => {
     expect(c.register_hosts.h1).toContain("BEGIN PUBLIC KEY");
     expect(c.tolerances?.indicators.evidence_backlog?.max).toBe(5);
     const env = ["LISTEN", "ADMIN_TOKEN", "OPERATORS"].map((k) => `env:FORGE_COLLECTOR_${k}`);
-    const flags = ["listen", "synchronous", "operator"].map((f) => `flag:--${f}`);
+    const flags = ["listen", "synchronous", "operators-file"].map((f) => `flag:--${f}`);
     expect(c.source).toEqual([`file:${file}`, ...env, ...flags]);
   });
 
@@ -74,7 +78,7 @@ describe("collector config", () => {
     );
     expect(key.code).toBe("FORGE_CONFIG_INVALID");
     expect(key.message).toMatch(/cannot read register_hosts\.h2 .*nope\.pub/);
-    const op = thrown(() => loadCollectorConfig({ cwd: dir, flags: { operator: ["x=short"] } }));
+    const op = thrown(() => loadCollectorConfig({ cwd: dir, env: { FORGE_COLLECTOR_OPERATORS: "x=short" } }));
     expect(op.code).toBe("FORGE_CONFIG_INVALID");
   });
 
