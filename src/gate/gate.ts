@@ -6,8 +6,18 @@ import { homedir } from "node:os";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
+import { canonicalHost } from "./hosts.js";
 import { matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
+import {
+  BUILTIN_PREFIX,
+  canonicalPath,
+  envFindings,
+  type Finding,
+  NO_PROTECTION,
+  type ProtectedResources,
+  protectFindings,
+} from "./protect.js";
 import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell.js";
 import {
   dumpTrack,
@@ -36,7 +46,24 @@ export interface GateOptions {
   limits?: Partial<ShellLimits>;
   /** Clock in ms (tests pass a fake one). */
   now?: () => number;
+  /** The agent's own state, processes and endpoints: built-in DENY, before any policy (src/gate/protect.ts). */
+  protect?: ProtectedResources;
+  /**
+   * The directories the executor searches for programs (its PATH, only those the agent cannot
+   * write). A command named by a path outside them is code the gate cannot read: at least ESCALATE.
+   * Default: the usual system directories.
+   */
+  programDirs?: readonly string[];
 }
+
+export const DEFAULT_PROGRAM_DIRS: readonly string[] = [
+  "/usr/local/sbin",
+  "/usr/local/bin",
+  "/usr/sbin",
+  "/usr/bin",
+  "/sbin",
+  "/bin",
+];
 
 export interface EvaluateRequest {
   session_id: string;
@@ -87,6 +114,10 @@ export class Gate {
   private readonly limits: ShellLimits;
   private readonly now: () => number;
   private readonly thresholdOverride: number | undefined;
+  private readonly protect: ProtectedResources;
+  private readonly protectPaths: string[];
+  private readonly protectReadOnly: string[];
+  private readonly programDirs: Set<string>;
   /** Last principal seen per session (pruned of evicted sessions as it grows). */
   private readonly principalOf = new Map<string, string>();
 
@@ -100,6 +131,16 @@ export class Gate {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
     this.thresholdOverride = opts.riskThreshold;
+    this.protect = opts.protect ?? NO_PROTECTION;
+    this.protectPaths = [...new Set(this.protect.paths.map(canonicalStar))];
+    for (const pid of this.protect.pids) this.protectPaths.push(`/proc/${pid}`);
+    this.protectReadOnly = [...new Set(this.protect.readOnly.map(canonicalStar))];
+    this.programDirs = new Set((opts.programDirs ?? DEFAULT_PROGRAM_DIRS).map((d) => canonicalPath(d)));
+  }
+
+  /** What the built-in rules protect (for docs and `check`). */
+  get protectedResources(): ProtectedResources {
+    return this.protect;
   }
 
   get bundle(): BundleRef {
@@ -230,8 +271,10 @@ export class Gate {
     const reasons: string[] = [];
     let rank = 0;
     const subjects: Subject[] = [];
+    const found: Finding[] = [];
     let summary: string;
     if (action.kind === "shell") {
+      for (const f of envFindings(action.env)) found.push(f);
       const cwd = action.cwd ? normalisePath(action.cwd, this.cwd, this.home) : this.cwd;
       const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env);
       // `$CWD` in policy globs is the action's working directory (the workspace), not wherever a
@@ -247,12 +290,22 @@ export class Gate {
         reasons.push(`no simple command found: default ${bundle.defaultEffect}`);
       }
       summary = action.command.length > 200 ? `${action.command.slice(0, 197)}...` : action.command;
+      this.lineFindings(found, action.command, cwd);
     } else {
       const sub = this.structuredSubject(action);
       subjects.push(sub);
       summary = sub.text;
+      this.lineFindings(found, textOf(action), this.cwd);
     }
     const matched: CompiledRule[] = [];
+    // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
+    for (const sub of subjects) this.subjectFindings(found, sub);
+    for (const f of found) {
+      const r = builtinRule(f);
+      if (!matched.includes(r)) matched.push(r);
+      rank = Math.max(rank, RANK[f.effect]);
+      if (!reasons.includes(f.reason)) reasons.push(f.reason);
+    }
     // Labels earned by earlier commands of the same line count for later ones: `cat key | curl -d @-`.
     const lineLabels = new Set<string>();
     for (const sub of subjects) {
@@ -355,6 +408,65 @@ export class Gate {
     };
   }
 
+  /** Protected names and absolute paths anywhere in the action's text (a script, a heredoc, an argument). */
+  private lineFindings(out: Finding[], text: string, cwd: string): void {
+    if (text.length === 0 || (this.protectPaths.length === 0 && this.protect.names.length === 0)) return;
+    for (const f of protectFindings(
+      { paths: [], writes: [], hosts: [], text, words: [], cmd: null, kind: "", cwd },
+      this.protect,
+      this.protectPaths,
+      this.protectReadOnly,
+    ))
+      out.push(f);
+  }
+
+  private subjectFindings(out: Finding[], sub: Subject): void {
+    const words: string[] = [];
+    if (sub.cmd) {
+      for (const w of sub.cmd.words) {
+        if (w.value === null) continue;
+        words.push(w.value);
+        // `socat - UNIX-CONNECT:/x/agent.sock`, `--unix-socket=/x`: judge each piece as a path too.
+        if (/[:=,]/.test(w.value)) {
+          for (const piece of w.value.split(/[:=,]/)) {
+            if (piece.length > 1 && (piece.includes("/") || piece.startsWith("~")))
+              sub.paths.push(normalisePath(piece, sub.cmd.cwd, this.home));
+          }
+        }
+      }
+      const c = sub.cmd;
+      if (c.path !== null) {
+        const p = canonicalPath(c.path);
+        const dir = p.slice(0, p.lastIndexOf("/")) || "/";
+        if (!this.programDirs.has(dir)) {
+          out.push({
+            rule: "untrusted-program",
+            effect: "escalate",
+            reason: `untrusted-program: '${c.path}' is not in a system program directory (${[...this.programDirs].join(":")}): the gate cannot read what it runs`,
+          });
+        }
+      }
+    } else if (sub.kind === "http" && sub.args === null) {
+      words.push(sub.text.slice(sub.text.indexOf(" ") + 1));
+    }
+    for (const f of protectFindings(
+      {
+        paths: sub.paths,
+        writes: sub.writes,
+        hosts: sub.hosts,
+        text: "",
+        words,
+        cmd: sub.cmd,
+        kind: sub.kind,
+        cwd: sub.cwd,
+      },
+      this.protect,
+      this.protectPaths,
+      this.protectReadOnly,
+    ))
+      out.push(f);
+  }
+
   private structuredSubject(a: Exclude<Action, { kind: "shell" }>): Subject {
     const sub: Subject = {
       kind: a.kind,
@@ -385,7 +497,7 @@ export class Gate {
       }
       case "http": {
         const u = new URL(a.url);
-        sub.hosts.push(u.hostname.toLowerCase().replace(/^\[|\]$/g, ""));
+        sub.hosts.push(canonicalHost(u.hostname));
         sub.method = a.method;
         sub.scheme = u.protocol.slice(0, -1).toLowerCase();
         sub.text = `${a.method} ${u.origin}${u.pathname}`;
@@ -424,6 +536,89 @@ export class Gate {
     }
     return sub;
   }
+}
+
+/** A protected path in canonical form, keeping a trailing `*` (prefix protection). */
+function canonicalStar(p: string): string {
+  return p.endsWith("*") ? `${canonicalPath(p.slice(0, -1))}*` : canonicalPath(p);
+}
+
+/** The text of a structured action searched for protected names: a written file's content, argument strings. */
+function textOf(a: Exclude<Action, { kind: "shell" }>): string {
+  switch (a.kind) {
+    case "file.write":
+      return `${a.path}\n${a.content ?? ""}`;
+    case "file.read":
+    case "file.delete":
+      return a.path;
+    case "http":
+      return a.url;
+    case "tool": {
+      const parts: string[] = [a.name];
+      collectStrings(a.arguments, parts, 0);
+      return parts.join("\n");
+    }
+    default:
+      return "";
+  }
+}
+
+function collectStrings(v: unknown, out: string[], depth: number): void {
+  if (depth > 64) return;
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) for (const x of v) collectStrings(x, out, depth + 1);
+  else if (v !== null && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      out.push(k);
+      collectStrings(x, out, depth + 1);
+    }
+  }
+}
+
+const BUILTIN_RULES = new Map<string, CompiledRule>();
+
+/** The CompiledRule a built-in finding shows as in `policy_matched` (one object per rule and effect). */
+function builtinRule(f: Finding): CompiledRule {
+  const key = `${f.rule}\0${f.effect}`;
+  let r = BUILTIN_RULES.get(key);
+  if (r === undefined) {
+    r = {
+      id: `${BUILTIN_PREFIX}${f.rule}`,
+      description: "built-in self-protection rule (src/gate/protect.ts)",
+      effect: f.effect,
+      risk: f.effect === "deny" ? 100 : 80,
+      labels: [],
+      when: null,
+      kinds: [],
+      program: null,
+      programNames: null,
+      subcommand: null,
+      flags: null,
+      flagsAll: null,
+      flagsNone: null,
+      args: null,
+      paths: null,
+      pathsWithin: null,
+      pathsOutside: null,
+      programPath: null,
+      writes: null,
+      writesOutside: null,
+      hosts: null,
+      hostsNot: null,
+      methods: null,
+      schemes: null,
+      domains: null,
+      domainsNot: null,
+      tool: null,
+      arguments: null,
+      pipedFrom: null,
+      via: null,
+      file: "(built-in)",
+      line: 0,
+    };
+    BUILTIN_RULES.set(key, r);
+  }
+  return r;
 }
 
 function stripSlash(p: string): string {
