@@ -72,6 +72,16 @@ export const Codes = {
   AGENT_RUNNING: "FORGE_AGENT_RUNNING",
   AGENT_UNREACHABLE: "FORGE_AGENT_UNREACHABLE",
   GATE_STATE_INVALID: "FORGE_GATE_STATE_INVALID",
+  /** The reviewer is the proposer, runs under it, or under an action the agent executed. */
+  SELF_REVIEW: "FORGE_SELF_REVIEW",
+  /** A reviewer-only route was called without the review token. */
+  REVIEW_TOKEN_REQUIRED: "FORGE_REVIEW_TOKEN_REQUIRED",
+  /** A proposal nests deeper than the API allows. */
+  INPUT_TOO_DEEP: "FORGE_INPUT_TOO_DEEP",
+  /** A proposal holds a value the evidence record cannot encode (a non-finite number, a lone surrogate). */
+  INPUT_UNENCODABLE: "FORGE_INPUT_UNENCODABLE",
+  /** A policy reload was refused: empty, no rules, a rollback, or widening without a reviewer. */
+  POLICY_RELOAD_REFUSED: "FORGE_POLICY_RELOAD_REFUSED",
 } as const;
 
 /**

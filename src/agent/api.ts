@@ -7,6 +7,8 @@ import { parseAction } from "../gate/actions.js";
 import type { ActionService, Principal } from "./actions.js";
 import { badRequest, HttpError, notFound, readJson, sendError, sendJson } from "./http.js";
 import type { AgentMetrics } from "./metrics.js";
+import { governedAncestor, type ProcessLink } from "./peer.js";
+import { REVIEW_TOKEN_HEADER, tokenMatches } from "./review-token.js";
 import { buildTrace } from "./trace.js";
 
 /** The caller on the other end of a connection, from SO_PEERCRED (or a fixed name for loopback TCP). */
@@ -27,6 +29,16 @@ export interface ApiOptions {
   facade: (req: IncomingMessage, res: ServerResponse, principal: Principal) => Promise<boolean>;
   /** Records already shipped and pruned locally (the collector's copy), for traces. */
   archive?: (session_id: string) => Promise<StoredRecord[]>;
+  /** The review capability a reviewer must present (header x-forge-review-token). */
+  reviewToken: string;
+  /** Where the token lives, for the error message. */
+  reviewTokenPath: string;
+  /** The agent's pid: its detached children are executed actions, which may never review. */
+  agentPid: number;
+  /** A peer's process ancestry, nearest first (Linux /proc); empty when unknown. */
+  ancestry: (pid: number) => ProcessLink[];
+  /** `POST /v1/policy/reload`: a reviewer confirms a reload the file watcher refused as widening. */
+  confirmPolicyReload?: (reviewer: string) => Promise<Record<string, unknown>>;
 }
 
 const ProposeBody = z.strictObject({
@@ -134,6 +146,21 @@ export function createApi(
           access: "reviewer",
           handle: async (req, res, peer, [id]) => {
             const body = parseBody(ReviewBody, await readJson(req, o.maxBodyBytes));
+            const pending = o.service.view(id!);
+            const proposerPid = pidOf(pending?.principal);
+            if (peer.pid !== null) {
+              if (proposerPid !== null && peer.pid === proposerPid) {
+                throw new HttpError(
+                  403,
+                  Codes.SELF_REVIEW,
+                  `pid ${peer.pid} proposed action ${id}: the proposer may not review its own action; a different reviewer (forge-agent review, the collector console) must`,
+                );
+              }
+              const why = governedAncestor(o.ancestry(peer.pid), o.agentPid, proposerPid);
+              if (why !== null) {
+                throw new HttpError(403, Codes.SELF_REVIEW, `${why}: it may not review`);
+              }
+            }
             const view = await o.service.review(
               id!,
               body.decision,
@@ -141,6 +168,23 @@ export function createApi(
               principal(peer).record,
             );
             sendJson(res, 200, view);
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/policy\/reload$/,
+      methods: {
+        POST: {
+          access: "reviewer",
+          handle: async (_req, res, peer) => {
+            if (o.confirmPolicyReload === undefined) throw notFound("route /v1/policy/reload");
+            if (peer.pid !== null) {
+              const why = governedAncestor(o.ancestry(peer.pid), o.agentPid, null);
+              if (why !== null)
+                throw new HttpError(403, Codes.SELF_REVIEW, `${why}: it may not confirm a policy reload`);
+            }
+            sendJson(res, 200, await o.confirmPolicyReload(principal(peer).record));
           },
         },
       },
@@ -252,6 +296,14 @@ export function createApi(
             entry.access === "reviewer" ? "api.allowed_reviewer_uids" : "api.allowed_proposer_uids",
           );
         }
+        // Reviewing is a capability of its own, never "the same uid" (docs/security.md).
+        if (entry.access === "reviewer" && !tokenMatches(req.headers[REVIEW_TOKEN_HEADER], o.reviewToken)) {
+          throw new HttpError(
+            401,
+            Codes.REVIEW_TOKEN_REQUIRED,
+            `reviews need the review token in the ${REVIEW_TOKEN_HEADER} header: 'forge-agent review' reads it from ${o.reviewTokenPath} (review.token_file)`,
+          );
+        }
         const params = m.slice(1).map((s) => {
           try {
             return decodeURIComponent(s);
@@ -272,6 +324,12 @@ export function createApi(
       sendError(res, err);
     }
   };
+}
+
+/** "uid:501 pid:42" → 42; principals without a pid → null. */
+function pidOf(principal: string | null | undefined): number | null {
+  const m = /\bpid:(\d+)/.exec(principal ?? "");
+  return m === null ? null : Number(m[1]);
 }
 
 function pathOf(req: IncomingMessage): string {

@@ -147,6 +147,11 @@ export class Gate {
     return this.current.ref;
   }
 
+  /** The compiled policy in use (for comparing a reload with it). */
+  get policy(): PolicyBundle {
+    return this.current;
+  }
+
   /** Swaps the policy atomically (the next evaluate uses it); composition state is kept. */
   setPolicy(bundle: PolicyBundle): void {
     this.current = bundle;
