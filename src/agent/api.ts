@@ -148,7 +148,8 @@ export function createApi(
             const body = parseBody(ReviewBody, await readJson(req, o.maxBodyBytes));
             const pending = o.service.view(id!);
             const proposerPid = pidOf(pending?.principal);
-            if (peer.pid !== null) {
+            // (An unknown id falls through to the service's 404.)
+            if (pending !== undefined && peer.pid !== null) {
               if (proposerPid !== null && peer.pid === proposerPid) {
                 throw new HttpError(
                   403,

@@ -117,14 +117,20 @@ export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
  * Reviews `id` as a reviewer must: from another process (not the proposer, not under an executed
  * action), presenting the review token. Uses the real CLI.
  */
-export async function reviewAs(
-  t: TestAgent,
+export function reviewAs(t: TestAgent, id: string, decision: "approve" | "deny", reason?: string) {
+  return reviewCli(t.agent.socketPath, t.agent.config.review.token_file, id, decision, reason);
+}
+
+/** `forge-agent review approve|deny ID` as a separate process; never throws. */
+export function reviewCli(
+  socket: string,
+  tokenFile: string,
   id: string,
   decision: "approve" | "deny",
   reason?: string,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
 ): Promise<{ code: number; stdout: string; stderr: string; view: any }> {
-  const args = [CLI, "review", decision, id, "--json", "--socket", t.agent.socketPath];
-  args.push("--token-file", t.agent.config.review.token_file);
+  const args = [CLI, "review", decision, id, "--json", "--socket", socket, "--token-file", tokenFile];
   if (reason !== undefined) args.push("--reason", reason);
   return new Promise((resolve) => {
     execFile(process.execPath, args, { encoding: "utf8" }, (err, stdout, stderr) => {
@@ -139,9 +145,14 @@ export async function reviewAs(
   });
 }
 
+/** The token header for the review token file `path`. */
+export function tokenHeader(path: string): Record<string, string> {
+  return { "x-forge-review-token": readFileSync(path, "utf8").trim() };
+}
+
 /** The review token header, for tests that call reviewer routes directly. */
 export function reviewHeaders(t: TestAgent): Record<string, string> {
-  return { "x-forge-review-token": readFileSync(t.agent.config.review.token_file, "utf8").trim() };
+  return tokenHeader(t.agent.config.review.token_file);
 }
 
 /**
