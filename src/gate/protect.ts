@@ -347,6 +347,15 @@ function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedReso
   const groups = [...prot.pgids, ...prot.pids].map((g) => `-${g}`);
   const names = prot.processNames.map((n) => n.toLowerCase());
   if (KILLERS.has(prog)) {
+    // Inside an executed action `$PPID` is the agent itself (the shell's parent).
+    if (/\$\{?PPID\b/.test(cmd.text)) {
+      out.push({
+        rule: "protected-resource",
+        effect: "deny",
+        reason: `protected-resource: '${cmd.text}' signals $PPID, which is the agent itself`,
+      });
+      return;
+    }
     for (const v of values) {
       if (v === null) {
         out.push({
