@@ -92,6 +92,9 @@ interface Subject {
   text: string;
 }
 
+/** A path-shaped run of characters in free text (quotes, code, heredoc bodies). */
+const PATH_TOKEN = /[~A-Za-z0-9._@%+=,/-]*[/.][A-Za-z0-9._@%+=,/-]*/g;
+
 /** Tool argument names that hold file paths. */
 const PATH_ARG = /path|file|dir|folder|dest|src|source|target|cwd/i;
 
@@ -416,8 +419,17 @@ export class Gate {
   /** Protected names and absolute paths anywhere in the action's text (a script, a heredoc, an argument). */
   private lineFindings(out: Finding[], text: string, cwd: string): void {
     if (text.length === 0 || (this.protectPaths.length === 0 && this.protect.names.length === 0)) return;
+    // Path-shaped tokens anywhere in the text (inside quotes, code, heredocs), in canonical form:
+    // `open("/x//var/../var/agent.sock")` names the socket as surely as the plain path does.
+    const paths: string[] = [];
+    const tokens = text.match(PATH_TOKEN);
+    if (tokens !== null) {
+      for (const tok of tokens.length > 256 ? tokens.slice(0, 256) : tokens) {
+        if (tok.length > 1) paths.push(normalisePath(tok, cwd, this.home));
+      }
+    }
     for (const f of protectFindings(
-      { paths: [], writes: [], hosts: [], text, words: [], cmd: null, kind: "", cwd },
+      { paths, writes: [], hosts: [], text, words: [], cmd: null, kind: "", cwd },
       this.protect,
       this.protectPaths,
       this.protectReadOnly,
@@ -434,7 +446,7 @@ export class Gate {
         // `socat - UNIX-CONNECT:/x/agent.sock`, `--unix-socket=/x`: judge each piece as a path too.
         if (/[:=,]/.test(w.value)) {
           for (const piece of w.value.split(/[:=,]/)) {
-            if (piece.length > 1 && (piece.includes("/") || piece.startsWith("~")))
+            if (piece.length > 0 && piece !== "-")
               sub.paths.push(normalisePath(piece, sub.cmd.cwd, this.home));
           }
         }
