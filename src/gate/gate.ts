@@ -92,6 +92,9 @@ interface Subject {
   text: string;
 }
 
+/** How much of an action's free text is split into path tokens (the rest: substring search only). */
+const TOKEN_SCAN_CHARS = 64 * 1024;
+
 /** A path-shaped run of characters in free text (quotes, code, heredoc bodies). */
 const PATH_TOKEN = /[~A-Za-z0-9._@%+=,/-]*[/.][A-Za-z0-9._@%+=,/-]*/g;
 
@@ -303,7 +306,9 @@ export class Gate {
       const sub = this.structuredSubject(action);
       subjects.push(sub);
       summary = sub.text;
-      this.lineFindings(found, textOf(action), this.cwd);
+      // file.read/delete and http name one path or URL, judged with the subject below.
+      if (action.kind === "file.write" || action.kind === "tool")
+        this.lineFindings(found, textOf(action), this.cwd);
     }
     const matched: CompiledRule[] = [];
     // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
@@ -422,9 +427,11 @@ export class Gate {
     // Path-shaped tokens anywhere in the text (inside quotes, code, heredocs), in canonical form:
     // `open("/x//var/../var/agent.sock")` names the socket as surely as the plain path does.
     const paths: string[] = [];
-    const tokens = text.match(PATH_TOKEN);
+    // Bounded: a written file can be megabytes; past the head only the plain substrings are searched.
+    const head = text.length > TOKEN_SCAN_CHARS ? text.slice(0, TOKEN_SCAN_CHARS) : text;
+    const tokens = head.match(PATH_TOKEN);
     if (tokens !== null) {
-      for (const tok of tokens.length > 256 ? tokens.slice(0, 256) : tokens) {
+      for (const tok of tokens.length > 512 ? tokens.slice(0, 512) : tokens) {
         if (tok.length > 1) paths.push(normalisePath(tok, cwd, this.home));
       }
     }

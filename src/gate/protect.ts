@@ -224,6 +224,7 @@ export function protectFindings(
         continue;
       }
     }
+    if (!p.startsWith("/proc/") && !p.startsWith("/dev/")) continue;
     const s = PROC_SECRET.exec(p);
     if (s !== null && !prot.pids.includes(Number(s[1]))) {
       deny(
@@ -252,10 +253,17 @@ export function protectFindings(
   }
   // Names and absolute paths anywhere in the text: a script, a heredoc, `socat UNIX-CONNECT:…`.
   if (t.text.length > 0) {
-    const low = t.text.toLowerCase();
+    // Case-folded only where it is cheap; a long text is searched as written.
+    const low = t.text.length <= 1 << 16 ? t.text.toLowerCase() : t.text;
+    const cwd = t.cwd.toLowerCase();
     for (const q of canonPaths) {
       const needle = q.endsWith("*") ? q.slice(0, -1) : q;
-      if (needle.length > 1 && low.includes(needle)) {
+      // Also the spelling relative to the cwd: `var/agent.sock` from the workspace.
+      const rel = needle.startsWith(`${cwd}/`) ? needle.slice(cwd.length + 1) : null;
+      if (
+        (needle.length > 1 && low.includes(needle)) ||
+        (rel !== null && rel.length > 3 && low.includes(rel))
+      ) {
         deny("protected-resource", `protected-resource: the action names the agent's own state (${needle})`);
         break;
       }
@@ -270,6 +278,8 @@ export function protectFindings(
   if (cmd !== null) processFindings(out, cmd, prot);
   const eps: { host: string; port: number }[] = [];
   for (const w of t.words) {
+    // Only words that can name an endpoint: a URL, a socat address (`TCP:h:p`).
+    if (!w.includes(":")) continue;
     const e = endpointOf(w) ?? socatEndpoint(w);
     if (e) eps.push(e);
   }
@@ -281,7 +291,7 @@ export function protectFindings(
     if (ops.length >= 2 && /^\d+$/.test(ops[1]!))
       eps.push({ host: canonicalHost(ops[0]!), port: Number(ops[1]) });
   }
-  hostFindings(out, t.hosts, eps, prot);
+  if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot);
   return out;
 }
 
