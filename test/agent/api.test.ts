@@ -1,9 +1,9 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import {
+  callFromChild,
   proposeFromChild,
   reviewAs,
   reviewHeaders,
@@ -320,21 +320,22 @@ describe("socket API: peer credentials", () => {
     expect((await t.client.get("/v1/health")).body.evidence.lastSeq).toBe(1);
   });
 
+  /** Proposes an escalation and approves it from the same connection, with the review token. */
+  async function approveOwn(t: TestAgent) {
+    const p = await t.client.post("/v1/actions", { session_id: "s", proposed_action: shell("deploy prod") });
+    expect(p.body.state).toBe("escalated");
+    const id = p.body.action_id as string;
+    const a = await t.client.call("POST", `/v1/reviews/${id}`, { decision: "approve" }, reviewHeaders(t));
+    expect((await t.client.get(`/v1/actions/${id}`)).body.state).toBe("escalated");
+    return { id, status: a.status, code: a.body?.error?.code as string | undefined };
+  }
+
   it("a proposer who is not a reviewer cannot approve its own escalation", async () => {
     const t = await startTestAgent({
       api: { allowed_proposer_uids: [uid], allowed_reviewer_uids: [uid + 4242] },
     });
     agents.push(t);
-    const p = await t.client.post("/v1/actions", { session_id: "s", proposed_action: shell("deploy prod") });
-    expect(p.body.state).toBe("escalated");
-    const a = await t.client.call(
-      "POST",
-      `/v1/reviews/${p.body.action_id}`,
-      { decision: "approve" },
-      reviewHeaders(t),
-    );
-    expect(a.status).toBe(403);
-    expect((await t.client.get(`/v1/actions/${p.body.action_id}`)).body.state).toBe("escalated");
+    expect(await approveOwn(t)).toMatchObject({ status: 403, code: "FORGE_FORBIDDEN" });
   });
 
   it("the proposer's own connection, even with the review token and a reviewer uid, cannot approve", async () => {
@@ -342,20 +343,11 @@ describe("socket API: peer credentials", () => {
     // reviewer is never the proposer.
     const t = await startTestAgent();
     agents.push(t);
-    const p = await t.client.post("/v1/actions", { session_id: "s", proposed_action: shell("deploy prod") });
-    expect(p.body.state).toBe("escalated");
-    const a = await t.client.call(
-      "POST",
-      `/v1/reviews/${p.body.action_id}`,
-      { decision: "approve" },
-      reviewHeaders(t),
-    );
-    expect(a.status).toBe(403);
-    expect(a.body.error.code).toBe("FORGE_SELF_REVIEW");
-    const noToken = await t.client.post(`/v1/reviews/${p.body.action_id}`, { decision: "approve" });
+    const own = await approveOwn(t);
+    expect(own).toMatchObject({ status: 403, code: "FORGE_SELF_REVIEW" });
+    const noToken = await t.client.post(`/v1/reviews/${own.id}`, { decision: "approve" });
     expect(noToken.status).toBe(401);
     expect(noToken.body.error.code).toBe("FORGE_REVIEW_TOKEN_REQUIRED");
-    expect((await t.client.get(`/v1/actions/${p.body.action_id}`)).body.state).toBe("escalated");
   });
 });
 
@@ -418,20 +410,8 @@ describe("socket API: another uid on the same socket", () => {
   });
 
   /** One request from a real child process running as uid/gid 65534. */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
-  function asNobody(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const script = `
-      const req = require("node:http").request({ socketPath: ${JSON.stringify(t.agent.socketPath)}, method: ${JSON.stringify(method)}, path: ${JSON.stringify(path)} }, (res) => {
-        let s = ""; res.on("data", (c) => (s += c)); res.on("end", () => process.stdout.write(JSON.stringify({ status: res.statusCode, body: JSON.parse(s) })));
-      });
-      req.on("error", (e) => process.stdout.write(JSON.stringify({ status: 0, body: { error: { code: e.code } } })));
-      req.end(${JSON.stringify(body === undefined ? "" : JSON.stringify(body))});`;
-    return new Promise((resolve, reject) => {
-      execFile(process.execPath, ["-e", script], { uid: NOBODY, gid: NOBODY, cwd: "/" }, (err, stdout) =>
-        err ? reject(err) : resolve(JSON.parse(stdout)),
-      );
-    });
-  }
+  const asNobody = (method: string, path: string, body?: unknown) =>
+    callFromChild(t.agent.socketPath, method, path, body, { uid: NOBODY, gid: NOBODY });
 
   // Switching uid needs root (this machine and CI run as root).
   it.skipIf(uid !== 0)(
