@@ -3,6 +3,7 @@ import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EvidenceStore, verifyStore } from "../../src/evidence/index.js";
+import { until } from "../support/wait.js";
 import {
   CLI,
   callFromChild,
@@ -109,6 +110,13 @@ describe("SIGKILL at random moments", () => {
             .catch(() => {}),
         );
       }
+      // Kill once the agent has answered something this round (an event, so a loaded machine cannot
+      // make every round die before its first answer), then at a random moment after that.
+      const before = answered.size;
+      await Promise.race([
+        until(() => answered.size > before, "a first answer", 30_000),
+        Promise.allSettled(work),
+      ]);
       await sleep(Math.floor(Math.random() * 60));
       await kill(proc, "SIGKILL");
       client.close();
