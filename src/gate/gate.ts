@@ -90,6 +90,8 @@ interface Subject {
   tool: string | null;
   args: Record<string, unknown> | null;
   text: string;
+  /** An `http` action's host:port (canonical host, default ports filled in). */
+  endpoint: { host: string; port: number } | null;
 }
 
 /** How much of an action's free text is split into path tokens (the rest: substring search only). */
@@ -307,8 +309,10 @@ export class Gate {
       subjects.push(sub);
       summary = sub.text;
       // file.read/delete and http name one path or URL, judged with the subject below.
-      if (action.kind === "file.write" || action.kind === "tool")
-        this.lineFindings(found, textOf(action), this.cwd);
+      if (action.kind === "file.write" || action.kind === "tool") {
+        const text = textOf(action);
+        if (text !== "") this.lineFindings(found, text, this.cwd);
+      }
     }
     const matched: CompiledRule[] = [];
     // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
@@ -470,8 +474,6 @@ export class Gate {
           });
         }
       }
-    } else if (sub.kind === "http" && sub.args === null) {
-      words.push(sub.text.slice(sub.text.indexOf(" ") + 1));
     }
     for (const f of protectFindings(
       {
@@ -483,6 +485,7 @@ export class Gate {
         cmd: sub.cmd,
         kind: sub.kind,
         cwd: sub.cwd,
+        endpoints: sub.endpoint === null ? undefined : [sub.endpoint],
       },
       this.protect,
       this.protectPaths,
@@ -508,6 +511,7 @@ export class Gate {
       tool: null,
       args: null,
       text: "",
+      endpoint: null,
     };
     switch (a.kind) {
       case "file.read":
@@ -521,7 +525,10 @@ export class Gate {
       }
       case "http": {
         const u = new URL(a.url);
-        sub.hosts.push(canonicalHost(u.hostname));
+        const host = canonicalHost(u.hostname);
+        sub.hosts.push(host);
+        const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
+        sub.endpoint = { host, port };
         sub.method = a.method;
         sub.scheme = u.protocol.slice(0, -1).toLowerCase();
         sub.text = `${a.method} ${u.origin}${u.pathname}`;
@@ -571,14 +578,15 @@ function canonicalStar(p: string): string {
 function textOf(a: Exclude<Action, { kind: "shell" }>): string {
   switch (a.kind) {
     case "file.write":
-      return `${a.path}\n${a.content ?? ""}`;
+      // The path itself is judged with the subject; here only what the file will say.
+      return a.content ?? "";
     case "file.read":
     case "file.delete":
       return a.path;
     case "http":
       return a.url;
     case "tool": {
-      const parts: string[] = [a.name];
+      const parts: string[] = [];
       collectStrings(a.arguments, parts, 0);
       return parts.join("\n");
     }
@@ -666,6 +674,7 @@ function shellSubject(c: SimpleCommand, cwd: string): Subject {
     tool: null,
     args: null,
     text: c.text,
+    endpoint: null,
   };
 }
 

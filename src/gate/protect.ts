@@ -182,6 +182,8 @@ export interface Touches {
   words: readonly string[];
   /** The shell command, when the subject is one. */
   cmd: SimpleCommand | null;
+  /** Endpoints already parsed (an `http` action's URL). */
+  endpoints?: readonly { host: string; port: number }[];
   /** The action kind. */
   kind: string;
   cwd: string;
@@ -276,7 +278,7 @@ export function protectFindings(
     }
   }
   if (cmd !== null) processFindings(out, cmd, prot);
-  const eps: { host: string; port: number }[] = [];
+  const eps: { host: string; port: number }[] = t.endpoints ? [...t.endpoints] : [];
   for (const w of t.words) {
     // Only words that can name an endpoint: a URL, a socat address (`TCP:h:p`).
     if (!w.includes(":")) continue;
