@@ -97,8 +97,8 @@ interface Subject {
 /** How much of an action's free text is split into path tokens (the rest: substring search only). */
 const TOKEN_SCAN_CHARS = 64 * 1024;
 
-/** A path-shaped run of characters in free text (quotes, code, heredoc bodies). */
-const PATH_TOKEN = /[~A-Za-z0-9._@%+=,/-]*[/.][A-Za-z0-9._@%+=,/-]*/g;
+/** A run of path characters in free text (quotes, code, heredoc bodies); no backtracking. */
+const PATH_TOKEN = /[~A-Za-z0-9._@%+=,/-]+/g;
 
 /** Tool argument names that hold file paths. */
 const PATH_ARG = /path|file|dir|folder|dest|src|source|target|cwd/i;
@@ -436,7 +436,9 @@ export class Gate {
     const tokens = head.match(PATH_TOKEN);
     if (tokens !== null) {
       for (const tok of tokens.length > 512 ? tokens.slice(0, 512) : tokens) {
-        if (tok.length > 1) paths.push(normalisePath(tok, cwd, this.home));
+        // Runs of path characters (one linear scan), kept when they look like a path or a file name.
+        if (tok.length > 1 && (tok.includes("/") || tok.includes(".")))
+          paths.push(normalisePath(tok, cwd, this.home));
       }
     }
     for (const f of protectFindings(
