@@ -10,12 +10,28 @@ import { loadavg } from "node:os";
 import { Language, type Node, Parser } from "web-tree-sitter";
 import { parse as parseYaml } from "yaml";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../src/gate/index.js";
+import type { ProtectedResources } from "../src/gate/protect.js";
 import { initShell, shellBackend, useShellBackend } from "../src/gate/shell.js";
 import { nativeShell } from "../src/platform/native.js";
 import { judge, type Metric, runStandalone, type Suite, sampleSync, stats } from "./harness.js";
 
 const HOME = "/Users/dev";
 const CWD = `${HOME}/project`;
+const PROTECT: ProtectedResources = {
+  paths: [
+    `${CWD}/var`,
+    `${CWD}/var/agent.sock`,
+    `${CWD}/var/evidence.db*`,
+    `${CWD}/policies`,
+    `${CWD}/config.yaml`,
+  ],
+  readOnly: ["/opt/forge-agent/dist/src"],
+  names: ["agent.sock", "review.token"],
+  pids: [4242],
+  pgids: [4240],
+  processNames: ["forge-agent", "node"],
+  endpoints: [{ host: "127.0.0.1", port: 7070 }],
+};
 const STRUCTURED_KINDS = ["file.read", "file.write", "file.delete", "http", "email.send", "tool"];
 
 /** The structured requests both engines judge. */
@@ -151,7 +167,8 @@ export const suite: Suite = async (ctx) => {
   await initGate();
   const policyPath = defaultPolicyPath();
   const bundle = loadPolicy(policyPath);
-  const gate = new Gate(bundle, { home: HOME, cwd: CWD, maxSessions: 1024 });
+  // With the self-protection set a daemon configures (src/agent/protection.ts), as in production.
+  const gate = new Gate(bundle, { home: HOME, cwd: CWD, maxSessions: 1024, protect: PROTECT });
   const metrics: Metric[] = [];
   const seconds = ctx.durationS;
 

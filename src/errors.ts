@@ -105,6 +105,16 @@ export const Codes = {
   REGISTRY_INSECURE: "FORGE_REGISTRY_INSECURE",
   DIGEST_MISMATCH: "FORGE_DIGEST_MISMATCH",
   ARTIFACT_INVALID: "FORGE_ARTIFACT_INVALID",
+  /** The reviewer is the proposer, runs under it, or under an action the agent executed. */
+  SELF_REVIEW: "FORGE_SELF_REVIEW",
+  /** A reviewer-only route was called without the review token. */
+  REVIEW_TOKEN_REQUIRED: "FORGE_REVIEW_TOKEN_REQUIRED",
+  /** A proposal nests deeper than the API allows. */
+  INPUT_TOO_DEEP: "FORGE_INPUT_TOO_DEEP",
+  /** A proposal holds a value the evidence record cannot encode (a non-finite number, a lone surrogate). */
+  INPUT_UNENCODABLE: "FORGE_INPUT_UNENCODABLE",
+  /** A policy reload was refused: empty, no rules, a rollback, or widening without a reviewer. */
+  POLICY_RELOAD_REFUSED: "FORGE_POLICY_RELOAD_REFUSED",
 } as const;
 
 /** A code listed in Codes. */
@@ -194,6 +204,11 @@ export const HTTP_STATUS = {
   [Codes.ARTIFACT_INVALID]: 400,
   [Codes.RATE_LIMITED]: 429,
   [Codes.UNSUPPORTED_MEDIA_TYPE]: 415,
+  [Codes.SELF_REVIEW]: 403,
+  [Codes.REVIEW_TOKEN_REQUIRED]: 401,
+  [Codes.INPUT_TOO_DEEP]: 400,
+  [Codes.INPUT_UNENCODABLE]: 400,
+  [Codes.POLICY_RELOAD_REFUSED]: 409,
 } as const satisfies Record<DeclaredCode, number>;
 
 /** The HTTP status an error with `code` is answered with (500 for anything without a declared code). */

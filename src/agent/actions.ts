@@ -11,6 +11,7 @@ import {
   type RecordInput,
   type StoredRecord,
 } from "../protocol/record.js";
+import { assertEncodable } from "./bounds.js";
 import { EXECUTABLE_KINDS, type ExecutionResult, type ExecutorLimits, execute } from "./executors/index.js";
 import { notFound } from "./http.js";
 import type { GatePort, PendingAction, StorePort } from "./ports.js";
@@ -129,6 +130,8 @@ export class ActionService {
   async propose(input: ProposeInput, who: Principal): Promise<ActionView> {
     if (this.closed) throw new HttpError(Codes.EVIDENCE_CLOSED, "the agent is shutting down");
     const action = input.proposed_action;
+    // Before the verdict: nothing the final record could not encode may become a pending row.
+    assertEncodable(action, "proposed_action");
     if (input.execute === true && !EXECUTABLE_KINDS.has(action.kind)) {
       throw new HttpError(
         Codes.BAD_REQUEST,
@@ -247,6 +250,7 @@ export class ActionService {
         `action ${action_id} was proposed by uid ${proposer ?? "?"}; uid ${reporter ?? "?"} may not report its result`,
       );
     }
+    assertEncodable(result, "result");
     live.busy = true;
     const final: RecordInput = {
       ...live.draft,
@@ -271,6 +275,13 @@ export class ActionService {
     if (live === undefined) throw notFound(`pending review ${action_id}`);
     if (live.state !== "escalated" || live.busy) {
       throw new HttpError(Codes.CONFLICT, `action ${action_id} is ${live.state}, not waiting for review`);
+    }
+    // The proposer never reviews itself, whichever path the review came by (socket, collector).
+    if (sameParty(reviewer, live.draft.principal)) {
+      throw new HttpError(
+        Codes.SELF_REVIEW,
+        `${reviewer} proposed action ${action_id}: the proposer may not review its own action`,
+      );
     }
     live.busy = true;
     const principal_review: PrincipalReview = { decision, reviewer, at: nowRfc3339(), reason };
@@ -694,6 +705,15 @@ function uidOf(principal: string | null | undefined): string | null {
   if (principal === null || principal === undefined) return null;
   const m = /^uid:(\d+)/.exec(principal);
   return m === null ? principal : m[1]!;
+}
+
+/** Same principal: the same name, or the same process ("uid:0 pid:42" and "uid:0 pid:42 …"). */
+function sameParty(a: string, b: string | null | undefined): boolean {
+  if (b === null || b === undefined) return false;
+  if (a === b) return true;
+  const pa = /\bpid:(\d+)/.exec(a)?.[1];
+  const pb = /\bpid:(\d+)/.exec(b)?.[1];
+  return pa !== undefined && pa === pb;
 }
 
 /** A 503 for a record the store refused: the store's own code when that is a 503 one. */

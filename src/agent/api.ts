@@ -8,6 +8,8 @@ import type { StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
 import { badRequest, notFound, sendError } from "./http.js";
 import type { AgentMetrics } from "./metrics.js";
+import { governedAncestor, type ProcessLink } from "./peer.js";
+import { REVIEW_TOKEN_HEADER, tokenMatches } from "./review-token.js";
 import { buildTrace } from "./trace.js";
 
 /** The caller on the other end of a connection, from SO_PEERCRED (or a fixed name for loopback TCP). */
@@ -30,6 +32,16 @@ export interface ApiOptions {
   drift?: (q: { signal?: string; sinceMs?: number }) => Promise<unknown>;
   /** Records already shipped and pruned locally (the collector's copy), for traces. */
   archive?: (session_id: string) => Promise<StoredRecord[]>;
+  /** The review capability a reviewer must present (header x-forge-review-token). */
+  reviewToken: string;
+  /** Where the token lives, for the error message. */
+  reviewTokenPath: string;
+  /** The agent's pid: its detached children are executed actions, which may never review. */
+  agentPid: number;
+  /** A peer's process ancestry, nearest first (Linux /proc); empty when unknown. */
+  ancestry: (pid: number) => ProcessLink[];
+  /** `POST /v1/policy/reload`: a reviewer confirms a reload the file watcher refused as widening. */
+  confirmPolicyReload?: (reviewer: string) => Promise<Record<string, unknown>>;
 }
 
 const ProposeBody = z.strictObject({
@@ -137,6 +149,21 @@ export function createApi(
           access: "reviewer",
           handle: async (req, res, peer, [id]) => {
             const body = parseBody(ReviewBody, await readJson(req, o.maxBodyBytes, BODY));
+            const pending = o.service.view(id!);
+            const proposerPid = pidOf(pending?.principal);
+            // (An unknown id falls through to the service's 404.)
+            if (pending !== undefined && peer.pid !== null) {
+              if (proposerPid !== null && peer.pid === proposerPid) {
+                throw new HttpError(
+                  Codes.SELF_REVIEW,
+                  `pid ${peer.pid} proposed action ${id}: the proposer may not review its own action; a different reviewer (forge-agent review, the collector console) must`,
+                );
+              }
+              const why = governedAncestor(o.ancestry(peer.pid), o.agentPid, proposerPid);
+              if (why !== null) {
+                throw new HttpError(Codes.SELF_REVIEW, `${why}: it may not review`);
+              }
+            }
             const view = await o.service.review(
               id!,
               body.decision,
@@ -144,6 +171,23 @@ export function createApi(
               principal(peer).record,
             );
             sendJson(res, 200, view);
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/policy\/reload$/,
+      methods: {
+        POST: {
+          access: "reviewer",
+          handle: async (_req, res, peer) => {
+            if (o.confirmPolicyReload === undefined) throw notFound("route /v1/policy/reload");
+            if (peer.pid !== null) {
+              const why = governedAncestor(o.ancestry(peer.pid), o.agentPid, null);
+              if (why !== null)
+                throw new HttpError(Codes.SELF_REVIEW, `${why}: it may not confirm a policy reload`);
+            }
+            sendJson(res, 200, await o.confirmPolicyReload(principal(peer).record));
           },
         },
       },
@@ -274,6 +318,13 @@ export function createApi(
             entry.access === "reviewer" ? "api.allowed_reviewer_uids" : "api.allowed_proposer_uids",
           );
         }
+        // Reviewing is a capability of its own, never "the same uid" (docs/security.md).
+        if (entry.access === "reviewer" && !tokenMatches(req.headers[REVIEW_TOKEN_HEADER], o.reviewToken)) {
+          throw new HttpError(
+            Codes.REVIEW_TOKEN_REQUIRED,
+            `reviews need the review token in the ${REVIEW_TOKEN_HEADER} header: 'forge-agent review' reads it from ${o.reviewTokenPath} (review.token_file)`,
+          );
+        }
         const params = m.slice(1).map((s) => {
           try {
             return decodeURIComponent(s);
@@ -297,6 +348,12 @@ export function createApi(
 }
 
 const BODY = { limitKey: "api.max_body_bytes" };
+
+/** "uid:501 pid:42" → 42; principals without a pid → null. */
+function pidOf(principal: string | null | undefined): number | null {
+  const m = /\bpid:(\d+)/.exec(principal ?? "");
+  return m === null ? null : Number(m[1]);
+}
 
 function pathOf(req: IncomingMessage): string {
   const raw = req.url ?? "/";

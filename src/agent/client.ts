@@ -8,6 +8,12 @@ export function defaultSocketPath(env: Record<string, string | undefined>, cwd =
   return resolve(cwd, env.FORGE_HOME ?? "./var", "agent.sock");
 }
 
+/** The review token file the CLI reads: --token-file, else FORGE_REVIEW_TOKEN_FILE, else <FORGE_HOME or ./var>/review.token. */
+export function defaultReviewTokenPath(env: Record<string, string | undefined>, cwd = process.cwd()): string {
+  if (env.FORGE_REVIEW_TOKEN_FILE) return resolve(cwd, env.FORGE_REVIEW_TOKEN_FILE);
+  return resolve(cwd, env.FORGE_HOME ?? "./var", "review.token");
+}
+
 /** One JSON request over the agent's Unix socket. Rejects FORGE_AGENT_UNREACHABLE when nothing answers. */
 export function callAgent(
   socketPath: string,
@@ -15,6 +21,7 @@ export function callAgent(
   path: string,
   body?: unknown,
   timeoutMs = 30_000,
+  extraHeaders: Record<string, string> = {},
 ): Promise<{ status: number; body: unknown }> {
   return new Promise((resolvePromise, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -25,8 +32,12 @@ export function callAgent(
         path,
         headers:
           payload === undefined
-            ? {}
-            : { "content-type": "application/json", "content-length": Buffer.byteLength(payload) },
+            ? extraHeaders
+            : {
+                ...extraHeaders,
+                "content-type": "application/json",
+                "content-length": Buffer.byteLength(payload),
+              },
         timeout: timeoutMs,
       },
       (res) => {

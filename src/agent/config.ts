@@ -109,6 +109,11 @@ function schema(defaults: { uid: number; hostname: string }) {
         deadline_ms: ms.default(15 * 60_000),
         /** After a restart: re-arm pending escalations, or resolve them as DENY "agent-restart". */
         on_restart: z.enum(["restore", "deny"]).default("restore"),
+        /**
+         * The review capability: a 0600 file holding the token a reviewer presents
+         * (x-forge-review-token); created at start when missing. Default <home>/review.token.
+         */
+        token_file: z.string().min(1).optional(),
       })
       .prefault({}),
     actions: z
@@ -175,12 +180,13 @@ type Parsed = z.infer<ReturnType<typeof schema>>;
 
 /** The resolved configuration: every path absolute, every default filled in, deeply frozen. */
 export type AgentConfig = DeepReadonly<
-  Omit<Parsed, "socket" | "evidence" | "executors" | "policy_updates"> & {
+  Omit<Parsed, "socket" | "evidence" | "executors" | "policy_updates" | "review"> & {
     /** The pinned key is read once, at load: a missing file is a config error, not a runtime surprise. */
     policy_updates: { public_key?: string; public_key_pem?: string };
     socket: string;
     evidence: Parsed["evidence"] & { path: string; keys: string };
     executors: Parsed["executors"] & { cwd: string };
+    review: Parsed["review"] & { token_file: string };
     models_dir: string;
     /** Where the config came from, for logs. */
     source: string[];
@@ -290,6 +296,7 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
       keys: resolve(cwd, c.evidence.keys ?? `${home}/keys`),
     },
     executors: { ...c.executors, cwd: resolve(cwd, c.executors.cwd ?? cwd) },
+    review: { ...c.review, token_file: resolve(cwd, c.review.token_file ?? `${home}/review.token`) },
     policy_updates: readPolicyKey(c.policy_updates.public_key, cwd),
     source,
   };

@@ -5,10 +5,14 @@ import { homedir } from "node:os";
 import { dirname } from "node:path";
 import { type Logger, pino } from "pino";
 import { parseDriftConfig } from "../drift/config.js";
+import { Codes, ForgeError } from "../errors.js";
 import { EvidenceStore } from "../evidence/index.js";
-import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
+import type { BundleRef } from "../gate/decision.js";
+import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from "../gate/index.js";
+import { wideningReasons } from "../gate/widening.js";
+import { HttpError } from "../http.js";
 import { sampleMetrics } from "../platform/native.js";
-import { nowRfc3339 } from "../protocol/record.js";
+import { nowRfc3339, type RecordInput } from "../protocol/record.js";
 import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
@@ -18,8 +22,10 @@ import type { ExecutorLimits } from "./executors/index.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
 import { createInference } from "./inference.js";
 import { AgentMetrics } from "./metrics.js";
-import { socketPeer } from "./peer.js";
+import { ancestry, socketPeer } from "./peer.js";
 import { PolicyUpdates } from "./policy-updates.js";
+import { protectedResources, spellings, trustedProgramDirs } from "./protection.js";
+import { ensureReviewToken } from "./review-token.js";
 import { Sandbox } from "./sandbox/index.js";
 import { assertSocketFree, createApiServer, listenTcp, listenUnix } from "./server.js";
 
@@ -61,8 +67,23 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   parseDriftConfig(config.drift ?? {}); // FORGE_CONFIG_INVALID before anything is opened
   await initGate();
   const policyPath = config.policy ?? defaultPolicyPath();
+  const reviewToken = ensureReviewToken(config.review.token_file);
+  // One list of program directories: the executor's PATH and what the gate trusts (docs/security.md).
+  const basePath = opts.baseEnv?.PATH ?? "/usr/local/bin:/usr/bin:/bin";
+  const programs = trustedProgramDirs(basePath, [config.home, config.executors.cwd]);
+  if (programs.dropped.length > 0) {
+    logger.warn(
+      { dropped: programs.dropped, kept: programs.dirs },
+      "PATH directories an action could write to are not searched by shell actions",
+    );
+  }
+  const protect = protectedResources({ config, policyPath, reviewTokenPath: config.review.token_file });
   // The gate resolves relative paths against the directory shell actions run in by default.
-  const gate = new Gate(loadPolicy(policyPath), { cwd: config.executors.cwd });
+  const gate = new Gate(checkedPolicy(loadPolicy(policyPath), policyPath), {
+    cwd: config.executors.cwd,
+    protect,
+    programDirs: programs.dirs.flatMap(spellings),
+  });
 
   const store = EvidenceStore.open({
     path: config.evidence.path,
@@ -82,22 +103,19 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
   const limits: ExecutorLimits = {
     ...config.executors,
-    base_env: opts.baseEnv ?? { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: config.home, LANG: "C.UTF-8" },
+    base_env: {
+      ...(opts.baseEnv ?? { HOME: config.home, LANG: "C.UTF-8" }),
+      PATH: programs.dirs.join(":"),
+    },
   };
   // Every executed action is contained, and can never see the agent's own state.
   const sandbox = new Sandbox(config.sandbox, {
     workspace: config.executors.cwd,
     home: limits.base_env.HOME ?? homedir(),
-    protect: [
-      config.home,
-      config.socket,
-      config.evidence.path,
-      `${config.evidence.path}-wal`,
-      `${config.evidence.path}-shm`,
-      config.evidence.keys,
-      policyPath,
-      ...config.source.filter((s) => s.startsWith("file:")).map((s) => s.slice(5)),
-    ],
+    // The same resources the gate protects: hidden inside every sandbox whatever the profile says.
+    protect: protect.paths.flatMap((p) =>
+      p.endsWith("*") ? [p.slice(0, -1), `${p.slice(0, -1)}-wal`, `${p.slice(0, -1)}-shm`] : [p],
+    ),
   });
   const contained = sandbox.probe();
   if (!contained.ok)
@@ -148,7 +166,15 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     const r = await svc.restore();
     if (r.restored + r.resolved > 0) logger.info(r, "pending actions from the previous run");
     // A signed bundle accepted earlier outranks the configured file: no rollback by restarting.
-    const restored = policyUpdates.restore();
+    let restored: number | null;
+    try {
+      restored = policyUpdates.restore();
+    } catch (err) {
+      await store
+        .append(policyAlert(config.host_id, "policy.rollback-refused", (err as Error).message))
+        .catch(() => {});
+      throw err;
+    }
     if (restored !== null) logger.info({ policy: gate.bundle }, "restored the signed policy bundle");
     await recordPolicy(store, config.host_id, policyPath, gate.bundle, "start").catch((err) =>
       logger.warn({ err }, "could not record the policy load"),
@@ -244,6 +270,15 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     maxWaitMs: config.api.max_wait_ms,
     proposers: new Set(config.api.allowed_proposer_uids),
     reviewers: new Set(config.api.allowed_reviewer_uids),
+    reviewToken,
+    reviewTokenPath: config.review.token_file,
+    agentPid: process.pid,
+    ancestry,
+    confirmPolicyReload: async (reviewer) => {
+      const r = reload(reviewer);
+      if (!r.ok) throw new HttpError(Codes.POLICY_RELOAD_REFUSED, r.error);
+      return r;
+    },
     health,
     drift: async (q) => {
       await drift.settled();
@@ -316,7 +351,14 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     return closed;
   };
 
-  const reloadPolicy: AgentHandle["reloadPolicy"] = () => {
+  /**
+   * Loads the policy file again. A reload that allows more than the running policy is itself an
+   * action: without a reviewer (`reviewer` null, i.e. SIGHUP) it is refused and recorded; a
+   * reviewer confirms it with `forge-agent policy reload --confirm`. Never throws.
+   */
+  const reload = (
+    reviewer: string | null,
+  ): { ok: true; bundle: BundleRef; widened: string[] } | { ok: false; error: string } => {
     const active = policyUpdates.active();
     if (active.source === "bundle") {
       // The file would replace a signed bundle from the collector: a rollback by signal.
@@ -324,25 +366,53 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       logger.warn({ kept: active, path: policyPath }, error);
       return { ok: false, error };
     }
+    let bundle: PolicyBundle;
     try {
-      const bundle = loadPolicy(policyPath);
-      gate.setPolicy(bundle);
-      logger.info({ policy: gate.bundle, path: policyPath }, "policy reloaded");
-      recordPolicy(store, config.host_id, policyPath, gate.bundle, "reload").catch((err) =>
-        logger.warn({ err }, "could not record the policy load"),
-      );
-      return { ok: true, bundle: gate.bundle };
+      bundle = checkedPolicy(loadPolicy(policyPath), policyPath);
     } catch (err) {
       const e = err as { code?: string; message: string };
       logger.error(
         { code: e.code, err: e.message, path: policyPath, kept: gate.bundle },
         "policy reload failed; keeping the previous policy",
       );
+      recordRefusedReload(store, config.host_id, policyPath, gate.bundle, e.message).catch(() => {});
       return { ok: false, error: `${e.code ?? "error"}: ${e.message}` };
     }
+    const widened = wideningReasons(gate.policy, bundle);
+    if (widened.length > 0 && reviewer === null) {
+      const error = `${Codes.POLICY_RELOAD_REFUSED}: the new policy allows more than the running one (${widened.slice(0, 5).join("; ")}${widened.length > 5 ? `; and ${widened.length - 5} more` : ""}): a reviewer confirms it with 'forge-agent policy reload --confirm'`;
+      logger.warn({ path: policyPath, kept: gate.bundle, widened }, error);
+      recordRefusedReload(store, config.host_id, policyPath, gate.bundle, error).catch(() => {});
+      return { ok: false, error };
+    }
+    gate.setPolicy(bundle);
+    logger.info({ policy: gate.bundle, path: policyPath, reviewer, widened }, "policy reloaded");
+    recordPolicy(store, config.host_id, policyPath, gate.bundle, "reload", reviewer, widened).catch((err) =>
+      logger.warn({ err }, "could not record the policy load"),
+    );
+    return { ok: true, bundle: gate.bundle, widened };
+  };
+  const reloadPolicy: AgentHandle["reloadPolicy"] = () => {
+    const r = reload(null);
+    return r.ok ? { ok: true, bundle: r.bundle } : r;
   };
 
   return { socketPath: config.socket, facadeAddress, config, reloadPolicy, close };
+}
+
+/**
+ * A policy with no rules allows nothing on purpose only by accident: an empty or truncated file
+ * (or one with only `defaults`) is refused. The built-in self-protection rules cannot be dropped
+ * by any file: they live in the gate (src/gate/protect.ts), not in the pack.
+ */
+function checkedPolicy(bundle: PolicyBundle, path: string): PolicyBundle {
+  if (bundle.rules.length === 0) {
+    throw new ForgeError(
+      Codes.POLICY_RELOAD_REFUSED,
+      `${path} defines no rules (empty, truncated, or only defaults): refusing to load it; restore the file`,
+    );
+  }
+  return bundle;
 }
 
 /** A `policy` record: which bundle the gate judges with from now on (start and every reload). */
@@ -352,6 +422,8 @@ function recordPolicy(
   path: string,
   bundle: { id: string; version: number; sha256: string },
   why: "start" | "reload",
+  reviewer: string | null = null,
+  widened: string[] = [],
 ) {
   return store.append({
     kind: "policy",
@@ -359,15 +431,51 @@ function recordPolicy(
     action_id: randomUUID(),
     timestamp: nowRfc3339(),
     prompt_hash: null,
-    proposed_action: { kind: "policy.load", path, reason: why },
+    proposed_action: { kind: "policy.load", path, reason: why, ...(widened.length ? { widened } : {}) },
     evaluation: null,
     policy_matched: { bundle: { id: bundle.id, version: bundle.version, sha256: bundle.sha256 }, rules: [] },
     composition_state: null,
     execution_result: null,
+    principal_review:
+      reviewer === null
+        ? null
+        : { decision: "approve", reviewer, at: nowRfc3339(), reason: "forge-agent policy reload --confirm" },
+    latency_ms: 0,
+    principal: reviewer ?? "system",
+  });
+}
+
+/** An `alert` record for a refused reload: the running policy is kept. */
+function recordRefusedReload(
+  store: EvidenceStore,
+  hostId: string,
+  path: string,
+  kept: { id: string; version: number; sha256: string },
+  message: string,
+) {
+  return store.append({
+    ...policyAlert(hostId, "policy.reload-refused", message),
+    proposed_action: { kind: "policy.reload-refused", path, kept },
+    policy_matched: { bundle: { id: kept.id, version: kept.version, sha256: kept.sha256 }, rules: [] },
+  });
+}
+
+function policyAlert(hostId: string, kind: string, message: string): RecordInput {
+  return {
+    kind: "alert",
+    session_id: `agent:${hostId}`,
+    action_id: randomUUID(),
+    timestamp: nowRfc3339(),
+    prompt_hash: null,
+    proposed_action: { kind },
+    evaluation: null,
+    policy_matched: { bundle: null, rules: [] },
+    composition_state: null,
+    execution_result: { message },
     principal_review: null,
     latency_ms: 0,
     principal: "system",
-  });
+  };
 }
 
 /**

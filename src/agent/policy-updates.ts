@@ -40,6 +40,29 @@ export interface PolicyUpdatesOptions {
 }
 
 const ACTIVE = "active.json";
+/**
+ * The highest bundle version ever accepted on this host, written (and fsynced) before active.json.
+ * An older validly-signed active.json, or a missing one, is a rollback: refused at start.
+ */
+const HIGH_WATER = "high-water.json";
+
+/** Reads the high-water mark; null when this host never accepted a bundle. */
+function readHighWater(dir: string): { version: number; sha256: string } | null {
+  try {
+    const j = JSON.parse(readFileSync(join(dir, HIGH_WATER), "utf8")) as {
+      version?: unknown;
+      sha256?: unknown;
+    };
+    if (typeof j.version !== "number" || typeof j.sha256 !== "string") throw new Error("malformed");
+    return { version: j.version, sha256: j.sha256 };
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+    throw new BundleRejectedError(
+      "rollback",
+      `${join(dir, HIGH_WATER)} is unreadable (${(err as Error).message}): the policy version cannot be checked; restore it from the collector's records`,
+    );
+  }
+}
 
 export class PolicyUpdates {
   private source: "file" | "bundle" = "file";
@@ -62,11 +85,18 @@ export class PolicyUpdates {
    * the agent must not silently fall back to an older policy.
    */
   restore(): number | null {
+    const high = readHighWater(this.o.stateDir);
     let doc: unknown;
     try {
       doc = JSON.parse(readFileSync(join(this.o.stateDir, ACTIVE), "utf8"));
     } catch (err) {
-      if ((err as NodeJS.ErrnoException).code === "ENOENT") return null;
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") {
+        if (high === null) return null;
+        throw new BundleRejectedError(
+          "rollback",
+          `${join(this.o.stateDir, ACTIVE)} is missing but this host accepted bundle version ${high.version}: refusing to fall back to the policy file; restore active.json (the collector re-sends the bundle on connect) or remove ${HIGH_WATER} deliberately`,
+        );
+      }
       throw err;
     }
     if (this.o.publicKeyPem === null) {
@@ -81,6 +111,15 @@ export class PolicyUpdates {
         compiled = this.compile(b);
       },
     });
+    if (
+      high !== null &&
+      (v.bundle.version < high.version || (v.bundle.version === high.version && v.sha256 !== high.sha256))
+    ) {
+      throw new BundleRejectedError(
+        "rollback",
+        `${join(this.o.stateDir, ACTIVE)} holds bundle version ${v.bundle.version}, but this host already accepted version ${high.version}: an older bundle is a rollback`,
+      );
+    }
     this.o.gate.setPolicy(withRef(compiled!, v.bundle, v.sha256));
     this.source = "bundle";
     return v.bundle.version;
@@ -120,7 +159,15 @@ export class PolicyUpdates {
     if (v.unchanged)
       return { ok: true, id: v.bundle.id, version: v.bundle.version, sha256: v.sha256, unchanged: true };
     try {
-      // Durable first: once the gate judges with it, a restart must come back to it.
+      // Durable first: once the gate judges with it, a restart must come back to it. The
+      // high-water mark goes first, so a crash between the two can only refuse, never roll back.
+      const high = readHighWater(this.o.stateDir);
+      if (high === null || v.bundle.version >= high.version) {
+        writePrivateFileAtomic(
+          join(this.o.stateDir, HIGH_WATER),
+          JSON.stringify({ version: v.bundle.version, sha256: v.sha256, at: nowRfc3339() }),
+        );
+      }
       writePrivateFileAtomic(join(this.o.stateDir, ACTIVE), JSON.stringify(signed));
     } catch (err) {
       return this.reject(err, offeredVersion);

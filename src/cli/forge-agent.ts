@@ -32,13 +32,14 @@ const COMMANDS: Record<string, Entry> = {
     load: () => import("./check.js"),
   },
   policy: {
-    summary: "run the tests embedded in policy files",
-    usage: "forge-agent policy test FILE...",
+    summary: "run the tests embedded in policy files; confirm a widening reload",
+    usage:
+      "forge-agent policy test FILE...\n  forge-agent policy reload --confirm [--socket PATH] [--token-file FILE]",
     load: () => import("./policy.js"),
   },
   review: {
     summary: "list, approve or deny pending escalations",
-    usage: "forge-agent review list | approve ID | deny ID [--reason TEXT]",
+    usage: "forge-agent review list | approve ID | deny ID [--reason TEXT] [--token-file FILE]",
     load: () => import("./review.js"),
   },
   trace: {

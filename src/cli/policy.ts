@@ -3,12 +3,47 @@
  * Prints one line per case; exit 1 when any case fails or a file does not load, 2 on bad usage.
  */
 import { relative } from "node:path";
+import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { Codes, type ForgeCode, hasForgeCode } from "../errors.js";
 import { compilePolicyPath, initGate, type PolicyTestResult, runPolicyTests } from "../gate/index.js";
 import { parse, printJson, UsageError } from "./args.js";
+import { reviewerHeaders } from "./review.js";
+
+/**
+ * `forge-agent policy reload --confirm`: a reviewer applies the policy file the agent refused to
+ * reload on SIGHUP because it widens what is allowed. Needs the review token.
+ */
+async function reload(argv: string[]): Promise<number> {
+  const { values } = parse(argv, {
+    confirm: { type: "boolean" },
+    socket: { type: "string" },
+    "token-file": { type: "string" },
+    json: { type: "boolean" },
+  });
+  if (values.confirm !== true)
+    throw new UsageError("policy reload needs --confirm (a reviewer applies the policy file as it is now)");
+  const socket = values.socket ?? defaultSocketPath(process.env);
+  const r = unwrap<{ bundle: { id: string; version: number; sha256: string }; widened: string[] }>(
+    await callAgent(
+      socket,
+      "POST",
+      "/v1/policy/reload",
+      {},
+      undefined,
+      reviewerHeaders(values["token-file"]),
+    ),
+  );
+  if (values.json) printJson(r);
+  else
+    process.stdout.write(
+      `reloaded ${r.bundle.id} v${r.bundle.version} (${r.bundle.sha256.slice(0, 12)})${r.widened.length ? `; widened: ${r.widened.join("; ")}` : ""}\n`,
+    );
+  return 0;
+}
 
 export default async function policy(argv: string[]): Promise<number> {
   const [sub, ...rest] = argv;
+  if (sub === "reload") return reload(rest);
   if (sub !== "test")
     throw new UsageError(sub === undefined ? "missing subcommand 'test'" : `unknown subcommand '${sub}'`);
   const { values, positionals } = parse(rest, {

@@ -1,22 +1,30 @@
 import type { ActionView } from "../agent/actions.js";
-import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
+import { callAgent, defaultReviewTokenPath, defaultSocketPath, unwrap } from "../agent/client.js";
+import { REVIEW_TOKEN_HEADER, readReviewToken } from "../agent/review-token.js";
 import { summarize } from "../agent/trace.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 
-/** `forge-agent review list | approve ID | deny ID [--reason TEXT]`, over the agent's socket. */
+/**
+ * `forge-agent review list | approve ID | deny ID [--reason TEXT]`, over the agent's socket, with
+ * the review token (--token-file, FORGE_REVIEW_TOKEN_FILE, or <FORGE_HOME>/review.token).
+ */
 export default async function review(argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
     socket: { type: "string" },
+    "token-file": { type: "string" },
     reason: { type: "string" },
     json: { type: "boolean" },
   });
   const socket = values.socket ?? defaultSocketPath(env);
+  const auth = reviewerHeaders(values["token-file"]);
   const [sub, id, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (sub === "list") {
     if (id !== undefined) throw new UsageError("review list takes no ID");
-    const { reviews } = unwrap<{ reviews: ActionView[] }>(await callAgent(socket, "GET", "/v1/reviews"));
+    const { reviews } = unwrap<{ reviews: ActionView[] }>(
+      await callAgent(socket, "GET", "/v1/reviews", undefined, undefined, auth),
+    );
     if (values.json) printJson({ reviews });
     else if (reviews.length === 0) process.stdout.write("no pending reviews\n");
     else {
@@ -36,10 +44,14 @@ export default async function review(argv: string[], env: Env): Promise<number> 
     if (id === undefined)
       throw new UsageError(`review ${sub} needs an action ID (see 'forge-agent review list')`);
     const view = unwrap<ActionView>(
-      await callAgent(socket, "POST", `/v1/reviews/${encodeURIComponent(id)}`, {
-        decision: sub,
-        reason: values.reason ?? null,
-      }),
+      await callAgent(
+        socket,
+        "POST",
+        `/v1/reviews/${encodeURIComponent(id)}`,
+        { decision: sub, reason: values.reason ?? null },
+        undefined,
+        auth,
+      ),
     );
     if (values.json) printJson(view);
     else
@@ -49,4 +61,16 @@ export default async function review(argv: string[], env: Env): Promise<number> 
     return 0;
   }
   throw new UsageError(sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`);
+}
+
+/** The review capability for the agent's API: the token file's content (docs/security.md). */
+export function reviewerHeaders(tokenFile: string | undefined): Record<string, string> {
+  const path = tokenFile ?? defaultReviewTokenPath(process.env);
+  const token = readReviewToken(path);
+  if (token === null) {
+    throw new UsageError(
+      `cannot read the review token ${path}: reviewing needs it (pass --token-file, set FORGE_REVIEW_TOKEN_FILE, or run as the agent's owner)`,
+    );
+  }
+  return { [REVIEW_TOKEN_HEADER]: token };
 }

@@ -6,8 +6,18 @@ import { homedir } from "node:os";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
+import { canonicalHost } from "./hosts.js";
 import { matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
+import {
+  BUILTIN_PREFIX,
+  canonicalPath,
+  envFindings,
+  type Finding,
+  NO_PROTECTION,
+  type ProtectedResources,
+  protectFindings,
+} from "./protect.js";
 import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
 import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell.js";
 import {
@@ -37,7 +47,24 @@ export interface GateOptions {
   limits?: Partial<ShellLimits>;
   /** Clock in ms (tests pass a fake one). */
   now?: () => number;
+  /** The agent's own state, processes and endpoints: built-in DENY, before any policy (src/gate/protect.ts). */
+  protect?: ProtectedResources;
+  /**
+   * The directories the executor searches for programs (its PATH, only those the agent cannot
+   * write). A command named by a path outside them is code the gate cannot read: at least ESCALATE.
+   * Default: the usual system directories.
+   */
+  programDirs?: readonly string[];
 }
+
+export const DEFAULT_PROGRAM_DIRS: readonly string[] = [
+  "/usr/local/sbin",
+  "/usr/local/bin",
+  "/usr/sbin",
+  "/usr/bin",
+  "/sbin",
+  "/bin",
+];
 
 export interface EvaluateRequest {
   session_id: string;
@@ -66,7 +93,15 @@ interface Subject {
   /** model.pull/push: the artifact's facts. */
   artifact: { repository: string; pinned: boolean; signed: boolean; purpose: string } | null;
   text: string;
+  /** An `http` action's host:port (canonical host, default ports filled in). */
+  endpoint: { host: string; port: number } | null;
 }
+
+/** How much of an action's free text is split into path tokens (the rest: substring search only). */
+const TOKEN_SCAN_CHARS = 64 * 1024;
+
+/** A run of path characters in free text (quotes, code, heredoc bodies); no backtracking. */
+const PATH_TOKEN = /[~A-Za-z0-9._@%+=,/-]+/g;
 
 /** Tool argument names that hold file paths. */
 const PATH_ARG = /path|file|dir|folder|dest|src|source|target|cwd/i;
@@ -90,6 +125,10 @@ export class Gate {
   private readonly limits: ShellLimits;
   private readonly now: () => number;
   private readonly thresholdOverride: number | undefined;
+  private readonly protect: ProtectedResources;
+  private readonly protectPaths: string[];
+  private readonly protectReadOnly: string[];
+  private readonly programDirs: Set<string>;
   /** Last principal seen per session (pruned of evicted sessions as it grows). */
   private readonly principalOf = new Map<string, string>();
 
@@ -103,6 +142,16 @@ export class Gate {
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
     this.thresholdOverride = opts.riskThreshold;
+    this.protect = opts.protect ?? NO_PROTECTION;
+    this.protectPaths = [...new Set(this.protect.paths.map(canonicalStar))];
+    for (const pid of this.protect.pids) this.protectPaths.push(`/proc/${pid}`);
+    this.protectReadOnly = [...new Set(this.protect.readOnly.map(canonicalStar))];
+    this.programDirs = new Set((opts.programDirs ?? DEFAULT_PROGRAM_DIRS).map((d) => canonicalPath(d)));
+  }
+
+  /** What the built-in rules protect (for docs and `check`). */
+  get protectedResources(): ProtectedResources {
+    return this.protect;
   }
 
   get bundle(): BundleRef {
@@ -126,6 +175,11 @@ export class Gate {
     const prof = d === null ? undefined : p.sandbox.profiles[d];
     if (d !== null && prof !== undefined) return { name: d, profile: prof };
     return { name: BUILTIN_PROFILE_NAME, profile: BUILTIN_PROFILE };
+  }
+
+  /** The compiled policy in use (for comparing a reload with it). */
+  get policy(): PolicyBundle {
+    return this.current;
   }
 
   /** Swaps the policy atomically (the next evaluate uses it); composition state is kept. */
@@ -252,8 +306,10 @@ export class Gate {
     const reasons: string[] = [];
     let rank = 0;
     const subjects: Subject[] = [];
+    const found: Finding[] = [];
     let summary: string;
     if (action.kind === "shell") {
+      for (const f of envFindings(action.env)) found.push(f);
       const cwd = action.cwd ? normalisePath(action.cwd, this.cwd, this.home) : this.cwd;
       const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env);
       // `$CWD` in policy globs is the action's working directory (the workspace), not wherever a
@@ -269,12 +325,26 @@ export class Gate {
         reasons.push(`no simple command found: default ${bundle.defaultEffect}`);
       }
       summary = action.command.length > 200 ? `${action.command.slice(0, 197)}...` : action.command;
+      this.lineFindings(found, action.command, cwd);
     } else {
       const sub = this.structuredSubject(action);
       subjects.push(sub);
       summary = sub.text;
+      // file.read/delete and http name one path or URL, judged with the subject below.
+      if (action.kind === "file.write" || action.kind === "tool") {
+        const text = textOf(action);
+        if (text !== "") this.lineFindings(found, text, this.cwd);
+      }
     }
     const matched: CompiledRule[] = [];
+    // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
+    for (const sub of subjects) this.subjectFindings(found, sub);
+    for (const f of found) {
+      const r = builtinRule(f);
+      if (!matched.includes(r)) matched.push(r);
+      rank = Math.max(rank, RANK[f.effect]);
+      if (!reasons.includes(f.reason)) reasons.push(f.reason);
+    }
     // Labels earned by earlier commands of the same line count for later ones: `cat key | curl -d @-`.
     const lineLabels = new Set<string>();
     for (const sub of subjects) {
@@ -377,6 +447,77 @@ export class Gate {
     };
   }
 
+  /** Protected names and absolute paths anywhere in the action's text (a script, a heredoc, an argument). */
+  private lineFindings(out: Finding[], text: string, cwd: string): void {
+    if (text.length === 0 || (this.protectPaths.length === 0 && this.protect.names.length === 0)) return;
+    // Path-shaped tokens anywhere in the text (inside quotes, code, heredocs), in canonical form:
+    // `open("/x//var/../var/agent.sock")` names the socket as surely as the plain path does.
+    const paths: string[] = [];
+    // Bounded: a written file can be megabytes; past the head only the plain substrings are searched.
+    const head = text.length > TOKEN_SCAN_CHARS ? text.slice(0, TOKEN_SCAN_CHARS) : text;
+    const tokens = head.match(PATH_TOKEN);
+    if (tokens !== null) {
+      for (const tok of tokens.length > 512 ? tokens.slice(0, 512) : tokens) {
+        // Runs of path characters (one linear scan), kept when they look like a path or a file name.
+        if (tok.length > 1 && (tok.includes("/") || tok.includes(".")))
+          paths.push(normalisePath(tok, cwd, this.home));
+      }
+    }
+    for (const f of protectFindings(
+      { paths, writes: [], hosts: [], text, words: [], cmd: null, kind: "", cwd },
+      this.protect,
+      this.protectPaths,
+      this.protectReadOnly,
+    ))
+      out.push(f);
+  }
+
+  private subjectFindings(out: Finding[], sub: Subject): void {
+    const words: string[] = [];
+    if (sub.cmd) {
+      for (const w of sub.cmd.words) {
+        if (w.value === null) continue;
+        words.push(w.value);
+        // `socat - UNIX-CONNECT:/x/agent.sock`, `--unix-socket=/x`: judge each piece as a path too.
+        if (/[:=,]/.test(w.value)) {
+          for (const piece of w.value.split(/[:=,]/)) {
+            if (piece.length > 0 && piece !== "-")
+              sub.paths.push(normalisePath(piece, sub.cmd.cwd, this.home));
+          }
+        }
+      }
+      const c = sub.cmd;
+      if (c.path !== null) {
+        const p = canonicalPath(c.path);
+        const dir = p.slice(0, p.lastIndexOf("/")) || "/";
+        if (!this.programDirs.has(dir)) {
+          out.push({
+            rule: "untrusted-program",
+            effect: "escalate",
+            reason: `untrusted-program: '${c.path}' is not in a system program directory (${[...this.programDirs].join(":")}): the gate cannot read what it runs`,
+          });
+        }
+      }
+    }
+    for (const f of protectFindings(
+      {
+        paths: sub.paths,
+        writes: sub.writes,
+        hosts: sub.hosts,
+        text: "",
+        words,
+        cmd: sub.cmd,
+        kind: sub.kind,
+        cwd: sub.cwd,
+        endpoints: sub.endpoint === null ? undefined : [sub.endpoint],
+      },
+      this.protect,
+      this.protectPaths,
+      this.protectReadOnly,
+    ))
+      out.push(f);
+  }
+
   private structuredSubject(a: Exclude<Action, { kind: "shell" }>): Subject {
     const sub: Subject = {
       kind: a.kind,
@@ -395,6 +536,7 @@ export class Gate {
       args: null,
       artifact: null,
       text: "",
+      endpoint: null,
     };
     switch (a.kind) {
       case "file.read":
@@ -408,7 +550,10 @@ export class Gate {
       }
       case "http": {
         const u = new URL(a.url);
-        sub.hosts.push(u.hostname.toLowerCase().replace(/^\[|\]$/g, ""));
+        const host = canonicalHost(u.hostname);
+        sub.hosts.push(host);
+        const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
+        sub.endpoint = { host, port };
         sub.method = a.method;
         sub.scheme = u.protocol.slice(0, -1).toLowerCase();
         sub.text = `${a.method} ${u.origin}${u.pathname}`;
@@ -464,6 +609,95 @@ export class Gate {
   }
 }
 
+/** A protected path in canonical form, keeping a trailing `*` (prefix protection). */
+function canonicalStar(p: string): string {
+  return p.endsWith("*") ? `${canonicalPath(p.slice(0, -1))}*` : canonicalPath(p);
+}
+
+/** The text of a structured action searched for protected names: a written file's content, argument strings. */
+function textOf(a: Exclude<Action, { kind: "shell" }>): string {
+  switch (a.kind) {
+    case "file.write":
+      // The path itself is judged with the subject; here only what the file will say.
+      return a.content ?? "";
+    case "file.read":
+    case "file.delete":
+      return a.path;
+    case "http":
+      return a.url;
+    case "tool": {
+      const parts: string[] = [];
+      collectStrings(a.arguments, parts, 0);
+      return parts.join("\n");
+    }
+    default:
+      return "";
+  }
+}
+
+function collectStrings(v: unknown, out: string[], depth: number): void {
+  if (depth > 64) return;
+  if (typeof v === "string") out.push(v);
+  else if (Array.isArray(v)) for (const x of v) collectStrings(x, out, depth + 1);
+  else if (v !== null && typeof v === "object") {
+    for (const [k, x] of Object.entries(v)) {
+      out.push(k);
+      collectStrings(x, out, depth + 1);
+    }
+  }
+}
+
+const BUILTIN_RULES = new Map<string, CompiledRule>();
+
+/** The CompiledRule a built-in finding shows as in `policy_matched` (one object per rule and effect). */
+function builtinRule(f: Finding): CompiledRule {
+  const key = `${f.rule}\0${f.effect}`;
+  let r = BUILTIN_RULES.get(key);
+  if (r === undefined) {
+    r = {
+      id: `${BUILTIN_PREFIX}${f.rule}`,
+      description: "built-in self-protection rule (src/gate/protect.ts)",
+      effect: f.effect,
+      risk: f.effect === "deny" ? 100 : 80,
+      labels: [],
+      when: null,
+      kinds: [],
+      program: null,
+      programNames: null,
+      subcommand: null,
+      flags: null,
+      flagsAll: null,
+      flagsNone: null,
+      args: null,
+      paths: null,
+      pathsWithin: null,
+      pathsOutside: null,
+      programPath: null,
+      writes: null,
+      writesOutside: null,
+      hosts: null,
+      hostsNot: null,
+      methods: null,
+      schemes: null,
+      domains: null,
+      domainsNot: null,
+      tool: null,
+      arguments: null,
+      pipedFrom: null,
+      via: null,
+      repositories: null,
+      pinned: null,
+      signed: null,
+      purpose: null,
+      sandbox: null,
+      file: "(built-in)",
+      line: 0,
+    };
+    BUILTIN_RULES.set(key, r);
+  }
+  return r;
+}
+
 function stripSlash(p: string): string {
   return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
 }
@@ -486,6 +720,7 @@ function shellSubject(c: SimpleCommand, cwd: string): Subject {
     args: null,
     artifact: null,
     text: c.text,
+    endpoint: null,
   };
 }
 

@@ -11,8 +11,10 @@ import { assertPolicyTests } from "./tests.js";
 
 export { ACTION_KINDS, type Action, parseAction } from "./actions.js";
 export type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
-export { type EvaluateRequest, Gate, type GateOptions } from "./gate.js";
+export { DEFAULT_PROGRAM_DIRS, type EvaluateRequest, Gate, type GateOptions } from "./gate.js";
+export { type AddressClass, canonicalHost, classifyHost, isInternal } from "./hosts.js";
 export { compilePolicyPath, compilePolicyText, type PolicyBundle } from "./policy.js";
+export { canonicalPath, type ProtectedResources } from "./protect.js";
 export { parseShell, type ShellBackend, type ShellParse, type SimpleCommand, shellBackend } from "./shell.js";
 export { GateState } from "./state.js";
 export { type PolicyTestResult, runPolicyTests } from "./tests.js";

@@ -2,6 +2,7 @@
  * Path normalisation and the glob dialect the policy language uses for paths, hosts and words.
  * Pure string work: no file-system access (symlinks are not resolved; see docs/policy.md).
  */
+import { canonicalHost } from "./hosts.js";
 
 const NEEDS_COLLAPSE = /\/\/|\/\.|.\/$|^[^/]/;
 
@@ -18,11 +19,30 @@ export function collapse(abs: string): string {
   return `/${out.join("/")}`;
 }
 
-/** Absolute, collapsed form of `p`: `~` and `~/` expand to `home`, relative paths resolve against `cwd`. */
+const PROC_ROOT = /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/root(?=\/|$)/;
+
+/**
+ * `/proc/self/root/etc/x`, `/proc/42/root/etc/x` and `/proc/self/task/7/root/etc/x` name `/etc/x`
+ * (in the executor's mount namespace): strip the alias so every rule sees the real path.
+ */
+export function stripProcRoot(abs: string): string {
+  let p = abs;
+  for (let i = 0; i < 8 && p.startsWith("/proc/") && PROC_ROOT.test(p); i++) {
+    p = collapse(p.replace(PROC_ROOT, "") || "/");
+  }
+  return p;
+}
+
+/**
+ * Absolute, collapsed form of `p`: `~` and `~/` expand to `home`, relative paths resolve against
+ * `cwd`, and `/proc/<pid>/root` aliases are taken out.
+ */
 export function normalisePath(p: string, cwd: string, home: string): string {
-  if (p === "~" || p.startsWith("~/")) return collapse(home + p.slice(1));
-  if (p.startsWith("/")) return collapse(p);
-  return collapse(`${cwd}/${p}`);
+  let out: string;
+  if (p === "~" || p.startsWith("~/")) out = collapse(home + p.slice(1));
+  else if (p.startsWith("/")) out = collapse(p);
+  else out = collapse(`${cwd}/${p}`);
+  return out.startsWith("/proc/") ? stripProcRoot(out) : out;
 }
 
 const REGEX_SPECIAL = /[.+^$()|\\]/;
@@ -151,13 +171,14 @@ export function compileWordGlobs(globs: readonly string[], caseInsensitive = fal
 /** Host of a URL-ish word (`https://h/x`, `user@h:path`, `h:443`, bare `h.example`), lowercased, or null. */
 export function hostOf(word: string): string | null {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^/:?#]+)/i.exec(word);
-  if (m) return m[1]!.toLowerCase();
+  if (m) return canonicalHost(m[1]!);
   const scp = /^(?:[^@/\s]+@)?([a-z0-9][a-z0-9.-]*[a-z0-9]|\[[0-9a-f:.]+\]):/i.exec(word);
   if (scp && (scp[1]!.includes(".") || scp[1]!.startsWith("[") || word.includes("@")))
-    return scp[1]!.toLowerCase();
-  const bare = /^(?:[^@/\s]+@)?([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|localhost)(?::\d+)?(?:\/.*)?$/i.exec(
-    word,
-  );
-  if (bare) return bare[1]!.toLowerCase();
+    return canonicalHost(scp[1]!);
+  const bare =
+    /^(?:[^@/\s]+@)?([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|localhost|0x[0-9a-f]{1,8}|\d{8,10})(?::\d+)?(?:\/.*)?$/i.exec(
+      word,
+    );
+  if (bare) return canonicalHost(bare[1]!);
   return null;
 }

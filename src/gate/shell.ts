@@ -12,6 +12,7 @@ import { createRequire } from "node:module";
 import { Language, Parser } from "web-tree-sitter";
 import { Codes, ForgeError } from "../errors.js";
 import { type Cursor, loadNativeParser, type ParsedLine } from "./flat-tree.js";
+import { canonicalHost } from "./hosts.js";
 import { hostOf, normalisePath } from "./paths.js";
 
 /** One argument word: its static value, or null when it is only known at run time. */
@@ -422,6 +423,32 @@ const SIMPLE_WRAPPERS = new Set([
   "xargs",
   "busybox",
 ]);
+/** Names the shell runs itself, whatever PATH says. */
+const SHELL_BUILTINS = new Set([
+  "cd",
+  "echo",
+  "printf",
+  "export",
+  "set",
+  "unset",
+  "read",
+  "test",
+  "[",
+  "true",
+  "false",
+  "exit",
+  "return",
+  "shift",
+  "wait",
+  "pwd",
+  ":",
+  "local",
+  "eval",
+  "exec",
+  "command",
+  "builtin",
+  "type",
+]);
 const QUIET_DEVICES = new Set([
   "/dev/null",
   "/dev/stdout",
@@ -443,6 +470,8 @@ interface Scope {
   cwd: string;
   /** A `cd` to a directory only known at run time happened: relative paths are unknown. */
   unknown: boolean;
+  /** The line changed PATH (`PATH=… cmd`, `export PATH=…`): programs named without a slash are unknown. */
+  path?: string;
 }
 
 interface Ctx {
@@ -785,6 +814,11 @@ function emit(
     const slash = raw.lastIndexOf("/");
     program = programFamily(slash >= 0 ? raw.slice(slash + 1) : raw);
     if (slash >= 0) path = normalisePath(raw, ctx.scope.cwd, ctx.home);
+    else if (ctx.scope.path !== undefined && !SHELL_BUILTINS.has(program))
+      addFloor(
+        ctx,
+        `program-lookup: '${program}' is looked up through PATH=${short(ctx.scope.path)}, which this line set: the gate cannot tell which program runs`,
+      );
     if (name.glob) addFloor(ctx, `dynamic-command: the command name '${raw}' is a glob`);
   }
   const valueFlags = VALUE_FLAGS[program];
@@ -845,13 +879,11 @@ function emit(
   if (HOST_FIRST.has(program)) {
     const first = operands[0]?.value;
     if (first) {
-      const h = first
-        .replace(/^[^@]*@/, "")
-        .replace(/:.*$/, "")
-        .toLowerCase();
+      const h = canonicalHost(first.replace(/^[^@]*@/, "").replace(/:(?!.*\]).*$/, ""));
       if (h && !hosts.includes(h)) hosts.push(h);
     }
   }
+  if (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) linkTargets(paths, operands, ctx);
   for (const w of writes) if (w !== "" && !paths.includes(w)) paths.push(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
   if (dynamicWrites || (ctx.scope.unknown && words.length > 0)) dynamic = true;
@@ -878,6 +910,25 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(ctx, cmd, r.heredoc);
+}
+
+/**
+ * `ln -s TARGET LINK`: the kernel resolves a relative TARGET against the link's directory, not the
+ * cwd. LINK may be an existing directory (the link then goes inside it), so both are judged.
+ */
+function linkTargets(paths: string[], operands: Word[], ctx: Ctx): void {
+  const vals = operands.map((o) => o.value);
+  if (vals.length === 0 || vals.some((v) => v === null)) return;
+  const last = vals.length >= 2 ? normalisePath(vals[vals.length - 1]!, ctx.scope.cwd, ctx.home) : null;
+  const dirs = last === null ? [ctx.scope.cwd] : [last.slice(0, last.lastIndexOf("/")) || "/", last];
+  const targets = vals.length >= 2 ? vals.slice(0, -1) : vals;
+  for (const t of targets) {
+    if (t!.startsWith("/") || t!.startsWith("~")) continue;
+    for (const d of dirs) {
+      const p = normalisePath(t!, d, ctx.home);
+      if (!paths.includes(p)) paths.push(p);
+    }
+  }
 }
 
 function changeDir(ctx: Ctx, cmd: SimpleCommand): void {
@@ -964,7 +1015,7 @@ const CMD_VARS = new Set([
 ]);
 /** Variables that make a program load or run code it otherwise would not. */
 const INJECT_VARS =
-  /^(LD_PRELOAD|LD_AUDIT|DYLD_[A-Z_]+|BASH_ENV|ENV|NODE_OPTIONS|PERL5OPT|RUBYOPT|GIT_CONFIG_[A-Z0-9_]+|GIT_EXEC_PATH|ZDOTDIR|IFS|PROMPT_COMMAND)$/;
+  /^(LD_[A-Z0-9_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|NODE_OPTIONS|PERL5OPT|RUBYOPT|GIT_CONFIG_[A-Z0-9_]+|GIT_EXEC_PATH|ZDOTDIR|IFS|PROMPT_COMMAND|PS4|SHELLOPTS|BASHOPTS|LESSOPEN|LESSCLOSE)$/;
 
 /** Name and value of the `variable_assignment` under the cursor (substitutions in it are walked). */
 function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null } {
@@ -987,7 +1038,9 @@ function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null
 }
 
 function envAssignment(ctx: Ctx, name: string, value: string | null, via: string[]): void {
-  if (CMD_VARS.has(name)) {
+  if (name === "PATH") {
+    ctx.scope.path = value ?? "(only known at run time)";
+  } else if (CMD_VARS.has(name)) {
     if (value === null) addFloor(ctx, `dynamic-command: ${name} names a command only known at run time`);
     else if (value !== "") nested(ctx, value, via);
   } else if (INJECT_VARS.test(name)) {

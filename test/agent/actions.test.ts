@@ -77,7 +77,11 @@ describe("ActionService", () => {
     const deploy = parseAction({ kind: "shell", command: "deploy prod" });
     const esc = await svc.propose({ session_id: "d", proposed_action: deploy, delegate: "test client" }, who);
     expect(esc.state).toBe("escalated");
-    const ok = await svc.review(esc.action_id, "approve", null, "uid:0 pid:1");
+    // The proposer ("uid:1 pid:1") may not review its own action, whatever the path.
+    await expect(svc.review(esc.action_id, "approve", null, "uid:0 pid:1")).rejects.toMatchObject({
+      code: "FORGE_SELF_REVIEW",
+    });
+    const ok = await svc.review(esc.action_id, "approve", null, "uid:0 pid:2");
     expect(ok).toMatchObject({
       state: "done",
       evaluation: "ALLOW",

@@ -1,9 +1,17 @@
-import { execFile } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { shell, sleep, startTestAgent, type TestAgent } from "./helpers.js";
+import {
+  callFromChild,
+  proposeFromChild,
+  reviewAs,
+  reviewHeaders,
+  shell,
+  sleep,
+  startTestAgent,
+  type TestAgent,
+} from "./helpers.js";
 
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const uid = process.getuid!();
@@ -52,7 +60,7 @@ describe("socket API: one daemon", () => {
       proposed_action: shell("deploy prod"),
     });
     expect(esc.body).toMatchObject({ evaluation: "ESCALATE", state: "escalated" });
-    const reviews = await t.client.get("/v1/reviews");
+    const reviews = await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t));
     expect(reviews.body.reviews.map((r: { action_id: string }) => r.action_id)).toContain(esc.body.action_id);
 
     // GET shows the same action; a final one carries its chain position.
@@ -108,35 +116,34 @@ describe("socket API: one daemon", () => {
   });
 
   it("approve with execute:true runs the action, with the reviewer in principal_review", async () => {
-    const p = await t.client.post("/v1/actions", {
+    const p = await proposeFromChild(t, {
       session_id: "review",
       proposed_action: shell("deploy staging"),
       execute: true,
     });
     expect(p.body.state).toBe("escalated");
     // `deploy` does not exist: the shell says so, and the record keeps that.
-    const a = await t.client.post(`/v1/reviews/${p.body.action_id}`, {
-      decision: "approve",
-      reason: "looks fine",
-    });
-    expect(a.status).toBe(200);
+    // From another process, with the review token (the proposer may not review itself).
+    const a = await reviewAs(t, p.body.action_id, "approve", "looks fine");
+    expect(a.code).toBe(0);
     const done = await t.client.get(`/v1/actions/${p.body.action_id}?wait=10000`);
     expect(done.body).toMatchObject({ state: "done", evaluation: "ALLOW" });
     expect(done.body.principal_review).toMatchObject({ decision: "approve", reason: "looks fine" });
     expect(done.body.principal_review.reviewer).toMatch(new RegExp(`^uid:${uid} `));
     expect(done.body.execution_result.exit_code).toBe(127);
-    const twice = await t.client.post(`/v1/reviews/${p.body.action_id}`, { decision: "deny" });
-    expect(twice.status).toBe(404);
+    const twice = await reviewAs(t, p.body.action_id, "deny");
+    expect(twice.code).toBe(1);
+    expect(twice.stderr).toContain("FORGE_NOT_FOUND");
   });
 
   it("approve without execute lets the caller execute and report", async () => {
-    const p = await t.client.post("/v1/actions", {
+    const p = await proposeFromChild(t, {
       session_id: "review2",
       proposed_action: shell("deploy qa"),
     });
     const waiting = t.client.get(`/v1/actions/${p.body.action_id}?wait=10000`);
     await sleep(20);
-    await t.client.post(`/v1/reviews/${p.body.action_id}`, { decision: "approve" });
+    expect((await reviewAs(t, p.body.action_id, "approve")).code).toBe(0);
     const w = await waiting;
     expect(w.body).toMatchObject({ state: "allowed", evaluation: "ALLOW" });
     const r = await t.client.post(`/v1/actions/${p.body.action_id}/result`, { status: "ok" });
@@ -146,16 +153,13 @@ describe("socket API: one daemon", () => {
 
   it("deny records DENY with the reviewer and the reason, and nothing runs", async () => {
     const marker = join(t.home, "denied-marker");
-    const p = await t.client.post("/v1/actions", {
+    const p = await proposeFromChild(t, {
       session_id: "review3",
       proposed_action: shell(`deploy x; touch ${marker}`),
       execute: true,
     });
     expect(p.body.state).toBe("escalated");
-    const d = await t.client.post(`/v1/reviews/${p.body.action_id}`, {
-      decision: "deny",
-      reason: "not today",
-    });
+    const d = { body: (await reviewAs(t, p.body.action_id, "deny", "not today")).view };
     expect(d.body).toMatchObject({ state: "done", evaluation: "DENY", execution_result: null });
     expect(d.body.principal_review).toMatchObject({ decision: "deny", reason: "not today" });
     expect(existsSync(marker)).toBe(false);
@@ -179,9 +183,9 @@ describe("socket API: one daemon", () => {
     await sleep(5);
     const b = await t.client.post("/v1/actions", { session_id: s, proposed_action: shell("rm -rf /") });
     await sleep(5);
-    const c = await t.client.post("/v1/actions", { session_id: s, proposed_action: shell("deploy z") });
+    const c = await proposeFromChild(t, { session_id: s, proposed_action: shell("deploy z") });
     await sleep(5);
-    await t.client.post(`/v1/reviews/${c.body.action_id}`, { decision: "deny", reason: "no" });
+    expect((await reviewAs(t, c.body.action_id, "deny", "no")).code).toBe(0);
     // a is chained last (its result arrives last) but was proposed first.
     await t.client.post(`/v1/actions/${a.body.action_id}/result`, { status: "ok" });
     const tr = await t.client.get(`/v1/sessions/${s}/trace`);
@@ -195,7 +199,11 @@ describe("socket API: one daemon", () => {
     expect(steps.map((x: { evaluation: string }) => x.evaluation)).toEqual(["ALLOW", "DENY", "DENY"]);
     expect(steps[0].seq).toBeGreaterThan(steps[2].seq);
     expect(steps[0].execution_result.status).toBe("reported");
-    expect(steps[1].rules[0].rule_id).toBe("deny-rm");
+    // `rm -rf /` also takes the agent's own home with it: the built-in rule matches first.
+    expect(steps[1].rules.map((r: { rule_id: string }) => r.rule_id)).toEqual([
+      "builtin:protected-resource",
+      "deny-rm",
+    ]);
     expect(steps[2].principal_review.reason).toBe("no");
     expect(steps[0].composition_state.session_id).toBe(s);
     expect(steps.every((x: { state: string }) => x.state === "final")).toBe(true);
@@ -228,7 +236,7 @@ describe("socket API: one daemon", () => {
         413,
         "FORGE_PAYLOAD_TOO_LARGE",
       ],
-      ["POST", "/v1/reviews/x", { decision: "maybe" }, 400, "FORGE_BAD_REQUEST"],
+      ["POST", "/v1/reviews/x", { decision: "maybe" }, 401, "FORGE_REVIEW_TOKEN_REQUIRED"],
       [
         "POST",
         "/v1/actions",
@@ -279,8 +287,8 @@ describe("socket API: deadlines", () => {
     const w = await t.client.get(`/v1/actions/${p.body.action_id}?wait=10000`);
     expect(w.body).toMatchObject({ state: "done", evaluation: "DENY", execution_result: null });
     expect(w.body.principal_review).toMatchObject({ decision: "expired", reviewer: "system" });
-    const late = await t.client.post(`/v1/reviews/${p.body.action_id}`, { decision: "approve" });
-    expect(late.status).toBe(404);
+    const late = await reviewAs(t, p.body.action_id, "approve");
+    expect(late.stderr).toContain("FORGE_NOT_FOUND");
   });
 
   it("an ALLOW whose result is never reported is recorded as unreported", async () => {
@@ -306,22 +314,40 @@ describe("socket API: peer credentials", () => {
     expect(r.status).toBe(403);
     expect(r.body.error.code).toBe("FORGE_FORBIDDEN");
     expect(r.body.error.message).toContain(`uid:${uid}`);
-    expect((await t.client.get("/v1/reviews")).status).toBe(403);
+    expect((await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).status).toBe(403);
     expect((await t.client.get("/v1/health")).status).toBe(200);
     // Nothing was decided for the refused caller.
     expect((await t.client.get("/v1/health")).body.evidence.lastSeq).toBe(1);
   });
+
+  /** Proposes an escalation and approves it from the same connection, with the review token. */
+  async function approveOwn(t: TestAgent) {
+    const p = await t.client.post("/v1/actions", { session_id: "s", proposed_action: shell("deploy prod") });
+    expect(p.body.state).toBe("escalated");
+    const id = p.body.action_id as string;
+    const a = await t.client.call("POST", `/v1/reviews/${id}`, { decision: "approve" }, reviewHeaders(t));
+    expect((await t.client.get(`/v1/actions/${id}`)).body.state).toBe("escalated");
+    return { id, status: a.status, code: a.body?.error?.code as string | undefined };
+  }
 
   it("a proposer who is not a reviewer cannot approve its own escalation", async () => {
     const t = await startTestAgent({
       api: { allowed_proposer_uids: [uid], allowed_reviewer_uids: [uid + 4242] },
     });
     agents.push(t);
-    const p = await t.client.post("/v1/actions", { session_id: "s", proposed_action: shell("deploy prod") });
-    expect(p.body.state).toBe("escalated");
-    const a = await t.client.post(`/v1/reviews/${p.body.action_id}`, { decision: "approve" });
-    expect(a.status).toBe(403);
-    expect((await t.client.get(`/v1/actions/${p.body.action_id}`)).body.state).toBe("escalated");
+    expect(await approveOwn(t)).toMatchObject({ status: 403, code: "FORGE_FORBIDDEN" });
+  });
+
+  it("the proposer's own connection, even with the review token and a reviewer uid, cannot approve", async () => {
+    // Deliberate change (issue 10): reviewer and proposer allowlists both hold the owner, but a
+    // reviewer is never the proposer.
+    const t = await startTestAgent();
+    agents.push(t);
+    const own = await approveOwn(t);
+    expect(own).toMatchObject({ status: 403, code: "FORGE_SELF_REVIEW" });
+    const noToken = await t.client.post(`/v1/reviews/${own.id}`, { decision: "approve" });
+    expect(noToken.status).toBe(401);
+    expect(noToken.body.error.code).toBe("FORGE_REVIEW_TOKEN_REQUIRED");
   });
 });
 
@@ -363,7 +389,7 @@ describe("socket API: evidence failure", () => {
       proposed_action: shell("deploy prod"),
     });
     expect(esc.body).toMatchObject({ evaluation: "DENY", reasons: ["evidence-unavailable"] });
-    expect((await t.client.get("/v1/reviews")).body.reviews).toEqual([]);
+    expect((await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews).toEqual([]);
     const m = await t.client.get("/metrics");
     expect(m.text).toMatch(/forge_evidence_failures_total [1-9]/);
   });
@@ -376,6 +402,7 @@ describe("socket API: another uid on the same socket", () => {
     t = await startTestAgent({ api: { allowed_proposer_uids: [uid, NOBODY], allowed_reviewer_uids: [uid] } });
     // Let uid/gid 65534 reach the socket: traverse the home, connect through the group bit of 0660.
     chmodSync(t.home, 0o711);
+    chmodSync(t.agent.config.home, 0o711);
     chownSync(t.agent.socketPath, uid, NOBODY);
   });
   afterAll(async () => {
@@ -383,20 +410,8 @@ describe("socket API: another uid on the same socket", () => {
   });
 
   /** One request from a real child process running as uid/gid 65534. */
-  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
-  function asNobody(method: string, path: string, body?: unknown): Promise<{ status: number; body: any }> {
-    const script = `
-      const req = require("node:http").request({ socketPath: ${JSON.stringify(t.agent.socketPath)}, method: ${JSON.stringify(method)}, path: ${JSON.stringify(path)} }, (res) => {
-        let s = ""; res.on("data", (c) => (s += c)); res.on("end", () => process.stdout.write(JSON.stringify({ status: res.statusCode, body: JSON.parse(s) })));
-      });
-      req.on("error", (e) => process.stdout.write(JSON.stringify({ status: 0, body: { error: { code: e.code } } })));
-      req.end(${JSON.stringify(body === undefined ? "" : JSON.stringify(body))});`;
-    return new Promise((resolve, reject) => {
-      execFile(process.execPath, ["-e", script], { uid: NOBODY, gid: NOBODY, cwd: "/" }, (err, stdout) =>
-        err ? reject(err) : resolve(JSON.parse(stdout)),
-      );
-    });
-  }
+  const asNobody = (method: string, path: string, body?: unknown) =>
+    callFromChild(t.agent.socketPath, method, path, body, { uid: NOBODY, gid: NOBODY });
 
   // Switching uid needs root (this machine and CI run as root).
   it.skipIf(uid !== 0)(

@@ -20,7 +20,11 @@ describe("agent config", () => {
     expect(c.backend).toBe("llama");
     expect(c.api.allowed_proposer_uids).toEqual([501, 0]);
     expect(c.api.allowed_reviewer_uids).toEqual([501, 0]);
-    expect(c.review).toEqual({ deadline_ms: 900_000, on_restart: "restore" });
+    expect(c.review).toEqual({
+      deadline_ms: 900_000,
+      on_restart: "restore",
+      token_file: join(dir, "var", "review.token"),
+    });
     expect(c.collector_url).toBeUndefined();
   });
 

@@ -3,7 +3,18 @@ import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EvidenceStore, verifyStore } from "../../src/evidence/index.js";
-import { CLI, FIXTURE_POLICY, REPO, shell, sleep, tempHome, UdsClient } from "./helpers.js";
+import { until } from "../support/wait.js";
+import {
+  CLI,
+  callFromChild,
+  FIXTURE_POLICY,
+  REPO,
+  shell,
+  sleep,
+  tempHome,
+  tokenHeader,
+  UdsClient,
+} from "./helpers.js";
 
 /**
  * SIGKILL the daemon at random moments while proposals, executions and reviews are in flight,
@@ -65,25 +76,47 @@ describe("SIGKILL at random moments", () => {
     for (let round = 0; round < ROUNDS; round++) {
       const { proc, client } = await start();
       // Decide what the previous round left for review, so reviews race the kill too.
-      const pending = (await client.get("/v1/reviews")).body.reviews as { action_id: string }[];
-      const work: Promise<unknown>[] = pending.map((r, i) =>
-        client.post(`/v1/reviews/${r.action_id}`, { decision: i % 2 ? "deny" : "approve" }).catch(() => {}),
-      );
+      // Reviewers and the proposers of what they review are separate processes (a reviewer is
+      // never the proposer nor runs under it), presenting the review token.
+      const auth = { headers: tokenHeader(join(home, "review.token")) };
+      const sock = join(home, "agent.sock");
+      const pending = (await client.call("GET", "/v1/reviews", undefined, auth.headers)).body.reviews as {
+        action_id: string;
+      }[];
+      const work: Promise<unknown>[] = pending
+        .slice(0, 2)
+        .map((r, i) =>
+          callFromChild(
+            sock,
+            "POST",
+            `/v1/reviews/${r.action_id}`,
+            { decision: i % 2 ? "deny" : "approve" },
+            auth,
+          ).catch(() => {}),
+        );
       const commands = ["rm -rf /x", "echo ok", "sleep 0.05; echo late", "deploy prod"];
       for (let i = 0; i < 24; i++) {
+        const body = {
+          session_id: `crash-${round}`,
+          proposed_action: shell(commands[i % 4]!),
+          execute: i % 3 === 0,
+        };
         work.push(
-          client
-            .post("/v1/actions", {
-              session_id: `crash-${round}`,
-              proposed_action: shell(commands[i % 4]!),
-              execute: i % 3 === 0,
-            })
+          // One escalation a round comes from a child process, so the next round's reviewer can decide it.
+          (i === 3 ? callFromChild(sock, "POST", "/v1/actions", body) : client.post("/v1/actions", body))
             .then((r) => {
               if (r.status === 200 && r.body.recorded === true) answered.add(r.body.action_id);
             })
             .catch(() => {}),
         );
       }
+      // Kill once the agent has answered something this round (an event, so a loaded machine cannot
+      // make every round die before its first answer), then at a random moment after that.
+      const before = answered.size;
+      await Promise.race([
+        until(() => answered.size > before, "a first answer", 30_000),
+        Promise.allSettled(work),
+      ]);
       await sleep(Math.floor(Math.random() * 60));
       await kill(proc, "SIGKILL");
       client.close();

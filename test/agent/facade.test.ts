@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyModel } from "../../src/inference/tiny-model.js";
-import { sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
+import { reviewAs, reviewHeaders, sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 /**
  * The governed Ollama-compatible facade as the daemon wires it: the official ollama client against
@@ -127,13 +127,11 @@ describe("daemon facade with the ollama client", () => {
     let reviews: { action_id: string }[] = [];
     for (const end = Date.now() + 30_000; Date.now() < end && reviews.length === 0; ) {
       await sleep(25);
-      reviews = (await t.client.get("/v1/reviews")).body.reviews;
+      reviews = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews;
     }
     expect(reviews).toHaveLength(1);
-    const a = await t.client.post(`/v1/reviews/${reviews[0]!.action_id}`, {
-      decision: "approve",
-      reason: "ok",
-    });
+    // A reviewer in another process, with the review token.
+    const a = { body: (await reviewAs(t, reviews[0]!.action_id, "approve", "ok")).view };
     // The facade's client executes and never reports: the record is final at once, "delegated".
     expect(a.body).toMatchObject({
       evaluation: "ALLOW",

@@ -1,7 +1,7 @@
 import { connect } from "node:net";
 import fc from "fast-check";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { startTestAgent, type TestAgent } from "./helpers.js";
+import { reviewHeaders, startTestAgent, type TestAgent } from "./helpers.js";
 
 /**
  * Fuzzing the socket API with malformed requests over the real Unix socket. Every request is
@@ -214,7 +214,9 @@ describe("socket API fuzz", () => {
     const seen = new Map<string, number>();
     await fc.assert(
       fc.asyncProperty(request, async (r) => {
-        const res = await t.client.call(r.method, r.path, r.body, r.headers);
+        // Reviewer routes need the review token: present it, so the body checks behind it are fuzzed.
+        const headers = r.path.startsWith("/v1/reviews") ? { ...r.headers, ...reviewHeaders(t) } : r.headers;
+        const res = await t.client.call(r.method, r.path, r.body, headers);
         seen.set(r.family, (seen.get(r.family) ?? 0) + 1);
         if (!r.expect.includes(res.status) || !ERROR_BODY.test(res.body?.error?.code ?? "")) {
           throw new Error(

@@ -1,4 +1,5 @@
-import { mkdtempSync, rmSync } from "node:fs";
+import { execFile } from "node:child_process";
+import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -66,13 +67,18 @@ export function tempHome(prefix = "fa-"): string {
 
 export interface TestAgent {
   agent: AgentHandle;
+  /** The workspace: actions run here. The agent's state is under `agent.config.home`. */
   home: string;
   client: UdsClient;
   logs: string[];
   stop(): Promise<void>;
 }
 
-/** Starts an agent in-process on a temp home with the fixture policy and no inference backend. */
+/**
+ * Starts an agent in-process with the fixture policy and no inference backend, in the `npm start`
+ * layout: `home` is the workspace (the actions' cwd), the agent's own state is `home/var` (a
+ * protected resource no action may touch).
+ */
 export async function startTestAgent(
   config: Record<string, unknown> = {},
   home = tempHome(),
@@ -80,7 +86,7 @@ export async function startTestAgent(
   const logs: string[] = [];
   const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(line) });
   const cfg = loadConfig({
-    object: { home, policy: FIXTURE_POLICY, backend: "none", ...config },
+    object: { home: "var", policy: FIXTURE_POLICY, backend: "none", ...config },
     cwd: home,
     hostname: "test-host",
   });
@@ -106,3 +112,75 @@ export const shell = (command: string, extra: Record<string, unknown> = {}) => (
 });
 
 export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
+
+/**
+ * Reviews `id` as a reviewer must: from another process (not the proposer, not under an executed
+ * action), presenting the review token. Uses the real CLI.
+ */
+export function reviewAs(t: TestAgent, id: string, decision: "approve" | "deny", reason?: string) {
+  return reviewCli(t.agent.socketPath, t.agent.config.review.token_file, id, decision, reason);
+}
+
+/** `forge-agent review approve|deny ID` as a separate process; never throws. */
+export function reviewCli(
+  socket: string,
+  tokenFile: string,
+  id: string,
+  decision: "approve" | "deny",
+  reason?: string,
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
+): Promise<{ code: number; stdout: string; stderr: string; view: any }> {
+  const args = [CLI, "review", decision, id, "--json", "--socket", socket, "--token-file", tokenFile];
+  if (reason !== undefined) args.push("--reason", reason);
+  return new Promise((resolve) => {
+    execFile(process.execPath, args, { encoding: "utf8" }, (err, stdout, stderr) => {
+      let view: unknown;
+      try {
+        view = JSON.parse(stdout);
+      } catch {
+        view = undefined;
+      }
+      resolve({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr, view });
+    });
+  });
+}
+
+/** The token header for the review token file `path`. */
+export function tokenHeader(path: string): Record<string, string> {
+  return { "x-forge-review-token": readFileSync(path, "utf8").trim() };
+}
+
+/** The review token header, for tests that call reviewer routes directly. */
+export function reviewHeaders(t: TestAgent): Record<string, string> {
+  return tokenHeader(t.agent.config.review.token_file);
+}
+
+/**
+ * One request from a separate child process (a proposer that is not the test process, so a
+ * reviewer the test spawns does not run under it). Resolves with the status and JSON body.
+ */
+export function callFromChild(
+  socketPath: string,
+  method: string,
+  path: string,
+  body?: unknown,
+  opts: { headers?: Record<string, string>; uid?: number; gid?: number } = {},
+  // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
+): Promise<{ status: number; body: any }> {
+  const script = `
+    const req = require("node:http").request({ socketPath: ${JSON.stringify(socketPath)}, method: ${JSON.stringify(method)}, path: ${JSON.stringify(path)}, headers: ${JSON.stringify(opts.headers ?? {})} }, (res) => {
+      let s = ""; res.on("data", (c) => (s += c)); res.on("end", () => process.stdout.write(JSON.stringify({ status: res.statusCode, body: JSON.parse(s) })));
+    });
+    req.on("error", (e) => process.stdout.write(JSON.stringify({ status: 0, body: { error: { code: e.code } } })));
+    req.end(${JSON.stringify(body === undefined ? "" : JSON.stringify(body))});`;
+  return new Promise((resolve, reject) => {
+    execFile(process.execPath, ["-e", script], { uid: opts.uid, gid: opts.gid, cwd: "/" }, (err, stdout) =>
+      err ? reject(err) : resolve(JSON.parse(stdout)),
+    );
+  });
+}
+
+/** Proposes from a separate child process (see callFromChild). */
+export function proposeFromChild(t: TestAgent, body: Record<string, unknown>) {
+  return callFromChild(t.agent.socketPath, "POST", "/v1/actions", body);
+}

@@ -2,7 +2,18 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CLI, FIXTURE_POLICY, REPO, shell, sleep, tempHome, UdsClient } from "./helpers.js";
+import {
+  CLI,
+  callFromChild,
+  FIXTURE_POLICY,
+  REPO,
+  reviewCli,
+  shell,
+  sleep,
+  tempHome,
+  tokenHeader,
+  UdsClient,
+} from "./helpers.js";
 
 /** The daemon as launchd runs it: a real child process running `forge-agent run`. */
 interface Daemon {
@@ -75,7 +86,8 @@ describe("forge-agent run as a child process", () => {
   it("survives SIGKILL: a pending escalation is restored and can be approved; an interrupted execution is recorded as unknown", async () => {
     const home = newHome();
     const a = await spawnDaemon(home);
-    const esc = await a.client.post("/v1/actions", {
+    // Proposed by another process than the test's: the test's reviewer must not run under the proposer.
+    const esc = await callFromChild(join(home, "agent.sock"), "POST", "/v1/actions", {
       session_id: "crash",
       proposed_action: shell("deploy prod || echo fallback-ran"),
       execute: true,
@@ -90,13 +102,17 @@ describe("forge-agent run as a child process", () => {
     expect(existsSync(join(home, "agent.sock"))).toBe(true); // stale: the restart must clear it
 
     const b = await spawnDaemon(home);
-    const reviews = await b.client.get("/v1/reviews");
+    const token = join(home, "review.token");
+    const reviews = await b.client.call("GET", "/v1/reviews", undefined, tokenHeader(token));
     expect(reviews.body.reviews.map((r: { action_id: string }) => r.action_id)).toEqual([esc.body.action_id]);
-    const approved = await b.client.post(`/v1/reviews/${esc.body.action_id}`, {
-      decision: "approve",
-      reason: "after crash",
-    });
-    expect(approved.status).toBe(200);
+    const approved = await reviewCli(
+      join(home, "agent.sock"),
+      token,
+      esc.body.action_id,
+      "approve",
+      "after crash",
+    );
+    expect(approved.code).toBe(0);
     const done = await b.client.get(`/v1/actions/${esc.body.action_id}?wait=10000`);
     expect(done.body).toMatchObject({ state: "done", evaluation: "ALLOW" });
     expect(done.body.execution_result.stdout.excerpt).toBe("fallback-ran\n");
@@ -119,7 +135,10 @@ describe("forge-agent run as a child process", () => {
     });
     await stopDaemon(a, "SIGKILL");
     const b = await spawnDaemon(home, ["--config", join(home, "config.yaml")]);
-    expect((await b.client.get("/v1/reviews")).body.reviews).toEqual([]);
+    expect(
+      (await b.client.call("GET", "/v1/reviews", undefined, tokenHeader(join(home, "review.token")))).body
+        .reviews,
+    ).toEqual([]);
     const v = await b.client.get(`/v1/actions/${esc.body.action_id}?wait=10000`);
     expect(v.body).toMatchObject({ state: "done", evaluation: "DENY" });
     expect(v.body.principal_review).toMatchObject({ decision: "agent-restart", reviewer: "system" });
@@ -153,8 +172,38 @@ describe("forge-agent run as a child process", () => {
       .replace("version: 1", "version: 2")
       .replace("effect: escalate", "effect: allow")
       .replace('{ command: "deploy prod", expect: ESCALATE }', '{ command: "deploy prod", expect: ALLOW }');
+    // A policy with no rules (only an allow-everything default) is refused outright.
+    writeFileSync(join(home, "policy.yaml"), "defaults: {effect: allow}\n");
+    d.proc.kill("SIGHUP");
+    for (const end = Date.now() + 20_000; Date.now() < end && !d.out.join("").includes("defines no rules"); )
+      await sleep(20);
+    expect(d.out.join("")).toContain("defines no rules");
+    expect((await d.client.get("/v1/health")).body.policy).toEqual(before);
+
+    // A reload that widens what is allowed is itself an action: SIGHUP alone is refused…
     writeFileSync(join(home, "policy.yaml"), good);
     d.proc.kill("SIGHUP");
+    for (
+      const end = Date.now() + 20_000;
+      Date.now() < end && !d.out.join("").includes("allows more than the running one");
+    )
+      await sleep(20);
+    expect(d.out.join("")).toContain("rule 'escalate-deploy' goes from escalate to allow");
+    expect((await d.client.get("/v1/health")).body.policy).toEqual(before);
+    // …and a reviewer confirms it, with the review token.
+    const confirmed = JSON.parse(
+      cli([
+        "policy",
+        "reload",
+        "--confirm",
+        "--json",
+        "--socket",
+        join(home, "agent.sock"),
+        "--token-file",
+        join(home, "review.token"),
+      ]),
+    );
+    expect(confirmed.widened).toContain("rule 'escalate-deploy' goes from escalate to allow");
     let after = before;
     for (const end = Date.now() + 20_000; Date.now() < end && after.version === before.version; ) {
       await sleep(20);
@@ -231,10 +280,17 @@ describe("forge-agent run as a child process", () => {
     const home = newHome();
     const d = await spawnDaemon(home);
     const sock = join(home, "agent.sock");
-    const esc = await d.client.post("/v1/actions", { session_id: "cli", proposed_action: shell("deploy z") });
-    const list = JSON.parse(cli(["review", "list", "--json", "--socket", sock]));
+    const esc = await callFromChild(sock, "POST", "/v1/actions", {
+      session_id: "cli",
+      proposed_action: shell("deploy z"),
+    });
+    // Without the review token the CLI is refused, and says where the token lives.
+    expect(() => cli(["review", "list", "--socket", sock], { FORGE_HOME: join(home, "elsewhere") })).toThrow(
+      /review token/,
+    );
+    const list = JSON.parse(cli(["review", "list", "--json", "--socket", sock], { FORGE_HOME: home }));
     expect(list.reviews.map((r: { action_id: string }) => r.action_id)).toEqual([esc.body.action_id]);
-    expect(cli(["review", "list"], { FORGE_SOCKET: sock })).toContain(esc.body.action_id);
+    expect(cli(["review", "list"], { FORGE_SOCKET: sock, FORGE_HOME: home })).toContain(esc.body.action_id);
     const out = cli([
       "review",
       "deny",
@@ -243,6 +299,8 @@ describe("forge-agent run as a child process", () => {
       "no deploys on friday",
       "--socket",
       sock,
+      "--token-file",
+      join(home, "review.token"),
     ]);
     expect(out).toContain("denied");
     const t = JSON.parse(cli(["trace", "cli", "--json", "--socket", sock]));

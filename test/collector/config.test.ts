@@ -3,8 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { hashSecret, upsertOperatorLine } from "../../src/collector/operators.js";
 import { loadCollectorConfig } from "../../src/collector/config.js";
+import { hashSecret, upsertOperatorLine } from "../../src/collector/operators.js";
 import { thrown } from "../support/throws.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fc-config-"));

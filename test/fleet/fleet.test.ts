@@ -5,7 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { SimAgent, simHeartbeat } from "../../bench/fleet-agent.js";
 import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/index.js";
-import { shell, startTestAgent, type TestAgent } from "../agent/helpers.js";
+import { proposeFromChild, reviewAs, shell, startTestAgent, type TestAgent } from "../agent/helpers.js";
 import { http, sleep, tempDir, until } from "./helpers.js";
 
 /** A webhook receiver on 127.0.0.1 that answers 503 to the first `failFirst` requests. */
@@ -268,10 +268,8 @@ describe("agent tolerances (no collector)", () => {
   });
 
   it("an escalation left waiting breaches the queue-age tolerance; deciding it recovers; both are alert records and webhook calls", async () => {
-    const esc = await t.client.post("/v1/actions", {
-      session_id: "tol",
-      proposed_action: shell("deploy prod"),
-    });
+    // From another process: the reviewer below must not run under the proposer.
+    const esc = await proposeFromChild(t, { session_id: "tol", proposed_action: shell("deploy prod") });
     const alerts = async () =>
       (
         (await t.client.get("/v1/sessions/agent:agent-tol/trace")).body.steps as Array<{
@@ -287,7 +285,7 @@ describe("agent tolerances (no collector)", () => {
     expect(breach[0]!.proposed_action.value).toBeGreaterThan(0.3);
     await sleep(300);
     expect(await alerts()).toHaveLength(1); // reported once, not on every heartbeat
-    await t.client.post(`/v1/reviews/${esc.body.action_id}`, { decision: "deny", reason: "no" });
+    expect((await reviewAs(t, esc.body.action_id, "deny", "no")).code).toBe(0);
     const both = await until(async () => ((await alerts()).length >= 2 ? alerts() : undefined));
     expect(both[1]!.proposed_action).toMatchObject({
       kind: "tolerance.recovery",

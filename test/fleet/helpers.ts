@@ -130,20 +130,23 @@ export interface AgentProc extends Proc {
   client: UdsClient;
 }
 
-/** `forge-agent run --config` as a child process with its own home; resolves once /v1/health answers. */
+/**
+ * `forge-agent run --config` as a child process in the `npm start` layout: `home` is its working
+ * directory (the workspace), its state lives in `home/var`. Resolves once /v1/health answers.
+ */
 export async function startAgentProcess(
   hostId: string,
   config: Record<string, unknown>,
   home = tempDir(`fa-fleet-${hostId}-`),
 ): Promise<AgentProc> {
   const file = join(home, "config.yaml");
-  writeFileSync(file, stringify({ home, host_id: hostId, log_level: "warn", ...config }));
+  writeFileSync(file, stringify({ home: join(home, "var"), host_id: hostId, log_level: "warn", ...config }));
   const child = spawn(process.execPath, [AGENT_BIN, "run", "--config", file], {
     stdio: ["ignore", "ignore", "pipe"],
     cwd: home,
   });
   const p = track(child);
-  const client = new UdsClient(join(home, "agent.sock"));
+  const client = new UdsClient(join(home, "var", "agent.sock"));
   await until(async () => {
     if (child.exitCode !== null)
       throw new Error(`agent ${hostId} exited ${child.exitCode}: ${p.stderr.join("")}`);

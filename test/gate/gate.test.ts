@@ -51,12 +51,14 @@ describe("precedence and defaults", () => {
     );
   });
 
-  it("judges the action's env: a PAGER command runs, LD_PRELOAD injects", () => {
+  it("judges the action's env: a PAGER command, LD_PRELOAD and PATH are injection (DENY)", () => {
     const g = mk();
     const run = (env: Record<string, string>) =>
       g.evaluate({ session_id: "e", action: { kind: "shell", command: "ls", env } }).evaluation;
     expect(run({ PAGER: "rm -rf /" })).toBe("DENY");
-    expect(run({ LD_PRELOAD: "/tmp/x.so" })).toBe("ESCALATE");
+    // Deliberately DENY since issue 10 (was ESCALATE): the action's env is not the line's to judge.
+    expect(run({ LD_PRELOAD: "/tmp/x.so" })).toBe("DENY");
+    expect(run({ PATH: "/tmp/x" })).toBe("DENY");
     expect(run({ LANG: "C" })).toBe("ALLOW");
   });
 

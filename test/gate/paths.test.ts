@@ -33,7 +33,10 @@ describe("paths", () => {
     expect(hostOf("https://user:pw@Example.COM:8443/x")).toBe("example.com");
     expect(hostOf("git@github.com:org/repo.git")).toBe("github.com");
     expect(hostOf("evil.example.net/x")).toBe("evil.example.net");
-    expect(hostOf("http://[::1]:80/")).toBe("[::1]");
+    // Canonical hosts (src/gate/hosts.ts): no brackets, every IPv4 spelling as a dotted quad.
+    expect(hostOf("http://[::1]:80/")).toBe("::1");
+    expect(hostOf("http://0x7f000001/")).toBe("127.0.0.1");
+    expect(hostOf("http://[::ffff:127.0.0.1]/")).toBe("::ffff:7f00:1");
     expect(hostOf("file.txt")).toBe("file.txt");
     expect(hostOf("./x")).toBe(null);
   });

@@ -1,0 +1,425 @@
+/**
+ * The built-in rules that guard the governor itself: evaluated before any policy pack, and no
+ * policy can allow what they deny (a deny outranks every allow). The daemon injects what to
+ * protect (paths resolved with realpath at config time); everything here is pure string work.
+ */
+import { canonicalHost, classifyHost, endpointOf, isInternal } from "./hosts.js";
+import { collapse, stripProcRoot } from "./paths.js";
+import type { SimpleCommand } from "./shell.js";
+
+/** What no action may touch. Paths are absolute; the daemon passes both their lexical and realpath forms. */
+export interface ProtectedResources {
+  /** No access at all (read, write, list, connect, link to) to these or anything below. A trailing `*` protects every path with that prefix (`evidence.db*` → -wal, -shm). */
+  paths: readonly string[];
+  /** No write, delete, chmod, move or link over these (reading is fine): the agent's own code. */
+  readOnly: readonly string[];
+  /** Distinctive file names (the socket, the review token): any mention in a command, script or argument is DENY. */
+  names: readonly string[];
+  /** The agent's processes: no signal, trace, or /proc access. */
+  pids: readonly number[];
+  /** Process groups of the agent (`kill -- -PGID`). */
+  pgids: readonly number[];
+  /** Process names a pattern-kill (`pkill`, `killall`) must not match. */
+  processNames: readonly string[];
+  /** `host:port` the agent itself talks to or serves: the collector (and its review API), the facade. */
+  endpoints: readonly { host: string; port: number }[];
+}
+
+export const NO_PROTECTION: ProtectedResources = {
+  paths: [],
+  readOnly: [],
+  names: [],
+  pids: [],
+  pgids: [],
+  processNames: [],
+  endpoints: [],
+};
+
+export interface Finding {
+  rule:
+    | "protected-resource"
+    | "process-secrets"
+    | "env-injection"
+    | "internal-address"
+    | "untrusted-program"
+    | "cloud-metadata";
+  effect: "deny" | "escalate";
+  reason: string;
+}
+
+/** Built-in rule ids as they appear in `policy_matched` (prefixed so no pack rule can collide). */
+export const BUILTIN_PREFIX = "builtin:";
+
+/**
+ * Variables in an action's `env` that change which program runs or what it loads. A policy
+ * could never see what they do, so they are refused outright (the line itself may still set
+ * them, where the shell walker judges them).
+ */
+const ENV_INJECTION =
+  /^(PATH|LD_[A-Z0-9_]+|DYLD_[A-Z0-9_]+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|PS4|SHELLOPTS|BASHOPTS|BASH_FUNC_.*|CDPATH|GLOBIGNORE|ZDOTDIR|NODE_OPTIONS|NODE_PATH|PYTHONSTARTUP|PYTHONHOME|PERL5OPT|PERL5LIB|PERLLIB|RUBYOPT|RUBYLIB|LESSOPEN|LESSCLOSE|GCONV_PATH|HOSTALIASES|LOCPATH|MALLOC_[A-Z_]+|GIT_(SSH|SSH_COMMAND|EXEC_PATH|CONFIG_[A-Z0-9_]+|CONFIG|CONFIG_GLOBAL|CONFIG_SYSTEM|PAGER|EDITOR|SEQUENCE_EDITOR|ASKPASS|EXTERNAL_DIFF|PROXY_COMMAND|TEMPLATE_DIR|DIR|WORK_TREE)|SSH_ASKPASS|SUDO_ASKPASS|EDITOR|VISUAL|PAGER|MANPAGER|SYSTEMD_PAGER|BROWSER|RSYNC_RSH)$/;
+
+/** DENY findings for variables of an action's env that inject code or change program lookup. */
+export function envFindings(env: Readonly<Record<string, string>> | undefined): Finding[] {
+  if (env === undefined) return [];
+  const out: Finding[] = [];
+  for (const k of Object.keys(env)) {
+    if (ENV_INJECTION.test(k) || k.includes("=") || k.includes("\0")) {
+      out.push({
+        rule: "env-injection",
+        effect: "deny",
+        reason: `env-injection: '${k}' in the action's env changes which program runs or what it loads: remove it (set variables inside the command, where the gate judges them)`,
+      });
+    }
+  }
+  return out;
+}
+
+const PROC_OPAQUE =
+  /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/(?:cwd|fd|map_files)(?:\/|$)|^\/dev\/fd\//;
+const PROC_SECRET =
+  /^\/proc\/(\d+)(?:\/task\/\d+)?\/(environ|mem|maps|smaps|smaps_rollup|pagemap|auxv|syscall|stack|cmdline|fd|fdinfo|map_files|cwd|exe|root|mountinfo)(?:\/|$)/;
+
+/**
+ * A path with its kernel aliases taken out: `/proc/self/root/etc/x` and `/proc/42/root/etc/x`
+ * are `/etc/x`; on macOS `/private/var/x` is `/var/x`. Lower-cased, since case-insensitive file
+ * systems make `~/.SSH` the same file (a false match is a DENY, never an ALLOW).
+ */
+export function canonicalPath(abs: string): string {
+  let p = stripProcRoot(collapse(abs));
+  if (p.startsWith("/private/") && /^\/private\/(var|tmp|etc)(\/|$)/.test(p)) p = p.slice(8);
+  return p.toLowerCase();
+}
+
+/** True when `p` (canonical) is `prot` (canonical, maybe ending in `*`) or below it. */
+function within(p: string, prot: string): boolean {
+  if (prot.endsWith("*")) return p.startsWith(prot.slice(0, -1));
+  return (
+    p === prot || (p.length > prot.length && p.startsWith(prot) && (prot === "/" || p[prot.length] === "/"))
+  );
+}
+
+/** True when `p` is a proper ancestor directory of `prot` (removing or moving it takes `prot` along). */
+function ancestorOf(p: string, prot: string): boolean {
+  const base = prot.endsWith("*") ? prot.slice(0, prot.lastIndexOf("/")) : prot;
+  return p === "/" || (base.length > p.length && base.startsWith(p) && base[p.length] === "/");
+}
+
+/** Programs that change, move or remove the files they name (an ancestor of a protected path included). */
+const MUTATORS = new Set([
+  "rm",
+  "rmdir",
+  "mv",
+  "cp",
+  "chmod",
+  "chown",
+  "chgrp",
+  "chattr",
+  "chflags",
+  "shred",
+  "srm",
+  "unlink",
+  "truncate",
+  "touch",
+  "ln",
+  "install",
+  "tee",
+  "dd",
+  "rsync",
+  "sed",
+  "perl",
+  "tar",
+  "unzip",
+  "mount",
+  "umount",
+  "setfacl",
+  "xattr",
+  "find",
+  "git",
+]);
+const KILLERS = new Set(["kill", "skill", "tkill", "killpg"]);
+const PATTERN_KILLERS = new Set(["pkill", "killall", "pgrep", "pidof", "snice"]);
+const TRACERS = new Set([
+  "gdb",
+  "lldb",
+  "strace",
+  "ltrace",
+  "perf",
+  "gcore",
+  "pstack",
+  "eu-stack",
+  "dtrace",
+  "dtruss",
+  "sample",
+  "spindump",
+  "criu",
+  "pmap",
+  "pwdx",
+  "lsof",
+  "prlimit",
+  "renice",
+  "taskset",
+  "ionice",
+  "chrt",
+  "bpftrace",
+  "reptyr",
+  "procdump",
+  "gdbserver",
+  "valgrind",
+  "node",
+]);
+
+/** The resources an action touches, gathered once per subject by the gate. */
+export interface Touches {
+  /** Absolute paths named (operands, redirect targets, file.* path, tool arguments). */
+  paths: readonly string[];
+  /** Absolute paths written. */
+  writes: readonly string[];
+  /** Hosts (already canonical or raw: canonicalised again here). */
+  hosts: readonly string[];
+  /** Text to search for protected names and paths (the command line, a written file's content, argument strings). */
+  text: string;
+  /** Words, for host:port endpoints (URLs, `nc host port`, socat addresses). */
+  words: readonly string[];
+  /** The shell command, when the subject is one. */
+  cmd: SimpleCommand | null;
+  /** Endpoints already parsed (an `http` action's URL). */
+  endpoints?: readonly { host: string; port: number }[];
+  /** The action kind. */
+  kind: string;
+  cwd: string;
+}
+
+/**
+ * The built-in verdicts for one subject: protected paths, the agent's processes, its endpoints,
+ * other processes' secrets under /proc, internal addresses. Empty when nothing applies.
+ */
+export function protectFindings(
+  t: Touches,
+  prot: ProtectedResources,
+  canonPaths: readonly string[],
+  canonRO: readonly string[],
+): Finding[] {
+  const out: Finding[] = [];
+  const deny = (rule: Finding["rule"], reason: string) => out.push({ rule, effect: "deny", reason });
+  const escalate = (rule: Finding["rule"], reason: string) => out.push({ rule, effect: "escalate", reason });
+  const cmd = t.cmd;
+  const mutating =
+    t.kind === "file.write" || t.kind === "file.delete" || (cmd !== null && MUTATORS.has(cmd.program));
+  for (const raw of t.paths) {
+    const p = canonicalPath(raw);
+    const hit = canonPaths.find((q) => within(p, q));
+    if (hit !== undefined) {
+      deny(
+        "protected-resource",
+        `protected-resource: '${raw}' is the agent's own state (${hit.replace(/\*$/, "")}): no action may touch it`,
+      );
+      continue;
+    }
+    if (mutating) {
+      const anc =
+        canonPaths.find((q) => ancestorOf(p, q)) ?? canonRO.find((q) => within(p, q) || ancestorOf(p, q));
+      if (anc !== undefined) {
+        deny(
+          "protected-resource",
+          `protected-resource: '${raw}' holds the agent's own state or code (${anc.replace(/\*$/, "")}): no action may change it`,
+        );
+        continue;
+      }
+    }
+    if (!p.startsWith("/proc/") && !p.startsWith("/dev/")) continue;
+    const s = PROC_SECRET.exec(p);
+    if (s !== null && !prot.pids.includes(Number(s[1]))) {
+      deny(
+        "process-secrets",
+        `process-secrets: '${raw}' exposes another process's ${s[2]}: no action may read it`,
+      );
+    } else if (s !== null || (prot.pids.length > 0 && prot.pids.some((pid) => within(p, `/proc/${pid}`)))) {
+      deny("protected-resource", `protected-resource: '${raw}' is the agent's own process`);
+    } else if (PROC_OPAQUE.test(p)) {
+      escalate(
+        "protected-resource",
+        `protected-resource: '${raw}' goes through a process's cwd or file descriptors: the gate cannot tell what it names`,
+      );
+    }
+    const dev = /^\/dev\/(?:tcp|udp)\/([^/]+)\/(\d+)/.exec(p);
+    if (dev) hostFindings(out, [dev[1]!], [{ host: canonicalHost(dev[1]!), port: Number(dev[2]) }], prot);
+  }
+  for (const raw of t.writes) {
+    const p = canonicalPath(raw);
+    const hit = canonRO.find((q) => within(p, q));
+    if (hit !== undefined && !out.some((f) => f.rule === "protected-resource" && f.effect === "deny"))
+      deny(
+        "protected-resource",
+        `protected-resource: '${raw}' is the agent's own code (${hit}): no action may change it`,
+      );
+  }
+  // Names and absolute paths anywhere in the text: a script, a heredoc, `socat UNIX-CONNECT:…`.
+  if (t.text.length > 0) {
+    // Case-folded only where it is cheap; a long text is searched as written.
+    const low = t.text.length <= 1 << 16 ? t.text.toLowerCase() : t.text;
+    const cwd = t.cwd.toLowerCase();
+    for (const q of canonPaths) {
+      const needle = q.endsWith("*") ? q.slice(0, -1) : q;
+      // Also the spelling relative to the cwd: `var/agent.sock` from the workspace.
+      const rel = needle.startsWith(`${cwd}/`) ? needle.slice(cwd.length + 1) : null;
+      if (
+        (needle.length > 1 && low.includes(needle)) ||
+        (rel !== null && rel.length > 3 && low.includes(rel))
+      ) {
+        deny("protected-resource", `protected-resource: the action names the agent's own state (${needle})`);
+        break;
+      }
+    }
+    for (const n of prot.names) {
+      if (low.includes(n.toLowerCase())) {
+        deny("protected-resource", `protected-resource: the action names the agent's '${n}'`);
+        break;
+      }
+    }
+  }
+  if (cmd !== null) processFindings(out, cmd, prot);
+  const eps: { host: string; port: number }[] = t.endpoints ? [...t.endpoints] : [];
+  for (const w of t.words) {
+    // Only words that can name an endpoint: a URL, a socat address (`TCP:h:p`).
+    if (!w.includes(":")) continue;
+    const e = endpointOf(w) ?? socatEndpoint(w);
+    if (e) eps.push(e);
+  }
+  if (
+    cmd !== null &&
+    (cmd.program === "nc" || cmd.program === "ncat" || cmd.program === "netcat" || cmd.program === "telnet")
+  ) {
+    const ops = cmd.operands.map((o) => o.value).filter((v): v is string => v !== null);
+    if (ops.length >= 2 && /^\d+$/.test(ops[1]!))
+      eps.push({ host: canonicalHost(ops[0]!), port: Number(ops[1]) });
+  }
+  if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot);
+  return out;
+}
+
+/** Same host, or both this machine (any loopback spelling, or 0.0.0.0 which connects here too). */
+function sameHost(a: string, b: string): boolean {
+  if (canonicalHost(a) === canonicalHost(b)) return true;
+  const local = (h: string) => {
+    const c = classifyHost(h);
+    return c === "loopback" || c === "unspecified";
+  };
+  return local(a) && local(b);
+}
+
+function socatEndpoint(w: string): { host: string; port: number } | null {
+  const m =
+    /^(?:tcp[46]?|tcp[46]?-connect|openssl|openssl-connect|udp[46]?|udp-connect)?:?([^:,]+|\[[^\]]+\]):(\d+)(?:,|$)/i.exec(
+      w,
+    );
+  if (m === null || !/[a-z]/i.test(w.slice(0, 3)) || !/^(tcp|openssl|udp)/i.test(w)) return null;
+  return { host: canonicalHost(m[1]!), port: Number(m[2]) };
+}
+
+function hostFindings(
+  out: Finding[],
+  hosts: readonly string[],
+  eps: readonly { host: string; port: number }[],
+  prot: ProtectedResources,
+): void {
+  for (const e of eps) {
+    if (prot.endpoints.some((p) => p.port === e.port && sameHost(p.host, e.host))) {
+      out.push({
+        rule: "protected-resource",
+        effect: "deny",
+        reason: `protected-resource: ${e.host}:${e.port} is the agent's own collector or service: no action may reach it`,
+      });
+    }
+  }
+  const seen = new Set<string>();
+  for (const raw of [...hosts, ...eps.map((e) => e.host)]) {
+    const h = canonicalHost(raw);
+    if (seen.has(h)) continue;
+    seen.add(h);
+    const c = classifyHost(h);
+    if (c === "metadata")
+      out.push({
+        rule: "cloud-metadata",
+        effect: "deny",
+        reason: `cloud-metadata: ${h} is a cloud instance-metadata endpoint (credentials): no action may reach it`,
+      });
+    else if (isInternal(c))
+      out.push({
+        rule: "internal-address",
+        effect: "escalate",
+        reason: `internal-address: ${h} is a ${c} address, not the public internet: a reviewer decides (no policy trusts internal addresses)`,
+      });
+  }
+}
+
+function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedResources): void {
+  const prog = cmd.program;
+  const values = cmd.words.map((w) => w.value);
+  const pids = prot.pids.map(String);
+  const groups = [...prot.pgids, ...prot.pids].map((g) => `-${g}`);
+  const names = prot.processNames.map((n) => n.toLowerCase());
+  if (KILLERS.has(prog)) {
+    // Inside an executed action `$PPID` is the agent itself (the shell's parent).
+    if (/\$\{?PPID\b/.test(cmd.text)) {
+      out.push({
+        rule: "protected-resource",
+        effect: "deny",
+        reason: `protected-resource: '${cmd.text}' signals $PPID, which is the agent itself`,
+      });
+      return;
+    }
+    for (const v of values) {
+      if (v === null) {
+        out.push({
+          rule: "protected-resource",
+          effect: "escalate",
+          reason: `protected-resource: '${cmd.text}' signals a process only known at run time (it could be the agent)`,
+        });
+        break;
+      }
+      if (pids.includes(v) || groups.includes(v)) {
+        out.push({
+          rule: "protected-resource",
+          effect: "deny",
+          reason: `protected-resource: '${cmd.text}' signals the agent's own process`,
+        });
+        break;
+      }
+    }
+  } else if (PATTERN_KILLERS.has(prog) && prog !== "pgrep" && prog !== "pidof") {
+    for (const o of cmd.operands) {
+      const v = o.value?.toLowerCase() ?? null;
+      if (v === null || (v.length > 0 && names.some((n) => n.includes(v) || v.includes(n)))) {
+        out.push({
+          rule: "protected-resource",
+          effect: "deny",
+          reason: `protected-resource: '${cmd.text}' could signal the agent's own process`,
+        });
+        break;
+      }
+    }
+  } else if (TRACERS.has(prog)) {
+    for (const v of values) {
+      if (v === null) continue;
+      const m = /^(?:-p|--pid=|--attach=|-pid=|--pid)?(\d+)$/.exec(v) ?? /[=,:](\d+)$/.exec(v);
+      if (m && pids.includes(m[1]!)) {
+        out.push({
+          rule: "protected-resource",
+          effect: "deny",
+          reason: `protected-resource: '${cmd.text}' attaches to the agent's own process`,
+        });
+        break;
+      }
+    }
+  } else if (prog === "ps") {
+    // BSD-style `ps e`/`ps eww`, and `ps -E` on macOS, print other processes' environments.
+    const first = values[0];
+    if (first != null && (/^[a-z]*e[a-z]*$/.test(first) || values.includes("-E"))) {
+      out.push({
+        rule: "process-secrets",
+        effect: "deny",
+        reason: `process-secrets: '${cmd.text}' prints other processes' environments`,
+      });
+    }
+  }
+}
