@@ -184,7 +184,7 @@ function writeKv(s: Sink, kv: Kv): void {
 }
 
 /** mulberry32: a small, well-mixed 32-bit PRNG; enough for reproducible weights. */
-function prng(seed: number): () => number {
+export function prng(seed: number): () => number {
   let a = seed >>> 0;
   return () => {
     a = (a + 0x6d2b79f5) >>> 0;
@@ -196,7 +196,7 @@ function prng(seed: number): () => number {
 }
 
 /** Standard normal samples by Box-Muller, scaled by `std`. */
-function gaussian(rand: () => number, n: number, std: number): Float32Array {
+export function gaussian(rand: () => number, n: number, std: number): Float32Array {
   const out = new Float32Array(n);
   for (let i = 0; i < n; i += 2) {
     const u = Math.max(rand(), 1e-12);
