@@ -62,7 +62,23 @@ interface Subject {
   domains: string[];
   tool: string | null;
   args: Record<string, unknown> | null;
+  training: TrainingSubject | null;
   text: string;
+}
+
+/** What training rules look at: the dataset's source and pin, the base model, the budgets. */
+interface TrainingSubject {
+  datasetSource: string;
+  datasetPinned: boolean;
+  baseModel: string | null;
+  budgets: Record<string, number | null>;
+}
+
+/** `oci://HOST/REPO@sha256:…` → `oci://HOST/REPO`; a path → `file:PATH`; `generated:NAME` as is. */
+function datasetSource(ref: string, cwd: string, home: string): string {
+  if (ref.startsWith("oci://")) return ref.replace(/[@:][^/]*$/, "");
+  if (/^[a-z]+:/.test(ref)) return ref;
+  return `file:${normalisePath(ref, cwd, home)}`;
 }
 
 /** Tool argument names that hold file paths. */
@@ -371,9 +387,19 @@ export class Gate {
       domains: [],
       tool: null,
       args: null,
+      training: null,
       text: "",
     };
     switch (a.kind) {
+      case "training.run":
+        sub.training = {
+          datasetSource: datasetSource(a.dataset.ref, this.cwd, this.home),
+          datasetPinned: a.dataset.sha256 !== null || /@sha256:[0-9a-f]{64}$/.test(a.dataset.ref),
+          baseModel: a.model.base,
+          budgets: a.budgets,
+        };
+        sub.text = `training.run ${a.job} (${a.trainer})`;
+        break;
       case "file.read":
       case "file.write":
       case "file.delete": {
@@ -446,6 +472,7 @@ function shellSubject(c: SimpleCommand, cwd: string): Subject {
     domains: [],
     tool: null,
     args: null,
+    training: null,
     text: c.text,
   };
 }
@@ -565,6 +592,18 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   if (r.domains && !sub.domains.some((d) => anyRe(r.domains!, d))) return NO;
   if (r.domainsNot && !sub.domains.some((d) => !anyRe(r.domainsNot!, d))) return NO;
   if (r.tool && !(sub.tool !== null && anyRe(r.tool, sub.tool))) return NO;
+  if (r.datasetUnpinned || r.datasetSourcesNot || r.baseModelsNot || r.budgetOver) {
+    const t = sub.training;
+    if (t === null) return NO;
+    if (r.datasetUnpinned && t.datasetPinned) return NO;
+    if (r.datasetSourcesNot && anyRe(r.datasetSourcesNot, t.datasetSource)) return NO;
+    if (r.baseModelsNot && (t.baseModel === null || anyRe(r.baseModelsNot, t.baseModel))) return NO;
+    if (
+      r.budgetOver &&
+      !r.budgetOver.some(([k, limit]) => (t.budgets[k] ?? Number.POSITIVE_INFINITY) > limit)
+    )
+      return NO;
+  }
   if (r.arguments) {
     const args = sub.args ?? {};
     for (const [k, re] of r.arguments) {
