@@ -9,8 +9,9 @@ import { readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import * as tf from "@tensorflow/tfjs-core";
 import "@tensorflow/tfjs-backend-wasm";
-// tfjs-core alone registers no gradients: the full set, as @tensorflow/tfjs does.
-import "@tensorflow/tfjs-core/dist/register_all_gradients.js";
+// tfjs-core's Node build registers no gradients, and its per-file ESM gradients do not load in
+// Node (extensionless imports): @tensorflow/tfjs's bundle registers the full set on this core.
+import "@tensorflow/tfjs";
 import { Codes, ForgeError } from "../errors.js";
 import { gaussian, prng } from "../inference/tiny-model.js";
 import type { Batch } from "./dataset.js";
