@@ -171,7 +171,9 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
 
   if (decision.evaluation === "DENY") {
     await record("refused", { reason: "policy", reasons: decision.reasons });
-    return report("HALTED", { halted_by: { policy: decision.policy_matched.map((m) => m.rule_id) } });
+    return report("HALTED", {
+      halted_by: { policy: decision.policy_matched.filter((m) => m.effect === "deny").map((m) => m.rule_id) },
+    });
   }
   if (decision.evaluation === "ESCALATE") {
     authorityReview = await o.reviewer.reviewStart(action, spec.anomaly.review_deadline_seconds);
