@@ -10,8 +10,12 @@ export async function makeTrainer(spec: JobSpec): Promise<Trainer> {
     const { createEmbeddedTrainer } = await import("./embedded.js");
     return createEmbeddedTrainer(shape, spec.model.seed);
   }
+  if (spec.trainer === "torch") {
+    const { TorchTrainer } = await import("./torch.js");
+    return TorchTrainer.start(shape, spec.model.seed);
+  }
   throw new ForgeError(
     Codes.TRAINING_REFUSED,
-    `trainer '${spec.trainer}' is not available in this build: use 'embedded' (docs/training.md)`,
+    `trainer '${spec.trainer}' is not available in this build: use 'embedded' or 'torch' (docs/training.md)`,
   );
 }
