@@ -128,7 +128,9 @@ describe("forge-agent train (child processes)", () => {
       from_checkpoint: { step: last, digest: doc.resumed_from.digest },
     });
     expect(verifyStore(join(home, "evidence.db"), { keyDir: join(home, "keys") }).ok).toBe(true);
-  });
+    // Three CLI children (wasm start-up each) and a 120 s wait for two checkpoints: on a loaded
+    // machine this takes longer than the 60 s default.
+  }, 300_000);
 
   it("a full disk during a checkpoint (RLIMIT_FSIZE on the child) fails the job cleanly: nothing partial, the chain intact", () => {
     const home = homeOf("full");
