@@ -32,6 +32,7 @@ export const KNOWN_SUITES: readonly string[] = [
   "registry",
   "drift",
   "executor",
+  "training",
 ];
 
 export type Backend = "llama" | "ollama" | "openai";

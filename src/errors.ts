@@ -115,6 +115,11 @@ export const Codes = {
   INPUT_UNENCODABLE: "FORGE_INPUT_UNENCODABLE",
   /** A policy reload was refused: empty, no rules, a rollback, or widening without a reviewer. */
   POLICY_RELOAD_REFUSED: "FORGE_POLICY_RELOAD_REFUSED",
+  TRAINING_JOB_INVALID: "FORGE_TRAINING_JOB_INVALID",
+  TRAINING_REFUSED: "FORGE_TRAINING_REFUSED",
+  TRAINING_TRANSITION: "FORGE_TRAINING_TRANSITION",
+  TRAINING_FAILED: "FORGE_TRAINING_FAILED",
+  DATASET_UNAVAILABLE: "FORGE_DATASET_UNAVAILABLE",
 } as const;
 
 /** A code listed in Codes. */
@@ -209,6 +214,11 @@ export const HTTP_STATUS = {
   [Codes.INPUT_TOO_DEEP]: 400,
   [Codes.INPUT_UNENCODABLE]: 400,
   [Codes.POLICY_RELOAD_REFUSED]: 409,
+  [Codes.TRAINING_JOB_INVALID]: 400,
+  [Codes.TRAINING_REFUSED]: 403,
+  [Codes.TRAINING_TRANSITION]: 500,
+  [Codes.TRAINING_FAILED]: 500,
+  [Codes.DATASET_UNAVAILABLE]: 502,
 } as const satisfies Record<DeclaredCode, number>;
 
 /** The HTTP status an error with `code` is answered with (500 for anything without a declared code). */

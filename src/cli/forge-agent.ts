@@ -52,6 +52,11 @@ const COMMANDS: Record<string, Entry> = {
     usage: "forge-agent drift [--json] [--signal NAME] [--since T] [--socket PATH]",
     load: () => import("./drift.js"),
   },
+  train: {
+    summary: "a governed training run (exit 0 DONE, 1 HALTED/FAILED, 2 bad job)",
+    usage: "forge-agent train JOB.yaml [--resume] [--json] [--home DIR] [--config FILE]",
+    load: () => import("./train.js"),
+  },
   verify: {
     summary: "verify the local hash chain and checkpoints",
     usage: "forge-agent verify [--json]",

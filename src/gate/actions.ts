@@ -75,6 +75,30 @@ export const ModelPullAction = z.strictObject({
   purpose: z.enum(["serve", "pull"]).default("pull"),
 });
 export const ModelPushAction = z.strictObject({ kind: z.literal("model.push"), ...artifactFields });
+const budgetValue = z.number().positive().nullable();
+
+/** A governed training run (src/training): the job's intent as the gate judges it. */
+export const TrainingRunAction = z.strictObject({
+  kind: z.literal("training.run"),
+  job: z.string().min(1),
+  trainer: z.enum(["embedded", "torch", "mlx"]),
+  model: z.strictObject({
+    /** A base model to fine-tune (GGUF path or oci:// reference); null when trained from scratch. */
+    base: z.string().min(1).nullable(),
+    parameters: z.number().int().nonnegative(),
+  }),
+  dataset: z.strictObject({ ref: z.string().min(1), sha256: sha256Hex.nullable() }),
+  /** Each budget the job declares; null = unbounded. */
+  budgets: z.strictObject({
+    max_parameters: budgetValue,
+    max_tokens: budgetValue,
+    max_steps: budgetValue,
+    max_wall_seconds: budgetValue,
+    max_memory_mb: budgetValue,
+    max_energy_joules: budgetValue,
+  }),
+});
+export type TrainingRunAction = z.infer<typeof TrainingRunAction>;
 
 export const Action = z.discriminatedUnion("kind", [
   ShellAction,
@@ -86,6 +110,7 @@ export const Action = z.discriminatedUnion("kind", [
   ToolAction,
   ModelPullAction,
   ModelPushAction,
+  TrainingRunAction,
 ]);
 
 export type Action = z.infer<typeof Action>;
@@ -100,6 +125,7 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   "tool",
   "model.pull",
   "model.push",
+  "training.run",
 ];
 
 /** Validates an untrusted action; throws FORGE_ACTION_INVALID naming the first bad field. */

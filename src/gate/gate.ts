@@ -92,6 +92,7 @@ interface Subject {
   args: Record<string, unknown> | null;
   /** model.pull/push: the artifact's facts. */
   artifact: { repository: string; pinned: boolean; signed: boolean; purpose: string } | null;
+  training: TrainingSubject | null;
   text: string;
   /** An `http` action's host:port (canonical host, default ports filled in). */
   endpoint: { host: string; port: number } | null;
@@ -102,6 +103,20 @@ const TOKEN_SCAN_CHARS = 64 * 1024;
 
 /** A run of path characters in free text (quotes, code, heredoc bodies); no backtracking. */
 const PATH_TOKEN = /[~A-Za-z0-9._@%+=,/-]+/g;
+/** What training rules look at: the dataset's source and pin, the base model, the budgets. */
+interface TrainingSubject {
+  datasetSource: string;
+  datasetPinned: boolean;
+  baseModel: string | null;
+  budgets: Record<string, number | null>;
+}
+
+/** `oci://HOST/REPO@sha256:…` → `oci://HOST/REPO`; a path → `file:PATH`; `generated:NAME` as is. */
+function datasetSource(ref: string, cwd: string, home: string): string {
+  if (ref.startsWith("oci://")) return ref.replace(/[@:][^/]*$/, "");
+  if (/^[a-z]+:/.test(ref)) return ref;
+  return `file:${normalisePath(ref, cwd, home)}`;
+}
 
 /** Tool argument names that hold file paths. */
 const PATH_ARG = /path|file|dir|folder|dest|src|source|target|cwd/i;
@@ -535,10 +550,20 @@ export class Gate {
       tool: null,
       args: null,
       artifact: null,
+      training: null,
       text: "",
       endpoint: null,
     };
     switch (a.kind) {
+      case "training.run":
+        sub.training = {
+          datasetSource: datasetSource(a.dataset.ref, this.cwd, this.home),
+          datasetPinned: a.dataset.sha256 !== null || /@sha256:[0-9a-f]{64}$/.test(a.dataset.ref),
+          baseModel: a.model.base,
+          budgets: a.budgets,
+        };
+        sub.text = `training.run ${a.job} (${a.trainer})`;
+        break;
       case "file.read":
       case "file.write":
       case "file.delete": {
@@ -690,6 +715,10 @@ function builtinRule(f: Finding): CompiledRule {
       signed: null,
       purpose: null,
       sandbox: null,
+      datasetUnpinned: false,
+      datasetSourcesNot: null,
+      baseModelsNot: null,
+      budgetOver: null,
       file: "(built-in)",
       line: 0,
     };
@@ -719,6 +748,7 @@ function shellSubject(c: SimpleCommand, cwd: string): Subject {
     tool: null,
     args: null,
     artifact: null,
+    training: null,
     text: c.text,
     endpoint: null,
   };
@@ -846,6 +876,18 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (r.pinned !== null && art.pinned !== r.pinned) return NO;
     if (r.signed !== null && art.signed !== r.signed) return NO;
     if (r.purpose && !r.purpose.includes(art.purpose)) return NO;
+  }
+  if (r.datasetUnpinned || r.datasetSourcesNot || r.baseModelsNot || r.budgetOver) {
+    const t = sub.training;
+    if (t === null) return NO;
+    if (r.datasetUnpinned && t.datasetPinned) return NO;
+    if (r.datasetSourcesNot && anyRe(r.datasetSourcesNot, t.datasetSource)) return NO;
+    if (r.baseModelsNot && (t.baseModel === null || anyRe(r.baseModelsNot, t.baseModel))) return NO;
+    if (
+      r.budgetOver &&
+      !r.budgetOver.some(([k, limit]) => (t.budgets[k] ?? Number.POSITIVE_INFINITY) > limit)
+    )
+      return NO;
   }
   if (r.arguments) {
     const args = sub.args ?? {};

@@ -64,6 +64,10 @@ export interface CompiledRule {
   pinned: boolean | null;
   signed: boolean | null;
   purpose: string[] | null;
+  datasetUnpinned: boolean;
+  datasetSourcesNot: RegExp[] | null;
+  baseModelsNot: RegExp[] | null;
+  budgetOver: [string, number][] | null;
   /** Where it was written, for messages. */
   file: string;
   line: number;
@@ -206,6 +210,13 @@ const PROGRAM_FIELDS_SHELL_ONLY = [
   "via",
 ] as const;
 
+const TRAINING_FIELDS = [
+  "dataset_unpinned",
+  "dataset_sources_not",
+  "base_models_not",
+  "budget_over",
+] as const;
+
 function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<string, string[]>): CompiledRule {
   const name = basename(pf.file);
   const m = spec.match;
@@ -244,6 +255,16 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
       if (m[f] !== undefined) {
         throw invalid(
           `field '${f}' in rule '${spec.id}' (${name}:${at(f)}) only applies to kinds 'model.pull' and 'model.push'`,
+          { file: pf.file, line: at(f) },
+        );
+      }
+    }
+  }
+  if (!m.kind.includes("training.run")) {
+    for (const f of TRAINING_FIELDS) {
+      if (m[f] !== undefined) {
+        throw invalid(
+          `field '${f}' in rule '${spec.id}' (${name}:${at(f)}) only applies to kind 'training.run': add 'training.run' to 'kind' or remove '${f}'`,
           { file: pf.file, line: at(f) },
         );
       }
@@ -343,6 +364,12 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
     signed: m.signed ?? null,
     purpose: expand("purpose"),
     sandbox: spec.sandbox ?? null,
+    datasetUnpinned: m.dataset_unpinned === true,
+    datasetSourcesNot: words("dataset_sources_not"),
+    baseModelsNot: words("base_models_not"),
+    budgetOver: m.budget_over
+      ? Object.entries(m.budget_over).map(([k, v]) => [k, v] as [string, number])
+      : null,
     file: pf.file,
     line: pf.lineOf(["rules", i]),
   };

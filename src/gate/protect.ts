@@ -293,7 +293,10 @@ export function protectFindings(
     if (ops.length >= 2 && /^\d+$/.test(ops[1]!))
       eps.push({ host: canonicalHost(ops[0]!), port: Number(ops[1]) });
   }
-  if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot);
+  // A registry on an internal address is the agent's own OCI client talking to it, judged by the
+  // pack's trusted_registries, not an action's egress: the internal-address escalation is for egress.
+  const registry = t.kind === "model.pull" || t.kind === "model.push";
+  if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot, registry);
   return out;
 }
 
@@ -321,6 +324,7 @@ function hostFindings(
   hosts: readonly string[],
   eps: readonly { host: string; port: number }[],
   prot: ProtectedResources,
+  internalOk = false,
 ): void {
   for (const e of eps) {
     if (prot.endpoints.some((p) => p.port === e.port && sameHost(p.host, e.host))) {
@@ -343,7 +347,7 @@ function hostFindings(
         effect: "deny",
         reason: `cloud-metadata: ${h} is a cloud instance-metadata endpoint (credentials): no action may reach it`,
       });
-    else if (isInternal(c))
+    else if (isInternal(c) && !internalOk)
       out.push({
         rule: "internal-address",
         effect: "escalate",

@@ -65,6 +65,23 @@ export const MatchSchema = z.strictObject({
   signed: z.boolean().optional(),
   /** model.pull: why it is pulled (serve, pull). */
   purpose: strList.optional(),
+  /** training.run: the dataset carries no sha256 pin. */
+  dataset_unpinned: z.literal(true).optional(),
+  /** training.run: the dataset's source (`oci://HOST/REPO`, `file:PATH`, `generated:NAME`) matches none of these globs. */
+  dataset_sources_not: strList.optional(),
+  /** training.run: a base model is named and matches none of these globs. */
+  base_models_not: strList.optional(),
+  /** training.run: some budget is above its limit here, or left unbounded. */
+  budget_over: z
+    .strictObject({
+      max_parameters: z.number().positive().optional(),
+      max_tokens: z.number().positive().optional(),
+      max_steps: z.number().positive().optional(),
+      max_wall_seconds: z.number().positive().optional(),
+      max_memory_mb: z.number().positive().optional(),
+      max_energy_joules: z.number().positive().optional(),
+    })
+    .optional(),
 });
 export type MatchSpec = z.infer<typeof MatchSchema>;
 

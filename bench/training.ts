@@ -1,0 +1,168 @@
+/**
+ * The `training` suite: what the governed loop (src/training/loop.ts: the declared transition
+ * table, BUDGET_CHECK before every step, LOSS_CHECK before every gradient, the per-step log) costs
+ * over the same trainer driven bare (forward → backward → optimizer step, nothing else), in the
+ * same run, on the same trainer object, the same batches, alternating order round by round so
+ * drift in machine load falls on both sides alike.
+ *
+ * A governed round is timed from runLoop's call to its STEP → CHECKPOINT transition on the last
+ * step: the final checkpoint write (weights, optimizer, digests, fsync) is reported on its own
+ * line, not in the ratio, since the bare trainer writes nothing. The embedded trainer only: the
+ * torch and mlx trainers are not built yet (skipped_parts says so).
+ */
+import { mkdirSync } from "node:fs";
+import { join } from "node:path";
+import { batchFor, GENERATED_CORPUS_REF, generatedCorpus } from "../src/training/dataset.js";
+import { createEmbeddedTrainer } from "../src/training/embedded.js";
+import { runLoop } from "../src/training/loop.js";
+import { JobSchema, type JobSpec } from "../src/training/spec.js";
+import type { Trainer } from "../src/training/trainer.js";
+import { judge, type Metric, runStandalone, type Suite, stats } from "./harness.js";
+
+/** Steps per round; a round is one sample of throughput on each side. */
+const STEPS = 8;
+const MIN_ROUNDS = 3;
+
+function benchSpec(): JobSpec {
+  return JobSchema.parse({
+    job: "bench",
+    model: { shape: { layers: 1, width: 32, heads: 2, context: 32 } },
+    dataset: { ref: GENERATED_CORPUS_REF, sha256: "0".repeat(64) },
+    hyperparameters: { learning_rate: 0.001, batch: 4, sequence: 32, steps: STEPS, seed: 7 },
+    // Every budget and every anomaly rule declared, so each check runs on every step.
+    budgets: {
+      max_parameters: 1e9,
+      max_tokens: 1e12,
+      max_steps: 1e9,
+      max_wall_seconds: 1e9,
+      max_memory_mb: 1e9,
+    },
+    anomaly: {
+      non_finite: { action: "halt" },
+      spike: { factor: 1e6, window: 4, warmup: 2, action: "halt" },
+      zscore: { sigma: 1e6, window: 8, min_samples: 2, action: "halt" },
+    },
+    checkpoints: { every: STEPS },
+  });
+}
+
+/** The bare trainer: the same batches as the loop's, forward then commit, nothing decided. */
+async function bareRound(trainer: Trainer, data: Uint8Array, spec: JobSpec): Promise<number> {
+  const h = spec.hyperparameters;
+  const t0 = performance.now();
+  for (let step = 1; step <= STEPS; step++) {
+    await trainer.forward(batchFor(data, step, h.batch, h.sequence, h.seed), () => "backward");
+    await trainer.commit(h.learning_rate);
+  }
+  return (performance.now() - t0) / 1000;
+}
+
+/** One governed run of STEPS steps; returns [seconds to the last STEP → CHECKPOINT, checkpoint ms]. */
+async function governedRound(
+  trainer: Trainer,
+  data: Uint8Array,
+  spec: JobSpec,
+  dir: string,
+): Promise<[number, number]> {
+  let tCk = Number.NaN;
+  let tAfter = Number.NaN;
+  const t0 = performance.now();
+  const r = await runLoop(spec, {
+    trainer,
+    data,
+    checkpointDir: dir,
+    sessionId: "bench",
+    recorder: {
+      record: async (event) => {
+        if (event === "checkpoint") tAfter = performance.now();
+      },
+    },
+    reviewer: {
+      review: async () => {
+        throw new Error("bench: no anomaly may escalate");
+      },
+    },
+    onTransition: (_from, to) => {
+      if (to === "CHECKPOINT") tCk = performance.now();
+    },
+  });
+  if (r.state !== "DONE" || r.steps !== STEPS)
+    throw new Error(
+      `bench: the governed round ended ${r.state} at step ${r.steps}: ${r.error?.message ?? ""}`,
+    );
+  return [(tCk - t0) / 1000, tAfter - tCk];
+}
+
+export const suite: Suite = async (ctx) => {
+  const spec = benchSpec();
+  const h = spec.hyperparameters;
+  const data = generatedCorpus();
+  const trainer = await createEmbeddedTrainer(spec.model.shape!, 1);
+  const bare: number[] = [];
+  const governed: number[] = [];
+  const checkpointMs: number[] = [];
+  try {
+    // Warm-up: the first steps compile wasm kernels and allocate; neither side should pay it.
+    await bareRound(trainer, data, spec);
+    const end = performance.now() + ctx.durationS * 2000;
+    for (let round = 0; ; round++) {
+      if (ctx.signal.aborted) break;
+      if (round >= MIN_ROUNDS && performance.now() > end) break;
+      const dir = join(ctx.tmpDir, `round-${round}`);
+      mkdirSync(dir, { recursive: true });
+      const gov = async () => {
+        const [s, ck] = await governedRound(trainer, data, spec, dir);
+        governed.push(STEPS / s);
+        checkpointMs.push(ck);
+      };
+      const plain = async () => bare.push(STEPS / (await bareRound(trainer, data, spec)));
+      if (round % 2 === 0) {
+        await plain();
+        await gov();
+      } else {
+        await gov();
+        await plain();
+      }
+      ctx.progress(
+        Math.min(0.99, (performance.now() - end + ctx.durationS * 2000) / (ctx.durationS * 2000)),
+        `round ${round + 1}`,
+      );
+    }
+  } finally {
+    await trainer.close();
+  }
+  const g = stats(governed);
+  const b = stats(bare);
+  const tokensPerStep = h.batch * h.sequence;
+  const metrics: Metric[] = [
+    judge(
+      {
+        name: "governed loop ÷ bare trainer (embedded)",
+        unit: "steps/s",
+        stats: g,
+        baseline: { name: "bare trainer", stats: b },
+        ratio: g.median / b.median,
+        ratio_of: "median governed steps/s ÷ median bare steps/s, same trainer, same batches, same run",
+        notes: `${STEPS} steps a round, ${governed.length} rounds each, order alternating; trainer ${trainer.parameters} parameters, batch ${h.batch}×${h.sequence}`,
+      },
+      { text: "ratio >= 0.98", stat: "ratio", op: ">=", value: 0.98 },
+    ),
+    {
+      name: "tokens/s, governed (embedded)",
+      unit: "tokens/s",
+      stats: stats(governed.map((s) => s * tokensPerStep)),
+    },
+    { name: "checkpoint write (not in the ratio)", unit: "ms", stats: stats(checkpointMs) },
+  ];
+  return {
+    suite: "training",
+    metrics,
+    ...(ctx.signal.aborted ? { partial: true } : {}),
+    info: {
+      trainers: { embedded: "measured", torch: "not built yet", mlx: "not built yet (needs Apple Silicon)" },
+      energy: "joules per step not measured: no power rails are read by this suite yet",
+    },
+  };
+};
+
+if (import.meta.url === `file://${process.argv[1]}`) await runStandalone("training", suite, 3);

@@ -1,0 +1,89 @@
+import { hostname, userInfo } from "node:os";
+import { loadConfig } from "../agent/config.js";
+import { assertSocketFree } from "../agent/server.js";
+import { Codes, hasForgeCode } from "../errors.js";
+import { EvidenceStore } from "../evidence/index.js";
+import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
+import type { PrincipalReview } from "../protocol/record.js";
+import { parse, printJson, UsageError } from "./args.js";
+
+/**
+ * `forge-agent train JOB.yaml [--resume] [--json] [--home DIR] [--config FILE]`: a governed
+ * training run. Exit 0 DONE, 1 HALTED or FAILED, 2 a bad job file.
+ *
+ * The evidence store has one writer: train opens the local store directly (as bench does) and
+ * refuses while a daemon answers on the socket (FORGE_AGENT_RUNNING). Without the daemon there is
+ * no review queue, so an ESCALATE (at start or an `escalate` anomaly) ends as `expired`: halted.
+ */
+export default async function train(argv: string[]): Promise<number> {
+  const { values, positionals } = parse(argv, {
+    resume: { type: "boolean", default: false },
+    json: { type: "boolean", default: false },
+    home: { type: "string" },
+    config: { type: "string" },
+  });
+  if (positionals.length !== 1) throw new UsageError("give exactly one JOB.yaml");
+  const { loadJob } = await import("../training/spec.js");
+  let job: ReturnType<typeof loadJob>;
+  try {
+    job = loadJob(positionals[0]!);
+  } catch (err) {
+    if (hasForgeCode(err) && err.code === Codes.TRAINING_JOB_INVALID) {
+      if (values.json) printJson({ error: { code: err.code, message: err.message } });
+      process.stderr.write(`forge-agent: ${err.code}: ${err.message}\n`);
+      return 2;
+    }
+    throw err;
+  }
+  const config = loadConfig({
+    flags: {
+      ...(values.config === undefined ? {} : { config: values.config }),
+      ...(values.home === undefined ? {} : { home: values.home }),
+    },
+    env: process.env,
+    hostname: hostname(),
+  });
+  await assertSocketFree(config.socket);
+  await initGate();
+  const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()), { cwd: job.dir });
+  const store = EvidenceStore.open({
+    path: config.evidence.path,
+    hostId: config.host_id,
+    keyDir: config.evidence.keys,
+    ...(config.evidence.synchronous === undefined ? {} : { synchronous: config.evidence.synchronous }),
+  });
+  const noQueue = async (): Promise<PrincipalReview> => ({
+    decision: "expired",
+    reviewer: "system",
+    at: new Date().toISOString(),
+    reason: "no review queue: forge-agent train runs without the daemon, so an escalation cannot be approved",
+  });
+  const { runJob } = await import("../training/job.js");
+  const { makeTrainer } = await import("../training/trainers.js");
+  const { exportGguf } = await import("../training/export.js");
+  try {
+    const report = await runJob({
+      job,
+      resume: values.resume,
+      store,
+      gate,
+      reviewer: { review: noQueue, reviewStart: noQueue },
+      makeTrainer,
+      principal: `uid:${process.getuid?.() ?? 0} pid:${process.pid} user:${userInfo().username}`,
+      exportModel: exportGguf,
+    });
+    if (values.json) printJson(report);
+    else {
+      const a = report.anomalies.map((x) => `${x.rule}@${x.step}:${x.outcome}`).join(", ") || "none";
+      process.stdout.write(
+        `${report.state}: job ${report.job_id} session ${report.session_id}: ${report.steps} steps, ${report.tokens} tokens, loss ${report.loss?.first ?? "-"} → ${report.loss?.last ?? "-"}; anomalies ${a}${report.gguf ? `; gguf ${report.gguf}` : ""}\n`,
+      );
+      if (report.error) process.stderr.write(`forge-agent: ${report.error.code}: ${report.error.message}\n`);
+      if (report.halted_by)
+        process.stderr.write(`forge-agent: halted by ${JSON.stringify(report.halted_by)}\n`);
+    }
+    return report.state === "DONE" ? 0 : 1;
+  } finally {
+    await store.close();
+  }
+}

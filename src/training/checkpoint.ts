@@ -1,0 +1,148 @@
+/**
+ * Checkpoints: a directory `step-NNNNNNNN/` holding the trainer's weights and optimizer state, the
+ * loop's state, the per-step log since the previous checkpoint, and a manifest of every file's
+ * sha256. Written into a temporary directory, fsynced, then renamed: a crash or a full disk leaves
+ * either the whole checkpoint or none (the temporary directory is removed on failure).
+ */
+import { createHash } from "node:crypto";
+import {
+  closeSync,
+  existsSync,
+  fsyncSync,
+  mkdirSync,
+  openSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
+import { join } from "node:path";
+import { Codes, ForgeError } from "../errors.js";
+import type { Trainer } from "./trainer.js";
+
+/** One line of the per-step log. */
+export interface StepLog {
+  step: number;
+  loss: number;
+  grad_norm: number | null;
+  tokens: number;
+  ms: number;
+  /** "trained" or the anomaly outcome that dropped the batch. */
+  outcome: string;
+}
+
+/** The loop's own state, so a resumed job continues exactly. */
+export interface LoopState {
+  session_id: string;
+  step: number;
+  tokens: number;
+  updates: number;
+  wall_seconds: number;
+  energy_joules: number | null;
+  detector: { accepted: number; spike: number[]; zscore: number[] };
+  loss_first: number | null;
+  loss_last: number | null;
+}
+
+export interface CheckpointInfo {
+  step: number;
+  path: string;
+  /** sha256 of manifest.json (which lists every file's sha256). */
+  digest: string;
+  weights_sha256: string;
+  optimizer_sha256: string;
+  steps_log_sha256: string;
+}
+
+const FILES = ["weights.bin", "optimizer.bin", "state.json", "steps.jsonl"] as const;
+
+const sha = (b: Buffer | string) => createHash("sha256").update(b).digest("hex");
+
+function fsyncPath(path: string): void {
+  const fd = openSync(path, "r");
+  try {
+    fsyncSync(fd);
+  } finally {
+    closeSync(fd);
+  }
+}
+
+/** Writes one checkpoint; on any error nothing partial is left and FORGE_TRAINING_FAILED is thrown. */
+export async function writeCheckpoint(
+  root: string,
+  trainer: Trainer,
+  state: LoopState,
+  log: StepLog[],
+): Promise<CheckpointInfo> {
+  const name = `step-${String(state.step).padStart(8, "0")}`;
+  const final = join(root, name);
+  const tmp = join(root, `.${name}.${process.pid}.tmp`);
+  try {
+    mkdirSync(tmp, { recursive: true });
+    await trainer.save(tmp);
+    writeFileSync(join(tmp, "state.json"), JSON.stringify(state));
+    writeFileSync(join(tmp, "steps.jsonl"), log.map((l) => `${JSON.stringify(l)}\n`).join(""));
+    const files: Record<string, string> = {};
+    for (const f of FILES) {
+      const p = join(tmp, f);
+      files[f] = sha(readFileSync(p));
+      fsyncPath(p);
+    }
+    const manifest = JSON.stringify({ version: 1, step: state.step, trainer: trainer.name, files });
+    writeFileSync(join(tmp, "manifest.json"), manifest);
+    fsyncPath(join(tmp, "manifest.json"));
+    fsyncPath(tmp);
+    if (existsSync(final)) rmSync(final, { recursive: true });
+    renameSync(tmp, final);
+    fsyncPath(root);
+    return {
+      step: state.step,
+      path: final,
+      digest: sha(manifest),
+      weights_sha256: files["weights.bin"]!,
+      optimizer_sha256: files["optimizer.bin"]!,
+      steps_log_sha256: files["steps.jsonl"]!,
+    };
+  } catch (err) {
+    rmSync(tmp, { recursive: true, force: true });
+    const e = err as NodeJS.ErrnoException;
+    const why =
+      e.code === "ENOSPC" || e.code === "EFBIG" ? " (the disk is full: free space and --resume)" : "";
+    throw new ForgeError(Codes.TRAINING_FAILED, `checkpoint ${name} in ${root} failed: ${e.message}${why}`, {
+      cause: err,
+      details: { errno: e.code ?? null },
+    });
+  }
+}
+
+/** The newest checkpoint whose files all match its manifest, or null. Broken ones are skipped. */
+export function latestCheckpoint(root: string): { info: CheckpointInfo; state: LoopState } | null {
+  if (!existsSync(root)) return null;
+  const names = readdirSync(root)
+    .filter((n) => /^step-\d{8}$/.test(n))
+    .sort()
+    .reverse();
+  for (const n of names) {
+    const dir = join(root, n);
+    try {
+      const manifestText = readFileSync(join(dir, "manifest.json"), "utf8");
+      const m = JSON.parse(manifestText) as { step: number; files: Record<string, string> };
+      const ok = FILES.every((f) => sha(readFileSync(join(dir, f))) === m.files[f]);
+      if (!ok) continue;
+      const state = JSON.parse(readFileSync(join(dir, "state.json"), "utf8")) as LoopState;
+      return {
+        state,
+        info: {
+          step: m.step,
+          path: dir,
+          digest: sha(manifestText),
+          weights_sha256: m.files["weights.bin"]!,
+          optimizer_sha256: m.files["optimizer.bin"]!,
+          steps_log_sha256: m.files["steps.jsonl"]!,
+        },
+      };
+    } catch {}
+  }
+  return null;
+}

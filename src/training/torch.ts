@@ -1,0 +1,160 @@
+/**
+ * The `torch` trainer: the step protocol (trainer.ts) spoken to a Python sidecar
+ * (sidecars/torch/trainer.py, Debian's python3-torch) as JSON lines over stdio. The loop's
+ * LOSS_CHECK runs here, in TypeScript, between the sidecar's `forward` (loss known, graph kept,
+ * no gradient) and `commit` (backward + optimizer step) or `reject` (the graph is dropped).
+ * A sidecar that dies, answers garbage or reports an error fails the step: FORGE_TRAINING_FAILED.
+ */
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { existsSync } from "node:fs";
+import { createInterface } from "node:readline";
+import { fileURLToPath } from "node:url";
+import { Codes, ForgeError } from "../errors.js";
+import type { Batch } from "./dataset.js";
+import { fullShape, type Shape } from "./spec.js";
+import type { LossVerdict, StepStats, Trainer } from "./trainer.js";
+
+/** The Python that has python3-torch: Debian's, not a pyenv one first on PATH. */
+export const TORCH_PYTHON = process.env.FORGE_TORCH_PYTHON ?? "/usr/bin/python3";
+
+/** sidecars/torch/trainer.py from src/training (tsx, vitest) or dist/src/training (built). */
+export function torchSidecarPath(): string {
+  for (const rel of ["../../sidecars/torch/trainer.py", "../../../sidecars/torch/trainer.py"]) {
+    const p = fileURLToPath(new URL(rel, import.meta.url));
+    if (existsSync(p)) return p;
+  }
+  throw new ForgeError(
+    Codes.TRAINING_REFUSED,
+    "the torch sidecar (sidecars/torch/trainer.py) is not installed",
+  );
+}
+
+type Reply = { id: number; ok: boolean; error?: string } & Record<string, unknown>;
+
+const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
+
+export class TorchTrainer implements Trainer {
+  readonly name = "torch" as const;
+  parameters = 0;
+  gradients = 0;
+  private nextId = 1;
+  private readonly waiting = new Map<number, { ok: (r: Reply) => void; fail: (e: Error) => void }>();
+  private dead: Error | null = null;
+  private stderr = "";
+  /** A forward whose loss the loop held (an escalation): commit() may still apply it. */
+  private kept = false;
+
+  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+    child.stderr.on("data", (d: Buffer) => {
+      this.stderr = (this.stderr + d.toString()).slice(-4000);
+    });
+    createInterface({ input: child.stdout }).on("line", (line) => {
+      let r: Reply;
+      try {
+        r = JSON.parse(line) as Reply;
+      } catch {
+        return this.die(new Error(`the torch sidecar wrote a line that is not JSON: ${line.slice(0, 200)}`));
+      }
+      const w = this.waiting.get(r.id);
+      if (!w) return this.die(new Error(`the torch sidecar answered an unknown request ${r.id}`));
+      this.waiting.delete(r.id);
+      if (r.ok) w.ok(r);
+      else w.fail(new ForgeError(Codes.TRAINING_FAILED, `torch sidecar: ${r.error ?? "unknown error"}`));
+    });
+    child.on("error", (e) => this.die(e));
+    child.on("exit", (code, signal) =>
+      this.die(new Error(`the torch sidecar exited (${signal ?? code}): ${this.stderr.trim().slice(-500)}`)),
+    );
+  }
+
+  static async start(shape: Shape, seed: number): Promise<TorchTrainer> {
+    const script = torchSidecarPath();
+    if (!existsSync(TORCH_PYTHON))
+      throw new ForgeError(
+        Codes.TRAINING_REFUSED,
+        `trainer 'torch' needs ${TORCH_PYTHON} with python3-torch (apt-get install python3-torch), or set FORGE_TORCH_PYTHON`,
+      );
+    const t = new TorchTrainer(spawn(TORCH_PYTHON, [script], { stdio: ["pipe", "pipe", "pipe"] }));
+    try {
+      const r = await t.call("init", { shape: fullShape(shape), seed });
+      t.parameters = num(r.parameters);
+    } catch (err) {
+      await t.close();
+      throw err;
+    }
+    return t;
+  }
+
+  private die(e: Error): void {
+    if (this.dead) return;
+    this.dead = new ForgeError(Codes.TRAINING_FAILED, e.message);
+    for (const w of this.waiting.values()) w.fail(this.dead);
+    this.waiting.clear();
+  }
+
+  private call(op: string, args: Record<string, unknown> = {}): Promise<Reply> {
+    if (this.dead) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<Reply>((ok, fail) => {
+      this.waiting.set(id, { ok, fail });
+      this.child.stdin.write(`${JSON.stringify({ id, op, ...args })}\n`);
+    });
+  }
+
+  async forward(batch: Batch, check: (loss: number) => LossVerdict): Promise<number> {
+    this.kept = false;
+    const poison =
+      batch.poison === undefined ? {} : { poison: Number.isNaN(batch.poison) ? "NaN" : batch.poison };
+    const r = await this.call("forward", {
+      batch: batch.batch,
+      sequence: batch.sequence,
+      inputs: Array.from(batch.inputs),
+      targets: Array.from(batch.targets),
+      ...poison,
+    });
+    const loss = num(r.loss);
+    // The sidecar keeps the graph either way; "hold" only means no gradient unless approved.
+    check(loss);
+    this.kept = true;
+    return loss;
+  }
+
+  async commit(lr: number): Promise<StepStats> {
+    if (!this.kept) throw new ForgeError(Codes.TRAINING_FAILED, "commit() without a forward to commit");
+    this.kept = false;
+    const r = await this.call("commit", { lr });
+    this.gradients++;
+    return { grad_norm: num(r.grad_norm) };
+  }
+
+  async reject(): Promise<void> {
+    this.kept = false;
+    await this.call("reject");
+  }
+
+  async save(dir: string): Promise<void> {
+    await this.call("save", { dir });
+  }
+
+  async load(dir: string): Promise<void> {
+    await this.call("load", { dir });
+  }
+
+  async weightsDigest(): Promise<string> {
+    return String((await this.call("digest")).sha256);
+  }
+
+  async exportTensors(): Promise<{ name: string; dims: number[]; data: Float32Array }[]> {
+    throw new ForgeError(
+      Codes.TRAINING_REFUSED,
+      "GGUF export from the torch trainer is not built yet: train with 'embedded' to export",
+    );
+  }
+
+  async close(): Promise<void> {
+    if (this.child.exitCode !== null || this.child.signalCode !== null) return;
+    const exited = new Promise<void>((r) => this.child.once("exit", () => r()));
+    this.child.stdin.end();
+    await exited;
+  }
+}

@@ -1,0 +1,168 @@
+// The real CLI (node bin/forge-agent.js, built by `npm run build`) in child processes: exit codes,
+// SIGKILL mid-run then --resume, and a file-size limit (RLIMIT_FSIZE) hitting a checkpoint.
+import { type ChildProcess, spawn, spawnSync } from "node:child_process";
+import { createHash } from "node:crypto";
+import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import Database from "better-sqlite3";
+import { afterAll, describe, expect, it } from "vitest";
+import { EvidenceStore, verifyStore } from "../../src/evidence/index.js";
+import { generatedCorpus } from "../../src/training/dataset.js";
+import { until } from "../support/wait.js";
+
+const BIN = join(import.meta.dirname, "../../bin/forge-agent.js");
+const SHA = createHash("sha256").update(generatedCorpus()).digest("hex");
+const dir = mkdtempSync(join(tmpdir(), "forge-train-cli-"));
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+function jobYaml(name: string, steps: number, every: number, width = 16): string {
+  return `job: ${name}
+model:
+  shape: {layers: 1, width: ${width}, heads: 2, context: 16}
+dataset:
+  ref: generated:corpus-v1
+  sha256: ${SHA}
+hyperparameters: {learning_rate: 0.01, batch: 2, sequence: 8, steps: ${steps}, seed: 1}
+budgets: {max_parameters: 100000, max_tokens: 1000000, max_steps: 1000, max_wall_seconds: 3600, max_memory_mb: 8192}
+anomaly:
+  non_finite: {action: skip}
+checkpoints: {every: ${every}, dir: ck-${name}}
+`;
+}
+
+function write(name: string, text: string): string {
+  const p = join(dir, `${name}.yaml`);
+  writeFileSync(p, text);
+  return p;
+}
+
+const homeOf = (name: string) => join(dir, `home-${name}`);
+
+function train(file: string, home: string, extra: string[] = []) {
+  return spawnSync(process.execPath, [BIN, "train", file, "--home", home, "--json", ...extra], {
+    encoding: "utf8",
+  });
+}
+
+function records(home: string, session: string) {
+  const store = EvidenceStore.open({
+    path: join(home, "evidence.db"),
+    hostId: hostIdOf(home),
+    keyDir: join(home, "keys"),
+  });
+  try {
+    return store.records({ session_id: session });
+  } finally {
+    void store.close();
+  }
+}
+
+function hostIdOf(home: string): string {
+  const db = new Database(join(home, "evidence.db"), { readonly: true, fileMustExist: true });
+  try {
+    return (db.prepare("SELECT value FROM meta WHERE key = 'host_id'").get() as { value: string }).value;
+  } finally {
+    db.close();
+  }
+}
+
+describe("forge-agent train (child processes)", () => {
+  it("a bad job file exits 2 naming file:line and the fix", () => {
+    const p = write("bad", jobYaml("bad", 4, 2).replace("learning_rate", "learning_rat"));
+    const r = train(p, homeOf("bad"));
+    expect(r.status).toBe(2);
+    expect(r.stderr).toMatch(
+      /FORGE_TRAINING_JOB_INVALID: bad\.yaml:7: unknown field 'learning_rat' in 'hyperparameters': did you mean 'learning_rate'\?/,
+    );
+  });
+
+  it("DONE exits 0 with the --json document", () => {
+    const p = write("ok", jobYaml("ok", 4, 2));
+    const r = train(p, homeOf("ok"));
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc).toMatchObject({ job_id: "ok", state: "DONE", steps: 4, tokens: 64, evaluation: "ALLOW" });
+    expect(doc.transitions).toMatchObject({ INIT: 1, BUDGET_CHECK: 4, FORWARD: 4, CHECKPOINT: 2, DONE: 1 });
+    expect(doc.checkpoints.map((c: { step: number }) => c.step)).toEqual([2, 4]);
+    expect(doc.final_weights_sha256).toMatch(/^[0-9a-f]{64}$/);
+    expect(doc.budgets_consumed).toMatchObject({ steps: 4, tokens: 64 });
+  });
+
+  it("SIGKILL mid-run, then --resume continues from the last checkpoint and the chain shows the resume", async () => {
+    const home = homeOf("kill");
+    const p = write("kill", jobYaml("kill", 400, 5));
+    const child: ChildProcess = spawn(process.execPath, [BIN, "train", p, "--home", home, "--json"], {
+      stdio: "ignore",
+    });
+    const ck = join(dir, "ck-kill");
+    await until(
+      () => existsSync(ck) && readdirSync(ck).includes("step-00000010"),
+      "two checkpoints",
+      120_000,
+    );
+    child.kill("SIGKILL");
+    await new Promise((r) => child.once("exit", r));
+    const before = readdirSync(ck).filter((n) => n.startsWith("step-"));
+    // Without --resume the earlier run is not overwritten.
+    const again = train(p, home);
+    expect(again.status).toBe(1);
+    expect(again.stderr).toMatch(/pass --resume/);
+    // Shorten the job so the resumed run ends soon: same file name, same checkpoints dir.
+    const last = Number(before.sort().at(-1)!.slice(5));
+    writeFileSync(p, jobYaml("kill", last + 5, 5));
+    const r = train(p, home, ["--resume"]);
+    expect(r.status, r.stderr).toBe(0);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.resumed_from.step).toBe(last);
+    expect(doc.steps).toBe(last + 5);
+    expect(doc.state).toBe("DONE");
+    const events = records(home, doc.session_id).map((x) => (x.execution_result as { event: string }).event);
+    expect(events[0]).toBe("start");
+    expect(events).toContain("resume");
+    expect(events.at(-1)).toBe("end");
+    const resume = records(home, doc.session_id).find(
+      (x) => (x.execution_result as { event: string }).event === "resume",
+    )!;
+    expect(resume.execution_result).toMatchObject({
+      from_checkpoint: { step: last, digest: doc.resumed_from.digest },
+    });
+    expect(verifyStore(join(home, "evidence.db"), { keyDir: join(home, "keys") }).ok).toBe(true);
+    // Three CLI children (wasm start-up each) and a 120 s wait for two checkpoints: on a loaded
+    // machine this takes longer than the 60 s default.
+  }, 300_000);
+
+  it("a full disk during a checkpoint (RLIMIT_FSIZE on the child) fails the job cleanly: nothing partial, the chain intact", () => {
+    const home = homeOf("full");
+    // width 32: weights.bin ~108 KB fits under 160 KB, optimizer.bin ~215 KB does not (EFBIG).
+    const p = write("full", jobYaml("full", 4, 2, 32));
+    const r = spawnSync(
+      "bash",
+      [
+        "-c",
+        `trap '' XFSZ; ulimit -f 160; exec "$0" "$@"`,
+        process.execPath,
+        BIN,
+        "train",
+        p,
+        "--home",
+        home,
+        "--json",
+      ],
+      { encoding: "utf8" },
+    );
+    expect(r.status, r.stderr).toBe(1);
+    const doc = JSON.parse(r.stdout);
+    expect(doc.state).toBe("FAILED");
+    expect(doc.error.code).toBe("FORGE_TRAINING_FAILED");
+    expect(doc.error.message).toMatch(/checkpoint step-00000002 .* failed: .*(EFBIG|too large|ENOSPC)/i);
+    expect(doc.transitions).toMatchObject({ CHECKPOINT: 1, FAILED: 1 });
+    // No partial checkpoint left behind; the end record was written; the chain verifies.
+    expect(readdirSync(join(dir, "ck-full")).filter((n) => n !== "run.json")).toEqual([]);
+    const events = records(home, doc.session_id).map(
+      (x) => (x.execution_result as { event: string; state?: string }).event,
+    );
+    expect(events).toEqual(["start", "end"]);
+    expect(verifyStore(join(home, "evidence.db"), { keyDir: join(home, "keys") }).ok).toBe(true);
+  });
+});
