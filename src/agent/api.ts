@@ -4,6 +4,7 @@ import { z } from "zod";
 import { Codes } from "../errors.js";
 import type { StoredRecord } from "../evidence/record.js";
 import { parseAction } from "../gate/actions.js";
+import { isFacadePath } from "../inference/routes.js";
 import type { ActionService, Principal } from "./actions.js";
 import { badRequest, HttpError, notFound, readJson, sendError, sendJson } from "./http.js";
 import type { AgentMetrics } from "./metrics.js";
@@ -226,7 +227,7 @@ export function createApi(
         throw new HttpError(401, Codes.UNAUTHENTICATED, `caller's credentials unavailable: ${peer.error}`);
       }
       const path = pathOf(req);
-      if (path.startsWith("/api/")) {
+      if (isFacadePath(path)) {
         if (!allowed("proposer", peer.uid)) throw forbidden(peer, "api.allowed_proposer_uids");
         if (await o.facade(req, res, principal(peer))) return;
         throw notFound(`route ${path}`);
