@@ -45,6 +45,11 @@ const COMMANDS: Record<string, Entry> = {
     usage: "forge-agent verify [--json]",
     load: () => import("./verify.js"),
   },
+  hook: {
+    summary: "Claude Code PreToolUse/PostToolUse hook: asks the daemon, answers allow/deny/ask",
+    usage: "forge-agent hook claude-code [--socket PATH] [--escalate ask|wait] [--wait-ms MS]",
+    load: () => import("./hook.js"),
+  },
   metrics: {
     summary: "one platform sample: CPU %, W per rail, memory, temperature",
     usage: "forge-agent metrics [--json] [--interval MS]",
