@@ -50,6 +50,11 @@ const COMMANDS: Record<string, Entry> = {
     usage: "forge-agent hook claude-code [--socket PATH] [--escalate ask|wait] [--wait-ms MS]",
     load: () => import("./hook.js"),
   },
+  mcp: {
+    summary: "governed MCP gateway: stdio toward the agent, every tools/call gated by the daemon",
+    usage: "forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS]",
+    load: () => import("./mcp.js"),
+  },
   metrics: {
     summary: "one platform sample: CPU %, W per rail, memory, temperature",
     usage: "forge-agent metrics [--json] [--interval MS]",
