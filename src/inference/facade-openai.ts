@@ -5,23 +5,14 @@ import { Codes, ForgeError } from "../errors.js";
 import type {
   ChatMessage,
   ChatRequest,
-  DoneReason,
   GenerateOptions,
   InferenceBackend,
   Timing,
   ToolCall,
 } from "./backend.js";
-import { abortOnClose, parseBody, readJson, sendJson, statusOf, toForge } from "./facade-http.js";
+import { parseBody, readJson, sendJson, statusOf, toForge } from "./facade-http.js";
 import { Reply, SSE } from "./facade-stream.js";
-import {
-  type FacadeDeps,
-  finish,
-  gateCalls,
-  inferenceRecord,
-  recordFailure,
-  startTurn,
-  type Turn,
-} from "./facade-turn.js";
+import { type FacadeDeps, gateCalls, startTurn, streamTurn, type Turn } from "./facade-turn.js";
 import { isOpenAiPath } from "./routes.js";
 
 /**
@@ -255,11 +246,8 @@ async function chat(
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
   const out = new Reply(res, stream, SSE);
-  const abort = abortOnClose(res);
   let content = "";
   const allowed: ReturnType<typeof toolCallOut>[] = [];
-  let timing: Timing | undefined;
-  let doneReason: DoneReason = "stop";
   const head = `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(turn.model)},"system_fingerprint":null,"choices":[{"index":0,"delta":`;
   const chunk = (delta: unknown, finish_reason: string | null = null) => ({
     id,
@@ -269,10 +257,16 @@ async function chat(
     system_fingerprint: null,
     choices: [{ index: 0, delta, logprobs: null, finish_reason }],
   });
-  try {
-    const pieces = deps.backend.chat(request, abort.signal);
-    let first = true;
-    for await (const c of pieces) {
+  const open = (signal: AbortSignal) => deps.backend.chat(request, signal);
+  let first = true;
+  const { timing, doneReason } = await streamTurn(
+    deps,
+    turn,
+    out,
+    "/v1/chat/completions",
+    request.options,
+    open,
+    async (c) => {
       if (stream && first) {
         // The role opens the stream as OpenAI's does; it carries no model output.
         first = false;
@@ -308,19 +302,8 @@ async function chat(
             `data: ${head}{"content":${JSON.stringify(text)}},"logprobs":null,"finish_reason":null}]}\n\n`,
           );
       }
-      if (c.done) ({ timing, doneReason } = finish(c));
-    }
-    await out.flush();
-    await deps.record(
-      inferenceRecord(deps, turn, "/v1/chat/completions", request.options, timing, doneReason),
-    );
-  } catch (err) {
-    out.flush();
-    await recordFailure(deps, turn, "/v1/chat/completions", err);
-    throw err;
-  } finally {
-    abort.dispose();
-  }
+    },
+  );
   const finish_reason = allowed.length > 0 ? "tool_calls" : doneReason;
   if (stream) {
     await out.line(chunk({}, finish_reason));
@@ -361,10 +344,7 @@ async function completion(
   const created = Math.floor(Date.now() / 1000);
   const options = sampling(body);
   const out = new Reply(res, stream, SSE);
-  const abort = abortOnClose(res);
   let text = "";
-  let timing: Timing | undefined;
-  let doneReason: DoneReason = "stop";
   const doc = (t: string, finish_reason: string | null) => ({
     id,
     object: "text_completion",
@@ -373,16 +353,23 @@ async function completion(
     choices: [{ text: t, index: 0, logprobs: null, finish_reason }],
   });
   const pre = `data: {"id":"${id}","object":"text_completion","created":${created},"model":${JSON.stringify(turn.model)},"choices":[{"text":`;
-  try {
-    const pieces = deps.backend.generate(
+  const open = (signal: AbortSignal) =>
+    deps.backend.generate(
       {
         ...(body.model ? { model: body.model } : {}),
         prompt,
         ...(Object.keys(options).length > 0 ? { options } : {}),
       },
-      abort.signal,
+      signal,
     );
-    for await (const c of pieces) {
+  const { timing, doneReason } = await streamTurn(
+    deps,
+    turn,
+    out,
+    "/v1/completions",
+    options,
+    open,
+    async (c) => {
       if (c.content) {
         text += c.content;
         if (stream)
@@ -390,17 +377,8 @@ async function completion(
             `${pre}${JSON.stringify(c.content)},"index":0,"logprobs":null,"finish_reason":null}]}\n\n`,
           );
       }
-      if (c.done) ({ timing, doneReason } = finish(c));
-    }
-    await out.flush();
-    await deps.record(inferenceRecord(deps, turn, "/v1/completions", options, timing, doneReason));
-  } catch (err) {
-    out.flush();
-    await recordFailure(deps, turn, "/v1/completions", err);
-    throw err;
-  } finally {
-    abort.dispose();
-  }
+    },
+  );
   if (stream) {
     await out.line(doc("", doneReason));
     if (body.stream_options?.include_usage)

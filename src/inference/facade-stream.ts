@@ -34,7 +34,7 @@ export class Reply {
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
-    private readonly res: ServerResponse,
+    readonly res: ServerResponse,
     private readonly stream: boolean,
     readonly framing: Framing = NDJSON,
   ) {}

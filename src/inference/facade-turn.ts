@@ -3,7 +3,8 @@ import type { IncomingMessage } from "node:http";
 import { Codes, ForgeError } from "../errors.js";
 import { nowRfc3339, promptHash, type RecordInput } from "../evidence/record.js";
 import type { Chunk, DoneReason, InferenceBackend, Timing, ToolCall } from "./backend.js";
-import { toForge } from "./facade-http.js";
+import { abortOnClose, toForge } from "./facade-http.js";
+import type { Reply } from "./facade-stream.js";
 
 /**
  * What both governed facades share: one request's identity and clock, the gating of every tool
@@ -182,4 +183,39 @@ export async function recordFailure(
   } catch {
     // The store reports its own failures.
   }
+}
+
+/**
+ * One backend stream for a turn: generation is aborted if the client hangs up, `each` sees every
+ * chunk, then the last bytes go out and the turn's record is written (or, on failure, a record of
+ * the failure, and the error is rethrown for the caller's error shape).
+ */
+export async function streamTurn(
+  deps: FacadeDeps,
+  turn: Turn,
+  out: Reply,
+  endpoint: string,
+  options: unknown,
+  open: (signal: AbortSignal) => AsyncIterable<Chunk>,
+  each: (chunk: Chunk) => Promise<void> | void,
+): Promise<{ timing: Timing | undefined; doneReason: DoneReason }> {
+  const abort = abortOnClose(out.res);
+  let timing: Timing | undefined;
+  let doneReason: DoneReason = "stop";
+  try {
+    for await (const chunk of open(abort.signal)) {
+      await each(chunk);
+      if (chunk.done) ({ timing, doneReason } = finish(chunk));
+    }
+    // The last tokens go out now; the record must not delay them.
+    await out.flush();
+    await deps.record(inferenceRecord(deps, turn, endpoint, options, timing, doneReason));
+  } catch (err) {
+    out.flush();
+    await recordFailure(deps, turn, endpoint, err);
+    throw err;
+  } finally {
+    abort.dispose();
+  }
+  return { timing, doneReason };
 }

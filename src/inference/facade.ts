@@ -1,17 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
 import type { DoneReason, InferenceBackend, Timing, ToolCall } from "./backend.js";
-import { abortOnClose, parseBody, readJson, sendJson, statusOf, toForge } from "./facade-http.js";
+import { parseBody, readJson, sendJson, statusOf, toForge } from "./facade-http.js";
 import { Reply } from "./facade-stream.js";
-import {
-  type FacadeDeps,
-  finish,
-  gateCalls,
-  inferenceRecord,
-  recordFailure,
-  startTurn,
-  type Turn,
-} from "./facade-turn.js";
+import { type FacadeDeps, gateCalls, startTurn, streamTurn, type Turn } from "./facade-turn.js";
 
 export type { FacadeDeps } from "./facade-turn.js";
 
@@ -148,13 +140,10 @@ async function chat(
     return;
   }
   const out = new Reply(res, body.stream);
-  const abort = abortOnClose(res);
   let content = "";
   const allowed: ToolCall[] = [];
-  let timing: Timing | undefined;
-  let doneReason: DoneReason = "stop";
-  try {
-    const stream = deps.backend.chat(
+  const open = (signal: AbortSignal) =>
+    deps.backend.chat(
       {
         ...(body.model ? { model: body.model } : {}),
         messages: body.messages,
@@ -163,11 +152,18 @@ async function chat(
         ...(body.options ? { options: body.options } : {}),
         ...(body.format ? { format: body.format } : {}),
       },
-      abort.signal,
+      signal,
     );
-    // Content lines are built from a fixed prefix: this is the per-token path.
-    const pre = `{"model":${JSON.stringify(head.model)},"created_at":"${head.created_at}","message":{"role":"assistant","content":`;
-    for await (const chunk of stream) {
+  // Content lines are built from a fixed prefix: this is the per-token path.
+  const pre = `{"model":${JSON.stringify(head.model)},"created_at":"${head.created_at}","message":{"role":"assistant","content":`;
+  const { timing, doneReason } = await streamTurn(
+    deps,
+    turn,
+    out,
+    "/api/chat",
+    body.options,
+    open,
+    async (chunk) => {
       let text = chunk.content;
       if (chunk.tool_calls?.length) {
         // Headers now, so the client is not left waiting while the calls are gated (a review can take minutes).
@@ -187,18 +183,8 @@ async function chat(
         content += text;
         if (body.stream) await out.token(`${pre}${JSON.stringify(text)}},"done":false}\n`);
       }
-      if (chunk.done) ({ timing, doneReason } = finish(chunk));
-    }
-    // The last tokens go out now; the record must not delay them.
-    await out.flush();
-    await deps.record(inferenceRecord(deps, turn, "/api/chat", body.options, timing, doneReason));
-  } catch (err) {
-    out.flush();
-    await recordFailure(deps, turn, "/api/chat", err);
-    throw err;
-  } finally {
-    abort.dispose();
-  }
+    },
+  );
   const message: Record<string, unknown> = { role: "assistant", content: body.stream ? "" : content };
   if (!body.stream && allowed.length > 0) message.tool_calls = allowed;
   await out.last({ ...head, message, ...doneFields(turn, timing, doneReason) });
@@ -224,12 +210,9 @@ async function generate(
     return;
   }
   const out = new Reply(res, body.stream);
-  const abort = abortOnClose(res);
   let response = "";
-  let timing: Timing | undefined;
-  let doneReason: DoneReason = "stop";
-  try {
-    const stream = deps.backend.generate(
+  const open = (signal: AbortSignal) =>
+    deps.backend.generate(
       {
         ...(body.model ? { model: body.model } : {}),
         prompt: body.prompt,
@@ -237,25 +220,23 @@ async function generate(
         ...(body.raw ? { raw: true } : {}),
         ...(body.options ? { options: body.options } : {}),
       },
-      abort.signal,
+      signal,
     );
-    const pre = `{"model":${JSON.stringify(head.model)},"created_at":"${head.created_at}","response":`;
-    for await (const chunk of stream) {
+  const pre = `{"model":${JSON.stringify(head.model)},"created_at":"${head.created_at}","response":`;
+  const { timing, doneReason } = await streamTurn(
+    deps,
+    turn,
+    out,
+    "/api/generate",
+    body.options,
+    open,
+    async (chunk) => {
       if (chunk.content) {
         response += chunk.content;
         if (body.stream) await out.token(`${pre}${JSON.stringify(chunk.content)},"done":false}\n`);
       }
-      if (chunk.done) ({ timing, doneReason } = finish(chunk));
-    }
-    await out.flush();
-    await deps.record(inferenceRecord(deps, turn, "/api/generate", body.options, timing, doneReason));
-  } catch (err) {
-    out.flush();
-    await recordFailure(deps, turn, "/api/generate", err);
-    throw err;
-  } finally {
-    abort.dispose();
-  }
+    },
+  );
   await out.last({ ...head, response: body.stream ? "" : response, ...doneFields(turn, timing, doneReason) });
 }
 
