@@ -258,3 +258,93 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     expect(out.stderr).toMatch(/FORGE_CONFIG_INVALID|server names are letters/);
   });
 });
+
+describe("forge-agent mcp with the default policy pack", () => {
+  let t: TestAgent;
+  let g: Gateway;
+  let work: string;
+  beforeAll(async () => {
+    const home = tempHome("fa-mcp-pack-");
+    t = await startTestAgent({ policy: join(REPO, "policies", "default.yaml") }, home);
+    // The pack's workspace includes /tmp/**, where the temp home is.
+    work = join(home, "work");
+    mkdirSync(work);
+    g = await startGateway(
+      { mcpServers: { fs: { command: process.execPath, args: [FS_SERVER, work, "/etc"] } } },
+      t.agent.socketPath,
+      "mcp-pack",
+      home,
+    );
+  });
+  afterAll(async () => {
+    await g?.client.close();
+    await t.stop();
+  });
+
+  it("writes inside the workspace pass; outside it the pack's rule denies before the server sees it", async () => {
+    const inside = await g.client.callTool({
+      name: "fs.write_file",
+      arguments: { path: join(work, "ok.txt"), content: "fine" },
+    });
+    expect(inside.isError).toBeFalsy();
+    expect(readFileSync(join(work, "ok.txt"), "utf8")).toBe("fine");
+    const outside = await g.client.callTool({
+      name: "fs.write_file",
+      arguments: { path: "/etc/forge-agent-mcp-test", content: "x" },
+    });
+    expect(outside.isError).toBe(true);
+    expect(text(outside)).toMatch(/DENY \(mcp-fs-write-outside-workspace\)/);
+  });
+});
+
+describe("forge-agent mcp with malformed JSON-RPC from the agent", () => {
+  it("a garbage line is dropped, and the next well-formed request is answered", async () => {
+    const home = tempHome("fa-mcp-junk-");
+    const file = join(home, "servers.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
+      }),
+    );
+    const p = spawn(process.execPath, [CLI, "mcp", "--config", file, "--socket", join(home, "none.sock")], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    p.stdout.on("data", (b: Buffer) => {
+      out += b;
+    });
+    p.stderr.resume();
+    try {
+      p.stdin.write("{this is not json\n");
+      p.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 7, method: "no/such/method" })}\n`);
+      p.stdin.write(
+        `${JSON.stringify({
+          jsonrpc: "2.0",
+          id: 8,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            clientInfo: { name: "raw", version: "1" },
+          },
+        })}\n`,
+      );
+      const lines = await until(async () => {
+        const l = out
+          .split("\n")
+          .filter(Boolean)
+          .map((x) => JSON.parse(x) as { id?: number; error?: { code: number }; result?: unknown });
+        return l.some((x) => x.id === 8) ? l : undefined;
+      }, "the answer to initialize after the garbage");
+      expect(lines.find((x) => x.id === 7)?.error?.code).toBe(-32601);
+      expect(lines.find((x) => x.id === 8)?.result).toMatchObject({
+        serverInfo: { name: "forge-agent-mcp-gateway" },
+      });
+      // Nothing but JSON-RPC on stdout: every line above parsed.
+    } finally {
+      p.kill("SIGKILL");
+      await new Promise((r) => p.once("close", r));
+    }
+  });
+});
