@@ -24,7 +24,11 @@ export interface GovernOptions {
   onWaiting?: (view: ActionView, waitedMs: number) => void;
 }
 
-const SLICE_MS = 10_000;
+/**
+ * GET ?wait= waits for a change from the state it finds: a review that lands between two GETs
+ * leaves "allowed", which then waits the whole slice for "done". Short slices bound that delay.
+ */
+const SLICE_MS = 2_000;
 
 export async function govern(session_id: string, action: Action, o: GovernOptions): Promise<Decision> {
   try {
