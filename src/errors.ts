@@ -120,6 +120,7 @@ export const Codes = {
   TRAINING_TRANSITION: "FORGE_TRAINING_TRANSITION",
   TRAINING_FAILED: "FORGE_TRAINING_FAILED",
   DATASET_UNAVAILABLE: "FORGE_DATASET_UNAVAILABLE",
+  MCP_SERVER_FAILED: "FORGE_MCP_SERVER_FAILED",
 } as const;
 
 /** A code listed in Codes. */
@@ -219,6 +220,7 @@ export const HTTP_STATUS = {
   [Codes.TRAINING_TRANSITION]: 500,
   [Codes.TRAINING_FAILED]: 500,
   [Codes.DATASET_UNAVAILABLE]: 502,
+  [Codes.MCP_SERVER_FAILED]: 502,
 } as const satisfies Record<DeclaredCode, number>;
 
 /** The HTTP status an error with `code` is answered with (500 for anything without a declared code). */

@@ -4,6 +4,7 @@ import { z } from "zod";
 import { Codes, hasForgeCode } from "../errors.js";
 import { parseAction } from "../gate/actions.js";
 import { HttpError, readJson, sendJson } from "../http.js";
+import { isFacadePath } from "../inference/routes.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
 import { badRequest, notFound, sendError } from "./http.js";
@@ -293,7 +294,7 @@ export function createApi(
         throw new HttpError(Codes.UNAUTHENTICATED, `caller's credentials unavailable: ${peer.error}`);
       }
       const path = pathOf(req);
-      if (path.startsWith("/api/")) {
+      if (isFacadePath(path)) {
         if (!allowed("proposer", peer.uid)) throw forbidden(peer, "api.allowed_proposer_uids");
         if (await o.facade(req, res, principal(peer))) return;
         throw notFound(`route ${path}`);

@@ -20,7 +20,7 @@ import type { AgentConfig } from "./config.js";
 import { AgentDrift } from "./drift.js";
 import type { ExecutorLimits } from "./executors/index.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
-import { createInference } from "./inference.js";
+import { createInference, isFacadePath } from "./inference.js";
 import { AgentMetrics } from "./metrics.js";
 import { ancestry, socketPeer } from "./peer.js";
 import { PolicyUpdates } from "./policy-updates.js";
@@ -301,12 +301,15 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     await listenUnix(unix.server, config.socket);
     cleanup.push(() => unlinkQuiet(config.socket));
     if (config.facade.listen !== undefined) {
-      // Loopback TCP has no peer credentials; only /api/* is served there, as the daemon's owner.
+      // Loopback TCP has no peer credentials; only the facades are served there, as the daemon's owner.
       const tcpPeer = { ok: true as const, uid: null, pid: null, gid: null, name: "tcp-loopback" };
       const tcp = createApiServer(
         async (req, res) => {
-          if (!(req.url ?? "").startsWith("/api/"))
-            return api(req, res, { ok: false, error: "loopback TCP serves /api/* only" });
+          if (!isFacadePath((req.url ?? "").split("?")[0]!))
+            return api(req, res, {
+              ok: false,
+              error: "loopback TCP serves /api/* and /v1/chat/completions, /v1/completions, /v1/models only",
+            });
           return api(req, res, { ...tcpPeer, uid: config.api.allowed_proposer_uids[0] ?? null });
         },
         () => tcpPeer,

@@ -7,10 +7,12 @@ import type { RecordInput, StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
 import type { AgentConfig } from "./config.js";
 
+export { isFacadePath } from "../inference/routes.js";
+
 /**
  * The one place the daemon touches src/inference: the backend (opened lazily, on the first
  * /api/* request, so the daemon starts in milliseconds and a broken model never blocks the gate)
- * and the governed Ollama-compatible facade, whose every tool call goes through `govern`.
+ * and the governed Ollama- and OpenAI-compatible facades, whose every tool call goes through `govern`.
  */
 
 type Facade = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
@@ -50,6 +52,7 @@ export function createInference(d: InferenceDeps): InferenceHandle {
       }
       const inf = await import("../inference/backend.js");
       const { createOllamaFacade } = await import("../inference/facade.js");
+      const { createOpenAiFacade } = await import("../inference/facade-openai.js");
       const { toolCallToAction } = await import("../inference/tools.js");
       let model = c.model;
       if (model === undefined && c.backend === "llama") {
@@ -71,8 +74,8 @@ export function createInference(d: InferenceDeps): InferenceHandle {
         modelDir: c.models_dir,
       });
       d.logger.info({ backend: c.backend, model }, "inference backend ready");
-      const make = (p: Principal): Facade =>
-        createOllamaFacade({
+      const make = (p: Principal): Facade => {
+        const deps = {
           backend,
           govern: (call: { function: { name: string; arguments: unknown } }, ctx: GovernContext) =>
             govern(call, ctx, p),
@@ -80,7 +83,11 @@ export function createInference(d: InferenceDeps): InferenceHandle {
           principal: p.record,
           maxBodyBytes: c.facade.max_body_bytes,
           ...(promptTemplate ? { promptTemplate } : {}),
-        } as Parameters<typeof createOllamaFacade>[0]) as Facade;
+        } as Parameters<typeof createOllamaFacade>[0];
+        const ollama = createOllamaFacade(deps) as Facade;
+        const openai = createOpenAiFacade(deps) as Facade;
+        return async (req, res) => (await ollama(req, res)) || openai(req, res);
+      };
       return { backend, make, toAction: toolCallToAction as (call: unknown) => Action };
     })();
     const attempt = opened;
@@ -142,6 +149,8 @@ export function createInference(d: InferenceDeps): InferenceHandle {
 
   interface GovernContext {
     session_id: string;
+    /** Which API the call came in on, e.g. "openai-api client" (the record's delegate). */
+    client?: string;
     principal?: string;
     prompt_hash?: string | null;
   }
@@ -167,7 +176,7 @@ export function createInference(d: InferenceDeps): InferenceHandle {
         session_id: ctx.session_id,
         prompt_hash: ctx.prompt_hash ?? undefined,
         proposed_action: action,
-        delegate: "ollama-api client",
+        delegate: ctx.client ?? "ollama-api client",
       },
       p,
     );

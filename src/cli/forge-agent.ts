@@ -62,6 +62,16 @@ const COMMANDS: Record<string, Entry> = {
     usage: "forge-agent verify [--json]",
     load: () => import("./verify.js"),
   },
+  hook: {
+    summary: "Claude Code PreToolUse/PostToolUse hook: asks the daemon, answers allow/deny/ask",
+    usage: "forge-agent hook claude-code [--socket PATH] [--escalate ask|wait] [--wait-ms MS]",
+    load: () => import("./hook.js"),
+  },
+  mcp: {
+    summary: "governed MCP gateway: stdio toward the agent, every tools/call gated by the daemon",
+    usage: "forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS]",
+    load: () => import("./mcp.js"),
+  },
   metrics: {
     summary: "one platform sample: CPU %, W per rail, memory, temperature",
     usage: "forge-agent metrics [--json] [--interval MS]",

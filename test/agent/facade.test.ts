@@ -3,6 +3,7 @@ import { join } from "node:path";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyModel } from "../../src/inference/tiny-model.js";
+import { CLOCK, EMAIL, FACADE_POLICY, SHELL } from "./facade-fixtures.js";
 import { reviewAs, reviewHeaders, sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 /**
@@ -10,31 +11,6 @@ import { reviewAs, reviewHeaders, sleep, startTestAgent, type TestAgent, tempHom
  * the daemon's loopback port, the embedded tiny model behind it, every tool call through the
  * daemon's gate, evidence and review queue.
  */
-const POLICY = `
-bundle: { id: facade-test, version: 1 }
-defaults: { effect: deny }
-rules:
-  - id: clock-ok
-    match: { kind: tool, tool: get_time }
-    effect: allow
-  - id: no-rm
-    match: { kind: shell, program: rm }
-    effect: deny
-  - id: email-needs-review
-    match: { kind: email.send }
-    effect: escalate
-`;
-const tool = (name: string, properties: Record<string, { type: "string"; enum: string[] }>) => ({
-  type: "function" as const,
-  function: { name, parameters: { type: "object", properties, required: Object.keys(properties) } },
-});
-// Enums leave the random-weight model exactly one choice under the grammar.
-const SHELL = tool("run_shell", { command: { type: "string", enum: ["rm -rf ~/projects"] } });
-const CLOCK = tool("get_time", { zone: { type: "string", enum: ["UTC"] } });
-const EMAIL = tool("send_email", {
-  to: { type: "string", enum: ["ops@example.com"] },
-  subject: { type: "string", enum: ["status"] },
-});
 const opts = { temperature: 0, num_predict: 160 };
 
 describe("daemon facade with the ollama client", () => {
@@ -42,7 +18,7 @@ describe("daemon facade with the ollama client", () => {
   let host: string;
   beforeAll(async () => {
     const home = tempHome("fa-facade-");
-    writeFileSync(join(home, "policy.yaml"), POLICY);
+    writeFileSync(join(home, "policy.yaml"), FACADE_POLICY);
     t = await startTestAgent(
       { backend: "llama", policy: join(home, "policy.yaml"), facade: { listen: "127.0.0.1:0" } },
       home,

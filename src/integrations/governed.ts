@@ -1,0 +1,104 @@
+import type { ActionView } from "../agent/actions.js";
+import { callAgent } from "../agent/client.js";
+import { Codes, type ForgeError } from "../errors.js";
+import type { Action } from "../gate/actions.js";
+
+/**
+ * One governed decision for an integration that executes the action itself (MCP gateway): propose
+ * without execute, and on ESCALATE hold on the review queue in slices (so the caller can show
+ * progress) until a reviewer decides or `waitMs` passes. Never throws: every failure is a deny
+ * whose reason names the fix (fail closed).
+ */
+export interface Decision {
+  allow: boolean;
+  /** The action to report the result to (present when the daemon recorded one). */
+  action_id?: string;
+  reason: string;
+}
+
+export interface GovernOptions {
+  socket: string;
+  /** How long an ESCALATE may wait for review before it is a deny, ms. */
+  waitMs: number;
+  /** Called before each wait slice while the action waits for review. */
+  onWaiting?: (view: ActionView, waitedMs: number) => void;
+}
+
+/**
+ * GET ?wait= waits for a change from the state it finds: a review that lands between two GETs
+ * leaves "allowed", which then waits the whole slice for "done". Short slices bound that delay.
+ */
+const SLICE_MS = 2_000;
+
+export async function govern(session_id: string, action: Action, o: GovernOptions): Promise<Decision> {
+  try {
+    const r = await callAgent(o.socket, "POST", "/v1/actions", { session_id, proposed_action: action });
+    if (r.status !== 200) {
+      const e = (r.body as { error?: { code?: string; message?: string } }).error;
+      return {
+        allow: false,
+        reason: `forge-agent refused the proposal (${e?.code ?? r.status}): ${e?.message}`,
+      };
+    }
+    let v = r.body as ActionView;
+    let waited = 0;
+    const started = Date.now();
+    while (v.state === "escalated") {
+      if (waited >= o.waitMs)
+        return {
+          allow: false,
+          action_id: v.action_id,
+          reason: `forge-agent: action ${v.action_id} waited ${o.waitMs} ms for review and was not approved (${why(v)}); approve it with 'forge-agent review' and retry`,
+        };
+      o.onWaiting?.(v, waited);
+      const slice = Math.min(SLICE_MS, o.waitMs - waited);
+      const w = await callAgent(
+        o.socket,
+        "GET",
+        `/v1/actions/${encodeURIComponent(v.action_id)}?wait=${slice}`,
+        undefined,
+        slice + 30_000,
+      );
+      if (w.status !== 200)
+        return { allow: false, reason: `forge-agent: action ${v.action_id}: HTTP ${w.status}` };
+      v = w.body as ActionView;
+      waited = Date.now() - started;
+    }
+    const allow = v.evaluation === "ALLOW" && v.state === "allowed";
+    return { allow, action_id: v.action_id, reason: why(v) };
+  } catch (err) {
+    const e = err as ForgeError;
+    if (e.code === Codes.AGENT_UNREACHABLE)
+      return {
+        allow: false,
+        reason: `forge-agent is not running (${o.socket}): start it with 'forge-agent run' (or 'npm start'), then retry; calls are denied until it answers`,
+      };
+    return { allow: false, reason: `forge-agent failed (${e.code ?? "error"}): ${e.message}` };
+  }
+}
+
+/** The decision in words: verdict, rules, reasons, reviewer, and the action id to look it up. */
+export function why(v: ActionView): string {
+  const rules = v.policy_matched.rules.map((r) => r.rule_id).join(", ");
+  const reasons = v.reasons.length > 0 ? v.reasons.join("; ") : "no reason given";
+  const review = v.principal_review
+    ? `; ${v.principal_review.decision} by ${v.principal_review.reviewer}${v.principal_review.reason ? `: ${v.principal_review.reason}` : ""}`
+    : "";
+  return `forge-agent ${v.evaluation}${rules ? ` (${rules})` : ""}: ${reasons}${review} [action ${v.action_id}]`;
+}
+
+/** Reports what the integration did with an allowed action; returns an error text or undefined. */
+export async function reportResult(
+  socket: string,
+  action_id: string,
+  result: Record<string, unknown>,
+): Promise<string | undefined> {
+  try {
+    const r = await callAgent(socket, "POST", `/v1/actions/${encodeURIComponent(action_id)}/result`, result);
+    if (r.status === 200) return undefined;
+    const e = (r.body as { error?: { code?: string; message?: string } }).error;
+    return `result of ${action_id} not recorded (${e?.code ?? r.status}): ${e?.message}`;
+  } catch (err) {
+    return `result of ${action_id} not recorded: ${(err as Error).message}`;
+  }
+}

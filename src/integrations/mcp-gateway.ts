@@ -1,0 +1,299 @@
+import { createHash, randomUUID } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { fileURLToPath } from "node:url";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
+import {
+  CallToolRequestSchema,
+  type CallToolResult,
+  ErrorCode,
+  ListResourcesRequestSchema,
+  ListToolsRequestSchema,
+  McpError,
+  ReadResourceRequestSchema,
+  type Resource,
+  type Tool,
+} from "@modelcontextprotocol/sdk/types.js";
+import { z } from "zod";
+import { Codes, ForgeError } from "../errors.js";
+import type { Action } from "../gate/actions.js";
+import { type Decision, govern, reportResult } from "./governed.js";
+
+/**
+ * The governed MCP gateway: one MCP server toward the agent, MCP clients toward the configured
+ * servers. The agent sees tools named `<server>.<tool>`; every tools/call is a `tool` action named
+ * `mcp__<server>__<tool>` (Claude Code's naming, so one policy rule covers the hook and the gateway);
+ * every resources/read of a file: URI is a `file.read`, other URIs a `tool` action
+ * `mcp__<server>__resources/read`. Nothing is
+ * forwarded before the daemon's decision; a DENY is a tool error result the model can read.
+ */
+
+const NAME = /^[A-Za-z0-9_-]{1,64}$/;
+const StdioEntry = z.strictObject({
+  command: z.string().min(1),
+  args: z.array(z.string()).default([]),
+  env: z.record(z.string(), z.string()).default({}),
+  cwd: z.string().min(1).optional(),
+  timeout_ms: z.number().int().positive().default(60_000),
+});
+const HttpEntry = z.strictObject({
+  url: z.url(),
+  timeout_ms: z.number().int().positive().default(60_000),
+});
+const Entry = z.union([StdioEntry, HttpEntry]);
+const Servers = z.record(z.string().regex(NAME, "server names are letters, digits, _ and - (1-64)"), Entry);
+/** `mcpServers` is the key Claude Desktop / Claude Code / Cursor configs use; `servers` ours. */
+const GatewayFile = z
+  .strictObject({ servers: Servers.optional(), mcpServers: Servers.optional() })
+  .refine((f) => Object.keys({ ...f.servers, ...f.mcpServers }).length > 0, "no servers configured");
+export type ServerEntry = z.infer<typeof Entry>;
+
+export function loadGatewayConfig(file: string): Record<string, ServerEntry> {
+  let raw: unknown;
+  try {
+    raw = JSON.parse(readFileSync(file, "utf8"));
+  } catch (err) {
+    throw new ForgeError(Codes.CONFIG_INVALID, `${file}: ${(err as Error).message}`);
+  }
+  const r = GatewayFile.safeParse(raw);
+  if (!r.success) {
+    const i = r.error.issues[0]!;
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      `${file}: ${i.path.join(".") || "file"}: ${i.message} (expected {"mcpServers": {"NAME": {"command": "...", "args": [...]}}} or {"url": "http://..."})`,
+    );
+  }
+  return { ...r.data.servers, ...r.data.mcpServers };
+}
+
+export interface GatewayOptions {
+  socket: string;
+  /** The session the records carry. */
+  session: string;
+  /** How long an ESCALATE waits for review, ms. */
+  waitMs: number;
+  /** Diagnostics (stderr: stdout is the protocol). */
+  log: (line: string) => void;
+}
+
+interface Upstream {
+  name: string;
+  entry: ServerEntry;
+  client: Client;
+}
+
+export class McpGateway {
+  readonly server: Server;
+  private readonly upstreams = new Map<string, Upstream>();
+
+  constructor(
+    private readonly servers: Record<string, ServerEntry>,
+    private readonly o: GatewayOptions,
+  ) {
+    this.server = new Server(
+      { name: "forge-agent-mcp-gateway", version: "0.1.0" },
+      { capabilities: { tools: {}, resources: {} } },
+    );
+    this.server.setRequestHandler(ListToolsRequestSchema, () => this.listTools());
+    this.server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
+      this.callTool(req.params.name, req.params.arguments ?? {}, req.params._meta?.progressToken, (n) =>
+        extra.sendNotification(n),
+      ),
+    );
+    this.server.setRequestHandler(ListResourcesRequestSchema, () => this.listResources());
+    this.server.setRequestHandler(ReadResourceRequestSchema, (req) => this.readResource(req.params.uri));
+  }
+
+  get session(): string {
+    return this.o.session;
+  }
+
+  /** Connects every configured server; a server that does not start is a clear error naming it. */
+  async connect(agentSide: Transport): Promise<void> {
+    for (const [name, entry] of Object.entries(this.servers)) await this.start(name, entry);
+    await this.server.connect(agentSide);
+  }
+
+  async close(): Promise<void> {
+    await this.server.close();
+    await Promise.allSettled([...this.upstreams.values()].map((u) => u.client.close()));
+  }
+
+  private async start(name: string, entry: ServerEntry): Promise<Upstream> {
+    const client = new Client({ name: "forge-agent-mcp-gateway", version: "0.1.0" });
+    const transport =
+      "url" in entry
+        ? new StreamableHTTPClientTransport(new URL(entry.url))
+        : new StdioClientTransport({
+            command: entry.command,
+            args: entry.args,
+            env: { ...getDefaultEnvironment(), ...entry.env },
+            ...(entry.cwd ? { cwd: entry.cwd } : {}),
+            stderr: "inherit",
+          });
+    try {
+      await client.connect(transport);
+    } catch (err) {
+      throw new ForgeError(
+        Codes.MCP_SERVER_FAILED,
+        `MCP server '${name}' did not start (${"url" in entry ? entry.url : entry.command}): ${(err as Error).message}`,
+      );
+    }
+    const up: Upstream = { name, entry, client };
+    // A server that exits is restarted on its next use (restart policy: once per call).
+    client.onclose = () => {
+      if (this.upstreams.get(name) === up) this.upstreams.delete(name);
+      this.o.log(`MCP server '${name}' closed; it restarts on its next call`);
+    };
+    this.upstreams.set(name, up);
+    return up;
+  }
+
+  private async upstream(name: string): Promise<Upstream> {
+    const up = this.upstreams.get(name);
+    if (up) return up;
+    const entry = this.servers[name];
+    if (entry === undefined) throw new McpError(ErrorCode.InvalidParams, `no MCP server '${name}'`);
+    return await this.start(name, entry);
+  }
+
+  private async listTools(): Promise<{ tools: Tool[] }> {
+    const tools: Tool[] = [];
+    for (const name of Object.keys(this.servers)) {
+      const up = await this.upstream(name);
+      if (!up.client.getServerCapabilities()?.tools) continue;
+      let cursor: string | undefined;
+      do {
+        const page = await up.client.listTools(cursor ? { cursor } : {});
+        for (const t of page.tools) tools.push({ ...t, name: `${name}.${t.name}` });
+        cursor = page.nextCursor;
+      } while (cursor);
+    }
+    return { tools };
+  }
+
+  private split(qualified: string): [string, string] {
+    const dot = qualified.indexOf(".");
+    if (dot <= 0 || this.servers[qualified.slice(0, dot)] === undefined)
+      throw new McpError(
+        ErrorCode.InvalidParams,
+        `unknown tool '${qualified}': gateway tools are named <server>.<tool>, servers: ${Object.keys(this.servers).join(", ")}`,
+      );
+    return [qualified.slice(0, dot), qualified.slice(dot + 1)];
+  }
+
+  private async callTool(
+    qualified: string,
+    args: Record<string, unknown>,
+    progressToken: string | number | undefined,
+    notify: (n: { method: "notifications/progress"; params: Record<string, unknown> }) => Promise<void>,
+  ): Promise<CallToolResult> {
+    const [server, tool] = this.split(qualified);
+    const action: Action = { kind: "tool", name: gateName(server, tool), arguments: args };
+    const d = await this.decide(action, progressToken, notify);
+    if (!d.allow) return refusal(d);
+    let result: CallToolResult;
+    try {
+      const up = await this.upstream(server);
+      result = (await up.client.callTool({ name: tool, arguments: args }, undefined, {
+        timeout: up.entry.timeout_ms,
+      })) as CallToolResult;
+    } catch (err) {
+      const message = `MCP server '${server}' failed on ${tool}: ${(err as Error).message}`;
+      await this.report(d, { status: "failed", error: message });
+      return { content: [{ type: "text", text: message }], isError: true };
+    }
+    await this.report(d, {
+      status: result.isError ? "failed" : "ok",
+      result_sha256: digest(result),
+      content_items: Array.isArray(result.content) ? result.content.length : 0,
+    });
+    return result;
+  }
+
+  private async listResources(): Promise<{ resources: Resource[] }> {
+    const resources: Resource[] = [];
+    for (const name of Object.keys(this.servers)) {
+      const up = await this.upstream(name);
+      if (!up.client.getServerCapabilities()?.resources) continue;
+      const page = await up.client.listResources();
+      resources.push(...page.resources);
+    }
+    return { resources };
+  }
+
+  /** The first server that lists the URI (or, for templates, the only resource server) serves it. */
+  private async readResource(uri: string) {
+    const owners: Upstream[] = [];
+    for (const name of Object.keys(this.servers)) {
+      const up = await this.upstream(name);
+      if (!up.client.getServerCapabilities()?.resources) continue;
+      const { resources } = await up.client.listResources();
+      if (resources.some((r) => r.uri === uri)) owners.unshift(up);
+      else owners.push(up);
+    }
+    const up = owners[0];
+    if (up === undefined) throw new McpError(ErrorCode.InvalidParams, `no MCP server serves resources`);
+    const action: Action = uri.startsWith("file:")
+      ? { kind: "file.read", path: fileURLToPath(uri) }
+      : { kind: "tool", name: gateName(up.name, "resources/read"), arguments: { uri } };
+    const d = await this.decide(action, undefined, async () => {});
+    if (!d.allow) throw new McpError(ErrorCode.InvalidRequest, d.reason);
+    try {
+      const r = await up.client.readResource({ uri });
+      await this.report(d, { status: "ok", result_sha256: digest(r) });
+      return r;
+    } catch (err) {
+      await this.report(d, { status: "failed", error: (err as Error).message });
+      throw err;
+    }
+  }
+
+  private decide(
+    action: Action,
+    progressToken: string | number | undefined,
+    notify: (n: { method: "notifications/progress"; params: Record<string, unknown> }) => Promise<void>,
+  ): Promise<Decision> {
+    return govern(this.o.session, action, {
+      socket: this.o.socket,
+      waitMs: this.o.waitMs,
+      onWaiting: (v, waited) => {
+        if (progressToken === undefined) return;
+        void notify({
+          method: "notifications/progress",
+          params: {
+            progressToken,
+            progress: waited,
+            total: this.o.waitMs,
+            message: `waiting for review of action ${v.action_id} (forge-agent review)`,
+          },
+        }).catch(() => {});
+      },
+    });
+  }
+
+  private async report(d: Decision, result: Record<string, unknown>): Promise<void> {
+    if (d.action_id === undefined) return;
+    const err = await reportResult(this.o.socket, d.action_id, {
+      ...result,
+      reported_by: "forge-agent mcp",
+    });
+    if (err) this.o.log(err);
+  }
+}
+
+/** The tool action's name the policy sees. */
+export const gateName = (server: string, tool: string): string => `mcp__${server}__${tool}`;
+
+function refusal(d: Decision): CallToolResult {
+  return { content: [{ type: "text", text: d.reason }], isError: true };
+}
+
+function digest(v: unknown): string {
+  return createHash("sha256").update(JSON.stringify(v)).digest("hex");
+}
+
+export const newSession = (): string => `mcp-${randomUUID()}`;

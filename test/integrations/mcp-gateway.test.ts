@@ -1,0 +1,350 @@
+import { spawn } from "node:child_process";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { createRequire } from "node:module";
+import { join } from "node:path";
+import { Client } from "@modelcontextprotocol/sdk/client/index.js";
+import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { CLI, REPO, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
+import { until } from "../support/wait.js";
+
+/**
+ * `forge-agent mcp` as an agent runs it: the SDK's own client launches the gateway as a child
+ * process on stdio; the gateway launches real MCP servers from npm (filesystem, everything) and a
+ * crashing fixture; a real daemon on its socket decides every call.
+ */
+const require = createRequire(import.meta.url);
+const FS_SERVER = require.resolve("@modelcontextprotocol/server-filesystem/dist/index.js");
+const EVERYTHING = require.resolve("@modelcontextprotocol/server-everything/dist/index.js");
+const CRASHER = join(REPO, "test", "fixtures", "mcp-crash-server.mjs");
+
+const POLICY = `
+bundle: { id: mcp-test, version: 1 }
+defaults: { effect: deny }
+rules:
+  - id: fs-read
+    match: { kind: tool, tool: ["mcp__fs__read_text_file", "mcp__fs__list_directory"] }
+    effect: allow
+  - id: fs-write
+    match: { kind: tool, tool: "mcp__fs__write_file" }
+    effect: deny
+  - id: echo-ok
+    match: { kind: tool, tool: ["mcp__everything__echo", "mcp__everything__resources/read"] }
+    effect: allow
+  - id: sum-review
+    match: { kind: tool, tool: "mcp__everything__get-sum" }
+    effect: escalate
+  - id: crash-ok
+    match: { kind: tool, tool: "mcp__crashy__*" }
+    effect: allow
+  - id: file-read
+    match: { kind: file.read }
+    effect: allow
+`;
+
+interface Gateway {
+  client: Client;
+  stderr: () => string;
+}
+
+async function startGateway(
+  config: unknown,
+  socket: string,
+  session: string,
+  home: string,
+): Promise<Gateway> {
+  const file = join(home, `${session}.json`);
+  writeFileSync(file, JSON.stringify(config));
+  const transport = new StdioClientTransport({
+    command: process.execPath,
+    args: [CLI, "mcp", "--config", file, "--socket", socket, "--session", session],
+    stderr: "pipe",
+  });
+  let err = "";
+  transport.stderr?.on("data", (b: Buffer) => {
+    err += b;
+  });
+  const client = new Client({ name: "gateway-test", version: "1.0.0" });
+  await client.connect(transport);
+  return { client, stderr: () => err };
+}
+
+const text = (r: { content?: unknown }) =>
+  (r.content as { type: string; text?: string }[]).map((c) => c.text ?? "").join("");
+
+describe("forge-agent mcp (governed MCP gateway)", () => {
+  let t: TestAgent;
+  let work: string;
+  let g: Gateway;
+  beforeAll(async () => {
+    const home = tempHome("fa-mcp-");
+    writeFileSync(join(home, "policy.yaml"), POLICY);
+    t = await startTestAgent({ policy: join(home, "policy.yaml") }, home);
+    work = join(home, "work");
+    mkdirSync(work);
+    writeFileSync(join(work, "notes.txt"), "hello from the workspace\n");
+    g = await startGateway(
+      {
+        mcpServers: {
+          fs: { command: process.execPath, args: [FS_SERVER, work] },
+          everything: { command: process.execPath, args: [EVERYTHING, "stdio"] },
+          crashy: { command: process.execPath, args: [CRASHER] },
+        },
+      },
+      t.agent.socketPath,
+      "mcp-main",
+      home,
+    );
+  });
+  afterAll(async () => {
+    await g?.client.close();
+    await t.stop();
+  });
+  const steps = async (session: string) =>
+    (await t.client.get(`/v1/sessions/${session}/trace`)).body.steps as {
+      action_id: string;
+      state: string;
+      evaluation: string;
+      proposed_action: { kind: string; name?: string; arguments?: Record<string, unknown> };
+      execution_result?: { status: string; result?: Record<string, unknown> };
+    }[];
+
+  it("lists every server's tools, namespaced <server>.<tool>", async () => {
+    const { tools } = await g.client.listTools();
+    const names = tools.map((x) => x.name);
+    expect(names).toEqual(expect.arrayContaining(["fs.read_text_file", "fs.write_file", "everything.echo"]));
+    expect(names.every((n) => /^(fs|everything|crashy)\./.test(n))).toBe(true);
+  });
+
+  it("ALLOW forwards the call, and the record is final with the result's digest", async () => {
+    const r = await g.client.callTool({
+      name: "fs.read_text_file",
+      arguments: { path: join(work, "notes.txt") },
+    });
+    expect(r.isError).toBeFalsy();
+    expect(text(r)).toContain("hello from the workspace");
+    const echo = await g.client.callTool({ name: "everything.echo", arguments: { message: "hi there" } });
+    expect(text(echo)).toContain("hi there");
+    const s = await steps("mcp-main");
+    const read = s.find((x) => x.proposed_action.name === "mcp__fs__read_text_file")!;
+    expect(read).toMatchObject({
+      evaluation: "ALLOW",
+      state: "final",
+      proposed_action: { kind: "tool", arguments: { path: join(work, "notes.txt") } },
+      execution_result: {
+        status: "reported",
+        result: expect.objectContaining({ status: "ok", reported_by: "forge-agent mcp" }),
+      },
+    });
+    expect(read.execution_result!.result!.result_sha256).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it("DENY returns a tool error result whose text says why, and the server is never called", async () => {
+    const target = join(work, "evil.txt");
+    const r = await g.client.callTool({ name: "fs.write_file", arguments: { path: target, content: "x" } });
+    expect(r.isError).toBe(true);
+    expect(text(r)).toMatch(/forge-agent DENY \(fs-write\).*\[action /);
+    expect(() => readFileSync(target)).toThrow();
+    // Not in the policy at all: the default deny.
+    const other = await g.client.callTool({
+      name: "fs.move_file",
+      arguments: { source: join(work, "notes.txt"), destination: join(work, "moved.txt") },
+    });
+    expect(other.isError).toBe(true);
+    expect(readFileSync(join(work, "notes.txt"), "utf8")).toContain("hello");
+  });
+
+  it("ESCALATE holds the call, with progress notifications, until a reviewer approves", async () => {
+    const progress: unknown[] = [];
+    const held = g.client.callTool({ name: "everything.get-sum", arguments: { a: 2, b: 3 } }, undefined, {
+      onprogress: (p) => progress.push(p),
+      timeout: 120_000,
+    });
+    const review = await until(async () => {
+      const r = (await t.client.get("/v1/reviews")).body.reviews as {
+        action_id: string;
+        session_id: string;
+      }[];
+      return r.find((x) => x.session_id === "mcp-main");
+    }, "the gateway's escalation in the review queue");
+    await until(async () => progress.length > 0, "a progress notification while the call waits");
+    // The review endpoint on this branch: a root peer on the socket is a reviewer.
+    const ok = await t.client.post(`/v1/reviews/${review.action_id}`, {
+      decision: "approve",
+      reason: "fine",
+    });
+    expect(ok.status).toBe(200);
+    const r = await held;
+    expect(r.isError).toBeFalsy();
+    expect(text(r)).toContain("5");
+    expect(progress[0]).toMatchObject({ message: expect.stringContaining(review.action_id) });
+  });
+
+  it("ESCALATE denied by the reviewer is a tool error naming the review", async () => {
+    const held = g.client.callTool({ name: "everything.get-sum", arguments: { a: 1, b: 1 } });
+    const review = await until(async () => {
+      const r = (await t.client.get("/v1/reviews")).body.reviews as {
+        action_id: string;
+        session_id: string;
+      }[];
+      return r.find((x) => x.session_id === "mcp-main");
+    }, "the second escalation");
+    await t.client.post(`/v1/reviews/${review.action_id}`, { decision: "deny", reason: "not now" });
+    const r = await held;
+    expect(r.isError).toBe(true);
+    expect(text(r)).toContain("not now");
+  });
+
+  it("a server that dies mid-call gives a clear tool error, and is restarted on its next call", async () => {
+    const first = await g.client.callTool({ name: "crashy.ping" });
+    const pid = text(first).split(" ")[1];
+    const crash = await g.client.callTool({ name: "crashy.crash" });
+    expect(crash.isError).toBe(true);
+    expect(text(crash)).toContain("MCP server 'crashy' failed on crash");
+    const again = await g.client.callTool({ name: "crashy.ping" });
+    expect(text(again)).toMatch(/^pong \d+$/);
+    expect(text(again)).not.toBe(`pong ${pid}`);
+    const s = await steps("mcp-main");
+    expect(s.find((x) => x.proposed_action.name === "mcp__crashy__crash")!.execution_result).toMatchObject({
+      status: "reported",
+      result: expect.objectContaining({ status: "failed" }),
+    });
+  });
+
+  it("resources/read is gated too (a non-file URI as mcp__<server>__resources/read)", async () => {
+    const { resources } = await g.client.listResources();
+    expect(resources.length).toBeGreaterThan(0);
+    const uri = resources[0]!.uri;
+    const r = await g.client.readResource({ uri });
+    expect(r.contents.length).toBeGreaterThan(0);
+    const s = await steps("mcp-main");
+    expect(s.some((x) => x.proposed_action.name === "mcp__everything__resources/read")).toBe(true);
+  });
+
+  it("an unknown tool is a JSON-RPC error naming the servers", async () => {
+    await expect(g.client.callTool({ name: "nope.tool" })).rejects.toThrow(/unknown tool 'nope.tool'.*fs/);
+  });
+
+  it("the daemon down: every call is denied with how to start it", async () => {
+    const home = tempHome("fa-mcp-down-");
+    const down = await startGateway(
+      { mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } } },
+      join(home, "nothing.sock"),
+      "mcp-down",
+      home,
+    );
+    try {
+      const r = await down.client.callTool({ name: "everything.echo", arguments: { message: "x" } });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toMatch(/not running.*forge-agent run/);
+    } finally {
+      await down.client.close();
+    }
+  });
+
+  it("a bad config is a clear error before anything starts", async () => {
+    const home = tempHome("fa-mcp-bad-");
+    const file = join(home, "bad.json");
+    writeFileSync(file, JSON.stringify({ mcpServers: { "bad name": { command: "x" } } }));
+    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const p = spawn(process.execPath, [CLI, "mcp", "--config", file], { stdio: ["pipe", "pipe", "pipe"] });
+      let stderr = "";
+      p.stderr.on("data", (b: Buffer) => {
+        stderr += b;
+      });
+      p.on("close", (code) => resolve({ code, stderr }));
+    });
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/FORGE_CONFIG_INVALID|server names are letters/);
+  });
+});
+
+describe("forge-agent mcp with the default policy pack", () => {
+  let t: TestAgent;
+  let g: Gateway;
+  let work: string;
+  beforeAll(async () => {
+    const home = tempHome("fa-mcp-pack-");
+    t = await startTestAgent({ policy: join(REPO, "policies", "default.yaml") }, home);
+    // The pack's workspace includes /tmp/**, where the temp home is.
+    work = join(home, "work");
+    mkdirSync(work);
+    g = await startGateway(
+      { mcpServers: { fs: { command: process.execPath, args: [FS_SERVER, work, "/etc"] } } },
+      t.agent.socketPath,
+      "mcp-pack",
+      home,
+    );
+  });
+  afterAll(async () => {
+    await g?.client.close();
+    await t.stop();
+  });
+
+  it("writes inside the workspace pass; outside it the pack's rule denies before the server sees it", async () => {
+    const inside = await g.client.callTool({
+      name: "fs.write_file",
+      arguments: { path: join(work, "ok.txt"), content: "fine" },
+    });
+    expect(inside.isError).toBeFalsy();
+    expect(readFileSync(join(work, "ok.txt"), "utf8")).toBe("fine");
+    const outside = await g.client.callTool({
+      name: "fs.write_file",
+      arguments: { path: "/etc/forge-agent-mcp-test", content: "x" },
+    });
+    expect(outside.isError).toBe(true);
+    expect(text(outside)).toMatch(/DENY \(mcp-fs-write-outside-workspace\)/);
+  });
+});
+
+describe("forge-agent mcp with malformed JSON-RPC from the agent", () => {
+  it("a garbage line is dropped, and the next well-formed request is answered", async () => {
+    const home = tempHome("fa-mcp-junk-");
+    const file = join(home, "servers.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
+      }),
+    );
+    const p = spawn(process.execPath, [CLI, "mcp", "--config", file, "--socket", join(home, "none.sock")], {
+      stdio: ["pipe", "pipe", "pipe"],
+    });
+    let out = "";
+    p.stdout.on("data", (b: Buffer) => {
+      out += b;
+    });
+    p.stderr.resume();
+    try {
+      p.stdin.write("{this is not json\n");
+      p.stdin.write(`${JSON.stringify({ jsonrpc: "2.0", id: 7, method: "no/such/method" })}\n`);
+      p.stdin.write(
+        `${JSON.stringify({
+          jsonrpc: "2.0",
+          id: 8,
+          method: "initialize",
+          params: {
+            protocolVersion: "2025-06-18",
+            capabilities: {},
+            clientInfo: { name: "raw", version: "1" },
+          },
+        })}\n`,
+      );
+      const lines = await until(async () => {
+        const l = out
+          .split("\n")
+          .filter(Boolean)
+          .map((x) => JSON.parse(x) as { id?: number; error?: { code: number }; result?: unknown });
+        return l.some((x) => x.id === 8) ? l : undefined;
+      }, "the answer to initialize after the garbage");
+      expect(lines.find((x) => x.id === 7)?.error?.code).toBe(-32601);
+      expect(lines.find((x) => x.id === 8)?.result).toMatchObject({
+        serverInfo: { name: "forge-agent-mcp-gateway" },
+      });
+      // Nothing but JSON-RPC on stdout: every line above parsed.
+    } finally {
+      p.kill("SIGKILL");
+      await new Promise((r) => p.once("close", r));
+    }
+  });
+});
