@@ -25,7 +25,7 @@ import {
 /** What `forge-agent bench` runs when --suite is not given, in this order. */
 export const DEFAULT_SUITES = ["gate", "socket", "evidence", "inference", "metrics"] as const;
 /** Every suite --suite accepts (shipping and fleet need more time or more processes; opt in). */
-export const KNOWN_SUITES: readonly string[] = [...DEFAULT_SUITES, "shipping", "fleet"];
+export const KNOWN_SUITES: readonly string[] = [...DEFAULT_SUITES, "shipping", "fleet", "mcp"];
 
 export type Backend = "llama" | "ollama" | "openai";
 
