@@ -33,6 +33,7 @@ export const KNOWN_SUITES: readonly string[] = [
   "drift",
   "executor",
   "training",
+  "mcp",
 ];
 
 export type Backend = "llama" | "ollama" | "openai";
