@@ -41,7 +41,7 @@ export const COMPONENTS = {
   ],
   // Phase 2 (DESIGN.md "Phase 2"): their rows are here before their code.
   registry: ["errors.ts", "http.ts", "protocol", "platform"],
-  training: ["errors.ts", "config.ts", "protocol", "platform", "gate", "evidence", "registry"],
+  training: ["errors.ts", "config.ts", "protocol", "platform", "gate", "evidence", "inference", "registry"],
   lifecycle: [
     "errors.ts",
     "config.ts",

@@ -2,6 +2,9 @@ import { request } from "node:http";
 import { resolve } from "node:path";
 import { Codes, ForgeError, isForgeCode } from "../errors.js";
 
+/** The socket API's view of one action: what a client (the CLI, hooks, the MCP gateway) reads back. */
+export type { ActionView } from "./actions.js";
+
 /** The socket path the CLI talks to: --socket, else FORGE_SOCKET, else <FORGE_HOME or ./var>/agent.sock. */
 export function defaultSocketPath(env: Record<string, string | undefined>, cwd = process.cwd()): string {
   if (env.FORGE_SOCKET) return resolve(cwd, env.FORGE_SOCKET);

@@ -1,8 +1,7 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import type { ActionView } from "../agent/actions.js";
-import { callAgent } from "../agent/client.js";
+import { type ActionView, callAgent } from "../agent/client.js";
 import { Codes, ForgeError, isForgeCode } from "../errors.js";
 import { type Action, parseAction } from "../gate/actions.js";
 

@@ -1,5 +1,4 @@
-import type { ActionView } from "../agent/actions.js";
-import { callAgent } from "../agent/client.js";
+import { type ActionView, callAgent } from "../agent/client.js";
 import { Codes, type ForgeError } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 
