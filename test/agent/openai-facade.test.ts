@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../support/wait.js";
 import { CLOCK, EMAIL, FACADE_POLICY, SHELL } from "./facade-fixtures.js";
-import { startTestAgent, type TestAgent, tempHome } from "./helpers.js";
+import { reviewHeaders, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 /**
  * The governed OpenAI-compatible facade as the daemon wires it: the official openai client against
@@ -188,14 +188,21 @@ describe("daemon OpenAI facade with the openai client", () => {
       settled = true;
     });
     const reviews = await until(async () => {
-      const r = (await t.client.get("/v1/reviews")).body.reviews as { action_id: string }[];
+      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
+        action_id: string;
+      }[];
       return r.length > 0 ? r : null;
     }, "the escalation in the review queue");
     expect(settled).toBe(false);
-    const a = await t.client.post(`/v1/reviews/${reviews[0]!.action_id}`, {
-      decision: "approve",
-      reason: "ok",
-    });
+    const a = await t.client.call(
+      "POST",
+      `/v1/reviews/${reviews[0]!.action_id}`,
+      {
+        decision: "approve",
+        reason: "ok",
+      },
+      reviewHeaders(t),
+    );
     expect(a.body).toMatchObject({ evaluation: "ALLOW" });
     const seen = await pending;
     expect(seen.finish).toBe("tool_calls");
@@ -216,10 +223,17 @@ describe("daemon OpenAI facade with the openai client", () => {
       temperature: 0,
     });
     const again = await until(async () => {
-      const r = (await t.client.get("/v1/reviews")).body.reviews as { action_id: string }[];
+      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
+        action_id: string;
+      }[];
       return r.length > 0 ? r : null;
     }, "the second escalation");
-    await t.client.post(`/v1/reviews/${again[0]!.action_id}`, { decision: "deny", reason: "not now" });
+    await t.client.call(
+      "POST",
+      `/v1/reviews/${again[0]!.action_id}`,
+      { decision: "deny", reason: "not now" },
+      reviewHeaders(t),
+    );
     const r = await denied;
     expect(r.choices[0]!.message.tool_calls).toBeUndefined();
     expect(r.choices[0]!.message.content).toMatch(/tool call send_email denied: review: deny by .*: not now/);

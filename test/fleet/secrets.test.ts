@@ -134,7 +134,8 @@ describe("a collector started with an operators file", () => {
 describe("the agent's files", () => {
   it("creates evidence.db, its WAL files, the key and their directories private, and tightens old ones at open", async () => {
     const first = await startAgentProcess("files-host", { policy: FIXTURE_POLICY, backend: "none" });
-    const home = first.home;
+    // The npm start layout: the agent's state is under <workspace>/var.
+    const home = join(first.home, "var");
     const files = ["evidence.db", "evidence.db-wal", "evidence.db-shm", "keys/host-ed25519.key"];
     for (const f of files) expect(mode(join(home, f)), f).toBe(0o600);
     expect(mode(join(home, "keys"))).toBe(0o700);
@@ -142,7 +143,11 @@ describe("the agent's files", () => {
     await new Promise((r) => first.child.once("exit", r));
     // As an older version (umask 022) left them.
     for (const f of ["evidence.db", "evidence.db-wal", "evidence.db-shm"]) chmodSync(join(home, f), 0o644);
-    const again = await startAgentProcess("files-host", { policy: FIXTURE_POLICY, backend: "none" }, home);
+    const again = await startAgentProcess(
+      "files-host",
+      { policy: FIXTURE_POLICY, backend: "none" },
+      first.home,
+    );
     try {
       for (const f of ["evidence.db", "evidence.db-wal", "evidence.db-shm"])
         expect(mode(join(home, f)), f).toBe(0o600);

@@ -2,7 +2,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
+import { CLI, reviewAs, reviewHeaders, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
 import { until } from "../support/wait.js";
 
 /**
@@ -197,17 +197,15 @@ describe("forge-agent hook claude-code", () => {
       "wait",
     ]);
     const review = await until(async () => {
-      const r = (await t.client.get("/v1/reviews")).body.reviews as {
+      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
         action_id: string;
         session_id: string;
       }[];
       return r.find((x) => x.session_id === "claude-code-cc-wait");
     }, "the hook's escalation in the review queue");
-    const approved = await t.client.post(`/v1/reviews/${review.action_id}`, {
-      decision: "approve",
-      reason: "go",
-    });
-    expect(approved.body).toMatchObject({ evaluation: "ALLOW" });
+    // A reviewer is another process holding the review token (never the proposer's connection).
+    const approved = await reviewAs(t, review.action_id, "approve", "go");
+    expect(approved.view).toMatchObject({ evaluation: "ALLOW" });
     const out = await held;
     expect(decisionOf(out)).toBe("allow");
     expect(out.json.hookSpecificOutput.permissionDecisionReason).toContain("approve");

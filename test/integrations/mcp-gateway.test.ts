@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, REPO, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
+import { CLI, REPO, reviewHeaders, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
 import { until } from "../support/wait.js";
 
 /**
@@ -161,7 +161,7 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
       timeout: 120_000,
     });
     const review = await until(async () => {
-      const r = (await t.client.get("/v1/reviews")).body.reviews as {
+      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
         action_id: string;
         session_id: string;
       }[];
@@ -169,10 +169,15 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     }, "the gateway's escalation in the review queue");
     await until(async () => progress.length > 0, "a progress notification while the call waits");
     // The review endpoint on this branch: a root peer on the socket is a reviewer.
-    const ok = await t.client.post(`/v1/reviews/${review.action_id}`, {
-      decision: "approve",
-      reason: "fine",
-    });
+    const ok = await t.client.call(
+      "POST",
+      `/v1/reviews/${review.action_id}`,
+      {
+        decision: "approve",
+        reason: "fine",
+      },
+      reviewHeaders(t),
+    );
     expect(ok.status).toBe(200);
     const r = await held;
     expect(r.isError).toBeFalsy();
@@ -183,13 +188,18 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
   it("ESCALATE denied by the reviewer is a tool error naming the review", async () => {
     const held = g.client.callTool({ name: "everything.get-sum", arguments: { a: 1, b: 1 } });
     const review = await until(async () => {
-      const r = (await t.client.get("/v1/reviews")).body.reviews as {
+      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
         action_id: string;
         session_id: string;
       }[];
       return r.find((x) => x.session_id === "mcp-main");
     }, "the second escalation");
-    await t.client.post(`/v1/reviews/${review.action_id}`, { decision: "deny", reason: "not now" });
+    await t.client.call(
+      "POST",
+      `/v1/reviews/${review.action_id}`,
+      { decision: "deny", reason: "not now" },
+      reviewHeaders(t),
+    );
     const r = await held;
     expect(r.isError).toBe(true);
     expect(text(r)).toContain("not now");
