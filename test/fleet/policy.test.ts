@@ -101,8 +101,8 @@ describe("signed policy distribution, end to end", () => {
     );
     expect(policy).toEqual({ id: "agent-test", version: 2, sha256: sha2, source: "bundle" });
     // The active bundle is the agent's own state: 0600 in a 0700 directory (issue 20, Files).
-    expect(statSync(join(a.home, "policy", "active.json")).mode & 0o777).toBe(0o600);
-    expect(statSync(join(a.home, "policy")).mode & 0o777).toBe(0o700);
+    expect(statSync(join(a.agent.config.home, "policy", "active.json")).mode & 0o777).toBe(0o600);
+    expect(statSync(join(a.agent.config.home, "policy")).mode & 0o777).toBe(0o700);
     const esc = await a.client.post("/v1/actions", {
       session_id: "p",
       proposed_action: shell("deploy prod"),

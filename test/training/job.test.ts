@@ -120,7 +120,10 @@ describe("governed training job (real store, real gate, embedded trainer)", () =
       final_weights_sha256: r.final_weights_sha256,
     });
     expect(end.checkpoint_digest).toBe(r.checkpoints[1]!.digest);
+    // verify wants the checkpoint the store signs at close (an open file's tail is unsigned).
+    await store.close();
     expect(verifyStore(home.db, { keyDir: home.keys }).ok).toBe(true);
+    store = openStore(home);
   });
 
   it("each budget halts structurally: the step that would cross it never starts", async () => {
