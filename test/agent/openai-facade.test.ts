@@ -4,7 +4,7 @@ import OpenAI from "openai";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../support/wait.js";
 import { CLOCK, EMAIL, FACADE_POLICY, SHELL } from "./facade-fixtures.js";
-import { reviewHeaders, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
+import { reviewAs, reviewHeaders, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 /**
  * The governed OpenAI-compatible facade as the daemon wires it: the official openai client against
@@ -194,16 +194,8 @@ describe("daemon OpenAI facade with the openai client", () => {
       return r.length > 0 ? r : null;
     }, "the escalation in the review queue");
     expect(settled).toBe(false);
-    const a = await t.client.call(
-      "POST",
-      `/v1/reviews/${reviews[0]!.action_id}`,
-      {
-        decision: "approve",
-        reason: "ok",
-      },
-      reviewHeaders(t),
-    );
-    expect(a.body).toMatchObject({ evaluation: "ALLOW" });
+    const a = await reviewAs(t, reviews[0]!.action_id, "approve", "ok");
+    expect(a.view).toMatchObject({ evaluation: "ALLOW" });
     const seen = await pending;
     expect(seen.finish).toBe("tool_calls");
     expect(seen.calls).toEqual([
@@ -228,12 +220,7 @@ describe("daemon OpenAI facade with the openai client", () => {
       }[];
       return r.length > 0 ? r : null;
     }, "the second escalation");
-    await t.client.call(
-      "POST",
-      `/v1/reviews/${again[0]!.action_id}`,
-      { decision: "deny", reason: "not now" },
-      reviewHeaders(t),
-    );
+    await reviewAs(t, again[0]!.action_id, "deny", "not now");
     const r = await denied;
     expect(r.choices[0]!.message.tool_calls).toBeUndefined();
     expect(r.choices[0]!.message.content).toMatch(/tool call send_email denied: review: deny by .*: not now/);

@@ -5,7 +5,15 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, REPO, reviewHeaders, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
+import {
+  CLI,
+  REPO,
+  reviewAs,
+  reviewHeaders,
+  startTestAgent,
+  type TestAgent,
+  tempHome,
+} from "../agent/helpers.js";
 import { until } from "../support/wait.js";
 
 /**
@@ -169,16 +177,8 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     }, "the gateway's escalation in the review queue");
     await until(async () => progress.length > 0, "a progress notification while the call waits");
     // The review endpoint on this branch: a root peer on the socket is a reviewer.
-    const ok = await t.client.call(
-      "POST",
-      `/v1/reviews/${review.action_id}`,
-      {
-        decision: "approve",
-        reason: "fine",
-      },
-      reviewHeaders(t),
-    );
-    expect(ok.status).toBe(200);
+    const ok = await reviewAs(t, review.action_id, "approve", "fine");
+    expect(ok.code).toBe(0);
     const r = await held;
     expect(r.isError).toBeFalsy();
     expect(text(r)).toContain("5");
@@ -194,12 +194,7 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
       }[];
       return r.find((x) => x.session_id === "mcp-main");
     }, "the second escalation");
-    await t.client.call(
-      "POST",
-      `/v1/reviews/${review.action_id}`,
-      { decision: "deny", reason: "not now" },
-      reviewHeaders(t),
-    );
+    await reviewAs(t, review.action_id, "deny", "not now");
     const r = await held;
     expect(r.isError).toBe(true);
     expect(text(r)).toContain("not now");
