@@ -4,7 +4,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyUpdates } from "../../src/agent/policy-updates.js";
 import type { BundleRef } from "../../src/gate/decision.js";
 import { initGate, type PolicyBundle } from "../../src/gate/index.js";
-import { generateBundleKeys, signBundle } from "../../src/gate/signed-bundle.js";
+import { generateBundleKeys, signBundle } from "../../src/protocol/policy-bundle.js";
 import { FIXTURE_POLICY, tempHome } from "./helpers.js";
 
 /**
