@@ -25,12 +25,11 @@ import type { Action } from "../../src/gate/actions.js";
 import { type SandboxProfile, SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
 import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
-import { REPO, shell, startTestAgent, type TestAgent } from "./helpers.js";
+import { shell, startTestAgent, type TestAgent } from "./helpers.js";
 
-// Not under /tmp: inside the sandbox /tmp is a fresh tmpfs, so a write "outside" must be tested on a
-// real directory of the host.
-const ROOT = join(REPO, ".test-tmp");
-mkdirSync(ROOT, { recursive: true });
+// Not under /tmp (nor under the checkout, which may itself be under /tmp): inside the sandbox /tmp is
+// a fresh tmpfs, so a write "outside" must be tested on a real, read-only-bound directory of the host.
+const ROOT = "/var/tmp";
 const base = mkdtempSync(join(ROOT, "sbx-"));
 const workspace = join(base, "ws");
 const agentHome = join(base, "agent-home");

@@ -12,7 +12,7 @@ export const SANDBOX_UID = 65534;
  * ipc, uts, cgroup, and net unless the network is open. --die-with-parent and a PID namespace mean
  * every descendant dies with the action.
  */
-export function bwrapArgs(plan: SandboxPlan): string[] {
+export function bwrapArgs(plan: SandboxPlan, readOnly: readonly string[] = []): string[] {
   const a: string[] = [
     "--unshare-user",
     "--uid",
@@ -39,6 +39,9 @@ export function bwrapArgs(plan: SandboxPlan): string[] {
   ];
   if (plan.network.mode !== "open") a.push("--unshare-net");
   for (const w of plan.write) a.push("--bind", w, w);
+  // Files the wrapper itself runs (node and the proxy forwarder): visible even when they live under
+  // /tmp, which the sandbox replaces with its own.
+  for (const r of readOnly) a.push("--ro-bind", r, r);
   // The private temp dir is bound after /tmp's tmpfs so `$TMP` under /tmp stays the one we made.
   for (const h of plan.hide) {
     if (h.dir) a.push("--tmpfs", h.path, "--remount-ro", h.path);

@@ -240,7 +240,11 @@ export class Sandbox {
         finish,
       };
     }
-    const argv2 = [this.cfg.bwrap_path, ...bwrapArgs(plan), ...viaProxy];
+    const argv2 = [
+      this.cfg.bwrap_path,
+      ...bwrapArgs(plan, proxy === null ? [] : [process.execPath, FORWARDER]),
+      ...viaProxy,
+    ];
     if (cgroup === null) return { file: argv2[0]!, args: argv2.slice(1), applied, plan, finish };
     // The shell joins the cgroup, then becomes bwrap: every process of the action is counted.
     return {
