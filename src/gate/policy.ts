@@ -5,7 +5,6 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import { Codes, didYouMean, ForgeError } from "../errors.js";
 import type { BundleRef, Effect } from "./decision.js";
 import {
@@ -17,6 +16,7 @@ import {
 } from "./paths.js";
 import type { SandboxProfile } from "./sandbox-profile.js";
 import { KNOWN_KEYS, type MatchSpec, PolicyFileSchema, type RuleSpec, type TestSpec } from "./schema.js";
+import { parseYamlDoc } from "./yaml-doc.js";
 
 export interface CompiledWhen {
   labels: string[] | null;
@@ -109,22 +109,7 @@ function invalid(message: string, details?: Record<string, unknown>): ForgeError
 /** Parses and validates one policy file's text; throws FORGE_POLICY_INVALID with file:line. */
 function parseFile(text: string, file: string): ParsedFile {
   const name = basename(file);
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = lc.linePos(e.pos[0]).line;
-    throw invalid(`${name}:${line}: YAML syntax: ${e.message.split("\n")[0]}`, { file, line });
-  }
-  const lineOf = (path: (string | number)[]): number => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
-      const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      if (range) return lc.linePos(range[0]).line;
-    }
-    return 1;
-  };
-  const js = doc.toJS() ?? {};
+  const { js, lineOf, keyLine } = parseYamlDoc(text, file, name, invalid);
   const r = PolicyFileSchema.safeParse(js);
   if (!r.success) {
     // A misspelt key is usually why a required one is missing: report it first.
@@ -133,7 +118,7 @@ function parseFile(text: string, file: string): ParsedFile {
     const where = describe(js, path);
     if (issue.code === "unrecognized_keys") {
       const key = issue.keys[0]!;
-      const line = keyLine(doc, lc, path, key) ?? lineOf(path);
+      const line = keyLine(path, key) ?? lineOf(path);
       const known = KNOWN_KEYS[shapeOf(path)] ?? [];
       const guess = closest(key, known);
       const fix = guess ? `did you mean '${guess}'?` : `known fields: ${known.join(", ")}`;
@@ -153,21 +138,6 @@ function parseFile(text: string, file: string): ParsedFile {
     });
   }
   return { file, data: r.data, lineOf };
-}
-
-function keyLine(
-  doc: ReturnType<typeof parseDocument>,
-  lc: LineCounter,
-  path: (string | number)[],
-  key: string,
-): number | null {
-  const node = path.length ? doc.getIn(path, true) : doc.contents;
-  if (!isMap(node)) return null;
-  for (const pair of node.items) {
-    const k = pair.key as Node | null;
-    if (isScalar(k) && k.value === key && k.range) return lc.linePos(k.range[0]).line;
-  }
-  return null;
 }
 
 /** "in rule 'ssh-keys'", "in test #3 'curl pipe'", "in 'defaults'", "at the top level". */

@@ -5,9 +5,9 @@
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { basename, dirname, resolve } from "node:path";
-import { isMap, isScalar, LineCounter, type Node, parseDocument } from "yaml";
 import { z } from "zod";
 import { Codes, didYouMean, ForgeError } from "../errors.js";
+import { parseYamlDoc } from "../gate/yaml-doc.js";
 
 const Hex64 = z.string().regex(/^[0-9a-f]{64}$/, "must be a lowercase hex sha256 (64 characters)");
 const PosInt = z.number().int().positive();
@@ -148,22 +148,7 @@ function invalid(message: string, details: Record<string, unknown>): ForgeError 
 /** Parses and validates a job file's text; throws FORGE_TRAINING_JOB_INVALID naming file:line. */
 export function parseJobText(text: string, file: string): JobSpec {
   const name = basename(file);
-  const lc = new LineCounter();
-  const doc = parseDocument(text, { lineCounter: lc, uniqueKeys: true, prettyErrors: false });
-  if (doc.errors.length > 0) {
-    const e = doc.errors[0]!;
-    const line = lc.linePos(e.pos[0]).line;
-    throw invalid(`${name}:${line}: YAML syntax: ${e.message.split("\n")[0]}`, { file, line });
-  }
-  const lineOf = (path: (string | number)[]): number => {
-    for (let n = path.length; n >= 0; n--) {
-      const node = doc.getIn(path.slice(0, n), true) as Node | undefined;
-      const range = (node as { range?: [number, number, number] } | undefined)?.range;
-      if (range) return lc.linePos(range[0]).line;
-    }
-    return 1;
-  };
-  const js = doc.toJS() ?? {};
+  const { js, lineOf, keyLine } = parseYamlDoc(text, file, name, invalid);
   const r = JobSchema.safeParse(js);
   if (r.success) return r.data;
   const issue = r.error.issues.find((i) => i.code === "unrecognized_keys") ?? r.error.issues[0]!;
@@ -171,13 +156,7 @@ export function parseJobText(text: string, file: string): JobSpec {
   const shape = path.filter((p) => typeof p === "string").join(".");
   if (issue.code === "unrecognized_keys") {
     const key = issue.keys[0]!;
-    const node = path.length ? doc.getIn(path, true) : doc.contents;
-    let line = lineOf(path);
-    if (isMap(node))
-      for (const pair of node.items) {
-        const k = pair.key as Node | null;
-        if (isScalar(k) && k.value === key && k.range) line = lc.linePos(k.range[0]).line;
-      }
+    const line = keyLine(path, key) ?? lineOf(path);
     const known = KNOWN[shape] ?? [];
     const guess = didYouMean(key, known);
     const fix = guess ? `did you mean '${guess}'?` : `known fields: ${known.join(", ")}`;

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { stringify } from "yaml";
 import { hashSecret, upsertOperatorLine } from "../../src/collector/operators.js";
 import { REPO, UdsClient } from "../agent/helpers.js";
+import { until as waitUntil } from "../support/wait.js";
 
 export const AGENT_BIN = join(REPO, "bin", "forge-agent.js");
 export const COLLECTOR_BIN = join(REPO, "bin", "forge-collector.js");
@@ -31,25 +32,13 @@ export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
 }
 
-/** Polls `fn` until it returns a truthy value (or throws the last error after `ms`). */
-export async function until<T>(
+/** Polls `fn` until it returns a truthy value (or throws the last error after `ms`): test/support/wait.ts. */
+export function until<T>(
   fn: () => Promise<T | undefined | null | false> | T,
   ms = 15_000,
   every = 50,
 ): Promise<T> {
-  const end = Date.now() + ms;
-  let last: unknown;
-  for (;;) {
-    try {
-      const v = await fn();
-      if (v) return v as T;
-    } catch (err) {
-      last = err;
-    }
-    if (Date.now() > end)
-      throw new Error(`condition not met within ${ms} ms${last ? `: ${String(last)}` : ""}`);
-    await sleep(every);
-  }
+  return waitUntil(fn, "condition", ms, every);
 }
 
 export interface Proc {
