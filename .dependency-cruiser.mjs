@@ -16,8 +16,8 @@ export const COMPONENTS = {
   protocol: ["errors.ts"],
   // The native boundary, metrics, service files: a leaf.
   platform: ["errors.ts"],
-  // Pure, synchronous decisions. The native shell parser is the one edge still imported (issue 11, step 7).
-  gate: ["errors.ts", "protocol", "platform/native.ts"],
+  // Pure, synchronous decisions: the core. Its edges (GATE_EDGES) wire the native parser and read policy files.
+  gate: ["errors.ts", "protocol"],
   // Serves the agent (store, key, verifier, shipper), never the reverse.
   evidence: ["errors.ts", "protocol", "platform"],
   inference: ["errors.ts", "http.ts", "protocol", "platform", "gate", "evidence"],
@@ -69,6 +69,12 @@ export const COMPONENTS = {
   ],
 };
 
+/**
+ * The gate's edges: they build what the core is given (the native parser binding, policy files
+ * read from disk) and may import platform/native.ts; the core may import only its types.
+ */
+export const GATE_EDGES = ["gate/index.ts", "gate/policy-files.ts"];
+
 const esc = (s) => s.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 /** A path regex for a component or an allowed target: a folder, a leaf file, or one file in a folder. */
 const pathOf = (name) => (name.endsWith(".ts") ? `^src/${esc(name)}$` : `^src/${esc(name)}/`);
@@ -76,14 +82,32 @@ const pathOf = (name) => (name.endsWith(".ts") ? `^src/${esc(name)}$` : `^src/${
 /** A forbidden arrow: an import from `from` to `to` is an error named `name`. */
 const rule = (name, comment, from, to) => ({ name, comment, severity: "error", from, to });
 
+const NATIVE_TYPES = pathOf("platform/native.ts");
 const rows = Object.entries(COMPONENTS).map(([name, allowed]) =>
   rule(
     `${name.replace(/\.ts$/, "")}-imports-only-its-row`,
     `${name} may import ${allowed.length === 0 ? "nothing else in src/" : allowed.join(", ")} (docs/architecture.md)`,
-    { path: pathOf(name) },
-    { path: "^(src|bench)/", pathNot: [pathOf(name), ...allowed.map(pathOf)] },
+    name === "gate" ? { path: pathOf(name), pathNot: GATE_EDGES.map(pathOf) } : { path: pathOf(name) },
+    {
+      path: "^(src|bench)/",
+      pathNot: [pathOf(name), ...allowed.map(pathOf), ...(name === "gate" ? [NATIVE_TYPES] : [])],
+    },
   ),
 );
+const gateRules = [
+  rule(
+    "gate-core-imports-only-native-types",
+    "the gate's core may import platform/native.ts for its types only: the parser binding is passed in",
+    { path: pathOf("gate"), pathNot: GATE_EDGES.map(pathOf) },
+    { path: NATIVE_TYPES, dependencyTypesNot: ["type-only"] },
+  ),
+  rule(
+    "gate-edges-import-only-their-row",
+    "the gate's edges may import the gate, errors.ts, protocol and platform/native.ts",
+    { path: GATE_EDGES.map(pathOf) },
+    { path: "^(src|bench)/", pathNot: ["gate", "errors.ts", "protocol", "platform/native.ts"].map(pathOf) },
+  ),
+];
 
 const STATIC = ["type-only", "dynamic-import"];
 
@@ -91,6 +115,7 @@ const STATIC = ["type-only", "dynamic-import"];
 export default {
   forbidden: [
     ...rows,
+    ...gateRules,
     rule(
       "nothing-imports-cli",
       "src/cli is the commands' composition root: nothing but cli imports it (bench/ neither)",

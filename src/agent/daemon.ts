@@ -80,6 +80,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   const protect = protectedResources({ config, policyPath, reviewTokenPath: config.review.token_file });
   // The gate resolves relative paths against the directory shell actions run in by default.
   const gate = new Gate(checkedPolicy(loadPolicy(policyPath), policyPath), {
+    home: opts.baseEnv?.HOME ?? homedir(),
     cwd: config.executors.cwd,
     protect,
     programDirs: programs.dirs.flatMap(spellings),

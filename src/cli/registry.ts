@@ -7,6 +7,7 @@
  */
 import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { dirname, join } from "node:path";
 import { callAgent, unwrap } from "../agent/client.js";
 import { type AgentConfig, loadConfig } from "../agent/config.js";
@@ -337,7 +338,7 @@ async function judge(config: AgentConfig, action: object): Promise<Governed> {
   }
   await initGate();
   const bundle = loadPolicy(config.policy ?? defaultPolicyPath());
-  const gate = new Gate(bundle);
+  const gate = new Gate(bundle, { home: process.env.HOME ?? homedir() });
   const action_id = randomUUID();
   const d = gate.evaluate({ session_id: "registry-cli", action, action_id });
   const record = async (execution_result: Record<string, unknown> | null) => {

@@ -1,4 +1,4 @@
-import { hostname, userInfo } from "node:os";
+import { homedir, hostname, userInfo } from "node:os";
 import { loadConfig } from "../agent/config.js";
 import { assertSocketFree } from "../agent/server.js";
 import { Codes, hasForgeCode } from "../errors.js";
@@ -45,7 +45,10 @@ export default async function train(argv: string[]): Promise<number> {
   });
   await assertSocketFree(config.socket);
   await initGate();
-  const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()), { cwd: job.dir });
+  const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()), {
+    home: process.env.HOME ?? homedir(),
+    cwd: job.dir,
+  });
   const store = EvidenceStore.open({
     path: config.evidence.path,
     hostId: config.host_id,

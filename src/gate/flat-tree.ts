@@ -3,7 +3,7 @@
  * operations web-tree-sitter's TreeCursor has, so shell.ts has one walk for both parsers.
  */
 import { Codes, ForgeError } from "../errors.js";
-import { nativeShell, type ParseShellFlat, type ShellGrammar } from "../platform/native.js";
+import type { NativeShell } from "../platform/native.js";
 
 /** The cursor operations shell.ts walks with; web-tree-sitter's TreeCursor has the same ones. */
 export interface Cursor {
@@ -89,7 +89,7 @@ class FlatStack {
   private buf = new Uint32Array(1 << 16);
   private top = 0;
 
-  constructor(private readonly parseFlat: ParseShellFlat) {}
+  constructor(private readonly parseFlat: NativeShell["parseShellFlat"]) {}
 
   parse(line: string): ParsedLine {
     const at = this.top;
@@ -128,13 +128,16 @@ class FlatLine implements ParsedLine {
 }
 
 export interface NativeParser {
-  grammar: ShellGrammar;
+  grammar: NativeShell["grammar"];
   parse(line: string): ParsedLine;
 }
 
-/** Loads the addon's parser; throws FORGE_NATIVE_UNAVAILABLE when it is not there or not this layout. */
-export function loadNativeParser(): NativeParser {
-  const { grammar, parseShellFlat } = nativeShell();
+/**
+ * The addon's parser over `binding` (platform/native.ts nativeShell(), passed in by whoever builds
+ * the gate); throws FORGE_NATIVE_UNAVAILABLE when it is not there or not this layout.
+ */
+export function loadNativeParser(binding: () => NativeShell): NativeParser {
+  const { grammar, parseShellFlat } = binding();
   if (grammar.header !== HEADER || grammar.stride !== STRIDE) {
     throw new ForgeError(
       Codes.NATIVE_UNAVAILABLE,

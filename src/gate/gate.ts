@@ -2,7 +2,6 @@
  * The decision path: action → subjects (one per simple command, or the action itself) → rules →
  * ALLOW | DENY | ESCALATE. Synchronous, no I/O, never throws: any error is DENY `gate-error`.
  */
-import { homedir } from "node:os";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
@@ -39,8 +38,8 @@ export interface GateOptions {
   recentActions?: number;
   /** ALLOW with risk above this becomes ESCALATE; default: the bundle's `defaults.risk_threshold`. */
   riskThreshold?: number;
-  /** Home directory for `~` and `$HOME` (default: os.homedir()). */
-  home?: string;
+  /** Home directory for `~` and `$HOME`: the HOME the actions run with (the gate reads no environment). */
+  home: string;
   /** Working directory for actions that give none (default: home). */
   cwd?: string;
   /** Shell parsing bounds. */
@@ -147,12 +146,12 @@ export class Gate {
   /** Last principal seen per session (pruned of evicted sessions as it grows). */
   private readonly principalOf = new Map<string, string>();
 
-  constructor(bundle: PolicyBundle, opts: GateOptions = {}) {
+  constructor(bundle: PolicyBundle, opts: GateOptions) {
     this.current = bundle;
     this.sessions = new TrackTable(opts.maxSessions ?? 10_000);
     this.principals = new TrackTable(opts.maxPrincipals ?? 1_000);
     this.keep = opts.recentActions ?? 16;
-    this.home = stripSlash(opts.home ?? homedir());
+    this.home = stripSlash(opts.home);
     this.cwd = stripSlash(opts.cwd ?? this.home);
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;

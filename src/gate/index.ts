@@ -4,8 +4,10 @@
  */
 import { fileURLToPath } from "node:url";
 import { Codes, ForgeError } from "../errors.js";
+import { nativeShell } from "../platform/native.js";
 import type { Decision } from "./decision.js";
-import { compilePolicyPath, compilePolicyText, type PolicyBundle } from "./policy.js";
+import { compilePolicyText, type PolicyBundle } from "./policy.js";
+import { compilePolicyPath } from "./policy-files.js";
 import { initShell, shellReady } from "./shell.js";
 import { assertPolicyTests } from "./tests.js";
 
@@ -13,7 +15,8 @@ export { ACTION_KINDS, type Action, parseAction } from "./actions.js";
 export type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 export { DEFAULT_PROGRAM_DIRS, type EvaluateRequest, Gate, type GateOptions } from "./gate.js";
 export { type AddressClass, canonicalHost, classifyHost, isInternal } from "./hosts.js";
-export { compilePolicyPath, compilePolicyText, type PolicyBundle } from "./policy.js";
+export { compilePolicyText, type PolicyBundle } from "./policy.js";
+export { compilePolicyPath } from "./policy-files.js";
 export { canonicalPath, type ProtectedResources } from "./protect.js";
 export { parseShell, type ShellBackend, type ShellParse, type SimpleCommand, shellBackend } from "./shell.js";
 export { GateState } from "./state.js";
@@ -24,7 +27,7 @@ export { type PolicyTestResult, runPolicyTests } from "./tests.js";
  * shellBackend()); idempotent; await it before the first evaluate() or loadPolicy().
  */
 export async function initGate(): Promise<void> {
-  await initShell();
+  await initShell("auto", nativeShell);
 }
 
 /** Absolute path of policies/default.yaml (from src/gate under vitest, or dist/src/gate when built). */

@@ -3,8 +3,7 @@
  * Reading files happens here, at load time; the decision path (gate.ts) never touches the disk.
  */
 import { createHash } from "node:crypto";
-import { readdirSync, readFileSync, statSync } from "node:fs";
-import { basename, join } from "node:path";
+import { basename } from "node:path";
 import { Codes, didYouMean, ForgeError } from "../errors.js";
 import type { BundleRef, Effect } from "./decision.js";
 import {
@@ -474,39 +473,21 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
 /** Compiles one policy file's text (no embedded tests run; see loadPolicyText in index.ts). */
 export function compilePolicyText(text: string, filename: string): PolicyBundle {
   const sha = createHash("sha256").update(text).digest("hex");
-  return compile([parseFile(text, filename)], sha, basename(filename).replace(/\.ya?ml$/, ""));
+  return compilePolicySources([{ text, path: filename }], sha, basename(filename).replace(/\.ya?ml$/, ""));
 }
 
 /**
- * Compiles a file, or a directory's `*.yaml`/`*.yml` files in name order. The bundle sha256 is over
- * the file bytes; for a directory, over `name NUL sha256(bytes) LF` of each file in order.
+ * Compiles policy files already read (policy-files.ts reads them from disk): `sources` in order,
+ * `sha256` the bundle's hash over their bytes, `id` the bundle id unless a file declares one.
  */
-export function compilePolicyPath(pathOrDir: string): PolicyBundle {
-  let st: ReturnType<typeof statSync>;
-  try {
-    st = statSync(pathOrDir);
-  } catch (err) {
-    throw invalid(`cannot read policy '${pathOrDir}': ${(err as Error).message}`);
-  }
-  if (!st.isDirectory()) {
-    const bytes = readFileSync(pathOrDir);
-    const sha = createHash("sha256").update(bytes).digest("hex");
-    return compile(
-      [parseFile(bytes.toString("utf8"), pathOrDir)],
-      sha,
-      basename(pathOrDir).replace(/\.ya?ml$/, ""),
-    );
-  }
-  const names = readdirSync(pathOrDir)
-    .filter((n) => /\.ya?ml$/.test(n))
-    .sort();
-  if (names.length === 0) throw invalid(`policy directory '${pathOrDir}' has no *.yaml files`);
-  const h = createHash("sha256");
-  const files: ParsedFile[] = [];
-  for (const n of names) {
-    const bytes = readFileSync(join(pathOrDir, n));
-    h.update(`${n}\0${createHash("sha256").update(bytes).digest("hex")}\n`);
-    files.push(parseFile(bytes.toString("utf8"), join(pathOrDir, n)));
-  }
-  return compile(files, h.digest("hex"), basename(pathOrDir));
+export function compilePolicySources(
+  sources: readonly { text: string; path: string }[],
+  sha256: string,
+  id: string,
+): PolicyBundle {
+  return compile(
+    sources.map((f) => parseFile(f.text, f.path)),
+    sha256,
+    id,
+  );
 }

@@ -11,6 +11,7 @@
 import { createRequire } from "node:module";
 import { Language, Parser } from "web-tree-sitter";
 import { Codes, ForgeError } from "../errors.js";
+import type { NativeShell } from "../platform/native.js";
 import { type Cursor, loadNativeParser, type ParsedLine } from "./flat-tree.js";
 import { canonicalHost } from "./hosts.js";
 import { hostOf, normalisePath } from "./paths.js";
@@ -150,9 +151,13 @@ function kindTables(names: readonly (string | null | undefined)[], named: (id: n
   grammarKey = key;
 }
 
-function loadNative(): Backend {
+const noNative = (): NativeShell => {
+  throw new ForgeError(Codes.NATIVE_UNAVAILABLE, "no native shell parser was passed to initShell");
+};
+
+function loadNative(binding: () => NativeShell): Backend {
   if (!backends.native) {
-    const p = loadNativeParser();
+    const p = loadNativeParser(binding);
     kindTables(p.grammar.names, (id) => p.grammar.named[id] === true);
     backends.native = { name: "native", parse: p.parse };
   }
@@ -183,15 +188,20 @@ function loadWasm(): Promise<Backend> {
 
 /**
  * Loads a parser once and makes it the one parseShell uses. "auto" (the default) prefers the
- * native parser and falls back to web-tree-sitter when the addon is unavailable. Resolves to the
- * parser in use; concurrent and later calls share the load.
+ * native parser and falls back to web-tree-sitter when the addon is unavailable. `native` is the
+ * addon's parser binding (platform/native.ts nativeShell), passed in by whoever builds the gate
+ * (initGate does); without it only web-tree-sitter is loaded. Resolves to the parser in use;
+ * concurrent and later calls share the load.
  */
-export async function initShell(which: ShellBackend | "auto" = "auto"): Promise<ShellBackend> {
+export async function initShell(
+  which: ShellBackend | "auto" = "auto",
+  native: () => NativeShell = noNative,
+): Promise<ShellBackend> {
   try {
     if (which === "auto" && active) return active.name;
     if (which !== "wasm") {
       try {
-        active = loadNative();
+        active = loadNative(native);
         return active.name;
       } catch (err) {
         if (which === "native") throw err;

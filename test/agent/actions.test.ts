@@ -1,5 +1,5 @@
 import { mkdtempSync, rmSync } from "node:fs";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -14,7 +14,7 @@ describe("ActionService", () => {
   let gate: Gate;
   beforeAll(async () => {
     await initGate();
-    gate = new Gate(loadPolicy(FIXTURE_POLICY), { cwd: dir });
+    gate = new Gate(loadPolicy(FIXTURE_POLICY), { home: homedir(), cwd: dir });
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 

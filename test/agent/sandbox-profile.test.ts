@@ -35,7 +35,7 @@ rules:
 describe("sandbox profiles in policy", () => {
   it("a rule's profile, else the policy default, else the built-in one", async () => {
     await initGate();
-    const gate = new Gate(compilePolicyText(POLICY, "p.yaml"));
+    const gate = new Gate(compilePolicyText(POLICY, "p.yaml"), { home: "/home/u" });
     expect(gate.sandboxFor(["npm-install"]).name).toBe("fetch");
     expect(gate.sandboxFor(["npm-install"]).profile.network).toEqual({
       mode: "allowlist",
@@ -44,6 +44,7 @@ describe("sandbox profiles in policy", () => {
     expect(gate.sandboxFor(["ls"]).name).toBe("build");
     const bare = new Gate(
       compilePolicyText("rules: [{id: a, match: {kind: shell, program: ls}, effect: allow}]", "q.yaml"),
+      { home: "/home/u" },
     );
     expect(bare.sandboxFor(["a"])).toEqual({ name: "builtin", profile: BUILTIN_PROFILE });
     expect(BUILTIN_PROFILE.network.mode).toBe("none");

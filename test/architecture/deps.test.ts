@@ -51,6 +51,7 @@ describe("dependency rules (docs/architecture.md)", () => {
     };
     // One import per forbidden arrow of the issue, plus a phase-2 row and the extra rules.
     plant("src/gate/planted.ts", "../evidence/store.js");
+    plant("src/gate/planted-native.ts", "../platform/native.js"); // a value, not a type
     plant("src/platform/planted.ts", "../gate/index.js");
     plant("src/collector/planted.ts", "../agent/heartbeat.js");
     plant("src/evidence/planted.ts", "../agent/daemon.js");
@@ -72,6 +73,7 @@ describe("dependency rules (docs/architecture.md)", () => {
     expect(found).toEqual(
       expect.arrayContaining([
         "gate-imports-only-its-row: src/gate/planted.ts -> src/evidence/store.ts",
+        "gate-core-imports-only-native-types: src/gate/planted-native.ts -> src/platform/native.ts",
         "platform-imports-only-its-row: src/platform/planted.ts -> src/gate/index.ts",
         "collector-imports-only-its-row: src/collector/planted.ts -> src/agent/heartbeat.ts",
         "evidence-imports-only-its-row: src/evidence/planted.ts -> src/agent/daemon.ts",

@@ -1,5 +1,6 @@
 import { spawnSync } from "node:child_process";
 import { mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PolicyUpdates } from "../../src/agent/policy-updates.js";
@@ -220,7 +221,7 @@ describe("PolicyUpdates against a real gate: every rejection keeps the old polic
     });
   beforeAll(async () => {
     await initGate();
-    gate = new Gate(loadPolicy(FIXTURE_POLICY));
+    gate = new Gate(loadPolicy(FIXTURE_POLICY), { home: homedir() });
   });
 
   it("refuses unsigned, tampered, foreign-key, invalid, reused and older bundles with the reason, each as an alert record", async () => {
@@ -262,7 +263,7 @@ describe("PolicyUpdates against a real gate: every rejection keeps the old polic
   });
 
   it("restores the accepted bundle after a restart, so an older one is still a rollback", async () => {
-    gate = new Gate(loadPolicy(FIXTURE_POLICY)); // a fresh process: the configured file again (version 1)
+    gate = new Gate(loadPolicy(FIXTURE_POLICY), { home: homedir() }); // a fresh process: the configured file again (version 1)
     const u = make();
     expect(u.restore()).toBe(4);
     expect(u.active()).toMatchObject({ version: 4, source: "bundle" });

@@ -179,7 +179,8 @@ describe("without the addon", () => {
       writeFileSync(join(dir, "package.json"), '{"type":"module"}');
       const script = `
         const s = await import("./dist/src/gate/shell.js");
-        const backend = await s.initShell();
+        const { nativeShell } = await import("./dist/src/platform/native.js");
+        const backend = await s.initShell("auto", nativeShell); // as initGate does
         const p = s.parseShell("cat ~/.ssh/id_rsa | é=1 sh", "/w", "/h");
         console.log(JSON.stringify({ backend, info: s.shellBackend(), programs: p.commands.map((c) => c.program) }));`;
       const out = execFileSync(process.execPath, ["--input-type=module", "-e", script], {

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync, statSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { tmpdir } from "node:os";
+import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { getLlama, type Llama } from "node-llama-cpp";
 import { Ollama } from "ollama";
@@ -83,7 +83,7 @@ const governed: { name: string; evaluation: string }[] = [];
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), "forge-facade-"));
   await initGate();
-  gate = new Gate(loadPolicyText(POLICY, "inline.yaml"));
+  gate = new Gate(loadPolicyText(POLICY, "inline.yaml"), { home: homedir() });
   store = EvidenceStore.open({
     path: join(dir, "evidence.db"),
     hostId: "test-host",

@@ -1,5 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from "node:http";
 import type { AddressInfo } from "node:net";
+import { homedir } from "node:os";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { Codes } from "../../src/errors.js";
@@ -245,6 +246,7 @@ describe("the facade in front of remote backends", () => {
         "defaults: { effect: allow }\nrules:\n  - id: no-rm\n    match: { kind: shell, program: rm }\n    effect: deny\n",
         "inline.yaml",
       ),
+      { home: homedir() },
     );
     const records: RecordInput[] = [];
     const facade = createOllamaFacade({

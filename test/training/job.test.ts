@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
+import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvidenceStore } from "../../src/evidence/index.js";
@@ -51,7 +52,7 @@ describe("governed training job (real store, real gate, embedded trainer)", () =
   const trainers: EmbeddedTrainer[] = [];
   beforeAll(async () => {
     await initGate();
-    gate = new Gate(loadPolicy(defaultPolicyPath()), { cwd: home.dir });
+    gate = new Gate(loadPolicy(defaultPolicyPath()), { home: homedir(), cwd: home.dir });
     store = openStore(home);
   });
   afterAll(async () => {
