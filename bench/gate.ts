@@ -11,7 +11,7 @@ import { Language, type Node, Parser } from "web-tree-sitter";
 import { parse as parseYaml } from "yaml";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../src/gate/index.js";
 import type { ProtectedResources } from "../src/gate/protect.js";
-import { initShell, shellBackend, useShellBackend } from "../src/gate/shell.js";
+import { initShell, shellBackend, useShellBackend } from "../src/gate/shell/index.js";
 import { nativeShell } from "../src/platform/native.js";
 import { judge, type Metric, runStandalone, type Suite, sampleSync, stats } from "./harness.js";
 

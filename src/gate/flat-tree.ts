@@ -1,11 +1,11 @@
 /**
  * The native addon's flat parse (src/platform/native.ts parseShellFlat) behind the same cursor
- * operations web-tree-sitter's TreeCursor has, so shell.ts has one walk for both parsers.
+ * operations web-tree-sitter's TreeCursor has, so shell/walk.ts has one walk for both parsers.
  */
 import { Codes, ForgeError } from "../errors.js";
 import type { NativeShell } from "../platform/native.js";
 
-/** The cursor operations shell.ts walks with; web-tree-sitter's TreeCursor has the same ones. */
+/** The cursor operations shell/walk.ts walks with; web-tree-sitter's TreeCursor has the same ones. */
 export interface Cursor {
   readonly nodeTypeId: number;
   readonly startIndex: number;

@@ -18,7 +18,7 @@ import {
   protectFindings,
 } from "./protect.js";
 import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
-import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell.js";
+import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell/index.js";
 import {
   dumpTrack,
   GateState,

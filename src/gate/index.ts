@@ -8,7 +8,7 @@ import { nativeShell } from "../platform/native.js";
 import type { Decision } from "./decision.js";
 import { compilePolicyText, type PolicyBundle } from "./policy.js";
 import { compilePolicyPath } from "./policy-files.js";
-import { initShell, shellReady } from "./shell.js";
+import { initShell, shellReady } from "./shell/index.js";
 import { assertPolicyTests } from "./tests.js";
 
 export { ACTION_KINDS, type Action, parseAction } from "./actions.js";
@@ -18,7 +18,13 @@ export { type AddressClass, canonicalHost, classifyHost, isInternal } from "./ho
 export { compilePolicyText, type PolicyBundle } from "./policy.js";
 export { compilePolicyPath } from "./policy-files.js";
 export { canonicalPath, type ProtectedResources } from "./protect.js";
-export { parseShell, type ShellBackend, type ShellParse, type SimpleCommand, shellBackend } from "./shell.js";
+export {
+  parseShell,
+  type ShellBackend,
+  type ShellParse,
+  type SimpleCommand,
+  shellBackend,
+} from "./shell/index.js";
 export { GateState } from "./state.js";
 export { type PolicyTestResult, runPolicyTests } from "./tests.js";
 

@@ -5,7 +5,7 @@
  */
 import { canonicalHost, classifyHost, endpointOf, isInternal } from "./hosts.js";
 import { collapse, stripProcRoot } from "./paths.js";
-import type { SimpleCommand } from "./shell.js";
+import type { SimpleCommand } from "./shell/index.js";
 
 /** What no action may touch. Paths are absolute; the daemon passes both their lexical and realpath forms. */
 export interface ProtectedResources {

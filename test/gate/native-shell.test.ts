@@ -18,7 +18,7 @@ import {
   type ShellBackend,
   shellBackend,
   useShellBackend,
-} from "../../src/gate/shell.js";
+} from "../../src/gate/shell/index.js";
 import { nativeShell } from "../../src/platform/native.js";
 
 const HOME = "/Users/dev";
@@ -178,7 +178,7 @@ describe("without the addon", () => {
       symlinkSync(fileURLToPath(new URL("../../node_modules", import.meta.url)), join(dir, "node_modules"));
       writeFileSync(join(dir, "package.json"), '{"type":"module"}');
       const script = `
-        const s = await import("./dist/src/gate/shell.js");
+        const s = await import("./dist/src/gate/shell/index.js");
         const { nativeShell } = await import("./dist/src/platform/native.js");
         const backend = await s.initShell("auto", nativeShell); // as initGate does
         const p = s.parseShell("cat ~/.ssh/id_rsa | é=1 sh", "/w", "/h");

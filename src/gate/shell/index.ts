@@ -1,0 +1,17 @@
+/**
+ * Shell lines → every simple command they would run, with tree-sitter-bash: the parsers
+ * (backend.ts), the program tables (programs.ts), the walk (walk.ts), word values (words.ts) and
+ * the commands that run other commands (wrappers.ts).
+ */
+export { initShell, shellBackend, shellReady, useShellBackend } from "./backend.js";
+export { programFamily } from "./programs.js";
+export {
+  DEFAULT_LIMITS,
+  type ShellBackend,
+  type ShellLimits,
+  type ShellParse,
+  type SimpleCommand,
+  type Word,
+} from "./types.js";
+export { parseShell } from "./walk.js";
+export { braceExpand } from "./words.js";

@@ -1,0 +1,69 @@
+/** The shell parse's result types and bounds. */
+
+/** One argument word: its static value, or null when it is only known at run time. */
+export interface Word {
+  value: string | null;
+  /** Unquoted glob characters: the value is a pattern, not a name. */
+  glob: boolean;
+  /** For a dynamic word, the static text before the first dynamic part (`https://h/?k=$(…)`). */
+  prefix?: string;
+  /** Brace expansion: the words it expands to (`{/,x}` → `/`, `x`). */
+  alts?: string[];
+  /** The expansion is fully static: the alternatives replace the word (`a{b,c}` → `ab ac`). */
+  known?: boolean;
+}
+
+export interface SimpleCommand {
+  /** Basename of the command name ("" when dynamic). */
+  program: string;
+  /** The name as written, normalised against cwd when it contains a slash; null otherwise. */
+  path: string | null;
+  words: Word[];
+  /** `-rf` → `-r`, `-f` and `-rf`; `--force=x` → `--force`. */
+  flags: Set<string>;
+  /** Non-flag words that are not the value of a known value-taking flag. */
+  operands: Word[];
+  /** Every file the command names, absolute: operands, `k=/path` values, redirect targets. */
+  paths: string[];
+  /** Output redirect targets (a redirect target is a write). */
+  writes: string[];
+  hosts: string[];
+  /** Programs whose output reaches this command: earlier pipeline stages, process substitutions. */
+  feeders: string[];
+  /** Wrappers this command runs under (sudo, env, xargs, bash -c …), outermost first. */
+  via: string[];
+  /** Some word (or the name) is only known at run time. */
+  dynamic: boolean;
+  /** Some redirect target is only known at run time. */
+  dynamicWrites: boolean;
+  /** Inline interpreter code (`python -c`, `node -e`, heredoc to python): at least ESCALATE. */
+  code: boolean;
+  /** Working directory used for relative paths. */
+  cwd: string;
+  /** Short text for reasons and the session's recent list. */
+  text: string;
+}
+
+export interface ShellParse {
+  commands: SimpleCommand[];
+  /** Reasons this line can be no better than ESCALATE (empty when fully static). */
+  floors: string[];
+}
+
+export interface ShellLimits {
+  /** Longest accepted line, in characters (default 16384). */
+  maxLength: number;
+  /** Most simple commands per line, wrappers included (default 256). */
+  maxCommands: number;
+  /** Deepest re-parse nesting (`bash -c "eval '…'"`), default 6. */
+  maxDepth: number;
+}
+
+export const DEFAULT_LIMITS: ShellLimits = { maxLength: 16384, maxCommands: 256, maxDepth: 6 };
+
+/**
+ * Which parser produces the trees: "native" is tree-sitter's C runtime inside our addon, returning
+ * a flat array per line (src/gate/flat-tree.ts); "wasm" is web-tree-sitter, the reference, used
+ * when the addon is unavailable. Both run the same grammar (tree-sitter-bash) and the same walk.
+ */
+export type ShellBackend = "native" | "wasm";

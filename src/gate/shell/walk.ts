@@ -1,0 +1,737 @@
+/**
+ * Shell lines → every simple command they would run: the walk over tree-sitter-bash's tree.
+ *
+ * One walk reads the native parser's flat array and web-tree-sitter's tree through the same cursor
+ * operations (flat-tree.ts) and slices the source string, so no Node objects are allocated.
+ * Anything the parser cannot pin down statically (a command name from a variable, `$'\x72m'`,
+ * a `bash -c "$X"`, inline interpreter code, parse errors, limits exceeded) is reported in
+ * `floors`: the gate never lets such a line be ALLOW.
+ */
+import type { Cursor } from "../flat-tree.js";
+import { canonicalHost } from "../hosts.js";
+import { hostOf, normalisePath } from "../paths.js";
+import { activeBackend, type Backend, type Grammar } from "./backend.js";
+import {
+  CMD_VARS,
+  CODE_FLAGS,
+  HOST_FIRST,
+  INJECT_VARS,
+  INTERPRETERS,
+  NET_PROGRAMS,
+  programFamily,
+  QUIET_DEVICES,
+  SHELL_BUILTINS,
+  VALUE_FLAGS,
+} from "./programs.js";
+import { DEFAULT_LIMITS, type ShellLimits, type ShellParse, type SimpleCommand, type Word } from "./types.js";
+import {
+  BRACE,
+  braceExpand,
+  decodeAnsiC,
+  GLOB_CHARS,
+  globDir,
+  spread,
+  unescapeDouble,
+  unescapeWord,
+} from "./words.js";
+import { type Runner, recurse } from "./wrappers.js";
+
+/** The working directory as the line runs: `cd` changes it for the commands after it. */
+interface Scope {
+  cwd: string;
+  /** A `cd` to a directory only known at run time happened: relative paths are unknown. */
+  unknown: boolean;
+  /** The line changed PATH (`PATH=… cmd`, `export PATH=…`): programs named without a slash are unknown. */
+  path?: string;
+}
+
+interface Ctx {
+  line: string;
+  scope: Scope;
+  home: string;
+  depth: number;
+  via: string[];
+  feeders: string[];
+  /** Redirect targets (as written) inherited from an enclosing `{ …; } > file`. */
+  writes: string[];
+  reads: string[];
+  out: SimpleCommand[];
+  floors: string[];
+  limits: ShellLimits;
+  /** The parser's symbol tables, and the parser. */
+  g: Grammar;
+  parse: Backend["parse"];
+}
+
+/** Parses a shell line into its simple commands. Synchronous; needs `initShell()` first. */
+export function parseShell(
+  line: string,
+  cwd: string,
+  home: string,
+  limits: ShellLimits = DEFAULT_LIMITS,
+  env?: Readonly<Record<string, string>>,
+): ShellParse {
+  const backend = activeBackend();
+  const out: SimpleCommand[] = [];
+  const floors: string[] = [];
+  const ctx: Ctx = {
+    line,
+    scope: { cwd, unknown: false },
+    home,
+    depth: 0,
+    via: [],
+    feeders: [],
+    writes: [],
+    reads: [],
+    out,
+    floors,
+    limits,
+    g: backend.grammar,
+    parse: backend.parse,
+  };
+  // The action's environment reaches every command of the line: PAGER=…, LD_PRELOAD=… are judged.
+  if (env) for (const [k, v] of Object.entries(env)) envAssignment(ctx, k, v, ["env"]);
+  parseInto(line, ctx);
+  return { commands: out, floors };
+}
+
+function addFloor(ctx: Ctx, reason: string): void {
+  if (!ctx.floors.includes(reason)) ctx.floors.push(reason);
+}
+
+function parseInto(line: string, ctx: Ctx): void {
+  if (line.length > ctx.limits.maxLength) {
+    addFloor(ctx, `shell-too-long: over ${ctx.limits.maxLength} characters`);
+    return;
+  }
+  if (ctx.depth > ctx.limits.maxDepth) {
+    addFloor(ctx, `shell-too-deep: nesting over ${ctx.limits.maxDepth}`);
+    return;
+  }
+  if (line.includes("\0")) addFloor(ctx, "shell-unparseable: NUL byte");
+  const tree = ctx.parse(line);
+  if (!tree) {
+    addFloor(ctx, "shell-unparseable: the parser returned nothing");
+    return;
+  }
+  try {
+    if (tree.hasError) addFloor(ctx, "shell-unparseable: syntax error");
+    const cur = tree.walk();
+    try {
+      const sub: Ctx = { ...ctx, line };
+      walkChildren(cur, sub);
+    } finally {
+      cur.delete();
+    }
+  } finally {
+    tree.delete();
+  }
+}
+
+function text(cur: Cursor, ctx: Ctx): string {
+  return ctx.line.slice(cur.startIndex, cur.endIndex);
+}
+
+function walkChildren(cur: Cursor, ctx: Ctx): void {
+  if (!cur.gotoFirstChild()) return;
+  do walkNode(cur, ctx);
+  while (cur.gotoNextSibling());
+  cur.gotoParent();
+}
+
+/** Visits the node under the cursor; leaves the cursor where it found it. */
+function walkNode(cur: Cursor, ctx: Ctx): void {
+  const id = cur.nodeTypeId;
+  if (ctx.g.leaf[id]) return;
+  switch (ctx.g.types[id]) {
+    case "command":
+      commandNode(cur, ctx);
+      return;
+    case "declaration_command":
+    case "unset_command":
+      declaration(cur, ctx);
+      return;
+    case "redirected_statement":
+      redirectedStatement(cur, ctx);
+      return;
+    case "pipeline":
+      pipeline(cur, ctx);
+      return;
+    case "subshell":
+      // A subshell's `cd` does not outlive it.
+      walkChildren(cur, { ...ctx, scope: { ...ctx.scope } });
+      return;
+    case "comment":
+      return;
+    case "heredoc_body":
+      return;
+    default:
+      walkChildren(cur, ctx);
+  }
+}
+
+function pipeline(cur: Cursor, ctx: Ctx): void {
+  if (!cur.gotoFirstChild()) return;
+  const feeders = [...ctx.feeders];
+  do {
+    if (!ctx.g.named[cur.nodeTypeId]) continue;
+    const start = ctx.out.length;
+    walkNode(cur, { ...ctx, feeders: [...feeders], scope: { ...ctx.scope } });
+    for (let i = start; i < ctx.out.length; i++) {
+      const p = ctx.out[i]!.program;
+      if (p && !feeders.includes(p)) feeders.push(p);
+    }
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+}
+
+interface Redirects {
+  writes: string[];
+  reads: string[];
+  heredoc: string | null;
+  /** Statements after a heredoc's start on the same line (`cat <<EOF | sh`), as cursors to walk. */
+  trailing?: Cursor[];
+}
+
+function redirectedStatement(cur: Cursor, ctx: Ctx): void {
+  const r: Redirects = { writes: [], reads: [], heredoc: null };
+  // First pass: the redirects (they may follow the body); second pass: the body.
+  if (!cur.gotoFirstChild()) return;
+  do {
+    if (isRedirect(ctx.g.types[cur.nodeTypeId]!)) redirect(cur, ctx, r);
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+  cur.gotoFirstChild();
+  const inner: Ctx = { ...ctx, writes: [...ctx.writes, ...r.writes], reads: [...ctx.reads, ...r.reads] };
+  let body = false;
+  do {
+    const id = cur.nodeTypeId;
+    const t = ctx.g.types[id]!;
+    if (isRedirect(t)) continue;
+    body = true;
+    if (t === "command") commandNode(cur, inner, r);
+    else if (ctx.g.named[id]) walkNode(cur, inner);
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+  // `> ~/.zshrc` alone truncates a file: judge it as the null command `:` with that redirect.
+  if (!body) emit(ctx, { value: ":", glob: false }, [], r, text(cur, ctx), []);
+  trailing(ctx, r, null);
+}
+
+function isRedirect(type: string): boolean {
+  return type === "file_redirect" || type === "heredoc_redirect" || type === "herestring_redirect";
+}
+
+/** Reads one redirect node into `r`; walks command substitutions inside it. */
+function redirect(cur: Cursor, ctx: Ctx, r: Redirects): void {
+  const type = ctx.g.types[cur.nodeTypeId]!;
+  if (!cur.gotoFirstChild()) return;
+  let op = "";
+  do {
+    const id = cur.nodeTypeId;
+    const t = ctx.g.types[id]!;
+    if (!ctx.g.named[id]) {
+      if (op === "") op = t;
+      continue;
+    }
+    if (type === "heredoc_redirect") {
+      if (t === "heredoc_body") r.heredoc = heredocText(cur, ctx);
+      else if (isRedirect(t)) redirect(cur, ctx, r);
+      else if (t !== "heredoc_start" && t !== "heredoc_end") {
+        if (!r.trailing) r.trailing = [];
+        r.trailing.push(cur.copy());
+      }
+      continue;
+    }
+    if (t === "file_descriptor") continue;
+    const w = wordValue(cur, ctx);
+    if (type === "herestring_redirect") {
+      r.heredoc = w.value;
+      continue;
+    }
+    if (op === ">&" || op === "<&" || op === ">&-" || op === "<&-") {
+      if (w.value !== null && /^\d+-?$|^-$/.test(w.value)) continue;
+    }
+    if (w.value === null) {
+      r.writes.push("");
+      continue;
+    }
+    // Kept as written: relative targets resolve when the command is emitted, after any `cd` before
+    // it (tree-sitter-bash attaches `a && b > f` redirects to the whole list).
+    if (op.includes(">")) r.writes.push(w.value);
+    else r.reads.push(w.value);
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+}
+
+/**
+ * The body's text as written. Substitutions in an unquoted body run in the outer shell, so they
+ * are walked here; a `$X` left in the text re-parses as a dynamic word in the inner shell.
+ */
+function heredocText(cur: Cursor, ctx: Ctx): string {
+  walkSubstitutions(cur, ctx);
+  return text(cur, ctx);
+}
+
+function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
+  const words: Word[] = [];
+  const r: Redirects = { writes: [], reads: [], heredoc: outer?.heredoc ?? null, trailing: outer?.trailing };
+  if (outer) outer.trailing = undefined;
+  let name: Word | null = null;
+  const start = cur.startIndex;
+  const end = cur.endIndex;
+  const subFeeders: string[] = [];
+  if (!cur.gotoFirstChild()) return;
+  do {
+    const id = cur.nodeTypeId;
+    if (!ctx.g.named[id]) continue;
+    const t = ctx.g.types[id]!;
+    if (t === "variable_assignment") {
+      // `X=$(cmd) prog`: the substitution runs; `PAGER=cmd git log` makes git run cmd.
+      const a = assignment(cur, ctx);
+      envAssignment(ctx, a.name, a.value, [...ctx.via, "env"]);
+      continue;
+    }
+    if (isRedirect(t)) {
+      redirect(cur, ctx, r);
+      continue;
+    }
+    if (t === "command_name") {
+      cur.gotoFirstChild();
+      const parts: Word[] = [];
+      spread(wordValue(cur, ctx, subFeeders), parts);
+      cur.gotoParent();
+      name = parts[0]!;
+      words.push(...parts.slice(1));
+      continue;
+    }
+    spread(wordValue(cur, ctx, subFeeders), words);
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+  if (name === null) return; // a bare assignment: `X=1`
+  const cmdText = ctx.line.slice(start, end);
+  emit(ctx, name, words, r, cmdText, subFeeders);
+  trailing(ctx, r, name.value);
+}
+
+/** Walks what followed a heredoc start (`cat <<EOF | sh`): piped stages are fed by the command. */
+function trailing(ctx: Ctx, r: Redirects, program: string | null): void {
+  if (!r.trailing) return;
+  for (const c of r.trailing) {
+    try {
+      if (ctx.g.types[c.nodeTypeId] === "pipeline") {
+        const feeders = program ? [...ctx.feeders, program] : [...ctx.feeders];
+        if (c.gotoFirstChild()) {
+          do if (ctx.g.named[c.nodeTypeId]) walkNode(c, { ...ctx, feeders });
+          while (c.gotoNextSibling());
+        }
+      } else walkNode(c, ctx);
+    } finally {
+      c.delete();
+    }
+  }
+  r.trailing = undefined;
+}
+
+/** `export A=1 B`, `local x`, `unset HISTFILE`: builtins the grammar gives their own node. */
+function declaration(cur: Cursor, ctx: Ctx): void {
+  const start = cur.startIndex;
+  const end = cur.endIndex;
+  const words: Word[] = [];
+  let name = "";
+  const feeders: string[] = [];
+  if (!cur.gotoFirstChild()) return;
+  do {
+    const id = cur.nodeTypeId;
+    if (!ctx.g.named[id]) {
+      if (name === "") name = ctx.g.types[id]!;
+      continue;
+    }
+    if (ctx.g.types[id] === "variable_assignment") {
+      // The builtin only sets a variable: its value names no file, so the raw text stands in for it.
+      // Substitutions inside it still run and are judged on their own; `export PAGER=cmd` is judged.
+      const a = assignment(cur, ctx);
+      if (name === "export" || name === "declare" || name === "typeset")
+        envAssignment(ctx, a.name, a.value, ["export"]);
+      words.push({ value: text(cur, ctx), glob: false });
+    } else words.push(wordValue(cur, ctx, feeders));
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+  emit(
+    ctx,
+    { value: name || "declare", glob: false },
+    words,
+    { writes: [], reads: [], heredoc: null },
+    ctx.line.slice(start, end),
+    feeders,
+  );
+}
+
+/** Builds the SimpleCommand for `name words…` and recurses into wrappers and nested shells. */
+function emit(
+  ctx: Ctx,
+  name: Word,
+  words: Word[],
+  r: Redirects,
+  cmdText: string,
+  subFeeders: string[],
+): void {
+  if (ctx.out.length >= ctx.limits.maxCommands) {
+    addFloor(ctx, `shell-too-many-commands: over ${ctx.limits.maxCommands}`);
+    return;
+  }
+  const raw = name.value;
+  let program = "";
+  let path: string | null = null;
+  if (raw === null || raw === "") {
+    addFloor(ctx, `dynamic-command: the command name in '${short(cmdText)}' is only known at run time`);
+  } else {
+    const slash = raw.lastIndexOf("/");
+    program = programFamily(slash >= 0 ? raw.slice(slash + 1) : raw);
+    if (slash >= 0) path = normalisePath(raw, ctx.scope.cwd, ctx.home);
+    else if (ctx.scope.path !== undefined && !SHELL_BUILTINS.has(program))
+      addFloor(
+        ctx,
+        `program-lookup: '${program}' is looked up through PATH=${short(ctx.scope.path)}, which this line set: the gate cannot tell which program runs`,
+      );
+    if (name.glob) addFloor(ctx, `dynamic-command: the command name '${raw}' is a glob`);
+  }
+  const valueFlags = VALUE_FLAGS[program];
+  const flags = new Set<string>();
+  const operands: Word[] = [];
+  const paths: string[] = [];
+  for (const raw of [...ctx.reads, ...r.reads]) addPath(paths, raw, ctx);
+  const writes: string[] = [];
+  for (const raw of [...ctx.writes, ...r.writes]) {
+    if (raw === "") {
+      writes.push("");
+      continue;
+    }
+    const p = normalisePath(raw, ctx.scope.cwd, ctx.home);
+    if (!QUIET_DEVICES.has(p) && !writes.includes(p)) writes.push(p);
+  }
+  const hosts: string[] = [];
+  let dynamic = raw === null;
+  let endOfFlags = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const v = w.value;
+    if (v === null) {
+      dynamic = true;
+      operands.push(w);
+      if (w.alts) for (const a of w.alts) addPath(paths, a, ctx);
+      const h = w.prefix && /^[a-z][a-z0-9+.-]*:\/\/[^/?#]+[/?#]/i.test(w.prefix) ? hostOf(w.prefix) : null;
+      if (h && !hosts.includes(h)) hosts.push(h);
+      continue;
+    }
+    if (!endOfFlags && v === "--") {
+      endOfFlags = true;
+      continue;
+    }
+    if (!endOfFlags && v.length > 1 && v[0] === "-") {
+      addFlags(flags, v);
+      const eq = v.indexOf("=");
+      if (eq > 0) addPath(paths, v.slice(eq + 1), ctx);
+      else if (valueFlags?.has(v) && i + 1 < words.length) {
+        const next = words[++i]!;
+        if (next.value === null) dynamic = true;
+        else {
+          addPath(paths, next.value, ctx);
+          const h = /^[a-z][a-z0-9+.-]*:\/\//i.test(next.value) ? hostOf(next.value) : null;
+          if (h) hosts.push(h);
+        }
+      }
+      continue;
+    }
+    operands.push(w);
+    addPath(paths, v, ctx);
+    if (w.glob) addPath(paths, globDir(v), ctx);
+    if (NET_PROGRAMS.has(program) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
+      const h = hostOf(v);
+      if (h && !hosts.includes(h)) hosts.push(h);
+    }
+  }
+  if (HOST_FIRST.has(program)) {
+    const first = operands[0]?.value;
+    if (first) {
+      const h = canonicalHost(first.replace(/^[^@]*@/, "").replace(/:(?!.*\]).*$/, ""));
+      if (h && !hosts.includes(h)) hosts.push(h);
+    }
+  }
+  if (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) linkTargets(paths, operands, ctx);
+  for (const w of writes) if (w !== "" && !paths.includes(w)) paths.push(w);
+  const dynamicWrites = writes.includes("") || ctx.scope.unknown;
+  if (dynamicWrites || (ctx.scope.unknown && words.length > 0)) dynamic = true;
+  const code = isInlineCode(program, words, r.heredoc !== null);
+  const cmd: SimpleCommand = {
+    program,
+    path,
+    words,
+    flags,
+    operands,
+    paths,
+    writes: writes.filter((w) => w !== ""),
+    hosts,
+    feeders: subFeeders.length ? [...ctx.feeders, ...subFeeders] : ctx.feeders,
+    via: ctx.via,
+    dynamic,
+    dynamicWrites,
+    code,
+    cwd: ctx.scope.cwd,
+    text: short(cmdText),
+  };
+  ctx.out.push(cmd);
+  if (code) addFloor(ctx, `inline-code: '${short(cmdText)}' runs ${program} code given inline`);
+  if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
+    changeDir(ctx, cmd);
+  if (program !== "") recurse(runner(ctx), cmd, r.heredoc);
+}
+
+/**
+ * `ln -s TARGET LINK`: the kernel resolves a relative TARGET against the link's directory, not the
+ * cwd. LINK may be an existing directory (the link then goes inside it), so both are judged.
+ */
+function linkTargets(paths: string[], operands: Word[], ctx: Ctx): void {
+  const vals = operands.map((o) => o.value);
+  if (vals.length === 0 || vals.some((v) => v === null)) return;
+  const last = vals.length >= 2 ? normalisePath(vals[vals.length - 1]!, ctx.scope.cwd, ctx.home) : null;
+  const dirs = last === null ? [ctx.scope.cwd] : [last.slice(0, last.lastIndexOf("/")) || "/", last];
+  const targets = vals.length >= 2 ? vals.slice(0, -1) : vals;
+  for (const t of targets) {
+    if (t!.startsWith("/") || t!.startsWith("~")) continue;
+    for (const d of dirs) {
+      const p = normalisePath(t!, d, ctx.home);
+      if (!paths.includes(p)) paths.push(p);
+    }
+  }
+}
+
+function changeDir(ctx: Ctx, cmd: SimpleCommand): void {
+  const target = cmd.operands[0];
+  if (cmd.program === "popd" || (target !== undefined && (target.value === null || target.value === "-"))) {
+    ctx.scope.unknown = true;
+    return;
+  }
+  ctx.scope.cwd = target === undefined ? ctx.home : normalisePath(target.value!, ctx.scope.cwd, ctx.home);
+}
+
+function short(s: string): string {
+  if (s.length <= 120 && !/\s\s|[\t\n\r]/.test(s)) return s;
+  const one = s.replace(/\s+/g, " ").trim();
+  return one.length > 120 ? `${one.slice(0, 117)}...` : one;
+}
+
+function addFlags(flags: Set<string>, v: string): void {
+  if (v.startsWith("--")) {
+    const eq = v.indexOf("=");
+    flags.add(eq > 0 ? v.slice(0, eq) : v);
+    return;
+  }
+  flags.add(v);
+  if (v.length > 2) for (let k = 1; k < v.length; k++) if (v[k] !== "=") flags.add(`-${v[k]}`);
+}
+
+/** Adds `v` as a path; `@file` (curl) names `file`, and `k=v` / `k=@v` also names `v`. */
+function addPath(paths: string[], v: string, ctx: Ctx): void {
+  if (v === "" || v === "-") return;
+  const p = normalisePath(v.startsWith("@") && v.length > 1 ? v.slice(1) : v, ctx.scope.cwd, ctx.home);
+  if (!paths.includes(p)) paths.push(p);
+  const eq = v.indexOf("=");
+  if (eq > 0 && eq < v.length - 1) addPath(paths, v.slice(eq + 1), ctx);
+}
+
+function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean {
+  const flags = CODE_FLAGS[program];
+  if (flags === undefined) return false;
+  // awk programs can run commands: system(), print | "cmd", "cmd" | getline.
+  if (program === "awk")
+    return words.some((w) => w.value !== null && /\bsystem\s*\(|\||\bgetline\b/.test(w.value));
+  if (program === "tclsh") return false;
+  if (heredoc && INTERPRETERS.has(program)) return true;
+  for (const w of words) {
+    const v = w.value;
+    if (v === null) continue;
+    if (flags.includes(v)) return true;
+    // `-c` bundled with other short flags: `python -Sc`, `perl -ne`.
+    if (/^-[A-Za-z]+$/.test(v) && flags.some((f) => f.length === 2 && v.includes(f[1]!))) return true;
+    if (v === "-") return INTERPRETERS.has(program) && heredoc;
+  }
+  return false;
+}
+
+/** Name and value of the `variable_assignment` under the cursor (substitutions in it are walked). */
+function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null } {
+  let name = "";
+  let value: string | null = "";
+  let seenEq = false;
+  if (cur.gotoFirstChild()) {
+    do {
+      const id = cur.nodeTypeId;
+      if (!ctx.g.named[id]) {
+        if (ctx.g.types[id] === "=" || ctx.g.types[id] === "+=") seenEq = true;
+        continue;
+      }
+      if (!seenEq) name = text(cur, ctx);
+      else value = wordValue(cur, ctx).value;
+    } while (cur.gotoNextSibling());
+    cur.gotoParent();
+  }
+  return { name, value };
+}
+
+function envAssignment(ctx: Ctx, name: string, value: string | null, via: string[]): void {
+  if (name === "PATH") {
+    ctx.scope.path = value ?? "(only known at run time)";
+  } else if (CMD_VARS.has(name)) {
+    if (value === null) addFloor(ctx, `dynamic-command: ${name} names a command only known at run time`);
+    else if (value !== "") nested(ctx, value, via);
+  } else if (INJECT_VARS.test(name)) {
+    addFloor(ctx, `code-injection: ${name}=… changes what a program loads or runs`);
+  }
+}
+
+/** The walk's side of wrappers.ts: what a wrapper's inner command is handed to. */
+function runner(ctx: Ctx): Runner {
+  return {
+    via: ctx.via,
+    floor: (reason) => addFloor(ctx, reason),
+    nested: (script, via) => nested(ctx, script, via),
+    sub: (inner, via, outer) => sub(ctx, inner, via, outer),
+    env: (name, value, via) => envAssignment(ctx, name, value, via),
+  };
+}
+
+function nested(ctx: Ctx, script: string, via: string[]): void {
+  parseInto(script, { ...ctx, depth: ctx.depth + 1, via, writes: [], reads: [], scope: { ...ctx.scope } });
+}
+
+function sub(ctx: Ctx, inner: Word[], via: string[], outer: SimpleCommand): void {
+  if (inner.length === 0) return;
+  if (ctx.depth + 1 > ctx.limits.maxDepth) {
+    addFloor(ctx, `shell-too-deep: nesting over ${ctx.limits.maxDepth}`);
+    return;
+  }
+  const r: Redirects = { writes: outer.writes, reads: [], heredoc: null };
+  emit(
+    { ...ctx, depth: ctx.depth + 1, via, writes: [], reads: [] },
+    inner[0]!,
+    inner.slice(1),
+    r,
+    wordsText(inner),
+    [],
+  );
+}
+
+function wordsText(ws: Word[]): string {
+  return ws.map((w) => (w.value === null ? "$?" : w.value)).join(" ");
+}
+
+/**
+ * The static value of the argument under the cursor. Command substitutions inside it are walked
+ * (their commands run), and their programs are added to `feeders`.
+ */
+function wordValue(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
+  const t = ctx.g.types[cur.nodeTypeId]!;
+  switch (t) {
+    case "word": {
+      const s = text(cur, ctx);
+      const glob = GLOB_CHARS.test(s);
+      if (BRACE.test(s)) {
+        const alts = braceExpand(s, 32).map((a) => {
+          const u = unescapeWord(a);
+          return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
+        });
+        if (alts.length > 1) return { value: null, glob, alts, known: true };
+      }
+      let v = unescapeWord(s);
+      if (v === "~" || v.startsWith("~/")) v = ctx.home + v.slice(1);
+      else if (v.startsWith("~")) return { value: null, glob }; // ~user
+      return { value: v, glob };
+    }
+    case "number":
+    case "variable_name":
+    case "heredoc_start":
+      return { value: text(cur, ctx), glob: false };
+    case "raw_string": {
+      const s = text(cur, ctx);
+      return { value: s.slice(1, -1), glob: false };
+    }
+    case "ansi_c_string": {
+      const s = text(cur, ctx);
+      addFloor(ctx, `obfuscated: ANSI-C quoting ${short(s)}`);
+      return { value: decodeAnsiC(s.slice(2, -1)), glob: false };
+    }
+    case "string":
+    case "translated_string":
+    case "concatenation": {
+      let v = "";
+      let dyn = false;
+      let glob = false;
+      let prefix: string | undefined;
+      // Brace expansion happens only for braces outside quotes, i.e. in unquoted `word` parts.
+      let braceWord = false;
+      let allWords = true;
+      if (cur.gotoFirstChild()) {
+        do {
+          const ct = ctx.g.types[cur.nodeTypeId]!;
+          if (ct === '"' || ct === '$"') continue;
+          if (ct === "word") {
+            if (!braceWord && text(cur, ctx).includes("{")) braceWord = true;
+          } else allWords = false;
+          if (ct === "string_content") {
+            v += unescapeDouble(text(cur, ctx));
+            continue;
+          }
+          const part = wordValue(cur, ctx, feeders);
+          if (part.value === null) {
+            if (!dyn) prefix = v + (part.prefix ?? "");
+            dyn = true;
+          } else v += part.value;
+          if (t === "concatenation" && part.glob) glob = true;
+        } while (cur.gotoNextSibling());
+        cur.gotoParent();
+      }
+      if (t === "concatenation" && braceWord && BRACE.test(text(cur, ctx))) {
+        // Brace expansion (`{/,}`, `a{b,c}`). With only unquoted parts the expansion is exact;
+        // mixed with quotes or expansions it is approximated (quotes dropped) and only used as
+        // possible paths of a dynamic word, so it can make a rule match but never allow.
+        const exact = allWords && !dyn;
+        const alts = braceExpand(text(cur, ctx).replace(/["']/g, ""), 32).map((a) => {
+          const u = unescapeWord(a);
+          return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
+        });
+        return exact ? { value: null, glob, alts, known: true } : { value: null, glob, prefix, alts };
+      }
+      return dyn ? { value: null, glob, prefix } : { value: v, glob };
+    }
+    case "simple_expansion":
+    case "expansion": {
+      const s = text(cur, ctx);
+      if (s === "$HOME" || s === "${HOME}") return { value: ctx.home, glob: false };
+      walkSubstitutions(cur, ctx, feeders);
+      return { value: null, glob: false };
+    }
+    case "command_substitution":
+    case "process_substitution": {
+      const start = ctx.out.length;
+      walkChildren(cur, { ...ctx, scope: { ...ctx.scope } });
+      if (feeders) for (let i = start; i < ctx.out.length; i++) feeders.push(ctx.out[i]!.program);
+      return { value: null, glob: false };
+    }
+    default:
+      walkSubstitutions(cur, ctx, feeders);
+      return { value: null, glob: false };
+  }
+}
+
+/** Walks any command that hides inside an expansion (`${X:-$(rm -rf ~)}`, `$((…))`). */
+function walkSubstitutions(cur: Cursor, ctx: Ctx, feeders?: string[]): void {
+  if (!cur.gotoFirstChild()) return;
+  do {
+    const id = cur.nodeTypeId;
+    const t = ctx.g.types[id];
+    if (t === "command_substitution" || t === "process_substitution") wordValue(cur, ctx, feeders);
+    else if (!ctx.g.leaf[id]) walkSubstitutions(cur, ctx, feeders);
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+}

@@ -1,0 +1,99 @@
+/**
+ * Word values without a parser: brace expansion, backslash and ANSI-C decoding, glob detection.
+ * Pure string functions; the walk (walk.ts) applies them to the words the tree gives it.
+ */
+import type { Word } from "./types.js";
+
+export const GLOB_CHARS = /(?<!\\)[*?[]/;
+/** An unescaped `{` that is not `${`: a possible brace expansion. */
+export const BRACE = /(^|[^\\$])\{[^}]*,/;
+
+/** A word as the words it stands for: brace expansions become several static words. */
+export function spread(w: Word, into: Word[]): void {
+  if (w.alts && w.known) for (const a of w.alts) into.push({ value: a, glob: GLOB_CHARS.test(a) });
+  else into.push(w);
+}
+
+/** The directory a glob word expands inside: `/*` → `/`, `~/.ssh/id_*` → `~/.ssh`, `*.ts` → `.`. */
+export function globDir(v: string): string {
+  const g = v.search(/[*?[]/);
+  const slash = v.lastIndexOf("/", g);
+  return slash < 0 ? "." : slash === 0 ? "/" : v.slice(0, slash);
+}
+
+/** Bash brace expansion of `s` (alternatives only, not `{a..b}`), at most `max` results. */
+export function braceExpand(s: string, max: number): string[] {
+  let depth = 0;
+  let open = -1;
+  const commas: number[] = [];
+  for (let i = 0; i < s.length; i++) {
+    const c = s[i];
+    if (c === "\\") {
+      i++;
+      continue;
+    }
+    if (c === "{") {
+      if (depth === 0) {
+        open = i;
+        commas.length = 0;
+      }
+      depth++;
+    } else if (c === "," && depth === 1) commas.push(i);
+    else if (c === "}" && depth > 0) {
+      depth--;
+      if (depth === 0 && commas.length > 0) {
+        const head = s.slice(0, open);
+        const tail = s.slice(i + 1);
+        const parts: string[] = [];
+        let from = open + 1;
+        for (const k of [...commas, i]) {
+          parts.push(s.slice(from, k));
+          from = k + 1;
+        }
+        const out: string[] = [];
+        for (const part of parts) {
+          for (const e of braceExpand(head + part + tail, max)) {
+            if (out.length >= max) return out;
+            out.push(e);
+          }
+        }
+        return out;
+      }
+    }
+  }
+  return [s];
+}
+
+export function unescapeWord(s: string): string {
+  if (!s.includes("\\")) return s;
+  return s.replace(/\\\n/g, "").replace(/\\(.)/gs, "$1");
+}
+
+export function unescapeDouble(s: string): string {
+  if (!s.includes("\\")) return s;
+  return s.replace(/\\\n/g, "").replace(/\\([$`"\\])/g, "$1");
+}
+
+export function decodeAnsiC(s: string): string {
+  return s.replace(
+    /\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)/gs,
+    (_, e: string) => {
+      const c = e[0]!;
+      if (c === "x" || c === "u" || c === "U") return String.fromCodePoint(Number.parseInt(e.slice(1), 16));
+      if (c >= "0" && c <= "7") return String.fromCharCode(Number.parseInt(e, 8));
+      if (c === "c") return String.fromCharCode(e.charCodeAt(1) & 31);
+      const map: Record<string, string> = {
+        n: "\n",
+        t: "\t",
+        r: "\r",
+        a: "\x07",
+        b: "\b",
+        e: "\x1b",
+        E: "\x1b",
+        f: "\f",
+        v: "\v",
+      };
+      return map[c] ?? c;
+    },
+  );
+}

@@ -1,0 +1,173 @@
+/**
+ * Wrappers, nested shells and programs that run other commands: which words or text of a simple
+ * command are themselves a command (`sudo X`, `bash -c '…'`, `find -exec`, `git -c core.pager=…`,
+ * `ssh host CMD`). Decides only; the walk (walk.ts) parses and judges what it is handed (`Runner`).
+ */
+import { INTERPRETERS, SHELLS, SIMPLE_WRAPPERS, VALUE_FLAGS } from "./programs.js";
+import type { SimpleCommand, Word } from "./types.js";
+
+/** What the walk does with a command found inside another one. */
+export interface Runner {
+  /** Wrappers the command runs under, outermost first. */
+  readonly via: string[];
+  /** The line can be no better than ESCALATE, for `reason`. */
+  floor(reason: string): void;
+  /** `script` is shell text run by the command: parse and judge it. */
+  nested(script: string, via: string[]): void;
+  /** `inner` (words of the command) is a command run by `outer`. */
+  sub(inner: Word[], via: string[], outer: SimpleCommand): void;
+  /** `NAME=value` in the environment of what runs next. */
+  env(name: string, value: string | null, via: string[]): void;
+}
+
+/** Index of the first word that is the wrapped command (or -1), and the `env NAME=value` assignments before it. */
+export function wrappedStart(program: string, words: Word[]): { start: number; env: [string, string][] } {
+  const env: [string, string][] = [];
+  const vf = VALUE_FLAGS[program];
+  let i = 0;
+  if (program === "timeout" || program === "gtimeout") {
+    // timeout [opts] DURATION CMD
+    while (i < words.length && words[i]!.value?.startsWith("-")) i += vf?.has(words[i]!.value!) ? 2 : 1;
+    return { start: i + 1 < words.length ? i + 1 : -1, env };
+  }
+  if (program === "watch") {
+    while (i < words.length && words[i]!.value?.startsWith("-"))
+      i += /^-[nd]$/.test(words[i]!.value!) ? 2 : 1;
+    return { start: i < words.length ? i : -1, env };
+  }
+  for (; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return { start: i, env };
+    if (v === "--") return { start: i + 1 < words.length ? i + 1 : -1, env };
+    if (v.startsWith("-") && v.length > 1) {
+      if (vf?.has(v)) i++;
+      continue;
+    }
+    if (program === "env" && /^[A-Za-z_][A-Za-z0-9_]*=/.test(v)) {
+      const eq = v.indexOf("=");
+      env.push([v.slice(0, eq), v.slice(eq + 1)]);
+      continue;
+    }
+    if (program === "nice" && /^[+-]?\d+$/.test(v)) continue;
+    return { start: i, env };
+  }
+  return { start: -1, env };
+}
+
+/** Finds the commands a wrapper or interpreter would run, and adds them. */
+export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null): void {
+  const { program, words } = cmd;
+  const via = [...run.via, program];
+  if (SHELLS.has(program)) {
+    const ci = shellScriptIndex(words);
+    if (ci >= 0) {
+      const script = words[ci]!;
+      if (script.value === null) {
+        run.floor(`dynamic-command: '${cmd.text}' runs a script only known at run time`);
+      } else run.nested(script.value, via);
+      return;
+    }
+    if (heredoc !== null) run.nested(heredoc, via);
+    else if (cmd.operands.length === 0 && cmd.feeders.length > 0) {
+      run.floor(`dynamic-command: '${cmd.text}' runs a script read from a pipe`);
+    }
+    return;
+  }
+  if (program === "eval") {
+    if (words.some((w) => w.value === null)) {
+      run.floor(`dynamic-command: '${cmd.text}' evaluates text only known at run time`);
+      return;
+    }
+    run.nested(words.map((w) => w.value).join(" "), via);
+    return;
+  }
+  if (INTERPRETERS.has(program) && cmd.operands.length === 0 && cmd.feeders.length > 0 && heredoc === null) {
+    run.floor(`dynamic-command: '${cmd.text}' runs code read from a pipe`);
+    return;
+  }
+  if (program === "source" || program === ".") return; // a script file; policy judges the path
+  if (SIMPLE_WRAPPERS.has(program)) {
+    const { start: i, env } = wrappedStart(program, words);
+    for (const [k, v] of env) run.env(k, v, via);
+    if (i < 0) return;
+    const inner = words.slice(i);
+    if (program === "xargs") inner.push({ value: null, glob: false });
+    if (program === "env") {
+      const split = words.findIndex((w) => w.value === "-S" || w.value === "--split-string");
+      if (split >= 0 && words[split + 1]?.value) {
+        run.nested(words[split + 1]!.value!, via);
+        return;
+      }
+    }
+    if (program === "watch" && inner.length === 1 && inner[0]!.value !== null) {
+      run.nested(inner[0]!.value, via);
+      return;
+    }
+    run.sub(inner, via, cmd);
+    return;
+  }
+  if (program === "find") {
+    for (let i = 0; i < words.length; i++) {
+      const v = words[i]!.value;
+      if (v === "-exec" || v === "-execdir" || v === "-ok" || v === "-okdir") {
+        let j = i + 1;
+        while (j < words.length && words[j]!.value !== ";" && words[j]!.value !== "+") j++;
+        const inner = words.slice(i + 1, j).map((w) => (w.value === "{}" ? { value: null, glob: false } : w));
+        if (!inner.some((w) => w.value === null)) inner.push({ value: null, glob: false });
+        run.sub(inner, via, cmd);
+        i = j;
+      }
+    }
+    return;
+  }
+  if (program === "git") {
+    for (let i = 0; i + 1 < words.length; i++) {
+      if (words[i]!.value !== "-c") continue;
+      const kv = words[i + 1]!.value;
+      if (kv === null) {
+        run.floor(`dynamic-command: '${cmd.text}' sets git config only known at run time`);
+        continue;
+      }
+      const m = /^core\.(sshCommand|pager|editor|fsmonitor|hooksPath)=(.*)$/is.exec(kv);
+      if (m && m[1]!.toLowerCase() !== "hookspath") run.nested(m[2]!, via);
+      else if (/^(alias\.[^=]+=!|credential\.helper=!|core\.hookspath=)/i.test(kv)) {
+        run.floor(`dynamic-command: '${cmd.text}' configures git to run a program`);
+      }
+    }
+    return;
+  }
+  if (program === "rsync") {
+    // rsync -e CMD runs CMD as its remote shell.
+    for (let i = 0; i + 1 < words.length; i++) {
+      const v = words[i]!.value;
+      if (v !== "-e" && v !== "--rsh") continue;
+      const c = words[i + 1]!.value;
+      if (c === null) run.floor(`dynamic-command: '${cmd.text}' runs a remote shell only known at run time`);
+      else run.nested(c, via);
+    }
+    return;
+  }
+  if (program === "ssh") {
+    // ssh [opts] HOST [CMD...]: the remote command runs too, and policy applies to it.
+    const vf = VALUE_FLAGS.ssh!;
+    let i = 0;
+    while (i < words.length && words[i]!.value?.startsWith("-")) i += vf.has(words[i]!.value!) ? 2 : 1;
+    if (i + 1 < words.length) {
+      const rest = words.slice(i + 1);
+      if (rest.some((w) => w.value === null))
+        run.floor(`dynamic-command: '${cmd.text}' runs a remote command only known at run time`);
+      else run.nested(rest.map((w) => w.value).join(" "), via);
+    }
+  }
+}
+
+export function shellScriptIndex(words: Word[]): number {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return -1;
+    if (v === "--") return -1;
+    if (/^-[A-Za-z]*c[A-Za-z]*$/.test(v) || v === "--command") return i + 1 < words.length ? i + 1 : -1;
+    if (!v.startsWith("-") && !v.startsWith("+")) return -1;
+  }
+  return -1;
+}
