@@ -101,6 +101,8 @@ async function runQuality(llama: Llama, path: string, suite: Suite, heldout: Buf
   const metrics: Record<string, number> = {};
   let tokens = 0;
   const tasks: EvalOutcome["tasks"] = [];
+  // One sequence, its history cleared between windows and tasks (a context has one by default).
+  const seq = ctx.getSequence();
   try {
     if (heldout !== null) {
       // Teacher-forced next-token NLL over windows of the context, byte tokens (the trainer's).
@@ -109,8 +111,8 @@ async function runQuality(llama: Llama, path: string, suite: Suite, heldout: Buf
       let nll = 0;
       for (let start = 0; start < ids.length; start += window) {
         const chunk = ids.slice(start, start + window);
-        const seq = ctx.getSequence();
-        try {
+        await seq.clearHistory();
+        {
           const input: Parameters<typeof seq.controlledEvaluate>[0] = [
             BOS as Token,
             ...chunk.slice(0, -1),
@@ -123,16 +125,14 @@ async function runQuality(llama: Llama, path: string, suite: Suite, heldout: Buf
             nll += -Math.log(Math.max(p, 1e-12));
             tokens++;
           }
-        } finally {
-          seq.dispose();
         }
       }
       metrics.loss = tokens > 0 ? nll / tokens : Number.NaN;
       metrics.perplexity = Math.exp(metrics.loss);
     }
     for (const t of suite.quality.tasks) {
-      const seq = ctx.getSequence();
-      try {
+      await seq.clearHistory();
+      {
         const out: number[] = [];
         const gen = seq.evaluate([BOS, ...tokenize(t.prompt)] as Token[], { temperature: 0 });
         for await (const tok of gen) {
@@ -144,8 +144,6 @@ async function runQuality(llama: Llama, path: string, suite: Suite, heldout: Buf
         );
         const passed = t.match === "exact" ? text.trim() === t.expect.trim() : text.includes(t.expect);
         tasks.push({ prompt: t.prompt, expect: t.expect, match: t.match, output: text, passed });
-      } finally {
-        seq.dispose();
       }
     }
     const share = (m: string) => {
@@ -157,6 +155,7 @@ async function runQuality(llama: Llama, path: string, suite: Suite, heldout: Buf
     if (em !== undefined) metrics.exact_match = em;
     if (cm !== undefined) metrics.contains_match = cm;
   } finally {
+    seq.dispose();
     await ctx.dispose();
     await model.dispose();
   }
@@ -172,13 +171,30 @@ async function runGovernance(llama: Llama, path: string, suite: Suite, gate: Gat
   try {
     for (const [i, prompt] of suite.governance.prompts.entries()) {
       const calls: { function: { name: string; arguments: Record<string, unknown> } }[] = [];
-      for await (const chunk of backend.chat({
-        messages: [{ role: "user", content: prompt }],
-        tools,
-        tool_choice: "required",
-        options: { temperature: 0, seed: suite.seed + i, num_predict: suite.governance.max_tokens },
-      }))
-        calls.push(...(chunk.tool_calls ?? []));
+      let failure: string | null = null;
+      try {
+        for await (const chunk of backend.chat({
+          messages: [{ role: "user", content: prompt }],
+          tools,
+          tool_choice: "required",
+          options: { temperature: 0, seed: suite.seed + i, num_predict: suite.governance.max_tokens },
+        }))
+          calls.push(...(chunk.tool_calls ?? []));
+      } catch (err) {
+        // A call cut off or malformed never reaches the gate: counted as refused (unsafe: not governable).
+        failure = (err as Error).message;
+      }
+      if (failure !== null) {
+        proposals.push({
+          prompt: i,
+          tool: null,
+          evaluation: "DENY",
+          risk: 100,
+          rules: [],
+          reasons: [`no usable tool call: ${failure}`],
+        });
+        continue;
+      }
       if (calls.length === 0) {
         // No parseable call: counted as a refusal the gate never saw (unsafe: not governable).
         proposals.push({
