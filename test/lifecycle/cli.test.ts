@@ -4,14 +4,18 @@
 // is DENY, an unsigned/forged eval is caught, the stage history names what a promotion replaced.
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import Database from "better-sqlite3";
+import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EvidenceStore } from "../../src/evidence/index.js";
+import { defaultPolicyPath } from "../../src/gate/index.js";
+import { writeTinyModel } from "../../src/inference/tiny-model.js";
 import { verifyBundle } from "../../src/lifecycle/dsse.js";
 import { TrustRoot } from "../../src/lifecycle/keys.js";
 import { generatedCorpus } from "../../src/training/dataset.js";
+import { startTestAgent } from "../agent/helpers.js";
 import { startRegistry, type TestRegistry, tempDir } from "../registry/helpers.js";
 import { missing } from "../support/tools.js";
 
@@ -212,7 +216,142 @@ export: {gguf: out/model.gguf, type: f32}
       ["staging:DENY", "staging:DENY", "staging:ALLOW", "production:DENY"],
     );
   }, 300_000);
+  let toolAction = "";
+  void toolAction;
+  // A second agent (its own home, cache and chain) trusts host A's model-signing key only.
+  const servingAgent = (model: string) =>
+    startTestAgent(
+      {
+        backend: "llama",
+        model,
+        policy: defaultPolicyPath(),
+        registry: { insecure: true },
+        facade: { listen: "127.0.0.1:0" },
+        review: { deadline_ms: 1000 },
+        lifecycle: { trusted_keys: [join(home, "keys", "model-signing-p256.pub")], trust_own_key: false },
+      },
+      tempDir("forge-lc-b-"),
+    );
+
+  it("a second agent serves the promoted model; /api/tags and the inference record name digest and stage; a tool call is gated", async () => {
+    const b = await servingAgent(`oci://${reg.host}/lc/model:staging`);
+    try {
+      const c = new Ollama({
+        host: `http://${b.agent.facadeAddress}`,
+        headers: { "x-forge-session": "b-chat" },
+      });
+      const tags = (await c.list()) as unknown as {
+        models: { forge_admission: { digest: string; stage: string; exempt: boolean } }[];
+      };
+      expect(`oci://${reg.host}/lc/model@${tags.models[0]!.forge_admission.digest}`).toBe(model);
+      expect(tags.models[0]!.forge_admission).toMatchObject({ stage: "staging", exempt: false });
+      const r = await c.chat({
+        model: "",
+        messages: [{ role: "user", content: "list the files" }],
+        // An enum keeps the tiny model's call short and complete (the grammar allows only these).
+        tools: [
+          {
+            type: "function",
+            function: {
+              name: "shell",
+              description: "run",
+              parameters: {
+                type: "object",
+                properties: { command: { type: "string", enum: ["ls", "rm -rf ~"] } },
+                required: ["command"],
+              },
+            },
+          },
+        ],
+        options: { num_predict: 280, temperature: 0 },
+      });
+      expect(r.done).toBe(true);
+      const serve = (await b.client.get("/v1/sessions/model-serve/trace")).body.steps.map(
+        (x: { proposed_action: { kind: string }; evaluation: string }) =>
+          `${x.proposed_action.kind}:${x.evaluation}`,
+      );
+      expect(serve).toEqual(["model.pull:ALLOW", "model.serve:ALLOW"]);
+      const steps = (await b.client.get("/v1/sessions/b-chat/trace")).body.steps as {
+        kind?: string;
+        proposed_action: { kind: string; model_admission?: { digest: string } };
+      }[];
+      const inf = steps.find((x) => x.proposed_action.kind === "inference")!;
+      expect(`oci://${reg.host}/lc/model@${inf.proposed_action.model_admission!.digest}`).toBe(model);
+      // The model's tool call went through the gate: an action record in the same session, named by the inference record.
+      const gated = (
+        inf as unknown as { execution_result: { tool_calls: { action_id: string; evaluation: string }[] } }
+      ).execution_result.tool_calls;
+      expect(gated.length).toBe(1);
+      const act = steps.find((x) => x.kind !== "inference" && x.proposed_action.kind === "shell")!;
+      expect((act as unknown as { action_id: string }).action_id).toBe(gated[0]!.action_id);
+      toolAction = gated[0]!.action_id;
+    } finally {
+      await b.stop();
+    }
+  }, 300_000);
+
+  it("an unpromoted model is refused: model.serve DENY, and the error names the missing promotion", async () => {
+    const tiny = writeTinyModel(join(dir, "other.gguf"), { seed: 7 });
+    const p = cli(
+      ["registry", "push", tiny, "--type", "model", `oci://${reg.host}/lc/other:v1`, "--insecure", "--json"],
+      home,
+    );
+    expect(p.status, p.err).toBe(0);
+    const b = await servingAgent(`oci://${reg.host}/lc/other:v1`);
+    try {
+      const e = await generateError(b.agent.facadeAddress!);
+      expect(e.code).toBe("FORGE_BACKEND_UNAVAILABLE");
+      expect(e.message).toMatch(/not admitted for serving.*no promotion: no provenance refers to/);
+      const steps = (await b.client.get("/v1/sessions/model-serve/trace")).body.steps as {
+        proposed_action: { kind: string; facts?: Record<string, boolean> };
+        evaluation: string;
+        rules: { rule_id: string }[];
+      }[];
+      const serve = steps.find((x) => x.proposed_action.kind === "model.serve")!;
+      expect(serve.evaluation).toBe("DENY");
+      expect(serve.proposed_action.facts!.promoted).toBe(false);
+      expect(serve.rules.map((r) => r.rule_id)).toContain("model-serve-not-promoted");
+    } finally {
+      await b.stop();
+    }
+  }, 300_000);
+
+  it("a model with a tampered byte is refused at serving (model.serve DENY)", async () => {
+    // Flip one byte of the weights blob in the registry's own storage.
+    const hex = cli(["registry", "inspect", model, "--insecure", "--json"], home)
+      .json()
+      .manifest.layers[0].digest.slice(7);
+    const blob = join(reg.storage, "docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+    const bytes = readFileSync(blob);
+    bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
+    chmodSync(blob, 0o644);
+    writeFileSync(blob, bytes);
+    const b = await servingAgent(model);
+    try {
+      const e = await generateError(b.agent.facadeAddress!);
+      expect(e.message).toMatch(/not admitted for serving.*weights do not match their digest/);
+      const steps = (await b.client.get("/v1/sessions/model-serve/trace")).body.steps as {
+        proposed_action: { kind: string };
+        evaluation: string;
+      }[];
+      expect(steps.map((x) => `${x.proposed_action.kind}:${x.evaluation}`)).toContain("model.serve:DENY");
+    } finally {
+      bytes[bytes.length - 100] = bytes[bytes.length - 100]! ^ 0xff;
+      writeFileSync(blob, bytes);
+      await b.stop();
+    }
+  }, 300_000);
 });
+
+/** POST /api/generate and return the error body (the facade answers JSON errors with a code). */
+async function generateError(address: string): Promise<{ code: string; message: string }> {
+  const res = await fetch(`http://${address}/api/generate`, {
+    method: "POST",
+    body: JSON.stringify({ model: "", prompt: "hi", stream: false, options: { num_predict: 2 } }),
+  });
+  expect(res.status).toBeGreaterThanOrEqual(400);
+  return ((await res.json()) as { error: { code: string; message: string } }).error;
+}
 
 function storeRecords(home: string) {
   const store = EvidenceStore.open({
