@@ -121,6 +121,16 @@ export const Codes = {
   TRAINING_FAILED: "FORGE_TRAINING_FAILED",
   DATASET_UNAVAILABLE: "FORGE_DATASET_UNAVAILABLE",
   MCP_SERVER_FAILED: "FORGE_MCP_SERVER_FAILED",
+  /** An eval suite artifact is malformed, or an evaluation could not run. */
+  EVAL_INVALID: "FORGE_EVAL_INVALID",
+  /** A signature, provenance statement or eval artefact does not verify against the trusted keys. */
+  SIGNATURE_INVALID: "FORGE_SIGNATURE_INVALID",
+  /** A promotion was not allowed (DENY, an unanswered escalation, a reviewer not on the stage's allowlist). */
+  PROMOTION_REFUSED: "FORGE_PROMOTION_REFUSED",
+  /** Serving admission: the model lacks a verified promotion, passing eval or provenance for its digest. */
+  MODEL_NOT_ADMITTED: "FORGE_MODEL_NOT_ADMITTED",
+  /** A lineage link is missing or does not verify. */
+  LINEAGE_BROKEN: "FORGE_LINEAGE_BROKEN",
 } as const;
 
 /** A code listed in Codes. */
@@ -148,6 +158,11 @@ export function execErrnoCode(errno: string | undefined): ExecErrnoCode {
  * should one ever do.
  */
 export const HTTP_STATUS = {
+  [Codes.EVAL_INVALID]: 400,
+  [Codes.SIGNATURE_INVALID]: 403,
+  [Codes.PROMOTION_REFUSED]: 403,
+  [Codes.MODEL_NOT_ADMITTED]: 403,
+  [Codes.LINEAGE_BROKEN]: 409,
   [Codes.USAGE]: 500,
   [Codes.CONFIG_INVALID]: 500,
   [Codes.POLICY_INVALID]: 500,

@@ -3,6 +3,7 @@ import { z } from "zod";
 import { configError, type DeepReadonly, deepFreeze, readConfigFile, readPublicKeyFile } from "../config.js";
 import { DriftConfig } from "../drift/config.js";
 import { Codes, ForgeError } from "../errors.js";
+import { LifecycleConfig } from "../lifecycle/config.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
 
 /**
@@ -42,6 +43,8 @@ function schema(defaults: { uid: number; hostname: string }) {
     tolerances: TolerancesConfig.optional(),
     /** Reconnaissance: drift detection over this host's records and heartbeats (docs/drift.md). */
     drift: DriftConfig.optional(),
+    /** Evaluation, promotion, provenance trust and serving admission (docs/lifecycle.md). */
+    lifecycle: LifecycleConfig,
     /** Inference backend; "none" serves no /api/* (the facade answers 503). */
     backend: z.enum(["llama", "ollama", "openai", "none"]).default("llama"),
     /** Model: a GGUF path (llama), a model name (ollama/openai); default: the generated tiny model. */

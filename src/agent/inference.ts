@@ -54,10 +54,13 @@ export function createInference(d: InferenceDeps): InferenceHandle {
       const { createOllamaFacade } = await import("../inference/facade.js");
       const { createOpenAiFacade } = await import("../inference/facade-openai.js");
       const { toolCallToAction } = await import("../inference/tools.js");
+      const lifecycle = await import("../lifecycle/admission.js");
       let model = c.model;
+      let admission: import("../inference/facade-turn.js").ModelAdmission | undefined;
       if (model === undefined && c.backend === "llama") {
         const { ensureTinyModel } = await import("../inference/tiny-model.js");
         model = ensureTinyModel(c.models_dir);
+        admission = lifecycle.exemptAdmission();
       }
       if (model === undefined) {
         throw new ForgeError(
@@ -65,7 +68,20 @@ export function createInference(d: InferenceDeps): InferenceHandle {
           `backend ${c.backend} needs a model: set 'model' (FORGE_MODEL)`,
         );
       }
-      if (model.startsWith("oci://")) model = await servableModel(model);
+      const admit = c.lifecycle.admission !== "off";
+      if (model.startsWith("oci://")) {
+        const ref = model;
+        const served = await servableModel(ref);
+        model = served.path;
+        if (admit)
+          admission = await lifecycle.admitRegistryModel(
+            served.reference,
+            served.path,
+            await admissionDeps(),
+          );
+      } else if (admit && admission === undefined && c.backend === "llama") {
+        admission = await lifecycle.admitLocalModel(model, await admissionDeps());
+      }
       const promptTemplate = c.prompt_template ? await servableTemplate(c.prompt_template) : undefined;
       const backend = await inf.createBackend({
         backend: c.backend,
@@ -83,6 +99,7 @@ export function createInference(d: InferenceDeps): InferenceHandle {
           principal: p.record,
           maxBodyBytes: c.facade.max_body_bytes,
           ...(promptTemplate ? { promptTemplate } : {}),
+          ...(admission ? { admission } : {}),
         } as Parameters<typeof createOllamaFacade>[0];
         const ollama = createOllamaFacade(deps) as Facade;
         const openai = createOpenAiFacade(deps) as Facade;
@@ -132,11 +149,50 @@ export function createInference(d: InferenceDeps): InferenceHandle {
   };
 
   /** `oci://…` → a verified GGUF in the blob cache, after the gate allowed the `model.pull`. */
-  const servableModel = async (ref: string): Promise<string> => {
-    const { resolveServableModel } = await import("../registry/index.js");
-    const served = await resolveServableModel(ref, { ...(await registryDeps()), modelsDir: c.models_dir });
-    d.logger.info({ ref, digest: served.digest, weights: served.weights }, "model pulled from the registry");
-    return served.path;
+  const servableModel = async (ref: string) => {
+    const { resolveServableModel, parseReference } = await import("../registry/index.js");
+    const deps = await registryDeps();
+    try {
+      const served = await resolveServableModel(ref, { ...deps, modelsDir: c.models_dir });
+      d.logger.info(
+        { ref, digest: served.digest, weights: served.weights },
+        "model pulled from the registry",
+      );
+      return served;
+    } catch (err) {
+      // Weights that do not hash to their digest are a serving refusal too: recorded as model.serve DENY.
+      if ((err as { code?: string }).code !== Codes.DIGEST_MISMATCH || c.lifecycle.admission === "off")
+        throw err;
+      const r = parseReference(ref);
+      const digest = r.digest ?? (await deps.client(r.registry).resolve(r.repository, r.tag ?? "latest"));
+      const v = await deps.judge({
+        kind: "model.serve",
+        ref,
+        registry: r.registry,
+        repository: r.repository,
+        digest,
+        stage: null,
+        facts: { signature_verified: false },
+      });
+      throw new ForgeError(
+        Codes.MODEL_NOT_ADMITTED,
+        `model ${ref} is not admitted for serving (${v.evaluation}): its weights do not match their digest: ${(err as Error).message}`,
+        { cause: err, details: { action_id: v.action_id ?? null } },
+      );
+    }
+  };
+
+  /** What serving admission needs: registry clients, the pinned keys, the policy (through the gate). */
+  const admissionDeps = async () => {
+    const { loadSigningKey, TrustRoot } = await import("../lifecycle/keys.js");
+    const own = c.lifecycle.trust_own_key ? loadSigningKey(c.evidence.keys).publicKeyPem : undefined;
+    const r = await registryDeps();
+    return {
+      client: r.client,
+      judge: r.judge,
+      trust: TrustRoot.fromFiles(c.lifecycle.trusted_keys, own),
+      config: c.lifecycle,
+    };
   };
 
   /** A prompt template from the registry: the facade uses it and names its digest in each record. */

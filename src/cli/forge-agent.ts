@@ -57,6 +57,17 @@ const COMMANDS: Record<string, Entry> = {
     usage: "forge-agent train JOB.yaml [--resume] [--json] [--home DIR] [--config FILE]",
     load: () => import("./train.js"),
   },
+  eval: {
+    summary: "evaluate a registry model on a registry suite; push the signed result",
+    usage: "forge-agent eval --model REF --suite REF [--json] [--home DIR] [--config FILE] [--insecure]",
+    load: () => import("./eval.js"),
+  },
+  promote: {
+    summary: "a governed promotion of a model digest to a stage (may ESCALATE)",
+    usage:
+      "forge-agent promote REF --stage NAME [--reason TEXT] [--json] | promote REF --history [--json]  [--home DIR] [--insecure]",
+    load: () => import("./promote.js"),
+  },
   verify: {
     summary: "verify the local hash chain and checkpoints",
     usage: "forge-agent verify [--json]",

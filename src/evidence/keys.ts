@@ -38,35 +38,58 @@ export interface HostKey {
  * A key file readable by group or others is refused, as ssh does.
  */
 export function loadOrCreateHostKey(dir: string): HostKey {
+  return loadOrCreateKey(dir, { file: PRIVATE_KEY_FILE, pubFile: PUBLIC_KEY_FILE, type: "ed25519" });
+}
+
+/**
+ * Loads a private key of `type` from `dir/file`, generating it on first use (0600, atomically, the
+ * public half beside it in `pubFile`). The host's ed25519 chain key and the lifecycle's P-256
+ * model-signing key (src/lifecycle/keys.ts) are both kept this way.
+ */
+export function loadOrCreateKey(
+  dir: string,
+  k: { file: string; pubFile: string; type: "ed25519" | "p256" },
+): HostKey {
   mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const keyPath = join(dir, PRIVATE_KEY_FILE);
+  const keyPath = join(dir, k.file);
   try {
     statSync(keyPath);
   } catch {
-    createKeyFile(dir, keyPath);
+    createKeyFile(dir, keyPath, k);
   }
   const mode = statSync(keyPath).mode & 0o777;
   if ((mode & 0o077) !== 0) {
     throw new ForgeError(
       Codes.KEY_INSECURE,
-      `host key ${keyPath} has mode ${mode.toString(8)}; it must be readable by its owner only (chmod 600 ${keyPath})`,
+      `key ${keyPath} has mode ${mode.toString(8)}; it must be readable by its owner only (chmod 600 ${keyPath})`,
     );
   }
   const privateKey = createPrivateKey(readFileSync(keyPath, "utf8"));
-  if (privateKey.asymmetricKeyType !== "ed25519") {
+  const actual = privateKey.asymmetricKeyType === "ec" ? "p256" : privateKey.asymmetricKeyType;
+  if (
+    actual !== k.type ||
+    (actual === "p256" && privateKey.asymmetricKeyDetails?.namedCurve !== "prime256v1")
+  ) {
     throw new ForgeError(
       Codes.EVIDENCE_INVALID,
-      `host key ${keyPath} is ${privateKey.asymmetricKeyType}, expected ed25519`,
+      `key ${keyPath} is ${privateKey.asymmetricKeyType}${privateKey.asymmetricKeyDetails?.namedCurve ? ` (${privateKey.asymmetricKeyDetails.namedCurve})` : ""}, expected ${k.type}`,
     );
   }
   const publicKeyPem = createPublicKey(privateKey).export({ type: "spki", format: "pem" }).toString();
   return { privateKey, publicKeyPem };
 }
 
-function createKeyFile(dir: string, keyPath: string): void {
-  const { privateKey } = generateKeyPairSync("ed25519");
+function createKeyFile(
+  dir: string,
+  keyPath: string,
+  k: { file: string; pubFile: string; type: "ed25519" | "p256" },
+): void {
+  const { privateKey } =
+    k.type === "ed25519"
+      ? generateKeyPairSync("ed25519")
+      : generateKeyPairSync("ec", { namedCurve: "prime256v1" });
   const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
-  const tmp = join(dir, `.${PRIVATE_KEY_FILE}.${randomBytes(6).toString("hex")}`);
+  const tmp = join(dir, `.${k.file}.${randomBytes(6).toString("hex")}`);
   const fd = openSync(tmp, "wx", 0o600);
   try {
     writeSync(fd, pem);
@@ -84,7 +107,7 @@ function createKeyFile(dir: string, keyPath: string): void {
   }
   // Derived from the key that won the race, which may not be the one made here.
   const winner = createPrivateKey(readFileSync(keyPath, "utf8"));
-  const pubFd = openSync(join(dir, PUBLIC_KEY_FILE), "w", 0o644);
+  const pubFd = openSync(join(dir, k.pubFile), "w", 0o644);
   try {
     writeSync(pubFd, createPublicKey(winner).export({ type: "spki", format: "pem" }).toString());
   } finally {

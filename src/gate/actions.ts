@@ -100,6 +100,53 @@ export const TrainingRunAction = z.strictObject({
 });
 export type TrainingRunAction = z.infer<typeof TrainingRunAction>;
 
+/**
+ * Lifecycle facts (src/lifecycle/facts.ts), established by the agent itself for the exact digest;
+ * a caller's claims are overwritten. Policies match them as `arguments` ("true"/"false" strings).
+ */
+const fact = z.boolean().default(false);
+const lifecycleFields = {
+  ref: z.string().min(1),
+  registry: z.string().min(1),
+  repository: z.string().min(1),
+  digest: z.string().regex(/^sha256:[0-9a-f]{64}$/, "must be sha256:<64 lowercase hex>"),
+};
+/** Moving a stage alias (a registry tag) to a model digest (src/lifecycle/promote.ts). */
+export const ModelPromoteAction = z.strictObject({
+  kind: z.literal("model.promote"),
+  ...lifecycleFields,
+  stage: z.string().regex(/^[a-z0-9][a-z0-9._-]*$/, "stage names are a-z 0-9 . _ -"),
+  reason: z.string().nullable().default(null),
+  /** An absent fact is false: a promotion nobody established facts for is never allowed. */
+  facts: z
+    .strictObject({
+      eval_exists: fact,
+      eval_passed: fact,
+      eval_signed: fact,
+      eval_fresh: fact,
+      provenance_complete: fact,
+      training_verified: fact,
+      signer_trusted: fact,
+    })
+    .prefault({}),
+});
+/** Loading a model for serving (src/lifecycle/admission.ts). */
+export const ModelServeAction = z.strictObject({
+  kind: z.literal("model.serve"),
+  ...lifecycleFields,
+  stage: z.string().nullable().default(null),
+  facts: z
+    .strictObject({
+      promoted: fact,
+      eval_passed: fact,
+      provenance_verified: fact,
+      signature_verified: fact,
+      /** The embedded smoke-test model (random weights): exempt, and labelled so. */
+      exempt: fact,
+    })
+    .prefault({}),
+});
+
 export const Action = z.discriminatedUnion("kind", [
   ShellAction,
   FileReadAction,
@@ -111,6 +158,8 @@ export const Action = z.discriminatedUnion("kind", [
   ModelPullAction,
   ModelPushAction,
   TrainingRunAction,
+  ModelPromoteAction,
+  ModelServeAction,
 ]);
 
 export type Action = z.infer<typeof Action>;
@@ -126,6 +175,8 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   "model.pull",
   "model.push",
   "training.run",
+  "model.promote",
+  "model.serve",
 ];
 
 /** Validates an untrusted action; throws FORGE_ACTION_INVALID naming the first bad field. */

@@ -628,6 +628,16 @@ export class Gate {
         sub.text = `${a.kind} ${a.ref}`;
         break;
       }
+      case "model.promote":
+      case "model.serve": {
+        // Registry host as for a pull; stage and the agent-established facts as match `arguments`.
+        sub.hosts.push(a.registry.toLowerCase().replace(/:\d+$/, ""));
+        const args: Record<string, unknown> = { stage: a.stage ?? "", repository: a.repository };
+        for (const [k, v] of Object.entries(a.facts)) args[k] = String(v);
+        sub.args = args;
+        sub.text = `${a.kind} ${a.ref}${a.stage ? ` → ${a.stage}` : ""}`;
+        break;
+      }
     }
     return sub;
   }

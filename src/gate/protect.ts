@@ -295,7 +295,7 @@ export function protectFindings(
   }
   // A registry on an internal address is the agent's own OCI client talking to it, judged by the
   // pack's trusted_registries, not an action's egress: the internal-address escalation is for egress.
-  const registry = t.kind === "model.pull" || t.kind === "model.push";
+  const registry = t.kind.startsWith("model.");
   if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot, registry);
   return out;
 }

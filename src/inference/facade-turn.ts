@@ -37,6 +37,23 @@ export interface FacadeDeps {
    * brings no system prompt, and named by its digest in that request's inference record.
    */
   promptTemplate?: { reference: string; digest: string; text: string };
+  /**
+   * What serving admission decided for the served model (src/lifecycle/admission.ts): its manifest
+   * digest and stage, or `exempt` for the embedded smoke-test model. Named in every inference record.
+   */
+  admission?: ModelAdmission;
+}
+
+export interface ModelAdmission {
+  /** The model manifest digest (registry models); null for a local file. */
+  digest: string | null;
+  reference: string | null;
+  stage: string | null;
+  /** The embedded smoke-test model (random weights): exempt from admission, labelled so. */
+  exempt: boolean;
+  label: string;
+  /** The `model.serve` record's action id. */
+  action_id: string | null;
 }
 
 /** Which API a request came in on: names the session prefix and the delegate in the gate's record. */
@@ -179,6 +196,7 @@ export function inferenceRecord(
       backend: deps.backend.name,
       options: options ?? {},
       ...(turn.template ? { prompt_template: turn.template } : {}),
+      ...(deps.admission ? { model_admission: deps.admission } : {}),
     },
     evaluation: null,
     policy_matched: { bundle: null, rules: [] },

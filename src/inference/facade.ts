@@ -91,7 +91,7 @@ export function createOllamaFacade(deps: FacadeDeps): FacadeHandler {
     }
     try {
       if (path === "/api/version") sendJson(res, 200, { version: deps.version ?? "0.12.0" });
-      else if (path === "/api/tags") sendJson(res, 200, { models: await tags(deps.backend) });
+      else if (path === "/api/tags") sendJson(res, 200, { models: await tags(deps.backend, deps.admission) });
       else if (path === "/api/ps") sendJson(res, 200, { models: await ps(deps.backend) });
       else {
         const body = await readJson(req, maxBody, bodyTimeout);
@@ -105,7 +105,7 @@ export function createOllamaFacade(deps: FacadeDeps): FacadeHandler {
   };
 }
 
-async function tags(backend: InferenceBackend) {
+async function tags(backend: InferenceBackend, admission: FacadeDeps["admission"]) {
   return (await backend.models()).map((m) => ({
     name: m.name,
     model: m.name,
@@ -113,6 +113,8 @@ async function tags(backend: InferenceBackend) {
     size: m.size,
     digest: m.digest.replace(/^sha256:/, ""),
     details: m.details,
+    // Not Ollama's: what serving admission decided (an exempt smoke-test model says so here).
+    ...(admission ? { forge_admission: admission } : {}),
   }));
 }
 

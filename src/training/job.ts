@@ -3,7 +3,7 @@
  * are checked before launch, the loop runs, and every milestone is a `training` record in the
  * evidence chain (start/resume, each checkpoint, each anomaly and its outcome, each halt, the end).
  */
-import { randomBytes } from "node:crypto";
+import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
 import { Codes, ForgeError } from "../errors.js";
@@ -246,6 +246,8 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
       checkpoint_digest: lastCk?.digest ?? null,
       final_weights_sha256: result.final_weights_sha256,
       gguf,
+      // The exported file's digest: what a registry's weight layer names (lineage, src/lifecycle).
+      gguf_sha256: gguf === null ? null : createHash("sha256").update(readFileSync(gguf)).digest("hex"),
       halted_by: result.halted_by,
       error: result.error,
     });

@@ -249,6 +249,8 @@ describe.skipIf(missing("docker-registry"))("forge-agent registry CLI", () => {
         prompt_template: `oci://${reg.host}/cli/system:v1`,
         policy,
         registry: { insecure: true },
+        // This test is about pulling through the gate; serving admission has its own (test/lifecycle).
+        lifecycle: { admission: "off" },
         facade: { listen: "127.0.0.1:0" },
       },
       h,

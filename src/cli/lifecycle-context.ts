@@ -1,0 +1,75 @@
+/**
+ * The lifecycle commands' shared setup (eval, promote, lineage): the agent config, the local
+ * evidence store (one writer: refused while a daemon answers on the socket), the gate with the
+ * configured policy, registry clients, the P-256 signing key and the trust root.
+ */
+import { hostname } from "node:os";
+import { type AgentConfig, loadConfig } from "../agent/config.js";
+import { assertSocketFree } from "../agent/server.js";
+import { EvidenceStore } from "../evidence/index.js";
+import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
+import type { LifecycleContext } from "../lifecycle/context.js";
+import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
+import { openClient } from "../registry/index.js";
+
+export const LIFECYCLE_FLAGS = {
+  json: { type: "boolean", default: false },
+  home: { type: "string" },
+  config: { type: "string" },
+  insecure: { type: "boolean" },
+  "auth-file": { type: "string" },
+} as const;
+
+export interface Opened {
+  config: AgentConfig;
+  ctx: LifecycleContext;
+  close(): Promise<void>;
+}
+
+export async function openLifecycle(v: {
+  home?: string | undefined;
+  config?: string | undefined;
+  insecure?: boolean | undefined;
+  "auth-file"?: string | undefined;
+}): Promise<Opened> {
+  const config = loadConfig({
+    flags: { ...(v.config ? { config: v.config } : {}), ...(v.home ? { home: v.home } : {}) },
+    env: process.env,
+    hostname: hostname(),
+  });
+  await assertSocketFree(config.socket);
+  await initGate();
+  const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()));
+  const store = EvidenceStore.open({
+    path: config.evidence.path,
+    hostId: config.host_id,
+    keyDir: config.evidence.keys,
+    ...(config.evidence.synchronous === undefined ? {} : { synchronous: config.evidence.synchronous }),
+  });
+  const signer = loadSigningKey(config.evidence.keys);
+  const trust = TrustRoot.fromFiles(
+    config.lifecycle.trusted_keys,
+    config.lifecycle.trust_own_key ? signer.publicKeyPem : undefined,
+  );
+  const authFile = v["auth-file"] ?? config.registry.auth_file;
+  const ctx: LifecycleContext = {
+    hostId: config.host_id,
+    client: (registry) =>
+      openClient(registry, {
+        home: config.home,
+        insecure: v.insecure === true || config.registry.insecure,
+        env: process.env,
+        ...(authFile ? { authFile } : {}),
+      }),
+    gate: () => gate,
+    append: (rec) => store.append(rec),
+    records: (q) => store.records(q),
+    record: (seq) => store.get(seq),
+    signer,
+    trust,
+    config: config.lifecycle,
+    principal: `uid:${process.getuid?.() ?? 0} pid:${process.pid}`,
+    now: () => Date.now(),
+  };
+  return { config, ctx, close: () => store.close() };
+}
