@@ -3,7 +3,7 @@
  * evidence store (one writer: refused while a daemon answers on the socket), the gate with the
  * configured policy, registry clients, the P-256 signing key and the trust root.
  */
-import { hostname } from "node:os";
+import { homedir, hostname } from "node:os";
 import { type AgentConfig, loadConfig } from "../agent/config.js";
 import { assertSocketFree } from "../agent/server.js";
 import { EvidenceStore } from "../evidence/index.js";
@@ -39,7 +39,9 @@ export async function openLifecycle(v: {
   });
   await assertSocketFree(config.socket);
   await initGate();
-  const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()));
+  const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()), {
+    home: process.env.HOME ?? homedir(),
+  });
   const store = EvidenceStore.open({
     path: config.evidence.path,
     hostId: config.host_id,
