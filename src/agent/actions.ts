@@ -456,10 +456,13 @@ export class ActionService {
     await Promise.allSettled([...this.background]);
   }
 
-  stats(): { pending: number; escalated: number } {
+  /** Live actions, escalations among them, and GET /v1/actions/:id?wait= requests parked on one. */
+  stats(): { pending: number; escalated: number; waiting: number } {
     let escalated = 0;
     for (const l of this.live.values()) if (l.state === "escalated") escalated++;
-    return { pending: this.live.size, escalated };
+    let waiting = 0;
+    for (const set of this.waiters.values()) waiting += set.size;
+    return { pending: this.live.size, escalated, waiting };
   }
 
   // --- internals -------------------------------------------------------------------------------

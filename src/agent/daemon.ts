@@ -240,6 +240,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     actions: svc.stats(),
     collector: shipper?.status() ?? null,
     backend: config.backend,
+    /** When the last heartbeat was built (its tolerances judged), ms since the epoch; null before the first. */
+    heartbeat_at_ms: heartbeat.latest()?.at_ms ?? null,
   });
   if (config.collector_url !== undefined) {
     try {

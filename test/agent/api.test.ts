@@ -2,13 +2,13 @@ import { createHash } from "node:crypto";
 import { chmodSync, chownSync, existsSync, statSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { nextMs, until } from "../support/wait.js";
 import {
   callFromChild,
   proposeFromChild,
   reviewAs,
   reviewHeaders,
   shell,
-  sleep,
   startTestAgent,
   type TestAgent,
 } from "./helpers.js";
@@ -142,7 +142,7 @@ describe("socket API: one daemon", () => {
       proposed_action: shell("deploy qa"),
     });
     const waiting = t.client.get(`/v1/actions/${p.body.action_id}?wait=10000`);
-    await sleep(20);
+    await until(async () => (await t.client.get("/v1/health")).body.actions.waiting === 1, "the GET parks");
     expect((await reviewAs(t, p.body.action_id, "approve")).code).toBe(0);
     const w = await waiting;
     expect(w.body).toMatchObject({ state: "allowed", evaluation: "ALLOW" });
@@ -180,11 +180,12 @@ describe("socket API: one daemon", () => {
       prompt: "do it",
       proposed_action: shell("echo 1"),
     });
-    await sleep(5);
+    // Each proposal in a later millisecond than the one before (timestamps have ms resolution).
+    await nextMs();
     const b = await t.client.post("/v1/actions", { session_id: s, proposed_action: shell("rm -rf /") });
-    await sleep(5);
+    await nextMs();
     const c = await proposeFromChild(t, { session_id: s, proposed_action: shell("deploy z") });
-    await sleep(5);
+    await nextMs();
     expect((await reviewAs(t, c.body.action_id, "deny", "no")).code).toBe(0);
     // a is chained last (its result arrives last) but was proposed first.
     await t.client.post(`/v1/actions/${a.body.action_id}/result`, { status: "ok" });

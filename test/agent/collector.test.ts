@@ -3,7 +3,8 @@ import { rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Collector, startCollector } from "../../src/collector/index.js";
-import { CLI, shell, sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
+import { until } from "../support/wait.js";
+import { CLI, shell, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 /** The daemon wired to a real collector on 127.0.0.1: records ship and are acked, heartbeats arrive. */
 describe("agent → collector", () => {
@@ -34,13 +35,16 @@ describe("agent → collector", () => {
     });
     let records: { seq: number; action_id: string }[] = [];
     let host: { heartbeat?: { reviews?: { action_id: string }[] } } = {};
-    for (const end = Date.now() + 30_000; Date.now() < end; ) {
-      records = (await (await fetch(`${collector.httpUrl}/v1/records?host_id=test-host`)).json()).records;
-      host = await (await fetch(`${collector.httpUrl}/v1/hosts/test-host`)).json();
-      const acked = (await t.client.get("/v1/health")).body.evidence.ackedSeq;
-      if (records.length >= 2 && acked >= deny.body.seq && host.heartbeat?.reviews?.length) break;
-      await sleep(50);
-    }
+    await until(
+      async () => {
+        records = (await (await fetch(`${collector.httpUrl}/v1/records?host_id=test-host`)).json()).records;
+        host = await (await fetch(`${collector.httpUrl}/v1/hosts/test-host`)).json();
+        const acked = (await t.client.get("/v1/health")).body.evidence.ackedSeq;
+        return records.length >= 2 && acked >= deny.body.seq && host.heartbeat?.reviews?.length;
+      },
+      "records shipped and acked, and the review in a heartbeat",
+      30_000,
+    );
     expect(records.map((r) => r.action_id)).toContain(deny.body.action_id);
     const health = (await t.client.get("/v1/health")).body;
     expect(health.evidence.ackedSeq).toBeGreaterThanOrEqual(deny.body.seq);
@@ -53,10 +57,11 @@ describe("agent → collector", () => {
       session_id: "pruned",
       proposed_action: shell("rm -rf /"),
     });
-    for (const end = Date.now() + 30_000; Date.now() < end; ) {
-      if ((await t.client.get("/v1/health")).body.evidence.ackedSeq >= deny.body.seq) break;
-      await sleep(50);
-    }
+    await until(
+      async () => (await t.client.get("/v1/health")).body.evidence.ackedSeq >= deny.body.seq,
+      "the record acked",
+      30_000,
+    );
     const tr = (await t.client.get("/v1/sessions/pruned/trace")).body;
     expect(tr.sources).toEqual({ local: 0, collector: 1 });
     expect(tr.steps).toHaveLength(1);

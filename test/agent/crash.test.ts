@@ -3,14 +3,13 @@ import { copyFileSync, existsSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { EvidenceStore, verifyStore } from "../../src/evidence/index.js";
-import { until } from "../support/wait.js";
+import { sleep, until } from "../support/wait.js";
 import {
   CLI,
   callFromChild,
   FIXTURE_POLICY,
   REPO,
   shell,
-  sleep,
   tempHome,
   tokenHeader,
   UdsClient,
@@ -39,16 +38,15 @@ async function start(): Promise<{ proc: ChildProcess; client: UdsClient }> {
   proc.stdout!.on("data", (c: Buffer) => (out = (out + c.toString()).slice(-4000)));
   proc.stderr!.on("data", (c: Buffer) => (out = (out + c.toString()).slice(-4000)));
   const client = new UdsClient(join(home, "agent.sock"));
-  for (const end = Date.now() + 30_000; Date.now() < end; ) {
-    if (proc.exitCode !== null || proc.signalCode !== null) break;
-    try {
-      if ((await client.get("/v1/health")).status === 200) return { proc, client };
-    } catch {
-      // not up yet
-    }
-    await sleep(25);
-  }
-  throw new Error(`daemon did not come up (exit ${proc.exitCode ?? proc.signalCode}): ${out}`);
+  const exited = () => proc.exitCode !== null || proc.signalCode !== null;
+  // Health answers (not up yet: the call throws), or the daemon exited.
+  await until(
+    async () => exited() || (await client.get("/v1/health")).status === 200,
+    () => `daemon to come up: ${out}`,
+    30_000,
+  );
+  if (exited()) throw new Error(`daemon did not come up (exit ${proc.exitCode ?? proc.signalCode}): ${out}`);
+  return { proc, client };
 }
 
 function kill(proc: ChildProcess, signal: NodeJS.Signals): Promise<void> {
@@ -117,7 +115,7 @@ describe("SIGKILL at random moments", () => {
         until(() => answered.size > before, "a first answer", 30_000),
         Promise.allSettled(work),
       ]);
-      await sleep(Math.floor(Math.random() * 60));
+      await sleep(Math.floor(Math.random() * 60)); // a random kill point, not an ordering
       await kill(proc, "SIGKILL");
       client.close();
       await Promise.allSettled(work);

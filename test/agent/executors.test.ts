@@ -13,6 +13,7 @@ import {
 import { Sandbox } from "../../src/agent/sandbox/index.js";
 import type { Action } from "../../src/gate/actions.js";
 import { SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
+import { until } from "../support/wait.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fa-exec-"));
 const limits: ExecutorLimits = {
@@ -77,11 +78,7 @@ describe("shell executor", () => {
     );
     expect(r).toMatchObject({ status: "timeout", timed_out: true, signal: "SIGKILL" });
     const pid = Number(readFileSync(pidFile, "utf8"));
-    let gone = false;
-    for (const end = Date.now() + 10_000; Date.now() < end && !gone; ) {
-      gone = notRunning(pid);
-      if (!gone) await new Promise((res) => setTimeout(res, 20));
-    }
+    const gone = await until(() => notRunning(pid), "the grandchild to be gone", 10_000).catch(() => false);
     expect(gone).toBe(true);
   });
 

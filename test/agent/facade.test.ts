@@ -3,8 +3,9 @@ import { join } from "node:path";
 import { Ollama } from "ollama";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { writeTinyModel } from "../../src/inference/tiny-model.js";
+import { until } from "../support/wait.js";
 import { CLOCK, EMAIL, FACADE_POLICY, SHELL } from "./facade-fixtures.js";
-import { reviewAs, reviewHeaders, sleep, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
+import { reviewAs, reviewHeaders, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
 
 /**
  * The governed Ollama-compatible facade as the daemon wires it: the official ollama client against
@@ -100,11 +101,14 @@ describe("daemon facade with the ollama client", () => {
       tools: [EMAIL],
       options: opts,
     });
-    let reviews: { action_id: string }[] = [];
-    for (const end = Date.now() + 30_000; Date.now() < end && reviews.length === 0; ) {
-      await sleep(25);
-      reviews = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews;
-    }
+    const reviews: { action_id: string }[] = await until(
+      async () => {
+        const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews;
+        return r.length > 0 ? r : undefined;
+      },
+      "the escalation to be listed",
+      30_000,
+    );
     expect(reviews).toHaveLength(1);
     // A reviewer in another process, with the review token.
     const a = { body: (await reviewAs(t, reviews[0]!.action_id, "approve", "ok")).view };

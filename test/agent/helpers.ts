@@ -111,8 +111,6 @@ export const shell = (command: string, extra: Record<string, unknown> = {}) => (
   ...extra,
 });
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 /**
  * Reviews `id` as a reviewer must: from another process (not the proposer, not under an executed
  * action), presenting the review token. Uses the real CLI.

@@ -2,6 +2,7 @@ import { type ChildProcess, execFileSync, spawn } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
+import { until } from "../support/wait.js";
 import {
   CLI,
   callFromChild,
@@ -9,7 +10,6 @@ import {
   REPO,
   reviewCli,
   shell,
-  sleep,
   tempHome,
   tokenHeader,
   UdsClient,
@@ -38,17 +38,14 @@ async function spawnDaemon(home: string, args: string[] = []): Promise<Daemon> {
   const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
   const d: Daemon = { proc, out, client: new UdsClient(join(home, "agent.sock")), exited };
   running.add(d);
-  for (const end = Date.now() + 30_000; Date.now() < end; ) {
-    if (proc.exitCode !== null) throw new Error(`daemon exited: ${out.join("")}`);
-    try {
-      const h = await d.client.get("/v1/health");
-      if (h.status === 200) return d;
-    } catch {
-      // not listening yet
-    }
-    await sleep(50);
-  }
-  throw new Error(`daemon did not come up: ${out.join("")}`);
+  // Health answers (not listening yet: the call throws), or the daemon exited.
+  await until(
+    async () => proc.exitCode !== null || (await d.client.get("/v1/health")).status === 200,
+    () => `daemon to come up: ${out.join("")}`,
+    30_000,
+  );
+  if (proc.exitCode !== null) throw new Error(`daemon exited: ${out.join("")}`);
+  return d;
 }
 
 async function stopDaemon(d: Daemon, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
@@ -97,7 +94,11 @@ describe("forge-agent run as a child process", () => {
     void a.client
       .post("/v1/actions", { session_id: "crash", proposed_action: shell("sleep 5"), execute: true })
       .catch(() => {});
-    await sleep(200);
+    // It is in flight once the agent holds it beside the escalation.
+    await until(
+      async () => (await a.client.get("/v1/health")).body.actions.pending === 2,
+      "the execution in flight",
+    );
     await stopDaemon(a, "SIGKILL");
     expect(existsSync(join(home, "agent.sock"))).toBe(true); // stale: the restart must clear it
 
@@ -155,11 +156,7 @@ describe("forge-agent run as a child process", () => {
 
     writeFileSync(join(home, "policy.yaml"), "rules:\n  - id: broken\n    efect: allow\n");
     d.proc.kill("SIGHUP");
-    for (
-      const end = Date.now() + 20_000;
-      Date.now() < end && !d.out.join("").includes("policy reload failed");
-    )
-      await sleep(20);
+    await until(() => d.out.join("").includes("policy reload failed"), "the reload to fail");
     expect(d.out.join("")).toContain("policy reload failed; keeping the previous policy");
     expect(d.out.join("")).toContain("FORGE_POLICY_INVALID");
     expect((await d.client.get("/v1/health")).body.policy).toEqual(before);
@@ -175,19 +172,17 @@ describe("forge-agent run as a child process", () => {
     // A policy with no rules (only an allow-everything default) is refused outright.
     writeFileSync(join(home, "policy.yaml"), "defaults: {effect: allow}\n");
     d.proc.kill("SIGHUP");
-    for (const end = Date.now() + 20_000; Date.now() < end && !d.out.join("").includes("defines no rules"); )
-      await sleep(20);
+    await until(() => d.out.join("").includes("defines no rules"), "the empty policy to be refused");
     expect(d.out.join("")).toContain("defines no rules");
     expect((await d.client.get("/v1/health")).body.policy).toEqual(before);
 
     // A reload that widens what is allowed is itself an action: SIGHUP alone is refused…
     writeFileSync(join(home, "policy.yaml"), good);
     d.proc.kill("SIGHUP");
-    for (
-      const end = Date.now() + 20_000;
-      Date.now() < end && !d.out.join("").includes("allows more than the running one");
-    )
-      await sleep(20);
+    await until(
+      () => d.out.join("").includes("allows more than the running one"),
+      "the widening to be refused",
+    );
     expect(d.out.join("")).toContain("rule 'escalate-deploy' goes from escalate to allow");
     expect((await d.client.get("/v1/health")).body.policy).toEqual(before);
     // …and a reviewer confirms it, with the review token.
@@ -204,11 +199,10 @@ describe("forge-agent run as a child process", () => {
       ]),
     );
     expect(confirmed.widened).toContain("rule 'escalate-deploy' goes from escalate to allow");
-    let after = before;
-    for (const end = Date.now() + 20_000; Date.now() < end && after.version === before.version; ) {
-      await sleep(20);
-      after = (await d.client.get("/v1/health")).body.policy;
-    }
+    const after = await until(async () => {
+      const p = (await d.client.get("/v1/health")).body.policy;
+      return p.version !== before.version ? p : undefined;
+    }, "the reload to apply");
     expect(after.version).toBe(2);
     expect(after.sha256).not.toBe(before.sha256);
     expect(
@@ -225,7 +219,10 @@ describe("forge-agent run as a child process", () => {
       proposed_action: shell("sleep 0.3; echo finished"),
       execute: true,
     });
-    await sleep(100);
+    await until(
+      async () => (await d.client.get("/v1/health")).body.actions.pending === 1,
+      "the execution in flight",
+    );
     d.proc.kill("SIGTERM");
     const r = await inflight;
     expect(r.status).toBe(200);

@@ -18,6 +18,7 @@ import { EvidenceStore } from "../../src/evidence/index.js";
 import { Shipper } from "../../src/evidence/shipper.js";
 import { nowRfc3339 } from "../../src/protocol/record.js";
 import { findTool, missing } from "../support/tools.js";
+import { until } from "../support/wait.js";
 
 let dir: string;
 let collector: Collector;
@@ -88,11 +89,7 @@ async function ship(host: string, r: Report): Promise<void> {
   });
   const shipper = new Shipper({ store, url: collector.url });
   shipper.start();
-  const end = Date.now() + 20_000;
-  while (store.ackedSeq() < 1) {
-    if (Date.now() > end) throw new Error(`${host}: the collector did not ack the benchmark record`);
-    await new Promise((res) => setTimeout(res, 20));
-  }
+  await until(() => store.ackedSeq() >= 1, `${host}: the collector's ack of the benchmark record`);
   await shipper.stop();
   await store.close();
 }

@@ -10,6 +10,7 @@ import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseReport } from "../../bench/report.js";
+import { until } from "../support/wait.js";
 import { ensureBuilt, start } from "./helpers.js";
 
 let dir: string;
@@ -20,14 +21,6 @@ beforeAll(async () => {
 afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
-
-async function until(cond: () => boolean, what: () => string, ms = 60_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!cond()) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what()}`);
-    await new Promise((r) => setTimeout(r, 20));
-  }
-}
 
 it("SIGINT during the first suite writes a valid partial report and exits 130", async () => {
   const home = join(dir, "home");
@@ -45,15 +38,16 @@ it("SIGINT during the first suite writes a valid partial report and exits 130", 
     home,
   ]);
   try {
-    // Plain progress lines (stderr is a pipe): wait until the generation rounds are being measured.
+    // Plain progress lines (stderr is a pipe): the round label is printed after the first measured
+    // round, so from then on the suite has figures to keep.
     let exited = false;
     void p.done.then(() => (exited = true));
     await until(
       () => exited || p.err().includes("inference: inference rounds"),
       () => `the inference suite to start measuring; stderr: ${p.err()}`,
+      60_000,
     );
     expect(exited, p.err()).toBe(false);
-    await new Promise((r) => setTimeout(r, 300));
     p.child.kill("SIGINT");
     const exit = await p.done;
     expect(exit.code, exit.err).toBe(130);

@@ -6,6 +6,7 @@
 import type { Server } from "node:http";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { parseReport } from "../../bench/report.js";
+import { until } from "../support/wait.js";
 import { startFakeOllama, startFakeOpenAi } from "./fake-ollama.js";
 import { ensureBuilt, run, start } from "./helpers.js";
 
@@ -95,12 +96,13 @@ it("Ctrl-C cancels the requests in flight and keeps the rounds both sides comple
       "-",
       "--no-record",
     ]);
-    const end = Date.now() + 60_000;
-    while (!p.err().includes("inference: inference rounds")) {
-      if (Date.now() > end) throw new Error(`no round finished: ${p.err()}`);
-      await new Promise((r) => setTimeout(r, 20));
-    }
-    await new Promise((r) => setTimeout(r, 300)); // inside the next round's first request
+    await until(
+      () => p.err().includes("inference: inference rounds"),
+      () => `a round: ${p.err()}`,
+      60_000,
+    );
+    // Inside the next round's first request: it reached the server (two warm-ups, a round of two, then it).
+    await until(() => slow.requests() >= 5, "the next round's first request");
     p.child.kill("SIGINT");
     const exit = await p.done;
     expect(exit.code, exit.err).toBe(130);

@@ -6,6 +6,7 @@ import { createInterface } from "node:readline";
 import { afterAll, afterEach, beforeAll, beforeEach, describe, expect, it } from "vitest";
 import { type Collector, startCollector } from "../../src/collector/server.js";
 import { verifyStore } from "../../src/evidence/index.js";
+import { sleep, until } from "../support/wait.js";
 import { COLLECTOR_BIN, ensureBuilt, WRITER } from "./build.js";
 import { allRecords, Client, chainProblem, freshPgDatabase, getJson, pgUrl, TestHost } from "./helpers.js";
 import { TcpProxy } from "./proxy.js";
@@ -31,8 +32,6 @@ afterEach(async () => {
   for (const f of cleanups.splice(0).reverse()) await f();
   rmSync(dir, { recursive: true, force: true });
 });
-
-const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
 interface Proc {
   child: ChildProcess;
@@ -101,14 +100,6 @@ async function drain(url: string): Promise<number> {
   return Number(line.split(" ")[1]);
 }
 
-async function until(cond: () => Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await sleep(20);
-  }
-}
-
 /** The invariants every fault test ends with. */
 async function assertNothingLost(httpUrl: string, owed: Set<number>, drainedTo: number): Promise<void> {
   const got = await allRecords(httpUrl, "fault-host");
@@ -137,9 +128,9 @@ describe("fault: the agent-side writer + shipper is SIGKILLed", () => {
       const w = writer(col.url, "write", owed);
       await w.waitLine(/^ready$/);
       const before = owed.size;
-      await sleep(30 + Math.random() * 250);
+      await sleep(30 + Math.random() * 250); // a random point: not an ordering, the kill lands anywhere
       // Make sure this round wrote something, so every kill lands under load.
-      while (owed.size === before) await sleep(5);
+      await until(() => owed.size > before, "the writer appends this round");
       await kill(w);
     }
     expect(owed.size).toBeGreaterThan(100);
@@ -163,20 +154,22 @@ describe("fault: the collector is SIGKILLed and down for a while under load", ()
     const w = writer(col.url, "write", owed);
     await w.waitLine(/^ready$/);
     let downBacklog = 0;
+    const shipped = async () => (await getJson(`${col.http}/v1/hosts/fault-host`)).body.last_seq as number;
     for (let round = 0; round < 3; round++) {
-      await until(
-        async () => (await getJson(`${col.http}/v1/hosts/fault-host`)).body.last_seq > 0,
-        "shipping",
-      );
-      await sleep(100 + Math.random() * 200);
-      await kill(col.proc); // mid-stream
+      const before = round === 0 ? 0 : await until(shipped, "the collector holds records again");
+      await until(async () => (await shipped()) > before, "shipping to this collector");
+      await sleep(100 + Math.random() * 200); // a random point mid-stream, not an ordering
+      await kill(col.proc);
       const atKill = owed.size;
-      await sleep(700); // down for a while, the writer keeps appending
+      // Down for a while: until the writer has appended 50 records the collector has not seen.
+      await until(() => owed.size >= atKill + 50, "the writer appends while the collector is down");
       downBacklog = Math.max(downBacklog, owed.size - atKill);
       col = await startCol(port);
     }
     expect(downBacklog).toBeGreaterThan(0);
-    await sleep(300);
+    // The writer reconnected to the last collector and shipped there before it is killed.
+    const atRestart = await until(shipped, "the restarted collector holds records");
+    await until(async () => (await shipped()) > atRestart, "shipping after the last restart");
     await kill(w);
     const drainedTo = await drain(col.url);
     await assertNothingLost(col.http, owed, drainedTo);
@@ -204,10 +197,18 @@ describe.skipIf(PG === null)("fault: two collectors over one PostgreSQL", () => 
     const w = writer(proxy.url(), "write", owed);
     await w.waitLine(/^ready$/);
     // Flip the host between the two collectors, cutting its connection each time.
+    const ingested = async (c: Collector) =>
+      (await c.ctx.metrics.recordsIngested.get()).values[0]?.value ?? 0;
     for (let i = 0; i < 12; i++) {
-      await sleep(80 + Math.random() * 120);
-      proxy.upstreamPort = i % 2 === 0 ? portOf(b) : portOf(a);
+      const next = i % 2 === 0 ? b : a;
+      const before = await ingested(next);
+      proxy.upstreamPort = portOf(next);
       proxy.cutAll();
+      // The host reconnected through the proxy and shipped to the collector it now reaches.
+      await until(
+        async () => (await ingested(next)) > before,
+        `records ingested by collector ${i % 2 === 0 ? "b" : "a"}`,
+      );
     }
 
     // A second host sends the same batches to both collectors at the same time.
@@ -237,8 +238,6 @@ describe.skipIf(PG === null)("fault: two collectors over one PostgreSQL", () => 
     const drainedTo = await drain(proxy.url());
     await assertNothingLost(b.httpUrl, owed, drainedTo);
     // Both collectors really took part in storing fault-host's chain.
-    const ingested = async (c: Collector) =>
-      (await c.ctx.metrics.recordsIngested.get()).values[0]?.value ?? 0;
     expect(await ingested(a)).toBeGreaterThan(0);
     expect(await ingested(b)).toBeGreaterThan(0);
   });

@@ -10,6 +10,7 @@ import { CloseCodes } from "../../src/protocol/messages.js";
 import type { RecordInput } from "../../src/protocol/record.js";
 import { allRecords, chainProblem, getJson, input } from "../collector/helpers.js";
 import { TcpProxy } from "../collector/proxy.js";
+import { until } from "../support/wait.js";
 import { tamper } from "./helpers.js";
 
 let dir: string;
@@ -66,14 +67,6 @@ function shipper(
   shippers.push(sh);
   sh.start();
   return sh;
-}
-
-async function until(cond: () => boolean | Promise<boolean>, what: string, ms = 20_000): Promise<void> {
-  const end = Date.now() + ms;
-  while (!(await cond())) {
-    if (Date.now() > end) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((r) => setTimeout(r, 10));
-  }
 }
 
 const rec = (i: number): RecordInput => input(`s${i % 5}`, i);
@@ -135,7 +128,9 @@ describe("Shipper", () => {
     await col.close();
     collectors.pop();
     await appendMany(s, 200, 500);
-    await new Promise((r) => setTimeout(r, 300));
+    // Two more connection attempts started since: at least one failed with these records waiting.
+    const tries = sh.status().reconnects;
+    await until(() => sh.status().reconnects >= tries + 2, "a failed reconnect");
     expect(sh.status()).toMatchObject({ connected: false, backlog: 500, lastAckedSeq: 200 });
     col = await collector(port);
     await until(() => sh.status().backlog === 0, "drain after restart");

@@ -13,6 +13,7 @@ import {
 } from "../../src/evidence/index.js";
 import { verifyCheckpoint } from "../../src/protocol/checkpoint.js";
 import { encodeRecord, GENESIS_HASH, RecordInput, recordBodyJson } from "../../src/protocol/record.js";
+import { until } from "../support/wait.js";
 import { openStore, rec, rejection, tempHome } from "./helpers.js";
 
 let home: ReturnType<typeof tempHome>;
@@ -491,7 +492,7 @@ describe("checkpoints and the host key", () => {
     const s = store({ checkpointEvery: 1000, checkpointSeconds: 0.05 });
     await s.append(rec(1));
     await s.append(rec(2));
-    for (let i = 0; i < 200 && s.checkpoints().length === 0; i++) await new Promise((r) => setTimeout(r, 10));
+    await until(() => s.checkpoints().length > 0, "the timer's checkpoint");
     expect(s.checkpoints().map((c) => c.seq)).toEqual([2]);
   });
 

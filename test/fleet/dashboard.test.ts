@@ -4,6 +4,7 @@ import { type Browser, chromium, type Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO } from "../agent/helpers.js";
 import { findTool, missing } from "../support/tools.js";
+import { until } from "../support/wait.js";
 import {
   type AgentProc,
   type CollectorProc,
@@ -12,7 +13,6 @@ import {
   startAgentProcess,
   startCollectorProcess,
   tempDir,
-  until,
 } from "./helpers.js";
 
 /**

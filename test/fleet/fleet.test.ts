@@ -6,7 +6,8 @@ import { SimAgent, simHeartbeat } from "../../bench/fleet-agent.js";
 import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/index.js";
 import { proposeFromChild, reviewAs, shell, startTestAgent, type TestAgent } from "../agent/helpers.js";
-import { http, sleep, tempDir, until } from "./helpers.js";
+import { until } from "../support/wait.js";
+import { http, tempDir } from "./helpers.js";
 
 /** A webhook receiver on 127.0.0.1 that answers 503 to the first `failFirst` requests. */
 async function webhookServer(failFirst: number) {
@@ -283,7 +284,15 @@ describe("agent tolerances (no collector)", () => {
       indicator: "escalation_queue_age_s",
     });
     expect(breach[0]!.proposed_action.value).toBeGreaterThan(0.3);
-    await sleep(300);
+    // Three more heartbeats judged the breached indicator again (the time for a repeat has passed).
+    const beat = async () => (await t.client.get("/v1/health")).body.heartbeat_at_ms as number;
+    let ticks = 0;
+    let last = await beat();
+    await until(async () => {
+      const now = await beat();
+      if (now > last) [ticks, last] = [ticks + 1, now];
+      return ticks >= 3;
+    }, "three heartbeats after the breach");
     expect(await alerts()).toHaveLength(1); // reported once, not on every heartbeat
     expect((await reviewAs(t, esc.body.action_id, "deny", "no")).code).toBe(0);
     const both = await until(async () => ((await alerts()).length >= 2 ? alerts() : undefined));

@@ -6,7 +6,8 @@ import { type Collector, startCollector } from "../../src/collector/server.js";
 import { CloseCodes } from "../../src/protocol/messages.js";
 import { connectHost, TestHost } from "../collector/helpers.js";
 import { findTool, missing } from "../support/tools.js";
-import { http, tempDir, until } from "./helpers.js";
+import { until } from "../support/wait.js";
+import { http, tempDir } from "./helpers.js";
 
 /**
  * Issue 20, "The dashboard takes hostile input" and "Heartbeats can exhaust the collector": hosts

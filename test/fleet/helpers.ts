@@ -6,7 +6,7 @@ import { createInterface } from "node:readline";
 import { stringify } from "yaml";
 import { hashSecret, upsertOperatorLine } from "../../src/collector/operators.js";
 import { REPO, UdsClient } from "../agent/helpers.js";
-import { until as waitUntil } from "../support/wait.js";
+import { until } from "../support/wait.js";
 
 export const AGENT_BIN = join(REPO, "bin", "forge-agent.js");
 export const COLLECTOR_BIN = join(REPO, "bin", "forge-collector.js");
@@ -26,19 +26,8 @@ export function ensureBuilt(): void {
   }
 }
 
-export const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
-
 export function tempDir(prefix: string): string {
   return mkdtempSync(join(tmpdir(), prefix));
-}
-
-/** Polls `fn` until it returns a truthy value (or throws the last error after `ms`): test/support/wait.ts. */
-export function until<T>(
-  fn: () => Promise<T | undefined | null | false> | T,
-  ms = 15_000,
-  every = 50,
-): Promise<T> {
-  return waitUntil(fn, "condition", ms, every);
 }
 
 export interface Proc {
@@ -136,11 +125,15 @@ export async function startAgentProcess(
   });
   const p = track(child);
   const client = new UdsClient(join(home, "var", "agent.sock"));
-  await until(async () => {
-    if (child.exitCode !== null)
-      throw new Error(`agent ${hostId} exited ${child.exitCode}: ${p.stderr.join("")}`);
-    return (await client.get("/v1/health")).status === 200;
-  }, 30_000);
+  await until(
+    async () => {
+      if (child.exitCode !== null)
+        throw new Error(`agent ${hostId} exited ${child.exitCode}: ${p.stderr.join("")}`);
+      return (await client.get("/v1/health")).status === 200;
+    },
+    `agent ${hostId} to come up`,
+    30_000,
+  );
   return {
     ...p,
     home,

@@ -16,6 +16,7 @@ import {
 } from "../../src/protocol/policy-bundle.js";
 import type { RecordInput } from "../../src/protocol/record.js";
 import { FIXTURE_POLICY, shell, startTestAgent, type TestAgent } from "../agent/helpers.js";
+import { until } from "../support/wait.js";
 import {
   COLLECTOR_BIN,
   type CollectorProc,
@@ -24,7 +25,6 @@ import {
   operatorsFile,
   startCollectorProcess,
   tempDir,
-  until,
 } from "./helpers.js";
 
 const keys = generateBundleKeys();

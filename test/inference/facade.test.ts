@@ -13,6 +13,7 @@ import { createOllamaFacade, type FacadeDeps } from "../../src/inference/facade.
 import { type LlamaBackend, openLlamaBackend } from "../../src/inference/llama.js";
 import { ensureTinyModel } from "../../src/inference/tiny-model.js";
 import { toolCallToAction } from "../../src/inference/tools.js";
+import { until } from "../support/wait.js";
 
 // The real gate with a small inline policy: rm is denied, email waits for review, the rest is allowed.
 const POLICY = `
@@ -305,9 +306,11 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
     void pending.then(() => {
       answered = true;
     });
-    await until(() => reviews.length === 1);
-    // The response is held while the review is open.
-    await new Promise((r) => setTimeout(r, 100));
+    await until(() => reviews.length === 1, "the review opens");
+    // The response is held while the review is open: a request made after the review opened, to
+    // the same server, is answered (a round trip later than the held answer would have come); the
+    // first still is not.
+    await client().version();
     expect(answered).toBe(false);
     reviews.shift()!.settle(true);
     const r = await pending;
@@ -331,7 +334,7 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
       }
       return out;
     })();
-    await until(() => reviews.length === 1);
+    await until(() => reviews.length === 1, "the review opens");
     reviews.shift()!.settle(false);
     const out = await reading;
     expect(out.calls).toHaveLength(0);
@@ -368,7 +371,7 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
         for await (const _ of stream) stream.abort();
       })(),
     ).rejects.toThrow();
-    await until(() => inferenceRecords("s-abort").length === 1);
+    await until(() => inferenceRecords("s-abort").length === 1, "the aborted call's record");
     const failed = inferenceRecords("s-abort")[0]!.execution_result as { error?: { message: string } };
     expect(failed.error?.message).toMatch(/client closed/);
     const next = await client().generate({
@@ -405,8 +408,3 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
     ).rejects.toThrow(/not found/);
   });
 });
-
-async function until(cond: () => boolean): Promise<void> {
-  for (let i = 0; i < 500 && !cond(); i++) await new Promise((r) => setTimeout(r, 10));
-  if (!cond()) throw new Error("condition not reached");
-}

@@ -15,6 +15,7 @@ import {
   residencyActivePercent,
 } from "../../src/platform/metrics.js";
 import { defaultAddonPath, type NativeSample, sampleMetrics } from "../../src/platform/native.js";
+import { until } from "../support/wait.js";
 
 const fixture = JSON.parse(
   readFileSync(new URL("./fixtures/ioreport-m-series.json", import.meta.url), "utf8"),
@@ -295,7 +296,10 @@ describe("a real reading on this host", () => {
     busy = spawn(process.execPath, ["-e", "const end = Date.now() + 30000; while (Date.now() < end) {}"], {
       stdio: "ignore",
     });
-    await new Promise((resolve) => setTimeout(resolve, 300)); // let the loop get going
+    // The loop is going once the child has run on a CPU for 10 clock ticks (/proc/PID/stat utime).
+    const utime = () =>
+      Number(readFileSync(`/proc/${busy!.pid}/stat`, "utf8").split(") ")[1]!.split(" ")[11]);
+    await until(() => utime() >= 10, "the busy loop to run");
     const before = procCpu();
     const reading = await readMetrics(1000);
     const after = procCpu();
