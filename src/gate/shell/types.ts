@@ -46,11 +46,13 @@ export interface SimpleCommand {
 
 export interface ShellParse {
   commands: SimpleCommand[];
+  /** What the walk spent of its budget: steps (nodes, characters expanded) and the deepest nesting. */
+  work: { steps: number; nesting: number };
   /** Reasons this line can be no better than ESCALATE (empty when fully static). */
   floors: string[];
 }
 
-export interface ShellLimits {
+export interface ShellLimits extends Partial<ShellBudgetLimits> {
   /** Longest accepted line, in characters (default 16384). */
   maxLength: number;
   /** Most simple commands per line, wrappers included (default 256). */
@@ -59,7 +61,30 @@ export interface ShellLimits {
   maxDepth: number;
 }
 
-export const DEFAULT_LIMITS: ShellLimits = { maxLength: 16384, maxCommands: 256, maxDepth: 6 };
+/**
+ * The declared budget of one line's walk (issue 19 §6): every step is linear in the line or bounded
+ * by one of these; one that runs out stops the walk with a `shell-budget: …` floor (ESCALATE).
+ */
+export interface ShellBudgetLimits {
+  /** Deepest tree nesting walked (`$($($(…)))`, `((((…))))`), default 200. */
+  maxNesting: number;
+  /** Most walk steps per line, nested parses included: nodes visited, characters expanded (default 400000). */
+  maxWork: number;
+  /** Most words one brace expansion may produce (default 64). */
+  maxBraceWords: number;
+  /** Most `k=v` splits of one word searched for paths (`a=b=c`), default 8. */
+  maxAssignSplits: number;
+}
+
+export const DEFAULT_LIMITS: ShellLimits & ShellBudgetLimits = {
+  maxLength: 16384,
+  maxCommands: 256,
+  maxDepth: 6,
+  maxNesting: 200,
+  maxWork: 400_000,
+  maxBraceWords: 64,
+  maxAssignSplits: 8,
+};
 
 /**
  * Which parser produces the trees: "native" is tree-sitter's C runtime inside our addon, returning

@@ -25,14 +25,15 @@ import {
 } from "./programs.js";
 import { DEFAULT_LIMITS, type ShellLimits, type ShellParse, type SimpleCommand, type Word } from "./types.js";
 import {
-  BRACE,
   braceExpand,
   decodeAnsiC,
   GLOB_CHARS,
   globDir,
+  mayBrace,
   spread,
   unescapeDouble,
   unescapeWord,
+  type Work,
 } from "./words.js";
 import { type Runner, recurse } from "./wrappers.js";
 
@@ -61,6 +62,16 @@ interface Ctx {
   /** The parser's symbol tables, and the parser. */
   g: Grammar;
   parse: Backend["parse"];
+  /** The line's budget, shared by every nested parse (issue 19 §6). */
+  budget: Budget;
+}
+
+interface Budget extends Work {
+  /** Current tree nesting, and the deepest reached. */
+  nesting: number;
+  peak: number;
+  /** A budget ran out: the rest of the line is not read (its floor keeps it from ALLOW). */
+  stopped: boolean;
 }
 
 /** Parses a shell line into its simple commands. Synchronous; needs `initShell()` first. */
@@ -68,10 +79,11 @@ export function parseShell(
   line: string,
   cwd: string,
   home: string,
-  limits: ShellLimits = DEFAULT_LIMITS,
+  shellLimits: ShellLimits = DEFAULT_LIMITS,
   env?: Readonly<Record<string, string>>,
 ): ShellParse {
   const backend = activeBackend();
+  const limits = { ...DEFAULT_LIMITS, ...shellLimits };
   const out: SimpleCommand[] = [];
   const floors: string[] = [];
   const ctx: Ctx = {
@@ -88,11 +100,16 @@ export function parseShell(
     limits,
     g: backend.grammar,
     parse: backend.parse,
+    budget: { left: limits.maxWork, nesting: 0, peak: 0, stopped: false },
   };
   // The action's environment reaches every command of the line: PAGER=…, LD_PRELOAD=… are judged.
   if (env) for (const [k, v] of Object.entries(env)) envAssignment(ctx, k, v, ["env"]);
   parseInto(line, ctx);
-  return { commands: out, floors };
+  return {
+    commands: out,
+    floors,
+    work: { steps: limits.maxWork - ctx.budget.left, nesting: ctx.budget.peak },
+  };
 }
 
 function addFloor(ctx: Ctx, reason: string): void {
@@ -139,8 +156,49 @@ function walkChildren(cur: Cursor, ctx: Ctx): void {
   cur.gotoParent();
 }
 
+/**
+ * One step deeper into the tree, within the budget: false (the walk stops, with its floor) when
+ * the walk ran out of steps or nests deeper than `maxNesting`. The caller decrements `nesting`.
+ */
+function enter(ctx: Ctx): boolean {
+  const b = ctx.budget;
+  if (b.stopped) return false;
+  if (--b.left < 0) {
+    outOfBudget(ctx, `over ${ctx.limits.maxWork} steps`);
+    return false;
+  }
+  if (b.nesting >= ctx.limits.maxNesting!) {
+    outOfBudget(ctx, `nesting deeper than ${ctx.limits.maxNesting}`);
+    return false;
+  }
+  b.nesting++;
+  if (b.nesting > b.peak) b.peak = b.nesting;
+  return true;
+}
+
+/** Spends `n` steps of the line's budget. */
+function spend(ctx: Ctx, n: number): void {
+  ctx.budget.left -= n;
+  if (ctx.budget.left < 0 && !ctx.budget.stopped) outOfBudget(ctx, `over ${ctx.limits.maxWork} steps`);
+}
+
+/** The budget ran out: the floor says why, and the walk stops reading the line. */
+function outOfBudget(ctx: Ctx, why: string): void {
+  addFloor(ctx, `shell-budget: ${why}: the gate stopped reading the line`);
+  ctx.budget.stopped = true;
+}
+
 /** Visits the node under the cursor; leaves the cursor where it found it. */
 function walkNode(cur: Cursor, ctx: Ctx): void {
+  if (!enter(ctx)) return;
+  try {
+    walkNodeIn(cur, ctx);
+  } finally {
+    ctx.budget.nesting--;
+  }
+}
+
+function walkNodeIn(cur: Cursor, ctx: Ctx): void {
   const id = cur.nodeTypeId;
   if (ctx.g.leaf[id]) return;
   switch (ctx.g.types[id]) {
@@ -378,6 +436,7 @@ function emit(
 ): void {
   if (ctx.out.length >= ctx.limits.maxCommands) {
     addFloor(ctx, `shell-too-many-commands: over ${ctx.limits.maxCommands}`);
+    ctx.budget.stopped = true; // the rest of the line is not read: the floor keeps it from ALLOW
     return;
   }
   const raw = name.value;
@@ -399,7 +458,7 @@ function emit(
   const valueFlags = VALUE_FLAGS[program];
   const flags = new Set<string>();
   const operands: Word[] = [];
-  const paths: string[] = [];
+  const paths = new PathList();
   for (const raw of [...ctx.reads, ...r.reads]) addPath(paths, raw, ctx);
   const writes: string[] = [];
   for (const raw of [...ctx.writes, ...r.writes]) {
@@ -459,7 +518,7 @@ function emit(
     }
   }
   if (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) linkTargets(paths, operands, ctx);
-  for (const w of writes) if (w !== "" && !paths.includes(w)) paths.push(w);
+  for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
   if (dynamicWrites || (ctx.scope.unknown && words.length > 0)) dynamic = true;
   const code = isInlineCode(program, words, r.heredoc !== null);
@@ -469,7 +528,7 @@ function emit(
     words,
     flags,
     operands,
-    paths,
+    paths: paths.list,
     writes: writes.filter((w) => w !== ""),
     hosts,
     feeders: subFeeders.length ? [...ctx.feeders, ...subFeeders] : ctx.feeders,
@@ -491,7 +550,7 @@ function emit(
  * `ln -s TARGET LINK`: the kernel resolves a relative TARGET against the link's directory, not the
  * cwd. LINK may be an existing directory (the link then goes inside it), so both are judged.
  */
-function linkTargets(paths: string[], operands: Word[], ctx: Ctx): void {
+function linkTargets(paths: PathList, operands: Word[], ctx: Ctx): void {
   const vals = operands.map((o) => o.value);
   if (vals.length === 0 || vals.some((v) => v === null)) return;
   const last = vals.length >= 2 ? normalisePath(vals[vals.length - 1]!, ctx.scope.cwd, ctx.home) : null;
@@ -500,8 +559,7 @@ function linkTargets(paths: string[], operands: Word[], ctx: Ctx): void {
   for (const t of targets) {
     if (t!.startsWith("/") || t!.startsWith("~")) continue;
     for (const d of dirs) {
-      const p = normalisePath(t!, d, ctx.home);
-      if (!paths.includes(p)) paths.push(p);
+      paths.add(normalisePath(t!, d, ctx.home));
     }
   }
 }
@@ -531,13 +589,38 @@ function addFlags(flags: Set<string>, v: string): void {
   if (v.length > 2) for (let k = 1; k < v.length; k++) if (v[k] !== "=") flags.add(`-${v[k]}`);
 }
 
-/** Adds `v` as a path; `@file` (curl) names `file`, and `k=v` / `k=@v` also names `v`. */
-function addPath(paths: string[], v: string, ctx: Ctx): void {
-  if (v === "" || v === "-") return;
-  const p = normalisePath(v.startsWith("@") && v.length > 1 ? v.slice(1) : v, ctx.scope.cwd, ctx.home);
-  if (!paths.includes(p)) paths.push(p);
-  const eq = v.indexOf("=");
-  if (eq > 0 && eq < v.length - 1) addPath(paths, v.slice(eq + 1), ctx);
+/** A command's paths in first-seen order, deduplicated in O(1) per path. */
+class PathList {
+  readonly list: string[] = [];
+  private readonly seen = new Set<string>();
+  add(p: string): void {
+    if (this.seen.has(p)) return;
+    this.seen.add(p);
+    this.list.push(p);
+  }
+}
+
+/**
+ * Adds `v` as a path; `@file` (curl) names `file`, and `k=v` / `k=@v` also names `v` (and
+ * `k=j=v` names `j=v` and `v`: at most `maxAssignSplits` splits, then the budget floor).
+ */
+function addPath(paths: PathList, v: string, ctx: Ctx): void {
+  let from = 0;
+  for (let splits = 0; ; splits++) {
+    if (splits > ctx.limits.maxAssignSplits!) {
+      outOfBudget(ctx, `a word holds over ${ctx.limits.maxAssignSplits} 'k=v' assignments`);
+      return;
+    }
+    const rest = from === 0 ? v : v.slice(from);
+    if (rest === "" || rest === "-") return;
+    spend(ctx, rest.length >> 4);
+    paths.add(
+      normalisePath(rest.startsWith("@") && rest.length > 1 ? rest.slice(1) : rest, ctx.scope.cwd, ctx.home),
+    );
+    const eq = v.indexOf("=", from);
+    if (eq <= from || eq >= v.length - 1) return;
+    from = eq + 1;
+  }
 }
 
 function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean {
@@ -627,20 +710,48 @@ function wordsText(ws: Word[]): string {
 }
 
 /**
+ * Brace expansion of a word's text within the budget, `~` expanded in each result; null (and a
+ * `shell-budget` floor) when it makes more than `maxBraceWords` words or runs out of work.
+ */
+function expandBraces(s: string, ctx: Ctx): string[] | null {
+  const alts = braceExpand(s, ctx.limits.maxBraceWords!, ctx.budget);
+  if (alts === null) {
+    if (ctx.budget.left < 0) outOfBudget(ctx, `over ${ctx.limits.maxWork} steps`);
+    else
+      addFloor(
+        ctx,
+        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words`,
+      );
+    return null;
+  }
+  return alts.map((a) => {
+    const u = unescapeWord(a);
+    return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
+  });
+}
+
+/**
  * The static value of the argument under the cursor. Command substitutions inside it are walked
  * (their commands run), and their programs are added to `feeders`.
  */
 function wordValue(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
+  if (!enter(ctx)) return { value: null, glob: false };
+  try {
+    return wordValueIn(cur, ctx, feeders);
+  } finally {
+    ctx.budget.nesting--;
+  }
+}
+
+function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
   const t = ctx.g.types[cur.nodeTypeId]!;
   switch (t) {
     case "word": {
       const s = text(cur, ctx);
       const glob = GLOB_CHARS.test(s);
-      if (BRACE.test(s)) {
-        const alts = braceExpand(s, 32).map((a) => {
-          const u = unescapeWord(a);
-          return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
-        });
+      if (mayBrace(s)) {
+        const alts = expandBraces(s, ctx);
+        if (alts === null) return { value: null, glob };
         if (alts.length > 1) return { value: null, glob, alts, known: true };
       }
       let v = unescapeWord(s);
@@ -691,15 +802,13 @@ function wordValue(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
         } while (cur.gotoNextSibling());
         cur.gotoParent();
       }
-      if (t === "concatenation" && braceWord && BRACE.test(text(cur, ctx))) {
+      if (t === "concatenation" && braceWord && mayBrace(text(cur, ctx))) {
         // Brace expansion (`{/,}`, `a{b,c}`). With only unquoted parts the expansion is exact;
         // mixed with quotes or expansions it is approximated (quotes dropped) and only used as
         // possible paths of a dynamic word, so it can make a rule match but never allow.
         const exact = allWords && !dyn;
-        const alts = braceExpand(text(cur, ctx).replace(/["']/g, ""), 32).map((a) => {
-          const u = unescapeWord(a);
-          return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
-        });
+        const alts = expandBraces(text(cur, ctx).replace(/["']/g, ""), ctx);
+        if (alts === null) return { value: null, glob, prefix };
         return exact ? { value: null, glob, alts, known: true } : { value: null, glob, prefix, alts };
       }
       return dyn ? { value: null, glob, prefix } : { value: v, glob };
@@ -726,6 +835,15 @@ function wordValue(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
 
 /** Walks any command that hides inside an expansion (`${X:-$(rm -rf ~)}`, `$((…))`). */
 function walkSubstitutions(cur: Cursor, ctx: Ctx, feeders?: string[]): void {
+  if (!enter(ctx)) return;
+  try {
+    walkSubstitutionsIn(cur, ctx, feeders);
+  } finally {
+    ctx.budget.nesting--;
+  }
+}
+
+function walkSubstitutionsIn(cur: Cursor, ctx: Ctx, feeders?: string[]): void {
   if (!cur.gotoFirstChild()) return;
   do {
     const id = cur.nodeTypeId;

@@ -21,8 +21,39 @@ export function globDir(v: string): string {
   return slash < 0 ? "." : slash === 0 ? "/" : v.slice(0, slash);
 }
 
-/** Bash brace expansion of `s` (alternatives only, not `{a..b}`), at most `max` results. */
-export function braceExpand(s: string, max: number): string[] {
+/** What a brace expansion may still spend: characters scanned (shared by one line's walk). */
+export interface Work {
+  left: number;
+}
+
+/**
+ * True when `s` may hold a brace expansion: an unescaped `{` not after `$`, with a `,` after it.
+ * One linear scan (a regex here backtracked quadratically on `{{{{…`).
+ */
+export function mayBrace(s: string): boolean {
+  let open = false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \ */) i++;
+    else if (c === 123 /* { */ && (i === 0 || s.charCodeAt(i - 1) !== 36) /* $ */) open = true;
+    else if (c === 44 /* , */ && open) return true;
+  }
+  return false;
+}
+
+/**
+ * Bash brace expansion of `s` (alternatives only, not `{a..b}`). Null when it would make more than
+ * `max` words or spend more than `work.left` characters: the caller treats the word as unknown
+ * (never as the first `max` words: a dropped alternative could be the dangerous one).
+ */
+export function braceExpand(s: string, max: number, work: Work = { left: 1_000_000 }): string[] | null {
+  const out: string[] = [];
+  return expandInto(s, max, work, out) ? out : null;
+}
+
+function expandInto(s: string, max: number, work: Work, out: string[]): boolean {
+  work.left -= s.length + 1;
+  if (work.left < 0) return false;
   let depth = 0;
   let open = -1;
   const commas: number[] = [];
@@ -44,24 +75,18 @@ export function braceExpand(s: string, max: number): string[] {
       if (depth === 0 && commas.length > 0) {
         const head = s.slice(0, open);
         const tail = s.slice(i + 1);
-        const parts: string[] = [];
         let from = open + 1;
         for (const k of [...commas, i]) {
-          parts.push(s.slice(from, k));
+          if (!expandInto(head + s.slice(from, k) + tail, max, work, out)) return false;
           from = k + 1;
         }
-        const out: string[] = [];
-        for (const part of parts) {
-          for (const e of braceExpand(head + part + tail, max)) {
-            if (out.length >= max) return out;
-            out.push(e);
-          }
-        }
-        return out;
+        return true;
       }
     }
   }
-  return [s];
+  if (out.length >= max) return false;
+  out.push(s);
+  return true;
 }
 
 export function unescapeWord(s: string): string {
