@@ -4,6 +4,7 @@
  * against the stage's reviewer allowlist. Facts are established by this process, never taken
  * from the caller; the promotion record goes into the daemon's own chain.
  */
+import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { Codes, ForgeError } from "../errors.js";
 import type { EvidenceStore } from "../evidence/index.js";
@@ -12,7 +13,7 @@ import type { LifecycleContext } from "../lifecycle/context.js";
 import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
 import { type Lineage, walkLineage } from "../lifecycle/lineage.js";
 import { type PromotionReport, promote, reviewerAllowed } from "../lifecycle/promote.js";
-import { nowRfc3339, type PrincipalReview } from "../protocol/record.js";
+import { nowRfc3339, type PrincipalReview, type StoredRecord } from "../protocol/record.js";
 import { openClient } from "../registry/index.js";
 import type { ActionService, Principal } from "./actions.js";
 import type { AgentConfig } from "./config.js";
@@ -47,6 +48,28 @@ export function createAgentLifecycle(d: {
     );
     return { signer, trust };
   };
+  const auth = (): Record<string, string> => {
+    const f = c.lifecycle.collector_token_file;
+    return f ? { authorization: `Bearer ${readFileSync(f, "utf8").trim()}` } : {};
+  };
+  // Records the collector acked are pruned here: the facts read its copy of this host's chain too.
+  const archive =
+    c.collector_url === undefined
+      ? undefined
+      : async () => {
+          const base = new URL(c.collector_url!);
+          base.protocol = base.protocol === "wss:" ? "https:" : "http:";
+          const url = new URL("/v1/records", base);
+          url.searchParams.set("host_id", c.host_id);
+          url.searchParams.set("limit", "1000000");
+          const res = await fetch(url, { headers: auth(), signal: AbortSignal.timeout(30_000) });
+          if (!res.ok)
+            throw new ForgeError(
+              Codes.COLLECTOR_UNAVAILABLE,
+              `collector answered HTTP ${res.status} to /v1/records`,
+            );
+          return ((await res.json()) as { records: StoredRecord[] }).records;
+        };
   const context = (who: Principal): LifecycleContext => ({
     hostId: c.host_id,
     client: (registry) =>
@@ -59,6 +82,7 @@ export function createAgentLifecycle(d: {
     append: (rec) => d.store.append(rec),
     records: (q) => d.store.records(q),
     record: (seq) => d.store.get(seq),
+    ...(archive ? { archive } : {}),
     ...keys(),
     config: c.lifecycle,
     principal: who.record,

@@ -71,7 +71,7 @@ const COMMANDS: Record<string, Entry> = {
   lineage: {
     summary: "from an action back to its model, eval, training run and dataset; or forward from a digest",
     usage:
-      "forge-agent lineage ACTION_ID|MODEL_DIGEST [--json] [--collector URL] [--home DIR] [--config FILE]",
+      "forge-agent lineage ACTION_ID|MODEL_DIGEST [--json] [--collector URL [--token-file FILE]] [--home DIR] [--config FILE]",
     load: () => import("./lineage.js"),
   },
   verify: {

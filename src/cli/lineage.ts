@@ -5,6 +5,7 @@
  * (`--collector http://HOST:PORT`, the fleet), else the running agent, else this host's chain.
  * Exit 0 complete and verified, 1 a link missing or failing, 2 usage.
  */
+import { readFileSync } from "node:fs";
 import { callAgent, unwrap } from "../agent/client.js";
 import { assertSocketFree } from "../agent/server.js";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
@@ -19,12 +20,17 @@ export default async function lineageCommand(argv: string[]): Promise<number> {
     home: { type: "string" },
     config: { type: "string" },
     collector: { type: "string" },
+    "token-file": { type: "string" },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one ACTION_ID or MODEL_DIGEST (sha256:…)");
   const id = positionals[0]!;
   let l: Lineage;
   if (v.collector) {
-    const res = await fetch(new URL(`/v1/lineage/${encodeURIComponent(id)}`, v.collector));
+    // A collector with operators needs a bearer secret: from a file, never from the command line.
+    const headers: Record<string, string> = v["token-file"]
+      ? { authorization: `Bearer ${readFileSync(v["token-file"], "utf8").trim()}` }
+      : {};
+    const res = await fetch(new URL(`/v1/lineage/${encodeURIComponent(id)}`, v.collector), { headers });
     if (!res.ok)
       throw new ForgeError(
         Codes.COLLECTOR_UNAVAILABLE,

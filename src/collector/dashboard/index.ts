@@ -13,6 +13,7 @@ const TYPES: Record<string, string> = {
   "style.css": "text/css; charset=utf-8",
   "benchmarks.js": "text/javascript; charset=utf-8",
   "drift.js": "text/javascript; charset=utf-8",
+  "lineage.js": "text/javascript; charset=utf-8",
 };
 
 /** The static directory: next to this file in src/, or the source copy when running from dist/. */
