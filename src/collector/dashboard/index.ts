@@ -38,6 +38,7 @@ export function registerDashboard(ctx: CollectorContext, dir = staticDir()): voi
   ctx.routes.add("GET", "/dashboard/style.css", serve("style.css"));
   ctx.routes.add("GET", "/dashboard/benchmarks.js", serve("benchmarks.js"));
   ctx.routes.add("GET", "/dashboard/drift.js", serve("drift.js"));
+  ctx.routes.add("GET", "/dashboard/lineage.js", serve("lineage.js"));
 }
 
 /** Same-origin everything: the page loads nothing from elsewhere and cannot be framed. */
