@@ -104,6 +104,11 @@ export function createApi(
           handle: async (req, res, peer) => {
             const body = parseBody(ProposeBody, await readJson(req, o.maxBodyBytes, BODY));
             const action = parseAction(body.proposed_action);
+            // Lifecycle facts are established by the agent, never claimed by a caller.
+            if (action.kind === "model.promote" || action.kind === "model.serve")
+              throw badRequest(
+                `${action.kind} is not proposed here: its facts are established by the agent (promote: POST /v1/lifecycle/promote or 'forge-agent promote')`,
+              );
             const view = await o.service.propose(
               {
                 session_id: body.session_id,
