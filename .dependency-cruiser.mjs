@@ -22,7 +22,8 @@ export const COMPONENTS = {
   evidence: ["errors.ts", "protocol", "platform"],
   inference: ["errors.ts", "http.ts", "protocol", "platform", "gate", "evidence"],
   // Meets the agent only in protocol.
-  collector: ["errors.ts", "http.ts", "config.ts", "protocol", "platform", "drift"],
+  // lifecycle/lineage.ts is pure over records (it imports protocol only): the collector walks the fleet's copy.
+  collector: ["errors.ts", "http.ts", "config.ts", "protocol", "platform", "drift", "lifecycle/lineage.ts"],
   // Composition root of the daemon.
   agent: [
     "errors.ts",

@@ -129,8 +129,6 @@ export const Codes = {
   PROMOTION_REFUSED: "FORGE_PROMOTION_REFUSED",
   /** Serving admission: the model lacks a verified promotion, passing eval or provenance for its digest. */
   MODEL_NOT_ADMITTED: "FORGE_MODEL_NOT_ADMITTED",
-  /** A lineage link is missing or does not verify. */
-  LINEAGE_BROKEN: "FORGE_LINEAGE_BROKEN",
 } as const;
 
 /** A code listed in Codes. */
@@ -162,7 +160,6 @@ export const HTTP_STATUS = {
   [Codes.SIGNATURE_INVALID]: 403,
   [Codes.PROMOTION_REFUSED]: 403,
   [Codes.MODEL_NOT_ADMITTED]: 403,
-  [Codes.LINEAGE_BROKEN]: 409,
   [Codes.USAGE]: 500,
   [Codes.CONFIG_INVALID]: 500,
   [Codes.POLICY_INVALID]: 500,

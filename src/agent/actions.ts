@@ -89,6 +89,8 @@ export interface ActionServiceOptions {
   logger: Logger;
   /** Metrics hooks. */
   observe?: { decision(evaluation: Evaluation, gateMs: number): void; evidenceFailure(): void };
+  /** A further check on who may review an action (the lifecycle's per-stage reviewer allowlists): why not, or null. */
+  authorizeReview?: (action: unknown, reviewer: string) => string | null;
 }
 
 interface Plan {
@@ -283,6 +285,11 @@ export class ActionService {
         `${reviewer} proposed action ${action_id}: the proposer may not review its own action`,
       );
     }
+    const refusal =
+      decision === "approve"
+        ? (this.o.authorizeReview?.(live.draft.proposed_action, reviewer) ?? null)
+        : null;
+    if (refusal !== null) throw new HttpError(Codes.FORBIDDEN, refusal);
     live.busy = true;
     const principal_review: PrincipalReview = { decision, reviewer, at: nowRfc3339(), reason };
     if (decision === "deny") {

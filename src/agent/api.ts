@@ -43,7 +43,20 @@ export interface ApiOptions {
   ancestry: (pid: number) => ProcessLink[];
   /** `POST /v1/policy/reload`: a reviewer confirms a reload the file watcher refused as widening. */
   confirmPolicyReload?: (reviewer: string) => Promise<Record<string, unknown>>;
+  /** `POST /v1/lifecycle/promote`: a governed promotion (src/agent/lifecycle.ts); absent: 404. */
+  promote?: (
+    body: { ref: string; stage: string; reason?: string | null },
+    who: Principal,
+  ) => Promise<unknown>;
+  /** `GET /v1/lineage/:id`: an action id or a model digest (src/lifecycle/lineage.ts); absent: 404. */
+  lineage?: (id: string) => Promise<unknown>;
 }
+
+const PromoteBody = z.strictObject({
+  ref: z.string().min(1).max(2048),
+  stage: z.string().min(1).max(128),
+  reason: z.string().max(4096).nullable().optional(),
+});
 
 const ProposeBody = z.strictObject({
   session_id: z.string().min(1).max(256),
@@ -91,6 +104,11 @@ export function createApi(
           handle: async (req, res, peer) => {
             const body = parseBody(ProposeBody, await readJson(req, o.maxBodyBytes, BODY));
             const action = parseAction(body.proposed_action);
+            // Lifecycle facts are established by the agent, never claimed by a caller.
+            if (action.kind === "model.promote" || action.kind === "model.serve")
+              throw badRequest(
+                `${action.kind} is not proposed here: its facts are established by the agent (promote: POST /v1/lifecycle/promote or 'forge-agent promote')`,
+              );
             const view = await o.service.propose(
               {
                 session_id: body.session_id,
@@ -241,6 +259,31 @@ export function createApi(
                 throw badRequest("'since' must be RFC 3339 (2026-12-02T10:00:00Z) or epoch milliseconds");
             }
             sendJson(res, 200, await o.drift({ signal: q.get("signal") || undefined, sinceMs }));
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/lifecycle\/promote$/,
+      methods: {
+        POST: {
+          access: "proposer",
+          handle: async (req, res, peer) => {
+            if (o.promote === undefined) throw notFound("route /v1/lifecycle/promote");
+            const body = parseBody(PromoteBody, await readJson(req, o.maxBodyBytes, BODY));
+            sendJson(res, 200, await o.promote(body, principal(peer)));
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/lineage\/([^/]+)$/,
+      methods: {
+        GET: {
+          access: "either",
+          handle: async (_req, res, _peer, [id]) => {
+            if (o.lineage === undefined) throw notFound("route /v1/lineage");
+            sendJson(res, 200, await o.lineage(decodeURIComponent(id!)));
           },
         },
       },

@@ -21,6 +21,7 @@ import { AgentDrift } from "./drift.js";
 import type { ExecutorLimits } from "./executors/index.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
 import { createInference, isFacadePath } from "./inference.js";
+import { createAgentLifecycle } from "./lifecycle.js";
 import { AgentMetrics } from "./metrics.js";
 import { ancestry, socketPeer } from "./peer.js";
 import { PolicyUpdates } from "./policy-updates.js";
@@ -96,6 +97,13 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
 
   let service: ActionService | undefined;
+  const lifecycle = createAgentLifecycle({
+    config,
+    store,
+    gate: () => gate,
+    service: () => service!,
+    logger,
+  });
   const gateStats = new GateStats();
   const metrics = new AgentMetrics({
     backlog: () => store.stats().backlog,
@@ -137,6 +145,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     recordPrompts: config.evidence.record_prompts,
     maxUnacked: config.evidence.max_unacked_records,
     logger,
+    authorizeReview: (action, reviewer) => lifecycle.authorizeReview(action, reviewer),
     observe: {
       decision: (evaluation, gateMs) => {
         metrics.decision(evaluation, gateMs);
@@ -288,6 +297,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       return drift.view(q);
     },
     facade: (req, res, principal) => inference.handle(req, res, principal),
+    promote: (body, who) => lifecycle.promote(body, who),
+    lineage: (id) => lifecycle.lineage(id),
     archive:
       config.collector_url === undefined ? undefined : collectorArchive(config.collector_url, config.host_id),
   });

@@ -68,6 +68,12 @@ const COMMANDS: Record<string, Entry> = {
       "forge-agent promote REF --stage NAME [--reason TEXT] [--json] | promote REF --history [--json]  [--home DIR] [--insecure]",
     load: () => import("./promote.js"),
   },
+  lineage: {
+    summary: "from an action back to its model, eval, training run and dataset; or forward from a digest",
+    usage:
+      "forge-agent lineage ACTION_ID|MODEL_DIGEST [--json] [--collector URL [--token-file FILE]] [--home DIR] [--config FILE]",
+    load: () => import("./lineage.js"),
+  },
   verify: {
     summary: "verify the local hash chain and checkpoints",
     usage: "forge-agent verify [--json]",

@@ -26,17 +26,24 @@ export interface Opened {
   close(): Promise<void>;
 }
 
-export async function openLifecycle(v: {
+type Flags = {
   home?: string | undefined;
   config?: string | undefined;
   insecure?: boolean | undefined;
   "auth-file"?: string | undefined;
-}): Promise<Opened> {
-  const config = loadConfig({
+};
+
+/** The agent config these commands run under (flags over environment over file). */
+export function lifecycleConfig(v: Flags): AgentConfig {
+  return loadConfig({
     flags: { ...(v.config ? { config: v.config } : {}), ...(v.home ? { home: v.home } : {}) },
     env: process.env,
     hostname: hostname(),
   });
+}
+
+export async function openLifecycle(v: Flags): Promise<Opened> {
+  const config = lifecycleConfig(v);
   await assertSocketFree(config.socket);
   await initGate();
   const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()), {

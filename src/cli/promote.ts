@@ -3,10 +3,13 @@
  * (`model.promote`, record kind `promotion`); `--history` lists the repository's stage history.
  * Exit 0 promoted, 1 refused (DENY, or an escalation nobody could approve), 2 usage.
  */
-import { promote, stageHistory } from "../lifecycle/promote.js";
+import { callAgent, unwrap } from "../agent/client.js";
+import { assertSocketFree } from "../agent/server.js";
+import { Codes, hasForgeCode } from "../errors.js";
+import { type PromotionReport, promote, stageHistory } from "../lifecycle/promote.js";
 import { parseReference } from "../registry/index.js";
 import { parse, printJson, UsageError } from "./args.js";
-import { LIFECYCLE_FLAGS, openLifecycle } from "./lifecycle-context.js";
+import { LIFECYCLE_FLAGS, lifecycleConfig, openLifecycle } from "./lifecycle-context.js";
 
 export default async function promoteCommand(argv: string[]): Promise<number> {
   const { values: v, positionals } = parse(argv, {
@@ -16,6 +19,31 @@ export default async function promoteCommand(argv: string[]): Promise<number> {
     history: { type: "boolean", default: false },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one model REF");
+  if (!v.history) {
+    if (!v.stage) throw new UsageError("give --stage NAME");
+    // A running daemon owns the chain and the review queue: the promotion runs there (an ESCALATE
+    // waits for a reviewer on the socket or the collector console).
+    const config = lifecycleConfig(v);
+    try {
+      await assertSocketFree(config.socket);
+    } catch (err) {
+      if (!hasForgeCode(err) || err.code !== Codes.AGENT_RUNNING) throw err;
+      process.stderr.write(
+        `forge-agent: promoting through the running agent (${config.socket}); an escalation waits for a reviewer\n`,
+      );
+      const r = unwrap<PromotionReport>(
+        await callAgent(
+          config.socket,
+          "POST",
+          "/v1/lifecycle/promote",
+          { ref: positionals[0], stage: v.stage, reason: v.reason ?? null },
+          config.review.deadline_ms + 60_000,
+        ),
+      );
+      print(r, v.json);
+      return 0;
+    }
+  }
   const o = await openLifecycle(v);
   try {
     if (v.history) {
@@ -28,15 +56,18 @@ export default async function promoteCommand(argv: string[]): Promise<number> {
           );
       return 0;
     }
-    if (!v.stage) throw new UsageError("give --stage NAME");
-    const r = await promote(positionals[0]!, { stage: v.stage, reason: v.reason ?? null }, o.ctx);
-    if (v.json) printJson(r);
-    else
-      process.stdout.write(
-        `${r.reference} → ${r.stage}${r.replaced ? ` (replaced ${r.replaced})` : ""}\n  record ${r.record.host_id}#${r.record.seq}\n  provenance ${r.provenance?.reference}\n  signature ${r.signature?.reference}\n`,
-      );
+    const r = await promote(positionals[0]!, { stage: v.stage!, reason: v.reason ?? null }, o.ctx);
+    print(r, v.json);
     return 0;
   } finally {
     await o.close();
   }
+}
+
+function print(r: PromotionReport, json: boolean): void {
+  if (json) printJson(r);
+  else
+    process.stdout.write(
+      `${r.reference} → ${r.stage}${r.replaced ? ` (replaced ${r.replaced})` : ""}\n  record ${r.record.host_id}#${r.record.seq}\n  provenance ${r.provenance?.reference}\n  signature ${r.signature?.reference}\n`,
+    );
 }

@@ -1,4 +1,5 @@
 import { Codes, ForgeError } from "../errors.js";
+import { servedModels, walkLineage } from "../lifecycle/lineage.js";
 import { CloseCodes } from "../protocol/messages.js";
 import type { CollectorContext } from "./context.js";
 import { tokensEqual } from "./operators.js";
@@ -62,6 +63,9 @@ function requireAdmin(ctx: CollectorContext, req: RouteRequest): void {
   }
 }
 
+/** Records a lineage walk reads at most (the collector's query has no kind filter yet: one scan). */
+const LINEAGE_SCAN = 1_000_000;
+
 /** The built-in HTTP routes: records, hosts, fleet, alerts, metrics, host admin. */
 export function registerApi(ctx: CollectorContext): void {
   const { routes, storage } = ctx;
@@ -77,6 +81,17 @@ export function registerApi(ctx: CollectorContext): void {
       limit: Math.min(MAX_LIMIT, intParam(q, "limit", 1000, 1)!),
     });
     return { json: { records } };
+  });
+
+  // Lineage and what each host serves are walks over the fleet's records (src/lifecycle/lineage.ts).
+  routes.add("GET", "/v1/lineage/:id", async (req) => {
+    const records = await storage.records({ limit: LINEAGE_SCAN });
+    return { json: walkLineage(decodeURIComponent(req.params.id!), records) };
+  });
+
+  routes.add("GET", "/v1/models", async () => {
+    const records = await storage.records({ limit: LINEAGE_SCAN });
+    return { json: { hosts: servedModels(records) } };
   });
 
   routes.add("GET", "/v1/hosts/:host_id", async (req) => {

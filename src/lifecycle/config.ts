@@ -21,6 +21,11 @@ export const LifecycleConfig = z
      * The embedded smoke-test model is always exempt (and labelled so).
      */
     admission: z.enum(["off", "registry", "strict"]).default("registry"),
+    /**
+     * A file holding the bearer secret of a collector operator account, for reading this host's
+     * pruned records and fleet lineage back from a collector that requires sign-in.
+     */
+    collector_token_file: z.string().min(1).optional(),
   })
   .prefault({});
 export type LifecycleConfig = z.infer<typeof LifecycleConfig>;

@@ -27,6 +27,8 @@ export interface LifecycleContext {
   records: (q: RecordQuery) => StoredRecord[];
   /** The record at `seq` on this host (undefined when pruned or absent). */
   record: (seq: number) => StoredRecord | undefined;
+  /** This host's records the collector acked and the store pruned (the collector's copy); absent without one. */
+  archive?: () => Promise<StoredRecord[]>;
   signer: LocalSigner;
   trust: TrustRoot;
   config: DeepReadonly<LifecycleConfig>;

@@ -83,22 +83,23 @@ export interface TrainingLinks {
  * The training run that produced `weightsHex` (its `end` record names the exported GGUF's sha256),
  * with every record of its session re-hashed and linked to its predecessor in the chain.
  */
-export function trainingFor(weightsHex: string, ctx: LifecycleContext): TrainingLinks | null {
-  const ends = ctx
-    .records({ kind: "training" })
+export function trainingFor(weightsHex: string, all: readonly StoredRecord[]): TrainingLinks | null {
+  const bySeq = new Map(all.map((r) => [r.seq, r]));
+  const end = all
     .filter(
       (r) =>
-        (r.execution_result as { event?: string; gguf_sha256?: string } | null)?.gguf_sha256 === weightsHex,
-    );
-  const end = ends.at(-1);
+        r.kind === "training" &&
+        (r.execution_result as { gguf_sha256?: string } | null)?.gguf_sha256 === weightsHex,
+    )
+    .at(-1);
   if (!end) return null;
-  const recs = ctx.records({ kind: "training", session_id: end.session_id });
+  const recs = all.filter((r) => r.kind === "training" && r.session_id === end.session_id);
   const problems: string[] = [];
   for (const r of recs) {
     const { hash, prev_hash, ...body } = r;
     if (recordHash(prev_hash, body) !== hash)
       problems.push(`record ${r.host_id}#${r.seq}: hash does not match its body`);
-    const prev = ctx.record(r.seq - 1);
+    const prev = bySeq.get(r.seq - 1);
     if (prev && prev.hash !== prev_hash)
       problems.push(`record ${r.host_id}#${r.seq}: prev_hash does not link to #${prev.seq}`);
   }
@@ -127,6 +128,14 @@ export function trainingFor(weightsHex: string, ctx: LifecycleContext): Training
     verified: problems.length === 0,
     problems,
   };
+}
+
+/** This host's records: the local chain, plus what the collector holds of it once pruned here (by seq). */
+export async function hostRecords(ctx: LifecycleContext): Promise<StoredRecord[]> {
+  const bySeq = new Map<number, StoredRecord>();
+  for (const r of (await ctx.archive?.()) ?? []) if (r.host_id === ctx.hostId) bySeq.set(r.seq, r);
+  for (const r of ctx.records({ limit: 1_000_000 })) bySeq.set(r.seq, r);
+  return [...bySeq.values()].sort((a, b) => a.seq - b.seq);
 }
 
 export interface PromotionFacts {
@@ -159,12 +168,13 @@ export async function promotionFacts(model: PulledModel, ctx: LifecycleContext):
   const fresh =
     chosen !== null &&
     ctx.now() - Date.parse(chosen.statement.predicate.timings.finished) <= ctx.config.eval_max_age_s * 1000;
-  const training = trainingFor(model.weights.digest.slice("sha256:".length), ctx);
+  const all = await hostRecords(ctx);
+  const training = trainingFor(model.weights.digest.slice("sha256:".length), all);
   const evalRecord =
     chosen === null
       ? null
-      : (ctx
-          .records({ kind: "evaluation" })
+      : (all
+          .filter((r) => r.kind === "evaluation")
           .filter(
             (r) =>
               (r.execution_result as { artefact?: { digest?: string } } | null)?.artefact?.digest ===

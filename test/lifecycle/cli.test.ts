@@ -2,7 +2,7 @@
 // train the tiny llama and export GGUF, push it, eval it on a passing and a failing suite, promote
 // it (the facts established by the agent), and the refusals: a promotion without a passing eval
 // is DENY, an unsigned/forged eval is caught, the stage history names what a promotion replaced.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { chmodSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
@@ -15,9 +15,10 @@ import { writeTinyModel } from "../../src/inference/tiny-model.js";
 import { verifyBundle } from "../../src/lifecycle/dsse.js";
 import { TrustRoot } from "../../src/lifecycle/keys.js";
 import { generatedCorpus } from "../../src/training/dataset.js";
-import { startTestAgent } from "../agent/helpers.js";
+import { reviewAs, reviewHeaders, startTestAgent } from "../agent/helpers.js";
 import { startRegistry, type TestRegistry, tempDir } from "../registry/helpers.js";
 import { missing } from "../support/tools.js";
+import { until } from "../support/wait.js";
 
 const BIN = join(import.meta.dirname, "../../bin/forge-agent.js");
 const SHA = createHash("sha256").update(generatedCorpus()).digest("hex");
@@ -216,6 +217,65 @@ export: {gguf: out/model.gguf, type: f32}
       ["staging:DENY", "staging:DENY", "staging:ALLOW", "production:DENY"],
     );
   }, 300_000);
+  it("through the daemon: a reviewer off the stage's allowlist may not approve; a caller may not claim facts", async () => {
+    // The same home as the CLI (its chain holds the training and eval records), now with a daemon.
+    const a = await startTestAgent(
+      {
+        home,
+        host_id: "lc-test",
+        policy: defaultPolicyPath(),
+        registry: { insecure: true },
+        lifecycle: { reviewers: { production: ["operator:alice"] } },
+      },
+      tempDir("forge-lc-a-"),
+    );
+    try {
+      const claimed = await a.client.post("/v1/actions", {
+        session_id: "x",
+        proposed_action: {
+          kind: "model.promote",
+          ref: model,
+          registry: reg.host,
+          repository: "lc/model",
+          digest: model.split("@")[1],
+          stage: "staging",
+          facts: { eval_exists: true },
+        },
+      });
+      expect(claimed.status).toBe(400);
+      expect(claimed.body.error.message).toMatch(/facts are established by the agent/);
+      // The proposer is its own process (`forge-agent promote` finds the running daemon and waits).
+      const child = spawn(
+        process.execPath,
+        [BIN, "promote", model, "--stage", "production", "--config", join(home, "..", "agent.yaml")],
+        { stdio: ["ignore", "pipe", "pipe"] },
+      );
+      let err = "";
+      child.stderr!.on("data", (b) => (err += b));
+      const exited = new Promise<number | null>((r) => child.once("exit", r));
+      const review = await until(
+        async () => {
+          const r = (await a.client.call("GET", "/v1/reviews", undefined, reviewHeaders(a))).body.reviews as {
+            action_id: string;
+            proposed_action: { kind: string };
+          }[];
+          return r.find((x) => x.proposed_action.kind === "model.promote");
+        },
+        "the promotion's review",
+        60_000,
+      );
+      const bob = await reviewAs(a, review.action_id, "approve", "looks fine");
+      expect(bob.code).toBe(1);
+      expect(bob.stderr).toMatch(/FORGE_FORBIDDEN.*not on the reviewer allowlist of stage 'production'/);
+      const deny = await reviewAs(a, review.action_id, "deny", "not today");
+      expect(deny.code, deny.stderr).toBe(0);
+      expect(await exited).toBe(1);
+      expect(err).toMatch(/FORGE_PROMOTION_REFUSED.*review deny/);
+    } finally {
+      await a.stop();
+    }
+  }, 300_000);
+
   let toolAction = "";
   void toolAction;
   // A second agent (its own home, cache and chain) trusts host A's model-signing key only.

@@ -13,6 +13,7 @@ const TYPES: Record<string, string> = {
   "style.css": "text/css; charset=utf-8",
   "benchmarks.js": "text/javascript; charset=utf-8",
   "drift.js": "text/javascript; charset=utf-8",
+  "lineage.js": "text/javascript; charset=utf-8",
 };
 
 /** The static directory: next to this file in src/, or the source copy when running from dist/. */
@@ -37,6 +38,7 @@ export function registerDashboard(ctx: CollectorContext, dir = staticDir()): voi
   ctx.routes.add("GET", "/dashboard/style.css", serve("style.css"));
   ctx.routes.add("GET", "/dashboard/benchmarks.js", serve("benchmarks.js"));
   ctx.routes.add("GET", "/dashboard/drift.js", serve("drift.js"));
+  ctx.routes.add("GET", "/dashboard/lineage.js", serve("lineage.js"));
 }
 
 /** Same-origin everything: the page loads nothing from elsewhere and cannot be framed. */

@@ -336,6 +336,11 @@ async function render() {
     else if (name === "session") await sessionView(decodeURIComponent(arg));
     else if (name === "alerts") await alertsView();
     else if (name === "drift") await (await import("/dashboard/drift.js")).driftView({ api, view, esc, fmt });
+    else if (name === "models" || name === "lineage")
+      await (await import("/dashboard/lineage.js"))[`${name}View`](
+        { api, view, esc, fmt },
+        decodeURIComponent(arg ?? ""),
+      );
     else if (name === "benchmarks")
       await (await import("/dashboard/benchmarks.js")).benchmarksView({ api, view, esc, fmt });
     else await fleetView();

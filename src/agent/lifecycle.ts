@@ -1,0 +1,141 @@
+/**
+ * The daemon's side of the model lifecycle (src/lifecycle): promotions run here so an ESCALATE
+ * reaches the review queue (socket, collector console), and the review itself is checked
+ * against the stage's reviewer allowlist. Facts are established by this process, never taken
+ * from the caller; the promotion record goes into the daemon's own chain.
+ */
+import { readFileSync } from "node:fs";
+import type { Logger } from "pino";
+import { Codes, ForgeError } from "../errors.js";
+import type { EvidenceStore } from "../evidence/index.js";
+import type { Gate } from "../gate/index.js";
+import type { LifecycleContext } from "../lifecycle/context.js";
+import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
+import { type Lineage, walkLineage } from "../lifecycle/lineage.js";
+import { type PromotionReport, promote, reviewerAllowed } from "../lifecycle/promote.js";
+import { nowRfc3339, type PrincipalReview, type StoredRecord } from "../protocol/record.js";
+import { openClient } from "../registry/index.js";
+import type { ActionService, Principal } from "./actions.js";
+import type { AgentConfig } from "./config.js";
+
+export interface AgentLifecycle {
+  promote(
+    body: { ref: string; stage: string; reason?: string | null },
+    who: Principal,
+  ): Promise<PromotionReport>;
+  /** The reviewer check for `model.promote` escalations: null when allowed, else why not. */
+  authorizeReview(action: unknown, reviewer: string): string | null;
+  context(who: Principal): LifecycleContext;
+  /** Lineage of an action id or model digest: through the collector when one is configured (the fleet's records), else this chain. */
+  lineage(id: string): Promise<Lineage>;
+}
+
+export function createAgentLifecycle(d: {
+  config: AgentConfig;
+  store: EvidenceStore;
+  gate: () => Gate;
+  service: () => ActionService;
+  logger: Logger;
+}): AgentLifecycle {
+  const c = d.config;
+  let signer: ReturnType<typeof loadSigningKey> | undefined;
+  let trust: TrustRoot | undefined;
+  const keys = () => {
+    signer ??= loadSigningKey(c.evidence.keys);
+    trust ??= TrustRoot.fromFiles(
+      c.lifecycle.trusted_keys,
+      c.lifecycle.trust_own_key ? signer.publicKeyPem : undefined,
+    );
+    return { signer, trust };
+  };
+  const auth = (): Record<string, string> => {
+    const f = c.lifecycle.collector_token_file;
+    return f ? { authorization: `Bearer ${readFileSync(f, "utf8").trim()}` } : {};
+  };
+  // Records the collector acked are pruned here: the facts read its copy of this host's chain too.
+  const archive =
+    c.collector_url === undefined
+      ? undefined
+      : async () => {
+          const base = new URL(c.collector_url!);
+          base.protocol = base.protocol === "wss:" ? "https:" : "http:";
+          const url = new URL("/v1/records", base);
+          url.searchParams.set("host_id", c.host_id);
+          url.searchParams.set("limit", "1000000");
+          const res = await fetch(url, { headers: auth(), signal: AbortSignal.timeout(30_000) });
+          if (!res.ok)
+            throw new ForgeError(
+              Codes.COLLECTOR_UNAVAILABLE,
+              `collector answered HTTP ${res.status} to /v1/records`,
+            );
+          return ((await res.json()) as { records: StoredRecord[] }).records;
+        };
+  const context = (who: Principal): LifecycleContext => ({
+    hostId: c.host_id,
+    client: (registry) =>
+      openClient(registry, {
+        home: c.home,
+        insecure: c.registry.insecure,
+        ...(c.registry.auth_file === undefined ? {} : { authFile: c.registry.auth_file }),
+      }),
+    gate: d.gate,
+    append: (rec) => d.store.append(rec),
+    records: (q) => d.store.records(q),
+    record: (seq) => d.store.get(seq),
+    ...(archive ? { archive } : {}),
+    ...keys(),
+    config: c.lifecycle,
+    principal: who.record,
+    now: () => Date.now(),
+  });
+  return {
+    context,
+    async lineage(id) {
+      if (c.collector_url === undefined) return walkLineage(id, d.store.records({ limit: 1_000_000 }));
+      const base = new URL(c.collector_url);
+      base.protocol = base.protocol === "wss:" ? "https:" : "http:";
+      const res = await fetch(new URL(`/v1/lineage/${encodeURIComponent(id)}`, base), {
+        signal: AbortSignal.timeout(30_000),
+      });
+      if (!res.ok)
+        throw new ForgeError(
+          Codes.COLLECTOR_UNAVAILABLE,
+          `collector answered HTTP ${res.status} to /v1/lineage`,
+        );
+      return (await res.json()) as Lineage;
+    },
+    authorizeReview(action, reviewer) {
+      const a = action as { kind?: string; stage?: string };
+      if (a.kind !== "model.promote" || typeof a.stage !== "string") return null;
+      // The proposer check is the service's own (sameParty); here only the stage's allowlist.
+      return reviewerAllowed(c.lifecycle.reviewers, a.stage, reviewer, "");
+    },
+    async promote(body, who) {
+      const review = async (action: object, reasons: string[]): Promise<PrincipalReview> => {
+        const svc = d.service();
+        const v = await svc.propose(
+          { session_id: `promote-review`, proposed_action: action as never, delegate: "forge-agent promote" },
+          who,
+        );
+        d.logger.info({ action_id: v.action_id, reasons }, "promotion escalated: waiting for a reviewer");
+        if (v.state !== "escalated")
+          return {
+            decision: v.evaluation === "ALLOW" ? "approve" : "deny",
+            reviewer: "policy",
+            at: nowRfc3339(),
+            reason: v.reasons.join("; ") || null,
+          };
+        const settled = await svc.wait(v.action_id, c.review.deadline_ms + 5_000);
+        return (
+          settled?.principal_review ?? {
+            decision: "expired",
+            reviewer: "system",
+            at: nowRfc3339(),
+            reason: "no review before the deadline (review.deadline_ms)",
+          }
+        );
+      };
+      return promote(body.ref, { stage: body.stage, reason: body.reason ?? null, review }, context(who));
+    },
+  };
+}

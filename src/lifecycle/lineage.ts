@@ -1,0 +1,307 @@
+/**
+ * Lineage over evidence records: from an action a model proposed, back through its inference
+ * record to the model digest, the promotion, the evaluation, the training run (checkpoints,
+ * anomalies) and the dataset digest; or forward from a model digest to every action it proposed.
+ * Pure over a set of records (one host's chain, or the collector's fleet copy): each link is a
+ * record whose hash is recomputed from its body and, where its predecessor is present, chained to it.
+ * Imports only protocol/, so the collector runs the same walk.
+ */
+import { recordHash, type StoredRecord } from "../protocol/record.js";
+
+export interface LineageLink {
+  step: "action" | "inference" | "model" | "promotion" | "evaluation" | "training" | "dataset";
+  host_id: string | null;
+  seq: number | null;
+  hash: string | null;
+  action_id: string | null;
+  /** The record's hash recomputes and (when its predecessor is here) chains. */
+  verified: boolean;
+  problem: string | null;
+  detail: Record<string, unknown>;
+}
+
+export interface Lineage {
+  query: string;
+  direction: "back" | "forward";
+  model_digest: string | null;
+  dataset: { ref: string; sha256: string } | null;
+  links: LineageLink[];
+  /** Forward: the actions the model proposed (tool calls gated under it). */
+  actions: { host_id: string; seq: number; action_id: string; evaluation: string | null; kind: string }[];
+  complete: boolean;
+  verified: boolean;
+  missing: string[];
+}
+
+type Rec = StoredRecord;
+const ea = (r: Rec) => (r.execution_result ?? {}) as Record<string, unknown>;
+const pa = (r: Rec) => (r.proposed_action ?? {}) as Record<string, unknown>;
+
+/** Checks one record: its hash over its body, and its link to the previous record of its host if present. */
+export function verifyRecord(r: Rec, byKey: Map<string, Rec>): string | null {
+  const { hash, prev_hash, ...body } = r;
+  if (recordHash(prev_hash, body) !== hash)
+    return `${r.host_id}#${r.seq}: the hash does not match the record`;
+  const prev = byKey.get(`${r.host_id}#${r.seq - 1}`);
+  if (prev && prev.hash !== prev_hash)
+    return `${r.host_id}#${r.seq}: prev_hash does not chain to #${prev.seq}`;
+  return null;
+}
+
+function link(
+  step: LineageLink["step"],
+  r: Rec | undefined,
+  byKey: Map<string, Rec>,
+  detail: Record<string, unknown>,
+): LineageLink {
+  if (!r)
+    return {
+      step,
+      host_id: null,
+      seq: null,
+      hash: null,
+      action_id: null,
+      verified: false,
+      problem: "not found",
+      detail,
+    };
+  const problem = verifyRecord(r, byKey);
+  return {
+    step,
+    host_id: r.host_id,
+    seq: r.seq,
+    hash: r.hash,
+    action_id: r.action_id,
+    verified: problem === null,
+    problem,
+    detail,
+  };
+}
+
+const DIGEST = /^sha256:[0-9a-f]{64}$/;
+
+/** Walks the lineage of `id` (an action id, or a model digest `sha256:…`) over `records`. */
+export function walkLineage(id: string, records: readonly Rec[]): Lineage {
+  const byKey = new Map(records.map((r) => [`${r.host_id}#${r.seq}`, r]));
+  if (DIGEST.test(id)) return forward(id, records, byKey);
+  const links: LineageLink[] = [];
+  const missing: string[] = [];
+  const action = records.filter((r) => r.action_id === id).at(-1);
+  links.push(
+    link("action", action, byKey, action ? { kind: pa(action).kind, evaluation: action.evaluation } : {}),
+  );
+  if (!action) missing.push(`no record of action ${id}`);
+  const inf = action
+    ? records.find(
+        (r) =>
+          r.kind === "inference" &&
+          r.host_id === action.host_id &&
+          ((ea(r).tool_calls as { action_id: string }[] | undefined) ?? []).some((t) => t.action_id === id),
+      )
+    : undefined;
+  links.push(link("inference", inf, byKey, inf ? { model: pa(inf).model, endpoint: pa(inf).endpoint } : {}));
+  if (action && !inf)
+    missing.push(
+      `no inference record names action ${id} among its tool calls (it was not proposed by a served model)`,
+    );
+  const admission = inf
+    ? (pa(inf).model_admission as
+        | { digest?: string | null; stage?: string | null; exempt?: boolean }
+        | undefined)
+    : undefined;
+  const digest = admission?.digest ?? null;
+  if (inf && !digest)
+    missing.push(
+      admission?.exempt
+        ? "the model was the exempt smoke-test model: it has no lineage"
+        : "the inference record names no model digest (a local file, or admission off)",
+    );
+  const back = digest ? backFromDigest(digest, records, byKey) : { links: [], missing: [], dataset: null };
+  links.push({
+    step: "model",
+    host_id: null,
+    seq: null,
+    hash: null,
+    action_id: null,
+    verified: digest !== null,
+    problem: digest ? null : "unknown",
+    detail: { digest, stage: admission?.stage ?? null },
+  });
+  links.push(...back.links);
+  missing.push(...back.missing);
+  return finish(id, "back", digest, back.dataset, links, [], missing);
+}
+
+function backFromDigest(digest: string, records: readonly Rec[], byKey: Map<string, Rec>) {
+  const links: LineageLink[] = [];
+  const missing: string[] = [];
+  const prom = records
+    .filter((r) => r.kind === "promotion" && pa(r).digest === digest && r.execution_result !== null)
+    .at(-1);
+  links.push(
+    link(
+      "promotion",
+      prom,
+      byKey,
+      prom
+        ? {
+            stage: pa(prom).stage,
+            replaced: ea(prom).replaced ?? null,
+            reviewer: prom.principal_review?.reviewer ?? null,
+            by: prom.principal ?? null,
+          }
+        : {},
+    ),
+  );
+  if (!prom) missing.push(`no promotion record for ${digest}`);
+  const artefact = prom ? ((ea(prom).eval as { artefact?: string } | null)?.artefact ?? null) : null;
+  const evalRec = records
+    .filter(
+      (r) =>
+        r.kind === "evaluation" &&
+        (artefact
+          ? (ea(r).artefact as { digest?: string } | undefined)?.digest === artefact
+          : (pa(r).model as { digest?: string } | undefined)?.digest === digest),
+    )
+    .at(-1);
+  links.push(
+    link(
+      "evaluation",
+      evalRec,
+      byKey,
+      evalRec
+        ? {
+            passed: ea(evalRec).passed,
+            artefact: (ea(evalRec).artefact as { digest?: string } | undefined)?.digest,
+            suite: (pa(evalRec).suite as { reference?: string } | undefined)?.reference,
+            metrics: ea(evalRec).metrics,
+          }
+        : {},
+    ),
+  );
+  if (!evalRec) missing.push(`no evaluation record for ${digest}`);
+  const weights = evalRec ? (ea(evalRec).weights as string | undefined) : undefined;
+  const end = weights
+    ? records
+        .filter(
+          (r) => r.kind === "training" && ea(r).event === "end" && `sha256:${ea(r).gguf_sha256}` === weights,
+        )
+        .at(-1)
+    : undefined;
+  const session = end
+    ? records.filter(
+        (r) => r.kind === "training" && r.session_id === end.session_id && r.host_id === end.host_id,
+      )
+    : [];
+  const problems = session.map((r) => verifyRecord(r, byKey)).filter((p): p is string => p !== null);
+  const trainingLink = link("training", end, byKey, {
+    session_id: end?.session_id ?? null,
+    records: session.map((r) => ({ seq: r.seq, event: ea(r).event, hash: r.hash })),
+    checkpoints: session
+      .filter((r) => ea(r).event === "checkpoint")
+      .map((r) => ({ step: ea(r).step, digest: ea(r).digest })),
+    anomalies: session.filter((r) => ea(r).event === "anomaly").map((r) => ea(r)),
+    final_weights_sha256: end ? ea(end).final_weights_sha256 : null,
+  });
+  if (problems.length > 0) {
+    trainingLink.verified = false;
+    trainingLink.problem = problems.join("; ");
+  }
+  links.push(trainingLink);
+  if (!end) missing.push(`no training run exported the weights ${weights ?? "(unknown)"}`);
+  const ds = end
+    ? ((pa(end).spec as { dataset?: { ref: string; sha256: string } } | undefined)?.dataset ?? null)
+    : null;
+  links.push({
+    step: "dataset",
+    host_id: null,
+    seq: null,
+    hash: null,
+    action_id: null,
+    verified: ds !== null && /^[0-9a-f]{64}$/.test(ds.sha256),
+    problem: ds ? null : "unknown",
+    detail: ds ? { ref: ds.ref, sha256: ds.sha256 } : {},
+  });
+  return { links, missing, dataset: ds };
+}
+
+function forward(digest: string, records: readonly Rec[], byKey: Map<string, Rec>): Lineage {
+  const back = backFromDigest(digest, records, byKey);
+  const infs = records.filter(
+    (r) =>
+      r.kind === "inference" && (pa(r).model_admission as { digest?: string } | undefined)?.digest === digest,
+  );
+  const actions: Lineage["actions"] = [];
+  for (const inf of infs)
+    for (const t of (ea(inf).tool_calls as { action_id: string }[] | undefined) ?? []) {
+      const a = records.filter((r) => r.host_id === inf.host_id && r.action_id === t.action_id).at(-1);
+      if (a)
+        actions.push({
+          host_id: a.host_id,
+          seq: a.seq,
+          action_id: a.action_id,
+          evaluation: a.evaluation,
+          kind: String(pa(a).kind),
+        });
+    }
+  return finish(digest, "forward", digest, back.dataset, back.links, actions, back.missing);
+}
+
+function finish(
+  query: string,
+  direction: Lineage["direction"],
+  model_digest: string | null,
+  dataset: Lineage["dataset"],
+  links: LineageLink[],
+  actions: Lineage["actions"],
+  missing: string[],
+): Lineage {
+  return {
+    query,
+    direction,
+    model_digest,
+    dataset,
+    links,
+    actions,
+    complete: missing.length === 0,
+    verified: missing.length === 0 && links.every((l) => l.verified),
+    missing,
+  };
+}
+
+export interface ServedModel {
+  host_id: string;
+  digest: string | null;
+  reference: string | null;
+  stage: string | null;
+  exempt: boolean;
+  label: string | null;
+  /** Serving a model with no verified promotion (a local file unchecked, or admission off). */
+  unpromoted: boolean;
+  at: string;
+}
+
+/** What each host serves, from its newest inference record's `model_admission` (src/lifecycle/admission.ts). */
+export function servedModels(records: readonly Rec[]): ServedModel[] {
+  const latest = new Map<string, Rec>();
+  for (const r of records) if (r.kind === "inference" && pa(r).model_admission) latest.set(r.host_id, r);
+  return [...latest.values()].map((r) => {
+    const a = pa(r).model_admission as {
+      digest: string | null;
+      reference: string | null;
+      stage: string | null;
+      exempt: boolean;
+      label: string;
+    };
+    return {
+      host_id: r.host_id,
+      digest: a.digest,
+      reference: a.reference,
+      stage: a.stage,
+      exempt: a.exempt,
+      label: a.label,
+      unpromoted: !a.exempt && a.stage === null,
+      at: r.timestamp,
+    };
+  });
+}
