@@ -23,10 +23,10 @@ import {
   startAgentProcess,
   startCollectorProcess,
   tempDir,
-  until,
 } from "../fleet/helpers.js";
 import { freePort, startRegistry, type TestRegistry } from "../registry/helpers.js";
 import { findTool, missing } from "../support/tools.js";
+import { until } from "../support/wait.js";
 
 const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
 const CORPUS = generatedCorpus();
@@ -263,7 +263,7 @@ export: {gguf: out/model.gguf, type: f32}
     await until(async () => {
       const r = await (await page.request.get(`${collector.http}/v1/lineage/${toolAction}`)).json();
       return r.verified === true ? r : undefined;
-    }, 60_000);
+    }, "lineage verified at the collector", 60_000);
     const l = cli([
       "lineage",
       toolAction,
