@@ -7,7 +7,6 @@ import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js
 import { sha256Hex } from "../protocol/canonical.js";
 import type { Checkpoint } from "../protocol/checkpoint.js";
 import {
-  type EncodedRecord,
   encodeRecord,
   GENESIS_HASH,
   nowRfc3339,

@@ -260,10 +260,14 @@ export: {gguf: out/model.gguf, type: f32}
 
   it("8: lineage from that action returns the dataset digest, every link verified (CLI, dashboard)", async () => {
     // Both hosts' records reach the collector (host B's tool call, host A's training to promotion).
-    await until(async () => {
-      const r = await (await page.request.get(`${collector.http}/v1/lineage/${toolAction}`)).json();
-      return r.verified === true ? r : undefined;
-    }, "lineage verified at the collector", 60_000);
+    await until(
+      async () => {
+        const r = await (await page.request.get(`${collector.http}/v1/lineage/${toolAction}`)).json();
+        return r.verified === true ? r : undefined;
+      },
+      "lineage verified at the collector",
+      60_000,
+    );
     const l = cli([
       "lineage",
       toolAction,
