@@ -11,6 +11,7 @@ import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js"
 import type { LifecycleContext } from "../lifecycle/context.js";
 import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
 import { openClient } from "../registry/index.js";
+import type { Env } from "./forge-agent.js";
 
 export const LIFECYCLE_FLAGS = {
   json: { type: "boolean", default: false },
@@ -34,20 +35,20 @@ type Flags = {
 };
 
 /** The agent config these commands run under (flags over environment over file). */
-export function lifecycleConfig(v: Flags): AgentConfig {
+export function lifecycleConfig(v: Flags, env: Env): AgentConfig {
   return loadConfig({
     flags: { ...(v.config ? { config: v.config } : {}), ...(v.home ? { home: v.home } : {}) },
-    env: process.env,
+    env,
     hostname: hostname(),
   });
 }
 
-export async function openLifecycle(v: Flags): Promise<Opened> {
-  const config = lifecycleConfig(v);
+export async function openLifecycle(v: Flags, env: Env): Promise<Opened> {
+  const config = lifecycleConfig(v, env);
   await assertSocketFree(config.socket);
   await initGate();
   const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()), {
-    home: process.env.HOME ?? homedir(),
+    home: env.HOME ?? homedir(),
   });
   const store = EvidenceStore.open({
     path: config.evidence.path,
@@ -67,7 +68,7 @@ export async function openLifecycle(v: Flags): Promise<Opened> {
       openClient(registry, {
         home: config.home,
         insecure: v.insecure === true || config.registry.insecure,
-        env: process.env,
+        env,
         ...(authFile ? { authFile } : {}),
       }),
     gate: () => gate,
