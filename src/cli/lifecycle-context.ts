@@ -10,7 +10,7 @@ import { EvidenceStore } from "../evidence/index.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
 import type { LifecycleContext } from "../lifecycle/context.js";
 import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
-import { openClient } from "../registry/index.js";
+import { openClient, type RegistryClient } from "../registry/index.js";
 import type { Env } from "./forge-agent.js";
 
 export const LIFECYCLE_FLAGS = {
@@ -43,6 +43,22 @@ export function lifecycleConfig(v: Flags, env: Env): AgentConfig {
   });
 }
 
+/** Registry clients as the config and the flags say (--insecure, --auth-file over the config's). */
+export function registryClients(
+  config: AgentConfig,
+  v: { insecure?: boolean | undefined; "auth-file"?: string | undefined },
+  env: Env,
+): (registry: string) => RegistryClient {
+  const authFile = v["auth-file"] ?? config.registry.auth_file;
+  return (registry) =>
+    openClient(registry, {
+      home: config.home,
+      insecure: v.insecure === true || config.registry.insecure,
+      env,
+      ...(authFile ? { authFile } : {}),
+    });
+}
+
 export async function openLifecycle(v: Flags, env: Env): Promise<Opened> {
   const config = lifecycleConfig(v, env);
   await assertSocketFree(config.socket);
@@ -61,16 +77,9 @@ export async function openLifecycle(v: Flags, env: Env): Promise<Opened> {
     config.lifecycle.trusted_keys,
     config.lifecycle.trust_own_key ? signer.publicKeyPem : undefined,
   );
-  const authFile = v["auth-file"] ?? config.registry.auth_file;
   const ctx: LifecycleContext = {
     hostId: config.host_id,
-    client: (registry) =>
-      openClient(registry, {
-        home: config.home,
-        insecure: v.insecure === true || config.registry.insecure,
-        env,
-        ...(authFile ? { authFile } : {}),
-      }),
+    client: registryClients(config, v, env),
     gate: () => gate,
     append: (rec) => store.append(rec),
     records: (q) => store.records(q),

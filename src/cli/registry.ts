@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import { callAgent, unwrap } from "../agent/client.js";
+import { callAgent, unwrap, waitAction } from "../agent/client.js";
 import { type AgentConfig, loadConfig } from "../agent/config.js";
 import { assertSocketFree } from "../agent/server.js";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
@@ -23,7 +23,6 @@ import {
   filesOf,
   formatReference,
   KINDS,
-  openClient,
   parseReference,
   pullArtifact,
   pushArtifact,
@@ -33,6 +32,7 @@ import {
 } from "../registry/index.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { registryClients } from "./lifecycle-context.js";
 
 const COMMON = {
   json: { type: "boolean" },
@@ -82,18 +82,7 @@ function context(
     flags: { ...(v.config ? { config: v.config } : {}), ...(v.home ? { home: v.home } : {}) },
     env,
   });
-  const authFile = v["auth-file"] ?? config.registry.auth_file;
-  return {
-    config,
-    json: v.json === true,
-    client: (registry) =>
-      openClient(registry, {
-        home: config.home,
-        insecure: v.insecure === true || config.registry.insecure,
-        env,
-        ...(authFile ? { authFile } : {}),
-      }),
-  };
+  return { config, json: v.json === true, client: registryClients(config, v, env) };
 }
 
 function one(positionals: string[], what: string): string {
@@ -334,9 +323,7 @@ async function judge(config: AgentConfig, action: object, env: Env): Promise<Gov
         `forge-agent: ${view.action_id} escalated (${view.reasons.join("; ")}): waiting for 'forge-agent review approve ${view.action_id}'\n`,
       );
     while (view.state === "escalated") {
-      view = unwrap<typeof v>(
-        await callAgent(config.socket, "GET", `/v1/actions/${view.action_id}?wait=25000`, undefined, 35_000),
-      );
+      view = unwrap<typeof v>(await waitAction(config.socket, view.action_id, 25_000));
     }
     return { verdict: view, finish: async () => undefined };
   }
