@@ -12,7 +12,7 @@ import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from
 import { wideningReasons } from "../gate/widening.js";
 import { HttpError } from "../http.js";
 import { sampleMetrics } from "../platform/native.js";
-import { nowRfc3339, type RecordInput } from "../protocol/record.js";
+import { alertRecord, nowRfc3339, type RecordInput } from "../protocol/record.js";
 import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
@@ -478,21 +478,7 @@ function recordRefusedReload(
 }
 
 function policyAlert(hostId: string, kind: string, message: string): RecordInput {
-  return {
-    kind: "alert",
-    session_id: `agent:${hostId}`,
-    action_id: randomUUID(),
-    timestamp: nowRfc3339(),
-    prompt_hash: null,
-    proposed_action: { kind },
-    evaluation: null,
-    policy_matched: { bundle: null, rules: [] },
-    composition_state: null,
-    execution_result: { message },
-    principal_review: null,
-    latency_ms: 0,
-    principal: "system",
-  };
+  return alertRecord(`agent:${hostId}`, { kind }, message);
 }
 
 /**

@@ -37,8 +37,9 @@ describe("agent → collector", () => {
     let host: { heartbeat?: { reviews?: { action_id: string }[] } } = {};
     await until(
       async () => {
-        records = (await (await fetch(`${collector.httpUrl}/v1/records?host_id=test-host`)).json()).records;
-        host = await (await fetch(`${collector.httpUrl}/v1/hosts/test-host`)).json();
+        const shipped = await fetch(`${collector.httpUrl}/v1/records?host_id=test-host`);
+        records = ((await shipped.json()) as { records: typeof records }).records;
+        host = (await (await fetch(`${collector.httpUrl}/v1/hosts/test-host`)).json()) as typeof host;
         const acked = (await t.client.get("/v1/health")).body.evidence.ackedSeq;
         return records.length >= 2 && acked >= deny.body.seq && host.heartbeat?.reviews?.length;
       },
