@@ -11,7 +11,7 @@ import { badRequest, notFound, sendError } from "./http.js";
 import type { AgentMetrics } from "./metrics.js";
 import { governedAncestor, type ProcessLink } from "./peer.js";
 import { REVIEW_TOKEN_HEADER, tokenMatches } from "./review-token.js";
-import { buildTrace } from "./trace.js";
+import { buildTrace, mergeCopies, missingShipped } from "./trace.js";
 
 /** The caller on the other end of a connection, from SO_PEERCRED (or a fixed name for loopback TCP). */
 export type Peer =
@@ -224,13 +224,10 @@ export function createApi(
               try {
                 archived = await o.archive(id!);
               } catch (err) {
-                note = `records already shipped to the collector are missing: ${(err as Error).message}`;
+                note = missingShipped(err);
               }
             }
-            // Local and collector copies overlap until the ack prunes: one step per seq.
-            const bySeq = new Map<number, StoredRecord>();
-            for (const r of [...archived, ...records]) bySeq.set(r.seq, r);
-            const trace = buildTrace(id!, [...bySeq.values()], pending);
+            const trace = buildTrace(id!, mergeCopies(archived, records), pending);
             sendJson(res, 200, {
               ...trace,
               sources: {

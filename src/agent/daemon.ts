@@ -300,7 +300,16 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     promote: (body, who) => lifecycle.promote(body, who),
     lineage: (id) => lifecycle.lineage(id),
     archive:
-      config.collector_url === undefined ? undefined : collectorArchive(config.collector_url, config.host_id),
+      config.collector_url === undefined
+        ? undefined
+        : collectorArchive({
+            url: config.collector_url,
+            hostId: config.host_id,
+            sign: (data) => store.sign(data),
+            ...(config.lifecycle.collector_token_file
+              ? { tokenFile: config.lifecycle.collector_token_file }
+              : {}),
+          }),
   });
   const listenOpts = {
     maxHeaderBytes: config.api.max_header_bytes,

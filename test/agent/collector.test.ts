@@ -1,7 +1,8 @@
 import { execFile } from "node:child_process";
-import { rmSync } from "node:fs";
+import { rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/index.js";
 import { until } from "../support/wait.js";
 import { CLI, shell, startTestAgent, type TestAgent, tempHome } from "./helpers.js";
@@ -84,5 +85,92 @@ describe("agent → collector", () => {
     expect(JSON.parse(out).steps.map((s: { action_id: string }) => s.action_id)).toEqual([
       deny.body.action_id,
     ]);
+  });
+});
+
+/**
+ * Issue 21 item 1: `npm start` runs its collector with an operator, so reading records back needs
+ * a credential. The agent and the CLI sign with the host key; a trace that may be missing records
+ * says so in the human output too.
+ */
+describe("trace of a pruned session against a collector with operators (as npm start runs it)", () => {
+  const dir = tempHome("fa-coll-ops-");
+  let collector: Collector;
+  let t: TestAgent;
+  let denyId: string;
+  beforeAll(async () => {
+    collector = await startCollector({
+      database: `sqlite:${join(dir, "collector.db")}`,
+      listen: "127.0.0.1:0",
+      plugins: [fleetPlugin({ operators: [{ name: "local", secret: "a-one-run-token" }] }).plugin],
+    });
+    t = await startTestAgent({ collector_url: collector.url, heartbeat_ms: 100 });
+    const deny = await t.client.post("/v1/actions", {
+      session_id: "demo",
+      proposed_action: shell("rm -rf /"),
+    });
+    denyId = deny.body.action_id;
+    await until(
+      async () => (await t.client.get("/v1/health")).body.evidence.ackedSeq >= deny.body.seq,
+      "the record acked (and pruned)",
+      30_000,
+    );
+  });
+  afterAll(async () => {
+    await t.stop();
+    await collector.close();
+    rmSync(dir, { recursive: true, force: true });
+  });
+
+  const cli = (args: string[]) =>
+    new Promise<{ code: number; stdout: string }>((resolve) =>
+      execFile(process.execPath, [CLI, ...args], (err, stdout) =>
+        resolve({ code: err ? Number((err as { code?: number }).code ?? 1) : 0, stdout }),
+      ),
+    );
+
+  it("the running agent reads the pruned record back with its host key; the CLI prints it", async () => {
+    const tr = (await t.client.get("/v1/sessions/demo/trace")).body;
+    expect(tr.sources).toEqual({ local: 0, collector: 1 });
+    expect(tr.steps.map((s: { action_id: string }) => s.action_id)).toEqual([denyId]);
+    const out = await cli(["trace", "demo", "--socket", t.agent.socketPath]);
+    expect(out.code).toBe(0);
+    expect(out.stdout).toContain("session demo: 1 step(s)");
+    expect(out.stdout).toContain(denyId);
+    expect(out.stdout).not.toContain("incomplete");
+  });
+
+  it("with the agent stopped, the CLI signs with the host key from the evidence directory", async () => {
+    await t.agent.close();
+    const sock = t.agent.socketPath;
+    const ok = await cli(["trace", "demo", "--socket", sock, "--collector-url", collector.url]);
+    expect(ok.code).toBe(0);
+    expect(ok.stdout).toContain(denyId);
+    expect(ok.stdout).not.toContain("incomplete");
+    const json = JSON.parse(
+      (await cli(["trace", "demo", "--json", "--socket", sock, "--collector-url", collector.url])).stdout,
+    );
+    expect(json.sources).toEqual({ local: 0, collector: 1 });
+
+    // No collector named: the human output says records were pruned and how to get them.
+    const bare = await cli(["trace", "demo", "--socket", sock]);
+    expect(bare.code).toBe(1);
+    expect(bare.stdout).toContain("session demo: no evidence");
+    expect(bare.stdout).toMatch(/warning: this trace may be incomplete: .*--collector-url/);
+
+    // A collector that refuses the credential: the refusal is in the human output.
+    const wrongToken = join(dir, "wrong-token");
+    writeFileSync(wrongToken, "not-the-operator-secret\n");
+    const refused = await cli([
+      "trace",
+      "demo",
+      "--socket",
+      sock,
+      "--collector-url",
+      collector.url,
+      "--collector-token-file",
+      wrongToken,
+    ]);
+    expect(refused.stdout).toMatch(/warning: this trace may be incomplete: .*HTTP 401/);
   });
 });
