@@ -254,7 +254,12 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
   if (config.collector_url !== undefined) {
     try {
-      const beat = () => ({ ...health(), reviews: svc.reviews(), ...heartbeat.tick() });
+      const beat = () => ({
+        ...health(),
+        reviews: svc.reviews(),
+        in_flight: svc.inFlight(),
+        ...heartbeat.tick(),
+      });
       const sh = await startShipper(
         store,
         config.collector_url,
