@@ -50,7 +50,18 @@ export interface ApiOptions {
   ) => Promise<unknown>;
   /** `GET /v1/lineage/:id`: an action id or a model digest (src/lifecycle/lineage.ts); absent: 404. */
   lineage?: (id: string) => Promise<unknown>;
+  /** `POST /v1/benchmarks`: `forge-agent bench` records its run through the agent that owns the store; absent: 404. */
+  benchmark?: (
+    body: { action_id: string; intent: Record<string, unknown>; result: Record<string, unknown> },
+    who: Principal,
+  ) => Promise<unknown>;
 }
+
+const BenchmarkBody = z.strictObject({
+  action_id: z.string().regex(/^bench-[A-Za-z0-9._:-]{1,200}$/, "bench-<id>"),
+  intent: z.record(z.string(), z.unknown()),
+  result: z.record(z.string(), z.unknown()),
+});
 
 const PromoteBody = z.strictObject({
   ref: z.string().min(1).max(2048),
@@ -207,6 +218,19 @@ export function createApi(
                 throw new HttpError(Codes.SELF_REVIEW, `${why}: it may not confirm a policy reload`);
             }
             sendJson(res, 200, await o.confirmPolicyReload(principal(peer).record));
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/benchmarks$/,
+      methods: {
+        POST: {
+          access: "proposer",
+          handle: async (req, res, peer) => {
+            if (o.benchmark === undefined) throw notFound("route /v1/benchmarks");
+            const body = parseBody(BenchmarkBody, await readJson(req, o.maxBodyBytes, BODY));
+            sendJson(res, 200, await o.benchmark(body, principal(peer)));
           },
         },
       },

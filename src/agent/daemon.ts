@@ -12,6 +12,7 @@ import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from
 import { wideningReasons } from "../gate/widening.js";
 import { HttpError } from "../http.js";
 import { sampleMetrics } from "../platform/native.js";
+import { benchmarkRecord } from "../protocol/benchmark.js";
 import { nowRfc3339, type RecordInput } from "../protocol/record.js";
 import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
@@ -304,6 +305,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     facade: (req, res, principal) => inference.handle(req, res, principal),
     promote: (body, who) => lifecycle.promote(body, who),
     lineage: (id) => lifecycle.lineage(id),
+    benchmark: async (b, who) => {
+      const stored = await store.append(benchmarkRecord({ ...b, principal: who.record }));
+      return { host_id: stored.host_id, seq: stored.seq, hash: stored.hash, path: config.evidence.path };
+    },
     archive:
       config.collector_url === undefined
         ? undefined
