@@ -359,7 +359,7 @@ export class ActionService {
    * executing), oldest first, at most `limit`, each with a one-line summary: what the heartbeat
    * carries so the dashboard's session timeline shows them beside the records and the escalations.
    */
-  inFlight(limit = 50): InFlight[] {
+  inFlight(limit = 20): InFlight[] {
     const out: InFlight[] = [];
     for (const l of this.live.values()) {
       if (l.state === "escalated") continue;
@@ -370,7 +370,7 @@ export class ActionService {
         state: l.state,
         evaluation: l.draft.evaluation as Evaluation,
         timestamp: l.draft.timestamp,
-        summary: summary.length > 200 ? `${summary.slice(0, 197)}...` : summary,
+        summary: summary.length > 120 ? `${summary.slice(0, 117)}...` : summary,
       });
     }
     return out.sort((a, b) => a.timestamp.localeCompare(b.timestamp)).slice(0, limit);

@@ -140,6 +140,42 @@ describe("trace of a pruned session against a collector with operators (as npm s
     expect(out.stdout).not.toContain("incomplete");
   });
 
+  it("the collector lists the session's pending actions: the escalation and the action in flight", async () => {
+    const long = `echo ${"x".repeat(300)}`;
+    const flying = await t.client.post("/v1/actions", { session_id: "demo-pending", proposed_action: shell(long) });
+    expect(flying.body.state).toBe("allowed");
+    const esc = await t.client.post("/v1/actions", {
+      session_id: "demo-pending",
+      proposed_action: shell("deploy prod"),
+    });
+    expect(esc.body.state).toBe("escalated");
+    const auth = { authorization: "Bearer a-one-run-token" };
+    type P = { action_id: string; state: string; host_id: string; summary?: string };
+    const pending = await until(
+      async () => {
+        const r = await fetch(`${collector.httpUrl}/v1/sessions/demo-pending/pending`, { headers: auth });
+        const p = ((await r.json()) as { pending: P[] }).pending;
+        return p.length === 2 ? p : undefined;
+      },
+      "both pending actions in a heartbeat",
+      30_000,
+    );
+    expect(pending.map((p) => [p.action_id, p.state, p.host_id]).sort()).toEqual(
+      [
+        [flying.body.action_id, "allowed", "test-host"],
+        [esc.body.action_id, "escalated", "test-host"],
+      ].sort(),
+    );
+    // In flight carries a bounded summary, never the action itself.
+    const f = pending.find((p) => p.action_id === flying.body.action_id)!;
+    expect(f.summary!.length).toBeLessThanOrEqual(120);
+    expect(f.summary).toMatch(/^shell: echo x+\.\.\.$/);
+    expect(f).not.toHaveProperty("proposed_action");
+    // Without a credential the route is closed like the rest of the API.
+    expect((await fetch(`${collector.httpUrl}/v1/sessions/demo-pending/pending`)).status).toBe(401);
+    await t.client.post(`/v1/actions/${flying.body.action_id}/result`, { status: "ok", exit_code: 0 });
+  });
+
   it("with the agent stopped, the CLI signs with the host key from the evidence directory", async () => {
     await t.agent.close();
     const sock = t.agent.socketPath;
