@@ -4,7 +4,7 @@ import { canonicalJson, jsonString, sha256Hex, writeObject } from "./canonical.j
 
 /**
  * The evidence record: one object that is both the audit artefact and the experiment record.
- * The eleven seed fields are named exactly as in DESIGN.md; the store adds the envelope.
+ * The eleven seed fields are named exactly as in docs/design.md; the store adds the envelope.
  */
 export const RECORD_KINDS = [
   "action",

@@ -170,7 +170,7 @@ describe("composition state", () => {
 });
 
 describe("decision shape", () => {
-  it("has the DESIGN.md fields and converts to the evidence record's policy_matched", () => {
+  it("has the docs/design.md fields and converts to the evidence record's policy_matched", () => {
     const d = mk().evaluate({ session_id: "s", action: sh("ls /etc/hosts") });
     expect(Object.keys(d).sort()).toEqual(
       ["bundle", "composition_state", "evaluation", "latency_ms", "policy_matched", "reasons", "risk"].sort(),
