@@ -231,8 +231,17 @@ export class ActionService {
     return this.liveView(live);
   }
 
-  /** The caller ran an allowed action and reports what happened. */
-  async report(action_id: string, result: Record<string, unknown>, who: Principal): Promise<ActionView> {
+  /**
+   * The caller ran an allowed action and reports what happened. `deferMs` > 0 lets the final
+   * record wait that long to share the next group commit (the store's resolvePending); the
+   * promise still resolves only once it is committed.
+   */
+  async report(
+    action_id: string,
+    result: Record<string, unknown>,
+    who: Principal,
+    deferMs = 0,
+  ): Promise<ActionView> {
     const live = this.live.get(action_id);
     if (live === undefined) {
       if (this.view(action_id) !== undefined) {
@@ -259,7 +268,7 @@ export class ActionService {
       execution_result: { status: "reported", reported_by: who.record, result },
     };
     try {
-      return await this.resolve(live, final);
+      return await this.resolve(live, final, deferMs);
     } catch (err) {
       live.busy = false;
       throw unavailable(err);
@@ -540,8 +549,8 @@ export class ActionService {
   }
 
   /** Chains the final record and forgets the pending row; rejects if the store refuses. */
-  private async resolve(live: Live, final: RecordInput): Promise<ActionView> {
-    const stored = await this.o.store.resolvePending(live.id, final);
+  private async resolve(live: Live, final: RecordInput, deferMs = 0): Promise<ActionView> {
+    const stored = await this.o.store.resolvePending(live.id, final, deferMs);
     this.disarm(live);
     this.live.delete(live.id);
     const v = this.finalView(stored, live.plan);

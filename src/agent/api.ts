@@ -68,6 +68,9 @@ const ProposeBody = z.strictObject({
   execute: z.boolean().optional(),
 });
 
+/** The longest a reported result may wait to share a later group commit (`?defer_ms=`). */
+const MAX_DEFER_MS = 1_000;
+
 const ReviewBody = z.strictObject({
   decision: z.enum(["approve", "deny"]),
   reason: z.string().max(4096).nullable().optional(),
@@ -129,7 +132,7 @@ export function createApi(
         GET: {
           access: "either",
           handle: async (req, res, _peer, [id]) => {
-            const wait = waitParam(req, o.maxWaitMs);
+            const wait = intParam(req, "wait", o.maxWaitMs);
             const view = await o.service.wait(id!, wait);
             if (view === undefined) throw notFound(`action ${id}`);
             sendJson(res, 200, view);
@@ -147,7 +150,12 @@ export function createApi(
             if (body === null || typeof body !== "object" || Array.isArray(body)) {
               throw badRequest('the result must be a JSON object, e.g. {"status":"ok","exit_code":0}');
             }
-            sendJson(res, 200, await o.service.report(id!, body as Record<string, unknown>, principal(peer)));
+            const deferMs = intParam(req, "defer_ms", MAX_DEFER_MS);
+            sendJson(
+              res,
+              200,
+              await o.service.report(id!, body as Record<string, unknown>, principal(peer), deferMs),
+            );
           },
         },
       },
@@ -406,14 +414,15 @@ function pathOf(req: IncomingMessage): string {
   return q === -1 ? raw : raw.slice(0, q);
 }
 
-function waitParam(req: IncomingMessage, max: number): number {
+/** A whole-milliseconds query parameter, capped at `max`; absent: 0. */
+function intParam(req: IncomingMessage, name: string, max: number): number {
   const raw = req.url ?? "";
   const q = raw.indexOf("?");
   if (q === -1) return 0;
-  const v = new URLSearchParams(raw.slice(q + 1)).get("wait");
+  const v = new URLSearchParams(raw.slice(q + 1)).get(name);
   if (v === null) return 0;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest("wait must be a whole number of milliseconds");
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`${name} must be a whole number of milliseconds`);
   return Math.min(n, max);
 }
 

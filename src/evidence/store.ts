@@ -172,6 +172,8 @@ export class EvidenceStore {
   private queue: Op[] = [];
   private queuedRecords = 0;
   private flushScheduled = false;
+  /** The timer that commits deferred ops nobody else's commit took along (resolvePending deferMs). */
+  private deferred: { due: number; timer: NodeJS.Timeout } | undefined;
   private closed = false;
   private fullAlerted = false;
   private unavailableAlerted = false;
@@ -380,12 +382,17 @@ export class EvidenceStore {
     });
   }
 
-  /** Chains the final record and deletes the pending row in one transaction; FORGE_NOT_FOUND if not pending. */
-  resolvePending(action_id: string, final: RecordInput): Promise<StoredRecord> {
+  /**
+   * Chains the final record and deletes the pending row in one transaction; FORGE_NOT_FOUND if not
+   * pending. With `deferMs` > 0 the op starts no commit of its own: it joins the next group commit
+   * another op starts, or commits after `deferMs` ms (a reported result then shares the sync of the
+   * next proposal instead of adding one). It still resolves only once committed.
+   */
+  resolvePending(action_id: string, final: RecordInput, deferMs = 0): Promise<StoredRecord> {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      this.enqueue({ t: "resolve", id: action_id, rec: snapshot(final), resolve, reject }, 1);
+      this.enqueue({ t: "resolve", id: action_id, rec: snapshot(final), resolve, reject }, 1, deferMs);
     });
   }
 
@@ -621,10 +628,17 @@ export class EvidenceStore {
     return null;
   }
 
-  private enqueue(op: Op, records: number): void {
+  private enqueue(op: Op, records: number, deferMs = 0): void {
     this.queue.push(op);
     this.queuedRecords += records;
-    this.schedule();
+    if (deferMs <= 0) {
+      this.schedule();
+      return;
+    }
+    const due = Date.now() + deferMs;
+    if (this.deferred !== undefined && this.deferred.due <= due) return;
+    if (this.deferred !== undefined) clearTimeout(this.deferred.timer);
+    this.deferred = { due, timer: setTimeout(() => this.schedule(), deferMs) };
   }
 
   private schedule(): void {
@@ -638,6 +652,10 @@ export class EvidenceStore {
   /** Commits everything queued in one transaction, then settles every op. */
   private flush(): void {
     this.flushScheduled = false;
+    if (this.deferred !== undefined) {
+      clearTimeout(this.deferred.timer);
+      this.deferred = undefined;
+    }
     if (this.queue.length === 0 && !this.checkpointDue) return;
     if (!this.db.open) return;
     // A bounded batch keeps one transaction (and the event-loop stall it causes) short; the rest

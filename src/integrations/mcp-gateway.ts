@@ -31,6 +31,9 @@ import { type Decision, govern, reportResult } from "./governed.js";
  * forwarded before the daemon's decision; a DENY is a tool error result the model can read.
  */
 
+/** How long a result record may wait to share the daemon's next group commit, ms. */
+const REPORT_DEFER_MS = 50;
+
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const StdioEntry = z.strictObject({
   command: z.string().min(1),
@@ -88,6 +91,8 @@ interface Upstream {
 export class McpGateway {
   readonly server: Server;
   private readonly upstreams = new Map<string, Upstream>();
+  /** Result reports on their way to the daemon. */
+  private readonly reports = new Set<Promise<void>>();
 
   constructor(
     private readonly servers: Record<string, ServerEntry>,
@@ -119,6 +124,7 @@ export class McpGateway {
 
   async close(): Promise<void> {
     await this.server.close();
+    await Promise.allSettled([...this.reports]);
     await Promise.allSettled([...this.upstreams.values()].map((u) => u.client.close()));
   }
 
@@ -203,10 +209,10 @@ export class McpGateway {
       })) as CallToolResult;
     } catch (err) {
       const message = `MCP server '${server}' failed on ${tool}: ${(err as Error).message}`;
-      await this.report(d, { status: "failed", error: message });
+      this.report(d, { status: "failed", error: message });
       return { content: [{ type: "text", text: message }], isError: true };
     }
-    await this.report(d, {
+    this.report(d, {
       status: result.isError ? "failed" : "ok",
       result_sha256: digest(result),
       content_items: Array.isArray(result.content) ? result.content.length : 0,
@@ -244,10 +250,10 @@ export class McpGateway {
     if (!d.allow) throw new McpError(ErrorCode.InvalidRequest, d.reason);
     try {
       const r = await up.client.readResource({ uri });
-      await this.report(d, { status: "ok", result_sha256: digest(r) });
+      this.report(d, { status: "ok", result_sha256: digest(r) });
       return r;
     } catch (err) {
-      await this.report(d, { status: "failed", error: (err as Error).message });
+      this.report(d, { status: "failed", error: (err as Error).message });
       throw err;
     }
   }
@@ -275,13 +281,23 @@ export class McpGateway {
     });
   }
 
-  private async report(d: Decision, result: Record<string, unknown>): Promise<void> {
+  /**
+   * Reports the outcome off the call's path: the ALLOW was durable before the call was forwarded,
+   * and the result record joins the daemon's next group commit (REPORT_DEFER_MS at most), so a
+   * tools/call costs one sync, not two. close() waits for reports still in flight.
+   */
+  private report(d: Decision, result: Record<string, unknown>): void {
     if (d.action_id === undefined) return;
-    const err = await reportResult(this.o.socket, d.action_id, {
-      ...result,
-      reported_by: "forge-agent mcp",
+    const p = reportResult(
+      this.o.socket,
+      d.action_id,
+      { ...result, reported_by: "forge-agent mcp" },
+      REPORT_DEFER_MS,
+    ).then((err) => {
+      if (err) this.o.log(err);
     });
-    if (err) this.o.log(err);
+    this.reports.add(p);
+    void p.finally(() => this.reports.delete(p));
   }
 }
 

@@ -115,6 +115,25 @@ describe("socket API: one daemon", () => {
     expect(missing.status).toBe(404);
   });
 
+  it("a deferred report (?defer_ms=) answers once its record is committed with a later proposal", async () => {
+    const p = await t.client.post("/v1/actions", { session_id: "defer", proposed_action: shell("echo d") });
+    const bad = await t.client.post(`/v1/actions/${p.body.action_id}/result?defer_ms=later`, {
+      status: "ok",
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/defer_ms/);
+    const reported = t.client.post(`/v1/actions/${p.body.action_id}/result?defer_ms=1000`, { status: "ok" });
+    const next = await t.client.post("/v1/actions", {
+      session_id: "defer",
+      proposed_action: shell("echo e"),
+    });
+    const r = await reported;
+    expect(r.body).toMatchObject({ state: "done", execution_result: { status: "reported" } });
+    // Chained in proposal order: the report's record comes before anything the next action writes.
+    const done = await t.client.post(`/v1/actions/${next.body.action_id}/result`, { status: "ok" });
+    expect(done.body.seq).toBeGreaterThan(r.body.seq);
+  });
+
   it("approve with execute:true runs the action, with the reviewer in principal_review", async () => {
     const p = await proposeFromChild(t, {
       session_id: "review",

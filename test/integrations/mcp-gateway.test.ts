@@ -133,8 +133,11 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     expect(text(r)).toContain("hello from the workspace");
     const echo = await g.client.callTool({ name: "everything.echo", arguments: { message: "hi there" } });
     expect(text(echo)).toContain("hi there");
-    const s = await steps("mcp-main");
-    const read = s.find((x) => x.proposed_action.name === "mcp__fs__read_text_file")!;
+    // The result is reported off the call's path: wait for the record to become final.
+    const read = await until(async () => {
+      const x = (await steps("mcp-main")).find((y) => y.proposed_action.name === "mcp__fs__read_text_file");
+      return x?.state === "final" ? x : undefined;
+    }, "the read's final record");
     expect(read).toMatchObject({
       evaluation: "ALLOW",
       state: "final",
@@ -209,8 +212,11 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     const again = await g.client.callTool({ name: "crashy.ping" });
     expect(text(again)).toMatch(/^pong \d+$/);
     expect(text(again)).not.toBe(`pong ${pid}`);
-    const s = await steps("mcp-main");
-    expect(s.find((x) => x.proposed_action.name === "mcp__crashy__crash")!.execution_result).toMatchObject({
+    const crashed = await until(async () => {
+      const x = (await steps("mcp-main")).find((y) => y.proposed_action.name === "mcp__crashy__crash");
+      return x?.state === "final" ? x : undefined;
+    }, "the crashed call's final record");
+    expect(crashed.execution_result).toMatchObject({
       status: "reported",
       result: expect.objectContaining({ status: "failed" }),
     });
