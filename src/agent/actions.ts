@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Codes, ForgeError, httpStatus } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 import type { Decision, Evaluation } from "../gate/decision.js";
+import { toPolicyMatched } from "../gate/index.js";
 import { HttpError } from "../http.js";
 import {
   nowRfc3339,
@@ -49,6 +50,17 @@ export interface ActionView {
   principal_review?: PrincipalReview | null;
   seq?: number;
   hash?: string;
+}
+
+/** A dry run's answer: the verdict the gate would give, with no action behind it. */
+export interface PreviewView {
+  dry_run: true;
+  evaluation: Evaluation;
+  /** DENY by a rule that names the tool and looks at nothing else (Gate.deniesOutright). */
+  denied_outright: boolean;
+  policy_matched: RecordInput["policy_matched"];
+  reasons: string[];
+  risk: number;
 }
 
 export interface ProposeInput {
@@ -164,10 +176,7 @@ export class ActionService {
       ...(this.o.recordPrompts && input.prompt !== undefined ? { prompt: input.prompt } : {}),
       proposed_action: action,
       evaluation: decision.evaluation,
-      policy_matched: {
-        bundle: { id: decision.bundle.id, version: decision.bundle.version, sha256: decision.bundle.sha256 },
-        rules: decision.policy_matched.map((r) => ({ rule_id: r.rule_id, effect: r.effect, risk: r.risk })),
-      },
+      policy_matched: toPolicyMatched(decision),
       composition_state: decision.composition_state,
       execution_result: null,
       principal_review: null,
@@ -229,6 +238,27 @@ export class ActionService {
     if (live.state === "executing") return this.runAndResolve(live, action);
     this.arm(live);
     return this.liveView(live);
+  }
+
+  /**
+   * What the gate would decide for this proposal now (POST /v1/evaluate): no action id, no
+   * record, no pending row, no change to composition state. Advice only: nothing accepts a
+   * preview later, so it can neither approve nor prepare anything.
+   */
+  preview(input: { session_id: string; proposed_action: Action }, who: Principal): PreviewView {
+    const d = this.o.gate().preview({
+      session_id: input.session_id,
+      principal: who.gate,
+      action: input.proposed_action,
+    });
+    return {
+      dry_run: true,
+      evaluation: d.evaluation,
+      denied_outright: this.o.gate().deniesOutright(d),
+      policy_matched: toPolicyMatched(d),
+      reasons: d.reasons,
+      risk: d.risk,
+    };
   }
 
   /**

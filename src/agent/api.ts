@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { Codes, hasForgeCode } from "../errors.js";
-import { parseAction } from "../gate/actions.js";
+import { type Action, parseAction } from "../gate/actions.js";
 import { HttpError, readJson, sendJson } from "../http.js";
 import { isFacadePath } from "../inference/routes.js";
 import type { StoredRecord } from "../protocol/record.js";
@@ -68,6 +68,11 @@ const ProposeBody = z.strictObject({
   execute: z.boolean().optional(),
 });
 
+const EvaluateBody = z.strictObject({
+  session_id: z.string().min(1).max(256),
+  proposed_action: z.unknown(),
+});
+
 /** The longest a reported result may wait to share a later group commit (`?defer_ms=`). */
 const MAX_DEFER_MS = 1_000;
 
@@ -106,12 +111,7 @@ export function createApi(
           access: "proposer",
           handle: async (req, res, peer) => {
             const body = parseBody(ProposeBody, await readJson(req, o.maxBodyBytes, BODY));
-            const action = parseAction(body.proposed_action);
-            // Lifecycle facts are established by the agent, never claimed by a caller.
-            if (action.kind === "model.promote" || action.kind === "model.serve")
-              throw badRequest(
-                `${action.kind} is not proposed here: its facts are established by the agent (promote: POST /v1/lifecycle/promote or 'forge-agent promote')`,
-              );
+            const action = proposable(body.proposed_action);
             const view = await o.service.propose(
               {
                 session_id: body.session_id,
@@ -122,6 +122,24 @@ export function createApi(
               principal(peer),
             );
             sendJson(res, 200, view);
+          },
+        },
+      },
+    },
+    {
+      // A dry run: the verdict the gate would give now; writes nothing, returns no action id.
+      pattern: /^\/v1\/evaluate$/,
+      methods: {
+        POST: {
+          access: "proposer",
+          handle: async (req, res, peer) => {
+            const body = parseBody(EvaluateBody, await readJson(req, o.maxBodyBytes, BODY));
+            const action = proposable(body.proposed_action);
+            sendJson(
+              res,
+              200,
+              o.service.preview({ session_id: body.session_id, proposed_action: action }, principal(peer)),
+            );
           },
         },
       },
@@ -412,6 +430,16 @@ function pathOf(req: IncomingMessage): string {
   if (!raw.startsWith("/")) throw badRequest("request target must be an absolute path");
   const q = raw.indexOf("?");
   return q === -1 ? raw : raw.slice(0, q);
+}
+
+/** A caller's action, parsed; lifecycle facts are established by the agent, never claimed by a caller. */
+function proposable(raw: unknown): Action {
+  const action = parseAction(raw);
+  if (action.kind === "model.promote" || action.kind === "model.serve")
+    throw badRequest(
+      `${action.kind} is not proposed here: its facts are established by the agent (promote: POST /v1/lifecycle/promote or 'forge-agent promote')`,
+    );
+  return action;
 }
 
 /** A whole-milliseconds query parameter, capped at `max`; absent: 0. */

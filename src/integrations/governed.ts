@@ -107,3 +107,22 @@ export async function reportResult(
     return `result of ${action_id} not recorded: ${(err as Error).message}`;
   }
 }
+
+/**
+ * Whether the daemon's policy denies this action outright (POST /v1/evaluate, a dry run that
+ * records nothing). Undefined when the daemon cannot say: the caller then shows what it would
+ * hide, since every call is still gated.
+ */
+export async function deniedOutright(
+  socket: string,
+  session_id: string,
+  action: Action,
+): Promise<boolean | undefined> {
+  try {
+    const r = await callAgent(socket, "POST", "/v1/evaluate", { session_id, proposed_action: action });
+    if (r.status !== 200) return undefined;
+    return (r.body as { denied_outright?: unknown }).denied_outright === true;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,9 +1,11 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLI,
@@ -60,12 +62,13 @@ async function startGateway(
   socket: string,
   session: string,
   home: string,
+  extra: string[] = [],
 ): Promise<Gateway> {
   const file = join(home, `${session}.json`);
   writeFileSync(file, JSON.stringify(config));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI, "mcp", "--config", file, "--socket", socket, "--session", session],
+    args: [CLI, "mcp", "--config", file, "--socket", socket, "--session", session, ...extra],
     stderr: "pipe",
   });
   let err = "";
@@ -232,6 +235,34 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     expect(s.some((x) => x.proposed_action.name === "mcp__everything__resources/read")).toBe(true);
   });
 
+  it("--hide-denied leaves out what the policy denies outright, records nothing, and still gates the call", async () => {
+    const home = tempHome("fa-mcp-hide-");
+    const hiding = await startGateway(
+      { mcpServers: { fs: { command: process.execPath, args: [FS_SERVER, work] } } },
+      t.agent.socketPath,
+      "mcp-hide",
+      home,
+      ["--hide-denied"],
+    );
+    try {
+      const before = (await t.client.get("/v1/health")).body.evidence.lastSeq;
+      const names = (await hiding.client.listTools()).tools.map((x) => x.name);
+      // fs-write denies write_file by name: hidden. move_file falls to the default deny, which an
+      // argument-matching rule could have allowed: listed.
+      expect(names).not.toContain("fs.write_file");
+      expect(names).toEqual(expect.arrayContaining(["fs.read_text_file", "fs.move_file"]));
+      expect((await t.client.get("/v1/health")).body.evidence.lastSeq).toBe(before);
+      const r = await hiding.client.callTool({
+        name: "fs.write_file",
+        arguments: { path: join(work, "hidden.txt"), content: "x" },
+      });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toMatch(/DENY \(fs-write\)/);
+    } finally {
+      await hiding.client.close();
+    }
+  });
+
   it("an unknown tool is a JSON-RPC error naming the servers", async () => {
     await expect(g.client.callTool({ name: "nope.tool" })).rejects.toThrow(/unknown tool 'nope.tool'.*fs/);
   });
@@ -357,5 +388,157 @@ describe("forge-agent mcp with malformed JSON-RPC from the agent", () => {
       p.kill("SIGKILL");
       await new Promise((r) => p.once("close", r));
     }
+  });
+});
+
+describe("forge-agent mcp --listen (Streamable HTTP toward the agent, loopback)", () => {
+  let t: TestAgent;
+  let p: ChildProcess;
+  let url: string;
+  let stderr = "";
+  beforeAll(async () => {
+    const home = tempHome("fa-mcp-http-");
+    writeFileSync(join(home, "policy.yaml"), POLICY);
+    t = await startTestAgent({ policy: join(home, "policy.yaml") }, home);
+    const file = join(home, "servers.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
+      }),
+    );
+    p = spawn(
+      process.execPath,
+      [
+        CLI,
+        "mcp",
+        "--config",
+        file,
+        "--socket",
+        t.agent.socketPath,
+        "--session",
+        "mcp-http",
+        "--listen",
+        "127.0.0.1:0",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    p.stderr!.on("data", (b: Buffer) => {
+      stderr += b;
+    });
+    url = await until(
+      async () => /on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr)?.[1],
+      "the gateway's URL",
+    );
+  });
+  afterAll(async () => {
+    if (p && p.exitCode === null) {
+      p.kill("SIGTERM");
+      await new Promise((r) => p.once("close", r));
+    }
+    await t?.stop();
+  });
+  const connect = async () => {
+    const c = new Client({ name: "http-test", version: "1.0.0" });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+    return c;
+  };
+  const raw = (headers: Record<string, string>, body: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(url);
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            ...headers,
+          },
+        },
+        (res) => {
+          let b = "";
+          res.on("data", (c: Buffer) => {
+            b += c;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: b }));
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+
+  it("the SDK's client lists and calls through it; allowed, denied and escalated calls are gated", async () => {
+    const a = await connect();
+    const b = await connect();
+    try {
+      const names = (await a.listTools()).tools.map((x) => x.name);
+      expect(names).toContain("everything.echo");
+      const ok = await a.callTool({ name: "everything.echo", arguments: { message: "over http" } });
+      expect(text(ok)).toContain("over http");
+      // A second session at the same time, on the same upstream.
+      const denied = await b.callTool({ name: "everything.get-env" });
+      expect(denied.isError).toBe(true);
+      expect(text(denied)).toMatch(/forge-agent DENY/);
+      const held = b.callTool({ name: "everything.get-sum", arguments: { a: 4, b: 5 } });
+      const review = await until(async () => {
+        const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
+          action_id: string;
+          session_id: string;
+        }[];
+        return r.find((x) => x.session_id === "mcp-http");
+      }, "the HTTP session's escalation");
+      expect((await reviewAs(t, review.action_id, "approve")).code).toBe(0);
+      expect(text(await held)).toContain("9");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("refuses another Host header (DNS rebinding), unknown sessions, and malformed JSON", async () => {
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    });
+    const port = new URL(url).port;
+    expect((await raw({ host: `evil.example:${port}` }, init)).status).toBe(403);
+    const unknown = await raw({ "mcp-session-id": "no-such-session" }, init);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatch(/unknown MCP session/);
+    const junk = await raw({}, "{this is not json");
+    expect(junk.status).toBe(400);
+    expect(JSON.parse(junk.body).error.code).toBe(-32700);
+    // Still serving after all that.
+    const c = await connect();
+    expect((await c.listTools()).tools.length).toBeGreaterThan(0);
+    await c.close();
+  });
+
+  it("will not listen beyond loopback", async () => {
+    const home = tempHome("fa-mcp-http-bad-");
+    const file = join(home, "servers.json");
+    writeFileSync(
+      file,
+      JSON.stringify({
+        mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
+      }),
+    );
+    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
+      const q = spawn(process.execPath, [CLI, "mcp", "--config", file, "--listen", "0.0.0.0:0"], {
+        stdio: ["ignore", "ignore", "pipe"],
+      });
+      let e = "";
+      q.stderr.on("data", (b: Buffer) => {
+        e += b;
+      });
+      q.on("close", (code) => resolve({ code, stderr: e }));
+    });
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/loopback only/);
   });
 });
