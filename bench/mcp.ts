@@ -18,6 +18,7 @@ import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { pino } from "pino";
+import { callAgent } from "../src/agent/client.js";
 import { loadConfig } from "../src/agent/config.js";
 import { startAgent } from "../src/agent/daemon.js";
 import { EvidenceStore } from "../src/evidence/index.js";
@@ -70,13 +71,23 @@ export const suite: Suite = async (ctx) => {
     const directUs: number[] = [];
     const viaUs: number[] = [];
     const commitUs: number[] = [];
+    // The daemon's group commits per gateway call (its /v1/health): the design's sync count.
+    const commits = async () =>
+      ((await callAgent(agent.socketPath, "GET", "/v1/health")).body as { evidence: { commits: number } })
+        .evidence.commits;
+    let viaCommits = 0;
+    let viaCalls = 0;
     const load = [loadavg()[0]!];
     for (let r = 0; r < ROUNDS && !ctx.signal.aborted; r++) {
       ctx.progress((0.9 * r) / ROUNDS, `round ${r + 1}/${ROUNDS}: direct, through the gateway`);
       const warmup = r === 0 ? 100 : 10;
       const slice = seconds / ROUNDS;
       directUs.push(...(await sampleAsync(callDirect, { seconds: slice, warmup, signal: ctx.signal })));
-      viaUs.push(...(await sampleAsync(callVia, { seconds: slice, warmup, signal: ctx.signal })));
+      const c0 = await commits();
+      const via = await sampleAsync(callVia, { seconds: slice, warmup, signal: ctx.signal });
+      viaUs.push(...via);
+      viaCommits += (await commits()) - c0;
+      viaCalls += via.length + warmup;
       commitUs.push(...(await sampleAsync(commitOne, { seconds: slice / 2, warmup, signal: ctx.signal })));
       load.push(loadavg()[0]!);
     }
@@ -122,6 +133,7 @@ export const suite: Suite = async (ctx) => {
         gateway: "in-process, SDK in-memory transport toward the client; stdio toward the server",
         policy: "default pack",
         synchronous: config.evidence.synchronous ?? "FULL (store default)",
+        daemon_commits_per_call: (viaCommits / Math.max(1, viaCalls)).toFixed(3),
         load_avg_1m: load.map((l) => l.toFixed(2)).join(" → "),
       },
     };
