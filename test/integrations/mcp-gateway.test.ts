@@ -9,9 +9,9 @@ import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLI,
+  pendingReview,
   REPO,
   reviewAs,
-  reviewHeaders,
   startTestAgent,
   type TestAgent,
   tempHome,
@@ -174,13 +174,7 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
       onprogress: (p) => progress.push(p),
       timeout: 120_000,
     });
-    const review = await until(async () => {
-      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
-        action_id: string;
-        session_id: string;
-      }[];
-      return r.find((x) => x.session_id === "mcp-main");
-    }, "the gateway's escalation in the review queue");
+    const review = await pendingReview(t, "mcp-main", "the gateway's escalation in the review queue");
     await until(async () => progress.length > 0, "a progress notification while the call waits");
     // The review endpoint on this branch: a root peer on the socket is a reviewer.
     const ok = await reviewAs(t, review.action_id, "approve", "fine");
@@ -193,13 +187,7 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
 
   it("ESCALATE denied by the reviewer is a tool error naming the review", async () => {
     const held = g.client.callTool({ name: "everything.get-sum", arguments: { a: 1, b: 1 } });
-    const review = await until(async () => {
-      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
-        action_id: string;
-        session_id: string;
-      }[];
-      return r.find((x) => x.session_id === "mcp-main");
-    }, "the second escalation");
+    const review = await pendingReview(t, "mcp-main", "the second escalation");
     await reviewAs(t, review.action_id, "deny", "not now");
     const r = await held;
     expect(r.isError).toBe(true);
@@ -483,13 +471,7 @@ describe("forge-agent mcp --listen (Streamable HTTP toward the agent, loopback)"
       expect(denied.isError).toBe(true);
       expect(text(denied)).toMatch(/forge-agent DENY/);
       const held = b.callTool({ name: "everything.get-sum", arguments: { a: 4, b: 5 } });
-      const review = await until(async () => {
-        const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
-          action_id: string;
-          session_id: string;
-        }[];
-        return r.find((x) => x.session_id === "mcp-http");
-      }, "the HTTP session's escalation");
+      const review = await pendingReview(t, "mcp-http", "the HTTP session's escalation");
       expect((await reviewAs(t, review.action_id, "approve")).code).toBe(0);
       expect(text(await held)).toContain("9");
     } finally {
