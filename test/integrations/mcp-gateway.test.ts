@@ -80,6 +80,30 @@ async function startGateway(
   return { client, stderr: () => err };
 }
 
+/** A servers.json with server-everything alone, in `home`. */
+function everythingConfig(home: string): string {
+  const file = join(home, "servers.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
+    }),
+  );
+  return file;
+}
+
+/** Runs the CLI to its exit: the exit code and stderr. */
+function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    p.stderr.on("data", (b: Buffer) => {
+      stderr += b;
+    });
+    p.on("close", (code) => resolve({ code, stderr }));
+  });
+}
+
 const text = (r: { content?: unknown }) =>
   (r.content as { type: string; text?: string }[]).map((c) => c.text ?? "").join("");
 
@@ -276,14 +300,7 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     const home = tempHome("fa-mcp-bad-");
     const file = join(home, "bad.json");
     writeFileSync(file, JSON.stringify({ mcpServers: { "bad name": { command: "x" } } }));
-    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [CLI, "mcp", "--config", file], { stdio: ["pipe", "pipe", "pipe"] });
-      let stderr = "";
-      p.stderr.on("data", (b: Buffer) => {
-        stderr += b;
-      });
-      p.on("close", (code) => resolve({ code, stderr }));
-    });
+    const out = await runCli(["mcp", "--config", file]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/FORGE_CONFIG_INVALID|server names are letters/);
   });
@@ -330,13 +347,7 @@ describe("forge-agent mcp with the default policy pack", () => {
 describe("forge-agent mcp with malformed JSON-RPC from the agent", () => {
   it("a garbage line is dropped, and the next well-formed request is answered", async () => {
     const home = tempHome("fa-mcp-junk-");
-    const file = join(home, "servers.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
-      }),
-    );
+    const file = everythingConfig(home);
     const p = spawn(process.execPath, [CLI, "mcp", "--config", file, "--socket", join(home, "none.sock")], {
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -388,13 +399,7 @@ describe("forge-agent mcp --listen (Streamable HTTP toward the agent, loopback)"
     const home = tempHome("fa-mcp-http-");
     writeFileSync(join(home, "policy.yaml"), POLICY);
     t = await startTestAgent({ policy: join(home, "policy.yaml") }, home);
-    const file = join(home, "servers.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
-      }),
-    );
+    const file = everythingConfig(home);
     p = spawn(
       process.execPath,
       [
@@ -503,23 +508,8 @@ describe("forge-agent mcp --listen (Streamable HTTP toward the agent, loopback)"
 
   it("will not listen beyond loopback", async () => {
     const home = tempHome("fa-mcp-http-bad-");
-    const file = join(home, "servers.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
-      }),
-    );
-    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const q = spawn(process.execPath, [CLI, "mcp", "--config", file, "--listen", "0.0.0.0:0"], {
-        stdio: ["ignore", "ignore", "pipe"],
-      });
-      let e = "";
-      q.stderr.on("data", (b: Buffer) => {
-        e += b;
-      });
-      q.on("close", (code) => resolve({ code, stderr: e }));
-    });
+    const file = everythingConfig(home);
+    const out = await runCli(["mcp", "--config", file, "--listen", "0.0.0.0:0"]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/loopback only/);
   });
