@@ -35,7 +35,7 @@ function uuidFor(i: number): string {
 }
 
 /** A realistic action record (~680 bytes canonical). */
-function record(i: number): RecordInput {
+export function record(i: number): RecordInput {
   return {
     kind: "action",
     session_id: `sess-${i & 63}`,

@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Codes, ForgeError, httpStatus } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 import type { Decision, Evaluation } from "../gate/decision.js";
+import { toPolicyMatched } from "../gate/index.js";
 import { HttpError } from "../http.js";
 import {
   nowRfc3339,
@@ -60,6 +61,17 @@ export interface InFlight {
   evaluation: Evaluation;
   timestamp: string;
   summary: string;
+}
+
+/** A dry run's answer: the verdict the gate would give, with no action behind it. */
+export interface PreviewView {
+  dry_run: true;
+  evaluation: Evaluation;
+  /** DENY by a rule that names the tool and looks at nothing else (Gate.deniesOutright). */
+  denied_outright: boolean;
+  policy_matched: RecordInput["policy_matched"];
+  reasons: string[];
+  risk: number;
 }
 
 export interface ProposeInput {
@@ -175,10 +187,7 @@ export class ActionService {
       ...(this.o.recordPrompts && input.prompt !== undefined ? { prompt: input.prompt } : {}),
       proposed_action: action,
       evaluation: decision.evaluation,
-      policy_matched: {
-        bundle: { id: decision.bundle.id, version: decision.bundle.version, sha256: decision.bundle.sha256 },
-        rules: decision.policy_matched.map((r) => ({ rule_id: r.rule_id, effect: r.effect, risk: r.risk })),
-      },
+      policy_matched: toPolicyMatched(decision),
       composition_state: decision.composition_state,
       execution_result: null,
       principal_review: null,
@@ -242,8 +251,38 @@ export class ActionService {
     return this.liveView(live);
   }
 
-  /** The caller ran an allowed action and reports what happened. */
-  async report(action_id: string, result: Record<string, unknown>, who: Principal): Promise<ActionView> {
+  /**
+   * What the gate would decide for this proposal now (POST /v1/evaluate): no action id, no
+   * record, no pending row, no change to composition state. Advice only: nothing accepts a
+   * preview later, so it can neither approve nor prepare anything.
+   */
+  preview(input: { session_id: string; proposed_action: Action }, who: Principal): PreviewView {
+    const d = this.o.gate().preview({
+      session_id: input.session_id,
+      principal: who.gate,
+      action: input.proposed_action,
+    });
+    return {
+      dry_run: true,
+      evaluation: d.evaluation,
+      denied_outright: this.o.gate().deniesOutright(d),
+      policy_matched: toPolicyMatched(d),
+      reasons: d.reasons,
+      risk: d.risk,
+    };
+  }
+
+  /**
+   * The caller ran an allowed action and reports what happened. `deferMs` > 0 lets the final
+   * record wait that long to share the next group commit (the store's resolvePending); the
+   * promise still resolves only once it is committed.
+   */
+  async report(
+    action_id: string,
+    result: Record<string, unknown>,
+    who: Principal,
+    deferMs = 0,
+  ): Promise<ActionView> {
     const live = this.live.get(action_id);
     if (live === undefined) {
       if (this.view(action_id) !== undefined) {
@@ -270,7 +309,7 @@ export class ActionService {
       execution_result: { status: "reported", reported_by: who.record, result },
     };
     try {
-      return await this.resolve(live, final);
+      return await this.resolve(live, final, deferMs);
     } catch (err) {
       live.busy = false;
       throw unavailable(err);
@@ -573,8 +612,8 @@ export class ActionService {
   }
 
   /** Chains the final record and forgets the pending row; rejects if the store refuses. */
-  private async resolve(live: Live, final: RecordInput): Promise<ActionView> {
-    const stored = await this.o.store.resolvePending(live.id, final);
+  private async resolve(live: Live, final: RecordInput, deferMs = 0): Promise<ActionView> {
+    const stored = await this.o.store.resolvePending(live.id, final, deferMs);
     this.disarm(live);
     this.live.delete(live.id);
     const v = this.finalView(stored, live.plan);

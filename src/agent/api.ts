@@ -2,7 +2,7 @@ import type { IncomingMessage, ServerResponse } from "node:http";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { Codes, hasForgeCode } from "../errors.js";
-import { parseAction } from "../gate/actions.js";
+import { type Action, parseAction } from "../gate/actions.js";
 import { HttpError, readJson, sendJson } from "../http.js";
 import { isFacadePath } from "../inference/routes.js";
 import type { StoredRecord } from "../protocol/record.js";
@@ -79,6 +79,14 @@ const ProposeBody = z.strictObject({
   execute: z.boolean().optional(),
 });
 
+const EvaluateBody = z.strictObject({
+  session_id: z.string().min(1).max(256),
+  proposed_action: z.unknown(),
+});
+
+/** The longest a reported result may wait to share a later group commit (`?defer_ms=`). */
+const MAX_DEFER_MS = 1_000;
+
 const ReviewBody = z.strictObject({
   decision: z.enum(["approve", "deny"]),
   reason: z.string().max(4096).nullable().optional(),
@@ -114,12 +122,7 @@ export function createApi(
           access: "proposer",
           handle: async (req, res, peer) => {
             const body = parseBody(ProposeBody, await readJson(req, o.maxBodyBytes, BODY));
-            const action = parseAction(body.proposed_action);
-            // Lifecycle facts are established by the agent, never claimed by a caller.
-            if (action.kind === "model.promote" || action.kind === "model.serve")
-              throw badRequest(
-                `${action.kind} is not proposed here: its facts are established by the agent (promote: POST /v1/lifecycle/promote or 'forge-agent promote')`,
-              );
+            const action = proposable(body.proposed_action);
             const view = await o.service.propose(
               {
                 session_id: body.session_id,
@@ -135,12 +138,30 @@ export function createApi(
       },
     },
     {
+      // A dry run: the verdict the gate would give now; writes nothing, returns no action id.
+      pattern: /^\/v1\/evaluate$/,
+      methods: {
+        POST: {
+          access: "proposer",
+          handle: async (req, res, peer) => {
+            const body = parseBody(EvaluateBody, await readJson(req, o.maxBodyBytes, BODY));
+            const action = proposable(body.proposed_action);
+            sendJson(
+              res,
+              200,
+              o.service.preview({ session_id: body.session_id, proposed_action: action }, principal(peer)),
+            );
+          },
+        },
+      },
+    },
+    {
       pattern: /^\/v1\/actions\/([^/]+)$/,
       methods: {
         GET: {
           access: "either",
           handle: async (req, res, _peer, [id]) => {
-            const wait = waitParam(req, o.maxWaitMs);
+            const wait = intParam(req, "wait", o.maxWaitMs);
             const view = await o.service.wait(id!, wait);
             if (view === undefined) throw notFound(`action ${id}`);
             sendJson(res, 200, view);
@@ -158,7 +179,12 @@ export function createApi(
             if (body === null || typeof body !== "object" || Array.isArray(body)) {
               throw badRequest('the result must be a JSON object, e.g. {"status":"ok","exit_code":0}');
             }
-            sendJson(res, 200, await o.service.report(id!, body as Record<string, unknown>, principal(peer)));
+            const deferMs = intParam(req, "defer_ms", MAX_DEFER_MS);
+            sendJson(
+              res,
+              200,
+              await o.service.report(id!, body as Record<string, unknown>, principal(peer), deferMs),
+            );
           },
         },
       },
@@ -427,14 +453,25 @@ function pathOf(req: IncomingMessage): string {
   return q === -1 ? raw : raw.slice(0, q);
 }
 
-function waitParam(req: IncomingMessage, max: number): number {
+/** A caller's action, parsed; lifecycle facts are established by the agent, never claimed by a caller. */
+function proposable(raw: unknown): Action {
+  const action = parseAction(raw);
+  if (action.kind === "model.promote" || action.kind === "model.serve")
+    throw badRequest(
+      `${action.kind} is not proposed here: its facts are established by the agent (promote: POST /v1/lifecycle/promote or 'forge-agent promote')`,
+    );
+  return action;
+}
+
+/** A whole-milliseconds query parameter, capped at `max`; absent: 0. */
+function intParam(req: IncomingMessage, name: string, max: number): number {
   const raw = req.url ?? "";
   const q = raw.indexOf("?");
   if (q === -1) return 0;
-  const v = new URLSearchParams(raw.slice(q + 1)).get("wait");
+  const v = new URLSearchParams(raw.slice(q + 1)).get(name);
   if (v === null) return 0;
   const n = Number(v);
-  if (!Number.isInteger(n) || n < 0) throw badRequest("wait must be a whole number of milliseconds");
+  if (!Number.isInteger(n) || n < 0) throw badRequest(`${name} must be a whole number of milliseconds`);
   return Math.min(n, max);
 }
 

@@ -87,7 +87,8 @@ const COMMANDS: Record<string, Entry> = {
   },
   mcp: {
     summary: "governed MCP gateway: stdio toward the agent, every tools/call gated by the daemon",
-    usage: "forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS]",
+    usage:
+      "forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS] [--hide-denied] [--listen HOST:PORT]",
     load: () => import("./mcp.js"),
   },
   metrics: {

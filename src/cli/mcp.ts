@@ -6,9 +6,11 @@ import { intFlag, parse, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 
 /**
- * `forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS]`: the
- * governed MCP gateway on stdio (the agent launches it as its one MCP server). Runs until the
- * agent closes stdin; diagnostics go to stderr, stdout carries only JSON-RPC.
+ * `forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS]
+ * [--hide-denied] [--listen HOST:PORT]`: the governed MCP gateway on stdio (the agent launches it
+ * as its one MCP server; runs until the agent closes stdin; stdout carries only JSON-RPC), or with
+ * --listen on Streamable HTTP at http://HOST:PORT/mcp, loopback only, until SIGINT/SIGTERM.
+ * Diagnostics go to stderr.
  */
 export default async function mcp(argv: string[], env: Env): Promise<number> {
   const { values } = parse(
@@ -18,6 +20,8 @@ export default async function mcp(argv: string[], env: Env): Promise<number> {
       socket: { type: "string" },
       session: { type: "string" },
       "wait-ms": { type: "string" },
+      "hide-denied": { type: "boolean" },
+      listen: { type: "string" },
     },
     false,
   );
@@ -29,7 +33,19 @@ export default async function mcp(argv: string[], env: Env): Promise<number> {
     session: values.session ?? newSession(),
     waitMs: intFlag(values["wait-ms"], "wait-ms", 300_000),
     log,
+    hideDenied: values["hide-denied"] === true,
   });
+  if (values.listen !== undefined) {
+    const { host, port } = hostPort(values.listen);
+    const url = await gateway.listen(host, port);
+    log(`serving ${Object.keys(servers).join(", ")} on ${url} (session ${gateway.session})`);
+    await new Promise<void>((done) => {
+      process.once("SIGINT", done);
+      process.once("SIGTERM", done);
+    });
+    await gateway.close();
+    return 0;
+  }
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((done) => {
     transport.onclose = () => done();
@@ -40,4 +56,13 @@ export default async function mcp(argv: string[], env: Env): Promise<number> {
   await closed;
   await gateway.close();
   return 0;
+}
+
+/** "127.0.0.1:8080", "[::1]:0", "localhost:3000" → host and port. */
+function hostPort(v: string): { host: string; port: number } {
+  const i = v.lastIndexOf(":");
+  const port = Number(v.slice(i + 1));
+  if (i <= 0 || !Number.isInteger(port) || port < 0 || port > 65535)
+    throw new UsageError(`--listen ${v}: expected HOST:PORT on loopback, e.g. 127.0.0.1:8765`);
+  return { host: v.slice(0, i).replace(/^\[|\]$/g, ""), port };
 }

@@ -38,6 +38,8 @@ export class GroupCommit<Op extends Settle<never>, Out> {
   private queuedRecords = 0;
   private scheduled = false;
   private stopped = false;
+  /** The timer that commits deferred ops no other op's commit took along. */
+  private deferred: { due: number; timer: NodeJS.Timeout } | undefined;
 
   constructor(private readonly hooks: GroupCommitHooks<Op, Out>) {}
 
@@ -46,10 +48,21 @@ export class GroupCommit<Op extends Settle<never>, Out> {
     return this.queuedRecords;
   }
 
-  enqueue(op: Op): void {
+  /**
+   * Queues `op` for the next transaction. With `deferMs` > 0 it starts no commit of its own: it
+   * joins the next one another op starts, or commits after `deferMs` ms at the latest.
+   */
+  enqueue(op: Op, deferMs = 0): void {
     this.queue.push(op);
     this.queuedRecords += this.hooks.records(op);
-    this.schedule();
+    if (deferMs <= 0) {
+      this.schedule();
+      return;
+    }
+    const due = Date.now() + deferMs;
+    if (this.deferred !== undefined && this.deferred.due <= due) return;
+    if (this.deferred !== undefined) clearTimeout(this.deferred.timer);
+    this.deferred = { due, timer: setTimeout(() => this.schedule(), deferMs) };
   }
 
   /** Asks for a transaction in the next turn even with nothing queued (hooks.due() says what). */
@@ -70,6 +83,10 @@ export class GroupCommit<Op extends Settle<never>, Out> {
   /** Commits everything queued in one transaction, then settles every op. */
   flush(): void {
     this.scheduled = false;
+    if (this.deferred !== undefined) {
+      clearTimeout(this.deferred.timer);
+      this.deferred = undefined;
+    }
     if (this.queue.length === 0 && !this.hooks.due()) return;
     if (!this.hooks.ready()) return;
     // A bounded batch keeps one transaction (and the event-loop stall it causes) short; the rest

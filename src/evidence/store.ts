@@ -334,12 +334,17 @@ export class EvidenceStore {
     });
   }
 
-  /** Chains the final record and deletes the pending row in one transaction; FORGE_NOT_FOUND if not pending. */
-  resolvePending(action_id: string, final: RecordInput): Promise<StoredRecord> {
+  /**
+   * Chains the final record and deletes the pending row in one transaction; FORGE_NOT_FOUND if not
+   * pending. With `deferMs` > 0 the op starts no commit of its own: it joins the next group commit
+   * another op starts, or commits after `deferMs` ms (a reported result then shares the sync of the
+   * next proposal instead of adding one). It still resolves only once committed.
+   */
+  resolvePending(action_id: string, final: RecordInput, deferMs = 0): Promise<StoredRecord> {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      this.writes.enqueue({ t: "resolve", id: action_id, rec: snapshot(final), resolve, reject });
+      this.writes.enqueue({ t: "resolve", id: action_id, rec: snapshot(final), resolve, reject }, deferMs);
     });
   }
 

@@ -19,15 +19,7 @@ import {
 } from "./protect.js";
 import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
 import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell/index.js";
-import {
-  dumpTrack,
-  GateState,
-  type RecentEntry,
-  snapshotOf,
-  type Track,
-  TrackTable,
-  trackOf,
-} from "./state.js";
+import { dumpTrack, GateState, type RecentEntry, snapshotOf, Track, TrackTable, trackOf } from "./state.js";
 
 export interface GateOptions {
   /** Most sessions kept in memory (LRU), default 10000. */
@@ -249,6 +241,33 @@ export class Gate {
 
   /** Decides one action. Synchronous; never throws; an error is DENY with reason `gate-error`. */
   evaluate(req: EvaluateRequest): Decision {
+    return this.judge(req, true);
+  }
+
+  /**
+   * What evaluate would decide now, changing nothing: no session or principal track is created,
+   * touched or counted (a dry run). A preview is advice, never authority: nothing accepts it later.
+   */
+  preview(req: EvaluateRequest): Decision {
+    return this.judge(req, false);
+  }
+
+  /**
+   * True when the decision is DENY by a pack rule that looks at nothing but the action's kind and
+   * tool name (no arguments, paths, hosts or session conditions): no call of that tool could be
+   * allowed while the policy stands. Built-in rules and the default effect never count.
+   */
+  deniesOutright(d: Decision): boolean {
+    if (d.evaluation !== "DENY") return false;
+    for (const m of d.policy_matched) {
+      if (m.effect !== "deny") continue;
+      const r = this.current.rules.find((x) => x.id === m.rule_id);
+      if (r !== undefined && namesOnly(r)) return true;
+    }
+    return false;
+  }
+
+  private judge(req: EvaluateRequest, commit: boolean): Decision {
     const t0 = performance.now();
     const bundle = this.current;
     let snap: CompositionSnapshot | null = null;
@@ -260,9 +279,13 @@ export class Gate {
         throw new ForgeError(Codes.ACTION_INVALID, "invalid request: session_id: must be a non-empty string");
       }
       const principal = typeof req.principal === "string" && req.principal.length > 0 ? req.principal : null;
-      const s = this.sessions.get(sid);
-      const p = principal ? this.principals.get(principal) : undefined;
-      if (principal) {
+      const s = commit ? this.sessions.get(sid) : (this.sessions.peek(sid) ?? new Track());
+      const p = principal
+        ? commit
+          ? this.principals.get(principal)
+          : (this.principals.peek(principal) ?? new Track())
+        : undefined;
+      if (principal && commit) {
         this.principalOf.set(sid, principal);
         if (this.principalOf.size > this.sessions.size * 2 + 64) this.prunePrincipalOf();
       }
@@ -280,11 +303,10 @@ export class Gate {
           snap,
           t0,
         );
-        this.record(s, p, req, "invalid", summaryOfUnknown(req.action), d.evaluation, [], []);
+        if (commit) this.record(s, p, req, "invalid", summaryOfUnknown(req.action), d.evaluation, [], []);
         return d;
       }
-      const d = this.decide(bundle, action, s, p, snap, t0, req);
-      return d;
+      return this.decide(bundle, action, s, p, snap, t0, req, commit);
     } catch (err) {
       const reason =
         hasForgeCode(err) && err.code === Codes.ACTION_INVALID ? `${err.code}: ${err.message}` : null;
@@ -315,6 +337,7 @@ export class Gate {
     snap: CompositionSnapshot,
     t0: number,
     req: EvaluateRequest,
+    commit: boolean,
   ): Decision {
     const nowMs = this.now();
     const reasons: string[] = [];
@@ -402,7 +425,7 @@ export class Gate {
     const labels: string[] = [];
     for (const r of matched) for (const l of r.labels) if (!labels.includes(l)) labels.push(l);
     const d = this.finish(bundle, evaluation, matched, risk, reasons, snap, t0);
-    this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
+    if (commit) this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
     return d;
   }
 
@@ -907,4 +930,28 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     }
   }
   return res;
+}
+
+/** Rule fields that do not look at an action's content; any other field set means it does. */
+const NAME_FIELDS = new Set([
+  "id",
+  "description",
+  "effect",
+  "risk",
+  "labels",
+  "kinds",
+  "tool",
+  "sandbox",
+  "file",
+  "line",
+  "programNames",
+]);
+
+/** A rule that matches on kind and tool name alone, with no `when`: its verdict holds for every call. */
+function namesOnly(r: CompiledRule): boolean {
+  for (const [k, v] of Object.entries(r)) {
+    if (NAME_FIELDS.has(k)) continue;
+    if (v !== null && v !== false) return false;
+  }
+  return true;
 }

@@ -80,18 +80,43 @@ export function why(v: ActionView): string {
   return `forge-agent ${v.evaluation}${rules ? ` (${rules})` : ""}: ${reasons}${review} [action ${v.action_id}]`;
 }
 
-/** Reports what the integration did with an allowed action; returns an error text or undefined. */
+/**
+ * Reports what the integration did with an allowed action; returns an error text or undefined.
+ * `deferMs` > 0 lets the daemon commit the record with its next group commit (at most that later).
+ */
 export async function reportResult(
   socket: string,
   action_id: string,
   result: Record<string, unknown>,
+  deferMs = 0,
 ): Promise<string | undefined> {
   try {
-    const r = await callAgent(socket, "POST", `/v1/actions/${encodeURIComponent(action_id)}/result`, result);
+    const query = deferMs > 0 ? `?defer_ms=${deferMs}` : "";
+    const path = `/v1/actions/${encodeURIComponent(action_id)}/result${query}`;
+    const r = await callAgent(socket, "POST", path, result);
     if (r.status === 200) return undefined;
     const e = (r.body as { error?: { code?: string; message?: string } }).error;
     return `result of ${action_id} not recorded (${e?.code ?? r.status}): ${e?.message}`;
   } catch (err) {
     return `result of ${action_id} not recorded: ${(err as Error).message}`;
+  }
+}
+
+/**
+ * Whether the daemon's policy denies this action outright (POST /v1/evaluate, a dry run that
+ * records nothing). Undefined when the daemon cannot say: the caller then shows what it would
+ * hide, since every call is still gated.
+ */
+export async function deniedOutright(
+  socket: string,
+  session_id: string,
+  action: Action,
+): Promise<boolean | undefined> {
+  try {
+    const r = await callAgent(socket, "POST", "/v1/evaluate", { session_id, proposed_action: action });
+    if (r.status !== 200) return undefined;
+    return (r.body as { denied_outright?: unknown }).denied_outright === true;
+  } catch {
+    return undefined;
   }
 }

@@ -1,10 +1,18 @@
 import { createHash, randomUUID } from "node:crypto";
 import { readFileSync } from "node:fs";
+import {
+  createServer,
+  type Server as HttpServer,
+  type IncomingMessage,
+  type ServerResponse,
+} from "node:http";
+import type { AddressInfo } from "node:net";
 import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { getDefaultEnvironment, StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { Server } from "@modelcontextprotocol/sdk/server/index.js";
+import { StreamableHTTPServerTransport } from "@modelcontextprotocol/sdk/server/streamableHttp.js";
 import type { Transport } from "@modelcontextprotocol/sdk/shared/transport.js";
 import {
   CallToolRequestSchema,
@@ -20,7 +28,7 @@ import {
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
 import type { Action } from "../gate/actions.js";
-import { type Decision, govern, reportResult } from "./governed.js";
+import { type Decision, deniedOutright, govern, reportResult } from "./governed.js";
 
 /**
  * The governed MCP gateway: one MCP server toward the agent, MCP clients toward the configured
@@ -30,6 +38,9 @@ import { type Decision, govern, reportResult } from "./governed.js";
  * `mcp__<server>__resources/read`. Nothing is
  * forwarded before the daemon's decision; a DENY is a tool error result the model can read.
  */
+
+/** How long a result record may wait to share the daemon's next group commit, ms. */
+const REPORT_DEFER_MS = 50;
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const StdioEntry = z.strictObject({
@@ -77,6 +88,8 @@ export interface GatewayOptions {
   waitMs: number;
   /** Diagnostics (stderr: stdout is the protocol). */
   log: (line: string) => void;
+  /** Leave out of tools/list the tools the policy denies outright (a dry run per tool). */
+  hideDenied?: boolean;
 }
 
 interface Upstream {
@@ -86,40 +99,125 @@ interface Upstream {
 }
 
 export class McpGateway {
-  readonly server: Server;
+  /** One MCP server per agent connection (stdio: one; Streamable HTTP: one per session). */
+  private readonly agents = new Set<Server>();
   private readonly upstreams = new Map<string, Upstream>();
+  /** Result reports on their way to the daemon. */
+  private readonly reports = new Set<Promise<void>>();
+  private http: HttpServer | undefined;
 
   constructor(
     private readonly servers: Record<string, ServerEntry>,
     private readonly o: GatewayOptions,
-  ) {
-    this.server = new Server(
-      { name: "forge-agent-mcp-gateway", version: "0.1.0" },
-      { capabilities: { tools: {}, resources: {} } },
-    );
-    this.server.setRequestHandler(ListToolsRequestSchema, () => this.listTools());
-    this.server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
-      this.callTool(req.params.name, req.params.arguments ?? {}, req.params._meta?.progressToken, (n) =>
-        extra.sendNotification(n),
-      ),
-    );
-    this.server.setRequestHandler(ListResourcesRequestSchema, () => this.listResources());
-    this.server.setRequestHandler(ReadResourceRequestSchema, (req) => this.readResource(req.params.uri));
-  }
+  ) {}
 
   get session(): string {
     return this.o.session;
   }
 
-  /** Connects every configured server; a server that does not start is a clear error naming it. */
+  /** Connects every configured server, then serves the agent on `agentSide` (stdio, in-memory). */
   async connect(agentSide: Transport): Promise<void> {
-    for (const [name, entry] of Object.entries(this.servers)) await this.start(name, entry);
-    await this.server.connect(agentSide);
+    await this.startAll();
+    await this.agentServer().connect(agentSide);
+  }
+
+  /**
+   * Serves the agent over Streamable HTTP at `http://HOST:PORT/mcp`, loopback only (the Host
+   * header is checked too, against DNS rebinding). Port 0 picks one; resolves with the URL.
+   */
+  async listen(host: string, port: number): Promise<string> {
+    if (!LOOPBACK.has(host))
+      throw new ForgeError(
+        Codes.CONFIG_INVALID,
+        `--listen ${host}:${port}: the gateway listens on loopback only (127.0.0.1, ::1 or localhost)`,
+      );
+    await this.startAll();
+    const sessions = new Map<string, StreamableHTTPServerTransport>();
+    const server = createServer((req, res) => {
+      void this.serveHttp(req, res, sessions, allowed).catch((err) => {
+        this.o.log(`HTTP ${req.method} ${req.url}: ${(err as Error).message}`);
+        if (!res.headersSent) jsonRpcError(res, 500, ErrorCode.InternalError, "gateway error");
+      });
+    });
+    this.http = server;
+    await new Promise<void>((resolve, reject) => {
+      server.once("error", reject);
+      server.listen(port, host, () => resolve());
+    });
+    const bound = (server.address() as AddressInfo).port;
+    const allowed = [`127.0.0.1:${bound}`, `localhost:${bound}`, `[::1]:${bound}`];
+    const shown = host.includes(":") ? `[${host}]` : host;
+    return `http://${shown}:${bound}/mcp`;
   }
 
   async close(): Promise<void> {
-    await this.server.close();
+    if (this.http !== undefined) {
+      const http = this.http;
+      this.http = undefined;
+      http.closeAllConnections();
+      await new Promise<void>((resolve) => http.close(() => resolve()));
+    }
+    await Promise.allSettled([...this.agents].map((a) => a.close()));
+    await Promise.allSettled([...this.reports]);
     await Promise.allSettled([...this.upstreams.values()].map((u) => u.client.close()));
+  }
+
+  private async startAll(): Promise<void> {
+    for (const [name, entry] of Object.entries(this.servers))
+      if (!this.upstreams.has(name)) await this.start(name, entry);
+  }
+
+  private agentServer(): Server {
+    const server = new Server(
+      { name: "forge-agent-mcp-gateway", version: "0.1.0" },
+      { capabilities: { tools: {}, resources: {} } },
+    );
+    server.setRequestHandler(ListToolsRequestSchema, () => this.listTools());
+    server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
+      this.callTool(req.params.name, req.params.arguments ?? {}, req.params._meta?.progressToken, (n) =>
+        extra.sendNotification(n),
+      ),
+    );
+    server.setRequestHandler(ListResourcesRequestSchema, () => this.listResources());
+    server.setRequestHandler(ReadResourceRequestSchema, (req) => this.readResource(req.params.uri));
+    this.agents.add(server);
+    server.onclose = () => this.agents.delete(server);
+    return server;
+  }
+
+  /** One HTTP request: to its session's transport, or (an initialize) to a new session. */
+  private async serveHttp(
+    req: IncomingMessage,
+    res: ServerResponse,
+    sessions: Map<string, StreamableHTTPServerTransport>,
+    allowedHosts: string[],
+  ): Promise<void> {
+    if (new URL(req.url ?? "/", "http://gateway").pathname !== "/mcp")
+      return jsonRpcError(res, 404, ErrorCode.InvalidRequest, "the MCP endpoint is /mcp");
+    const sid = req.headers["mcp-session-id"];
+    if (typeof sid === "string") {
+      const known = sessions.get(sid);
+      if (known === undefined)
+        return jsonRpcError(
+          res,
+          404,
+          ErrorCode.InvalidRequest,
+          `unknown MCP session ${sid}: initialize again`,
+        );
+      return await known.handleRequest(req, res);
+    }
+    // No session yet: the transport answers anything but an initialize with 400 itself.
+    const transport: StreamableHTTPServerTransport = new StreamableHTTPServerTransport({
+      sessionIdGenerator: () => randomUUID(),
+      onsessioninitialized: (id) => void sessions.set(id, transport),
+      onsessionclosed: (id) => void sessions.delete(id),
+      enableDnsRebindingProtection: true,
+      allowedHosts,
+    });
+    const server = this.agentServer();
+    await server.connect(transport);
+    await transport.handleRequest(req, res);
+    if (transport.sessionId === undefined) await server.close();
   }
 
   private async start(name: string, entry: ServerEntry): Promise<Upstream> {
@@ -168,11 +266,23 @@ export class McpGateway {
       let cursor: string | undefined;
       do {
         const page = await up.client.listTools(cursor ? { cursor } : {});
-        for (const t of page.tools) tools.push({ ...t, name: `${name}.${t.name}` });
+        for (const t of page.tools) {
+          if (this.o.hideDenied && (await this.hidden(name, t.name))) continue;
+          tools.push({ ...t, name: `${name}.${t.name}` });
+        }
         cursor = page.nextCursor;
       } while (cursor);
     }
     return { tools };
+  }
+
+  /** A tool the policy denies whatever its arguments; a daemon that cannot say hides nothing. */
+  private async hidden(server: string, tool: string): Promise<boolean> {
+    const action: Action = { kind: "tool", name: gateName(server, tool), arguments: {} };
+    const denied = await deniedOutright(this.o.socket, this.o.session, action);
+    if (denied === undefined)
+      this.o.log(`cannot ask the daemon about ${action.name}: listed (calls are still gated)`);
+    return denied === true;
   }
 
   private split(qualified: string): [string, string] {
@@ -203,10 +313,10 @@ export class McpGateway {
       })) as CallToolResult;
     } catch (err) {
       const message = `MCP server '${server}' failed on ${tool}: ${(err as Error).message}`;
-      await this.report(d, { status: "failed", error: message });
+      this.report(d, { status: "failed", error: message });
       return { content: [{ type: "text", text: message }], isError: true };
     }
-    await this.report(d, {
+    this.report(d, {
       status: result.isError ? "failed" : "ok",
       result_sha256: digest(result),
       content_items: Array.isArray(result.content) ? result.content.length : 0,
@@ -244,10 +354,10 @@ export class McpGateway {
     if (!d.allow) throw new McpError(ErrorCode.InvalidRequest, d.reason);
     try {
       const r = await up.client.readResource({ uri });
-      await this.report(d, { status: "ok", result_sha256: digest(r) });
+      this.report(d, { status: "ok", result_sha256: digest(r) });
       return r;
     } catch (err) {
-      await this.report(d, { status: "failed", error: (err as Error).message });
+      this.report(d, { status: "failed", error: (err as Error).message });
       throw err;
     }
   }
@@ -275,14 +385,31 @@ export class McpGateway {
     });
   }
 
-  private async report(d: Decision, result: Record<string, unknown>): Promise<void> {
+  /**
+   * Reports the outcome off the call's path: the ALLOW was durable before the call was forwarded,
+   * and the result record joins the daemon's next group commit (REPORT_DEFER_MS at most), so a
+   * tools/call costs one sync, not two. close() waits for reports still in flight.
+   */
+  private report(d: Decision, result: Record<string, unknown>): void {
     if (d.action_id === undefined) return;
-    const err = await reportResult(this.o.socket, d.action_id, {
-      ...result,
-      reported_by: "forge-agent mcp",
+    const p = reportResult(
+      this.o.socket,
+      d.action_id,
+      { ...result, reported_by: "forge-agent mcp" },
+      REPORT_DEFER_MS,
+    ).then((err) => {
+      if (err) this.o.log(err);
     });
-    if (err) this.o.log(err);
+    this.reports.add(p);
+    void p.finally(() => this.reports.delete(p));
   }
+}
+
+const LOOPBACK = new Set(["127.0.0.1", "::1", "localhost"]);
+
+function jsonRpcError(res: ServerResponse, status: number, code: number, message: string): void {
+  res.writeHead(status, { "content-type": "application/json" });
+  res.end(JSON.stringify({ jsonrpc: "2.0", error: { code, message }, id: null }));
 }
 
 /** The tool action's name the policy sees. */

@@ -115,6 +115,50 @@ describe("socket API: one daemon", () => {
     expect(missing.status).toBe(404);
   });
 
+  it("a dry run (POST /v1/evaluate) gives the verdict, and leaves nothing to approve, report or count", async () => {
+    const before = (await t.client.get("/v1/health")).body;
+    const r = await t.client.post("/v1/evaluate", {
+      session_id: "dry",
+      proposed_action: shell("deploy prod"),
+    });
+    expect(r.status).toBe(200);
+    expect(r.body).toMatchObject({ dry_run: true, evaluation: "ESCALATE", denied_outright: false });
+    expect(r.body.action_id).toBeUndefined();
+    const after = (await t.client.get("/v1/health")).body;
+    expect(after.evidence.lastSeq).toBe(before.evidence.lastSeq);
+    expect(after.evidence.pending).toBe(before.evidence.pending);
+    expect(after.actions.pending).toBe(before.actions.pending);
+    // It takes no execute flag, and its answer is no id anything accepts.
+    const exec = await t.client.post("/v1/evaluate", {
+      session_id: "dry",
+      proposed_action: shell("ls"),
+      execute: true,
+    });
+    expect(exec.status).toBe(400);
+    const bad = await t.client.post("/v1/evaluate", { session_id: "dry", proposed_action: { kind: "x" } });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.code).toBe("FORGE_ACTION_INVALID");
+  });
+
+  it("a deferred report (?defer_ms=) answers once its record is committed with a later proposal", async () => {
+    const p = await t.client.post("/v1/actions", { session_id: "defer", proposed_action: shell("echo d") });
+    const bad = await t.client.post(`/v1/actions/${p.body.action_id}/result?defer_ms=later`, {
+      status: "ok",
+    });
+    expect(bad.status).toBe(400);
+    expect(bad.body.error.message).toMatch(/defer_ms/);
+    const reported = t.client.post(`/v1/actions/${p.body.action_id}/result?defer_ms=1000`, { status: "ok" });
+    const next = await t.client.post("/v1/actions", {
+      session_id: "defer",
+      proposed_action: shell("echo e"),
+    });
+    const r = await reported;
+    expect(r.body).toMatchObject({ state: "done", execution_result: { status: "reported" } });
+    // Chained in proposal order: the report's record comes before anything the next action writes.
+    const done = await t.client.post(`/v1/actions/${next.body.action_id}/result`, { status: "ok" });
+    expect(done.body.seq).toBeGreaterThan(r.body.seq);
+  });
+
   it("approve with execute:true runs the action, with the reviewer in principal_review", async () => {
     const p = await proposeFromChild(t, {
       session_id: "review",

@@ -7,6 +7,7 @@ import { fileURLToPath } from "node:url";
 import { pino } from "pino";
 import { loadConfig } from "../../src/agent/config.js";
 import { type AgentHandle, startAgent } from "../../src/agent/daemon.js";
+import { until } from "../support/wait.js";
 
 export const FIXTURE_POLICY = fileURLToPath(new URL("../fixtures/agent-policy.yaml", import.meta.url));
 export const REPO = fileURLToPath(new URL("../..", import.meta.url));
@@ -151,6 +152,21 @@ export function tokenHeader(path: string): Record<string, string> {
 /** The review token header, for tests that call reviewer routes directly. */
 export function reviewHeaders(t: TestAgent): Record<string, string> {
   return tokenHeader(t.agent.config.review.token_file);
+}
+
+/** Waits until an escalation of `session_id` is in the review queue; resolves with it. */
+export async function pendingReview(
+  t: TestAgent,
+  session_id: string,
+  label: string,
+): Promise<{ action_id: string; session_id: string }> {
+  return await until(async () => {
+    const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
+      action_id: string;
+      session_id: string;
+    }[];
+    return r.find((x) => x.session_id === session_id);
+  }, label);
 }
 
 /**

@@ -458,6 +458,32 @@ describe("pending actions", () => {
     expect(s.get(1)?.principal_review?.reviewer).toBe("operator:alice");
   });
 
+  it("a deferred resolve starts no commit: it shares the next one, or commits at its deadline or close", async () => {
+    const s = store();
+    await s.putPending(pending("p1", "allowed"));
+    await s.putPending(pending("p2", "allowed"));
+    await s.putPending(pending("p3", "allowed"));
+    const before = s.stats().commits;
+    let settled = false;
+    const first = s.resolvePending("p1", rec(1, { action_id: "p1" }), 600_000).finally(() => {
+      settled = true;
+    });
+    for (let i = 0; i < 5; i++) await new Promise((r) => setImmediate(r));
+    expect(settled).toBe(false);
+    expect(s.getPending("p1")).toBeDefined();
+    // The next op's commit takes the deferred one along: two ops, one transaction (one sync).
+    await s.putPending(pending("p4", "allowed"));
+    expect((await first).seq).toBe(1);
+    expect(s.getPending("p1")).toBeUndefined();
+    expect(s.stats().commits).toBe(before + 1);
+    // Alone, it commits when its deferral runs out.
+    expect((await s.resolvePending("p2", rec(2, { action_id: "p2" }), 5)).seq).toBe(2);
+    // close() commits what is still deferred.
+    const last = s.resolvePending("p3", rec(3, { action_id: "p3" }), 600_000);
+    await s.close();
+    expect((await last).seq).toBe(3);
+  });
+
   it("refuse unknown ids with FORGE_NOT_FOUND without consuming a seq", async () => {
     const s = store();
     expect((await rejection(s.resolvePending("nope", rec(1)))).code).toBe(Codes.NOT_FOUND);

@@ -2,8 +2,7 @@ import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { CLI, reviewAs, reviewHeaders, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
-import { until } from "../support/wait.js";
+import { CLI, pendingReview, reviewAs, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
 
 /**
  * `forge-agent hook claude-code` as Claude Code runs it: a child process per event, the hook JSON
@@ -196,13 +195,7 @@ describe("forge-agent hook claude-code", () => {
       "--escalate",
       "wait",
     ]);
-    const review = await until(async () => {
-      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
-        action_id: string;
-        session_id: string;
-      }[];
-      return r.find((x) => x.session_id === "claude-code-cc-wait");
-    }, "the hook's escalation in the review queue");
+    const review = await pendingReview(t, "claude-code-cc-wait", "the hook's escalation in the review queue");
     // A reviewer is another process holding the review token (never the proposer's connection).
     const approved = await reviewAs(t, review.action_id, "approve", "go");
     expect(approved.view).toMatchObject({ evaluation: "ALLOW" });

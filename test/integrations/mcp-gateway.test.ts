@@ -1,15 +1,17 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { request } from "node:http";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
+import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLI,
+  pendingReview,
   REPO,
   reviewAs,
-  reviewHeaders,
   startTestAgent,
   type TestAgent,
   tempHome,
@@ -60,12 +62,13 @@ async function startGateway(
   socket: string,
   session: string,
   home: string,
+  extra: string[] = [],
 ): Promise<Gateway> {
   const file = join(home, `${session}.json`);
   writeFileSync(file, JSON.stringify(config));
   const transport = new StdioClientTransport({
     command: process.execPath,
-    args: [CLI, "mcp", "--config", file, "--socket", socket, "--session", session],
+    args: [CLI, "mcp", "--config", file, "--socket", socket, "--session", session, ...extra],
     stderr: "pipe",
   });
   let err = "";
@@ -82,6 +85,30 @@ const text = (r: object): string => {
   if (!("content" in r) || !Array.isArray(r.content)) throw new Error("the result has no content array");
   return (r.content as { type: string; text?: string }[]).map((c) => c.text ?? "").join("");
 };
+
+/** A servers.json with server-everything alone, in `home`. */
+function everythingConfig(home: string): string {
+  const file = join(home, "servers.json");
+  writeFileSync(
+    file,
+    JSON.stringify({
+      mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
+    }),
+  );
+  return file;
+}
+
+/** Runs the CLI to its exit: the exit code and stderr. */
+function runCli(args: string[]): Promise<{ code: number | null; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [CLI, ...args], { stdio: ["ignore", "ignore", "pipe"] });
+    let stderr = "";
+    p.stderr.on("data", (b: Buffer) => {
+      stderr += b;
+    });
+    p.on("close", (code) => resolve({ code, stderr }));
+  });
+}
 
 describe("forge-agent mcp (governed MCP gateway)", () => {
   let t: TestAgent;
@@ -136,8 +163,11 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     expect(text(r)).toContain("hello from the workspace");
     const echo = await g.client.callTool({ name: "everything.echo", arguments: { message: "hi there" } });
     expect(text(echo)).toContain("hi there");
-    const s = await steps("mcp-main");
-    const read = s.find((x) => x.proposed_action.name === "mcp__fs__read_text_file")!;
+    // The result is reported off the call's path: wait for the record to become final.
+    const read = await until(async () => {
+      const x = (await steps("mcp-main")).find((y) => y.proposed_action.name === "mcp__fs__read_text_file");
+      return x?.state === "final" ? x : undefined;
+    }, "the read's final record");
     expect(read).toMatchObject({
       evaluation: "ALLOW",
       state: "final",
@@ -171,13 +201,7 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
       onprogress: (p) => progress.push(p),
       timeout: 120_000,
     });
-    const review = await until(async () => {
-      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
-        action_id: string;
-        session_id: string;
-      }[];
-      return r.find((x) => x.session_id === "mcp-main");
-    }, "the gateway's escalation in the review queue");
+    const review = await pendingReview(t, "mcp-main", "the gateway's escalation in the review queue");
     await until(async () => progress.length > 0, "a progress notification while the call waits");
     // The review endpoint on this branch: a root peer on the socket is a reviewer.
     const ok = await reviewAs(t, review.action_id, "approve", "fine");
@@ -190,13 +214,7 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
 
   it("ESCALATE denied by the reviewer is a tool error naming the review", async () => {
     const held = g.client.callTool({ name: "everything.get-sum", arguments: { a: 1, b: 1 } });
-    const review = await until(async () => {
-      const r = (await t.client.call("GET", "/v1/reviews", undefined, reviewHeaders(t))).body.reviews as {
-        action_id: string;
-        session_id: string;
-      }[];
-      return r.find((x) => x.session_id === "mcp-main");
-    }, "the second escalation");
+    const review = await pendingReview(t, "mcp-main", "the second escalation");
     await reviewAs(t, review.action_id, "deny", "not now");
     const r = await held;
     expect(r.isError).toBe(true);
@@ -212,8 +230,11 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     const again = await g.client.callTool({ name: "crashy.ping" });
     expect(text(again)).toMatch(/^pong \d+$/);
     expect(text(again)).not.toBe(`pong ${pid}`);
-    const s = await steps("mcp-main");
-    expect(s.find((x) => x.proposed_action.name === "mcp__crashy__crash")!.execution_result).toMatchObject({
+    const crashed = await until(async () => {
+      const x = (await steps("mcp-main")).find((y) => y.proposed_action.name === "mcp__crashy__crash");
+      return x?.state === "final" ? x : undefined;
+    }, "the crashed call's final record");
+    expect(crashed.execution_result).toMatchObject({
       status: "reported",
       result: expect.objectContaining({ status: "failed" }),
     });
@@ -227,6 +248,34 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     expect(r.contents.length).toBeGreaterThan(0);
     const s = await steps("mcp-main");
     expect(s.some((x) => x.proposed_action.name === "mcp__everything__resources/read")).toBe(true);
+  });
+
+  it("--hide-denied leaves out what the policy denies outright, records nothing, and still gates the call", async () => {
+    const home = tempHome("fa-mcp-hide-");
+    const hiding = await startGateway(
+      { mcpServers: { fs: { command: process.execPath, args: [FS_SERVER, work] } } },
+      t.agent.socketPath,
+      "mcp-hide",
+      home,
+      ["--hide-denied"],
+    );
+    try {
+      const before = (await t.client.get("/v1/health")).body.evidence.lastSeq;
+      const names = (await hiding.client.listTools()).tools.map((x) => x.name);
+      // fs-write denies write_file by name: hidden. move_file falls to the default deny, which an
+      // argument-matching rule could have allowed: listed.
+      expect(names).not.toContain("fs.write_file");
+      expect(names).toEqual(expect.arrayContaining(["fs.read_text_file", "fs.move_file"]));
+      expect((await t.client.get("/v1/health")).body.evidence.lastSeq).toBe(before);
+      const r = await hiding.client.callTool({
+        name: "fs.write_file",
+        arguments: { path: join(work, "hidden.txt"), content: "x" },
+      });
+      expect(r.isError).toBe(true);
+      expect(text(r)).toMatch(/DENY \(fs-write\)/);
+    } finally {
+      await hiding.client.close();
+    }
   });
 
   it("an unknown tool is a JSON-RPC error naming the servers", async () => {
@@ -254,14 +303,7 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     const home = tempHome("fa-mcp-bad-");
     const file = join(home, "bad.json");
     writeFileSync(file, JSON.stringify({ mcpServers: { "bad name": { command: "x" } } }));
-    const out = await new Promise<{ code: number | null; stderr: string }>((resolve) => {
-      const p = spawn(process.execPath, [CLI, "mcp", "--config", file], { stdio: ["pipe", "pipe", "pipe"] });
-      let stderr = "";
-      p.stderr.on("data", (b: Buffer) => {
-        stderr += b;
-      });
-      p.on("close", (code) => resolve({ code, stderr }));
-    });
+    const out = await runCli(["mcp", "--config", file]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/FORGE_CONFIG_INVALID|server names are letters/);
   });
@@ -308,13 +350,7 @@ describe("forge-agent mcp with the default policy pack", () => {
 describe("forge-agent mcp with malformed JSON-RPC from the agent", () => {
   it("a garbage line is dropped, and the next well-formed request is answered", async () => {
     const home = tempHome("fa-mcp-junk-");
-    const file = join(home, "servers.json");
-    writeFileSync(
-      file,
-      JSON.stringify({
-        mcpServers: { everything: { command: process.execPath, args: [EVERYTHING, "stdio"] } },
-      }),
-    );
+    const file = everythingConfig(home);
     const p = spawn(process.execPath, [CLI, "mcp", "--config", file, "--socket", join(home, "none.sock")], {
       stdio: ["pipe", "pipe", "pipe"],
     });
@@ -354,5 +390,130 @@ describe("forge-agent mcp with malformed JSON-RPC from the agent", () => {
       p.kill("SIGKILL");
       await new Promise((r) => p.once("close", r));
     }
+  });
+});
+
+describe("forge-agent mcp --listen (Streamable HTTP toward the agent, loopback)", () => {
+  let t: TestAgent;
+  let p: ChildProcess;
+  let url: string;
+  let stderr = "";
+  beforeAll(async () => {
+    const home = tempHome("fa-mcp-http-");
+    writeFileSync(join(home, "policy.yaml"), POLICY);
+    t = await startTestAgent({ policy: join(home, "policy.yaml") }, home);
+    const file = everythingConfig(home);
+    p = spawn(
+      process.execPath,
+      [
+        CLI,
+        "mcp",
+        "--config",
+        file,
+        "--socket",
+        t.agent.socketPath,
+        "--session",
+        "mcp-http",
+        "--listen",
+        "127.0.0.1:0",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+    p.stderr!.on("data", (b: Buffer) => {
+      stderr += b;
+    });
+    url = await until(
+      async () => /on (http:\/\/127\.0\.0\.1:\d+\/mcp)/.exec(stderr)?.[1],
+      "the gateway's URL",
+    );
+  });
+  afterAll(async () => {
+    if (p && p.exitCode === null) {
+      p.kill("SIGTERM");
+      await new Promise((r) => p.once("close", r));
+    }
+    await t?.stop();
+  });
+  const connect = async () => {
+    const c = new Client({ name: "http-test", version: "1.0.0" });
+    await c.connect(new StreamableHTTPClientTransport(new URL(url)));
+    return c;
+  };
+  const raw = (headers: Record<string, string>, body: string) =>
+    new Promise<{ status: number; body: string }>((resolve, reject) => {
+      const u = new URL(url);
+      const req = request(
+        {
+          host: u.hostname,
+          port: u.port,
+          path: u.pathname,
+          method: "POST",
+          headers: {
+            "content-type": "application/json",
+            accept: "application/json, text/event-stream",
+            ...headers,
+          },
+        },
+        (res) => {
+          let b = "";
+          res.on("data", (c: Buffer) => {
+            b += c;
+          });
+          res.on("end", () => resolve({ status: res.statusCode ?? 0, body: b }));
+        },
+      );
+      req.on("error", reject);
+      req.end(body);
+    });
+
+  it("the SDK's client lists and calls through it; allowed, denied and escalated calls are gated", async () => {
+    const a = await connect();
+    const b = await connect();
+    try {
+      const names = (await a.listTools()).tools.map((x) => x.name);
+      expect(names).toContain("everything.echo");
+      const ok = await a.callTool({ name: "everything.echo", arguments: { message: "over http" } });
+      expect(text(ok)).toContain("over http");
+      // A second session at the same time, on the same upstream.
+      const denied = await b.callTool({ name: "everything.get-env" });
+      expect(denied.isError).toBe(true);
+      expect(text(denied)).toMatch(/forge-agent DENY/);
+      const held = b.callTool({ name: "everything.get-sum", arguments: { a: 4, b: 5 } });
+      const review = await pendingReview(t, "mcp-http", "the HTTP session's escalation");
+      expect((await reviewAs(t, review.action_id, "approve")).code).toBe(0);
+      expect(text(await held)).toContain("9");
+    } finally {
+      await a.close();
+      await b.close();
+    }
+  });
+
+  it("refuses another Host header (DNS rebinding), unknown sessions, and malformed JSON", async () => {
+    const init = JSON.stringify({
+      jsonrpc: "2.0",
+      id: 1,
+      method: "initialize",
+      params: { protocolVersion: "2025-06-18", capabilities: {}, clientInfo: { name: "raw", version: "1" } },
+    });
+    const port = new URL(url).port;
+    expect((await raw({ host: `evil.example:${port}` }, init)).status).toBe(403);
+    const unknown = await raw({ "mcp-session-id": "no-such-session" }, init);
+    expect(unknown.status).toBe(404);
+    expect(unknown.body).toMatch(/unknown MCP session/);
+    const junk = await raw({}, "{this is not json");
+    expect(junk.status).toBe(400);
+    expect(JSON.parse(junk.body).error.code).toBe(-32700);
+    // Still serving after all that.
+    const c = await connect();
+    expect((await c.listTools()).tools.length).toBeGreaterThan(0);
+    await c.close();
+  });
+
+  it("will not listen beyond loopback", async () => {
+    const home = tempHome("fa-mcp-http-bad-");
+    const file = everythingConfig(home);
+    const out = await runCli(["mcp", "--config", file, "--listen", "0.0.0.0:0"]);
+    expect(out.code).not.toBe(0);
+    expect(out.stderr).toMatch(/loopback only/);
   });
 });
