@@ -34,6 +34,20 @@ export interface Metric {
   /** How far inside (positive) or outside (negative) the target, as a fraction of the target. */
   margin?: number;
   notes?: string;
+  /** Set when the suite ran more than once (repeated): the figure every run gave, and how far apart. */
+  spread?: Spread;
+}
+
+/** One figure across the runs of a repeated suite. */
+export interface Spread {
+  runs: number;
+  /** Which figure: the target's statistic, else the ratio, else the median. */
+  of: "median" | "p99" | "min" | "max" | "ratio" | "value";
+  values: number[];
+  min: number;
+  max: number;
+  /** (max - min) / |median of the values|: 0.1 means the runs lay within 10 % of each other. */
+  relative: number;
 }
 
 export interface SuiteResult {
@@ -136,6 +150,77 @@ export function judge(metric: Metric, target: Target): Metric {
   return { ...metric, target, met, margin };
 }
 
+/** The figure a metric is read by: its target's statistic, else its ratio, else its median. */
+function keyFigure(m: Metric): { of: Spread["of"]; value: number } {
+  const of: Spread["of"] = m.target?.stat ?? (m.ratio !== undefined ? "ratio" : "median");
+  const v = of === "ratio" ? m.ratio : of === "value" ? m.stats.median : m.stats[of];
+  return { of, value: v ?? Number.NaN };
+}
+
+/**
+ * Folds the results of one suite run several times (in one process, one after the other) into one
+ * result: each metric is the run whose key figure (keyFigure) is the median of the runs — its own
+ * figures, baseline, ratio and verdict, all from that one run, so a ratio is never taken across
+ * runs — with `spread` holding every run's key figure. A metric missing from some runs is folded
+ * over the runs that have it.
+ */
+export function combineRuns(runs: readonly SuiteResult[]): SuiteResult {
+  const first = runs[0]!;
+  if (runs.length === 1 || first.skipped !== undefined) return first;
+  const metrics = first.metrics.map((m0) => {
+    const all = runs.flatMap((r) => r.metrics.filter((m) => m.name === m0.name));
+    const keyed = all.map((m) => ({ m, k: keyFigure(m).value })).filter((x) => !Number.isNaN(x.k));
+    if (keyed.length === 0) return m0;
+    const sorted = [...keyed].sort((a, b) => a.k - b.k);
+    const mid = sorted[(sorted.length - 1) >> 1]!;
+    const values = keyed.map((x) => x.k);
+    const min = sorted[0]!.k;
+    const max = sorted[sorted.length - 1]!.k;
+    const spread: Spread = {
+      runs: keyed.length,
+      of: keyFigure(mid.m).of,
+      values,
+      min,
+      max,
+      relative: mid.k === 0 ? 0 : (max - min) / Math.abs(mid.k),
+    };
+    return { ...mid.m, spread };
+  });
+  const partial = runs.some((r) => r.partial === true);
+  return {
+    suite: first.suite,
+    metrics,
+    ...(partial ? { partial: true } : {}),
+    info: { ...(runs[runs.length - 1]!.info ?? {}), repeats: runs.length },
+  };
+}
+
+/**
+ * The suite run `n` times one after the other in this process (each in its own scratch
+ * subdirectory), folded by combineRuns. Stops early when the signal aborts or a run is skipped.
+ */
+export function repeated(suite: Suite, n: number): Suite {
+  if (n <= 1) return suite;
+  return async (ctx) => {
+    const { mkdirSync } = await import("node:fs");
+    const { join } = await import("node:path");
+    const runs: SuiteResult[] = [];
+    for (let i = 0; i < n; i++) {
+      const tmpDir = join(ctx.tmpDir, `run-${i + 1}`);
+      mkdirSync(tmpDir, { recursive: true });
+      const r = await suite({
+        ...ctx,
+        tmpDir,
+        // The label is kept as is: bench/run.ts's power sampler counts inference rounds by it.
+        progress: (f, label) => ctx.progress((i + f) / n, label),
+      });
+      runs.push(r);
+      if (r.skipped !== undefined || r.partial === true || ctx.signal.aborted) break;
+    }
+    return combineRuns(runs);
+  };
+}
+
 function fmt(n: number | undefined): string {
   if (n === undefined || Number.isNaN(n)) return "-";
   if (Math.abs(n) >= 1000) return n.toFixed(0);
@@ -146,7 +231,19 @@ function fmt(n: number | undefined): string {
 /** A plain-text table of one suite's result, for people. */
 export function formatSuite(r: SuiteResult): string {
   if (r.skipped) return `${r.suite}: skipped: ${r.skipped}`;
-  const head = ["metric", "unit", "median", "p99", "min", "max", "baseline median", "ratio", "target", "met"];
+  const head = [
+    "metric",
+    "unit",
+    "median",
+    "p99",
+    "min",
+    "max",
+    "baseline median",
+    "ratio",
+    "target",
+    "met",
+    "runs: spread",
+  ];
   const rows = r.metrics.map((m) => [
     m.name,
     m.unit,
@@ -162,6 +259,9 @@ export function formatSuite(r: SuiteResult): string {
       : m.met
         ? `yes (${(m.margin! * 100).toFixed(0)}%)`
         : `NO (${(m.margin! * 100).toFixed(0)}%)`,
+    m.spread === undefined
+      ? "-"
+      : `${m.spread.runs}: ${m.spread.of} ${fmt(m.spread.min)}..${fmt(m.spread.max)} (${(m.spread.relative * 100).toFixed(0)}%)`,
   ]);
   const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
   const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
@@ -171,6 +271,7 @@ export function formatSuite(r: SuiteResult): string {
 }
 
 /** Runs one suite standalone (`node dist/bench/<suite>.js`): prints the table, exits non-zero on error. */
+/** Runs one suite outside `forge-agent bench`; BENCH_SECONDS and BENCH_REPEATS (default 3) as --duration and --repeat. */
 export async function runStandalone(name: string, suite: Suite, durationS = 3): Promise<void> {
   const { mkdtempSync, rmSync } = await import("node:fs");
   const { tmpdir } = await import("node:os");
@@ -179,7 +280,10 @@ export async function runStandalone(name: string, suite: Suite, durationS = 3): 
   const ac = new AbortController();
   process.once("SIGINT", () => ac.abort());
   try {
-    const r = await suite({
+    const r = await repeated(
+      suite,
+      Number(process.env.BENCH_REPEATS ?? 3),
+    )({
       durationS: Number(process.env.BENCH_SECONDS ?? durationS),
       signal: ac.signal,
       progress: (f, label) => process.stderr.write(`[${name}] ${(f * 100).toFixed(0)}% ${label}\n`),

@@ -43,6 +43,17 @@ export const MetricSchema = z.strictObject({
   met: z.boolean().optional(),
   margin: num.optional(),
   notes: z.string().optional(),
+  /** A repeated suite (--repeat): every run's key figure; the metric itself is the median run's. */
+  spread: z
+    .strictObject({
+      runs: z.number().int().positive(),
+      of: z.enum(["median", "p99", "min", "max", "ratio", "value"]),
+      values: z.array(num),
+      min: num,
+      max: num,
+      relative: num,
+    })
+    .optional(),
 });
 export type MetricReport = z.infer<typeof MetricSchema>;
 

@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { Codes, hasForgeCode } from "../src/errors.js";
 import { computeReading } from "../src/platform/metrics.js";
 import { mlxMemory, type NativeSample, type Rail, sampleMetrics } from "../src/platform/native.js";
-import { formatSuite, type Metric, type Suite, type SuiteResult, stats } from "./harness.js";
+import { formatSuite, type Metric, repeated, type Suite, type SuiteResult, stats } from "./harness.js";
 import { describeMachine } from "./machine.js";
 import {
   type Intent,
@@ -69,6 +69,8 @@ export interface RunOptions {
   machine?: (modelPath: string | undefined) => Promise<Machine>;
   /** Where power samples come from; default the native addon (tests pass recorded samples). */
   sampler?: () => NativeSample;
+  /** Runs of each suite, one after the other, folded with their spread (harness.ts combineRuns). Default 1; the CLI's --repeat defaults to 3. */
+  repeats?: number;
 }
 
 /** Which engine the inference suite measures. */
@@ -195,7 +197,10 @@ async function runOne(
       ...(o.inferenceHost === undefined ? {} : { inferenceHost: o.inferenceHost }),
       ...(o.model === undefined ? {} : { model: o.model }),
     });
-    const result = await suite({
+    const result = await repeated(
+      suite,
+      o.repeats ?? 1,
+    )({
       durationS: o.durationS,
       signal: o.signal,
       progress: (fraction, label) => {

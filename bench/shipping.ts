@@ -253,7 +253,11 @@ export function shippingSuite(opts: { pgUrl?: string | null } = {}): Suite {
       const u = new URL(opts.pgUrl);
       u.pathname = `/${name}`;
       try {
-        metrics.push(...(await measure(ctx, "PostgreSQL collector", u.toString(), n, trials)));
+        const [pgDrain, pgPipeline] = await measure(ctx, "PostgreSQL collector", u.toString(), n, trials);
+        metrics.push(
+          judge(pgDrain!, { text: ">= 50000 records/s", stat: "median", op: ">=", value: 50_000 }),
+          pgPipeline!,
+        );
       } finally {
         await admin.query(`DROP DATABASE IF EXISTS ${name} WITH (FORCE)`);
         await admin.end();

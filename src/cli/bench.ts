@@ -27,7 +27,7 @@ const BACKENDS: readonly Backend[] = ["llama", "ollama", "openai"];
 
 /**
  * forge-agent bench [--suite LIST] [--model SPEC] [--backend llama|ollama|openai] [--duration S]
- *   [--json FILE|-] [--home DIR] [--config FILE] [--inference-host URL] [--no-record]
+ *   [--repeat N] [--json FILE|-] [--home DIR] [--config FILE] [--inference-host URL] [--no-record]
  * Runs the suites, prints one table per suite and the targets, writes the JSON report (--json),
  * and appends it as a `benchmark` evidence record to <home>/evidence.db (unless --no-record), or,
  * while an agent owns that store, through the agent's socket (POST /v1/benchmarks).
@@ -40,6 +40,7 @@ export default async function bench(argv: string[], env: Env): Promise<number> {
     model: { type: "string" },
     backend: { type: "string" },
     duration: { type: "string" },
+    repeat: { type: "string" },
     json: { type: "string" },
     home: { type: "string" },
     config: { type: "string" },
@@ -52,6 +53,9 @@ export default async function bench(argv: string[], env: Env): Promise<number> {
   const durationS = values.duration === undefined ? 3 : Number(values.duration);
   if (!Number.isFinite(durationS) || durationS <= 0 || durationS > 3600)
     throw new UsageError("--duration must be a number of seconds > 0 and <= 3600");
+  const repeats = values.repeat === undefined ? 3 : Number(values.repeat);
+  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20)
+    throw new UsageError("--repeat must be a whole number of runs from 1 to 20");
   if (values.backend !== undefined && !BACKENDS.includes(values.backend as Backend))
     throw new UsageError(`--backend must be one of ${BACKENDS.join(", ")}, got '${values.backend}'`);
 
@@ -92,6 +96,7 @@ export default async function bench(argv: string[], env: Env): Promise<number> {
     report = await runBench({
       suites,
       durationS,
+      repeats,
       backend,
       ...(model === undefined ? {} : { model }),
       ...(inferenceHost === undefined ? {} : { inferenceHost }),

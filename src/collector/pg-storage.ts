@@ -3,7 +3,7 @@ import pg from "pg";
 import type { WireCheckpoint } from "../protocol/checkpoint.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ChainRecord } from "../protocol/text-batch.js";
-import { type BatchCheck, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
+import { type BatchCheck, type ChainHead, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
 import {
   type AlertInput,
   type AlertRow,
@@ -61,6 +61,23 @@ CREATE TABLE IF NOT EXISTS alerts (
   count BIGINT NOT NULL DEFAULT 1
 );
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_key ON alerts ((coalesce(host_id,'')), code, (coalesce(seq,-1)));
+-- The one-round-trip ingest of a batch that follows the head the collector last saw (PgStorage.ingest):
+-- under the host's advisory lock, inserts and moves the head only if the stored head is still
+-- (p_seq, p_hash); false (nothing written) otherwise, and the caller takes the general path.
+CREATE OR REPLACE FUNCTION forge_ingest_after(p_host text, p_lock bigint, p_seq bigint, p_hash text,
+  p_seqs bigint[], p_hashes text[], p_sessions text[], p_ts bigint[], p_bodies text[],
+  p_head_seq bigint, p_head_hash text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+BEGIN
+  PERFORM pg_advisory_xact_lock(p_lock);
+  PERFORM 1 FROM hosts WHERE host_id = p_host AND head_seq = p_seq AND head_hash = p_hash;
+  IF NOT FOUND THEN RETURN false; END IF;
+  INSERT INTO records (host_id, seq, hash, session_id, ts_ms, body)
+    SELECT p_host, * FROM unnest(p_seqs, p_hashes, p_sessions, p_ts, p_bodies)
+    ON CONFLICT (host_id, seq) DO NOTHING;
+  UPDATE hosts SET head_seq = p_head_seq, head_hash = p_head_hash WHERE host_id = p_host;
+  RETURN true;
+END
+$fn$;
 `;
 
 /** The advisory-lock key of a host: 64 bits of sha256(host_id), as a signed bigint string. */
@@ -77,6 +94,11 @@ export function hostLockKey(hostId: string): string {
 export class PgStorage implements CollectorStorage {
   readonly kind = "postgres" as const;
   private readonly pool: pg.Pool;
+  /**
+   * The head each host had after this collector's last ingest of it: a hint only (another collector
+   * may have moved it since); forge_ingest_after checks it under the lock before writing.
+   */
+  private readonly heads = new Map<string, ChainHead>();
 
   private constructor(pool: pg.Pool) {
     this.pool = pool;
@@ -137,7 +159,26 @@ export class PgStorage implements CollectorStorage {
     await this.pool.query("UPDATE hosts SET last_seen_ms = $1 WHERE host_id = $2", [atMs, hostId]);
   }
 
+  /**
+   * One round trip (one statement, one commit) when the batch follows the head this collector last
+   * saw and the stored head is still that; otherwise the general transaction below, which reads
+   * the head and the stored hashes of re-sent seqs under the lock. Both check the same chain with
+   * the same advisory lock, so the outcome is the same: only the round trips differ (6 → 1).
+   */
   async ingest(hostId: string, records: ChainRecord[]): Promise<BatchCheck> {
+    const hint = this.heads.get(hostId);
+    if (hint !== undefined && records[0]!.seq === hint.seq + 1) {
+      // Every seq is above the hinted head, so no stored hash is consulted.
+      const check = checkBatch(hostId, hint, records, () => undefined);
+      if (check.fresh.length > 0 && (await insertAfter(this.pool, hostId, hint, check))) {
+        this.heads.set(hostId, check.head);
+        return check;
+      }
+    }
+    return this.ingestLocked(hostId, records);
+  }
+
+  private async ingestLocked(hostId: string, records: ChainRecord[]): Promise<BatchCheck> {
     const client = await this.pool.connect();
     try {
       await client.query("BEGIN");
@@ -156,28 +197,12 @@ export class PgStorage implements CollectorStorage {
         for (const row of r.rows) stored.set(row.seq, row.hash);
       }
       const check = checkBatch(hostId, head, records, (seq) => stored.get(seq));
-      if (check.fresh.length > 0) {
-        const f = check.fresh;
-        await client.query(
-          `INSERT INTO records (host_id, seq, hash, session_id, ts_ms, body)
-           SELECT $1, * FROM unnest($2::bigint[], $3::text[], $4::text[], $5::bigint[], $6::text[])
-           ON CONFLICT (host_id, seq) DO NOTHING`,
-          [
-            hostId,
-            f.map((r) => r.seq),
-            f.map((r) => r.hash),
-            f.map((r) => r.session_id),
-            f.map(timestampMs),
-            f.map(storedText),
-          ],
-        );
-        await client.query("UPDATE hosts SET head_seq = $1, head_hash = $2 WHERE host_id = $3", [
-          check.head.seq,
-          check.head.hash,
-          hostId,
-        ]);
-      }
+      // The head was read under the lock this transaction holds: it cannot have moved, so false
+      // only means there is no host row (a host is pinned at its hello, before any records).
+      if (check.fresh.length > 0 && !(await insertAfter(client, hostId, head, check)))
+        throw new Error(`no host row for '${hostId}'`);
       await client.query("COMMIT");
+      this.heads.set(hostId, check.head);
       return check;
     } catch (err) {
       await client.query("ROLLBACK").catch(() => {});
@@ -266,6 +291,36 @@ export class PgStorage implements CollectorStorage {
   async close(): Promise<void> {
     await this.pool.end();
   }
+}
+
+/**
+ * Inserts `check.fresh` and moves the head to `check.head` through forge_ingest_after, if the
+ * stored head is still `after`; false (nothing written) otherwise.
+ */
+async function insertAfter(
+  db: pg.Pool | pg.PoolClient,
+  hostId: string,
+  after: ChainHead,
+  check: BatchCheck,
+): Promise<boolean> {
+  const f = check.fresh;
+  const r = await db.query(
+    "SELECT forge_ingest_after($1, $2::bigint, $3, $4, $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10, $11) AS ok",
+    [
+      hostId,
+      hostLockKey(hostId),
+      after.seq,
+      after.hash,
+      f.map((x) => x.seq),
+      f.map((x) => x.hash),
+      f.map((x) => x.session_id),
+      f.map(timestampMs),
+      f.map(storedText),
+      check.head.seq,
+      check.head.hash,
+    ],
+  );
+  return r.rows[0].ok === true;
 }
 
 function pgTypeParser(oid: number, format?: string): (v: string) => unknown {

@@ -68,20 +68,33 @@ interface RawHost extends Omit<HostRow, "heartbeat"> {
 const toHost = (r: RawHost | undefined): HostRow | undefined =>
   r === undefined ? undefined : { ...r, heartbeat: r.heartbeat === null ? null : JSON.parse(r.heartbeat) };
 
+/** A write waiting for the next group commit. */
+interface GroupedWrite {
+  run: () => unknown;
+  resolve: (v: unknown) => void;
+  reject: (e: unknown) => void;
+}
+
 /**
  * better-sqlite3 storage (WAL). synchronous=FULL by default: an ack lets the agent delete its copy,
- * so a committed batch must survive power loss; batches keep it to one fsync per batch.
+ * so a committed batch must survive power loss. Group commit across connections: the writes of
+ * every connection (records batches, heartbeats, last-seen) that arrive while a commit holds the
+ * event loop are committed together in the next one, each in its own savepoint, so N agents share
+ * one fsync instead of paying one each; each promise resolves only once that commit is durable.
  */
 export class SqliteStorage implements CollectorStorage {
   readonly kind = "sqlite" as const;
   private readonly db: Database.Database;
   private readonly st: ReturnType<SqliteStorage["prepare"]>;
-  private readonly ingestTxn: (hostId: string, records: ChainRecord[]) => BatchCheck;
+  private readonly ingestOne: (hostId: string, records: ChainRecord[]) => BatchCheck;
+  private queued: GroupedWrite[] = [];
+  private readonly commitGroup: (writes: GroupedWrite[]) => { ok: boolean; value: unknown }[];
 
   private constructor(db: Database.Database) {
     this.db = db;
     this.st = this.prepare();
-    this.ingestTxn = db.transaction((hostId: string, records: ChainRecord[]) => {
+    // Run inside a group commit's savepoint (grouped).
+    this.ingestOne = (hostId: string, records: ChainRecord[]) => {
       const h = this.st.head.get(hostId) as { head_seq: number; head_hash: string } | undefined;
       const head = h === undefined ? EMPTY_HEAD : { seq: h.head_seq, hash: h.head_hash };
       const check = checkBatch(hostId, head, records, (seq) => {
@@ -93,7 +106,45 @@ export class SqliteStorage implements CollectorStorage {
       }
       if (check.fresh.length > 0) this.st.setHead.run(check.head.seq, check.head.hash, hostId);
       return check;
+    };
+    // Nested in commitGroup's transaction, this is a SAVEPOINT: a write that throws is rolled back alone.
+    const savepoint = db.transaction((w: GroupedWrite) => w.run());
+    this.commitGroup = db.transaction((writes: GroupedWrite[]) =>
+      writes.map((w) => {
+        try {
+          return { ok: true, value: savepoint(w) };
+        } catch (err) {
+          return { ok: false, value: err };
+        }
+      }),
+    );
+  }
+
+  /** Queues a write for the next group commit; resolves with its result once that commit is durable. */
+  private grouped<T>(run: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      if (this.queued.length === 0) setImmediate(() => this.flush());
+      this.queued.push({ run, resolve: resolve as (v: unknown) => void, reject });
     });
+  }
+
+  /** Commits every queued write in one transaction (one fsync), then settles their promises. */
+  private flush(): void {
+    const writes = this.queued;
+    this.queued = [];
+    if (writes.length === 0) return;
+    let results: { ok: boolean; value: unknown }[];
+    try {
+      results = this.commitGroup(writes);
+    } catch (err) {
+      for (const w of writes) w.reject(err);
+      return;
+    }
+    for (let i = 0; i < writes.length; i++) {
+      const r = results[i]!;
+      if (r.ok) writes[i]!.resolve(r.value);
+      else writes[i]!.reject(r.value);
+    }
   }
 
   static open(path: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStorage {
@@ -170,11 +221,11 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   async touchHost(hostId: string, atMs: number): Promise<void> {
-    this.st.touch.run(atMs, hostId);
+    await this.grouped(() => this.st.touch.run(atMs, hostId));
   }
 
   async ingest(hostId: string, records: ChainRecord[]): Promise<BatchCheck> {
-    return this.ingestTxn(hostId, records);
+    return this.grouped(() => this.ingestOne(hostId, records));
   }
 
   async recordHash(hostId: string, seq: number): Promise<string | undefined> {
@@ -220,10 +271,13 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   async setHeartbeat(hostId: string, payload: unknown, atMs: number): Promise<void> {
-    this.st.heartbeat.run(JSON.stringify(payload), atMs, hostId);
+    const text = JSON.stringify(payload);
+    await this.grouped(() => this.st.heartbeat.run(text, atMs, hostId));
   }
 
   async close(): Promise<void> {
-    if (this.db.open) this.db.close();
+    if (!this.db.open) return;
+    this.flush();
+    this.db.close();
   }
 }

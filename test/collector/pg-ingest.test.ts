@@ -1,0 +1,50 @@
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { PgStorage } from "../../src/collector/pg-storage.js";
+import { chainRecordOf } from "../../src/protocol/text-batch.js";
+import { freshPgDatabase, pgUrl, TestHost } from "./helpers.js";
+
+const PG = pgUrl();
+
+// The one-round-trip path trusts nothing it remembers: two storages over one database, each with
+// a head hint the other makes stale, must store every record once and agree on the head.
+describe.skipIf(PG === null)("PgStorage ingest with a stale head hint", () => {
+  let db: Awaited<ReturnType<typeof freshPgDatabase>>;
+  let a: PgStorage;
+  let b: PgStorage;
+  beforeAll(async () => {
+    db = await freshPgDatabase(PG!, "forge_ingest");
+    a = await PgStorage.open(db.url);
+    b = await PgStorage.open(db.url);
+  });
+  afterAll(async () => {
+    await a?.close();
+    await b?.close();
+    await db?.drop();
+  });
+
+  it("falls back to the locked path when another collector moved the head, dedups, and never forks", async () => {
+    const h = new TestHost("stale-hint");
+    await a.pinHost(h.hostId, "-", "e");
+    const batch = (from: number, n: number) => h.chain.slice(from - 1, from - 1 + n).map(chainRecordOf);
+    h.extend(30);
+    // a: 1..10 (general path, then its hint is 10).
+    expect((await a.ingest(h.hostId, batch(1, 10))).head.seq).toBe(10);
+    // b: 11..20; a's hint is now stale.
+    expect((await b.ingest(h.hostId, batch(11, 10))).head.seq).toBe(20);
+    // a re-sends 11..20 (what follows its hint): the function finds head 20, writes nothing, and
+    // the general path sees duplicates of stored records.
+    const again = await a.ingest(h.hostId, batch(11, 10));
+    expect(again).toMatchObject({ fresh: [], problem: null, head: { seq: 20 } });
+    // a continues from the real head; b's hint (20) is stale too, and b's edited 21 is refused.
+    expect((await a.ingest(h.hostId, batch(21, 5))).head.seq).toBe(25);
+    const edited = { ...batch(21, 1)[0]!, hash: "0".repeat(64) };
+    const fork = await b.ingest(h.hostId, [edited]);
+    expect(fork.problem?.code).toBe("hash-mismatch");
+    expect(fork.head.seq).toBe(25);
+    // b then ships 26..30 on the fast path of its refreshed hint.
+    expect((await b.ingest(h.hostId, batch(26, 5))).head.seq).toBe(30);
+    const stored = await a.records({ host_id: h.hostId, limit: 100 });
+    expect(stored.map((r) => r.seq)).toEqual(h.chain.map((r) => r.seq));
+    expect(stored).toEqual(h.chain);
+  });
+});
