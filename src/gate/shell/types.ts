@@ -11,6 +11,8 @@ export interface Word {
   alts?: string[];
   /** The expansion is fully static: the alternatives replace the word (`a{b,c}` → `ab ac`). */
   known?: boolean;
+  /** Some part was quoted: an empty brace result stays a word (`""{,}` is two empty words). */
+  quoted?: boolean;
 }
 
 export interface SimpleCommand {

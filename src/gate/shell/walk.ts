@@ -331,6 +331,11 @@ function heredocText(cur: Cursor, ctx: Ctx): string {
   return text(cur, ctx);
 }
 
+/** Nothing, or only line continuations: what lies between two parts of one word. */
+const CONTINUATIONS = /^(?:\\\n)*$/;
+/** Blanks, newlines and line continuations: what may separate the parts of one command. */
+const BLANKS = /^(?:[ \t\r\n]|\\\r?\n)*$/;
+
 function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const words: Word[] = [];
   const r: Redirects = { writes: [], reads: [], heredoc: outer?.heredoc ?? null, trailing: outer?.trailing };
@@ -339,33 +344,50 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const start = cur.startIndex;
   const end = cur.endIndex;
   const subFeeders: string[] = [];
+  const raw: { w: Word; name: boolean }[] = [];
+  let prevEnd = -1;
+  let prevWord = false;
   if (!cur.gotoFirstChild()) return;
   do {
     const id = cur.nodeTypeId;
     if (!ctx.g.named[id]) continue;
     const t = ctx.g.types[id]!;
+    // Between two parts of a command only blanks and line continuations may lie: tree-sitter
+    // drops some text it cannot place (`$''\$""` loses the `\$`), and a dropped word is unknown.
+    const gap = prevEnd < 0 ? " " : ctx.line.slice(prevEnd, cur.startIndex);
+    if (!BLANKS.test(gap)) addFloor(ctx, `shell-unparseable: the parser skipped '${short(gap)}'`);
+    prevEnd = cur.endIndex;
     if (t === "variable_assignment") {
       // `X=$(cmd) prog`: the substitution runs; `PAGER=cmd git log` makes git run cmd.
       const a = assignment(cur, ctx);
       envAssignment(ctx, a.name, a.value, [...ctx.via, "env"]);
+      prevWord = false;
       continue;
     }
     if (isRedirect(t)) {
       redirect(cur, ctx, r);
+      prevWord = false;
       continue;
     }
-    if (t === "command_name") {
-      cur.gotoFirstChild();
-      const parts: Word[] = [];
-      spread(wordValue(cur, ctx, subFeeders), parts);
-      cur.gotoParent();
-      name = parts[0]!;
-      words.push(...parts.slice(1));
-      continue;
-    }
-    spread(wordValue(cur, ctx, subFeeders), words);
+    if (t === "command_name") cur.gotoFirstChild();
+    const w = wordValue(cur, ctx, subFeeders);
+    if (t === "command_name") cur.gotoParent();
+    // Nodes with nothing (or only a backslash-newline) between them are one word to bash
+    // (`""\a{,}`, `~/.ss\⏎h`): tree-sitter splits them, the gate glues them back.
+    const last = raw[raw.length - 1];
+    if (prevWord && last && CONTINUATIONS.test(gap)) last.w = glue(last.w, w, ctx);
+    else raw.push({ w, name: t === "command_name" });
+    prevWord = true;
   } while (cur.gotoNextSibling());
   cur.gotoParent();
+  for (const part of raw) {
+    if (part.name) {
+      const parts: Word[] = [];
+      spread(part.w, parts);
+      name = parts[0]!;
+      words.push(...parts.slice(1));
+    } else spread(part.w, words);
+  }
   if (name === null) return; // a bare assignment: `X=1`
   const cmdText = ctx.line.slice(start, end);
   emit(ctx, name, words, r, cmdText, subFeeders);
@@ -710,10 +732,11 @@ function wordsText(ws: Word[]): string {
 }
 
 /**
- * Brace expansion of a word's text within the budget, `~` expanded in each result; null (and a
- * `shell-budget` floor) when it makes more than `maxBraceWords` words or runs out of work.
+ * Brace expansion of a word's raw text within the budget, then tilde expansion (of an unescaped
+ * leading `~`) and quote removal of each result: null (and a `shell-budget` floor) when it makes
+ * more than `maxBraceWords` words or runs out of work; a `~user` result leaves its slot null.
  */
-function expandBraces(s: string, ctx: Ctx): string[] | null {
+function expandBraces(s: string, ctx: Ctx, unquote = unescapeWord): (string | null)[] | null {
   const alts = braceExpand(s, ctx.limits.maxBraceWords!, ctx.budget);
   if (alts === null) {
     if (ctx.budget.left < 0) outOfBudget(ctx, `over ${ctx.limits.maxWork} steps`);
@@ -724,10 +747,60 @@ function expandBraces(s: string, ctx: Ctx): string[] | null {
       );
     return null;
   }
-  return alts.map((a) => {
-    const u = unescapeWord(a);
-    return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
-  });
+  return alts.map((a) => tilde(a, unquote(a), ctx));
+}
+
+/**
+ * Tilde expansion: `raw` is the word as written (escapes kept), `v` its value. Only an unquoted,
+ * unescaped leading `~` expands; `~user`, `~+` and `~-` are only known at run time (null).
+ */
+function tilde(raw: string, v: string, ctx: Ctx): string | null {
+  if (raw[0] !== "~") return v;
+  if (raw === "~" || raw.startsWith("~/")) return ctx.home + v.slice(1);
+  return null;
+}
+
+/** Escapes every character of a quoted part, so brace expansion and quote removal leave it as is. */
+function escapeAll(v: string): string {
+  let out = "";
+  for (const c of v) out += `\\${c}`;
+  return out;
+}
+
+/** Removes the backslash of every escape, newline included (the inverse of escapeAll). */
+function unescapeAll(s: string): string {
+  return s.includes("\\") ? s.replace(/\\(.)/gs, "$1") : s;
+}
+
+/** A brace expansion's results as a Word: several words, one, or (for a `~user` result) dynamic. */
+function braceWord(alts: (string | null)[], glob: boolean, prefix?: string): Word {
+  if (alts.includes(null))
+    return prefix === undefined ? { value: null, glob } : { value: null, glob, prefix };
+  if (alts.length === 1) return { value: alts[0]!, glob };
+  return { value: null, glob, alts: alts as string[], known: true };
+}
+
+/**
+ * One word from two adjacent parts: static values concatenate, brace alternatives multiply (within
+ * `maxBraceWords`); anything else is dynamic, keeping the static prefix.
+ */
+function glue(a: Word, b: Word, ctx: Ctx): Word {
+  const av = a.alts && a.known ? a.alts : a.value === null ? null : [a.value];
+  const bv = b.alts && b.known ? b.alts : b.value === null ? null : [b.value];
+  const glob = a.glob || b.glob;
+  const quoted = a.quoted === true || b.quoted === true;
+  if (av === null || bv === null) {
+    const prefix = av?.length === 1 ? av[0] + (b.prefix ?? "") : a.prefix;
+    return prefix === undefined ? { value: null, glob } : { value: null, glob, prefix };
+  }
+  if (av.length * bv.length > ctx.limits.maxBraceWords!) {
+    addFloor(ctx, `shell-budget: brace expansion makes over ${ctx.limits.maxBraceWords} words`);
+    return { value: null, glob };
+  }
+  const alts = av.flatMap((x) => bv.map((y) => x + y));
+  return alts.length === 1
+    ? { value: alts[0]!, glob, quoted }
+    : { value: null, glob, alts, known: true, quoted };
 }
 
 /**
@@ -752,11 +825,9 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       if (mayBrace(s)) {
         const alts = expandBraces(s, ctx);
         if (alts === null) return { value: null, glob };
-        if (alts.length > 1) return { value: null, glob, alts, known: true };
+        return braceWord(alts, glob);
       }
-      let v = unescapeWord(s);
-      if (v === "~" || v.startsWith("~/")) v = ctx.home + v.slice(1);
-      else if (v.startsWith("~")) return { value: null, glob }; // ~user
+      const v = tilde(s, unescapeWord(s), ctx);
       return { value: v, glob };
     }
     case "number":
@@ -765,12 +836,12 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       return { value: text(cur, ctx), glob: false };
     case "raw_string": {
       const s = text(cur, ctx);
-      return { value: s.slice(1, -1), glob: false };
+      return { value: s.slice(1, -1), glob: false, quoted: true };
     }
     case "ansi_c_string": {
       const s = text(cur, ctx);
       addFloor(ctx, `obfuscated: ANSI-C quoting ${short(s)}`);
-      return { value: decodeAnsiC(s.slice(2, -1)), glob: false };
+      return { value: decodeAnsiC(s.slice(2, -1)), glob: false, quoted: true };
     }
     case "string":
     case "translated_string":
@@ -779,39 +850,67 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       let dyn = false;
       let glob = false;
       let prefix: string | undefined;
-      // Brace expansion happens only for braces outside quotes, i.e. in unquoted `word` parts.
-      let braceWord = false;
-      let allWords = true;
+      // The word as bash's brace expansion sees it: unquoted parts as written, quoted parts with
+      // every character escaped (braces inside quotes do not expand).
+      let raw = "";
+      let braces = false;
+      let first = true;
+      let quoted = false;
       if (cur.gotoFirstChild()) {
         do {
           const ct = ctx.g.types[cur.nodeTypeId]!;
           if (ct === '"' || ct === '$"') continue;
-          if (ct === "word") {
-            if (!braceWord && text(cur, ctx).includes("{")) braceWord = true;
-          } else allWords = false;
           if (ct === "string_content") {
-            v += unescapeDouble(text(cur, ctx));
+            const part = unescapeDouble(text(cur, ctx));
+            v += part;
+            raw += escapeAll(part);
+            quoted = true;
             continue;
           }
+          if (ct === "word" && t === "concatenation") {
+            // An unquoted part: glob and brace characters count; `~` only at the start of the word.
+            const s = text(cur, ctx);
+            if (GLOB_CHARS.test(s)) glob = true;
+            if (s.includes("{")) braces = true;
+            raw += s;
+            const u = first ? tilde(s, unescapeWord(s), ctx) : unescapeWord(s);
+            first = false;
+            if (u === null) {
+              if (!dyn) prefix = v;
+              dyn = true;
+            } else v += u;
+            continue;
+          }
+          first = false;
+          quoted = true;
           const part = wordValue(cur, ctx, feeders);
           if (part.value === null) {
             if (!dyn) prefix = v + (part.prefix ?? "");
             dyn = true;
-          } else v += part.value;
+          } else {
+            v += part.value;
+            raw += escapeAll(part.value);
+          }
           if (t === "concatenation" && part.glob) glob = true;
         } while (cur.gotoNextSibling());
         cur.gotoParent();
       }
-      if (t === "concatenation" && braceWord && mayBrace(text(cur, ctx))) {
-        // Brace expansion (`{/,}`, `a{b,c}`). With only unquoted parts the expansion is exact;
-        // mixed with quotes or expansions it is approximated (quotes dropped) and only used as
-        // possible paths of a dynamic word, so it can make a rule match but never allow.
-        const exact = allWords && !dyn;
+      if (t === "concatenation" && braces && mayBrace(raw)) {
+        if (!dyn) {
+          // Exact: quoted parts were escaped, so only unquoted braces expand.
+          const alts = expandBraces(raw, ctx, unescapeAll);
+          if (alts === null) return { value: null, glob };
+          return { ...braceWord(alts, glob), quoted };
+        }
+        // Mixed with expansions: approximated (quotes dropped), only used as possible paths of a
+        // dynamic word, so it can make a rule match but never allow.
         const alts = expandBraces(text(cur, ctx).replace(/["']/g, ""), ctx);
         if (alts === null) return { value: null, glob, prefix };
-        return exact ? { value: null, glob, alts, known: true } : { value: null, glob, prefix, alts };
+        return { value: null, glob, prefix, alts: alts.filter((a): a is string => a !== null) };
       }
-      return dyn ? { value: null, glob, prefix } : { value: v, glob };
+      return dyn
+        ? { value: null, glob, prefix }
+        : { value: v, glob, quoted: quoted || t !== "concatenation" };
     }
     case "simple_expansion":
     case "expansion": {
