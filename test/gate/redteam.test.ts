@@ -39,6 +39,6 @@ describe("red-team and everyday corpora", () => {
 });
 
 /** Attacks still ALLOW, as measured: a regression fails here. */
-const KNOWN_ALLOWED = 173;
+const KNOWN_ALLOWED = 78;
 /** The share of everyday commands ALLOW, as measured (docs/policy.md). */
 const EVERYDAY_ALLOW_FLOOR = 0.9;

@@ -11,6 +11,7 @@ import type { Cursor } from "../flat-tree.js";
 import { canonicalHost } from "../hosts.js";
 import { hostOf, normalisePath } from "../paths.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
+import { commandEffects, type EffectsCtx } from "./effects.js";
 import {
   CMD_VARS,
   CODE_FLAGS,
@@ -48,6 +49,8 @@ interface Scope {
 
 interface Ctx {
   line: string;
+  /** The action's working directory: the workspace scripts may run from. */
+  workspace: string;
   scope: Scope;
   home: string;
   depth: number;
@@ -88,6 +91,7 @@ export function parseShell(
   const floors: string[] = [];
   const ctx: Ctx = {
     line,
+    workspace: cwd,
     scope: { cwd, unknown: false },
     home,
     depth: 0,
@@ -540,6 +544,18 @@ function emit(
     }
   }
   if (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) linkTargets(paths, operands, ctx);
+  // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors.
+  const fx = program === "" ? null : commandEffects(program, words, effectsCtx(ctx, cmdText));
+  if (fx) {
+    for (const w of fx.writes) {
+      const p = normalisePath(w, ctx.scope.cwd, ctx.home);
+      if (!QUIET_DEVICES.has(p) && !writes.includes(p)) writes.push(p);
+    }
+    if (fx.dynamicWrite) writes.push("");
+    for (const p of fx.reads) addPath(paths, p, ctx);
+    for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
+    for (const f of fx.floors) addFloor(ctx, f);
+  }
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
   if (dynamicWrites || (ctx.scope.unknown && words.length > 0)) dynamic = true;
@@ -566,6 +582,18 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(runner(ctx), cmd, r.heredoc);
+}
+
+/** The workspace test and reason text effects.ts judges a command's words with. */
+function effectsCtx(ctx: Ctx, cmdText: string): EffectsCtx {
+  const ws = ctx.workspace;
+  return {
+    text: short(cmdText),
+    inWorkspace: (p) => {
+      const abs = normalisePath(p, ctx.scope.cwd, ctx.home);
+      return abs === ws || abs.startsWith(`${ws}/`);
+    },
+  };
 }
 
 /**
@@ -650,13 +678,18 @@ function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean
   if (flags === undefined) return false;
   // awk programs can run commands: system(), print | "cmd", "cmd" | getline.
   if (program === "awk")
-    return words.some((w) => w.value !== null && /\bsystem\s*\(|\||\bgetline\b/.test(w.value));
+    return words.some(
+      (w) => w.value !== null && /\bsystem\s*\(|\||\bgetline\b|\/inet|\bprintf?\b[^;{}]*>/.test(w.value),
+    );
   if (program === "tclsh") return false;
   if (heredoc && INTERPRETERS.has(program)) return true;
   for (const w of words) {
     const v = w.value;
     if (v === null) continue;
     if (flags.includes(v)) return true;
+    // Attached: `'-cimport os'`, `--eval=…`, `-e…`.
+    if (flags.some((f) => (f.length === 2 ? v.length > 2 && v.startsWith(f) : v.startsWith(`${f}=`))))
+      return true;
     // `-c` bundled with other short flags: `python -Sc`, `perl -ne`.
     if (/^-[A-Za-z]+$/.test(v) && flags.some((f) => f.length === 2 && v.includes(f[1]!))) return true;
     if (v === "-") return INTERPRETERS.has(program) && heredoc;

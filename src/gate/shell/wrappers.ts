@@ -4,6 +4,7 @@
  * `ssh host CMD`). Decides only; the walk (walk.ts) parses and judges what it is handed (`Runner`).
  */
 import { INTERPRETERS, SHELLS, SIMPLE_WRAPPERS, VALUE_FLAGS } from "./programs.js";
+import { RUNS_COMMAND, RUNS_PACKAGE } from "./specs.js";
 import type { SimpleCommand, Word } from "./types.js";
 
 /** What the walk does with a command found inside another one. */
@@ -93,9 +94,16 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     const inner = words.slice(i);
     if (program === "xargs") inner.push({ value: null, glob: false });
     if (program === "env") {
-      const split = words.findIndex((w) => w.value === "-S" || w.value === "--split-string");
-      if (split >= 0 && words[split + 1]?.value) {
-        run.nested(words[split + 1]!.value!, via);
+      // `env -S 'cmd args'`, `--split-string='…'`, `-S'…'`: the string is a command line.
+      for (let k = 0; k < words.length; k++) {
+        const v = words[k]!.value;
+        if (v === null) continue;
+        const attached = v.startsWith("--split-string=") ? v.slice(15) : /^-S./.test(v) ? v.slice(2) : null;
+        const script = attached ?? (v === "-S" || v === "--split-string" ? words[k + 1]?.value : undefined);
+        if (script === undefined) continue;
+        if (script === null)
+          run.floor(`dynamic-command: '${cmd.text}' splits a command only known at run time`);
+        else run.nested(script, via);
         return;
       }
     }
@@ -106,6 +114,7 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     run.sub(inner, via, cmd);
     return;
   }
+  if (packageRunner(run, cmd, via)) return;
   if (program === "find") {
     for (let i = 0; i < words.length; i++) {
       const v = words[i]!.value;
@@ -170,4 +179,49 @@ export function shellScriptIndex(words: Word[]): number {
     if (!v.startsWith("-") && !v.startsWith("+")) return -1;
   }
   return -1;
+}
+
+/**
+ * Package managers that run a command (`npm exec X`, `uv run X`, `bundle exec X`, `npx X`): X is
+ * judged as its own command; `--package=`/`-p` (a package fetched to run) and `dlx` are unknown.
+ * True when the command was one of them.
+ */
+function packageRunner(run: Runner, cmd: SimpleCommand, via: string[]): boolean {
+  const { program, words } = cmd;
+  const npx = program === "npx" || program === "pnpx" || program === "bunx";
+  let i = 0;
+  if (!npx) {
+    const subs = RUNS_COMMAND[program];
+    const pkgs = RUNS_PACKAGE[program];
+    if (!subs && !pkgs) return false;
+    while (i < words.length && words[i]!.value?.startsWith("-")) i++;
+    const sub = words[i]?.value;
+    if (sub === null) return false;
+    if (sub !== undefined && pkgs?.includes(sub)) {
+      run.floor(`code-runner: '${cmd.text}' fetches and runs a package nobody has read (${program} ${sub})`);
+      return true;
+    }
+    if (sub === undefined || !subs?.includes(sub)) return false;
+    i++;
+  }
+  // Options of the runner itself, up to the command (or `--`).
+  for (; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) break;
+    if (v === "--") {
+      i++;
+      break;
+    }
+    if (!v.startsWith("-")) break;
+    if (/^(--package|-p|--with|--from|--call|-c)(=|$)/.test(v)) {
+      run.floor(`code-runner: '${cmd.text}' runs code from a package or string given in ${v.split("=")[0]}`);
+      return true;
+    }
+    // Runner options that take a value: `-n ENV`, `--name ENV`, `--prefix DIR`, `-w WS`.
+    if (/^(-n|--name|--prefix|-w|--workspace|--python|--env-file|--directory|--project)$/.test(v)) i++;
+  }
+  const inner = words.slice(i);
+  if (inner.length === 0) return true;
+  run.sub(inner, via, cmd);
+  return true;
 }
