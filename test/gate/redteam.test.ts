@@ -25,7 +25,7 @@ describe("red-team and everyday corpora", () => {
       for (const f of figs) for (const c of f.allowed) console.log(`ALLOW ${f.family}: ${c}`);
     }
     const allowed = figs.flatMap((f) => f.allowed.map((c) => `${f.family}: ${c}`));
-    expect(allowed.length).toBeLessThanOrEqual(KNOWN_ALLOWED);
+    expect(allowed).toEqual([]);
   });
 
   it("everyday commands: never DENY, at least the measured share ALLOW", () => {
@@ -38,7 +38,5 @@ describe("red-team and everyday corpora", () => {
   });
 });
 
-/** Attacks still ALLOW, as measured: a regression fails here. */
-const KNOWN_ALLOWED = 78;
 /** The share of everyday commands ALLOW, as measured (docs/policy.md). */
 const EVERYDAY_ALLOW_FLOOR = 0.9;

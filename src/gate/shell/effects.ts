@@ -83,10 +83,39 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "kill":
       killEffects(words, ctx, fx);
       break;
+    case "go":
+      // `go run mod@version`, `go install mod@version`: fetches code nobody has read and builds it.
+      if (
+        (words[0]?.value === "run" || words[0]?.value === "install") &&
+        words.slice(1).some((w) => w.value?.includes("@"))
+      )
+        floor(fx, `code-runner: '${ctx.text}' fetches a module and runs or installs it`);
+      break;
+    case "hash":
+      if (words.some((w) => w.value === null || /^-[a-z]*p/.test(w.value)))
+        floor(fx, `shell-definition: '${ctx.text}' maps a command name to a program of its choosing`);
+      return fx;
+    case "let":
+    case "declare":
+    case "typeset":
+    case "local":
+    case "export":
+    case "readonly": {
+      // Arithmetic contexts expand `a[$(…)]` subscripts: `let 'x=$(id)'`, `declare -i x='a[$(id)]'`.
+      const arith = program === "let" || words.some((w) => w.value !== null && /^-[a-zA-Z]*i/.test(w.value));
+      if (arith && words.some((w) => w.value === null || /\$\(|`|\[/.test(w.value)))
+        floor(fx, `code: '${ctx.text}' evaluates arithmetic that can run a substitution`);
+      if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*f/.test(w.value)))
+        floor(fx, `shell-definition: '${ctx.text}' changes shell functions`);
+      return fx;
+    }
     case "cmake":
-      if (words[0]?.value === "-E") {
-        cmakeE(words.slice(1), ctx, fx);
-        return fx;
+      {
+        const e = words.findIndex((w) => w.value === "-E");
+        if (e >= 0) {
+          cmakeE(words.slice(e + 1), ctx, fx);
+          return fx;
+        }
       }
       break;
   }

@@ -1269,6 +1269,46 @@ export const SPECS: Record<string, ProgramSpec> = {
     ],
     operands: "host",
   },
+  // ------------------------------------------------------------ package managers
+  pip: {
+    open: true,
+    openSub: true,
+    values: {
+      "-i": "host",
+      "--index-url": "host",
+      "--extra-index-url": "host",
+      "-f": "host",
+      "--find-links": "host",
+      "--trusted-host": "host",
+      "-r": "read",
+      "--requirement": "read",
+      "-c": "read",
+      "--constraint": "read",
+      "-t": "write",
+      "--target": "write",
+      "--prefix": "write",
+      "--root": "write",
+      "--src": "write",
+      "--cache-dir": "write",
+      "-e": "read",
+      "--editable": "read",
+    },
+    operands: "host",
+  },
+  npm: {
+    open: true,
+    openSub: true,
+    values: {
+      "--prefix": "write",
+      "-C": "write",
+      "--dir": "write",
+      "--cache": "write",
+      "--registry": "host",
+      "--userconfig": "read",
+      "--globalconfig": "read",
+    },
+    operands: "none",
+  },
   // ------------------------------------------------------------ process control
   kill: { open: true, values: { "-s": "none", "-n": "none" }, operands: "pid" },
 };
@@ -1288,6 +1328,9 @@ export const SPEC_ALIASES: Record<string, string> = {
   sha1sum: "sha256sum",
   md5: "md5sum",
   cksum: "md5sum",
+  pip3: "pip",
+  pnpm: "npm",
+  yarn: "npm",
 };
 
 /**
@@ -1301,9 +1344,10 @@ export const GIT_INERT_KEYS =
 export const GIT_GLOBAL: ProgramSpec = {
   short: "pPhv",
   values: {
-    "-C": "write",
+    // Another repository's config and hooks run: fine inside the workspace, unknown outside it.
+    "-C": "script",
+    "--git-dir": "script",
     "--work-tree": "write",
-    "--git-dir": "write",
     "--namespace": "none",
     "-c": "none",
     "--exec-path": "code",

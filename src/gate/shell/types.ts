@@ -40,6 +40,8 @@ export interface SimpleCommand {
   dynamicWrites: boolean;
   /** Inline interpreter code (`python -c`, `node -e`, heredoc to python): at least ESCALATE. */
   code: boolean;
+  /** Files of code the command runs, absolute: its own path, a script given to a shell or interpreter, `source FILE`. */
+  runs: string[];
   /** Working directory used for relative paths. */
   cwd: string;
   /** Short text for reasons and the session's recent list. */

@@ -22,6 +22,7 @@ import {
   programFamily,
   QUIET_DEVICES,
   SHELL_BUILTINS,
+  SHELLS,
   VALUE_FLAGS,
 } from "./programs.js";
 import { DEFAULT_LIMITS, type ShellLimits, type ShellParse, type SimpleCommand, type Word } from "./types.js";
@@ -36,7 +37,7 @@ import {
   unescapeWord,
   type Work,
 } from "./words.js";
-import { type Runner, recurse } from "./wrappers.js";
+import { type Runner, recurse, shellScriptIndex } from "./wrappers.js";
 
 /** The working directory as the line runs: `cd` changes it for the commands after it. */
 interface Scope {
@@ -225,6 +226,30 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
       return;
     case "comment":
       return;
+    case "variable_assignment": {
+      // A bare `NAME=value` (`PS4='$(id)'`, `HISTFILE=/dev/null`, `PAGER=…`): judged like an env.
+      const a = assignment(cur, ctx);
+      envAssignment(ctx, a.name, a.value, ctx.via);
+      return;
+    }
+    case "function_definition": {
+      // The gate judges commands where they are written, not where a function is called: a
+      // definition (a fork bomb, a name shadowing a program) is reviewed.
+      const name = text(cur, ctx)
+        .replace(/^function\s+/, "")
+        .split(/[\s(]/)[0];
+      addFloor(ctx, `shell-definition: the line defines function '${short(name ?? "")}'`);
+      walkChildren(cur, ctx);
+      return;
+    }
+    case "while_statement":
+    case "until_statement": {
+      const t = text(cur, ctx);
+      if (/^(while\s+(true|:)|until\s+false)\s*;/.test(t) && !/\b(break|exit|return)\b/.test(t))
+        addFloor(ctx, `resources: '${short(t)}' loops forever`);
+      walkChildren(cur, ctx);
+      return;
+    }
     case "heredoc_body":
       return;
     default:
@@ -560,6 +585,17 @@ function emit(
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
   if (dynamicWrites || (ctx.scope.unknown && words.length > 0)) dynamic = true;
   const code = isInlineCode(program, words, r.heredoc !== null);
+  const runs = path === null ? [] : [path];
+  if (
+    !code &&
+    (SHELLS.has(program) || INTERPRETERS.has(program) || program === "source" || program === ".")
+  ) {
+    // The script file a shell or interpreter runs: its first operand (none with `-c`).
+    const first = operands[0]?.value;
+    if (first && first !== "-" && (!SHELLS.has(program) || shellScriptIndex(words) < 0))
+      runs.push(normalisePath(first, ctx.scope.cwd, ctx.home));
+  }
+  if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home));
   const cmd: SimpleCommand = {
     program,
     path,
@@ -574,6 +610,7 @@ function emit(
     dynamic,
     dynamicWrites,
     code,
+    runs,
     cwd: ctx.scope.cwd,
     text: short(cmdText),
   };
@@ -725,8 +762,23 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
     else if (value !== "") nested(ctx, value, via);
   } else if (INJECT_VARS.test(name)) {
     addFloor(ctx, `code-injection: ${name}=… changes what a program loads or runs`);
+  } else if (STATE_VARS.test(name)) {
+    addFloor(ctx, `shell-state: ${name}=… changes ${STATE_VARS_WHAT[name] ?? "shell state"}`);
   }
 }
+
+/** Variables whose change the gate reviews (history evasion, `cd` lookup, git's tree and repository). */
+const STATE_VARS =
+  /^(HISTFILE|HISTSIZE|HISTFILESIZE|SAVEHIST|HISTCONTROL|HISTIGNORE|HISTORY_IGNORE|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR)$/;
+const STATE_VARS_WHAT: Record<string, string> = {
+  CDPATH: "where cd goes",
+  GIT_DIR: "which repository (and config, and hooks) git uses",
+  GIT_WORK_TREE: "which tree git writes",
+  GIT_COMMON_DIR: "which repository git uses",
+  GIT_INDEX_FILE: "git's index",
+  GIT_OBJECT_DIRECTORY: "git's object store",
+  GIT_TEMPLATE_DIR: "the hooks a new repository gets",
+};
 
 /** The walk's side of wrappers.ts: what a wrapper's inner command is handed to. */
 function runner(ctx: Ctx): Runner {
