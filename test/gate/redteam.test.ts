@@ -39,4 +39,4 @@ describe("red-team and everyday corpora", () => {
 });
 
 /** The share of everyday commands ALLOW, as measured (docs/policy.md). */
-const EVERYDAY_ALLOW_FLOOR = 0.9;
+const EVERYDAY_ALLOW_FLOOR = 0.97;

@@ -45,6 +45,13 @@ export function specOf(program: string): ProgramSpec | undefined {
   return SPECS[SPEC_ALIASES[program] ?? program];
 }
 
+/** True when every word of the program is only text: its spec's operands and flag values are `none`. */
+export function inertWords(program: string): boolean {
+  const spec = specOf(program);
+  if (spec?.operands !== "none" || spec.sub) return false;
+  return Object.values(spec.values ?? {}).every((r) => r === "none");
+}
+
 /** Effects of `program words…`; null when the gate has no spec for the program (the rules alone judge it). */
 export function commandEffects(program: string, words: Word[], ctx: EffectsCtx): Effects | null {
   const fx: Effects = { writes: [], reads: [], hosts: [], floors: [], dynamicWrite: false, scripts: [] };

@@ -743,7 +743,7 @@ export const SPECS: Record<string, ProgramSpec> = {
     // The archive is written; the files are read.
     operands: ["write", "read"],
   },
-  dd: { open: true, operands: "none" },
+  dd: { open: true, operands: "read" },
   // ------------------------------------------------------------ build tools
   cmake: {
     open: true,

@@ -11,7 +11,7 @@ import type { Cursor } from "../flat-tree.js";
 import { canonicalHost } from "../hosts.js";
 import { hostOf, normalisePath } from "../paths.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
-import { commandEffects, type EffectsCtx } from "./effects.js";
+import { commandEffects, type EffectsCtx, inertWords } from "./effects.js";
 import {
   CMD_VARS,
   CODE_FLAGS,
@@ -68,6 +68,8 @@ interface Ctx {
   parse: Backend["parse"];
   /** The line's budget, shared by every nested parse (issue 19 §6). */
   budget: Budget;
+  /** Loop variables bound to static words (`for f in src/*.ts`): their values inside the body. */
+  vars?: ReadonlyMap<string, Word>;
 }
 
 interface Budget extends Work {
@@ -242,6 +244,9 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
       walkChildren(cur, ctx);
       return;
     }
+    case "for_statement":
+      forStatement(cur, ctx);
+      return;
     case "while_statement":
     case "until_statement": {
       const t = text(cur, ctx);
@@ -583,6 +588,9 @@ function emit(
   }
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
+  // `echo $PATH`: a program whose words are only text (no path, no flag that does anything) is
+  // not made unknown by a word only known at run time.
+  if (dynamic && raw !== null && inertWords(program)) dynamic = false;
   if (dynamicWrites || (ctx.scope.unknown && words.length > 0)) dynamic = true;
   const code = isInlineCode(program, words, r.heredoc !== null);
   const runs = path === null ? [] : [path];
@@ -764,6 +772,44 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
     addFloor(ctx, `code-injection: ${name}=… changes what a program loads or runs`);
   } else if (STATE_VARS.test(name)) {
     addFloor(ctx, `shell-state: ${name}=… changes ${STATE_VARS_WHAT[name] ?? "shell state"}`);
+  }
+}
+
+/**
+ * `for VAR in WORDS; do BODY; done`: when every word is static (globs included), `$VAR` in the body
+ * stands for all of them at once (a superset of any one iteration's effects); otherwise it stays
+ * dynamic. A body that assigns VAR itself is walked with VAR unknown.
+ */
+function forStatement(cur: Cursor, ctx: Ctx): void {
+  if (!cur.gotoFirstChild()) return;
+  let name = "";
+  const values: Word[] = [];
+  let body: Cursor | null = null;
+  try {
+    do {
+      const id = cur.nodeTypeId;
+      if (!ctx.g.named[id]) continue;
+      const t = ctx.g.types[id]!;
+      if (t === "variable_name" && name === "") name = text(cur, ctx);
+      else if (t === "do_group" || t === "compound_statement") body = cur.copy();
+      else spread(wordValue(cur, ctx), values);
+    } while (cur.gotoNextSibling());
+    cur.gotoParent();
+    if (body === null) return;
+    const bodyText = text(body, ctx);
+    const reassigned = new RegExp(`(^|[\\s;&|(])${name}\\+?=|\\bread\\b[^;]*\\b${name}\\b`).test(bodyText);
+    const bound =
+      name !== "" && values.length > 0 && !reassigned && values.every((v) => v.value !== null)
+        ? values.length === 1
+          ? values[0]!
+          : { value: null, glob: values.some((v) => v.glob), alts: values.map((v) => v.value!), known: true }
+        : null;
+    const vars = new Map(ctx.vars ?? []);
+    if (bound) vars.set(name, bound);
+    else vars.delete(name);
+    walkNode(body, { ...ctx, vars });
+  } finally {
+    (body as Cursor | null)?.delete();
   }
 }
 
@@ -1001,6 +1047,11 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "expansion": {
       const s = text(cur, ctx);
       if (s === "$HOME" || s === "${HOME}") return { value: ctx.home, glob: false };
+      if (ctx.vars) {
+        const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(s);
+        const bound = m ? ctx.vars.get(m[1] ?? m[2]!) : undefined;
+        if (bound) return bound;
+      }
       walkSubstitutions(cur, ctx, feeders);
       return { value: null, glob: false };
     }
