@@ -40,6 +40,8 @@ export interface SimpleCommand {
   dynamicWrites: boolean;
   /** Inline interpreter code (`python -c`, `node -e`, heredoc to python): at least ESCALATE. */
   code: boolean;
+  /** Its heredoc or here-string text (a wrapped command reads the same input). */
+  heredoc?: string;
   /** Files of code the command runs, absolute: its own path, a script given to a shell or interpreter, `source FILE`. */
   runs: string[];
   /** Working directory used for relative paths. */

@@ -574,6 +574,12 @@ function emit(
     }
   }
   if (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) linkTargets(paths, operands, ctx);
+  // `command export PROMPT_COMMAND=…` (a builtin reached through a wrapper): the assignment is judged.
+  if (DECLARERS.has(program))
+    for (const w of words) {
+      const m = w.value === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.value);
+      if (m) envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
+    }
   // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors.
   const fx = program === "" ? null : commandEffects(program, words, effectsCtx(ctx, cmdText));
   if (fx) {
@@ -619,6 +625,7 @@ function emit(
     dynamicWrites,
     code,
     runs,
+    ...(r.heredoc === null ? {} : { heredoc: r.heredoc }),
     cwd: ctx.scope.cwd,
     text: short(cmdText),
   };
@@ -813,6 +820,9 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
   }
 }
 
+/** Builtins whose `NAME=value` words set variables. */
+const DECLARERS = new Set(["export", "declare", "typeset", "local", "readonly"]);
+
 /** Variables whose change the gate reviews (history evasion, `cd` lookup, git's tree and repository). */
 const STATE_VARS =
   /^(HISTFILE|HISTSIZE|HISTFILESIZE|SAVEHIST|HISTCONTROL|HISTIGNORE|HISTORY_IGNORE|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR)$/;
@@ -847,7 +857,7 @@ function sub(ctx: Ctx, inner: Word[], via: string[], outer: SimpleCommand): void
     addFloor(ctx, `shell-too-deep: nesting over ${ctx.limits.maxDepth}`);
     return;
   }
-  const r: Redirects = { writes: outer.writes, reads: [], heredoc: null };
+  const r: Redirects = { writes: outer.writes, reads: [], heredoc: outer.heredoc ?? null };
   emit(
     { ...ctx, depth: ctx.depth + 1, via, writes: [], reads: [] },
     inner[0]!,
