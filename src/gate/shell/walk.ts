@@ -237,7 +237,8 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
     case "function_definition": {
       // The gate judges commands where they are written, not where a function is called: a
       // definition (a fork bomb, a name shadowing a program) is reviewed.
-      const name = text(cur, ctx)
+      const name = ctx.line
+        .slice(cur.startIndex, Math.min(cur.endIndex, cur.startIndex + 200))
         .replace(/^function\s+/, "")
         .split(/[\s(]/)[0];
       addFloor(ctx, `shell-definition: the line defines function '${short(name ?? "")}'`);
@@ -249,9 +250,12 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
       return;
     case "while_statement":
     case "until_statement": {
-      const t = text(cur, ctx);
-      if (/^(while\s+(true|:)|until\s+false)\s*;/.test(t) && !/\b(break|exit|return)\b/.test(t))
-        addFloor(ctx, `resources: '${short(t)}' loops forever`);
+      // The head decides (linear); only an endless head makes the body be searched for a way out.
+      const head = ctx.line.slice(cur.startIndex, Math.min(cur.endIndex, cur.startIndex + 32));
+      if (/^(while\s+(true|:)|until\s+false)\s*;/.test(head)) {
+        const t = text(cur, ctx);
+        if (!/\b(break|exit|return)\b/.test(t)) addFloor(ctx, `resources: '${short(t)}' loops forever`);
+      }
       walkChildren(cur, ctx);
       return;
     }
@@ -803,8 +807,10 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
     } while (cur.gotoNextSibling());
     cur.gotoParent();
     if (body === null) return;
-    const bodyText = text(body, ctx);
-    const reassigned = new RegExp(`(^|[\\s;&|(])${name}\\+?=|\\bread\\b[^;]*\\b${name}\\b`).test(bodyText);
+    // A body too long to search for a reassignment leaves the variable unknown (bounded work).
+    const bodyText = body.endIndex - body.startIndex > 4096 ? "" : text(body, ctx);
+    const reassigned =
+      bodyText === "" || new RegExp(`(^|[\\s;&|(])${name}\\+?=|\\bread\\b[^;]*\\b${name}\\b`).test(bodyText);
     const bound =
       name !== "" && values.length > 0 && !reassigned && values.every((v) => v.value !== null)
         ? values.length === 1
