@@ -143,8 +143,9 @@ function apply(role: Role, flag: string, v: string | null, ctx: EffectsCtx, fx: 
     case "pid":
       return;
     case "write":
+      // `-O -`, `-o -`: standard output, not a file.
       if (v === null) fx.dynamicWrite = true;
-      else fx.writes.push(v);
+      else if (v !== "-") fx.writes.push(v);
       return;
     case "read":
       if (v !== null) fx.reads.push(v);
