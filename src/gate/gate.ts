@@ -19,7 +19,16 @@ import {
 } from "./protect.js";
 import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
 import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell/index.js";
-import { dumpTrack, GateState, type RecentEntry, snapshotOf, Track, TrackTable, trackOf } from "./state.js";
+import {
+  type Artefact,
+  dumpTrack,
+  GateState,
+  type RecentEntry,
+  snapshotOf,
+  Track,
+  TrackTable,
+  trackOf,
+} from "./state.js";
 
 export interface GateOptions {
   /** Most sessions kept in memory (LRU), default 10000. */
@@ -363,6 +372,7 @@ export class Gate {
       }
       summary = action.command.length > 200 ? `${action.command.slice(0, 197)}...` : action.command;
       this.lineFindings(found, action.command, cwd);
+      taintFindings(found, parsed.commands, s, p);
     } else {
       const sub = this.structuredSubject(action);
       subjects.push(sub);
@@ -425,8 +435,38 @@ export class Gate {
     const labels: string[] = [];
     for (const r of matched) for (const l of r.labels) if (!labels.includes(l)) labels.push(l);
     const d = this.finish(bundle, evaluation, matched, risk, reasons, snap, t0);
-    if (commit) this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
+    if (commit) {
+      this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
+      this.recordArtefacts(s, p, req, action, subjects);
+    }
     return d;
+  }
+
+  /**
+   * What this action wrote (redirects, -o outputs, copies, chmod +x, file.write) becomes the
+   * session's and principal's artefacts: running one later is ESCALATE, naming this step.
+   */
+  private recordArtefacts(
+    s: Track,
+    p: Track | undefined,
+    req: EvaluateRequest,
+    action: Action,
+    subjects: Subject[],
+  ): void {
+    const at = this.now();
+    const id = typeof req.action_id === "string" ? req.action_id : null;
+    for (const sub of subjects) {
+      if (sub.kind !== "shell" && sub.kind !== "file.write") continue;
+      for (const w of sub.writes) {
+        const by: Artefact = {
+          summary: `${action.kind === "shell" ? "" : `${action.kind} `}${sub.text}`,
+          action_id: id,
+          at_ms: at,
+        };
+        s.made(w, by);
+        p?.made(w, by);
+      }
+    }
   }
 
   /**
@@ -726,6 +766,7 @@ function builtinRule(f: Finding): CompiledRule {
       flagsAll: null,
       flagsNone: null,
       args: null,
+      argv: null,
       paths: null,
       pathsWithin: null,
       pathsOutside: null,
@@ -784,6 +825,31 @@ function shellSubject(c: SimpleCommand, cwd: string): Subject {
     text: c.text,
     endpoint: null,
   };
+}
+
+/**
+ * A command that runs a file made earlier (in this line, this session or by this principal) runs
+ * code the gate has not read: ESCALATE, and the reason names the step that made it.
+ */
+function taintFindings(out: Finding[], cmds: readonly SimpleCommand[], s: Track, p: Track | undefined): void {
+  const line = new Map<string, string>();
+  for (const c of cmds) {
+    for (const f of c.runs) {
+      const earlier = line.get(f);
+      const a = earlier === undefined ? (s.artefacts.get(f) ?? p?.artefacts.get(f)) : undefined;
+      if (earlier === undefined && a === undefined) continue;
+      const by =
+        earlier !== undefined
+          ? `'${earlier}' earlier in this line`
+          : `'${a!.summary}'${a!.action_id ? ` (action ${a!.action_id})` : ""}${s.artefacts.has(f) ? " earlier in this session" : " in another session of this principal"}`;
+      out.push({
+        rule: "session-artefact",
+        effect: "escalate",
+        reason: `session-artefact: '${c.text}' runs '${f}', made by ${by}: code the gate has not read`,
+      });
+    }
+    for (const w of c.writes) if (!line.has(w)) line.set(w, c.text);
+  }
 }
 
 function summaryOfUnknown(a: unknown): string {
@@ -859,6 +925,11 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (r.flagsNone && and(weak(!r.flagsNone.some((f) => c.flags.has(f))))) return NO;
     if (r.flagsAll && and(weak(r.flagsAll.every((f) => c.flags.has(f))))) return NO;
     if (r.args && and(weak(c.operands.some((o) => o.value !== null && anyRe(r.args!, o.value))))) return NO;
+    if (r.argv) {
+      // The whole argv, or nothing: a dynamic word might be anything, so it is no exact match.
+      if (c.words.some((w) => w.value === null)) return NO;
+      if (!r.argv.includes(c.words.map((w) => w.value).join(" "))) return NO;
+    }
     if (r.pipedFrom && !c.feeders.some((f) => anyRe(r.pipedFrom!, f))) return NO;
     if (r.via && !c.via.some((v) => anyRe(r.via!, v))) return NO;
   } else if (
@@ -868,6 +939,7 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     r.flagsAll ||
     r.flagsNone ||
     r.args ||
+    r.argv ||
     r.pipedFrom ||
     r.via
   )

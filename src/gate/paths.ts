@@ -42,7 +42,21 @@ export function normalisePath(p: string, cwd: string, home: string): string {
   if (p === "~" || p.startsWith("~/")) out = collapse(home + p.slice(1));
   else if (p.startsWith("/")) out = collapse(p);
   else out = collapse(`${cwd}/${p}`);
-  return out.startsWith("/proc/") ? stripProcRoot(out) : out;
+  if (out.startsWith("/proc/")) return stripProcRoot(out);
+  return out.startsWith("/private/") || out.startsWith("/System/Volumes/Data/") ? unalias(out) : out;
+}
+
+const MAC_ALIAS = /^(?:\/System\/Volumes\/Data)?(?:\/private(?=\/(?:etc|var|tmp)(?:\/|$)))?/;
+
+/**
+ * macOS firmlinks and aliases (issue 19 §2): `/System/Volumes/Data/Users/x` is `/Users/x`, and
+ * `/private/etc`, `/private/var`, `/private/tmp` are `/etc`, `/var`, `/tmp`.
+ */
+export function unalias(abs: string): string {
+  const m = MAC_ALIAS.exec(abs);
+  if (!m || m[0] === "") return abs;
+  const rest = abs.slice(m[0].length);
+  return rest === "" ? "/" : rest;
 }
 
 const REGEX_SPECIAL = /[.+^$()|\\]/;

@@ -41,6 +41,8 @@ export interface CompiledRule {
   flagsAll: string[] | null;
   flagsNone: string[] | null;
   args: RegExp[] | null;
+  /** Exact argvs (words after the program, joined by a space). */
+  argv: string[] | null;
   paths: PathGlob[] | null;
   pathsWithin: PathGlob[] | null;
   pathsOutside: PathGlob[] | null;
@@ -175,6 +177,7 @@ const PROGRAM_FIELDS_SHELL_ONLY = [
   "flags_none",
   "flags_all",
   "args",
+  "argv",
   "piped_from",
   "via",
 ] as const;
@@ -310,6 +313,7 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
     flagsAll: expand("flags_all"),
     flagsNone: expand("flags_none"),
     args: words("args"),
+    argv: m.argv ?? null,
     paths: pathGlobs("paths"),
     pathsWithin: pathGlobs("paths_within"),
     pathsOutside: pathGlobs("paths_outside"),

@@ -42,6 +42,7 @@ export interface Finding {
     | "env-injection"
     | "internal-address"
     | "untrusted-program"
+    | "session-artefact"
     | "cloud-metadata";
   effect: "deny" | "escalate";
   reason: string;

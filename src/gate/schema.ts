@@ -25,6 +25,14 @@ export const MatchSchema = z.strictObject({
   flags_all: strList.optional(),
   /** Shell: any operand matches one of these word globs. */
   args: strList.optional(),
+  /**
+   * Shell: the command's whole argv after the program name, words joined by one space, is exactly
+   * one of these (`--version`; `""` for no argument at all).
+   */
+  argv: z
+    .union([z.string(), z.array(z.string()).min(1)])
+    .transform((v) => (Array.isArray(v) ? v : [v]))
+    .optional(),
   /** Any path the action names (operands, redirect targets, file path) matches one of these path globs. */
   paths: strList.optional(),
   /** Every path the action names matches one of these (e.g. everything inside `$CWD/**`). */

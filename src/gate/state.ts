@@ -17,6 +17,16 @@ export interface RecentEntry {
   at_ms: number;
 }
 
+/** Artefacts kept per session or principal. */
+export const MAX_ARTEFACTS = 256;
+
+/** The step that made a file: what it was, which action, when. */
+export interface Artefact {
+  summary: string;
+  action_id: string | null;
+  at_ms: number;
+}
+
 /** The state of one session or one principal. */
 export class Track {
   readonly labels = new Set<string>();
@@ -26,6 +36,19 @@ export class Track {
   readonly times = new Map<string, number[]>();
   recent: RecentEntry[] = [];
   evicted = false;
+  /**
+   * Files this session (or principal) wrote, downloaded or made executable, by absolute path: code
+   * the gate has not read (issue 19 §3). Bounded; the oldest is forgotten first.
+   */
+  readonly artefacts = new Map<string, Artefact>();
+
+  /** Remembers that `path` was made by `by` (the step's summary). */
+  made(path: string, by: Artefact): void {
+    this.artefacts.delete(path);
+    this.artefacts.set(path, by);
+    if (this.artefacts.size > MAX_ARTEFACTS)
+      this.artefacts.delete(this.artefacts.keys().next().value as string);
+  }
 
   /** Matches of `key` at or after `sinceMs` (null: all time), before the current action. */
   count(key: string, sinceMs: number | null): number {
@@ -124,6 +147,12 @@ const TrackDump = z.object({
   ),
   evicted: z.boolean(),
   principal: z.string().nullable().optional(),
+  artefacts: z
+    .record(
+      z.string(),
+      z.object({ summary: z.string(), action_id: z.string().nullable(), at_ms: z.number() }),
+    )
+    .optional(),
 });
 export type TrackDump = z.infer<typeof TrackDump>;
 
@@ -143,6 +172,9 @@ export function dumpTrack(key: string, t: Track): TrackDump {
     times: Object.fromEntries([...t.times].map(([k, v]) => [k, v.slice()])),
     recent: t.recent.map((r) => ({ ...r })),
     evicted: t.evicted,
+    ...(t.artefacts.size > 0
+      ? { artefacts: Object.fromEntries([...t.artefacts].map(([k, a]) => [k, { ...a }])) }
+      : {}),
   };
 }
 
@@ -153,6 +185,7 @@ export function trackOf(d: TrackDump, keep: number): Track {
   for (const [k, v] of Object.entries(d.times)) t.times.set(k, v.slice());
   t.recent = d.recent.slice(-keep);
   t.evicted = d.evicted;
+  for (const [k, a] of Object.entries(d.artefacts ?? {})) t.made(k, { ...a });
   return t;
 }
 

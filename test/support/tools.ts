@@ -16,7 +16,8 @@ export type TestTool =
   | "python3-torch"
   | "python3-scipy"
   | "tmux"
-  | "htpasswd";
+  | "htpasswd"
+  | "bash";
 
 /** Where each tool is looked for, and how it is probed. */
 const PROBES: Record<TestTool, () => string | null> = {
@@ -34,6 +35,7 @@ const PROBES: Record<TestTool, () => string | null> = {
   "python3-scipy": () => pythonModule("scipy"),
   tmux: () => onPath("tmux"),
   htpasswd: () => onPath("htpasswd"),
+  bash: () => onPath("bash"),
 };
 
 /** Debian's python3, where python3-torch and python3-scipy install (not a pyenv shim). */

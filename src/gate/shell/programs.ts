@@ -21,6 +21,8 @@ export const CODE_FLAGS: Record<string, string[]> = {
   R: ["-e"],
   Rscript: ["-e"],
   pwsh: ["-c", "-Command"],
+  tsx: ["-e", "--eval", "-p", "--print"],
+  "ts-node": ["-e", "--eval", "-p", "--print"],
 };
 export const INTERPRETERS = new Set([
   "python",
@@ -34,6 +36,8 @@ export const INTERPRETERS = new Set([
   "deno",
   "pwsh",
   "Rscript",
+  "tsx",
+  "ts-node",
 ]);
 
 /** Flags whose next word is their value, per program; the value is not an operand. */

@@ -11,6 +11,8 @@ export interface Word {
   alts?: string[];
   /** The expansion is fully static: the alternatives replace the word (`a{b,c}` → `ab ac`). */
   known?: boolean;
+  /** Some part was quoted: an empty brace result stays a word (`""{,}` is two empty words). */
+  quoted?: boolean;
 }
 
 export interface SimpleCommand {
@@ -38,6 +40,10 @@ export interface SimpleCommand {
   dynamicWrites: boolean;
   /** Inline interpreter code (`python -c`, `node -e`, heredoc to python): at least ESCALATE. */
   code: boolean;
+  /** Its heredoc or here-string text (a wrapped command reads the same input). */
+  heredoc?: string;
+  /** Files of code the command runs, absolute: its own path, a script given to a shell or interpreter, `source FILE`. */
+  runs: string[];
   /** Working directory used for relative paths. */
   cwd: string;
   /** Short text for reasons and the session's recent list. */

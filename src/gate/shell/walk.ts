@@ -11,6 +11,7 @@ import type { Cursor } from "../flat-tree.js";
 import { canonicalHost } from "../hosts.js";
 import { hostOf, normalisePath } from "../paths.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
+import { commandEffects, type EffectsCtx, inertWords } from "./effects.js";
 import {
   CMD_VARS,
   CODE_FLAGS,
@@ -21,6 +22,7 @@ import {
   programFamily,
   QUIET_DEVICES,
   SHELL_BUILTINS,
+  SHELLS,
   VALUE_FLAGS,
 } from "./programs.js";
 import { DEFAULT_LIMITS, type ShellLimits, type ShellParse, type SimpleCommand, type Word } from "./types.js";
@@ -35,7 +37,7 @@ import {
   unescapeWord,
   type Work,
 } from "./words.js";
-import { type Runner, recurse } from "./wrappers.js";
+import { type Runner, recurse, shellScriptIndex } from "./wrappers.js";
 
 /** The working directory as the line runs: `cd` changes it for the commands after it. */
 interface Scope {
@@ -48,6 +50,8 @@ interface Scope {
 
 interface Ctx {
   line: string;
+  /** The action's working directory: the workspace scripts may run from. */
+  workspace: string;
   scope: Scope;
   home: string;
   depth: number;
@@ -64,6 +68,8 @@ interface Ctx {
   parse: Backend["parse"];
   /** The line's budget, shared by every nested parse (issue 19 §6). */
   budget: Budget;
+  /** Loop variables bound to static words (`for f in src/*.ts`): their values inside the body. */
+  vars?: ReadonlyMap<string, Word>;
 }
 
 interface Budget extends Work {
@@ -88,6 +94,7 @@ export function parseShell(
   const floors: string[] = [];
   const ctx: Ctx = {
     line,
+    workspace: cwd,
     scope: { cwd, unknown: false },
     home,
     depth: 0,
@@ -221,6 +228,37 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
       return;
     case "comment":
       return;
+    case "variable_assignment": {
+      // A bare `NAME=value` (`PS4='$(id)'`, `HISTFILE=/dev/null`, `PAGER=…`): judged like an env.
+      const a = assignment(cur, ctx);
+      envAssignment(ctx, a.name, a.value, ctx.via);
+      return;
+    }
+    case "function_definition": {
+      // The gate judges commands where they are written, not where a function is called: a
+      // definition (a fork bomb, a name shadowing a program) is reviewed.
+      const name = ctx.line
+        .slice(cur.startIndex, Math.min(cur.endIndex, cur.startIndex + 200))
+        .replace(/^function\s+/, "")
+        .split(/[\s(]/)[0];
+      addFloor(ctx, `shell-definition: the line defines function '${short(name ?? "")}'`);
+      walkChildren(cur, ctx);
+      return;
+    }
+    case "for_statement":
+      forStatement(cur, ctx);
+      return;
+    case "while_statement":
+    case "until_statement": {
+      // The head decides (linear); only an endless head makes the body be searched for a way out.
+      const head = ctx.line.slice(cur.startIndex, Math.min(cur.endIndex, cur.startIndex + 32));
+      if (/^(while\s+(true|:)|until\s+false)\s*;/.test(head)) {
+        const t = text(cur, ctx);
+        if (!/\b(break|exit|return)\b/.test(t)) addFloor(ctx, `resources: '${short(t)}' loops forever`);
+      }
+      walkChildren(cur, ctx);
+      return;
+    }
     case "heredoc_body":
       return;
     default:
@@ -331,6 +369,11 @@ function heredocText(cur: Cursor, ctx: Ctx): string {
   return text(cur, ctx);
 }
 
+/** Nothing, or only line continuations: what lies between two parts of one word. */
+const CONTINUATIONS = /^(?:\\\n)*$/;
+/** Blanks, newlines and line continuations: what may separate the parts of one command. */
+const BLANKS = /^(?:[ \t\r\n]|\\\r?\n)*$/;
+
 function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const words: Word[] = [];
   const r: Redirects = { writes: [], reads: [], heredoc: outer?.heredoc ?? null, trailing: outer?.trailing };
@@ -339,33 +382,50 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const start = cur.startIndex;
   const end = cur.endIndex;
   const subFeeders: string[] = [];
+  const raw: { w: Word; name: boolean }[] = [];
+  let prevEnd = -1;
+  let prevWord = false;
   if (!cur.gotoFirstChild()) return;
   do {
     const id = cur.nodeTypeId;
     if (!ctx.g.named[id]) continue;
     const t = ctx.g.types[id]!;
+    // Between two parts of a command only blanks and line continuations may lie: tree-sitter
+    // drops some text it cannot place (`$''\$""` loses the `\$`), and a dropped word is unknown.
+    const gap = prevEnd < 0 ? " " : ctx.line.slice(prevEnd, cur.startIndex);
+    if (!BLANKS.test(gap)) addFloor(ctx, `shell-unparseable: the parser skipped '${short(gap)}'`);
+    prevEnd = cur.endIndex;
     if (t === "variable_assignment") {
       // `X=$(cmd) prog`: the substitution runs; `PAGER=cmd git log` makes git run cmd.
       const a = assignment(cur, ctx);
       envAssignment(ctx, a.name, a.value, [...ctx.via, "env"]);
+      prevWord = false;
       continue;
     }
     if (isRedirect(t)) {
       redirect(cur, ctx, r);
+      prevWord = false;
       continue;
     }
-    if (t === "command_name") {
-      cur.gotoFirstChild();
-      const parts: Word[] = [];
-      spread(wordValue(cur, ctx, subFeeders), parts);
-      cur.gotoParent();
-      name = parts[0]!;
-      words.push(...parts.slice(1));
-      continue;
-    }
-    spread(wordValue(cur, ctx, subFeeders), words);
+    if (t === "command_name") cur.gotoFirstChild();
+    const w = wordValue(cur, ctx, subFeeders);
+    if (t === "command_name") cur.gotoParent();
+    // Nodes with nothing (or only a backslash-newline) between them are one word to bash
+    // (`""\a{,}`, `~/.ss\⏎h`): tree-sitter splits them, the gate glues them back.
+    const last = raw[raw.length - 1];
+    if (prevWord && last && CONTINUATIONS.test(gap)) last.w = glue(last.w, w, ctx);
+    else raw.push({ w, name: t === "command_name" });
+    prevWord = true;
   } while (cur.gotoNextSibling());
   cur.gotoParent();
+  for (const part of raw) {
+    if (part.name) {
+      const parts: Word[] = [];
+      spread(part.w, parts);
+      name = parts[0]!;
+      words.push(...parts.slice(1));
+    } else spread(part.w, words);
+  }
   if (name === null) return; // a bare assignment: `X=1`
   const cmdText = ctx.line.slice(start, end);
   emit(ctx, name, words, r, cmdText, subFeeders);
@@ -518,10 +578,42 @@ function emit(
     }
   }
   if (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) linkTargets(paths, operands, ctx);
+  // `command export PROMPT_COMMAND=…` (a builtin reached through a wrapper): the assignment is judged.
+  if (DECLARERS.has(program))
+    for (const w of words) {
+      const m = w.value === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.value);
+      if (m) envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
+    }
+  // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors.
+  const fx = program === "" ? null : commandEffects(program, words, effectsCtx(ctx, cmdText));
+  if (fx) {
+    for (const w of fx.writes) {
+      const p = normalisePath(w, ctx.scope.cwd, ctx.home);
+      if (!QUIET_DEVICES.has(p) && !writes.includes(p)) writes.push(p);
+    }
+    if (fx.dynamicWrite) writes.push("");
+    for (const p of fx.reads) addPath(paths, p, ctx);
+    for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
+    for (const f of fx.floors) addFloor(ctx, f);
+  }
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
+  // `echo $PATH`: a program whose words are only text (no path, no flag that does anything) is
+  // not made unknown by a word only known at run time.
+  if (dynamic && raw !== null && inertWords(program)) dynamic = false;
   if (dynamicWrites || (ctx.scope.unknown && words.length > 0)) dynamic = true;
   const code = isInlineCode(program, words, r.heredoc !== null);
+  const runs = path === null ? [] : [path];
+  if (
+    !code &&
+    (SHELLS.has(program) || INTERPRETERS.has(program) || program === "source" || program === ".")
+  ) {
+    // The script file a shell or interpreter runs: its first operand (none with `-c`).
+    const first = operands[0]?.value;
+    if (first && first !== "-" && (!SHELLS.has(program) || shellScriptIndex(words) < 0))
+      runs.push(normalisePath(first, ctx.scope.cwd, ctx.home));
+  }
+  if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home));
   const cmd: SimpleCommand = {
     program,
     path,
@@ -536,6 +628,8 @@ function emit(
     dynamic,
     dynamicWrites,
     code,
+    runs,
+    ...(r.heredoc === null ? {} : { heredoc: r.heredoc }),
     cwd: ctx.scope.cwd,
     text: short(cmdText),
   };
@@ -544,6 +638,18 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(runner(ctx), cmd, r.heredoc);
+}
+
+/** The workspace test and reason text effects.ts judges a command's words with. */
+function effectsCtx(ctx: Ctx, cmdText: string): EffectsCtx {
+  const ws = ctx.workspace;
+  return {
+    text: short(cmdText),
+    inWorkspace: (p) => {
+      const abs = normalisePath(p, ctx.scope.cwd, ctx.home);
+      return abs === ws || abs.startsWith(`${ws}/`);
+    },
+  };
 }
 
 /**
@@ -628,13 +734,18 @@ function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean
   if (flags === undefined) return false;
   // awk programs can run commands: system(), print | "cmd", "cmd" | getline.
   if (program === "awk")
-    return words.some((w) => w.value !== null && /\bsystem\s*\(|\||\bgetline\b/.test(w.value));
+    return words.some(
+      (w) => w.value !== null && /\bsystem\s*\(|\||\bgetline\b|\/inet|\bprintf?\b[^;{}]*>/.test(w.value),
+    );
   if (program === "tclsh") return false;
   if (heredoc && INTERPRETERS.has(program)) return true;
   for (const w of words) {
     const v = w.value;
     if (v === null) continue;
     if (flags.includes(v)) return true;
+    // Attached: `'-cimport os'`, `--eval=…`, `-e…`.
+    if (flags.some((f) => (f.length === 2 ? v.length > 2 && v.startsWith(f) : v.startsWith(`${f}=`))))
+      return true;
     // `-c` bundled with other short flags: `python -Sc`, `perl -ne`.
     if (/^-[A-Za-z]+$/.test(v) && flags.some((f) => f.length === 2 && v.includes(f[1]!))) return true;
     if (v === "-") return INTERPRETERS.has(program) && heredoc;
@@ -670,8 +781,66 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
     else if (value !== "") nested(ctx, value, via);
   } else if (INJECT_VARS.test(name)) {
     addFloor(ctx, `code-injection: ${name}=… changes what a program loads or runs`);
+  } else if (STATE_VARS.test(name)) {
+    addFloor(ctx, `shell-state: ${name}=… changes ${STATE_VARS_WHAT[name] ?? "shell state"}`);
   }
 }
+
+/**
+ * `for VAR in WORDS; do BODY; done`: when every word is static (globs included), `$VAR` in the body
+ * stands for all of them at once (a superset of any one iteration's effects); otherwise it stays
+ * dynamic. A body that assigns VAR itself is walked with VAR unknown.
+ */
+function forStatement(cur: Cursor, ctx: Ctx): void {
+  if (!cur.gotoFirstChild()) return;
+  let name = "";
+  const values: Word[] = [];
+  let body: Cursor | null = null;
+  try {
+    do {
+      const id = cur.nodeTypeId;
+      if (!ctx.g.named[id]) continue;
+      const t = ctx.g.types[id]!;
+      if (t === "variable_name" && name === "") name = text(cur, ctx);
+      else if (t === "do_group" || t === "compound_statement") body = cur.copy();
+      else spread(wordValue(cur, ctx), values);
+    } while (cur.gotoNextSibling());
+    cur.gotoParent();
+    if (body === null) return;
+    // A body too long to search for a reassignment leaves the variable unknown (bounded work).
+    const bodyText = body.endIndex - body.startIndex > 4096 ? "" : text(body, ctx);
+    const reassigned =
+      bodyText === "" || new RegExp(`(^|[\\s;&|(])${name}\\+?=|\\bread\\b[^;]*\\b${name}\\b`).test(bodyText);
+    const bound =
+      name !== "" && values.length > 0 && !reassigned && values.every((v) => v.value !== null)
+        ? values.length === 1
+          ? values[0]!
+          : { value: null, glob: values.some((v) => v.glob), alts: values.map((v) => v.value!), known: true }
+        : null;
+    const vars = new Map(ctx.vars ?? []);
+    if (bound) vars.set(name, bound);
+    else vars.delete(name);
+    walkNode(body, { ...ctx, vars });
+  } finally {
+    (body as Cursor | null)?.delete();
+  }
+}
+
+/** Builtins whose `NAME=value` words set variables. */
+const DECLARERS = new Set(["export", "declare", "typeset", "local", "readonly"]);
+
+/** Variables whose change the gate reviews (history evasion, `cd` lookup, git's tree and repository). */
+const STATE_VARS =
+  /^(HISTFILE|HISTSIZE|HISTFILESIZE|SAVEHIST|HISTCONTROL|HISTIGNORE|HISTORY_IGNORE|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR)$/;
+const STATE_VARS_WHAT: Record<string, string> = {
+  CDPATH: "where cd goes",
+  GIT_DIR: "which repository (and config, and hooks) git uses",
+  GIT_WORK_TREE: "which tree git writes",
+  GIT_COMMON_DIR: "which repository git uses",
+  GIT_INDEX_FILE: "git's index",
+  GIT_OBJECT_DIRECTORY: "git's object store",
+  GIT_TEMPLATE_DIR: "the hooks a new repository gets",
+};
 
 /** The walk's side of wrappers.ts: what a wrapper's inner command is handed to. */
 function runner(ctx: Ctx): Runner {
@@ -694,7 +863,7 @@ function sub(ctx: Ctx, inner: Word[], via: string[], outer: SimpleCommand): void
     addFloor(ctx, `shell-too-deep: nesting over ${ctx.limits.maxDepth}`);
     return;
   }
-  const r: Redirects = { writes: outer.writes, reads: [], heredoc: null };
+  const r: Redirects = { writes: outer.writes, reads: [], heredoc: outer.heredoc ?? null };
   emit(
     { ...ctx, depth: ctx.depth + 1, via, writes: [], reads: [] },
     inner[0]!,
@@ -710,10 +879,11 @@ function wordsText(ws: Word[]): string {
 }
 
 /**
- * Brace expansion of a word's text within the budget, `~` expanded in each result; null (and a
- * `shell-budget` floor) when it makes more than `maxBraceWords` words or runs out of work.
+ * Brace expansion of a word's raw text within the budget, then tilde expansion (of an unescaped
+ * leading `~`) and quote removal of each result: null (and a `shell-budget` floor) when it makes
+ * more than `maxBraceWords` words or runs out of work; a `~user` result leaves its slot null.
  */
-function expandBraces(s: string, ctx: Ctx): string[] | null {
+function expandBraces(s: string, ctx: Ctx, unquote = unescapeWord): (string | null)[] | null {
   const alts = braceExpand(s, ctx.limits.maxBraceWords!, ctx.budget);
   if (alts === null) {
     if (ctx.budget.left < 0) outOfBudget(ctx, `over ${ctx.limits.maxWork} steps`);
@@ -724,10 +894,60 @@ function expandBraces(s: string, ctx: Ctx): string[] | null {
       );
     return null;
   }
-  return alts.map((a) => {
-    const u = unescapeWord(a);
-    return u === "~" || u.startsWith("~/") ? ctx.home + u.slice(1) : u;
-  });
+  return alts.map((a) => tilde(a, unquote(a), ctx));
+}
+
+/**
+ * Tilde expansion: `raw` is the word as written (escapes kept), `v` its value. Only an unquoted,
+ * unescaped leading `~` expands; `~user`, `~+` and `~-` are only known at run time (null).
+ */
+function tilde(raw: string, v: string, ctx: Ctx): string | null {
+  if (raw[0] !== "~") return v;
+  if (raw === "~" || raw.startsWith("~/")) return ctx.home + v.slice(1);
+  return null;
+}
+
+/** Escapes every character of a quoted part, so brace expansion and quote removal leave it as is. */
+function escapeAll(v: string): string {
+  let out = "";
+  for (const c of v) out += `\\${c}`;
+  return out;
+}
+
+/** Removes the backslash of every escape, newline included (the inverse of escapeAll). */
+function unescapeAll(s: string): string {
+  return s.includes("\\") ? s.replace(/\\(.)/gs, "$1") : s;
+}
+
+/** A brace expansion's results as a Word: several words, one, or (for a `~user` result) dynamic. */
+function braceWord(alts: (string | null)[], glob: boolean, prefix?: string): Word {
+  if (alts.includes(null))
+    return prefix === undefined ? { value: null, glob } : { value: null, glob, prefix };
+  if (alts.length === 1) return { value: alts[0]!, glob };
+  return { value: null, glob, alts: alts as string[], known: true };
+}
+
+/**
+ * One word from two adjacent parts: static values concatenate, brace alternatives multiply (within
+ * `maxBraceWords`); anything else is dynamic, keeping the static prefix.
+ */
+function glue(a: Word, b: Word, ctx: Ctx): Word {
+  const av = a.alts && a.known ? a.alts : a.value === null ? null : [a.value];
+  const bv = b.alts && b.known ? b.alts : b.value === null ? null : [b.value];
+  const glob = a.glob || b.glob;
+  const quoted = a.quoted === true || b.quoted === true;
+  if (av === null || bv === null) {
+    const prefix = av?.length === 1 ? av[0] + (b.prefix ?? "") : a.prefix;
+    return prefix === undefined ? { value: null, glob } : { value: null, glob, prefix };
+  }
+  if (av.length * bv.length > ctx.limits.maxBraceWords!) {
+    addFloor(ctx, `shell-budget: brace expansion makes over ${ctx.limits.maxBraceWords} words`);
+    return { value: null, glob };
+  }
+  const alts = av.flatMap((x) => bv.map((y) => x + y));
+  return alts.length === 1
+    ? { value: alts[0]!, glob, quoted }
+    : { value: null, glob, alts, known: true, quoted };
 }
 
 /**
@@ -752,11 +972,9 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       if (mayBrace(s)) {
         const alts = expandBraces(s, ctx);
         if (alts === null) return { value: null, glob };
-        if (alts.length > 1) return { value: null, glob, alts, known: true };
+        return braceWord(alts, glob);
       }
-      let v = unescapeWord(s);
-      if (v === "~" || v.startsWith("~/")) v = ctx.home + v.slice(1);
-      else if (v.startsWith("~")) return { value: null, glob }; // ~user
+      const v = tilde(s, unescapeWord(s), ctx);
       return { value: v, glob };
     }
     case "number":
@@ -765,12 +983,12 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       return { value: text(cur, ctx), glob: false };
     case "raw_string": {
       const s = text(cur, ctx);
-      return { value: s.slice(1, -1), glob: false };
+      return { value: s.slice(1, -1), glob: false, quoted: true };
     }
     case "ansi_c_string": {
       const s = text(cur, ctx);
       addFloor(ctx, `obfuscated: ANSI-C quoting ${short(s)}`);
-      return { value: decodeAnsiC(s.slice(2, -1)), glob: false };
+      return { value: decodeAnsiC(s.slice(2, -1)), glob: false, quoted: true };
     }
     case "string":
     case "translated_string":
@@ -779,44 +997,77 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       let dyn = false;
       let glob = false;
       let prefix: string | undefined;
-      // Brace expansion happens only for braces outside quotes, i.e. in unquoted `word` parts.
-      let braceWord = false;
-      let allWords = true;
+      // The word as bash's brace expansion sees it: unquoted parts as written, quoted parts with
+      // every character escaped (braces inside quotes do not expand).
+      let raw = "";
+      let braces = false;
+      let first = true;
+      let quoted = false;
       if (cur.gotoFirstChild()) {
         do {
           const ct = ctx.g.types[cur.nodeTypeId]!;
           if (ct === '"' || ct === '$"') continue;
-          if (ct === "word") {
-            if (!braceWord && text(cur, ctx).includes("{")) braceWord = true;
-          } else allWords = false;
           if (ct === "string_content") {
-            v += unescapeDouble(text(cur, ctx));
+            const part = unescapeDouble(text(cur, ctx));
+            v += part;
+            raw += escapeAll(part);
+            quoted = true;
             continue;
           }
+          if (ct === "word" && t === "concatenation") {
+            // An unquoted part: glob and brace characters count; `~` only at the start of the word.
+            const s = text(cur, ctx);
+            if (GLOB_CHARS.test(s)) glob = true;
+            if (s.includes("{")) braces = true;
+            raw += s;
+            const u = first ? tilde(s, unescapeWord(s), ctx) : unescapeWord(s);
+            first = false;
+            if (u === null) {
+              if (!dyn) prefix = v;
+              dyn = true;
+            } else v += u;
+            continue;
+          }
+          first = false;
+          quoted = true;
           const part = wordValue(cur, ctx, feeders);
           if (part.value === null) {
             if (!dyn) prefix = v + (part.prefix ?? "");
             dyn = true;
-          } else v += part.value;
+          } else {
+            v += part.value;
+            raw += escapeAll(part.value);
+          }
           if (t === "concatenation" && part.glob) glob = true;
         } while (cur.gotoNextSibling());
         cur.gotoParent();
       }
-      if (t === "concatenation" && braceWord && mayBrace(text(cur, ctx))) {
-        // Brace expansion (`{/,}`, `a{b,c}`). With only unquoted parts the expansion is exact;
-        // mixed with quotes or expansions it is approximated (quotes dropped) and only used as
-        // possible paths of a dynamic word, so it can make a rule match but never allow.
-        const exact = allWords && !dyn;
+      if (t === "concatenation" && braces && mayBrace(raw)) {
+        if (!dyn) {
+          // Exact: quoted parts were escaped, so only unquoted braces expand.
+          const alts = expandBraces(raw, ctx, unescapeAll);
+          if (alts === null) return { value: null, glob };
+          return { ...braceWord(alts, glob), quoted };
+        }
+        // Mixed with expansions: approximated (quotes dropped), only used as possible paths of a
+        // dynamic word, so it can make a rule match but never allow.
         const alts = expandBraces(text(cur, ctx).replace(/["']/g, ""), ctx);
         if (alts === null) return { value: null, glob, prefix };
-        return exact ? { value: null, glob, alts, known: true } : { value: null, glob, prefix, alts };
+        return { value: null, glob, prefix, alts: alts.filter((a): a is string => a !== null) };
       }
-      return dyn ? { value: null, glob, prefix } : { value: v, glob };
+      return dyn
+        ? { value: null, glob, prefix }
+        : { value: v, glob, quoted: quoted || t !== "concatenation" };
     }
     case "simple_expansion":
     case "expansion": {
       const s = text(cur, ctx);
       if (s === "$HOME" || s === "${HOME}") return { value: ctx.home, glob: false };
+      if (ctx.vars) {
+        const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(s);
+        const bound = m ? ctx.vars.get(m[1] ?? m[2]!) : undefined;
+        if (bound) return bound;
+      }
       walkSubstitutions(cur, ctx, feeders);
       return { value: null, glob: false };
     }

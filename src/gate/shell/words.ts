@@ -10,8 +10,12 @@ export const BRACE = /(^|[^\\$])\{[^}]*,/;
 
 /** A word as the words it stands for: brace expansions become several static words. */
 export function spread(w: Word, into: Word[]): void {
-  if (w.alts && w.known) for (const a of w.alts) into.push({ value: a, glob: GLOB_CHARS.test(a) });
-  else into.push(w);
+  if (!w.alts || !w.known) {
+    into.push(w);
+    return;
+  }
+  // An empty result of an unquoted word is no word at all (`{,}x` is `x`, `{,}` is nothing).
+  for (const a of w.alts) if (a !== "" || w.quoted) into.push({ value: a, glob: GLOB_CHARS.test(a) });
 }
 
 /** The directory a glob word expands inside: `/*` → `/`, `~/.ssh/id_*` → `~/.ssh`, `*.ts` → `.`. */
@@ -32,11 +36,17 @@ export interface Work {
  */
 export function mayBrace(s: string): boolean {
   let open = false;
+  let dollar = false; // the previous character is an unescaped `$`
   for (let i = 0; i < s.length; i++) {
     const c = s.charCodeAt(i);
-    if (c === 92 /* \ */) i++;
-    else if (c === 123 /* { */ && (i === 0 || s.charCodeAt(i - 1) !== 36) /* $ */) open = true;
+    if (c === 92 /* \ */) {
+      i++;
+      dollar = false;
+      continue;
+    }
+    if (c === 123 /* { */ && !dollar) open = true;
     else if (c === 44 /* , */ && open) return true;
+    dollar = c === 36; /* $ */
   }
   return false;
 }
@@ -117,8 +127,13 @@ export function decodeAnsiC(s: string): string {
         E: "\x1b",
         f: "\f",
         v: "\v",
+        "\\": "\\",
+        "'": "'",
+        '"': '"',
+        "?": "?",
       };
-      return map[c] ?? c;
+      // Bash keeps an unknown escape as written: `$'\q'` is `\q`.
+      return map[c] ?? `\\${c}`;
     },
   );
 }

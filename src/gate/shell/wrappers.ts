@@ -4,6 +4,7 @@
  * `ssh host CMD`). Decides only; the walk (walk.ts) parses and judges what it is handed (`Runner`).
  */
 import { INTERPRETERS, SHELLS, SIMPLE_WRAPPERS, VALUE_FLAGS } from "./programs.js";
+import { RUNS_COMMAND, RUNS_PACKAGE } from "./specs.js";
 import type { SimpleCommand, Word } from "./types.js";
 
 /** What the walk does with a command found inside another one. */
@@ -59,6 +60,10 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
   const { program, words } = cmd;
   const via = [...run.via, program];
   if (SHELLS.has(program)) {
+    // `bash '-crm -rf ~'`: an option word that is not plain letters is not one the gate can read.
+    const odd = words.find((w) => w.value !== null && /^[-+][A-Za-z]*[^A-Za-z-]/.test(w.value));
+    if (odd && shellScriptIndex(words) < 0)
+      run.floor(`dynamic-command: '${cmd.text}': the shell option '${odd.value}' is not one the gate reads`);
     const ci = shellScriptIndex(words);
     if (ci >= 0) {
       const script = words[ci]!;
@@ -81,24 +86,50 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     run.nested(words.map((w) => w.value).join(" "), via);
     return;
   }
-  if (INTERPRETERS.has(program) && cmd.operands.length === 0 && cmd.feeders.length > 0 && heredoc === null) {
+  if (
+    INTERPRETERS.has(program) &&
+    cmd.operands.every((o) => o.value === "-") &&
+    cmd.feeders.length > 0 &&
+    heredoc === null
+  ) {
     run.floor(`dynamic-command: '${cmd.text}' runs code read from a pipe`);
     return;
   }
-  if (program === "source" || program === ".") return; // a script file; policy judges the path
+  if (program === "source" || program === ".") {
+    // A script file (policy judges the path), unless it is the command's input: code from a pipe.
+    const f = cmd.operands[0]?.value;
+    if (f !== undefined && (f === null || /^\/dev\/(stdin|fd\/\d+)$|^\/proc\/(self|\d+)\/fd\/\d+$/.test(f)))
+      run.floor(`dynamic-command: '${cmd.text}' runs code read from its input`);
+    return;
+  }
+  if (program === "trap" || program === "alias") {
+    // `trap 'CMD' SIG` runs CMD later; `alias ls='CMD'` makes a later `ls` run CMD: both judged now.
+    for (const w of words) {
+      const v = w.value;
+      if (v === null) {
+        run.floor(`dynamic-command: '${cmd.text}' defines a command only known at run time`);
+        continue;
+      }
+      if (v.startsWith("-")) continue;
+      if (program === "trap") {
+        run.nested(v, via);
+        break;
+      }
+      const eq = v.indexOf("=");
+      if (eq > 0) {
+        run.floor(`shell-definition: '${cmd.text}' makes '${v.slice(0, eq)}' run another command`);
+        run.nested(v.slice(eq + 1), via);
+      }
+    }
+    return;
+  }
   if (SIMPLE_WRAPPERS.has(program)) {
     const { start: i, env } = wrappedStart(program, words);
     for (const [k, v] of env) run.env(k, v, via);
+    if (program === "env" && envSplit(run, cmd, via)) return;
     if (i < 0) return;
     const inner = words.slice(i);
     if (program === "xargs") inner.push({ value: null, glob: false });
-    if (program === "env") {
-      const split = words.findIndex((w) => w.value === "-S" || w.value === "--split-string");
-      if (split >= 0 && words[split + 1]?.value) {
-        run.nested(words[split + 1]!.value!, via);
-        return;
-      }
-    }
     if (program === "watch" && inner.length === 1 && inner[0]!.value !== null) {
       run.nested(inner[0]!.value, via);
       return;
@@ -106,6 +137,7 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     run.sub(inner, via, cmd);
     return;
   }
+  if (packageRunner(run, cmd, via)) return;
   if (program === "find") {
     for (let i = 0; i < words.length; i++) {
       const v = words[i]!.value;
@@ -170,4 +202,71 @@ export function shellScriptIndex(words: Word[]): number {
     if (!v.startsWith("-") && !v.startsWith("+")) return -1;
   }
   return -1;
+}
+
+/**
+ * Package managers that run a command (`npm exec X`, `uv run X`, `bundle exec X`, `npx X`): X is
+ * judged as its own command; `--package=`/`-p` (a package fetched to run) and `dlx` are unknown.
+ * True when the command was one of them.
+ */
+function packageRunner(run: Runner, cmd: SimpleCommand, via: string[]): boolean {
+  const { program, words } = cmd;
+  const npx = program === "npx" || program === "pnpx" || program === "bunx";
+  let i = 0;
+  if (!npx) {
+    const subs = RUNS_COMMAND[program];
+    const pkgs = RUNS_PACKAGE[program];
+    if (!subs && !pkgs) return false;
+    while (i < words.length && words[i]!.value?.startsWith("-")) i++;
+    const sub = words[i]?.value;
+    if (sub === null) return false;
+    if (sub !== undefined && pkgs?.includes(sub)) {
+      run.floor(`code-runner: '${cmd.text}' fetches and runs a package nobody has read (${program} ${sub})`);
+      return true;
+    }
+    if (sub === undefined || !subs?.includes(sub)) return false;
+    i++;
+  }
+  // Options of the runner itself, up to the command (or `--`).
+  for (; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) break;
+    if (v === "--") {
+      i++;
+      break;
+    }
+    if (!v.startsWith("-")) break;
+    if (/^(--package|-p|--with|--from|--call|-c)(=|$)/.test(v)) {
+      run.floor(`code-runner: '${cmd.text}' runs code from a package or string given in ${v.split("=")[0]}`);
+      return true;
+    }
+    // Runner options that take a value: `-n ENV`, `--name ENV`, `--prefix DIR`, `-w WS`.
+    if (/^(-n|--name|--prefix|-w|--workspace|--python|--env-file|--directory|--project)$/.test(v)) i++;
+  }
+  const inner = words.slice(i);
+  if (inner.length === 0) return true;
+  run.sub(inner, via, cmd);
+  return true;
+}
+
+/** `env -S 'cmd args'`, `--split-string='…'`, `-S'…'`: the string is a command line. True when found. */
+function envSplit(run: Runner, cmd: SimpleCommand, via: string[]): boolean {
+  const words = cmd.words;
+  for (let k = 0; k < words.length; k++) {
+    const v = words[k]!.value;
+    if (v === null) continue;
+    if (!v.startsWith("-")) return false;
+    const attached = v.startsWith("--split-string=") ? v.slice(15) : /^-S./.test(v) ? v.slice(2) : null;
+    const script = attached ?? (v === "-S" || v === "--split-string" ? words[k + 1]?.value : undefined);
+    if (script === undefined) continue;
+    if (script === null) run.floor(`dynamic-command: '${cmd.text}' splits a command only known at run time`);
+    else {
+      const rest = words.slice(k + (attached === null ? 2 : 1));
+      if (rest.some((w) => w.value === null))
+        run.floor(`dynamic-command: '${cmd.text}' passes words only known at run time`);
+      run.nested([script, ...rest.map((w) => w.value ?? "")].join(" "), via);
+    }
+    return true;
+  }
+  return false;
 }

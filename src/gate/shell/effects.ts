@@ -1,0 +1,705 @@
+/**
+ * A simple command's effects from its program's spec (specs.ts): the paths it writes, the files it
+ * reads, the hosts it talks to, and what makes it unknown (a flag the spec does not know, code or a
+ * command handed to it). The walk adds them to the command, so the pack's write, persistence,
+ * secret and host rules judge what the command does, not what it is called.
+ */
+import { canonicalHost } from "../hosts.js";
+import { hostOf } from "../paths.js";
+import {
+  CMAKE_E,
+  GIT_CODE_SUBS,
+  GIT_GLOBAL,
+  GIT_INERT_KEYS,
+  GIT_SUB,
+  type ProgramSpec,
+  type Role,
+  SPEC_ALIASES,
+  SPECS,
+} from "./specs.js";
+import type { Word } from "./types.js";
+
+export interface Effects {
+  /** Paths written, created or deleted (as written: the walk resolves them). */
+  writes: string[];
+  /** Paths read. */
+  reads: string[];
+  hosts: string[];
+  /** Reasons the command is at least ESCALATE. */
+  floors: string[];
+  /** A written path is only known at run time. */
+  dynamicWrite: boolean;
+  /** Files of code the command runs (judged against the workspace and the session's artefacts). */
+  scripts: string[];
+}
+
+/** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
+export interface EffectsCtx {
+  text: string;
+  /** True when `p` (as written) lies inside the workspace. */
+  inWorkspace(p: string): boolean;
+}
+
+/** The program's spec, if the gate has one. */
+export function specOf(program: string): ProgramSpec | undefined {
+  return SPECS[SPEC_ALIASES[program] ?? program];
+}
+
+/** True when every word of the program is only text: its spec's operands and flag values are `none`. */
+export function inertWords(program: string): boolean {
+  const spec = specOf(program);
+  if (spec?.operands !== "none" || spec.sub) return false;
+  return Object.values(spec.values ?? {}).every((r) => r === "none");
+}
+
+/** Effects of `program words…`; null when the gate has no spec for the program (the rules alone judge it). */
+export function commandEffects(program: string, words: Word[], ctx: EffectsCtx): Effects | null {
+  const fx: Effects = { writes: [], reads: [], hosts: [], floors: [], dynamicWrite: false, scripts: [] };
+  switch (program) {
+    case "git":
+      gitEffects(words, ctx, fx);
+      return fx;
+    case "sed":
+    case "gsed":
+      sedEffects(words, ctx, fx);
+      return fx;
+    case "tar":
+    case "gtar":
+    case "bsdtar":
+      tarEffects(words, ctx, fx);
+      return fx;
+    case "dd":
+      for (const w of words) {
+        const v = w.value;
+        if (v === null) fx.dynamicWrite = true;
+        else if (v.startsWith("of=")) fx.writes.push(v.slice(3));
+        else if (v.startsWith("if=")) fx.reads.push(v.slice(3));
+      }
+      return fx;
+    case "less":
+    case "more":
+    case "most":
+      // `less +!cmd`, `more '+!id'`: a leading `+` is a pager command, and `!` runs a shell.
+      for (const w of words)
+        if (w.value === null || w.value.startsWith("+"))
+          floor(fx, `code-runner: '${ctx.text}' gives the pager a command to run`);
+      return fx;
+    case "find":
+      findEffects(words, ctx, fx);
+      return fx;
+    case "kill":
+      killEffects(words, ctx, fx);
+      break;
+    case "go":
+      // `go run mod@version`, `go install mod@version`: fetches code nobody has read and builds it.
+      if (
+        (words[0]?.value === "run" || words[0]?.value === "install") &&
+        words.slice(1).some((w) => w.value?.includes("@"))
+      )
+        floor(fx, `code-runner: '${ctx.text}' fetches a module and runs or installs it`);
+      break;
+    case "hash":
+      if (words.some((w) => w.value === null || /^-[a-z]*p/.test(w.value)))
+        floor(fx, `shell-definition: '${ctx.text}' maps a command name to a program of its choosing`);
+      return fx;
+    case "let":
+    case "declare":
+    case "typeset":
+    case "local":
+    case "export":
+    case "readonly": {
+      // Arithmetic contexts expand `a[$(…)]` subscripts: `let 'x=$(id)'`, `declare -i x='a[$(id)]'`.
+      const arith = program === "let" || words.some((w) => w.value !== null && /^-[a-zA-Z]*i/.test(w.value));
+      if (arith && words.some((w) => w.value === null || /\$\(|`|\[/.test(w.value)))
+        floor(fx, `code: '${ctx.text}' evaluates arithmetic that can run a substitution`);
+      if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*f/.test(w.value)))
+        floor(fx, `shell-definition: '${ctx.text}' changes shell functions`);
+      return fx;
+    }
+    case "cmake":
+      {
+        const e = words.findIndex((w) => w.value === "-E");
+        if (e >= 0) {
+          cmakeE(words.slice(e + 1), ctx, fx);
+          return fx;
+        }
+      }
+      break;
+  }
+  const spec = specOf(program);
+  if (!spec) return null;
+  byspec(spec, words, ctx, fx);
+  return fx;
+}
+
+function floor(fx: Effects, reason: string): void {
+  if (!fx.floors.includes(reason)) fx.floors.push(reason);
+}
+
+/** Applies a value's role: the flag (for reasons) and the value (null when only known at run time). */
+function apply(role: Role, flag: string, v: string | null, ctx: EffectsCtx, fx: Effects): void {
+  switch (role) {
+    case "none":
+    case "pid":
+      return;
+    case "write":
+      // `-O -`, `-o -`: standard output, not a file.
+      if (v === null) fx.dynamicWrite = true;
+      else if (v !== "-") fx.writes.push(v);
+      return;
+    case "read":
+      if (v !== null) fx.reads.push(v);
+      return;
+    case "script":
+      if (v === null || !ctx.inWorkspace(v))
+        floor(
+          fx,
+          `code: '${ctx.text}' runs ${v === null ? "a file only known at run time" : `'${v}', outside the workspace`} (${flag})`,
+        );
+      else fx.scripts.push(v);
+      if (v !== null) fx.reads.push(v);
+      return;
+    case "code":
+      floor(fx, `inline-code: '${ctx.text}' gives it code to run (${flag})`);
+      return;
+    case "cmd":
+      floor(fx, `code-runner: '${ctx.text}' runs the command given in ${flag}`);
+      return;
+    case "host":
+      if (v !== null) for (const h of hostsOf(flag, v)) if (!fx.hosts.includes(h)) fx.hosts.push(h);
+      return;
+  }
+}
+
+/**
+ * Hosts named by a value: a URL or `host[:port]`, `--resolve HOST:PORT:ADDR[,ADDR]` (both the name
+ * and the addresses), `--connect-to H1:P1:H2:P2` (both hosts).
+ */
+export function hostsOf(flag: string, v: string): string[] {
+  if (flag === "--resolve" || flag === "--connect-to") {
+    const parts = splitColons(v.replace(/^\+/, ""));
+    const names =
+      flag === "--resolve" ? [parts[0], ...parts.slice(2).join(":").split(",")] : [parts[0], parts[2]];
+    return names
+      .filter((n): n is string => n !== undefined && n !== "")
+      .map((n) => canonicalHost(n.replace(/^\[|\]$/g, "")));
+  }
+  const h = /^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? hostOf(v) : hostOf(`http://${v}`);
+  return h ? [h] : [];
+}
+
+/** Splits on `:` outside `[…]` (IPv6 literals). */
+function splitColons(s: string): string[] {
+  const out: string[] = [];
+  let cur = "";
+  let depth = 0;
+  for (const c of s) {
+    if (c === "[") depth++;
+    else if (c === "]") depth--;
+    if (c === ":" && depth === 0) {
+      out.push(cur);
+      cur = "";
+    } else cur += c;
+  }
+  out.push(cur);
+  return out;
+}
+
+/** The spec-driven reading of a command's words. */
+function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const operands: Word[] = [];
+  let targeted = false;
+  let end = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const v = w.value;
+    if (v === null) {
+      operands.push(w);
+      continue;
+    }
+    if (end || v === "-" || !v.startsWith("-")) {
+      operands.push(w);
+      continue;
+    }
+    if (v === "--") {
+      end = true;
+      continue;
+    }
+    const take = (role: Role | Role[], flag: string, attached: string | undefined): void => {
+      const roles = Array.isArray(role) ? role : [role];
+      if (spec.target?.includes(flag)) targeted = true;
+      roles.forEach((r, k) => {
+        let val: string | null;
+        if (k === 0 && attached !== undefined) val = attached;
+        else if (i + 1 < words.length) val = words[++i]!.value;
+        else return;
+        apply(r, flag, val, ctx, fx);
+      });
+    };
+    const eq = v.indexOf("=");
+    if (v.startsWith("--")) {
+      const name = eq > 0 ? v.slice(0, eq) : v;
+      const role = spec.values?.[name];
+      if (role !== undefined) take(role, name, eq > 0 ? v.slice(eq + 1) : undefined);
+      else if (!spec.long?.includes(name) && !spec.open)
+        floor(fx, `unknown-flag: '${ctx.text}': '${name}' is not a flag the gate knows for this program`);
+      continue;
+    }
+    if (spec.numeric && /^-\d+$/.test(v)) continue;
+    // Single-dash words named whole: `-exec`, `-TT`, `-ex`, `-o` (gcc), xxd's `-ps`.
+    const whole = eq > 0 ? v.slice(0, eq) : v;
+    const wholeRole = spec.values?.[whole];
+    if (wholeRole !== undefined) {
+      take(wholeRole, whole, eq > 0 ? v.slice(eq + 1) : undefined);
+      continue;
+    }
+    if (spec.long?.includes(v)) continue;
+    // A bundle of short flags; a value-taking one takes the rest of the word, or the next word.
+    for (let k = 1; k < v.length; k++) {
+      const f = `-${v[k]}`;
+      const role = spec.values?.[f];
+      if (role !== undefined) {
+        take(role, f, k + 1 < v.length ? v.slice(k + 1) : undefined);
+        break;
+      }
+      if (spec.short?.includes(v[k]!)) continue;
+      if (spec.numeric && /^\d+$/.test(v.slice(k))) break;
+      if (!spec.open)
+        floor(fx, `unknown-flag: '${ctx.text}': '${f}' is not a flag the gate knows for this program`);
+      break;
+    }
+  }
+  const roles = spec.operands ?? "read";
+  if (roles === "copy") {
+    operands.forEach((o, k) => {
+      const last = k === operands.length - 1 && operands.length > 1 && !targeted;
+      apply(last ? "write" : "read", "operand", o.value, ctx, fx);
+    });
+    return;
+  }
+  operands.forEach((o, k) => {
+    const r = Array.isArray(roles) ? roles[Math.min(k, roles.length - 1)]! : roles;
+    if (r === "host" && o.value !== null && !/^[a-z][a-z0-9+.-]*:\/\//i.test(o.value)) return;
+    apply(r, "operand", o.value, ctx, fx);
+  });
+}
+
+/** git: global flags (closed), then the subcommand's code-running and out-of-tree flags. */
+function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let i = 0;
+  const configKey = (kv: string | null, flag: string) => {
+    if (kv === null || !GIT_INERT_KEYS.test(kv))
+      floor(
+        fx,
+        `code-runner: '${ctx.text}' sets git config ${kv === null ? "only known at run time" : `'${kv.split("=")[0]}'`} (${flag}), which is not on the list of inert keys`,
+      );
+  };
+  for (; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) {
+      floor(fx, `dynamic-command: '${ctx.text}': a git option or subcommand is only known at run time`);
+      return;
+    }
+    if (!v.startsWith("-")) break;
+    const eq = v.indexOf("=");
+    const name = eq > 0 && v.startsWith("--") ? v.slice(0, eq) : v;
+    const role = GIT_GLOBAL.values?.[name];
+    if (role !== undefined) {
+      const val = eq > 0 && v.startsWith("--") ? v.slice(eq + 1) : (words[++i]?.value ?? null);
+      if (name === "-c") configKey(val, "-c");
+      else apply(role as Role, name, val, ctx, fx);
+      continue;
+    }
+    if (GIT_GLOBAL.long?.includes(name)) continue;
+    if (/^-[pPhv]+$/.test(v)) continue;
+    floor(fx, `unknown-flag: '${ctx.text}': '${name}' is not a git option the gate knows`);
+  }
+  const sub = words[i]?.value;
+  if (sub === undefined || sub === null) return;
+  const codeSub = GIT_CODE_SUBS[sub];
+  if (codeSub !== undefined) {
+    const next = words.slice(i + 1).find((w) => w.value === null || !w.value.startsWith("-"));
+    if (codeSub === null || next === undefined || next.value === null || next.value === codeSub)
+      floor(fx, `code-runner: '${ctx.text}' runs commands (git ${sub}${codeSub ? ` ${codeSub}` : ""})`);
+  }
+  const roles = GIT_SUB[sub];
+  if (!roles) return;
+  for (let j = i + 1; j < words.length; j++) {
+    const v = words[j]!.value;
+    if (v === null || !v.startsWith("-") || v === "-") continue;
+    if (v === "--") break;
+    const eq = v.indexOf("=");
+    const name = eq > 0 ? v.slice(0, eq) : v;
+    let role = roles[name];
+    let attached = eq > 0 ? v.slice(eq + 1) : undefined;
+    if (role === undefined && !v.startsWith("--")) {
+      // An attached short value: `-O'sh -c id'`, `-xCMD`.
+      role = roles[v.slice(0, 2)];
+      if (role !== undefined && v.length > 2) attached = v.slice(2);
+    }
+    if (role === undefined) continue;
+    const val =
+      attached ?? (role === "cmd" && sub === "grep" && v === "-O" ? null : (words[++j]?.value ?? null));
+    if ((name === "--config" || name === "-c") && sub === "clone") configKey(val, name);
+    else apply(role, name, val, ctx, fx);
+  }
+}
+
+/** `cmake -E CMD ARGS`: what the command does to its operands. */
+function cmakeE(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const cmd = words[0]?.value;
+  const role = cmd == null ? undefined : CMAKE_E[cmd];
+  if (role === undefined) {
+    floor(fx, `unknown-flag: '${ctx.text}': 'cmake -E ${cmd ?? "?"}' is not a command the gate knows`);
+    return;
+  }
+  const ops = words.slice(1).filter((w) => w.value === null || !w.value.startsWith("-"));
+  if (role === "copy") {
+    for (let k = 0; k < ops.length; k++)
+      apply(k === ops.length - 1 ? "write" : "read", `-E ${cmd}`, ops[k]!.value, ctx, fx);
+    return;
+  }
+  if (role === "cmd") {
+    floor(fx, `code-runner: '${ctx.text}' runs a command (cmake -E ${cmd})`);
+    return;
+  }
+  for (const o of ops) apply(role, `-E ${cmd}`, o.value, ctx, fx);
+}
+
+/** `find`: the output files of -fprint/-fprintf/-fls are written. */
+function findEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-fprint" || v === "-fprint0" || v === "-fls" || v === "-fprintf")
+      apply("write", v, words[i + 1]?.value ?? null, ctx, fx);
+    else if (v === "-files0-from") apply("read", v, words[i + 1]?.value ?? null, ctx, fx);
+  }
+}
+
+/**
+ * `kill`: process ids in canonical form, so the pack's PID rules see `01`, `+1` and `' 1'` as `1`
+ * (the words are rewritten in place); process group 0 is every process of the caller's group.
+ */
+function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let end = false;
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const v = w.value;
+    if (v === null) continue;
+    if (!end && v === "--") {
+      end = true;
+      continue;
+    }
+    if (!end && (v === "-s" || v === "-n")) {
+      i++;
+      continue;
+    }
+    const m = /^\s*([+-]?)0*(\d+)\s*$/.exec(v);
+    if (!m) continue;
+    // A flag-looking `-9` before `--` is a signal, unless it is `-1` after the signal.
+    if (!end && m[1] === "-" && i === 0 && words.length > 1) continue;
+    const pid = `${m[1] === "-" ? "-" : ""}${Number(m[2])}`;
+    w.value = pid;
+    if (pid === "0" || pid === "-0")
+      floor(fx, `signals: '${ctx.text}' signals every process of the caller's process group`);
+  }
+}
+
+/** `tar`: create writes the archive, extract writes into -C (or the cwd); code-running flags. */
+function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let mode = "";
+  let archive: string | null | undefined;
+  let dir: string | null | undefined;
+  const ops: (string | null)[] = [];
+  const CMD = new Set([
+    "--to-command",
+    "-I",
+    "--use-compress-program",
+    "--checkpoint-action",
+    "--info-script",
+    "-F",
+    "--new-volume-script",
+    "--rsh-command",
+    "--rmt-command",
+  ]);
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) {
+      ops.push(null);
+      continue;
+    }
+    // Old style: the first word is a bundle without a dash (`tar xzf a.tgz`).
+    const bundle = i === 0 && !v.startsWith("-") ? `-${v}` : v;
+    if (bundle.startsWith("--")) {
+      const eq = bundle.indexOf("=");
+      const name = eq > 0 ? bundle.slice(0, eq) : bundle;
+      const val = () => (eq > 0 ? bundle.slice(eq + 1) : (words[++i]?.value ?? null));
+      if (CMD.has(name)) {
+        floor(fx, `code-runner: '${ctx.text}' runs the command given in ${name}`);
+        if (eq < 0 && name !== "--checkpoint-action") i++;
+      } else if (name === "--file") archive = val();
+      else if (name === "--directory") dir = val();
+      else if (name === "--files-from" || name === "--exclude-from") apply("read", name, val(), ctx, fx);
+      else if (name === "--index-file" || name === "--listed-incremental")
+        apply("write", name, val(), ctx, fx);
+      else if (name === "--create" || name === "--append" || name === "--update") mode = "c";
+      else if (name === "--extract" || name === "--get") mode = "x";
+      continue;
+    }
+    if (bundle.startsWith("-") && bundle.length > 1) {
+      for (let k = 1; k < bundle.length; k++) {
+        const c = bundle[k]!;
+        if ("cru".includes(c)) mode = "c";
+        else if (c === "x") mode = "x";
+        else if (c === "I" || c === "F") {
+          floor(fx, `code-runner: '${ctx.text}' runs the command given in -${c}`);
+          if (k + 1 === bundle.length) i++;
+          break;
+        } else if (
+          c === "f" ||
+          c === "C" ||
+          c === "T" ||
+          c === "X" ||
+          c === "g" ||
+          c === "b" ||
+          c === "N" ||
+          c === "V" ||
+          c === "K" ||
+          c === "L"
+        ) {
+          const val = k + 1 < bundle.length ? bundle.slice(k + 1) : (words[++i]?.value ?? null);
+          if (c === "f") archive = val;
+          else if (c === "C") dir = val;
+          else if (c === "T" || c === "X") apply("read", `-${c}`, val, ctx, fx);
+          else if (c === "g") apply("write", "-g", val, ctx, fx);
+          break;
+        }
+      }
+      continue;
+    }
+    ops.push(v);
+  }
+  if (mode === "c") {
+    if (archive !== undefined && archive !== "-") apply("write", "-f", archive, ctx, fx);
+    for (const o of ops) apply("read", "member", o, ctx, fx);
+  } else if (mode === "x") {
+    if (archive !== undefined && archive !== "-") apply("read", "-f", archive, ctx, fx);
+    apply("write", "-C", dir === undefined ? "." : dir, ctx, fx);
+  }
+}
+
+/** The options of sed that take a value, and the ones that take none. */
+const SED_BOOL = new Set([
+  "-n",
+  "-E",
+  "-r",
+  "-s",
+  "-u",
+  "-z",
+  "--quiet",
+  "--silent",
+  "--regexp-extended",
+  "--separate",
+  "--unbuffered",
+  "--null-data",
+  "--posix",
+  "--debug",
+  "--sandbox",
+  "--follow-symlinks",
+  "--help",
+  "--version",
+]);
+
+/** sed: -i writes its files; `w`, `W` and `s///w` write, `e` and `s///e` run commands, `r` reads. */
+function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const scripts: (string | null)[] = [];
+  const files: (string | null)[] = [];
+  let inPlace = false;
+  let sandbox = false;
+  let end = false;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) {
+      files.push(null);
+      continue;
+    }
+    if (end || v === "-" || !v.startsWith("-")) {
+      files.push(v);
+      continue;
+    }
+    if (v === "--") {
+      end = true;
+      continue;
+    }
+    if (v.startsWith("--in-place") || /^-i/.test(v) || (/^-[nErsuz]+i/.test(v) && !v.includes("e"))) {
+      inPlace = true;
+      continue;
+    }
+    if (v === "--sandbox") sandbox = true;
+    if (SED_BOOL.has(v) || /^-[nErsuz]+$/.test(v)) continue;
+    if (v === "-e" || v === "--expression") {
+      scripts.push(words[++i]?.value ?? null);
+      continue;
+    }
+    if (v.startsWith("--expression=")) {
+      scripts.push(v.slice(13));
+      continue;
+    }
+    if (/^-[nErsuz]*e/.test(v)) {
+      const rest = v.slice(v.indexOf("e") + 1);
+      scripts.push(rest !== "" ? rest : (words[++i]?.value ?? null));
+      continue;
+    }
+    if (v === "-f" || v === "--file" || v.startsWith("--file=") || /^-[nErsuz]*f/.test(v)) {
+      const val = v.startsWith("--file=")
+        ? v.slice(7)
+        : v === "-f" || v === "--file"
+          ? (words[++i]?.value ?? null)
+          : v.slice(v.indexOf("f") + 1) || (words[++i]?.value ?? null);
+      floor(
+        fx,
+        `code: '${ctx.text}' runs a sed script from ${val === null ? "a file only known at run time" : `'${val}'`}, which can write files and run commands`,
+      );
+      if (val !== null) fx.reads.push(val);
+      scripts.push("");
+      continue;
+    }
+    if (v === "-l" || v === "--line-length") {
+      i++;
+      continue;
+    }
+    if (v.startsWith("--line-length=") || /^-l\d+$/.test(v)) continue;
+    floor(fx, `unknown-flag: '${ctx.text}': '${v}' is not a sed flag the gate knows`);
+  }
+  if (scripts.length === 0) scripts.push(files.shift() ?? "");
+  for (const s of scripts) {
+    if (s === null) {
+      floor(fx, `dynamic-command: '${ctx.text}': the sed script is only known at run time`);
+      continue;
+    }
+    if (sandbox) continue;
+    const r = sedScript(s);
+    if (r.exec) floor(fx, `code-runner: '${ctx.text}': the sed script runs commands (e)`);
+    for (const w of r.writes) fx.writes.push(w);
+    for (const p of r.reads) fx.reads.push(p);
+  }
+  for (const f of files) {
+    if (f !== null) fx.reads.push(f);
+    if (inPlace) apply("write", "-i", f, ctx, fx);
+  }
+}
+
+/**
+ * A sed script's file and command effects, read command by command: addresses are skipped, `s`
+ * and `y` are parsed with their delimiters, and what follows `w`/`W`/`r`/`R`/`e` (to the end of
+ * the line) is its file or command. An unreadable script is reported as running commands.
+ */
+export function sedScript(s: string): { writes: string[]; reads: string[]; exec: boolean } {
+  const out = { writes: [] as string[], reads: [] as string[], exec: false };
+  let i = 0;
+  const n = s.length;
+  const toEol = (): string => {
+    const j = s.indexOf("\n", i);
+    const v = s.slice(i, j < 0 ? n : j).trim();
+    i = j < 0 ? n : j + 1;
+    return v;
+  };
+  const delimited = (d: string): boolean => {
+    // Reads up to the unescaped delimiter `d`; false when the script ends first.
+    while (i < n && s[i] !== d) {
+      if (s[i] === "\\") i++;
+      else if (s[i] === "\n" && d !== "\n") return false;
+      i++;
+    }
+    if (i >= n) return false;
+    i++;
+    return true;
+  };
+  let guard = 0;
+  while (i < n && guard++ < 10_000) {
+    const c = s[i]!;
+    if (" \t\n;{}!".includes(c)) {
+      i++;
+      continue;
+    }
+    // Addresses: numbers, $, /re/, \cREc, `first~step`, `addr,addr`, `+N`.
+    if (/[0-9$~,+]/.test(c)) {
+      i++;
+      continue;
+    }
+    if (c === "/" || c === "\\") {
+      const d = c === "\\" ? s[++i] : "/";
+      i++;
+      if (d === undefined || !delimited(d)) return { ...out, exec: true };
+      if (s[i] === "I" || s[i] === "M") i++;
+      continue;
+    }
+    i++;
+    switch (c) {
+      case "s":
+      case "y": {
+        const d = s[i++];
+        if (d === undefined || !delimited(d) || !delimited(d)) return { ...out, exec: true };
+        if (c === "y") break;
+        // Flags: g p i I m M e w FILE, numbers.
+        while (i < n && /[gpiImMe0-9]/.test(s[i]!)) {
+          if (s[i] === "e") out.exec = true;
+          i++;
+        }
+        if (s[i] === "w") {
+          i++;
+          out.writes.push(toEol());
+        }
+        break;
+      }
+      case "w":
+      case "W":
+        out.writes.push(toEol());
+        break;
+      case "r":
+      case "R":
+        out.reads.push(toEol());
+        break;
+      case "e":
+        out.exec = true;
+        toEol();
+        break;
+      case "a":
+      case "i":
+      case "c":
+        toEol();
+        break;
+      case "b":
+      case "t":
+      case "T":
+      case ":":
+        while (i < n && s[i] !== ";" && s[i] !== "\n") i++;
+        break;
+      case "q":
+      case "Q":
+      case "l":
+      case "L":
+        while (i < n && /[0-9 ]/.test(s[i]!)) i++;
+        break;
+      case "=":
+      case "d":
+      case "D":
+      case "g":
+      case "G":
+      case "h":
+      case "H":
+      case "n":
+      case "N":
+      case "p":
+      case "P":
+      case "x":
+      case "z":
+      case "F":
+        break;
+      default:
+        // A command the reader does not know: it might be one that runs something.
+        return { ...out, exec: true };
+    }
+  }
+  return out;
+}

@@ -1,0 +1,145 @@
+/**
+ * Canonical words (issue 19 §2): the gate's value of every generated word equals the value real
+ * bash produces (`printf '%s\0' WORDS`), and a word whose value depends on run time is dynamic.
+ */
+import { execFileSync } from "node:child_process";
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
+import fc from "fast-check";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { initGate, parseShell } from "../../src/gate/index.js";
+import { findTool, missing } from "../support/tools.js";
+
+const HOME = "/home/gate-fuzz";
+let dir: string;
+
+beforeAll(async () => {
+  await initGate();
+  // An empty directory: a glob word matches nothing there and bash leaves it as written.
+  dir = mkdtempSync(join(tmpdir(), "words-bash-"));
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** What bash makes of `printf '%s\0' <text>`: the words, in order. */
+function bashWords(text: string): string[] {
+  const out = execFileSync(
+    findTool("bash")!,
+    ["--noprofile", "--norc", "-c", `printf '%s\\0' START ${text}`],
+    {
+      cwd: dir,
+      env: { HOME, PATH: "/usr/bin:/bin", LC_ALL: "C.UTF-8" },
+      encoding: "utf8",
+    },
+  );
+  return out.split("\0").slice(1, -1);
+}
+
+/** The gate's words for the same line; null where it says the value is only known at run time. */
+function gateWords(text: string): (string | null)[] {
+  const p = parseShell(`printf '%s\\0' START ${text}`, dir, HOME);
+  // A line the parser cannot read is never ALLOW: as good as dynamic.
+  if (p.floors.some((f) => f.startsWith("shell-unparseable"))) return [null];
+  return p.commands
+    .find((c) => c.program === "printf")!
+    .words.slice(2)
+    .map((w) => w.value);
+}
+
+const SAFE = "abcxyzABZ019._/-=:@%+,";
+const PRINTABLE = `${SAFE}!#&()*;<>?[]^{|}~ "'\`$\\`;
+const char = (from: string) => fc.constantFrom(...from.split(""));
+const str = (from: string, max = 4) => fc.array(char(from), { maxLength: max }).map((a) => a.join(""));
+
+/** Pieces a word is glued from: every quoting form bash has, with the escapes inside each. */
+const piece = fc.oneof(
+  str(SAFE, 3).filter((s) => s !== "" && !s.startsWith("~") && !s.startsWith("=")),
+  // A backslash before any printable character, and backslash-newline (removed).
+  char(PRINTABLE.replace("\n", "")).map((c) => `\\${c}`),
+  fc.constant("\\\n"),
+  // Single quotes: everything literal.
+  str(PRINTABLE.replace("'", "")).map((s) => `'${s}'`),
+  // Double quotes: \" \\ \$ \` and backslash-newline are escapes; other backslashes stay.
+  fc
+    .array(
+      fc.oneof(
+        char(SAFE + " !#&()*;<>?[]^{|}~'"),
+        fc.constantFrom('\\"', "\\\\", "\\$", "\\`", "\\a", "\\n", "\\\n"),
+      ),
+      { maxLength: 4 },
+    )
+    .map((a) => `"${a.join("")}"`),
+  // ANSI-C quoting.
+  fc
+    .array(
+      fc.oneof(
+        char(SAFE + ' "'),
+        fc.constantFrom(
+          "\\n",
+          "\\t",
+          "\\x41",
+          "\\x7e",
+          "\\101",
+          "\\0101",
+          "\\u00e9",
+          "\\U0001F600",
+          "\\'",
+          '\\"',
+          "\\\\",
+          "\\cA",
+          "\\e",
+          "\\q",
+          "\\?",
+        ),
+      ),
+      { maxLength: 4 },
+    )
+    .map((a) => `$'${a.join("")}'`),
+  // Brace expansion of literals.
+  fc.array(str("abcxyz019._/-", 2), { minLength: 2, maxLength: 3 }).map((alts) => `{${alts.join(",")}}`),
+);
+// A word of nothing but line continuations is no word at all (to bash and to the gate).
+const word = fc
+  .array(piece, { minLength: 1, maxLength: 4 })
+  .map((ps) => ps.join(""))
+  .filter((w) => w.replaceAll("\\\n", "") !== "");
+
+describe.skipIf(missing("bash"))("gate word values equal bash's (differential)", () => {
+  it("static words: quote removal, escapes, backslash-newline, $'…', brace expansion", () => {
+    fc.assert(
+      fc.property(fc.array(word, { minLength: 1, maxLength: 4 }), (ws) => {
+        const text = ws.join(" ");
+        const mine = gateWords(text);
+        // A word the gate calls dynamic is never ALLOW; a static one must be exactly bash's.
+        if (mine.includes(null)) return;
+        expect(mine, JSON.stringify(text)).toEqual(bashWords(text));
+      }),
+      { numRuns: 400, seed: 19 },
+    );
+  });
+
+  it("the generated words are overwhelmingly static (the comparison is not vacuous)", () => {
+    const sample = fc.sample(fc.array(word, { minLength: 1, maxLength: 4 }), { numRuns: 300, seed: 7 });
+    const dyn = sample.filter((ws) => gateWords(ws.join(" ")).includes(null));
+    if (process.env.WORDS_DEBUG) console.log(dyn.slice(0, 30).map((ws) => ws.join(" ")));
+    const staticLines = sample.length - dyn.length;
+    expect(staticLines).toBeGreaterThan(240);
+  });
+
+  it.each([
+    ["cat ~/.ss\\\nh/id_rsa", [`${HOME}/.ssh/id_rsa`]],
+    ["$'\\x2f'etc/pass\"wd\"", ["/etc/passwd"]],
+    ["'~/x' ~ ~/y", ["~/x", HOME, `${HOME}/y`]],
+    ["a{b,c}d", ["abd", "acd"]],
+    ['"a{b,c}"', ["a{b,c}"]],
+    ["x\\{a,b}", ["x{a,b}"]],
+  ])("%j", (text, want) => {
+    const got = gateWords(text).filter((w) => w !== "cat");
+    expect(got).toEqual(want);
+    expect(bashWords(text).filter((w) => w !== "cat")).toEqual(want);
+  });
+
+  it.each(["$X", '"$X"', "${X:-a}", "$(id)", "`id`", "~root", "a$((1+1))"])("%s is dynamic", (text) => {
+    expect(gateWords(text)).toEqual([null]);
+  });
+});
