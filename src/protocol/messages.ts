@@ -41,6 +41,11 @@ export const CloseCodes = {
   REPLACED: 4010,
   /** The collector could not commit (storage error); the agent retries later. */
   STORAGE_ERROR: 4011,
+  /**
+   * Sent by the agent: the collector is not the pinned one (TLS key or challenge key differs), or an
+   * ack or review lacks a valid signature of the pinned collector key (collector-auth.ts).
+   */
+  COLLECTOR_UNTRUSTED: 4012,
   /** The agent is stopping. */
   NORMAL: 1000,
   /** The agent failed handling a collector message; it reconnects. */
@@ -71,6 +76,8 @@ export const HelloSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  /** A fresh random nonce per connection: the collector signs acks and reviews over it (collector-auth.ts). */
+  agent_nonce: z.string().min(16).max(256).optional(),
 });
 
 /** collector → agent, on connect: the nonce hello signs and the protocol version the collector speaks. */
@@ -78,6 +85,8 @@ export const ChallengeSchema = z.object({
   type: z.literal("challenge"),
   nonce: z.string().min(1),
   protocol: z.number().int().positive(),
+  /** The collector's signing key (SPKI PEM): the TLS key under wss://; agents pin it. */
+  public_key_pem: z.string().min(1).max(4096).optional(),
 });
 
 /**
@@ -89,6 +98,8 @@ export const AckSchema = z.object({
   seq: z.number().int().nonnegative(),
   hash: z.string().optional(),
   checkpoint_seq: z.number().int().nonnegative().optional(),
+  /** The collector's signature over this ack for this connection (collector-auth.ts); agents prune only on a valid one. */
+  sig: z.string().optional(),
 });
 
 /** agent → collector, protocol 1: parsed StoredRecords (protocol 2's `texts` form: text-batch.ts). */
@@ -143,6 +154,8 @@ export const ReviewSchema = z.object({
   decision: z.enum(["approve", "deny"]),
   reason: z.string().nullable().optional(),
   reviewer: z.string(),
+  /** The collector's signature (collector-auth.ts); agents never act on a review without a valid one. */
+  sig: z.string().optional(),
 });
 
 /** agent → collector: what the review did. */
