@@ -124,9 +124,10 @@ export function handleConnection(
     if (h !== undefined && ctx.hosts.get(h) === conn) ctx.hosts.delete(h);
   });
   // protocol 2: `records` may carry canonical body texts (record-text.ts); protocol 1 agents still send objects.
+  // protocol 3: agents send `decisions` (pending decisions, the moment they are made).
   // The collector's key rides along so an agent on plain loopback ws:// can pin it; under wss:// it is the TLS key.
   ws.send(
-    JSON.stringify({ type: "challenge", nonce, protocol: 2, public_key_pem: ctx.identity.publicKeyPem }),
+    JSON.stringify({ type: "challenge", nonce, protocol: 3, public_key_pem: ctx.identity.publicKeyPem }),
   );
   return { conn, drained: async () => running ?? undefined };
 }

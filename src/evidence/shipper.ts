@@ -12,7 +12,7 @@ import {
 } from "../protocol/collector-auth.js";
 import { CloseCodes, helloSigningInput } from "../protocol/messages.js";
 import { type EncodedBatch, encodeObjectBatch, encodeTextBatch } from "../protocol/text-batch.js";
-import type { EvidenceStore } from "./store.js";
+import type { EvidenceStore, PendingAction } from "./store.js";
 
 /** The logging surface the shipper uses (pino's shape). */
 export interface ShipperLogger {
@@ -185,7 +185,12 @@ export class Shipper {
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.store.onAppend(() => this.schedulePump());
+    const offAppend = this.store.onAppend(() => this.schedulePump());
+    const offPending = this.store.onPending((p) => this.sendDecisions([p]));
+    this.unsubscribe = () => {
+      offAppend();
+      offPending();
+    };
     this.connect();
   }
 
@@ -433,6 +438,8 @@ export class Shipper {
           this.sentSeq = seq;
           this.cpSentSeq = typeof msg.checkpoint_seq === "number" ? msg.checkpoint_seq : 0;
           this.log.info({ url: this.url, collector_seq: seq }, "connected to collector");
+          // Decisions made while disconnected (or before the last connection's were stored) go again.
+          this.sendDecisions(this.store.listPending());
         }
         while (this.inFlight.length > 0 && this.inFlight[0]! <= seq) this.inFlight.shift();
         if (seq > this.collectorAcked) this.collectorAcked = seq;
@@ -451,6 +458,22 @@ export class Shipper {
           }
         }
       }
+    }
+  }
+
+  /** Sends pending decisions (protocol ≥ 3 collectors), at most 1024 a message; dropped when not connected (sent again on connect). */
+  private sendDecisions(list: PendingAction[]): void {
+    if (this.protocol < 3) return;
+    for (let i = 0; i < list.length; i += 1024) {
+      const decisions = list.slice(i, i + 1024).map((p) => ({
+        action_id: p.action_id,
+        session_id: p.session_id,
+        state: p.state,
+        created_ms: p.created_ms,
+        deadline_ms: p.deadline_ms,
+        record: p.record,
+      }));
+      this.send({ type: "decisions", decisions });
     }
   }
 

@@ -160,6 +160,7 @@ export class EvidenceStore {
   private readonly checkpointEvery: number;
   private readonly onAlert: (alert: { code: string; message: string }) => void;
   private readonly listeners = new Set<(lastSeq: number) => void>();
+  private readonly pendingListeners = new Set<(p: PendingAction) => void>();
   /** records() statements by SQL text (at most 8 filter combinations). */
   private readonly queries = new Map<string, Database.Statement>();
   private readonly timer: NodeJS.Timeout;
@@ -536,6 +537,12 @@ export class EvidenceStore {
   }
 
   /** Calls `listener(lastSeq)` after each commit that chained records; returns the unsubscribe function. */
+  /** Called after each pending action (a decision not final yet) is durable; returns the unsubscribe. */
+  onPending(listener: (p: PendingAction) => void): () => void {
+    this.pendingListeners.add(listener);
+    return () => this.pendingListeners.delete(listener);
+  }
+
   onAppend(listener: (lastSeq: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -596,6 +603,7 @@ export class EvidenceStore {
       }
     }
     this.listeners.clear();
+    this.pendingListeners.clear();
     this.db.close();
   }
 
@@ -696,6 +704,10 @@ export class EvidenceStore {
       else (ops[i]!.resolve as (v: unknown) => void)(r);
     }
     if (chained > 0) for (const l of this.listeners) l(this.headSeq);
+    for (let i = 0; i < ops.length; i++) {
+      const op = ops[i]!;
+      if (op.t === "put" && !(results[i] instanceof Error)) for (const l of this.pendingListeners) l(op.p);
+    }
     return true;
   }
 

@@ -128,6 +128,31 @@ export const CheckpointsSchema = z.object({
   checkpoints: z.array(CheckpointSchema).min(1),
 });
 
+/**
+ * agent → collector (protocol ≥ 3): decisions made and not final yet (an ALLOW waiting for its
+ * result, an ESCALATE waiting for review), sent the moment they are durable and again on every
+ * connect while they stay pending, so the collector sees a decision within the shipping latency
+ * even if the host is lost before its final record (issue 20). The final record still ships as
+ * one chained record; the collector keeps the decision, keyed (host_id, action_id), beside it.
+ */
+export const DecisionsSchema = z.object({
+  type: z.literal("decisions"),
+  decisions: z
+    .array(
+      z.object({
+        action_id: z.string().min(1).max(256),
+        session_id: z.string().min(1).max(256),
+        state: z.enum(["allowed", "escalated"]),
+        created_ms: z.number().int().nonnegative(),
+        deadline_ms: z.number().int().nonnegative().nullable(),
+        /** The draft record (execution_result holds the plan). */
+        record: z.looseObject({ evaluation: z.string().nullable(), timestamp: z.string() }),
+      }),
+    )
+    .min(1)
+    .max(1024),
+});
+
 /** agent → collector: the health payload (heartbeat.ts HeartbeatPayload), stored as it comes. */
 export const HeartbeatSchema = z.looseObject({ type: z.literal("heartbeat") });
 
@@ -175,6 +200,7 @@ export const MessageSchemas = {
   ack: AckSchema,
   records: z.union([RecordsSchema, RecordTextsSchema]),
   checkpoints: CheckpointsSchema,
+  decisions: DecisionsSchema,
   heartbeat: HeartbeatSchema,
   policy: PolicySchema,
   policy_result: PolicyResultSchema,
