@@ -43,6 +43,8 @@ export interface CollectorOptions {
    * with the key in `<sqlite path>.key` (created on first start), or a key for this run.
    */
   tls?: { certPem: string; keyPem: string };
+  /** Without TLS: the signing key file (default `<sqlite path>.key`; none on PostgreSQL). Replicas share one. */
+  identityKeyFile?: string;
   /** Later components register their routes and message handlers here. */
   plugins?: Array<(ctx: CollectorContext) => void>;
 }
@@ -80,7 +82,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
   const identity =
     opts.tls !== undefined
       ? tlsIdentity(opts.tls.certPem, opts.tls.keyPem)
-      : fileIdentity(identityKeyFile(opts.database));
+      : fileIdentity(opts.identityKeyFile ?? identityKeyFile(opts.database));
   if (identity.source === "ephemeral")
     logger.warn(
       { fingerprint: identity.fingerprint },
