@@ -1,6 +1,7 @@
 import type { KeyObject } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import type { CollectorTrust } from "../evidence/shipper.js";
+import { writeNewPrivateFile } from "../platform/private-files.js";
 import { publicKeyFromPem } from "../protocol/collector-auth.js";
 
 /**
@@ -24,12 +25,7 @@ export function daemonCollectorTrust(opts: {
     },
     pinFirstUse(key) {
       if (configured !== null || !opts.pinFirstUse) return false;
-      const fd = openSync(opts.pinFile, "wx", 0o600);
-      try {
-        writeSync(fd, key.export({ type: "spki", format: "pem" }).toString());
-      } finally {
-        closeSync(fd);
-      }
+      writeNewPrivateFile(opts.pinFile, key.export({ type: "spki", format: "pem" }).toString());
       pinned = key;
       return true;
     },

@@ -7,11 +7,12 @@ import {
   webcrypto,
   X509Certificate,
 } from "node:crypto";
-import { closeSync, existsSync, openSync, readFileSync, writeSync } from "node:fs";
+import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { Codes, ForgeError } from "../errors.js";
+import { writeNewPrivateFile } from "../platform/private-files.js";
 import { keyFingerprint } from "../protocol/collector-auth.js";
 
 /**
@@ -68,12 +69,7 @@ export function fileIdentity(keyFile: string | null): CollectorIdentity {
     const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     try {
-      const fd = openSync(keyFile, "wx", 0o600);
-      try {
-        writeSync(fd, pem);
-      } finally {
-        closeSync(fd);
-      }
+      writeNewPrivateFile(keyFile, pem);
     } catch (err) {
       // Another collector on the same database made it first: use theirs.
       if ((err as NodeJS.ErrnoException).code !== "EEXIST") throw err;

@@ -2,7 +2,7 @@ import { spawnSync } from "node:child_process";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import { Shipper } from "../../src/evidence/shipper.js";
 import { signCollectorMessage } from "../../src/protocol/collector-auth.js";
@@ -15,6 +15,7 @@ import {
   ensureBuilt,
   startAgentProcess,
   startCollectorProcess,
+  stopsAfterAll,
   tempDir,
 } from "./helpers.js";
 
@@ -24,10 +25,7 @@ import {
  * the agent's URL gets no prune and no review; a wrong certificate is refused at the handshake.
  */
 
-const stops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const s of stops.reverse()) await s().catch(() => {});
-});
+const stops = stopsAfterAll();
 
 /** `forge-collector tls init` as a user runs it; returns the certificate and key paths. */
 function tlsInit(dir: string): { cert: string; key: string; fingerprint: string } {

@@ -1,5 +1,5 @@
 import { rmSync } from "node:fs";
-import { afterAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { shell } from "../agent/helpers.js";
 import { until } from "../support/wait.js";
 import {
@@ -9,6 +9,7 @@ import {
   http,
   startAgentProcess,
   startCollectorProcess,
+  stopsAfterAll,
   tempDir,
 } from "./helpers.js";
 
@@ -18,10 +19,7 @@ import {
  * collector within the shipping latency, once, and stay there if the host is lost.
  */
 
-const stops: Array<() => Promise<void>> = [];
-afterAll(async () => {
-  for (const s of stops.reverse()) await s().catch(() => {});
-});
+const stops = stopsAfterAll();
 
 type Decision = { host_id: string; action_id: string; state: string; record: { evaluation: string } };
 const decisions = async (c: CollectorProc, host: string) =>
