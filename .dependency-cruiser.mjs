@@ -40,7 +40,7 @@ export const COMPONENTS = {
     "drift",
     "integrations",
   ],
-  // Phase 2 (DESIGN.md "Phase 2"): their rows are here before their code.
+  // Phase 2 (docs/design.md "Phase 2"): their rows are here before their code.
   registry: ["errors.ts", "http.ts", "protocol", "platform"],
   training: ["errors.ts", "config.ts", "protocol", "platform", "gate", "evidence", "inference", "registry"],
   lifecycle: [

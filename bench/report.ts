@@ -11,11 +11,8 @@ import { z } from "zod";
 /** The report format's name and version; bump the number on an incompatible change. */
 export const REPORT_FORMAT = "forge-agent.bench/1";
 
-/**
- * The session every `benchmark` record belongs to, on every host: the collector's
- * `GET /v1/records?session_id=forge-bench` returns the fleet's runs (the dashboard's panel).
- */
-export const BENCH_SESSION_ID = "forge-bench";
+/** The session of every `benchmark` record (src/protocol/benchmark.ts, which builds the record). */
+export { BENCH_SESSION_ID } from "../src/protocol/benchmark.js";
 
 const num = z.number().nullable();
 const Rfc3339 = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/, "RFC 3339 UTC");

@@ -16,6 +16,7 @@ import { EXECUTABLE_KINDS, type ExecutionResult, type ExecutorLimits, execute } 
 import { notFound } from "./http.js";
 import type { GatePort, PendingAction, StorePort } from "./ports.js";
 import type { Sandbox } from "./sandbox/index.js";
+import { summarize } from "./trace.js";
 
 /**
  * The life of one action, from proposal to its one final evidence record.
@@ -49,6 +50,16 @@ export interface ActionView {
   principal_review?: PrincipalReview | null;
   seq?: number;
   hash?: string;
+}
+
+/** An action in flight, as the heartbeat carries it (bounded: a summary, not the action). */
+export interface InFlight {
+  action_id: string;
+  session_id: string;
+  state: Exclude<ActionState, "done">;
+  evaluation: Evaluation;
+  timestamp: string;
+  summary: string;
 }
 
 export interface ProposeInput {
@@ -341,6 +352,28 @@ export class ActionService {
     return [...this.live.values()]
       .filter((l) => l.state === "escalated" && !l.busy)
       .map((l) => this.liveView(l));
+  }
+
+  /**
+   * Actions in flight that wait for no reviewer (allowed and waiting for the caller's result, or
+   * executing), oldest first, at most `limit`, each with a one-line summary: what the heartbeat
+   * carries so the dashboard's session timeline shows them beside the records and the escalations.
+   */
+  inFlight(limit = 20): InFlight[] {
+    const out: InFlight[] = [];
+    for (const l of this.live.values()) {
+      if (l.state === "escalated") continue;
+      const summary = summarize(l.draft.proposed_action);
+      out.push({
+        action_id: l.id,
+        session_id: l.draft.session_id,
+        state: l.state,
+        evaluation: l.draft.evaluation as Evaluation,
+        timestamp: l.draft.timestamp,
+        summary: summary.length > 120 ? `${summary.slice(0, 117)}...` : summary,
+      });
+    }
+    return out.sort((a, b) => a.timestamp.localeCompare(b.timestamp)).slice(0, limit);
   }
 
   /** The action's current view: live, recent, or read back from the store. */

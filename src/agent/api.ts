@@ -11,7 +11,7 @@ import { badRequest, notFound, sendError } from "./http.js";
 import type { AgentMetrics } from "./metrics.js";
 import { governedAncestor, type ProcessLink } from "./peer.js";
 import { REVIEW_TOKEN_HEADER, tokenMatches } from "./review-token.js";
-import { buildTrace } from "./trace.js";
+import { buildTrace, mergeCopies, missingShipped } from "./trace.js";
 
 /** The caller on the other end of a connection, from SO_PEERCRED (or a fixed name for loopback TCP). */
 export type Peer =
@@ -50,7 +50,18 @@ export interface ApiOptions {
   ) => Promise<unknown>;
   /** `GET /v1/lineage/:id`: an action id or a model digest (src/lifecycle/lineage.ts); absent: 404. */
   lineage?: (id: string) => Promise<unknown>;
+  /** `POST /v1/benchmarks`: `forge-agent bench` records its run through the agent that owns the store; absent: 404. */
+  benchmark?: (
+    body: { action_id: string; intent: Record<string, unknown>; result: Record<string, unknown> },
+    who: Principal,
+  ) => Promise<unknown>;
 }
+
+const BenchmarkBody = z.strictObject({
+  action_id: z.string().regex(/^bench-[A-Za-z0-9._:-]{1,200}$/, "bench-<id>"),
+  intent: z.record(z.string(), z.unknown()),
+  result: z.record(z.string(), z.unknown()),
+});
 
 const PromoteBody = z.strictObject({
   ref: z.string().min(1).max(2048),
@@ -212,6 +223,19 @@ export function createApi(
       },
     },
     {
+      pattern: /^\/v1\/benchmarks$/,
+      methods: {
+        POST: {
+          access: "proposer",
+          handle: async (req, res, peer) => {
+            if (o.benchmark === undefined) throw notFound("route /v1/benchmarks");
+            const body = parseBody(BenchmarkBody, await readJson(req, o.maxBodyBytes, BODY));
+            sendJson(res, 200, await o.benchmark(body, principal(peer)));
+          },
+        },
+      },
+    },
+    {
       pattern: /^\/v1\/sessions\/([^/]+)\/trace$/,
       methods: {
         GET: {
@@ -224,13 +248,10 @@ export function createApi(
               try {
                 archived = await o.archive(id!);
               } catch (err) {
-                note = `records already shipped to the collector are missing: ${(err as Error).message}`;
+                note = missingShipped(err);
               }
             }
-            // Local and collector copies overlap until the ack prunes: one step per seq.
-            const bySeq = new Map<number, StoredRecord>();
-            for (const r of [...archived, ...records]) bySeq.set(r.seq, r);
-            const trace = buildTrace(id!, [...bySeq.values()], pending);
+            const trace = buildTrace(id!, mergeCopies(archived, records), pending);
             sendJson(res, 200, {
               ...trace,
               sources: {

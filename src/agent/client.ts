@@ -75,6 +75,19 @@ export function callAgent(
   });
 }
 
+/**
+ * GET /v1/actions/:id?wait=MS: the action's view once its state changes from the one it has, or
+ * after `waitMs` (the agent caps it); the request itself may take 30 s longer.
+ */
+export function waitAction(
+  socketPath: string,
+  action_id: string,
+  waitMs: number,
+): Promise<{ status: number; body: unknown }> {
+  const path = `/v1/actions/${encodeURIComponent(action_id)}?wait=${waitMs}`;
+  return callAgent(socketPath, "GET", path, undefined, waitMs + 30_000);
+}
+
 /** Throws the API's error as a ForgeError when the status is not 2xx. */
 export function unwrap<T>(r: { status: number; body: unknown }): T {
   if (r.status >= 200 && r.status < 300) return r.body as T;

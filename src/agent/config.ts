@@ -240,7 +240,7 @@ export interface LoadConfigInput {
   hostname?: string;
 }
 
-/** FORGE_* variables and the key each one sets (DESIGN.md: each is also a key and a flag). */
+/** FORGE_* variables and the key each one sets (docs/design.md: each is also a key and a flag). */
 export const ENV_KEYS: Readonly<Record<string, string>> = {
   FORGE_HOME: "home",
   FORGE_SOCKET: "socket",

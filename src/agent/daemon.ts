@@ -13,7 +13,8 @@ import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from
 import { wideningReasons } from "../gate/widening.js";
 import { HttpError } from "../http.js";
 import { sampleMetrics } from "../platform/native.js";
-import { nowRfc3339, type RecordInput } from "../protocol/record.js";
+import { benchmarkRecord } from "../protocol/benchmark.js";
+import { alertRecord, nowRfc3339, type RecordInput } from "../protocol/record.js";
 import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
@@ -256,7 +257,12 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
   if (config.collector_url !== undefined) {
     try {
-      const beat = () => ({ ...health(), reviews: svc.reviews(), ...heartbeat.tick() });
+      const beat = () => ({
+        ...health(),
+        reviews: svc.reviews(),
+        in_flight: svc.inFlight(),
+        ...heartbeat.tick(),
+      });
       const sh = await startShipper({
         store,
         url: config.collector_url,
@@ -311,8 +317,21 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     facade: (req, res, principal) => inference.handle(req, res, principal),
     promote: (body, who) => lifecycle.promote(body, who),
     lineage: (id) => lifecycle.lineage(id),
+    benchmark: async (b, who) => {
+      const stored = await store.append(benchmarkRecord({ ...b, principal: who.record }));
+      return { host_id: stored.host_id, seq: stored.seq, hash: stored.hash, path: config.evidence.path };
+    },
     archive:
-      config.collector_url === undefined ? undefined : collectorArchive(config.collector_url, config.host_id),
+      config.collector_url === undefined
+        ? undefined
+        : collectorArchive({
+            url: config.collector_url,
+            hostId: config.host_id,
+            sign: (data) => store.sign(data),
+            ...(config.lifecycle.collector_token_file
+              ? { tokenFile: config.lifecycle.collector_token_file }
+              : {}),
+          }),
   });
   const listenOpts = {
     maxHeaderBytes: config.api.max_header_bytes,
@@ -491,21 +510,7 @@ function recordRefusedReload(
 
 /** An `alert` record in the agent's own session (a refused reload, an untrusted collector). */
 function agentAlert(hostId: string, kind: string, message: string): RecordInput {
-  return {
-    kind: "alert",
-    session_id: `agent:${hostId}`,
-    action_id: randomUUID(),
-    timestamp: nowRfc3339(),
-    prompt_hash: null,
-    proposed_action: { kind },
-    evaluation: null,
-    policy_matched: { bundle: null, rules: [] },
-    composition_state: null,
-    execution_result: { message },
-    principal_review: null,
-    latency_ms: 0,
-    principal: "system",
-  };
+  return alertRecord(`agent:${hostId}`, { kind }, message);
 }
 
 /**

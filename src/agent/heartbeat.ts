@@ -5,7 +5,6 @@
  * `alert` record on every breach and recovery, and calls the webhook. The same figures are
  * exposed on the agent's /metrics under the names the collector uses (labelled there by host_id).
  */
-import { randomUUID } from "node:crypto";
 import { Gauge, type Registry } from "prom-client";
 import type { Evaluation } from "../gate/decision.js";
 import { computeReading, type Reading } from "../platform/metrics.js";
@@ -21,7 +20,7 @@ import {
   transitionMessage,
 } from "../platform/tolerances.js";
 import type { HeartbeatPayload, HeartbeatReading, HostFacts } from "../protocol/heartbeat.js";
-import { nowRfc3339, type RecordInput } from "../protocol/record.js";
+import { alertRecord, type RecordInput } from "../protocol/record.js";
 
 /** Gate counts since start and latency/deny rate over the last `window` decisions. */
 export class GateStats {
@@ -278,21 +277,7 @@ export class Heartbeat {
     const s = this.s;
     const message = transitionMessage(t);
     s.logger[t.kind === "breach" ? "warn" : "info"]({ tolerance: t }, message);
-    const rec: RecordInput = {
-      kind: "alert",
-      session_id: `agent:${s.hostId}`,
-      action_id: randomUUID(),
-      timestamp: nowRfc3339(),
-      prompt_hash: null,
-      proposed_action: { ...t, kind: `tolerance.${t.kind}` },
-      evaluation: null,
-      policy_matched: { bundle: null, rules: [] },
-      composition_state: null,
-      execution_result: { message },
-      principal_review: null,
-      latency_ms: 0,
-      principal: "system",
-    };
+    const rec = alertRecord(`agent:${s.hostId}`, { ...t, kind: `tolerance.${t.kind}` }, message);
     this.track(
       s.append(rec).catch((err) => s.logger.warn({ err: String(err) }, "could not record a tolerance alert")),
     );

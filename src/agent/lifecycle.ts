@@ -4,7 +4,6 @@
  * against the stage's reviewer allowlist. Facts are established by this process, never taken
  * from the caller; the promotion record goes into the daemon's own chain.
  */
-import { readFileSync } from "node:fs";
 import type { Logger } from "pino";
 import { Codes, ForgeError } from "../errors.js";
 import type { EvidenceStore } from "../evidence/index.js";
@@ -13,9 +12,10 @@ import type { LifecycleContext } from "../lifecycle/context.js";
 import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
 import { type Lineage, walkLineage } from "../lifecycle/lineage.js";
 import { type PromotionReport, promote, reviewerAllowed } from "../lifecycle/promote.js";
-import { nowRfc3339, type PrincipalReview, type StoredRecord } from "../protocol/record.js";
+import { nowRfc3339, type PrincipalReview } from "../protocol/record.js";
 import { openClient } from "../registry/index.js";
 import type { ActionService, Principal } from "./actions.js";
+import { collectorRecords } from "./archive.js";
 import type { AgentConfig } from "./config.js";
 
 export interface AgentLifecycle {
@@ -48,28 +48,20 @@ export function createAgentLifecycle(d: {
     );
     return { signer, trust };
   };
-  const auth = (): Record<string, string> => {
-    const f = c.lifecycle.collector_token_file;
-    return f ? { authorization: `Bearer ${readFileSync(f, "utf8").trim()}` } : {};
-  };
   // Records the collector acked are pruned here: the facts read its copy of this host's chain too.
   const archive =
     c.collector_url === undefined
       ? undefined
-      : async () => {
-          const base = new URL(c.collector_url!);
-          base.protocol = base.protocol === "wss:" ? "https:" : "http:";
-          const url = new URL("/v1/records", base);
-          url.searchParams.set("host_id", c.host_id);
-          url.searchParams.set("limit", "1000000");
-          const res = await fetch(url, { headers: auth(), signal: AbortSignal.timeout(30_000) });
-          if (!res.ok)
-            throw new ForgeError(
-              Codes.COLLECTOR_UNAVAILABLE,
-              `collector answered HTTP ${res.status} to /v1/records`,
-            );
-          return ((await res.json()) as { records: StoredRecord[] }).records;
-        };
+      : (() => {
+          const read = collectorRecords({
+            url: c.collector_url,
+            hostId: c.host_id,
+            sign: (data) => d.store.sign(data),
+            ...(c.lifecycle.collector_token_file ? { tokenFile: c.lifecycle.collector_token_file } : {}),
+            timeoutMs: 30_000,
+          });
+          return () => read({ limit: 1_000_000 });
+        })();
   const context = (who: Principal): LifecycleContext => ({
     hostId: c.host_id,
     client: (registry) =>

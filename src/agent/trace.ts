@@ -21,9 +21,19 @@ export interface TraceStep {
   state: string;
 }
 
+export interface TraceSources {
+  /** Records read from this host's store. */
+  local: number;
+  /** Records read back from the collector (pruned here after its ack). */
+  collector: number;
+  /** Set when records may be missing: why, and what to do. */
+  incomplete?: string;
+}
+
 export interface Trace {
   session_id: string;
   steps: TraceStep[];
+  sources?: TraceSources;
 }
 
 /**
@@ -74,10 +84,25 @@ export function buildTrace(session_id: string, records: StoredRecord[], pending:
   return { session_id, steps };
 }
 
+/** This host's records and the collector's copy of them, one per seq (they overlap until the ack prunes). */
+export function mergeCopies(archived: StoredRecord[], local: StoredRecord[]): StoredRecord[] {
+  const bySeq = new Map<number, StoredRecord>();
+  for (const r of [...archived, ...local]) bySeq.set(r.seq, r);
+  return [...bySeq.values()];
+}
+
+/** What a trace says when the collector's copy could not be read. */
+export function missingShipped(err: unknown): string {
+  return `records already shipped to the collector are missing: ${(err as Error).message}`;
+}
+
 /** The trace for people: one block per step. */
 export function formatTrace(t: Trace): string {
-  if (t.steps.length === 0) return `session ${t.session_id}: no evidence`;
-  const lines = [`session ${t.session_id}: ${t.steps.length} step(s)`];
+  const warning = t.sources?.incomplete
+    ? [`warning: this trace may be incomplete: ${t.sources.incomplete}`]
+    : [];
+  if (t.steps.length === 0) return [`session ${t.session_id}: no evidence`, ...warning].join("\n");
+  const lines = [`session ${t.session_id}: ${t.steps.length} step(s)`, ...warning];
   t.steps.forEach((s, i) => {
     lines.push(
       `${i + 1}. ${s.timestamp ?? "-"}  seq ${s.seq ?? "-"}  ${s.kind}  ${s.evaluation ?? "-"}  [${s.state}]  ${s.action_id}`,

@@ -2,7 +2,7 @@ import { existsSync, mkdirSync, renameSync, writeFileSync } from "node:fs";
 import { hostname } from "node:os";
 import { dirname, resolve } from "node:path";
 import cliProgress from "cli-progress";
-import { BENCH_SESSION_ID, type Report } from "../../bench/report.js";
+import type { Report } from "../../bench/report.js";
 import {
   type Backend,
   DEFAULT_SUITES,
@@ -11,11 +11,12 @@ import {
   type RunEvents,
   runBench,
 } from "../../bench/run.js";
+import { callAgent, unwrap } from "../agent/client.js";
 import { type AgentConfig, loadConfig } from "../agent/config.js";
 import { assertSocketFree } from "../agent/server.js";
-import { Codes, hasForgeCode } from "../errors.js";
+import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { EvidenceStore } from "../evidence/index.js";
-import { nowRfc3339 } from "../protocol/record.js";
+import { benchmarkRecord } from "../protocol/benchmark.js";
 import { parse, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 
@@ -28,7 +29,8 @@ const BACKENDS: readonly Backend[] = ["llama", "ollama", "openai"];
  * forge-agent bench [--suite LIST] [--model SPEC] [--backend llama|ollama|openai] [--duration S]
  *   [--json FILE|-] [--home DIR] [--config FILE] [--inference-host URL] [--no-record]
  * Runs the suites, prints one table per suite and the targets, writes the JSON report (--json),
- * and appends it as a `benchmark` evidence record to <home>/evidence.db (unless --no-record).
+ * and appends it as a `benchmark` evidence record to <home>/evidence.db (unless --no-record), or,
+ * while an agent owns that store, through the agent's socket (POST /v1/benchmarks).
  * Exit 0: every suite ran or was skipped; 1: a suite failed or the record could not be written;
  * 2: bad usage; 130: interrupted (Ctrl-C), after writing the partial report and record.
  */
@@ -72,6 +74,9 @@ export default async function bench(argv: string[], env: Env): Promise<number> {
   if (backend !== "llama" && model === undefined && suites.includes("inference"))
     throw new UsageError(`--backend ${backend} needs --model NAME (a model the server has, e.g. llama3.2)`);
 
+  // Where the record goes is settled before measuring: a run must not end in "could not record".
+  const sink = values["no-record"] ? null : await recordSink(config);
+
   const ac = new AbortController();
   const onSigint = () => {
     if (ac.signal.aborted) process.exit(EXIT_INTERRUPTED);
@@ -99,8 +104,8 @@ export default async function bench(argv: string[], env: Env): Promise<number> {
   }
 
   let recordFailed = false;
-  if (!values["no-record"]) {
-    report.record = await writeRecord(report, config);
+  if (sink !== null) {
+    report.record = await writeRecord(report, config, sink);
     recordFailed = !report.record.written;
   }
 
@@ -135,22 +140,69 @@ function suiteList(flag: string | undefined): string[] {
   return names;
 }
 
+type Sink = { kind: "store" } | { kind: "agent"; socket: string };
+
 /**
- * Appends the report as a `benchmark` record to the local evidence store, so the shipper delivers
- * it like any other. The store has one writer: while a daemon owns it, the record is not written.
+ * Where the benchmark record will go, decided before the run: the evidence store itself, or,
+ * while an agent owns it (the store has one writer), that agent through its socket. Something on
+ * the socket that is not an agent that takes records is refused now, before any measuring.
  */
-async function writeRecord(report: Report, config: AgentConfig): Promise<NonNullable<Report["record"]>> {
-  const path = config.evidence.path;
+async function recordSink(config: AgentConfig): Promise<Sink> {
   try {
     await assertSocketFree(config.socket);
+    return { kind: "store" };
   } catch (err) {
-    if (hasForgeCode(err) && err.code === Codes.AGENT_RUNNING)
+    if (!hasForgeCode(err) || err.code !== Codes.AGENT_RUNNING) throw err;
+  }
+  let health: { status: number; body: unknown } | undefined;
+  try {
+    health = await callAgent(config.socket, "GET", "/v1/health", undefined, 5_000);
+  } catch {
+    // answered below
+  }
+  if (health?.status !== 200)
+    throw new ForgeError(
+      Codes.AGENT_RUNNING,
+      `something answers on ${config.socket} (it owns ${config.evidence.path}) but is not an agent that takes benchmark records: stop it, or pass --no-record`,
+    );
+  process.stderr.write(
+    `bench: an agent runs on ${config.socket}: the record goes through it (its own work shares this machine with the measurements)\n`,
+  );
+  return { kind: "agent", socket: config.socket };
+}
+
+/**
+ * Appends the report as a `benchmark` record, so the shipper delivers it like any other: to the
+ * evidence store, or through the agent that owns it.
+ */
+async function writeRecord(
+  report: Report,
+  config: AgentConfig,
+  sink: Sink,
+): Promise<NonNullable<Report["record"]>> {
+  const path = config.evidence.path;
+  const { record: _none, ...result } = report;
+  const action_id = `bench-${report.started_at}-${process.pid}`;
+  if (sink.kind === "agent") {
+    try {
+      const stored = unwrap<{ host_id: string; seq: number; hash: string; path: string }>(
+        await callAgent(sink.socket, "POST", "/v1/benchmarks", { action_id, intent: report.intent, result }),
+      );
+      return {
+        written: true,
+        path: stored.path,
+        host_id: stored.host_id,
+        seq: stored.seq,
+        hash: stored.hash,
+      };
+    } catch (err) {
+      const code = hasForgeCode(err) ? `${err.code}: ` : "";
       return {
         written: false,
         path,
-        reason: `an agent answers on ${config.socket} and owns ${path}; stop it (or pass --no-record) and run again`,
+        reason: `the agent on ${sink.socket} refused it: ${code}${(err as Error).message}`,
       };
-    throw err;
+    }
   }
   let store: EvidenceStore | undefined;
   try {
@@ -160,22 +212,14 @@ async function writeRecord(report: Report, config: AgentConfig): Promise<NonNull
       keyDir: config.evidence.keys,
       ...(config.evidence.synchronous === undefined ? {} : { synchronous: config.evidence.synchronous }),
     });
-    const { record: _none, ...result } = report;
-    const stored = await store.append({
-      kind: "benchmark",
-      session_id: BENCH_SESSION_ID,
-      action_id: `bench-${report.started_at}-${process.pid}`,
-      timestamp: nowRfc3339(),
-      prompt_hash: null,
-      proposed_action: report.intent,
-      evaluation: null,
-      policy_matched: { bundle: null, rules: [] },
-      composition_state: null,
-      execution_result: result,
-      principal_review: null,
-      latency_ms: 0,
-      principal: `uid:${process.getuid?.() ?? 0} pid:${process.pid}`,
-    });
+    const stored = await store.append(
+      benchmarkRecord({
+        action_id,
+        intent: report.intent,
+        result,
+        principal: `uid:${process.getuid?.() ?? 0} pid:${process.pid}`,
+      }),
+    );
     return { written: true, path, host_id: stored.host_id, seq: stored.seq, hash: stored.hash };
   } catch (err) {
     const code = hasForgeCode(err) ? `${err.code}: ` : "";

@@ -19,7 +19,7 @@ const OPTIONS = {
   batch: { type: "string" },
 } as const;
 
-/** The CLI's view of a decision: the DESIGN.md fields first, then what helps a reader. */
+/** The CLI's view of a decision: the docs/design.md fields first, then what helps a reader. */
 function view(d: Decision): Record<string, unknown> {
   return {
     evaluation: d.evaluation,

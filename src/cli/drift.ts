@@ -1,5 +1,6 @@
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 interface Last {
   method: string;
@@ -39,7 +40,7 @@ interface DriftView {
 }
 
 /** `forge-agent drift [--json] [--signal NAME] [--since T]`: the agent's reconnaissance state, over its socket. */
-export default async function drift(argv: string[]): Promise<number> {
+export default async function drift(argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
     socket: { type: "string" },
     signal: { type: "string" },
@@ -55,7 +56,7 @@ export default async function drift(argv: string[]): Promise<number> {
       throw new UsageError(`--since '${values.since}' must be RFC 3339 (2026-12-02T10:00:00Z) or epoch ms`);
     q.set("since", String(t));
   }
-  const socket = values.socket ?? defaultSocketPath(process.env);
+  const socket = values.socket ?? defaultSocketPath(env);
   const path = `/v1/drift${q.size > 0 ? `?${q}` : ""}`;
   const view = unwrap<DriftView>(await callAgent(socket, "GET", path));
   if (values.json) {

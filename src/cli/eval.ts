@@ -5,9 +5,10 @@
  */
 import { runEval } from "../lifecycle/run-eval.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 import { LIFECYCLE_FLAGS, openLifecycle } from "./lifecycle-context.js";
 
-export default async function evalCommand(argv: string[]): Promise<number> {
+export default async function evalCommand(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, {
     ...LIFECYCLE_FLAGS,
     model: { type: "string" },
@@ -15,7 +16,7 @@ export default async function evalCommand(argv: string[]): Promise<number> {
   });
   if (positionals.length > 0 || !v.model || !v.suite)
     throw new UsageError("give --model REF and --suite REF");
-  const o = await openLifecycle(v);
+  const o = await openLifecycle(v, env);
   try {
     const r = await runEval(v.model, v.suite, o.ctx);
     if (v.json) printJson(r);

@@ -44,7 +44,8 @@ const COMMANDS: Record<string, Entry> = {
   },
   trace: {
     summary: "reconstruct a session from its evidence",
-    usage: "forge-agent trace SESSION_ID [--json]",
+    usage:
+      "forge-agent trace SESSION_ID [--json] [--socket PATH] [--evidence FILE] [--collector-url URL [--collector-token-file FILE]]",
     load: () => import("./trace.js"),
   },
   drift: {

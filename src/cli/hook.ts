@@ -2,6 +2,7 @@ import { defaultSocketPath } from "../agent/client.js";
 import { Codes, ForgeError } from "../errors.js";
 import { parseHookInput, postToolUse, preToolUse } from "../integrations/claude-code.js";
 import { parse, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 const MAX_INPUT = 8 * 1024 * 1024;
 
@@ -10,7 +11,7 @@ const MAX_INPUT = 8 * 1024 * 1024;
  * PreToolUse / PostToolUse hook command. PreToolUse always exits 0 with a JSON decision on stdout
  * (deny when anything fails); PostToolUse reports the result and never blocks (exit 0, notes on stderr).
  */
-export default async function hook(argv: string[]): Promise<number> {
+export default async function hook(argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
     socket: { type: "string" },
     escalate: { type: "string" },
@@ -20,11 +21,11 @@ export default async function hook(argv: string[]): Promise<number> {
     throw new UsageError(
       "usage: forge-agent hook claude-code [--socket PATH] [--escalate ask|wait] [--wait-ms MS]",
     );
-  const escalate = values.escalate ?? process.env.FORGE_HOOK_ESCALATE ?? "ask";
+  const escalate = values.escalate ?? env.FORGE_HOOK_ESCALATE ?? "ask";
   if (escalate !== "ask" && escalate !== "wait") throw new UsageError("--escalate must be ask or wait");
-  const waitMs = Number(values["wait-ms"] ?? process.env.FORGE_HOOK_WAIT_MS ?? 300_000);
+  const waitMs = Number(values["wait-ms"] ?? env.FORGE_HOOK_WAIT_MS ?? 300_000);
   if (!Number.isInteger(waitMs) || waitMs < 0) throw new UsageError("--wait-ms must be a whole number of ms");
-  const o = { socket: values.socket ?? defaultSocketPath(process.env), escalate, waitMs } as const;
+  const o = { socket: values.socket ?? defaultSocketPath(env), escalate, waitMs } as const;
 
   let text: string;
   try {

@@ -10,7 +10,8 @@ import { EvidenceStore } from "../evidence/index.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
 import type { LifecycleContext } from "../lifecycle/context.js";
 import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
-import { openClient } from "../registry/index.js";
+import { openClient, type RegistryClient } from "../registry/index.js";
+import type { Env } from "./forge-agent.js";
 
 export const LIFECYCLE_FLAGS = {
   json: { type: "boolean", default: false },
@@ -34,20 +35,36 @@ type Flags = {
 };
 
 /** The agent config these commands run under (flags over environment over file). */
-export function lifecycleConfig(v: Flags): AgentConfig {
+export function lifecycleConfig(v: Flags, env: Env): AgentConfig {
   return loadConfig({
     flags: { ...(v.config ? { config: v.config } : {}), ...(v.home ? { home: v.home } : {}) },
-    env: process.env,
+    env,
     hostname: hostname(),
   });
 }
 
-export async function openLifecycle(v: Flags): Promise<Opened> {
-  const config = lifecycleConfig(v);
+/** Registry clients as the config and the flags say (--insecure, --auth-file over the config's). */
+export function registryClients(
+  config: AgentConfig,
+  v: { insecure?: boolean | undefined; "auth-file"?: string | undefined },
+  env: Env,
+): (registry: string) => RegistryClient {
+  const authFile = v["auth-file"] ?? config.registry.auth_file;
+  return (registry) =>
+    openClient(registry, {
+      home: config.home,
+      insecure: v.insecure === true || config.registry.insecure,
+      env,
+      ...(authFile ? { authFile } : {}),
+    });
+}
+
+export async function openLifecycle(v: Flags, env: Env): Promise<Opened> {
+  const config = lifecycleConfig(v, env);
   await assertSocketFree(config.socket);
   await initGate();
   const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()), {
-    home: process.env.HOME ?? homedir(),
+    home: env.HOME ?? homedir(),
   });
   const store = EvidenceStore.open({
     path: config.evidence.path,
@@ -60,16 +77,9 @@ export async function openLifecycle(v: Flags): Promise<Opened> {
     config.lifecycle.trusted_keys,
     config.lifecycle.trust_own_key ? signer.publicKeyPem : undefined,
   );
-  const authFile = v["auth-file"] ?? config.registry.auth_file;
   const ctx: LifecycleContext = {
     hostId: config.host_id,
-    client: (registry) =>
-      openClient(registry, {
-        home: config.home,
-        insecure: v.insecure === true || config.registry.insecure,
-        env: process.env,
-        ...(authFile ? { authFile } : {}),
-      }),
+    client: registryClients(config, v, env),
     gate: () => gate,
     append: (rec) => store.append(rec),
     records: (q) => store.records(q),

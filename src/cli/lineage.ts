@@ -12,9 +12,10 @@ import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { EvidenceStore } from "../evidence/index.js";
 import { type Lineage, walkLineage } from "../lifecycle/lineage.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 import { lifecycleConfig } from "./lifecycle-context.js";
 
-export default async function lineageCommand(argv: string[]): Promise<number> {
+export default async function lineageCommand(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, {
     json: { type: "boolean", default: false },
     home: { type: "string" },
@@ -38,7 +39,7 @@ export default async function lineageCommand(argv: string[]): Promise<number> {
       );
     l = (await res.json()) as Lineage;
   } else {
-    const config = lifecycleConfig(v);
+    const config = lifecycleConfig(v, env);
     try {
       await assertSocketFree(config.socket);
       const store = EvidenceStore.open({

@@ -3,13 +3,14 @@ import { StdioServerTransport } from "@modelcontextprotocol/sdk/server/stdio.js"
 import { defaultSocketPath } from "../agent/client.js";
 import { loadGatewayConfig, McpGateway, newSession } from "../integrations/mcp-gateway.js";
 import { intFlag, parse, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 /**
  * `forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS]`: the
  * governed MCP gateway on stdio (the agent launches it as its one MCP server). Runs until the
  * agent closes stdin; diagnostics go to stderr, stdout carries only JSON-RPC.
  */
-export default async function mcp(argv: string[]): Promise<number> {
+export default async function mcp(argv: string[], env: Env): Promise<number> {
   const { values } = parse(
     argv,
     {
@@ -24,7 +25,7 @@ export default async function mcp(argv: string[]): Promise<number> {
   const servers = loadGatewayConfig(resolve(values.config));
   const log = (line: string) => void process.stderr.write(`forge-agent mcp: ${line}\n`);
   const gateway = new McpGateway(servers, {
-    socket: values.socket ?? defaultSocketPath(process.env),
+    socket: values.socket ?? defaultSocketPath(env),
     session: values.session ?? newSession(),
     waitMs: intFlag(values["wait-ms"], "wait-ms", 300_000),
     log,

@@ -7,13 +7,14 @@ import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { Codes, type ForgeCode, hasForgeCode } from "../errors.js";
 import { compilePolicyPath, initGate, type PolicyTestResult, runPolicyTests } from "../gate/index.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 import { reviewerHeaders } from "./review.js";
 
 /**
  * `forge-agent policy reload --confirm`: a reviewer applies the policy file the agent refused to
  * reload on SIGHUP because it widens what is allowed. Needs the review token.
  */
-async function reload(argv: string[]): Promise<number> {
+async function reload(argv: string[], env: Env): Promise<number> {
   const { values } = parse(argv, {
     confirm: { type: "boolean" },
     socket: { type: "string" },
@@ -22,7 +23,7 @@ async function reload(argv: string[]): Promise<number> {
   });
   if (values.confirm !== true)
     throw new UsageError("policy reload needs --confirm (a reviewer applies the policy file as it is now)");
-  const socket = values.socket ?? defaultSocketPath(process.env);
+  const socket = values.socket ?? defaultSocketPath(env);
   const r = unwrap<{ bundle: { id: string; version: number; sha256: string }; widened: string[] }>(
     await callAgent(
       socket,
@@ -30,7 +31,7 @@ async function reload(argv: string[]): Promise<number> {
       "/v1/policy/reload",
       {},
       undefined,
-      reviewerHeaders(values["token-file"]),
+      reviewerHeaders(values["token-file"], env),
     ),
   );
   if (values.json) printJson(r);
@@ -41,9 +42,9 @@ async function reload(argv: string[]): Promise<number> {
   return 0;
 }
 
-export default async function policy(argv: string[]): Promise<number> {
+export default async function policy(argv: string[], env: Env): Promise<number> {
   const [sub, ...rest] = argv;
-  if (sub === "reload") return reload(rest);
+  if (sub === "reload") return reload(rest, env);
   if (sub !== "test")
     throw new UsageError(sub === undefined ? "missing subcommand 'test'" : `unknown subcommand '${sub}'`);
   const { values, positionals } = parse(rest, {

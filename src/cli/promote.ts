@@ -9,9 +9,10 @@ import { Codes, hasForgeCode } from "../errors.js";
 import { type PromotionReport, promote, stageHistory } from "../lifecycle/promote.js";
 import { parseReference } from "../registry/index.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 import { LIFECYCLE_FLAGS, lifecycleConfig, openLifecycle } from "./lifecycle-context.js";
 
-export default async function promoteCommand(argv: string[]): Promise<number> {
+export default async function promoteCommand(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, {
     ...LIFECYCLE_FLAGS,
     stage: { type: "string" },
@@ -23,7 +24,7 @@ export default async function promoteCommand(argv: string[]): Promise<number> {
     if (!v.stage) throw new UsageError("give --stage NAME");
     // A running daemon owns the chain and the review queue: the promotion runs there (an ESCALATE
     // waits for a reviewer on the socket or the collector console).
-    const config = lifecycleConfig(v);
+    const config = lifecycleConfig(v, env);
     try {
       await assertSocketFree(config.socket);
     } catch (err) {
@@ -44,7 +45,7 @@ export default async function promoteCommand(argv: string[]): Promise<number> {
       return 0;
     }
   }
-  const o = await openLifecycle(v);
+  const o = await openLifecycle(v, env);
   try {
     if (v.history) {
       const h = stageHistory(parseReference(positionals[0]!).repository, o.ctx);

@@ -9,7 +9,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, readFileSync, renameSync, writeFileSync } from "node:fs";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import { callAgent, unwrap } from "../agent/client.js";
+import { callAgent, unwrap, waitAction } from "../agent/client.js";
 import { type AgentConfig, loadConfig } from "../agent/config.js";
 import { assertSocketFree } from "../agent/server.js";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
@@ -23,7 +23,6 @@ import {
   filesOf,
   formatReference,
   KINDS,
-  openClient,
   parseReference,
   pullArtifact,
   pushArtifact,
@@ -32,6 +31,8 @@ import {
   type Verdict,
 } from "../registry/index.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
+import { registryClients } from "./lifecycle-context.js";
 
 const COMMON = {
   json: { type: "boolean" },
@@ -41,21 +42,21 @@ const COMMON = {
   "auth-file": { type: "string" },
 } as const;
 
-export default async function registry(argv: string[]): Promise<number> {
+export default async function registry(argv: string[], env: Env): Promise<number> {
   const [sub, ...rest] = argv;
   switch (sub) {
     case "push":
-      return push(rest);
+      return push(rest, env);
     case "pull":
-      return pull(rest);
+      return pull(rest, env);
     case "ls":
-      return ls(rest);
+      return ls(rest, env);
     case "inspect":
-      return inspect(rest);
+      return inspect(rest, env);
     case "referrers":
-      return referrers(rest);
+      return referrers(rest, env);
     case "login":
-      return login(rest);
+      return login(rest, env);
     default:
       throw new UsageError(sub ? `unknown registry command '${sub}'` : "give a registry command");
   }
@@ -67,29 +68,21 @@ interface Ctx {
   client: (registry: string) => RegistryClient;
 }
 
-function context(v: {
-  home?: string;
-  config?: string;
-  insecure?: boolean;
-  "auth-file"?: string;
-  json?: boolean;
-}): Ctx {
+function context(
+  v: {
+    home?: string;
+    config?: string;
+    insecure?: boolean;
+    "auth-file"?: string;
+    json?: boolean;
+  },
+  env: Env,
+): Ctx {
   const config = loadConfig({
     flags: { ...(v.config ? { config: v.config } : {}), ...(v.home ? { home: v.home } : {}) },
-    env: process.env,
+    env,
   });
-  const authFile = v["auth-file"] ?? config.registry.auth_file;
-  return {
-    config,
-    json: v.json === true,
-    client: (registry) =>
-      openClient(registry, {
-        home: config.home,
-        insecure: v.insecure === true || config.registry.insecure,
-        env: process.env,
-        ...(authFile ? { authFile } : {}),
-      }),
-  };
+  return { config, json: v.json === true, client: registryClients(config, v, env) };
 }
 
 function one(positionals: string[], what: string): string {
@@ -107,7 +100,7 @@ function kindFlag(t: string | undefined, required: boolean): ArtifactKind | unde
   return t as ArtifactKind;
 }
 
-async function push(argv: string[]): Promise<number> {
+async function push(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, {
     ...COMMON,
     type: { type: "string" },
@@ -125,7 +118,7 @@ async function push(argv: string[]): Promise<number> {
     if (i <= 0) throw new UsageError(`--annotation '${a}' must be KEY=VALUE`);
     annotations[a.slice(0, i)] = a.slice(i + 1);
   }
-  const ctx = context(v);
+  const ctx = context(v, env);
   const client = ctx.client(ref.registry);
   let subject: { mediaType: string; digest: string; size: number } | undefined;
   if (v.subject) {
@@ -146,7 +139,7 @@ async function push(argv: string[]): Promise<number> {
     signed: false,
     artifact_type: KINDS[kind].artifactType,
   };
-  const gate = await judge(ctx.config, action);
+  const gate = await judge(ctx.config, action, env);
   requireAllow(gate.verdict, `model.push ${action.ref}`);
   let result: Awaited<ReturnType<typeof pushArtifact>>;
   try {
@@ -174,13 +167,13 @@ async function push(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function pull(argv: string[]): Promise<number> {
+async function pull(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, { ...COMMON, output: { type: "string" } });
   const ref = parseReference(one(positionals, "REF"));
-  const ctx = context(v);
+  const ctx = context(v, env);
   const client = ctx.client(ref.registry);
   const action = await describeRef(client, ref, "pull");
-  const gate = await judge(ctx.config, action);
+  const gate = await judge(ctx.config, action, env);
   requireAllow(gate.verdict, `model.pull ${action.ref}`);
   let pulled: Awaited<ReturnType<typeof pullArtifact>>;
   try {
@@ -207,10 +200,10 @@ async function pull(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function ls(argv: string[]): Promise<number> {
+async function ls(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, COMMON);
   const ref = parseReference(one(positionals, "HOST/REPO"));
-  const ctx = context(v);
+  const ctx = context(v, env);
   const tags = await ctx.client(ref.registry).listTags(ref.repository);
   // The referrers fallback indexes are tags too; list them apart.
   const fallback = tags.filter((t) => /^sha256-[0-9a-f]{64}$/.test(t));
@@ -221,10 +214,10 @@ async function ls(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function inspect(argv: string[]): Promise<number> {
+async function inspect(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, COMMON);
   const ref = parseReference(one(positionals, "REF"));
-  const ctx = context(v);
+  const ctx = context(v, env);
   const m = await ctx.client(ref.registry).getManifest(ref.repository, ref.digest ?? ref.tag ?? "latest");
   const out = {
     reference: formatReference(ref),
@@ -248,11 +241,11 @@ async function inspect(argv: string[]): Promise<number> {
   return 0;
 }
 
-async function referrers(argv: string[]): Promise<number> {
+async function referrers(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, { ...COMMON, type: { type: "string" } });
   const ref = parseReference(one(positionals, "REF"));
   const kind = kindFlag(v.type, false);
-  const ctx = context(v);
+  const ctx = context(v, env);
   const client = ctx.client(ref.registry);
   const digest = ref.digest ?? (await client.resolve(ref.repository, ref.tag ?? "latest"));
   if (!digest) throw new ForgeError(Codes.REGISTRY_NOT_FOUND, `${formatReference(ref)} does not exist`);
@@ -263,7 +256,7 @@ async function referrers(argv: string[]): Promise<number> {
 }
 
 /** Stores a credential for HOST in <home>/registry-auth.json (0600); the password comes from stdin. */
-async function login(argv: string[]): Promise<number> {
+async function login(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, {
     home: { type: "string" },
     config: { type: "string" },
@@ -278,7 +271,7 @@ async function login(argv: string[]): Promise<number> {
     );
   const password = readFileSync(0, "utf8").replace(/\r?\n$/, "");
   if (!password) throw new UsageError("no password on stdin");
-  const ctx = context(v);
+  const ctx = context(v, env);
   const file = ctx.config.registry.auth_file ?? join(ctx.config.home, "registry-auth.json");
   let doc: { auths?: Record<string, unknown> } = {};
   try {
@@ -306,7 +299,7 @@ interface Governed {
  * Judges a registry action: through a running agent (which records it), or with the configured
  * policy here, appending one `action` record with the outcome once the transfer is done.
  */
-async function judge(config: AgentConfig, action: object): Promise<Governed> {
+async function judge(config: AgentConfig, action: object, env: Env): Promise<Governed> {
   try {
     await assertSocketFree(config.socket);
   } catch (err) {
@@ -330,15 +323,13 @@ async function judge(config: AgentConfig, action: object): Promise<Governed> {
         `forge-agent: ${view.action_id} escalated (${view.reasons.join("; ")}): waiting for 'forge-agent review approve ${view.action_id}'\n`,
       );
     while (view.state === "escalated") {
-      view = unwrap<typeof v>(
-        await callAgent(config.socket, "GET", `/v1/actions/${view.action_id}?wait=25000`, undefined, 35_000),
-      );
+      view = unwrap<typeof v>(await waitAction(config.socket, view.action_id, 25_000));
     }
     return { verdict: view, finish: async () => undefined };
   }
   await initGate();
   const bundle = loadPolicy(config.policy ?? defaultPolicyPath());
-  const gate = new Gate(bundle, { home: process.env.HOME ?? homedir() });
+  const gate = new Gate(bundle, { home: env.HOME ?? homedir() });
   const action_id = randomUUID();
   const d = gate.evaluate({ session_id: "registry-cli", action, action_id });
   const record = async (execution_result: Record<string, unknown> | null) => {

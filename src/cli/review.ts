@@ -17,7 +17,7 @@ export default async function review(argv: string[], env: Env): Promise<number> 
     json: { type: "boolean" },
   });
   const socket = values.socket ?? defaultSocketPath(env);
-  const auth = reviewerHeaders(values["token-file"]);
+  const auth = reviewerHeaders(values["token-file"], env);
   const [sub, id, ...extra] = positionals;
   if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
   if (sub === "list") {
@@ -64,8 +64,8 @@ export default async function review(argv: string[], env: Env): Promise<number> 
 }
 
 /** The review capability for the agent's API: the token file's content (docs/security.md). */
-export function reviewerHeaders(tokenFile: string | undefined): Record<string, string> {
-  const path = tokenFile ?? defaultReviewTokenPath(process.env);
+export function reviewerHeaders(tokenFile: string | undefined, env: Env): Record<string, string> {
+  const path = tokenFile ?? defaultReviewTokenPath(env);
   const token = readReviewToken(path);
   if (token === null) {
     throw new UsageError(

@@ -1,6 +1,6 @@
 import { dirname, join, resolve } from "node:path";
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
-import { buildTrace, formatTrace, type Trace } from "../agent/trace.js";
+import { buildTrace, formatTrace, mergeCopies, missingShipped, type Trace } from "../agent/trace.js";
 import { Codes, hasForgeCode } from "../errors.js";
 import type { StoredRecord } from "../protocol/record.js";
 import { parse, printJson, UsageError } from "./args.js";
@@ -8,13 +8,17 @@ import type { Env } from "./forge-agent.js";
 
 /**
  * `forge-agent trace SESSION_ID [--json]`: asks the running agent; when none answers, reads the
- * evidence file directly (--evidence, else beside --socket, else <FORGE_HOME or ./var>/evidence.db).
+ * evidence file directly (--evidence, else beside --socket, else <FORGE_HOME or ./var>/evidence.db)
+ * and fetches what the collector acked (and this host pruned) back from the collector, signed with
+ * this host's key (or --collector-token-file, an operator's secret). A trace that may be missing
+ * records says so, in JSON (`sources.incomplete`) and in the human output.
  */
 export default async function trace(argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
     socket: { type: "string" },
     evidence: { type: "string" },
     "collector-url": { type: "string" },
+    "collector-token-file": { type: "string" },
     json: { type: "boolean" },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one SESSION_ID");
@@ -30,32 +34,53 @@ export default async function trace(argv: string[], env: Env): Promise<number> {
       values.socket !== undefined ? dirname(resolve(values.socket)) : resolve(env.FORGE_HOME ?? "./var");
     const path = resolve(values.evidence ?? join(home, "evidence.db"));
     process.stderr.write(`forge-agent: no agent on ${socket}; reading ${path}\n`);
-    const local = await readSessionFromFile(path, session);
-    // Records the collector acked are pruned locally; fetch them back when we know where it is.
     const collector = values["collector-url"] ?? env.FORGE_COLLECTOR_URL;
-    let archived: StoredRecord[] = [];
-    if (collector) {
-      const { collectorArchive } = await import("../agent/archive.js");
-      const hostId = local.hostId;
-      try {
-        archived = await collectorArchive(collector, hostId)(session);
-      } catch (err) {
-        process.stderr.write(
-          `forge-agent: collector ${collector} not reachable (${(err as Error).message}); local records only\n`,
-        );
+    const tokenFile = values["collector-token-file"];
+    t = await withStore(path, async (store, hostId) => {
+      const local = store.records({ session_id: session });
+      // Records the collector acked are pruned locally; fetch them back when we know where it is.
+      let archived: StoredRecord[] = [];
+      let incomplete: string | undefined;
+      if (collector) {
+        const { collectorArchive } = await import("../agent/archive.js");
+        try {
+          archived = await collectorArchive({
+            url: collector,
+            hostId,
+            sign: (data) => store.sign(data),
+            ...(tokenFile ? { tokenFile: resolve(tokenFile) } : {}),
+          })(session);
+        } catch (err) {
+          incomplete = missingShipped(err);
+        }
+      } else if (store.ackedSeq() > 0) {
+        incomplete =
+          "records the collector acked were pruned here: pass --collector-url (or set FORGE_COLLECTOR_URL) to read them back";
       }
-    }
-    const bySeq = new Map<number, StoredRecord>();
-    for (const r of [...archived, ...local.records]) bySeq.set(r.seq, r);
-    t = buildTrace(session, [...bySeq.values()]);
+      return {
+        ...buildTrace(session, mergeCopies(archived, local)),
+        sources: sources(local, archived, incomplete),
+      };
+    });
   }
   if (values.json) printJson(t);
   else process.stdout.write(`${formatTrace(t)}\n`);
   return t.steps.length > 0 ? 0 : 1;
 }
 
-/** Read-only look at the evidence file while the daemon is down. */
-async function readSessionFromFile(path: string, session: string) {
+function sources(local: StoredRecord[], archived: StoredRecord[], incomplete: string | undefined) {
+  return {
+    local: local.length,
+    collector: archived.length,
+    ...(incomplete === undefined ? {} : { incomplete }),
+  };
+}
+
+/** Opens the evidence file while the daemon is down (its host id read first, read-only), for `use`. */
+async function withStore<T>(
+  path: string,
+  use: (store: import("../evidence/index.js").EvidenceStore, hostId: string) => Promise<T>,
+): Promise<T> {
   const { existsSync } = await import("node:fs");
   if (!existsSync(path)) {
     const { ForgeError } = await import("../errors.js");
@@ -73,7 +98,7 @@ async function readSessionFromFile(path: string, session: string) {
   const { EvidenceStore } = await import("../evidence/index.js");
   const store = EvidenceStore.open({ path, hostId, keyDir: join(dirname(path), "keys") });
   try {
-    return { hostId, records: store.records({ session_id: session }) };
+    return await use(store, hostId);
   } finally {
     await store.close();
   }

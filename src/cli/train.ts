@@ -6,6 +6,7 @@ import { EvidenceStore } from "../evidence/index.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
 import type { PrincipalReview } from "../protocol/record.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 /**
  * `forge-agent train JOB.yaml [--resume] [--json] [--home DIR] [--config FILE]`: a governed
@@ -15,7 +16,7 @@ import { parse, printJson, UsageError } from "./args.js";
  * refuses while a daemon answers on the socket (FORGE_AGENT_RUNNING). Without the daemon there is
  * no review queue, so an ESCALATE (at start or an `escalate` anomaly) ends as `expired`: halted.
  */
-export default async function train(argv: string[]): Promise<number> {
+export default async function train(argv: string[], env: Env): Promise<number> {
   const { values, positionals } = parse(argv, {
     resume: { type: "boolean", default: false },
     json: { type: "boolean", default: false },
@@ -40,13 +41,13 @@ export default async function train(argv: string[]): Promise<number> {
       ...(values.config === undefined ? {} : { config: values.config }),
       ...(values.home === undefined ? {} : { home: values.home }),
     },
-    env: process.env,
+    env,
     hostname: hostname(),
   });
   await assertSocketFree(config.socket);
   await initGate();
   const gate = new Gate(loadPolicy(config.policy ?? defaultPolicyPath()), {
-    home: process.env.HOME ?? homedir(),
+    home: env.HOME ?? homedir(),
     cwd: job.dir,
   });
   const store = EvidenceStore.open({
@@ -71,7 +72,7 @@ export default async function train(argv: string[]): Promise<number> {
       store,
       gate,
       reviewer: { review: noQueue, reviewStart: noQueue },
-      makeTrainer,
+      makeTrainer: (spec) => makeTrainer(spec, { torchPython: env.FORGE_TORCH_PYTHON }),
       principal: `uid:${process.getuid?.() ?? 0} pid:${process.pid} user:${userInfo().username}`,
       exportModel: exportGguf,
     });

@@ -59,7 +59,11 @@ export class CollectorDrift {
     if (!this.config.enabled) return;
     const records = ctx.messages.get("records");
     const heartbeat = ctx.messages.get("heartbeat");
-    if (records === undefined) throw new Error("drift plugin: no records handler to follow");
+    if (records === undefined)
+      throw new ForgeError(
+        Codes.INTERNAL,
+        "drift plugin: no records handler to follow (install it after the fleet plugin)",
+      );
     const wrapped: MessageHandler = async (conn, msg) => {
       await records(conn, msg);
       const host = conn.host;

@@ -56,6 +56,11 @@ const KnownFields = z.looseObject({
     .looseObject({ pending: count.optional(), oldest_age_ms: n.nullable().optional() })
     .optional(),
   reviews: z.array(z.looseObject({ action_id: short.optional() })).optional(),
+  in_flight: z
+    .array(
+      z.looseObject({ action_id: short.optional(), session_id: short.optional(), summary: short.optional() }),
+    )
+    .optional(),
   tolerances: z.looseObject({ breached: z.array(short).optional() }).optional(),
 });
 

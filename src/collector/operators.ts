@@ -14,6 +14,7 @@ import { createHash, randomBytes, scrypt, scryptSync, timingSafeEqual } from "no
 import type { IncomingHttpHeaders } from "node:http";
 import { Codes, ForgeError } from "../errors.js";
 import type { CollectorContext } from "./context.js";
+import { hostReader } from "./host-read.js";
 import type { RouteRequest } from "./routes.js";
 
 /** An operator as configured: a plaintext secret (from the environment, hashed at start) or its scrypt hash. */
@@ -334,6 +335,8 @@ export class Operators {
     ctx.routes.use(async (req) => {
       if (req.path === "/metrics" && req.method === "GET") return this.metricsAccess(req);
       if (isPublic(req)) return;
+      // A host reading its own records back with its host key (src/collector/host-read.ts).
+      if ((await hostReader(ctx, req)) !== null) return;
       if (!this.configured && !isOperatorOnly(req)) {
         // No operators: reads are for this machine only (records are audit data; excerpts can hold secrets).
         if (isLoopback(req.remote)) return;

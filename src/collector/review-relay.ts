@@ -46,6 +46,10 @@ export class ReviewRelay {
     ctx.routes.add("GET", "/v1/reviews", () => ({
       json: { reviews: this.pending(), decided: [...this.decided].reverse() },
     }));
+    // The session timeline shows what is not a record yet: escalations and actions in flight.
+    ctx.routes.add("GET", "/v1/sessions/:id/pending", (req) => ({
+      json: { pending: this.sessionPending(req.params.id!) },
+    }));
     ctx.routes.add("POST", "/v1/reviews/:id", async (req) => {
       const operator = this.operators.require(req);
       const b = (req.body ?? {}) as { decision?: unknown; reason?: unknown; host_id?: unknown };
@@ -106,6 +110,23 @@ export class ReviewRelay {
       if (!this.ctx.hosts.has(host_id)) continue;
       const rs = (this.fleet.latest(host_id) as { reviews?: PendingView[] } | undefined)?.reviews ?? [];
       for (const r of rs) if (typeof r?.action_id === "string") out.push({ ...r, host_id });
+    }
+    return out.sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)));
+  }
+
+  /**
+   * One session's actions that are not final yet, on every connected host, oldest first: its
+   * escalations (state "escalated") and its actions in flight (the heartbeat's `in_flight`).
+   */
+  sessionPending(session_id: string): Array<Record<string, unknown> & { host_id: string }> {
+    const out: Array<Record<string, unknown> & { host_id: string; timestamp?: unknown }> = [];
+    for (const r of this.pending())
+      if (r.session_id === session_id) out.push({ ...r, state: "escalated", evaluation: "ESCALATE" });
+    for (const host_id of this.fleet.hostIds()) {
+      if (!this.ctx.hosts.has(host_id)) continue;
+      const hb = this.fleet.latest(host_id) as { in_flight?: Array<Record<string, unknown>> } | undefined;
+      for (const a of hb?.in_flight ?? [])
+        if (a?.session_id === session_id && typeof a.action_id === "string") out.push({ ...a, host_id });
     }
     return out.sort((a, b) => String(a.timestamp).localeCompare(String(b.timestamp)));
   }

@@ -3,9 +3,7 @@
  * `event` finding | recovery | reset, carrying the signal, method, statistic, threshold,
  * p-value, both windows' summaries, the distributions and the top contributing categories.
  */
-import { randomUUID } from "node:crypto";
-import type { RecordInput } from "../protocol/record.js";
-import { nowRfc3339 } from "../protocol/record.js";
+import { alertRecord, type RecordInput } from "../protocol/record.js";
 import type { DriftEvent } from "./detector.js";
 
 /** JSON (and the canonical hash form) has no Infinity or NaN: those become "inf", "-inf", "nan". */
@@ -42,21 +40,11 @@ const fmt = (v: number) => (Number.isFinite(v) ? String(Math.round(v * 10_000) /
 
 /** The evidence record of one drift event (the agent's own host). */
 export function driftRecord(hostId: string, e: DriftEvent): RecordInput {
-  return {
-    kind: "alert",
-    session_id: `drift:${hostId}`,
-    action_id: randomUUID(),
-    timestamp: nowRfc3339(),
-    prompt_hash: null,
-    proposed_action: { ...(jsonSafe(e) as Record<string, unknown>), kind: "drift" },
-    evaluation: null,
-    policy_matched: { bundle: null, rules: [] },
-    composition_state: null,
-    execution_result: { message: driftMessage(e) },
-    principal_review: null,
-    latency_ms: 0,
-    principal: "system",
-  };
+  return alertRecord(
+    `drift:${hostId}`,
+    { ...(jsonSafe(e) as Record<string, unknown>), kind: "drift" },
+    driftMessage(e),
+  );
 }
 
 /** What a webhook receives: the event without the distributions (the record has them). */

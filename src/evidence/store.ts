@@ -10,11 +10,22 @@ import {
   encodeRecord,
   GENESIS_HASH,
   nowRfc3339,
-  RecordInput,
+  type RecordInput,
   type StoredRecord,
 } from "../protocol/record.js";
-import { type HostKey, loadOrCreateHostKey, signCheckpoint } from "./keys.js";
+import { Checkpoints } from "./checkpoints.js";
+import { GroupCommit, type Settle } from "./group-commit.js";
+import { type HostKey, loadOrCreateHostKey } from "./keys.js";
+import {
+  type PendingAction,
+  PendingActionSchema,
+  type PendingPatch,
+  PendingPatchSchema,
+  PendingTable,
+} from "./pending.js";
 import { ACTION_BUCKET_BITS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+
+export { type PendingAction, PendingActionSchema } from "./pending.js";
 
 export interface StoreOptions {
   /** SQLite file (WAL); its directory is created if missing. */
@@ -38,31 +49,6 @@ export interface StoreOptions {
   onAlert?: (alert: { code: string; message: string }) => void;
 }
 
-export const PendingActionSchema = z.strictObject({
-  action_id: z.string().min(1).max(256),
-  session_id: z.string().min(1).max(256),
-  state: z.enum(["allowed", "escalated"]),
-  record: RecordInput,
-  deadline_ms: z.number().int().nonnegative().nullable(),
-  created_ms: z.number().int().nonnegative(),
-});
-
-const PendingPatchSchema = PendingActionSchema.pick({ state: true, deadline_ms: true, record: true })
-  .partial()
-  .strict();
-
-export interface PendingAction {
-  action_id: string;
-  session_id: string;
-  /** allowed: waiting for its execution result; escalated: waiting for review. */
-  state: "allowed" | "escalated";
-  /** The draft record (execution_result / principal_review still null). */
-  record: RecordInput;
-  /** Epoch ms; null = none. */
-  deadline_ms: number | null;
-  created_ms: number;
-}
-
 export interface StoreStats {
   lastSeq: number;
   ackedSeq: number;
@@ -77,14 +63,13 @@ export interface StoreStats {
   appended: number;
 }
 
-type Settle<T> = { resolve: (v: T) => void; reject: (e: unknown) => void };
 type Op =
   | ({ t: "append"; rec: RecordInput } & Settle<StoredRecord>)
   | ({ t: "put"; p: PendingAction; text: string } & Settle<void>)
   | ({
       t: "update";
       id: string;
-      patch: Partial<Pick<PendingAction, "state" | "deadline_ms" | "record">>;
+      patch: PendingPatch;
       /** JSON of patch.record, made before the op joined a batch. */
       text: string | undefined;
     } & Settle<void>)
@@ -96,17 +81,12 @@ interface RecordRow {
   prev_hash: string;
   hash: string;
 }
-interface PendingRow {
-  action_id: string;
-  session_id: string;
-  state: "allowed" | "escalated";
-  record: string;
-  deadline_ms: number | null;
-  created_ms: number;
+/** The head after a group-commit transaction, and whether it signed a checkpoint there. */
+interface Head {
+  seq: number;
+  hash: string;
+  checkpointed: boolean;
 }
-
-/** Most ops one group-commit transaction takes; the rest wait for the next turn of the event loop. */
-const MAX_BATCH_OPS = 4096;
 
 /** SQLite result codes that mean "the store cannot take writes right now", as opposed to a bug. */
 const UNAVAILABLE_CODES = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|BUSY|LOCKED|CORRUPT|NOTADB|NOMEM|PROTOCOL)/;
@@ -141,9 +121,10 @@ function invalid(what: string, err: unknown): ForgeError {
 
 /**
  * The host's evidence store: a hash-chained, append-only log of records in SQLite, plus durable
- * pending actions and signed checkpoints. Appends are group-committed: every append queued during
- * one turn of the event loop shares one transaction and one sync, and each promise resolves only
- * after that commit.
+ * pending actions (pending.ts) and signed checkpoints and acks (checkpoints.ts). Writes are
+ * group-committed (group-commit.ts): every write queued during one turn of the event loop shares
+ * one transaction and one sync, and each promise resolves only after that commit. This file chains
+ * the records and answers the queries.
  */
 export class EvidenceStore {
   readonly hostId: string;
@@ -157,7 +138,6 @@ export class EvidenceStore {
   private readonly path: string;
   private readonly maxUnacked: number;
   private readonly maxRecordBytes: number;
-  private readonly checkpointEvery: number;
   private readonly onAlert: (alert: { code: string; message: string }) => void;
   private readonly listeners = new Set<(lastSeq: number) => void>();
   private readonly pendingListeners = new Set<(p: PendingAction) => void>();
@@ -168,11 +148,6 @@ export class EvidenceStore {
   private headSeq: number;
   private headHash: string;
   private acked: number;
-  private lastCheckpointSeq: number;
-  private checkpointDue = false;
-  private queue: Op[] = [];
-  private queuedRecords = 0;
-  private flushScheduled = false;
   private closed = false;
   private fullAlerted = false;
   private unavailableAlerted = false;
@@ -180,17 +155,16 @@ export class EvidenceStore {
   private appended = 0;
 
   private readonly st: ReturnType<EvidenceStore["prepare"]>;
-  private readonly batch: (
-    ops: Op[],
-    results: unknown[],
-  ) => { seq: number; hash: string; checkpointed: boolean };
+  private readonly pending: PendingTable;
+  private readonly cps: Checkpoints;
+  private readonly writes: GroupCommit<Op, Head>;
 
   private constructor(opts: StoreOptions) {
     this.hostId = opts.hostId;
     this.path = opts.path;
     this.maxUnacked = opts.maxUnackedRecords ?? 1_000_000;
     this.maxRecordBytes = opts.maxRecordBytes ?? 1024 * 1024;
-    this.checkpointEvery = opts.checkpointEvery ?? 1000;
+    const checkpointEvery = opts.checkpointEvery ?? 1000;
     this.onAlert = opts.onAlert ?? (() => {});
     if (!opts.hostId) throw new ForgeError(Codes.EVIDENCE_INVALID, "hostId must be a non-empty string");
     const synchronous = opts.synchronous ?? "FULL";
@@ -200,7 +174,7 @@ export class EvidenceStore {
         `synchronous must be "FULL" or "NORMAL", got ${JSON.stringify(synchronous)}`,
       );
     }
-    if (!(this.maxUnacked >= 1) || !(this.checkpointEvery >= 1)) {
+    if (!(this.maxUnacked >= 1) || !(checkpointEvery >= 1)) {
       throw new ForgeError(Codes.EVIDENCE_INVALID, "maxUnackedRecords and checkpointEvery must be >= 1");
     }
     const seconds = opts.checkpointSeconds ?? 60;
@@ -272,18 +246,17 @@ export class EvidenceStore {
     this.epoch = meta.epoch!;
     this.acked = Number(meta.acked_seq);
     this.st = this.prepare();
+    this.pending = new PendingTable(this.db);
+    this.cps = new Checkpoints(this.db, this.key, this.hostId, checkpointEvery);
     const head = this.st.head.get() as { seq: number; hash: string } | undefined;
     this.headSeq = head?.seq ?? Number(meta.base_seq);
     this.headHash = head?.hash ?? meta.base_hash!;
-    this.lastCheckpointSeq = (this.st.lastCheckpoint.get() as { seq: number | null }).seq ?? 0;
-    this.batch = this.db.transaction((ops: Op[], results: unknown[]) =>
-      this.applyBatch(ops, results),
-    ).immediate;
+    this.writes = this.groupCommit();
 
     this.timer = setInterval(() => {
-      if (this.headSeq > this.lastCheckpointSeq) {
-        this.checkpointDue = true;
-        this.schedule();
+      if (this.headSeq > this.cps.last) {
+        this.cps.requested = true;
+        this.writes.schedule();
       }
     }, seconds * 1000);
     this.timer.unref();
@@ -298,28 +271,12 @@ export class EvidenceStore {
     const db = this.db;
     return {
       head: db.prepare("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1"),
-      lastCheckpoint: db.prepare("SELECT MAX(seq) AS seq FROM checkpoints"),
       insert: db.prepare(
         "INSERT INTO records (seq, kind, session_id, action_id, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
       ),
       get: db.prepare("SELECT seq, body, prev_hash, hash FROM records WHERE seq = ?"),
       after: db.prepare("SELECT seq, body, prev_hash, hash FROM records WHERE seq > ? ORDER BY seq LIMIT ?"),
-      insertCheckpoint: db.prepare(
-        "INSERT OR IGNORE INTO checkpoints (seq, hash, signature, at) VALUES (?, ?, ?, ?)",
-      ),
-      checkpoints: db.prepare("SELECT seq, hash, signature, at FROM checkpoints WHERE seq > ? ORDER BY seq"),
-      putPending: db.prepare(
-        "INSERT OR REPLACE INTO pending (action_id, session_id, state, record, deadline_ms, created_ms) VALUES (?, ?, ?, ?, ?, ?)",
-      ),
-      getPending: db.prepare("SELECT * FROM pending WHERE action_id = ?"),
-      listPending: db.prepare("SELECT * FROM pending ORDER BY created_ms, action_id"),
-      countPending: db.prepare("SELECT COUNT(*) AS n FROM pending"),
-      updatePending: db.prepare(
-        "UPDATE pending SET state = ?, record = ?, deadline_ms = ? WHERE action_id = ?",
-      ),
-      deletePending: db.prepare("DELETE FROM pending WHERE action_id = ?"),
       setMeta: db.prepare("UPDATE meta SET value = ? WHERE key = ?"),
-      prune: db.prepare("DELETE FROM records WHERE seq <= ?"),
     };
   }
 
@@ -342,7 +299,7 @@ export class EvidenceStore {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      this.enqueue({ t: "append", rec: snapshot(rec), resolve, reject }, 1);
+      this.writes.enqueue({ t: "append", rec: snapshot(rec), resolve, reject });
     });
   }
 
@@ -358,15 +315,16 @@ export class EvidenceStore {
       } catch (err) {
         return reject(invalid("pending action", err));
       }
-      this.enqueue({ t: "put", p: parsed, text, resolve, reject }, 0);
+      const durable = () => {
+        resolve();
+        for (const l of this.pendingListeners) l(parsed);
+      };
+      this.writes.enqueue({ t: "put", p: parsed, text, resolve: durable, reject });
     });
   }
 
   /** Changes a pending action's state, deadline or draft record; FORGE_NOT_FOUND if it is not pending. */
-  updatePending(
-    action_id: string,
-    patch: Partial<Pick<PendingAction, "state" | "deadline_ms" | "record">>,
-  ): Promise<void> {
+  updatePending(action_id: string, patch: PendingPatch): Promise<void> {
     return new Promise((resolve, reject) => {
       if (this.closed) return reject(closedError());
       let parsed: typeof patch;
@@ -377,7 +335,7 @@ export class EvidenceStore {
       } catch (err) {
         return reject(invalid("pending action patch", err));
       }
-      this.enqueue({ t: "update", id: action_id, patch: parsed, text, resolve, reject }, 0);
+      this.writes.enqueue({ t: "update", id: action_id, patch: parsed, text, resolve, reject });
     });
   }
 
@@ -386,7 +344,7 @@ export class EvidenceStore {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      this.enqueue({ t: "resolve", id: action_id, rec: snapshot(final), resolve, reject }, 1);
+      this.writes.enqueue({ t: "resolve", id: action_id, rec: snapshot(final), resolve, reject });
     });
   }
 
@@ -409,13 +367,12 @@ export class EvidenceStore {
 
   getPending(action_id: string): PendingAction | undefined {
     this.live();
-    const row = this.st.getPending.get(action_id) as PendingRow | undefined;
-    return row && pendingFromRow(row);
+    return this.pending.get(action_id);
   }
 
   listPending(): PendingAction[] {
     this.live();
-    return (this.st.listPending.all() as PendingRow[]).map(pendingFromRow);
+    return this.pending.list();
   }
 
   get(seq: number): StoredRecord | undefined {
@@ -504,24 +461,12 @@ export class EvidenceStore {
     if (seq <= this.acked) return;
     const row = this.st.get.get(seq) as RecordRow | undefined;
     try {
-      this.db
-        .transaction(() => {
-          this.st.setMeta.run(String(seq), "acked_seq");
-          if (row) {
-            const sig = signCheckpoint(this.key.privateKey, { host_id: this.hostId, seq, hash: row.hash });
-            this.st.insertCheckpoint.run(seq, row.hash, sig, nowRfc3339());
-            this.st.prune.run(seq);
-            this.st.setMeta.run(String(seq), "base_seq");
-            this.st.setMeta.run(row.hash, "base_hash");
-          }
-        })
-        .immediate();
+      this.cps.ack(seq, row?.hash);
     } catch (err) {
       throw this.unavailable(err);
     }
     this.acked = seq;
-    if (row && seq > this.lastCheckpointSeq) this.lastCheckpointSeq = seq;
-    if (this.fullAlerted && this.headSeq + this.queuedRecords - this.acked < this.maxUnacked) {
+    if (this.fullAlerted && this.headSeq + this.writes.queued - this.acked < this.maxUnacked) {
       this.fullAlerted = false;
       this.onAlert({
         code: Codes.EVIDENCE_RECOVERED,
@@ -550,14 +495,7 @@ export class EvidenceStore {
 
   checkpoints(after_seq = 0): Checkpoint[] {
     this.live();
-    return (this.st.checkpoints.all(after_seq) as Omit<Checkpoint, "host_id">[]).map((c) => ({
-      host_id: this.hostId,
-      seq: c.seq,
-      hash: c.hash,
-      signature: c.signature,
-      public_key_pem: this.publicKeyPem,
-      at: c.at,
-    }));
+    return this.cps.list(after_seq, this.publicKeyPem);
   }
 
   stats(): StoreStats {
@@ -574,7 +512,7 @@ export class EvidenceStore {
       lastSeq: this.headSeq,
       ackedSeq: this.acked,
       backlog: this.headSeq - this.acked,
-      pending: (this.st.countPending.get() as { n: number }).n,
+      pending: this.pending.count(),
       dbBytes,
       commits: this.commits,
       appended: this.appended,
@@ -589,12 +527,12 @@ export class EvidenceStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    while (this.queue.length > 0) this.flush();
-    if (this.headSeq > this.lastCheckpointSeq) {
-      this.checkpointDue = true;
-      this.flush();
+    this.writes.drain();
+    if (this.headSeq > this.cps.last) {
+      this.cps.requested = true;
+      this.writes.flush();
     }
-    if (this.headSeq === this.lastCheckpointSeq) {
+    if (this.headSeq === this.cps.last) {
       try {
         this.st.setMeta.run("closed", "state");
       } catch (err) {
@@ -615,10 +553,10 @@ export class EvidenceStore {
   /** Null when one more record fits; otherwise the error to reject with (and the alert, once). */
   private admit(n: number): ForgeError | null {
     if (this.closed) return closedError();
-    if (this.headSeq + this.queuedRecords + n - this.acked > this.maxUnacked) {
+    if (this.headSeq + this.writes.queued + n - this.acked > this.maxUnacked) {
       const err = new ForgeError(
         Codes.EVIDENCE_FULL,
-        `evidence buffer full: ${this.headSeq + this.queuedRecords - this.acked} records await the collector's ack (max ${this.maxUnacked}); the action is refused until records are shipped`,
+        `evidence buffer full: ${this.headSeq + this.writes.queued - this.acked} records await the collector's ack (max ${this.maxUnacked}); the action is refused until records are shipped`,
       );
       if (!this.fullAlerted) {
         this.fullAlerted = true;
@@ -629,86 +567,37 @@ export class EvidenceStore {
     return null;
   }
 
-  private enqueue(op: Op, records: number): void {
-    this.queue.push(op);
-    this.queuedRecords += records;
-    this.schedule();
-  }
-
-  private schedule(): void {
-    if (this.flushScheduled || this.closed) return;
-    this.flushScheduled = true;
-    // setImmediate runs after the promise callbacks of this turn, so every producer that was
-    // woken by the previous commit has queued its next append by then: they share one commit.
-    setImmediate(() => this.flush());
-  }
-
-  /** Commits everything queued in one transaction, then settles every op. */
-  private flush(): void {
-    this.flushScheduled = false;
-    if (this.queue.length === 0 && !this.checkpointDue) return;
-    if (!this.db.open) return;
-    // A bounded batch keeps one transaction (and the event-loop stall it causes) short; the rest
-    // of the queue goes in the next turn.
-    let ops = this.queue;
-    if (ops.length > MAX_BATCH_OPS) {
-      this.queue = ops.slice(MAX_BATCH_OPS);
-      ops = ops.slice(0, MAX_BATCH_OPS);
-      this.schedule();
-    } else {
-      this.queue = [];
-    }
-    for (const op of ops) if (op.t === "append" || op.t === "resolve") this.queuedRecords--;
-    if (this.commit(ops)) return;
-    // The batch failed as a whole. Whatever made it fail may belong to one op alone, so each op is
-    // retried in a transaction of its own, in order: only the ops that fail on their own are
-    // rejected, and the innocent ones that shared the batch are committed (a sync each).
-    for (const op of ops) this.commit([op]);
-  }
-
-  /**
-   * Runs `ops` in one transaction, then updates the head and settles each op. Returns false, having
-   * settled nothing, when the transaction failed as a whole and rolled back; a single op that fails
-   * that way is rejected FORGE_EVIDENCE_UNAVAILABLE.
-   */
-  private commit(ops: Op[]): boolean {
-    const results: unknown[] = new Array(ops.length);
-    let head: { seq: number; hash: string; checkpointed: boolean };
-    try {
-      head = this.batch(ops, results);
-    } catch (err) {
-      if (ops.length > 1) return false;
-      const e = this.unavailable(err);
-      for (const op of ops) op.reject(e);
-      return true;
-    }
-    const chained = head.seq - this.headSeq;
-    this.headSeq = head.seq;
-    this.headHash = head.hash;
-    if (head.checkpointed) {
-      this.lastCheckpointSeq = head.seq;
-      this.checkpointDue = false;
-    }
-    this.commits++;
-    this.appended += chained;
-    if (this.unavailableAlerted) {
-      this.unavailableAlerted = false;
-      this.onAlert({
-        code: Codes.EVIDENCE_RECOVERED,
-        message: "evidence store writable again: appends resume",
-      });
-    }
-    for (let i = 0; i < ops.length; i++) {
-      const r = results[i];
-      if (r instanceof Error) ops[i]!.reject(r);
-      else (ops[i]!.resolve as (v: unknown) => void)(r);
-    }
-    if (chained > 0) for (const l of this.listeners) l(this.headSeq);
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      if (op.t === "put" && !(results[i] instanceof Error)) for (const l of this.pendingListeners) l(op.p);
-    }
-    return true;
+  /** The store's group commit: a transaction chains the batch, then the head moves and the ops settle. */
+  private groupCommit(): GroupCommit<Op, Head> {
+    const transact = this.db.transaction((ops: Op[], results: unknown[]) =>
+      this.applyBatch(ops, results),
+    ).immediate;
+    let chained = 0;
+    return new GroupCommit<Op, Head>({
+      transact: (ops, results) => transact(ops, results),
+      committed: (head) => {
+        chained = head.seq - this.headSeq;
+        this.headSeq = head.seq;
+        this.headHash = head.hash;
+        if (head.checkpointed) this.cps.committed(head.seq);
+        this.commits++;
+        this.appended += chained;
+        if (this.unavailableAlerted) {
+          this.unavailableAlerted = false;
+          this.onAlert({
+            code: Codes.EVIDENCE_RECOVERED,
+            message: "evidence store writable again: appends resume",
+          });
+        }
+      },
+      settled: () => {
+        if (chained > 0) for (const l of this.listeners) l(this.headSeq);
+      },
+      failed: (err) => this.unavailable(err),
+      records: (op) => (op.t === "append" || op.t === "resolve" ? 1 : 0),
+      due: () => this.cps.requested,
+      ready: () => this.db.open,
+    });
   }
 
   /**
@@ -723,7 +612,7 @@ export class EvidenceStore {
    * (docs/evidence.md). Encoding is pure, so doing it here isolates a failure as well as doing it
    * before the batch would.
    */
-  private applyBatch(ops: Op[], results: unknown[]): { seq: number; hash: string; checkpointed: boolean } {
+  private applyBatch(ops: Op[], results: unknown[]): Head {
     let seq = this.headSeq;
     let hash = this.headHash;
     /** Set at an op's first write: from then on, an error is the batch's. */
@@ -757,42 +646,29 @@ export class EvidenceStore {
           case "append":
             results[i] = chain(op.rec);
             break;
-          case "put": {
-            const p = op.p;
+          case "put":
             wrote = true;
-            this.st.putPending.run(p.action_id, p.session_id, p.state, op.text, p.deadline_ms, p.created_ms);
+            this.pending.put(op.p, op.text);
             break;
-          }
           case "update": {
-            const row = this.st.getPending.get(op.id) as PendingRow | undefined;
-            if (!row) throw notPending(op.id);
-            const state = op.patch.state ?? row.state;
-            const deadline = op.patch.deadline_ms !== undefined ? op.patch.deadline_ms : row.deadline_ms;
+            const write = this.pending.patcher(op.id, op.patch, op.text);
             wrote = true;
-            this.st.updatePending.run(state, op.text ?? row.record, deadline, op.id);
+            write();
             break;
           }
-          case "resolve": {
-            if (!this.st.getPending.get(op.id)) throw notPending(op.id);
+          case "resolve":
+            this.pending.require(op.id);
             results[i] = chain(op.rec);
-            this.st.deletePending.run(op.id);
+            this.pending.delete(op.id);
             break;
-          }
         }
       } catch (err) {
         if (wrote || err instanceof Database.SqliteError) throw err;
         results[i] = err instanceof ForgeError ? err : invalid("evidence record", err);
       }
     }
-    let checkpointed = false;
-    if (
-      seq > this.lastCheckpointSeq &&
-      (this.checkpointDue || seq - this.lastCheckpointSeq >= this.checkpointEvery)
-    ) {
-      const sig = signCheckpoint(this.key.privateKey, { host_id: this.hostId, seq, hash });
-      this.st.insertCheckpoint.run(seq, hash, sig, nowRfc3339());
-      checkpointed = true;
-    }
+    const checkpointed = this.cps.dueAt(seq);
+    if (checkpointed) this.cps.insert(seq, hash);
     return { seq, hash, checkpointed };
   }
 
@@ -830,26 +706,11 @@ function closedError(): ForgeError {
   return new ForgeError(Codes.EVIDENCE_CLOSED, "evidence store is closed");
 }
 
-function notPending(id: string): ForgeError {
-  return new ForgeError(Codes.NOT_FOUND, `action '${id}' is not pending`);
-}
-
 function recordFromRow(row: RecordRow): StoredRecord {
   const rec = JSON.parse(row.body) as StoredRecord;
   rec.prev_hash = row.prev_hash;
   rec.hash = row.hash;
   return rec;
-}
-
-function pendingFromRow(row: PendingRow): PendingAction {
-  return {
-    action_id: row.action_id,
-    session_id: row.session_id,
-    state: row.state,
-    record: JSON.parse(row.record) as RecordInput,
-    deadline_ms: row.deadline_ms,
-    created_ms: row.created_ms,
-  };
 }
 
 /** The meta table as an object. */

@@ -1,7 +1,8 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { Codes, ForgeError } from "../errors.js";
+import { Codes, ForgeError, httpStatus } from "../errors.js";
+import { readJson, sendJson } from "../http.js";
 import type {
   ChatMessage,
   ChatRequest,
@@ -10,7 +11,7 @@ import type {
   Timing,
   ToolCall,
 } from "./backend.js";
-import { parseBody, readJson, sendJson, statusOf, toForge } from "./facade-http.js";
+import { parseBody, toForge } from "./facade-http.js";
 import { Reply, SSE } from "./facade-stream.js";
 import { type FacadeDeps, gateCalls, startTurn, streamTurn, type Turn, withTemplate } from "./facade-turn.js";
 import { isOpenAiPath } from "./routes.js";
@@ -126,7 +127,7 @@ export function createOpenAiFacade(
         if (m === undefined) throw unknownModel(id, deps.backend);
         sendJson(res, 200, m);
       } else {
-        const body = await readJson(req, maxBody, bodyTimeout);
+        const body = await readJson(req, maxBody, { timeoutMs: bodyTimeout });
         if (path === "/v1/chat/completions") await chat(deps, req, res, body);
         else await completion(deps, req, res, body);
       }
@@ -393,7 +394,7 @@ async function completion(
 /** OpenAI's error shape; mid-stream, one last SSE event carrying it (the openai client throws it). */
 function fail(res: ServerResponse, err: unknown): void {
   const e = toForge(err);
-  const status = statusOf(e.code);
+  const status = httpStatus(e.code);
   // The only thing a completion route looks up is the model.
   const param = e.code === Codes.NOT_FOUND ? "model" : null;
   if (res.headersSent) {

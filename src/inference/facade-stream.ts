@@ -1,5 +1,6 @@
 import type { ServerResponse } from "node:http";
-import { sendJson, waitDrain } from "./facade-http.js";
+import { sendJson } from "../http.js";
+import { waitDrain } from "./facade-http.js";
 
 /**
  * Token lines that arrive within this many ms of the previous write leave with a later one. Every

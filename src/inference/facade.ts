@@ -1,7 +1,9 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
+import { httpStatus } from "../errors.js";
+import { readJson, sendJson } from "../http.js";
 import type { DoneReason, InferenceBackend, Timing, ToolCall } from "./backend.js";
-import { parseBody, readJson, sendJson, statusOf, toForge } from "./facade-http.js";
+import { parseBody, toForge } from "./facade-http.js";
 import { Reply } from "./facade-stream.js";
 import {
   type FacadeDeps,
@@ -94,7 +96,7 @@ export function createOllamaFacade(deps: FacadeDeps): FacadeHandler {
       else if (path === "/api/tags") sendJson(res, 200, { models: await tags(deps.backend, deps.admission) });
       else if (path === "/api/ps") sendJson(res, 200, { models: await ps(deps.backend) });
       else {
-        const body = await readJson(req, maxBody, bodyTimeout);
+        const body = await readJson(req, maxBody, { timeoutMs: bodyTimeout });
         if (path === "/api/chat") await chat(deps, req, res, body);
         else await generate(deps, req, res, body);
       }
@@ -273,7 +275,7 @@ function fail(res: ServerResponse, err: unknown): void {
     if (!res.writableEnded) res.end(`${JSON.stringify({ error: e.message })}\n`);
     return;
   }
-  sendError(res, statusOf(e.code), e.message);
+  sendError(res, httpStatus(e.code), e.message);
 }
 
 function sendError(res: ServerResponse, status: number, message: string): void {

@@ -1,7 +1,7 @@
 import { createHash } from "node:crypto";
 import { isAbsolute, resolve } from "node:path";
 import { z } from "zod";
-import { type ActionView, callAgent } from "../agent/client.js";
+import { type ActionView, callAgent, waitAction } from "../agent/client.js";
 import { Codes, ForgeError, isForgeCode } from "../errors.js";
 import { type Action, parseAction } from "../gate/actions.js";
 
@@ -137,13 +137,7 @@ export async function preToolUse(input: HookInput, o: HookOptions): Promise<Hook
       const end = Date.now() + o.waitMs;
       for (;;) {
         const slice = Math.max(0, Math.min(WAIT_SLICE_MS, end - Date.now()));
-        const w = await callAgent(
-          o.socket,
-          "GET",
-          `/v1/actions/${encodeURIComponent(v.action_id)}?wait=${slice}`,
-          undefined,
-          slice + 30_000,
-        );
+        const w = await waitAction(o.socket, v.action_id, slice);
         if (w.status !== 200)
           return deny(`forge-agent: action ${v.action_id} cannot be read (HTTP ${w.status})`);
         v = w.body as ActionView;

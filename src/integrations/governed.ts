@@ -1,4 +1,4 @@
-import { type ActionView, callAgent } from "../agent/client.js";
+import { type ActionView, callAgent, waitAction } from "../agent/client.js";
 import { Codes, type ForgeError } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 
@@ -51,13 +51,7 @@ export async function govern(session_id: string, action: Action, o: GovernOption
         };
       o.onWaiting?.(v, waited);
       const slice = Math.min(SLICE_MS, o.waitMs - waited);
-      const w = await callAgent(
-        o.socket,
-        "GET",
-        `/v1/actions/${encodeURIComponent(v.action_id)}?wait=${slice}`,
-        undefined,
-        slice + 30_000,
-      );
+      const w = await waitAction(o.socket, v.action_id, slice);
       if (w.status !== 200)
         return { allow: false, reason: `forge-agent: action ${v.action_id}: HTTP ${w.status}` };
       v = w.body as ActionView;

@@ -184,26 +184,17 @@ async function runGovernance(llama: Llama, path: string, suite: Suite, gate: Gat
         // A call cut off or malformed never reaches the gate: counted as refused (unsafe: not governable).
         failure = (err as Error).message;
       }
-      if (failure !== null) {
+      // No usable call: counted as a refusal the gate never saw (unsafe: not governable).
+      const unusable =
+        failure !== null ? `no usable tool call: ${failure}` : calls.length === 0 ? "no-tool-call" : null;
+      if (unusable !== null) {
         proposals.push({
           prompt: i,
           tool: null,
           evaluation: "DENY",
           risk: 100,
           rules: [],
-          reasons: [`no usable tool call: ${failure}`],
-        });
-        continue;
-      }
-      if (calls.length === 0) {
-        // No parseable call: counted as a refusal the gate never saw (unsafe: not governable).
-        proposals.push({
-          prompt: i,
-          tool: null,
-          evaluation: "DENY",
-          risk: 100,
-          rules: [],
-          reasons: ["no-tool-call"],
+          reasons: [unusable],
         });
         continue;
       }

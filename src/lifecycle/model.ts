@@ -1,15 +1,20 @@
 /** A model in the registry, pulled and verified: its manifest digest, descriptor and weight file. */
 import { Codes, ForgeError } from "../errors.js";
 import {
+  type ArtifactKind,
   type Descriptor,
   MODEL_ARTIFACT,
   MODEL_WEIGHT_RAW,
   type PulledArtifact,
   parseReference,
   pullArtifact,
+  pushArtifact,
   type Reference,
   type RegistryClient,
+  sha256,
 } from "../registry/index.js";
+import { BUNDLE_MEDIA_TYPE, type LocalSigner, signStatement } from "./dsse.js";
+import type { Statement } from "./statement.js";
 
 export interface PulledModel {
   ref: Reference;
@@ -53,5 +58,29 @@ export async function pullModel(
     pulled,
     weights: { name: gguf.name, digest: gguf.digest, path },
     pinned: `oci://${ref.registry}/${ref.repository}@${digest}`,
+  };
+}
+
+/**
+ * Signs `statement` (a DSSE bundle with the host's key) and pushes it as a `kind` referrer of the
+ * model: where it landed, and the sha256 of the statement it signs.
+ */
+export async function pushSignedReferrer(
+  model: PulledModel,
+  signer: LocalSigner,
+  o: { kind: ArtifactKind; file: string; statement: Statement; annotations: Record<string, string> },
+): Promise<{ digest: string; reference: string; statement_sha256: string }> {
+  const bundle = Buffer.from(JSON.stringify(await signStatement(o.statement, signer)));
+  const p = await pushArtifact(model.client, {
+    repository: model.ref.repository,
+    kind: o.kind,
+    subject: model.descriptor,
+    files: [{ name: o.file, bytes: bundle, mediaType: BUNDLE_MEDIA_TYPE }],
+    annotations: o.annotations,
+  });
+  return {
+    digest: p.digest,
+    reference: p.reference,
+    statement_sha256: sha256(Buffer.from(JSON.stringify(o.statement))),
   };
 }

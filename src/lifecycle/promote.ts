@@ -9,11 +9,9 @@
 import { Codes, ForgeError } from "../errors.js";
 import { toPolicyMatched } from "../gate/index.js";
 import { nowRfc3339, type PrincipalReview, type StoredRecord } from "../protocol/record.js";
-import { pushArtifact, sha256 } from "../registry/index.js";
 import type { LifecycleContext } from "./context.js";
-import { BUNDLE_MEDIA_TYPE, signStatement } from "./dsse.js";
 import { type PromotionFacts, promotionFacts } from "./facts.js";
-import { pullModel } from "./model.js";
+import { pullModel, pushSignedReferrer } from "./model.js";
 import {
   digestSet,
   modelSigningStatement,
@@ -294,19 +292,12 @@ async function pushProvenance(
     stage,
     ctx.hostId,
   );
-  const bundle = Buffer.from(JSON.stringify(await signStatement(s, ctx.signer)));
-  const p = await pushArtifact(model.client, {
-    repository: model.ref.repository,
+  return pushSignedReferrer(model, ctx.signer, {
     kind: "provenance",
-    subject: model.descriptor,
-    files: [{ name: PROVENANCE_FILE, bytes: bundle, mediaType: BUNDLE_MEDIA_TYPE }],
+    file: PROVENANCE_FILE,
+    statement: s,
     annotations: { "dev.forge-agent.stage": stage, "dev.forge-agent.host-id": ctx.hostId },
   });
-  return {
-    digest: p.digest,
-    reference: p.reference,
-    statement_sha256: sha256(Buffer.from(JSON.stringify(s))),
-  };
 }
 
 /** The OpenSSF model-signing bundle over the model's files (their layer digests). */
@@ -315,12 +306,10 @@ async function pushModelSignature(model: Awaited<ReturnType<typeof pullModel>>, 
     model.weights.name,
     model.pulled.files.map((x) => ({ name: x.name, sha256: x.digest.slice("sha256:".length) })),
   );
-  const bundle = Buffer.from(JSON.stringify(await signStatement(s, ctx.signer)));
-  const p = await pushArtifact(model.client, {
-    repository: model.ref.repository,
+  const p = await pushSignedReferrer(model, ctx.signer, {
     kind: "signature",
-    subject: model.descriptor,
-    files: [{ name: MODEL_SIGNATURE_FILE, bytes: bundle, mediaType: BUNDLE_MEDIA_TYPE }],
+    file: MODEL_SIGNATURE_FILE,
+    statement: s,
     annotations: { "dev.forge-agent.signature.format": "model_signing/v1.0" },
   });
   return { digest: p.digest, reference: p.reference };

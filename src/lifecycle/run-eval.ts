@@ -8,19 +8,10 @@ import { readFile } from "node:fs/promises";
 import { Codes, ForgeError } from "../errors.js";
 import { toPolicyMatched } from "../gate/index.js";
 import { nowRfc3339, type StoredRecord } from "../protocol/record.js";
-import {
-  describeRef,
-  KINDS,
-  parseReference,
-  pullArtifact,
-  pushArtifact,
-  requireAllow,
-  sha256,
-} from "../registry/index.js";
+import { describeRef, KINDS, parseReference, pullArtifact, requireAllow } from "../registry/index.js";
 import type { LifecycleContext } from "./context.js";
-import { BUNDLE_MEDIA_TYPE, signStatement } from "./dsse.js";
 import { type EvalOutcome, evaluate } from "./evaluate.js";
-import { pullModel } from "./model.js";
+import { pullModel, pushSignedReferrer } from "./model.js";
 import { type EvalResultPredicate, evalStatement } from "./statement.js";
 import { parseSuite, SUITE_FILE } from "./suite.js";
 
@@ -135,12 +126,10 @@ export async function runEval(
       host_id: ctx.hostId,
     };
     const statement = evalStatement(model.ref.repository, model.digest, predicate);
-    const bundle = Buffer.from(JSON.stringify(await signStatement(statement, ctx.signer)));
-    const pushed = await pushArtifact(model.client, {
-      repository: model.ref.repository,
+    const artefact = await pushSignedReferrer(model, ctx.signer, {
       kind: "eval-result",
-      subject: model.descriptor,
-      files: [{ name: EVAL_RESULT_FILE, bytes: bundle, mediaType: BUNDLE_MEDIA_TYPE }],
+      file: EVAL_RESULT_FILE,
+      statement,
       annotations: {
         "dev.forge-agent.eval.passed": String(out.passed),
         "dev.forge-agent.eval.suite": predicate.suite.reference,
@@ -148,11 +137,6 @@ export async function runEval(
         "dev.forge-agent.action-id": action_id,
       },
     });
-    const artefact = {
-      digest: pushed.digest,
-      reference: pushed.reference,
-      statement_sha256: sha256(Buffer.from(JSON.stringify(statement))),
-    };
     rec = await ctx.append({
       ...base,
       timestamp: nowRfc3339(),

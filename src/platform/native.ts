@@ -22,7 +22,7 @@ export interface CpuTicks {
   idle: number;
 }
 
-/** cpu/gpu/ane/dram as DESIGN.md names them; "system" is Linux RAPL psys (the whole platform). */
+/** cpu/gpu/ane/dram as docs/design.md names them; "system" is Linux RAPL psys (the whole platform). */
 export type Rail = "cpu" | "gpu" | "ane" | "dram" | "system";
 
 /** Energy units the sources use: RAPL is "uJ"; IOReport labels its channels "mJ", "uJ" or "nJ". */

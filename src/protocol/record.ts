@@ -1,9 +1,10 @@
+import { randomUUID } from "node:crypto";
 import { z } from "zod";
 import { canonicalJson, jsonString, sha256Hex, writeObject } from "./canonical.js";
 
 /**
  * The evidence record: one object that is both the audit artefact and the experiment record.
- * The eleven seed fields are named exactly as in DESIGN.md; the store adds the envelope.
+ * The eleven seed fields are named exactly as in docs/design.md; the store adds the envelope.
  */
 export const RECORD_KINDS = [
   "action",
@@ -294,6 +295,32 @@ export function recordHash(prevHash: string, rec: Omit<StoredRecord, "hash" | "p
 export function promptHash(prompt: string | unknown): string {
   const text = typeof prompt === "string" ? prompt : canonicalJson(prompt);
   return sha256Hex(text.normalize("NFC").replace(/\r\n/g, "\n"));
+}
+
+/**
+ * A record of the agent's own event (kind "alert", principal "system", nothing evaluated or run):
+ * a refused policy reload, a tolerance breach, a drift finding. `what.kind` names the event.
+ */
+export function alertRecord(
+  session_id: string,
+  what: { kind: string } & Record<string, unknown>,
+  message: string,
+): RecordInput {
+  return {
+    kind: "alert",
+    session_id,
+    action_id: randomUUID(),
+    timestamp: nowRfc3339(),
+    prompt_hash: null,
+    proposed_action: what,
+    evaluation: null,
+    policy_matched: { bundle: null, rules: [] },
+    composition_state: null,
+    execution_result: { message },
+    principal_review: null,
+    latency_ms: 0,
+    principal: "system",
+  };
 }
 
 /** RFC 3339 UTC with milliseconds. */

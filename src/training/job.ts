@@ -6,7 +6,7 @@
 import { createHash, randomBytes } from "node:crypto";
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { isAbsolute, join } from "node:path";
-import { Codes, ForgeError } from "../errors.js";
+import { Codes, type ForgeCode, ForgeError, hasForgeCode } from "../errors.js";
 import type { EvidenceStore } from "../evidence/index.js";
 import type { TrainingRunAction } from "../gate/actions.js";
 import type { Gate } from "../gate/index.js";
@@ -63,7 +63,7 @@ export interface JobReport {
     | null;
   loss: LoopResult["loss"] | null;
   resumed_from: { step: number; digest: string } | null;
-  error: { code: string; message: string } | null;
+  error: { code: ForgeCode; message: string } | null;
 }
 
 /** The action the gate judges for a job. */
@@ -199,12 +199,12 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
     data = await loadDataset(spec.dataset.ref, spec.dataset.sha256, job.dir, o.resolver ?? localResolver);
     trainer = await o.makeTrainer(spec);
   } catch (err) {
-    const e = err as ForgeError;
-    await record("end", {
-      state: "FAILED",
-      error: { code: e.code ?? Codes.TRAINING_FAILED, message: e.message },
-    });
-    return report("FAILED", { error: { code: e.code ?? Codes.TRAINING_FAILED, message: e.message } });
+    const error = {
+      code: hasForgeCode(err) ? err.code : Codes.TRAINING_FAILED,
+      message: (err as Error).message,
+    };
+    await record("end", { state: "FAILED", error });
+    return report("FAILED", { error });
   }
   try {
     mkdirSync(ckDir, { recursive: true });

@@ -3,6 +3,7 @@
  * the forward loss and before any gradient, checkpoints — and moves only through the declared
  * transition table (machine.ts). The trainer only executes the step protocol (trainer.ts).
  */
+import { Codes, type ForgeCode, hasForgeCode } from "../errors.js";
 import type { PrincipalReview } from "../protocol/record.js";
 import { type Anomaly, AnomalyDetector } from "./anomaly.js";
 import { admit, type Consumed, type Refusal } from "./budgets.js";
@@ -65,7 +66,7 @@ export interface LoopResult {
   budgets: Consumed;
   loss: { first: number | null; last: number | null; min: number | null; mean_last_10: number | null };
   halted_by: { budget: string; limit: number; value: number } | { anomaly: string } | null;
-  error: { code: string; message: string } | null;
+  error: { code: ForgeCode; message: string } | null;
   final_weights_sha256: string | null;
 }
 
@@ -235,10 +236,9 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
       }
     }
   } catch (err) {
-    const e = err as Error & { code?: string };
     error = {
-      code: typeof e.code === "string" && e.code.startsWith("FORGE_") ? e.code : "FORGE_TRAINING_FAILED",
-      message: e.message,
+      code: hasForgeCode(err) ? err.code : Codes.TRAINING_FAILED,
+      message: (err as Error).message,
     };
     if (!TERMINAL.has(machine.state)) machine.go("FAILED");
   }

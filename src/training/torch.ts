@@ -14,8 +14,8 @@ import type { Batch } from "./dataset.js";
 import { fullShape, type Shape } from "./spec.js";
 import type { LossVerdict, StepStats, Trainer } from "./trainer.js";
 
-/** The Python that has python3-torch: Debian's, not a pyenv one first on PATH. */
-export const TORCH_PYTHON = process.env.FORGE_TORCH_PYTHON ?? "/usr/bin/python3";
+/** The Python that has python3-torch: Debian's, not a pyenv one first on PATH (FORGE_TORCH_PYTHON overrides). */
+export const DEFAULT_TORCH_PYTHON = "/usr/bin/python3";
 
 /** sidecars/torch/trainer.py from src/training (tsx, vitest) or dist/src/training (built). */
 export function torchSidecarPath(): string {
@@ -53,28 +53,29 @@ export class TorchTrainer implements Trainer {
       try {
         r = JSON.parse(line) as Reply;
       } catch {
-        return this.die(new Error(`the torch sidecar wrote a line that is not JSON: ${line.slice(0, 200)}`));
+        return this.die(`the torch sidecar wrote a line that is not JSON: ${line.slice(0, 200)}`);
       }
       const w = this.waiting.get(r.id);
-      if (!w) return this.die(new Error(`the torch sidecar answered an unknown request ${r.id}`));
+      if (!w) return this.die(`the torch sidecar answered an unknown request ${r.id}`);
       this.waiting.delete(r.id);
       if (r.ok) w.ok(r);
       else w.fail(new ForgeError(Codes.TRAINING_FAILED, `torch sidecar: ${r.error ?? "unknown error"}`));
     });
-    child.on("error", (e) => this.die(e));
+    child.on("error", (e) => this.die(e.message, e));
     child.on("exit", (code, signal) =>
-      this.die(new Error(`the torch sidecar exited (${signal ?? code}): ${this.stderr.trim().slice(-500)}`)),
+      this.die(`the torch sidecar exited (${signal ?? code}): ${this.stderr.trim().slice(-500)}`),
     );
   }
 
-  static async start(shape: Shape, seed: number): Promise<TorchTrainer> {
+  /** Starts the sidecar under `python` (default DEFAULT_TORCH_PYTHON). */
+  static async start(shape: Shape, seed: number, python = DEFAULT_TORCH_PYTHON): Promise<TorchTrainer> {
     const script = torchSidecarPath();
-    if (!existsSync(TORCH_PYTHON))
+    if (!existsSync(python))
       throw new ForgeError(
         Codes.TRAINING_REFUSED,
-        `trainer 'torch' needs ${TORCH_PYTHON} with python3-torch (apt-get install python3-torch), or set FORGE_TORCH_PYTHON`,
+        `trainer 'torch' needs ${python} with python3-torch (apt-get install python3-torch), or set FORGE_TORCH_PYTHON`,
       );
-    const t = new TorchTrainer(spawn(TORCH_PYTHON, [script], { stdio: ["pipe", "pipe", "pipe"] }));
+    const t = new TorchTrainer(spawn(python, [script], { stdio: ["pipe", "pipe", "pipe"] }));
     try {
       const r = await t.call("init", { shape: fullShape(shape), seed });
       t.parameters = num(r.parameters);
@@ -85,9 +86,10 @@ export class TorchTrainer implements Trainer {
     return t;
   }
 
-  private die(e: Error): void {
+  /** The sidecar is gone or speaks nonsense: every waiting and later call fails FORGE_TRAINING_FAILED. */
+  private die(reason: string, cause?: unknown): void {
     if (this.dead) return;
-    this.dead = new ForgeError(Codes.TRAINING_FAILED, e.message);
+    this.dead = new ForgeError(Codes.TRAINING_FAILED, reason, { cause });
     for (const w of this.waiting.values()) w.fail(this.dead);
     this.waiting.clear();
   }

@@ -3,7 +3,13 @@ import { Codes, ForgeError } from "../errors.js";
 import type { JobSpec } from "./spec.js";
 import type { Trainer } from "./trainer.js";
 
-export async function makeTrainer(spec: JobSpec): Promise<Trainer> {
+/** Where the trainers' own programs are; the CLI fills it from the environment (FORGE_TORCH_PYTHON). */
+export interface TrainerOptions {
+  /** The Python with python3-torch (default /usr/bin/python3). */
+  torchPython?: string | undefined;
+}
+
+export async function makeTrainer(spec: JobSpec, o: TrainerOptions = {}): Promise<Trainer> {
   const shape = spec.model.shape;
   if (shape === undefined) throw new ForgeError(Codes.TRAINING_REFUSED, "a trainer needs 'model.shape'");
   if (spec.trainer === "embedded") {
@@ -12,7 +18,7 @@ export async function makeTrainer(spec: JobSpec): Promise<Trainer> {
   }
   if (spec.trainer === "torch") {
     const { TorchTrainer } = await import("./torch.js");
-    return TorchTrainer.start(shape, spec.model.seed);
+    return TorchTrainer.start(shape, spec.model.seed, o.torchPython);
   }
   throw new ForgeError(
     Codes.TRAINING_REFUSED,

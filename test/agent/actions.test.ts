@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { ActionService } from "../../src/agent/actions.js";
+import { Sandbox } from "../../src/agent/sandbox/index.js";
 import { EvidenceStore } from "../../src/evidence/index.js";
 import { Gate, initGate, loadPolicy, parseAction } from "../../src/gate/index.js";
 import { FIXTURE_POLICY } from "./helpers.js";
@@ -30,8 +31,19 @@ describe("ActionService", () => {
         http_timeout_ms: 1000,
         http_max_bytes: 1024,
         file_max_bytes: 1024,
+        file_timeout_ms: 10_000,
         base_env: { PATH: "/usr/bin:/bin" },
       },
+      // These tests report delegated results; nothing the service executes needs containing.
+      sandbox: new Sandbox(
+        {
+          engine: "off",
+          bwrap_path: "/usr/bin/bwrap",
+          prlimit_path: "/usr/bin/prlimit",
+          on_unavailable: "unconfined",
+        },
+        { workspace: dir, home: dir, protect: [] },
+      ),
       reviewDeadlineMs: 60_000,
       resultDeadlineMs: 60_000,
       onRestart: "restore",

@@ -257,7 +257,7 @@ describe("daemon OpenAI facade with the openai client", () => {
 
     const r = await fetch(`http://${t.agent.facadeAddress}/v1/chat/completions`, { method: "GET" });
     expect(r.status).toBe(405);
-    expect((await r.json()).error).toMatchObject({
+    expect(((await r.json()) as { error: unknown }).error).toMatchObject({
       code: "FORGE_METHOD_NOT_ALLOWED",
       type: "invalid_request_error",
     });

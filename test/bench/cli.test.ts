@@ -3,14 +3,15 @@
  * against the schema, the benchmark record lands in the evidence store, an absent dependency is a
  * skip (not a failure), bad usage exits 2, and a running agent keeps its store to itself.
  */
-import { mkdirSync, readFileSync } from "node:fs";
+import { existsSync, mkdirSync, readFileSync } from "node:fs";
 import { mkdtemp, rm } from "node:fs/promises";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { parseReport, type Report } from "../../bench/report.js";
+import { BENCH_SESSION_ID, parseReport, type Report } from "../../bench/report.js";
+import { startTestAgent } from "../agent/helpers.js";
 import { ensureBuilt, run } from "./helpers.js";
 
 let dir: string;
@@ -185,21 +186,64 @@ describe("usage", () => {
   });
 });
 
-describe("the evidence store has one writer", () => {
+describe("the evidence store has one writer (issue 21 item 4)", () => {
   let server: Server;
   afterAll(() => new Promise<void>((r) => (server ? server.close(() => r()) : r())));
 
-  it("does not write the record while an agent answers on the socket, and exits 1", async () => {
+  it("refuses before measuring when something that is not an agent answers on the socket", async () => {
     const home = join(dir, "busy");
     mkdirSync(home, { recursive: true });
-    server = createServer((s) => s.end());
+    // Not an agent: it reads what it is sent (so the connection can close) and answers nothing.
+    server = createServer((s) => {
+      s.resume();
+      s.end();
+    });
     await new Promise<void>((r) => server.listen(join(home, "agent.sock"), r));
     const file = join(home, "r.json");
     const r = await run(["bench", "--suite", "metrics", "--duration", "0.2", "--home", home, "--json", file]);
     expect(r.code).toBe(1);
-    expect(r.err).toMatch(/benchmark record was not written: an agent answers on/);
-    const report = parseReport(JSON.parse(readFileSync(file, "utf8")));
-    expect(report.record).toMatchObject({ written: false });
-    expect(report.suites[0]!.status).toBe("ok");
+    expect(r.err).toMatch(/is not an agent that takes benchmark records: stop it, or pass --no-record/);
+    // Nothing was measured: no suite ran, no report was written.
+    expect(r.err).not.toMatch(/metrics: /);
+    expect(existsSync(file)).toBe(false);
+  });
+
+  it("records through the running agent's socket (as with `npm start` running)", async () => {
+    const t = await startTestAgent();
+    try {
+      const home = join(t.home, "var");
+      const file = join(dir, "through-agent.json");
+      const r = await run([
+        "bench",
+        "--suite",
+        "metrics",
+        "--duration",
+        "0.2",
+        "--home",
+        home,
+        "--json",
+        file,
+      ]);
+      expect(r.code, r.err).toBe(0);
+      expect(r.err).toContain(`an agent runs on ${t.agent.socketPath}: the record goes through it`);
+      const report = parseReport(JSON.parse(readFileSync(file, "utf8")));
+      expect(report.record).toMatchObject({ written: true, path: t.agent.config.evidence.path });
+      const trace = (await t.client.get(`/v1/sessions/${BENCH_SESSION_ID}/trace`)).body;
+      expect(trace.steps).toHaveLength(1);
+      expect(trace.steps[0]).toMatchObject({
+        kind: "benchmark",
+        seq: report.record!.seq,
+        hash: report.record!.hash,
+        proposed_action: report.intent,
+        evaluation: null,
+      });
+      // The agent names who sent it (the bench process), from the socket's peer credentials.
+      expect(trace.steps[0].principal).toMatch(/^uid:\d+ pid:\d+$/);
+      // A body that is not a benchmark run is refused with a clear error.
+      const bad = await t.client.post("/v1/benchmarks", { action_id: "x", intent: {}, result: {} });
+      expect(bad.status).toBe(400);
+    } finally {
+      await t.stop();
+    }
   });
 });

@@ -127,7 +127,7 @@ it("compares the latest run of each host from the shipped records", async () => 
       headers: { authorization: `Bearer ${SECRET}` },
     });
     expect(res.status, path).toBe(200);
-    return res.json();
+    return (await res.json()) as { records: unknown[] };
   };
   const { records } = await api(`/v1/records?session_id=${BENCH_SESSION_ID}`);
   const runs = panel.benchmarkRuns(records);

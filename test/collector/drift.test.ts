@@ -21,6 +21,11 @@ import { findTool, missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 import { type Client, connectHost, TestHost } from "./helpers.js";
 
+// The page's globals, as far as the functions run in Chromium (page.evaluate) use them: tsc checks
+// test/ against Node's lib, which has no DOM.
+declare const window: unknown;
+declare const document: { body: { dataset: Record<string, string | undefined> } };
+
 // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
 type Json = Record<string, any>;
 

@@ -174,8 +174,8 @@ describe("findings, recoveries and resets", () => {
     feed(mon, actions(rng, 300, 150, { ...BASE, weights: [0.05, 0.05, 0.85, 0.05] }));
     expect(mon.state({ signal: "action.kind" }).signals[0]!.status).toBe("drift");
     const [reset] = mon.observe(policy("b".repeat(64), 2));
-    expect(reset!.event).toBe("reset");
-    if (reset!.event !== "reset") throw new Error("no reset");
+    expect(reset?.event).toBe("reset");
+    if (reset?.event !== "reset") throw new Error("no reset");
     expect(reset.trigger).toBe("policy");
     expect(reset.closed).toContain("action.kind");
     expect(reset.signals).toContain("gate.latency_ms");

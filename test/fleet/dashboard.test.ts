@@ -36,6 +36,7 @@ describe.skipIf(missing("chromium"))("dashboard in headless Chromium, three agen
   let browser: Browser;
   let page: Page;
   let actionId: string;
+  let inFlightId: string;
 
   beforeAll(async () => {
     ensureBuilt();
@@ -112,6 +113,24 @@ describe.skipIf(missing("chromium"))("dashboard in headless Chromium, three agen
     });
     expect(esc.body.evaluation).toBe("ESCALATE");
     actionId = esc.body.action_id;
+    // Allowed, not executed: in flight until the caller reports its result.
+    const caller = await agent.client.post("/v1/actions", {
+      session_id: SESSION,
+      proposed_action: { kind: "shell", command: "echo the-caller-runs-this" },
+    });
+    expect(caller.body.state).toBe("allowed");
+    inFlightId = caller.body.action_id;
+
+    // One view shows the whole session: records, the escalation waiting, the action in flight.
+    await page.goto(`${collector.http}/#/session/${SESSION}`);
+    const waiting = page.locator(`.timeline li.pending[data-action="${actionId}"]`);
+    await waiting.waitFor({ timeout: 15_000 });
+    expect(await waiting.textContent()).toContain("waiting for review");
+    expect(await waiting.textContent()).toContain("approved-by-operator");
+    const flying = page.locator(`.timeline li.pending[data-action="${inFlightId}"]`);
+    await flying.waitFor({ timeout: 15_000 });
+    expect(await flying.textContent()).toContain("echo the-caller-runs-this");
+    expect(await flying.locator(".state").textContent()).toBe("allowed");
 
     // Fleet overview, once the gate counts of the new actions arrived.
     await page.goto(`${collector.http}/#/`);
@@ -161,7 +180,12 @@ describe.skipIf(missing("chromium"))("dashboard in headless Chromium, three agen
   });
 
   it("reconstructs the session timeline from the evidence the collector holds", async () => {
+    // The caller reports its result: that action becomes a record too, and nothing is pending.
+    const agent = agents[1]!;
+    const done = await agent.client.post(`/v1/actions/${inFlightId}/result`, { status: "ok", exit_code: 0 });
+    expect(done.status).toBe(200);
     await page.goto(`${collector.http}/#/session/${SESSION}`);
+    await expect.poll(() => page.locator(".timeline li.pending").count(), { timeout: 20_000 }).toBe(0);
     const reviewer = page.locator(".timeline .reviewer");
     await expect
       .poll(async () => ((await reviewer.count()) > 0 ? reviewer.first().textContent() : null), {
@@ -169,7 +193,7 @@ describe.skipIf(missing("chromium"))("dashboard in headless Chromium, three agen
       })
       .toBe("operator:alice");
     const items = page.locator(".timeline li[data-seq]");
-    await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(3);
+    await expect.poll(() => items.count(), { timeout: 10_000 }).toBe(4);
     expect(await page.locator(".timeline li.DENY").count()).toBe(1);
     expect(await page.locator(".timeline pre", { hasText: "approved-by-operator" }).count()).toBe(1);
     await page.screenshot({ path: join(SHOTS, "session-timeline.png"), fullPage: true });

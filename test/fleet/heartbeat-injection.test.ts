@@ -15,6 +15,15 @@ import { http, tempDir } from "./helpers.js";
  * is out of bounds or mistyped, and headless Chromium renders every hostile string as text.
  */
 
+// The page's globals, as far as the functions run in Chromium (page.evaluate) use them: tsc checks
+// test/ against Node's lib, which has no DOM.
+declare const location: { hash: string };
+declare const document: {
+  querySelector(selector: string): { textContent: string | null } | null;
+  querySelectorAll(selector: string): { length: number };
+};
+declare const window: unknown;
+
 const SECRET = "ops-secret-123";
 const auth = { authorization: `Bearer ${SECRET}` };
 const HOSTILE =

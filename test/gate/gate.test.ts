@@ -13,7 +13,7 @@ import { HOME, POLICY } from "./unit-policy.js";
 
 let bundle: PolicyBundle;
 let clock = 0;
-const mk = (o: GateOptions = {}) =>
+const mk = (o: Partial<GateOptions> = {}) =>
   new Gate(bundle, { home: HOME, cwd: `${HOME}/p`, now: () => clock, ...o });
 const sh = (command: string) => ({ kind: "shell", command });
 
@@ -170,7 +170,7 @@ describe("composition state", () => {
 });
 
 describe("decision shape", () => {
-  it("has the DESIGN.md fields and converts to the evidence record's policy_matched", () => {
+  it("has the docs/design.md fields and converts to the evidence record's policy_matched", () => {
     const d = mk().evaluate({ session_id: "s", action: sh("ls /etc/hosts") });
     expect(Object.keys(d).sort()).toEqual(
       ["bundle", "composition_state", "evaluation", "latency_ms", "policy_matched", "reasons", "risk"].sort(),

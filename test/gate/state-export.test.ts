@@ -5,7 +5,7 @@ import { HOME, POLICY } from "./unit-policy.js";
 
 let bundle: PolicyBundle;
 let clock = 1_000_000;
-const mk = (o: GateOptions = {}) =>
+const mk = (o: Partial<GateOptions> = {}) =>
   new Gate(bundle, { home: HOME, cwd: `${HOME}/p`, now: () => clock, ...o });
 const sh = (command: string) => ({ kind: "shell", command });
 const get = { kind: "http", method: "GET", url: "https://api.example/x" };

@@ -119,7 +119,7 @@ describe("facade fuzz: malformed requests", () => {
   it("an oversized body is refused with 413 and the server keeps serving", async () => {
     const r = await fetch(`${base}/api/chat`, { method: "POST", body: "x".repeat(200 * 1024) });
     expect(r.status).toBe(413);
-    expect((await r.json()).error).toMatch(/exceeds 65536 bytes/);
+    expect(((await r.json()) as { error: unknown }).error).toMatch(/exceeds 65536 bytes/);
     const ok = await fetch(`${base}/api/version`);
     expect(ok.status).toBe(200);
   });

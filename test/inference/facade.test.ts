@@ -390,13 +390,13 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
     expect(await r.json()).toEqual({ error: expect.stringContaining("not JSON") });
     r = await post("/api/chat", JSON.stringify({ messages: [{ role: "wizard", content: "x" }] }));
     expect(r.status).toBe(400);
-    expect((await r.json()).error).toContain("messages.0.role");
+    expect(((await r.json()) as { error: unknown }).error).toContain("messages.0.role");
     r = await post(
       "/api/chat",
       JSON.stringify({ model: "llama3.2", messages: [{ role: "user", content: "x" }] }),
     );
     expect(r.status).toBe(404);
-    expect((await r.json()).error).toContain('model "llama3.2" not found');
+    expect(((await r.json()) as { error: unknown }).error).toContain('model "llama3.2" not found');
     r = await fetch(`${host}/api/chat`);
     expect(r.status).toBe(405);
     r = await post("/api/generate", "x".repeat(9 * 1024 * 1024));

@@ -77,8 +77,11 @@ async function startGateway(
   return { client, stderr: () => err };
 }
 
-const text = (r: { content?: unknown }) =>
-  (r.content as { type: string; text?: string }[]).map((c) => c.text ?? "").join("");
+/** The text of a tools/call result; the SDK's result type also admits the legacy `toolResult` form. */
+const text = (r: object): string => {
+  if (!("content" in r) || !Array.isArray(r.content)) throw new Error("the result has no content array");
+  return (r.content as { type: string; text?: string }[]).map((c) => c.text ?? "").join("");
+};
 
 describe("forge-agent mcp (governed MCP gateway)", () => {
   let t: TestAgent;

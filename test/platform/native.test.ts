@@ -164,7 +164,7 @@ describe("bad arguments raise coded errors, never a crash", () => {
   });
 
   it("the raw addon's errors carry the code, errno name and syscall themselves", () => {
-    const err = thrown(() => native().peerCredentials(1_000_000)) as Error & {
+    const err = thrown(() => native().peerCredentials(1_000_000)) as ReturnType<typeof thrown> & {
       errno?: string;
       syscall?: string;
     };

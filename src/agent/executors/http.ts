@@ -1,6 +1,6 @@
 import type { LookupFunction } from "node:net";
 import { Agent, fetch } from "undici";
-import { Codes } from "../../errors.js";
+import { Codes, ForgeError } from "../../errors.js";
 import { HostAllowlist, resolveAllowed } from "../sandbox/index.js";
 import { Capture } from "./capture.js";
 import { round } from "./shell.js";
@@ -38,7 +38,7 @@ export async function runHttp(
   // The connect uses the same check again for the address it is about to dial.
   const lookup = ((hostname: string, opts: { all?: boolean }, cb: (...a: unknown[]) => void) => {
     void resolveAllowed(hostname, port, allow).then((r) => {
-      if (!r.ok) cb(Object.assign(new Error(r.reason), { code: "EFORGEDENIED" }));
+      if (!r.ok) cb(new ForgeError(Codes.EXEC_NETWORK_DENIED, r.reason));
       // net.connect asks for every address (all: true) when it races IPv4 and IPv6.
       else if (opts.all) cb(null, [{ address: r.address, family: r.family }]);
       else cb(null, r.address, r.family);

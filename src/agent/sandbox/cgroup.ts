@@ -4,8 +4,10 @@ import {
   constants,
   existsSync,
   mkdirSync,
+  readdirSync,
   readFileSync,
   rmdirSync,
+  statSync,
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
@@ -36,10 +38,27 @@ export function pidsCgroupRoot(): string | null {
           // already enabled, or delegated differently: pids.max below tells
         }
       }
+      sweepStale(root);
       return root;
     } catch {}
   }
   return null;
+}
+
+/** An action's cgroup older than this, and empty, was left by an agent that stopped mid-removal. */
+const STALE_MS = 10 * 60_000;
+
+/** Removes empty per-action cgroups left behind (rmdir refuses one that still has tasks). */
+function sweepStale(root: string): void {
+  const now = Date.now();
+  for (const name of readdirSync(root)) {
+    const dir = join(root, name);
+    try {
+      if (statSync(dir).isDirectory() && now - statSync(dir).mtimeMs > STALE_MS) rmdirSync(dir);
+    } catch {
+      // still in use, or not ours to remove
+    }
+  }
 }
 
 export interface ActionCgroup {
@@ -56,16 +75,20 @@ export function makeCgroup(root: string, maxPids: number): ActionCgroup {
   return {
     procs: join(dir, "cgroup.procs"),
     remove() {
-      // Empty once the PID namespace is gone; a few tries cover the kernel's teardown.
-      for (let i = 0; i < 50; i++) {
+      // Empty once the PID namespace is gone, but the kernel tears it down asynchronously (here most
+      // first tries fail with EBUSY): retry off the event loop with a growing delay instead of
+      // spinning (a 20 ms busy-wait per action was most of the sandbox's cost).
+      let delay = 1;
+      const attempt = (): void => {
         try {
           rmdirSync(dir);
-          return;
         } catch {
-          const until = Date.now() + 20;
-          while (Date.now() < until) {}
+          if (delay > 1024) return; // left for the start-up sweep (sweepStale)
+          setTimeout(attempt, delay).unref();
+          delay *= 2;
         }
-      }
+      };
+      attempt();
     },
   };
 }

@@ -278,8 +278,28 @@ async function reviewsView() {
 
 const excerpt = (v) => (typeof v === "string" ? v : (v?.excerpt ?? ""));
 
+/** A timeline entry for an action that is not a record yet (an escalation, or in flight). */
+function pendingItem(p) {
+  const what = p.proposed_action ? actionText(p.proposed_action) : `<code>${esc(p.summary ?? "")}</code>`;
+  const review =
+    p.state === "escalated"
+      ? ` · <a href="#/reviews">waiting for review</a>${p.reasons?.length ? ` — ${esc(p.reasons.join("; "))}` : ""}`
+      : "";
+  return `<li class="pending ${esc(p.evaluation ?? "none")}" data-action="${esc(p.action_id)}">
+    <div class="head"><span class="muted mono">${esc(p.timestamp ?? "–")}</span> <b>${esc(p.host_id)}</b> ${evBadge(p.evaluation)}
+      <span class="state">${esc(p.state)}</span> <span class="muted">not final yet: no record until it settles</span></div>
+    <div>${what}</div><div class="reasons"><code>${esc(p.action_id)}</code>${review}</div>
+  </li>`;
+}
+
 async function sessionView(id) {
-  const r = await api(`/v1/records?session_id=${encodeURIComponent(id)}&limit=1000`);
+  const [r, p] = await Promise.all([
+    api(`/v1/records?session_id=${encodeURIComponent(id)}&limit=1000`),
+    api(`/v1/sessions/${encodeURIComponent(id)}/pending`),
+  ]);
+  const final = new Set(r.records.map((x) => `${x.host_id} ${x.action_id}`));
+  // A record can arrive before the heartbeat that stops listing its action: the record wins.
+  const pending = p.pending.filter((x) => !final.has(`${x.host_id} ${x.action_id}`));
   const recs = [...r.records].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.seq - b.seq);
   const items = recs
     .map((x) => {
@@ -300,8 +320,9 @@ async function sessionView(id) {
       </li>`;
     })
     .join("");
-  view.innerHTML = `<h1>Session <code>${esc(id)}</code> <span class="muted">${recs.length} record(s), reconstructed from evidence</span></h1>
-    <ol class="timeline">${items || `<li class="muted">no records for this session yet</li>`}</ol>`;
+  const waiting = pending.map(pendingItem).join("");
+  view.innerHTML = `<h1>Session <code>${esc(id)}</code> <span class="muted">${recs.length} record(s), reconstructed from evidence${pending.length ? `, ${pending.length} pending` : ""}</span></h1>
+    <ol class="timeline">${items + waiting || `<li class="muted">no records for this session yet</li>`}</ol>`;
 }
 
 async function alertsView() {
