@@ -1,10 +1,18 @@
 import { basename, resolve } from "node:path";
 import { z } from "zod";
-import { configError, type DeepReadonly, deepFreeze, readConfigFile, readPublicKeyFile } from "../config.js";
+import {
+  configError,
+  type DeepReadonly,
+  deepFreeze,
+  readConfigFile,
+  readPublicKeyFile,
+  readText,
+} from "../config.js";
 import { DriftConfig } from "../drift/config.js";
 import { Codes, ForgeError } from "../errors.js";
 import { LifecycleConfig } from "../lifecycle/config.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
+import { publicKeyFromPem } from "../protocol/collector-auth.js";
 
 /**
  * The daemon's configuration: one zod schema with defaults. Sources are merged in order
@@ -30,6 +38,17 @@ function schema(defaults: { uid: number; hostname: string }) {
       .string()
       .regex(/^wss?:\/\//, "must be a ws:// or wss:// URL")
       .optional(),
+    /** Which collector the agent trusts (issue 20, docs/security.md): acks and reviews must carry its signature. */
+    collector_trust: z
+      .strictObject({
+        /** PEM certificate or SPKI public key of the collector (`forge-collector tls init` prints where). */
+        key: z.string().min(1).optional(),
+        /** Without `key`: pin the first collector key seen (logged loudly, an alert record); false refuses it. */
+        pin_first_use: z.boolean().default(true),
+        /** Where a first-use pin is kept; default <home>/collector-key.pem. */
+        pin_file: z.string().min(1).optional(),
+      })
+      .prefault({}),
     /** How often the agent sends its health (and pending reviews) to the collector. */
     heartbeat_ms: ms.default(5_000),
     /** Signed policy bundles from the collector (docs/fleet.md). */
@@ -183,7 +202,9 @@ type Parsed = z.infer<ReturnType<typeof schema>>;
 
 /** The resolved configuration: every path absolute, every default filled in, deeply frozen. */
 export type AgentConfig = DeepReadonly<
-  Omit<Parsed, "socket" | "evidence" | "executors" | "policy_updates" | "review"> & {
+  Omit<Parsed, "socket" | "evidence" | "executors" | "policy_updates" | "review" | "collector_trust"> & {
+    /** The configured collector key is read once, at load. */
+    collector_trust: { key?: string; key_pem?: string; pin_first_use: boolean; pin_file: string };
     /** The pinned key is read once, at load: a missing file is a config error, not a runtime surprise. */
     policy_updates: { public_key?: string; public_key_pem?: string };
     socket: string;
@@ -301,6 +322,11 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
     executors: { ...c.executors, cwd: resolve(cwd, c.executors.cwd ?? cwd) },
     review: { ...c.review, token_file: resolve(cwd, c.review.token_file ?? `${home}/review.token`) },
     policy_updates: readPolicyKey(c.policy_updates.public_key, cwd),
+    collector_trust: {
+      pin_first_use: c.collector_trust.pin_first_use,
+      pin_file: resolve(cwd, c.collector_trust.pin_file ?? `${home}/collector-key.pem`),
+      ...readCollectorKey(c.collector_trust.key, cwd),
+    },
     source,
   };
   if (Buffer.byteLength(resolved.socket) > 103) {
@@ -310,6 +336,21 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
     );
   }
   return deepFreeze(resolved) as AgentConfig;
+}
+
+function readCollectorKey(file: string | undefined, cwd: string): { key?: string; key_pem?: string } {
+  if (file === undefined) return {};
+  const path = resolve(cwd, file);
+  const pem = readText(path, "collector_trust.key", "");
+  try {
+    publicKeyFromPem(pem);
+  } catch {
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      `collector_trust.key ${path} is neither a PEM certificate nor an SPKI PEM public key`,
+    );
+  }
+  return { key: path, key_pem: pem };
 }
 
 function readPolicyKey(

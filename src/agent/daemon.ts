@@ -7,6 +7,7 @@ import { type Logger, pino } from "pino";
 import { parseDriftConfig } from "../drift/config.js";
 import { Codes, ForgeError } from "../errors.js";
 import { EvidenceStore } from "../evidence/index.js";
+import type { CollectorTrust } from "../evidence/shipper.js";
 import type { BundleRef } from "../gate/decision.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from "../gate/index.js";
 import { wideningReasons } from "../gate/widening.js";
@@ -17,6 +18,7 @@ import { alertRecord, nowRfc3339, type RecordInput } from "../protocol/record.js
 import { ActionService } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
+import { daemonCollectorTrust } from "./collector-trust.js";
 import type { AgentConfig } from "./config.js";
 import { AgentDrift } from "./drift.js";
 import type { ExecutorLimits } from "./executors/index.js";
@@ -182,7 +184,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       restored = policyUpdates.restore();
     } catch (err) {
       await store
-        .append(policyAlert(config.host_id, "policy.rollback-refused", (err as Error).message))
+        .append(agentAlert(config.host_id, "policy.rollback-refused", (err as Error).message))
         .catch(() => {});
       throw err;
     }
@@ -261,15 +263,25 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
         in_flight: svc.inFlight(),
         ...heartbeat.tick(),
       });
-      const sh = await startShipper(
+      const sh = await startShipper({
         store,
-        config.collector_url,
-        svc,
+        url: config.collector_url,
+        service: svc,
         logger,
-        beat,
-        config.heartbeat_ms,
+        heartbeat: beat,
+        heartbeatMs: config.heartbeat_ms,
         policyUpdates,
-      );
+        trust: daemonCollectorTrust({
+          keyPem: config.collector_trust.key_pem,
+          pinFile: config.collector_trust.pin_file,
+          pinFirstUse: config.collector_trust.pin_first_use,
+        }),
+        onAlert: (code, message) => {
+          store
+            .append(agentAlert(config.host_id, `collector.${code}`, message))
+            .catch((err) => logger.error({ err: String(err) }, "could not record a collector alert"));
+        },
+      });
       shipper = sh;
       cleanup.push(() => sh.stop());
     } catch (err) {
@@ -490,13 +502,14 @@ function recordRefusedReload(
   message: string,
 ) {
   return store.append({
-    ...policyAlert(hostId, "policy.reload-refused", message),
+    ...agentAlert(hostId, "policy.reload-refused", message),
     proposed_action: { kind: "policy.reload-refused", path, kept },
     policy_matched: { bundle: { id: kept.id, version: kept.version, sha256: kept.sha256 }, rules: [] },
   });
 }
 
-function policyAlert(hostId: string, kind: string, message: string): RecordInput {
+/** An `alert` record in the agent's own session (a refused reload, an untrusted collector). */
+function agentAlert(hostId: string, kind: string, message: string): RecordInput {
   return alertRecord(`agent:${hostId}`, { kind }, message);
 }
 
@@ -504,17 +517,21 @@ function policyAlert(hostId: string, kind: string, message: string): RecordInput
  * The one place the shipper is wired: records stream to the collector, and reviews decided on
  * the collector's console come back as `review` messages.
  */
-async function startShipper(
-  store: EvidenceStore,
-  url: string,
-  service: ActionService,
-  logger: Logger,
-  heartbeat: () => Record<string, unknown>,
-  heartbeatMs: number,
-  policyUpdates: PolicyUpdates,
-) {
+async function startShipper(o: {
+  store: EvidenceStore;
+  url: string;
+  service: ActionService;
+  logger: Logger;
+  heartbeat: () => Record<string, unknown>;
+  heartbeatMs: number;
+  policyUpdates: PolicyUpdates;
+  trust: CollectorTrust;
+  onAlert: (code: string, message: string) => void;
+}) {
+  const { service, logger, heartbeat, heartbeatMs, policyUpdates } = o;
   const { Shipper } = await import("../evidence/shipper.js");
-  const shipper = new Shipper({ store, url, logger });
+  // The shipper hands a review on only when the pinned collector key signed it for this connection.
+  const shipper = new Shipper({ store: o.store, url: o.url, logger, trust: o.trust, onAlert: o.onAlert });
   shipper.on("review", (msg: unknown) => {
     const m = msg as { action_id?: unknown; decision?: unknown; reason?: unknown; reviewer?: unknown };
     if (typeof m.action_id !== "string" || (m.decision !== "approve" && m.decision !== "deny")) {

@@ -4,22 +4,20 @@
  * forge-collector policy verify FILE --pub KEY [--current-version N] [--json]
  */
 import {
-  closeSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
-  openSync,
   readdirSync,
   readFileSync,
   renameSync,
   rmSync,
   statSync,
   writeFileSync,
-  writeSync,
 } from "node:fs";
 import { tmpdir } from "node:os";
 import { basename, dirname, join } from "node:path";
 import { Codes, ForgeError } from "../errors.js";
+import { writeNewPrivateFile } from "../platform/private-files.js";
 import {
   type Bundle,
   BundleRejectedError,
@@ -48,23 +46,8 @@ function keygen(argv: string[]): number {
   const dir = values.out ?? ".";
   const priv = join(dir, PRIVATE_KEY_FILE);
   const pub = join(dir, PUBLIC_KEY_FILE);
-  for (const p of [priv, pub]) {
-    if (existsSync(p))
-      throw new ForgeError(
-        Codes.CONFLICT,
-        `${p} exists; refusing to overwrite a signing key (move it away first)`,
-      );
-  }
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
   const k = generateBundleKeys();
-  // O_EXCL + 0600 from the first byte: the private key is never readable by others, not even briefly.
-  const fd = openSync(priv, "wx", 0o600);
-  try {
-    writeSync(fd, k.privateKeyPem);
-  } finally {
-    closeSync(fd);
-  }
-  writeFileSync(pub, k.publicKeyPem, { mode: 0o644, flag: "wx" });
+  writeNewKeyPair(dir, [priv, k.privateKeyPem], [pub, k.publicKeyPem], "a signing key");
   if (values.json) printJson({ key_id: k.keyId, private_key: priv, public_key: pub });
   else {
     process.stdout.write(
@@ -72,6 +55,25 @@ function keygen(argv: string[]): number {
     );
   }
   return 0;
+}
+
+/**
+ * Writes a new private key (0600, O_EXCL: never readable by others, not even briefly) and its
+ * public half (0644) into `dir` (made 0700); FORGE_CONFLICT when either exists already.
+ */
+export function writeNewKeyPair(
+  dir: string,
+  [priv, privPem]: [string, string],
+  [pub, pubPem]: [string, string],
+  what: string,
+): void {
+  for (const p of [priv, pub]) {
+    if (existsSync(p))
+      throw new ForgeError(Codes.CONFLICT, `${p} exists; refusing to overwrite ${what} (move it away first)`);
+  }
+  mkdirSync(dir, { recursive: true, mode: 0o700 });
+  writeNewPrivateFile(priv, privPem);
+  writeFileSync(pub, pubPem, { mode: 0o644, flag: "wx" });
 }
 
 /** The policy files of FILE_OR_DIR: the file itself, or the directory's *.yaml/*.yml in name order. */

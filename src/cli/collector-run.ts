@@ -11,6 +11,7 @@ import type { Env } from "./forge-agent.js";
  * forge-collector run [--config FILE] [--database sqlite:PATH|postgres://…] [--listen HOST:PORT]
  *   [--require-registered] [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL]
  *   [--operators-file FILE] [--max-pinned-hosts N] [--policy-dir DIR [--policy-key PUB]] [--tolerances FILE] [--drift FILE]
+ *   [--tls-cert CERT --tls-key KEY]
  * The configuration (src/collector/config.ts): file, then FORGE_COLLECTOR_*, then these flags.
  * Admin routes (register/revoke over HTTP) are enabled when admin_token (FORGE_COLLECTOR_ADMIN_TOKEN) is set.
  * Runs until SIGTERM/SIGINT, then closes cleanly (in-flight batches commit and ack first).
@@ -29,6 +30,8 @@ export default async function (argv: string[], env: Env): Promise<number> {
     "max-pinned-hosts": { type: "string" },
     "policy-dir": { type: "string" },
     "policy-key": { type: "string" },
+    "tls-cert": { type: "string" },
+    "tls-key": { type: "string" },
     tolerances: { type: "string" },
     drift: { type: "string" },
   });
@@ -64,10 +67,13 @@ export default async function (argv: string[], env: Env): Promise<number> {
     revokeHosts: [...config.revoke_hosts],
     adminToken: config.admin_token ?? null,
     synchronous: config.synchronous,
+    tls: config.tls,
     logger,
   });
   // One line on stdout so scripts and tests learn the bound address (port 0 picks one).
-  process.stdout.write(`${JSON.stringify({ url: collector.url, http: collector.httpUrl })}\n`);
+  process.stdout.write(
+    `${JSON.stringify({ url: collector.url, http: collector.httpUrl, fingerprint: collector.identity.fingerprint })}\n`,
+  );
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));

@@ -4,7 +4,7 @@ const COMMANDS = {
   run: {
     summary: "run the cluster collector (WebSocket ingest, HTTP API, dashboard)",
     usage:
-      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operators-file FILE] [--policy-dir DIR --policy-key PUB] [--tolerances FILE] [--drift FILE]",
+      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operators-file FILE] [--policy-dir DIR --policy-key PUB] [--tolerances FILE] [--drift FILE] [--tls-cert CERT --tls-key KEY]",
     load: () => import("./collector-run.js"),
   },
   policy: {
@@ -12,6 +12,11 @@ const COMMANDS = {
     usage:
       "forge-collector policy keygen [--out DIR] | policy sign FILE_OR_DIR --key KEY [--version N] [--id ID] [--out FILE] | policy verify FILE --pub KEY",
     load: () => import("./collector-policy.js"),
+  },
+  tls: {
+    summary: "make the collector's self-signed TLS certificate and key (agents pin it)",
+    usage: "forge-collector tls init [--out DIR] [--name HOST]... [--days N] [--json]",
+    load: () => import("./collector-tls.js"),
   },
   operator: {
     summary: "add an operator (or change their password) in an operators file",

@@ -83,6 +83,17 @@ export function registerApi(ctx: CollectorContext): void {
     return { json: { records } };
   });
 
+  // Decisions the hosts made before their final records (protocol 3): central within seconds.
+  routes.add("GET", "/v1/decisions", async (req) => {
+    const q = req.query;
+    const decisions = await storage.decisions({
+      host_id: q.get("host_id") || undefined,
+      session_id: q.get("session_id") || undefined,
+      limit: Math.min(MAX_LIMIT, intParam(q, "limit", 1000, 1)!),
+    });
+    return { json: { decisions } };
+  });
+
   // Lineage and what each host serves are walks over the fleet's records (src/lifecycle/lineage.ts).
   routes.add("GET", "/v1/lineage/:id", async (req) => {
     const records = await storage.records({ limit: LINEAGE_SCAN });

@@ -48,6 +48,10 @@ const Schema = z.strictObject({
   policy_dir: z.string().min(1).optional(),
   /** SPKI PEM file of the bundle-signing key (needs policy_dir). */
   policy_key: z.string().min(1).optional(),
+  /** PEM certificate the collector serves https/wss with (`forge-collector tls init`); needs tls_key. */
+  tls_cert: z.string().min(1).optional(),
+  /** Its PKCS#8 PEM private key (0600): it also signs every ack and review agents act on. */
+  tls_key: z.string().min(1).optional(),
   /** Indicators and bounds evaluated on every host's heartbeats (src/platform/tolerances.ts). */
   tolerances: TolerancesConfig.optional(),
   /** Drift detection per host and fleet-wide (src/drift/config.ts; validated by the drift plugin). */
@@ -64,6 +68,8 @@ export type CollectorConfig = DeepReadonly<
     operators: Operator[];
     policy_key?: string;
     policy_key_pem?: string;
+    /** The TLS pair read at load. */
+    tls?: { certPem: string; keyPem: string };
     /** Where the config came from, for logs. */
     source: string[];
   }
@@ -83,6 +89,8 @@ export interface CollectorFlags {
   "max-pinned-hosts"?: string;
   "policy-dir"?: string;
   "policy-key"?: string;
+  "tls-cert"?: string;
+  "tls-key"?: string;
   /** A YAML/JSON file holding the tolerances. */
   tolerances?: string;
   /** A YAML/JSON file holding the drift config. */
@@ -104,6 +112,8 @@ export const COLLECTOR_ENV_KEYS: Readonly<Record<string, keyof Parsed>> = {
   FORGE_COLLECTOR_OPERATORS: "operators",
   FORGE_COLLECTOR_OPERATORS_FILE: "operators_file",
   FORGE_COLLECTOR_METRICS_TOKEN: "metrics_token",
+  FORGE_COLLECTOR_TLS_CERT: "tls_cert",
+  FORGE_COLLECTOR_TLS_KEY: "tls_key",
 };
 
 /** Reads, merges and validates the collector's configuration; throws FORGE_CONFIG_INVALID naming the key. */
@@ -150,6 +160,8 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
   set("max-pinned-hosts", () => (merged.max_pinned_hosts = Number(flags["max-pinned-hosts"])));
   set("policy-dir", () => (merged.policy_dir = flags["policy-dir"]));
   set("policy-key", () => (merged.policy_key = flags["policy-key"]));
+  set("tls-cert", () => (merged.tls_cert = flags["tls-cert"]));
+  set("tls-key", () => (merged.tls_key = flags["tls-key"]));
   set(
     "tolerances",
     () => (merged.tolerances = readConfigFile(resolve(cwd, flags.tolerances!), "indicators", "--tolerances")),
@@ -165,6 +177,12 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
     throw flags["policy-key"] !== undefined
       ? new ForgeError(Codes.USAGE, "--policy-key needs --policy-dir")
       : new ForgeError(Codes.CONFIG_INVALID, `policy_key in ${origin} needs policy_dir`);
+  }
+  if ((c.tls_cert === undefined) !== (c.tls_key === undefined)) {
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      "tls_cert and tls_key go together: give both (forge-collector tls init writes the pair)",
+    );
   }
   const register_hosts: Record<string, string> = {};
   for (const [id, pemFile] of Object.entries(c.register_hosts))
@@ -185,6 +203,13 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
     policy_dir: c.policy_dir === undefined ? undefined : resolve(cwd, c.policy_dir),
     policy_key: policyKey,
     policy_key_pem: policyKey === undefined ? undefined : readPublicKeyFile(policyKey, "policy_key"),
+    tls:
+      c.tls_cert === undefined || c.tls_key === undefined
+        ? undefined
+        : {
+            certPem: readText(resolve(cwd, c.tls_cert), "tls_cert", ""),
+            keyPem: readText(resolve(cwd, c.tls_key), "tls_key", ""),
+          },
     source,
   }) as CollectorConfig;
 }

@@ -1,5 +1,6 @@
 import { randomBytes, verify } from "node:crypto";
 import type { WebSocket } from "ws";
+import { SIGNED_TYPES, signCollectorMessage } from "../protocol/collector-auth.js";
 import { CloseCodes, HelloSchema, helloSigningInput, parseEnvelope } from "../protocol/messages.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
 import { COALESCED } from "./context.js";
@@ -42,8 +43,14 @@ export function handleConnection(
     id: nextId++,
     ws,
     host: null,
+    agentNonce: null,
     send(msg) {
-      if (!closed && ws.readyState === ws.OPEN) ws.send(JSON.stringify(msg));
+      if (closed || ws.readyState !== ws.OPEN) return;
+      const out =
+        SIGNED_TYPES.has(msg.type) && conn.agentNonce !== null
+          ? signCollectorMessage(ctx.identity.privateKey, conn.agentNonce, msg)
+          : msg;
+      ws.send(JSON.stringify(out));
     },
     refuse(code, reason) {
       if (closed) return;
@@ -117,7 +124,11 @@ export function handleConnection(
     if (h !== undefined && ctx.hosts.get(h) === conn) ctx.hosts.delete(h);
   });
   // protocol 2: `records` may carry canonical body texts (record-text.ts); protocol 1 agents still send objects.
-  ws.send(JSON.stringify({ type: "challenge", nonce, protocol: 2 }));
+  // protocol 3: agents send `decisions` (pending decisions, the moment they are made).
+  // The collector's key rides along so an agent on plain loopback ws:// can pin it; under wss:// it is the TLS key.
+  ws.send(
+    JSON.stringify({ type: "challenge", nonce, protocol: 3, public_key_pem: ctx.identity.publicKeyPem }),
+  );
   return { conn, drained: async () => running ?? undefined };
 }
 
@@ -234,6 +245,7 @@ async function hello(ctx: CollectorContext, conn: Connection, msg: Message, nonc
   if (prev !== undefined && prev !== conn)
     prev.refuse(CloseCodes.REPLACED, "a newer connection of this host arrived");
   conn.host = host;
+  conn.agentNonce = h.agent_nonce ?? null;
   ctx.hosts.set(h.host_id, conn);
   await ctx.storage.touchHost(h.host_id, Date.now());
   conn.send({ type: "ack", seq: host.head_seq, hash: host.head_hash, checkpoint_seq: host.checkpoint_seq });

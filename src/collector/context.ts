@@ -1,4 +1,5 @@
 import type { WebSocket } from "ws";
+import type { CollectorIdentity } from "./identity.js";
 import type { CollectorMetrics } from "./metrics.js";
 import type { RouteTable } from "./routes.js";
 import type { AlertInput, CollectorStorage, HostRow } from "./storage.js";
@@ -27,6 +28,9 @@ export interface Connection {
   readonly ws: WebSocket;
   /** Set once hello verified; handlers other than hello only run on authenticated connections. */
   host: HostRow | null;
+  /** The agent's nonce from hello: acks and reviews sent here are signed over it. Null for agents that send none. */
+  agentNonce: string | null;
+  /** Sends one message; an ack or review is signed with the collector's key first (collector-auth.ts). */
   send(msg: Message): void;
   /** Closes with a stable close code (protocol.ts CloseCodes) and counts the refusal. */
   refuse(code: number, reason: string): void;
@@ -57,4 +61,6 @@ export interface CollectorContext {
   /** Most hosts pinned on first use; past it a new host is refused (4004) with an alert. */
   readonly maxPinnedHosts: number;
   readonly adminToken: string | null;
+  /** The key agents pin; it signs every ack and review. */
+  readonly identity: CollectorIdentity;
 }

@@ -1,5 +1,5 @@
 import { verifyCheckpoint } from "../protocol/checkpoint.js";
-import { CheckpointsSchema, CloseCodes } from "../protocol/messages.js";
+import { CheckpointsSchema, CloseCodes, DecisionsSchema } from "../protocol/messages.js";
 import { type ChainRecord, decodeRecordsMessage } from "../protocol/text-batch.js";
 import { COALESCED, type CollectorContext, type Connection, type Message } from "./context.js";
 import { checkHeartbeat } from "./heartbeat.js";
@@ -8,10 +8,24 @@ import { checkHeartbeat } from "./heartbeat.js";
 export function registerIngest(ctx: CollectorContext): void {
   ctx.messages.set("records", (conn, msg) => records(ctx, conn, msg));
   ctx.messages.set("checkpoints", (conn, msg) => checkpoints(ctx, conn, msg));
+  ctx.messages.set("decisions", (conn, msg) => decisions(ctx, conn, msg));
   ctx.messages.set("heartbeat", async (conn, msg) => {
     const payload = await acceptHeartbeat(ctx, conn, msg);
     if (payload !== null) await ctx.storage.setHeartbeat(conn.host!.host_id, payload, Date.now());
   });
+}
+
+/**
+ * Pending decisions (protocol 3): stored the moment they arrive, keyed (host_id, action_id), so a
+ * decision a host acted on is central within the shipping latency even if the host is lost before
+ * its final record. Not acked: the agent sends every pending decision again on each connect.
+ */
+async function decisions(ctx: CollectorContext, conn: Connection, msg: Message): Promise<void> {
+  const p = DecisionsSchema.safeParse(msg);
+  if (!p.success) return conn.refuse(CloseCodes.BAD_FRAME, "decisions does not match its schema");
+  const host_id = conn.host!.host_id;
+  const now = Date.now();
+  await ctx.storage.putDecisions(p.data.decisions.map((d) => ({ ...d, host_id, received_ms: now })));
 }
 
 /** The heartbeat's payload, or null after refusing the connection (4000) with an alert. */

@@ -9,6 +9,7 @@ import {
   type AlertRow,
   type CheckpointRow,
   type CollectorStorage,
+  type DecisionRow,
   type HostRow,
   type RecordQuery,
   timestampMs,
@@ -78,6 +79,18 @@ BEGIN
   RETURN true;
 END
 $fn$;
+CREATE TABLE IF NOT EXISTS decisions (
+  host_id TEXT NOT NULL,
+  action_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_ms BIGINT NOT NULL,
+  deadline_ms BIGINT,
+  body TEXT NOT NULL,
+  received_ms BIGINT NOT NULL,
+  PRIMARY KEY (host_id, action_id)
+);
+CREATE INDEX IF NOT EXISTS decisions_time ON decisions (received_ms);
 `;
 
 /** The advisory-lock key of a host: 64 bits of sha256(host_id), as a signed bigint string. */
@@ -261,6 +274,43 @@ export class PgStorage implements CollectorStorage {
             [q.host_id, q.limit],
           );
     return r.rows;
+  }
+
+  async putDecisions(rows: DecisionRow[]): Promise<void> {
+    if (rows.length === 0) return;
+    await this.pool.query(
+      `INSERT INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[])
+       ON CONFLICT (host_id, action_id) DO NOTHING`,
+      [
+        rows.map((d) => d.host_id),
+        rows.map((d) => d.action_id),
+        rows.map((d) => d.session_id),
+        rows.map((d) => d.state),
+        rows.map((d) => d.created_ms),
+        rows.map((d) => d.deadline_ms),
+        rows.map((d) => JSON.stringify(d.record)),
+        rows.map((d) => d.received_ms),
+      ],
+    );
+  }
+
+  async decisions(q: { host_id?: string; session_id?: string; limit: number }): Promise<DecisionRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.host_id !== undefined) where.push(`host_id = $${args.push(q.host_id)}`);
+    if (q.session_id !== undefined) where.push(`session_id = $${args.push(q.session_id)}`);
+    const r = await this.pool.query(
+      `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY received_ms DESC, action_id LIMIT $${args.push(q.limit)}`,
+      args,
+    );
+    return r.rows.map(({ body, created_ms, deadline_ms, received_ms, ...d }) => ({
+      ...d,
+      created_ms: Number(created_ms),
+      deadline_ms: deadline_ms === null ? null : Number(deadline_ms),
+      received_ms: Number(received_ms),
+      record: JSON.parse(body),
+    }));
   }
 
   async records(q: RecordQuery): Promise<StoredRecord[]> {

@@ -1,4 +1,5 @@
-import { createServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpServer, type IncomingMessage, type ServerResponse } from "node:http";
+import { createServer as createHttpsServer } from "node:https";
 import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { Codes, ForgeError, hasForgeCode, httpStatus } from "../errors.js";
@@ -8,6 +9,7 @@ import { registerApi } from "./api.js";
 import { handleConnection } from "./connection.js";
 import type { CollectorContext, Connection, Logger, MessageHandler } from "./context.js";
 import { silentLogger } from "./context.js";
+import { type CollectorIdentity, fileIdentity, identityKeyFile, tlsIdentity } from "./identity.js";
 import { registerIngest } from "./ingest.js";
 import { createMetrics } from "./metrics.js";
 import { RouteTable } from "./routes.js";
@@ -35,15 +37,25 @@ export interface CollectorOptions {
   authTimeoutMs?: number;
   /** SQLite only: synchronous pragma (default FULL: an ack lets the agent delete its copy). */
   synchronous?: "FULL" | "NORMAL";
+  /**
+   * Serve https/wss with this pair (`forge-collector tls init`); its key signs acks and reviews.
+   * Without it the collector serves plain http/ws (agents accept that on loopback only) and signs
+   * with the key in `<sqlite path>.key` (created on first start), or a key for this run.
+   */
+  tls?: { certPem: string; keyPem: string };
+  /** Without TLS: the signing key file (default `<sqlite path>.key`; none on PostgreSQL). Replicas share one. */
+  identityKeyFile?: string;
   /** Later components register their routes and message handlers here. */
   plugins?: Array<(ctx: CollectorContext) => void>;
 }
 
 export interface Collector {
-  /** ws://HOST:PORT/v1/ws */
+  /** ws://HOST:PORT/v1/ws, or wss:// under TLS */
   url: string;
-  /** http://HOST:PORT */
+  /** http://HOST:PORT, or https:// */
   httpUrl: string;
+  /** The key agents pin (`sha256:` fingerprint and PEM). */
+  identity: Pick<CollectorIdentity, "fingerprint" | "publicKeyPem" | "source">;
   ctx: CollectorContext;
   close(): Promise<void>;
 }
@@ -67,6 +79,15 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
   for (const [id, pem] of Object.entries(opts.registerHosts ?? {})) await storage.registerHost(id, pem);
   for (const id of opts.revokeHosts ?? []) await storage.revokeHost(id);
 
+  const identity =
+    opts.tls !== undefined
+      ? tlsIdentity(opts.tls.certPem, opts.tls.keyPem)
+      : fileIdentity(opts.identityKeyFile ?? identityKeyFile(opts.database));
+  if (identity.source === "ephemeral")
+    logger.warn(
+      { fingerprint: identity.fingerprint },
+      "no collector key configured and no SQLite file to keep one beside: signing with a key for this run only; agents that pinned it will refuse this collector after a restart (configure tls_cert/tls_key)",
+    );
   const metrics = createMetrics();
   const live = new Map<string, Connection>();
   const ctx: CollectorContext = {
@@ -80,6 +101,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     requireRegistered: opts.requireRegistered ?? false,
     maxPinnedHosts: opts.maxPinnedHosts ?? 1000,
     adminToken: opts.adminToken ?? null,
+    identity,
     async alert(a) {
       logger.error({ alert: a.code, host_id: a.host_id, seq: a.seq }, a.message);
       try {
@@ -99,7 +121,14 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
   registerApi(ctx);
   for (const plugin of opts.plugins ?? []) plugin(ctx);
 
-  const server = createServer((req, res) => void serveHttp(ctx, req, res));
+  const onRequest = (req: IncomingMessage, res: ServerResponse) => void serveHttp(ctx, req, res);
+  const server =
+    identity.tls === null
+      ? createHttpServer(onRequest)
+      : createHttpsServer(
+          { cert: identity.tls.certPem, key: identity.tls.keyPem, minVersion: "TLSv1.2" },
+          onRequest,
+        );
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? DEFAULT_MAX_PAYLOAD });
   const open = new Set<{ drained: () => Promise<void> }>();
   server.on("upgrade", (req, socket, head) => {
@@ -124,12 +153,21 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
   const addr = server.address() as AddressInfo;
   const hostPart = addr.family === "IPv6" ? `[${addr.address}]` : addr.address;
   const base = `${hostPart}:${addr.port}`;
-  logger.info({ listen: base, database: storage.kind }, "collector listening");
+  logger.info(
+    { listen: base, database: storage.kind, tls: identity.tls !== null, fingerprint: identity.fingerprint },
+    "collector listening",
+  );
+  const secure = identity.tls !== null ? "s" : "";
 
   let closing: Promise<void> | undefined;
   return {
-    url: `ws://${base}${INGEST_PATH}`,
-    httpUrl: `http://${base}`,
+    url: `ws${secure}://${base}${INGEST_PATH}`,
+    httpUrl: `http${secure}://${base}`,
+    identity: {
+      fingerprint: identity.fingerprint,
+      publicKeyPem: identity.publicKeyPem,
+      source: identity.source,
+    },
     ctx,
     close() {
       closing ??= (async () => {

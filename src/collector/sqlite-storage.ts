@@ -9,6 +9,7 @@ import {
   type AlertRow,
   type CheckpointRow,
   type CollectorStorage,
+  type DecisionRow,
   type HostRow,
   type RecordQuery,
   timestampMs,
@@ -59,6 +60,18 @@ CREATE TABLE IF NOT EXISTS alerts (
   count INTEGER NOT NULL DEFAULT 1
 );
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_key ON alerts (ifnull(host_id,''), code, ifnull(seq,-1));
+CREATE TABLE IF NOT EXISTS decisions (
+  host_id TEXT NOT NULL,
+  action_id TEXT NOT NULL,
+  session_id TEXT NOT NULL,
+  state TEXT NOT NULL,
+  created_ms INTEGER NOT NULL,
+  deadline_ms INTEGER,
+  body TEXT NOT NULL,
+  received_ms INTEGER NOT NULL,
+  PRIMARY KEY (host_id, action_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS decisions_time ON decisions (received_ms);
 `;
 
 interface RawHost extends Omit<HostRow, "heartbeat"> {
@@ -256,6 +269,38 @@ export class SqliteStorage implements CollectorStorage {
     return this.db
       .prepare(`SELECT * FROM alerts ${where} ORDER BY last_ms DESC, id DESC LIMIT ?`)
       .all(...args, q.limit) as AlertRow[];
+  }
+
+  async putDecisions(rows: DecisionRow[]): Promise<void> {
+    const put = this.db.prepare(
+      "INSERT OR IGNORE INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+    );
+    this.db.transaction(() => {
+      for (const d of rows)
+        put.run(
+          d.host_id,
+          d.action_id,
+          d.session_id,
+          d.state,
+          d.created_ms,
+          d.deadline_ms,
+          JSON.stringify(d.record),
+          d.received_ms,
+        );
+    })();
+  }
+
+  async decisions(q: { host_id?: string; session_id?: string; limit: number }): Promise<DecisionRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.host_id !== undefined) where.push("host_id = ?") && args.push(q.host_id);
+    if (q.session_id !== undefined) where.push("session_id = ?") && args.push(q.session_id);
+    const rows = this.db
+      .prepare(
+        `SELECT * FROM decisions ${where.length ? `WHERE ${where.join(" AND ")}` : ""} ORDER BY received_ms DESC, action_id LIMIT ?`,
+      )
+      .all(...args, q.limit) as Array<Omit<DecisionRow, "record"> & { body: string }>;
+    return rows.map(({ body, ...d }) => ({ ...d, record: JSON.parse(body) }));
   }
 
   async records(q: RecordQuery): Promise<StoredRecord[]> {

@@ -55,6 +55,19 @@ export interface RecordQuery {
   limit: number;
 }
 
+/** A decision a host made and had not made final when it sent it (protocol ≥ 3, messages.ts DecisionsSchema). */
+export interface DecisionRow {
+  host_id: string;
+  action_id: string;
+  session_id: string;
+  state: "allowed" | "escalated";
+  created_ms: number;
+  deadline_ms: number | null;
+  /** The draft record as the agent sent it. */
+  record: Record<string, unknown>;
+  received_ms: number;
+}
+
 export interface CheckpointRow extends WireCheckpoint {
   received_ms: number;
 }
@@ -83,6 +96,10 @@ export interface CollectorStorage {
   addAlert(a: AlertInput, atMs: number): Promise<void>;
   alerts(q: { host_id?: string; limit: number }): Promise<AlertRow[]>;
   records(q: RecordQuery): Promise<StoredRecord[]>;
+  /** Stores decisions by (host_id, action_id): the first copy received is kept, a resend changes nothing. */
+  putDecisions(rows: DecisionRow[]): Promise<void>;
+  /** Decisions, newest first. */
+  decisions(q: { host_id?: string; session_id?: string; limit: number }): Promise<DecisionRow[]>;
   setHeartbeat(hostId: string, payload: unknown, atMs: number): Promise<void>;
   close(): Promise<void>;
 }

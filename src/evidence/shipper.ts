@@ -1,8 +1,18 @@
+import { createPublicKey, type KeyObject, randomBytes } from "node:crypto";
+import type { IncomingMessage } from "node:http";
+import type { TLSSocket } from "node:tls";
 import WebSocket from "ws";
+import { Codes, ForgeError } from "../errors.js";
 import type { Checkpoint } from "../protocol/checkpoint.js";
+import {
+  isLoopbackHost,
+  keyFingerprint,
+  SIGNED_TYPES,
+  verifyCollectorMessage,
+} from "../protocol/collector-auth.js";
 import { CloseCodes, helloSigningInput } from "../protocol/messages.js";
 import { type EncodedBatch, encodeObjectBatch, encodeTextBatch } from "../protocol/text-batch.js";
-import type { EvidenceStore } from "./store.js";
+import type { EvidenceStore, PendingAction } from "./store.js";
 
 /** The logging surface the shipper uses (pino's shape). */
 export interface ShipperLogger {
@@ -30,6 +40,44 @@ export interface ShipperOptions {
    * the collector deduplicates.
    */
   ackFlushMs?: number;
+  /** The pinned collector key (default: pinned in memory on first use, loudly). */
+  trust?: CollectorTrust;
+  /** Called once per distinct problem with the collector's identity (the daemon writes an alert record). */
+  onAlert?: (code: string, message: string) => void;
+}
+
+/**
+ * Where the agent keeps the collector key it trusts (issue 20): configured, or pinned on first use.
+ * The shipper acts only on acks and reviews this key signed.
+ */
+export interface CollectorTrust {
+  /** The pinned key, or null before first use. */
+  pinned(): KeyObject | null;
+  /** Pins `key` seen first (in the TLS handshake, or in the challenge on loopback ws://); false: first use is not allowed. */
+  pinFirstUse(key: KeyObject): boolean;
+}
+
+/** A trust held in memory: `key` pinned already, or the first key seen. */
+export function memoryTrust(key: KeyObject | null = null, firstUse = true): CollectorTrust {
+  let pinned = key;
+  return {
+    pinned: () => pinned,
+    pinFirstUse(k) {
+      if (!firstUse) return false;
+      pinned = k;
+      return true;
+    },
+  };
+}
+
+/** What one connection has established about the collector at the other end. */
+interface Peer {
+  /** The collector key this connection proved (TLS handshake, then the challenge), checked against the pin. */
+  key: KeyObject | null;
+  /** This connection's nonce, sent in hello: the collector's signatures cover it. */
+  nonce: string;
+  /** Refused as untrusted: nothing more it sends is read. */
+  refused: boolean;
 }
 
 export interface ShipperStatus {
@@ -54,7 +102,18 @@ const SLOW_RETRY = new Set<number>([
   CloseCodes.CHAIN_FORK,
   CloseCodes.EPOCH_CHANGED,
   CloseCodes.BAD_CHECKPOINT,
+  CloseCodes.COLLECTOR_UNTRUSTED,
 ]);
+
+/** The collector key a challenge names, or null when there is none or it does not parse. */
+function challengeKey(pem: unknown): KeyObject | null {
+  if (typeof pem !== "string") return null;
+  try {
+    return createPublicKey(pem);
+  } catch {
+    return null;
+  }
+}
 
 const silent: ShipperLogger = { info() {}, warn() {}, error() {} };
 
@@ -73,6 +132,11 @@ export class Shipper {
   private readonly maxBatchBytes: number;
   private readonly ackFlushMs: number;
   private readonly handlers = new Map<string, Handler[]>();
+  private readonly trust: CollectorTrust;
+  private readonly onAlert: (code: string, message: string) => void;
+  private readonly secure: boolean;
+  /** Problems already alerted on (code and key), so a fake collector cannot flood the evidence with alerts. */
+  private readonly alerted = new Set<string>();
 
   private running = false;
   private ws: WebSocket | null = null;
@@ -105,13 +169,28 @@ export class Shipper {
     this.backoff = opts.backoff ?? { initialMs: 200, maxMs: 15_000 };
     this.maxBatchBytes = opts.maxBatchBytes ?? 4 * 1024 * 1024;
     this.ackFlushMs = opts.ackFlushMs ?? 20;
+    this.trust = opts.trust ?? memoryTrust();
+    this.onAlert = opts.onAlert ?? (() => {});
+    const u = new URL(opts.url);
+    this.secure = u.protocol === "wss:";
+    if (!this.secure && !isLoopbackHost(u.hostname)) {
+      throw new ForgeError(
+        Codes.CONFIG_INVALID,
+        `collector_url ${opts.url}: plain ws:// is allowed to loopback only; use wss:// (forge-collector tls init) so the collector's key is pinned`,
+      );
+    }
   }
 
   /** Starts connecting (idempotent). */
   start(): void {
     if (this.running) return;
     this.running = true;
-    this.unsubscribe = this.store.onAppend(() => this.schedulePump());
+    const offAppend = this.store.onAppend(() => this.schedulePump());
+    const offPending = this.store.onPending((p) => this.sendDecisions([p]));
+    this.unsubscribe = () => {
+      offAppend();
+      offPending();
+    };
     this.connect();
   }
 
@@ -164,10 +243,29 @@ export class Shipper {
   private connect(): void {
     if (!this.running) return;
     this.connects++;
-    const ws = new WebSocket(this.url, { maxPayload: 64 * 1024 * 1024, handshakeTimeout: 10_000 });
+    // The CA system is not what makes a collector trusted here: the pinned key is (checked on
+    // upgrade, before any message is read), so a self-signed certificate is fine.
+    const ws = new WebSocket(this.url, {
+      maxPayload: 64 * 1024 * 1024,
+      handshakeTimeout: 10_000,
+      rejectUnauthorized: false,
+    });
     this.ws = ws;
+    const peer: Peer = { key: null, nonce: randomBytes(24).toString("base64url"), refused: false };
+    ws.on("upgrade", (res: IncomingMessage) => {
+      if (!this.secure) return;
+      const cert = (res.socket as TLSSocket).getPeerX509Certificate?.();
+      if (cert === undefined)
+        return this.untrusted(
+          ws,
+          peer,
+          "collector-no-certificate",
+          "the collector presented no TLS certificate",
+        );
+      this.checkKey(ws, peer, cert.publicKey, "TLS certificate");
+    });
     ws.on("message", (data, isBinary) => {
-      if (this.ws !== ws || isBinary) return;
+      if (this.ws !== ws || isBinary || peer.refused) return;
       let msg: Record<string, unknown>;
       try {
         msg = JSON.parse(data.toString("utf8"));
@@ -177,7 +275,7 @@ export class Shipper {
         return;
       }
       try {
-        this.onMessage(ws, msg);
+        this.onMessage(ws, peer, msg);
       } catch (err) {
         this.log.error({ err: String(err) }, "shipper failed handling a collector message; reconnecting");
         ws.close(CloseCodes.INTERNAL_ERROR, "agent error");
@@ -190,9 +288,9 @@ export class Shipper {
         this.authenticated = false;
         this.inFlight = [];
         this.lastClose = { code, reason: reason.toString(), at: new Date().toISOString() };
-        if (code >= 4000)
+        if (code >= 4000 && !peer.refused)
           this.log.error({ code, reason: reason.toString() }, "collector refused the connection");
-        this.scheduleReconnect(code);
+        this.scheduleReconnect(peer.refused ? CloseCodes.COLLECTOR_UNTRUSTED : code);
       }
       for (const w of this.closedWaiters.splice(0)) w();
     });
@@ -212,9 +310,102 @@ export class Shipper {
     }, delay);
   }
 
-  private onMessage(ws: WebSocket, msg: Record<string, unknown>): void {
+  /**
+   * Compares the key a connection proved with the pinned one; pins it on first use (loudly).
+   * Returns false when the connection was refused.
+   */
+  private checkKey(ws: WebSocket, peer: Peer, key: KeyObject, seenIn: string): boolean {
+    const fp = keyFingerprint(key);
+    const pinned = this.trust.pinned();
+    if (pinned === null) {
+      if (!this.trust.pinFirstUse(key)) {
+        this.untrusted(
+          ws,
+          peer,
+          "collector-not-pinned",
+          `no collector key is pinned and first-use pinning is off; the collector's key is ${fp}`,
+        );
+        return false;
+      }
+      const message = `PINNED the collector's key on first use (${seenIn}): ${fp}. Every later connection must prove this key; if this is not your collector, stop the agent and configure collector_key`;
+      this.log.error({ url: this.url, fingerprint: fp }, message);
+      this.alertOnce("collector-pinned-first-use", fp, message);
+    } else if (keyFingerprint(pinned) !== fp) {
+      this.untrusted(
+        ws,
+        peer,
+        "collector-key-mismatch",
+        `the collector at ${this.url} proved key ${fp} in its ${seenIn}, not the pinned ${keyFingerprint(pinned)}: refused (a fake collector, or its key changed)`,
+        fp,
+      );
+      return false;
+    }
+    if (peer.key !== null && keyFingerprint(peer.key) !== fp) {
+      this.untrusted(
+        ws,
+        peer,
+        "collector-key-mismatch",
+        `the collector's ${seenIn} names key ${fp}, not the key of its TLS certificate`,
+      );
+      return false;
+    }
+    peer.key = key;
+    return true;
+  }
+
+  /** Refuses the connection: nothing more it sends is read, nothing is pruned; one alert per problem and key. */
+  private untrusted(
+    ws: WebSocket,
+    peer: Peer,
+    code: string,
+    message: string,
+    fp = peer.key === null ? "" : keyFingerprint(peer.key),
+  ): void {
+    peer.refused = true;
+    this.log.error({ url: this.url, alert: code, fingerprint: fp }, message);
+    this.alertOnce(code, fp, message);
+    if (ws.readyState === WebSocket.OPEN) ws.close(CloseCodes.COLLECTOR_UNTRUSTED, code);
+    else ws.terminate();
+  }
+
+  private alertOnce(code: string, key: string, message: string): void {
+    const k = `${code} ${key}`;
+    if (this.alerted.has(k)) return;
+    this.alerted.add(k);
+    try {
+      this.onAlert(code, message);
+    } catch (err) {
+      this.log.error({ err: String(err) }, "could not record a collector alert");
+    }
+  }
+
+  /** True when `msg` is signed by the key this connection proved; otherwise the connection is refused. */
+  private signed(ws: WebSocket, peer: Peer, msg: Record<string, unknown>): boolean {
+    if (peer.key !== null && verifyCollectorMessage(peer.key, peer.nonce, msg)) return true;
+    this.untrusted(
+      ws,
+      peer,
+      `collector-unsigned-${String(msg.type)}`,
+      `the collector sent a '${String(msg.type)}' without a valid signature of the pinned collector key: ignored${msg.type === "ack" ? ", nothing pruned" : ", not applied"}`,
+    );
+    return false;
+  }
+
+  private onMessage(ws: WebSocket, peer: Peer, msg: Record<string, unknown>): void {
+    if (SIGNED_TYPES.has(String(msg.type)) && !this.signed(ws, peer, msg)) return;
     switch (msg.type) {
       case "challenge": {
+        const key = challengeKey(msg.public_key_pem);
+        if (key === null) {
+          this.untrusted(
+            ws,
+            peer,
+            "collector-no-key",
+            "the collector's challenge names no SPKI PEM key: it cannot sign acks or reviews (an old or a fake collector); refused",
+          );
+          return;
+        }
+        if (!this.checkKey(ws, peer, key, "challenge")) return;
         const nonce = String(msg.nonce ?? "");
         this.protocol = typeof msg.protocol === "number" ? msg.protocol : 1;
         const s = this.store;
@@ -228,6 +419,7 @@ export class Shipper {
             head_hash: s.lastHash(),
             public_key_pem: s.publicKeyPem,
             signature,
+            agent_nonce: peer.nonce,
           }),
         );
         return;
@@ -246,6 +438,8 @@ export class Shipper {
           this.sentSeq = seq;
           this.cpSentSeq = typeof msg.checkpoint_seq === "number" ? msg.checkpoint_seq : 0;
           this.log.info({ url: this.url, collector_seq: seq }, "connected to collector");
+          // Decisions made while disconnected (or before the last connection's were stored) go again.
+          this.sendDecisions(this.store.listPending());
         }
         while (this.inFlight.length > 0 && this.inFlight[0]! <= seq) this.inFlight.shift();
         if (seq > this.collectorAcked) this.collectorAcked = seq;
@@ -264,6 +458,22 @@ export class Shipper {
           }
         }
       }
+    }
+  }
+
+  /** Sends pending decisions (protocol ≥ 3 collectors), at most 1024 a message; dropped when not connected (sent again on connect). */
+  private sendDecisions(list: PendingAction[]): void {
+    if (this.protocol < 3) return;
+    for (let i = 0; i < list.length; i += 1024) {
+      const decisions = list.slice(i, i + 1024).map((p) => ({
+        action_id: p.action_id,
+        session_id: p.session_id,
+        state: p.state,
+        created_ms: p.created_ms,
+        deadline_ms: p.deadline_ms,
+        record: p.record,
+      }));
+      this.send({ type: "decisions", decisions });
     }
   }
 

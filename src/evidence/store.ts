@@ -140,6 +140,7 @@ export class EvidenceStore {
   private readonly maxRecordBytes: number;
   private readonly onAlert: (alert: { code: string; message: string }) => void;
   private readonly listeners = new Set<(lastSeq: number) => void>();
+  private readonly pendingListeners = new Set<(p: PendingAction) => void>();
   /** records() statements by SQL text (at most 8 filter combinations). */
   private readonly queries = new Map<string, Database.Statement>();
   private readonly timer: NodeJS.Timeout;
@@ -314,7 +315,11 @@ export class EvidenceStore {
       } catch (err) {
         return reject(invalid("pending action", err));
       }
-      this.writes.enqueue({ t: "put", p: parsed, text, resolve, reject });
+      const durable = () => {
+        resolve();
+        for (const l of this.pendingListeners) l(parsed);
+      };
+      this.writes.enqueue({ t: "put", p: parsed, text, resolve: durable, reject });
     });
   }
 
@@ -482,6 +487,12 @@ export class EvidenceStore {
   }
 
   /** Calls `listener(lastSeq)` after each commit that chained records; returns the unsubscribe function. */
+  /** Called after each pending action (a decision not final yet) is durable; returns the unsubscribe. */
+  onPending(listener: (p: PendingAction) => void): () => void {
+    this.pendingListeners.add(listener);
+    return () => this.pendingListeners.delete(listener);
+  }
+
   onAppend(listener: (lastSeq: number) => void): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
@@ -535,6 +546,7 @@ export class EvidenceStore {
       }
     }
     this.listeners.clear();
+    this.pendingListeners.clear();
     this.db.close();
   }
 

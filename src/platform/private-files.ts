@@ -24,6 +24,16 @@ export const PRIVATE_DIR_MODE = 0o700;
 export const SQLITE_SIDECARS = ["-wal", "-shm"] as const;
 
 /** Creates the missing directories of `dir` with mode 0700; an existing directory is left as it is. */
+/** Creates `path` 0600 with O_EXCL and writes `text`: never readable by others, never an overwrite (EEXIST). */
+export function writeNewPrivateFile(path: string, text: string): void {
+  const fd = openSync(path, "wx", PRIVATE_FILE_MODE);
+  try {
+    writeSync(fd, text);
+  } finally {
+    closeSync(fd);
+  }
+}
+
 export function makePrivateDir(dir: string): void {
   mkdirSync(dir, { recursive: true, mode: PRIVATE_DIR_MODE });
 }

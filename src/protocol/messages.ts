@@ -41,6 +41,11 @@ export const CloseCodes = {
   REPLACED: 4010,
   /** The collector could not commit (storage error); the agent retries later. */
   STORAGE_ERROR: 4011,
+  /**
+   * Sent by the agent: the collector is not the pinned one (TLS key or challenge key differs), or an
+   * ack or review lacks a valid signature of the pinned collector key (collector-auth.ts).
+   */
+  COLLECTOR_UNTRUSTED: 4012,
   /** The agent is stopping. */
   NORMAL: 1000,
   /** The agent failed handling a collector message; it reconnects. */
@@ -71,6 +76,8 @@ export const HelloSchema = z.object({
     .string()
     .regex(/^[0-9a-f]{64}$/)
     .optional(),
+  /** A fresh random nonce per connection: the collector signs acks and reviews over it (collector-auth.ts). */
+  agent_nonce: z.string().min(16).max(256).optional(),
 });
 
 /** collector → agent, on connect: the nonce hello signs and the protocol version the collector speaks. */
@@ -78,6 +85,8 @@ export const ChallengeSchema = z.object({
   type: z.literal("challenge"),
   nonce: z.string().min(1),
   protocol: z.number().int().positive(),
+  /** The collector's signing key (SPKI PEM): the TLS key under wss://; agents pin it. */
+  public_key_pem: z.string().min(1).max(4096).optional(),
 });
 
 /**
@@ -89,6 +98,8 @@ export const AckSchema = z.object({
   seq: z.number().int().nonnegative(),
   hash: z.string().optional(),
   checkpoint_seq: z.number().int().nonnegative().optional(),
+  /** The collector's signature over this ack for this connection (collector-auth.ts); agents prune only on a valid one. */
+  sig: z.string().optional(),
 });
 
 /** agent → collector, protocol 1: parsed StoredRecords (protocol 2's `texts` form: text-batch.ts). */
@@ -117,6 +128,31 @@ export const CheckpointsSchema = z.object({
   checkpoints: z.array(CheckpointSchema).min(1),
 });
 
+/**
+ * agent → collector (protocol ≥ 3): decisions made and not final yet (an ALLOW waiting for its
+ * result, an ESCALATE waiting for review), sent the moment they are durable and again on every
+ * connect while they stay pending, so the collector sees a decision within the shipping latency
+ * even if the host is lost before its final record (issue 20). The final record still ships as
+ * one chained record; the collector keeps the decision, keyed (host_id, action_id), beside it.
+ */
+export const DecisionsSchema = z.object({
+  type: z.literal("decisions"),
+  decisions: z
+    .array(
+      z.object({
+        action_id: z.string().min(1).max(256),
+        session_id: z.string().min(1).max(256),
+        state: z.enum(["allowed", "escalated"]),
+        created_ms: z.number().int().nonnegative(),
+        deadline_ms: z.number().int().nonnegative().nullable(),
+        /** The draft record (execution_result holds the plan). */
+        record: z.looseObject({ evaluation: z.string().nullable(), timestamp: z.string() }),
+      }),
+    )
+    .min(1)
+    .max(1024),
+});
+
 /** agent → collector: the health payload (heartbeat.ts HeartbeatPayload), stored as it comes. */
 export const HeartbeatSchema = z.looseObject({ type: z.literal("heartbeat") });
 
@@ -143,6 +179,8 @@ export const ReviewSchema = z.object({
   decision: z.enum(["approve", "deny"]),
   reason: z.string().nullable().optional(),
   reviewer: z.string(),
+  /** The collector's signature (collector-auth.ts); agents never act on a review without a valid one. */
+  sig: z.string().optional(),
 });
 
 /** agent → collector: what the review did. */
@@ -162,6 +200,7 @@ export const MessageSchemas = {
   ack: AckSchema,
   records: z.union([RecordsSchema, RecordTextsSchema]),
   checkpoints: CheckpointsSchema,
+  decisions: DecisionsSchema,
   heartbeat: HeartbeatSchema,
   policy: PolicySchema,
   policy_result: PolicyResultSchema,

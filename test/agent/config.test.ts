@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -116,5 +117,30 @@ describe("agent config", () => {
     expect(thrown(() => loadConfig({ cwd: dir, flags: { config: join(dir, "list.yaml") } })).code).toBe(
       "FORGE_CONFIG_INVALID",
     );
+  });
+
+  it("collector_trust: first-use pinning into <home>/collector-key.pem by default; a configured key is read at load", () => {
+    const c = loadConfig({ cwd: dir });
+    expect(c.collector_trust).toEqual({
+      pin_first_use: true,
+      pin_file: join(dir, "var", "collector-key.pem"),
+    });
+    const pub = generateKeyPairSync("ec", { namedCurve: "prime256v1" })
+      .publicKey.export({ type: "spki", format: "pem" })
+      .toString();
+    writeFileSync(join(dir, "collector.pub"), pub);
+    const pinned = loadConfig({
+      cwd: dir,
+      object: { collector_trust: { key: "collector.pub", pin_first_use: false } },
+    });
+    expect(pinned.collector_trust).toMatchObject({
+      key: join(dir, "collector.pub"),
+      key_pem: pub,
+      pin_first_use: false,
+    });
+    writeFileSync(join(dir, "not-a-key.pem"), "hello");
+    const e = thrown(() => loadConfig({ cwd: dir, object: { collector_trust: { key: "not-a-key.pem" } } }));
+    expect(e.code).toBe("FORGE_CONFIG_INVALID");
+    expect(e.message).toMatch(/collector_trust.key .* neither a PEM certificate nor an SPKI PEM public key/);
   });
 });

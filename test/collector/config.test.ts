@@ -93,4 +93,16 @@ describe("collector config", () => {
       message: "policy_key in pk.yaml needs policy_dir",
     });
   });
+
+  it("tls_cert and tls_key: read at load, and only together", async () => {
+    const { generateTlsPair } = await import("../../src/collector/identity.js");
+    const pair = await generateTlsPair(["localhost"], 1);
+    writeFileSync(join(dir, "c.crt"), pair.certPem);
+    writeFileSync(join(dir, "c.key"), pair.keyPem);
+    const c = loadCollectorConfig({ cwd: dir, flags: { "tls-cert": "c.crt", "tls-key": "c.key" } });
+    expect(c.tls).toEqual({ certPem: pair.certPem, keyPem: pair.keyPem });
+    const e = thrown(() => loadCollectorConfig({ cwd: dir, env: { FORGE_COLLECTOR_TLS_CERT: "c.crt" } }));
+    expect(e.code).toBe("FORGE_CONFIG_INVALID");
+    expect(e.message).toMatch(/tls_cert and tls_key go together/);
+  });
 });

@@ -114,8 +114,11 @@ async function assertNothingLost(httpUrl: string, owed: Set<number>, drainedTo: 
   expect(alerts).toEqual([]);
 }
 
-async function inProcessCollector(database = `sqlite:${join(dir, "collector.db")}`): Promise<Collector> {
-  const c = await startCollector({ database, listen: "127.0.0.1:0" });
+async function inProcessCollector(
+  database = `sqlite:${join(dir, "collector.db")}`,
+  identityKeyFile?: string,
+): Promise<Collector> {
+  const c = await startCollector({ database, listen: "127.0.0.1:0", identityKeyFile });
   cleanups.push(() => c.close());
   return c;
 }
@@ -188,8 +191,10 @@ describe.skipIf(PG === null)("fault: two collectors over one PostgreSQL", () => 
   });
 
   it("a host reconnecting between them, and racing both at once, is stored once with nothing lost", async () => {
-    const a = await inProcessCollector(db.url);
-    const b = await inProcessCollector(db.url);
+    // Replicas share one collector key: the host pinned it at its first connection to either.
+    const keyFile = join(dir, "replicas.key");
+    const a = await inProcessCollector(db.url, keyFile);
+    const b = await inProcessCollector(db.url, keyFile);
     const portOf = (c: Collector) => Number(new URL(c.httpUrl).port);
     const proxy = await new TcpProxy(portOf(a)).listen();
     cleanups.push(() => proxy.close());

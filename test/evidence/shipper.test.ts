@@ -1,3 +1,4 @@
+import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -6,6 +7,7 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { type Collector, startCollector } from "../../src/collector/server.js";
 import { EvidenceStore, verifyStore } from "../../src/evidence/index.js";
 import { Shipper } from "../../src/evidence/shipper.js";
+import { signCollectorMessage } from "../../src/protocol/collector-auth.js";
 import { CloseCodes } from "../../src/protocol/messages.js";
 import type { RecordInput } from "../../src/protocol/record.js";
 import { allRecords, chainProblem, getJson, input } from "../collector/helpers.js";
@@ -256,15 +258,24 @@ async function standIn(protocol: number) {
   const wss = new WebSocketServer({ host: "127.0.0.1", port: 0 });
   await new Promise<void>((r) => wss.once("listening", () => r()));
   const frames: Array<{ bytes: number; msg: Record<string, unknown> }> = [];
+  // It holds a collector key and signs its acks, as a real collector does (collector-auth.ts).
+  const { privateKey, publicKey } = generateKeyPairSync("ed25519");
+  const public_key_pem = publicKey.export({ type: "spki", format: "pem" }).toString();
   wss.on("connection", (ws) => {
-    ws.send(JSON.stringify({ type: "challenge", nonce: "n", protocol }));
+    ws.send(JSON.stringify({ type: "challenge", nonce: "n", protocol, public_key_pem }));
+    let agentNonce = "";
+    const ack = (m: Record<string, unknown>) =>
+      ws.send(JSON.stringify(signCollectorMessage(privateKey, agentNonce, m)));
     ws.on("message", (data) => {
       const msg = JSON.parse(data.toString());
-      if (msg.type === "hello") ws.send(JSON.stringify({ type: "ack", seq: 0, checkpoint_seq: 0 }));
+      if (msg.type === "hello") {
+        agentNonce = msg.agent_nonce;
+        ack({ type: "ack", seq: 0, checkpoint_seq: 0 });
+      }
       if (msg.type !== "records") return;
       frames.push({ bytes: (data as Buffer).length, msg });
       const items = (msg.texts ?? msg.records) as unknown[];
-      ws.send(JSON.stringify({ type: "ack", seq: msg.from_seq + items.length - 1 }));
+      ack({ type: "ack", seq: msg.from_seq + items.length - 1 });
     });
   });
   const port = (wss.address() as { port: number }).port;

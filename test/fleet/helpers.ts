@@ -3,6 +3,7 @@ import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "n
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
+import { afterAll } from "vitest";
 import { stringify } from "yaml";
 import { hashSecret, upsertOperatorLine } from "../../src/collector/operators.js";
 import { REPO, UdsClient } from "../agent/helpers.js";
@@ -24,6 +25,15 @@ export function ensureBuilt(): void {
   if (!existsSync(out) || statSync(out).mtimeMs < newest(join(REPO, "src"))) {
     spawnSync("npx", ["tsc", "-p", "."], { cwd: REPO, stdio: "ignore" });
   }
+}
+
+/** A list of stops run (newest first) after the file's tests, whatever failed. */
+export function stopsAfterAll(): Array<() => Promise<void>> {
+  const stops: Array<() => Promise<void>> = [];
+  afterAll(async () => {
+    for (const s of stops.reverse()) await s().catch(() => {});
+  });
+  return stops;
 }
 
 export function tempDir(prefix: string): string {

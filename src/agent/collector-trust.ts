@@ -1,0 +1,33 @@
+import type { KeyObject } from "node:crypto";
+import { existsSync, readFileSync } from "node:fs";
+import type { CollectorTrust } from "../evidence/shipper.js";
+import { writeNewPrivateFile } from "../platform/private-files.js";
+import { publicKeyFromPem } from "../protocol/collector-auth.js";
+
+/**
+ * The daemon's collector trust (issue 20): the configured key (`collector_trust.key`), else the
+ * key pinned on first use in `pinFile` (SPKI PEM, created 0600 with O_EXCL; inside the agent's
+ * home, so no governed action can delete it to re-pin). Removing the file by hand is how an
+ * operator accepts a new collector key.
+ */
+export function daemonCollectorTrust(opts: {
+  keyPem?: string;
+  pinFile: string;
+  pinFirstUse: boolean;
+}): CollectorTrust {
+  const configured = opts.keyPem === undefined ? null : publicKeyFromPem(opts.keyPem);
+  let pinned: KeyObject | null = configured;
+  return {
+    pinned() {
+      if (pinned === null && existsSync(opts.pinFile))
+        pinned = publicKeyFromPem(readFileSync(opts.pinFile, "utf8"));
+      return pinned;
+    },
+    pinFirstUse(key) {
+      if (configured !== null || !opts.pinFirstUse) return false;
+      writeNewPrivateFile(opts.pinFile, key.export({ type: "spki", format: "pem" }).toString());
+      pinned = key;
+      return true;
+    },
+  };
+}

@@ -1,0 +1,46 @@
+import { afterEach, describe, expect, it } from "vitest";
+import { type DecisionRow, openStorage } from "../../src/collector/storage.js";
+import { storageBackends } from "./helpers.js";
+
+/** The collector's copy of pending decisions (issue 20), on every storage backend. */
+const cleanups: Array<() => Promise<void>> = [];
+afterEach(async () => {
+  for (const c of cleanups.splice(0).reverse()) await c();
+});
+
+const row = (host_id: string, action_id: string, evaluation: string, received_ms: number): DecisionRow => ({
+  host_id,
+  action_id,
+  session_id: `s-${host_id}`,
+  state: evaluation === "ESCALATE" ? "escalated" : "allowed",
+  created_ms: received_ms - 5,
+  deadline_ms: evaluation === "ESCALATE" ? null : received_ms + 300_000,
+  record: { evaluation, timestamp: new Date(received_ms).toISOString(), proposed_action: { kind: "shell" } },
+  received_ms,
+});
+
+describe.each(storageBackends("forge-decisions"))("decisions on %s", (_name, open) => {
+  it("stores each (host, action) once, keeps the first copy, filters by host and session, newest first", async () => {
+    const db = await open();
+    const s = await openStorage(db.database);
+    cleanups.push(db.cleanup, () => s.close());
+    await s.putDecisions([
+      row("h1", "a1", "ALLOW", 1000),
+      row("h1", "a2", "ESCALATE", 2000),
+      row("h2", "a1", "ALLOW", 3000),
+    ]);
+    // A resend (the agent reconnected) changes nothing, even if the copy differs.
+    await s.putDecisions([{ ...row("h1", "a1", "ALLOW", 9000), state: "escalated" }]);
+    const all = await s.decisions({ limit: 10 });
+    expect(all.map((d) => [d.host_id, d.action_id])).toEqual([
+      ["h2", "a1"],
+      ["h1", "a2"],
+      ["h1", "a1"],
+    ]);
+    expect(all[2]).toEqual(row("h1", "a1", "ALLOW", 1000));
+    expect((await s.decisions({ host_id: "h1", limit: 10 })).map((d) => d.action_id)).toEqual(["a2", "a1"]);
+    expect((await s.decisions({ session_id: "s-h2", limit: 10 })).map((d) => d.host_id)).toEqual(["h2"]);
+    expect(await s.decisions({ host_id: "h1", limit: 1 })).toHaveLength(1);
+    await s.putDecisions([]);
+  });
+});

@@ -1,0 +1,255 @@
+import { spawnSync } from "node:child_process";
+import { generateKeyPairSync, type KeyObject } from "node:crypto";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { type WebSocket, WebSocketServer } from "ws";
+import { Shipper } from "../../src/evidence/shipper.js";
+import { signCollectorMessage } from "../../src/protocol/collector-auth.js";
+import { shell } from "../agent/helpers.js";
+import { until } from "../support/wait.js";
+import {
+  type AgentProc,
+  COLLECTOR_BIN,
+  type CollectorProc,
+  ensureBuilt,
+  startAgentProcess,
+  startCollectorProcess,
+  stopsAfterAll,
+  tempDir,
+} from "./helpers.js";
+
+/**
+ * Issue 20, "the collector is authenticated to the agent": the probe that found a fake collector
+ * trusted completely, against real agent and collector processes on loopback. A fake collector on
+ * the agent's URL gets no prune and no review; a wrong certificate is refused at the handshake.
+ */
+
+const stops = stopsAfterAll();
+
+/** `forge-collector tls init` as a user runs it; returns the certificate and key paths. */
+function tlsInit(dir: string): { cert: string; key: string; fingerprint: string } {
+  const r = spawnSync(process.execPath, [COLLECTOR_BIN, "tls", "init", "--out", dir, "--json"], {
+    encoding: "utf8",
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+type Health = {
+  evidence: { lastSeq: number; ackedSeq: number; backlog: number };
+  collector: { connected: boolean; lastAckedSeq: number; lastClose: { code: number } | null };
+};
+const health = async (a: AgentProc) => (await a.client.get("/v1/health")).body as Health;
+
+/** The agent's own alert records (session agent:<host>), by proposed_action.kind. */
+async function alertKinds(a: AgentProc): Promise<string[]> {
+  const t = (await a.client.get(`/v1/sessions/agent:${a.hostId}/trace`)).body as {
+    steps?: Array<{ proposed_action?: { kind?: string } }>;
+  };
+  return (t.steps ?? []).map((s) => s.proposed_action?.kind ?? "");
+}
+
+/**
+ * The issue's fake collector: a real WebSocket server on the real collector's port that speaks the
+ * protocol, claims `claimKey` in its challenge, acks everything the agent holds and approves
+ * `approve` as operator:ceo, all signed with its own key.
+ */
+async function fakeCollector(port: number, claimKeyPem: string | null, approve: string) {
+  const own = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+  const wss = new WebSocketServer({ host: "127.0.0.1", port });
+  await new Promise<void>((r) => wss.once("listening", () => r()));
+  const closes: number[] = [];
+  let hellos = 0;
+  wss.on("connection", (ws: WebSocket) => {
+    ws.on("close", (code) => closes.push(code));
+    ws.send(
+      JSON.stringify({
+        type: "challenge",
+        nonce: "fake",
+        protocol: 2,
+        ...(claimKeyPem === null ? {} : { public_key_pem: claimKeyPem }),
+      }),
+    );
+    ws.on("message", (data) => {
+      const m = JSON.parse(data.toString());
+      if (m.type !== "hello") return;
+      hellos++;
+      const signed = (msg: Record<string, unknown>) =>
+        JSON.stringify(signCollectorMessage(own.privateKey as KeyObject, m.agent_nonce ?? "", msg));
+      ws.send(signed({ type: "ack", seq: m.last_seq, hash: m.head_hash, checkpoint_seq: 0 }));
+      ws.send(
+        signed({
+          type: "review",
+          action_id: approve,
+          decision: "approve",
+          reason: null,
+          reviewer: "operator:ceo",
+        }),
+      );
+    });
+  });
+  const stop = () => new Promise<void>((r) => wss.close(() => r()));
+  return { closes, hellos: () => hellos, stop };
+}
+
+describe("a fake collector on the agent's URL", () => {
+  let dir: string;
+  let collector: CollectorProc;
+  let agent: AgentProc;
+  let port: number;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    dir = tempDir("fa-trust-");
+    collector = await startCollectorProcess(dir);
+    stops.push(() => collector.stop());
+    port = Number(new URL(collector.url).port);
+    // No collector_trust.key: the agent pins the real collector's key on first use.
+    agent = await startAgentProcess("trust-a", { collector_url: collector.url, heartbeat_ms: 500 });
+    stops.push(() => agent.stop());
+  }, 60_000);
+
+  it("pins the real collector on first use (loudly), then refuses a fake one: nothing pruned, no review applied, alerts recorded", async () => {
+    await agent.client.post("/v1/actions", { session_id: "t", proposed_action: shell("echo one") });
+    await until(
+      async () => (await health(agent)).evidence.backlog === 0,
+      "records acked by the real collector",
+    );
+    const pin = readFileSync(join(agent.home, "var", "collector-key.pem"), "utf8");
+    expect(pin).toMatch(/BEGIN PUBLIC KEY/);
+    expect(await alertKinds(agent)).toContain("collector.collector-pinned-first-use");
+
+    await collector.stop();
+    const esc = await agent.client.post("/v1/actions", {
+      session_id: "t",
+      proposed_action: shell("deploy prod"),
+    });
+    expect(esc.body.evaluation).toBe("ESCALATE");
+    const id = esc.body.action_id as string;
+    // A DENY is recorded at once: records the fake collector would like the agent to prune.
+    for (let i = 0; i < 3; i++)
+      await agent.client.post("/v1/actions", { session_id: "t", proposed_action: shell("rm -rf /") });
+    await until(async () => (await health(agent)).evidence.backlog >= 3, "DENY records committed");
+    const before = await health(agent);
+    expect(before.evidence.backlog).toBeGreaterThan(0);
+
+    // 1. A fake that claims its own key: refused at the challenge.
+    const other = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
+    let fake = await fakeCollector(
+      port,
+      other.publicKey.export({ type: "spki", format: "pem" }).toString(),
+      id,
+    );
+    await until(
+      async () => (await alertKinds(agent)).includes("collector.collector-key-mismatch"),
+      "key-mismatch alert",
+    );
+    expect(fake.hellos()).toBe(0); // the agent never even said hello to it
+    await fake.stop();
+
+    // 2. A fake that claims the real collector's public key (it is public) but cannot sign as it:
+    // the agent says hello, then refuses the unsigned ack and never sees the review.
+    fake = await fakeCollector(port, pin, id);
+    await until(
+      async () => (await alertKinds(agent)).includes("collector.collector-unsigned-ack"),
+      "unsigned-ack alert",
+    );
+    expect(fake.hellos()).toBeGreaterThan(0);
+    await until(() => fake.closes.includes(4012), "the agent closing with 4012");
+    await fake.stop();
+
+    // 3. A fake that sends no key at all (what every fake did before issue 20).
+    fake = await fakeCollector(port, null, id);
+    await until(async () => (await alertKinds(agent)).includes("collector.collector-no-key"), "no-key alert");
+    await fake.stop();
+
+    const after = await health(agent);
+    expect(after.evidence.ackedSeq).toBe(before.evidence.ackedSeq);
+    expect(after.evidence.backlog).toBeGreaterThanOrEqual(before.evidence.backlog);
+    expect(after.collector.lastAckedSeq).toBe(before.collector.lastAckedSeq);
+    const view = (await agent.client.get(`/v1/actions/${id}`)).body;
+    expect(view.state).toBe("escalated");
+    expect(view.principal_review).toBeNull();
+
+    // The real collector back on its port (same key, kept beside its database): the backlog drains.
+    collector = await startCollectorProcess(dir, ["--listen", `127.0.0.1:${port}`]);
+    stops.push(() => collector.stop());
+    await until(
+      async () => (await health(agent)).evidence.backlog === 0,
+      "backlog drained to the real collector",
+    );
+  }, 90_000);
+});
+
+describe("wss:// with a pinned certificate", () => {
+  it("ships to the collector whose certificate is pinned; refuses one with another certificate at the handshake", async () => {
+    ensureBuilt();
+    const dir = tempDir("fa-tls-");
+    const real = tlsInit(join(dir, "real"));
+    const wrong = tlsInit(join(dir, "wrong"));
+    expect(real.fingerprint).not.toBe(wrong.fingerprint);
+
+    const good = await startCollectorProcess(join(dir), ["--tls-cert", real.cert, "--tls-key", real.key]);
+    stops.push(() => good.stop());
+    expect(good.url).toMatch(/^wss:\/\//);
+    const a = await startAgentProcess("tls-a", {
+      collector_url: good.url,
+      collector_trust: { key: real.cert },
+      heartbeat_ms: 500,
+    });
+    stops.push(() => a.stop());
+    await a.client.post("/v1/actions", { session_id: "t", proposed_action: shell("echo hi") });
+    await until(async () => {
+      const h = await health(a);
+      return h.collector.connected && h.evidence.backlog === 0;
+    }, "records acked over wss");
+    expect(await alertKinds(a)).not.toContain("collector.collector-pinned-first-use");
+
+    // Another collector, another certificate, on the URL the agent trusts for `real`.
+    const imposterDir = tempDir("fa-tls-imp-");
+    const imposter = await startCollectorProcess(imposterDir, [
+      "--tls-cert",
+      wrong.cert,
+      "--tls-key",
+      wrong.key,
+    ]);
+    stops.push(() => imposter.stop());
+    const b = await startAgentProcess("tls-b", {
+      collector_url: imposter.url,
+      collector_trust: { key: real.cert },
+      heartbeat_ms: 500,
+    });
+    stops.push(() => b.stop());
+    await b.client.post("/v1/actions", { session_id: "t", proposed_action: shell("echo hi") });
+    await until(
+      async () => (await alertKinds(b)).includes("collector.collector-key-mismatch"),
+      "key-mismatch alert over wss",
+    );
+    const hb = await health(b);
+    expect(hb.collector.connected).toBe(false);
+    expect(hb.evidence.ackedSeq).toBe(0);
+
+    // A plain ws:// server at a wss:// URL: no TLS certificate, no connection, nothing acked.
+    const plain = await startCollectorProcess(tempDir("fa-tls-plain-"));
+    stops.push(() => plain.stop());
+    const c = await startAgentProcess("tls-c", {
+      collector_url: plain.url.replace(/^ws:/, "wss:"),
+      collector_trust: { key: real.cert },
+      heartbeat_ms: 500,
+    });
+    stops.push(() => c.stop());
+    await c.client.post("/v1/actions", { session_id: "t", proposed_action: shell("echo hi") });
+    await until(async () => (await health(c)).collector.lastClose !== null, "the failed TLS connection");
+    const hc = await health(c);
+    expect(hc.collector.connected).toBe(false);
+    expect(hc.evidence.ackedSeq).toBe(0);
+  }, 90_000);
+
+  it("plain ws:// is refused for a host that is not loopback", () => {
+    expect(() => new Shipper({ store: {} as never, url: "ws://192.0.2.7:8787/v1/ws" })).toThrow(
+      /loopback only; use wss:\/\//,
+    );
+    expect(() => new Shipper({ store: {} as never, url: "ws://[::1]:8787/v1/ws" })).not.toThrow();
+  });
+});
