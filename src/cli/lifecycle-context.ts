@@ -10,7 +10,7 @@ import { EvidenceStore } from "../evidence/index.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
 import type { LifecycleContext } from "../lifecycle/context.js";
 import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
-import { openClient } from "../registry/index.js";
+import { openClient, type RegistryClient } from "../registry/index.js";
 
 export const LIFECYCLE_FLAGS = {
   json: { type: "boolean", default: false },
@@ -42,6 +42,18 @@ export function lifecycleConfig(v: Flags): AgentConfig {
   });
 }
 
+/** Registry clients as the config and the flags say (`--insecure`, `--auth-file`). */
+export function registryClients(config: AgentConfig, v: Flags): (registry: string) => RegistryClient {
+  const authFile = v["auth-file"] ?? config.registry.auth_file;
+  return (registry) =>
+    openClient(registry, {
+      home: config.home,
+      insecure: v.insecure === true || config.registry.insecure,
+      env: process.env,
+      ...(authFile ? { authFile } : {}),
+    });
+}
+
 export async function openLifecycle(v: Flags): Promise<Opened> {
   const config = lifecycleConfig(v);
   await assertSocketFree(config.socket);
@@ -60,16 +72,9 @@ export async function openLifecycle(v: Flags): Promise<Opened> {
     config.lifecycle.trusted_keys,
     config.lifecycle.trust_own_key ? signer.publicKeyPem : undefined,
   );
-  const authFile = v["auth-file"] ?? config.registry.auth_file;
   const ctx: LifecycleContext = {
     hostId: config.host_id,
-    client: (registry) =>
-      openClient(registry, {
-        home: config.home,
-        insecure: v.insecure === true || config.registry.insecure,
-        env: process.env,
-        ...(authFile ? { authFile } : {}),
-      }),
+    client: registryClients(config, v),
     gate: () => gate,
     append: (rec) => store.append(rec),
     records: (q) => store.records(q),

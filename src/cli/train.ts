@@ -6,9 +6,11 @@ import { EvidenceStore } from "../evidence/index.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
 import type { PrincipalReview } from "../protocol/record.js";
 import { parse, printJson, UsageError } from "./args.js";
+import { registryClients } from "./lifecycle-context.js";
 
 /**
- * `forge-agent train JOB.yaml [--resume] [--json] [--home DIR] [--config FILE]`: a governed
+ * `forge-agent train JOB.yaml [--resume] [--json] [--home DIR] [--config FILE] [--insecure]
+ * [--auth-file FILE]`: a governed
  * training run. Exit 0 DONE, 1 HALTED or FAILED, 2 a bad job file.
  *
  * The evidence store has one writer: train opens the local store directly (as bench does) and
@@ -21,6 +23,8 @@ export default async function train(argv: string[]): Promise<number> {
     json: { type: "boolean", default: false },
     home: { type: "string" },
     config: { type: "string" },
+    insecure: { type: "boolean" },
+    "auth-file": { type: "string" },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one JOB.yaml");
   const { loadJob } = await import("../training/spec.js");
@@ -61,6 +65,15 @@ export default async function train(argv: string[]): Promise<number> {
     at: new Date().toISOString(),
     reason: "no review queue: forge-agent train runs without the daemon, so an escalation cannot be approved",
   });
+  // A registry dataset is a `model.pull` judged by the same gate (no queue here: only ALLOW pulls).
+  const { registryResolver } = await import("../training/dataset.js");
+  const resolver = registryResolver({
+    client: registryClients(config, values),
+    judge: async (action) => {
+      const d = gate.evaluate({ session_id: "training-dataset", action });
+      return { evaluation: d.evaluation, reasons: d.reasons };
+    },
+  });
   const { runJob } = await import("../training/job.js");
   const { makeTrainer } = await import("../training/trainers.js");
   const { exportGguf } = await import("../training/export.js");
@@ -72,6 +85,7 @@ export default async function train(argv: string[]): Promise<number> {
       gate,
       reviewer: { review: noQueue, reviewStart: noQueue },
       makeTrainer,
+      resolver,
       principal: `uid:${process.getuid?.() ?? 0} pid:${process.pid} user:${userInfo().username}`,
       exportModel: exportGguf,
     });

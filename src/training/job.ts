@@ -14,7 +14,7 @@ import { toPolicyMatched } from "../gate/index.js";
 import type { PrincipalReview } from "../protocol/record.js";
 import { preflight } from "./budgets.js";
 import { latestCheckpoint } from "./checkpoint.js";
-import { type DatasetResolver, loadDataset, localResolver } from "./dataset.js";
+import { type DatasetResolver, type DatasetSource, loadDataset, localResolver } from "./dataset.js";
 import { jsonNumber, type LoopResult, type Recorder, type Reviewer, runLoop } from "./loop.js";
 import type { State } from "./machine.js";
 import { type Job, type JobSpec, parameterCount } from "./spec.js";
@@ -194,9 +194,15 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
   }
 
   let data: Uint8Array;
+  let source: DatasetSource | null;
   let trainer: Trainer;
   try {
-    data = await loadDataset(spec.dataset.ref, spec.dataset.sha256, job.dir, o.resolver ?? localResolver);
+    ({ data, source } = await loadDataset(
+      spec.dataset.ref,
+      spec.dataset.sha256,
+      job.dir,
+      o.resolver ?? localResolver,
+    ));
     trainer = await o.makeTrainer(spec);
   } catch (err) {
     const e = err as ForgeError;
@@ -214,6 +220,7 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
       trainer: trainer.name,
       parameters,
       checkpoint_dir: ckDir,
+      dataset: { ref: spec.dataset.ref, sha256: spec.dataset.sha256, source },
       ...(last ? { from_checkpoint: { step: last.info.step, digest: last.info.digest } } : {}),
     });
     const recorder: Recorder = { record: (event, result, review) => record(event, result, review ?? null) };

@@ -46,6 +46,7 @@ describe.skipIf(missing("docker-registry") || missing("chromium"))("the closed l
   let page: Page;
   let model = "";
   let datasetLayer = "";
+  let datasetRef = "";
   let toolAction = "";
   const tokenFile = join(dir, "svc.token");
   // Host A reads its pruned records back from the collector with a service account's secret.
@@ -96,7 +97,8 @@ describe.skipIf(missing("docker-registry") || missing("chromium"))("the closed l
   });
 
   it("1-3: a corpus is generated and pushed, the tiny llama trained on it and exported, the model pushed", () => {
-    const corpus = join(homeA, "corpus.txt");
+    const corpus = join(dir, "push", "corpus.txt");
+    mkdirSync(join(dir, "push"), { recursive: true });
     writeFileSync(corpus, CORPUS);
     const d = cli([
       "registry",
@@ -110,13 +112,15 @@ describe.skipIf(missing("docker-registry") || missing("chromium"))("the closed l
     expect(d.status, d.err).toBe(0);
     datasetLayer = d.json().blobs.find((b: { digest: string }) => b.digest === `sha256:${SHA}`)?.digest;
     expect(datasetLayer).toBe(`sha256:${SHA}`);
+    // Training pulls the pushed dataset by its manifest digest (a `model.pull` the gate judges).
+    datasetRef = `oci://${reg.host}/e2e/corpus@${d.json().digest}`;
     const job = join(homeA, "job.yaml");
     writeFileSync(
       job,
       `job: e2e
 model:
   shape: {layers: 1, width: 16, heads: 2, context: 512}
-dataset: {ref: corpus.txt, sha256: ${SHA}}
+dataset: {ref: "${datasetRef}", sha256: "${SHA}"}
 hyperparameters: {learning_rate: 0.02, batch: 2, sequence: 16, steps: 4, seed: 1}
 budgets: {max_parameters: 100000, max_tokens: 1000000, max_steps: 100, max_wall_seconds: 3600, max_memory_mb: 8192}
 checkpoints: {every: 2, dir: ck}
@@ -125,6 +129,7 @@ export: {gguf: out/model.gguf, type: f32}
     );
     const t = cli(["train", job, "--json"]);
     expect(t.status, t.err).toBe(0);
+    expect(t.json().state).toBe("DONE");
     const p = cli([
       "registry",
       "push",
@@ -280,6 +285,7 @@ export: {gguf: out/model.gguf, type: f32}
     expect(l.status, l.err + l.out).toBe(0);
     const j = l.json();
     expect(j.dataset.sha256).toBe(SHA);
+    expect(j.dataset.ref).toBe(datasetRef);
     expect(`sha256:${j.dataset.sha256}`).toBe(datasetLayer);
     expect(j.links.map((x: { step: string; verified: boolean }) => `${x.step}:${x.verified}`)).toEqual([
       "action:true",
