@@ -212,8 +212,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     facts: () => gatherFacts(opts.version ?? null),
     evidence: () => store.stats(),
     policy: () => policyUpdates.active(),
-    models: () =>
-      config.backend === "none" ? [] : [{ backend: config.backend, model: config.model ?? null }],
+    models: () => {
+      if (config.backend === "none") return [];
+      const admission = inference.served();
+      return [{ backend: config.backend, model: config.model ?? null, ...(admission ? { admission } : {}) }];
+    },
     reviews: () => svc.reviews(),
     append: (rec) => store.append(rec),
     tolerances: config.tolerances,

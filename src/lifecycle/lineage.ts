@@ -6,6 +6,7 @@
  * record whose hash is recomputed from its body and, where its predecessor is present, chained to it.
  * Imports only protocol/, so the collector runs the same walk.
  */
+import { isUnpromoted } from "../protocol/heartbeat.js";
 import { recordHash, type StoredRecord } from "../protocol/record.js";
 
 export interface LineageLink {
@@ -300,7 +301,7 @@ export function servedModels(records: readonly Rec[]): ServedModel[] {
       stage: a.stage,
       exempt: a.exempt,
       label: a.label,
-      unpromoted: !a.exempt && a.stage === null,
+      unpromoted: isUnpromoted(a),
       at: r.timestamp,
     };
   });
