@@ -65,15 +65,17 @@ export default async function train(argv: string[]): Promise<number> {
     at: new Date().toISOString(),
     reason: "no review queue: forge-agent train runs without the daemon, so an escalation cannot be approved",
   });
-  // A registry dataset is a `model.pull` judged by the same gate (no queue here: only ALLOW pulls).
+  // A registry dataset or base model is a `model.pull` judged by the same gate (no queue here:
+  // only ALLOW pulls).
   const { registryResolver } = await import("../training/dataset.js");
-  const resolver = registryResolver({
+  const { registryBase } = await import("../training/base.js");
+  const registry = {
     client: registryClients(config, values),
-    judge: async (action) => {
-      const d = gate.evaluate({ session_id: "training-dataset", action });
+    judge: async (action: object) => {
+      const d = gate.evaluate({ session_id: "training-pull", action });
       return { evaluation: d.evaluation, reasons: d.reasons };
     },
-  });
+  };
   const { runJob } = await import("../training/job.js");
   const { makeTrainer } = await import("../training/trainers.js");
   const { exportGguf } = await import("../training/export.js");
@@ -85,7 +87,8 @@ export default async function train(argv: string[]): Promise<number> {
       gate,
       reviewer: { review: noQueue, reviewStart: noQueue },
       makeTrainer,
-      resolver,
+      resolver: registryResolver(registry),
+      baseResolver: registryBase(registry),
       principal: `uid:${process.getuid?.() ?? 0} pid:${process.pid} user:${userInfo().username}`,
       exportModel: exportGguf,
     });

@@ -7,10 +7,15 @@
  */
 import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { existsSync } from "node:fs";
+import { mkdtemp, readFile, rm } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { fileURLToPath } from "node:url";
 import { Codes, ForgeError } from "../errors.js";
+import type { GgufTensor } from "../inference/tiny-model.js";
 import type { Batch } from "./dataset.js";
+import { ggufTensors, paramLayout } from "./layout.js";
 import { fullShape, type Shape } from "./spec.js";
 import type { LossVerdict, StepStats, Trainer } from "./trainer.js";
 
@@ -44,7 +49,10 @@ export class TorchTrainer implements Trainer {
   /** A forward whose loss the loop held (an escalation): commit() may still apply it. */
   private kept = false;
 
-  private constructor(private readonly child: ChildProcessWithoutNullStreams) {
+  private constructor(
+    private readonly child: ChildProcessWithoutNullStreams,
+    private readonly shape: Shape,
+  ) {
     child.stderr.on("data", (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
     });
@@ -74,7 +82,7 @@ export class TorchTrainer implements Trainer {
         Codes.TRAINING_REFUSED,
         `trainer 'torch' needs ${TORCH_PYTHON} with python3-torch (apt-get install python3-torch), or set FORGE_TORCH_PYTHON`,
       );
-    const t = new TorchTrainer(spawn(TORCH_PYTHON, [script], { stdio: ["pipe", "pipe", "pipe"] }));
+    const t = new TorchTrainer(spawn(TORCH_PYTHON, [script], { stdio: ["pipe", "pipe", "pipe"] }), shape);
     try {
       const r = await t.call("init", { shape: fullShape(shape), seed });
       t.parameters = num(r.parameters);
@@ -144,11 +152,16 @@ export class TorchTrainer implements Trainer {
     return String((await this.call("digest")).sha256);
   }
 
-  async exportTensors(): Promise<{ name: string; dims: number[]; data: Float32Array }[]> {
-    throw new ForgeError(
-      Codes.TRAINING_REFUSED,
-      "GGUF export from the torch trainer is not built yet: train with 'embedded' to export",
-    );
+  /** The sidecar's weights.bin (the embedded trainer's format) through the one layout table. */
+  async exportTensors(): Promise<GgufTensor[]> {
+    const dir = await mkdtemp(join(tmpdir(), "forge-torch-export-"));
+    try {
+      await this.call("save", { dir });
+      const b = await readFile(join(dir, "weights.bin"));
+      return ggufTensors(paramLayout(this.shape), new Float32Array(b.buffer, b.byteOffset, b.byteLength / 4));
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   }
 
   async close(): Promise<void> {
