@@ -13,7 +13,7 @@ import { wideningReasons } from "../gate/widening.js";
 import { HttpError } from "../http.js";
 import { sampleMetrics } from "../platform/native.js";
 import { nowRfc3339, type RecordInput } from "../protocol/record.js";
-import { ActionService } from "./actions.js";
+import { ActionService, type Principal } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
 import type { AgentConfig } from "./config.js";
@@ -104,6 +104,14 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     service: () => service!,
     logger,
   });
+  // Training runs here when a daemon owns the store (loaded on first use: tfjs is heavy).
+  let training: Promise<import("./training.js").AgentTraining> | undefined;
+  const train = async (body: { job: string; resume: boolean }, who: Principal) => {
+    training ??= import("./training.js").then((m) =>
+      m.createAgentTraining({ config, store, gate: () => gate, service: () => service!, logger }),
+    );
+    return (await training).run(body, who);
+  };
   const gateStats = new GateStats();
   const metrics = new AgentMetrics({
     backlog: () => store.stats().backlog,
@@ -301,6 +309,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     },
     facade: (req, res, principal) => inference.handle(req, res, principal),
     promote: (body, who) => lifecycle.promote(body, who),
+    train,
     lineage: (id) => lifecycle.lineage(id),
     archive:
       config.collector_url === undefined ? undefined : collectorArchive(config.collector_url, config.host_id),

@@ -245,7 +245,7 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
       data,
       checkpointDir: ckDir,
       recorder,
-      reviewer: o.reviewer,
+      reviewer: { review: (a, deadline) => o.reviewer.review(a, deadline, action) },
       sessionId,
       ...(last ? { resume: { state: last.state, checkpoint: last.info } } : {}),
       ...(o.energyJoules ? { energyJoules: o.energyJoules } : {}),
