@@ -1,6 +1,7 @@
 /**
- * The `torch` trainer: the step protocol (trainer.ts) spoken to a Python sidecar
- * (sidecars/torch/trainer.py, Debian's python3-torch) as JSON lines over stdio. The loop's
+ * The sidecar trainers: the step protocol (trainer.ts) spoken to a Python process as JSON lines
+ * over stdio — `torch` (sidecars/torch/trainer.py, Debian's python3-torch) and `mlx`
+ * (sidecars/mlx/trainer.py, Apple Silicon only; not run where this was written). The loop's
  * LOSS_CHECK runs here, in TypeScript, between the sidecar's `forward` (loss known, graph kept,
  * no gradient) and `commit` (backward + optimizer step) or `reject` (the graph is dropped).
  * A sidecar that dies, answers garbage or reports an error fails the step: FORGE_TRAINING_FAILED.
@@ -22,15 +23,23 @@ import type { LossVerdict, StepStats, Trainer } from "./trainer.js";
 /** The Python that has python3-torch: Debian's, not a pyenv one first on PATH. */
 export const TORCH_PYTHON = process.env.FORGE_TORCH_PYTHON ?? "/usr/bin/python3";
 
-/** sidecars/torch/trainer.py from src/training (tsx, vitest) or dist/src/training (built). */
-export function torchSidecarPath(): string {
-  for (const rel of ["../../sidecars/torch/trainer.py", "../../../sidecars/torch/trainer.py"]) {
+/** The Python for the mlx sidecar (MLX is a pip package on macOS). */
+export const MLX_PYTHON = process.env.FORGE_MLX_PYTHON ?? "python3";
+
+/** MLX runs on Apple Silicon only: the one platform fact the mlx trainer depends on. */
+export function mlxSupported(platform: string, arch: string): boolean {
+  return platform === "darwin" && arch === "arm64";
+}
+
+/** sidecars/KIND/trainer.py from src/training (tsx, vitest) or dist/src/training (built). */
+export function torchSidecarPath(kind: "torch" | "mlx" = "torch"): string {
+  for (const rel of [`../../sidecars/${kind}/trainer.py`, `../../../sidecars/${kind}/trainer.py`]) {
     const p = fileURLToPath(new URL(rel, import.meta.url));
     if (existsSync(p)) return p;
   }
   throw new ForgeError(
     Codes.TRAINING_REFUSED,
-    "the torch sidecar (sidecars/torch/trainer.py) is not installed",
+    `the ${kind} sidecar (sidecars/${kind}/trainer.py) is not installed`,
   );
 }
 
@@ -39,7 +48,6 @@ type Reply = { id: number; ok: boolean; error?: string } & Record<string, unknow
 const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
 
 export class TorchTrainer implements Trainer {
-  readonly name = "torch" as const;
   parameters = 0;
   gradients = 0;
   private nextId = 1;
@@ -52,6 +60,7 @@ export class TorchTrainer implements Trainer {
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
     private readonly shape: Shape,
+    readonly name: "torch" | "mlx" = "torch",
   ) {
     child.stderr.on("data", (d: Buffer) => {
       this.stderr = (this.stderr + d.toString()).slice(-4000);
@@ -61,28 +70,57 @@ export class TorchTrainer implements Trainer {
       try {
         r = JSON.parse(line) as Reply;
       } catch {
-        return this.die(new Error(`the torch sidecar wrote a line that is not JSON: ${line.slice(0, 200)}`));
+        return this.die(
+          new Error(`the ${this.name} sidecar wrote a line that is not JSON: ${line.slice(0, 200)}`),
+        );
       }
       const w = this.waiting.get(r.id);
-      if (!w) return this.die(new Error(`the torch sidecar answered an unknown request ${r.id}`));
+      if (!w) return this.die(new Error(`the ${this.name} sidecar answered an unknown request ${r.id}`));
       this.waiting.delete(r.id);
       if (r.ok) w.ok(r);
-      else w.fail(new ForgeError(Codes.TRAINING_FAILED, `torch sidecar: ${r.error ?? "unknown error"}`));
+      else
+        w.fail(new ForgeError(Codes.TRAINING_FAILED, `${this.name} sidecar: ${r.error ?? "unknown error"}`));
     });
     child.on("error", (e) => this.die(e));
     child.on("exit", (code, signal) =>
-      this.die(new Error(`the torch sidecar exited (${signal ?? code}): ${this.stderr.trim().slice(-500)}`)),
+      this.die(
+        new Error(`the ${this.name} sidecar exited (${signal ?? code}): ${this.stderr.trim().slice(-500)}`),
+      ),
     );
   }
 
   static async start(shape: Shape, seed: number): Promise<TorchTrainer> {
-    const script = torchSidecarPath();
+    const script = torchSidecarPath("torch");
     if (!existsSync(TORCH_PYTHON))
       throw new ForgeError(
         Codes.TRAINING_REFUSED,
         `trainer 'torch' needs ${TORCH_PYTHON} with python3-torch (apt-get install python3-torch), or set FORGE_TORCH_PYTHON`,
       );
-    const t = new TorchTrainer(spawn(TORCH_PYTHON, [script], { stdio: ["pipe", "pipe", "pipe"] }), shape);
+    return TorchTrainer.spawnSidecar("torch", TORCH_PYTHON, script, shape, seed);
+  }
+
+  /** The mlx sidecar: refused off Apple Silicon (FORGE_TRAINING_REFUSED), before any process starts. */
+  static async startMlx(
+    shape: Shape,
+    seed: number,
+    host: { platform: string; arch: string } = process,
+  ): Promise<TorchTrainer> {
+    if (!mlxSupported(host.platform, host.arch))
+      throw new ForgeError(
+        Codes.TRAINING_REFUSED,
+        `trainer 'mlx' needs Apple Silicon (darwin/arm64) with MLX (pip install mlx); this host is ${host.platform}/${host.arch}: use 'embedded' or 'torch'`,
+      );
+    return TorchTrainer.spawnSidecar("mlx", MLX_PYTHON, torchSidecarPath("mlx"), shape, seed);
+  }
+
+  private static async spawnSidecar(
+    kind: "torch" | "mlx",
+    python: string,
+    script: string,
+    shape: Shape,
+    seed: number,
+  ): Promise<TorchTrainer> {
+    const t = new TorchTrainer(spawn(python, [script], { stdio: ["pipe", "pipe", "pipe"] }), shape, kind);
     try {
       const r = await t.call("init", { shape: fullShape(shape), seed });
       t.parameters = num(r.parameters);

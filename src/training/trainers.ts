@@ -14,8 +14,6 @@ export async function makeTrainer(spec: JobSpec): Promise<Trainer> {
     const { TorchTrainer } = await import("./torch.js");
     return TorchTrainer.start(shape, spec.model.seed);
   }
-  throw new ForgeError(
-    Codes.TRAINING_REFUSED,
-    `trainer '${spec.trainer}' is not available in this build: use 'embedded' or 'torch' (docs/training.md)`,
-  );
+  const { TorchTrainer } = await import("./torch.js");
+  return TorchTrainer.startMlx(shape, spec.model.seed);
 }
