@@ -16,10 +16,13 @@ and `commit` runs value_and_grad + clip + Adam on the same batch; `reject` drops
   digest {} -> {sha256, gradients}
 """
 import hashlib
-import json
 import math
 import os
 import sys
+
+# Appended, not prepended: sidecars/mlx must never shadow the real `mlx` package.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from jsonl_protocol import read_checkpoint, serve  # noqa: E402
 
 import mlx.core as mx
 import numpy as np
@@ -177,11 +180,9 @@ def handle(req):
         return {}
     if op == "load":
         d = req["dir"]
-        w = np.frombuffer(open(os.path.join(d, "weights.bin"), "rb").read(), dtype="<f4")
-        o = np.frombuffer(open(os.path.join(d, "optimizer.bin"), "rb").read(), dtype="<f4")
-        total = model.count()
-        if w.size != total or o.size != 1 + 2 * total:
-            raise RuntimeError(f"checkpoint in {d} does not fit this model's shape ({w.size} weights, expected {total})")
+        wb, ob = read_checkpoint(d, model.count())
+        w = np.frombuffer(wb, dtype="<f4")
+        o = np.frombuffer(ob, dtype="<f4")
         at = 0
         for n in model.names:
             size = model.params[n].size
@@ -201,18 +202,5 @@ def handle(req):
     raise RuntimeError(f"unknown op '{op}'")
 
 
-def main():
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        req = json.loads(line)
-        try:
-            reply = {"id": req.get("id"), "ok": True, **handle(req)}
-        except Exception as e:  # the loop decides; the sidecar reports
-            reply = {"id": req.get("id"), "ok": False, "error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    serve(handle)
