@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ollama } from "ollama";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { generatedCorpus } from "../../src/training/dataset.js";
@@ -25,10 +25,10 @@ import {
   tempDir,
 } from "../fleet/helpers.js";
 import { freePort, startRegistry, type TestRegistry } from "../registry/helpers.js";
-import { findTool, missing } from "../support/tools.js";
+import { launchHeadless } from "../support/chromium.js";
+import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 
-const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
 const CORPUS = generatedCorpus();
 const SHA = createHash("sha256").update(CORPUS).digest("hex");
 const ALICE = { name: "alice", password: "correct horse battery" };
@@ -75,17 +75,7 @@ describe.skipIf(missing("docker-registry") || missing("chromium"))("the closed l
         lifecycle: LIFECYCLE_A,
       }),
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ browser, page } = await launchHeadless());
   }, 120_000);
 
   afterAll(async () => {

@@ -7,7 +7,7 @@ import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyPath } from "../../src/gate/index.js";
 import { generatedCorpus } from "../../src/training/dataset.js";
@@ -22,10 +22,10 @@ import {
   startCollectorProcess,
   tempDir,
 } from "../fleet/helpers.js";
-import { findTool, missing } from "../support/tools.js";
+import { launchHeadless } from "../support/chromium.js";
+import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 
-const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
 /** FORGE_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to the test's temp dir. */
 const SHOTS = process.env.FORGE_UPDATE_SCREENSHOTS ? join(REPO, "docs", "screenshots") : tempDir("fa-shots-");
 const ALICE = { name: "alice", password: "correct horse battery" };
@@ -48,17 +48,7 @@ describe.skipIf(missing("chromium"))("the dashboard's training view (Chromium)",
       policy: defaultPolicyPath(),
       review: { deadline_ms: 120_000 },
     });
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ browser, page } = await launchHeadless());
   }, 120_000);
   afterAll(async () => {
     await browser?.close();
