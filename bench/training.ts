@@ -7,8 +7,8 @@
  *
  * A governed round is timed from runLoop's call to its STEP → CHECKPOINT transition on the last
  * step: the final checkpoint write (weights, optimizer, digests, fsync) is reported on its own
- * line, not in the ratio, since the bare trainer writes nothing. The embedded trainer only: the
- * torch and mlx trainers are not built yet (skipped_parts says so).
+ * line, not in the ratio, since the bare trainer writes nothing. Each trainer present is measured
+ * in turn: `embedded` always, `torch` where python3-torch is installed (mlx is not built).
  */
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
@@ -16,6 +16,7 @@ import { batchFor, GENERATED_CORPUS_REF, generatedCorpus } from "../src/training
 import { createEmbeddedTrainer } from "../src/training/embedded.js";
 import { runLoop } from "../src/training/loop.js";
 import { JobSchema, type JobSpec } from "../src/training/spec.js";
+import { TorchTrainer } from "../src/training/torch.js";
 import type { Trainer } from "../src/training/trainer.js";
 import { judge, type Metric, runStandalone, type Suite, stats } from "./harness.js";
 
@@ -93,54 +94,57 @@ async function governedRound(
   return [(tCk - t0) / 1000, tAfter - tCk];
 }
 
-export const suite: Suite = async (ctx) => {
-  const spec = benchSpec();
+/** Governed and bare rounds, alternating, on one trainer; its metrics. */
+async function measure(
+  ctx: Parameters<Suite>[0],
+  trainer: Trainer,
+  spec: JobSpec,
+  data: Uint8Array,
+  share: number,
+  offset: number,
+): Promise<Metric[]> {
   const h = spec.hyperparameters;
-  const data = generatedCorpus();
-  const trainer = await createEmbeddedTrainer(spec.model.shape!, 1);
   const bare: number[] = [];
   const governed: number[] = [];
   const checkpointMs: number[] = [];
-  try {
-    // Warm-up: the first steps compile wasm kernels and allocate; neither side should pay it.
-    await bareRound(trainer, data, spec);
-    const end = performance.now() + ctx.durationS * 2000;
-    for (let round = 0; ; round++) {
-      if (ctx.signal.aborted) break;
-      if (round >= MIN_ROUNDS && performance.now() > end) break;
-      const dir = join(ctx.tmpDir, `round-${round}`);
-      mkdirSync(dir, { recursive: true });
-      const gov = async () => {
-        const [s, ck] = await governedRound(trainer, data, spec, dir);
-        governed.push(STEPS / s);
-        checkpointMs.push(ck);
-      };
-      const plain = async () => bare.push(STEPS / (await bareRound(trainer, data, spec)));
-      if (round % 2 === 0) {
-        await plain();
-        await gov();
-      } else {
-        await gov();
-        await plain();
-      }
-      ctx.progress(
-        Math.min(0.99, (performance.now() - end + ctx.durationS * 2000) / (ctx.durationS * 2000)),
-        `round ${round + 1}`,
-      );
+  // Warm-up: the first steps compile kernels and allocate; neither side should pay it.
+  await bareRound(trainer, data, spec);
+  const span = ctx.durationS * 2000 * share;
+  const end = performance.now() + span;
+  for (let round = 0; ; round++) {
+    if (ctx.signal.aborted) break;
+    if (round >= MIN_ROUNDS && performance.now() > end) break;
+    const dir = join(ctx.tmpDir, `${trainer.name}-round-${round}`);
+    mkdirSync(dir, { recursive: true });
+    const gov = async () => {
+      const [s, ck] = await governedRound(trainer, data, spec, dir);
+      governed.push(STEPS / s);
+      checkpointMs.push(ck);
+    };
+    const plain = async () => bare.push(STEPS / (await bareRound(trainer, data, spec)));
+    if (round % 2 === 0) {
+      await plain();
+      await gov();
+    } else {
+      await gov();
+      await plain();
     }
-  } finally {
-    await trainer.close();
+    ctx.progress(
+      Math.min(0.99, offset + share * Math.min(1, (performance.now() - end + span) / span)),
+      `${trainer.name} round ${round + 1}`,
+    );
   }
   const g = stats(governed);
   const b = stats(bare);
   const tokensPerStep = h.batch * h.sequence;
-  const metrics: Metric[] = [
+  const name = trainer.name;
+  return [
     judge(
       {
-        name: "governed loop ÷ bare trainer (embedded)",
+        name: `governed loop ÷ bare trainer (${name})`,
         unit: "steps/s",
         stats: g,
-        baseline: { name: "bare trainer", stats: b },
+        baseline: { name: `bare trainer (${name})`, stats: b },
         ratio: g.median / b.median,
         ratio_of: "median governed steps/s ÷ median bare steps/s, same trainer, same batches, same run",
         notes: `${STEPS} steps a round, ${governed.length} rounds each, order alternating; trainer ${trainer.parameters} parameters, batch ${h.batch}×${h.sequence}`,
@@ -148,18 +152,48 @@ export const suite: Suite = async (ctx) => {
       { text: "ratio >= 0.98", stat: "ratio", op: ">=", value: 0.98 },
     ),
     {
-      name: "tokens/s, governed (embedded)",
+      name: `tokens/s, governed (${name})`,
       unit: "tokens/s",
-      stats: stats(governed.map((s) => s * tokensPerStep)),
+      stats: stats(governed.map((x) => x * tokensPerStep)),
     },
-    { name: "checkpoint write (not in the ratio)", unit: "ms", stats: stats(checkpointMs) },
+    { name: `tokens/s, bare (${name})`, unit: "tokens/s", stats: stats(bare.map((x) => x * tokensPerStep)) },
+    { name: `checkpoint write (${name}, not in the ratio)`, unit: "ms", stats: stats(checkpointMs) },
   ];
+}
+
+export const suite: Suite = async (ctx) => {
+  const spec = benchSpec();
+  const data = generatedCorpus();
+  const shape = { ...spec.model.shape!, vocab: 259 as const };
+  const trainers: Record<string, string> = { mlx: "not built (needs Apple Silicon)" };
+  const metrics: Metric[] = [];
+  const embedded = await createEmbeddedTrainer(shape, 1);
+  try {
+    metrics.push(...(await measure(ctx, embedded, spec, data, 0.5, 0)));
+    trainers.embedded = "measured";
+  } finally {
+    await embedded.close();
+  }
+  let torch: Trainer | null = null;
+  try {
+    torch = await TorchTrainer.start(shape, 1);
+  } catch (err) {
+    trainers.torch = `not measured: ${(err as Error).message}`;
+  }
+  if (torch) {
+    try {
+      metrics.push(...(await measure(ctx, torch, { ...spec, trainer: "torch" }, data, 0.5, 0.5)));
+      trainers.torch = "measured";
+    } finally {
+      await torch.close();
+    }
+  }
   return {
     suite: "training",
     metrics,
     ...(ctx.signal.aborted ? { partial: true } : {}),
     info: {
-      trainers: { embedded: "measured", torch: "not built yet", mlx: "not built yet (needs Apple Silicon)" },
+      trainers,
       energy: "joules per step not measured: no power rails are read by this suite yet",
     },
   };

@@ -18,10 +18,13 @@ same, so weights.bin and optimizer.bin have the embedded trainer's format. Debia
 (1.13), one thread.
 """
 import hashlib
-import json
 import math
 import os
 import sys
+
+# Appended, not prepended: sidecars/mlx must never shadow the real `mlx` package.
+sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from jsonl_protocol import read_checkpoint, serve  # noqa: E402
 
 import torch
 
@@ -174,11 +177,9 @@ def handle(req):
         return {}
     if op == "load":
         d = req["dir"]
-        w = torch.frombuffer(bytearray(open(os.path.join(d, "weights.bin"), "rb").read()), dtype=torch.float32)
-        o = torch.frombuffer(bytearray(open(os.path.join(d, "optimizer.bin"), "rb").read()), dtype=torch.float32)
-        total = model.count()
-        if w.numel() != total or o.numel() != 1 + 2 * total:
-            raise RuntimeError(f"checkpoint in {d} does not fit this model's shape ({w.numel()} weights, expected {total})")
+        wb, ob = read_checkpoint(d, model.count())
+        w = torch.frombuffer(bytearray(wb), dtype=torch.float32)
+        o = torch.frombuffer(bytearray(ob), dtype=torch.float32)
         with torch.no_grad():
             at = 0
             for _, t in model.params:
@@ -197,18 +198,5 @@ def handle(req):
     raise RuntimeError(f"unknown op '{op}'")
 
 
-def main():
-    for line in sys.stdin:
-        if not line.strip():
-            continue
-        req = json.loads(line)
-        try:
-            reply = {"id": req.get("id"), "ok": True, **handle(req)}
-        except Exception as e:  # the loop decides; the sidecar reports
-            reply = {"id": req.get("id"), "ok": False, "error": f"{type(e).__name__}: {e}"}
-        sys.stdout.write(json.dumps(reply) + "\n")
-        sys.stdout.flush()
-
-
 if __name__ == "__main__":
-    main()
+    serve(handle)

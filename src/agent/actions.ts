@@ -86,6 +86,11 @@ export interface ProposeInput {
    * record is then final at once, with execution_result `{status: "delegated", to}`.
    */
   delegate?: string;
+  /**
+   * The agent's own reason to put this action before a reviewer whatever the gate allows (a
+   * training anomaly under an `escalate` rule). A DENY stays DENY. Internal: not on /v1/actions.
+   */
+  escalate?: string;
 }
 
 /** Who is asking: `gate` is what the gate's principal rules see, `record` what the evidence keeps. */
@@ -164,11 +169,15 @@ export class ActionService {
       );
     }
     const action_id = randomUUID();
-    const decision = this.containable(
+    const judged = this.containable(
       input.execute === true,
       action,
       this.decide(input.session_id, who.gate, action, action_id),
     );
+    const decision =
+      input.escalate !== undefined && judged.evaluation === "ALLOW"
+        ? { ...judged, evaluation: "ESCALATE" as const, reasons: [...judged.reasons, input.escalate] }
+        : judged;
     this.o.observe?.decision(decision.evaluation, decision.latency_ms);
     const plan: Plan = {
       status: "pending",

@@ -1,4 +1,5 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { isAbsolute } from "node:path";
 import type { Logger } from "pino";
 import { z } from "zod";
 import { Codes, hasForgeCode } from "../errors.js";
@@ -48,6 +49,8 @@ export interface ApiOptions {
     body: { ref: string; stage: string; reason?: string | null },
     who: Principal,
   ) => Promise<unknown>;
+  /** `POST /v1/training/run`: a training job run by the daemon (src/agent/training.ts); absent: 404. */
+  train?: (body: { job: string; resume: boolean }, who: Principal) => Promise<unknown>;
   /** `GET /v1/lineage/:id`: an action id or a model digest (src/lifecycle/lineage.ts); absent: 404. */
   lineage?: (id: string) => Promise<unknown>;
   /** `POST /v1/benchmarks`: `forge-agent bench` records its run through the agent that owns the store; absent: 404. */
@@ -67,6 +70,12 @@ const PromoteBody = z.strictObject({
   ref: z.string().min(1).max(2048),
   stage: z.string().min(1).max(128),
   reason: z.string().max(4096).nullable().optional(),
+});
+
+const TrainBody = z.strictObject({
+  /** The job file, an absolute path the agent reads. */
+  job: z.string().min(1).max(4096),
+  resume: z.boolean().default(false),
 });
 
 const ProposeBody = z.strictObject({
@@ -319,6 +328,20 @@ export function createApi(
             if (o.promote === undefined) throw notFound("route /v1/lifecycle/promote");
             const body = parseBody(PromoteBody, await readJson(req, o.maxBodyBytes, BODY));
             sendJson(res, 200, await o.promote(body, principal(peer)));
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/training\/run$/,
+      methods: {
+        POST: {
+          access: "proposer",
+          handle: async (req, res, peer) => {
+            if (o.train === undefined) throw notFound("route /v1/training/run");
+            const body = parseBody(TrainBody, await readJson(req, o.maxBodyBytes, BODY));
+            if (!isAbsolute(body.job)) throw badRequest("'job' must be an absolute path");
+            sendJson(res, 200, await o.train(body, principal(peer)));
           },
         },
       },

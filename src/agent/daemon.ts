@@ -15,7 +15,7 @@ import { HttpError } from "../http.js";
 import { sampleMetrics } from "../platform/native.js";
 import { benchmarkRecord } from "../protocol/benchmark.js";
 import { alertRecord, nowRfc3339, type RecordInput } from "../protocol/record.js";
-import { ActionService } from "./actions.js";
+import { ActionService, type Principal } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
 import { daemonCollectorTrust } from "./collector-trust.js";
@@ -107,6 +107,14 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     service: () => service!,
     logger,
   });
+  // Training runs here when a daemon owns the store (loaded on first use: tfjs is heavy).
+  let training: Promise<import("./training.js").AgentTraining> | undefined;
+  const train = async (body: { job: string; resume: boolean }, who: Principal) => {
+    training ??= import("./training.js").then((m) =>
+      m.createAgentTraining({ config, store, gate: () => gate, service: () => service!, logger }),
+    );
+    return (await training).run(body, who);
+  };
   const gateStats = new GateStats();
   const metrics = new AgentMetrics({
     backlog: () => store.stats().backlog,
@@ -215,8 +223,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     facts: () => gatherFacts(opts.version ?? null),
     evidence: () => store.stats(),
     policy: () => policyUpdates.active(),
-    models: () =>
-      config.backend === "none" ? [] : [{ backend: config.backend, model: config.model ?? null }],
+    models: () => {
+      if (config.backend === "none") return [];
+      const admission = inference.served();
+      return [{ backend: config.backend, model: config.model ?? null, ...(admission ? { admission } : {}) }];
+    },
     reviews: () => svc.reviews(),
     append: (rec) => store.append(rec),
     tolerances: config.tolerances,
@@ -316,6 +327,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     },
     facade: (req, res, principal) => inference.handle(req, res, principal),
     promote: (body, who) => lifecycle.promote(body, who),
+    train,
     lineage: (id) => lifecycle.lineage(id),
     benchmark: async (b, who) => {
       const stored = await store.append(benchmarkRecord({ ...b, principal: who.record }));

@@ -104,7 +104,7 @@ export interface HeartbeatSources {
   facts: () => Promise<HostFacts>;
   evidence: () => { backlog: number; lastSeq: number };
   policy: () => { id: string; version: number; sha256: string; source: string };
-  models: () => Array<{ backend: string; model: string | null }>;
+  models: () => HeartbeatPayload["models"];
   /** Escalations waiting, each with its RFC 3339 timestamp. */
   reviews: () => Array<{ timestamp?: string }>;
   /** Appends a record (the evidence store); used for `alert` records. */

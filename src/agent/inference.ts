@@ -3,6 +3,7 @@ import type { Logger } from "pino";
 import { Codes, ForgeError } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 import { HttpError } from "../http.js";
+import { isUnpromoted, type ServedAdmission } from "../protocol/heartbeat.js";
 import type { RecordInput, StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
 import type { AgentConfig } from "./config.js";
@@ -32,11 +33,14 @@ export interface InferenceDeps {
 
 export interface InferenceHandle {
   handle(req: IncomingMessage, res: ServerResponse, principal: Principal): Promise<boolean>;
+  /** What serving admission decided for the open backend's model; null until a backend is open. */
+  served(): ServedAdmission | null;
   close(): Promise<void>;
 }
 
 export function createInference(d: InferenceDeps): InferenceHandle {
   const c = d.config;
+  let served: ServedAdmission | null = null;
   let opened:
     | Promise<{
         backend: { close(): Promise<void> };
@@ -90,6 +94,9 @@ export function createInference(d: InferenceDeps): InferenceHandle {
         modelDir: c.models_dir,
       });
       d.logger.info({ backend: c.backend, model }, "inference backend ready");
+      // No admission (lifecycle.admission: off, or a non-llama local model): no verified promotion.
+      const a = admission ?? { digest: null, stage: null, exempt: false };
+      served = { digest: a.digest, stage: a.stage, exempt: a.exempt, unpromoted: isUnpromoted(a) };
       const make = (p: Principal): Facade => {
         const deps = {
           backend,
@@ -112,6 +119,7 @@ export function createInference(d: InferenceDeps): InferenceHandle {
     attempt.catch((err) => {
       d.logger.error({ err }, "inference backend unavailable");
       if (opened === attempt) opened = undefined;
+      served = null;
     });
     return attempt;
   };
@@ -269,6 +277,7 @@ export function createInference(d: InferenceDeps): InferenceHandle {
       }
       return f.make(principal)(req, res);
     },
+    served: () => served,
     async close() {
       if (opened === undefined) return;
       try {

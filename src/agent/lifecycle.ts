@@ -12,11 +12,12 @@ import type { LifecycleContext } from "../lifecycle/context.js";
 import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
 import { type Lineage, walkLineage } from "../lifecycle/lineage.js";
 import { type PromotionReport, promote, reviewerAllowed } from "../lifecycle/promote.js";
-import { nowRfc3339, type PrincipalReview } from "../protocol/record.js";
+import type { PrincipalReview } from "../protocol/record.js";
 import { openClient } from "../registry/index.js";
 import type { ActionService, Principal } from "./actions.js";
 import { collectorRecords } from "./archive.js";
 import type { AgentConfig } from "./config.js";
+import { reviewInQueue } from "./queue-review.js";
 
 export interface AgentLifecycle {
   promote(
@@ -103,30 +104,15 @@ export function createAgentLifecycle(d: {
       return reviewerAllowed(c.lifecycle.reviewers, a.stage, reviewer, "");
     },
     async promote(body, who) {
-      const review = async (action: object, reasons: string[]): Promise<PrincipalReview> => {
-        const svc = d.service();
-        const v = await svc.propose(
-          { session_id: `promote-review`, proposed_action: action as never, delegate: "forge-agent promote" },
-          who,
-        );
-        d.logger.info({ action_id: v.action_id, reasons }, "promotion escalated: waiting for a reviewer");
-        if (v.state !== "escalated")
-          return {
-            decision: v.evaluation === "ALLOW" ? "approve" : "deny",
-            reviewer: "policy",
-            at: nowRfc3339(),
-            reason: v.reasons.join("; ") || null,
-          };
-        const settled = await svc.wait(v.action_id, c.review.deadline_ms + 5_000);
-        return (
-          settled?.principal_review ?? {
-            decision: "expired",
-            reviewer: "system",
-            at: nowRfc3339(),
-            reason: "no review before the deadline (review.deadline_ms)",
-          }
-        );
-      };
+      const review = (action: object): Promise<PrincipalReview> =>
+        reviewInQueue(d.service(), who, {
+          session_id: "promote-review",
+          action,
+          delegate: "forge-agent promote",
+          deadlineMs: c.review.deadline_ms,
+          logger: d.logger,
+          what: "promotion",
+        });
       return promote(body.ref, { stage: body.stage, reason: body.reason ?? null, review }, context(who));
     },
   };

@@ -1,5 +1,5 @@
 import { Codes, ForgeError } from "../errors.js";
-import { servedModels, walkLineage } from "../lifecycle/lineage.js";
+import { servedModels, trainingRuns, walkLineage } from "../lifecycle/lineage.js";
 import { CloseCodes } from "../protocol/messages.js";
 import type { CollectorContext } from "./context.js";
 import { tokensEqual } from "./operators.js";
@@ -98,6 +98,11 @@ export function registerApi(ctx: CollectorContext): void {
   routes.add("GET", "/v1/lineage/:id", async (req) => {
     const records = await storage.records({ limit: LINEAGE_SCAN });
     return { json: walkLineage(decodeURIComponent(req.params.id!), records) };
+  });
+
+  routes.add("GET", "/v1/training", async () => {
+    const records = await storage.records({ limit: LINEAGE_SCAN });
+    return { json: { runs: trainingRuns(records) } };
   });
 
   routes.add("GET", "/v1/models", async () => {

@@ -99,6 +99,16 @@ const LITTLE_ENDIAN = endianness() === "LE";
 const F32 = new Float32Array(1);
 const U32 = new Uint32Array(F32.buffer);
 
+/** F16 bits → the number (exact: every half is a float); toHalf's inverse. */
+export function fromHalf(h: number): number {
+  const s = h & 0x8000 ? -1 : 1;
+  const e = (h >> 10) & 0x1f;
+  const f = h & 0x3ff;
+  if (e === 0) return s * 2 ** -14 * (f / 1024);
+  if (e === 31) return f ? Number.NaN : s * Number.POSITIVE_INFINITY;
+  return s * 2 ** (e - 15) * (1 + f / 1024);
+}
+
 /** F32 → F16 bits (round to nearest even; overflow → ±Inf; NaN kept). */
 function toHalf(x: number): number {
   F32[0] = x;

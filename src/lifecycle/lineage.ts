@@ -6,6 +6,7 @@
  * record whose hash is recomputed from its body and, where its predecessor is present, chained to it.
  * Imports only protocol/, so the collector runs the same walk.
  */
+import { isUnpromoted } from "../protocol/heartbeat.js";
 import { recordHash, type StoredRecord } from "../protocol/record.js";
 
 export interface LineageLink {
@@ -300,8 +301,90 @@ export function servedModels(records: readonly Rec[]): ServedModel[] {
       stage: a.stage,
       exempt: a.exempt,
       label: a.label,
-      unpromoted: !a.exempt && a.stage === null,
+      unpromoted: isUnpromoted(a),
       at: r.timestamp,
     };
   });
+}
+
+/** One training run as the fleet's records show it (the dashboard's training view). */
+export interface TrainingRun {
+  host_id: string;
+  session_id: string;
+  job: string;
+  trainer: string;
+  /** The end record's state, else "RUNNING" (no end yet), "REFUSED" (a refused start). */
+  state: string;
+  steps: number;
+  tokens: number;
+  budgets: Record<string, number | null>;
+  budgets_consumed: Record<string, unknown> | null;
+  /** (step, loss) at each checkpoint: the curve at checkpoint resolution (the per-step log stays on the host). */
+  loss: { step: number; loss: number | string }[];
+  anomalies: { step: number; rule: string; action: string; outcome: string; reviewer: string | null }[];
+  checkpoints: { step: number; digest: string }[];
+  started: string;
+  updated: string;
+}
+
+/** Training runs from `training` records, newest first (pure over records, like the walks above). */
+export function trainingRuns(records: readonly Rec[]): TrainingRun[] {
+  const runs = new Map<string, TrainingRun>();
+  for (const r of records) {
+    if (r.kind !== "training") continue;
+    const key = `${r.host_id}\u0000${r.session_id}`;
+    const a = pa(r);
+    const x = (r.execution_result ?? {}) as Record<string, unknown>;
+    let run = runs.get(key);
+    if (!run) {
+      run = {
+        host_id: r.host_id,
+        session_id: r.session_id,
+        job: String(a.job ?? ""),
+        trainer: String(a.trainer ?? ""),
+        state: "RUNNING",
+        steps: 0,
+        tokens: 0,
+        budgets: (a.budgets ?? {}) as Record<string, number | null>,
+        budgets_consumed: null,
+        loss: [],
+        anomalies: [],
+        checkpoints: [],
+        started: r.timestamp,
+        updated: r.timestamp,
+      };
+      runs.set(key, run);
+    }
+    run.updated = r.timestamp;
+    const num = (v: unknown) => (typeof v === "number" ? v : 0);
+    if (typeof x.step === "number") run.steps = Math.max(run.steps, x.step);
+    if (typeof x.tokens === "number") run.tokens = Math.max(run.tokens, x.tokens);
+    if (x.budgets_consumed) run.budgets_consumed = x.budgets_consumed as Record<string, unknown>;
+    switch (x.event) {
+      case "checkpoint": {
+        const c = x.checkpoint as { step?: number; digest?: string } | undefined;
+        run.checkpoints.push({ step: num(c?.step), digest: String(c?.digest ?? "") });
+        run.loss.push({ step: num(x.step), loss: x.loss as number | string });
+        break;
+      }
+      case "anomaly":
+        run.anomalies.push({
+          step: num(x.step),
+          rule: String(x.rule ?? ""),
+          action: String(x.action ?? ""),
+          outcome: String(x.outcome ?? ""),
+          reviewer: r.principal_review?.reviewer ?? null,
+        });
+        break;
+      case "refused":
+        run.state = "REFUSED";
+        break;
+      case "end":
+        run.state = String(x.state ?? "FAILED");
+        run.steps = num(x.steps);
+        run.tokens = num(x.tokens);
+        break;
+    }
+  }
+  return [...runs.values()].sort((p, q) => (p.started < q.started ? 1 : -1));
 }

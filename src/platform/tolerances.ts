@@ -19,6 +19,7 @@ export const INDICATORS = [
   "power_cpu_w",
   "power_gpu_w",
   "power_ane_w",
+  "unpromoted_models",
 ] as const;
 export type Indicator = (typeof INDICATORS)[number];
 
@@ -33,6 +34,7 @@ const DIRECTION: Record<Indicator, "max" | "min"> = {
   power_cpu_w: "max",
   power_gpu_w: "max",
   power_ane_w: "max",
+  unpromoted_models: "max",
 };
 
 const Timing = {
@@ -75,6 +77,8 @@ export const TolerancesConfig = z.strictObject({
       power_cpu_w: Max.optional(),
       power_gpu_w: Max.optional(),
       power_ane_w: Max.optional(),
+      /** Models served without a verified promotion (`{max: 0}`: serve only promoted or exempt models). */
+      unpromoted_models: Max.optional(),
     })
     .default({}),
   webhook: WebhookConfig.optional(),
@@ -92,6 +96,8 @@ export interface Snapshot {
   inference_tokens_per_s?: number;
   temperature_c?: number;
   power_w?: { cpu?: number; gpu?: number; ane?: number };
+  /** Models the host serves without a verified promotion (heartbeat `models[].admission.unpromoted`). */
+  unpromoted_models?: number;
 }
 
 export interface Transition {
@@ -334,6 +340,7 @@ interface HeartbeatFigures {
   review_queue?: { pending?: unknown; oldest_age_ms?: unknown };
   evidence?: { backlog?: unknown };
   inference?: { tokens_per_second?: unknown };
+  models?: unknown;
 }
 
 /** The tolerance snapshot a heartbeat yields (agent: its own; collector: each host's, untrusted). */
@@ -351,7 +358,20 @@ export function snapshotOf(hb: unknown): Snapshot {
     inference_tokens_per_s: n(h.inference?.tokens_per_second),
     temperature_c: n(h.reading?.temperature_c),
     power_w: { cpu: n(w.cpu), gpu: n(w.gpu), ane: n(w.ane) },
+    unpromoted_models: unpromotedOf(h.models),
   };
+}
+
+/**
+ * How many served models carry an admission that says unpromoted; unknown (undefined) until some
+ * model reports its admission (a backend not opened yet serves nothing it could judge).
+ */
+function unpromotedOf(models: unknown): number | undefined {
+  if (!Array.isArray(models)) return undefined;
+  const judged = models
+    .map((m) => (m as { admission?: { unpromoted?: unknown } } | null)?.admission?.unpromoted)
+    .filter((u): u is boolean => typeof u === "boolean");
+  return judged.length === 0 ? undefined : judged.filter((u) => u).length;
 }
 
 /** Indicators in breach (reported and not yet recovered). */

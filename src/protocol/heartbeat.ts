@@ -41,8 +41,23 @@ export interface HeartbeatPayload {
   gate: { counts: Record<Evaluation, number>; p99_ms: number | null; deny_rate: number | null };
   evidence: { backlog: number; last_seq: number };
   policy: { id: string; version: number; sha256: string; source: string };
-  models: Array<{ backend: string; model: string | null }>;
+  /** Each served model; `admission` once its backend is open (what serving admission decided). */
+  models: Array<{ backend: string; model: string | null; admission?: ServedAdmission }>;
   inference: { tokens_per_second: number | null };
   review_queue: { pending: number; oldest_age_ms: number | null };
   tolerances: { breached: string[] };
+}
+
+/** What serving admission decided for a served model, as the heartbeat reports it. */
+export interface ServedAdmission {
+  digest: string | null;
+  stage: string | null;
+  exempt: boolean;
+  /** Served without a verified promotion (`isUnpromoted`): the `unpromoted_models` tolerance counts these. */
+  unpromoted: boolean;
+}
+
+/** One rule for "unpromoted", shared by the heartbeat and the fleet's models view (lifecycle/lineage.ts). */
+export function isUnpromoted(a: { exempt: boolean; stage: string | null }): boolean {
+  return !a.exempt && a.stage === null;
 }

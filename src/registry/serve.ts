@@ -92,27 +92,46 @@ export async function resolveServableModel(
   refText: string,
   o: { client: (registry: string) => RegistryClient; judge: Judge; modelsDir: string },
 ): Promise<ServableModel> {
+  const m = await resolveModelFile(refText, o);
+  const dir = join(o.modelsDir, "oci");
+  await mkdir(dir, { recursive: true });
+  const link = join(dir, `${hexOf(m.weights)}.gguf`);
+  if ((await readlink(link).catch(() => null)) !== m.path) {
+    const tmp = `${link}.${process.pid}.tmp`;
+    await symlink(m.path, tmp);
+    await rename(tmp, link);
+  }
+  return { ...m, path: link };
+}
+
+/**
+ * A ModelPack model's GGUF weight layer, judged (`model.pull`), pulled and re-verified in the
+ * cache: `path` is the verified blob. For serving (`resolveServableModel`) and for training's base
+ * models (`purpose: "pull"`, `pinned`: a digest is required, as a fine-tune must be reproducible).
+ */
+export async function resolveModelFile(
+  refText: string,
+  o: { client: (registry: string) => RegistryClient; judge: Judge },
+  how: { purpose?: "serve" | "pull"; pinned?: boolean } = {},
+): Promise<ServableModel> {
+  if (how.pinned && !parseReference(refText).digest)
+    throw new ForgeError(
+      Codes.REF_INVALID,
+      `model '${refText}' is not pinned: name it by digest (oci://HOST/REPO@sha256:…)`,
+    );
   const { ref, client, pulled, verdict, proposal } = await pullToServe(
     refText,
     o,
     MODEL_ARTIFACT,
     "a ModelPack model",
+    how.purpose ?? "serve",
   );
   const weights = pulled.files.filter((f) => f.mediaType === MODEL_WEIGHT_RAW);
   const gguf = weights.find((f) => f.name.endsWith(".gguf")) ?? weights[0];
   if (!gguf)
     throw new ForgeError(Codes.ARTIFACT_INVALID, `${proposal.ref} has no ${MODEL_WEIGHT_RAW} layer to serve`);
-  const blob = await client.cache.verify(gguf.digest);
-  const dir = join(o.modelsDir, "oci");
-  await mkdir(dir, { recursive: true });
-  const link = join(dir, `${hexOf(gguf.digest)}.gguf`);
-  if ((await readlink(link).catch(() => null)) !== blob) {
-    const tmp = `${link}.${process.pid}.tmp`;
-    await symlink(blob, tmp);
-    await rename(tmp, link);
-  }
   return {
-    path: link,
+    path: await client.cache.verify(gguf.digest),
     digest: pulled.digest,
     weights: gguf.digest,
     reference: `oci://${ref.registry}/${ref.repository}@${pulled.digest}`,

@@ -4,9 +4,11 @@
  */
 import { createHash } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { readFile } from "node:fs/promises";
 import { isAbsolute, join } from "node:path";
 import { Codes, ForgeError } from "../errors.js";
 import { prng } from "../inference/tiny-model.js";
+import { type Judge, type RegistryClient, resolveDataset } from "../registry/index.js";
 
 /** Token ids: 0 unk, 1 bos, 2 eos, then byte b is 3 + b (the GGUF vocab's `<0xNN>` tokens). */
 export const BYTE_OFFSET = 3;
@@ -38,23 +40,38 @@ export function generatedCorpus(bytes = 64 * 1024): Buffer {
   return Buffer.from(out.slice(0, bytes), "utf8");
 }
 
-/** Where dataset bytes come from. The registry engineer's OCI client plugs in as `oci`. */
-export interface DatasetResolver {
-  resolve(ref: string, baseDir: string): Promise<Buffer>;
+/** A registry dataset as pulled: the manifest it came from and the gate's answer to the pull. */
+export interface DatasetSource {
+  reference: string;
+  manifest_digest: string;
+  files: { name: string; digest: string; size: number }[];
+  /** The gate's answer to the `model.pull` (the start record carries it). */
+  pull: { evaluation: "ALLOW" | "DENY" | "ESCALATE"; reasons: string[] };
 }
 
-/** Local paths and the generated corpus; `oci://…@sha256:…` is refused until a registry resolver is wired. */
+export interface ResolvedDataset {
+  bytes: Buffer;
+  /** Set for a registry dataset (the start record cites it). */
+  source?: DatasetSource;
+}
+
+/** Where dataset bytes come from: local paths and the generated corpus, or a registry too. */
+export interface DatasetResolver {
+  resolve(ref: string, baseDir: string): Promise<ResolvedDataset>;
+}
+
+/** Local paths and the generated corpus; `oci://…` needs `registryResolver`. */
 export const localResolver: DatasetResolver = {
   async resolve(ref, baseDir) {
-    if (ref === GENERATED_CORPUS_REF) return generatedCorpus();
+    if (ref === GENERATED_CORPUS_REF) return { bytes: generatedCorpus() };
     if (ref.startsWith("oci://"))
       throw new ForgeError(
         Codes.DATASET_UNAVAILABLE,
-        `dataset '${ref}': registry datasets are not resolved by this build yet; pull it to a local file and give its path`,
+        `dataset '${ref}': this run has no registry client; run it with 'forge-agent train' (which pulls registry datasets) or give a local path`,
       );
     const path = isAbsolute(ref) ? ref : join(baseDir, ref);
     try {
-      return readFileSync(path);
+      return { bytes: readFileSync(path) };
     } catch (err) {
       throw new ForgeError(
         Codes.DATASET_UNAVAILABLE,
@@ -64,21 +81,58 @@ export const localResolver: DatasetResolver = {
   },
 };
 
+/**
+ * `oci://HOST/REPO@sha256:…` from the registry: the pull is a `model.pull` the judge decides
+ * before any layer is fetched (only ALLOW pulls), the manifest must be a dataset artifact and
+ * pinned by digest, and every layer is verified into the cache. The training bytes are the files
+ * in manifest order (sorted by name at push), concatenated: for a one-file dataset, that file, so
+ * the job's `sha256` is its layer digest. Anything else falls through to `localResolver`.
+ */
+export function registryResolver(o: {
+  client: (registry: string) => RegistryClient;
+  judge: Judge;
+}): DatasetResolver {
+  return {
+    async resolve(ref, baseDir) {
+      if (!ref.startsWith("oci://")) return localResolver.resolve(ref, baseDir);
+      let pull: DatasetSource["pull"] = { evaluation: "DENY", reasons: [] };
+      const judge: Judge = async (action) => {
+        const v = await o.judge(action);
+        pull = { evaluation: v.evaluation, reasons: v.reasons };
+        return v;
+      };
+      const r = await resolveDataset(ref, { client: o.client, judge });
+      if (r.files.length === 0)
+        throw new ForgeError(Codes.DATASET_UNAVAILABLE, `dataset '${ref}' has no files`);
+      const bytes = Buffer.concat(await Promise.all(r.files.map((f) => readFile(f.path))));
+      return {
+        bytes,
+        source: {
+          reference: r.reference,
+          manifest_digest: r.digest,
+          files: r.files.map((f) => ({ name: f.name, digest: f.digest, size: f.size })),
+          pull,
+        },
+      };
+    },
+  };
+}
+
 /** Resolves a dataset and checks its pin; a mismatch is FORGE_DATASET_UNAVAILABLE naming both digests. */
 export async function loadDataset(
   ref: string,
   sha256: string,
   baseDir: string,
   resolver: DatasetResolver = localResolver,
-): Promise<Uint8Array> {
-  const bytes = await resolver.resolve(ref, baseDir);
+): Promise<{ data: Uint8Array; source: DatasetSource | null }> {
+  const { bytes, source } = await resolver.resolve(ref, baseDir);
   const got = createHash("sha256").update(bytes).digest("hex");
   if (got !== sha256)
     throw new ForgeError(
       Codes.DATASET_UNAVAILABLE,
-      `dataset '${ref}' has sha256 ${got}, the job pins ${sha256}: fix the pin or the file`,
+      `dataset '${ref}' has sha256 ${got}, the job pins ${sha256}: fix the pin or the dataset`,
     );
-  return new Uint8Array(bytes);
+  return { data: new Uint8Array(bytes), source: source ?? null };
 }
 
 /** One step's input: token ids and next-token targets, [batch × sequence] row-major. */

@@ -13,8 +13,9 @@ import "@tensorflow/tfjs-backend-wasm";
 // Node (extensionless imports): @tensorflow/tfjs's bundle registers the full set on this core.
 import "@tensorflow/tfjs";
 import { Codes, ForgeError } from "../errors.js";
-import { gaussian, prng } from "../inference/tiny-model.js";
+import { type GgufTensor, gaussian, prng } from "../inference/tiny-model.js";
 import type { Batch } from "./dataset.js";
+import { ggufTensors, paramLayout } from "./layout.js";
 import { fullShape, parameterCount, type Shape } from "./spec.js";
 import type { LossVerdict, StepStats, Trainer } from "./trainer.js";
 
@@ -42,10 +43,8 @@ export function initBackend(): Promise<void> {
 }
 
 interface Param {
+  /** The name in layout.ts (its GGUF name and layout are there). */
   name: string;
-  /** GGUF name and dims (fastest first); tf keeps [in, out], GGUF [out][in] row-major. */
-  gguf: string;
-  transpose: boolean;
   v: tf.Variable;
 }
 
@@ -76,28 +75,12 @@ export class EmbeddedTrainer implements Trainer {
     this.shape = s;
     this.parameters = parameterCount(s);
     const rand = prng(seed);
-    const { width: E, vocab: V, ffn: F } = s;
-    const add = (name: string, gguf: string, dims: number[], std: number | null, transpose: boolean) => {
-      const n = dims.reduce((a, b) => a * b, 1);
-      const data = std === null ? new Float32Array(n).fill(1) : gaussian(rand, n, std);
-      this.params.push({ name, gguf, transpose, v: tf.variable(tf.tensor(data, dims), true) });
-    };
-    add("embed", "token_embd.weight", [V, E], 0.02 * 25, false);
-    for (let l = 0; l < s.layers; l++) {
-      const p = `blk.${l}.`;
-      const std = 1 / Math.sqrt(E);
-      add(`${p}attn_norm`, `${p}attn_norm.weight`, [E], null, false);
-      add(`${p}wq`, `${p}attn_q.weight`, [E, E], std, true);
-      add(`${p}wk`, `${p}attn_k.weight`, [E, E], std, true);
-      add(`${p}wv`, `${p}attn_v.weight`, [E, E], std, true);
-      add(`${p}wo`, `${p}attn_output.weight`, [E, E], std / Math.sqrt(2 * s.layers), true);
-      add(`${p}ffn_norm`, `${p}ffn_norm.weight`, [E], null, false);
-      add(`${p}wg`, `${p}ffn_gate.weight`, [E, F], std, true);
-      add(`${p}wu`, `${p}ffn_up.weight`, [E, F], std, true);
-      add(`${p}wd`, `${p}ffn_down.weight`, [F, E], 1 / Math.sqrt(F) / Math.sqrt(2 * s.layers), true);
+    for (const p of paramLayout(s)) {
+      const n = p.dims.reduce((a, b) => a * b, 1);
+      const data = p.std === null ? new Float32Array(n).fill(1) : gaussian(rand, n, p.std);
+      this.params.push({ name: p.name, v: tf.variable(tf.tensor(data, p.dims), true) });
     }
-    add("output_norm", "output_norm.weight", [E], null, false);
-    add("output", "output.weight", [E, V], 1 / Math.sqrt(E), true);
+    const { width: E } = s;
     this.m = this.params.map((p) => tf.variable(tf.zerosLike(p.v), false));
     this.s = this.params.map((p) => tf.variable(tf.zerosLike(p.v), false));
     const D = E / s.heads;
@@ -274,15 +257,9 @@ export class EmbeddedTrainer implements Trainer {
     return createHash("sha256").update(this.weightBytes()).digest("hex");
   }
 
-  async exportTensors(): Promise<{ name: string; dims: number[]; data: Float32Array }[]> {
-    return this.params.map((p) => {
-      const t = p.transpose ? tf.tidy(() => tf.transpose(p.v)) : p.v;
-      const data = new Float32Array(t.dataSync() as Float32Array);
-      // ggml dims: fastest first = the reverse of the row-major shape.
-      const dims = [...t.shape].reverse();
-      if (t !== p.v) t.dispose();
-      return { name: p.gguf, dims, data };
-    });
+  async exportTensors(): Promise<GgufTensor[]> {
+    const w = this.weightBytes();
+    return ggufTensors(paramLayout(this.shape), new Float32Array(w.buffer, w.byteOffset, w.byteLength / 4));
   }
 
   /** Next-token probabilities [T, V] for one sequence (the faithfulness test compares these). */

@@ -4,7 +4,8 @@
  * evidence chain (start/resume, each checkpoint, each anomaly and its outcome, each halt, the end).
  */
 import { createHash, randomBytes } from "node:crypto";
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { isAbsolute, join } from "node:path";
 import { Codes, type ForgeCode, ForgeError, hasForgeCode } from "../errors.js";
 import type { EvidenceStore } from "../evidence/index.js";
@@ -12,9 +13,10 @@ import type { TrainingRunAction } from "../gate/actions.js";
 import type { Gate } from "../gate/index.js";
 import { toPolicyMatched } from "../gate/index.js";
 import type { PrincipalReview } from "../protocol/record.js";
+import { type BaseModel, type BaseResolver, loadBase, localBase } from "./base.js";
 import { preflight } from "./budgets.js";
 import { latestCheckpoint } from "./checkpoint.js";
-import { type DatasetResolver, loadDataset, localResolver } from "./dataset.js";
+import { type DatasetResolver, type DatasetSource, loadDataset, localResolver } from "./dataset.js";
 import { jsonNumber, type LoopResult, type Recorder, type Reviewer, runLoop } from "./loop.js";
 import type { State } from "./machine.js";
 import { type Job, type JobSpec, parameterCount } from "./spec.js";
@@ -29,6 +31,8 @@ export interface JobOptions {
   reviewer: StartReviewer & Reviewer;
   makeTrainer: (spec: JobSpec) => Promise<Trainer>;
   resolver?: DatasetResolver;
+  /** Where `model.base` comes from (a GGUF path by default; the CLI adds the registry). */
+  baseResolver?: BaseResolver;
   hasPowerRails?: boolean;
   principal?: string;
   energyJoules?: () => number | null;
@@ -98,11 +102,6 @@ const now3339 = () => new Date().toISOString();
 export async function runJob(o: JobOptions): Promise<JobReport> {
   const { job, store, gate } = o;
   const spec = job.spec;
-  if (spec.model.shape === undefined)
-    throw new ForgeError(
-      Codes.TRAINING_REFUSED,
-      `job '${spec.job}': fine-tuning a base model ('model.base') is not built yet: train a 'model.shape' from scratch`,
-    );
   const ckDir = checkpointDir(job);
   const runFile = join(ckDir, "run.json");
   const last = o.resume ? latestCheckpoint(ckDir) : null;
@@ -119,7 +118,21 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
   const sessionId = o.resume
     ? (JSON.parse(readFileSync(runFile, "utf8")) as { session_id: string }).session_id
     : `train-${spec.job}-${randomBytes(4).toString("hex")}`;
-  const parameters = parameterCount(spec.model.shape);
+  // A fine-tune's shape and starting weights come from its base (read before the gate: the
+  // parameter count is one of the facts it judges; a registry base is its own judged model.pull).
+  let base: BaseModel | null = null;
+  let baseError: ForgeError | null = null;
+  if (spec.model.base !== undefined) {
+    try {
+      base = await loadBase(spec.model.base, job.dir, o.baseResolver ?? localBase);
+    } catch (err) {
+      baseError = err as ForgeError;
+    }
+  }
+  const shape = spec.model.shape ?? base?.shape ?? null;
+  // What the loop, the trainer and the export run with: the shape filled in from the base.
+  const run: JobSpec = shape ? { ...spec, model: { ...spec.model, shape } } : spec;
+  const parameters = shape ? parameterCount(shape) : 0;
   const action = trainingAction(spec, parameters);
   const decision = gate.evaluate({ session_id: sessionId, principal: o.principal ?? null, action });
   const policy_matched = toPolicyMatched(decision);
@@ -194,10 +207,17 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
   }
 
   let data: Uint8Array;
+  let source: DatasetSource | null;
   let trainer: Trainer;
   try {
-    data = await loadDataset(spec.dataset.ref, spec.dataset.sha256, job.dir, o.resolver ?? localResolver);
-    trainer = await o.makeTrainer(spec);
+    if (baseError) throw baseError;
+    ({ data, source } = await loadDataset(
+      spec.dataset.ref,
+      spec.dataset.sha256,
+      job.dir,
+      o.resolver ?? localResolver,
+    ));
+    trainer = await o.makeTrainer(run);
   } catch (err) {
     const error = {
       code: hasForgeCode(err) ? err.code : Codes.TRAINING_FAILED,
@@ -209,27 +229,30 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
   try {
     mkdirSync(ckDir, { recursive: true });
     if (last) await trainer.load(last.info.path);
+    else if (base) await loadWeights(trainer, base.weights);
     if (!o.resume) writeFileSync(runFile, JSON.stringify({ session_id: sessionId, job_sha256: job.sha256 }));
     await record(o.resume ? "resume" : "start", {
       trainer: trainer.name,
       parameters,
       checkpoint_dir: ckDir,
+      dataset: { ref: spec.dataset.ref, sha256: spec.dataset.sha256, source },
+      ...(base ? { base: { ...base.source, shape: base.shape } } : {}),
       ...(last ? { from_checkpoint: { step: last.info.step, digest: last.info.digest } } : {}),
     });
     const recorder: Recorder = { record: (event, result, review) => record(event, result, review ?? null) };
-    const result = await runLoop(spec, {
+    const result = await runLoop(run, {
       trainer,
       data,
       checkpointDir: ckDir,
       recorder,
-      reviewer: o.reviewer,
+      reviewer: { review: (a, deadline) => o.reviewer.review(a, deadline, action) },
       sessionId,
       ...(last ? { resume: { state: last.state, checkpoint: last.info } } : {}),
       ...(o.energyJoules ? { energyJoules: o.energyJoules } : {}),
       ...(o.onTransition ? { onTransition: o.onTransition } : {}),
     });
     let gguf: string | null = null;
-    if (result.state === "DONE" && o.exportModel) gguf = await o.exportModel(trainer, spec, job.dir);
+    if (result.state === "DONE" && o.exportModel) gguf = await o.exportModel(trainer, run, job.dir);
     const lastCk = result.checkpoints[result.checkpoints.length - 1];
     await record("end", {
       state: result.state,
@@ -279,4 +302,16 @@ function mapNumbers(o: Record<string, number | null>): Record<string, number | s
   const out: Record<string, number | string | null> = {};
   for (const [k, v] of Object.entries(o)) out[k] = v === null || Number.isFinite(v) ? v : String(v);
   return out;
+}
+
+/** Starts a fine-tune: the base weights and a fresh optimizer (t = 0, zero moments), via load(). */
+async function loadWeights(trainer: Trainer, weights: Float32Array): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), "forge-base-"));
+  try {
+    writeFileSync(join(dir, "weights.bin"), weights);
+    writeFileSync(join(dir, "optimizer.bin"), new Float32Array(1 + 2 * weights.length));
+    await trainer.load(dir);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

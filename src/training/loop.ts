@@ -4,6 +4,7 @@
  * transition table (machine.ts). The trainer only executes the step protocol (trainer.ts).
  */
 import { Codes, type ForgeCode, hasForgeCode } from "../errors.js";
+import type { TrainingRunAction } from "../gate/actions.js";
 import type { PrincipalReview } from "../protocol/record.js";
 import { type Anomaly, AnomalyDetector } from "./anomaly.js";
 import { admit, type Consumed, type Refusal } from "./budgets.js";
@@ -24,7 +25,12 @@ export interface Recorder {
 
 /** Who answers an `escalate` anomaly: approve = continue, deny or no answer by the deadline = halt. */
 export interface Reviewer {
-  review(anomaly: Anomaly & { step: number }, deadlineSeconds: number): Promise<PrincipalReview>;
+  /** `action` is the job's `training.run` as the gate judged it at start (runJob passes it). */
+  review(
+    anomaly: Anomaly & { step: number },
+    deadlineSeconds: number,
+    action?: TrainingRunAction,
+  ): Promise<PrincipalReview>;
 }
 
 export interface LoopDeps {

@@ -3,10 +3,12 @@ import { Codes, ForgeError } from "../errors.js";
 import type { JobSpec } from "./spec.js";
 import type { Trainer } from "./trainer.js";
 
-/** Where the trainers' own programs are; the CLI fills it from the environment (FORGE_TORCH_PYTHON). */
+/** Where the trainers' own programs are; the CLI fills it from the environment (FORGE_TORCH_PYTHON, FORGE_MLX_PYTHON). */
 export interface TrainerOptions {
   /** The Python with python3-torch (default /usr/bin/python3). */
   torchPython?: string | undefined;
+  /** The Python with MLX (default python3). */
+  mlxPython?: string | undefined;
 }
 
 export async function makeTrainer(spec: JobSpec, o: TrainerOptions = {}): Promise<Trainer> {
@@ -20,8 +22,6 @@ export async function makeTrainer(spec: JobSpec, o: TrainerOptions = {}): Promis
     const { TorchTrainer } = await import("./torch.js");
     return TorchTrainer.start(shape, spec.model.seed, o.torchPython);
   }
-  throw new ForgeError(
-    Codes.TRAINING_REFUSED,
-    `trainer '${spec.trainer}' is not available in this build: use 'embedded' or 'torch' (docs/training.md)`,
-  );
+  const { TorchTrainer } = await import("./torch.js");
+  return TorchTrainer.startMlx(shape, spec.model.seed, process, o.mlxPython);
 }

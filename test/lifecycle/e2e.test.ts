@@ -10,7 +10,7 @@ import { createHash } from "node:crypto";
 import { mkdirSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { Ollama } from "ollama";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { stringify } from "yaml";
 import { generatedCorpus } from "../../src/training/dataset.js";
@@ -25,10 +25,10 @@ import {
   tempDir,
 } from "../fleet/helpers.js";
 import { freePort, startRegistry, type TestRegistry } from "../registry/helpers.js";
-import { findTool, missing } from "../support/tools.js";
+import { launchHeadless } from "../support/chromium.js";
+import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 
-const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
 const CORPUS = generatedCorpus();
 const SHA = createHash("sha256").update(CORPUS).digest("hex");
 const ALICE = { name: "alice", password: "correct horse battery" };
@@ -46,6 +46,7 @@ describe.skipIf(missing("docker-registry") || missing("chromium"))("the closed l
   let page: Page;
   let model = "";
   let datasetLayer = "";
+  let datasetRef = "";
   let toolAction = "";
   const tokenFile = join(dir, "svc.token");
   // Host A reads its pruned records back from the collector with a service account's secret.
@@ -74,17 +75,7 @@ describe.skipIf(missing("docker-registry") || missing("chromium"))("the closed l
         lifecycle: LIFECYCLE_A,
       }),
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ browser, page } = await launchHeadless());
   }, 120_000);
 
   afterAll(async () => {
@@ -96,7 +87,8 @@ describe.skipIf(missing("docker-registry") || missing("chromium"))("the closed l
   });
 
   it("1-3: a corpus is generated and pushed, the tiny llama trained on it and exported, the model pushed", () => {
-    const corpus = join(homeA, "corpus.txt");
+    const corpus = join(dir, "push", "corpus.txt");
+    mkdirSync(join(dir, "push"), { recursive: true });
     writeFileSync(corpus, CORPUS);
     const d = cli([
       "registry",
@@ -110,13 +102,15 @@ describe.skipIf(missing("docker-registry") || missing("chromium"))("the closed l
     expect(d.status, d.err).toBe(0);
     datasetLayer = d.json().blobs.find((b: { digest: string }) => b.digest === `sha256:${SHA}`)?.digest;
     expect(datasetLayer).toBe(`sha256:${SHA}`);
+    // Training pulls the pushed dataset by its manifest digest (a `model.pull` the gate judges).
+    datasetRef = `oci://${reg.host}/e2e/corpus@${d.json().digest}`;
     const job = join(homeA, "job.yaml");
     writeFileSync(
       job,
       `job: e2e
 model:
   shape: {layers: 1, width: 16, heads: 2, context: 512}
-dataset: {ref: corpus.txt, sha256: ${SHA}}
+dataset: {ref: "${datasetRef}", sha256: "${SHA}"}
 hyperparameters: {learning_rate: 0.02, batch: 2, sequence: 16, steps: 4, seed: 1}
 budgets: {max_parameters: 100000, max_tokens: 1000000, max_steps: 100, max_wall_seconds: 3600, max_memory_mb: 8192}
 checkpoints: {every: 2, dir: ck}
@@ -125,6 +119,7 @@ export: {gguf: out/model.gguf, type: f32}
     );
     const t = cli(["train", job, "--json"]);
     expect(t.status, t.err).toBe(0);
+    expect(t.json().state).toBe("DONE");
     const p = cli([
       "registry",
       "push",
@@ -280,6 +275,7 @@ export: {gguf: out/model.gguf, type: f32}
     expect(l.status, l.err + l.out).toBe(0);
     const j = l.json();
     expect(j.dataset.sha256).toBe(SHA);
+    expect(j.dataset.ref).toBe(datasetRef);
     expect(`sha256:${j.dataset.sha256}`).toBe(datasetLayer);
     expect(j.links.map((x: { step: string; verified: boolean }) => `${x.step}:${x.verified}`)).toEqual([
       "action:true",

@@ -14,6 +14,7 @@ const TYPES: Record<string, string> = {
   "benchmarks.js": "text/javascript; charset=utf-8",
   "drift.js": "text/javascript; charset=utf-8",
   "lineage.js": "text/javascript; charset=utf-8",
+  "training.js": "text/javascript; charset=utf-8",
 };
 
 /** The static directory: next to this file in src/, or the source copy when running from dist/. */
@@ -39,6 +40,7 @@ export function registerDashboard(ctx: CollectorContext, dir = staticDir()): voi
   ctx.routes.add("GET", "/dashboard/benchmarks.js", serve("benchmarks.js"));
   ctx.routes.add("GET", "/dashboard/drift.js", serve("drift.js"));
   ctx.routes.add("GET", "/dashboard/lineage.js", serve("lineage.js"));
+  ctx.routes.add("GET", "/dashboard/training.js", serve("training.js"));
 }
 
 /** Same-origin everything: the page loads nothing from elsewhere and cannot be framed. */

@@ -362,6 +362,8 @@ async function render() {
         { api, view, esc, fmt },
         decodeURIComponent(arg ?? ""),
       );
+    else if (name === "training")
+      await (await import("/dashboard/training.js")).trainingView({ api, view, esc, fmt });
     else if (name === "benchmarks")
       await (await import("/dashboard/benchmarks.js")).benchmarksView({ api, view, esc, fmt });
     else await fleetView();

@@ -1,0 +1,132 @@
+// The dashboard's training view in headless Chromium, real processes: a collector, an agent, and
+// `forge-agent train` (through the agent's socket). The job's injected spike falls under an
+// `escalate` rule: the escalation waits in the console's review queue, operator alice approves it
+// there, the job finishes DONE, and #/training shows the run (state, progress, budgets, loss curve,
+// the anomaly approved by operator:alice, checkpoints). Screenshot: training.png (see SHOTS).
+import { spawn } from "node:child_process";
+import { createHash } from "node:crypto";
+import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { join } from "node:path";
+import type { Browser, Page } from "playwright-core";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { defaultPolicyPath } from "../../src/gate/index.js";
+import { generatedCorpus } from "../../src/training/dataset.js";
+import { REPO } from "../agent/helpers.js";
+import {
+  AGENT_BIN,
+  type AgentProc,
+  type CollectorProc,
+  ensureBuilt,
+  operatorsFile,
+  startAgentProcess,
+  startCollectorProcess,
+  tempDir,
+} from "../fleet/helpers.js";
+import { launchHeadless } from "../support/chromium.js";
+import { missing } from "../support/tools.js";
+import { until } from "../support/wait.js";
+
+/** FORGE_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to the test's temp dir. */
+const SHOTS = process.env.FORGE_UPDATE_SCREENSHOTS ? join(REPO, "docs", "screenshots") : tempDir("fa-shots-");
+const ALICE = { name: "alice", password: "correct horse battery" };
+const SHA = createHash("sha256").update(generatedCorpus()).digest("hex");
+
+describe.skipIf(missing("chromium"))("the dashboard's training view (Chromium)", () => {
+  const dir = tempDir("fa-train-dash-");
+  let collector: CollectorProc;
+  let agent: AgentProc;
+  let browser: Browser;
+  let page: Page;
+
+  beforeAll(async () => {
+    ensureBuilt();
+    mkdirSync(SHOTS, { recursive: true });
+    collector = await startCollectorProcess(dir, ["--operators-file", operatorsFile(dir, [ALICE])]);
+    agent = await startAgentProcess("host-train", {
+      collector_url: collector.url,
+      heartbeat_ms: 300,
+      policy: defaultPolicyPath(),
+      review: { deadline_ms: 120_000 },
+    });
+    ({ browser, page } = await launchHeadless());
+  }, 120_000);
+  afterAll(async () => {
+    await browser?.close();
+    await agent?.stop();
+    await collector?.stop();
+    if (!process.env.FORGE_UPDATE_SCREENSHOTS) rmSync(SHOTS, { recursive: true, force: true });
+  });
+
+  it("an escalated anomaly is approved in the console; #/training shows the run", async () => {
+    const job = join(dir, "dash.yaml");
+    writeFileSync(
+      job,
+      `job: dash
+model:
+  shape: {layers: 1, width: 16, heads: 2, context: 16}
+dataset: {ref: generated:corpus-v1, sha256: "${SHA}"}
+hyperparameters: {learning_rate: 0.02, batch: 2, sequence: 8, steps: 6, seed: 1}
+budgets: {max_parameters: 100000, max_tokens: 100000, max_steps: 100, max_wall_seconds: 3600, max_memory_mb: 8192}
+anomaly:
+  non_finite: {action: skip}
+  spike: {factor: 10, window: 20, warmup: 2, action: escalate}
+checkpoints: {every: 2, dir: ck}
+inject: [{step: 2, kind: nan}, {step: 4, kind: spike, factor: 1000}]
+`,
+    );
+    const child = spawn(
+      process.execPath,
+      [AGENT_BIN, "train", job, "--home", join(agent.home, "var"), "--json"],
+      {
+        stdio: ["ignore", "pipe", "pipe"],
+      },
+    );
+    let out = "";
+    let err = "";
+    child.stdout!.on("data", (b) => (out += b));
+    child.stderr!.on("data", (b) => (err += b));
+    const exited = new Promise<number | null>((r) => child.once("exit", r));
+
+    await page.goto(`${collector.http}/`);
+    await page.fill('input[name="name"]', ALICE.name);
+    await page.fill('input[name="password"]', ALICE.password);
+    await page.click('button[type="submit"]');
+    await page.click('a[data-nav="reviews"]');
+    const row = page.locator("tr[data-review]", { hasText: "training anomaly" });
+    await row.first().waitFor({ timeout: 90_000 });
+    await page.screenshot({ path: join(SHOTS, "training-review.png") });
+    await row.first().locator(".reason").fill("drill: the spike was injected");
+    await row.first().locator("button.approve").click();
+    expect(await exited, err).toBe(0);
+    const report = JSON.parse(out);
+    expect(report.state).toBe("DONE");
+    expect(report.anomalies.map((a: { rule: string; outcome: string }) => `${a.rule}:${a.outcome}`)).toEqual([
+      "non_finite:skipped",
+      "spike:approved",
+    ]);
+
+    // The run's records reach the collector; the view draws it.
+    await until(
+      async () => {
+        const r = await (await page.request.get(`${collector.http}/v1/training`)).json();
+        return r.runs?.find((x: { state: string }) => x.state === "DONE");
+      },
+      "the finished run at the collector",
+      60_000,
+    );
+    await page.click('a[data-nav="training"]');
+    const run = page.locator(`tr[data-run="${report.session_id}"]`);
+    await run.waitFor({ timeout: 20_000 });
+    await expect.poll(() => run.locator(".state").textContent(), { timeout: 20_000 }).toBe("DONE");
+    expect(await run.textContent()).toContain("6 steps");
+    expect(await run.locator(".anomalies").textContent()).toMatch(
+      /spike @4: escalate → approved by operator:alice/,
+    );
+    expect(await run.locator(".anomalies").textContent()).toMatch(/non_finite @2: skip → skipped/);
+    // Checkpoints every 2 trained steps: step 2 was skipped (NaN), so at 4 and 6.
+    expect(await run.locator(".checkpoints li").count()).toBe(2);
+    expect(await run.locator("svg.loss").getAttribute("data-points")).toBe("2");
+    expect(await run.locator(".budgets").textContent()).toMatch(/tokens: 96 \/ 100000/);
+    await page.screenshot({ path: join(SHOTS, "training.png"), fullPage: true });
+  }, 240_000);
+});
