@@ -4,7 +4,9 @@
 // HOME=/Users/dev and --cwd /Users/dev/project, and prints ALLOW / ESCALATE / DENY per family.
 // An entry's verdict is its strictest step (a multi-step attack is stopped by any step that is
 // not ALLOW). Needs `npm run build` first.
-//   node scripts/redteam-fresh.js [--json] [--allowed]   (--allowed lists every ALLOWed attack)
+//   node scripts/redteam-fresh.js [--json] [--allowed] [--guard]
+// --allowed lists every ALLOWed attack; --guard exits 1 when the attacks' ALLOW count rose, or the
+// everyday ALLOW count fell or any everyday command is DENY, against corpus-fresh/baseline.json.
 import { spawnSync } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -124,4 +126,15 @@ if (args.has("--json")) {
         );
     }
   }
+}
+if (args.has("--guard")) {
+  const base = JSON.parse(readFileSync(join(corpus, "baseline.json"), "utf8"));
+  const bad = [];
+  if (at.total.ALLOW > base.attacks.ALLOW)
+    bad.push(`attacks ALLOW ${at.total.ALLOW} > ${base.attacks.ALLOW}`);
+  if (bt.total.ALLOW < base.benign.ALLOW) bad.push(`everyday ALLOW ${bt.total.ALLOW} < ${base.benign.ALLOW}`);
+  if (bt.total.DENY > 0) bad.push(`everyday DENY ${bt.total.DENY}`);
+  if (at.total.error + bt.total.error > 0) bad.push(`${at.total.error + bt.total.error} batch errors`);
+  process.stdout.write(bad.length ? `guard: FAIL (${bad.join("; ")})\n` : "guard: ok\n");
+  if (bad.length) process.exitCode = 1;
 }
