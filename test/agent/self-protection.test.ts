@@ -166,8 +166,15 @@ describe("finding 1: self-approval", () => {
     ].join("\n");
     const w = await attack({ kind: "file.write", path: "sneak.js", content: js });
     expect(w.evaluation).toBe("ALLOW");
-    const run = await attack(shell("node sneak.js"));
-    // The pack allows `node x.js` in the workspace: this exercises the review API's own defence.
+    // Written by this session through the gate, the script is a session artefact: running it is
+    // reviewed (issue 19), the first defence.
+    const tainted = await attack(shell("node sneak.js"));
+    expect(tainted.evaluation).toBe("ESCALATE");
+    expect(tainted.reasons.join("\n")).toMatch(/session-artefact: .*sneak\.js/);
+    // The same script already in the workspace (not written through the gate): the pack allows
+    // `node x.js` there, so this exercises the review API's own defence.
+    writeFileSync(join(work, "sneak2.js"), js);
+    const run = await attack(shell("node sneak2.js"));
     expect(run.evaluation).toBe("ALLOW");
     const res = (await client.get(`/v1/actions/${run.action_id}`)).body.execution_result;
     // Two defences stand here: the sandbox hides var/ (the token and the socket are not there to

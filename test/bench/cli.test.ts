@@ -47,6 +47,8 @@ describe("a real run", () => {
       "inference,metrics",
       "--duration",
       "0.2",
+      "--repeat",
+      "1",
       "--json",
       file,
       "--home",

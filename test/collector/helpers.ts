@@ -142,7 +142,15 @@ export async function connectHost(url: string, host: TestHost) {
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies
 export async function getJson(url: string): Promise<{ status: number; body: any }> {
-  const r = await fetch(url);
+  let r: Response;
+  try {
+    r = await fetch(url);
+  } catch (err) {
+    // A pooled keep-alive socket the collector closed while this process was busy in synchronous
+    // work (verifyStore), before undici saw the close: a GET is safe to send again, once.
+    if ((err as { cause?: { code?: string } }).cause?.code !== "UND_ERR_SOCKET") throw err;
+    r = await fetch(url);
+  }
   return { status: r.status, body: await r.json() };
 }
 

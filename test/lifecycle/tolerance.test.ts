@@ -74,13 +74,14 @@ describe("the unpromoted_models tolerance (agents and collector)", () => {
     expect(r.status).toBe(200);
     return (await r.json()) as { models: { forge_admission: { stage: string | null; exempt: boolean } }[] };
   };
+  // The agent's tolerance alerts (its session also holds others, such as the collector key pinned on first use).
   const agentAlerts = async (t: TestAgent, hostId: string) =>
     (
       (await t.client.get(`/v1/sessions/agent:${hostId}/trace`)).body.steps as Array<{
         kind: string;
         proposed_action: Record<string, unknown>;
       }>
-    ).filter((s) => s.kind === "alert");
+    ).filter((s) => s.kind === "alert" && String(s.proposed_action.kind).startsWith("tolerance."));
   const collectorAlerts = async (hostId: string) =>
     (await http("GET", `${collector.httpUrl}/v1/alerts?host_id=${hostId}`)).body.alerts as Array<{
       code: string;
