@@ -333,7 +333,15 @@ export class ActionService {
     reviewer: string,
   ): Promise<ActionView> {
     const live = this.live.get(action_id);
-    if (live === undefined) throw notFound(`pending review ${action_id}`);
+    if (live === undefined) {
+      const done = this.view(action_id)?.principal_review;
+      if (done)
+        throw new HttpError(
+          Codes.CONFLICT,
+          `action ${action_id} was already decided: ${done.decision} by ${done.reviewer} at ${done.at}`,
+        );
+      throw notFound(`pending review ${action_id}`);
+    }
     if (live.state !== "escalated" || live.busy) {
       throw new HttpError(Codes.CONFLICT, `action ${action_id} is ${live.state}, not waiting for review`);
     }

@@ -40,7 +40,9 @@ const COMMANDS: Record<string, Entry> = {
   },
   review: {
     summary: "list, approve or deny pending escalations",
-    usage: "forge-agent review list | approve ID | deny ID [--reason TEXT] [--token-file FILE]",
+    usage:
+      "forge-agent review list | approve ID | deny ID [--reason TEXT] [--token-file FILE] [--socket PATH] [--json]\n" +
+      "  ID may be a unique prefix of a pending action's ID, as git takes a commit's",
     load: () => import("./review.js"),
   },
   trace: {
