@@ -321,7 +321,7 @@ describe("forge-agent run as a child process", () => {
 
   it("review takes a unique action-ID prefix, lists the candidates of an ambiguous one, and says who decided", async () => {
     const home = newHome();
-    const d = await spawnDaemon(home);
+    await spawnDaemon(home);
     const sock = join(home, "agent.sock");
     const review = (args: string[]) => {
       const r = spawnSync(
