@@ -363,7 +363,7 @@ describe("forge-agent run as a child process", () => {
     expect(again.code).toBe(1);
     expect(again.err).toMatch(
       new RegExp(
-        `FORGE_CONFLICT: action ${target} was already decided: deny by uid:\\d+ pid:\\d+ at \\d{4}-\\d\\d-\\d\\dT`,
+        `FORGE_NOT_FOUND: no pending review ${target}: it was already decided: deny by uid:\\d+ pid:\\d+ at \\d{4}-\\d\\d-\\d\\dT`,
       ),
     );
     const unknown = review(["approve", "00000000-0000-4000-8000-000000000000"]);
