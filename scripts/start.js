@@ -26,6 +26,15 @@ mkdirSync(base.home, { recursive: true, mode: 0o750 });
 const logFile = join(base.home, "agent.log");
 const logger = pino({ level: base.log_level }, pino.destination({ dest: logFile, mkdir: true, sync: false }));
 
+// A second `npm start` meets the first one's agent before its collector's port: say so, not "port in use".
+const { assertSocketFree } = await import(join(dist, "agent", "server.js"));
+try {
+  await assertSocketFree(base.socket);
+} catch (err) {
+  process.stderr.write(`forge-agent: ${err.code ? `${err.code}: ` : ""}${err.message}\n`);
+  process.exit(1);
+}
+
 // The local collector: one call site, so a deployment without it only drops these lines.
 let collector = null;
 // The dashboard needs an operator: FORGE_COLLECTOR_OPERATORS ("name=secret,…"), else a one-run token.

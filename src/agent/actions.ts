@@ -333,7 +333,16 @@ export class ActionService {
     reviewer: string,
   ): Promise<ActionView> {
     const live = this.live.get(action_id);
-    if (live === undefined) throw notFound(`pending review ${action_id}`);
+    if (live === undefined) {
+      // Still 404 (no pending review has this ID), but saying who decided it and when.
+      const done = this.view(action_id)?.principal_review;
+      if (done)
+        throw new HttpError(
+          Codes.NOT_FOUND,
+          `no pending review ${action_id}: it was already decided: ${done.decision} by ${done.reviewer} at ${done.at}`,
+        );
+      throw notFound(`pending review ${action_id}`);
+    }
     if (live.state !== "escalated" || live.busy) {
       throw new HttpError(Codes.CONFLICT, `action ${action_id} is ${live.state}, not waiting for review`);
     }

@@ -3,6 +3,7 @@ import { createServer, type IncomingMessage, type Server, type ServerResponse } 
 import { connect, type Socket } from "node:net";
 import { Codes, ForgeError } from "../errors.js";
 import type { Peer } from "./api.js";
+import { callAgent } from "./client.js";
 import { onClientError } from "./http.js";
 
 export interface ListenOptions {
@@ -86,13 +87,28 @@ export async function listenTcp(server: Server, hostPort: string): Promise<strin
   return typeof a === "object" && a !== null ? `${a.address}:${a.port}` : hostPort;
 }
 
-/** Throws FORGE_AGENT_RUNNING when something answers on `path`. */
+/** Throws FORGE_AGENT_RUNNING when something answers on `path`, naming the agent's pid when its /v1/health says. */
 export async function assertSocketFree(path: string): Promise<void> {
-  if (await answers(path)) {
-    throw new ForgeError(
-      Codes.AGENT_RUNNING,
-      `an agent already answers on ${path}: stop it first, or set 'socket' (FORGE_SOCKET) to another path`,
-    );
+  if (!(await answers(path))) return;
+  const pid = await agentPid(path);
+  const fix = "stop it first, or set 'socket' (FORGE_SOCKET) to another path";
+  throw new ForgeError(
+    Codes.AGENT_RUNNING,
+    pid === null
+      ? `an agent already answers on ${path}: ${fix}`
+      : `an agent is already running (pid ${pid}, socket ${path}): ${fix}`,
+    { details: { pid, socket: path } },
+  );
+}
+
+/** The pid the agent on `path` reports in /v1/health, or null (not an agent, or no answer in time). */
+async function agentPid(path: string): Promise<number | null> {
+  try {
+    const r = await callAgent(path, "GET", "/v1/health", undefined, 2000);
+    const pid = (r.body as { pid?: unknown } | null)?.pid;
+    return r.status === 200 && typeof pid === "number" ? pid : null;
+  } catch {
+    return null;
   }
 }
 

@@ -1,6 +1,8 @@
 /**
  * forge-agent check: asks the gate about one shell line, one action, or a batch of them.
- * Exit 0 when the check ran (whatever the verdict), 1 on failure (bad policy), 2 on bad usage.
+ * Exit codes of a single check (a command or --action), so shell scripts and hooks can branch on it:
+ * 0 ALLOW (and ESCALATE without --strict), 3 DENY, 4 ESCALATE with --strict; 1 on failure (bad
+ * policy), 2 on bad usage. --batch is a replay report: it exits 0 whatever the verdicts.
  */
 import { readFileSync } from "node:fs";
 import { homedir } from "node:os";
@@ -17,7 +19,17 @@ const OPTIONS = {
   json: { type: "boolean" },
   action: { type: "string" },
   batch: { type: "string" },
+  strict: { type: "boolean" },
 } as const;
+
+/** The exit code of one verdict (see the header). */
+export const EXIT = { DENY: 3, ESCALATE_STRICT: 4 } as const;
+
+function exitCode(d: Decision, strict: boolean): number {
+  if (d.evaluation === "DENY") return EXIT.DENY;
+  if (d.evaluation === "ESCALATE" && strict) return EXIT.ESCALATE_STRICT;
+  return 0;
+}
 
 /** The CLI's view of a decision: the docs/design.md fields first, then what helps a reader. */
 function view(d: Decision): Record<string, unknown> {
@@ -68,7 +80,7 @@ export default async function check(argv: string[]): Promise<number> {
   const d = gate.evaluate({ session_id: session, principal, action });
   if (v.json) printJson(view(d));
   else process.stdout.write(`${line(d, what)}\n`);
-  return 0;
+  return exitCode(d, v.strict === true);
 }
 
 /** One JSON object a line in, one decision (or error object) a line out; sessions keep state across lines. */

@@ -74,6 +74,14 @@ export default async function (argv: string[], env: Env): Promise<number> {
   process.stdout.write(
     `${JSON.stringify({ url: collector.url, http: collector.httpUrl, fingerprint: collector.identity.fingerprint })}\n`,
   );
+  // And one for a person, on stderr beside the JSON log lines.
+  const signIn =
+    config.operators.length > 0
+      ? `${config.operators.length} operator(s) can sign in`
+      : "no operators configured, nobody can sign in: see the warning above";
+  process.stderr.write(
+    `forge-collector: dashboard ${collector.httpUrl}/ (${signIn}); agents connect to ${collector.url}\n`,
+  );
   const signal = await new Promise<string>((resolve) => {
     process.once("SIGTERM", () => resolve("SIGTERM"));
     process.once("SIGINT", () => resolve("SIGINT"));

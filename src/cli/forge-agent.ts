@@ -26,9 +26,10 @@ const COMMANDS: Record<string, Entry> = {
   check: {
     summary: "ask the gate about a command, an action or a batch",
     usage:
-      "forge-agent check [--policy FILE] [--session ID] [--cwd DIR] --json -- COMMAND...\n" +
-      "  forge-agent check [--policy FILE] --json --action '<json action>'\n" +
-      "  forge-agent check [--policy FILE] --json --batch FILE",
+      "forge-agent check [--policy FILE] [--session ID] [--principal ID] [--cwd DIR] [--strict] [--json] -- COMMAND...\n" +
+      "  forge-agent check [--policy FILE] [--strict] [--json] --action '<json action>'\n" +
+      "  forge-agent check [--policy FILE] [--json] --batch FILE\n" +
+      "  exit: 0 ALLOW (or ESCALATE), 3 DENY, 4 ESCALATE with --strict, 1 failure, 2 bad usage; --batch exits 0",
     load: () => import("./check.js"),
   },
   policy: {
@@ -39,7 +40,9 @@ const COMMANDS: Record<string, Entry> = {
   },
   review: {
     summary: "list, approve or deny pending escalations",
-    usage: "forge-agent review list | approve ID | deny ID [--reason TEXT] [--token-file FILE]",
+    usage:
+      "forge-agent review list | approve ID | deny ID [--reason TEXT] [--token-file FILE] [--socket PATH] [--json]\n" +
+      "  ID may be a unique prefix of a pending action's ID, as git takes a commit's",
     load: () => import("./review.js"),
   },
   trace: {
@@ -148,7 +151,7 @@ function help(): string {
     ...lines,
     "",
     "options: --help, --version. 'forge-agent <command> --help' shows a command's usage.",
-    "exit codes: 0 ok, 1 failure, 2 bad usage",
+    "exit codes: 0 ok, 1 failure, 2 bad usage; check also 3 DENY, 4 ESCALATE with --strict",
   ].join("\n");
 }
 

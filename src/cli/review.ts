@@ -43,11 +43,12 @@ export default async function review(argv: string[], env: Env): Promise<number> 
   if (sub === "approve" || sub === "deny") {
     if (id === undefined)
       throw new UsageError(`review ${sub} needs an action ID (see 'forge-agent review list')`);
+    const full = await resolvePrefix(socket, auth, id);
     const view = unwrap<ActionView>(
       await callAgent(
         socket,
         "POST",
-        `/v1/reviews/${encodeURIComponent(id)}`,
+        `/v1/reviews/${encodeURIComponent(full)}`,
         { decision: sub, reason: values.reason ?? null },
         undefined,
         auth,
@@ -56,11 +57,33 @@ export default async function review(argv: string[], env: Env): Promise<number> 
     if (values.json) printJson(view);
     else
       process.stdout.write(
-        `${id}: ${sub === "approve" ? "approved" : "denied"} (now ${view.evaluation}, ${view.state})\n`,
+        `${full}: ${sub === "approve" ? "approved" : "denied"} (now ${view.evaluation}, ${view.state})\n`,
       );
     return 0;
   }
   throw new UsageError(sub === undefined ? "missing subcommand" : `unknown subcommand '${sub}'`);
+}
+
+/**
+ * As git takes a commit: a prefix of exactly one pending review's action ID means that ID; a prefix
+ * of several is refused with the candidates; anything else goes to the agent as given (it answers
+ * "already decided by X at T" or not found).
+ */
+async function resolvePrefix(socket: string, auth: Record<string, string>, id: string): Promise<string> {
+  const { reviews } = unwrap<{ reviews: ActionView[] }>(
+    await callAgent(socket, "GET", "/v1/reviews", undefined, undefined, auth),
+  );
+  if (reviews.some((r) => r.action_id === id)) return id;
+  const matches = reviews.filter((r) => r.action_id.startsWith(id));
+  if (matches.length === 1) return matches[0]!.action_id;
+  if (matches.length > 1) {
+    throw new UsageError(
+      `action ID prefix '${id}' is ambiguous: it matches ${matches.length} pending reviews:\n${matches
+        .map((r) => `  ${r.action_id}  session ${r.session_id}  ${summarize(r.proposed_action)}`)
+        .join("\n")}`,
+    );
+  }
+  return id;
 }
 
 /** The review capability for the agent's API: the token file's content (docs/security.md). */

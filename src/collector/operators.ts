@@ -241,6 +241,11 @@ function rateLimited(waitMs: number): ForgeError {
   });
 }
 
+/** How to configure an operator: said on the sign-in page (through the 401) and in the log at start. */
+const NO_OPERATORS_FIX =
+  "add one with 'forge-collector operator add NAME --file FILE' (password on stdin) and start the collector with --operators-file FILE (or FORGE_COLLECTOR_OPERATORS_FILE, or FORGE_COLLECTOR_OPERATORS=name=secret,…)";
+const NO_OPERATORS = `no operators are configured on this collector, so nobody can sign in: ${NO_OPERATORS_FIX}`;
+
 export class Operators {
   private readonly ops = new Map<string, ParsedHash>();
   private readonly sessions = new Map<string, { name: string; expires: number }>();
@@ -318,12 +323,8 @@ export class Operators {
 
   /** The operator, or FORGE_UNAUTHENTICATED (401). Synchronous: the guard identified the request first. */
   require(req: RouteRequest): string {
-    if (!this.configured) {
-      throw new ForgeError(
-        Codes.UNAUTHENTICATED,
-        "no operators are configured on this collector: start it with --operators-file FILE (forge-collector operator add) or FORGE_COLLECTOR_OPERATORS",
-      );
-    }
+    if (!this.configured)
+      throw new ForgeError(Codes.UNAUTHENTICATED, NO_OPERATORS, { details: { operators_configured: false } });
     const who = this.identified.get(req) ?? this.sessionOf(req.headers);
     if (who === null)
       throw new ForgeError(Codes.UNAUTHENTICATED, "sign in first: POST /v1/session {name, password}");
@@ -332,6 +333,11 @@ export class Operators {
 
   register(ctx: CollectorContext): void {
     this.ctx = ctx;
+    if (!this.configured)
+      ctx.logger.warn(
+        { fix: NO_OPERATORS_FIX },
+        "no operators configured: nobody can sign in to the dashboard",
+      );
     ctx.routes.use(async (req) => {
       if (req.path === "/metrics" && req.method === "GET") return this.metricsAccess(req);
       if (isPublic(req)) return;

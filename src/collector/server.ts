@@ -218,11 +218,12 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     const status = httpStatus(code);
     if (status === 500) ctx.logger.error({ err: String(err), path: url.pathname }, "http handler failed");
     const message = status === 500 ? "internal error" : (err as Error).message;
-    const retry = (err as { details?: { retry_after_s?: unknown } }).details?.retry_after_s;
+    const details = status === 500 ? undefined : (err as { details?: Record<string, unknown> }).details;
+    const retry = details?.retry_after_s;
     sendJson(
       res,
       status,
-      { error: { code, message } },
+      { error: details === undefined ? { code, message } : { code, message, details } },
       typeof retry === "number" ? { "retry-after": String(retry) } : undefined,
     );
   }

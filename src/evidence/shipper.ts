@@ -10,7 +10,7 @@ import {
   SIGNED_TYPES,
   verifyCollectorMessage,
 } from "../protocol/collector-auth.js";
-import { CloseCodes, helloSigningInput } from "../protocol/messages.js";
+import { CloseCodes, helloSigningInput, ingestUrl } from "../protocol/messages.js";
 import { type EncodedBatch, encodeObjectBatch, encodeTextBatch } from "../protocol/text-batch.js";
 import type { EvidenceStore, PendingAction } from "./store.js";
 
@@ -23,7 +23,7 @@ export interface ShipperLogger {
 
 export interface ShipperOptions {
   store: EvidenceStore;
-  /** The collector's ingest URL, ws://HOST:PORT/v1/ws. */
+  /** The collector's ingest URL, ws://HOST:PORT/v1/ws; without a path (ws://HOST:PORT) it means /v1/ws. */
   url: string;
   logger?: ShipperLogger;
   /** Records per `records` message (default 1024). */
@@ -162,7 +162,7 @@ export class Shipper {
 
   constructor(opts: ShipperOptions) {
     this.store = opts.store;
-    this.url = opts.url;
+    this.url = ingestUrl(opts.url);
     this.log = opts.logger ?? silent;
     this.batchSize = opts.batchSize ?? 1024;
     this.maxInFlight = opts.maxInFlight ?? 8;

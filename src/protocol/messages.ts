@@ -11,6 +11,13 @@ import { StoredRecordSchema } from "./record.js";
 /** WebSocket path the collector serves ingest on. */
 export const INGEST_PATH = "/v1/ws";
 
+/** The ingest URL a configured collector URL means: one without a path (`ws://host:port`) means INGEST_PATH. */
+export function ingestUrl(url: string): string {
+  const u = new URL(url);
+  if (u.pathname === "/" || u.pathname === "") u.pathname = INGEST_PATH;
+  return u.toString();
+}
+
 /** Default ws maxPayload (bytes): a frame larger than this is closed with 1009 by ws itself. */
 export const DEFAULT_MAX_PAYLOAD = 8 * 1024 * 1024;
 

@@ -1,4 +1,4 @@
-import { type ChildProcess, execFileSync, spawn } from "node:child_process";
+import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
@@ -317,5 +317,57 @@ describe("forge-agent run as a child process", () => {
     expect(code).toBe(1);
     expect(err).toContain("FORGE_AGENT_RUNNING");
     expect((await d.client.get("/v1/health")).status).toBe(200);
+  });
+
+  it("review takes a unique action-ID prefix, lists the candidates of an ambiguous one, and says who decided", async () => {
+    const home = newHome();
+    await spawnDaemon(home);
+    const sock = join(home, "agent.sock");
+    const review = (args: string[]) => {
+      const r = spawnSync(
+        process.execPath,
+        [CLI, "review", ...args, "--socket", sock, "--token-file", join(home, "review.token")],
+        { encoding: "utf8" },
+      );
+      return { code: r.status, out: r.stdout, err: r.stderr };
+    };
+    // 17 pending reviews: two of them share a first hex digit (pigeonhole), so that digit is ambiguous.
+    const ids = (
+      await Promise.all(
+        Array.from({ length: 17 }, (_, i) =>
+          callFromChild(sock, "POST", "/v1/actions", {
+            session_id: `pre-${i}`,
+            proposed_action: shell("deploy z"),
+          }),
+        ),
+      )
+    ).map((r) => r.body.action_id as string);
+    const byFirst = new Map<string, string[]>();
+    for (const id of ids) byFirst.set(id[0]!, [...(byFirst.get(id[0]!) ?? []), id]);
+    const [digit, shared] = [...byFirst].find(([, v]) => v.length > 1)!;
+    const ambiguous = review(["approve", digit]);
+    expect(ambiguous.code).toBe(2);
+    expect(ambiguous.err).toContain(
+      `action ID prefix '${digit}' is ambiguous: it matches ${shared.length} pending reviews`,
+    );
+    for (const id of shared) expect(ambiguous.err).toContain(id);
+    // The shortest prefix that names one action only.
+    const target = ids[0]!;
+    let n = 1;
+    while (ids.filter((id) => id.startsWith(target.slice(0, n))).length > 1) n++;
+    const denied = review(["deny", target.slice(0, n), "--reason", "by prefix"]);
+    expect(denied.code).toBe(0);
+    expect(denied.out).toContain(`${target}: denied`);
+    // Deciding it again: who decided and when, not "not found".
+    const again = review(["approve", target]);
+    expect(again.code).toBe(1);
+    expect(again.err).toMatch(
+      new RegExp(
+        `FORGE_NOT_FOUND: no pending review ${target}: it was already decided: deny by uid:\\d+ pid:\\d+ at \\d{4}-\\d\\d-\\d\\dT`,
+      ),
+    );
+    const unknown = review(["approve", "00000000-0000-4000-8000-000000000000"]);
+    expect(unknown.code).toBe(1);
+    expect(unknown.err).toMatch(/not found/);
   });
 });

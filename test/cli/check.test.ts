@@ -42,17 +42,37 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("forge-agent check", () => {
-  it("rm -rf ~ is DENY and git status is ALLOW, exit 0 either way", () => {
+  it("rm -rf ~ is DENY (exit 3) and git status is ALLOW (exit 0)", () => {
     const deny = run(["check", "--json", "--", "rm", "-rf", "~"]);
-    expect(deny.code).toBe(0);
+    expect(deny.code).toBe(3);
     const d = JSON.parse(deny.out);
     expect(d.evaluation).toBe("DENY");
     expect(d.policy_matched.map((m: { rule_id: string }) => m.rule_id)).toContain("rm-system-paths");
     expect(Object.keys(d)).toEqual(
       expect.arrayContaining(["evaluation", "policy_matched", "risk", "reasons", "latency_ms"]),
     );
-    const allow = JSON.parse(run(["check", "--json", "--", "git", "status"]).out);
+    const allowRun = run(["check", "--json", "--", "git", "status"]);
+    expect(allowRun.code).toBe(0);
+    const allow = JSON.parse(allowRun.out);
     expect(allow.evaluation).toBe("ALLOW");
+  });
+
+  it("exits so a shell can branch: DENY 3, ESCALATE 0 or 4 with --strict, documented in --help", () => {
+    const escalate = '{"kind":"file.read","path":"~/.aws/credentials"}';
+    const lax = run(["check", "--json", "--action", escalate]);
+    expect(JSON.parse(lax.out).evaluation).toBe("ESCALATE");
+    expect(lax.code).toBe(0);
+    const strict = run(["check", "--strict", "--json", "--action", escalate]);
+    expect(JSON.parse(strict.out).evaluation).toBe("ESCALATE");
+    expect(strict.code).toBe(4);
+    expect(run(["check", "--strict", "--", "git", "status"]).code).toBe(0);
+    const text = run(["check", "--", "rm", "-rf", "/"]);
+    expect(text.code).toBe(3);
+    expect(text.out).toMatch(/^DENY/);
+    const help = run(["check", "--help"]);
+    expect(help.code).toBe(0);
+    expect(help.out).toMatch(/--strict/);
+    expect(help.out).toMatch(/3 DENY, 4 ESCALATE with --strict/);
   });
 
   it("joins words after -- into one shell line, so pipes are judged as a line", () => {

@@ -5,6 +5,7 @@ import { join } from "node:path";
 import { createInterface } from "node:readline";
 import { afterEach, beforeAll, describe, expect, it } from "vitest";
 import { CloseCodes } from "../../src/protocol/messages.js";
+import { until } from "../support/wait.js";
 import { COLLECTOR_BIN, ensureBuilt } from "./build.js";
 import { connectHost, getJson, TestHost } from "./helpers.js";
 
@@ -40,6 +41,11 @@ describe("forge-collector run", () => {
     try {
       const line = await new Promise<string>((r) => createInterface({ input: child.stdout }).once("line", r));
       const { url, http } = JSON.parse(line) as { url: string; http: string };
+      // A human line beside the JSON logs names the dashboard and the ingest URL.
+      await until(() => /forge-collector: dashboard /.test(stderr), "the dashboard line on stderr");
+      expect(stderr).toContain(`forge-collector: dashboard ${http}/ (no operators configured`);
+      expect(stderr).toContain(`agents connect to ${url}\n`);
+      expect((await fetch(`${http}/`)).status).toBe(200);
       const ok = await connectHost(url, known);
       expect(ok.welcome).toMatchObject({ type: "ack", seq: 0 });
       ok.c.send({ type: "records", from_seq: 1, records: known.extend(3) });

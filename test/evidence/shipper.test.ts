@@ -102,6 +102,21 @@ describe("Shipper", () => {
     expect(alerts.body.alerts).toEqual([]);
   });
 
+  it("a collector URL without a path means /v1/ws (ws://host:port and ws://host:port/)", async () => {
+    const s = store();
+    await appendMany(s, 0, 20);
+    const col = await collector();
+    const bare = col.url.replace(/\/v1\/ws$/, "");
+    expect(bare).toMatch(/^ws:\/\/127\.0\.0\.1:\d+$/);
+    const sh = shipper(s, bare);
+    await until(() => sh.status().backlog === 0, "backlog to drain over a bare URL");
+    expect(sh.status()).toMatchObject({ connected: true, lastAckedSeq: 20 });
+    expect(await allRecords(col.httpUrl, "host-1")).toHaveLength(20);
+    await sh.stop();
+    const slash = shipper(s, `${bare}/`);
+    await until(() => slash.status().connected, "connect over a trailing-slash URL");
+  });
+
   it("sends heartbeats and delivers collector messages to handlers", async () => {
     const s = store();
     const col = await collector();

@@ -24,12 +24,17 @@ const ago = (ms) => {
 };
 const time = (t) => (t ? new Date(t).toLocaleTimeString([], { hour12: false }) : "–");
 
-class Unauthenticated extends Error {}
+class Unauthenticated extends Error {
+  constructor(message, details) {
+    super(message);
+    this.details = details ?? {};
+  }
+}
 
 async function api(path, init) {
   const res = await fetch(path, { credentials: "same-origin", ...init });
   const body = await res.json().catch(() => ({}));
-  if (res.status === 401) throw new Unauthenticated(body?.error?.message ?? "sign in");
+  if (res.status === 401) throw new Unauthenticated(body?.error?.message ?? "sign in", body?.error?.details);
   if (!res.ok) throw new Error(body?.error?.message ?? `HTTP ${res.status}`);
   return body;
 }
@@ -388,6 +393,16 @@ function route() {
 
 window.addEventListener("hashchange", route);
 
+/** A collector without operators: the form could never succeed, so say what to configure instead. */
+function noOperators(message) {
+  showLogin(message);
+  for (const el of $("#login-form").querySelectorAll("input, button")) el.disabled = true;
+}
+
 api("/v1/session")
   .then((r) => signedIn(r.operator))
-  .catch(() => showLogin());
+  .catch((err) =>
+    err instanceof Unauthenticated && err.details.operators_configured === false
+      ? noOperators(err.message)
+      : showLogin(),
+  );
