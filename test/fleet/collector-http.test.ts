@@ -1,4 +1,4 @@
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -7,7 +7,7 @@ import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectorGet } from "../../src/agent/collector-http.js";
 import { Codes } from "../../src/errors.js";
 import { publicKeyFromPem } from "../../src/protocol/collector-auth.js";
-import { COLLECTOR_BIN, ensureBuilt, tempDir } from "./helpers.js";
+import { AGENT_BIN, COLLECTOR_BIN, ensureBuilt, tempDir } from "./helpers.js";
 
 /**
  * Issue 20: the agent's own HTTP reads from the collector go over https to the pinned key, not
@@ -47,6 +47,7 @@ beforeAll(async () => {
   server = createServer({ cert: readFileSync(real.cert), key: readFileSync(real.key) }, (req, res) => {
     seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
     res.setHeader("content-type", "application/json");
+    if (req.url?.startsWith("/v1/lineage/")) res.statusCode = 418; // the CLI test below: reached, not a lineage
     res.end(JSON.stringify({ records: [{ seq: 1 }] }));
   });
   await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
@@ -87,5 +88,27 @@ describe("collectorGet over https", () => {
     );
     await rejectsWithCode(collectorGet(new URL("/v1/records", base)), Codes.COLLECTOR_UNTRUSTED);
     expect(seen.length).toBe(before);
+  });
+});
+
+describe("forge-agent lineage --collector https://…", () => {
+  // Not spawnSync: the https server answering it lives in this process's event loop.
+  const lineage = (key: string) =>
+    new Promise<{ status: number; stderr: string }>((resolve) => {
+      const args = [AGENT_BIN, "lineage", "act-1", "--collector", base, "--collector-key", key];
+      execFile(process.execPath, args, { encoding: "utf8" }, (err, _out, stderr) =>
+        resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+
+  it("reaches the collector with the pinned certificate; another is refused with a code, nothing sent", async () => {
+    const before = seen.length;
+    const bad = await lineage(other.cert);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("FORGE_COLLECTOR_UNTRUSTED");
+    expect(seen.length).toBe(before);
+    const good = await lineage(real.cert);
+    expect(good.stderr).toContain("HTTP 418");
+    expect(seen.at(-1)?.url).toBe("/v1/lineage/act-1");
   });
 });
