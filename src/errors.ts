@@ -82,6 +82,8 @@ export const Codes = {
   UPSTREAM_TIMEOUT: "FORGE_UPSTREAM_TIMEOUT",
   /** The collector's HTTP API refused or failed a request the agent made. */
   COLLECTOR_UNAVAILABLE: "FORGE_COLLECTOR_UNAVAILABLE",
+  /** The collector's TLS certificate is not the pinned one (or none is pinned yet): nothing was sent. */
+  COLLECTOR_UNTRUSTED: "FORGE_COLLECTOR_UNTRUSTED",
   // Built-in executors (agent/executors): the `error.code` of an execution_result.
   EXEC_SPAWN: "FORGE_EXEC_SPAWN",
   EXEC_UNSUPPORTED: "FORGE_EXEC_UNSUPPORTED",
@@ -202,6 +204,7 @@ export const HTTP_STATUS = {
   [Codes.GATE_STATE_INVALID]: 500,
   [Codes.UPSTREAM_TIMEOUT]: 504,
   [Codes.COLLECTOR_UNAVAILABLE]: 502,
+  [Codes.COLLECTOR_UNTRUSTED]: 502,
   [Codes.EXEC_SPAWN]: 500,
   [Codes.EXEC_UNSUPPORTED]: 500,
   [Codes.EXEC_TOO_LARGE]: 500,

@@ -2,6 +2,7 @@ import { readFileSync } from "node:fs";
 import { Codes, ForgeError } from "../errors.js";
 import { hostReadAuthorization } from "../protocol/host-read.js";
 import type { StoredRecord } from "../protocol/record.js";
+import { collectorGet, collectorHttpBase, type PinnedKey } from "./collector-http.js";
 
 export interface ArchiveOptions {
   /** The collector's WebSocket URL (its HTTP API is on the same host and port). */
@@ -11,6 +12,8 @@ export interface ArchiveOptions {
   sign?: (data: Buffer) => Buffer;
   /** A file holding an operator's bearer secret: used instead of the host key when given. */
   tokenFile?: string;
+  /** The collector key the WebSocket pinned: required under wss:// (the read goes over pinned https). */
+  pinned?: PinnedKey;
   timeoutMs?: number;
   now?: () => number;
 }
@@ -21,8 +24,7 @@ export interface ArchiveOptions {
  * with a configured operator token. Resolves with this host's records, optionally one session's.
  */
 export function collectorRecords(o: ArchiveOptions) {
-  const base = new URL(o.url);
-  base.protocol = base.protocol === "wss:" ? "https:" : "http:";
+  const base = collectorHttpBase(o.url);
   return async (q: { session_id?: string; limit?: number } = {}): Promise<StoredRecord[]> => {
     const url = new URL("/v1/records", base);
     url.searchParams.set("host_id", o.hostId);
@@ -35,17 +37,21 @@ export function collectorRecords(o: ArchiveOptions) {
       const at = (o.now ?? Date.now)();
       headers.authorization = hostReadAuthorization(o.hostId, "GET", url.pathname + url.search, o.sign, at);
     }
-    const res = await fetch(url, { headers, signal: AbortSignal.timeout(o.timeoutMs ?? 10_000) });
-    if (!res.ok) {
+    const res = await collectorGet(url, {
+      headers,
+      ...(o.pinned ? { pinned: o.pinned } : {}),
+      timeoutMs: o.timeoutMs ?? 10_000,
+    });
+    if (res.status !== 200) {
       let why = "";
       try {
-        why = `: ${((await res.json()) as { error?: { message?: string } }).error?.message ?? ""}`;
+        why = `: ${(res.json() as { error?: { message?: string } }).error?.message ?? ""}`;
       } catch {
         // not JSON: the status says enough
       }
       throw new ForgeError(Codes.COLLECTOR_UNAVAILABLE, `collector answered HTTP ${res.status}${why}`);
     }
-    return ((await res.json()) as { records: StoredRecord[] }).records;
+    return (res.json() as { records: StoredRecord[] }).records;
   };
 }
 

@@ -100,9 +100,17 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
 
   let service: ActionService | undefined;
+  // One pin for the collector: the WebSocket checks it, and so do the agent's https reads from it.
+  const collectorTrust = daemonCollectorTrust({
+    keyPem: config.collector_trust.key_pem,
+    pinFile: config.collector_trust.pin_file,
+    pinFirstUse: config.collector_trust.pin_first_use,
+  });
+  const pinnedCollector = () => collectorTrust.pinned();
   const lifecycle = createAgentLifecycle({
     config,
     store,
+    pinned: pinnedCollector,
     gate: () => gate,
     service: () => service!,
     logger,
@@ -282,11 +290,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
         heartbeat: beat,
         heartbeatMs: config.heartbeat_ms,
         policyUpdates,
-        trust: daemonCollectorTrust({
-          keyPem: config.collector_trust.key_pem,
-          pinFile: config.collector_trust.pin_file,
-          pinFirstUse: config.collector_trust.pin_first_use,
-        }),
+        trust: collectorTrust,
         onAlert: (code, message) => {
           store
             .append(agentAlert(config.host_id, `collector.${code}`, message))
@@ -340,6 +344,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
             url: config.collector_url,
             hostId: config.host_id,
             sign: (data) => store.sign(data),
+            pinned: pinnedCollector,
             ...(config.lifecycle.collector_token_file
               ? { tokenFile: config.lifecycle.collector_token_file }
               : {}),

@@ -16,6 +16,7 @@ import type { PrincipalReview } from "../protocol/record.js";
 import { openClient } from "../registry/index.js";
 import type { ActionService, Principal } from "./actions.js";
 import { collectorRecords } from "./archive.js";
+import { collectorGet, collectorHttpBase, type PinnedKey } from "./collector-http.js";
 import type { AgentConfig } from "./config.js";
 import { reviewInQueue } from "./queue-review.js";
 
@@ -37,6 +38,8 @@ export function createAgentLifecycle(d: {
   gate: () => Gate;
   service: () => ActionService;
   logger: Logger;
+  /** The collector key the WebSocket pinned: the https reads (records, lineage) check it too. */
+  pinned?: PinnedKey;
 }): AgentLifecycle {
   const c = d.config;
   let signer: ReturnType<typeof loadSigningKey> | undefined;
@@ -58,6 +61,7 @@ export function createAgentLifecycle(d: {
             url: c.collector_url,
             hostId: c.host_id,
             sign: (data) => d.store.sign(data),
+            ...(d.pinned ? { pinned: d.pinned } : {}),
             ...(c.lifecycle.collector_token_file ? { tokenFile: c.lifecycle.collector_token_file } : {}),
             timeoutMs: 30_000,
           });
@@ -85,17 +89,14 @@ export function createAgentLifecycle(d: {
     context,
     async lineage(id) {
       if (c.collector_url === undefined) return walkLineage(id, d.store.records({ limit: 1_000_000 }));
-      const base = new URL(c.collector_url);
-      base.protocol = base.protocol === "wss:" ? "https:" : "http:";
-      const res = await fetch(new URL(`/v1/lineage/${encodeURIComponent(id)}`, base), {
-        signal: AbortSignal.timeout(30_000),
-      });
-      if (!res.ok)
+      const url = new URL(`/v1/lineage/${encodeURIComponent(id)}`, collectorHttpBase(c.collector_url));
+      const res = await collectorGet(url, { ...(d.pinned ? { pinned: d.pinned } : {}), timeoutMs: 30_000 });
+      if (res.status !== 200)
         throw new ForgeError(
           Codes.COLLECTOR_UNAVAILABLE,
           `collector answered HTTP ${res.status} to /v1/lineage`,
         );
-      return (await res.json()) as Lineage;
+      return res.json() as Lineage;
     },
     authorizeReview(action, reviewer) {
       const a = action as { kind?: string; stage?: string };

@@ -93,7 +93,9 @@ export function mergeCopies(archived: StoredRecord[], local: StoredRecord[]): St
 
 /** What a trace says when the collector's copy could not be read. */
 export function missingShipped(err: unknown): string {
-  return `records already shipped to the collector are missing: ${(err as Error).message}`;
+  const code = (err as { code?: unknown }).code;
+  const coded = typeof code === "string" && code.startsWith("FORGE_") ? `${code}: ` : "";
+  return `records already shipped to the collector are missing: ${coded}${(err as Error).message}`;
 }
 
 /** The trace for people: one block per step. */

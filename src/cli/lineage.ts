@@ -2,15 +2,17 @@
  * `forge-agent lineage ACTION_ID|MODEL_DIGEST [--json] [--collector URL]`: from an action back to
  * its inference record, model digest, promotion, evaluation, training run and dataset digest, each
  * link verified; or forward from a digest to every action the model proposed. Reads the collector
- * (`--collector http://HOST:PORT`, the fleet), else the running agent, else this host's chain.
+ * (`--collector http://HOST:PORT`, the fleet; `https://…` with `--collector-key FILE`, the pin), else the running agent, else this host's chain.
  * Exit 0 complete and verified, 1 a link missing or failing, 2 usage.
  */
 import { readFileSync } from "node:fs";
 import { callAgent, unwrap } from "../agent/client.js";
+import { collectorGet } from "../agent/collector-http.js";
 import { assertSocketFree } from "../agent/server.js";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { EvidenceStore } from "../evidence/index.js";
 import { type Lineage, walkLineage } from "../lifecycle/lineage.js";
+import { publicKeyFromPem } from "../protocol/collector-auth.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 import { lifecycleConfig } from "./lifecycle-context.js";
@@ -22,6 +24,7 @@ export default async function lineageCommand(argv: string[], env: Env): Promise<
     config: { type: "string" },
     collector: { type: "string" },
     "token-file": { type: "string" },
+    "collector-key": { type: "string" },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one ACTION_ID or MODEL_DIGEST (sha256:…)");
   const id = positionals[0]!;
@@ -31,13 +34,20 @@ export default async function lineageCommand(argv: string[], env: Env): Promise<
     const headers: Record<string, string> = v["token-file"]
       ? { authorization: `Bearer ${readFileSync(v["token-file"], "utf8").trim()}` }
       : {};
-    const res = await fetch(new URL(`/v1/lineage/${encodeURIComponent(id)}`, v.collector), { headers });
-    if (!res.ok)
+    // https goes to the pinned key (--collector-key FILE: certificate or SPKI PEM), never the CA store.
+    const keyFile = v["collector-key"];
+    const pin = keyFile === undefined ? null : publicKeyFromPem(readFileSync(keyFile, "utf8"));
+    const res = await collectorGet(new URL(`/v1/lineage/${encodeURIComponent(id)}`, v.collector), {
+      headers,
+      pinned: () => pin,
+      timeoutMs: 30_000,
+    });
+    if (res.status !== 200)
       throw new ForgeError(
         Codes.COLLECTOR_UNAVAILABLE,
         `${v.collector} answered HTTP ${res.status} to /v1/lineage`,
       );
-    l = (await res.json()) as Lineage;
+    l = res.json() as Lineage;
   } else {
     const config = lifecycleConfig(v, env);
     try {

@@ -1,7 +1,9 @@
+import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { buildTrace, formatTrace, mergeCopies, missingShipped, type Trace } from "../agent/trace.js";
 import { Codes, hasForgeCode } from "../errors.js";
+import { publicKeyFromPem } from "../protocol/collector-auth.js";
 import type { StoredRecord } from "../protocol/record.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
@@ -19,6 +21,7 @@ export default async function trace(argv: string[], env: Env): Promise<number> {
     evidence: { type: "string" },
     "collector-url": { type: "string" },
     "collector-token-file": { type: "string" },
+    "collector-key": { type: "string" },
     json: { type: "boolean" },
   });
   if (positionals.length !== 1) throw new UsageError("give exactly one SESSION_ID");
@@ -36,6 +39,8 @@ export default async function trace(argv: string[], env: Env): Promise<number> {
     process.stderr.write(`forge-agent: no agent on ${socket}; reading ${path}\n`);
     const collector = values["collector-url"] ?? env.FORGE_COLLECTOR_URL;
     const tokenFile = values["collector-token-file"];
+    // Under wss:// the read goes over https to the pinned key: --collector-key, else the agent's first-use pin.
+    const keyFile = resolve(values["collector-key"] ?? join(home, "collector-key.pem"));
     t = await withStore(path, async (store, hostId) => {
       const local = store.records({ session_id: session });
       // Records the collector acked are pruned locally; fetch them back when we know where it is.
@@ -48,6 +53,7 @@ export default async function trace(argv: string[], env: Env): Promise<number> {
             url: collector,
             hostId,
             sign: (data) => store.sign(data),
+            pinned: () => pinnedKeyFile(keyFile),
             ...(tokenFile ? { tokenFile: resolve(tokenFile) } : {}),
           })(session);
         } catch (err) {
@@ -68,6 +74,12 @@ export default async function trace(argv: string[], env: Env): Promise<number> {
   return t.steps.length > 0 ? 0 : 1;
 }
 
+/** The collector key in `path` (a PEM certificate or SPKI key), or null when there is no such file. */
+function pinnedKeyFile(path: string) {
+  if (!existsSync(path)) return null;
+  return publicKeyFromPem(readFileSync(path, "utf8"));
+}
+
 function sources(local: StoredRecord[], archived: StoredRecord[], incomplete: string | undefined) {
   return {
     local: local.length,
@@ -81,7 +93,6 @@ async function withStore<T>(
   path: string,
   use: (store: import("../evidence/index.js").EvidenceStore, hostId: string) => Promise<T>,
 ): Promise<T> {
-  const { existsSync } = await import("node:fs");
   if (!existsSync(path)) {
     const { ForgeError } = await import("../errors.js");
     throw new ForgeError(Codes.NOT_FOUND, `no evidence file at ${path}: pass --evidence or set FORGE_HOME`);

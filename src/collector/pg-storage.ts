@@ -9,6 +9,7 @@ import {
   type AlertRow,
   type CheckpointRow,
   type CollectorStorage,
+  DECISION_UPDATE,
   type DecisionRow,
   type HostRow,
   type RecordQuery,
@@ -281,7 +282,7 @@ export class PgStorage implements CollectorStorage {
     await this.pool.query(
       `INSERT INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms)
        SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[])
-       ON CONFLICT (host_id, action_id) DO NOTHING`,
+       ON CONFLICT (host_id, action_id) DO UPDATE SET ${DECISION_UPDATE}`,
       [
         rows.map((d) => d.host_id),
         rows.map((d) => d.action_id),

@@ -9,6 +9,7 @@ import {
   type AlertRow,
   type CheckpointRow,
   type CollectorStorage,
+  DECISION_UPDATE,
   type DecisionRow,
   type HostRow,
   type RecordQuery,
@@ -273,7 +274,8 @@ export class SqliteStorage implements CollectorStorage {
 
   async putDecisions(rows: DecisionRow[]): Promise<void> {
     const put = this.db.prepare(
-      "INSERT OR IGNORE INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+      `INSERT INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+       ON CONFLICT (host_id, action_id) DO UPDATE SET ${DECISION_UPDATE}`,
     );
     this.db.transaction(() => {
       for (const d of rows)

@@ -68,6 +68,10 @@ export interface DecisionRow {
   received_ms: number;
 }
 
+/** The upsert both storages run for a decision sent again (SQLite and PostgreSQL share the syntax). */
+export const DECISION_UPDATE =
+  "state = excluded.state, deadline_ms = excluded.deadline_ms, body = excluded.body";
+
 export interface CheckpointRow extends WireCheckpoint {
   received_ms: number;
 }
@@ -96,7 +100,10 @@ export interface CollectorStorage {
   addAlert(a: AlertInput, atMs: number): Promise<void>;
   alerts(q: { host_id?: string; limit: number }): Promise<AlertRow[]>;
   records(q: RecordQuery): Promise<StoredRecord[]>;
-  /** Stores decisions by (host_id, action_id): the first copy received is kept, a resend changes nothing. */
+  /**
+   * Stores decisions by (host_id, action_id). A resend replaces state, deadline and draft record (an
+   * escalation approved is now allowed, executing); received_ms stays the first arrival's.
+   */
   putDecisions(rows: DecisionRow[]): Promise<void>;
   /** Decisions, newest first. */
   decisions(q: { host_id?: string; session_id?: string; limit: number }): Promise<DecisionRow[]>;

@@ -6,6 +6,7 @@ import { Codes, ForgeError } from "../errors.js";
 import type { Checkpoint } from "../protocol/checkpoint.js";
 import {
   isLoopbackHost,
+  isPinnedKey,
   keyFingerprint,
   SIGNED_TYPES,
   verifyCollectorMessage,
@@ -330,7 +331,7 @@ export class Shipper {
       const message = `PINNED the collector's key on first use (${seenIn}): ${fp}. Every later connection must prove this key; if this is not your collector, stop the agent and configure collector_key`;
       this.log.error({ url: this.url, fingerprint: fp }, message);
       this.alertOnce("collector-pinned-first-use", fp, message);
-    } else if (keyFingerprint(pinned) !== fp) {
+    } else if (!isPinnedKey(pinned, key)) {
       this.untrusted(
         ws,
         peer,
@@ -340,7 +341,7 @@ export class Shipper {
       );
       return false;
     }
-    if (peer.key !== null && keyFingerprint(peer.key) !== fp) {
+    if (peer.key !== null && !isPinnedKey(peer.key, key)) {
       this.untrusted(
         ws,
         peer,

@@ -335,7 +335,14 @@ export class EvidenceStore {
       } catch (err) {
         return reject(invalid("pending action patch", err));
       }
-      this.writes.enqueue({ t: "update", id: action_id, patch: parsed, text, resolve, reject });
+      // A changed pending action goes to the listeners too (the shipper re-sends the decision, so
+      // the collector's copy shows an approved escalation as allowed, issue 20).
+      const durable = () => {
+        resolve();
+        const now = this.pending.get(action_id);
+        if (now !== null && now !== undefined) for (const l of this.pendingListeners) l(now);
+      };
+      this.writes.enqueue({ t: "update", id: action_id, patch: parsed, text, resolve: durable, reject });
     });
   }
 
@@ -487,7 +494,7 @@ export class EvidenceStore {
   }
 
   /** Calls `listener(lastSeq)` after each commit that chained records; returns the unsubscribe function. */
-  /** Called after each pending action (a decision not final yet) is durable; returns the unsubscribe. */
+  /** Called after each pending action (a decision not final yet) is durable, and again after each change to it; returns the unsubscribe. */
   onPending(listener: (p: PendingAction) => void): () => void {
     this.pendingListeners.add(listener);
     return () => this.pendingListeners.delete(listener);

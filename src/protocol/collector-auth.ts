@@ -58,6 +58,14 @@ export function keyFingerprint(key: KeyObject): string {
     .digest("hex")}`;
 }
 
+/**
+ * The one answer to "is this peer's key the pinned collector key": the WebSocket shipper and the
+ * agent's HTTPS reads from the collector (src/agent/collector-http.ts) both ask it.
+ */
+export function isPinnedKey(pinned: KeyObject, seen: KeyObject): boolean {
+  return keyFingerprint(pinned) === keyFingerprint(seen);
+}
+
 /** The public key of a PEM certificate or SPKI public key (what a pin file or `collector_key` holds). */
 export function publicKeyFromPem(pem: string): KeyObject {
   return pem.includes("BEGIN CERTIFICATE") ? new X509Certificate(pem).publicKey : createPublicKey(pem);

@@ -20,7 +20,7 @@ const row = (host_id: string, action_id: string, evaluation: string, received_ms
 });
 
 describe.each(storageBackends("forge-decisions"))("decisions on %s", (_name, open) => {
-  it("stores each (host, action) once, keeps the first copy, filters by host and session, newest first", async () => {
+  it("stores each (host, action) once, keeps its current state, filters by host and session, newest first", async () => {
     const db = await open();
     const s = await openStorage(db.database);
     cleanups.push(db.cleanup, () => s.close());
@@ -29,14 +29,25 @@ describe.each(storageBackends("forge-decisions"))("decisions on %s", (_name, ope
       row("h1", "a2", "ESCALATE", 2000),
       row("h2", "a1", "ALLOW", 3000),
     ]);
-    // A resend (the agent reconnected) changes nothing, even if the copy differs.
-    await s.putDecisions([{ ...row("h1", "a1", "ALLOW", 9000), state: "escalated" }]);
+    // A resend of the same copy (the agent reconnected) changes nothing.
+    await s.putDecisions([{ ...row("h1", "a1", "ALLOW", 1000), received_ms: 9000 }]);
+    expect((await s.decisions({ limit: 10 }))[2]).toEqual(row("h1", "a1", "ALLOW", 1000));
+    // A changed decision (an escalation approved, now executing) replaces state, deadline and
+    // draft; its place in time (received_ms, created_ms, session) stays the first arrival's.
+    const approved = { ...row("h1", "a2", "ALLOW", 9000), session_id: "other", created_ms: 1 };
+    await s.putDecisions([approved]);
     const all = await s.decisions({ limit: 10 });
     expect(all.map((d) => [d.host_id, d.action_id])).toEqual([
       ["h2", "a1"],
       ["h1", "a2"],
       ["h1", "a1"],
     ]);
+    expect(all[1]).toEqual({
+      ...row("h1", "a2", "ESCALATE", 2000),
+      state: "allowed",
+      deadline_ms: approved.deadline_ms,
+      record: approved.record,
+    });
     expect(all[2]).toEqual(row("h1", "a1", "ALLOW", 1000));
     expect((await s.decisions({ host_id: "h1", limit: 10 })).map((d) => d.action_id)).toEqual(["a2", "a1"]);
     expect((await s.decisions({ session_id: "s-h2", limit: 10 })).map((d) => d.host_id)).toEqual(["h2"]);

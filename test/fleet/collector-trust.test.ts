@@ -9,6 +9,7 @@ import { signCollectorMessage } from "../../src/protocol/collector-auth.js";
 import { shell } from "../agent/helpers.js";
 import { until } from "../support/wait.js";
 import {
+  AGENT_BIN,
   type AgentProc,
   COLLECTOR_BIN,
   type CollectorProc,
@@ -48,6 +49,14 @@ async function alertKinds(a: AgentProc): Promise<string[]> {
     steps?: Array<{ proposed_action?: { kind?: string } }>;
   };
   return (t.steps ?? []).map((s) => s.proposed_action?.kind ?? "");
+}
+
+/** The trace's `sources` (local, collector, incomplete) as the agent's socket API answers it. */
+async function traceSources(a: AgentProc, session: string) {
+  const t = (await a.client.get(`/v1/sessions/${session}/trace`)).body as {
+    sources: { local: number; collector: number; incomplete?: string };
+  };
+  return t.sources;
 }
 
 /**
@@ -200,11 +209,24 @@ describe("wss:// with a pinned certificate", () => {
     });
     stops.push(() => a.stop());
     await a.client.post("/v1/actions", { session_id: "t", proposed_action: shell("echo hi") });
+    // A DENY is chained at once: a record of session t for the trace to read back once pruned.
+    await a.client.post("/v1/actions", { session_id: "t", proposed_action: shell("rm -rf /") });
     await until(async () => {
       const h = await health(a);
       return h.collector.connected && h.evidence.backlog === 0;
     }, "records acked over wss");
     expect(await alertKinds(a)).not.toContain("collector.collector-pinned-first-use");
+    // The agent's own read of what it shipped goes over https to the same pin: it works self-signed.
+    let lastSources = {};
+    await until(
+      async () => {
+        const s = await traceSources(a, "t");
+        lastSources = s;
+        return s.collector > 0;
+      },
+      () => `the trace read back over pinned https (${JSON.stringify(lastSources)})`,
+    );
+    expect((await traceSources(a, "t")).incomplete).toBeUndefined();
 
     // Another collector, another certificate, on the URL the agent trusts for `real`.
     const imposterDir = tempDir("fa-tls-imp-");
@@ -229,6 +251,38 @@ describe("wss:// with a pinned certificate", () => {
     const hb = await health(b);
     expect(hb.collector.connected).toBe(false);
     expect(hb.evidence.ackedSeq).toBe(0);
+    // Its https read from the imposter is refused with a code, the same pin deciding.
+    const sb = await traceSources(b, "t");
+    expect(sb.collector).toBe(0);
+    expect(sb.incomplete).toMatch(/FORGE_COLLECTOR_UNTRUSTED: the collector at .* not the pinned sha256:/);
+
+    // The CLI's trace with no agent running: --collector-key is the pin (the real one reads, another is refused).
+    await a.stop();
+    const cliTrace = (key: string) => {
+      const r = spawnSync(
+        process.execPath,
+        [
+          AGENT_BIN,
+          "trace",
+          "t",
+          "--json",
+          "--socket",
+          join(a.home, "var", "agent.sock"),
+          "--collector-url",
+          good.url,
+          "--collector-key",
+          key,
+        ],
+        { encoding: "utf8" },
+      );
+      return JSON.parse(r.stdout) as { sources: { collector: number; incomplete?: string } };
+    };
+    const ok = cliTrace(real.cert);
+    expect(ok.sources.collector).toBeGreaterThan(0);
+    expect(ok.sources.incomplete).toBeUndefined();
+    const refused = cliTrace(wrong.cert);
+    expect(refused.sources.collector).toBe(0);
+    expect(refused.sources.incomplete).toMatch(/FORGE_COLLECTOR_UNTRUSTED/);
 
     // A plain ws:// server at a wss:// URL: no TLS certificate, no connection, nothing acked.
     const plain = await startCollectorProcess(tempDir("fa-tls-plain-"));

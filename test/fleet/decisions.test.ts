@@ -1,6 +1,8 @@
+import { spawnSync } from "node:child_process";
 import { rmSync } from "node:fs";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { shell } from "../agent/helpers.js";
+import { shell, tokenHeader } from "../agent/helpers.js";
 import { until } from "../support/wait.js";
 import {
   type AgentProc,
@@ -49,7 +51,16 @@ describe("pending decisions at the collector", () => {
       });
       return { id: r.body.action_id as string, evaluation: r.body.evaluation as string, state: r.body.state };
     };
-    const owed = [await propose("echo one"), await propose("ls"), await propose("deploy prod")];
+    // The escalation is proposed by another process, so this one may review it below (no self-review).
+    const proposeFromChild = (command: string) => {
+      const script = `const r = require("node:http").request({ socketPath: process.argv[1], path: "/v1/actions", method: "POST", headers: { "content-type": "application/json" } }, (res) => { let b = ""; res.on("data", (c) => (b += c)); res.on("end", () => process.stdout.write(b)); }); r.end(JSON.stringify({ session_id: "dec", proposed_action: { kind: "shell", command: process.argv[2] } }));`;
+      const r = spawnSync(process.execPath, ["-e", script, join(agent.home, "var", "agent.sock"), command], {
+        encoding: "utf8",
+      });
+      const body = JSON.parse(r.stdout);
+      return { id: body.action_id as string, evaluation: body.evaluation as string, state: body.state };
+    };
+    const owed = [await propose("echo one"), await propose("ls"), proposeFromChild("deploy prod")];
     expect(owed.map((o) => o.evaluation)).toEqual(["ALLOW", "ALLOW", "ESCALATE"]);
     // None of them is final: no record of them at the collector yet.
     const records = (await http("GET", `${collector.http}/v1/records?host_id=dec-a&session_id=dec`)).body
@@ -63,6 +74,27 @@ describe("pending decisions at the collector", () => {
     expect(Object.fromEntries(got.map((d) => [d.action_id, d.record.evaluation]))).toEqual(
       Object.fromEntries(owed.map((o) => [o.id, o.evaluation])),
     );
+
+    // The escalation is approved on the host (now allowed, executing): the collector's copy follows.
+    const escalated = owed[2]!.id;
+    expect(got.find((d) => d.action_id === escalated)?.state).toBe("escalated");
+    const approve = await agent.client.call(
+      "POST",
+      `/v1/reviews/${escalated}`,
+      { decision: "approve" },
+      tokenHeader(join(agent.home, "var", "review.token")),
+    );
+    expect(approve.status, JSON.stringify(approve.body)).toBeLessThan(300);
+    const approved = await until(async () => {
+      const d = (await decisions(collector, "dec-a")).find((x) => x.action_id === escalated);
+      return d?.state === "allowed" ? d : undefined;
+    }, "the approved escalation re-sent as allowed");
+    // The draft is the approved one now (evaluation ALLOW, the review in it), as on the host.
+    expect(approved.record.evaluation).toBe("ALLOW");
+    expect((approved.record as { principal_review?: { decision?: string } }).principal_review?.decision).toBe(
+      "approve",
+    );
+    expect((await decisions(collector, "dec-a")).length).toBe(owed.length);
 
     // Decided while the collector is down: sent on reconnect; the ones already held are not doubled.
     await collector.stop();

@@ -89,6 +89,30 @@ function hostileHeartbeat(): Record<string, unknown> {
   };
 }
 
+/** A `decisions` message (protocol 3) with a hostile string in every field the dashboard shows. */
+function hostileDecisions(): Record<string, unknown> {
+  const decision = (action_id: string, state: string) => ({
+    action_id,
+    session_id: HOSTILE,
+    state,
+    created_ms: Date.now(),
+    deadline_ms: null,
+    record: {
+      evaluation: HOSTILE,
+      timestamp: HOSTILE,
+      proposed_action: { kind: "shell", command: `${HOSTILE} decided-${state}` },
+      policy_matched: { bundle: null, rules: [{ rule_id: HOSTILE }] },
+    },
+  });
+  return {
+    type: "decisions",
+    decisions: [
+      decision(`a-${HOSTILE.slice(0, 100)}`, "allowed"),
+      decision(`e-${HOSTILE.slice(0, 100)}`, "escalated"),
+    ],
+  };
+}
+
 describe("hostile heartbeats", () => {
   let col: Collector;
   let good: TestHost;
@@ -110,9 +134,16 @@ describe("hostile heartbeats", () => {
     good = new TestHost(hostName("hostile"));
     const { c } = await connectHost(col.url, good);
     c.send(hostileHeartbeat());
+    c.send(hostileDecisions());
     await until(
       async () =>
         (await http("GET", `${col.httpUrl}/v1/hosts/${good.hostId}`, undefined, auth)).body?.heartbeat,
+    );
+    await until(
+      async () =>
+        (await http("GET", `${col.httpUrl}/v1/decisions?host_id=${good.hostId}`, undefined, auth)).body
+          ?.decisions?.length === 2,
+      "the hostile decisions at the collector",
     );
   });
   afterAll(async () => {
@@ -228,7 +259,13 @@ describe("hostile heartbeats", () => {
         await page.fill('input[name="password"]', SECRET);
         await page.click('button[type="submit"]');
         await page.locator("#nav").waitFor();
-        for (const view of ["#/", `#/host/${encodeURIComponent(good.hostId)}`, "#/reviews"]) {
+        const decisionViews = ["#/decisions", `#/session/${encodeURIComponent(HOSTILE)}`];
+        for (const view of [
+          "#/",
+          `#/host/${encodeURIComponent(good.hostId)}`,
+          "#/reviews",
+          ...decisionViews,
+        ]) {
           await page.evaluate((h) => {
             location.hash = h;
           }, view);
@@ -247,6 +284,12 @@ describe("hostile heartbeats", () => {
             pwned: (window as unknown as { pwned?: number }).pwned ?? null,
           }));
           expect({ view, ...injected }).toEqual({ view, elements: 0, pwned: null });
+          // The decisions are there, as text: both states, the hostile command verbatim.
+          if (decisionViews.includes(view)) {
+            const text = (await page.textContent("#view")) ?? "";
+            expect(text).toContain(`$ ${HOSTILE} decided-allowed`);
+            expect(text).toContain(`$ ${HOSTILE} decided-escalated`);
+          }
         }
       } finally {
         await browser.close();

@@ -1,5 +1,5 @@
 // forge-agent fleet dashboard: plain ES module, no build step, no dependencies.
-// Views: #/ (fleet), #/host/ID, #/reviews, #/session/ID, #/alerts. Polls the JSON API every 2 s.
+// Views: #/ (fleet), #/host/ID, #/reviews, #/session/ID, #/decisions, #/alerts. Polls the JSON API every 2 s.
 
 const $ = (sel) => document.querySelector(sel);
 const view = $("#view");
@@ -297,14 +297,37 @@ function pendingItem(p) {
   </li>`;
 }
 
+/**
+ * A decision the host shipped the moment it made it (GET /v1/decisions), as a pending item: its
+ * draft record carries the action, the evaluation and (for an ALLOW) the plan.
+ */
+const decisionPending = (d) => ({
+  action_id: d.action_id,
+  host_id: d.host_id,
+  state: d.state,
+  evaluation: d.record?.evaluation,
+  timestamp: d.record?.timestamp,
+  proposed_action: d.record?.proposed_action,
+  // The agent wrote this record: a rule list of another shape shows as none, never as markup.
+  reasons: Array.isArray(d.record?.policy_matched?.rules)
+    ? d.record.policy_matched.rules.map((m) => String(m?.rule_id ?? ""))
+    : [],
+});
+
 async function sessionView(id) {
-  const [r, p] = await Promise.all([
+  const [r, p, dec] = await Promise.all([
     api(`/v1/records?session_id=${encodeURIComponent(id)}&limit=1000`),
     api(`/v1/sessions/${encodeURIComponent(id)}/pending`),
+    api(`/v1/decisions?session_id=${encodeURIComponent(id)}&limit=1000`),
   ]);
   const final = new Set(r.records.map((x) => `${x.host_id} ${x.action_id}`));
-  // A record can arrive before the heartbeat that stops listing its action: the record wins.
-  const pending = p.pending.filter((x) => !final.has(`${x.host_id} ${x.action_id}`));
+  // A record can arrive before the heartbeat that stops listing its action: the record wins. A
+  // shipped decision shows until its final record arrives, even when the host stopped reporting.
+  const listed = new Set(p.pending.map((x) => `${x.host_id} ${x.action_id}`));
+  const shipped = dec.decisions
+    .filter((d) => !listed.has(`${d.host_id} ${d.action_id}`))
+    .map(decisionPending);
+  const pending = [...p.pending, ...shipped].filter((x) => !final.has(`${x.host_id} ${x.action_id}`));
   const recs = [...r.records].sort((a, b) => a.timestamp.localeCompare(b.timestamp) || a.seq - b.seq);
   const items = recs
     .map((x) => {
@@ -328,6 +351,23 @@ async function sessionView(id) {
   const waiting = pending.map(pendingItem).join("");
   view.innerHTML = `<h1>Session <code>${esc(id)}</code> <span class="muted">${recs.length} record(s), reconstructed from evidence${pending.length ? `, ${pending.length} pending` : ""}</span></h1>
     <ol class="timeline">${items + waiting || `<li class="muted">no records for this session yet</li>`}</ol>`;
+}
+
+/** Decisions the hosts shipped before their final records, newest first; "final" once the record arrived. */
+async function decisionsView() {
+  const d = await api("/v1/decisions?limit=200");
+  const rows = d.decisions
+    .map((x) => {
+      const p = decisionPending(x);
+      return `<tr data-decision-row="${esc(x.action_id)}"><td><b>${esc(x.host_id)}</b><div class="reasons"><a href="#/session/${encodeURIComponent(x.session_id)}">${esc(x.session_id)}</a></div></td>
+        <td>${actionText(p.proposed_action)}<div class="reasons"><code>${esc(x.action_id)}</code></div></td>
+        <td>${evBadge(p.evaluation)}</td><td class="state">${esc(x.state)}</td>
+        <td class="muted mono">${esc(p.timestamp ?? "–")}</td><td class="muted">${ago(x.received_ms)}</td></tr>`;
+    })
+    .join("");
+  view.innerHTML = `<div class="card"><h2>Decisions shipped before their final records</h2><table id="decisions">
+    <thead><tr><th>host / session</th><th>proposed action</th><th>evaluation</th><th>state</th><th>decided</th><th>received</th></tr></thead>
+    <tbody>${rows || `<tr><td colspan="6" class="muted">none yet</td></tr>`}</tbody></table></div>`;
 }
 
 async function alertsView() {
@@ -361,6 +401,7 @@ async function render() {
     else if (name === "reviews") await reviewsView();
     else if (name === "session") await sessionView(decodeURIComponent(arg));
     else if (name === "alerts") await alertsView();
+    else if (name === "decisions") await decisionsView();
     else if (name === "drift") await (await import("/dashboard/drift.js")).driftView({ api, view, esc, fmt });
     else if (name === "models" || name === "lineage")
       await (await import("/dashboard/lineage.js"))[`${name}View`](

@@ -1,0 +1,114 @@
+import { execFile, spawnSync } from "node:child_process";
+import { readFileSync } from "node:fs";
+import { createServer, type Server } from "node:https";
+import type { AddressInfo } from "node:net";
+import { join } from "node:path";
+import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { collectorGet } from "../../src/agent/collector-http.js";
+import { Codes } from "../../src/errors.js";
+import { publicKeyFromPem } from "../../src/protocol/collector-auth.js";
+import { AGENT_BIN, COLLECTOR_BIN, ensureBuilt, tempDir } from "./helpers.js";
+
+/**
+ * Issue 20: the agent's own HTTP reads from the collector go over https to the pinned key, not
+ * the system CA store. A real https server with a `forge-collector tls init` (self-signed) pair:
+ * the pinned key reads; another pin is refused with a code before any request bytes are sent.
+ */
+
+/** Awaits `p`, expects it to reject with a ForgeError of `code`; returns its message. */
+async function rejectsWithCode(p: Promise<unknown>, code: string): Promise<string> {
+  const err = await p.then(
+    () => null,
+    (e: Error & { code?: string }) => e,
+  );
+  expect(err?.code).toBe(code);
+  return err!.message;
+}
+
+function tlsInit(dir: string): { cert: string; key: string } {
+  const r = spawnSync(process.execPath, [COLLECTOR_BIN, "tls", "init", "--out", dir, "--json"], {
+    encoding: "utf8",
+  });
+  expect(r.status, r.stderr).toBe(0);
+  return JSON.parse(r.stdout);
+}
+
+let server: Server;
+let base: string;
+const seen: Array<{ url: string; authorization: string | undefined }> = [];
+let real: { cert: string; key: string };
+let other: { cert: string; key: string };
+
+beforeAll(async () => {
+  ensureBuilt();
+  const dir = tempDir("fa-chttp-");
+  real = tlsInit(join(dir, "real"));
+  other = tlsInit(join(dir, "other"));
+  server = createServer({ cert: readFileSync(real.cert), key: readFileSync(real.key) }, (req, res) => {
+    seen.push({ url: req.url ?? "", authorization: req.headers.authorization });
+    res.setHeader("content-type", "application/json");
+    if (req.url?.startsWith("/v1/lineage/")) res.statusCode = 418; // the CLI test below: reached, not a lineage
+    res.end(JSON.stringify({ records: [{ seq: 1 }] }));
+  });
+  await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+  base = `https://127.0.0.1:${(server.address() as AddressInfo).port}`;
+}, 60_000);
+afterAll(() => new Promise<void>((r) => server.close(() => r())));
+
+describe("collectorGet over https", () => {
+  it("reads from a self-signed collector whose certificate is pinned (no CA involved)", async () => {
+    const pin = publicKeyFromPem(readFileSync(real.cert, "utf8"));
+    const res = await collectorGet(new URL("/v1/records?host_id=h", base), {
+      pinned: () => pin,
+      headers: { authorization: "Bearer s3cret" },
+    });
+    expect(res.status).toBe(200);
+    expect(res.json()).toEqual({ records: [{ seq: 1 }] });
+    expect(seen.at(-1)).toEqual({ url: "/v1/records?host_id=h", authorization: "Bearer s3cret" });
+  });
+
+  it("refuses a collector with another certificate: FORGE_COLLECTOR_UNTRUSTED, the credential never sent", async () => {
+    const before = seen.length;
+    const pin = publicKeyFromPem(readFileSync(other.cert, "utf8"));
+    await rejectsWithCode(
+      collectorGet(new URL("/v1/records", base), {
+        pinned: () => pin,
+        headers: { authorization: "Bearer s3cret" },
+      }),
+      Codes.COLLECTOR_UNTRUSTED,
+    ).then((m) => expect(m).toMatch(/not the pinned sha256:/));
+    expect(seen.length).toBe(before);
+  });
+
+  it("refuses https with no pinned key, and never falls back to the system CA store", async () => {
+    const before = seen.length;
+    await rejectsWithCode(
+      collectorGet(new URL("/v1/records", base), { pinned: () => null }),
+      Codes.COLLECTOR_UNTRUSTED,
+    );
+    await rejectsWithCode(collectorGet(new URL("/v1/records", base)), Codes.COLLECTOR_UNTRUSTED);
+    expect(seen.length).toBe(before);
+  });
+});
+
+describe("forge-agent lineage --collector https://…", () => {
+  // Not spawnSync: the https server answering it lives in this process's event loop.
+  const lineage = (key: string) =>
+    new Promise<{ status: number; stderr: string }>((resolve) => {
+      const args = [AGENT_BIN, "lineage", "act-1", "--collector", base, "--collector-key", key];
+      execFile(process.execPath, args, { encoding: "utf8" }, (err, _out, stderr) =>
+        resolve({ status: err ? Number((err as { code?: number }).code ?? 1) : 0, stderr }),
+      );
+    });
+
+  it("reaches the collector with the pinned certificate; another is refused with a code, nothing sent", async () => {
+    const before = seen.length;
+    const bad = await lineage(other.cert);
+    expect(bad.status).not.toBe(0);
+    expect(bad.stderr).toContain("FORGE_COLLECTOR_UNTRUSTED");
+    expect(seen.length).toBe(before);
+    const good = await lineage(real.cert);
+    expect(good.stderr).toContain("HTTP 418");
+    expect(seen.at(-1)?.url).toBe("/v1/lineage/act-1");
+  });
+});
