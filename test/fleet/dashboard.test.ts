@@ -1,9 +1,10 @@
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { REPO } from "../agent/helpers.js";
-import { findTool, missing } from "../support/tools.js";
+import { launchHeadless } from "../support/chromium.js";
+import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 import {
   type AgentProc,
@@ -21,7 +22,6 @@ import {
  * that the action ran with the operator recorded. Screenshots: see SHOTS.
  */
 
-const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
 /** FORGE_UPDATE_SCREENSHOTS=1 refreshes docs/screenshots; otherwise they go to the test's temp dir. */
 const SHOTS = process.env.FORGE_UPDATE_SCREENSHOTS ? join(REPO, "docs", "screenshots") : tempDir("fa-shots-");
 const HOSTS = ["mac-studio-01", "mbp-ml-02", "mac-mini-03"];
@@ -47,20 +47,7 @@ describe.skipIf(missing("chromium"))("dashboard in headless Chromium, three agen
         HOSTS.map((h) => startAgentProcess(h, { collector_url: collector.url, heartbeat_ms: 1000 })),
       )),
     );
-    browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--disable-quic",
-        "--no-first-run",
-        "--disable-background-networking",
-        "--disable-component-update",
-        "--disable-sync",
-      ],
-    });
-    page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+    ({ browser, page } = await launchHeadless());
   }, 90_000);
 
   afterAll(async () => {
