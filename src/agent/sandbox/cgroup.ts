@@ -54,7 +54,8 @@ function sweepStale(root: string): void {
   for (const name of readdirSync(root)) {
     const dir = join(root, name);
     try {
-      if (statSync(dir).isDirectory() && now - statSync(dir).mtimeMs > STALE_MS) rmdirSync(dir);
+      const st = statSync(dir);
+      if (st.isDirectory() && now - st.mtimeMs > STALE_MS) rmdirSync(dir);
     } catch {
       // still in use, or not ours to remove
     }
