@@ -6,7 +6,6 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, expect, it } from "vitest";
 import { stats } from "../../bench/harness.js";
 import { BENCH_SESSION_ID, type Machine, type Report } from "../../bench/report.js";
@@ -17,7 +16,8 @@ import { type Collector, startCollector } from "../../src/collector/index.js";
 import { EvidenceStore } from "../../src/evidence/index.js";
 import { Shipper } from "../../src/evidence/shipper.js";
 import { nowRfc3339 } from "../../src/protocol/record.js";
-import { findTool, missing } from "../support/tools.js";
+import { launchHeadless } from "../support/chromium.js";
+import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 
 let dir: string;
@@ -166,23 +166,11 @@ it("ignores records that are not bench reports, and shows a hint when there are 
   expect(view.innerHTML).toContain("no benchmark runs");
 });
 
-const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
-
 it.skipIf(missing("chromium"))(
   "renders in headless Chromium after an operator signs in",
   async () => {
-    const browser = await chromium.launch({
-      executablePath: CHROMIUM,
-      args: [
-        "--headless",
-        "--no-sandbox",
-        "--disable-gpu",
-        "--no-first-run",
-        "--disable-background-networking",
-      ],
-    });
+    const { browser, page } = await launchHeadless();
     try {
-      const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
       await page.goto(`${collector.httpUrl}/`);
       await page.fill('input[name="name"]', "ops");
       await page.fill('input[name="password"]', SECRET);

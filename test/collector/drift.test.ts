@@ -7,7 +7,7 @@ import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { type Browser, chromium, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { actionRecord, BASE, inferenceRecord, type StreamShape } from "../../bench/drift-streams.js";
 import { driftPlugin } from "../../src/collector/drift.js";
@@ -17,7 +17,8 @@ import { Rng } from "../../src/drift/random.js";
 import type { RecordLike } from "../../src/drift/signals.js";
 import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/protocol/record.js";
 import { REPO } from "../agent/helpers.js";
-import { findTool, missing } from "../support/tools.js";
+import { launchHeadless } from "../support/chromium.js";
+import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 import { type Client, connectHost, TestHost } from "./helpers.js";
 
@@ -213,18 +214,8 @@ describe("collector drift: per host and fleet-wide", () => {
   describe.skipIf(missing("chromium"))("Reconnaissance panel in headless Chromium", () => {
     it("shows reference and current side by side per drifted signal, escaped, linking to the trace", async () => {
       mkdirSync(SHOTS, { recursive: true });
-      const browser: Browser = await chromium.launch({
-        executablePath: findTool("chromium") ?? "/usr/bin/chromium",
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--no-first-run",
-          "--disable-background-networking",
-        ],
-      });
+      const { browser, page } = await launchHeadless({ width: 1400, height: 1000 });
       try {
-        const page: Page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
         await panel(page);
       } finally {
         await browser.close();

@@ -1,11 +1,11 @@
 import { join } from "node:path";
-import { chromium } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
 import { CloseCodes } from "../../src/protocol/messages.js";
 import { connectHost, TestHost } from "../collector/helpers.js";
-import { findTool, missing } from "../support/tools.js";
+import { launchHeadless } from "../support/chromium.js";
+import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 import { http, tempDir } from "./helpers.js";
 
@@ -242,18 +242,8 @@ describe("hostile heartbeats", () => {
         "object-src 'none'",
       ])
         expect(csp).toContain(d);
-      const browser = await chromium.launch({
-        executablePath: findTool("chromium") ?? "/usr/bin/chromium",
-        args: [
-          "--headless",
-          "--no-sandbox",
-          "--disable-gpu",
-          "--no-first-run",
-          "--disable-background-networking",
-        ],
-      });
+      const { browser, page } = await launchHeadless();
       try {
-        const page = await browser.newPage();
         await page.goto(`${col.httpUrl}/`);
         await page.fill('input[name="name"]', "ops");
         await page.fill('input[name="password"]', SECRET);

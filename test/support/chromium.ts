@@ -5,7 +5,9 @@ import { findTool } from "./tools.js";
 
 export const CHROMIUM = findTool("chromium") ?? "/usr/bin/chromium";
 
-export async function launchHeadless(): Promise<{ browser: Browser; page: Page }> {
+export async function launchHeadless(
+  viewport: { width: number; height: number } = { width: 1400, height: 900 },
+): Promise<{ browser: Browser; page: Page }> {
   const browser = await chromium.launch({
     executablePath: CHROMIUM,
     args: [
@@ -19,5 +21,5 @@ export async function launchHeadless(): Promise<{ browser: Browser; page: Page }
       "--disable-sync",
     ],
   });
-  return { browser, page: await browser.newPage({ viewport: { width: 1400, height: 900 } }) };
+  return { browser, page: await browser.newPage({ viewport }) };
 }
