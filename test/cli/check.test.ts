@@ -1,30 +1,13 @@
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
+import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { ensureBuilt } from "../support/build.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN = join(ROOT, "bin/forge-agent.js");
 let dir: string;
-
-/** Rebuilds dist when a gate or CLI source is newer than its output (tests spawn the built CLI). */
-function ensureBuilt(): void {
-  const newest = (d: string) =>
-    Math.max(...readdirSync(join(ROOT, d)).map((f) => statSync(join(ROOT, d, f)).mtimeMs));
-  const built = (f: string) => {
-    try {
-      return statSync(join(ROOT, "dist", f)).mtimeMs;
-    } catch {
-      return 0;
-    }
-  };
-  if (
-    Math.max(newest("src/gate"), statSync(join(ROOT, "src/cli/check.ts")).mtimeMs) > built("src/cli/check.js")
-  ) {
-    spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
-  }
-}
 
 function run(args: string[], opts: { cwd?: string } = {}) {
   const r = spawnSync(process.execPath, [BIN, ...args], {

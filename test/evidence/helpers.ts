@@ -1,5 +1,4 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, rmSync, statSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { fileURLToPath } from "node:url";
@@ -58,27 +57,7 @@ const ROOT = fileURLToPath(new URL("../../", import.meta.url));
 export const CLI = join(ROOT, "bin", "forge-agent.js");
 export const DIST_EVIDENCE = join(ROOT, "dist", "src", "evidence", "index.js");
 
-/**
- * Tests that spawn processes run the built JavaScript (tsx is not installed). Builds once with
- * `npx tsc -p .` when dist is missing or older than the evidence sources; tsc emits even when
- * another component's files have type errors, so its exit status is not checked.
- */
-export function ensureBuilt(): void {
-  const evidence = join(ROOT, "src/evidence");
-  const sources = [
-    ...readdirSync(evidence).map((f) => join(evidence, f)),
-    join(ROOT, "src/cli/verify.ts"),
-    join(ROOT, "src/errors.ts"),
-  ];
-  const outputs = [
-    DIST_EVIDENCE,
-    join(ROOT, "dist/src/evidence/store.js"),
-    join(ROOT, "dist/src/cli/verify.js"),
-  ];
-  const newest = Math.max(...sources.map((f) => statSync(f).mtimeMs));
-  const stale = outputs.some((f) => !existsSync(f) || statSync(f).mtimeMs < newest);
-  if (stale) spawnSync("npx", ["tsc", "-p", "."], { cwd: ROOT, stdio: "ignore" });
-}
+export { ensureBuilt } from "../support/build.js";
 
 /** Edits a store's SQLite file as an attacker with file access would: drop the guard triggers, then write. */
 export function tamper(path: string, fn: (db: Database.Database) => void): void {

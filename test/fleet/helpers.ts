@@ -1,5 +1,5 @@
-import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { existsSync, mkdtempSync, readdirSync, statSync, writeFileSync } from "node:fs";
+import { type ChildProcess, spawn } from "node:child_process";
+import { mkdtempSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { createInterface } from "node:readline";
@@ -12,20 +12,7 @@ import { until } from "../support/wait.js";
 export const AGENT_BIN = join(REPO, "bin", "forge-agent.js");
 export const COLLECTOR_BIN = join(REPO, "bin", "forge-collector.js");
 
-/** The CLI fixtures run dist/: build when it is older than the sources (tsc emits despite others' type errors). */
-export function ensureBuilt(): void {
-  const newest = (dir: string): number =>
-    Math.max(
-      0,
-      ...readdirSync(dir, { withFileTypes: true }).map((d) =>
-        d.isDirectory() ? newest(join(dir, d.name)) : statSync(join(dir, d.name)).mtimeMs,
-      ),
-    );
-  const out = join(REPO, "dist/src/collector/fleet.js");
-  if (!existsSync(out) || statSync(out).mtimeMs < newest(join(REPO, "src"))) {
-    spawnSync("npx", ["tsc", "-p", "."], { cwd: REPO, stdio: "ignore" });
-  }
-}
+export { ensureBuilt } from "../support/build.js";
 
 /** A list of stops run (newest first) after the file's tests, whatever failed. */
 export function stopsAfterAll(): Array<() => Promise<void>> {
