@@ -15,14 +15,13 @@ and `commit` runs value_and_grad + clip + Adam on the same batch; `reject` drops
   save {dir} / load {dir} -> {}    (weights.bin, optimizer.bin: F32 little-endian, the embedded format)
   digest {} -> {sha256, gradients}
 """
-import hashlib
 import math
 import os
 import sys
 
 # Appended, not prepended: sidecars/mlx must never shadow the real `mlx` package.
 sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from jsonl_protocol import read_checkpoint, serve  # noqa: E402
+from jsonl_protocol import layout, serve_trainer  # noqa: E402
 
 import mlx.core as mx
 import numpy as np
@@ -30,29 +29,6 @@ import numpy as np
 EPS = 1e-5
 ROPE_BASE = 10000.0
 BETA1, BETA2, ADAM_EPS, CLIP = 0.9, 0.95, 1e-8, 1.0
-
-
-def layout(shape):
-    """src/training/layout.ts paramLayout: (name, dims, std or None) in weights.bin order."""
-    E, V, L = shape["width"], shape.get("vocab", 259), shape["layers"]
-    F = shape.get("ffn") or 2 * E
-    std = 1 / math.sqrt(E)
-    out = [("embed", [V, E], 0.02 * 25)]
-    for l in range(L):
-        p = f"blk.{l}."
-        out += [
-            (p + "attn_norm", [E], None),
-            (p + "wq", [E, E], std),
-            (p + "wk", [E, E], std),
-            (p + "wv", [E, E], std),
-            (p + "wo", [E, E], std / math.sqrt(2 * L)),
-            (p + "ffn_norm", [E], None),
-            (p + "wg", [E, F], std),
-            (p + "wu", [E, F], std),
-            (p + "wd", [F, E], 1 / math.sqrt(F) / math.sqrt(2 * L)),
-        ]
-    out += [("output_norm", [E], None), ("output", [E, V], 1 / math.sqrt(E))]
-    return out
 
 
 class Model:
@@ -71,6 +47,7 @@ class Model:
         self.m = {k: mx.zeros_like(v) for k, v in self.params.items()}
         self.s = {k: mx.zeros_like(v) for k, v in self.params.items()}
         self.t = 0
+        self.pending = None  # what commit() needs of the last forward
         D = self.E // self.H
         pos = mx.arange(self.T, dtype=mx.float32)[:, None]
         inv = ROPE_BASE ** (-2 * mx.arange(D // 2, dtype=mx.float32) / D)
@@ -115,92 +92,56 @@ class Model:
         picked = mx.take_along_axis(logits, targets.reshape(-1, 1), axis=-1).squeeze(-1)
         return mx.mean(logz - picked)
 
+    def forward(self, inputs, targets, B, T, scale):
+        inputs = mx.array(inputs, dtype=mx.int32).reshape(B, T)
+        targets = mx.array(targets, dtype=mx.int32).reshape(B * T)
+        loss = self.loss(self.params, inputs, targets) * scale
+        mx.eval(loss)  # the loss only: no gradient has been computed
+        self.pending = (inputs, targets, scale)
+        return loss.item()
+
+    def commit(self, lr):
+        inputs, targets, scale = self.pending
+        self.pending = None
+        _, grads = mx.value_and_grad(lambda p: self.loss(p, inputs, targets) * scale)(self.params)
+        norm = math.sqrt(sum(mx.sum(g * g).item() for g in grads.values()))
+        clip = CLIP / norm if math.isfinite(norm) and norm > CLIP else 1.0
+        self.t += 1
+        bc1, bc2 = 1 - BETA1**self.t, 1 - BETA2**self.t
+        for k in self.names:
+            g = grads[k] * clip
+            self.m[k] = self.m[k] * BETA1 + g * (1 - BETA1)
+            self.s[k] = self.s[k] * BETA2 + g * g * (1 - BETA2)
+            self.params[k] = self.params[k] - (self.m[k] / bc1) / (mx.sqrt(self.s[k] / bc2) + ADAM_EPS) * lr
+        mx.eval(self.params, self.m, self.s)
+        return norm
+
+    def drop(self):
+        self.pending = None
+
     def weight_bytes(self):
         return b"".join(np.array(self.params[n], dtype="<f4").tobytes() for n in self.names)
 
+    def optimizer_bytes(self):
+        moments = [np.array(store[n], dtype="<f4").tobytes() for store in (self.m, self.s) for n in self.names]
+        return np.array([float(self.t)], dtype="<f4").tobytes() + b"".join(moments)
 
-model = None
-pending = None  # (inputs, targets, poison) of the held batch
-gradients = 0
-
-
-def handle(req):
-    global model, pending, gradients
-    op = req["op"]
-    if op == "init":
-        model = Model(req["shape"], int(req["seed"]))
-        return {"parameters": model.count()}
-    if model is None:
-        raise RuntimeError("init first")
-    if op == "forward":
-        pending = None
-        B, T = req["batch"], req["sequence"]
-        if T > model.T:
-            raise RuntimeError(f"sequence {T} exceeds the context {model.T}")
-        inputs = mx.array(req["inputs"], dtype=mx.int32).reshape(B, T)
-        targets = mx.array(req["targets"], dtype=mx.int32).reshape(B * T)
-        poison = req.get("poison")
-        scale = 1.0 if poison is None else (float("nan") if poison == "NaN" else float(poison))
-        loss = model.loss(model.params, inputs, targets) * scale
-        mx.eval(loss)  # the loss only: no gradient has been computed
-        pending = (inputs, targets, scale)
-        value = loss.item()
-        return {"loss": value if math.isfinite(value) else str(value)}
-    if op == "commit":
-        if pending is None:
-            raise RuntimeError("commit() without a forward to commit")
-        inputs, targets, scale = pending
-        pending = None
-        _, grads = mx.value_and_grad(lambda p: model.loss(p, inputs, targets) * scale)(model.params)
-        gradients += 1
-        norm = math.sqrt(sum(mx.sum(g * g).item() for g in grads.values()))
-        clip = CLIP / norm if math.isfinite(norm) and norm > CLIP else 1.0
-        model.t += 1
-        bc1, bc2 = 1 - BETA1**model.t, 1 - BETA2**model.t
-        lr = float(req["lr"])
-        for k in model.names:
-            g = grads[k] * clip
-            model.m[k] = model.m[k] * BETA1 + g * (1 - BETA1)
-            model.s[k] = model.s[k] * BETA2 + g * g * (1 - BETA2)
-            model.params[k] = model.params[k] - (model.m[k] / bc1) / (mx.sqrt(model.s[k] / bc2) + ADAM_EPS) * lr
-        mx.eval(model.params, model.m, model.s)
-        return {"grad_norm": norm if math.isfinite(norm) else str(norm)}
-    if op == "reject":
-        pending = None
-        return {}
-    if op == "save":
-        d = req["dir"]
-        with open(os.path.join(d, "weights.bin"), "wb") as f:
-            f.write(model.weight_bytes())
-        with open(os.path.join(d, "optimizer.bin"), "wb") as f:
-            f.write(np.array([float(model.t)], dtype="<f4").tobytes())
-            for store in (model.m, model.s):
-                for n in model.names:
-                    f.write(np.array(store[n], dtype="<f4").tobytes())
-        return {}
-    if op == "load":
-        d = req["dir"]
-        wb, ob = read_checkpoint(d, model.count())
+    def load(self, wb, ob):
         w = np.frombuffer(wb, dtype="<f4")
         o = np.frombuffer(ob, dtype="<f4")
         at = 0
-        for n in model.names:
-            size = model.params[n].size
-            model.params[n] = mx.array(w[at : at + size].reshape(model.params[n].shape))
+        for n in self.names:
+            size = self.params[n].size
+            self.params[n] = mx.array(w[at : at + size].reshape(self.params[n].shape))
             at += size
-        model.t = int(o[0])
+        self.t = int(o[0])
         at = 1
-        for store in (model.m, model.s):
-            for n in model.names:
+        for store in (self.m, self.s):
+            for n in self.names:
                 size = store[n].size
                 store[n] = mx.array(o[at : at + size].reshape(store[n].shape))
                 at += size
-        pending = None
-        return {}
-    if op == "digest":
-        return {"sha256": hashlib.sha256(model.weight_bytes()).hexdigest(), "gradients": gradients}
-    raise RuntimeError(f"unknown op '{op}'")
 
 
 if __name__ == "__main__":
-    serve(handle)
+    serve_trainer(Model)

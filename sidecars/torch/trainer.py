@@ -17,14 +17,13 @@ same order and [in, out] layout, and the optimizer (Adam, beta 0.9/0.95, eps 1e-
 same, so weights.bin and optimizer.bin have the embedded trainer's format. Debian's python3-torch
 (1.13), one thread.
 """
-import hashlib
 import math
 import os
 import sys
 
 # Appended, not prepended: sidecars/mlx must never shadow the real `mlx` package.
 sys.path.append(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from jsonl_protocol import read_checkpoint, serve  # noqa: E402
+from jsonl_protocol import layout, serve_trainer  # noqa: E402
 
 import torch
 
@@ -44,32 +43,20 @@ class Model:
         self.F = shape.get("ffn") or 2 * self.E
         self.T = shape["context"]
         g = torch.Generator().manual_seed(seed)
-        E, V, F = self.E, self.V, self.F
+        E = self.E
         self.params = []  # (name, tensor) in the embedded trainer's order
 
         def add(name, dims, std):
             t = torch.ones(dims) if std is None else torch.randn(dims, generator=g) * std
             self.params.append((name, t.requires_grad_(True)))
 
-        add("embed", [V, E], 0.02 * 25)
-        std = 1 / math.sqrt(E)
-        for l in range(self.layers):
-            p = f"blk.{l}."
-            add(p + "attn_norm", [E], None)
-            add(p + "wq", [E, E], std)
-            add(p + "wk", [E, E], std)
-            add(p + "wv", [E, E], std)
-            add(p + "wo", [E, E], std / math.sqrt(2 * self.layers))
-            add(p + "ffn_norm", [E], None)
-            add(p + "wg", [E, F], std)
-            add(p + "wu", [E, F], std)
-            add(p + "wd", [F, E], 1 / math.sqrt(F) / math.sqrt(2 * self.layers))
-        add("output_norm", [E], None)
-        add("output", [E, V], 1 / math.sqrt(E))
+        for name, dims, std in layout(shape):
+            add(name, dims, std)
         self.by_name = dict(self.params)
         self.m = [torch.zeros_like(t) for _, t in self.params]
         self.s = [torch.zeros_like(t) for _, t in self.params]
         self.t = 0
+        self.pending = None  # what commit() needs of the last forward
         D = E // self.H
         pos = torch.arange(self.T, dtype=torch.float32)[:, None]
         inv = ROPE_BASE ** (-2 * torch.arange(D // 2, dtype=torch.float32) / D)
@@ -111,92 +98,54 @@ class Model:
             x = x + (torch.nn.functional.silu(g) * (h2 @ w[p + "wu"])) @ w[p + "wd"]
         return rms(x, w["output_norm"]) @ w["output"]
 
-    def weight_bytes(self):
-        return b"".join(t.detach().contiguous().numpy().astype("<f4").tobytes() for _, t in self.params)
+    def forward(self, inputs, targets, B, T, scale):
+        inputs = torch.tensor(inputs, dtype=torch.long).reshape(B, T)
+        targets = torch.tensor(targets, dtype=torch.long).reshape(B * T)
+        logits = self.logits(inputs).reshape(B * T, self.V)
+        loss = torch.nn.functional.cross_entropy(logits, targets) * scale
+        self.pending = loss  # its graph: commit differentiates it, drop frees it
+        return loss.item()
 
-
-model = None
-pending = None  # the kept loss (its graph) of the last forward
-gradients = 0
-
-
-def handle(req):
-    global model, pending, gradients
-    op = req["op"]
-    if op == "init":
-        model = Model(req["shape"], int(req["seed"]))
-        return {"parameters": model.count()}
-    if model is None:
-        raise RuntimeError("init first")
-    if op == "forward":
-        pending = None
-        B, T = req["batch"], req["sequence"]
-        if T > model.T:
-            raise RuntimeError(f"sequence {T} exceeds the context {model.T}")
-        inputs = torch.tensor(req["inputs"], dtype=torch.long).reshape(B, T)
-        targets = torch.tensor(req["targets"], dtype=torch.long).reshape(B * T)
-        logits = model.logits(inputs).reshape(B * T, model.V)
-        loss = torch.nn.functional.cross_entropy(logits, targets)
-        poison = req.get("poison")
-        if poison is not None:
-            loss = loss * (float("nan") if poison == "NaN" else float(poison))
-        pending = loss
-        value = loss.item()
-        return {"loss": value if math.isfinite(value) else str(value)}
-    if op == "commit":
-        if pending is None:
-            raise RuntimeError("commit() without a forward to commit")
-        loss, pending = pending, None
-        tensors = [t for _, t in model.params]
+    def commit(self, lr):
+        loss, self.pending = self.pending, None
+        tensors = [t for _, t in self.params]
         grads = torch.autograd.grad(loss, tensors)
-        gradients += 1
         norm = torch.sqrt(sum((g * g).sum() for g in grads)).item()
         scale = CLIP / norm if math.isfinite(norm) and norm > CLIP else 1.0
-        model.t += 1
-        bc1, bc2 = 1 - BETA1**model.t, 1 - BETA2**model.t
-        lr = float(req["lr"])
+        self.t += 1
+        bc1, bc2 = 1 - BETA1**self.t, 1 - BETA2**self.t
         with torch.no_grad():
             for i, (t, g) in enumerate(zip(tensors, grads)):
                 g = g * scale
-                model.m[i].mul_(BETA1).add_(g * (1 - BETA1))
-                model.s[i].mul_(BETA2).add_(g * g * (1 - BETA2))
-                t.sub_((model.m[i] / bc1) / (torch.sqrt(model.s[i] / bc2) + ADAM_EPS) * lr)
-        return {"grad_norm": norm if math.isfinite(norm) else str(norm)}
-    if op == "reject":
-        pending = None
-        return {}
-    if op == "save":
-        d = req["dir"]
-        with open(os.path.join(d, "weights.bin"), "wb") as f:
-            f.write(model.weight_bytes())
-        with open(os.path.join(d, "optimizer.bin"), "wb") as f:
-            f.write(torch.tensor([float(model.t)]).numpy().astype("<f4").tobytes())
-            for lst in (model.m, model.s):
-                for t in lst:
-                    f.write(t.contiguous().numpy().astype("<f4").tobytes())
-        return {}
-    if op == "load":
-        d = req["dir"]
-        wb, ob = read_checkpoint(d, model.count())
+                self.m[i].mul_(BETA1).add_(g * (1 - BETA1))
+                self.s[i].mul_(BETA2).add_(g * g * (1 - BETA2))
+                t.sub_((self.m[i] / bc1) / (torch.sqrt(self.s[i] / bc2) + ADAM_EPS) * lr)
+        return norm
+
+    def drop(self):
+        self.pending = None
+
+    def weight_bytes(self):
+        return b"".join(t.detach().contiguous().numpy().astype("<f4").tobytes() for _, t in self.params)
+
+    def optimizer_bytes(self):
+        moments = [t.contiguous().numpy().astype("<f4").tobytes() for t in self.m + self.s]
+        return torch.tensor([float(self.t)]).numpy().astype("<f4").tobytes() + b"".join(moments)
+
+    def load(self, wb, ob):
         w = torch.frombuffer(bytearray(wb), dtype=torch.float32)
         o = torch.frombuffer(bytearray(ob), dtype=torch.float32)
         with torch.no_grad():
             at = 0
-            for _, t in model.params:
+            for _, t in self.params:
                 t.copy_(w[at : at + t.numel()].reshape(t.shape))
                 at += t.numel()
-            model.t = int(o[0].item())
+            self.t = int(o[0].item())
             at = 1
-            for lst in (model.m, model.s):
-                for t in lst:
-                    t.copy_(o[at : at + t.numel()].reshape(t.shape))
-                    at += t.numel()
-        pending = None
-        return {}
-    if op == "digest":
-        return {"sha256": hashlib.sha256(model.weight_bytes()).hexdigest(), "gradients": gradients}
-    raise RuntimeError(f"unknown op '{op}'")
+            for t in self.m + self.s:
+                t.copy_(o[at : at + t.numel()].reshape(t.shape))
+                at += t.numel()
 
 
 if __name__ == "__main__":
-    serve(handle)
+    serve_trainer(Model)
