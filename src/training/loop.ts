@@ -41,7 +41,7 @@ export interface LoopDeps {
   reviewer: Reviewer;
   /** Monotonic milliseconds (performance.now by default). */
   now?: () => number;
-  /** Resident memory, MB (process.memoryUsage().rss by default). */
+  /** Resident memory, MB (process.memoryUsage.rss() by default: the RSS alone, no heap walk). */
   memoryMb?: () => number;
   /** Joules consumed since the loop started, or null without power rails. */
   energyJoules?: () => number | null;
@@ -90,7 +90,7 @@ export function learningRate(h: JobSpec["hyperparameters"], step: number): numbe
 export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult> {
   const { trainer, recorder } = deps;
   const now = deps.now ?? (() => performance.now());
-  const memoryMb = deps.memoryMb ?? (() => process.memoryUsage().rss / 1e6);
+  const memoryMb = deps.memoryMb ?? (() => process.memoryUsage.rss() / 1e6);
   const energy = deps.energyJoules ?? (() => null);
   const h = spec.hyperparameters;
   const machine = new Machine(deps.onTransition);
