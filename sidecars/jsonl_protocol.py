@@ -2,6 +2,7 @@
 (src/training/torch.ts is the other end): one JSON request a line on stdin, one reply a line on
 stdout. Everything here is the same for every framework; a trainer supplies only the math (a
 `Model`, below) and calls serve_trainer(Model)."""
+import errno
 import hashlib
 import json
 import math
@@ -10,7 +11,8 @@ import sys
 
 
 def serve(handle):
-    """Answers each request with {"id", "ok": true, ...handle(req)} or {"id", "ok": false, "error"}."""
+    """Answers each request with {"id", "ok": true, ...handle(req)} or {"id", "ok": false, "error"}
+    (and "errno", its symbolic name, when the error is an OSError)."""
     for line in sys.stdin:
         if not line.strip():
             continue
@@ -19,6 +21,8 @@ def serve(handle):
             reply = {"id": req.get("id"), "ok": True, **handle(req)}
         except Exception as e:  # the loop decides; the sidecar reports
             reply = {"id": req.get("id"), "ok": False, "error": f"{type(e).__name__}: {e}"}
+            if isinstance(e, OSError) and e.errno in errno.errorcode:
+                reply["errno"] = errno.errorcode[e.errno]  # e.g. ENOSPC: the loop names a full disk
         sys.stdout.write(json.dumps(reply) + "\n")
         sys.stdout.flush()
 

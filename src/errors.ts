@@ -121,6 +121,8 @@ export const Codes = {
   TRAINING_REFUSED: "FORGE_TRAINING_REFUSED",
   TRAINING_TRANSITION: "FORGE_TRAINING_TRANSITION",
   TRAINING_FAILED: "FORGE_TRAINING_FAILED",
+  /** A checkpoint could not be written: the disk or quota is full (ENOSPC, EDQUOT) or a file-size limit (EFBIG). */
+  TRAINING_DISK_FULL: "FORGE_TRAINING_DISK_FULL",
   DATASET_UNAVAILABLE: "FORGE_DATASET_UNAVAILABLE",
   MCP_SERVER_FAILED: "FORGE_MCP_SERVER_FAILED",
   /** An eval suite artifact is malformed, or an evaluation could not run. */
@@ -234,6 +236,7 @@ export const HTTP_STATUS = {
   [Codes.TRAINING_REFUSED]: 403,
   [Codes.TRAINING_TRANSITION]: 500,
   [Codes.TRAINING_FAILED]: 500,
+  [Codes.TRAINING_DISK_FULL]: 507,
   [Codes.DATASET_UNAVAILABLE]: 502,
   [Codes.MCP_SERVER_FAILED]: 502,
 } as const satisfies Record<DeclaredCode, number>;

@@ -68,7 +68,10 @@ function fsyncPath(path: string): void {
   }
 }
 
-/** Writes one checkpoint; on any error nothing partial is left and FORGE_TRAINING_FAILED is thrown. */
+/**
+ * Writes one checkpoint; on any error nothing partial is left and FORGE_TRAINING_DISK_FULL (no room)
+ * or FORGE_TRAINING_FAILED is thrown. Earlier checkpoints are never touched.
+ */
 export async function writeCheckpoint(
   root: string,
   trainer: Trainer,
@@ -107,14 +110,24 @@ export async function writeCheckpoint(
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
     const e = err as NodeJS.ErrnoException;
-    const why =
-      e.code === "ENOSPC" || e.code === "EFBIG" ? " (the disk is full: free space and --resume)" : "";
-    throw new ForgeError(Codes.TRAINING_FAILED, `checkpoint ${name} in ${root} failed: ${e.message}${why}`, {
-      cause: err,
-      details: { errno: e.code ?? null },
-    });
+    const errno = errnoOf(err);
+    const full = errno !== null && DISK_FULL.has(errno);
+    throw new ForgeError(
+      full ? Codes.TRAINING_DISK_FULL : Codes.TRAINING_FAILED,
+      `checkpoint ${name} in ${root} failed: ${e.message}${full ? " (the disk is full: free space, then run again with --resume; the previous checkpoint is intact)" : ""}`,
+      { cause: err, details: { errno } },
+    );
   }
 }
+
+/** The errno name of a failed write: Node's own, or the one a sidecar reported (torch.ts). */
+function errnoOf(err: unknown): string | null {
+  if (err instanceof ForgeError) return typeof err.details?.errno === "string" ? err.details.errno : null;
+  return (err as NodeJS.ErrnoException).code ?? null;
+}
+
+/** The errno codes that mean "no room": the disk, a quota, or a file-size limit. */
+const DISK_FULL: ReadonlySet<string> = new Set(["ENOSPC", "EDQUOT", "EFBIG"]);
 
 /** The newest checkpoint whose files all match its manifest, or null. Broken ones are skipped. */
 export function latestCheckpoint(root: string): { info: CheckpointInfo; state: LoopState } | null {

@@ -43,7 +43,7 @@ export function torchSidecarPath(kind: "torch" | "mlx" = "torch"): string {
   );
 }
 
-type Reply = { id: number; ok: boolean; error?: string } & Record<string, unknown>;
+type Reply = { id: number; ok: boolean; error?: string; errno?: string } & Record<string, unknown>;
 
 const num = (v: unknown): number => (typeof v === "number" ? v : Number(v));
 
@@ -77,7 +77,12 @@ export class TorchTrainer implements Trainer {
       this.waiting.delete(r.id);
       if (r.ok) w.ok(r);
       else
-        w.fail(new ForgeError(Codes.TRAINING_FAILED, `${this.name} sidecar: ${r.error ?? "unknown error"}`));
+        w.fail(
+          new ForgeError(Codes.TRAINING_FAILED, `${this.name} sidecar: ${r.error ?? "unknown error"}`, {
+            // The OSError's symbolic errno (ENOSPC…): writeCheckpoint names a full disk by it.
+            ...(typeof r.errno === "string" ? { details: { errno: r.errno } } : {}),
+          }),
+        );
     });
     child.on("error", (e) => this.die(e.message, e));
     child.on("exit", (code, signal) =>

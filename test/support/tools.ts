@@ -17,7 +17,8 @@ export type TestTool =
   | "python3-scipy"
   | "tmux"
   | "htpasswd"
-  | "bash";
+  | "bash"
+  | "unshare";
 
 /** Where each tool is looked for, and how it is probed. */
 const PROBES: Record<TestTool, () => string | null> = {
@@ -36,6 +37,17 @@ const PROBES: Record<TestTool, () => string | null> = {
   tmux: () => onPath("tmux"),
   htpasswd: () => onPath("htpasswd"),
   bash: () => onPath("bash"),
+  // util-linux; probed by use: a private mount namespace (and, off root, a user namespace) must work.
+  unshare: () => {
+    const p = onPath("unshare");
+    if (p === null) return null;
+    try {
+      execFileSync(p, ["-rm", "true"], { stdio: "ignore", timeout: 10_000 });
+      return p;
+    } catch {
+      return null;
+    }
+  },
 };
 
 /** Debian's python3, where python3-torch and python3-scipy install (not a pyenv shim). */

@@ -1,14 +1,25 @@
 // The real CLI (node bin/forge-agent.js, built by `npm run build`) in child processes: exit codes,
-// SIGKILL mid-run then --resume, and a file-size limit (RLIMIT_FSIZE) hitting a checkpoint.
+// SIGKILL mid-run then --resume, a file-size limit (RLIMIT_FSIZE) hitting a checkpoint, and a real
+// full disk (ENOSPC on a small tmpfs in a private mount namespace) then --resume after freeing space.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync, mkdtempSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import {
+  existsSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  writeFileSync,
+} from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
 import { afterAll, describe, expect, it } from "vitest";
 import { EvidenceStore, verifyStore } from "../../src/evidence/index.js";
+import { latestCheckpoint } from "../../src/training/checkpoint.js";
 import { generatedCorpus } from "../../src/training/dataset.js";
+import { findTool, missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 
 const BIN = join(import.meta.dirname, "../../bin/forge-agent.js");
@@ -154,8 +165,8 @@ describe("forge-agent train (child processes)", () => {
     expect(r.status, r.stderr).toBe(1);
     const doc = JSON.parse(r.stdout);
     expect(doc.state).toBe("FAILED");
-    expect(doc.error.code).toBe("FORGE_TRAINING_FAILED");
-    expect(doc.error.message).toMatch(/checkpoint step-00000002 .* failed: .*(EFBIG|too large|ENOSPC)/i);
+    expect(doc.error.code).toBe("FORGE_TRAINING_DISK_FULL");
+    expect(doc.error.message).toMatch(/checkpoint step-00000002 .* failed: .*(EFBIG|too large)/i);
     expect(doc.transitions).toMatchObject({ CHECKPOINT: 1, FAILED: 1 });
     // No partial checkpoint left behind; the end record was written; the chain verifies.
     expect(readdirSync(join(dir, "ck-full")).filter((n) => n !== "run.json")).toEqual([]);
@@ -165,4 +176,79 @@ describe("forge-agent train (child processes)", () => {
     expect(events).toEqual(["start", "end"]);
     expect(verifyStore(join(home, "evidence.db"), { keyDir: join(home, "keys") }).ok).toBe(true);
   });
+
+  it.skipIf(missing("unshare"))(
+    "the disk fills during a checkpoint (ENOSPC, a 512 KiB tmpfs): FAILED with FORGE_TRAINING_DISK_FULL in the chain, the previous checkpoint intact, --resume after freeing space continues from it",
+    () => {
+      const home = homeOf("enospc");
+      // width 32: a checkpoint takes ~328 KB, so step 2's fits in 512 KiB and step 4's cannot.
+      const p = write("enospc", jobYaml("enospc", 6, 2, 32));
+      const ck = join(dir, "ck-enospc");
+      mkdirSync(ck);
+      const f = (n: string) => join(dir, `enospc-${n}`);
+      // One private mount namespace holds the tmpfs across both runs (it goes with the namespace).
+      // Between them the operator's view is copied out, then space is freed by growing the tmpfs.
+      const script = `
+mount -t tmpfs -o size=512k tmpfs "$CK" || exit 90
+"$NODE" "$BIN" train "$JOB" --home "$H" --json >"$OUT1" 2>"$ERR1"; echo $? >"$RC1"
+cp -a "$CK" "$SNAP" || exit 91
+mount -o remount,size=8m "$CK" || exit 92
+"$NODE" "$BIN" train "$JOB" --home "$H" --json --resume >"$OUT2" 2>"$ERR2"; echo $? >"$RC2"
+`;
+      const r = spawnSync(findTool("unshare")!, ["-rm", "sh", "-c", script], {
+        encoding: "utf8",
+        env: {
+          ...process.env,
+          CK: ck,
+          NODE: process.execPath,
+          BIN,
+          JOB: p,
+          H: home,
+          SNAP: f("snapshot"),
+          OUT1: f("out1"),
+          ERR1: f("err1"),
+          RC1: f("rc1"),
+          OUT2: f("out2"),
+          ERR2: f("err2"),
+          RC2: f("rc2"),
+        },
+      });
+      expect(r.status, r.stderr).toBe(0);
+      const read = (n: string) => readFileSync(f(n), "utf8");
+      // The first run: FAILED at step 4's checkpoint with the stable code, exit 1.
+      expect(read("rc1").trim(), read("err1")).toBe("1");
+      const failed = JSON.parse(read("out1"));
+      expect(failed.state).toBe("FAILED");
+      expect(failed.error.code).toBe("FORGE_TRAINING_DISK_FULL");
+      expect(failed.error.message).toMatch(/checkpoint step-00000004 .* failed: ENOSPC/);
+      expect(failed.transitions).toMatchObject({ CHECKPOINT: 2, FAILED: 1 });
+      expect(failed.checkpoints.map((c: { step: number }) => c.step)).toEqual([2]);
+      // What the disk held after the failure: step 2's checkpoint whole (every file matches its
+      // manifest, the digest the chain recorded), no partial step 4.
+      expect(readdirSync(f("snapshot")).sort()).toEqual(["run.json", "step-00000002"]);
+      expect(latestCheckpoint(f("snapshot"))?.info.digest).toBe(failed.checkpoints[0].digest);
+      // The second run resumed from it and finished.
+      expect(read("rc2").trim(), read("err2")).toBe("0");
+      const done = JSON.parse(read("out2"));
+      expect(done).toMatchObject({ state: "DONE", steps: 6, session_id: failed.session_id });
+      expect(done.resumed_from).toEqual({ step: 2, digest: failed.checkpoints[0].digest });
+      // The chain: the failure and the resume, in order, and it verifies.
+      const recs = records(home, failed.session_id).map(
+        (x) => x.execution_result as { event: string; state?: string; error?: { code: string } },
+      );
+      expect(recs.map((x) => x.event)).toEqual([
+        "start",
+        "checkpoint",
+        "end",
+        "resume",
+        "checkpoint",
+        "checkpoint",
+        "end",
+      ]);
+      expect(recs[2]).toMatchObject({ state: "FAILED", error: { code: "FORGE_TRAINING_DISK_FULL" } });
+      expect(recs[6]).toMatchObject({ state: "DONE" });
+      expect(verifyStore(join(home, "evidence.db"), { keyDir: join(home, "keys") }).ok).toBe(true);
+    },
+    180_000,
+  );
 });
