@@ -1,11 +1,19 @@
-// deploy/ checked offline against this repository, NOT against the Kubernetes or Argo CD schemas
-// (no schema package is installed here): every YAML document parses; each names apiVersion, kind
-// and metadata.name; the Job runs `forge-agent train` once (restartPolicy Never, backoffLimit 0);
-// the Argo CD Application points at a directory that exists; the commands, flags and environment
-// variables the manifests use are ones the CLIs and configs know; the Dockerfile copies only paths
-// that exist.
+// deploy/ checked offline. Against the published schemas: every document is validated with
+// kubernetes-models (the Kubernetes OpenAPI schemas compiled for ajv) or @kubernetes-models/argo-cd
+// (Argo CD's CRD schema), and planted errors are shown caught. Those schemas check types, enums,
+// formats and required fields; they do NOT reject unknown field names (the API server's strict
+// field validation does that, and there is no API server here). Against this repository: each
+// document names apiVersion, kind and metadata.name; the Job runs `forge-agent train` once
+// (restartPolicy Never, backoffLimit 0); the Argo CD Application points at a directory that exists;
+// the commands, flags and environment variables the manifests use are ones the CLIs and configs
+// know; the Dockerfile copies only paths that exist.
+
 import { existsSync, readdirSync, readFileSync } from "node:fs";
 import { join } from "node:path";
+import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
+import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
+import { Job } from "kubernetes-models/batch/v1";
+import { Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
 
@@ -27,7 +35,90 @@ function docs(): { file: string; doc: Doc }[] {
   return out;
 }
 
-describe("deploy/ manifests (offline, structural)", () => {
+/** apiVersion/kind → the published model; a document of any other type fails (add its model here). */
+const MODELS: Record<string, new (data: never) => { validate(): void }> = {
+  "batch/v1/Job": Job,
+  "apps/v1/Deployment": Deployment,
+  "apps/v1/StatefulSet": StatefulSet,
+  "v1/Service": Service,
+  "argoproj.io/v1alpha1/Application": Application,
+};
+
+/** The schema's complaint about `doc`, or null when it validates. */
+function schemaError(doc: Doc): string | null {
+  const Model = MODELS[`${doc.apiVersion}/${doc.kind}`];
+  if (!Model) return `no schema for ${doc.apiVersion} ${doc.kind}`;
+  try {
+    new Model(structuredClone(doc) as never).validate();
+    return null;
+  } catch (err) {
+    return (err as Error).message;
+  }
+}
+
+describe("deploy/ manifests against the Kubernetes and Argo CD schemas (kubernetes-models 5.1.0, @kubernetes-models/argo-cd 4.0.0)", () => {
+  const all = docs();
+
+  it("every document validates against its type's schema", () => {
+    expect(all.map((d) => `${d.file}: ${d.doc.kind}`)).toEqual([
+      "k8s/collector.yaml: Deployment",
+      "k8s/collector.yaml: Service",
+      "k8s/postgres.yaml: StatefulSet",
+      "k8s/postgres.yaml: Service",
+      "k8s/training-job.yaml: Job",
+      "argocd/application.yaml: Application",
+    ]);
+    for (const { file, doc } of all) expect(schemaError(doc), file).toBeNull();
+  });
+
+  it("planted errors are caught: a wrong type, a missing required field, a value outside an enum, an unknown apiVersion", () => {
+    const job = all.find((d) => d.doc.kind === "Job")!.doc;
+    const app = all.find((d) => d.doc.kind === "Application")!.doc;
+    const planted = (doc: Doc, plant: (d: Doc) => void): string | null => {
+      const copy = structuredClone(doc);
+      plant(copy);
+      return schemaError(copy);
+    };
+    expect(
+      planted(job, (d) => {
+        d.spec.backoffLimit = "0";
+      }),
+    ).toMatch(/spec\/backoffLimit must be integer/);
+    expect(
+      planted(job, (d) => {
+        delete d.spec.template.spec.containers[0].name;
+      }),
+    ).toMatch(/containers\/0 must have required property '?name'?/);
+    expect(
+      planted(job, (d) => {
+        d.spec.template.spec.containers[0].imagePullPolicy = "Sometimes";
+      }),
+    ).toMatch(/imagePullPolicy must be equal to one of the allowed values/);
+    expect(
+      planted(app, (d) => {
+        delete d.spec.destination;
+      }),
+    ).toMatch(/must have required property '?destination'?/);
+    expect(
+      planted(app, (d) => {
+        d.spec.syncPolicy.automated.selfHeal = "yes";
+      }),
+    ).toMatch(/selfHeal must be boolean/);
+    expect(
+      planted(job, (d) => {
+        d.apiVersion = "batch/v2";
+      }),
+    ).toMatch(/no schema for batch\/v2 Job/);
+    // The limit, shown: a misspelt field name passes these schemas.
+    expect(
+      planted(job, (d) => {
+        d.spec.template.spec.containers[0].imagePullPolicyy = "Always";
+      }),
+    ).toBeNull();
+  });
+});
+
+describe("deploy/ manifests (offline, against this repository)", () => {
   const all = docs();
   const byKind = (k: string) => all.filter((d) => d.doc.kind === k).map((d) => d.doc);
 
@@ -55,11 +146,17 @@ describe("deploy/ manifests (offline, structural)", () => {
     for (const e of c.env) expect(agentConfig, e.name).toContain(e.name);
   });
 
-  it("the Dockerfile copies only paths that exist (dist after npm run build)", () => {
+  it("the Dockerfile copies only paths that exist, and builds in a stage of its own", () => {
     const docker = readFileSync(join(DEPLOY, "Dockerfile"), "utf8");
-    const copies = [...docker.matchAll(/^COPY (.+) \S+$/gm)].flatMap((m) => m[1]!.split(" "));
+    // COPY --from=build copies out of the build stage; every other COPY copies from the repository.
+    const copies = [...docker.matchAll(/^COPY (?!--from=)(.+) \S+$/gm)].flatMap((m) => m[1]!.split(" "));
     expect(copies.length).toBeGreaterThan(3);
-    for (const p of copies) if (p !== "dist") expect(existsSync(join(REPO, p)), p).toBe(true);
+    for (const p of copies) expect(existsSync(join(REPO, p)), p).toBe(true);
+    // The build stage runs npm ci (native build, tsc); the runtime stage takes its outputs.
+    expect(docker).toMatch(/^FROM \S+ AS build$/m);
+    expect(docker).toMatch(/^RUN npm ci && npm prune --omit=dev$/m);
+    for (const out of ["node_modules", "dist", "native/build"])
+      expect(docker).toContain(`COPY --from=build /src/${out} ./${out}`);
   });
 
   it("the collector runs with flags and environment the collector knows", () => {
