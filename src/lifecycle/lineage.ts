@@ -319,12 +319,26 @@ export interface TrainingRun {
   tokens: number;
   budgets: Record<string, number | null>;
   budgets_consumed: Record<string, unknown> | null;
-  /** (step, loss) at each checkpoint: the curve at checkpoint resolution (the per-step log stays on the host). */
+  /**
+   * (step, loss) per step, from each checkpoint's and the end's `loss_curve` (a point stands for
+   * `every` steps when a segment had more than CURVE_POINTS); records without one give their
+   * checkpoint's loss alone.
+   */
   loss: { step: number; loss: number | string }[];
   anomalies: { step: number; rule: string; action: string; outcome: string; reviewer: string | null }[];
   checkpoints: { step: number; digest: string }[];
   started: string;
   updated: string;
+}
+
+/** Appends a record's `loss_curve` {every, points: [step, loss][]} to the run; false when it has none. */
+function pushCurve(run: TrainingRun, curve: unknown): boolean {
+  const points = (curve as { points?: unknown } | null | undefined)?.points;
+  if (!Array.isArray(points)) return false;
+  for (const p of points)
+    if (Array.isArray(p) && typeof p[0] === "number" && typeof p[1] === "number")
+      run.loss.push({ step: p[0], loss: p[1] });
+  return true;
 }
 
 /** Training runs from `training` records, newest first (pure over records, like the walks above). */
@@ -364,7 +378,8 @@ export function trainingRuns(records: readonly Rec[]): TrainingRun[] {
       case "checkpoint": {
         const c = x.checkpoint as { step?: number; digest?: string } | undefined;
         run.checkpoints.push({ step: num(c?.step), digest: String(c?.digest ?? "") });
-        run.loss.push({ step: num(x.step), loss: x.loss as number | string });
+        if (!pushCurve(run, x.loss_curve))
+          run.loss.push({ step: num(x.step), loss: x.loss as number | string });
         break;
       }
       case "anomaly":
@@ -376,10 +391,17 @@ export function trainingRuns(records: readonly Rec[]): TrainingRun[] {
           reviewer: r.principal_review?.reviewer ?? null,
         });
         break;
+      case "resume": {
+        // The steps after the checkpoint resumed from are run again: their earlier points go.
+        const from = num((x.from_checkpoint as { step?: unknown } | undefined)?.step);
+        run.loss = run.loss.filter((p) => p.step <= from);
+        break;
+      }
       case "refused":
         run.state = "REFUSED";
         break;
       case "end":
+        pushCurve(run, x.loss_curve);
         run.state = String(x.state ?? "FAILED");
         run.steps = num(x.steps);
         run.tokens = num(x.tokens);

@@ -32,6 +32,30 @@ export interface StepLog {
   outcome: string;
 }
 
+/** Points a record's loss curve holds at most: a record's size stays bounded however long the segment. */
+export const CURVE_POINTS = 64;
+
+/**
+ * The loss curve of a run of log lines, for a record: [step, loss] for each trained step with a
+ * finite loss (a dropped batch is an anomaly record of its own), one point a step while the
+ * segment has at most `max` of them; beyond that, `max` points, each the mean loss of an equal run
+ * of consecutive steps at its last step. `every` says how many steps a point stands for (1 = per step).
+ */
+export function lossCurve(
+  log: readonly StepLog[],
+  max = CURVE_POINTS,
+): { every: number; points: [number, number][] } {
+  const trained = log.filter((l) => l.outcome === "trained" && Number.isFinite(l.loss));
+  const every = Math.max(1, Math.ceil(trained.length / max));
+  const points: [number, number][] = [];
+  for (let i = 0; i < trained.length; i += every) {
+    const run = trained.slice(i, i + every);
+    const mean = run.reduce((a, l) => a + l.loss, 0) / run.length;
+    points.push([run[run.length - 1]!.step, mean]);
+  }
+  return { every, points };
+}
+
 /** The loop's own state, so a resumed job continues exactly. */
 export interface LoopState {
   session_id: string;

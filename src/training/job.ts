@@ -260,6 +260,8 @@ export async function runJob(o: JobOptions): Promise<JobReport> {
       updates: result.updates,
       tokens: result.tokens,
       loss: mapNumbers(result.loss),
+      // Steps after the last checkpoint (none on DONE): the curve's end, where no checkpoint holds it.
+      loss_curve: result.loss_curve_tail,
       budgets_consumed: result.budgets,
       transitions: result.transitions,
       anomalies: result.anomalies.map((a) => ({

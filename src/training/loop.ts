@@ -8,7 +8,13 @@ import type { TrainingRunAction } from "../gate/actions.js";
 import type { PrincipalReview } from "../protocol/record.js";
 import { type Anomaly, AnomalyDetector } from "./anomaly.js";
 import { admit, type Consumed, type Refusal } from "./budgets.js";
-import { type CheckpointInfo, type LoopState, type StepLog, writeCheckpoint } from "./checkpoint.js";
+import {
+  type CheckpointInfo,
+  type LoopState,
+  lossCurve,
+  type StepLog,
+  writeCheckpoint,
+} from "./checkpoint.js";
 import { batchFor } from "./dataset.js";
 import { Machine, type State, TERMINAL } from "./machine.js";
 import type { JobSpec } from "./spec.js";
@@ -74,6 +80,8 @@ export interface LoopResult {
   halted_by: { budget: string; limit: number; value: number } | { anomaly: string } | null;
   error: { code: ForgeCode; message: string } | null;
   final_weights_sha256: string | null;
+  /** The loss curve of the steps after the last checkpoint (a halt or failure between checkpoints). */
+  loss_curve_tail: ReturnType<typeof lossCurve>;
 }
 
 /** The learning rate at `step` (1-based) for the job's schedule, after linear warm-up. */
@@ -227,12 +235,15 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
         machine.go("CHECKPOINT");
         const info = await writeCheckpoint(deps.checkpointDir, trainer, loopState(), log);
         checkpoints.push(info);
+        // The per-step log's curve rides in the record (bounded); the log itself is in the checkpoint.
+        const curve = lossCurve(log);
         log = [];
         await recorder.record("checkpoint", {
           step,
           tokens,
           checkpoint: info,
           loss: jsonNumber(loss),
+          loss_curve: curve,
           budgets_consumed: consumed(),
         });
         if (step >= h.steps) {
@@ -263,6 +274,7 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
     halted_by: haltedBy,
     error,
     final_weights_sha256: state === "FAILED" ? null : await trainer.weightsDigest().catch(() => null),
+    loss_curve_tail: lossCurve(log),
   };
 }
 

@@ -5,7 +5,7 @@
 // the anomaly approved by operator:alice, checkpoints). Screenshot: training.png (see SHOTS).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { mkdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
@@ -65,12 +65,12 @@ describe.skipIf(missing("chromium"))("the dashboard's training view (Chromium)",
 model:
   shape: {layers: 1, width: 16, heads: 2, context: 16}
 dataset: {ref: generated:corpus-v1, sha256: "${SHA}"}
-hyperparameters: {learning_rate: 0.02, batch: 2, sequence: 8, steps: 6, seed: 1}
+hyperparameters: {learning_rate: 0.02, batch: 2, sequence: 8, steps: 12, seed: 1}
 budgets: {max_parameters: 100000, max_tokens: 100000, max_steps: 100, max_wall_seconds: 3600, max_memory_mb: 8192}
 anomaly:
   non_finite: {action: skip}
   spike: {factor: 10, window: 20, warmup: 2, action: escalate}
-checkpoints: {every: 2, dir: ck}
+checkpoints: {every: 4, dir: ck}
 inject: [{step: 2, kind: nan}, {step: 4, kind: spike, factor: 1000}]
 `,
     );
@@ -118,15 +118,29 @@ inject: [{step: 2, kind: nan}, {step: 4, kind: spike, factor: 1000}]
     const run = page.locator(`tr[data-run="${report.session_id}"]`);
     await run.waitFor({ timeout: 20_000 });
     await expect.poll(() => run.locator(".state").textContent(), { timeout: 20_000 }).toBe("DONE");
-    expect(await run.textContent()).toContain("6 steps");
+    expect(await run.textContent()).toContain("12 steps");
     expect(await run.locator(".anomalies").textContent()).toMatch(
       /spike @4: escalate → approved by operator:alice/,
     );
     expect(await run.locator(".anomalies").textContent()).toMatch(/non_finite @2: skip → skipped/);
-    // Checkpoints every 2 trained steps: step 2 was skipped (NaN), so at 4 and 6.
-    expect(await run.locator(".checkpoints li").count()).toBe(2);
-    expect(await run.locator("svg.loss").getAttribute("data-points")).toBe("2");
-    expect(await run.locator(".budgets").textContent()).toMatch(/tokens: 96 \/ 100000/);
+    expect(await run.locator(".checkpoints li").count()).toBe(3);
+    // The loss curve is per step: every trained step's loss from the per-step logs beside the
+    // checkpoints (step 2, the skipped NaN, has none), as the collector received them.
+    const logged = report.checkpoints.flatMap((c: { path: string }) =>
+      readFileSync(join(c.path, "steps.jsonl"), "utf8")
+        .trim()
+        .split("\n")
+        .map((l) => JSON.parse(l) as { step: number; loss: number; outcome: string })
+        .filter((l) => l.outcome === "trained")
+        .map((l) => ({ step: l.step, loss: l.loss })),
+    );
+    expect(logged.map((l: { step: number }) => l.step)).toEqual([1, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12]);
+    const atCollector = await (await page.request.get(`${collector.http}/v1/training`)).json();
+    expect(
+      atCollector.runs.find((x: { session_id: string }) => x.session_id === report.session_id).loss,
+    ).toEqual(logged);
+    expect(await run.locator("svg.loss").getAttribute("data-points")).toBe("11");
+    expect(await run.locator(".budgets").textContent()).toMatch(/tokens: 192 \/ 100000/);
     await page.screenshot({ path: join(SHOTS, "training.png"), fullPage: true });
   }, 240_000);
 });

@@ -7,6 +7,7 @@ import type { EvidenceStore } from "../../src/evidence/index.js";
 import { verifyStore } from "../../src/evidence/index.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
 import type { PrincipalReview } from "../../src/protocol/record.js";
+import { CURVE_POINTS, lossCurve, type StepLog } from "../../src/training/checkpoint.js";
 import { GENERATED_CORPUS_REF, generatedCorpus } from "../../src/training/dataset.js";
 import type { EmbeddedTrainer } from "../../src/training/embedded.js";
 import { type JobOptions, runJob } from "../../src/training/job.js";
@@ -113,7 +114,14 @@ describe("governed training job (real store, real gate, embedded trainer)", () =
     expect(lines.map((l) => l.step)).toEqual([1, 2, 3, 4]);
     expect(lines[0]).toMatchObject({ tokens: 16, outcome: "trained" });
     expect(lines[0].grad_norm).toBeGreaterThan(0);
+    // The record's loss curve is the log's, one point a step (four steps fit CURVE_POINTS).
+    expect((recs[1]!.execution_result as { loss_curve: unknown }).loss_curve).toEqual({
+      every: 1,
+      points: lines.map((l) => [l.step, l.loss]),
+    });
     const end = recs[3]!.execution_result as Record<string, unknown>;
+    // DONE at a checkpoint: no steps after it.
+    expect(end.loss_curve).toEqual({ every: 1, points: [] });
     expect(end).toMatchObject({
       state: "DONE",
       steps: 8,
@@ -297,5 +305,37 @@ describe("governed training job (real store, real gate, embedded trainer)", () =
         "end",
       ]);
     }
+  });
+});
+
+describe("lossCurve: a record's bounded loss curve from the per-step log", () => {
+  const line = (step: number, loss: number, outcome = "trained"): StepLog => ({
+    step,
+    loss,
+    grad_norm: outcome === "trained" ? 1 : null,
+    tokens: 16,
+    ms: 1,
+    outcome,
+  });
+
+  it("one point a trained step; dropped batches and non-finite losses are left out", () => {
+    const log = [line(1, 5), line(2, Number.NaN, "skipped"), line(3, 4), line(4, 3.5)];
+    expect(lossCurve(log)).toEqual({
+      every: 1,
+      points: [
+        [1, 5],
+        [3, 4],
+        [4, 3.5],
+      ],
+    });
+  });
+
+  it("beyond CURVE_POINTS, each point is the mean of an equal run of steps at its last step", () => {
+    const log = Array.from({ length: 1000 }, (_, i) => line(i + 1, i + 1));
+    const c = lossCurve(log);
+    expect(c.every).toBe(Math.ceil(1000 / CURVE_POINTS));
+    expect(c.points.length).toBeLessThanOrEqual(CURVE_POINTS);
+    expect(c.points[0]).toEqual([16, 8.5]); // steps 1..16
+    expect(c.points.at(-1)).toEqual([1000, (993 + 1000) / 2]); // the last, shorter run: 993..1000
   });
 });

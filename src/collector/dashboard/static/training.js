@@ -1,23 +1,26 @@
 // #/training: the fleet's training runs (GET /v1/training, src/lifecycle/lineage.ts trainingRuns):
-// state, steps, tokens, budgets consumed against their limits, the loss curve at checkpoint
-// resolution (an SVG polyline), anomalies with their outcome and reviewer, checkpoints. An
+// state, steps, tokens, budgets consumed against their limits, the loss curve per step (an SVG
+// polyline of the checkpoint and end records' bounded `loss_curve`), anomalies with their outcome and reviewer, checkpoints. An
 // `escalate` anomaly waiting for a human is an ordinary escalated action: it is in #/reviews.
 // Every value shown goes through esc().
 
 function lossSvg(points) {
   const pts = points.filter((p) => typeof p.loss === "number");
-  if (pts.length === 0) return `<span class="muted">no checkpoint yet</span>`;
+  if (pts.length === 0) return `<span class="muted">no trained step recorded yet</span>`;
   const W = 240;
   const H = 60;
   const maxS = Math.max(...pts.map((p) => p.step), 1);
-  const lo = Math.min(...pts.map((p) => p.loss));
-  const hi = Math.max(...pts.map((p) => p.loss));
-  const y = (l) => (hi === lo ? H / 2 : 4 + ((hi - l) / (hi - lo)) * (H - 8));
-  const path = pts
-    .map((p) => `${((p.step / maxS) * (W - 8) + 4).toFixed(1)},${y(p.loss).toFixed(1)}`)
-    .join(" ");
-  return `<svg class="loss" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="loss curve" data-points="${pts.length}">
-    <polyline fill="none" stroke="#1565c0" stroke-width="2" points="${path}"/></svg>`;
+  // A log scale when every loss is positive (cross-entropy is): one approved spike does not flatten the rest.
+  const logScale = pts.every((p) => p.loss > 0);
+  const v = (l) => (logScale ? Math.log(l) : l);
+  const lo = Math.min(...pts.map((p) => v(p.loss)));
+  const hi = Math.max(...pts.map((p) => v(p.loss)));
+  const x = (p) => ((p.step / maxS) * (W - 8) + 4).toFixed(1);
+  const y = (l) => (hi === lo ? H / 2 : 4 + ((hi - v(l)) / (hi - lo)) * (H - 8)).toFixed(1);
+  const path = pts.map((p) => `${x(p)},${y(p.loss)}`).join(" ");
+  const dots = pts.map((p) => `<circle cx="${x(p)}" cy="${y(p.loss)}" r="1.6" fill="#1565c0"/>`).join("");
+  return `<svg class="loss" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="loss curve${logScale ? " (log scale)" : ""}" data-points="${pts.length}">
+    <polyline fill="none" stroke="#1565c0" stroke-width="1.5" points="${path}"/>${dots}</svg>`;
 }
 
 function budgets(run, esc) {
