@@ -2,7 +2,7 @@ import { randomUUID } from "node:crypto";
 import { mkdirSync, unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import { homedir } from "node:os";
-import { dirname } from "node:path";
+import { dirname, join } from "node:path";
 import { type Logger, pino } from "pino";
 import { parseDriftConfig } from "../drift/config.js";
 import { Codes, ForgeError } from "../errors.js";
@@ -22,6 +22,7 @@ import { daemonCollectorTrust } from "./collector-trust.js";
 import type { AgentConfig } from "./config.js";
 import { AgentDrift } from "./drift.js";
 import type { ExecutorLimits } from "./executors/index.js";
+import { GateStatePersister } from "./gate-state.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
 import { createInference, isFacadePath } from "./inference.js";
 import { createAgentLifecycle } from "./lifecycle.js";
@@ -82,12 +83,21 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     );
   }
   const protect = protectedResources({ config, policyPath, reviewTokenPath: config.review.token_file });
+  // Composition state survives restarts (issue 19 §8); the file lives in the protected home.
+  const gateState = new GateStatePersister(() => gate, join(config.home, GATE_STATE_FILE), {
+    coalesceMs: 1000,
+    onError: (message) => {
+      logger.error({ path: join(config.home, GATE_STATE_FILE) }, message);
+      store.append(agentAlert(config.host_id, "gate.state-save-failed", message)).catch(() => {});
+    },
+  });
   // The gate resolves relative paths against the directory shell actions run in by default.
   const gate = new Gate(checkedPolicy(loadPolicy(policyPath), policyPath), {
     home: opts.baseEnv?.HOME ?? homedir(),
     cwd: config.executors.cwd,
     protect,
     programDirs: programs.dirs.flatMap(spellings),
+    onChange: (urgent) => gateState.changed(urgent),
   });
 
   const store = EvidenceStore.open({
@@ -98,6 +108,18 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     maxUnackedRecords: config.evidence.max_unacked_records,
     onAlert: (a) => logger.warn({ alert: a }, "evidence alert"),
   });
+
+  // Before anything is decided: what the previous run knew about sessions and principals.
+  const loadedState = gateState.load();
+  if (loadedState.status === "loaded")
+    logger.info({ path: gateState.path, ...loadedState }, "gate state restored");
+  else if (loadedState.status === "refused") {
+    const message = `the saved gate state was refused (${loadedState.reason}); the gate starts with empty composition state: earlier secret reads and artefacts are forgotten${loadedState.movedTo ? ` (the file was moved to ${loadedState.movedTo})` : ""}`;
+    logger.error({ path: gateState.path }, message);
+    await store
+      .append(agentAlert(config.host_id, "gate.state-refused", message))
+      .catch((err) => logger.error({ err: String(err) }, "could not record the gate-state alert"));
+  }
 
   let service: ActionService | undefined;
   // One pin for the collector: the WebSocket checks it, and so do the agent's https reads from it.
@@ -184,7 +206,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
 
   // Everything after the store is open must close it on failure, or the next start finds it locked.
-  const cleanup: (() => Promise<void> | void)[] = [() => store.close()];
+  const cleanup: (() => Promise<void> | void)[] = [() => store.close(), () => gateState.close()];
   const fail = async (err: unknown): Promise<never> => {
     for (const f of cleanup.reverse()) await Promise.resolve(f()).catch(() => {});
     throw err;
@@ -271,6 +293,12 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     actions: svc.stats(),
     collector: shipper?.status() ?? null,
     backend: config.backend,
+    gate_state: {
+      path: gateState.path,
+      at_start: gateState.loaded?.status ?? null,
+      saves: gateState.saves,
+      last_error: gateState.lastError,
+    },
     /** When the last heartbeat was built (its tolerances judged), ms since the epoch; null before the first. */
     heartbeat_at_ms: heartbeat.latest()?.at_ms ?? null,
   });
@@ -594,6 +622,9 @@ async function startShipper(o: {
     },
   };
 }
+
+/** The composition state file in the agent's home (a protected resource). */
+export const GATE_STATE_FILE = "gate-state.json";
 
 function unlinkQuiet(path: string): void {
   try {

@@ -55,6 +55,12 @@ export interface GateOptions {
    * Default: the usual system directories.
    */
   programDirs?: readonly string[];
+  /**
+   * Called after every committed decision (and every clear) with `urgent` true when a label or
+   * an artefact was added or state was cleared: what a restart must not forget (the daemon saves
+   * the state synchronously then, and coalesces the rest). Must not throw.
+   */
+  onChange?: (urgent: boolean) => void;
 }
 
 export const DEFAULT_PROGRAM_DIRS: readonly string[] = [
@@ -146,6 +152,9 @@ export class Gate {
   private readonly programDirs: Set<string>;
   /** Last principal seen per session (pruned of evicted sessions as it grows). */
   private readonly principalOf = new Map<string, string>();
+  private readonly onChange: ((urgent: boolean) => void) | undefined;
+  /** Set while deciding when a label or artefact was new. */
+  private urgent = false;
 
   constructor(bundle: PolicyBundle, opts: GateOptions) {
     this.current = bundle;
@@ -162,6 +171,7 @@ export class Gate {
     for (const pid of this.protect.pids) this.protectPaths.push(`/proc/${pid}`);
     this.protectReadOnly = [...new Set(this.protect.readOnly.map(canonicalStar))];
     this.programDirs = new Set((opts.programDirs ?? DEFAULT_PROGRAM_DIRS).map((d) => canonicalPath(d)));
+    this.onChange = opts.onChange;
   }
 
   /** What the built-in rules protect (for docs and `check`). */
@@ -250,7 +260,42 @@ export class Gate {
 
   /** Decides one action. Synchronous; never throws; an error is DENY with reason `gate-error`. */
   evaluate(req: EvaluateRequest): Decision {
-    return this.judge(req, true);
+    this.urgent = false;
+    const d = this.judge(req, true);
+    this.changed(this.urgent);
+    return d;
+  }
+
+  private changed(urgent: boolean): void {
+    try {
+      this.onChange?.(urgent);
+    } catch {
+      // the saver reports its own failures; a decision is never changed by them
+    }
+  }
+
+  /** The principal last seen for `session_id` (null: none, or evicted). */
+  principalOfSession(session_id: string): string | null {
+    return this.sessions.peek(session_id) ? (this.principalOf.get(session_id) ?? null) : null;
+  }
+
+  /**
+   * Forgets the composition state of one session and/or one principal (labels, counts, recent,
+   * artefacts). Only the daemon calls this, after a `gate.state.clear` action was approved.
+   */
+  clearState(target: { session_id?: string | null; principal?: string | null }): {
+    sessions: number;
+    principals: number;
+  } {
+    let sessions = 0;
+    let principals = 0;
+    if (target.session_id && this.sessions.delete(target.session_id)) {
+      this.principalOf.delete(target.session_id);
+      sessions++;
+    }
+    if (target.principal && this.principals.delete(target.principal)) principals++;
+    if (sessions + principals > 0) this.changed(true);
+    return { sessions, principals };
   }
 
   /**
@@ -409,7 +454,7 @@ export class Gate {
           rank = Math.max(rank, RANK[r.effect]);
           if (r.effect !== "allow")
             reasons.push(
-              `${r.effect} rule '${r.id}': ${sub.text}${r.description ? ` (${r.description})` : ""}`,
+              `${r.effect} rule '${r.id}': ${sub.text}${r.description ? ` (${r.description})` : ""}${labelProvenance(r, s, p, lineLabels)}`,
             );
         } else if (r.effect !== "allow") {
           rank = Math.max(rank, 1);
@@ -458,6 +503,7 @@ export class Gate {
     for (const sub of subjects) {
       if (sub.kind !== "shell" && sub.kind !== "file.write") continue;
       for (const w of sub.writes) {
+        if (!s.artefacts.has(w)) this.urgent = true;
         const by: Artefact = {
           summary: `${action.kind === "shell" ? "" : `${action.kind} `}${sub.text}`,
           action_id: id,
@@ -491,8 +537,9 @@ export class Gate {
       evaluation,
       at_ms: at,
     };
+    const origin = { session_id: req.session_id, action_id: entry.action_id, summary, at_ms: at };
     for (const t of p ? [s, p] : [s]) {
-      for (const l of labels) t.labels.add(l);
+      for (const l of labels) if (t.label(l, origin)) this.urgent = true;
       t.bump(`kind:${kind}`, at);
       for (const r of matched) t.bump(`rule:${r.id}`, at);
       t.remember(entry, this.keep);
@@ -871,6 +918,26 @@ function candidatesFor(
   const any = bundle.index.get(`${sub.kind}\0*`) ?? EMPTY;
   if (sub.kind !== "shell" || sub.program === "") return [any, EMPTY];
   return [bundle.index.get(`${sub.kind}\0${sub.program}`) ?? EMPTY, any];
+}
+
+/**
+ * Where the labels a rule's `when` relied on came from: " (label 'secret-read' set in session S
+ * by action A at T: 'cat ~/.ssh/id_rsa')". Empty for rules without label conditions.
+ */
+function labelProvenance(r: CompiledRule, s: Track, p: Track | undefined, line: Set<string>): string {
+  const w = r.when;
+  if (!w || (!w.labels && !w.labelsAll)) return "";
+  const out: string[] = [];
+  for (const l of [...(w.labels ?? []), ...(w.labelsAll ?? [])]) {
+    const o = s.origins.get(l) ?? p?.origins.get(l);
+    if (o) {
+      const who = p && !s.origins.has(l) ? "principal's " : "";
+      out.push(
+        `${who}label '${l}' set in session ${o.session_id} by action ${o.action_id ?? "(no id)"} at ${new Date(o.at_ms).toISOString()}: '${o.summary.length > 80 ? `${o.summary.slice(0, 77)}...` : o.summary}'`,
+      );
+    } else if (line.has(l)) out.push(`label '${l}' set earlier on this line`);
+  }
+  return out.length > 0 ? ` [${out.join("; ")}]` : "";
 }
 
 function whenHolds(

@@ -27,9 +27,20 @@ export interface Artefact {
   at_ms: number;
 }
 
+/** Who set a label: the session, the action and the time (issue 19 §8: reasons name it). */
+export interface LabelOrigin {
+  session_id: string;
+  action_id: string | null;
+  /** The action's summary (truncated command or structured subject). */
+  summary: string;
+  at_ms: number;
+}
+
 /** The state of one session or one principal. */
 export class Track {
   readonly labels = new Set<string>();
+  /** The first step that set each label (kept while the label is). */
+  readonly origins = new Map<string, LabelOrigin>();
   /** Totals per `rule:<id>` and `kind:<kind>`. */
   readonly counts = new Map<string, number>();
   /** The last WINDOW_SAMPLES timestamps per key, oldest first. */
@@ -41,6 +52,14 @@ export class Track {
    * the gate has not read (issue 19 §3). Bounded; the oldest is forgotten first.
    */
   readonly artefacts = new Map<string, Artefact>();
+
+  /** Adds `label`, remembering `by` if it is new; true when the label was new. */
+  label(label: string, by: LabelOrigin): boolean {
+    if (this.labels.has(label)) return false;
+    this.labels.add(label);
+    this.origins.set(label, by);
+    return true;
+  }
 
   /** Remembers that `path` was made by `by` (the step's summary). */
   made(path: string, by: Artefact): void {
@@ -104,6 +123,11 @@ export class TrackTable {
     }
   }
 
+  /** Forgets `key` (not counted as an eviction); true when it was there. */
+  delete(key: string): boolean {
+    return this.map.delete(key);
+  }
+
   /** The Track for `key` without creating or touching it. */
   peek(key: string): Track | undefined {
     return this.map.get(key);
@@ -153,6 +177,17 @@ const TrackDump = z.object({
       z.object({ summary: z.string(), action_id: z.string().nullable(), at_ms: z.number() }),
     )
     .optional(),
+  origins: z
+    .record(
+      z.string(),
+      z.object({
+        session_id: z.string(),
+        action_id: z.string().nullable(),
+        summary: z.string(),
+        at_ms: z.number(),
+      }),
+    )
+    .optional(),
 });
 export type TrackDump = z.infer<typeof TrackDump>;
 
@@ -175,12 +210,19 @@ export function dumpTrack(key: string, t: Track): TrackDump {
     ...(t.artefacts.size > 0
       ? { artefacts: Object.fromEntries([...t.artefacts].map(([k, a]) => [k, { ...a }])) }
       : {}),
+    ...(t.origins.size > 0
+      ? { origins: Object.fromEntries([...t.origins].map(([k, o]) => [k, { ...o }])) }
+      : {}),
   };
 }
 
 export function trackOf(d: TrackDump, keep: number): Track {
   const t = new Track();
-  for (const l of d.labels) t.labels.add(l);
+  for (const l of d.labels) {
+    t.labels.add(l);
+    const o = d.origins?.[l];
+    if (o) t.origins.set(l, { ...o });
+  }
   for (const [k, v] of Object.entries(d.counts)) t.counts.set(k, v);
   for (const [k, v] of Object.entries(d.times)) t.times.set(k, v.slice());
   t.recent = d.recent.slice(-keep);

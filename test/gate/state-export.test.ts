@@ -79,4 +79,39 @@ describe("gate state export/import", () => {
     expect(h.exportState().sessions.map((s) => s.key)).toEqual(["s3", "s4", "s0"]);
     expect(h.snapshot("s0").recent).toHaveLength(1);
   });
+
+  it("a reason relying on a label names the session, action and time that set it, across export/import", () => {
+    const g = mk();
+    g.evaluate({ session_id: "a", principal: "p", action: sh("cat ~/.ssh/id_rsa"), action_id: "act-1" });
+    const h = mk();
+    h.importState(JSON.parse(JSON.stringify(g.exportState())));
+    const d = h.evaluate({ session_id: "a", principal: "p", action: upload });
+    expect(d.evaluation).toBe("DENY");
+    const at = new Date(clock).toISOString();
+    expect(d.reasons.join("\n")).toContain(
+      `label 'secret-read' set in session a by action act-1 at ${at}: 'cat ~/.ssh/id_rsa'`,
+    );
+    // Another session of the same principal: the label is the principal's, and says so.
+    const other = h.evaluate({ session_id: "b", principal: "p", action: upload });
+    expect(other.evaluation).toBe("DENY");
+    expect(other.reasons.join("\n")).toContain(
+      "principal's label 'secret-read' set in session a by action act-1",
+    );
+  });
+
+  it("clearState forgets one session or principal and reports the change as urgent", () => {
+    const urgent: boolean[] = [];
+    const g = mk({ onChange: (u) => urgent.push(u) });
+    g.evaluate({ session_id: "a", principal: "p", action: sh("cat ~/.ssh/id_rsa") });
+    g.evaluate({ session_id: "a", principal: "p", action: sh("ls") });
+    expect(urgent).toEqual([true, false]);
+    expect(g.principalOfSession("a")).toBe("p");
+    expect(g.clearState({ session_id: "a" })).toEqual({ sessions: 1, principals: 0 });
+    // The principal still carries the label: clearing a session does not launder it.
+    expect(g.evaluate({ session_id: "a", principal: "p", action: upload }).evaluation).toBe("DENY");
+    expect(g.clearState({ session_id: "a", principal: "p" })).toEqual({ sessions: 1, principals: 1 });
+    expect(urgent.at(-1)).toBe(true);
+    expect(g.evaluate({ session_id: "a", principal: "p", action: upload }).evaluation).toBe("ALLOW");
+    expect(g.clearState({ session_id: "nobody" })).toEqual({ sessions: 0, principals: 0 });
+  });
 });

@@ -1,0 +1,131 @@
+/**
+ * The gate's composition state on disk (issue 19 §8): what sessions and principals have done
+ * (labels such as `secret-read`, counts, artefacts) survives a restart, so an upload after a
+ * secret read is judged the same after a crash as before it.
+ *
+ * - Saved atomically (src/platform/private-files.ts): a 0600 temp file in the same directory,
+ *   written, fsynced, renamed over the old one.
+ * - When: synchronously, before the decision is answered, when a label or artefact is new (what
+ *   a restart must not forget); otherwise coalesced (one save per `coalesceMs`); and at shutdown.
+ * - At start: a file that does not parse or validate is refused, moved aside, an alert is
+ *   recorded, and the gate starts empty and says so. Forgetting is possible; inventing an ALLOW
+ *   is not (an empty state has no labels and no counts that a rule could rely on to allow).
+ */
+import { readFileSync, renameSync, statSync } from "node:fs";
+import { basename, dirname, join } from "node:path";
+import type { Gate } from "../gate/index.js";
+import { writePrivateFileAtomic } from "../platform/private-files.js";
+
+/** The largest state file loaded (bigger: refused, like a corrupt one). */
+export const MAX_STATE_BYTES = 64 * 1024 * 1024;
+
+export type LoadResult =
+  | { status: "absent" }
+  | { status: "loaded"; sessions: number; principals: number }
+  | { status: "refused"; reason: string; movedTo: string | null };
+
+export class GateStatePersister {
+  private timer: NodeJS.Timeout | null = null;
+  private dirty = false;
+  private closed = false;
+  /** Changes before `load` are not saved: they would overwrite the file before it is read. */
+  private ready = false;
+  /** What `load` found (for health). */
+  loaded: LoadResult | null = null;
+  /** The last save failure (null after a success), for health and logs. */
+  lastError: string | null = null;
+  saves = 0;
+
+  constructor(
+    private readonly gate: () => Gate,
+    readonly path: string,
+    private readonly o: { coalesceMs: number; onError: (message: string) => void },
+  ) {}
+
+  /** Loads the file into the gate. Never throws: a bad file is refused and moved aside. */
+  load(): LoadResult {
+    this.ready = true;
+    this.loaded = this.read();
+    return this.loaded;
+  }
+
+  private read(): LoadResult {
+    let text: string;
+    try {
+      const st = statSync(this.path);
+      if (!st.isFile()) return this.refuse("not a regular file");
+      if (st.size > MAX_STATE_BYTES) return this.refuse(`${st.size} bytes is over ${MAX_STATE_BYTES}`);
+      text = readFileSync(this.path, "utf8");
+    } catch (err) {
+      if ((err as NodeJS.ErrnoException).code === "ENOENT") return { status: "absent" };
+      return this.refuse(`unreadable: ${(err as Error).message}`);
+    }
+    let dump: unknown;
+    try {
+      dump = JSON.parse(text);
+    } catch (err) {
+      return this.refuse(`not JSON: ${(err as Error).message}`);
+    }
+    try {
+      this.gate().importState(dump);
+    } catch (err) {
+      return this.refuse((err as Error).message);
+    }
+    const s = this.gate().stats();
+    return { status: "loaded", sessions: s.sessions, principals: s.principals };
+  }
+
+  private refuse(reason: string): LoadResult {
+    // Kept for a human to look at, out of the way of the next save.
+    const aside = join(dirname(this.path), `${basename(this.path)}.refused-${Date.now()}`);
+    try {
+      renameSync(this.path, aside);
+      return { status: "refused", reason, movedTo: aside };
+    } catch {
+      return { status: "refused", reason, movedTo: null };
+    }
+  }
+
+  /** The gate's change hook: urgent changes are saved now, the rest within `coalesceMs`. */
+  changed(urgent: boolean): void {
+    if (this.closed || !this.ready) return;
+    this.dirty = true;
+    if (urgent) {
+      this.flush();
+      return;
+    }
+    if (this.timer === null) {
+      this.timer = setTimeout(() => {
+        this.timer = null;
+        this.flush();
+      }, this.o.coalesceMs);
+      this.timer.unref();
+    }
+  }
+
+  /** Saves now if anything changed since the last save. Never throws (failures go to onError). */
+  flush(): void {
+    if (!this.dirty) return;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    this.dirty = false;
+    try {
+      writePrivateFileAtomic(this.path, JSON.stringify(this.gate().exportState()));
+      this.saves++;
+      this.lastError = null;
+    } catch (err) {
+      this.dirty = true;
+      const message = `could not save the gate state to ${this.path}: ${(err as Error).message}`;
+      if (this.lastError !== message) this.o.onError(message);
+      this.lastError = message;
+    }
+  }
+
+  /** Final save; later changes are ignored. */
+  close(): void {
+    this.flush();
+    this.closed = true;
+  }
+}
