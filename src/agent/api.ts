@@ -53,6 +53,10 @@ export interface ApiOptions {
   train?: (body: { job: string; resume: boolean }, who: Principal) => Promise<unknown>;
   /** `GET /v1/lineage/:id`: an action id or a model digest (src/lifecycle/lineage.ts); absent: 404. */
   lineage?: (id: string) => Promise<unknown>;
+  /** `GET /v1/gate/state?session=&principal=`: the composition state (labels and who set them). */
+  gateState?: (q: { session?: string; principal?: string }) => unknown;
+  /** `POST /v1/gate/state/clear`: a governed clear (reviewed; never of the caller's own state). */
+  clearGateState?: (body: { session?: string; principal?: string }, who: Principal) => Promise<unknown>;
   /** `POST /v1/benchmarks`: `forge-agent bench` records its run through the agent that owns the store; absent: 404. */
   benchmark?: (
     body: { action_id: string; intent: Record<string, unknown>; result: Record<string, unknown> },
@@ -77,6 +81,16 @@ const TrainBody = z.strictObject({
   job: z.string().min(1).max(4096),
   resume: z.boolean().default(false),
 });
+
+const ClearStateBody = z
+  .strictObject({
+    session: z.string().min(1).max(256).optional(),
+    principal: z.string().min(1).max(256).optional(),
+  })
+  .refine(
+    (b) => b.session !== undefined || b.principal !== undefined,
+    "name a session, a principal, or both",
+  );
 
 const ProposeBody = z.strictObject({
   session_id: z.string().min(1).max(256),
@@ -253,6 +267,44 @@ export function createApi(
                 throw new HttpError(Codes.SELF_REVIEW, `${why}: it may not confirm a policy reload`);
             }
             sendJson(res, 200, await o.confirmPolicyReload(principal(peer).record));
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/gate\/state$/,
+      methods: {
+        GET: {
+          access: "either",
+          handle: async (req, res) => {
+            if (o.gateState === undefined) throw notFound("route /v1/gate/state");
+            const q = new URLSearchParams((req.url ?? "").split("?")[1] ?? "");
+            sendJson(
+              res,
+              200,
+              o.gateState({
+                ...(q.get("session") ? { session: q.get("session")! } : {}),
+                ...(q.get("principal") ? { principal: q.get("principal")! } : {}),
+              }),
+            );
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/gate\/state\/clear$/,
+      methods: {
+        POST: {
+          access: "proposer",
+          handle: async (req, res, peer) => {
+            if (o.clearGateState === undefined) throw notFound("route /v1/gate/state/clear");
+            const body = parseBody(ClearStateBody, await readJson(req, o.maxBodyBytes, BODY));
+            // An executed action (the governed model's own commands) never asks for a clear.
+            if (peer.pid !== null) {
+              const why = governedAncestor(o.ancestry(peer.pid), o.agentPid, null);
+              if (why !== null) throw new HttpError(Codes.SELF_REVIEW, `${why}: it may not clear gate state`);
+            }
+            sendJson(res, 200, await o.clearGateState(body, principal(peer)));
           },
         },
       },
@@ -482,6 +534,10 @@ function proposable(raw: unknown): Action {
   if (action.kind === "model.promote" || action.kind === "model.serve")
     throw badRequest(
       `${action.kind} is not proposed here: its facts are established by the agent (promote: POST /v1/lifecycle/promote or 'forge-agent promote')`,
+    );
+  if (action.kind === "gate.state.clear")
+    throw badRequest(
+      "gate.state.clear is not proposed here: POST /v1/gate/state/clear or 'forge-agent state clear' (the daemon proposes it and clears what was approved)",
     );
   return action;
 }

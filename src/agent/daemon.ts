@@ -22,7 +22,7 @@ import { daemonCollectorTrust } from "./collector-trust.js";
 import type { AgentConfig } from "./config.js";
 import { AgentDrift } from "./drift.js";
 import type { ExecutorLimits } from "./executors/index.js";
-import { GateStatePersister } from "./gate-state.js";
+import { GateStatePersister, stateView } from "./gate-state.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
 import { createInference, isFacadePath } from "./inference.js";
 import { createAgentLifecycle } from "./lifecycle.js";
@@ -30,6 +30,7 @@ import { AgentMetrics } from "./metrics.js";
 import { ancestry, socketPeer } from "./peer.js";
 import { PolicyUpdates } from "./policy-updates.js";
 import { protectedResources, spellings, trustedProgramDirs } from "./protection.js";
+import { reviewInQueue } from "./queue-review.js";
 import { ensureReviewToken } from "./review-token.js";
 import { Sandbox } from "./sandbox/index.js";
 import { assertSocketFree, createApiServer, listenTcp, listenUnix } from "./server.js";
@@ -361,6 +362,32 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     promote: (body, who) => lifecycle.promote(body, who),
     train,
     lineage: (id) => lifecycle.lineage(id),
+    gateState: (q) => stateView(gate, q),
+    // Clearing state is an action like any other: proposed, judged (never one's own state:
+    // builtin:self-clear), reviewed, and only then done.
+    clearGateState: async (body, who) => {
+      const action = {
+        kind: "gate.state.clear",
+        session: body.session ?? null,
+        principal: body.principal ?? null,
+      };
+      const review = await reviewInQueue(svc, who, {
+        session_id: "state-clear",
+        action,
+        delegate: "forge-agent state clear",
+        escalate: "clearing composition state is reviewed",
+        deadlineMs: config.review.deadline_ms,
+        logger,
+        what: "state clear",
+      });
+      const cleared =
+        review.decision === "approve"
+          ? gate.clearState({ session_id: action.session, principal: action.principal })
+          : { sessions: 0, principals: 0 };
+      if (review.decision === "approve")
+        logger.info({ ...action, cleared, reviewer: review.reviewer }, "gate state cleared");
+      return { action, review, cleared };
+    },
     benchmark: async (b, who) => {
       const stored = await store.append(benchmarkRecord({ ...b, principal: who.record }));
       return { host_id: stored.host_id, seq: stored.seq, hash: stored.hash, path: config.evidence.path };

@@ -129,3 +129,65 @@ export class GateStatePersister {
     this.closed = true;
   }
 }
+
+/** Most tracks `state show` lists without a filter (the most recently used). */
+export const SHOW_LIMIT = 200;
+
+export interface TrackView {
+  key: string;
+  principal?: string | null;
+  labels: {
+    label: string;
+    set_by: { session_id: string; action_id: string | null; at: string; summary: string } | null;
+  }[];
+  artefacts: string[];
+  actions: number;
+  evicted: boolean;
+}
+
+/** What `forge-agent state show` prints: labels with who set them, artefacts; newest first. */
+export function stateView(gate: Gate, q: { session?: string; principal?: string }) {
+  const dump = gate.exportState();
+  const view = (d: (typeof dump.sessions)[number]): TrackView => ({
+    key: d.key,
+    ...(d.principal !== undefined ? { principal: d.principal } : {}),
+    labels: d.labels.map((label) => {
+      const o = d.origins?.[label];
+      return {
+        label,
+        set_by: o
+          ? {
+              session_id: o.session_id,
+              action_id: o.action_id,
+              at: new Date(o.at_ms).toISOString(),
+              summary: o.summary,
+            }
+          : null,
+      };
+    }),
+    artefacts: Object.keys(d.artefacts ?? {}),
+    actions: Object.entries(d.counts)
+      .filter(([k]) => k.startsWith("kind:"))
+      .reduce((n, [, v]) => n + v, 0),
+    evicted: d.evicted,
+  });
+  const filtered = q.session !== undefined || q.principal !== undefined;
+  const sessions = dump.sessions
+    .filter(
+      (d) =>
+        (q.session === undefined || d.key === q.session) &&
+        (q.principal === undefined || d.principal === q.principal),
+    )
+    .reverse();
+  const principals = dump.principals
+    .filter((d) => q.principal === undefined || d.key === q.principal)
+    .reverse();
+  const cut = <T>(a: T[]) => (filtered ? a : a.slice(0, SHOW_LIMIT));
+  return {
+    sessions: cut(sessions).map(view),
+    principals: cut(principals).map(view),
+    total: { sessions: sessions.length, principals: principals.length },
+  };
+}
+
+export type StateView = ReturnType<typeof stateView>;

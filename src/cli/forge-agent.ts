@@ -51,6 +51,14 @@ const COMMANDS: Record<string, Entry> = {
       "forge-agent trace SESSION_ID [--json] [--socket PATH] [--evidence FILE] [--collector-url URL [--collector-token-file FILE]]",
     load: () => import("./trace.js"),
   },
+  state: {
+    summary: "show the gate's composition state (labels, who set them), or ask to clear it (reviewed)",
+    usage:
+      "forge-agent state show [--session ID] [--principal P] [--json] [--socket PATH]\n" +
+      "  forge-agent state clear [--session ID] [--principal P] [--json] [--socket PATH]\n" +
+      "  clear is a governed action: it waits for a reviewer; a principal can never clear its own state",
+    load: () => import("./state.js"),
+  },
   drift: {
     summary: "reconnaissance: which signals drifted from their reference, and why",
     usage: "forge-agent drift [--json] [--signal NAME] [--since T] [--socket PATH]",

@@ -147,6 +147,19 @@ export const ModelServeAction = z.strictObject({
     .prefault({}),
 });
 
+/**
+ * Forgetting the composition state of a session and/or a principal (`forge-agent state clear`).
+ * Governed like any action: the daemon proposes it and clears only what was approved; the gate
+ * denies a principal clearing its own state (src/gate/gate.ts `selfClear`).
+ */
+export const GateStateClearAction = z
+  .strictObject({
+    kind: z.literal("gate.state.clear"),
+    session: z.string().min(1).max(256).nullable().default(null),
+    principal: z.string().min(1).max(256).nullable().default(null),
+  })
+  .refine((a) => a.session !== null || a.principal !== null, "name a session, a principal, or both");
+
 export const Action = z.discriminatedUnion("kind", [
   ShellAction,
   FileReadAction,
@@ -160,6 +173,7 @@ export const Action = z.discriminatedUnion("kind", [
   TrainingRunAction,
   ModelPromoteAction,
   ModelServeAction,
+  GateStateClearAction,
 ]);
 
 export type Action = z.infer<typeof Action>;
@@ -177,6 +191,7 @@ export const ACTION_KINDS: readonly ActionKind[] = [
   "training.run",
   "model.promote",
   "model.serve",
+  "gate.state.clear",
 ];
 
 /** Validates an untrusted action; throws FORGE_ACTION_INVALID naming the first bad field. */

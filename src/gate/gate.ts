@@ -421,6 +421,10 @@ export class Gate {
     } else {
       const sub = this.structuredSubject(action);
       subjects.push(sub);
+      if (action.kind === "gate.state.clear") {
+        const why = selfClear(action, req, sub.args?.session_principal as string);
+        if (why) found.push({ rule: "self-clear", effect: "deny", reason: why });
+      }
       summary = sub.text;
       // file.read/delete and http name one path or URL, judged with the subject below.
       if (action.kind === "file.write" || action.kind === "tool") {
@@ -738,6 +742,14 @@ export class Gate {
         sub.text = `${a.kind} ${a.ref}`;
         break;
       }
+      case "gate.state.clear":
+        sub.args = {
+          session: a.session ?? "",
+          principal: a.principal ?? "",
+          session_principal: a.session ? (this.principalOfSession(a.session) ?? "") : "",
+        };
+        sub.text = `gate.state.clear${a.session ? ` session ${a.session}` : ""}${a.principal ? ` principal ${a.principal}` : ""}`;
+        break;
       case "model.promote":
       case "model.serve": {
         // Registry host as for a pull; stage and the agent-established facts as match `arguments`.
@@ -918,6 +930,26 @@ function candidatesFor(
   const any = bundle.index.get(`${sub.kind}\0*`) ?? EMPTY;
   if (sub.kind !== "shell" || sub.program === "") return [any, EMPTY];
   return [bundle.index.get(`${sub.kind}\0${sub.program}`) ?? EMPTY, any];
+}
+
+/**
+ * A principal never clears its own composition state (a governed model would launder its
+ * `secret-read` label): the clear is DENY when it names the requesting session, the requesting
+ * principal, or a session that principal was last seen in.
+ */
+function selfClear(
+  a: { session: string | null; principal: string | null },
+  req: EvaluateRequest,
+  sessionPrincipal: string,
+): string | null {
+  const me = typeof req.principal === "string" && req.principal !== "" ? req.principal : null;
+  if (a.session !== null && a.session === req.session_id)
+    return `self-clear: session ${a.session} may not clear its own composition state`;
+  if (me !== null && a.principal === me)
+    return `self-clear: principal ${me} may not clear its own composition state`;
+  if (me !== null && sessionPrincipal === me)
+    return `self-clear: session ${a.session} belongs to principal ${me}, who may not clear its composition state`;
+  return null;
 }
 
 /**

@@ -43,7 +43,8 @@ export interface Finding {
     | "internal-address"
     | "untrusted-program"
     | "session-artefact"
-    | "cloud-metadata";
+    | "cloud-metadata"
+    | "self-clear";
   effect: "deny" | "escalate";
   reason: string;
 }
