@@ -93,7 +93,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     },
   });
   // The gate resolves relative paths against the directory shell actions run in by default.
-  const gate = new Gate(checkedPolicy(loadPolicy(policyPath), policyPath), {
+  const gate = new Gate(checkedPolicy(loadPolicy(policyPath), policyPath, logger), {
     home: opts.baseEnv?.HOME ?? homedir(),
     cwd: config.executors.cwd,
     protect,
@@ -488,7 +488,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     }
     let bundle: PolicyBundle;
     try {
-      bundle = checkedPolicy(loadPolicy(policyPath), policyPath);
+      bundle = checkedPolicy(loadPolicy(policyPath), policyPath, logger);
     } catch (err) {
       const e = err as { code?: string; message: string };
       logger.error(
@@ -525,7 +525,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
  * (or one with only `defaults`) is refused. The built-in self-protection rules cannot be dropped
  * by any file: they live in the gate (src/gate/protect.ts), not in the pack.
  */
-function checkedPolicy(bundle: PolicyBundle, path: string): PolicyBundle {
+function checkedPolicy(bundle: PolicyBundle, path: string, logger: Logger): PolicyBundle {
+  for (const w of bundle.warnings) logger.warn({ path }, `policy: ${w}`);
   if (bundle.rules.length === 0) {
     throw new ForgeError(
       Codes.POLICY_RELOAD_REFUSED,

@@ -55,11 +55,19 @@ export default async function policy(argv: string[], env: Env): Promise<number> 
   await initGate();
   let failed = 0;
   let passed = 0;
-  const report: { file: string; error?: { code: ForgeCode; message: string }; cases?: unknown[] }[] = [];
+  const report: {
+    file: string;
+    error?: { code: ForgeCode; message: string };
+    cases?: unknown[];
+    warnings?: readonly string[];
+  }[] = [];
   for (const file of positionals) {
     let results: PolicyTestResult[];
+    let warnings: readonly string[] = [];
     try {
-      results = runPolicyTests(compilePolicyPath(file));
+      const bundle = compilePolicyPath(file);
+      warnings = bundle.warnings;
+      results = runPolicyTests(bundle);
     } catch (err) {
       failed++;
       const code = hasForgeCode(err) ? err.code : Codes.GATE_ERROR;
@@ -67,6 +75,7 @@ export default async function policy(argv: string[], env: Env): Promise<number> 
       if (!values.json) process.stdout.write(`FAIL ${file}: ${code}: ${(err as Error).message}\n`);
       continue;
     }
+    if (!values.json) for (const w of warnings) process.stdout.write(`WARN ${file}: ${w}\n`);
     for (const r of results) {
       if (r.pass) passed++;
       else failed++;
@@ -87,6 +96,7 @@ export default async function policy(argv: string[], env: Env): Promise<number> 
         pass: r.pass,
         message: r.message,
       })),
+      ...(warnings.length > 0 ? { warnings } : {}),
     });
   }
   if (values.json) printJson({ passed, failed, files: report });

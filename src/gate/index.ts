@@ -2,7 +2,6 @@
  * The gate's public surface: load a policy, build a Gate, evaluate actions.
  * Everything here is synchronous after `initGate()`.
  */
-import { fileURLToPath } from "node:url";
 import { Codes, ForgeError } from "../errors.js";
 import { nativeShell } from "../platform/native.js";
 import type { Decision } from "./decision.js";
@@ -16,7 +15,7 @@ export type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, Rule
 export { DEFAULT_PROGRAM_DIRS, type EvaluateRequest, Gate, type GateOptions } from "./gate.js";
 export { type AddressClass, canonicalHost, classifyHost, isInternal } from "./hosts.js";
 export { compilePolicyText, type PolicyBundle } from "./policy.js";
-export { compilePolicyPath } from "./policy-files.js";
+export { compilePolicyPath, defaultPolicyPath } from "./policy-files.js";
 export { canonicalPath, type ProtectedResources } from "./protect.js";
 export {
   parseShell,
@@ -34,13 +33,6 @@ export { type PolicyTestResult, runPolicyTests } from "./tests.js";
  */
 export async function initGate(): Promise<void> {
   await initShell("auto", nativeShell);
-}
-
-/** Absolute path of policies/default.yaml (from src/gate under vitest, or dist/src/gate when built). */
-export function defaultPolicyPath(): string {
-  const here = import.meta.url;
-  const up = here.includes("/dist/src/gate/") ? "../../../" : "../../";
-  return fileURLToPath(new URL(`${up}policies/default.yaml`, here));
 }
 
 function requireReady(): void {

@@ -6,10 +6,32 @@
 import { createHash } from "node:crypto";
 import { readdirSync, readFileSync, statSync } from "node:fs";
 import { basename, join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Codes, ForgeError } from "../errors.js";
-import { compilePolicySources, type PolicyBundle } from "./policy.js";
+import { type BaseSource, compilePolicySources, type PolicyBundle } from "./policy.js";
 
 const invalid = (message: string) => new ForgeError(Codes.POLICY_INVALID, message);
+
+/** Absolute path of policies/default.yaml (from src/gate under vitest, or dist/src/gate when built). */
+export function defaultPolicyPath(): string {
+  const here = import.meta.url;
+  const up = here.includes("/dist/src/gate/") ? "../../../" : "../../";
+  return fileURLToPath(new URL(`${up}policies/default.yaml`, here));
+}
+
+/** The default pack for `extends: default`. */
+function defaultPack(): BaseSource {
+  const path = defaultPolicyPath();
+  let bytes: Buffer;
+  try {
+    bytes = readFileSync(path);
+  } catch (err) {
+    throw invalid(`'extends: default': cannot read the default pack '${path}': ${(err as Error).message}`);
+  }
+  return { text: bytes.toString("utf8"), path, sha256: sha(bytes) };
+}
+
+const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
 
 /** Compiles a policy file or directory; throws FORGE_POLICY_INVALID (file:line and the fix). */
 export function compilePolicyPath(pathOrDir: string): PolicyBundle {
@@ -19,13 +41,13 @@ export function compilePolicyPath(pathOrDir: string): PolicyBundle {
   } catch (err) {
     throw invalid(`cannot read policy '${pathOrDir}': ${(err as Error).message}`);
   }
-  const sha = (bytes: Uint8Array) => createHash("sha256").update(bytes).digest("hex");
   if (!st.isDirectory()) {
     const bytes = readFileSync(pathOrDir);
     return compilePolicySources(
       [{ text: bytes.toString("utf8"), path: pathOrDir }],
       sha(bytes),
       basename(pathOrDir).replace(/\.ya?ml$/, ""),
+      defaultPack,
     );
   }
   const names = readdirSync(pathOrDir)
@@ -39,5 +61,5 @@ export function compilePolicyPath(pathOrDir: string): PolicyBundle {
     h.update(`${n}\0${sha(bytes)}\n`);
     files.push({ text: bytes.toString("utf8"), path: join(pathOrDir, n) });
   }
-  return compilePolicySources(files, h.digest("hex"), basename(pathOrDir));
+  return compilePolicySources(files, h.digest("hex"), basename(pathOrDir), defaultPack);
 }

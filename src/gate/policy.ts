@@ -93,6 +93,17 @@ export interface PolicyBundle {
   files: readonly string[];
   /** Sandbox profiles by name, and the one for rules that name none (null: the built-in profile). */
   sandbox: { default: string | null; profiles: Readonly<Record<string, SandboxProfile>> };
+  /** What a loader should say but that does not stop the load (a policy with no tests). */
+  warnings: readonly string[];
+  /** True when a file says `extends: default` (the default pack's files are in `files`, first). */
+  extendsDefault: boolean;
+}
+
+/** The default pack's source, read by the I/O layer for `extends: default`. */
+export interface BaseSource {
+  text: string;
+  path: string;
+  sha256: string;
 }
 
 export const DEFAULT_RISK_THRESHOLD = 80;
@@ -349,8 +360,14 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
 }
 
 /** Builds the bundle from parsed files (one file, or a directory's files in name order). */
-function compile(files: ParsedFile[], sha256: string, fallbackId: string): PolicyBundle {
+function compile(
+  files: ParsedFile[],
+  sha256: string,
+  fallbackId: string,
+  baseFiles: ReadonlySet<string> = new Set(),
+): PolicyBundle {
   let bundleDecl: { id: string; version: number } | null = null;
+  let bundleFrom: string | null = null;
   let defaultsFrom: string | null = null;
   let defaultEffect: Effect = "escalate";
   let riskThreshold = DEFAULT_RISK_THRESHOLD;
@@ -370,15 +387,18 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
       if (d.sandbox.default !== undefined) sandboxDefault = d.sandbox.default;
     }
     if (d.bundle) {
-      if (bundleDecl) {
+      // The extending file names the bundle; the pack's own name gives way.
+      if (bundleDecl && !baseFiles.has(bundleFrom ?? "")) {
         throw invalid(
           `'bundle' is declared twice (${basename(pf.file)}:${pf.lineOf(["bundle"])}): keep it in one file`,
         );
       }
       bundleDecl = d.bundle;
+      bundleFrom = pf.file;
     }
     if (d.defaults) {
-      if (defaultsFrom) {
+      // A file that extends the pack may override the pack's defaults (not another file's).
+      if (defaultsFrom && !baseFiles.has(defaultsFrom)) {
         throw invalid(
           `'defaults' is declared in ${basename(defaultsFrom)} and again (${basename(pf.file)}:${pf.lineOf(["defaults"])}): keep it in one file`,
         );
@@ -388,7 +408,13 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
       riskThreshold = d.defaults.risk_threshold ?? riskThreshold;
     }
     for (const [k, v] of Object.entries(d.lists ?? {})) {
-      if (lists.has(k))
+      const had = lists.get(k);
+      if (had && baseFiles.size > 0 && !baseFiles.has(pf.file)) {
+        // Extending the pack: a list of the same name adds to the pack's.
+        lists.set(k, [...new Set([...had, ...v])]);
+        continue;
+      }
+      if (had)
         throw invalid(`list '${k}' is defined twice (${basename(pf.file)}:${pf.lineOf(["lists", k])})`);
       lists.set(k, v);
     }
@@ -462,6 +488,12 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
     }
   }
   const ref: BundleRef = { id: bundleDecl?.id ?? fallbackId, version: bundleDecl?.version ?? 0, sha256 };
+  const own = files.filter((f) => !baseFiles.has(f.file));
+  const warnings: string[] = [];
+  if (own.length > 0 && own.every((f) => f.data.tests.length === 0))
+    warnings.push(
+      `${own.map((f) => basename(f.file)).join(", ")} ${own.length === 1 ? "has" : "have"} no tests: add 'tests:' cases (commands it must ALLOW, ESCALATE and DENY) so that a change which breaks the policy is caught${baseFiles.size > 0 ? " (only the default pack's tests ran)" : ""}`,
+    );
   return Object.freeze({
     ref: Object.freeze(ref),
     defaultEffect,
@@ -471,6 +503,8 @@ function compile(files: ParsedFile[], sha256: string, fallbackId: string): Polic
     tests,
     files: files.map((f) => f.file),
     sandbox: Object.freeze({ default: sandboxDefault, profiles: Object.freeze(profiles) }),
+    warnings,
+    extendsDefault: baseFiles.size > 0,
   });
 }
 
@@ -488,10 +522,20 @@ export function compilePolicySources(
   sources: readonly { text: string; path: string }[],
   sha256: string,
   id: string,
+  base?: () => BaseSource,
 ): PolicyBundle {
-  return compile(
-    sources.map((f) => parseFile(f.text, f.path)),
-    sha256,
-    id,
-  );
+  const parsed = sources.map((f) => parseFile(f.text, f.path));
+  const ext = parsed.find((f) => f.data.extends === "default");
+  if (ext === undefined) return compile(parsed, sha256, id);
+  if (base === undefined)
+    throw invalid(
+      `${basename(ext.file)}:${ext.lineOf(["extends"])}: 'extends: default' needs the default pack, which this loader has no access to`,
+    );
+  const b = base();
+  const pack = parseFile(b.text, b.path);
+  if (pack.data.extends !== undefined)
+    throw invalid(`${basename(b.path)}: the default pack cannot itself extend`);
+  // The bundle's hash covers the pack it extends: a pack upgrade is a policy change.
+  const sha = createHash("sha256").update(`${sha256}\0extends:default\0${b.sha256}`).digest("hex");
+  return compile([pack, ...parsed], sha, id, new Set([pack.file]));
 }

@@ -151,6 +151,12 @@ export const TestSchema = z
 export type TestSpec = z.infer<typeof TestSchema>;
 
 export const PolicyFileSchema = z.strictObject({
+  /**
+   * `default`: this file adds to the default pack (policies/default.yaml) instead of replacing
+   * it: the pack's rules, lists and tests come first; this file's lists extend the pack's lists of
+   * the same name, its `defaults` override the pack's. Rule ids must stay unique.
+   */
+  extends: z.literal("default").optional(),
   bundle: z.strictObject({ id: z.string().min(1), version: z.number().int().nonnegative() }).optional(),
   defaults: z
     .strictObject({

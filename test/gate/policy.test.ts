@@ -129,3 +129,88 @@ describe("bundles", () => {
     expect(results.filter((r) => !r.pass)).toEqual([]);
   });
 });
+
+describe("layered policy (extends: default)", () => {
+  const write = (name: string, text: string) => {
+    const p = join(dir, name);
+    writeFileSync(p, text);
+    return p;
+  };
+  const shell = (command: string) => ({ kind: "shell", command });
+
+  it("extends the default pack instead of replacing it: its rules, tests and lists stay", async () => {
+    const { Gate } = await import("../../src/gate/index.js");
+    const pack = loadPolicy(defaultPolicyPath());
+    const user = loadPolicy(
+      write(
+        "ext.yaml",
+        `extends: default
+bundle: {id: team, version: 3}
+lists:
+  trusted_hosts: [artifacts.team.example]
+rules:
+  - {id: team-deploy, match: {kind: shell, program: deploy-tool}, effect: escalate, risk: 50}
+tests:
+  - {command: "deploy-tool --prod", expect: ESCALATE, rules: [team-deploy]}
+`,
+      ),
+    );
+    expect(user.extendsDefault).toBe(true);
+    expect(user.ref.id).toBe("team");
+    expect(user.rules.length).toBe(pack.rules.length + 1);
+    // The pack's embedded tests run too (loadPolicy ran them: they all pass with the additions).
+    expect(user.tests.length).toBe(pack.tests.length + 1);
+    expect(runPolicyTests(user).every((r) => r.pass)).toBe(true);
+    expect(user.warnings).toEqual([]);
+    // The bundle hash covers the pack: not the user file's hash alone.
+    expect(user.ref.sha256).not.toBe(pack.ref.sha256);
+    const g = new Gate(user, { home: "/Users/dev", cwd: "/Users/dev/project" });
+    // The pack still denies what it denies.
+    expect(g.evaluate({ session_id: "a", action: shell("rm -rf ~") }).evaluation).toBe("DENY");
+    // A list of the pack's name extends it: the team host is trusted, the pack's still are.
+    const get = (h: string) => shell(`curl -d @build/report.json https://${h}/x`);
+    const p = new Gate(pack, { home: "/Users/dev", cwd: "/Users/dev/project" });
+    expect(p.evaluate({ session_id: "b", action: get("artifacts.team.example") }).evaluation).not.toBe(
+      "ALLOW",
+    );
+    expect(g.evaluate({ session_id: "b", action: get("artifacts.team.example") }).evaluation).toBe("ALLOW");
+    expect(g.evaluate({ session_id: "c", action: get("github.com") }).evaluation).toBe("ALLOW");
+  });
+
+  it("a rule id of the pack cannot be redefined", () => {
+    const e = errorOf(() =>
+      loadPolicy(
+        write(
+          "dup.yaml",
+          `extends: default
+rules:
+  - {id: network-after-secret, match: {kind: shell, program: curl}, effect: allow}
+`,
+        ),
+      ),
+    );
+    expect(e.code).toBe(Codes.POLICY_INVALID);
+    expect(e.message).toContain("rule id 'network-after-secret' is used twice");
+  });
+
+  it("a policy with no tests says so (and one that extends the pack says only the pack's ran)", () => {
+    const bare = loadPolicy(
+      write("bare.yaml", "rules:\n  - {id: ls, match: {kind: shell, program: ls}, effect: allow}\n"),
+    );
+    expect(bare.warnings).toEqual([expect.stringContaining("bare.yaml has no tests")]);
+    const ext = loadPolicy(
+      write(
+        "ext-bare.yaml",
+        "extends: default\nrules:\n  - {id: team-ls, match: {kind: shell, program: ls}, effect: allow}\n",
+      ),
+    );
+    expect(ext.warnings).toEqual([expect.stringContaining("only the default pack's tests ran")]);
+    expect(loadPolicy(defaultPolicyPath()).warnings).toEqual([]);
+  });
+
+  it("text loaded without a loader that can read the pack refuses 'extends'", () => {
+    const e = errorOf(() => loadPolicyText("extends: default\nrules: []\n", "x.yaml"));
+    expect(e.code).toBe(Codes.POLICY_INVALID);
+    expect(e.message).toContain("'extends: default' needs the default pack");
+  });
+});
