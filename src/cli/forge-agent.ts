@@ -41,8 +41,12 @@ const COMMANDS: Record<string, Entry> = {
   review: {
     summary: "list, approve or deny pending escalations",
     usage:
-      "forge-agent review list | approve ID | deny ID [--reason TEXT] [--token-file FILE] [--socket PATH] [--json]\n" +
-      "  ID may be a unique prefix of a pending action's ID, as git takes a commit's",
+      "forge-agent review list | approve ID | deny ID [--reason TEXT] [--token-file FILE] [--socket PATH] [--json] [--wait SECONDS]\n" +
+      "  forge-agent review watch [--notify] [--interval-ms MS] [--reason TEXT] [--token-file FILE] [--socket PATH]\n" +
+      "  ID may be a unique prefix of a pending action's ID, as git takes a commit's; an approved\n" +
+      "  execute:true action is followed (at most --wait, default 60 s) and its result shown.\n" +
+      "  watch: a live list (a approve, d deny, q quit); --notify (or FORGE_REVIEW_NOTIFY=1) raises a\n" +
+      "  desktop notification (notify-send, osascript) for each new escalation",
     load: () => import("./review.js"),
   },
   trace: {

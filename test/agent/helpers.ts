@@ -1,4 +1,4 @@
-import { execFile } from "node:child_process";
+import { type ChildProcess, execFile, spawn } from "node:child_process";
 import { mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { Agent, request } from "node:http";
 import { tmpdir } from "node:os";
@@ -197,4 +197,55 @@ export function callFromChild(
 /** Proposes from a separate child process (see callFromChild). */
 export function proposeFromChild(t: TestAgent, body: Record<string, unknown>) {
   return callFromChild(t.agent.socketPath, "POST", "/v1/actions", body);
+}
+
+/** The daemon as launchd runs it: a real child process running `forge-agent run`. */
+export interface AgentProcess {
+  proc: ChildProcess;
+  out: string[];
+  client: UdsClient;
+  exited: Promise<number | null>;
+}
+
+/**
+ * Spawns `forge-agent run --home HOME --backend none ARGS` with FORGE_POLICY=HOME/policy.yaml and
+ * resolves once its health answers; adds it to `running` (for the caller's afterEach).
+ */
+export async function spawnAgentProcess(
+  home: string,
+  args: string[],
+  running: Set<AgentProcess>,
+  env: Record<string, string> = {},
+): Promise<AgentProcess> {
+  const proc = spawn(process.execPath, [CLI, "run", "--home", home, "--backend", "none", ...args], {
+    stdio: ["ignore", "pipe", "pipe"],
+    env: { ...process.env, FORGE_POLICY: join(home, "policy.yaml"), ...env },
+  });
+  const out: string[] = [];
+  proc.stdout!.on("data", (c: Buffer) => out.push(c.toString()));
+  proc.stderr!.on("data", (c: Buffer) => out.push(c.toString()));
+  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
+  const d: AgentProcess = { proc, out, client: new UdsClient(join(home, "agent.sock")), exited };
+  running.add(d);
+  // Health answers (not listening yet: the call throws), or the daemon exited.
+  await until(
+    async () => proc.exitCode !== null || (await d.client.get("/v1/health")).status === 200,
+    () => `daemon to come up: ${out.join("")}`,
+    30_000,
+  );
+  if (proc.exitCode !== null) throw new Error(`daemon exited: ${out.join("")}`);
+  return d;
+}
+
+/** Stops a spawned agent (SIGTERM unless told) and resolves with its exit code. */
+export async function stopAgentProcess(
+  d: AgentProcess,
+  signal: NodeJS.Signals,
+  running: Set<AgentProcess>,
+): Promise<number | null> {
+  d.client.close();
+  if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill(signal);
+  const code = await d.exited;
+  running.delete(d);
+  return code;
 }

@@ -1,60 +1,30 @@
-import { type ChildProcess, execFileSync, spawn, spawnSync } from "node:child_process";
+import { execFileSync, spawn, spawnSync } from "node:child_process";
 import { copyFileSync, existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { until } from "../support/wait.js";
 import {
+  type AgentProcess,
   CLI,
   callFromChild,
   FIXTURE_POLICY,
   REPO,
   reviewCli,
   shell,
+  spawnAgentProcess,
+  stopAgentProcess,
   tempHome,
   tokenHeader,
-  UdsClient,
 } from "./helpers.js";
 
-/** The daemon as launchd runs it: a real child process running `forge-agent run`. */
-interface Daemon {
-  proc: ChildProcess;
-  out: string[];
-  client: UdsClient;
-  exited: Promise<number | null>;
-}
-
+const running = new Set<AgentProcess>();
 const homes: string[] = [];
-const running = new Set<Daemon>();
 
-async function spawnDaemon(home: string, args: string[] = []): Promise<Daemon> {
-  const proc = spawn(
-    process.execPath,
-    [CLI, "run", "--home", home, "--backend", "none", "--host-id", "proc-test", ...args],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, FORGE_POLICY: join(home, "policy.yaml") } },
-  );
-  const out: string[] = [];
-  proc.stdout!.on("data", (c: Buffer) => out.push(c.toString()));
-  proc.stderr!.on("data", (c: Buffer) => out.push(c.toString()));
-  const exited = new Promise<number | null>((r) => proc.once("exit", (code) => r(code)));
-  const d: Daemon = { proc, out, client: new UdsClient(join(home, "agent.sock")), exited };
-  running.add(d);
-  // Health answers (not listening yet: the call throws), or the daemon exited.
-  await until(
-    async () => proc.exitCode !== null || (await d.client.get("/v1/health")).status === 200,
-    () => `daemon to come up: ${out.join("")}`,
-    30_000,
-  );
-  if (proc.exitCode !== null) throw new Error(`daemon exited: ${out.join("")}`);
-  return d;
-}
+const spawnDaemon = (home: string, args: string[] = []) =>
+  spawnAgentProcess(home, ["--host-id", "proc-test", ...args], running);
 
-async function stopDaemon(d: Daemon, signal: NodeJS.Signals = "SIGTERM"): Promise<number | null> {
-  d.client.close();
-  if (d.proc.exitCode === null && d.proc.signalCode === null) d.proc.kill(signal);
-  const code = await d.exited;
-  running.delete(d);
-  return code;
-}
+const stopDaemon = (d: AgentProcess, signal: NodeJS.Signals = "SIGTERM") =>
+  stopAgentProcess(d, signal, running);
 
 function newHome(): string {
   const home = tempHome("fa-proc-");
