@@ -179,6 +179,11 @@ export class ActionService {
         ? { ...judged, evaluation: "ESCALATE" as const, reasons: [...judged.reasons, input.escalate] }
         : judged;
     this.o.observe?.decision(decision.evaluation, decision.latency_ms);
+    this.logDecision("gate", action_id, input.session_id, decision.evaluation, action, {
+      rule: decidingRule(decision),
+      reason: decision.reasons[0] ?? null,
+      principal: who.record,
+    });
     const plan: Plan = {
       status: "pending",
       execute: input.execute === true,
@@ -360,6 +365,14 @@ export class ActionService {
     if (refusal !== null) throw new HttpError(Codes.FORBIDDEN, refusal);
     live.busy = true;
     const principal_review: PrincipalReview = { decision, reviewer, at: nowRfc3339(), reason };
+    this.logDecision(
+      "review",
+      action_id,
+      live.draft.session_id,
+      decision === "approve" ? "ALLOW" : "DENY",
+      live.draft.proposed_action,
+      { rule: live.draft.policy_matched.rules[0]?.rule_id ?? null, reason, reviewer },
+    );
     if (decision === "deny") {
       try {
         return await this.resolve(live, {
@@ -404,6 +417,25 @@ export class ActionService {
     return this.liveView(live);
   }
 
+  /**
+   * One info line per decision, so `tail -f` of the log shows what the agent does: the verdict,
+   * the rule that decided, and the action in a line (at most 120 characters; never its content).
+   */
+  private logDecision(
+    by: "gate" | "review",
+    action_id: string,
+    session_id: string,
+    verdict: Evaluation,
+    action: unknown,
+    extra: Record<string, unknown>,
+  ): void {
+    const summary = summaryLine(action);
+    this.o.logger.info(
+      { decision: by, verdict, action_id, session_id, action: summary, ...extra },
+      `${verdict} ${summary}${typeof extra.rule === "string" ? ` (rule ${extra.rule})` : ""}`,
+    );
+  }
+
   /** Escalations waiting for a principal, oldest first. */
   reviews(): ActionView[] {
     return [...this.live.values()]
@@ -420,14 +452,13 @@ export class ActionService {
     const out: InFlight[] = [];
     for (const l of this.live.values()) {
       if (l.state === "escalated") continue;
-      const summary = summarize(l.draft.proposed_action);
       out.push({
         action_id: l.id,
         session_id: l.draft.session_id,
         state: l.state,
         evaluation: l.draft.evaluation as Evaluation,
         timestamp: l.draft.timestamp,
-        summary: summary.length > 120 ? `${summary.slice(0, 117)}...` : summary,
+        summary: summaryLine(l.draft.proposed_action),
       });
     }
     return out.sort((a, b) => a.timestamp.localeCompare(b.timestamp)).slice(0, limit);
@@ -821,4 +852,16 @@ function unavailable(err: unknown): HttpError {
   const code =
     err instanceof ForgeError && httpStatus(err.code) === 503 ? err.code : Codes.EVIDENCE_UNAVAILABLE;
   return new HttpError(code, `the evidence store refused the record: ${(err as Error).message}`);
+}
+
+/** The rule whose effect is the verdict (the first such match); null for a default or composition verdict. */
+function decidingRule(d: Decision): string | null {
+  const effect = d.evaluation.toLowerCase();
+  return d.policy_matched.find((m) => m.effect === effect)?.rule_id ?? null;
+}
+
+/** An action in one line of at most 120 characters (the heartbeat's `in_flight`, the decision log). */
+function summaryLine(action: unknown): string {
+  const s = summarize(action);
+  return s.length > 120 ? `${s.slice(0, 117)}...` : s;
 }

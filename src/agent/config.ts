@@ -82,6 +82,8 @@ function schema(defaults: { uid: number; hostname: string }) {
       })
       .prefault({}),
     log_level: z.enum(["fatal", "error", "warn", "info", "debug", "trace", "silent"]).default("info"),
+    /** Log lines on stdout: pretty on a terminal, JSON otherwise (auto); or always one of them. */
+    log_format: z.enum(["auto", "json", "pretty"]).default("auto"),
     evidence: z
       .strictObject({
         /** SQLite file; default <home>/evidence.db. */
@@ -250,6 +252,7 @@ export const ENV_KEYS: Readonly<Record<string, string>> = {
   FORGE_MODEL: "model",
   FORGE_HOST_ID: "host_id",
   FORGE_LOG_LEVEL: "log_level",
+  FORGE_LOG_FORMAT: "log_format",
 };
 
 const FLAG_KEYS: Readonly<Record<string, string>> = {

@@ -3,7 +3,7 @@ import { mkdirSync, unlinkSync } from "node:fs";
 import type { Server } from "node:http";
 import { homedir } from "node:os";
 import { dirname, join } from "node:path";
-import { type Logger, pino } from "pino";
+import type { Logger } from "pino";
 import { parseDriftConfig } from "../drift/config.js";
 import { Codes, ForgeError } from "../errors.js";
 import { EvidenceStore } from "../evidence/index.js";
@@ -12,6 +12,7 @@ import type { BundleRef } from "../gate/decision.js";
 import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from "../gate/index.js";
 import { wideningReasons } from "../gate/widening.js";
 import { HttpError } from "../http.js";
+import { processLogger } from "../platform/log.js";
 import { sampleMetrics } from "../platform/native.js";
 import { benchmarkRecord } from "../protocol/benchmark.js";
 import { alertRecord, nowRfc3339, type RecordInput } from "../protocol/record.js";
@@ -62,7 +63,9 @@ export interface StartOptions {
 }
 
 export async function startAgent(config: AgentConfig, opts: StartOptions = {}): Promise<AgentHandle> {
-  const logger = opts.logger ?? pino({ level: config.log_level, base: { host_id: config.host_id } });
+  const logger =
+    opts.logger ??
+    processLogger({ level: config.log_level, base: { host_id: config.host_id } }, 1, config.log_format);
   const started = Date.now();
   let closing = false;
   mkdirSync(config.home, { recursive: true, mode: 0o750 });

@@ -1,9 +1,9 @@
-import pino from "pino";
 import { type CollectorFlags, loadCollectorConfig } from "../collector/config.js";
 import { driftPlugin } from "../collector/drift.js";
 import { fleetPlugin } from "../collector/fleet-plugin.js";
 import { startCollector } from "../collector/server.js";
 import type { DriftConfigInput } from "../drift/config.js";
+import { processLogger } from "../platform/log.js";
 import { parse, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 
@@ -56,7 +56,7 @@ export default async function (argv: string[], env: Env): Promise<number> {
   });
   // After the fleet plugin: drift follows the records and heartbeat handlers installed before it.
   const drift = driftPlugin({ config: config.drift as DriftConfigInput | undefined });
-  const logger = pino({ name: "forge-collector" }, pino.destination(2));
+  const logger = processLogger({ name: "forge-collector" }, 2);
   const collector = await startCollector({
     plugins: [fleet.plugin, drift.plugin],
     database: config.database,
