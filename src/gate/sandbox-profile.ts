@@ -59,7 +59,7 @@ export const SandboxProfileSchema = z.strictObject({
         .number()
         .int()
         .positive()
-        .default(2 << 30),
+        .default(2 ** 31),
       /** Processes (RLIMIT_NPROC, counted inside the sandbox's user namespace). */
       processes: z.number().int().positive().default(256),
       /** Open files (RLIMIT_NOFILE). */

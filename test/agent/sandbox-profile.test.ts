@@ -5,7 +5,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { redactSecrets } from "../../src/agent/executors/redact.js";
-import { bwrapArgs, prlimitArgs } from "../../src/agent/sandbox/bwrap.js";
+import { bwrapArgs, limitsShow, prlimitArgs, ulimitScript } from "../../src/agent/sandbox/bwrap.js";
 import { planSandbox } from "../../src/agent/sandbox/plan.js";
 import { seatbeltProfile } from "../../src/agent/sandbox/seatbelt.js";
 import { Gate, initGate } from "../../src/gate/index.js";
@@ -98,8 +98,29 @@ describe("plan and bubblewrap arguments", () => {
     const open = bwrapArgs({ ...plan, network: { mode: "open", hosts: [] } });
     expect(open).not.toContain("--unshare-net");
     expect(prlimitArgs(plan)).toEqual(
-      expect.arrayContaining(["--nproc=256", `--as=${2 << 30}`, "--cpu=60", "--"]),
+      expect.arrayContaining(["--nproc=256", `--as=${2 ** 31}`, "--cpu=60", "--"]),
     );
+  });
+
+  it("limits become ulimit commands in the host sh's dialect, checked against /proc/self/limits", () => {
+    expect(ulimitScript(plan.limits, { processes: "-p", fileBlock: 512 })).toBe(
+      "ulimit -t 60 && ulimit -v 2097152 && ulimit -p 256 && ulimit -n 1024 && ulimit -f 2097152",
+    );
+    expect(ulimitScript(plan.limits, { processes: "-u", fileBlock: 1024 })).toContain(
+      "ulimit -u 256 && ulimit -n 1024 && ulimit -f 1048576",
+    );
+    const rows = (as: string) =>
+      [
+        "Limit                     Soft Limit           Hard Limit           Units     ",
+        "Max cpu time              60                   60                   seconds   ",
+        "Max file size             1073741824           1073741824           bytes     ",
+        "Max processes             256                  256                  processes ",
+        "Max open files            1024                 1024                 files     ",
+        `Max address space         ${as}           2147483648           bytes     `,
+      ].join("\n");
+    expect(limitsShow(rows("2147483648"), plan.limits)).toBe(true);
+    expect(limitsShow(rows("unlimited"), plan.limits)).toBe(false);
+    expect(limitsShow(rows("2147483648").replace(/^Max processes.*$/m, ""), plan.limits)).toBe(false);
   });
 
   it("Seatbelt: deny by default, writes only to the roots, hidden paths denied last", () => {

@@ -20,6 +20,7 @@ import {
   type ExecutorLimits,
   execute,
 } from "../../src/agent/executors/index.js";
+import { limitsShow } from "../../src/agent/sandbox/bwrap.js";
 import { Sandbox, type SandboxConfig } from "../../src/agent/sandbox/index.js";
 import type { Action } from "../../src/gate/actions.js";
 import { type SandboxProfile, SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
@@ -190,6 +191,19 @@ describe.skipIf(missing("bwrap"))("bubblewrap sandbox around the executors", () 
     expect(r.status).toBe("failed");
     expect(out(r)).not.toContain("allocated");
     expect(out(r, "stderr")).toMatch(/MemoryError/);
+  });
+
+  it("the profile's limits are in force inside the sandbox, the defaults too", async () => {
+    const defaults = await run(shell("cat /proc/self/limits") as Action);
+    expect(limitsShow(out(defaults), profile().limits)).toBe(true);
+    // 2 GiB by default: a positive byte count, not one that wrapped around in 32 bits.
+    expect(out(defaults)).toMatch(/^Max address space\s+2147483648\s+2147483648\s/m);
+    const own = profile({
+      limits: { cpu_seconds: 9, memory_bytes: 300 << 20, processes: 99, open_files: 77, file_bytes: 5 << 20 },
+    });
+    const r = await run(shell("cat /proc/self/limits") as Action, own);
+    expect(r.status).toBe("ok");
+    expect(limitsShow(out(r), own.limits)).toBe(true);
   });
 
   it("a background child does not outlive the action, even under its own process group", async () => {

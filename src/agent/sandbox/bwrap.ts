@@ -51,7 +51,7 @@ export function bwrapArgs(plan: SandboxPlan, readOnly: readonly string[] = []): 
   return a;
 }
 
-/** prlimit arguments applying the plan's limits to the command that follows. */
+/** prlimit arguments applying the plan's limits to the command that follows (when /bin/sh's ulimit cannot). */
 export function prlimitArgs(plan: SandboxPlan): string[] {
   const l = plan.limits;
   return [
@@ -62,4 +62,55 @@ export function prlimitArgs(plan: SandboxPlan): string[] {
     `--fsize=${l.file_bytes}`,
     "--",
   ];
+}
+
+/**
+ * How a `/bin/sh` spells the limits in `ulimit`: the flag for RLIMIT_NPROC and the unit of `-f`
+ * (dash and busybox ash: `-p`, 512-byte blocks; bash as sh, POSIX mode: `-u`, 512; bash: `-u`,
+ * 1024). `-v` is KiB in all of them. Which one the host's sh is, is verified once (ulimitDialect).
+ */
+export interface UlimitDialect {
+  processes: "-p" | "-u";
+  fileBlock: 512 | 1024;
+}
+
+export const ULIMIT_DIALECTS: readonly UlimitDialect[] = [
+  { processes: "-p", fileBlock: 512 },
+  { processes: "-u", fileBlock: 512 },
+  { processes: "-u", fileBlock: 1024 },
+];
+
+/**
+ * The sh commands setting the limits (soft and hard) for the shell and all it execs, joined with
+ * `&&` so a limit that cannot be set stops the action. Sizes round down to the unit.
+ */
+export function ulimitScript(l: SandboxPlan["limits"], d: UlimitDialect): string {
+  return [
+    `ulimit -t ${l.cpu_seconds}`,
+    `ulimit -v ${Math.floor(l.memory_bytes / 1024)}`,
+    `ulimit ${d.processes} ${l.processes}`,
+    `ulimit -n ${l.open_files}`,
+    `ulimit -f ${Math.floor(l.file_bytes / d.fileBlock)}`,
+  ].join(" && ");
+}
+
+/** The rows of /proc/self/limits that ulimitScript sets, as "soft hard" per limit. */
+const LIMIT_ROWS = {
+  cpu_seconds: "Max cpu time",
+  memory_bytes: "Max address space",
+  processes: "Max processes",
+  open_files: "Max open files",
+  file_bytes: "Max file size",
+} as const;
+
+/**
+ * True when `/proc/self/limits` text shows exactly `l` (soft = hard = the value) for every limit
+ * ulimitScript sets: the check that a dialect means what we think on this host's sh.
+ */
+export function limitsShow(text: string, l: SandboxPlan["limits"]): boolean {
+  return (Object.keys(LIMIT_ROWS) as (keyof typeof LIMIT_ROWS)[]).every((k) => {
+    const row = text.split("\n").find((line) => line.startsWith(LIMIT_ROWS[k]));
+    const [soft, hard] = row?.slice(LIMIT_ROWS[k].length).trim().split(/\s+/) ?? [];
+    return soft === String(l[k]) && hard === String(l[k]);
+  });
 }

@@ -4,7 +4,14 @@ import { tmpdir } from "node:os";
 import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 import type { SandboxProfile } from "../../gate/sandbox-profile.js";
-import { bwrapArgs, prlimitArgs } from "./bwrap.js";
+import {
+  bwrapArgs,
+  limitsShow,
+  prlimitArgs,
+  ULIMIT_DIALECTS,
+  type UlimitDialect,
+  ulimitScript,
+} from "./bwrap.js";
 import { type ActionCgroup, makeCgroup, pidsCgroupRoot } from "./cgroup.js";
 import { planSandbox, type SandboxPlan } from "./plan.js";
 import { AllowlistProxy } from "./proxy.js";
@@ -66,6 +73,8 @@ export class Sandbox {
   readonly engine: "bwrap" | "seatbelt" | "none";
   private status: { ok: true } | { ok: false; reason: string } | null = null;
   private cgroupRoot: string | null | undefined;
+  /** How /bin/sh's ulimit sets the limits here (probed); null: prlimit does, one exec more. */
+  private dialect: UlimitDialect | null = null;
 
   constructor(
     private readonly cfg: SandboxConfig,
@@ -118,10 +127,10 @@ export class Sandbox {
         ? { ok: true }
         : { ok: false, reason: "/usr/bin/sandbox-exec not found" };
     }
-    for (const [what, p] of [
-      ["bubblewrap", this.cfg.bwrap_path],
-      ["prlimit", this.cfg.prlimit_path],
-    ] as const) {
+    this.dialect = ulimitDialect();
+    const tools: [string, string][] = [["bubblewrap", this.cfg.bwrap_path]];
+    if (this.dialect === null) tools.push(["prlimit", this.cfg.prlimit_path]);
+    for (const [what, p] of tools) {
       if (!existsSync(p))
         return {
           ok: false,
@@ -218,6 +227,7 @@ export class Sandbox {
       return applied;
     };
     const l = plan.limits;
+    // On Linux the limits are set by the shell that starts bwrap (below) when its ulimit is verified.
     const inner =
       this.engine === "seatbelt"
         ? // macOS has no prlimit: the same limits through the shell's ulimit (bash's -u is RLIMIT_NPROC).
@@ -228,7 +238,9 @@ export class Sandbox {
             "forge-limits",
             ...argv,
           ]
-        : [this.cfg.prlimit_path, ...prlimitArgs(plan), ...argv];
+        : this.dialect === null
+          ? [this.cfg.prlimit_path, ...prlimitArgs(plan), ...argv]
+          : argv;
     const viaProxy =
       proxy === null ? inner : [process.execPath, FORWARDER, sock, String(PROXY_PORT), "--", ...inner];
     if (this.engine === "seatbelt") {
@@ -245,14 +257,45 @@ export class Sandbox {
       ...bwrapArgs(plan, proxy === null ? [] : [process.execPath, FORWARDER]),
       ...viaProxy,
     ];
-    if (cgroup === null) return { file: argv2[0]!, args: argv2.slice(1), applied, plan, finish };
-    // The shell joins the cgroup, then becomes bwrap: every process of the action is counted.
+    // A shell joins the cgroup (every process of the action is counted) and sets the limits, then
+    // becomes bwrap: the limits bind bwrap and everything it starts.
+    const steps = [
+      ...(cgroup === null ? [] : ['echo $$ > "$0"']),
+      ...(this.dialect === null ? [] : [ulimitScript(l, this.dialect)]),
+    ];
+    if (steps.length === 0) return { file: argv2[0]!, args: argv2.slice(1), applied, plan, finish };
     return {
       file: "/bin/sh",
-      args: ["-c", 'echo $$ > "$0" && exec "$@"', cgroup.procs, ...argv2],
+      args: ["-c", `${steps.join(" && ")} && exec "$@"`, cgroup?.procs ?? "forge-sandbox", ...argv2],
       applied,
       plan,
       finish,
     };
   }
+}
+
+/** Values for the dialect check: sizes in whole KiB so a wrong `-f` unit shows; below usual hard limits. */
+const PROBE_LIMITS: SandboxPlan["limits"] = {
+  cpu_seconds: 7,
+  memory_bytes: (1 << 30) + 3072,
+  processes: 1029,
+  open_files: 515,
+  file_bytes: 1 << 20,
+};
+
+/** The ulimit dialect of this host's /bin/sh, verified in /proc/self/limits; null when none fits. */
+function ulimitDialect(): UlimitDialect | null {
+  for (const d of ULIMIT_DIALECTS) {
+    try {
+      const text = execFileSync(
+        "/bin/sh",
+        ["-c", `${ulimitScript(PROBE_LIMITS, d)} && exec cat /proc/self/limits`],
+        { encoding: "utf8", stdio: ["ignore", "pipe", "pipe"], timeout: 10_000 },
+      );
+      if (limitsShow(text, PROBE_LIMITS)) return d;
+    } catch {
+      // this dialect's flags are refused by this sh: try the next
+    }
+  }
+  return null;
 }
