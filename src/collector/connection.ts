@@ -16,7 +16,7 @@ const COALESCE_RECORDS = 4096;
 
 /** Records a (not yet validated) records message claims to carry, for sizing a batch. */
 const claimed = (m: Message): number => {
-  const items = m.texts ?? m.records;
+  const items = m.bodies ?? m.texts ?? m.records;
   return Array.isArray(items) ? items.length : 1;
 };
 
@@ -125,9 +125,10 @@ export function handleConnection(
   });
   // protocol 2: `records` may carry canonical body texts (record-text.ts); protocol 1 agents still send objects.
   // protocol 3: agents send `decisions` (pending decisions, the moment they are made).
+  // protocol 4: `records` may carry the bodies as JSON (`bodies`): parsed once, with the frame.
   // The collector's key rides along so an agent on plain loopback ws:// can pin it; under wss:// it is the TLS key.
   ws.send(
-    JSON.stringify({ type: "challenge", nonce, protocol: 3, public_key_pem: ctx.identity.publicKeyPem }),
+    JSON.stringify({ type: "challenge", nonce, protocol: 4, public_key_pem: ctx.identity.publicKeyPem }),
   );
   return { conn, drained: async () => running ?? undefined };
 }

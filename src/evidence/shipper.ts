@@ -144,7 +144,7 @@ export class Shipper {
   private authenticated = false;
   /** Highest seq sent on this connection. */
   private sentSeq = 0;
-  /** The collector's protocol version from its challenge: 2 takes canonical body texts. */
+  /** The collector's protocol version from its challenge: 2 takes canonical body texts, 4 the bodies as JSON. */
   private protocol = 1;
   /** Highest checkpoint seq the collector holds or was sent on this connection. */
   private cpSentSeq = 0;
@@ -544,10 +544,11 @@ export class Shipper {
     return rows;
   }
 
-  /** Protocol 2: the rows' canonical body texts as stored (text-batch.ts). */
+  /** Protocol 2 and 4: the rows' canonical body texts as stored (text-batch.ts). */
   private textBatch(): EncodedBatch | null {
     const rows = this.nextRows((a, l) => this.store.unshippedRaw(a, l));
-    return rows === null ? null : encodeTextBatch(rows, this.maxBatchBytes);
+    if (rows === null) return null;
+    return encodeTextBatch(rows, this.maxBatchBytes, this.protocol >= 4 ? "bodies" : "texts");
   }
 
   /** Protocol 1: parsed StoredRecords, halved until the frame fits maxBatchBytes. */

@@ -137,7 +137,7 @@ export async function connectHost(url: string, host: TestHost) {
   const ch = await c.next("challenge");
   c.send(host.hello(ch!.nonce as string));
   const welcome = await c.next("ack");
-  return { c, welcome };
+  return { c, welcome, challenge: ch };
 }
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read arbitrary JSON bodies

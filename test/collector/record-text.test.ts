@@ -5,7 +5,7 @@ import { type Collector, startCollector } from "../../src/collector/server.js";
 import { canonicalJson, sha256Hex } from "../../src/protocol/canonical.js";
 import { CloseCodes } from "../../src/protocol/messages.js";
 import { recordBodyJson, type StoredRecord } from "../../src/protocol/record.js";
-import { decodeRecordsMessage, isCanonical } from "../../src/protocol/text-batch.js";
+import { decodeRecordsMessage, encodeTextBatch, isCanonical } from "../../src/protocol/text-batch.js";
 import { connectHost, getJson, storageBackends, TestHost } from "./helpers.js";
 
 /** A record as the protocol-2 shipper sends it: its canonical body text. */
@@ -20,6 +20,12 @@ function rehashed(r: StoredRecord, text: string) {
 }
 
 const msg = (from_seq: number, texts: unknown[]) => ({ type: "records", from_seq, texts });
+
+/** A protocol-4 frame as the shipper writes it (each item's body text embedded as JSON), parsed. */
+function bodiesFrame(items: { prev_hash: string; hash: string; body: string }[], from = 1) {
+  const rows = items.map((w, i) => ({ seq: from + i, ...w }));
+  return JSON.parse(encodeTextBatch(rows, 1 << 30, "bodies").frame) as Record<string, unknown>;
+}
 
 describe("isCanonical", () => {
   it("agrees with canonicalJson on any JSON text, canonical or not", () => {
@@ -60,6 +66,49 @@ describe("decodeRecordsMessage", () => {
   const h = new TestHost("decode-host");
   const recs = h.extend(3);
 
+  it("protocol 4: bodies parsed with the frame decode to the same records and texts as protocol 2", () => {
+    const frame = bodiesFrame(recs.map(wire));
+    expect(Array.isArray(frame.bodies) && typeof (frame.bodies as { body: unknown }[])[0]!.body).toBe(
+      "object",
+    );
+    const d4 = decodeRecordsMessage(frame);
+    expect(d4).toEqual(decodeRecordsMessage(msg(1, recs.map(wire))));
+    if (!d4.ok) throw new Error(d4.reason);
+    for (const r of d4.records) expect(sha256Hex(r.prev_hash + r.body)).toBe(r.hash);
+  });
+
+  it("protocol 4: a body not stored canonically yields the canonical text, which its hash does not cover", () => {
+    const r = recs[0]!;
+    const { prev_hash: _p, hash: _h, ...body } = r;
+    const reordered = JSON.stringify(body); // insertion order: the agent's hash covers other text
+    const d = decodeRecordsMessage(bodiesFrame([rehashed(r, reordered)]));
+    if (!d.ok) throw new Error(d.reason);
+    expect(d.records[0]!.body).toBe(wire(r).body);
+    expect(sha256Hex(d.records[0]!.prev_hash + d.records[0]!.body)).not.toBe(d.records[0]!.hash);
+  });
+
+  it("protocol 4: refuses malformed bodies with a reason", () => {
+    const w = wire(recs[0]!);
+    const cases: Array<[unknown, RegExp]> = [
+      [{ type: "records", from_seq: 1, bodies: [] }, /'bodies' must be a non-empty array/],
+      [bodiesFrame([{ ...w, body: '"text"' }]), /bodies\[0\]\.body is not an object/],
+      [bodiesFrame([{ ...w, body: "[1]" }]), /bodies\[0\]\.body is not an object/],
+      [bodiesFrame([{ ...w, hash: "XYZ" }]), /bodies\[0\]\.hash is not 64/],
+      [bodiesFrame([{ ...w, body: canonicalJson({ ...JSON.parse(w.body), extra: 1 }) }]), /record schema/],
+      // 1e400 parses to Infinity: refused by the schema's number, else as having no canonical form.
+      [
+        bodiesFrame([{ ...w, body: w.body.replace(/"latency_ms":[^,}]+/, '"latency_ms":1e400') }]),
+        /record schema|no canonical/,
+      ],
+      [bodiesFrame([w], 2), /from_seq/],
+    ];
+    for (const [m, re] of cases) {
+      const d = decodeRecordsMessage(m as Record<string, unknown>);
+      expect(d.ok).toBe(false);
+      if (!d.ok) expect(d.reason).toMatch(re);
+    }
+  });
+
   it("keeps each canonical body text as-is, and storedText parses back to the record", () => {
     const d = decodeRecordsMessage(msg(1, recs.map(wire)));
     if (!d.ok) throw new Error(d.reason);
@@ -96,7 +145,8 @@ describe("decodeRecordsMessage", () => {
       [msg(1, [{ ...w, body: "{" }]), /body is not JSON/],
       [msg(1, [rehashed(recs[0]!, canonicalJson({ ...JSON.parse(w.body), extra: 1 }))]), /record schema/],
       [msg(2, [w]), /from_seq/],
-      [{ ...msg(1, [w]), records: recs }, /not both/],
+      [{ ...msg(1, [w]), records: recs }, /only one of/],
+      [{ ...msg(1, [w]), bodies: [w] }, /only one of/],
     ];
     for (const [m, re] of cases) {
       const d = decodeRecordsMessage(m as Record<string, unknown>);
@@ -135,6 +185,22 @@ describe.each(backends)("protocol-2 texts into a collector over %s", (_name, mak
     const got = await getJson(`${col.httpUrl}/v1/records?host_id=${h.hostId}`);
     expect(got.body.records).toEqual(recs);
     c.close();
+  });
+
+  it("offers protocol 4 and takes bodies as JSON: commits, acks, dedups; a non-canonical body is a hash mismatch", async () => {
+    const h = host();
+    const recs = h.extend(8);
+    const { c, challenge } = await connectHost(col.url, h);
+    expect(challenge).toMatchObject({ protocol: 4 });
+    c.send(bodiesFrame(recs.slice(0, 5).map(wire)));
+    expect(await c.ackAtLeast(5)).toBe(5);
+    c.send(bodiesFrame(recs.slice(3, 7).map(wire), 4)); // 4..5 again, then 6..7
+    expect(await c.ackAtLeast(7)).toBe(7);
+    const { prev_hash: _p, hash: _h, ...body } = recs[7]!;
+    c.send(bodiesFrame([rehashed(recs[7]!, JSON.stringify(body))], 8));
+    expect((await c.closed).code).toBe(CloseCodes.CHAIN_FORK);
+    const got = await getJson(`${col.httpUrl}/v1/records?host_id=${h.hostId}`);
+    expect(got.body.records).toEqual(recs.slice(0, 7));
   });
 
   it("a tampered body text is a hash mismatch (4006, alert); the good prefix is kept", async () => {

@@ -289,7 +289,7 @@ async function standIn(protocol: number) {
       }
       if (msg.type !== "records") return;
       frames.push({ bytes: (data as Buffer).length, msg });
-      const items = (msg.texts ?? msg.records) as unknown[];
+      const items = (msg.bodies ?? msg.texts ?? msg.records) as unknown[];
       ack({ type: "ack", seq: msg.from_seq + items.length - 1 });
     });
   });
@@ -327,5 +327,26 @@ describe("wire form by the collector's protocol", () => {
       (f) => f.msg.texts as Array<{ prev_hash: string; hash: string; body: string }>,
     );
     expect(got).toEqual(want.map(({ prev_hash, hash, body }) => ({ prev_hash, hash, body })));
+  });
+
+  it("protocol 4: the stored bodies written into the frame as JSON, cut to maxBatchBytes, every seq once", async () => {
+    const s = store();
+    await appendMany(s, 0, 200);
+    const want = s.unshippedRaw(0, 1000);
+    const col = await standIn(4);
+    const sh = shipper(s, col.url, { batchSize: 64, maxBatchBytes: 8 * 1024 });
+    await until(() => sh.status().backlog === 0, "backlog to drain");
+    expect(col.frames.length).toBeGreaterThan(200 / 64);
+    for (const f of col.frames) {
+      expect(f.bytes).toBeLessThanOrEqual(8 * 1024);
+      expect(f.msg.texts).toBeUndefined();
+      expect(f.msg.from_seq).toBe((f.msg.bodies as Array<{ body: { seq: number } }>)[0]!.body.seq);
+    }
+    const got = col.frames.flatMap(
+      (f) => f.msg.bodies as Array<{ prev_hash: string; hash: string; body: unknown }>,
+    );
+    expect(got).toEqual(
+      want.map(({ prev_hash, hash, body }) => ({ prev_hash, hash, body: JSON.parse(body) })),
+    );
   });
 });
