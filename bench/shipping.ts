@@ -15,7 +15,7 @@ import {
   recordHash,
   type StoredRecord,
 } from "../src/protocol/record.js";
-import { decodeRecordsMessage } from "../src/protocol/text-batch.js";
+import { decodeRecordsMessage, encodeTextBatch } from "../src/protocol/text-batch.js";
 import { judge, type Metric, runStandalone, type Suite, type SuiteContext, stats } from "./harness.js";
 
 /**
@@ -58,17 +58,17 @@ function chain(hostId: string, n: number): StoredRecord[] {
   return out;
 }
 
-/** A chain as the protocol-2 `records` frames the shipper sends (canonical body texts). */
+/** A chain as the `records` frames the shipper sends a protocol-4 collector (its own encoder). */
 function textFrames(hostId: string, n: number): string[] {
   const frames: string[] = [];
-  const recs = chain(hostId, n);
-  for (let i = 0; i < n; i += BATCH) {
-    const texts = recs.slice(i, i + BATCH).map((r) => {
-      const { prev_hash, hash, ...body } = r;
-      return { prev_hash, hash, body: recordBodyJson(body) };
-    });
-    frames.push(JSON.stringify({ type: "records", from_seq: i + 1, texts }));
-  }
+  const rows = chain(hostId, n).map(({ prev_hash, hash, ...body }) => ({
+    seq: body.seq,
+    prev_hash,
+    hash,
+    body: recordBodyJson(body),
+  }));
+  for (let i = 0; i < n; i += BATCH)
+    frames.push(encodeTextBatch(rows.slice(i, i + BATCH), Number.POSITIVE_INFINITY, "bodies").frame);
   return frames;
 }
 
