@@ -126,9 +126,10 @@ export function handleConnection(
   // protocol 2: `records` may carry canonical body texts (record-text.ts); protocol 1 agents still send objects.
   // protocol 3: agents send `decisions` (pending decisions, the moment they are made).
   // protocol 4: `records` may carry the bodies as JSON (`bodies`): parsed once, with the frame.
+  // protocol 5: each decision is host-signed and the collector answers with a signed `decisions_ack`.
   // The collector's key rides along so an agent on plain loopback ws:// can pin it; under wss:// it is the TLS key.
   ws.send(
-    JSON.stringify({ type: "challenge", nonce, protocol: 4, public_key_pem: ctx.identity.publicKeyPem }),
+    JSON.stringify({ type: "challenge", nonce, protocol: 5, public_key_pem: ctx.identity.publicKeyPem }),
   );
   return { conn, drained: async () => running ?? undefined };
 }

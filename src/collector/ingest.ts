@@ -1,5 +1,13 @@
+import { verify } from "node:crypto";
 import { verifyCheckpoint } from "../protocol/checkpoint.js";
-import { CheckpointsSchema, CloseCodes, DecisionsSchema } from "../protocol/messages.js";
+import {
+  CheckpointsSchema,
+  CloseCodes,
+  DecisionsSchema,
+  decisionDigest,
+  decisionSigningInput,
+  type WireDecision,
+} from "../protocol/messages.js";
 import { type ChainRecord, decodeRecordsMessage } from "../protocol/text-batch.js";
 import { COALESCED, type CollectorContext, type Connection, type Message } from "./context.js";
 import { checkHeartbeat } from "./heartbeat.js";
@@ -15,17 +23,42 @@ export function registerIngest(ctx: CollectorContext): void {
   });
 }
 
+/** True when `d.host_sig` is the host key's signature of the decision. Never throws. */
+function hostSigned(hostId: string, publicKeyPem: string, d: WireDecision): boolean {
+  if (d.host_sig === undefined) return false;
+  try {
+    return verify(null, decisionSigningInput(hostId, d), publicKeyPem, Buffer.from(d.host_sig, "base64"));
+  } catch {
+    return false;
+  }
+}
+
 /**
- * Pending decisions (protocol 3): stored the moment they arrive, keyed (host_id, action_id), so a
- * decision a host acted on is central within the shipping latency even if the host is lost before
- * its final record. Not acked: the agent sends every pending decision again on each connect.
+ * Pending decisions: stored the moment they arrive, keyed (host_id, action_id), so a decision a
+ * host acted on is central within the shipping latency even if the host is lost before its final
+ * record. Protocol 5: every decision carries the host key's signature (checked here, kept with the
+ * row) and the message is acked (signed, once committed) by digest; the agent re-sends a decision
+ * until the version it holds is acked (docs/evidence.md).
  */
 async function decisions(ctx: CollectorContext, conn: Connection, msg: Message): Promise<void> {
   const p = DecisionsSchema.safeParse(msg);
   if (!p.success) return conn.refuse(CloseCodes.BAD_FRAME, "decisions does not match its schema");
-  const host_id = conn.host!.host_id;
+  const { host_id, public_key_pem } = conn.host!;
+  const bad = p.data.decisions.find((d) => !hostSigned(host_id, public_key_pem!, d));
+  if (bad !== undefined) {
+    const message = `decision ${bad.action_id}: ${bad.host_sig === undefined ? "no host signature" : "host signature does not verify"}; nothing of the message stored`;
+    await ctx.alert({ host_id, code: "decision-bad-signature", seq: null, message });
+    return conn.refuse(CloseCodes.BAD_FRAME, message);
+  }
   const now = Date.now();
-  await ctx.storage.putDecisions(p.data.decisions.map((d) => ({ ...d, host_id, received_ms: now })));
+  await ctx.storage.putDecisions(
+    p.data.decisions.map((d) => ({ ...d, host_id, received_ms: now, host_sig: d.host_sig! })),
+  );
+  // Committed first, acked second, as for records.
+  conn.send({
+    type: "decisions_ack",
+    decisions: p.data.decisions.map((d) => ({ action_id: d.action_id, digest: decisionDigest(host_id, d) })),
+  });
 }
 
 /** The heartbeat's payload, or null after refusing the connection (4000) with an alert. */

@@ -92,6 +92,7 @@ CREATE TABLE IF NOT EXISTS decisions (
   PRIMARY KEY (host_id, action_id)
 );
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions (received_ms);
+ALTER TABLE decisions ADD COLUMN IF NOT EXISTS host_sig TEXT;
 `;
 
 /** The advisory-lock key of a host: 64 bits of sha256(host_id), as a signed bigint string. */
@@ -280,8 +281,8 @@ export class PgStorage implements CollectorStorage {
   async putDecisions(rows: DecisionRow[]): Promise<void> {
     if (rows.length === 0) return;
     await this.pool.query(
-      `INSERT INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms)
-       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[])
+      `INSERT INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms, host_sig)
+       SELECT * FROM unnest($1::text[], $2::text[], $3::text[], $4::text[], $5::bigint[], $6::bigint[], $7::text[], $8::bigint[], $9::text[])
        ON CONFLICT (host_id, action_id) DO UPDATE SET ${DECISION_UPDATE}`,
       [
         rows.map((d) => d.host_id),
@@ -292,6 +293,7 @@ export class PgStorage implements CollectorStorage {
         rows.map((d) => d.deadline_ms),
         rows.map((d) => JSON.stringify(d.record)),
         rows.map((d) => d.received_ms),
+        rows.map((d) => d.host_sig),
       ],
     );
   }

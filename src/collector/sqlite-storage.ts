@@ -70,6 +70,7 @@ CREATE TABLE IF NOT EXISTS decisions (
   deadline_ms INTEGER,
   body TEXT NOT NULL,
   received_ms INTEGER NOT NULL,
+  host_sig TEXT,
   PRIMARY KEY (host_id, action_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions (received_ms);
@@ -169,6 +170,9 @@ export class SqliteStorage implements CollectorStorage {
     db.pragma(`synchronous = ${opts.synchronous ?? "FULL"}`);
     db.pragma("busy_timeout = 5000");
     db.exec(SCHEMA);
+    // Databases made before protocol 5 lack the decisions' host signature.
+    const cols = db.prepare("PRAGMA table_info(decisions)").all() as Array<{ name: string }>;
+    if (!cols.some((c) => c.name === "host_sig")) db.exec("ALTER TABLE decisions ADD COLUMN host_sig TEXT");
     return new SqliteStorage(db);
   }
 
@@ -274,7 +278,7 @@ export class SqliteStorage implements CollectorStorage {
 
   async putDecisions(rows: DecisionRow[]): Promise<void> {
     const put = this.db.prepare(
-      `INSERT INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms) VALUES (?, ?, ?, ?, ?, ?, ?, ?)
+      `INSERT INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms, host_sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
        ON CONFLICT (host_id, action_id) DO UPDATE SET ${DECISION_UPDATE}`,
     );
     this.db.transaction(() => {
@@ -288,6 +292,7 @@ export class SqliteStorage implements CollectorStorage {
           d.deadline_ms,
           JSON.stringify(d.record),
           d.received_ms,
+          d.host_sig,
         );
     })();
   }

@@ -66,11 +66,13 @@ export interface DecisionRow {
   /** The draft record as the agent sent it. */
   record: Record<string, unknown>;
   received_ms: number;
+  /** The host key's signature over the decision (messages.ts decisionSigningInput); null before protocol 5. */
+  host_sig: string | null;
 }
 
 /** The upsert both storages run for a decision sent again (SQLite and PostgreSQL share the syntax). */
 export const DECISION_UPDATE =
-  "state = excluded.state, deadline_ms = excluded.deadline_ms, body = excluded.body";
+  "state = excluded.state, deadline_ms = excluded.deadline_ms, body = excluded.body, host_sig = excluded.host_sig";
 
 export interface CheckpointRow extends WireCheckpoint {
   received_ms: number;

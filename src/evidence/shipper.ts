@@ -11,7 +11,15 @@ import {
   SIGNED_TYPES,
   verifyCollectorMessage,
 } from "../protocol/collector-auth.js";
-import { CloseCodes, helloSigningInput, ingestUrl } from "../protocol/messages.js";
+import {
+  CloseCodes,
+  DecisionsAckSchema,
+  decisionDigest,
+  decisionSigningInput,
+  helloSigningInput,
+  ingestUrl,
+  type WireDecision,
+} from "../protocol/messages.js";
 import { type EncodedBatch, encodeObjectBatch, encodeTextBatch } from "../protocol/text-batch.js";
 import type { EvidenceStore, PendingAction } from "./store.js";
 
@@ -89,6 +97,8 @@ export interface ShipperStatus {
   backlog: number;
   /** Connections opened after the first one. */
   reconnects: number;
+  /** Decisions sent (or waiting to be) whose current version the collector has not acked (protocol ≥ 5). */
+  decisionsUnacked: number;
   lastClose: { code: number; reason: string; at: string } | null;
 }
 
@@ -118,6 +128,9 @@ function challengeKey(pem: unknown): KeyObject | null {
 
 const silent: ShipperLogger = { info() {}, warn() {}, error() {} };
 
+/** Decisions kept for re-sending until acked; beyond this the oldest are dropped (logged): a collector that never acks. */
+const MAX_UNACKED_DECISIONS = 65_536;
+
 /**
  * Streams the store's records to the collector: hello (proving possession of the host key), then
  * records from the collector's high-water mark, at most `maxInFlight` batches unacked, pruning
@@ -144,7 +157,7 @@ export class Shipper {
   private authenticated = false;
   /** Highest seq sent on this connection. */
   private sentSeq = 0;
-  /** The collector's protocol version from its challenge: 2 takes canonical body texts, 4 the bodies as JSON. */
+  /** The collector's protocol version from its challenge: 2 takes canonical body texts, 4 the bodies as JSON, 5 also acks decisions. */
   private protocol = 1;
   /** Highest checkpoint seq the collector holds or was sent on this connection. */
   private cpSentSeq = 0;
@@ -159,6 +172,12 @@ export class Shipper {
   private ackTimer: NodeJS.Timeout | null = null;
   private pumpScheduled = false;
   private unsubscribe: (() => void) | null = null;
+  /**
+   * Decisions not acked at their current version, by action id (insertion order: oldest first),
+   * with the digest the collector's decisions_ack names. Re-sent on every connect, including those
+   * whose pending row became final meanwhile (docs/evidence.md).
+   */
+  private readonly unackedDecisions = new Map<string, { wire: WireDecision; digest: string }>();
   private closedWaiters: Array<() => void> = [];
 
   constructor(opts: ShipperOptions) {
@@ -187,7 +206,7 @@ export class Shipper {
     if (this.running) return;
     this.running = true;
     const offAppend = this.store.onAppend(() => this.schedulePump());
-    const offPending = this.store.onPending((p) => this.sendDecisions([p]));
+    const offPending = this.store.onPending((p) => this.sendDecisions(this.track([p])));
     this.unsubscribe = () => {
       offAppend();
       offPending();
@@ -237,6 +256,7 @@ export class Shipper {
       lastAckedSeq: acked,
       backlog: Math.max(0, this.store.lastSeq() - acked),
       reconnects: Math.max(0, this.connects - 1),
+      decisionsUnacked: this.unackedDecisions.size,
       lastClose: this.lastClose,
     };
   }
@@ -409,6 +429,8 @@ export class Shipper {
         if (!this.checkKey(ws, peer, key, "challenge")) return;
         const nonce = String(msg.nonce ?? "");
         this.protocol = typeof msg.protocol === "number" ? msg.protocol : 1;
+        // A collector before protocol 5 never acks decisions: nothing to hold for it.
+        if (this.protocol < 5) this.unackedDecisions.clear();
         const s = this.store;
         const signature = s.sign(helloSigningInput(nonce, s.hostId, s.epoch)).toString("base64");
         ws.send(
@@ -439,8 +461,14 @@ export class Shipper {
           this.sentSeq = seq;
           this.cpSentSeq = typeof msg.checkpoint_seq === "number" ? msg.checkpoint_seq : 0;
           this.log.info({ url: this.url, collector_seq: seq }, "connected to collector");
-          // Decisions made while disconnected (or before the last connection's were stored) go again.
-          this.sendDecisions(this.store.listPending());
+          // Every pending decision goes again (the collector stores each once), and so does every
+          // decision not acked yet whose row became final meanwhile.
+          const pendingNow = this.track(this.store.listPending());
+          const ids = new Set(pendingNow.map((d) => d.action_id));
+          const resolved = [...this.unackedDecisions.values()]
+            .map((u) => u.wire)
+            .filter((d) => !ids.has(d.action_id));
+          this.sendDecisions(resolved.concat(pendingNow));
         }
         while (this.inFlight.length > 0 && this.inFlight[0]! <= seq) this.inFlight.shift();
         if (seq > this.collectorAcked) this.collectorAcked = seq;
@@ -448,6 +476,19 @@ export class Shipper {
           this.ackTimer = setTimeout(() => this.flushAck(), this.ackFlushMs);
         }
         this.pump();
+        return;
+      }
+      case "decisions_ack": {
+        const p = DecisionsAckSchema.safeParse(msg);
+        if (!p.success) {
+          this.log.error({}, "collector sent a decisions_ack that does not match its schema; reconnecting");
+          ws.close(CloseCodes.BAD_FRAME, "bad decisions_ack");
+          return;
+        }
+        // Only the version acked is done: a decision changed since is still owed.
+        for (const a of p.data.decisions)
+          if (this.unackedDecisions.get(a.action_id)?.digest === a.digest)
+            this.unackedDecisions.delete(a.action_id);
         return;
       }
       default: {
@@ -462,20 +503,48 @@ export class Shipper {
     }
   }
 
-  /** Sends pending decisions (protocol ≥ 3 collectors), at most 1024 a message; dropped when not connected (sent again on connect). */
-  private sendDecisions(list: PendingAction[]): void {
-    if (this.protocol < 3) return;
-    for (let i = 0; i < list.length; i += 1024) {
-      const decisions = list.slice(i, i + 1024).map((p) => ({
+  /**
+   * The wire form of pending decisions, host-signed, each entered (at its current version) in the
+   * unacked set a decisions_ack clears.
+   */
+  private track(list: PendingAction[]): WireDecision[] {
+    const hostId = this.store.hostId;
+    return list.map((p) => {
+      const d: WireDecision = {
         action_id: p.action_id,
         session_id: p.session_id,
         state: p.state,
         created_ms: p.created_ms,
         deadline_ms: p.deadline_ms,
-        record: p.record,
-      }));
-      this.send({ type: "decisions", decisions });
+        record: p.record as WireDecision["record"],
+      };
+      d.host_sig = this.store.sign(decisionSigningInput(hostId, d)).toString("base64");
+      const digest = decisionDigest(hostId, d);
+      if (this.protocol >= 5 || !this.authenticated)
+        if (this.unackedDecisions.get(d.action_id)?.digest !== digest) {
+          this.unackedDecisions.delete(d.action_id);
+          this.unackedDecisions.set(d.action_id, { wire: d, digest });
+        }
+      return d;
+    });
+  }
+
+  /**
+   * Sends decisions (protocol ≥ 3 collectors), at most 1024 a message. Not queued on the socket
+   * when disconnected: the unacked set holds them for the next connect.
+   */
+  private sendDecisions(list: WireDecision[]): void {
+    while (this.unackedDecisions.size > MAX_UNACKED_DECISIONS) {
+      const oldest = this.unackedDecisions.keys().next().value!;
+      this.unackedDecisions.delete(oldest);
+      this.log.warn(
+        { action_id: oldest, max: MAX_UNACKED_DECISIONS },
+        "dropped an unacked decision from the resend set (the collector does not ack decisions)",
+      );
     }
+    if (this.protocol < 3) return;
+    for (let i = 0; i < list.length; i += 1024)
+      this.send({ type: "decisions", decisions: list.slice(i, i + 1024) });
   }
 
   /** Persists the highest ack (store prunes up to it and signs a checkpoint there), then ships checkpoints. */

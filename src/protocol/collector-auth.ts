@@ -9,8 +9,11 @@ import { canonicalJson } from "./canonical.js";
  * without `sig`, so a signed ack or review from one connection means nothing on another.
  */
 
-/** collector → agent messages that carry authority: an ack lets the agent prune, a review decides an escalation. */
-export const SIGNED_TYPES: ReadonlySet<string> = new Set(["ack", "review"]);
+/**
+ * collector → agent messages that carry authority: an ack lets the agent prune, a decisions_ack
+ * lets it stop re-sending a decision, a review decides an escalation.
+ */
+export const SIGNED_TYPES: ReadonlySet<string> = new Set(["ack", "decisions_ack", "review"]);
 
 /** The bytes the collector signs for one message on the connection whose hello carried `agentNonce`. */
 export function collectorSigningInput(agentNonce: string, msg: Record<string, unknown>): Buffer {

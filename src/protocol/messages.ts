@@ -1,4 +1,6 @@
+import { createHash } from "node:crypto";
 import { z } from "zod";
+import { canonicalJson } from "./canonical.js";
 import { CheckpointSchema } from "./checkpoint.js";
 import { StoredRecordSchema } from "./record.js";
 
@@ -142,22 +144,51 @@ export const CheckpointsSchema = z.object({
  * even if the host is lost before its final record (issue 20). The final record still ships as
  * one chained record; the collector keeps the decision, keyed (host_id, action_id), beside it.
  */
+export const DecisionSchema = z.object({
+  action_id: z.string().min(1).max(256),
+  session_id: z.string().min(1).max(256),
+  state: z.enum(["allowed", "escalated"]),
+  created_ms: z.number().int().nonnegative(),
+  deadline_ms: z.number().int().nonnegative().nullable(),
+  /** The draft record (execution_result holds the plan). */
+  record: z.looseObject({ evaluation: z.string().nullable(), timestamp: z.string() }),
+  /**
+   * Protocol 5: the host key's ed25519 signature (base64) over decisionSigningInput, so the
+   * collector's copy of a decision is the host's word, verifiable later like a checkpoint.
+   */
+  host_sig: z.string().min(1).max(1024).optional(),
+});
+export type WireDecision = z.infer<typeof DecisionSchema>;
+
 export const DecisionsSchema = z.object({
   type: z.literal("decisions"),
+  decisions: z.array(DecisionSchema).min(1).max(1024),
+});
+
+/** What the host signs for one decision: its host id and the decision's canonical JSON without `host_sig`. */
+export function decisionSigningInput(hostId: string, d: WireDecision): Buffer {
+  const { host_sig: _s, ...rest } = d;
+  return Buffer.from(`forge-agent decision v1\n${hostId}\n${canonicalJson(rest)}`, "utf8");
+}
+
+/**
+ * Names one version of a decision in `decisions_ack`: the SHA-256 (hex) of its signing input. The
+ * agent stops re-sending a decision once the collector acked the version it holds now.
+ */
+export function decisionDigest(hostId: string, d: WireDecision): string {
+  return createHash("sha256").update(decisionSigningInput(hostId, d)).digest("hex");
+}
+
+/**
+ * collector → agent (protocol ≥ 5): the decisions of one `decisions` message are committed. Signed
+ * like `ack` (collector-auth.ts): the agent drops a decision from its resend outbox only on a valid one.
+ */
+export const DecisionsAckSchema = z.object({
+  type: z.literal("decisions_ack"),
   decisions: z
-    .array(
-      z.object({
-        action_id: z.string().min(1).max(256),
-        session_id: z.string().min(1).max(256),
-        state: z.enum(["allowed", "escalated"]),
-        created_ms: z.number().int().nonnegative(),
-        deadline_ms: z.number().int().nonnegative().nullable(),
-        /** The draft record (execution_result holds the plan). */
-        record: z.looseObject({ evaluation: z.string().nullable(), timestamp: z.string() }),
-      }),
-    )
-    .min(1)
+    .array(z.object({ action_id: z.string().min(1).max(256), digest: z.string().regex(/^[0-9a-f]{64}$/) }))
     .max(1024),
+  sig: z.string().optional(),
 });
 
 /** agent → collector: the health payload (heartbeat.ts HeartbeatPayload), stored as it comes. */
@@ -208,6 +239,7 @@ export const MessageSchemas = {
   records: z.union([RecordsSchema, RecordTextsSchema]),
   checkpoints: CheckpointsSchema,
   decisions: DecisionsSchema,
+  decisions_ack: DecisionsAckSchema,
   heartbeat: HeartbeatSchema,
   policy: PolicySchema,
   policy_result: PolicyResultSchema,

@@ -6,7 +6,7 @@ import pg from "pg";
 import WebSocket from "ws";
 import { checkBatch, EMPTY_HEAD } from "../../src/collector/chain.js";
 import { signCheckpoint } from "../../src/evidence/keys.js";
-import { helloSigningInput } from "../../src/protocol/messages.js";
+import { decisionSigningInput, helloSigningInput, type WireDecision } from "../../src/protocol/messages.js";
 import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/protocol/record.js";
 import { chainRecordOf } from "../../src/protocol/text-batch.js";
 import { findTool } from "../support/tools.js";
@@ -43,6 +43,12 @@ export class TestHost {
     const r = this.chain[seq - 1]!;
     const cp = { host_id: this.hostId, seq, hash: r.hash };
     return { ...cp, signature: signCheckpoint(this.key, cp), at: new Date().toISOString() };
+  }
+
+  /** `d` with this host's signature (protocol 5 decisions). */
+  signDecision(d: WireDecision): WireDecision {
+    const sig = sign(null, decisionSigningInput(this.hostId, d), this.key).toString("base64");
+    return { ...d, host_sig: sig };
   }
 
   hello(nonce: string, over: Partial<Record<string, unknown>> = {}) {

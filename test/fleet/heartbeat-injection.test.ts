@@ -89,21 +89,22 @@ function hostileHeartbeat(): Record<string, unknown> {
   };
 }
 
-/** A `decisions` message (protocol 3) with a hostile string in every field the dashboard shows. */
-function hostileDecisions(): Record<string, unknown> {
-  const decision = (action_id: string, state: string) => ({
-    action_id,
-    session_id: HOSTILE,
-    state,
-    created_ms: Date.now(),
-    deadline_ms: null,
-    record: {
-      evaluation: HOSTILE,
-      timestamp: HOSTILE,
-      proposed_action: { kind: "shell", command: `${HOSTILE} decided-${state}` },
-      policy_matched: { bundle: null, rules: [{ rule_id: HOSTILE }] },
-    },
-  });
+/** A `decisions` message (host-signed, protocol 5) with a hostile string in every field the dashboard shows. */
+function hostileDecisions(host: TestHost): Record<string, unknown> {
+  const decision = (action_id: string, state: "allowed" | "escalated") =>
+    host.signDecision({
+      action_id,
+      session_id: HOSTILE,
+      state,
+      created_ms: Date.now(),
+      deadline_ms: null,
+      record: {
+        evaluation: HOSTILE,
+        timestamp: HOSTILE,
+        proposed_action: { kind: "shell", command: `${HOSTILE} decided-${state}` },
+        policy_matched: { bundle: null, rules: [{ rule_id: HOSTILE }] },
+      },
+    });
   return {
     type: "decisions",
     decisions: [
@@ -134,7 +135,7 @@ describe("hostile heartbeats", () => {
     good = new TestHost(hostName("hostile"));
     const { c } = await connectHost(col.url, good);
     c.send(hostileHeartbeat());
-    c.send(hostileDecisions());
+    c.send(hostileDecisions(good));
     await until(
       async () =>
         (await http("GET", `${col.httpUrl}/v1/hosts/${good.hostId}`, undefined, auth)).body?.heartbeat,
