@@ -109,6 +109,8 @@ export const Codes = {
   ARTIFACT_INVALID: "FORGE_ARTIFACT_INVALID",
   /** The reviewer is the proposer, runs under it, or under an action the agent executed. */
   SELF_REVIEW: "FORGE_SELF_REVIEW",
+  /** The reviewer lacks the role an approval needs (review roles per stage and policy label, src/protocol/review-roles.ts). */
+  REVIEWER_ROLE: "FORGE_REVIEWER_ROLE",
   /** A reviewer-only route was called without the review token. */
   REVIEW_TOKEN_REQUIRED: "FORGE_REVIEW_TOKEN_REQUIRED",
   /** A proposal nests deeper than the API allows. */
@@ -228,6 +230,7 @@ export const HTTP_STATUS = {
   [Codes.RATE_LIMITED]: 429,
   [Codes.UNSUPPORTED_MEDIA_TYPE]: 415,
   [Codes.SELF_REVIEW]: 403,
+  [Codes.REVIEWER_ROLE]: 403,
   [Codes.REVIEW_TOKEN_REQUIRED]: 401,
   [Codes.INPUT_TOO_DEEP]: 400,
   [Codes.INPUT_UNENCODABLE]: 400,

@@ -12,6 +12,7 @@ import {
   type RecordInput,
   type StoredRecord,
 } from "../protocol/record.js";
+import type { ApprovalSubject } from "../protocol/review-roles.js";
 import { assertEncodable } from "./bounds.js";
 import { EXECUTABLE_KINDS, type ExecutionResult, type ExecutorLimits, execute } from "./executors/index.js";
 import { notFound } from "./http.js";
@@ -40,6 +41,8 @@ export interface ActionView {
   policy_matched: RecordInput["policy_matched"];
   reasons: string[];
   risk: number;
+  /** The policy labels its matched rules set (review roles by label, src/protocol/review-roles.ts); live actions only. */
+  labels?: string[];
   latency_ms: number;
   /** False only when the evidence store refused the record (the answer is then DENY). */
   recorded: boolean;
@@ -117,8 +120,11 @@ export interface ActionServiceOptions {
   logger: Logger;
   /** Metrics hooks. */
   observe?: { decision(evaluation: Evaluation, gateMs: number): void; evidenceFailure(): void };
-  /** A further check on who may review an action (the lifecycle's per-stage reviewer allowlists): why not, or null. */
-  authorizeReview?: (action: unknown, reviewer: string) => string | null;
+  /**
+   * Who may approve what (review roles per stage and policy label, src/protocol/review-roles.ts):
+   * why `reviewer` may not approve, or null. Refused with FORGE_REVIEWER_ROLE (403).
+   */
+  authorizeReview?: (subject: ApprovalSubject, reviewer: string) => string | null;
 }
 
 interface Plan {
@@ -127,6 +133,8 @@ interface Plan {
   delegate: string | null;
   reasons: string[];
   risk: number;
+  /** The decision's policy labels; absent on rows restored from before they were kept. */
+  labels?: string[];
 }
 
 interface Live {
@@ -190,6 +198,7 @@ export class ActionService {
       delegate: input.execute === true ? null : (input.delegate ?? null),
       reasons: decision.reasons,
       risk: decision.risk,
+      labels: decision.labels,
     };
     const prompt_hash = input.prompt !== undefined ? promptHash(input.prompt) : (input.prompt_hash ?? null);
     const draft: RecordInput = {
@@ -360,9 +369,12 @@ export class ActionService {
     }
     const refusal =
       decision === "approve"
-        ? (this.o.authorizeReview?.(live.draft.proposed_action, reviewer) ?? null)
+        ? (this.o.authorizeReview?.(
+            { action: live.draft.proposed_action, labels: live.plan.labels },
+            reviewer,
+          ) ?? null)
         : null;
-    if (refusal !== null) throw new HttpError(Codes.FORBIDDEN, refusal);
+    if (refusal !== null) throw new HttpError(Codes.REVIEWER_ROLE, refusal);
     live.busy = true;
     const principal_review: PrincipalReview = { decision, reviewer, at: nowRfc3339(), reason };
     this.logDecision(
@@ -634,6 +646,7 @@ export class ActionService {
         bundle,
         risk: 100,
         reasons: ["gate-error"],
+        labels: [],
         composition_state: {
           session_id,
           principal,
@@ -782,6 +795,7 @@ export class ActionService {
       policy_matched: d.policy_matched,
       reasons: live.plan.reasons,
       risk: live.plan.risk,
+      ...(live.plan.labels !== undefined ? { labels: live.plan.labels } : {}),
       latency_ms: d.latency_ms,
       recorded: true,
       timestamp: d.timestamp,
@@ -828,6 +842,8 @@ function planOf(p: PendingAction): Plan {
     delegate: typeof r?.delegate === "string" ? r.delegate : null,
     reasons: Array.isArray(r?.reasons) ? r.reasons.map(String) : [],
     risk: typeof r?.risk === "number" ? r.risk : 0,
+    // A row from before labels were kept: unknown, so a label role fails closed on it.
+    ...(Array.isArray(r?.labels) ? { labels: r.labels.map(String) } : {}),
   };
 }
 

@@ -13,6 +13,7 @@ import { Codes, ForgeError } from "../errors.js";
 import { LifecycleConfig } from "../lifecycle/config.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
 import { publicKeyFromPem } from "../protocol/collector-auth.js";
+import { ReviewRolesSchema } from "../protocol/review-roles.js";
 
 /**
  * The daemon's configuration: one zod schema with defaults. Sources are merged in order
@@ -138,6 +139,12 @@ function schema(defaults: { uid: number; hostname: string }) {
          * (x-forge-review-token); created at start when missing. Default <home>/review.token.
          */
         token_file: z.string().min(1).optional(),
+        /**
+         * Who may approve what on this agent's review paths (socket and collector-relayed): per
+         * stage (model.promote; merged with lifecycle.reviewers) and per policy label
+         * (src/protocol/review-roles.ts). Empty: every reviewer, never the proposer.
+         */
+        roles: ReviewRolesSchema,
       })
       .prefault({}),
     actions: z

@@ -190,7 +190,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     recordPrompts: config.evidence.record_prompts,
     maxUnacked: config.evidence.max_unacked_records,
     logger,
-    authorizeReview: (action, reviewer) => lifecycle.authorizeReview(action, reviewer),
+    authorizeReview: (subject, reviewer) => lifecycle.authorizeReview(subject, reviewer),
     observe: {
       decision: (evaluation, gateMs) => {
         metrics.decision(evaluation, gateMs);

@@ -11,8 +11,9 @@ import type { Gate } from "../gate/index.js";
 import type { LifecycleContext } from "../lifecycle/context.js";
 import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
 import { type Lineage, walkLineage } from "../lifecycle/lineage.js";
-import { type PromotionReport, promote, reviewerAllowed } from "../lifecycle/promote.js";
+import { type PromotionReport, promote } from "../lifecycle/promote.js";
 import type { PrincipalReview } from "../protocol/record.js";
+import { type ApprovalSubject, approvalRefusal } from "../protocol/review-roles.js";
 import { openClient } from "../registry/index.js";
 import type { ActionService, Principal } from "./actions.js";
 import { collectorRecords } from "./archive.js";
@@ -25,8 +26,11 @@ export interface AgentLifecycle {
     body: { ref: string; stage: string; reason?: string | null },
     who: Principal,
   ): Promise<PromotionReport>;
-  /** The reviewer check for `model.promote` escalations: null when allowed, else why not. */
-  authorizeReview(action: unknown, reviewer: string): string | null;
+  /**
+   * Who may approve what (src/protocol/review-roles.ts): the stage allowlists (lifecycle.reviewers
+   * and review.roles.stages) and review.roles.labels. Null when allowed, else why not.
+   */
+  authorizeReview(subject: ApprovalSubject, reviewer: string): string | null;
   context(who: Principal): LifecycleContext;
   /** Lineage of an action id or model digest: through the collector when one is configured (the fleet's records), else this chain. */
   lineage(id: string): Promise<Lineage>;
@@ -42,6 +46,10 @@ export function createAgentLifecycle(d: {
   pinned?: PinnedKey;
 }): AgentLifecycle {
   const c = d.config;
+  const roles = {
+    stages: { ...c.review.roles.stages, ...c.lifecycle.reviewers },
+    labels: c.review.roles.labels,
+  };
   let signer: ReturnType<typeof loadSigningKey> | undefined;
   let trust: TrustRoot | undefined;
   const keys = () => {
@@ -98,11 +106,9 @@ export function createAgentLifecycle(d: {
         );
       return res.json() as Lineage;
     },
-    authorizeReview(action, reviewer) {
-      const a = action as { kind?: string; stage?: string };
-      if (a.kind !== "model.promote" || typeof a.stage !== "string") return null;
-      // The proposer check is the service's own (sameParty); here only the stage's allowlist.
-      return reviewerAllowed(c.lifecycle.reviewers, a.stage, reviewer, "");
+    authorizeReview(subject, reviewer) {
+      // The proposer check is the service's own (sameParty); here only the roles.
+      return approvalRefusal(roles, reviewer, subject);
     },
     async promote(body, who) {
       const review = (action: object): Promise<PrincipalReview> =>

@@ -53,6 +53,7 @@ export default async function (argv: string[], env: Env): Promise<number> {
     policyKeyPem: config.policy_key_pem,
     tolerances: config.tolerances,
     metricsToken: config.metrics_token ?? null,
+    reviewRoles: config.review_roles,
   });
   // After the fleet plugin: drift follows the records and heartbeat handlers installed before it.
   const drift = driftPlugin({ config: config.drift as DriftConfigInput | undefined });

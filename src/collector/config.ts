@@ -10,6 +10,7 @@ import {
 } from "../config.js";
 import { Codes, ForgeError } from "../errors.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
+import { ReviewRolesSchema } from "../protocol/review-roles.js";
 import { type Operator, parseOperator, parseOperatorsFile } from "./operators.js";
 
 /**
@@ -36,6 +37,12 @@ const Schema = z.strictObject({
    * FORGE_COLLECTOR_OPERATORS, hashed at start). Never a flag: /proc/PID/cmdline is world-readable.
    */
   operators: z.array(z.string()).default([]),
+  /**
+   * Who may approve what from the dashboard/API: `stages.<stage>` (model.promote) and
+   * `labels.<policy label>`, each a list of operator names (src/protocol/review-roles.ts). Unset:
+   * every operator may approve, never their own proposal.
+   */
+  review_roles: ReviewRolesSchema,
   /** A file of "NAME:scrypt-hash" lines (`forge-collector operator add NAME --file FILE`). */
   operators_file: z.string().min(1).optional(),
   /** Bearer token `/metrics` needs off loopback (FORGE_COLLECTOR_METRICS_TOKEN). */

@@ -4,6 +4,7 @@
  */
 import { Codes, ForgeError } from "../errors.js";
 import { createTolerances, type TolerancesConfigInput } from "../platform/tolerances.js";
+import { type ReviewRoles, ReviewRolesSchema } from "../protocol/review-roles.js";
 import type { CollectorContext } from "./context.js";
 import { registerDashboard } from "./dashboard/index.js";
 import { Fleet, type FleetOptions } from "./fleet.js";
@@ -24,6 +25,8 @@ export interface FleetPluginOptions {
   /** SPKI PEM of the bundle signing key: bundles that do not verify are never offered. */
   policyKeyPem?: string;
   reviewAnswerTimeoutMs?: number;
+  /** Who may approve what (review_roles in the collector config; src/protocol/review-roles.ts). */
+  reviewRoles?: Partial<ReviewRoles>;
 }
 
 export interface FleetPlugin {
@@ -36,6 +39,7 @@ export interface FleetPlugin {
 /** Builds the plugin; throws FORGE_CONFIG_INVALID on a bad operator list or policy directory. */
 export function fleetPlugin(opts: FleetPluginOptions): FleetPlugin {
   const operators = new Operators({ operators: opts.operators, metricsToken: opts.metricsToken });
+  const roles: ReviewRoles = ReviewRolesSchema.parse(opts.reviewRoles ?? {});
   createTolerances(opts.tolerances ?? {}); // validates now: a bad config fails at start, not at the first heartbeat
   let fleet: Fleet | undefined;
   let source: BundleSource | undefined;
@@ -44,7 +48,10 @@ export function fleetPlugin(opts: FleetPluginOptions): FleetPlugin {
       fleet = new Fleet(ctx, { ...opts.fleet, tolerances: opts.tolerances });
       fleet.register();
       operators.register(ctx);
-      new ReviewRelay(ctx, fleet, operators, { answerTimeoutMs: opts.reviewAnswerTimeoutMs }).register();
+      new ReviewRelay(ctx, fleet, operators, {
+        answerTimeoutMs: opts.reviewAnswerTimeoutMs,
+        roles,
+      }).register();
       if (opts.policyDir !== undefined) {
         source = createBundleSource(opts.policyDir, {
           publicKeyPem: opts.policyKeyPem,

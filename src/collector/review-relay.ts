@@ -5,6 +5,7 @@
  * `review_result`, which the HTTP request waits for. The evidence record itself ships as usual.
  */
 import { Codes, ForgeError } from "../errors.js";
+import { approvalRefusal, type ReviewRoles } from "../protocol/review-roles.js";
 import type { CollectorContext, Message } from "./context.js";
 import type { Fleet } from "./fleet.js";
 import type { Operators } from "./operators.js";
@@ -12,6 +13,8 @@ import type { Operators } from "./operators.js";
 export interface ReviewRelayOptions {
   /** How long POST /v1/reviews/:id waits for the agent's answer (default 10 s). */
   answerTimeoutMs?: number;
+  /** Who may approve what (src/protocol/review-roles.ts); default: every operator. */
+  roles?: ReviewRoles;
 }
 
 interface PendingView {
@@ -25,6 +28,8 @@ interface PendingView {
   policy_matched?: unknown;
   /** Who proposed it ("uid:501 pid:1234", "operator:alice", …). */
   principal?: string | null;
+  /** Its policy labels (the labels its matched rules set), as the host reports them. */
+  labels?: unknown;
 }
 
 type Answer = { ok: boolean; state?: string; evaluation?: string; error?: string };
@@ -70,9 +75,24 @@ export class ReviewRelay {
       const p = typeof pending.principal === "string" ? pending.principal : "";
       if (p === `operator:${operator}` || p.startsWith(`operator:${operator} `)) {
         throw new ForgeError(
-          Codes.FORBIDDEN,
+          Codes.SELF_REVIEW,
           `operator '${operator}' proposed action '${id}' and cannot review it: another operator must`,
         );
+      }
+      // Who may approve what: the collector's roles here; the agent applies its own again.
+      if (b.decision === "approve" && this.opts.roles !== undefined) {
+        const labels =
+          Array.isArray(pending.labels) && pending.labels.every((l) => typeof l === "string")
+            ? (pending.labels as string[])
+            : undefined;
+        const refusal = approvalRefusal(this.opts.roles, `operator:${operator}`, {
+          action: pending.proposed_action,
+          labels,
+        });
+        if (refusal !== null) {
+          ctx.logger.warn({ operator, action_id: id, host_id: hostId, refusal }, "approval refused by role");
+          throw new ForgeError(Codes.REVIEWER_ROLE, refusal);
+        }
       }
       const answer = await this.relay(
         hostId,

@@ -38,6 +38,8 @@ export interface Decision {
   bundle: BundleRef;
   risk: number;
   reasons: string[];
+  /** The policy labels this decision's matched rules set (`labels:` in the bundle): what review roles by label look at. */
+  labels: string[];
   composition_state: CompositionSnapshot;
   /** Wall time inside the gate, in milliseconds (fractional). */
   latency_ms: number;

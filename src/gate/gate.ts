@@ -354,6 +354,7 @@ export class Gate {
           [],
           0,
           [`${Codes.ACTION_INVALID}: ${(err as Error).message}`],
+          [],
           snap,
           t0,
         );
@@ -373,6 +374,7 @@ export class Gate {
         [],
         0,
         reason ? [reason] : ["gate-error", `${Codes.GATE_ERROR}: ${(err as Error)?.message ?? String(err)}`],
+        [],
         empty,
         t0,
       );
@@ -483,7 +485,7 @@ export class Gate {
     }
     const labels: string[] = [];
     for (const r of matched) for (const l of r.labels) if (!labels.includes(l)) labels.push(l);
-    const d = this.finish(bundle, evaluation, matched, risk, reasons, snap, t0);
+    const d = this.finish(bundle, evaluation, matched, risk, reasons, labels, snap, t0);
     if (commit) {
       this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
       this.recordArtefacts(s, p, req, action, subjects);
@@ -556,6 +558,7 @@ export class Gate {
     matched: CompiledRule[],
     risk: number,
     reasons: string[],
+    labels: string[],
     snap: CompositionSnapshot,
     t0: number,
   ): Decision {
@@ -570,6 +573,7 @@ export class Gate {
       bundle: bundle.ref,
       risk,
       reasons,
+      labels,
       composition_state: snap,
       latency_ms: performance.now() - t0,
     };

@@ -9,6 +9,7 @@
 import { Codes, ForgeError } from "../errors.js";
 import { toPolicyMatched } from "../gate/index.js";
 import { nowRfc3339, type PrincipalReview, type StoredRecord } from "../protocol/record.js";
+import { approvalRefusal } from "../protocol/review-roles.js";
 import type { LifecycleContext } from "./context.js";
 import { type PromotionFacts, promotionFacts } from "./facts.js";
 import { pullModel, pushSignedReferrer } from "./model.js";
@@ -56,10 +57,10 @@ export function reviewerAllowed(
 ): string | null {
   const bare = (s: string) => s.replace(/^operator:/, "");
   if (bare(reviewer) === bare(proposer)) return `${reviewer} proposed this promotion and may not approve it`;
-  const list = reviewers[stage];
-  if (list === undefined) return null;
-  if (list.some((r) => r === reviewer || bare(r) === bare(reviewer))) return null;
-  return `${reviewer} is not on the reviewer allowlist of stage '${stage}' (lifecycle.reviewers.${stage}: ${list.join(", ") || "empty"})`;
+  return approvalRefusal({ stages: reviewers, labels: {} }, reviewer, {
+    action: { kind: "model.promote", stage },
+    labels: [],
+  });
 }
 
 export async function promote(

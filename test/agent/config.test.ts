@@ -24,6 +24,7 @@ describe("agent config", () => {
     expect(c.review).toEqual({
       deadline_ms: 900_000,
       on_restart: "restore",
+      roles: { stages: {}, labels: {} },
       token_file: join(dir, "var", "review.token"),
     });
     expect(c.collector_url).toBeUndefined();

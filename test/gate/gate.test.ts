@@ -173,7 +173,16 @@ describe("decision shape", () => {
   it("has the docs/design.md fields and converts to the evidence record's policy_matched", () => {
     const d = mk().evaluate({ session_id: "s", action: sh("ls /etc/hosts") });
     expect(Object.keys(d).sort()).toEqual(
-      ["bundle", "composition_state", "evaluation", "latency_ms", "policy_matched", "reasons", "risk"].sort(),
+      [
+        "bundle",
+        "composition_state",
+        "evaluation",
+        "labels",
+        "latency_ms",
+        "policy_matched",
+        "reasons",
+        "risk",
+      ].sort(),
     );
     expect(d.latency_ms).toBeGreaterThanOrEqual(0);
     const pm = toPolicyMatched(d);

@@ -266,7 +266,7 @@ export: {gguf: out/model.gguf, type: f32}
       );
       const bob = await reviewAs(a, review.action_id, "approve", "looks fine");
       expect(bob.code).toBe(1);
-      expect(bob.stderr).toMatch(/FORGE_FORBIDDEN.*not on the reviewer allowlist of stage 'production'/);
+      expect(bob.stderr).toMatch(/FORGE_REVIEWER_ROLE.*not on the reviewer allowlist of stage 'production'/);
       const deny = await reviewAs(a, review.action_id, "deny", "not today");
       expect(deny.code, deny.stderr).toBe(0);
       expect(await exited).toBe(1);
