@@ -1,5 +1,5 @@
 import type { KeyObject } from "node:crypto";
-import { existsSync, readFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import type { CollectorTrust } from "../evidence/shipper.js";
 import { writeNewPrivateFile } from "../platform/private-files.js";
 import { publicKeyFromPem } from "../protocol/collector-auth.js";
@@ -28,6 +28,16 @@ export function daemonCollectorTrust(opts: {
       writeNewPrivateFile(opts.pinFile, key.export({ type: "spki", format: "pem" }).toString());
       pinned = key;
       return true;
+    },
+    repin(key) {
+      // A configured key is replaced in memory only (the collector announces its rotation on every
+      // connect); a first-use pin file is replaced atomically, still 0600.
+      pinned = key;
+      if (configured !== null) return;
+      const tmp = `${opts.pinFile}.${process.pid}.tmp`;
+      rmSync(tmp, { force: true });
+      writeNewPrivateFile(tmp, key.export({ type: "spki", format: "pem" }).toString());
+      renameSync(tmp, opts.pinFile);
     },
   };
 }

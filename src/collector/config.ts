@@ -1,4 +1,5 @@
-import { basename, resolve } from "node:path";
+import { existsSync, readFileSync } from "node:fs";
+import { basename, dirname, join, resolve } from "node:path";
 import { z } from "zod";
 import {
   configError,
@@ -10,6 +11,7 @@ import {
 } from "../config.js";
 import { Codes, ForgeError } from "../errors.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
+import { type KeyRotation, ROTATION_FILE } from "../protocol/collector-auth.js";
 import { ReviewRolesSchema } from "../protocol/review-roles.js";
 import { type Operator, parseOperator, parseOperatorsFile } from "./operators.js";
 
@@ -76,7 +78,7 @@ export type CollectorConfig = DeepReadonly<
     policy_key?: string;
     policy_key_pem?: string;
     /** The TLS pair read at load. */
-    tls?: { certPem: string; keyPem: string };
+    tls?: { certPem: string; keyPem: string; rotation?: KeyRotation };
     /** Where the config came from, for logs. */
     source: string[];
   }
@@ -216,7 +218,22 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
         : {
             certPem: readText(resolve(cwd, c.tls_cert), "tls_cert", ""),
             keyPem: readText(resolve(cwd, c.tls_key), "tls_key", ""),
+            ...rotationBeside(resolve(cwd, c.tls_cert)),
           },
     source,
   }) as CollectorConfig;
+}
+
+/** The key rotation statement `forge-collector tls rotate` leaves beside the certificate, if any. */
+function rotationBeside(certFile: string): { rotation?: KeyRotation } {
+  const file = join(dirname(certFile), ROTATION_FILE);
+  if (!existsSync(file)) return {};
+  try {
+    return { rotation: JSON.parse(readFileSync(file, "utf8")) as KeyRotation };
+  } catch (err) {
+    throw new ForgeError(
+      Codes.CONFIG_INVALID,
+      `${file}: not a key rotation statement (${(err as Error).message})`,
+    );
+  }
 }

@@ -129,7 +129,14 @@ export function handleConnection(
   // protocol 5: each decision is host-signed and the collector answers with a signed `decisions_ack`.
   // The collector's key rides along so an agent on plain loopback ws:// can pin it; under wss:// it is the TLS key.
   ws.send(
-    JSON.stringify({ type: "challenge", nonce, protocol: 5, public_key_pem: ctx.identity.publicKeyPem }),
+    JSON.stringify({
+      type: "challenge",
+      nonce,
+      protocol: 5,
+      public_key_pem: ctx.identity.publicKeyPem,
+      // After `tls rotate`: the new key, signed by the previous one, so agents that pinned it re-pin.
+      ...(ctx.identity.rotation !== undefined ? { rotation: ctx.identity.rotation } : {}),
+    }),
   );
   return { conn, drained: async () => running ?? undefined };
 }

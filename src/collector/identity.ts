@@ -13,7 +13,7 @@ import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { Codes, ForgeError } from "../errors.js";
 import { writeNewPrivateFile } from "../platform/private-files.js";
-import { keyFingerprint } from "../protocol/collector-auth.js";
+import { type KeyRotation, keyFingerprint } from "../protocol/collector-auth.js";
 
 /**
  * The collector's identity (issue 20): the key agents pin and every ack and review is signed
@@ -30,10 +30,12 @@ export interface CollectorIdentity {
   tls: { certPem: string; keyPem: string } | null;
   /** Where the key came from: the TLS pair, a key file next to the SQLite database, or made for this run. */
   source: "tls" | "file" | "ephemeral";
+  /** The statement, signed by the previous key, that this key replaced it (`tls rotate`); announced in the challenge. */
+  rotation?: KeyRotation;
 }
 
 /** Builds the identity from a configured TLS pair; refuses a key that is not the certificate's. */
-export function tlsIdentity(certPem: string, keyPem: string): CollectorIdentity {
+export function tlsIdentity(certPem: string, keyPem: string, rotation?: KeyRotation): CollectorIdentity {
   let privateKey: KeyObject;
   let cert: X509Certificate;
   try {
@@ -52,7 +54,24 @@ export function tlsIdentity(certPem: string, keyPem: string): CollectorIdentity 
       "tls_key is not the private key of tls_cert: give the pair 'forge-collector tls init' wrote",
     );
   }
-  return { privateKey, ...publicParts(pub), tls: { certPem, keyPem }, source: "tls" };
+  if (rotation !== undefined) {
+    let names: string | null = null;
+    try {
+      names = keyFingerprint(createPublicKey(rotation.public_key_pem));
+    } catch {}
+    if (names !== keyFingerprint(pub))
+      throw new ForgeError(
+        Codes.CONFIG_INVALID,
+        "the key rotation statement beside tls_cert names another key than tls_key's: give the files 'forge-collector tls rotate' wrote",
+      );
+  }
+  return {
+    privateKey,
+    ...publicParts(pub),
+    tls: { certPem, keyPem },
+    source: "tls",
+    ...(rotation !== undefined ? { rotation } : {}),
+  };
 }
 
 /**

@@ -4,6 +4,7 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { Codes, ForgeError, hasForgeCode, httpStatus } from "../errors.js";
 import { readJson, sendJson } from "../http.js";
+import type { KeyRotation } from "../protocol/collector-auth.js";
 import { CloseCodes, DEFAULT_MAX_PAYLOAD, INGEST_PATH } from "../protocol/messages.js";
 import { registerApi } from "./api.js";
 import { handleConnection } from "./connection.js";
@@ -42,7 +43,7 @@ export interface CollectorOptions {
    * Without it the collector serves plain http/ws (agents accept that on loopback only) and signs
    * with the key in `<sqlite path>.key` (created on first start), or a key for this run.
    */
-  tls?: { certPem: string; keyPem: string };
+  tls?: { certPem: string; keyPem: string; rotation?: KeyRotation };
   /** Without TLS: the signing key file (default `<sqlite path>.key`; none on PostgreSQL). Replicas share one. */
   identityKeyFile?: string;
   /** Later components register their routes and message handlers here. */
@@ -81,7 +82,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
 
   const identity =
     opts.tls !== undefined
-      ? tlsIdentity(opts.tls.certPem, opts.tls.keyPem)
+      ? tlsIdentity(opts.tls.certPem, opts.tls.keyPem, opts.tls.rotation)
       : fileIdentity(opts.identityKeyFile ?? identityKeyFile(opts.database));
   if (identity.source === "ephemeral")
     logger.warn(

@@ -10,6 +10,7 @@ import {
   keyFingerprint,
   SIGNED_TYPES,
   verifyCollectorMessage,
+  verifyRotation,
 } from "../protocol/collector-auth.js";
 import {
   CloseCodes,
@@ -64,6 +65,8 @@ export interface CollectorTrust {
   pinned(): KeyObject | null;
   /** Pins `key` seen first (in the TLS handshake, or in the challenge on loopback ws://); false: first use is not allowed. */
   pinFirstUse(key: KeyObject): boolean;
+  /** Moves the pin to `key`, which a rotation signed by the pinned key named (`tls rotate`). */
+  repin(key: KeyObject): void;
 }
 
 /** A trust held in memory: `key` pinned already, or the first key seen. */
@@ -76,6 +79,9 @@ export function memoryTrust(key: KeyObject | null = null, firstUse = true): Coll
       pinned = k;
       return true;
     },
+    repin(k) {
+      pinned = k;
+    },
   };
 }
 
@@ -83,6 +89,8 @@ export function memoryTrust(key: KeyObject | null = null, firstUse = true): Coll
 interface Peer {
   /** The collector key this connection proved (TLS handshake, then the challenge), checked against the pin. */
   key: KeyObject | null;
+  /** A TLS key other than the pinned one, judged when the challenge arrives (it may announce a rotation). */
+  tlsKey: KeyObject | null;
   /** This connection's nonce, sent in hello: the collector's signatures cover it. */
   nonce: string;
   /** Refused as untrusted: nothing more it sends is read. */
@@ -272,7 +280,12 @@ export class Shipper {
       rejectUnauthorized: false,
     });
     this.ws = ws;
-    const peer: Peer = { key: null, nonce: randomBytes(24).toString("base64url"), refused: false };
+    const peer: Peer = {
+      key: null,
+      tlsKey: null,
+      nonce: randomBytes(24).toString("base64url"),
+      refused: false,
+    };
     ws.on("upgrade", (res: IncomingMessage) => {
       if (!this.secure) return;
       const cert = (res.socket as TLSSocket).getPeerX509Certificate?.();
@@ -283,7 +296,11 @@ export class Shipper {
           "collector-no-certificate",
           "the collector presented no TLS certificate",
         );
-      this.checkKey(ws, peer, cert.publicKey, "TLS certificate");
+      const pinned = this.trust.pinned();
+      // Another key than the pinned one: refused at the challenge unless it announces a rotation
+      // the pinned key signed. Nothing is sent to this collector before that.
+      if (pinned !== null && !isPinnedKey(pinned, cert.publicKey)) peer.tlsKey = cert.publicKey;
+      else this.checkKey(ws, peer, cert.publicKey, "TLS certificate");
     });
     ws.on("message", (data, isBinary) => {
       if (this.ws !== ws || isBinary || peer.refused) return;
@@ -374,6 +391,54 @@ export class Shipper {
     return true;
   }
 
+  /**
+   * A collector whose key is not the pinned one may announce a rotation (`forge-collector tls
+   * rotate`): the new key signed by the pinned one. A valid one, naming the key of the challenge
+   * (and of the TLS certificate under wss), moves the pin, loudly (error log and an alert record);
+   * a rotation not signed by the pinned key is refused (4012, alert `collector-rotation-invalid`).
+   * Without a rotation, the key check that follows refuses the mismatch as before.
+   */
+  private followRotation(ws: WebSocket, peer: Peer, key: KeyObject, rotation: unknown): boolean {
+    const pinned = this.trust.pinned();
+    if (pinned !== null && !isPinnedKey(pinned, key) && rotation !== undefined) {
+      const next = verifyRotation(pinned, rotation);
+      const fp = keyFingerprint(key);
+      if (
+        next === null ||
+        !isPinnedKey(next, key) ||
+        (peer.tlsKey !== null && !isPinnedKey(next, peer.tlsKey))
+      ) {
+        this.untrusted(
+          ws,
+          peer,
+          "collector-rotation-invalid",
+          `the collector at ${this.url} announced a key rotation to ${fp} that the pinned key ${keyFingerprint(pinned)} did not sign (or that names another key): refused`,
+          fp,
+        );
+        return false;
+      }
+      this.trust.repin(next);
+      const message = `RE-PINNED the collector's key: ${keyFingerprint(pinned)} -> ${fp}, a rotation signed by the pinned key`;
+      this.log.error({ url: this.url, previous: keyFingerprint(pinned), fingerprint: fp }, message);
+      this.alertOnce("collector-key-rotated", fp, message);
+    }
+    if (peer.tlsKey !== null) {
+      const now = this.trust.pinned();
+      if (now === null || !isPinnedKey(now, peer.tlsKey)) {
+        this.untrusted(
+          ws,
+          peer,
+          "collector-key-mismatch",
+          `the collector at ${this.url} proved key ${keyFingerprint(peer.tlsKey)} in its TLS certificate, not the pinned ${now === null ? "(none)" : keyFingerprint(now)}: refused (a fake collector, or its key changed without a signed rotation)`,
+          keyFingerprint(peer.tlsKey),
+        );
+        return false;
+      }
+      peer.key = peer.tlsKey;
+    }
+    return true;
+  }
+
   /** Refuses the connection: nothing more it sends is read, nothing is pruned; one alert per problem and key. */
   private untrusted(
     ws: WebSocket,
@@ -426,6 +491,7 @@ export class Shipper {
           );
           return;
         }
+        if (!this.followRotation(ws, peer, key, msg.rotation)) return;
         if (!this.checkKey(ws, peer, key, "challenge")) return;
         const nonce = String(msg.nonce ?? "");
         this.protocol = typeof msg.protocol === "number" ? msg.protocol : 1;

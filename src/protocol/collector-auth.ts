@@ -81,3 +81,62 @@ export function isLoopbackHost(hostname: string): boolean {
   if (isIP(h) === 4) return h.startsWith("127.");
   return h === "::1" || h === "0:0:0:0:0:0:0:1";
 }
+
+/**
+ * A key rotation (`forge-collector tls rotate`): the new key, announced in the challenge, signed by
+ * the previous key, so an agent that pinned the previous key can move its pin to the new one and
+ * nothing else can. The statement is a file beside the certificate (collector.rotation.json).
+ */
+/** Where `tls rotate` writes the statement: beside collector.crt, where the collector looks for it. */
+export const ROTATION_FILE = "collector.rotation.json";
+
+export interface KeyRotation {
+  /** The new key (SPKI PEM): the collector's key now. */
+  public_key_pem: string;
+  /** `sha256:` fingerprint of the key that signed this statement. */
+  previous_fingerprint: string;
+  /** The previous key's signature (base64) over rotationSigningInput. */
+  sig: string;
+}
+
+/** The bytes the previous key signs: the new key's SPKI DER fingerprint and the previous one's. */
+export function rotationSigningInput(newKey: KeyObject, previousFingerprint: string): Buffer {
+  return Buffer.from(
+    `forge-collector key rotation v1\n${previousFingerprint}\n${keyFingerprint(newKey)}`,
+    "utf8",
+  );
+}
+
+/** The statement moving trust from `previousKey` (its private half signs) to `newKey`. */
+export function signRotation(previousKey: KeyObject, newKey: KeyObject): KeyRotation {
+  const prevFp = keyFingerprint(createPublicKey(previousKey));
+  return {
+    public_key_pem: newKey.export({ type: "spki", format: "pem" }).toString(),
+    previous_fingerprint: prevFp,
+    sig: sign(digestFor(previousKey), rotationSigningInput(newKey, prevFp), previousKey).toString("base64"),
+  };
+}
+
+/**
+ * The new key `rotation` moves trust to when `pinned` signed it, else null (a rotation not signed
+ * by the pinned key, or one that does not parse). Never throws.
+ */
+export function verifyRotation(pinned: KeyObject, rotation: unknown): KeyObject | null {
+  const r = rotation as Partial<KeyRotation> | null;
+  if (r === null || typeof r !== "object") return null;
+  if (typeof r.public_key_pem !== "string" || typeof r.sig !== "string" || r.sig.length > 1024) return null;
+  try {
+    const next = createPublicKey(r.public_key_pem);
+    const prevFp = keyFingerprint(pinned);
+    if (r.previous_fingerprint !== prevFp) return null;
+    const ok = verify(
+      digestFor(pinned),
+      rotationSigningInput(next, prevFp),
+      pinned,
+      Buffer.from(r.sig, "base64"),
+    );
+    return ok ? next : null;
+  } catch {
+    return null;
+  }
+}

@@ -96,6 +96,14 @@ export const ChallengeSchema = z.object({
   protocol: z.number().int().positive(),
   /** The collector's signing key (SPKI PEM): the TLS key under wss://; agents pin it. */
   public_key_pem: z.string().min(1).max(4096).optional(),
+  /** After a key rotation: the new key signed by the previous one (collector-auth.ts KeyRotation). */
+  rotation: z
+    .object({
+      public_key_pem: z.string().max(4096),
+      previous_fingerprint: z.string().max(128),
+      sig: z.string().max(1024),
+    })
+    .optional(),
 });
 
 /**

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import { Shipper } from "../../src/evidence/shipper.js";
-import { signCollectorMessage } from "../../src/protocol/collector-auth.js";
+import { keyFingerprint, publicKeyFromPem, signCollectorMessage } from "../../src/protocol/collector-auth.js";
 import { shell } from "../agent/helpers.js";
 import { until } from "../support/wait.js";
 import {
@@ -306,4 +306,79 @@ describe("wss:// with a pinned certificate", () => {
     );
     expect(() => new Shipper({ store: {} as never, url: "ws://[::1]:8787/v1/ws" })).not.toThrow();
   });
+});
+
+describe("key rotation", () => {
+  it("tls rotate: the agent verifies the new key against the pinned one and re-pins (logged, alerted); a rotation the pinned key did not sign is refused", async () => {
+    ensureBuilt();
+    const dir = tempDir("fa-rotate-");
+    const old = tlsInit(join(dir, "tls"));
+    const args = ["--tls-cert", old.cert, "--tls-key", old.key];
+    let col = await startCollectorProcess(dir, args);
+    stops.push(() => col.stop());
+    const port = new URL(col.url).port;
+    const a = await startAgentProcess("rot-a", { collector_url: col.url, heartbeat_ms: 500 });
+    stops.push(() => a.stop());
+    const pinFile = join(a.home, "var", "collector-key.pem");
+    const pinned = () => keyFingerprint(publicKeyFromPem(readFileSync(pinFile, "utf8")));
+    await until(async () => (await health(a)).collector.connected, "connected, pinned on first use");
+    expect(pinned()).toBe(old.fingerprint);
+
+    // The operator rotates the collector's key and restarts it on the same files and port.
+    await col.stop();
+    const r = spawnSync(
+      process.execPath,
+      [COLLECTOR_BIN, "tls", "rotate", "--dir", join(dir, "tls"), "--json"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(r.status, r.stderr).toBe(0);
+    const rotated = JSON.parse(r.stdout) as { fingerprint: string; previous_fingerprint: string };
+    expect(rotated.previous_fingerprint).toBe(old.fingerprint);
+    expect(rotated.fingerprint).not.toBe(old.fingerprint);
+    col = await startCollectorProcess(dir, [...args, "--listen", `127.0.0.1:${port}`]);
+    stops.push(() => col.stop());
+    await until(
+      async () => (await alertKinds(a)).includes("collector.collector-key-rotated"),
+      "the re-pin alert",
+      60_000,
+    );
+    await until(async () => (await health(a)).collector.connected, "connected with the new key", 60_000);
+    expect(pinned()).toBe(rotated.fingerprint);
+    // Acks signed by the new key are acted on: the backlog drains.
+    await a.client.post("/v1/actions", { session_id: "rot", proposed_action: shell("rm -rf /") });
+    await until(async () => (await health(a)).evidence.backlog === 0, "acked under the new key");
+
+    // Another pair whose rotation statement its own old key signed, not the pinned one.
+    const other = tlsInit(join(dir, "other"));
+    const r2 = spawnSync(
+      process.execPath,
+      [COLLECTOR_BIN, "tls", "rotate", "--dir", join(dir, "other"), "--json"],
+      {
+        encoding: "utf8",
+      },
+    );
+    expect(r2.status, r2.stderr).toBe(0);
+    await col.stop();
+    const fake = await startCollectorProcess(tempDir("fa-rotate-fake-"), [
+      "--tls-cert",
+      other.cert,
+      "--tls-key",
+      other.key,
+      "--listen",
+      `127.0.0.1:${port}`,
+    ]);
+    stops.push(() => fake.stop());
+    await a.client.post("/v1/actions", { session_id: "rot", proposed_action: shell("rm -rf /tmp/x") });
+    await until(
+      async () => (await alertKinds(a)).includes("collector.collector-rotation-invalid"),
+      "the refused rotation's alert",
+      60_000,
+    );
+    const h = await health(a);
+    expect(h.collector.connected).toBe(false);
+    expect(h.evidence.backlog).toBeGreaterThan(0);
+    expect(pinned()).toBe(rotated.fingerprint);
+  }, 150_000);
 });
