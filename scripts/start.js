@@ -66,11 +66,19 @@ if (!env.FORGE_COLLECTOR_URL) {
   }
 }
 
+// The governed Ollama endpoint on loopback TCP, so a stock client finds it: FORGE_FACADE_LISTEN
+// (HOST:PORT, or "off"), else the config's facade.listen, else 11434 when free, else 11435, else any port.
+const { pickFacadeListen } = await import(join(dist, "agent", "server.js"));
+let facadeListen = env.FORGE_FACADE_LISTEN || base.facade.listen;
+let facadeNote = null;
+if (facadeListen === undefined) ({ listen: facadeListen, note: facadeNote } = await pickFacadeListen());
+const facade = facadeListen === "off" ? {} : { facade: { ...base.facade, listen: facadeListen } };
+
 const config = loadConfig({
   env,
   cwd,
   hostname: hostname(),
-  object: collector ? { collector_url: collector.url } : undefined,
+  object: { ...(collector ? { collector_url: collector.url } : {}), ...facade },
 });
 if (config.backend === "llama" && config.model === undefined) {
   // Generated, never downloaded: random weights, labelled as a smoke-test model.
@@ -112,6 +120,14 @@ process.stdout.write(
       ? `dashboard: ${collector.httpUrl}/  (collector ${collector.url})`
       : `collector: ${config.collector_url}`,
     ...(operatorHint ? [`           ${operatorHint}`] : []),
+    ...(agent.facadeAddress
+      ? [
+          "",
+          "Ollama API (governed: every tool call passes the gate), for any Ollama client:",
+          ...(facadeNote ? [`  note: ${facadeNote}`] : []),
+          `  OLLAMA_HOST=http://${agent.facadeAddress}`,
+        ]
+      : []),
     "",
     "propose an action:",
     `  curl -s --unix-socket ${sock} http://x/v1/actions -d '${example}'`,

@@ -5,7 +5,7 @@ import { z } from "zod";
 import { Codes, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "../gate/actions.js";
 import { HttpError, readJson, sendJson } from "../http.js";
-import { isFacadePath } from "../inference/routes.js";
+import { answerOllamaRoot, isFacadePath, isOllamaPath } from "../inference/routes.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
 import { badRequest, notFound, sendError } from "./http.js";
@@ -461,6 +461,7 @@ export function createApi(
       const path = pathOf(req);
       if (isFacadePath(path)) {
         if (!allowed("proposer", peer.uid)) throw forbidden(peer, "api.allowed_proposer_uids");
+        if (path === "/") return answerOllamaRoot(req, res);
         if (await o.facade(req, res, principal(peer))) return;
         throw notFound(`route ${path}`);
       }
@@ -508,7 +509,8 @@ export function createApi(
       }
       // The body may be unread (an early refusal); drain it so the connection stays usable.
       if (!req.complete) req.resume();
-      sendError(res, err);
+      // Ollama clients read `{"error": "..."}` (a string): its own error shape on its own paths.
+      sendError(res, err, isOllamaPath((req.url ?? "").split("?")[0]!) ? "ollama" : "forge");
     }
   };
 }

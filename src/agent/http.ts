@@ -22,12 +22,16 @@ export function errorBody(err: unknown): {
   return { status: 500, body: { error: { code: Codes.INTERNAL, message: "internal error (logged)" } } };
 }
 
-export function sendError(res: ServerResponse, err: unknown): void {
+/**
+ * Sends the error; on Ollama's paths in Ollama's shape, `{"error": "<message>"}` (what its clients
+ * read), with our stable code beside it in `code`.
+ */
+export function sendError(res: ServerResponse, err: unknown, shape: "forge" | "ollama" = "forge"): void {
   const { status, body } = errorBody(err);
   if (status === 405 && err instanceof HttpError && err.details?.headers) {
     res.setHeader("allow", (err.details.headers as Record<string, string>).allow!);
   }
-  sendJson(res, status, body);
+  sendJson(res, status, shape === "ollama" ? { error: body.error.message, code: body.error.code } : body);
 }
 
 /**

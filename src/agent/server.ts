@@ -124,3 +124,44 @@ function answers(path: string): Promise<boolean> {
     s.setTimeout(1000, () => done(false));
   });
 }
+
+/** Where `npm start` serves the governed Ollama API: Ollama's own port, so stock clients find it. */
+export const OLLAMA_LISTEN = "127.0.0.1:11434";
+/** The documented fallback when 11434 is taken (a real Ollama, usually); then any free port. */
+export const OLLAMA_FALLBACK_LISTEN = "127.0.0.1:11435";
+
+/**
+ * Picks the loopback address for the facade: `preferred` (11434) when free, else `fallback`
+ * (11435), else one the OS picks ("127.0.0.1:0"). `note` says in a sentence why it is not the
+ * preferred one (null when it is).
+ */
+export async function pickFacadeListen(
+  preferred = OLLAMA_LISTEN,
+  fallback = OLLAMA_FALLBACK_LISTEN,
+): Promise<{ listen: string; note: string | null }> {
+  if (await tcpFree(preferred)) return { listen: preferred, note: null };
+  const who = (await isOllama(preferred)) ? "an Ollama server answers there" : "another program holds it";
+  const listen = (await tcpFree(fallback)) ? fallback : "127.0.0.1:0";
+  const where = listen === fallback ? fallback : `a free port (${fallback} is taken too)`;
+  return {
+    listen,
+    note: `${preferred} is taken (${who}); the governed endpoint uses ${where}: point clients at the OLLAMA_HOST line below, or set FORGE_FACADE_LISTEN=127.0.0.1:PORT`,
+  };
+}
+
+function tcpFree(hostPort: string): Promise<boolean> {
+  const server = createServer();
+  return listenTcp(server, hostPort).then(
+    () => new Promise<boolean>((resolve) => server.close(() => resolve(true))),
+    () => false,
+  );
+}
+
+async function isOllama(hostPort: string): Promise<boolean> {
+  try {
+    const r = await fetch(`http://${hostPort}/`, { signal: AbortSignal.timeout(1000) });
+    return (await r.text()).includes("Ollama is running");
+  } catch {
+    return false;
+  }
+}

@@ -84,6 +84,18 @@ export interface LoadedModel {
   expires_at?: string;
 }
 
+export interface EmbedRequest {
+  model?: string;
+  /** One text per vector, in order. */
+  input: string[];
+}
+
+export interface EmbedResult {
+  /** One vector per input, L2-normalized (Ollama's /api/embed does the same). */
+  embeddings: number[][];
+  prompt_tokens: number;
+}
+
 export interface InferenceBackend {
   readonly name: "llama" | "ollama" | "openai";
   /** The model requests without a `model` field use. */
@@ -92,6 +104,8 @@ export interface InferenceBackend {
   loaded(): Promise<LoadedModel[]>;
   chat(req: ChatRequest, signal?: AbortSignal): AsyncIterable<Chunk>;
   generate(req: GenerateRequest, signal?: AbortSignal): AsyncIterable<Chunk>;
+  /** Embeddings; absent on a backend that cannot make them (the facade answers 501). */
+  embed?(req: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult>;
   close(): Promise<void>;
 }
 
@@ -158,4 +172,12 @@ export function makeTiming(
   };
   if (loadMs !== undefined) t.load_ms = loadMs;
   return t;
+}
+
+/** Scales a vector to unit length (a zero vector stays zero). */
+export function normalize(v: readonly number[]): number[] {
+  let sum = 0;
+  for (const x of v) sum += x * x;
+  const n = Math.sqrt(sum);
+  return n === 0 ? [...v] : v.map((x) => x / n);
 }

@@ -1,13 +1,15 @@
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { httpStatus } from "../errors.js";
+import { Codes, ForgeError, httpStatus } from "../errors.js";
 import { readJson, sendJson } from "../http.js";
-import type { DoneReason, InferenceBackend, Timing, ToolCall } from "./backend.js";
+import { type DoneReason, type InferenceBackend, makeTiming, type Timing, type ToolCall } from "./backend.js";
 import { parseBody, toForge } from "./facade-http.js";
 import { Reply } from "./facade-stream.js";
 import {
   type FacadeDeps,
   gateCalls,
+  inferenceRecord,
+  recordFailure,
   startTurn,
   streamTurn,
   type Turn,
@@ -19,7 +21,8 @@ export type { FacadeDeps } from "./facade-turn.js";
 
 export type FacadeHandler = (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
 
-const ROUTES = new Set(["/api/chat", "/api/generate", "/api/tags", "/api/ps", "/api/version"]);
+const GET_ROUTES = new Set(["/api/tags", "/api/ps", "/api/version"]);
+const POST_ROUTES = new Set(["/api/chat", "/api/generate", "/api/show", "/api/embed", "/api/embeddings"]);
 const NEVER_EXPIRES = "2318-01-01T00:00:00Z";
 
 const Options = z
@@ -64,6 +67,21 @@ const ChatBody = z.object({
   stream: z.boolean().default(true),
 });
 
+const ShowBody = z.object({ model: z.string().optional(), name: z.string().optional() });
+
+const EmbedBody = z.object({
+  model: z.string().optional(),
+  input: z.union([z.string(), z.array(z.string())]),
+  options: Options.optional(),
+});
+
+/** The pre-0.3 /api/embeddings: one prompt, one vector, not normalized by Ollama then (normalized here). */
+const EmbeddingsBody = z.object({
+  model: z.string().optional(),
+  prompt: z.string(),
+  options: Options.optional(),
+});
+
 const GenerateBody = z.object({
   model: z.string().optional(),
   prompt: z.string().default(""),
@@ -74,7 +92,8 @@ const GenerateBody = z.object({
 });
 
 /**
- * The Ollama API (`/api/chat`, `/api/generate`, `/api/tags`, `/api/ps`, `/api/version`) in front of
+ * The Ollama API (`/api/chat`, `/api/generate`, `/api/show`, `/api/embed`, `/api/embeddings`,
+ * `/api/tags`, `/api/ps`, `/api/version`; `GET /` is answered by the daemon) in front of
  * any backend, with every tool call gated before the client sees it. Returns false for paths
  * that are not its own, so the daemon can mount it beside its other routes.
  */
@@ -84,8 +103,8 @@ export function createOllamaFacade(deps: FacadeDeps): FacadeHandler {
 
   return async (req, res) => {
     const path = (req.url ?? "").split("?")[0]!;
-    if (!ROUTES.has(path)) return false;
-    const post = path === "/api/chat" || path === "/api/generate";
+    const post = POST_ROUTES.has(path);
+    if (!post && !GET_ROUTES.has(path)) return false;
     if (req.method !== (post ? "POST" : "GET") && !(req.method === "HEAD" && !post)) {
       req.resume();
       sendError(res, 405, `method ${req.method} not allowed on ${path}`);
@@ -98,7 +117,9 @@ export function createOllamaFacade(deps: FacadeDeps): FacadeHandler {
       else {
         const body = await readJson(req, maxBody, { timeoutMs: bodyTimeout });
         if (path === "/api/chat") await chat(deps, req, res, body);
-        else await generate(deps, req, res, body);
+        else if (path === "/api/generate") await generate(deps, req, res, body);
+        else if (path === "/api/show") sendJson(res, 200, await show(deps, body));
+        else await embed(deps, req, res, path, body);
       }
     } catch (err) {
       fail(res, err);
@@ -131,6 +152,62 @@ async function ps(backend: InferenceBackend) {
     expires_at: m.expires_at ?? NEVER_EXPIRES,
     size_vram: 0,
   }));
+}
+
+/** `/api/show`: what Ollama clients (Continue, Open WebUI, litellm) read to learn a model's abilities. */
+async function show(deps: FacadeDeps, raw: unknown) {
+  const body = parseBody(ShowBody, raw);
+  const name = body.model || body.name || deps.backend.defaultModel;
+  const models = await deps.backend.models();
+  const m = models.find((x) => x.name === name || x.name === `${name}:latest`);
+  if (m === undefined) throw new ForgeError(Codes.NOT_FOUND, `model '${name}' not found`);
+  return {
+    license: "",
+    modelfile: `FROM ${m.name}\n`,
+    parameters: "",
+    template: "",
+    details: m.details,
+    model_info: {},
+    capabilities: ["completion", "tools", ...(deps.backend.embed ? ["embedding"] : [])],
+    modified_at: m.modified_at,
+    ...(deps.admission ? { forge_admission: deps.admission } : {}),
+  };
+}
+
+/** `/api/embed` (a list of vectors) and the older `/api/embeddings` (one); each leaves an inference record. */
+async function embed(
+  deps: FacadeDeps,
+  req: IncomingMessage,
+  res: ServerResponse,
+  path: string,
+  raw: unknown,
+): Promise<void> {
+  const legacy = path === "/api/embeddings";
+  const body = legacy ? parseBody(EmbeddingsBody, raw) : parseBody(EmbedBody, raw);
+  const input = "prompt" in body ? [body.prompt] : typeof body.input === "string" ? [body.input] : body.input;
+  const turn = startTurn(deps, "ollama", req, body.model, input);
+  const backend = deps.backend;
+  try {
+    if (backend.embed === undefined)
+      throw new ForgeError(Codes.BACKEND_UNAVAILABLE, `the ${backend.name} backend makes no embeddings`);
+    const r = await backend.embed({ ...(body.model ? { model: body.model } : {}), input });
+    const now = performance.now();
+    const timing = makeTiming(turn.t0, undefined, now, r.prompt_tokens, 0);
+    await deps.record(inferenceRecord(deps, turn, path, body.options, timing, "stop"));
+    const ns = Math.round((now - turn.t0) * 1e6);
+    if (legacy) sendJson(res, 200, { embedding: r.embeddings[0] ?? [] });
+    else
+      sendJson(res, 200, {
+        model: turn.model,
+        embeddings: r.embeddings,
+        total_duration: ns,
+        load_duration: 0,
+        prompt_eval_count: r.prompt_tokens,
+      });
+  } catch (err) {
+    await recordFailure(deps, turn, path, err);
+    throw err;
+  }
 }
 
 async function chat(
@@ -275,9 +352,10 @@ function fail(res: ServerResponse, err: unknown): void {
     if (!res.writableEnded) res.end(`${JSON.stringify({ error: e.message })}\n`);
     return;
   }
-  sendError(res, httpStatus(e.code), e.message);
+  sendError(res, httpStatus(e.code), e.message, e.code);
 }
 
-function sendError(res: ServerResponse, status: number, message: string): void {
-  sendJson(res, status, { error: message });
+/** Ollama's `{"error": "..."}`, with our stable code beside it when there is one. */
+function sendError(res: ServerResponse, status: number, message: string, code?: string): void {
+  sendJson(res, status, code === undefined ? { error: message } : { error: message, code });
 }

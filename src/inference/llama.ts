@@ -11,6 +11,7 @@ import {
   LlamaCompletion,
   type LlamaContext,
   type LlamaContextSequence,
+  type LlamaEmbeddingContext,
   type LlamaGrammar,
   type LlamaModel,
   type LlamaText,
@@ -23,12 +24,15 @@ import {
   type ChatMessage,
   type ChatRequest,
   type Chunk,
+  type EmbedRequest,
+  type EmbedResult,
   type GenerateOptions,
   type GenerateRequest,
   type InferenceBackend,
   type LoadedModel,
   type ModelInfo,
   makeTiming,
+  normalize,
   type ToolCall,
   type ToolSpec,
 } from "./backend.js";
@@ -106,6 +110,8 @@ export class LlamaBackend implements InferenceBackend {
   private digest: Promise<string> | null = null;
   private turn: Promise<void> = Promise.resolve();
   private closed = false;
+  /** Made on the first embedding request: most agents never need one. */
+  private embedding: Promise<LlamaEmbeddingContext> | null = null;
 
   constructor(
     readonly llama: Llama,
@@ -172,9 +178,28 @@ export class LlamaBackend implements InferenceBackend {
     yield* this.run(tokens, req.options, { stops, toolCall: false }, signal);
   }
 
+  async embed(req: EmbedRequest, signal?: AbortSignal): Promise<EmbedResult> {
+    this.checkModel(req.model);
+    if (this.closed) throw new ForgeError(Codes.BACKEND_UNAVAILABLE, "the llama backend is closed");
+    this.embedding ??= this.model.createEmbeddingContext({
+      contextSize: Math.min(this.model.trainContextSize, 4096),
+      threads: this.context.currentThreads,
+    });
+    const ctx = await this.embedding;
+    const embeddings: number[][] = [];
+    let prompt_tokens = 0;
+    for (const text of req.input) {
+      if (signal?.aborted) throw new ForgeError(Codes.BAD_REQUEST, "the client went away");
+      prompt_tokens += this.model.tokenize(text).length;
+      embeddings.push(normalize((await ctx.getEmbeddingFor(text)).vector));
+    }
+    return { embeddings, prompt_tokens };
+  }
+
   async close(): Promise<void> {
     if (this.closed) return;
     this.closed = true;
+    if (this.embedding) await (await this.embedding.catch(() => null))?.dispose();
     this.completion.dispose();
     await this.context.dispose();
     await this.model.dispose();

@@ -5,6 +5,8 @@ import {
   type ChatRequest,
   type Chunk,
   type DoneReason,
+  type EmbedRequest,
+  type EmbedResult,
   type GenerateRequest,
   type InferenceBackend,
   type LoadedModel,
@@ -81,6 +83,16 @@ export class OllamaBackend implements InferenceBackend {
       }),
     );
     yield* this.relay<GenerateResponse>(it, t0, (r) => ({ content: r.response ?? "" }), signal);
+  }
+
+  async embed(req: EmbedRequest): Promise<EmbedResult> {
+    const r = await this.call(() =>
+      this.client.embed({ model: req.model || this.defaultModel, input: req.input }),
+    );
+    return {
+      embeddings: r.embeddings,
+      prompt_tokens: (r as { prompt_eval_count?: number }).prompt_eval_count ?? 0,
+    };
   }
 
   async close(): Promise<void> {

@@ -4,12 +4,15 @@ import {
   type ChatMessage,
   type ChatRequest,
   type Chunk,
+  type EmbedRequest,
+  type EmbedResult,
   type GenerateOptions,
   type GenerateRequest,
   type InferenceBackend,
   type LoadedModel,
   type ModelInfo,
   makeTiming,
+  normalize,
   type ToolCall,
 } from "./backend.js";
 
@@ -69,6 +72,27 @@ export class OpenAiBackend implements InferenceBackend {
       ...sampling(req.options),
     };
     yield* this.stream("/v1/completions", body, signal, (c) => ({ content: c.text }));
+  }
+
+  async embed(req: EmbedRequest): Promise<EmbedResult> {
+    const res = await this.request("POST", "/v1/embeddings", {
+      model: req.model || this.defaultModel,
+      input: req.input,
+    });
+    const j = (await res.json()) as {
+      data?: { index: number; embedding: number[] }[];
+      usage?: { prompt_tokens?: number };
+    };
+    const data = [...(j.data ?? [])].sort((a, b) => a.index - b.index);
+    if (data.length !== req.input.length)
+      throw new ForgeError(
+        Codes.BACKEND_UNAVAILABLE,
+        `${this.host}/v1/embeddings: ${data.length} vectors for ${req.input.length} inputs`,
+      );
+    return {
+      embeddings: data.map((d) => normalize(d.embedding)),
+      prompt_tokens: j.usage?.prompt_tokens ?? 0,
+    };
   }
 
   async close(): Promise<void> {

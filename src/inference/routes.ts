@@ -3,9 +3,24 @@
  * without loading the facades (they load with the backend, on the first inference request).
  */
 
-/** Ollama's API: /api/chat, /api/generate, /api/tags, /api/ps, /api/version. */
+import type { IncomingMessage, ServerResponse } from "node:http";
+
+/** What Ollama answers on `GET /`: clients and health checks (Open WebUI, litellm) probe it. */
+export const OLLAMA_ROOT_TEXT = "Ollama is running";
+
+/** Ollama's API: `/` (its health answer) and /api/* (chat, generate, show, embed, embeddings, tags, ps, version). */
 export function isOllamaPath(path: string): boolean {
-  return path.startsWith("/api/");
+  return path === "/" || path.startsWith("/api/");
+}
+
+/** Answers `GET /` / `HEAD /` as Ollama does; needs no backend, so it answers before the model loads. */
+export function answerOllamaRoot(req: IncomingMessage, res: ServerResponse): void {
+  const body = req.method === "GET" || req.method === "HEAD" ? OLLAMA_ROOT_TEXT : "405 method not allowed";
+  res.writeHead(body === OLLAMA_ROOT_TEXT ? 200 : 405, {
+    "content-type": "text/plain; charset=utf-8",
+    "content-length": Buffer.byteLength(body),
+  });
+  res.end(req.method === "HEAD" ? undefined : body);
 }
 
 /** OpenAI's API: /v1/chat/completions, /v1/completions, /v1/models and /v1/models/:id. */

@@ -134,7 +134,9 @@ describe("daemon facade without a usable model", () => {
     try {
       const r = await t.client.get("/api/tags");
       expect(r.status).toBe(503);
-      expect(r.body.error.code).toBe("FORGE_BACKEND_UNAVAILABLE");
+      // Ollama's error shape (issue 21): the message in `error`, our code beside it.
+      expect(typeof r.body.error).toBe("string");
+      expect(r.body.code).toBe("FORGE_BACKEND_UNAVAILABLE");
       const p = await t.client.post("/v1/actions", {
         session_id: "s",
         proposed_action: { kind: "shell", command: "rm -rf /" },
@@ -146,7 +148,7 @@ describe("daemon facade without a usable model", () => {
       expect(again.body.models).toHaveLength(1);
       const none = await startTestAgent({ backend: "none" });
       try {
-        expect((await none.client.get("/api/version")).body.error.code).toBe("FORGE_BACKEND_UNAVAILABLE");
+        expect((await none.client.get("/api/version")).body.code).toBe("FORGE_BACKEND_UNAVAILABLE");
       } finally {
         await none.stop();
       }
