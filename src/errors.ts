@@ -84,6 +84,8 @@ export const Codes = {
   COLLECTOR_UNAVAILABLE: "FORGE_COLLECTOR_UNAVAILABLE",
   /** The collector's TLS certificate is not the pinned one (or none is pinned yet): nothing was sent. */
   COLLECTOR_UNTRUSTED: "FORGE_COLLECTOR_UNTRUSTED",
+  /** The collector refused the agent's handshake: an HTTP status on the upgrade, or a 40xx close. */
+  COLLECTOR_REFUSED: "FORGE_COLLECTOR_REFUSED",
   // Built-in executors (agent/executors): the `error.code` of an execution_result.
   EXEC_SPAWN: "FORGE_EXEC_SPAWN",
   EXEC_UNSUPPORTED: "FORGE_EXEC_UNSUPPORTED",
@@ -209,6 +211,7 @@ export const HTTP_STATUS = {
   [Codes.UPSTREAM_TIMEOUT]: 504,
   [Codes.COLLECTOR_UNAVAILABLE]: 502,
   [Codes.COLLECTOR_UNTRUSTED]: 502,
+  [Codes.COLLECTOR_REFUSED]: 502,
   [Codes.EXEC_SPAWN]: 500,
   [Codes.EXEC_UNSUPPORTED]: 500,
   [Codes.EXEC_TOO_LARGE]: 500,

@@ -22,6 +22,7 @@ import {
   type WireDecision,
 } from "../protocol/messages.js";
 import { type EncodedBatch, encodeObjectBatch, encodeTextBatch } from "../protocol/text-batch.js";
+import { type LinkError, type LinkEvent, linkError } from "./link-error.js";
 import type { EvidenceStore, PendingAction } from "./store.js";
 
 /** The logging surface the shipper uses (pino's shape). */
@@ -108,6 +109,10 @@ export interface ShipperStatus {
   /** Decisions sent (or waiting to be) whose current version the collector has not acked (protocol ≥ 5). */
   decisionsUnacked: number;
   lastClose: { code: number; reason: string; at: string } | null;
+  /** Why the agent is not connected now, with the fix; null while connected (and before the first failure). */
+  error: LinkError | null;
+  /** The latest such error, kept after a later connect succeeds (the heartbeat carries it). */
+  lastError: LinkError | null;
 }
 
 type Handler = (msg: Record<string, unknown>) => void;
@@ -174,6 +179,8 @@ export class Shipper {
   private attempt = 0;
   private connects = 0;
   private lastClose: ShipperStatus["lastClose"] = null;
+  private linkErr: LinkError | null = null;
+  private lastLinkErr: LinkError | null = null;
   private timer: NodeJS.Timeout | null = null;
   /** Highest seq the collector acked; persisted to the store by flushAck. */
   private collectorAcked = 0;
@@ -266,7 +273,23 @@ export class Shipper {
       reconnects: Math.max(0, this.connects - 1),
       decisionsUnacked: this.unackedDecisions.size,
       lastClose: this.lastClose,
+      error: this.linkErr,
+      lastError: this.lastLinkErr,
     };
+  }
+
+  /** Notes why the link failed; logs it (with its fix) when it differs from the last one, not on every retry. */
+  private noteLink(event: LinkEvent): void {
+    const e = linkError(event, this.url);
+    if (e === null) return;
+    const repeat = this.linkErr !== null && this.linkErr.reason === e.reason;
+    this.linkErr = e;
+    this.lastLinkErr = e;
+    if (!repeat)
+      this.log.error(
+        { url: this.url, code: e.code, reason: e.reason, fix: e.fix },
+        `collector: ${e.message}`,
+      );
   }
 
   private connect(): void {
@@ -319,15 +342,14 @@ export class Shipper {
         ws.close(CloseCodes.INTERNAL_ERROR, "agent error");
       }
     });
-    ws.on("error", (err) => this.log.warn({ err: String(err), url: this.url }, "collector connection error"));
+    ws.on("error", (err) => this.noteLink({ kind: "error", error: err }));
     ws.on("close", (code, reason) => {
       if (this.ws === ws) {
         this.ws = null;
         this.authenticated = false;
         this.inFlight = [];
         this.lastClose = { code, reason: reason.toString(), at: new Date().toISOString() };
-        if (code >= 4000 && !peer.refused)
-          this.log.error({ code, reason: reason.toString() }, "collector refused the connection");
+        if (code >= 4000 && !peer.refused) this.noteLink({ kind: "close", code, reason: reason.toString() });
         this.scheduleReconnect(peer.refused ? CloseCodes.COLLECTOR_UNTRUSTED : code);
       }
       for (const w of this.closedWaiters.splice(0)) w();
@@ -449,6 +471,7 @@ export class Shipper {
   ): void {
     peer.refused = true;
     this.log.error({ url: this.url, alert: code, fingerprint: fp }, message);
+    this.noteLink({ kind: "untrusted", alert: code, message });
     this.alertOnce(code, fp, message);
     if (ws.readyState === WebSocket.OPEN) ws.close(CloseCodes.COLLECTOR_UNTRUSTED, code);
     else ws.terminate();
@@ -524,6 +547,7 @@ export class Shipper {
           // The answer to hello: the collector's durable high-water mark.
           this.authenticated = true;
           this.attempt = 0;
+          this.linkErr = null;
           this.sentSeq = seq;
           this.cpSentSeq = typeof msg.checkpoint_seq === "number" ? msg.checkpoint_seq : 0;
           this.log.info({ url: this.url, collector_seq: seq }, "connected to collector");
