@@ -1,10 +1,11 @@
 #!/usr/bin/env node
-// `npm start`: the whole thing on one machine with nothing else installed. State in ./var, the
+// `npm start`: the whole thing on one machine with nothing else installed. State in the per-user
+// home (FORGE_HOME, else ~/.local/share/forge-agent; the CLI finds it there from any directory), the
 // default policy pack, SQLite evidence, the generated tiny smoke-test model, and a local collector
 // with its dashboard on 127.0.0.1:8787. Runs until Ctrl-C. Uses the built output (npm install builds).
 import { existsSync, mkdirSync } from "node:fs";
 import { hostname } from "node:os";
-import { dirname, join, relative } from "node:path";
+import { dirname, join } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = dirname(dirname(fileURLToPath(import.meta.url)));
@@ -84,7 +85,7 @@ if (config.backend === "llama" && config.model === undefined) {
   // Generated, never downloaded: random weights, labelled as a smoke-test model.
   const { ensureTinyModel, TINY_MODEL_NAME } = await import(join(dist, "inference", "tiny-model.js"));
   const path = ensureTinyModel(config.models_dir);
-  process.stdout.write(`model:     ${relative(cwd, path)} (${TINY_MODEL_NAME})\n`);
+  process.stdout.write(`model:     ${path} (${TINY_MODEL_NAME})\n`);
 }
 
 let agent;
@@ -104,7 +105,7 @@ try {
   process.exit(1);
 }
 
-const sock = relative(cwd, agent.socketPath) || agent.socketPath;
+const sock = agent.socketPath;
 const example = JSON.stringify({
   session_id: "demo",
   prompt: "show me the repo status",
@@ -113,6 +114,7 @@ const example = JSON.stringify({
 });
 process.stdout.write(
   [
+    `home:      ${config.home}`,
     `socket:    ${agent.socketPath}`,
     `evidence:  ${config.evidence.path}`,
     `logs:      ${logFile}`,

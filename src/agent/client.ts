@@ -1,20 +1,53 @@
 import { request } from "node:http";
 import { resolve } from "node:path";
 import { Codes, ForgeError, isForgeCode } from "../errors.js";
+import { loadConfig } from "./config.js";
 
 /** The socket API's view of one action: what a client (the CLI, hooks, the MCP gateway) reads back. */
 export type { ActionView } from "./actions.js";
 
-/** The socket path the CLI talks to: --socket, else FORGE_SOCKET, else <FORGE_HOME or ./var>/agent.sock. */
-export function defaultSocketPath(env: Record<string, string | undefined>, cwd = process.cwd()): string {
-  if (env.FORGE_SOCKET) return resolve(cwd, env.FORGE_SOCKET);
-  return resolve(cwd, env.FORGE_HOME ?? "./var", "agent.sock");
+/** Where the CLI finds the agent and its state: resolved exactly as the daemon resolves them. */
+export interface AgentPaths {
+  home: string;
+  socket: string;
+  reviewToken: string;
+  evidence: string;
+  keys: string;
+  /** The config file read, or null. */
+  configFile: string | null;
 }
 
-/** The review token file the CLI reads: --token-file, else FORGE_REVIEW_TOKEN_FILE, else <FORGE_HOME or ./var>/review.token. */
+/**
+ * The agent's paths, the same from any directory: --home/--socket/--config (flags), FORGE_*, the
+ * config file (FORGE_CONFIG, else the per-user one), else the per-user home (config.ts userPaths).
+ */
+export function agentPaths(
+  env: Record<string, string | undefined>,
+  flags: { home?: string; socket?: string; config?: string } = {},
+  cwd = process.cwd(),
+): AgentPaths {
+  const c = loadConfig({ env, cwd, flags });
+  const file = c.source.find((s) => s.startsWith("file:"));
+  return {
+    home: c.home,
+    socket: c.socket,
+    reviewToken: env.FORGE_REVIEW_TOKEN_FILE
+      ? resolve(cwd, env.FORGE_REVIEW_TOKEN_FILE)
+      : c.review.token_file,
+    evidence: c.evidence.path,
+    keys: c.evidence.keys,
+    configFile: file === undefined ? null : file.slice("file:".length),
+  };
+}
+
+/** The socket path the CLI talks to when --socket is not given (agentPaths). */
+export function defaultSocketPath(env: Record<string, string | undefined>, cwd = process.cwd()): string {
+  return agentPaths(env, {}, cwd).socket;
+}
+
+/** The review token file the CLI reads when --token-file is not given: FORGE_REVIEW_TOKEN_FILE, else review.token_file. */
 export function defaultReviewTokenPath(env: Record<string, string | undefined>, cwd = process.cwd()): string {
-  if (env.FORGE_REVIEW_TOKEN_FILE) return resolve(cwd, env.FORGE_REVIEW_TOKEN_FILE);
-  return resolve(cwd, env.FORGE_HOME ?? "./var", "review.token");
+  return agentPaths(env, {}, cwd).reviewToken;
 }
 
 /** One JSON request over the agent's Unix socket. Rejects FORGE_AGENT_UNREACHABLE when nothing answers. */

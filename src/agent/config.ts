@@ -1,4 +1,6 @@
-import { basename, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { homedir } from "node:os";
+import { basename, join, resolve } from "node:path";
 import { z } from "zod";
 import {
   configError,
@@ -27,8 +29,8 @@ const ms = z.number().int().positive();
 function schema(defaults: { uid: number; hostname: string }) {
   const owners = [...new Set([defaults.uid, 0])];
   return z.strictObject({
-    /** State directory: socket, SQLite, keys, models. */
-    home: z.string().min(1).default("./var"),
+    /** State directory: socket, SQLite, keys, models; default: the per-user one (userPaths). */
+    home: z.string().min(1).optional(),
     /** Unix socket path; default <home>/agent.sock. */
     socket: z.string().min(1).optional(),
     host_id: z.string().min(1).max(128).default(defaults.hostname),
@@ -211,7 +213,11 @@ type Parsed = z.infer<ReturnType<typeof schema>>;
 
 /** The resolved configuration: every path absolute, every default filled in, deeply frozen. */
 export type AgentConfig = DeepReadonly<
-  Omit<Parsed, "socket" | "evidence" | "executors" | "policy_updates" | "review" | "collector_trust"> & {
+  Omit<
+    Parsed,
+    "home" | "socket" | "evidence" | "executors" | "policy_updates" | "review" | "collector_trust"
+  > & {
+    home: string;
     /** The configured collector key is read once, at load. */
     collector_trust: { key?: string; key_pem?: string; pin_first_use: boolean; pin_file: string };
     /** The pinned key is read once, at load: a missing file is a config error, not a runtime surprise. */
@@ -241,6 +247,7 @@ export interface ConfigFlags {
 
 export interface LoadConfigInput {
   flags?: ConfigFlags;
+  /** The process environment; given, it also names the per-user config file and home (userPaths). */
   env?: Record<string, string | undefined>;
   /** A config object given directly (tests, embedders); merged where the file would be. */
   object?: Record<string, unknown>;
@@ -273,14 +280,44 @@ const FLAG_KEYS: Readonly<Record<string, string>> = {
   "log-level": "log_level",
 };
 
-/** Reads, merges and validates the configuration; throws FORGE_CONFIG_INVALID naming the key and the fix. */
+/**
+ * The per-user defaults, the same from any directory: the state directory (the one a `--user`
+ * service uses: ~/.local/share/forge-agent, $XDG_DATA_HOME honoured; on macOS ~/Library/Application
+ * Support/forge-agent) and the config file (~/.config/forge-agent/config.yaml, $XDG_CONFIG_HOME
+ * honoured), which `forge-agent init` writes.
+ */
+export function userPaths(
+  env: Record<string, string | undefined> = {},
+  platform: NodeJS.Platform = process.platform,
+): { home: string; config: string } {
+  const h = env.HOME || homedir();
+  const data =
+    platform === "darwin"
+      ? join(h, "Library", "Application Support")
+      : env.XDG_DATA_HOME || join(h, ".local", "share");
+  return {
+    home: join(data, "forge-agent"),
+    config: join(env.XDG_CONFIG_HOME || join(h, ".config"), "forge-agent", "config.yaml"),
+  };
+}
+
+/**
+ * Reads, merges and validates the configuration; throws FORGE_CONFIG_INVALID naming the key and the fix.
+ * The home is --home, else FORGE_HOME, else the config file's `home`, else the per-user default;
+ * the config file is --config, else FORGE_CONFIG, else the per-user one when it exists. A default
+ * is never resolved against the current directory, so the CLI finds the agent from anywhere.
+ */
 export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
   const cwd = input.cwd ?? process.cwd();
   const source: string[] = [];
   let merged: Record<string, unknown> = {};
   let origin = "config";
+  const user = userPaths(input.env);
 
-  const file = input.flags?.config ?? input.env?.FORGE_CONFIG;
+  const file =
+    input.flags?.config ??
+    (input.env?.FORGE_CONFIG || undefined) ??
+    (input.env !== undefined && existsSync(user.config) ? user.config : undefined);
   if (file !== undefined) {
     merged = readConfigFile(resolve(cwd, file), "home, socket, policy");
     origin = basename(file);
@@ -309,7 +346,7 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
   const r = s.safeParse(merged);
   if (!r.success) throw configError(r.error.issues, origin, merged, s.shape);
   const c = r.data;
-  const home = resolve(cwd, c.home);
+  const home = resolve(cwd, c.home ?? user.home);
   const resolved = {
     ...c,
     home,

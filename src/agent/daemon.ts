@@ -250,6 +250,11 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   });
   cleanup.push(() => inference.close());
 
+  const servedModels = () => {
+    if (config.backend === "none") return [];
+    const admission = inference.served();
+    return [{ backend: config.backend, model: config.model ?? null, ...(admission ? { admission } : {}) }];
+  };
   const heartbeat = new Heartbeat({
     hostId: config.host_id,
     gate: gateStats,
@@ -257,11 +262,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     facts: () => gatherFacts(opts.version ?? null),
     evidence: () => store.stats(),
     policy: () => policyUpdates.active(),
-    models: () => {
-      if (config.backend === "none") return [];
-      const admission = inference.served();
-      return [{ backend: config.backend, model: config.model ?? null, ...(admission ? { admission } : {}) }];
-    },
+    models: servedModels,
     reviews: () => svc.reviews(),
     append: (rec) => store.append(rec),
     tolerances: config.tolerances,
@@ -285,6 +286,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   drift.start();
   cleanup.push(() => drift.stop());
 
+  let facadeAddress: string | null = null;
   const health = () => ({
     status: closing ? "stopping" : "ok",
     version: opts.version ?? null,
@@ -296,6 +298,10 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     evidence: store.stats(),
     actions: svc.stats(),
     collector: shipper?.status() ?? null,
+    collector_url: config.collector_url ?? null,
+    socket: config.socket,
+    /** The loopback TCP address of the Ollama/OpenAI facade, or null (socket only). */
+    facade: facadeAddress,
     backend: config.backend,
     gate_state: {
       path: gateState.path,
@@ -303,6 +309,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       saves: gateState.saves,
       last_error: gateState.lastError,
     },
+    /** The served model (null model: the generated smoke-test one) and, once loaded, its admission. */
+    models: servedModels(),
     /** When the last heartbeat was built (its tolerances judged), ms since the epoch; null before the first. */
     heartbeat_at_ms: heartbeat.latest()?.at_ms ?? null,
   });
@@ -416,7 +424,6 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   };
   const unix = createApiServer(api, socketPeer, listenOpts);
   const servers: { server: Server; inflight: () => number }[] = [unix];
-  let facadeAddress: string | null = null;
   try {
     await listenUnix(unix.server, config.socket);
     cleanup.push(() => unlinkQuiet(config.socket));

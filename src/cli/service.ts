@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
-import { Codes, ForgeError } from "../errors.js";
+import { agentPaths } from "../agent/client.js";
+import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import {
   defaultTarget,
   installService,
@@ -16,7 +17,9 @@ import {
   systemHost,
   uninstallService,
 } from "../platform/service/index.js";
+import { agentState, formatAgent } from "./agent-state.js";
 import { parse, printJson, UsageError } from "./args.js";
+import type { Env } from "./forge-agent.js";
 
 const OPTIONS = {
   user: { type: "boolean" },
@@ -33,8 +36,14 @@ const host: ServiceHost = systemHost();
 // dist/src/cli/service.js -> <package root>/bin/forge-agent.js
 const SCRIPT = fileURLToPath(new URL("../../../bin/forge-agent.js", import.meta.url));
 
-function specFrom(argv: string[]): { spec: ServiceSpec; dryRun: boolean; json: boolean } {
-  const { values } = parse(argv, OPTIONS, false);
+/** `status` also takes --socket (the agent it asks) and --config (where it finds the agent). */
+const STATUS_OPTIONS = { ...OPTIONS, socket: { type: "string" } } as const;
+
+function specFrom(
+  argv: string[],
+  options: typeof OPTIONS | typeof STATUS_OPTIONS = OPTIONS,
+): { spec: ServiceSpec; dryRun: boolean; json: boolean } {
+  const { values } = parse(argv, options, false);
   let target: ServiceTarget | null;
   if (values.target === undefined) {
     target = defaultTarget(host.platform());
@@ -133,7 +142,7 @@ export async function uninstall(argv: string[]): Promise<number> {
   return 0;
 }
 
-function formatStatus(s: ServiceStatus): string {
+function formatStatus(s: ServiceStatus): string[] {
   const lines = [
     `service:   ${s.label} (${s.target}, ${s.scope})`,
     `file:      ${s.path}${s.installed ? "" : " (absent)"}`,
@@ -142,18 +151,44 @@ function formatStatus(s: ServiceStatus): string {
     `pid:       ${s.pid ?? "-"}`,
     `last exit: ${s.last_exit_code ?? "-"}`,
   ];
-  return `${lines.join("\n")}\n`;
+  return lines;
 }
 
-/** `forge-agent status [--user] [--target launchd|systemd] [--json]`: exit 0 when it could be read. */
-export async function status(argv: string[]): Promise<number> {
-  const { spec, dryRun, json } = specFrom(argv);
-  if (dryRun) {
-    printPlan(planStatus(spec), json);
-    return 0;
+/**
+ * `forge-agent status [--socket PATH] [--home DIR] [--config FILE] [--user] [--target launchd|systemd] [--json]`:
+ * whether an agent answers (pid, socket, policy, collector, model), found as every command finds
+ * it, then the service's state (or why there is none). Exit 0 when it could be read.
+ */
+export async function status(argv: string[], env: Env): Promise<number> {
+  const { values } = parse(argv, STATUS_OPTIONS, false);
+  const socket =
+    values.socket ??
+    agentPaths(env, {
+      ...(values.home === undefined ? {} : { home: values.home }),
+      ...(values.config === undefined ? {} : { config: values.config }),
+    }).socket;
+  let service: ServiceStatus | { error: { code: string; message: string } };
+  let dryRun = false;
+  let json = values.json === true;
+  try {
+    const from = specFrom(argv, STATUS_OPTIONS);
+    ({ dryRun, json } = from);
+    if (dryRun) {
+      printPlan(planStatus(from.spec), json);
+      return 0;
+    }
+    service = serviceStatus(host, from.spec);
+  } catch (err) {
+    if (err instanceof UsageError) throw err;
+    service = {
+      error: { code: hasForgeCode(err) ? err.code : "FORGE_INTERNAL", message: (err as Error).message },
+    };
   }
-  const s = serviceStatus(host, spec);
-  if (json) printJson(s);
-  else process.stdout.write(formatStatus(s));
+  const agent = await agentState(socket);
+  if (json) printJson({ ...service, agent });
+  else {
+    const svc = "error" in service ? [`service:   none (${service.error.message})`] : formatStatus(service);
+    process.stdout.write(`${[...formatAgent(agent), ...svc].join("\n")}\n`);
+  }
   return 0;
 }

@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
-import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
+import { agentPaths, callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { buildTrace, formatTrace, mergeCopies, missingShipped, type Trace } from "../agent/trace.js";
 import { Codes, hasForgeCode } from "../errors.js";
 import { publicKeyFromPem } from "../protocol/collector-auth.js";
@@ -10,7 +10,7 @@ import type { Env } from "./forge-agent.js";
 
 /**
  * `forge-agent trace SESSION_ID [--json]`: asks the running agent; when none answers, reads the
- * evidence file directly (--evidence, else beside --socket, else <FORGE_HOME or ./var>/evidence.db)
+ * evidence file directly (--evidence, else beside --socket, else <home>/evidence.db, the home found as agentPaths finds it)
  * and fetches what the collector acked (and this host pruned) back from the collector, signed with
  * this host's key (or --collector-token-file, an operator's secret). A trace that may be missing
  * records says so, in JSON (`sources.incomplete`) and in the human output.
@@ -32,9 +32,8 @@ export default async function trace(argv: string[], env: Env): Promise<number> {
     t = unwrap<Trace>(await callAgent(socket, "GET", `/v1/sessions/${encodeURIComponent(session)}/trace`));
   } catch (err) {
     if (!hasForgeCode(err) || err.code !== Codes.AGENT_UNREACHABLE) throw err;
-    // Without --evidence: the file beside the socket when --socket was given, else <FORGE_HOME>/evidence.db.
-    const home =
-      values.socket !== undefined ? dirname(resolve(values.socket)) : resolve(env.FORGE_HOME ?? "./var");
+    // Without --evidence: the file beside the socket when --socket was given, else the agent's home's.
+    const home = values.socket !== undefined ? dirname(resolve(values.socket)) : agentPaths(env).home;
     const path = resolve(values.evidence ?? join(home, "evidence.db"));
     process.stderr.write(`forge-agent: no agent on ${socket}; reading ${path}\n`);
     const collector = values["collector-url"] ?? env.FORGE_COLLECTOR_URL;

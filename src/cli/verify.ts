@@ -1,5 +1,6 @@
 import { existsSync } from "node:fs";
 import { dirname, join, resolve } from "node:path";
+import { agentPaths } from "../agent/client.js";
 import { hasForgeCode } from "../errors.js";
 import { type VerifyReport, verifyStore } from "../evidence/index.js";
 import { parse, printJson } from "./args.js";
@@ -8,7 +9,8 @@ import type { Env } from "./forge-agent.js";
 /**
  * forge-agent verify [--json] [--home DIR | --db PATH] [--keys DIR]
  * Recomputes the local hash chain and checkpoint signatures; exit 0 when intact, 1 when not.
- * The evidence file is <home>/evidence.db and the host key <home>/keys/ (home: --home, FORGE_HOME, ./var).
+ * The evidence file is <home>/evidence.db and the host key <home>/keys/ (home: --home, else as
+ * the daemon resolves it: FORGE_HOME, the config file, the per-user default).
  */
 export default async function verify(argv: string[], env: Env): Promise<number> {
   const { values } = parse(
@@ -21,7 +23,7 @@ export default async function verify(argv: string[], env: Env): Promise<number> 
     },
     false,
   );
-  const home = resolve(values.home ?? env.FORGE_HOME ?? "var");
+  const home = values.home === undefined ? agentPaths(env).home : resolve(values.home);
   const dbPath = resolve(values.db ?? join(home, "evidence.db"));
   // With --db alone, the keys are expected beside the database, as under a home directory.
   const keyDir =

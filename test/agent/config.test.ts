@@ -1,9 +1,9 @@
 import { generateKeyPairSync } from "node:crypto";
-import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadConfig } from "../../src/agent/config.js";
+import { loadConfig, userPaths } from "../../src/agent/config.js";
 import { thrown } from "../support/throws.js";
 
 const dir = mkdtempSync(join(tmpdir(), "fa-config-"));
@@ -11,7 +11,7 @@ afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 describe("agent config", () => {
   it("fills defaults under home, with the owner and root as the default principals", () => {
-    const c = loadConfig({ cwd: dir, uid: 501, hostname: "mac-1" });
+    const c = loadConfig({ cwd: dir, uid: 501, hostname: "mac-1", object: { home: "var" } });
     expect(c.home).toBe(join(dir, "var"));
     expect(c.socket).toBe(join(dir, "var", "agent.sock"));
     expect(c.evidence.path).toBe(join(dir, "var", "evidence.db"));
@@ -28,6 +28,42 @@ describe("agent config", () => {
       token_file: join(dir, "var", "review.token"),
     });
     expect(c.collector_url).toBeUndefined();
+  });
+
+  it("without a home, uses the per-user one, never ./var against the current directory", () => {
+    const user = join(dir, "alice");
+    const c = loadConfig({ cwd: dir, env: { HOME: user } });
+    expect(c.home).toBe(userPaths({ HOME: user }).home);
+    expect(c.home.startsWith(user)).toBe(true);
+    expect(c.socket).toBe(join(c.home, "agent.sock"));
+    expect(loadConfig({ cwd: "/", env: { HOME: user } }).socket).toBe(c.socket);
+  });
+
+  it("userPaths: XDG on Linux, Application Support on macOS", () => {
+    expect(userPaths({ HOME: "/home/a" }, "linux")).toEqual({
+      home: "/home/a/.local/share/forge-agent",
+      config: "/home/a/.config/forge-agent/config.yaml",
+    });
+    expect(userPaths({ HOME: "/home/a", XDG_DATA_HOME: "/d", XDG_CONFIG_HOME: "/c" }, "linux")).toEqual({
+      home: "/d/forge-agent",
+      config: "/c/forge-agent/config.yaml",
+    });
+    expect(userPaths({ HOME: "/Users/a" }, "darwin").home).toBe(
+      "/Users/a/Library/Application Support/forge-agent",
+    );
+  });
+
+  it("reads the per-user config file when no --config or FORGE_CONFIG names one", () => {
+    const user = join(dir, "bob");
+    const file = userPaths({ HOME: user }).config;
+    mkdirSync(dirname(file), { recursive: true });
+    writeFileSync(file, `home: ${join(user, "state")}\nbackend: none\n`);
+    const c = loadConfig({ cwd: "/", env: { HOME: user } });
+    expect(c.home).toBe(join(user, "state"));
+    expect(c.backend).toBe("none");
+    expect(c.source).toEqual([`file:${file}`]);
+    // FORGE_HOME still wins over the file.
+    expect(loadConfig({ cwd: "/", env: { HOME: user, FORGE_HOME: "/srv/x" } }).home).toBe("/srv/x");
   });
 
   it("merges file, then environment, then flags", () => {
@@ -121,7 +157,7 @@ describe("agent config", () => {
   });
 
   it("collector_trust: first-use pinning into <home>/collector-key.pem by default; a configured key is read at load", () => {
-    const c = loadConfig({ cwd: dir });
+    const c = loadConfig({ cwd: dir, object: { home: "var" } });
     expect(c.collector_trust).toEqual({
       pin_first_use: true,
       pin_file: join(dir, "var", "collector-key.pem"),

@@ -29,7 +29,7 @@ describe("npm start, twice", () => {
     ensureBuilt();
     first = spawn(process.execPath, [START], {
       cwd,
-      env: env({ FORGE_COLLECTOR_LISTEN: "127.0.0.1:0" }),
+      env: env({ FORGE_HOME: join(cwd, "var"), FORGE_COLLECTOR_LISTEN: "127.0.0.1:0" }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     first.stdout!.on("data", (c: Buffer) => (out += c.toString()));
@@ -51,7 +51,7 @@ describe("npm start, twice", () => {
     // The same collector port the first one holds: before, this was the error the user saw.
     const second = spawn(process.execPath, [START], {
       cwd,
-      env: env({ FORGE_COLLECTOR_LISTEN: `127.0.0.1:${port}` }),
+      env: env({ FORGE_HOME: join(cwd, "var"), FORGE_COLLECTOR_LISTEN: `127.0.0.1:${port}` }),
       stdio: ["ignore", "pipe", "pipe"],
     });
     let err = "";
