@@ -387,7 +387,7 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
       fetch(`${host}${path}`, { method: "POST", body, headers: { "content-type": "application/json" } });
     let r = await post("/api/chat", "{not json");
     expect(r.status).toBe(400);
-    expect(await r.json()).toEqual({ error: expect.stringContaining("not JSON") });
+    expect(await r.json()).toEqual({ error: expect.stringContaining("not JSON"), code: "FORGE_BAD_REQUEST" });
     r = await post("/api/chat", JSON.stringify({ messages: [{ role: "wizard", content: "x" }] }));
     expect(r.status).toBe(400);
     expect(((await r.json()) as { error: unknown }).error).toContain("messages.0.role");
