@@ -3,37 +3,28 @@
 // does on a real run what its comments say: the NaN batch at step 12 is skipped, the spike at step
 // 30 halts the job (its checkpoints go to a temporary directory, not the repository's var/).
 import { createHash } from "node:crypto";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvidenceStore } from "../../src/evidence/index.js";
-import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
-import type { PrincipalReview } from "../../src/protocol/record.js";
+import type { Gate } from "../../src/gate/index.js";
 import { preflight } from "../../src/training/budgets.js";
 import { generatedCorpus } from "../../src/training/dataset.js";
 import { runJob, trainingAction } from "../../src/training/job.js";
 import { type Job, loadJob, parameterCount } from "../../src/training/spec.js";
 import { makeTrainer } from "../../src/training/trainers.js";
 import { REPO } from "../agent/helpers.js";
-import { openStore, tempHome } from "../evidence/helpers.js";
+import { tempHome } from "../evidence/helpers.js";
+import { governed, review } from "./helpers.js";
 
 const EXAMPLES = join(REPO, "examples", "training");
 const CORPUS_SHA = createHash("sha256").update(generatedCorpus()).digest("hex");
-const review = (decision: PrincipalReview["decision"]): PrincipalReview => ({
-  decision,
-  reviewer: "uid:501",
-  at: new Date().toISOString(),
-  reason: `test ${decision}`,
-});
 
 describe("examples/training", () => {
   const home = tempHome();
   let store: EvidenceStore;
   let gate: Gate;
   beforeAll(async () => {
-    await initGate();
-    gate = new Gate(loadPolicy(defaultPolicyPath()), { home: homedir(), cwd: home.dir });
-    store = openStore(home);
+    ({ gate, store } = await governed(home));
   });
   afterAll(async () => {
     await store.close();
