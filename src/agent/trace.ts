@@ -128,10 +128,46 @@ export function formatTrace(t: Trace): string {
         `   review:   ${pr.decision} by ${pr.reviewer} at ${pr.at}${pr.reason ? ` (${pr.reason})` : ""}`,
       );
     if (s.execution_result !== null && s.execution_result !== undefined) {
-      lines.push(`   result:   ${summarize(s.execution_result)}`);
+      lines.push(
+        `   result:   ${s.kind === "training" ? trainingResult(s.execution_result) : summarize(s.execution_result)}`,
+      );
     }
   });
   return lines.join("\n");
+}
+
+/**
+ * One line for a `training` record's result (src/training/job.ts, loop.ts): the milestone and its
+ * digests in full, so the trace of a job session reads as the run — start or resume, each
+ * checkpoint, each anomaly and its outcome, each halt, the end.
+ */
+function trainingResult(v: unknown): string {
+  const o = (v ?? {}) as Record<string, unknown>;
+  const ck = (c: unknown) => {
+    const x = (c ?? {}) as { step?: number; digest?: string };
+    return `step ${x.step ?? "?"} sha256:${x.digest ?? "?"}`;
+  };
+  switch (o.event) {
+    case "start":
+    case "resume": {
+      const b = o.base as { ref?: string; sha256?: string } | undefined;
+      return `${String(o.event)}: ${String(o.trainer)}, ${String(o.parameters)} parameters${b ? `, base ${b.ref} sha256:${b.sha256}` : ""}${o.from_checkpoint ? `, from checkpoint ${ck(o.from_checkpoint)}` : ""}`;
+    }
+    case "checkpoint": {
+      const c = (o.checkpoint ?? {}) as { steps_log_sha256?: string };
+      return `checkpoint ${ck(o.checkpoint)}, loss ${String(o.loss)}, ${String(o.tokens)} tokens, steps log sha256:${c.steps_log_sha256 ?? "?"}`;
+    }
+    case "anomaly":
+      return `anomaly at step ${String(o.step)}: ${String(o.rule)} (loss ${String(o.loss)}) → ${String(o.action)}: ${String(o.outcome)}`;
+    case "halt":
+      return `halt at step ${String(o.step)}: ${String(o.reason)}${o.budget ? ` ${String(o.budget)} (${String(o.value)} > ${String(o.limit)})` : ""}${o.rule ? ` ${String(o.rule)}` : ""}${o.review ? `, review ${String(o.review)}` : ""}`;
+    case "end": {
+      const err = o.error as { code?: string } | null | undefined;
+      return `end ${String(o.state)}: ${String(o.steps ?? 0)} steps, ${String(o.tokens ?? 0)} tokens${o.final_weights_sha256 ? `, weights sha256:${String(o.final_weights_sha256)}` : ""}${o.gguf ? `, gguf ${String(o.gguf)} sha256:${String(o.gguf_sha256)}` : ""}${err?.code ? `, ${err.code}` : ""}`;
+    }
+    default:
+      return summarize(v);
+  }
 }
 
 /** One line for an action or a result, for people. */
@@ -141,6 +177,11 @@ export function summarize(v: unknown): string {
   if (o.kind === "shell") return `shell: ${String(o.command)}`;
   if (typeof o.kind === "string" && typeof o.path === "string") return `${o.kind}: ${o.path}`;
   if (o.kind === "http") return `http: ${String(o.method)} ${String(o.url)}`;
+  if (o.kind === "training.run") {
+    const d = o.dataset as { ref?: string; sha256?: string } | undefined;
+    const m = o.model as { base?: string | null; parameters?: number } | undefined;
+    return `training.run: ${String(o.job)} on ${String(o.trainer)}, ${m?.parameters ?? "?"} parameters${m?.base ? `, base ${m.base}` : ""}, dataset ${d?.ref ?? "?"}`;
+  }
   if (typeof o.status === "string") {
     const exit = o.exit_code !== undefined ? ` exit ${String(o.exit_code)}` : "";
     return `${o.status}${exit}${typeof o.duration_ms === "number" ? ` in ${o.duration_ms} ms` : ""}`;

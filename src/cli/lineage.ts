@@ -69,10 +69,18 @@ export default async function lineageCommand(argv: string[], env: Env): Promise<
   }
   if (v.json) printJson(l);
   else {
-    for (const k of l.links)
+    for (const k of l.links) {
       process.stdout.write(
         `${k.verified ? "ok  " : "FAIL"}  ${k.step.padEnd(10)}  ${k.host_id ? `${k.host_id}#${k.seq}` : ""}  ${JSON.stringify(k.detail).slice(0, 160)}${k.problem ? `  (${k.problem})` : ""}\n`,
       );
+      // The detail above is cut short: a run's checkpoints and export get a line each.
+      if (k.step === "training") {
+        const d = k.detail as { checkpoints?: { step: number; digest: string }[]; gguf_sha256?: string };
+        for (const c of d.checkpoints ?? [])
+          process.stdout.write(`            checkpoint ${c.step} sha256:${c.digest}\n`);
+        if (d.gguf_sha256) process.stdout.write(`            exported   sha256:${d.gguf_sha256}\n`);
+      }
+    }
     for (const a of l.actions)
       process.stdout.write(
         `      action  ${a.host_id}#${a.seq}  ${a.kind}  ${a.evaluation}  ${a.action_id}\n`,

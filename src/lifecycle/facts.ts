@@ -3,10 +3,11 @@
  * (signed referrers of the exact digest) and the evidence chain, never from what a caller says.
  */
 import { readFile } from "node:fs/promises";
-import { recordHash, type StoredRecord } from "../protocol/record.js";
+import type { StoredRecord } from "../protocol/record.js";
 import { KINDS, pullArtifact } from "../registry/index.js";
 import type { LifecycleContext } from "./context.js";
 import { verifyBundle } from "./dsse.js";
+import { type TrainingBase, trainingSession } from "./lineage.js";
 import type { PulledModel } from "./model.js";
 import {
   EVAL_RESULT_PREDICATE,
@@ -75,6 +76,9 @@ export interface TrainingLinks {
   dataset: { ref: string; sha256: string };
   checkpoints: { step: number; digest: string }[];
   anomalies: unknown[];
+  /** The job's `model.base` as written, and its digest from the start record (null from scratch). */
+  base_ref: string | null;
+  base: TrainingBase | null;
   verified: boolean;
   problems: string[];
 }
@@ -84,49 +88,26 @@ export interface TrainingLinks {
  * with every record of its session re-hashed and linked to its predecessor in the chain.
  */
 export function trainingFor(weightsHex: string, all: readonly StoredRecord[]): TrainingLinks | null {
-  const bySeq = new Map(all.map((r) => [r.seq, r]));
-  const end = all
-    .filter(
-      (r) =>
-        r.kind === "training" &&
-        (r.execution_result as { gguf_sha256?: string } | null)?.gguf_sha256 === weightsHex,
-    )
-    .at(-1);
-  if (!end) return null;
-  const recs = all.filter((r) => r.kind === "training" && r.session_id === end.session_id);
-  const problems: string[] = [];
-  for (const r of recs) {
-    const { hash, prev_hash, ...body } = r;
-    if (recordHash(prev_hash, body) !== hash)
-      problems.push(`record ${r.host_id}#${r.seq}: hash does not match its body`);
-    const prev = bySeq.get(r.seq - 1);
-    if (prev && prev.hash !== prev_hash)
-      problems.push(`record ${r.host_id}#${r.seq}: prev_hash does not link to #${prev.seq}`);
-  }
-  const spec = (end.proposed_action as { spec?: { dataset?: { ref: string; sha256: string } } }).spec;
-  const checkpoints = recs
-    .map((r) => r.execution_result as { event?: string; step?: number; digest?: string } | null)
-    .filter((e) => e?.event === "checkpoint")
-    .map((e) => ({ step: e!.step ?? 0, digest: e!.digest ?? "" }));
-  const anomalies = recs
-    .map((r) => r.execution_result as { event?: string } | null)
-    .filter((e) => e?.event === "anomaly");
+  const run = trainingSession(weightsHex, all);
+  if (!run) return null;
   return {
-    session_id: end.session_id,
-    started: recs[0]?.timestamp ?? null,
-    records: recs.map((r) => ({
+    session_id: run.end.session_id,
+    started: run.records[0]?.timestamp ?? null,
+    records: run.records.map((r) => ({
       host_id: r.host_id,
       seq: r.seq,
       hash: r.hash,
       kind: r.kind,
       action_id: r.action_id,
     })),
-    end,
-    dataset: { ref: spec?.dataset?.ref ?? "", sha256: spec?.dataset?.sha256 ?? "" },
-    checkpoints,
-    anomalies,
-    verified: problems.length === 0,
-    problems,
+    end: run.end,
+    dataset: { ref: run.dataset?.ref ?? "", sha256: run.dataset?.sha256 ?? "" },
+    checkpoints: run.checkpoints,
+    anomalies: run.anomalies,
+    base_ref: run.base_ref,
+    base: run.base,
+    verified: run.problems.length === 0,
+    problems: run.problems,
   };
 }
 
@@ -187,7 +168,12 @@ export async function promotionFacts(model: PulledModel, ctx: LifecycleContext):
     // Signed at all (perhaps by a key outside the trust root) vs signed by a trusted key.
     eval_signed: evals.verified.length > 0 || evals.untrusted,
     eval_fresh: fresh,
-    provenance_complete: training !== null && training.dataset.sha256 !== "" && chosen !== null,
+    // A fine-tune's provenance needs its base's digest as much as its dataset's.
+    provenance_complete:
+      training !== null &&
+      training.dataset.sha256 !== "" &&
+      (training.base_ref === null || training.base !== null) &&
+      chosen !== null,
     training_verified: training?.verified === true,
     signer_trusted: evals.verified.length > 0,
   };
@@ -208,6 +194,8 @@ export async function promotionFacts(model: PulledModel, ctx: LifecycleContext):
   if (!training) missing.push(`no training run on this host exported the weights ${model.weights.digest}`);
   else if (!training.verified)
     missing.push(`training records do not verify: ${training.problems.join("; ")}`);
+  if (training && training.base_ref !== null && training.base === null)
+    missing.push(`the run fine-tuned '${training.base_ref}' but no record names the base's digest`);
   return { facts, eval: chosen, evalRecord, training, missing };
 }
 

@@ -1,7 +1,8 @@
 /**
  * Lineage over evidence records: from an action a model proposed, back through its inference
  * record to the model digest, the promotion, the evaluation, the training run (checkpoints,
- * anomalies) and the dataset digest; or forward from a model digest to every action it proposed.
+ * anomalies, the exported GGUF), a fine-tune's base model (and the run that made it, when recorded)
+ * and the dataset digest; or forward from a model digest to every action it proposed.
  * Pure over a set of records (one host's chain, or the collector's fleet copy): each link is a
  * record whose hash is recomputed from its body and, where its predecessor is present, chained to it.
  * Imports only protocol/, so the collector runs the same walk.
@@ -10,7 +11,7 @@ import { isUnpromoted } from "../protocol/heartbeat.js";
 import { recordHash, type StoredRecord } from "../protocol/record.js";
 
 export interface LineageLink {
-  step: "action" | "inference" | "model" | "promotion" | "evaluation" | "training" | "dataset";
+  step: "action" | "inference" | "model" | "promotion" | "evaluation" | "training" | "base" | "dataset";
   host_id: string | null;
   seq: number | null;
   hash: string | null;
@@ -182,37 +183,29 @@ function backFromDigest(digest: string, records: readonly Rec[], byKey: Map<stri
   );
   if (!evalRec) missing.push(`no evaluation record for ${digest}`);
   const weights = evalRec ? (ea(evalRec).weights as string | undefined) : undefined;
-  const end = weights
-    ? records
-        .filter(
-          (r) => r.kind === "training" && ea(r).event === "end" && `sha256:${ea(r).gguf_sha256}` === weights,
-        )
-        .at(-1)
-    : undefined;
-  const session = end
-    ? records.filter(
-        (r) => r.kind === "training" && r.session_id === end.session_id && r.host_id === end.host_id,
-      )
-    : [];
-  const problems = session.map((r) => verifyRecord(r, byKey)).filter((p): p is string => p !== null);
+  const run = weights?.startsWith("sha256:")
+    ? trainingSession(weights.slice("sha256:".length), records, byKey)
+    : null;
+  const end = run?.end;
   const trainingLink = link("training", end, byKey, {
     session_id: end?.session_id ?? null,
-    records: session.map((r) => ({ seq: r.seq, event: ea(r).event, hash: r.hash })),
-    checkpoints: session
-      .filter((r) => ea(r).event === "checkpoint")
-      .map((r) => ({ step: ea(r).step, digest: ea(r).digest })),
-    anomalies: session.filter((r) => ea(r).event === "anomaly").map((r) => ea(r)),
+    records: (run?.records ?? []).map((r) => ({ seq: r.seq, event: ea(r).event, hash: r.hash })),
+    checkpoints: run?.checkpoints ?? [],
+    anomalies: run?.anomalies ?? [],
     final_weights_sha256: end ? ea(end).final_weights_sha256 : null,
+    gguf_sha256: end ? ea(end).gguf_sha256 : null,
   });
-  if (problems.length > 0) {
+  if (run && run.problems.length > 0) {
     trainingLink.verified = false;
-    trainingLink.problem = problems.join("; ");
+    trainingLink.problem = run.problems.join("; ");
   }
   links.push(trainingLink);
-  if (!end) missing.push(`no training run exported the weights ${weights ?? "(unknown)"}`);
-  const ds = end
-    ? ((pa(end).spec as { dataset?: { ref: string; sha256: string } } | undefined)?.dataset ?? null)
-    : null;
+  if (!run) missing.push(`no training run exported the weights ${weights ?? "(unknown)"}`);
+  // A fine-tune's base: its digest, and the run that exported it when that run is in these records.
+  if (run?.base) links.push(baseLink(run.base, records, byKey));
+  if (run && run.base_ref !== null && !run.base)
+    missing.push(`the run fine-tuned '${run.base_ref}' but no record names the base's digest`);
+  const ds = run?.dataset ?? null;
   links.push({
     step: "dataset",
     host_id: null,
@@ -224,6 +217,109 @@ function backFromDigest(digest: string, records: readonly Rec[], byKey: Map<stri
     detail: ds ? { ref: ds.ref, sha256: ds.sha256 } : {},
   });
   return { links, missing, dataset: ds };
+}
+
+function baseLink(base: TrainingBase, records: readonly Rec[], byKey: Map<string, Rec>): LineageLink {
+  const detail = { ref: base.ref, sha256: base.sha256, manifest_digest: base.manifest_digest };
+  const from = findRun(base.sha256, records);
+  if (from) {
+    const l = link("base", from, byKey, { ...detail, session_id: from.session_id });
+    return { ...l, verified: l.verified && HEX64.test(base.sha256) };
+  }
+  // A base from elsewhere (no record of its making here): pinned by its digest alone, like the dataset.
+  return {
+    step: "base",
+    host_id: null,
+    seq: null,
+    hash: null,
+    action_id: null,
+    verified: HEX64.test(base.sha256),
+    problem: null,
+    detail: { ...detail, session_id: null },
+  };
+}
+
+const HEX64 = /^[0-9a-f]{64}$/;
+
+/** A fine-tune's base as its start (or resume) record names it (`execution_result.base`, src/training/job.ts). */
+export interface TrainingBase {
+  ref: string;
+  /** sha256 (hex) of the base GGUF: for a registry base, its weight layer's digest. */
+  sha256: string;
+  /** The registry model's manifest digest, null for a file. */
+  manifest_digest: string | null;
+}
+
+/** One training run as its records show it: every reader of `training` records goes through here. */
+export interface TrainingSession {
+  /** The `end` record (it names the exported GGUF's sha256). */
+  end: Rec;
+  /** The session's records on the end's host, in chain order. */
+  records: Rec[];
+  /** From each checkpoint record's `execution_result.checkpoint`. */
+  checkpoints: { step: number; digest: string }[];
+  anomalies: Record<string, unknown>[];
+  dataset: { ref: string; sha256: string } | null;
+  /** The job's `model.base` as written (null for a run from scratch). */
+  base_ref: string | null;
+  base: TrainingBase | null;
+  /** Records whose hash does not recompute or whose prev_hash does not chain. */
+  problems: string[];
+}
+
+/** A checkpoint as a `training` record names it: `execution_result.checkpoint` (src/training/loop.ts). */
+export function checkpointOf(r: Rec): { step: number; digest: string } | null {
+  if (r.kind !== "training" || ea(r).event !== "checkpoint") return null;
+  const c = (ea(r).checkpoint ?? {}) as { step?: unknown; digest?: unknown };
+  return {
+    step: typeof c.step === "number" ? c.step : 0,
+    digest: typeof c.digest === "string" ? c.digest : "",
+  };
+}
+
+/** The newest `end` record of a run that exported the GGUF whose sha256 (hex) is `ggufHex`. */
+function findRun(ggufHex: string, records: readonly Rec[]): Rec | undefined {
+  return records
+    .filter((r) => r.kind === "training" && ea(r).event === "end" && ea(r).gguf_sha256 === ggufHex)
+    .at(-1);
+}
+
+/** The training run that exported the GGUF `ggufHex`, its session's records verified. */
+export function trainingSession(
+  ggufHex: string,
+  records: readonly Rec[],
+  byKey: Map<string, Rec> = new Map(records.map((r) => [`${r.host_id}#${r.seq}`, r])),
+): TrainingSession | null {
+  const end = findRun(ggufHex, records);
+  if (!end) return null;
+  const session = records.filter(
+    (r) => r.kind === "training" && r.session_id === end.session_id && r.host_id === end.host_id,
+  );
+  const spec = (pa(end).spec ?? {}) as {
+    dataset?: { ref: string; sha256: string };
+    model?: { base?: string };
+  };
+  // The newest start/resume naming the base: a resumed run's records name it again.
+  const b = session
+    .map((r) => ea(r).base as Partial<TrainingBase> | undefined)
+    .filter((x): x is Partial<TrainingBase> => typeof x?.sha256 === "string")
+    .at(-1);
+  return {
+    end,
+    records: session,
+    checkpoints: session.map(checkpointOf).filter((c): c is { step: number; digest: string } => c !== null),
+    anomalies: session.filter((r) => ea(r).event === "anomaly").map((r) => ea(r)),
+    dataset: spec.dataset ?? null,
+    base_ref: spec.model?.base ?? null,
+    base: b
+      ? {
+          ref: String(b.ref ?? spec.model?.base ?? ""),
+          sha256: b.sha256!,
+          manifest_digest: b.manifest_digest ?? null,
+        }
+      : null,
+    problems: session.map((r) => verifyRecord(r, byKey)).filter((p): p is string => p !== null),
+  };
 }
 
 function forward(digest: string, records: readonly Rec[], byKey: Map<string, Rec>): Lineage {
@@ -376,8 +472,7 @@ export function trainingRuns(records: readonly Rec[]): TrainingRun[] {
     if (x.budgets_consumed) run.budgets_consumed = x.budgets_consumed as Record<string, unknown>;
     switch (x.event) {
       case "checkpoint": {
-        const c = x.checkpoint as { step?: number; digest?: string } | undefined;
-        run.checkpoints.push({ step: num(c?.step), digest: String(c?.digest ?? "") });
+        run.checkpoints.push(checkpointOf(r)!);
         if (!pushCurve(run, x.loss_curve))
           run.loss.push({ step: num(x.step), loss: x.loss as number | string });
         break;

@@ -245,6 +245,19 @@ export function provenanceStatement(
         },
         resolvedDependencies: [
           ...(t ? [{ name: "dataset", uri: t.dataset.ref, digest: { sha256: t.dataset.sha256 } }] : []),
+          // A fine-tune's starting weights: the base GGUF by its sha256 (a registry base: its weight layer).
+          ...(t?.base
+            ? [
+                {
+                  name: "base-model",
+                  uri: t.base.ref,
+                  digest: { sha256: t.base.sha256 },
+                  ...(t.base.manifest_digest
+                    ? { annotations: { manifest_digest: t.base.manifest_digest } }
+                    : {}),
+                },
+              ]
+            : []),
           ...(f.eval
             ? [
                 {

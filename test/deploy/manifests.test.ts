@@ -8,14 +8,17 @@
 // the commands, flags and environment variables the manifests use are ones the CLIs and configs
 // know; the Dockerfile copies only paths that exist.
 
+import { createHash } from "node:crypto";
 import { existsSync, readdirSync, readFileSync } from "node:fs";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { Application } from "@kubernetes-models/argo-cd/argoproj.io/v1alpha1";
 import { Deployment, StatefulSet } from "kubernetes-models/apps/v1";
 import { Job } from "kubernetes-models/batch/v1";
-import { Service } from "kubernetes-models/v1";
+import { ConfigMap, PersistentVolumeClaim, Service } from "kubernetes-models/v1";
 import { describe, expect, it } from "vitest";
 import { parseAllDocuments } from "yaml";
+import { generatedCorpus } from "../../src/training/dataset.js";
+import { parseJobText } from "../../src/training/spec.js";
 
 const REPO = join(import.meta.dirname, "../..");
 const DEPLOY = join(REPO, "deploy");
@@ -41,6 +44,8 @@ const MODELS: Record<string, new (data: never) => { validate(): void }> = {
   "apps/v1/Deployment": Deployment,
   "apps/v1/StatefulSet": StatefulSet,
   "v1/Service": Service,
+  "v1/ConfigMap": ConfigMap,
+  "v1/PersistentVolumeClaim": PersistentVolumeClaim,
   "argoproj.io/v1alpha1/Application": Application,
 };
 
@@ -65,6 +70,8 @@ describe("deploy/ manifests against the Kubernetes and Argo CD schemas (kubernet
       "k8s/collector.yaml: Service",
       "k8s/postgres.yaml: StatefulSet",
       "k8s/postgres.yaml: Service",
+      "k8s/training-job.yaml: ConfigMap",
+      "k8s/training-job.yaml: PersistentVolumeClaim",
       "k8s/training-job.yaml: Job",
       "argocd/application.yaml: Application",
     ]);
@@ -144,6 +151,30 @@ describe("deploy/ manifests (offline, against this repository)", () => {
     // Every env var set is one the agent reads.
     const agentConfig = readFileSync(join(REPO, "src/agent/config.ts"), "utf8");
     for (const e of c.env) expect(agentConfig, e.name).toContain(e.name);
+  });
+
+  it("the Job's volumes are declared here: its job file validates (torch, paths on the state volume)", () => {
+    const [job] = byKind("Job");
+    const pod = job!.spec.template.spec;
+    const vol = (n: string) => pod.volumes.find((v: { name: string }) => v.name === n);
+    const [cm] = byKind("ConfigMap");
+    expect(vol("job").configMap.name).toBe(cm!.metadata!.name);
+    expect(vol("state").persistentVolumeClaim.claimName).toBe(
+      byKind("PersistentVolumeClaim")[0]!.metadata!.name,
+    );
+    // The mounted file through the real job schema (a typo or a bad value fails here, file:line).
+    const file = pod.containers[0].args[0] as string;
+    const spec = parseJobText((cm as { data: Record<string, string> }).data[basename(file)]!, file);
+    expect(spec.trainer).toBe("torch");
+    expect(spec.dataset.sha256).toBe(createHash("sha256").update(generatedCorpus()).digest("hex"));
+    // Writable paths: the ConfigMap's mount is read-only; checkpoints and the export go to the volume.
+    const state = pod.containers[0].volumeMounts.find((m: { name: string }) => m.name === "state").mountPath;
+    for (const p of [spec.checkpoints.dir!, spec.export!.gguf])
+      expect(p.startsWith(`${state}/`), p).toBe(true);
+    // The cluster's memory limit holds the job's own memory budget.
+    expect(spec.budgets.max_memory_mb!).toBeLessThanOrEqual(
+      Number.parseInt(pod.containers[0].resources.limits.memory) * 1024,
+    );
   });
 
   it("the Dockerfile copies only paths that exist, and builds in a stage of its own", () => {

@@ -27,7 +27,7 @@ const skip = missing("docker-registry");
 function cli(args: string[], home: string) {
   // One host id for every command (the registry CLI and train would otherwise name it differently).
   const config = join(home, "..", "agent.yaml");
-  writeFileSync(config, `host_id: lc-test\nhome: ${home}\n`);
+  writeFileSync(config, `host_id: lc-test\nhome: ${home}\npolicy: ${knownBasePolicy(home)}\n`);
   const r = spawnSync(process.execPath, [BIN, ...args, "--config", config], {
     encoding: "utf8",
     timeout: 280_000,
@@ -35,28 +35,56 @@ function cli(args: string[], home: string) {
   return { status: r.status, out: r.stdout, err: r.stderr, json: () => JSON.parse(r.stdout) };
 }
 
+/** The default pack, knowing the base this file fine-tunes (the pack knows only registry.internal's). */
+function knownBasePolicy(home: string): string {
+  const p = join(home, "..", "known-base.yaml");
+  const text = readFileSync(defaultPolicyPath(), "utf8");
+  const known = text.replace(
+    'known_base_models: ["oci://registry.internal/models/*"]',
+    'known_base_models: ["oci://registry.internal/models/*", "out/base.gguf"]',
+  );
+  if (known === text) throw new Error("the default pack's known_base_models line moved");
+  writeFileSync(p, known);
+  return p;
+}
+
+const jobYaml = (name: string, model: string, steps: number, gguf: string) => `job: ${name}
+model:
+  ${model}
+dataset: {ref: generated:corpus-v1, sha256: ${SHA}}
+hyperparameters: {learning_rate: 0.02, batch: 2, sequence: 16, steps: ${steps}, seed: 1}
+budgets: {max_parameters: 100000, max_tokens: 1000000, max_steps: 100, max_wall_seconds: 3600, max_memory_mb: 8192}
+checkpoints: {every: 2, dir: ck-${name}}
+export: {gguf: ${gguf}, type: f32}
+`;
+
+const sha256File = (path: string) => createHash("sha256").update(readFileSync(path)).digest("hex");
+
 describe.skipIf(skip)("eval and promote through the CLI", () => {
   let reg: TestRegistry;
   const dir = tempDir("forge-lc-");
   const home = join(dir, "home");
   let model = "";
+  /** The fine-tune's and its base's `train --json` reports. */
+  let trained: { session_id: string; checkpoints: { step: number; digest: string }[] };
+  let baseRun: { session_id: string };
   beforeAll(async () => {
     reg = await startRegistry();
-    const job = join(dir, "job.yaml");
+    // The base: a short run from scratch of the project's tiny llama, exported to GGUF.
     writeFileSync(
-      job,
-      `job: lc
-model:
-  shape: {layers: 1, width: 16, heads: 2, context: 512}
-dataset: {ref: generated:corpus-v1, sha256: ${SHA}}
-hyperparameters: {learning_rate: 0.02, batch: 2, sequence: 16, steps: 4, seed: 1}
-budgets: {max_parameters: 100000, max_tokens: 1000000, max_steps: 100, max_wall_seconds: 3600, max_memory_mb: 8192}
-checkpoints: {every: 2, dir: ck}
-export: {gguf: out/model.gguf, type: f32}
-`,
+      join(dir, "base.yaml"),
+      jobYaml("lc-base", "shape: {layers: 1, width: 16, heads: 2, context: 512}", 2, "out/base.gguf"),
     );
+    const b = cli(["train", join(dir, "base.yaml"), "--json"], home);
+    expect(b.status, b.err).toBe(0);
+    baseRun = b.json();
+    // The model this file promotes: a fine-tune of that base (its shape and weights come from it).
+    const job = join(dir, "job.yaml");
+    writeFileSync(job, jobYaml("lc", "base: out/base.gguf", 4, "out/model.gguf"));
     const t = cli(["train", job, "--json"], home);
     expect(t.status, t.err).toBe(0);
+    trained = t.json();
+    expect(trained.checkpoints.map((c) => c.step)).toEqual([2, 4]);
     const p = cli(
       [
         "registry",
@@ -190,13 +218,27 @@ export: {gguf: out/model.gguf, type: f32}
     ]);
     const st = verifyBundle(bundle, trust).statement as {
       predicate: {
-        buildDefinition: { resolvedDependencies: { name: string; digest: { sha256: string } }[] };
-        runDetails: { byproducts: { annotations?: { kind?: string } }[] };
+        buildDefinition: {
+          resolvedDependencies: { name: string; uri?: string; digest: { sha256: string } }[];
+        };
+        runDetails: {
+          byproducts: { name?: string; digest: { sha256: string }; annotations?: { kind?: string } }[];
+        };
       };
     };
-    expect(
-      st.predicate.buildDefinition.resolvedDependencies.find((d) => d.name === "dataset")!.digest.sha256,
-    ).toBe(SHA);
+    const deps = st.predicate.buildDefinition.resolvedDependencies;
+    expect(deps.find((d) => d.name === "dataset")!.digest.sha256).toBe(SHA);
+    // Each checkpoint by the digest the run reported (the checkpoint's manifest), never empty.
+    const cks = st.predicate.runDetails.byproducts.filter((b) => b.annotations?.kind === "checkpoint");
+    expect(cks.map((b) => [b.name, b.digest.sha256])).toEqual(
+      trained.checkpoints.map((c) => [`checkpoint:${c.step}`, c.digest]),
+    );
+    // The fine-tune's base is a dependency by the digest of the GGUF its weights came from.
+    expect(deps.find((d) => d.name === "base-model")).toEqual({
+      name: "base-model",
+      uri: "out/base.gguf",
+      digest: { sha256: sha256File(join(dir, "out/base.gguf")) },
+    });
     const kinds = st.predicate.runDetails.byproducts.map((b) => b.annotations?.kind);
     expect(kinds).toContain("training");
     expect(kinds).toContain("evaluation");
@@ -207,6 +249,39 @@ export: {gguf: out/model.gguf, type: f32}
     bundle.dsseEnvelope.signatures[0].sig = sig.toString("base64");
     expect(() => verifyBundle(bundle, trust)).toThrow(/does not verify/);
   }, 300_000);
+
+  it("lineage from the model digest: base → run → checkpoints → exported model, each link verified", () => {
+    const digest = model.split("@")[1]!;
+    const r = cli(["lineage", digest, "--json"], home);
+    expect(r.status, r.out + r.err).toBe(0);
+    const l = r.json() as {
+      verified: boolean;
+      links: { step: string; verified: boolean; seq: number | null; detail: Record<string, unknown> }[];
+    };
+    const training = l.links.find((k) => k.step === "training")!;
+    expect(training.detail.session_id).toBe(trained.session_id);
+    expect(training.detail.checkpoints).toEqual(
+      trained.checkpoints.map((c) => ({ step: c.step, digest: c.digest })),
+    );
+    expect(l.verified).toBe(true);
+    expect(l.links.map((k) => k.step)).toEqual(["promotion", "evaluation", "training", "base", "dataset"]);
+    expect(training.detail.gguf_sha256).toBe(sha256File(join(dir, "out/model.gguf")));
+    // The base links to the record of the run that exported it (same chain, hash recomputed).
+    const base = l.links.find((k) => k.step === "base")!;
+    expect(base.verified).toBe(true);
+    expect(base.seq).not.toBeNull();
+    expect(base.detail).toEqual({
+      ref: "out/base.gguf",
+      sha256: sha256File(join(dir, "out/base.gguf")),
+      manifest_digest: null,
+      session_id: baseRun.session_id,
+    });
+    // The text form names the checkpoints' digests too.
+    const text = cli(["lineage", digest], home);
+    expect(text.status, text.err).toBe(0);
+    for (const c of trained.checkpoints)
+      expect(text.out).toContain(`checkpoint ${c.step} sha256:${c.digest}`);
+  });
 
   it("production escalates; without the daemon's review queue it expires and is refused", () => {
     const r = cli(["promote", model, "--stage", "production", "--insecure"], home);
@@ -403,7 +478,7 @@ export: {gguf: out/model.gguf, type: f32}
   }, 300_000);
 });
 
-/** POST /api/generate and return the error body (the facade answers JSON errors with a code). */
+/** POST /api/generate and return the error (Ollama's shape on /api/*: {error: message, code}). */
 async function generateError(address: string): Promise<{ code: string; message: string }> {
   const res = await fetch(`http://${address}/api/generate`, {
     method: "POST",

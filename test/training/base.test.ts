@@ -6,12 +6,11 @@
 import { spawnSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync, writeFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { getLlama } from "node-llama-cpp";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvidenceStore } from "../../src/evidence/index.js";
-import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
+import { defaultPolicyPath, type Gate } from "../../src/gate/index.js";
 import type { PrincipalReview } from "../../src/protocol/record.js";
 import { openClient, pushArtifact } from "../../src/registry/index.js";
 import { loadBase, readTinyLlama } from "../../src/training/base.js";
@@ -23,10 +22,11 @@ import { paramLayout, weightsFromTensors } from "../../src/training/layout.js";
 import { type Job, JobSchema, parameterCount } from "../../src/training/spec.js";
 import { TorchTrainer } from "../../src/training/torch.js";
 import { makeTrainer } from "../../src/training/trainers.js";
-import { openStore, tempHome } from "../evidence/helpers.js";
+import { tempHome } from "../evidence/helpers.js";
 import { ensureBuilt } from "../fleet/helpers.js";
 import { startRegistry, type TestRegistry, tempDir } from "../registry/helpers.js";
 import { missing } from "../support/tools.js";
+import { governed, review } from "./helpers.js";
 
 const CORPUS_SHA = createHash("sha256").update(generatedCorpus()).digest("hex");
 const SHAPE = { layers: 1, width: 16, heads: 2, context: 16 };
@@ -60,13 +60,6 @@ function job(
   return { spec, file: join(dir, `${name}.yaml`), dir, sha256: "0".repeat(64) };
 }
 
-const review = (decision: PrincipalReview["decision"]): PrincipalReview => ({
-  decision,
-  reviewer: "uid:501",
-  at: new Date().toISOString(),
-  reason: `test ${decision}`,
-});
-
 describe("fine-tuning from a base GGUF (real store, gate, embedded trainer)", () => {
   const home = tempHome();
   let store: EvidenceStore;
@@ -93,9 +86,7 @@ describe("fine-tuning from a base GGUF (real store, gate, embedded trainer)", ()
     });
 
   beforeAll(async () => {
-    await initGate();
-    gate = new Gate(loadPolicy(defaultPolicyPath()), { home: homedir(), cwd: home.dir });
-    store = openStore(home);
+    ({ gate, store } = await governed(home));
     scratch = await run(job(home.dir, "scratch", { shape: SHAPE, seed: 1 }), "deny");
     expect(scratch.state).toBe("DONE");
   }, 120_000);

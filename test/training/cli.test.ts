@@ -139,6 +139,29 @@ describe("forge-agent train (child processes)", () => {
       from_checkpoint: { step: last, digest: doc.resumed_from.digest },
     });
     expect(verifyStore(join(home, "evidence.db"), { keyDir: join(home, "keys") }).ok).toBe(true);
+    // `forge-agent trace JOB_SESSION` (no agent: it reads the home's chain) reconstructs the run:
+    // start, every checkpoint by its digest (both processes'), the resume, the end.
+    const t = spawnSync(
+      process.execPath,
+      [BIN, "trace", doc.session_id, "--socket", join(home, "agent.sock")],
+      { encoding: "utf8" },
+    );
+    expect(t.status, t.stderr).toBe(0);
+    const results = t.stdout.split("\n").filter((l) => l.startsWith("   result:"));
+    const digests = records(home, doc.session_id)
+      .map((x) => x.execution_result as { event: string; checkpoint?: { step: number; digest: string } })
+      .filter((x) => x.event === "checkpoint")
+      .map((x) => x.checkpoint!);
+    expect(digests.length).toBeGreaterThanOrEqual(3);
+    expect(results.length).toBe(events.length);
+    expect(results[0]).toMatch(/result: {3}start: embedded, \d+ parameters$/);
+    for (const c of digests)
+      expect(t.stdout).toContain(`checkpoint step ${c.step} sha256:${c.digest}, loss `);
+    expect(t.stdout).toContain(`resume: embedded`);
+    expect(t.stdout).toContain(`from checkpoint step ${last} sha256:${doc.resumed_from.digest}`);
+    expect(results.at(-1)).toMatch(
+      new RegExp(`end DONE: ${last + 5} steps, \\d+ tokens, weights sha256:${doc.final_weights_sha256}`),
+    );
     // Three CLI children (wasm start-up each) and a 120 s wait for two checkpoints: on a loaded
     // machine this takes longer than the 60 s default.
   }, 300_000);

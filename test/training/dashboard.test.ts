@@ -2,7 +2,8 @@
 // `forge-agent train` (through the agent's socket). The job's injected spike falls under an
 // `escalate` rule: the escalation waits in the console's review queue, operator alice approves it
 // there, the job finishes DONE, and #/training shows the run (state, progress, budgets, loss curve,
-// the anomaly approved by operator:alice, checkpoints). Screenshot: training.png (see SHOTS).
+// the anomaly approved by operator:alice, checkpoints), and the collector's copy of the host's chain
+// verifies and holds the session's records as the agent does. Screenshot: training.png (see SHOTS).
 import { spawn } from "node:child_process";
 import { createHash } from "node:crypto";
 import { mkdirSync, readFileSync, rmSync, writeFileSync } from "node:fs";
@@ -10,6 +11,8 @@ import { join } from "node:path";
 import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyPath } from "../../src/gate/index.js";
+import { verifyRecord } from "../../src/lifecycle/lineage.js";
+import type { StoredRecord } from "../../src/protocol/record.js";
 import { generatedCorpus } from "../../src/training/dataset.js";
 import { REPO } from "../agent/helpers.js";
 import {
@@ -142,5 +145,38 @@ inject: [{step: 2, kind: nan}, {step: 4, kind: spike, factor: 1000}]
     expect(await run.locator("svg.loss").getAttribute("data-points")).toBe("11");
     expect(await run.locator(".budgets").textContent()).toMatch(/tokens: 192 \/ 100000/);
     await page.screenshot({ path: join(SHOTS, "training.png"), fullPage: true });
+
+    // The chain verifies at the collector: its copy of this host's records (from seq 1, no gap)
+    // recomputes every hash and chains each to its predecessor, the session's training records are
+    // among them, each equal to the agent's own (same seq, same hash), and nothing was alerted.
+    const held = (
+      await (await page.request.get(`${collector.http}/v1/records?host_id=host-train&limit=10000`)).json()
+    ).records as StoredRecord[];
+    expect(held.map((r) => r.seq)).toEqual(held.map((_, i) => i + 1));
+    const byKey = new Map(held.map((r) => [`${r.host_id}#${r.seq}`, r]));
+    expect(held.map((r) => verifyRecord(r, byKey)).filter((p) => p !== null)).toEqual([]);
+    const local = (
+      (await agent.client.get(`/v1/sessions/${report.session_id}/trace`)).body.steps as {
+        seq: number;
+        hash: string;
+        execution_result: { event: string };
+      }[]
+    ).map((x) => ({ seq: x.seq, hash: x.hash, event: x.execution_result.event }));
+    const central = held
+      .filter((r) => r.session_id === report.session_id)
+      .map((r) => ({ seq: r.seq, hash: r.hash, event: (r.execution_result as { event: string }).event }));
+    expect(central).toEqual(local);
+    expect(central.map((x) => x.event)).toEqual([
+      "start",
+      "anomaly",
+      "anomaly",
+      "checkpoint",
+      "checkpoint",
+      "checkpoint",
+      "end",
+    ]);
+    const alerts = (await (await page.request.get(`${collector.http}/v1/alerts?host_id=host-train`)).json())
+      .alerts as unknown[];
+    expect(alerts).toEqual([]);
   }, 240_000);
 });

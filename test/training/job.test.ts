@@ -1,12 +1,10 @@
 import { createHash } from "node:crypto";
 import { mkdtempSync, readFileSync } from "node:fs";
-import { homedir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvidenceStore } from "../../src/evidence/index.js";
 import { verifyStore } from "../../src/evidence/index.js";
-import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
-import type { PrincipalReview } from "../../src/protocol/record.js";
+import type { Gate } from "../../src/gate/index.js";
 import { CURVE_POINTS, lossCurve, type StepLog } from "../../src/training/checkpoint.js";
 import { GENERATED_CORPUS_REF, generatedCorpus } from "../../src/training/dataset.js";
 import type { EmbeddedTrainer } from "../../src/training/embedded.js";
@@ -16,6 +14,7 @@ import type { State } from "../../src/training/machine.js";
 import { type Job, JobSchema } from "../../src/training/spec.js";
 import { makeTrainer } from "../../src/training/trainers.js";
 import { openStore, tempHome } from "../evidence/helpers.js";
+import { governed, review } from "./helpers.js";
 
 const CORPUS_SHA = createHash("sha256").update(generatedCorpus()).digest("hex");
 
@@ -39,22 +38,13 @@ function job(dir: string, over: Record<string, unknown> = {}, name = "t"): Job {
   return { spec, file: join(dir, `${name}.yaml`), dir, sha256: "0".repeat(64) };
 }
 
-const review = (decision: PrincipalReview["decision"]): PrincipalReview => ({
-  decision,
-  reviewer: decision === "expired" ? "system" : "uid:501",
-  at: new Date().toISOString(),
-  reason: `test ${decision}`,
-});
-
 describe("governed training job (real store, real gate, embedded trainer)", () => {
   const home = tempHome();
   let store: EvidenceStore;
   let gate: Gate;
   const trainers: EmbeddedTrainer[] = [];
   beforeAll(async () => {
-    await initGate();
-    gate = new Gate(loadPolicy(defaultPolicyPath()), { home: homedir(), cwd: home.dir });
-    store = openStore(home);
+    ({ gate, store } = await governed(home));
   });
   afterAll(async () => {
     await store.close();

@@ -1,6 +1,6 @@
 // Model lifecycle panels. #/models: which model digest each host serves and its stage (an
 // unpromoted model is flagged). #/lineage/<action id | sha256:…>: the path from an action back to
-// its training data (action → inference → model → promotion → evaluation → training → dataset),
+// its training data (action → inference → model → promotion → evaluation → training → a fine-tune's base → dataset),
 // drawn as a chain of SVG boxes, each marked verified or not. Data: GET /v1/models,
 // GET /v1/lineage/:id (src/lifecycle/lineage.ts). Every value shown goes through esc().
 
@@ -28,6 +28,7 @@ function caption(l) {
       return d.passed === true ? "passed" : d.passed === false ? "failed" : "";
     case "training":
       return `${(d.checkpoints ?? []).length} ckpt, ${(d.anomalies ?? []).length} anomalies`;
+    case "base":
     case "dataset":
       return short(d.sha256 ? `sha256:${d.sha256}` : "");
     default:
