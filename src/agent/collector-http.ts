@@ -81,7 +81,8 @@ export async function collectorGet(
           ...(nonce ? { [READ_NONCE_HEADER]: nonce } : {}),
         },
         signal,
-        ...(socket ? { createConnection: () => socket } : {}),
+        // A connection per read (reads are rare): no pooled socket of an earlier server is reused.
+        ...(socket ? { createConnection: () => socket } : { agent: false }),
       },
       (res) => {
         const chunks: Buffer[] = [];
