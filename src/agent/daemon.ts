@@ -14,6 +14,7 @@ import { wideningReasons } from "../gate/widening.js";
 import { HttpError } from "../http.js";
 import { processLogger } from "../platform/log.js";
 import { sampleMetrics } from "../platform/native.js";
+import { makePrivateDir } from "../platform/private-files.js";
 import { benchmarkRecord } from "../protocol/benchmark.js";
 import { FIRST_USE_ALERT, firstUsePinMessage, keyFingerprint } from "../protocol/collector-auth.js";
 import { alertRecord, nowRfc3339, type RecordInput } from "../protocol/record.js";
@@ -70,7 +71,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     processLogger({ level: config.log_level, base: { host_id: config.host_id } }, 1, config.log_format);
   const started = Date.now();
   let closing = false;
-  mkdirSync(config.home, { recursive: true, mode: 0o750 });
+  makePrivateDir(config.home); // 0700: evidence, keys, pins and state live here (issue 20 "Files")
   mkdirSync(dirname(config.socket), { recursive: true, mode: 0o750 });
 
   // Before opening the store: a second agent must not write into the first one's evidence file.
