@@ -24,7 +24,7 @@ export function registerIngest(ctx: CollectorContext): void {
 }
 
 /** True when `d.host_sig` is the host key's signature of the decision. Never throws. */
-function hostSigned(hostId: string, publicKeyPem: string, d: WireDecision): boolean {
+export function hostSigned(hostId: string, publicKeyPem: string, d: WireDecision): boolean {
   if (d.host_sig === undefined) return false;
   try {
     return verify(null, decisionSigningInput(hostId, d), publicKeyPem, Buffer.from(d.host_sig, "base64"));
