@@ -8,14 +8,7 @@
  *   verifying it; signing a 64 KiB read answer (src/protocol/collector-auth.ts, signed reads).
  * The machine's load average goes with the figures: on a shared machine they move with it.
  */
-import {
-  createHash,
-  createPublicKey,
-  sign as cryptoSign,
-  verify as cryptoVerify,
-  generateKeyPairSync,
-  type KeyObject,
-} from "node:crypto";
+import { createHash, createPublicKey, generateKeyPairSync, type KeyObject, sign, verify } from "node:crypto";
 import { cpus, loadavg } from "node:os";
 import { hostSigned } from "../src/collector/ingest.js";
 import { signCheckpoint } from "../src/evidence/keys.js";
@@ -133,8 +126,7 @@ export const suite: Suite = async (ctx) => {
     ratioTo(
       "verifies a decision, key parsed once (KeyObject)",
       (i) => {
-        if (!cryptoVerify(null, decisionSigningInput(HOST, signed[i & 1023]!), hostKey, sigs[i & 1023]!))
-          bad++;
+        if (!verify(null, decisionSigningInput(HOST, signed[i & 1023]!), hostKey, sigs[i & 1023]!)) bad++;
       },
       metrics.at(-1)!,
     ),
@@ -191,7 +183,7 @@ export const suite: Suite = async (ctx) => {
 
 /** What EvidenceStore.sign does with the host key. */
 function signHost(key: KeyObject, data: Buffer): Buffer {
-  return cryptoSign(null, data, key);
+  return sign(null, data, key);
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) await runStandalone("signing", suite);

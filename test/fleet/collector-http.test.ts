@@ -170,6 +170,16 @@ describe("collectorGet against real collector processes", () => {
     };
   }
 
+  /** A read with no pin yet: it pins `key`, proved in `seenIn`, once. */
+  async function pinsOnFirstUse(base: string, seenIn: string, key: KeyObject) {
+    const f = firstUse();
+    const res = await collectorGet(new URL("/v1/fleet", base), f.trust);
+    expect(res.status).toBe(200);
+    expect(f.seen).toEqual([seenIn]);
+    expect(keyFingerprint(f.pin()!)).toBe(keyFingerprint(key));
+    return f;
+  }
+
   it("plain http: the pinned key's signed answer reads; another pin or no pin is FORGE_COLLECTOR_UNTRUSTED", async () => {
     const url = new URL("/v1/fleet", plain.http);
     const ok = await collectorGet(url, { pinned: () => plainKey });
@@ -189,11 +199,7 @@ describe("collectorGet against real collector processes", () => {
   });
 
   it("plain http: with no pin, a first use pins the key that signed the answer", async () => {
-    const f = firstUse();
-    const res = await collectorGet(new URL("/v1/fleet", plain.http), f.trust);
-    expect(res.status).toBe(200);
-    expect(f.seen).toEqual(["signed http answer"]);
-    expect(keyFingerprint(f.pin()!)).toBe(keyFingerprint(plainKey));
+    const f = await pinsOnFirstUse(plain.http, "signed http answer", plainKey);
     // Pinned now: the TLS collector (another key) is refused under it.
     await rejectsWithCode(
       collectorGet(new URL("/v1/fleet", secure.http), f.trust),
@@ -202,11 +208,7 @@ describe("collectorGet against real collector processes", () => {
   });
 
   it("https: with no pin, a first use pins the certificate's key; that pin then refuses another collector", async () => {
-    const f = firstUse();
-    const res = await collectorGet(new URL("/v1/fleet", secure.http), f.trust);
-    expect(res.status).toBe(200);
-    expect(f.seen).toEqual(["TLS certificate"]);
-    expect(keyFingerprint(f.pin()!)).toBe(keyFingerprint(secureKey));
+    const f = await pinsOnFirstUse(secure.http, "TLS certificate", secureKey);
     const again = await collectorGet(new URL("/v1/fleet", secure.http), f.trust);
     expect(again.status).toBe(200);
     expect(f.seen).toHaveLength(1); // pinned once

@@ -206,8 +206,8 @@ describe("a fake collector on the agent's URL", () => {
  */
 describe("plain http reads on loopback", () => {
   it("read the real collector's copy under the pin; an imposter, an unsigned and a copied-key answer are refused", async () => {
-    ensureBuilt();
     const dir = tempDir("fa-httpread-");
+    ensureBuilt();
     let collector = await startCollectorProcess(dir);
     stops.push(() => collector.stop());
     const port = Number(new URL(collector.url).port);

@@ -1,18 +1,3 @@
-import { spawnSync } from "node:child_process";
-import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
-import { join, relative } from "node:path";
-import { beforeAll, describe, expect, it } from "vitest";
-import { FIXTURE_POLICY, shell } from "../agent/helpers.js";
-import { until } from "../support/wait.js";
-import {
-  COLLECTOR_BIN,
-  ensureBuilt,
-  startAgentProcess,
-  startCollectorProcess,
-  stopsAfterAll,
-  tempDir,
-} from "./helpers.js";
-
 /**
  * Issue 20 "Files", checked by walking, not by a list: a real collector and a real agent run in
  * empty directories and do what creates their state (tls init and rotate, a signed policy bundle
@@ -22,8 +7,15 @@ import {
  * certificate or public key. The test's own inputs (the agent's config, the policy sources it
  * signed) are recorded before the processes start and left out.
  */
+import { spawnSync } from "node:child_process";
+import { existsSync, lstatSync, mkdirSync, readdirSync, readFileSync, writeFileSync } from "node:fs";
+import { join, relative } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { FIXTURE_POLICY, shell } from "../agent/helpers.js";
+import { until } from "../support/wait.js";
+import * as fleet from "./helpers.js";
 
-const stops = stopsAfterAll();
+const stops = fleet.stopsAfterAll();
 
 /** Every path under `root` (directories included), relative to it. */
 function walk(root: string): string[] {
@@ -63,7 +55,7 @@ function notPrivate(root: string, inputs: ReadonlySet<string>): string[] {
 }
 
 function collectorCli(args: string[]) {
-  const r = spawnSync(process.execPath, [COLLECTOR_BIN, ...args], { encoding: "utf8" });
+  const r = spawnSync(process.execPath, [fleet.COLLECTOR_BIN, ...args], { encoding: "utf8" });
   expect(r.status, r.stderr).toBe(0);
   return r.stdout;
 }
@@ -75,9 +67,9 @@ describe("every file the agent and the collector create is 0600, in 0700 directo
   const created = { collector: [] as string[], agent: [] as string[] };
 
   beforeAll(async () => {
-    ensureBuilt();
+    fleet.ensureBuilt();
     // The collector's directory: TLS pair made and rotated, a policy key made, a bundle signed.
-    cdir = tempDir("fa-modes-c-");
+    cdir = fleet.tempDir("fa-modes-c-");
     collectorCli(["tls", "init", "--out", join(cdir, "tls")]);
     collectorCli(["tls", "rotate", "--dir", join(cdir, "tls")]);
     collectorCli(["policy", "keygen", "--out", join(cdir, "policy-key")]);
@@ -101,9 +93,9 @@ describe("every file the agent and the collector create is 0600, in 0700 directo
       join(cdir, "bundles", "v2.json"),
     ]);
     // A collector without TLS keeps its signing key beside its database; one with TLS serves the pair.
-    const plain = await startCollectorProcess(join(cdir));
+    const plain = await fleet.startCollectorProcess(join(cdir));
     await plain.stop();
-    const collector = await startCollectorProcess(
+    const collector = await fleet.startCollectorProcess(
       join(cdir, "tls"),
       [
         "--tls-cert",
@@ -120,11 +112,11 @@ describe("every file the agent and the collector create is 0600, in 0700 directo
     stops.push(() => collector.stop());
 
     // The agent: first-use pin over wss, the pushed bundle applied, records shipped, state saved.
-    agentRoot = tempDir("fa-modes-a-");
+    agentRoot = fleet.tempDir("fa-modes-a-");
     writeFileSync(join(agentRoot, "policy-signing.pub"), readFileSync(join(cdir, "policy-key", pub)));
     inputs.agent.add("policy-signing.pub");
     inputs.agent.add("config.yaml");
-    const agent = await startAgentProcess(
+    const agent = await fleet.startAgentProcess(
       "modes-a",
       {
         collector_url: collector.url,
