@@ -1,5 +1,5 @@
 import { verify } from "node:crypto";
-import { verifyCheckpoint } from "../protocol/checkpoint.js";
+import { hostPublicKey, verifyCheckpoint } from "../protocol/checkpoint.js";
 import {
   CheckpointsSchema,
   CloseCodes,
@@ -27,7 +27,8 @@ export function registerIngest(ctx: CollectorContext): void {
 export function hostSigned(hostId: string, publicKeyPem: string, d: WireDecision): boolean {
   if (d.host_sig === undefined) return false;
   try {
-    return verify(null, decisionSigningInput(hostId, d), publicKeyPem, Buffer.from(d.host_sig, "base64"));
+    const key = hostPublicKey(publicKeyPem);
+    return verify(null, decisionSigningInput(hostId, d), key, Buffer.from(d.host_sig, "base64"));
   } catch {
     return false;
   }
