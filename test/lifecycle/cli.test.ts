@@ -410,7 +410,9 @@ async function generateError(address: string): Promise<{ code: string; message: 
     body: JSON.stringify({ model: "", prompt: "hi", stream: false, options: { num_predict: 2 } }),
   });
   expect(res.status).toBeGreaterThanOrEqual(400);
-  return ((await res.json()) as { error: { code: string; message: string } }).error;
+  // /api/* answers in Ollama's error shape (the facade, 6ce2672): {error: message, code}.
+  const body = (await res.json()) as { error: string; code: string };
+  return { code: body.code, message: body.error };
 }
 
 function storeRecords(home: string) {
