@@ -34,6 +34,7 @@ export const KNOWN_SUITES: readonly string[] = [
   "executor",
   "training",
   "mcp",
+  "signing",
 ];
 
 export type Backend = "llama" | "ollama" | "openai";

@@ -127,8 +127,10 @@ export function sendJson(
   status: number,
   value: unknown,
   headers?: Record<string, string | number | readonly string[]>,
+  o: { encoded?: boolean } = {},
 ): void {
-  const body = JSON.stringify(value);
+  // `encoded`: `value` is the JSON text already (the collector signs those exact bytes).
+  const body = o.encoded === true ? (value as string) : JSON.stringify(value);
   if (res.headersSent) {
     res.end();
     return;

@@ -2,7 +2,7 @@ import { readFileSync } from "node:fs";
 import { Codes, ForgeError } from "../errors.js";
 import { hostReadAuthorization } from "../protocol/host-read.js";
 import type { StoredRecord } from "../protocol/record.js";
-import { collectorGet, collectorHttpBase, type PinnedKey } from "./collector-http.js";
+import { collectorGet, collectorHttpBase, type ReadTrust } from "./collector-http.js";
 
 export interface ArchiveOptions {
   /** The collector's WebSocket URL (its HTTP API is on the same host and port). */
@@ -12,8 +12,8 @@ export interface ArchiveOptions {
   sign?: (data: Buffer) => Buffer;
   /** A file holding an operator's bearer secret: used instead of the host key when given. */
   tokenFile?: string;
-  /** The collector key the WebSocket pinned: required under wss:// (the read goes over pinned https). */
-  pinned?: PinnedKey;
+  /** The collector key the WebSocket pinned: the read proves it (pinned https, or a signed http answer). */
+  trust?: ReadTrust;
   timeoutMs?: number;
   now?: () => number;
 }
@@ -39,7 +39,7 @@ export function collectorRecords(o: ArchiveOptions) {
     }
     const res = await collectorGet(url, {
       headers,
-      ...(o.pinned ? { pinned: o.pinned } : {}),
+      ...o.trust,
       timeoutMs: o.timeoutMs ?? 10_000,
     });
     if (res.status !== 200) {

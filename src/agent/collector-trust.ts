@@ -7,8 +7,10 @@ import { publicKeyFromPem } from "../protocol/collector-auth.js";
 /**
  * The daemon's collector trust (issue 20): the configured key (`collector_trust.key`), else the
  * key pinned on first use in `pinFile` (SPKI PEM, created 0600 with O_EXCL; inside the agent's
- * home, so no governed action can delete it to re-pin). Removing the file by hand is how an
- * operator accepts a new collector key.
+ * home, so no governed action can delete it to re-pin). The WebSocket and the agent's reads from
+ * the collector share it, so whichever proves a key first pins it. A new collector key is accepted
+ * when the pinned key signed its rotation (`forge-collector tls rotate`, see repin); a key changed
+ * without one needs the operator: remove the pin file (or configure the new key) and restart.
  */
 export function daemonCollectorTrust(opts: {
   keyPem?: string;

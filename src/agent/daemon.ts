@@ -14,11 +14,14 @@ import { wideningReasons } from "../gate/widening.js";
 import { HttpError } from "../http.js";
 import { processLogger } from "../platform/log.js";
 import { sampleMetrics } from "../platform/native.js";
+import { makePrivateDir } from "../platform/private-files.js";
 import { benchmarkRecord } from "../protocol/benchmark.js";
+import { FIRST_USE_ALERT, firstUsePinMessage, keyFingerprint } from "../protocol/collector-auth.js";
 import { alertRecord, nowRfc3339, type RecordInput } from "../protocol/record.js";
 import { ActionService, type Principal } from "./actions.js";
 import { createApi } from "./api.js";
 import { collectorArchive } from "./archive.js";
+import type { ReadTrust } from "./collector-http.js";
 import { daemonCollectorTrust } from "./collector-trust.js";
 import type { AgentConfig } from "./config.js";
 import { AgentDrift } from "./drift.js";
@@ -68,7 +71,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     processLogger({ level: config.log_level, base: { host_id: config.host_id } }, 1, config.log_format);
   const started = Date.now();
   let closing = false;
-  mkdirSync(config.home, { recursive: true, mode: 0o750 });
+  makePrivateDir(config.home); // 0700: evidence, keys, pins and state live here (issue 20 "Files")
   mkdirSync(dirname(config.socket), { recursive: true, mode: 0o750 });
 
   // Before opening the store: a second agent must not write into the first one's evidence file.
@@ -132,11 +135,23 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     pinFile: config.collector_trust.pin_file,
     pinFirstUse: config.collector_trust.pin_first_use,
   });
-  const pinnedCollector = () => collectorTrust.pinned();
+  // The reads may pin first (an https certificate, or a signed http answer): as loudly as the WebSocket.
+  const readTrust: ReadTrust = {
+    pinned: () => collectorTrust.pinned(),
+    pinFirstUse(key, seenIn) {
+      if (!collectorTrust.pinFirstUse(key)) return false;
+      const message = firstUsePinMessage(keyFingerprint(key), `${seenIn} of a read`);
+      logger.error({ url: config.collector_url, fingerprint: keyFingerprint(key) }, message);
+      void store
+        .append(agentAlert(config.host_id, `collector.${FIRST_USE_ALERT}`, message))
+        .catch((err) => logger.error({ err: String(err) }, "could not record a collector alert"));
+      return true;
+    },
+  };
   const lifecycle = createAgentLifecycle({
     config,
     store,
-    pinned: pinnedCollector,
+    trust: readTrust,
     gate: () => gate,
     service: () => service!,
     logger,
@@ -410,7 +425,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
             url: config.collector_url,
             hostId: config.host_id,
             sign: (data) => store.sign(data),
-            pinned: pinnedCollector,
+            trust: readTrust,
             ...(config.lifecycle.collector_token_file
               ? { tokenFile: config.lifecycle.collector_token_file }
               : {}),

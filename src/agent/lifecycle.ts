@@ -17,7 +17,7 @@ import { type ApprovalSubject, approvalRefusal } from "../protocol/review-roles.
 import { openClient } from "../registry/index.js";
 import type { ActionService, Principal } from "./actions.js";
 import { collectorRecords } from "./archive.js";
-import { collectorGet, collectorHttpBase, type PinnedKey } from "./collector-http.js";
+import { collectorGet, collectorHttpBase, type ReadTrust } from "./collector-http.js";
 import type { AgentConfig } from "./config.js";
 import { reviewInQueue } from "./queue-review.js";
 
@@ -42,8 +42,8 @@ export function createAgentLifecycle(d: {
   gate: () => Gate;
   service: () => ActionService;
   logger: Logger;
-  /** The collector key the WebSocket pinned: the https reads (records, lineage) check it too. */
-  pinned?: PinnedKey;
+  /** The collector key the WebSocket pinned: the reads (records, lineage) prove it too. */
+  trust?: ReadTrust;
 }): AgentLifecycle {
   const c = d.config;
   const roles = {
@@ -69,7 +69,7 @@ export function createAgentLifecycle(d: {
             url: c.collector_url,
             hostId: c.host_id,
             sign: (data) => d.store.sign(data),
-            ...(d.pinned ? { pinned: d.pinned } : {}),
+            ...(d.trust ? { trust: d.trust } : {}),
             ...(c.lifecycle.collector_token_file ? { tokenFile: c.lifecycle.collector_token_file } : {}),
             timeoutMs: 30_000,
           });
@@ -98,7 +98,7 @@ export function createAgentLifecycle(d: {
     async lineage(id) {
       if (c.collector_url === undefined) return walkLineage(id, d.store.records({ limit: 1_000_000 }));
       const url = new URL(`/v1/lineage/${encodeURIComponent(id)}`, collectorHttpBase(c.collector_url));
-      const res = await collectorGet(url, { ...(d.pinned ? { pinned: d.pinned } : {}), timeoutMs: 30_000 });
+      const res = await collectorGet(url, { ...d.trust, timeoutMs: 30_000 });
       if (res.status !== 200)
         throw new ForgeError(
           Codes.COLLECTOR_UNAVAILABLE,

@@ -163,7 +163,7 @@ async function sign(argv: string[]): Promise<number> {
   // Atomic: the collector may be watching the directory; it must never read half a file.
   mkdirSync(dirname(values.out), { recursive: true });
   const tmp = join(dirname(values.out), `.${basename(values.out)}.tmp-${process.pid}`);
-  writeFileSync(tmp, text, { mode: 0o644 });
+  writeFileSync(tmp, text, { mode: 0o600 }); // the policy says what is denied: private, like active.json
   renameSync(tmp, values.out);
   const summary = { id, version, key_id: signed.key_id, files: Object.keys(files), out: values.out };
   if (values.json) printJson(summary);

@@ -8,11 +8,12 @@
  * every challenge; an agent that pinned the old key verifies it and re-pins (loudly).
  */
 import { createPrivateKey, createPublicKey } from "node:crypto";
-import { existsSync, readFileSync, renameSync, writeFileSync } from "node:fs";
+import { existsSync, readFileSync, renameSync, rmSync } from "node:fs";
 import { hostname } from "node:os";
 import { join } from "node:path";
 import { generateTlsPair } from "../collector/identity.js";
 import { Codes, ForgeError } from "../errors.js";
+import { writeNewPrivateFile } from "../platform/private-files.js";
 import { ROTATION_FILE, signRotation } from "../protocol/collector-auth.js";
 import { intFlag, parse, printJson, UsageError } from "./args.js";
 import { writeNewKeyPair } from "./collector-policy.js";
@@ -60,15 +61,11 @@ export default async function (argv: string[]): Promise<number> {
   const previous = statement?.previous_fingerprint;
   writeNewKeyPair(dir, [key, pair.keyPem], [cert, pair.certPem], "the collector's key");
   const rotation = join(dir, ROTATION_FILE);
-  if (statement !== undefined)
-    writeFileSync(
-      rotation,
-      `${JSON.stringify(statement, null, 2)}
-`,
-      {
-        mode: 0o644,
-      },
-    );
+  // 0600 like the keys beside it (issue 20 "Files"): replaced whole, never rewritten in place.
+  if (statement !== undefined) {
+    rmSync(rotation, { force: true });
+    writeNewPrivateFile(rotation, `${JSON.stringify(statement, null, 2)}\n`);
+  }
   if (values.json)
     printJson({
       fingerprint: pair.fingerprint,

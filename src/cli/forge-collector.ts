@@ -14,8 +14,9 @@ const COMMANDS = {
     load: () => import("./collector-policy.js"),
   },
   tls: {
-    summary: "make the collector's self-signed TLS certificate and key (agents pin it)",
-    usage: "forge-collector tls init [--out DIR] [--name HOST]... [--days N] [--json]",
+    summary: "make the collector's self-signed TLS certificate and key (agents pin it), or rotate them",
+    usage:
+      "forge-collector tls init [--out DIR] [--name HOST]... [--days N] [--json] | tls rotate [--dir DIR] [--name HOST]... [--days N] [--json]",
     load: () => import("./collector-tls.js"),
   },
   operator: {

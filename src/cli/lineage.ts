@@ -2,12 +2,15 @@
  * `forge-agent lineage ACTION_ID|MODEL_DIGEST [--json] [--collector URL]`: from an action back to
  * its inference record, model digest, promotion, evaluation, training run and dataset digest, each
  * link verified; or forward from a digest to every action the model proposed. Reads the collector
- * (`--collector http://HOST:PORT`, the fleet; `https://…` with `--collector-key FILE`, the pin), else the running agent, else this host's chain.
+ * (`--collector http(s)://HOST:PORT`, the fleet, its answer bound to the pinned key: `--collector-key FILE`, else the
+ * agent's pin), else the running agent, else this host's chain.
  * Exit 0 complete and verified, 1 a link missing or failing, 2 usage.
  */
 import { readFileSync } from "node:fs";
 import { callAgent, unwrap } from "../agent/client.js";
 import { collectorGet } from "../agent/collector-http.js";
+import { daemonCollectorTrust } from "../agent/collector-trust.js";
+import type { AgentConfig } from "../agent/config.js";
 import { assertSocketFree } from "../agent/server.js";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { EvidenceStore } from "../evidence/index.js";
@@ -16,6 +19,15 @@ import { publicKeyFromPem } from "../protocol/collector-auth.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 import { lifecycleConfig } from "./lifecycle-context.js";
+
+/** The collector key this agent trusts, read only (a CLI never pins): configured, else its first-use pin file. */
+function agentCollectorPin(config: AgentConfig) {
+  return daemonCollectorTrust({
+    keyPem: config.collector_trust.key_pem,
+    pinFile: config.collector_trust.pin_file,
+    pinFirstUse: false,
+  }).pinned();
+}
 
 export default async function lineageCommand(argv: string[], env: Env): Promise<number> {
   const { values: v, positionals } = parse(argv, {
@@ -34,9 +46,13 @@ export default async function lineageCommand(argv: string[], env: Env): Promise<
     const headers: Record<string, string> = v["token-file"]
       ? { authorization: `Bearer ${readFileSync(v["token-file"], "utf8").trim()}` }
       : {};
-    // https goes to the pinned key (--collector-key FILE: certificate or SPKI PEM), never the CA store.
+    // The read proves the pinned key (pinned https, or a signed http answer), never the CA store:
+    // --collector-key FILE (certificate or SPKI PEM), else the agent's (collector_trust.key, or its first-use pin).
     const keyFile = v["collector-key"];
-    const pin = keyFile === undefined ? null : publicKeyFromPem(readFileSync(keyFile, "utf8"));
+    const pin =
+      keyFile === undefined
+        ? agentCollectorPin(lifecycleConfig(v, env))
+        : publicKeyFromPem(readFileSync(keyFile, "utf8"));
     const res = await collectorGet(new URL(`/v1/lineage/${encodeURIComponent(id)}`, v.collector), {
       headers,
       pinned: () => pin,

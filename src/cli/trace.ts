@@ -52,7 +52,7 @@ export default async function trace(argv: string[], env: Env): Promise<number> {
             url: collector,
             hostId,
             sign: (data) => store.sign(data),
-            pinned: () => pinnedKeyFile(keyFile),
+            trust: { pinned: () => pinnedKeyFile(keyFile) },
             ...(tokenFile ? { tokenFile: resolve(tokenFile) } : {}),
           })(session);
         } catch (err) {

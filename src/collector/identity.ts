@@ -24,6 +24,8 @@ import { type KeyRotation, keyFingerprint } from "../protocol/collector-auth.js"
 export interface CollectorIdentity {
   privateKey: KeyObject;
   publicKeyPem: string;
+  /** The same key as SPKI DER in base64: how a signed read answer names it (READ_KEY_HEADER). */
+  publicKeyDer: string;
   /** `sha256:<hex>` of the public key's SPKI DER. */
   fingerprint: string;
   /** Certificate and key (PEM) when the collector serves https/wss. */
@@ -105,9 +107,10 @@ export function identityKeyFile(database: string): string | null {
   return path === "" || path === ":memory:" ? null : `${path}.key`;
 }
 
-function publicParts(pub: KeyObject): { publicKeyPem: string; fingerprint: string } {
+function publicParts(pub: KeyObject): { publicKeyPem: string; publicKeyDer: string; fingerprint: string } {
   return {
     publicKeyPem: pub.export({ type: "spki", format: "pem" }).toString(),
+    publicKeyDer: pub.export({ type: "spki", format: "der" }).toString("base64"),
     fingerprint: keyFingerprint(pub),
   };
 }

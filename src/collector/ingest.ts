@@ -1,5 +1,5 @@
 import { verify } from "node:crypto";
-import { verifyCheckpoint } from "../protocol/checkpoint.js";
+import { hostPublicKey, verifyCheckpoint } from "../protocol/checkpoint.js";
 import {
   CheckpointsSchema,
   CloseCodes,
@@ -24,10 +24,11 @@ export function registerIngest(ctx: CollectorContext): void {
 }
 
 /** True when `d.host_sig` is the host key's signature of the decision. Never throws. */
-function hostSigned(hostId: string, publicKeyPem: string, d: WireDecision): boolean {
+export function hostSigned(hostId: string, publicKeyPem: string, d: WireDecision): boolean {
   if (d.host_sig === undefined) return false;
   try {
-    return verify(null, decisionSigningInput(hostId, d), publicKeyPem, Buffer.from(d.host_sig, "base64"));
+    const key = hostPublicKey(publicKeyPem);
+    return verify(null, decisionSigningInput(hostId, d), key, Buffer.from(d.host_sig, "base64"));
   } catch {
     return false;
   }

@@ -4,7 +4,15 @@ import type { AddressInfo } from "node:net";
 import { WebSocketServer } from "ws";
 import { Codes, ForgeError, hasForgeCode, httpStatus } from "../errors.js";
 import { readJson, sendJson } from "../http.js";
-import type { KeyRotation } from "../protocol/collector-auth.js";
+import {
+  isReadNonce,
+  type KeyRotation,
+  READ_KEY_HEADER,
+  READ_NONCE_HEADER,
+  READ_SIG_HEADER,
+  readSigningInput,
+  signRead,
+} from "../protocol/collector-auth.js";
 import { CloseCodes, DEFAULT_MAX_PAYLOAD, INGEST_PATH } from "../protocol/messages.js";
 import { registerApi } from "./api.js";
 import { handleConnection } from "./connection.js";
@@ -209,8 +217,12 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
       remote: req.socket.remoteAddress ?? "unknown",
       tls: "encrypted" in req.socket,
     });
-    if ("json" in out) sendJson(res, out.status ?? 200, out.json, out.headers);
-    else {
+    if ("json" in out) {
+      const text = JSON.stringify(out.json);
+      signAnswer(ctx, req, res, out.status ?? 200, text);
+      sendJson(res, out.status ?? 200, text, out.headers, { encoded: true });
+    } else {
+      signAnswer(ctx, req, res, out.status ?? 200, out.text);
       res.writeHead(out.status ?? 200, { ...out.headers, "content-type": out.contentType });
       res.end(out.text);
     }
@@ -221,13 +233,33 @@ async function serveHttp(ctx: CollectorContext, req: IncomingMessage, res: Serve
     const message = status === 500 ? "internal error" : (err as Error).message;
     const details = status === 500 ? undefined : (err as { details?: Record<string, unknown> }).details;
     const retry = details?.retry_after_s;
-    sendJson(
-      res,
-      status,
-      { error: details === undefined ? { code, message } : { code, message, details } },
-      typeof retry === "number" ? { "retry-after": String(retry) } : undefined,
-    );
+    const text = JSON.stringify({
+      error: details === undefined ? { code, message } : { code, message, details },
+    });
+    signAnswer(ctx, req, res, status, text);
+    sendJson(res, status, text, typeof retry === "number" ? { "retry-after": String(retry) } : undefined, {
+      encoded: true,
+    });
   }
+}
+
+/**
+ * Signs the answer when the request carries a read nonce (src/protocol/collector-auth.ts): the
+ * agent reading over plain http to loopback verifies it with the key it pinned, as the WebSocket
+ * does, so a fake collector on the port cannot answer its reads either.
+ */
+function signAnswer(
+  ctx: CollectorContext,
+  req: IncomingMessage,
+  res: ServerResponse,
+  status: number,
+  body: string | Buffer,
+): void {
+  const nonce = req.headers[READ_NONCE_HEADER];
+  if (!isReadNonce(nonce) || res.headersSent) return;
+  const input = readSigningInput(nonce, req.method ?? "GET", req.url ?? "/", status, body);
+  res.setHeader(READ_KEY_HEADER, ctx.identity.publicKeyDer);
+  res.setHeader(READ_SIG_HEADER, signRead(ctx.identity.privateKey, input));
 }
 /**
  * A state-changing request that names an Origin must come from this collector's own origin

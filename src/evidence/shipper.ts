@@ -5,6 +5,8 @@ import WebSocket from "ws";
 import { Codes, ForgeError } from "../errors.js";
 import type { Checkpoint } from "../protocol/checkpoint.js";
 import {
+  FIRST_USE_ALERT,
+  firstUsePinMessage,
   isLoopbackHost,
   isPinnedKey,
   keyFingerprint,
@@ -376,7 +378,7 @@ export class Shipper {
    */
   private checkKey(ws: WebSocket, peer: Peer, key: KeyObject, seenIn: string): boolean {
     const fp = keyFingerprint(key);
-    const pinned = this.trust.pinned();
+    let pinned = this.trust.pinned();
     if (pinned === null) {
       if (!this.trust.pinFirstUse(key)) {
         this.untrusted(
@@ -387,10 +389,15 @@ export class Shipper {
         );
         return false;
       }
-      const message = `PINNED the collector's key on first use (${seenIn}): ${fp}. Every later connection must prove this key; if this is not your collector, stop the agent and configure collector_key`;
-      this.log.error({ url: this.url, fingerprint: fp }, message);
-      this.alertOnce("collector-pinned-first-use", fp, message);
-    } else if (!isPinnedKey(pinned, key)) {
+      // An agent's read may have pinned first (src/agent/collector-http.ts): the pin decides.
+      pinned = this.trust.pinned() ?? key;
+      if (isPinnedKey(pinned, key)) {
+        const message = firstUsePinMessage(fp, seenIn);
+        this.log.error({ url: this.url, fingerprint: fp }, message);
+        this.alertOnce(FIRST_USE_ALERT, fp, message);
+      }
+    }
+    if (!isPinnedKey(pinned, key)) {
       this.untrusted(
         ws,
         peer,

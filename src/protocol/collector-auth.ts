@@ -31,8 +31,7 @@ export function signCollectorMessage<T extends Record<string, unknown>>(
   agentNonce: string,
   msg: T,
 ): T & { sig: string } {
-  const sig = sign(digestFor(privateKey), collectorSigningInput(agentNonce, msg), privateKey);
-  return { ...msg, sig: sig.toString("base64") };
+  return { ...msg, sig: signRead(privateKey, collectorSigningInput(agentNonce, msg)) };
 }
 
 /** True when `msg.sig` is the pinned collector key's signature of `msg` for this connection. Never throws. */
@@ -41,17 +40,61 @@ export function verifyCollectorMessage(
   agentNonce: string,
   msg: Record<string, unknown>,
 ): boolean {
-  if (typeof msg.sig !== "string" || msg.sig.length === 0 || msg.sig.length > 1024) return false;
+  return (
+    typeof msg.sig === "string" && verifyRead(publicKey, collectorSigningInput(agentNonce, msg), msg.sig)
+  );
+}
+
+/**
+ * A signed read (issue 20): plain http to a loopback collector has no certificate, so the agent
+ * binds its HTTP reads to the pinned key the way the WebSocket does. It sends a fresh nonce in
+ * READ_NONCE_HEADER; the collector answers with its public key (READ_KEY_HEADER, SPKI DER
+ * base64url) and its signature (READ_SIG_HEADER) over the nonce, the request and the exact answer.
+ */
+export const READ_NONCE_HEADER = "x-forge-read-nonce";
+export const READ_KEY_HEADER = "x-forge-collector-key";
+export const READ_SIG_HEADER = "x-forge-collector-sig";
+
+/** A nonce the collector signs for: base64url, 16 to 128 characters. */
+export const isReadNonce = (v: unknown): v is string =>
+  typeof v === "string" && /^[A-Za-z0-9_-]{16,128}$/.test(v);
+
+/** The bytes the collector signs for one answer: the agent's nonce, method, target, status and the body's SHA-256. */
+export function readSigningInput(
+  nonce: string,
+  method: string,
+  target: string,
+  status: number,
+  body: Buffer | string,
+): Buffer {
+  const digest = createHash("sha256").update(body).digest("hex");
+  return Buffer.from(
+    `forge-collector read v1\n${nonce}\n${method.toUpperCase()}\n${target}\n${status}\n${digest}`,
+    "utf8",
+  );
+}
+
+/** The collector's signature (base64) of `input`: a message, or one read answer. */
+export function signRead(privateKey: KeyObject, input: Buffer): string {
+  return sign(digestFor(privateKey), input, privateKey).toString("base64");
+}
+
+/** True when `sig` is `publicKey`'s signature of `input`. Never throws. */
+export function verifyRead(publicKey: KeyObject, input: Buffer, sig: string): boolean {
+  if (sig.length === 0 || sig.length > 1024) return false;
   try {
-    return verify(
-      digestFor(publicKey),
-      collectorSigningInput(agentNonce, msg),
-      publicKey,
-      Buffer.from(msg.sig, "base64"),
-    );
+    return verify(digestFor(publicKey), input, publicKey, Buffer.from(sig, "base64"));
   } catch {
     return false;
   }
+}
+
+/** The alert code of a first-use pin (the agent writes it as `collector.<code>`). */
+export const FIRST_USE_ALERT = "collector-pinned-first-use";
+
+/** What the agent logs (at error level) and records when it pins a collector key on first use. */
+export function firstUsePinMessage(fingerprint: string, seenIn: string): string {
+  return `PINNED the collector's key on first use (${seenIn}): ${fingerprint}. Every later connection must prove this key; if this is not your collector, stop the agent and configure collector_key`;
 }
 
 /** `sha256:<hex>` of the key's SPKI DER: how logs, alerts and docs name a pinned collector key. */

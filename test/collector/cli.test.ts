@@ -72,6 +72,9 @@ describe("forge-collector run", () => {
     });
     expect(usage.status).toBe(2);
     expect(usage.stderr).toMatch(/ID=PEMFILE/);
+    // The tls command's usage names both of its subcommands.
+    const tls = spawnSync(process.execPath, [COLLECTOR_BIN, "tls", "--help"], { encoding: "utf8" });
+    expect(`${tls.stdout}${tls.stderr}`).toMatch(/tls init .*\| tls rotate \[--dir DIR\]/);
     const bad = spawnSync(
       process.execPath,
       [COLLECTOR_BIN, "run", "--database", `sqlite:${join(dir, "c.db")}`, "--listen", "nowhere"],

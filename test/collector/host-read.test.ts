@@ -1,4 +1,4 @@
-import { sign } from "node:crypto";
+import { createPublicKey, sign } from "node:crypto";
 import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -17,6 +17,8 @@ describe("host-key reads of GET /v1/records", () => {
   const dir = mkdtempSync(join(tmpdir(), "fa-hostread-"));
   const OPERATOR = { name: "alice", secret: "correct horse battery" };
   let col: Collector;
+  /** The collector's own key, as the agent pins it: its plain-http answers are signed with it. */
+  const pin = () => ({ pinned: () => createPublicKey(col.identity.publicKeyPem) });
   const a = new TestHost("read-a");
   const b = new TestHost("read-b");
   const signer = (h: TestHost) => (data: Buffer) => sign(null, data, h.key);
@@ -47,7 +49,7 @@ describe("host-key reads of GET /v1/records", () => {
     fetch(`${col.httpUrl}${path}`, { headers: authorization ? { authorization } : {} });
 
   it("answers the host's own records, one session or all, to its signed request", async () => {
-    const read = collectorRecords({ url: col.url, hostId: a.hostId, sign: signer(a) });
+    const read = collectorRecords({ url: col.url, hostId: a.hostId, sign: signer(a), trust: pin() });
     expect((await read({ session_id: "sa" })).map((r) => r.seq)).toEqual([1, 2, 3]);
     expect((await read()).every((r) => r.host_id === a.hostId)).toBe(true);
     // Without a credential the operator guard still refuses.
@@ -85,18 +87,18 @@ describe("host-key reads of GET /v1/records", () => {
   it("refuses an unknown host and a revoked one", async () => {
     const stranger = new TestHost("read-never-connected");
     await expect(
-      collectorRecords({ url: col.url, hostId: stranger.hostId, sign: signer(stranger) })(),
+      collectorRecords({ url: col.url, hostId: stranger.hostId, sign: signer(stranger), trust: pin() })(),
     ).rejects.toThrow(/unknown here/);
     await col.ctx.storage.revokeHost(b.hostId);
-    await expect(collectorRecords({ url: col.url, hostId: b.hostId, sign: signer(b) })()).rejects.toThrow(
-      /revoked/,
-    );
+    await expect(
+      collectorRecords({ url: col.url, hostId: b.hostId, sign: signer(b), trust: pin() })(),
+    ).rejects.toThrow(/revoked/);
   });
 
   it("uses a configured operator token instead of the host key when one is given", async () => {
     const file = join(dir, "token");
     writeFileSync(file, `${OPERATOR.secret}\n`);
-    const read = collectorRecords({ url: col.url, hostId: a.hostId, tokenFile: file });
+    const read = collectorRecords({ url: col.url, hostId: a.hostId, tokenFile: file, trust: pin() });
     expect((await read({ session_id: "sa" })).length).toBe(3);
   });
 });

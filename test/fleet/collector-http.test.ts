@@ -1,4 +1,5 @@
 import { execFile, spawnSync } from "node:child_process";
+import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
@@ -6,8 +7,16 @@ import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { collectorGet } from "../../src/agent/collector-http.js";
 import { Codes } from "../../src/errors.js";
-import { publicKeyFromPem } from "../../src/protocol/collector-auth.js";
-import { AGENT_BIN, COLLECTOR_BIN, ensureBuilt, tempDir } from "./helpers.js";
+import { keyFingerprint, publicKeyFromPem } from "../../src/protocol/collector-auth.js";
+import {
+  AGENT_BIN,
+  COLLECTOR_BIN,
+  type CollectorProc,
+  ensureBuilt,
+  startCollectorProcess,
+  stopsAfterAll,
+  tempDir,
+} from "./helpers.js";
 
 /**
  * Issue 20: the agent's own HTTP reads from the collector go over https to the pinned key, not
@@ -110,5 +119,111 @@ describe("forge-agent lineage --collector https://…", () => {
     const good = await lineage(real.cert);
     expect(good.stderr).toContain("HTTP 418");
     expect(seen.at(-1)?.url).toBe("/v1/lineage/act-1");
+  });
+});
+
+/**
+ * Issue 20, reads bound to the pin without TLS: a real `forge-collector run` on loopback plain
+ * http signs each answer for the agent's nonce; the pinned key reads, another is refused, and a
+ * first use pins the key the read proved (http: the signed answer; https: the certificate).
+ */
+describe("collectorGet against real collector processes", () => {
+  const stops = stopsAfterAll();
+  let dir: string;
+  let plain: CollectorProc;
+  let plainKey: KeyObject;
+  let secure: CollectorProc;
+  let secureKey: KeyObject;
+
+  beforeAll(async () => {
+    dir = tempDir("fa-chttp-real-");
+    plain = await startCollectorProcess(join(dir));
+    stops.push(() => plain.stop());
+    // Without TLS the collector's signing key is kept beside its database.
+    plainKey = createPublicKey(readFileSync(join(dir, "collector.db.key"), "utf8"));
+    const pair = tlsInit(join(dir, "tls"));
+    secure = await startCollectorProcess(tempDir("fa-chttp-tls-"), [
+      "--tls-cert",
+      pair.cert,
+      "--tls-key",
+      pair.key,
+    ]);
+    stops.push(() => secure.stop());
+    secureKey = publicKeyFromPem(readFileSync(pair.cert, "utf8"));
+  }, 60_000);
+
+  /** A first-use pin held in memory, as the daemon's is (without its file). */
+  function firstUse() {
+    let pin: KeyObject | null = null;
+    const seen: string[] = [];
+    return {
+      seen,
+      pin: () => pin,
+      trust: {
+        pinned: () => pin,
+        pinFirstUse: (key: KeyObject, seenIn: string) => {
+          seen.push(seenIn);
+          pin = key;
+          return true;
+        },
+      },
+    };
+  }
+
+  /** A read with no pin yet: it pins `key`, proved in `seenIn`, once. */
+  async function pinsOnFirstUse(base: string, seenIn: string, key: KeyObject) {
+    const f = firstUse();
+    const res = await collectorGet(new URL("/v1/fleet", base), f.trust);
+    expect(res.status).toBe(200);
+    expect(f.seen).toEqual([seenIn]);
+    expect(keyFingerprint(f.pin()!)).toBe(keyFingerprint(key));
+    return f;
+  }
+
+  it("plain http: the pinned key's signed answer reads; another pin or no pin is FORGE_COLLECTOR_UNTRUSTED", async () => {
+    const url = new URL("/v1/fleet", plain.http);
+    const ok = await collectorGet(url, { pinned: () => plainKey });
+    expect(ok.status).toBe(200);
+    expect(ok.json()).toHaveProperty("hosts");
+    const other = generateKeyPairSync("ec", { namedCurve: "prime256v1" }).publicKey;
+    const wrong = await rejectsWithCode(
+      collectorGet(url, { pinned: () => other }),
+      Codes.COLLECTOR_UNTRUSTED,
+    );
+    expect(wrong).toContain(`presented key ${keyFingerprint(plainKey)} in its signed http answer`);
+    expect(wrong).toContain(`not the pinned ${keyFingerprint(other)}`);
+    await rejectsWithCode(collectorGet(url, { pinned: () => null }), Codes.COLLECTOR_UNTRUSTED);
+    // An error answer is signed too: the agent still reads the collector's own refusal.
+    const missing = await collectorGet(new URL("/v1/nowhere", plain.http), { pinned: () => plainKey });
+    expect(missing.status).toBe(404);
+  });
+
+  it("plain http: with no pin, a first use pins the key that signed the answer", async () => {
+    const f = await pinsOnFirstUse(plain.http, "signed http answer", plainKey);
+    // Pinned now: the TLS collector (another key) is refused under it.
+    await rejectsWithCode(
+      collectorGet(new URL("/v1/fleet", secure.http), f.trust),
+      Codes.COLLECTOR_UNTRUSTED,
+    );
+  });
+
+  it("https: with no pin, a first use pins the certificate's key; that pin then refuses another collector", async () => {
+    const f = await pinsOnFirstUse(secure.http, "TLS certificate", secureKey);
+    const again = await collectorGet(new URL("/v1/fleet", secure.http), f.trust);
+    expect(again.status).toBe(200);
+    expect(f.seen).toHaveLength(1); // pinned once
+    const refused = await rejectsWithCode(
+      collectorGet(new URL("/v1/fleet", plain.http), f.trust),
+      Codes.COLLECTOR_UNTRUSTED,
+    );
+    expect(refused).toContain(`not the pinned ${keyFingerprint(secureKey)}`);
+  });
+
+  it("a first use that is refused (pinning off) pins nothing and reads nothing", async () => {
+    const refused = await rejectsWithCode(
+      collectorGet(new URL("/v1/fleet", secure.http), { pinned: () => null, pinFirstUse: () => false }),
+      Codes.COLLECTOR_UNTRUSTED,
+    );
+    expect(refused).toMatch(/no collector key is pinned .*nothing sent/);
   });
 });

@@ -1,11 +1,18 @@
 import { spawnSync } from "node:child_process";
 import { generateKeyPairSync, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer } from "node:http";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { type WebSocket, WebSocketServer } from "ws";
 import { Shipper } from "../../src/evidence/shipper.js";
-import { keyFingerprint, publicKeyFromPem, signCollectorMessage } from "../../src/protocol/collector-auth.js";
+import {
+  keyFingerprint,
+  publicKeyFromPem,
+  READ_KEY_HEADER,
+  READ_SIG_HEADER,
+  signCollectorMessage,
+} from "../../src/protocol/collector-auth.js";
 import { shell } from "../agent/helpers.js";
 import { until } from "../support/wait.js";
 import {
@@ -188,6 +195,75 @@ describe("a fake collector on the agent's URL", () => {
       async () => (await health(agent)).evidence.backlog === 0,
       "backlog drained to the real collector",
     );
+  }, 90_000);
+});
+
+/**
+ * Item 4 of 20-fleet24: the agent's plain-http reads of a loopback collector (the trace archive)
+ * are bound to the key the WebSocket pinned. A real imposter collector on the port signs its
+ * answers correctly, with its own key; a plain server answers unsigned; a fake copies the real
+ * collector's public key but cannot sign. Each read is refused with FORGE_COLLECTOR_UNTRUSTED.
+ */
+describe("plain http reads on loopback", () => {
+  it("read the real collector's copy under the pin; an imposter, an unsigned and a copied-key answer are refused", async () => {
+    const dir = tempDir("fa-httpread-");
+    ensureBuilt();
+    let collector = await startCollectorProcess(dir);
+    stops.push(() => collector.stop());
+    const port = Number(new URL(collector.url).port);
+    const agent = await startAgentProcess("read-a", { collector_url: collector.url, heartbeat_ms: 500 });
+    stops.push(() => agent.stop());
+    await agent.client.post("/v1/actions", { session_id: "r", proposed_action: shell("rm -rf /") });
+    await until(async () => {
+      const h = await health(agent);
+      return h.collector.connected && h.evidence.backlog === 0;
+    }, "the DENY acked (pruned here)");
+    await until(async () => (await traceSources(agent, "r")).collector > 0, "the trace read back over http");
+    expect((await traceSources(agent, "r")).incomplete).toBeUndefined();
+    const pinned = keyFingerprint(
+      publicKeyFromPem(readFileSync(join(agent.home, "var", "collector-key.pem"), "utf8")),
+    );
+
+    // 1. A real collector process with another key on the port: its answers verify, under its key.
+    await collector.stop();
+    const imposter = await startCollectorProcess(tempDir("fa-httpread-imp-"), [
+      "--listen",
+      `127.0.0.1:${port}`,
+    ]);
+    stops.push(() => imposter.stop());
+    let s = await traceSources(agent, "r");
+    expect(s.collector).toBe(0);
+    expect(s.incomplete).toMatch(/FORGE_COLLECTOR_UNTRUSTED: .* in its signed http answer, not the pinned /);
+    expect(s.incomplete).toContain(pinned);
+    await imposter.stop();
+
+    // 2. A plain server answering forged records unsigned; 3. one copying the real key, signing nothing valid.
+    const realKeyDer = publicKeyFromPem(readFileSync(join(agent.home, "var", "collector-key.pem"), "utf8"))
+      .export({ type: "spki", format: "der" })
+      .toString("base64");
+    for (const [headers, why] of [
+      [{}, /is not signed by a collector key/],
+      [
+        { [READ_KEY_HEADER]: realKeyDer, [READ_SIG_HEADER]: Buffer.alloc(64, 1).toString("base64") },
+        /did not make/,
+      ],
+    ] as const) {
+      const fake = createServer((_req, res) => {
+        res.writeHead(200, { ...headers, "content-type": "application/json" });
+        res.end(JSON.stringify({ records: [{ seq: 99, session_id: "r", host_id: "read-a" }] }));
+      });
+      await new Promise<void>((r) => fake.listen(port, "127.0.0.1", r));
+      s = await traceSources(agent, "r");
+      await new Promise<void>((r) => fake.close(() => r()));
+      expect(s.collector).toBe(0);
+      expect(s.incomplete).toMatch(/FORGE_COLLECTOR_UNTRUSTED/);
+      expect(s.incomplete).toMatch(why);
+    }
+
+    // The real collector back (same key beside its database): the read works again.
+    collector = await startCollectorProcess(dir, ["--listen", `127.0.0.1:${port}`]);
+    stops.push(() => collector.stop());
+    await until(async () => (await traceSources(agent, "r")).collector > 0, "the trace read back again");
   }, 90_000);
 });
 
