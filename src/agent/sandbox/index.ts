@@ -24,6 +24,7 @@ import {
   spawnWaiting,
   usable,
   type WarmEntry,
+  waitReady,
 } from "./warm.js";
 
 export { HostAllowlist, resolveAllowed } from "./allowlist.js";
@@ -79,6 +80,8 @@ const FORWARDER = (() => {
 const PROXY_PORT = 3128;
 /** A warm sandbox older than this is dropped unused (and replaced) rather than trusted. */
 const WARM_MAX_AGE_MS = 60_000;
+/** A warm sandbox not waiting for its command within this is dropped (the next action runs cold). */
+const WARM_READY_MS = 10_000;
 
 /** A warm sandbox an action took: its process (already running), what the record says, and the hand-over. */
 export interface WarmRun {
@@ -244,6 +247,8 @@ export class Sandbox {
     if (size <= 0 || launcher === null || this.closed || profile.network.mode === "allowlist") return;
     if (!this.probe().ok || this.engine !== "bwrap") return;
     this.filling = this.filling.then(async () => {
+      // After the action's result is delivered: starting the replacement (a fork) is not its cost.
+      await new Promise((r) => setImmediate(r));
       try {
         const keep = this.warm.filter(
           (e) => planDigest(name, this.plan(name, profile, cwd, e.tmp)) === e.digest,
@@ -295,6 +300,7 @@ export class Sandbox {
       child,
       startedMs: Date.now(),
       taken: false,
+      ready: false,
       release: () => {
         if (released) return;
         released = true;
@@ -309,8 +315,10 @@ export class Sandbox {
     child.stdio[3]?.on("error", () => {
       if (!e.taken) this.drop(e);
     });
-    this.warm.push(e);
     this.runs.set(e, run);
+    // In the pool only once it waits (a launcher still starting would put its start in the action's time).
+    if (await waitReady(e, WARM_READY_MS)) this.warm.push(e);
+    else this.drop(e);
   }
 
   private drop(e: WarmEntry): void {

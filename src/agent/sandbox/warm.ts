@@ -4,17 +4,23 @@ import { existsSync } from "node:fs";
 import type { SandboxPlan } from "./plan.js";
 
 /**
- * The launcher a warm sandbox runs in place of the action's argv: it waits on fd 3 for one command
- * as JSON data ({argv, env, cwd}), closes the pipe and execs it (execvpe: the same PATH lookup as
+ * The launcher a warm sandbox runs in place of the action's argv: it says it is ready ("r" on fd 3,
+ * a socket pair), waits on fd 3 for one command as JSON data ({argv, env, cwd}) until EOF, closes
+ * it and execs it (execvpe: the same PATH lookup as
  * bwrap's execvp on the cold path). A fixed program: nothing of the command is ever spliced into
  * code or a shell string. EOF without a command (the agent dropped the sandbox) exits 125.
  */
 export const LAUNCHER_PATH = "/usr/bin/python3";
 const LAUNCHER = [
   "import os, sys, json",
-  "f = os.fdopen(3, 'rb')",
-  "raw = f.read()",
-  "f.close()",
+  "os.write(3, b'r')",
+  "chunks = []",
+  "while True:",
+  "    b = os.read(3, 65536)",
+  "    if not b: break",
+  "    chunks.append(b)",
+  "os.close(3)",
+  "raw = b''.join(chunks)",
   "if not raw: sys.exit(125)",
   "d = json.loads(raw)",
   "os.chdir(d['cwd'])",
@@ -43,6 +49,8 @@ export interface WarmEntry {
   startedMs: number;
   /** Set once an action took it (used exactly once). */
   taken: boolean;
+  /** Set when the launcher inside said it waits for its command. */
+  ready: boolean;
   /** Releases its temp dir and cgroup (the SandboxRun's finish). */
   release(): void;
 }
@@ -62,6 +70,7 @@ export function usable(e: WarmEntry, maxAgeMs: number, now: number): boolean {
   const pipe = e.child.stdio[3];
   return (
     !e.taken &&
+    e.ready &&
     e.child.exitCode === null &&
     e.child.signalCode === null &&
     pipe !== null &&
@@ -91,4 +100,24 @@ export function discard(e: WarmEntry): void {
   }
   e.child.once("close", () => e.release());
   if (e.child.exitCode !== null || e.child.signalCode !== null) e.release();
+}
+
+/** Resolves true once the launcher says it waits, false if the sandbox dies or `ms` pass first. */
+export function waitReady(e: WarmEntry, ms: number): Promise<boolean> {
+  const pipe = e.child.stdio[3];
+  if (pipe === null || pipe === undefined) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      clearTimeout(timer);
+      pipe.removeListener("data", onData);
+      e.child.removeListener("exit", onExit);
+      if (ok) e.ready = true;
+      resolve(ok);
+    };
+    const onData = () => done(true);
+    const onExit = () => done(false);
+    const timer = setTimeout(() => done(false), ms);
+    pipe.once("data", onData);
+    e.child.once("exit", onExit);
+  });
 }
