@@ -316,6 +316,71 @@ describe.skipIf(missing("bwrap")).each(["cold", "warm"] as const)(
   },
 );
 
+describe.skipIf(missing("bwrap") || !existsSync("/usr/bin/python3"))(
+  "a warm sandbox is used only for exactly its confinement",
+  () => {
+    const sb = PATHS.warm;
+    const start = (r: ExecutionResult) => (r.sandbox as { start?: string }).start;
+    const warmFor = async (p: SandboxProfile) => {
+      sb.refill("t", p, workspace, { ...limits.base_env });
+      await sb.ready();
+      expect(sb.warmCount).toBe(1);
+    };
+    const exec = (a: Action, p: SandboxProfile) =>
+      execute(a, limits, { sandbox: sb, name: "t", profile: p } satisfies ActionSandbox);
+
+    it("another profile runs cold, and the pool follows the profile last used", async () => {
+      await warmFor(profile());
+      const other = profile({ limits: { open_files: 99 } });
+      const r = await exec(shell("ulimit -n") as Action, other);
+      expect(start(r)).toBe("cold");
+      expect(out(r).trim()).toBe("99");
+      await sb.ready();
+      const again = await exec(shell("ulimit -n") as Action, other);
+      expect(start(again)).toBe("warm");
+      expect(out(again).trim()).toBe("99");
+    });
+
+    it("a credential dir created after the warm start is hidden: the plan changed, so it runs cold", async () => {
+      const late = join(base, `late-${process.pid}`);
+      const p = profile({ deny_read: [late] });
+      await warmFor(p);
+      mkdirSync(late);
+      writeFileSync(join(late, "token"), "late-secret");
+      const r = await exec(shell(`cat ${late}/token || echo hidden`) as Action, p);
+      expect(start(r)).toBe("cold");
+      expect(out(r)).toContain("hidden");
+      expect(out(r)).not.toContain("late-secret");
+    });
+
+    it("a warm sandbox that died while waiting is not used: the action runs cold", async () => {
+      await warmFor(profile());
+      // Our own child (bwrap, which the wrapper shell became) whose command is the launcher.
+      const pids = execFileSync("pgrep", ["-P", String(process.pid), "-f", "os.write"], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map(Number);
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) process.kill(pid, "SIGKILL");
+      await until(() => sb.warmCount === 0, "the dead warm sandbox left the pool", 10_000);
+      const r = await exec(shell("echo ran") as Action, profile());
+      expect(r.status).toBe("ok");
+      expect(start(r)).toBe("cold");
+    });
+
+    it("argv and env reach the command as data, not as shell text", async () => {
+      await warmFor(profile());
+      const r = await execute(
+        { ...(shell('printf "%s" "$ODD"') as Action), env: { ODD: "a'b\"c; $(id) `x`\n" } } as Action,
+        limits,
+        { sandbox: sb, name: "t", profile: profile() },
+      );
+      expect(start(r)).toBe("warm");
+      expect(out(r)).toBe("a'b\"c; $(id) `x`\n");
+    });
+  },
+);
+
 describe.skipIf(missing("bwrap"))("the daemon contains what it executes", () => {
   let t: TestAgent;
   afterAll(async () => t?.stop());
