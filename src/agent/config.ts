@@ -190,6 +190,8 @@ function schema(defaults: { uid: number; hostname: string }) {
         prlimit_path: z.string().min(1).default("/usr/bin/prlimit"),
         /** deny: an action that cannot be contained is DENY sandbox-unavailable; unconfined: it runs, recorded as such. */
         on_unavailable: z.enum(["deny", "unconfined"]).default("deny"),
+        /** Sandboxes kept started ahead of time for the last shell action's profile (0: cold starts only). */
+        warm: z.number().int().min(0).max(4).default(1),
       })
       .prefault({}),
     facade: z

@@ -264,6 +264,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     },
   });
   cleanup.push(() => inference.close());
+  cleanup.push(() => sandbox.close());
 
   const servedModels = () => {
     if (config.backend === "none") return [];

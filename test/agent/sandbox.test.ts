@@ -12,7 +12,7 @@ import {
 } from "node:fs";
 import { createServer as createHttpServer, type Server } from "node:http";
 import { createServer as createNetServer, type Server as NetServer } from "node:net";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   type ActionSandbox,
@@ -47,7 +47,10 @@ const CFG: SandboxConfig = {
   on_unavailable: "deny",
 };
 const agentSock = join(agentHome, "agent.sock");
-const sandbox = new Sandbox(CFG, { workspace, home: base, protect: [agentHome, agentSock] });
+const own = { workspace, home: base, protect: [agentHome, agentSock] };
+/** The two ways a shell action's sandbox starts: for it (cold), or ahead of time, waiting for it (warm). */
+const PATHS = { cold: new Sandbox(CFG, own), warm: new Sandbox({ ...CFG, warm: 1 }, own) } as const;
+type StartPath = keyof typeof PATHS;
 const limits: ExecutorLimits = {
   cwd: workspace,
   shell_timeout_ms: 20_000,
@@ -60,13 +63,34 @@ const limits: ExecutorLimits = {
   base_env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: base, LANG: "C.UTF-8" },
 };
 const profile = (p: Record<string, unknown> = {}): SandboxProfile => SandboxProfileSchema.parse(p);
-const run = (
-  a: Action,
-  p: SandboxProfile = profile(),
-  sb: Sandbox = sandbox,
-  l: Partial<ExecutorLimits> = {},
-): Promise<ExecutionResult> =>
-  execute(a, { ...limits, ...l }, { sandbox: sb, name: "t", profile: p } satisfies ActionSandbox);
+/**
+ * Runs `a` on the given start path: on the warm one, a sandbox for exactly this profile is started
+ * and ready first, and the record must say the warm one ran (else the case proves nothing about it).
+ */
+const runOn =
+  (path: StartPath) =>
+  async (
+    a: Action,
+    p: SandboxProfile = profile(),
+    sb: Sandbox = PATHS[path],
+    l: Partial<ExecutorLimits> = {},
+  ): Promise<ExecutionResult> => {
+    const lim = { ...limits, ...l };
+    const ours = sb === PATHS[path] && a.kind === "shell";
+    const warmable = ours && path === "warm" && p.network.mode !== "allowlist";
+    if (warmable) {
+      sb.refill("t", p, resolve(lim.cwd, a.cwd ?? "."), { ...lim.base_env });
+      await sb.ready();
+      expect(sb.warmCount).toBe(1);
+    }
+    const r = await execute(a, lim, { sandbox: sb, name: "t", profile: p } satisfies ActionSandbox);
+    if (ours && r.sandbox !== undefined)
+      expect((r.sandbox as { start?: string }).start).toBe(warmable ? "warm" : "cold");
+    return r;
+  };
+afterAll(() => {
+  for (const sb of Object.values(PATHS)) sb.close();
+});
 const out = (r: ExecutionResult, s: "stdout" | "stderr" = "stdout") => (r[s] as { excerpt: string }).excerpt;
 
 /** Processes on the host whose command line contains `marker`. */
@@ -82,202 +106,280 @@ function hostProcesses(marker: string): string[] {
 
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-describe.skipIf(missing("bwrap"))("bubblewrap sandbox around the executors", () => {
-  it("a write outside the workspace fails, the workspace write lands, and the record says how it ran", async () => {
-    const r = await run(shell(`echo in > ${workspace}/ok.txt; echo out > ${outside}/escaped.txt`) as Action);
-    expect(r.status).toBe("failed");
-    expect(out(r, "stderr")).toMatch(/Read-only file system/);
-    expect(readFileSync(join(workspace, "ok.txt"), "utf8")).toBe("in\n");
-    expect(existsSync(join(outside, "escaped.txt"))).toBe(false);
-    expect(r.sandbox).toMatchObject({
-      engine: "bwrap",
-      profile: "t",
-      confined: true,
-      network: { mode: "none" },
-    });
-  });
-
-  it("a denied credential path reads as nothing, and runs as an unprivileged uid", async () => {
-    const r = await run(
-      shell(`id -u; cat ${secrets}/id_rsa; ls -A ${secrets} | wc -l`) as Action,
-      profile({ deny_read: [secrets] }),
-    );
-    expect(out(r)).not.toContain("secret");
-    expect(out(r).split("\n")[0]).toBe("65534");
-    expect(out(r, "stderr")).toMatch(/No such file/);
-  });
-
-  it("the agent's home, keys and socket are unreachable whatever the profile says", async () => {
-    const server: NetServer = createNetServer((c) =>
-      c.end("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nagent"),
-    );
-    await new Promise<void>((r) => server.listen(agentSock, r));
-    try {
-      // Even a profile that makes the agent's home writable cannot reach it.
+describe.skipIf(missing("bwrap")).each(["cold", "warm"] as const)(
+  "bubblewrap sandbox around the executors (%s start)",
+  (path) => {
+    const run = runOn(path);
+    const sandbox = PATHS[path];
+    it("a write outside the workspace fails, the workspace write lands, and the record says how it ran", async () => {
       const r = await run(
-        shell(
-          `ls -A ${agentHome} | wc -l; cat ${agentHome}/host-ed25519.key; curl -s --max-time 3 --unix-socket ${agentSock} http://x/ || echo no-socket`,
-        ) as Action,
-        profile({ write: ["$WORKSPACE", agentHome] }),
+        shell(`echo in > ${workspace}/ok.txt; echo out > ${outside}/escaped.txt`) as Action,
       );
-      expect(out(r)).not.toContain("agent key");
-      expect(out(r)).not.toMatch(/^agent$/m);
-      expect(out(r)).toMatch(/^0$/m);
-      expect(out(r)).toContain("no-socket");
-    } finally {
-      server.close();
-    }
-  });
-
-  describe("network", () => {
-    let allowed: Server;
-    let other: Server;
-    let pa = 0;
-    let pb = 0;
-    beforeAll(async () => {
-      allowed = createHttpServer((_q, s) => s.end("allowed-server"));
-      other = createHttpServer((_q, s) => s.end("other-server"));
-      await new Promise<void>((r) => allowed.listen(0, "127.0.0.1", r));
-      await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
-      pa = (allowed.address() as { port: number }).port;
-      pb = (other.address() as { port: number }).port;
-    });
-    afterAll(() => {
-      allowed.close();
-      other.close();
+      expect(r.status).toBe("failed");
+      expect(out(r, "stderr")).toMatch(/Read-only file system/);
+      expect(readFileSync(join(workspace, "ok.txt"), "utf8")).toBe("in\n");
+      expect(existsSync(join(outside, "escaped.txt"))).toBe(false);
+      expect(r.sandbox).toMatchObject({
+        engine: "bwrap",
+        profile: "t",
+        confined: true,
+        network: { mode: "none" },
+      });
     });
 
-    it("none: no connection at all, not even to loopback", async () => {
+    it("a denied credential path reads as nothing, and runs as an unprivileged uid", async () => {
       const r = await run(
-        shell(`curl -s --max-time 3 http://127.0.0.1:${pa}/ || echo unreachable`) as Action,
+        shell(`id -u; cat ${secrets}/id_rsa; ls -A ${secrets} | wc -l`) as Action,
+        profile({ deny_read: [secrets] }),
       );
-      expect(out(r)).toContain("unreachable");
-      expect(out(r)).not.toContain("allowed-server");
+      expect(out(r)).not.toContain("secret");
+      expect(out(r).split("\n")[0]).toBe("65534");
+      expect(out(r, "stderr")).toMatch(/No such file/);
     });
 
-    it("allowlist: the listed server is reached through the proxy, an unlisted one is refused", async () => {
-      const p = profile({ network: { mode: "allowlist", hosts: [`127.0.0.1:${pa}`] } });
+    it("the agent's home, keys and socket are unreachable whatever the profile says", async () => {
+      const server: NetServer = createNetServer((c) =>
+        c.end("HTTP/1.1 200 OK\r\ncontent-length: 5\r\n\r\nagent"),
+      );
+      await new Promise<void>((r) => server.listen(agentSock, r));
+      try {
+        // Even a profile that makes the agent's home writable cannot reach it.
+        const r = await run(
+          shell(
+            `ls -A ${agentHome} | wc -l; cat ${agentHome}/host-ed25519.key; curl -s --max-time 3 --unix-socket ${agentSock} http://x/ || echo no-socket`,
+          ) as Action,
+          profile({ write: ["$WORKSPACE", agentHome] }),
+        );
+        expect(out(r)).not.toContain("agent key");
+        expect(out(r)).not.toMatch(/^agent$/m);
+        expect(out(r)).toMatch(/^0$/m);
+        expect(out(r)).toContain("no-socket");
+      } finally {
+        server.close();
+      }
+    });
+
+    describe("network", () => {
+      let allowed: Server;
+      let other: Server;
+      let pa = 0;
+      let pb = 0;
+      beforeAll(async () => {
+        allowed = createHttpServer((_q, s) => s.end("allowed-server"));
+        other = createHttpServer((_q, s) => s.end("other-server"));
+        await new Promise<void>((r) => allowed.listen(0, "127.0.0.1", r));
+        await new Promise<void>((r) => other.listen(0, "127.0.0.1", r));
+        pa = (allowed.address() as { port: number }).port;
+        pb = (other.address() as { port: number }).port;
+      });
+      afterAll(() => {
+        allowed.close();
+        other.close();
+      });
+
+      it("none: no connection at all, not even to loopback", async () => {
+        const r = await run(
+          shell(`curl -s --max-time 3 http://127.0.0.1:${pa}/ || echo unreachable`) as Action,
+        );
+        expect(out(r)).toContain("unreachable");
+        expect(out(r)).not.toContain("allowed-server");
+      });
+
+      it("allowlist: the listed server is reached through the proxy, an unlisted one is refused", async () => {
+        const p = profile({ network: { mode: "allowlist", hosts: [`127.0.0.1:${pa}`] } });
+        const r = await run(
+          shell(
+            `curl -sf --max-time 5 http://127.0.0.1:${pa}/; echo; curl -sf --max-time 5 http://127.0.0.1:${pb}/ || echo refused; curl -s --noproxy '*' --max-time 3 http://127.0.0.1:${pb}/ || echo direct-unreachable`,
+          ) as Action,
+          p,
+        );
+        expect(out(r)).toContain("allowed-server");
+        expect(out(r)).not.toContain("other-server");
+        expect(out(r)).toContain("refused");
+        expect(out(r)).toContain("direct-unreachable");
+        expect((r.sandbox as { refused?: string[] }).refused?.[0]).toMatch(/not on the allowlist/);
+      });
+    });
+
+    it("a fork bomb is stopped by the process limit", async () => {
       const r = await run(
-        shell(
-          `curl -sf --max-time 5 http://127.0.0.1:${pa}/; echo; curl -sf --max-time 5 http://127.0.0.1:${pb}/ || echo refused; curl -s --noproxy '*' --max-time 3 http://127.0.0.1:${pb}/ || echo direct-unreachable`,
-        ) as Action,
-        p,
+        shell(`bomb() { bomb | bomb & }; bomb; sleep 1; echo survived`) as Action,
+        profile({ limits: { processes: 64 } }),
+        sandbox,
+        { shell_timeout_ms: 3_000, excerpt_bytes: 256 << 10 },
       );
-      expect(out(r)).toContain("allowed-server");
-      expect(out(r)).not.toContain("other-server");
-      expect(out(r)).toContain("refused");
-      expect(out(r)).toContain("direct-unreachable");
-      expect((r.sandbox as { refused?: string[] }).refused?.[0]).toMatch(/not on the allowlist/);
+      expect(out(r, "stderr")).toMatch(/Cannot fork|Resource temporarily unavailable/i);
+      // As root, RLIMIT_NPROC binds nothing: the pids cgroup is what holds the line.
+      if (process.getuid?.() === 0) expect(r.sandbox).toMatchObject({ process_limit: "cgroup" });
     });
-  });
 
-  it("a fork bomb is stopped by the process limit", async () => {
-    const r = await run(
-      shell(`bomb() { bomb | bomb & }; bomb; sleep 1; echo survived`) as Action,
-      profile({ limits: { processes: 64 } }),
-      sandbox,
-      { shell_timeout_ms: 3_000, excerpt_bytes: 256 << 10 },
-    );
-    expect(out(r, "stderr")).toMatch(/Cannot fork|Resource temporarily unavailable/i);
-    // As root, RLIMIT_NPROC binds nothing: the pids cgroup is what holds the line.
-    if (process.getuid?.() === 0) expect(r.sandbox).toMatchObject({ process_limit: "cgroup" });
-  });
-
-  it("a memory hog is stopped by the memory limit", async () => {
-    const r = await run(
-      shell(`/usr/bin/python3 -c 'x = bytearray(1 << 30); print("allocated")'`) as Action,
-      profile({ limits: { memory_bytes: 256 << 20 } }),
-    );
-    expect(r.status).toBe("failed");
-    expect(out(r)).not.toContain("allocated");
-    expect(out(r, "stderr")).toMatch(/MemoryError/);
-  });
-
-  it("the profile's limits are in force inside the sandbox, the defaults too", async () => {
-    const defaults = await run(shell("cat /proc/self/limits") as Action);
-    expect(limitsShow(out(defaults), profile().limits)).toBe(true);
-    // 2 GiB by default: a positive byte count, not one that wrapped around in 32 bits.
-    expect(out(defaults)).toMatch(/^Max address space\s+2147483648\s+2147483648\s/m);
-    const own = profile({
-      limits: { cpu_seconds: 9, memory_bytes: 300 << 20, processes: 99, open_files: 77, file_bytes: 5 << 20 },
-    });
-    const r = await run(shell("cat /proc/self/limits") as Action, own);
-    expect(r.status).toBe("ok");
-    expect(limitsShow(out(r), own.limits)).toBe(true);
-  });
-
-  it("a background child does not outlive the action, even under its own process group", async () => {
-    const marker = `1005.${process.pid}${Date.now() % 1000}`;
-    const r = await run(
-      shell(`timeout 1000 sleep ${marker} & setsid sleep ${marker} & echo started`) as Action,
-    );
-    expect(r.status).toBe("ok");
-    await until(() => hostProcesses(`sleep ${marker}`).length === 0, "no sleep left on the host", 10_000);
-  });
-
-  it("FIFOs and devices never hang the file executor; later file actions still run", async () => {
-    const fifo = join(workspace, "pipe");
-    execFileSync("mkfifo", [fifo]);
-    const r = await run({ kind: "file.read", path: fifo });
-    expect(r).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NOT_REGULAR" } });
-    const w = await run({ kind: "file.write", path: fifo, content: "x" });
-    expect(w.status).toBe("failed");
-    const ok = await run({ kind: "file.write", path: "after.txt", content: "fine" });
-    expect(ok.status).toBe("ok");
-  });
-
-  it("file actions do not follow a symlink out of the judged path", async () => {
-    symlinkSync(join(secrets, "id_rsa"), join(workspace, "link"));
-    symlinkSync(outside, join(workspace, "outdir"));
-    const r = await run({ kind: "file.read", path: "link" });
-    expect(r.status).toBe("failed");
-    expect(JSON.stringify(r)).not.toContain("secret");
-    const w = await run({ kind: "file.write", path: "outdir/planted.txt", content: "x" });
-    expect(w).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_PATH_DENIED" } });
-    expect(existsSync(join(outside, "planted.txt"))).toBe(false);
-    const h = await run(
-      { kind: "file.read", path: join(secrets, "id_rsa") },
-      profile({ deny_read: [secrets] }),
-    );
-    expect(h).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_PATH_DENIED" } });
-  });
-
-  it("the http executor refuses a name that resolves to loopback unless the allowlist names it", async () => {
-    const srv = createHttpServer((_q, s) => s.end("local"));
-    await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
-    const port = (srv.address() as { port: number }).port;
-    try {
-      const denied = await run({ kind: "http", method: "GET", url: `http://localhost:${port}/` });
-      expect(denied).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NETWORK_DENIED" } });
-      const hex = await run({ kind: "http", method: "GET", url: `http://0x7f000001:${port}/` });
-      expect(hex).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NETWORK_DENIED" } });
-      const ok = await run(
-        { kind: "http", method: "GET", url: `http://localhost:${port}/` },
-        profile({ network: { mode: "allowlist", hosts: [`localhost:${port}`] } }),
+    it("a memory hog is stopped by the memory limit", async () => {
+      const r = await run(
+        shell(`/usr/bin/python3 -c 'x = bytearray(1 << 30); print("allocated")'`) as Action,
+        profile({ limits: { memory_bytes: 256 << 20 } }),
       );
-      expect(ok).toMatchObject({ status: "ok", status_code: 200 });
-    } finally {
-      srv.close();
-    }
-  });
+      expect(r.status).toBe("failed");
+      expect(out(r)).not.toContain("allocated");
+      expect(out(r, "stderr")).toMatch(/MemoryError/);
+    });
 
-  it("without bubblewrap: deny refuses to run; unconfined runs and says so", async () => {
-    const gone = new Sandbox(
-      { ...CFG, bwrap_path: join(base, "no-bwrap") },
-      { workspace, home: base, protect: [] },
-    );
-    const r = await run(shell(`echo ran > ${workspace}/gone.txt`) as Action, profile(), gone);
-    expect(r).toMatchObject({ status: "error", error: { code: "FORGE_SANDBOX_UNAVAILABLE" } });
-    expect(existsSync(join(workspace, "gone.txt"))).toBe(false);
-    const loose = new Sandbox(
-      { ...CFG, bwrap_path: join(base, "no-bwrap"), on_unavailable: "unconfined" },
-      { workspace, home: base, protect: [] },
-    );
-    const u = await run(shell("echo ran") as Action, profile(), loose);
-    expect(u).toMatchObject({ status: "ok", sandbox: { engine: "none", confined: false } });
-    expect((u.sandbox as { reason: string }).reason).toMatch(/bubblewrap not found/);
-  });
-});
+    it("the profile's limits are in force inside the sandbox, the defaults too", async () => {
+      const defaults = await run(shell("cat /proc/self/limits") as Action);
+      expect(limitsShow(out(defaults), profile().limits)).toBe(true);
+      // 2 GiB by default: a positive byte count, not one that wrapped around in 32 bits.
+      expect(out(defaults)).toMatch(/^Max address space\s+2147483648\s+2147483648\s/m);
+      const own = profile({
+        limits: {
+          cpu_seconds: 9,
+          memory_bytes: 300 << 20,
+          processes: 99,
+          open_files: 77,
+          file_bytes: 5 << 20,
+        },
+      });
+      const r = await run(shell("cat /proc/self/limits") as Action, own);
+      expect(r.status).toBe("ok");
+      expect(limitsShow(out(r), own.limits)).toBe(true);
+    });
+
+    it("a background child does not outlive the action, even under its own process group", async () => {
+      const marker = `1005.${process.pid}${Date.now() % 1000}`;
+      const r = await run(
+        shell(`timeout 1000 sleep ${marker} & setsid sleep ${marker} & echo started`) as Action,
+      );
+      expect(r.status).toBe("ok");
+      await until(() => hostProcesses(`sleep ${marker}`).length === 0, "no sleep left on the host", 10_000);
+    });
+
+    it("FIFOs and devices never hang the file executor; later file actions still run", async () => {
+      const fifo = join(workspace, `pipe-${path}`);
+      execFileSync("mkfifo", [fifo]);
+      const r = await run({ kind: "file.read", path: fifo });
+      expect(r).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NOT_REGULAR" } });
+      const w = await run({ kind: "file.write", path: fifo, content: "x" });
+      expect(w.status).toBe("failed");
+      const ok = await run({ kind: "file.write", path: "after.txt", content: "fine" });
+      expect(ok.status).toBe("ok");
+    });
+
+    it("file actions do not follow a symlink out of the judged path", async () => {
+      symlinkSync(join(secrets, "id_rsa"), join(workspace, `link-${path}`));
+      symlinkSync(outside, join(workspace, `outdir-${path}`));
+      const r = await run({ kind: "file.read", path: `link-${path}` });
+      expect(r.status).toBe("failed");
+      expect(JSON.stringify(r)).not.toContain("secret");
+      const w = await run({ kind: "file.write", path: `outdir-${path}/planted.txt`, content: "x" });
+      expect(w).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_PATH_DENIED" } });
+      expect(existsSync(join(outside, "planted.txt"))).toBe(false);
+      const h = await run(
+        { kind: "file.read", path: join(secrets, "id_rsa") },
+        profile({ deny_read: [secrets] }),
+      );
+      expect(h).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_PATH_DENIED" } });
+    });
+
+    it("the http executor refuses a name that resolves to loopback unless the allowlist names it", async () => {
+      const srv = createHttpServer((_q, s) => s.end("local"));
+      await new Promise<void>((r) => srv.listen(0, "127.0.0.1", r));
+      const port = (srv.address() as { port: number }).port;
+      try {
+        const denied = await run({ kind: "http", method: "GET", url: `http://localhost:${port}/` });
+        expect(denied).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NETWORK_DENIED" } });
+        const hex = await run({ kind: "http", method: "GET", url: `http://0x7f000001:${port}/` });
+        expect(hex).toMatchObject({ status: "failed", error: { code: "FORGE_EXEC_NETWORK_DENIED" } });
+        const ok = await run(
+          { kind: "http", method: "GET", url: `http://localhost:${port}/` },
+          profile({ network: { mode: "allowlist", hosts: [`localhost:${port}`] } }),
+        );
+        expect(ok).toMatchObject({ status: "ok", status_code: 200 });
+      } finally {
+        srv.close();
+      }
+    });
+
+    it("without bubblewrap: deny refuses to run; unconfined runs and says so", async () => {
+      const gone = new Sandbox(
+        { ...CFG, bwrap_path: join(base, "no-bwrap") },
+        { workspace, home: base, protect: [] },
+      );
+      const r = await run(shell(`echo ran > ${workspace}/gone.txt`) as Action, profile(), gone);
+      expect(r).toMatchObject({ status: "error", error: { code: "FORGE_SANDBOX_UNAVAILABLE" } });
+      expect(existsSync(join(workspace, "gone.txt"))).toBe(false);
+      const loose = new Sandbox(
+        { ...CFG, bwrap_path: join(base, "no-bwrap"), on_unavailable: "unconfined" },
+        { workspace, home: base, protect: [] },
+      );
+      const u = await run(shell("echo ran") as Action, profile(), loose);
+      expect(u).toMatchObject({ status: "ok", sandbox: { engine: "none", confined: false } });
+      expect((u.sandbox as { reason: string }).reason).toMatch(/bubblewrap not found/);
+    });
+  },
+);
+
+describe.skipIf(missing("bwrap") || !existsSync("/usr/bin/python3"))(
+  "a warm sandbox is used only for exactly its confinement",
+  () => {
+    const sb = PATHS.warm;
+    const start = (r: ExecutionResult) => (r.sandbox as { start?: string }).start;
+    const warmFor = async (p: SandboxProfile) => {
+      sb.refill("t", p, workspace, { ...limits.base_env });
+      await sb.ready();
+      expect(sb.warmCount).toBe(1);
+    };
+    const exec = (a: Action, p: SandboxProfile) =>
+      execute(a, limits, { sandbox: sb, name: "t", profile: p } satisfies ActionSandbox);
+
+    it("another profile runs cold, and the pool follows the profile last used", async () => {
+      await warmFor(profile());
+      const other = profile({ limits: { open_files: 99 } });
+      const r = await exec(shell("ulimit -n") as Action, other);
+      expect(start(r)).toBe("cold");
+      expect(out(r).trim()).toBe("99");
+      await sb.ready();
+      const again = await exec(shell("ulimit -n") as Action, other);
+      expect(start(again)).toBe("warm");
+      expect(out(again).trim()).toBe("99");
+    });
+
+    it("a credential dir created after the warm start is hidden: the plan changed, so it runs cold", async () => {
+      const late = join(base, `late-${process.pid}`);
+      const p = profile({ deny_read: [late] });
+      await warmFor(p);
+      mkdirSync(late);
+      writeFileSync(join(late, "token"), "late-secret");
+      const r = await exec(shell(`cat ${late}/token || echo hidden`) as Action, p);
+      expect(start(r)).toBe("cold");
+      expect(out(r)).toContain("hidden");
+      expect(out(r)).not.toContain("late-secret");
+    });
+
+    it("a warm sandbox that died while waiting is not used: the action runs cold", async () => {
+      await warmFor(profile());
+      // Our own child (bwrap, which the wrapper shell became) whose command is the launcher.
+      const pids = execFileSync("pgrep", ["-P", String(process.pid), "-f", "os.write"], { encoding: "utf8" })
+        .split("\n")
+        .filter((l) => l.trim() !== "")
+        .map(Number);
+      expect(pids.length).toBeGreaterThan(0);
+      for (const pid of pids) process.kill(pid, "SIGKILL");
+      await until(() => sb.warmCount === 0, "the dead warm sandbox left the pool", 10_000);
+      const r = await exec(shell("echo ran") as Action, profile());
+      expect(r.status).toBe("ok");
+      expect(start(r)).toBe("cold");
+    });
+
+    it("argv and env reach the command as data, not as shell text", async () => {
+      await warmFor(profile());
+      const r = await execute(
+        { ...(shell('printf "%s" "$ODD"') as Action), env: { ODD: "a'b\"c; $(id) `x`\n" } } as Action,
+        limits,
+        { sandbox: sb, name: "t", profile: profile() },
+      );
+      expect(start(r)).toBe("warm");
+      expect(out(r)).toBe("a'b\"c; $(id) `x`\n");
+    });
+  },
+);
 
 describe.skipIf(missing("bwrap"))("the daemon contains what it executes", () => {
   let t: TestAgent;

@@ -1,4 +1,4 @@
-import { spawn } from "node:child_process";
+import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { Codes } from "../../errors.js";
 import { Capture } from "./capture.js";
@@ -14,16 +14,24 @@ export async function runShell(
   box: ActionSandbox,
 ): Promise<ExecutionResult> {
   const cwd = resolve(limits.cwd, action.cwd ?? ".");
-  const run = await box.sandbox.prepare(box.name, box.profile, cwd, ["/bin/sh", "-c", action.command]);
-  if (run === null) return unavailable(box);
-  const result = await spawnCaptured(
-    run.file,
-    run.args,
-    cwd,
-    { ...limits.base_env, ...(action.env ?? {}) },
-    limits,
-  );
-  return { ...result, sandbox: await run.finish() };
+  const argv = ["/bin/sh", "-c", action.command];
+  const env = { ...limits.base_env, ...(action.env ?? {}) };
+  try {
+    // A sandbox started ahead of time for exactly this confinement, else one started now.
+    const warm = box.sandbox.takeWarm(box.name, box.profile, cwd);
+    if (warm !== null) {
+      const result = captured(warm.child, limits, () => warm.send({ argv, env, cwd }));
+      return { ...(await result), sandbox: await warm.finish() };
+    }
+    const run = await box.sandbox.prepare(box.name, box.profile, cwd, argv);
+    if (run === null) return unavailable(box);
+    const child = spawn(run.file, run.args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
+    const result = await captured(child, limits);
+    return { ...result, sandbox: await run.finish() };
+  } finally {
+    // The next action most likely has the same profile: have its sandbox waiting (background).
+    box.sandbox.refill(box.name, box.profile, cwd, { ...limits.base_env });
+  }
 }
 
 /** The record of an action the sandbox could not contain (sandbox.on_unavailable: deny). */
@@ -41,17 +49,12 @@ export function unavailable(box: ActionSandbox): ExecutionResult {
 }
 
 /**
- * Spawns `file args` in its own process group and captures its output. On timeout, or when the
- * output passes max_output_bytes, the whole group gets SIGKILL (inside a sandbox, killing bwrap
- * takes its PID namespace, and so every descendant, with it).
+ * Captures the output of `child` (spawned detached: its own process group), started by `go` when
+ * it waits for its command. On timeout, or when the output passes max_output_bytes, the whole
+ * group gets SIGKILL (inside a sandbox, killing bwrap takes its PID namespace, and so every
+ * descendant, with it).
  */
-function spawnCaptured(
-  file: string,
-  args: string[],
-  cwd: string,
-  env: Record<string, string>,
-  limits: ExecutorLimits,
-): Promise<ExecutionResult> {
+function captured(child: ChildProcess, limits: ExecutorLimits, go?: () => void): Promise<ExecutionResult> {
   const started = performance.now();
   const stdout = new Capture(limits.excerpt_bytes);
   const stderr = new Capture(limits.excerpt_bytes);
@@ -65,12 +68,6 @@ function spawnCaptured(
       clearTimeout(timer);
       resolve({ ...r, duration_ms: round(performance.now() - started) } as ExecutionResult);
     };
-    const child = spawn(file, args, {
-      cwd,
-      env,
-      detached: true,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
     const killGroup = () => {
       try {
         if (child.pid !== undefined) process.kill(-child.pid, "SIGKILL");
@@ -89,8 +86,8 @@ function spawnCaptured(
         killGroup();
       }
     };
-    child.stdout.on("data", onData(stdout));
-    child.stderr.on("data", onData(stderr));
+    child.stdout?.on("data", onData(stdout));
+    child.stderr?.on("data", onData(stderr));
     child.on("error", (err: NodeJS.ErrnoException) => {
       finish({
         status: "error",
@@ -115,6 +112,7 @@ function spawnCaptured(
         output_limit_exceeded: overflow,
       });
     });
+    go?.();
   });
 }
 

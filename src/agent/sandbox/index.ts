@@ -16,6 +16,16 @@ import { type ActionCgroup, makeCgroup, pidsCgroupRoot } from "./cgroup.js";
 import { planSandbox, type SandboxPlan } from "./plan.js";
 import { AllowlistProxy } from "./proxy.js";
 import { seatbeltProfile } from "./seatbelt.js";
+import {
+  discard,
+  launcherArgv,
+  planDigest,
+  sendCommand,
+  spawnWaiting,
+  usable,
+  type WarmEntry,
+  waitReady,
+} from "./warm.js";
 
 export { HostAllowlist, resolveAllowed } from "./allowlist.js";
 export { planSandbox, type SandboxPlan, within } from "./plan.js";
@@ -28,6 +38,8 @@ export interface SandboxConfig {
   prlimit_path: string;
   /** What an executed action gets when the sandbox cannot be set up: DENY, or an unconfined run recorded as such. */
   on_unavailable: "deny" | "unconfined";
+  /** Sandboxes kept started ahead of time for the last profile a shell action used (0: none; docs/sandbox.md). */
+  warm?: number;
 }
 
 /** What the record says about how an action ran (`execution_result.sandbox`). */
@@ -45,6 +57,8 @@ export interface SandboxApplied {
   process_limit?: string;
   /** Connections the allowlist proxy refused. */
   refused?: string[];
+  /** How the sandbox was started: for this action (cold) or ahead of time, waiting for it (warm). */
+  start?: "cold" | "warm";
 }
 
 /** A prepared run: the argv to spawn instead of the bare command, and what to clean up after. */
@@ -64,6 +78,19 @@ const FORWARDER = (() => {
     : join(dirname(here), "forwarder.js");
 })();
 const PROXY_PORT = 3128;
+/** A warm sandbox older than this is dropped unused (and replaced) rather than trusted. */
+const WARM_MAX_AGE_MS = 60_000;
+/** A warm sandbox not waiting for its command within this is dropped (the next action runs cold). */
+const WARM_READY_MS = 10_000;
+
+/** A warm sandbox an action took: its process (already running), what the record says, and the hand-over. */
+export interface WarmRun {
+  child: import("node:child_process").ChildProcess;
+  applied: SandboxApplied;
+  /** Gives it the command (as data) and starts it. */
+  send(cmd: { argv: string[]; env: Record<string, string>; cwd: string }): void;
+  finish(): Promise<SandboxApplied>;
+}
 
 /**
  * The agent's containment of executed actions. Built once by the daemon with the paths it must
@@ -180,8 +207,130 @@ export class Sandbox {
       const applied: SandboxApplied = { engine: "none", profile: name, confined: false, reason: st.reason };
       return { file: argv[0]!, args: argv.slice(1), applied, plan: null, finish: async () => applied };
     }
+    return this.wrap(name, profile, cwd, argv, mkdtempSync(join(tmpdir(), "forge-sbx-")), "cold");
+  }
+
+  /**
+   * A warm sandbox for exactly this action's confinement, or null (none ready, a profile or plan
+   * that differs, a dead or stale one, an allowlist profile, warm off): the caller then runs cold.
+   * The plan is resolved again now and must match the warm one's digest, so nothing that changed on
+   * disk since it started (a new credential dir, a moved symlink) is missed.
+   */
+  takeWarm(name: string, profile: SandboxProfile, cwd: string): WarmRun | null {
+    const now = Date.now();
+    for (const e of [...this.warm]) {
+      if (!usable(e, WARM_MAX_AGE_MS, now)) {
+        this.drop(e);
+        continue;
+      }
+      if (planDigest(name, this.plan(name, profile, cwd, e.tmp)) !== e.digest) continue;
+      this.warm.splice(this.warm.indexOf(e), 1);
+      const run = this.runs.get(e)!;
+      this.runs.delete(e);
+      return {
+        child: e.child,
+        applied: run.applied,
+        send: (cmd) => sendCommand(e, cmd),
+        finish: run.finish,
+      };
+    }
+    return null;
+  }
+
+  /**
+   * Keeps up to `sandbox.warm` sandboxes started for this profile (the one most likely next):
+   * those for another profile are dropped. Runs in the background; an error only means cold runs.
+   */
+  refill(name: string, profile: SandboxProfile, cwd: string, env: Record<string, string>): void {
+    const size = this.cfg.warm ?? 0;
+    const launcher = launcherArgv();
+    if (size <= 0 || launcher === null || this.closed || profile.network.mode === "allowlist") return;
+    if (!this.probe().ok || this.engine !== "bwrap") return;
+    this.filling = this.filling.then(async () => {
+      // After the action's result is delivered: starting the replacement (a fork) is not its cost.
+      await new Promise((r) => setImmediate(r));
+      try {
+        const keep = this.warm.filter(
+          (e) => planDigest(name, this.plan(name, profile, cwd, e.tmp)) === e.digest,
+        );
+        for (const e of this.warm) if (!keep.includes(e)) this.drop(e);
+        while (!this.closed && this.warm.length < size)
+          await this.startWarm(name, profile, cwd, env, launcher);
+      } catch {
+        // a warm sandbox that cannot start leaves the cold path, which reports its own errors
+      }
+    });
+  }
+
+  /** Resolves once the pending refills are done (bench and tests wait on it; actions never do). */
+  ready(): Promise<void> {
+    return this.filling;
+  }
+
+  /** Warm sandboxes waiting now. */
+  get warmCount(): number {
+    return this.warm.length;
+  }
+
+  /** Kills every waiting sandbox; no more are started. */
+  close(): void {
+    this.closed = true;
+    for (const e of [...this.warm]) this.drop(e);
+  }
+
+  private warm: WarmEntry[] = [];
+  private runs = new Map<WarmEntry, SandboxRun>();
+  private filling: Promise<void> = Promise.resolve();
+  private closed = false;
+
+  private async startWarm(
+    name: string,
+    profile: SandboxProfile,
+    cwd: string,
+    env: Record<string, string>,
+    launcher: string[],
+  ): Promise<void> {
     const tmp = mkdtempSync(join(tmpdir(), "forge-sbx-"));
-    const plan = planSandbox({
+    const run = await this.wrap(name, profile, cwd, launcher, tmp, "warm");
+    const child = spawnWaiting(run.file, run.args, cwd, env);
+    let released = false;
+    const e: WarmEntry = {
+      digest: planDigest(name, run.plan!),
+      tmp,
+      child,
+      startedMs: Date.now(),
+      taken: false,
+      ready: false,
+      release: () => {
+        if (released) return;
+        released = true;
+        void run.finish();
+      },
+    };
+    // Dead while waiting: out of the pool (the next action runs cold) and cleaned up.
+    child.on("error", () => this.drop(e));
+    child.on("exit", () => {
+      if (!e.taken) this.drop(e);
+    });
+    child.stdio[3]?.on("error", () => {
+      if (!e.taken) this.drop(e);
+    });
+    this.runs.set(e, run);
+    // In the pool only once it waits (a launcher still starting would put its start in the action's time).
+    if (await waitReady(e, WARM_READY_MS)) this.warm.push(e);
+    else this.drop(e);
+  }
+
+  private drop(e: WarmEntry): void {
+    const i = this.warm.indexOf(e);
+    if (i >= 0) this.warm.splice(i, 1);
+    this.runs.delete(e);
+    discard(e);
+  }
+
+  /** The plan for one action with its private temp dir `tmp`. */
+  private plan(name: string, profile: SandboxProfile, cwd: string, tmp: string): SandboxPlan {
+    return planSandbox({
       name,
       profile,
       workspace: this.o.workspace,
@@ -190,6 +339,18 @@ export class Sandbox {
       home: this.o.home,
       protect: this.o.protect,
     });
+  }
+
+  /** The one way an action's sandbox is built, cold or warm: plan, proxy, cgroup, limits, bwrap arguments. */
+  private async wrap(
+    name: string,
+    profile: SandboxProfile,
+    cwd: string,
+    argv: string[],
+    tmp: string,
+    start: "cold" | "warm",
+  ): Promise<SandboxRun> {
+    const plan = this.plan(name, profile, cwd, tmp);
     let proxy: AllowlistProxy | null = null;
     const sock = join(tmp, ".forge-proxy.sock");
     if (plan.network.mode === "allowlist") {
@@ -216,6 +377,7 @@ export class Sandbox {
       hidden: plan.hide.length,
       network: plan.network,
       limits: plan.limits,
+      start,
     };
     const finish = async (): Promise<SandboxApplied> => {
       if (proxy !== null) {
