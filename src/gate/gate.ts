@@ -43,6 +43,12 @@ export interface GateOptions {
   home: string;
   /** Working directory for actions that give none (default: home). */
   cwd?: string;
+  /**
+   * The configured workspace roots (issue 19 §3): `$CWD` in policy globs is the root an action's
+   * `cwd` lies in, never the `cwd` itself, which a model chooses. An action whose `cwd` lies outside
+   * every root is judged as outside (no path of it is in the workspace). Default: `[cwd]`.
+   */
+  workspaces?: readonly string[];
   /** Shell parsing bounds. */
   limits?: Partial<ShellLimits>;
   /** Clock in ms (tests pass a fake one). */
@@ -104,6 +110,9 @@ interface Subject {
   endpoint: { host: string; port: number } | null;
 }
 
+/** The workspace of an action outside every configured root: `$CWD` globs match no path. */
+const OUTSIDE = "/\0outside-the-workspaces";
+
 /** How much of an action's free text is split into path tokens (the rest: substring search only). */
 const TOKEN_SCAN_CHARS = 64 * 1024;
 
@@ -143,6 +152,7 @@ export class Gate {
   private readonly keep: number;
   private readonly home: string;
   private readonly cwd: string;
+  private readonly workspaces: readonly string[];
   private readonly limits: ShellLimits;
   private readonly now: () => number;
   private readonly thresholdOverride: number | undefined;
@@ -163,6 +173,7 @@ export class Gate {
     this.keep = opts.recentActions ?? 16;
     this.home = stripSlash(opts.home);
     this.cwd = stripSlash(opts.cwd ?? this.home);
+    this.workspaces = (opts.workspaces ?? [this.cwd]).map((w) => normalisePath(w, this.cwd, this.home));
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
     this.thresholdOverride = opts.riskThreshold;
@@ -404,10 +415,13 @@ export class Gate {
     if (action.kind === "shell") {
       for (const f of envFindings(action.env)) found.push(f);
       const cwd = action.cwd ? normalisePath(action.cwd, this.cwd, this.home) : this.cwd;
-      const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env);
-      // `$CWD` in policy globs is the action's working directory (the workspace), not wherever a
-      // `cd` inside the line went.
-      for (const c of parsed.commands) subjects.push(shellSubject(c, cwd));
+      const ws = this.workspaceOf(cwd);
+      if (ws === OUTSIDE)
+        reasons.push(`cwd '${cwd}' lies outside the configured workspaces: judged as outside`);
+      const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env, ws);
+      // `$CWD` in policy globs is the configured workspace the action's cwd lies in, not the cwd
+      // (a model's choice) nor wherever a `cd` inside the line went.
+      for (const c of parsed.commands) subjects.push(shellSubject(c, ws));
       for (const f of parsed.floors) {
         reasons.push(f);
         rank = Math.max(rank, 1);
@@ -579,6 +593,23 @@ export class Gate {
     };
   }
 
+  /**
+   * The configured root `cwd` lies in (the longest; compared canonically: case, `/private`), in
+   * the cwd's own spelling where it has the same length; or OUTSIDE.
+   */
+  private workspaceOf(cwd: string): string {
+    const c = canonicalPath(cwd);
+    let best: string | null = null;
+    for (const r of this.workspaces) {
+      const cr = canonicalPath(r);
+      if ((c === cr || cr === "/" || c.startsWith(`${cr}/`)) && (best === null || r.length > best.length))
+        best = r;
+    }
+    if (best === null) return OUTSIDE;
+    const own = cwd.slice(0, best.length);
+    return canonicalPath(own) === canonicalPath(best) ? own : best;
+  }
+
   /** Protected names and absolute paths anywhere in the action's text (a script, a heredoc, an argument). */
   private lineFindings(out: Finding[], text: string, cwd: string): void {
     if (text.length === 0 || (this.protectPaths.length === 0 && this.protect.names.length === 0)) return;
@@ -640,7 +671,7 @@ export class Gate {
         words,
         cmd: sub.cmd,
         kind: sub.kind,
-        cwd: sub.cwd,
+        cwd: sub.cmd?.cwd ?? sub.cwd,
         endpoints: sub.endpoint === null ? undefined : [sub.endpoint],
       },
       this.protect,

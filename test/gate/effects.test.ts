@@ -116,3 +116,40 @@ describe("session artefacts", () => {
     expect(d.reasons.join()).toMatch(/earlier in this line/);
   });
 });
+
+describe("configured workspace roots (issue 19 §3)", () => {
+  const judge = (g: Gate, command: string, cwd: string) =>
+    g.evaluate({ session_id: `ws-${command}-${cwd}`, action: { kind: "shell", command, cwd } });
+
+  it.each([
+    ["rm -rf Documents Desktop", HOME],
+    ["rm -rf src", `${HOME}/other-project`],
+    ["rm -rf bin lib", "/usr/local"],
+    ["git clean -fdx", HOME],
+    ["printf 'x\\n' >> .zshrc", HOME],
+  ])("%s with the model's cwd %s is judged as outside: not ALLOW", (command, cwd) => {
+    const d = judge(gate(), command, cwd);
+    expect(d.evaluation).not.toBe("ALLOW");
+    expect(d.reasons.join("\n")).toContain("outside the configured workspaces");
+  });
+
+  it("the same commands in the configured workspace (or a folder of it) are judged as inside", () => {
+    const g = gate();
+    expect(judge(g, "rm -rf build", CWD).evaluation).toBe("ALLOW");
+    expect(judge(g, "git clean -fdx", `${CWD}/src`).evaluation).toBe("ALLOW");
+    // The configured root, not the gate's cwd: a second root is a workspace too.
+    const two = new Gate(loadPolicy(defaultPolicyPath()), {
+      home: HOME,
+      cwd: CWD,
+      workspaces: [CWD, `${HOME}/other-project`],
+    });
+    expect(judge(two, "rm -rf src", `${HOME}/other-project`).evaluation).toBe("ALLOW");
+    expect(judge(two, "rm -rf Documents", HOME).evaluation).not.toBe("ALLOW");
+  });
+
+  it("git work-tree writers outside the workspace are unknown; reads are not", () => {
+    const g = new Gate(loadPolicy(defaultPolicyPath()), { home: HOME, cwd: CWD, workspaces: [CWD] });
+    expect(judge(g, "git checkout .", HOME).reasons.join("\n")).toContain("changes the work tree");
+    expect(judge(g, "git status", HOME).reasons.join("\n")).not.toContain("changes the work tree");
+  });
+});
