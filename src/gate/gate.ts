@@ -752,15 +752,14 @@ export class Gate {
         sub.tool = a.name;
         sub.args = a.arguments;
         sub.text = `tool ${a.name}`;
-        // MCP-style tools name files in their arguments: judge those like any other path.
-        for (const [k, v] of Object.entries(a.arguments)) {
-          for (const s of Array.isArray(v) ? v : [v]) {
-            if (typeof s !== "string" || s === "") continue;
-            if (PATH_ARG.test(k) || s.startsWith("/") || s.startsWith("~")) {
-              sub.paths.push(normalisePath(s, this.cwd, this.home));
-            }
-          }
-        }
+        // MCP-style tools name files in their arguments, nested at any depth (`options.paths[0]`,
+        // `file://` URIs): judge those like any other path. Too deep or too many: not ALLOW.
+        if (
+          !toolPaths(a.arguments, false, 0, { left: TOOL_ARG_BUDGET }, (s) =>
+            sub.paths.push(normalisePath(s, this.cwd, this.home)),
+          )
+        )
+          sub.dynamic = true;
         break;
       case "model.pull":
       case "model.push": {
@@ -824,6 +823,46 @@ function textOf(a: Exclude<Action, { kind: "shell" }>): string {
     default:
       return "";
   }
+}
+
+/** Most strings and nesting of a tool's arguments the gate walks; beyond, the action is dynamic. */
+const TOOL_ARG_BUDGET = 4096;
+const TOOL_ARG_DEPTH = 32;
+
+/**
+ * Every path a tool's arguments name: a string under a path-like key (at any depth), an absolute
+ * or `~` string, a `file://` URI (decoded). False when the walk ran out of budget or depth.
+ */
+function toolPaths(
+  v: unknown,
+  pathKey: boolean,
+  depth: number,
+  budget: { left: number },
+  out: (p: string) => void,
+): boolean {
+  if (--budget.left < 0 || depth > TOOL_ARG_DEPTH) return false;
+  if (typeof v === "string") {
+    if (v === "") return true;
+    if (/^file:/i.test(v)) {
+      let p: string;
+      try {
+        p = decodeURIComponent(v.replace(/^file:(\/\/[^/]*)?/i, ""));
+      } catch {
+        return false;
+      }
+      out(p.startsWith("/") ? p : `/${p}`);
+    } else if (pathKey || v.startsWith("/") || v.startsWith("~")) out(v);
+    return true;
+  }
+  if (Array.isArray(v)) {
+    for (const x of v) if (!toolPaths(x, pathKey, depth + 1, budget, out)) return false;
+    return true;
+  }
+  if (v !== null && typeof v === "object") {
+    for (const [k, x] of Object.entries(v))
+      if (!toolPaths(x, pathKey || PATH_ARG.test(k), depth + 1, budget, out)) return false;
+  }
+  return true;
 }
 
 function collectStrings(v: unknown, out: string[], depth: number): void {

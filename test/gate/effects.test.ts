@@ -153,3 +153,30 @@ describe("configured workspace roots (issue 19 §3)", () => {
     expect(judge(g, "git status", HOME).reasons.join("\n")).not.toContain("changes the work tree");
   });
 });
+
+describe("tool arguments walked in depth (issue 19 §5)", () => {
+  const tool = (name: string, args: Record<string, unknown>) =>
+    gate().evaluate({ session_id: `t-${name}`, action: { kind: "tool", name, arguments: args } });
+
+  it("nested paths and file:// URIs are judged as paths; get_* is not trusted by name", () => {
+    expect(tool("read_file", { options: { paths: [`${HOME}/.aws/credentials`] } }).evaluation).not.toBe(
+      "ALLOW",
+    );
+    expect(tool("read_file", { a: [{ b: { c: "file:///Users/dev/.ssh/id_rsa" } }] }).evaluation).not.toBe(
+      "ALLOW",
+    );
+    expect(tool("read_file", { uri: "file://localhost/Users/dev/.s%73h/id_rsa" }).evaluation).not.toBe(
+      "ALLOW",
+    );
+    expect(tool("get_secret", { name: "db" }).evaluation).not.toBe("ALLOW");
+    expect(tool("read_file", { options: { paths: ["src/main.ts"] } }).evaluation).toBe("ALLOW");
+  });
+
+  it("arguments too deep or too many to walk are never ALLOW", () => {
+    let deep: unknown = "src/a.ts";
+    for (let i = 0; i < 40; i++) deep = { path: deep };
+    expect(tool("read_file", { x: deep }).evaluation).not.toBe("ALLOW");
+    const many = Array.from({ length: 5000 }, (_, i) => `src/f${i}.ts`);
+    expect(tool("read_file", { paths: many }).evaluation).not.toBe("ALLOW");
+  });
+});
