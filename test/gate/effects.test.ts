@@ -180,3 +180,29 @@ describe("tool arguments walked in depth (issue 19 §5)", () => {
     expect(tool("read_file", { paths: many }).evaluation).not.toBe("ALLOW");
   });
 });
+
+describe("an action's env (issue 19 §5)", () => {
+  it.each([
+    ["PYTHONPATH", "/tmp/evil"],
+    ["npm_config_script_shell", "/tmp/evil.sh"],
+    ["HOME", "/tmp/evilhome"],
+    ["CC", "/tmp/cc"],
+    ["https_proxy", "http://evil.example.net:8080"],
+    ["CARGO_BUILD_RUSTC_WRAPPER", "/tmp/w"],
+  ])("%s in the action env is DENY", (k, v) => {
+    const d = gate().evaluate({
+      session_id: `env-${k}`,
+      action: { kind: "shell", command: "git status", cwd: CWD, env: { [k]: v } },
+    });
+    expect(d.evaluation).toBe("DENY");
+    expect(d.reasons.join("\n")).toContain(`env-injection: '${k}'`);
+  });
+
+  it("an inert variable is not", () => {
+    const d = gate().evaluate({
+      session_id: "env-inert",
+      action: { kind: "shell", command: "git status", cwd: CWD, env: { LANG: "C.UTF-8", CI: "1" } },
+    });
+    expect(d.evaluation).toBe("ALLOW");
+  });
+});
