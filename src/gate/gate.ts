@@ -5,6 +5,7 @@
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
+import { headerInjection, recipientDomains } from "./email.js";
 import { canonicalHost } from "./hosts.js";
 import { matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
@@ -437,6 +438,10 @@ export class Gate {
     } else {
       const sub = this.structuredSubject(action);
       subjects.push(sub);
+      if (action.kind === "email.send") {
+        const why = headerInjection([...action.to, ...action.cc, action.subject]);
+        if (why) found.push({ rule: "header-injection", effect: "deny", reason: why });
+      }
       if (action.kind === "gate.state.clear") {
         const why = selfClear(action, req, sub.args?.session_principal as string);
         if (why) found.push({ rule: "self-clear", effect: "deny", reason: why });
@@ -733,18 +738,8 @@ export class Gate {
         break;
       }
       case "email.send": {
-        for (const r of [...a.to, ...a.cc]) {
-          const at = r.lastIndexOf("@");
-          const dom =
-            at >= 0
-              ? r
-                  .slice(at + 1)
-                  .replace(/>.*$/, "")
-                  .toLowerCase()
-              : "";
-          // A recipient without a domain cannot be shown to be internal: treat as unknown.
-          sub.domains.push(dom === "" ? "?" : dom);
-        }
+        // Each entry is an RFC 5322 address list; what is not plain is an unknown domain.
+        for (const r of [...a.to, ...a.cc]) for (const d of recipientDomains(r)) sub.domains.push(d);
         sub.text = `email to ${[...a.to, ...a.cc].join(", ")}`;
         break;
       }

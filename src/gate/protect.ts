@@ -44,7 +44,8 @@ export interface Finding {
     | "untrusted-program"
     | "session-artefact"
     | "cloud-metadata"
-    | "self-clear";
+    | "self-clear"
+    | "header-injection";
   effect: "deny" | "escalate";
   reason: string;
 }
