@@ -7,7 +7,7 @@ import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { canonicalHost } from "./hosts.js";
-import { matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
+import { hostOf, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -750,9 +750,16 @@ export class Gate {
         // MCP-style tools name files in their arguments, nested at any depth (`options.paths[0]`,
         // `file://` URIs): judge those like any other path. Too deep or too many: not ALLOW.
         if (
-          !toolPaths(a.arguments, false, 0, { left: TOOL_ARG_BUDGET }, (s) =>
-            sub.paths.push(normalisePath(s, this.cwd, this.home)),
-          )
+          !toolPaths(a.arguments, false, 0, { left: TOOL_ARG_BUDGET }, (s, url) => {
+            if (!url) sub.paths.push(normalisePath(s, this.cwd, this.home));
+            else {
+              // A URL in the arguments (`get_url`, `fetch`): its host meets the metadata and
+              // internal-address checks; one whose host cannot be read is unknown.
+              const h = hostOf(s);
+              if (h === null) sub.dynamic = true;
+              else sub.hosts.push(h);
+            }
+          })
         )
           sub.dynamic = true;
         break;
@@ -833,7 +840,7 @@ function toolPaths(
   pathKey: boolean,
   depth: number,
   budget: { left: number },
-  out: (p: string) => void,
+  out: (p: string, url: boolean) => void,
 ): boolean {
   if (--budget.left < 0 || depth > TOOL_ARG_DEPTH) return false;
   if (typeof v === "string") {
@@ -845,8 +852,9 @@ function toolPaths(
       } catch {
         return false;
       }
-      out(p.startsWith("/") ? p : `/${p}`);
-    } else if (pathKey || v.startsWith("/") || v.startsWith("~")) out(v);
+      out(p.startsWith("/") ? p : `/${p}`, false);
+    } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out(v, true);
+    else if (pathKey || v.startsWith("/") || v.startsWith("~")) out(v, false);
     return true;
   }
   if (Array.isArray(v)) {

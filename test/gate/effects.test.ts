@@ -206,3 +206,24 @@ describe("an action's env (issue 19 §5)", () => {
     expect(d.evaluation).toBe("ALLOW");
   });
 });
+
+describe("URLs in tool arguments (issue 19 §5)", () => {
+  const tool = (args: Record<string, unknown>) =>
+    gate().evaluate({ session_id: "t-url", action: { kind: "tool", name: "get_url", arguments: args } });
+
+  it("metadata endpoints in any spelling are DENY, loopback daemons are not trusted", () => {
+    for (const url of [
+      "http://169.254.169.254/latest/meta-data/",
+      "http://0xA9FEA9FE/",
+      "http://2852039166/",
+      "http://metadata.google.internal/computeMetadata/v1/",
+    ]) {
+      const d = tool({ opts: [{ url }] });
+      expect(d.evaluation, url).toBe("DENY");
+      expect(d.reasons.join("\n")).toContain("cloud-metadata");
+    }
+    const docker = tool({ url: "http://127.0.0.1:2375/containers/json" });
+    expect(docker.evaluation).not.toBe("ALLOW");
+    expect(docker.reasons.join("\n")).toContain("internal-address");
+  });
+});
