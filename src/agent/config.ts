@@ -159,6 +159,11 @@ function schema(defaults: { uid: number; hostname: string }) {
       .strictObject({
         /** Working directory for shell actions without `cwd`; default: the daemon's cwd. */
         cwd: z.string().min(1).optional(),
+        /**
+         * The workspace roots the gate judges actions against (issue 19 §3): an action's own `cwd`
+         * (a model's choice) outside them is judged as outside. Default: [cwd].
+         */
+        workspaces: z.array(z.string().min(1)).min(1).optional(),
         shell_timeout_ms: ms.default(30_000),
         /** Bytes of stdout/stderr/body kept verbatim in the record (everything is hashed). */
         excerpt_bytes: z.number().int().min(0).default(4096),
@@ -226,7 +231,7 @@ export type AgentConfig = DeepReadonly<
     policy_updates: { public_key?: string; public_key_pem?: string };
     socket: string;
     evidence: Parsed["evidence"] & { path: string; keys: string };
-    executors: Parsed["executors"] & { cwd: string };
+    executors: Parsed["executors"] & { cwd: string; workspaces: string[] };
     review: Parsed["review"] & { token_file: string };
     models_dir: string;
     /** Where the config came from, for logs. */
@@ -368,7 +373,11 @@ export function loadConfig(input: LoadConfigInput = {}): AgentConfig {
       path: resolve(cwd, c.evidence.path ?? `${home}/evidence.db`),
       keys: resolve(cwd, c.evidence.keys ?? `${home}/keys`),
     },
-    executors: { ...c.executors, cwd: resolve(cwd, c.executors.cwd ?? cwd) },
+    executors: {
+      ...c.executors,
+      cwd: resolve(cwd, c.executors.cwd ?? cwd),
+      workspaces: (c.executors.workspaces ?? [c.executors.cwd ?? cwd]).map((w) => resolve(cwd, w)),
+    },
     review: { ...c.review, token_file: resolve(cwd, c.review.token_file ?? `${home}/review.token`) },
     policy_updates: readPolicyKey(c.policy_updates.public_key, cwd),
     collector_trust: {

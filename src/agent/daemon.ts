@@ -102,6 +102,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   const gate = new Gate(checkedPolicy(loadPolicy(policyPath), policyPath, logger), {
     home: opts.baseEnv?.HOME ?? homedir(),
     cwd: config.executors.cwd,
+    workspaces: config.executors.workspaces,
     protect,
     programDirs: programs.dirs.flatMap(spellings),
     onChange: (urgent) => gateState.changed(urgent),

@@ -16,6 +16,7 @@ const OPTIONS = {
   session: { type: "string" },
   principal: { type: "string" },
   cwd: { type: "string" },
+  workspace: { type: "string", multiple: true },
   json: { type: "boolean" },
   action: { type: "string" },
   batch: { type: "string" },
@@ -58,7 +59,9 @@ export default async function check(argv: string[]): Promise<number> {
   await initGate();
   const bundle = loadPolicy(resolve(v.policy ?? defaultPolicyPath()));
   const cwd = resolve(v.cwd ?? process.cwd());
-  const gate = new Gate(bundle, { home: homedir(), cwd });
+  // The configured workspace roots (default: --cwd); an action's own cwd outside them is outside.
+  const workspaces = (v.workspace ?? [cwd]).map((w) => resolve(w));
+  const gate = new Gate(bundle, { home: homedir(), cwd, workspaces });
   const session = v.session ?? "cli";
   const principal = v.principal ?? null;
 

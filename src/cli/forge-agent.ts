@@ -26,7 +26,7 @@ const COMMANDS: Record<string, Entry> = {
   check: {
     summary: "ask the gate about a command, an action or a batch",
     usage:
-      "forge-agent check [--policy FILE] [--session ID] [--principal ID] [--cwd DIR] [--strict] [--json] -- COMMAND...\n" +
+      "forge-agent check [--policy FILE] [--session ID] [--principal ID] [--cwd DIR] [--workspace DIR]... [--strict] [--json] -- COMMAND...\n" +
       "  forge-agent check [--policy FILE] [--strict] [--json] --action '<json action>'\n" +
       "  forge-agent check [--policy FILE] [--json] --batch FILE\n" +
       "  exit: 0 ALLOW (or ESCALATE), 3 DENY, 4 ESCALATE with --strict, 1 failure, 2 bad usage; --batch exits 0",

@@ -5,8 +5,9 @@
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
+import { headerInjection, recipientDomains } from "./email.js";
 import { canonicalHost } from "./hosts.js";
-import { matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
+import { hostOf, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -43,6 +44,12 @@ export interface GateOptions {
   home: string;
   /** Working directory for actions that give none (default: home). */
   cwd?: string;
+  /**
+   * The configured workspace roots (issue 19 §3): `$CWD` in policy globs is the root an action's
+   * `cwd` lies in, never the `cwd` itself, which a model chooses. An action whose `cwd` lies outside
+   * every root is judged as outside (no path of it is in the workspace). Default: `[cwd]`.
+   */
+  workspaces?: readonly string[];
   /** Shell parsing bounds. */
   limits?: Partial<ShellLimits>;
   /** Clock in ms (tests pass a fake one). */
@@ -104,6 +111,9 @@ interface Subject {
   endpoint: { host: string; port: number } | null;
 }
 
+/** The workspace of an action outside every configured root: `$CWD` globs match no path. */
+const OUTSIDE = "/\0outside-the-workspaces";
+
 /** How much of an action's free text is split into path tokens (the rest: substring search only). */
 const TOKEN_SCAN_CHARS = 64 * 1024;
 
@@ -143,6 +153,7 @@ export class Gate {
   private readonly keep: number;
   private readonly home: string;
   private readonly cwd: string;
+  private readonly workspaces: readonly string[];
   private readonly limits: ShellLimits;
   private readonly now: () => number;
   private readonly thresholdOverride: number | undefined;
@@ -163,6 +174,7 @@ export class Gate {
     this.keep = opts.recentActions ?? 16;
     this.home = stripSlash(opts.home);
     this.cwd = stripSlash(opts.cwd ?? this.home);
+    this.workspaces = (opts.workspaces ?? [this.cwd]).map((w) => normalisePath(w, this.cwd, this.home));
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
     this.thresholdOverride = opts.riskThreshold;
@@ -404,10 +416,13 @@ export class Gate {
     if (action.kind === "shell") {
       for (const f of envFindings(action.env)) found.push(f);
       const cwd = action.cwd ? normalisePath(action.cwd, this.cwd, this.home) : this.cwd;
-      const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env);
-      // `$CWD` in policy globs is the action's working directory (the workspace), not wherever a
-      // `cd` inside the line went.
-      for (const c of parsed.commands) subjects.push(shellSubject(c, cwd));
+      const ws = this.workspaceOf(cwd);
+      if (ws === OUTSIDE)
+        reasons.push(`cwd '${cwd}' lies outside the configured workspaces: judged as outside`);
+      const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env, ws);
+      // `$CWD` in policy globs is the configured workspace the action's cwd lies in, not the cwd
+      // (a model's choice) nor wherever a `cd` inside the line went.
+      for (const c of parsed.commands) subjects.push(shellSubject(c, ws));
       for (const f of parsed.floors) {
         reasons.push(f);
         rank = Math.max(rank, 1);
@@ -423,6 +438,10 @@ export class Gate {
     } else {
       const sub = this.structuredSubject(action);
       subjects.push(sub);
+      if (action.kind === "email.send") {
+        const why = headerInjection([...action.to, ...action.cc, action.subject]);
+        if (why) found.push({ rule: "header-injection", effect: "deny", reason: why });
+      }
       if (action.kind === "gate.state.clear") {
         const why = selfClear(action, req, sub.args?.session_principal as string);
         if (why) found.push({ rule: "self-clear", effect: "deny", reason: why });
@@ -579,6 +598,23 @@ export class Gate {
     };
   }
 
+  /**
+   * The configured root `cwd` lies in (the longest; compared canonically: case, `/private`), in
+   * the cwd's own spelling where it has the same length; or OUTSIDE.
+   */
+  private workspaceOf(cwd: string): string {
+    const c = canonicalPath(cwd);
+    let best: string | null = null;
+    for (const r of this.workspaces) {
+      const cr = canonicalPath(r);
+      if ((c === cr || cr === "/" || c.startsWith(`${cr}/`)) && (best === null || r.length > best.length))
+        best = r;
+    }
+    if (best === null) return OUTSIDE;
+    const own = cwd.slice(0, best.length);
+    return canonicalPath(own) === canonicalPath(best) ? own : best;
+  }
+
   /** Protected names and absolute paths anywhere in the action's text (a script, a heredoc, an argument). */
   private lineFindings(out: Finding[], text: string, cwd: string): void {
     if (text.length === 0 || (this.protectPaths.length === 0 && this.protect.names.length === 0)) return;
@@ -640,7 +676,7 @@ export class Gate {
         words,
         cmd: sub.cmd,
         kind: sub.kind,
-        cwd: sub.cwd,
+        cwd: sub.cmd?.cwd ?? sub.cwd,
         endpoints: sub.endpoint === null ? undefined : [sub.endpoint],
       },
       this.protect,
@@ -702,18 +738,8 @@ export class Gate {
         break;
       }
       case "email.send": {
-        for (const r of [...a.to, ...a.cc]) {
-          const at = r.lastIndexOf("@");
-          const dom =
-            at >= 0
-              ? r
-                  .slice(at + 1)
-                  .replace(/>.*$/, "")
-                  .toLowerCase()
-              : "";
-          // A recipient without a domain cannot be shown to be internal: treat as unknown.
-          sub.domains.push(dom === "" ? "?" : dom);
-        }
+        // Each entry is an RFC 5322 address list; what is not plain is an unknown domain.
+        for (const r of [...a.to, ...a.cc]) for (const d of recipientDomains(r)) sub.domains.push(d);
         sub.text = `email to ${[...a.to, ...a.cc].join(", ")}`;
         break;
       }
@@ -721,15 +747,21 @@ export class Gate {
         sub.tool = a.name;
         sub.args = a.arguments;
         sub.text = `tool ${a.name}`;
-        // MCP-style tools name files in their arguments: judge those like any other path.
-        for (const [k, v] of Object.entries(a.arguments)) {
-          for (const s of Array.isArray(v) ? v : [v]) {
-            if (typeof s !== "string" || s === "") continue;
-            if (PATH_ARG.test(k) || s.startsWith("/") || s.startsWith("~")) {
-              sub.paths.push(normalisePath(s, this.cwd, this.home));
+        // MCP-style tools name files in their arguments, nested at any depth (`options.paths[0]`,
+        // `file://` URIs): judge those like any other path. Too deep or too many: not ALLOW.
+        if (
+          !toolPaths(a.arguments, false, 0, { left: TOOL_ARG_BUDGET }, (s, url) => {
+            if (!url) sub.paths.push(normalisePath(s, this.cwd, this.home));
+            else {
+              // A URL in the arguments (`get_url`, `fetch`): its host meets the metadata and
+              // internal-address checks; one whose host cannot be read is unknown.
+              const h = hostOf(s);
+              if (h === null) sub.dynamic = true;
+              else sub.hosts.push(h);
             }
-          }
-        }
+          })
+        )
+          sub.dynamic = true;
         break;
       case "model.pull":
       case "model.push": {
@@ -793,6 +825,47 @@ function textOf(a: Exclude<Action, { kind: "shell" }>): string {
     default:
       return "";
   }
+}
+
+/** Most strings and nesting of a tool's arguments the gate walks; beyond, the action is dynamic. */
+const TOOL_ARG_BUDGET = 4096;
+const TOOL_ARG_DEPTH = 32;
+
+/**
+ * Every path a tool's arguments name: a string under a path-like key (at any depth), an absolute
+ * or `~` string, a `file://` URI (decoded). False when the walk ran out of budget or depth.
+ */
+function toolPaths(
+  v: unknown,
+  pathKey: boolean,
+  depth: number,
+  budget: { left: number },
+  out: (p: string, url: boolean) => void,
+): boolean {
+  if (--budget.left < 0 || depth > TOOL_ARG_DEPTH) return false;
+  if (typeof v === "string") {
+    if (v === "") return true;
+    if (/^file:/i.test(v)) {
+      let p: string;
+      try {
+        p = decodeURIComponent(v.replace(/^file:(\/\/[^/]*)?/i, ""));
+      } catch {
+        return false;
+      }
+      out(p.startsWith("/") ? p : `/${p}`, false);
+    } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out(v, true);
+    else if (pathKey || v.startsWith("/") || v.startsWith("~")) out(v, false);
+    return true;
+  }
+  if (Array.isArray(v)) {
+    for (const x of v) if (!toolPaths(x, pathKey, depth + 1, budget, out)) return false;
+    return true;
+  }
+  if (v !== null && typeof v === "object") {
+    for (const [k, x] of Object.entries(v))
+      if (!toolPaths(x, pathKey || PATH_ARG.test(k), depth + 1, budget, out)) return false;
+  }
+  return true;
 }
 
 function collectStrings(v: unknown, out: string[], depth: number): void {

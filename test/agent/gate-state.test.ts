@@ -1,5 +1,6 @@
 import { type ChildProcess, execFile, execFileSync, spawn } from "node:child_process";
 import {
+  chmodSync,
   copyFileSync,
   existsSync,
   mkdirSync,
@@ -12,8 +13,9 @@ import {
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { EvidenceStore } from "../../src/evidence/index.js";
+import { findTool, missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
-import { CLI, REPO, shell, tempHome, UdsClient } from "./helpers.js";
+import { CLI, REPO, reviewCli, shell, tempHome, tokenHeader, UdsClient } from "./helpers.js";
 
 /**
  * Issue 19 §8: the gate's composition state survives a crash. A real daemon (`forge-agent run`,
@@ -30,10 +32,10 @@ interface Daemon {
   out: string[];
 }
 
-async function start(home: string, userHome: string): Promise<Daemon> {
+async function start(home: string, userHome: string, extra: string[] = []): Promise<Daemon> {
   const proc = spawn(
     process.execPath,
-    [CLI, "run", "--home", join(home, "var"), "--backend", "none", "--host-id", "state-test"],
+    [CLI, "run", "--home", join(home, "var"), "--backend", "none", "--host-id", "state-test", ...extra],
     {
       cwd: home,
       stdio: ["ignore", "pipe", "pipe"],
@@ -44,7 +46,10 @@ async function start(home: string, userHome: string): Promise<Daemon> {
   const out: string[] = [];
   proc.stdout!.on("data", (c: Buffer) => out.push(c.toString()));
   proc.stderr!.on("data", (c: Buffer) => out.push(c.toString()));
-  const client = new UdsClient(join(home, "var", "agent.sock"));
+  const sock = extra.includes("--config")
+    ? join(home, "sock", "agent.sock")
+    : join(home, "var", "agent.sock");
+  const client = new UdsClient(sock);
   const exited = () => proc.exitCode !== null || proc.signalCode !== null;
   await until(
     async () => exited() || (await client.get("/v1/health")).status === 200,
@@ -200,4 +205,93 @@ describe("gate state across a SIGKILL", () => {
       store.close();
     }
   }, 120_000);
+
+  // The approved path, end to end: a principal other than the one whose state is cleared (uid
+  // 65534, a second process user via setpriv) asks; a reviewer (the review token, another
+  // process) approves; the daemon forgets the labels, and the upload is no longer DENY.
+  it.skipIf(missing("setpriv"))(
+    "another principal's clear, approved by a reviewer, forgets the labels",
+    async () => {
+      const { home, userHome } = setup();
+      // uid 65534 may propose (so it may ask for a clear); the socket lives where it can reach it.
+      mkdirSync(join(home, "sock"), { mode: 0o755 });
+      chmodSync(home, 0o711);
+      writeFileSync(
+        join(home, "agent.yaml"),
+        `socket: ${join(home, "sock", "agent.sock")}\napi:\n  allowed_proposer_uids: [0, 65534]\n  allowed_reviewer_uids: [0]\n`,
+      );
+      const d = await start(home, userHome, ["--config", join(home, "agent.yaml")]);
+      const read = await propose(d, "exfil", READ);
+      expect(read.body.evaluation).toBe("ESCALATE");
+      expect(read.body.principal).toMatch(/^uid:0 /);
+      expect((await propose(d, "exfil", UPLOAD)).body.evaluation).toBe("DENY");
+
+      // `forge-agent state clear` as uid 65534 (group root: the socket is 0660 root:root).
+      const sock = join(home, "sock", "agent.sock");
+      const asker = execFile(
+        findTool("setpriv")!,
+        [
+          "--reuid",
+          "65534",
+          "--regid",
+          "0",
+          "--clear-groups",
+          process.execPath,
+          CLI,
+          "state",
+          "clear",
+          "--session",
+          "exfil",
+          "--principal",
+          "uid:0",
+          "--json",
+          "--socket",
+          sock,
+        ],
+        { encoding: "utf8", env: { ...process.env, HOME: "/tmp" } },
+      );
+      const done = new Promise<{ code: number; out: string }>((resolve) => {
+        let out = "";
+        asker.stdout!.on("data", (c: string) => (out += c));
+        asker.stderr!.on("data", (c: string) => (out += c));
+        asker.on("exit", (code) => resolve({ code: code ?? 1, out }));
+      });
+      procs.add(asker);
+      const token = tokenHeader(join(home, "var", "review.token"));
+      let pending: { action_id: string; principal: string; proposed_action: { kind: string } } | undefined;
+      await until(
+        async () => {
+          const r = await d.client.call("GET", "/v1/reviews", undefined, token);
+          pending = r.body.reviews?.find(
+            (v: { proposed_action: { kind: string } }) => v.proposed_action.kind === "gate.state.clear",
+          );
+          return pending !== undefined || asker.exitCode !== null;
+        },
+        () => `the clear to wait for review: ${d.out.join("")}`,
+        30_000,
+      );
+      expect(pending, "a pending gate.state.clear").toBeDefined();
+      // The proposer is the other principal, not the one whose state it names.
+      expect(pending!.principal).toMatch(/^uid:65534 /);
+      const approved = await reviewCli(
+        sock,
+        join(home, "var", "review.token"),
+        pending!.action_id,
+        "approve",
+      );
+      expect(approved.code, approved.stderr).toBe(0);
+      const result = await done;
+      expect(result.code, result.out).toBe(0);
+      const answer = JSON.parse(result.out.slice(result.out.indexOf("{")));
+      expect(answer.review.decision).toBe("approve");
+      expect(answer.cleared).toEqual({ sessions: 1, principals: 1 });
+
+      // Forgotten: nothing is shown, and the upload is back to what a fresh session gets.
+      const view = (await d.client.get("/v1/gate/state?session=exfil")).body;
+      expect(view.sessions).toEqual([]);
+      expect((await propose(d, "exfil", UPLOAD)).body.evaluation).toBe("ESCALATE");
+      await stop(d, "SIGTERM");
+    },
+    120_000,
+  );
 });

@@ -116,3 +116,114 @@ describe("session artefacts", () => {
     expect(d.reasons.join()).toMatch(/earlier in this line/);
   });
 });
+
+describe("configured workspace roots (issue 19 §3)", () => {
+  const judge = (g: Gate, command: string, cwd: string) =>
+    g.evaluate({ session_id: `ws-${command}-${cwd}`, action: { kind: "shell", command, cwd } });
+
+  it.each([
+    ["rm -rf Documents Desktop", HOME],
+    ["rm -rf src", `${HOME}/other-project`],
+    ["rm -rf bin lib", "/usr/local"],
+    ["git clean -fdx", HOME],
+    ["printf 'x\\n' >> .zshrc", HOME],
+  ])("%s with the model's cwd %s is judged as outside: not ALLOW", (command, cwd) => {
+    const d = judge(gate(), command, cwd);
+    expect(d.evaluation).not.toBe("ALLOW");
+    expect(d.reasons.join("\n")).toContain("outside the configured workspaces");
+  });
+
+  it("the same commands in the configured workspace (or a folder of it) are judged as inside", () => {
+    const g = gate();
+    expect(judge(g, "rm -rf build", CWD).evaluation).toBe("ALLOW");
+    expect(judge(g, "git clean -fdx", `${CWD}/src`).evaluation).toBe("ALLOW");
+    // The configured root, not the gate's cwd: a second root is a workspace too.
+    const two = new Gate(loadPolicy(defaultPolicyPath()), {
+      home: HOME,
+      cwd: CWD,
+      workspaces: [CWD, `${HOME}/other-project`],
+    });
+    expect(judge(two, "rm -rf src", `${HOME}/other-project`).evaluation).toBe("ALLOW");
+    expect(judge(two, "rm -rf Documents", HOME).evaluation).not.toBe("ALLOW");
+  });
+
+  it("git work-tree writers outside the workspace are unknown; reads are not", () => {
+    const g = new Gate(loadPolicy(defaultPolicyPath()), { home: HOME, cwd: CWD, workspaces: [CWD] });
+    expect(judge(g, "git checkout .", HOME).reasons.join("\n")).toContain("changes the work tree");
+    expect(judge(g, "git status", HOME).reasons.join("\n")).not.toContain("changes the work tree");
+  });
+});
+
+describe("tool arguments walked in depth (issue 19 §5)", () => {
+  const tool = (name: string, args: Record<string, unknown>) =>
+    gate().evaluate({ session_id: `t-${name}`, action: { kind: "tool", name, arguments: args } });
+
+  it("nested paths and file:// URIs are judged as paths; get_* is not trusted by name", () => {
+    expect(tool("read_file", { options: { paths: [`${HOME}/.aws/credentials`] } }).evaluation).not.toBe(
+      "ALLOW",
+    );
+    expect(tool("read_file", { a: [{ b: { c: "file:///Users/dev/.ssh/id_rsa" } }] }).evaluation).not.toBe(
+      "ALLOW",
+    );
+    expect(tool("read_file", { uri: "file://localhost/Users/dev/.s%73h/id_rsa" }).evaluation).not.toBe(
+      "ALLOW",
+    );
+    expect(tool("get_secret", { name: "db" }).evaluation).not.toBe("ALLOW");
+    expect(tool("read_file", { options: { paths: ["src/main.ts"] } }).evaluation).toBe("ALLOW");
+  });
+
+  it("arguments too deep or too many to walk are never ALLOW", () => {
+    let deep: unknown = "src/a.ts";
+    for (let i = 0; i < 40; i++) deep = { path: deep };
+    expect(tool("read_file", { x: deep }).evaluation).not.toBe("ALLOW");
+    const many = Array.from({ length: 5000 }, (_, i) => `src/f${i}.ts`);
+    expect(tool("read_file", { paths: many }).evaluation).not.toBe("ALLOW");
+  });
+});
+
+describe("an action's env (issue 19 §5)", () => {
+  it.each([
+    ["PYTHONPATH", "/tmp/evil"],
+    ["npm_config_script_shell", "/tmp/evil.sh"],
+    ["HOME", "/tmp/evilhome"],
+    ["CC", "/tmp/cc"],
+    ["https_proxy", "http://evil.example.net:8080"],
+    ["CARGO_BUILD_RUSTC_WRAPPER", "/tmp/w"],
+  ])("%s in the action env is DENY", (k, v) => {
+    const d = gate().evaluate({
+      session_id: `env-${k}`,
+      action: { kind: "shell", command: "git status", cwd: CWD, env: { [k]: v } },
+    });
+    expect(d.evaluation).toBe("DENY");
+    expect(d.reasons.join("\n")).toContain(`env-injection: '${k}'`);
+  });
+
+  it("an inert variable is not", () => {
+    const d = gate().evaluate({
+      session_id: "env-inert",
+      action: { kind: "shell", command: "git status", cwd: CWD, env: { LANG: "C.UTF-8", CI: "1" } },
+    });
+    expect(d.evaluation).toBe("ALLOW");
+  });
+});
+
+describe("URLs in tool arguments (issue 19 §5)", () => {
+  const tool = (args: Record<string, unknown>) =>
+    gate().evaluate({ session_id: "t-url", action: { kind: "tool", name: "get_url", arguments: args } });
+
+  it("metadata endpoints in any spelling are DENY, loopback daemons are not trusted", () => {
+    for (const url of [
+      "http://169.254.169.254/latest/meta-data/",
+      "http://0xA9FEA9FE/",
+      "http://2852039166/",
+      "http://metadata.google.internal/computeMetadata/v1/",
+    ]) {
+      const d = tool({ opts: [{ url }] });
+      expect(d.evaluation, url).toBe("DENY");
+      expect(d.reasons.join("\n")).toContain("cloud-metadata");
+    }
+    const docker = tool({ url: "http://127.0.0.1:2375/containers/json" });
+    expect(docker.evaluation).not.toBe("ALLOW");
+    expect(docker.reasons.join("\n")).toContain("internal-address");
+  });
+});

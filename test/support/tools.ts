@@ -18,7 +18,8 @@ export type TestTool =
   | "tmux"
   | "htpasswd"
   | "bash"
-  | "unshare";
+  | "unshare"
+  | "setpriv";
 
 /** Where each tool is looked for, and how it is probed. */
 const PROBES: Record<TestTool, () => string | null> = {
@@ -43,6 +44,20 @@ const PROBES: Record<TestTool, () => string | null> = {
     if (p === null) return null;
     try {
       execFileSync(p, ["-rm", "true"], { stdio: "ignore", timeout: 10_000 });
+      return p;
+    } catch {
+      return null;
+    }
+  },
+  // util-linux; probed by use: acting as another uid (uid 65534) needs root.
+  setpriv: () => {
+    const p = onPath("setpriv");
+    if (p === null) return null;
+    try {
+      execFileSync(p, ["--reuid", "65534", "--regid", "0", "--clear-groups", "true"], {
+        stdio: "ignore",
+        timeout: 10_000,
+      });
       return p;
     } catch {
       return null;

@@ -285,6 +285,28 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
 }
 
 /** git: global flags (closed), then the subcommand's code-running and out-of-tree flags. */
+/** git subcommands that write, delete or replace files of the work tree. */
+const GIT_TREE_WRITERS = new Set([
+  "clean",
+  "checkout",
+  "switch",
+  "reset",
+  "restore",
+  "stash",
+  "rm",
+  "mv",
+  "merge",
+  "rebase",
+  "pull",
+  "am",
+  "apply",
+  "cherry-pick",
+  "revert",
+  "worktree",
+  "init",
+  "clone",
+]);
+
 function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
   const configKey = (kv: string | null, flag: string) => {
@@ -316,6 +338,13 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   const sub = words[i]?.value;
   if (sub === undefined || sub === null) return;
+  // Work-tree changes where the tree is the cwd: outside the workspace they change files the
+  // workspace rules never saw (`git clean -fdx` with cwd=$HOME).
+  if (GIT_TREE_WRITERS.has(sub) && !ctx.inWorkspace("."))
+    floor(
+      fx,
+      `writes-outside: '${ctx.text}' changes the work tree at its cwd, outside the workspace (git ${sub})`,
+    );
   const codeSub = GIT_CODE_SUBS[sub];
   if (codeSub !== undefined) {
     const next = words.slice(i + 1).find((w) => w.value === null || !w.value.startsWith("-"));

@@ -87,6 +87,8 @@ export function parseShell(
   home: string,
   shellLimits: ShellLimits = DEFAULT_LIMITS,
   env?: Readonly<Record<string, string>>,
+  /** The configured workspace the line runs in (default: `cwd`). */
+  workspace: string = cwd,
 ): ShellParse {
   const backend = activeBackend();
   const limits = { ...DEFAULT_LIMITS, ...shellLimits };
@@ -94,7 +96,7 @@ export function parseShell(
   const floors: string[] = [];
   const ctx: Ctx = {
     line,
-    workspace: cwd,
+    workspace,
     scope: { cwd, unknown: false },
     home,
     depth: 0,
