@@ -435,7 +435,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
           if (!isFacadePath((req.url ?? "").split("?")[0]!))
             return api(req, res, {
               ok: false,
-              error: "loopback TCP serves /api/* and /v1/chat/completions, /v1/completions, /v1/models only",
+              error:
+                "loopback TCP serves /api/* and /v1/chat/completions, /v1/responses, /v1/completions, /v1/models only",
             });
           return api(req, res, { ...tcpPeer, uid: config.api.allowed_proposer_uids[0] ?? null });
         },

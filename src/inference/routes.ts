@@ -23,10 +23,11 @@ export function answerOllamaRoot(req: IncomingMessage, res: ServerResponse): voi
   res.end(req.method === "HEAD" ? undefined : body);
 }
 
-/** OpenAI's API: /v1/chat/completions, /v1/completions, /v1/models and /v1/models/:id. */
+/** OpenAI's API: /v1/chat/completions, /v1/responses, /v1/completions, /v1/models and /v1/models/:id. */
 export function isOpenAiPath(path: string): boolean {
   return (
     path === "/v1/chat/completions" ||
+    path === "/v1/responses" ||
     path === "/v1/completions" ||
     path === "/v1/models" ||
     path.startsWith("/v1/models/")
