@@ -259,8 +259,29 @@ describe("daemon OpenAI facade with the openai client", () => {
       code: "FORGE_METHOD_NOT_ALLOWED",
       type: "invalid_request_error",
     });
-    // The rest of the socket API is not on the loopback port.
-    expect((await fetch(`http://${t.agent.facadeAddress}/v1/reviews`)).status).toBe(401);
+    // The rest of the socket API is not on the loopback port: a plain 404, nothing said about it.
+    for (const [method, path] of [
+      ["GET", "/v1/reviews"],
+      ["POST", "/v1/actions"],
+      ["GET", "/v1/health"],
+      ["GET", "/metrics"],
+      ["POST", "/v1/embeddings"],
+    ] as const) {
+      const u = await fetch(`http://${t.agent.facadeAddress}${path}`, {
+        method,
+        ...(method === "POST" ? { body: "{}", headers: { "content-type": "application/json" } } : {}),
+      });
+      expect(u.status, path).toBe(404);
+      const text = await u.text();
+      expect(JSON.parse(text)).toEqual({
+        error: {
+          message: "not found: this port serves the Ollama and OpenAI APIs only",
+          type: "not_found_error",
+          param: null,
+          code: "FORGE_NOT_FOUND",
+        },
+      });
+    }
   });
 
   it("the same routes answer on the Unix socket", async () => {
