@@ -28,7 +28,7 @@ import { AgentDrift } from "./drift.js";
 import type { ExecutorLimits } from "./executors/index.js";
 import { GateStatePersister, stateView } from "./gate-state.js";
 import { GateStats, gatherFacts, Heartbeat } from "./heartbeat.js";
-import { createInference, isFacadePath } from "./inference.js";
+import { answerUnserved, createInference, isFacadePath } from "./inference.js";
 import { createAgentLifecycle } from "./lifecycle.js";
 import { AgentMetrics } from "./metrics.js";
 import { ancestry, socketPeer } from "./peer.js";
@@ -449,11 +449,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
       const tcpPeer = { ok: true as const, uid: null, pid: null, gid: null, name: "tcp-loopback" };
       const tcp = createApiServer(
         async (req, res) => {
-          if (!isFacadePath((req.url ?? "").split("?")[0]!))
-            return api(req, res, {
-              ok: false,
-              error: "loopback TCP serves /api/* and /v1/chat/completions, /v1/completions, /v1/models only",
-            });
+          if (!isFacadePath((req.url ?? "").split("?")[0]!)) return answerUnserved(req, res);
           return api(req, res, { ...tcpPeer, uid: config.api.allowed_proposer_uids[0] ?? null });
         },
         () => tcpPeer,

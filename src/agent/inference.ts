@@ -8,7 +8,7 @@ import type { RecordInput, StoredRecord } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
 import type { AgentConfig } from "./config.js";
 
-export { isFacadePath } from "../inference/routes.js";
+export { answerUnserved, isFacadePath } from "../inference/routes.js";
 
 /**
  * The one place the daemon touches src/inference: the backend (opened lazily, on the first

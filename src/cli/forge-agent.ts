@@ -103,7 +103,7 @@ const COMMANDS: Record<string, Entry> = {
   mcp: {
     summary: "governed MCP gateway: stdio toward the agent, every tools/call gated by the daemon",
     usage:
-      "forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS] [--hide-denied] [--listen HOST:PORT]",
+      "forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS] [--hide-denied [--policy-poll-ms MS]] [--listen HOST:PORT]",
     load: () => import("./mcp.js"),
   },
   metrics: {

@@ -7,7 +7,7 @@ import type { Env } from "./forge-agent.js";
 
 /**
  * `forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS]
- * [--hide-denied] [--listen HOST:PORT]`: the governed MCP gateway on stdio (the agent launches it
+ * [--hide-denied [--policy-poll-ms MS]] [--listen HOST:PORT]`: the governed MCP gateway on stdio (the agent launches it
  * as its one MCP server; runs until the agent closes stdin; stdout carries only JSON-RPC), or with
  * --listen on Streamable HTTP at http://HOST:PORT/mcp, loopback only, until SIGINT/SIGTERM.
  * Diagnostics go to stderr.
@@ -21,6 +21,7 @@ export default async function mcp(argv: string[], env: Env): Promise<number> {
       session: { type: "string" },
       "wait-ms": { type: "string" },
       "hide-denied": { type: "boolean" },
+      "policy-poll-ms": { type: "string" },
       listen: { type: "string" },
     },
     false,
@@ -34,6 +35,7 @@ export default async function mcp(argv: string[], env: Env): Promise<number> {
     waitMs: intFlag(values["wait-ms"], "wait-ms", 300_000),
     log,
     hideDenied: values["hide-denied"] === true,
+    policyPollMs: intFlag(values["policy-poll-ms"], "policy-poll-ms", 2000, 10),
   });
   if (values.listen !== undefined) {
     const { host, port } = hostPort(values.listen);

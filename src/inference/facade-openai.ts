@@ -1,31 +1,31 @@
 import { randomUUID } from "node:crypto";
 import type { IncomingMessage, ServerResponse } from "node:http";
 import { z } from "zod";
-import { Codes, ForgeError, httpStatus } from "../errors.js";
+import { Codes, ForgeError } from "../errors.js";
 import { readJson, sendJson } from "../http.js";
-import type {
-  ChatMessage,
-  ChatRequest,
-  GenerateOptions,
-  InferenceBackend,
-  Timing,
-  ToolCall,
-} from "./backend.js";
-import { parseBody, toForge } from "./facade-http.js";
+import type { ChatMessage, ChatRequest, Timing, ToolCall } from "./backend.js";
+import { parseBody } from "./facade-http.js";
+import {
+  fail,
+  gateHeld,
+  models,
+  openChat,
+  Stop,
+  sampling,
+  sendError,
+  unknownModel,
+} from "./facade-openai-shape.js";
+import { responses } from "./facade-responses.js";
 import { Reply, SSE } from "./facade-stream.js";
-import { type FacadeDeps, gateCalls, startTurn, streamTurn, type Turn, withTemplate } from "./facade-turn.js";
+import { type FacadeDeps, startTurn, streamTurn, type Turn } from "./facade-turn.js";
 import { isOpenAiPath } from "./routes.js";
 
 /**
- * The OpenAI API (`/v1/chat/completions`, `/v1/completions`, `/v1/models`) in front of any backend,
+ * The OpenAI API (`/v1/chat/completions`, `/v1/responses` in facade-responses.ts, `/v1/completions`,
+ * `/v1/models`) in front of any backend,
  * governed exactly like the Ollama facade: every tool call in a response is gated before the client
  * sees any byte of it; a withheld call becomes a line of content the agent's loop reads.
  */
-
-/** Interval of SSE comment lines while a tool call waits for its review (keeps proxies from timing out), ms. */
-const KEEPALIVE_MS = 15_000;
-
-const Stop = z.union([z.string(), z.array(z.string()).max(16)]);
 
 /** Sampling fields shared by both completion routes; unknown fields (penalties, user, …) are ignored. */
 const Sampling = {
@@ -113,7 +113,7 @@ export function createOpenAiFacade(
   return async (req, res) => {
     const path = (req.url ?? "").split("?")[0]!;
     if (!isOpenAiPath(path)) return false;
-    const post = path === "/v1/chat/completions" || path === "/v1/completions";
+    const post = path === "/v1/chat/completions" || path === "/v1/completions" || path === "/v1/responses";
     if (req.method !== (post ? "POST" : "GET")) {
       req.resume();
       sendError(res, 405, Codes.METHOD_NOT_ALLOWED, `method ${req.method} not allowed on ${path}`);
@@ -129,6 +129,7 @@ export function createOpenAiFacade(
       } else {
         const body = await readJson(req, maxBody, { timeoutMs: bodyTimeout });
         if (path === "/v1/chat/completions") await chat(deps, req, res, body);
+        else if (path === "/v1/responses") await responses(deps, req, res, body);
         else await completion(deps, req, res, body);
       }
     } catch (err) {
@@ -136,36 +137,6 @@ export function createOpenAiFacade(
     }
     return true;
   };
-}
-
-async function models(backend: InferenceBackend) {
-  return (await backend.models()).map((m) => ({
-    id: m.name,
-    object: "model" as const,
-    created: Math.floor(Date.parse(m.modified_at) / 1000) || 0,
-    owned_by: `forge-agent/${backend.name}`,
-  }));
-}
-
-function unknownModel(id: string, backend: InferenceBackend): ForgeError {
-  return new ForgeError(
-    Codes.NOT_FOUND,
-    `model "${id}" not found, this agent serves "${backend.defaultModel}"`,
-  );
-}
-
-function sampling(b: {
-  temperature?: number | null;
-  max_tokens?: number | null;
-  seed?: number | null;
-  stop?: string | string[] | null;
-}): GenerateOptions {
-  const o: GenerateOptions = {};
-  if (b.temperature != null) o.temperature = b.temperature;
-  if (b.max_tokens != null) o.num_predict = b.max_tokens;
-  if (b.seed != null) o.seed = b.seed;
-  if (b.stop != null) o.stop = typeof b.stop === "string" ? [b.stop] : b.stop;
-  return o;
 }
 
 /** OpenAI messages in the backends' (Ollama) shape: roles folded, tool-call arguments parsed. */
@@ -240,14 +211,9 @@ async function chat(
   raw: unknown,
 ): Promise<void> {
   const body = parseBody(ChatBody, raw);
-  const turn = startTurn(deps, "openai", req, body.model, body.messages);
-  const base = chatRequest(body);
-  const request = { ...base, messages: withTemplate(deps, turn, base.messages) };
-  res.setHeader("x-forge-session", turn.session_id);
-  const stream = body.stream === true;
+  const { turn, request, stream, out } = openChat(deps, req, res, body, body.messages, chatRequest(body));
   const id = `chatcmpl-${randomUUID()}`;
   const created = Math.floor(Date.now() / 1000);
-  const out = new Reply(res, stream, SSE);
   let content = "";
   const allowed: ReturnType<typeof toolCallOut>[] = [];
   const head = `{"id":"${id}","object":"chat.completion.chunk","created":${created},"model":${JSON.stringify(turn.model)},"system_fingerprint":null,"choices":[{"index":0,"delta":`;
@@ -278,20 +244,8 @@ async function chat(
       }
       let text = c.content;
       if (c.tool_calls?.length) {
-        out.open();
-        const keepalive = stream
-          ? setInterval(
-              () => void out.raw(": forge-agent: a tool call is waiting for review\n\n"),
-              KEEPALIVE_MS,
-            )
-          : undefined;
-        let gated: Awaited<ReturnType<typeof gateCalls>>;
-        try {
-          // Gate first; only what the gate allowed ever reaches the client.
-          gated = await gateCalls(deps, turn, c.tool_calls);
-        } finally {
-          clearInterval(keepalive);
-        }
+        // Gate first; only what the gate allowed ever reaches the client.
+        const gated = await gateHeld(deps, turn, out, stream, c.tool_calls);
         const calls = gated.calls.map((call, i) => toolCallOut(call, allowed.length + i));
         allowed.push(...calls);
         if (gated.notes.length > 0) text += `${content || text ? "\n" : ""}${gated.notes.join("\n")}`;
@@ -389,33 +343,4 @@ async function completion(
     return;
   }
   await out.last({ ...doc(text, doneReason), usage: usage(timing) });
-}
-
-/** OpenAI's error shape; mid-stream, one last SSE event carrying it (the openai client throws it). */
-function fail(res: ServerResponse, err: unknown): void {
-  const e = toForge(err);
-  const status = httpStatus(e.code);
-  // The only thing a completion route looks up is the model.
-  const param = e.code === Codes.NOT_FOUND ? "model" : null;
-  if (res.headersSent) {
-    if (!res.writableEnded)
-      res.end(`data: ${JSON.stringify(errorBody(status, e.code, e.message, param))}\n\n`);
-    return;
-  }
-  sendError(res, status, e.code, e.message, param);
-}
-
-function errorBody(status: number, code: string, message: string, param: string | null = null) {
-  const type = status === 404 ? "not_found_error" : status < 500 ? "invalid_request_error" : "server_error";
-  return { error: { message, type, param, code } };
-}
-
-function sendError(
-  res: ServerResponse,
-  status: number,
-  code: string,
-  message: string,
-  param: string | null = null,
-): void {
-  sendJson(res, status, errorBody(status, code, message, param));
 }

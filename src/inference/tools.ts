@@ -2,7 +2,8 @@ import { createHash } from "node:crypto";
 import { type Action, parseAction } from "../gate/actions.js";
 import type { ToolCall } from "./backend.js";
 
-const SHELL = new Set(["shell", "run_shell", "bash", "sh", "exec", "run_command"]);
+/** Shell tools by name; `exec_command` is the Codex CLI's (`{cmd, workdir}`). */
+const SHELL = new Set(["shell", "run_shell", "bash", "sh", "exec", "run_command", "exec_command"]);
 const HTTP = new Set(["http_request", "fetch", "http"]);
 
 /**
@@ -18,7 +19,7 @@ export function toolCallToAction(call: ToolCall): Action {
     return parseAction({
       kind: "shell",
       command: a.command ?? a.cmd,
-      ...(a.cwd === undefined ? {} : { cwd: a.cwd }),
+      ...((a.cwd ?? a.workdir) === undefined ? {} : { cwd: a.cwd ?? a.workdir }),
     });
   }
   switch (name) {

@@ -120,3 +120,14 @@ export async function deniedOutright(
     return undefined;
   }
 }
+
+/** The sha256 of the daemon's active policy bundle (`GET /v1/health`), or undefined when it cannot say. */
+export async function policyDigest(socket: string): Promise<string | undefined> {
+  try {
+    const r = await callAgent(socket, "GET", "/v1/health");
+    const sha = (r.body as { policy?: { sha256?: unknown } }).policy?.sha256;
+    return r.status === 200 && typeof sha === "string" ? sha : undefined;
+  } catch {
+    return undefined;
+  }
+}

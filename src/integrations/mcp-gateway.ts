@@ -28,7 +28,7 @@ import {
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
 import type { Action } from "../gate/actions.js";
-import { type Decision, deniedOutright, govern, reportResult } from "./governed.js";
+import { type Decision, deniedOutright, govern, policyDigest, reportResult } from "./governed.js";
 
 /**
  * The governed MCP gateway: one MCP server toward the agent, MCP clients toward the configured
@@ -90,6 +90,11 @@ export interface GatewayOptions {
   log: (line: string) => void;
   /** Leave out of tools/list the tools the policy denies outright (a dry run per tool). */
   hideDenied?: boolean;
+  /**
+   * With hideDenied: how often the daemon's policy digest is read, ms (default 2000). When it
+   * changed since the last tools/list, each agent gets `notifications/tools/list_changed`.
+   */
+  policyPollMs?: number;
 }
 
 interface Upstream {
@@ -105,6 +110,9 @@ export class McpGateway {
   /** Result reports on their way to the daemon. */
   private readonly reports = new Set<Promise<void>>();
   private http: HttpServer | undefined;
+  /** The policy digest the agents' last tools/list was computed under (hideDenied only). */
+  private listedUnder: string | undefined;
+  private policyWatch: NodeJS.Timeout | undefined;
 
   constructor(
     private readonly servers: Record<string, ServerEntry>,
@@ -119,6 +127,7 @@ export class McpGateway {
   async connect(agentSide: Transport): Promise<void> {
     await this.startAll();
     await this.agentServer().connect(agentSide);
+    this.watchPolicy();
   }
 
   /**
@@ -144,6 +153,7 @@ export class McpGateway {
       server.once("error", reject);
       server.listen(port, host, () => resolve());
     });
+    this.watchPolicy();
     const bound = (server.address() as AddressInfo).port;
     const allowed = [`127.0.0.1:${bound}`, `localhost:${bound}`, `[::1]:${bound}`];
     const shown = host.includes(":") ? `[${host}]` : host;
@@ -151,6 +161,8 @@ export class McpGateway {
   }
 
   async close(): Promise<void> {
+    clearInterval(this.policyWatch);
+    this.policyWatch = undefined;
     if (this.http !== undefined) {
       const http = this.http;
       this.http = undefined;
@@ -170,7 +182,7 @@ export class McpGateway {
   private agentServer(): Server {
     const server = new Server(
       { name: "forge-agent-mcp-gateway", version: "0.1.0" },
-      { capabilities: { tools: {}, resources: {} } },
+      { capabilities: { tools: this.o.hideDenied ? { listChanged: true } : {}, resources: {} } },
     );
     server.setRequestHandler(ListToolsRequestSchema, () => this.listTools());
     server.setRequestHandler(CallToolRequestSchema, (req, extra) =>
@@ -258,7 +270,31 @@ export class McpGateway {
     return await this.start(name, entry);
   }
 
+  /**
+   * With hideDenied, what tools/list shows depends on the policy: a reload (a new digest) after a
+   * listing tells every agent to list again. A daemon that cannot answer changes nothing.
+   */
+  private watchPolicy(): void {
+    if (!this.o.hideDenied || this.policyWatch !== undefined) return;
+    let busy = false;
+    this.policyWatch = setInterval(async () => {
+      if (busy || this.listedUnder === undefined) return;
+      busy = true;
+      try {
+        const now = await policyDigest(this.o.socket);
+        if (now === undefined || now === this.listedUnder) return;
+        this.listedUnder = now;
+        this.o.log(`policy changed (${now.slice(0, 12)}): tools/list_changed sent`);
+        await Promise.allSettled([...this.agents].map((a) => a.sendToolListChanged()));
+      } finally {
+        busy = false;
+      }
+    }, this.o.policyPollMs ?? 2000);
+    this.policyWatch.unref();
+  }
+
   private async listTools(): Promise<{ tools: Tool[] }> {
+    if (this.o.hideDenied) this.listedUnder = (await policyDigest(this.o.socket)) ?? this.listedUnder;
     const tools: Tool[] = [];
     for (const name of Object.keys(this.servers)) {
       const up = await this.upstream(name);

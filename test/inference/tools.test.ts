@@ -16,6 +16,14 @@ describe("toolCallToAction", () => {
         cwd: "/tmp",
       });
     }
+    // The Codex CLI's shell tool.
+    expect(
+      toolCallToAction(call("exec_command", { cmd: "rm -rf ~/x", workdir: "/srv", tty: false })),
+    ).toEqual({
+      kind: "shell",
+      command: "rm -rf ~/x",
+      cwd: "/srv",
+    });
     expect(toolCallToAction(call("write_file", { path: "/tmp/x", content: "hi" }))).toEqual({
       kind: "file.write",
       path: "/tmp/x",

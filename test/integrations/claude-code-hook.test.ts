@@ -1,33 +1,13 @@
-import { spawn } from "node:child_process";
 import { writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { CLI, pendingReview, reviewAs, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
+import { runProcess, SHELL_POLICY } from "./fixtures.js";
 
 /**
  * `forge-agent hook claude-code` as Claude Code runs it: a child process per event, the hook JSON
  * on stdin in the documented PreToolUse / PostToolUse shapes, against a real daemon on its socket.
  */
-const POLICY = `
-bundle: { id: hook-test, version: 1 }
-defaults: { effect: deny }
-rules:
-  - id: echo-ok
-    match: { kind: shell, program: echo }
-    effect: allow
-  - id: no-rm
-    match: { kind: shell, program: rm }
-    effect: deny
-  - id: deploy-review
-    match: { kind: shell, program: deploy }
-    effect: escalate
-  - id: read-ok
-    match: { kind: file.read }
-    effect: allow
-  - id: mcp-read-ok
-    match: { kind: tool, tool: "mcp__*__read_file" }
-    effect: allow
-`;
 
 interface Out {
   code: number | null;
@@ -37,31 +17,18 @@ interface Out {
   json: any;
 }
 
-function runHook(input: unknown, socket: string, args: string[] = []): Promise<Out> {
-  return new Promise((resolve, reject) => {
-    const p = spawn(process.execPath, [CLI, "hook", "claude-code", "--socket", socket, ...args], {
-      stdio: ["pipe", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    p.stdout.on("data", (b: Buffer) => {
-      stdout += b;
-    });
-    p.stderr.on("data", (b: Buffer) => {
-      stderr += b;
-    });
-    p.on("error", reject);
-    p.on("close", (code) => {
-      let json: unknown;
-      try {
-        json = JSON.parse(stdout);
-      } catch {
-        json = undefined;
-      }
-      resolve({ code, stdout, stderr, json });
-    });
-    p.stdin.end(typeof input === "string" ? input : JSON.stringify(input));
+async function runHook(input: unknown, socket: string, args: string[] = []): Promise<Out> {
+  const stdin = typeof input === "string" ? input : JSON.stringify(input);
+  const r = await runProcess(process.execPath, [CLI, "hook", "claude-code", "--socket", socket, ...args], {
+    stdin,
   });
+  let json: unknown;
+  try {
+    json = JSON.parse(r.stdout);
+  } catch {
+    json = undefined;
+  }
+  return { ...r, json };
 }
 
 const pre = (tool_name: string, tool_input: Record<string, unknown>, session = "cc-1") => ({
@@ -79,7 +46,7 @@ describe("forge-agent hook claude-code", () => {
   let t: TestAgent;
   beforeAll(async () => {
     const home = tempHome("fa-hook-");
-    writeFileSync(join(home, "policy.yaml"), POLICY);
+    writeFileSync(join(home, "policy.yaml"), SHELL_POLICY);
     t = await startTestAgent({ policy: join(home, "policy.yaml") }, home);
   });
   afterAll(async () => {

@@ -1,12 +1,13 @@
 import { spawn } from "node:child_process";
-import { mkdirSync, readFileSync, symlinkSync, writeFileSync } from "node:fs";
+import { mkdirSync, symlinkSync, writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { loadGatewayConfig } from "../../src/integrations/mcp-gateway.js";
-import { CLI, REPO, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
+import { CLI, startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
+import { snippet } from "./fixtures.js";
 
 /**
  * The configuration snippets docs/integrations.md marks as tested are run here as written: the
@@ -14,18 +15,8 @@ import { CLI, REPO, startTestAgent, type TestAgent, tempHome } from "../agent/he
  * shell with `forge-agent` on PATH, and the servers.json example is loaded by the gateway's parser.
  * Only the placeholder path /work/project/servers.json is replaced by a real file.
  */
-const DOC = readFileSync(join(REPO, "docs", "integrations.md"), "utf8");
 const require = createRequire(import.meta.url);
 const EVERYTHING = require.resolve("@modelcontextprotocol/server-everything/dist/index.js");
-
-/** The fenced block of `lang` that follows the first line containing `marker`. */
-function snippet(marker: string, lang: string): string {
-  const at = DOC.indexOf(marker);
-  if (at < 0) throw new Error(`docs/integrations.md has no '${marker}'`);
-  const open = DOC.indexOf(`\`\`\`${lang}\n`, at);
-  const close = DOC.indexOf("\n```", open + 4 + lang.length);
-  return DOC.slice(open + 4 + lang.length, close);
-}
 
 const POLICY = `
 bundle: { id: docs-test, version: 1 }

@@ -6,6 +6,7 @@ import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import {
   CLI,
@@ -306,6 +307,54 @@ describe("forge-agent mcp (governed MCP gateway)", () => {
     const out = await runCli(["mcp", "--config", file]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/FORGE_CONFIG_INVALID|server names are letters/);
+  });
+});
+
+describe("forge-agent mcp --hide-denied across a policy reload", () => {
+  it("sends notifications/tools/list_changed, and the next tools/list follows the new policy", async () => {
+    const home = tempHome("fa-mcp-reload-");
+    const policy = join(home, "policy.yaml");
+    writeFileSync(policy, POLICY);
+    const t = await startTestAgent({ policy }, home);
+    const work = join(home, "work");
+    mkdirSync(work);
+    const g = await startGateway(
+      { mcpServers: { fs: { command: process.execPath, args: [FS_SERVER, work] } } },
+      t.agent.socketPath,
+      "mcp-reload",
+      home,
+      ["--hide-denied", "--policy-poll-ms", "50"],
+    );
+    try {
+      let changed = 0;
+      g.client.setNotificationHandler(ToolListChangedNotificationSchema, () => {
+        changed++;
+      });
+      expect(g.client.getServerCapabilities()?.tools).toEqual({ listChanged: true });
+      const before = (await g.client.listTools()).tools.map((x) => x.name);
+      expect(before).toContain("fs.move_file");
+      expect(before).not.toContain("fs.write_file");
+      // The same policy read again (same digest): nothing to tell.
+      expect(t.agent.reloadPolicy()).toMatchObject({ ok: true });
+      // A narrower one: move_file is now denied by name, so it leaves the list.
+      writeFileSync(
+        policy,
+        POLICY.replace(
+          "rules:\n",
+          "rules:\n  - id: no-move\n    match: { kind: tool, tool: mcp__fs__move_file }\n    effect: deny\n",
+        ),
+      );
+      expect(t.agent.reloadPolicy()).toMatchObject({ ok: true });
+      await until(() => changed > 0, "tools/list_changed after the reload");
+      const after = (await g.client.listTools()).tools.map((x) => x.name);
+      expect(after).not.toContain("fs.move_file");
+      expect(after).toContain("fs.read_text_file");
+      expect(changed).toBe(1);
+      expect(g.stderr()).toMatch(/policy changed \([0-9a-f]{12}\): tools\/list_changed sent/);
+    } finally {
+      await g.client.close();
+      await t.stop();
+    }
   });
 });
 

@@ -4,6 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { appendFileSync, existsSync, mkdirSync } from "node:fs";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 
 export type TestTool =
   | "plistutil"
@@ -19,7 +20,8 @@ export type TestTool =
   | "htpasswd"
   | "bash"
   | "unshare"
-  | "setpriv";
+  | "setpriv"
+  | "codex";
 
 /** Where each tool is looked for, and how it is probed. */
 const PROBES: Record<TestTool, () => string | null> = {
@@ -38,6 +40,19 @@ const PROBES: Record<TestTool, () => string | null> = {
   tmux: () => onPath("tmux"),
   htpasswd: () => onPath("htpasswd"),
   bash: () => onPath("bash"),
+  // The Codex CLI from npm (scripts/install-test-deps puts it in .test-tools/codex); probed by use,
+  // since its binary is a per-platform optional dependency that may be missing.
+  codex: () => {
+    const p =
+      process.env.FORGE_TEST_CODEX ??
+      fileURLToPath(new URL("../../.test-tools/codex/node_modules/.bin/codex", import.meta.url));
+    try {
+      execFileSync(p, ["--version"], { stdio: "ignore", timeout: 30_000 });
+      return p;
+    } catch {
+      return null;
+    }
+  },
   // util-linux; probed by use: a private mount namespace (and, off root, a user namespace) must work.
   unshare: () => {
     const p = onPath("unshare");
