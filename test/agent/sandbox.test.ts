@@ -378,6 +378,23 @@ describe.skipIf(missing("bwrap") || !existsSync("/usr/bin/python3"))(
       expect(start(r)).toBe("warm");
       expect(out(r)).toBe("a'b\"c; $(id) `x`\n");
     });
+
+    it("a close while a refill is starting leaves no sandbox running (the daemon's stop waits for none)", async () => {
+      await sb.ready(); // the shared pool's own launcher, counted before
+      const launchers = () =>
+        execFileSync("sh", ["-c", `pgrep -P ${process.pid} -f os.write || true`], { encoding: "utf8" })
+          .split("\n")
+          .filter((l) => l.trim() !== "").length;
+      const before = launchers();
+      const closing = new Sandbox({ ...CFG, warm: 2 }, own);
+      closing.refill("t", profile(), workspace, { ...limits.base_env });
+      // Close once its first sandbox is spawned and still starting (not yet waiting for a command).
+      await until(() => launchers() > before, "the refill's first sandbox spawned", 10_000);
+      await closing.close();
+      await closing.ready();
+      expect(closing.warmCount).toBe(0);
+      await until(() => launchers() <= before, "no launcher of the closed pool left running", 10_000);
+    });
   },
 );
 

@@ -272,9 +272,14 @@ export class Sandbox {
     return this.warm.length;
   }
 
-  /** Kills every waiting sandbox; no more are started. */
-  close(): void {
+  /**
+   * Kills every waiting sandbox; no more are started. Resolves once a refill that was under way
+   * has ended too (its sandbox, started after the close began, is dropped, not left running).
+   */
+  async close(): Promise<void> {
     this.closed = true;
+    for (const e of [...this.warm]) this.drop(e);
+    await this.filling;
     for (const e of [...this.warm]) this.drop(e);
   }
 
@@ -292,6 +297,10 @@ export class Sandbox {
   ): Promise<void> {
     const tmp = mkdtempSync(join(tmpdir(), "forge-sbx-"));
     const run = await this.wrap(name, profile, cwd, launcher, tmp, "warm");
+    if (this.closed) {
+      await run.finish();
+      return;
+    }
     const child = spawnWaiting(run.file, run.args, cwd, env);
     let released = false;
     const e: WarmEntry = {
@@ -317,7 +326,7 @@ export class Sandbox {
     });
     this.runs.set(e, run);
     // In the pool only once it waits (a launcher still starting would put its start in the action's time).
-    if (await waitReady(e, WARM_READY_MS)) this.warm.push(e);
+    if ((await waitReady(e, WARM_READY_MS)) && !this.closed) this.warm.push(e);
     else this.drop(e);
   }
 
