@@ -153,7 +153,8 @@ export class Gate {
   private readonly keep: number;
   private readonly home: string;
   private readonly cwd: string;
-  private readonly workspaces: readonly string[];
+  /** The configured workspace roots, each with its canonical spelling (compared per action). */
+  private readonly workspaces: readonly { path: string; canonical: string }[];
   private readonly limits: ShellLimits;
   private readonly now: () => number;
   private readonly thresholdOverride: number | undefined;
@@ -174,7 +175,10 @@ export class Gate {
     this.keep = opts.recentActions ?? 16;
     this.home = stripSlash(opts.home);
     this.cwd = stripSlash(opts.cwd ?? this.home);
-    this.workspaces = (opts.workspaces ?? [this.cwd]).map((w) => normalisePath(w, this.cwd, this.home));
+    this.workspaces = (opts.workspaces ?? [this.cwd]).map((w) => {
+      const path = normalisePath(w, this.cwd, this.home);
+      return { path, canonical: canonicalPath(path) };
+    });
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
     this.now = opts.now ?? Date.now;
     this.thresholdOverride = opts.riskThreshold;
@@ -604,15 +608,18 @@ export class Gate {
    */
   private workspaceOf(cwd: string): string {
     const c = canonicalPath(cwd);
-    let best: string | null = null;
+    let best: { path: string; canonical: string } | null = null;
     for (const r of this.workspaces) {
-      const cr = canonicalPath(r);
-      if ((c === cr || cr === "/" || c.startsWith(`${cr}/`)) && (best === null || r.length > best.length))
+      const cr = r.canonical;
+      if (
+        (c === cr || cr === "/" || c.startsWith(`${cr}/`)) &&
+        (best === null || r.path.length > best.path.length)
+      )
         best = r;
     }
     if (best === null) return OUTSIDE;
-    const own = cwd.slice(0, best.length);
-    return canonicalPath(own) === canonicalPath(best) ? own : best;
+    const own = cwd.slice(0, best.path.length);
+    return canonicalPath(own) === best.canonical ? own : best.path;
   }
 
   /** Protected names and absolute paths anywhere in the action's text (a script, a heredoc, an argument). */

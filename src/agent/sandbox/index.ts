@@ -273,14 +273,13 @@ export class Sandbox {
   }
 
   /**
-   * Kills every waiting sandbox; no more are started. Resolves once a refill that was under way
-   * has ended too (its sandbox, started after the close began, is dropped, not left running).
+   * Kills every waiting sandbox; no more are started or pooled. Resolves once a refill that was
+   * under way has ended too (startWarm drops the sandbox it was starting, not left running).
    */
   async close(): Promise<void> {
     this.closed = true;
     for (const e of [...this.warm]) this.drop(e);
     await this.filling;
-    for (const e of [...this.warm]) this.drop(e);
   }
 
   private warm: WarmEntry[] = [];

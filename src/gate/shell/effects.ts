@@ -284,7 +284,6 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
   });
 }
 
-/** git: global flags (closed), then the subcommand's code-running and out-of-tree flags. */
 /** git subcommands that write, delete or replace files of the work tree. */
 const GIT_TREE_WRITERS = new Set([
   "clean",
@@ -307,6 +306,7 @@ const GIT_TREE_WRITERS = new Set([
   "clone",
 ]);
 
+/** git: global flags (closed), then the subcommand's code-running and out-of-tree flags. */
 function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
   const configKey = (kv: string | null, flag: string) => {
