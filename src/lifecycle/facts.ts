@@ -7,7 +7,7 @@ import type { StoredRecord } from "../protocol/record.js";
 import { KINDS, pullArtifact } from "../registry/index.js";
 import type { LifecycleContext } from "./context.js";
 import { verifyBundle } from "./dsse.js";
-import { type TrainingBase, trainingSession } from "./lineage.js";
+import { baseMissing, type TrainingBase, trainingSession } from "./lineage.js";
 import type { PulledModel } from "./model.js";
 import {
   EVAL_RESULT_PREDICATE,
@@ -172,7 +172,7 @@ export async function promotionFacts(model: PulledModel, ctx: LifecycleContext):
     provenance_complete:
       training !== null &&
       training.dataset.sha256 !== "" &&
-      (training.base_ref === null || training.base !== null) &&
+      baseMissing(training) === null &&
       chosen !== null,
     training_verified: training?.verified === true,
     signer_trusted: evals.verified.length > 0,
@@ -194,8 +194,8 @@ export async function promotionFacts(model: PulledModel, ctx: LifecycleContext):
   if (!training) missing.push(`no training run on this host exported the weights ${model.weights.digest}`);
   else if (!training.verified)
     missing.push(`training records do not verify: ${training.problems.join("; ")}`);
-  if (training && training.base_ref !== null && training.base === null)
-    missing.push(`the run fine-tuned '${training.base_ref}' but no record names the base's digest`);
+  const noBase = training ? baseMissing(training) : null;
+  if (noBase !== null) missing.push(noBase);
   return { facts, eval: chosen, evalRecord, training, missing };
 }
 

@@ -203,8 +203,8 @@ function backFromDigest(digest: string, records: readonly Rec[], byKey: Map<stri
   if (!run) missing.push(`no training run exported the weights ${weights ?? "(unknown)"}`);
   // A fine-tune's base: its digest, and the run that exported it when that run is in these records.
   if (run?.base) links.push(baseLink(run.base, records, byKey));
-  if (run && run.base_ref !== null && !run.base)
-    missing.push(`the run fine-tuned '${run.base_ref}' but no record names the base's digest`);
+  const noBase = run ? baseMissing(run) : null;
+  if (noBase !== null) missing.push(noBase);
   const ds = run?.dataset ?? null;
   links.push({
     step: "dataset",
@@ -265,6 +265,13 @@ export interface TrainingSession {
   base: TrainingBase | null;
   /** Records whose hash does not recompute or whose prev_hash does not chain. */
   problems: string[];
+}
+
+/** Why a fine-tune's provenance lacks its base (the job names one, no record its digest); null when it does not. */
+export function baseMissing(run: Pick<TrainingSession, "base_ref" | "base">): string | null {
+  return run.base_ref !== null && run.base === null
+    ? `the run fine-tuned '${run.base_ref}' but no record names the base's digest`
+    : null;
 }
 
 /** A checkpoint as a `training` record names it: `execution_result.checkpoint` (src/training/loop.ts). */
