@@ -53,14 +53,26 @@ export function collectorHttpBase(wsUrl: string): URL {
  * - plain http (what the WebSocket allows: loopback): the request carries a fresh nonce and the
  *   answer must carry the pinned key's signature over the nonce, the request, the status and the
  *   body (READ_SIG_HEADER). An unsigned answer, or one another key signed, is FORGE_COLLECTOR_UNTRUSTED
- *   and never parsed. The credential is sent before the answer proves the key: a host-read
- *   signature is bound to its target and time; a bearer token wants https.
+ *   and never parsed. A bearer token is a reusable secret, so it is sent only after the key is
+ *   proved: the same GET goes first without it, and only a signed answer from the pinned key lets
+ *   the second carry it (a fake collector on the port never sees it). A host-read signature is
+ *   bound to its target and time, so it goes at once. Only TLS binds the credential to the
+ *   channel (a relay in front of the real collector on loopback could still see it): prefer https.
  * With no key pinned yet, `pinFirstUse` may pin the key the read proved; otherwise it is refused.
  */
 export async function collectorGet(
   url: URL,
   o: CollectorGetOptions = {},
 ): Promise<{ status: number; json: () => unknown }> {
+  const headers = Object.entries(o.headers ?? {});
+  const bearer = ([k, v]: [string, string]) => k.toLowerCase() === "authorization" && /^bearer\s/i.test(v);
+  if (url.protocol !== "https:" && headers.some(bearer)) {
+    await readOnce(url, { ...o, headers: Object.fromEntries(headers.filter((h) => !bearer(h))) });
+  }
+  return readOnce(url, o);
+}
+
+async function readOnce(url: URL, o: CollectorGetOptions): Promise<{ status: number; json: () => unknown }> {
   const timeoutMs = o.timeoutMs ?? 10_000;
   const signal = AbortSignal.timeout(timeoutMs);
   const socket = url.protocol === "https:" ? await pinnedTls(url, o, signal) : undefined;

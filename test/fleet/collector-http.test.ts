@@ -1,6 +1,7 @@
 import { execFile, spawnSync } from "node:child_process";
 import { createPublicKey, generateKeyPairSync, type KeyObject } from "node:crypto";
 import { readFileSync } from "node:fs";
+import { createServer as createHttpServer, request as httpRequest } from "node:http";
 import { createServer, type Server } from "node:https";
 import type { AddressInfo } from "node:net";
 import { join } from "node:path";
@@ -217,6 +218,56 @@ describe("collectorGet against real collector processes", () => {
       Codes.COLLECTOR_UNTRUSTED,
     );
     expect(refused).toContain(`not the pinned ${keyFingerprint(secureKey)}`);
+  });
+
+  it("plain http: a bearer token goes only after the answer proved the pinned key; a fake collector never sees it", async () => {
+    // A fake on a loopback port: answers everything, signs nothing, records what it was sent.
+    const sent: Array<string | undefined> = [];
+    const fake = createHttpServer((req, res) => {
+      sent.push(req.headers.authorization);
+      res.setHeader("content-type", "application/json");
+      res.end(JSON.stringify({ records: [] }));
+    });
+    await new Promise<void>((r) => fake.listen(0, "127.0.0.1", r));
+    stops.push(() => new Promise<void>((r) => fake.close(() => r())));
+    const fakeUrl = new URL(
+      "/v1/records?host_id=h",
+      `http://127.0.0.1:${(fake.address() as AddressInfo).port}`,
+    );
+    await rejectsWithCode(
+      collectorGet(fakeUrl, { pinned: () => plainKey, headers: { Authorization: "Bearer s3cret" } }),
+      Codes.COLLECTOR_UNTRUSTED,
+    );
+    expect(sent).toEqual([undefined]);
+
+    // In front of the real collector (a relay that records the headers): the proof read goes
+    // bare, the signed answer proves the key, and only then the read with the token.
+    const relayed: Array<string | undefined> = [];
+    const target = new URL(plain.http);
+    const relay = createHttpServer((req, res) => {
+      relayed.push(req.headers.authorization);
+      const up = httpRequest(
+        { host: target.hostname, port: target.port, path: req.url, method: req.method, headers: req.headers },
+        (u) => {
+          res.writeHead(u.statusCode ?? 502, u.headers);
+          u.pipe(res);
+        },
+      );
+      req.pipe(up);
+    });
+    await new Promise<void>((r) => relay.listen(0, "127.0.0.1", r));
+    stops.push(() => new Promise<void>((r) => relay.close(() => r())));
+    const viaRelay = new URL("/v1/fleet", `http://127.0.0.1:${(relay.address() as AddressInfo).port}`);
+    const ok = await collectorGet(viaRelay, {
+      pinned: () => plainKey,
+      headers: { authorization: "Bearer s3cret" },
+    });
+    expect(ok.status).toBe(200);
+    expect(relayed).toEqual([undefined, "Bearer s3cret"]);
+    // A host-read signature (bound to its target and time) is not held back: one request.
+    relayed.length = 0;
+    await collectorGet(viaRelay, { pinned: () => plainKey, headers: { authorization: "ForgeHost x" } });
+    expect(relayed).toEqual(["ForgeHost x"]);
   });
 
   it("a first use that is refused (pinning off) pins nothing and reads nothing", async () => {
