@@ -1,5 +1,5 @@
 import { execFile } from "node:child_process";
-import { existsSync, readFileSync, rmSync } from "node:fs";
+import { existsSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
 import { REPO } from "../agent/helpers.js";
@@ -58,6 +58,37 @@ describe("scripts/newcomer-check", () => {
     const work = /-> (\S+)\/forge-agent/.exec(r.out)![1]!;
     expect(existsSync(work)).toBe(false);
   }, 180_000);
+
+  it("reads the curl lines from the clone's README: a README that lost one fails the run", async () => {
+    // A clone of this checkout whose README no longer has the DENY line, committed.
+    const broken = join(dir, "broken");
+    const git = (...args: string[]) =>
+      new Promise<void>((resolve, reject) =>
+        execFile(
+          "git",
+          ["-c", "user.name=t", "-c", "user.email=t@example.com", ...args],
+          { cwd: dir },
+          (e) => (e ? reject(e) : resolve()),
+        ),
+      );
+    await git("clone", "--quiet", REPO, broken);
+    const readme = join(broken, "README.md");
+    writeFileSync(
+      readme,
+      readFileSync(readme, "utf8")
+        .split("\n")
+        .filter((l) => !/# DENY/.test(l))
+        .join("\n"),
+    );
+    await git("-C", broken, "commit", "--quiet", "-am", "the README loses its DENY line");
+    const r = await runScript(["--repo", broken, "--install", "link", "--link-from", REPO], 900_000);
+    expect(r.code).toBe(1);
+    expect(r.out).toMatch(/^PASS npm start: /m);
+    expect(r.out).toContain(
+      "FAIL readme curl: README.md's quick start has curl lines for [ALLOW,ESCALATE], want one each of ALLOW, DENY, ESCALATE",
+    );
+    expect(r.out).toMatch(/^newcomer-check: FAIL/m);
+  }, 900_000);
 
   it.skipIf(missing("tmux") || missing("bwrap"))(
     "a fresh clone passes every step, and leaves no process or temp dir behind",
