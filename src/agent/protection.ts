@@ -84,7 +84,7 @@ export function protectedResources(i: ProtectionInput): ProtectedResources {
   const readOnly = new Set<string>();
   // The packaged default pack is part of the code (public, in every clone): readable as it is,
   // never writable. Hidden, it read as an empty file inside a workspace holding the repository, so
-  // the README's `git status` action showed it modified and `git commit -a` would commit it emptied.
+  // the README's `git status` action showed it modified and `git commit -a` failed on it.
   // A configured policy file stays fully protected.
   if (resolve(i.policyPath) === resolve(defaultPolicyPath()))
     for (const s of spellings(i.policyPath)) readOnly.add(s);

@@ -70,8 +70,8 @@ export function planSandbox(i: PlanInput): SandboxPlan {
   // then not needed: drop paths under an already hidden directory.
   hide.sort((a, b) => a.path.length - b.path.length);
   const kept = hide.filter((h, k) => !hide.slice(0, k).some((p) => p.dir && within(h.path, p.path)));
-  // Read-only paths under a hidden one stay hidden; the rest keep their content (a file read as
-  // empty inside a writable git workspace would be committed as emptied by `git commit -a`).
+  // Read-only paths under a hidden one stay hidden; the rest keep their content (a file hidden as
+  // /dev/null inside a git workspace shows as modified, and `git commit -a` there fails on it).
   const readOnly = unique(
     (i.readOnly ?? [])
       .map(real)
