@@ -186,6 +186,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     protect: protect.paths.flatMap((p) =>
       p.endsWith("*") ? [p.slice(0, -1), `${p.slice(0, -1)}-wal`, `${p.slice(0, -1)}-shm`] : [p],
     ),
+    // What the gate lets actions read but never write (the code, the packaged pack): read-only there too.
+    readOnly: protect.readOnly,
   });
   const contained = sandbox.probe();
   if (!contained.ok)

@@ -3,6 +3,7 @@ import { homedir, tmpdir } from "node:os";
 import { basename, dirname, isAbsolute, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 import { canonicalHost } from "../gate/hosts.js";
+import { defaultPolicyPath } from "../gate/policy-files.js";
 import type { ProtectedResources } from "../gate/protect.js";
 import type { AgentConfig } from "./config.js";
 
@@ -80,11 +81,17 @@ export function protectedResources(i: ProtectionInput): ProtectedResources {
   add(c.socket);
   add(c.evidence.keys);
   add(c.evidence.path, true); // -wal, -shm, -journal
-  add(i.policyPath);
+  const readOnly = new Set<string>();
+  // The packaged default pack is part of the code (public, in every clone): readable as it is,
+  // never writable. Hidden, it read as an empty file inside a workspace holding the repository, so
+  // the README's `git status` action showed it modified and `git commit -a` failed on it.
+  // A configured policy file stays fully protected.
+  if (resolve(i.policyPath) === resolve(defaultPolicyPath()))
+    for (const s of spellings(i.policyPath)) readOnly.add(s);
+  else add(i.policyPath);
   add(i.reviewTokenPath);
   if (c.policy_updates.public_key !== undefined) add(c.policy_updates.public_key);
   for (const s of c.source) if (s.startsWith("file:")) add(s.slice(5));
-  const readOnly = new Set<string>();
   for (const s of spellings(codeRoot())) readOnly.add(s);
   const endpoints = [endpoint(c.collector_url), endpoint(c.facade.listen)].filter(
     (e): e is { host: string; port: number } => e !== null,

@@ -244,8 +244,13 @@ export class LlamaBackend implements InferenceBackend {
     const onAbort = () => abort.abort(signal?.reason);
     signal?.addEventListener("abort", onAbort, { once: true });
     let tFirst: number | undefined;
-    // Counted by the sequence itself: onToken withholds tokens that might begin a stop trigger.
-    const outputBefore = this.sequence.tokenMeter.usedOutputTokens;
+    // Ollama's eval_count and num_predict: a generation stopped by length predicted exactly
+    // num_predict tokens; one that stopped itself, the tokens of its response. The engine samples
+    // past maxTokens when the last token is part of a UTF-8 character (its limit check is skipped
+    // for it), and its sequence meter counted that one too (num_predict 8 gave eval_count 9 on the
+    // first generate); the overshoot is cut here, from the text and from the count.
+    let generated = 0;
+    const released: Token[] = [];
     const ch = new Channel();
     let stopReason = "";
     let response = "";
@@ -258,11 +263,16 @@ export class LlamaBackend implements InferenceBackend {
         ...(how.grammar ? { grammar: how.grammar } : {}),
         customStopTriggers: how.stops,
         disableContextShift: true,
-        onToken: () => {
+        onToken: (tokens) => {
           tFirst ??= performance.now();
+          const kept = tokens.slice(0, Math.max(0, maxTokens - generated));
+          generated += kept.length;
+          // A tool call is held back whole: it must be parsed (and gated) before anyone sees it.
+          if (how.toolCall || kept.length === 0) return;
+          ch.push(this.model.detokenize(kept, false, released.slice(-16)));
+          released.push(...kept);
+          if (released.length > 64) released.splice(0, released.length - 16);
         },
-        // A tool call is held back whole: it must be parsed (and gated) before anyone sees it.
-        onTextChunk: how.toolCall ? undefined : (text) => ch.push(text),
       })
       .then(
         (r) => {
@@ -276,8 +286,10 @@ export class LlamaBackend implements InferenceBackend {
       for await (const text of ch) yield { content: text, done: false };
       await done;
       const tEnd = performance.now();
-      const generated = this.sequence.tokenMeter.usedOutputTokens - outputBefore;
       const doneReason = stopReason === "maxTokens" ? "length" : "stop";
+      // At the limit the engine drops the tokens it held back (a possible stop trigger, trailing
+      // space): they were predicted all the same.
+      if (doneReason === "length") generated = maxTokens;
       if (how.toolCall) {
         yield { content: "", tool_calls: [parseToolCall(response, doneReason)], done: false };
       }

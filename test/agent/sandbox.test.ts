@@ -7,6 +7,7 @@ import {
   mkdtempSync,
   readFileSync,
   rmSync,
+  statSync,
   symlinkSync,
   writeFileSync,
 } from "node:fs";
@@ -26,7 +27,7 @@ import type { Action } from "../../src/gate/actions.js";
 import { type SandboxProfile, SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
 import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
-import { shell, startTestAgent, type TestAgent } from "./helpers.js";
+import { REPO, shell, startTestAgent, type TestAgent } from "./helpers.js";
 
 // Not under /tmp (nor under the checkout, which may itself be under /tmp): inside the sandbox /tmp is
 // a fresh tmpfs, so a write "outside" must be tested on a real, read-only-bound directory of the host.
@@ -47,7 +48,11 @@ const CFG: SandboxConfig = {
   on_unavailable: "deny",
 };
 const agentSock = join(agentHome, "agent.sock");
-const own = { workspace, home: base, protect: [agentHome, agentSock] };
+// The packaged pack inside the workspace, as with `npm start` in a clone: read-only, never hidden.
+const pack = join(workspace, "policies", "default.yaml");
+mkdirSync(join(workspace, "policies"));
+writeFileSync(pack, "rules: []\n");
+const own = { workspace, home: base, protect: [agentHome, agentSock], readOnly: [pack] };
 /** The two ways a shell action's sandbox starts: for it (cold), or ahead of time, waiting for it (warm). */
 const PATHS = { cold: new Sandbox(CFG, own), warm: new Sandbox({ ...CFG, warm: 1 }, own) } as const;
 type StartPath = keyof typeof PATHS;
@@ -125,6 +130,14 @@ describe.skipIf(missing("bwrap")).each(["cold", "warm"] as const)(
         confined: true,
         network: { mode: "none" },
       });
+    });
+
+    it("the packaged pack in the workspace reads as it is and cannot be written, not even by a writable workspace", async () => {
+      const r = await run(
+        shell(`cat ${pack}; echo x >> ${pack} || echo refused; rm -f ${pack} || echo kept`) as Action,
+      );
+      expect(out(r)).toBe("rules: []\nrefused\nkept\n");
+      expect(readFileSync(pack, "utf8")).toBe("rules: []\n");
     });
 
     it("a denied credential path reads as nothing, and runs as an unprivileged uid", async () => {
@@ -429,6 +442,27 @@ describe.skipIf(missing("bwrap"))("the daemon contains what it executes", () => 
     expect(r.body.execution_result.stdout.redacted).toEqual([{ kind: "github-token", count: 1 }]);
     const trace = await t.client.get("/v1/sessions/sbx/trace");
     expect(trace.text).not.toContain("ghp_0123456789");
+  });
+
+  it("the packaged default pack, in the workspace of a clone: read as it is, never written", async () => {
+    // As `npm start` in a clone: no policy configured, the repository is the workspace.
+    await t?.stop();
+    t = await startTestAgent({ policy: undefined, executors: { cwd: REPO } });
+    const size = statSync(join(REPO, "policies", "default.yaml")).size;
+    const read = await t.client.post("/v1/actions", {
+      session_id: "sbx",
+      proposed_action: shell("wc -c < policies/default.yaml"),
+      execute: true,
+    });
+    expect(read.body.evaluation).toBe("ALLOW");
+    expect(read.body.execution_result.stdout.excerpt.trim()).toBe(String(size));
+    const write = await t.client.post("/v1/actions", {
+      session_id: "sbx",
+      proposed_action: shell("echo 'defaults: {effect: allow}' >> policies/default.yaml"),
+      execute: true,
+    });
+    expect(write.body.evaluation).toBe("DENY");
+    expect(statSync(join(REPO, "policies", "default.yaml")).size).toBe(size);
   });
 
   it("with bubblewrap missing, an executed shell action is DENY sandbox-unavailable", async () => {

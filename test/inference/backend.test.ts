@@ -43,6 +43,33 @@ describe("createBackend", () => {
     }
   });
 
+  it("counts eval tokens as Ollama does: at most num_predict, exactly num_predict when stopped by length", async () => {
+    const b = await createBackend({ backend: "llama", model: TINY_MODEL_FILE, modelDir: dir });
+    try {
+      const seen: string[] = [];
+      // The random-weights model emits many byte tokens, so a UTF-8 character often straddles the
+      // limit; the first request on a fresh sequence and repeated prompts are in the mix too.
+      for (const n of [8, 40])
+        for (let seed = 1; seed <= 6; seed++)
+          for (const raw of [false, true]) {
+            let last: Chunk | undefined;
+            for await (const c of b.generate({
+              prompt: "hello there",
+              raw,
+              options: { num_predict: n, seed },
+            } as never))
+              last = c;
+            const got = last!.timing!.generated_tokens;
+            seen.push(`${n}/${seed}/${raw}:${got}:${last!.done_reason}`);
+            expect(got, seen.at(-1)).toBeLessThanOrEqual(n);
+            if (last!.done_reason === "length") expect(got, seen.at(-1)).toBe(n);
+            else expect(got, seen.at(-1)).toBeGreaterThan(0);
+          }
+    } finally {
+      await b.close();
+    }
+  });
+
   it("names the fix for a missing model file and an unknown backend", async () => {
     await expect(createBackend({ backend: "llama", model: join(dir, "nope.gguf") })).rejects.toMatchObject({
       code: Codes.NOT_FOUND,

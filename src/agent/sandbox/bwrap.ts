@@ -42,6 +42,8 @@ export function bwrapArgs(plan: SandboxPlan, readOnly: readonly string[] = []): 
   // Files the wrapper itself runs (node and the proxy forwarder): visible even when they live under
   // /tmp, which the sandbox replaces with its own.
   for (const r of readOnly) a.push("--ro-bind", r, r);
+  // The agent's code and packaged pack: their own content, not writable even inside a write root.
+  for (const r of plan.readOnly) a.push("--ro-bind", r, r);
   // The private temp dir is bound after /tmp's tmpfs so `$TMP` under /tmp stays the one we made.
   for (const h of plan.hide) {
     if (h.dir) a.push("--tmpfs", h.path, "--remount-ro", h.path);

@@ -109,6 +109,8 @@ export class Sandbox {
       workspace: string;
       home: string;
       protect: readonly string[];
+      /** Bound read-only inside every sandbox (the gate's readOnly: the agent's code, its packaged pack). */
+      readOnly?: readonly string[];
       platform?: NodeJS.Platform;
     },
   ) {
@@ -346,6 +348,7 @@ export class Sandbox {
       cwd,
       home: this.o.home,
       protect: this.o.protect,
+      readOnly: this.o.readOnly ?? [],
     });
   }
 

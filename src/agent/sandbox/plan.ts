@@ -16,6 +16,8 @@ export interface SandboxPlan {
   write: string[];
   /** Existing paths hidden from the action: directories become empty, files read as empty. */
   hide: { path: string; dir: boolean }[];
+  /** Existing paths bound read-only over the write roots: the agent's code and packaged policy pack (readable, never writable). */
+  readOnly: string[];
   network: SandboxProfile["network"];
   limits: SandboxProfile["limits"];
 }
@@ -33,6 +35,8 @@ export interface PlanInput {
   home: string;
   /** The agent's own state, hidden whatever the profile says (home, socket, keys, db, policy, config). */
   protect: readonly string[];
+  /** The agent's code and its packaged default pack: visible as they are, never writable (the gate's readOnly). */
+  readOnly?: readonly string[];
 }
 
 /** Resolves `~`, `$WORKSPACE`, `$TMP`; follows symlinks so a bind or a hide cannot be redirected. */
@@ -66,6 +70,15 @@ export function planSandbox(i: PlanInput): SandboxPlan {
   // then not needed: drop paths under an already hidden directory.
   hide.sort((a, b) => a.path.length - b.path.length);
   const kept = hide.filter((h, k) => !hide.slice(0, k).some((p) => p.dir && within(h.path, p.path)));
+  // Read-only paths under a hidden one stay hidden; the rest keep their content (a file hidden as
+  // /dev/null inside a git workspace shows as modified, and `git commit -a` there fails on it).
+  const readOnly = unique(
+    (i.readOnly ?? [])
+      .map(real)
+      .filter((p): p is string => p !== null && !kept.some((h) => within(p, h.path)))
+      // Outside the write roots the root's read-only bind already covers them.
+      .filter((p) => write.some((w) => within(p, w))),
+  );
   return {
     name: i.name,
     workspace: real(i.workspace) ?? i.workspace,
@@ -73,6 +86,7 @@ export function planSandbox(i: PlanInput): SandboxPlan {
     cwd: real(i.cwd) ?? i.cwd,
     write,
     hide: kept,
+    readOnly,
     network: i.profile.network,
     limits: i.profile.limits,
   };

@@ -23,6 +23,7 @@ export function seatbeltProfile(plan: SandboxPlan, proxyPort?: number): string {
   if (plan.network.mode === "open") lines.push("(allow network*)");
   else if (plan.network.mode === "allowlist" && proxyPort !== undefined)
     lines.push(`(allow network-outbound (remote tcp "localhost:${proxyPort}"))`);
+  for (const r of plan.readOnly) lines.push(`(deny file-write* (subpath ${q(r)}))`);
   for (const h of plan.hide) {
     const f = h.dir ? `(subpath ${q(h.path)})` : `(literal ${q(h.path)})`;
     lines.push(`(deny file-read* file-write* ${f})`);
