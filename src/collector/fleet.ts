@@ -18,6 +18,7 @@ import {
 } from "../platform/tolerances.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
 import { acceptHeartbeat } from "./ingest.js";
+import { onlyParams, rangeParams } from "./query.js";
 import type { HostRow } from "./storage.js";
 
 export type FleetStatus = "online" | "stale" | "offline";
@@ -51,6 +52,8 @@ interface HostState {
   atMs: number;
   persistedMs: number;
   series: SeriesPoint[];
+  /** Points not in storage yet: written with the next persisted heartbeat. */
+  unsaved: SeriesPoint[];
   tolerances: Tolerances;
   /** Webhook deliveries of this host, chained. */
   webhooks: Promise<unknown>;
@@ -73,6 +76,21 @@ type Hb = {
   reviews?: unknown[];
   tolerances?: { breached?: string[] };
 };
+
+/** Points a host view reads from storage at most (7 days of heartbeats every 10 s is 60480). */
+const SERIES_MAX_POINTS = 100_000;
+/** Points a host view answers at most: a chart is 600 px wide. */
+const SERIES_ANSWER_POINTS = 600;
+
+/** At most `n` points spread evenly over `points` (the last one always kept). */
+function downsample<T>(points: T[], max: number): T[] {
+  if (points.length <= max) return points;
+  const step = points.length / max;
+  return Array.from(
+    { length: max },
+    (_, i) => points[Math.min(points.length - 1, Math.floor((i + 1) * step) - 1)]!,
+  );
+}
 
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
@@ -110,9 +128,10 @@ export class Fleet {
     const { ctx } = this;
     ctx.messages.set("heartbeat", (conn, msg) => this.onHeartbeat(conn, msg));
     ctx.routes.add("GET", "/v1/fleet", async () => ({ json: await this.fleet() }));
-    ctx.routes.add("GET", "/v1/hosts/:host_id", async (req) => ({
-      json: await this.host(req.params.host_id!),
-    }));
+    ctx.routes.add("GET", "/v1/hosts/:host_id", async (req) => {
+      onlyParams(req.query, ["since", "until"]);
+      return { json: await this.host(req.params.host_id!, rangeParams(req.query)) };
+    });
     this.registerMetrics();
   }
 
@@ -151,6 +170,7 @@ export class Fleet {
         atMs: now,
         persistedMs: 0,
         series: [],
+        unsaved: [],
         tolerances: createTolerances(this.opts.tolerances ?? {}),
         disconnectedMs: null,
         webhooks: Promise.resolve(),
@@ -167,15 +187,18 @@ export class Fleet {
     s.atMs = now;
     s.disconnectedMs = null;
     const hb = payload as Hb;
-    s.series.push({
+    const point: SeriesPoint = {
       t: now,
       cpu_percent: num(hb.reading?.cpu_percent),
       watts: rails(hb.reading?.watts),
       gate_p99_ms: num(hb.gate?.p99_ms),
       backlog: num(hb.evidence?.backlog),
       temperature_c: num(hb.reading?.temperature_c),
-    });
+    };
+    s.series.push(point);
+    s.unsaved.push(point);
     if (s.series.length > this.points) s.series.splice(0, s.series.length - this.points);
+    if (s.unsaved.length > this.points) s.unsaved.splice(0, s.unsaved.length - this.points);
     const ev = s.tolerances.evaluate(snapshotOf(payload), now);
     for (const t of [...ev.breaches, ...ev.recoveries]) {
       const message = transitionMessage(t);
@@ -198,7 +221,10 @@ export class Fleet {
     }
     if (now - s.persistedMs >= this.persistMs) {
       s.persistedMs = now;
+      const points = s.unsaved.splice(0);
       await this.ctx.storage.setHeartbeat(hostId, payload, now);
+      // The chart history survives a collector restart (at most persistEveryMs of it is lost).
+      await this.ctx.storage.addSeries(hostId, points);
     }
   }
 
@@ -260,12 +286,27 @@ export class Fleet {
     return { at_ms: this.now(), counts, hosts };
   }
 
-  async host(hostId: string) {
+  /**
+   * A host's view with its chart points in [since, until] (default: the newest historyPoints):
+   * the stored history, then what this collector holds in memory and has not stored yet.
+   */
+  async host(hostId: string, range: { since_ms?: number; until_ms?: number } = {}) {
     const row = await this.ctx.storage.getHost(hostId);
     if (row === undefined) throw new ForgeError(Codes.NOT_FOUND, `no host '${hostId}'`);
+    const inRange = (p: SeriesPoint) =>
+      (range.since_ms === undefined || p.t >= range.since_ms) &&
+      (range.until_ms === undefined || p.t <= range.until_ms);
+    const latest = range.since_ms === undefined;
+    const stored = (await this.ctx.storage.series(hostId, {
+      ...range,
+      limit: latest ? this.points : SERIES_MAX_POINTS,
+    })) as SeriesPoint[];
+    const newest = stored[stored.length - 1]?.t ?? Number.NEGATIVE_INFINITY;
+    const fresh = (this.hosts.get(hostId)?.series ?? []).filter((p) => p.t > newest && inRange(p));
+    const all = [...stored, ...fresh];
     return {
       ...this.view(row),
-      series: this.hosts.get(hostId)?.series ?? [],
+      series: latest ? all.slice(-this.points) : downsample(all, SERIES_ANSWER_POINTS),
       checkpoints: await this.ctx.storage.checkpoints(hostId, 5),
       alerts: await this.ctx.storage.alerts({ host_id: hostId, limit: 20 }),
     };
