@@ -52,8 +52,6 @@ interface HostState {
   atMs: number;
   persistedMs: number;
   series: SeriesPoint[];
-  /** Points not in storage yet: written with the next persisted heartbeat. */
-  unsaved: SeriesPoint[];
   tolerances: Tolerances;
   /** Webhook deliveries of this host, chained. */
   webhooks: Promise<unknown>;
@@ -170,7 +168,6 @@ export class Fleet {
         atMs: now,
         persistedMs: 0,
         series: [],
-        unsaved: [],
         tolerances: createTolerances(this.opts.tolerances ?? {}),
         disconnectedMs: null,
         webhooks: Promise.resolve(),
@@ -196,9 +193,10 @@ export class Fleet {
       temperature_c: num(hb.reading?.temperature_c),
     };
     s.series.push(point);
-    s.unsaved.push(point);
     if (s.series.length > this.points) s.series.splice(0, s.series.length - this.points);
-    if (s.unsaved.length > this.points) s.unsaved.splice(0, s.unsaved.length - this.points);
+    // Every point is stored (a few hundred bytes, in the same group commit as the host's other
+    // writes): the charts survive a collector restart, a crash included.
+    await this.ctx.storage.addSeries(hostId, [point]);
     const ev = s.tolerances.evaluate(snapshotOf(payload), now);
     for (const t of [...ev.breaches, ...ev.recoveries]) {
       const message = transitionMessage(t);
@@ -221,10 +219,7 @@ export class Fleet {
     }
     if (now - s.persistedMs >= this.persistMs) {
       s.persistedMs = now;
-      const points = s.unsaved.splice(0);
       await this.ctx.storage.setHeartbeat(hostId, payload, now);
-      // The chart history survives a collector restart (at most persistEveryMs of it is lost).
-      await this.ctx.storage.addSeries(hostId, points);
     }
   }
 

@@ -7,6 +7,7 @@ import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
 import type { RecordInput, StoredRecord } from "../../src/protocol/record.js";
 import { GENESIS_HASH, recordHash } from "../../src/protocol/record.js";
+import { ensureBuilt, operatorsFile, startCollectorProcess, tempDir } from "../fleet/helpers.js";
 import { nextMs, until } from "../support/wait.js";
 import { type Client, connectHost, input, storageBackends, TestHost } from "./helpers.js";
 
@@ -187,4 +188,32 @@ describe.each(storageBackends("fa-history"))("host history and session search (%
     // Like the rest of the API, closed without a session.
     expect((await get("/v1/sessions", {})).status).toBe(401);
   });
+});
+
+describe("host history across a killed collector process", () => {
+  it("keeps every chart point the collector accepted when its process is SIGKILLed and started again", async () => {
+    ensureBuilt();
+    const dir = tempDir("fa-history-kill-");
+    const args = ["--operators-file", operatorsFile(dir, [{ name: "alice", password: "pw-history-1" }])];
+    const auth = { authorization: "Bearer pw-history-1" };
+    let proc = await startCollectorProcess(dir, args);
+    try {
+      const host = new TestHost("killed-host");
+      const { c } = await connectHost(proc.url, host);
+      for (const cpu of [7, 8, 9, 10]) {
+        c.send({ type: "heartbeat", reading: { cpu_percent: cpu } });
+        await nextMs();
+      }
+      // A connection's messages are handled in order: once this batch is acked, the points are committed.
+      await ship(c, host.extend(1));
+      proc.child.kill("SIGKILL");
+      await proc.stop();
+      proc = await startCollectorProcess(dir, args);
+      const r = await fetch(`${proc.http}/v1/hosts/${host.hostId}`, { headers: auth });
+      const body = (await r.json()) as Json;
+      expect(body.series.map((p: Json) => p.cpu_percent)).toEqual([7, 8, 9, 10]);
+    } finally {
+      await proc.stop();
+    }
+  }, 60_000);
 });
