@@ -5,11 +5,10 @@
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
-import type { RecordInput, StoredRecord } from "../../src/protocol/record.js";
-import { GENESIS_HASH, recordHash } from "../../src/protocol/record.js";
+import type { RecordInput } from "../../src/protocol/record.js";
 import { ensureBuilt, operatorsFile, startCollectorProcess, tempDir } from "../fleet/helpers.js";
 import { nextMs, until } from "../support/wait.js";
-import { type Client, connectHost, input, storageBackends, TestHost } from "./helpers.js";
+import { connectHost, input, ship, storageBackends, TestHost } from "./helpers.js";
 
 // biome-ignore lint/suspicious/noExplicitAny: tests read JSON answers by shape
 type Json = Record<string, any>;
@@ -24,24 +23,6 @@ function start(database: string): Promise<Collector> {
     fleet: { persistEveryMs: 0 },
   });
   return startCollector({ database, listen: "127.0.0.1:0", plugins: [fleet.plugin] });
-}
-
-/** Chains `inputs` onto the host's chain. */
-function chain(host: TestHost, inputs: RecordInput[]): StoredRecord[] {
-  return inputs.map((inp) => {
-    const prev = host.chain[host.chain.length - 1];
-    const seq = (prev?.seq ?? 0) + 1;
-    const body = { ...inp, host_id: host.hostId, seq };
-    const prev_hash = prev?.hash ?? GENESIS_HASH;
-    const rec: StoredRecord = { ...body, prev_hash, hash: recordHash(prev_hash, body) };
-    host.chain.push(rec);
-    return rec;
-  });
-}
-
-async function ship(c: Client, recs: StoredRecord[]): Promise<void> {
-  c.send({ type: "records", from_seq: recs[0]!.seq, records: recs });
-  await c.ackAtLeast(recs[recs.length - 1]!.seq);
 }
 
 /** A record of `session` at `iso`, its command `command`. */
@@ -127,7 +108,7 @@ describe.each(storageBackends("fa-history"))("host history and session search (%
     const a = await connectHost(collector.url, host);
     await ship(
       a.c,
-      chain(host, [
+      host.append([
         at("deploy-alpha", "2026-11-25T03:00:00.000Z", "make deploy", 101),
         at("deploy-alpha", "2026-11-25T03:05:00.000Z", "rm -rf ./build", 102),
         at("cleanup_beta", "2026-11-25T04:00:00.000Z", "git clean -fdx", 103),
@@ -135,7 +116,7 @@ describe.each(storageBackends("fa-history"))("host history and session search (%
       ]),
     );
     const b = await connectHost(collector.url, other);
-    await ship(b.c, chain(other, [at("deploy-alpha", "2026-11-25T06:00:00.000Z", "echo other host", 1)]));
+    await ship(b.c, other.append([at("deploy-alpha", "2026-11-25T06:00:00.000Z", "echo other host", 1)]));
     a.c.close();
     b.c.close();
 

@@ -13,8 +13,8 @@ import type { Browser, Page } from "playwright-core";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
-import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/protocol/record.js";
-import { type Client, connectHost, input, TestHost } from "../collector/helpers.js";
+import type { RecordInput } from "../../src/protocol/record.js";
+import { type Client, connectHost, input, ship, TestHost } from "../collector/helpers.js";
 import { launchHeadless } from "../support/chromium.js";
 import { missing } from "../support/tools.js";
 import { nextMs, until } from "../support/wait.js";
@@ -32,23 +32,6 @@ const HOSTILE = `<img src=x onerror="window.__xss=1" id=pwn><a id=pwnlink href="
 const TZ = "Asia/Tokyo";
 const MIN = 60_000;
 const MODEL = "qwen2.5:0.5b-instruct";
-
-function chain(host: TestHost, inputs: RecordInput[]): StoredRecord[] {
-  return inputs.map((inp) => {
-    const prev = host.chain[host.chain.length - 1];
-    const seq = (prev?.seq ?? 0) + 1;
-    const body = { ...inp, host_id: host.hostId, seq };
-    const prev_hash = prev?.hash ?? GENESIS_HASH;
-    const rec: StoredRecord = { ...body, prev_hash, hash: recordHash(prev_hash, body) };
-    host.chain.push(rec);
-    return rec;
-  });
-}
-
-async function ship(c: Client, recs: StoredRecord[]): Promise<void> {
-  c.send({ type: "records", from_seq: recs[0]!.seq, records: recs });
-  await c.ackAtLeast(recs[recs.length - 1]!.seq);
-}
 
 const iso = (ms: number) => new Date(ms).toISOString();
 
@@ -150,7 +133,7 @@ describe.skipIf(missing("chromium"))("dashboard views for issue 21 (Chromium, re
     }
     await ship(
       webClient,
-      chain(web, [
+      web.append([
         shell("old-session", now - 120 * MIN, 1, "echo two hours ago"),
         inference("chat-1", now - 5 * MIN, 2),
         // A record from before execution_result.duration_ms: its latency_ms was the request's.
