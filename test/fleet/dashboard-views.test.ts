@@ -173,6 +173,25 @@ describe.skipIf(missing("chromium"))("dashboard views for issue 21 (Chromium, re
         }),
       ]),
     );
+    // An allowed action whose caller has not reported yet: its result deadline shows as a duration.
+    webClient.send({
+      type: "decisions",
+      decisions: [
+        web.signDecision({
+          action_id: "in-flight-1",
+          session_id: "chat-1",
+          state: "allowed",
+          created_ms: now - MIN,
+          deadline_ms: now + 5 * MIN,
+          record: {
+            evaluation: "ALLOW",
+            timestamp: iso(now - MIN),
+            proposed_action: { kind: "shell", command: "echo the caller runs this" },
+            policy_matched: { bundle: null, rules: [] },
+          },
+        }),
+      ],
+    });
     // A mistyped heartbeat: the collector refuses it with an alert for bad-03.
     const b = await connectHost(collector.url, bad);
     b.c.send({ type: "heartbeat", reading: { cpu_percent: "hot" } });
@@ -214,6 +233,12 @@ describe.skipIf(missing("chromium"))("dashboard views for issue 21 (Chromium, re
     expect(legacy).not.toContain("µs");
     // The gated action shows its gate time: 0.042 ms.
     expect(await page.locator('.timeline li[data-seq="4"] .gate-latency').textContent()).toBe("gate 42 µs");
+    // The pending action's deadline (an epoch on the wire) reads as the time left.
+    const pending = page.locator('.timeline li.pending[data-action="in-flight-1"]');
+    await pending.waitFor();
+    expect(await pending.textContent()).toMatch(
+      /recorded as unreported in [45] min unless the caller reports its result/,
+    );
   });
 
   it("shows timestamps relative and in the browser's time zone", async () => {

@@ -425,14 +425,17 @@ async function reviewsView() {
   }
 }
 
-/** An escalation's deadline (epoch ms, review.deadline_ms on the agent) as the time left. */
-function deadlineText(deadline) {
+/**
+ * A deadline (epoch ms: an escalation's review.deadline_ms, or an allowed action's result deadline
+ * on the agent) as the time left, the local time in the tooltip.
+ */
+function deadlineText(deadline, what = "denied in", unless = "unless reviewed") {
   const ms = msOf(deadline);
   if (Number.isNaN(ms)) return `<span class="muted">none</span>`;
   const left = ms - Date.now();
   const local = esc(new Date(ms).toLocaleString([], { hour12: false }));
   return left > 0
-    ? `<span title="${local}">denied in ${esc(dur(left))} unless reviewed</span>`
+    ? `<span title="${local}">${what} ${esc(dur(left))} ${unless}</span>`
     : `<span title="${local}">deadline passed ${esc(dur(-left))} ago</span>`;
 }
 
@@ -444,7 +447,9 @@ function pendingItem(p) {
   const review =
     p.state === "escalated"
       ? ` · <a href="#/reviews">waiting for review</a>${p.reasons?.length ? ` — ${esc(p.reasons.join("; "))}` : ""}${p.deadline_ms != null ? ` · ${deadlineText(p.deadline_ms)}` : ""}`
-      : "";
+      : p.state === "allowed" && p.deadline_ms != null
+        ? ` · ${deadlineText(p.deadline_ms, "recorded as unreported in", "unless the caller reports its result")}`
+        : "";
   return `<li class="pending ${esc(p.evaluation ?? "none")}" data-action="${esc(p.action_id)}">
     <div class="head">${stamp(p.timestamp)} <b>${hostLink(p.host_id)}</b> ${evBadge(p.evaluation)}
       <span class="state">${esc(p.state)}</span> <span class="muted">not final yet: no record until it settles</span></div>
