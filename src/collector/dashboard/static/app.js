@@ -45,9 +45,9 @@ const msOf = (t) => {
  * A moment as people read it: relative ("3 min ago"), then the local time (the date too when not
  * today); the full local date and time in the tooltip, the exact instant in `datetime`.
  */
-function stamp(t) {
+function stamp(t, none = "–") {
   const ms = msOf(t);
-  if (Number.isNaN(ms)) return `<span class="muted">–</span>`;
+  if (Number.isNaN(ms)) return `<span class="muted">${esc(none)}</span>`;
   const d = new Date(ms);
   const today = d.toDateString() === new Date().toDateString();
   const local = today
@@ -248,7 +248,7 @@ async function fleetView() {
         <td class="num">${num(hb.evidence?.backlog)}</td>
         <td>${esc(hb.policy?.id ?? "–")} <b>v${esc(hb.policy?.version ?? "?")}</b></td>
         <td class="num">${Array.isArray(hb.reviews) ? hb.reviews.length : 0}</td>
-        <td>${stamp(h.last_heartbeat_ms)}</td></tr>`;
+        <td>${stamp(h.last_heartbeat_ms, "never")}</td></tr>`;
     })
     .join("");
   const alertRows = alerts.alerts
@@ -312,7 +312,7 @@ async function hostView(id, opts) {
         <dt>tokens/s</dt><dd>${fmt(hb.inference?.tokens_per_second)}</dd>
         <dt>evidence</dt><dd>seq ${num(h.last_seq)} · backlog ${num(hb.evidence?.backlog)} · checkpoint ${num(h.checkpoint_seq)}</dd>
         <dt>gate</dt><dd>${counts(hb.gate)} · p99 ${p99(hb.gate)}</dd>
-        <dt>heartbeat</dt><dd>${stamp(h.last_heartbeat_ms)}</dd></dl></div>
+        <dt>heartbeat</dt><dd>${stamp(h.last_heartbeat_ms, "never")}</dd></dl></div>
       ${power.length > 0 ? powerPanel : ""}
       ${chart("CPU", "%", [{ name: "cpu busy", points: s.map((p) => [p.t, p.cpu_percent]) }], { max: 100 })}
       ${chart("Gate latency p99", "µs", [{ name: "p99", points: s.map((p) => [p.t, typeof p.gate_p99_ms === "number" ? p.gate_p99_ms * 1000 : null]) }])}
