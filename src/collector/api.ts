@@ -3,31 +3,13 @@ import { servedModels, trainingRuns, walkLineage } from "../lifecycle/lineage.js
 import { CloseCodes } from "../protocol/messages.js";
 import type { CollectorContext } from "./context.js";
 import { tokensEqual } from "./operators.js";
+import { badParam, intParam, onlyParams, rangeParams, textParam } from "./query.js";
 import type { RouteRequest } from "./routes.js";
 import type { HostRow } from "./storage.js";
 
 const MAX_LIMIT = 10_000;
-
-function bad(message: string): never {
-  throw new ForgeError(Codes.BAD_REQUEST, message);
-}
-
-function intParam(q: URLSearchParams, name: string, fallback?: number, min = 0): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === "") return fallback;
-  const n = Number(v);
-  if (!Number.isSafeInteger(n) || n < min) bad(`'${name}' must be a whole number >= ${min}`);
-  return n;
-}
-
-/** RFC 3339 or epoch milliseconds. */
-function timeParam(q: URLSearchParams, name: string): number | undefined {
-  const v = q.get(name);
-  if (v === null || v === "") return undefined;
-  const n = /^\d+$/.test(v) ? Number(v) : Date.parse(v);
-  if (!Number.isFinite(n)) bad(`'${name}' must be RFC 3339 (2026-11-25T03:00:00Z) or epoch milliseconds`);
-  return n;
-}
+/** Sessions GET /v1/sessions lists at most. */
+const MAX_SESSIONS = 1000;
 
 /** The host as the API shows it (no heartbeat body in lists). */
 function hostView(h: HostRow, connected: boolean) {
@@ -76,11 +58,23 @@ export function registerApi(ctx: CollectorContext): void {
       host_id: q.get("host_id") || undefined,
       session_id: q.get("session_id") || undefined,
       after_seq: intParam(q, "after_seq"),
-      since_ms: timeParam(q, "since"),
-      until_ms: timeParam(q, "until"),
+      ...rangeParams(q),
       limit: Math.min(MAX_LIMIT, intParam(q, "limit", 1000, 1)!),
     });
     return { json: { records } };
+  });
+
+  // A search over sessions: by text (session id or record text), host and time range.
+  routes.add("GET", "/v1/sessions", async (req) => {
+    const q = req.query;
+    onlyParams(q, ["q", "host_id", "since", "until", "limit"]);
+    const sessions = await storage.sessions({
+      text: textParam(q, "q", 200),
+      host_id: textParam(q, "host_id", 200),
+      ...rangeParams(q),
+      limit: Math.min(MAX_SESSIONS, intParam(q, "limit", 100, 1)!),
+    });
+    return { json: { sessions } };
   });
 
   // Decisions the hosts made before their final records (protocol 3): central within seconds.
@@ -149,7 +143,7 @@ export function registerApi(ctx: CollectorContext): void {
     requireAdmin(ctx, req);
     const pem = (req.body as { public_key_pem?: unknown } | undefined)?.public_key_pem;
     if (typeof pem !== "string" || !pem.includes("BEGIN PUBLIC KEY"))
-      bad("body needs 'public_key_pem' (SPKI PEM)");
+      badParam("public_key_pem", "body needs 'public_key_pem' (SPKI PEM)");
     await storage.registerHost(req.params.host_id!, pem);
     ctx.logger.info({ host_id: req.params.host_id }, "host registered");
     return { json: { host_id: req.params.host_id, status: "registered" } };

@@ -18,6 +18,7 @@ import {
 } from "../platform/tolerances.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
 import { acceptHeartbeat } from "./ingest.js";
+import { onlyParams, rangeParams } from "./query.js";
 import type { HostRow } from "./storage.js";
 
 export type FleetStatus = "online" | "stale" | "offline";
@@ -74,6 +75,21 @@ type Hb = {
   tolerances?: { breached?: string[] };
 };
 
+/** Points a host view reads from storage at most (7 days of heartbeats every 10 s is 60480). */
+const SERIES_MAX_POINTS = 100_000;
+/** Points a host view answers at most: a chart is 600 px wide. */
+const SERIES_ANSWER_POINTS = 600;
+
+/** At most `n` points spread evenly over `points` (the last one always kept). */
+function downsample<T>(points: T[], max: number): T[] {
+  if (points.length <= max) return points;
+  const step = points.length / max;
+  return Array.from(
+    { length: max },
+    (_, i) => points[Math.min(points.length - 1, Math.floor((i + 1) * step) - 1)]!,
+  );
+}
+
 const num = (v: unknown): number | null => (typeof v === "number" && Number.isFinite(v) ? v : null);
 
 /** The numeric rails of a heartbeat, at most 8: the series keeps 300 points per host, whatever an agent sends. */
@@ -110,9 +126,10 @@ export class Fleet {
     const { ctx } = this;
     ctx.messages.set("heartbeat", (conn, msg) => this.onHeartbeat(conn, msg));
     ctx.routes.add("GET", "/v1/fleet", async () => ({ json: await this.fleet() }));
-    ctx.routes.add("GET", "/v1/hosts/:host_id", async (req) => ({
-      json: await this.host(req.params.host_id!),
-    }));
+    ctx.routes.add("GET", "/v1/hosts/:host_id", async (req) => {
+      onlyParams(req.query, ["since", "until"]);
+      return { json: await this.host(req.params.host_id!, rangeParams(req.query)) };
+    });
     this.registerMetrics();
   }
 
@@ -156,6 +173,12 @@ export class Fleet {
         webhooks: Promise.resolve(),
       };
       this.hosts.set(hostId, s);
+      // This collector's first heartbeat of the host: the stored history joins the memory series
+      // (before any point another connection of the host pushed meanwhile).
+      const state = s;
+      const stored = (await this.ctx.storage.series(hostId, { limit: this.points })) as SeriesPoint[];
+      const first = state.series[0]?.t ?? Number.POSITIVE_INFINITY;
+      state.series = [...stored.filter((p) => p.t < first), ...state.series].slice(-this.points);
     }
     if (!this.seen.has(conn)) {
       this.seen.add(conn);
@@ -167,15 +190,20 @@ export class Fleet {
     s.atMs = now;
     s.disconnectedMs = null;
     const hb = payload as Hb;
-    s.series.push({
-      t: now,
+    const point: SeriesPoint = {
+      // One point per millisecond and host (the stored key): a heartbeat handled in the same ms as the last moves 1 ms on.
+      t: Math.max(now, (s.series[s.series.length - 1]?.t ?? 0) + 1),
       cpu_percent: num(hb.reading?.cpu_percent),
       watts: rails(hb.reading?.watts),
       gate_p99_ms: num(hb.gate?.p99_ms),
       backlog: num(hb.evidence?.backlog),
       temperature_c: num(hb.reading?.temperature_c),
-    });
+    };
+    s.series.push(point);
     if (s.series.length > this.points) s.series.splice(0, s.series.length - this.points);
+    // Every point is stored (a few hundred bytes, in the same group commit as the host's other
+    // writes): the charts survive a collector restart, a crash included.
+    await this.ctx.storage.addSeries(hostId, [point]);
     const ev = s.tolerances.evaluate(snapshotOf(payload), now);
     for (const t of [...ev.breaches, ...ev.recoveries]) {
       const message = transitionMessage(t);
@@ -260,12 +288,34 @@ export class Fleet {
     return { at_ms: this.now(), counts, hosts };
   }
 
-  async host(hostId: string) {
+  /**
+   * A host's view with its chart points: the newest historyPoints (from memory, which holds the
+   * stored history once the host sent a heartbeat here; else from storage), or those in
+   * [since, until] from storage, then what is in memory and not stored yet.
+   */
+  async host(hostId: string, range: { since_ms?: number; until_ms?: number } = {}) {
     const row = await this.ctx.storage.getHost(hostId);
     if (row === undefined) throw new ForgeError(Codes.NOT_FOUND, `no host '${hostId}'`);
+    const inRange = (p: SeriesPoint) =>
+      (range.since_ms === undefined || p.t >= range.since_ms) &&
+      (range.until_ms === undefined || p.t <= range.until_ms);
+    const mem = this.hosts.get(hostId)?.series;
+    let series: SeriesPoint[];
+    if (range.since_ms === undefined && range.until_ms === undefined) {
+      // The hot path (every 2 s per open host view, and bench/fleet.ts's pollers): no storage read.
+      series = mem ?? ((await this.ctx.storage.series(hostId, { limit: this.points })) as SeriesPoint[]);
+    } else {
+      const stored = (await this.ctx.storage.series(hostId, {
+        ...range,
+        limit: SERIES_MAX_POINTS,
+      })) as SeriesPoint[];
+      const newest = stored[stored.length - 1]?.t ?? Number.NEGATIVE_INFINITY;
+      const fresh = (mem ?? []).filter((p) => p.t > newest && inRange(p));
+      series = downsample([...stored, ...fresh], SERIES_ANSWER_POINTS);
+    }
     return {
       ...this.view(row),
-      series: this.hosts.get(hostId)?.series ?? [],
+      series,
       checkpoints: await this.ctx.storage.checkpoints(hostId, 5),
       alerts: await this.ctx.storage.alerts({ host_id: hostId, limit: 20 }),
     };

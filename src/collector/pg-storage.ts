@@ -12,7 +12,12 @@ import {
   DECISION_UPDATE,
   type DecisionRow,
   type HostRow,
+  likePattern,
   type RecordQuery,
+  SERIES_RETENTION_MS,
+  type SeriesRow,
+  type SessionQuery,
+  type SessionRow,
   timestampMs,
 } from "./storage.js";
 
@@ -93,6 +98,13 @@ CREATE TABLE IF NOT EXISTS decisions (
 );
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions (received_ms);
 ALTER TABLE decisions ADD COLUMN IF NOT EXISTS host_sig TEXT;
+-- Each host's chart points (fleet.ts SeriesPoint as JSON): the host view's history across restarts.
+CREATE TABLE IF NOT EXISTS host_series (
+  host_id TEXT NOT NULL,
+  t_ms BIGINT NOT NULL,
+  point TEXT NOT NULL,
+  PRIMARY KEY (host_id, t_ms)
+);
 `;
 
 /** The advisory-lock key of a host: 64 bits of sha256(host_id), as a signed bigint string. */
@@ -339,6 +351,46 @@ export class PgStorage implements CollectorStorage {
       atMs,
       hostId,
     ]);
+  }
+
+  async addSeries(hostId: string, points: readonly SeriesRow[]): Promise<void> {
+    if (points.length === 0) return;
+    const newest = Math.max(...points.map((p) => p.t));
+    await this.pool.query(
+      `WITH put AS (
+         INSERT INTO host_series (host_id, t_ms, point)
+         SELECT $1, * FROM unnest($2::bigint[], $3::text[])
+         ON CONFLICT (host_id, t_ms) DO UPDATE SET point = excluded.point)
+       DELETE FROM host_series WHERE host_id = $1 AND t_ms < $4`,
+      [hostId, points.map((p) => p.t), points.map((p) => JSON.stringify(p)), newest - SERIES_RETENTION_MS],
+    );
+  }
+
+  async series(hostId: string, q: { since_ms?: number; until_ms?: number; limit: number }) {
+    const r = await this.pool.query(
+      "SELECT point FROM host_series WHERE host_id = $1 AND t_ms >= $2 AND t_ms <= $3 ORDER BY t_ms DESC LIMIT $4",
+      [hostId, q.since_ms ?? 0, q.until_ms ?? Number.MAX_SAFE_INTEGER, q.limit],
+    );
+    return r.rows.reverse().map((row) => JSON.parse(row.point) as SeriesRow);
+  }
+
+  async sessions(q: SessionQuery): Promise<SessionRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.host_id !== undefined) where.push(`host_id = $${args.push(q.host_id)}`);
+    if (q.since_ms !== undefined) where.push(`ts_ms >= $${args.push(q.since_ms)}`);
+    if (q.until_ms !== undefined) where.push(`ts_ms <= $${args.push(q.until_ms)}`);
+    if (q.text !== undefined) {
+      const n = args.push(likePattern(q.text));
+      where.push(`(session_id ILIKE $${n} ESCAPE '\\' OR body ILIKE $${n} ESCAPE '\\')`);
+    }
+    const r = await this.pool.query(
+      `SELECT session_id, array_agg(DISTINCT host_id ORDER BY host_id) AS hosts, COUNT(*) AS records, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms
+       FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+       GROUP BY session_id ORDER BY last_ms DESC, session_id LIMIT $${args.push(q.limit)}`,
+      args,
+    );
+    return r.rows;
   }
 
   async close(): Promise<void> {

@@ -116,7 +116,13 @@ export class ReviewRelay {
         evaluation: answer.evaluation ?? null,
         at_ms: Date.now(),
       };
-      this.decided.push(out);
+      // "Decided here" shows what was decided and why, not the action id alone.
+      this.decided.push({
+        ...out,
+        session_id: pending.session_id ?? null,
+        proposed_action: pending.proposed_action ?? null,
+        reason: (b.reason as string | undefined) ?? null,
+      });
       if (this.decided.length > 100) this.decided.shift();
       ctx.logger.info(out, "review relayed to the agent");
       return { json: out };

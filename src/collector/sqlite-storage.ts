@@ -12,7 +12,12 @@ import {
   DECISION_UPDATE,
   type DecisionRow,
   type HostRow,
+  likePattern,
   type RecordQuery,
+  SERIES_RETENTION_MS,
+  type SeriesRow,
+  type SessionQuery,
+  type SessionRow,
   timestampMs,
 } from "./storage.js";
 
@@ -74,6 +79,13 @@ CREATE TABLE IF NOT EXISTS decisions (
   PRIMARY KEY (host_id, action_id)
 ) WITHOUT ROWID;
 CREATE INDEX IF NOT EXISTS decisions_time ON decisions (received_ms);
+-- Each host's chart points (fleet.ts SeriesPoint as JSON): the host view's history across restarts.
+CREATE TABLE IF NOT EXISTS host_series (
+  host_id TEXT NOT NULL,
+  t_ms INTEGER NOT NULL,
+  point TEXT NOT NULL,
+  PRIMARY KEY (host_id, t_ms)
+) WITHOUT ROWID;
 `;
 
 interface RawHost extends Omit<HostRow, "heartbeat"> {
@@ -210,6 +222,10 @@ export class SqliteStorage implements CollectorStorage {
          ON CONFLICT (ifnull(host_id,''), code, ifnull(seq,-1)) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms, message = excluded.message`,
       ),
       heartbeat: db.prepare("UPDATE hosts SET heartbeat = ?, last_heartbeat_ms = ? WHERE host_id = ?"),
+      addPoint: db.prepare(
+        "INSERT INTO host_series (host_id, t_ms, point) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET point = excluded.point",
+      ),
+      prunePoints: db.prepare("DELETE FROM host_series WHERE host_id = ? AND t_ms < ?"),
     };
   }
 
@@ -325,6 +341,45 @@ export class SqliteStorage implements CollectorStorage {
   async setHeartbeat(hostId: string, payload: unknown, atMs: number): Promise<void> {
     const text = JSON.stringify(payload);
     await this.grouped(() => this.st.heartbeat.run(text, atMs, hostId));
+  }
+
+  async addSeries(hostId: string, points: readonly SeriesRow[]): Promise<void> {
+    if (points.length === 0) return;
+    const newest = Math.max(...points.map((p) => p.t));
+    await this.grouped(() => {
+      for (const p of points) this.st.addPoint.run(hostId, p.t, JSON.stringify(p));
+      this.st.prunePoints.run(hostId, newest - SERIES_RETENTION_MS);
+    });
+  }
+
+  async series(hostId: string, q: { since_ms?: number; until_ms?: number; limit: number }) {
+    const rows = this.db
+      .prepare(
+        "SELECT point FROM host_series WHERE host_id = ? AND t_ms >= ? AND t_ms <= ? ORDER BY t_ms DESC LIMIT ?",
+      )
+      .all(hostId, q.since_ms ?? 0, q.until_ms ?? Number.MAX_SAFE_INTEGER, q.limit) as { point: string }[];
+    return rows.reverse().map((r) => JSON.parse(r.point) as SeriesRow);
+  }
+
+  async sessions(q: SessionQuery): Promise<SessionRow[]> {
+    const where: string[] = [];
+    const args: unknown[] = [];
+    if (q.host_id !== undefined) where.push("host_id = ?") && args.push(q.host_id);
+    if (q.since_ms !== undefined) where.push("ts_ms >= ?") && args.push(q.since_ms);
+    if (q.until_ms !== undefined) where.push("ts_ms <= ?") && args.push(q.until_ms);
+    if (q.text !== undefined) {
+      // LIKE is case-insensitive for ASCII in SQLite.
+      where.push("(session_id LIKE ? ESCAPE '\\' OR body LIKE ? ESCAPE '\\')");
+      args.push(likePattern(q.text), likePattern(q.text));
+    }
+    const rows = this.db
+      .prepare(
+        `SELECT session_id, json_group_array(DISTINCT host_id) AS hosts, COUNT(*) AS records, MIN(ts_ms) AS first_ms, MAX(ts_ms) AS last_ms
+         FROM records ${where.length ? `WHERE ${where.join(" AND ")}` : ""}
+         GROUP BY session_id ORDER BY last_ms DESC, session_id LIMIT ?`,
+      )
+      .all(...args, q.limit) as Array<Omit<SessionRow, "hosts"> & { hosts: string }>;
+    return rows.map((r) => ({ ...r, hosts: (JSON.parse(r.hosts) as string[]).sort() }));
   }
 
   async close(): Promise<void> {

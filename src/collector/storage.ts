@@ -74,6 +74,39 @@ export interface DecisionRow {
 export const DECISION_UPDATE =
   "state = excluded.state, deadline_ms = excluded.deadline_ms, body = excluded.body, host_sig = excluded.host_sig";
 
+/** A search over the sessions the collector holds records of (GET /v1/sessions). */
+export interface SessionQuery {
+  /** Case-insensitive substring of the session id or of any of its records' text. */
+  text?: string;
+  host_id?: string;
+  /** Epoch ms bounds on the records' timestamps, inclusive: a session counts the records inside. */
+  since_ms?: number;
+  until_ms?: number;
+  limit: number;
+}
+
+/** One session, as the records in the query's range show it; newest (last record) first. */
+export interface SessionRow {
+  session_id: string;
+  hosts: string[];
+  records: number;
+  first_ms: number;
+  last_ms: number;
+}
+
+/** One stored chart point of a host (fleet.ts SeriesPoint): `t` epoch ms, the rest as the fleet made it. */
+export interface SeriesRow {
+  t: number;
+}
+
+/** Chart points older than this are dropped when new ones are stored (7 days). */
+export const SERIES_RETENTION_MS = 7 * 24 * 3600 * 1000;
+
+/** `text` as a LIKE pattern (ESCAPE '\\'): a substring match, its own % and _ literal. */
+export function likePattern(text: string): string {
+  return `%${text.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+}
+
 export interface CheckpointRow extends WireCheckpoint {
   received_ms: number;
 }
@@ -110,6 +143,12 @@ export interface CollectorStorage {
   /** Decisions, newest first. */
   decisions(q: { host_id?: string; session_id?: string; limit: number }): Promise<DecisionRow[]>;
   setHeartbeat(hostId: string, payload: unknown, atMs: number): Promise<void>;
+  /** Appends a host's chart points (and drops its points older than SERIES_RETENTION_MS). */
+  addSeries(hostId: string, points: readonly SeriesRow[]): Promise<void>;
+  /** A host's chart points in [since, until], oldest first: the newest `limit` of them. */
+  series(hostId: string, q: { since_ms?: number; until_ms?: number; limit: number }): Promise<SeriesRow[]>;
+  /** Sessions with records matching the query, the most recently active first. */
+  sessions(q: SessionQuery): Promise<SessionRow[]>;
   close(): Promise<void>;
 }
 

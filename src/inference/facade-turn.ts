@@ -204,6 +204,8 @@ export function inferenceRecord(
     execution_result: {
       model: turn.model,
       backend: deps.backend.name,
+      /** Wall time of the request, ms (not the gate's: `latency_ms` is the gate's, and the request itself is not gated). */
+      duration_ms: ms,
       done_reason: doneReason,
       /** The backend's timing record (token counts, ttft_ms, tokens_per_s); null when it failed. */
       timing: t ?? null,
@@ -211,7 +213,8 @@ export function inferenceRecord(
       ...(error ? { error } : {}),
     },
     principal_review: null,
-    latency_ms: ms,
+    // The request is not gated (each tool call has its own action record and gate time).
+    latency_ms: 0,
     principal: turn.principal,
   };
 }

@@ -375,6 +375,9 @@ function finish(
 
 export interface ServedModel {
   host_id: string;
+  /** The model's name as the request asked for it (`proposed_action.model`), and the backend that served it. */
+  model: string | null;
+  backend: string | null;
   digest: string | null;
   reference: string | null;
   stage: string | null;
@@ -397,8 +400,11 @@ export function servedModels(records: readonly Rec[]): ServedModel[] {
       exempt: boolean;
       label: string;
     };
+    const str = (v: unknown) => (typeof v === "string" ? v : null);
     return {
       host_id: r.host_id,
+      model: str(pa(r).model),
+      backend: str(pa(r).backend),
       digest: a.digest,
       reference: a.reference,
       stage: a.stage,

@@ -15,12 +15,12 @@ import { fleetPlugin } from "../../src/collector/fleet-plugin.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
 import { Rng } from "../../src/drift/random.js";
 import type { RecordLike } from "../../src/drift/signals.js";
-import { GENESIS_HASH, type RecordInput, recordHash, type StoredRecord } from "../../src/protocol/record.js";
+import type { RecordInput } from "../../src/protocol/record.js";
 import { REPO } from "../agent/helpers.js";
 import { launchHeadless } from "../support/chromium.js";
 import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
-import { type Client, connectHost, TestHost } from "./helpers.js";
+import { connectHost, ship, TestHost } from "./helpers.js";
 
 // The page's globals, as far as the functions run in Chromium (page.evaluate) use them: tsc checks
 // test/ against Node's lib, which has no DOM.
@@ -57,27 +57,6 @@ function toInput(r: RecordLike, i: number): RecordInput {
     latency_ms: r.latency_ms,
     principal: r.principal ?? null,
   };
-}
-
-/** Chains `inputs` onto the host's local chain. */
-function chain(host: TestHost, inputs: RecordInput[]): StoredRecord[] {
-  return inputs.map((inp) => {
-    const prev = host.chain[host.chain.length - 1];
-    const seq = (prev?.seq ?? 0) + 1;
-    const body = { ...inp, host_id: host.hostId, seq };
-    const prev_hash = prev?.hash ?? GENESIS_HASH;
-    const rec: StoredRecord = { ...body, prev_hash, hash: recordHash(prev_hash, body) };
-    host.chain.push(rec);
-    return rec;
-  });
-}
-
-async function ship(c: Client, recs: StoredRecord[]): Promise<void> {
-  for (let i = 0; i < recs.length; i += 100) {
-    const part = recs.slice(i, i + 100);
-    c.send({ type: "records", from_seq: part[0]!.seq, records: part });
-    await c.ackAtLeast(part[part.length - 1]!.seq);
-  }
 }
 
 function stream(seed: number, n: number, from: number, shape: StreamShape): RecordInput[] {
@@ -133,8 +112,8 @@ describe("collector drift: per host and fleet-wide", () => {
     });
     const a = await connectHost(collector.url, steady);
     const b = await connectHost(collector.url, shifted);
-    await ship(a.c, chain(steady, stream(1, 400, 0, BASE)));
-    await ship(b.c, chain(shifted, stream(2, 250, 0, BASE)));
+    await ship(a.c, steady.append(stream(1, 400, 0, BASE)));
+    await ship(b.c, shifted.append(stream(2, 250, 0, BASE)));
     // The shift: a new (hostile-looking) kind takes half the actions, TTFT doubles.
     const after: StreamShape = {
       ...BASE,
@@ -142,7 +121,7 @@ describe("collector drift: per host and fleet-wide", () => {
       weights: [0.2, 0.15, 0.1, 0.05, 0.5],
       ttftMean: BASE.ttftMean * 2,
     };
-    await ship(b.c, chain(shifted, stream(3, 150, 1000, after)));
+    await ship(b.c, shifted.append(stream(3, 150, 1000, after)));
     a.c.close();
     b.c.close();
   }, 60_000);

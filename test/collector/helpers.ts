@@ -39,6 +39,19 @@ export class TestHost {
     return out;
   }
 
+  /** Chains `inputs` (records as an agent would write them) onto the local chain and returns them. */
+  append(inputs: RecordInput[]): StoredRecord[] {
+    return inputs.map((inp) => {
+      const prev = this.chain[this.chain.length - 1];
+      const seq = (prev?.seq ?? 0) + 1;
+      const body = { ...inp, host_id: this.hostId, seq };
+      const prev_hash = prev?.hash ?? GENESIS_HASH;
+      const rec: StoredRecord = { ...body, prev_hash, hash: recordHash(prev_hash, body) };
+      this.chain.push(rec);
+      return rec;
+    });
+  }
+
   checkpoint(seq: number) {
     const r = this.chain[seq - 1]!;
     const cp = { host_id: this.hostId, seq, hash: r.hash };
@@ -133,6 +146,15 @@ export class Client {
 
   close(): void {
     this.ws.close();
+  }
+}
+
+/** Sends `recs` in batches of 100 and waits for the ack of each. */
+export async function ship(c: Client, recs: StoredRecord[]): Promise<void> {
+  for (let i = 0; i < recs.length; i += 100) {
+    const part = recs.slice(i, i + 100);
+    c.send({ type: "records", from_seq: part[0]!.seq, records: part });
+    await c.ackAtLeast(part[part.length - 1]!.seq);
   }
 }
 

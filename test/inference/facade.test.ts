@@ -170,6 +170,9 @@ describe("ollama client against the governed facade (embedded tiny model)", () =
     const res = recs[0]!.execution_result as { timing: { generated_tokens: number; prompt_tokens: number } };
     expect(res.timing.generated_tokens).toBe(r.eval_count);
     expect(res.timing.prompt_tokens).toBe(r.prompt_eval_count);
+    // The request's wall time is its own field; latency_ms is the gate's, and nothing gated it.
+    expect((recs[0]!.execution_result as { duration_ms: number }).duration_ms).toBeGreaterThan(0);
+    expect(recs[0]!.latency_ms).toBe(0);
     expect(recs[0]!.principal).toBe("uid:1000");
     expect(recs[0]!.prompt_hash).toMatch(/^[0-9a-f]{64}$/);
   });

@@ -81,7 +81,10 @@ export async function modelsView({ api, view, esc }) {
   const m = await api("/v1/models");
   const rows = m.hosts
     .map(
-      (h) => `<tr data-host="${esc(h.host_id)}"><td>${esc(h.host_id)}</td>
+      (
+        h,
+      ) => `<tr data-host="${esc(h.host_id)}"><td><a href="#/host/${esc(encodeURIComponent(h.host_id))}">${esc(h.host_id)}</a></td>
+        <td class="model"><b>${esc(h.model ?? "–")}</b>${h.backend ? ` <span class="muted">${esc(h.backend)}</span>` : ""}</td>
         <td>${h.digest ? `<a href="#/lineage/${esc(encodeURIComponent(h.digest))}"><code>${esc(short(h.digest))}</code></a>` : "–"}</td>
         <td class="stage">${esc(h.stage ?? (h.exempt ? "exempt" : "–"))}</td>
         <td>${h.unpromoted ? `<span class="status offline">unpromoted</span>` : h.exempt ? `<span class="status">smoke-test</span>` : `<span class="status online">promoted</span>`}</td>
@@ -89,6 +92,6 @@ export async function modelsView({ api, view, esc }) {
     )
     .join("");
   view.innerHTML = `<h1>Models <span class="muted">what each host serves</span></h1>
-    <div class="card"><table id="models"><thead><tr><th>host</th><th>digest</th><th>stage</th><th>admission</th><th>label</th></tr></thead>
-    <tbody>${rows || `<tr><td colspan="5" class="muted">no host has served a model yet</td></tr>`}</tbody></table></div>`;
+    <div class="card"><table id="models"><thead><tr><th>host</th><th>model</th><th>digest</th><th>stage</th><th>admission</th><th>label</th></tr></thead>
+    <tbody>${rows || `<tr><td colspan="6" class="muted">no host has served a model yet</td></tr>`}</tbody></table></div>`;
 }
