@@ -381,6 +381,11 @@ export class Sandbox {
     return this.warm.length;
   }
 
+  /** Warm sandboxes spawned and not yet waiting. */
+  get startingCount(): number {
+    return this.starting.size;
+  }
+
   /** Renewal rounds started so far (tests). */
   get renewCount(): number {
     return this.renewals;
