@@ -142,6 +142,20 @@ describe.skipIf(noLandlock)("Landlock under the sandbox's launcher", () => {
     expect(existsSync(join(workspace, "ll-dir", "ll-ok"))).toBe(true);
   });
 
+  it("a hidden path inside the workspace stays bwrap's: what the action writes next to it reads back", async () => {
+    mkdirSync(join(workspace, "hid"), { recursive: true });
+    writeFileSync(join(workspace, "hid", "k"), "hidden-in-ws\n");
+    const p = profile({ deny_read: [join(workspace, "hid")] });
+    const r = await run(
+      boxes.on,
+      `echo fresh > ${workspace}/next.txt && cat ${workspace}/next.txt; cat ${workspace}/hid/k || echo hid-gone`,
+      p,
+    );
+    expect(out(r)).toContain("fresh");
+    expect(out(r)).toContain("hid-gone");
+    expect(out(r)).not.toContain("hidden-in-ws");
+  });
+
   describe("rules that cannot be applied: exit 126, nothing runs (fail closed)", () => {
     // A real kernel refusal: a seccomp filter (as container runtimes install) makes the Landlock
     // syscalls fail with ENOSYS. Classic BPF: nr in [444, 446] -> ERRNO(ENOSYS), else ALLOW.

@@ -1,6 +1,6 @@
 import { execFileSync } from "node:child_process";
 import { existsSync } from "node:fs";
-import type { SandboxPlan } from "./plan.js";
+import { type SandboxPlan, within } from "./plan.js";
 
 /**
  * The sandbox's launcher: a fixed Python program that runs inside bwrap in front of every action
@@ -195,12 +195,19 @@ const SANDBOX_PRIVATE = [
   "/dev/ptmx",
 ];
 
-/** The rules for one action's plan under bwrap (`abi`: the probed one). */
+/**
+ * The rules for one action's plan under bwrap (`abi`: the probed one). Landlock can only allow, so
+ * reads are refused under a hidden path by allowing every sibling on the way down to it, as it is
+ * when the rules are made: a file that appears later in a directory holding a hidden path is not
+ * readable. Hidden paths inside a write root (the agent's home under the workspace) are left to
+ * bwrap alone, else the action could not read back what it writes next to them.
+ */
 export function landlockSpec(plan: SandboxPlan, abi: number, port: number): LandlockSpec {
+  const write = [...plan.write, ...SANDBOX_PRIVATE];
   return {
     abi,
-    write: [...plan.write, ...SANDBOX_PRIVATE],
-    deny: plan.hide.map((h) => h.path),
+    write,
+    deny: plan.hide.map((h) => h.path).filter((p) => !write.some((w) => within(p, w))),
     net: plan.network.mode,
     port,
   };
