@@ -267,28 +267,48 @@ export class Sandbox {
   }
 
   /**
-   * A warm sandbox for exactly this action's confinement, or null (none ready nor starting, a
+   * A warm sandbox for exactly this action's confinement, or null (none ready nor coming, a
    * profile or plan that differs, a dead or stale one, warm off): the caller then runs cold. One
-   * that is still starting for it is waited for, up to 2 s, rather than starting another cold.
-   * The plan is resolved again now and must match the warm one's digest, so nothing that changed
-   * on disk since it started (a new credential dir, a moved symlink) is missed.
+   * still starting for it, or a refill for its profile not yet spawned (the daemon's pre-warm),
+   * is waited for, up to 2 s in all, rather than starting another cold. The plan is resolved
+   * again now and must match the warm one's digest, so nothing that changed on disk since it
+   * started (a new credential dir, a moved symlink) is missed.
    */
   async takeWarm(name: string, profile: SandboxProfile, cwd: string): Promise<WarmRun | null> {
-    const got = this.pick(name, profile, cwd);
-    if (got !== null || this.closed) return got;
-    const fits = (e: WarmEntry) =>
-      !e.taken && planDigest(name, this.plan(name, profile, cwd, e.tmp)) === e.digest;
-    const coming = [...this.starting.keys()].filter(fits);
-    if (coming.length === 0) return null;
-    let timer: NodeJS.Timeout | undefined;
-    await Promise.race([
-      Promise.any(coming.map((e) => this.starting.get(e)!)),
-      new Promise((r) => {
-        timer = setTimeout(r, WARM_WAIT_MS);
-      }),
-    ]);
-    clearTimeout(timer);
-    return this.closed ? null : this.pick(name, profile, cwd);
+    const deadline = Date.now() + WARM_WAIT_MS;
+    for (;;) {
+      const got = this.pick(name, profile, cwd);
+      if (got !== null || this.closed || !this.coming(name, profile, cwd)) return got;
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.waiters.push(done);
+      });
+    }
+  }
+
+  /** Whether a sandbox for exactly this confinement is starting, or a refill for it is queued. */
+  private coming(name: string, profile: SandboxProfile, cwd: string): boolean {
+    for (const e of this.starting)
+      if (!e.taken && planDigest(name, this.plan(name, profile, cwd, e.tmp)) === e.digest) return true;
+    const l = this.last;
+    return (
+      this.queued > 0 &&
+      l !== null &&
+      l.name === name &&
+      l.cwd === cwd &&
+      JSON.stringify(l.profile) === JSON.stringify(profile)
+    );
+  }
+
+  /** Wakes the actions waiting in takeWarm (the pool changed: started, ready, dropped, refill done). */
+  private changed(): void {
+    for (const w of this.waiters.splice(0)) w();
   }
 
   /** Takes a waiting sandbox that fits exactly (dropping dead and stale ones on the way), or null. */
@@ -333,6 +353,7 @@ export class Sandbox {
       this.renewer = setInterval(() => this.renew(), Math.max(1, Math.round(this.renewMs / 3)));
       this.renewer.unref();
     }
+    this.queued++;
     this.filling = this.filling.then(async () => {
       // After the action's result is delivered: starting the replacement (a fork) is not its cost.
       await new Promise((r) => setImmediate(r));
@@ -344,6 +365,9 @@ export class Sandbox {
         while (!this.closed && this.warm.length < size) await this.startWarm(name, profile, cwd, env);
       } catch {
         // a warm sandbox that cannot start leaves the cold path, which reports its own errors
+      } finally {
+        this.queued--;
+        this.changed();
       }
     });
   }
@@ -359,15 +383,18 @@ export class Sandbox {
     const old = this.warm.filter((e) => now - e.startedMs >= this.renewMs);
     if (old.length === 0) return;
     this.renewals++;
+    this.queued++;
     this.filling = this.filling.then(async () => {
       try {
         for (let i = 0; i < old.length && !this.closed; i++)
           await this.startWarm(last.name, last.profile, last.cwd, last.env);
+        for (const e of old) if (this.warm.includes(e)) this.drop(e);
       } catch {
         // as in refill: the old ones stay until they age out
-        return;
+      } finally {
+        this.queued--;
+        this.changed();
       }
-      for (const e of old) if (this.warm.includes(e)) this.drop(e);
     });
   }
 
@@ -398,13 +425,15 @@ export class Sandbox {
   async close(): Promise<void> {
     this.closed = true;
     if (this.renewer !== null) clearInterval(this.renewer);
-    for (const e of [...this.warm]) this.drop(e);
+    // Those still starting too: a stop does not wait for a launcher to say it is ready.
+    for (const e of [...this.warm, ...this.starting]) this.drop(e);
+    this.changed();
     await this.filling;
   }
 
   private warm: WarmEntry[] = [];
-  /** Spawned, not yet waiting for a command: each with the promise of its readiness. */
-  private starting = new Map<WarmEntry, Promise<boolean>>();
+  /** Spawned, not yet waiting for a command. */
+  private starting = new Set<WarmEntry>();
   private runs = new Map<WarmEntry, SandboxRun>();
   private filling: Promise<void> = Promise.resolve();
   private closed = false;
@@ -412,6 +441,10 @@ export class Sandbox {
     null;
   private renewer: NodeJS.Timeout | null = null;
   private renewals = 0;
+  /** Refills queued or under way. */
+  private queued = 0;
+  /** Actions in takeWarm waiting for the pool to change. */
+  private waiters: (() => void)[] = [];
 
   private get renewMs(): number {
     return this.cfg.warm_renew_ms ?? WARM_RENEW_MS;
@@ -454,12 +487,13 @@ export class Sandbox {
     });
     this.runs.set(e, run);
     // In the pool only once it waits (a launcher still starting would put its start in the action's time).
-    const ready = waitReady(e, WARM_READY_MS);
-    this.starting.set(e, ready);
-    const ok = await ready;
+    this.starting.add(e);
+    this.changed();
+    const ok = await waitReady(e, WARM_READY_MS);
     this.starting.delete(e);
     if (ok && !this.closed) this.warm.push(e);
     else this.drop(e);
+    this.changed();
   }
 
   private drop(e: WarmEntry): void {

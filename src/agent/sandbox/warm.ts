@@ -105,6 +105,7 @@ export function waitReady(e: WarmEntry, ms: number): Promise<boolean> {
       clearTimeout(timer);
       pipe.removeListener("data", onData);
       e.child.removeListener("exit", onExit);
+      e.child.removeListener("error", onExit);
       if (ok) e.ready = true;
       resolve(ok);
     };
@@ -113,5 +114,7 @@ export function waitReady(e: WarmEntry, ms: number): Promise<boolean> {
     const timer = setTimeout(() => done(false), ms);
     pipe.once("data", onData);
     e.child.once("exit", onExit);
+    // A spawn that failed (no such cwd) never exits: not a 10 s wait for nothing.
+    e.child.once("error", onExit);
   });
 }
