@@ -36,6 +36,11 @@ export const suite: Suite = async (ctx) => {
     { ...CFG, warm: 1 },
     { workspace: ws, home: ctx.tmpDir, protect: [join(ctx.tmpDir, "agent")] },
   );
+  // Cold without Landlock (bwrap alone, no launcher in front): what the second layer costs a cold start.
+  const bwrapOnly = new Sandbox(
+    { ...CFG, landlock: false },
+    { workspace: ws, home: ctx.tmpDir, protect: [join(ctx.tmpDir, "agent")] },
+  );
   // Its own pool: a pool follows one profile, and the allowlist one is another.
   const allowWarmed = new Sandbox(
     { ...CFG, warm: 1 },
@@ -65,6 +70,7 @@ export const suite: Suite = async (ctx) => {
     warm: { sandbox: warmed, name: "builtin", profile: BUILTIN_PROFILE },
     allowlist: { sandbox: confined, name: "allowlist", profile: allowlistProfile },
     allowlistWarm: { sandbox: allowWarmed, name: "allowlist", profile: allowlistProfile },
+    bwrapOnly: { sandbox: bwrapOnly, name: "builtin", profile: BUILTIN_PROFILE },
   };
   const warmBoxes = new Set([boxes.warm, boxes.allowlistWarm]);
   const once = async (box: ActionSandbox) => {
@@ -83,7 +89,14 @@ export const suite: Suite = async (ctx) => {
   warmed.refill("builtin", BUILTIN_PROFILE, ws, { ...limits.base_env });
   allowWarmed.refill("allowlist", allowlistProfile, ws, { ...limits.base_env });
   for (const b of Object.values(boxes)) for (let i = 0; i < 5; i++) await once(b);
-  const t: Record<string, number[]> = { bare: [], bwrap: [], warm: [], allowlist: [], allowlistWarm: [] };
+  const t: Record<string, number[]> = {
+    bare: [],
+    bwrap: [],
+    warm: [],
+    allowlist: [],
+    allowlistWarm: [],
+    bwrapOnly: [],
+  };
   const diffs: number[] = [];
   const warmDiffs: number[] = [];
   const allowWarmDiffs: number[] = [];
@@ -101,6 +114,7 @@ export const suite: Suite = async (ctx) => {
     diffs.push(got.bwrap! - got.bare!);
     warmDiffs.push(got.warm! - got.bare!);
     if (i % 4 === 0) t.allowlist!.push(await once(boxes.allowlist!));
+    if (i % 4 === 2) t.bwrapOnly!.push(await once(boxes.bwrapOnly!));
     if (i % 2 === 0) {
       const bare = await once(boxes.bare!);
       const aw = await once(boxes.allowlistWarm!);
@@ -124,6 +138,7 @@ export const suite: Suite = async (ctx) => {
   const metrics: Metric[] = [
     against("shell `true`, bubblewrap, cold start (built-in profile)", t.bwrap!),
     against("shell `true`, bubblewrap, warm start (built-in profile)", t.warm!),
+    against("shell `true`, bubblewrap without Landlock, cold start", t.bwrapOnly!),
     {
       name: "added by the sandbox, cold start (paired, per round)",
       unit: "ms",
