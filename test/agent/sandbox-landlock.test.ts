@@ -115,6 +115,25 @@ describe.skipIf(noLandlock)("Landlock under the sandbox's launcher", () => {
     expect(out(off)).toContain("comm-written");
   });
 
+  it("the warm path is under the same rules: made before the sandbox waits, in force for its command", async () => {
+    const warm = new Sandbox({ ...CFG, warm: 1 }, own);
+    try {
+      warm.refill("t", profile(), workspace, { ...limits.base_env });
+      await warm.ready();
+      const r = await run(
+        warm,
+        `echo x > /run/ll-warm && echo run-written; echo out > ${outside}/ll-warm || echo out-refused; echo in > ${workspace}/ll-warm && echo in-written`,
+      );
+      expect(r.sandbox).toMatchObject({ start: "warm", landlock: { abi, enforced: true } });
+      expect(out(r)).not.toContain("run-written");
+      expect(out(r)).toContain("out-refused");
+      expect(out(r)).toContain("in-written");
+      expect(out(r, "stderr")).toMatch(/\/run\/ll-warm: Permission denied/);
+    } finally {
+      await warm.close();
+    }
+  });
+
   it("the record carries sandbox.landlock: the probed ABI and whether it was in force", async () => {
     const on = await run(boxes.on, "true");
     expect(on.status).toBe("ok");
