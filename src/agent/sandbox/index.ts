@@ -526,6 +526,15 @@ export class Sandbox {
     start: "cold" | "warm",
   ): Promise<SandboxRun> {
     const plan = this.plan(name, profile, cwd, tmp);
+    // The command, or (argv null: a warm sandbox) the launcher waiting for it; under bwrap the
+    // launcher applies Landlock first when it is in force, so then it is in front of every command.
+    const spec =
+      this.engine === "bwrap" && this.landlock?.enforced === true
+        ? landlockSpec(plan, this.landlock.abi, PROXY_PORT)
+        : null;
+    const cmd =
+      argv === null || spec !== null ? launcherArgv(spec, argv === null ? "wait" : "exec", argv ?? []) : argv;
+    if (cmd === null) throw new Error(`the sandbox's launcher needs ${LAUNCHER_PATH}`);
     let proxy: AllowlistProxy | null = null;
     const sock = join(tmp, ".forge-proxy.sock");
     if (plan.network.mode === "allowlist") {
@@ -565,15 +574,6 @@ export class Sandbox {
       return applied;
     };
     const l = plan.limits;
-    // The command, or (argv null: a warm sandbox) the launcher waiting for it; under bwrap the
-    // launcher applies Landlock first when it is in force, so then it is in front of every command.
-    const spec =
-      this.engine === "bwrap" && this.landlock?.enforced === true
-        ? landlockSpec(plan, this.landlock.abi, PROXY_PORT)
-        : null;
-    const cmd =
-      argv === null || spec !== null ? launcherArgv(spec, argv === null ? "wait" : "exec", argv ?? []) : argv;
-    if (cmd === null) throw new Error(`the sandbox's launcher needs ${LAUNCHER_PATH}`);
     // On Linux the limits are set by the shell that starts bwrap (below) when its ulimit is verified.
     const inner =
       this.engine === "seatbelt"
