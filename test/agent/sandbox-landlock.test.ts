@@ -1,7 +1,7 @@
 // Landlock, the second layer under bubblewrap, for real: the sandbox's launcher applies it with the
 // kernel's own syscalls. One case runs the launcher with Landlock only (no bwrap) to prove the
 // layer works on its own; the others run the whole sandbox and compare with `landlock: false`.
-import { spawnSync } from "node:child_process";
+import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
@@ -150,6 +150,30 @@ describe.skipIf(noLandlock)("Landlock under the sandbox's launcher", () => {
     const off = await run(boxes.off, py);
     expect(out(off)).toContain("loopback-ok");
   });
+
+  it.skipIf(abi < 6)(
+    "even with network open, the host's abstract Unix sockets are out of reach (scoped)",
+    async () => {
+      const name = `forge-ll-${process.pid}`;
+      // A Python server: Node binds an abstract name with the whole sun_path as its address.
+      const server = spawn("/usr/bin/python3", [
+        "-c",
+        `import socket\ns = socket.socket(socket.AF_UNIX)\ns.bind("\\0${name}")\ns.listen()\nprint("up", flush=True)\nwhile True:\n    c, _ = s.accept(); c.send(b"host-abstract"); c.close()`,
+      ]);
+      await new Promise((r) => server.stdout.once("data", r));
+      try {
+        const py = `/usr/bin/python3 -c 'import socket; s = socket.socket(socket.AF_UNIX); s.connect("\\0${name}"); print(s.recv(64).decode())'`;
+        const open = profile({ network: { mode: "open" } });
+        const on = await run(boxes.on, py, open);
+        expect(out(on)).not.toContain("host-abstract");
+        expect(out(on, "stderr")).toMatch(/PermissionError/);
+        const off = await run(boxes.off, py, open);
+        expect(out(off)).toContain("host-abstract");
+      } finally {
+        server.kill();
+      }
+    },
+  );
 
   it("writes under the write roots, the private /tmp and /dev/null still work; reads of the system too", async () => {
     const r = await run(
