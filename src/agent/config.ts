@@ -196,7 +196,11 @@ function schema(defaults: { uid: number; hostname: string }) {
         /** deny: an action that cannot be contained is DENY sandbox-unavailable; unconfined: it runs, recorded as such. */
         on_unavailable: z.enum(["deny", "unconfined"]).default("deny"),
         /** Sandboxes kept started ahead of time for the last shell action's profile (0: cold starts only). */
-        warm: z.number().int().min(0).max(4).default(1),
+        warm: z.number().int().min(0).max(4).default(2),
+        /** A waiting sandbox is replaced by a fresh one once it is this old. */
+        warm_renew_ms: z.number().int().min(200).default(30_000),
+        /** Landlock under bwrap where the kernel offers it (then required: DENY/126 if it cannot be applied). */
+        landlock: z.boolean().default(true),
       })
       .prefault({}),
     facade: z

@@ -197,6 +197,19 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
         ? "executed shell actions cannot be contained: they will be DENY sandbox-unavailable"
         : "executed shell actions cannot be contained: they run UNCONFINED (recorded as such)",
     );
+  else {
+    // Pre-warm for the policy's default profile: the first shell action need not start cold.
+    const first = gate.sandboxFor([]);
+    sandbox.refill(first.name, first.profile, config.executors.cwd, { ...limits.base_env });
+    void sandbox
+      .ready()
+      .then(() =>
+        logger.info(
+          { warm: sandbox.warmCount, profile: first.name, landlock: sandbox.landlockState },
+          "sandbox pool pre-warmed",
+        ),
+      );
+  }
   service = new ActionService({
     gate: () => gate,
     store,

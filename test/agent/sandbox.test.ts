@@ -82,7 +82,7 @@ const runOn =
   ): Promise<ExecutionResult> => {
     const lim = { ...limits, ...l };
     const ours = sb === PATHS[path] && a.kind === "shell";
-    const warmable = ours && path === "warm" && p.network.mode !== "allowlist";
+    const warmable = ours && path === "warm";
     if (warmable) {
       sb.refill("t", p, resolve(lim.cwd, a.cwd ?? "."), { ...lim.base_env });
       await sb.ready();

@@ -1,6 +1,7 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { resolve } from "node:path";
 import { Codes } from "../../errors.js";
+import { LANDLOCK_FAILED, type SandboxApplied } from "../sandbox/index.js";
 import { Capture } from "./capture.js";
 import type { ActionSandbox, ExecutionResult, ExecutorLimits } from "./types.js";
 
@@ -18,20 +19,46 @@ export async function runShell(
   const env = { ...limits.base_env, ...(action.env ?? {}) };
   try {
     // A sandbox started ahead of time for exactly this confinement, else one started now.
-    const warm = box.sandbox.takeWarm(box.name, box.profile, cwd);
+    const warm = await box.sandbox.takeWarm(box.name, box.profile, cwd);
+    let lost = false;
     if (warm !== null) {
-      const result = captured(warm.child, limits, () => warm.send({ argv, env, cwd }));
-      return { ...(await result), sandbox: await warm.finish() };
+      let handed: Promise<boolean> = Promise.resolve(false);
+      const result = await captured(warm.child, limits, () => {
+        handed = warm.send({ argv, env, cwd });
+      });
+      const applied = await warm.finish();
+      // Lost between being taken and getting its command (warm_lost): nothing ran, so run it cold.
+      if (await handed) return landlockChecked({ ...result, sandbox: applied });
+      lost = true;
     }
     const run = await box.sandbox.prepare(box.name, box.profile, cwd, argv);
     if (run === null) return unavailable(box);
     const child = spawn(run.file, run.args, { cwd, env, detached: true, stdio: ["ignore", "pipe", "pipe"] });
     const result = await captured(child, limits);
-    return { ...result, sandbox: await run.finish() };
+    const applied = await run.finish();
+    return landlockChecked({ ...result, sandbox: lost ? { ...applied, warm_lost: true } : applied });
   } finally {
     // The next action most likely has the same profile: have its sandbox waiting (background).
     box.sandbox.refill(box.name, box.profile, cwd, { ...limits.base_env });
   }
+}
+
+/**
+ * The launcher exits 126 with LANDLOCK_FAILED on stderr when the Landlock rules it had to apply
+ * could not be: the command never ran. The record says so (an error, sandbox-unavailable, and
+ * `landlock.enforced: false` with the kernel's reason) instead of a plain failed command.
+ */
+function landlockChecked(r: ExecutionResult): ExecutionResult {
+  const stderr = (r.stderr as { excerpt?: string } | undefined)?.excerpt ?? "";
+  const sb = r.sandbox as SandboxApplied | undefined;
+  if (r.exit_code !== 126 || !stderr.startsWith(LANDLOCK_FAILED) || sb?.landlock === undefined) return r;
+  const reason = stderr.slice(LANDLOCK_FAILED.length).split("\n")[0]!;
+  return {
+    ...r,
+    status: "error",
+    error: { code: Codes.SANDBOX_UNAVAILABLE, message: `sandbox-unavailable: Landlock: ${reason}` },
+    sandbox: { ...sb, landlock: { ...sb.landlock, enforced: false, reason } },
+  };
 }
 
 /** The record of an action the sandbox could not contain (sandbox.on_unavailable: deny). */

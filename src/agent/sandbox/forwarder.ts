@@ -1,13 +1,19 @@
 // Runs inside the sandbox's empty network namespace, before the action: listens on
 // 127.0.0.1:PORT there and forwards each connection to the agent's allowlist proxy on a Unix
 // socket bound into the sandbox, then runs the command with the proxy variables set and exits
-// with its status. Usage: node forwarder.js SOCKET PORT -- COMMAND...
+// with its status. `--fd3` (a warm sandbox) passes fd 3, the launcher's command pipe, to the
+// command and closes its own copy (the agent then sees the launcher's close, not ours).
+// Usage: node forwarder.js SOCKET PORT [--fd3] -- COMMAND...
 import { spawn } from "node:child_process";
+import { closeSync } from "node:fs";
 import { connect, createServer } from "node:net";
 
-const [sock, portText, sep, ...command] = process.argv.slice(2);
+const args = process.argv.slice(2);
+const [sock, portText] = args;
+const fd3 = args[2] === "--fd3";
+const [sep, ...command] = args.slice(fd3 ? 3 : 2);
 if (sock === undefined || portText === undefined || sep !== "--" || command.length === 0) {
-  process.stderr.write("usage: forwarder SOCKET PORT -- COMMAND...\n");
+  process.stderr.write("usage: forwarder SOCKET PORT [--fd3] -- COMMAND...\n");
   process.exit(125);
 }
 const server = createServer((c) => {
@@ -24,7 +30,11 @@ server.listen(Number(portText), "127.0.0.1", () => {
     env[k] = proxy;
   env.NO_PROXY = "";
   env.no_proxy = "";
-  const child = spawn(command[0]!, command.slice(1), { stdio: "inherit", env });
+  const child = spawn(command[0]!, command.slice(1), {
+    stdio: fd3 ? ["inherit", "inherit", "inherit", 3] : "inherit",
+    env,
+  });
+  if (fd3) closeSync(3);
   child.on("exit", (code, signal) => process.exit(code ?? (signal ? 128 + 9 : 1)));
   child.on("error", () => process.exit(127));
 });

@@ -13,12 +13,13 @@ import {
   ulimitScript,
 } from "./bwrap.js";
 import { type ActionCgroup, makeCgroup, pidsCgroupRoot } from "./cgroup.js";
+import { LAUNCHER_PATH, landlockSpec, launcherArgv, probeLandlockAbi } from "./launcher.js";
 import { planSandbox, type SandboxPlan } from "./plan.js";
 import { AllowlistProxy } from "./proxy.js";
 import { seatbeltProfile } from "./seatbelt.js";
 import {
   discard,
-  launcherArgv,
+  handedOver,
   planDigest,
   sendCommand,
   spawnWaiting,
@@ -28,6 +29,7 @@ import {
 } from "./warm.js";
 
 export { HostAllowlist, resolveAllowed } from "./allowlist.js";
+export { LANDLOCK_FAILED } from "./launcher.js";
 export { planSandbox, type SandboxPlan, within } from "./plan.js";
 
 /** config `sandbox.*`. */
@@ -40,6 +42,17 @@ export interface SandboxConfig {
   on_unavailable: "deny" | "unconfined";
   /** Sandboxes kept started ahead of time for the last profile a shell action used (0: none; docs/sandbox.md). */
   warm?: number;
+  /** A waiting sandbox is replaced by a fresh one once it is this old (ms; default 30 s). */
+  warm_renew_ms?: number;
+  /** Landlock under bwrap where the kernel offers it (default on): required then, else DENY/126. */
+  landlock?: boolean;
+}
+
+/** `execution_result.sandbox.landlock`: the kernel's ABI (0: none) and whether the rules were in force. */
+export interface LandlockApplied {
+  abi: number;
+  enforced: boolean;
+  reason?: string;
 }
 
 /** What the record says about how an action ran (`execution_result.sandbox`). */
@@ -59,6 +72,10 @@ export interface SandboxApplied {
   refused?: string[];
   /** How the sandbox was started: for this action (cold) or ahead of time, waiting for it (warm). */
   start?: "cold" | "warm";
+  /** Set when a warm sandbox died between being taken and running the command: it then ran cold. */
+  warm_lost?: boolean;
+  /** The second layer under bwrap (Linux). */
+  landlock?: LandlockApplied;
 }
 
 /** A prepared run: the argv to spawn instead of the bare command, and what to clean up after. */
@@ -78,8 +95,10 @@ const FORWARDER = (() => {
     : join(dirname(here), "forwarder.js");
 })();
 const PROXY_PORT = 3128;
-/** A warm sandbox older than this is dropped unused (and replaced) rather than trusted. */
-const WARM_MAX_AGE_MS = 60_000;
+/** How often a waiting sandbox is replaced by a fresh one (default of sandbox.warm_renew_ms). */
+const WARM_RENEW_MS = 30_000;
+/** How long an action waits for a warm sandbox that is starting for it before it starts one cold. */
+const WARM_WAIT_MS = 2_000;
 /** A warm sandbox not waiting for its command within this is dropped (the next action runs cold). */
 const WARM_READY_MS = 10_000;
 
@@ -87,8 +106,11 @@ const WARM_READY_MS = 10_000;
 export interface WarmRun {
   child: import("node:child_process").ChildProcess;
   applied: SandboxApplied;
-  /** Gives it the command (as data) and starts it. */
-  send(cmd: { argv: string[]; env: Record<string, string>; cwd: string }): void;
+  /**
+   * Gives it the command (as data) and starts it; resolves true once the launcher has it, false
+   * when the sandbox was lost first (the command never ran: the caller runs it cold).
+   */
+  send(cmd: { argv: string[]; env: Record<string, string>; cwd: string }): Promise<boolean>;
   finish(): Promise<SandboxApplied>;
 }
 
@@ -102,6 +124,8 @@ export class Sandbox {
   private cgroupRoot: string | null | undefined;
   /** How /bin/sh's ulimit sets the limits here (probed); null: prlimit does, one exec more. */
   private dialect: UlimitDialect | null = null;
+  /** Landlock here (probed with the engine; bwrap only). */
+  private landlock: LandlockApplied | null = null;
 
   constructor(
     private readonly cfg: SandboxConfig,
@@ -183,7 +207,6 @@ export class Sandbox {
         ],
         { stdio: "pipe", timeout: 10_000 },
       );
-      return { ok: true };
     } catch (e) {
       const err = e as { stderr?: Buffer; message: string };
       return {
@@ -191,6 +214,39 @@ export class Sandbox {
         reason: `bubblewrap cannot create namespaces here: ${err.stderr?.toString().trim() || err.message}`,
       };
     }
+    return this.probeLandlock();
+  }
+
+  /**
+   * Landlock is required where the kernel offers it and config leaves it on: the launcher applies
+   * it, so no python3 then means no sandbox (fail closed), not a silent bwrap-only run.
+   */
+  private probeLandlock(): { ok: true } | { ok: false; reason: string } {
+    if (this.cfg.landlock === false) {
+      this.landlock = { abi: 0, enforced: false, reason: "sandbox.landlock is off" };
+      return { ok: true };
+    }
+    let abi: number | null;
+    try {
+      abi = probeLandlockAbi();
+    } catch (e) {
+      return { ok: false, reason: `the Landlock probe failed: ${(e as Error).message}` };
+    }
+    if (abi === null)
+      return {
+        ok: false,
+        reason: `Landlock needs ${LAUNCHER_PATH} for the sandbox's launcher (or set sandbox.landlock: false)`,
+      };
+    this.landlock =
+      abi > 0
+        ? { abi, enforced: true }
+        : { abi: 0, enforced: false, reason: "the kernel offers no Landlock" };
+    return { ok: true };
+  }
+
+  /** Landlock as probed (null before a successful probe, or off the bwrap engine). */
+  get landlockState(): LandlockApplied | null {
+    return this.landlock === null ? null : { ...this.landlock };
   }
 
   /**
@@ -213,15 +269,55 @@ export class Sandbox {
   }
 
   /**
-   * A warm sandbox for exactly this action's confinement, or null (none ready, a profile or plan
-   * that differs, a dead or stale one, an allowlist profile, warm off): the caller then runs cold.
-   * The plan is resolved again now and must match the warm one's digest, so nothing that changed on
-   * disk since it started (a new credential dir, a moved symlink) is missed.
+   * A warm sandbox for exactly this action's confinement, or null (none ready nor coming, a
+   * profile or plan that differs, a dead or stale one, warm off): the caller then runs cold. One
+   * still starting for it, or a refill for its profile not yet spawned (the daemon's pre-warm),
+   * is waited for, up to 2 s in all, rather than starting another cold. The plan is resolved
+   * again now and must match the warm one's digest, so nothing that changed on disk since it
+   * started (a new credential dir, a moved symlink) is missed.
    */
-  takeWarm(name: string, profile: SandboxProfile, cwd: string): WarmRun | null {
+  async takeWarm(name: string, profile: SandboxProfile, cwd: string): Promise<WarmRun | null> {
+    const deadline = Date.now() + WARM_WAIT_MS;
+    for (;;) {
+      const got = this.pick(name, profile, cwd);
+      if (got !== null || this.closed || !this.coming(name, profile, cwd)) return got;
+      const left = deadline - Date.now();
+      if (left <= 0) return null;
+      await new Promise<void>((resolve) => {
+        const timer = setTimeout(done, left);
+        function done() {
+          clearTimeout(timer);
+          resolve();
+        }
+        this.waiters.push(done);
+      });
+    }
+  }
+
+  /** Whether a sandbox for exactly this confinement is starting, or a refill for it is queued. */
+  private coming(name: string, profile: SandboxProfile, cwd: string): boolean {
+    for (const e of this.starting)
+      if (!e.taken && planDigest(name, this.plan(name, profile, cwd, e.tmp)) === e.digest) return true;
+    const l = this.last;
+    return (
+      this.queued > 0 &&
+      l !== null &&
+      l.name === name &&
+      l.cwd === cwd &&
+      JSON.stringify(l.profile) === JSON.stringify(profile)
+    );
+  }
+
+  /** Wakes the actions waiting in takeWarm (the pool changed: started, ready, dropped, refill done). */
+  private changed(): void {
+    for (const w of this.waiters.splice(0)) w();
+  }
+
+  /** Takes a waiting sandbox that fits exactly (dropping dead and stale ones on the way), or null. */
+  private pick(name: string, profile: SandboxProfile, cwd: string): WarmRun | null {
     const now = Date.now();
     for (const e of [...this.warm]) {
-      if (!usable(e, WARM_MAX_AGE_MS, now)) {
+      if (!usable(e, 2 * this.renewMs, now)) {
         this.drop(e);
         continue;
       }
@@ -232,7 +328,11 @@ export class Sandbox {
       return {
         child: e.child,
         applied: run.applied,
-        send: (cmd) => sendCommand(e, cmd),
+        send: (cmd) => {
+          const handed = handedOver(e);
+          sendCommand(e, cmd);
+          return handed;
+        },
         finish: run.finish,
       };
     }
@@ -242,12 +342,20 @@ export class Sandbox {
   /**
    * Keeps up to `sandbox.warm` sandboxes started for this profile (the one most likely next):
    * those for another profile are dropped. Runs in the background; an error only means cold runs.
+   * The daemon calls it once at start for the policy's default profile (pre-warm); from then on
+   * the waiting ones are renewed every `warm_renew_ms`.
    */
   refill(name: string, profile: SandboxProfile, cwd: string, env: Record<string, string>): void {
     const size = this.cfg.warm ?? 0;
-    const launcher = launcherArgv();
-    if (size <= 0 || launcher === null || this.closed || profile.network.mode === "allowlist") return;
+    if (size <= 0 || !existsSync(LAUNCHER_PATH) || this.closed) return;
     if (!this.probe().ok || this.engine !== "bwrap") return;
+    this.last = { name, profile, cwd, env };
+    if (this.renewer === null) {
+      // A third of the period: a sandbox is renewed between renew_ms and 4/3 of it after its start.
+      this.renewer = setInterval(() => this.renew(), Math.max(1, Math.round(this.renewMs / 3)));
+      this.renewer.unref();
+    }
+    this.queued++;
     this.filling = this.filling.then(async () => {
       // After the action's result is delivered: starting the replacement (a fork) is not its cost.
       await new Promise((r) => setImmediate(r));
@@ -256,10 +364,38 @@ export class Sandbox {
           (e) => planDigest(name, this.plan(name, profile, cwd, e.tmp)) === e.digest,
         );
         for (const e of this.warm) if (!keep.includes(e)) this.drop(e);
-        while (!this.closed && this.warm.length < size)
-          await this.startWarm(name, profile, cwd, env, launcher);
+        while (!this.closed && this.warm.length < size) await this.startWarm(name, profile, cwd, env);
       } catch {
         // a warm sandbox that cannot start leaves the cold path, which reports its own errors
+      } finally {
+        this.queued--;
+        this.changed();
+      }
+    });
+  }
+
+  /**
+   * Replaces the waiting sandboxes older than renew_ms: the new ones start first, then the old
+   * ones still waiting are dropped (one an action took meanwhile is its own, never touched).
+   */
+  private renew(): void {
+    const last = this.last;
+    if (last === null || this.closed) return;
+    const now = Date.now();
+    const old = this.warm.filter((e) => now - e.startedMs >= this.renewMs);
+    if (old.length === 0) return;
+    this.renewals++;
+    this.queued++;
+    this.filling = this.filling.then(async () => {
+      try {
+        for (let i = 0; i < old.length && !this.closed; i++)
+          await this.startWarm(last.name, last.profile, last.cwd, last.env);
+        for (const e of old) if (this.warm.includes(e)) this.drop(e);
+      } catch {
+        // as in refill: the old ones stay until they age out
+      } finally {
+        this.queued--;
+        this.changed();
       }
     });
   }
@@ -274,30 +410,56 @@ export class Sandbox {
     return this.warm.length;
   }
 
+  /** Warm sandboxes spawned and not yet waiting. */
+  get startingCount(): number {
+    return this.starting.size;
+  }
+
+  /** Renewal rounds started so far (tests). */
+  get renewCount(): number {
+    return this.renewals;
+  }
+
   /**
    * Kills every waiting sandbox; no more are started or pooled. Resolves once a refill that was
    * under way has ended too (startWarm drops the sandbox it was starting, not left running).
    */
   async close(): Promise<void> {
     this.closed = true;
-    for (const e of [...this.warm]) this.drop(e);
+    if (this.renewer !== null) clearInterval(this.renewer);
+    // Those still starting too: a stop does not wait for a launcher to say it is ready.
+    for (const e of [...this.warm, ...this.starting]) this.drop(e);
+    this.changed();
     await this.filling;
   }
 
   private warm: WarmEntry[] = [];
+  /** Spawned, not yet waiting for a command. */
+  private starting = new Set<WarmEntry>();
   private runs = new Map<WarmEntry, SandboxRun>();
   private filling: Promise<void> = Promise.resolve();
   private closed = false;
+  private last: { name: string; profile: SandboxProfile; cwd: string; env: Record<string, string> } | null =
+    null;
+  private renewer: NodeJS.Timeout | null = null;
+  private renewals = 0;
+  /** Refills queued or under way. */
+  private queued = 0;
+  /** Actions in takeWarm waiting for the pool to change. */
+  private waiters: (() => void)[] = [];
+
+  private get renewMs(): number {
+    return this.cfg.warm_renew_ms ?? WARM_RENEW_MS;
+  }
 
   private async startWarm(
     name: string,
     profile: SandboxProfile,
     cwd: string,
     env: Record<string, string>,
-    launcher: string[],
   ): Promise<void> {
     const tmp = mkdtempSync(join(tmpdir(), "forge-sbx-"));
-    const run = await this.wrap(name, profile, cwd, launcher, tmp, "warm");
+    const run = await this.wrap(name, profile, cwd, null, tmp, "warm");
     if (this.closed) {
       await run.finish();
       return;
@@ -327,8 +489,13 @@ export class Sandbox {
     });
     this.runs.set(e, run);
     // In the pool only once it waits (a launcher still starting would put its start in the action's time).
-    if ((await waitReady(e, WARM_READY_MS)) && !this.closed) this.warm.push(e);
+    this.starting.add(e);
+    this.changed();
+    const ok = await waitReady(e, WARM_READY_MS);
+    this.starting.delete(e);
+    if (ok && !this.closed) this.warm.push(e);
     else this.drop(e);
+    this.changed();
   }
 
   private drop(e: WarmEntry): void {
@@ -357,11 +524,20 @@ export class Sandbox {
     name: string,
     profile: SandboxProfile,
     cwd: string,
-    argv: string[],
+    argv: string[] | null,
     tmp: string,
     start: "cold" | "warm",
   ): Promise<SandboxRun> {
     const plan = this.plan(name, profile, cwd, tmp);
+    // The command, or (argv null: a warm sandbox) the launcher waiting for it; under bwrap the
+    // launcher applies Landlock first when it is in force, so then it is in front of every command.
+    const spec =
+      this.engine === "bwrap" && this.landlock?.enforced === true
+        ? landlockSpec(plan, this.landlock.abi, PROXY_PORT)
+        : null;
+    const cmd =
+      argv === null || spec !== null ? launcherArgv(spec, argv === null ? "wait" : "exec", argv ?? []) : argv;
+    if (cmd === null) throw new Error(`the sandbox's launcher needs ${LAUNCHER_PATH}`);
     let proxy: AllowlistProxy | null = null;
     const sock = join(tmp, ".forge-proxy.sock");
     if (plan.network.mode === "allowlist") {
@@ -389,6 +565,7 @@ export class Sandbox {
       network: plan.network,
       limits: plan.limits,
       start,
+      ...(this.engine === "bwrap" && this.landlock !== null ? { landlock: { ...this.landlock } } : {}),
     };
     const finish = async (): Promise<SandboxApplied> => {
       if (proxy !== null) {
@@ -409,13 +586,24 @@ export class Sandbox {
             "-c",
             `ulimit -t ${l.cpu_seconds} -u ${l.processes} -n ${l.open_files} && exec "$@"`,
             "forge-limits",
-            ...argv,
+            ...cmd,
           ]
         : this.dialect === null
-          ? [this.cfg.prlimit_path, ...prlimitArgs(plan), ...argv]
-          : argv;
+          ? [this.cfg.prlimit_path, ...prlimitArgs(plan), ...cmd]
+          : cmd;
+    // A warm launcher behind the forwarder still needs its command pipe (fd 3) passed on.
     const viaProxy =
-      proxy === null ? inner : [process.execPath, FORWARDER, sock, String(PROXY_PORT), "--", ...inner];
+      proxy === null
+        ? inner
+        : [
+            process.execPath,
+            FORWARDER,
+            sock,
+            String(PROXY_PORT),
+            ...(argv === null ? ["--fd3"] : []),
+            "--",
+            ...inner,
+          ];
     if (this.engine === "seatbelt") {
       return {
         file: "/usr/bin/sandbox-exec",

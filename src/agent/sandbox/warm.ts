@@ -1,36 +1,6 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { createHash } from "node:crypto";
-import { existsSync } from "node:fs";
 import type { SandboxPlan } from "./plan.js";
-
-/**
- * The launcher a warm sandbox runs in place of the action's argv: it says it is ready ("r" on fd 3,
- * a socket pair), waits on fd 3 for one command as JSON data ({argv, env, cwd}) until EOF, closes
- * it and execs it (execvpe: the same PATH lookup as
- * bwrap's execvp on the cold path). A fixed program: nothing of the command is ever spliced into
- * code or a shell string. EOF without a command (the agent dropped the sandbox) exits 125.
- */
-export const LAUNCHER_PATH = "/usr/bin/python3";
-const LAUNCHER = [
-  "import os, sys, json",
-  "os.write(3, b'r')",
-  "chunks = []",
-  "while True:",
-  "    b = os.read(3, 65536)",
-  "    if not b: break",
-  "    chunks.append(b)",
-  "os.close(3)",
-  "raw = b''.join(chunks)",
-  "if not raw: sys.exit(125)",
-  "d = json.loads(raw)",
-  "os.chdir(d['cwd'])",
-  "os.execvpe(d['argv'][0], d['argv'], d['env'])",
-].join("\n");
-
-/** The argv that stands for the action inside a warm sandbox (-I -S: no user site, no PYTHON* env). */
-export function launcherArgv(): string[] | null {
-  return existsSync(LAUNCHER_PATH) ? [LAUNCHER_PATH, "-I", "-S", "-c", LAUNCHER] : null;
-}
 
 /**
  * What a warm sandbox is for: the profile's name and the plan resolved for it (write roots, hidden
@@ -102,6 +72,30 @@ export function discard(e: WarmEntry): void {
   if (e.child.exitCode !== null || e.child.signalCode !== null) e.release();
 }
 
+/**
+ * Resolves true once the launcher acknowledges the command it was sent (`x` on fd 3), false when
+ * the sandbox dies or closes fd 3 first: lost mid-handoff (`warm_lost`), the command never ran.
+ */
+export function handedOver(e: WarmEntry): Promise<boolean> {
+  const pipe = e.child.stdio[3];
+  if (pipe === null || pipe === undefined) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const done = (ok: boolean) => {
+      pipe.removeListener("data", onData);
+      pipe.removeListener("close", onGone);
+      e.child.removeListener("exit", onGone);
+      resolve(ok);
+    };
+    const onData = (b: Buffer) => {
+      if (b.includes(0x78)) done(true);
+    };
+    const onGone = () => done(false);
+    pipe.on("data", onData);
+    pipe.once("close", onGone);
+    e.child.once("exit", onGone);
+  });
+}
+
 /** Resolves true once the launcher says it waits, false if the sandbox dies or `ms` pass first. */
 export function waitReady(e: WarmEntry, ms: number): Promise<boolean> {
   const pipe = e.child.stdio[3];
@@ -111,6 +105,7 @@ export function waitReady(e: WarmEntry, ms: number): Promise<boolean> {
       clearTimeout(timer);
       pipe.removeListener("data", onData);
       e.child.removeListener("exit", onExit);
+      e.child.removeListener("error", onExit);
       if (ok) e.ready = true;
       resolve(ok);
     };
@@ -119,5 +114,7 @@ export function waitReady(e: WarmEntry, ms: number): Promise<boolean> {
     const timer = setTimeout(() => done(false), ms);
     pipe.once("data", onData);
     e.child.once("exit", onExit);
+    // A spawn that failed (no such cwd) never exits: not a 10 s wait for nothing.
+    e.child.once("error", onExit);
   });
 }
