@@ -43,11 +43,14 @@ function groupWriter(path: string, onCommitted: (ids: string[]) => void) {
   let queue: Row[] = [];
   let scheduled = false;
   let commits = 0;
+  let commitMs = 0;
   const flush = () => {
     scheduled = false;
     const rows = queue;
     queue = [];
+    const t0 = performance.now();
     commit(rows);
+    commitMs += performance.now() - t0;
     commits++;
     onCommitted(rows.map((r) => r.id));
   };
@@ -60,6 +63,7 @@ function groupWriter(path: string, onCommitted: (ids: string[]) => void) {
       }
     },
     commits: () => commits,
+    commitMs: () => commitMs,
     close: () => db.close(),
   };
 }
@@ -68,7 +72,7 @@ function groupWriter(path: string, onCommitted: (ids: string[]) => void) {
 function workerMain(path: string): void {
   const w = groupWriter(path, (ids) => parentPort!.postMessage({ ids }));
   parentPort!.on("message", (m: Row | "commits" | "close") => {
-    if (m === "commits") parentPort!.postMessage({ commits: w.commits() });
+    if (m === "commits") parentPort!.postMessage({ commits: w.commits(), commitMs: w.commitMs() });
     else if (m === "close") {
       w.close();
       parentPort!.close();
@@ -82,7 +86,8 @@ if (!isMainThread && (workerData as { role?: string } | null)?.role === "sqlite-
 
 interface Writer {
   commit(row: Row): Promise<void>;
-  commits(): Promise<number>;
+  /** Transactions committed so far, and the time spent inside them (ms). */
+  commits(): Promise<{ n: number; ms: number }>;
   close(): Promise<void>;
 }
 
@@ -100,7 +105,7 @@ function mainWriter(path: string): Writer {
         waiting.set(row.id, resolve);
         w.add(row);
       }),
-    commits: async () => w.commits(),
+    commits: async () => ({ n: w.commits(), ms: w.commitMs() }),
     close: async () => {
       w.close();
     },
@@ -110,14 +115,14 @@ function mainWriter(path: string): Writer {
 async function workerWriter(path: string): Promise<Writer> {
   const worker = new Worker(new URL(import.meta.url), { workerData: { role: "sqlite-writer", path } });
   const waiting = new Map<string, () => void>();
-  let onCommits: ((n: number) => void) | undefined;
-  worker.on("message", (m: { ids?: string[]; commits?: number; ready?: true }) => {
+  let onCommits: ((c: { n: number; ms: number }) => void) | undefined;
+  worker.on("message", (m: { ids?: string[]; commits?: number; commitMs?: number; ready?: true }) => {
     if (m.ids)
       for (const id of m.ids) {
         waiting.get(id)!();
         waiting.delete(id);
       }
-    if (m.commits !== undefined) onCommits?.(m.commits);
+    if (m.commits !== undefined) onCommits?.({ n: m.commits, ms: m.commitMs! });
   });
   await new Promise<void>((resolve, reject) => {
     worker.once("message", () => resolve());
@@ -130,7 +135,7 @@ async function workerWriter(path: string): Promise<Writer> {
         worker.postMessage(row);
       }),
     commits: () =>
-      new Promise<number>((resolve) => {
+      new Promise<{ n: number; ms: number }>((resolve) => {
         onCommits = resolve;
         worker.postMessage("commits");
       }),
@@ -214,6 +219,8 @@ export interface WriterSamples {
   concurrent: { main: number[]; worker: number[] };
   /** Rows per commit in the concurrent rounds (group commit at work), per writer. */
   rowsPerCommit: { main: number; worker: number };
+  /** Mean time inside one commit (the transaction and its fsync) in the sequential rounds, ms. */
+  commitMs: { main: number; worker: number };
 }
 
 /** Alternating rounds of the two writers, sequential then CONCURRENT clients; µs per request. */
@@ -235,9 +242,11 @@ export async function compareWriters(o: {
     sequential: { main: [], worker: [] },
     concurrent: { main: [], worker: [] },
     rowsPerCommit: { main: Number.NaN, worker: Number.NaN },
+    commitMs: { main: Number.NaN, worker: Number.NaN },
   };
   const requests = { main: 0, worker: 0 };
   const commits = { main: 0, worker: 0 };
+  const seq = { main: { n: 0, ms: 0 }, worker: { n: 0, ms: 0 } };
   try {
     for (const k of ["main", "worker"] as const) servers.push(await serve(paths[k], writers[k], o.record));
     const body = (i: number) =>
@@ -248,6 +257,7 @@ export async function compareWriters(o: {
     const slice = o.seconds / o.rounds / 2;
     for (let r = 0; r < o.rounds && !o.signal.aborted; r++) {
       for (const k of ["main", "worker"] as const) {
+        const s0 = await writers[k].commits();
         out.sequential[k].push(
           ...(await sampleAsync((i) => post(agent, paths[k], body(i)), {
             seconds: slice,
@@ -256,17 +266,22 @@ export async function compareWriters(o: {
           })),
         );
         const c0 = await writers[k].commits();
+        seq[k].n += c0.n - s0.n;
+        seq[k].ms += c0.ms - s0.ms;
         const us = await sampleConcurrent((i) => post(agent, paths[k], body(i)), CONCURRENT, {
           seconds: slice,
           warmup: r === 0 ? 20 : 2,
           signal: o.signal,
         });
-        commits[k] += (await writers[k].commits()) - c0;
+        commits[k] += (await writers[k].commits()).n - c0.n;
         requests[k] += us.length + CONCURRENT * (r === 0 ? 20 : 2);
         out.concurrent[k].push(...us);
       }
     }
-    for (const k of ["main", "worker"] as const) out.rowsPerCommit[k] = requests[k] / commits[k];
+    for (const k of ["main", "worker"] as const) {
+      out.rowsPerCommit[k] = requests[k] / commits[k];
+      out.commitMs[k] = seq[k].ms / seq[k].n;
+    }
   } finally {
     agent.destroy();
     for (const s of servers) await new Promise((r) => s.close(r));
