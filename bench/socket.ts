@@ -19,8 +19,12 @@ import { loadConfig } from "../src/agent/config.js";
 import { startAgent } from "../src/agent/daemon.js";
 import { SCHEMA_SQL } from "../src/evidence/schema.js";
 import { judge, type Metric, runStandalone, type Suite, sampleAsync, sampleSync, stats } from "./harness.js";
+import { CONCURRENT, compareWriters } from "./socket-writer.js";
 
 const ROUNDS = 5;
+
+/** Connections the client opened, by socket path: keep-alive means one each for the whole run. */
+const opened = new Map<string, Set<unknown>>();
 
 function post(agent: HttpAgent, socketPath: string, path: string, body: string): Promise<string> {
   return new Promise((resolve, reject) => {
@@ -41,12 +45,17 @@ function post(agent: HttpAgent, socketPath: string, path: string, body: string):
         );
       },
     );
+    req.on("socket", (s) => {
+      const set = opened.get(socketPath) ?? new Set();
+      opened.set(socketPath, set.add(s));
+    });
     req.on("error", reject);
     req.end(body);
   });
 }
 
 export const suite: Suite = async (ctx) => {
+  opened.clear();
   const home = join(ctx.tmpDir, "agent");
   const config = loadConfig({
     object: {
@@ -174,7 +183,34 @@ export const suite: Suite = async (ctx) => {
       await normal.close();
     }
 
+    // Target 2's proposed fix, measured before building it: the writer on a worker thread.
+    ctx.progress(0.85, "SQLite writer: worker thread vs main thread");
+    const writers = await compareWriters({
+      dir: ctx.tmpDir,
+      record: rowText,
+      rounds: ROUNDS,
+      seconds: 2 * seconds,
+      signal: ctx.signal,
+    });
+
     const toMs = (us: number[]) => us.map((u) => u / 1000);
+    const writerMetric = (clients: 1 | typeof CONCURRENT): Metric => {
+      const s = clients === 1 ? writers.sequential : writers.concurrent;
+      const who = clients === 1 ? "1 client" : `${clients} clients in flight`;
+      const m: Metric = {
+        name: `HTTP + FULL commit, SQLite writer on a worker thread, ${who}`,
+        unit: "ms",
+        stats: stats(toMs(s.worker)),
+        baseline: { name: `the same, writer on the main thread, ${who}`, stats: stats(toMs(s.main)) },
+        notes:
+          clients === 1
+            ? `issue 18 target 2's proposed fix, as a minimal server: below 1 the worker wins; one commit (transaction + fsync, as its thread sees it) ${writers.commitMs.worker.toFixed(2)} ms on the worker, ${writers.commitMs.main.toFixed(2)} ms on the main thread`
+            : `group commit: ${writers.rowsPerCommit.worker.toFixed(1)} rows per commit on the worker, ${writers.rowsPerCommit.main.toFixed(1)} on the main thread`,
+      };
+      m.ratio = m.stats.median / m.baseline!.stats.median;
+      m.ratio_of = "median / main-thread writer median";
+      return m;
+    };
     const base = { name: "bare HTTP-over-UDS echo", stats: stats(toMs(echoUs)) };
     const allow: Metric = {
       name: "POST /v1/actions ALLOW (durable pending row)",
@@ -223,12 +259,19 @@ export const suite: Suite = async (ctx) => {
         floor,
         gate,
         { name: "echo baseline", unit: "ms", stats: base.stats },
+        writerMetric(1),
+        writerMetric(CONCURRENT),
       ],
       info: {
         synchronous: config.evidence.synchronous ?? "FULL (store default)",
         evidence: config.evidence.path,
         policy: "default pack",
         client: "same process, keep-alive, 1 connection, sequential",
+        // Keep-alive at work: how many connections the client opened to each server in the run.
+        connections: {
+          echo: opened.get(echoPath)?.size ?? 0,
+          allow: opened.get(agent.socketPath)?.size ?? 0,
+        },
         rounds: `${ROUNDS} alternating rounds of echo, ALLOW, SQLite floor`,
         pending_row_bytes: Buffer.byteLength(rowText),
         load_avg_1m: load.map((l) => l.toFixed(2)).join(" → "),

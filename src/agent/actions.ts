@@ -125,7 +125,14 @@ export interface ActionServiceOptions {
    * why `reviewer` may not approve, or null. Refused with FORGE_REVIEWER_ROLE (403).
    */
   authorizeReview?: (subject: ApprovalSubject, reviewer: string) => string | null;
+  /**
+   * Settles once the gate's composition state changed by the decisions so far is saved
+   * (GateStatePersister.durable): awaited before a verdict is answered or its action executed.
+   */
+  stateDurable?: () => Promise<void>;
 }
+
+const SETTLED = Promise.resolve();
 
 interface Plan {
   status: "pending";
@@ -186,6 +193,9 @@ export class ActionService {
       input.escalate !== undefined && judged.evaluation === "ALLOW"
         ? { ...judged, evaluation: "ESCALATE" as const, reasons: [...judged.reasons, input.escalate] }
         : judged;
+    // A label or artefact this decision made new is being saved in the background (gate-state.ts):
+    // nothing is answered or executed before that save finished.
+    const stateSaved = this.o.stateDurable?.() ?? SETTLED;
     this.o.observe?.decision(decision.evaluation, decision.latency_ms);
     this.logDecision("gate", action_id, input.session_id, decision.evaluation, action, {
       rule: decidingRule(decision),
@@ -222,8 +232,10 @@ export class ActionService {
       const final = decision.evaluation === "DENY" ? draft : { ...draft, execution_result: delegated(plan) };
       try {
         const stored = await this.o.store.append(final);
+        await stateSaved;
         return this.finalView(stored, plan);
       } catch (err) {
+        await stateSaved;
         return this.evidenceFailure(draft, plan, err);
       }
     }
@@ -242,6 +254,7 @@ export class ActionService {
         Codes.EVIDENCE_FULL,
         `evidence buffer full: ${unacked} records (chained or reserved by pending actions) await the collector's ack (evidence.max_unacked_records ${this.o.maxUnacked})`,
       );
+      await stateSaved;
       return this.evidenceFailure(draft, plan, full);
     }
     this.reserving++;
@@ -255,10 +268,12 @@ export class ActionService {
         created_ms: now,
       });
     } catch (err) {
+      await stateSaved;
       return this.evidenceFailure(draft, plan, err);
     } finally {
       this.reserving--;
     }
+    await stateSaved;
     const live: Live = {
       id: action_id,
       state: escalated ? "escalated" : plan.execute ? "executing" : "allowed",

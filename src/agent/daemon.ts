@@ -222,6 +222,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     maxUnacked: config.evidence.max_unacked_records,
     logger,
     authorizeReview: (subject, reviewer) => lifecycle.authorizeReview(subject, reviewer),
+    stateDurable: () => gateState.durable(),
     observe: {
       decision: (evaluation, gateMs) => {
         metrics.decision(evaluation, gateMs);

@@ -5,8 +5,10 @@
  *
  * - Saved atomically (src/platform/private-files.ts): a 0600 temp file in the same directory,
  *   written, fsynced, renamed over the old one.
- * - When: synchronously, before the decision is answered, when a label or artefact is new (what
- *   a restart must not forget); otherwise coalesced (one save per `coalesceMs`); and at shutdown.
+ * - When: at once when a label or artefact is new (what a restart must not forget), in the
+ *   background (the fsync off the event loop), and the decision that made the change is answered
+ *   only once that save finished (`durable()`); otherwise coalesced (one save per `coalesceMs`);
+ *   and at shutdown.
  * - At start: a file that does not parse or validate is refused, moved aside, an alert is
  *   recorded, and the gate starts empty and says so. Forgetting is possible; inventing an ALLOW
  *   is not (an empty state has no labels and no counts that a rule could rely on to allow).
@@ -14,7 +16,7 @@
 import { readFileSync, renameSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
 import type { Gate } from "../gate/index.js";
-import { writePrivateFileAtomic } from "../platform/private-files.js";
+import { writePrivateFileAtomic, writePrivateFileAtomicAsync } from "../platform/private-files.js";
 
 /** The largest state file loaded (bigger: refused, like a corrupt one). */
 export const MAX_STATE_BYTES = 64 * 1024 * 1024;
@@ -27,6 +29,14 @@ export type LoadResult =
 export class GateStatePersister {
   private timer: NodeJS.Timeout | null = null;
   private dirty = false;
+  /** Changes counted; `urgent` is the count at the last urgent one, `saved` what a finished save covers. */
+  private changes = 0;
+  private urgent = 0;
+  private saved = 0;
+  /** The background save running, and whether a change came in since its snapshot. */
+  private saving: Promise<void> | null = null;
+  private again = false;
+  private waiting: { want: number; resolve: () => void }[] = [];
   private closed = false;
   /** Changes before `load` are not saved: they would overwrite the file before it is read. */
   private ready = false;
@@ -90,45 +100,119 @@ export class GateStatePersister {
   changed(urgent: boolean): void {
     if (this.closed || !this.ready) return;
     this.dirty = true;
+    this.changes++;
     if (urgent) {
-      this.flush();
+      this.urgent = this.changes;
+      this.save();
       return;
     }
     if (this.timer === null) {
       this.timer = setTimeout(() => {
         this.timer = null;
-        this.flush();
+        this.save();
       }, this.o.coalesceMs);
       this.timer.unref();
     }
   }
 
-  /** Saves now if anything changed since the last save. Never throws (failures go to onError). */
-  flush(): void {
-    if (!this.dirty) return;
+  /**
+   * Settles once every urgent change made before the call is on disk: a save that began after it
+   * finished (written, fsynced, renamed, directory fsynced). What answers a decision awaits this,
+   * so the fsync runs beside the decision's own evidence commit instead of blocking the event loop
+   * before it, and the verdict still leaves only once its new label would survive a kill -9. A
+   * failed save settles it too, as the synchronous save never failed a decision: the failure is
+   * alerted (onError) and the state stays dirty, so the next change or the close retries it.
+   */
+  durable(): Promise<void> {
+    const want = this.urgent;
+    if (this.saved >= want) return SETTLED;
+    return new Promise((resolve) => this.waiting.push({ want, resolve }));
+  }
+
+  /**
+   * Starts a background save of the state as it is now, unless one is running: then it runs again
+   * when that one ends (its snapshot may predate the change).
+   */
+  private save(): void {
     if (this.timer !== null) {
       clearTimeout(this.timer);
       this.timer = null;
     }
-    this.dirty = false;
-    try {
-      writePrivateFileAtomic(this.path, JSON.stringify(this.gate().exportState()));
-      this.saves++;
-      this.lastError = null;
-    } catch (err) {
-      this.dirty = true;
-      const message = `could not save the gate state to ${this.path}: ${(err as Error).message}`;
-      if (this.lastError !== message) this.o.onError(message);
-      this.lastError = message;
+    if (this.saving !== null) {
+      this.again = true;
+      return;
     }
+    if (!this.dirty) return;
+    this.dirty = false;
+    const covers = this.changes;
+    let text: string;
+    try {
+      text = JSON.stringify(this.gate().exportState());
+    } catch (err) {
+      this.failed(err);
+      this.settle(covers);
+      return;
+    }
+    this.saving = writePrivateFileAtomicAsync(this.path, text).then(
+      () => {
+        this.saves++;
+        this.lastError = null;
+      },
+      (err) => this.failed(err),
+    );
+    void this.saving.then(() => {
+      this.saving = null;
+      this.settle(covers);
+      if (this.again && !this.closed) {
+        this.again = false;
+        this.save();
+      }
+    });
   }
 
-  /** Final save; later changes are ignored. */
-  close(): void {
-    this.flush();
+  private failed(err: unknown): void {
+    this.dirty = true;
+    const message = `could not save the gate state to ${this.path}: ${(err as Error).message}`;
+    if (this.lastError !== message) this.o.onError(message);
+    this.lastError = message;
+  }
+
+  /** A save that began after change `covers` ended: wake who waited for it. */
+  private settle(covers: number): void {
+    this.saved = Math.max(this.saved, covers);
+    if (this.waiting.length === 0) return;
+    const still: typeof this.waiting = [];
+    for (const w of this.waiting) {
+      if (w.want <= this.saved) w.resolve();
+      else still.push(w);
+    }
+    this.waiting = still;
+  }
+
+  /** Final save (after the one running, if any); later changes are ignored. */
+  async close(): Promise<void> {
     this.closed = true;
+    if (this.timer !== null) {
+      clearTimeout(this.timer);
+      this.timer = null;
+    }
+    while (this.saving !== null) await this.saving.then(() => undefined);
+    this.again = false;
+    if (this.dirty) {
+      this.dirty = false;
+      try {
+        writePrivateFileAtomic(this.path, JSON.stringify(this.gate().exportState()));
+        this.saves++;
+        this.lastError = null;
+      } catch (err) {
+        this.failed(err);
+      }
+    }
+    this.settle(this.changes);
   }
 }
+
+const SETTLED = Promise.resolve();
 
 /** Most tracks `state show` lists without a filter (the most recently used). */
 export const SHOW_LIMIT = 200;

@@ -4,19 +4,61 @@
  */
 import { canonicalHost } from "./hosts.js";
 
-const NEEDS_COLLAPSE = /\/\/|\/\.|.\/$|^[^/]/;
+/**
+ * Segment bounds of the path being collapsed, [start, end) pairs: one buffer for every call, so a
+ * collapse allocates nothing but its result (the split/array/join it replaced was a third of the
+ * allocations a shell line's paths made). Grown when a path has more segments.
+ */
+let segs = new Int32Array(256);
 
 /** Collapses `.`, `..` and repeated slashes of an absolute path; never climbs above `/`. */
 export function collapse(abs: string): string {
-  // Most paths are already clean: skip the split when there is no `//`, `/.` or trailing `/`.
-  if (!NEEDS_COLLAPSE.test(abs)) return abs;
-  const out: string[] = [];
-  for (const seg of abs.split("/")) {
-    if (seg === "" || seg === ".") continue;
-    if (seg === "..") out.pop();
-    else out.push(seg);
+  const n = abs.length;
+  // Most paths are already clean: no `//`, no `/.`, no trailing `/`, and a leading `/` ("" too).
+  if (
+    n === 0 ||
+    (abs.charCodeAt(0) === 47 &&
+      (n === 1 || abs.charCodeAt(n - 1) !== 47) &&
+      !abs.includes("//") &&
+      !abs.includes("/."))
+  )
+    return abs;
+  let top = 0; // pairs on the stack
+  let i = 0;
+  while (i <= n) {
+    let j = abs.indexOf("/", i);
+    if (j < 0) j = n;
+    const len = j - i;
+    if (len === 0 || (len === 1 && abs.charCodeAt(i) === 46)) {
+      // "" or "."
+    } else if (len === 2 && abs.charCodeAt(i) === 46 && abs.charCodeAt(i + 1) === 46) {
+      if (top > 0) top--;
+    } else {
+      if (2 * top + 2 > segs.length) {
+        const grown = new Int32Array(segs.length * 2);
+        grown.set(segs);
+        segs = grown;
+      }
+      segs[2 * top] = i;
+      segs[2 * top + 1] = j;
+      top++;
+    }
+    i = j + 1;
   }
-  return `/${out.join("/")}`;
+  if (top === 0) return "/";
+  // Kept segments that lie in one run of the input (only a tail was dropped): one slice.
+  const first = segs[0]!;
+  const last = segs[2 * top - 1]!;
+  if (first > 0 && contiguous(top)) return abs.slice(first - 1, last);
+  let out = "";
+  for (let k = 0; k < top; k++) out += `/${abs.slice(segs[2 * k]!, segs[2 * k + 1]!)}`;
+  return out;
+}
+
+/** True when the `top` kept segments are separated by exactly one `/` each (a run of the input). */
+function contiguous(top: number): boolean {
+  for (let k = 1; k < top; k++) if (segs[2 * k]! !== segs[2 * k - 1]! + 1) return false;
+  return true;
 }
 
 const PROC_ROOT = /^\/proc\/(?:self|thread-self|\d+)(?:\/task\/\d+)?\/root(?=\/|$)/;
@@ -107,7 +149,11 @@ export type PathBase = "abs" | "home" | "cwd";
 export interface PathGlob {
   source: string;
   base: PathBase;
-  /** Matches the remainder of the path below the base (no leading slash). */
+  /**
+   * Matches the remainder of the path below the base (no leading slash), from `lastIndex` to the
+   * end: a sticky regex, so matchPathGlob tests the path in place instead of slicing it (set
+   * lastIndex before every test; `matchAt` does).
+   */
   rest: RegExp;
 }
 
@@ -118,7 +164,7 @@ export interface PathGlob {
  */
 export function compilePathGlob(glob: string): PathGlob {
   const { base, src } = pathGlobParts(glob);
-  return { source: glob, base, rest: new RegExp(`^${src}$`, "i") };
+  return { source: glob, base, rest: new RegExp(`(?:${src})$`, "iy") };
 }
 
 /**
@@ -136,7 +182,7 @@ export function compilePathGlobs(globs: readonly string[]): PathGlob[] {
   return [...byBase].map(([base, srcs]) => ({
     source: globs.join(", "),
     base,
-    rest: new RegExp(`^(?:${srcs.join("|")})$`, "i"),
+    rest: new RegExp(`(?:${srcs.join("|")})$`, "iy"),
   }));
 }
 
@@ -161,15 +207,47 @@ function pathGlobParts(glob: string): { base: PathBase; src: string } {
   return { base, src };
 }
 
-/** True when the absolute, collapsed `path` matches `g` for the given home and cwd. */
+/**
+ * True when the absolute, collapsed `path` matches `g` for the given home and cwd. Allocation-free:
+ * the rest is matched in place (sticky regex) and the root compared case-insensitively char by char.
+ */
 export function matchPathGlob(g: PathGlob, path: string, home: string, cwd: string): boolean {
-  if (g.base === "abs") return g.rest.test(path.slice(1));
+  if (g.base === "abs") return matchAt(g.rest, path, 1);
   const root = g.base === "home" ? home : cwd;
-  if (path.length === root.length) return path.toLowerCase() === root.toLowerCase() && g.rest.test("");
-  if (root === "/") return g.rest.test(path.slice(1));
-  if (path.length < root.length + 1 || path[root.length] !== "/") return false;
-  if (path.slice(0, root.length).toLowerCase() !== root.toLowerCase()) return false;
-  return g.rest.test(path.slice(root.length + 1));
+  if (path.length === root.length) return sameFolded(path, root) && matchAt(g.rest, "", 0);
+  if (root === "/") return matchAt(g.rest, path, 1);
+  if (path.length < root.length + 1 || path.charCodeAt(root.length) !== 47) return false;
+  if (!sameFolded(path, root)) return false;
+  return matchAt(g.rest, path, root.length + 1);
+}
+
+/** `re` (sticky, `$`-anchored) against `s` from index `at`: what `^…$` on `s.slice(at)` says. */
+function matchAt(re: RegExp, s: string, at: number): boolean {
+  if (at >= s.length) {
+    re.lastIndex = 0;
+    return re.test("");
+  }
+  re.lastIndex = at;
+  return re.test(s);
+}
+
+/**
+ * `path.slice(0, root.length).toLowerCase() === root.toLowerCase()` without the three strings: ASCII
+ * folded in place; a pair of differing non-ASCII code units falls back to toLowerCase (whose
+ * Unicode mapping may change lengths), so the answer is always the one the slices would give.
+ */
+function sameFolded(path: string, root: string): boolean {
+  const n = root.length;
+  for (let i = 0; i < n; i++) {
+    const a = path.charCodeAt(i);
+    const b = root.charCodeAt(i);
+    if (a === b) continue;
+    if (a > 127 || b > 127) return path.slice(0, n).toLowerCase() === root.toLowerCase();
+    const la = a >= 65 && a <= 90 ? a + 32 : a;
+    const lb = b >= 65 && b <= 90 ? b + 32 : b;
+    if (la !== lb) return false;
+  }
+  return true;
 }
 
 /** Compiles a glob over plain words (program names, hosts, arguments): `*` matches anything. */

@@ -9,6 +9,7 @@ import {
   statSync,
   writeSync,
 } from "node:fs";
+import { open, rename, rm } from "node:fs/promises";
 import { dirname } from "node:path";
 
 /**
@@ -68,6 +69,31 @@ export function writePrivateFileAtomic(path: string, text: string): void {
     closeSync(fd);
   }
   renameSync(tmp, path);
+}
+
+/**
+ * writePrivateFileAtomic off the event loop (libuv's thread pool): the same 0600 temp file,
+ * written, fsynced, renamed over `path`, and then the directory fsynced so the rename itself
+ * survives a power cut. One at a time per path: the caller serialises (the temp name is fixed).
+ */
+export async function writePrivateFileAtomicAsync(path: string, text: string): Promise<void> {
+  makePrivateDir(dirname(path));
+  const tmp = `${path}.${process.pid}.tmp`;
+  await rm(tmp, { force: true });
+  const fh = await open(tmp, "wx", PRIVATE_FILE_MODE);
+  try {
+    await fh.writeFile(text);
+    await fh.sync();
+  } finally {
+    await fh.close();
+  }
+  await rename(tmp, path);
+  const dir = await open(dirname(path), "r");
+  try {
+    await dir.sync();
+  } finally {
+    await dir.close();
+  }
 }
 
 /** chmod 0600 when group or others have any permission bit; a missing file is fine. */
