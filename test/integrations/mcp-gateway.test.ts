@@ -2,12 +2,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createRequire } from "node:module";
+import { connect, createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { McpGateway } from "../../src/integrations/mcp-gateway.js";
 import {
   CLI,
   pendingReview,
@@ -564,5 +567,68 @@ describe("forge-agent mcp --listen (Streamable HTTP toward the agent, loopback)"
     const out = await runCli(["mcp", "--config", file, "--listen", "0.0.0.0:0"]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/loopback only/);
+  });
+});
+
+describe("forge-agent mcp: a result report the daemon lost before its commit", () => {
+  it("is sent again until it lands: the record ends final with the result's digest", async () => {
+    const home = tempHome("fa-mcp-lost-");
+    writeFileSync(join(home, "policy.yaml"), POLICY);
+    const t = await startTestAgent({ policy: join(home, "policy.yaml") }, home);
+    // Between the gateway and the daemon: a socket that passes everything through, except that the
+    // first result report kills its connection before the daemon reads it (a daemon that died
+    // before committing the report, as the gateway sees it).
+    const relay = join(home, "relay.sock");
+    let dropped = 0;
+    const proxy = createNetServer((downstream) => {
+      const upstream = connect(t.agent.socketPath);
+      downstream.on("data", (b: Buffer) => {
+        if (dropped === 0 && /^POST \/v1\/actions\/[^ ]+\/result/m.test(b.toString("latin1"))) {
+          dropped++;
+          downstream.destroy();
+          upstream.destroy();
+          return;
+        }
+        upstream.write(b);
+      });
+      upstream.on("data", (b: Buffer) => downstream.write(b));
+      downstream.on("error", () => upstream.destroy());
+      upstream.on("error", () => downstream.destroy());
+      downstream.on("close", () => upstream.destroy());
+      upstream.on("close", () => downstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(relay, resolve));
+    const logs: string[] = [];
+    const gateway = new McpGateway(
+      { everything: { command: process.execPath, args: [EVERYTHING, "stdio"], env: {}, timeout_ms: 60_000 } },
+      { socket: relay, session: "mcp-lost", waitMs: 0, log: (l) => void logs.push(l) },
+    );
+    const client = new Client({ name: "lost-report", version: "1" });
+    try {
+      const [agentSide, gatewaySide] = InMemoryTransport.createLinkedPair();
+      await gateway.connect(gatewaySide);
+      await client.connect(agentSide);
+      const r = await client.callTool({ name: "everything.echo", arguments: { message: "keep me" } });
+      expect(text(r)).toContain("keep me");
+      const step = await until(async () => {
+        const steps = (await t.client.get("/v1/sessions/mcp-lost/trace")).body.steps as {
+          state: string;
+          execution_result?: { status: string; result?: Record<string, unknown> };
+        }[];
+        return steps[0]?.state === "final" ? steps[0] : undefined;
+      }, "the echo's final record");
+      expect(dropped).toBe(1);
+      expect(step.execution_result).toMatchObject({
+        status: "reported",
+        result: { status: "ok", reported_by: "forge-agent mcp", content_items: 1 },
+      });
+      expect(step.execution_result!.result!.result_sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(logs.filter((l) => l.includes("not recorded"))).toEqual([]);
+    } finally {
+      await client.close();
+      await gateway.close();
+      proxy.close();
+      await t.stop();
+    }
   });
 });
