@@ -15,7 +15,7 @@ import { createServer, type IncomingMessage, type ServerResponse } from "node:ht
 import type { AddressInfo } from "node:net";
 import { loadavg } from "node:os";
 import { join } from "node:path";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { getLlama } from "node-llama-cpp";
 import OpenAI from "openai";
 import { EvidenceStore } from "../src/evidence/store.js";
@@ -23,7 +23,15 @@ import type { InferenceBackend } from "../src/inference/backend.js";
 import { createOpenAiFacade } from "../src/inference/facade-openai.js";
 import { openLlamaBackend } from "../src/inference/llama.js";
 import { SMALL_SHAPE, writeTinyModel } from "../src/inference/tiny-model.js";
-import { judge, type Metric, runStandalone, type Suite, stats } from "./harness.js";
+import {
+  judge,
+  type Metric,
+  pairedRatio,
+  runStandalone,
+  type Suite,
+  startRequestWorker,
+  stats,
+} from "./harness.js";
 
 const MESSAGES = [
   {
@@ -109,8 +117,6 @@ export const suite: Suite = async (ctx) => {
     await llama.dispose();
     await store.close();
   }
-  const paired = (a: Round[], b: Round[], pick: (r: Round) => number) =>
-    stats(a.map((r, i) => pick(r) / pick(b[i]!))).median;
   const MINIMAL = "minimal HTTP server, same backend, same client (no gate, no record)";
   const same = f.every((r, i) => r.generated === m[i]!.generated);
   const metrics: Metric[] = [
@@ -120,7 +126,7 @@ export const suite: Suite = async (ctx) => {
         unit: "tok/s",
         stats: stats(f.map((r) => r.tokensPerS)),
         baseline: { name: MINIMAL, stats: stats(m.map((r) => r.tokensPerS)) },
-        ratio: paired(f, m, (r) => r.tokensPerS),
+        ratio: pairedRatio(f, m, (r) => r.tokensPerS),
         ratio_of: "median over rounds of facade/minimal (adjacent pairs)",
         notes: `${f[0]?.generated ?? 0} tokens per request, ${same ? "equal on both sides in every round" : "UNEQUAL token counts"}`,
       },
@@ -142,7 +148,7 @@ export const suite: Suite = async (ctx) => {
         unit: "tok/s",
         stats: stats(fBody.map((r) => r.e2eTokensPerS)),
         baseline: { name: MINIMAL, stats: stats(mBody.map((r) => r.e2eTokensPerS)) },
-        ratio: paired(fBody, mBody, (r) => r.e2eTokensPerS),
+        ratio: pairedRatio(fBody, mBody, (r) => r.e2eTokensPerS),
         ratio_of: "median over rounds of facade/minimal (adjacent pairs); includes the durable record",
       },
       { text: "ratio >= 0.95", stat: "ratio", op: ">=", value: 0.95 },
@@ -152,7 +158,7 @@ export const suite: Suite = async (ctx) => {
       unit: "tok/s",
       stats: stats(f.map((r) => r.e2eTokensPerS)),
       baseline: { name: MINIMAL, stats: stats(m.map((r) => r.e2eTokensPerS)) },
-      ratio: paired(f, m, (r) => r.e2eTokensPerS),
+      ratio: pairedRatio(f, m, (r) => r.e2eTokensPerS),
       ratio_of: "median over rounds of facade/minimal (paired)",
     },
   ];
@@ -236,23 +242,8 @@ interface ClientRequest {
 }
 
 /** The official client on a worker thread, one chat completion per request, timed there. */
-async function startClientWorker(baseURL: string) {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { role: "openai-client", baseURL } });
-  await new Promise<void>((resolve, reject) => {
-    worker.once("message", () => resolve());
-    worker.once("error", reject);
-  });
-  return {
-    request: (req: ClientRequest): Promise<Round> =>
-      new Promise((resolve, reject) => {
-        worker.once("message", (m: Round | { error: string }) =>
-          "error" in m ? reject(new Error(m.error)) : resolve(m),
-        );
-        worker.postMessage(req);
-      }),
-    close: () => worker.terminate(),
-  };
-}
+const startClientWorker = (baseURL: string) =>
+  startRequestWorker<ClientRequest, Round>(new URL(import.meta.url), { role: "openai-client", baseURL });
 
 async function clientWorker(baseURL: string): Promise<void> {
   const client = new OpenAI({ baseURL, apiKey: "unused", maxRetries: 0 });
