@@ -117,6 +117,8 @@ export class McpGateway {
   private policyWatch: NodeJS.Timeout | undefined;
   /** Set by close(): reports stop being retried. */
   private closing = false;
+  /** Wakes the reports waiting to retry, so close() does not wait out their pause. */
+  private readonly wake = new Set<() => void>();
 
   constructor(
     private readonly servers: Record<string, ServerEntry>,
@@ -166,6 +168,7 @@ export class McpGateway {
 
   async close(): Promise<void> {
     this.closing = true;
+    for (const w of this.wake) w();
     clearInterval(this.policyWatch);
     this.policyWatch = undefined;
     if (this.http !== undefined) {
@@ -446,7 +449,15 @@ export class McpGateway {
     const p = (async () => {
       let out = await reportResult(this.o.socket, id, body, REPORT_DEFER_MS, sent);
       for (let i = 0; !out.ok && out.retry && !this.closing; i++) {
-        await new Promise((r) => setTimeout(r, REPORT_RETRY_MS[Math.min(i, REPORT_RETRY_MS.length - 1)]));
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.wake.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, REPORT_RETRY_MS[Math.min(i, REPORT_RETRY_MS.length - 1)]);
+          this.wake.add(done);
+        });
         if (this.closing) break;
         out = await reportResult(this.o.socket, id, body);
       }
