@@ -7,9 +7,10 @@
  *   result report;
  * - the same against a daemon with `evidence.synchronous: NORMAL` (committed, not fsynced per
  *   commit): the same work without the per-call fsync;
- * - over Streamable HTTP (`--listen`, loopback, FULL): what an HTTP client such as Claude Code pays,
- *   against its own baseline: the same client over Streamable HTTP to server-everything's own
- *   HTTP transport (both sides of an HTTP hop are in both figures).
+ * - over Streamable HTTP: `forge-agent mcp --listen` in its own process, as an HTTP client such as
+ *   Claude Code runs it (FULL), against its own baseline: the same client over Streamable HTTP to
+ *   server-everything's own HTTP transport, also its own process (both sides of an HTTP hop, and
+ *   a process of their own for the server side, in both figures).
  * Target (issue 16): added latency <= 1 ms median.
  *
  * Where the time goes is measured in the same rounds: one durable commit alone (the floor: the
@@ -20,10 +21,12 @@
  */
 import { spawn } from "node:child_process";
 import { once } from "node:events";
+import { writeFileSync } from "node:fs";
 import { createRequire } from "node:module";
 import { createServer } from "node:net";
 import { loadavg } from "node:os";
 import { join } from "node:path";
+import { fileURLToPath } from "node:url";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
@@ -80,7 +83,26 @@ export const suite: Suite = async (ctx) => {
   });
   const gFull = gateway(full, "bench-mcp");
   const gNormal = gateway(normal, "bench-mcp-normal");
-  const gHttp = gateway(full, "bench-mcp-http");
+  const servers = join(ctx.tmpDir, "servers.json");
+  writeFileSync(servers, JSON.stringify({ mcpServers: { everything: server } }));
+  // bench/mcp.ts runs from dist/bench/: the CLI is the repository's bin/forge-agent.js.
+  const cli = fileURLToPath(new URL("../../bin/forge-agent.js", import.meta.url));
+  const gHttp = spawn(
+    process.execPath,
+    [
+      cli,
+      "mcp",
+      "--config",
+      servers,
+      "--socket",
+      full.socketPath,
+      "--session",
+      "bench-mcp-http",
+      "--listen",
+      "127.0.0.1:0",
+    ],
+    { stdio: ["ignore", "ignore", "pipe"] },
+  );
   const cFull = new Client({ name: "bench-gateway", version: "1" });
   const cNormal = new Client({ name: "bench-gateway-normal", version: "1" });
   const cHttp = new Client({ name: "bench-gateway-http", version: "1" });
@@ -96,16 +118,10 @@ export const suite: Suite = async (ctx) => {
       await g.connect(gatewaySide);
       await c.connect(agentSide);
     }
-    let said = "";
-    httpServer.stderr.on("data", (b: Buffer) => {
-      said += b;
-    });
-    while (!said.includes("listening on port")) {
-      if (httpServer.exitCode !== null) throw new Error(`server-everything (HTTP) exited: ${said}`);
-      await Promise.race([once(httpServer.stderr, "data"), once(httpServer, "exit")]);
-    }
+    await said(httpServer, "server-everything (HTTP)", /listening on port/);
     await directHttp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-    await cHttp.connect(new StreamableHTTPClientTransport(new URL(await gHttp.listen("127.0.0.1", 0))));
+    const listening = await said(gHttp, "forge-agent mcp --listen", /on (http:\/\/127\.0\.0\.1:\d+\/mcp)/);
+    await cHttp.connect(new StreamableHTTPClientTransport(new URL(listening[1]!)));
     const callDirect = () => direct.callTool({ name: "echo", arguments: ECHO });
     const callDirectHttp = () => directHttp.callTool({ name: "echo", arguments: ECHO });
     const via = (c: Client) => async () => {
@@ -196,7 +212,7 @@ export const suite: Suite = async (ctx) => {
         added(
           "added latency per tools/call over Streamable HTTP (FULL)",
           s.http,
-          "--listen on loopback, vs the client over HTTP to the server's own HTTP transport",
+          "forge-agent mcp --listen in its own process, vs the client over HTTP to the server's own HTTP transport",
           baseHttp,
         ),
         { name: "direct baseline (stdio)", unit: "ms", stats: base.stats },
@@ -235,13 +251,28 @@ export const suite: Suite = async (ctx) => {
   } finally {
     for (const c of [cFull, cNormal, cHttp, directHttp]) await c.close().catch(() => {});
     httpServer.kill();
-    for (const g of [gFull, gNormal, gHttp]) await g.close().catch(() => {});
+    for (const g of [gFull, gNormal]) await g.close().catch(() => {});
+    gHttp.kill();
     await direct.close().catch(() => {});
     await full.close();
     await normal.close();
     await floorStore.close();
   }
 };
+
+/** Waits until the child's stderr matches `what` (its match), or fails when the child exits first. */
+async function said(child: ReturnType<typeof spawn>, name: string, what: RegExp): Promise<RegExpExecArray> {
+  let text = "";
+  child.stderr!.on("data", (b: Buffer) => {
+    text += b;
+  });
+  for (;;) {
+    const m = what.exec(text);
+    if (m) return m;
+    if (child.exitCode !== null) throw new Error(`${name} exited: ${text}`);
+    await Promise.race([once(child.stderr!, "data"), once(child, "exit")]);
+  }
+}
 
 /** A loopback port nothing listens on now (server-everything takes its port from PORT). */
 async function freePort(): Promise<number> {
