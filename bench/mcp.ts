@@ -87,25 +87,29 @@ export const suite: Suite = async (ctx) => {
   writeFileSync(servers, JSON.stringify({ mcpServers: { everything: server } }));
   // bench/mcp.ts runs from dist/bench/: the CLI is the repository's bin/forge-agent.js.
   const cli = fileURLToPath(new URL("../../bin/forge-agent.js", import.meta.url));
-  const gHttp = spawn(
-    process.execPath,
-    [
-      cli,
-      "mcp",
-      "--config",
-      servers,
-      "--socket",
-      full.socketPath,
-      "--session",
-      "bench-mcp-http",
-      "--listen",
-      "127.0.0.1:0",
-    ],
-    { stdio: ["ignore", "ignore", "pipe"] },
-  );
+  const listen = (agent: AgentHandle, session: string) =>
+    spawn(
+      process.execPath,
+      [
+        cli,
+        "mcp",
+        "--config",
+        servers,
+        "--socket",
+        agent.socketPath,
+        "--session",
+        session,
+        "--listen",
+        "127.0.0.1:0",
+      ],
+      { stdio: ["ignore", "ignore", "pipe"] },
+    );
+  const gHttp = listen(full, "bench-mcp-http");
+  const gHttpNormal = listen(normal, "bench-mcp-http-normal");
   const cFull = new Client({ name: "bench-gateway", version: "1" });
   const cNormal = new Client({ name: "bench-gateway-normal", version: "1" });
   const cHttp = new Client({ name: "bench-gateway-http", version: "1" });
+  const cHttpNormal = new Client({ name: "bench-gateway-http-normal", version: "1" });
   try {
     await direct.connect(
       new StdioClientTransport({ command: server.command, args: server.args, stderr: "ignore" }),
@@ -120,8 +124,13 @@ export const suite: Suite = async (ctx) => {
     }
     await said(httpServer, "server-everything (HTTP)", /listening on port/);
     await directHttp.connect(new StreamableHTTPClientTransport(new URL(`http://127.0.0.1:${port}/mcp`)));
-    const listening = await said(gHttp, "forge-agent mcp --listen", /on (http:\/\/127\.0\.0\.1:\d+\/mcp)/);
-    await cHttp.connect(new StreamableHTTPClientTransport(new URL(listening[1]!)));
+    for (const [g, c] of [
+      [gHttp, cHttp],
+      [gHttpNormal, cHttpNormal],
+    ] as const) {
+      const listening = await said(g, "forge-agent mcp --listen", /on (http:\/\/127\.0\.0\.1:\d+\/mcp)/);
+      await c.connect(new StreamableHTTPClientTransport(new URL(listening[1]!)));
+    }
     const callDirect = () => direct.callTool({ name: "echo", arguments: ECHO });
     const callDirectHttp = () => directHttp.callTool({ name: "echo", arguments: ECHO });
     const via = (c: Client) => async () => {
@@ -139,18 +148,21 @@ export const suite: Suite = async (ctx) => {
       );
       if (!d.allow) throw new Error(d.reason);
     };
-    for (const c of [cFull, cNormal, cHttp]) await via(c)();
+    for (const c of [cFull, cNormal, cHttp, cHttpNormal]) await via(c)();
     const seconds = Math.max(1, ctx.durationS);
-    const us: Record<"direct" | "directHttp" | "full" | "normal" | "http" | "commit" | "propose", number[]> =
-      {
-        direct: [],
-        directHttp: [],
-        full: [],
-        normal: [],
-        http: [],
-        commit: [],
-        propose: [],
-      };
+    const us: Record<
+      "direct" | "directHttp" | "full" | "normal" | "http" | "httpNormal" | "commit" | "propose",
+      number[]
+    > = {
+      direct: [],
+      directHttp: [],
+      full: [],
+      normal: [],
+      http: [],
+      httpNormal: [],
+      commit: [],
+      propose: [],
+    };
     // The daemon's group commits per gateway call (its /v1/health): the design's sync count.
     const commits = async () =>
       ((await callAgent(full.socketPath, "GET", "/v1/health")).body as { evidence: { commits: number } })
@@ -177,6 +189,7 @@ export const suite: Suite = async (ctx) => {
       us.normal.push(...(await run(via(cNormal))));
       us.directHttp.push(...(await run(callDirectHttp)));
       us.http.push(...(await run(via(cHttp))));
+      us.httpNormal.push(...(await run(via(cHttpNormal))));
       us.propose.push(...(await run(proposeOne, slice / 2)));
       us.commit.push(...(await run(commitOne, slice / 2)));
       load.push(loadavg()[0]!);
@@ -215,6 +228,12 @@ export const suite: Suite = async (ctx) => {
           "forge-agent mcp --listen in its own process, vs the client over HTTP to the server's own HTTP transport",
           baseHttp,
         ),
+        added(
+          "added latency per tools/call over Streamable HTTP (synchronous NORMAL)",
+          s.httpNormal,
+          "the same, without the per-commit fsync",
+          baseHttp,
+        ),
         { name: "direct baseline (stdio)", unit: "ms", stats: base.stats },
         { name: "direct baseline (Streamable HTTP)", unit: "ms", stats: baseHttp.stats },
         { name: "one durable commit alone (store append, same disk, FULL)", unit: "ms", stats: s.commit },
@@ -249,10 +268,11 @@ export const suite: Suite = async (ctx) => {
       },
     };
   } finally {
-    for (const c of [cFull, cNormal, cHttp, directHttp]) await c.close().catch(() => {});
+    for (const c of [cFull, cNormal, cHttp, cHttpNormal, directHttp]) await c.close().catch(() => {});
     httpServer.kill();
     for (const g of [gFull, gNormal]) await g.close().catch(() => {});
     gHttp.kill();
+    gHttpNormal.kill();
     await direct.close().catch(() => {});
     await full.close();
     await normal.close();
