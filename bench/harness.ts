@@ -2,6 +2,7 @@
  * The one measuring kit every suite uses: sampling loops, percentiles, and the report shape.
  * Suites return figures; `forge-agent bench` and the standalone runners print them.
  */
+import { Worker } from "node:worker_threads";
 
 export interface Stats {
   n: number;
@@ -134,6 +135,39 @@ export async function sampleAsync(
     if (nowNs() > end || opts.signal?.aborted) break;
   }
   return out;
+}
+
+/** Median of the per-round ratios: each round of one side against the round beside it of the other. */
+export function pairedRatio<T>(a: T[], b: T[], pick: (r: T) => number): number {
+  return stats(a.map((r, i) => pick(r) / pick(b[i]!))).median;
+}
+
+/**
+ * A client on a worker thread (the agent is another process in real use, so its parsing competes
+ * for a core, not for the measured event loop): the module at `url`, started with `data`, posts
+ * "ready", then answers each posted request with one message (`{error}` when it failed).
+ */
+export async function startRequestWorker<Req, Res>(
+  url: URL,
+  data: Record<string, unknown>,
+): Promise<{ request(req: Req): Promise<Res>; close(): Promise<number> }> {
+  const worker = new Worker(url, { workerData: data });
+  await new Promise<void>((resolve, reject) => {
+    worker.once("message", () => resolve());
+    worker.once("error", reject);
+  });
+  return {
+    request: (req) =>
+      new Promise((resolve, reject) => {
+        worker.once("message", (m: Res | { error: string }) =>
+          m !== null && typeof m === "object" && "error" in m
+            ? reject(new Error(m.error))
+            : resolve(m as Res),
+        );
+        worker.postMessage(req);
+      }),
+    close: () => worker.terminate(),
+  };
 }
 
 /** Fills `target`/`met`/`margin` on a metric from the statistic the target names. */

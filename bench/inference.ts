@@ -17,7 +17,7 @@
 import { createServer } from "node:http";
 import type { AddressInfo } from "node:net";
 import { basename, join } from "node:path";
-import { isMainThread, parentPort, Worker, workerData } from "node:worker_threads";
+import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import { getLlama, LlamaCompletion, type Token } from "node-llama-cpp";
 import { Ollama } from "ollama";
 import { EvidenceStore } from "../src/evidence/store.js";
@@ -33,10 +33,12 @@ import {
 import {
   judge,
   type Metric,
+  pairedRatio,
   runStandalone,
   type Suite,
   type SuiteContext,
   type SuiteResult,
+  startRequestWorker,
   stats,
 } from "./harness.js";
 
@@ -432,11 +434,6 @@ async function startMinimalServer(
   };
 }
 
-/** Median of the per-round ratios: each facade round against the direct round beside it. */
-function pairedRatio(f: Round[], d: Round[], pick: (r: Round) => number): number {
-  return stats(f.map((r, i) => pick(r) / pick(d[i]!))).median;
-}
-
 function describeShape(s: ModelShape): string {
   return `E=${s.embedding}, ${s.blocks} blocks, F=${s.feedForward}, ${s.heads} heads`;
 }
@@ -504,23 +501,8 @@ interface ClientRequest {
 }
 
 /** The official client on a worker thread, one streaming generate per request, timed there. */
-async function startClientWorker(host: string) {
-  const worker = new Worker(new URL(import.meta.url), { workerData: { role: "inference-client", host } });
-  await new Promise<void>((resolve, reject) => {
-    worker.once("message", () => resolve());
-    worker.once("error", reject);
-  });
-  return {
-    request: (req: ClientRequest): Promise<Round> =>
-      new Promise((resolve, reject) => {
-        worker.once("message", (m: Round | { error: string }) =>
-          "error" in m ? reject(new Error(m.error)) : resolve(m),
-        );
-        worker.postMessage(req);
-      }),
-    close: () => worker.terminate(),
-  };
-}
+const startClientWorker = (host: string) =>
+  startRequestWorker<ClientRequest, Round>(new URL(import.meta.url), { role: "inference-client", host });
 
 async function clientWorker(host: string): Promise<void> {
   const client = new Ollama({ host });

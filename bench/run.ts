@@ -34,6 +34,7 @@ export const KNOWN_SUITES: readonly string[] = [
   "executor",
   "training",
   "mcp",
+  "openai-facade",
   "signing",
 ];
 

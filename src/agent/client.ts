@@ -50,7 +50,11 @@ export function defaultReviewTokenPath(env: Record<string, string | undefined>, 
   return agentPaths(env, {}, cwd).reviewToken;
 }
 
-/** One JSON request over the agent's Unix socket. Rejects FORGE_AGENT_UNREACHABLE when nothing answers. */
+/**
+ * One JSON request over the agent's Unix socket. Rejects FORGE_AGENT_UNREACHABLE when nothing
+ * answers. `onSent` runs once the whole request is in the kernel's socket buffer (the agent gets
+ * it even if this process dies now), before any answer.
+ */
 export function callAgent(
   socketPath: string,
   method: string,
@@ -58,6 +62,7 @@ export function callAgent(
   body?: unknown,
   timeoutMs = 30_000,
   extraHeaders: Record<string, string> = {},
+  onSent?: () => void,
 ): Promise<{ status: number; body: unknown }> {
   return new Promise((resolvePromise, reject) => {
     const payload = body === undefined ? undefined : JSON.stringify(body);
@@ -104,6 +109,7 @@ export function callAgent(
         ),
       );
     });
+    if (onSent) req.once("finish", onSent);
     req.end(payload);
   });
 }

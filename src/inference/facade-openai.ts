@@ -236,9 +236,10 @@ async function chat(
     open,
     async (c) => {
       if (stream && first) {
-        // The role opens the stream as OpenAI's does; it carries no model output.
+        // The role opens the stream as OpenAI's does; it carries no model output, so it leaves
+        // with the first one (written on its own, it would hold the first token back).
         first = false;
-        await out.token(
+        out.queue(
           `data: ${head}{"role":"assistant","content":""},"logprobs":null,"finish_reason":null}]}\n\n`,
         );
       }

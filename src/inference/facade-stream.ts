@@ -5,7 +5,8 @@ import { waitDrain } from "./facade-http.js";
 /**
  * Token lines that arrive within this many ms of the previous write leave with a later one. Every
  * write wakes the reader, and on a small VM an event-loop wake-up costs tens of µs of CPU, which at
- * thousands of tokens/s slows the engine itself. The first token always goes at once.
+ * thousands of tokens/s slows the engine itself. The first token always goes at once, whatever
+ * was written just before it (a stream's opening events must not hold it back).
  */
 const COALESCE_MS = 5;
 /** A held line is written by then at the latest, even if no token follows (slow or stalled model). */
@@ -32,6 +33,8 @@ export class Reply {
   started = false;
   private pending = "";
   private lastWrite = Number.NEGATIVE_INFINITY;
+  /** Whether a token line has been written: until then a token never waits. */
+  private tokenWritten = false;
   private timer: NodeJS.Timeout | null = null;
 
   constructor(
@@ -61,12 +64,20 @@ export class Reply {
    */
   token(line: string): Promise<void> | undefined {
     this.pending += line;
-    if (performance.now() - this.lastWrite >= COALESCE_MS) return this.flush();
+    if (!this.tokenWritten || performance.now() - this.lastWrite >= COALESCE_MS) {
+      this.tokenWritten = true;
+      return this.flush();
+    }
     this.timer ??= setTimeout(() => {
       this.timer = null;
       if (!this.res.writableEnded) void this.flush();
     }, HOLD_MAX_MS);
     return undefined;
+  }
+
+  /** An already framed line that leaves with the next write (a stream's opening line, say). */
+  queue(line: string): void {
+    this.pending += line;
   }
 
   /** One document, framed and written now. */

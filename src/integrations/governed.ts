@@ -80,25 +80,40 @@ export function why(v: ActionView): string {
   return `forge-agent ${v.evaluation}${rules ? ` (${rules})` : ""}: ${reasons}${review} [action ${v.action_id}]`;
 }
 
+/** What became of a result report: recorded, refused for good, or worth sending again. */
+export type ReportOutcome = { ok: true } | { ok: false; retry: boolean; error: string };
+
 /**
- * Reports what the integration did with an allowed action; returns an error text or undefined.
- * `deferMs` > 0 lets the daemon commit the record with its next group commit (at most that later).
+ * Reports what the integration did with an allowed action. `deferMs` > 0 lets the daemon commit
+ * the record with its next group commit (at most that later). `onSent` runs once the report is in
+ * the daemon's socket buffer. A daemon that is down, times out or fails (5xx) is worth a retry:
+ * the action stays pending (durable, restored by a restarted daemon) until its result lands.
  */
 export async function reportResult(
   socket: string,
   action_id: string,
   result: Record<string, unknown>,
   deferMs = 0,
-): Promise<string | undefined> {
+  onSent?: () => void,
+): Promise<ReportOutcome> {
   try {
     const query = deferMs > 0 ? `?defer_ms=${deferMs}` : "";
     const path = `/v1/actions/${encodeURIComponent(action_id)}/result${query}`;
-    const r = await callAgent(socket, "POST", path, result);
-    if (r.status === 200) return undefined;
+    const r = await callAgent(socket, "POST", path, result, 30_000, {}, onSent);
+    if (r.status === 200) return { ok: true };
     const e = (r.body as { error?: { code?: string; message?: string } }).error;
-    return `result of ${action_id} not recorded (${e?.code ?? r.status}): ${e?.message}`;
+    return {
+      ok: false,
+      retry: r.status >= 500,
+      error: `result of ${action_id} not recorded (${e?.code ?? r.status}): ${e?.message}`,
+    };
   } catch (err) {
-    return `result of ${action_id} not recorded: ${(err as Error).message}`;
+    onSent?.();
+    return {
+      ok: false,
+      retry: true,
+      error: `result of ${action_id} not recorded: ${(err as Error).message}`,
+    };
   }
 }
 

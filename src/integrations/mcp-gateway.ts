@@ -41,6 +41,8 @@ import { type Decision, deniedOutright, govern, policyDigest, reportResult } fro
 
 /** How long a result record may wait to share the daemon's next group commit, ms. */
 const REPORT_DEFER_MS = 50;
+/** Waits between the attempts of a report the daemon could not take (down, restarting), ms. */
+const REPORT_RETRY_MS = [100, 250, 500, 1_000, 2_000, 5_000];
 
 const NAME = /^[A-Za-z0-9_-]{1,64}$/;
 const StdioEntry = z.strictObject({
@@ -113,6 +115,10 @@ export class McpGateway {
   /** The policy digest the agents' last tools/list was computed under (hideDenied only). */
   private listedUnder: string | undefined;
   private policyWatch: NodeJS.Timeout | undefined;
+  /** Set by close(): reports stop being retried. */
+  private closing = false;
+  /** Wakes the reports waiting to retry, so close() does not wait out their pause. */
+  private readonly wake = new Set<() => void>();
 
   constructor(
     private readonly servers: Record<string, ServerEntry>,
@@ -161,6 +167,8 @@ export class McpGateway {
   }
 
   async close(): Promise<void> {
+    this.closing = true;
+    for (const w of this.wake) w();
     clearInterval(this.policyWatch);
     this.policyWatch = undefined;
     if (this.http !== undefined) {
@@ -349,10 +357,10 @@ export class McpGateway {
       })) as CallToolResult;
     } catch (err) {
       const message = `MCP server '${server}' failed on ${tool}: ${(err as Error).message}`;
-      this.report(d, { status: "failed", error: message });
+      await this.report(d, { status: "failed", error: message });
       return { content: [{ type: "text", text: message }], isError: true };
     }
-    this.report(d, {
+    await this.report(d, {
       status: result.isError ? "failed" : "ok",
       result_sha256: digest(result),
       content_items: Array.isArray(result.content) ? result.content.length : 0,
@@ -390,10 +398,10 @@ export class McpGateway {
     if (!d.allow) throw new McpError(ErrorCode.InvalidRequest, d.reason);
     try {
       const r = await up.client.readResource({ uri });
-      this.report(d, { status: "ok", result_sha256: digest(r) });
+      await this.report(d, { status: "ok", result_sha256: digest(r) });
       return r;
     } catch (err) {
-      this.report(d, { status: "failed", error: (err as Error).message });
+      await this.report(d, { status: "failed", error: (err as Error).message });
       throw err;
     }
   }
@@ -422,22 +430,45 @@ export class McpGateway {
   }
 
   /**
-   * Reports the outcome off the call's path: the ALLOW was durable before the call was forwarded,
-   * and the result record joins the daemon's next group commit (REPORT_DEFER_MS at most), so a
-   * tools/call costs one sync, not two. close() waits for reports still in flight.
+   * Reports the outcome off the call's path: the ALLOW was durable before the call was forwarded;
+   * the result record joins the daemon's next group commit (REPORT_DEFER_MS at most), so a
+   * tools/call costs one sync, not two. Resolves once the report is in the daemon's socket buffer,
+   * before the result goes back to the agent: a gateway that dies after answering has already
+   * handed the report over. A daemon that dies before its commit fails the request; the report is
+   * then sent again (the action stays pending, durable, and a restarted daemon restores it) until
+   * it lands or the gateway closes. close() waits for reports still in flight.
    */
-  private report(d: Decision, result: Record<string, unknown>): void {
-    if (d.action_id === undefined) return;
-    const p = reportResult(
-      this.o.socket,
-      d.action_id,
-      { ...result, reported_by: "forge-agent mcp" },
-      REPORT_DEFER_MS,
-    ).then((err) => {
-      if (err) this.o.log(err);
+  private report(d: Decision, result: Record<string, unknown>): Promise<void> {
+    if (d.action_id === undefined) return Promise.resolve();
+    const id = d.action_id;
+    const body = { ...result, reported_by: "forge-agent mcp" };
+    let sent!: () => void;
+    const handedOver = new Promise<void>((resolve) => {
+      sent = resolve;
     });
+    const p = (async () => {
+      let out = await reportResult(this.o.socket, id, body, REPORT_DEFER_MS, sent);
+      for (let i = 0; !out.ok && out.retry && !this.closing; i++) {
+        await new Promise<void>((resolve) => {
+          const done = () => {
+            clearTimeout(timer);
+            this.wake.delete(done);
+            resolve();
+          };
+          const timer = setTimeout(done, REPORT_RETRY_MS[Math.min(i, REPORT_RETRY_MS.length - 1)]);
+          this.wake.add(done);
+        });
+        if (this.closing) break;
+        out = await reportResult(this.o.socket, id, body);
+      }
+      if (!out.ok)
+        this.o.log(
+          `${out.error}${out.retry ? " (gateway closing: the action stays pending; the daemon's result deadline resolves it)" : ""}`,
+        );
+    })();
     this.reports.add(p);
     void p.finally(() => this.reports.delete(p));
+    return handedOver;
   }
 }
 

@@ -1,7 +1,7 @@
-import { mkdirSync, writeFileSync } from "node:fs";
+import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { createServer, type Server } from "node:http";
 import type { AddressInfo } from "node:net";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { startTestAgent, type TestAgent, tempHome } from "../agent/helpers.js";
 import { findTool } from "../support/tools.js";
@@ -156,4 +156,28 @@ describe.skipIf(codex === null)("the Codex CLI with forge-agent as its model pro
       }),
     ]);
   }, 180_000);
+
+  it("`codex mcp add` as the docs write it registers the gateway: `codex mcp get` and config.toml show it", async () => {
+    const codexHome = join(t.home, "codex-mcp");
+    mkdirSync(codexHome, { recursive: true });
+    const servers = join(t.home, "servers.json");
+    const line = snippet("Codex, MCP:", "sh").trim().replace("/work/project/servers.json", servers);
+    expect(line.startsWith("codex mcp add forge -- forge-agent mcp")).toBe(true);
+    const env = { ...process.env, CODEX_HOME: codexHome, PATH: `${dirname(codex!)}:${process.env.PATH}` };
+    const add = await runProcess("sh", ["-c", line], { env, timeout: 60_000 });
+    expect(add.code, add.stderr).toBe(0);
+    const get = await runProcess(codex!, ["mcp", "get", "forge", "--json"], { env, timeout: 60_000 });
+    expect(get.code, get.stderr).toBe(0);
+    expect(JSON.parse(get.stdout)).toMatchObject({
+      name: "forge",
+      enabled: true,
+      transport: { type: "stdio", command: "forge-agent", args: ["mcp", "--config", servers] },
+    });
+    // The config.toml block of the docs is what `codex mcp add` wrote.
+    const block = snippet("writes this to `~/.codex/config.toml`", "toml").replace(
+      "/work/project/servers.json",
+      servers,
+    );
+    expect(readFileSync(join(codexHome, "config.toml"), "utf8")).toContain(block.trim());
+  }, 120_000);
 });

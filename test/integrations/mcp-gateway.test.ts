@@ -2,12 +2,15 @@ import { type ChildProcess, spawn } from "node:child_process";
 import { mkdirSync, readFileSync, writeFileSync } from "node:fs";
 import { request } from "node:http";
 import { createRequire } from "node:module";
+import { connect, createServer as createNetServer } from "node:net";
 import { join } from "node:path";
 import { Client } from "@modelcontextprotocol/sdk/client/index.js";
 import { StdioClientTransport } from "@modelcontextprotocol/sdk/client/stdio.js";
 import { StreamableHTTPClientTransport } from "@modelcontextprotocol/sdk/client/streamableHttp.js";
+import { InMemoryTransport } from "@modelcontextprotocol/sdk/inMemory.js";
 import { ToolListChangedNotificationSchema } from "@modelcontextprotocol/sdk/types.js";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { McpGateway } from "../../src/integrations/mcp-gateway.js";
 import {
   CLI,
   pendingReview,
@@ -564,5 +567,103 @@ describe("forge-agent mcp --listen (Streamable HTTP toward the agent, loopback)"
     const out = await runCli(["mcp", "--config", file, "--listen", "0.0.0.0:0"]);
     expect(out.code).not.toBe(0);
     expect(out.stderr).toMatch(/loopback only/);
+  });
+});
+
+describe("forge-agent mcp: a result report the daemon lost before its commit", () => {
+  /**
+   * A gateway whose daemon socket is a relay that passes everything through, except that the
+   * first `drop` result reports kill their connection before the daemon reads them (a daemon that
+   * died before committing the report, as the gateway sees it).
+   */
+  async function lossyGateway(session: string, drop: number) {
+    const home = tempHome("fa-mcp-lost-");
+    writeFileSync(join(home, "policy.yaml"), POLICY);
+    const t = await startTestAgent({ policy: join(home, "policy.yaml") }, home);
+    const relay = join(home, "relay.sock");
+    let dropped = 0;
+    const proxy = createNetServer((downstream) => {
+      const upstream = connect(t.agent.socketPath);
+      downstream.on("data", (b: Buffer) => {
+        if (dropped < drop && /^POST \/v1\/actions\/[^ ]+\/result/m.test(b.toString("latin1"))) {
+          dropped++;
+          downstream.destroy();
+          upstream.destroy();
+          return;
+        }
+        upstream.write(b);
+      });
+      upstream.on("data", (b: Buffer) => downstream.write(b));
+      downstream.on("error", () => upstream.destroy());
+      upstream.on("error", () => downstream.destroy());
+      downstream.on("close", () => upstream.destroy());
+      upstream.on("close", () => downstream.destroy());
+    });
+    await new Promise<void>((resolve) => proxy.listen(relay, resolve));
+    const logs: string[] = [];
+    const gateway = new McpGateway(
+      { everything: { command: process.execPath, args: [EVERYTHING, "stdio"], env: {}, timeout_ms: 60_000 } },
+      { socket: relay, session, waitMs: 0, log: (l) => void logs.push(l) },
+    );
+    const client = new Client({ name: "lost-report", version: "1" });
+    const [agentSide, gatewaySide] = InMemoryTransport.createLinkedPair();
+    await gateway.connect(gatewaySide);
+    await client.connect(agentSide);
+    const steps = async () =>
+      (await t.client.get(`/v1/sessions/${session}/trace`)).body.steps as {
+        state: string;
+        execution_result?: { status: string; result?: Record<string, unknown> };
+      }[];
+    return {
+      t,
+      gateway,
+      client,
+      logs,
+      steps,
+      dropped: () => dropped,
+      async stop() {
+        await client.close();
+        await gateway.close();
+        proxy.close();
+        await t.stop();
+      },
+    };
+  }
+
+  it("is sent again until it lands: the record ends final with the result's digest", async () => {
+    const g = await lossyGateway("mcp-lost", 1);
+    try {
+      const r = await g.client.callTool({ name: "everything.echo", arguments: { message: "keep me" } });
+      expect(text(r)).toContain("keep me");
+      const step = await until(async () => {
+        const first = (await g.steps())[0];
+        return first?.state === "final" ? first : undefined;
+      }, "the echo's final record");
+      expect(g.dropped()).toBe(1);
+      expect(step.execution_result).toMatchObject({
+        status: "reported",
+        result: { status: "ok", reported_by: "forge-agent mcp", content_items: 1 },
+      });
+      expect(step.execution_result!.result!.result_sha256).toMatch(/^[0-9a-f]{64}$/);
+      expect(g.logs.filter((l) => l.includes("not recorded"))).toEqual([]);
+    } finally {
+      await g.stop();
+    }
+  });
+
+  it("a gateway closing while the daemon cannot take the report says so; the action stays pending", async () => {
+    const g = await lossyGateway("mcp-lost-close", Number.POSITIVE_INFINITY);
+    try {
+      const r = await g.client.callTool({ name: "everything.echo", arguments: { message: "late" } });
+      expect(text(r)).toContain("late");
+      await until(async () => g.dropped() >= 2, "a report sent again");
+      await g.gateway.close();
+      expect(g.logs.some((l) => /not recorded.*gateway closing: the action stays pending/.test(l))).toBe(
+        true,
+      );
+      expect((await g.steps()).map((x) => x.state)).toEqual(["allowed"]);
+    } finally {
+      await g.stop();
+    }
   });
 });

@@ -21,7 +21,8 @@ export type TestTool =
   | "bash"
   | "unshare"
   | "setpriv"
-  | "codex";
+  | "codex"
+  | "claude-code";
 
 /** Where each tool is looked for, and how it is probed. */
 const PROBES: Record<TestTool, () => string | null> = {
@@ -40,19 +41,10 @@ const PROBES: Record<TestTool, () => string | null> = {
   tmux: () => onPath("tmux"),
   htpasswd: () => onPath("htpasswd"),
   bash: () => onPath("bash"),
-  // The Codex CLI from npm (scripts/install-test-deps puts it in .test-tools/codex); probed by use,
-  // since its binary is a per-platform optional dependency that may be missing.
-  codex: () => {
-    const p =
-      process.env.FORGE_TEST_CODEX ??
-      fileURLToPath(new URL("../../.test-tools/codex/node_modules/.bin/codex", import.meta.url));
-    try {
-      execFileSync(p, ["--version"], { stdio: "ignore", timeout: 30_000 });
-      return p;
-    } catch {
-      return null;
-    }
-  },
+  // CLIs from npm that scripts/install-test-deps puts under .test-tools/ (kept out of the project's
+  // node_modules); FORGE_TEST_<NAME> points elsewhere.
+  codex: () => npmTool("codex", "codex", process.env.FORGE_TEST_CODEX),
+  "claude-code": () => npmTool("claude-code", "claude", process.env.FORGE_TEST_CLAUDE_CODE),
   // util-linux; probed by use: a private mount namespace (and, off root, a user namespace) must work.
   unshare: () => {
     const p = onPath("unshare");
@@ -82,6 +74,21 @@ const PROBES: Record<TestTool, () => string | null> = {
 
 /** Debian's python3, where python3-torch and python3-scipy install (not a pyenv shim). */
 export const DEBIAN_PYTHON = "/usr/bin/python3";
+
+/**
+ * A CLI installed with npm into .test-tools/<dir> (or at `override`), probed by use (`--version`):
+ * both ship their binary as a per-platform optional dependency that may be missing.
+ */
+function npmTool(dir: string, bin: string, override: string | undefined): string | null {
+  const p =
+    override ?? fileURLToPath(new URL(`../../.test-tools/${dir}/node_modules/.bin/${bin}`, import.meta.url));
+  try {
+    execFileSync(p, ["--version"], { stdio: "ignore", timeout: 30_000 });
+    return p;
+  } catch {
+    return null;
+  }
+}
 
 function onPath(cmd: string): string | null {
   try {
