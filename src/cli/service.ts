@@ -20,16 +20,9 @@ import {
 import { agentState, formatAgent } from "./agent-state.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
-const OPTIONS = {
-  user: { type: "boolean" },
-  "dry-run": { type: "boolean" },
-  target: { type: "string" },
-  home: { type: "string" },
-  config: { type: "string" },
-  env: { type: "string", multiple: true },
-  json: { type: "boolean" },
-} as const;
+const OPTIONS = AGENT.install.flags;
 
 const host: ServiceHost = systemHost();
 
@@ -37,7 +30,7 @@ const host: ServiceHost = systemHost();
 const SCRIPT = fileURLToPath(new URL("../../../bin/forge-agent.js", import.meta.url));
 
 /** `status` also takes --socket (the agent it asks) and --config (where it finds the agent). */
-const STATUS_OPTIONS = { ...OPTIONS, socket: { type: "string" } } as const;
+const STATUS_OPTIONS = AGENT.status.flags;
 
 function specFrom(
   argv: string[],

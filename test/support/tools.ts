@@ -19,6 +19,7 @@ export type TestTool =
   | "tmux"
   | "htpasswd"
   | "bash"
+  | "zsh"
   | "unshare"
   | "setpriv"
   | "codex";
@@ -40,6 +41,7 @@ const PROBES: Record<TestTool, () => string | null> = {
   tmux: () => onPath("tmux"),
   htpasswd: () => onPath("htpasswd"),
   bash: () => onPath("bash"),
+  zsh: () => onPath("zsh"),
   // The Codex CLI from npm (scripts/install-test-deps puts it in .test-tools/codex); probed by use,
   // since its binary is a per-platform optional dependency that may be missing.
   codex: () => {
