@@ -5,6 +5,7 @@ export { type Command, type Env, version } from "./dispatch.js";
 /** How each forge-agent command is loaded; what it takes (flags, usage, help) is in spec.ts AGENT. */
 const LOADERS: Loaders = {
   run: () => import("./run.js"),
+  init: () => import("./init.js"),
   check: () => import("./check.js"),
   policy: () => import("./policy.js"),
   review: () => import("./review.js"),

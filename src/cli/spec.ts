@@ -134,6 +134,15 @@ export const AGENT = {
       }),
     },
   },
+  init: {
+    summary: "write a commented config template (the per-user config.yaml, or --out FILE)",
+    usage: "forge-agent init [--out FILE] [--force] [--json]",
+    flags: {
+      out: s("where to write it (default: FORGE_CONFIG, else the per-user config.yaml)", "FILE"),
+      force: b("overwrite an existing file"),
+      ...JSON_FLAG,
+    },
+  },
   check: {
     summary: "ask the gate about a command, an action or a batch",
     usage:
