@@ -6,6 +6,7 @@ export { type Command, type Env, version } from "./dispatch.js";
 const LOADERS: Loaders = {
   run: () => import("./run.js"),
   init: () => import("./init.js"),
+  doctor: () => import("./doctor.js"),
   check: () => import("./check.js"),
   policy: () => import("./policy.js"),
   review: () => import("./review.js"),

@@ -143,6 +143,13 @@ export const AGENT = {
       ...JSON_FLAG,
     },
   },
+  doctor: {
+    summary: "check this host: Node, the addon, policy, socket, agent, collector, disk, model",
+    usage:
+      "forge-agent doctor [--json] [--socket PATH] [--home DIR] [--config FILE]\n" +
+      "  exit: 0 every check passed (warnings allowed), 1 a check failed",
+    flags: { ...JSON_FLAG, ...SOCKET, ...HOME, ...CONFIG },
+  },
   check: {
     summary: "ask the gate about a command, an action or a batch",
     usage:
