@@ -10,7 +10,15 @@ import { join } from "node:path";
 import { Codes, hasForgeCode } from "../src/errors.js";
 import { computeReading } from "../src/platform/metrics.js";
 import { mlxMemory, type NativeSample, type Rail, sampleMetrics } from "../src/platform/native.js";
-import { formatSuite, type Metric, repeated, type Suite, type SuiteResult, stats } from "./harness.js";
+import {
+  formatSuite,
+  type Metric,
+  repeated,
+  type Suite,
+  type SuiteResult,
+  stats,
+  verdict,
+} from "./harness.js";
 import { describeMachine } from "./machine.js";
 import {
   type Intent,
@@ -411,11 +419,11 @@ export function formatReport(r: Report): string {
   for (const s of r.suites) {
     for (const x of s.metrics) {
       if (x.target === undefined) continue;
-      const verdict =
+      const v =
         x.met === undefined
           ? `not judged (${s.status === "partial" ? "interrupted" : "no figure"})`
-          : `${x.met ? "met" : "MISSED"} by ${Math.abs((x.margin ?? 0) * 100).toFixed(0)}% of the target`;
-      lines.push(`  ${s.suite}: ${x.name}: ${x.target.text}: ${verdict}`);
+          : `${x.met ? "met" : "MISSED"}: ${verdict(x as Metric).replace(/^(yes|NO): /, "")}`;
+      lines.push(`  ${s.suite}: ${x.name}: ${x.target.text}: ${v}`);
     }
   }
   return lines.join("\n");
