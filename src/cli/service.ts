@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { agentPaths } from "../agent/client.js";
+import { userPaths } from "../agent/config.js";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import {
   defaultTarget,
@@ -34,6 +35,7 @@ const STATUS_OPTIONS = AGENT.status.flags;
 
 function specFrom(
   argv: string[],
+  processEnv: Env,
   options: typeof OPTIONS | typeof STATUS_OPTIONS = OPTIONS,
 ): { spec: ServiceSpec; dryRun: boolean; json: boolean } {
   const { values } = parse(argv, options, false);
@@ -64,7 +66,10 @@ function specFrom(
     homedir: host.homedir(),
     node: process.execPath,
     script: SCRIPT,
-    home: values.home,
+    // A --user service's home is the one every command finds (userPaths: $XDG_DATA_HOME honoured).
+    home:
+      values.home ??
+      (values.user ? userPaths(processEnv, target === "launchd" ? "darwin" : "linux").home : undefined),
     config: values.config,
     env,
   });
@@ -107,8 +112,8 @@ function printPlan(plan: Plan, json: boolean): void {
 }
 
 /** `forge-agent install [--user] [--dry-run] [--target launchd|systemd] [--home DIR] [--config FILE] [--env K=V]…` */
-export async function install(argv: string[]): Promise<number> {
-  const { spec, dryRun, json } = specFrom(argv);
+export async function install(argv: string[], env: Env): Promise<number> {
+  const { spec, dryRun, json } = specFrom(argv, env);
   if (dryRun) {
     printPlan(planInstall(spec), json);
     return 0;
@@ -123,8 +128,8 @@ export async function install(argv: string[]): Promise<number> {
 }
 
 /** `forge-agent uninstall [--user] [--dry-run] [--target launchd|systemd]` */
-export async function uninstall(argv: string[]): Promise<number> {
-  const { spec, dryRun, json } = specFrom(argv);
+export async function uninstall(argv: string[], env: Env): Promise<number> {
+  const { spec, dryRun, json } = specFrom(argv, env);
   if (dryRun) {
     printPlan(planUninstall(spec), json);
     return 0;
@@ -164,7 +169,7 @@ export async function status(argv: string[], env: Env): Promise<number> {
   let dryRun = false;
   let json = values.json === true;
   try {
-    const from = specFrom(argv, STATUS_OPTIONS);
+    const from = specFrom(argv, env, STATUS_OPTIONS);
     ({ dryRun, json } = from);
     if (dryRun) {
       printPlan(planStatus(from.spec), json);
