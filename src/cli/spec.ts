@@ -4,6 +4,7 @@
  * The parsers (args.ts `parse`), `--help`, "did you mean" for an unknown command or flag, and the
  * bash/zsh completion (completion.ts) all read it, so none of them can drift from another.
  */
+import { ARTIFACT_KINDS } from "../registry/media-types.js";
 
 export interface FlagSpec {
   /** "string": the flag takes a value; "boolean": it does not. */
@@ -93,15 +94,7 @@ const SERVICE = {
   env: s("an environment variable for the service, NAME=VALUE", "NAME=VALUE", { multiple: true }),
   ...JSON_FLAG,
 } as const;
-const KINDS = [
-  "model",
-  "dataset",
-  "prompt-template",
-  "eval-corpus",
-  "eval-result",
-  "provenance",
-  "signature",
-] as const;
+const KINDS = ARTIFACT_KINDS;
 
 function completion(prog: string) {
   return {

@@ -72,6 +72,15 @@ describe("where the CLI finds the agent", () => {
       expect(agent.running, cwd).toBe(true);
       expect(agent.socket).toBe(join(home, "agent.sock"));
     }
+    // Without any service installed (no systemd here, nor a unit file): the agent's own state, as text.
+    const text = cli(["status"], "/", userEnv());
+    expect(text.code).toBe(0);
+    expect(text.out).toMatch(/^agent: {5}running \(pid \d+, up \d+ s/m);
+    expect(text.out).toContain(`socket:    ${join(home, "agent.sock")}`);
+    expect(text.out).toMatch(/^policy: {4}\S+@\d+ \(sha256 [0-9a-f]{12}…\)$/m);
+    expect(text.out).toMatch(/^collector: none configured/m);
+    expect(text.out).toMatch(/^model: {5}none \(backend none\)$/m);
+    expect(text.out).toMatch(/^service: {3}(none \(|forge-agent)/m);
     // Nothing was made under the directory it was started in.
     expect(spawnSync("ls", ["-A", join(dir, "a")], { encoding: "utf8" }).stdout).toBe("");
   });
