@@ -231,10 +231,14 @@ function fmt(n: number | undefined): string {
 /** The widest line `forge-agent bench` prints: its tables wrap to stay within it. */
 export const TABLE_WIDTH = 120;
 
-/** Rates (tok/s, MiB/s, tok/J …): more is better, so a ratio of them is too. */
+/**
+ * Whether more is better for a metric's ratio: a `>=` ratio target, a ratio of rates (tok/s, MiB/s,
+ * tok/J …), or one its suite defines so ("times faster", "higher is better").
+ */
 function higherIsBetter(m: Metric): boolean {
   if (m.target?.stat === "ratio") return m.target.op === ">=";
-  return /\/(s|J)$/.test(m.unit);
+  if (/lower is better/.test(m.ratio_of ?? "")) return false;
+  return /\/(s|J)$/.test(m.unit) || /times faster|higher is better/.test(m.ratio_of ?? "");
 }
 
 /** The ratio cell: the figure, and "(higher is better)" where it is (a latency ratio reads lower-better). */
@@ -293,23 +297,25 @@ export function formatSuite(r: SuiteResult): string {
       more.push(
         `${m.spread.runs} runs: ${m.spread.of} ${fmt(m.spread.min)}..${fmt(m.spread.max)} (${(m.spread.relative * 100).toFixed(0)}% apart)`,
       );
-    if (more.length > 0) out.push(...wrap(more.join("; "), "    "));
+    if (more.length > 0) out.push(...wrapLine(`    ${more.join("; ")}`));
   });
   return out.join("\n");
 }
 
-/** Words wrapped at TABLE_WIDTH, each line indented. */
-function wrap(text: string, indent: string): string[] {
+/** A line wrapped at TABLE_WIDTH on spaces; continuation lines keep its indent plus two. */
+export function wrapLine(line: string): string[] {
+  if (line.length <= TABLE_WIDTH) return [line];
+  const indent = `${/^ */.exec(line)![0]}  `;
   const lines: string[] = [];
-  let cur = indent;
-  for (const w of text.split(" ")) {
-    if (cur.length + w.length + 1 > TABLE_WIDTH && cur.trim() !== "") {
-      lines.push(cur.trimEnd());
-      cur = `${indent}  `;
-    }
-    cur += `${cur.trim() === "" ? "" : " "}${w}`;
+  let cur = "";
+  for (const w of line.trimStart().split(" ")) {
+    const head = lines.length === 0 ? /^ */.exec(line)![0] : indent;
+    if (cur !== "" && head.length + cur.length + 1 + w.length > TABLE_WIDTH) {
+      lines.push(head + cur);
+      cur = w;
+    } else cur = cur === "" ? w : `${cur} ${w}`;
   }
-  lines.push(cur.trimEnd());
+  lines.push((lines.length === 0 ? /^ */.exec(line)![0] : indent) + cur);
   return lines;
 }
 

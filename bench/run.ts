@@ -18,6 +18,7 @@ import {
   type SuiteResult,
   stats,
   verdict,
+  wrapLine,
 } from "./harness.js";
 import { describeMachine } from "./machine.js";
 import {
@@ -395,7 +396,7 @@ function addInferenceExtras(out: SuiteReport, result: SuiteResult, power: Genera
   } else out.skipped_parts.push({ part: "mlx", why: `skipped: ${mlx.reason}` });
 }
 
-/** The report as text: one table per suite, the parts skipped, then the targets and whether each was met. */
+/** The report as text, at most 120 columns: one table per suite, the parts skipped, then the targets and whether each was met. */
 export function formatReport(r: Report): string {
   const m = r.machine;
   const lines = [
@@ -426,7 +427,8 @@ export function formatReport(r: Report): string {
       lines.push(`  ${s.suite}: ${x.name}: ${x.target.text}: ${v}`);
     }
   }
-  return lines.join("\n");
+  // At most TABLE_WIDTH columns: a longer header or target line wraps (the tables already fit).
+  return lines.flatMap((l) => l.split("\n").flatMap(wrapLine)).join("\n");
 }
 
 /** The harness's in-memory shape (NaN for a missing figure) from the report's (null). */

@@ -1,7 +1,12 @@
 // The bench table a person reads: within 120 columns whatever the names, verdicts in words
 // ("24% under the limit"), and a ratio where higher is better says so.
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatSuite, judge, type Metric, TABLE_WIDTH, verdict } from "../../bench/harness.js";
+import type { Machine } from "../../bench/report.js";
+import { formatReport, runBench } from "../../bench/run.js";
 
 const stats = (median: number) => ({ n: 100, median, p99: median * 1.5, min: median * 0.8, max: median * 2 });
 
@@ -46,5 +51,56 @@ describe("the bench table", () => {
     expect(text).toContain("0.98 (higher is better)");
     expect(text).not.toMatch(/0\.05 \(higher/);
     expect(text).not.toMatch(/of the target/);
+    // A suite may define its ratio as higher-better ("times faster") even for a latency unit.
+    const faster: Metric = {
+      name: "vs systeminformation",
+      unit: "us",
+      stats: stats(38),
+      ratio: 804,
+      ratio_of: "median currentLoad / median sampleMetrics (times faster)",
+    };
+    expect(formatSuite({ suite: "m", metrics: [faster] })).toContain("804.0 (higher is better)");
+  });
+});
+
+describe("the whole report as text", () => {
+  it("stays within 120 columns: a long header or target line wraps, nothing is cut", async () => {
+    const long =
+      "tiny smoke-test model (generated, random weights) at /a/rather/long/path/to/models/forge-tiny-smoke-test.gguf";
+    const machine: Machine = {
+      hostname: "h",
+      chip: "Test CPU",
+      cores: { logical: 2, physical: 2, performance: null, efficiency: null },
+      memory_bytes: 2 ** 30,
+      os: { platform: "linux", arch: "x64", release: "6", name: "Test OS" },
+      node: { version: process.version, v8: "0", abi: "115" },
+      addon: { path: "/x.node", loaded: true, abi: 2, mlx: false, mlx_reason: "not built" },
+      backend: "llama",
+      model: long,
+      model_digest: null,
+      model_bytes: null,
+      load_average: { start: [0, 0, 0], end: null },
+      date: new Date().toISOString(),
+    };
+    const tmp = mkdtempSync(join(tmpdir(), "forge-bench-format-"));
+    try {
+      const report = await runBench({
+        suites: ["gate"],
+        durationS: 0.1,
+        backend: "llama",
+        model: long,
+        signal: new AbortController().signal,
+        load: async () => async () => ({ suite: "gate", metrics: [latency, throughput, missed] }),
+        machine: async () => machine,
+        tmpRoot: tmp,
+      });
+      const text = formatReport(report);
+      for (const l of text.split("\n")) expect(l.length, l).toBeLessThanOrEqual(TABLE_WIDTH);
+      expect(text.replace(/\n +/g, " ")).toContain(long);
+      expect(text).toContain("gate: socket round trip: median <= 1.5 ms: MISSED: 33% over the limit");
+      expect(text).toContain("met: 24% under the limit");
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });
