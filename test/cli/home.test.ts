@@ -2,11 +2,12 @@
 // file, then the per-user home — never ./var under the current directory. A real daemon started
 // with no --home, and the CLI run from elsewhere with no --socket.
 import { type ChildProcess, spawn, spawnSync } from "node:child_process";
-import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
-import { CLI, FIXTURE_POLICY, UdsClient } from "../agent/helpers.js";
+import { TINY_MODEL_FILE } from "../../src/inference/tiny-model.js";
+import { CLI, FIXTURE_POLICY, REPO, UdsClient } from "../agent/helpers.js";
 import { ensureBuilt } from "../support/build.js";
 import { until } from "../support/wait.js";
 
@@ -98,6 +99,19 @@ describe("where the CLI finds the agent", () => {
     const other = join(dir, "elsewhere");
     const viaEnv = JSON.parse(cli(["status", "--json"], "/", { ...env, FORGE_HOME: other }).out).agent;
     expect(viaEnv).toMatchObject({ running: false, socket: join(other, "agent.sock") });
+  });
+
+  it("scripts/make-tiny-model writes the model where the agent looks: <home>/models, not ./var", () => {
+    const home = join(dir, "model-home");
+    const r = spawnSync(join(REPO, "scripts/make-tiny-model"), [], {
+      encoding: "utf8",
+      cwd: join(dir, "b"),
+      env: userEnv({ FORGE_HOME: home }),
+    });
+    expect(r.status).toBe(0);
+    expect(r.stdout.split("\n")[0]).toBe(join(home, "models", TINY_MODEL_FILE));
+    expect(existsSync(join(home, "models", TINY_MODEL_FILE))).toBe(true);
+    expect(existsSync(join(dir, "b", "var"))).toBe(false);
   });
 
   it("a --user service's home is the one the CLI looks in ($XDG_DATA_HOME honoured)", () => {
