@@ -5,8 +5,8 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { formatSuite, judge, type Metric, TABLE_WIDTH, verdict } from "../../bench/harness.js";
-import type { Machine } from "../../bench/report.js";
 import { formatReport, runBench } from "../../bench/run.js";
+import { testMachine } from "./helpers.js";
 
 const stats = (median: number) => ({ n: 100, median, p99: median * 1.5, min: median * 0.8, max: median * 2 });
 
@@ -67,21 +67,7 @@ describe("the whole report as text", () => {
   it("stays within 120 columns: a long header or target line wraps, nothing is cut", async () => {
     const long =
       "tiny smoke-test model (generated, random weights) at /a/rather/long/path/to/models/forge-tiny-smoke-test.gguf";
-    const machine: Machine = {
-      hostname: "h",
-      chip: "Test CPU",
-      cores: { logical: 2, physical: 2, performance: null, efficiency: null },
-      memory_bytes: 2 ** 30,
-      os: { platform: "linux", arch: "x64", release: "6", name: "Test OS" },
-      node: { version: process.version, v8: "0", abi: "115" },
-      addon: { path: "/x.node", loaded: true, abi: 2, mlx: false, mlx_reason: "not built" },
-      backend: "llama",
-      model: long,
-      model_digest: null,
-      model_bytes: null,
-      load_average: { start: [0, 0, 0], end: null },
-      date: new Date().toISOString(),
-    };
+    const machine = testMachine(long);
     const tmp = mkdtempSync(join(tmpdir(), "forge-bench-format-"));
     try {
       const report = await runBench({
