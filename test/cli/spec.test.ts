@@ -8,6 +8,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { type CommandSpec, flagsOf, PROGRAMS, type Program, usageFlags } from "../../src/cli/spec.js";
 import { ensureBuilt } from "../support/build.js";
 import { findTool, missing } from "../support/tools.js";
+import { until } from "../support/wait.js";
 
 const ROOT = new URL("../../", import.meta.url).pathname;
 const BIN: Record<Program, string> = {
@@ -173,5 +174,51 @@ describe.skipIf(missing("zsh"))("zsh completion, sourced in zsh", () => {
     expect(zsh("__forge_agent_candidates install --target ''")).toEqual(["launchd", "systemd"]);
     expect(zsh("__forge_agent_candidates policy test --v")).toEqual(["--verbose"]);
     expect(zsh("__forge_agent_candidates check --policy x")).toEqual(["__files__"]);
+  });
+});
+
+/**
+ * The completion as a person meets it: an interactive shell in tmux, the script sourced, a
+ * partial command typed and Tab pressed; the screen must show the completed words.
+ */
+async function typedInTmux(shell: "bash" | "zsh", setup: string): Promise<void> {
+  const tmp = join(ROOT, ".test-tmp");
+  const sock = join(tmp, `tmux-${shell}.sock`);
+  const tmux = (...args: string[]) =>
+    execFileSync(findTool("tmux")!, ["-S", sock, ...args], { encoding: "utf8" });
+  const argv = shell === "bash" ? "bash --norc --noprofile -i" : "zsh -f -i";
+  tmux("new-session", "-d", "-s", shell, "-x", "160", "-y", "40", `cd '${tmp}' && PS1='$ ' exec ${argv}`);
+  const screen = () => tmux("capture-pane", "-p", "-J", "-t", shell);
+  try {
+    tmux("send-keys", "-t", shell, `${setup} && echo sourced-ok`, "Enter");
+    await until(
+      () => /^sourced-ok$/m.test(screen()),
+      () => `the script sourced in ${shell}:\n${screen()}`,
+    );
+    tmux("send-keys", "-t", shell, "forge-agent rev", "Tab");
+    await until(
+      () => /forge-agent review $/m.test(screen()),
+      () => `review completed:\n${screen()}`,
+    );
+    tmux("send-keys", "-t", shell, "-l", "--", "--tok");
+    tmux("send-keys", "-t", shell, "Tab");
+    await until(
+      () => /forge-agent review --token-file $/m.test(screen()),
+      () => `--token-file completed:\n${screen()}`,
+    );
+  } finally {
+    tmux("kill-server");
+  }
+}
+
+describe.skipIf(missing("tmux"))("completion on a terminal: Tab in an interactive shell (tmux)", () => {
+  it.skipIf(missing("bash"))("bash", async () => {
+    await typedInTmux("bash", `source <('${process.execPath}' '${BIN["forge-agent"]}' completion bash)`);
+  });
+  it.skipIf(missing("zsh"))("zsh", async () => {
+    await typedInTmux(
+      "zsh",
+      `autoload -Uz compinit && compinit -u -d ./zcompdump && source <('${process.execPath}' '${BIN["forge-agent"]}' completion zsh)`,
+    );
   });
 });
