@@ -262,46 +262,95 @@ function fmt(n: number | undefined): string {
   return n.toFixed(2);
 }
 
-/** A plain-text table of one suite's result, for people. */
+/** The widest line `forge-agent bench` prints: its tables wrap to stay within it. */
+export const TABLE_WIDTH = 120;
+
+/**
+ * Whether more is better for a metric's ratio: a `>=` ratio target, a ratio of rates (tok/s, MiB/s,
+ * tok/J …), or one its suite defines so ("times faster", "higher is better").
+ */
+function higherIsBetter(m: Metric): boolean {
+  if (m.target?.stat === "ratio") return m.target.op === ">=";
+  if (/lower is better/.test(m.ratio_of ?? "")) return false;
+  return /\/(s|J)$/.test(m.unit) || /times faster|higher is better/.test(m.ratio_of ?? "");
+}
+
+/** The ratio cell: the figure, and "(higher is better)" where it is (a latency ratio reads lower-better). */
+export function ratioCell(m: Metric): string {
+  if (m.ratio === undefined) return "-";
+  return `${fmt(m.ratio)}${higherIsBetter(m) ? " (higher is better)" : ""}`;
+}
+
+/**
+ * How a judged figure stands against its target, in words: "24% under the limit" for a `<=`
+ * target (a maximum), "24% over the minimum" for a `>=` one; a miss says which way it went.
+ */
+export function verdict(m: Metric): string {
+  if (m.met === undefined || m.margin === undefined || m.target === undefined) return "-";
+  const pct = `${Math.abs(m.margin * 100).toFixed(0)}%`;
+  if (m.target.op === "<=") return m.met ? `yes: ${pct} under the limit` : `NO: ${pct} over the limit`;
+  return m.met ? `yes: ${pct} over the minimum` : `NO: ${pct} under the minimum`;
+}
+
+/**
+ * A plain-text table of one suite's result, for people, at most TABLE_WIDTH columns: one row a
+ * metric (median, p99, min..max, ratio, target, verdict), then an indented line with its baseline
+ * and the spread of repeated runs; a metric name too long for its column gets a line of its own.
+ */
 export function formatSuite(r: SuiteResult): string {
   if (r.skipped) return `${r.suite}: skipped: ${r.skipped}`;
-  const head = [
-    "metric",
-    "unit",
-    "median",
-    "p99",
-    "min",
-    "max",
-    "baseline median",
-    "ratio",
-    "target",
-    "met",
-    "runs: spread",
-  ];
-  const rows = r.metrics.map((m) => [
-    m.name,
+  const head = ["metric", "unit", "median", "p99", "min..max", "ratio", "target", "met"];
+  const figures = r.metrics.map((m) => [
     m.unit,
     fmt(m.stats.median),
     fmt(m.stats.p99),
-    fmt(m.stats.min),
-    fmt(m.stats.max),
-    m.baseline ? `${fmt(m.baseline.stats.median)} (${m.baseline.name})` : "-",
-    m.ratio === undefined ? "-" : fmt(m.ratio),
+    `${fmt(m.stats.min)}..${fmt(m.stats.max)}`,
+    ratioCell(m),
     m.target?.text ?? "-",
-    m.met === undefined
-      ? "-"
-      : m.met
-        ? `yes (${(m.margin! * 100).toFixed(0)}%)`
-        : `NO (${(m.margin! * 100).toFixed(0)}%)`,
-    m.spread === undefined
-      ? "-"
-      : `${m.spread.runs}: ${m.spread.of} ${fmt(m.spread.min)}..${fmt(m.spread.max)} (${(m.spread.relative * 100).toFixed(0)}%)`,
+    verdict(m),
   ]);
-  const widths = head.map((h, i) => Math.max(h.length, ...rows.map((row) => row[i]!.length)));
-  const line = (cells: string[]) => cells.map((c, i) => c.padEnd(widths[i]!)).join("  ");
-  return [`${r.suite}${r.partial ? " (partial: interrupted)" : ""}`, line(head), ...rows.map(line)].join(
-    "\n",
+  const widths = head.slice(1).map((h, i) => Math.max(h.length, ...figures.map((row) => row[i]!.length)));
+  const rest = widths.reduce((a, w) => a + w + 2, 0);
+  const nameWidth = Math.max(
+    "metric".length,
+    Math.min(Math.max(...r.metrics.map((m) => m.name.length), 0), TABLE_WIDTH - rest - 2),
   );
+  const line = (cells: string[]) =>
+    cells
+      .map((c, i) => c.padEnd(i === 0 ? nameWidth : widths[i - 1]!))
+      .join("  ")
+      .trimEnd();
+  const out = [`${r.suite}${r.partial ? " (partial: interrupted)" : ""}`, line(head)];
+  r.metrics.forEach((m, i) => {
+    if (m.name.length > nameWidth) out.push(m.name, line(["", ...figures[i]!]));
+    else out.push(line([m.name, ...figures[i]!]));
+    const more: string[] = [];
+    if (m.baseline)
+      more.push(`baseline ${m.baseline.name}: median ${fmt(m.baseline.stats.median)} ${m.unit}`);
+    if (m.spread)
+      more.push(
+        `${m.spread.runs} runs: ${m.spread.of} ${fmt(m.spread.min)}..${fmt(m.spread.max)} (${(m.spread.relative * 100).toFixed(0)}% apart)`,
+      );
+    if (more.length > 0) out.push(...wrapLine(`    ${more.join("; ")}`));
+  });
+  return out.join("\n");
+}
+
+/** A line wrapped at TABLE_WIDTH on spaces; continuation lines keep its indent plus two. */
+export function wrapLine(line: string): string[] {
+  if (line.length <= TABLE_WIDTH) return [line];
+  const indent = `${/^ */.exec(line)![0]}  `;
+  const lines: string[] = [];
+  let cur = "";
+  for (const w of line.trimStart().split(" ")) {
+    const head = lines.length === 0 ? /^ */.exec(line)![0] : indent;
+    if (cur !== "" && head.length + cur.length + 1 + w.length > TABLE_WIDTH) {
+      lines.push(head + cur);
+      cur = w;
+    } else cur = cur === "" ? w : `${cur} ${w}`;
+  }
+  lines.push((lines.length === 0 ? /^ */.exec(line)![0] : indent) + cur);
+  return lines;
 }
 
 /** Runs one suite standalone (`node dist/bench/<suite>.js`): prints the table, exits non-zero on error. */

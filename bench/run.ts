@@ -10,7 +10,16 @@ import { join } from "node:path";
 import { Codes, hasForgeCode } from "../src/errors.js";
 import { computeReading } from "../src/platform/metrics.js";
 import { mlxMemory, type NativeSample, type Rail, sampleMetrics } from "../src/platform/native.js";
-import { formatSuite, type Metric, repeated, type Suite, type SuiteResult, stats } from "./harness.js";
+import {
+  formatSuite,
+  type Metric,
+  repeated,
+  type Suite,
+  type SuiteResult,
+  stats,
+  verdict,
+  wrapLine,
+} from "./harness.js";
 import { describeMachine } from "./machine.js";
 import {
   type Intent,
@@ -388,7 +397,7 @@ function addInferenceExtras(out: SuiteReport, result: SuiteResult, power: Genera
   } else out.skipped_parts.push({ part: "mlx", why: `skipped: ${mlx.reason}` });
 }
 
-/** The report as text: one table per suite, the parts skipped, then the targets and whether each was met. */
+/** The report as text, at most 120 columns: one table per suite, the parts skipped, then the targets and whether each was met. */
 export function formatReport(r: Report): string {
   const m = r.machine;
   const lines = [
@@ -412,14 +421,15 @@ export function formatReport(r: Report): string {
   for (const s of r.suites) {
     for (const x of s.metrics) {
       if (x.target === undefined) continue;
-      const verdict =
+      const v =
         x.met === undefined
           ? `not judged (${s.status === "partial" ? "interrupted" : "no figure"})`
-          : `${x.met ? "met" : "MISSED"} by ${Math.abs((x.margin ?? 0) * 100).toFixed(0)}% of the target`;
-      lines.push(`  ${s.suite}: ${x.name}: ${x.target.text}: ${verdict}`);
+          : `${x.met ? "met" : "MISSED"}: ${verdict(x as Metric).replace(/^(yes|NO): /, "")}`;
+      lines.push(`  ${s.suite}: ${x.name}: ${x.target.text}: ${v}`);
     }
   }
-  return lines.join("\n");
+  // At most TABLE_WIDTH columns: a longer header or target line wraps (the tables already fit).
+  return lines.flatMap((l) => l.split("\n").flatMap(wrapLine)).join("\n");
 }
 
 /** The harness's in-memory shape (NaN for a missing figure) from the report's (null). */

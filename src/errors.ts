@@ -37,6 +37,10 @@ export function isForgeCode(code: unknown): code is ForgeCode {
 /** The stable codes in one place, so a grep finds every producer and consumer of each. */
 export const Codes = {
   USAGE: "FORGE_USAGE",
+  /** The CLI was given a command (or subcommand) it does not have; exit 2, with "did you mean". */
+  UNKNOWN_COMMAND: "FORGE_UNKNOWN_COMMAND",
+  /** The CLI was given a flag the command does not take; exit 2, with "did you mean". */
+  UNKNOWN_FLAG: "FORGE_UNKNOWN_FLAG",
   CONFIG_INVALID: "FORGE_CONFIG_INVALID",
   POLICY_INVALID: "FORGE_POLICY_INVALID",
   POLICY_TEST_FAILED: "FORGE_POLICY_TEST_FAILED",
@@ -169,6 +173,8 @@ export const HTTP_STATUS = {
   [Codes.PROMOTION_REFUSED]: 403,
   [Codes.MODEL_NOT_ADMITTED]: 403,
   [Codes.USAGE]: 500,
+  [Codes.UNKNOWN_COMMAND]: 500,
+  [Codes.UNKNOWN_FLAG]: 500,
   [Codes.CONFIG_INVALID]: 500,
   [Codes.POLICY_INVALID]: 500,
   [Codes.POLICY_TEST_FAILED]: 500,
@@ -270,16 +276,20 @@ export function didYouMean(word: string, known: Iterable<string>): string | null
   return best;
 }
 
+/** Edits between a and b; swapping two adjacent letters is one edit ("stauts" is one from "status"). */
 function editDistance(a: string, b: string): number {
-  const prev = Array.from({ length: b.length + 1 }, (_, i) => i);
+  let before: number[] = [];
+  let prev = Array.from({ length: b.length + 1 }, (_, i) => i);
   for (let i = 1; i <= a.length; i++) {
-    let diag = prev[0]!;
-    prev[0] = i;
+    const row = [i];
     for (let j = 1; j <= b.length; j++) {
-      const tmp = prev[j]!;
-      prev[j] = Math.min(prev[j]! + 1, prev[j - 1]! + 1, diag + (a[i - 1] === b[j - 1] ? 0 : 1));
-      diag = tmp;
+      let d = Math.min(prev[j]! + 1, row[j - 1]! + 1, prev[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1));
+      if (i > 1 && j > 1 && a[i - 1] === b[j - 2] && a[i - 2] === b[j - 1])
+        d = Math.min(d, before[j - 2]! + 1);
+      row.push(d);
     }
+    before = prev;
+    prev = row;
   }
   return prev[b.length]!;
 }

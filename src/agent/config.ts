@@ -222,6 +222,9 @@ function schema(defaults: { uid: number; hostname: string }) {
 
 type Parsed = z.infer<ReturnType<typeof schema>>;
 
+/** The config file's top-level keys (`forge-agent init`'s template names each one). */
+export const CONFIG_KEYS: readonly string[] = Object.keys(schema({ uid: 0, hostname: "localhost" }).shape);
+
 /** The resolved configuration: every path absolute, every default filled in, deeply frozen. */
 export type AgentConfig = DeepReadonly<
   Omit<

@@ -19,6 +19,7 @@ import { EvidenceStore } from "../evidence/index.js";
 import { benchmarkRecord } from "../protocol/benchmark.js";
 import { parse, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
 /** Exit code of a run stopped by SIGINT (128 + 2, as shells report it); the partial report is still written. */
 export const EXIT_INTERRUPTED = 130;
@@ -35,18 +36,7 @@ const BACKENDS: readonly Backend[] = ["llama", "ollama", "openai"];
  * 2: bad usage; 130: interrupted (Ctrl-C), after writing the partial report and record.
  */
 export default async function bench(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    suite: { type: "string" },
-    model: { type: "string" },
-    backend: { type: "string" },
-    duration: { type: "string" },
-    repeat: { type: "string" },
-    json: { type: "string" },
-    home: { type: "string" },
-    config: { type: "string" },
-    "inference-host": { type: "string" },
-    "no-record": { type: "boolean", default: false },
-  });
+  const { values, positionals } = parse(argv, AGENT.bench.flags);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
 
   const suites = suiteList(values.suite);

@@ -10,18 +10,9 @@ import { resolve } from "node:path";
 import { Codes } from "../errors.js";
 import { type Decision, defaultPolicyPath, Gate, initGate, loadPolicy } from "../gate/index.js";
 import { parse, printJson, UsageError } from "./args.js";
+import { AGENT } from "./spec.js";
 
-const OPTIONS = {
-  policy: { type: "string" },
-  session: { type: "string" },
-  principal: { type: "string" },
-  cwd: { type: "string" },
-  workspace: { type: "string", multiple: true },
-  json: { type: "boolean" },
-  action: { type: "string" },
-  batch: { type: "string" },
-  strict: { type: "boolean" },
-} as const;
+const OPTIONS = AGENT.check.flags;
 
 /** The exit code of one verdict (see the header). */
 export const EXIT = { DENY: 3, ESCALATE_STRICT: 4 } as const;

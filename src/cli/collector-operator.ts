@@ -2,6 +2,7 @@ import { existsSync, readFileSync } from "node:fs";
 import { hashSecret, parseOperatorsFile, upsertOperatorLine } from "../collector/operators.js";
 import { writePrivateFileAtomic } from "../platform/private-files.js";
 import { parse, UsageError } from "./args.js";
+import { COLLECTOR } from "./spec.js";
 
 /**
  * forge-collector operator add NAME --file FILE
@@ -10,7 +11,7 @@ import { parse, UsageError } from "./args.js";
  * `forge-collector run --operators-file FILE`.
  */
 export default async function (argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { file: { type: "string" } });
+  const { values, positionals } = parse(argv, COLLECTOR.operator.flags);
   const [verb, name, ...extra] = positionals;
   if (verb !== "add" || name === undefined || extra.length > 0 || values.file === undefined) {
     throw new UsageError("usage: forge-collector operator add NAME --file FILE (password on stdin)");

@@ -27,6 +27,7 @@ import {
   verifySignedBundle,
 } from "../protocol/policy-bundle.js";
 import { intFlag, parse, printJson, UsageError } from "./args.js";
+import { COLLECTOR } from "./spec.js";
 
 export const PRIVATE_KEY_FILE = "policy-signing.key";
 export const PUBLIC_KEY_FILE = "policy-signing.pub";
@@ -42,7 +43,7 @@ export default async function (argv: string[]): Promise<number> {
 }
 
 function keygen(argv: string[]): number {
-  const { values } = parse(argv, { out: { type: "string" }, json: { type: "boolean" } }, false);
+  const { values } = parse(argv, COLLECTOR.policy.sub.keygen.flags, false);
   const dir = values.out ?? ".";
   const priv = join(dir, PRIVATE_KEY_FILE);
   const pub = join(dir, PUBLIC_KEY_FILE);
@@ -124,13 +125,7 @@ async function checkPolicy(path: string): Promise<{ id: string; version: number 
 }
 
 async function sign(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    key: { type: "string" },
-    version: { type: "string" },
-    id: { type: "string" },
-    out: { type: "string" },
-    json: { type: "boolean" },
-  });
+  const { values, positionals } = parse(argv, COLLECTOR.policy.sub.sign.flags);
   if (positionals.length !== 1) throw new UsageError("sign takes one FILE_OR_DIR");
   if (values.key === undefined)
     throw new UsageError("--key KEY (the private key from 'policy keygen') is required");
@@ -186,11 +181,7 @@ function compileAsDirectory(loadPolicy: (dir: string) => unknown, b: Bundle): vo
 }
 
 async function verify(argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    pub: { type: "string" },
-    "current-version": { type: "string" },
-    json: { type: "boolean" },
-  });
+  const { values, positionals } = parse(argv, COLLECTOR.policy.sub.verify.flags);
   if (positionals.length !== 1) throw new UsageError("verify takes one signed bundle FILE");
   if (values.pub === undefined) throw new UsageError("--pub KEY (the public key agents pin) is required");
   const publicKeyPem = readFileSync(values.pub, "utf8");

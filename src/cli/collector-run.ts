@@ -6,6 +6,7 @@ import type { DriftConfigInput } from "../drift/config.js";
 import { processLogger } from "../platform/log.js";
 import { parse, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { COLLECTOR } from "./spec.js";
 
 /**
  * forge-collector run [--config FILE] [--database sqlite:PATH|postgres://…] [--listen HOST:PORT]
@@ -17,24 +18,7 @@ import type { Env } from "./forge-agent.js";
  * Runs until SIGTERM/SIGINT, then closes cleanly (in-flight batches commit and ack first).
  */
 export default async function (argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    config: { type: "string" },
-    database: { type: "string" },
-    listen: { type: "string" },
-    "require-registered": { type: "boolean" },
-    "register-host": { type: "string", multiple: true },
-    "revoke-host": { type: "string", multiple: true },
-    synchronous: { type: "string" },
-    operator: { type: "string", multiple: true },
-    "operators-file": { type: "string" },
-    "max-pinned-hosts": { type: "string" },
-    "policy-dir": { type: "string" },
-    "policy-key": { type: "string" },
-    "tls-cert": { type: "string" },
-    "tls-key": { type: "string" },
-    tolerances: { type: "string" },
-    drift: { type: "string" },
-  });
+  const { values, positionals } = parse(argv, COLLECTOR.run.flags);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   if (values.operator !== undefined && values.operator.length > 0) {
     // A secret on the command line is in /proc/PID/cmdline, which every local user can read.

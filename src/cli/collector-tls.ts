@@ -17,6 +17,7 @@ import { writeNewPrivateFile } from "../platform/private-files.js";
 import { ROTATION_FILE, signRotation } from "../protocol/collector-auth.js";
 import { intFlag, parse, printJson, UsageError } from "./args.js";
 import { writeNewKeyPair } from "./collector-policy.js";
+import { COLLECTOR } from "./spec.js";
 
 export const CERT_FILE = "collector.crt";
 export const KEY_FILE = "collector.key";
@@ -27,18 +28,14 @@ export default async function (argv: string[]): Promise<number> {
     throw new UsageError(
       sub === undefined ? "missing subcommand: init | rotate" : `unknown subcommand '${sub}'`,
     );
-  const { values } = parse(
-    rest,
-    {
-      out: { type: "string" },
-      dir: { type: "string" },
-      name: { type: "string", multiple: true },
-      days: { type: "string" },
-      json: { type: "boolean" },
-    },
-    false,
-  );
-  const dir = (sub === "init" ? values.out : values.dir) ?? ".";
+  const tls = COLLECTOR.tls;
+  const values =
+    sub === "init"
+      ? (({ out, ...v }) => ({ ...v, dir: out }))(
+          parse(rest, { ...tls.flags, ...tls.sub.init.flags }, false).values,
+        )
+      : parse(rest, { ...tls.flags, ...tls.sub.rotate.flags }, false).values;
+  const dir = values.dir ?? ".";
   const cert = join(dir, CERT_FILE);
   const key = join(dir, KEY_FILE);
   const names = [...new Set([...(values.name ?? []), "localhost", "127.0.0.1", "::1", hostname()])];

@@ -1,6 +1,7 @@
 import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
 interface Last {
   method: string;
@@ -41,12 +42,7 @@ interface DriftView {
 
 /** `forge-agent drift [--json] [--signal NAME] [--since T]`: the agent's reconnaissance state, over its socket. */
 export default async function drift(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    socket: { type: "string" },
-    signal: { type: "string" },
-    since: { type: "string" },
-    json: { type: "boolean" },
-  });
+  const { values, positionals } = parse(argv, AGENT.drift.flags);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const q = new URLSearchParams();
   if (values.signal !== undefined) q.set("signal", values.signal);

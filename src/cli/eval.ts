@@ -6,14 +6,11 @@
 import { runEval } from "../lifecycle/run-eval.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
-import { LIFECYCLE_FLAGS, openLifecycle } from "./lifecycle-context.js";
+import { openLifecycle } from "./lifecycle-context.js";
+import { AGENT } from "./spec.js";
 
 export default async function evalCommand(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, {
-    ...LIFECYCLE_FLAGS,
-    model: { type: "string" },
-    suite: { type: "string" },
-  });
+  const { values: v, positionals } = parse(argv, AGENT.eval.flags);
   if (positionals.length > 0 || !v.model || !v.suite)
     throw new UsageError("give --model REF and --suite REF");
   const o = await openLifecycle(v, env);

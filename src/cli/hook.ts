@@ -3,6 +3,7 @@ import { Codes, ForgeError } from "../errors.js";
 import { parseHookInput, postToolUse, preToolUse } from "../integrations/claude-code.js";
 import { parse, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
 const MAX_INPUT = 8 * 1024 * 1024;
 
@@ -12,11 +13,7 @@ const MAX_INPUT = 8 * 1024 * 1024;
  * (deny when anything fails); PostToolUse reports the result and never blocks (exit 0, notes on stderr).
  */
 export default async function hook(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    socket: { type: "string" },
-    escalate: { type: "string" },
-    "wait-ms": { type: "string" },
-  });
+  const { values, positionals } = parse(argv, AGENT.hook.flags);
   if (positionals[0] !== "claude-code" || positionals.length !== 1)
     throw new UsageError(
       "usage: forge-agent hook claude-code [--socket PATH] [--escalate ask|wait] [--wait-ms MS]",

@@ -13,14 +13,6 @@ import { loadSigningKey, TrustRoot } from "../lifecycle/keys.js";
 import { openClient, type RegistryClient } from "../registry/index.js";
 import type { Env } from "./forge-agent.js";
 
-export const LIFECYCLE_FLAGS = {
-  json: { type: "boolean", default: false },
-  home: { type: "string" },
-  config: { type: "string" },
-  insecure: { type: "boolean" },
-  "auth-file": { type: "string" },
-} as const;
-
 export interface Opened {
   config: AgentConfig;
   ctx: LifecycleContext;

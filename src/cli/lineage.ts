@@ -19,6 +19,7 @@ import { publicKeyFromPem } from "../protocol/collector-auth.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 import { lifecycleConfig } from "./lifecycle-context.js";
+import { AGENT } from "./spec.js";
 
 /** The collector key this agent trusts, read only (a CLI never pins): configured, else its first-use pin file. */
 function agentCollectorPin(config: AgentConfig) {
@@ -30,14 +31,7 @@ function agentCollectorPin(config: AgentConfig) {
 }
 
 export default async function lineageCommand(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, {
-    json: { type: "boolean", default: false },
-    home: { type: "string" },
-    config: { type: "string" },
-    collector: { type: "string" },
-    "token-file": { type: "string" },
-    "collector-key": { type: "string" },
-  });
+  const { values: v, positionals } = parse(argv, AGENT.lineage.flags);
   if (positionals.length !== 1) throw new UsageError("give exactly one ACTION_ID or MODEL_DIGEST (sha256:…)");
   const id = positionals[0]!;
   let l: Lineage;

@@ -4,6 +4,7 @@ import { defaultSocketPath } from "../agent/client.js";
 import { loadGatewayConfig, McpGateway, newSession } from "../integrations/mcp-gateway.js";
 import { intFlag, parse, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
 /**
  * `forge-agent mcp --config servers.json [--socket PATH] [--session ID] [--wait-ms MS]
@@ -13,19 +14,7 @@ import type { Env } from "./forge-agent.js";
  * Diagnostics go to stderr.
  */
 export default async function mcp(argv: string[], env: Env): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      config: { type: "string" },
-      socket: { type: "string" },
-      session: { type: "string" },
-      "wait-ms": { type: "string" },
-      "hide-denied": { type: "boolean" },
-      "policy-poll-ms": { type: "string" },
-      listen: { type: "string" },
-    },
-    false,
-  );
+  const { values } = parse(argv, AGENT.mcp.flags, false);
   if (values.config === undefined) throw new UsageError("--config servers.json is required");
   const servers = loadGatewayConfig(resolve(values.config));
   const log = (line: string) => void process.stderr.write(`forge-agent mcp: ${line}\n`);

@@ -1,5 +1,6 @@
 import { MAX_INTERVAL_MS, MIN_INTERVAL_MS, type Reading, readMetrics } from "../platform/metrics.js";
 import { intFlag, parse, printJson, UsageError } from "./args.js";
+import { AGENT } from "./spec.js";
 
 const GIB = 1024 ** 3;
 
@@ -37,7 +38,7 @@ export function formatReading(r: Reading): string {
 
 /** forge-agent metrics [--json] [--interval MS]: one platform reading over MS (default 1000). */
 export default async function (argv: string[]): Promise<number> {
-  const { values, positionals } = parse(argv, { json: { type: "boolean" }, interval: { type: "string" } });
+  const { values, positionals } = parse(argv, AGENT.metrics.flags);
   if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}'`);
   const interval = intFlag(values.interval, "interval", 1000, MIN_INTERVAL_MS);
   if (interval > MAX_INTERVAL_MS) throw new UsageError(`--interval must be at most ${MAX_INTERVAL_MS}`);

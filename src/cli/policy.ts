@@ -9,18 +9,14 @@ import { compilePolicyPath, initGate, type PolicyTestResult, runPolicyTests } fr
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 import { reviewerHeaders } from "./review.js";
+import { AGENT } from "./spec.js";
 
 /**
  * `forge-agent policy reload --confirm`: a reviewer applies the policy file the agent refused to
  * reload on SIGHUP because it widens what is allowed. Needs the review token.
  */
 async function reload(argv: string[], env: Env): Promise<number> {
-  const { values } = parse(argv, {
-    confirm: { type: "boolean" },
-    socket: { type: "string" },
-    "token-file": { type: "string" },
-    json: { type: "boolean" },
-  });
+  const { values } = parse(argv, AGENT.policy.sub.reload.flags);
   if (values.confirm !== true)
     throw new UsageError("policy reload needs --confirm (a reviewer applies the policy file as it is now)");
   const socket = values.socket ?? defaultSocketPath(env);
@@ -47,10 +43,7 @@ export default async function policy(argv: string[], env: Env): Promise<number> 
   if (sub === "reload") return reload(rest, env);
   if (sub !== "test")
     throw new UsageError(sub === undefined ? "missing subcommand 'test'" : `unknown subcommand '${sub}'`);
-  const { values, positionals } = parse(rest, {
-    json: { type: "boolean" },
-    verbose: { type: "boolean", short: "v" },
-  });
+  const { values, positionals } = parse(rest, AGENT.policy.sub.test.flags);
   if (positionals.length === 0) throw new UsageError("give at least one policy file or directory");
   await initGate();
   let failed = 0;

@@ -10,15 +10,11 @@ import { type PromotionReport, promote, stageHistory } from "../lifecycle/promot
 import { parseReference } from "../registry/index.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
-import { LIFECYCLE_FLAGS, lifecycleConfig, openLifecycle } from "./lifecycle-context.js";
+import { lifecycleConfig, openLifecycle } from "./lifecycle-context.js";
+import { AGENT } from "./spec.js";
 
 export default async function promoteCommand(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, {
-    ...LIFECYCLE_FLAGS,
-    stage: { type: "string" },
-    reason: { type: "string" },
-    history: { type: "boolean", default: false },
-  });
+  const { values: v, positionals } = parse(argv, AGENT.promote.flags);
   if (positionals.length !== 1) throw new UsageError("give exactly one model REF");
   if (!v.history) {
     if (!v.stage) throw new UsageError("give --stage NAME");

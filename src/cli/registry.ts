@@ -33,14 +33,9 @@ import {
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 import { registryClients } from "./lifecycle-context.js";
+import { AGENT } from "./spec.js";
 
-const COMMON = {
-  json: { type: "boolean" },
-  home: { type: "string" },
-  config: { type: "string" },
-  insecure: { type: "boolean" },
-  "auth-file": { type: "string" },
-} as const;
+const SUB = AGENT.registry.sub;
 
 export default async function registry(argv: string[], env: Env): Promise<number> {
   const [sub, ...rest] = argv;
@@ -101,12 +96,7 @@ function kindFlag(t: string | undefined, required: boolean): ArtifactKind | unde
 }
 
 async function push(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, {
-    ...COMMON,
-    type: { type: "string" },
-    subject: { type: "string" },
-    annotation: { type: "string", multiple: true },
-  });
+  const { values: v, positionals } = parse(argv, SUB.push.flags);
   if (positionals.length !== 2) throw new UsageError("give PATH and REF");
   const [path, refText] = positionals as [string, string];
   const kind = kindFlag(v.type, true)!;
@@ -168,7 +158,7 @@ async function push(argv: string[], env: Env): Promise<number> {
 }
 
 async function pull(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, { ...COMMON, output: { type: "string" } });
+  const { values: v, positionals } = parse(argv, SUB.pull.flags);
   const ref = parseReference(one(positionals, "REF"));
   const ctx = context(v, env);
   const client = ctx.client(ref.registry);
@@ -201,7 +191,7 @@ async function pull(argv: string[], env: Env): Promise<number> {
 }
 
 async function ls(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, COMMON);
+  const { values: v, positionals } = parse(argv, SUB.ls.flags);
   const ref = parseReference(one(positionals, "HOST/REPO"));
   const ctx = context(v, env);
   const tags = await ctx.client(ref.registry).listTags(ref.repository);
@@ -215,7 +205,7 @@ async function ls(argv: string[], env: Env): Promise<number> {
 }
 
 async function inspect(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, COMMON);
+  const { values: v, positionals } = parse(argv, SUB.inspect.flags);
   const ref = parseReference(one(positionals, "REF"));
   const ctx = context(v, env);
   const m = await ctx.client(ref.registry).getManifest(ref.repository, ref.digest ?? ref.tag ?? "latest");
@@ -242,7 +232,7 @@ async function inspect(argv: string[], env: Env): Promise<number> {
 }
 
 async function referrers(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, { ...COMMON, type: { type: "string" } });
+  const { values: v, positionals } = parse(argv, SUB.referrers.flags);
   const ref = parseReference(one(positionals, "REF"));
   const kind = kindFlag(v.type, false);
   const ctx = context(v, env);
@@ -257,13 +247,7 @@ async function referrers(argv: string[], env: Env): Promise<number> {
 
 /** Stores a credential for HOST in <home>/registry-auth.json (0600); the password comes from stdin. */
 async function login(argv: string[], env: Env): Promise<number> {
-  const { values: v, positionals } = parse(argv, {
-    home: { type: "string" },
-    config: { type: "string" },
-    username: { type: "string" },
-    "password-stdin": { type: "boolean" },
-    json: { type: "boolean" },
-  });
+  const { values: v, positionals } = parse(argv, SUB.login.flags);
   const host = one(positionals, "HOST").toLowerCase();
   if (!v.username || !v["password-stdin"])
     throw new UsageError(

@@ -6,21 +6,14 @@ import { intFlag, parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 import { desktopNotifier } from "./notify.js";
 import { printable, resultLines, reviewLines } from "./review-view.js";
+import { AGENT } from "./spec.js";
 
 /**
  * `forge-agent review list | watch | approve ID | deny ID [--reason TEXT]`, over the agent's
  * socket, with the review token (--token-file, FORGE_REVIEW_TOKEN_FILE, or <FORGE_HOME>/review.token).
  */
 export default async function review(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    socket: { type: "string" },
-    "token-file": { type: "string" },
-    reason: { type: "string" },
-    json: { type: "boolean" },
-    wait: { type: "string" },
-    "interval-ms": { type: "string" },
-    notify: { type: "boolean" },
-  });
+  const { values, positionals } = parse(argv, AGENT.review.flags);
   const waitMs = intFlag(values.wait, "wait", 60) * 1000;
   const socket = values.socket ?? defaultSocketPath(env);
   const auth = reviewerHeaders(values["token-file"], env);

@@ -3,24 +3,11 @@ import { type ConfigFlags, loadConfig } from "../agent/config.js";
 import { startAgent } from "../agent/daemon.js";
 import { parse } from "./args.js";
 import { type Env, version } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
 /** `forge-agent run`: the daemon in the foreground. SIGTERM/SIGINT stop it gracefully, SIGHUP reloads policies. */
 export default async function run(argv: string[], env: Env): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      config: { type: "string" },
-      home: { type: "string" },
-      socket: { type: "string" },
-      policy: { type: "string" },
-      "collector-url": { type: "string" },
-      backend: { type: "string" },
-      model: { type: "string" },
-      "host-id": { type: "string" },
-      "log-level": { type: "string" },
-    },
-    false,
-  );
+  const { values } = parse(argv, AGENT.run.flags, false);
   const config = loadConfig({ flags: values as ConfigFlags, env, hostname: hostname() });
   const agent = await startAgent(config, {
     version: version(),

@@ -1,5 +1,6 @@
 import { fileURLToPath } from "node:url";
 import { agentPaths } from "../agent/client.js";
+import { userPaths } from "../agent/config.js";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import {
   defaultTarget,
@@ -20,16 +21,9 @@ import {
 import { agentState, formatAgent } from "./agent-state.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
-const OPTIONS = {
-  user: { type: "boolean" },
-  "dry-run": { type: "boolean" },
-  target: { type: "string" },
-  home: { type: "string" },
-  config: { type: "string" },
-  env: { type: "string", multiple: true },
-  json: { type: "boolean" },
-} as const;
+const OPTIONS = AGENT.install.flags;
 
 const host: ServiceHost = systemHost();
 
@@ -37,10 +31,11 @@ const host: ServiceHost = systemHost();
 const SCRIPT = fileURLToPath(new URL("../../../bin/forge-agent.js", import.meta.url));
 
 /** `status` also takes --socket (the agent it asks) and --config (where it finds the agent). */
-const STATUS_OPTIONS = { ...OPTIONS, socket: { type: "string" } } as const;
+const STATUS_OPTIONS = AGENT.status.flags;
 
 function specFrom(
   argv: string[],
+  processEnv: Env,
   options: typeof OPTIONS | typeof STATUS_OPTIONS = OPTIONS,
 ): { spec: ServiceSpec; dryRun: boolean; json: boolean } {
   const { values } = parse(argv, options, false);
@@ -71,7 +66,10 @@ function specFrom(
     homedir: host.homedir(),
     node: process.execPath,
     script: SCRIPT,
-    home: values.home,
+    // A --user service's home is the one every command finds (userPaths: $XDG_DATA_HOME honoured).
+    home:
+      values.home ??
+      (values.user ? userPaths(processEnv, target === "launchd" ? "darwin" : "linux").home : undefined),
     config: values.config,
     env,
   });
@@ -114,8 +112,8 @@ function printPlan(plan: Plan, json: boolean): void {
 }
 
 /** `forge-agent install [--user] [--dry-run] [--target launchd|systemd] [--home DIR] [--config FILE] [--env K=V]…` */
-export async function install(argv: string[]): Promise<number> {
-  const { spec, dryRun, json } = specFrom(argv);
+export async function install(argv: string[], env: Env): Promise<number> {
+  const { spec, dryRun, json } = specFrom(argv, env);
   if (dryRun) {
     printPlan(planInstall(spec), json);
     return 0;
@@ -130,8 +128,8 @@ export async function install(argv: string[]): Promise<number> {
 }
 
 /** `forge-agent uninstall [--user] [--dry-run] [--target launchd|systemd]` */
-export async function uninstall(argv: string[]): Promise<number> {
-  const { spec, dryRun, json } = specFrom(argv);
+export async function uninstall(argv: string[], env: Env): Promise<number> {
+  const { spec, dryRun, json } = specFrom(argv, env);
   if (dryRun) {
     printPlan(planUninstall(spec), json);
     return 0;
@@ -171,7 +169,7 @@ export async function status(argv: string[], env: Env): Promise<number> {
   let dryRun = false;
   let json = values.json === true;
   try {
-    const from = specFrom(argv, STATUS_OPTIONS);
+    const from = specFrom(argv, env, STATUS_OPTIONS);
     ({ dryRun, json } = from);
     if (dryRun) {
       printPlan(planStatus(from.spec), json);

@@ -2,6 +2,7 @@ import { callAgent, defaultSocketPath, unwrap } from "../agent/client.js";
 import type { StateView, TrackView } from "../agent/gate-state.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
 /** A clear waits for a reviewer: as long as the agent's review deadline allows (capped here). */
 const CLEAR_TIMEOUT_MS = 24 * 3600_000;
@@ -12,12 +13,7 @@ const CLEAR_TIMEOUT_MS = 24 * 3600_000;
  * state), a reviewer decides, and only then is the state forgotten. Exit 0 cleared, 3 denied.
  */
 export default async function state(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    socket: { type: "string" },
-    session: { type: "string" },
-    principal: { type: "string" },
-    json: { type: "boolean" },
-  });
+  const { values, positionals } = parse(argv, AGENT.state.flags);
   const sub = positionals[0];
   if (positionals.length !== 1 || (sub !== "show" && sub !== "clear"))
     throw new UsageError("give 'show' or 'clear'");

@@ -7,6 +7,7 @@ import { publicKeyFromPem } from "../protocol/collector-auth.js";
 import type { StoredRecord } from "../protocol/record.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
 /**
  * `forge-agent trace SESSION_ID [--json]`: asks the running agent; when none answers, reads the
@@ -16,14 +17,7 @@ import type { Env } from "./forge-agent.js";
  * records says so, in JSON (`sources.incomplete`) and in the human output.
  */
 export default async function trace(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    socket: { type: "string" },
-    evidence: { type: "string" },
-    "collector-url": { type: "string" },
-    "collector-token-file": { type: "string" },
-    "collector-key": { type: "string" },
-    json: { type: "boolean" },
-  });
+  const { values, positionals } = parse(argv, AGENT.trace.flags);
   if (positionals.length !== 1) throw new UsageError("give exactly one SESSION_ID");
   const session = positionals[0]!;
   const socket = values.socket ?? defaultSocketPath(env);

@@ -11,6 +11,7 @@ import type { JobSpec } from "../training/spec.js";
 import { parse, printJson, UsageError } from "./args.js";
 import type { Env } from "./forge-agent.js";
 import { registryClients } from "./lifecycle-context.js";
+import { AGENT } from "./spec.js";
 
 /**
  * `forge-agent train JOB.yaml [--resume] [--json] [--home DIR] [--config FILE] [--insecure]
@@ -23,14 +24,7 @@ import { registryClients } from "./lifecycle-context.js";
  * or an `escalate` anomaly) ends as `expired`: halted.
  */
 export default async function train(argv: string[], env: Env): Promise<number> {
-  const { values, positionals } = parse(argv, {
-    resume: { type: "boolean", default: false },
-    json: { type: "boolean", default: false },
-    home: { type: "string" },
-    config: { type: "string" },
-    insecure: { type: "boolean" },
-    "auth-file": { type: "string" },
-  });
+  const { values, positionals } = parse(argv, AGENT.train.flags);
   if (positionals.length !== 1) throw new UsageError("give exactly one JOB.yaml");
   const { loadJob } = await import("../training/spec.js");
   let job: ReturnType<typeof loadJob>;

@@ -5,6 +5,7 @@ import { hasForgeCode } from "../errors.js";
 import { type VerifyReport, verifyStore } from "../evidence/index.js";
 import { parse, printJson } from "./args.js";
 import type { Env } from "./forge-agent.js";
+import { AGENT } from "./spec.js";
 
 /**
  * forge-agent verify [--json] [--home DIR | --db PATH] [--keys DIR]
@@ -13,16 +14,7 @@ import type { Env } from "./forge-agent.js";
  * the daemon resolves it: FORGE_HOME, the config file, the per-user default).
  */
 export default async function verify(argv: string[], env: Env): Promise<number> {
-  const { values } = parse(
-    argv,
-    {
-      json: { type: "boolean", default: false },
-      home: { type: "string" },
-      db: { type: "string" },
-      keys: { type: "string" },
-    },
-    false,
-  );
+  const { values } = parse(argv, AGENT.verify.flags, false);
   const home = values.home === undefined ? agentPaths(env).home : resolve(values.home);
   const dbPath = resolve(values.db ?? join(home, "evidence.db"));
   // With --db alone, the keys are expected beside the database, as under a home directory.

@@ -13,6 +13,7 @@ import { jsonSafe, type Machine, parseReport, REPORT_FORMAT } from "../../bench/
 import { formatReport, GenerationPower, type RunOptions, runBench } from "../../bench/run.js";
 import { Codes, ForgeError } from "../../src/errors.js";
 import type { EnergyCounter, NativeSample } from "../../src/platform/native.js";
+import { testMachine } from "./helpers.js";
 
 let dir: string;
 beforeAll(async () => {
@@ -22,21 +23,7 @@ afterAll(async () => {
   await rm(dir, { recursive: true, force: true });
 });
 
-const machine: Machine = {
-  hostname: "test",
-  chip: "Test CPU",
-  cores: { logical: 2, physical: 2, performance: null, efficiency: null },
-  memory_bytes: 2 ** 30,
-  os: { platform: "linux", arch: "x64", release: "6", name: "Test OS 1" },
-  node: { version: process.version, v8: "0", abi: "115" },
-  addon: { path: "/x.node", loaded: true, abi: 2, mlx: false, mlx_reason: "not built" },
-  backend: "llama",
-  model: "m",
-  model_digest: null,
-  model_bytes: null,
-  load_average: { start: [0, 0, 0], end: null },
-  date: new Date().toISOString(),
-};
+const machine: Machine = testMachine();
 
 const timed: Metric = {
   name: "op",

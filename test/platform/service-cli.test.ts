@@ -54,7 +54,15 @@ afterEach(() => rmSync(root, { recursive: true, force: true }));
 function cli(...args: string[]) {
   const r = spawnSync(process.execPath, [BIN, ...args], {
     encoding: "utf8",
-    env: { ...process.env, HOME: home, PATH: `${fakeBin}:${process.env.PATH}`, FAKE_LOG: log },
+    // A HOME-only user: the per-user home is HOME/.local/share/forge-agent.
+    env: {
+      ...process.env,
+      HOME: home,
+      XDG_DATA_HOME: "",
+      XDG_CONFIG_HOME: "",
+      PATH: `${fakeBin}:${process.env.PATH}`,
+      FAKE_LOG: log,
+    },
   });
   return { code: r.status, stdout: r.stdout, stderr: r.stderr };
 }

@@ -19,6 +19,7 @@ export type TestTool =
   | "tmux"
   | "htpasswd"
   | "bash"
+  | "zsh"
   | "unshare"
   | "setpriv"
   | "codex"
@@ -41,6 +42,7 @@ const PROBES: Record<TestTool, () => string | null> = {
   tmux: () => onPath("tmux"),
   htpasswd: () => onPath("htpasswd"),
   bash: () => onPath("bash"),
+  zsh: () => onPath("zsh"),
   // CLIs from npm that scripts/install-test-deps puts under .test-tools/ (kept out of the project's
   // node_modules); FORGE_TEST_<NAME> points elsewhere.
   codex: () => npmTool("codex", "codex", process.env.FORGE_TEST_CODEX),

@@ -1,0 +1,161 @@
+/**
+ * `forge-agent completion bash|zsh` (and `forge-collector completion …`): the shell completion
+ * script, generated from spec.ts, so it offers exactly the commands, subcommands and flags the
+ * parsers take. One shell function computes the candidates (plain sh, the same in bash and zsh);
+ * a thin wrapper per shell hands them to `complete -F` (bash) or `compdef` (zsh).
+ *
+ *   bash: eval "$(forge-agent completion bash)"     (or save it under bash-completion's completions/)
+ *   zsh:  eval "$(forge-agent completion zsh)"      (after compinit; or save it as _forge-agent on $fpath)
+ */
+import { UsageError } from "./args.js";
+import type { Command } from "./dispatch.js";
+import { type CommandSpec, flagsOf, PROGRAMS, type Program } from "./spec.js";
+
+/** A shell word, single-quoted. */
+function q(s: string): string {
+  return `'${s.replace(/'/g, `'\\''`)}'`;
+}
+
+/** The sh function name for a program: forge-agent -> __forge_agent. */
+function fn(prog: Program): string {
+  return `__${prog.replace(/-/g, "_")}`;
+}
+
+/** The part both shells share: `<fn>_candidates WORD...` prints one candidate a line, or __files__. */
+function core(prog: Program): string {
+  const spec = PROGRAMS[prog];
+  const f = fn(prog);
+  const subs: string[] = [];
+  const flags: string[] = [];
+  const values: string[] = [];
+  for (const [name, cmd] of Object.entries(spec) as [string, CommandSpec][]) {
+    if (cmd.sub) subs.push(`    ${q(name)}) echo ${q(Object.keys(cmd.sub).join(" "))} ;;`);
+    const keys: [string, string | undefined][] = [
+      [`${name}/`, undefined],
+      ...Object.keys(cmd.sub ?? {}).map((x): [string, string] => [`${name}/${x}`, x]),
+    ];
+    for (const [key, sub] of keys) {
+      const set = flagsOf(cmd, sub);
+      const names = [...Object.keys(set).map((n) => `--${n}`), "--help"];
+      for (const fl of Object.values(set)) if (fl.short) names.push(`-${fl.short}`);
+      flags.push(`    ${q(key)}) echo ${q(names.join(" "))} ;;`);
+      for (const [n, fl] of Object.entries(set)) {
+        if (fl.type !== "string") continue;
+        const out = fl.choices ? `echo ${q(fl.choices.join(" "))}` : "echo __files__";
+        values.push(`    ${q(`${key} --${n}`)}) ${out}; return 0 ;;`);
+      }
+    }
+  }
+  return `# ${prog} shell completion, generated from its command spec (${prog} completion bash|zsh).
+${f}_subs() {
+  case $1 in
+${subs.join("\n")}
+  esac
+}
+${f}_flags() {
+  case $1 in
+${flags.join("\n")}
+  esac
+}
+# The value a flag takes: its choices, or __files__ (a file name); nothing for a flag without one.
+${f}_value() {
+  case $1 in
+${values.join("\n")}
+  esac
+  return 1
+}
+# ${f}_candidates WORD...: the words after '${prog}'; the last is the one being completed.
+${f}_candidates() {
+  local cmd="" sub="" prev="" cur="" w="" list="" IFS=$' \t\n'
+  [ -n "\${ZSH_VERSION-}" ] && setopt localoptions shwordsplit
+  while [ $# -gt 1 ]; do
+    w=$1
+    shift
+    if [ "$w" = "--" ] && [ -n "$cmd" ]; then echo __files__; return 0; fi
+    if [ -z "$cmd" ]; then
+      case $w in -*) ;; *) cmd=$w ;; esac
+    elif [ -z "$sub" ] && [ -n "$(${f}_subs "$cmd")" ]; then
+      case " $(${f}_subs "$cmd") " in *" $w "*) sub=$w ;; esac
+    fi
+    prev=$w
+  done
+  cur=$1
+  if [ -n "$cmd" ] && [ -n "$prev" ]; then
+    list=$(${f}_value "$cmd/$sub $prev") && {
+      [ "$list" = __files__ ] && { echo __files__; return 0; }
+      for w in $list; do case $w in "$cur"*) echo "$w" ;; esac; done
+      return 0
+    }
+  fi
+  if [ -z "$cmd" ]; then
+    list=${q(Object.keys(spec).join(" "))}
+    case $cur in -*) list="--help --version" ;; esac
+  else
+    case $cur in
+      -*) list=$(${f}_flags "$cmd/$sub") ;;
+      *)
+        if [ -z "$sub" ] && [ -n "$(${f}_subs "$cmd")" ]; then list=$(${f}_subs "$cmd"); else
+          echo __files__
+          return 0
+        fi
+        ;;
+    esac
+  fi
+  for w in $list; do case $w in "$cur"*) echo "$w" ;; esac; done
+}`;
+}
+
+/** The bash script: `complete -F` over the shared candidates. */
+export function bashScript(prog: Program): string {
+  const f = fn(prog);
+  return `${core(prog)}
+${f}_bash() {
+  local IFS=$'\\n' c
+  c=($(${f}_candidates "\${COMP_WORDS[@]:1:COMP_CWORD}"))
+  if [ "\${c[0]}" = __files__ ]; then
+    compopt -o filenames 2>/dev/null
+    COMPREPLY=($(compgen -f -- "\${COMP_WORDS[COMP_CWORD]}"))
+  else
+    COMPREPLY=("\${c[@]}")
+  fi
+}
+complete -F ${f}_bash ${prog}
+`;
+}
+
+/** The zsh script: `compdef` over the same candidates (needs compinit). */
+export function zshScript(prog: Program): string {
+  const f = fn(prog);
+  return `#compdef ${prog}
+${core(prog)}
+${f}_zsh() {
+  local -a c
+  c=(\${(f)"$(${f}_candidates "\${(@)words[2,CURRENT]}")"})
+  if [[ "\${c[1]}" == __files__ ]]; then
+    _files
+  else
+    compadd -- "\${c[@]}"
+  fi
+}
+if (( \${+functions[compdef]} )); then
+  compdef ${f}_zsh ${prog}
+else
+  print -u2 "${prog} completion: run 'autoload -Uz compinit && compinit' first"
+fi
+`;
+}
+
+/** The `completion` command of a program. */
+export function command(prog: Program): Command {
+  return async (argv) => {
+    const [shell, ...extra] = argv;
+    if (extra.length > 0) throw new UsageError(`unexpected argument '${extra[0]}'`);
+    if (shell === "bash") process.stdout.write(bashScript(prog));
+    else if (shell === "zsh") process.stdout.write(zshScript(prog));
+    else
+      throw new UsageError(
+        shell === undefined ? "give bash or zsh" : `no completion for '${shell}': bash or zsh`,
+      );
+    return 0;
+  };
+}
