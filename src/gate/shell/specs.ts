@@ -13,10 +13,10 @@
  * - `script`: a file of code the program runs (fine inside the workspace, unknown outside it);
  * - `code`: inline code in the program's own language (unknown: the gate cannot read it);
  * - `cmd`: a command line the program runs (unknown, like inline code);
- * - `host`: a host (or URL) the program talks to; `pid`: a process id;
+ * - `host`: a host (or URL) the program talks to; `pid`: a process id; `socket`: a local socket;
  * - `none`: a value the gate has no interest in (a count, a pattern, a format).
  */
-export type Role = "read" | "write" | "script" | "code" | "cmd" | "host" | "pid" | "none";
+export type Role = "read" | "write" | "script" | "code" | "cmd" | "host" | "pid" | "socket" | "none";
 
 export interface ProgramSpec {
   /** Short flags that take no value, as one string (`"rnu"` for `-r -n -u`). */
@@ -40,6 +40,10 @@ export interface ProgramSpec {
   openSub?: boolean;
   /** Flags that name where a copy goes (`cp -t DIR`). */
   target?: string[];
+  /** Flags that make the program rewrite the files it reads (`yq -i`, `plutil -insert`). */
+  inPlace?: string[];
+  /** Flags that send the result elsewhere instead (`plutil -o`): with one, nothing is rewritten. */
+  inPlaceUnless?: string[];
 }
 
 const HELP = ["--help", "--version"];
@@ -557,8 +561,7 @@ export const SPECS: Record<string, ProgramSpec> = {
     operands: "write",
   },
   plutil: {
-    // -insert/-replace/-remove/-create rewrite the operand in place; -o writes elsewhere.
-    open: true,
+    // -convert/-insert/-replace/-remove/-create rewrite the operand in place; -o writes elsewhere.
     values: {
       "-o": "write",
       "-e": "none",
@@ -569,8 +572,84 @@ export const SPECS: Record<string, ProgramSpec> = {
       "-replace": "none",
       "-remove": "none",
       "-create": "none",
+      "-append": "none",
+      "-bool": "none",
+      "-integer": "none",
+      "-float": "none",
+      "-string": "none",
+      "-date": "none",
+      "-data": "none",
+      "-xml": "none",
+      "-json": "none",
+    },
+    long: ["-lint", "-p", "-s", "-r", "-n", "-help", "-h", "-array", "-dictionary", "-expect", "-raw"],
+    inPlace: ["-convert", "-insert", "-replace", "-remove", "-create", "-append"],
+    inPlaceUnless: ["-o", "-p", "-lint"],
+    operands: "read",
+  },
+  yq: {
+    // mikefarah/yq and python-yq: -i rewrites the files; the first operand is the expression.
+    short: "eCMNPrjn0Sx",
+    values: {
+      "-o": "none",
+      "--output-format": "none",
+      "-p": "none",
+      "--input-format": "none",
+      "-I": "none",
+      "--indent": "none",
+      "--from-file": "read",
+      "--arg": ["none", "none"],
+      "--argjson": ["none", "none"],
+      "--front-matter": "none",
+      "--expression": "none",
+      "--split-exp": "cmd",
+      "-s": "cmd",
+    },
+    long: gnu([
+      "--inplace",
+      "--exit-status",
+      "--colors",
+      "--no-colors",
+      "--no-doc",
+      "--prettyPrint",
+      "--unwrapScalar",
+      "--null-input",
+      "--nul-output",
+      "--raw-output",
+      "--compact-output",
+      "--tojson",
+      "--yaml-output",
+      "--xml-output",
+      "--verbose",
+      "--header-preprocess",
+    ]),
+    inPlace: ["-i", "--inplace"],
+    operands: ["none", "read"],
+  },
+  xmllint: {
+    open: true,
+    values: {
+      "--output": "write",
+      "-o": "write",
+      "--schema": "read",
+      "--relaxng": "read",
+      "--dtdvalid": "read",
+      "--dtdvalidfpi": "none",
+      "--path": "read",
+      "--xpath": "none",
+      "--encode": "none",
+      "--pattern": "none",
+      "--maxmem": "none",
+      "--pretty": "none",
+      "--schematron": "read",
+      "--shell": "code",
     },
     operands: "read",
+  },
+  mdfind: {
+    values: { "-onlyin": "read", "-name": "none", "-attr": "none", "-s": "none" },
+    long: ["-0", "-count", "-live", "-literal", "-interpret", "-help"],
+    operands: "none",
   },
   // ------------------------------------------------------------ files
   cp: COPY,
@@ -922,13 +1001,15 @@ export const SPECS: Record<string, ProgramSpec> = {
       "-cp": "script",
       "-classpath": "script",
       "--class-path": "script",
-      "-javaagent": "code",
-      "-agentpath": "code",
+      "-javaagent": "script",
+      "-agentpath": "script",
       "-agentlib": "code",
+      "-XX:OnError": "cmd",
+      "-XX:OnOutOfMemoryError": "cmd",
     },
     operands: "script",
   },
-  swift: { open: true, values: { "-o": "write" }, operands: "script" },
+  swift: { open: true, values: { "-o": "write", "-e": "code" }, operands: "script" },
   pytest: {
     open: true,
     values: {
@@ -1079,8 +1160,8 @@ export const SPECS: Record<string, ProgramSpec> = {
       "--url": "host",
       "--resolve": "host",
       "--connect-to": "host",
-      "--unix-socket": "read",
-      "--abstract-unix-socket": "read",
+      "--unix-socket": "socket",
+      "--abstract-unix-socket": "socket",
       "-d": "none",
       "--data": "none",
       "--data-binary": "none",
@@ -1462,6 +1543,13 @@ export const RUNS_COMMAND: Record<string, string[]> = {
   pyenv: ["exec"],
   rbenv: ["exec"],
   pdm: ["run"],
+  nvm: ["exec", "run"],
+  cabal: ["exec"],
+  stack: ["exec"],
+  rustup: ["run"],
+  mix: ["cmd"],
+  hatch: ["run"],
+  pixi: ["run", "exec"],
 };
 /** Subcommands that fetch and run a package nobody has read (`pnpm dlx`, `yarn dlx`): unknown. */
 export const RUNS_PACKAGE: Record<string, string[]> = {
