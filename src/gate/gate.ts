@@ -12,6 +12,7 @@ import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
   canonicalPath,
+  credentialFinding,
   envFindings,
   type Finding,
   NO_PROTECTION,
@@ -437,6 +438,8 @@ export class Gate {
         reasons.push(`no simple command found: default ${bundle.defaultEffect}`);
       }
       summary = action.command.length > 200 ? `${action.command.slice(0, 197)}...` : action.command;
+      const cred = credentialFinding(action.command);
+      if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd);
       taintFindings(found, parsed.commands, s, p);
     } else {
@@ -451,6 +454,14 @@ export class Gate {
         if (why) found.push({ rule: "self-clear", effect: "deny", reason: why });
       }
       summary = sub.text;
+      if (action.kind === "http" || action.kind === "tool") {
+        const cred = credentialFinding(
+          action.kind === "http"
+            ? [action.url, ...Object.values(action.headers ?? {}), action.body ?? ""].join("\n")
+            : textOf(action),
+        );
+        if (cred) found.push(cred);
+      }
       // file.read/delete and http name one path or URL, judged with the subject below.
       if (action.kind === "file.write" || action.kind === "tool") {
         const text = textOf(action);
@@ -727,7 +738,10 @@ export class Gate {
       case "file.read":
       case "file.write":
       case "file.delete": {
-        const path = normalisePath(a.path, this.cwd, this.home);
+        // `file:///Users/dev/.ssh/id_rsa` names that file; any other scheme is no path the gate knows.
+        const raw = /^file:/i.test(a.path) ? fileUriPath(a.path) : a.path;
+        if (raw === null || /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) sub.dynamic = true;
+        const path = normalisePath(raw ?? a.path, this.cwd, this.home);
         sub.paths.push(path);
         if (a.kind !== "file.read") sub.writes.push(path);
         sub.text = `${a.kind} ${a.path}`;
@@ -739,9 +753,15 @@ export class Gate {
         sub.hosts.push(host);
         const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
         sub.endpoint = { host, port };
-        sub.method = a.method;
+        // A request that carries data (a body, or headers beyond the inert ones) sends it, whatever
+        // its verb: a GET with a body or an `X-Key:` header is judged as an upload.
+        const data =
+          a.body !== undefined ||
+          a.body_sha256 !== undefined ||
+          Object.keys(a.headers ?? {}).some((h) => !INERT_HEADERS.test(h));
+        sub.method = data && READ_METHODS.has(a.method.toUpperCase()) ? "POST" : a.method;
         sub.scheme = u.protocol.slice(0, -1).toLowerCase();
-        sub.text = `${a.method} ${u.origin}${u.pathname}`;
+        sub.text = `${a.method} ${u.origin}${u.pathname}${sub.method !== a.method ? " (carries data: judged as POST)" : ""}`;
         break;
       }
       case "email.send": {
@@ -834,6 +854,12 @@ function textOf(a: Exclude<Action, { kind: "shell" }>): string {
   }
 }
 
+/** Methods that only read, unless the request carries data. */
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Request headers that carry no data of the caller's. */
+const INERT_HEADERS =
+  /^(accept|accept-language|accept-encoding|user-agent|if-none-match|if-modified-since|if-match|cache-control|pragma|range|connection)$/i;
+
 /** Most strings and nesting of a tool's arguments the gate walks; beyond, the action is dynamic. */
 const TOOL_ARG_BUDGET = 4096;
 const TOOL_ARG_DEPTH = 32;
@@ -853,13 +879,9 @@ function toolPaths(
   if (typeof v === "string") {
     if (v === "") return true;
     if (/^file:/i.test(v)) {
-      let p: string;
-      try {
-        p = decodeURIComponent(v.replace(/^file:(\/\/[^/]*)?/i, ""));
-      } catch {
-        return false;
-      }
-      out(p.startsWith("/") ? p : `/${p}`, false);
+      const p = fileUriPath(v);
+      if (p === null) return false;
+      out(p, false);
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out(v, true);
     else if (pathKey || v.startsWith("/") || v.startsWith("~")) out(v, false);
     return true;
@@ -873,6 +895,16 @@ function toolPaths(
       if (!toolPaths(x, pathKey || PATH_ARG.test(k), depth + 1, budget, out)) return false;
   }
   return true;
+}
+
+/** The path a `file:` URI names (percent-decoded, host dropped); null when it cannot be decoded. */
+function fileUriPath(v: string): string | null {
+  try {
+    const p = decodeURIComponent(v.replace(/^file:(\/\/[^/]*)?/i, ""));
+    return p.startsWith("/") ? p : `/${p}`;
+  } catch {
+    return null;
+  }
 }
 
 function collectStrings(v: unknown, out: string[], depth: number): void {
@@ -977,9 +1009,17 @@ function shellSubject(c: SimpleCommand, cwd: string): Subject {
 function taintFindings(out: Finding[], cmds: readonly SimpleCommand[], s: Track, p: Track | undefined): void {
   const line = new Map<string, string>();
   for (const c of cmds) {
-    for (const f of c.runs) {
-      const earlier = line.get(f);
-      const a = earlier === undefined ? (s.artefacts.get(f) ?? p?.artefacts.get(f)) : undefined;
+    for (const run of c.runs) {
+      // The file itself, or a directory it lies in (`git clone URL tool` then `bash tool/install.sh`).
+      let f = run;
+      let earlier: string | undefined;
+      let a: Artefact | undefined;
+      for (let up = 0; up < 64 && f !== ""; up++) {
+        earlier = line.get(f);
+        a = earlier === undefined ? (s.artefacts.get(f) ?? p?.artefacts.get(f)) : undefined;
+        if (earlier !== undefined || a !== undefined) break;
+        f = f.slice(0, f.lastIndexOf("/"));
+      }
       if (earlier === undefined && a === undefined) continue;
       const by =
         earlier !== undefined
@@ -988,7 +1028,7 @@ function taintFindings(out: Finding[], cmds: readonly SimpleCommand[], s: Track,
       out.push({
         rule: "session-artefact",
         effect: "escalate",
-        reason: `session-artefact: '${c.text}' runs '${f}', made by ${by}: code the gate has not read`,
+        reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${by}: code the gate has not read`,
       });
     }
     for (const w of c.writes) if (!line.has(w)) line.set(w, c.text);

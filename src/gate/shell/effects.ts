@@ -20,7 +20,7 @@ import {
   SPECS,
 } from "./specs.js";
 import type { Word } from "./types.js";
-import { wrappedStart } from "./wrappers.js";
+import { CONTAINER_BOOL, CONTAINER_VALUES, containerRun, wrappedStart } from "./wrappers.js";
 
 export interface Effects {
   /** Paths written, created or deleted (as written: the walk resolves them). */
@@ -189,6 +189,21 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
     case "wget":
       wgetDefaultOutput(words, ctx, fx);
+      break;
+    case "patch":
+      // Without a file operand or -o, the patch itself names the files it writes.
+      {
+        const named = words.some(
+          (w, k) =>
+            w.value !== null &&
+            (/^(-o|--output)/.test(w.value) ||
+              (!w.value.startsWith("-") &&
+                !/^(-[pidrBFVzD]|--(strip|input|directory|reject-file|prefix|fuzz|suffix|ifdef|backup-if-mismatch|quoting-style))$/.test(
+                  words[k - 1]?.value ?? "",
+                ))),
+        );
+        if (!named && !words.some((w) => w.value === "--dry-run")) fx.dynamicWrite = true;
+      }
       break;
     case "unzip":
       // `-:` keeps `../` in member names: they land outside the target directory.
@@ -1166,138 +1181,8 @@ function packageSources(program: string, words: Word[], ctx: EffectsCtx, fx: Eff
   }
 }
 
-/** docker/podman global flags that take a value. */
-const CONTAINER_GLOBAL = new Set([
-  "-H",
-  "--host",
-  "--context",
-  "-c",
-  "--config",
-  "-l",
-  "--log-level",
-  "--tlscacert",
-  "--tlscert",
-  "--tlskey",
-]);
-/** `run`/`create` flags that take a value (the rest of the known flags take none). */
-const CONTAINER_VALUES = new Set([
-  "-v",
-  "--volume",
-  "--mount",
-  "-e",
-  "--env",
-  "--env-file",
-  "--name",
-  "-p",
-  "--publish",
-  "-w",
-  "--workdir",
-  "--network",
-  "--net",
-  "-u",
-  "--user",
-  "--entrypoint",
-  "--platform",
-  "-l",
-  "--label",
-  "--label-file",
-  "--restart",
-  "--cgroupns",
-  "--pid",
-  "--ipc",
-  "--uts",
-  "--userns",
-  "--cap-add",
-  "--cap-drop",
-  "--security-opt",
-  "--device",
-  "-m",
-  "--memory",
-  "--memory-swap",
-  "--cpus",
-  "--cpu-shares",
-  "--hostname",
-  "-h",
-  "--add-host",
-  "--dns",
-  "--log-driver",
-  "--log-opt",
-  "--tmpfs",
-  "--shm-size",
-  "--ulimit",
-  "--gpus",
-  "--pull",
-  "--stop-signal",
-  "--stop-timeout",
-  "--health-cmd",
-  "--health-interval",
-  "--volumes-from",
-  "--link",
-  "--expose",
-  "--cidfile",
-  "--runtime",
-  "--group-add",
-  "--sysctl",
-  "--network-alias",
-  "--ip",
-  "--mac-address",
-  "--attach",
-  "-a",
-  "--detach-keys",
-  "--pids-limit",
-  "--cgroup-parent",
-  "--init-path",
-]);
-const CONTAINER_BOOL = new Set([
-  "-d",
-  "--detach",
-  "--rm",
-  "-i",
-  "--interactive",
-  "-t",
-  "--tty",
-  "--privileged",
-  "--init",
-  "--read-only",
-  "-P",
-  "--publish-all",
-  "--no-healthcheck",
-  "-q",
-  "--quiet",
-  "--sig-proxy",
-  "--oom-kill-disable",
-  "--help",
-]);
 /** `--pid=host` and friends: the container shares the host's namespace. */
 const HOST_NS = new Set(["--pid", "--ipc", "--uts", "--userns", "--cgroupns", "--network", "--net"]);
-
-/**
- * `docker run|create [flags] IMAGE [CMD…]`: where the command starts (or -1), the parse shared by
- * the effects (mounts, namespaces, restart policy) and the walk (the command is judged too).
- */
-export function containerRun(words: Word[]): { sub: number; image: number } {
-  let i = 0;
-  while (i < words.length) {
-    const v = words[i]!.value;
-    if (v === null || !v.startsWith("-")) break;
-    i += CONTAINER_GLOBAL.has(v) ? 2 : 1;
-  }
-  const sub = i < words.length ? i : -1;
-  const s = words[sub]?.value;
-  if (s !== "run" && s !== "create") return { sub, image: -1 };
-  for (i = sub + 1; i < words.length; i++) {
-    const v = words[i]!.value;
-    if (v === null) return { sub, image: i };
-    if (v === "--") return { sub, image: i + 1 < words.length ? i + 1 : -1 };
-    if (!v.startsWith("-") || v === "-") return { sub, image: i };
-    if (
-      !v.includes("=") &&
-      (CONTAINER_VALUES.has(v) || (/^-[a-zA-Z]*[vepwulmah]$/.test(v) && !CONTAINER_BOOL.has(v)))
-    )
-      i++;
-  }
-  return { sub, image: -1 };
-}
 
 /**
  * Containers that reach the host: bind mounts from outside the workspace (`-v /:/h`, `--mount

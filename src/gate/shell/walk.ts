@@ -548,15 +548,6 @@ function emit(
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const v = w.value;
-    // `{1..9999999999}`: bash makes every word of a sequence before the command starts.
-    if (v !== null && !w.quoted && v.includes("..")) {
-      const m = /\{([+-]?\d+)\.\.([+-]?\d+)(?:\.\.[+-]?\d+)?\}/.exec(v);
-      if (m && Math.abs(Number(m[2]) - Number(m[1])) > 100_000)
-        addFloor(
-          ctx,
-          `resources: '${short(cmdText)}' expands a sequence of ${Math.abs(Number(m[2]) - Number(m[1]))} words`,
-        );
-    }
     if (v === null) {
       dynamic = true;
       operands.push(w);
@@ -1053,6 +1044,14 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "variable_name":
     case "heredoc_start":
       return { value: text(cur, ctx), glob: false };
+    case "brace_expression": {
+      // `{1..9999999999}`: bash makes every word of the sequence before the command starts.
+      const m = /^\{([+-]?\d+)\.\.([+-]?\d+)/.exec(text(cur, ctx));
+      const n = m ? Math.abs(Number(m[2]) - Number(m[1])) : 0;
+      if (n > 100_000)
+        addFloor(ctx, `resources: the sequence ${short(text(cur, ctx))} expands to ${n} words`);
+      return { value: null, glob: false };
+    }
     case "raw_string": {
       const s = text(cur, ctx);
       return { value: s.slice(1, -1), glob: false, quoted: true };
