@@ -589,7 +589,7 @@ export const SPECS: Record<string, ProgramSpec> = {
   },
   yq: {
     // mikefarah/yq and python-yq: -i rewrites the files; the first operand is the expression.
-    short: "eCMNPrjn0Sx",
+    short: "ieCMNPrjn0Sx",
     values: {
       "-o": "none",
       "--output-format": "none",
