@@ -229,6 +229,29 @@ export class Gate {
     this.current = bundle;
   }
 
+  /**
+   * Registers the workspace roots of one session (issue 19 §3: the caller, at session start, not
+   * the model): its actions' `$CWD` is one of these, and a cwd outside them is judged as outside,
+   * even inside another configured root. Each root must lie inside a configured root (a session
+   * narrows its workspace, never widens it): otherwise WORKSPACE_OUTSIDE and nothing changes.
+   * Kept with the session's state (exportState), replaced by a later registration.
+   */
+  setSessionWorkspaces(session_id: string, roots: readonly string[]): void {
+    if (typeof session_id !== "string" || session_id === "")
+      throw new ForgeError(Codes.ACTION_INVALID, "session_id must be a non-empty string");
+    if (roots.length === 0 || roots.length > 64)
+      throw new ForgeError(Codes.WORKSPACE_OUTSIDE, "a session needs between 1 and 64 workspace roots");
+    const abs = roots.map((r) => normalisePath(r, this.cwd, this.home));
+    for (const [k, a] of abs.entries())
+      if (this.workspaceOf(a) === OUTSIDE)
+        throw new ForgeError(
+          Codes.WORKSPACE_OUTSIDE,
+          `workspace root '${roots[k]}' (${a}) lies outside every configured workspace`,
+        );
+    this.sessions.get(session_id).workspaces = abs;
+    this.changed(true);
+  }
+
   /** A JSON-able dump of the session and principal tracks, in LRU order (oldest first). */
   exportState(): GateState {
     return {
@@ -306,9 +329,15 @@ export class Gate {
   } {
     let sessions = 0;
     let principals = 0;
-    if (target.session_id && this.sessions.delete(target.session_id)) {
-      this.principalOf.delete(target.session_id);
-      sessions++;
+    if (target.session_id) {
+      // The labels, counts and artefacts go; the caller's workspace registration stays (clearing
+      // must not widen what the session may touch).
+      const ws = this.sessions.peek(target.session_id)?.workspaces ?? null;
+      if (this.sessions.delete(target.session_id)) {
+        this.principalOf.delete(target.session_id);
+        sessions++;
+        if (ws) this.sessions.get(target.session_id).workspaces = ws;
+      }
     }
     if (target.principal && this.principals.delete(target.principal)) principals++;
     if (sessions + principals > 0) this.changed(true);
@@ -420,8 +449,9 @@ export class Gate {
     let summary: string;
     if (action.kind === "shell") {
       for (const f of envFindings(action.env)) found.push(f);
-      const cwd = action.cwd ? normalisePath(action.cwd, this.cwd, this.home) : this.cwd;
-      const ws = this.workspaceOf(cwd);
+      const base = s.workspaces?.[0] ?? this.cwd;
+      const cwd = action.cwd ? normalisePath(action.cwd, base, this.home) : base;
+      const ws = this.workspaceOf(cwd, s.workspaces);
       if (ws === OUTSIDE)
         reasons.push(`cwd '${cwd}' lies outside the configured workspaces: judged as outside`);
       const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env, ws);
@@ -443,7 +473,7 @@ export class Gate {
       this.lineFindings(found, action.command, cwd);
       taintFindings(found, parsed.commands, s, p);
     } else {
-      const sub = this.structuredSubject(action);
+      const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
       subjects.push(sub);
       if (action.kind === "email.send") {
         const why = headerInjection([...action.to, ...action.cc, action.subject]);
@@ -617,10 +647,13 @@ export class Gate {
    * The configured root `cwd` lies in (the longest; compared canonically: case, `/private`), in
    * the cwd's own spelling where it has the same length; or OUTSIDE.
    */
-  private workspaceOf(cwd: string): string {
+  private workspaceOf(cwd: string, session: readonly string[] | null = null): string {
     const c = canonicalPath(cwd);
     let best: { path: string; canonical: string } | null = null;
-    for (const r of this.workspaces) {
+    const roots = session
+      ? session.map((path) => ({ path, canonical: canonicalPath(path) }))
+      : this.workspaces;
+    for (const r of roots) {
       const cr = r.canonical;
       if (
         (c === cr || cr === "/" || c.startsWith(`${cr}/`)) &&
@@ -704,7 +737,7 @@ export class Gate {
       out.push(f);
   }
 
-  private structuredSubject(a: Exclude<Action, { kind: "shell" }>): Subject {
+  private structuredSubject(a: Exclude<Action, { kind: "shell" }>, cwd: string): Subject {
     const sub: Subject = {
       kind: a.kind,
       cmd: null,
@@ -712,7 +745,7 @@ export class Gate {
       paths: [],
       writes: [],
       hosts: [],
-      cwd: this.cwd,
+      cwd,
       dynamic: false,
       dynamicWrites: false,
       method: null,
@@ -741,7 +774,7 @@ export class Gate {
         // `file:///Users/dev/.ssh/id_rsa` names that file; any other scheme is no path the gate knows.
         const raw = /^file:/i.test(a.path) ? fileUriPath(a.path) : a.path;
         if (raw === null || /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) sub.dynamic = true;
-        const path = normalisePath(raw ?? a.path, this.cwd, this.home);
+        const path = normalisePath(raw ?? a.path, cwd, this.home);
         sub.paths.push(path);
         if (a.kind !== "file.read") sub.writes.push(path);
         sub.text = `${a.kind} ${a.path}`;
@@ -778,7 +811,7 @@ export class Gate {
         // `file://` URIs): judge those like any other path. Too deep or too many: not ALLOW.
         if (
           !toolPaths(a.arguments, false, 0, { left: TOOL_ARG_BUDGET }, (s, url) => {
-            if (!url) sub.paths.push(normalisePath(s, this.cwd, this.home));
+            if (!url) sub.paths.push(normalisePath(s, cwd, this.home));
             else {
               // A URL in the arguments (`get_url`, `fetch`): its host meets the metadata and
               // internal-address checks; one whose host cannot be read is unknown.
