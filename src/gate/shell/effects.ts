@@ -173,6 +173,30 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "nerdctl":
       containerEffects(words, ctx, fx);
       return fx;
+    case "python": {
+      // `python -m http.server`: a listener that serves the workspace to whoever connects.
+      const m = words.findIndex((w) => w.value === "-m");
+      const mod = m >= 0 ? words[m + 1]?.value : undefined;
+      if (mod === null || (mod && LISTENER_MODULES.has(mod)))
+        floor(fx, `network-listener: '${ctx.text}' serves files or mail to the network (-m ${mod ?? "?"})`);
+      if (fx.floors.length > 0) return fx;
+      break;
+    }
+    case "http":
+    case "https":
+    case "xh":
+    case "xhs": {
+      // httpie/xh: a write method or request items (`k=v`, `k:=json`, `f@file`) send data.
+      const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+      const first = ops[0]?.value;
+      const items = ops.slice(first && /^[A-Z]+$/.test(first) ? 2 : 1);
+      if (
+        (first && /^(POST|PUT|PATCH|DELETE)$/.test(first)) ||
+        items.some((w) => w.value === null || /^[^=:@]+(==|:=|=|@|:=@|=@)/.test(w.value))
+      )
+        floor(fx, `network-upload: '${ctx.text}' sends data (a write method or request items)`);
+      return fx;
+    }
   }
   const spec = specOf(program);
   if (!spec) return null;
@@ -225,6 +249,18 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   }
   return fx;
 }
+
+/** Python modules that listen on the network when run with `-m`. */
+const LISTENER_MODULES = new Set([
+  "http.server",
+  "SimpleHTTPServer",
+  "CGIHTTPServer",
+  "smtpd",
+  "aiosmtpd",
+  "pyftpdlib",
+  "xmlrpc.server",
+  "wsgiref.simple_server",
+]);
 
 /** The process environment, as a path: printing it reads a secret store (policies list `/proc/*\/environ`). */
 const ENVIRON = "/proc/self/environ";
