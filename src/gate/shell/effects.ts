@@ -127,6 +127,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         floor(fx, `code: '${ctx.text}' evaluates arithmetic that can run a substitution`);
       if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*f/.test(w.value)))
         floor(fx, `shell-definition: '${ctx.text}' changes shell functions`);
+      if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*n/.test(w.value)))
+        floor(
+          fx,
+          `shell-state: '${ctx.text}' makes a name refer to another variable (a later assignment changes that one)`,
+        );
       return fx;
     }
     case "cmake":
@@ -144,6 +149,31 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "env":
       envEffects(words, ctx, fx);
       return fx;
+    case "read":
+    case "mapfile":
+    case "readarray": {
+      // `read PROMPT_COMMAND <<< …`: the variables read into are judged like `NAME=…`.
+      for (let i = 0; i < words.length; i++) {
+        const v = words[i]!.value;
+        if (v !== null && /^-[a-zA-Z]*[adpntuNCcsO]$/.test(v) && !/^-[rse]+$/.test(v)) {
+          i++;
+          continue;
+        }
+        if (v?.startsWith("-")) continue;
+        if (
+          v === null ||
+          CMD_VARS.has(v) ||
+          INJECT_VARS.test(v) ||
+          injectsEnv(v) ||
+          /^(PS[0-4]|HIST\w*)$/.test(v)
+        )
+          floor(
+            fx,
+            `code-injection: '${ctx.text}' reads input into ${v ?? "a variable only known at run time"}, which names code to run`,
+          );
+      }
+      return fx;
+    }
     case "printenv":
       // One variable: a secret when its name says so (`printenv AWS_SECRET_ACCESS_KEY`).
       if (words.some((w) => w.value === null || SECRET_NAME.test(w.value))) fx.reads.push(ENVIRON);
@@ -561,7 +591,14 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
   for (let k = 0; k < rest.length; k++) {
     const v = rest[k]!.value;
     if (v === "--no-index") noIndex = true;
-    else if (v === "--") {
+    else if ((sub === "push" || sub === "pull" || sub === "fetch") && v !== null && /^--repo(=|$)/.test(v)) {
+      const url = v.includes("=") ? v.slice(7) : (rest[++k]?.value ?? null);
+      if (url === null || REPO_URL.test(url))
+        floor(
+          fx,
+          `git-remote: '${ctx.text}' names the repository ${url === null ? "only at run time" : `'${url}'`} (--repo), not a configured remote`,
+        );
+    } else if (v === "--") {
       for (const w of rest.slice(k + 1)) ops.push(w.value);
       break;
     } else if (v === null || !v.startsWith("-")) ops.push(v);
@@ -593,7 +630,11 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
     );
   else if ((sub === "push" || sub === "pull") && ops[0] === null)
     floor(fx, `git-remote: '${ctx.text}': the repository is only known at run time`);
-  else if (sub === "remote" && (ops[0] === "add" || ops[0] === "set-url" || ops[0] === null))
+  else if (
+    sub === "remote" &&
+    ops[0] !== undefined &&
+    !["show", "get-url", "prune", "update"].includes(ops[0] ?? "")
+  )
     floor(fx, `git-remote: '${ctx.text}' changes where later pushes and pulls go`);
   if (noIndex)
     for (const o of ops)
@@ -1116,8 +1157,11 @@ function curlWriteOut(words: Word[], ctx: EffectsCtx, fx: Effects): void {
             ? v.slice(2)
             : undefined;
     if (fmt === undefined) continue;
-    if (fmt === null) fx.dynamicWrite = true;
-    else
+    if (fmt === null || fmt.startsWith("@")) {
+      // `-w @FILE`: the format (and any %output{} in it) is in a file the gate does not read.
+      fx.dynamicWrite = true;
+      if (fmt !== null && fmt.length > 1) fx.reads.push(fmt.slice(1));
+    } else
       for (const m of fmt.matchAll(/%output\{(>>)?([^}]*)\}/g))
         apply("write", "-w %output", m[2]!.replace(/^@/, ""), ctx, fx);
   }

@@ -36,6 +36,7 @@ export const CODE_FLAGS: Record<string, string[]> = {
   guile: ["-c"],
   clojure: ["-e", "--eval"],
   kotlinc: ["-e", "-expression", "-script"],
+  mix: ["-e", "--eval"],
 };
 export const INTERPRETERS = new Set([
   "python",

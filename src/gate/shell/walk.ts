@@ -548,6 +548,8 @@ function emit(
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const v = w.value;
+    // `{a..z}{a..z}{a..z}{a..z}{a..z}` reaches here as text: its sequences still expand in bash.
+    if (v !== null && !w.quoted && v.includes("..")) sequenceBudget(ctx, v);
     if (v === null) {
       dynamic = true;
       operands.push(w);
@@ -651,6 +653,24 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(runner(ctx), cmd, r.heredoc);
+}
+
+/**
+ * Brace sequences (`{1..N}`, `{a..z}`, adjacent ones multiply): over 100000 words is a resources
+ * floor (bash makes every word before the command starts).
+ */
+function sequenceBudget(ctx: Ctx, text: string): void {
+  for (const run of text.matchAll(
+    /(?:\{(?:[+-]?\d+\.\.[+-]?\d+|[A-Za-z]\.\.[A-Za-z])(?:\.\.[+-]?\d+)?\})+/g,
+  )) {
+    let n = 1;
+    for (const m of run[0].matchAll(/\{([^.}]+)\.\.([^.}]+)/g)) {
+      const a = /^[+-]?\d+$/.test(m[1]!) ? Number(m[1]) : m[1]!.charCodeAt(0);
+      const b = /^[+-]?\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!.charCodeAt(0);
+      n *= Math.abs(b - a) + 1;
+    }
+    if (n > 100_000) addFloor(ctx, `resources: the sequence ${short(run[0])} expands to ${n} words`);
+  }
 }
 
 /** The workspace test and reason text effects.ts judges a command's words with. */
@@ -1046,10 +1066,8 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       return { value: text(cur, ctx), glob: false };
     case "brace_expression": {
       // `{1..9999999999}`: bash makes every word of the sequence before the command starts.
-      const m = /^\{([+-]?\d+)\.\.([+-]?\d+)/.exec(text(cur, ctx));
-      const n = m ? Math.abs(Number(m[2]) - Number(m[1])) : 0;
-      if (n > 100_000)
-        addFloor(ctx, `resources: the sequence ${short(text(cur, ctx))} expands to ${n} words`);
+      const t = ctx.line.slice(cur.startIndex, Math.min(ctx.line.length, cur.startIndex + 512));
+      sequenceBudget(ctx, t);
       return { value: null, glob: false };
     }
     case "raw_string": {
