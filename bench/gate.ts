@@ -70,8 +70,20 @@ function cedarGlob(g: string): string {
   return q(s);
 }
 
+/**
+ * `a || b || …` as a balanced tree: Cedar's parser recurses once per nesting level, and a flat
+ * chain of a long list (the pack's persistence files) nests one level per term and overflows the
+ * stack; balanced, the depth is log2 of the list's length.
+ */
+export function balancedOr(terms: string[]): string {
+  if (terms.length === 0) return "false";
+  if (terms.length === 1) return terms[0]!;
+  const mid = terms.length >> 1;
+  return `(${balancedOr(terms.slice(0, mid))} || ${balancedOr(terms.slice(mid))})`;
+}
+
 function anyLike(attr: string, globs: string[], path: boolean): string {
-  return `(${globs.map((g) => `context.${attr} like ${path ? cedarGlob(g) : q(g)}`).join(" || ")})`;
+  return `(${balancedOr(globs.map((g) => `context.${attr} like ${path ? cedarGlob(g) : q(g)}`))})`;
 }
 
 /** One Cedar policy per pack rule that applies to structured actions; escalate and deny → forbid. */

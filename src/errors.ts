@@ -82,6 +82,8 @@ export const Codes = {
   AGENT_RUNNING: "FORGE_AGENT_RUNNING",
   AGENT_UNREACHABLE: "FORGE_AGENT_UNREACHABLE",
   GATE_STATE_INVALID: "FORGE_GATE_STATE_INVALID",
+  /** A session's workspace root lies outside every configured workspace (a session narrows, never widens). */
+  WORKSPACE_OUTSIDE: "FORGE_WORKSPACE_OUTSIDE",
   /** A service we called (an inference backend, an agent, the collector) did not answer in time. */
   UPSTREAM_TIMEOUT: "FORGE_UPSTREAM_TIMEOUT",
   /** The collector's HTTP API refused or failed a request the agent made. */
@@ -214,6 +216,7 @@ export const HTTP_STATUS = {
   [Codes.AGENT_RUNNING]: 500,
   [Codes.AGENT_UNREACHABLE]: 500,
   [Codes.GATE_STATE_INVALID]: 500,
+  [Codes.WORKSPACE_OUTSIDE]: 400,
   [Codes.UPSTREAM_TIMEOUT]: 504,
   [Codes.COLLECTOR_UNAVAILABLE]: 502,
   [Codes.COLLECTOR_UNTRUSTED]: 502,

@@ -12,6 +12,7 @@ import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
   canonicalPath,
+  credentialFinding,
   envFindings,
   type Finding,
   NO_PROTECTION,
@@ -228,6 +229,29 @@ export class Gate {
     this.current = bundle;
   }
 
+  /**
+   * Registers the workspace roots of one session (issue 19 §3: the caller, at session start, not
+   * the model): its actions' `$CWD` is one of these, and a cwd outside them is judged as outside,
+   * even inside another configured root. Each root must lie inside a configured root (a session
+   * narrows its workspace, never widens it): otherwise WORKSPACE_OUTSIDE and nothing changes.
+   * Kept with the session's state (exportState), replaced by a later registration.
+   */
+  setSessionWorkspaces(session_id: string, roots: readonly string[]): void {
+    if (typeof session_id !== "string" || session_id === "")
+      throw new ForgeError(Codes.ACTION_INVALID, "session_id must be a non-empty string");
+    if (roots.length === 0 || roots.length > 64)
+      throw new ForgeError(Codes.WORKSPACE_OUTSIDE, "a session needs between 1 and 64 workspace roots");
+    const abs = roots.map((r) => normalisePath(r, this.cwd, this.home));
+    for (const [k, a] of abs.entries())
+      if (this.workspaceOf(a) === OUTSIDE)
+        throw new ForgeError(
+          Codes.WORKSPACE_OUTSIDE,
+          `workspace root '${roots[k]}' (${a}) lies outside every configured workspace`,
+        );
+    this.sessions.get(session_id).workspaces = abs;
+    this.changed(true);
+  }
+
   /** A JSON-able dump of the session and principal tracks, in LRU order (oldest first). */
   exportState(): GateState {
     return {
@@ -305,9 +329,15 @@ export class Gate {
   } {
     let sessions = 0;
     let principals = 0;
-    if (target.session_id && this.sessions.delete(target.session_id)) {
-      this.principalOf.delete(target.session_id);
-      sessions++;
+    if (target.session_id) {
+      // The labels, counts and artefacts go; the caller's workspace registration stays (clearing
+      // must not widen what the session may touch).
+      const ws = this.sessions.peek(target.session_id)?.workspaces ?? null;
+      if (this.sessions.delete(target.session_id)) {
+        this.principalOf.delete(target.session_id);
+        sessions++;
+        if (ws) this.sessions.get(target.session_id).workspaces = ws;
+      }
     }
     if (target.principal && this.principals.delete(target.principal)) principals++;
     if (sessions + principals > 0) this.changed(true);
@@ -419,8 +449,9 @@ export class Gate {
     let summary: string;
     if (action.kind === "shell") {
       for (const f of envFindings(action.env)) found.push(f);
-      const cwd = action.cwd ? normalisePath(action.cwd, this.cwd, this.home) : this.cwd;
-      const ws = this.workspaceOf(cwd);
+      const base = s.workspaces?.[0] ?? this.cwd;
+      const cwd = action.cwd ? normalisePath(action.cwd, base, this.home) : base;
+      const ws = this.workspaceOf(cwd, s.workspaces);
       if (ws === OUTSIDE)
         reasons.push(`cwd '${cwd}' lies outside the configured workspaces: judged as outside`);
       const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env, ws);
@@ -437,10 +468,12 @@ export class Gate {
         reasons.push(`no simple command found: default ${bundle.defaultEffect}`);
       }
       summary = action.command.length > 200 ? `${action.command.slice(0, 197)}...` : action.command;
+      const cred = credentialFinding(action.command);
+      if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd);
       taintFindings(found, parsed.commands, s, p);
     } else {
-      const sub = this.structuredSubject(action);
+      const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
       subjects.push(sub);
       if (action.kind === "email.send") {
         const why = headerInjection([...action.to, ...action.cc, action.subject]);
@@ -451,6 +484,14 @@ export class Gate {
         if (why) found.push({ rule: "self-clear", effect: "deny", reason: why });
       }
       summary = sub.text;
+      if (action.kind === "http" || action.kind === "tool") {
+        const cred = credentialFinding(
+          action.kind === "http"
+            ? [action.url, ...Object.values(action.headers ?? {}), action.body ?? ""].join("\n")
+            : textOf(action),
+        );
+        if (cred) found.push(cred);
+      }
       // file.read/delete and http name one path or URL, judged with the subject below.
       if (action.kind === "file.write" || action.kind === "tool") {
         const text = textOf(action);
@@ -606,10 +647,13 @@ export class Gate {
    * The configured root `cwd` lies in (the longest; compared canonically: case, `/private`), in
    * the cwd's own spelling where it has the same length; or OUTSIDE.
    */
-  private workspaceOf(cwd: string): string {
+  private workspaceOf(cwd: string, session: readonly string[] | null = null): string {
     const c = canonicalPath(cwd);
     let best: { path: string; canonical: string } | null = null;
-    for (const r of this.workspaces) {
+    const roots = session
+      ? session.map((path) => ({ path, canonical: canonicalPath(path) }))
+      : this.workspaces;
+    for (const r of roots) {
       const cr = r.canonical;
       if (
         (c === cr || cr === "/" || c.startsWith(`${cr}/`)) &&
@@ -693,7 +737,7 @@ export class Gate {
       out.push(f);
   }
 
-  private structuredSubject(a: Exclude<Action, { kind: "shell" }>): Subject {
+  private structuredSubject(a: Exclude<Action, { kind: "shell" }>, cwd: string): Subject {
     const sub: Subject = {
       kind: a.kind,
       cmd: null,
@@ -701,7 +745,7 @@ export class Gate {
       paths: [],
       writes: [],
       hosts: [],
-      cwd: this.cwd,
+      cwd,
       dynamic: false,
       dynamicWrites: false,
       method: null,
@@ -727,7 +771,10 @@ export class Gate {
       case "file.read":
       case "file.write":
       case "file.delete": {
-        const path = normalisePath(a.path, this.cwd, this.home);
+        // `file:///Users/dev/.ssh/id_rsa` names that file; any other scheme is no path the gate knows.
+        const raw = /^file:/i.test(a.path) ? fileUriPath(a.path) : a.path;
+        if (raw === null || /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) sub.dynamic = true;
+        const path = normalisePath(raw ?? a.path, cwd, this.home);
         sub.paths.push(path);
         if (a.kind !== "file.read") sub.writes.push(path);
         sub.text = `${a.kind} ${a.path}`;
@@ -739,9 +786,15 @@ export class Gate {
         sub.hosts.push(host);
         const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
         sub.endpoint = { host, port };
-        sub.method = a.method;
+        // A request that carries data (a body, or headers beyond the inert ones) sends it, whatever
+        // its verb: a GET with a body or an `X-Key:` header is judged as an upload.
+        const data =
+          a.body !== undefined ||
+          a.body_sha256 !== undefined ||
+          Object.keys(a.headers ?? {}).some((h) => !INERT_HEADERS.test(h));
+        sub.method = data && READ_METHODS.has(a.method.toUpperCase()) ? "POST" : a.method;
         sub.scheme = u.protocol.slice(0, -1).toLowerCase();
-        sub.text = `${a.method} ${u.origin}${u.pathname}`;
+        sub.text = `${a.method} ${u.origin}${u.pathname}${sub.method !== a.method ? " (carries data: judged as POST)" : ""}`;
         break;
       }
       case "email.send": {
@@ -758,7 +811,7 @@ export class Gate {
         // `file://` URIs): judge those like any other path. Too deep or too many: not ALLOW.
         if (
           !toolPaths(a.arguments, false, 0, { left: TOOL_ARG_BUDGET }, (s, url) => {
-            if (!url) sub.paths.push(normalisePath(s, this.cwd, this.home));
+            if (!url) sub.paths.push(normalisePath(s, cwd, this.home));
             else {
               // A URL in the arguments (`get_url`, `fetch`): its host meets the metadata and
               // internal-address checks; one whose host cannot be read is unknown.
@@ -834,6 +887,12 @@ function textOf(a: Exclude<Action, { kind: "shell" }>): string {
   }
 }
 
+/** Methods that only read, unless the request carries data. */
+const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
+/** Request headers that carry no data of the caller's. */
+const INERT_HEADERS =
+  /^(accept|accept-language|accept-encoding|user-agent|if-none-match|if-modified-since|if-match|cache-control|pragma|range|connection)$/i;
+
 /** Most strings and nesting of a tool's arguments the gate walks; beyond, the action is dynamic. */
 const TOOL_ARG_BUDGET = 4096;
 const TOOL_ARG_DEPTH = 32;
@@ -853,13 +912,9 @@ function toolPaths(
   if (typeof v === "string") {
     if (v === "") return true;
     if (/^file:/i.test(v)) {
-      let p: string;
-      try {
-        p = decodeURIComponent(v.replace(/^file:(\/\/[^/]*)?/i, ""));
-      } catch {
-        return false;
-      }
-      out(p.startsWith("/") ? p : `/${p}`, false);
+      const p = fileUriPath(v);
+      if (p === null) return false;
+      out(p, false);
     } else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) out(v, true);
     else if (pathKey || v.startsWith("/") || v.startsWith("~")) out(v, false);
     return true;
@@ -873,6 +928,16 @@ function toolPaths(
       if (!toolPaths(x, pathKey || PATH_ARG.test(k), depth + 1, budget, out)) return false;
   }
   return true;
+}
+
+/** The path a `file:` URI names (percent-decoded, host dropped); null when it cannot be decoded. */
+function fileUriPath(v: string): string | null {
+  try {
+    const p = decodeURIComponent(v.replace(/^file:(\/\/[^/]*)?/i, ""));
+    return p.startsWith("/") ? p : `/${p}`;
+  } catch {
+    return null;
+  }
 }
 
 function collectStrings(v: unknown, out: string[], depth: number): void {
@@ -977,9 +1042,17 @@ function shellSubject(c: SimpleCommand, cwd: string): Subject {
 function taintFindings(out: Finding[], cmds: readonly SimpleCommand[], s: Track, p: Track | undefined): void {
   const line = new Map<string, string>();
   for (const c of cmds) {
-    for (const f of c.runs) {
-      const earlier = line.get(f);
-      const a = earlier === undefined ? (s.artefacts.get(f) ?? p?.artefacts.get(f)) : undefined;
+    for (const run of c.runs) {
+      // The file itself, or a directory it lies in (`git clone URL tool` then `bash tool/install.sh`).
+      let f = run;
+      let earlier: string | undefined;
+      let a: Artefact | undefined;
+      for (let up = 0; up < 64 && f !== ""; up++) {
+        earlier = line.get(f);
+        a = earlier === undefined ? (s.artefacts.get(f) ?? p?.artefacts.get(f)) : undefined;
+        if (earlier !== undefined || a !== undefined) break;
+        f = f.slice(0, f.lastIndexOf("/"));
+      }
       if (earlier === undefined && a === undefined) continue;
       const by =
         earlier !== undefined
@@ -988,7 +1061,7 @@ function taintFindings(out: Finding[], cmds: readonly SimpleCommand[], s: Track,
       out.push({
         rule: "session-artefact",
         effect: "escalate",
-        reason: `session-artefact: '${c.text}' runs '${f}', made by ${by}: code the gate has not read`,
+        reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${by}: code the gate has not read`,
       });
     }
     for (const w of c.writes) if (!line.has(w)) line.set(w, c.text);

@@ -182,8 +182,26 @@ export function compilePathGlobs(globs: readonly string[]): PathGlob[] {
   return [...byBase].map(([base, srcs]) => ({
     source: globs.join(", "),
     base,
-    rest: new RegExp(`(?:${srcs.join("|")})$`, "iy"),
+    rest: new RegExp(`${alternation(srcs)}$`, "iy"),
   }));
+}
+
+/** The prefixes `{,**\/}x` and `**\/x` compile to: "at any depth". */
+const ANY_DEPTH = ["(?:|.*\\/)", "(?:.*/)?"];
+
+// One alternation of glob sources, with the "at any depth" ones (`**/package.json`,
+// `{,**/}conftest.py`) sharing a single any-directories prefix: a long persistence list then costs
+// one scan of the path's directories, not one per entry.
+function alternation(srcs: string[]): string {
+  const plain: string[] = [];
+  const deep: string[] = [];
+  for (const s of srcs) {
+    const pre = ANY_DEPTH.find((p) => s.startsWith(p));
+    if (pre) deep.push(s.slice(pre.length));
+    else plain.push(s);
+  }
+  if (deep.length > 0) plain.push(`(?:.*/)?(?:${deep.join("|")})`);
+  return `(?:${plain.join("|")})`;
 }
 
 function pathGlobParts(glob: string): { base: PathBase; src: string } {

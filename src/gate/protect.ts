@@ -45,7 +45,8 @@ export interface Finding {
     | "session-artefact"
     | "cloud-metadata"
     | "self-clear"
-    | "header-injection";
+    | "header-injection"
+    | "credential-literal";
   effect: "deny" | "escalate";
   reason: string;
 }
@@ -60,6 +61,44 @@ export const BUILTIN_PREFIX = "builtin:";
  */
 const ENV_INJECTION =
   /^(PATH|LD_[A-Z0-9_]+|DYLD_[A-Z0-9_]+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|PS4|SHELLOPTS|BASHOPTS|BASH_FUNC_.*|CDPATH|GLOBIGNORE|ZDOTDIR|NODE_OPTIONS|NODE_PATH|PYTHONSTARTUP|PYTHONHOME|PERL5OPT|PERL5LIB|PERLLIB|RUBYOPT|RUBYLIB|LESSOPEN|LESSCLOSE|GCONV_PATH|HOSTALIASES|LOCPATH|MALLOC_[A-Z_]+|GIT_(SSH|SSH_COMMAND|EXEC_PATH|CONFIG_[A-Z0-9_]+|CONFIG|CONFIG_GLOBAL|CONFIG_SYSTEM|PAGER|EDITOR|SEQUENCE_EDITOR|ASKPASS|EXTERNAL_DIFF|PROXY_COMMAND|TEMPLATE_DIR|DIR|WORK_TREE)|SSH_ASKPASS|SUDO_ASKPASS|EDITOR|VISUAL|PAGER|MANPAGER|SYSTEMD_PAGER|BROWSER|RSYNC_RSH|PYTHONPATH|PYTHONUSERBASE|PYTHONEXECUTABLE|PYTHONBREAKPOINT|PIP_[A-Z0-9_]+|UV_[A-Z0-9_]*INDEX[A-Z0-9_]*|HOME|XDG_CONFIG_HOME|XDG_DATA_HOME|CURL_HOME|WGETRC|CC|CXX|LD|AR|CPP|RUSTC|RUSTC_WRAPPER|RUSTDOCFLAGS|CARGO_[A-Z0-9_]+|GOFLAGS|GOPROXY|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|MANOPT|BAT_PAGER|GH_PAGER|DELTA_PAGER|DOCKER_HOST|KUBECONFIG|(ALL|HTTPS?|FTP)_PROXY|GEM_HOME|GEM_PATH|BUNDLE_GEMFILE|LUA_C?PATH|TCLLIBPATH|COMPOSER_HOME)$|^(npm_config_|yarn_|bun_config_)|_proxy$/i;
+
+/** Credential formats with a recognisable shape (provider prefixes, PEM private keys). */
+const CREDENTIAL_SHAPES: [RegExp, string][] = [
+  [/\b(AKIA|ASIA)[0-9A-Z]{16}\b/, "an AWS access key id"],
+  [/\bgh[pousr]_[A-Za-z0-9]{30,}/, "a GitHub token"],
+  [/\bgithub_pat_[A-Za-z0-9_]{30,}/, "a GitHub token"],
+  [/\bglpat-[A-Za-z0-9_-]{20,}/, "a GitLab token"],
+  [/\bxox[abprs]-[A-Za-z0-9-]{10,}/, "a Slack token"],
+  [/\bsk-(ant-|proj-)?[A-Za-z0-9_-]{20,}/, "an API secret key"],
+  [/\bAIza[0-9A-Za-z_-]{35}\b/, "a Google API key"],
+  [/\bnpm_[A-Za-z0-9]{36}\b/, "an npm token"],
+  [/-----BEGIN [A-Z ]*PRIVATE KEY-----/, "a private key"],
+];
+
+/** Every shape at once: one scan of the text in the common case (no credential). */
+const CREDENTIAL_ANY = new RegExp(CREDENTIAL_SHAPES.map(([re]) => re.source).join("|"));
+
+/**
+ * An ESCALATE finding when the action's text carries a credential literal (a token in a URL, a
+ * header, a command line): whoever receives it can use it, so a person decides.
+ */
+export function credentialFinding(text: string): Finding | null {
+  if (text.length > 65_536) text = text.slice(0, 65_536);
+  if (!CREDENTIAL_ANY.test(text)) return null;
+  for (const [re, what] of CREDENTIAL_SHAPES)
+    if (re.test(text))
+      return {
+        rule: "credential-literal",
+        effect: "escalate",
+        reason: `credential-literal: the action carries what looks like ${what}`,
+      };
+  return null;
+}
+
+/** True when setting `name` changes which program runs or what it loads (the action's env and the line's assignments). */
+export function injectsEnv(name: string): boolean {
+  return ENV_INJECTION.test(name);
+}
 
 /** DENY findings for variables of an action's env that inject code or change program lookup. */
 export function envFindings(env: Readonly<Record<string, string>> | undefined): Finding[] {
@@ -421,7 +460,10 @@ function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedReso
   } else if (prog === "ps") {
     // BSD-style `ps e`/`ps eww`, and `ps -E` on macOS, print other processes' environments.
     const first = values[0];
-    if (first != null && (/^[a-z]*e[a-z]*$/.test(first) || values.includes("-E"))) {
+    if (
+      first != null &&
+      (/^[a-z]*e[a-z]*$/.test(first) || values.some((v) => v !== null && /^-[A-Za-z]*E/.test(v)))
+    ) {
       out.push({
         rule: "process-secrets",
         effect: "deny",

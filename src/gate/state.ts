@@ -52,6 +52,11 @@ export class Track {
    * the gate has not read (issue 19 §3). Bounded; the oldest is forgotten first.
    */
   readonly artefacts = new Map<string, Artefact>();
+  /**
+   * The workspace roots the caller registered for this session (issue 19 §3), each inside a
+   * configured root: `$CWD` for its actions is one of these. Null: the configured roots.
+   */
+  workspaces: readonly string[] | null = null;
 
   /** Adds `label`, remembering `by` if it is new; true when the label was new. */
   label(label: string, by: LabelOrigin): boolean {
@@ -188,6 +193,7 @@ const TrackDump = z.object({
       }),
     )
     .optional(),
+  workspaces: z.array(z.string().startsWith("/")).min(1).max(64).optional(),
 });
 export type TrackDump = z.infer<typeof TrackDump>;
 
@@ -213,6 +219,7 @@ export function dumpTrack(key: string, t: Track): TrackDump {
     ...(t.origins.size > 0
       ? { origins: Object.fromEntries([...t.origins].map(([k, o]) => [k, { ...o }])) }
       : {}),
+    ...(t.workspaces ? { workspaces: [...t.workspaces] } : {}),
   };
 }
 
@@ -228,6 +235,7 @@ export function trackOf(d: TrackDump, keep: number): Track {
   t.recent = d.recent.slice(-keep);
   t.evicted = d.evicted;
   for (const [k, a] of Object.entries(d.artefacts ?? {})) t.made(k, { ...a });
+  if (d.workspaces) t.workspaces = [...d.workspaces];
   return t;
 }
 

@@ -6,6 +6,8 @@
  */
 import { canonicalHost } from "../hosts.js";
 import { hostOf } from "../paths.js";
+import { injectsEnv } from "../protect.js";
+import { CMD_VARS, INJECT_VARS } from "./programs.js";
 import {
   CMAKE_E,
   GIT_CODE_SUBS,
@@ -18,6 +20,7 @@ import {
   SPECS,
 } from "./specs.js";
 import type { Word } from "./types.js";
+import { CONTAINER_BOOL, CONTAINER_VALUES, containerRun, wrappedStart } from "./wrappers.js";
 
 export interface Effects {
   /** Paths written, created or deleted (as written: the walk resolves them). */
@@ -79,10 +82,17 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "less":
     case "more":
     case "most":
-      // `less +!cmd`, `more '+!id'`: a leading `+` is a pager command, and `!` runs a shell.
-      for (const w of words)
-        if (w.value === null || w.value.startsWith("+"))
+      // `less +!cmd`, `more '+!id'`: a leading `+` is a pager command, and `!` runs a shell; a
+      // lesskey file (`-k FILE`) binds keys to commands.
+      for (let i = 0; i < words.length; i++) {
+        const v = words[i]!.value;
+        if (v === null || v.startsWith("+"))
           floor(fx, `code-runner: '${ctx.text}' gives the pager a command to run`);
+        else if (v === "-k" || v === "--lesskey-file" || v === "--lesskey-src")
+          apply("script", v, words[++i]?.value ?? null, ctx, fx);
+        else if (/^(-k.|--lesskey-(file|src)=)/.test(v))
+          apply("script", "-k", v.slice(v.startsWith("-k") ? 2 : v.indexOf("=") + 1), ctx, fx);
+      }
       return fx;
     case "find":
       findEffects(words, ctx, fx);
@@ -108,12 +118,20 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "local":
     case "export":
     case "readonly": {
+      // Flags alone print variables, the exported environment among them (`declare -xp`, `export -p`).
+      if (program !== "let" && program !== "local" && words.every((w) => w.value?.startsWith("-")))
+        fx.reads.push(ENVIRON);
       // Arithmetic contexts expand `a[$(…)]` subscripts: `let 'x=$(id)'`, `declare -i x='a[$(id)]'`.
       const arith = program === "let" || words.some((w) => w.value !== null && /^-[a-zA-Z]*i/.test(w.value));
       if (arith && words.some((w) => w.value === null || /\$\(|`|\[/.test(w.value)))
         floor(fx, `code: '${ctx.text}' evaluates arithmetic that can run a substitution`);
       if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*f/.test(w.value)))
         floor(fx, `shell-definition: '${ctx.text}' changes shell functions`);
+      if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*n/.test(w.value)))
+        floor(
+          fx,
+          `shell-state: '${ctx.text}' makes a name refer to another variable (a later assignment changes that one)`,
+        );
       return fx;
     }
     case "cmake":
@@ -125,11 +143,163 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         }
       }
       break;
+    case "awk":
+      awkEffects(words, ctx, fx);
+      return fx;
+    case "env":
+      envEffects(words, ctx, fx);
+      return fx;
+    case "read":
+    case "mapfile":
+    case "readarray": {
+      // `read PROMPT_COMMAND <<< …`: the variables read into are judged like `NAME=…`.
+      for (let i = 0; i < words.length; i++) {
+        const v = words[i]!.value;
+        if (v !== null && /^-[a-zA-Z]*[adpntuNCcsO]$/.test(v) && !/^-[rse]+$/.test(v)) {
+          i++;
+          continue;
+        }
+        if (v?.startsWith("-")) continue;
+        if (
+          v === null ||
+          CMD_VARS.has(v) ||
+          INJECT_VARS.test(v) ||
+          injectsEnv(v) ||
+          /^(PS[0-4]|HIST\w*)$/.test(v)
+        )
+          floor(
+            fx,
+            `code-injection: '${ctx.text}' reads input into ${v ?? "a variable only known at run time"}, which names code to run`,
+          );
+      }
+      return fx;
+    }
+    case "printenv":
+      // One variable: a secret when its name says so (`printenv AWS_SECRET_ACCESS_KEY`).
+      if (words.some((w) => w.value === null || SECRET_NAME.test(w.value))) fx.reads.push(ENVIRON);
+      return fx;
+    case "umask": {
+      // A mask that lets group or others write makes every later file writable by them.
+      const m = words.find((w) => w.value === null || !w.value.startsWith("-"));
+      if (m !== undefined && (m.value === null || !/^0*[0-7]?[2367][2367]$/.test(m.value)))
+        floor(fx, `shell-state: '${ctx.text}' lets other users write the files made after it`);
+      return fx;
+    }
+    case "seq":
+      for (const w of words)
+        if (w.value === null || /^[+-]?(inf|infinity|nan)$/i.test(w.value) || hugeNumber(w.value))
+          floor(fx, `resources: '${ctx.text}' counts without a useful bound`);
+      return fx;
+    case "xargs":
+      for (let i = 0; i < words.length; i++) {
+        const v = words[i]!.value;
+        const n = v === "-P" ? words[i + 1]?.value : v?.startsWith("--max-procs=") ? v.slice(12) : undefined;
+        if (n !== undefined && (n === null || n === "0" || Number(n) > 64))
+          floor(fx, `resources: '${ctx.text}' starts an unbounded number of processes (-P ${n ?? "?"})`);
+      }
+      return fx;
+    case "docker":
+    case "podman":
+    case "nerdctl":
+      containerEffects(words, ctx, fx);
+      return fx;
+    case "python": {
+      // `python -m http.server`: a listener that serves the workspace to whoever connects.
+      const m = words.findIndex((w) => w.value === "-m");
+      const mod = m >= 0 ? words[m + 1]?.value : undefined;
+      if (mod === null || (mod && LISTENER_MODULES.has(mod)))
+        floor(fx, `network-listener: '${ctx.text}' serves files or mail to the network (-m ${mod ?? "?"})`);
+      if (fx.floors.length > 0) return fx;
+      break;
+    }
+    case "http":
+    case "https":
+    case "xh":
+    case "xhs": {
+      // httpie/xh: a write method or request items (`k=v`, `k:=json`, `f@file`) send data.
+      const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+      const first = ops[0]?.value;
+      const items = ops.slice(first && /^[A-Z]+$/.test(first) ? 2 : 1);
+      if (
+        (first && /^(POST|PUT|PATCH|DELETE)$/.test(first)) ||
+        items.some((w) => w.value === null || /^[^=:@]+(==|:=|=|@|:=@|=@)/.test(w.value))
+      )
+        floor(fx, `network-upload: '${ctx.text}' sends data (a write method or request items)`);
+      return fx;
+    }
   }
   const spec = specOf(program);
   if (!spec) return null;
   byspec(spec, words, ctx, fx);
+  switch (program) {
+    case "jq":
+      jqFilter(words, ctx, fx);
+      break;
+    case "printf":
+      printfEffects(words, ctx, fx);
+      break;
+    case "curl":
+      curlWriteOut(words, ctx, fx);
+      break;
+    case "wget":
+      wgetDefaultOutput(words, ctx, fx);
+      break;
+    case "patch":
+      // Without a file operand or -o, the patch itself names the files it writes.
+      {
+        const named = words.some(
+          (w, k) =>
+            w.value !== null &&
+            (/^(-o|--output)/.test(w.value) ||
+              (!w.value.startsWith("-") &&
+                !/^(-[pidrBFVzD]|--(strip|input|directory|reject-file|prefix|fuzz|suffix|ifdef|backup-if-mismatch|quoting-style))$/.test(
+                  words[k - 1]?.value ?? "",
+                ))),
+        );
+        if (!named && !words.some((w) => w.value === "--dry-run")) fx.dynamicWrite = true;
+      }
+      break;
+    case "unzip":
+      // `-:` keeps `../` in member names: they land outside the target directory.
+      if (words.some((w) => w.value !== null && /^-[a-zA-Z]*:/.test(w.value))) fx.dynamicWrite = true;
+      break;
+    case "mdfind":
+      // Spotlight searches the whole disk unless `-onlyin DIR` narrows it.
+      if (!words.some((w) => w.value === "-onlyin")) fx.reads.push("/");
+      break;
+    case "npm":
+    case "pnpm":
+    case "yarn":
+    case "bun":
+    case "pip":
+    case "uv":
+    case "brew":
+      packageSources(program, words, ctx, fx);
+      break;
+  }
   return fx;
+}
+
+/** Python modules that listen on the network when run with `-m`. */
+const LISTENER_MODULES = new Set([
+  "http.server",
+  "SimpleHTTPServer",
+  "CGIHTTPServer",
+  "smtpd",
+  "aiosmtpd",
+  "pyftpdlib",
+  "xmlrpc.server",
+  "wsgiref.simple_server",
+]);
+
+/** The process environment, as a path: printing it reads a secret store (policies list `/proc/*\/environ`). */
+const ENVIRON = "/proc/self/environ";
+/** Variable names that hold credentials. */
+const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT/i;
+
+/** A count of 10^7 or more (or with an exponent): a loop, a field or a file the size of a disk. */
+function hugeNumber(v: string): boolean {
+  return /^[+-]?\d{8,}$/.test(v) || /^[+-]?\d+(\.\d+)?e\+?\d+$/i.test(v);
 }
 
 function floor(fx: Effects, reason: string): void {
@@ -151,6 +321,15 @@ function apply(role: Role, flag: string, v: string | null, ctx: EffectsCtx, fx: 
       if (v !== null) fx.reads.push(v);
       return;
     case "script":
+      if (v === "-") {
+        floor(fx, `inline-code: '${ctx.text}' runs code read from its standard input (${flag})`);
+        return;
+      }
+      if (v !== null && (/^[a-z][a-z0-9+.-]*:/i.test(v) || /^\s*[{[]/.test(v))) {
+        // `deno run https://…`, `jest --config '{"globalSetup": …}'`: code nobody has read.
+        floor(fx, `code: '${ctx.text}' runs code given as a URL or inline text (${flag})`);
+        return;
+      }
       if (v === null || !ctx.inWorkspace(v))
         floor(
           fx,
@@ -167,6 +346,13 @@ function apply(role: Role, flag: string, v: string | null, ctx: EffectsCtx, fx: 
       return;
     case "host":
       if (v !== null) for (const h of hostsOf(flag, v)) if (!fx.hosts.includes(h)) fx.hosts.push(h);
+      return;
+    case "socket":
+      // A local socket is a daemon (the docker API, the agent's own): not a trusted host.
+      floor(
+        fx,
+        `internal-address: '${ctx.text}' talks to the local socket ${v ?? "(only known at run time)"} (${flag})`,
+      );
       return;
   }
 }
@@ -210,6 +396,9 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
   const operands: Word[] = [];
   let targeted = false;
   let end = false;
+  // `yq -i`, `plutil -insert …` without `-o`: the files read are rewritten.
+  let inPlace = false;
+  let notInPlace = false;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const v = w.value;
@@ -239,6 +428,7 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     const eq = v.indexOf("=");
     if (v.startsWith("--")) {
       const name = eq > 0 ? v.slice(0, eq) : v;
+      if (spec.inPlace?.includes(name)) inPlace = true;
       const role = spec.values?.[name];
       if (role !== undefined) take(role, name, eq > 0 ? v.slice(eq + 1) : undefined);
       else if (!spec.long?.includes(name) && !spec.open)
@@ -246,17 +436,28 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
       continue;
     }
     if (spec.numeric && /^-\d+$/.test(v)) continue;
-    // Single-dash words named whole: `-exec`, `-TT`, `-ex`, `-o` (gcc), xxd's `-ps`.
-    const whole = eq > 0 ? v.slice(0, eq) : v;
+    // Single-dash words named whole: `-exec`, `-TT`, `-ex`, `-o` (gcc), xxd's `-ps`, and java's
+    // colon-attached `-javaagent:/x.jar`.
+    const colon = v.indexOf(":");
+    const sep =
+      eq > 0 && (colon < 0 || eq < colon) ? eq : colon > 0 && spec.values?.[v.slice(0, colon)] ? colon : -1;
+    const whole = sep > 0 ? v.slice(0, sep) : v;
     const wholeRole = spec.values?.[whole];
     if (wholeRole !== undefined) {
-      take(wholeRole, whole, eq > 0 ? v.slice(eq + 1) : undefined);
+      if (spec.inPlace?.includes(whole)) inPlace = true;
+      if (spec.inPlaceUnless?.includes(whole)) notInPlace = true;
+      take(wholeRole, whole, sep > 0 ? v.slice(sep + 1) : undefined);
       continue;
     }
-    if (spec.long?.includes(v)) continue;
+    if (spec.long?.includes(v)) {
+      if (spec.inPlace?.includes(v)) inPlace = true;
+      continue;
+    }
     // A bundle of short flags; a value-taking one takes the rest of the word, or the next word.
     for (let k = 1; k < v.length; k++) {
       const f = `-${v[k]}`;
+      if (spec.inPlace?.includes(f)) inPlace = true;
+      if (spec.inPlaceUnless?.includes(f)) notInPlace = true;
       const role = spec.values?.[f];
       if (role !== undefined) {
         take(role, f, k + 1 < v.length ? v.slice(k + 1) : undefined);
@@ -281,6 +482,7 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     const r = Array.isArray(roles) ? roles[Math.min(k, roles.length - 1)]! : roles;
     if (r === "host" && o.value !== null && !/^[a-z][a-z0-9+.-]*:\/\//i.test(o.value)) return;
     apply(r, "operand", o.value, ctx, fx);
+    if (r === "read" && inPlace && !notInPlace) apply("write", "in place", o.value, ctx, fx);
   });
 }
 
@@ -351,6 +553,7 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (codeSub === null || next === undefined || next.value === null || next.value === codeSub)
       floor(fx, `code-runner: '${ctx.text}' runs commands (git ${sub}${codeSub ? ` ${codeSub}` : ""})`);
   }
+  gitOperands(sub, words.slice(i + 1), ctx, fx);
   const roles = GIT_SUB[sub];
   if (!roles) return;
   for (let j = i + 1; j < words.length; j++) {
@@ -372,6 +575,76 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if ((name === "--config" || name === "-c") && sub === "clone") configKey(val, name);
     else apply(role, name, val, ctx, fx);
   }
+}
+
+/** A repository named by URL or path rather than by a configured remote. */
+const REPO_URL = /^([a-z][a-z0-9+.-]*:\/\/|[^@/\s]+@[^:/\s]+:|[./~])/i;
+
+/**
+ * What git subcommands do with their operands: `worktree add DIR`, `clone URL DIR` and
+ * `submodule add URL DIR` write DIR; `push URL` / `pull URL` trade with a repository nobody
+ * configured; `remote add|set-url` redirects later pushes; `--no-index` reads any file.
+ */
+function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const ops: (string | null)[] = [];
+  let noIndex = false;
+  for (let k = 0; k < rest.length; k++) {
+    const v = rest[k]!.value;
+    if (v === "--no-index") noIndex = true;
+    else if ((sub === "push" || sub === "pull" || sub === "fetch") && v !== null && /^--repo(=|$)/.test(v)) {
+      const url = v.includes("=") ? v.slice(7) : (rest[++k]?.value ?? null);
+      if (url === null || REPO_URL.test(url))
+        floor(
+          fx,
+          `git-remote: '${ctx.text}' names the repository ${url === null ? "only at run time" : `'${url}'`} (--repo), not a configured remote`,
+        );
+    } else if (v === "--") {
+      for (const w of rest.slice(k + 1)) ops.push(w.value);
+      break;
+    } else if (v === null || !v.startsWith("-")) ops.push(v);
+    else if (
+      /^(-b|-B|--branch|-o|--origin|--reason|--depth|--reference|--template|-c|--config|--separate-git-dir|-j|--jobs|--filter|--name)$/.test(
+        v,
+      )
+    )
+      k++;
+  }
+  if (sub === "worktree" && ops[0] === "add") apply("write", "worktree add", ops[1] ?? null, ctx, fx);
+  else if (sub === "clone" && ops.length >= 1) {
+    const url = ops[0];
+    const dir =
+      ops[1] ??
+      (url
+        ? url
+            .replace(/\/+$/, "")
+            .replace(/\.git$/, "")
+            .replace(/^.*[/:]/, "")
+        : null);
+    apply("write", "clone", dir || null, ctx, fx);
+  } else if (sub === "submodule" && ops[0] === "add")
+    apply("write", "submodule add", ops[2] ?? null, ctx, fx);
+  else if ((sub === "push" || sub === "pull") && ops[0] != null && REPO_URL.test(ops[0]))
+    floor(
+      fx,
+      `git-remote: '${ctx.text}' ${sub === "push" ? "sends the repository to" : "merges code from"} '${ops[0]}', not a configured remote`,
+    );
+  else if ((sub === "push" || sub === "pull") && ops[0] === null)
+    floor(fx, `git-remote: '${ctx.text}': the repository is only known at run time`);
+  else if (
+    sub === "remote" &&
+    ops[0] !== undefined &&
+    !["show", "get-url", "prune", "update"].includes(ops[0] ?? "")
+  )
+    floor(fx, `git-remote: '${ctx.text}' changes where later pushes and pulls go`);
+  if (noIndex)
+    for (const o of ops)
+      if (o === null || !ctx.inWorkspace(o)) {
+        floor(
+          fx,
+          `reads-outside: '${ctx.text}' reads ${o === null ? "a file only known at run time" : `'${o}'`} outside the repository (--no-index)`,
+        );
+        if (o !== null) fx.reads.push(o);
+      }
 }
 
 /** `cmake -E CMD ARGS`: what the command does to its operands. */
@@ -437,6 +710,7 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 /** `tar`: create writes the archive, extract writes into -C (or the cwd); code-running flags. */
 function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let mode = "";
+  let absolute = false;
   let archive: string | null | undefined;
   let dir: string | null | undefined;
   const ops: (string | null)[] = [];
@@ -471,6 +745,7 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       else if (name === "--files-from" || name === "--exclude-from") apply("read", name, val(), ctx, fx);
       else if (name === "--index-file" || name === "--listed-incremental")
         apply("write", name, val(), ctx, fx);
+      else if (name === "--absolute-names") absolute = true;
       else if (name === "--create" || name === "--append" || name === "--update") mode = "c";
       else if (name === "--extract" || name === "--get") mode = "x";
       continue;
@@ -480,6 +755,7 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
         const c = bundle[k]!;
         if ("cru".includes(c)) mode = "c";
         else if (c === "x") mode = "x";
+        else if (c === "P") absolute = true;
         else if (c === "I" || c === "F") {
           floor(fx, `code-runner: '${ctx.text}' runs the command given in -${c}`);
           if (k + 1 === bundle.length) i++;
@@ -514,6 +790,8 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   } else if (mode === "x") {
     if (archive !== undefined && archive !== "-") apply("read", "-f", archive, ctx, fx);
     apply("write", "-C", dir === undefined ? "." : dir, ctx, fx);
+    // `-P`: members keep their absolute names (and `..`): they land anywhere.
+    if (absolute) fx.dynamicWrite = true;
   }
 }
 
@@ -609,6 +887,8 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (sandbox) continue;
     const r = sedScript(s);
     if (r.exec) floor(fx, `code-runner: '${ctx.text}': the sed script runs commands (e)`);
+    if (r.loops)
+      floor(fx, `resources: '${ctx.text}': the sed script jumps back without reading input (it never ends)`);
     for (const w of r.writes) fx.writes.push(w);
     for (const p of r.reads) fx.reads.push(p);
   }
@@ -623,8 +903,13 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * and `y` are parsed with their delimiters, and what follows `w`/`W`/`r`/`R`/`e` (to the end of
  * the line) is its file or command. An unreadable script is reported as running commands.
  */
-export function sedScript(s: string): { writes: string[]; reads: string[]; exec: boolean } {
-  const out = { writes: [] as string[], reads: [] as string[], exec: false };
+export function sedScript(s: string): { writes: string[]; reads: string[]; exec: boolean; loops: boolean } {
+  const out = { writes: [] as string[], reads: [] as string[], exec: false, loops: false };
+  // Labels seen so far, and whether the command being read has an address: `:a;s/^/x/;ba` jumps
+  // back with no address and no input read in between, so it never ends.
+  const labels = new Set<string>();
+  let addressed = false;
+  let reads = false;
   let i = 0;
   const n = s.length;
   const toEol = (): string => {
@@ -648,15 +933,18 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
   while (i < n && guard++ < 10_000) {
     const c = s[i]!;
     if (" \t\n;{}!".includes(c)) {
+      if (c === ";" || c === "\n" || c === "}") addressed = false;
       i++;
       continue;
     }
     // Addresses: numbers, $, /re/, \cREc, `first~step`, `addr,addr`, `+N`.
     if (/[0-9$~,+]/.test(c)) {
+      addressed = true;
       i++;
       continue;
     }
     if (c === "/" || c === "\\") {
+      addressed = true;
       const d = c === "\\" ? s[++i] : "/";
       i++;
       if (d === undefined || !delimited(d)) return { ...out, exec: true };
@@ -701,9 +989,16 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "b":
       case "t":
       case "T":
-      case ":":
+      case ":": {
+        const from = i;
         while (i < n && s[i] !== ";" && s[i] !== "\n") i++;
+        const label = s.slice(from, i).trim();
+        if (c === ":") {
+          labels.add(label);
+          reads = false;
+        } else if (c === "b" && !addressed && label !== "" && labels.has(label) && !reads) out.loops = true;
         break;
+      }
       case "q":
       case "Q":
       case "l":
@@ -719,6 +1014,8 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "H":
       case "n":
       case "N":
+        reads = true;
+        break;
       case "p":
       case "P":
       case "x":
@@ -731,4 +1028,328 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
     }
   }
   return out;
+}
+
+/**
+ * awk: `-f FILE` and gawk's `-i FILE` / `-E FILE` are programs (scripts), `-l LIB` loads a shared
+ * library (code), `-v` and `-F` take values; a program that reads `ENVIRON` or `PROCINFO` prints
+ * the environment (a secret store).
+ */
+function awkEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let program: string | null | undefined;
+  let fromFile = false;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) {
+      if (program === undefined && !fromFile) program = null;
+      continue;
+    }
+    if (v === "--") {
+      if (!fromFile && program === undefined) program = words[i + 1]?.value ?? undefined;
+      break;
+    }
+    const m = /^(-[fiElvF]|--(file|include|exec|load|assign|field-separator))(=?)(.*)$/s.exec(v);
+    if (m) {
+      const flag = m[1]!;
+      const val = m[4] !== "" || m[3] === "=" ? m[4]! : (words[++i]?.value ?? null);
+      if (flag === "-f" || flag === "-i" || flag === "-E" || /^--(file|include|exec)$/.test(flag)) {
+        fromFile = true;
+        apply("script", flag, val, ctx, fx);
+      } else if (flag === "-l" || flag === "--load")
+        floor(fx, `code: '${ctx.text}' loads a shared library into awk (${flag})`);
+      continue;
+    }
+    if (v.startsWith("-") && v.length > 1) continue;
+    if (!fromFile && program === undefined) program = v;
+    else fx.reads.push(v);
+  }
+  if (program === null)
+    floor(fx, `dynamic-command: '${ctx.text}': the awk program is only known at run time`);
+  else if (program !== undefined && /\b(ENVIRON|PROCINFO)\b/.test(program)) fx.reads.push(ENVIRON);
+}
+
+/**
+ * `env` alone (or with only assignments and flags) prints the environment; `-C DIR` runs the
+ * command elsewhere, so its relative paths are not the ones the gate resolved.
+ */
+function envEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const { start } = wrappedStart("env", words);
+  const split = words.some((w) => w.value !== null && /^(-S|--split-string)/.test(w.value));
+  if (start < 0 && !split) fx.reads.push(ENVIRON);
+  for (let i = 0; i < (start < 0 ? words.length : start); i++) {
+    const v = words[i]!.value;
+    if (v !== null && /^(-C|--chdir)/.test(v))
+      floor(fx, `wrapper-cwd: '${ctx.text}' runs its command in another directory (${v.split("=")[0]})`);
+  }
+}
+
+/**
+ * jq filters: `env` and `$ENV` read the environment; `repeat`, `while`, `until` and huge `range`s
+ * run without a bound; `-L DIR` adds modules (code) from a directory.
+ */
+function jqFilter(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const VAL = new Set([
+    "--arg",
+    "--argjson",
+    "--slurpfile",
+    "--rawfile",
+    "--indent",
+    "-L",
+    "-f",
+    "--from-file",
+  ]);
+  let filter: string | null | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v !== null && VAL.has(v)) {
+      if (v === "-L") apply("script", "-L", words[i + 1]?.value ?? null, ctx, fx);
+      if (v === "-f" || v === "--from-file") filter = "";
+      i += v === "--arg" || v === "--argjson" || v === "--slurpfile" || v === "--rawfile" ? 2 : 1;
+      continue;
+    }
+    if (v?.startsWith("-") && v.length > 1) continue;
+    filter = v;
+    break;
+  }
+  if (filter === null) {
+    floor(fx, `dynamic-command: '${ctx.text}': the jq filter is only known at run time`);
+    return;
+  }
+  if (!filter) return;
+  if (/(^|[^.\w$])env\b|\$ENV\b|\$__prog_args|\binput_filename\b/.test(filter)) fx.reads.push(ENVIRON);
+  if (/\b(repeat|while|until|recurse_down|infinite)\b/.test(filter))
+    floor(fx, `resources: '${ctx.text}': the jq filter can run without a bound`);
+  for (const m of filter.matchAll(/\brange\s*\(([^)]*)\)/g))
+    if (m[1]!.split(/[;,]/).some((a) => hugeNumber(a.trim()) || /[a-z$]/i.test(a.trim())))
+      floor(fx, `resources: '${ctx.text}': the jq filter makes a range without a useful bound`);
+  if (/\b(import|include)\b/.test(filter)) floor(fx, `code: '${ctx.text}': the jq filter loads modules`);
+}
+
+/** printf: `-v NAME` assigns a variable (judged like `NAME=…`); a huge field width fills a disk. */
+function printfEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-v") {
+      const name = words[i + 1]?.value ?? null;
+      if (name === null || CMD_VARS.has(name) || INJECT_VARS.test(name) || injectsEnv(name))
+        floor(
+          fx,
+          `code-injection: '${ctx.text}' sets ${name ?? "a variable only known at run time"}, which names code to run`,
+        );
+      i++;
+      continue;
+    }
+    if (v !== null && (hugeNumber(v) || /%[-+ #0]*\d{8,}/.test(v)))
+      floor(fx, `resources: '${ctx.text}' prints a field of ${v.length > 20 ? "huge" : v} characters`);
+  }
+}
+
+/** curl `-w '%output{FILE}…'` (7.83+) writes the rest of the format to FILE. */
+function curlWriteOut(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    const fmt =
+      v === "-w" || v === "--write-out"
+        ? words[i + 1]?.value
+        : v?.startsWith("--write-out=")
+          ? v.slice(12)
+          : v?.startsWith("-w") && v.length > 2
+            ? v.slice(2)
+            : undefined;
+    if (fmt === undefined) continue;
+    if (fmt === null || fmt.startsWith("@")) {
+      // `-w @FILE`: the format (and any %output{} in it) is in a file the gate does not read.
+      fx.dynamicWrite = true;
+      if (fmt !== null && fmt.length > 1) fx.reads.push(fmt.slice(1));
+    } else
+      for (const m of fmt.matchAll(/%output\{(>>)?([^}]*)\}/g))
+        apply("write", "-w %output", m[2]!.replace(/^@/, ""), ctx, fx);
+  }
+}
+
+/**
+ * wget without `-O` saves each URL under its own name in the cwd (or `-P DIR`): that file is a
+ * write; `-i LIST` fetches URLs nobody has read.
+ */
+function wgetDefaultOutput(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let named = false;
+  let dir = "";
+  const urls: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    if (/^(-O|--output-document)/.test(v) || /^-[a-zA-Z]*O/.test(v)) named = true;
+    else if (v === "-P" || v === "--directory-prefix") dir = words[++i]?.value ?? "";
+    else if (v.startsWith("--directory-prefix=")) dir = v.slice(19);
+    else if (v === "-i" || v === "--input-file" || v.startsWith("--input-file=") || /^-i./.test(v))
+      floor(fx, `dynamic-host: '${ctx.text}' fetches the URLs listed in a file the gate cannot read`);
+    else if (/^[a-z][a-z0-9+.-]*:\/\//i.test(v)) urls.push(v);
+  }
+  if (named) return;
+  for (const u of urls) {
+    const path = u.replace(/[?#].*$/, "").replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "");
+    const base = path.slice(path.lastIndexOf("/") + 1) || "index.html";
+    apply("write", "saved as", dir === "" ? base : `${dir}/${base}`, ctx, fx);
+  }
+}
+
+/** A registry package name, with an optional version or range (`left-pad`, `@scope/x@^1.2`). */
+const NPM_NAME = /^(@[a-z0-9][\w.~-]*\/)?[a-z0-9~][\w.~-]*(@[\w.^~<>=|*+ -]+)?$/i;
+/** A PEP 508 requirement without a URL (`requests`, `requests[socks]>=2,<3`). */
+const PIP_REQ = /^[A-Za-z0-9][\w.-]*(\[[\w.,\s-]*\])?\s*(((===?|[<>!~]=?)\s*[\w.*+!-]+)\s*,?\s*)*(;.*)?$/;
+
+/**
+ * Package installs name where the code comes from: a registry name is judged by the registry
+ * (`--registry`, `-i` are hosts); a git URL, a tarball URL, a GitHub shorthand, a tap, an alias
+ * to another package or an initializer (`npm init X`, `yarn create X`) runs code nobody vetted.
+ */
+function packageSources(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const sub = ops[0]?.value;
+  if (sub === undefined) return;
+  const rest = ops.slice(1);
+  const odd = (why: string) => floor(fx, `code-source: '${ctx.text}' ${why}`);
+  const npmLike = program === "npm" || program === "pnpm" || program === "yarn" || program === "bun";
+  if (npmLike && (sub === "init" || sub === "create" || sub === "innit") && rest.length > 0) {
+    odd("runs a package's initializer (npm init X runs create-X)");
+    return;
+  }
+  if (npmLike && sub === "pack" && rest.length > 0) {
+    odd("downloads a package's tarball into the workspace");
+    return;
+  }
+  const installs =
+    program === "brew"
+      ? ["install", "reinstall", "upgrade", "tap"]
+      : program === "pip" || program === "uv"
+        ? ["install", "add", "download", "wheel"]
+        : [
+            "install",
+            "i",
+            "add",
+            "isntall",
+            "in",
+            "ins",
+            "inst",
+            "insta",
+            "instal",
+            "upgrade",
+            "update",
+            "up",
+          ];
+  if (sub === null || !installs.includes(sub)) return;
+  if (program === "uv" && sub === "install") return;
+  for (const o of rest) {
+    const v = o.value;
+    if (v === null) {
+      odd("installs a package only known at run time");
+      continue;
+    }
+    if (program === "brew") {
+      if (sub === "tap" || v.split("/").length === 3 || (/[:/]/.test(v) && !/^[\w@.+-]+$/.test(v)))
+        odd(`installs '${v}', which is not a core formula (a third-party tap or a file)`);
+      continue;
+    }
+    if (program === "pip" || program === "uv") {
+      if (v === "." || v.startsWith("./") || v.startsWith("../")) apply("script", "install", v, ctx, fx);
+      else if (!PIP_REQ.test(v)) odd(`installs '${v}', which is not a package from the index`);
+      continue;
+    }
+    if (v === "." || v.startsWith("./") || v.startsWith("../")) apply("script", "install", v, ctx, fx);
+    else if (!NPM_NAME.test(v) || /@npm:/.test(v))
+      odd(`installs '${v}', which is not a package from the registry (a URL, git, file or alias)`);
+  }
+}
+
+/** `--pid=host` and friends: the container shares the host's namespace. */
+const HOST_NS = new Set(["--pid", "--ipc", "--uts", "--userns", "--cgroupns", "--network", "--net"]);
+
+/**
+ * Containers that reach the host: bind mounts from outside the workspace (`-v /:/h`, `--mount
+ * src=…`), host namespaces, a restart policy (it comes back with the daemon), the host's
+ * variables passed in (`-e TOKEN`), a compose file from elsewhere, another daemon (`-H`).
+ */
+function containerEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const { sub, image } = containerRun(words);
+  for (let i = 0; i < (sub < 0 ? words.length : sub); i++) {
+    const v = words[i]!.value;
+    if (
+      v === "-H" ||
+      v === "--host" ||
+      v?.startsWith("--host=") ||
+      v === "--context" ||
+      v?.startsWith("--context=")
+    )
+      floor(fx, `internal-address: '${ctx.text}' talks to another container daemon (${v.split("=")[0]})`);
+    if (v === "--config" || v === "-c") apply("read", v, words[i + 1]?.value ?? null, ctx, fx);
+  }
+  if (sub < 0) return;
+  const s = words[sub]!.value;
+  if (s === "compose" || s === "stack") {
+    for (let i = sub + 1; i < words.length; i++) {
+      const v = words[i]!.value;
+      const m = v === null ? null : /^(-f|--file|--project-directory|--env-file)(=(.*))?$/.exec(v);
+      if (m)
+        apply(
+          m[1] === "--env-file" ? "read" : "script",
+          m[1]!,
+          m[2] ? m[3]! : (words[++i]?.value ?? null),
+          ctx,
+          fx,
+        );
+    }
+    return;
+  }
+  if (s !== "run" && s !== "create") return;
+  const end = image < 0 ? words.length : image;
+  for (let i = sub + 1; i < end; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    const eq = v.indexOf("=");
+    let name = v.startsWith("--") && eq > 0 ? v.slice(0, eq) : v;
+    let val: string | null | undefined = v.startsWith("--") && eq > 0 ? v.slice(eq + 1) : undefined;
+    if (
+      !v.startsWith("--") &&
+      v.length > 2 &&
+      CONTAINER_VALUES.has(v.slice(0, 2)) &&
+      !CONTAINER_BOOL.has(v)
+    ) {
+      name = v.slice(0, 2);
+      val = v.slice(2);
+    }
+    if (CONTAINER_VALUES.has(name) && val === undefined) val = words[++i]?.value ?? null;
+    else if (
+      !CONTAINER_VALUES.has(name) &&
+      !CONTAINER_BOOL.has(name) &&
+      !/^-[dit]+$/.test(name) &&
+      !/^--(rm|init|privileged|detach|interactive|tty|read-only)=/.test(v)
+    ) {
+      floor(fx, `unknown-flag: '${ctx.text}': '${name}' is not a container flag the gate knows`);
+      continue;
+    }
+    if (val === undefined) continue;
+    const mountFrom = (src: string) => {
+      if (/^[./~]/.test(src) && !ctx.inWorkspace(src))
+        floor(fx, `containers: '${ctx.text}' mounts the host's '${src}' into the container`);
+    };
+    if (val === null) {
+      if (name !== "--name" && name !== "-p" && name !== "--publish")
+        floor(fx, `dynamic-command: '${ctx.text}': the value of ${name} is only known at run time`);
+    } else if (name === "-v" || name === "--volume") mountFrom(val.split(":")[0]!);
+    else if (name === "--mount") {
+      const m = /(?:^|,)(?:source|src)=([^,]*)/.exec(val);
+      if (m) mountFrom(m[1]!);
+    } else if (name === "--volumes-from")
+      floor(fx, `containers: '${ctx.text}' mounts another container's volumes`);
+    else if (HOST_NS.has(name) && /^(host|container:|ns:|\/)/.test(val))
+      floor(fx, `containers: '${ctx.text}' shares the host's ${name.slice(2)} namespace`);
+    else if (name === "--restart" && val !== "no")
+      floor(fx, `persistence: '${ctx.text}' restarts the container with the daemon (--restart ${val})`);
+    else if ((name === "-e" || name === "--env") && !val.includes("="))
+      floor(fx, `secret-read: '${ctx.text}' passes the host's ${val} into the container`);
+    else if (name === "--env-file" || name === "--label-file") apply("read", name, val, ctx, fx);
+    else if (name === "--cidfile") apply("write", name, val, ctx, fx);
+    else if (name === "--device")
+      floor(fx, `containers: '${ctx.text}' gives the container the host's device ${val}`);
+  }
 }

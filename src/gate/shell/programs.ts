@@ -23,6 +23,20 @@ export const CODE_FLAGS: Record<string, string[]> = {
   pwsh: ["-c", "-Command"],
   tsx: ["-e", "--eval", "-p", "--print"],
   "ts-node": ["-e", "--eval", "-p", "--print"],
+  ghc: ["-e"],
+  ghci: ["-e"],
+  runghc: ["-e"],
+  elixir: ["-e", "--eval", "-r"],
+  iex: ["-e", "--eval"],
+  erl: ["-eval", "-s", "-run"],
+  julia: ["-e", "-E", "--eval", "--print"],
+  groovy: ["-e"],
+  scala: ["-e"],
+  racket: ["-e", "--eval"],
+  guile: ["-c"],
+  clojure: ["-e", "--eval"],
+  kotlinc: ["-e", "-expression", "-script"],
+  mix: ["-e", "--eval"],
 };
 export const INTERPRETERS = new Set([
   "python",
@@ -58,6 +72,8 @@ export const VALUE_FLAGS: Record<string, Set<string>> = {
   sudo: new Set(["-u", "-g", "-C", "-h", "-p", "-U", "-r", "-t", "-D", "-R", "-T"]),
   doas: new Set(["-u", "-C"]),
   env: new Set(["-u", "-C", "-S", "--unset", "--chdir", "--split-string"]),
+  exec: new Set(["-a"]),
+  xcrun: new Set(["--sdk", "-sdk", "--toolchain", "-toolchain"]),
   timeout: new Set(["-s", "-k", "--signal", "--kill-after"]),
   nice: new Set(["-n", "--adjustment"]),
   ionice: new Set(["-c", "-n", "-p"]),
@@ -199,6 +215,7 @@ export const SIMPLE_WRAPPERS = new Set([
   "env",
   "xargs",
   "busybox",
+  "xcrun",
 ]);
 /** Names the shell runs itself, whatever PATH says. */
 export const SHELL_BUILTINS = new Set([

@@ -10,6 +10,7 @@
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost } from "../hosts.js";
 import { hostOf, normalisePath } from "../paths.js";
+import { injectsEnv } from "../protect.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
 import { commandEffects, type EffectsCtx, inertWords } from "./effects.js";
 import {
@@ -233,7 +234,7 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
     case "variable_assignment": {
       // A bare `NAME=value` (`PS4='$(id)'`, `HISTFILE=/dev/null`, `PAGER=…`): judged like an env.
       const a = assignment(cur, ctx);
-      envAssignment(ctx, a.name, a.value, ctx.via);
+      envAssignment(ctx, a.name, a.value, ctx.via, a.raw);
       return;
     }
     case "function_definition": {
@@ -250,6 +251,16 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
     case "for_statement":
       forStatement(cur, ctx);
       return;
+    case "c_style_for_statement": {
+      // `for ((;;))` (no condition) loops forever unless the body leaves.
+      const head = ctx.line.slice(cur.startIndex, Math.min(cur.endIndex, cur.startIndex + 64));
+      if (/^for\s*\(\([^;]*;\s*;/.test(head)) {
+        const t = text(cur, ctx);
+        if (!/\b(break|exit|return)\b/.test(t)) addFloor(ctx, `resources: '${short(t)}' loops forever`);
+      }
+      walkChildren(cur, ctx);
+      return;
+    }
     case "while_statement":
     case "until_statement": {
       // The head decides (linear); only an endless head makes the body be searched for a way out.
@@ -400,7 +411,7 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
     if (t === "variable_assignment") {
       // `X=$(cmd) prog`: the substitution runs; `PAGER=cmd git log` makes git run cmd.
       const a = assignment(cur, ctx);
-      envAssignment(ctx, a.name, a.value, [...ctx.via, "env"]);
+      envAssignment(ctx, a.name, a.value, [...ctx.via, "env"], a.raw);
       prevWord = false;
       continue;
     }
@@ -472,7 +483,7 @@ function declaration(cur: Cursor, ctx: Ctx): void {
       // Substitutions inside it still run and are judged on their own; `export PAGER=cmd` is judged.
       const a = assignment(cur, ctx);
       if (name === "export" || name === "declare" || name === "typeset")
-        envAssignment(ctx, a.name, a.value, ["export"]);
+        envAssignment(ctx, a.name, a.value, ["export"], a.raw);
       words.push({ value: text(cur, ctx), glob: false });
     } else words.push(wordValue(cur, ctx, feeders));
   } while (cur.gotoNextSibling());
@@ -537,6 +548,8 @@ function emit(
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const v = w.value;
+    // `{a..z}{a..z}{a..z}{a..z}{a..z}` reaches here as text: its sequences still expand in bash.
+    if (v !== null && !w.quoted && v.includes("..")) sequenceBudget(ctx, v);
     if (v === null) {
       dynamic = true;
       operands.push(w);
@@ -640,6 +653,24 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(runner(ctx), cmd, r.heredoc);
+}
+
+/**
+ * Brace sequences (`{1..N}`, `{a..z}`, adjacent ones multiply): over 100000 words is a resources
+ * floor (bash makes every word before the command starts).
+ */
+function sequenceBudget(ctx: Ctx, text: string): void {
+  for (const run of text.matchAll(
+    /(?:\{(?:[+-]?\d+\.\.[+-]?\d+|[A-Za-z]\.\.[A-Za-z])(?:\.\.[+-]?\d+)?\})+/g,
+  )) {
+    let n = 1;
+    for (const m of run[0].matchAll(/\{([^.}]+)\.\.([^.}]+)/g)) {
+      const a = /^[+-]?\d+$/.test(m[1]!) ? Number(m[1]) : m[1]!.charCodeAt(0);
+      const b = /^[+-]?\d+$/.test(m[2]!) ? Number(m[2]) : m[2]!.charCodeAt(0);
+      n *= Math.abs(b - a) + 1;
+    }
+    if (n > 100_000) addFloor(ctx, `resources: the sequence ${short(run[0])} expands to ${n} words`);
+  }
 }
 
 /** The workspace test and reason text effects.ts judges a command's words with. */
@@ -749,16 +780,22 @@ function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean
     if (flags.some((f) => (f.length === 2 ? v.length > 2 && v.startsWith(f) : v.startsWith(`${f}=`))))
       return true;
     // `-c` bundled with other short flags: `python -Sc`, `perl -ne`.
-    if (/^-[A-Za-z]+$/.test(v) && flags.some((f) => f.length === 2 && v.includes(f[1]!))) return true;
+    if (
+      INTERPRETERS.has(program) &&
+      /^-[A-Za-z]+$/.test(v) &&
+      flags.some((f) => f.length === 2 && v.includes(f[1]!))
+    )
+      return true;
     if (v === "-") return INTERPRETERS.has(program) && heredoc;
   }
   return false;
 }
 
 /** Name and value of the `variable_assignment` under the cursor (substitutions in it are walked). */
-function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null } {
+function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null; raw: string } {
   let name = "";
   let value: string | null = "";
+  let raw = "";
   let seenEq = false;
   if (cur.gotoFirstChild()) {
     do {
@@ -768,24 +805,68 @@ function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null
         continue;
       }
       if (!seenEq) name = text(cur, ctx);
-      else value = wordValue(cur, ctx).value;
+      else {
+        value = wordValue(cur, ctx).value;
+        raw = text(cur, ctx);
+      }
     } while (cur.gotoNextSibling());
     cur.gotoParent();
   }
-  return { name, value };
+  return { name, value, raw };
 }
 
-function envAssignment(ctx: Ctx, name: string, value: string | null, via: string[]): void {
+/**
+ * `NAME=value` for what runs next. `raw` is the value as written, for search paths that extend
+ * themselves (`PATH="$PATH:./bin"`, only known at run time but judged entry by entry).
+ */
+function envAssignment(ctx: Ctx, name: string, value: string | null, via: string[], raw?: string): void {
+  const list = value ?? (raw !== undefined && /^"?[^"`'\\]*"?$/.test(raw) ? raw.replace(/"/g, "") : null);
   if (name === "PATH") {
     ctx.scope.path = value ?? "(only known at run time)";
+    if (!searchPathInWorkspace(ctx, name, list))
+      addFloor(
+        ctx,
+        `shell-state: PATH=… puts a directory outside the workspace first in line for this and later commands`,
+      );
+  } else if (SEARCH_PATHS.has(name) && searchPathInWorkspace(ctx, name, list)) {
+    // `PYTHONPATH=src`: the project's own modules, nothing from elsewhere.
   } else if (CMD_VARS.has(name)) {
     if (value === null) addFloor(ctx, `dynamic-command: ${name} names a command only known at run time`);
     else if (value !== "") nested(ctx, value, via);
-  } else if (INJECT_VARS.test(name)) {
-    addFloor(ctx, `code-injection: ${name}=… changes what a program loads or runs`);
+  } else if (INJECT_VARS.test(name) || injectsEnv(name)) {
+    // The same list as an action's env (protect.ts): package indexes, proxies, start-up files …
+    addFloor(ctx, `code-injection: ${name}=… changes what a program loads, runs or talks to`);
   } else if (STATE_VARS.test(name)) {
     addFloor(ctx, `shell-state: ${name}=… changes ${STATE_VARS_WHAT[name] ?? "shell state"}`);
   }
+}
+
+/** Variables that are search paths for programs or modules. */
+const SEARCH_PATHS = new Set([
+  "PYTHONPATH",
+  "NODE_PATH",
+  "PERL5LIB",
+  "PERLLIB",
+  "RUBYLIB",
+  "GEM_PATH",
+  "LUA_PATH",
+  "LUA_CPATH",
+  "TCLLIBPATH",
+]);
+
+/** True when every entry of a search path is the variable's old value (`$PATH`) or a workspace directory. */
+function searchPathInWorkspace(ctx: Ctx, name: string, value: string | null): boolean {
+  if (value === null) return false;
+  const ws = ctx.workspace;
+  return value
+    .replace(/"/g, "")
+    .split(":")
+    .every((e) => {
+      if (e === `$${name}` || e === `\${${name}}`) return true;
+      if (e === "" || e.includes("$")) return false;
+      const abs = normalisePath(e, ctx.scope.cwd, ctx.home);
+      return abs === ws || abs.startsWith(`${ws}/`);
+    });
 }
 
 /**
@@ -983,6 +1064,12 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "variable_name":
     case "heredoc_start":
       return { value: text(cur, ctx), glob: false };
+    case "brace_expression": {
+      // `{1..9999999999}`: bash makes every word of the sequence before the command starts.
+      const t = ctx.line.slice(cur.startIndex, Math.min(ctx.line.length, cur.startIndex + 512));
+      sequenceBudget(ctx, t);
+      return { value: null, glob: false };
+    }
     case "raw_string": {
       const s = text(cur, ctx);
       return { value: s.slice(1, -1), glob: false, quoted: true };

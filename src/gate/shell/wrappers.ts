@@ -138,6 +138,12 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     return;
   }
   if (packageRunner(run, cmd, via)) return;
+  if (program === "docker" || program === "podman" || program === "nerdctl") {
+    // The container's command is judged too (its network reaches the same hosts).
+    const { image } = containerRun(words);
+    if (image >= 0 && image + 1 < words.length) run.sub(words.slice(image + 1), via, cmd);
+    return;
+  }
   if (program === "find") {
     for (let i = 0; i < words.length; i++) {
       const v = words[i]!.value;
@@ -202,6 +208,136 @@ export function shellScriptIndex(words: Word[]): number {
     if (!v.startsWith("-") && !v.startsWith("+")) return -1;
   }
   return -1;
+}
+
+/** docker/podman global flags that take a value. */
+const CONTAINER_GLOBAL = new Set([
+  "-H",
+  "--host",
+  "--context",
+  "-c",
+  "--config",
+  "-l",
+  "--log-level",
+  "--tlscacert",
+  "--tlscert",
+  "--tlskey",
+]);
+/** `run`/`create` flags that take a value (the rest of the known flags take none). */
+export const CONTAINER_VALUES = new Set([
+  "-v",
+  "--volume",
+  "--mount",
+  "-e",
+  "--env",
+  "--env-file",
+  "--name",
+  "-p",
+  "--publish",
+  "-w",
+  "--workdir",
+  "--network",
+  "--net",
+  "-u",
+  "--user",
+  "--entrypoint",
+  "--platform",
+  "-l",
+  "--label",
+  "--label-file",
+  "--restart",
+  "--cgroupns",
+  "--pid",
+  "--ipc",
+  "--uts",
+  "--userns",
+  "--cap-add",
+  "--cap-drop",
+  "--security-opt",
+  "--device",
+  "-m",
+  "--memory",
+  "--memory-swap",
+  "--cpus",
+  "--cpu-shares",
+  "--hostname",
+  "-h",
+  "--add-host",
+  "--dns",
+  "--log-driver",
+  "--log-opt",
+  "--tmpfs",
+  "--shm-size",
+  "--ulimit",
+  "--gpus",
+  "--pull",
+  "--stop-signal",
+  "--stop-timeout",
+  "--health-cmd",
+  "--health-interval",
+  "--volumes-from",
+  "--link",
+  "--expose",
+  "--cidfile",
+  "--runtime",
+  "--group-add",
+  "--sysctl",
+  "--network-alias",
+  "--ip",
+  "--mac-address",
+  "--attach",
+  "-a",
+  "--detach-keys",
+  "--pids-limit",
+  "--cgroup-parent",
+  "--init-path",
+]);
+export const CONTAINER_BOOL = new Set([
+  "-d",
+  "--detach",
+  "--rm",
+  "-i",
+  "--interactive",
+  "-t",
+  "--tty",
+  "--privileged",
+  "--init",
+  "--read-only",
+  "-P",
+  "--publish-all",
+  "--no-healthcheck",
+  "-q",
+  "--quiet",
+  "--sig-proxy",
+  "--oom-kill-disable",
+  "--help",
+]);
+/**
+ * `docker run|create [flags] IMAGE [CMD…]`: where the command starts (or -1), the parse shared by
+ * the effects (mounts, namespaces, restart policy) and the walk (the command is judged too).
+ */
+export function containerRun(words: Word[]): { sub: number; image: number } {
+  let i = 0;
+  while (i < words.length) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("-")) break;
+    i += CONTAINER_GLOBAL.has(v) ? 2 : 1;
+  }
+  const sub = i < words.length ? i : -1;
+  const s = words[sub]?.value;
+  if (s !== "run" && s !== "create") return { sub, image: -1 };
+  for (i = sub + 1; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return { sub, image: i };
+    if (v === "--") return { sub, image: i + 1 < words.length ? i + 1 : -1 };
+    if (!v.startsWith("-") || v === "-") return { sub, image: i };
+    if (
+      !v.includes("=") &&
+      (CONTAINER_VALUES.has(v) || (/^-[a-zA-Z]*[vepwulmah]$/.test(v) && !CONTAINER_BOOL.has(v)))
+    )
+      i++;
+  }
+  return { sub, image: -1 };
 }
 
 /**
