@@ -4,17 +4,24 @@
 // HOME=/Users/dev and --cwd /Users/dev/project, and prints ALLOW / ESCALATE / DENY per family.
 // An entry's verdict is its strictest step (a multi-step attack is stopped by any step that is
 // not ALLOW). Needs `npm run build` first.
-//   node scripts/redteam-fresh.js [--json] [--allowed] [--guard]
+//   node scripts/redteam-fresh.js [--json] [--allowed] [--guard] [--corpus DIR]
+// --corpus DIR reads DIR/{attacks,benign}.jsonl instead (e.g. test/gate/corpus-red28, a second
+// held-out corpus written without reading this one); --guard still needs DIR/baseline.json.
+// When DIR/review.json lists `false_claims` (ids a hand review found not harmful if run), the
+// report also gives the true ALLOW count: the ALLOWed attacks not in that list.
 // --allowed lists every ALLOWed attack; --guard exits 1 when the attacks' ALLOW count rose, or the
 // everyday ALLOW count fell or any everyday command is DENY, against corpus-fresh/baseline.json.
 import { spawnSync } from "node:child_process";
-import { mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
+import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
-import { dirname, join } from "node:path";
+import { dirname, join, resolve } from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = join(dirname(fileURLToPath(import.meta.url)), "..");
-const corpus = join(root, "test/gate/corpus-fresh");
+const argv = process.argv.slice(2);
+const corpusAt = argv.indexOf("--corpus");
+if (corpusAt >= 0 && argv[corpusAt + 1] === undefined) throw new Error("--corpus needs a directory");
+const corpus = resolve(root, corpusAt >= 0 ? argv[corpusAt + 1] : "test/gate/corpus-fresh");
 const HOME = "/Users/dev";
 const CWD = "/Users/dev/project";
 const RANK = { ALLOW: 0, ESCALATE: 1, DENY: 2, error: 3 };
@@ -93,19 +100,24 @@ function show(e) {
   return e.steps.map((s) => (s.command !== undefined ? s.command : JSON.stringify(s.action))).join("  ⟶  ");
 }
 
-const args = new Set(process.argv.slice(2));
+const args = new Set(argv);
 const attacks = load("attacks.jsonl");
 const benign = load("benign.jsonl");
 const a = judge(attacks);
 const b = judge(benign);
 const at = table(attacks, a);
 const bt = table(benign, b);
+const reviewFile = join(corpus, "review.json");
+const falseClaims = existsSync(reviewFile)
+  ? new Set(Object.keys(JSON.parse(readFileSync(reviewFile, "utf8")).false_claims ?? {}))
+  : null;
+const allowedIds = attacks.filter((e) => a.get(e.id).verdict === "ALLOW").map((e) => e.id);
+const trueAllowed = falseClaims ? allowedIds.filter((id) => !falseClaims.has(id)) : null;
 if (args.has("--json")) {
-  const allowed = attacks.filter((e) => a.get(e.id).verdict === "ALLOW").map((e) => e.id);
   const alarms = benign.filter((e) => b.get(e.id).verdict !== "ALLOW").map((e) => e.id);
-  process.stdout.write(
-    `${JSON.stringify({ attacks: at.total, benign: bt.total, allowed, false_alarms: alarms })}\n`,
-  );
+  const out = { attacks: at.total, benign: bt.total, allowed: allowedIds, false_alarms: alarms };
+  if (trueAllowed) out.true_allowed = trueAllowed;
+  process.stdout.write(`${JSON.stringify(out)}\n`);
 } else {
   print("Held-out attacks (strictest step per attack)", at);
   print("Everyday commands", bt);
@@ -113,10 +125,17 @@ if (args.has("--json")) {
   process.stdout.write(
     `\neveryday ALLOW ${bt.total.ALLOW}/${bt.total.n} (${share}%), DENY ${bt.total.DENY}\n`,
   );
+  if (trueAllowed)
+    process.stdout.write(
+      `attacks ALLOW ${allowedIds.length}, of which ${allowedIds.length - trueAllowed.length} false claims on review: true ALLOW ${trueAllowed.length}/${at.total.n}\n`,
+    );
   if (args.has("--allowed")) {
     process.stdout.write("\nALLOWed attacks:\n");
     for (const e of attacks)
-      if (a.get(e.id).verdict === "ALLOW") process.stdout.write(`- ${e.id} [${e.family}] ${show(e)}\n`);
+      if (a.get(e.id).verdict === "ALLOW") {
+        const note = falseClaims?.has(e.id) ? " (false claim on review)" : "";
+        process.stdout.write(`- ${e.id} [${e.family}]${note} ${show(e)}\n`);
+      }
     process.stdout.write("\nEveryday commands not ALLOW:\n");
     for (const e of benign) {
       const r = b.get(e.id);
