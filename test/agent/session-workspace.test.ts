@@ -1,5 +1,6 @@
 import { execFileSync } from "node:child_process";
 import {
+  copyFileSync,
   existsSync,
   mkdirSync,
   mkdtempSync,
@@ -14,12 +15,15 @@ import { sessionProfile } from "../../src/agent/actions.js";
 import { BUILTIN_PROFILE } from "../../src/gate/sandbox-profile.js";
 import { until } from "../support/wait.js";
 import {
+  type AgentProcess,
   callFromChild,
   proposeFromChild,
   REPO,
   reviewAs,
   shell,
+  spawnAgentProcess,
   startTestAgent,
+  stopAgentProcess,
   type TestAgent,
   tempHome,
 } from "./helpers.js";
@@ -222,6 +226,47 @@ describe("POST /v1/sessions/:id/workspace", () => {
       expect(existsSync(join(work, "a", "ok-boxed"))).toBe(true);
     },
   );
+});
+
+describe("a real `forge-agent run` SIGKILLed right after the declaration", () => {
+  it("keeps the session's workspace: the answer came after the state was saved", async () => {
+    const dir = mkdtempSync("/var/tmp/fa-ws-kill-");
+    mkdirSync(join(dir, "a"));
+    mkdirSync(join(dir, "b"));
+    copyFileSync(PACK, join(dir, "policy.yaml"));
+    const running = new Set<AgentProcess>();
+    const run = () =>
+      spawnAgentProcess(
+        join(dir, "var"),
+        ["--host-id", "ws-kill"],
+        running,
+        { FORGE_POLICY: join(dir, "policy.yaml") },
+        dir,
+      );
+    try {
+      let d = await run();
+      const decl = await callFromChild(join(dir, "var", "agent.sock"), "POST", "/v1/sessions/k/workspace", {
+        roots: [join(dir, "a")],
+      });
+      expect(decl.status).toBe(200);
+      await stopAgentProcess(d, "SIGKILL", running);
+      d = await run();
+      const write = (path: string) =>
+        d.client.call("POST", "/v1/actions", {
+          session_id: "k",
+          proposed_action: { kind: "file.write", path, content: "x" },
+        });
+      expect((await write(join(dir, "b", "x"))).body.evaluation).not.toBe("ALLOW");
+      expect((await write(join(dir, "a", "x"))).body.evaluation).toBe("ALLOW");
+      // The declaration is in the evidence, in the session.
+      const trace = JSON.stringify((await d.client.get("/v1/sessions/k/trace")).body);
+      expect(trace).toContain("session.workspace");
+      await stopAgentProcess(d, "SIGTERM", running);
+    } finally {
+      for (const d of running) d.proc.kill("SIGKILL");
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
 });
 
 describe("sessionProfile", () => {
