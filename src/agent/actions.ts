@@ -4,6 +4,7 @@ import { Codes, ForgeError, httpStatus } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 import type { Decision, Evaluation } from "../gate/decision.js";
 import { toPolicyMatched } from "../gate/index.js";
+import type { SandboxProfile } from "../gate/sandbox-profile.js";
 import { HttpError } from "../http.js";
 import {
   nowRfc3339,
@@ -680,11 +681,16 @@ export class ActionService {
     live.state = "executing";
     live.busy = true;
     const rules = (live.draft.policy_matched as { rules?: { rule_id: string }[] } | null)?.rules ?? [];
-    const chosen = this.o.gate().sandboxFor(rules.map((r) => r.rule_id));
-    const result: ExecutionResult = await execute(action, this.o.limits, {
-      sandbox: this.o.sandbox,
-      ...chosen,
-    });
+    const gate = this.o.gate();
+    const chosen = gate.sandboxFor(rules.map((r) => r.rule_id));
+    // A session with declared workspace roots (POST /v1/sessions/:id/workspace) runs there: its
+    // default cwd is its first root, and `$WORKSPACE` in the profile means its roots.
+    const roots = gate.sessionWorkspaces(live.draft.session_id);
+    const result: ExecutionResult = await execute(
+      action,
+      roots === null ? this.o.limits : { ...this.o.limits, cwd: roots[0]! },
+      { sandbox: this.o.sandbox, name: chosen.name, profile: sessionProfile(chosen.profile, roots) },
+    );
     return this.resolveRetrying(live, { ...live.draft, execution_result: result });
   }
 
@@ -895,4 +901,20 @@ function decidingRule(d: Decision): string | null {
 function summaryLine(action: unknown): string {
   const s = summarize(action);
   return s.length > 120 ? `${s.slice(0, 117)}...` : s;
+}
+
+/**
+ * `profile` for a session with declared roots: each `$WORKSPACE` write root becomes one per
+ * session root (so a write elsewhere in the configured workspace is outside the write roots),
+ * and each `$WORKSPACE` hide is kept and repeated under every session root.
+ */
+export function sessionProfile(profile: SandboxProfile, roots: readonly string[] | null): SandboxProfile {
+  if (roots === null) return profile;
+  const per = (p: string) =>
+    p === "$WORKSPACE" || p.startsWith("$WORKSPACE/") ? roots.map((r) => r + p.slice(10)) : [p];
+  return {
+    ...profile,
+    write: profile.write.flatMap(per),
+    deny_read: [...new Set([...profile.deny_read, ...profile.deny_read.flatMap(per)])],
+  };
 }

@@ -57,6 +57,11 @@ export interface ApiOptions {
   gateState?: (q: { session?: string; principal?: string }) => unknown;
   /** `POST /v1/gate/state/clear`: a governed clear (reviewed; never of the caller's own state). */
   clearGateState?: (body: { session?: string; principal?: string }, who: Principal) => Promise<unknown>;
+  /**
+   * `POST /v1/sessions/:id/workspace`: the caller declares a session's workspace roots (issue 19
+   * §3), once, before the session's first action; absent: 404.
+   */
+  declareWorkspace?: (session_id: string, roots: string[], who: Principal) => Promise<unknown>;
   /** `POST /v1/benchmarks`: `forge-agent bench` records its run through the agent that owns the store; absent: 404. */
   benchmark?: (
     body: { action_id: string; intent: Record<string, unknown>; result: Record<string, unknown> },
@@ -91,6 +96,11 @@ const ClearStateBody = z
     (b) => b.session !== undefined || b.principal !== undefined,
     "name a session, a principal, or both",
   );
+
+const WorkspaceBody = z.strictObject({
+  /** Absolute directories, each inside a configured workspace root (executors.workspaces). */
+  roots: z.array(z.string().min(1).max(4096).startsWith("/", "must be an absolute path")).min(1).max(64),
+});
 
 const ProposeBody = z.strictObject({
   session_id: z.string().min(1).max(256),
@@ -318,6 +328,27 @@ export function createApi(
             if (o.benchmark === undefined) throw notFound("route /v1/benchmarks");
             const body = parseBody(BenchmarkBody, await readJson(req, o.maxBodyBytes, BODY));
             sendJson(res, 200, await o.benchmark(body, principal(peer)));
+          },
+        },
+      },
+    },
+    {
+      pattern: /^\/v1\/sessions\/([^/]+)\/workspace$/,
+      methods: {
+        POST: {
+          access: "proposer",
+          handle: async (req, res, peer, [id]) => {
+            if (o.declareWorkspace === undefined) throw notFound("route /v1/sessions/:id/workspace");
+            if (id!.length > 256) throw badRequest("session id: at most 256 characters");
+            const body = parseBody(WorkspaceBody, await readJson(req, o.maxBodyBytes, BODY));
+            // An executed action (the governed model's own commands) never declares a workspace:
+            // it could widen its own.
+            if (peer.pid !== null) {
+              const why = governedAncestor(o.ancestry(peer.pid), o.agentPid, null);
+              if (why !== null)
+                throw new HttpError(Codes.SELF_REVIEW, `${why}: it may not declare a session's workspace`);
+            }
+            sendJson(res, 200, await o.declareWorkspace(id!, body.roots, principal(peer)));
           },
         },
       },

@@ -38,6 +38,7 @@ import { reviewInQueue } from "./queue-review.js";
 import { ensureReviewToken } from "./review-token.js";
 import { Sandbox } from "./sandbox/index.js";
 import { assertSocketFree, createApiServer, listenTcp, listenUnix } from "./server.js";
+import { SessionWorkspaces } from "./workspaces.js";
 
 /**
  * The composition root: opens the evidence store, loads the policy into the gate, restores what
@@ -232,6 +233,13 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     },
   });
   const svc = service;
+  const workspaces = new SessionWorkspaces({
+    gate: () => gate,
+    service: () => svc,
+    store,
+    configured: config.executors.workspaces,
+    durable: () => gateState.durable(),
+  });
   const policyUpdates = new PolicyUpdates({
     hostId: config.host_id,
     publicKeyPem: config.policy_updates.public_key_pem ?? null,
@@ -407,6 +415,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     train,
     lineage: (id) => lifecycle.lineage(id),
     gateState: (q) => stateView(gate, q),
+    declareWorkspace: (session_id, roots, who) => workspaces.declare(session_id, roots, who),
     // Clearing state is an action like any other: proposed, judged (never one's own state:
     // builtin:self-clear), reviewed, and only then done.
     clearGateState: async (body, who) => {

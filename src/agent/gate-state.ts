@@ -225,6 +225,8 @@ export interface TrackView {
     set_by: { session_id: string; action_id: string | null; at: string; summary: string } | null;
   }[];
   artefacts: string[];
+  /** The session's declared workspace roots (POST /v1/sessions/:id/workspace); absent: the configured roots. */
+  workspaces?: string[];
   actions: number;
   evicted: boolean;
 }
@@ -250,6 +252,7 @@ export function stateView(gate: Gate, q: { session?: string; principal?: string 
       };
     }),
     artefacts: Object.keys(d.artefacts ?? {}),
+    ...("workspaces" in d && d.workspaces ? { workspaces: [...d.workspaces] } : {}),
     actions: Object.entries(d.counts)
       .filter(([k]) => k.startsWith("kind:"))
       .reduce((n, [, v]) => n + v, 0),

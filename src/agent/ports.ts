@@ -8,7 +8,10 @@ export type { PendingAction } from "../evidence/store.js";
  * real classes, so actions.ts depends on what it calls and nothing more. daemon.ts is the one
  * place that constructs the real ones.
  */
-export type GatePort = Pick<Gate, "evaluate" | "preview" | "deniesOutright" | "bundle" | "sandboxFor">;
+export type GatePort = Pick<
+  Gate,
+  "evaluate" | "preview" | "deniesOutright" | "bundle" | "sandboxFor" | "sessionWorkspaces"
+>;
 
 export type StorePort = Pick<
   EvidenceStore,

@@ -252,6 +252,11 @@ export class Gate {
     this.changed(true);
   }
 
+  /** The workspace roots registered for `session_id` (setSessionWorkspaces), or null: the configured roots. */
+  sessionWorkspaces(session_id: string): readonly string[] | null {
+    return this.sessions.peek(session_id)?.workspaces ?? null;
+  }
+
   /** A JSON-able dump of the session and principal tracks, in LRU order (oldest first). */
   exportState(): GateState {
     return {

@@ -216,8 +216,11 @@ export async function spawnAgentProcess(
   args: string[],
   running: Set<AgentProcess>,
   env: Record<string, string> = {},
+  /** The daemon's working directory (its default executors.cwd, the workspace). */
+  cwd?: string,
 ): Promise<AgentProcess> {
   const proc = spawn(process.execPath, [CLI, "run", "--home", home, "--backend", "none", ...args], {
+    cwd,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, FORGE_POLICY: join(home, "policy.yaml"), ...env },
   });
