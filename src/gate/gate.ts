@@ -234,7 +234,8 @@ export class Gate {
    * the model): its actions' `$CWD` is one of these, and a cwd outside them is judged as outside,
    * even inside another configured root. Each root must lie inside a configured root (a session
    * narrows its workspace, never widens it): otherwise WORKSPACE_OUTSIDE and nothing changes.
-   * Kept with the session's state (exportState), replaced by a later registration.
+   * Kept with the session's state (exportState), replaced by a later registration, and never
+   * evicted by the session bound (it would widen the session); at most half the bound may hold one.
    */
   setSessionWorkspaces(session_id: string, roots: readonly string[]): void {
     if (typeof session_id !== "string" || session_id === "")
@@ -248,6 +249,11 @@ export class Gate {
           Codes.WORKSPACE_OUTSIDE,
           `workspace root '${roots[k]}' (${a}) lies outside every configured workspace`,
         );
+    if (!this.sessions.peek(session_id)?.workspaces && this.sessions.declared() >= this.sessions.maxDeclared)
+      throw new ForgeError(
+        Codes.RATE_LIMITED,
+        `${this.sessions.maxDeclared} sessions already hold a declared workspace (half the gate's session bound): refused, nothing registered`,
+      );
     this.sessions.get(session_id).workspaces = abs;
     this.changed(true);
   }

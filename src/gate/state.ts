@@ -118,11 +118,29 @@ export class TrackTable {
     return [...this.map];
   }
 
-  /** Replaces the contents with `entries` (LRU order), keeping only the newest `max`. */
+  /** How many tracks may hold a declared workspace: half the bound, so eviction always finds another. */
+  get maxDeclared(): number {
+    return Math.floor(this.max / 2);
+  }
+
+  /** How many tracks hold a declared workspace. */
+  declared(): number {
+    let n = 0;
+    for (const t of this.map.values()) if (t.workspaces) n++;
+    return n;
+  }
+
+  /**
+   * Replaces the contents with `entries` (LRU order), keeping only the newest `max`, and every
+   * one that holds a declared workspace (up to maxDeclared) whatever its age.
+   */
   replace(entries: [string, Track][]): void {
     this.map.clear();
     this.gone.clear();
-    for (const [k, t] of entries.slice(-this.max)) {
+    const pinned = entries.filter(([, t]) => t.workspaces).slice(-this.maxDeclared);
+    const rest = entries.filter(([, t]) => !t.workspaces).slice(-(this.max - pinned.length));
+    const keep = new Set([...pinned, ...rest]);
+    for (const [k, t] of entries.filter((e) => keep.has(e))) {
       this.map.delete(k);
       this.map.set(k, t);
     }
@@ -150,8 +168,15 @@ export class TrackTable {
     if (this.gone.delete(key)) t.evicted = true;
     this.map.set(key, t);
     while (this.map.size > this.max) {
-      const oldest = this.map.keys().next().value as string;
+      const [oldest, ot] = this.map.entries().next().value as [string, Track];
       this.map.delete(oldest);
+      if (ot.workspaces) {
+        // A declared workspace is never forgotten: the session coming back empty would be judged
+        // against every configured root again (wider). Moved to the newest end; the gate bounds
+        // how many are declared (maxDeclared), so the loop always reaches an evictable track.
+        this.map.set(oldest, ot);
+        continue;
+      }
       this.evictions++;
       this.gone.set(oldest, true);
       if (this.gone.size > this.max * 4) this.gone.delete(this.gone.keys().next().value as string);

@@ -75,4 +75,29 @@ describe("per-session workspaces", () => {
     state.sessions[0].workspaces = ["relative/dir"];
     expect(() => gateOf().importState(state)).toThrow(/invalid gate state/);
   });
+  it("the session bound never evicts a declared workspace (the session would come back wider); at most half the bound may declare", () => {
+    const g = new Gate(bundle, { home: HOME, cwd: WS, workspaces: [WS], maxSessions: 4 });
+    g.setSessionWorkspaces("a", [`${WS}/alpha`]);
+    // Many other sessions pass through the bound of 4: "a" is the oldest each time.
+    for (let i = 0; i < 20; i++) sh(g, `filler-${i}`, "ls");
+    expect(g.sessionWorkspaces("a")).toEqual([`${WS}/alpha`]);
+    expect(sh(g, "a", "rm -rf src", `${WS}/beta`).evaluation).not.toBe("ALLOW");
+    expect(g.stats().sessions).toBeLessThanOrEqual(4);
+    // ... and it survives an export/import of a full table.
+    const g2 = new Gate(bundle, { home: HOME, cwd: WS, workspaces: [WS], maxSessions: 4 });
+    g2.importState(g.exportState());
+    expect(g2.sessionWorkspaces("a")).toEqual([`${WS}/alpha`]);
+    // Half the bound (2) may hold a declared workspace; a third is refused with a code, nothing changes.
+    g.setSessionWorkspaces("b", [`${WS}/beta`]);
+    let err: unknown;
+    try {
+      g.setSessionWorkspaces("c", [`${WS}/gamma`]);
+    } catch (e) {
+      err = e;
+    }
+    expect(hasForgeCode(err) && err.code).toBe("FORGE_RATE_LIMITED");
+    expect(g.sessionWorkspaces("c")).toBeNull();
+    // Re-declaring one that holds a workspace is not a new one.
+    expect(() => g.setSessionWorkspaces("a", [`${WS}/alpha/sub`])).not.toThrow();
+  });
 });
