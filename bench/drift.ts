@@ -3,10 +3,12 @@
  * (bench/drift-streams.ts), the detection delay in records for each shift and each mode; on
  * stationary streams, the false-alarm rate per window against its declared bound (alpha = 0.05
  * family-wise, Holm); the cost: CPU per 10,000 records (baseline in the same run: JSON.parse of
- * the same records, the floor any reader of the evidence pays) and memory per tracked signal.
+ * the same records, the floor any reader of the evidence pays), the CPU drift adds to each of the
+ * agent's commits (bench/drift-feed.ts) and memory per tracked signal.
  */
 import { DriftMonitor } from "../src/drift/index.js";
 import { Rng } from "../src/drift/random.js";
+import { commitCost } from "./drift-feed.js";
 import {
   actionRecord,
   BASE,
@@ -31,7 +33,7 @@ const MODES = [
 export const suite: Suite = async (ctx) => {
   const metrics: Metric[] = [];
   const seeds = Math.max(3, Math.min(10, Math.round(ctx.durationS * 2)));
-  const steps = MODES.length * SCENARIOS.length + 3;
+  const steps = MODES.length * SCENARIOS.length + 4;
   let done = 0;
   const tick = (label: string) => ctx.progress(done++ / steps, label);
 
@@ -137,6 +139,10 @@ export const suite: Suite = async (ctx) => {
     ratio: o.median / b.median,
     ratio_of: "median drift / median JSON.parse",
   });
+
+  // The agent's feed: what a commit costs with drift attached, fed each way (bench/drift-feed.ts).
+  tick("CPU per commit, drift fed from the commit vs re-read");
+  metrics.push(...(await commitCost({ seconds: ctx.durationS, signal: ctx.signal })));
 
   tick("memory per signal");
   const mon = new DriftMonitor({});

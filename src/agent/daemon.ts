@@ -315,10 +315,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
   const drift = new AgentDrift({
     hostId: config.host_id,
     config: config.drift,
-    recordsAfter: (seq, limit) => store.unshipped(seq, limit),
-    lastSeq: () => store.lastSeq(),
     policySha: () => gate.bundle.sha256,
-    onAppend: (l) => store.onAppend(l),
+    onCommit: (l) => store.onCommit(l),
     append: (rec) => store.append(rec),
     logger,
   });

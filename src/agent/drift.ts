@@ -1,6 +1,7 @@
 /**
  * The agent's reconnaissance: a DriftMonitor fed with every record the host's evidence store
- * commits (read back synchronously in the commit listener, so nothing is pruned first) and with
+ * commits (handed over by the store's commit listener as committed: nothing is read back, and
+ * nothing can be pruned before drift saw it) and with
  * each heartbeat; each drift event becomes an `alert` record (proposed_action.kind "drift"), a
  * log line and a webhook call; the state is served on GET /v1/drift and as Prometheus gauges.
  */
@@ -21,12 +22,10 @@ export interface AgentDriftSources {
   hostId: string;
   /** The drift config as given (validated by the monitor: FORGE_CONFIG_INVALID at start). */
   config: unknown;
-  /** Committed records after a seq (the store's unshipped()). */
-  recordsAfter: (seq: number, limit: number) => StoredRecord[];
-  lastSeq: () => number;
   /** The sha256 of the policy bundle in force now (a later policy record with another resets). */
   policySha: () => string;
-  onAppend: (listener: (lastSeq: number) => void) => () => void;
+  /** Each commit's records, ascending, as the store committed them (the store's onCommit()). */
+  onCommit: (listener: (records: readonly StoredRecord[]) => void) => () => void;
   append: (rec: RecordInput) => Promise<unknown>;
   logger: { warn(obj: object, msg?: string): void; info(obj: object, msg?: string): void };
 }
@@ -39,7 +38,6 @@ const QUEUE_CAP = 20_000;
 export class AgentDrift {
   readonly monitor: DriftMonitor;
   private readonly events: (DriftEvent & { seq_at: number })[] = [];
-  private cursor: number;
   private unsubscribe: (() => void) | null = null;
   private readonly pending = new Set<Promise<unknown>>();
   private webhooks: Promise<unknown> = Promise.resolve();
@@ -51,19 +49,17 @@ export class AgentDrift {
   constructor(private readonly s: AgentDriftSources) {
     this.monitor = new DriftMonitor((s.config ?? {}) as DriftConfigInput);
     // Only records committed from now on: a restart re-learns its reference (docs/drift.md).
-    this.cursor = s.lastSeq();
     this.monitor.policyBaseline(s.policySha());
   }
 
   start(): void {
     if (!this.monitor.config.enabled || this.unsubscribe !== null) return;
-    this.unsubscribe = this.s.onAppend((last) => {
+    this.unsubscribe = this.s.onCommit((records) => {
       // Runs inside the store's commit: drift must never break it.
       try {
-        this.catchUp(last);
+        this.enqueue(records);
       } catch (err) {
-        this.s.logger.warn({ err: String(err) }, "drift could not read the committed records; skipping them");
-        this.cursor = last;
+        this.s.logger.warn({ err: String(err) }, "drift could not take the committed records; skipping them");
       }
     });
   }
@@ -128,24 +124,13 @@ export class AgentDrift {
   }
 
   /**
-   * In the store's commit listener: only reads the new records (so none is pruned before drift
-   * saw it) into a bounded queue; the tests run on a later turn, off the path of the verdicts
-   * waiting on this commit. Past QUEUE_CAP unprocessed records the oldest are dropped and counted.
+   * In the store's commit listener: queues the commit's records (bounded); the tests run on a
+   * later turn, off the path of the verdicts waiting on this commit. Past QUEUE_CAP unprocessed
+   * records the oldest are dropped and counted.
    */
-  private catchUp(last: number): void {
-    while (this.cursor < last) {
-      const batch = this.s.recordsAfter(this.cursor, 1000);
-      if (batch.length === 0) {
-        // Pruned before it was read (cannot happen while the listener runs in the commit): skip ahead.
-        this.cursor = last;
-        break;
-      }
-      for (const rec of batch) {
-        this.cursor = rec.seq;
-        // Drift's own alerts (and tolerance alerts) are not part of what it watches.
-        if (rec.kind !== "alert") this.queue.push(rec);
-      }
-    }
+  private enqueue(records: readonly StoredRecord[]): void {
+    // Drift's own alerts (and tolerance alerts) are not part of what it watches.
+    for (const rec of records) if (rec.kind !== "alert") this.queue.push(rec);
     if (this.queue.length > QUEUE_CAP) {
       this.droppedRecords += this.queue.length - QUEUE_CAP;
       this.queue.splice(0, this.queue.length - QUEUE_CAP);

@@ -86,6 +86,8 @@ interface Head {
   seq: number;
   hash: string;
   checkpointed: boolean;
+  /** The records the transaction chained, ascending (what commit listeners receive). */
+  records: StoredRecord[];
 }
 
 /** SQLite result codes that mean "the store cannot take writes right now", as opposed to a bug. */
@@ -140,6 +142,7 @@ export class EvidenceStore {
   private readonly maxRecordBytes: number;
   private readonly onAlert: (alert: { code: string; message: string }) => void;
   private readonly listeners = new Set<(lastSeq: number) => void>();
+  private readonly commitListeners = new Set<(records: readonly StoredRecord[]) => void>();
   private readonly pendingListeners = new Set<(p: PendingAction) => void>();
   /** records() statements by SQL text (at most 8 filter combinations). */
   private readonly queries = new Map<string, Database.Statement>();
@@ -505,6 +508,16 @@ export class EvidenceStore {
     return () => this.listeners.delete(listener);
   }
 
+  /**
+   * Calls `listener(records)` after each commit that chained records, with those records as
+   * committed (ascending; the objects the appenders receive: read them, do not change them), so
+   * a listener that needs them does not read them back. Returns the unsubscribe function.
+   */
+  onCommit(listener: (records: readonly StoredRecord[]) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => this.commitListeners.delete(listener);
+  }
+
   checkpoints(after_seq = 0): Checkpoint[] {
     this.live();
     return this.cps.list(after_seq, this.publicKeyPem);
@@ -602,8 +615,10 @@ export class EvidenceStore {
           });
         }
       },
-      settled: () => {
-        if (chained > 0) for (const l of this.listeners) l(this.headSeq);
+      settled: (head) => {
+        if (chained === 0) return;
+        for (const l of this.listeners) l(this.headSeq);
+        for (const l of this.commitListeners) l(head.records);
       },
       failed: (err) => this.unavailable(err),
       records: (op) => (op.t === "append" || op.t === "resolve" ? 1 : 0),
@@ -629,6 +644,7 @@ export class EvidenceStore {
     let hash = this.headHash;
     /** Set at an op's first write: from then on, an error is the batch's. */
     let wrote = false;
+    const records: StoredRecord[] = [];
     const chain = (rec: RecordInput): StoredRecord => {
       const enc = encodeRecord(rec, this.hostId);
       const next = seq + 1;
@@ -648,6 +664,7 @@ export class EvidenceStore {
       stored.hash = h;
       seq = next;
       hash = h;
+      records.push(stored);
       return stored;
     };
     for (let i = 0; i < ops.length; i++) {
@@ -681,7 +698,7 @@ export class EvidenceStore {
     }
     const checkpointed = this.cps.dueAt(seq);
     if (checkpointed) this.cps.insert(seq, hash);
-    return { seq, hash, checkpointed };
+    return { seq, hash, checkpointed, records };
   }
 
   private unavailable(err: unknown): ForgeError {
