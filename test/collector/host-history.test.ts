@@ -109,17 +109,15 @@ describe.each(storageBackends("fa-history"))("host history and session search (%
     await until(async () => (await get("/v1/reviews")).body.reviews?.length === 2);
     // The host answers each review the way an agent does.
     const decide = async (id: string, decision: string, reason?: string) => {
-      const answered = c
-        .next("review")
-        .then((m) =>
-          c.send({
-            type: "review_result",
-            action_id: m!.action_id,
-            ok: true,
-            state: "allowed",
-            evaluation: "ALLOW",
-          }),
-        );
+      const answered = c.next("review").then((m) =>
+        c.send({
+          type: "review_result",
+          action_id: m!.action_id,
+          ok: true,
+          state: "allowed",
+          evaluation: "ALLOW",
+        }),
+      );
       const r = await fetch(`${collector.httpUrl}/v1/reviews/${id}`, {
         method: "POST",
         headers: { ...AUTH, "content-type": "application/json" },
