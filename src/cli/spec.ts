@@ -137,7 +137,7 @@ export const AGENT = {
     },
   },
   doctor: {
-    summary: "check this host: Node, the addon, policy, socket, agent, collector, disk, model",
+    summary: "check this host: Node, the addon, policy, socket, agent, collector, disk, model, backend",
     usage:
       "forge-agent doctor [--json] [--socket PATH] [--home DIR] [--config FILE]\n" +
       "  exit: 0 every check passed (warnings allowed), 1 a check failed",
