@@ -21,38 +21,30 @@ import { ensureBuilt } from "../support/build.js";
 let dir: string;
 const running = new Set<AgentProcess>();
 
-function doctor(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, "doctor", "--json", ...args], {
-    encoding: "utf8",
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "user"), ...env },
-  });
-  const doc = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
+const options = (env: Record<string, string>) => ({
+  encoding: "utf8" as const,
+  cwd: dir,
+  env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "user"), ...env },
+});
+
+function result(stdout: string, code: number | null) {
+  const doc = JSON.parse(stdout) as { ok: boolean; checks: Check[] };
   const by = Object.fromEntries(doc.checks.map((c) => [c.name, c]));
-  return { code: r.status, doc, by };
+  return { code, doc, by };
+}
+
+function doctor(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, "doctor", "--json", ...args], options(env));
+  return result(r.stdout, r.status);
 }
 
 /** doctor without blocking this process: the servers the doctor probes answer from here. */
 function doctorAsync(args: string[], env: Record<string, string> = {}) {
   return new Promise<ReturnType<typeof doctor>>((resolve, reject) =>
-    execFile(
-      process.execPath,
-      [CLI, "doctor", "--json", ...args],
-      {
-        encoding: "utf8",
-        cwd: dir,
-        env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "user"), ...env },
-      },
-      (err, stdout) => {
-        if (err !== null && typeof err.code !== "number") return reject(err);
-        const doc = JSON.parse(stdout) as { ok: boolean; checks: Check[] };
-        resolve({
-          code: err === null ? 0 : (err.code as number),
-          doc,
-          by: Object.fromEntries(doc.checks.map((c) => [c.name, c])),
-        });
-      },
-    ),
+    execFile(process.execPath, [CLI, "doctor", "--json", ...args], options(env), (err, stdout) => {
+      if (err !== null && typeof err.code !== "number") return reject(err);
+      resolve(result(stdout, err === null ? 0 : (err.code as number)));
+    }),
   );
 }
 
