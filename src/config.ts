@@ -1,4 +1,6 @@
 import { readFileSync } from "node:fs";
+import { homedir } from "node:os";
+import { join } from "node:path";
 import { parse as parseYaml } from "yaml";
 import type { z } from "zod";
 import { Codes, didYouMean, ForgeError } from "./errors.js";
@@ -104,4 +106,23 @@ export function deepFreeze<T>(v: T): T {
     for (const x of Object.values(v)) deepFreeze(x);
   }
   return v;
+}
+
+/**
+ * A program's per-user data directory, the same from any working directory: on Linux
+ * $XDG_DATA_HOME/<app> (default ~/.local/share/<app>), on macOS ~/Library/Application Support/<app>.
+ * The agent's home (`forge-agent`) and the collector's default database (`forge-collector`) both
+ * come from here.
+ */
+export function userDataDir(
+  app: string,
+  env: Record<string, string | undefined> = {},
+  platform: NodeJS.Platform = process.platform,
+): string {
+  const h = env.HOME || homedir();
+  const data =
+    platform === "darwin"
+      ? join(h, "Library", "Application Support")
+      : env.XDG_DATA_HOME || join(h, ".local", "share");
+  return join(data, app);
 }

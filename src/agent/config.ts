@@ -9,6 +9,7 @@ import {
   readConfigFile,
   readPublicKeyFile,
   readText,
+  userDataDir,
 } from "../config.js";
 import { DriftConfig } from "../drift/config.js";
 import { Codes, ForgeError } from "../errors.js";
@@ -305,12 +306,8 @@ export function userPaths(
   platform: NodeJS.Platform = process.platform,
 ): { home: string; config: string } {
   const h = env.HOME || homedir();
-  const data =
-    platform === "darwin"
-      ? join(h, "Library", "Application Support")
-      : env.XDG_DATA_HOME || join(h, ".local", "share");
   return {
-    home: join(data, "forge-agent"),
+    home: userDataDir("forge-agent", env, platform),
     config: join(env.XDG_CONFIG_HOME || join(h, ".config"), "forge-agent", "config.yaml"),
   };
 }

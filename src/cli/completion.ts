@@ -1,15 +1,15 @@
 /**
  * `forge-agent completion bash|zsh` (and `forge-collector completion …`): the shell completion
  * script, generated from spec.ts, so it offers exactly the commands, subcommands and flags the
- * parsers take. One shell function computes the candidates (plain sh, the same in bash and zsh);
- * a thin wrapper per shell hands them to `complete -F` (bash) or `compdef` (zsh).
+ * parsers take. bash: one sh function computes the candidates, handed to `complete -F`; zsh: a
+ * native `_arguments` completer, so each command's summary and each flag's help show in the menu.
  *
  *   bash: eval "$(forge-agent completion bash)"     (or save it under bash-completion's completions/)
  *   zsh:  eval "$(forge-agent completion zsh)"      (after compinit; or save it as _forge-agent on $fpath)
  */
 import { UsageError } from "./args.js";
 import type { Command } from "./dispatch.js";
-import { type CommandSpec, flagsOf, PROGRAMS, type Program } from "./spec.js";
+import { type CommandSpec, type FlagSpec, type Flags, flagsOf, PROGRAMS, type Program } from "./spec.js";
 
 /** A shell word, single-quoted. */
 function q(s: string): string {
@@ -123,19 +123,90 @@ complete -F ${f}_bash ${prog}
 `;
 }
 
-/** The zsh script: `compdef` over the same candidates (needs compinit). */
+/** Text inside a zsh `_arguments` or `_describe` spec: \\ [ ] : escaped, one line. */
+function zq(text: string): string {
+  return text.replace(/\s+/g, " ").replace(/[\\[\]:]/g, (c) => `\\${c}`);
+}
+
+/** One flag as `_arguments` specs (its short form too), each with the flag's help text. */
+function zshFlag(name: string, f: FlagSpec): string[] {
+  const choices = f.choices ? ` (${f.choices.join(" ")})` : "";
+  const v = f.value ?? "VALUE";
+  // Choices, else a directory, a file, or (an ID, a number, text) only the value's name as a hint.
+  const action = f.choices
+    ? `(${f.choices.join(" ")})`
+    : /DIR/.test(v)
+      ? "_files -/"
+      : /FILE|PATH|PEM/.test(v)
+        ? "_files"
+        : " ";
+  const value = f.type === "string" ? `:${zq(v)}:${action}` : "";
+  const rep = f.multiple ? "*" : "";
+  const desc = `[${zq(f.help + (f.type === "boolean" ? "" : choices))}]`;
+  const forms = [`--${name}`, ...(f.short ? [`-${f.short}`] : [])];
+  return forms.map((form) => q(`${rep}${form}${desc}${value}`));
+}
+
+/** `_arguments` specs of a flag set, --help included. */
+function zshFlags(set: Flags): string {
+  const specs = Object.entries(set).flatMap(([n, f]) => zshFlag(n, f));
+  specs.push(q("--help[show this command's help and every flag it takes]"));
+  return specs.join(" ");
+}
+
+/** `_describe` entries: name:summary. */
+function zshList(entries: [string, string][]): string {
+  return entries.map(([n, summary]) => q(`${zq(n)}:${zq(summary)}`)).join(" ");
+}
+
+/**
+ * The zsh script: a native `_arguments` completer generated from the spec, so the menu shows each
+ * command's summary and each flag's help beside it (needs compinit). `-S`: after `--`, file names.
+ */
 export function zshScript(prog: Program): string {
+  const spec = PROGRAMS[prog];
   const f = fn(prog);
+  const cases: string[] = [];
+  for (const [name, cmd] of Object.entries(spec) as [string, CommandSpec][]) {
+    if (cmd.sub === undefined) {
+      cases.push(`    ${q(name)}) _arguments -S ${zshFlags(cmd.flags)} '*:file:_files' && ret=0 ;;`);
+      continue;
+    }
+    const subs = Object.entries(cmd.sub).map(([n, x]): [string, string] => [n, x.summary]);
+    const subCases = Object.keys(cmd.sub).map(
+      (x) => `          ${q(x)}) _arguments -S ${zshFlags(flagsOf(cmd, x))} '*:file:_files' && ret=0 ;;`,
+    );
+    cases.push(`    ${q(name)})
+      _arguments -C -S ${zshFlags(flagsOf(cmd))} '1:subcommand:->sub' '*::arg:->subargs' && ret=0
+      case $state in
+        sub) subs=(${zshList(subs)}); _describe -t subcommands ${q(`${prog} ${name} subcommand`)} subs && ret=0 ;;
+        subargs)
+          case $words[1] in
+${subCases.join("\n")}
+            *) _files && ret=0 ;;
+          esac
+          ;;
+      esac
+      ;;`);
+  }
+  const cmds = Object.entries(spec).map(([n, c]): [string, string] => [n, (c as CommandSpec).summary]);
   return `#compdef ${prog}
-${core(prog)}
+# ${prog} zsh completion, generated from its command spec (${prog} completion zsh).
 ${f}_zsh() {
-  local -a c
-  c=(\${(f)"$(${f}_candidates "\${(@)words[2,CURRENT]}")"})
-  if [[ "\${c[1]}" == __files__ ]]; then
-    _files
-  else
-    compadd -- "\${c[@]}"
-  fi
+  local curcontext="$curcontext" state line ret=1
+  local -a cmds subs
+  typeset -A opt_args
+  _arguments -C '(- *)--help[list the commands]' '(- *)--version[print the version]' '1:command:->cmd' '*::arg:->args' && ret=0
+  case $state in
+    cmd) cmds=(${zshList(cmds)}); _describe -t commands ${q(`${prog} command`)} cmds && ret=0 ;;
+    args)
+      case $words[1] in
+${cases.join("\n")}
+        *) _files && ret=0 ;;
+      esac
+      ;;
+  esac
+  return ret
 }
 if (( \${+functions[compdef]} )); then
   compdef ${f}_zsh ${prog}

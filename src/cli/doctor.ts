@@ -2,7 +2,8 @@
  * `forge-agent doctor [--json] [--socket PATH] [--home DIR] [--config FILE]`: checks this host the
  * way the agent will meet it — Node, the native addon, the config, the policy, the home and the
  * socket's permissions, whether an agent answers, the collector (reachable, its key configured or
- * pinned), the disk, the model and its admission. Each check is ok, warn (works, but worth knowing),
+ * pinned), the disk, the model and its admission, an ollama/openai backend (reachable, serving the
+ * configured model). Each check is ok, warn (works, but worth knowing),
  * fail (the agent will not work as configured) or skip; a warn or a fail names its fix.
  * Exit 0 when no check failed, 1 otherwise.
  */
@@ -320,6 +321,68 @@ function checkModel(config: AgentConfig, a: AgentState): Check {
   return ok("model", `${config.model} (local GGUF; admission ${config.lifecycle.admission})`);
 }
 
+/** How long the backend probe waits for the server's model list. */
+const BACKEND_TIMEOUT_MS = 5000;
+
+/** Ollama lists "name:tag"; a model configured without a tag means ":latest". */
+function listed(names: string[], model: string, backend: "ollama" | "openai"): boolean {
+  if (names.includes(model)) return true;
+  return backend === "ollama" && !model.includes(":") && names.includes(`${model}:latest`);
+}
+
+/**
+ * An ollama or OpenAI-compatible backend: reachable, and the configured model is one it serves.
+ * It asks through the backend the agent uses (ollama: the official client's list(), GET /api/tags;
+ * openai: GET /v1/models), so it fails where the agent's first request would.
+ */
+export async function checkBackend(config: AgentConfig): Promise<Check> {
+  const backend = config.backend;
+  if (backend !== "ollama" && backend !== "openai")
+    return skip("backend", `backend ${backend}: no inference server to reach`);
+  const { createBackend } = await import("../inference/backend.js");
+  const b = await createBackend({ backend, model: config.model ?? "", host: config.inference_host });
+  const url = (b as { host?: string }).host ?? config.inference_host ?? "its default URL";
+  const endpoint = backend === "ollama" ? "/api/tags" : "/v1/models";
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    const names = await Promise.race([
+      b.models().then((ms) => ms.map((m) => m.name)),
+      new Promise<never>((_, reject) => {
+        timer = setTimeout(
+          () => reject(new Error(`no answer to GET ${endpoint} in ${BACKEND_TIMEOUT_MS / 1000} s`)),
+          BACKEND_TIMEOUT_MS,
+        );
+      }),
+    ]);
+    if (config.model === undefined)
+      return warn(
+        "backend",
+        `${backend} at ${url} answers (${names.length} models) but no model is configured`,
+        `set model (FORGE_MODEL) to one it serves: ${names.slice(0, 5).join(", ") || "(none listed)"}`,
+      );
+    if (!listed(names, config.model, backend))
+      return fail(
+        "backend",
+        `${backend} at ${url} does not serve '${config.model}' (it lists ${names.length ? names.slice(0, 5).join(", ") : "no models"})`,
+        backend === "ollama"
+          ? `ollama pull ${config.model}, or set model (FORGE_MODEL) to one it lists`
+          : `start the server with ${config.model}, or set model (FORGE_MODEL) to one GET ${endpoint} lists`,
+      );
+    return ok("backend", `${backend} at ${url} serves ${config.model}`);
+  } catch (err) {
+    return fail(
+      "backend",
+      `${backend} at ${url} is not reachable: ${message(err)}`,
+      backend === "ollama"
+        ? "start it (ollama serve), or set inference_host in the config to its URL"
+        : "start the OpenAI-compatible server, or set inference_host in the config to its URL",
+    );
+  } finally {
+    clearTimeout(timer);
+    await b.close().catch(() => {});
+  }
+}
+
 export async function runChecks(
   env: Env,
   flags: { socket?: string; home?: string; config?: string },
@@ -351,7 +414,17 @@ export async function runChecks(
         "fix the key the message names (forge-agent init writes a valid template)",
       ),
     );
-    for (const n of ["policy", "home", "socket", "agent", "collector", "collector-key", "disk", "model"])
+    for (const n of [
+      "policy",
+      "home",
+      "socket",
+      "agent",
+      "collector",
+      "collector-key",
+      "disk",
+      "model",
+      "backend",
+    ])
       checks.push(skip(n, "the config does not load"));
     return checks;
   }
@@ -363,6 +436,7 @@ export async function runChecks(
     checkCollectorKey(config, a),
     checkDisk(config),
     checkModel(config, a),
+    await checkBackend(config),
   );
   return checks;
 }

@@ -137,7 +137,7 @@ export const AGENT = {
     },
   },
   doctor: {
-    summary: "check this host: Node, the addon, policy, socket, agent, collector, disk, model",
+    summary: "check this host: Node, the addon, policy, socket, agent, collector, disk, model, backend",
     usage:
       "forge-agent doctor [--json] [--socket PATH] [--home DIR] [--config FILE]\n" +
       "  exit: 0 every check passed (warnings allowed), 1 a check failed",
@@ -418,7 +418,10 @@ export const COLLECTOR = {
       "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operators-file FILE] [--policy-dir DIR --policy-key PUB] [--tolerances FILE] [--drift FILE] [--tls-cert CERT --tls-key KEY]",
     flags: {
       config: s("the collector's config file", "FILE"),
-      database: s("sqlite:PATH or postgres://… (default sqlite:./var/collector.db)", "URL"),
+      database: s(
+        "sqlite:PATH or postgres://… (default sqlite:~/.local/share/forge-collector/collector.db, $XDG_DATA_HOME honoured)",
+        "URL",
+      ),
       listen: s("where to listen (default 127.0.0.1:8787)", "HOST:PORT"),
       "require-registered": b("refuse hosts that are not registered"),
       "register-host": s("register a host's key", "ID=PEMFILE", { multiple: true }),

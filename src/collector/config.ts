@@ -8,6 +8,7 @@ import {
   readConfigFile,
   readPublicKeyFile,
   readText,
+  userDataDir,
 } from "../config.js";
 import { Codes, ForgeError } from "../errors.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
@@ -22,8 +23,11 @@ import { type Operator, parseOperator, parseOperatorsFile } from "./operators.js
  * distinct things (operators, hosts to register or revoke) accumulate across the sources.
  */
 const Schema = z.strictObject({
-  /** "sqlite:PATH" or "postgres://…". */
-  database: z.string().min(1).default("sqlite:./var/collector.db"),
+  /**
+   * "sqlite:PATH" or "postgres://…". Default (filled in by loadCollectorConfig, never against the
+   * working directory): sqlite:<per-user data dir>/forge-collector/collector.db (defaultDatabase).
+   */
+  database: z.string().min(1).optional(),
   /** HOST:PORT for the WebSocket ingest and the HTTP API; port 0 picks a free one. */
   listen: z.string().min(1).default("127.0.0.1:8787"),
   /** Refuse hosts that are not registered (default: pin a new host's key on first use). */
@@ -71,7 +75,8 @@ type Parsed = z.infer<typeof Schema>;
 
 /** The resolved configuration: PEM files read, operators parsed, every default filled in, deeply frozen. */
 export type CollectorConfig = DeepReadonly<
-  Omit<Parsed, "register_hosts" | "operators" | "policy_key"> & {
+  Omit<Parsed, "database" | "register_hosts" | "operators" | "policy_key"> & {
+    database: string;
     /** host_id → SPKI PEM (read from the files the sources named). */
     register_hosts: Record<string, string>;
     operators: Operator[];
@@ -110,6 +115,18 @@ export interface LoadCollectorConfigInput {
   flags?: CollectorFlags;
   env?: Record<string, string | undefined>;
   cwd?: string;
+}
+
+/**
+ * The database `forge-collector run` uses when nothing names one: collector.db in the per-user data
+ * directory (~/.local/share/forge-collector, $XDG_DATA_HOME honoured; macOS ~/Library/Application
+ * Support/forge-collector), the same rule as the agent's home, so it is one file from any directory.
+ */
+export function defaultDatabase(
+  env: Record<string, string | undefined> = {},
+  platform: NodeJS.Platform = process.platform,
+): string {
+  return `sqlite:${join(userDataDir("forge-collector", env, platform), "collector.db")}`;
 }
 
 /** FORGE_COLLECTOR_* variables and the key each one sets. */
@@ -199,6 +216,7 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
   const policyKey = c.policy_key === undefined ? undefined : resolve(cwd, c.policy_key);
   return deepFreeze({
     ...c,
+    database: c.database ?? defaultDatabase(env),
     register_hosts,
     operators: [
       ...c.operators.map(parseOperator),

@@ -14,6 +14,7 @@ import {
   type HostRow,
   likePattern,
   type RecordQuery,
+  type ReviewedRow,
   SERIES_RETENTION_MS,
   type SeriesRow,
   type SessionQuery,
@@ -105,6 +106,15 @@ CREATE TABLE IF NOT EXISTS host_series (
   point TEXT NOT NULL,
   PRIMARY KEY (host_id, t_ms)
 );
+-- Reviews decided through a collector (storage.ts ReviewedRow as JSON): "Decided here" across restarts.
+CREATE TABLE IF NOT EXISTS reviewed (
+  host_id TEXT NOT NULL,
+  action_id TEXT NOT NULL,
+  at_ms BIGINT NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (host_id, action_id)
+);
+CREATE INDEX IF NOT EXISTS reviewed_time ON reviewed (at_ms);
 `;
 
 /** The advisory-lock key of a host: 64 bits of sha256(host_id), as a signed bigint string. */
@@ -372,6 +382,22 @@ export class PgStorage implements CollectorStorage {
       [hostId, q.since_ms ?? 0, q.until_ms ?? Number.MAX_SAFE_INTEGER, q.limit],
     );
     return r.rows.reverse().map((row) => JSON.parse(row.point) as SeriesRow);
+  }
+
+  async addReviewed(row: ReviewedRow): Promise<void> {
+    await this.pool.query(
+      `INSERT INTO reviewed (host_id, action_id, at_ms, body) VALUES ($1, $2, $3, $4)
+       ON CONFLICT (host_id, action_id) DO UPDATE SET at_ms = excluded.at_ms, body = excluded.body`,
+      [row.host_id, row.action_id, row.at_ms, JSON.stringify(row)],
+    );
+  }
+
+  async reviewed(limit: number): Promise<ReviewedRow[]> {
+    const r = await this.pool.query(
+      "SELECT body FROM reviewed ORDER BY at_ms DESC, action_id DESC LIMIT $1",
+      [limit],
+    );
+    return r.rows.map((row) => JSON.parse(row.body) as ReviewedRow);
   }
 
   async sessions(q: SessionQuery): Promise<SessionRow[]> {

@@ -32,11 +32,13 @@ interface PendingView {
   labels?: unknown;
 }
 
+/** How many decided reviews GET /v1/reviews lists, newest first. */
+const DECIDED_SHOWN = 100;
+
 type Answer = { ok: boolean; state?: string; evaluation?: string; error?: string };
 
 export class ReviewRelay {
   private readonly waiters = new Map<string, Set<(a: Answer) => void>>();
-  private readonly decided: Array<Record<string, unknown>> = [];
 
   constructor(
     private readonly ctx: CollectorContext,
@@ -48,8 +50,10 @@ export class ReviewRelay {
   register(): void {
     const { ctx } = this;
     ctx.messages.set("review_result", async (conn, msg) => this.onResult(conn.host!.host_id, msg));
-    ctx.routes.add("GET", "/v1/reviews", () => ({
-      json: { reviews: this.pending(), decided: [...this.decided].reverse() },
+    // "Decided here" is stored (table `reviewed`), so it survives a restart and every collector
+    // over one database shows the same list.
+    ctx.routes.add("GET", "/v1/reviews", async () => ({
+      json: { reviews: this.pending(), decided: await ctx.storage.reviewed(DECIDED_SHOWN) },
     }));
     // The session timeline shows what is not a record yet: escalations and actions in flight.
     ctx.routes.add("GET", "/v1/sessions/:id/pending", (req) => ({
@@ -117,13 +121,17 @@ export class ReviewRelay {
         at_ms: Date.now(),
       };
       // "Decided here" shows what was decided and why, not the action id alone.
-      this.decided.push({
-        ...out,
-        session_id: pending.session_id ?? null,
-        proposed_action: pending.proposed_action ?? null,
-        reason: (b.reason as string | undefined) ?? null,
-      });
-      if (this.decided.length > 100) this.decided.shift();
+      // The agent has applied it: a failed write loses the list entry, not the answer.
+      await ctx.storage
+        .addReviewed({
+          ...out,
+          session_id: pending.session_id ?? null,
+          proposed_action: pending.proposed_action ?? null,
+          reason: (b.reason as string | undefined) ?? null,
+        })
+        .catch((err: unknown) =>
+          ctx.logger.error({ err, action_id: id, host_id: hostId }, "could not store the decided review"),
+        );
       ctx.logger.info(out, "review relayed to the agent");
       return { json: out };
     });

@@ -14,6 +14,7 @@ import {
   type HostRow,
   likePattern,
   type RecordQuery,
+  type ReviewedRow,
   SERIES_RETENTION_MS,
   type SeriesRow,
   type SessionQuery,
@@ -86,6 +87,15 @@ CREATE TABLE IF NOT EXISTS host_series (
   point TEXT NOT NULL,
   PRIMARY KEY (host_id, t_ms)
 ) WITHOUT ROWID;
+-- Reviews decided through a collector (storage.ts ReviewedRow as JSON): "Decided here" across restarts.
+CREATE TABLE IF NOT EXISTS reviewed (
+  host_id TEXT NOT NULL,
+  action_id TEXT NOT NULL,
+  at_ms INTEGER NOT NULL,
+  body TEXT NOT NULL,
+  PRIMARY KEY (host_id, action_id)
+) WITHOUT ROWID;
+CREATE INDEX IF NOT EXISTS reviewed_time ON reviewed (at_ms);
 `;
 
 interface RawHost extends Omit<HostRow, "heartbeat"> {
@@ -226,6 +236,10 @@ export class SqliteStorage implements CollectorStorage {
         "INSERT INTO host_series (host_id, t_ms, point) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET point = excluded.point",
       ),
       prunePoints: db.prepare("DELETE FROM host_series WHERE host_id = ? AND t_ms < ?"),
+      addReviewed: db.prepare(
+        "INSERT INTO reviewed (host_id, action_id, at_ms, body) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET at_ms = excluded.at_ms, body = excluded.body",
+      ),
+      reviewed: db.prepare("SELECT body FROM reviewed ORDER BY at_ms DESC, action_id DESC LIMIT ?"),
     };
   }
 
@@ -359,6 +373,16 @@ export class SqliteStorage implements CollectorStorage {
       )
       .all(hostId, q.since_ms ?? 0, q.until_ms ?? Number.MAX_SAFE_INTEGER, q.limit) as { point: string }[];
     return rows.reverse().map((r) => JSON.parse(r.point) as SeriesRow);
+  }
+
+  async addReviewed(row: ReviewedRow): Promise<void> {
+    await this.grouped(() =>
+      this.st.addReviewed.run(row.host_id, row.action_id, row.at_ms, JSON.stringify(row)),
+    );
+  }
+
+  async reviewed(limit: number): Promise<ReviewedRow[]> {
+    return (this.st.reviewed.all(limit) as { body: string }[]).map((r) => JSON.parse(r.body) as ReviewedRow);
   }
 
   async sessions(q: SessionQuery): Promise<SessionRow[]> {

@@ -99,6 +99,18 @@ export interface SeriesRow {
   t: number;
 }
 
+/**
+ * A review an operator decided through this collector (the dashboard's "Decided here"): the
+ * relayed answer plus what was decided and why. Keyed by (host_id, action_id).
+ */
+export interface ReviewedRow {
+  host_id: string;
+  action_id: string;
+  /** When the agent's answer came back, epoch ms. */
+  at_ms: number;
+  [key: string]: unknown;
+}
+
 /** Chart points older than this are dropped when new ones are stored (7 days). */
 export const SERIES_RETENTION_MS = 7 * 24 * 3600 * 1000;
 
@@ -147,6 +159,10 @@ export interface CollectorStorage {
   addSeries(hostId: string, points: readonly SeriesRow[]): Promise<void>;
   /** A host's chart points in [since, until], oldest first: the newest `limit` of them. */
   series(hostId: string, q: { since_ms?: number; until_ms?: number; limit: number }): Promise<SeriesRow[]>;
+  /** Stores one review decided through this collector (a second one of the action replaces it). */
+  addReviewed(row: ReviewedRow): Promise<void>;
+  /** The newest `limit` reviews decided through the collectors over this storage, newest first. */
+  reviewed(limit: number): Promise<ReviewedRow[]>;
   /** Sessions with records matching the query, the most recently active first. */
   sessions(q: SessionQuery): Promise<SessionRow[]>;
   close(): Promise<void>;

@@ -1,7 +1,8 @@
 // `forge-agent doctor` through the built CLI, against real counterparts: a fresh per-user home, a
 // broken policy file, a socket left open to every user, and a running agent whose collector is down.
-import { spawnSync } from "node:child_process";
+import { execFile, spawnSync } from "node:child_process";
 import { chmodSync, copyFileSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { createServer as createHttpServer } from "node:http";
 import { createServer, type Server } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -14,20 +15,44 @@ import {
   spawnAgentProcess,
   stopAgentProcess,
 } from "../agent/helpers.js";
+import { startFakeOllama } from "../bench/fake-ollama.js";
 import { ensureBuilt } from "../support/build.js";
 
 let dir: string;
 const running = new Set<AgentProcess>();
 
-function doctor(args: string[], env: Record<string, string> = {}) {
-  const r = spawnSync(process.execPath, [CLI, "doctor", "--json", ...args], {
-    encoding: "utf8",
-    cwd: dir,
-    env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "user"), ...env },
-  });
-  const doc = JSON.parse(r.stdout) as { ok: boolean; checks: Check[] };
+const options = (env: Record<string, string>) => ({
+  encoding: "utf8" as const,
+  cwd: dir,
+  env: { PATH: process.env.PATH ?? "/usr/bin:/bin", HOME: join(dir, "user"), ...env },
+});
+
+function result(stdout: string, code: number | null) {
+  const doc = JSON.parse(stdout) as { ok: boolean; checks: Check[] };
   const by = Object.fromEntries(doc.checks.map((c) => [c.name, c]));
-  return { code: r.status, doc, by };
+  return { code, doc, by };
+}
+
+function doctor(args: string[], env: Record<string, string> = {}) {
+  const r = spawnSync(process.execPath, [CLI, "doctor", "--json", ...args], options(env));
+  return result(r.stdout, r.status);
+}
+
+/** doctor without blocking this process: the servers the doctor probes answer from here. */
+function doctorAsync(args: string[], env: Record<string, string> = {}) {
+  return new Promise<ReturnType<typeof doctor>>((resolve, reject) =>
+    execFile(process.execPath, [CLI, "doctor", "--json", ...args], options(env), (err, stdout) => {
+      if (err !== null && typeof err.code !== "number") return reject(err);
+      resolve(result(stdout, err === null ? 0 : (err.code as number)));
+    }),
+  );
+}
+
+/** A config file for an ollama/openai backend at `url` serving `model`. */
+function backendConfig(name: string, backend: string, url: string, model: string): string {
+  const file = join(dir, `${name}.yaml`);
+  writeFileSync(file, `backend: ${backend}\ninference_host: ${url}\nmodel: ${model}\n`);
+  return file;
 }
 
 beforeAll(() => {
@@ -56,7 +81,10 @@ describe("forge-agent doctor", () => {
       "collector-key",
       "disk",
       "model",
+      "backend",
     ]);
+    // The built-in llama backend has no server to reach.
+    expect(r.by.backend!.status).toBe("skip");
     for (const n of ["node", "addon", "config", "policy", "disk", "model"])
       expect(r.by[n]!.status, n).toBe("ok");
     // The per-user home, not ./var under the current directory.
@@ -73,6 +101,83 @@ describe("forge-agent doctor", () => {
     expect(text.status).toBe(0);
     expect(text.stdout).toMatch(/^ok {4}node /m);
     expect(text.stdout).toMatch(/all checks passed \(\d warnings?\)/);
+  });
+
+  it("probes an ollama backend through the official client: reachable, and serving the configured model", async () => {
+    // An Ollama server's /api/tags, as the official client's list() reads it.
+    const ollama = await startFakeOllama("qwen2.5:0.5b", "sha256:abc");
+    try {
+      const served = await doctorAsync([
+        "--config",
+        backendConfig("ol-ok", "ollama", ollama.url, "qwen2.5:0.5b"),
+      ]);
+      expect(served.by.backend).toMatchObject({
+        status: "ok",
+        detail: `ollama at ${ollama.url} serves qwen2.5:0.5b`,
+      });
+      const absent = await doctorAsync([
+        "--config",
+        backendConfig("ol-absent", "ollama", ollama.url, "llama3"),
+      ]);
+      expect(absent.code).toBe(1);
+      expect(absent.by.backend!.status).toBe("fail");
+      expect(absent.by.backend!.detail).toContain("does not serve 'llama3' (it lists qwen2.5:0.5b)");
+      expect(absent.by.backend!.fix).toBe("ollama pull llama3, or set model (FORGE_MODEL) to one it lists");
+    } finally {
+      await new Promise((r) => ollama.server.close(r));
+    }
+    // Nothing listens there any more.
+    const down = await doctorAsync([
+      "--config",
+      backendConfig("ol-down", "ollama", ollama.url, "qwen2.5:0.5b"),
+    ]);
+    expect(down.code).toBe(1);
+    expect(down.by.backend!.status).toBe("fail");
+    expect(down.by.backend!.detail).toMatch(/is not reachable/);
+    expect(down.by.backend!.fix).toMatch(/ollama serve/);
+  });
+
+  it("probes an OpenAI-compatible backend's GET /v1/models", async () => {
+    const seen: string[] = [];
+    // What llama-server and mlx_lm.server answer.
+    const server = createHttpServer((req, res) => {
+      seen.push(`${req.method} ${req.url}`);
+      if (req.method === "GET" && req.url === "/v1/models") {
+        res.writeHead(200, { "content-type": "application/json" });
+        res.end(
+          JSON.stringify({
+            object: "list",
+            data: [
+              {
+                id: "mlx-community/Qwen2.5-0.5B-4bit",
+                object: "model",
+                created: 1733443200,
+                owned_by: "system",
+              },
+            ],
+          }),
+        );
+      } else {
+        res.writeHead(404, { "content-type": "application/json" });
+        res.end(JSON.stringify({ error: { message: "not found", type: "invalid_request_error" } }));
+      }
+    });
+    await new Promise<void>((r) => server.listen(0, "127.0.0.1", r));
+    const url = `http://127.0.0.1:${(server.address() as { port: number }).port}`;
+    try {
+      const served = await doctorAsync([
+        "--config",
+        backendConfig("oa-ok", "openai", url, "mlx-community/Qwen2.5-0.5B-4bit"),
+      ]);
+      expect(served.by.backend).toMatchObject({ status: "ok" });
+      expect(seen).toContain("GET /v1/models");
+      const absent = await doctorAsync(["--config", backendConfig("oa-absent", "openai", url, "gpt-4o")]);
+      expect(absent.by.backend!.status).toBe("fail");
+      expect(absent.by.backend!.detail).toContain("does not serve 'gpt-4o'");
+      expect(absent.by.backend!.fix).toContain("start the server with gpt-4o");
+    } finally {
+      await new Promise((r) => server.close(r));
+    }
   });
 
   it("fails on a policy that does not load, naming the fix; exit 1", () => {

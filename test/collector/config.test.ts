@@ -3,7 +3,8 @@ import { mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import { loadCollectorConfig } from "../../src/collector/config.js";
+import { userPaths } from "../../src/agent/config.js";
+import { defaultDatabase, loadCollectorConfig } from "../../src/collector/config.js";
 import { hashSecret, upsertOperatorLine } from "../../src/collector/operators.js";
 import { thrown } from "../support/throws.js";
 
@@ -15,13 +16,36 @@ const pem = () => generateKeyPairSync("ed25519").publicKey.export({ type: "spki"
 describe("collector config", () => {
   it("fills the defaults and freezes the result", () => {
     const c = loadCollectorConfig({ cwd: dir });
-    expect(c.database).toBe("sqlite:./var/collector.db");
+    // The per-user data directory, never ./var under the working directory.
+    expect(c.database).toBe(defaultDatabase({}));
+    expect(c.database).not.toContain(dir);
     expect(c.listen).toBe("127.0.0.1:8787");
     expect(c.require_registered).toBe(false);
     expect(c.operators).toEqual([]);
     expect(c.admin_token).toBeUndefined();
     expect(Object.isFrozen(c)).toBe(true);
     expect(Object.isFrozen(c.operators)).toBe(true);
+  });
+
+  it("puts the default database in the per-user data directory, as the agent's home", () => {
+    const env = { HOME: "/home/ana", XDG_DATA_HOME: "/data/ana" };
+    expect(loadCollectorConfig({ cwd: dir, env }).database).toBe(
+      "sqlite:/data/ana/forge-collector/collector.db",
+    );
+    expect(defaultDatabase({ HOME: "/home/ana" }, "linux")).toBe(
+      "sqlite:/home/ana/.local/share/forge-collector/collector.db",
+    );
+    expect(defaultDatabase({ HOME: "/Users/ana", XDG_DATA_HOME: "/x" }, "darwin")).toBe(
+      "sqlite:/Users/ana/Library/Application Support/forge-collector/collector.db",
+    );
+    // The same rule as the agent's home: one directory apart.
+    expect(defaultDatabase(env)).toBe(
+      `sqlite:${join(userPaths(env).home, "..", "forge-collector", "collector.db")}`,
+    );
+    // Named anywhere, the name wins.
+    expect(
+      loadCollectorConfig({ env: { ...env, FORGE_COLLECTOR_DATABASE: "sqlite:/srv/c.db" } }).database,
+    ).toBe("sqlite:/srv/c.db");
   });
 
   it("merges file, then environment, then flags; operators and hosts accumulate", () => {

@@ -91,6 +91,65 @@ describe.each(storageBackends("fa-history"))("host history and session search (%
     again.c.close();
   });
 
+  it("keeps what was decided here across a collector restart, newest first", async () => {
+    const { c } = await connectHost(collector.url, host);
+    const review = (id: string, command: string) => ({
+      action_id: id,
+      session_id: "change-window",
+      timestamp: new Date().toISOString(),
+      proposed_action: { kind: "shell", command },
+      reasons: ["needs a human"],
+      deadline_ms: Date.now() + 600_000,
+    });
+    c.send({
+      type: "heartbeat",
+      reading: { cpu_percent: 1 },
+      reviews: [review("rev-a", "make deploy"), review("rev-b", "rm -rf ./cache")],
+    });
+    await until(async () => (await get("/v1/reviews")).body.reviews?.length === 2);
+    // The host answers each review the way an agent does.
+    const decide = async (id: string, decision: string, reason?: string) => {
+      const answered = c.next("review").then((m) =>
+        c.send({
+          type: "review_result",
+          action_id: m!.action_id,
+          ok: true,
+          state: "allowed",
+          evaluation: "ALLOW",
+        }),
+      );
+      const r = await fetch(`${collector.httpUrl}/v1/reviews/${id}`, {
+        method: "POST",
+        headers: { ...AUTH, "content-type": "application/json" },
+        body: JSON.stringify({ decision, reason }),
+      });
+      await answered;
+      expect(r.status).toBe(200);
+    };
+    await decide("rev-a", "approve", "change window open");
+    await nextMs();
+    await decide("rev-b", "deny");
+    const before = (await get("/v1/reviews")).body.decided as Json[];
+    expect(before.map((d) => d.action_id)).toEqual(["rev-b", "rev-a"]);
+    c.close();
+    await c.closed;
+
+    await collector.close();
+    collector = await start(db.database);
+    const after = (await get("/v1/reviews")).body as Json;
+    expect(after.decided).toEqual(before);
+    expect(after.decided[1]).toMatchObject({
+      host_id: host.hostId,
+      action_id: "rev-a",
+      decision: "approve",
+      reviewer: "operator:alice",
+      session_id: "change-window",
+      proposed_action: { kind: "shell", command: "make deploy" },
+      reason: "change window open",
+    });
+    expect(after.decided[0]).toMatchObject({ decision: "deny", reason: null });
+  });
+
   it("refuses a bad range on the host view with the parameter's name", async () => {
     for (const [q, param] of [
       ["since=yesterday", "since"],

@@ -383,7 +383,7 @@ describe.skipIf(missing("chromium"))("dashboard views for issue 21 (Chromium, re
     expect(await inert()).toEqual({ elements: 0, xss: null });
   });
 
-  it("keeps the charts across a collector restart", async () => {
+  it("keeps the charts and what was decided here across a collector restart", async () => {
     await open(`#/host/${web.hostId}`);
     const points = async () =>
       ((await page.locator('svg[aria-label="CPU"] polyline').getAttribute("points")) ?? "").split(" ").length;
@@ -397,5 +397,11 @@ describe.skipIf(missing("chromium"))("dashboard views for issue 21 (Chromium, re
     await open(`#/host/${web.hostId}`);
     await page.locator('svg[aria-label="CPU"] polyline').waitFor();
     expect(await points()).toBe(before);
+    // What was decided here before the restart is still listed, with its command and reason.
+    await open("#/reviews");
+    const decided = page.locator('#decided tr[data-decided="esc-1"]');
+    await decided.waitFor({ timeout: 15_000 });
+    expect(await decided.textContent()).toContain("$ deploy --prod");
+    expect(await decided.locator(".reason").textContent()).toBe("change window approved");
   });
 });

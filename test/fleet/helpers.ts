@@ -75,19 +75,18 @@ export async function startCollectorProcess(
   dir: string,
   args: string[] = [],
   env: Record<string, string> = {},
+  /** `defaultDatabase`: pass no --database (the collector picks its default), run in `cwd`. */
+  opts: { defaultDatabase?: boolean; cwd?: string } = {},
 ): Promise<CollectorProc> {
+  const database = opts.defaultDatabase ? [] : ["--database", `sqlite:${join(dir, "collector.db")}`];
   const child = spawn(
     process.execPath,
-    [
-      COLLECTOR_BIN,
-      "run",
-      "--database",
-      `sqlite:${join(dir, "collector.db")}`,
-      "--listen",
-      "127.0.0.1:0",
-      ...args,
-    ],
-    { stdio: ["ignore", "pipe", "pipe"], env: { ...process.env, ...env } },
+    [COLLECTOR_BIN, "run", ...database, "--listen", "127.0.0.1:0", ...args],
+    {
+      stdio: ["ignore", "pipe", "pipe"],
+      env: { ...process.env, ...env },
+      cwd: opts.cwd,
+    },
   );
   const p = track(child);
   const line = await new Promise<string>((resolve, reject) => {
