@@ -117,6 +117,8 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     maxUnackedRecords: config.evidence.max_unacked_records,
     onAlert: (a) => logger.warn({ alert: a }, "evidence alert"),
   });
+  // The writer thread opens its own connection: the first request must not pay that wait.
+  await store.ready();
 
   // Before anything is decided: what the previous run knew about sessions and principals.
   const loadedState = gateState.load();

@@ -1,10 +1,10 @@
 import { sign as cryptoSign, randomUUID } from "node:crypto";
 import { statSync } from "node:fs";
+import { MessageChannel, type MessagePort, receiveMessageOnPort, Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { z } from "zod";
 import { Codes, ForgeError } from "../errors.js";
 import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js";
-import { sha256Hex } from "../protocol/canonical.js";
 import type { Checkpoint } from "../protocol/checkpoint.js";
 import {
   encodeRecord,
@@ -14,7 +14,7 @@ import {
   type StoredRecord,
 } from "../protocol/record.js";
 import { Checkpoints } from "./checkpoints.js";
-import { GroupCommit, type Settle } from "./group-commit.js";
+import type { Settle } from "./group-commit.js";
 import { type HostKey, loadOrCreateHostKey } from "./keys.js";
 import {
   type PendingAction,
@@ -24,8 +24,18 @@ import {
   PendingTable,
 } from "./pending.js";
 import { ACTION_BUCKET_BITS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
+import {
+  fromWire,
+  type SyncCall,
+  type SyncReply,
+  storeError,
+  type WireOp,
+  type WriterInit,
+  type WriterReport,
+} from "./writer.js";
 
 export { type PendingAction, PendingActionSchema } from "./pending.js";
+export { storeError } from "./writer.js";
 
 export interface StoreOptions {
   /** SQLite file (WAL); its directory is created if missing. */
@@ -63,55 +73,15 @@ export interface StoreStats {
   appended: number;
 }
 
-type Op =
-  | ({ t: "append"; rec: RecordInput } & Settle<StoredRecord>)
-  | ({ t: "put"; p: PendingAction; text: string } & Settle<void>)
-  | ({
-      t: "update";
-      id: string;
-      patch: PendingPatch;
-      /** JSON of patch.record, made before the op joined a batch. */
-      text: string | undefined;
-    } & Settle<void>)
-  | ({ t: "resolve"; id: string; rec: RecordInput } & Settle<StoredRecord>);
-
 interface RecordRow {
   seq: number;
   body: string;
   prev_hash: string;
   hash: string;
 }
-/** The head after a group-commit transaction, and whether it signed a checkpoint there. */
-interface Head {
-  seq: number;
-  hash: string;
-  checkpointed: boolean;
-  /** The records the transaction chained, ascending (what commit listeners receive). */
-  records: StoredRecord[];
-}
 
-/** SQLite result codes that mean "the store cannot take writes right now", as opposed to a bug. */
-const UNAVAILABLE_CODES = /^SQLITE_(FULL|IOERR|CANTOPEN|READONLY|BUSY|LOCKED|CORRUPT|NOTADB|NOMEM|PROTOCOL)/;
-
-/** Maps a SQLite (or other) failure to FORGE_EVIDENCE_UNAVAILABLE, keeping the SQLite code in details. */
-export function storeError(err: unknown): ForgeError {
-  if (err instanceof ForgeError) return err;
-  const sqliteCode = (err as { code?: unknown }).code;
-  const code = typeof sqliteCode === "string" ? sqliteCode : "UNKNOWN";
-  const why = UNAVAILABLE_CODES.test(code)
-    ? code.startsWith("SQLITE_FULL")
-      ? "the disk (or the configured max_page_count) is full"
-      : "SQLite cannot write the evidence database"
-    : "SQLite refused the write";
-  return new ForgeError(
-    Codes.EVIDENCE_UNAVAILABLE,
-    `evidence store unavailable: ${why} (${code}: ${(err as Error).message})`,
-    {
-      cause: err,
-      details: { sqlite_code: code },
-    },
-  );
-}
+/** How long a synchronous call (markAcked, setMaxPageCount) waits for the writer before failing closed. */
+const SYNC_CALL_MS = 30_000;
 
 function invalid(what: string, err: unknown): ForgeError {
   const issues =
@@ -160,7 +130,24 @@ export class EvidenceStore {
   private readonly st: ReturnType<EvidenceStore["prepare"]>;
   private readonly pending: PendingTable;
   private readonly cps: Checkpoints;
-  private readonly writes: GroupCommit<Op, Head>;
+  /** The writer thread (writer.ts): the only connection that writes the file, and the chain head's owner. */
+  private readonly worker: Worker;
+  private readonly syncPort: MessagePort;
+  private readonly syncFlag: Int32Array;
+  /** Ops posted to the writer and not settled yet, by id. */
+  private readonly inflight = new Map<number, Settle<unknown> & { records: number }>();
+  private nextOp = 1;
+  /** Ops queued in this turn, not posted yet. */
+  private batch: WireOp[] = [];
+  private scheduled = false;
+  /** The timer that posts deferred ops no other op's batch took along. */
+  private deferred: { due: number; timer: NodeJS.Timeout } | undefined;
+  /** Records posted and not committed yet (the buffer bound counts them as taken). */
+  private queued = 0;
+  /** Set when the writer thread failed: every write is refused from then on. */
+  private dead: ForgeError | undefined;
+  private exited: Promise<void>;
+  private readonly started: Promise<void>;
 
   private constructor(opts: StoreOptions) {
     this.hostId = opts.hostId;
@@ -204,7 +191,8 @@ export class EvidenceStore {
       if (mode !== "wal") throw new Error(`journal_mode is ${mode}, expected wal`);
       this.db.pragma(`synchronous = ${synchronous}`);
       this.db.pragma("busy_timeout = 5000");
-      if (opts.maxPageCount !== undefined) this.setMaxPageCount(opts.maxPageCount);
+      if (opts.maxPageCount !== undefined)
+        this.db.pragma(`max_page_count = ${Math.floor(opts.maxPageCount)}`);
       this.db.exec(SCHEMA_SQL);
       const initMeta = this.db.prepare("INSERT OR IGNORE INTO meta (key, value) VALUES (?, ?)");
       this.db
@@ -254,15 +242,67 @@ export class EvidenceStore {
     const head = this.st.head.get() as { seq: number; hash: string } | undefined;
     this.headSeq = head?.seq ?? Number(meta.base_seq);
     this.headHash = head?.hash ?? meta.base_hash!;
-    this.writes = this.groupCommit();
+    const sync = new MessageChannel();
+    const flag = new SharedArrayBuffer(4);
+    this.syncPort = sync.port1;
+    this.syncFlag = new Int32Array(flag);
+    const init: WriterInit = {
+      role: "forge-evidence-writer",
+      path: opts.path,
+      hostId: this.hostId,
+      privateKey: this.key.privateKey,
+      publicKeyPem: this.publicKeyPem,
+      synchronous,
+      maxPageCount: opts.maxPageCount,
+      checkpointEvery,
+      maxRecordBytes: this.maxRecordBytes,
+      headSeq: this.headSeq,
+      headHash: this.headHash,
+      sync: sync.port2,
+      flag,
+    };
+    try {
+      // No inherited flags: the parent's (--input-type, --eval…) can stop a worker from starting.
+      this.worker = new Worker(writerUrl(), { workerData: init, transferList: [sync.port2], execArgv: [] });
+    } catch (err) {
+      this.db.close();
+      throw storeError(err);
+    }
+    this.worker.on("message", (m: WriterReport | { ready: true } | { closed: boolean }) => this.report(m));
+    this.started = new Promise<void>((resolve, reject) => {
+      const on = (m: unknown) => {
+        if (m !== null && typeof m === "object" && "ready" in m) {
+          this.worker.off("message", on);
+          // Like a database handle, an idle store does not keep the process alive; a starting
+          // writer or a write in flight does.
+          if (this.inflight.size === 0 && !this.closed) this.worker.unref();
+          resolve();
+        }
+      };
+      this.worker.on("message", on);
+      this.worker.once("exit", () => reject(this.dead));
+    });
+    this.started.catch(() => {});
+    this.worker.on("error", (err) => this.writerFailed(err));
+    this.exited = new Promise((resolve) =>
+      this.worker.once("exit", (code) => {
+        this.writerFailed(new Error(`the evidence writer thread exited (code ${code})`));
+        resolve();
+      }),
+    );
 
     this.timer = setInterval(() => {
-      if (this.headSeq > this.cps.last) {
-        this.cps.requested = true;
-        this.writes.schedule();
-      }
+      if (this.headSeq > this.cps.last) this.worker.postMessage({ t: "checkpoint" });
     }, seconds * 1000);
     this.timer.unref();
+  }
+
+  /**
+   * Settles once the writer thread has opened its connection (writes queued before then wait for
+   * it); rejects FORGE_EVIDENCE_UNAVAILABLE if it failed. A daemon awaits it before it listens.
+   */
+  ready(): Promise<void> {
+    return this.started;
   }
 
   /** Opens (creating if needed) the store at `opts.path`. Throws FORGE_EVIDENCE_UNAVAILABLE if SQLite cannot. */
@@ -285,7 +325,166 @@ export class EvidenceStore {
 
   /** Sets SQLite's max_page_count for this connection (returns the limit in effect). */
   setMaxPageCount(pages: number): number {
-    return this.db.pragma(`max_page_count = ${Math.floor(pages)}`, { simple: true }) as number;
+    if (this.dead) throw this.dead;
+    return this.call({ t: "pages", n: pages }) as number;
+  }
+
+  /**
+   * A synchronous call to the writer thread: posts `c` and blocks this thread until the writer
+   * answered (after whatever commit it is in). Throws the writer's error, or fails closed when
+   * the writer does not answer within SYNC_CALL_MS.
+   */
+  private call(c: SyncCall): unknown {
+    Atomics.store(this.syncFlag, 0, 0);
+    this.syncPort.postMessage(c);
+    if (Atomics.wait(this.syncFlag, 0, 0, SYNC_CALL_MS) === "timed-out") {
+      const e = new ForgeError(
+        Codes.EVIDENCE_UNAVAILABLE,
+        `evidence store unavailable: the writer thread did not answer within ${SYNC_CALL_MS} ms`,
+        { details: { writer: "unresponsive" } },
+      );
+      this.writerFailed(e);
+      throw e;
+    }
+    const reply = receiveMessageOnPort(this.syncPort)?.message as SyncReply | undefined;
+    if (reply === undefined)
+      throw new ForgeError(Codes.EVIDENCE_UNAVAILABLE, "evidence writer gave no answer");
+    if (!reply.ok) throw fromWire(reply.error);
+    return reply.value;
+  }
+
+  /**
+   * Queues one op for the writer; `s` settles when the writer reports its commit (or failure).
+   * Every op queued during one turn of the event loop goes to the writer in one message, so they
+   * share one transaction (the writer may add ops that arrived while it was committing). With
+   * `deferMs` > 0 the op starts no batch of its own: it goes with the next one another op starts,
+   * or after `deferMs` ms at the latest.
+   */
+  private enqueue(op: DistributiveOmit<WireOp, "id">, s: Settle<unknown>): void {
+    const id = this.nextOp++;
+    const records = op.t === "append" || op.t === "resolve" ? 1 : 0;
+    this.inflight.set(id, { resolve: s.resolve, reject: s.reject, records });
+    this.queued += records;
+    if (this.inflight.size === 1) this.worker.ref();
+    const deferMs = op.deferMs ?? 0;
+    this.batch.push({ ...op, id, deferMs: 0 } as WireOp);
+    if (deferMs <= 0) {
+      this.schedule();
+      return;
+    }
+    const due = Date.now() + deferMs;
+    if (this.deferred !== undefined && this.deferred.due <= due) return;
+    if (this.deferred !== undefined) clearTimeout(this.deferred.timer);
+    this.deferred = { due, timer: setTimeout(() => this.schedule(), deferMs) };
+  }
+
+  private schedule(): void {
+    if (this.scheduled) return;
+    this.scheduled = true;
+    // setImmediate runs after the promise callbacks of this turn, so every producer that was
+    // woken by the previous commit has queued its next op by then: they share one message.
+    setImmediate(() => this.post());
+  }
+
+  /** Posts the ops queued in this turn to the writer, as one batch. */
+  private post(): void {
+    this.scheduled = false;
+    if (this.deferred !== undefined) {
+      clearTimeout(this.deferred.timer);
+      this.deferred = undefined;
+    }
+    const ops = this.batch;
+    this.batch = [];
+    if (ops.length === 0 || this.dead) return;
+    try {
+      this.worker.postMessage(ops);
+      return;
+    } catch {
+      // An op cannot be copied to the writer (a record nested past what structured clone takes):
+      // it fails alone, and the others still go as one batch.
+    }
+    const good: WireOp[] = [];
+    for (const op of ops) {
+      try {
+        structuredClone(op);
+        good.push(op);
+      } catch (err) {
+        const held = this.inflight.get(op.id);
+        if (held === undefined) continue;
+        this.inflight.delete(op.id);
+        this.queued -= held.records;
+        if (this.inflight.size === 0 && !this.closed) this.worker.unref();
+        held.reject(this.uncopyable(op, err));
+      }
+    }
+    if (good.length > 0) this.worker.postMessage(good);
+  }
+
+  /** The error for an op that could not be posted: what chaining it would have thrown first. */
+  private uncopyable(op: WireOp, err: unknown): ForgeError {
+    try {
+      if (op.t === "resolve" || op.t === "update") this.pending.require(op.id_);
+      if (op.t === "append" || op.t === "resolve") encodeRecord(op.rec, this.hostId);
+    } catch (e) {
+      return e instanceof ForgeError ? e : invalid("evidence record", e);
+    }
+    return invalid("evidence record", err);
+  }
+
+  /** A report from the writer: the heads of the commits it made, then the ops they settled, in order. */
+  private report(m: WriterReport | { ready: true } | { closed: boolean }): void {
+    if ("ready" in m || "closed" in m) return;
+    const before = this.headSeq;
+    for (const head of m.heads) {
+      this.appended += head.seq - this.headSeq;
+      this.headSeq = head.seq;
+      this.headHash = head.hash;
+      if (head.checkpointed) this.cps.committed(head.seq);
+      this.commits++;
+    }
+    if (m.heads.length > 0 && this.unavailableAlerted && m.unavailable === undefined) {
+      this.unavailableAlerted = false;
+      this.onAlert({
+        code: Codes.EVIDENCE_RECOVERED,
+        message: "evidence store writable again: appends resume",
+      });
+    }
+    const chained: StoredRecord[] = [];
+    for (const [id, err, value] of m.settled) {
+      const op = this.inflight.get(id);
+      if (op === undefined) continue;
+      this.inflight.delete(id);
+      this.queued -= op.records;
+      if (err === null) {
+        if (op.records > 0) chained.push(value as StoredRecord);
+        op.resolve(value as never);
+      } else op.reject(fromWire(err));
+    }
+    if (this.inflight.size === 0 && !this.closed) this.worker.unref();
+    if (m.unavailable !== undefined) this.unavailable(fromWire(m.unavailable));
+    if (this.headSeq > before) for (const l of this.listeners) l(this.headSeq);
+    if (chained.length > 0) {
+      chained.sort((a, b) => a.seq - b.seq);
+      for (const l of this.commitListeners) l(chained);
+    }
+  }
+
+  /** The writer thread failed (or exited): every op in flight fails closed, and so does every later write. */
+  private writerFailed(err: unknown): void {
+    if (this.dead) return;
+    this.dead =
+      err instanceof ForgeError
+        ? err
+        : new ForgeError(
+            Codes.EVIDENCE_UNAVAILABLE,
+            `evidence store unavailable: the writer thread failed (${(err as Error).message ?? String(err)})`,
+            { details: { writer: "failed" } },
+          );
+    if (this.closed && this.inflight.size === 0) return;
+    for (const op of this.inflight.values()) op.reject(this.dead);
+    this.inflight.clear();
+    this.queued = 0;
+    if (!this.closed) this.onAlert({ code: Codes.EVIDENCE_UNAVAILABLE, message: this.dead.message });
   }
 
   /** Signs `data` with the host key (ed25519). */
@@ -302,14 +501,15 @@ export class EvidenceStore {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      this.writes.enqueue({ t: "append", rec: snapshot(rec), resolve, reject });
+      this.enqueue({ t: "append", rec: snapshot(rec) }, { resolve, reject } as Settle<unknown>);
     });
   }
 
   /** Stores (or replaces) a pending action; resolves once durable. */
   putPending(p: PendingAction): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.closed) return reject(closedError());
+      const refused = this.admit(0);
+      if (refused) return reject(refused);
       let parsed: PendingAction;
       let text: string;
       try {
@@ -322,14 +522,15 @@ export class EvidenceStore {
         resolve();
         for (const l of this.pendingListeners) l(parsed);
       };
-      this.writes.enqueue({ t: "put", p: parsed, text, resolve: durable, reject });
+      this.enqueue({ t: "put", p: parsed, text }, { resolve: durable, reject } as Settle<unknown>);
     });
   }
 
   /** Changes a pending action's state, deadline or draft record; FORGE_NOT_FOUND if it is not pending. */
   updatePending(action_id: string, patch: PendingPatch): Promise<void> {
     return new Promise((resolve, reject) => {
-      if (this.closed) return reject(closedError());
+      const refused = this.admit(0);
+      if (refused) return reject(refused);
       let parsed: typeof patch;
       let text: string | undefined;
       try {
@@ -345,7 +546,10 @@ export class EvidenceStore {
         const now = this.pending.get(action_id);
         if (now !== null && now !== undefined) for (const l of this.pendingListeners) l(now);
       };
-      this.writes.enqueue({ t: "update", id: action_id, patch: parsed, text, resolve: durable, reject });
+      this.enqueue({ t: "update", id_: action_id, patch: parsed, text }, {
+        resolve: durable,
+        reject,
+      } as Settle<unknown>);
     });
   }
 
@@ -359,7 +563,10 @@ export class EvidenceStore {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      this.writes.enqueue({ t: "resolve", id: action_id, rec: snapshot(final), resolve, reject }, deferMs);
+      this.enqueue({ t: "resolve", id_: action_id, rec: snapshot(final), deferMs }, {
+        resolve,
+        reject,
+      } as Settle<unknown>);
     });
   }
 
@@ -475,13 +682,16 @@ export class EvidenceStore {
     }
     if (seq <= this.acked) return;
     const row = this.st.get.get(seq) as RecordRow | undefined;
+    if (this.dead) throw this.dead;
+    let last: number;
     try {
-      this.cps.ack(seq, row?.hash);
+      last = this.call({ t: "ack", seq, hash: row?.hash }) as number;
     } catch (err) {
       throw this.unavailable(err);
     }
+    if (last > this.cps.last) this.cps.last = last;
     this.acked = seq;
-    if (this.fullAlerted && this.headSeq + this.writes.queued - this.acked < this.maxUnacked) {
+    if (this.fullAlerted && this.headSeq + this.queued - this.acked < this.maxUnacked) {
       this.fullAlerted = false;
       this.onAlert({
         code: Codes.EVIDENCE_RECOVERED,
@@ -552,20 +762,25 @@ export class EvidenceStore {
     if (this.closed) return;
     this.closed = true;
     clearInterval(this.timer);
-    this.writes.drain();
-    if (this.headSeq > this.cps.last) {
-      this.cps.requested = true;
-      this.writes.flush();
-    }
-    if (this.headSeq === this.cps.last) {
-      try {
-        this.st.setMeta.run("closed", "state");
-      } catch (err) {
-        // Stays "open": verify then reports an unclean close, which is what this is.
-        this.unavailable(err);
-      }
-    }
+    const closedMsg = new Promise<void>((resolve) => {
+      const on = (m: unknown) => {
+        if (m !== null && typeof m === "object" && "closed" in m) {
+          this.worker.off("message", on);
+          resolve();
+        }
+      };
+      this.worker.on("message", on);
+      this.exited.then(resolve);
+    });
+    this.post();
+    // The writer's answer is what keeps the process alive until the store is closed.
+    this.worker.ref();
+    if (!this.dead) this.worker.postMessage({ t: "close" });
+    await closedMsg;
+    await this.worker.terminate();
+    await this.exited;
     this.listeners.clear();
+    this.commitListeners.clear();
     this.pendingListeners.clear();
     this.db.close();
   }
@@ -578,10 +793,12 @@ export class EvidenceStore {
   /** Null when one more record fits; otherwise the error to reject with (and the alert, once). */
   private admit(n: number): ForgeError | null {
     if (this.closed) return closedError();
-    if (this.headSeq + this.writes.queued + n - this.acked > this.maxUnacked) {
+    if (this.dead) return this.dead;
+    if (n === 0) return null;
+    if (this.headSeq + this.queued + n - this.acked > this.maxUnacked) {
       const err = new ForgeError(
         Codes.EVIDENCE_FULL,
-        `evidence buffer full: ${this.headSeq + this.writes.queued - this.acked} records await the collector's ack (max ${this.maxUnacked}); the action is refused until records are shipped`,
+        `evidence buffer full: ${this.headSeq + this.queued - this.acked} records await the collector's ack (max ${this.maxUnacked}); the action is refused until records are shipped`,
       );
       if (!this.fullAlerted) {
         this.fullAlerted = true;
@@ -590,115 +807,6 @@ export class EvidenceStore {
       return err;
     }
     return null;
-  }
-
-  /** The store's group commit: a transaction chains the batch, then the head moves and the ops settle. */
-  private groupCommit(): GroupCommit<Op, Head> {
-    const transact = this.db.transaction((ops: Op[], results: unknown[]) =>
-      this.applyBatch(ops, results),
-    ).immediate;
-    let chained = 0;
-    return new GroupCommit<Op, Head>({
-      transact: (ops, results) => transact(ops, results),
-      committed: (head) => {
-        chained = head.seq - this.headSeq;
-        this.headSeq = head.seq;
-        this.headHash = head.hash;
-        if (head.checkpointed) this.cps.committed(head.seq);
-        this.commits++;
-        this.appended += chained;
-        if (this.unavailableAlerted) {
-          this.unavailableAlerted = false;
-          this.onAlert({
-            code: Codes.EVIDENCE_RECOVERED,
-            message: "evidence store writable again: appends resume",
-          });
-        }
-      },
-      settled: (head) => {
-        if (chained === 0) return;
-        for (const l of this.listeners) l(this.headSeq);
-        for (const l of this.commitListeners) l(head.records);
-      },
-      failed: (err) => this.unavailable(err),
-      records: (op) => (op.t === "append" || op.t === "resolve" ? 1 : 0),
-      due: () => this.cps.requested,
-      ready: () => this.db.open,
-    });
-  }
-
-  /**
-   * The body of one group-commit transaction. An op that is invalid on its own (a record that is
-   * not valid, cannot be canonicalised or nests too deep, an oversized one, an unknown pending id)
-   * fails alone, before writing anything, so it consumes no seq: every error thrown before an op's
-   * first write is that op's. An error once an op has written (SQLite's) aborts and rolls back
-   * the whole batch, and flush() retries its ops one by one.
-   *
-   * Records are validated and serialised here rather than in append(): built a turn earlier, each
-   * record's strings outlived a young-generation GC and cost about 6 us of CPU per record more
-   * (docs/evidence.md). Encoding is pure, so doing it here isolates a failure as well as doing it
-   * before the batch would.
-   */
-  private applyBatch(ops: Op[], results: unknown[]): Head {
-    let seq = this.headSeq;
-    let hash = this.headHash;
-    /** Set at an op's first write: from then on, an error is the batch's. */
-    let wrote = false;
-    const records: StoredRecord[] = [];
-    const chain = (rec: RecordInput): StoredRecord => {
-      const enc = encodeRecord(rec, this.hostId);
-      const next = seq + 1;
-      const body = enc.before + next + enc.after;
-      if (body.length > this.maxRecordBytes) {
-        throw new ForgeError(
-          Codes.EVIDENCE_INVALID,
-          `evidence record is ${body.length} bytes, over the ${this.maxRecordBytes}-byte limit`,
-        );
-      }
-      const h = sha256Hex(hash + body);
-      const stored = enc.record;
-      wrote = true;
-      this.st.insert.run(next, stored.kind, stored.session_id, stored.action_id, body, hash, h);
-      stored.seq = next;
-      stored.prev_hash = hash;
-      stored.hash = h;
-      seq = next;
-      hash = h;
-      records.push(stored);
-      return stored;
-    };
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      wrote = false;
-      try {
-        switch (op.t) {
-          case "append":
-            results[i] = chain(op.rec);
-            break;
-          case "put":
-            wrote = true;
-            this.pending.put(op.p, op.text);
-            break;
-          case "update": {
-            const write = this.pending.patcher(op.id, op.patch, op.text);
-            wrote = true;
-            write();
-            break;
-          }
-          case "resolve":
-            this.pending.require(op.id);
-            results[i] = chain(op.rec);
-            this.pending.delete(op.id);
-            break;
-        }
-      } catch (err) {
-        if (wrote || err instanceof Database.SqliteError) throw err;
-        results[i] = err instanceof ForgeError ? err : invalid("evidence record", err);
-      }
-    }
-    const checkpointed = this.cps.dueAt(seq);
-    if (checkpointed) this.cps.insert(seq, hash);
-    return { seq, hash, checkpointed, records };
   }
 
   private unavailable(err: unknown): ForgeError {
@@ -729,6 +837,19 @@ export class EvidenceStore {
 /** The caller's record with its fields copied (objects as they are: anything else goes to zod as is). */
 function snapshot(rec: RecordInput): RecordInput {
   return typeof rec === "object" && rec !== null && !Array.isArray(rec) ? { ...rec } : rec;
+}
+
+type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;
+
+/**
+ * The writer thread's script: writer.js beside this file. Under the tests this file is TypeScript
+ * (vitest) and a worker cannot load .ts, so the writer comes from the build (dist/, which the
+ * tests that open a store build first).
+ */
+function writerUrl(): URL {
+  const here = new URL(import.meta.url);
+  if (here.pathname.endsWith(".ts")) return new URL("../../dist/src/evidence/writer.js", here);
+  return new URL("./writer.js", here);
 }
 
 function closedError(): ForgeError {

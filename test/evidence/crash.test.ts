@@ -102,3 +102,39 @@ describe("crash safety under SIGKILL", () => {
     expect(killedMidLoad).toBeGreaterThanOrEqual(KILLS / 2);
   });
 });
+
+describe("the writer thread and the process", () => {
+  it("a script that appends and closes exits on its own, with the file closed cleanly", async () => {
+    const h = tempHome();
+    try {
+      const dist = new URL("../../dist/src/evidence/index.js", import.meta.url).href;
+      const script = `
+        import { EvidenceStore } from ${JSON.stringify(dist)};
+        const s = EvidenceStore.open({ path: process.argv[1], keyDir: process.argv[2], hostId: "exit-host" });
+        const rec = (id) => ({ kind: "action", session_id: "s", action_id: id, timestamp: new Date().toISOString(),
+          prompt_hash: null, proposed_action: { type: "x" }, evaluation: "ALLOW", policy_matched: { bundle: null, rules: [] },
+          composition_state: {}, execution_result: null, principal_review: null, latency_ms: 0 });
+        await s.append(rec("a"));
+        await s.append(rec("b"));
+        await s.close();
+        process.stdout.write("closed\\n");`;
+      const { code, out } = await new Promise<{ code: number | null; out: string }>((resolve) => {
+        const child = spawn(process.execPath, ["--input-type=module", "-e", script, h.db, h.keys], {
+          stdio: ["ignore", "pipe", "inherit"],
+        });
+        let o = "";
+        child.stdout.setEncoding("utf8").on("data", (d: string) => {
+          o += d;
+        });
+        child.on("close", (c) => resolve({ code: c, out: o }));
+      });
+      // Exit 13 would be close() left waiting with nothing keeping the process alive.
+      expect({ code, out }).toEqual({ code: 0, out: "closed\n" });
+      const report = verifyStore(h.db, { keyDir: h.keys });
+      expect(report.problems).toEqual([]);
+      expect(report.state).toBe("closed");
+    } finally {
+      h.cleanup();
+    }
+  });
+});

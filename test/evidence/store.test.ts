@@ -340,6 +340,48 @@ describe("group commit", () => {
   });
 });
 
+describe("the writer thread", () => {
+  it("fails every write in flight closed when it dies, refuses later writes with a stable code, loses no committed record", async () => {
+    const alerts: { code: string }[] = [];
+    const s = store({ onAlert: (a) => alerts.push(a) });
+    await s.ready();
+    for (let i = 0; i < 5; i++) await s.append(rec(i));
+    const inFlight = Array.from({ length: 50 }, (_, i) => s.append(rec(100 + i)));
+    // The only way to make a healthy writer die from outside: terminate its thread.
+    await (s as unknown as { worker: { terminate(): Promise<number> } }).worker.terminate();
+    const out = await Promise.allSettled(inFlight);
+    const committed = out.flatMap((r) => (r.status === "fulfilled" ? [r.value] : []));
+    for (const r of out)
+      if (r.status === "rejected")
+        expect(r.reason).toMatchObject({ code: Codes.EVIDENCE_UNAVAILABLE, details: { writer: "failed" } });
+    expect(await rejection(s.append(rec(200)))).toMatchObject({ code: Codes.EVIDENCE_UNAVAILABLE });
+    expect(
+      await rejection(
+        s.putPending({
+          action_id: "p",
+          session_id: "s1",
+          state: "allowed",
+          record: rec(0),
+          deadline_ms: null,
+          created_ms: 1,
+        }),
+      ),
+    ).toMatchObject({ code: Codes.EVIDENCE_UNAVAILABLE });
+    expect(() => s.markAcked(1)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_UNAVAILABLE }));
+    expect(alerts.map((a) => a.code)).toContain(Codes.EVIDENCE_UNAVAILABLE);
+    await s.close();
+    // Everything that resolved is in the chain, gap-free, after a reopen.
+    const again = store();
+    const all = again.records({});
+    expect(all.map((r) => r.seq)).toEqual(Array.from({ length: all.length }, (_, i) => i + 1));
+    expect(all.length).toBeGreaterThanOrEqual(5 + committed.length);
+    for (const c of committed) expect(all[c.seq - 1]!.hash).toBe(c.hash);
+    expect(
+      verifyStore(home.db, { keyDir: home.keys }).problems.filter((p) => p.code !== "unsigned_tail"),
+    ).toEqual([]);
+  });
+});
+
 describe("append-only schema", () => {
   it("refuses UPDATE and DELETE of chained rows from any connection, allows pruning only of acked rows", async () => {
     const s = store();

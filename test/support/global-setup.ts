@@ -2,11 +2,15 @@
 // command that installs them all (test/support/tools.ts writes the list).
 import { readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
+import { ensureBuilt } from "./build.js";
 
 const FILE = join(process.cwd(), ".test-tmp", "missing-tools");
 
 export function setup(): void {
   rmSync(FILE, { force: true });
+  // The evidence store's writer thread runs the built writer (a worker cannot load .ts): build
+  // dist/ first when it is older than the sources, so no test runs a stale writer.
+  ensureBuilt();
 }
 
 export function teardown(): void {
