@@ -34,6 +34,8 @@ export interface Effects {
   dynamicWrite: boolean;
   /** Files of code the command runs (judged against the workspace and the session's artefacts). */
   scripts: string[];
+  /** A file mode it sets has the setuid or setgid bit (`chmod u+s`, `install -m 4755`), or may have it. */
+  setid: boolean;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -57,7 +59,7 @@ export function inertWords(program: string): boolean {
 
 /** Effects of `program words…`; null when the gate has no spec for the program (the rules alone judge it). */
 export function commandEffects(program: string, words: Word[], ctx: EffectsCtx): Effects | null {
-  const fx: Effects = { writes: [], reads: [], hosts: [], floors: [], dynamicWrite: false, scripts: [] };
+  const fx: Effects = { writes: [], reads: [], hosts: [], floors: [], dynamicWrite: false, scripts: [], setid: false };
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -235,6 +237,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "jq":
       jqFilter(words, ctx, fx);
       break;
+    case "chmod":
+    case "install":
+      modeEffects(program, words, fx);
+      break;
     case "printf":
       printfEffects(words, ctx, fx);
       break;
@@ -296,6 +302,46 @@ const LISTENER_MODULES = new Set([
 const ENVIRON = "/proc/self/environ";
 /** Variable names that hold credentials. */
 const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT/i;
+
+/**
+ * `chmod MODE…`, `install -m MODE`: a mode that sets the setuid or setgid bit, in any notation
+ * (`4755`, `04755`, `u+s`, `ug+xs`, `=rwxs`, `u=rwxs,g=rx`). A mode only known at run time may.
+ */
+function modeEffects(program: string, words: Word[], fx: Effects): void {
+  const modes: (string | null)[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (program === "install") {
+      if (v === "-m" || v === "--mode") modes.push(words[++i]?.value ?? null);
+      else if (v !== null && /^(-m.|--mode=)/.test(v)) modes.push(v.slice(v.startsWith("-m") ? 2 : 7));
+      else if (v === null) modes.push(null);
+    } else if (v !== null && v.startsWith("--reference")) return;
+    else if (v === null || !v.startsWith("-") || parseMode(v) !== null) {
+      // chmod's mode is its first operand (`-w` and `-s` are modes too); the rest are files.
+      modes.push(v);
+      break;
+    }
+  }
+  if (modes.some((m) => m === null || parseMode(m)?.setid === true)) fx.setid = true;
+}
+
+/**
+ * A chmod mode: octal (the 04000/02000 bits are setuid/setgid) or comma-separated symbolic clauses
+ * `[ugoa]*([-+=]([rwxXst]*|[ugo]))+`; null when the text is no mode (a file name).
+ */
+export function parseMode(mode: string): { setid: boolean } | null {
+  if (/^[0-7]{1,5}$/.test(mode)) return { setid: (Number.parseInt(mode, 8) & 0o6000) !== 0 };
+  let setid = false;
+  for (const clause of mode.split(",")) {
+    const m = /^([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)$/.exec(clause);
+    if (!m) return null;
+    // `o+s` sets nothing; any other who (none means all) with `+s` or `=…s` sets an id bit.
+    const who = m[1]!;
+    if (who !== "" && /^o+$/.test(who)) continue;
+    for (const op of m[2]!.matchAll(/([-+=])([rwxXst]*|[ugo])/g)) if (op[1] !== "-" && op[2]!.includes("s")) setid = true;
+  }
+  return { setid };
+}
 
 /** A count of 10^7 or more (or with an exponent): a loop, a field or a file the size of a disk. */
 function hugeNumber(v: string): boolean {

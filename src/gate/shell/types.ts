@@ -48,6 +48,8 @@ export interface SimpleCommand {
   cwd: string;
   /** Short text for reasons and the session's recent list. */
   text: string;
+  /** A file mode it sets has (or may have) the setuid or setgid bit: `chmod u+s`, `install -m 4755`. */
+  setid?: boolean;
 }
 
 export interface ShellParse {

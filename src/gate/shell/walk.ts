@@ -647,6 +647,7 @@ function emit(
     ...(r.heredoc === null ? {} : { heredoc: r.heredoc }),
     cwd: ctx.scope.cwd,
     text: short(cmdText),
+    ...(fx?.setid ? { setid: true } : {}),
   };
   ctx.out.push(cmd);
   if (code) addFloor(ctx, `inline-code: '${short(cmdText)}' runs ${program} code given inline`);
