@@ -59,7 +59,15 @@ export function inertWords(program: string): boolean {
 
 /** Effects of `program words…`; null when the gate has no spec for the program (the rules alone judge it). */
 export function commandEffects(program: string, words: Word[], ctx: EffectsCtx): Effects | null {
-  const fx: Effects = { writes: [], reads: [], hosts: [], floors: [], dynamicWrite: false, scripts: [], setid: false };
+  const fx: Effects = {
+    writes: [],
+    reads: [],
+    hosts: [],
+    floors: [],
+    dynamicWrite: false,
+    scripts: [],
+    setid: false,
+  };
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -315,7 +323,7 @@ function modeEffects(program: string, words: Word[], fx: Effects): void {
       if (v === "-m" || v === "--mode") modes.push(words[++i]?.value ?? null);
       else if (v !== null && /^(-m.|--mode=)/.test(v)) modes.push(v.slice(v.startsWith("-m") ? 2 : 7));
       else if (v === null) modes.push(null);
-    } else if (v !== null && v.startsWith("--reference")) return;
+    } else if (v?.startsWith("--reference")) return;
     else if (v === null || !v.startsWith("-") || parseMode(v) !== null) {
       // chmod's mode is its first operand (`-w` and `-s` are modes too); the rest are files.
       modes.push(v);
@@ -338,7 +346,8 @@ export function parseMode(mode: string): { setid: boolean } | null {
     // `o+s` sets nothing; any other who (none means all) with `+s` or `=…s` sets an id bit.
     const who = m[1]!;
     if (who !== "" && /^o+$/.test(who)) continue;
-    for (const op of m[2]!.matchAll(/([-+=])([rwxXst]*|[ugo])/g)) if (op[1] !== "-" && op[2]!.includes("s")) setid = true;
+    for (const op of m[2]!.matchAll(/([-+=])([rwxXst]*|[ugo])/g))
+      if (op[1] !== "-" && op[2]!.includes("s")) setid = true;
   }
   return { setid };
 }
