@@ -124,6 +124,9 @@ const ALLOWED: [string, string][] = [
   ["chmod", "chmod u+x,go-w scripts/build.sh"],
   ["chmod", "chmod -R a+rX docs"],
   ["install", "install -m 0644 config.json dist/config.json"],
+  // An expansion of a variable with an everyday name is text.
+  ["echo", 'echo "$PATH"'],
+  ["printf", 'printf "%s\\n" "$NODE_ENV"'],
 ];
 
 /** Uses that write outside, delete, run code, reach a host or read a secret: never ALLOW. */
@@ -367,6 +370,11 @@ const NOT_ALLOWED: [string, string][] = [
   ["chmod", "chmod -v g=u,u+rs tool"],
   ["install", "install -m 4755 tool /tmp/tool"],
   ["install", "install --mode=2755 tool bin/tool"],
+  // A credential-named variable expanded into output is a secret read, as `printenv NAME` is.
+  ["echo", 'echo "$GITHUB_TOKEN"'],
+  ["echo", "echo ${AWS_SESSION_TOKEN} > creds.txt"],
+  ["printf", "printf '%s' \"$OPENAI_API_KEY\""],
+  ["echo", 'echo "$ANTHROPIC_API_KEY" | base64'],
 ];
 
 describe("per-program specs: everyday uses ALLOW", () => {

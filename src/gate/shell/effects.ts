@@ -307,9 +307,9 @@ const LISTENER_MODULES = new Set([
 ]);
 
 /** The process environment, as a path: printing it reads a secret store (policies list `/proc/*\/environ`). */
-const ENVIRON = "/proc/self/environ";
-/** Variable names that hold credentials. */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT/i;
+export const ENVIRON = "/proc/self/environ";
+/** Variable names that hold credentials: `printenv NAME` and `echo "$NAME"` read a secret (one list). */
+export const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT/i;
 
 /**
  * `chmod MODE…`, `install -m MODE`: a mode that sets the setuid or setgid bit, in any notation

@@ -13,6 +13,8 @@ export interface Word {
   known?: boolean;
   /** Some part was quoted: an empty brace result stays a word (`""{,}` is two empty words). */
   quoted?: boolean;
+  /** It expands a variable whose name says it holds a credential (`"$GITHUB_TOKEN"`). */
+  secretEnv?: boolean;
 }
 
 export interface SimpleCommand {
