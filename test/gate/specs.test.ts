@@ -127,6 +127,11 @@ const ALLOWED: [string, string][] = [
   // An expansion of a variable with an everyday name is text.
   ["echo", 'echo "$PATH"'],
   ["printf", 'printf "%s\\n" "$NODE_ENV"'],
+  // Read-only programs used as such: fd listing, say speaking or writing into the workspace, zgrep on a log.
+  ["fd", "fd -e ts src"],
+  ["say", "say -v Alex done"],
+  ["say", "say -o out.aiff hello"],
+  ["zgrep", "zgrep -i error logs/app.log.gz"],
 ];
 
 /** Uses that write outside, delete, run code, reach a host or read a secret: never ALLOW. */
@@ -375,6 +380,14 @@ const NOT_ALLOWED: [string, string][] = [
   ["echo", "echo ${AWS_SESSION_TOKEN} > creds.txt"],
   ["printf", "printf '%s' \"$OPENAI_API_KEY\""],
   ["echo", 'echo "$ANTHROPIC_API_KEY" | base64'],
+  // fd's -x/-X command is judged as the command it runs; say -o writes; zgrep is a searcher.
+  ["fd", "fd -x sh -c 'cat ~/.ssh/id_rsa'"],
+  ["fd", "fd -e ts -X rm -rf /Users/dev/Documents"],
+  ["fd", "fd --exec=rm {}"],
+  ["say", "say -o /Users/dev/Documents/report.aiff hello"],
+  ["say", "say -o ~/Library/LaunchAgents/x.plist hi"],
+  ["zgrep", "zgrep -r aws_secret /Users/dev"],
+  ["zgrep", "bzgrep -ri password /Users/dev"],
 ];
 
 describe("per-program specs: everyday uses ALLOW", () => {

@@ -626,6 +626,31 @@ export const SPECS: Record<string, ProgramSpec> = {
     inPlace: ["-i", "--inplace"],
     operands: ["none", "read"],
   },
+  // macOS text-to-speech: `-o` writes an audio file, `-n` sends it to a host.
+  say: {
+    short: "i",
+    values: {
+      "-v": "none",
+      "--voice": "none",
+      "-r": "none",
+      "--rate": "none",
+      "-o": "write",
+      "--output-file": "write",
+      "-f": "read",
+      "--input-file": "read",
+      "-a": "none",
+      "--audio-device": "none",
+      "--file-format": "none",
+      "--data-format": "none",
+      "--channels": "none",
+      "--bit-rate": "none",
+      "--quality": "none",
+      "-n": "host",
+      "--network-send": "host",
+    },
+    long: ["--interactive", "--progress"],
+    operands: "none",
+  },
   xmllint: {
     open: true,
     values: {
