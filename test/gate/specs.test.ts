@@ -132,6 +132,11 @@ const ALLOWED: [string, string][] = [
   ["say", "say -v Alex done"],
   ["say", "say -o out.aiff hello"],
   ["zgrep", "zgrep -i error logs/app.log.gz"],
+  // yq loading a workspace file, git writing a patch into the workspace, du totals.
+  ["yq", "yq '.a = load(\"b.yaml\")' a.yaml"],
+  ["git", "git diff --output=changes.patch"],
+  ["du", "du -sh node_modules"],
+  ["du", "du -ah src"],
 ];
 
 /** Uses that write outside, delete, run code, reach a host or read a secret: never ALLOW. */
@@ -388,6 +393,14 @@ const NOT_ALLOWED: [string, string][] = [
   ["say", "say -o ~/Library/LaunchAgents/x.plist hi"],
   ["zgrep", "zgrep -r aws_secret /Users/dev"],
   ["zgrep", "bzgrep -ri password /Users/dev"],
+  // yq's load()/load_str() read files; the diff family's --output writes; du -a walks home or the disk.
+  ["yq", "yq eval '.a = load(\"/Users/dev/.kube/config\")' x.yaml"],
+  ["yq", "yq -n 'load_str(\"/Users/dev/.ssh/id_rsa\")'"],
+  ["git", "git diff --output=/Users/dev/Documents/notes.txt"],
+  ["git", "git log -p --output=/Users/dev/Documents/thesis.txt"],
+  ["git", "git show --output=/Users/dev/Desktop/x HEAD"],
+  ["du", "du -a / > all.txt"],
+  ["du", "du -a /Users/dev"],
 ];
 
 describe("per-program specs: everyday uses ALLOW", () => {

@@ -245,6 +245,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "jq":
       jqFilter(words, ctx, fx);
       break;
+    case "yq":
+      yqExpression(words, ctx, fx);
+      break;
     case "chmod":
     case "install":
       modeEffects(program, words, fx);
@@ -1142,6 +1145,23 @@ function envEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * jq filters: `env` and `$ENV` read the environment; `repeat`, `while`, `until` and huge `range`s
  * run without a bound; `-L DIR` adds modules (code) from a directory.
  */
+/**
+ * yq's expression language reads files and the environment: `load("f")`, `load_str("f")`,
+ * `load_props`, `load_xml`, `load_base64`; `env(NAME)`, `strenv(NAME)`, `$ENV`. A load whose
+ * argument is not a string literal reads a file only known at run time.
+ */
+function yqExpression(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (const w of words) {
+    const v = w.value;
+    if (v === null || v.startsWith("-")) continue;
+    for (const m of v.matchAll(/\bload(?:_str|_props|_xml|_base64|_yaml|_json)?\s*\(\s*("([^"\\]*)")?/g)) {
+      if (m[2] !== undefined) fx.reads.push(m[2]);
+      else floor(fx, `dynamic-read: '${ctx.text}' loads a file the yq expression computes`);
+    }
+    if (/\b(str)?env\s*\(|\$ENV\b/.test(v)) fx.reads.push(ENVIRON);
+  }
+}
+
 function jqFilter(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const VAL = new Set([
     "--arg",
