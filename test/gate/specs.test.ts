@@ -137,6 +137,16 @@ const ALLOWED: [string, string][] = [
   ["git", "git diff --output=changes.patch"],
   ["du", "du -sh node_modules"],
   ["du", "du -ah src"],
+  // Build tools with everyday arguments.
+  ["make", "make CFLAGS=-O2"],
+  ["make", "make -j8"],
+  ["make", "make -j 4 test"],
+  ["cmake", "cmake -DCMAKE_BUILD_TYPE=Release -S . -B build"],
+  ["pylint", "pylint src"],
+  ["tox", "tox -e py311"],
+  ["mvn", "mvn -q test"],
+  ["cargo", "cargo build --release"],
+  ["cargo", "cargo test --config profile.dev.debug=false"],
 ];
 
 /** Uses that write outside, delete, run code, reach a host or read a secret: never ALLOW. */
@@ -401,6 +411,17 @@ const NOT_ALLOWED: [string, string][] = [
   ["git", "git show --output=/Users/dev/Desktop/x HEAD"],
   ["du", "du -a / > all.txt"],
   ["du", "du -a /Users/dev"],
+  // Build tools given code in their arguments, or no bound on jobs.
+  ["make", "make CC='rm -rf ~/Documents #'"],
+  ["make", "make test CFLAGS='$(shell cat ~/.ssh/id_rsa > leak.txt)'"],
+  ["make", "make -j"],
+  ["make", "make -j 100000"],
+  ["cmake", "cmake -DCMAKE_C_COMPILER_LAUNCHER='rm;-rf;/Users/dev/Documents' -S . -B build"],
+  ["pylint", "pylint --init-hook='import shutil; shutil.rmtree(\"/Users/dev/Documents\")' src"],
+  ["tox", "tox -x 'testenv.commands=rm -rf /Users/dev/Documents'"],
+  ["mvn", "mvn exec:exec -Dexec.executable=rm -Dexec.args='-rf /Users/dev/Documents'"],
+  ["libtool", "libtool --mode=execute sh -c 'cat ~/.ssh/id_rsa'"],
+  ["cargo", "cargo build --config 'build.rustc-wrapper=\"/tmp/w\"'"],
 ];
 
 describe("per-program specs: everyday uses ALLOW", () => {

@@ -152,6 +152,21 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
           return fx;
         }
       }
+      buildToolCode(program, words, ctx, fx);
+      break;
+    case "make":
+    case "gmake":
+      buildToolCode(program, words, ctx, fx);
+      break;
+    case "pylint":
+    case "tox":
+    case "mvn":
+    case "mvnw":
+    case "libtool":
+    case "glibtool":
+    case "cargo":
+      buildToolCode(program, words, ctx, fx);
+      if (fx.floors.length > 0) return fx;
       break;
     case "awk":
       awkEffects(words, ctx, fx);
@@ -295,6 +310,89 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
   }
   return fx;
+}
+
+/** make variables that name a program (or a shell) the recipes run: an override of one is code. */
+const MAKE_PROGRAM_VAR =
+  /^(SHELL|MAKE|CC|CXX|CPP|FC|LD|AR|AS|NM|RANLIB|STRIP|OBJCOPY|YACC|LEX|RM|CP|MV|LN|MKDIR|INSTALL|PYTHON\d*|NODE|NPM|GO|CARGO|RUSTC|JAVAC?|PERL|RUBY|HOSTCC|HOSTCXX|\w*_(CC|CXX|LD|CMD|COMMAND|PROG|PROGRAM|TOOL|WRAPPER|LAUNCHER|SHELL))$/;
+/** cmake cache variables that name a program run at build time, or a script read at configure time. */
+const CMAKE_CODE_VAR =
+  /^(CMAKE_\w*_COMPILER(_LAUNCHER)?|CMAKE_\w*_LINKER(_LAUNCHER)?|CMAKE_\w*_(CLANG_TIDY|CPPCHECK|CPPLINT|INCLUDE_WHAT_YOU_USE|LINK_WHAT_YOU_USE)|CMAKE_MAKE_PROGRAM|CMAKE_TOOLCHAIN_FILE|CMAKE_PROJECT_\w*INCLUDE\w*|CMAKE_USER_MAKE_RULES_OVERRIDE\w*|CMAKE_AR|CMAKE_RANLIB|CMAKE_LINKER|CMAKE_CROSSCOMPILING_EMULATOR)(:\w+)?$/;
+
+/**
+ * Build tools whose arguments carry code (issue 19, red28): a make override that names a program
+ * or holds shell syntax (`make CC='rm -rf ~ #'`, `CFLAGS='$(shell …)'`), `make -j` with no bound,
+ * a cmake launcher or compiler, `pylint --init-hook`, `tox -x`, `mvn exec:exec`, `libtool
+ * --mode=execute`, `cargo --config` naming a wrapper or runner.
+ */
+function buildToolCode(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const code = (why: string) => floor(fx, `code-runner: '${ctx.text}' ${why}`);
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    const next = words[i + 1]?.value;
+    switch (program) {
+      case "make":
+      case "gmake": {
+        if (v === null) continue;
+        const a = /^([A-Za-z_][A-Za-z0-9_.-]*)\s*[:+?!]*=(.*)$/s.exec(v);
+        if (a && !v.startsWith("-") && (MAKE_PROGRAM_VAR.test(a[1]!) || /[$`;|&<>()]/.test(a[2]!)))
+          code(`overrides ${a[1]}, which the recipes run or expand as shell`);
+        let n: string | undefined;
+        if (v === "--jobs" || /^-[a-zA-Z]*j$/.test(v)) n = next && /^\d+$/.test(next) ? next : "";
+        else if (v.startsWith("--jobs=")) n = v.slice(7);
+        else if (/^-[a-zA-Z]*j\d+$/.test(v)) n = v.replace(/^-[a-zA-Z]*j/, "");
+        if (n !== undefined && (n === "" || Number(n) > 64))
+          floor(
+            fx,
+            `resources: '${ctx.text}' starts an unbounded number of jobs (-j ${n || "without a bound"})`,
+          );
+        break;
+      }
+      case "cmake": {
+        if (v === null) continue;
+        const d = v === "-D" ? next : v.startsWith("-D") ? v.slice(2) : undefined;
+        if (d === null) code("sets a cache variable only known at run time");
+        else if (d !== undefined && CMAKE_CODE_VAR.test(d.split("=")[0]!))
+          code(`sets ${d.split("=")[0]}, a program or script cmake runs`);
+        break;
+      }
+      case "pylint":
+        if (v === null || v === "--init-hook" || v.startsWith("--init-hook="))
+          code("runs inline Python (--init-hook)");
+        break;
+      case "tox":
+        if (v === null || v === "-x" || v === "--override" || v.startsWith("--override=") || /^-x./.test(v))
+          code("overrides the configuration (-x), test commands included");
+        break;
+      case "mvn":
+      case "mvnw":
+        if (
+          v === null ||
+          /(^|:)(exec:(exec|java)|antrun:run)$|exec-maven-plugin|maven-antrun|^-Dexec\./.test(v)
+        )
+          code("runs a program through a plugin (exec, antrun)");
+        break;
+      case "libtool":
+      case "glibtool":
+        if (
+          v === null ||
+          /^--mode=e/.test(v) ||
+          (v === "--mode" && next?.startsWith("e")) ||
+          v === "--execute"
+        )
+          code("runs a command (--mode=execute)");
+        break;
+      case "cargo": {
+        const c = v === "--config" ? next : v?.startsWith("--config=") ? v.slice(9) : undefined;
+        if (c === null) code("sets configuration only known at run time");
+        else if (c?.includes("=") && !/^\s*(profile|term)\./.test(c))
+          code(
+            `sets configuration inline (--config ${c.split("=")[0]}), which can name a program cargo runs`,
+          );
+        break;
+      }
+    }
+  }
 }
 
 /** Python modules that listen on the network when run with `-m`. */
