@@ -157,6 +157,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "make":
     case "gmake":
       buildToolCode(program, words, ctx, fx);
+      // With no -C or -f, make runs the makefile in its directory: a clone made earlier is judged.
+      if (
+        !words.some((w) => w.value === null || /^(-[a-zA-Z]*[Cf]|--(directory|file|makefile))/.test(w.value))
+      )
+        fx.scripts.push("Makefile");
       break;
     case "pylint":
     case "tox":
