@@ -1002,6 +1002,7 @@ function builtinRule(f: Finding): CompiledRule {
       arguments: null,
       pipedFrom: null,
       via: null,
+      modeSetid: false,
       repositories: null,
       pinned: null,
       signed: null,
@@ -1199,6 +1200,7 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     }
     if (r.pipedFrom && !c.feeders.some((f) => anyRe(r.pipedFrom!, f))) return NO;
     if (r.via && !c.via.some((v) => anyRe(r.via!, v))) return NO;
+    if (r.modeSetid && !c.setid) return NO;
   } else if (
     r.program ||
     r.subcommand ||
@@ -1208,7 +1210,8 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     r.args ||
     r.argv ||
     r.pipedFrom ||
-    r.via
+    r.via ||
+    r.modeSetid
   )
     return NO;
   if (r.paths && and(weak(anyPath(r.paths, sub.paths, home, sub.cwd)))) return NO;

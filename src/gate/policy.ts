@@ -61,6 +61,8 @@ export interface CompiledRule {
   arguments: [string, RegExp][] | null;
   pipedFrom: RegExp[] | null;
   via: RegExp[] | null;
+  /** Shell: a mode the command sets has the setuid or setgid bit. */
+  modeSetid: boolean;
   repositories: RegExp[] | null;
   pinned: boolean | null;
   signed: boolean | null;
@@ -191,6 +193,7 @@ const PROGRAM_FIELDS_SHELL_ONLY = [
   "argv",
   "piped_from",
   "via",
+  "mode_setid",
 ] as const;
 
 const TRAINING_FIELDS = [
@@ -343,6 +346,7 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
       : null,
     pipedFrom: words("piped_from"),
     via: words("via"),
+    modeSetid: m.mode_setid === true,
     repositories: words("repositories"),
     pinned: m.pinned ?? null,
     signed: m.signed ?? null,

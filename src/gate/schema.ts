@@ -65,6 +65,8 @@ export const MatchSchema = z.strictObject({
   piped_from: strList.optional(),
   /** Shell: the command runs under one of these wrappers (sudo, xargs, bash -c …). */
   via: strList.optional(),
+  /** Shell: a file mode the command sets has the setuid or setgid bit, in any notation (chmod, install -m). */
+  mode_setid: z.literal(true).optional(),
   /** model.pull/push: the repository matches one of these globs (`team/models/*`). */
   repositories: strList.optional(),
   /** model.pull/push: the reference is (true) or is not (false) pinned to a digest. */

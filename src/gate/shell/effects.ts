@@ -34,6 +34,8 @@ export interface Effects {
   dynamicWrite: boolean;
   /** Files of code the command runs (judged against the workspace and the session's artefacts). */
   scripts: string[];
+  /** A file mode it sets has the setuid or setgid bit (`chmod u+s`, `install -m 4755`), or may have it. */
+  setid: boolean;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -57,7 +59,15 @@ export function inertWords(program: string): boolean {
 
 /** Effects of `program words…`; null when the gate has no spec for the program (the rules alone judge it). */
 export function commandEffects(program: string, words: Word[], ctx: EffectsCtx): Effects | null {
-  const fx: Effects = { writes: [], reads: [], hosts: [], floors: [], dynamicWrite: false, scripts: [] };
+  const fx: Effects = {
+    writes: [],
+    reads: [],
+    hosts: [],
+    floors: [],
+    dynamicWrite: false,
+    scripts: [],
+    setid: false,
+  };
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -142,6 +152,26 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
           return fx;
         }
       }
+      buildToolCode(program, words, ctx, fx);
+      break;
+    case "make":
+    case "gmake":
+      buildToolCode(program, words, ctx, fx);
+      // With no -C or -f, make runs the makefile in its directory: a clone made earlier is judged.
+      if (
+        !words.some((w) => w.value === null || /^(-[a-zA-Z]*[Cf]|--(directory|file|makefile))/.test(w.value))
+      )
+        fx.scripts.push("Makefile");
+      break;
+    case "pylint":
+    case "tox":
+    case "mvn":
+    case "mvnw":
+    case "libtool":
+    case "glibtool":
+    case "cargo":
+      buildToolCode(program, words, ctx, fx);
+      if (fx.floors.length > 0) return fx;
       break;
     case "awk":
       awkEffects(words, ctx, fx);
@@ -235,6 +265,13 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "jq":
       jqFilter(words, ctx, fx);
       break;
+    case "yq":
+      yqExpression(words, ctx, fx);
+      break;
+    case "chmod":
+    case "install":
+      modeEffects(program, words, fx);
+      break;
     case "printf":
       printfEffects(words, ctx, fx);
       break;
@@ -280,6 +317,89 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   return fx;
 }
 
+/** make variables that name a program (or a shell) the recipes run: an override of one is code. */
+const MAKE_PROGRAM_VAR =
+  /^(SHELL|MAKE|CC|CXX|CPP|FC|LD|AR|AS|NM|RANLIB|STRIP|OBJCOPY|YACC|LEX|RM|CP|MV|LN|MKDIR|INSTALL|PYTHON\d*|NODE|NPM|GO|CARGO|RUSTC|JAVAC?|PERL|RUBY|HOSTCC|HOSTCXX|\w*_(CC|CXX|LD|CMD|COMMAND|PROG|PROGRAM|TOOL|WRAPPER|LAUNCHER|SHELL))$/;
+/** cmake cache variables that name a program run at build time, or a script read at configure time. */
+const CMAKE_CODE_VAR =
+  /^(CMAKE_\w*_COMPILER(_LAUNCHER)?|CMAKE_\w*_LINKER(_LAUNCHER)?|CMAKE_\w*_(CLANG_TIDY|CPPCHECK|CPPLINT|INCLUDE_WHAT_YOU_USE|LINK_WHAT_YOU_USE)|CMAKE_MAKE_PROGRAM|CMAKE_TOOLCHAIN_FILE|CMAKE_PROJECT_\w*INCLUDE\w*|CMAKE_USER_MAKE_RULES_OVERRIDE\w*|CMAKE_AR|CMAKE_RANLIB|CMAKE_LINKER|CMAKE_CROSSCOMPILING_EMULATOR)(:\w+)?$/;
+
+/**
+ * Build tools whose arguments carry code (issue 19, red28): a make override that names a program
+ * or holds shell syntax (`make CC='rm -rf ~ #'`, `CFLAGS='$(shell …)'`), `make -j` with no bound,
+ * a cmake launcher or compiler, `pylint --init-hook`, `tox -x`, `mvn exec:exec`, `libtool
+ * --mode=execute`, `cargo --config` naming a wrapper or runner.
+ */
+function buildToolCode(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const code = (why: string) => floor(fx, `code-runner: '${ctx.text}' ${why}`);
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    const next = words[i + 1]?.value;
+    switch (program) {
+      case "make":
+      case "gmake": {
+        if (v === null) continue;
+        const a = /^([A-Za-z_][A-Za-z0-9_.-]*)\s*[:+?!]*=(.*)$/s.exec(v);
+        if (a && !v.startsWith("-") && (MAKE_PROGRAM_VAR.test(a[1]!) || /[$`;|&<>()]/.test(a[2]!)))
+          code(`overrides ${a[1]}, which the recipes run or expand as shell`);
+        let n: string | undefined;
+        if (v === "--jobs" || /^-[a-zA-Z]*j$/.test(v)) n = next && /^\d+$/.test(next) ? next : "";
+        else if (v.startsWith("--jobs=")) n = v.slice(7);
+        else if (/^-[a-zA-Z]*j\d+$/.test(v)) n = v.replace(/^-[a-zA-Z]*j/, "");
+        if (n !== undefined && (n === "" || Number(n) > 64))
+          floor(
+            fx,
+            `resources: '${ctx.text}' starts an unbounded number of jobs (-j ${n || "without a bound"})`,
+          );
+        break;
+      }
+      case "cmake": {
+        if (v === null) continue;
+        const d = v === "-D" ? next : v.startsWith("-D") ? v.slice(2) : undefined;
+        if (d === null) code("sets a cache variable only known at run time");
+        else if (d !== undefined && CMAKE_CODE_VAR.test(d.split("=")[0]!))
+          code(`sets ${d.split("=")[0]}, a program or script cmake runs`);
+        break;
+      }
+      case "pylint":
+        if (v === null || v === "--init-hook" || v.startsWith("--init-hook="))
+          code("runs inline Python (--init-hook)");
+        break;
+      case "tox":
+        if (v === null || v === "-x" || v === "--override" || v.startsWith("--override=") || /^-x./.test(v))
+          code("overrides the configuration (-x), test commands included");
+        break;
+      case "mvn":
+      case "mvnw":
+        if (
+          v === null ||
+          /(^|:)(exec:(exec|java)|antrun:run)$|exec-maven-plugin|maven-antrun|^-Dexec\./.test(v)
+        )
+          code("runs a program through a plugin (exec, antrun)");
+        break;
+      case "libtool":
+      case "glibtool":
+        if (
+          v === null ||
+          /^--mode=e/.test(v) ||
+          (v === "--mode" && next?.startsWith("e")) ||
+          v === "--execute"
+        )
+          code("runs a command (--mode=execute)");
+        break;
+      case "cargo": {
+        const c = v === "--config" ? next : v?.startsWith("--config=") ? v.slice(9) : undefined;
+        if (c === null) code("sets configuration only known at run time");
+        else if (c?.includes("=") && !/^\s*(profile|term)\./.test(c))
+          code(
+            `sets configuration inline (--config ${c.split("=")[0]}), which can name a program cargo runs`,
+          );
+        break;
+      }
+    }
+  }
+}
+
 /** Python modules that listen on the network when run with `-m`. */
 const LISTENER_MODULES = new Set([
   "http.server",
@@ -293,9 +413,50 @@ const LISTENER_MODULES = new Set([
 ]);
 
 /** The process environment, as a path: printing it reads a secret store (policies list `/proc/*\/environ`). */
-const ENVIRON = "/proc/self/environ";
-/** Variable names that hold credentials. */
-const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT/i;
+export const ENVIRON = "/proc/self/environ";
+/** Variable names that hold credentials: `printenv NAME` and `echo "$NAME"` read a secret (one list). */
+export const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT/i;
+
+/**
+ * `chmod MODE…`, `install -m MODE`: a mode that sets the setuid or setgid bit, in any notation
+ * (`4755`, `04755`, `u+s`, `ug+xs`, `=rwxs`, `u=rwxs,g=rx`). A mode only known at run time may.
+ */
+function modeEffects(program: string, words: Word[], fx: Effects): void {
+  const modes: (string | null)[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (program === "install") {
+      if (v === "-m" || v === "--mode") modes.push(words[++i]?.value ?? null);
+      else if (v !== null && /^(-m.|--mode=)/.test(v)) modes.push(v.slice(v.startsWith("-m") ? 2 : 7));
+      else if (v === null) modes.push(null);
+    } else if (v?.startsWith("--reference")) return;
+    else if (v === null || !v.startsWith("-") || parseMode(v) !== null) {
+      // chmod's mode is its first operand (`-w` and `-s` are modes too); the rest are files.
+      modes.push(v);
+      break;
+    }
+  }
+  if (modes.some((m) => m === null || parseMode(m)?.setid === true)) fx.setid = true;
+}
+
+/**
+ * A chmod mode: octal (the 04000/02000 bits are setuid/setgid) or comma-separated symbolic clauses
+ * `[ugoa]*([-+=]([rwxXst]*|[ugo]))+`; null when the text is no mode (a file name).
+ */
+export function parseMode(mode: string): { setid: boolean } | null {
+  if (/^[0-7]{1,5}$/.test(mode)) return { setid: (Number.parseInt(mode, 8) & 0o6000) !== 0 };
+  let setid = false;
+  for (const clause of mode.split(",")) {
+    const m = /^([ugoa]*)((?:[-+=](?:[rwxXst]*|[ugo]))+)$/.exec(clause);
+    if (!m) return null;
+    // `o+s` sets nothing; any other who (none means all) with `+s` or `=…s` sets an id bit.
+    const who = m[1]!;
+    if (who !== "" && /^o+$/.test(who)) continue;
+    for (const op of m[2]!.matchAll(/([-+=])([rwxXst]*|[ugo])/g))
+      if (op[1] !== "-" && op[2]!.includes("s")) setid = true;
+  }
+  return { setid };
+}
 
 /** A count of 10^7 or more (or with an exponent): a loop, a field or a file the size of a disk. */
 function hugeNumber(v: string): boolean {
@@ -1087,6 +1248,23 @@ function envEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * jq filters: `env` and `$ENV` read the environment; `repeat`, `while`, `until` and huge `range`s
  * run without a bound; `-L DIR` adds modules (code) from a directory.
  */
+/**
+ * yq's expression language reads files and the environment: `load("f")`, `load_str("f")`,
+ * `load_props`, `load_xml`, `load_base64`; `env(NAME)`, `strenv(NAME)`, `$ENV`. A load whose
+ * argument is not a string literal reads a file only known at run time.
+ */
+function yqExpression(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (const w of words) {
+    const v = w.value;
+    if (v === null || v.startsWith("-")) continue;
+    for (const m of v.matchAll(/\bload(?:_str|_props|_xml|_base64|_yaml|_json)?\s*\(\s*("([^"\\]*)")?/g)) {
+      if (m[2] !== undefined) fx.reads.push(m[2]);
+      else floor(fx, `dynamic-read: '${ctx.text}' loads a file the yq expression computes`);
+    }
+    if (/\b(str)?env\s*\(|\$ENV\b/.test(v)) fx.reads.push(ENVIRON);
+  }
+}
+
 function jqFilter(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const VAL = new Set([
     "--arg",

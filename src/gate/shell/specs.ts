@@ -626,6 +626,31 @@ export const SPECS: Record<string, ProgramSpec> = {
     inPlace: ["-i", "--inplace"],
     operands: ["none", "read"],
   },
+  // macOS text-to-speech: `-o` writes an audio file, `-n` sends it to a host.
+  say: {
+    short: "i",
+    values: {
+      "-v": "none",
+      "--voice": "none",
+      "-r": "none",
+      "--rate": "none",
+      "-o": "write",
+      "--output-file": "write",
+      "-f": "read",
+      "--input-file": "read",
+      "-a": "none",
+      "--audio-device": "none",
+      "--file-format": "none",
+      "--data-format": "none",
+      "--channels": "none",
+      "--bit-rate": "none",
+      "--quality": "none",
+      "-n": "host",
+      "--network-send": "host",
+    },
+    long: ["--interactive", "--progress"],
+    operands: "none",
+  },
   xmllint: {
     open: true,
     values: {
@@ -1654,7 +1679,19 @@ export const GIT_GLOBAL: ProgramSpec = {
  * Flags of git subcommands that run commands, load code or write outside the tree; the rest of a
  * subcommand's flags are tolerated (git's own flags neither write elsewhere nor run programs).
  */
+/** The diff family's `--output=FILE`: the patch goes to a file instead of standard output. */
+const DIFF_OUTPUT: Record<string, Role> = { "--output": "write" };
+
 export const GIT_SUB: Record<string, Record<string, Role>> = {
+  diff: DIFF_OUTPUT,
+  log: DIFF_OUTPUT,
+  show: DIFF_OUTPUT,
+  whatchanged: DIFF_OUTPUT,
+  "diff-tree": DIFF_OUTPUT,
+  "diff-index": DIFF_OUTPUT,
+  "diff-files": DIFF_OUTPUT,
+  "range-diff": DIFF_OUTPUT,
+  stash: DIFF_OUTPUT,
   rebase: { "--exec": "cmd", "-x": "cmd" },
   fetch: { "--upload-pack": "cmd" },
   pull: { "--upload-pack": "cmd", "--exec": "cmd" },

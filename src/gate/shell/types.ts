@@ -13,6 +13,8 @@ export interface Word {
   known?: boolean;
   /** Some part was quoted: an empty brace result stays a word (`""{,}` is two empty words). */
   quoted?: boolean;
+  /** It expands a variable whose name says it holds a credential (`"$GITHUB_TOKEN"`). */
+  secretEnv?: boolean;
 }
 
 export interface SimpleCommand {
@@ -48,6 +50,8 @@ export interface SimpleCommand {
   cwd: string;
   /** Short text for reasons and the session's recent list. */
   text: string;
+  /** A file mode it sets has (or may have) the setuid or setgid bit: `chmod u+s`, `install -m 4755`. */
+  setid?: boolean;
 }
 
 export interface ShellParse {

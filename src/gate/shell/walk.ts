@@ -12,7 +12,7 @@ import { canonicalHost } from "../hosts.js";
 import { hostOf, normalisePath } from "../paths.js";
 import { injectsEnv } from "../protect.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
-import { commandEffects, type EffectsCtx, inertWords } from "./effects.js";
+import { commandEffects, type EffectsCtx, ENVIRON, inertWords, SECRET_NAME } from "./effects.js";
 import {
   CMD_VARS,
   CODE_FLAGS,
@@ -71,6 +71,8 @@ interface Ctx {
   budget: Budget;
   /** Loop variables bound to static words (`for f in src/*.ts`): their values inside the body. */
   vars?: ReadonlyMap<string, Word>;
+  /** Expansions of credential-named variables so far (shared by every copy of the context). */
+  secretEnv: { n: number };
 }
 
 interface Budget extends Work {
@@ -111,6 +113,7 @@ export function parseShell(
     g: backend.grammar,
     parse: backend.parse,
     budget: { left: limits.maxWork, nesting: 0, peak: 0, stopped: false },
+    secretEnv: { n: 0 },
   };
   // The action's environment reaches every command of the line: PAGER=…, LD_PRELOAD=… are judged.
   if (env) for (const [k, v] of Object.entries(env)) envAssignment(ctx, k, v, ["env"]);
@@ -629,6 +632,9 @@ function emit(
       runs.push(normalisePath(first, ctx.scope.cwd, ctx.home));
   }
   if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home));
+  // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv
+  // GITHUB_TOKEN` does: the same secret read.
+  if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
   const cmd: SimpleCommand = {
     program,
     path,
@@ -647,6 +653,7 @@ function emit(
     ...(r.heredoc === null ? {} : { heredoc: r.heredoc }),
     cwd: ctx.scope.cwd,
     text: short(cmdText),
+    ...(fx?.setid ? { setid: true } : {}),
   };
   ctx.out.push(cmd);
   if (code) addFloor(ctx, `inline-code: '${short(cmdText)}' runs ${program} code given inline`);
@@ -1040,7 +1047,9 @@ function glue(a: Word, b: Word, ctx: Ctx): Word {
 function wordValue(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
   if (!enter(ctx)) return { value: null, glob: false };
   try {
-    return wordValueIn(cur, ctx, feeders);
+    const before = ctx.secretEnv.n;
+    const w = wordValueIn(cur, ctx, feeders);
+    return ctx.secretEnv.n === before || w.secretEnv ? w : { ...w, secretEnv: true };
   } finally {
     ctx.budget.nesting--;
   }
@@ -1152,6 +1161,8 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "expansion": {
       const s = text(cur, ctx);
       if (s === "$HOME" || s === "${HOME}") return { value: ctx.home, glob: false };
+      const env = /^\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)/.exec(s);
+      if (env && SECRET_NAME.test(env[1]!)) ctx.secretEnv.n++;
       if (ctx.vars) {
         const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(s);
         const bound = m ? ctx.vars.get(m[1] ?? m[2]!) : undefined;

@@ -158,6 +158,27 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     }
     return;
   }
+  if (program === "fd" || program === "fdfind") {
+    // `fd -x CMD…`, `fd -X CMD…` (to `;` or the end): CMD runs once per result, or once on all.
+    for (let i = 0; i < words.length; i++) {
+      const v = words[i]!.value;
+      if (v === null) continue;
+      const eq = /^--exec(-batch)?=/.exec(v);
+      if (!eq && v !== "-x" && v !== "-X" && v !== "--exec" && v !== "--exec-batch") continue;
+      let j = i + 1;
+      while (j < words.length && words[j]!.value !== ";") j++;
+      const inner = [
+        ...(eq ? [{ value: v.slice(eq[0].length), glob: false }] : []),
+        ...words
+          .slice(i + 1, j)
+          .map((w) => (w.value !== null && /\{[/.]*\}/.test(w.value) ? { value: null, glob: false } : w)),
+      ];
+      if (!inner.some((w) => w.value === null)) inner.push({ value: null, glob: false });
+      run.sub(inner, via, cmd);
+      i = j;
+    }
+    return;
+  }
   if (program === "git") {
     for (let i = 0; i + 1 < words.length; i++) {
       if (words[i]!.value !== "-c") continue;
