@@ -5,13 +5,8 @@ import { spawn, spawnSync } from "node:child_process";
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, describe, expect, it } from "vitest";
-import {
-  type ActionSandbox,
-  type ExecutionResult,
-  type ExecutorLimits,
-  execute,
-} from "../../src/agent/executors/index.js";
-import { Sandbox, type SandboxConfig } from "../../src/agent/sandbox/index.js";
+import { type ActionSandbox, type ExecutionResult, execute } from "../../src/agent/executors/index.js";
+import { Sandbox } from "../../src/agent/sandbox/index.js";
 import {
   LANDLOCK_FAILED,
   type LandlockSpec,
@@ -19,9 +14,10 @@ import {
   probeLandlockAbi,
 } from "../../src/agent/sandbox/launcher.js";
 import type { Action } from "../../src/gate/actions.js";
-import { type SandboxProfile, SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
+import type { SandboxProfile } from "../../src/gate/sandbox-profile.js";
 import { missing } from "../support/tools.js";
 import { shell } from "./helpers.js";
+import { BWRAP_CONFIG, profile, testLimits } from "./sandbox-fixtures.js";
 
 // Not under /tmp: inside the sandbox /tmp is a fresh tmpfs (see sandbox.test.ts).
 const base = mkdtempSync(join("/var/tmp", "sbx-ll-"));
@@ -36,25 +32,9 @@ afterAll(() => rmSync(base, { recursive: true, force: true }));
 const abi = existsSync("/usr/bin/python3") ? (probeLandlockAbi() ?? 0) : 0;
 const noLandlock = abi === 0 || missing("bwrap");
 
-const CFG: SandboxConfig = {
-  engine: "bwrap",
-  bwrap_path: "/usr/bin/bwrap",
-  prlimit_path: "/usr/bin/prlimit",
-  on_unavailable: "deny",
-};
+const CFG = BWRAP_CONFIG;
 const own = { workspace, home: base, protect: [join(base, "agent-home")] };
-const limits: ExecutorLimits = {
-  cwd: workspace,
-  shell_timeout_ms: 20_000,
-  excerpt_bytes: 4096,
-  max_output_bytes: 1 << 20,
-  http_timeout_ms: 5_000,
-  http_max_bytes: 1 << 20,
-  file_max_bytes: 1 << 20,
-  file_timeout_ms: 5_000,
-  base_env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: base, LANG: "C.UTF-8" },
-};
-const profile = (p: Record<string, unknown> = {}): SandboxProfile => SandboxProfileSchema.parse(p);
+const limits = testLimits(workspace, base);
 const boxes = { on: new Sandbox(CFG, own), off: new Sandbox({ ...CFG, landlock: false }, own) };
 afterAll(async () => {
   for (const b of Object.values(boxes)) await b.close();

@@ -4,43 +4,23 @@ import { execFileSync } from "node:child_process";
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { afterAll, afterEach, describe, expect, it } from "vitest";
-import {
-  type ActionSandbox,
-  type ExecutionResult,
-  type ExecutorLimits,
-  execute,
-} from "../../src/agent/executors/index.js";
+import { type ActionSandbox, type ExecutionResult, execute } from "../../src/agent/executors/index.js";
 import { Sandbox, type SandboxConfig } from "../../src/agent/sandbox/index.js";
 import type { Action } from "../../src/gate/actions.js";
-import { type SandboxProfile, SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
+import type { SandboxProfile } from "../../src/gate/sandbox-profile.js";
 import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 import { shell, startTestAgent, type TestAgent } from "./helpers.js";
+import { BWRAP_CONFIG, profile, testLimits } from "./sandbox-fixtures.js";
 
 const base = mkdtempSync(join("/var/tmp", "sbx-warm-"));
 const workspace = join(base, "ws");
 mkdirSync(workspace, { recursive: true });
 afterAll(() => rmSync(base, { recursive: true, force: true }));
 
-const CFG: SandboxConfig = {
-  engine: "bwrap",
-  bwrap_path: "/usr/bin/bwrap",
-  prlimit_path: "/usr/bin/prlimit",
-  on_unavailable: "deny",
-};
+const CFG = BWRAP_CONFIG;
 const own = { workspace, home: base, protect: [join(base, "agent-home")] };
-const limits: ExecutorLimits = {
-  cwd: workspace,
-  shell_timeout_ms: 20_000,
-  excerpt_bytes: 4096,
-  max_output_bytes: 1 << 20,
-  http_timeout_ms: 5_000,
-  http_max_bytes: 1 << 20,
-  file_max_bytes: 1 << 20,
-  file_timeout_ms: 5_000,
-  base_env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: base, LANG: "C.UTF-8" },
-};
-const profile = (p: Record<string, unknown> = {}): SandboxProfile => SandboxProfileSchema.parse(p);
+const limits = testLimits(workspace, base);
 const exec = (sb: Sandbox, cmd: string, p: SandboxProfile = profile()): Promise<ExecutionResult> =>
   execute(shell(cmd) as Action, limits, { sandbox: sb, name: "t", profile: p } satisfies ActionSandbox);
 const sandboxOf = (r: ExecutionResult) => r.sandbox as { start?: string; warm_lost?: boolean };

@@ -22,12 +22,13 @@ import {
   execute,
 } from "../../src/agent/executors/index.js";
 import { limitsShow } from "../../src/agent/sandbox/bwrap.js";
-import { Sandbox, type SandboxConfig } from "../../src/agent/sandbox/index.js";
+import { Sandbox } from "../../src/agent/sandbox/index.js";
 import type { Action } from "../../src/gate/actions.js";
-import { type SandboxProfile, SandboxProfileSchema } from "../../src/gate/sandbox-profile.js";
+import type { SandboxProfile } from "../../src/gate/sandbox-profile.js";
 import { missing } from "../support/tools.js";
 import { until } from "../support/wait.js";
 import { REPO, shell, startTestAgent, type TestAgent } from "./helpers.js";
+import { BWRAP_CONFIG, profile, testLimits } from "./sandbox-fixtures.js";
 
 // Not under /tmp (nor under the checkout, which may itself be under /tmp): inside the sandbox /tmp is
 // a fresh tmpfs, so a write "outside" must be tested on a real, read-only-bound directory of the host.
@@ -41,12 +42,7 @@ for (const d of [workspace, agentHome, outside, secrets]) mkdirSync(d, { recursi
 writeFileSync(join(secrets, "id_rsa"), "-----BEGIN OPENSSH PRIVATE KEY-----\nsecret\n");
 writeFileSync(join(agentHome, "host-ed25519.key"), "agent key");
 
-const CFG: SandboxConfig = {
-  engine: "bwrap",
-  bwrap_path: "/usr/bin/bwrap",
-  prlimit_path: "/usr/bin/prlimit",
-  on_unavailable: "deny",
-};
+const CFG = BWRAP_CONFIG;
 const agentSock = join(agentHome, "agent.sock");
 // The packaged pack inside the workspace, as with `npm start` in a clone: read-only, never hidden.
 const pack = join(workspace, "policies", "default.yaml");
@@ -56,18 +52,7 @@ const own = { workspace, home: base, protect: [agentHome, agentSock], readOnly: 
 /** The two ways a shell action's sandbox starts: for it (cold), or ahead of time, waiting for it (warm). */
 const PATHS = { cold: new Sandbox(CFG, own), warm: new Sandbox({ ...CFG, warm: 1 }, own) } as const;
 type StartPath = keyof typeof PATHS;
-const limits: ExecutorLimits = {
-  cwd: workspace,
-  shell_timeout_ms: 20_000,
-  excerpt_bytes: 4096,
-  max_output_bytes: 1 << 20,
-  http_timeout_ms: 5_000,
-  http_max_bytes: 1 << 20,
-  file_max_bytes: 1 << 20,
-  file_timeout_ms: 5_000,
-  base_env: { PATH: "/usr/local/bin:/usr/bin:/bin", HOME: base, LANG: "C.UTF-8" },
-};
-const profile = (p: Record<string, unknown> = {}): SandboxProfile => SandboxProfileSchema.parse(p);
+const limits = testLimits(workspace, base);
 /**
  * Runs `a` on the given start path: on the warm one, a sandbox for exactly this profile is started
  * and ready first, and the record must say the warm one ran (else the case proves nothing about it).
