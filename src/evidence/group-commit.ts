@@ -39,7 +39,7 @@ export class GroupCommit<Op extends Settle<never>, Out> {
   private scheduled = false;
   private stopped = false;
   /** The timer that commits deferred ops no other op's commit took along. */
-  private deferred: { due: number; timer: NodeJS.Timeout } | undefined;
+  private readonly deferred = new DeferTimer(() => this.schedule());
 
   constructor(private readonly hooks: GroupCommitHooks<Op, Out>) {}
 
@@ -59,10 +59,7 @@ export class GroupCommit<Op extends Settle<never>, Out> {
       this.schedule();
       return;
     }
-    const due = Date.now() + deferMs;
-    if (this.deferred !== undefined && this.deferred.due <= due) return;
-    if (this.deferred !== undefined) clearTimeout(this.deferred.timer);
-    this.deferred = { due, timer: setTimeout(() => this.schedule(), deferMs) };
+    this.deferred.within(deferMs);
   }
 
   /** Asks for a transaction in the next turn even with nothing queued (hooks.due() says what). */
@@ -83,10 +80,7 @@ export class GroupCommit<Op extends Settle<never>, Out> {
   /** Commits everything queued in one transaction, then settles every op. */
   flush(): void {
     this.scheduled = false;
-    if (this.deferred !== undefined) {
-      clearTimeout(this.deferred.timer);
-      this.deferred = undefined;
-    }
+    this.deferred.clear();
     if (this.queue.length === 0 && !this.hooks.due()) return;
     if (!this.hooks.ready()) return;
     // A bounded batch keeps one transaction (and the event-loop stall it causes) short; the rest
@@ -131,5 +125,28 @@ export class GroupCommit<Op extends Settle<never>, Out> {
     }
     this.hooks.settled(out);
     return true;
+  }
+}
+
+/**
+ * One timer for deferred work: `within(ms)` makes sure `fire` runs within `ms` at the latest (a
+ * sooner deadline already set stands); `clear()` once the work ran anyway.
+ */
+export class DeferTimer {
+  private pending: { due: number; timer: NodeJS.Timeout } | undefined;
+
+  constructor(private readonly fire: () => void) {}
+
+  within(ms: number): void {
+    const due = Date.now() + ms;
+    if (this.pending !== undefined && this.pending.due <= due) return;
+    if (this.pending !== undefined) clearTimeout(this.pending.timer);
+    this.pending = { due, timer: setTimeout(this.fire, ms) };
+  }
+
+  clear(): void {
+    if (this.pending === undefined) return;
+    clearTimeout(this.pending.timer);
+    this.pending = undefined;
   }
 }

@@ -14,7 +14,7 @@ import {
   type StoredRecord,
 } from "../protocol/record.js";
 import { Checkpoints } from "./checkpoints.js";
-import type { Settle } from "./group-commit.js";
+import { DeferTimer, type Settle } from "./group-commit.js";
 import { type HostKey, loadOrCreateHostKey } from "./keys.js";
 import {
   type PendingAction,
@@ -141,7 +141,7 @@ export class EvidenceStore {
   private batch: WireOp[] = [];
   private scheduled = false;
   /** The timer that posts deferred ops no other op's batch took along. */
-  private deferred: { due: number; timer: NodeJS.Timeout } | undefined;
+  private readonly deferred = new DeferTimer(() => this.schedule());
   /** Records posted and not committed yet (the buffer bound counts them as taken). */
   private queued = 0;
   /** Set when the writer thread failed: every write is refused from then on. */
@@ -372,10 +372,7 @@ export class EvidenceStore {
       this.schedule();
       return;
     }
-    const due = Date.now() + deferMs;
-    if (this.deferred !== undefined && this.deferred.due <= due) return;
-    if (this.deferred !== undefined) clearTimeout(this.deferred.timer);
-    this.deferred = { due, timer: setTimeout(() => this.schedule(), deferMs) };
+    this.deferred.within(deferMs);
   }
 
   private schedule(): void {
@@ -389,10 +386,7 @@ export class EvidenceStore {
   /** Posts the ops queued in this turn to the writer, as one batch. */
   private post(): void {
     this.scheduled = false;
-    if (this.deferred !== undefined) {
-      clearTimeout(this.deferred.timer);
-      this.deferred = undefined;
-    }
+    this.deferred.clear();
     const ops = this.batch;
     this.batch = [];
     if (ops.length === 0 || this.dead) return;
