@@ -95,16 +95,24 @@ function fsyncPath(path: string): void {
 /**
  * Writes one checkpoint; on any error nothing partial is left and FORGE_TRAINING_DISK_FULL (no room)
  * or FORGE_TRAINING_FAILED is thrown. Earlier checkpoints are never touched.
+ *
+ * `declare(info)` runs once the files are synced and before the checkpoint gets its name (the
+ * rename that makes latestCheckpoint see it): the loop writes its record there, so a checkpoint a
+ * resume can start from always has its record in the chain. Killed in between, the record names a
+ * checkpoint that was never published, and a resume starts from the one before; a `declare` that
+ * throws publishes nothing.
  */
 export async function writeCheckpoint(
   root: string,
   trainer: Trainer,
   state: LoopState,
   log: StepLog[],
+  declare: (info: CheckpointInfo) => Promise<void> = async () => {},
 ): Promise<CheckpointInfo> {
   const name = `step-${String(state.step).padStart(8, "0")}`;
   const final = join(root, name);
   const tmp = join(root, `.${name}.${process.pid}.tmp`);
+  let declaring = false;
   try {
     mkdirSync(tmp, { recursive: true });
     await trainer.save(tmp);
@@ -120,10 +128,7 @@ export async function writeCheckpoint(
     writeFileSync(join(tmp, "manifest.json"), manifest);
     fsyncPath(join(tmp, "manifest.json"));
     fsyncPath(tmp);
-    if (existsSync(final)) rmSync(final, { recursive: true });
-    renameSync(tmp, final);
-    fsyncPath(root);
-    return {
+    const info: CheckpointInfo = {
       step: state.step,
       path: final,
       digest: sha(manifest),
@@ -131,8 +136,16 @@ export async function writeCheckpoint(
       optimizer_sha256: files["optimizer.bin"]!,
       steps_log_sha256: files["steps.jsonl"]!,
     };
+    declaring = true;
+    await declare(info);
+    declaring = false;
+    if (existsSync(final)) rmSync(final, { recursive: true });
+    renameSync(tmp, final);
+    fsyncPath(root);
+    return info;
   } catch (err) {
     rmSync(tmp, { recursive: true, force: true });
+    if (declaring) throw err; // the record's own error (the store's), as it was
     const e = err as NodeJS.ErrnoException;
     const errno = errnoOf(err);
     const full = errno !== null && DISK_FULL.has(errno);

@@ -233,19 +233,21 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
       log.push({ step, loss, grad_norm: stats.grad_norm, tokens: need, ms: now() - ts, outcome: "trained" });
       if (step % spec.checkpoints.every === 0 || step === h.steps) {
         machine.go("CHECKPOINT");
-        const info = await writeCheckpoint(deps.checkpointDir, trainer, loopState(), log);
+        // The record is durable before the checkpoint is published (writeCheckpoint's declare):
+        // whatever a resume starts from is in the chain.
+        const info = await writeCheckpoint(deps.checkpointDir, trainer, loopState(), log, (c) =>
+          recorder.record("checkpoint", {
+            step,
+            tokens,
+            checkpoint: c,
+            loss: jsonNumber(loss),
+            // The per-step log's curve rides in the record (bounded); the log itself is in the checkpoint.
+            loss_curve: lossCurve(log),
+            budgets_consumed: consumed(),
+          }),
+        );
         checkpoints.push(info);
-        // The per-step log's curve rides in the record (bounded); the log itself is in the checkpoint.
-        const curve = lossCurve(log);
         log = [];
-        await recorder.record("checkpoint", {
-          step,
-          tokens,
-          checkpoint: info,
-          loss: jsonNumber(loss),
-          loss_curve: curve,
-          budgets_consumed: consumed(),
-        });
         if (step >= h.steps) {
           machine.go("DONE");
           break;

@@ -1,11 +1,19 @@
 import { createHash } from "node:crypto";
-import { mkdtempSync, readFileSync } from "node:fs";
+import { mkdtempSync, readdirSync, readFileSync } from "node:fs";
+import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import type { EvidenceStore } from "../../src/evidence/index.js";
 import { verifyStore } from "../../src/evidence/index.js";
 import type { Gate } from "../../src/gate/index.js";
-import { CURVE_POINTS, lossCurve, type StepLog } from "../../src/training/checkpoint.js";
+import {
+  CURVE_POINTS,
+  type LoopState,
+  latestCheckpoint,
+  lossCurve,
+  type StepLog,
+  writeCheckpoint,
+} from "../../src/training/checkpoint.js";
 import { GENERATED_CORPUS_REF, generatedCorpus } from "../../src/training/dataset.js";
 import type { EmbeddedTrainer } from "../../src/training/embedded.js";
 import { type JobOptions, runJob } from "../../src/training/job.js";
@@ -327,5 +335,44 @@ describe("lossCurve: a record's bounded loss curve from the per-step log", () =>
     expect(c.points.length).toBeLessThanOrEqual(CURVE_POINTS);
     expect(c.points[0]).toEqual([16, 8.5]); // steps 1..16
     expect(c.points.at(-1)).toEqual([1000, (993 + 1000) / 2]); // the last, shorter run: 993..1000
+  });
+});
+
+describe("a checkpoint is published only after its record", () => {
+  const state = (step: number): LoopState => ({
+    session_id: "s",
+    step,
+    tokens: 0,
+    updates: step,
+    wall_seconds: 0,
+    energy_joules: null,
+    detector: { accepted: 0, spike: [], zscore: [] },
+    loss_first: null,
+    loss_last: null,
+  });
+
+  it("while declare (the loop's record) runs, a resume cannot see the checkpoint; a declare that throws publishes nothing", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fa-ck-"));
+    const trainer = await makeTrainer(job(dir).spec);
+    try {
+      await writeCheckpoint(dir, trainer, state(4), []);
+      let seenWhileDeclaring: number | undefined;
+      const info = await writeCheckpoint(dir, trainer, state(8), [], async (c) => {
+        expect(c.step).toBe(8);
+        seenWhileDeclaring = latestCheckpoint(dir)?.info.step;
+      });
+      expect(seenWhileDeclaring).toBe(4); // a SIGKILL here resumes from step 4, whose record exists
+      expect(latestCheckpoint(dir)?.info.digest).toBe(info.digest);
+      const refused = new Error("evidence store unavailable");
+      await expect(
+        writeCheckpoint(dir, trainer, state(12), [], async () => {
+          throw refused;
+        }),
+      ).rejects.toBe(refused);
+      expect(latestCheckpoint(dir)?.info.step).toBe(8);
+      expect(readdirSync(dir).sort()).toEqual(["step-00000004", "step-00000008"]);
+    } finally {
+      await trainer.close();
+    }
   });
 });
