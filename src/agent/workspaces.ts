@@ -16,6 +16,7 @@ import { realpathSync, statSync } from "node:fs";
 import { Codes, ForgeError } from "../errors.js";
 import type { EvidenceStore } from "../evidence/index.js";
 import type { Gate } from "../gate/index.js";
+import { isWithin } from "../gate/paths.js";
 import { HttpError } from "../http.js";
 import { nowRfc3339 } from "../protocol/record.js";
 import type { ActionService, Principal } from "./actions.js";
@@ -114,11 +115,7 @@ export class SessionWorkspaces {
       } catch {
         continue;
       }
-      if (
-        (real === rc || rc === "/" || real.startsWith(`${rc}/`)) &&
-        (best === null || rc.length > best.real.length)
-      )
-        best = { conf, real: rc };
+      if (isWithin(real, rc) && (best === null || rc.length > best.real.length)) best = { conf, real: rc };
     }
     if (best === null)
       throw new ForgeError(

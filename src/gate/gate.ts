@@ -7,7 +7,7 @@ import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { canonicalHost } from "./hosts.js";
-import { hostOf, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
+import { hostOf, isWithin, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -666,11 +666,7 @@ export class Gate {
       : this.workspaces;
     for (const r of roots) {
       const cr = r.canonical;
-      if (
-        (c === cr || cr === "/" || c.startsWith(`${cr}/`)) &&
-        (best === null || r.path.length > best.path.length)
-      )
-        best = r;
+      if (isWithin(c, cr) && (best === null || r.path.length > best.path.length)) best = r;
     }
     if (best === null) return OUTSIDE;
     const own = cwd.slice(0, best.path.length);

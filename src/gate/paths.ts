@@ -75,6 +75,11 @@ export function stripProcRoot(abs: string): string {
   return p;
 }
 
+/** True when `path` is `root` or lies below it (both absolute, in the same form); `/` holds everything. */
+export function isWithin(path: string, root: string): boolean {
+  return path === root || root === "/" || path.startsWith(`${root}/`);
+}
+
 /**
  * Absolute, collapsed form of `p`: `~` and `~/` expand to `home`, relative paths resolve against
  * `cwd`, and `/proc/<pid>/root` aliases are taken out.
