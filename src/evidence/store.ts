@@ -314,12 +314,8 @@ export class EvidenceStore {
     const db = this.db;
     return {
       head: db.prepare("SELECT seq, hash FROM records ORDER BY seq DESC LIMIT 1"),
-      insert: db.prepare(
-        "INSERT INTO records (seq, kind, session_id, action_id, body, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?)",
-      ),
       get: db.prepare("SELECT seq, body, prev_hash, hash FROM records WHERE seq = ?"),
       after: db.prepare("SELECT seq, body, prev_hash, hash FROM records WHERE seq > ? ORDER BY seq LIMIT ?"),
-      setMeta: db.prepare("UPDATE meta SET value = ? WHERE key = ?"),
     };
   }
 
