@@ -20,7 +20,13 @@ import {
   protectFindings,
 } from "./protect.js";
 import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
-import { DEFAULT_LIMITS, parseShell, type ShellLimits, type SimpleCommand } from "./shell/index.js";
+import {
+  DEFAULT_LIMITS,
+  parseShell,
+  type ShellLimits,
+  type SimpleCommand,
+  type Word,
+} from "./shell/index.js";
 import {
   type Artefact,
   dumpTrack,
@@ -89,7 +95,7 @@ export interface EvaluateRequest {
 }
 
 /** What the rules look at: one simple command of a shell line, or a whole structured action. */
-interface Subject {
+export interface Subject {
   kind: string;
   cmd: SimpleCommand | null;
   program: string;
@@ -141,7 +147,7 @@ const PATH_ARG = /path|file|dir|folder|dest|src|source|target|cwd/i;
 const NO = 0;
 const MAYBE = 1;
 const YES = 2;
-type Tri = 0 | 1 | 2;
+export type Tri = 0 | 1 | 2;
 
 const RANK: Record<Effect, number> = { allow: 0, escalate: 1, deny: 2 };
 const EVAL: Evaluation[] = ["ALLOW", "ESCALATE", "DENY"];
@@ -1020,7 +1026,7 @@ function stripSlash(p: string): string {
   return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
 }
 
-function shellSubject(c: SimpleCommand, cwd: string): Subject {
+export function shellSubject(c: SimpleCommand, cwd: string): Subject {
   return {
     kind: "shell",
     cmd: c,
@@ -1167,35 +1173,102 @@ function anyPath(globs: PathGlob[], paths: string[], home: string, cwd: string):
   return false;
 }
 
-/** Tri-state AND over the rule's criteria: NO, MAYBE (dynamic input could match), YES. */
-function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
+/** True when `set` holds any of `names`. */
+function hasAny(set: ReadonlySet<string>, names: readonly string[]): boolean {
+  for (const n of names) if (set.has(n)) return true;
+  return false;
+}
+
+/** True when `set` holds every one of `names`. */
+function hasAll(set: ReadonlySet<string>, names: readonly string[]): boolean {
+  for (const n of names) if (!set.has(n)) return false;
+  return true;
+}
+
+/** True when some static operand matches one of `res`. */
+function anyOperand(res: RegExp[], operands: readonly Word[]): boolean {
+  for (const o of operands) if (o.value !== null && anyRe(res, o.value)) return true;
+  return false;
+}
+
+/** True when some value matches one of `res`. */
+function anyValue(res: RegExp[], values: readonly string[]): boolean {
+  for (const v of values) if (anyRe(res, v)) return true;
+  return false;
+}
+
+/** True when some value matches none of `res`. */
+function anyValueNot(res: RegExp[], values: readonly string[]): boolean {
+  for (const v of values) if (!anyRe(res, v)) return true;
+  return false;
+}
+
+/** True when every path matches one of `globs`. */
+function allPaths(globs: PathGlob[], paths: readonly string[], home: string, cwd: string): boolean {
+  for (const p of paths) if (!onePath(globs, p, home, cwd)) return false;
+  return true;
+}
+
+/** True when some path matches none of `globs`. */
+function anyPathNot(globs: PathGlob[], paths: readonly string[], home: string, cwd: string): boolean {
+  for (const p of paths) if (!onePath(globs, p, home, cwd)) return true;
+  return false;
+}
+
+function onePath(globs: PathGlob[], p: string, home: string, cwd: string): boolean {
+  for (const g of globs) if (matchPathGlob(g, p, home, cwd)) return true;
+  return false;
+}
+
+/** The whole argv (static words joined by a space) is one of `argv`; a dynamic word is no exact match. */
+function argvIs(argv: readonly string[], words: readonly Word[]): boolean {
+  let s = "";
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return false;
+    s = i === 0 ? v : `${s} ${v}`;
+  }
+  return argv.includes(s);
+}
+
+/**
+ * Tri-state AND over the rule's criteria: NO, MAYBE (dynamic input could match), YES. Each
+ * criterion either holds (YES), fails (NO: the rule does not match), or fails on a subject with
+ * dynamic input (MAYBE: at best MAYBE from then on). Allocates nothing (no closures per call).
+ */
+export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   let res: Tri = YES;
   const c = sub.cmd;
   const dyn = sub.dynamic;
-  const weak = (ok: boolean): Tri => (ok ? YES : dyn ? MAYBE : NO);
-  const and = (t: Tri): boolean => {
-    if (t < res) res = t;
-    return res === NO;
-  };
+  const cwd = sub.cwd;
   if (r.program && (sub.program === "" || !anyRe(r.program, sub.program))) return NO;
   if (c) {
     if (r.subcommand) {
       const first = c.operands[0];
-      const t: Tri =
-        first === undefined ? NO : first.value === null ? MAYBE : anyRe(r.subcommand, first.value) ? YES : NO;
-      if (and(t)) return NO;
+      if (first === undefined) return NO;
+      if (first.value === null) res = MAYBE;
+      else if (!anyRe(r.subcommand, first.value)) return NO;
     }
-    if (r.flags && and(weak(r.flags.some((f) => c.flags.has(f))))) return NO;
-    if (r.flagsNone && and(weak(!r.flagsNone.some((f) => c.flags.has(f))))) return NO;
-    if (r.flagsAll && and(weak(r.flagsAll.every((f) => c.flags.has(f))))) return NO;
-    if (r.args && and(weak(c.operands.some((o) => o.value !== null && anyRe(r.args!, o.value))))) return NO;
-    if (r.argv) {
-      // The whole argv, or nothing: a dynamic word might be anything, so it is no exact match.
-      if (c.words.some((w) => w.value === null)) return NO;
-      if (!r.argv.includes(c.words.map((w) => w.value).join(" "))) return NO;
+    // A weak criterion that fails: NO, or MAYBE when the subject has dynamic input.
+    if (r.flags && !hasAny(c.flags, r.flags)) {
+      if (!dyn) return NO;
+      res = MAYBE;
     }
-    if (r.pipedFrom && !c.feeders.some((f) => anyRe(r.pipedFrom!, f))) return NO;
-    if (r.via && !c.via.some((v) => anyRe(r.via!, v))) return NO;
+    if (r.flagsNone && hasAny(c.flags, r.flagsNone)) {
+      if (!dyn) return NO;
+      res = MAYBE;
+    }
+    if (r.flagsAll && !hasAll(c.flags, r.flagsAll)) {
+      if (!dyn) return NO;
+      res = MAYBE;
+    }
+    if (r.args && !anyOperand(r.args, c.operands)) {
+      if (!dyn) return NO;
+      res = MAYBE;
+    }
+    if (r.argv && !argvIs(r.argv, c.words)) return NO;
+    if (r.pipedFrom && !anyValue(r.pipedFrom, c.feeders)) return NO;
+    if (r.via && !anyValue(r.via, c.via)) return NO;
     if (r.modeSetid && !c.setid) return NO;
   } else if (
     r.program ||
@@ -1210,34 +1283,41 @@ function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     r.modeSetid
   )
     return NO;
-  if (r.paths && and(weak(anyPath(r.paths, sub.paths, home, sub.cwd)))) return NO;
+  if (r.paths && !anyPath(r.paths, sub.paths, home, cwd)) {
+    if (!dyn) return NO;
+    res = MAYBE;
+  }
   if (r.pathsWithin) {
-    const all = sub.paths.every((p) => r.pathsWithin!.some((g) => matchPathGlob(g, p, home, sub.cwd)));
     // Dynamic words might name a path outside: not proven, so at best MAYBE.
-    if (and(all ? (dyn ? MAYBE : YES) : NO)) return NO;
+    if (!allPaths(r.pathsWithin, sub.paths, home, cwd)) return NO;
+    if (dyn) res = MAYBE;
   }
-  if (
-    r.pathsOutside &&
-    and(weak(sub.paths.some((p) => !r.pathsOutside!.some((g) => matchPathGlob(g, p, home, sub.cwd)))))
-  ) {
-    return NO;
+  if (r.pathsOutside && !anyPathNot(r.pathsOutside, sub.paths, home, cwd)) {
+    if (!dyn) return NO;
+    res = MAYBE;
   }
-  if (r.programPath && !(c?.path && anyPath(r.programPath, [c.path], home, sub.cwd))) return NO;
+  if (r.programPath && !(c?.path && onePath(r.programPath, c.path, home, cwd))) return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
-  const weakW = (ok: boolean): Tri => (ok ? YES : sub.dynamicWrites ? MAYBE : NO);
-  if (r.writes && and(weakW(anyPath(r.writes, sub.writes, home, sub.cwd)))) return NO;
-  if (
-    r.writesOutside &&
-    and(weakW(sub.writes.some((p) => !r.writesOutside!.some((g) => matchPathGlob(g, p, home, sub.cwd)))))
-  ) {
-    return NO;
+  if (r.writes && !anyPath(r.writes, sub.writes, home, cwd)) {
+    if (!sub.dynamicWrites) return NO;
+    res = MAYBE;
   }
-  if (r.hosts && and(weak(sub.hosts.some((h) => anyRe(r.hosts!, h))))) return NO;
-  if (r.hostsNot && and(weak(sub.hosts.some((h) => !anyRe(r.hostsNot!, h))))) return NO;
+  if (r.writesOutside && !anyPathNot(r.writesOutside, sub.writes, home, cwd)) {
+    if (!sub.dynamicWrites) return NO;
+    res = MAYBE;
+  }
+  if (r.hosts && !anyValue(r.hosts, sub.hosts)) {
+    if (!dyn) return NO;
+    res = MAYBE;
+  }
+  if (r.hostsNot && !anyValueNot(r.hostsNot, sub.hosts)) {
+    if (!dyn) return NO;
+    res = MAYBE;
+  }
   if (r.methods && !(sub.method !== null && r.methods.includes(sub.method))) return NO;
   if (r.schemes && !(sub.scheme !== null && r.schemes.includes(sub.scheme))) return NO;
-  if (r.domains && !sub.domains.some((d) => anyRe(r.domains!, d))) return NO;
-  if (r.domainsNot && !sub.domains.some((d) => !anyRe(r.domainsNot!, d))) return NO;
+  if (r.domains && !anyValue(r.domains, sub.domains)) return NO;
+  if (r.domainsNot && !anyValueNot(r.domainsNot, sub.domains)) return NO;
   if (r.tool && !(sub.tool !== null && anyRe(r.tool, sub.tool))) return NO;
   if (r.repositories || r.pinned !== null || r.signed !== null || r.purpose) {
     const art = sub.artifact;
