@@ -210,6 +210,29 @@ const TRACERS = new Set([
   "node",
 ]);
 
+/** Adds one finding (no closures per call in protectFindings). */
+function push(out: Finding[], effect: Finding["effect"], rule: Finding["rule"], reason: string): void {
+  out.push({ rule, effect, reason });
+}
+
+/** The first of `prots` that `p` is or lies below, or undefined. */
+function firstWithin(p: string, prots: readonly string[]): string | undefined {
+  for (const q of prots) if (within(p, q)) return q;
+  return undefined;
+}
+
+/** The first of `prots` that `p` is a proper ancestor of, or undefined. */
+function firstAncestor(p: string, prots: readonly string[]): string | undefined {
+  for (const q of prots) if (ancestorOf(p, q)) return q;
+  return undefined;
+}
+
+/** The first of `prots` that `p` is, lies below, or is a proper ancestor of, or undefined. */
+function firstAncestorOrWithin(p: string, prots: readonly string[]): string | undefined {
+  for (const q of prots) if (within(p, q) || ancestorOf(p, q)) return q;
+  return undefined;
+}
+
 /** The resources an action touches, gathered once per subject by the gate. */
 export interface Touches {
   /** Absolute paths named (operands, redirect targets, file.* path, tool arguments). */
@@ -242,26 +265,27 @@ export function protectFindings(
   canonRO: readonly string[],
 ): Finding[] {
   const out: Finding[] = [];
-  const deny = (rule: Finding["rule"], reason: string) => out.push({ rule, effect: "deny", reason });
-  const escalate = (rule: Finding["rule"], reason: string) => out.push({ rule, effect: "escalate", reason });
   const cmd = t.cmd;
   const mutating =
     t.kind === "file.write" || t.kind === "file.delete" || (cmd !== null && MUTATORS.has(cmd.program));
   for (const raw of t.paths) {
     const p = canonicalPath(raw);
-    const hit = canonPaths.find((q) => within(p, q));
+    const hit = firstWithin(p, canonPaths);
     if (hit !== undefined) {
-      deny(
+      push(
+        out,
+        "deny",
         "protected-resource",
         `protected-resource: '${raw}' is the agent's own state (${hit.replace(/\*$/, "")}): no action may touch it`,
       );
       continue;
     }
     if (mutating) {
-      const anc =
-        canonPaths.find((q) => ancestorOf(p, q)) ?? canonRO.find((q) => within(p, q) || ancestorOf(p, q));
+      const anc = firstAncestor(p, canonPaths) ?? firstAncestorOrWithin(p, canonRO);
       if (anc !== undefined) {
-        deny(
+        push(
+          out,
+          "deny",
           "protected-resource",
           `protected-resource: '${raw}' holds the agent's own state or code (${anc.replace(/\*$/, "")}): no action may change it`,
         );
@@ -271,14 +295,18 @@ export function protectFindings(
     if (!p.startsWith("/proc/") && !p.startsWith("/dev/")) continue;
     const s = PROC_SECRET.exec(p);
     if (s !== null && !prot.pids.includes(Number(s[1]))) {
-      deny(
+      push(
+        out,
+        "deny",
         "process-secrets",
         `process-secrets: '${raw}' exposes another process's ${s[2]}: no action may read it`,
       );
     } else if (s !== null || (prot.pids.length > 0 && prot.pids.some((pid) => within(p, `/proc/${pid}`)))) {
-      deny("protected-resource", `protected-resource: '${raw}' is the agent's own process`);
+      push(out, "deny", "protected-resource", `protected-resource: '${raw}' is the agent's own process`);
     } else if (PROC_OPAQUE.test(p)) {
-      escalate(
+      push(
+        out,
+        "escalate",
         "protected-resource",
         `protected-resource: '${raw}' goes through a process's cwd or file descriptors: the gate cannot tell what it names`,
       );
@@ -288,9 +316,11 @@ export function protectFindings(
   }
   for (const raw of t.writes) {
     const p = canonicalPath(raw);
-    const hit = canonRO.find((q) => within(p, q));
+    const hit = firstWithin(p, canonRO);
     if (hit !== undefined && !out.some((f) => f.rule === "protected-resource" && f.effect === "deny"))
-      deny(
+      push(
+        out,
+        "deny",
         "protected-resource",
         `protected-resource: '${raw}' is the agent's own code (${hit}): no action may change it`,
       );
@@ -308,13 +338,18 @@ export function protectFindings(
         (needle.length > 1 && low.includes(needle)) ||
         (rel !== null && rel.length > 3 && low.includes(rel))
       ) {
-        deny("protected-resource", `protected-resource: the action names the agent's own state (${needle})`);
+        push(
+          out,
+          "deny",
+          "protected-resource",
+          `protected-resource: the action names the agent's own state (${needle})`,
+        );
         break;
       }
     }
     for (const n of prot.names) {
       if (low.includes(n.toLowerCase())) {
-        deny("protected-resource", `protected-resource: the action names the agent's '${n}'`);
+        push(out, "deny", "protected-resource", `protected-resource: the action names the agent's '${n}'`);
         break;
       }
     }
@@ -400,11 +435,10 @@ function hostFindings(
 
 function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedResources): void {
   const prog = cmd.program;
-  const values = cmd.words.map((w) => w.value);
-  const pids = prot.pids.map(String);
-  const groups = [...prot.pgids, ...prot.pids].map((g) => `-${g}`);
-  const names = prot.processNames.map((n) => n.toLowerCase());
+  // The lists below are built only for the programs that need them (most commands need none).
   if (KILLERS.has(prog)) {
+    const groups = [...prot.pgids, ...prot.pids].map((g) => `-${g}`);
+    const agent = prot.pids.map(String);
     // Inside an executed action `$PPID` is the agent itself (the shell's parent).
     if (/\$\{?PPID\b/.test(cmd.text)) {
       out.push({
@@ -414,7 +448,7 @@ function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedReso
       });
       return;
     }
-    for (const v of values) {
+    for (const v of cmd.words.map((w) => w.value)) {
       if (v === null) {
         out.push({
           rule: "protected-resource",
@@ -423,7 +457,7 @@ function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedReso
         });
         break;
       }
-      if (pids.includes(v) || groups.includes(v)) {
+      if (agent.includes(v) || groups.includes(v)) {
         out.push({
           rule: "protected-resource",
           effect: "deny",
@@ -433,6 +467,7 @@ function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedReso
       }
     }
   } else if (PATTERN_KILLERS.has(prog) && prog !== "pgrep" && prog !== "pidof") {
+    const names = prot.processNames.map((n) => n.toLowerCase());
     for (const o of cmd.operands) {
       const v = o.value?.toLowerCase() ?? null;
       if (v === null || (v.length > 0 && names.some((n) => n.includes(v) || v.includes(n)))) {
@@ -445,10 +480,11 @@ function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedReso
       }
     }
   } else if (TRACERS.has(prog)) {
-    for (const v of values) {
+    const agent = prot.pids.map(String);
+    for (const v of cmd.words.map((w) => w.value)) {
       if (v === null) continue;
       const m = /^(?:-p|--pid=|--attach=|-pid=|--pid)?(\d+)$/.exec(v) ?? /[=,:](\d+)$/.exec(v);
-      if (m && pids.includes(m[1]!)) {
+      if (m && agent.includes(m[1]!)) {
         out.push({
           rule: "protected-resource",
           effect: "deny",
@@ -459,10 +495,11 @@ function processFindings(out: Finding[], cmd: SimpleCommand, prot: ProtectedReso
     }
   } else if (prog === "ps") {
     // BSD-style `ps e`/`ps eww`, and `ps -E` on macOS, print other processes' environments.
-    const first = values[0];
+    const all = cmd.words.map((w) => w.value);
+    const first = all[0];
     if (
       first != null &&
-      (/^[a-z]*e[a-z]*$/.test(first) || values.some((v) => v !== null && /^-[A-Za-z]*E/.test(v)))
+      (/^[a-z]*e[a-z]*$/.test(first) || all.some((v) => v !== null && /^-[A-Za-z]*E/.test(v)))
     ) {
       out.push({
         rule: "process-secrets",
