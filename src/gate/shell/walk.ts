@@ -535,16 +535,11 @@ function emit(
   const flags = new Set<string>();
   const operands: Word[] = [];
   const paths = new PathList();
-  for (const raw of [...ctx.reads, ...r.reads]) addPath(paths, raw, ctx);
+  for (const raw of ctx.reads) addPath(paths, raw, ctx);
+  for (const raw of r.reads) addPath(paths, raw, ctx);
   const writes: string[] = [];
-  for (const raw of [...ctx.writes, ...r.writes]) {
-    if (raw === "") {
-      writes.push("");
-      continue;
-    }
-    const p = normalisePath(raw, ctx.scope.cwd, ctx.home);
-    if (!QUIET_DEVICES.has(p) && !writes.includes(p)) writes.push(p);
-  }
+  for (const raw of ctx.writes) addWrite(writes, raw, ctx);
+  for (const raw of r.writes) addWrite(writes, raw, ctx);
   const hosts: string[] = [];
   let dynamic = raw === null;
   let endOfFlags = false;
@@ -603,7 +598,7 @@ function emit(
       if (m) envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
     }
   // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors.
-  const fx = program === "" ? null : commandEffects(program, words, effectsCtx(ctx, cmdText));
+  const fx = program === "" ? null : commandEffects(program, words, new WalkEffects(ctx, cmdText));
   if (fx) {
     for (const w of fx.writes) {
       const p = normalisePath(w, ctx.scope.cwd, ctx.home);
@@ -642,7 +637,7 @@ function emit(
     flags,
     operands,
     paths: paths.list,
-    writes: writes.filter((w) => w !== ""),
+    writes: writes.includes("") ? writes.filter((w) => w !== "") : writes,
     hosts,
     feeders: subFeeders.length ? [...ctx.feeders, ...subFeeders] : ctx.feeders,
     via: ctx.via,
@@ -659,7 +654,17 @@ function emit(
   if (code) addFloor(ctx, `inline-code: '${short(cmdText)}' runs ${program} code given inline`);
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
-  if (program !== "") recurse(runner(ctx), cmd, r.heredoc);
+  if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+/** A redirect target (as written; "" for one only known at run time) into `writes`, once. */
+function addWrite(writes: string[], raw: string, ctx: Ctx): void {
+  if (raw === "") {
+    writes.push("");
+    return;
+  }
+  const p = normalisePath(raw, ctx.scope.cwd, ctx.home);
+  if (!QUIET_DEVICES.has(p) && !writes.includes(p)) writes.push(p);
 }
 
 /**
@@ -680,16 +685,20 @@ function sequenceBudget(ctx: Ctx, text: string): void {
   }
 }
 
-/** The workspace test and reason text effects.ts judges a command's words with. */
-function effectsCtx(ctx: Ctx, cmdText: string): EffectsCtx {
-  const ws = ctx.workspace;
-  return {
-    text: short(cmdText),
-    inWorkspace: (p) => {
-      const abs = normalisePath(p, ctx.scope.cwd, ctx.home);
-      return abs === ws || abs.startsWith(`${ws}/`);
-    },
-  };
+/** The workspace test and reason text effects.ts judges a command's words with (one object, no closures). */
+class WalkEffects implements EffectsCtx {
+  readonly text: string;
+  constructor(
+    private readonly ctx: Ctx,
+    cmdText: string,
+  ) {
+    this.text = short(cmdText);
+  }
+  inWorkspace(p: string): boolean {
+    const ws = this.ctx.workspace;
+    const abs = normalisePath(p, this.ctx.scope.cwd, this.ctx.home);
+    return abs === ws || abs.startsWith(`${ws}/`);
+  }
 }
 
 /**
@@ -932,15 +941,24 @@ const STATE_VARS_WHAT: Record<string, string> = {
   GIT_TEMPLATE_DIR: "the hooks a new repository gets",
 };
 
-/** The walk's side of wrappers.ts: what a wrapper's inner command is handed to. */
-function runner(ctx: Ctx): Runner {
-  return {
-    via: ctx.via,
-    floor: (reason) => addFloor(ctx, reason),
-    nested: (script, via) => nested(ctx, script, via),
-    sub: (inner, via, outer) => sub(ctx, inner, via, outer),
-    env: (name, value, via) => envAssignment(ctx, name, value, via),
-  };
+/** The walk's side of wrappers.ts: what a wrapper's inner command is handed to (one object, no closures). */
+class WalkRunner implements Runner {
+  readonly via: string[];
+  constructor(private readonly ctx: Ctx) {
+    this.via = ctx.via;
+  }
+  floor(reason: string): void {
+    addFloor(this.ctx, reason);
+  }
+  nested(script: string, via: string[]): void {
+    nested(this.ctx, script, via);
+  }
+  sub(inner: Word[], via: string[], outer: SimpleCommand): void {
+    sub(this.ctx, inner, via, outer);
+  }
+  env(name: string, value: string | null, via: string[]): void {
+    envAssignment(this.ctx, name, value, via);
+  }
 }
 
 function nested(ctx: Ctx, script: string, via: string[]): void {
