@@ -14,7 +14,7 @@
  * reads the loss back from the trainer (the embedded trainer's dataSync, torch's reply line), and
  * the same `commit`, which reads the gradient norm for clipping. Those reads belong to training,
  * not to governance, so both sides pay them. What only the governed side pays: the transition
- * table, BUDGET_CHECK (tokens counted, wall time projected, the RSS read), LOSS_CHECK's rolling
+ * table, BUDGET_CHECK (tokens counted, wall time projected, the peak RSS read), LOSS_CHECK's rolling
  * windows, the per-step log, the learning-rate schedule.
  *
  * The judged ratio is the median over rounds of governed ÷ bare steps/s, each governed round
