@@ -14,7 +14,7 @@
  * reads the loss back from the trainer (the embedded trainer's dataSync, torch's reply line), and
  * the same `commit`, which reads the gradient norm for clipping. Those reads belong to training,
  * not to governance, so both sides pay them. What only the governed side pays: the transition
- * table, BUDGET_CHECK (tokens counted, wall time projected, the RSS read), LOSS_CHECK's rolling
+ * table, BUDGET_CHECK (tokens counted, wall time projected, the peak RSS read), LOSS_CHECK's rolling
  * windows, the per-step log, the learning-rate schedule.
  *
  * The judged ratio is the median over rounds of governed ÷ bare steps/s, each governed round
@@ -123,8 +123,12 @@ async function measure(
   const bare: number[] = [];
   const governed: number[] = [];
   const checkpointMs: number[] = [];
-  // Warm-up: the first steps compile kernels and allocate; neither side should pay it.
+  // Warm-up: the first steps compile kernels and allocate, the first governed round compiles the
+  // loop and the checkpoint writer; neither side should pay it in a measured round.
   await bareRound(trainer, data, spec);
+  const warm = join(ctx.tmpDir, `${trainer.name}-warm-up`);
+  mkdirSync(warm, { recursive: true });
+  await governedRound(trainer, data, spec, warm);
   const span = ctx.durationS * 2000 * share;
   const end = performance.now() + span;
   for (let round = 0; ; round++) {
@@ -220,6 +224,9 @@ async function loopCost(ctx: Parameters<Suite>[0], data: Uint8Array): Promise<nu
   const spec = benchSpec(NULL_STEPS);
   const trainer = nullTrainer();
   await bareRound(trainer, data, spec);
+  const warm = join(ctx.tmpDir, "null-warm-up");
+  mkdirSync(warm, { recursive: true });
+  await governedRound(trainer, data, spec, warm);
   const added: number[] = [];
   for (let round = 0; round < MIN_ROUNDS && !ctx.signal.aborted; round++) {
     const dir = join(ctx.tmpDir, `null-round-${round}`);

@@ -7,7 +7,7 @@ import { Codes, type ForgeCode, hasForgeCode } from "../errors.js";
 import type { TrainingRunAction } from "../gate/actions.js";
 import type { PrincipalReview } from "../protocol/record.js";
 import { type Anomaly, AnomalyDetector } from "./anomaly.js";
-import { admit, type Consumed, type Refusal } from "./budgets.js";
+import { admit, type Consumed, memoryAgainst, peakRssMb, type Refusal, rssMb } from "./budgets.js";
 import {
   type CheckpointInfo,
   type LoopState,
@@ -47,7 +47,11 @@ export interface LoopDeps {
   reviewer: Reviewer;
   /** Monotonic milliseconds (performance.now by default). */
   now?: () => number;
-  /** Resident memory, MB (process.memoryUsage.rss() by default: the RSS alone, no heap walk). */
+  /**
+   * Resident memory now, MB (the process's RSS by default). BUDGET_CHECK reads the default only
+   * when the process's peak RSS is over max_memory_mb (budgets.ts memoryAgainst); an injected
+   * reader is read at every BUDGET_CHECK.
+   */
   memoryMb?: () => number;
   /** Joules consumed since the loop started, or null without power rails. */
   energyJoules?: () => number | null;
@@ -98,7 +102,8 @@ export function learningRate(h: JobSpec["hyperparameters"], step: number): numbe
 export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult> {
   const { trainer, recorder } = deps;
   const now = deps.now ?? (() => performance.now());
-  const memoryMb = deps.memoryMb ?? (() => process.memoryUsage.rss() / 1e6);
+  const memoryMb = deps.memoryMb ?? rssMb;
+  const peakMb = deps.memoryMb ? null : peakRssMb;
   const energy = deps.energyJoules ?? (() => null);
   const h = spec.hyperparameters;
   const machine = new Machine(deps.onTransition);
@@ -122,13 +127,14 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
   let haltedBy: LoopResult["halted_by"] = null;
   let error: LoopResult["error"] = null;
 
-  const consumed = (): Consumed => {
+  /** What the job has used; `memory` is BUDGET_CHECK's figure there, the memory now in records. */
+  const consumed = (memory = memoryMb): Consumed => {
     const e = energy();
     return {
       steps: step,
       tokens,
       wall_seconds: wallBase + (now() - t0) / 1000,
-      memory_mb: memoryMb(),
+      memory_mb: memory(),
       energy_joules: e === null ? null : energyBase + e,
     };
   };
@@ -146,6 +152,7 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
       loss_last: lossLast,
     };
   };
+  const budgetMemory = () => memoryAgainst(spec.budgets.max_memory_mb, memoryMb, peakMb);
   const halt = async (why: Record<string, unknown>) => {
     machine.go("HALTED");
     await recorder.record("halt", { step, tokens, ...why, budgets_consumed: consumed() });
@@ -160,7 +167,7 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
       }
       const batch = batchFor(deps.data, step + 1, h.batch, h.sequence, h.seed);
       const need = h.batch * h.sequence;
-      const refusal: Refusal | null = admit(spec, consumed(), need);
+      const refusal: Refusal | null = admit(spec, consumed(budgetMemory), need);
       if (refusal) {
         haltedBy = { budget: refusal.budget, limit: refusal.limit, value: refusal.value };
         await halt({

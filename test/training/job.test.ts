@@ -142,6 +142,8 @@ describe("governed training job (real store, real gate, embedded trainer)", () =
       // Each forward takes 3 s on this clock: after 3 steps (9 s) the 4th would reach 12 s > 10.
       ["max_wall_seconds", { max_wall_seconds: 10 }, { now: () => clock }, 3],
       ["max_memory_mb", { max_memory_mb: 100 }, { memoryMb: () => 101 }, 0],
+      // The process's own memory (no reader injected): its RSS is over 1 MB before the first step.
+      ["max_memory_mb", { max_memory_mb: 1 }, {}, 0],
       // 2 W on the same clock: 6 J a step; after 4 steps (24 J) the 5th would reach 30 J > 25.
       ["max_energy_joules", { max_energy_joules: 25 }, { energyJoules: () => (clock / 1000) * 2 }, 4],
     ];

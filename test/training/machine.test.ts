@@ -1,6 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { AnomalyDetector } from "../../src/training/anomaly.js";
-import { admit, preflight } from "../../src/training/budgets.js";
+import { admit, memoryAgainst, peakRssMb, preflight, rssMb } from "../../src/training/budgets.js";
 import { Machine, STATES, TRANSITIONS } from "../../src/training/machine.js";
 import { JobSchema } from "../../src/training/spec.js";
 
@@ -155,5 +155,34 @@ describe("budgets", () => {
     expect(
       admit(s, { steps: 4, tokens: 0, wall_seconds: 1, memory_mb: 1, energy_joules: 90 }, 1),
     ).toMatchObject({ budget: "max_energy_joules" });
+  });
+
+  it("the memory budget reads the memory now only once the peak is over the limit", () => {
+    let reads = 0;
+    const nowMb = () => {
+      reads++;
+      return 120;
+    };
+    // Peak within the limit: the memory now cannot exceed it either, so it is not read.
+    expect(memoryAgainst(200, nowMb, () => 150)).toBe(150);
+    expect(reads).toBe(0);
+    // Peak over: the memory now decides (here within the limit: a past peak refuses nothing).
+    expect(memoryAgainst(130, nowMb, () => 150)).toBe(120);
+    expect(memoryAgainst(100, nowMb, () => 150)).toBe(120);
+    expect(reads).toBe(2);
+    // An unknown peak (NaN) is never taken as within the limit; an injected reader is always read.
+    expect(memoryAgainst(100, nowMb, () => Number.NaN)).toBe(120);
+    expect(memoryAgainst(1e9, nowMb, null)).toBe(120);
+    expect(reads).toBe(4);
+  });
+
+  it("the process's peak RSS is never below its RSS now", () => {
+    const keep: Float64Array[] = [];
+    for (let i = 0; i < 20; i++) {
+      keep.push(new Float64Array(1 << 17).fill(i));
+      const now = rssMb();
+      expect(peakRssMb()).toBeGreaterThanOrEqual(now);
+    }
+    expect(keep.length).toBe(20);
   });
 });
