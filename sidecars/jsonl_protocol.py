@@ -7,7 +7,16 @@ import hashlib
 import json
 import math
 import os
+import resource
 import sys
+
+# ru_maxrss is KiB on Linux and bytes on macOS (getrusage(2) on each).
+_MAXRSS_BYTES = 1 if sys.platform == "darwin" else 1024
+
+
+def peak_rss_mb():
+    """This process's peak resident memory, MB (one getrusage): the model, its graph and the optimizer."""
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss * _MAXRSS_BYTES / 1e6
 
 
 def serve(handle):
@@ -77,8 +86,8 @@ def serve_trainer(Model):
 
     The requests:
       init {shape, seed}                                   -> {parameters}
-      forward {batch, sequence, inputs, targets, poison?}  -> {loss}
-      commit {lr}                                          -> {grad_norm}
+      forward {batch, sequence, inputs, targets, poison?}  -> {loss, peak_rss_mb}
+      commit {lr}                                          -> {grad_norm, peak_rss_mb}
       reject {}                                            -> {}
       save {dir} / load {dir}                              -> {}
       digest {}                                            -> {sha256, gradients}
@@ -103,14 +112,14 @@ def serve_trainer(Model):
             scale = 1.0 if poison is None else (float("nan") if poison == "NaN" else float(poison))
             loss = model.forward(req["inputs"], req["targets"], B, T, scale)
             state["pending"] = True
-            return {"loss": finite_or_text(loss)}
+            return {"loss": finite_or_text(loss), "peak_rss_mb": peak_rss_mb()}
         if op == "commit":
             if not state["pending"]:
                 raise RuntimeError("commit() without a forward to commit")
             state["pending"] = False
             norm = model.commit(float(req["lr"]))
             state["gradients"] += 1
-            return {"grad_norm": finite_or_text(norm)}
+            return {"grad_norm": finite_or_text(norm), "peak_rss_mb": peak_rss_mb()}
         if op == "reject":
             model.drop()
             state["pending"] = False

@@ -127,8 +127,10 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
   let haltedBy: LoopResult["halted_by"] = null;
   let error: LoopResult["error"] = null;
 
+  /** A sidecar's memory (trainer.memoryMb), counted with this process's in every memory figure. */
+  const sidecarMb = trainer.memoryMb === undefined ? () => 0 : () => trainer.memoryMb!();
   /** What the job has used; `memory` is BUDGET_CHECK's figure there, the memory now in records. */
-  const consumed = (memory = memoryMb): Consumed => {
+  const consumed = (memory = () => memoryMb() + sidecarMb()): Consumed => {
     const e = energy();
     return {
       steps: step,
@@ -152,7 +154,11 @@ export async function runLoop(spec: JobSpec, deps: LoopDeps): Promise<LoopResult
       loss_last: lossLast,
     };
   };
-  const budgetMemory = () => memoryAgainst(spec.budgets.max_memory_mb, memoryMb, peakMb);
+  const budgetMemory = () => {
+    const aside = sidecarMb();
+    const limit = spec.budgets.max_memory_mb;
+    return aside + memoryAgainst(limit === undefined ? undefined : limit - aside, memoryMb, peakMb);
+  };
   const halt = async (why: Record<string, unknown>) => {
     machine.go("HALTED");
     await recorder.record("halt", { step, tokens, ...why, budgets_consumed: consumed() });

@@ -56,6 +56,8 @@ export class TorchTrainer implements Trainer {
   private stderr = "";
   /** A forward whose loss the loop held (an escalation): commit() may still apply it. */
   private kept = false;
+  /** The sidecar's peak resident memory, MB, as its last forward or commit reported it. */
+  private sidecarMb = 0;
 
   private constructor(
     private readonly child: ChildProcessWithoutNullStreams,
@@ -163,6 +165,7 @@ export class TorchTrainer implements Trainer {
       ...poison,
     });
     const loss = num(r.loss);
+    this.sidecarMb = num(r.peak_rss_mb);
     // The sidecar keeps the graph either way; "hold" only means no gradient unless approved.
     check(loss);
     this.kept = true;
@@ -173,8 +176,14 @@ export class TorchTrainer implements Trainer {
     if (!this.kept) throw new ForgeError(Codes.TRAINING_FAILED, "commit() without a forward to commit");
     this.kept = false;
     const r = await this.call("commit", { lr });
+    this.sidecarMb = num(r.peak_rss_mb);
     this.gradients++;
     return { grad_norm: num(r.grad_norm) };
+  }
+
+  /** The sidecar process's memory (its peak: backward's graph and the optimizer), MB. */
+  memoryMb(): number {
+    return this.sidecarMb;
   }
 
   async reject(): Promise<void> {

@@ -31,5 +31,10 @@ export interface Trainer {
   weightsDigest(): Promise<string>;
   /** Named F32 tensors in GGUF order for export, row-major in GGUF's layout. */
   exportTensors(): Promise<{ name: string; dims: number[]; data: Float32Array }[]>;
+  /**
+   * Memory the trainer holds in a process of its own (a sidecar's peak resident memory, MB), which
+   * max_memory_mb counts beside this process's; absent for an in-process trainer.
+   */
+  memoryMb?(): number;
   close(): Promise<void>;
 }

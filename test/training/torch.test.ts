@@ -88,6 +88,26 @@ describe.skipIf(missing("python3-torch"))(
       expect(t.r.loss.first).toBeLessThan(8);
     });
 
+    it("max_memory_mb counts the sidecar's memory: a job within it on this process alone halts", async () => {
+      const s = spec("torch");
+      // This process's peak now plus 150 MB: node alone stays within it (the run is tiny); the
+      // sidecar with torch loaded holds ~225 MB of its own, so the two together cross it.
+      const limit = Math.ceil((process.resourceUsage().maxRSS * 1024) / 1e6) + 150;
+      const job = { ...s, budgets: { ...s.budgets, max_memory_mb: limit }, inject: [] };
+      const t = await makeTrainer(job);
+      try {
+        const { r } = await run(t, job);
+        expect(t.memoryMb!()).toBeGreaterThan(150);
+        expect(r.state).toBe("HALTED");
+        expect(r.halted_by).toMatchObject({ budget: "max_memory_mb", limit });
+        expect((r.halted_by as { value: number }).value).toBeGreaterThan(limit);
+        // Halted structurally before step 2: step 1's forward is the first to report the sidecar.
+        expect(r.steps).toBe(1);
+      } finally {
+        await t.close();
+      }
+    });
+
     it("a held forward computes no gradient: reject leaves the weights byte-identical", async () => {
       const t = await TorchTrainer.start({ layers: 1, width: 16, heads: 2, context: 16, vocab: 259 }, 2);
       try {
