@@ -36,7 +36,8 @@ export interface PendingAction {
 
 export type PendingPatch = Partial<Pick<PendingAction, "state" | "deadline_ms" | "record">>;
 
-interface PendingRow {
+/** A pending row as stored: the draft record as JSON text. */
+export interface PendingRow {
   action_id: string;
   session_id: string;
   state: "allowed" | "escalated";
@@ -67,7 +68,7 @@ export class PendingTable {
   }
 
   /** Stores (or replaces) `p`, its draft record as the JSON text `recordText`. */
-  put(p: PendingAction, recordText: string): void {
+  put(p: Omit<PendingRow, "record">, recordText: string): void {
     this.st.put.run(p.action_id, p.session_id, p.state, recordText, p.deadline_ms, p.created_ms);
   }
 
@@ -76,7 +77,11 @@ export class PendingTable {
    * made after the row is read and before anything is written, so an unknown id throws
    * FORGE_NOT_FOUND having written nothing.
    */
-  patcher(action_id: string, patch: PendingPatch, recordText: string | undefined): () => void {
+  patcher(
+    action_id: string,
+    patch: Pick<PendingPatch, "state" | "deadline_ms">,
+    recordText: string | undefined,
+  ): () => void {
     const row = this.st.get.get(action_id) as PendingRow | undefined;
     if (!row) throw notPending(action_id);
     const state = patch.state ?? row.state;

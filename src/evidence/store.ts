@@ -29,7 +29,9 @@ import {
   type SyncCall,
   type SyncReply,
   storeError,
+  toWire,
   type WireOp,
+  type WireRecord,
   type WriterInit,
   type WriterReport,
 } from "./writer.js";
@@ -134,8 +136,8 @@ export class EvidenceStore {
   private readonly worker: Worker;
   private readonly syncPort: MessagePort;
   private readonly syncFlag: Int32Array;
-  /** Ops posted to the writer and not settled yet, by id. */
-  private readonly inflight = new Map<number, Settle<unknown> & { records: number }>();
+  /** Ops posted to the writer and not settled yet, by id (with the record an append or resolve chains). */
+  private readonly inflight = new Map<number, Settle<unknown> & { record: StoredRecord | undefined }>();
   private nextOp = 1;
   /** Ops queued in this turn, not posted yet. */
   private batch: WireOp[] = [];
@@ -350,20 +352,25 @@ export class EvidenceStore {
   }
 
   /**
-   * Queues one op for the writer; `s` settles when the writer reports its commit (or failure).
-   * Every op queued during one turn of the event loop goes to the writer in one message, so they
-   * share one transaction (the writer may add ops that arrived while it was committing). With
+   * Queues one op for the writer; `s` settles when the writer reports its commit (or failure),
+   * with `record` (an append's or resolve's, encoded here) completed by its seq and hashes. Every
+   * op queued during one turn of the event loop goes to the writer in one message, so they share
+   * one transaction (the writer may add ops that arrived while it was committing). With
    * `deferMs` > 0 the op starts no batch of its own: it goes with the next one another op starts,
    * or after `deferMs` ms at the latest.
    */
-  private enqueue(op: DistributiveOmit<WireOp, "id">, s: Settle<unknown>): void {
+  private enqueue(
+    op: DistributiveOmit<WireOp, "id">,
+    s: Settle<unknown>,
+    record?: StoredRecord,
+    deferMs = 0,
+  ): void {
     const id = this.nextOp++;
-    const records = op.t === "append" || op.t === "resolve" ? 1 : 0;
-    this.inflight.set(id, { resolve: s.resolve, reject: s.reject, records });
-    this.queued += records;
+    this.inflight.set(id, { resolve: s.resolve, reject: s.reject, record });
+    if (record !== undefined) this.queued++;
     if (this.inflight.size === 1) this.worker.ref();
-    const deferMs = op.deferMs ?? 0;
-    this.batch.push({ ...op, id, deferMs: 0 } as WireOp);
+    (op as WireOp).id = id;
+    this.batch.push(op as WireOp);
     if (deferMs <= 0) {
       this.schedule();
       return;
@@ -379,46 +386,41 @@ export class EvidenceStore {
     setImmediate(() => this.post());
   }
 
-  /** Posts the ops queued in this turn to the writer, as one batch. */
+  /**
+   * Posts the ops queued in this turn to the writer, as one batch. Ops hold only strings and
+   * numbers (records are encoded before they are queued), so the copy cannot fail.
+   */
   private post(): void {
     this.scheduled = false;
     this.deferred.clear();
     const ops = this.batch;
     this.batch = [];
     if (ops.length === 0 || this.dead) return;
-    try {
-      this.worker.postMessage(ops);
-      return;
-    } catch {
-      // An op cannot be copied to the writer (a record nested past what structured clone takes):
-      // it fails alone, and the others still go as one batch.
-    }
-    const good: WireOp[] = [];
-    for (const op of ops) {
-      try {
-        structuredClone(op);
-        good.push(op);
-      } catch (err) {
-        const held = this.inflight.get(op.id);
-        if (held === undefined) continue;
-        this.inflight.delete(op.id);
-        this.queued -= held.records;
-        if (this.inflight.size === 0 && !this.closed) this.worker.unref();
-        held.reject(this.uncopyable(op, err));
-      }
-    }
-    if (good.length > 0) this.worker.postMessage(good);
+    this.worker.postMessage(ops);
   }
 
-  /** The error for an op that could not be posted: what chaining it would have thrown first. */
-  private uncopyable(op: WireOp, err: unknown): ForgeError {
+  /**
+   * Validates and encodes `rec` for the writer (the canonical body around its seq) and makes the
+   * record the caller gets back once it is chained. Throws FORGE_EVIDENCE_INVALID.
+   */
+  private encode(rec: RecordInput): { wire: WireRecord; record: StoredRecord } {
+    let enc: ReturnType<typeof encodeRecord>;
     try {
-      if (op.t === "resolve" || op.t === "update") this.pending.require(op.id_);
-      if (op.t === "append" || op.t === "resolve") encodeRecord(op.rec, this.hostId);
-    } catch (e) {
-      return e instanceof ForgeError ? e : invalid("evidence record", e);
+      enc = encodeRecord(rec, this.hostId);
+    } catch (err) {
+      throw invalid("evidence record", err);
     }
-    return invalid("evidence record", err);
+    const r = enc.record;
+    return {
+      wire: {
+        kind: r.kind,
+        session_id: r.session_id,
+        action_id: r.action_id,
+        before: enc.before,
+        after: enc.after,
+      },
+      record: r,
+    };
   }
 
   /** A report from the writer: the heads of the commits it made, then the ops they settled, in order. */
@@ -440,15 +442,20 @@ export class EvidenceStore {
       });
     }
     const chained: StoredRecord[] = [];
-    for (const [id, err, value] of m.settled) {
-      const op = this.inflight.get(id);
+    for (const line of m.settled) {
+      const op = this.inflight.get(line[0]);
       if (op === undefined) continue;
-      this.inflight.delete(id);
-      this.queued -= op.records;
-      if (err === null) {
-        if (op.records > 0) chained.push(value as StoredRecord);
-        op.resolve(value as never);
-      } else op.reject(fromWire(err));
+      this.inflight.delete(line[0]);
+      const rec = op.record;
+      if (rec !== undefined) this.queued--;
+      if (line[1] !== null) op.reject(fromWire(line[1]));
+      else if (line.length === 5 && rec !== undefined) {
+        rec.seq = line[2];
+        rec.prev_hash = line[3];
+        rec.hash = line[4];
+        chained.push(rec);
+        op.resolve(rec);
+      } else op.resolve(undefined);
     }
     if (this.inflight.size === 0 && !this.closed) this.worker.unref();
     if (m.unavailable !== undefined) this.unavailable(fromWire(m.unavailable));
@@ -484,14 +491,21 @@ export class EvidenceStore {
 
   /**
    * Validates and chains one record; resolves with it once committed, rejects FORGE_EVIDENCE_INVALID
-   * (consuming no seq) if it is not a valid record. The record's fields are copied at the call;
-   * objects inside them must not change until the promise settles.
+   * (consuming no seq) if it is not a valid record. The record is encoded at the call (what is
+   * hashed and stored is fixed then); the record it resolves with shares the caller's nested
+   * objects (proposed_action, composition_state…), as the listeners' copy does.
    */
   append(rec: RecordInput): Promise<StoredRecord> {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      this.enqueue({ t: "append", rec: snapshot(rec) }, { resolve, reject } as Settle<unknown>);
+      let enc: { wire: WireRecord; record: StoredRecord };
+      try {
+        enc = this.encode(rec);
+      } catch (err) {
+        return reject(err);
+      }
+      this.enqueue({ t: "append", rec: enc.wire }, { resolve, reject } as Settle<unknown>, enc.record);
     });
   }
 
@@ -512,7 +526,8 @@ export class EvidenceStore {
         resolve();
         for (const l of this.pendingListeners) l(parsed);
       };
-      this.enqueue({ t: "put", p: parsed, text }, { resolve: durable, reject } as Settle<unknown>);
+      const { record: _draft, ...row } = parsed;
+      this.enqueue({ t: "put", p: row, text }, { resolve: durable, reject } as Settle<unknown>);
     });
   }
 
@@ -536,7 +551,8 @@ export class EvidenceStore {
         const now = this.pending.get(action_id);
         if (now !== null && now !== undefined) for (const l of this.pendingListeners) l(now);
       };
-      this.enqueue({ t: "update", id_: action_id, patch: parsed, text }, {
+      const { record: _draft, ...fields } = parsed;
+      this.enqueue({ t: "update", id_: action_id, patch: fields, text }, {
         resolve: durable,
         reject,
       } as Settle<unknown>);
@@ -553,10 +569,16 @@ export class EvidenceStore {
     return new Promise((resolve, reject) => {
       const refused = this.admit(1);
       if (refused) return reject(refused);
-      this.enqueue({ t: "resolve", id_: action_id, rec: snapshot(final), deferMs }, {
-        resolve,
-        reject,
-      } as Settle<unknown>);
+      const settle = { resolve, reject } as Settle<unknown>;
+      let enc: { wire: WireRecord; record: StoredRecord };
+      try {
+        enc = this.encode(final);
+      } catch (err) {
+        // Still goes to the writer, which checks the pending row first: NOT_FOUND before INVALID.
+        this.enqueue({ t: "resolve", id_: action_id, invalid: toWire(err) }, settle, undefined, deferMs);
+        return;
+      }
+      this.enqueue({ t: "resolve", id_: action_id, rec: enc.wire }, settle, enc.record, deferMs);
     });
   }
 
@@ -822,11 +844,6 @@ export class EvidenceStore {
     this.live();
     return this.st.after.all(after_seq, limit) as RecordRow[];
   }
-}
-
-/** The caller's record with its fields copied (objects as they are: anything else goes to zod as is). */
-function snapshot(rec: RecordInput): RecordInput {
-  return typeof rec === "object" && rec !== null && !Array.isArray(rec) ? { ...rec } : rec;
 }
 
 type DistributiveOmit<T, K extends PropertyKey> = T extends unknown ? Omit<T, K> : never;

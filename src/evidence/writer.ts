@@ -3,10 +3,9 @@ import { isMainThread, type MessagePort, parentPort, workerData } from "node:wor
 import Database from "better-sqlite3";
 import { Codes, ForgeError } from "../errors.js";
 import { sha256Hex } from "../protocol/canonical.js";
-import { encodeRecord, type RecordInput, type StoredRecord } from "../protocol/record.js";
 import { Checkpoints } from "./checkpoints.js";
 import { GroupCommit, type Settle } from "./group-commit.js";
-import { type PendingAction, type PendingPatch, PendingTable } from "./pending.js";
+import { type PendingPatch, type PendingRow, PendingTable } from "./pending.js";
 
 /**
  * The evidence store's writer (store.ts): a worker thread that owns the only connection that
@@ -33,12 +32,36 @@ export interface WriterInit {
   flag: SharedArrayBuffer;
 }
 
-/** An op as posted to the writer: its id, and what store.ts's Op held without the callbacks. */
+/**
+ * A record as the store's thread encoded it (encodeRecord): the columns the row stores, and the
+ * canonical body around its seq (`before + seq + after`), which only the chain head's owner knows.
+ * Strings only, so a batch crosses to the writer as a cheap copy.
+ */
+export interface WireRecord {
+  kind: string;
+  session_id: string;
+  action_id: string;
+  before: string;
+  after: string;
+}
+
+/**
+ * An op as posted to the writer: its id and what it writes, encoded. A resolve whose final record
+ * could not be encoded still comes (`invalid`): its pending row is checked first, as before, so an
+ * unknown id is NOT_FOUND whatever the record.
+ */
 export type WireOp =
-  | { id: number; t: "append"; rec: RecordInput; deferMs?: number }
-  | { id: number; t: "put"; p: PendingAction; text: string; deferMs?: number }
-  | { id: number; t: "update"; id_: string; patch: PendingPatch; text: string | undefined; deferMs?: number }
-  | { id: number; t: "resolve"; id_: string; rec: RecordInput; deferMs?: number };
+  | { id: number; t: "append"; rec: WireRecord }
+  | { id: number; t: "put"; p: Omit<PendingRow, "record">; text: string }
+  | {
+      id: number;
+      t: "update";
+      id_: string;
+      patch: Pick<PendingPatch, "state" | "deadline_ms">;
+      text: string | undefined;
+    }
+  | { id: number; t: "resolve"; id_: string; rec: WireRecord }
+  | { id: number; t: "resolve"; id_: string; invalid: WireError };
 
 /** A ForgeError as it crosses the thread boundary. */
 export interface WireError {
@@ -53,11 +76,16 @@ export interface Head {
   checkpointed: boolean;
 }
 
+/** How an op settled: failed, committed, or committed chaining the record at `seq`. */
+export type Settled =
+  | [id: number, error: WireError]
+  | [id: number, error: null]
+  | [id: number, error: null, seq: number, prev_hash: string, hash: string];
+
 /** What the writer posts after a turn of commits, in commit order. */
 export interface WriterReport {
   heads: Head[];
-  /** [op id, error or null, value]. */
-  settled: [number, WireError | null, unknown][];
+  settled: Settled[];
   /** A transaction failed as a whole (the store alerts once). */
   unavailable?: WireError;
 }
@@ -101,16 +129,7 @@ export function fromWire(w: WireError): ForgeError {
     : new ForgeError(w.code as never, w.message, { details: w.details as never });
 }
 
-function invalidRecord(err: unknown): ForgeError {
-  const issues =
-    err !== null && typeof err === "object" && "issues" in err && Array.isArray(err.issues)
-      ? (err.issues as { path: (string | number)[]; message: string }[])
-          .map((i) => `${i.path.join(".") || "(root)"}: ${i.message}`)
-          .join("; ")
-      : String((err as Error).message ?? err);
-  return new ForgeError(Codes.EVIDENCE_INVALID, `invalid evidence record: ${issues}`, { cause: err });
-}
-
+/** An op queued for a transaction: settling it adds its line to the next report. */
 type Op = WireOp & Settle<unknown>;
 
 function runWriter(init: WriterInit, port: MessagePort): void {
@@ -150,26 +169,23 @@ function runWriter(init: WriterInit, port: MessagePort): void {
     let seq = headSeq;
     let hash = headHash;
     let wrote = false;
-    const chain = (rec: RecordInput): StoredRecord => {
-      const enc = encodeRecord(rec, init.hostId);
+    /** Chains `rec` at the next seq; its result is [seq, prev_hash, hash]. */
+    const chain = (rec: WireRecord): [number, string, string] => {
       const next = seq + 1;
-      const body = enc.before + next + enc.after;
+      const body = rec.before + next + rec.after;
       if (body.length > init.maxRecordBytes) {
         throw new ForgeError(
           Codes.EVIDENCE_INVALID,
           `evidence record is ${body.length} bytes, over the ${init.maxRecordBytes}-byte limit`,
         );
       }
-      const h = sha256Hex(hash + body);
-      const stored = enc.record;
+      const prev = hash;
+      const h = sha256Hex(prev + body);
       wrote = true;
-      insert.run(next, stored.kind, stored.session_id, stored.action_id, body, hash, h);
-      stored.seq = next;
-      stored.prev_hash = hash;
-      stored.hash = h;
+      insert.run(next, rec.kind, rec.session_id, rec.action_id, body, prev, h);
       seq = next;
       hash = h;
-      return stored;
+      return [next, prev, h];
     };
     for (let i = 0; i < ops.length; i++) {
       const op = ops[i]!;
@@ -191,13 +207,14 @@ function runWriter(init: WriterInit, port: MessagePort): void {
           }
           case "resolve":
             pending.require(op.id_);
+            if ("invalid" in op) throw fromWire(op.invalid);
             results[i] = chain(op.rec);
             pending.delete(op.id_);
             break;
         }
       } catch (err) {
-        if (wrote || err instanceof Database.SqliteError) throw err;
-        results[i] = err instanceof ForgeError ? err : invalidRecord(err);
+        if (wrote || !(err instanceof ForgeError)) throw err;
+        results[i] = err;
       }
     }
     const checkpointed = cps.dueAt(seq);
@@ -227,21 +244,26 @@ function runWriter(init: WriterInit, port: MessagePort): void {
     ready: () => db.open,
   });
 
-  const settle = (id: number): Settle<unknown> => ({
-    resolve: (v) => {
-      report.settled.push([id, null, v]);
-      post();
-    },
-    reject: (e) => {
-      report.settled.push([id, toWire(e), undefined]);
-      post();
-    },
-  });
+  // Settling an op (GroupCommit calls these as its methods) adds its line to the next report.
+  function resolve(this: WireOp, v: unknown): void {
+    const c = v as [number, string, string] | undefined;
+    report.settled.push(c === undefined ? [this.id, null] : [this.id, null, c[0], c[1], c[2]]);
+    post();
+  }
+  function reject(this: WireOp, e: unknown): void {
+    report.settled.push([this.id, toWire(e)]);
+    post();
+  }
 
   port.on("message", (m: WireOp[] | { t: "checkpoint" } | { t: "close" }) => {
     if (Array.isArray(m)) {
       // One turn of the store's event loop: one transaction (with whatever else arrived meanwhile).
-      for (const op of m) writes.enqueue({ ...op, ...settle(op.id) } as Op);
+      for (const op of m) {
+        const queued = op as Op;
+        queued.resolve = resolve;
+        queued.reject = reject;
+        writes.enqueue(queued);
+      }
       return;
     }
     if (m.t === "checkpoint") {
