@@ -1,4 +1,5 @@
 import type { WebSocket } from "ws";
+import type { ChainRecord } from "../protocol/text-batch.js";
 import type { CollectorIdentity } from "./identity.js";
 import type { CollectorMetrics } from "./metrics.js";
 import type { RouteTable } from "./routes.js";
@@ -53,6 +54,11 @@ export interface CollectorContext {
   readonly hosts: Map<string, Connection>;
   /** Called after a connection's hello is accepted (and acked): e.g. to offer the policy bundle. */
   readonly authenticated: Array<(conn: Connection) => void>;
+  /**
+   * Called after a records batch is committed and acked, with the records it stored (in seq order,
+   * none already held): e.g. drift, which so reads no record back from storage.
+   */
+  readonly committed: Array<(conn: Connection, records: readonly ChainRecord[]) => void>;
   /** Logs, stores and counts an alert; never throws. */
   alert(a: AlertInput): Promise<void>;
   /** Sends a message to a connected host; false when it is not connected here. */

@@ -1,11 +1,12 @@
 /**
  * Reconnaissance at the collector: one DriftMonitor per host and one for the whole fleet (every
- * host's records in one stream), fed from storage after each committed `records` batch and from
+ * host's records in one stream), fed each committed `records` batch as it was stored, and
  * each heartbeat. Findings become alert rows (code `drift-finding:SIGNAL`, `drift-recovery:…`,
  * `drift-reset:…`), webhook calls and gauges; GET /v1/drift serves the host and fleet views.
  *
- * A plugin of its own (startCollector's `plugins`), registered after the fleet plugin: it wraps
- * the `records` and `heartbeat` handlers already installed, and adds its route and gauges.
+ * A plugin of its own (startCollector's `plugins`), registered after the fleet plugin: it follows
+ * the committed records batches (ctx.committed), wraps the `heartbeat` handler already installed,
+ * and adds its route and gauges.
  */
 import { Gauge } from "prom-client";
 import {
@@ -20,7 +21,8 @@ import {
 import { Codes, ForgeError } from "../errors.js";
 import { notifyWebhook } from "../platform/tolerances.js";
 import type { StoredRecord } from "../protocol/record.js";
-import type { CollectorContext, MessageHandler } from "./context.js";
+import type { ChainRecord } from "../protocol/text-batch.js";
+import type { CollectorContext } from "./context.js";
 
 export interface DriftPluginOptions {
   /** Drift config (docs/drift.md), the same shape as the agent's `drift:` key. */
@@ -57,27 +59,26 @@ export class CollectorDrift {
   readonly plugin = (ctx: CollectorContext): void => {
     this.ctx = ctx;
     if (!this.config.enabled) return;
-    const records = ctx.messages.get("records");
     const heartbeat = ctx.messages.get("heartbeat");
-    if (records === undefined)
+    if (ctx.messages.get("records") === undefined)
       throw new ForgeError(
         Codes.INTERNAL,
         "drift plugin: no records handler to follow (install it after the fleet plugin)",
       );
-    const wrapped: MessageHandler = async (conn, msg) => {
-      await records(conn, msg);
+    // Committed (and acked) by now; drift reads what storage holds, never the wire: the batch's
+    // records as stored (their fields decoded once, with the frame), or storage itself when the
+    // batch does not follow what this host's monitor was fed (another collector stored the gap).
+    ctx.committed.push((conn, stored) => {
       const host = conn.host;
       if (host === null) return;
-      // Committed (and acked) by now; drift reads what storage holds, never the wire.
       const h = this.hosts.get(host.host_id) ?? this.entry(host.head_seq);
       this.hosts.set(host.host_id, h);
       h.chain = h.chain
-        .then(() => this.catchUp(host.host_id, h))
+        .then(() => this.follow(host.host_id, h, stored))
         .catch((err) =>
           ctx.logger.warn({ err: String(err), host_id: host.host_id }, "drift could not read records"),
         );
-    };
-    ctx.messages.set("records", wrapped);
+    });
     if (heartbeat !== undefined) {
       ctx.messages.set("heartbeat", async (conn, msg) => {
         await heartbeat(conn, msg);
@@ -147,19 +148,38 @@ export class CollectorDrift {
     return { monitor: new DriftMonitor(this.config), cursor, chain: Promise.resolve(), events: [] };
   }
 
+  /** Feeds a committed batch: from its decoded fields when it follows the cursor, else from storage. */
+  private async follow(hostId: string, h: HostDrift, stored: readonly ChainRecord[]): Promise<void> {
+    const last = stored[stored.length - 1]!;
+    if (last.seq <= h.cursor) return;
+    if (stored[0]!.seq !== h.cursor + 1 || stored.some((r) => r.fields === undefined))
+      return this.catchUp(hostId, h);
+    await this.feed(
+      hostId,
+      h,
+      stored.map((r) => r.fields as StoredRecord),
+    );
+  }
+
+  /** Feeds every stored record of the host after the cursor, read from storage in pages. */
   private async catchUp(hostId: string, h: HostDrift): Promise<void> {
     const ctx = this.ctx!;
     const limit = this.opts.batch ?? 1000;
     for (;;) {
       const recs: StoredRecord[] = await ctx.storage.records({ host_id: hostId, after_seq: h.cursor, limit });
       if (recs.length === 0) return;
-      for (const r of recs) {
-        h.cursor = r.seq;
-        if (r.kind === "alert") continue;
-        for (const e of h.monitor.observe(r)) await this.emit(hostId, h, e, r.seq);
-        for (const e of this.fleet.monitor.observe(r)) await this.emit(FLEET, this.fleet, e, r.seq, hostId);
-      }
+      await this.feed(hostId, h, recs);
       if (recs.length < limit) return;
+    }
+  }
+
+  /** Feeds records in seq order to the host's monitor and the fleet's, moving the cursor. */
+  private async feed(hostId: string, h: HostDrift, recs: readonly StoredRecord[]): Promise<void> {
+    for (const r of recs) {
+      h.cursor = r.seq;
+      if (r.kind === "alert") continue;
+      for (const e of h.monitor.observe(r)) await this.emit(hostId, h, e, r.seq);
+      for (const e of this.fleet.monitor.observe(r)) await this.emit(FLEET, this.fleet, e, r.seq, hostId);
     }
   }
 

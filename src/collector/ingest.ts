@@ -105,6 +105,7 @@ async function records(ctx: CollectorContext, conn: Connection, msg: Message): P
   ctx.metrics.duplicates.inc(Math.max(0, seen - check.fresh.length));
   // Committed first, acked second: the head is durable now.
   conn.send({ type: "ack", seq: check.head.seq });
+  if (check.fresh.length > 0) for (const listener of ctx.committed) listener(conn, check.fresh);
   if (check.problem !== null) {
     await ctx.alert({
       host_id: hostId,

@@ -107,6 +107,7 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
     messages: new Map<string, MessageHandler>(),
     hosts: live,
     authenticated: [],
+    committed: [],
     requireRegistered: opts.requireRegistered ?? false,
     maxPinnedHosts: opts.maxPinnedHosts ?? 1000,
     adminToken: opts.adminToken ?? null,

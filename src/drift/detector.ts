@@ -431,18 +431,26 @@ export class DriftMonitor {
     return s.sorted!;
   }
 
-  /** Categories (or the ≤ 5 distinct values of a numerical signal) with both windows' counts. */
-  private categorical(s: Signal, ref: Float64Array, cur: Float64Array): Distribution {
+  /**
+   * Categories (or the ≤ 5 distinct values of a numerical signal) with both windows' counts; `cur`
+   * null is the whole current window (a categorical signal then reads the counts it keeps).
+   */
+  private categorical(s: Signal, ref: Float64Array, cur: Float64Array | null): Distribution {
     if (s.type === "numerical") {
-      const labels = [...new Set([...ref, ...cur])].sort((x, y) => x - y);
+      const values = cur ?? s.cur.last();
+      const distinct = new Set<number>();
+      for (const v of ref) distinct.add(v);
+      for (const v of values) distinct.add(v);
+      const labels = [...distinct].sort((x, y) => x - y);
       return {
         labels: labels.map(String),
         reference: labels.map((v) => count(ref, v)),
-        current: labels.map((v) => count(cur, v)),
+        current: labels.map((v) => count(values, v)),
       };
     }
     const d: Distribution = { labels: [], reference: [], current: [] };
-    const curCounts = cur.length === s.cur.length ? s.curCounts! : countsOf(cur, s.cats!.size);
+    const curCounts =
+      cur === null || cur.length === s.cur.length ? s.curCounts! : countsOf(cur, s.cats!.size);
     s.cats!.names.forEach((name, id) => {
       const r = s.refCounts![id]!;
       const c = curCounts[id]!;
@@ -484,9 +492,11 @@ export class DriftMonitor {
       top: [],
       examples: [] as string[],
     };
+    let curValues: Float64Array | null = null;
     if (s.type === "numerical") {
       const ref = this.sortedRef(s);
       const cur = s.cur.last().sort();
+      curValues = cur;
       if (distinctMoreThan(ref, cur, 5)) {
         if (small) {
           const r = ks2sampSorted(ref, cur);
@@ -504,7 +514,7 @@ export class DriftMonitor {
         return { ...base, method: "wasserstein", statistic: w, threshold: t, pvalue: null, drifted: w >= t };
       }
     }
-    const d = this.categorical(s, s.ref.sample(), s.cur.last());
+    const d = this.categorical(s, s.ref.sample(), curValues);
     if (!small) {
       const js = jsDistance(d.reference, d.current, 2);
       const t = cfg.distance_threshold;

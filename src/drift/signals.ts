@@ -62,10 +62,19 @@ export function programOf(command: string): string {
   return "(none)";
 }
 
+/** The keys of the three split signals of one population: action.kind, gate.deny, gate.escalate. */
+export type SplitKeys = readonly [string, string, string];
+
 /** Populations a record splits into: the whole, then per principal and per session kind. */
 export interface Populations {
   principal: (p: string) => string;
   sessionKind: (k: string) => string;
+  /**
+   * The split signals' keys (`action.kind{principal=…}`, `gate.deny{…}`, `gate.escalate{…}`; the
+   * whole population's without a suffix) of one population, built once: as bounded as the
+   * populations, and a key used again is a string whose hash the signal map already knows.
+   */
+  splitKeys: (split: "principal" | "session_kind" | null, population: string) => SplitKeys;
 }
 
 /**
@@ -80,7 +89,19 @@ export function boundedPopulations(max: number): Populations {
     set.add(v);
     return v;
   };
-  return { principal: bound(seen.principal), sessionKind: bound(seen.session_kind) };
+  const whole: SplitKeys = ["action.kind", "gate.deny", "gate.escalate"];
+  const keys = { principal: new Map<string, SplitKeys>(), session_kind: new Map<string, SplitKeys>() };
+  const splitKeys = (split: "principal" | "session_kind" | null, population: string): SplitKeys => {
+    if (split === null) return whole;
+    let k = keys[split].get(population);
+    if (k === undefined) {
+      const s = `{${split}=${population}}`;
+      k = [`action.kind${s}`, `gate.deny${s}`, `gate.escalate${s}`];
+      keys[split].set(population, k);
+    }
+    return k;
+  };
+  return { principal: bound(seen.principal), sessionKind: bound(seen.session_kind), splitKeys };
 }
 
 /** The observations of one evidence record (none for kinds drift does not watch). */
@@ -99,15 +120,15 @@ export function observationsOf(
     const kind = typeof a.kind === "string" ? a.kind : "(unknown)";
     const deny = rec.evaluation === "DENY" ? "yes" : "no";
     const escalate = rec.evaluation === "ESCALATE" ? "yes" : "no";
-    const splits: string[] = [""];
+    const splits: SplitKeys[] = [pops.splitKeys(null, "")];
     if (cfg.split_by.includes("principal"))
-      splits.push(`{principal=${pops.principal(principalOf(rec.principal))}}`);
+      splits.push(pops.splitKeys("principal", pops.principal(principalOf(rec.principal))));
     if (cfg.split_by.includes("session_kind"))
-      splits.push(`{session_kind=${pops.sessionKind(sessionKindOf(rec.session_id))}}`);
-    for (const s of splits) {
-      cat(`action.kind${s}`, kind);
-      cat(`gate.deny${s}`, deny);
-      cat(`gate.escalate${s}`, escalate);
+      splits.push(pops.splitKeys("session_kind", pops.sessionKind(sessionKindOf(rec.session_id))));
+    for (const [kindKey, denyKey, escalateKey] of splits) {
+      cat(kindKey, kind);
+      cat(denyKey, deny);
+      cat(escalateKey, escalate);
     }
     cat("action.evaluation", rec.evaluation);
     if (kind === "shell" && typeof a.command === "string") cat("action.program", programOf(a.command));

@@ -31,6 +31,12 @@ export interface ChainRecord {
   session_id: string;
   timestamp: string;
   body: string;
+  /**
+   * The record's fields as decoded with the frame (the parsed `body`, validated and checked
+   * canonical; protocol 1: the parsed record): what JSON.parse(body) gives, without parsing it
+   * again, for readers after the commit (drift). Absent on records the decoder did not make.
+   */
+  fields?: object;
 }
 
 /** A parsed StoredRecord as a ChainRecord (its body canonicalised here). */
@@ -43,6 +49,7 @@ export function chainRecordOf(r: StoredRecord): ChainRecord {
     session_id: r.session_id,
     timestamp: r.timestamp,
     body: recordBodyJson(r),
+    fields: r,
   };
 }
 
@@ -171,6 +178,7 @@ function decodeItems(from_seq: unknown, items: unknown, form: "bodies" | "texts"
       session_id: v.session_id,
       timestamp: v.timestamp,
       body: text,
+      fields: value as object,
     };
   }
   return fromSeqMatches(from_seq, records);

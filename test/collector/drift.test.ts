@@ -235,3 +235,36 @@ describe("collector drift: per host and fleet-wide", () => {
     }
   }
 });
+
+describe("collector drift: records another collector stored", () => {
+  it("are read from storage when a batch does not follow what the monitor was fed", async () => {
+    const dir = mkdtempSync(join(tmpdir(), "fa-cdrift-gap-"));
+    const open = () =>
+      startCollector({
+        database: `sqlite:${join(dir, "collector.db")}`,
+        listen: "127.0.0.1:0",
+        plugins: [driftPlugin({ config: { every: 10, split_by: [] } }).plugin],
+      });
+    const a = await open();
+    const b = await open();
+    try {
+      const host = new TestHost("gap-host");
+      const viaA = await connectHost(a.url, host);
+      await ship(viaA.c, host.extend(100));
+      // The host's next 100 go to the other collector over the same database, then it is back on A.
+      const viaB = await connectHost(b.url, host);
+      await ship(viaB.c, host.extend(100));
+      viaB.c.close();
+      await ship(viaA.c, host.extend(100));
+      viaA.c.close();
+      const r = await fetch(`${a.httpUrl}/v1/drift?host_id=gap-host`);
+      const body = (await r.json()) as Json;
+      // A fed its own 200 from the batches and B's 100 from storage, each once and in order.
+      expect(body.hosts[0].stats.records).toBe(300);
+    } finally {
+      await a.close();
+      await b.close();
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }, 60_000);
+});
