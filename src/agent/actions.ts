@@ -131,12 +131,6 @@ export interface ActionServiceOptions {
    * (GateStatePersister.durable): awaited before a verdict is answered or its action executed.
    */
   stateDurable?: () => Promise<void>;
-  /**
-   * Undefined, or settles when the session may be judged: a declaration of its workspace being
-   * recorded is awaited first, so no action is judged against wider roots meanwhile
-   * (SessionWorkspaces.ready); rejects to refuse the action.
-   */
-  sessionReady?: (session_id: string) => Promise<void> | undefined;
 }
 
 const SETTLED = Promise.resolve();
@@ -190,9 +184,6 @@ export class ActionService {
         `no built-in executor for ${action.kind}: propose without execute and report the result to /v1/actions/:id/result`,
       );
     }
-    const declaring = this.o.sessionReady?.(input.session_id);
-    if (declaring !== undefined) await declaring;
-    if (this.closed) throw new HttpError(Codes.EVIDENCE_CLOSED, "the agent is shutting down");
     const action_id = randomUUID();
     const judged = this.containable(
       input.execute === true,

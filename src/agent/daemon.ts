@@ -226,7 +226,6 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     logger,
     authorizeReview: (subject, reviewer) => lifecycle.authorizeReview(subject, reviewer),
     stateDurable: () => gateState.durable(),
-    sessionReady: (session_id): Promise<void> | undefined => workspaces.ready(session_id),
     observe: {
       decision: (evaluation, gateMs) => {
         metrics.decision(evaluation, gateMs);
@@ -236,7 +235,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     },
   });
   const svc = service;
-  const workspaces: SessionWorkspaces = new SessionWorkspaces({
+  const workspaces = new SessionWorkspaces({
     gate: () => gate,
     service: () => svc,
     store,

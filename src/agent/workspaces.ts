@@ -38,31 +38,10 @@ export interface WorkspaceDeclared {
 }
 
 export class SessionWorkspaces {
-  /**
-   * Sessions whose declaration is being recorded, each with its outcome (null: in force). A
-   * second declaration meanwhile is refused; an action meanwhile waits for it (`ready`).
-   */
-  private readonly inflight = new Map<string, Promise<Error | null>>();
+  /** Sessions whose declaration is being recorded: a second one meanwhile is refused. */
+  private readonly inflight = new Set<string>();
 
   constructor(private readonly o: WorkspaceDeps) {}
-
-  /**
-   * Undefined when no declaration of `session_id` is being recorded (the common case: the caller
-   * need not await). Otherwise settles once it is: in force, so the action is judged against the
-   * declared roots; or failed, and then the action is refused (FORGE_CONFLICT) rather than judged
-   * against the configured roots, which are wider than what its session was being narrowed to.
-   */
-  ready(session_id: string): Promise<void> | undefined {
-    const declaring = this.inflight.get(session_id);
-    if (declaring === undefined) return undefined;
-    return declaring.then((failed) => {
-      if (failed !== null)
-        throw new HttpError(
-          Codes.CONFLICT,
-          `session ${session_id}'s workspace declaration failed while this action waited for it (${failed.message}): the action is refused, not judged against the configured workspaces; declare again before proposing`,
-        );
-    });
-  }
 
   async declare(session_id: string, roots: readonly string[], who: Principal): Promise<WorkspaceDeclared> {
     const gate = this.o.gate();
@@ -83,10 +62,7 @@ export class SessionWorkspaces {
         Codes.CONFLICT,
         `session ${session_id} has already proposed actions: its workspace is declared before its first action; use a new session id`,
       );
-    let settle!: (failed: Error | null) => void;
-    // Synchronously, before the first await: from here an action of this session waits (ready).
-    this.inflight.set(session_id, new Promise((resolve) => (settle = resolve)));
-    let failed: Error | null = null;
+    this.inflight.add(session_id);
     try {
       const bundle = gate.bundle;
       // The record first: no workspace is in force that the evidence does not show.
@@ -111,14 +87,8 @@ export class SessionWorkspaces {
       gate.setSessionWorkspaces(session_id, mapped);
       await this.o.durable();
       return { session_id, roots: mapped, record: { seq: stored.seq, hash: stored.hash } };
-    } catch (err) {
-      failed = err as Error;
-      throw err;
     } finally {
       this.inflight.delete(session_id);
-      // A declaration in force before the gate state is durable still counts for the actions that
-      // waited: their verdicts wait for that save anyway (ActionService.stateDurable).
-      settle(failed !== null && gate.sessionWorkspaces(session_id) === null ? failed : null);
     }
   }
 

@@ -1,14 +1,13 @@
-import { mkdirSync, mkdtempSync, rmSync } from "node:fs";
+import { mkdtempSync, rmSync } from "node:fs";
 import { homedir, tmpdir } from "node:os";
 import { join } from "node:path";
 import { pino } from "pino";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
-import { ActionService, type ActionServiceOptions } from "../../src/agent/actions.js";
+import { ActionService } from "../../src/agent/actions.js";
 import { Sandbox } from "../../src/agent/sandbox/index.js";
-import { SessionWorkspaces } from "../../src/agent/workspaces.js";
 import { EvidenceStore } from "../../src/evidence/index.js";
 import { Gate, initGate, loadPolicy, parseAction } from "../../src/gate/index.js";
-import { FIXTURE_POLICY, REPO } from "./helpers.js";
+import { FIXTURE_POLICY } from "./helpers.js";
 
 /** The action lifecycle on a real gate and a real SQLite store, without HTTP in between. */
 describe("ActionService", () => {
@@ -20,7 +19,7 @@ describe("ActionService", () => {
   });
   afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
-  const service = (store: EvidenceStore, maxUnacked: number, extra: Partial<ActionServiceOptions> = {}) =>
+  const service = (store: EvidenceStore, maxUnacked: number) =>
     new ActionService({
       gate: () => gate,
       store,
@@ -51,7 +50,6 @@ describe("ActionService", () => {
       recordPrompts: false,
       maxUnacked,
       logger: pino({ level: "silent" }),
-      ...extra,
     });
   const who = { gate: "uid:1", record: "uid:1 pid:1" };
   const echo = parseAction({ kind: "shell", command: "echo hi" });
@@ -191,90 +189,5 @@ describe("ActionService", () => {
     expect(approved).toMatchObject({ state: "allowed", evaluation: "ALLOW" });
     await svc.close();
     await store.close();
-  });
-
-  describe("an action proposed while its session's workspace declaration is being recorded", () => {
-    // The default pack, two directories in one configured workspace; the session declares `a`.
-    // Not under /tmp: the pack allows writes anywhere in /tmp, which would hide the narrowing.
-    const work = mkdtempSync("/var/tmp/fa-actions-ws-");
-    afterAll(() => rmSync(work, { recursive: true, force: true }));
-    const [a, b] = [join(work, "a"), join(work, "b")];
-    const writeB = parseAction({ kind: "file.write", path: join(b, "x.txt"), content: "x" });
-    const setup = (name: string, hold: Promise<void>) => {
-      mkdirSync(a, { recursive: true });
-      mkdirSync(b, { recursive: true });
-      const g = new Gate(loadPolicy(join(REPO, "policies", "default.yaml")), {
-        home: homedir(),
-        cwd: work,
-        workspaces: [work],
-      });
-      const store = EvidenceStore.open({
-        path: join(dir, `${name}.db`),
-        hostId: "h",
-        keyDir: join(dir, "keys"),
-      });
-      // The seam: the first declaration's `policy` record is written only once `hold` settles.
-      const held = Object.create(store) as EvidenceStore;
-      let first = true;
-      held.append = async (rec) => {
-        if (rec.kind === "policy" && first) {
-          first = false;
-          await hold;
-        }
-        return store.append(rec);
-      };
-      let svc: ActionService | undefined;
-      const ws = new SessionWorkspaces({
-        gate: () => g,
-        service: () => svc!,
-        store: held,
-        configured: [work],
-        durable: async () => {},
-      });
-      svc = service(store, 100, { gate: () => g, sessionReady: (id) => ws.ready(id) });
-      return { g, store, svc, ws };
-    };
-
-    it("waits for it and is judged against the declared roots, never the wider configured ones", async () => {
-      let release!: () => void;
-      const { g, store, svc, ws } = setup("declaring", new Promise((r) => (release = r)));
-      // Without a declaration the configured workspace holds b: the write is ALLOW.
-      expect(g.preview({ session_id: "s-ws", principal: who.gate, action: writeB }).evaluation).toBe("ALLOW");
-      const declared = ws.declare("s-ws", [a], who);
-      let answered = false;
-      const proposed = svc.propose({ session_id: "s-ws", proposed_action: writeB }, who).finally(() => {
-        answered = true;
-      });
-      await new Promise((r) => setTimeout(r, 50));
-      expect(answered).toBe(false); // judged only once the declaration settles
-      release();
-      expect((await declared).roots).toEqual([a]);
-      const view = await proposed;
-      expect(view.evaluation).not.toBe("ALLOW");
-      // The declaration is in the chain before anything of the action.
-      expect(store.records({ session_id: "s-ws" })[0]?.kind).toBe("policy");
-      await svc.close();
-      await store.close();
-    });
-
-    it("is refused, not judged against the configured roots, when the declaration fails", async () => {
-      let fail!: (e: Error) => void;
-      const { store, svc, ws } = setup("failing", new Promise((_, r) => (fail = r)));
-      const declared = ws.declare("s-ws", [a], who);
-      const proposed = svc.propose({ session_id: "s-ws", proposed_action: writeB }, who);
-      fail(new Error("disk full"));
-      await expect(declared).rejects.toThrow("disk full");
-      await expect(proposed).rejects.toMatchObject({ code: "FORGE_CONFLICT" });
-      // Nothing judged, nothing recorded.
-      expect(store.records({ session_id: "s-ws" })).toEqual([]);
-      expect(store.listPending().filter((p) => p.session_id === "s-ws")).toEqual([]);
-      // Declaring again works, and then the session is judged against it.
-      const again = await ws.declare("s-ws", [a], who);
-      expect(again.roots).toEqual([a]);
-      const view = await svc.propose({ session_id: "s-ws", proposed_action: writeB }, who);
-      expect(view.evaluation).not.toBe("ALLOW");
-      await svc.close();
-      await store.close();
-    });
   });
 });
