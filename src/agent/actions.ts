@@ -131,6 +131,11 @@ export interface ActionServiceOptions {
    * (GateStatePersister.durable): awaited before a verdict is answered or its action executed.
    */
   stateDurable?: () => Promise<void>;
+  /**
+   * The session's workspace declaration being recorded (SessionWorkspaces.settling), or
+   * undefined: a proposal of that session waits for it before it is judged.
+   */
+  declaring?: (session_id: string) => Promise<void> | undefined;
 }
 
 const SETTLED = Promise.resolve();
@@ -184,12 +189,27 @@ export class ActionService {
         `no built-in executor for ${action.kind}: propose without execute and report the result to /v1/actions/:id/result`,
       );
     }
+    // A declaration of this session's workspace is being recorded: judged once it settled,
+    // against the declared roots; if it registered none, DENY (never the wider configured roots).
+    const declaring = this.o.declaring?.(input.session_id);
+    if (declaring !== undefined) {
+      await declaring;
+      if (this.closed) throw new HttpError(Codes.EVIDENCE_CLOSED, "the agent is shutting down");
+    }
     const action_id = randomUUID();
-    const judged = this.containable(
-      input.execute === true,
-      action,
-      this.decide(input.session_id, who.gate, action, action_id),
-    );
+    const undeclared = declaring !== undefined && this.o.gate().sessionWorkspaces(input.session_id) === null;
+    const judged = undeclared
+      ? this.refused(
+          input.session_id,
+          who.gate,
+          "session-workspace: this session's workspace declaration, sent while this action was proposed, failed: not judged against the configured roots",
+          performance.now(),
+        )
+      : this.containable(
+          input.execute === true,
+          action,
+          this.decide(input.session_id, who.gate, action, action_id),
+        );
     const decision =
       input.escalate !== undefined && judged.evaluation === "ALLOW"
         ? { ...judged, evaluation: "ESCALATE" as const, reasons: [...judged.reasons, input.escalate] }
@@ -652,29 +672,34 @@ export class ActionService {
     } catch (err) {
       // Gate.evaluate is specified never to throw; if it does anyway, fail closed.
       this.o.logger.error({ err, action_id }, "gate threw; answering DENY");
-      let bundle = { id: "unknown", version: 0, sha256: "" };
-      try {
-        bundle = this.o.gate().bundle;
-      } catch {}
-      return {
-        evaluation: "DENY",
-        policy_matched: [],
-        bundle,
-        risk: 100,
-        reasons: ["gate-error"],
-        labels: [],
-        composition_state: {
-          session_id,
-          principal,
-          labels: [],
-          principal_labels: [],
-          counts: {},
-          recent: [],
-          evicted: false,
-        },
-        latency_ms: performance.now() - started,
-      };
+      return this.refused(session_id, principal, "gate-error", started);
     }
+  }
+
+  /** DENY for `reason`, decided without the gate (which may have failed): nothing in the composition state. */
+  private refused(session_id: string, principal: string, reason: string, started: number): Decision {
+    let bundle = { id: "unknown", version: 0, sha256: "" };
+    try {
+      bundle = this.o.gate().bundle;
+    } catch {}
+    return {
+      evaluation: "DENY",
+      policy_matched: [],
+      bundle,
+      risk: 100,
+      reasons: [reason],
+      labels: [],
+      composition_state: {
+        session_id,
+        principal,
+        labels: [],
+        principal_labels: [],
+        counts: {},
+        recent: [],
+        evicted: false,
+      },
+      latency_ms: performance.now() - started,
+    };
   }
 
   private async runAndResolve(live: Live, action: Action): Promise<ActionView> {

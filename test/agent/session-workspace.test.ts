@@ -10,8 +10,9 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sessionProfile } from "../../src/agent/actions.js";
+import { EvidenceStore } from "../../src/evidence/index.js";
 import { BUILTIN_PROFILE } from "../../src/gate/sandbox-profile.js";
 import { until } from "../support/wait.js";
 import {
@@ -226,6 +227,71 @@ describe("POST /v1/sessions/:id/workspace", () => {
       expect(existsSync(join(work, "a", "ok-boxed"))).toBe(true);
     },
   );
+
+  it("an action sent while the declaration's record is being written waits for it and is judged against the declared roots; if it fails, DENY", async () => {
+    if (!t) await start();
+    // The seam: the real store's append, held back for the declaration's `policy` record only.
+    const orig = EvidenceStore.prototype.append;
+    let release: ((fail: boolean) => void) | undefined;
+    let entered = () => {};
+    const spy = vi.spyOn(EvidenceStore.prototype, "append").mockImplementation(async function (
+      this: EvidenceStore,
+      rec,
+    ) {
+      if ((rec.proposed_action as { kind?: string } | null)?.kind === "session.workspace") {
+        const fail = await new Promise<boolean>((r) => {
+          release = r;
+          entered();
+        });
+        if (fail) throw new Error("held-back append refused");
+      }
+      return orig.call(this, rec);
+    });
+    try {
+      for (const fail of [false, true]) {
+        const session = fail ? "s-race-fail" : "s-race";
+        const inAppend = new Promise<void>((r) => {
+          entered = r;
+        });
+        const declared = declare(session, [join(work, "a")]);
+        await inAppend;
+        // Sent on the socket while the record is held: elsewhere in the configured root, and in it.
+        const elsewhere = t!.client.call("POST", "/v1/actions", {
+          session_id: session,
+          proposed_action: { kind: "file.write", path: join(work, "b", "race.txt"), content: "x" },
+        });
+        const inRoot = t!.client.call("POST", "/v1/actions", {
+          session_id: session,
+          proposed_action: { kind: "file.write", path: join(work, "a", "race.txt"), content: "x" },
+        });
+        // A second declaration racing the first: the existing 409.
+        const second = await declare(session, [join(work, "b")]);
+        expect(second.status).toBe(409);
+        release!(fail);
+        const d = await declared;
+        const [e, i] = [(await elsewhere).body, (await inRoot).body];
+        if (!fail) {
+          expect(d.status).toBe(200);
+          expect(e.evaluation).not.toBe("ALLOW");
+          expect(i.evaluation).toBe("ALLOW");
+          // Judged after the declaration: its record comes first in the session's trace.
+          const kinds = (await t!.client.get(`/v1/sessions/${session}/trace`)).body;
+          const txt = JSON.stringify(kinds);
+          expect(txt.indexOf("session.workspace")).toBeLessThan(txt.indexOf("race.txt"));
+        } else {
+          expect(d.status).toBeGreaterThanOrEqual(500);
+          // Nothing registered: never judged against the (wider) configured roots.
+          for (const v of [e, i]) {
+            expect(v.evaluation).toBe("DENY");
+            expect(v.reasons.join()).toMatch(/session-workspace: .*declaration.*failed/);
+          }
+        }
+        release = undefined;
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
 });
 
 describe("a real `forge-agent run` SIGKILLed right after the declaration", () => {
