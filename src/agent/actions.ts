@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { Codes, ForgeError, httpStatus } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 import type { Decision, Evaluation } from "../gate/decision.js";
 import { toPolicyMatched } from "../gate/index.js";
+import { isWithin } from "../gate/paths.js";
 import type { SandboxProfile } from "../gate/sandbox-profile.js";
 import { HttpError } from "../http.js";
 import {
@@ -929,17 +931,25 @@ function summaryLine(action: unknown): string {
 }
 
 /**
- * `profile` for a session with declared roots: each `$WORKSPACE` write root becomes one per
- * session root (so a write elsewhere in the configured workspace is outside the write roots),
- * and each `$WORKSPACE` hide is kept and repeated under every session root.
+ * `profile` for a session with declared roots: it writes only inside them. Each `$WORKSPACE`
+ * write root becomes one per session root (so a write elsewhere in the configured workspace is
+ * outside the write roots); an absolute write root inside a session root stays, one that holds
+ * session roots is narrowed to them, any other is dropped; `$TMP` (the action's private temp dir)
+ * stays. Each `$WORKSPACE` hide is kept and repeated under every session root.
  */
 export function sessionProfile(profile: SandboxProfile, roots: readonly string[] | null): SandboxProfile {
   if (roots === null) return profile;
   const per = (p: string) =>
     p === "$WORKSPACE" || p.startsWith("$WORKSPACE/") ? roots.map((r) => r + p.slice(10)) : [p];
+  const narrowed = (p: string): string[] => {
+    if (!p.startsWith("/")) return per(p);
+    const abs = resolve(p);
+    if (roots.some((r) => isWithin(abs, r))) return [abs];
+    return roots.filter((r) => isWithin(r, abs));
+  };
   return {
     ...profile,
-    write: profile.write.flatMap(per),
+    write: [...new Set(profile.write.flatMap(narrowed))],
     deny_read: [...new Set([...profile.deny_read, ...profile.deny_read.flatMap(per)])],
   };
 }

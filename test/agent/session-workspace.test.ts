@@ -12,7 +12,10 @@ import {
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sessionProfile } from "../../src/agent/actions.js";
+import { execute } from "../../src/agent/executors/index.js";
+import { Sandbox } from "../../src/agent/sandbox/index.js";
 import { EvidenceStore } from "../../src/evidence/index.js";
+import type { Action } from "../../src/gate/actions.js";
 import { BUILTIN_PROFILE } from "../../src/gate/sandbox-profile.js";
 import { until } from "../support/wait.js";
 import {
@@ -28,6 +31,7 @@ import {
   type TestAgent,
   tempHome,
 } from "./helpers.js";
+import { BWRAP_CONFIG, profile, testLimits } from "./sandbox-fixtures.js";
 
 /**
  * Issue 19 §3, through a real daemon and its Unix socket: the caller declares a session's
@@ -347,4 +351,41 @@ describe("sessionProfile", () => {
     expect(p.deny_read).toEqual(["$WORKSPACE/.env", "/w/a/.env", "/w/c/.env"]);
     expect(sessionProfile(base, null)).toBe(base);
   });
+
+  it("narrows absolute write roots to the session's: one inside stays, one holding them becomes them, others go", () => {
+    const base = { ...BUILTIN_PROFILE, write: ["/w", "/w/a/out/", "/w/b", "/elsewhere", "$TMP"] };
+    expect(sessionProfile(base, ["/w/a", "/w/c"]).write).toEqual(["/w/a", "/w/c", "/w/a/out", "$TMP"]);
+    expect(sessionProfile({ ...base, write: ["/"] }, ["/w/a"]).write).toEqual(["/w/a"]);
+  });
+
+  it.skipIf(!bwrap)(
+    "under real bubblewrap, a declared session writes only inside its roots, whatever absolute roots the profile names",
+    async () => {
+      const dir = mkdtempSync("/var/tmp/fa-ws-abs-");
+      try {
+        for (const d of ["a", "b"]) mkdirSync(join(dir, d));
+        const sb = new Sandbox(BWRAP_CONFIG, { workspace: dir, home: dir, protect: [], readOnly: [] });
+        // The profile names the configured root and a sibling by absolute path: wider than the session.
+        const wide = profile({ write: [dir, join(dir, "b"), "$TMP"] });
+        const line = `touch ${join(dir, "a", "in")}; touch ${join(dir, "b", "out")}; touch ${join(dir, "top")}; echo done`;
+        const r = await execute(
+          shell(line, { cwd: join(dir, "a") }) as Action,
+          testLimits(join(dir, "a"), dir),
+          {
+            sandbox: sb,
+            name: "abs",
+            profile: sessionProfile(wide, [join(dir, "a")]),
+          },
+        );
+        expect(r.status, JSON.stringify(r)).toBe("ok");
+        expect(existsSync(join(dir, "a", "in"))).toBe(true);
+        expect(existsSync(join(dir, "b", "out"))).toBe(false);
+        expect(existsSync(join(dir, "top"))).toBe(false);
+        expect(JSON.stringify(r)).toMatch(/Read-only file system|Permission denied/);
+        await sb.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });
