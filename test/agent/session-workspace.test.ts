@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -20,6 +20,7 @@ import { BUILTIN_PROFILE } from "../../src/gate/sandbox-profile.js";
 import { until } from "../support/wait.js";
 import {
   type AgentProcess,
+  CLI,
   callFromChild,
   proposeFromChild,
   REPO,
@@ -295,6 +296,44 @@ describe("POST /v1/sessions/:id/workspace", () => {
     } finally {
       spy.mockRestore();
     }
+  });
+
+  it("`forge-agent session workspace` declares through the socket, prints the roots (--json too), and maps refusals to exit 3", async () => {
+    if (!t) await start();
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
+        execFile(
+          process.execPath,
+          [CLI, "session", "workspace", ...args, "--socket", t!.agent.socketPath],
+          { encoding: "utf8", cwd: work },
+          (err, stdout, stderr) =>
+            res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    // A relative root resolves against the caller's cwd.
+    const ok = await cli("s-cli", "a", "--json");
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).roots).toEqual([join(work, "a")]);
+    const again = await cli("s-cli", join(work, "b"));
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/FORGE_CONFLICT: refused \(.*new session id\)/);
+    const out = await cli("s-cli-2", outside);
+    expect(out.code).toBe(3);
+    expect(out.stderr).toContain("FORGE_WORKSPACE_OUTSIDE");
+    expect(out.stderr).toContain(outside);
+    const text = await cli("s-cli-3", join(work, "b"));
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`session s-cli-3: workspace ${join(work, "b")}`));
+    const usage = await cli("s-cli-4");
+    expect(usage.code).toBe(2);
+    const noAgent = await new Promise<number>((res) =>
+      execFile(
+        process.execPath,
+        [CLI, "session", "workspace", "s", work, "--socket", join(work, "none.sock")],
+        (err) => res(err ? ((err as { code?: number }).code ?? 1) : 0),
+      ),
+    );
+    expect(noAgent).toBe(1);
   });
 });
 
