@@ -1,9 +1,11 @@
 import { randomUUID } from "node:crypto";
+import { resolve } from "node:path";
 import type { Logger } from "pino";
 import { Codes, ForgeError, httpStatus } from "../errors.js";
 import type { Action } from "../gate/actions.js";
 import type { Decision, Evaluation } from "../gate/decision.js";
 import { toPolicyMatched } from "../gate/index.js";
+import { isWithin } from "../gate/paths.js";
 import type { SandboxProfile } from "../gate/sandbox-profile.js";
 import { HttpError } from "../http.js";
 import {
@@ -131,6 +133,11 @@ export interface ActionServiceOptions {
    * (GateStatePersister.durable): awaited before a verdict is answered or its action executed.
    */
   stateDurable?: () => Promise<void>;
+  /**
+   * The session's workspace declaration being recorded (SessionWorkspaces.settling), or
+   * undefined: a proposal of that session waits for it before it is judged.
+   */
+  declaring?: (session_id: string) => Promise<void> | undefined;
 }
 
 const SETTLED = Promise.resolve();
@@ -184,12 +191,27 @@ export class ActionService {
         `no built-in executor for ${action.kind}: propose without execute and report the result to /v1/actions/:id/result`,
       );
     }
+    // A declaration of this session's workspace is being recorded: judged once it settled,
+    // against the declared roots; if it registered none, DENY (never the wider configured roots).
+    const declaring = this.o.declaring?.(input.session_id);
+    if (declaring !== undefined) {
+      await declaring;
+      if (this.closed) throw new HttpError(Codes.EVIDENCE_CLOSED, "the agent is shutting down");
+    }
     const action_id = randomUUID();
-    const judged = this.containable(
-      input.execute === true,
-      action,
-      this.decide(input.session_id, who.gate, action, action_id),
-    );
+    const undeclared = declaring !== undefined && this.o.gate().sessionWorkspaces(input.session_id) === null;
+    const judged = undeclared
+      ? this.refused(
+          input.session_id,
+          who.gate,
+          "session-workspace: this session's workspace declaration, sent while this action was proposed, failed: not judged against the configured roots",
+          performance.now(),
+        )
+      : this.containable(
+          input.execute === true,
+          action,
+          this.decide(input.session_id, who.gate, action, action_id),
+        );
     const decision =
       input.escalate !== undefined && judged.evaluation === "ALLOW"
         ? { ...judged, evaluation: "ESCALATE" as const, reasons: [...judged.reasons, input.escalate] }
@@ -652,29 +674,34 @@ export class ActionService {
     } catch (err) {
       // Gate.evaluate is specified never to throw; if it does anyway, fail closed.
       this.o.logger.error({ err, action_id }, "gate threw; answering DENY");
-      let bundle = { id: "unknown", version: 0, sha256: "" };
-      try {
-        bundle = this.o.gate().bundle;
-      } catch {}
-      return {
-        evaluation: "DENY",
-        policy_matched: [],
-        bundle,
-        risk: 100,
-        reasons: ["gate-error"],
-        labels: [],
-        composition_state: {
-          session_id,
-          principal,
-          labels: [],
-          principal_labels: [],
-          counts: {},
-          recent: [],
-          evicted: false,
-        },
-        latency_ms: performance.now() - started,
-      };
+      return this.refused(session_id, principal, "gate-error", started);
     }
+  }
+
+  /** DENY for `reason`, decided without the gate (which may have failed): nothing in the composition state. */
+  private refused(session_id: string, principal: string, reason: string, started: number): Decision {
+    let bundle = { id: "unknown", version: 0, sha256: "" };
+    try {
+      bundle = this.o.gate().bundle;
+    } catch {}
+    return {
+      evaluation: "DENY",
+      policy_matched: [],
+      bundle,
+      risk: 100,
+      reasons: [reason],
+      labels: [],
+      composition_state: {
+        session_id,
+        principal,
+        labels: [],
+        principal_labels: [],
+        counts: {},
+        recent: [],
+        evicted: false,
+      },
+      latency_ms: performance.now() - started,
+    };
   }
 
   private async runAndResolve(live: Live, action: Action): Promise<ActionView> {
@@ -904,17 +931,25 @@ function summaryLine(action: unknown): string {
 }
 
 /**
- * `profile` for a session with declared roots: each `$WORKSPACE` write root becomes one per
- * session root (so a write elsewhere in the configured workspace is outside the write roots),
- * and each `$WORKSPACE` hide is kept and repeated under every session root.
+ * `profile` for a session with declared roots: it writes only inside them. Each `$WORKSPACE`
+ * write root becomes one per session root (so a write elsewhere in the configured workspace is
+ * outside the write roots); an absolute write root inside a session root stays, one that holds
+ * session roots is narrowed to them, any other is dropped; `$TMP` (the action's private temp dir)
+ * stays. Each `$WORKSPACE` hide is kept and repeated under every session root.
  */
 export function sessionProfile(profile: SandboxProfile, roots: readonly string[] | null): SandboxProfile {
   if (roots === null) return profile;
   const per = (p: string) =>
     p === "$WORKSPACE" || p.startsWith("$WORKSPACE/") ? roots.map((r) => r + p.slice(10)) : [p];
+  const narrowed = (p: string): string[] => {
+    if (!p.startsWith("/")) return per(p);
+    const abs = resolve(p);
+    if (roots.some((r) => isWithin(abs, r))) return [abs];
+    return roots.filter((r) => isWithin(r, abs));
+  };
   return {
     ...profile,
-    write: profile.write.flatMap(per),
+    write: [...new Set(profile.write.flatMap(narrowed))],
     deny_read: [...new Set([...profile.deny_read, ...profile.deny_read.flatMap(per)])],
   };
 }

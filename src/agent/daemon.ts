@@ -226,6 +226,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     logger,
     authorizeReview: (subject, reviewer) => lifecycle.authorizeReview(subject, reviewer),
     stateDurable: () => gateState.durable(),
+    declaring: (session_id): Promise<void> | undefined => workspaces.settling(session_id),
     observe: {
       decision: (evaluation, gateMs) => {
         metrics.decision(evaluation, gateMs);
@@ -235,7 +236,7 @@ export async function startAgent(config: AgentConfig, opts: StartOptions = {}): 
     },
   });
   const svc = service;
-  const workspaces = new SessionWorkspaces({
+  const workspaces: SessionWorkspaces = new SessionWorkspaces({
     gate: () => gate,
     service: () => svc,
     store,

@@ -38,8 +38,12 @@ export interface WorkspaceDeclared {
 }
 
 export class SessionWorkspaces {
-  /** Sessions whose declaration is being recorded: a second one meanwhile is refused. */
-  private readonly inflight = new Set<string>();
+  /**
+   * Sessions whose declaration is being recorded, each with a promise that settles (never
+   * rejects) when it is done, either way. Set before the first await: a second declaration
+   * meanwhile is refused, and the session's actions wait for it (ActionService `declaring`).
+   */
+  private readonly inflight = new Map<string, Promise<void>>();
 
   constructor(private readonly o: WorkspaceDeps) {}
 
@@ -62,7 +66,13 @@ export class SessionWorkspaces {
         Codes.CONFLICT,
         `session ${session_id} has already proposed actions: its workspace is declared before its first action; use a new session id`,
       );
-    this.inflight.add(session_id);
+    let settle!: () => void;
+    this.inflight.set(
+      session_id,
+      new Promise<void>((r) => {
+        settle = r;
+      }),
+    );
     try {
       const bundle = gate.bundle;
       // The record first: no workspace is in force that the evidence does not show.
@@ -89,7 +99,17 @@ export class SessionWorkspaces {
       return { session_id, roots: mapped, record: { seq: stored.seq, hash: stored.hash } };
     } finally {
       this.inflight.delete(session_id);
+      settle();
     }
+  }
+
+  /**
+   * The declaration of `session_id` being recorded, settling when it is done (either way), or
+   * undefined. An action of that session waits for it, then is judged against the declared roots,
+   * or DENY if none were registered (never against the wider configured roots).
+   */
+  settling(session_id: string): Promise<void> | undefined {
+    return this.inflight.get(session_id);
   }
 
   /**

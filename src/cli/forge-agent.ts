@@ -12,6 +12,7 @@ const LOADERS: Loaders = {
   review: () => import("./review.js"),
   trace: () => import("./trace.js"),
   state: () => import("./state.js"),
+  session: () => import("./session.js"),
   drift: () => import("./drift.js"),
   train: () => import("./train.js"),
   eval: () => import("./eval.js"),

@@ -238,6 +238,16 @@ export const AGENT = {
       clear: { summary: "ask a reviewer to clear it", flags: {} },
     },
   },
+  session: {
+    summary: "declare a session's workspace roots on the running agent (once, before its first action)",
+    usage:
+      "forge-agent session workspace SESSION ROOT... [--json] [--socket PATH]\n" +
+      "  exit 0 declared, 3 refused (outside the configured workspaces, already declared or acted), 1 no agent",
+    flags: { ...SOCKET, ...JSON_FLAG },
+    sub: {
+      workspace: { summary: "declare the roots the session's actions are judged and run in", flags: {} },
+    },
+  },
   drift: {
     summary: "reconnaissance: which signals drifted from their reference, and why",
     usage: "forge-agent drift [--json] [--signal NAME] [--since T] [--socket PATH]",

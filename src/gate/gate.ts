@@ -36,6 +36,7 @@ import {
   Track,
   TrackTable,
   trackOf,
+  type WorkspaceRoot,
 } from "./state.js";
 
 export interface GateOptions {
@@ -161,7 +162,7 @@ export class Gate {
   private readonly home: string;
   private readonly cwd: string;
   /** The configured workspace roots, each with its canonical spelling (compared per action). */
-  private readonly workspaces: readonly { path: string; canonical: string }[];
+  private readonly workspaces: readonly WorkspaceRoot[];
   private readonly limits: ShellLimits;
   private readonly now: () => number;
   private readonly thresholdOverride: number | undefined;
@@ -260,7 +261,7 @@ export class Gate {
         Codes.RATE_LIMITED,
         `${this.sessions.maxDeclared} sessions already hold a declared workspace (half the gate's session bound): refused, nothing registered`,
       );
-    this.sessions.get(session_id).workspaces = abs;
+    this.sessions.get(session_id).setWorkspaces(abs);
     this.changed(true);
   }
 
@@ -353,7 +354,7 @@ export class Gate {
       if (this.sessions.delete(target.session_id)) {
         this.principalOf.delete(target.session_id);
         sessions++;
-        if (ws) this.sessions.get(target.session_id).workspaces = ws;
+        if (ws) this.sessions.get(target.session_id).setWorkspaces(ws);
       }
     }
     if (target.principal && this.principals.delete(target.principal)) principals++;
@@ -468,7 +469,7 @@ export class Gate {
       for (const f of envFindings(action.env)) found.push(f);
       const base = s.workspaces?.[0] ?? this.cwd;
       const cwd = action.cwd ? normalisePath(action.cwd, base, this.home) : base;
-      const ws = this.workspaceOf(cwd, s.workspaces);
+      const ws = this.workspaceOf(cwd, s.workspaceRoots);
       if (ws === OUTSIDE)
         reasons.push(`cwd '${cwd}' lies outside the configured workspaces: judged as outside`);
       const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env, ws);
@@ -664,13 +665,10 @@ export class Gate {
    * The configured root `cwd` lies in (the longest; compared canonically: case, `/private`), in
    * the cwd's own spelling where it has the same length; or OUTSIDE.
    */
-  private workspaceOf(cwd: string, session: readonly string[] | null = null): string {
+  private workspaceOf(cwd: string, session: readonly WorkspaceRoot[] | null = null): string {
     const c = canonicalPath(cwd);
-    let best: { path: string; canonical: string } | null = null;
-    const roots = session
-      ? session.map((path) => ({ path, canonical: canonicalPath(path) }))
-      : this.workspaces;
-    for (const r of roots) {
+    let best: WorkspaceRoot | null = null;
+    for (const r of session ?? this.workspaces) {
       const cr = r.canonical;
       if (isWithin(c, cr) && (best === null || r.path.length > best.path.length)) best = r;
     }

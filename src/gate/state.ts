@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import type { CompositionSnapshot, Evaluation } from "./decision.js";
+import { canonicalPath } from "./protect.js";
 
 /** Timestamps kept per counter key for windowed counts; a window count saturates here. */
 export const WINDOW_SAMPLES = 64;
@@ -36,6 +37,12 @@ export interface LabelOrigin {
   at_ms: number;
 }
 
+/** A workspace root and its canonical spelling (case, `/private`), as workspace containment compares it. */
+export interface WorkspaceRoot {
+  readonly path: string;
+  readonly canonical: string;
+}
+
 /** The state of one session or one principal. */
 export class Track {
   readonly labels = new Set<string>();
@@ -52,11 +59,28 @@ export class Track {
    * the gate has not read (issue 19 §3). Bounded; the oldest is forgotten first.
    */
   readonly artefacts = new Map<string, Artefact>();
+  private declaredPaths: readonly string[] | null = null;
+  private declaredRoots: readonly WorkspaceRoot[] | null = null;
+
   /**
    * The workspace roots the caller registered for this session (issue 19 §3), each inside a
    * configured root: `$CWD` for its actions is one of these. Null: the configured roots.
    */
-  workspaces: readonly string[] | null = null;
+  get workspaces(): readonly string[] | null {
+    return this.declaredPaths;
+  }
+
+  /** The same roots, each with its canonical spelling (computed once, when they are set). */
+  get workspaceRoots(): readonly WorkspaceRoot[] | null {
+    return this.declaredRoots;
+  }
+
+  /** Sets the declared roots (absolute, normalised), or null; their canonical forms are computed here. */
+  setWorkspaces(paths: readonly string[] | null): void {
+    this.declaredPaths = paths === null ? null : [...paths];
+    this.declaredRoots =
+      paths === null ? null : paths.map((path) => ({ path, canonical: canonicalPath(path) }));
+  }
 
   /** Adds `label`, remembering `by` if it is new; true when the label was new. */
   label(label: string, by: LabelOrigin): boolean {
@@ -260,7 +284,7 @@ export function trackOf(d: TrackDump, keep: number): Track {
   t.recent = d.recent.slice(-keep);
   t.evicted = d.evicted;
   for (const [k, a] of Object.entries(d.artefacts ?? {})) t.made(k, { ...a });
-  if (d.workspaces) t.workspaces = [...d.workspaces];
+  if (d.workspaces) t.setWorkspaces(d.workspaces);
   return t;
 }
 

@@ -1,4 +1,4 @@
-import { execFileSync } from "node:child_process";
+import { execFile, execFileSync } from "node:child_process";
 import {
   copyFileSync,
   existsSync,
@@ -10,12 +10,17 @@ import {
   writeFileSync,
 } from "node:fs";
 import { join } from "node:path";
-import { afterAll, beforeAll, describe, expect, it } from "vitest";
+import { afterAll, beforeAll, describe, expect, it, vi } from "vitest";
 import { sessionProfile } from "../../src/agent/actions.js";
+import { execute } from "../../src/agent/executors/index.js";
+import { Sandbox } from "../../src/agent/sandbox/index.js";
+import { EvidenceStore } from "../../src/evidence/index.js";
+import type { Action } from "../../src/gate/actions.js";
 import { BUILTIN_PROFILE } from "../../src/gate/sandbox-profile.js";
 import { until } from "../support/wait.js";
 import {
   type AgentProcess,
+  CLI,
   callFromChild,
   proposeFromChild,
   REPO,
@@ -27,6 +32,7 @@ import {
   type TestAgent,
   tempHome,
 } from "./helpers.js";
+import { BWRAP_CONFIG, profile, testLimits } from "./sandbox-fixtures.js";
 
 /**
  * Issue 19 §3, through a real daemon and its Unix socket: the caller declares a session's
@@ -226,6 +232,109 @@ describe("POST /v1/sessions/:id/workspace", () => {
       expect(existsSync(join(work, "a", "ok-boxed"))).toBe(true);
     },
   );
+
+  it("an action sent while the declaration's record is being written waits for it and is judged against the declared roots; if it fails, DENY", async () => {
+    if (!t) await start();
+    // The seam: the real store's append, held back for the declaration's `policy` record only.
+    const orig = EvidenceStore.prototype.append;
+    let release: ((fail: boolean) => void) | undefined;
+    let entered = () => {};
+    const spy = vi.spyOn(EvidenceStore.prototype, "append").mockImplementation(async function (
+      this: EvidenceStore,
+      rec,
+    ) {
+      if ((rec.proposed_action as { kind?: string } | null)?.kind === "session.workspace") {
+        const fail = await new Promise<boolean>((r) => {
+          release = r;
+          entered();
+        });
+        if (fail) throw new Error("held-back append refused");
+      }
+      return orig.call(this, rec);
+    });
+    try {
+      for (const fail of [false, true]) {
+        const session = fail ? "s-race-fail" : "s-race";
+        const inAppend = new Promise<void>((r) => {
+          entered = r;
+        });
+        const declared = declare(session, [join(work, "a")]);
+        await inAppend;
+        // Sent on the socket while the record is held: elsewhere in the configured root, and in it.
+        const elsewhere = t!.client.call("POST", "/v1/actions", {
+          session_id: session,
+          proposed_action: { kind: "file.write", path: join(work, "b", "race.txt"), content: "x" },
+        });
+        const inRoot = t!.client.call("POST", "/v1/actions", {
+          session_id: session,
+          proposed_action: { kind: "file.write", path: join(work, "a", "race.txt"), content: "x" },
+        });
+        // A second declaration racing the first: the existing 409.
+        const second = await declare(session, [join(work, "b")]);
+        expect(second.status).toBe(409);
+        release!(fail);
+        const d = await declared;
+        const [e, i] = [(await elsewhere).body, (await inRoot).body];
+        if (!fail) {
+          expect(d.status).toBe(200);
+          expect(e.evaluation).not.toBe("ALLOW");
+          expect(i.evaluation).toBe("ALLOW");
+          // Judged after the declaration: its record comes first in the session's trace.
+          const kinds = (await t!.client.get(`/v1/sessions/${session}/trace`)).body;
+          const txt = JSON.stringify(kinds);
+          expect(txt.indexOf("session.workspace")).toBeLessThan(txt.indexOf("race.txt"));
+        } else {
+          expect(d.status).toBeGreaterThanOrEqual(500);
+          // Nothing registered: never judged against the (wider) configured roots.
+          for (const v of [e, i]) {
+            expect(v.evaluation).toBe("DENY");
+            expect(v.reasons.join()).toMatch(/session-workspace: .*declaration.*failed/);
+          }
+        }
+        release = undefined;
+      }
+    } finally {
+      spy.mockRestore();
+    }
+  });
+
+  it("`forge-agent session workspace` declares through the socket, prints the roots (--json too), and maps refusals to exit 3", async () => {
+    if (!t) await start();
+    const cli = (...args: string[]) =>
+      new Promise<{ code: number; stdout: string; stderr: string }>((res) => {
+        execFile(
+          process.execPath,
+          [CLI, "session", "workspace", ...args, "--socket", t!.agent.socketPath],
+          { encoding: "utf8", cwd: work },
+          (err, stdout, stderr) =>
+            res({ code: err ? ((err as { code?: number }).code ?? 1) : 0, stdout, stderr }),
+        );
+      });
+    // A relative root resolves against the caller's cwd.
+    const ok = await cli("s-cli", "a", "--json");
+    expect(ok.code, ok.stderr).toBe(0);
+    expect(JSON.parse(ok.stdout).roots).toEqual([join(work, "a")]);
+    const again = await cli("s-cli", join(work, "b"));
+    expect(again.code).toBe(3);
+    expect(again.stderr).toMatch(/FORGE_CONFLICT: refused \(.*new session id\)/);
+    const out = await cli("s-cli-2", outside);
+    expect(out.code).toBe(3);
+    expect(out.stderr).toContain("FORGE_WORKSPACE_OUTSIDE");
+    expect(out.stderr).toContain(outside);
+    const text = await cli("s-cli-3", join(work, "b"));
+    expect(text.code, text.stderr).toBe(0);
+    expect(text.stdout).toMatch(new RegExp(`session s-cli-3: workspace ${join(work, "b")}`));
+    const usage = await cli("s-cli-4");
+    expect(usage.code).toBe(2);
+    const noAgent = await new Promise<number>((res) =>
+      execFile(
+        process.execPath,
+        [CLI, "session", "workspace", "s", work, "--socket", join(work, "none.sock")],
+        (err) => res(err ? ((err as { code?: number }).code ?? 1) : 0),
+      ),
+    );
+    expect(noAgent).toBe(1);
+  });
 });
 
 describe("a real `forge-agent run` SIGKILLed right after the declaration", () => {
@@ -281,4 +390,41 @@ describe("sessionProfile", () => {
     expect(p.deny_read).toEqual(["$WORKSPACE/.env", "/w/a/.env", "/w/c/.env"]);
     expect(sessionProfile(base, null)).toBe(base);
   });
+
+  it("narrows absolute write roots to the session's: one inside stays, one holding them becomes them, others go", () => {
+    const base = { ...BUILTIN_PROFILE, write: ["/w", "/w/a/out/", "/w/b", "/elsewhere", "$TMP"] };
+    expect(sessionProfile(base, ["/w/a", "/w/c"]).write).toEqual(["/w/a", "/w/c", "/w/a/out", "$TMP"]);
+    expect(sessionProfile({ ...base, write: ["/"] }, ["/w/a"]).write).toEqual(["/w/a"]);
+  });
+
+  it.skipIf(!bwrap)(
+    "under real bubblewrap, a declared session writes only inside its roots, whatever absolute roots the profile names",
+    async () => {
+      const dir = mkdtempSync("/var/tmp/fa-ws-abs-");
+      try {
+        for (const d of ["a", "b"]) mkdirSync(join(dir, d));
+        const sb = new Sandbox(BWRAP_CONFIG, { workspace: dir, home: dir, protect: [], readOnly: [] });
+        // The profile names the configured root and a sibling by absolute path: wider than the session.
+        const wide = profile({ write: [dir, join(dir, "b"), "$TMP"] });
+        const line = `touch ${join(dir, "a", "in")}; touch ${join(dir, "b", "out")}; touch ${join(dir, "top")}; echo done`;
+        const r = await execute(
+          shell(line, { cwd: join(dir, "a") }) as Action,
+          testLimits(join(dir, "a"), dir),
+          {
+            sandbox: sb,
+            name: "abs",
+            profile: sessionProfile(wide, [join(dir, "a")]),
+          },
+        );
+        expect(r.status, JSON.stringify(r)).toBe("ok");
+        expect(existsSync(join(dir, "a", "in"))).toBe(true);
+        expect(existsSync(join(dir, "b", "out"))).toBe(false);
+        expect(existsSync(join(dir, "top"))).toBe(false);
+        expect(JSON.stringify(r)).toMatch(/Read-only file system|Permission denied/);
+        await sb.close();
+      } finally {
+        rmSync(dir, { recursive: true, force: true });
+      }
+    },
+  );
 });

@@ -75,6 +75,47 @@ describe("per-session workspaces", () => {
     state.sessions[0].workspaces = ["relative/dir"];
     expect(() => gateOf().importState(state)).toThrow(/invalid gate state/);
   });
+  it("an imported declaration judges exactly as the declared one (canonical roots computed at import), and dumps the same", () => {
+    const at = () => 1_000_000;
+    const mk = () => new Gate(bundle, { home: HOME, cwd: WS, workspaces: [WS], now: at });
+    const g = mk();
+    g.setSessionWorkspaces("a", [`${WS}/alpha`]);
+    g.setSessionWorkspaces("b", [`${WS}/Beta`, `${WS}/gamma/sub`]);
+    const dump = JSON.parse(JSON.stringify(g.exportState()));
+    // The dump holds the roots as declared, nothing else (the format is unchanged).
+    expect(dump.sessions.map((t: { key: string; workspaces?: string[] }) => [t.key, t.workspaces])).toEqual([
+      ["a", [`${WS}/alpha`]],
+      ["b", [`${WS}/Beta`, `${WS}/gamma/sub`]],
+    ]);
+    const h = mk();
+    h.importState(dump);
+    // Spellings that only canonical comparison matches (case), cwd-less lines, cwds outside.
+    const cases: [string, string, string | undefined][] = [
+      ["a", "rm -rf build", undefined],
+      ["a", "rm -rf src", `${WS}/ALPHA/x`],
+      ["a", "rm -rf src", `${WS}/beta`],
+      ["a", "rm -rf ../beta/src", undefined],
+      ["b", "rm -rf src", `${WS}/beta`],
+      ["b", "rm -rf src", `${WS}/BETA/deep`],
+      ["b", "rm -rf src", `${WS}/gamma`],
+      ["b", "rm -rf x", `${WS}/Gamma/SUB`],
+      ["b", "rm -rf ../alpha", `${WS}/beta`],
+      ["free", "rm -rf alpha/src", WS],
+    ];
+    const answers = (x: Gate) =>
+      cases.map(([s, c, cwd]) => {
+        const d = sh(x, s, c, cwd);
+        return { s, c, cwd, evaluation: d.evaluation, reasons: d.reasons };
+      });
+    const before = answers(g);
+    expect(answers(h)).toEqual(before);
+    // Both kinds of answer occur, so the comparison can tell the roots apart.
+    expect(new Set(before.map((x) => x.evaluation)).size).toBeGreaterThan(1);
+    expect(before.find((x) => x.cwd === `${WS}/BETA/deep`)?.evaluation).toBe("ALLOW");
+    expect(before.find((x) => x.cwd === `${WS}/gamma`)?.evaluation).not.toBe("ALLOW");
+    expect(JSON.parse(JSON.stringify(h.exportState()))).toEqual(JSON.parse(JSON.stringify(g.exportState())));
+  });
+
   it("the session bound never evicts a declared workspace (the session would come back wider); at most half the bound may declare", () => {
     const g = new Gate(bundle, { home: HOME, cwd: WS, workspaces: [WS], maxSessions: 4 });
     g.setSessionWorkspaces("a", [`${WS}/alpha`]);
