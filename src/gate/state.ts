@@ -25,6 +25,10 @@ export interface Artefact {
   summary: string;
   action_id: string | null;
   at_ms: number;
+  /** Its bytes came from the network (a download, or a program fed one). */
+  net?: boolean;
+  /** A directory a program wrote files into from its input (`curl … | git apply`, `tar x`). */
+  tree?: boolean;
 }
 
 /** Who set a label: the session, the action and the time (issue 19 §8: reasons name it). */
@@ -204,7 +208,13 @@ const TrackDump = z.object({
   artefacts: z
     .record(
       z.string(),
-      z.object({ summary: z.string(), action_id: z.string().nullable(), at_ms: z.number() }),
+      z.object({
+        summary: z.string(),
+        action_id: z.string().nullable(),
+        at_ms: z.number(),
+        net: z.boolean().optional(),
+        tree: z.boolean().optional(),
+      }),
     )
     .optional(),
   origins: z
