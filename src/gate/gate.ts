@@ -1151,12 +1151,14 @@ function projectTaint(
     }
   for (const t of p ? [s, p] : [s]) {
     if (at !== undefined) break;
-    for (const [path, a] of t.artefacts)
-      if (a.net && hit(path, a.tree === true)) {
+    for (const path of t.netArtefacts) {
+      const a = t.artefacts.get(path)!;
+      if (hit(path, a.tree === true)) {
         at = path;
         by = madeBy(undefined, a, path, s);
         break;
       }
+    }
   }
   if (at === undefined) return;
   out.push({

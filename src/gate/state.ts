@@ -56,6 +56,8 @@ export class Track {
    * the gate has not read (issue 19 §3). Bounded; the oldest is forgotten first.
    */
   readonly artefacts = new Map<string, Artefact>();
+  /** The artefacts whose bytes came from the network (`net`): what a project run is checked against. */
+  readonly netArtefacts = new Set<string>();
   /**
    * The workspace roots the caller registered for this session (issue 19 §3), each inside a
    * configured root: `$CWD` for its actions is one of these. Null: the configured roots.
@@ -74,8 +76,13 @@ export class Track {
   made(path: string, by: Artefact): void {
     this.artefacts.delete(path);
     this.artefacts.set(path, by);
-    if (this.artefacts.size > MAX_ARTEFACTS)
-      this.artefacts.delete(this.artefacts.keys().next().value as string);
+    if (by.net) this.netArtefacts.add(path);
+    else this.netArtefacts.delete(path);
+    if (this.artefacts.size > MAX_ARTEFACTS) {
+      const oldest = this.artefacts.keys().next().value as string;
+      this.artefacts.delete(oldest);
+      this.netArtefacts.delete(oldest);
+    }
   }
 
   /** Matches of `key` at or after `sinceMs` (null: all time), before the current action. */
