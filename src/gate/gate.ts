@@ -22,6 +22,7 @@ import {
 import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
 import {
   DEFAULT_LIMITS,
+  PROJECT_RUNNERS,
   parseShell,
   type ShellLimits,
   type SimpleCommand,
@@ -465,6 +466,7 @@ export class Gate {
     const subjects: Subject[] = [];
     const found: Finding[] = [];
     let summary: string;
+    let netWrites: NetWrites | undefined;
     if (action.kind === "shell") {
       for (const f of envFindings(action.env)) found.push(f);
       const base = s.workspaces?.[0] ?? this.cwd;
@@ -489,7 +491,7 @@ export class Gate {
       const cred = credentialFinding(action.command);
       if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd);
-      taintFindings(found, parsed.commands, s, p);
+      netWrites = taintFindings(found, parsed.commands, s, p);
     } else {
       const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
       subjects.push(sub);
@@ -570,7 +572,7 @@ export class Gate {
     const d = this.finish(bundle, evaluation, matched, risk, reasons, labels, snap, t0);
     if (commit) {
       this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
-      this.recordArtefacts(s, p, req, action, subjects);
+      this.recordArtefacts(s, p, req, action, subjects, netWrites);
     }
     return d;
   }
@@ -585,22 +587,29 @@ export class Gate {
     req: EvaluateRequest,
     action: Action,
     subjects: Subject[],
+    net: NetWrites | undefined,
   ): void {
     const at = this.now();
     const id = typeof req.action_id === "string" ? req.action_id : null;
+    const made = (w: string, summary: string) => {
+      if (!s.artefacts.has(w)) this.urgent = true;
+      const n = net?.get(w);
+      const by: Artefact = {
+        summary,
+        action_id: id,
+        at_ms: at,
+        ...(n ? { net: true } : {}),
+        ...(n?.tree ? { tree: true } : {}),
+      };
+      s.made(w, by);
+      p?.made(w, by);
+    };
     for (const sub of subjects) {
       if (sub.kind !== "shell" && sub.kind !== "file.write") continue;
-      for (const w of sub.writes) {
-        if (!s.artefacts.has(w)) this.urgent = true;
-        const by: Artefact = {
-          summary: `${action.kind === "shell" ? "" : `${action.kind} `}${sub.text}`,
-          action_id: id,
-          at_ms: at,
-        };
-        s.made(w, by);
-        p?.made(w, by);
-      }
+      for (const w of sub.writes) made(w, `${action.kind === "shell" ? "" : `${action.kind} `}${sub.text}`);
     }
+    // Trees the network wrote into that no word names (`curl … | git apply`).
+    if (net) for (const [w, n] of net) if (n.tree) made(w, n.text);
   }
 
   /**
@@ -1047,12 +1056,26 @@ export function shellSubject(c: SimpleCommand, cwd: string): Subject {
   };
 }
 
+/** What a line wrote from the network: path → the step, and whether it is a tree (`curl … | git apply`). */
+type NetWrites = Map<string, { text: string; tree: boolean }>;
+
 /**
  * A command that runs a file made earlier (in this line, this session or by this principal) runs
- * code the gate has not read: ESCALATE, and the reason names the step that made it.
+ * code the gate has not read: ESCALATE, and the reason names the step that made it. A program that
+ * runs its project's code (npm test, make, pytest …) runs every file of a tree the network wrote
+ * into (`curl … | git apply`, `wget -O- … | tar x`, a clone), in the tree or above it. Returns what
+ * this line wrote from the network, for the session's artefacts.
  */
-function taintFindings(out: Finding[], cmds: readonly SimpleCommand[], s: Track, p: Track | undefined): void {
+function taintFindings(
+  out: Finding[],
+  cmds: readonly SimpleCommand[],
+  s: Track,
+  p: Track | undefined,
+): NetWrites {
   const line = new Map<string, string>();
+  const net: NetWrites = new Map();
+  // Programs of this line that fetched from the network: what they print feeds later stages.
+  const fetchers = new Map<string, string>();
   for (const c of cmds) {
     for (const run of c.runs) {
       // The file itself, or a directory it lies in (`git clone URL tool` then `bash tool/install.sh`).
@@ -1066,18 +1089,82 @@ function taintFindings(out: Finding[], cmds: readonly SimpleCommand[], s: Track,
         f = f.slice(0, f.lastIndexOf("/"));
       }
       if (earlier === undefined && a === undefined) continue;
-      const by =
-        earlier !== undefined
-          ? `'${earlier}' earlier in this line`
-          : `'${a!.summary}'${a!.action_id ? ` (action ${a!.action_id})` : ""}${s.artefacts.has(f) ? " earlier in this session" : " in another session of this principal"}`;
       out.push({
         rule: "session-artefact",
         effect: "escalate",
-        reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${by}: code the gate has not read`,
+        reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${madeBy(earlier, a, f, s)}: code the gate has not read`,
       });
     }
+    if (PROJECT_RUNNERS.has(c.program)) projectTaint(out, c, net, s, p);
+    // Network data reaches this command: it fetches, an earlier stage that fetched feeds it, or it
+    // reads a file downloaded earlier (`git apply < p.patch`, `tar xf x.tgz`).
+    let step: string | undefined;
+    if (c.hosts.length > 0) step = c.text;
+    else {
+      const f = c.feeders.find((x) => fetchers.has(x));
+      if (f !== undefined) step = `${fetchers.get(f)} | ${c.text}`;
+      else {
+        const x = c.paths.find(
+          (x) => !c.writes.includes(x) && (net.has(x) || (s.artefacts.get(x) ?? p?.artefacts.get(x))?.net),
+        );
+        if (x !== undefined) step = `${c.text} (from '${x}', downloaded)`;
+      }
+    }
+    if (step !== undefined) {
+      for (const w of c.writes) if (!net.has(w)) net.set(w, { text: step, tree: false });
+      if (c.tree !== undefined) net.set(c.tree, { text: step, tree: true });
+      if (c.hosts.length > 0 && c.program !== "" && !fetchers.has(c.program)) fetchers.set(c.program, c.text);
+    }
     for (const w of c.writes) if (!line.has(w)) line.set(w, c.text);
+    if (step !== undefined && c.tree !== undefined && !line.has(c.tree)) line.set(c.tree, step);
   }
+  return net;
+}
+
+function madeBy(earlier: string | undefined, a: Artefact | undefined, f: string, s: Track): string {
+  return earlier !== undefined
+    ? `'${earlier}' earlier in this line`
+    : `'${a!.summary}'${a!.action_id ? ` (action ${a!.action_id})` : ""}${s.artefacts.has(f) ? " earlier in this session" : " in another session of this principal"}`;
+}
+
+/**
+ * `npm test` in P after the network wrote a tree T: T within P (the project holds it) or P within a
+ * network-written directory (a clone, or a tree that holds P) is code the gate has not read.
+ */
+function projectTaint(
+  out: Finding[],
+  c: SimpleCommand,
+  net: NetWrites,
+  s: Track,
+  p: Track | undefined,
+): void {
+  const P = c.cwd;
+  const hit = (path: string, tree: boolean) => isWithin(P, path) || (tree && isWithin(path, P));
+  let at: string | undefined;
+  let by: string | undefined;
+  for (const [path, w] of net)
+    if (hit(path, w.tree)) {
+      at = path;
+      by = madeBy(w.text, undefined, path, s);
+      break;
+    }
+  for (const t of p ? [s, p] : [s]) {
+    if (at !== undefined) break;
+    for (const path of t.netArtefacts) {
+      const a = t.artefacts.get(path)!;
+      if (hit(path, a.tree === true)) {
+        at = path;
+        by = madeBy(undefined, a, path, s);
+        break;
+      }
+    }
+  }
+  if (at === undefined) return;
+  out.push({
+    rule: "session-artefact",
+    effect: "escalate",
+    reason: `session-artefact: '${c.text}' runs the project's code in '${P}', and '${at}' was written from the network by ${by}: code the gate has not read`,
+  });
 }
 
 function summaryOfUnknown(a: unknown): string {
@@ -1281,6 +1368,11 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     r.modeSetid
   )
     return NO;
+  // Outside first: a prefix test, cheaper than the path globs it usually makes unnecessary.
+  if (r.pathsOutside && !anyPathNot(r.pathsOutside, sub.paths, home, cwd)) {
+    if (!dyn) return NO;
+    res = MAYBE;
+  }
   if (r.paths && !anyPath(r.paths, sub.paths, home, cwd)) {
     if (!dyn) return NO;
     res = MAYBE;
@@ -1289,10 +1381,6 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     // Dynamic words might name a path outside: not proven, so at best MAYBE.
     if (!allPaths(r.pathsWithin, sub.paths, home, cwd)) return NO;
     if (dyn) res = MAYBE;
-  }
-  if (r.pathsOutside && !anyPathNot(r.pathsOutside, sub.paths, home, cwd)) {
-    if (!dyn) return NO;
-    res = MAYBE;
   }
   if (r.programPath && !(c?.path && onePath(r.programPath, c.path, home, cwd))) return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.

@@ -26,6 +26,10 @@ export interface Artefact {
   summary: string;
   action_id: string | null;
   at_ms: number;
+  /** Its bytes came from the network (a download, or a program fed one). */
+  net?: boolean;
+  /** A directory a program wrote files into from its input (`curl … | git apply`, `tar x`). */
+  tree?: boolean;
 }
 
 /** Who set a label: the session, the action and the time (issue 19 §8: reasons name it). */
@@ -59,6 +63,8 @@ export class Track {
    * the gate has not read (issue 19 §3). Bounded; the oldest is forgotten first.
    */
   readonly artefacts = new Map<string, Artefact>();
+  /** The artefacts whose bytes came from the network (`net`): what a project run is checked against. */
+  readonly netArtefacts = new Set<string>();
   private declaredPaths: readonly string[] | null = null;
   private declaredRoots: readonly WorkspaceRoot[] | null = null;
 
@@ -94,8 +100,13 @@ export class Track {
   made(path: string, by: Artefact): void {
     this.artefacts.delete(path);
     this.artefacts.set(path, by);
-    if (this.artefacts.size > MAX_ARTEFACTS)
-      this.artefacts.delete(this.artefacts.keys().next().value as string);
+    if (by.net) this.netArtefacts.add(path);
+    else this.netArtefacts.delete(path);
+    if (this.artefacts.size > MAX_ARTEFACTS) {
+      const oldest = this.artefacts.keys().next().value as string;
+      this.artefacts.delete(oldest);
+      this.netArtefacts.delete(oldest);
+    }
   }
 
   /** Matches of `key` at or after `sinceMs` (null: all time), before the current action. */
@@ -228,7 +239,13 @@ const TrackDump = z.object({
   artefacts: z
     .record(
       z.string(),
-      z.object({ summary: z.string(), action_id: z.string().nullable(), at_ms: z.number() }),
+      z.object({
+        summary: z.string(),
+        action_id: z.string().nullable(),
+        at_ms: z.number(),
+        net: z.boolean().optional(),
+        tree: z.boolean().optional(),
+      }),
     )
     .optional(),
   origins: z

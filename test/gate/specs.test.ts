@@ -21,6 +21,19 @@ const verdict = (command: string) =>
 
 /** Everyday uses: ALLOW. */
 const ALLOWED: [string, string][] = [
+  ["nl", "nl -ba src/index.ts"],
+  ["tac", "tac CHANGELOG.md"],
+  ["rev", "rev names.txt"],
+  ["fold", "fold -w 80 README.md"],
+  ["paste", "paste -d, a.txt b.txt"],
+  ["comm", "comm -12 a.txt b.txt"],
+  ["join", "join -t, a.csv b.csv"],
+  ["cmp", "cmp -s a.bin b.bin"],
+  ["strings", "strings -n 8 build/app.wasm"],
+  ["od", "od -An -tx1 -N 16 data.bin"],
+  ["hexdump", "hexdump -C data.bin"],
+  ["readlink", "readlink -f node_modules/.bin/tsc"],
+  ["realpath", "realpath --relative-to=. src/index.ts"],
   ["plutil", "plutil -lint Info.plist"],
   ["plutil", "plutil -convert json -o Info.json Info.plist"],
   ["plutil", "plutil -p Info.plist"],
@@ -151,6 +164,20 @@ const ALLOWED: [string, string][] = [
 
 /** Uses that write outside, delete, run code, reach a host or read a secret: never ALLOW. */
 const NOT_ALLOWED: [string, string][] = [
+  ["nl", "nl ~/.ssh/id_rsa"],
+  ["nl", "nl --bogus README.md"],
+  ["tac", "tac ~/.aws/credentials"],
+  ["rev", "rev ~/.netrc"],
+  ["fold", "fold ~/.ssh/id_ed25519"],
+  ["paste", "paste ~/.zsh_history"],
+  ["comm", "comm ~/.git-credentials /dev/null"],
+  ["join", "join ~/.pgpass /dev/null"],
+  ["cmp", "cmp --bogus a b"],
+  ["strings", "strings ~/Library/Keychains/login.keychain-db"],
+  ["od", "od -c ~/.ssh/id_rsa"],
+  ["hexdump", "hexdump -C ~/.aws/credentials"],
+  ["hexdump", "hexdump -f ~/.ssh/id_rsa data.bin"],
+  ["readlink", "readlink --bogus x"],
   ["plutil", "plutil -insert Label -string x ~/Library/LaunchAgents/a.plist"],
   ["plutil", "plutil -replace ProgramArguments -json '[\"/bin/sh\"]' ~/Library/LaunchAgents/b.plist"],
   ["plutil", "plutil -convert binary1 ~/Library/LaunchAgents/c.plist"],

@@ -36,6 +36,12 @@ export interface Effects {
   scripts: string[];
   /** A file mode it sets has the setuid or setgid bit (`chmod u+s`, `install -m 4755`), or may have it. */
   setid: boolean;
+  /**
+   * The directory it writes files into that its input names, not its words (`git apply`, `patch`,
+   * `tar x`, `unzip`, `cpio -i`): fed from the network, that tree holds code nobody read. `/` when the
+   * directory is only known at run time (it could be anywhere).
+   */
+  tree: string | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -67,6 +73,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     dynamicWrite: false,
     scripts: [],
     setid: false,
+    tree: null,
   };
   switch (program) {
     case "git":
@@ -75,6 +82,18 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "sed":
     case "gsed":
       sedEffects(words, ctx, fx);
+      return fx;
+    case "cpio":
+      if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*i/.test(w.value) || w.value === "--extract")))
+        fx.tree = dirFlag(words, ["-D", "--directory"]);
+      return fx;
+    case "7z":
+    case "7za":
+    case "7zz":
+      if (words[0]?.value === "x" || words[0]?.value === "e") {
+        const o = words.find((w) => w.value?.startsWith("-o"));
+        fx.tree = o === undefined ? "." : (o.value?.slice(2) ?? "/");
+      }
       return fx;
     case "tar":
     case "gtar":
@@ -293,12 +312,18 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
                   words[k - 1]?.value ?? "",
                 ))),
         );
-        if (!named && !words.some((w) => w.value === "--dry-run")) fx.dynamicWrite = true;
+        if (!named && !words.some((w) => w.value === "--dry-run")) {
+          fx.dynamicWrite = true;
+          fx.tree = dirFlag(words, ["-d", "--directory"]);
+        }
       }
       break;
     case "unzip":
       // `-:` keeps `../` in member names: they land outside the target directory.
       if (words.some((w) => w.value !== null && /^-[a-zA-Z]*:/.test(w.value))) fx.dynamicWrite = true;
+      // Listing, testing and piping to stdout write nothing; otherwise the members land in -d (or the cwd).
+      if (!words.some((w) => w.value !== null && /^-[a-zA-Z]*[lptvZ]/.test(w.value)))
+        fx.tree = dirFlag(words, ["-d"]);
       break;
     case "mdfind":
       // Spotlight searches the whole disk unless `-onlyin DIR` narrows it.
@@ -708,6 +733,17 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       fx,
       `writes-outside: '${ctx.text}' changes the work tree at its cwd, outside the workspace (git ${sub})`,
     );
+  // `git apply` / `git am` write the files their patch names (in the repository at -C, or the cwd).
+  if (sub === "apply" || sub === "am") {
+    const rest = words.slice(i + 1).map((w) => w.value);
+    const dry = rest.some((v) => v !== null && /^--(check|stat|numstat|summary)$/.test(v));
+    if (!dry || rest.includes("--apply")) {
+      let k = words.findIndex((w) => w.value === "-C");
+      fx.tree = k >= 0 && k < i ? (words[k + 1]?.value ?? "/") : ".";
+      k = rest.findIndex((v) => v?.startsWith("--directory=") === true);
+      if (k >= 0) fx.tree = `${fx.tree}/${rest[k]!.slice(12)}`;
+    }
+  }
   const codeSub = GIT_CODE_SUBS[sub];
   if (codeSub !== undefined) {
     const next = words.slice(i + 1).find((w) => w.value === null || !w.value.startsWith("-"));
@@ -868,6 +904,24 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
 }
 
+/**
+ * The directory named by one of `flags` (`-d DIR`, `-dDIR`, `--directory=DIR`), else the cwd; `/` when
+ * it is only known at run time.
+ */
+function dirFlag(words: Word[], flags: string[]): string {
+  let dir = ".";
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    for (const f of flags) {
+      if (v === f) dir = words[i + 1]?.value ?? "/";
+      else if (f.startsWith("--") && v.startsWith(`${f}=`)) dir = v.slice(f.length + 1);
+      else if (!f.startsWith("--") && v.startsWith(f) && v.length > f.length) dir = v.slice(f.length);
+    }
+  }
+  return dir;
+}
+
 /** `tar`: create writes the archive, extract writes into -C (or the cwd); code-running flags. */
 function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let mode = "";
@@ -951,6 +1005,7 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   } else if (mode === "x") {
     if (archive !== undefined && archive !== "-") apply("read", "-f", archive, ctx, fx);
     apply("write", "-C", dir === undefined ? "." : dir, ctx, fx);
+    fx.tree = dir === undefined ? "." : (dir ?? "/");
     // `-P`: members keep their absolute names (and `..`): they land anywhere.
     if (absolute) fx.dynamicWrite = true;
   }

@@ -4,7 +4,7 @@
  * the commands that run other commands (wrappers.ts).
  */
 export { initShell, shellBackend, shellReady, useShellBackend } from "./backend.js";
-export { programFamily } from "./programs.js";
+export { PROJECT_RUNNERS, programFamily } from "./programs.js";
 export {
   DEFAULT_LIMITS,
   type ShellBackend,

@@ -190,6 +190,29 @@ export const NET_PROGRAMS = new Set([
   "socat",
   "mosh",
 ]);
+/**
+ * Programs that run the code of the project they start in (its scripts, tests, build files, local
+ * modules): after the network wrote into that tree, they run code nobody read.
+ */
+export const PROJECT_RUNNERS = new Set([
+  ...["npm", "pnpm", "yarn", "bun", "npx", "pnpx", "bunx", "deno", "node", "tsx", "ts-node", "corepack"],
+  ...["make", "gmake", "cmake", "ctest", "ninja", "meson", "scons", "bazel", "just", "task", "turbo", "nx"],
+  ...["cargo", "go", "swift", "dotnet", "mvn", "mvnw", "gradle", "gradlew", "ant", "sbt", "lein", "mix"],
+  ...["pytest", "py.test", "tox", "nox", "python", "python3", "uv", "poetry", "pdm", "hatch", "pip", "pip3"],
+  ...[
+    "rake",
+    "bundle",
+    "rspec",
+    "ruby",
+    "composer",
+    "phpunit",
+    "php",
+    "jest",
+    "vitest",
+    "mocha",
+    "playwright",
+  ],
+]);
 /** Programs whose first operand is a host, dotted or not. */
 export const HOST_FIRST = new Set(["ssh", "mosh", "telnet", "nc", "ncat", "netcat", "sftp", "ftp"]);
 /** Wrappers that run the rest of their words as a command, and how to find where it starts. */

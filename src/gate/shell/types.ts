@@ -52,6 +52,8 @@ export interface SimpleCommand {
   text: string;
   /** A file mode it sets has (or may have) the setuid or setgid bit: `chmod u+s`, `install -m 4755`. */
   setid?: boolean;
+  /** The directory it writes files into that its input names (`git apply`, `patch`, `tar x`, `unzip`). */
+  tree?: string;
 }
 
 export interface ShellParse {

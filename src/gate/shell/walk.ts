@@ -271,7 +271,8 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
       if (/^(while\s+(true|:)|until\s+false)\s*;/.test(head)) {
         const t = text(cur, ctx);
         if (!/\b(break|exit|return)\b/.test(t)) addFloor(ctx, `resources: '${short(t)}' loops forever`);
-      }
+      } else if (cur.endIndex - cur.startIndex <= 4096 && BACKGROUND.test(text(cur, ctx)))
+        backgroundLoop(ctx, text(cur, ctx), "as many times as its input or condition says");
       walkChildren(cur, ctx);
       return;
     }
@@ -649,6 +650,7 @@ function emit(
     cwd: ctx.scope.cwd,
     text: short(cmdText),
     ...(fx?.setid ? { setid: true } : {}),
+    ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
   };
   ctx.out.push(cmd);
   if (code) addFloor(ctx, `inline-code: '${short(cmdText)}' runs ${program} code given inline`);
@@ -890,6 +892,19 @@ function searchPathInWorkspace(ctx: Ctx, name: string, value: string | null): bo
  * stands for all of them at once (a superset of any one iteration's effects); otherwise it stays
  * dynamic. A body that assigns VAR itself is walked with VAR unknown.
  */
+/** `$(<FILE)` / `$(< "F G")` / `$(<$HOME/x)`: a substitution that is one input redirect of one word. */
+const REDIRECT_ONLY = /^\$\(\s*<\s*((?:\\.|"[^"`$]*"|'[^']*'|\$\{?\w+\}?|[^\s<>&|;()\\"'`$])+)\s*\)$/;
+
+/** A `&` that puts a job in the background (not `&&`, `>&`, `&>`, `|&`). */
+const BACKGROUND = /(?<![&>|<])&(?![&>])/;
+/** Most background jobs a literal loop may start (`for i in 1 2 3; do sleep 1 & done`). */
+const MAX_BACKGROUND_LOOP = 64;
+
+/** A loop that starts a background job per iteration, unbounded or many times: process exhaustion. */
+function backgroundLoop(ctx: Ctx, loop: string, times: string): void {
+  addFloor(ctx, `resources: '${short(loop)}' starts a background job per iteration, ${times}`);
+}
+
 function forStatement(cur: Cursor, ctx: Ctx): void {
   if (!cur.gotoFirstChild()) return;
   let name = "";
@@ -916,6 +931,17 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
           ? values[0]!
           : { value: null, glob: values.some((v) => v.glob), alts: values.map((v) => v.value!), known: true }
         : null;
+    // A body that starts a background job per iteration: the iterations are processes at once.
+    if (bodyText === "" || BACKGROUND.test(bodyText)) {
+      let n = 0;
+      for (const v of values) n += v.value === null && !v.alts ? Infinity : (v.alts?.length ?? 1);
+      if (n > MAX_BACKGROUND_LOOP && (bodyText !== "" || n === Infinity))
+        backgroundLoop(
+          ctx,
+          text(body, ctx),
+          n === Infinity ? "over words only known at run time" : `${n} times`,
+        );
+    }
     const vars = new Map(ctx.vars ?? []);
     if (bound) vars.set(name, bound);
     else vars.delete(name);
@@ -950,8 +976,8 @@ class WalkRunner implements Runner {
   floor(reason: string): void {
     addFloor(this.ctx, reason);
   }
-  nested(script: string, via: string[]): void {
-    nested(this.ctx, script, via);
+  nested(script: string, via: string[], sameShell?: boolean): void {
+    nested(this.ctx, script, via, sameShell);
   }
   sub(inner: Word[], via: string[], outer: SimpleCommand): void {
     sub(this.ctx, inner, via, outer);
@@ -961,8 +987,15 @@ class WalkRunner implements Runner {
   }
 }
 
-function nested(ctx: Ctx, script: string, via: string[]): void {
-  parseInto(script, { ...ctx, depth: ctx.depth + 1, via, writes: [], reads: [], scope: { ...ctx.scope } });
+function nested(ctx: Ctx, script: string, via: string[], sameShell = false): void {
+  parseInto(script, {
+    ...ctx,
+    depth: ctx.depth + 1,
+    via,
+    writes: [],
+    reads: [],
+    scope: sameShell ? ctx.scope : { ...ctx.scope },
+  });
 }
 
 function sub(ctx: Ctx, inner: Word[], via: string[], outer: SimpleCommand): void {
@@ -1192,7 +1225,11 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "command_substitution":
     case "process_substitution": {
       const start = ctx.out.length;
-      walkChildren(cur, { ...ctx, scope: { ...ctx.scope } });
+      // `$(<FILE)`: bash expands it to FILE's content, as `$(cat <FILE)` would: judged as that read.
+      // Only a lone redirect of one word: `$(<a rm x)` runs rm and is walked as it is.
+      const only = REDIRECT_ONLY.exec(text(cur, ctx));
+      if (only) nested(ctx, `cat <${only[1]}`, ctx.via);
+      else walkChildren(cur, { ...ctx, scope: { ...ctx.scope } });
       if (feeders) for (let i = start; i < ctx.out.length; i++) feeders.push(ctx.out[i]!.program);
       return { value: null, glob: false };
     }

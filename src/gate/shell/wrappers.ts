@@ -13,8 +13,11 @@ export interface Runner {
   readonly via: string[];
   /** The line can be no better than ESCALATE, for `reason`. */
   floor(reason: string): void;
-  /** `script` is shell text run by the command: parse and judge it. */
-  nested(script: string, via: string[]): void;
+  /**
+   * `script` is shell text run by the command: parse and judge it. `sameShell`: it runs in this
+   * shell (eval), so its `cd` moves the cwd of the commands after it.
+   */
+  nested(script: string, via: string[], sameShell?: boolean): void;
   /** `inner` (words of the command) is a command run by `outer`. */
   sub(inner: Word[], via: string[], outer: SimpleCommand): void;
   /** `NAME=value` in the environment of what runs next. */
@@ -83,7 +86,7 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
       run.floor(`dynamic-command: '${cmd.text}' evaluates text only known at run time`);
       return;
     }
-    run.nested(words.map((w) => w.value).join(" "), via);
+    run.nested(words.map((w) => w.value).join(" "), via, true);
     return;
   }
   if (
