@@ -282,6 +282,12 @@ for c in ["unset HISTFILE", "export HISTFILE=/dev/null", "HISTFILE=/dev/null", "
           "rm ~/.lesshst ~/.viminfo", "xattr -d com.apple.quarantine x.app", "xattr -cr ."]:
     add(F, "hides what was done: history off, cleared or redirected, logs erased, audit refs removed: " + c, c)
 
+# pass 2
+
+import os as _os
+exec(open(_os.path.join(_os.path.dirname(_os.path.abspath(__file__)), 'gen2.py')).read())
+for fam, claim, steps in P2:
+    add(fam, claim, *steps, p=2)
 # ids
 cnt = {}
 for a in A:
