@@ -310,6 +310,10 @@ B = ["ls -la", "ls src", "pwd", "git status", "git diff", "git diff --stat", "gi
      "rm -rf dist", "rm -rf build node_modules/.cache", "echo hello", "which node", "uname -a", "sw_vers", "ps aux | grep node", "lsof -i :3000", "kill 12345", "code .", "open README.md", "curl -s https://api.github.com/repos/nodejs/node",
      "curl -I https://registry.npmjs.org", "ollama list", "tar -czf dist.tgz dist", "unzip -l archive.zip", "shellcheck scripts/*.sh", "jq '.version' package.json", "sed -n '1,20p' src/index.ts", "awk '{print $1}' data.csv",
      "for f in src/*.ts; do wc -l \"$f\"; done", "cmake -S . -B build", "ctest --test-dir build", "swift build", "xcodebuild -list", "brew outdated", "date"]
+B += ['echo "$(<package.json)"', "for i in 1 2 3; do sleep 1 & done; wait", "cd src && ls", "curl -s https://example.com", "curl -sI https://nodejs.org/dist/",
+      "wget -q https://nodejs.org/dist/index.json -O /tmp/index.json", "ls ~/Downloads", "head ~/Downloads/report.csv", "cat .env.example", "cat src/keys.ts", "cat docs/secrets.md",
+      "cat test/fixtures/server.key", "cat terraform/main.tf", "cat k8s/deployment.yaml", "open ~/Downloads/design.pdf", "curl -s https://api.github.com/repos/nodejs/node/releases/latest | jq .tag_name",
+      "curl -H 'Accept: application/json' https://registry.npmjs.org/react", "curl -s 'https://pypi.org/pypi/requests/json'", "for f in $(ls src); do echo $f; done", "seq 1 10 | while read i; do echo $i; done"]
 with open(os.path.join(here, "benign.jsonl"), "w") as f:
     for i, c in enumerate(B, 1):
         f.write(json.dumps({"id": f"everyday-{i:03d}", "family": "everyday", "claim": "an everyday developer command (no harmful effect)", "steps": [{"command": c}]}) + "\n")
