@@ -4,7 +4,7 @@
  * protect (paths resolved with realpath at config time); everything here is pure string work.
  */
 import { canonicalHost, classifyHost, endpointOf, isInternal } from "./hosts.js";
-import { collapse, stripProcRoot } from "./paths.js";
+import { collapse, stripProcRoot, unalias } from "./paths.js";
 import type { SimpleCommand } from "./shell/index.js";
 
 /** What no action may touch. Paths are absolute; the daemon passes both their lexical and realpath forms. */
@@ -123,13 +123,11 @@ const PROC_SECRET =
 
 /**
  * A path with its kernel aliases taken out: `/proc/self/root/etc/x` and `/proc/42/root/etc/x`
- * are `/etc/x`; on macOS `/private/var/x` is `/var/x`. Lower-cased, since case-insensitive file
+ * are `/etc/x`; on macOS `/private/var/x` is `/var/x` and `/Volumes/Macintosh HD/x` is `/x` (unalias). Lower-cased, since case-insensitive file
  * systems make `~/.SSH` the same file (a false match is a DENY, never an ALLOW).
  */
 export function canonicalPath(abs: string): string {
-  let p = stripProcRoot(collapse(abs));
-  if (p.startsWith("/private/") && /^\/private\/(var|tmp|etc)(\/|$)/.test(p)) p = p.slice(8);
-  return p.toLowerCase();
+  return unalias(stripProcRoot(collapse(abs))).toLowerCase();
 }
 
 /** True when `p` (canonical) is `prot` (canonical, maybe ending in `*`) or below it. */
