@@ -89,21 +89,38 @@ export function normalisePath(p: string, cwd: string, home: string): string {
   if (p === "~" || p.startsWith("~/")) out = collapse(home + p.slice(1));
   else if (p.startsWith("/")) out = collapse(p);
   else out = collapse(`${cwd}/${p}`);
-  if (out.startsWith("/proc/")) return stripProcRoot(out);
-  return out.startsWith("/private/") || out.startsWith("/System/Volumes/Data/") ? unalias(out) : out;
+  if (out.startsWith("/proc/")) out = stripProcRoot(out);
+  return ALIAS_HEAD.test(out) ? unalias(out) : out;
 }
 
-const MAC_ALIAS = /^(?:\/System\/Volumes\/Data)?(?:\/private(?=\/(?:etc|var|tmp)(?:\/|$)))?/;
+/** The first segments under which a macOS alias can start (case-blind, like the file system). */
+const ALIAS_HEAD = /^\/(?:private|system|volumes)(?:\/|$)/i;
+/** The boot volume under its default names: `/Volumes/Macintosh HD` is `/` (a symlink macOS makes). */
+const BOOT_VOLUME = /^\/volumes\/macintosh hd(?: - data)?(?=\/|$)/i;
+/**
+ * Any other volume whose next segment is a top-level directory of the system volume: the boot
+ * volume renamed, or a clone or backup of it (a copy of `~/.ssh` is as secret as the original).
+ */
+const VOLUME_ROOT =
+  /^\/volumes\/[^/]+(?=\/(?:users|private|system|library|applications|etc|var|tmp|opt|usr|bin|sbin|cores)(?:\/|$))/i;
+const MAC_ALIAS = /^(?:\/system\/volumes\/data(?=\/|$))?(?:\/private(?=\/(?:etc|var|tmp)(?:\/|$)))?/i;
 
 /**
- * macOS firmlinks and aliases (issue 19 §2): `/System/Volumes/Data/Users/x` is `/Users/x`, and
- * `/private/etc`, `/private/var`, `/private/tmp` are `/etc`, `/var`, `/tmp`.
+ * macOS firmlinks and aliases (issue 19 §2): `/System/Volumes/Data/Users/x` is `/Users/x`;
+ * `/private/etc`, `/private/var`, `/private/tmp` are `/etc`, `/var`, `/tmp`; `/Volumes/Macintosh HD/x`
+ * (and `/Volumes/<any>/Users/x`, `/Volumes/<any>/private/etc/x` …) is `/x`. Case-blind; repeated
+ * until no alias is left (`/Volumes/Macintosh HD/System/Volumes/Data/private/etc`).
  */
 export function unalias(abs: string): string {
-  const m = MAC_ALIAS.exec(abs);
-  if (!m || m[0] === "") return abs;
-  const rest = abs.slice(m[0].length);
-  return rest === "" ? "/" : rest;
+  let p = abs;
+  for (let i = 0; i < 8 && ALIAS_HEAD.test(p); i++) {
+    const v = BOOT_VOLUME.exec(p) ?? VOLUME_ROOT.exec(p);
+    const m = v ?? MAC_ALIAS.exec(p);
+    if (!m || m[0] === "") break;
+    const rest = p.slice(m[0].length);
+    p = rest === "" ? "/" : rest;
+  }
+  return p;
 }
 
 const REGEX_SPECIAL = /[.+^$()|\\]/;

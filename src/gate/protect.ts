@@ -4,7 +4,7 @@
  * protect (paths resolved with realpath at config time); everything here is pure string work.
  */
 import { canonicalHost, classifyHost, endpointOf, isInternal } from "./hosts.js";
-import { collapse, stripProcRoot } from "./paths.js";
+import { collapse, stripProcRoot, unalias } from "./paths.js";
 import type { SimpleCommand } from "./shell/index.js";
 
 /** What no action may touch. Paths are absolute; the daemon passes both their lexical and realpath forms. */
@@ -59,8 +59,57 @@ export const BUILTIN_PREFIX = "builtin:";
  * could never see what they do, so they are refused outright (the line itself may still set
  * them, where the shell walker judges them).
  */
-const ENV_INJECTION =
-  /^(PATH|LD_[A-Z0-9_]+|DYLD_[A-Z0-9_]+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|PS4|SHELLOPTS|BASHOPTS|BASH_FUNC_.*|CDPATH|GLOBIGNORE|ZDOTDIR|NODE_OPTIONS|NODE_PATH|PYTHONSTARTUP|PYTHONHOME|PERL5OPT|PERL5LIB|PERLLIB|RUBYOPT|RUBYLIB|LESSOPEN|LESSCLOSE|GCONV_PATH|HOSTALIASES|LOCPATH|MALLOC_[A-Z_]+|GIT_(SSH|SSH_COMMAND|EXEC_PATH|CONFIG_[A-Z0-9_]+|CONFIG|CONFIG_GLOBAL|CONFIG_SYSTEM|PAGER|EDITOR|SEQUENCE_EDITOR|ASKPASS|EXTERNAL_DIFF|PROXY_COMMAND|TEMPLATE_DIR|DIR|WORK_TREE)|SSH_ASKPASS|SUDO_ASKPASS|EDITOR|VISUAL|PAGER|MANPAGER|SYSTEMD_PAGER|BROWSER|RSYNC_RSH|PYTHONPATH|PYTHONUSERBASE|PYTHONEXECUTABLE|PYTHONBREAKPOINT|PIP_[A-Z0-9_]+|UV_[A-Z0-9_]*INDEX[A-Z0-9_]*|HOME|XDG_CONFIG_HOME|XDG_DATA_HOME|CURL_HOME|WGETRC|CC|CXX|LD|AR|CPP|RUSTC|RUSTC_WRAPPER|RUSTDOCFLAGS|CARGO_[A-Z0-9_]+|GOFLAGS|GOPROXY|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|MANOPT|BAT_PAGER|GH_PAGER|DELTA_PAGER|DOCKER_HOST|KUBECONFIG|(ALL|HTTPS?|FTP)_PROXY|GEM_HOME|GEM_PATH|BUNDLE_GEMFILE|LUA_C?PATH|TCLLIBPATH|COMPOSER_HOME)$|^(npm_config_|yarn_|bun_config_)|_proxy$/i;
+/**
+ * Variables that make an allowed build tool, test runner or interpreter load or run other code,
+ * use another toolchain, or talk to another host (issue 19 §3, red31's code-runner-flags): each
+ * names the program that reads it. Joined into ENV_INJECTION below.
+ */
+const TOOL_LOADERS = [
+  "MAKEFILES", // make: extra makefiles read before the project's
+  "RUSTFLAGS", // cargo/rustc: -C linker=PROG, -Z plugins
+  "RUSTC_WORKSPACE_WRAPPER", // cargo: a program run in place of rustc
+  "RUSTUP_TOOLCHAIN", // rustup: a toolchain directory whose cargo/rustc run
+  "RUSTUP_HOME",
+  "JAVA_HOME", // gradle, mvn, ant, sbt: $JAVA_HOME/bin/java runs
+  "JAVA_OPTS", // JVM options (-XX:OnOutOfMemoryError=PROG, -javaagent)
+  "GRADLE_OPTS",
+  "GRADLE_USER_HOME", // gradle: init.d/*.gradle scripts run on every build
+  "ANT_OPTS",
+  "MAVEN_OPTS",
+  "MAVEN_ARGS",
+  "SBT_OPTS",
+  "GOROOT", // go: $GOROOT/bin/go and its tools run
+  "GOENV", // go: a file of GOFLAGS (-toolexec=PROG) and friends
+  "PYTEST_ADDOPTS", // pytest: -p MODULE imports a plugin
+  "PYTEST_PLUGINS",
+  "PYTHONWARNINGS", // python: a category ignore::mod.Class imports mod
+  "TOX_OVERRIDE", // tox: testenv.commands
+  "UV_PYTHON", // uv: the interpreter it runs
+  "UV_CONFIG_FILE", // uv: indexes, build settings
+  "RIPGREP_CONFIG_PATH", // rg: --pre=PROG
+  "PHPRC", // php: php.ini with auto_prepend_file
+  "PHP_INI_SCAN_DIR",
+  "LUA_INIT(?:_5_[1-4])?", // lua: code or @file run at start
+  "ERL_AFLAGS", // erl, mix, elixir: -eval CODE
+  "ERL_ZFLAGS",
+  "ERL_FLAGS",
+  "ELIXIR_ERL_OPTIONS",
+  "MIX_EXS", // mix: the project file it runs
+  "CMAKE_TOOLCHAIN_FILE", // cmake: a script run at configure
+  "CMAKE_PROJECT_INCLUDE(?:_BEFORE)?",
+  "SYSTEM_WGETRC", // wget: post_file=, use_askpass=
+  "SWIFT_EXEC", // swift build: the compiler it runs
+  "DEVELOPER_DIR", // xcodebuild, xcrun: the Xcode whose tools run
+  "DOTNET_STARTUP_HOOKS", // dotnet: assemblies run before main
+  "DOTNET_ROOT",
+  "COREPACK_NPM_REGISTRY", // corepack: where the package manager is downloaded from
+  "OLLAMA_HOST", // ollama: where prompts and files are sent
+];
+
+const ENV_INJECTION = new RegExp(
+  `^(PATH|LD_[A-Z0-9_]+|DYLD_[A-Z0-9_]+|BASH_ENV|ENV|PROMPT_COMMAND|IFS|PS4|SHELLOPTS|BASHOPTS|BASH_FUNC_.*|CDPATH|GLOBIGNORE|ZDOTDIR|NODE_OPTIONS|NODE_PATH|PYTHONSTARTUP|PYTHONHOME|PERL5OPT|PERL5LIB|PERLLIB|RUBYOPT|RUBYLIB|LESSOPEN|LESSCLOSE|GCONV_PATH|HOSTALIASES|LOCPATH|MALLOC_[A-Z_]+|GIT_(SSH|SSH_COMMAND|EXEC_PATH|CONFIG_[A-Z0-9_]+|CONFIG|CONFIG_GLOBAL|CONFIG_SYSTEM|PAGER|EDITOR|SEQUENCE_EDITOR|ASKPASS|EXTERNAL_DIFF|PROXY_COMMAND|TEMPLATE_DIR|DIR|WORK_TREE)|SSH_ASKPASS|SUDO_ASKPASS|EDITOR|VISUAL|PAGER|MANPAGER|SYSTEMD_PAGER|BROWSER|RSYNC_RSH|PYTHONPATH|PYTHONUSERBASE|PYTHONEXECUTABLE|PYTHONBREAKPOINT|PIP_[A-Z0-9_]+|UV_[A-Z0-9_]*INDEX[A-Z0-9_]*|HOME|XDG_CONFIG_HOME|XDG_DATA_HOME|CURL_HOME|WGETRC|CC|CXX|LD|AR|CPP|RUSTC|RUSTC_WRAPPER|RUSTDOCFLAGS|CARGO_[A-Z0-9_]+|GOFLAGS|GOPROXY|JAVA_TOOL_OPTIONS|_JAVA_OPTIONS|JDK_JAVA_OPTIONS|MANOPT|BAT_PAGER|GH_PAGER|DELTA_PAGER|DOCKER_HOST|KUBECONFIG|(ALL|HTTPS?|FTP)_PROXY|GEM_HOME|GEM_PATH|BUNDLE_GEMFILE|LUA_C?PATH|TCLLIBPATH|COMPOSER_HOME)$|^(?:${TOOL_LOADERS.join("|")})$|^(npm_config_|yarn_|bun_config_)|_proxy$`,
+  "i",
+);
 
 /** Credential formats with a recognisable shape (provider prefixes, PEM private keys). */
 const CREDENTIAL_SHAPES: [RegExp, string][] = [
@@ -123,13 +172,11 @@ const PROC_SECRET =
 
 /**
  * A path with its kernel aliases taken out: `/proc/self/root/etc/x` and `/proc/42/root/etc/x`
- * are `/etc/x`; on macOS `/private/var/x` is `/var/x`. Lower-cased, since case-insensitive file
+ * are `/etc/x`; on macOS `/private/var/x` is `/var/x` and `/Volumes/Macintosh HD/x` is `/x` (unalias). Lower-cased, since case-insensitive file
  * systems make `~/.SSH` the same file (a false match is a DENY, never an ALLOW).
  */
 export function canonicalPath(abs: string): string {
-  let p = stripProcRoot(collapse(abs));
-  if (p.startsWith("/private/") && /^\/private\/(var|tmp|etc)(\/|$)/.test(p)) p = p.slice(8);
-  return p.toLowerCase();
+  return unalias(stripProcRoot(collapse(abs))).toLowerCase();
 }
 
 /** True when `p` (canonical) is `prot` (canonical, maybe ending in `*`) or below it. */

@@ -1,5 +1,6 @@
 import { describe, expect, it } from "vitest";
 import { collapse, compilePathGlobs, hostOf, matchPathGlob, normalisePath } from "../../src/gate/paths.js";
+import { canonicalPath } from "../../src/gate/protect.js";
 
 const HOME = "/Users/dev";
 const CWD = "/Users/dev/project";
@@ -27,6 +28,28 @@ describe("paths", () => {
     expect(m([".env"], "/.env")).toBe(true);
     expect(m(["/dev/disk*"], "/dev/disk2s1")).toBe(true);
     expect(m(["/etc/{passwd,shadow}"], "/etc/shadow")).toBe(true);
+  });
+
+  it("takes out macOS aliases of / (boot volume, firmlinks, /private), case-blind, repeated", () => {
+    const n = (p: string) => normalisePath(p, CWD, HOME);
+    expect(n("/Volumes/Macintosh HD/Users/dev/.aws/credentials")).toBe("/Users/dev/.aws/credentials");
+    expect(n("/Volumes/Macintosh HD")).toBe("/");
+    expect(n("/volumes/MACINTOSH HD/etc/hosts")).toBe("/etc/hosts");
+    expect(n("/Volumes/Macintosh HD - Data/Users/dev/.ssh/id_rsa")).toBe("/Users/dev/.ssh/id_rsa");
+    // a renamed boot volume, or a clone of it: the next segment is a top-level system directory
+    expect(n("/Volumes/Work SSD/Users/dev/.ssh/id_rsa")).toBe("/Users/dev/.ssh/id_rsa");
+    expect(n("/Volumes/Macintosh HD/System/Volumes/Data/private/etc/sudoers")).toBe("/etc/sudoers");
+    expect(n("/System/Volumes/Data")).toBe("/");
+    expect(n("/PRIVATE/etc/sudoers")).toBe("/etc/sudoers");
+    expect(n("/proc/self/root/private/var/db/x")).toBe("/var/db/x");
+    // other volumes' own files stay where they are
+    expect(n("/Volumes/USB/photos/a.jpg")).toBe("/Volumes/USB/photos/a.jpg");
+    expect(n("/Volumes/USB")).toBe("/Volumes/USB");
+    expect(n("/privatex/etc")).toBe("/privatex/etc");
+    expect(n("/private/Users/x")).toBe("/private/Users/x");
+    expect(canonicalPath("/Volumes/Macintosh HD/Users/Dev/.SSH")).toBe("/users/dev/.ssh");
+    expect(canonicalPath("/private/tmp/x")).toBe("/tmp/x");
+    expect(m(["~/.aws/**"], n("/Volumes/Macintosh HD/Users/dev/.aws/credentials"))).toBe(true);
   });
 
   it("extracts hosts", () => {
