@@ -122,6 +122,18 @@ const OID_EXT_KEY_USAGE = "2.5.29.37";
 const OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 
 /**
+ * A certificate serial from 16 random bytes: a positive INTEGER in minimal DER (RFC 5280 4.1.2.2),
+ * so its first byte is 0x01..0x7f. Clearing only the top bit left a zero first byte 1 time in 128,
+ * a non-minimal encoding when the next byte is below 0x80, which OpenSSL refuses to parse
+ * (X509Certificate: "no start line"): one `tls init` in 256 failed.
+ */
+export function certSerial(random: Buffer): Buffer {
+  const serial = Buffer.from(random);
+  serial[0] = (serial[0]! & 0x7f) | 0x01;
+  return serial;
+}
+
+/**
  * A self-signed ECDSA P-256 certificate for `names` (DNS names and IP addresses in its
  * subjectAltName), valid for `days`. Agents pin its key; the names serve other TLS clients
  * (curl --cacert, a browser told to trust it).
@@ -129,15 +141,14 @@ const OID_SERVER_AUTH = "1.3.6.1.5.5.7.3.1";
 export async function generateTlsPair(
   names: string[],
   days = 825,
+  random: (n: number) => Buffer = randomBytes,
 ): Promise<{ certPem: string; keyPem: string; fingerprint: string }> {
   const engine = new pkijs.CryptoEngine({ name: "node", crypto: webcrypto as never });
   const alg = { name: "ECDSA", namedCurve: "P-256" };
   const keys = (await webcrypto.subtle.generateKey(alg, true, ["sign", "verify"])) as webcrypto.CryptoKeyPair;
   const cert = new pkijs.Certificate();
   cert.version = 2;
-  const serial = randomBytes(16);
-  serial[0]! &= 0x7f; // a positive INTEGER
-  cert.serialNumber = new asn1js.Integer({ valueHex: serial });
+  cert.serialNumber = new asn1js.Integer({ valueHex: certSerial(random(16)) });
   const cn = () =>
     new pkijs.AttributeTypeAndValue({
       type: OID_CN,

@@ -39,8 +39,9 @@ export interface ChainRecord {
   fields?: object;
 }
 
-/** A parsed StoredRecord as a ChainRecord (its body canonicalised here). */
+/** A parsed StoredRecord as a ChainRecord (its body canonicalised here; `fields` what the body holds). */
 export function chainRecordOf(r: StoredRecord): ChainRecord {
+  const { hash: _h, prev_hash: _p, ...fields } = r;
   return {
     host_id: r.host_id,
     seq: r.seq,
@@ -49,7 +50,7 @@ export function chainRecordOf(r: StoredRecord): ChainRecord {
     session_id: r.session_id,
     timestamp: r.timestamp,
     body: recordBodyJson(r),
-    fields: r,
+    fields,
   };
 }
 

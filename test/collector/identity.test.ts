@@ -12,6 +12,15 @@ import {
 import { thrown } from "../support/throws.js";
 
 describe("the collector's identity (issue 20)", () => {
+  it("a serial whose random bytes begin with zeros is still minimal DER (OpenSSL parses it)", async () => {
+    // The old serial (top bit cleared) encoded these as a non-minimal INTEGER: X509Certificate threw.
+    for (const first of [0x00, 0x80]) {
+      const pair = await generateTlsPair(["x"], 1, (n) => Buffer.alloc(n).fill(first, 0, 1));
+      const cert = new X509Certificate(pair.certPem);
+      expect(cert.serialNumber).toMatch(/^(0[1-9A-F]|[1-7][0-9A-F])/);
+    }
+  });
+
   it("tls init's certificate: self-signed, parses in Node, names and key as asked", async () => {
     const pair = await generateTlsPair(["collector.example", "127.0.0.1", "::1"], 30);
     const cert = new X509Certificate(pair.certPem);
