@@ -34,6 +34,31 @@ export interface PendingAction {
   created_ms: number;
 }
 
+const PENDING_KEYS = new Set(Object.keys(PendingActionSchema.shape));
+
+/** 1 to 256 UTF-16 units: certainly 1 to 256 code points, which is what zod counts. */
+const isId = (v: unknown): v is string => typeof v === "string" && v.length >= 1 && v.length <= 256;
+const isMs = (v: unknown) => Number.isSafeInteger(v) && (v as number) >= 0;
+
+/**
+ * True when zod would certainly accept `p`'s own fields (all but its draft record, which the
+ * store checks with encodeRecord) as they stand and strip nothing; false whenever in doubt, and
+ * the caller then parses with PendingActionSchema.
+ */
+export function plainPending(p: unknown): p is PendingAction {
+  if (typeof p !== "object" || p === null || Array.isArray(p)) return false;
+  for (const k in p) if (!PENDING_KEYS.has(k)) return false;
+  const o = p as Record<string, unknown>;
+  return (
+    isId(o.action_id) &&
+    isId(o.session_id) &&
+    (o.state === "allowed" || o.state === "escalated") &&
+    (o.deadline_ms === null || isMs(o.deadline_ms)) &&
+    isMs(o.created_ms) &&
+    o.record !== undefined
+  );
+}
+
 export type PendingPatch = Partial<Pick<PendingAction, "state" | "deadline_ms" | "record">>;
 
 /** A pending row as stored: the draft record as JSON text. */

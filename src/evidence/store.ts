@@ -7,6 +7,8 @@ import { Codes, ForgeError } from "../errors.js";
 import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js";
 import type { Checkpoint } from "../protocol/checkpoint.js";
 import {
+  draftJson,
+  type EncodedRecord,
   encodeRecord,
   GENESIS_HASH,
   nowRfc3339,
@@ -22,6 +24,7 @@ import {
   type PendingPatch,
   PendingPatchSchema,
   PendingTable,
+  plainPending,
 } from "./pending.js";
 import { ACTION_BUCKET_BITS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import {
@@ -517,8 +520,15 @@ export class EvidenceStore {
       let parsed: PendingAction;
       let text: string;
       try {
-        parsed = PendingActionSchema.parse(p);
-        text = this.draftText(parsed.record);
+        // The common case without zod: the row's own fields certain, its draft on the fast path.
+        const enc = plainPending(p) ? this.plainDraft(p.record) : undefined;
+        if (enc !== undefined) {
+          parsed = p;
+          text = this.sizedDraft(enc);
+        } else {
+          parsed = PendingActionSchema.parse(p);
+          text = this.draftText(parsed.record);
+        }
       } catch (err) {
         return reject(invalid("pending action", err));
       }
@@ -588,7 +598,11 @@ export class EvidenceStore {
    * size): a draft that can never be chained would be an ALLOW with no final record.
    */
   private draftText(draft: RecordInput): string {
-    const enc = encodeRecord(draft, this.hostId);
+    return this.sizedDraft(encodeRecord(draft, this.hostId));
+  }
+
+  /** The draft's canonical JSON (draftJson), refused when the chained record would be over maxRecordBytes. */
+  private sizedDraft(enc: EncodedRecord): string {
     const bytes = enc.before.length + enc.after.length + 20;
     if (bytes > this.maxRecordBytes) {
       throw new ForgeError(
@@ -596,7 +610,20 @@ export class EvidenceStore {
         `draft record is about ${bytes} bytes, over the ${this.maxRecordBytes}-byte limit`,
       );
     }
-    return JSON.stringify(draft);
+    return draftJson(enc);
+  }
+
+  /**
+   * `draft` encoded on encodeRecord's fast path (valid as it stands, zod would strip nothing), or
+   * undefined: then zod parses the whole pending action, for its stripped copy or its error.
+   */
+  private plainDraft(draft: unknown): EncodedRecord | undefined {
+    try {
+      const enc = encodeRecord(draft, this.hostId);
+      return enc.host === undefined ? undefined : enc;
+    } catch {
+      return undefined;
+    }
   }
 
   getPending(action_id: string): PendingAction | undefined {

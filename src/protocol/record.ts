@@ -123,6 +123,27 @@ export interface EncodedRecord {
   record: StoredRecord;
   before: string;
   after: string;
+  /**
+   * Where `,"host_id":…` starts in `before` and how long it is (the fast path knows; zod's path
+   * leaves it out), so draftJson can cut it without writing the record again.
+   */
+  host?: { at: number; length: number };
+}
+
+/** Every RecordInput key, sorted: a draft's canonical JSON (no host_id, no seq). */
+const INPUT_KEYS: readonly string[] = Object.keys(RecordInput.shape).sort();
+const SEQ_SUFFIX = ',"seq":';
+
+/**
+ * The canonical JSON of the RecordInput `enc` was encoded from, without `host_id` and `seq`: what
+ * a pending row stores for its draft (JSON.parse gives the record back). Cut from the encoded body
+ * when the fast path encoded it; written again otherwise.
+ */
+export function draftJson(enc: EncodedRecord): string {
+  const h = enc.host;
+  if (h === undefined) return writeObject(enc.record as unknown as Record<string, unknown>, INPUT_KEYS);
+  const b = enc.before;
+  return b.slice(0, h.at) + b.slice(h.at + h.length, b.length - SEQ_SUFFIX.length) + enc.after;
 }
 
 const BEFORE_SEQ = HASHED_KEYS.filter((k) => k < "seq");
@@ -212,7 +233,10 @@ function encodePlain(input: unknown, hostId: string): EncodedRecord | undefined 
   if (pr === undefined) return undefined;
 
   // Keys in canonical (sorted) order; enum members, the timestamp and hex hashes need no escaping.
-  let before = `{"action_id":${jsonString(action_id)},"composition_state":${canonicalJson(composition_state)},"evaluation":${evaluation === null ? "null" : `"${evaluation}"`},"execution_result":${canonicalJson(execution_result)},"host_id":${jsonString(hostId)},"kind":"${kind}","latency_ms":${String(latency_ms)},"policy_matched":${pm}`;
+  let before = `{"action_id":${jsonString(action_id)},"composition_state":${canonicalJson(composition_state)},"evaluation":${evaluation === null ? "null" : `"${evaluation}"`},"execution_result":${canonicalJson(execution_result)}`;
+  const hostPart = `,"host_id":${jsonString(hostId)}`;
+  const host = { at: before.length, length: hostPart.length };
+  before += `${hostPart},"kind":"${kind}","latency_ms":${String(latency_ms)},"policy_matched":${pm}`;
   if (principal !== undefined)
     before += `,"principal":${principal === null ? "null" : jsonString(principal)}`;
   before += `,"principal_review":${pr}`;
@@ -240,7 +264,7 @@ function encodePlain(input: unknown, hostId: string): EncodedRecord | undefined 
   };
   if (prompt !== undefined) record.prompt = prompt;
   if (principal !== undefined) record.principal = principal;
-  return { record, before, after };
+  return { record, before, after, host };
 }
 
 function policyMatchedJson(v: unknown): string | undefined {

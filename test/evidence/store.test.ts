@@ -7,12 +7,20 @@ import { afterEach, beforeEach, describe, expect, it } from "vitest";
 import { Codes } from "../../src/errors.js";
 import {
   type EvidenceStore,
+  PendingActionSchema,
   PRIVATE_KEY_FILE,
   verifyRecords,
   verifyStore,
 } from "../../src/evidence/index.js";
+import { canonicalJson } from "../../src/protocol/canonical.js";
 import { verifyCheckpoint } from "../../src/protocol/checkpoint.js";
-import { encodeRecord, GENESIS_HASH, RecordInput, recordBodyJson } from "../../src/protocol/record.js";
+import {
+  draftJson,
+  encodeRecord,
+  GENESIS_HASH,
+  RecordInput,
+  recordBodyJson,
+} from "../../src/protocol/record.js";
 import { until } from "../support/wait.js";
 import { openStore, rec, rejection, tempHome } from "./helpers.js";
 
@@ -526,6 +534,39 @@ describe("pending actions", () => {
     expect((await last).seq).toBe(3);
   });
 
+  it("store the draft zod would (its stripped copy when it strips), and refuse what zod refuses", async () => {
+    const s = store();
+    const plain = pending("plain", "allowed");
+    // A nested key zod strips (policy_matched.x): off the fast path, so zod's copy is stored.
+    const odd = {
+      ...pending("odd", "allowed"),
+      record: { ...rec(2, { action_id: "odd" }), policy_matched: { bundle: null, rules: [], x: 1 } },
+    };
+    const seen: string[] = [];
+    s.onPending((p) => seen.push(p.action_id));
+    await s.putPending(plain);
+    await s.putPending(odd as never);
+    expect(s.getPending("plain")).toEqual(PendingActionSchema.parse(plain));
+    expect(s.getPending("odd")).toEqual(PendingActionSchema.parse(odd));
+    expect(s.getPending("odd")!.record.policy_matched).toEqual({ bundle: null, rules: [] });
+    expect(seen).toEqual(["plain", "odd"]);
+    // What zod refuses, with zod's path in the message, whichever field is wrong.
+    const bad: [string, unknown][] = [
+      ["created_ms", { ...pending("b1"), created_ms: 1.5 }],
+      ["deadline_ms", { ...pending("b2"), deadline_ms: -1 }],
+      ["action_id", { ...pending("b3"), action_id: "" }],
+      ["(root)", { ...pending("b4"), extra: 1 }],
+      ["record.kind", { ...pending("b5"), record: rec(1, { kind: "bogus" as never }) }],
+      ["record.latency_ms", { ...pending("b6"), record: rec(1, { latency_ms: -1 }) }],
+    ];
+    for (const [field, p] of bad) {
+      const err = await rejection(s.putPending(p as never));
+      expect(err.code).toBe(Codes.EVIDENCE_INVALID);
+      expect(err.message).toContain(field);
+    }
+    expect(s.listPending().map((p) => p.action_id)).toEqual(["odd", "plain"].sort());
+  });
+
   it("refuse unknown ids with FORGE_NOT_FOUND without consuming a seq", async () => {
     const s = store();
     expect((await rejection(s.resolvePending("nope", rec(1)))).code).toBe(Codes.NOT_FOUND);
@@ -760,6 +801,7 @@ describe("the validation boundary (encodeRecord: zod's verdict, one serialisatio
 
   it("accepts exactly what zod accepts, and writes the body recordBodyJson writes for zod's output", () => {
     let valid = 0;
+    let fast = 0;
     fc.assert(
       fc.property(input, (raw) => {
         const value = build(raw);
@@ -789,11 +831,15 @@ describe("the validation boundary (encodeRecord: zod's verdict, one serialisatio
         expect(`${enc!.before}42${enc!.after}`).toBe(expected);
         const { seq, prev_hash, hash, ...record } = enc!.record;
         expect(record).toEqual({ ...zod.data, host_id: "host-a" });
+        // A pending row's draft text, cut from the body: zod's output, canonical, no host_id or seq.
+        expect(draftJson(enc!)).toBe(canonicalJson(zod.data));
+        if (enc!.host !== undefined) fast++;
       }),
       { numRuns: 3000 },
     );
-    // Not a vacuous comparison: a good share of the inputs were valid records.
+    // Not a vacuous comparison: a good share of the inputs were valid records, most on the fast path.
     expect(valid).toBeGreaterThan(100);
+    expect(fast).toBeGreaterThan(50);
   });
 
   it("copies the record's fields at append(): a caller reusing its object afterwards changes neither the body nor the hash", async () => {
