@@ -29,6 +29,7 @@ import {
 import { ACTION_BUCKET_BITS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import {
   fromWire,
+  type OpsMessage,
   type SyncCall,
   type SyncReply,
   storeError,
@@ -85,6 +86,12 @@ interface RecordRow {
   hash: string;
 }
 
+/**
+ * Ops of one turn posted together: a longer turn goes to the writer in chunks of this many, so
+ * the two threads overlap (still one transaction, writer.ts).
+ */
+const CHUNK_OPS = 16;
+
 /** How long a synchronous call (markAcked, setMaxPageCount) waits for the writer before failing closed. */
 const SYNC_CALL_MS = 30_000;
 
@@ -99,7 +106,7 @@ function invalid(what: string, err: unknown): ForgeError {
 /**
  * The host's evidence store: a hash-chained, append-only log of records in SQLite, plus durable
  * pending actions (pending.ts) and signed checkpoints and acks (checkpoints.ts). Writes are
- * group-committed (group-commit.ts): every write queued during one turn of the event loop shares
+ * group-committed (writer.ts): every write queued during one turn of the event loop shares
  * one transaction and one sync, and each promise resolves only after that commit. This file chains
  * the records and answers the queries.
  */
@@ -145,6 +152,8 @@ export class EvidenceStore {
   /** Ops queued in this turn, not posted yet. */
   private batch: WireOp[] = [];
   private scheduled = false;
+  /** Chunks of this turn went to the writer, and its end (post) has not. */
+  private turnOpen = false;
   /** The timer that posts deferred ops no other op's batch took along. */
   private readonly deferred = new DeferTimer(() => this.schedule());
   /** Records posted and not committed yet (the buffer bound counts them as taken). */
@@ -336,6 +345,8 @@ export class EvidenceStore {
    * the writer does not answer within SYNC_CALL_MS.
    */
   private call(c: SyncCall): unknown {
+    // The writer answers between transactions: a turn whose first chunks it holds ends here.
+    if (this.turnOpen) this.post();
     Atomics.store(this.syncFlag, 0, 0);
     this.syncPort.postMessage(c);
     if (Atomics.wait(this.syncFlag, 0, 0, SYNC_CALL_MS) === "timed-out") {
@@ -375,10 +386,22 @@ export class EvidenceStore {
     (op as WireOp).id = id;
     this.batch.push(op as WireOp);
     if (deferMs <= 0) {
+      // A long turn goes in chunks, so the writer writes its first rows while this thread encodes
+      // the rest; the turn's last message (post) still ends its one transaction.
+      if (this.batch.length >= CHUNK_OPS) this.postChunk();
       this.schedule();
       return;
     }
     this.deferred.within(deferMs);
+  }
+
+  /** Posts the ops queued so far in this turn, which goes on: the writer applies them and waits for the turn's end. */
+  private postChunk(): void {
+    if (this.dead) return;
+    const m: OpsMessage = { ops: this.batch, end: false };
+    this.batch = [];
+    this.turnOpen = true;
+    this.worker.postMessage(m);
   }
 
   private schedule(): void {
@@ -398,8 +421,10 @@ export class EvidenceStore {
     this.deferred.clear();
     const ops = this.batch;
     this.batch = [];
-    if (ops.length === 0 || this.dead) return;
-    this.worker.postMessage(ops);
+    if ((ops.length === 0 && !this.turnOpen) || this.dead) return;
+    this.turnOpen = false;
+    const m: OpsMessage = { ops, end: true };
+    this.worker.postMessage(m);
   }
 
   /**

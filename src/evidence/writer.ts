@@ -4,7 +4,7 @@ import Database from "better-sqlite3";
 import { Codes, ForgeError } from "../errors.js";
 import { sha256Hex } from "../protocol/canonical.js";
 import { Checkpoints } from "./checkpoints.js";
-import { GroupCommit, type Settle } from "./group-commit.js";
+import type { Settle } from "./group-commit.js";
 import { type PendingPatch, type PendingRow, PendingTable } from "./pending.js";
 
 /**
@@ -132,6 +132,24 @@ export function fromWire(w: WireError): ForgeError {
 /** An op queued for a transaction: settling it adds its line to the next report. */
 type Op = WireOp & Settle<unknown>;
 
+/** Most ops one transaction takes; the rest of a long turn goes in the next. */
+export const MAX_BATCH_OPS = 4096;
+
+/** What the store posts: ops of one turn, in order; `end` on the turn's last message. */
+export interface OpsMessage {
+  ops: WireOp[];
+  end: boolean;
+}
+
+/** An open transaction: its ops, their results, the head it has chained to, and why it broke. */
+interface Txn {
+  ops: Op[];
+  results: unknown[];
+  seq: number;
+  hash: string;
+  broken: { err: unknown } | undefined;
+}
+
 function runWriter(init: WriterInit, port: MessagePort): void {
   const db = new Database(init.path);
   db.pragma(`synchronous = ${init.synchronous}`);
@@ -165,13 +183,52 @@ function runWriter(init: WriterInit, port: MessagePort): void {
     });
   };
 
-  const applyBatch = (ops: Op[], results: unknown[]): Head => {
-    let seq = headSeq;
-    let hash = headHash;
+  const begin = db.prepare("BEGIN IMMEDIATE");
+  const commit = db.prepare("COMMIT");
+  const rollback = db.prepare("ROLLBACK");
+
+  /** The transaction being written, if any: its ops are applied as they arrive. */
+  let txn: Txn | undefined;
+  /** The last ops message did not end its turn: the open transaction waits for the rest of it. */
+  let turnOpen = false;
+  let commitScheduled = false;
+  /** Synchronous calls that came while a transaction was open: answered once it committed. */
+  const held: SyncCall[] = [];
+
+  /** Starts a transaction from the committed head (a BEGIN that fails leaves it broken: every op is then tried alone). */
+  const open = (): Txn => {
+    const t: Txn = { ops: [], results: [], seq: headSeq, hash: headHash, broken: undefined };
+    try {
+      begin.run();
+    } catch (err) {
+      t.broken = { err };
+    }
+    return t;
+  };
+
+  /** Rolls `t` back: its ops are tried alone when it would have committed. */
+  const abandon = (t: Txn, err: unknown): void => {
+    t.broken = { err };
+    t.seq = headSeq;
+    t.hash = headHash;
+    if (db.inTransaction) {
+      try {
+        rollback.run();
+      } catch {
+        // SQLite rolled it back itself.
+      }
+    }
+  };
+
+  /**
+   * Applies op `i` of `t`. An error before the op's first write is the op's own (its result);
+   * one after (SQLite's) throws: the transaction is then rolled back as a whole.
+   */
+  const apply = (t: Txn, op: Op, i: number): void => {
     let wrote = false;
     /** Chains `rec` at the next seq; its result is [seq, prev_hash, hash]. */
     const chain = (rec: WireRecord): [number, string, string] => {
-      const next = seq + 1;
+      const next = t.seq + 1;
       const body = rec.before + next + rec.after;
       if (body.length > init.maxRecordBytes) {
         throw new ForgeError(
@@ -179,72 +236,130 @@ function runWriter(init: WriterInit, port: MessagePort): void {
           `evidence record is ${body.length} bytes, over the ${init.maxRecordBytes}-byte limit`,
         );
       }
-      const prev = hash;
+      const prev = t.hash;
       const h = sha256Hex(prev + body);
       wrote = true;
       insert.run(next, rec.kind, rec.session_id, rec.action_id, body, prev, h);
-      seq = next;
-      hash = h;
+      t.seq = next;
+      t.hash = h;
       return [next, prev, h];
     };
-    for (let i = 0; i < ops.length; i++) {
-      const op = ops[i]!;
-      wrote = false;
-      try {
-        switch (op.t) {
-          case "append":
-            results[i] = chain(op.rec);
-            break;
-          case "put":
-            wrote = true;
-            pending.put(op.p, op.text);
-            break;
-          case "update": {
-            const write = pending.patcher(op.id_, op.patch, op.text);
-            wrote = true;
-            write();
-            break;
-          }
-          case "resolve":
-            pending.require(op.id_);
-            if ("invalid" in op) throw fromWire(op.invalid);
-            results[i] = chain(op.rec);
-            pending.delete(op.id_);
-            break;
+    try {
+      switch (op.t) {
+        case "append":
+          t.results[i] = chain(op.rec);
+          break;
+        case "put":
+          wrote = true;
+          pending.put(op.p, op.text);
+          break;
+        case "update": {
+          const write = pending.patcher(op.id_, op.patch, op.text);
+          wrote = true;
+          write();
+          break;
         }
-      } catch (err) {
-        if (wrote || !(err instanceof ForgeError)) throw err;
-        results[i] = err;
+        case "resolve":
+          pending.require(op.id_);
+          if ("invalid" in op) throw fromWire(op.invalid);
+          t.results[i] = chain(op.rec);
+          pending.delete(op.id_);
+          break;
       }
+    } catch (err) {
+      if (wrote || !(err instanceof ForgeError)) throw err;
+      t.results[i] = err;
     }
-    const checkpointed = cps.dueAt(seq);
-    if (checkpointed) cps.insert(seq, hash);
-    return { seq, hash, checkpointed };
   };
 
-  const transact = db.transaction((ops: Op[], results: unknown[]) => applyBatch(ops, results)).immediate;
-  const writes = new GroupCommit<Op, Head>({
-    transact: (ops, results) => transact(ops, results),
-    committed: (head) => {
-      headSeq = head.seq;
-      headHash = head.hash;
-      if (head.checkpointed) cps.committed(head.seq);
-      report.heads.push(head);
-      post();
-    },
-    settled: () => {},
-    failed: (err) => {
-      const e = storeError(err);
-      report.unavailable = toWire(e);
-      post();
-      return e;
-    },
-    records: (op) => (op.t === "append" || op.t === "resolve" ? 1 : 0),
-    due: () => cps.requested,
-    ready: () => db.open,
-  });
+  /** Adds `op` to the open transaction (opening one), applying it now unless the transaction broke. */
+  const add = (op: Op): void => {
+    if (txn === undefined) txn = open();
+    const t = txn;
+    const i = t.ops.push(op) - 1;
+    if (t.broken !== undefined) return;
+    try {
+      apply(t, op, i);
+    } catch (err) {
+      abandon(t, err);
+    }
+  };
 
-  // Settling an op (GroupCommit calls these as its methods) adds its line to the next report.
+  /** Commits `t` (signing a checkpoint if one fell due), then settles its ops; false if it failed as a whole. */
+  const finish = (t: Txn): boolean => {
+    if (t.broken === undefined) {
+      try {
+        const checkpointed = cps.dueAt(t.seq);
+        if (checkpointed) cps.insert(t.seq, t.hash);
+        commit.run();
+        headSeq = t.seq;
+        headHash = t.hash;
+        if (checkpointed) cps.committed(t.seq);
+        report.heads.push({ seq: t.seq, hash: t.hash, checkpointed });
+        for (let i = 0; i < t.ops.length; i++) {
+          const r = t.results[i];
+          if (r instanceof Error) t.ops[i]!.reject(r);
+          else t.ops[i]!.resolve(r);
+        }
+        post();
+        return true;
+      } catch (err) {
+        abandon(t, err);
+      }
+    }
+    return false;
+  };
+
+  /** A transaction that failed as a whole, or alone. */
+  const failed = (err: unknown): ForgeError => {
+    const e = storeError(err);
+    report.unavailable = toWire(e);
+    post();
+    return e;
+  };
+
+  /**
+   * Commits the open transaction (or, with none, a checkpoint that fell due). One that failed as a
+   * whole is retried op by op, in order, each in a transaction of its own, so only the ops that
+   * fail on their own are rejected and the innocent ones that shared it are committed.
+   */
+  const commitNow = (): void => {
+    const t = txn ?? (cps.requested && headSeq > cps.last ? open() : undefined);
+    txn = undefined;
+    if (t === undefined || !db.open) return;
+    if (finish(t)) return;
+    if (t.ops.length <= 1) {
+      const e = failed(t.broken!.err);
+      for (const op of t.ops) op.reject(e);
+      return;
+    }
+    for (const op of t.ops) {
+      const alone = open();
+      alone.ops.push(op);
+      if (alone.broken === undefined) {
+        try {
+          apply(alone, op, 0);
+        } catch (err) {
+          abandon(alone, err);
+        }
+      }
+      if (!finish(alone)) op.reject(failed(alone.broken!.err));
+    }
+  };
+
+  /** Commits once every turn that came has ended, after whatever messages are already here (they join). */
+  const schedule = (): void => {
+    if (commitScheduled) return;
+    commitScheduled = true;
+    setImmediate(() => {
+      commitScheduled = false;
+      if (turnOpen) return; // that turn's end commits it
+      commitNow();
+      answerHeld();
+    });
+  };
+
+  // Settling an op (a method call on the op) adds its line to the next report.
   function resolve(this: WireOp, v: unknown): void {
     const c = v as [number, string, string] | undefined;
     report.settled.push(c === undefined ? [this.id, null] : [this.id, null, c[0], c[1], c[2]]);
@@ -255,30 +370,38 @@ function runWriter(init: WriterInit, port: MessagePort): void {
     post();
   }
 
-  port.on("message", (m: WireOp[] | { t: "checkpoint" } | { t: "close" }) => {
-    if (Array.isArray(m)) {
-      // One turn of the store's event loop: one transaction (with whatever else arrived meanwhile).
-      for (const op of m) {
+  port.on("message", (m: OpsMessage | { t: "checkpoint" } | { t: "close" }) => {
+    if ("ops" in m) {
+      // Applied as they come: the store posts a long turn in chunks, so its rows are written while
+      // it encodes the rest. The turn's last message (`end`) lets it commit: one turn, one
+      // transaction (with whatever else arrived meanwhile), at most MAX_BATCH_OPS ops.
+      for (const op of m.ops) {
         const queued = op as Op;
         queued.resolve = resolve;
         queued.reject = reject;
-        writes.enqueue(queued);
+        add(queued);
+        if (txn!.ops.length >= MAX_BATCH_OPS) commitNow();
       }
+      turnOpen = !m.end;
+      if (m.end) schedule();
       return;
     }
     if (m.t === "checkpoint") {
       if (headSeq > cps.last) {
         cps.requested = true;
-        writes.schedule();
+        schedule();
       }
       return;
     }
     if (m.t === "close") {
-      writes.drain();
+      // The store ended its last turn before this message.
+      turnOpen = false;
+      commitNow();
       if (headSeq > cps.last) {
         cps.requested = true;
-        writes.flush();
+        commitNow();
       }
+      answerHeld();
       let cleanly = false;
       if (headSeq === cps.last) {
         try {
@@ -302,7 +425,7 @@ function runWriter(init: WriterInit, port: MessagePort): void {
   });
 
   const flag = new Int32Array(init.flag);
-  init.sync.on("message", (c: SyncCall) => {
+  const answer = (c: SyncCall): void => {
     let reply: SyncReply;
     try {
       if (c.t === "ack") {
@@ -317,6 +440,14 @@ function runWriter(init: WriterInit, port: MessagePort): void {
     init.sync.postMessage(reply);
     Atomics.store(flag, 0, 1);
     Atomics.notify(flag, 0);
+  };
+  const answerHeld = (): void => {
+    while (txn === undefined && held.length > 0) answer(held.shift()!);
+  };
+  // A call waits for the open transaction (the store ends its turn before it calls).
+  init.sync.on("message", (c: SyncCall) => {
+    if (txn !== undefined) held.push(c);
+    else answer(c);
   });
   port.postMessage({ ready: true });
 }

@@ -231,6 +231,33 @@ describe("group commit", () => {
     expect(commits).toBeGreaterThanOrEqual(20);
   });
 
+  it("a turn longer than a chunk is still one transaction, however the writer received it", async () => {
+    const s = store();
+    await s.append(rec(0));
+    const before = s.stats().commits;
+    // 200 ops in one turn go to the writer in chunks, which it writes as they come: one commit.
+    const all = await Promise.all(Array.from({ length: 200 }, (_, i) => s.append(rec(i + 1))));
+    expect(s.stats().commits - before).toBe(1);
+    expect(all.map((r) => r.seq)).toEqual(Array.from({ length: 200 }, (_, i) => i + 2));
+    expect(verifyRecords(s.records({}), GENESIS_HASH).ok).toBe(true);
+  });
+
+  it("a synchronous call in the middle of a chunked turn ends that turn first: no wait on itself", async () => {
+    const s = store();
+    for (let i = 0; i < 20; i++) await s.append(rec(i));
+    const before = s.stats().commits;
+    // Chunks of this turn are with the writer, which answers calls only between transactions.
+    const first = Array.from({ length: 40 }, (_, i) => s.append(rec(100 + i)));
+    s.markAcked(10);
+    expect(s.ackedSeq()).toBe(10);
+    const rest = Array.from({ length: 5 }, (_, i) => s.append(rec(200 + i)));
+    const seqs = (await Promise.all([...first, ...rest])).map((r) => r.seq);
+    expect(seqs).toEqual(Array.from({ length: 45 }, (_, i) => i + 21));
+    // The 40 before the call, then the 5 after it.
+    expect(s.stats().commits - before).toBe(2);
+    expect(s.records({}).map((r) => r.seq)).toEqual(Array.from({ length: 55 }, (_, i) => i + 11));
+  });
+
   it("caps one transaction at 4096 ops and carries the rest to the next turn", async () => {
     const s = store();
     const all = await Promise.all(Array.from({ length: 10_000 }, (_, i) => s.append(rec(i))));
