@@ -30,10 +30,12 @@ import { ACTION_BUCKET_BITS, SCHEMA_SQL, SCHEMA_VERSION } from "./schema.js";
 import {
   fromWire,
   type OpsMessage,
+  SETTLED_WIDTH,
   type SyncCall,
   type SyncReply,
   storeError,
   toWire,
+  type WireError,
   type WireOp,
   type WireRecord,
   type WriterInit,
@@ -470,17 +472,21 @@ export class EvidenceStore {
       });
     }
     const chained: StoredRecord[] = [];
-    for (const line of m.settled) {
-      const op = this.inflight.get(line[0]);
+    const s = m.settled;
+    for (let i = 0; i < s.length; i += SETTLED_WIDTH) {
+      const id = s[i] as number;
+      const op = this.inflight.get(id);
       if (op === undefined) continue;
-      this.inflight.delete(line[0]);
+      this.inflight.delete(id);
       const rec = op.record;
       if (rec !== undefined) this.queued--;
-      if (line[1] !== null) op.reject(fromWire(line[1]));
-      else if (line.length === 5 && rec !== undefined) {
-        rec.seq = line[2];
-        rec.prev_hash = line[3];
-        rec.hash = line[4];
+      const error = s[i + 1] as WireError | null;
+      const seq = s[i + 2] as number;
+      if (error !== null) op.reject(fromWire(error));
+      else if (seq > 0 && rec !== undefined) {
+        rec.seq = seq;
+        rec.prev_hash = s[i + 3] as string;
+        rec.hash = s[i + 4] as string;
         chained.push(rec);
         op.resolve(rec);
       } else op.resolve(undefined);
