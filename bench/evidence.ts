@@ -8,7 +8,7 @@
  * implementation), sha256, and one prepared INSERT inside a transaction.
  * Targets (issue 4): >= 100,000 records/s at 64 producers, and >= half the raw loop.
  */
-import { closeSync, fsyncSync, openSync, rmSync, writeSync } from "node:fs";
+import { closeSync, fsyncSync, openSync, readdirSync, readFileSync, rmSync, writeSync } from "node:fs";
 import { loadavg } from "node:os";
 import { join } from "node:path";
 import Database from "better-sqlite3";
@@ -92,7 +92,25 @@ async function windowsAsync(
   return { rates, total };
 }
 
+/** CPU µs (user + system) of each of this process's threads, by thread id; undefined off Linux. */
+function threadCpu(): Map<string, number> | undefined {
+  const out = new Map<string, number>();
+  try {
+    for (const tid of readdirSync("/proc/self/task")) {
+      const stat = readFileSync(`/proc/self/task/${tid}/stat`, "utf8");
+      const f = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+      // utime and stime, fields 14 and 15 of stat, in clock ticks (100 a second on Linux).
+      out.set(tid, ((Number(f[11]) + Number(f[12])) * 1e6) / 100);
+    }
+  } catch {
+    return undefined;
+  }
+  return out;
+}
+
 async function ingest(dir: string, sync: "FULL" | "NORMAL", producers: number, seconds: number) {
+  // The writer is the thread the store starts (V8's and libuv's threads exist before it).
+  const threadsBefore = threadCpu();
   const store = EvidenceStore.open({
     path: join(dir, `ingest-${sync}-${producers}.db`),
     keyDir: join(dir, "keys"),
@@ -106,6 +124,8 @@ async function ingest(dir: string, sync: "FULL" | "NORMAL", producers: number, s
   let next = 0;
   const warm = Array.from({ length: 200 }, () => store.append(pool[next++ & (POOL - 1)]!));
   await Promise.all(warm);
+  const writerTid = [...(threadCpu()?.keys() ?? [])].find((t) => threadsBefore?.has(t) === false);
+  const th0 = threadCpu();
   const c0 = store.stats().commits;
   const r0 = store.stats().appended;
   const cpu0 = process.cpuUsage();
@@ -127,6 +147,7 @@ async function ingest(dir: string, sync: "FULL" | "NORMAL", producers: number, s
   });
   const elapsedS = (nowNs() - t0) / 1e9;
   const cpu = process.cpuUsage(cpu0);
+  const th1 = threadCpu();
   const s = store.stats();
   // The price of the bucketed action_id index: a lookup probes every bucket of the backlog.
   const lookups = sampleSync(
@@ -139,7 +160,21 @@ async function ingest(dir: string, sync: "FULL" | "NORMAL", producers: number, s
   );
   await store.close();
   const n = s.appended - r0;
+  const used = (tid: string | undefined) =>
+    tid === undefined || th0 === undefined || th1 === undefined
+      ? Number.NaN
+      : ((th1.get(tid) ?? 0) - (th0.get(tid) ?? 0)) / n;
+  const mainUs = used(String(process.pid));
+  const writerUs = used(writerTid);
   return {
+    /** CPU per record on the store's thread, the writer's, and the rest (GC, libuv), from /proc (10 ms ticks). */
+    threads: Number.isNaN(mainUs + writerUs)
+      ? undefined
+      : {
+          main: mainUs,
+          writer: writerUs,
+          other: Math.max(0, (cpu.user + cpu.system) / n - mainUs - writerUs),
+        },
     rates,
     latencies,
     perCommit: n / (s.commits - c0),
@@ -287,6 +322,11 @@ export const suite: Suite = async (ctx) => {
         baseline: { name: "raw insert", stats: stats([raw.cpuUsPerRecord]) },
         ratio: ours.cpuUsPerRecord / raw.cpuUsPerRecord,
         ratio_of: "ours / raw",
+        ...(ours.threads !== undefined
+          ? {
+              notes: `store's thread ${ours.threads.main.toFixed(1)}, writer thread ${ours.threads.writer.toFixed(1)}, other threads (GC, libuv) ${ours.threads.other.toFixed(1)} us/record (from /proc, 10 ms ticks)`,
+            }
+          : {}),
       });
       // The bound on records/s: commits/s (each one fsync at FULL) x records per commit.
       const commits: Metric = {
