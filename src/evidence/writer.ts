@@ -223,35 +223,43 @@ function runWriter(init: WriterInit, port: MessagePort): void {
     }
   };
 
+  /** The body of `rec` at the next seq of `t`; refused (the op's own error) over maxRecordBytes. */
+  const bodyAt = (t: Txn, rec: WireRecord): string => {
+    const body = rec.before + (t.seq + 1) + rec.after;
+    if (body.length > init.maxRecordBytes) {
+      throw new ForgeError(
+        Codes.EVIDENCE_INVALID,
+        `evidence record is ${body.length} bytes, over the ${init.maxRecordBytes}-byte limit`,
+      );
+    }
+    return body;
+  };
+
+  /** Chains `rec` (its `body` from bodyAt) at the next seq of `t`; its result is [seq, prev_hash, hash]. */
+  const chain = (t: Txn, rec: WireRecord, body: string): [number, string, string] => {
+    const next = t.seq + 1;
+    const prev = t.hash;
+    const h = sha256Hex(prev + body);
+    insert.run(next, rec.kind, rec.session_id, rec.action_id, body, prev, h);
+    t.seq = next;
+    t.hash = h;
+    return [next, prev, h];
+  };
+
   /**
    * Applies op `i` of `t`. An error before the op's first write is the op's own (its result);
    * one after (SQLite's) throws: the transaction is then rolled back as a whole.
    */
   const apply = (t: Txn, op: Op, i: number): void => {
     let wrote = false;
-    /** Chains `rec` at the next seq; its result is [seq, prev_hash, hash]. */
-    const chain = (rec: WireRecord): [number, string, string] => {
-      const next = t.seq + 1;
-      const body = rec.before + next + rec.after;
-      if (body.length > init.maxRecordBytes) {
-        throw new ForgeError(
-          Codes.EVIDENCE_INVALID,
-          `evidence record is ${body.length} bytes, over the ${init.maxRecordBytes}-byte limit`,
-        );
-      }
-      const prev = t.hash;
-      const h = sha256Hex(prev + body);
-      wrote = true;
-      insert.run(next, rec.kind, rec.session_id, rec.action_id, body, prev, h);
-      t.seq = next;
-      t.hash = h;
-      return [next, prev, h];
-    };
     try {
       switch (op.t) {
-        case "append":
-          t.results[i] = chain(op.rec);
+        case "append": {
+          const body = bodyAt(t, op.rec);
+          wrote = true;
+          t.results[i] = chain(t, op.rec, body);
           break;
+        }
         case "put":
           wrote = true;
           pending.put(op.p, op.text);
@@ -262,12 +270,15 @@ function runWriter(init: WriterInit, port: MessagePort): void {
           write();
           break;
         }
-        case "resolve":
+        case "resolve": {
           pending.require(op.id_);
           if ("invalid" in op) throw fromWire(op.invalid);
-          t.results[i] = chain(op.rec);
+          const body = bodyAt(t, op.rec);
+          wrote = true;
+          t.results[i] = chain(t, op.rec, body);
           pending.delete(op.id_);
           break;
+        }
       }
     } catch (err) {
       if (wrote || !(err instanceof ForgeError)) throw err;
