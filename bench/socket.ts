@@ -13,6 +13,7 @@ import { randomUUID } from "node:crypto";
 import { createServer, Agent as HttpAgent, request } from "node:http";
 import { loadavg } from "node:os";
 import { join } from "node:path";
+import { PerformanceObserver, performance } from "node:perf_hooks";
 import Database from "better-sqlite3";
 import { pino } from "pino";
 import { loadConfig } from "../src/agent/config.js";
@@ -117,6 +118,27 @@ export const suite: Suite = async (ctx) => {
       put.run(randomUUID(), "bench", "allowed", rowText, Date.now() + 300_000, Date.now()),
     ).immediate;
 
+    // Load-independent figures beside the times: CPU (this process: client, daemon, writer) and
+    // scavenges per round trip, over the same windows (warm-up included in both counts).
+    const gcAt: number[] = [];
+    const gcObserver = new PerformanceObserver((list) => {
+      for (const e of list.getEntries()) gcAt.push(e.startTime);
+    });
+    gcObserver.observe({ entryTypes: ["gc"] });
+    const echoCost = { cpuUs: 0, ops: 0, windows: [] as [number, number][] };
+    const allowCost = { cpuUs: 0, ops: 0, windows: [] as [number, number][] };
+    const counted = async (c: typeof allowCost, warmup: number, run: () => Promise<number[]>) => {
+      const t0 = performance.now();
+      const cpu0 = process.cpuUsage();
+      const us = await run();
+      const cpu = process.cpuUsage(cpu0);
+      c.windows.push([t0, performance.now()]);
+      c.cpuUs += cpu.user + cpu.system;
+      c.ops += warmup + us.length;
+      return us;
+    };
+    const scavengesPer1k = (c: typeof allowCost) =>
+      (1000 * gcAt.filter((t) => c.windows.some(([a, b]) => t >= a && t <= b)).length) / c.ops;
     const load = [loadavg()[0]!];
     const echoUs: number[] = [];
     const allowUs: number[] = [];
@@ -128,19 +150,23 @@ export const suite: Suite = async (ctx) => {
         ctx.progress(0.05 + (0.55 * r) / ROUNDS, `round ${r + 1}/${ROUNDS}: echo, ALLOW, SQLite floor`);
         const warmup = r === 0 ? 300 : 20;
         echoUs.push(
-          ...(await sampleAsync((i) => post(client, echoPath, "/v1/actions", allowBody(i)), {
-            seconds: slice,
-            warmup,
-            signal: ctx.signal,
-          })),
+          ...(await counted(echoCost, warmup, () =>
+            sampleAsync((i) => post(client, echoPath, "/v1/actions", allowBody(i)), {
+              seconds: slice,
+              warmup,
+              signal: ctx.signal,
+            }),
+          )),
         );
         const roundGate: number[] = [];
-        const us = await sampleAsync(
-          async (i) => {
-            const res = JSON.parse(await post(client, agent.socketPath, "/v1/actions", allowBody(i)));
-            roundGate.push(res.latency_ms);
-          },
-          { seconds: slice, warmup, signal: ctx.signal },
+        const us = await counted(allowCost, warmup, () =>
+          sampleAsync(
+            async (i) => {
+              const res = JSON.parse(await post(client, agent.socketPath, "/v1/actions", allowBody(i)));
+              roundGate.push(res.latency_ms);
+            },
+            { seconds: slice, warmup, signal: ctx.signal },
+          ),
         );
         allowUs.push(...us);
         gateMs.push(...roundGate.slice(-us.length));
@@ -149,6 +175,9 @@ export const suite: Suite = async (ctx) => {
       }
     } finally {
       floorDb.close();
+      // Entries are delivered after the fact: let the last ones arrive before counting.
+      await new Promise((r) => setImmediate(r));
+      gcObserver.disconnect();
     }
     ctx.progress(0.6, "POST /v1/actions DENY");
     const denyUs = await sampleAsync((i) => post(client, agent.socketPath, "/v1/actions", denyBody(i)), {
@@ -243,6 +272,18 @@ export const suite: Suite = async (ctx) => {
       stats: stats(gateMs),
       notes: "the decision's latency_ms",
     };
+    const allowCpu: Metric = {
+      name: "CPU per ALLOW round trip (client, daemon and writer threads)",
+      unit: "us",
+      stats: stats([allowCost.cpuUs / allowCost.ops]),
+      baseline: {
+        name: "CPU per echo round trip (client and echo server)",
+        stats: stats([echoCost.cpuUs / echoCost.ops]),
+      },
+      notes: `scavenges per 1,000 round trips: ALLOW ${scavengesPer1k(allowCost).toFixed(1)}, echo ${scavengesPer1k(echoCost).toFixed(1)} (load-independent beside the times: a scavenge in a round trip is one of what puts it in the tail)`,
+    };
+    allowCpu.ratio = allowCpu.stats.median / allowCpu.baseline!.stats.median;
+    allowCpu.ratio_of = "ALLOW / echo";
     const floor: Metric = {
       name: "SQLite FULL commit of the same pending row",
       unit: "ms",
@@ -254,6 +295,7 @@ export const suite: Suite = async (ctx) => {
       suite: "socket",
       metrics: [
         judge(allow, { text: "p99 <= 1 ms", stat: "p99", op: "<=", value: 1 }),
+        allowCpu,
         allowNormal,
         deny,
         floor,
