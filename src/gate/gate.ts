@@ -7,7 +7,8 @@ import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { canonicalHost } from "./hosts.js";
-import { hostOf, isWithin, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
+import type { PathMatcher } from "./path-matcher.js";
+import { hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -1253,8 +1254,8 @@ const anyRe = (res: RegExp[], v: string) => {
   return false;
 };
 
-function anyPath(globs: PathGlob[], paths: string[], home: string, cwd: string): boolean {
-  for (const p of paths) for (const g of globs) if (matchPathGlob(g, p, home, cwd)) return true;
+function anyPath(globs: PathMatcher, paths: string[], home: string, cwd: string): boolean {
+  for (const p of paths) if (globs.test(p, home, cwd)) return true;
   return false;
 }
 
@@ -1289,19 +1290,14 @@ function anyValueNot(res: RegExp[], values: readonly string[]): boolean {
 }
 
 /** True when every path matches one of `globs`. */
-function allPaths(globs: PathGlob[], paths: readonly string[], home: string, cwd: string): boolean {
-  for (const p of paths) if (!onePath(globs, p, home, cwd)) return false;
+function allPaths(globs: PathMatcher, paths: readonly string[], home: string, cwd: string): boolean {
+  for (const p of paths) if (!globs.test(p, home, cwd)) return false;
   return true;
 }
 
 /** True when some path matches none of `globs`. */
-function anyPathNot(globs: PathGlob[], paths: readonly string[], home: string, cwd: string): boolean {
-  for (const p of paths) if (!onePath(globs, p, home, cwd)) return true;
-  return false;
-}
-
-function onePath(globs: PathGlob[], p: string, home: string, cwd: string): boolean {
-  for (const g of globs) if (matchPathGlob(g, p, home, cwd)) return true;
+function anyPathNot(globs: PathMatcher, paths: readonly string[], home: string, cwd: string): boolean {
+  for (const p of paths) if (!globs.test(p, home, cwd)) return true;
   return false;
 }
 
@@ -1382,7 +1378,7 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (!allPaths(r.pathsWithin, sub.paths, home, cwd)) return NO;
     if (dyn) res = MAYBE;
   }
-  if (r.programPath && !(c?.path && onePath(r.programPath, c.path, home, cwd))) return NO;
+  if (r.programPath && !(c?.path && r.programPath.test(c.path, home, cwd))) return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
   if (r.writes && !anyPath(r.writes, sub.writes, home, cwd)) {
     if (!sub.dynamicWrites) return NO;
