@@ -531,7 +531,12 @@ export class Gate {
     // Labels earned by earlier commands of the same line count for later ones: `cat key | curl -d @-`.
     const lineLabels = new Set<string>();
     for (const sub of subjects) {
-      const [first, second] = candidatesFor(bundle, sub);
+      const byProgram = splitIndex(bundle).get(sub.kind);
+      const forAny = byProgram?.get("*") ?? EMPTY;
+      // A shell command: the rules naming its program, then those for any; otherwise those for any.
+      const named = sub.kind === "shell" && sub.program !== "";
+      const first = named ? (byProgram?.get(sub.program) ?? EMPTY) : forAny;
+      const second = named ? forAny : EMPTY;
       let any = false;
       for (let ci = 0, n = first.length + second.length; ci < n; ci++) {
         const r = ci < first.length ? first[ci]! : second[ci - first.length]!;
@@ -566,7 +571,7 @@ export class Gate {
     }
     const evaluation = EVAL[rank]!;
     if (evaluation === "ALLOW" && reasons.length === 0) {
-      for (const r of matched) reasons.push(`allow rule '${r.id}'`);
+      for (const r of matched) reasons.push(keysOf(r).allow);
     }
     const labels: string[] = [];
     for (const r of matched) for (const l of r.labels) if (!labels.includes(l)) labels.push(l);
@@ -636,10 +641,12 @@ export class Gate {
       at_ms: at,
     };
     const origin = { session_id: req.session_id, action_id: entry.action_id, summary, at_ms: at };
-    for (const t of p ? [s, p] : [s]) {
+    const kindKey = kindKeyOf(kind);
+    for (let i = 0; i < (p ? 2 : 1); i++) {
+      const t = i === 0 ? s : p!;
       for (const l of labels) if (t.label(l, origin)) this.urgent = true;
-      t.bump(`kind:${kind}`, at);
-      for (const r of matched) t.bump(`rule:${r.id}`, at);
+      t.bump(kindKey, at);
+      for (const r of matched) t.bump(keysOf(r).count, at);
       t.remember(entry, this.keep);
     }
   }
@@ -1180,13 +1187,59 @@ function summaryOfUnknown(a: unknown): string {
 const EMPTY: readonly CompiledRule[] = [];
 
 /** The rules to consult for a subject: those under its exact program, then those under `*`. */
-function candidatesFor(
-  bundle: PolicyBundle,
-  sub: Subject,
-): [readonly CompiledRule[], readonly CompiledRule[]] {
-  const any = bundle.index.get(`${sub.kind}\0*`) ?? EMPTY;
-  if (sub.kind !== "shell" || sub.program === "") return [any, EMPTY];
-  return [bundle.index.get(`${sub.kind}\0${sub.program}`) ?? EMPTY, any];
+/** A rule's strings a decision uses on every match, built once per rule (not once per line). */
+interface RuleKeys {
+  /** Its count key in a Track (`when.count.rule`). */
+  count: string;
+  /** Its reason on an ALLOW. */
+  allow: string;
+}
+const RULE_KEYS = new WeakMap<CompiledRule, RuleKeys>();
+
+function keysOf(r: CompiledRule): RuleKeys {
+  let k = RULE_KEYS.get(r);
+  if (k === undefined) {
+    k = { count: `rule:${r.id}`, allow: `allow rule '${r.id}'` };
+    RULE_KEYS.set(r, k);
+  }
+  return k;
+}
+
+/** `kind:<kind>` count keys, one string per kind (the kinds are a closed set, plus "invalid"). */
+const KIND_KEYS = new Map<string, string>();
+
+function kindKeyOf(kind: string): string {
+  let k = KIND_KEYS.get(kind);
+  if (k === undefined) {
+    k = `kind:${kind}`;
+    if (KIND_KEYS.size < 256) KIND_KEYS.set(kind, k);
+  }
+  return k;
+}
+
+/**
+ * The bundle's index split by kind, then by program (`*`: rules for any), built once per bundle:
+ * a subject's candidates are found without building a `kind\0program` key for each.
+ */
+const SPLIT_INDEX = new WeakMap<PolicyBundle, Map<string, Map<string, readonly CompiledRule[]>>>();
+
+function splitIndex(bundle: PolicyBundle): Map<string, Map<string, readonly CompiledRule[]>> {
+  let m = SPLIT_INDEX.get(bundle);
+  if (m === undefined) {
+    m = new Map();
+    for (const [key, rules] of bundle.index) {
+      const cut = key.indexOf("\0");
+      const kind = key.slice(0, cut);
+      let byProgram = m.get(kind);
+      if (byProgram === undefined) {
+        byProgram = new Map();
+        m.set(kind, byProgram);
+      }
+      byProgram.set(key.slice(cut + 1), rules);
+    }
+    SPLIT_INDEX.set(bundle, m);
+  }
+  return m;
 }
 
 /**
