@@ -127,8 +127,43 @@ const OUTSIDE = "/\0outside-the-workspaces";
 /** How much of an action's free text is split into path tokens (the rest: substring search only). */
 const TOKEN_SCAN_CHARS = 64 * 1024;
 
-/** A run of path characters in free text (quotes, code, heredoc bodies); no backtracking. */
-const PATH_TOKEN = /[~A-Za-z0-9._@%+=,/-]+/g;
+/** The characters of a path-shaped run in free text (quotes, code, heredoc bodies): `[~A-Za-z0-9._@%+=,/-]`. */
+const PATH_CHARS = new Uint8Array(128);
+for (const c of "~._@%+=,/-") PATH_CHARS[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) PATH_CHARS[c] = 1;
+for (let c = 65; c <= 90; c++) PATH_CHARS[c] = PATH_CHARS[c + 32] = 1;
+
+function pathChar(c: number): boolean {
+  return c < 128 && PATH_CHARS[c] === 1;
+}
+
+/**
+ * The runs of path characters in the first TOKEN_SCAN_CHARS of `text` (the first 512 runs) that
+ * look like a path or a file name: longer than one character, with a `/` or a `.`. One scan; only
+ * the runs kept are cut out of the text.
+ */
+export function pathShapedRuns(text: string): string[] {
+  const out: string[] = [];
+  const end = Math.min(text.length, TOKEN_SCAN_CHARS);
+  let runs = 0;
+  for (let i = 0; i < end && runs < 512; ) {
+    if (!pathChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let shaped = false;
+    for (; j < end; j++) {
+      const c = text.charCodeAt(j);
+      if (!pathChar(c)) break;
+      if (c === 47 || c === 46) shaped = true;
+    }
+    runs++;
+    if (j - i > 1 && shaped) out.push(text.slice(i, j));
+    i = j;
+  }
+  return out;
+}
 /** What training rules look at: the dataset's source and pin, the base model, the budgets. */
 interface TrainingSubject {
   datasetSource: string;
@@ -701,15 +736,7 @@ export class Gate {
     // `open("/x//var/../var/agent.sock")` names the socket as surely as the plain path does.
     const paths: string[] = [];
     // Bounded: a written file can be megabytes; past the head only the plain substrings are searched.
-    const head = text.length > TOKEN_SCAN_CHARS ? text.slice(0, TOKEN_SCAN_CHARS) : text;
-    const tokens = head.match(PATH_TOKEN);
-    if (tokens !== null) {
-      for (const tok of tokens.length > 512 ? tokens.slice(0, 512) : tokens) {
-        // Runs of path characters (one linear scan), kept when they look like a path or a file name.
-        if (tok.length > 1 && (tok.includes("/") || tok.includes(".")))
-          paths.push(normalisePath(tok, cwd, this.home));
-      }
-    }
+    for (const tok of pathShapedRuns(text)) paths.push(normalisePath(tok, cwd, this.home));
     for (const f of protectFindings(
       { paths, writes: [], hosts: [], text, words: [], cmd: null, kind: "", cwd },
       this.protect,
@@ -720,11 +747,12 @@ export class Gate {
   }
 
   private subjectFindings(out: Finding[], sub: Subject): void {
+    // Only the words protectFindings reads: those that can name an endpoint (they hold a `:`).
     const words: string[] = [];
     if (sub.cmd) {
       for (const w of sub.cmd.words) {
         if (w.value === null) continue;
-        words.push(w.value);
+        if (w.value.includes(":")) words.push(w.value);
         // `socat - UNIX-CONNECT:/x/agent.sock`, `--unix-socket=/x`: judge each piece as a path too.
         if (/[:=,]/.test(w.value)) {
           for (const piece of w.value.split(/[:=,]/)) {
