@@ -7,7 +7,8 @@ import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { canonicalHost } from "./hosts.js";
-import { hostOf, isWithin, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
+import type { PathMatcher } from "./path-matcher.js";
+import { hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -126,8 +127,43 @@ const OUTSIDE = "/\0outside-the-workspaces";
 /** How much of an action's free text is split into path tokens (the rest: substring search only). */
 const TOKEN_SCAN_CHARS = 64 * 1024;
 
-/** A run of path characters in free text (quotes, code, heredoc bodies); no backtracking. */
-const PATH_TOKEN = /[~A-Za-z0-9._@%+=,/-]+/g;
+/** The characters of a path-shaped run in free text (quotes, code, heredoc bodies): `[~A-Za-z0-9._@%+=,/-]`. */
+const PATH_CHARS = new Uint8Array(128);
+for (const c of "~._@%+=,/-") PATH_CHARS[c.charCodeAt(0)] = 1;
+for (let c = 48; c <= 57; c++) PATH_CHARS[c] = 1;
+for (let c = 65; c <= 90; c++) PATH_CHARS[c] = PATH_CHARS[c + 32] = 1;
+
+function pathChar(c: number): boolean {
+  return c < 128 && PATH_CHARS[c] === 1;
+}
+
+/**
+ * The runs of path characters in the first TOKEN_SCAN_CHARS of `text` (the first 512 runs) that
+ * look like a path or a file name: longer than one character, with a `/` or a `.`. One scan; only
+ * the runs kept are cut out of the text.
+ */
+export function pathShapedRuns(text: string): string[] {
+  const out: string[] = [];
+  const end = Math.min(text.length, TOKEN_SCAN_CHARS);
+  let runs = 0;
+  for (let i = 0; i < end && runs < 512; ) {
+    if (!pathChar(text.charCodeAt(i))) {
+      i++;
+      continue;
+    }
+    let j = i;
+    let shaped = false;
+    for (; j < end; j++) {
+      const c = text.charCodeAt(j);
+      if (!pathChar(c)) break;
+      if (c === 47 || c === 46) shaped = true;
+    }
+    runs++;
+    if (j - i > 1 && shaped) out.push(text.slice(i, j));
+    i = j;
+  }
+  return out;
+}
 /** What training rules look at: the dataset's source and pin, the base model, the budgets. */
 interface TrainingSubject {
   datasetSource: string;
@@ -530,7 +566,12 @@ export class Gate {
     // Labels earned by earlier commands of the same line count for later ones: `cat key | curl -d @-`.
     const lineLabels = new Set<string>();
     for (const sub of subjects) {
-      const [first, second] = candidatesFor(bundle, sub);
+      const byProgram = splitIndex(bundle).get(sub.kind);
+      const forAny = byProgram?.get("*") ?? EMPTY;
+      // A shell command: the rules naming its program, then those for any; otherwise those for any.
+      const named = sub.kind === "shell" && sub.program !== "";
+      const first = named ? (byProgram?.get(sub.program) ?? EMPTY) : forAny;
+      const second = named ? forAny : EMPTY;
       let any = false;
       for (let ci = 0, n = first.length + second.length; ci < n; ci++) {
         const r = ci < first.length ? first[ci]! : second[ci - first.length]!;
@@ -565,7 +606,7 @@ export class Gate {
     }
     const evaluation = EVAL[rank]!;
     if (evaluation === "ALLOW" && reasons.length === 0) {
-      for (const r of matched) reasons.push(`allow rule '${r.id}'`);
+      for (const r of matched) reasons.push(keysOf(r).allow);
     }
     const labels: string[] = [];
     for (const r of matched) for (const l of r.labels) if (!labels.includes(l)) labels.push(l);
@@ -635,10 +676,12 @@ export class Gate {
       at_ms: at,
     };
     const origin = { session_id: req.session_id, action_id: entry.action_id, summary, at_ms: at };
-    for (const t of p ? [s, p] : [s]) {
+    const kindKey = kindKeyOf(kind);
+    for (let i = 0; i < (p ? 2 : 1); i++) {
+      const t = i === 0 ? s : p!;
       for (const l of labels) if (t.label(l, origin)) this.urgent = true;
-      t.bump(`kind:${kind}`, at);
-      for (const r of matched) t.bump(`rule:${r.id}`, at);
+      t.bump(kindKey, at);
+      for (const r of matched) t.bump(keysOf(r).count, at);
       t.remember(entry, this.keep);
     }
   }
@@ -693,15 +736,7 @@ export class Gate {
     // `open("/x//var/../var/agent.sock")` names the socket as surely as the plain path does.
     const paths: string[] = [];
     // Bounded: a written file can be megabytes; past the head only the plain substrings are searched.
-    const head = text.length > TOKEN_SCAN_CHARS ? text.slice(0, TOKEN_SCAN_CHARS) : text;
-    const tokens = head.match(PATH_TOKEN);
-    if (tokens !== null) {
-      for (const tok of tokens.length > 512 ? tokens.slice(0, 512) : tokens) {
-        // Runs of path characters (one linear scan), kept when they look like a path or a file name.
-        if (tok.length > 1 && (tok.includes("/") || tok.includes(".")))
-          paths.push(normalisePath(tok, cwd, this.home));
-      }
-    }
+    for (const tok of pathShapedRuns(text)) paths.push(normalisePath(tok, cwd, this.home));
     for (const f of protectFindings(
       { paths, writes: [], hosts: [], text, words: [], cmd: null, kind: "", cwd },
       this.protect,
@@ -712,11 +747,12 @@ export class Gate {
   }
 
   private subjectFindings(out: Finding[], sub: Subject): void {
+    // Only the words protectFindings reads: those that can name an endpoint (they hold a `:`).
     const words: string[] = [];
     if (sub.cmd) {
       for (const w of sub.cmd.words) {
         if (w.value === null) continue;
-        words.push(w.value);
+        if (w.value.includes(":")) words.push(w.value);
         // `socat - UNIX-CONNECT:/x/agent.sock`, `--unix-socket=/x`: judge each piece as a path too.
         if (/[:=,]/.test(w.value)) {
           for (const piece of w.value.split(/[:=,]/)) {
@@ -1179,13 +1215,59 @@ function summaryOfUnknown(a: unknown): string {
 const EMPTY: readonly CompiledRule[] = [];
 
 /** The rules to consult for a subject: those under its exact program, then those under `*`. */
-function candidatesFor(
-  bundle: PolicyBundle,
-  sub: Subject,
-): [readonly CompiledRule[], readonly CompiledRule[]] {
-  const any = bundle.index.get(`${sub.kind}\0*`) ?? EMPTY;
-  if (sub.kind !== "shell" || sub.program === "") return [any, EMPTY];
-  return [bundle.index.get(`${sub.kind}\0${sub.program}`) ?? EMPTY, any];
+/** A rule's strings a decision uses on every match, built once per rule (not once per line). */
+interface RuleKeys {
+  /** Its count key in a Track (`when.count.rule`). */
+  count: string;
+  /** Its reason on an ALLOW. */
+  allow: string;
+}
+const RULE_KEYS = new WeakMap<CompiledRule, RuleKeys>();
+
+function keysOf(r: CompiledRule): RuleKeys {
+  let k = RULE_KEYS.get(r);
+  if (k === undefined) {
+    k = { count: `rule:${r.id}`, allow: `allow rule '${r.id}'` };
+    RULE_KEYS.set(r, k);
+  }
+  return k;
+}
+
+/** `kind:<kind>` count keys, one string per kind (the kinds are a closed set, plus "invalid"). */
+const KIND_KEYS = new Map<string, string>();
+
+function kindKeyOf(kind: string): string {
+  let k = KIND_KEYS.get(kind);
+  if (k === undefined) {
+    k = `kind:${kind}`;
+    if (KIND_KEYS.size < 256) KIND_KEYS.set(kind, k);
+  }
+  return k;
+}
+
+/**
+ * The bundle's index split by kind, then by program (`*`: rules for any), built once per bundle:
+ * a subject's candidates are found without building a `kind\0program` key for each.
+ */
+const SPLIT_INDEX = new WeakMap<PolicyBundle, Map<string, Map<string, readonly CompiledRule[]>>>();
+
+function splitIndex(bundle: PolicyBundle): Map<string, Map<string, readonly CompiledRule[]>> {
+  let m = SPLIT_INDEX.get(bundle);
+  if (m === undefined) {
+    m = new Map();
+    for (const [key, rules] of bundle.index) {
+      const cut = key.indexOf("\0");
+      const kind = key.slice(0, cut);
+      let byProgram = m.get(kind);
+      if (byProgram === undefined) {
+        byProgram = new Map();
+        m.set(kind, byProgram);
+      }
+      byProgram.set(key.slice(cut + 1), rules);
+    }
+    SPLIT_INDEX.set(bundle, m);
+  }
+  return m;
 }
 
 /**
@@ -1253,8 +1335,8 @@ const anyRe = (res: RegExp[], v: string) => {
   return false;
 };
 
-function anyPath(globs: PathGlob[], paths: string[], home: string, cwd: string): boolean {
-  for (const p of paths) for (const g of globs) if (matchPathGlob(g, p, home, cwd)) return true;
+function anyPath(globs: PathMatcher, paths: string[], home: string, cwd: string): boolean {
+  for (const p of paths) if (globs.test(p, home, cwd)) return true;
   return false;
 }
 
@@ -1289,19 +1371,14 @@ function anyValueNot(res: RegExp[], values: readonly string[]): boolean {
 }
 
 /** True when every path matches one of `globs`. */
-function allPaths(globs: PathGlob[], paths: readonly string[], home: string, cwd: string): boolean {
-  for (const p of paths) if (!onePath(globs, p, home, cwd)) return false;
+function allPaths(globs: PathMatcher, paths: readonly string[], home: string, cwd: string): boolean {
+  for (const p of paths) if (!globs.test(p, home, cwd)) return false;
   return true;
 }
 
 /** True when some path matches none of `globs`. */
-function anyPathNot(globs: PathGlob[], paths: readonly string[], home: string, cwd: string): boolean {
-  for (const p of paths) if (!onePath(globs, p, home, cwd)) return true;
-  return false;
-}
-
-function onePath(globs: PathGlob[], p: string, home: string, cwd: string): boolean {
-  for (const g of globs) if (matchPathGlob(g, p, home, cwd)) return true;
+function anyPathNot(globs: PathMatcher, paths: readonly string[], home: string, cwd: string): boolean {
+  for (const p of paths) if (!globs.test(p, home, cwd)) return true;
   return false;
 }
 
@@ -1382,7 +1459,7 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (!allPaths(r.pathsWithin, sub.paths, home, cwd)) return NO;
     if (dyn) res = MAYBE;
   }
-  if (r.programPath && !(c?.path && onePath(r.programPath, c.path, home, cwd))) return NO;
+  if (r.programPath && !(c?.path && r.programPath.test(c.path, home, cwd))) return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
   if (r.writes && !anyPath(r.writes, sub.writes, home, cwd)) {
     if (!sub.dynamicWrites) return NO;

@@ -277,6 +277,8 @@ function matchAt(re: RegExp, s: string, at: number): boolean {
  * Unicode mapping may change lengths), so the answer is always the one the slices would give.
  */
 function sameFolded(path: string, root: string): boolean {
+  // The usual case, the path spelt as the root is: one native comparison, no loop.
+  if (path.startsWith(root)) return true;
   const n = root.length;
   for (let i = 0; i < n; i++) {
     const a = path.charCodeAt(i);

@@ -6,13 +6,8 @@ import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { Codes, didYouMean, ForgeError } from "../errors.js";
 import type { BundleRef, Effect } from "./decision.js";
-import {
-  compilePathGlob,
-  compilePathGlobs,
-  compileWordGlob,
-  compileWordGlobs,
-  type PathGlob,
-} from "./paths.js";
+import { compilePathMatcher, type PathMatcher } from "./path-matcher.js";
+import { compilePathGlob, compileWordGlob, compileWordGlobs } from "./paths.js";
 import type { SandboxProfile } from "./sandbox-profile.js";
 import { KNOWN_KEYS, type MatchSpec, PolicyFileSchema, type RuleSpec, type TestSpec } from "./schema.js";
 import { parseYamlDoc } from "./yaml-doc.js";
@@ -43,14 +38,14 @@ export interface CompiledRule {
   args: RegExp[] | null;
   /** Exact argvs (words after the program, joined by a space). */
   argv: string[] | null;
-  paths: PathGlob[] | null;
-  pathsWithin: PathGlob[] | null;
-  pathsOutside: PathGlob[] | null;
-  programPath: PathGlob[] | null;
+  paths: PathMatcher | null;
+  pathsWithin: PathMatcher | null;
+  pathsOutside: PathMatcher | null;
+  programPath: PathMatcher | null;
   /** The sandbox profile an action this rule allows runs under; null: the policy's default. */
   sandbox: string | null;
-  writes: PathGlob[] | null;
-  writesOutside: PathGlob[] | null;
+  writes: PathMatcher | null;
+  writesOutside: PathMatcher | null;
   hosts: RegExp[] | null;
   hostsNot: RegExp[] | null;
   methods: string[] | null;
@@ -203,7 +198,13 @@ const TRAINING_FIELDS = [
   "budget_over",
 ] as const;
 
-function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<string, string[]>): CompiledRule {
+function compileRule(
+  spec: RuleSpec,
+  pf: ParsedFile,
+  i: number,
+  lists: Map<string, string[]>,
+  matchers: Map<string, PathMatcher>,
+): CompiledRule {
   const name = basename(pf.file);
   const m = spec.match;
   const at = (field: string) => pf.lineOf(["rules", i, "match", field]);
@@ -272,18 +273,25 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
       }
     };
   // Each glob is checked alone (for a message naming the bad one), then the list is compiled into
-  // one alternation per field (per base, for paths): one regex test per value at decision time.
+  // one alternation per field (one trie per base, for paths): one test per value at decision time.
   const words = (field: keyof MatchSpec, ci = false): RegExp[] | null => {
     const l = expand(field);
     if (!l) return null;
     l.forEach(guard(field, (g) => compileWordGlob(g, ci)));
     return [compileWordGlobs(l, ci)];
   };
-  const pathGlobs = (field: keyof MatchSpec): PathGlob[] | null => {
+  const pathGlobs = (field: keyof MatchSpec): PathMatcher | null => {
     const l = expand(field);
     if (!l) return null;
     l.forEach(guard(field, compilePathGlob));
-    return compilePathGlobs(l);
+    // One matcher per distinct list: rules naming the same list share it (and its compile).
+    const key = l.join("\0");
+    let m = matchers.get(key);
+    if (m === undefined) {
+      m = compilePathMatcher(l);
+      matchers.set(key, m);
+    }
+    return m;
   };
   let when: CompiledWhen | null = null;
   if (spec.when) {
@@ -424,6 +432,7 @@ function compile(
     }
   }
   const rules: CompiledRule[] = [];
+  const matchers = new Map<string, PathMatcher>();
   const seen = new Map<string, string>();
   const tests: PolicyTestCase[] = [];
   for (const pf of files) {
@@ -433,7 +442,7 @@ function compile(
       if (prev)
         throw invalid(`rule id '${spec.id}' is used twice (${prev} and ${where}): rule ids must be unique`);
       seen.set(spec.id, where);
-      rules.push(compileRule(spec, pf, i, lists));
+      rules.push(compileRule(spec, pf, i, lists, matchers));
     });
     pf.data.tests.forEach((spec, i) => {
       tests.push({ file: pf.file, line: pf.lineOf(["tests", i]), index: i, spec });

@@ -181,7 +181,7 @@ export function canonicalPath(abs: string): string {
 
 /** True when `p` (canonical) is `prot` (canonical, maybe ending in `*`) or below it. */
 function within(p: string, prot: string): boolean {
-  if (prot.endsWith("*")) return p.startsWith(prot.slice(0, -1));
+  if (prot.endsWith("*")) return startsWithHead(p, prot, prot.length - 1);
   return (
     p === prot || (p.length > prot.length && p.startsWith(prot) && (prot === "/" || p[prot.length] === "/"))
   );
@@ -189,8 +189,50 @@ function within(p: string, prot: string): boolean {
 
 /** True when `p` is a proper ancestor directory of `prot` (removing or moving it takes `prot` along). */
 function ancestorOf(p: string, prot: string): boolean {
-  const base = prot.endsWith("*") ? prot.slice(0, prot.lastIndexOf("/")) : prot;
-  return p === "/" || (base.length > p.length && base.startsWith(p) && base[p.length] === "/");
+  // The directory a `dir/name*` pattern lies in, or the path: `base` is a prefix of `prot`.
+  const base = prot.endsWith("*") ? prot.lastIndexOf("/") : prot.length;
+  return p === "/" || (base > p.length && prot.startsWith(p) && prot[p.length] === "/");
+}
+
+/** `p.startsWith(q.slice(0, n))`, without the slice (this runs for every path of every command). */
+function startsWithHead(p: string, q: string, n: number): boolean {
+  if (p.length < n) return false;
+  for (let i = 0; i < n; i++) if (p.charCodeAt(i) !== q.charCodeAt(i)) return false;
+  return true;
+}
+
+/** What the text search looks for, for one set of protected paths and names and one cwd. */
+interface Needles {
+  cwd: string;
+  /** Each protected path without its `*`, and its spelling relative to the cwd (null: not below it). */
+  paths: { needle: string; rel: string | null }[];
+  names: { name: string; low: string }[];
+}
+
+function sameNames(n: Needles, names: readonly string[]): boolean {
+  if (n.names.length !== names.length) return false;
+  for (let i = 0; i < names.length; i++) if (n.names[i]!.name !== names[i]) return false;
+  return true;
+}
+
+/** The last Needles built for a protected-path list: the cwd seldom changes between actions. */
+const NEEDLES = new WeakMap<readonly string[], Needles>();
+
+function needlesFor(canonPaths: readonly string[], names: readonly string[], cwd: string): Needles {
+  const had = NEEDLES.get(canonPaths);
+  if (had !== undefined && had.cwd === cwd && sameNames(had, names)) return had;
+  const low = cwd.toLowerCase();
+  const n: Needles = {
+    cwd,
+    paths: canonPaths.map((q) => {
+      const needle = q.endsWith("*") ? q.slice(0, -1) : q;
+      // Also the spelling relative to the cwd: `var/agent.sock` from the workspace.
+      return { needle, rel: needle.startsWith(`${low}/`) ? needle.slice(low.length + 1) : null };
+    }),
+    names: names.map((name) => ({ name, low: name.toLowerCase() })),
+  };
+  NEEDLES.set(canonPaths, n);
+  return n;
 }
 
 /** Programs that change, move or remove the files they name (an ancestor of a protected path included). */
@@ -376,11 +418,8 @@ export function protectFindings(
   if (t.text.length > 0) {
     // Case-folded only where it is cheap; a long text is searched as written.
     const low = t.text.length <= 1 << 16 ? t.text.toLowerCase() : t.text;
-    const cwd = t.cwd.toLowerCase();
-    for (const q of canonPaths) {
-      const needle = q.endsWith("*") ? q.slice(0, -1) : q;
-      // Also the spelling relative to the cwd: `var/agent.sock` from the workspace.
-      const rel = needle.startsWith(`${cwd}/`) ? needle.slice(cwd.length + 1) : null;
+    const nd = needlesFor(canonPaths, prot.names, t.cwd);
+    for (const { needle, rel } of nd.paths) {
       if (
         (needle.length > 1 && low.includes(needle)) ||
         (rel !== null && rel.length > 3 && low.includes(rel))
@@ -394,8 +433,8 @@ export function protectFindings(
         break;
       }
     }
-    for (const n of prot.names) {
-      if (low.includes(n.toLowerCase())) {
+    for (const { name: n, low: ln } of nd.names) {
+      if (low.includes(ln)) {
         push(out, "deny", "protected-resource", `protected-resource: the action names the agent's '${n}'`);
         break;
       }

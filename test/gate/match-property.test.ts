@@ -8,7 +8,8 @@ import {
   type PolicyBundle,
   parseShell,
 } from "../../src/gate/index.js";
-import { matchPathGlob, type PathGlob } from "../../src/gate/paths.js";
+import type { PathMatcher } from "../../src/gate/path-matcher.js";
+import { compilePathGlob, matchPathGlob, type PathGlob } from "../../src/gate/paths.js";
 import type { CompiledRule } from "../../src/gate/policy.js";
 
 /**
@@ -16,7 +17,9 @@ import type { CompiledRule } from "../../src/gate/policy.js";
  * `weakW` and the `.some` arrows were a third of the bytes a shell line allocated). The version it
  * replaced is kept here as the oracle: on every rule of the default pack, against subjects from
  * generated shell lines (their dynamic and dynamic-write bits also flipped) and generated
- * structured subjects, the two give the same NO / MAYBE / YES.
+ * structured subjects, the two give the same NO / MAYBE / YES. The oracle tests a rule's path
+ * lists glob by glob (compilePathGlob + matchPathGlob), as the gate did before the compiled
+ * PathMatcher: so this also holds the matcher to the old answers on every rule.
  */
 const NO = 0;
 const MAYBE = 1;
@@ -27,8 +30,19 @@ const anyRe = (res: RegExp[], v: string) => {
   return false;
 };
 
-function anyPath(globs: PathGlob[], paths: string[], home: string, cwd: string): boolean {
-  for (const p of paths) for (const g of globs) if (matchPathGlob(g, p, home, cwd)) return true;
+/** A rule's path list as the per-glob regexes it was before the compiled matcher (the oracle's). */
+const each = new WeakMap<PathMatcher, PathGlob[]>();
+function globsOf(m: PathMatcher): PathGlob[] {
+  let l = each.get(m);
+  if (l === undefined) {
+    l = m.globs.map((g) => compilePathGlob(g));
+    each.set(m, l);
+  }
+  return l;
+}
+
+function anyPath(m: PathMatcher, paths: string[], home: string, cwd: string): boolean {
+  for (const p of paths) for (const g of globsOf(m)) if (matchPathGlob(g, p, home, cwd)) return true;
   return false;
 }
 
@@ -77,13 +91,17 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
     return NO;
   if (r.paths && and(weak(anyPath(r.paths, sub.paths, home, sub.cwd)))) return NO;
   if (r.pathsWithin) {
-    const all = sub.paths.every((p) => r.pathsWithin!.some((g) => matchPathGlob(g, p, home, sub.cwd)));
+    const all = sub.paths.every((p) =>
+      globsOf(r.pathsWithin!).some((g) => matchPathGlob(g, p, home, sub.cwd)),
+    );
     // Dynamic words might name a path outside: not proven, so at best MAYBE.
     if (and(all ? (dyn ? MAYBE : YES) : NO)) return NO;
   }
   if (
     r.pathsOutside &&
-    and(weak(sub.paths.some((p) => !r.pathsOutside!.some((g) => matchPathGlob(g, p, home, sub.cwd)))))
+    and(
+      weak(sub.paths.some((p) => !globsOf(r.pathsOutside!).some((g) => matchPathGlob(g, p, home, sub.cwd)))),
+    )
   ) {
     return NO;
   }
@@ -93,7 +111,11 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
   if (r.writes && and(weakW(anyPath(r.writes, sub.writes, home, sub.cwd)))) return NO;
   if (
     r.writesOutside &&
-    and(weakW(sub.writes.some((p) => !r.writesOutside!.some((g) => matchPathGlob(g, p, home, sub.cwd)))))
+    and(
+      weakW(
+        sub.writes.some((p) => !globsOf(r.writesOutside!).some((g) => matchPathGlob(g, p, home, sub.cwd))),
+      ),
+    )
   ) {
     return NO;
   }

@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { compilePathGlob, compilePathGlobs, matchPathGlob, type PathGlob } from "../../src/gate/paths.js";
+import { glob, path, root } from "./glob-arbitraries.js";
 
 /**
  * Issue 18 target 1: matchPathGlob was rewritten to allocate nothing (the rest is matched in place
@@ -18,44 +19,6 @@ function matchBefore(g: PathGlob, path: string, home: string, cwd: string): bool
   if (path.slice(0, root.length).toLowerCase() !== root.toLowerCase()) return false;
   return rest.test(path.slice(root.length + 1));
 }
-
-const seg = fc.constantFrom(
-  "a",
-  "B",
-  "ssh",
-  ".ssh",
-  "SSH",
-  "x.ts",
-  "é",
-  "É",
-  "K",
-  "\u212a",
-  "Σ",
-  "ß",
-  "İ",
-  "i",
-  "",
-);
-const path = fc.array(seg, { maxLength: 6 }).map((s) => `/${s.join("/")}`);
-const root = fc.oneof(fc.constant("/"), path);
-const globPart = fc.constantFrom(
-  "*",
-  "**",
-  "?",
-  "a",
-  "ssh",
-  ".ssh",
-  "{a,B}",
-  "[ab]",
-  "[!a]",
-  "*.ts",
-  "k",
-  "σ",
-  "é",
-);
-const glob = fc
-  .tuple(fc.constantFrom("/", "~/", "$CWD/", "", "~", "$CWD"), fc.array(globPart, { maxLength: 4 }))
-  .map(([base, parts]) => (base === "~" || base === "$CWD" ? base : base + parts.join("/")));
 
 describe("matchPathGlob (allocation-free) equals the slicing version it replaced", () => {
   it("one glob, generated paths under generated home and cwd", () => {

@@ -399,7 +399,8 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const start = cur.startIndex;
   const end = cur.endIndex;
   const subFeeders: string[] = [];
-  const raw: { w: Word; name: boolean }[] = [];
+  const raw: Word[] = [];
+  let nameAt = -1; // the part of `raw` that is the command name
   let prevEnd = -1;
   let prevWord = false;
   if (!cur.gotoFirstChild()) return;
@@ -429,19 +430,23 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
     if (t === "command_name") cur.gotoParent();
     // Nodes with nothing (or only a backslash-newline) between them are one word to bash
     // (`""\a{,}`, `~/.ss\⏎h`): tree-sitter splits them, the gate glues them back.
-    const last = raw[raw.length - 1];
-    if (prevWord && last && CONTINUATIONS.test(gap)) last.w = glue(last.w, w, ctx);
-    else raw.push({ w, name: t === "command_name" });
+    const last = raw.length - 1;
+    if (prevWord && last >= 0 && CONTINUATIONS.test(gap)) raw[last] = glue(raw[last]!, w, ctx);
+    else {
+      if (t === "command_name") nameAt = raw.length;
+      raw.push(w);
+    }
     prevWord = true;
   } while (cur.gotoNextSibling());
   cur.gotoParent();
-  for (const part of raw) {
-    if (part.name) {
-      const parts: Word[] = [];
-      spread(part.w, parts);
-      name = parts[0]!;
-      words.push(...parts.slice(1));
-    } else spread(part.w, words);
+  for (let i = 0; i < raw.length; i++) {
+    if (i === nameAt) {
+      // The name's first word is the command name; the rest of it are its first arguments.
+      const from = words.length;
+      spread(raw[i]!, words);
+      name = words[from]!;
+      words.splice(from, 1);
+    } else spread(raw[i]!, words);
   }
   if (name === null) return; // a bare assignment: `X=1`
   const cmdText = ctx.line.slice(start, end);

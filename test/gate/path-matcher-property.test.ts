@@ -1,0 +1,228 @@
+import fc from "fast-check";
+import { beforeAll, describe, expect, it } from "vitest";
+import { defaultPolicyPath, initGate, loadPolicy } from "../../src/gate/index.js";
+import { compilePathMatcher, type PathMatcher } from "../../src/gate/path-matcher.js";
+import { compilePathGlob, matchPathGlob, type PathGlob } from "../../src/gate/paths.js";
+import { glob, path, root } from "./glob-arbitraries.js";
+
+/**
+ * Issue 18 target 1: a rule's path list is one compiled matcher, shared by the rules naming the
+ * same list, with `first` giving the index of the first glob that matches (for a reason naming it).
+ * The per-glob matcher (compilePathGlob + matchPathGlob, glob by glob) is the oracle: on every path
+ * list of the default pack, and on generated lists, `test` is "some glob matches" and `first` the
+ * first glob's index, for generated paths under the home, the workspace and elsewhere (the pack's
+ * own globs filled in, other pieces, any case, non-ASCII, paths that are not collapsed). Planted
+ * bugs (a trailing `/**` that misses the directory, `{,**\/}` that misses depth 0, case-sensitive
+ * segments, a wrong index) make it fail.
+ */
+const HOME = "/Users/dev";
+const CWD = `${HOME}/project`;
+
+const firstGlob = (globs: PathGlob[], p: string, home: string, cwd: string) =>
+  globs.findIndex((g) => matchPathGlob(g, p, home, cwd));
+/** The oracle: the per-glob matcher on the list's globs, optionally rewritten (a planted bug). */
+type Oracle = (l: List, p: string, home: string, cwd: string) => number;
+const perGlob: Oracle = (l, p, home, cwd) => firstGlob(l.each, p, home, cwd);
+
+interface List {
+  globs: string[];
+  matcher: PathMatcher;
+  each: PathGlob[];
+}
+
+const lists: List[] = [];
+/** Path segments taken from the pack's globs: literal ones as written, glob ones filled in. */
+let pieces: string[] = [];
+/** Whole paths the pack's globs match (each brace alternative, wildcards filled in). */
+let instances: string[] = [];
+
+/** A glob's brace alternatives as text (at most 8). */
+function braces(glob: string): string[] {
+  const m = /\{([^{}]*)\}/.exec(glob);
+  if (m === null) return [glob];
+  const out: string[] = [];
+  for (const alt of m[1]!.split(","))
+    out.push(...braces(glob.slice(0, m.index) + alt + glob.slice(m.index + m[0].length)));
+  return out.slice(0, 8);
+}
+
+/** A path a glob matches: each brace alternative, wildcards filled in, the base resolved. */
+function instancesOf(glob: string): string[] {
+  return braces(glob).map((g) => {
+    const p = g
+      .replace(/^~(?=\/|$)/, HOME)
+      .replace(/^\$CWD(?=\/|$)/, CWD)
+      .replace(/\*\*/g, "d/e")
+      .replace(/\*/g, "x")
+      .replace(/\?/g, "q")
+      .replace(/\[!?[^\]]*\]/g, (c) => (c[1] === "!" ? "z" : c[1]!));
+    return p.startsWith("/") ? p : `/opt/w/${p}`;
+  });
+}
+
+beforeAll(async () => {
+  await initGate();
+  const bundle = loadPolicy(defaultPolicyPath());
+  const seen = new Set<PathMatcher>();
+  for (const r of bundle.rules) {
+    for (const m of [r.paths, r.pathsWithin, r.pathsOutside, r.programPath, r.writes, r.writesOutside]) {
+      if (m === null || seen.has(m)) continue;
+      seen.add(m);
+      lists.push({ globs: [...m.globs], matcher: m, each: m.globs.map((g) => compilePathGlob(g)) });
+    }
+  }
+  const set = new Set<string>();
+  for (const l of lists) for (const g of l.globs) for (const p of instancesOf(g)) set.add(p);
+  instances = [...set];
+  pieces = [...new Set(instances.flatMap((p) => p.split("/")).filter((x) => x !== ""))];
+});
+
+const upper = (s: string) => s.toUpperCase();
+const odd = ["é", "É", "İ", "\u212a", "ſ", "Σ", "", ".", ".."];
+
+/** A path: a root (home, workspace, `/`, a neighbour of home), segments, a case, a shape. */
+const pathArb = () =>
+  fc
+    .record({
+      root: fc.oneof(fc.constantFrom(HOME, CWD, "", "/Users/devx", "/private", "/Volumes/x"), {
+        weight: 3,
+        arbitrary: fc.nat(100_000).map((i) => instances[i % instances.length]!),
+      }),
+      segs: fc.array(
+        fc.oneof(
+          { weight: 6, arbitrary: fc.nat(10_000).map((i) => pieces[i % pieces.length]!) },
+          { weight: 1, arbitrary: fc.constantFrom(...odd) },
+          { weight: 1, arbitrary: fc.stringMatching(/^[a-zA-Z0-9._-]{1,6}$/) },
+        ),
+        { maxLength: 4 },
+      ),
+      caps: fc.constantFrom("as-is", "upper", "one"),
+      shape: fc.constantFrom("clean", "clean", "clean", "trailing", "double", "bare"),
+    })
+    .map(({ root, segs, caps, shape }) => {
+      const parts = segs.flatMap((s) => s.split("/"));
+      let p = `${root}/${parts.join("/")}`.replace(/\/+/g, "/");
+      if (caps === "upper") p = upper(p);
+      else if (caps === "one" && parts.length > 0) p = p.replace(parts[0]!, upper(parts[0]!));
+      if (shape === "trailing") p += "/";
+      else if (shape === "double") p = p.replace("/", "//");
+      else if (shape === "bare") p = root || "/";
+      return p;
+    });
+
+const env = fc.constantFrom([HOME, CWD], [HOME, HOME], ["/", CWD], [HOME, "/"], ["/Users/DEV", CWD]);
+
+function agrees(oracle: Oracle) {
+  return fc.property(pathArb(), env, (p, [home, cwd]) => {
+    for (const l of lists) {
+      const want = oracle(l, p, home!, cwd!);
+      if (l.matcher.test(p, home!, cwd!) !== want >= 0) return false;
+      if (l.matcher.first(p, home!, cwd!) !== want) return false;
+    }
+    return true;
+  });
+}
+
+describe("PathMatcher equals the per-glob matcher", () => {
+  it("on every path list of the default pack", () => {
+    expect(lists.length).toBeGreaterThan(15);
+    // The generator reaches both answers on most lists: the property is not vacuous.
+    const hit = new Set<PathMatcher>();
+    const miss = new Set<PathMatcher>();
+    fc.assert(
+      fc.property(pathArb(), env, (p, [home, cwd]) => {
+        for (const l of lists) {
+          const want = perGlob(l, p, home!, cwd!);
+          (want >= 0 ? hit : miss).add(l.matcher);
+          expect(l.matcher.test(p, home!, cwd!)).toBe(want >= 0);
+          expect(l.matcher.first(p, home!, cwd!)).toBe(want);
+        }
+      }),
+      { numRuns: 4000, seed: 33 },
+    );
+    expect(hit.size).toBeGreaterThan(lists.length * 0.8);
+    expect(miss.size).toBe(lists.length);
+  });
+
+  it("fails when the oracle is planted with a bug the matcher could have", () => {
+    // A bug is the per-glob matcher on rewritten globs, compiled once per list.
+    const rewritten = (f: (g: string) => string): Oracle => {
+      const memo = new Map<List, PathGlob[]>();
+      return (l, p, home, cwd) => {
+        let each = memo.get(l);
+        if (each === undefined) {
+          each = l.globs.map((g) => compilePathGlob(f(g)));
+          memo.set(l, each);
+        }
+        return firstGlob(each, p, home, cwd);
+      };
+    };
+    const bugs: [string, Oracle][] = [
+      // A trailing `/**` that does not match the directory itself.
+      ["strictly below", rewritten((g) => g.replace(/\/\*\*$/, "/?*/**"))],
+      // `{,**/}x` that misses x at depth 0.
+      ["any depth but here", rewritten((g) => g.replace("{,**/}", "*/{,**/}"))],
+      // Segments compared with their case (the root still folded).
+      [
+        "cased",
+        (l, p, home, cwd) =>
+          l.each.findIndex((g) =>
+            matchPathGlob({ ...g, rest: new RegExp(g.rest.source, "y") }, p, home, cwd),
+          ),
+      ],
+      // The first glob of the list named where a later one matched.
+      ["wrong index", (l, p, home, cwd) => Math.min(perGlob(l, p, home, cwd), 0)],
+    ];
+    for (const [name, bug] of bugs)
+      expect([name, fc.check(agrees(bug), { numRuns: 4000, seed: 33 }).failed]).toEqual([name, true]);
+    expect(fc.check(agrees(perGlob), { numRuns: 500, seed: 33 }).failed).toBe(false);
+  });
+
+  it("on generated lists and paths", () => {
+    fc.assert(
+      fc.property(
+        fc.array(glob, { minLength: 1, maxLength: 6 }),
+        path,
+        root,
+        root,
+        fc.boolean(),
+        (gls, p, home, cwd, under) => {
+          const valid = gls.filter((g) => {
+            try {
+              compilePathGlob(g);
+              return true;
+            } catch {
+              return false;
+            }
+          });
+          if (valid.length === 0) return;
+          const m = compilePathMatcher(valid);
+          const each = valid.map((g) => compilePathGlob(g));
+          const q = under && home !== "/" ? home + p : p;
+          const want = firstGlob(each, q, home, cwd);
+          expect(m.test(q, home, cwd)).toBe(want >= 0);
+          expect(m.first(q, home, cwd)).toBe(want);
+        },
+      ),
+      { numRuns: 20_000, seed: 33 },
+    );
+  });
+
+  it("the cases the gate depends on", () => {
+    const m = compilePathMatcher(["~/.ssh/**", "/etc/**", "$CWD/{,**/}.env", "id_*", "~/Library/**/*.plist"]);
+    const t = (p: string) => m.first(p, HOME, CWD);
+    expect(t("/Users/dev/.ssh/id_rsa")).toBe(0);
+    expect(t("/users/DEV/.SSH/id_rsa")).toBe(0);
+    expect(t("/Users/dev/.ssh")).toBe(0);
+    expect(t("/Users/devx/.ssh/x")).toBe(-1);
+    expect(t("/etc")).toBe(1);
+    expect(t("/etcx")).toBe(-1);
+    expect(t(`${CWD}/.env`)).toBe(2);
+    expect(t(`${CWD}/a/b/.ENV`)).toBe(2);
+    expect(t("/a/b/id_rsa")).toBe(3);
+    expect(t("/Users/dev/.ssh/id_x")).toBe(0);
+    expect(t("/Users/dev/Library/LaunchAgents/x.plist")).toBe(4);
+    expect(t("/Users/dev/Library/x.plist")).toBe(-1);
+    expect(t("/Users/dev//.ssh/k")).toBe(-1); // not collapsed: the regex says no, so does the matcher
+  });
+});
