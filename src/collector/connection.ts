@@ -2,8 +2,9 @@ import { randomBytes, verify } from "node:crypto";
 import type { WebSocket } from "ws";
 import { SIGNED_TYPES, signCollectorMessage } from "../protocol/collector-auth.js";
 import { CloseCodes, HelloSchema, helloSigningInput, parseEnvelope } from "../protocol/messages.js";
+import { decodeRecordsMessage } from "../protocol/text-batch.js";
 import type { CollectorContext, Connection, Message } from "./context.js";
-import { COALESCED } from "./context.js";
+import { COALESCED, DECODED } from "./context.js";
 
 /** Messages a connection may have queued before the collector stops reading from its socket. */
 const HIGH_WATER = 16;
@@ -111,6 +112,9 @@ export function handleConnection(
     if (isBinary) return conn.refuse(CloseCodes.BAD_FRAME, "binary frames are not part of the protocol");
     const msg = parseEnvelope(data.toString("utf8"));
     if (msg === null) return conn.refuse(CloseCodes.BAD_FRAME, "not a JSON object with a string 'type'");
+    // Decoded now (pure: schema, canonical form), so that it overlaps the commit of the batch before.
+    if (msg.type === "records" && conn.host !== null)
+      (msg as { [DECODED]?: unknown })[DECODED] = decodeRecordsMessage(msg);
     pending.push(msg);
     if (pending.length >= HIGH_WATER) ws.pause();
     pump();
