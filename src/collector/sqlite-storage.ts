@@ -4,7 +4,7 @@ import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js
 import type { WireCheckpoint } from "../protocol/checkpoint.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ChainRecord } from "../protocol/text-batch.js";
-import { type BatchCheck, EMPTY_HEAD, storedText } from "./chain.js";
+import { type BatchCheck, EMPTY_HEAD } from "./chain.js";
 import type { CollectorWriterInit, WireBatch, WireCheck, WriterOp, WriterReply } from "./sqlite-writer.js";
 import {
   type AlertInput,
@@ -247,7 +247,6 @@ export class SqliteStorage implements CollectorStorage {
       hashes: new Array(n),
       sessions: new Array(n),
       ts: new Array(n),
-      stored: new Array(n),
       bodies: new Array(n),
     };
     for (let i = 0; i < n; i++) {
@@ -258,7 +257,6 @@ export class SqliteStorage implements CollectorStorage {
       batch.hashes[i] = r.hash;
       batch.sessions[i] = r.session_id;
       batch.ts[i] = timestampMs(r);
-      batch.stored[i] = storedText(r);
       batch.bodies[i] = r.body;
     }
     const c = await this.write<WireCheck>({ op: "ingest", host: hostId, batch });

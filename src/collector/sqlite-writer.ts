@@ -1,7 +1,7 @@
 import { isMainThread, parentPort, workerData } from "node:worker_threads";
 import Database from "better-sqlite3";
 import type { ChainRecord } from "../protocol/text-batch.js";
-import { type BatchCheck, checkBatch, EMPTY_HEAD } from "./chain.js";
+import { type BatchCheck, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
 import { DECISION_UPDATE } from "./storage.js";
 
 /**
@@ -30,9 +30,7 @@ export interface WireBatch {
   hashes: string[];
   sessions: string[];
   ts: number[];
-  /** The stored text of each record (chain.ts storedText). */
-  stored: string[];
-  /** The canonical body each hash covers. */
+  /** The canonical body each hash covers (the stored text is made from it here: chain.ts storedText). */
   bodies: string[];
 }
 
@@ -137,7 +135,8 @@ function run(db: Database.Database) {
       while (recs[j] !== r) j++;
       fresh.push(j++);
     }
-    for (const i of fresh) st.insert.run(host, b.seqs[i], b.hashes[i], b.sessions[i], b.ts[i], b.stored[i]);
+    for (const i of fresh)
+      st.insert.run(host, b.seqs[i], b.hashes[i], b.sessions[i], b.ts[i], storedText(recs[i]!));
     if (fresh.length > 0) st.setHead.run(check.head.seq, check.head.hash, host);
     return { fresh, head: check.head, problem: check.problem };
   };
