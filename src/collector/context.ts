@@ -20,6 +20,13 @@ export const silentLogger: Logger = { info() {}, warn() {}, error() {} };
  */
 export const COALESCED: unique symbol = Symbol("coalesced records messages");
 
+/**
+ * Key under which the connection attaches a records message's decoded form (text-batch.ts Decoded),
+ * decoded as the frame arrives: while the previous batch of the connection is being committed, not
+ * after its ack (a symbol: it cannot arrive in JSON from an agent).
+ */
+export const DECODED: unique symbol = Symbol("decoded records message");
+
 /** An incoming message: a JSON object with a string `type`. */
 export type Message = { type: string } & Record<string, unknown>;
 

@@ -73,7 +73,10 @@ export class CollectorDrift {
       if (host === null) return;
       const h = this.hosts.get(host.host_id) ?? this.entry(host.head_seq);
       this.hosts.set(host.host_id, h);
+      // From the next turn of the event loop: the connection's next batch goes to storage first,
+      // so its commit overlaps this feed (settled() still waits for it).
       h.chain = h.chain
+        .then(nextTurn)
         .then(() => this.follow(host.host_id, h, stored))
         .catch((err) =>
           ctx.logger.warn({ err: String(err), host_id: host.host_id }, "drift could not read records"),
@@ -241,3 +244,5 @@ export class CollectorDrift {
 export function driftPlugin(opts: DriftPluginOptions = {}): CollectorDrift {
   return new CollectorDrift(opts);
 }
+
+const nextTurn = () => new Promise<void>((resolve) => setImmediate(resolve));

@@ -8,8 +8,8 @@ import {
   decisionSigningInput,
   type WireDecision,
 } from "../protocol/messages.js";
-import { type ChainRecord, decodeRecordsMessage } from "../protocol/text-batch.js";
-import { COALESCED, type CollectorContext, type Connection, type Message } from "./context.js";
+import { type ChainRecord, type Decoded, decodeRecordsMessage } from "../protocol/text-batch.js";
+import { COALESCED, type CollectorContext, type Connection, DECODED, type Message } from "./context.js";
 import { checkHeartbeat } from "./heartbeat.js";
 
 /** Registers the ingest message handlers: records, checkpoints, heartbeat. */
@@ -79,14 +79,15 @@ export async function acceptHeartbeat(
  * Verify the batch against the stored chain, commit the valid prefix, then ack; refuse on a break.
  * `msg` may be several records messages the connection coalesced (msg[COALESCED]): each is decoded
  * on its own, the records of those up to the first malformed one are ingested in one transaction
- * and acked once, then the malformed one is refused.
+ * and acked once, then the malformed one is refused. A part the connection decoded as it arrived
+ * (part[DECODED]) is not decoded again.
  */
 async function records(ctx: CollectorContext, conn: Connection, msg: Message): Promise<void> {
   const parts = (msg as { [COALESCED]?: Message[] })[COALESCED] ?? [msg];
   let records: ChainRecord[] = [];
   let badFrame: string | null = null;
   for (const part of parts) {
-    const d = decodeRecordsMessage(part);
+    const d = (part as { [DECODED]?: Decoded })[DECODED] ?? decodeRecordsMessage(part);
     if (!d.ok) {
       badFrame = d.reason;
       break;

@@ -72,15 +72,28 @@ CREATE UNIQUE INDEX IF NOT EXISTS alerts_key ON alerts ((coalesce(host_id,'')), 
 -- The one-round-trip ingest of a batch that follows the head the collector last saw (PgStorage.ingest):
 -- under the host's advisory lock, inserts and moves the head only if the stored head is still
 -- (p_seq, p_hash); false (nothing written) otherwise, and the caller takes the general path.
-CREATE OR REPLACE FUNCTION forge_ingest_after(p_host text, p_lock bigint, p_seq bigint, p_hash text,
-  p_seqs bigint[], p_hashes text[], p_sessions text[], p_ts bigint[], p_bodies text[],
+-- The rows come as joined texts (seqs, hashes, ts: comma-separated; bodies: newline-separated, as a
+-- canonical JSON text holds no raw newline) split here in seq order; node-postgres then sends each
+-- as it is, where a text[] of the bodies was escaped quote by quote by the client and unescaped by
+-- the server. Columns that do not split to one value per seq raise (nothing written).
+CREATE OR REPLACE FUNCTION forge_ingest_joined(p_host text, p_lock bigint, p_seq bigint, p_hash text,
+  p_seqs text, p_hashes text, p_sessions text[], p_ts text, p_bodies text,
   p_head_seq bigint, p_head_hash text) RETURNS boolean LANGUAGE plpgsql AS $fn$
+DECLARE
+  seqs bigint[] := string_to_array(p_seqs, ',')::bigint[];
+  hashes text[] := string_to_array(p_hashes, ',');
+  ts bigint[] := string_to_array(p_ts, ',')::bigint[];
+  bodies text[] := string_to_array(p_bodies, E'\\n');
+  n int := cardinality(seqs);
 BEGIN
+  IF cardinality(hashes) <> n OR cardinality(p_sessions) <> n OR cardinality(ts) <> n OR cardinality(bodies) <> n THEN
+    RAISE EXCEPTION 'forge_ingest_joined: columns of % records do not split evenly', n;
+  END IF;
   PERFORM pg_advisory_xact_lock(p_lock);
   PERFORM 1 FROM hosts WHERE host_id = p_host AND head_seq = p_seq AND head_hash = p_hash;
   IF NOT FOUND THEN RETURN false; END IF;
   INSERT INTO records (host_id, seq, hash, session_id, ts_ms, body)
-    SELECT p_host, * FROM unnest(p_seqs, p_hashes, p_sessions, p_ts, p_bodies)
+    SELECT p_host, * FROM unnest(seqs, hashes, p_sessions, ts, bodies)
     ON CONFLICT (host_id, seq) DO NOTHING;
   UPDATE hosts SET head_seq = p_head_seq, head_hash = p_head_hash WHERE host_id = p_host;
   RETURN true;
@@ -133,7 +146,7 @@ export class PgStorage implements CollectorStorage {
   private readonly pool: pg.Pool;
   /**
    * The head each host had after this collector's last ingest of it: a hint only (another collector
-   * may have moved it since); forge_ingest_after checks it under the lock before writing.
+   * may have moved it since); forge_ingest_joined checks it under the lock before writing.
    */
   private readonly heads = new Map<string, ChainHead>();
 
@@ -425,7 +438,7 @@ export class PgStorage implements CollectorStorage {
 }
 
 /**
- * Inserts `check.fresh` and moves the head to `check.head` through forge_ingest_after, if the
+ * Inserts `check.fresh` and moves the head to `check.head` through forge_ingest_joined, if the
  * stored head is still `after`; false (nothing written) otherwise.
  */
 async function insertAfter(
@@ -435,18 +448,32 @@ async function insertAfter(
   check: BatchCheck,
 ): Promise<boolean> {
   const f = check.fresh;
+  const n = f.length;
+  const seqs = new Array<number>(n);
+  const hashes = new Array<string>(n);
+  const sessions = new Array<string>(n);
+  const ts = new Array<number>(n);
+  const bodies = new Array<string>(n);
+  for (let i = 0; i < n; i++) {
+    const r = f[i]!;
+    seqs[i] = r.seq;
+    hashes[i] = r.hash;
+    sessions[i] = r.session_id;
+    ts[i] = timestampMs(r);
+    bodies[i] = storedText(r);
+  }
   const r = await db.query(
-    "SELECT forge_ingest_after($1, $2::bigint, $3, $4, $5::bigint[], $6::text[], $7::text[], $8::bigint[], $9::text[], $10, $11) AS ok",
+    "SELECT forge_ingest_joined($1, $2::bigint, $3, $4, $5, $6, $7::text[], $8, $9, $10, $11) AS ok",
     [
       hostId,
       hostLockKey(hostId),
       after.seq,
       after.hash,
-      f.map((x) => x.seq),
-      f.map((x) => x.hash),
-      f.map((x) => x.session_id),
-      f.map(timestampMs),
-      f.map(storedText),
+      seqs.join(","),
+      hashes.join(","),
+      sessions,
+      ts.join(","),
+      bodies.join("\n"),
       check.head.seq,
       check.head.hash,
     ],

@@ -1,15 +1,16 @@
+import { Worker } from "node:worker_threads";
 import Database from "better-sqlite3";
 import { ensurePrivateFile, SQLITE_SIDECARS } from "../platform/private-files.js";
 import type { WireCheckpoint } from "../protocol/checkpoint.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ChainRecord } from "../protocol/text-batch.js";
-import { type BatchCheck, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
+import { type BatchCheck, EMPTY_HEAD } from "./chain.js";
+import type { CollectorWriterInit, WireBatch, WireCheck, WriterOp, WriterReply } from "./sqlite-writer.js";
 import {
   type AlertInput,
   type AlertRow,
   type CheckpointRow,
   type CollectorStorage,
-  DECISION_UPDATE,
   type DecisionRow,
   type HostRow,
   likePattern,
@@ -105,83 +106,80 @@ interface RawHost extends Omit<HostRow, "heartbeat"> {
 const toHost = (r: RawHost | undefined): HostRow | undefined =>
   r === undefined ? undefined : { ...r, heartbeat: r.heartbeat === null ? null : JSON.parse(r.heartbeat) };
 
-/** A write waiting for the next group commit. */
-interface GroupedWrite {
-  run: () => unknown;
+/** A write posted to the writer thread, waiting for its commit. */
+interface InFlight {
   resolve: (v: unknown) => void;
   reject: (e: unknown) => void;
 }
 
+/** Distributes the write ops over their arguments (WriterOp without its id). */
+type WriteOp = WriterOp extends infer W ? (W extends { id: number } ? Omit<W, "id"> : never) : never;
+
 /**
  * better-sqlite3 storage (WAL). synchronous=FULL by default: an ack lets the agent delete its copy,
- * so a committed batch must survive power loss. Group commit across connections: the writes of
- * every connection (records batches, heartbeats, last-seen) that arrive while a commit holds the
- * event loop are committed together in the next one, each in its own savepoint, so N agents share
- * one fsync instead of paying one each; each promise resolves only once that commit is durable.
+ * so a committed batch must survive power loss. Every write goes to one writer thread
+ * (sqlite-writer.ts), which checks records batches against the stored chain, inserts them, and
+ * group-commits the writes of every connection that arrive while a commit runs (records batches,
+ * heartbeats, last-seen…), each in its own savepoint: N agents share one fsync, and each promise
+ * resolves only once that commit is durable. Reads use this thread's own connection, which sees
+ * every commit the writer reported. The event loop so never blocks on a sync or an insert.
  */
 export class SqliteStorage implements CollectorStorage {
   readonly kind = "sqlite" as const;
   private readonly db: Database.Database;
   private readonly st: ReturnType<SqliteStorage["prepare"]>;
-  private readonly ingestOne: (hostId: string, records: ChainRecord[]) => BatchCheck;
-  private queued: GroupedWrite[] = [];
-  private readonly commitGroup: (writes: GroupedWrite[]) => { ok: boolean; value: unknown }[];
+  private readonly worker: Worker;
+  private readonly inflight = new Map<number, InFlight>();
+  private nextId = 1;
+  /** Set once the writer is gone (exit, error, close): every write then fails with it. */
+  private dead: Error | null = null;
+  private readonly exited: Promise<void>;
 
-  private constructor(db: Database.Database) {
+  private constructor(db: Database.Database, path: string, synchronous: "FULL" | "NORMAL") {
     this.db = db;
     this.st = this.prepare();
-    // Run inside a group commit's savepoint (grouped).
-    this.ingestOne = (hostId: string, records: ChainRecord[]) => {
-      const h = this.st.head.get(hostId) as { head_seq: number; head_hash: string } | undefined;
-      const head = h === undefined ? EMPTY_HEAD : { seq: h.head_seq, hash: h.head_hash };
-      const check = checkBatch(hostId, head, records, (seq) => {
-        const row = this.st.hashOf.get(hostId, seq) as { hash: string } | undefined;
-        return row?.hash;
-      });
-      for (const r of check.fresh) {
-        this.st.insert.run(hostId, r.seq, r.hash, r.session_id, timestampMs(r), storedText(r));
-      }
-      if (check.fresh.length > 0) this.st.setHead.run(check.head.seq, check.head.hash, hostId);
-      return check;
-    };
-    // Nested in commitGroup's transaction, this is a SAVEPOINT: a write that throws is rolled back alone.
-    const savepoint = db.transaction((w: GroupedWrite) => w.run());
-    this.commitGroup = db.transaction((writes: GroupedWrite[]) =>
-      writes.map((w) => {
-        try {
-          return { ok: true, value: savepoint(w) };
-        } catch (err) {
-          return { ok: false, value: err };
-        }
+    const init: CollectorWriterInit = { role: "forge-collector-writer", path, synchronous };
+    // No inherited flags: the parent's (--input-type, --eval…) can stop a worker from starting.
+    this.worker = new Worker(writerUrl(), { workerData: init, execArgv: [] });
+    this.worker.unref();
+    this.worker.on("message", (m: WriterReply[] | { ready: true } | { closed: true }) => {
+      if (Array.isArray(m)) for (const r of m) this.settle(r);
+    });
+    this.worker.on("error", (err) => this.fail(err));
+    this.exited = new Promise((resolve) =>
+      this.worker.once("exit", (code) => {
+        this.fail(new Error(`the collector's SQLite writer thread exited (code ${code})`));
+        resolve();
       }),
     );
   }
 
-  /** Queues a write for the next group commit; resolves with its result once that commit is durable. */
-  private grouped<T>(run: () => T): Promise<T> {
-    return new Promise<T>((resolve, reject) => {
-      if (this.queued.length === 0) setImmediate(() => this.flush());
-      this.queued.push({ run, resolve: resolve as (v: unknown) => void, reject });
-    });
+  private settle(r: WriterReply): void {
+    const w = this.inflight.get(r.id);
+    if (w === undefined) return;
+    this.inflight.delete(r.id);
+    if (this.inflight.size === 0) this.worker.unref();
+    if (r.ok) w.resolve(r.value);
+    else w.reject(new Error(r.error));
   }
 
-  /** Commits every queued write in one transaction (one fsync), then settles their promises. */
-  private flush(): void {
-    const writes = this.queued;
-    this.queued = [];
-    if (writes.length === 0) return;
-    let results: { ok: boolean; value: unknown }[];
-    try {
-      results = this.commitGroup(writes);
-    } catch (err) {
-      for (const w of writes) w.reject(err);
-      return;
-    }
-    for (let i = 0; i < writes.length; i++) {
-      const r = results[i]!;
-      if (r.ok) writes[i]!.resolve(r.value);
-      else writes[i]!.reject(r.value);
-    }
+  private fail(err: Error): void {
+    this.dead ??= err;
+    const waiting = [...this.inflight.values()];
+    this.inflight.clear();
+    for (const w of waiting) w.reject(this.dead);
+  }
+
+  /** Posts a write to the writer thread; resolves with its result once its commit is durable. */
+  private write<T = void>(op: WriteOp): Promise<T> {
+    if (this.dead !== null) return Promise.reject(this.dead);
+    const id = this.nextId++;
+    return new Promise<T>((resolve, reject) => {
+      // A write in flight keeps the process alive until it is durable; an idle writer does not.
+      if (this.inflight.size === 0) this.worker.ref();
+      this.inflight.set(id, { resolve: resolve as (v: unknown) => void, reject });
+      this.worker.postMessage({ ...op, id });
+    });
   }
 
   static open(path: string, opts: { synchronous?: "FULL" | "NORMAL" } = {}): SqliteStorage {
@@ -195,7 +193,7 @@ export class SqliteStorage implements CollectorStorage {
     // Databases made before protocol 5 lack the decisions' host signature.
     const cols = db.prepare("PRAGMA table_info(decisions)").all() as Array<{ name: string }>;
     if (!cols.some((c) => c.name === "host_sig")) db.exec("ALTER TABLE decisions ADD COLUMN host_sig TEXT");
-    return new SqliteStorage(db);
+    return new SqliteStorage(db, path, opts.synchronous ?? "FULL");
   }
 
   private prepare() {
@@ -203,41 +201,9 @@ export class SqliteStorage implements CollectorStorage {
     return {
       host: db.prepare("SELECT * FROM hosts WHERE host_id = ?"),
       hosts: db.prepare("SELECT * FROM hosts ORDER BY host_id"),
-      pin: db.prepare(
-        "INSERT INTO hosts (host_id, public_key_pem, status, epoch, first_seen_ms) VALUES (?, ?, 'pinned', ?, ?) ON CONFLICT (host_id) DO NOTHING",
-      ),
-      register: db.prepare(
-        "INSERT INTO hosts (host_id, public_key_pem, status, first_seen_ms) VALUES (?, ?, 'registered', ?) ON CONFLICT (host_id) DO UPDATE SET public_key_pem = excluded.public_key_pem, status = 'registered'",
-      ),
-      revoke: db.prepare(
-        "INSERT INTO hosts (host_id, status, first_seen_ms) VALUES (?, 'revoked', ?) ON CONFLICT (host_id) DO UPDATE SET status = 'revoked'",
-      ),
-      setEpoch: db.prepare("UPDATE hosts SET epoch = ? WHERE host_id = ? AND head_seq = 0"),
-      touch: db.prepare("UPDATE hosts SET last_seen_ms = ? WHERE host_id = ?"),
-      head: db.prepare("SELECT head_seq, head_hash FROM hosts WHERE host_id = ?"),
       hashOf: db.prepare("SELECT hash FROM records WHERE host_id = ? AND seq = ?"),
-      insert: db.prepare(
-        "INSERT INTO records (host_id, seq, hash, session_id, ts_ms, body) VALUES (?, ?, ?, ?, ?, ?) ON CONFLICT DO NOTHING",
-      ),
-      setHead: db.prepare("UPDATE hosts SET head_seq = ?, head_hash = ? WHERE host_id = ?"),
-      addCp: db.prepare(
-        "INSERT INTO checkpoints (host_id, seq, body, received_ms) VALUES (?, ?, ?, ?) ON CONFLICT DO NOTHING",
-      ),
-      cpSeq: db.prepare("UPDATE hosts SET checkpoint_seq = max(checkpoint_seq, ?) WHERE host_id = ?"),
       cps: db.prepare(
         "SELECT body, received_ms FROM checkpoints WHERE host_id = ? ORDER BY seq DESC LIMIT ?",
-      ),
-      alert: db.prepare(
-        `INSERT INTO alerts (host_id, code, seq, message, first_ms, last_ms) VALUES (?, ?, ?, ?, ?, ?)
-         ON CONFLICT (ifnull(host_id,''), code, ifnull(seq,-1)) DO UPDATE SET count = count + 1, last_ms = excluded.last_ms, message = excluded.message`,
-      ),
-      heartbeat: db.prepare("UPDATE hosts SET heartbeat = ?, last_heartbeat_ms = ? WHERE host_id = ?"),
-      addPoint: db.prepare(
-        "INSERT INTO host_series (host_id, t_ms, point) VALUES (?, ?, ?) ON CONFLICT DO UPDATE SET point = excluded.point",
-      ),
-      prunePoints: db.prepare("DELETE FROM host_series WHERE host_id = ? AND t_ms < ?"),
-      addReviewed: db.prepare(
-        "INSERT INTO reviewed (host_id, action_id, at_ms, body) VALUES (?, ?, ?, ?) ON CONFLICT DO UPDATE SET at_ms = excluded.at_ms, body = excluded.body",
       ),
       reviewed: db.prepare("SELECT body FROM reviewed ORDER BY at_ms DESC, action_id DESC LIMIT ?"),
     };
@@ -252,28 +218,50 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   async pinHost(hostId: string, publicKeyPem: string, epoch: string): Promise<HostRow> {
-    this.st.pin.run(hostId, publicKeyPem, epoch, Date.now());
+    await this.write({ op: "pin", args: [hostId, publicKeyPem, epoch, Date.now()] });
     return (await this.getHost(hostId))!;
   }
 
   async registerHost(hostId: string, publicKeyPem: string): Promise<void> {
-    this.st.register.run(hostId, publicKeyPem, Date.now());
+    await this.write({ op: "register", args: [hostId, publicKeyPem, Date.now()] });
   }
 
   async revokeHost(hostId: string): Promise<void> {
-    this.st.revoke.run(hostId, Date.now());
+    await this.write({ op: "revoke", args: [hostId, Date.now()] });
   }
 
   async setEpoch(hostId: string, epoch: string): Promise<void> {
-    this.st.setEpoch.run(epoch, hostId);
+    await this.write({ op: "setEpoch", args: [epoch, hostId] });
   }
 
   async touchHost(hostId: string, atMs: number): Promise<void> {
-    await this.grouped(() => this.st.touch.run(atMs, hostId));
+    await this.write({ op: "touch", args: [atMs, hostId] });
   }
 
   async ingest(hostId: string, records: ChainRecord[]): Promise<BatchCheck> {
-    return this.grouped(() => this.ingestOne(hostId, records));
+    const n = records.length;
+    const batch: WireBatch = {
+      hostIds: new Array(n),
+      seqs: new Array(n),
+      prevHashes: new Array(n),
+      hashes: new Array(n),
+      sessions: new Array(n),
+      ts: new Array(n),
+      bodies: new Array(n),
+    };
+    for (let i = 0; i < n; i++) {
+      const r = records[i]!;
+      batch.hostIds[i] = r.host_id;
+      batch.seqs[i] = r.seq;
+      batch.prevHashes[i] = r.prev_hash;
+      batch.hashes[i] = r.hash;
+      batch.sessions[i] = r.session_id;
+      batch.ts[i] = timestampMs(r);
+      batch.bodies[i] = r.body;
+    }
+    const c = await this.write<WireCheck>({ op: "ingest", host: hostId, batch });
+    // The records this thread decoded (with their fields), not the writer's copies.
+    return { fresh: c.fresh.map((i) => records[i]!), head: c.head, problem: c.problem };
   }
 
   async recordHash(hostId: string, seq: number): Promise<string | undefined> {
@@ -281,10 +269,13 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   async addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void> {
-    this.db.transaction(() => {
-      for (const cp of cps) this.st.addCp.run(hostId, cp.seq, JSON.stringify(cp), atMs);
-      this.st.cpSeq.run(Math.max(...cps.map((c) => c.seq)), hostId);
-    })();
+    if (cps.length === 0) return;
+    await this.write({
+      op: "checkpoints",
+      host: hostId,
+      rows: cps.map((cp) => [cp.seq, JSON.stringify(cp)]),
+      atMs,
+    });
   }
 
   async checkpoints(hostId: string, limit: number): Promise<CheckpointRow[]> {
@@ -295,7 +286,7 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   async addAlert(a: AlertInput, atMs: number): Promise<void> {
-    this.st.alert.run(a.host_id, a.code, a.seq, a.message, atMs, atMs);
+    await this.write({ op: "alert", args: [a.host_id, a.code, a.seq, a.message, atMs, atMs] });
   }
 
   async alerts(q: { host_id?: string; limit: number }): Promise<AlertRow[]> {
@@ -307,24 +298,21 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   async putDecisions(rows: DecisionRow[]): Promise<void> {
-    const put = this.db.prepare(
-      `INSERT INTO decisions (host_id, action_id, session_id, state, created_ms, deadline_ms, body, received_ms, host_sig) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)
-       ON CONFLICT (host_id, action_id) DO UPDATE SET ${DECISION_UPDATE}`,
-    );
-    this.db.transaction(() => {
-      for (const d of rows)
-        put.run(
-          d.host_id,
-          d.action_id,
-          d.session_id,
-          d.state,
-          d.created_ms,
-          d.deadline_ms,
-          JSON.stringify(d.record),
-          d.received_ms,
-          d.host_sig,
-        );
-    })();
+    if (rows.length === 0) return;
+    await this.write({
+      op: "decisions",
+      rows: rows.map((d) => [
+        d.host_id,
+        d.action_id,
+        d.session_id,
+        d.state,
+        d.created_ms,
+        d.deadline_ms,
+        JSON.stringify(d.record),
+        d.received_ms,
+        d.host_sig,
+      ]),
+    });
   }
 
   async decisions(q: { host_id?: string; session_id?: string; limit: number }): Promise<DecisionRow[]> {
@@ -354,15 +342,17 @@ export class SqliteStorage implements CollectorStorage {
 
   async setHeartbeat(hostId: string, payload: unknown, atMs: number): Promise<void> {
     const text = JSON.stringify(payload);
-    await this.grouped(() => this.st.heartbeat.run(text, atMs, hostId));
+    await this.write({ op: "heartbeat", args: [text, atMs, hostId] });
   }
 
   async addSeries(hostId: string, points: readonly SeriesRow[]): Promise<void> {
     if (points.length === 0) return;
     const newest = Math.max(...points.map((p) => p.t));
-    await this.grouped(() => {
-      for (const p of points) this.st.addPoint.run(hostId, p.t, JSON.stringify(p));
-      this.st.prunePoints.run(hostId, newest - SERIES_RETENTION_MS);
+    await this.write({
+      op: "series",
+      host: hostId,
+      points: points.map((p) => [p.t, JSON.stringify(p)]),
+      cutoff: newest - SERIES_RETENTION_MS,
     });
   }
 
@@ -376,9 +366,10 @@ export class SqliteStorage implements CollectorStorage {
   }
 
   async addReviewed(row: ReviewedRow): Promise<void> {
-    await this.grouped(() =>
-      this.st.addReviewed.run(row.host_id, row.action_id, row.at_ms, JSON.stringify(row)),
-    );
+    await this.write({
+      op: "reviewed",
+      args: [row.host_id, row.action_id, row.at_ms, JSON.stringify(row)],
+    });
   }
 
   async reviewed(limit: number): Promise<ReviewedRow[]> {
@@ -406,9 +397,25 @@ export class SqliteStorage implements CollectorStorage {
     return rows.map((r) => ({ ...r, hosts: (JSON.parse(r.hosts) as string[]).sort() }));
   }
 
+  /** Waits for every write posted so far to commit, stops the writer, and closes the database. */
   async close(): Promise<void> {
     if (!this.db.open) return;
-    this.flush();
+    if (this.dead === null) {
+      this.worker.ref();
+      this.worker.postMessage({ op: "close" });
+    }
+    await this.exited;
     this.db.close();
   }
+}
+
+/**
+ * The writer thread's script: sqlite-writer.js beside this file. Under the tests this file is
+ * TypeScript (vitest) and a worker cannot load .ts, so the writer comes from the build (dist/,
+ * which the tests' global setup builds first).
+ */
+function writerUrl(): URL {
+  const here = new URL(import.meta.url);
+  if (here.pathname.endsWith(".ts")) return new URL("../../dist/src/collector/sqlite-writer.js", here);
+  return new URL("./sqlite-writer.js", here);
 }

@@ -1,7 +1,8 @@
+import pg from "pg";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { PgStorage } from "../../src/collector/pg-storage.js";
 import { chainRecordOf } from "../../src/protocol/text-batch.js";
-import { freshPgDatabase, pgUrl, TestHost } from "./helpers.js";
+import { freshPgDatabase, input, pgUrl, TestHost } from "./helpers.js";
 
 const PG = pgUrl();
 
@@ -46,5 +47,52 @@ describe.skipIf(PG === null)("PgStorage ingest with a stale head hint", () => {
     const stored = await a.records({ host_id: h.hostId, limit: 100 });
     expect(stored.map((r) => r.seq)).toEqual(h.chain.map((r) => r.seq));
     expect(stored).toEqual(h.chain);
+  });
+
+  it("stores bodies and sessions with newlines, quotes, backslashes, commas and non-ASCII text exactly (the joined-text path)", async () => {
+    const h = new TestHost("awkward-text");
+    await a.pinHost(h.hostId, "-", "e");
+    const odd = ["a\nb", 'say "hi", then \\ and \\n', "tab\tcr\r", "ünïcødé ✓ \u2028 𝄞", "{}[],\n\n"];
+    h.append(
+      odd.map((text, i) => ({
+        ...input(`s,${i}\n"x"`, i),
+        proposed_action: { type: "shell", command: text },
+      })),
+    );
+    h.extend(3);
+    const recs = h.chain.map(chainRecordOf);
+    // First batch on the general path, the rest on the one-round-trip path (a's hint).
+    expect((await a.ingest(h.hostId, recs.slice(0, 2))).head.seq).toBe(2);
+    const check = await a.ingest(h.hostId, recs.slice(2));
+    expect(check).toMatchObject({ problem: null, head: { seq: h.chain.length } });
+    expect(check.fresh).toHaveLength(h.chain.length - 2);
+    expect(await a.records({ host_id: h.hostId, limit: 100 })).toEqual(h.chain);
+    const s = await a.sessions({ host_id: h.hostId, limit: 100 });
+    expect(s.map((x) => x.session_id).sort()).toEqual([...new Set(h.chain.map((r) => r.session_id))].sort());
+  });
+
+  it("refuses columns that do not split to one value per record, and writes nothing", async () => {
+    const h = new TestHost("uneven");
+    await a.pinHost(h.hostId, "-", "e");
+    const c = new pg.Client({ connectionString: db.url });
+    await c.connect();
+    try {
+      const genesis = (await a.getHost(h.hostId))!.head_hash;
+      const call = (bodies: string) =>
+        c.query(
+          "SELECT forge_ingest_joined($1, 1, 0, $2, '1,2', 'x,y', $3::text[], '0,0', $4, 2, 'y') AS ok",
+          [h.hostId, genesis, ["s", "s"], bodies],
+        );
+      // A body holding a raw newline would split in two: three bodies for two seqs.
+      await expect(call('{"a":1}\n{"b":\n2}')).rejects.toThrow(/do not split evenly/);
+      await expect(call('{"a":1}')).rejects.toThrow(/do not split evenly/);
+      expect(await a.records({ host_id: h.hostId, limit: 10 })).toEqual([]);
+      expect((await a.getHost(h.hostId))!.head_seq).toBe(0);
+      // The same call with even columns writes both rows (so the refusals above were the split check).
+      expect((await call('{"a":1}\n{"b":2}')).rows[0].ok).toBe(true);
+      expect((await a.getHost(h.hostId))!.head_seq).toBe(2);
+    } finally {
+      await c.end();
+    }
   });
 });
