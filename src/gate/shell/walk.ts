@@ -37,6 +37,7 @@ import {
   unescapeDouble,
   unescapeWord,
   type Work,
+  zshOption,
 } from "./words.js";
 import { type Runner, recurse, shellScriptIndex } from "./wrappers.js";
 
@@ -47,6 +48,8 @@ interface Scope {
   unknown: boolean;
   /** The line changed PATH (`PATH=… cmd`, `export PATH=…`): programs named without a slash are unknown. */
   path?: string;
+  /** Names bound to a program's path (`hash git=/tmp/g`): a later `git` runs that path. Copied on write. */
+  bound?: Map<string, string>;
 }
 
 interface Ctx {
@@ -475,21 +478,30 @@ function declaration(cur: Cursor, ctx: Ctx): void {
   const words: Word[] = [];
   let name = "";
   const feeders: string[] = [];
+  let prevEnd = -1;
   if (!cur.gotoFirstChild()) return;
   do {
     const id = cur.nodeTypeId;
     if (!ctx.g.named[id]) {
       if (name === "") name = ctx.g.types[id]!;
+      prevEnd = cur.endIndex;
       continue;
     }
+    // Parts with nothing between them are one word after quote removal: `export HI"STF"ILE=x` hands
+    // export `HISTFILE=x` (tree-sitter splits it), so the glued word is what the builtin sets.
+    const joined = prevEnd === cur.startIndex && words.length > 0;
+    prevEnd = cur.endIndex;
+    let w: Word;
     if (ctx.g.types[id] === "variable_assignment") {
       // The builtin only sets a variable: its value names no file, so the raw text stands in for it.
       // Substitutions inside it still run and are judged on their own; `export PAGER=cmd` is judged.
       const a = assignment(cur, ctx);
-      if (name === "export" || name === "declare" || name === "typeset")
+      if (!joined && (name === "export" || name === "declare" || name === "typeset"))
         envAssignment(ctx, a.name, a.value, ["export"], a.raw);
-      words.push({ value: text(cur, ctx), glob: false });
-    } else words.push(wordValue(cur, ctx, feeders));
+      w = { value: text(cur, ctx), glob: false };
+    } else w = wordValue(cur, ctx, feeders);
+    if (joined) words[words.length - 1] = glue(words[words.length - 1]!, w, ctx);
+    else words.push(w);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
   emit(
@@ -516,9 +528,11 @@ function emit(
     ctx.budget.stopped = true; // the rest of the line is not read: the floor keeps it from ALLOW
     return;
   }
-  const raw = name.value;
   let program = "";
   let path: string | null = null;
+  // `hash git=/tmp/g; git status`: the name runs the path it was bound to, and is judged as that.
+  const raw =
+    name.value !== null && ctx.scope.bound?.has(name.value) ? ctx.scope.bound.get(name.value)! : name.value;
   if (raw === null || raw === "") {
     addFloor(ctx, `dynamic-command: the command name in '${short(cmdText)}' is only known at run time`);
   } else {
@@ -532,6 +546,8 @@ function emit(
       );
     if (name.glob) addFloor(ctx, `dynamic-command: the command name '${raw}' is a glob`);
   }
+  // zsh reads option names without case or underscores (`setopt Hist_No_Store` is `histnostore`).
+  if (OPTION_WORDS.has(program)) words = canonicalOptions(program, words);
   const valueFlags = VALUE_FLAGS[program];
   const flags = new Set<string>();
   const operands: Word[] = [];
@@ -609,6 +625,20 @@ function emit(
     for (const p of fx.reads) addPath(paths, p, ctx);
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
+    // `read PROMPT_COMMAND`, `printf -v HISTFILE …`: judged as `NAME=<only known at run time>`.
+    for (const n of fx.sets) {
+      if (n === "")
+        addFloor(
+          ctx,
+          `dynamic-command: '${short(cmdText)}' writes a variable whose name is only known at run time`,
+        );
+      else envAssignment(ctx, n, null, [...ctx.via, program]);
+    }
+    for (const [n, p] of fx.binds) {
+      const bound = new Map(ctx.scope.bound ?? []);
+      bound.set(n, normalisePath(p, ctx.scope.cwd, ctx.home));
+      ctx.scope.bound = bound;
+    }
   }
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
@@ -856,6 +886,9 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
     addFloor(ctx, `code-injection: ${name}=… changes what a program loads, runs or talks to`);
   } else if (STATE_VARS.test(name)) {
     addFloor(ctx, `shell-state: ${name}=… changes ${STATE_VARS_WHAT[name] ?? "shell state"}`);
+  } else if (name.startsWith("options[")) {
+    // zsh's `options[histnostore]=on`: the same as `setopt`.
+    addFloor(ctx, `shell-state: ${short(name)}=… sets the zsh option ${zshOption(name.slice(8, -1))}`);
   }
 }
 
@@ -951,13 +984,39 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
   }
 }
 
+/** Builtins with zsh option names among their words: all of them (setopt), or after `-o`/`+o`. */
+const OPTION_WORDS = new Set(["setopt", "unsetopt", "set", "emulate"]);
+
+/** `words` with the option names canonical (a copy when one changes). */
+function canonicalOptions(program: string, words: Word[]): Word[] {
+  let out = words;
+  const all = program === "setopt" || program === "unsetopt";
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || v === "--") break;
+    const opt = all
+      ? !v.startsWith("-") && !v.startsWith("+")
+      : i > 0 && /^[-+][a-zA-Z]*o$/.test(words[i - 1]!.value ?? "");
+    if (!opt) continue;
+    const c = zshOption(v);
+    if (c === v) continue;
+    if (out === words) out = [...words];
+    out[i] = { ...words[i]!, value: c };
+  }
+  return out;
+}
+
 /** Builtins whose `NAME=value` words set variables. */
 const DECLARERS = new Set(["export", "declare", "typeset", "local", "readonly"]);
 
 /** Variables whose change the gate reviews (history evasion, `cd` lookup, git's tree and repository). */
 const STATE_VARS =
-  /^(HISTFILE|HISTSIZE|HISTFILESIZE|SAVEHIST|HISTCONTROL|HISTIGNORE|HISTORY_IGNORE|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR)$/;
+  /^(HIST[A-Z_]*|SAVEHIST|HISTORY_IGNORE|PS[0-3]|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR)$/;
 const STATE_VARS_WHAT: Record<string, string> = {
+  PS0: "the prompt (its substitutions run)",
+  PS1: "the prompt (its substitutions run)",
+  PS2: "the prompt (its substitutions run)",
+  PS3: "the prompt (its substitutions run)",
   CDPATH: "where cd goes",
   GIT_DIR: "which repository (and config, and hooks) git uses",
   GIT_WORK_TREE: "which tree git writes",
@@ -1214,6 +1273,9 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       if (s === "$HOME" || s === "${HOME}") return { value: ctx.home, glob: false };
       const env = /^\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)/.exec(s);
       if (env && SECRET_NAME.test(env[1]!)) ctx.secretEnv.n++;
+      // `${HISTFILE:=/dev/null}` assigns when the variable is unset (or empty): judged as `NAME=…`.
+      if (env && s.charCodeAt(1) === 123 && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(s))
+        envAssignment(ctx, env[1]!, null, ctx.via);
       if (ctx.vars) {
         const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(s);
         const bound = m ? ctx.vars.get(m[1] ?? m[2]!) : undefined;

@@ -18,6 +18,11 @@ export function spread(w: Word, into: Word[]): void {
   for (const a of w.alts) if (a !== "" || w.quoted) into.push({ value: a, glob: GLOB_CHARS.test(a) });
 }
 
+/** A zsh option name as zsh reads it, case and underscores ignored: `Hist_No_Store` is `histnostore`. */
+export function zshOption(name: string): string {
+  return name.replace(/_/g, "").toLowerCase();
+}
+
 /** The directory a glob word expands inside: `/*` → `/`, `~/.ssh/id_*` → `~/.ssh`, `*.ts` → `.`. */
 export function globDir(v: string): string {
   const g = v.search(/[*?[]/);
