@@ -6,6 +6,7 @@ import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
+import { type MeetPattern, packPattern, patternsMeet, shellPattern } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
 import { hostOf, isWithin, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
@@ -1258,6 +1259,29 @@ function anyPath(globs: PathGlob[], paths: string[], home: string, cwd: string):
   return false;
 }
 
+/** The pack's rooted globs of one compiled field as glob-meet patterns, for the home and cwd they were made for. */
+const meetCache = new WeakMap<PathGlob, { home: string; cwd: string; pats: (MeetPattern | null)[] }>();
+
+/**
+ * True when some glob word (`/dev/[z]ero`, `~/Library/Keychain?/…`) can match a path one of `globs`
+ * matches: the word names every file it could expand to (glob-meet.ts). Only glob words get here.
+ * Only the fixed places of globs rooted at `/`, `~` or `$CWD` take part: a glob at any depth
+ * (`*.pem`, `$CWD/**` + `/package.json`) is a file name, and a `*` could be any name (`rm -rf *` in a
+ * scratch directory names no secret, `rm dist/*.js` no build file).
+ */
+function anyMeet(globs: PathGlob[], words: readonly string[], home: string, cwd: string): boolean {
+  const mine = words.map(shellPattern);
+  for (const g of globs) {
+    let e = meetCache.get(g);
+    if (e === undefined || e.home !== home || e.cwd !== cwd) {
+      e = { home, cwd, pats: g.globs.map((x) => packPattern(x, home, cwd, true)) };
+      meetCache.set(g, e);
+    }
+    for (const p of e.pats) for (const w of mine) if (p === null || patternsMeet(w, p)) return true;
+  }
+  return false;
+}
+
 /** True when `set` holds any of `names`. */
 function hasAny(set: ReadonlySet<string>, names: readonly string[]): boolean {
   for (const n of names) if (set.has(n)) return true;
@@ -1373,7 +1397,11 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (!dyn) return NO;
     res = MAYBE;
   }
-  if (r.paths && !anyPath(r.paths, sub.paths, home, cwd)) {
+  if (
+    r.paths &&
+    !anyPath(r.paths, sub.paths, home, cwd) &&
+    !(c?.globs && anyMeet(r.paths, c.globs, home, cwd))
+  ) {
     if (!dyn) return NO;
     res = MAYBE;
   }
@@ -1384,7 +1412,11 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   }
   if (r.programPath && !(c?.path && onePath(r.programPath, c.path, home, cwd))) return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
-  if (r.writes && !anyPath(r.writes, sub.writes, home, cwd)) {
+  if (
+    r.writes &&
+    !anyPath(r.writes, sub.writes, home, cwd) &&
+    !(c?.globWrites && anyMeet(r.writes, c.globWrites, home, cwd))
+  ) {
     if (!sub.dynamicWrites) return NO;
     res = MAYBE;
   }

@@ -170,6 +170,8 @@ export type PathBase = "abs" | "home" | "cwd";
 
 export interface PathGlob {
   source: string;
+  /** The globs as written (for a glob word, matched pattern against pattern: glob-meet.ts). */
+  globs: readonly string[];
   base: PathBase;
   /**
    * Matches the remainder of the path below the base (no leading slash), from `lastIndex` to the
@@ -186,7 +188,7 @@ export interface PathGlob {
  */
 export function compilePathGlob(glob: string): PathGlob {
   const { base, src } = pathGlobParts(glob);
-  return { source: glob, base, rest: new RegExp(`(?:${src})$`, "iy") };
+  return { source: glob, globs: [glob], base, rest: new RegExp(`(?:${src})$`, "iy") };
 }
 
 /**
@@ -195,14 +197,19 @@ export function compilePathGlob(glob: string): PathGlob {
  */
 export function compilePathGlobs(globs: readonly string[]): PathGlob[] {
   const byBase = new Map<PathBase, string[]>();
+  const written = new Map<PathBase, string[]>();
   for (const g of globs) {
     const { base, src } = pathGlobParts(g);
     const l = byBase.get(base);
     if (l) l.push(src);
     else byBase.set(base, [src]);
+    const w = written.get(base);
+    if (w) w.push(g);
+    else written.set(base, [g]);
   }
   return [...byBase].map(([base, srcs]) => ({
     source: globs.join(", "),
+    globs: written.get(base)!,
     base,
     rest: new RegExp(`${alternation(srcs)}$`, "iy"),
   }));

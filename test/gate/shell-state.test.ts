@@ -198,3 +198,42 @@ describe("the repository's recovery data", () => {
     expect(verdict(line).evaluation).toBe("ALLOW");
   });
 });
+
+describe("a glob word is judged by every path it could match", () => {
+  it.each([
+    ["cat /dev/[z]ero > /tmp/z", /unbounded-sources/],
+    ["cat /dev/ze* > /tmp/z", /unbounded-sources/],
+    ["cat /dev/zer? > /tmp/z", /unbounded-sources/],
+    ["cat < /dev/ura*", /unbounded-sources/],
+    ["sha256sum /dev/[u]random", /unbounded-sources/],
+    ["head -c 99999 ~/Library/Application?Support/Google/Chrome/Default/Cookies", /app-data-stores|secret/],
+    ["cat ~/Library/Keychain?/login.keychain-db", /secret/],
+    ["cat ~/Library/Keychain[s]/login.keychain-db", /secret/],
+    ["cat ~/Library/Key*/login.keychain-db", /secret/],
+    ["cat ~/Library/Key{c..c}hains/login.keychain-db", /secret/],
+    ["cat ~/Library/{C..C}ookies/Cookies.binarycookies", /secret/],
+    ["cp x.plist ~/Library/LaunchAgent?/", /persistence/],
+    ["cat /Users/*/Library/Keychains/login.keychain-db", /secret/],
+    ["cat ~/.ss?/id_rsa", /secret/],
+    ["shopt -s dotglob; cat ~/*/id_rsa", /dot files/],
+    ["setopt Glob_Dots; cat ~/*/id_rsa", /dot files/],
+  ])("%s", (line, why) => {
+    const d = verdict(line);
+    expect(d.evaluation).not.toBe("ALLOW");
+    expect(d.reasons.join()).toMatch(why);
+  });
+  it.each([
+    "ls src/*.ts",
+    "cat *.md",
+    "for f in src/*.ts; do wc -l $f; done",
+    "rm -f dist/*.js",
+    "rm -f *.log",
+    "cd /tmp/scratch && rm -rf *",
+    "cat src/{a..c}.ts",
+    "touch out/file{1..3}.txt",
+    "echo {1..100}",
+    "ls test/gate/*.test.ts | wc -l",
+  ])("everyday globs stay ALLOW: %s", (line) => {
+    expect(verdict(line).evaluation).toBe("ALLOW");
+  });
+});

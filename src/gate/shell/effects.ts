@@ -148,9 +148,13 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       return fx;
     case "setopt":
     case "unsetopt":
+    case "shopt":
       // `setopt -m 'hist*'`: every option the pattern names, known only to zsh.
-      if (words.some((w) => w.value === null || /^-[a-zA-Z]*m/.test(w.value)))
+      if (program !== "shopt" && words.some((w) => w.value === null || /^-[a-zA-Z]*m/.test(w.value)))
         floor(fx, `shell-state: '${ctx.text}' sets the shell options a pattern matches`);
+      // A glob word is judged without dot files (`*` skips `.ssh`): an option that adds them is reviewed.
+      if (words.some((w) => w.value === "dotglob" || w.value === "globdots" || w.value === "noglobdots"))
+        floor(fx, `shell-state: '${ctx.text}' makes globs match dot files`);
       return fx;
     case "autoload":
       // `autoload /path/fn`: the function's code is that file (zsh loads it on the first call).

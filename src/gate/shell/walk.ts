@@ -661,6 +661,12 @@ function emit(
   // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv
   // GITHUB_TOKEN` does: the same secret read.
   if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
+  const finalWrites = writes.includes("") ? writes.filter((w) => w !== "") : writes;
+  // A glob word names every path it could match: those paths are judged pattern against pattern.
+  const globs =
+    words.some((w) => w.glob) || ctx.reads.length + r.reads.length > 0 ? patterns(paths.list) : undefined;
+  const globWrites =
+    globs !== undefined || r.writes.length + ctx.writes.length > 0 ? patterns(finalWrites) : undefined;
   const cmd: SimpleCommand = {
     program,
     path,
@@ -668,7 +674,9 @@ function emit(
     flags,
     operands,
     paths: paths.list,
-    writes: writes.includes("") ? writes.filter((w) => w !== "") : writes,
+    writes: finalWrites,
+    ...(globs ? { globs } : {}),
+    ...(globWrites ? { globWrites } : {}),
     hosts,
     feeders: subFeeders.length ? [...ctx.feeders, ...subFeeders] : ctx.feeders,
     via: ctx.via,
@@ -687,6 +695,17 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+/** The entries of `list` with glob characters; undefined when none has. */
+function patterns(list: readonly string[]): string[] | undefined {
+  let out: string[] | undefined;
+  for (const p of list) {
+    if (!GLOB_CHARS.test(p)) continue;
+    if (out === undefined) out = [];
+    out.push(p);
+  }
+  return out;
 }
 
 /** A redirect target (as written; "" for one only known at run time) into `writes`, once. */
@@ -1090,7 +1109,7 @@ function expandBraces(s: string, ctx: Ctx, unquote = unescapeWord): (string | nu
     else
       addFloor(
         ctx,
-        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words`,
+        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words (or a sequence of characters that are not letters)`,
       );
     return null;
   }
@@ -1187,7 +1206,10 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       // `{1..9999999999}`: bash makes every word of the sequence before the command starts.
       const t = ctx.line.slice(cur.startIndex, Math.min(ctx.line.length, cur.startIndex + 512));
       sequenceBudget(ctx, t);
-      return { value: null, glob: false };
+      // A short one is its words (`{1..3}` is `1 2 3`); a long one stays unknown.
+      if (cur.endIndex - cur.startIndex > 64) return { value: null, glob: false };
+      const alts = braceExpand(text(cur, ctx), ctx.limits.maxBraceWords!, ctx.budget);
+      return alts === null ? { value: null, glob: false } : braceWord(alts, false);
     }
     case "raw_string": {
       const s = text(cur, ctx);
@@ -1220,6 +1242,22 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
             v += part;
             raw += escapeAll(part);
             quoted = true;
+            continue;
+          }
+          if (ct === "brace_expression" && t === "concatenation") {
+            // `x{1..3}`: a sequence is unquoted text brace expansion reads, as `x{a..c}` is.
+            const s = text(cur, ctx);
+            sequenceBudget(ctx, s);
+            first = false;
+            if (s.length > 64 || braceExpand(s, ctx.limits.maxBraceWords!, ctx.budget) === null) {
+              // A long one leaves the word unknown, as before sequences were read.
+              if (!dyn) prefix = v;
+              dyn = true;
+              continue;
+            }
+            braces = true;
+            raw += s;
+            v += s;
             continue;
           }
           if (ct === "word" && t === "concatenation") {
