@@ -6,7 +6,7 @@ import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
-import { type MeetPattern, packPattern, patternsMeet, shellPattern } from "./glob-meet.js";
+import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
 import { hostOf, isWithin, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
@@ -1259,8 +1259,10 @@ function anyPath(globs: PathGlob[], paths: string[], home: string, cwd: string):
   return false;
 }
 
-/** The pack's rooted globs of one compiled field as glob-meet patterns, for the home and cwd they were made for. */
-const meetCache = new WeakMap<PathGlob, { home: string; cwd: string; pats: (MeetPattern | null)[] }>();
+/** The pack's globs of one compiled field as a glob-meet set, for the home and cwd it was made for. */
+const meetCache = new WeakMap<PathGlob, { home: string; cwd: string; set: MeetSet }>();
+/** A command's glob words, keyed once for every rule that looks at them. */
+const wordCache = new WeakMap<readonly string[], ReturnType<typeof shellWord>[]>();
 
 /**
  * True when some glob word (`/dev/[z]ero`, `~/Library/Keychain?/…`) can match a path one of `globs`
@@ -1270,14 +1272,18 @@ const meetCache = new WeakMap<PathGlob, { home: string; cwd: string; pats: (Meet
  * scratch directory names no secret, `rm dist/*.js` no build file).
  */
 function anyMeet(globs: PathGlob[], words: readonly string[], home: string, cwd: string): boolean {
-  const mine = words.map(shellPattern);
+  let mine = wordCache.get(words);
+  if (mine === undefined) {
+    mine = words.map(shellWord);
+    wordCache.set(words, mine);
+  }
   for (const g of globs) {
     let e = meetCache.get(g);
     if (e === undefined || e.home !== home || e.cwd !== cwd) {
-      e = { home, cwd, pats: g.globs.map((x) => packPattern(x, home, cwd, true)) };
+      e = { home, cwd, set: meetSet(g.globs, home, cwd, true) };
       meetCache.set(g, e);
     }
-    for (const p of e.pats) for (const w of mine) if (p === null || patternsMeet(w, p)) return true;
+    for (const w of mine) if (meetsSet(e.set, w)) return true;
   }
   return false;
 }

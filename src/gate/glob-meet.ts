@@ -14,6 +14,8 @@
  * rule matches: never a reason to ALLOW).
  */
 
+import { splitPathGlob } from "./paths.js";
+
 /** Token kinds. */
 const LIT = 0; // one character (`c`, folded)
 const SET = 1; // one character of a set (`?`, `[...]`)
@@ -143,21 +145,8 @@ function without(t: Tok, segStart: boolean): Tok {
  * `anchored`: only the alternatives that name a fixed place (see the gate's use).
  */
 export function packPattern(glob: string, home: string, cwd: string, anchored = false): MeetPattern | null {
-  let root: string;
-  let rest: string;
-  if (glob === "~" || glob.startsWith("~/")) {
-    root = home;
-    rest = glob.slice(2);
-  } else if (glob === "$CWD" || glob.startsWith("$CWD/")) {
-    root = cwd;
-    rest = glob.slice(5);
-  } else if (glob.startsWith("/")) {
-    root = "";
-    rest = glob.slice(1);
-  } else {
-    root = "";
-    rest = glob.startsWith("**/") ? glob : `**/${glob}`;
-  }
+  const { base, rest } = splitPathGlob(glob);
+  let root = base === "home" ? home : base === "cwd" ? cwd : "";
   if (root === "/") root = "";
   const alts = expandBraces(rest);
   if (alts === null) return null;
@@ -239,49 +228,187 @@ export function patternsMeet(a: MeetPattern, b: MeetPattern): boolean {
   return false;
 }
 
+/** One alternative with its fixed ends as strings (folded), for a test before any search. */
+interface Keyed {
+  pre: string;
+  post: string;
+  toks: readonly Tok[];
+  /** The whole segments of `pre` (each followed by `/`, or the last when the pattern ends there). */
+  segs: string[];
+}
+
+/** A node of a set's segment tree: the alternatives whose whole segments end here, and deeper ones. */
+interface SegNode {
+  here: Keyed[];
+  kids: Map<string, SegNode>;
+  /** Every alternative at or below this node (made on first use). */
+  below?: Keyed[];
+}
+
+/**
+ * Many pack patterns at once (a rule field's list) in a tree of their fixed leading segments: a
+ * word is searched against the alternatives on its own fixed segments' path and below its last,
+ * never against `/Users/dev/.ssh/…` when it lies in `/Users/dev/project/src/`.
+ */
+export interface MeetSet {
+  root: SegNode;
+  size: number;
+  /** Some pattern could not be read (too many braces): every word meets the set. */
+  always: boolean;
+}
+
+function keyed(toks: readonly Tok[]): Keyed {
+  let pre = "";
+  for (let i = 0; i < toks.length && toks[i]!.k === LIT; i++) pre += String.fromCharCode(toks[i]!.c);
+  let post = "";
+  for (let i = toks.length - 1; i >= pre.length && toks[i]!.k === LIT; i--)
+    post = String.fromCharCode(toks[i]!.c) + post;
+  const segs: string[] = [];
+  let from = pre.charCodeAt(0) === SLASH ? 1 : -1;
+  for (let i = 1; from > 0 && i <= pre.length; i++) {
+    if (i < pre.length && pre.charCodeAt(i) !== SLASH) continue;
+    if (i === pre.length && pre.length < toks.length) break;
+    segs.push(pre.slice(from, i));
+    from = i + 1;
+  }
+  return { pre, post, toks, segs };
+}
+
+function node(): SegNode {
+  return { here: [], kids: new Map() };
+}
+
+/** The pack patterns `globs` (see packPattern) as one set. */
+export function meetSet(globs: readonly string[], home: string, cwd: string, anchored: boolean): MeetSet {
+  const set: MeetSet = { root: node(), size: 0, always: false };
+  for (const g of globs) {
+    const p = packPattern(g, home, cwd, anchored);
+    if (p === null) {
+      set.always = true;
+      continue;
+    }
+    for (const t of p) {
+      const k = keyed(t);
+      let at = set.root;
+      for (const seg of k.segs) {
+        let next = at.kids.get(seg);
+        if (next === undefined) {
+          next = node();
+          at.kids.set(seg, next);
+        }
+        at = next;
+      }
+      at.here.push(k);
+      set.size++;
+    }
+  }
+  return set;
+}
+
+function below(n: SegNode): Keyed[] {
+  if (n.below === undefined) {
+    const out = [...n.here];
+    for (const k of n.kids.values()) out.push(...below(k));
+    n.below = out;
+  }
+  return n.below;
+}
+
+/** A glob word keyed for `meetsSet`. */
+export function shellWord(word: string): Keyed {
+  return keyed(shellPattern(word)[0]!);
+}
+
+/** True when the word meets some pattern of the set. */
+export function meetsSet(set: MeetSet, w: Keyed): boolean {
+  if (set.always) return true;
+  if (set.size === 0) return false;
+  // Alternatives whose fixed segments stop on the word's path, then all of those below its end.
+  let at: SegNode | undefined = set.root;
+  for (const seg of w.segs) {
+    if (meetsAny(at.here, w)) return true;
+    at = at.kids.get(seg);
+    if (at === undefined) return false;
+  }
+  return meetsAny(below(at), w);
+}
+
+function meetsAny(alts: readonly Keyed[], w: Keyed): boolean {
+  for (const a of alts) {
+    // Fixed ends that disagree: no search (most of a list, for any one word).
+    if (!(a.pre.length <= w.pre.length ? w.pre.startsWith(a.pre) : a.pre.startsWith(w.pre))) continue;
+    if (!(a.post.length <= w.post.length ? w.post.endsWith(a.post) : a.post.endsWith(w.post))) continue;
+    if (tokensMeet(w.toks, a.toks)) return true;
+  }
+  return false;
+}
+
 /** True when the glob word `word` (an absolute path) and the pack pattern `glob` can match a common path. */
 export function globsMeet(word: string, glob: string, home: string, cwd: string): boolean {
   const b = packPattern(glob, home, cwd);
   return b === null || patternsMeet(shellPattern(word), b);
 }
 
-// The product search: memo[i * (m + 1) + j] is 0 (not seen), 1 (no common string from here), 2 (one).
+/** One buffer for every search (grown on demand): a search allocates nothing. */
+let memoBuf = new Uint8Array(1024);
+
+// The search's state (one search at a time; it does not reenter): the patterns, the part of each
+// left after their common fixed ends [lo, pEnd) and [lo, qEnd), and the memo row width.
+let P: readonly Tok[] = [];
+let Q: readonly Tok[] = [];
+let lo = 0;
+let pEnd = 0;
+let qEnd = 0;
+let width = 0;
+
+// The product search: memo[(i - lo) * width + (j - lo)] is 0 (not seen), 1 (no common string from
+// here), 2 (one).
 function tokensMeet(p: readonly Tok[], q: readonly Tok[]): boolean {
   const n = p.length;
   const m = q.length;
-  if ((n + 1) * (m + 1) > MAX_STATES) return true;
-  const memo = new Uint8Array((n + 1) * (m + 1));
-  return meet(p, q, 0, 0, memo, m + 1);
+  // Literal ends first: two patterns whose fixed prefixes (or suffixes) differ never meet, which is
+  // most pairs; equal ones are forced moves, so the search starts after them and ends before them.
+  let a = 0;
+  while (a < n && a < m && p[a]!.k === LIT && q[a]!.k === LIT) {
+    if (p[a]!.c !== q[a]!.c) return false;
+    a++;
+  }
+  let b = 0;
+  while (b < n - a && b < m - a && p[n - 1 - b]!.k === LIT && q[m - 1 - b]!.k === LIT) {
+    if (p[n - 1 - b]!.c !== q[m - 1 - b]!.c) return false;
+    b++;
+  }
+  const size = (n - a - b + 1) * (m - a - b + 1);
+  if (size > MAX_STATES) return true;
+  if (memoBuf.length < size) memoBuf = new Uint8Array(Math.max(size, memoBuf.length * 2));
+  else memoBuf.fill(0, 0, size);
+  P = p;
+  Q = q;
+  lo = a;
+  pEnd = n - b;
+  qEnd = m - b;
+  width = m - a - b + 1;
+  return meet(a, a);
 }
 
-function meet(
-  p: readonly Tok[],
-  q: readonly Tok[],
-  i: number,
-  j: number,
-  memo: Uint8Array,
-  w: number,
-): boolean {
-  const at = i * w + j;
-  if (memo[at] !== 0) return memo[at] === 2;
-  memo[at] = 1;
-  const n = p.length;
-  const m = q.length;
-  let ok = false;
-  if (i === n && j === m) ok = true;
-  const a = i < n ? p[i]! : null;
-  const b = j < m ? q[j]! : null;
+function meet(i: number, j: number): boolean {
+  const at = (i - lo) * width + (j - lo);
+  if (memoBuf[at] !== 0) return memoBuf[at] === 2;
+  memoBuf[at] = 1;
+  let ok = i === pEnd && j === qEnd;
+  const a = i < pEnd ? P[i]! : null;
+  const b = j < qEnd ? Q[j]! : null;
   // Empty moves: a star matches nothing (STAR0 skips its STAR too).
-  if (!ok && a !== null && a.k >= STAR) ok = meet(p, q, i + (a.k === STAR0 ? 2 : 1), j, memo, w);
-  if (!ok && b !== null && b.k >= STAR) ok = meet(p, q, i, j + (b.k === STAR0 ? 2 : 1), memo, w);
+  if (!ok && a !== null && a.k >= STAR) ok = meet(i + (a.k === STAR0 ? 2 : 1), j);
+  if (!ok && b !== null && b.k >= STAR) ok = meet(i, j + (b.k === STAR0 ? 2 : 1));
   // One character both consume: a star stays (STAR) or moves to its STAR (STAR0); others advance.
   if (!ok && a !== null && b !== null && charsMeet(a, b)) {
     const ni = a.k === STAR ? i : i + 1;
     const nj = b.k === STAR ? j : j + 1;
     // Two stars both staying make no progress (their empty moves cover what follows).
-    if (ni !== i || nj !== j) ok = meet(p, q, ni, nj, memo, w);
+    if (ni !== i || nj !== j) ok = meet(ni, nj);
   }
-  if (ok) memo[at] = 2;
+  if (ok) memoBuf[at] = 2;
   return ok;
 }
 
@@ -289,16 +416,35 @@ function meet(
 function charsMeet(a: Tok, b: Tok): boolean {
   if (a.k === LIT) return holds(b, a.c);
   if (b.k === LIT) return holds(a, b.c);
+  // Two stars of everything but `/` (the common case) share any letter.
+  if (a.neg && b.neg && a.ranges.length <= 4 && b.ranges.length <= 4 && holds(a, 97) && holds(b, 97))
+    return true;
   // Membership is constant between the sets' boundaries (and their case twins): test each.
-  if (holds(a, 0) && holds(b, 0)) return true;
-  for (const t of [a, b])
-    for (let k = 0; k < t.ranges.length; k++) {
-      const edge = k % 2 === 0 ? t.ranges[k]! : t.ranges[k]! + 1;
-      for (const c of [edge, edge + 32, edge - 32])
-        if (c >= 0 && c <= 0x10ffff && holds(a, c) && holds(b, c)) return true;
-    }
-  for (const c of [DOT + 1, SLASH + 1, 65, 91, 97, 123]) if (holds(a, c) && holds(b, c)) return true;
+  if (both(a, b, 0)) return true;
+  return (
+    edges(a, a, b) ||
+    edges(b, a, b) ||
+    both(a, b, DOT + 1) ||
+    both(a, b, SLASH + 1) ||
+    both(a, b, 65) ||
+    both(a, b, 91) ||
+    both(a, b, 97) ||
+    both(a, b, 123)
+  );
+}
+
+/** Tests every boundary of `t`'s ranges (and their case twins) against both sets. */
+function edges(t: Tok, a: Tok, b: Tok): boolean {
+  const r = t.ranges;
+  for (let k = 0; k < r.length; k++) {
+    const e = k % 2 === 0 ? r[k]! : r[k]! + 1;
+    if (both(a, b, e) || both(a, b, e + 32) || (e >= 32 && both(a, b, e - 32))) return true;
+  }
   return false;
+}
+
+function both(a: Tok, b: Tok, c: number): boolean {
+  return c <= 0x10ffff && holds(a, c) && holds(b, c);
 }
 
 /**

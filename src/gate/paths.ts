@@ -234,6 +234,17 @@ function alternation(srcs: string[]): string {
 }
 
 function pathGlobParts(glob: string): { base: PathBase; src: string } {
+  const { base, rest } = splitPathGlob(glob);
+  // "**/x" must also match "x" at the base itself.
+  const src = rest.startsWith("**/") ? `(?:.*/)?${globSource(rest.slice(3))}` : globSource(rest);
+  return { base, src };
+}
+
+/**
+ * Where a policy path glob is anchored and what follows its base (no leading slash): `~/x` is
+ * home and `x`, `$CWD/x` the cwd and `x`, `/x` the root and `x`, a bare `x` the root and `**\/x`.
+ */
+export function splitPathGlob(glob: string): { base: PathBase; rest: string } {
   let base: PathBase;
   let rest: string;
   if (glob === "~" || glob.startsWith("~/")) {
@@ -249,9 +260,7 @@ function pathGlobParts(glob: string): { base: PathBase; src: string } {
     base = "abs";
     rest = glob.startsWith("**/") ? glob : `**/${glob}`;
   }
-  // "**/x" must also match "x" at the base itself.
-  const src = rest.startsWith("**/") ? `(?:.*/)?${globSource(rest.slice(3))}` : globSource(rest);
-  return { base, src };
+  return { base, rest };
 }
 
 /**

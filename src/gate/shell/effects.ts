@@ -43,9 +43,9 @@ export interface Effects {
    */
   tree: string | null;
   /** Variables it writes (`read NAME`, `printf -v NAME`, `getopts OPTS NAME`); "" for a name only known at run time. */
-  sets: string[];
+  sets: string[] | null;
   /** Names it binds to a program's path for the rest of the shell (`hash git=/tmp/g`, `hash -p /tmp/g git`). */
-  binds: [string, string][];
+  binds: [string, string][] | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -78,8 +78,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     scripts: [],
     setid: false,
     tree: null,
-    sets: [],
-    binds: [],
+    sets: null,
+    binds: null,
   };
   switch (program) {
     case "git":
@@ -182,7 +182,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
             w.value === null
               ? null
               : /^\s*([A-Za-z_][A-Za-z0-9_]*)[^=]*?(?:[-+*/%&|^]|<<|>>)?=(?!=)/.exec(w.value);
-          if (m) fx.sets.push(m[1]!);
+          if (m) setVar(fx, m[1]!);
         }
       if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*n/.test(w.value)))
         floor(
@@ -515,6 +515,11 @@ const SET_VALUE_FLAGS: Record<string, RegExp> = {
   vared: /^-[a-zA-Z]*[pr]$/,
 };
 
+function setVar(fx: Effects, name: string): void {
+  if (fx.sets === null) fx.sets = [];
+  fx.sets.push(name);
+}
+
 /** The variables `program words…` writes, into `fx.sets`; `mapfile -C CODE` runs CODE. */
 function setVariables(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   if (program === "printf" || program === "print") {
@@ -522,15 +527,15 @@ function setVariables(program: string, words: Word[], ctx: EffectsCtx, fx: Effec
     for (let i = 0; i < words.length; i++) {
       const v = words[i]!.value;
       if (v === null || v === "--" || !v.startsWith("-")) return;
-      if (v === "-v") fx.sets.push(words[++i]?.value ?? "");
-      else if (/^-[a-zA-Z]*v/.test(v)) fx.sets.push(v.slice(v.indexOf("v") + 1) || (words[++i]?.value ?? ""));
+      if (v === "-v") setVar(fx, words[++i]?.value ?? "");
+      else if (/^-[a-zA-Z]*v/.test(v)) setVar(fx, v.slice(v.indexOf("v") + 1) || (words[++i]?.value ?? ""));
     }
     return;
   }
   if (program === "getopts") {
     // `getopts OPTSTRING NAME [ARGS…]`: NAME (and OPTARG, OPTIND, which nothing reads as code).
     const name = words.length >= 2 ? words[1]!.value : "";
-    fx.sets.push(name ?? "");
+    setVar(fx, name ?? "");
     return;
   }
   const valueFlag = SET_VALUE_FLAGS[program]!;
@@ -538,7 +543,7 @@ function setVariables(program: string, words: Word[], ctx: EffectsCtx, fx: Effec
   for (let i = 0; i < words.length; i++) {
     const v = words[i]!.value;
     if (v === null) {
-      fx.sets.push("");
+      setVar(fx, "");
       continue;
     }
     if (!names && v === "--") {
@@ -548,14 +553,14 @@ function setVariables(program: string, words: Word[], ctx: EffectsCtx, fx: Effec
     if (!names && v.length > 1 && v.startsWith("-")) {
       if (/^-[a-zA-Z]*C/.test(v) && program !== "read")
         floor(fx, `code: '${ctx.text}' runs a callback given in ${v} for every line it reads`);
-      if (/^-[a-zA-Z]*[aA]$/.test(v) && program === "read") fx.sets.push(words[++i]?.value ?? "");
+      if (/^-[a-zA-Z]*[aA]$/.test(v) && program === "read") setVar(fx, words[++i]?.value ?? "");
       else if (valueFlag.test(v)) i++;
       continue;
     }
     names = true;
     // zsh: `read 'NAME?prompt'` writes NAME.
     const q = program === "read" ? v.indexOf("?") : -1;
-    fx.sets.push(q > 0 ? v.slice(0, q) : v);
+    setVar(fx, q > 0 ? v.slice(0, q) : v);
   }
 }
 
@@ -589,6 +594,7 @@ function hashEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 
 function bind(name: string, path: string, ctx: EffectsCtx, fx: Effects): void {
   floor(fx, `shell-definition: '${ctx.text}' makes '${name}' run ${path}`);
+  if (fx.binds === null) fx.binds = [];
   fx.binds.push([name, path]);
   fx.scripts.push(path);
 }

@@ -626,19 +626,21 @@ function emit(
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
     // `read PROMPT_COMMAND`, `printf -v HISTFILE …`: judged as `NAME=<only known at run time>`.
-    for (const n of fx.sets) {
-      if (n === "")
-        addFloor(
-          ctx,
-          `dynamic-command: '${short(cmdText)}' writes a variable whose name is only known at run time`,
-        );
-      else envAssignment(ctx, n, null, [...ctx.via, program]);
-    }
-    for (const [n, p] of fx.binds) {
-      const bound = new Map(ctx.scope.bound ?? []);
-      bound.set(n, normalisePath(p, ctx.scope.cwd, ctx.home));
-      ctx.scope.bound = bound;
-    }
+    if (fx.sets !== null)
+      for (const n of fx.sets) {
+        if (n === "")
+          addFloor(
+            ctx,
+            `dynamic-command: '${short(cmdText)}' writes a variable whose name is only known at run time`,
+          );
+        else envAssignment(ctx, n, null, [...ctx.via, program]);
+      }
+    if (fx.binds !== null)
+      for (const [n, p] of fx.binds) {
+        const bound = new Map(ctx.scope.bound ?? []);
+        bound.set(n, normalisePath(p, ctx.scope.cwd, ctx.home));
+        ctx.scope.bound = bound;
+      }
   }
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
@@ -663,10 +665,9 @@ function emit(
   if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
   const finalWrites = writes.includes("") ? writes.filter((w) => w !== "") : writes;
   // A glob word names every path it could match: those paths are judged pattern against pattern.
-  const globs =
-    words.some((w) => w.glob) || ctx.reads.length + r.reads.length > 0 ? patterns(paths.list) : undefined;
-  const globWrites =
-    globs !== undefined || r.writes.length + ctx.writes.length > 0 ? patterns(finalWrites) : undefined;
+  const globby = words.some((w) => w.glob) || anyGlob(ctx.reads) || anyGlob(r.reads);
+  const globs = globby ? patterns(paths.list) : undefined;
+  const globWrites = globby || anyGlob(ctx.writes) || anyGlob(r.writes) ? patterns(finalWrites) : undefined;
   const cmd: SimpleCommand = {
     program,
     path,
@@ -675,8 +676,8 @@ function emit(
     operands,
     paths: paths.list,
     writes: finalWrites,
-    ...(globs ? { globs } : {}),
-    ...(globWrites ? { globWrites } : {}),
+    globs,
+    globWrites,
     hosts,
     feeders: subFeeders.length ? [...ctx.feeders, ...subFeeders] : ctx.feeders,
     via: ctx.via,
@@ -695,6 +696,11 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+function anyGlob(list: readonly string[]): boolean {
+  for (const p of list) if (GLOB_CHARS.test(p)) return true;
+  return false;
 }
 
 /** The entries of `list` with glob characters; undefined when none has. */
