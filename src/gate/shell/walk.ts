@@ -665,7 +665,7 @@ function emit(
   if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
   const finalWrites = writes.includes("") ? writes.filter((w) => w !== "") : writes;
   // A glob word names every path it could match: those paths are judged pattern against pattern.
-  const globby = words.some((w) => w.glob) || anyGlob(ctx.reads) || anyGlob(r.reads);
+  const globby = anyGlobWord(words) || anyGlob(ctx.reads) || anyGlob(r.reads);
   const globs = globby ? patterns(paths.list) : undefined;
   const globWrites = globby || anyGlob(ctx.writes) || anyGlob(r.writes) ? patterns(finalWrites) : undefined;
   const cmd: SimpleCommand = {
@@ -696,6 +696,11 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+function anyGlobWord(words: readonly Word[]): boolean {
+  for (const w of words) if (w.glob) return true;
+  return false;
 }
 
 function anyGlob(list: readonly string[]): boolean {
