@@ -6,6 +6,7 @@ import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
+import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
 import type { PathMatcher } from "./path-matcher.js";
 import { hostOf, isWithin, normalisePath } from "./paths.js";
@@ -1340,6 +1341,35 @@ function anyPath(globs: PathMatcher, paths: string[], home: string, cwd: string)
   return false;
 }
 
+/** The pack's globs of one compiled field as a glob-meet set, for the home and cwd it was made for. */
+const meetCache = new WeakMap<PathGlob, { home: string; cwd: string; set: MeetSet }>();
+/** A command's glob words, keyed once for every rule that looks at them. */
+const wordCache = new WeakMap<readonly string[], ReturnType<typeof shellWord>[]>();
+
+/**
+ * True when some glob word (`/dev/[z]ero`, `~/Library/Keychain?/…`) can match a path one of `globs`
+ * matches: the word names every file it could expand to (glob-meet.ts). Only glob words get here.
+ * Only the fixed places of globs rooted at `/`, `~` or `$CWD` take part: a glob at any depth
+ * (`*.pem`, `$CWD/**` + `/package.json`) is a file name, and a `*` could be any name (`rm -rf *` in a
+ * scratch directory names no secret, `rm dist/*.js` no build file).
+ */
+function anyMeet(globs: PathGlob[], words: readonly string[], home: string, cwd: string): boolean {
+  let mine = wordCache.get(words);
+  if (mine === undefined) {
+    mine = words.map(shellWord);
+    wordCache.set(words, mine);
+  }
+  for (const g of globs) {
+    let e = meetCache.get(g);
+    if (e === undefined || e.home !== home || e.cwd !== cwd) {
+      e = { home, cwd, set: meetSet(g.globs, home, cwd, true) };
+      meetCache.set(g, e);
+    }
+    for (const w of mine) if (meetsSet(e.set, w)) return true;
+  }
+  return false;
+}
+
 /** True when `set` holds any of `names`. */
 function hasAny(set: ReadonlySet<string>, names: readonly string[]): boolean {
   for (const n of names) if (set.has(n)) return true;
@@ -1450,7 +1480,11 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (!dyn) return NO;
     res = MAYBE;
   }
-  if (r.paths && !anyPath(r.paths, sub.paths, home, cwd)) {
+  if (
+    r.paths &&
+    !anyPath(r.paths, sub.paths, home, cwd) &&
+    !(c?.globs && anyMeet(r.paths, c.globs, home, cwd))
+  ) {
     if (!dyn) return NO;
     res = MAYBE;
   }
@@ -1461,7 +1495,11 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   }
   if (r.programPath && !(c?.path && r.programPath.test(c.path, home, cwd))) return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
-  if (r.writes && !anyPath(r.writes, sub.writes, home, cwd)) {
+  if (
+    r.writes &&
+    !anyPath(r.writes, sub.writes, home, cwd) &&
+    !(c?.globWrites && anyMeet(r.writes, c.globWrites, home, cwd))
+  ) {
     if (!sub.dynamicWrites) return NO;
     res = MAYBE;
   }

@@ -170,6 +170,8 @@ export type PathBase = "abs" | "home" | "cwd";
 
 export interface PathGlob {
   source: string;
+  /** The globs as written (for a glob word, matched pattern against pattern: glob-meet.ts). */
+  globs: readonly string[];
   base: PathBase;
   /**
    * Matches the remainder of the path below the base (no leading slash), from `lastIndex` to the
@@ -186,7 +188,7 @@ export interface PathGlob {
  */
 export function compilePathGlob(glob: string): PathGlob {
   const { base, src } = pathGlobParts(glob);
-  return { source: glob, base, rest: new RegExp(`(?:${src})$`, "iy") };
+  return { source: glob, globs: [glob], base, rest: new RegExp(`(?:${src})$`, "iy") };
 }
 
 /**
@@ -195,14 +197,19 @@ export function compilePathGlob(glob: string): PathGlob {
  */
 export function compilePathGlobs(globs: readonly string[]): PathGlob[] {
   const byBase = new Map<PathBase, string[]>();
+  const written = new Map<PathBase, string[]>();
   for (const g of globs) {
     const { base, src } = pathGlobParts(g);
     const l = byBase.get(base);
     if (l) l.push(src);
     else byBase.set(base, [src]);
+    const w = written.get(base);
+    if (w) w.push(g);
+    else written.set(base, [g]);
   }
   return [...byBase].map(([base, srcs]) => ({
     source: globs.join(", "),
+    globs: written.get(base)!,
     base,
     rest: new RegExp(`${alternation(srcs)}$`, "iy"),
   }));
@@ -227,6 +234,17 @@ function alternation(srcs: string[]): string {
 }
 
 function pathGlobParts(glob: string): { base: PathBase; src: string } {
+  const { base, rest } = splitPathGlob(glob);
+  // "**/x" must also match "x" at the base itself.
+  const src = rest.startsWith("**/") ? `(?:.*/)?${globSource(rest.slice(3))}` : globSource(rest);
+  return { base, src };
+}
+
+/**
+ * Where a policy path glob is anchored and what follows its base (no leading slash): `~/x` is
+ * home and `x`, `$CWD/x` the cwd and `x`, `/x` the root and `x`, a bare `x` the root and `**\/x`.
+ */
+export function splitPathGlob(glob: string): { base: PathBase; rest: string } {
   let base: PathBase;
   let rest: string;
   if (glob === "~" || glob.startsWith("~/")) {
@@ -242,9 +260,7 @@ function pathGlobParts(glob: string): { base: PathBase; src: string } {
     base = "abs";
     rest = glob.startsWith("**/") ? glob : `**/${glob}`;
   }
-  // "**/x" must also match "x" at the base itself.
-  const src = rest.startsWith("**/") ? `(?:.*/)?${globSource(rest.slice(3))}` : globSource(rest);
-  return { base, src };
+  return { base, rest };
 }
 
 /**

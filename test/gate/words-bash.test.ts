@@ -97,7 +97,19 @@ const piece = fc.oneof(
     .map((a) => `$'${a.join("")}'`),
   // Brace expansion of literals.
   fc.array(str("abcxyz019._/-", 2), { minLength: 2, maxLength: 3 }).map((alts) => `{${alts.join(",")}}`),
+  // Brace sequences: numbers (zero-padded, stepped, descending), letters, and ones that are none.
+  seqPiece(),
 );
+
+function seqPiece() {
+  return fc
+    .tuple(
+      fc.constantFrom("1", "3", "01", "-2", "10", "a", "c", "C", "z", "x1", ""),
+      fc.constantFrom("1", "4", "003", "-1", "12", "a", "e", "A", "Z", "b", "."),
+      fc.constantFrom("", "..2", "..-3", "..0", "..x"),
+    )
+    .map(([a, b, step]) => `{${a}..${b}${step}}`);
+}
 // A word of nothing but line continuations is no word at all (to bash and to the gate).
 const word = fc
   .array(piece, { minLength: 1, maxLength: 4 })
@@ -118,6 +130,24 @@ describe.skipIf(missing("bash"))("gate word values equal bash's (differential)",
     );
   });
 
+  it("brace sequences, glued to text and to each other, make bash's words", () => {
+    const seqWord = fc
+      .array(fc.oneof(seqPiece(), str("abz19/.", 2)), { minLength: 1, maxLength: 3 })
+      .map((ps) => ps.join(""))
+      .filter((w) => w !== "");
+    let statics = 0;
+    fc.assert(
+      fc.property(seqWord, (w) => {
+        const mine = gateWords(w);
+        if (mine.includes(null)) return;
+        statics++;
+        expect(mine, JSON.stringify(w)).toEqual(bashWords(w));
+      }),
+      { numRuns: 200, seed: 33 },
+    );
+    expect(statics).toBeGreaterThan(150);
+  });
+
   it("the generated words are overwhelmingly static (the comparison is not vacuous)", () => {
     const sample = fc.sample(fc.array(word, { minLength: 1, maxLength: 4 }), { numRuns: 300, seed: 7 });
     const dyn = sample.filter((ws) => gateWords(ws.join(" ")).includes(null));
@@ -133,6 +163,13 @@ describe.skipIf(missing("bash"))("gate word values equal bash's (differential)",
     ["a{b,c}d", ["abd", "acd"]],
     ['"a{b,c}"', ["a{b,c}"]],
     ["x\\{a,b}", ["x{a,b}"]],
+    ["~/Library/Key{c..c}hains", [`${HOME}/Library/Keychains`]],
+    ["/dev/{z..z}ero", ["/dev/zero"]],
+    ["x{1..3}", ["x1", "x2", "x3"]],
+    ["{01..10..3}", ["01", "04", "07", "10"]],
+    ["{e..a..2}", ["e", "c", "a"]],
+    ['"{a..c}"', ["{a..c}"]],
+    ["{a..1}", ["{a..1}"]],
   ])("%j", (text, want) => {
     const got = gateWords(text).filter((w) => w !== "cat");
     expect(got).toEqual(want);

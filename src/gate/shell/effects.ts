@@ -42,6 +42,10 @@ export interface Effects {
    * directory is only known at run time (it could be anywhere).
    */
   tree: string | null;
+  /** Variables it writes (`read NAME`, `printf -v NAME`, `getopts OPTS NAME`); "" for a name only known at run time. */
+  sets: string[] | null;
+  /** Names it binds to a program's path for the rest of the shell (`hash git=/tmp/g`, `hash -p /tmp/g git`). */
+  binds: [string, string][] | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -74,6 +78,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     scripts: [],
     setid: false,
     tree: null,
+    sets: null,
+    binds: null,
   };
   switch (program) {
     case "git":
@@ -138,8 +144,21 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         floor(fx, `code-runner: '${ctx.text}' fetches a module and runs or installs it`);
       break;
     case "hash":
-      if (words.some((w) => w.value === null || /^-[a-z]*p/.test(w.value)))
-        floor(fx, `shell-definition: '${ctx.text}' maps a command name to a program of its choosing`);
+      hashEffects(words, ctx, fx);
+      return fx;
+    case "setopt":
+    case "unsetopt":
+    case "shopt":
+      // `setopt -m 'hist*'`: every option the pattern names, known only to zsh.
+      if (program !== "shopt" && words.some((w) => w.value === null || /^-[a-zA-Z]*m/.test(w.value)))
+        floor(fx, `shell-state: '${ctx.text}' sets the shell options a pattern matches`);
+      // A glob word is judged without dot files (`*` skips `.ssh`): an option that adds them is reviewed.
+      if (words.some((w) => w.value === "dotglob" || w.value === "globdots" || w.value === "noglobdots"))
+        floor(fx, `shell-state: '${ctx.text}' makes globs match dot files`);
+      return fx;
+    case "autoload":
+      // `autoload /path/fn`: the function's code is that file (zsh loads it on the first call).
+      for (const w of words) if (w.value?.includes("/") && !w.value.startsWith("-")) fx.scripts.push(w.value);
       return fx;
     case "let":
     case "declare":
@@ -156,6 +175,15 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         floor(fx, `code: '${ctx.text}' evaluates arithmetic that can run a substitution`);
       if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*f/.test(w.value)))
         floor(fx, `shell-definition: '${ctx.text}' changes shell functions`);
+      // `let HISTSIZE=0`, `let 'x+=1'`: the names assigned.
+      if (program === "let")
+        for (const w of words) {
+          const m =
+            w.value === null
+              ? null
+              : /^\s*([A-Za-z_][A-Za-z0-9_]*)[^=]*?(?:[-+*/%&|^]|<<|>>)?=(?!=)/.exec(w.value);
+          if (m) setVar(fx, m[1]!);
+        }
       if (program !== "let" && words.some((w) => w.value !== null && /^-[a-zA-Z]*n/.test(w.value)))
         floor(
           fx,
@@ -200,29 +228,16 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       return fx;
     case "read":
     case "mapfile":
-    case "readarray": {
-      // `read PROMPT_COMMAND <<< …`: the variables read into are judged like `NAME=…`.
-      for (let i = 0; i < words.length; i++) {
-        const v = words[i]!.value;
-        if (v !== null && /^-[a-zA-Z]*[adpntuNCcsO]$/.test(v) && !/^-[rse]+$/.test(v)) {
-          i++;
-          continue;
-        }
-        if (v?.startsWith("-")) continue;
-        if (
-          v === null ||
-          CMD_VARS.has(v) ||
-          INJECT_VARS.test(v) ||
-          injectsEnv(v) ||
-          /^(PS[0-4]|HIST\w*)$/.test(v)
-        )
-          floor(
-            fx,
-            `code-injection: '${ctx.text}' reads input into ${v ?? "a variable only known at run time"}, which names code to run`,
-          );
-      }
+    case "readarray":
+    case "getopts":
+    case "printf":
+    case "print":
+    case "vared":
+      // `read PROMPT_COMMAND <<< …`, `printf -v HISTFILE …`, `getopts o HISTFILE`: the variables
+      // written are judged like `NAME=…` by the walk (their value is only known at run time).
+      setVariables(program, words, ctx, fx);
+      if (program === "printf") break; // its spec judges the rest
       return fx;
-    }
     case "printenv":
       // One variable: a secret when its name says so (`printenv AWS_SECRET_ACCESS_KEY`).
       if (words.some((w) => w.value === null || SECRET_NAME.test(w.value))) fx.reads.push(ENVIRON);
@@ -486,6 +501,102 @@ export function parseMode(mode: string): { setid: boolean } | null {
 /** A count of 10^7 or more (or with an exponent): a loop, a field or a file the size of a disk. */
 function hugeNumber(v: string): boolean {
   return /^[+-]?\d{8,}$/.test(v) || /^[+-]?\d+(\.\d+)?e\+?\d+$/i.test(v);
+}
+
+/**
+ * Flags of the builtins that write variables whose next word is a value (not a name): read's
+ * `-d -p -n -N -t -u -i -k`, mapfile's `-d -n -O -s -u -c`; `-a`/`-A` (read) and `-v` (printf,
+ * print) take the NAME written. zsh's `read NAME?prompt` writes NAME.
+ */
+const SET_VALUE_FLAGS: Record<string, RegExp> = {
+  read: /^-[a-zA-Z]*[dpnNtuikC]$/,
+  mapfile: /^-[a-zA-Z]*[dnOsuc]$/,
+  readarray: /^-[a-zA-Z]*[dnOsuc]$/,
+  vared: /^-[a-zA-Z]*[pr]$/,
+};
+
+function setVar(fx: Effects, name: string): void {
+  if (fx.sets === null) fx.sets = [];
+  fx.sets.push(name);
+}
+
+/** The variables `program words…` writes, into `fx.sets`; `mapfile -C CODE` runs CODE. */
+function setVariables(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  if (program === "printf" || program === "print") {
+    // Only `-v NAME` (or `-vNAME`) writes; the rest is printed.
+    for (let i = 0; i < words.length; i++) {
+      const v = words[i]!.value;
+      if (v === null || v === "--" || !v.startsWith("-")) return;
+      if (v === "-v") setVar(fx, words[++i]?.value ?? "");
+      else if (/^-[a-zA-Z]*v/.test(v)) setVar(fx, v.slice(v.indexOf("v") + 1) || (words[++i]?.value ?? ""));
+    }
+    return;
+  }
+  if (program === "getopts") {
+    // `getopts OPTSTRING NAME [ARGS…]`: NAME (and OPTARG, OPTIND, which nothing reads as code).
+    const name = words.length >= 2 ? words[1]!.value : "";
+    setVar(fx, name ?? "");
+    return;
+  }
+  const valueFlag = SET_VALUE_FLAGS[program]!;
+  let names = false;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) {
+      setVar(fx, "");
+      continue;
+    }
+    if (!names && v === "--") {
+      names = true;
+      continue;
+    }
+    if (!names && v.length > 1 && v.startsWith("-")) {
+      if (/^-[a-zA-Z]*C/.test(v) && program !== "read")
+        floor(fx, `code: '${ctx.text}' runs a callback given in ${v} for every line it reads`);
+      if (/^-[a-zA-Z]*[aA]$/.test(v) && program === "read") setVar(fx, words[++i]?.value ?? "");
+      else if (valueFlag.test(v)) i++;
+      continue;
+    }
+    names = true;
+    // zsh: `read 'NAME?prompt'` writes NAME.
+    const q = program === "read" ? v.indexOf("?") : -1;
+    setVar(fx, q > 0 ? v.slice(0, q) : v);
+  }
+}
+
+/**
+ * `hash NAME=PATH` (zsh) and `hash -p PATH NAME` (bash): NAME runs PATH for the rest of the shell,
+ * a program of the line's choosing under a known name. Bound in `fx.binds`, the path judged as run.
+ */
+function hashEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let path: string | null | undefined;
+  let dirs = false;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) {
+      floor(fx, `shell-definition: '${ctx.text}' maps a command name only known at run time`);
+      continue;
+    }
+    if (v.startsWith("-") && v.length > 1) {
+      if (/^-[a-zA-Z]*d/.test(v)) dirs = true; // zsh `hash -d name=DIR`: a named directory, `~name`
+      if (/^-[a-zA-Z]*p$/.test(v)) path = words[++i]?.value ?? null;
+      continue;
+    }
+    const eq = v.indexOf("=");
+    if (path !== undefined) {
+      if (path === null)
+        floor(fx, `shell-definition: '${ctx.text}' maps '${v}' to a program only known at run time`);
+      else bind(v, path, ctx, fx);
+      path = undefined;
+    } else if (eq > 0 && !dirs) bind(v.slice(0, eq), v.slice(eq + 1), ctx, fx);
+  }
+}
+
+function bind(name: string, path: string, ctx: EffectsCtx, fx: Effects): void {
+  floor(fx, `shell-definition: '${ctx.text}' makes '${name}' run ${path}`);
+  if (fx.binds === null) fx.binds = [];
+  fx.binds.push([name, path]);
+  fx.scripts.push(path);
 }
 
 function floor(fx: Effects, reason: string): void {

@@ -31,6 +31,10 @@ export interface SimpleCommand {
   paths: string[];
   /** Output redirect targets (a redirect target is a write). */
   writes: string[];
+  /** Paths (of `paths`) that are glob patterns (`/dev/[z]ero`): judged by every path they could match. */
+  globs?: string[];
+  /** Writes (of `writes`) that are glob patterns. */
+  globWrites?: string[];
   hosts: string[];
   /** Programs whose output reaches this command: earlier pipeline stages, process substitutions. */
   feeders: string[];

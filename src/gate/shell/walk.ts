@@ -37,6 +37,7 @@ import {
   unescapeDouble,
   unescapeWord,
   type Work,
+  zshOption,
 } from "./words.js";
 import { type Runner, recurse, shellScriptIndex } from "./wrappers.js";
 
@@ -47,6 +48,8 @@ interface Scope {
   unknown: boolean;
   /** The line changed PATH (`PATH=… cmd`, `export PATH=…`): programs named without a slash are unknown. */
   path?: string;
+  /** Names bound to a program's path (`hash git=/tmp/g`): a later `git` runs that path. Copied on write. */
+  bound?: Map<string, string>;
 }
 
 interface Ctx {
@@ -480,21 +483,30 @@ function declaration(cur: Cursor, ctx: Ctx): void {
   const words: Word[] = [];
   let name = "";
   const feeders: string[] = [];
+  let prevEnd = -1;
   if (!cur.gotoFirstChild()) return;
   do {
     const id = cur.nodeTypeId;
     if (!ctx.g.named[id]) {
       if (name === "") name = ctx.g.types[id]!;
+      prevEnd = cur.endIndex;
       continue;
     }
+    // Parts with nothing between them are one word after quote removal: `export HI"STF"ILE=x` hands
+    // export `HISTFILE=x` (tree-sitter splits it), so the glued word is what the builtin sets.
+    const joined = prevEnd === cur.startIndex && words.length > 0;
+    prevEnd = cur.endIndex;
+    let w: Word;
     if (ctx.g.types[id] === "variable_assignment") {
       // The builtin only sets a variable: its value names no file, so the raw text stands in for it.
       // Substitutions inside it still run and are judged on their own; `export PAGER=cmd` is judged.
       const a = assignment(cur, ctx);
-      if (name === "export" || name === "declare" || name === "typeset")
+      if (!joined && (name === "export" || name === "declare" || name === "typeset"))
         envAssignment(ctx, a.name, a.value, ["export"], a.raw);
-      words.push({ value: text(cur, ctx), glob: false });
-    } else words.push(wordValue(cur, ctx, feeders));
+      w = { value: text(cur, ctx), glob: false };
+    } else w = wordValue(cur, ctx, feeders);
+    if (joined) words[words.length - 1] = glue(words[words.length - 1]!, w, ctx);
+    else words.push(w);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
   emit(
@@ -521,9 +533,11 @@ function emit(
     ctx.budget.stopped = true; // the rest of the line is not read: the floor keeps it from ALLOW
     return;
   }
-  const raw = name.value;
   let program = "";
   let path: string | null = null;
+  // `hash git=/tmp/g; git status`: the name runs the path it was bound to, and is judged as that.
+  const raw =
+    name.value !== null && ctx.scope.bound?.has(name.value) ? ctx.scope.bound.get(name.value)! : name.value;
   if (raw === null || raw === "") {
     addFloor(ctx, `dynamic-command: the command name in '${short(cmdText)}' is only known at run time`);
   } else {
@@ -537,6 +551,8 @@ function emit(
       );
     if (name.glob) addFloor(ctx, `dynamic-command: the command name '${raw}' is a glob`);
   }
+  // zsh reads option names without case or underscores (`setopt Hist_No_Store` is `histnostore`).
+  if (OPTION_WORDS.has(program)) words = canonicalOptions(program, words);
   const valueFlags = VALUE_FLAGS[program];
   const flags = new Set<string>();
   const operands: Word[] = [];
@@ -614,6 +630,22 @@ function emit(
     for (const p of fx.reads) addPath(paths, p, ctx);
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
+    // `read PROMPT_COMMAND`, `printf -v HISTFILE …`: judged as `NAME=<only known at run time>`.
+    if (fx.sets !== null)
+      for (const n of fx.sets) {
+        if (n === "")
+          addFloor(
+            ctx,
+            `dynamic-command: '${short(cmdText)}' writes a variable whose name is only known at run time`,
+          );
+        else envAssignment(ctx, n, null, [...ctx.via, program]);
+      }
+    if (fx.binds !== null)
+      for (const [n, p] of fx.binds) {
+        const bound = new Map(ctx.scope.bound ?? []);
+        bound.set(n, normalisePath(p, ctx.scope.cwd, ctx.home));
+        ctx.scope.bound = bound;
+      }
   }
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
@@ -636,6 +668,11 @@ function emit(
   // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv
   // GITHUB_TOKEN` does: the same secret read.
   if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
+  const finalWrites = writes.includes("") ? writes.filter((w) => w !== "") : writes;
+  // A glob word names every path it could match: those paths are judged pattern against pattern.
+  const globby = anyGlobWord(words) || anyGlob(ctx.reads) || anyGlob(r.reads);
+  const globs = globby ? patterns(paths.list) : undefined;
+  const globWrites = globby || anyGlob(ctx.writes) || anyGlob(r.writes) ? patterns(finalWrites) : undefined;
   const cmd: SimpleCommand = {
     program,
     path,
@@ -643,7 +680,9 @@ function emit(
     flags,
     operands,
     paths: paths.list,
-    writes: writes.includes("") ? writes.filter((w) => w !== "") : writes,
+    writes: finalWrites,
+    globs,
+    globWrites,
     hosts,
     feeders: subFeeders.length ? [...ctx.feeders, ...subFeeders] : ctx.feeders,
     via: ctx.via,
@@ -662,6 +701,27 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+function anyGlobWord(words: readonly Word[]): boolean {
+  for (const w of words) if (w.glob) return true;
+  return false;
+}
+
+function anyGlob(list: readonly string[]): boolean {
+  for (const p of list) if (GLOB_CHARS.test(p)) return true;
+  return false;
+}
+
+/** The entries of `list` with glob characters; undefined when none has. */
+function patterns(list: readonly string[]): string[] | undefined {
+  let out: string[] | undefined;
+  for (const p of list) {
+    if (!GLOB_CHARS.test(p)) continue;
+    if (out === undefined) out = [];
+    out.push(p);
+  }
+  return out;
 }
 
 /** A redirect target (as written; "" for one only known at run time) into `writes`, once. */
@@ -861,6 +921,9 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
     addFloor(ctx, `code-injection: ${name}=… changes what a program loads, runs or talks to`);
   } else if (STATE_VARS.test(name)) {
     addFloor(ctx, `shell-state: ${name}=… changes ${STATE_VARS_WHAT[name] ?? "shell state"}`);
+  } else if (name.startsWith("options[")) {
+    // zsh's `options[histnostore]=on`: the same as `setopt`.
+    addFloor(ctx, `shell-state: ${short(name)}=… sets the zsh option ${zshOption(name.slice(8, -1))}`);
   }
 }
 
@@ -956,13 +1019,39 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
   }
 }
 
+/** Builtins with zsh option names among their words: all of them (setopt), or after `-o`/`+o`. */
+const OPTION_WORDS = new Set(["setopt", "unsetopt", "set", "emulate"]);
+
+/** `words` with the option names canonical (a copy when one changes). */
+function canonicalOptions(program: string, words: Word[]): Word[] {
+  let out = words;
+  const all = program === "setopt" || program === "unsetopt";
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || v === "--") break;
+    const opt = all
+      ? !v.startsWith("-") && !v.startsWith("+")
+      : i > 0 && /^[-+][a-zA-Z]*o$/.test(words[i - 1]!.value ?? "");
+    if (!opt) continue;
+    const c = zshOption(v);
+    if (c === v) continue;
+    if (out === words) out = [...words];
+    out[i] = { ...words[i]!, value: c };
+  }
+  return out;
+}
+
 /** Builtins whose `NAME=value` words set variables. */
 const DECLARERS = new Set(["export", "declare", "typeset", "local", "readonly"]);
 
 /** Variables whose change the gate reviews (history evasion, `cd` lookup, git's tree and repository). */
 const STATE_VARS =
-  /^(HISTFILE|HISTSIZE|HISTFILESIZE|SAVEHIST|HISTCONTROL|HISTIGNORE|HISTORY_IGNORE|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR)$/;
+  /^(HIST[A-Z_]*|SAVEHIST|HISTORY_IGNORE|PS[0-3]|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR)$/;
 const STATE_VARS_WHAT: Record<string, string> = {
+  PS0: "the prompt (its substitutions run)",
+  PS1: "the prompt (its substitutions run)",
+  PS2: "the prompt (its substitutions run)",
+  PS3: "the prompt (its substitutions run)",
   CDPATH: "where cd goes",
   GIT_DIR: "which repository (and config, and hooks) git uses",
   GIT_WORK_TREE: "which tree git writes",
@@ -1036,7 +1125,7 @@ function expandBraces(s: string, ctx: Ctx, unquote = unescapeWord): (string | nu
     else
       addFloor(
         ctx,
-        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words`,
+        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words (or a sequence of characters that are not letters)`,
       );
     return null;
   }
@@ -1133,7 +1222,10 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       // `{1..9999999999}`: bash makes every word of the sequence before the command starts.
       const t = ctx.line.slice(cur.startIndex, Math.min(ctx.line.length, cur.startIndex + 512));
       sequenceBudget(ctx, t);
-      return { value: null, glob: false };
+      // A short one is its words (`{1..3}` is `1 2 3`); a long one stays unknown.
+      if (cur.endIndex - cur.startIndex > 64) return { value: null, glob: false };
+      const alts = braceExpand(text(cur, ctx), ctx.limits.maxBraceWords!, ctx.budget);
+      return alts === null ? { value: null, glob: false } : braceWord(alts, false);
     }
     case "raw_string": {
       const s = text(cur, ctx);
@@ -1166,6 +1258,22 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
             v += part;
             raw += escapeAll(part);
             quoted = true;
+            continue;
+          }
+          if (ct === "brace_expression" && t === "concatenation") {
+            // `x{1..3}`: a sequence is unquoted text brace expansion reads, as `x{a..c}` is.
+            const s = text(cur, ctx);
+            sequenceBudget(ctx, s);
+            first = false;
+            if (s.length > 64 || braceExpand(s, ctx.limits.maxBraceWords!, ctx.budget) === null) {
+              // A long one leaves the word unknown, as before sequences were read.
+              if (!dyn) prefix = v;
+              dyn = true;
+              continue;
+            }
+            braces = true;
+            raw += s;
+            v += s;
             continue;
           }
           if (ct === "word" && t === "concatenation") {
@@ -1219,6 +1327,9 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       if (s === "$HOME" || s === "${HOME}") return { value: ctx.home, glob: false };
       const env = /^\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)/.exec(s);
       if (env && SECRET_NAME.test(env[1]!)) ctx.secretEnv.n++;
+      // `${HISTFILE:=/dev/null}` assigns when the variable is unset (or empty): judged as `NAME=…`.
+      if (env && s.charCodeAt(1) === 123 && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(s))
+        envAssignment(ctx, env[1]!, null, ctx.via);
       if (ctx.vars) {
         const m = /^\$(?:\{([A-Za-z_][A-Za-z0-9_]*)\}|([A-Za-z_][A-Za-z0-9_]*))$/.exec(s);
         const bound = m ? ctx.vars.get(m[1] ?? m[2]!) : undefined;

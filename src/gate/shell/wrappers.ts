@@ -81,6 +81,23 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     }
     return;
   }
+  if (program === "emulate") {
+    // `emulate [-lLR] MODE [flags…] -c CODE` (zsh): CODE runs in this shell, under MODE's options.
+    for (let i = 0; i < words.length; i++) {
+      const v = words[i]!.value;
+      if (v === null) {
+        run.floor(`dynamic-command: '${cmd.text}' takes words only known at run time (one could be -c CODE)`);
+        return;
+      }
+      if (!/^-[a-zA-Z]*c[a-zA-Z]*$/.test(v)) continue;
+      const code = words[i + 1]?.value;
+      if (code === null || code === undefined)
+        run.floor(`dynamic-command: '${cmd.text}' runs code only known at run time`);
+      else run.nested(code, via, true);
+      return;
+    }
+    return;
+  }
   if (program === "eval") {
     if (words.some((w) => w.value === null)) {
       run.floor(`dynamic-command: '${cmd.text}' evaluates text only known at run time`);
