@@ -1342,7 +1342,7 @@ function anyPath(globs: PathMatcher, paths: string[], home: string, cwd: string)
 }
 
 /** The pack's globs of one compiled field as a glob-meet set, for the home and cwd it was made for. */
-const meetCache = new WeakMap<PathGlob, { home: string; cwd: string; set: MeetSet }>();
+const meetCache = new WeakMap<PathMatcher, { home: string; cwd: string; set: MeetSet }>();
 /** A command's glob words, keyed once for every rule that looks at them. */
 const wordCache = new WeakMap<readonly string[], ReturnType<typeof shellWord>[]>();
 
@@ -1353,20 +1353,18 @@ const wordCache = new WeakMap<readonly string[], ReturnType<typeof shellWord>[]>
  * (`*.pem`, `$CWD/**` + `/package.json`) is a file name, and a `*` could be any name (`rm -rf *` in a
  * scratch directory names no secret, `rm dist/*.js` no build file).
  */
-function anyMeet(globs: PathGlob[], words: readonly string[], home: string, cwd: string): boolean {
+function anyMeet(globs: PathMatcher, words: readonly string[], home: string, cwd: string): boolean {
   let mine = wordCache.get(words);
   if (mine === undefined) {
     mine = words.map(shellWord);
     wordCache.set(words, mine);
   }
-  for (const g of globs) {
-    let e = meetCache.get(g);
-    if (e === undefined || e.home !== home || e.cwd !== cwd) {
-      e = { home, cwd, set: meetSet(g.globs, home, cwd, true) };
-      meetCache.set(g, e);
-    }
-    for (const w of mine) if (meetsSet(e.set, w)) return true;
+  let e = meetCache.get(globs);
+  if (e === undefined || e.home !== home || e.cwd !== cwd) {
+    e = { home, cwd, set: meetSet(globs.globs, home, cwd, true) };
+    meetCache.set(globs, e);
   }
+  for (const w of mine) if (meetsSet(e.set, w)) return true;
   return false;
 }
 
