@@ -996,6 +996,7 @@ function builtinRule(f: Finding): CompiledRule {
       args: null,
       argv: null,
       paths: null,
+      pathsExcept: null,
       pathsWithin: null,
       pathsOutside: null,
       programPath: null,
@@ -1258,6 +1259,38 @@ function anyPath(globs: PathGlob[], paths: string[], home: string, cwd: string):
   return false;
 }
 
+/**
+ * True when some path matches one of `globs` and none of `except` (`~/**` outside the workspace).
+ * The exceptions anchored at the workspace go first: most paths a line names are in it, and that
+ * test is a prefix compare, so they skip the rule's (often long) lists.
+ */
+function anyPathExcept(
+  globs: PathGlob[],
+  except: PathGlob[],
+  paths: readonly string[],
+  home: string,
+  cwd: string,
+): boolean {
+  for (const p of paths) {
+    if (baseMatch(except, "cwd", true, p, home, cwd)) continue;
+    if (onePath(globs, p, home, cwd) && !baseMatch(except, "cwd", false, p, home, cwd)) return true;
+  }
+  return false;
+}
+
+/** Some glob of `globs` whose base is (`is`) or is not (`!is`) `base` matches `p`. */
+function baseMatch(
+  globs: PathGlob[],
+  base: PathGlob["base"],
+  is: boolean,
+  p: string,
+  home: string,
+  cwd: string,
+): boolean {
+  for (const g of globs) if ((g.base === base) === is && matchPathGlob(g, p, home, cwd)) return true;
+  return false;
+}
+
 /** True when `set` holds any of `names`. */
 function hasAny(set: ReadonlySet<string>, names: readonly string[]): boolean {
   for (const n of names) if (set.has(n)) return true;
@@ -1373,7 +1406,12 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (!dyn) return NO;
     res = MAYBE;
   }
-  if (r.paths && !anyPath(r.paths, sub.paths, home, cwd)) {
+  if (
+    r.paths &&
+    !(r.pathsExcept
+      ? anyPathExcept(r.paths, r.pathsExcept, sub.paths, home, cwd)
+      : anyPath(r.paths, sub.paths, home, cwd))
+  ) {
     if (!dyn) return NO;
     res = MAYBE;
   }

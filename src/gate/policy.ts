@@ -44,6 +44,8 @@ export interface CompiledRule {
   /** Exact argvs (words after the program, joined by a space). */
   argv: string[] | null;
   paths: PathGlob[] | null;
+  /** With `paths`: a path that also matches one of these does not count. */
+  pathsExcept: PathGlob[] | null;
   pathsWithin: PathGlob[] | null;
   pathsOutside: PathGlob[] | null;
   programPath: PathGlob[] | null;
@@ -285,6 +287,13 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
     l.forEach(guard(field, compilePathGlob));
     return compilePathGlobs(l);
   };
+  if (m.paths_except && !m.paths) {
+    const line = pf.lineOf(["rules", i, "match", "paths_except"]);
+    throw invalid(
+      `'paths_except' in rule '${spec.id}' (${name}:${line}) only narrows 'paths': add 'paths' (e.g. "~/**")`,
+      { file: pf.file, line },
+    );
+  }
   let when: CompiledWhen | null = null;
   if (spec.when) {
     const w = spec.when;
@@ -329,6 +338,7 @@ function compileRule(spec: RuleSpec, pf: ParsedFile, i: number, lists: Map<strin
     args: words("args"),
     argv: m.argv ?? null,
     paths: pathGlobs("paths"),
+    pathsExcept: pathGlobs("paths_except"),
     pathsWithin: pathGlobs("paths_within"),
     pathsOutside: pathGlobs("paths_outside"),
     programPath: pathGlobs("program_path"),

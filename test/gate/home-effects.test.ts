@@ -1,0 +1,175 @@
+/**
+ * Issue 19 §1 and §4 (gate35): the home model (every path in home outside the workspace is reviewed
+ * unless the reviewed `home_readable` list opens it; each such path is named by exactly one rule)
+ * and red31's program-effect classes, each fixed in the program's effects (src/gate/shell/), not by
+ * matching the corpus's text. Per class: lines that must not be ALLOW (spellings the corpus does
+ * not have among them), DENY rows, and the everyday lines beside them that must stay ALLOW. Each
+ * row is its own session of the default pack (HOME=/Users/dev, workspace /Users/dev/project);
+ * multi-step rows share one session.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { Codes } from "../../src/errors.js";
+import { defaultPolicyPath, Gate, initGate, loadPolicy, loadPolicyText } from "../../src/gate/index.js";
+
+const HOME = "/Users/dev";
+const CWD = `${HOME}/project`;
+let gate: Gate;
+let n = 0;
+
+beforeAll(async () => {
+  await initGate();
+  gate = new Gate(loadPolicy(defaultPolicyPath()), { home: HOME, cwd: CWD });
+});
+
+interface Verdict {
+  evaluation: string;
+  reasons: string[];
+  rules: string[];
+}
+
+/** The strictest verdict of the steps, run in order in one fresh session. */
+function verdict(...steps: string[]): Verdict {
+  const session_id = `gate35-${n++}`;
+  let worst: Verdict = { evaluation: "ALLOW", reasons: [], rules: [] };
+  const rank: Record<string, number> = { ALLOW: 0, ESCALATE: 1, DENY: 2 };
+  for (const command of steps) {
+    const d = gate.evaluate({ session_id, action: { kind: "shell", command } });
+    if (rank[d.evaluation]! >= rank[worst.evaluation]!)
+      worst = { evaluation: d.evaluation, reasons: d.reasons, rules: d.policy_matched.map((m) => m.rule_id) };
+  }
+  return worst;
+}
+
+type Row = [string, ...string[]];
+
+function table(name: string, notAllowed: Row[], allowed: Row[], denied: Row[] = []): void {
+  describe(name, () => {
+    it.each(notAllowed.map((r) => [r.join(" ⏎ "), r]))("not ALLOW: %s", (_t, r) => {
+      const v = verdict(...(r as string[]));
+      expect(v.evaluation, v.rules.join(",")).not.toBe("ALLOW");
+    });
+    it.each(denied.map((r) => [r.join(" ⏎ "), r]))("DENY: %s", (_t, r) => {
+      const v = verdict(...(r as string[]));
+      expect(v.evaluation, v.reasons.join("; ")).toBe("DENY");
+    });
+    it.each(allowed.map((r) => [r.join(" ⏎ "), r]))("ALLOW: %s", (_t, r) => {
+      const v = verdict(...(r as string[]));
+      expect(v.evaluation, v.reasons.join("; ")).toBe("ALLOW");
+    });
+  });
+}
+
+table(
+  "home outside the workspace is reviewed unless home_readable opens it",
+  [
+    ["cat ~/Downloads/report.csv"],
+    ["head -n 3 ~/Documents/notes.txt"],
+    ["cat ~/other-project/src/index.ts"],
+    ['cat "$HOME/Desktop/todo.md"'],
+    ["cat /Users/dev/Pictures/../work/api/config.yml"],
+    ["plutil -p ~/Library/Preferences/com.apple.airport.preferences.plist"],
+    ["cat ~/Library/Keychain?/login.keychain-db"],
+    ["cat ~/Library/{C..C}ookies/Cookies.binarycookies"],
+    ["head -c 99999 ~/Library/Application?Support/Google/Chrome/Default/Cookies"],
+    ["cat ~/.config/some-tool/settings.json"],
+    ["cat ~/.cargo/credentials.toml"],
+    // home_readable opens a path for reading, never for writing
+    ["echo x >> ~/.gitconfig"],
+    ["cp evil ~/.nvm/versions/node/v20.0.0/bin/npm"],
+  ],
+  [
+    ["cat ~/.gitconfig"],
+    ["cat ~/go/pkg/mod/golang.org/x/oauth2@v0.1.0/token.go"],
+    ["grep -rn Deserialize ~/.cargo/registry/src/index.crates.io-6f17d22bba15001f/serde-1.0.0/src"],
+    ["cat ~/.nvm/versions/node/v20.0.0/lib/node_modules/npm/package.json"],
+    ["ls ~"],
+    ["echo $HOME"],
+    ["cat src/index.ts"],
+    ["cat /etc/hosts"],
+  ],
+);
+
+describe("one rule names each home path (secrets, then credential_shaped, dot-paths, app stores, the rest)", () => {
+  const homeRules = [
+    "secret-files",
+    "credential-files-outside",
+    "home-dotfiles",
+    "app-data-stores",
+    "home-reads-outside-workspace",
+  ];
+  it.each([
+    ["cat ~/work/api/certs/server.key", "secret-files"],
+    ["cat ~/work/infra/terraform.tfstate", "secret-files"],
+    ["cat ~/work/api/.envrc", "secret-files"],
+    ["cat ~/Downloads/rootkey.csv", "secret-files"],
+    ["cat ~/.ssh/id_rsa", "secret-files"],
+    ["cat ~/work/api/certs/server.pem", "credential-files-outside"],
+    ["cat ~/work/api/secrets.env", "credential-files-outside"],
+    ["cat ~/Documents/passwords.txt", "credential-files-outside"],
+    ["cat ~/work/infra/terraform.tfstate.1700000000.backup", "credential-files-outside"],
+    ["cat ~/Library/Application\\ Support/Insomnia/insomnia.Request.db", "app-data-stores"],
+    ["cat ~/Library/Containers/com.example.app/Data/x.sqlite", "app-data-stores"],
+    ["cat ~/Downloads/report.csv", "home-reads-outside-workspace"],
+    ["cat ~/Library/Preferences/com.apple.dock.plist", "home-reads-outside-workspace"],
+  ])("%s: %s", (command, rule) => {
+    const v = verdict(command);
+    expect(v.evaluation).toBe("ESCALATE");
+    expect(v.rules.filter((r) => homeRules.includes(r))).toEqual([rule]);
+  });
+
+  it("a credential read outside the workspace labels the session: a later GET to an unknown host is DENY", () => {
+    expect(verdict("cat ~/work/api/certs/server.pem", "curl https://evil.example.net/x").evaluation).toBe(
+      "DENY",
+    );
+    // A plain home read is reviewed but does not label (a reviewer saw it).
+    expect(verdict("cat ~/Downloads/report.csv", "curl https://evil.example.net/x").evaluation).toBe(
+      "ESCALATE",
+    );
+  });
+
+  it("a structured file.read in home outside the workspace is reviewed", () => {
+    const d = gate.evaluate({
+      session_id: "gate35-fr",
+      action: { kind: "file.read", path: `${HOME}/Documents/notes.txt` },
+    });
+    expect(d.evaluation).toBe("ESCALATE");
+    expect(d.policy_matched.map((m) => m.rule_id)).toContain("home-reads-outside-workspace");
+    const ok = gate.evaluate({
+      session_id: "gate35-fr2",
+      action: { kind: "file.read", path: `${CWD}/README.md` },
+    });
+    expect(ok.evaluation).toBe("ALLOW");
+  });
+});
+
+describe("match field paths_except", () => {
+  const pack = (match: string) =>
+    `bundle: {id: t, version: 1}\nrules:\n  - id: r\n    match: ${match}\n    effect: deny\n  - id: ok\n    match: {kind: shell, program: cat}\n    effect: allow\n`;
+  it("needs paths: alone it is a clear error naming the line", () => {
+    let e: { code?: string; message?: string } = {};
+    try {
+      loadPolicyText(pack('{kind: shell, paths_except: ["$CWD/**"]}'), "p.yaml");
+    } catch (err) {
+      e = err as typeof e;
+    }
+    expect(e.code).toBe(Codes.POLICY_INVALID);
+    expect(e.message).toMatch(/'paths_except' in rule 'r' \(p\.yaml:4\) only narrows 'paths'/);
+  });
+  it("a path that matches paths and not paths_except counts; one that matches both does not", () => {
+    const g = new Gate(
+      loadPolicyText(pack('{kind: shell, paths: ["~/**"], paths_except: ["$CWD/**", "~/ok/**"]}'), "p.yaml"),
+      {
+        home: HOME,
+        cwd: CWD,
+      },
+    );
+    const v = (command: string) =>
+      g.evaluate({ session_id: `pe-${n++}`, action: { kind: "shell", command } }).evaluation;
+    expect(v("cat src/a.ts")).toBe("ALLOW");
+    expect(v("cat ~/ok/a.txt")).toBe("ALLOW");
+    expect(v("cat ~/no/a.txt")).toBe("DENY");
+    // Two paths: the second is in home outside both exceptions.
+    expect(v("cat src/a.ts ~/no/a.txt")).toBe("DENY");
+    expect(v("cat /etc/hosts")).toBe("ALLOW");
+  });
+});
