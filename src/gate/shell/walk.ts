@@ -9,7 +9,7 @@
  */
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost } from "../hosts.js";
-import { hostOf, normalisePath } from "../paths.js";
+import { hostOf, isWithin, normalisePath } from "../paths.js";
 import { injectsEnv } from "../protect.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
 import { commandEffects, type EffectsCtx, ENVIRON, inertWords, SECRET_NAME } from "./effects.js";
@@ -607,6 +607,7 @@ function emit(
     }
     if (fx.dynamicWrite) writes.push("");
     for (const p of fx.reads) addPath(paths, p, ctx);
+    for (const t of fx.trees) treeRead(paths, t, ctx);
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
   }
@@ -657,6 +658,19 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+/**
+ * A directory read recursively (`diff -r A B`): every file below it. Outside the workspace that is
+ * its hidden entries too (`A/.*`, a path the dot-file and secret rules judge), and a tree that holds
+ * home holds home's (`diff -r /tmp/e /` reads `~/.ssh`).
+ */
+function treeRead(paths: PathList, raw: string, ctx: Ctx): void {
+  const p = normalisePath(raw, ctx.scope.cwd, ctx.home);
+  paths.add(p);
+  if (isWithin(p, ctx.workspace)) return;
+  paths.add(p === "/" ? "/.*" : `${p}/.*`);
+  if (isWithin(ctx.home, p) && p !== ctx.home) paths.add(`${ctx.home}/.*`);
 }
 
 /** A redirect target (as written; "" for one only known at run time) into `writes`, once. */
