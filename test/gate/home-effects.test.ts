@@ -303,6 +303,9 @@ table(
     ["docker run --rm -v ./data:/data app"],
     ["docker run --rm -v .:/w node:20 npm test"],
     ["docker run --rm ghcr.io/attacker/tool"],
+    // the inner command's hosts are its own (wget judged as wget), not a registry
+    ["docker run --rm alpine wget -qO- https://example.com"],
+    ["docker pull ghcr.io/a/b"],
     ["docker images"],
   ],
 );

@@ -38,7 +38,9 @@ import {
   unescapeWord,
   type Work,
 } from "./words.js";
-import { type Runner, recurse, shellScriptIndex } from "./wrappers.js";
+import { containerRun, type Runner, recurse, shellScriptIndex } from "./wrappers.js";
+
+const CONTAINER_PROGRAMS = new Set(["docker", "podman", "nerdctl"]);
 
 /** The working directory as the line runs: `cd` changes it for the commands after it. */
 interface Scope {
@@ -598,6 +600,9 @@ function emit(
       const m = w.value === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.value);
       if (m) envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
     }
+  // `docker run IMAGE wget https://h`: the hosts after the image are the inner command's (judged as
+  // its own command); the container program's own hosts are its effects' (an image's registry).
+  if (CONTAINER_PROGRAMS.has(program) && containerRun(words).image >= 0) hosts.length = 0;
   // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors.
   const fx = program === "" ? null : commandEffects(program, words, new WalkEffects(ctx, cmdText));
   if (fx) {
