@@ -787,6 +787,12 @@ export class Gate {
           budgets: a.budgets,
         };
         sub.text = `training.run ${a.job} (${a.trainer})`;
+        // A local dataset is a file the run reads: the path rules judge it (`file:~/.ssh/id_rsa`).
+        if (sub.training.datasetSource.startsWith("file:")) {
+          const raw = fileUriPath(sub.training.datasetSource);
+          if (raw === null) sub.dynamic = true;
+          else sub.paths.push(normalisePath(raw, cwd, this.home));
+        }
         break;
       case "file.read":
       case "file.write":

@@ -387,3 +387,38 @@ table(
     ["cargo test"],
   ],
 );
+
+describe("a training run's local dataset is a file it reads: the path rules judge it", () => {
+  const run = (ref: string) =>
+    gate.evaluate({
+      session_id: `gate35-tr-${n++}`,
+      action: {
+        kind: "training.run",
+        job: "t",
+        trainer: "embedded",
+        model: { base: null, parameters: 140000 },
+        dataset: { ref, sha256: "a".repeat(64) },
+        budgets: {
+          max_parameters: 200000,
+          max_tokens: 1000000,
+          max_steps: 1000,
+          max_wall_seconds: 600,
+          max_memory_mb: 512,
+          max_energy_joules: null,
+        },
+      },
+    });
+  it.each([
+    ["file:/Users/dev/.ssh/id_rsa", "ESCALATE"],
+    ["file:///Users/dev/.aws/credentials", "ESCALATE"],
+    ["file:/Users/dev/Library/Keychains/login.keychain-db", "DENY"],
+    ["file:/etc/shadow", "DENY"],
+    ["~/Documents/notes.txt", "ESCALATE"],
+    ["file:/Users/dev/project/data/train.jsonl", "ALLOW"],
+    ["data/train.jsonl", "ALLOW"],
+    ["generated:corpus-v1", "ALLOW"],
+  ])("%s: %s", (ref, want) => {
+    const d = run(ref);
+    expect(d.evaluation, d.reasons.join("; ")).toBe(want);
+  });
+});
