@@ -41,6 +41,8 @@ import {
 import { containerRun, type Runner, recurse, shellScriptIndex } from "./wrappers.js";
 
 const CONTAINER_PROGRAMS = new Set(["docker", "podman", "nerdctl"]);
+/** Clients that send their standard input as the request body (httpie, xh). */
+const STDIN_BODY = new Set(["http", "https", "xh", "xhs"]);
 
 /** The working directory as the line runs: `cd` changes it for the commands after it. */
 interface Scope {
@@ -616,6 +618,18 @@ function emit(
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
   }
+  // httpie/xh send their standard input as the body (and switch to POST) unless --ignore-stdin.
+  if (
+    STDIN_BODY.has(program) &&
+    !flags.has("--ignore-stdin") &&
+    !flags.has("-I") &&
+    (ctx.feeders.length > 0 ||
+      subFeeders.length > 0 ||
+      r.heredoc !== null ||
+      r.reads.some((p) => p !== "/dev/null") ||
+      ctx.reads.some((p) => p !== "/dev/null"))
+  )
+    addFloor(ctx, `network-upload: '${short(cmdText)}' sends its standard input as the request body`);
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
   // `echo $PATH`: a program whose words are only text (no path, no flag that does anything) is
