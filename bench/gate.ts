@@ -97,6 +97,7 @@ export function cedarPolicies(yamlText: string): { text: string; count: number }
     const conds: string[] = [];
     const m = r.match;
     if (m.paths) conds.push(anyLike("path", expand(m.paths), true));
+    if (m.paths_except) conds.push(`!${anyLike("path", expand(m.paths_except), true)}`);
     if (m.paths_within) conds.push(anyLike("path", expand(m.paths_within), true));
     if (m.writes) conds.push(`context.write && ${anyLike("path", expand(m.writes), true)}`);
     if (m.hosts) conds.push(anyLike("host", expand(m.hosts), false));

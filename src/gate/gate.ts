@@ -824,6 +824,12 @@ export class Gate {
           budgets: a.budgets,
         };
         sub.text = `training.run ${a.job} (${a.trainer})`;
+        // A local dataset is a file the run reads: the path rules judge it (`file:~/.ssh/id_rsa`).
+        if (sub.training.datasetSource.startsWith("file:")) {
+          const raw = fileUriPath(sub.training.datasetSource);
+          if (raw === null) sub.dynamic = true;
+          else sub.paths.push(normalisePath(raw, cwd, this.home));
+        }
         break;
       case "file.read":
       case "file.write":
@@ -1033,6 +1039,7 @@ function builtinRule(f: Finding): CompiledRule {
       args: null,
       argv: null,
       paths: null,
+      pathsExcept: null,
       pathsWithin: null,
       pathsOutside: null,
       programPath: null,
@@ -1368,6 +1375,41 @@ function anyMeet(globs: PathMatcher, words: readonly string[], home: string, cwd
   return false;
 }
 
+/**
+ * True when some path matches one of `globs` and none of `except` (`~/**` outside the workspace).
+ * The exceptions anchored at the workspace go first: most paths a line names are in it, and that
+ * test is a prefix compare, so they skip the rule's (often long) lists.
+ */
+function anyPathExcept(
+  globs: PathMatcher,
+  except: PathMatcher,
+  paths: readonly string[],
+  home: string,
+  cwd: string,
+): boolean {
+  for (const p of paths) {
+    if (except.testBase(p, home, cwd, "cwd", true)) continue;
+    if (globs.test(p, home, cwd) && !except.testBase(p, home, cwd, "cwd", false)) return true;
+  }
+  return false;
+}
+
+/**
+ * The glob words a rule with `paths_except` still sees: a word whose directory before its first
+ * glob segment the exceptions cover (`src/*.ts` in the workspace) matches only paths below it, so
+ * none outside them, unless a `..` follows a glob segment (then it could leave).
+ */
+function globsOutside(words: readonly string[], except: PathMatcher, home: string, cwd: string): string[] {
+  const out: string[] = [];
+  for (const w of words) {
+    const g = w.search(/[*?[]/);
+    const dir = g < 0 ? w : w.slice(0, w.lastIndexOf("/", g));
+    if (dir !== "" && !w.slice(g).includes("/..") && except.test(dir, home, cwd)) continue;
+    out.push(w);
+  }
+  return out;
+}
+
 /** True when `set` holds any of `names`. */
 function hasAny(set: ReadonlySet<string>, names: readonly string[]): boolean {
   for (const n of names) if (set.has(n)) return true;
@@ -1480,8 +1522,13 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   }
   if (
     r.paths &&
-    !anyPath(r.paths, sub.paths, home, cwd) &&
-    !(c?.globs && anyMeet(r.paths, c.globs, home, cwd))
+    !(r.pathsExcept
+      ? anyPathExcept(r.paths, r.pathsExcept, sub.paths, home, cwd)
+      : anyPath(r.paths, sub.paths, home, cwd)) &&
+    !(
+      c?.globs &&
+      anyMeet(r.paths, r.pathsExcept ? globsOutside(c.globs, r.pathsExcept, home, cwd) : c.globs, home, cwd)
+    )
   ) {
     if (!dyn) return NO;
     res = MAYBE;

@@ -34,6 +34,17 @@ export class PathMatcher {
     return false;
   }
 
+  /**
+   * True when `path` matches a glob of the list whose base is (`is`) or is not (`!is`) `base`:
+   * a list's globs anchored at the workspace tested apart from the rest (paths_except).
+   */
+  testBase(path: string, home: string, cwd: string, base: PathGlob["base"], is: boolean): boolean {
+    const w = this.whole;
+    for (let i = 0; i < w.length; i++)
+      if ((w[i]!.base === base) === is && matchPathGlob(w[i]!, path, home, cwd)) return true;
+    return false;
+  }
+
   /** Index in `globs` of the first glob `path` matches (list order), or -1: for a reason naming it. */
   first(path: string, home: string, cwd: string): number {
     if (!this.test(path, home, cwd)) return -1;

@@ -39,6 +39,8 @@ export interface CompiledRule {
   /** Exact argvs (words after the program, joined by a space). */
   argv: string[] | null;
   paths: PathMatcher | null;
+  /** With `paths`: a path that also matches one of these does not count. */
+  pathsExcept: PathMatcher | null;
   pathsWithin: PathMatcher | null;
   pathsOutside: PathMatcher | null;
   programPath: PathMatcher | null;
@@ -293,6 +295,13 @@ function compileRule(
     }
     return m;
   };
+  if (m.paths_except && !m.paths) {
+    const line = pf.lineOf(["rules", i, "match", "paths_except"]);
+    throw invalid(
+      `'paths_except' in rule '${spec.id}' (${name}:${line}) only narrows 'paths': add 'paths' (e.g. "~/**")`,
+      { file: pf.file, line },
+    );
+  }
   let when: CompiledWhen | null = null;
   if (spec.when) {
     const w = spec.when;
@@ -337,6 +346,7 @@ function compileRule(
     args: words("args"),
     argv: m.argv ?? null,
     paths: pathGlobs("paths"),
+    pathsExcept: pathGlobs("paths_except"),
     pathsWithin: pathGlobs("paths_within"),
     pathsOutside: pathGlobs("paths_outside"),
     programPath: pathGlobs("program_path"),

@@ -35,6 +35,8 @@ export const MatchSchema = z.strictObject({
     .optional(),
   /** Any path the action names (operands, redirect targets, file path) matches one of these path globs. */
   paths: strList.optional(),
+  /** With `paths`: a path that also matches one of these does not count (`~/**` except the workspace). */
+  paths_except: strList.optional(),
   /** Every path the action names matches one of these (e.g. everything inside `$CWD/**`). */
   paths_within: strList.optional(),
   /** Some path the action names matches none of these (e.g. outside `$CWD/**`). */

@@ -115,7 +115,9 @@ describe("forge-agent check --batch", () => {
         '{"cwd":"/Users/dev/project","command":"git status"}',
       ].join("\n"),
     );
-    const r = run(["check", "--json", "--batch", f]);
+    // The workspace is configured (--cwd): line 8's own cwd lies in it. Outside it, `git status` reads
+    // a tree in home outside the workspace (home-reads-outside-workspace).
+    const r = run(["check", "--json", "--cwd", "/Users/dev/project", "--batch", f]);
     expect(r.code).toBe(0);
     const lines = r.out
       .trim()

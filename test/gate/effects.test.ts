@@ -181,7 +181,7 @@ describe("session artefacts", () => {
     it("a patch not downloaded in the session stays ALLOW across steps", () => {
       const g = gate();
       run(g, "s", "curl -s https://api.github.com/repos/a/b");
-      expect(run(g, "s", "git apply ../fix.patch").evaluation).toBe("ALLOW");
+      expect(run(g, "s", "git apply /tmp/fix.patch").evaluation).toBe("ALLOW");
       expect(run(g, "s", "npm test").evaluation).toBe("ALLOW");
     });
   });

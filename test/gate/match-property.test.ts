@@ -89,7 +89,14 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
     r.modeSetid
   )
     return NO;
-  if (r.paths && and(weak(anyPath(r.paths, sub.paths, home, sub.cwd)))) return NO;
+  if (r.paths) {
+    // paths_except (issue 19 §1): a path that also matches these does not count.
+    const ex = r.pathsExcept;
+    const hit = ex
+      ? sub.paths.some((p) => anyPath(r.paths!, [p], home, sub.cwd) && !anyPath(ex, [p], home, sub.cwd))
+      : anyPath(r.paths, sub.paths, home, sub.cwd);
+    if (and(weak(hit))) return NO;
+  }
   if (r.pathsWithin) {
     const all = sub.paths.every((p) =>
       globsOf(r.pathsWithin!).some((g) => matchPathGlob(g, p, home, sub.cwd)),

@@ -14,6 +14,7 @@ import {
   GIT_GLOBAL,
   GIT_INERT_KEYS,
   GIT_SUB,
+  MAX_WORKERS,
   type ProgramSpec,
   type Role,
   SPEC_ALIASES,
@@ -46,6 +47,8 @@ export interface Effects {
   sets: string[] | null;
   /** Names it binds to a program's path for the rest of the shell (`hash git=/tmp/g`, `hash -p /tmp/g git`). */
   binds: [string, string][] | null;
+  /** Directories it reads recursively, every file below them (`diff -r A B`), as written. */
+  trees: string[];
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -80,7 +83,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     tree: null,
     sets: null,
     binds: null,
+    trees: [],
   };
+  workerCount(program, words, ctx, fx);
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -136,6 +141,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       killEffects(words, ctx, fx);
       break;
     case "go":
+      if (words[0]?.value === "install")
+        floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace (GOBIN)`);
       // `go run mod@version`, `go install mod@version`: fetches code nobody has read and builds it.
       if (
         (words[0]?.value === "run" || words[0]?.value === "install") &&
@@ -143,6 +150,13 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       )
         floor(fx, `code-runner: '${ctx.text}' fetches a module and runs or installs it`);
       break;
+    case "ps":
+      if (psShowsEnvironment(words)) fx.reads.push(ENVIRON);
+      return fx;
+    case "kubectl":
+    case "oc":
+      kubectlEffects(words, fx);
+      return fx;
     case "hash":
       hashEffects(words, ctx, fx);
       return fx;
@@ -217,6 +231,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "libtool":
     case "glibtool":
     case "cargo":
+      if (program === "cargo" && words[0]?.value === "install")
+        floor(
+          fx,
+          `persistence: '${ctx.text}' installs programs onto PATH outside the workspace (~/.cargo/bin)`,
+        );
       buildToolCode(program, words, ctx, fx);
       if (fx.floors.length > 0) return fx;
       break;
@@ -267,6 +286,15 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "nerdctl":
       containerEffects(words, ctx, fx);
       return fx;
+    case "node":
+    case "bun":
+    case "deno":
+      inspector(words, ctx, fx);
+      if (fx.floors.length > 0) return fx;
+      break;
+    case "pipx":
+      globalInstall(program, words, ctx, fx);
+      return fx;
     case "python": {
       // `python -m http.server`: a listener that serves the workspace to whoever connects.
       const m = words.findIndex((w) => w.value === "-m");
@@ -281,19 +309,21 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "xh":
     case "xhs": {
       // httpie/xh: a write method or request items (`k=v`, `k:=json`, `f@file`) send data.
+      // Methods are case-blind (`xh post`); `@FILE` alone is the body read from FILE.
       const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
       const first = ops[0]?.value;
-      const items = ops.slice(first && /^[A-Z]+$/.test(first) ? 2 : 1);
+      const items = ops.slice(first && /^[A-Za-z]+$/.test(first) && !first.includes(".") ? 2 : 1);
       if (
-        (first && /^(POST|PUT|PATCH|DELETE)$/.test(first)) ||
-        items.some((w) => w.value === null || /^[^=:@]+(==|:=|=|@|:=@|=@)/.test(w.value))
+        (first && /^(POST|PUT|PATCH|DELETE)$/i.test(first)) ||
+        items.some((w) => w.value === null || /^([^=:@]+(==|:=|=|@|:=@|=@)|@)/.test(w.value))
       )
         floor(fx, `network-upload: '${ctx.text}' sends data (a write method or request items)`);
       return fx;
     }
   }
   const spec = specOf(program);
-  if (!spec) return null;
+  // No spec: the rules alone judge it, with what was found above (a worker count).
+  if (!spec) return fx.floors.length > 0 ? fx : null;
   byspec(spec, words, ctx, fx);
   switch (program) {
     case "jq":
@@ -352,10 +382,243 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "uv":
     case "brew":
       packageSources(program, words, ctx, fx);
+      globalInstall(program, words, ctx, fx);
+      break;
+    case "pip3":
+      globalInstall(program, words, ctx, fx);
+      break;
+    case "diff":
+      // `diff -r A B` reads every file below A and B.
+      if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*r/.test(w.value) || w.value === "--recursive")))
+        fx.trees.push(...fx.reads);
       break;
   }
   return fx;
 }
+
+/**
+ * `ps` prints every process's environment (tokens in variables) with BSD `e` (`ps eww`, `ps axe`)
+ * or `E` (`ps axE`, `ps -E`, macOS); `-e` alone selects every process. The values of `-o`, `-p`,
+ * `-U` … are not flags. A word only known at run time could be either: the environment, to be safe.
+ */
+function psShowsEnvironment(words: Word[]): boolean {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return true;
+    if (v.startsWith("--")) {
+      if (!v.includes("=") && PS_LONG_VALUES.has(v)) i++;
+      continue;
+    }
+    const dash = v.startsWith("-");
+    for (let k = dash ? 1 : 0; k < v.length; k++) {
+      const c = v[k]!;
+      if (c === "E" || (c === "e" && !dash)) return true;
+      if (PS_VALUES.includes(c)) {
+        if (k === v.length - 1) i++;
+        break;
+      }
+    }
+  }
+  return false;
+}
+const PS_VALUES = "oOpUuGgtCqkN";
+const PS_LONG_VALUES = new Set([
+  "--format",
+  "--sort",
+  "--pid",
+  "--ppid",
+  "--user",
+  "--User",
+  "--group",
+  "--Group",
+  "--tty",
+  "--cols",
+  "--columns",
+  "--width",
+  "--rows",
+  "--lines",
+  "--sid",
+  "--quick-pid",
+]);
+
+/** Where the cluster's Secret objects are read from: a path in `secrets` (orchestrators' mounted secrets). */
+export const CLUSTER_SECRETS = "/var/run/secrets/kubernetes.io/cluster";
+
+const KUBECTL_VALUES = new Set([
+  "-n",
+  "--namespace",
+  "--context",
+  "--cluster",
+  "--user",
+  "--kubeconfig",
+  "-s",
+  "--server",
+  "--token",
+  "--as",
+  "--as-group",
+  "-o",
+  "--output",
+  "-l",
+  "--selector",
+  "--field-selector",
+  "--template",
+  "-f",
+  "--filename",
+  "-L",
+  "--label-columns",
+  "--sort-by",
+  "--chunk-size",
+  "--request-timeout",
+  "-c",
+  "--container",
+  "--subresource",
+]);
+
+/**
+ * `kubectl get|edit SECRETS`: the cluster's secrets (resource names are case-blind and come as
+ * `secret`, `secrets`, `secrets.v1`, `secret/NAME` or in a comma list: `cm,SECRETS`), and
+ * `kubectl get --raw /api/v1/…/secrets`. A read of CLUSTER_SECRETS, so secret-files judges it.
+ */
+function kubectlEffects(words: Word[], fx: Effects): void {
+  let sub: string | null | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v?.startsWith("-")) {
+      if (v === "--raw" || v.startsWith("--raw=")) {
+        const raw = v === "--raw" ? words[++i]?.value : v.slice(6);
+        if (raw === null || raw === undefined || /\/secrets(\/|\?|$)/i.test(raw))
+          fx.reads.push(CLUSTER_SECRETS);
+        continue;
+      }
+      if (!v.includes("=") && KUBECTL_VALUES.has(v)) i++;
+      continue;
+    }
+    if (sub === undefined) {
+      sub = v;
+      if (sub !== null && !/^(get|edit)$/i.test(sub)) return;
+      continue;
+    }
+    if (v === null || v.split(",").some((r) => /^secrets?$/i.test(r.split("/")[0]!.split(".")[0]!)))
+      fx.reads.push(CLUSTER_SECRETS);
+  }
+}
+
+/**
+ * `node --inspect[-brk|-wait][=[HOST:]PORT]`, `--inspect-port=`: the inspector runs any code sent
+ * to it; on a host other than loopback anyone who reaches it does.
+ */
+function inspector(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (const w of words) {
+    const v = w.value;
+    if (v === null) continue;
+    if (!v.startsWith("-")) return;
+    const m = /^--(?:inspect(?:-brk|-wait|-publish-uid)?|inspect-port|debug-port|debug|debug-brk)=(.*)$/.exec(
+      v,
+    );
+    if (!m) continue;
+    const at = m[1]!.lastIndexOf(":");
+    const host = at < 0 ? (/^\d+$/.test(m[1]!) ? "127.0.0.1" : m[1]!) : m[1]!.slice(0, at);
+    if (!/^(127(\.\d{1,3}){3}|localhost|\[?::1\]?)$/i.test(host))
+      floor(fx, `remote-code: '${ctx.text}' opens the inspector to ${host} (whoever reaches it runs code)`);
+  }
+}
+
+/**
+ * Installs outside the workspace onto PATH: `npm i -g`, `pnpm add -g`, `yarn global add`, `bun add
+ * -g`, `pip install --user`, `pipx install`, `uv tool install`. Persistence: what they install runs
+ * whenever its name is typed.
+ */
+function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const first = words.find((w) => w.value === null || !w.value.startsWith("-"))?.value;
+  const has = (...f: string[]) => words.some((w) => w.value !== null && f.includes(w.value));
+  let global = false;
+  if (program === "npm" || program === "pnpm" || program === "bun")
+    global =
+      /^(i|in|ins|inst|insta|instal|install|isntall|add|link|ln|update|up|upgrade)$/.test(first ?? "") &&
+      has("-g", "--global", "--location=global");
+  else if (program === "yarn") global = first === "global";
+  else if (program === "pip" || program === "pip3")
+    global =
+      first === "install" && has("--user", "--break-system-packages", "--prefix", "--root", "--target", "-t");
+  else if (program === "pipx") global = first === "install" || first === "inject" || first === "upgrade";
+  else if (program === "uv")
+    global = first === "tool" && words.some((w) => w.value === "install" || w.value === "upgrade");
+  if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
+}
+
+/**
+ * Test runners' and builders' worker counts (`--maxWorkers=1000`, `pytest -n 1000`, `make -j 1000`,
+ * `go test -p 1000`), also passed through `npm test -- …`: above MAX_WORKERS, or unbounded (`make -j`
+ * alone), a resources floor.
+ */
+function workerCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  // `python -m pytest …` is pytest.
+  const m0 = name === "python" ? words.findIndex((w) => w.value === "-m") : -1;
+  const program = m0 >= 0 && words[m0 + 1]?.value === "pytest" ? "pytest" : name;
+  if (!WORKER_PROGRAMS.has(program)) return;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("-")) continue;
+    const m =
+      /^(--max-?workers|--maxWorkers|--jobs|--numprocesses|--workers|-j|-n|-p|-parallel|-w)(=?)(.*)$/.exec(v);
+    if (!m) continue;
+    const flag = m[1]!;
+    if (flag.length === 2 && flag !== "-j" && !SHORT_WORKERS[program]?.includes(flag)) continue;
+    if (flag === "-parallel" && program !== "go") continue;
+    const n: string | null | undefined = m[3] !== "" || m[2] === "=" ? m[3] : words[i + 1]?.value;
+    if (m[3] === "" && m[2] === "") {
+      if (flag === "-j" && (n === undefined || (n !== null && !/^\d/.test(n)))) {
+        if (program === "make" || program === "gmake")
+          floor(fx, `resources: '${ctx.text}' starts an unbounded number of jobs (-j)`);
+        continue;
+      }
+      i++;
+    }
+    if (n === undefined || n === null || /^(auto|logical|physical)$/i.test(n) || /^\d+%$/.test(n)) continue;
+    if (!/^\d+$/.test(n) || Number(n) > MAX_WORKERS || (n === "0" && program === "ninja"))
+      floor(fx, `resources: '${ctx.text}' starts ${n} workers (more than ${MAX_WORKERS})`);
+  }
+}
+const WORKER_PROGRAMS = new Set([
+  "jest",
+  "vitest",
+  "mocha",
+  "pytest",
+  "py.test",
+  "make",
+  "gmake",
+  "ninja",
+  "cargo",
+  "ctest",
+  "go",
+  "npm",
+  "pnpm",
+  "yarn",
+  "bun",
+  "npx",
+  "pnpx",
+  "bunx",
+  "tox",
+  "playwright",
+  "cypress",
+  "ava",
+  "tap",
+  "bazel",
+  "gradle",
+  "mvn",
+  "xcodebuild",
+  "nx",
+  "turbo",
+  "lerna",
+]);
+/** Which two-letter flags besides `-j` are a worker count, per program (`-n` is pytest's, `-p` go's and tox's). */
+const SHORT_WORKERS: Record<string, string[]> = {
+  pytest: ["-n"],
+  "py.test": ["-n"],
+  go: ["-p"],
+  tox: ["-p"],
+  jest: ["-w"],
+};
 
 /** make variables that name a program (or a shell) the recipes run: an override of one is code. */
 const MAKE_PROGRAM_VAR =
@@ -1629,6 +1892,7 @@ function containerEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   if (sub < 0) return;
   const s = words[sub]!.value;
+  imageEffects(words, sub, image, ctx, fx);
   if (s === "compose" || s === "stack") {
     for (let i = sub + 1; i < words.length; i++) {
       const v = words[i]!.value;
@@ -1695,5 +1959,107 @@ function containerEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     else if (name === "--cidfile") apply("write", name, val, ctx, fx);
     else if (name === "--device")
       floor(fx, `containers: '${ctx.text}' gives the container the host's device ${val}`);
+  }
+}
+
+/**
+ * The registry an image reference names (`evil.example.net/x:1`, `ghcr.io/a/b`, `localhost:5000/x`),
+ * `docker.io` for a Docker Hub user's image (`someone/tool`), and null for an official image
+ * (`node:20`, `postgres`) or a reference only known at run time.
+ */
+export function imageRegistry(ref: string): string | null {
+  const r = ref.replace(/^docker:\/\//, "");
+  const slash = r.indexOf("/");
+  if (slash < 0) return null;
+  const first = r.slice(0, slash);
+  if (first.includes(".") || first.includes(":") || first === "localhost")
+    return canonicalHost(first.replace(/:\d+$/, "").replace(/^\[|\]$/g, ""));
+  return "docker.io";
+}
+
+/** A Go template that prints a container's environment, or all of its config (`{{json .}}`, `{{.Config}}`). */
+const ENV_TEMPLATE =
+  /env|\{\{-?\s*(json\s+)?\.\s*-?\}\}|\.Config\s*(\}|\s)|\b(index|with|range|template|printf|print|println|call|slice)\b/i;
+
+/**
+ * What an image command reads and sends (issue 19 §4):
+ * - `docker inspect X` prints the container's environment (Config.Env) unless a --format names
+ *   other fields only; `docker compose config` prints the project's variables resolved (.env's
+ *   secrets among them): both read the environment;
+ * - `docker push REF`, `docker build --push -t REF`, `--output type=registry,name=REF`: the
+ *   workspace goes to REF's registry (a host the pack's registry rules judge);
+ * - `docker run -v .:/w REF`: the image gets the mounted files: REF's registry is a host too.
+ */
+function imageEffects(words: Word[], sub: number, image: number, ctx: EffectsCtx, fx: Effects): void {
+  const s = words[sub]!.value;
+  const next = words[sub + 1]?.value;
+  const op = (s === "container" || s === "image" || s === "buildx" || s === "builder") && next ? next : s;
+  const rest = words.slice(op === s ? sub + 1 : sub + 2);
+  const values = (flags: string[]): (string | null)[] => {
+    const out: (string | null)[] = [];
+    for (let i = 0; i < rest.length; i++) {
+      const v = rest[i]!.value;
+      if (v === null) continue;
+      const eq = v.indexOf("=");
+      const name = v.startsWith("--") && eq > 0 ? v.slice(0, eq) : v;
+      if (!flags.includes(name)) continue;
+      out.push(name === v ? (rest[++i]?.value ?? null) : v.slice(eq + 1));
+    }
+    return out;
+  };
+  const send = (ref: string | null) => {
+    const h = ref === null ? null : (imageRegistry(ref) ?? "docker.io");
+    if (h === null)
+      floor(fx, `network-upload: '${ctx.text}' pushes an image to a registry only known at run time`);
+    else if (!fx.hosts.includes(h)) fx.hosts.push(h);
+  };
+  if (op === "inspect") {
+    const f = values(["-f", "--format"]);
+    if (f.length === 0 || f.some((t) => t === null || ENV_TEMPLATE.test(t))) fx.reads.push(ENVIRON);
+    return;
+  }
+  if (
+    (s === "compose" || s === "stack") &&
+    words.slice(sub + 1).some((w) => w.value === "config" || w.value === "convert")
+  ) {
+    fx.reads.push(ENVIRON);
+    return;
+  }
+  if (s === "compose" && words.slice(sub + 1).some((w) => w.value === "push"))
+    floor(fx, `network-upload: '${ctx.text}' pushes the project's images to their registries`);
+  if (op === "push") {
+    const ref = rest.find((w) => w.value === null || !w.value.startsWith("-"));
+    send(ref?.value ?? null);
+    return;
+  }
+  if (op === "build" || op === "bake") {
+    const outputs = values(["-o", "--output"]);
+    const push =
+      rest.some((w) => w.value === "--push" || w.value === "--push=true") ||
+      outputs.some((o) => o === null || /type=registry|push=true/.test(o));
+    if (!push) return;
+    if (op === "bake") {
+      floor(fx, `network-upload: '${ctx.text}' pushes the images its bake file names`);
+      return;
+    }
+    const refs = [
+      ...values(["-t", "--tag"]),
+      ...outputs.map((o) => (o === null ? null : (/(?:^|,)name=([^,]+)/.exec(o)?.[1] ?? ""))),
+    ].filter((r) => r !== "");
+    if (refs.length === 0)
+      floor(fx, `network-upload: '${ctx.text}' pushes an image with no name the gate can read`);
+    for (const r of refs) for (const one of r === null ? [null] : r.split(",")) send(one);
+    return;
+  }
+  if ((s === "run" || s === "create") && image >= 0) {
+    const mounts =
+      values(["-v", "--volume", "--mount"]).length > 0 ||
+      rest.some((w) => w.value !== null && /^-v./.test(w.value));
+    const ref = words[image]!.value;
+    if (!mounts) return;
+    const h = ref === null ? null : imageRegistry(ref);
+    if (ref === null)
+      floor(fx, `containers: '${ctx.text}' mounts files into an image only known at run time`);
+    else if (h !== null && !fx.hosts.includes(h)) fx.hosts.push(h);
   }
 }

@@ -6,6 +6,7 @@
  * A spec is closed unless `open`: a flag it does not list makes the command unknown (ESCALATE), so
  * an abbreviation (`--outp=`) or a flag added in a later release is never read as harmless.
  */
+import { availableParallelism } from "node:os";
 
 /**
  * What a value or an operand is:
@@ -45,6 +46,12 @@ export interface ProgramSpec {
   /** Flags that send the result elsewhere instead (`plutil -o`): with one, nothing is rewritten. */
   inPlaceUnless?: string[];
 }
+
+/**
+ * The most workers a test runner or builder may start (`--maxWorkers`, `-n`, `-j`): the core count
+ * times four. Beyond it a line is a resources floor (issue 19 §1).
+ */
+export const MAX_WORKERS = Math.max(4, availableParallelism()) * 4;
 
 const HELP = ["--help", "--version"];
 

@@ -9,7 +9,7 @@
  */
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost } from "../hosts.js";
-import { hostOf, normalisePath } from "../paths.js";
+import { hostOf, isWithin, normalisePath } from "../paths.js";
 import { injectsEnv } from "../protect.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
 import { commandEffects, type EffectsCtx, ENVIRON, inertWords, SECRET_NAME } from "./effects.js";
@@ -39,7 +39,11 @@ import {
   type Work,
   zshOption,
 } from "./words.js";
-import { type Runner, recurse, shellScriptIndex } from "./wrappers.js";
+import { containerRun, type Runner, recurse, shellScriptIndex } from "./wrappers.js";
+
+const CONTAINER_PROGRAMS = new Set(["docker", "podman", "nerdctl"]);
+/** Clients that send their standard input as the request body (httpie, xh). */
+const STDIN_BODY = new Set(["http", "https", "xh", "xhs"]);
 
 /** The working directory as the line runs: `cd` changes it for the commands after it. */
 interface Scope {
@@ -619,6 +623,9 @@ function emit(
       const m = w.value === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.value);
       if (m) envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
     }
+  // `docker run IMAGE wget https://h`: the hosts after the image are the inner command's (judged as
+  // its own command); the container program's own hosts are its effects' (an image's registry).
+  if (CONTAINER_PROGRAMS.has(program) && containerRun(words).image >= 0) hosts.length = 0;
   // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors.
   const fx = program === "" ? null : commandEffects(program, words, new WalkEffects(ctx, cmdText));
   if (fx) {
@@ -628,6 +635,7 @@ function emit(
     }
     if (fx.dynamicWrite) writes.push("");
     for (const p of fx.reads) addPath(paths, p, ctx);
+    for (const t of fx.trees) treeRead(paths, t, ctx);
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
     // `read PROMPT_COMMAND`, `printf -v HISTFILE …`: judged as `NAME=<only known at run time>`.
@@ -647,6 +655,18 @@ function emit(
         ctx.scope.bound = bound;
       }
   }
+  // httpie/xh send their standard input as the body (and switch to POST) unless --ignore-stdin.
+  if (
+    STDIN_BODY.has(program) &&
+    !flags.has("--ignore-stdin") &&
+    !flags.has("-I") &&
+    (ctx.feeders.length > 0 ||
+      subFeeders.length > 0 ||
+      r.heredoc !== null ||
+      r.reads.some((p) => p !== "/dev/null") ||
+      ctx.reads.some((p) => p !== "/dev/null"))
+  )
+    addFloor(ctx, `network-upload: '${short(cmdText)}' sends its standard input as the request body`);
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
   // `echo $PATH`: a program whose words are only text (no path, no flag that does anything) is
@@ -722,6 +742,19 @@ function patterns(list: readonly string[]): string[] | undefined {
     out.push(p);
   }
   return out;
+}
+
+/**
+ * A directory read recursively (`diff -r A B`): every file below it. Outside the workspace that is
+ * its hidden entries too (`A/.*`, a path the dot-file and secret rules judge), and a tree that holds
+ * home holds home's (`diff -r /tmp/e /` reads `~/.ssh`).
+ */
+function treeRead(paths: PathList, raw: string, ctx: Ctx): void {
+  const p = normalisePath(raw, ctx.scope.cwd, ctx.home);
+  paths.add(p);
+  if (isWithin(p, ctx.workspace)) return;
+  paths.add(p === "/" ? "/.*" : `${p}/.*`);
+  if (isWithin(ctx.home, p) && p !== ctx.home) paths.add(`${ctx.home}/.*`);
 }
 
 /** A redirect target (as written; "" for one only known at run time) into `writes`, once. */
