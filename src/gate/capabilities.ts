@@ -53,7 +53,7 @@ const RUNNER_CONFIG =
  * `head` is the file's first line when known (a `#!` line makes any name shell).
  */
 export function codeLanguage(path: string, head: string | null): CodeLanguage | null {
-  if (head !== null && head.startsWith("#!")) {
+  if (head?.startsWith("#!")) {
     if (SH_SHEBANG.test(head)) return "shell";
     if (/python/.test(head)) return "python";
     if (/\b(node|deno|bun|tsx|ts-node)\b/.test(head)) return "js";

@@ -38,7 +38,6 @@ import {
   Track,
   TrackTable,
   trackOf,
-  unbounded,
   type WorkspaceRoot,
 } from "./state.js";
 
@@ -470,6 +469,7 @@ export class Gate {
     let summary: string;
     let netWrites: NetWrites | undefined;
     let written: StructuredWrite | null = null;
+    let texts: Map<string, WriteText> | undefined;
     if (action.kind === "shell") {
       for (const f of envFindings(action.env)) found.push(f);
       const base = s.workspaces?.[0] ?? this.cwd;
@@ -495,10 +495,12 @@ export class Gate {
       if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd);
       netWrites = taintFindings(found, parsed.commands, s, p);
+      texts = shellTexts(parsed.commands, action.command, ws === OUTSIDE ? null : ws);
     } else {
       const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
       subjects.push(sub);
       written = structuredWrite(action, sub.cwd, this.home);
+      if (written) texts = new Map([[written.path, written]]);
       if (action.kind === "email.send") {
         const why = headerInjection([...action.to, ...action.cc, action.subject]);
         if (why) found.push({ rule: "header-injection", effect: "deny", reason: why });
@@ -576,7 +578,7 @@ export class Gate {
     const d = this.finish(bundle, evaluation, matched, risk, reasons, labels, snap, t0);
     if (commit) {
       this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
-      this.recordArtefacts(s, p, req, action, subjects, netWrites, written, bundle, snap);
+      this.recordArtefacts(s, p, req, subjects, netWrites, texts, bundle, snap);
     }
     return d;
   }
@@ -589,10 +591,9 @@ export class Gate {
     s: Track,
     p: Track | undefined,
     req: EvaluateRequest,
-    action: Action,
     subjects: Subject[],
     net: NetWrites | undefined,
-    written: StructuredWrite | null,
+    texts: Map<string, WriteText> | undefined,
     bundle: PolicyBundle,
     snap: CompositionSnapshot,
   ): void {
@@ -601,12 +602,22 @@ export class Gate {
     const made = (w: string, summary: string) => {
       if (!s.artefacts.has(w)) this.urgent = true;
       const n = net?.get(w);
-      const text = written?.path === w ? written : null;
+      // Bytes from the network are never read, whatever program wrote them.
+      const t = n ? undefined : texts?.get(w);
+      const text = t !== undefined && "path" in t ? t : null;
       const lang = codeLanguage(w, text?.whole && text.text !== null ? firstLine(text.text) : null);
-      const read =
-        lang !== null && text !== null && text.text !== null
-          ? this.readCode(bundle, snap, req, s, p, lang, text, dirOf(w))
-          : undefined;
+      let read: Artefact["read"];
+      if (lang !== null && t !== undefined) {
+        if (text === null) read = this.copiedRead(t as { from: readonly string[] }, s, p);
+        else if (text.text !== null) read = this.readCode(bundle, snap, req, s, p, lang, text, dirOf(w));
+        // An edit, an append or a copy keeps what the file was: it cannot make unread code read.
+        const prev = s.artefacts.get(w) ?? p?.artefacts.get(w);
+        if (read !== undefined && (text === null || !text.whole) && prev?.code === true)
+          read =
+            prev.read === undefined || EVAL.indexOf(prev.read.floor) > EVAL.indexOf(read.floor)
+              ? prev.read
+              : read;
+      }
       const by: Artefact = {
         summary,
         action_id: id,
@@ -626,6 +637,21 @@ export class Gate {
     }
     // Trees the network wrote into that no word names (`curl … | git apply`).
     if (net) for (const [w, n] of net) if (n.tree) made(w, n.text);
+  }
+
+  /**
+   * A copy of project files (`cp src/a.ts src/b.ts`) holds what they hold: a file the session did
+   * not write is the project's own code (ALLOW); one it wrote passes on its verdict, unread or not.
+   */
+  private copiedRead(t: { from: readonly string[] }, s: Track, p: Track | undefined): Artefact["read"] {
+    let read: Artefact["read"] = { floor: "ALLOW", why: "" };
+    for (const f of t.from) {
+      const a = s.artefacts.get(f) ?? p?.artefacts.get(f);
+      if (a === undefined) continue;
+      if (a.net || (a.code === true && a.read === undefined)) return undefined;
+      if (a.read && EVAL.indexOf(a.read.floor) > EVAL.indexOf(read.floor)) read = a.read;
+    }
+    return read;
   }
 
   /**
@@ -1254,6 +1280,71 @@ function projectTaint(
   });
 }
 
+/** What a write puts in a file as far as the gate can read it: a text, or the project files it copies. */
+type WriteText = StructuredWrite | { from: readonly string[] };
+
+/** Programs that copy a file's bytes to another path. */
+const COPIERS = new Set(["cp", "mv", "install", "ln", "ditto", "rsync"]);
+/** printf/echo escapes that build characters (`\x63`, `\0143`, `\u0063`): what they print cannot be read as written. */
+const CHAR_ESCAPES = /\\(?:[xuU0-7]|c.)/;
+
+/**
+ * The text each shell write puts in its file, where the line says it: a heredoc to cat or tee
+ * (quoted delimiter, or a body with no expansion), echo/printf words, a `sed -i` script (the text
+ * it inserts), touch (nothing), or a copy of files inside the workspace. Other writes are unread.
+ */
+function shellTexts(cmds: readonly SimpleCommand[], line: string, ws: string | null): Map<string, WriteText> {
+  const out = new Map<string, WriteText>();
+  const append = line.includes(">>");
+  for (const c of cmds) {
+    if (c.writes.length === 0) continue;
+    let t: WriteText | null = null;
+    const words: string[] = [];
+    let dynamic = false;
+    for (const w of c.operands)
+      if (w.value === null) dynamic = true;
+      else words.push(w.value);
+    switch (c.program) {
+      case "cat":
+      case "tee": {
+        const h = c.heredoc;
+        if (h === undefined || (c.program === "cat" && c.operands.some((w) => w.value !== "-"))) break;
+        const literal = /<<-?\s*(['"])[^'"\s]+\1|<<-?\s*\\\w/.test(line) || !/[$`]/.test(h);
+        if (literal) t = { path: "", text: h, whole: !append && c.program === "cat" };
+        break;
+      }
+      case "echo":
+      case "printf":
+        if (
+          dynamic ||
+          (c.program === "echo" && c.flags.has("-e")) ||
+          words.some((v) => CHAR_ESCAPES.test(v)) ||
+          words.some((v) => v.includes("%b"))
+        )
+          break;
+        t = { path: "", text: words.join(" ").replace(/\\n/g, "\n").replace(/\\t/g, "\t"), whole: false };
+        break;
+      case "sed":
+      case "gsed":
+        if (dynamic || c.flags.has("-f") || c.flags.has("--file") || words.some((v) => /\\[xodcuU]/.test(v)))
+          break;
+        t = { path: "", text: c.words.map((w) => w.value ?? "").join("\n"), whole: false };
+        break;
+      case "touch":
+        t = { path: "", text: "", whole: false };
+        break;
+      default:
+        if (COPIERS.has(c.program) && !c.dynamic && ws !== null) {
+          const from = c.paths.filter((x) => !c.writes.includes(x));
+          if (from.length > 0 && from.every((x) => isWithin(x, ws))) t = { from };
+        }
+    }
+    if (t === null) continue;
+    for (const w of c.writes) if (!out.has(w)) out.set(w, "from" in t ? t : { ...t, path: w });
+  }
+  return out;
+}
+
 /**
  * `npm test`, `pytest`, `go test ./...` in P load the code files under P (test discovery, `-m`
  * modules, build scripts, go:generate lines) and configs above it: one this session wrote whose
@@ -1268,7 +1359,10 @@ function projectCode(
   p: Track | undefined,
 ): void {
   const P = c.cwd;
-  const loads = (path: string) => isWithin(path, P) || isWithin(P, dirOf(path));
+  // In or below P, in a directory above it (a config), or in a directory the runner names
+  // (`pytest /abs/tests`, `make -C sub`, `npm --prefix sub test`).
+  const loads = (path: string) =>
+    isWithin(path, P) || isWithin(P, dirOf(path)) || c.paths.some((x) => isWithin(path, x));
   for (const t of p ? [s, p] : [s]) {
     for (const path of t.codeArtefacts) {
       if (!loads(path)) continue;

