@@ -36,17 +36,36 @@ interface Capability {
 
 const cap = (what: string, ...res: RegExp[]): Capability[] => res.map((re) => ({ re, what }));
 
-const SH_NAMES = /\.(sh|bash|zsh|ksh|dash|command)$/i;
 /** A `#!` line naming a shell of the sh family (through env or not). */
 const SH_SHEBANG = /^#!\s*\S*?(?:\/env\s+(?:-\S+\s+)*)?\/?\b(?:ba|z|k|da|a|)sh\b/;
 
-/** Extensions of code in a language the scan has no table for: loaded, so not bounded. */
-const OTHER_CODE =
-  /\.(c|cc|cpp|cxx|h|hh|hpp|m|mm|java|kt|kts|scala|groovy|gradle|clj|cljs|php|pl|pm|t|lua|swift|cs|fs|vb|ex|exs|erl|hrl|zig|nim|dart|r|jl|hs|ml|elm|cr|v|tcl|ps1|psm1|bat|cmd|vbs|wasm|so|dylib|node|jar|pyc|pyd|whl|egg)$/i;
+const ext = (list: string, lang: CodeLanguage): [string, CodeLanguage][] =>
+  list.split(" ").map((e) => [e, lang]);
 
-/** Files a runner reads that name programs or load paths (not code, but they choose what runs). */
-const RUNNER_CONFIG =
-  /(^|\/)(\.npmrc|\.yarnrc|\.yarnrc\.ya?ml|bunfig\.toml|\.pnpmfile\.cjs|pytest\.ini|tox\.ini|noxfile\.py|setup\.cfg|pyproject\.toml|Cargo\.toml|\.cargo\/config(\.toml)?|go\.mod|go\.work|deno\.jsonc?|justfile|Justfile|Taskfile\.ya?ml|Rakefile|Gemfile|\.mocharc\.\w+|\.babelrc)$/;
+/** Languages by extension (lowercase, without the dot); other code is "unknown" (loaded, not bounded). */
+const BY_EXT = new Map<string, CodeLanguage>([
+  ...ext("sh bash zsh ksh dash command", "shell"),
+  ...ext("py pyw pyi", "python"),
+  ...ext("js mjs cjs jsx ts mts cts tsx vue svelte astro", "js"),
+  ...ext("go", "go"),
+  ...ext("rs", "rust"),
+  ...ext("rb rake gemspec", "ruby"),
+  ...ext("mk", "make"),
+  ...ext(
+    "c cc cpp cxx h hh hpp m mm java kt kts scala groovy gradle clj cljs php pl pm t lua swift cs fs vb ex exs erl hrl zig nim dart r jl hs ml elm cr v tcl ps1 psm1 bat cmd vbs wasm so dylib node jar pyc pyd whl egg",
+    "unknown",
+  ),
+]);
+
+/** Files by name: runner inputs, and configs that name programs or load paths (they choose what runs). */
+const BY_NAME = new Map<string, CodeLanguage>([
+  ["package.json", "package.json"],
+  ...ext("Makefile makefile GNUmakefile", "make"),
+  ...ext(
+    ".npmrc .yarnrc .yarnrc.yml .yarnrc.yaml bunfig.toml .pnpmfile.cjs pytest.ini tox.ini setup.cfg pyproject.toml Cargo.toml go.mod go.work deno.json deno.jsonc justfile Justfile Taskfile.yml Taskfile.yaml Rakefile Gemfile .babelrc",
+    "unknown",
+  ),
+]);
 
 /**
  * The language of a file a runner may load, or null when it is not code (docs, data, styles).
@@ -60,16 +79,16 @@ export function codeLanguage(path: string, head: string | null): CodeLanguage | 
     if (/ruby/.test(head)) return "ruby";
     return "unknown";
   }
-  if (SH_NAMES.test(path)) return "shell";
-  if (/\.(py|pyw|pyi)$/i.test(path)) return "python";
-  if (/\.(js|mjs|cjs|jsx|ts|mts|cts|tsx|vue|svelte|astro)$/i.test(path)) return "js";
-  if (/\.go$/i.test(path)) return "go";
-  if (/\.rs$/i.test(path)) return "rust";
-  if (/\.(rb|rake|gemspec)$/i.test(path)) return "ruby";
-  if (/(^|\/)package\.json$/.test(path)) return "package.json";
-  if (/(^|\/)(GNUmakefile|[Mm]akefile)$|\.mk$/.test(path)) return "make";
-  if (OTHER_CODE.test(path) || RUNNER_CONFIG.test(path)) return "unknown";
-  return null;
+  const slash = path.lastIndexOf("/");
+  const base = path.slice(slash + 1);
+  const named = BY_NAME.get(base);
+  if (named !== undefined) return named;
+  // `.cargo/config.toml` names build programs and rustflags.
+  if ((base === "config.toml" || base === "config") && path.endsWith(`/.cargo/${base}`)) return "unknown";
+  if (base.startsWith(".mocharc.")) return "unknown";
+  const dot = base.lastIndexOf(".");
+  if (dot < 0) return null;
+  return BY_EXT.get(base.slice(dot + 1).toLowerCase()) ?? null;
 }
 
 const PYTHON: Capability[] = [
@@ -94,6 +113,7 @@ const PYTHON: Capability[] = [
     /\b(globals|locals|vars)\s*\(/,
     /__(builtins|globals|subclasses|class|bases|mro|code|loader|dict|getattribute)__/,
   ),
+  ...cap("loads code from a path it chooses", /\bsys\s*\.\s*(path|meta_path|path_hooks)\b|\bPYTHONPATH\b/),
   ...cap(
     "reaches home or system files",
     /\b(expanduser|home\s*\(\s*\))|\benviron\s*(\[|\.get\s*\()\s*['"]HOME|['"]~[/'"]|['"]\/(Users|home|root|etc|var|Library|System)\//,
@@ -133,6 +153,10 @@ const JS: Capability[] = [
     /\bDeno\s*\.\s*eval\b|\bWebAssembly\b/,
   ),
   ...cap(
+    "loads code from a path it chooses",
+    /(\brequire\s*\(|\bimport\s*\(|\bimport\s+|\bfrom)\s*['"`](\/|~|file:)|\bmodule\s*\.\s*paths\b|\bNODE_PATH\b|\bcreateRequire\b/,
+  ),
+  ...cap(
     "reaches home or system files",
     /\bhomedir\b|\bprocess\s*\.\s*env\s*(\.\s*|\[\s*['"`])(HOME|USERPROFILE)\b|['"`]~\/|['"`]\/(Users|home|root|etc|var|Library|System)\//,
   ),
@@ -170,6 +194,7 @@ const RUST: Capability[] = [
     /\bunsafe\b|\bextern\s+(crate\s+libc|"C"|"system")|#\s*!?\[\s*link\b|\blibloading\b|\blibc\s*::|\basm!|\bglobal_asm!/,
   ),
   ...cap("runs code built at run time", /\binclude!\s*\(\s*concat!/),
+  ...cap("loads code from a path it chooses", /#\s*\[\s*path\s*=|\binclude(_str|_bytes)?!\s*\(\s*"(\/|~)/),
   ...cap(
     "reaches home or system files",
     /\bhome_dir\b|\benv\s*::\s*var(_os)?\s*\(\s*"HOME"|"~\/|"\/(Users|home|root|etc|var|Library|System)\//,
@@ -191,6 +216,10 @@ const RUBY: Capability[] = [
     /\b(eval|instance_eval|class_eval|module_eval|instance_exec|class_exec)\b/,
     /\b(send|__send__|public_send|const_get|constantize)\s*\(?\s*[^:'"\s(]/,
     /\b(require|require_relative|load)\b\s*\(?\s*[^'"\s(]/,
+  ),
+  ...cap(
+    "loads code from a path it chooses",
+    /\b(require|require_relative|load)\b\s*\(?\s*['"](\/|~)|\$LOAD_PATH|\$:\s*(<<|\.unshift|\.push)|\bRUBYLIB\b/,
   ),
   ...cap(
     "reaches home or system files",

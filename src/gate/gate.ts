@@ -1283,6 +1283,8 @@ function projectTaint(
 /** What a write puts in a file as far as the gate can read it: a text, or the project files it copies. */
 type WriteText = StructuredWrite | { from: readonly string[] };
 
+/** Programs whose words are the text they write (echo, printf) or insert (sed -i). */
+const WORD_WRITERS = new Set(["echo", "printf", "sed", "gsed"]);
 /** Programs that copy a file's bytes to another path. */
 const COPIERS = new Set(["cp", "mv", "install", "ln", "ditto", "rsync"]);
 /** printf/echo escapes that build characters (`\x63`, `\0143`, `\u0063`): what they print cannot be read as written. */
@@ -1293,17 +1295,23 @@ const CHAR_ESCAPES = /\\(?:[xuU0-7]|c.)/;
  * (quoted delimiter, or a body with no expansion), echo/printf words, a `sed -i` script (the text
  * it inserts), touch (nothing), or a copy of files inside the workspace. Other writes are unread.
  */
-function shellTexts(cmds: readonly SimpleCommand[], line: string, ws: string | null): Map<string, WriteText> {
-  const out = new Map<string, WriteText>();
-  const append = line.includes(">>");
+function shellTexts(
+  cmds: readonly SimpleCommand[],
+  line: string,
+  ws: string | null,
+): Map<string, WriteText> | undefined {
+  let out: Map<string, WriteText> | undefined;
+  let append: boolean | undefined;
   for (const c of cmds) {
     if (c.writes.length === 0) continue;
+    append ??= line.includes(">>");
     let t: WriteText | null = null;
     const words: string[] = [];
     let dynamic = false;
-    for (const w of c.operands)
-      if (w.value === null) dynamic = true;
-      else words.push(w.value);
+    if (WORD_WRITERS.has(c.program))
+      for (const w of c.operands)
+        if (w.value === null) dynamic = true;
+        else words.push(w.value);
     switch (c.program) {
       case "cat":
       case "tee": {
@@ -1340,6 +1348,7 @@ function shellTexts(cmds: readonly SimpleCommand[], line: string, ws: string | n
         }
     }
     if (t === null) continue;
+    out ??= new Map();
     for (const w of c.writes) if (!out.has(w)) out.set(w, "from" in t ? t : { ...t, path: w });
   }
   return out;

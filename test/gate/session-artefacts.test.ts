@@ -201,6 +201,15 @@ describe("a project runner that loads a written code file showing a capability i
     ["socket", write("tests/test_d.py", "import socket\nsocket.create_connection(('x',1))"), "pytest"],
     ["ctypes", write("tests/test_e.py", "import ctypes"), "pytest"],
     ["home", write("tests/test_f.py", "open(os.path.expanduser('~/.zshrc'),'a')"), "pytest"],
+    [
+      "sys.path to a file outside",
+      write("tests/test_g.py", "import sys\nsys.path.insert(0, '/tmp')\nimport evil"),
+      "pytest",
+    ],
+    ["require of an absolute path", write("test/c.test.js", "require('/tmp/evil.js')"), "npx jest"],
+    ["import from an absolute path", write("src/g.test.ts", 'import "/tmp/evil.mjs";'), "npm test"],
+    ["rust #[path]", write("tests/p.rs", '#[path = "/tmp/e.rs"] mod e;'), "cargo test"],
+    ["ruby $LOAD_PATH", write("test/l_test.rb", "$LOAD_PATH.unshift('/tmp')\nrequire 'evil'"), "rake test"],
     ["npm test", write("src/zz.test.ts", TS), "npm test"],
     ["npx vitest", write("src/yy.test.ts", TS), "npx vitest run"],
     [

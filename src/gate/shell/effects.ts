@@ -102,7 +102,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       return fx;
     // Recursive copies the gate has no spec for: what they copy into the workspace is a tree.
     case "ditto":
-      treeCopy(words, new Set(["--arch", "--bom"]), ctx, fx);
+      treeCopy(words, DITTO_VALUED, ctx, fx, false);
       return fx;
     case "rsync":
       for (const w of words) {
@@ -110,35 +110,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         if (v === null || /^(-e|--rsh|--rsync-path)(=|$)/.test(v) || /^-[a-zA-Z]*e$/.test(v))
           floor(fx, `code-runner: '${ctx.text}' names a remote shell or program for rsync to run`);
       }
-      treeCopy(
-        words,
-        new Set([
-          "--exclude",
-          "--include",
-          "--filter",
-          "-f",
-          "--exclude-from",
-          "--include-from",
-          "--files-from",
-          "--backup-dir",
-          "--suffix",
-          "--chmod",
-          "--chown",
-          "--log-file",
-          "--partial-dir",
-          "--temp-dir",
-          "-T",
-          "--compare-dest",
-          "--copy-dest",
-          "--link-dest",
-          "--timeout",
-          "--bwlimit",
-          "--port",
-          "--password-file",
-        ]),
-        ctx,
-        fx,
-      );
+      treeCopy(words, RSYNC_VALUED, ctx, fx, false);
       return fx;
     case "dd":
       for (const w of words) {
@@ -333,8 +305,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
     case "cp":
     case "gcp":
-      if (words.some((w) => w.value !== null && /^(-[a-zA-Z]*[rRa]|--recursive|--archive)$/.test(w.value)))
-        treeCopy(words, new Set(["-t", "--target-directory", "-S", "--suffix"]), ctx, fx);
+      for (const w of words)
+        if (w.value !== null && RECURSIVE_COPY.test(w.value)) {
+          treeCopy(words, CP_VALUED, ctx, fx, true);
+          break;
+        }
       break;
     case "printf":
       printfEffects(words, ctx, fx);
@@ -823,13 +798,28 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
 }
 
+const RECURSIVE_COPY = /^(-[a-zA-Z]*[rRa]|--recursive|--archive)$/;
+const CP_VALUED = new Set(["-t", "--target-directory", "-S", "--suffix"]);
+const DITTO_VALUED = new Set(["--arch", "--bom"]);
+const RSYNC_VALUED = new Set(
+  "--exclude --include --filter -f --exclude-from --include-from --files-from --backup-dir --suffix --chmod --chown --log-file --partial-dir --temp-dir -T --compare-dest --copy-dest --link-dest --timeout --bwlimit --port --password-file".split(
+    " ",
+  ),
+);
+
 /**
  * A recursive copy (`cp -R SRC/. DEST`, `ditto`, `rsync -a`): every file below the sources lands
  * below DEST under a name the gate never sees, so DEST is a tree and, when some source lies outside
  * the workspace (or is only known at run time) and DEST inside it, the names it writes are only
  * known at run time: each write rule (`.git/hooks`, `.envrc`, `.vscode` …) may match (issue 19 §3).
  */
-function treeCopy(words: Word[], valued: ReadonlySet<string>, ctx: EffectsCtx, fx: Effects): void {
+function treeCopy(
+  words: Word[],
+  valued: ReadonlySet<string>,
+  ctx: EffectsCtx,
+  fx: Effects,
+  specRead: boolean,
+): void {
   const ops: (string | null)[] = [];
   let target: string | null | undefined;
   for (let i = 0; i < words.length; i++) {
@@ -842,13 +832,16 @@ function treeCopy(words: Word[], valued: ReadonlySet<string>, ctx: EffectsCtx, f
   }
   const dest = target !== undefined ? target : ops.length > 1 ? ops.pop()! : undefined;
   if (dest === undefined) return;
-  if (target === undefined) {
+  // cp's spec already read its operands and wrote its target; ditto and rsync have no spec.
+  if (!specRead && target === undefined) {
     if (dest !== null) fx.writes.push(dest);
     for (const o of ops) if (o !== null) fx.reads.push(o);
   }
-  fx.tree = dest ?? "/";
   const fromOutside = ops.some((o) => o === null || !ctx.inWorkspace(o) || /^[^/]*:/.test(o));
-  if (fromOutside && (dest === null || ctx.inWorkspace(dest))) fx.dynamicWrite = true;
+  if (fromOutside && (dest === null || ctx.inWorkspace(dest))) {
+    fx.tree = dest ?? "/";
+    fx.dynamicWrite = true;
+  }
 }
 
 /**
@@ -857,26 +850,30 @@ function treeCopy(words: Word[], valued: ReadonlySet<string>, ctx: EffectsCtx, f
  * and writes those files into the work tree (its tree is the cwd, or the worktree it adds).
  */
 function gitFetched(sub: string, dir: string, rest: Word[], ctx: EffectsCtx, fx: Effects): void {
-  const vals = rest.map((w) => w.value);
   const head = `${dir}/.git/FETCH_HEAD`;
   if (sub === "fetch") {
-    if (!vals.some((v) => v === null || REPO_URL.test(v))) return;
+    let url = false;
+    for (const w of rest) if (w.value === null || REPO_URL.test(w.value)) url = true;
+    if (!url) return;
     fx.tree = head;
-    // `git@host:x/y.git` names its host without a scheme: the network still wrote FETCH_HEAD.
-    for (const v of vals) {
+    for (const w of rest) {
+      const v = w.value;
+      // `git@host:x/y.git` names its host without a scheme: the network still wrote FETCH_HEAD.
       const h = v !== null && /^[^@/\s]+@[^:/\s]+:/.test(v) ? hostOf(v) : null;
       if (h && !fx.hosts.includes(h)) fx.hosts.push(h);
+      // `git fetch URL main:topic`: the fetched commits get a local name a later checkout uses.
+      if (v === null || (!v.startsWith("-") && v.includes(":") && !REPO_URL.test(v)))
+        floor(fx, `git-remote: '${ctx.text}' fetches from a repository nobody configured into a local ref`);
     }
-    // `git fetch URL main:topic`: the fetched commits get a local name a later checkout uses.
-    if (vals.some((v) => v === null || (!v.startsWith("-") && v.includes(":") && !REPO_URL.test(v))))
-      floor(fx, `git-remote: '${ctx.text}' fetches from a repository nobody configured into a local ref`);
     return;
   }
-  const named = vals.some((v) => v !== null && /(^|=|\.\.)FETCH_HEAD\b/.test(v));
+  let named = false;
+  for (const w of rest)
+    if (w.value?.includes("FETCH_HEAD") && /(^|=|\.\.)FETCH_HEAD\b/.test(w.value)) named = true;
   if (!named) return;
   fx.reads.push(head);
   if (sub === "worktree") {
-    const ops = vals.filter((v) => v === null || !v.startsWith("-"));
+    const ops = rest.map((w) => w.value).filter((v) => v === null || !v.startsWith("-"));
     if (ops[0] === "add") fx.tree = ops[1] ?? "/";
   } else if (GIT_TREE_WRITERS.has(sub)) fx.tree = dir;
 }
