@@ -235,6 +235,18 @@ const TABLES: Partial<Record<CodeLanguage, readonly Capability[]>> = {
   ruby: RUBY,
 };
 
+/**
+ * Each table as one alternation (every pattern is `m`-only or flagless, so `m` keeps each one's
+ * meaning): a file with no capability costs one scan, not one per pattern.
+ */
+const ANY: Partial<Record<CodeLanguage, RegExp>> = Object.fromEntries(
+  Object.entries(TABLES).map(([lang, t]) => {
+    for (const c of t!)
+      if (c.re.flags.replace("m", "") !== "") throw new Error(`capability ${c.re} has flags`);
+    return [lang, new RegExp(t!.map((c) => `(?:${c.re.source})`).join("|"), "m")];
+  }),
+);
+
 /** The capabilities each language's table names (for docs and tests). */
 export function capabilityTable(lang: CodeLanguage): readonly { re: RegExp; what: string }[] {
   return TABLES[lang] ?? [];
@@ -247,6 +259,8 @@ export function capabilityTable(lang: CodeLanguage): readonly { re: RegExp; what
 export function unboundCapability(lang: CodeLanguage, text: string): string | null {
   const table = TABLES[lang];
   if (!table) return `it is ${lang === "unknown" ? "code of a kind" : `${lang} code`} the gate cannot read`;
+  // One pass for the usual answer (none); the table is walked only to name what was found.
+  if (!ANY[lang]!.test(text)) return null;
   for (const c of table) {
     const m = c.re.exec(text);
     if (m) return `it ${c.what} ('${m[0].trim().slice(0, 40)}')`;

@@ -607,7 +607,10 @@ export class Gate {
       const text = t !== undefined && "path" in t ? t : null;
       const lang = codeLanguage(w, text?.whole && text.text !== null ? firstLine(text.text) : null);
       let read: Artefact["read"];
-      if (lang !== null && t !== undefined) {
+      if (lang !== null && t !== undefined && "keep" in t) {
+        const prev = s.artefacts.get(w) ?? p?.artefacts.get(w);
+        read = prev ? prev.read : t.fresh ? { floor: t.fresh, why: "" } : undefined;
+      } else if (lang !== null && t !== undefined) {
         if (text === null) read = this.copiedRead(t as { from: readonly string[] }, s, p);
         else if (text.text !== null) read = this.readCode(bundle, snap, req, s, p, lang, text, dirOf(w));
         // An edit, an append or a copy keeps what the file was: it cannot make unread code read.
@@ -1281,7 +1284,11 @@ function projectTaint(
 }
 
 /** What a write puts in a file as far as the gate can read it: a text, or the project files it copies. */
-type WriteText = StructuredWrite | { from: readonly string[] };
+type WriteText =
+  | StructuredWrite
+  | { from: readonly string[] }
+  /** The bytes stay (chmod, touch): the file keeps what the gate knew of it; a new one is `fresh`. */
+  | { keep: true; fresh: "ALLOW" | null };
 
 /** Programs whose words are the text they write (echo, printf) or insert (sed -i). */
 const WORD_WRITERS = new Set(["echo", "printf", "sed", "gsed"]);
@@ -1338,8 +1345,15 @@ function shellTexts(
           break;
         t = { path: "", text: c.words.map((w) => w.value ?? "").join("\n"), whole: false };
         break;
+      // touch makes an empty file or leaves one as it was; chmod and chown change no byte (a mode
+      // change on a project file the session never wrote still makes it unread, as before).
       case "touch":
-        t = { path: "", text: "", whole: false };
+        t = { keep: true, fresh: "ALLOW" };
+        break;
+      case "chmod":
+      case "chown":
+      case "chgrp":
+        t = { keep: true, fresh: null };
         break;
       default:
         if (COPIERS.has(c.program) && !c.dynamic && ws !== null) {
@@ -1349,7 +1363,7 @@ function shellTexts(
     }
     if (t === null) continue;
     out ??= new Map();
-    for (const w of c.writes) if (!out.has(w)) out.set(w, "from" in t ? t : { ...t, path: w });
+    for (const w of c.writes) if (!out.has(w)) out.set(w, "path" in t ? { ...t, path: w } : t);
   }
   return out;
 }

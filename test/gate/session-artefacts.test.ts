@@ -320,6 +320,8 @@ describe("a project runner that loads a written code file showing a capability i
     };
     expect(last([bad, edit, "pytest"]).evaluation).toBe("ESCALATE");
     expect(last([bad, "touch tests/test_e.py", "pytest"]).evaluation).toBe("ESCALATE");
+    expect(last([write("x.sh", EVIL), "chmod +x x.sh", "bash x.sh"]).evaluation).toBe("DENY");
+    expect(last(["chmod +x tool.sh", "bash tool.sh"]).evaluation).toBe("ESCALATE");
     expect(last([bad, "cp tests/test_e.py tests/test_f.py", "rm tests/test_e.py", "pytest"]).evaluation).toBe(
       "ESCALATE",
     );
@@ -537,6 +539,10 @@ const EVERYDAY_STEPS: [string, Step[]][] = [
   ["echo into a source file", ['echo "export const x = 1;" > src/x.ts', "npx vitest run"]],
   ["copy and move project files", ["cp src/a.ts src/b.ts", "mv src/c.ts src/d.ts", "npm test"]],
   ["touch a new test", ["touch tests/test_new.py", "pytest"]],
+  [
+    "write a script, chmod +x, run it",
+    [write("scripts/check.sh", "npx tsc --noEmit\n"), "chmod +x scripts/check.sh", "bash scripts/check.sh"],
+  ],
 ];
 
 describe("everyday multi-step work stays ALLOW", () => {
