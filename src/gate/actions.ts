@@ -16,8 +16,19 @@ export const FileReadAction = z.strictObject({ kind: z.literal("file.read"), ...
 export const FileWriteAction = z.strictObject({
   kind: z.literal("file.write"),
   ...fileFields,
-  /** Only for the built-in executor; the gate judges by path. */
+  /**
+   * The file's text: what the built-in executor writes, and what the gate reads when the file is
+   * later run or loaded by a project runner (a written script or test file is judged by it).
+   */
   content: z.string().optional(),
+  /**
+   * An edit's replacements (Claude Code's Edit/MultiEdit): the gate reads the new text when the
+   * file is later run or loaded. No executor applies them: a client that proposes edits applies them.
+   */
+  edits: z
+    .array(z.strictObject({ old_text: z.string(), new_text: z.string() }))
+    .max(1000)
+    .optional(),
 });
 export const FileDeleteAction = z.strictObject({ kind: z.literal("file.delete"), ...fileFields });
 

@@ -4,6 +4,7 @@
  */
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
+import { type CodeLanguage, codeLanguage, unboundCapability } from "./capabilities.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
@@ -504,6 +505,8 @@ export class Gate {
     const found: Finding[] = [];
     let summary: string;
     let netWrites: NetWrites | undefined;
+    let written: StructuredWrite | null = null;
+    let texts: Map<string, WriteText> | undefined;
     if (action.kind === "shell") {
       for (const f of envFindings(action.env)) found.push(f);
       const base = s.workspaces?.[0] ?? this.cwd;
@@ -529,9 +532,12 @@ export class Gate {
       if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd);
       netWrites = taintFindings(found, parsed.commands, s, p);
+      texts = shellTexts(parsed.commands, action.command, ws === OUTSIDE ? null : ws);
     } else {
       const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
       subjects.push(sub);
+      written = structuredWrite(action, sub.cwd, this.home);
+      if (written) texts = new Map([[written.path, written]]);
       if (action.kind === "email.send") {
         const why = headerInjection([...action.to, ...action.cc, action.subject]);
         if (why) found.push({ rule: "header-injection", effect: "deny", reason: why });
@@ -614,7 +620,7 @@ export class Gate {
     const d = this.finish(bundle, evaluation, matched, risk, reasons, labels, snap, t0);
     if (commit) {
       this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
-      this.recordArtefacts(s, p, req, action, subjects, netWrites);
+      this.recordArtefacts(s, p, req, subjects, netWrites, texts, bundle, snap);
     }
     return d;
   }
@@ -627,33 +633,129 @@ export class Gate {
     s: Track,
     p: Track | undefined,
     req: EvaluateRequest,
-    action: Action,
     subjects: Subject[],
     net: NetWrites | undefined,
+    texts: Map<string, WriteText> | undefined,
+    bundle: PolicyBundle,
+    snap: CompositionSnapshot,
   ): void {
     const at = this.now();
     const id = typeof req.action_id === "string" ? req.action_id : null;
     const made = (w: string, summary: string) => {
       if (!s.artefacts.has(w)) this.urgent = true;
       const n = net?.get(w);
+      // Bytes from the network are never read, whatever program wrote them.
+      const t = n ? undefined : texts?.get(w);
+      const text = t !== undefined && "path" in t ? t : null;
+      const lang = codeLanguage(w, text?.whole && text.text !== null ? firstLine(text.text) : null);
+      let read: Artefact["read"];
+      if (lang !== null && t !== undefined && "keep" in t) {
+        const prev = s.artefacts.get(w) ?? p?.artefacts.get(w);
+        read = prev ? prev.read : t.fresh ? { floor: t.fresh, why: "" } : undefined;
+      } else if (lang !== null && t !== undefined) {
+        if (text === null) read = this.copiedRead(t as { from: readonly string[] }, s, p);
+        else if (text.text !== null) read = this.readCode(bundle, snap, req, s, p, lang, text, dirOf(w));
+        // An edit, an append or a copy keeps what the file was: it cannot make unread code read.
+        const prev = s.artefacts.get(w) ?? p?.artefacts.get(w);
+        if (read !== undefined && (text === null || !text.whole) && prev?.code === true)
+          read =
+            prev.read === undefined || EVAL.indexOf(prev.read.floor) > EVAL.indexOf(read.floor)
+              ? prev.read
+              : read;
+      }
       const by: Artefact = {
         summary,
         action_id: id,
         at_ms: at,
         ...(n ? { net: true } : {}),
         ...(n?.tree ? { tree: true } : {}),
+        ...(lang !== null ? { code: true } : {}),
+        ...(read ? { read } : {}),
       };
       s.made(w, by);
       p?.made(w, by);
     };
+    // One path for every write: shell redirects and outputs, file.write, write and edit tools.
     for (const sub of subjects) {
-      if (sub.kind !== "shell" && sub.kind !== "file.write") continue;
-      for (const w of sub.writes) made(w, `${action.kind === "shell" ? "" : `${action.kind} `}${sub.text}`);
+      if (sub.kind !== "shell" && sub.kind !== "file.write" && sub.kind !== "tool") continue;
+      for (const w of sub.writes) made(w, sub.text);
     }
     // Trees the network wrote into that no word names (`curl … | git apply`).
     if (net) for (const [w, n] of net) if (n.tree) made(w, n.text);
   }
 
+  /**
+   * A copy of project files (`cp src/a.ts src/b.ts`) holds what they hold: a file the session did
+   * not write is the project's own code (ALLOW); one it wrote passes on its verdict, unread or not.
+   */
+  private copiedRead(t: { from: readonly string[] }, s: Track, p: Track | undefined): Artefact["read"] {
+    let read: Artefact["read"] = { floor: "ALLOW", why: "" };
+    for (const f of t.from) {
+      const a = s.artefacts.get(f) ?? p?.artefacts.get(f);
+      if (a === undefined) continue;
+      if (a.net || (a.code === true && a.read === undefined)) return undefined;
+      if (a.read && EVAL.indexOf(a.read.floor) > EVAL.indexOf(read.floor)) read = a.read;
+    }
+    return read;
+  }
+
+  /**
+   * What a written code file's text shows (issue 19 §3): shell text, a package.json's scripts and a
+   * Makefile's recipes are judged by this gate as shell lines run in `cwd`; Python, JS/TS, Go, Rust
+   * and Ruby are scanned for capabilities (capabilities.ts). The verdict is the floor of a later run.
+   * An edit's inserted text (not the whole file) of a file judged as shell is at best ESCALATE.
+   */
+  private readCode(
+    bundle: PolicyBundle,
+    snap: CompositionSnapshot,
+    req: EvaluateRequest,
+    s: Track,
+    p: Track | undefined,
+    lang: CodeLanguage,
+    w: StructuredWrite,
+    cwd: string,
+  ): { floor: Evaluation; why: string } {
+    const text = w.text!;
+    let lines: string[] | null = null;
+    if (lang === "shell") lines = [text];
+    else if (lang === "package.json" && w.whole) lines = packageScripts(text);
+    else if (lang === "make" && w.whole) lines = makeRecipes(text);
+    else if (lang === "package.json" || lang === "make")
+      return {
+        floor: "ESCALATE",
+        why: `an edit of a ${lang === "make" ? "Makefile" : "package.json"} the gate cannot read whole`,
+      };
+    if (lines === null) {
+      if (lang === "shell" || lang === "package.json" || lang === "make")
+        return { floor: "ESCALATE", why: "the gate cannot read it" };
+      const cap = unboundCapability(lang, text);
+      return cap === null ? { floor: "ALLOW", why: "" } : { floor: "ESCALATE", why: cap };
+    }
+    let rank = 0;
+    let why = "";
+    for (const line of lines) {
+      const d = this.decide(
+        bundle,
+        { kind: "shell", command: line, cwd },
+        s,
+        p,
+        snap,
+        performance.now(),
+        { session_id: req.session_id, action: { kind: "shell", command: line } },
+        false,
+      );
+      const r = EVAL.indexOf(d.evaluation);
+      if (r > rank || (r === rank && why === "" && r > 0)) {
+        rank = r;
+        why = `the gate judges its ${lang === "shell" ? "text" : lang === "make" ? "recipe" : "script"} ${d.evaluation}: ${d.reasons[0] ?? ""}`;
+      }
+    }
+    if (rank === 0 && lang === "shell" && !w.whole)
+      return { floor: "ESCALATE", why: "an edit of a script the gate did not read whole" };
+    return { floor: EVAL[rank]!, why };
+  }
+
+  /**
   /**
    * State accrues on every decision, DENY and ESCALATE included: an attempted secret read still
    * marks the session, so a follow-up upload is judged as what it would be after a successful one.
@@ -885,6 +987,12 @@ export class Gate {
           })
         )
           sub.dynamic = true;
+        {
+          // A tool that writes or edits a file (`mcp__fs__write_file`, `edit_file`, `Write`): the
+          // file is written, judged and remembered as a file.write's is.
+          const w = structuredWrite(a, cwd, this.home);
+          if (w) sub.writes.push(w.path);
+        }
         break;
       case "model.pull":
       case "model.push": {
@@ -1133,13 +1241,19 @@ function taintFindings(
         f = f.slice(0, f.lastIndexOf("/"));
       }
       if (earlier === undefined && a === undefined) continue;
+      // The file itself, written with a text the gate read: its verdict is the run's floor.
+      const read = f === run ? a?.read : undefined;
+      if (read?.floor === "ALLOW") continue;
       out.push({
         rule: "session-artefact",
-        effect: "escalate",
-        reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${madeBy(earlier, a, f, s)}: code the gate has not read`,
+        effect: read?.floor === "DENY" ? "deny" : "escalate",
+        reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${madeBy(earlier, a, f, s)}: ${read ? read.why : "code the gate has not read"}`,
       });
     }
-    if (PROJECT_RUNNERS.has(c.program)) projectTaint(out, c, net, s, p);
+    if (PROJECT_RUNNERS.has(c.program)) {
+      projectTaint(out, c, net, s, p);
+      projectCode(out, c, line, s, p);
+    }
     // Network data reaches this command: it fetches, an earlier stage that fetched feeds it, or it
     // reads a file downloaded earlier (`git apply < p.patch`, `tar xf x.tgz`).
     let step: string | undefined;
@@ -1187,7 +1301,7 @@ function projectTaint(
   let at: string | undefined;
   let by: string | undefined;
   for (const [path, w] of net)
-    if (hit(path, w.tree)) {
+    if (!path.includes("/.git/") && hit(path, w.tree)) {
       at = path;
       by = madeBy(w.text, undefined, path, s);
       break;
@@ -1196,6 +1310,8 @@ function projectTaint(
     if (at !== undefined) break;
     for (const path of t.netArtefacts) {
       const a = t.artefacts.get(path)!;
+      // Fetched commits (`.git/FETCH_HEAD`) are not the tree a runner loads until a checkout writes them.
+      if (path.includes("/.git/")) continue;
       if (hit(path, a.tree === true)) {
         at = path;
         by = madeBy(undefined, a, path, s);
@@ -1209,6 +1325,260 @@ function projectTaint(
     effect: "escalate",
     reason: `session-artefact: '${c.text}' runs the project's code in '${P}', and '${at}' was written from the network by ${by}: code the gate has not read`,
   });
+}
+
+/** What a write puts in a file as far as the gate can read it: a text, or the project files it copies. */
+type WriteText =
+  | StructuredWrite
+  | { from: readonly string[] }
+  /** The bytes stay (chmod, touch): the file keeps what the gate knew of it; a new one is `fresh`. */
+  | { keep: true; fresh: "ALLOW" | null };
+
+/** Programs whose words are the text they write (echo, printf) or insert (sed -i). */
+const WORD_WRITERS = new Set(["echo", "printf", "sed", "gsed"]);
+/** Programs that copy a file's bytes to another path. */
+const COPIERS = new Set(["cp", "mv", "install", "ln", "ditto", "rsync"]);
+/** printf/echo escapes that build characters (`\x63`, `\0143`, `\u0063`): what they print cannot be read as written. */
+const CHAR_ESCAPES = /\\(?:[xuU0-7]|c.)/;
+
+/**
+ * The text each shell write puts in its file, where the line says it: a heredoc to cat or tee
+ * (quoted delimiter, or a body with no expansion), echo/printf words, a `sed -i` script (the text
+ * it inserts), touch (nothing), or a copy of files inside the workspace. Other writes are unread.
+ */
+function shellTexts(
+  cmds: readonly SimpleCommand[],
+  line: string,
+  ws: string | null,
+): Map<string, WriteText> | undefined {
+  let out: Map<string, WriteText> | undefined;
+  let append: boolean | undefined;
+  for (const c of cmds) {
+    if (c.writes.length === 0) continue;
+    append ??= line.includes(">>");
+    let t: WriteText | null = null;
+    const words: string[] = [];
+    let dynamic = false;
+    if (WORD_WRITERS.has(c.program))
+      for (const w of c.operands)
+        if (w.value === null) dynamic = true;
+        else words.push(w.value);
+    switch (c.program) {
+      case "cat":
+      case "tee": {
+        const h = c.heredoc;
+        if (h === undefined || (c.program === "cat" && c.operands.some((w) => w.value !== "-"))) break;
+        const literal = /<<-?\s*(['"])[^'"\s]+\1|<<-?\s*\\\w/.test(line) || !/[$`]/.test(h);
+        if (literal) t = { path: "", text: h, whole: !append && c.program === "cat" };
+        break;
+      }
+      case "echo":
+      case "printf":
+        if (
+          dynamic ||
+          (c.program === "echo" && c.flags.has("-e")) ||
+          words.some((v) => CHAR_ESCAPES.test(v)) ||
+          words.some((v) => v.includes("%b"))
+        )
+          break;
+        t = { path: "", text: words.join(" ").replace(/\\n/g, "\n").replace(/\\t/g, "\t"), whole: false };
+        break;
+      case "sed":
+      case "gsed":
+        if (dynamic || c.flags.has("-f") || c.flags.has("--file") || words.some((v) => /\\[xodcuU]/.test(v)))
+          break;
+        t = { path: "", text: c.words.map((w) => w.value ?? "").join("\n"), whole: false };
+        break;
+      // touch makes an empty file or leaves one as it was; chmod and chown change no byte (a mode
+      // change on a project file the session never wrote still makes it unread, as before).
+      case "touch":
+        t = { keep: true, fresh: "ALLOW" };
+        break;
+      case "chmod":
+      case "chown":
+      case "chgrp":
+        t = { keep: true, fresh: null };
+        break;
+      default:
+        if (COPIERS.has(c.program) && !c.dynamic && ws !== null) {
+          const from = c.paths.filter((x) => !c.writes.includes(x));
+          if (from.length > 0 && from.every((x) => isWithin(x, ws))) t = { from };
+        }
+    }
+    if (t === null) continue;
+    out ??= new Map();
+    for (const w of c.writes) if (!out.has(w)) out.set(w, "path" in t ? { ...t, path: w } : t);
+  }
+  return out;
+}
+
+/**
+ * `npm test`, `pytest`, `go test ./...` in P load the code files under P (test discovery, `-m`
+ * modules, build scripts, go:generate lines) and configs above it: one this session wrote whose
+ * text the gate did not read, or read and found reaching for a capability it cannot bound
+ * (capabilities.ts), is ESCALATE naming the write (its judged floor, when that is DENY).
+ */
+function projectCode(
+  out: Finding[],
+  c: SimpleCommand,
+  line: ReadonlyMap<string, string>,
+  s: Track,
+  p: Track | undefined,
+): void {
+  const P = c.cwd;
+  // In or below P, in a directory above it (a config), or in a directory the runner names
+  // (`pytest /abs/tests`, `make -C sub`, `npm --prefix sub test`).
+  const loads = (path: string) =>
+    isWithin(path, P) || isWithin(P, dirOf(path)) || c.paths.some((x) => isWithin(path, x));
+  for (const t of p ? [s, p] : [s]) {
+    for (const path of t.codeArtefacts) {
+      if (!loads(path)) continue;
+      const a = t.artefacts.get(path)!;
+      out.push({
+        rule: "session-artefact",
+        effect: a.read?.floor === "DENY" ? "deny" : "escalate",
+        reason: `session-artefact: '${c.text}' runs the project's code in '${P}', which loads '${path}', made by ${madeBy(undefined, a, path, s)}: ${a.read ? a.read.why : "code the gate has not read"}`,
+      });
+      return;
+    }
+  }
+  // Written earlier in this line by a program: not read.
+  for (const [path, by] of line) {
+    if (!loads(path) || codeLanguage(path, null) === null) continue;
+    out.push({
+      rule: "session-artefact",
+      effect: "escalate",
+      reason: `session-artefact: '${c.text}' runs the project's code in '${P}', which loads '${path}', made by '${by}' earlier in this line: code the gate has not read`,
+    });
+    return;
+  }
+}
+
+/** The text a structured write puts in a file: all of it (`whole`), or the text its edits insert. */
+export interface StructuredWrite {
+  path: string;
+  /** Null: the write gave no text the gate can read (a digest only, a move). */
+  text: string | null;
+  whole: boolean;
+}
+
+/** Tools that write or edit one file, by their name's last part (`mcp__fs__write_file`, `Write`). */
+const WRITE_TOOLS =
+  /(?:^|__)(write_file|write_text_file|create_file|edit_file|edit|write|multi_?edit|str_replace_editor|str_replace_based_edit_tool|notebook_edit|apply_patch|move_file|copy_file|rename_file)$/i;
+const TOOL_PATH_KEYS = [
+  "path",
+  "file_path",
+  "filePath",
+  "filename",
+  "notebook_path",
+  "destination",
+  "target",
+];
+const TOOL_TEXT_KEYS = ["content", "contents", "text", "file_text"];
+const TOOL_EDIT_KEYS = [
+  "newText",
+  "new_text",
+  "new_string",
+  "newString",
+  "new_str",
+  "new_source",
+  "replacement",
+];
+
+/**
+ * The file a structured action writes and the text it gives: a file.write (its content when it
+ * carries it), or a write/edit tool's path argument with its content or its edits' new text.
+ * Null when the action writes no file the gate can name.
+ */
+export function structuredWrite(a: Action, cwd: string, home: string): StructuredWrite | null {
+  if (a.kind === "file.write") {
+    const raw = /^file:/i.test(a.path) ? fileUriPath(a.path) : a.path;
+    if (raw === null) return null;
+    const path = normalisePath(raw, cwd, home);
+    if (a.content !== undefined) return { path, text: a.content, whole: true };
+    if (a.edits !== undefined && a.edits.length > 0)
+      return { path, text: a.edits.map((e) => e.new_text).join("\n"), whole: false };
+    return { path, text: null, whole: true };
+  }
+  if (a.kind !== "tool" || !WRITE_TOOLS.test(a.name)) return null;
+  const args = a.arguments;
+  let raw: string | undefined;
+  for (const k of TOOL_PATH_KEYS) {
+    const v = args[k];
+    if (typeof v === "string" && v !== "") raw = v;
+    if (raw !== undefined && k !== "path" && k !== "file_path") break;
+  }
+  if (raw === undefined) return null;
+  const file = /^file:/i.test(raw) ? fileUriPath(raw) : raw;
+  if (file === null) return null;
+  const path = normalisePath(file, cwd, home);
+  if (/^(move|copy|rename)_file$/i.test(a.name.replace(/^.*__/, "")))
+    return { path, text: null, whole: true };
+  for (const k of TOOL_TEXT_KEYS) {
+    const v = args[k];
+    if (typeof v === "string") return { path, text: v, whole: true };
+  }
+  // Edits: the new text of each (`edits: [{oldText, newText}]`, `new_string`, `new_str`).
+  const parts: string[] = [];
+  const collect = (o: unknown) => {
+    if (o === null || typeof o !== "object") return;
+    for (const k of TOOL_EDIT_KEYS) {
+      const v = (o as Record<string, unknown>)[k];
+      if (typeof v === "string") parts.push(v);
+    }
+  };
+  collect(args);
+  if (Array.isArray(args.edits)) for (const e of args.edits.slice(0, 1000)) collect(e);
+  return { path, text: parts.length > 0 ? parts.join("\n") : null, whole: false };
+}
+
+function firstLine(text: string): string {
+  const nl = text.indexOf("\n");
+  return nl < 0 ? text : text.slice(0, nl);
+}
+
+function dirOf(path: string): string {
+  const i = path.lastIndexOf("/");
+  return i <= 0 ? "/" : path.slice(0, i);
+}
+
+/** A package.json's scripts (the lines npm runs); null when it is not JSON or they are not strings. */
+function packageScripts(text: string): string[] | null {
+  let j: unknown;
+  try {
+    j = JSON.parse(text);
+  } catch {
+    return null;
+  }
+  if (j === null || typeof j !== "object" || Array.isArray(j)) return null;
+  const scripts = (j as { scripts?: unknown }).scripts;
+  if (scripts === undefined) return [];
+  if (scripts === null || typeof scripts !== "object" || Array.isArray(scripts)) return null;
+  const out: string[] = [];
+  for (const v of Object.values(scripts)) {
+    if (typeof v !== "string") return null;
+    if (v.trim() !== "") out.push(v);
+  }
+  return out;
+}
+
+/**
+ * A Makefile's recipe lines (tab-led, `@`/`-`/`+` prefixes off, continuations joined). make's own
+ * `$(…)` expansions read as command substitutions, so a recipe that uses variables is judged as
+ * running an unknown command: not ALLOW.
+ */
+function makeRecipes(text: string): string[] {
+  const out: string[] = [];
+  const lines = text.replace(/\\\n/g, " ").split("\n");
+  for (const l of lines) {
+    if (!l.startsWith("\t")) continue;
+    const cmd = l
+      .slice(1)
+      .replace(/^[@+-]+/, "")
+      .trim();
+    if (cmd !== "") out.push(cmd);
+  }
+  return out;
 }
 
 function summaryOfUnknown(a: unknown): string {

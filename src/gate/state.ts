@@ -30,6 +30,19 @@ export interface Artefact {
   net?: boolean;
   /** A directory a program wrote files into from its input (`curl … | git apply`, `tar x`). */
   tree?: boolean;
+  /** A code file (by name or `#!` line) a project runner in or below its directory would load. */
+  code?: boolean;
+  /**
+   * What the gate read in its content when it was written (a file.write's or a write tool's text,
+   * an edit's inserted text): the verdict running or loading it gets at least, and why. Absent:
+   * the gate did not read it (a program wrote it, or no content came with the write).
+   */
+  read?: { floor: "ALLOW" | "ESCALATE" | "DENY"; why: string };
+}
+
+/** A code artefact a project runner must not load unreviewed: its content was not read, or showed a capability. */
+export function unbounded(a: Artefact): boolean {
+  return a.code === true && a.read?.floor !== "ALLOW";
 }
 
 /** Who set a label: the session, the action and the time (issue 19 §8: reasons name it). */
@@ -65,6 +78,8 @@ export class Track {
   readonly artefacts = new Map<string, Artefact>();
   /** The artefacts whose bytes came from the network (`net`): what a project run is checked against. */
   readonly netArtefacts = new Set<string>();
+  /** The code artefacts a project run is checked against (`unbounded`): derived, kept in step by `made`. */
+  readonly codeArtefacts = new Set<string>();
   private declaredPaths: readonly string[] | null = null;
   private declaredRoots: readonly WorkspaceRoot[] | null = null;
 
@@ -102,10 +117,13 @@ export class Track {
     this.artefacts.set(path, by);
     if (by.net) this.netArtefacts.add(path);
     else this.netArtefacts.delete(path);
+    if (unbounded(by)) this.codeArtefacts.add(path);
+    else this.codeArtefacts.delete(path);
     if (this.artefacts.size > MAX_ARTEFACTS) {
       const oldest = this.artefacts.keys().next().value as string;
       this.artefacts.delete(oldest);
       this.netArtefacts.delete(oldest);
+      this.codeArtefacts.delete(oldest);
     }
   }
 
@@ -245,6 +263,8 @@ const TrackDump = z.object({
         at_ms: z.number(),
         net: z.boolean().optional(),
         tree: z.boolean().optional(),
+        code: z.boolean().optional(),
+        read: z.object({ floor: z.enum(["ALLOW", "ESCALATE", "DENY"]), why: z.string() }).optional(),
       }),
     )
     .optional(),

@@ -46,6 +46,9 @@ export function sessionOf(input: { session_id: string }): string {
   return `claude-code-${input.session_id}`;
 }
 
+/** The most text of a Write (or of an edit's new strings) the hook hands the gate to read. */
+const READ_TEXT_BYTES = 64 * 1024;
+
 /** Claude Code's tool call as the action the gate judges (Bash→shell, Read→file.read, …, mcp__*→tool). */
 export function hookToAction(input: Pick<HookInput, "tool_name" | "tool_input" | "cwd">): Action {
   const a = input.tool_input;
@@ -57,14 +60,35 @@ export function hookToAction(input: Pick<HookInput, "tool_name" | "tool_input" |
     case "Read":
       return parseAction({ kind: "file.read", path: path(a.file_path) });
     case "Write":
+      // The text goes along (up to READ_TEXT_BYTES) so the gate can judge the file when it is
+      // later run or loaded by a test runner; a larger one is judged as unread.
       return parseAction({
         kind: "file.write",
         path: path(a.file_path),
         ...(typeof a.content === "string" ? { content_sha256: sha256(a.content) } : {}),
+        ...(typeof a.content === "string" && Buffer.byteLength(a.content) <= READ_TEXT_BYTES
+          ? { content: a.content }
+          : {}),
       });
     case "Edit":
-    case "MultiEdit":
-      return parseAction({ kind: "file.write", path: path(a.file_path) });
+    case "MultiEdit": {
+      const list = input.tool_name === "Edit" ? [a] : Array.isArray(a.edits) ? a.edits : [];
+      const edits: { old_text: string; new_text: string }[] = [];
+      let bytes = 0;
+      for (const e of list as Record<string, unknown>[]) {
+        if (typeof e?.old_string !== "string" || typeof e.new_string !== "string") {
+          edits.length = 0;
+          break;
+        }
+        bytes += Buffer.byteLength(e.new_string);
+        edits.push({ old_text: e.old_string, new_text: e.new_string });
+      }
+      return parseAction({
+        kind: "file.write",
+        path: path(a.file_path),
+        ...(edits.length > 0 && edits.length <= 1000 && bytes <= READ_TEXT_BYTES ? { edits } : {}),
+      });
+    }
     case "WebFetch":
       return parseAction({ kind: "http", method: "GET", url: a.url });
   }

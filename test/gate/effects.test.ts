@@ -94,7 +94,8 @@ describe("session artefacts", () => {
     });
     expect(w.evaluation).toBe("ALLOW");
     const run = g.evaluate({ session_id: "s", action: { kind: "shell", command: "bash tool.sh" } });
-    expect(run.evaluation).toBe("ESCALATE");
+    // The gate read what echo wrote (gate34): running it is what running `rm -rf ~` is.
+    expect(run.evaluation).toBe("DENY");
     expect(run.reasons.join()).toMatch(
       /session-artefact: 'bash tool.sh' runs '.*tool.sh', made by 'echo .*' \(action a1\)/,
     );
@@ -103,8 +104,13 @@ describe("session artefacts", () => {
     const g2 = gate();
     g2.importState(JSON.parse(JSON.stringify(g.exportState())));
     expect(g2.evaluate({ session_id: "s", action: { kind: "shell", command: "./tool.sh" } }).evaluation).toBe(
-      "ESCALATE",
+      "DENY",
     );
+    const h = gate();
+    h.evaluate({ session_id: "s", action: { kind: "shell", command: "node gen.js > tool.sh" } });
+    expect(
+      h.evaluate({ session_id: "s", action: { kind: "shell", command: "bash tool.sh" } }).evaluation,
+    ).toBe("ESCALATE");
   });
 
   describe("network data into a program that writes the tree taints the tree", () => {

@@ -111,6 +111,18 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "bsdtar":
       tarEffects(words, ctx, fx);
       return fx;
+    // Recursive copies the gate has no spec for: what they copy into the workspace is a tree.
+    case "ditto":
+      treeCopy(words, DITTO_VALUED, ctx, fx, false);
+      return fx;
+    case "rsync":
+      for (const w of words) {
+        const v = w.value;
+        if (v === null || /^(-e|--rsh|--rsync-path)(=|$)/.test(v) || /^-[a-zA-Z]*e$/.test(v))
+          floor(fx, `code-runner: '${ctx.text}' names a remote shell or program for rsync to run`);
+      }
+      treeCopy(words, RSYNC_VALUED, ctx, fx, false);
+      return fx;
     case "dd":
       for (const w of words) {
         const v = w.value;
@@ -335,6 +347,14 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "chmod":
     case "install":
       modeEffects(program, words, fx);
+      break;
+    case "cp":
+    case "gcp":
+      for (const w of words)
+        if (w.value !== null && RECURSIVE_COPY.test(w.value)) {
+          treeCopy(words, CP_VALUED, ctx, fx, true);
+          break;
+        }
       break;
     case "printf":
       printfEffects(words, ctx, fx);
@@ -1125,6 +1145,10 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       floor(fx, `code-runner: '${ctx.text}' runs commands (git ${sub}${codeSub ? ` ${codeSub}` : ""})`);
   }
   gitOperands(sub, words.slice(i + 1), ctx, fx);
+  {
+    const k = words.findIndex((w) => w.value === "-C");
+    gitFetched(sub, k >= 0 && k < i ? (words[k + 1]?.value ?? "/") : ".", words.slice(i + 1), ctx, fx);
+  }
   const roles = GIT_SUB[sub];
   if (!roles) return;
   for (let j = i + 1; j < words.length; j++) {
@@ -1146,6 +1170,86 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if ((name === "--config" || name === "-c") && sub === "clone") configKey(val, name);
     else apply(role, name, val, ctx, fx);
   }
+}
+
+const RECURSIVE_COPY = /^(-[a-zA-Z]*[rRa]|--recursive|--archive)$/;
+const CP_VALUED = new Set(["-t", "--target-directory", "-S", "--suffix"]);
+const DITTO_VALUED = new Set(["--arch", "--bom"]);
+const RSYNC_VALUED = new Set(
+  "--exclude --include --filter -f --exclude-from --include-from --files-from --backup-dir --suffix --chmod --chown --log-file --partial-dir --temp-dir -T --compare-dest --copy-dest --link-dest --timeout --bwlimit --port --password-file".split(
+    " ",
+  ),
+);
+
+/**
+ * A recursive copy (`cp -R SRC/. DEST`, `ditto`, `rsync -a`): every file below the sources lands
+ * below DEST under a name the gate never sees, so DEST is a tree and, when some source lies outside
+ * the workspace (or is only known at run time) and DEST inside it, the names it writes are only
+ * known at run time: each write rule (`.git/hooks`, `.envrc`, `.vscode` …) may match (issue 19 §3).
+ */
+function treeCopy(
+  words: Word[],
+  valued: ReadonlySet<string>,
+  ctx: EffectsCtx,
+  fx: Effects,
+  specRead: boolean,
+): void {
+  const ops: (string | null)[] = [];
+  let target: string | null | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) ops.push(null);
+    else if (v === "-t" || v === "--target-directory") target = words[++i]?.value ?? null;
+    else if (v.startsWith("--target-directory=")) target = v.slice(19);
+    else if (valued.has(v)) i++;
+    else if (!v.startsWith("-") || v === "-") ops.push(v);
+  }
+  const dest = target !== undefined ? target : ops.length > 1 ? ops.pop()! : undefined;
+  if (dest === undefined) return;
+  // cp's spec already read its operands and wrote its target; ditto and rsync have no spec.
+  if (!specRead && target === undefined) {
+    if (dest !== null) fx.writes.push(dest);
+    for (const o of ops) if (o !== null) fx.reads.push(o);
+  }
+  const fromOutside = ops.some((o) => o === null || !ctx.inWorkspace(o) || /^[^/]*:/.test(o));
+  if (fromOutside && (dest === null || ctx.inWorkspace(dest))) {
+    fx.tree = dest ?? "/";
+    fx.dynamicWrite = true;
+  }
+}
+
+/**
+ * `git fetch URL` stores commits nobody read as FETCH_HEAD (the tree it names is `.git/FETCH_HEAD`,
+ * so the network taints it); a later checkout, restore, merge, cherry-pick … of FETCH_HEAD reads it
+ * and writes those files into the work tree (its tree is the cwd, or the worktree it adds).
+ */
+function gitFetched(sub: string, dir: string, rest: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const head = `${dir}/.git/FETCH_HEAD`;
+  if (sub === "fetch") {
+    let url = false;
+    for (const w of rest) if (w.value === null || REPO_URL.test(w.value)) url = true;
+    if (!url) return;
+    fx.tree = head;
+    for (const w of rest) {
+      const v = w.value;
+      // `git@host:x/y.git` names its host without a scheme: the network still wrote FETCH_HEAD.
+      const h = v !== null && /^[^@/\s]+@[^:/\s]+:/.test(v) ? hostOf(v) : null;
+      if (h && !fx.hosts.includes(h)) fx.hosts.push(h);
+      // `git fetch URL main:topic`: the fetched commits get a local name a later checkout uses.
+      if (v === null || (!v.startsWith("-") && v.includes(":") && !REPO_URL.test(v)))
+        floor(fx, `git-remote: '${ctx.text}' fetches from a repository nobody configured into a local ref`);
+    }
+    return;
+  }
+  let named = false;
+  for (const w of rest)
+    if (w.value?.includes("FETCH_HEAD") && /(^|=|\.\.)FETCH_HEAD\b/.test(w.value)) named = true;
+  if (!named) return;
+  fx.reads.push(head);
+  if (sub === "worktree") {
+    const ops = rest.map((w) => w.value).filter((v) => v === null || !v.startsWith("-"));
+    if (ops[0] === "add") fx.tree = ops[1] ?? "/";
+  } else if (GIT_TREE_WRITERS.has(sub)) fx.tree = dir;
 }
 
 /** A repository named by URL or path rather than by a configured remote. */
@@ -1380,8 +1484,12 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (archive !== undefined && archive !== "-") apply("read", "-f", archive, ctx, fx);
     apply("write", "-C", dir === undefined ? "." : dir, ctx, fx);
     fx.tree = dir === undefined ? "." : (dir ?? "/");
-    // `-P`: members keep their absolute names (and `..`): they land anywhere.
-    if (absolute) fx.dynamicWrite = true;
+    // `-P`: members keep their absolute names (and `..`): they land anywhere. An archive read from
+    // a pipe or from outside the workspace, extracted into it, names files the gate never saw
+    // (`tar -C /tmp/s -c . | tar x` plants `.git/hooks`): as for a recursive copy.
+    const into = dir === undefined || (dir !== null && ctx.inWorkspace(dir));
+    const from = archive === undefined || archive === null || archive === "-" || !ctx.inWorkspace(archive);
+    if (absolute || (into && from)) fx.dynamicWrite = true;
   }
 }
 

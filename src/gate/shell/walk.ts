@@ -683,6 +683,10 @@ function emit(
     const first = operands[0]?.value;
     if (first && first !== "-" && (!SHELLS.has(program) || shellScriptIndex(words) < 0))
       runs.push(normalisePath(first, ctx.scope.cwd, ctx.home));
+    // `sh < run.sh`, `{ bash -s; } < x`: a shell without a script file or `-c` runs its stdin file.
+    else if (SHELLS.has(program) && (!first || first === "-") && shellScriptIndex(words) < 0)
+      for (const raw of [...ctx.reads, ...r.reads])
+        if (raw !== "") runs.push(normalisePath(raw, ctx.scope.cwd, ctx.home));
   }
   if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home));
   // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv

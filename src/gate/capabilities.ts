@@ -1,0 +1,269 @@
+/**
+ * What a written code file can do, read from its text (issue 19 §3): a project runner (npm test,
+ * pytest, go test, cargo run …) later loads it, so a file that reaches for a capability the gate
+ * cannot bound (a process, the network, native code, code built at run time, home) is reviewed,
+ * and one that uses only its language's pure modules and project files is not.
+ *
+ * The tables are data: one list of patterns per language, each with the capability it shows.
+ * The scan is over the text as written (comments and strings included): a pattern in a comment is
+ * a false alarm the review clears, never a miss. A name built at run time cannot reach a module or
+ * a function without one of the dynamic forms the tables name (`__import__`, `getattr(o, x)`,
+ * `require(x)`, `globalThis[x]`, `eval`), so those are capabilities themselves. A file whose language the gate has no table for
+ * (C, Java, PHP …) is "cannot bound"; shell files and runner configs are judged by the gate
+ * itself (gate.ts), not here.
+ */
+
+/** The language of a written file, by name (and a `#!` line): what the scan reads it as. */
+export type CodeLanguage =
+  | "python"
+  | "js"
+  | "go"
+  | "rust"
+  | "ruby"
+  /** sh-family text: judged as shell by the gate when run or loaded. */
+  | "shell"
+  /** package.json: its scripts are shell lines the runner runs. */
+  | "package.json"
+  /** Makefile: its recipes are shell lines. */
+  | "make"
+  /** Code of a language with no table here, or a runner's config that names programs. */
+  | "unknown";
+
+interface Capability {
+  re: RegExp;
+  what: string;
+}
+
+const cap = (what: string, ...res: RegExp[]): Capability[] => res.map((re) => ({ re, what }));
+
+/** A `#!` line naming a shell of the sh family (through env or not). */
+const SH_SHEBANG = /^#!\s*\S*?(?:\/env\s+(?:-\S+\s+)*)?\/?\b(?:ba|z|k|da|a|)sh\b/;
+
+const ext = (list: string, lang: CodeLanguage): [string, CodeLanguage][] =>
+  list.split(" ").map((e) => [e, lang]);
+
+/** Languages by extension (lowercase, without the dot); other code is "unknown" (loaded, not bounded). */
+const BY_EXT = new Map<string, CodeLanguage>([
+  ...ext("sh bash zsh ksh dash command", "shell"),
+  ...ext("py pyw pyi", "python"),
+  ...ext("js mjs cjs jsx ts mts cts tsx vue svelte astro", "js"),
+  ...ext("go", "go"),
+  ...ext("rs", "rust"),
+  ...ext("rb rake gemspec", "ruby"),
+  ...ext("mk", "make"),
+  ...ext(
+    "c cc cpp cxx h hh hpp m mm java kt kts scala groovy gradle clj cljs php pl pm t lua swift cs fs vb ex exs erl hrl zig nim dart r jl hs ml elm cr v tcl ps1 psm1 bat cmd vbs wasm so dylib node jar pyc pyd whl egg",
+    "unknown",
+  ),
+]);
+
+/** Files by name: runner inputs, and configs that name programs or load paths (they choose what runs). */
+const BY_NAME = new Map<string, CodeLanguage>([
+  ["package.json", "package.json"],
+  ...ext("Makefile makefile GNUmakefile", "make"),
+  ...ext(
+    ".npmrc .yarnrc .yarnrc.yml .yarnrc.yaml bunfig.toml .pnpmfile.cjs pytest.ini tox.ini setup.cfg pyproject.toml Cargo.toml go.mod go.work deno.json deno.jsonc justfile Justfile Taskfile.yml Taskfile.yaml Rakefile Gemfile .babelrc",
+    "unknown",
+  ),
+]);
+
+/**
+ * The language of a file a runner may load, or null when it is not code (docs, data, styles).
+ * `head` is the file's first line when known (a `#!` line makes any name shell).
+ */
+export function codeLanguage(path: string, head: string | null): CodeLanguage | null {
+  if (head?.startsWith("#!")) {
+    if (SH_SHEBANG.test(head)) return "shell";
+    if (/python/.test(head)) return "python";
+    if (/\b(node|deno|bun|tsx|ts-node)\b/.test(head)) return "js";
+    if (/ruby/.test(head)) return "ruby";
+    return "unknown";
+  }
+  const slash = path.lastIndexOf("/");
+  const base = path.slice(slash + 1);
+  const named = BY_NAME.get(base);
+  if (named !== undefined) return named;
+  // `.cargo/config.toml` names build programs and rustflags.
+  if ((base === "config.toml" || base === "config") && path.endsWith(`/.cargo/${base}`)) return "unknown";
+  if (base.startsWith(".mocharc.")) return "unknown";
+  const dot = base.lastIndexOf(".");
+  if (dot < 0) return null;
+  return BY_EXT.get(base.slice(dot + 1).toLowerCase()) ?? null;
+}
+
+const PYTHON: Capability[] = [
+  ...cap(
+    "runs processes",
+    /\b(subprocess|pexpect|plumbum)\s*\./,
+    /^\s*(from|import)\s+(subprocess|pty|pexpect|plumbum|commands|sh|posix|nt)\b/m,
+    /^\s*import\s+[^\n]*\bos\s+as\b|^\s*from\s+os\s+import\s+\*/m,
+    /\bos\s*\.\s*(system|popen|exec\w*|spawn\w*|posix_spawn\w*|fork\w*|startfile|kill\w*)\b/,
+    /^\s*from\s+os\s+import\b[^\n]*\b(system|popen|exec\w*|spawn\w*|posix_spawn\w*|fork|startfile|kill)\b/m,
+  ),
+  ...cap(
+    "uses the network",
+    /^\s*(from|import)\s+(socket|ssl|urllib|urllib2|urllib3|http|httplib|requests|httpx|aiohttp|ftplib|smtplib|poplib|imaplib|telnetlib|xmlrpc|paramiko|websocket|websockets|asyncssh|pycurl|grpc|socketserver|webbrowser|dns)\b/m,
+  ),
+  ...cap("loads native code", /^\s*(from|import)\s+(ctypes|cffi|_ctypes|mmap)\b/m),
+  ...cap(
+    "runs code built at run time",
+    /(^|[^\w.])(eval|exec|compile|__import__|execfile|breakpoint)\s*\(/m,
+    /^\s*(from|import)\s+(importlib|runpy|code|codeop|pickle|cPickle|marshal|shelve|dill|imp|pkgutil|builtins|__builtin__|zipimport)\b/m,
+    /\b(getattr|setattr|delattr|hasattr)\s*\(\s*[^,)]+,\s*(?!['"]\w*['"]\s*[,)])/,
+    /\b(globals|locals|vars)\s*\(/,
+    /__(builtins|globals|subclasses|class|bases|mro|code|loader|dict|getattribute)__/,
+  ),
+  ...cap("loads code from a path it chooses", /\bsys\s*\.\s*(path|meta_path|path_hooks)\b|\bPYTHONPATH\b/),
+  ...cap(
+    "reaches home or system files",
+    /\b(expanduser|home\s*\(\s*\))|\benviron\s*(\[|\.get\s*\()\s*['"]HOME|['"]~[/'"]|['"]\/(Users|home|root|etc|var|Library|System)\//,
+    /\bos\s*\.\s*(chmod|chown|symlink|link)\b/,
+  ),
+];
+
+const JS: Capability[] = [
+  ...cap(
+    "runs processes",
+    /\b(child_process|execa|shelljs|cross-spawn|zx|node-pty|execSync|spawnSync|execFileSync|execFile|spawn|fork)\b/,
+    /\bBun\s*\.\s*(\$|spawn\w*|which|openInEditor)/,
+    /\bDeno\s*\.\s*(run|Command|kill)\b/,
+    /\bfrom\s*['"]bun['"]|\brequire\s*\(\s*['"]bun['"]\s*\)/,
+    /\bprocess\s*\.\s*(binding|_linkedBinding|dlopen|kill|setuid|setgid|chdir)\b/,
+  ),
+  ...cap(
+    "uses the network",
+    /['"`](node:)?(net|dgram|tls|http|https|http2|dns|inspector)['"`]/,
+    /\b(fetch|XMLHttpRequest|WebSocket|EventSource|sendBeacon)\b/,
+    /['"`](axios|node-fetch|undici|got|superagent|request|ws|socket\.io-client|ky|needle|phin)['"`]/,
+    /\bDeno\s*\.\s*(connect\w*|listen\w*)\b/,
+    /\bBun\s*\.\s*(connect|listen|serve|udpSocket)\b/,
+  ),
+  ...cap(
+    "loads native code",
+    /['"`](bun:ffi|ffi-napi|node-ffi|koffi|ref-napi)['"`]|\bDeno\s*\.\s*dlopen\b|\.node['"`]/,
+  ),
+  ...cap(
+    "runs code built at run time",
+    /(^|[^\w.$])(eval|Function)\s*\(|\bnew\s+Function\b|['"`](node:)?(vm|worker_threads|module|repl|wasi)['"`]/,
+    /\b(import|require)\s*\(\s*[^'"`\s)]/,
+    /\b(import|require)\s*\(\s*`[^`]*\$\{/,
+    /\b(import|require)\s*\(\s*['"][^'"]*['"]\s*\+/,
+    /\b(globalThis|global|window|self|process|Reflect|module|require|Bun|Deno)\s*\[/,
+    /\.constructor\b|\b(Reflect\s*\.\s*(apply|construct|get)|setTimeout\s*\(\s*['"`]|setInterval\s*\(\s*['"`])/,
+    /\bDeno\s*\.\s*eval\b|\bWebAssembly\b/,
+  ),
+  ...cap(
+    "loads code from a path it chooses",
+    /(\brequire\s*\(|\bimport\s*\(|\bimport\s+|\bfrom)\s*['"`](\/|~|file:)|\bmodule\s*\.\s*paths\b|\bNODE_PATH\b|\bcreateRequire\b/,
+  ),
+  ...cap(
+    "reaches home or system files",
+    /\bhomedir\b|\bprocess\s*\.\s*env\s*(\.\s*|\[\s*['"`])(HOME|USERPROFILE)\b|['"`]~\/|['"`]\/(Users|home|root|etc|var|Library|System)\//,
+  ),
+];
+
+const GO: Capability[] = [
+  ...cap("runs processes", /"os\/exec"|\bsyscall\.(Exec|ForkExec|StartProcess)|\bos\.StartProcess\b/),
+  ...cap(
+    "uses the network",
+    /"net(\/(?!url")[\w/]+)?"|"golang\.org\/x\/net[\w/]*"|"google\.golang\.org\/grpc[\w/]*"/,
+  ),
+  ...cap(
+    "loads native code",
+    /"(syscall|unsafe|plugin|C)"|"golang\.org\/x\/sys[\w/]*"|\/\/\s*#cgo|\/\/go:linkname/,
+  ),
+  ...cap("runs code built at run time", /"go\/(build|importer)"/),
+  ...cap(
+    "reaches home or system files",
+    /\bos\.(UserHomeDir|Getenv\s*\(\s*"HOME"|Chmod|Chown|Symlink|Link)\b|"~\/|"\/(Users|home|root|etc|var|Library|System)\//,
+  ),
+  ...cap("runs commands at generate time", /\/\/go:generate\b/),
+];
+
+const RUST: Capability[] = [
+  ...cap(
+    "runs processes",
+    /\b(std\s*::\s*)?process\s*::|\bCommand\s*::\s*new\b|\btokio\s*::\s*process\b|\bduct\b|\bxshell\b/,
+  ),
+  ...cap(
+    "uses the network",
+    /\b(std\s*::\s*)?net\s*::|\b(TcpStream|TcpListener|UdpSocket|reqwest|hyper|ureq|surf|isahc|curl|attohttpc)\b|\btokio\s*::\s*net\b/,
+  ),
+  ...cap(
+    "loads native code",
+    /\bunsafe\b|\bextern\s+(crate\s+libc|"C"|"system")|#\s*!?\[\s*link\b|\blibloading\b|\blibc\s*::|\basm!|\bglobal_asm!/,
+  ),
+  ...cap("runs code built at run time", /\binclude!\s*\(\s*concat!/),
+  ...cap("loads code from a path it chooses", /#\s*\[\s*path\s*=|\binclude(_str|_bytes)?!\s*\(\s*"(\/|~)/),
+  ...cap(
+    "reaches home or system files",
+    /\bhome_dir\b|\benv\s*::\s*var(_os)?\s*\(\s*"HOME"|"~\/|"\/(Users|home|root|etc|var|Library|System)\//,
+  ),
+];
+
+const RUBY: Capability[] = [
+  ...cap(
+    "runs processes",
+    /`|%x[{[(<|!]|\b(system|exec|spawn|fork|syscall|popen\w*|capture[23]\w*|pipeline\w*)\b|\b(Open3|PTY|IO\s*\.\s*popen|Process\s*\.\s*(spawn|exec|kill))\b/,
+  ),
+  ...cap(
+    "uses the network",
+    /\brequire\s*\(?\s*['"](socket|net\/\w+|open-uri|resolv|httparty|faraday|rest-client|excon|typhoeus)['"]|\b(Net\s*::|TCPSocket|UDPSocket|URI\s*\.\s*open|Socket\b)/,
+  ),
+  ...cap("loads native code", /\b(Fiddle|FFI|DL)\b|\brequire\s*\(?\s*['"](fiddle|ffi)['"]/),
+  ...cap(
+    "runs code built at run time",
+    /\b(eval|instance_eval|class_eval|module_eval|instance_exec|class_exec)\b/,
+    /\b(send|__send__|public_send|const_get|constantize)\s*\(?\s*[^:'"\s(]/,
+    /\b(require|require_relative|load)\b\s*\(?\s*[^'"\s(]/,
+  ),
+  ...cap(
+    "loads code from a path it chooses",
+    /\b(require|require_relative|load)\b\s*\(?\s*['"](\/|~)|\$LOAD_PATH|\$:\s*(<<|\.unshift|\.push)|\bRUBYLIB\b/,
+  ),
+  ...cap(
+    "reaches home or system files",
+    /\bDir\s*\.\s*home\b|\bENV\s*\[\s*['"]HOME|['"]~\/|['"]\/(Users|home|root|etc|var|Library|System)\//,
+  ),
+];
+
+const TABLES: Partial<Record<CodeLanguage, readonly Capability[]>> = {
+  python: PYTHON,
+  js: JS,
+  go: GO,
+  rust: RUST,
+  ruby: RUBY,
+};
+
+/**
+ * Each table as one alternation (every pattern is `m`-only or flagless, so `m` keeps each one's
+ * meaning): a file with no capability costs one scan, not one per pattern.
+ */
+const ANY: Partial<Record<CodeLanguage, RegExp>> = Object.fromEntries(
+  Object.entries(TABLES).map(([lang, t]) => {
+    for (const c of t!)
+      if (c.re.flags.replace("m", "") !== "") throw new Error(`capability ${c.re} has flags`);
+    return [lang, new RegExp(t!.map((c) => `(?:${c.re.source})`).join("|"), "m")];
+  }),
+);
+
+/** The capabilities each language's table names (for docs and tests). */
+export function capabilityTable(lang: CodeLanguage): readonly { re: RegExp; what: string }[] {
+  return TABLES[lang] ?? [];
+}
+
+/**
+ * The first capability `text` (a file of `lang`, or a fragment an edit inserts) shows that the
+ * gate cannot bound, as a reason; null when it shows none. A language with no table: always one.
+ */
+export function unboundCapability(lang: CodeLanguage, text: string): string | null {
+  const table = TABLES[lang];
+  if (!table) return `it is ${lang === "unknown" ? "code of a kind" : `${lang} code`} the gate cannot read`;
+  // One pass for the usual answer (none); the table is walked only to name what was found.
+  if (!ANY[lang]!.test(text)) return null;
+  for (const c of table) {
+    const m = c.re.exec(text);
+    if (m) return `it ${c.what} ('${m[0].trim().slice(0, 40)}')`;
+  }
+  return null;
+}
