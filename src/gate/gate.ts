@@ -7,7 +7,14 @@ import { type Action, parseAction } from "./actions.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { canonicalHost } from "./hosts.js";
-import { hostOf, isWithin, matchPathGlob, normalisePath, type PathGlob } from "./paths.js";
+import {
+  hostOf,
+  isWithin,
+  matchPathGlob,
+  matchPathGlobUnder,
+  normalisePath,
+  type PathGlob,
+} from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -1258,6 +1265,18 @@ function anyPath(globs: PathGlob[], paths: string[], home: string, cwd: string):
   return false;
 }
 
+/** True when some written subtree (files the command writes without naming them) may hold a match. */
+function anyUnder(
+  globs: PathGlob[],
+  trees: readonly string[] | undefined,
+  home: string,
+  cwd: string,
+): boolean {
+  if (trees === undefined) return false;
+  for (const t of trees) for (const g of globs) if (matchPathGlobUnder(g, t, home, cwd)) return true;
+  return false;
+}
+
 /** True when `set` holds any of `names`. */
 function hasAny(set: ReadonlySet<string>, names: readonly string[]): boolean {
   for (const n of names) if (set.has(n)) return true;
@@ -1384,7 +1403,7 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   }
   if (r.programPath && !(c?.path && onePath(r.programPath, c.path, home, cwd))) return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
-  if (r.writes && !anyPath(r.writes, sub.writes, home, cwd)) {
+  if (r.writes && !anyPath(r.writes, sub.writes, home, cwd) && !anyUnder(r.writes, c?.trees, home, cwd)) {
     if (!sub.dynamicWrites) return NO;
     res = MAYBE;
   }

@@ -42,6 +42,11 @@ export interface Effects {
    * directory is only known at run time (it could be anywhere).
    */
   tree: string | null;
+  /**
+   * Directories it writes an unknown set of files under (an archive extracted there, members not
+   * named on the line): judged as DIR/**, so a persistence path the set may hold counts.
+   */
+  subtrees: string[];
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -74,6 +79,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     scripts: [],
     setid: false,
     tree: null,
+    subtrees: [],
   };
   switch (program) {
     case "git":
@@ -84,8 +90,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       sedEffects(words, ctx, fx);
       return fx;
     case "cpio":
-      if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*i/.test(w.value) || w.value === "--extract")))
+      if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*i/.test(w.value) || w.value === "--extract"))) {
         fx.tree = dirFlag(words, ["-D", "--directory"]);
+        fx.subtrees.push(fx.tree);
+      }
       return fx;
     case "7z":
     case "7za":
@@ -93,6 +101,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       if (words[0]?.value === "x" || words[0]?.value === "e") {
         const o = words.find((w) => w.value?.startsWith("-o"));
         fx.tree = o === undefined ? "." : (o.value?.slice(2) ?? "/");
+        fx.subtrees.push(fx.tree);
       }
       return fx;
     case "tar":
@@ -251,7 +260,22 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "podman":
     case "nerdctl":
       containerEffects(words, ctx, fx);
+      buildOutput(words, fx);
       return fx;
+    case "ditto":
+      // ditto copies like cp (into a directory: DIR/<basename>); `-x` extracts an archive into DIR.
+      if (words.some((w) => w.value === "-x" || w.value === "-xk" || w.value === "-kx")) {
+        const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+        const dest = ops[ops.length - 1];
+        if (ops.length >= 2 && dest !== undefined) {
+          apply("write", "operand", dest.value, ctx, fx);
+          if (dest.value === null) fx.dynamicWrite = true;
+          else fx.subtrees.push(dest.value);
+        }
+        for (const o of ops.slice(0, -1)) apply("read", "operand", o.value, ctx, fx);
+        return fx;
+      }
+      break;
     case "python": {
       // `python -m http.server`: a listener that serves the workspace to whoever connects.
       const m = words.findIndex((w) => w.value === "-m");
@@ -322,8 +346,22 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       // `-:` keeps `../` in member names: they land outside the target directory.
       if (words.some((w) => w.value !== null && /^-[a-zA-Z]*:/.test(w.value))) fx.dynamicWrite = true;
       // Listing, testing and piping to stdout write nothing; otherwise the members land in -d (or the cwd).
-      if (!words.some((w) => w.value !== null && /^-[a-zA-Z]*[lptvZ]/.test(w.value)))
+      if (!words.some((w) => w.value !== null && /^-[a-zA-Z]*[lptvZ]/.test(w.value))) {
         fx.tree = dirFlag(words, ["-d"]);
+        extracted(fx, fx.tree, unzipMembers(words));
+      }
+      break;
+    case "gzip":
+    case "gunzip":
+    case "xz":
+    case "unxz":
+    case "bzip2":
+    case "bunzip2":
+    case "zstd":
+    case "unzstd":
+    case "lz4":
+    case "brotli":
+      decompressed(program, words, fx);
       break;
     case "mdfind":
       // Spotlight searches the whole disk unless `-onlyin DIR` narrows it.
@@ -581,6 +619,7 @@ function splitColons(s: string): string[] {
 function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const operands: Word[] = [];
   let targeted = false;
+  let target: string | null = null;
   let end = false;
   // `yq -i`, `plutil -insert …` without `-o`: the files read are rewritten.
   let inPlace = false;
@@ -602,12 +641,14 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     }
     const take = (role: Role | Role[], flag: string, attached: string | undefined): void => {
       const roles = Array.isArray(role) ? role : [role];
-      if (spec.target?.includes(flag)) targeted = true;
+      const isTarget = spec.target?.includes(flag) === true;
+      if (isTarget) targeted = true;
       roles.forEach((r, k) => {
         let val: string | null;
         if (k === 0 && attached !== undefined) val = attached;
         else if (i + 1 < words.length) val = words[++i]!.value;
         else return;
+        if (isTarget) target = val;
         apply(r, flag, val, ctx, fx);
       });
     };
@@ -662,6 +703,9 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
       const last = k === operands.length - 1 && operands.length > 1 && !targeted;
       apply(last ? "write" : "read", "operand", o.value, ctx, fx);
     });
+    // Into a directory (`cp x tests/`, `-t DIR`, or a last operand that is one): DIR/<basename>.
+    const dir = targeted ? target : operands.length > 1 ? operands[operands.length - 1]!.value : undefined;
+    if (dir != null) intoDir(fx, dir, targeted ? operands : operands.slice(0, -1));
     return;
   }
   operands.forEach((o, k) => {
@@ -806,7 +850,17 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
     )
       k++;
   }
-  if (sub === "worktree" && ops[0] === "add") apply("write", "worktree add", ops[1] ?? null, ctx, fx);
+  if (sub === "mv" && ops.length >= 2) {
+    // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>).
+    const last = ops[ops.length - 1]!;
+    apply("write", "mv", last, ctx, fx);
+    if (last !== null)
+      intoDir(
+        fx,
+        last,
+        ops.slice(0, -1).map((value) => ({ value, glob: false })),
+      );
+  } else if (sub === "worktree" && ops[0] === "add") apply("write", "worktree add", ops[1] ?? null, ctx, fx);
   else if (sub === "clone" && ops.length >= 1) {
     const url = ops[0];
     const dir =
@@ -901,6 +955,119 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     w.value = pid;
     if (pid === "0" || pid === "-0")
       floor(fx, `signals: '${ctx.text}' signals every process of the caller's process group`);
+  }
+}
+
+/**
+ * `docker build -o type=local,dest=D`, `-o D`, `--output=D`: the image's files land under D (an
+ * unknown set); `type=tar,dest=F` writes F.
+ */
+function buildOutput(words: Word[], fx: Effects): void {
+  const b = words.findIndex((w) => w.value === "build");
+  if (b < 0) return;
+  for (let i = b + 1; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    let out: string | null | undefined;
+    if (v === "-o" || v === "--output") out = words[++i]?.value ?? null;
+    else if (v.startsWith("--output=")) out = v.slice(9);
+    else if (v.startsWith("-o") && v.length > 2 && !v.startsWith("--")) out = v.slice(2);
+    if (out === undefined) continue;
+    if (out === null) {
+      fx.dynamicWrite = true;
+      continue;
+    }
+    if (out === "-") continue;
+    const kv = new Map(
+      out.includes("=")
+        ? out.split(",").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)])
+        : [],
+    );
+    const dest = kv.size > 0 ? kv.get("dest") : out;
+    const type = kv.get("type") ?? "local";
+    if (dest === undefined) continue;
+    if (type === "local") {
+      fx.writes.push(dest);
+      fx.subtrees.push(dest);
+    } else if (dest !== "-") fx.writes.push(dest);
+  }
+}
+
+/** `cp a b DIR`, `mv a DIR/`, `install -t DIR a`: each source lands as DIR/<its basename>. */
+function intoDir(fx: Effects, dir: string, sources: readonly Word[]): void {
+  for (const s of sources) {
+    const v = s.value;
+    if (v === null) continue;
+    const base = v.replace(/\/+$/, "").replace(/^.*\//, "");
+    if (base !== "" && base !== "." && base !== "..") fx.writes.push(`${dir.replace(/\/+$/, "")}/${base}`);
+  }
+}
+
+/**
+ * An extraction into `dir`: the members named on the line land as `dir/member` (a member that is a
+ * directory ending in `/` brings its subtree); with none named, a pattern, or one only known at
+ * run time, the whole of `dir`.
+ */
+function extracted(fx: Effects, dir: string, members: readonly (string | null)[]): void {
+  if (members.length === 0 || members.includes(null) || members.some((m) => m !== null && /[*?[]/.test(m))) {
+    fx.subtrees.push(dir);
+    return;
+  }
+  const at = dir.replace(/\/+$/, "");
+  for (const m of members) {
+    if (m === null) continue;
+    if (m.endsWith("/") || m === "." || m === "..") fx.subtrees.push(`${at}/${m}`);
+    else fx.writes.push(`${at}/${m}`);
+  }
+}
+
+/** unzip's member operands (after the archive, before `-x`/`-d`): the files it extracts. */
+function unzipMembers(words: Word[]): (string | null)[] {
+  const out: (string | null)[] = [];
+  let archive = false;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-x") break;
+    if (v === "-d" || v === "-P") {
+      i++;
+      continue;
+    }
+    if (v?.startsWith("-")) continue;
+    if (!archive) archive = true;
+    else out.push(v);
+  }
+  return out;
+}
+
+const COMPRESSED = /\.(gz|z|xz|lzma|bz2|zst|lz4|br|tgz|tbz2?|txz|taz)$/i;
+
+/**
+ * Decompression (`gunzip F.gz`, `xz -d F.xz`, `bzip2 -d`, `zstd -d`): writes F (`.tgz` → `.tar`);
+ * `-r` over a directory rewrites every file under it; `-c`, `-t`, `-l` write nothing.
+ */
+function decompressed(program: string, words: Word[], fx: Effects): void {
+  const un = program.startsWith("un") || program === "gunzip" || program === "bunzip2";
+  let decompress = un;
+  let recursive = false;
+  const files: string[] = [];
+  for (const w of words) {
+    const v = w.value;
+    if (v === null) continue;
+    if (v === "--decompress" || v === "--uncompress") decompress = true;
+    else if (v === "--stdout" || v === "--to-stdout" || v === "--test" || v === "--list") return;
+    else if (v === "--recursive") recursive = true;
+    else if (/^-[a-zA-Z0-9]+$/.test(v)) {
+      if (/[dD]/.test(v) && program !== "brotli") decompress = true;
+      if (program === "brotli" && /d/.test(v)) decompress = true;
+      if (/[ctl]/.test(v)) return;
+      if (/r/.test(v)) recursive = true;
+    } else if (!v.startsWith("-")) files.push(v);
+  }
+  if (!decompress) return;
+  for (const f of files) {
+    if (recursive) fx.subtrees.push(f);
+    const m = COMPRESSED.exec(f);
+    if (m) fx.writes.push(f.slice(0, m.index) + (/^t/i.test(m[1]!) ? ".tar" : ""));
   }
 }
 
@@ -1006,6 +1173,7 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (archive !== undefined && archive !== "-") apply("read", "-f", archive, ctx, fx);
     apply("write", "-C", dir === undefined ? "." : dir, ctx, fx);
     fx.tree = dir === undefined ? "." : (dir ?? "/");
+    extracted(fx, fx.tree, ops);
     // `-P`: members keep their absolute names (and `..`): they land anywhere.
     if (absolute) fx.dynamicWrite = true;
   }

@@ -9,7 +9,7 @@
  */
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost } from "../hosts.js";
-import { hostOf, normalisePath } from "../paths.js";
+import { hostOf, isWithin, normalisePath } from "../paths.js";
 import { injectsEnv } from "../protect.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
 import { commandEffects, type EffectsCtx, ENVIRON, inertWords, SECRET_NAME } from "./effects.js";
@@ -652,11 +652,31 @@ function emit(
     ...(fx?.setid ? { setid: true } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
   };
+  if (fx && fx.subtrees.length > 0) writtenTrees(cmd, fx.subtrees, ctx);
   ctx.out.push(cmd);
   if (code) addFloor(ctx, `inline-code: '${short(cmdText)}' runs ${program} code given inline`);
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+/**
+ * A temporary or build-output directory (`/tmp/x`, `$TMPDIR`, `build/`, `dist/`, `out/`): what an
+ * archive leaves there is not where tools look for code to run, so its own path is judged alone.
+ */
+const SCRATCH_DIR = /^\/(?:tmp|var\/folders)(?:\/|$)|\/(?:build|dist|out|tmp|temp)(?:\/|$)/i;
+
+/** The subtrees a command writes without naming their files, absolute, onto `cmd.trees` (and its writes). */
+function writtenTrees(cmd: SimpleCommand, subtrees: readonly string[], ctx: Ctx): void {
+  const trees: string[] = [];
+  for (const t of subtrees) {
+    const p = normalisePath(t, ctx.scope.cwd, ctx.home);
+    if (!cmd.writes.includes(p)) cmd.writes.push(p);
+    if (!cmd.paths.includes(p)) cmd.paths.push(p);
+    const rel = isWithin(p, ctx.scope.cwd) ? p.slice(ctx.scope.cwd.length) : p;
+    if (!SCRATCH_DIR.test(rel) && !trees.includes(p)) trees.push(p);
+  }
+  if (trees.length > 0) cmd.trees = trees;
 }
 
 /** A redirect target (as written; "" for one only known at run time) into `writes`, once. */

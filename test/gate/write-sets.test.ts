@@ -1,0 +1,125 @@
+/**
+ * Writes that are not per file (issue 19, gate37): a copy or move into a directory writes
+ * DIR/<basename>; an extraction whose members the line does not name writes an unknown set under
+ * its destination, judged as DEST/** against the pack's persistence lists (the effects model's
+ * write set: exact paths and subtrees), unless the destination is a temporary or build-output one.
+ */
+import { beforeAll, describe, expect, it } from "vitest";
+import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
+import { compilePathGlobs, matchPathGlobUnder } from "../../src/gate/paths.js";
+
+const HOME = "/Users/dev";
+const CWD = `${HOME}/project`;
+let gate: Gate;
+let n = 0;
+
+beforeAll(async () => {
+  await initGate();
+  gate = new Gate(loadPolicy(defaultPolicyPath()), { home: HOME, cwd: CWD, maxSessions: 512 });
+});
+
+function verdict(...steps: string[]): string {
+  const session_id = `ws${n++}`;
+  let last = "ALLOW";
+  for (const command of steps) {
+    const d = gate.evaluate({ session_id, action: { kind: "shell", command } });
+    if (d.evaluation !== "ALLOW") return d.evaluation;
+    last = d.evaluation;
+  }
+  return last;
+}
+
+describe("a glob matched against a subtree (matchPathGlobUnder)", () => {
+  const rows: [string, string, boolean][] = [
+    ["$CWD/.git/**", CWD, true],
+    ["$CWD/.git/**", `${CWD}/.git/hooks`, true],
+    ["$CWD/.git/**", `${CWD}/src`, false],
+    ["$CWD/{,**/}conftest.py", `${CWD}/tests`, true],
+    ["$CWD/.vscode/**", `${CWD}/docs`, false],
+    ["$CWD/.vscode/**", HOME, true],
+    ["~/.ssh/**", HOME, true],
+    ["~/.ssh/**", `${HOME}/Downloads`, false],
+    ["/etc/**", "/", true],
+    ["$CWD/{.venv,venv,env}/bin/**", `${CWD}/venv`, true],
+    ["$CWD/{.venv,venv,env}/bin/**", `${CWD}/vendor`, false],
+    ["$CWD/node_modules/[!.]*/**", `${CWD}/node_modules/.cache`, false],
+    ["$CWD/node_modules/[!.]*/**", `${CWD}/node_modules/left-pad`, true],
+  ];
+  for (const [glob, dir, want] of rows)
+    it(`${glob} under ${dir}: ${want}`, () => {
+      const [g] = compilePathGlobs([glob]);
+      expect(matchPathGlobUnder(g!, dir, HOME, CWD)).toBe(want);
+    });
+});
+
+describe("copies and moves into a directory write DIR/<basename>", () => {
+  const rows: [string, string][] = [
+    ["cp conftest.py tests/", "ESCALATE"],
+    ["cp -f conftest.py helper.py tests", "ESCALATE"],
+    ["cp a b .git/hooks", "ESCALATE"],
+    ["cp pre-commit .git/hooks/", "ESCALATE"],
+    ["cp -t .husky pre-push", "ESCALATE"],
+    ["install -m 755 pre-commit -t .git/hooks", "ESCALATE"],
+    ["mv Makefile.new sub/Makefile", "ESCALATE"],
+    ["mv /tmp/x/package.json pkg/", "ESCALATE"],
+    ["ditto tasks.json .vscode/", "ESCALATE"],
+    ["git mv -f x Makefile", "ESCALATE"],
+    ["git mv notes.py tests/conftest.py", "ESCALATE"],
+    ["git mv conftest.py tests/", "ESCALATE"],
+    // everyday
+    ["cp src/a.ts src/b.ts", "ALLOW"],
+    ["cp src/a.ts src/util/", "ALLOW"],
+    ["mv src/old.ts src/new.ts", "ALLOW"],
+    ["git mv src/a.ts src/b.ts", "ALLOW"],
+    ["ditto src dst", "ALLOW"],
+    ["cp -f evil.py helper.py tests", "ALLOW"],
+  ];
+  for (const [line, want] of rows) it(line, () => expect(verdict(line)).toBe(want));
+});
+
+describe("an extraction writes an unknown set under its destination", () => {
+  const rows: [string, string][] = [
+    ["tar xf deps.tgz", "ESCALATE"],
+    ["tar -xzf vendor.tar.gz -C .", "ESCALATE"],
+    ["tar --extract --file=a.tar --directory=.github", "ESCALATE"],
+    ["tar -xf a.tar -C node_modules", "ESCALATE"],
+    ["tar xf a.tgz Makefile", "ESCALATE"],
+    ["tar xf a.tgz 'src/*'", "ESCALATE"],
+    ["bsdtar -xf a.zip", "ESCALATE"],
+    ["unzip x.zip", "ESCALATE"],
+    ["unzip -o x.zip -d .", "ESCALATE"],
+    ["unzip -q x.zip -d .vscode", "ESCALATE"],
+    ["unzip x.zip -d tests", "ESCALATE"],
+    // a vendored tree or fixtures directory can receive x/.git/config, conftest.py, a Makefile
+    ["tar -xzf vendor.tgz -C vendor", "ESCALATE"],
+    ["unzip -o fixtures.zip -d test/fixtures", "ESCALATE"],
+    ["7z x a.7z", "ESCALATE"],
+    ["7z x a.7z -o.claude", "ESCALATE"],
+    ["cpio -idm < a.cpio", "ESCALATE"],
+    ["ditto -x -k a.zip .", "ESCALATE"],
+    ["gunzip Makefile.gz", "ESCALATE"],
+    ["gzip -d conftest.py.gz", "ESCALATE"],
+    ["xz -d package.json.xz", "ESCALATE"],
+    ["unxz -k pyproject.toml.xz", "ESCALATE"],
+    ["bunzip2 .envrc.bz2", "ESCALATE"],
+    ["bzip2 -d setup.py.bz2", "ESCALATE"],
+    ["zstd -d Makefile.zst", "ESCALATE"],
+    ["gunzip -r .", "ESCALATE"],
+    ["docker build -o type=local,dest=. .", "ESCALATE"],
+    ["docker buildx build --output=.git/hooks .", "ESCALATE"],
+    // members named, a scratch or build-output destination, listing, stdout: ALLOW
+    ["tar xf a.tgz src/a.c", "ALLOW"],
+    ["unzip a.zip README.md", "ALLOW"],
+    ["unzip x.zip -d build/", "ALLOW"],
+    ["tar -xzf a.tgz -C /tmp/w", "ALLOW"],
+    ["tar -xf a.tgz -C dist", "ALLOW"],
+    ["tar tf a.tgz", "ALLOW"],
+    ["unzip -l a.zip", "ALLOW"],
+    ["gunzip -c Makefile.gz > /tmp/m", "ALLOW"],
+    ["gunzip data.csv.gz", "ALLOW"],
+    ["tar -czf dist.tgz dist", "ALLOW"],
+    ["docker build -o out .", "ALLOW"],
+    ["docker build -t app .", "ALLOW"],
+  ];
+  for (const [line, want] of rows) it(line, () => expect(verdict(line)).toBe(want));
+});
