@@ -123,3 +123,61 @@ describe("an extraction writes an unknown set under its destination", () => {
   ];
   for (const [line, want] of rows) it(line, () => expect(verdict(line)).toBe(want));
 });
+
+describe("files that make later code run, on the pack's persistence list (gate37's block)", () => {
+  const written = [
+    "package-lock.json",
+    "packages/web/npm-shrinkwrap.json",
+    "yarn.lock",
+    "pnpm-lock.yaml",
+    "poetry.lock",
+    "uv.lock",
+    "uv.toml",
+    ".pdm-python",
+    ".venv/lib/python3.12/site-packages/evil.py",
+    "venv/lib/python3.11/site-packages/x.pth",
+    ".bundle/config",
+    ".formatter.exs",
+    ".ghci",
+    ".ocamlinit",
+    ".nycrc",
+    ".nycrc.json",
+    "build.ninja",
+    "cabal.project.local",
+    "Config/Debug.xcconfig",
+    "App.xcodeproj/xcshareddata/xcschemes/App.xcscheme",
+    ".swiftpm/xcode/xcshareddata/xcschemes/P.xcscheme",
+    "CMakePresets.json",
+    "CMakeUserPresets.json",
+    ".clinerules/rules.md",
+    ".kilocode/mcp.json",
+    ".qwen/settings.json",
+    ".openhands/setup.sh",
+    ".continuerc.json",
+    "crush.json",
+    "bitbucket-pipelines.yml",
+    ".drone.yml",
+    "firebase.json",
+    "netlify.toml",
+    "wrangler.toml",
+  ];
+  for (const f of written) {
+    it(`printf > ${f}`, () => expect(verdict(`printf 'x\\n' > ${f}`)).toBe("ESCALATE"));
+    it(`file.write ${f}`, () => {
+      const d = gate.evaluate({
+        session_id: `fw${n++}`,
+        action: { kind: "file.write", path: `${CWD}/${f}`, content: "x" },
+      });
+      expect(d.evaluation).toBe("ESCALATE");
+    });
+  }
+  const everyday = [
+    "pip install -r requirements.txt",
+    "pip freeze > requirements.txt",
+    "cat package-lock.json",
+    "npm ci",
+    "printf 'x\\n' > notes.txt",
+    "cp src/a.ts src/b.ts",
+  ];
+  for (const line of everyday) it(`everyday: ${line}`, () => expect(verdict(line)).toBe("ALLOW"));
+});
