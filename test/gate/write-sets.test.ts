@@ -181,3 +181,82 @@ describe("files that make later code run, on the pack's persistence list (gate37
   ];
   for (const line of everyday) it(`everyday: ${line}`, () => expect(verdict(line)).toBe("ALLOW"));
 });
+
+describe("config, plugin and build-file flags name code the tool runs", () => {
+  // Outside the workspace: not ALLOW; a workspace file written this session: not ALLOW either.
+  const outside = [
+    "eslint -c /tmp/e.js .",
+    "eslint --rulesdir=/tmp/rules src",
+    "eslint -f /tmp/fmt.js src",
+    "prettier --plugin=/tmp/p.mjs --check .",
+    "webpack --config /tmp/w.js",
+    "rollup -c /tmp/r.mjs",
+    "vite build --config=/tmp/v.mjs",
+    "babel --config-file /tmp/b.js src",
+    "jest --testResultsProcessor=/tmp/p.js",
+    "jest --globalSetup /tmp/g.js",
+    "vitest run --pool=/tmp/pool.mjs",
+    "mocha --require /tmp/r.js",
+    "pylint --rcfile=/tmp/rc src",
+    "mypy --python-executable /tmp/py src",
+    "flake8 --append-config=/tmp/f.cfg",
+    "tox -c /tmp/tox.ini",
+    "nox -f /tmp/noxfile.py",
+    "just -f /tmp/justfile",
+    "task -t /tmp/Taskfile.yml",
+    "meson setup build --native-file /tmp/n.ini",
+    "gradle -I /tmp/i.gradle build",
+    "mvn -f /tmp/pom.xml package",
+    "ant -f /tmp/build.xml",
+    "ctest -S /tmp/s.cmake",
+    "cpack --config /tmp/c.cmake",
+    "cmake -C /tmp/c.cmake .",
+    "cmake -P /tmp/x.cmake",
+    "cargo --config build.rustc-wrapper=/tmp/w build",
+    "cargo run --config 'target.x86_64-apple-darwin.runner=\"sh x\"'",
+    "clang -fuse-ld=/tmp/ld a.c",
+    "clang --ld-path=/tmp/ld a.c",
+    "gcc -fplugin=/tmp/p.so a.c",
+    "rustc -C linker=/tmp/l a.rs",
+    "go vet -vettool=/tmp/v ./...",
+    "xcodebuild CC=/tmp/cc",
+    "npm --script-shell /tmp/s run build",
+    "npm --node-options=--require=/tmp/x.js test",
+    "pnpm --config.script-shell=/tmp/s run build",
+    "make MAKEFILES=/tmp/m",
+  ];
+  for (const line of outside) it(line, () => expect(verdict(line)).not.toBe("ALLOW"));
+  const written: [string, string][] = [
+    ["x.js", "eslint -c x.js ."],
+    ["p.mjs", "prettier --plugin ./p.mjs --check ."],
+    ["v.config.mjs", "vite --config v.config.mjs"],
+    ["proc.js", "jest --testResultsProcessor ./proc.js"],
+    ["rc", "pylint --rcfile rc src"],
+    ["i.gradle", "gradle -I i.gradle build"],
+    ["other.xml", "mvn -f other.xml package"],
+    ["requirements.txt", "pip install -r requirements.txt"],
+    ["c.txt", "pip install -c c.txt flask"],
+  ];
+  for (const [file, line] of written)
+    it(`written this session, then ${line}`, () =>
+      expect(verdict(`printf 'x\\n' > ${file}`, line)).not.toBe("ALLOW"));
+  const everyday = [
+    "eslint -c eslint.config.js .",
+    "npx eslint .",
+    "prettier --check .",
+    "vite build",
+    "jest --coverage",
+    "mvn package",
+    "gradle build",
+    "cargo build --release",
+    "cargo test --config profile.dev.debug=false",
+    "clang -fuse-ld=lld a.c",
+    "rustc -C opt-level=3 a.rs",
+    "go build ./...",
+    "npm run build",
+    "make -j4",
+    "pip install -r requirements.txt",
+    "mypy src",
+  ];
+  for (const line of everyday) it(`everyday: ${line}`, () => expect(verdict(line)).toBe("ALLOW"));
+});

@@ -81,6 +81,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     tree: null,
     subtrees: [],
   };
+  const loads = CODE_FLAGS[program];
+  if (loads !== undefined) codeFlags(loads, words, ctx, fx);
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -302,7 +304,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     }
   }
   const spec = specOf(program);
-  if (!spec) return null;
+  if (!spec) return loads !== undefined ? fx : null;
   byspec(spec, words, ctx, fx);
   switch (program) {
     case "jq":
@@ -378,6 +380,168 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
   }
   return fx;
+}
+
+/**
+ * Flags whose value names a file the tool loads and runs (a config that is a module, a plugin, a
+ * reporter, a build file, an init script, a linker): the value is judged as code the command runs
+ * (`script`: outside the workspace, or written this session, it is not ALLOW). `NAME=` entries are
+ * build settings given as operands (`xcodebuild CC=…`, `make MAKEFILES=…`).
+ */
+const CODE_FLAGS: Record<string, readonly string[]> = {
+  eslint: [
+    "-c",
+    "--config",
+    "-f",
+    "--format",
+    "--rulesdir",
+    "--plugin",
+    "--parser",
+    "--resolve-plugins-relative-to",
+  ],
+  prettier: ["--config", "--plugin", "--plugin-search-dir"],
+  webpack: ["-c", "--config", "--config-name"],
+  "webpack-cli": ["-c", "--config"],
+  rollup: ["-c", "--config", "-p", "--plugin"],
+  vite: ["-c", "--config", "--configLoader"],
+  babel: ["--config-file", "--plugins", "--presets"],
+  jest: [
+    "-c",
+    "--config",
+    "--testResultsProcessor",
+    "--reporters",
+    "--filter",
+    "--preset",
+    "--globalSetup",
+    "--globalTeardown",
+    "--setupFiles",
+    "--setupFilesAfterEnv",
+    "--testRunner",
+    "--testSequencer",
+    "--transform",
+    "--resolver",
+    "--environment",
+    "--testEnvironment",
+    "--snapshotResolver",
+  ],
+  vitest: [
+    "-c",
+    "--config",
+    "--pool",
+    "--globalSetup",
+    "--setupFiles",
+    "--reporter",
+    "--environment",
+    "--workspace",
+    "--coverage.customProviderModule",
+  ],
+  mocha: ["--config", "--require", "-r", "--reporter", "-R", "--ui", "-u", "--file", "--package", "--opts"],
+  pylint: ["--rcfile", "--load-plugins"],
+  mypy: ["--config-file", "--python-executable"],
+  flake8: ["--config", "--append-config"],
+  tox: ["-c", "--conf", "--configfile"],
+  nox: ["-f", "--noxfile"],
+  just: ["-f", "--justfile"],
+  task: ["-t", "--taskfile"],
+  ninja: ["-f"],
+  meson: ["--native-file", "--cross-file"],
+  gradle: ["-I", "--init-script", "-b", "--build-file", "-c", "--settings-file"],
+  gradlew: ["-I", "--init-script", "-b", "--build-file", "-c", "--settings-file"],
+  mvn: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-t", "--toolchains"],
+  mvnw: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings"],
+  ant: ["-f", "-file", "-buildfile", "-lib", "-propertyfile", "-main"],
+  ctest: ["-S", "-SP", "--script", "-SR", "--extra-submit", "--resource-spec-file"],
+  cpack: ["--config"],
+  cmake: [
+    "-P",
+    "-C",
+    "--toolchain",
+    "-DCMAKE_TOOLCHAIN_FILE=",
+    "-DCMAKE_PROJECT_INCLUDE=",
+    "-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES=",
+  ],
+  cargo: ["--config"],
+  rustc: ["-C", "--codegen"],
+  gcc: ["-fplugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
+  go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay"],
+  xcodebuild: [
+    "CC=",
+    "CPLUSPLUS=",
+    "LD=",
+    "LDPLUSPLUS=",
+    "LIBTOOL=",
+    "SWIFT_EXEC=",
+    "-xcconfig",
+    "-toolchain",
+  ],
+  npm: ["--script-shell", "--userconfig", "--globalconfig", "--node-options"],
+  pnpm: ["--config.script-shell", "--config.node-options", "--config.userconfig", "--userconfig"],
+  yarn: ["--use-yarnrc"],
+  make: ["MAKEFILES=", "SHELL=", "MAKEFLAGS=", "MFLAGS="],
+  pip: ["-r", "--requirement", "-c", "--constraint"],
+  pip3: ["-r", "--requirement", "-c", "--constraint"],
+  uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
+};
+for (const [alias, of] of [
+  ["clang", "gcc"],
+  ["clang++", "gcc"],
+  ["cc", "gcc"],
+  ["c++", "gcc"],
+  ["g++", "gcc"],
+  ["gmake", "make"],
+] as const)
+  CODE_FLAGS[alias] = CODE_FLAGS[of]!;
+
+/** Values that are not files but say what the tool loads: a rustc codegen key, a node option, a cargo key. */
+function codeValue(flag: string, v: string): string | null {
+  if (flag === "-C" || flag === "--codegen") {
+    // rustc: `-C linker=PATH`; other codegen keys are not files.
+    const m = /^(linker|link-arg|link-args)=(.*)$/.exec(v);
+    return m ? m[2]!.replace(/^-fuse-ld=/, "") : null;
+  }
+  // cargo `--config KEY=VALUE`: profile and terminal keys are inert; others name programs
+  // (build.rustc-wrapper, target.*.linker / runner, alias.*, env.*, source.*).
+  if (flag === "--config" && v.includes("="))
+    return /^(profile\.|term\.|build\.(jobs|incremental)\s*=)/.test(v) ? null : "";
+  if (flag === "-fuse-ld=" && !v.includes("/")) return null;
+  if (
+    flag === "--node-options" ||
+    flag === "--config.node-options" ||
+    flag === "MAKEFLAGS=" ||
+    flag === "MFLAGS="
+  )
+    return "";
+  return v;
+}
+
+/** Marks the values of the program's code flags (`CODE_FLAGS`) as code the command runs. */
+function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    for (const f of loads) {
+      let val: string | null | undefined;
+      if (f.endsWith("=")) {
+        if (v.startsWith(f)) val = v.slice(f.length);
+      } else if (v === f) val = words[i + 1]?.value ?? null;
+      else if (v.startsWith(`${f}=`)) val = v.slice(f.length + 1);
+      else if (f.length === 2 && f[1] !== "-" && v.startsWith(f) && v.length > 2 && !v.startsWith("--"))
+        val =
+          f === "-r" || f === "-c" || f === "-f" || f === "-C" || f === "-S" || f === "-I" || f === "-B"
+            ? v.slice(2)
+            : undefined;
+      if (val === undefined) continue;
+      if (val === null) {
+        floor(fx, `code: '${ctx.text}' loads code from a file only known at run time (${f})`);
+        break;
+      }
+      const file = codeValue(f, val);
+      if (file === null) break;
+      if (file === "") floor(fx, `code: '${ctx.text}' gives the tool code or a command to run (${f})`);
+      else apply("script", f, file, ctx, fx);
+      break;
+    }
+  }
 }
 
 /** make variables that name a program (or a shell) the recipes run: an override of one is code. */
