@@ -260,3 +260,21 @@ describe("config, plugin and build-file flags name code the tool runs", () => {
   ];
   for (const line of everyday) it(`everyday: ${line}`, () => expect(verdict(line)).toBe("ALLOW"));
 });
+
+describe("a patch given inline writes the files it names; a symlink in it is not ALLOW", () => {
+  const patch = (path: string, mode: string, body: string) =>
+    `diff --git a/${path} b/${path}\nnew file mode ${mode}\n--- /dev/null\n+++ b/${path}\n@@ -0,0 +1 @@\n+${body}\n`;
+  const rows: [string, string][] = [
+    [`git apply <<'EOF'\n${patch("Makefile", "100644", "all:")}EOF`, "ESCALATE"],
+    [`git apply -v <<'EOF'\n${patch(".husky/pre-commit", "100755", "id")}EOF`, "ESCALATE"],
+    [`patch -p1 <<'EOF'\n${patch("tests/conftest.py", "100644", "import os")}EOF`, "ESCALATE"],
+    [`git apply <<'EOF'\n${patch("k", "120000", "/Users/dev/.ssh")}EOF`, "ESCALATE"],
+    [
+      `git am <<'EOF'\nSubject: x\n\n---\n${patch("la", "120000", "/Users/dev/Library/LaunchAgents")}EOF`,
+      "ESCALATE",
+    ],
+    [`git apply <<'EOF'\n${patch("src/new.ts", "100644", "export {}")}EOF`, "ALLOW"],
+  ];
+  for (const [line, want] of rows)
+    it(line.split("\n")[0]! + line.split("\n")[4]!, () => expect(verdict(line)).toBe(want));
+});

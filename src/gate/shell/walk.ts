@@ -609,6 +609,8 @@ function emit(
     for (const p of fx.reads) addPath(paths, p, ctx);
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
+    if (fx.tree !== null && r.heredoc !== null && (program === "git" || program === "patch"))
+      patchWrites(r.heredoc, fx.tree, writes, ctx, cmdText);
   }
   for (const w of writes) if (w !== "") paths.add(w);
   const dynamicWrites = writes.includes("") || ctx.scope.unknown;
@@ -677,6 +679,28 @@ function writtenTrees(cmd: SimpleCommand, subtrees: readonly string[], ctx: Ctx)
     if (!SCRATCH_DIR.test(rel) && !trees.includes(p)) trees.push(p);
   }
   if (trees.length > 0) cmd.trees = trees;
+}
+
+/**
+ * A patch given inline (`git apply <<EOF`, `patch -p1 <<EOF`): the files it names are writes under
+ * its tree, so the persistence rules judge them; a symlink it creates (`new file mode 120000`) can
+ * point anywhere, and later paths through it are not where they look: at least ESCALATE.
+ */
+function patchWrites(text: string, tree: string, writes: string[], ctx: Ctx, cmdText: string): void {
+  const base = normalisePath(tree, ctx.scope.cwd, ctx.home);
+  for (const m of text.matchAll(
+    /^(?:\+\+\+ (?:b\/)?|diff --git a\/\S+ b\/|rename to |copy to )([^\t\n]+)$/gm,
+  )) {
+    const f = m[1]!.trim();
+    if (f === "/dev/null" || f === "") continue;
+    const p = normalisePath(f, base, ctx.home);
+    if (!writes.includes(p)) writes.push(p);
+  }
+  if (/^(?:new file mode|new mode|old mode) 120000$/m.test(text))
+    addFloor(
+      ctx,
+      `workspace-escape: '${short(cmdText)}' creates a symlink from a patch (mode 120000): later paths through it may lead anywhere`,
+    );
 }
 
 /** A redirect target (as written; "" for one only known at run time) into `writes`, once. */
