@@ -1913,7 +1913,8 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   if (
     r.writes &&
     !anyPath(r.writes, sub.writes, home, cwd) &&
-    !(c?.globWrites && anyMeet(r.writes, c.globWrites, home, cwd))
+    !(c?.globWrites && anyMeet(r.writes, c.globWrites, home, cwd)) &&
+    !(c?.trees && r.writes.testUnder(c.trees, home, cwd))
   ) {
     if (!sub.dynamicWrites) return NO;
     res = MAYBE;

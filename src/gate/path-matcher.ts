@@ -12,7 +12,13 @@
  * regexes on the pack's lists (V8's regex engine compares a literal alternation faster than a
  * walk in JS can), so the regexes stay. See /work/notes/18-perf33.md.
  */
-import { compilePathGlob, compilePathGlobs, matchPathGlob, type PathGlob } from "./paths.js";
+import {
+  compilePathGlob,
+  compilePathGlobs,
+  matchPathGlob,
+  matchPathGlobUnder,
+  type PathGlob,
+} from "./paths.js";
 
 /** A glob list compiled into one matcher; see the file comment. Immutable once built. */
 export class PathMatcher {
@@ -42,6 +48,14 @@ export class PathMatcher {
     const w = this.whole;
     for (let i = 0; i < w.length; i++)
       if ((w[i]!.base === base) === is && matchPathGlob(w[i]!, path, home, cwd)) return true;
+    return false;
+  }
+
+  /** True when some file below one of `dirs` (absolute) may match a glob of the list: a subtree written without naming its files. */
+  testUnder(dirs: readonly string[], home: string, cwd: string): boolean {
+    const w = this.whole;
+    for (const d of dirs)
+      for (let i = 0; i < w.length; i++) if (matchPathGlobUnder(w[i]!, d, home, cwd)) return true;
     return false;
   }
 

@@ -170,7 +170,7 @@ export type PathBase = "abs" | "home" | "cwd";
 
 export interface PathGlob {
   source: string;
-  /** The globs as written (for a glob word, matched pattern against pattern: glob-meet.ts). */
+  /** The globs as written (for a glob word, matched pattern against pattern: glob-meet.ts; for `matchPathGlobUnder`). */
   globs: readonly string[];
   base: PathBase;
   /**
@@ -275,6 +275,90 @@ export function matchPathGlob(g: PathGlob, path: string, home: string, cwd: stri
   if (path.length < root.length + 1 || path.charCodeAt(root.length) !== 47) return false;
   if (!sameFolded(path, root)) return false;
   return matchAt(g.rest, path, root.length + 1);
+}
+
+/** A glob's segments below its base: a case-blind regex per segment, or `**` (any number of them). */
+type UnderSeg = RegExp | "**";
+const UNDER = new WeakMap<PathGlob, UnderSeg[][]>();
+
+/** The glob's brace alternatives (`{,**\/}x` → `x`, `**\/x`), each split into segments. */
+function underSegments(g: PathGlob): UnderSeg[][] {
+  let out = UNDER.get(g);
+  if (out) return out;
+  out = [];
+  for (const glob of g.globs) {
+    const rest =
+      glob === "~" || glob === "$CWD"
+        ? ""
+        : glob.startsWith("~/")
+          ? glob.slice(2)
+          : glob.startsWith("$CWD/")
+            ? glob.slice(5)
+            : glob.startsWith("/")
+              ? glob.slice(1)
+              : `**/${glob}`;
+    for (const alt of expandBraces(rest))
+      out.push(
+        alt
+          .split("/")
+          .filter((s) => s !== "")
+          .map((s) => (s === "**" ? "**" : new RegExp(`^${globSource(s)}$`, "i"))),
+      );
+  }
+  UNDER.set(g, out);
+  return out;
+}
+
+/** Brace alternatives of a glob, outermost first (`a{b,c{d,e}}` → `ab`, `acd`, `ace`); at most 256. */
+function expandBraces(glob: string): string[] {
+  const open = glob.indexOf("{");
+  if (open < 0) return [glob];
+  let depth = 0;
+  const cuts: number[] = [];
+  let close = -1;
+  for (let i = open; i < glob.length && close < 0; i++) {
+    const c = glob[i];
+    if (c === "{") depth++;
+    else if (c === "}" && --depth === 0) close = i;
+    else if (c === "," && depth === 1) cuts.push(i);
+  }
+  if (close < 0) return [glob];
+  const parts: string[] = [];
+  let from = open + 1;
+  for (const c of [...cuts, close]) {
+    parts.push(glob.slice(from, c));
+    from = c + 1;
+  }
+  const out: string[] = [];
+  for (const p of parts)
+    for (const tail of expandBraces(glob.slice(0, open) + p + glob.slice(close + 1)))
+      if (out.length < 256) out.push(tail);
+  return out;
+}
+
+/** True when segments `g[i…]` can match some path whose leading segments are `d[j…]` (then any). */
+function segsUnder(g: UnderSeg[], i: number, d: string[], j: number): boolean {
+  if (j === d.length) return true;
+  if (i === g.length) return false;
+  const s = g[i]!;
+  if (s === "**") return segsUnder(g, i + 1, d, j) || segsUnder(g, i, d, j + 1);
+  return s.test(d[j]!) && segsUnder(g, i + 1, d, j + 1);
+}
+
+/**
+ * True when `g` matches `dir` or some path below it: what a write of an unknown set of files under
+ * `dir` (an archive extracted there, a patch applied) may touch. `dir` is absolute and collapsed.
+ */
+export function matchPathGlobUnder(g: PathGlob, dir: string, home: string, cwd: string): boolean {
+  const root = g.base === "home" ? home : g.base === "cwd" ? cwd : "/";
+  let rel: string;
+  if (isWithin(root.toLowerCase(), dir.toLowerCase())) rel = "";
+  else if (isWithin(dir.toLowerCase(), root.toLowerCase()))
+    rel = dir.slice(root === "/" ? 1 : root.length + 1);
+  else return false;
+  const d = rel === "" ? [] : rel.split("/");
+  for (const segs of underSegments(g)) if (segsUnder(segs, 0, d, 0)) return true;
+  return false;
 }
 
 /** `re` (sticky, `$`-anchored) against `s` from index `at`: what `^…$` on `s.slice(at)` says. */

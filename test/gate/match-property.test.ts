@@ -1,6 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { matchRule, type Subject, shellSubject } from "../../src/gate/gate.js";
+import { meetSet, meetsSet, shellWord } from "../../src/gate/glob-meet.js";
 import {
   defaultPolicyPath,
   initGate,
@@ -9,7 +10,7 @@ import {
   parseShell,
 } from "../../src/gate/index.js";
 import type { PathMatcher } from "../../src/gate/path-matcher.js";
-import { compilePathGlob, matchPathGlob, type PathGlob } from "../../src/gate/paths.js";
+import { compilePathGlob, matchPathGlob, matchPathGlobUnder, type PathGlob } from "../../src/gate/paths.js";
 import type { CompiledRule } from "../../src/gate/policy.js";
 
 /**
@@ -44,6 +45,32 @@ function globsOf(m: PathMatcher): PathGlob[] {
 function anyPath(m: PathMatcher, paths: string[], home: string, cwd: string): boolean {
   for (const p of paths) for (const g of globsOf(m)) if (matchPathGlob(g, p, home, cwd)) return true;
   return false;
+}
+
+/**
+ * Glob words (`cp src/*.ts ~` writes `~/*.ts`) against a list, as the gate meets them: the meet
+ * itself has its own property test against brute force (glob-meet.test.ts); this holds the
+ * gate's use of it (which words, which lists, paths_except) to the same answers.
+ */
+const sets = new WeakMap<PathMatcher, ReturnType<typeof meetSet>>();
+function meets(m: PathMatcher, words: readonly string[], home: string, cwd: string): boolean {
+  if (words.length === 0) return false;
+  // One home and one workspace in these tests: a list's set is built once.
+  let set = sets.get(m);
+  if (set === undefined) {
+    set = meetSet(m.globs, home, cwd, true);
+    sets.set(m, set);
+  }
+  const built = set;
+  return words.some((w) => meetsSet(built, shellWord(w)));
+}
+/** The glob words a paths_except rule still sees: not those whose fixed directory it excepts. */
+function outside(words: readonly string[], except: PathMatcher, home: string, cwd: string): string[] {
+  return words.filter((w) => {
+    const g = w.search(/[*?[]/);
+    const dir = g < 0 ? w : w.slice(0, w.lastIndexOf("/", g));
+    return dir === "" || w.slice(g).includes("/..") || !anyPath(except, [dir], home, cwd);
+  });
 }
 
 /** Tri-state AND over the rule's criteria: NO, MAYBE (dynamic input could match), YES. */
@@ -95,7 +122,8 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
     const hit = ex
       ? sub.paths.some((p) => anyPath(r.paths!, [p], home, sub.cwd) && !anyPath(ex, [p], home, sub.cwd))
       : anyPath(r.paths, sub.paths, home, sub.cwd);
-    if (and(weak(hit))) return NO;
+    const globs = c?.globs ? (ex ? outside(c.globs, ex, home, sub.cwd) : c.globs) : [];
+    if (and(weak(hit || meets(r.paths, globs, home, sub.cwd)))) return NO;
   }
   if (r.pathsWithin) {
     const all = sub.paths.every((p) =>
@@ -115,7 +143,20 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
   if (r.programPath && !(c?.path && anyPath(r.programPath, [c.path], home, sub.cwd))) return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
   const weakW = (ok: boolean): number => (ok ? YES : sub.dynamicWrites ? MAYBE : NO);
-  if (r.writes && and(weakW(anyPath(r.writes, sub.writes, home, sub.cwd)))) return NO;
+  // A tree a line writes (an extraction's DEST/**, issue 19 §3) meets a write rule whose glob lies under it.
+  const under = (m: PathMatcher) =>
+    c?.trees?.some((d) => globsOf(m).some((g) => matchPathGlobUnder(g, d, home, sub.cwd))) === true;
+  if (
+    r.writes &&
+    and(
+      weakW(
+        anyPath(r.writes, sub.writes, home, sub.cwd) ||
+          meets(r.writes, c?.globWrites ?? [], home, sub.cwd) ||
+          under(r.writes),
+      ),
+    )
+  )
+    return NO;
   if (
     r.writesOutside &&
     and(

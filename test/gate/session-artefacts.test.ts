@@ -526,7 +526,7 @@ const EVERYDAY_STEPS: [string, Step[]][] = [
   ],
   ["git fetch origin then merge then test", ["git fetch origin", "git merge origin/main", "npm test"]],
   ["copy a file in the project then test", ["cp -r src/fixtures test/fixtures", "npm test"]],
-  ["extract a project archive then test", ["tar xzf vendor.tgz", "npm test"]],
+  ["extract a project archive into a scratch dir then test", ["tar xzf vendor.tgz -C build", "npm test"]],
   [
     "heredoc test file (quoted delimiter)",
     [

@@ -48,7 +48,12 @@ export interface Effects {
   /** Names it binds to a program's path for the rest of the shell (`hash git=/tmp/g`, `hash -p /tmp/g git`). */
   binds: [string, string][] | null;
   /** Directories it reads recursively, every file below them (`diff -r A B`), as written. */
-  trees: string[];
+  readTrees: string[];
+  /**
+   * Directories it writes an unknown set of files under (an archive extracted there, members not
+   * named on the line): judged as DIR/**, so a persistence path the set may hold counts.
+   */
+  subtrees: string[];
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -83,9 +88,12 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     tree: null,
     sets: null,
     binds: null,
-    trees: [],
+    readTrees: [],
+    subtrees: [],
   };
   workerCount(program, words, ctx, fx);
+  const loads = CODE_FLAGS[program];
+  if (loads !== undefined) codeFlags(loads, words, ctx, fx);
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -95,8 +103,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       sedEffects(words, ctx, fx);
       return fx;
     case "cpio":
-      if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*i/.test(w.value) || w.value === "--extract")))
+      if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*i/.test(w.value) || w.value === "--extract"))) {
         fx.tree = dirFlag(words, ["-D", "--directory"]);
+        fx.subtrees.push(fx.tree);
+      }
       return fx;
     case "7z":
     case "7za":
@@ -104,6 +114,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       if (words[0]?.value === "x" || words[0]?.value === "e") {
         const o = words.find((w) => w.value?.startsWith("-o"));
         fx.tree = o === undefined ? "." : (o.value?.slice(2) ?? "/");
+        fx.subtrees.push(fx.tree);
       }
       return fx;
     case "tar":
@@ -112,7 +123,19 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       tarEffects(words, ctx, fx);
       return fx;
     // Recursive copies the gate has no spec for: what they copy into the workspace is a tree.
+    // `ditto -x` extracts an archive into its last operand instead.
     case "ditto":
+      if (words.some((w) => w.value === "-x" || w.value === "-xk" || w.value === "-kx")) {
+        const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+        const dest = ops[ops.length - 1];
+        if (ops.length >= 2 && dest !== undefined) {
+          apply("write", "operand", dest.value, ctx, fx);
+          if (dest.value === null) fx.dynamicWrite = true;
+          else fx.subtrees.push(dest.value);
+        }
+        for (const o of ops.slice(0, -1)) apply("read", "operand", o.value, ctx, fx);
+        return fx;
+      }
       treeCopy(words, DITTO_VALUED, ctx, fx, false);
       return fx;
     case "rsync":
@@ -297,6 +320,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "podman":
     case "nerdctl":
       containerEffects(words, ctx, fx);
+      buildOutput(words, fx);
       return fx;
     case "node":
     case "bun":
@@ -334,8 +358,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     }
   }
   const spec = specOf(program);
-  // No spec: the rules alone judge it, with what was found above (a worker count).
-  if (!spec) return fx.floors.length > 0 ? fx : null;
+  // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
+  if (!spec) return fx.floors.length > 0 || loads !== undefined ? fx : null;
   byspec(spec, words, ctx, fx);
   switch (program) {
     case "jq":
@@ -387,8 +411,22 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       // `-:` keeps `../` in member names: they land outside the target directory.
       if (words.some((w) => w.value !== null && /^-[a-zA-Z]*:/.test(w.value))) fx.dynamicWrite = true;
       // Listing, testing and piping to stdout write nothing; otherwise the members land in -d (or the cwd).
-      if (!words.some((w) => w.value !== null && /^-[a-zA-Z]*[lptvZ]/.test(w.value)))
+      if (!words.some((w) => w.value !== null && /^-[a-zA-Z]*[lptvZ]/.test(w.value))) {
         fx.tree = dirFlag(words, ["-d"]);
+        extracted(fx, fx.tree, unzipMembers(words));
+      }
+      break;
+    case "gzip":
+    case "gunzip":
+    case "xz":
+    case "unxz":
+    case "bzip2":
+    case "bunzip2":
+    case "zstd":
+    case "unzstd":
+    case "lz4":
+    case "brotli":
+      decompressed(program, words, fx);
       break;
     case "mdfind":
       // Spotlight searches the whole disk unless `-onlyin DIR` narrows it.
@@ -410,7 +448,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "diff":
       // `diff -r A B` reads every file below A and B.
       if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*r/.test(w.value) || w.value === "--recursive")))
-        fx.trees.push(...fx.reads);
+        fx.readTrees.push(...fx.reads);
       break;
   }
   return fx;
@@ -639,6 +677,168 @@ const SHORT_WORKERS: Record<string, string[]> = {
   tox: ["-p"],
   jest: ["-w"],
 };
+
+/**
+ * Flags whose value names a file the tool loads and runs (a config that is a module, a plugin, a
+ * reporter, a build file, an init script, a linker): the value is judged as code the command runs
+ * (`script`: outside the workspace, or written this session, it is not ALLOW). `NAME=` entries are
+ * build settings given as operands (`xcodebuild CC=…`, `make MAKEFILES=…`).
+ */
+const CODE_FLAGS: Record<string, readonly string[]> = {
+  eslint: [
+    "-c",
+    "--config",
+    "-f",
+    "--format",
+    "--rulesdir",
+    "--plugin",
+    "--parser",
+    "--resolve-plugins-relative-to",
+  ],
+  prettier: ["--config", "--plugin", "--plugin-search-dir"],
+  webpack: ["-c", "--config", "--config-name"],
+  "webpack-cli": ["-c", "--config"],
+  rollup: ["-c", "--config", "-p", "--plugin"],
+  vite: ["-c", "--config", "--configLoader"],
+  babel: ["--config-file", "--plugins", "--presets"],
+  jest: [
+    "-c",
+    "--config",
+    "--testResultsProcessor",
+    "--reporters",
+    "--filter",
+    "--preset",
+    "--globalSetup",
+    "--globalTeardown",
+    "--setupFiles",
+    "--setupFilesAfterEnv",
+    "--testRunner",
+    "--testSequencer",
+    "--transform",
+    "--resolver",
+    "--environment",
+    "--testEnvironment",
+    "--snapshotResolver",
+  ],
+  vitest: [
+    "-c",
+    "--config",
+    "--pool",
+    "--globalSetup",
+    "--setupFiles",
+    "--reporter",
+    "--environment",
+    "--workspace",
+    "--coverage.customProviderModule",
+  ],
+  mocha: ["--config", "--require", "-r", "--reporter", "-R", "--ui", "-u", "--file", "--package", "--opts"],
+  pylint: ["--rcfile", "--load-plugins"],
+  mypy: ["--config-file", "--python-executable"],
+  flake8: ["--config", "--append-config"],
+  tox: ["-c", "--conf", "--configfile"],
+  nox: ["-f", "--noxfile"],
+  just: ["-f", "--justfile"],
+  task: ["-t", "--taskfile"],
+  ninja: ["-f"],
+  meson: ["--native-file", "--cross-file"],
+  gradle: ["-I", "--init-script", "-b", "--build-file", "-c", "--settings-file"],
+  gradlew: ["-I", "--init-script", "-b", "--build-file", "-c", "--settings-file"],
+  mvn: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-t", "--toolchains"],
+  mvnw: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings"],
+  ant: ["-f", "-file", "-buildfile", "-lib", "-propertyfile", "-main"],
+  ctest: ["-S", "-SP", "--script", "-SR", "--extra-submit", "--resource-spec-file"],
+  cpack: ["--config"],
+  cmake: [
+    "-P",
+    "-C",
+    "--toolchain",
+    "-DCMAKE_TOOLCHAIN_FILE=",
+    "-DCMAKE_PROJECT_INCLUDE=",
+    "-DCMAKE_PROJECT_TOP_LEVEL_INCLUDES=",
+  ],
+  cargo: ["--config"],
+  rustc: ["-C", "--codegen"],
+  gcc: ["-fplugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
+  go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay"],
+  xcodebuild: [
+    "CC=",
+    "CPLUSPLUS=",
+    "LD=",
+    "LDPLUSPLUS=",
+    "LIBTOOL=",
+    "SWIFT_EXEC=",
+    "-xcconfig",
+    "-toolchain",
+  ],
+  npm: ["--script-shell", "--userconfig", "--globalconfig", "--node-options"],
+  pnpm: ["--config.script-shell", "--config.node-options", "--config.userconfig", "--userconfig"],
+  yarn: ["--use-yarnrc"],
+  make: ["MAKEFILES=", "SHELL=", "MAKEFLAGS=", "MFLAGS="],
+  pip: ["-r", "--requirement", "-c", "--constraint"],
+  pip3: ["-r", "--requirement", "-c", "--constraint"],
+  uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
+};
+for (const [alias, of] of [
+  ["clang", "gcc"],
+  ["clang++", "gcc"],
+  ["cc", "gcc"],
+  ["c++", "gcc"],
+  ["g++", "gcc"],
+  ["gmake", "make"],
+] as const)
+  CODE_FLAGS[alias] = CODE_FLAGS[of]!;
+
+/** Values that are not files but say what the tool loads: a rustc codegen key, a node option, a cargo key. */
+function codeValue(flag: string, v: string): string | null {
+  if (flag === "-C" || flag === "--codegen") {
+    // rustc: `-C linker=PATH`; other codegen keys are not files.
+    const m = /^(linker|link-arg|link-args)=(.*)$/.exec(v);
+    return m ? m[2]!.replace(/^-fuse-ld=/, "") : null;
+  }
+  // cargo `--config KEY=VALUE`: profile and terminal keys are inert; others name programs
+  // (build.rustc-wrapper, target.*.linker / runner, alias.*, env.*, source.*).
+  if (flag === "--config" && v.includes("="))
+    return /^(profile\.|term\.|build\.(jobs|incremental)\s*=)/.test(v) ? null : "";
+  if (flag === "-fuse-ld=" && !v.includes("/")) return null;
+  if (
+    flag === "--node-options" ||
+    flag === "--config.node-options" ||
+    flag === "MAKEFLAGS=" ||
+    flag === "MFLAGS="
+  )
+    return "";
+  return v;
+}
+
+/** Marks the values of the program's code flags (`CODE_FLAGS`) as code the command runs. */
+function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    for (const f of loads) {
+      let val: string | null | undefined;
+      if (f.endsWith("=")) {
+        if (v.startsWith(f)) val = v.slice(f.length);
+      } else if (v === f) val = words[i + 1]?.value ?? null;
+      else if (v.startsWith(`${f}=`)) val = v.slice(f.length + 1);
+      else if (f.length === 2 && f[1] !== "-" && v.startsWith(f) && v.length > 2 && !v.startsWith("--"))
+        val =
+          f === "-r" || f === "-c" || f === "-f" || f === "-C" || f === "-S" || f === "-I" || f === "-B"
+            ? v.slice(2)
+            : undefined;
+      if (val === undefined) continue;
+      if (val === null) {
+        floor(fx, `code: '${ctx.text}' loads code from a file only known at run time (${f})`);
+        break;
+      }
+      const file = codeValue(f, val);
+      if (file === null) break;
+      if (file === "") floor(fx, `code: '${ctx.text}' gives the tool code or a command to run (${f})`);
+      else apply("script", f, file, ctx, fx);
+      break;
+    }
+  }
+}
 
 /** make variables that name a program (or a shell) the recipes run: an override of one is code. */
 const MAKE_PROGRAM_VAR =
@@ -975,6 +1175,7 @@ function splitColons(s: string): string[] {
 function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const operands: Word[] = [];
   let targeted = false;
+  let target: string | null = null;
   let end = false;
   // `yq -i`, `plutil -insert …` without `-o`: the files read are rewritten.
   let inPlace = false;
@@ -996,12 +1197,14 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     }
     const take = (role: Role | Role[], flag: string, attached: string | undefined): void => {
       const roles = Array.isArray(role) ? role : [role];
-      if (spec.target?.includes(flag)) targeted = true;
+      const isTarget = spec.target?.includes(flag) === true;
+      if (isTarget) targeted = true;
       roles.forEach((r, k) => {
         let val: string | null;
         if (k === 0 && attached !== undefined) val = attached;
         else if (i + 1 < words.length) val = words[++i]!.value;
         else return;
+        if (isTarget) target = val;
         apply(r, flag, val, ctx, fx);
       });
     };
@@ -1056,6 +1259,9 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
       const last = k === operands.length - 1 && operands.length > 1 && !targeted;
       apply(last ? "write" : "read", "operand", o.value, ctx, fx);
     });
+    // Into a directory (`cp x tests/`, `-t DIR`, or a last operand that is one): DIR/<basename>.
+    const dir = targeted ? target : operands.length > 1 ? operands[operands.length - 1]!.value : undefined;
+    if (dir != null) intoDir(fx, dir, targeted ? operands : operands.slice(0, -1));
     return;
   }
   operands.forEach((o, k) => {
@@ -1284,7 +1490,17 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
     )
       k++;
   }
-  if (sub === "worktree" && ops[0] === "add") apply("write", "worktree add", ops[1] ?? null, ctx, fx);
+  if (sub === "mv" && ops.length >= 2) {
+    // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>).
+    const last = ops[ops.length - 1]!;
+    apply("write", "mv", last, ctx, fx);
+    if (last !== null)
+      intoDir(
+        fx,
+        last,
+        ops.slice(0, -1).map((value) => ({ value, glob: false })),
+      );
+  } else if (sub === "worktree" && ops[0] === "add") apply("write", "worktree add", ops[1] ?? null, ctx, fx);
   else if (sub === "clone" && ops.length >= 1) {
     const url = ops[0];
     const dir =
@@ -1379,6 +1595,119 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     w.value = pid;
     if (pid === "0" || pid === "-0")
       floor(fx, `signals: '${ctx.text}' signals every process of the caller's process group`);
+  }
+}
+
+/**
+ * `docker build -o type=local,dest=D`, `-o D`, `--output=D`: the image's files land under D (an
+ * unknown set); `type=tar,dest=F` writes F.
+ */
+function buildOutput(words: Word[], fx: Effects): void {
+  const b = words.findIndex((w) => w.value === "build");
+  if (b < 0) return;
+  for (let i = b + 1; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    let out: string | null | undefined;
+    if (v === "-o" || v === "--output") out = words[++i]?.value ?? null;
+    else if (v.startsWith("--output=")) out = v.slice(9);
+    else if (v.startsWith("-o") && v.length > 2 && !v.startsWith("--")) out = v.slice(2);
+    if (out === undefined) continue;
+    if (out === null) {
+      fx.dynamicWrite = true;
+      continue;
+    }
+    if (out === "-") continue;
+    const kv = new Map(
+      out.includes("=")
+        ? out.split(",").map((p) => [p.slice(0, p.indexOf("=")), p.slice(p.indexOf("=") + 1)])
+        : [],
+    );
+    const dest = kv.size > 0 ? kv.get("dest") : out;
+    const type = kv.get("type") ?? "local";
+    if (dest === undefined) continue;
+    if (type === "local") {
+      fx.writes.push(dest);
+      fx.subtrees.push(dest);
+    } else if (dest !== "-") fx.writes.push(dest);
+  }
+}
+
+/** `cp a b DIR`, `mv a DIR/`, `install -t DIR a`: each source lands as DIR/<its basename>. */
+function intoDir(fx: Effects, dir: string, sources: readonly Word[]): void {
+  for (const s of sources) {
+    const v = s.value;
+    if (v === null) continue;
+    const base = v.replace(/\/+$/, "").replace(/^.*\//, "");
+    if (base !== "" && base !== "." && base !== "..") fx.writes.push(`${dir.replace(/\/+$/, "")}/${base}`);
+  }
+}
+
+/**
+ * An extraction into `dir`: the members named on the line land as `dir/member` (a member that is a
+ * directory ending in `/` brings its subtree); with none named, a pattern, or one only known at
+ * run time, the whole of `dir`.
+ */
+function extracted(fx: Effects, dir: string, members: readonly (string | null)[]): void {
+  if (members.length === 0 || members.includes(null) || members.some((m) => m !== null && /[*?[]/.test(m))) {
+    fx.subtrees.push(dir);
+    return;
+  }
+  const at = dir.replace(/\/+$/, "");
+  for (const m of members) {
+    if (m === null) continue;
+    if (m.endsWith("/") || m === "." || m === "..") fx.subtrees.push(`${at}/${m}`);
+    else fx.writes.push(`${at}/${m}`);
+  }
+}
+
+/** unzip's member operands (after the archive, before `-x`/`-d`): the files it extracts. */
+function unzipMembers(words: Word[]): (string | null)[] {
+  const out: (string | null)[] = [];
+  let archive = false;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-x") break;
+    if (v === "-d" || v === "-P") {
+      i++;
+      continue;
+    }
+    if (v?.startsWith("-")) continue;
+    if (!archive) archive = true;
+    else out.push(v);
+  }
+  return out;
+}
+
+const COMPRESSED = /\.(gz|z|xz|lzma|bz2|zst|lz4|br|tgz|tbz2?|txz|taz)$/i;
+
+/**
+ * Decompression (`gunzip F.gz`, `xz -d F.xz`, `bzip2 -d`, `zstd -d`): writes F (`.tgz` → `.tar`);
+ * `-r` over a directory rewrites every file under it; `-c`, `-t`, `-l` write nothing.
+ */
+function decompressed(program: string, words: Word[], fx: Effects): void {
+  const un = program.startsWith("un") || program === "gunzip" || program === "bunzip2";
+  let decompress = un;
+  let recursive = false;
+  const files: string[] = [];
+  for (const w of words) {
+    const v = w.value;
+    if (v === null) continue;
+    if (v === "--decompress" || v === "--uncompress") decompress = true;
+    else if (v === "--stdout" || v === "--to-stdout" || v === "--test" || v === "--list") return;
+    else if (v === "--recursive") recursive = true;
+    else if (/^-[a-zA-Z0-9]+$/.test(v)) {
+      if (/[dD]/.test(v) && program !== "brotli") decompress = true;
+      if (program === "brotli" && /d/.test(v)) decompress = true;
+      if (/[ctl]/.test(v)) return;
+      if (/r/.test(v)) recursive = true;
+    } else if (!v.startsWith("-")) files.push(v);
+  }
+  if (!decompress) return;
+  for (const f of files) {
+    if (recursive) fx.subtrees.push(f);
+    const m = COMPRESSED.exec(f);
+    if (m) fx.writes.push(f.slice(0, m.index) + (/^t/i.test(m[1]!) ? ".tar" : ""));
   }
 }
 
@@ -1490,6 +1819,9 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     const into = dir === undefined || (dir !== null && ctx.inWorkspace(dir));
     const from = archive === undefined || archive === null || archive === "-" || !ctx.inWorkspace(archive);
     if (absolute || (into && from)) fx.dynamicWrite = true;
+    extracted(fx, fx.tree, ops);
+    // `-P`: members keep their absolute names (and `..`): they land anywhere.
+    if (absolute) fx.dynamicWrite = true;
   }
 }
 

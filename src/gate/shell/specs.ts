@@ -827,6 +827,29 @@ export const SPECS: Record<string, ProgramSpec> = {
   // ------------------------------------------------------------ files
   cp: COPY,
   mv: { ...COPY, short: "bfinuvTZ" },
+  // macOS ditto: cp's shape (`-x` extracts: effects.ts); its flags copy metadata or pick archives.
+  ditto: {
+    short: "cxkVvXZj",
+    values: { "--zlibCompressionLevel": "none", "--arch": "none", "--bom": "read" },
+    long: [
+      "--rsrc",
+      "--norsrc",
+      "--extattr",
+      "--noextattr",
+      "--qtn",
+      "--noqtn",
+      "--acl",
+      "--noacl",
+      "--keepParent",
+      "--sequesterRsrc",
+      "--nocache",
+      "--hfsCompression",
+      "--nohfsCompression",
+      "--preserveHFSCompression",
+      "--nopreserveHFSCompression",
+    ],
+    operands: "copy",
+  },
   install: {
     short: "bCcdDpsvTZ",
     values: {
@@ -974,6 +997,13 @@ export const SPECS: Record<string, ProgramSpec> = {
     operands: "write",
   },
   bzip2: { open: true, operands: "write" },
+  zstd: { open: true, values: { "-o": "write", "-D": "read", "-T": "none" }, operands: "write" },
+  lz4: { open: true, operands: "write" },
+  brotli: {
+    open: true,
+    values: { "-o": "write", "--output": "write", "-S": "none", "-q": "none" },
+    operands: "write",
+  },
   unzip: { open: true, values: { "-d": "write", "-x": "none", "-P": "none" }, operands: ["read", "none"] },
   zip: {
     open: true,
@@ -1773,6 +1803,9 @@ export const SPEC_ALIASES: Record<string, string> = {
   clang: "gcc",
   "clang++": "gcc",
   gmake: "make",
+  unxz: "xz",
+  bunzip2: "bzip2",
+  unzstd: "zstd",
   sha1sum: "sha256sum",
   md5: "md5sum",
   cksum: "md5sum",

@@ -58,6 +58,12 @@ export interface SimpleCommand {
   setid?: boolean;
   /** The directory it writes files into that its input names (`git apply`, `patch`, `tar x`, `unzip`). */
   tree?: string;
+  /**
+   * Directories it writes an unknown set of files under, absolute (an archive extracted there with
+   * its members not named): the rules judge each as DIR/**. A temporary or build-output directory
+   * is left out (judged by its own path alone).
+   */
+  trees?: string[];
 }
 
 export interface ShellParse {

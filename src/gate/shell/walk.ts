@@ -635,7 +635,7 @@ function emit(
     }
     if (fx.dynamicWrite) writes.push("");
     for (const p of fx.reads) addPath(paths, p, ctx);
-    for (const t of fx.trees) treeRead(paths, t, ctx);
+    for (const t of fx.readTrees) treeRead(paths, t, ctx);
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
     // `read PROMPT_COMMAND`, `printf -v HISTFILE …`: judged as `NAME=<only known at run time>`.
@@ -654,6 +654,8 @@ function emit(
         bound.set(n, normalisePath(p, ctx.scope.cwd, ctx.home));
         ctx.scope.bound = bound;
       }
+    if (fx.tree !== null && r.heredoc !== null && (program === "git" || program === "patch"))
+      patchWrites(r.heredoc, fx.tree, writes, ctx, cmdText);
   }
   // httpie/xh send their standard input as the body (and switch to POST) unless --ignore-stdin.
   if (
@@ -720,6 +722,7 @@ function emit(
     ...(fx?.setid ? { setid: true } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
   };
+  if (fx && fx.subtrees.length > 0) writtenTrees(cmd, fx.subtrees, ctx);
   ctx.out.push(cmd);
   if (code) addFloor(ctx, `inline-code: '${short(cmdText)}' runs ${program} code given inline`);
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
@@ -759,6 +762,47 @@ function treeRead(paths: PathList, raw: string, ctx: Ctx): void {
   if (isWithin(p, ctx.workspace)) return;
   paths.add(p === "/" ? "/.*" : `${p}/.*`);
   if (isWithin(ctx.home, p) && p !== ctx.home) paths.add(`${ctx.home}/.*`);
+}
+
+/**
+ * A temporary or build-output directory (`/tmp/x`, `$TMPDIR`, `build/`, `dist/`, `out/`): what an
+ * archive leaves there is not where tools look for code to run, so its own path is judged alone.
+ */
+const SCRATCH_DIR = /^\/(?:tmp|var\/folders)(?:\/|$)|\/(?:build|dist|out|tmp|temp)(?:\/|$)/i;
+
+/** The subtrees a command writes without naming their files, absolute, onto `cmd.trees` (and its writes). */
+function writtenTrees(cmd: SimpleCommand, subtrees: readonly string[], ctx: Ctx): void {
+  const trees: string[] = [];
+  for (const t of subtrees) {
+    const p = normalisePath(t, ctx.scope.cwd, ctx.home);
+    if (!cmd.writes.includes(p)) cmd.writes.push(p);
+    if (!cmd.paths.includes(p)) cmd.paths.push(p);
+    const rel = isWithin(p, ctx.scope.cwd) ? p.slice(ctx.scope.cwd.length) : p;
+    if (!SCRATCH_DIR.test(rel) && !trees.includes(p)) trees.push(p);
+  }
+  if (trees.length > 0) cmd.trees = trees;
+}
+
+/**
+ * A patch given inline (`git apply <<EOF`, `patch -p1 <<EOF`): the files it names are writes under
+ * its tree, so the persistence rules judge them; a symlink it creates (`new file mode 120000`) can
+ * point anywhere, and later paths through it are not where they look: at least ESCALATE.
+ */
+function patchWrites(text: string, tree: string, writes: string[], ctx: Ctx, cmdText: string): void {
+  const base = normalisePath(tree, ctx.scope.cwd, ctx.home);
+  for (const m of text.matchAll(
+    /^(?:\+\+\+ (?:b\/)?|diff --git a\/\S+ b\/|rename to |copy to )([^\t\n]+)$/gm,
+  )) {
+    const f = m[1]!.trim();
+    if (f === "/dev/null" || f === "") continue;
+    const p = normalisePath(f, base, ctx.home);
+    if (!writes.includes(p)) writes.push(p);
+  }
+  if (/^(?:new file mode|new mode|old mode) 120000$/m.test(text))
+    addFloor(
+      ctx,
+      `workspace-escape: '${short(cmdText)}' creates a symlink from a patch (mode 120000): later paths through it may lead anywhere`,
+    );
 }
 
 /** A redirect target (as written; "" for one only known at run time) into `writes`, once. */
