@@ -620,7 +620,8 @@ export class Gate {
     const d = this.finish(bundle, evaluation, matched, risk, reasons, labels, snap, t0);
     if (commit) {
       this.record(s, p, req, action.kind, summary, evaluation, matched, labels);
-      this.recordArtefacts(s, p, req, subjects, netWrites, texts, bundle, snap);
+      // A denied action never runs, so it writes nothing: only what may run makes artefacts.
+      if (evaluation !== "DENY") this.recordArtefacts(s, p, req, subjects, netWrites, texts, bundle, snap);
     }
     return d;
   }

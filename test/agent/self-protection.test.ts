@@ -164,15 +164,10 @@ describe("finding 1: self-approval", () => {
       `const r = require("http").request({ socketPath: p.join(d, "agent" + ".so" + "ck"), method: "POST", path: "/v1/reviews/${esc.action_id}", headers: { "x-forge-review-token": t } }, (x) => { let s = ""; x.on("data", (c) => (s += c)); x.on("end", () => console.log(x.statusCode, s)); });`,
       'r.end(JSON.stringify({ decision: "approve" }));',
     ].join("\n");
-    const w = await attack({ kind: "file.write", path: "sneak.js", content: js });
-    expect(w.evaluation).toBe("ALLOW");
-    // Written by this session through the gate, the script is a session artefact: running it is
-    // reviewed (issue 19), the first defence.
-    const tainted = await attack(shell("node sneak.js"));
-    expect(tainted.evaluation).toBe("ESCALATE");
-    expect(tainted.reasons.join("\n")).toMatch(/session-artefact: .*sneak\.js/);
-    // The same script already in the workspace (not written through the gate): the pack allows
-    // `node x.js` there, so this exercises the review API's own defence.
+    // The script already in the workspace (not written through the gate), before this session has
+    // written anything there: the pack allows `node x.js`, so this exercises the review API's own
+    // defence. (Once the session has written a script that uses the network, running the project's
+    // code is reviewed: gate34's capability tables, below.)
     writeFileSync(join(work, "sneak2.js"), js);
     const run = await attack(shell("node sneak2.js"));
     expect(run.evaluation).toBe("ALLOW");
@@ -183,6 +178,14 @@ describe("finding 1: self-approval", () => {
     const out = `${res.stdout.excerpt}\n${res.stderr.excerpt}`;
     expect(out).toMatch(/ENOENT|FORGE_SELF_REVIEW/);
     expect(res.stdout.excerpt).not.toMatch(/^200/m);
+    const w = await attack({ kind: "file.write", path: "sneak.js", content: js });
+    expect(w.evaluation).toBe("ALLOW");
+    // Written by this session through the gate, the script is a session artefact: running it is
+    // reviewed (issue 19), the first defence; so is running any of the project's code beside it.
+    const tainted = await attack(shell("node sneak.js"));
+    expect(tainted.evaluation).toBe("ESCALATE");
+    expect(tainted.reasons.join("\n")).toMatch(/session-artefact: .*sneak\.js/);
+    expect((await attack(shell("node sneak2.js"))).evaluation).toBe("ESCALATE");
     expect((await client.get(`/v1/actions/${esc.action_id}`)).body.state).toBe("escalated");
   });
 });

@@ -182,7 +182,9 @@ describe("POST /v1/sessions/:id/workspace", () => {
         const v = (await t!.client.get(`/v1/actions/${run.action_id}`)).body;
         return v.state === "done" ? v : undefined;
       }, "run");
-      expect(done.execution_result.stdout.excerpt).toMatch(/^403 .*FORGE_SELF_REVIEW/);
+      expect(done.execution_result.stdout.excerpt, JSON.stringify(done.execution_result)).toMatch(
+        /^403 .*FORGE_SELF_REVIEW/,
+      );
     }
     const st = (await t!.client.get("/v1/gate/state")).body;
     expect(st.sessions.find((s: { key: string }) => s.key === "s-a").workspaces).toEqual([join(work, "a")]);
