@@ -28,13 +28,16 @@ import {
 } from "./programs.js";
 import { DEFAULT_LIMITS, type ShellLimits, type ShellParse, type SimpleCommand, type Word } from "./types.js";
 import {
+  ansiCEnd,
   braceExpand,
+  bracesBalanced,
   decodeAnsiC,
   GLOB_CHARS,
   globDir,
   mayBrace,
   spread,
   unescapeDouble,
+  unescapedBlank,
   unescapeWord,
   type Work,
 } from "./words.js";
@@ -399,7 +402,7 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const start = cur.startIndex;
   const end = cur.endIndex;
   const subFeeders: string[] = [];
-  const raw: { w: Word; name: boolean }[] = [];
+  const raw: { w: Word; name: boolean; start: number }[] = [];
   let prevEnd = -1;
   let prevWord = false;
   if (!cur.gotoFirstChild()) return;
@@ -424,17 +427,31 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
       prevWord = false;
       continue;
     }
+    const start0 = cur.startIndex;
     if (t === "command_name") cur.gotoFirstChild();
     const w = wordValue(cur, ctx, subFeeders);
     if (t === "command_name") cur.gotoParent();
     // Nodes with nothing (or only a backslash-newline) between them are one word to bash
     // (`""\a{,}`, `~/.ss\⏎h`): tree-sitter splits them, the gate glues them back.
     const last = raw[raw.length - 1];
-    if (prevWord && last && CONTINUATIONS.test(gap)) last.w = glue(last.w, w, ctx);
-    else raw.push({ w, name: t === "command_name" });
+    if (prevWord && last && CONTINUATIONS.test(gap)) {
+      // A brace expression split across the nodes (`{\⏎{,}{`): bash expands the joined text, so
+      // the values glued are not bash's (dynamic).
+      const span = ctx.line.slice(last.start, cur.endIndex);
+      last.w =
+        span.includes("{") &&
+        (!bracesBalanced(ctx.line.slice(last.start, start0)) ||
+          !bracesBalanced(ctx.line.slice(start0, cur.endIndex))) &&
+        mayBrace(span)
+          ? { value: null, glob: last.w.glob || w.glob }
+          : glue(last.w, w, ctx);
+    } else raw.push({ w, name: t === "command_name", start: start0 });
     prevWord = true;
   } while (cur.gotoNextSibling());
   cur.gotoParent();
+  // And after the last part (`{a,b}\$`: the `\$` is an unnamed node after the word).
+  if (prevEnd >= 0 && prevEnd < end && !BLANKS.test(ctx.line.slice(prevEnd, end)))
+    addFloor(ctx, `shell-unparseable: the parser skipped '${short(ctx.line.slice(prevEnd, end))}'`);
   for (const part of raw) {
     if (part.name) {
       const parts: Word[] = [];
@@ -1031,7 +1048,7 @@ function expandBraces(s: string, ctx: Ctx, unquote = unescapeWord): (string | nu
     else
       addFloor(
         ctx,
-        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words`,
+        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words (or words the gate does not model)`,
       );
     return null;
   }
@@ -1112,6 +1129,7 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "word": {
       const s = text(cur, ctx);
       const glob = GLOB_CHARS.test(s);
+      if (unescapedBlank(s)) return { value: null, glob };
       if (mayBrace(s)) {
         const alts = expandBraces(s, ctx);
         if (alts === null) return { value: null, glob };
@@ -1125,8 +1143,13 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "heredoc_start":
       return { value: text(cur, ctx), glob: false };
     case "brace_expression": {
-      // `{1..9999999999}`: bash makes every word of the sequence before the command starts.
-      const t = ctx.line.slice(cur.startIndex, Math.min(ctx.line.length, cur.startIndex + 512));
+      // `{1..3}`, `{01..10..3}`: the numbers bash makes (words.ts). A longer one (`for i in
+      // {1..1000}`) is numbers only known as a range: dynamic, and `{1..9999999999}` is a resources
+      // floor (bash makes every word of the sequence before the command starts).
+      const t = text(cur, ctx);
+      const alts = braceExpand(t, ctx.limits.maxBraceWords!, ctx.budget);
+      if (alts !== null) return braceWord(alts, false);
+      if (ctx.budget.left < 0) outOfBudget(ctx, `over ${ctx.limits.maxWork} steps`);
       sequenceBudget(ctx, t);
       return { value: null, glob: false };
     }
@@ -1137,6 +1160,8 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "ansi_c_string": {
       const s = text(cur, ctx);
       addFloor(ctx, `obfuscated: ANSI-C quoting ${short(s)}`);
+      // tree-sitter-bash ends `$'\\' '\'` at the second quote; bash at the first: not bash's value.
+      if (ansiCEnd(s) !== s.length) return { value: null, glob: false };
       return { value: decodeAnsiC(s.slice(2, -1)), glob: false, quoted: true };
     }
     case "string":
@@ -1152,9 +1177,23 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       let braces = false;
       let first = true;
       let quoted = false;
+      // Inside quotes, text between the children is content too: `" "` has no string_content (its
+      // closing token is ` "`).
+      let gap = cur.startIndex;
+      const node = cur.startIndex;
       if (cur.gotoFirstChild()) {
         do {
           const ct = ctx.g.types[cur.nodeTypeId]!;
+          if (t !== "concatenation") {
+            const to = ct === '"' && cur.startIndex > node ? cur.endIndex - 1 : cur.startIndex;
+            if (to > gap) {
+              const part = unescapeDouble(ctx.line.slice(gap, to));
+              v += part;
+              raw += escapeAll(part);
+              quoted = true;
+            }
+            gap = cur.endIndex;
+          }
           if (ct === '"' || ct === '$"') continue;
           if (ct === "string_content") {
             const part = unescapeDouble(text(cur, ctx));
@@ -1163,11 +1202,16 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
             quoted = true;
             continue;
           }
-          if (ct === "word" && t === "concatenation") {
-            // An unquoted part: glob and brace characters count; `~` only at the start of the word.
+          if ((ct === "word" || ct === "brace_expression") && t === "concatenation") {
+            // An unquoted part (a `{1..3}` too): glob and brace characters count; `~` only at the
+            // start of the word.
             const s = text(cur, ctx);
             if (GLOB_CHARS.test(s)) glob = true;
             if (s.includes("{")) braces = true;
+            if (unescapedBlank(s)) {
+              if (!dyn) prefix = v;
+              dyn = true;
+            }
             raw += s;
             const u = first ? tilde(s, unescapeWord(s), ctx) : unescapeWord(s);
             first = false;
