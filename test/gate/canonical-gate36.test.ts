@@ -5,8 +5,10 @@
  * (HOME=/Users/dev, workspace /Users/dev/project): the attack spellings are not ALLOW, the everyday
  * spellings next to them are.
  */
+import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
+import { foldPath } from "../../src/gate/paths.js";
 
 const HOME = "/Users/dev";
 const CWD = `${HOME}/project`;
@@ -70,5 +72,63 @@ describe("long-option abbreviations are the flag they abbreviate (getopt_long, p
     "git log --onel -5",
   ])("%s stays ALLOW", (line) => {
     expect(verdict(line)).toBe("ALLOW");
+  });
+});
+
+describe("paths fold as APFS compares them (Unicode case folding, normalisation)", () => {
+  it.each([
+    "cat ~/Library/Keychain\u017f/login.keychain-db",
+    "cat ~/Library/Application\\ \u017fupport/Google/Chrome/Default/Cookies",
+    "cat ~/.\u017fsh/id_rsa",
+    "cat ~/.ssh/id_r\u017fa",
+    "cat ~/.\u212aube/config",
+    "cat ~/.aws/credential\u017f",
+    "ls ~/Library/Keychain\u017f",
+  ])("%s is not ALLOW", (line) => {
+    expect(verdict(line)).not.toBe("ALLOW");
+  });
+  it.each([
+    ["/Users/dev/Library/Keychain\u017f", "/Users/dev/Library/Keychains"],
+    ["/x/\u212aube", "/x/Kube"],
+    ["/x/caf\u00e9", "/x/cafe\u0301"],
+    ["/x/CAF\u00c9", "/x/CAFE\u0301"],
+    ["/x/stra\u00dfe", "/x/stra\u00dfe"],
+    ["/Users/dev/.ssh", "/Users/dev/.ssh"],
+  ])("foldPath(%j) is %j", (p, want) => {
+    expect(foldPath(p)).toBe(want);
+  });
+  it("a path and its folded spellings judge the same", () => {
+    const paths = [
+      "~/.ssh/id_rsa",
+      "~/Library/Keychains/login.keychain-db",
+      "~/.aws/credentials",
+      "~/.kube/config",
+      "~/Library/Application Support/Google/Chrome/Default/Cookies",
+      "src/index.ts",
+      "docs/notes.md",
+    ];
+    // ſ (U+017F) folds to s, the Kelvin sign (U+212A) to k, and ASCII case is ignored.
+    const spell = (p: string, picks: number[]) =>
+      [...p]
+        .map((c, i) => {
+          const k = picks[i % picks.length]!;
+          if (c === "s" && k === 1) return "\u017f";
+          if (c === "k" && k === 1) return "\u212a";
+          if (k === 2 && /[a-z]/.test(c)) return c.toUpperCase();
+          return c;
+        })
+        .join("");
+    const quote = (p: string) => `'${p}'`.replace(/^'~\//, "~/'");
+    fc.assert(
+      fc.property(
+        fc.constantFrom(...paths),
+        fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 1, maxLength: 7 }),
+        (p, picks) => {
+          const v = spell(p, picks);
+          expect(verdict(`cat ${quote(v)}`), v).toBe(verdict(`cat ${quote(p)}`));
+        },
+      ),
+      { numRuns: 150, seed: 36 },
+    );
   });
 });
