@@ -132,3 +132,26 @@ describe("paths fold as APFS compares them (Unicode case folding, normalisation)
     );
   });
 });
+
+describe("yes is never a version query; loopback names are internal", () => {
+  it.each([
+    "yes --version",
+    "yes -V",
+    "yes -h",
+    "yes help",
+    "curl http://lvh.me:8080/admin",
+    "curl http://localtest.me/",
+    "curl http://a.local.gd:3000/",
+    "curl http://x.localhost.direct/",
+    "curl http://fuf.me/",
+    "curl http://a.localho.st:9000/",
+  ])("%s is not ALLOW", (line) => {
+    expect(verdict(line)).not.toBe("ALLOW");
+  });
+  it.each(["node --version", "cat --version", "git --version", "curl https://api.github.com/repos/a/b"])(
+    "%s stays ALLOW",
+    (line) => {
+      expect(verdict(line)).toBe("ALLOW");
+    },
+  );
+});

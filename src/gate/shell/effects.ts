@@ -262,6 +262,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       if (fx.floors.length > 0) return fx;
       break;
     }
+    case "yes":
+      // BSD yes takes no flags: `yes --version` prints "--version" forever, so no argv of yes is a
+      // version query (the pack's version-queries rule matches the argv alone).
+      floor(fx, `resources: '${ctx.text}' prints its arguments forever (yes takes no flags)`);
+      return fx;
     case "http":
     case "https":
     case "xh":
