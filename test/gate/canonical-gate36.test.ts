@@ -155,3 +155,15 @@ describe("yes is never a version query; loopback names are internal", () => {
     },
   );
 });
+
+describe("git: ext::/fd:: transports run commands", () => {
+  it.each([
+    "GIT_ALLOW_PROTOCOL=ext git clone 'ext::sh -c id% >&2' x",
+    "git fetch 'ext::sh -c touch% /tmp/p' main",
+    "git submodule add ext::x y",
+    "git push --repo=ext::sh main",
+    "git clone fd::3 x",
+  ])("%s is not ALLOW", (line) => {
+    expect(verdict(line)).not.toBe("ALLOW");
+  });
+});

@@ -745,6 +745,16 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   const sub = words[i]?.value;
   if (sub === undefined || sub === null) return;
+  // `ext::CMD` and `fd::N` transports: git runs CMD (or talks over a descriptor) as the remote.
+  for (let k = i + 1; k < words.length; k++) {
+    const w = words[k]!.value;
+    const t = w === null ? null : /^(ext|fd)::/i.exec(w.slice(w.indexOf("=") + 1));
+    if (t)
+      floor(
+        fx,
+        `code-runner: '${ctx.text}' names the ${t[1]}:: transport, which runs a command as the remote`,
+      );
+  }
   // Work-tree changes where the tree is the cwd: outside the workspace they change files the
   // workspace rules never saw (`git clean -fdx` with cwd=$HOME).
   if (GIT_TREE_WRITERS.has(sub) && !ctx.inWorkspace("."))
