@@ -260,7 +260,31 @@ export function splitPathGlob(glob: string): { base: PathBase; rest: string } {
     base = "abs";
     rest = glob.startsWith("**/") ? glob : `**/${glob}`;
   }
-  return { base, rest };
+  // Folded as APFS compares names (foldPath): a glob is compared with folded paths.
+  return { base, rest: foldPath(rest) };
+}
+
+const NON_ASCII = /[^\x00-\x7f]/;
+
+/**
+ * A path as APFS compares it: normalisation-insensitive (NFD) and case-insensitive with Unicode
+ * case folding, so `Keychainſ` (U+017F), `\u212A` (Kelvin sign) and a decomposed `é` name the same
+ * directory entries as `Keychains`, `k` and `é`. Each character is folded through its upper case
+ * (`ſ` → `S` → `s`, `K` → `k`) unless that changes its length (`ß` stays). ASCII paths are returned
+ * as they are (the matchers fold ASCII case themselves).
+ */
+export function foldPath(s: string): string {
+  if (!NON_ASCII.test(s)) return s;
+  let out = "";
+  for (const c of s.normalize("NFD")) {
+    if (c.charCodeAt(0) < 128) {
+      out += c;
+      continue;
+    }
+    const u = c.toUpperCase();
+    out += (u.length === c.length ? u : c).toLowerCase();
+  }
+  return out;
 }
 
 /**
@@ -268,6 +292,11 @@ export function splitPathGlob(glob: string): { base: PathBase; rest: string } {
  * the rest is matched in place (sticky regex) and the root compared case-insensitively char by char.
  */
 export function matchPathGlob(g: PathGlob, path: string, home: string, cwd: string): boolean {
+  if (NON_ASCII.test(path)) {
+    path = foldPath(path);
+    home = foldPath(home);
+    cwd = foldPath(cwd);
+  }
   if (g.base === "abs") return matchAt(g.rest, path, 1);
   const root = g.base === "home" ? home : cwd;
   if (path.length === root.length) return sameFolded(path, root) && matchAt(g.rest, "", 0);

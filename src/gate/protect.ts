@@ -4,7 +4,7 @@
  * protect (paths resolved with realpath at config time); everything here is pure string work.
  */
 import { canonicalHost, classifyHost, endpointOf, isInternal } from "./hosts.js";
-import { collapse, stripProcRoot, unalias } from "./paths.js";
+import { collapse, foldPath, stripProcRoot, unalias } from "./paths.js";
 import type { SimpleCommand } from "./shell/index.js";
 
 /** What no action may touch. Paths are absolute; the daemon passes both their lexical and realpath forms. */
@@ -172,11 +172,12 @@ const PROC_SECRET =
 
 /**
  * A path with its kernel aliases taken out: `/proc/self/root/etc/x` and `/proc/42/root/etc/x`
- * are `/etc/x`; on macOS `/private/var/x` is `/var/x` and `/Volumes/Macintosh HD/x` is `/x` (unalias). Lower-cased, since case-insensitive file
- * systems make `~/.SSH` the same file (a false match is a DENY, never an ALLOW).
+ * are `/etc/x`; on macOS `/private/var/x` is `/var/x` and `/Volumes/Macintosh HD/x` is `/x` (unalias). Folded
+ * (foldPath) and lower-cased, since APFS makes `~/.SSH`, `~/.sſh` and NFD spellings the same file (a
+ * false match is a DENY, never an ALLOW).
  */
 export function canonicalPath(abs: string): string {
-  return unalias(stripProcRoot(collapse(abs))).toLowerCase();
+  return foldPath(unalias(stripProcRoot(collapse(abs)))).toLowerCase();
 }
 
 /** True when `p` (canonical) is `prot` (canonical, maybe ending in `*`) or below it. */

@@ -48,7 +48,11 @@ describe("effects from program specs", () => {
   });
 
   it("an unknown flag of a known program is unknown; a known one is not", () => {
-    expect(parseShell("sort --outp=~/.zshrc a", CWD, HOME).floors.join()).toMatch(/^unknown-flag: .*--outp/);
+    expect(parseShell("sort --outpt=~/.zshrc a", CWD, HOME).floors.join()).toMatch(
+      /^unknown-flag: .*--outpt/,
+    );
+    // sort takes an unambiguous prefix (getopt_long): `--outp` is `--output`, a write.
+    expect(parseShell("sort --outp=~/.zshrc a", CWD, HOME).commands[0]!.writes).toEqual([`${HOME}/.zshrc`]);
     expect(parseShell("sort -rn -k2 -t, a", CWD, HOME).floors).toEqual([]);
   });
 

@@ -1,15 +1,25 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { compilePathGlob, compilePathGlobs, matchPathGlob, type PathGlob } from "../../src/gate/paths.js";
+import {
+  compilePathGlob,
+  compilePathGlobs,
+  foldPath,
+  matchPathGlob,
+  type PathGlob,
+} from "../../src/gate/paths.js";
 import { glob, path, root } from "./glob-arbitraries.js";
 
 /**
  * Issue 18 target 1: matchPathGlob was rewritten to allocate nothing (the rest is matched in place
  * with a sticky regex, the root compared case-insensitively char by char). The version it replaced
  * is kept here as the oracle, on the same compiled glob (its `^…$` regex over slices): on every
- * generated glob, path, home and cwd the two agree.
+ * generated glob, path, home and cwd the two agree (both on paths folded by foldPath).
  */
-function matchBefore(g: PathGlob, path: string, home: string, cwd: string): boolean {
+function matchBefore(g: PathGlob, path0: string, home0: string, cwd0: string): boolean {
+  // Paths are compared as APFS does (gate36): the same matcher over the folded strings.
+  const path = foldPath(path0);
+  const home = foldPath(home0);
+  const cwd = foldPath(cwd0);
   const rest = new RegExp(`^${g.rest.source}`, "i");
   if (g.base === "abs") return rest.test(path.slice(1));
   const root = g.base === "home" ? home : cwd;

@@ -3,21 +3,10 @@
  * ALLOW and uses that write outside, delete, run code, reach a host or read a secret are not. Each
  * line is its own session, judged by the default pack (HOME=/Users/dev, workspace /Users/dev/project).
  */
-import { beforeAll, describe, expect, it } from "vitest";
-import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
+import { describe, expect, it } from "vitest";
+import { packVerdict } from "./pack-verdict.js";
 
-const HOME = "/Users/dev";
-const CWD = `${HOME}/project`;
-let gate: Gate;
-let n = 0;
-
-beforeAll(async () => {
-  await initGate();
-  gate = new Gate(loadPolicy(defaultPolicyPath()), { home: HOME, cwd: CWD });
-});
-
-const verdict = (command: string) =>
-  gate.evaluate({ session_id: `spec-${n++}`, action: { kind: "shell", command } }).evaluation;
+const verdict = packVerdict("spec");
 
 /** Everyday uses: ALLOW. */
 const ALLOWED: [string, string][] = [

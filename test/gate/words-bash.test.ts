@@ -97,8 +97,23 @@ const piece = fc.oneof(
     .map((a) => `$'${a.join("")}'`),
   // Brace expansion of literals.
   fc.array(str("abcxyz019._/-", 2), { minLength: 2, maxLength: 3 }).map((alts) => `{${alts.join(",")}}`),
-  // Brace sequences: numbers (zero-padded, stepped, descending), letters, and ones that are none.
-  seqPiece(),
+  // Brace sequences: integers (signed, zero-padded), letters, a step of any sign (issue 19, red33).
+  fc
+    .tuple(
+      fc.oneof(
+        fc.tuple(
+          fc.constantFrom("0", "1", "3", "-2", "+1", "05", "-03", "007", "12", "-0"),
+          fc.constantFrom("0", "2", "4", "-1", "+3", "010", "-04", "9", "00"),
+        ),
+        // Letters of one case (a range from upper to lower case passes `[\\]^_\``: not modelled).
+        fc.tuple(fc.constantFrom("a", "c", "x", "e"), fc.constantFrom("a", "e", "z", "b")),
+        fc.tuple(fc.constantFrom("A", "C", "Z"), fc.constantFrom("B", "C", "A")),
+      ),
+      fc.option(fc.constantFrom("0", "1", "2", "-2", "+3", "7"), { nil: undefined }),
+    )
+    .map(([[x, y], step]) => `{${x}..${y}${step === undefined ? "" : `..${step}`}}`),
+  // Lone braces, commas and dots: nested and unmatched braces, `{a..}`, `{1...3}`.
+  fc.constantFrom("{", "}", ",", "..", "{}"),
 );
 
 function seqPiece() {
@@ -170,6 +185,11 @@ describe.skipIf(missing("bash"))("gate word values equal bash's (differential)",
     ["{e..a..2}", ["e", "c", "a"]],
     ['"{a..c}"', ["{a..c}"]],
     ["{a..1}", ["{a..1}"]],
+    // Sequences (red33: `node -{e..e}`, `find -exe{c..c}`, `~/Library/Keychain{s..s}`).
+    ["-{e..e} -exe{c..c}", ["-e", "-exec"]],
+    ["~/Library/Keychain{s..s}", [`${HOME}/Library/Keychains`]],
+    ["{01..10..4} {c..a} {a..e..2}", ["01", "05", "09", "c", "b", "a", "a", "c", "e"]],
+    ["{a{b,c}} {x..y{1,2}} {1...2}", ["{ab}", "{ac}", "x..y1", "x..y2", "{1...2}"]],
   ])("%j", (text, want) => {
     const got = gateWords(text).filter((w) => w !== "cat");
     expect(got).toEqual(want);

@@ -14,6 +14,7 @@ import {
   GIT_GLOBAL,
   GIT_INERT_KEYS,
   GIT_SUB,
+  longPrefix,
   MAX_WORKERS,
   type ProgramSpec,
   type Role,
@@ -340,6 +341,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       if (fx.floors.length > 0) return fx;
       break;
     }
+    case "yes":
+      // BSD yes takes no flags: `yes --version` prints "--version" forever, so no argv of yes is a
+      // version query (the pack's version-queries rule matches the argv alone).
+      floor(fx, `resources: '${ctx.text}' prints its arguments forever (yes takes no flags)`);
+      return fx;
     case "http":
     case "https":
     case "xh":
@@ -1171,6 +1177,12 @@ function splitColons(s: string): string[] {
   return out;
 }
 
+/** A spec's long flags (with and without values), for abbreviations. */
+function* specLongs(spec: ProgramSpec): Iterable<string> {
+  for (const k in spec.values) if (k.startsWith("--")) yield k;
+  if (spec.long) yield* spec.long;
+}
+
 /** The spec-driven reading of a command's words. */
 function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const operands: Word[] = [];
@@ -1210,7 +1222,14 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     };
     const eq = v.indexOf("=");
     if (v.startsWith("--")) {
-      const name = eq > 0 ? v.slice(0, eq) : v;
+      let name = eq > 0 ? v.slice(0, eq) : v;
+      if (spec.abbrev && spec.values?.[name] === undefined && !spec.long?.includes(name)) {
+        // `sort --out=F` is `--output=F`; a prefix of several flags is unknown.
+        const full = longPrefix(name, specLongs(spec));
+        if (full === null)
+          floor(fx, `unknown-flag: '${ctx.text}': '${name}' abbreviates several flags of this program`);
+        else if (full !== undefined) name = full;
+      }
       if (spec.inPlace?.includes(name)) inPlace = true;
       const role = spec.values?.[name];
       if (role !== undefined) take(role, name, eq > 0 ? v.slice(eq + 1) : undefined);
@@ -1326,6 +1345,16 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   const sub = words[i]?.value;
   if (sub === undefined || sub === null) return;
+  // `ext::CMD` and `fd::N` transports: git runs CMD (or talks over a descriptor) as the remote.
+  for (let k = i + 1; k < words.length; k++) {
+    const w = words[k]!.value;
+    const t = w === null ? null : /^(ext|fd)::/i.exec(w.slice(w.indexOf("=") + 1));
+    if (t)
+      floor(
+        fx,
+        `code-runner: '${ctx.text}' names the ${t[1]}:: transport, which runs a command as the remote`,
+      );
+  }
   // Work-tree changes where the tree is the cwd: outside the workspace they change files the
   // workspace rules never saw (`git clean -fdx` with cwd=$HOME).
   if (GIT_TREE_WRITERS.has(sub) && !ctx.inWorkspace("."))
@@ -1362,9 +1391,22 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (v === null || !v.startsWith("-") || v === "-") continue;
     if (v === "--") break;
     const eq = v.indexOf("=");
-    const name = eq > 0 ? v.slice(0, eq) : v;
+    let name = eq > 0 ? v.slice(0, eq) : v;
     let role = roles[name];
     let attached = eq > 0 ? v.slice(eq + 1) : undefined;
+    if (role === undefined && v.startsWith("--")) {
+      // parse-options takes any unambiguous prefix: `rebase --exe=CMD` is `--exec=CMD`.
+      const full = longPrefix(name, Object.keys(roles));
+      if (full === null)
+        floor(
+          fx,
+          `code-runner: '${ctx.text}': '${name}' abbreviates several git options that run code or write`,
+        );
+      else if (full !== undefined) {
+        role = roles[full];
+        name = full;
+      }
+    }
     if (role === undefined && !v.startsWith("--")) {
       // An attached short value: `-O'sh -c id'`, `-xCMD`.
       role = roles[v.slice(0, 2)];

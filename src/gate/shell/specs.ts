@@ -45,6 +45,11 @@ export interface ProgramSpec {
   inPlace?: string[];
   /** Flags that send the result elsewhere instead (`plutil -o`): with one, nothing is rewritten. */
   inPlaceUnless?: string[];
+  /**
+   * Long flags may be abbreviated to any unambiguous prefix (GNU getopt_long, git's parse-options,
+   * Python argparse/optparse, npm's nopt): `sort --out=F` is `--output=F`. Set by `ABBREVIATING`.
+   */
+  abbrev?: boolean;
 }
 
 /**
@@ -1790,6 +1795,43 @@ export const SPECS: Record<string, ProgramSpec> = {
   // ------------------------------------------------------------ process control
   kill: { open: true, values: { "-s": "none", "-n": "none" }, operands: "pid" },
 };
+
+/**
+ * Programs whose option parser takes an unambiguous prefix of a long flag as that flag (getopt_long,
+ * parse-options, argparse, optparse, nopt). Others (node, go, clang, curl, rg, clap and yargs tools)
+ * reject abbreviations, so a prefix there is not read as the flag.
+ */
+const ABBREVIATING = [
+  ..."head tail nl tac fold paste comm join cmp strings od readlink realpath wc sort uniq cut tr diff".split(
+    " ",
+  ),
+  ..."grep ls du df stat file which basename dirname date uname base64 shasum sha256sum md5sum tee".split(
+    " ",
+  ),
+  ..."cp mv install ln rm rmdir mkdir touch truncate chmod split gzip gunzip xz bzip2 make ninja".split(" "),
+  ..."patch wget pytest gdb pip npm".split(" "),
+];
+const markAbbrev = (spec: ProgramSpec): void => {
+  spec.abbrev = true;
+  for (const sub of Object.values(spec.sub ?? {})) markAbbrev(sub);
+};
+for (const name of ABBREVIATING) markAbbrev(SPECS[name]!);
+
+/**
+ * The long flag `name` (`--out`) abbreviates among `known`: the flag itself when exactly one
+ * starts with it, `null` when several do (ambiguous: the program refuses it, or picks one the gate
+ * cannot tell), undefined when none does.
+ */
+export function longPrefix(name: string, known: Iterable<string>): string | null | undefined {
+  if (name.length < 3 || !name.startsWith("--")) return undefined;
+  let found: string | undefined;
+  for (const k of known) {
+    if (k.length <= name.length || !k.startsWith(name)) continue;
+    if (found !== undefined && found !== k) return null;
+    found = k;
+  }
+  return found;
+}
 
 /** Program names that share a spec. */
 export const SPEC_ALIASES: Record<string, string> = {

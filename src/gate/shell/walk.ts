@@ -28,13 +28,16 @@ import {
 } from "./programs.js";
 import { DEFAULT_LIMITS, type ShellLimits, type ShellParse, type SimpleCommand, type Word } from "./types.js";
 import {
+  ansiCEnd,
   braceExpand,
+  bracesBalanced,
   decodeAnsiC,
   GLOB_CHARS,
   globDir,
   mayBrace,
   spread,
   unescapeDouble,
+  unescapedBlank,
   unescapeWord,
   type Work,
   zshOption,
@@ -406,8 +409,7 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const start = cur.startIndex;
   const end = cur.endIndex;
   const subFeeders: string[] = [];
-  const raw: Word[] = [];
-  let nameAt = -1; // the part of `raw` that is the command name
+  const raw: { w: Word; name: boolean; start: number }[] = [];
   let prevEnd = -1;
   let prevWord = false;
   if (!cur.gotoFirstChild()) return;
@@ -432,28 +434,38 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
       prevWord = false;
       continue;
     }
+    const start0 = cur.startIndex;
     if (t === "command_name") cur.gotoFirstChild();
     const w = wordValue(cur, ctx, subFeeders);
     if (t === "command_name") cur.gotoParent();
     // Nodes with nothing (or only a backslash-newline) between them are one word to bash
     // (`""\a{,}`, `~/.ss\⏎h`): tree-sitter splits them, the gate glues them back.
-    const last = raw.length - 1;
-    if (prevWord && last >= 0 && CONTINUATIONS.test(gap)) raw[last] = glue(raw[last]!, w, ctx);
-    else {
-      if (t === "command_name") nameAt = raw.length;
-      raw.push(w);
-    }
+    const last = raw[raw.length - 1];
+    if (prevWord && last && CONTINUATIONS.test(gap)) {
+      // A brace expression split across the nodes (`{\⏎{,}{`): bash expands the joined text, so
+      // the values glued are not bash's (dynamic).
+      const span = ctx.line.slice(last.start, cur.endIndex);
+      last.w =
+        span.includes("{") &&
+        (!bracesBalanced(ctx.line.slice(last.start, start0)) ||
+          !bracesBalanced(ctx.line.slice(start0, cur.endIndex))) &&
+        mayBrace(span)
+          ? { value: null, glob: last.w.glob || w.glob }
+          : glue(last.w, w, ctx);
+    } else raw.push({ w, name: t === "command_name", start: start0 });
     prevWord = true;
   } while (cur.gotoNextSibling());
   cur.gotoParent();
-  for (let i = 0; i < raw.length; i++) {
-    if (i === nameAt) {
-      // The name's first word is the command name; the rest of it are its first arguments.
-      const from = words.length;
-      spread(raw[i]!, words);
-      name = words[from]!;
-      words.splice(from, 1);
-    } else spread(raw[i]!, words);
+  // And after the last part (`{a,b}\$`: the `\$` is an unnamed node after the word).
+  if (prevEnd >= 0 && prevEnd < end && !BLANKS.test(ctx.line.slice(prevEnd, end)))
+    addFloor(ctx, `shell-unparseable: the parser skipped '${short(ctx.line.slice(prevEnd, end))}'`);
+  for (const part of raw) {
+    if (part.name) {
+      const parts: Word[] = [];
+      spread(part.w, parts);
+      name = parts[0]!;
+      words.push(...parts.slice(1));
+    } else spread(part.w, words);
   }
   if (name === null) return; // a bare assignment: `X=1`
   const cmdText = ctx.line.slice(start, end);
@@ -1206,7 +1218,7 @@ function expandBraces(s: string, ctx: Ctx, unquote = unescapeWord): (string | nu
     else
       addFloor(
         ctx,
-        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words (or a sequence of characters that are not letters)`,
+        `shell-budget: brace expansion in '${short(s)}' makes over ${ctx.limits.maxBraceWords} words (or words the gate does not model)`,
       );
     return null;
   }
@@ -1287,6 +1299,7 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "word": {
       const s = text(cur, ctx);
       const glob = GLOB_CHARS.test(s);
+      if (unescapedBlank(s)) return { value: null, glob };
       if (mayBrace(s)) {
         const alts = expandBraces(s, ctx);
         if (alts === null) return { value: null, glob };
@@ -1300,13 +1313,15 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "heredoc_start":
       return { value: text(cur, ctx), glob: false };
     case "brace_expression": {
-      // `{1..9999999999}`: bash makes every word of the sequence before the command starts.
-      const t = ctx.line.slice(cur.startIndex, Math.min(ctx.line.length, cur.startIndex + 512));
+      // `{1..3}`, `{01..10..3}`: the numbers bash makes (words.ts). A longer one (`for i in
+      // {1..1000}`) is numbers only known as a range: dynamic, and `{1..9999999999}` is a resources
+      // floor (bash makes every word of the sequence before the command starts).
+      const t = text(cur, ctx);
+      const alts = braceExpand(t, ctx.limits.maxBraceWords!, ctx.budget);
+      if (alts !== null) return braceWord(alts, false);
+      if (ctx.budget.left < 0) outOfBudget(ctx, `over ${ctx.limits.maxWork} steps`);
       sequenceBudget(ctx, t);
-      // A short one is its words (`{1..3}` is `1 2 3`); a long one stays unknown.
-      if (cur.endIndex - cur.startIndex > 64) return { value: null, glob: false };
-      const alts = braceExpand(text(cur, ctx), ctx.limits.maxBraceWords!, ctx.budget);
-      return alts === null ? { value: null, glob: false } : braceWord(alts, false);
+      return { value: null, glob: false };
     }
     case "raw_string": {
       const s = text(cur, ctx);
@@ -1315,6 +1330,8 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "ansi_c_string": {
       const s = text(cur, ctx);
       addFloor(ctx, `obfuscated: ANSI-C quoting ${short(s)}`);
+      // tree-sitter-bash ends `$'\\' '\'` at the second quote; bash at the first: not bash's value.
+      if (ansiCEnd(s) !== s.length) return { value: null, glob: false };
       return { value: decodeAnsiC(s.slice(2, -1)), glob: false, quoted: true };
     }
     case "string":
@@ -1330,9 +1347,23 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       let braces = false;
       let first = true;
       let quoted = false;
+      // Inside quotes, text between the children is content too: `" "` has no string_content (its
+      // closing token is ` "`).
+      let gap = cur.startIndex;
+      const node = cur.startIndex;
       if (cur.gotoFirstChild()) {
         do {
           const ct = ctx.g.types[cur.nodeTypeId]!;
+          if (t !== "concatenation") {
+            const to = ct === '"' && cur.startIndex > node ? cur.endIndex - 1 : cur.startIndex;
+            if (to > gap) {
+              const part = unescapeDouble(ctx.line.slice(gap, to));
+              v += part;
+              raw += escapeAll(part);
+              quoted = true;
+            }
+            gap = cur.endIndex;
+          }
           if (ct === '"' || ct === '$"') continue;
           if (ct === "string_content") {
             const part = unescapeDouble(text(cur, ctx));
@@ -1341,27 +1372,16 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
             quoted = true;
             continue;
           }
-          if (ct === "brace_expression" && t === "concatenation") {
-            // `x{1..3}`: a sequence is unquoted text brace expansion reads, as `x{a..c}` is.
-            const s = text(cur, ctx);
-            sequenceBudget(ctx, s);
-            first = false;
-            if (s.length > 64 || braceExpand(s, ctx.limits.maxBraceWords!, ctx.budget) === null) {
-              // A long one leaves the word unknown, as before sequences were read.
-              if (!dyn) prefix = v;
-              dyn = true;
-              continue;
-            }
-            braces = true;
-            raw += s;
-            v += s;
-            continue;
-          }
-          if (ct === "word" && t === "concatenation") {
-            // An unquoted part: glob and brace characters count; `~` only at the start of the word.
+          if ((ct === "word" || ct === "brace_expression") && t === "concatenation") {
+            // An unquoted part (a `{1..3}` too): glob and brace characters count; `~` only at the
+            // start of the word.
             const s = text(cur, ctx);
             if (GLOB_CHARS.test(s)) glob = true;
             if (s.includes("{")) braces = true;
+            if (unescapedBlank(s)) {
+              if (!dyn) prefix = v;
+              dyn = true;
+            }
             raw += s;
             const u = first ? tilde(s, unescapeWord(s), ctx) : unescapeWord(s);
             first = false;

@@ -23,6 +23,32 @@ export function zshOption(name: string): string {
   return name.replace(/_/g, "").toLowerCase();
 }
 
+/**
+ * True when `s` holds an unescaped blank: tree-sitter-bash reads `{ {` and `} }` as one word where
+ * bash has two, so such a word's value is not bash's (the walk makes it dynamic).
+ */
+export function unescapedBlank(s: string): boolean {
+  if (s.indexOf(" ") < 0 && s.indexOf("\t") < 0 && s.indexOf("\n") < 0) return false;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \ */) i++;
+    else if (c === 32 || c === 9 || c === 10) return true;
+  }
+  return false;
+}
+
+/** True when every unescaped `{` in `s` has its `}` and no `}` comes before its `{`. */
+export function bracesBalanced(s: string): boolean {
+  let depth = 0;
+  for (let i = 0; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \ */) i++;
+    else if (c === 123 /* { */) depth++;
+    else if (c === 125 /* } */ && --depth < 0) return false;
+  }
+  return depth === 0;
+}
+
 /** The directory a glob word expands inside: `/*` → `/`, `~/.ssh/id_*` → `~/.ssh`, `*.ts` → `.`. */
 export function globDir(v: string): string {
   const g = v.search(/[*?[]/);
@@ -57,95 +83,162 @@ export function mayBrace(s: string): boolean {
 }
 
 /**
- * Bash brace expansion of `s`: alternatives `{a,b}` and sequences `{1..3}`, `{01..10..3}`, `{a..e}`.
- * Null when it would make more than
- * `max` words or spend more than `work.left` characters: the caller treats the word as unknown
- * (never as the first `max` words: a dropped alternative could be the dangerous one).
+ * Bash brace expansion of `s`: alternatives `{a,b}` and sequences `{x..y[..step]}` (integers,
+ * zero-padded when either end is, or single letters), as bash's brace_expand does it: the first `{`
+ * with a matching `}` and a top-level `,` or `..` starts the expression (others are text), the text
+ * before it is kept as is, the parts and the rest are expanded and multiplied. Null when it would
+ * make more than `max` words, spend more than `work.left` characters, or make a word the gate does
+ * not model (a letter range through `[\]^_\``, a number past 2^53): the caller treats the word as
+ * unknown (never as the first `max` words: a dropped alternative could be the dangerous one).
  */
 export function braceExpand(s: string, max: number, work: Work = { left: 1_000_000 }): string[] | null {
-  const out: string[] = [];
-  return expandInto(s, max, work, out) ? out : null;
+  return expand(s, max, work);
 }
 
-function expandInto(s: string, max: number, work: Work, out: string[]): boolean {
+/** The index of the next unescaped `{` at or after `from` that is not `${`; -1 when none. */
+function nextOpen(s: string, from: number): number {
+  for (let i = from; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \ */) i++;
+    else if (c === 123 /* { */ && (i === 0 || s.charCodeAt(i - 1) !== 36 || escapedAt(s, i - 1))) return i;
+  }
+  return -1;
+}
+
+/** True when the character at `i` is escaped by an odd run of backslashes before it. */
+function escapedAt(s: string, i: number): boolean {
+  let n = 0;
+  for (let k = i - 1; k >= 0 && s.charCodeAt(k) === 92; k--) n++;
+  return n % 2 === 1;
+}
+
+function expand(s: string, max: number, work: Work): string[] | null {
   work.left -= s.length + 1;
-  if (work.left < 0) return false;
+  if (work.left < 0) return null;
+  let from = 0;
+  for (;;) {
+    const open = nextOpen(s, from);
+    if (open < 0) return [s];
+    // The matching `}`, and whether a `,` or `..` (not `..}`) is at its top level.
+    let depth = 0;
+    let close = -1;
+    let exciting = false;
+    let anyComma = false;
+    for (let i = open + 1; i < s.length; i++) {
+      const c = s.charCodeAt(i);
+      if (c === 92 /* \ */) {
+        i++;
+        continue;
+      }
+      if (c === 123 /* { */) depth++;
+      else if (c === 125 /* } */) {
+        if (depth === 0) {
+          close = i;
+          break;
+        }
+        depth--;
+      } else if (c === 44 /* , */) {
+        anyComma = true;
+        if (depth === 0) exciting = true;
+      } else if (c === 46 /* . */ && depth === 0 && s.charCodeAt(i + 1) === 46 && s.charCodeAt(i + 2) !== 125)
+        exciting = true;
+    }
+    work.left -= (close < 0 ? s.length : close) - open;
+    if (work.left < 0) return null;
+    if (close < 0 || !exciting) {
+      from = open + 1;
+      continue;
+    }
+    const pre = s.slice(0, open);
+    const amble = s.slice(open + 1, close);
+    const post = s.slice(close + 1);
+    let mid: string[] | null;
+    if (!anyComma) {
+      const seq = sequence(amble, max);
+      if (seq === undefined) {
+        // Not a sequence: the expression is text, and the rest may still expand.
+        if (post === "") return [s];
+        const tail = expand(post, max, work);
+        return tail === null ? null : tail.map((t) => s.slice(0, close + 1) + t);
+      }
+      mid = seq;
+    } else mid = alternatives(amble, max, work);
+    if (mid === null) return null;
+    const tail = post === "" ? [""] : expand(post, max, work);
+    if (tail === null || mid.length * tail.length > max) return null;
+    const out: string[] = [];
+    for (const m of mid) for (const t of tail) out.push(pre + m + t);
+    return out;
+  }
+}
+
+/** `a,b{c,d},e` → each top-level part brace-expanded, in order. */
+function alternatives(amble: string, max: number, work: Work): string[] | null {
+  const out: string[] = [];
   let depth = 0;
-  let open = -1;
-  const commas: number[] = [];
-  for (let i = 0; i < s.length; i++) {
-    const c = s[i];
-    if (c === "\\") {
+  let from = 0;
+  for (let i = 0; i <= amble.length; i++) {
+    const c = amble.charCodeAt(i);
+    if (c === 92 /* \ */) {
       i++;
       continue;
     }
-    if (c === "{") {
-      if (depth === 0) {
-        open = i;
-        commas.length = 0;
-      }
-      depth++;
-    } else if (c === "," && depth === 1) commas.push(i);
-    else if (c === "}" && depth > 0) {
-      depth--;
-      if (depth === 0 && commas.length === 0) {
-        const seq = sequence(s.slice(open + 1, i), max);
-        if (seq === undefined) continue;
-        if (seq === null) return false;
-        const head = s.slice(0, open);
-        const tail = s.slice(i + 1);
-        for (const item of seq) if (!expandInto(head + item + tail, max, work, out)) return false;
-        return true;
-      }
-      if (depth === 0 && commas.length > 0) {
-        const head = s.slice(0, open);
-        const tail = s.slice(i + 1);
-        let from = open + 1;
-        for (const k of [...commas, i]) {
-          if (!expandInto(head + s.slice(from, k) + tail, max, work, out)) return false;
-          from = k + 1;
-        }
-        return true;
-      }
+    if (c === 123 /* { */) depth++;
+    else if (c === 125 /* } */ && depth > 0) depth--;
+    else if ((c === 44 /* , */ && depth === 0) || i >= amble.length) {
+      const part = expand(amble.slice(from, i), max, work);
+      if (part === null || out.length + part.length > max) return null;
+      for (const p of part) out.push(p);
+      from = i + 1;
     }
   }
-  if (out.length >= max) return false;
-  out.push(s);
-  return true;
+  return out;
 }
 
-const INT_SEQ = /^([+-]?\d+)\.\.([+-]?\d+)(?:\.\.([+-]?\d+))?$/;
-const CHAR_SEQ = /^([A-Za-z])\.\.([A-Za-z])(?:\.\.([+-]?\d+))?$/;
+const SEQ_INT = /^([+-]?\d+)\.\.([+-]?\d+)(?:\.\.([+-]?\d+))?$/;
+const SEQ_CHAR = /^([A-Za-z])\.\.([A-Za-z])(?:\.\.([+-]?\d+))?$/;
+const INT64 = 2n ** 63n;
+
+/** A number bash's legal_number accepts (it fits an intmax_t). */
+function int64(v: string): boolean {
+  const b = BigInt(v);
+  return b < INT64 && b >= -INT64;
+}
 
 /**
- * The words of a brace sequence body (`1..3`, `01..10..3`, `a..e`, `z..a..2`), as bash makes them:
- * undefined when `body` is no sequence (bash leaves it as written), null when it makes more than
- * `max` words or a character that is not a letter (`{Z..a}` spans `[\]^_\``: not read here).
+ * `x..y[..step]` as bash's expand_seqterm: the words, undefined when it is not a sequence (the
+ * braces are then text), null when it makes more than `max` words or words the gate does not model.
  */
-function sequence(body: string, max: number): string[] | null | undefined {
-  const int = INT_SEQ.exec(body);
-  const chr = int ? null : CHAR_SEQ.exec(body);
-  const m = int ?? chr;
-  if (!m) return undefined;
-  const step = Math.max(1, Math.abs(m[3] === undefined ? 1 : Number(m[3])));
-  const a = int ? Number(m[1]) : m[1]!.charCodeAt(0);
-  const b = int ? Number(m[2]) : m[2]!.charCodeAt(0);
-  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b)) return null;
-  const n = Math.floor(Math.abs(b - a) / step) + 1;
+function sequence(amble: string, max: number): string[] | null | undefined {
+  const num = SEQ_INT.exec(amble);
+  const chr = num === null ? SEQ_CHAR.exec(amble) : null;
+  const m = num ?? chr;
+  if (m === null) return undefined;
+  if ((num && (!int64(m[1]!) || !int64(m[2]!))) || (m[3] !== undefined && !int64(m[3]))) return undefined;
+  const a = num ? Number(m[1]) : m[1]!.charCodeAt(0);
+  const b = num ? Number(m[2]) : m[2]!.charCodeAt(0);
+  const stepAbs = m[3] === undefined ? 1 : Math.abs(Number(m[3])) || 1;
+  if (!Number.isSafeInteger(a) || !Number.isSafeInteger(b) || !Number.isSafeInteger(stepAbs)) return null;
+  const n = Math.floor(Math.abs(b - a) / stepAbs) + 1;
   if (n > max) return null;
-  const dir = b >= a ? step : -step;
-  // Bash pads to the widest end when either end starts with a zero (`{01..10}`, `{-05..5}`).
-  const zero = /^[+-]?0\d/;
-  const width = int && (zero.test(m[1]!) || zero.test(m[2]!)) ? Math.max(m[1]!.length, m[2]!.length) : 0;
+  const step = a <= b ? stepAbs : -stepAbs;
   const out: string[] = [];
-  for (let k = 0, v = a; k < n; k++, v += dir) {
-    if (chr) {
-      if (!/[A-Za-z]/.test(String.fromCharCode(v))) return null;
+  if (chr) {
+    // A range from upper to lower case passes `[\]^_\``: glob and quote characters made by the
+    // expansion, which the gate does not model.
+    for (let k = 0, v = a; k < n; k++, v += step) {
+      if (v > 90 && v < 97) return null;
       out.push(String.fromCharCode(v));
-    } else if (width > 0) {
-      const digits = String(Math.abs(v)).padStart(v < 0 ? width - 1 : width, "0");
-      out.push(v < 0 ? `-${digits}` : digits);
-    } else out.push(String(v));
+    }
+    return out;
+  }
+  const padded = (t: string) =>
+    (t.length > 1 && t[0] === "0") || (t.length > 2 && t[0] === "-" && t[1] === "0");
+  const width = padded(m[1]!) || padded(m[2]!) ? Math.max(m[1]!.length, m[2]!.length) : 0;
+  for (let k = 0, v = a; k < n; k++, v += step) {
+    const abs = String(Math.abs(v));
+    const sign = v < 0 ? "-" : "";
+    out.push(sign + abs.padStart(width - sign.length, "0"));
   }
   return out;
 }
@@ -160,12 +253,28 @@ export function unescapeDouble(s: string): string {
   return s.replace(/\\\n/g, "").replace(/\\([$`"\\])/g, "$1");
 }
 
+/** Where bash ends the `$'…'` word at the start of `s` (after its closing quote); -1 when it does not. */
+export function ansiCEnd(s: string): number {
+  for (let i = 2; i < s.length; i++) {
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \ */) i++;
+    else if (c === 39 /* ' */) return i + 1;
+  }
+  return -1;
+}
+
 export function decodeAnsiC(s: string): string {
   return s.replace(
     /\\(x[0-9a-fA-F]{1,2}|u[0-9a-fA-F]{1,4}|U[0-9a-fA-F]{1,8}|[0-7]{1,3}|c.|.)/gs,
     (_, e: string) => {
       const c = e[0]!;
-      if (c === "x" || c === "u" || c === "U") return String.fromCodePoint(Number.parseInt(e.slice(1), 16));
+      // `\x` with no hex digit after it is kept as written, as bash does.
+      if ((c === "x" || c === "u" || c === "U") && e.length === 1) return `\\${c}`;
+      if (c === "x" || c === "u" || c === "U") {
+        const cp = Number.parseInt(e.slice(1), 16);
+        // Past Unicode: kept as written (never ALLOW anyway: ANSI-C quoting is a floor).
+        return cp > 0x10ffff ? `\\${e}` : String.fromCodePoint(cp);
+      }
       if (c >= "0" && c <= "7") return String.fromCharCode(Number.parseInt(e, 8));
       if (c === "c") return String.fromCharCode(e.charCodeAt(1) & 31);
       const map: Record<string, string> = {
