@@ -7,38 +7,13 @@
  * row is its own session of the default pack (HOME=/Users/dev, workspace /Users/dev/project);
  * multi-step rows share one session.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { Codes } from "../../src/errors.js";
-import { defaultPolicyPath, Gate, initGate, loadPolicy, loadPolicyText } from "../../src/gate/index.js";
-
-const HOME = "/Users/dev";
-const CWD = `${HOME}/project`;
-let gate: Gate;
-let n = 0;
-
-beforeAll(async () => {
-  await initGate();
-  gate = new Gate(loadPolicy(defaultPolicyPath()), { home: HOME, cwd: CWD });
-});
-
-interface Verdict {
-  evaluation: string;
-  reasons: string[];
-  rules: string[];
-}
+import { Gate, loadPolicyText } from "../../src/gate/index.js";
+import { CWD, HOME, packSteps } from "./pack-verdict.js";
 
 /** The strictest verdict of the steps, run in order in one fresh session. */
-function verdict(...steps: string[]): Verdict {
-  const session_id = `gate35-${n++}`;
-  let worst: Verdict = { evaluation: "ALLOW", reasons: [], rules: [] };
-  const rank: Record<string, number> = { ALLOW: 0, ESCALATE: 1, DENY: 2 };
-  for (const command of steps) {
-    const d = gate.evaluate({ session_id, action: { kind: "shell", command } });
-    if (rank[d.evaluation]! >= rank[worst.evaluation]!)
-      worst = { evaluation: d.evaluation, reasons: d.reasons, rules: d.policy_matched.map((m) => m.rule_id) };
-  }
-  return worst;
-}
+const verdict = packSteps("gate35");
 
 type Row = [string, ...string[]];
 
@@ -128,16 +103,10 @@ describe("one rule names each home path (secrets, then credential_shaped, dot-pa
   });
 
   it("a structured file.read in home outside the workspace is reviewed", () => {
-    const d = gate.evaluate({
-      session_id: "gate35-fr",
-      action: { kind: "file.read", path: `${HOME}/Documents/notes.txt` },
-    });
+    const d = verdict({ kind: "file.read", path: `${HOME}/Documents/notes.txt` });
     expect(d.evaluation).toBe("ESCALATE");
-    expect(d.policy_matched.map((m) => m.rule_id)).toContain("home-reads-outside-workspace");
-    const ok = gate.evaluate({
-      session_id: "gate35-fr2",
-      action: { kind: "file.read", path: `${CWD}/README.md` },
-    });
+    expect(d.rules).toContain("home-reads-outside-workspace");
+    const ok = verdict({ kind: "file.read", path: `${CWD}/README.md` });
     expect(ok.evaluation).toBe("ALLOW");
   });
 });
@@ -163,8 +132,9 @@ describe("match field paths_except", () => {
         cwd: CWD,
       },
     );
+    let k = 0;
     const v = (command: string) =>
-      g.evaluate({ session_id: `pe-${n++}`, action: { kind: "shell", command } }).evaluation;
+      g.evaluate({ session_id: `pe-${k++}`, action: { kind: "shell", command } }).evaluation;
     expect(v("cat src/a.ts")).toBe("ALLOW");
     expect(v("cat ~/ok/a.txt")).toBe("ALLOW");
     expect(v("cat ~/no/a.txt")).toBe("DENY");
@@ -399,22 +369,19 @@ table(
 
 describe("a training run's local dataset is a file it reads: the path rules judge it", () => {
   const run = (ref: string) =>
-    gate.evaluate({
-      session_id: `gate35-tr-${n++}`,
-      action: {
-        kind: "training.run",
-        job: "t",
-        trainer: "embedded",
-        model: { base: null, parameters: 140000 },
-        dataset: { ref, sha256: "a".repeat(64) },
-        budgets: {
-          max_parameters: 200000,
-          max_tokens: 1000000,
-          max_steps: 1000,
-          max_wall_seconds: 600,
-          max_memory_mb: 512,
-          max_energy_joules: null,
-        },
+    verdict({
+      kind: "training.run",
+      job: "t",
+      trainer: "embedded",
+      model: { base: null, parameters: 140000 },
+      dataset: { ref, sha256: "a".repeat(64) },
+      budgets: {
+        max_parameters: 200000,
+        max_tokens: 1000000,
+        max_steps: 1000,
+        max_wall_seconds: 600,
+        max_memory_mb: 512,
+        max_energy_joules: null,
       },
     });
   it.each([

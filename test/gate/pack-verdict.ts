@@ -1,18 +1,62 @@
-/** The default pack's verdict on one shell line, each line its own session (HOME=/Users/dev, workspace ~/project). */
+/** The default pack's verdicts in tests (HOME=/Users/dev, workspace ~/project). */
 import { beforeAll } from "vitest";
-import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
+import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from "../../src/gate/index.js";
 
 export const HOME = "/Users/dev";
 export const CWD = `${HOME}/project`;
 
-/** Registers a beforeAll that builds the gate; the returned function judges one line in a new session. */
-export function packVerdict(prefix: string): (command: string) => string {
-  let gate: Gate;
-  let n = 0;
+/** Registers a beforeAll that loads the pack; the returned function makes a fresh gate over it. */
+export function packGates(opts: { maxSessions?: number } = {}): () => Gate {
+  let bundle: PolicyBundle;
   beforeAll(async () => {
     await initGate();
-    gate = new Gate(loadPolicy(defaultPolicyPath()), { home: HOME, cwd: CWD });
+    bundle = loadPolicy(defaultPolicyPath());
   });
-  return (command) =>
-    gate.evaluate({ session_id: `${prefix}-${n++}`, action: { kind: "shell", command } }).evaluation;
+  return () => new Gate(bundle, { home: HOME, cwd: CWD, ...opts });
+}
+
+export interface Verdict {
+  evaluation: string;
+  reasons: string[];
+  rules: string[];
+}
+
+const RANK: Record<string, number> = { ALLOW: 0, ESCALATE: 1, DENY: 2 };
+
+/** A shell line, or an action as the gate takes it. */
+export type Step = string | Record<string, unknown>;
+
+/**
+ * One gate for the file; the returned function runs the steps (shell lines or actions) in order in
+ * a fresh session and gives the strictest verdict.
+ */
+export function packSteps(
+  prefix: string,
+  opts: { maxSessions?: number } = {},
+): (...steps: Step[]) => Verdict {
+  const make = packGates(opts);
+  let gate: Gate | undefined;
+  let n = 0;
+  return (...steps) => {
+    gate ??= make();
+    const session_id = `${prefix}-${n++}`;
+    let worst: Verdict = { evaluation: "ALLOW", reasons: [], rules: [] };
+    for (const s of steps) {
+      const action = typeof s === "string" ? { kind: "shell", command: s } : s;
+      const d = gate.evaluate({ session_id, action });
+      if (RANK[d.evaluation]! >= RANK[worst.evaluation]!)
+        worst = {
+          evaluation: d.evaluation,
+          reasons: d.reasons,
+          rules: d.policy_matched.map((m) => m.rule_id),
+        };
+    }
+    return worst;
+  };
+}
+
+/** The verdict on one shell line, each line its own session. */
+export function packVerdict(prefix: string): (command: string) => string {
+  const steps = packSteps(prefix);
+  return (command) => steps(command).evaluation;
 }

@@ -4,20 +4,12 @@
  * fetched commits and recursive copies from outside taint the tree they land in. Multi-step rows:
  * each is one session, the last step's verdict is what the row expects.
  */
-import { beforeAll, describe, expect, it } from "vitest";
+import { describe, expect, it } from "vitest";
 import { capabilityTable, codeLanguage, unboundCapability } from "../../src/gate/capabilities.js";
-import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
 import { hookToAction } from "../../src/integrations/claude-code.js";
+import { CWD, packGates } from "./pack-verdict.js";
 
-const HOME = "/Users/dev";
-const CWD = `${HOME}/project`;
-let gate: () => Gate;
-
-beforeAll(async () => {
-  await initGate();
-  const bundle = loadPolicy(defaultPolicyPath());
-  gate = () => new Gate(bundle, { home: HOME, cwd: CWD });
-});
+const gate = packGates();
 
 type Step = string | Record<string, unknown>;
 const action = (s: Step) => (typeof s === "string" ? { kind: "shell", command: s } : s);

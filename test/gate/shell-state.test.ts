@@ -3,18 +3,11 @@
  * shell hands them over (after quote removal, zsh option names canonical), code given to zsh's
  * builtins is parsed like `sh -c`, and a name bound to a path runs that path.
  */
-import { beforeAll, describe, expect, it } from "vitest";
-import { defaultPolicyPath, Gate, initGate, loadPolicy, parseShell } from "../../src/gate/index.js";
+import { describe, expect, it } from "vitest";
+import { parseShell } from "../../src/gate/index.js";
+import { CWD, HOME, packGates } from "./pack-verdict.js";
 
-const HOME = "/Users/dev";
-const CWD = `${HOME}/project`;
-let gate: () => Gate;
-
-beforeAll(async () => {
-  await initGate();
-  const bundle = loadPolicy(defaultPolicyPath());
-  gate = () => new Gate(bundle, { home: HOME, cwd: CWD });
-});
+const gate = packGates();
 
 const verdict = (line: string) =>
   gate().evaluate({ session_id: "s", action: { kind: "shell", command: line } });

@@ -4,30 +4,13 @@
  * its destination, judged as DEST/** against the pack's persistence lists (the effects model's
  * write set: exact paths and subtrees), unless the destination is a temporary or build-output one.
  */
-import { beforeAll, describe, expect, it } from "vitest";
-import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../../src/gate/index.js";
+import { describe, expect, it } from "vitest";
 import { compilePathGlobs, matchPathGlobUnder } from "../../src/gate/paths.js";
+import { CWD, HOME, packSteps, type Step } from "./pack-verdict.js";
 
-const HOME = "/Users/dev";
-const CWD = `${HOME}/project`;
-let gate: Gate;
-let n = 0;
-
-beforeAll(async () => {
-  await initGate();
-  gate = new Gate(loadPolicy(defaultPolicyPath()), { home: HOME, cwd: CWD, maxSessions: 512 });
-});
-
-function verdict(...steps: string[]): string {
-  const session_id = `ws${n++}`;
-  let last = "ALLOW";
-  for (const command of steps) {
-    const d = gate.evaluate({ session_id, action: { kind: "shell", command } });
-    if (d.evaluation !== "ALLOW") return d.evaluation;
-    last = d.evaluation;
-  }
-  return last;
-}
+/** The strictest verdict of the steps, run in order in one fresh session. */
+const steps = packSteps("ws", { maxSessions: 512 });
+const verdict = (...lines: Step[]) => steps(...lines).evaluation;
 
 describe("a glob matched against a subtree (matchPathGlobUnder)", () => {
   const rows: [string, string, boolean][] = [
@@ -164,11 +147,7 @@ describe("files that make later code run, on the pack's persistence list (gate37
   for (const f of written) {
     it(`printf > ${f}`, () => expect(verdict(`printf 'x\\n' > ${f}`)).toBe("ESCALATE"));
     it(`file.write ${f}`, () => {
-      const d = gate.evaluate({
-        session_id: `fw${n++}`,
-        action: { kind: "file.write", path: `${CWD}/${f}`, content: "x" },
-      });
-      expect(d.evaluation).toBe("ESCALATE");
+      expect(verdict({ kind: "file.write", path: `${CWD}/${f}`, content: "x" })).toBe("ESCALATE");
     });
   }
   const everyday = [
