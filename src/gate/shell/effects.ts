@@ -219,6 +219,18 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       // Flags alone print variables, the exported environment among them (`declare -xp`, `export -p`).
       if (program !== "let" && program !== "local" && words.every((w) => w.value?.startsWith("-")))
         fx.reads.push(ENVIRON);
+      // `declare -p NAME`, `typeset -m 'AWS*'` print the named variables: a secret when a name says
+      // so, or when it is a pattern (zsh -m) or only known at run time.
+      else if (
+        program !== "let" &&
+        words.some((w) => w.value !== null && /^-[a-zA-Z]*[pm]/.test(w.value)) &&
+        words.some(
+          (w) =>
+            w.value === null ||
+            (!w.value.startsWith("-") && (SECRET_NAME.test(w.value) || /[*?[]/.test(w.value))),
+        )
+      )
+        fx.reads.push(ENVIRON);
       // Arithmetic contexts expand `a[$(…)]` subscripts: `let 'x=$(id)'`, `declare -i x='a[$(id)]'`.
       const arith = program === "let" || words.some((w) => w.value !== null && /^-[a-zA-Z]*i/.test(w.value));
       if (arith && words.some((w) => w.value === null || /\$\(|`|\[/.test(w.value)))
@@ -944,7 +956,9 @@ const LISTENER_MODULES = new Set([
 /** The process environment, as a path: printing it reads a secret store (policies list `/proc/*\/environ`). */
 export const ENVIRON = "/proc/self/environ";
 /** Variable names that hold credentials: `printenv NAME` and `echo "$NAME"` read a secret (one list). */
-export const SECRET_NAME = /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT/i;
+// A database URL or DSN carries its password (`postgres://u:pw@h/db`).
+export const SECRET_NAME =
+  /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT|DATABASE|DSN|MONGO|REDIS|AMQP|POSTGRES|MYSQL/i;
 
 /**
  * `chmod MODE…`, `install -m MODE`: a mode that sets the setuid or setgid bit, in any notation
