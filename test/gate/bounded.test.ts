@@ -67,6 +67,9 @@ describe("bounded work (issue 19 §6)", () => {
       [`echo ${"$(".repeat(3000)}${")".repeat(3000)}`, /^shell-budget: nesting deeper than 200/],
       [`${"(".repeat(5000)}ls${")".repeat(5000)}`, /^shell-budget: nesting deeper than 200/],
       [`${"{ ".repeat(3000)}ls${"; }".repeat(3000)}`, /^shell-budget: nesting deeper than 200/],
+      // Quoted and unquoted braces glued (fast-check found it): the raw word, quoted characters
+      // escaped, is longer than the line, and each expansion charged it before it checked.
+      [`'{a,b},`.repeat(4096).slice(0, 16 * 1024), /^shell-budget: over 400000 steps/],
     ];
     for (const [line, reason] of cases) {
       const p = parseShell(line, CWD, HOME);

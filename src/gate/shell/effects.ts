@@ -350,6 +350,23 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       const mod = m >= 0 ? words[m + 1]?.value : undefined;
       if (mod === null || (mod && LISTENER_MODULES.has(mod)))
         floor(fx, `network-listener: '${ctx.text}' serves files or mail to the network (-m ${mod ?? "?"})`);
+      // `-m timeit STMT…` runs its statements as `-c` does; `-m doctest FILE` runs the examples in
+      // FILE, so FILE is code run (a session artefact is judged as one).
+      if (mod === "timeit")
+        floor(fx, `code: '${ctx.text}' runs statements given on the command line (-m timeit)`);
+      if (mod === "doctest")
+        for (const w of words.slice(m + 2))
+          if (w.value !== null && !w.value.startsWith("-")) fx.scripts.push(w.value);
+      // A debugger or notebook server listening off loopback runs whatever code reaches it.
+      if (mod === "debugpy" || mod === "notebook" || mod === "jupyterlab" || mod === "jupyter")
+        for (const w of words.slice(m + 2)) {
+          const v = w.value;
+          const host = v === null ? "?" : (/^--(?:listen|ip|host)=(.*)$/.exec(v)?.[1] ?? null);
+          const next = v === "--listen" || v === "--ip" ? words[words.indexOf(w) + 1]?.value : undefined;
+          const h = host ?? (next === undefined ? null : (next ?? "?"));
+          if (h !== null && !/^(127(\.\d{1,3}){3}|localhost|\[?::1\]?)(:\d+)?$|^\d+$/i.test(h))
+            floor(fx, `remote-code: '${ctx.text}' listens on ${h} (whoever reaches it runs code)`);
+        }
       if (fx.floors.length > 0) return fx;
       break;
     }
@@ -377,7 +394,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   }
   const spec = specOf(program);
   // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
-  if (!spec) return fx.floors.length > 0 || loads !== undefined ? fx : null;
+  if (!spec) return fx.floors.length > 0 || fx.scripts.length > 0 || loads !== undefined ? fx : null;
   byspec(spec, words, ctx, fx);
   switch (program) {
     case "jq":
@@ -403,6 +420,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
     case "curl":
       curlWriteOut(words, ctx, fx);
+      curlVariables(words, fx);
       break;
     case "wget":
       wgetDefaultOutput(words, ctx, fx);
@@ -2267,6 +2285,33 @@ function curlWriteOut(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     } else
       for (const m of fmt.matchAll(/%output\{(>>)?([^}]*)\}/g))
         apply("write", "-w %output", m[2]!.replace(/^@/, ""), ctx, fx);
+  }
+}
+
+/**
+ * curl 8.3's `--variable`: `NAME@FILE` reads FILE, `%NAME` imports an environment variable (a
+ * secret when its name says so, or when the name is only known at run time); `--expand-url` and
+ * `--expand-data` then send them, so each is a read the path rules judge, as `-d @FILE` is.
+ */
+function curlVariables(words: Word[], fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    const spec =
+      v === "--variable" ? words[++i]?.value : v?.startsWith("--variable=") ? v.slice(11) : undefined;
+    if (spec === undefined) continue;
+    if (spec === null) {
+      fx.reads.push(ENVIRON);
+      continue;
+    }
+    if (spec.startsWith("%")) {
+      const name = spec.slice(1).split("=")[0]!;
+      if (name === "" || SECRET_NAME.test(name)) fx.reads.push(ENVIRON);
+      continue;
+    }
+    const at = spec.indexOf("@");
+    const eq = spec.indexOf("=");
+    if (at > 0 && (eq < 0 || at < eq) && spec.length > at + 1 && spec.slice(at + 1) !== "-")
+      fx.reads.push(spec.slice(at + 1).replace(/^\[\d+-\d*\]/, ""));
   }
 }
 

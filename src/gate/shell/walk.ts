@@ -693,8 +693,10 @@ function emit(
     !code &&
     (SHELLS.has(program) || INTERPRETERS.has(program) || program === "source" || program === ".")
   ) {
-    // The script file a shell or interpreter runs: its first operand (none with `-c`).
-    const first = operands[0]?.value;
+    // The script file a shell or interpreter runs: its first operand (none with `-c`; none after
+    // `python -m MOD`, whose first operand is the module: effects.ts names what a module runs).
+    const mod = program === "python" ? words.findIndex((w) => w.value === "-m") : -1;
+    const first = mod >= 0 && words[mod + 1] === operands[0] ? undefined : operands[0]?.value;
     if (first && first !== "-" && (!SHELLS.has(program) || shellScriptIndex(words) < 0))
       runs.push(normalisePath(first, ctx.scope.cwd, ctx.home));
     // `sh < run.sh`, `{ bash -s; } < x`: a shell without a script file or `-c` runs its stdin file.

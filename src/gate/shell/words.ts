@@ -112,9 +112,22 @@ function escapedAt(s: string, i: number): boolean {
   return n % 2 === 1;
 }
 
+/**
+ * Takes `n` steps from `work`; when fewer are left the budget is spent (left at most -1) and the
+ * answer is no. A charge never overdraws: a word's raw text (quoted characters escaped) can be
+ * twice the line, and an expansion charges it more than once.
+ */
+function take(work: Work, n: number): boolean {
+  if (work.left < n) {
+    work.left = Math.min(work.left, -1);
+    return false;
+  }
+  work.left -= n;
+  return true;
+}
+
 function expand(s: string, max: number, work: Work): string[] | null {
-  work.left -= s.length + 1;
-  if (work.left < 0) return null;
+  if (!take(work, s.length + 1)) return null;
   let from = 0;
   for (;;) {
     const open = nextOpen(s, from);
@@ -143,8 +156,7 @@ function expand(s: string, max: number, work: Work): string[] | null {
       } else if (c === 46 /* . */ && depth === 0 && s.charCodeAt(i + 1) === 46 && s.charCodeAt(i + 2) !== 125)
         exciting = true;
     }
-    work.left -= (close < 0 ? s.length : close) - open;
-    if (work.left < 0) return null;
+    if (!take(work, (close < 0 ? s.length : close) - open)) return null;
     if (close < 0 || !exciting) {
       from = open + 1;
       continue;
