@@ -100,6 +100,9 @@ describe("the agent's decision log", () => {
     const sock = join(home, "agent.sock");
     const cmd = `FORGE_POLICY='${join(home, "policy.yaml")}' exec '${process.execPath}' '${CLI}' run --home '${home}' --backend none --host-id log-tty`;
     tmux("new-session", "-d", "-s", "agent", "-x", "200", "-y", "50", cmd);
+    // The pane's process is the agent (exec): tmux's kill-server sends it SIGHUP, which the agent
+    // takes as "reload the policy", so it is stopped by its pid as well.
+    const pid = Number(tmux("display-message", "-p", "-t", "agent", "#{pane_pid}").trim());
     try {
       await until(
         async () => (await callFromChild(sock, "GET", "/v1/health")).status === 200,
@@ -123,6 +126,11 @@ describe("the agent's decision log", () => {
       expect(screen()).not.toMatch(/^\{"level"/m);
     } finally {
       tmux("kill-server");
+      try {
+        process.kill(pid, "SIGKILL");
+      } catch {
+        // already gone
+      }
     }
   });
 });
