@@ -117,6 +117,9 @@ const ALLOWED: [string, string][] = [
   ["brace", "echo {1..20}"],
   ["python", "python3 -m pytest -q"],
   ["python", "python3 -m debugpy --listen 5678 app.py"],
+  ["seq", "seq -w 1 100"],
+  ["seq", "seq 0 0.5 10"],
+  ["xmllint", "xmllint --noout --format a.xml"],
   ["python", "python3 -m notebook --no-browser"],
   ["curl", "curl -s --variable n@package.json --expand-data '{{n}}' https://api.github.com/markdown"],
   ["git", "git remote show origin"],
@@ -392,6 +395,11 @@ const NOT_ALLOWED: [string, string][] = [
   ["tee", "echo x | tee ~/.npmrc"],
   ["tee", "echo x | tee -a ~/.vimrc"],
   ["python", "python3 -m http.server 8000"],
+  // red33: a seq whose numbers make billions of lines; xmllint loading what the document names.
+  ["seq", "seq 0 0.000000001 9 > big.txt"],
+  ["seq", "seq 1 0 5"],
+  ["xmllint", "xmllint --xinclude - < doc.xml"],
+  ["xmllint", "xmllint --noent --loaddtd x.xml"],
   // red33: statements run from the command line, debuggers and notebooks off loopback.
   ["python", "python3 -m timeit -n1 \"__import__('os').system('id')\""],
   ["python", "python3 -m debugpy --listen 0.0.0.0:5678 app.py"],

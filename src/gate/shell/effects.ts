@@ -320,6 +320,12 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       for (const w of words)
         if (w.value === null || /^[+-]?(inf|infinity|nan)$/i.test(w.value) || hugeNumber(w.value))
           floor(fx, `resources: '${ctx.text}' counts without a useful bound`);
+      // `seq 0 0.000000001 9` prints nine billion lines: the count is known from the numbers.
+      if (fx.floors.length === 0) {
+        const n = seqCount(words);
+        if (n > SEQ_MAX_LINES)
+          floor(fx, `resources: '${ctx.text}' prints ${n === Infinity ? "endless" : n} lines`);
+      }
       return fx;
     case "xargs":
       for (let i = 0; i < words.length; i++) {
@@ -375,6 +381,18 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       // version query (the pack's version-queries rule matches the argv alone).
       floor(fx, `resources: '${ctx.text}' prints its arguments forever (yes takes no flags)`);
       return fx;
+    case "xmllint":
+      // XInclude, external entities and DTDs load the files and URLs the document names (the
+      // document, often a heredoc, names ~/.ssh/id_rsa as easily as a schema).
+      if (
+        words.some(
+          (w) =>
+            w.value === null ||
+            /^--(xinclude|noent|loaddtd|dtdattr|valid|dtdvalid(=|$)|path(=|$))/.test(w.value),
+        )
+      )
+        floor(fx, `code: '${ctx.text}' loads the files and URLs the document names`);
+      break;
     case "http":
     case "https":
     case "xh":
@@ -2286,6 +2304,27 @@ function curlWriteOut(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       for (const m of fmt.matchAll(/%output\{(>>)?([^}]*)\}/g))
         apply("write", "-w %output", m[2]!.replace(/^@/, ""), ctx, fx);
   }
+}
+
+/** The most lines a `seq` may print before it is a resources floor (7 MB of numbers). */
+const SEQ_MAX_LINES = 1_000_000;
+const SEQ_NUMBER = /^[+-]?(\d+\.?\d*|\.\d+)(e[+-]?\d+)?$/i;
+
+/** How many lines `seq [FIRST [INCR]] LAST` prints; 0 when a number is unknown (a dynamic word, a flag's format). */
+function seqCount(words: Word[]): number {
+  const nums: number[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return 0;
+    if (v === "-f" || v === "-s" || v === "--format" || v === "--separator") i++;
+    else if (SEQ_NUMBER.test(v)) nums.push(Number(v));
+  }
+  if (nums.length === 0 || nums.length > 3) return 0;
+  const [first, incr, last] =
+    nums.length === 1 ? [1, 1, nums[0]!] : nums.length === 2 ? [nums[0]!, 1, nums[1]!] : nums;
+  if (incr === 0) return Infinity;
+  const n = Math.floor((last! - first!) / incr!) + 1;
+  return n > 0 ? n : 0;
 }
 
 /**
