@@ -2324,7 +2324,7 @@ function seqCount(words: Word[]): number {
     nums.length === 1 ? [1, 1, nums[0]!] : nums.length === 2 ? [nums[0]!, 1, nums[1]!] : nums;
   if (incr === 0) return Infinity;
   const n = Math.floor((last! - first!) / incr!) + 1;
-  return n > 0 ? n : 0;
+  return Math.max(n, 0);
 }
 
 /**
