@@ -104,6 +104,12 @@ const TOOL_LOADERS = [
   "DOTNET_ROOT",
   "COREPACK_NPM_REGISTRY", // corepack: where the package manager is downloaded from
   "OLLAMA_HOST", // ollama: where prompts and files are sent
+  "HOMEBREW_[A-Z_]*GIT_REMOTE", // brew update: the repository brew (or a tap) is pulled from, then run
+  "HOMEBREW_(?:API|BOTTLE|ARTIFACT)_DOMAIN", // brew: where formulae and bottles come from
+  "RUSTUP_DIST_SERVER", // rustup: where toolchains are downloaded from, then run
+  "RUSTUP_UPDATE_ROOT",
+  "BAZELISK_BASE_URL", // bazelisk: where the bazel it runs is downloaded from
+  "BAT_CONFIG_PATH", // bat: a config file of flags (--pager=PROG)
 ];
 
 const ENV_INJECTION = new RegExp(

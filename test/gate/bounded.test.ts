@@ -115,6 +115,16 @@ describe("bounded work (issue 19 §6)", () => {
     // 150 lines of 16 KiB through the parser: over a minute on 2 cores shared with other runs.
   }, 180_000);
 
+  it("unmatched and text braces cost one pass over the word, not one per brace", () => {
+    // fast-check found `../{` × 17 at 632 steps against 608: each `{` scanned to the end again.
+    for (const unit of ["../{", "{../}", "x{", "{a..}", "{{"])
+      for (const times of [17, 40, 400]) {
+        const l = unit.repeat(times);
+        const p = parseShell(l, CWD, HOME);
+        expect({ l, steps: p.work.steps <= 8 * l.length + 64 }).toEqual({ l, steps: true });
+      }
+  });
+
   it("property: without brace expansion (bounded by the budget alone), a line's steps grow linearly with its length", () => {
     const noBraces = FRAGMENTS.filter((f) => !f.includes(","));
     fc.assert(

@@ -1141,8 +1141,19 @@ const DECLARERS = new Set(["export", "declare", "typeset", "local", "readonly"])
 
 /** Variables whose change the gate reviews (history evasion, `cd` lookup, git's tree and repository). */
 const STATE_VARS =
-  /^(HIST[A-Z_]*|SAVEHIST|HISTORY_IGNORE|PS[0-3]|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR)$/;
+  /^(HIST[A-Z_]*|SAVEHIST|HISTORY_IGNORE|PS[0-3]|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR|HUSKY|HUSKY_SKIP_HOOKS|LEFTHOOK|SKIP|PRE_COMMIT_ALLOW_NO_CONFIG|GIT_(AUTHOR|COMMITTER)_(NAME|EMAIL|DATE))$/;
 const STATE_VARS_WHAT: Record<string, string> = {
+  HUSKY: "whether the repository's git hooks run",
+  HUSKY_SKIP_HOOKS: "whether the repository's git hooks run",
+  LEFTHOOK: "whether the repository's git hooks run",
+  SKIP: "which pre-commit hooks run",
+  PRE_COMMIT_ALLOW_NO_CONFIG: "whether pre-commit's checks run",
+  GIT_AUTHOR_NAME: "whom a commit names as its author",
+  GIT_AUTHOR_EMAIL: "whom a commit names as its author",
+  GIT_AUTHOR_DATE: "when a commit says it was written",
+  GIT_COMMITTER_NAME: "whom a commit names as its committer",
+  GIT_COMMITTER_EMAIL: "whom a commit names as its committer",
+  GIT_COMMITTER_DATE: "when a commit says it was made",
   PS0: "the prompt (its substitutions run)",
   PS1: "the prompt (its substitutions run)",
   PS2: "the prompt (its substitutions run)",

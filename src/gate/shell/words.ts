@@ -95,21 +95,62 @@ export function braceExpand(s: string, max: number, work: Work = { left: 1_000_0
   return expand(s, max, work);
 }
 
-/** The index of the next unescaped `{` at or after `from` that is not `${`; -1 when none. */
-function nextOpen(s: string, from: number): number {
-  for (let i = from; i < s.length; i++) {
-    const c = s.charCodeAt(i);
-    if (c === 92 /* \ */) i++;
-    else if (c === 123 /* { */ && (i === 0 || s.charCodeAt(i - 1) !== 36 || escapedAt(s, i - 1))) return i;
-  }
-  return -1;
+/** What one pass over a word finds of its braces (`braceScan`). */
+interface BraceScan {
+  /** For each `{` that may start an expression (unescaped, not `${`): its matching `}`, else -1. */
+  close: Int32Array;
+  /** Bit 1: a `,` or a `..` (not `..}`) at the top level of that `{`; bit 2: a `,` anywhere in it. */
+  flags: Uint8Array;
+  /** Positions of the `{` that may start an expression, in order. */
+  opens: number[];
 }
 
-/** True when the character at `i` is escaped by an odd run of backslashes before it. */
-function escapedAt(s: string, i: number): boolean {
-  let n = 0;
-  for (let k = i - 1; k >= 0 && s.charCodeAt(k) === 92; k--) n++;
-  return n % 2 === 1;
+const EXCITING = 1;
+const HAS_COMMA = 2;
+
+/**
+ * One pass over `s` with a stack: every `{` its `}` and whether a `,` or `..` is at its top level,
+ * as bash's brace_expand looks for them (a `\` escapes the next character; `${` is no expression
+ * but its braces nest). Linear in `s`, where scanning from each `{` again was quadratic.
+ */
+function braceScan(s: string): BraceScan {
+  const n = s.length;
+  const close = new Int32Array(n).fill(-1);
+  const flags = new Uint8Array(n);
+  const opens: number[] = [];
+  const stack: number[] = [];
+  // Unescaped commas before each position: a `{` has a comma anywhere in it when the count grows.
+  const commas = new Int32Array(n + 1);
+  let prevDollar = false;
+  for (let i = 0; i < n; i++) {
+    commas[i + 1] = commas[i]!;
+    const c = s.charCodeAt(i);
+    if (c === 92 /* \ */) {
+      if (i + 1 < n) commas[i + 2] = commas[i + 1]!;
+      i++;
+      prevDollar = false;
+      continue;
+    }
+    if (c === 123 /* { */) {
+      if (!prevDollar) opens.push(i);
+      stack.push(i);
+    } else if (c === 125 /* } */) {
+      const o = stack.pop();
+      if (o !== undefined) {
+        close[o] = i;
+        if (commas[i]! > commas[o + 1]!) flags[o] = flags[o]! | HAS_COMMA;
+      }
+    } else if (c === 44 /* , */) {
+      commas[i + 1] = commas[i + 1]! + 1;
+      const top = stack[stack.length - 1];
+      if (top !== undefined) flags[top] = flags[top]! | EXCITING;
+    } else if (c === 46 /* . */ && s.charCodeAt(i + 1) === 46 && s.charCodeAt(i + 2) !== 125) {
+      const top = stack[stack.length - 1];
+      if (top !== undefined) flags[top] = flags[top]! | EXCITING;
+    }
+    prevDollar = c === 36; /* $ */
+  }
+  return { close, flags, opens };
 }
 
 /**
@@ -128,50 +169,21 @@ function take(work: Work, n: number): boolean {
 
 function expand(s: string, max: number, work: Work): string[] | null {
   if (!take(work, s.length + 1)) return null;
-  let from = 0;
-  for (;;) {
-    const open = nextOpen(s, from);
-    if (open < 0) return [s];
-    // The matching `}`, and whether a `,` or `..` (not `..}`) is at its top level.
-    let depth = 0;
-    let close = -1;
-    let exciting = false;
-    let anyComma = false;
-    for (let i = open + 1; i < s.length; i++) {
-      const c = s.charCodeAt(i);
-      if (c === 92 /* \ */) {
-        i++;
-        continue;
-      }
-      if (c === 123 /* { */) depth++;
-      else if (c === 125 /* } */) {
-        if (depth === 0) {
-          close = i;
-          break;
-        }
-        depth--;
-      } else if (c === 44 /* , */) {
-        anyComma = true;
-        if (depth === 0) exciting = true;
-      } else if (c === 46 /* . */ && depth === 0 && s.charCodeAt(i + 1) === 46 && s.charCodeAt(i + 2) !== 125)
-        exciting = true;
-    }
-    if (!take(work, (close < 0 ? s.length : close) - open)) return null;
-    if (close < 0 || !exciting) {
-      from = open + 1;
-      continue;
-    }
+  const scan = braceScan(s);
+  for (let k = 0; k < scan.opens.length; k++) {
+    const open = scan.opens[k]!;
+    const close = scan.close[open]!;
+    if (close < 0 || (scan.flags[open]! & EXCITING) === 0) continue;
     const pre = s.slice(0, open);
     const amble = s.slice(open + 1, close);
     const post = s.slice(close + 1);
     let mid: string[] | null;
-    if (!anyComma) {
+    if ((scan.flags[open]! & HAS_COMMA) === 0) {
       const seq = sequence(amble, max);
       if (seq === undefined) {
-        // Not a sequence: the expression is text, and the rest may still expand.
-        if (post === "") return [s];
-        const tail = expand(post, max, work);
-        return tail === null ? null : tail.map((t) => s.slice(0, close + 1) + t);
+        // Not a sequence: the expression is text, and the braces after it may still expand.
+        while (k + 1 < scan.opens.length && scan.opens[k + 1]! <= close) k++;
+        continue;
       }
       mid = seq;
     } else mid = alternatives(amble, max, work);
@@ -182,6 +194,7 @@ function expand(s: string, max: number, work: Work): string[] | null {
     for (const m of mid) for (const t of tail) out.push(pre + m + t);
     return out;
   }
+  return [s];
 }
 
 /** `a,b{c,d},e` → each top-level part brace-expanded, in order. */
