@@ -131,8 +131,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         const dest = ops[ops.length - 1];
         if (ops.length >= 2 && dest !== undefined) {
           apply("write", "operand", dest.value, ctx, fx);
-          if (dest.value === null) fx.dynamicWrite = true;
-          else fx.subtrees.push(dest.value);
+          if (dest.value !== null) extracted(fx, dest.value, []);
         }
         for (const o of ops.slice(0, -1)) apply("read", "operand", o.value, ctx, fx);
         return fx;
@@ -365,10 +364,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
           if (w.value !== null && !w.value.startsWith("-")) fx.scripts.push(w.value);
       // A debugger or notebook server listening off loopback runs whatever code reaches it.
       if (mod === "debugpy" || mod === "notebook" || mod === "jupyterlab" || mod === "jupyter")
-        for (const w of words.slice(m + 2)) {
-          const v = w.value;
+        for (let i = m + 2; i < words.length; i++) {
+          const v = words[i]!.value;
           const host = v === null ? "?" : (/^--(?:listen|ip|host)=(.*)$/.exec(v)?.[1] ?? null);
-          const next = v === "--listen" || v === "--ip" ? words[words.indexOf(w) + 1]?.value : undefined;
+          const next = v === "--listen" || v === "--ip" ? words[i + 1]?.value : undefined;
           const h = host ?? (next === undefined ? null : (next ?? "?"));
           if (h !== null && !/^(127(\.\d{1,3}){3}|localhost|\[?::1\]?)(:\d+)?$|^\d+$/i.test(h))
             floor(fx, `remote-code: '${ctx.text}' listens on ${h} (whoever reaches it runs code)`);
@@ -1912,8 +1911,6 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     const from = archive === undefined || archive === null || archive === "-" || !ctx.inWorkspace(archive);
     if (absolute || (into && from)) fx.dynamicWrite = true;
     extracted(fx, fx.tree, ops);
-    // `-P`: members keep their absolute names (and `..`): they land anywhere.
-    if (absolute) fx.dynamicWrite = true;
   }
 }
 

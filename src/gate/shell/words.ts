@@ -92,7 +92,33 @@ export function mayBrace(s: string): boolean {
  * unknown (never as the first `max` words: a dropped alternative could be the dangerous one).
  */
 export function braceExpand(s: string, max: number, work: Work = { left: 1_000_000 }): string[] | null {
-  return expand(s, max, work);
+  if (!take(work, s.length + 1)) return null;
+  const scan = braceScan(s);
+  for (let k = 0; k < scan.opens.length; k++) {
+    const open = scan.opens[k]!;
+    const close = scan.close[open]!;
+    if (close < 0 || (scan.flags[open]! & EXCITING) === 0) continue;
+    const pre = s.slice(0, open);
+    const amble = s.slice(open + 1, close);
+    const post = s.slice(close + 1);
+    let mid: string[] | null;
+    if ((scan.flags[open]! & HAS_COMMA) === 0) {
+      const seq = sequence(amble, max);
+      if (seq === undefined) {
+        // Not a sequence: the expression is text, and the braces after it may still expand.
+        while (k + 1 < scan.opens.length && scan.opens[k + 1]! <= close) k++;
+        continue;
+      }
+      mid = seq;
+    } else mid = alternatives(amble, max, work);
+    if (mid === null) return null;
+    const tail = post === "" ? [""] : braceExpand(post, max, work);
+    if (tail === null || mid.length * tail.length > max) return null;
+    const out: string[] = [];
+    for (const m of mid) for (const t of tail) out.push(pre + m + t);
+    return out;
+  }
+  return [s];
 }
 
 /** What one pass over a word finds of its braces (`braceScan`). */
@@ -167,36 +193,6 @@ function take(work: Work, n: number): boolean {
   return true;
 }
 
-function expand(s: string, max: number, work: Work): string[] | null {
-  if (!take(work, s.length + 1)) return null;
-  const scan = braceScan(s);
-  for (let k = 0; k < scan.opens.length; k++) {
-    const open = scan.opens[k]!;
-    const close = scan.close[open]!;
-    if (close < 0 || (scan.flags[open]! & EXCITING) === 0) continue;
-    const pre = s.slice(0, open);
-    const amble = s.slice(open + 1, close);
-    const post = s.slice(close + 1);
-    let mid: string[] | null;
-    if ((scan.flags[open]! & HAS_COMMA) === 0) {
-      const seq = sequence(amble, max);
-      if (seq === undefined) {
-        // Not a sequence: the expression is text, and the braces after it may still expand.
-        while (k + 1 < scan.opens.length && scan.opens[k + 1]! <= close) k++;
-        continue;
-      }
-      mid = seq;
-    } else mid = alternatives(amble, max, work);
-    if (mid === null) return null;
-    const tail = post === "" ? [""] : expand(post, max, work);
-    if (tail === null || mid.length * tail.length > max) return null;
-    const out: string[] = [];
-    for (const m of mid) for (const t of tail) out.push(pre + m + t);
-    return out;
-  }
-  return [s];
-}
-
 /** `a,b{c,d},e` → each top-level part brace-expanded, in order. */
 function alternatives(amble: string, max: number, work: Work): string[] | null {
   const out: string[] = [];
@@ -211,7 +207,7 @@ function alternatives(amble: string, max: number, work: Work): string[] | null {
     if (c === 123 /* { */) depth++;
     else if (c === 125 /* } */ && depth > 0) depth--;
     else if ((c === 44 /* , */ && depth === 0) || i >= amble.length) {
-      const part = expand(amble.slice(from, i), max, work);
+      const part = braceExpand(amble.slice(from, i), max, work);
       if (part === null || out.length + part.length > max) return null;
       for (const p of part) out.push(p);
       from = i + 1;
