@@ -60,7 +60,7 @@ describe("assignment names are the word the builtin gets", () => {
     "printf -v now '%s' x",
     "printf '%s\\n' HISTFILE",
     'getopts "ab:" opt',
-    "let i=i+1",
+    "i=0; let i=i+1",
     'echo "${name:-x}"',
   ])("everyday variable use stays ALLOW: %s", (line) => {
     expect(verdict(line).evaluation).toBe("ALLOW");

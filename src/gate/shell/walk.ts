@@ -83,6 +83,21 @@ interface Ctx {
   vars?: ReadonlyMap<string, Word>;
   /** Expansions of credential-named variables so far (shared by every copy of the context). */
   secretEnv: { n: number };
+  /** The line's shell variables as arithmetic would see them (shared by every copy of the context). */
+  sh: ShellVars;
+}
+
+/**
+ * What the line assigned to its shell variables, for arithmetic (issue 19): bash and zsh evaluate a
+ * variable named in an arithmetic context as an expression, and an array subscript in it runs its
+ * command substitutions (`x='a[$(id)]'; echo $((x))`). A name maps to every value the line may have
+ * given it, joined by `,` (a superset of any one path through the line), or null when one of them
+ * is only known at run time; a name not in the map is the environment's (unknown).
+ */
+interface ShellVars {
+  vars: Map<string, string | null>;
+  /** Associative arrays (`declare -A m`): their subscripts are strings, not arithmetic. */
+  assoc: Set<string> | null;
 }
 
 interface Budget extends Work {
@@ -124,9 +139,14 @@ export function parseShell(
     parse: backend.parse,
     budget: { left: limits.maxWork, nesting: 0, peak: 0, stopped: false },
     secretEnv: { n: 0 },
+    sh: { vars: new Map(), assoc: null },
   };
   // The action's environment reaches every command of the line: PAGER=…, LD_PRELOAD=… are judged.
-  if (env) for (const [k, v] of Object.entries(env)) envAssignment(ctx, k, v, ["env"]);
+  if (env)
+    for (const [k, v] of Object.entries(env)) {
+      envAssignment(ctx, k, v, ["env"]);
+      shellVar(ctx, k, v, "");
+    }
   parseInto(line, ctx);
   return {
     commands: out,
@@ -248,6 +268,7 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
       // A bare `NAME=value` (`PS4='$(id)'`, `HISTFILE=/dev/null`, `PAGER=…`): judged like an env.
       const a = assignment(cur, ctx);
       envAssignment(ctx, a.name, a.value, ctx.via, a.raw);
+      shellAssign(ctx, a);
       return;
     }
     case "function_definition": {
@@ -264,7 +285,21 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
     case "for_statement":
       forStatement(cur, ctx);
       return;
+    case "compound_statement": {
+      // `(( y = x + 1 ))`: arithmetic; `{ …; }` is walked as it is.
+      if (ctx.line.startsWith("((", cur.startIndex)) arith(ctx, text(cur, ctx).slice(2, -2));
+      walkChildren(cur, ctx);
+      return;
+    }
+    case "test_command":
+      if (ctx.line.startsWith("[[", cur.startIndex)) testArith(cur, ctx);
+      walkChildren(cur, ctx);
+      return;
     case "c_style_for_statement": {
+      // `for ((i=x; i<n; i++))`: the head is arithmetic.
+      const close = ctx.line.indexOf("))", cur.startIndex);
+      const open = ctx.line.indexOf("((", cur.startIndex);
+      if (open >= 0 && close > open && close < cur.endIndex) arith(ctx, ctx.line.slice(open + 2, close));
       // `for ((;;))` (no condition) loops forever unless the body leaves.
       const head = ctx.line.slice(cur.startIndex, Math.min(cur.endIndex, cur.startIndex + 64));
       if (/^for\s*\(\([^;]*;\s*;/.test(head)) {
@@ -500,6 +535,8 @@ function declaration(cur: Cursor, ctx: Ctx): void {
   let name = "";
   const feeders: string[] = [];
   let prevEnd = -1;
+  let integer = false;
+  let assoc = false;
   if (!cur.gotoFirstChild()) return;
   do {
     const id = cur.nodeTypeId;
@@ -519,8 +556,23 @@ function declaration(cur: Cursor, ctx: Ctx): void {
       const a = assignment(cur, ctx);
       if (!joined && (name === "export" || name === "declare" || name === "typeset"))
         envAssignment(ctx, a.name, a.value, ["export"], a.raw);
+      // `declare -i n=EXPR` evaluates EXPR now and n holds a number after.
+      if (!joined && integer) {
+        arith(ctx, a.value ?? a.raw);
+        shellVar(ctx, a.name, "0", "0");
+      } else if (!joined) shellAssign(ctx, a);
       w = { value: text(cur, ctx), glob: false };
-    } else w = wordValue(cur, ctx, feeders);
+    } else {
+      w = wordValue(cur, ctx, feeders);
+      const v = w.value;
+      if (v?.startsWith("-") && !joined) {
+        if (/^-[a-zA-Z]*i/.test(v)) integer = true;
+        if (/^-[a-zA-Z]*A/.test(v)) assoc = true;
+      } else if (v !== null && assoc && !joined && /^[A-Za-z_]\w*$/.test(v)) {
+        if (ctx.sh.assoc === null) ctx.sh.assoc = new Set();
+        ctx.sh.assoc.add(v);
+      }
+    }
     if (joined) words[words.length - 1] = glue(words[words.length - 1]!, w, ctx);
     else words.push(w);
   } while (cur.gotoNextSibling());
@@ -635,6 +687,8 @@ function emit(
       const m = w.value === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.value);
       if (m) envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
     }
+  // `let y=x`: each word is an arithmetic expression.
+  if (program === "let") for (const w of words) if (w.value !== null) arith(ctx, w.value);
   // `docker run IMAGE wget https://h`: the hosts after the image are the inner command's (judged as
   // its own command); the container program's own hosts are its effects' (an image's registry).
   if (CONTAINER_PROGRAMS.has(program) && containerRun(words).image >= 0) hosts.length = 0;
@@ -658,7 +712,10 @@ function emit(
             ctx,
             `dynamic-command: '${short(cmdText)}' writes a variable whose name is only known at run time`,
           );
-        else envAssignment(ctx, n, null, [...ctx.via, program]);
+        else {
+          envAssignment(ctx, n, null, [...ctx.via, program]);
+          shellVar(ctx, n, null, "");
+        }
       }
     if (fx.binds !== null)
       for (const [n, p] of fx.binds) {
@@ -970,11 +1027,12 @@ function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean
 }
 
 /** Name and value of the `variable_assignment` under the cursor (substitutions in it are walked). */
-function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null; raw: string } {
+function assignment(cur: Cursor, ctx: Ctx): Assignment {
   let name = "";
   let value: string | null = "";
   let raw = "";
   let seenEq = false;
+  let items: Word[] | undefined;
   if (cur.gotoFirstChild()) {
     do {
       const id = cur.nodeTypeId;
@@ -984,13 +1042,30 @@ function assignment(cur: Cursor, ctx: Ctx): { name: string; value: string | null
       }
       if (!seenEq) name = text(cur, ctx);
       else {
-        value = wordValue(cur, ctx).value;
         raw = text(cur, ctx);
+        if (ctx.g.types[id] === "array") {
+          // `a=(x "y z")`: the elements, each a word (`functions+=(NAME BODY)` defines NAME).
+          value = null;
+          items = [];
+          if (cur.gotoFirstChild()) {
+            do if (ctx.g.named[cur.nodeTypeId]) spread(wordValue(cur, ctx), items);
+            while (cur.gotoNextSibling());
+            cur.gotoParent();
+          }
+        } else value = wordValue(cur, ctx).value;
       }
     } while (cur.gotoNextSibling());
     cur.gotoParent();
   }
-  return { name, value, raw };
+  return { name, value, raw, items };
+}
+
+interface Assignment {
+  name: string;
+  value: string | null;
+  raw: string;
+  /** An array's elements (`a=(x y)`). */
+  items?: Word[];
 }
 
 /**
@@ -1020,6 +1095,251 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
     // zsh's `options[histnostore]=on`: the same as `setopt`.
     addFloor(ctx, `shell-state: ${short(name)}=… sets the zsh option ${zshOption(name.slice(8, -1))}`);
   }
+}
+
+/** A shell variable set by the line (bare, or by export/declare/typeset/local/readonly). */
+function shellAssign(ctx: Ctx, a: Assignment): void {
+  shellVar(ctx, a.name, a.value, a.raw);
+}
+
+/** Variables bash and zsh keep numeric (or set to a number): safe in arithmetic. */
+const NUMERIC_VARS = new Set([
+  "RANDOM",
+  "SRANDOM",
+  "SECONDS",
+  "EPOCHSECONDS",
+  "LINENO",
+  "BASHPID",
+  "PPID",
+  "UID",
+  "EUID",
+  "GID",
+  "EGID",
+  "OPTIND",
+  "SHLVL",
+  "COLUMNS",
+  "LINES",
+  "HISTCMD",
+  "BASH_SUBSHELL",
+  "BASH_ARGC",
+  "TTYIDLE",
+]);
+/** An arithmetic text with no name, expansion or subscript in it: nothing to evaluate. */
+const ARITH_INERT = /^[\s0-9+\-*/%<>=!&|^~?:,().]*$/;
+/** A value that is a number once assigned: `$((…))`, `$#`, `$?`, `$$`, `$!`, a numeric variable. */
+const NUMERIC_RAW = /^"?(?:\$\(\([^`]*\)\)|\$\[[^`]*\]|\$\{?[#?$!]\}?|\$\{#\w+(?:\[[@*]\])?\}|-?\d+)"?$/;
+/** A substitution that prints a number: `$(wc -l < f)`, `$(nproc)`, `$(date +%s)`. */
+const NUMERIC_SUBST =
+  /^"?\$\((?:[^()`;&]*\|\s*)?\s*(?:wc\s+-[lcmw]+\b|nproc\b|date\s+\+%s\b|id\s+-[ug]\b|getconf\s+\w+\s*\)|sysctl\s+-n\s+hw\.\w+\s*\))[^()`|;&]*\)"?$/;
+/** An array of plain words: `a=(1 2 3)`, its elements evaluated as any value. */
+const ARRAY_RAW = /^\((?:\s*[\w.+-]+)*\s*\)$/;
+/** A value copied from another variable: `start=$SECONDS`, `y="${x}"`. */
+const COPY_RAW = /^"?\$(?:\{([A-Za-z_]\w*)\}|([A-Za-z_]\w*))"?$/;
+/** The most values one variable collects (joined by `,`) before it counts as unknown. */
+const MAX_VAR_TEXT = 4096;
+/** How deep a value naming another variable is followed (`x=y; y=z; …`) before it counts as unknown. */
+const MAX_ARITH_DEPTH = 8;
+
+/**
+ * `NAME=value` as the line's shell variable (ctx.sh): what arithmetic later evaluates. `value` is
+ * null when only known at run time (`read x`, `x=$(cat f)`); `raw` is the value as written.
+ */
+function shellVar(ctx: Ctx, name: string, value: string | null, raw: string): void {
+  if (!/^[A-Za-z_]\w*$/.test(name)) {
+    // `a[x]=1`: an indexed array's subscript is arithmetic.
+    const b = name.indexOf("[");
+    const table = b > 0 ? name.slice(0, b) : "";
+    // zsh's `options[x]` is associative: its keys are names.
+    if (b > 0 && name.endsWith("]") && !ctx.sh.assoc?.has(table) && table !== "options")
+      arith(ctx, name.slice(b + 1, -1));
+    return;
+  }
+  let v = value;
+  if (NUMERIC_RAW.test(raw) || (value === null && NUMERIC_SUBST.test(raw))) v = "0";
+  else if (value === null && ARRAY_RAW.test(raw)) v = raw.slice(1, -1).trim().split(/\s+/).join(" , ") || "0";
+  else if (v === null) {
+    const m = COPY_RAW.exec(raw);
+    const from = m ? (m[1] ?? m[2]!) : "";
+    if (from !== "")
+      v = NUMERIC_VARS.has(from) ? "0" : ctx.vars?.has(from) ? null : (ctx.sh.vars.get(from) ?? null);
+  }
+  const vars = ctx.sh.vars;
+  if (vars.has(name)) {
+    const old = vars.get(name)!;
+    // Every value the line may leave in NAME (a branch, a subshell): all are evaluated.
+    v = old === null || v === null ? null : old === v ? v : `${old} , ${v}`;
+    if (v !== null && v.length > MAX_VAR_TEXT) v = null;
+  }
+  vars.set(name, v);
+}
+
+/**
+ * The text of an arithmetic context (`$((…))`, `((…))`, `${a[…]}`, `${s:…}`, `[[ … -eq … ]]`,
+ * `let`): every variable it names is evaluated as an expression (bash's and zsh's arithmetic do so
+ * recursively), and an array subscript in a value runs its command substitutions. A value the line
+ * gave is parsed and its commands judged here; one only known at run time is a floor.
+ */
+function arith(ctx: Ctx, s: string, depth = 0): void {
+  if (ARITH_INERT.test(s)) return;
+  const t = withoutSubstitutions(ctx, s);
+  let targets: string[] | null = null;
+  const re = /\$\{#[A-Za-z_]\w*|\$\{?([A-Za-z_]\w*|\d+|[@*#?$!-])|([A-Za-z_]\w*)|([;,])/g;
+  for (let m = re.exec(t); m !== null; m = re.exec(t)) {
+    if (m[3] !== undefined) {
+      if (targets) for (const n of targets) shellVar(ctx, n, "0", "0");
+      targets = null;
+      continue;
+    }
+    const dollar = m[1];
+    if (dollar !== undefined) {
+      if (/^[#?$!-]$/.test(dollar)) continue;
+      if (/^[\d@*]/.test(dollar)) {
+        addFloor(
+          ctx,
+          `code: arithmetic evaluates '$${dollar}', a parameter only known at run time (an array subscript in it runs commands)`,
+        );
+        continue;
+      }
+      arithName(ctx, dollar, depth);
+      continue;
+    }
+    const name = m[2];
+    if (name === undefined) continue; // `${#name}`: a length
+    // `16#ff`, `0x1f`: digits of a number, not a name.
+    const before = m.index > 0 ? t.charCodeAt(m.index - 1) : 32;
+    if ((before >= 48 && before <= 57) || before === 35 || before === 46) continue;
+    const op = /^\s*((?:[-+*/%&|^]|<<|>>)?)=(?!=)/.exec(t.slice(re.lastIndex, re.lastIndex + 8));
+    if (op) {
+      if (targets === null) targets = [];
+      targets.push(name);
+      if (op[1] === "") continue; // `i = …` does not read i
+    }
+    arithName(ctx, name, depth);
+  }
+  if (targets) for (const n of targets) shellVar(ctx, n, "0", "0");
+}
+
+/** One variable named in arithmetic: its value is evaluated as an expression in turn. */
+function arithName(ctx: Ctx, name: string, depth: number): void {
+  if (NUMERIC_VARS.has(name)) return;
+  const bound = ctx.vars?.get(name);
+  let values: readonly (string | null)[];
+  if (bound) values = bound.value !== null ? [bound.value] : bound.known && bound.alts ? bound.alts : [null];
+  else if (ctx.sh.vars.has(name)) values = [ctx.sh.vars.get(name)!];
+  else values = [null];
+  for (const v of values) {
+    if (v === null) {
+      addFloor(
+        ctx,
+        `code: arithmetic evaluates '${short(name)}', whose value is only known at run time (an array subscript in it runs commands)`,
+      );
+      return;
+    }
+    if (ARITH_INERT.test(v)) continue;
+    if (/[$`[]/.test(v)) nested(ctx, `(( ${v} ))`, ctx.via, true);
+    else if (depth >= MAX_ARITH_DEPTH)
+      addFloor(
+        ctx,
+        `code: arithmetic follows '${short(name)}' through more than ${MAX_ARITH_DEPTH} variables`,
+      );
+    else arith(ctx, v, depth + 1);
+  }
+}
+
+/**
+ * `s` with its command substitutions (`$(…)`, backquotes) blanked: they are walked as commands
+ * where they stand, but their output is evaluated as arithmetic too, so one that does not print a
+ * number (`$(( $(cat n.txt) ))`) is a floor.
+ */
+function withoutSubstitutions(ctx: Ctx, s: string): string {
+  if (!s.includes("`") && !/\$\((?!\()/.test(s)) return s;
+  let out = "";
+  let i = 0;
+  while (i < s.length) {
+    const c = s[i]!;
+    if (c === "`") {
+      const e = s.indexOf("`", i + 1);
+      substitutionOutput(ctx, `$(${s.slice(i + 1, e < 0 ? s.length : e)})`);
+      i = e < 0 ? s.length : e + 1;
+      out += " ";
+      continue;
+    }
+    if (c === "$" && s[i + 1] === "(" && s[i + 2] !== "(") {
+      let d = 0;
+      let j = i + 1;
+      for (; j < s.length; j++) {
+        if (s[j] === "(") d++;
+        else if (s[j] === ")" && --d === 0) break;
+      }
+      substitutionOutput(ctx, s.slice(i, j + 1));
+      i = j + 1;
+      out += " ";
+      continue;
+    }
+    out += c;
+    i++;
+  }
+  return out;
+}
+
+/** Operators of `[[ … ]]` whose operands are arithmetic expressions. */
+const TEST_ARITH = new Set(["-eq", "-ne", "-lt", "-le", "-gt", "-ge"]);
+
+/** `[[ $x -eq 0 ]]`: both operands of an arithmetic comparison are evaluated as expressions. */
+function testArith(cur: Cursor, ctx: Ctx): void {
+  if (!cur.gotoFirstChild()) return;
+  do {
+    const t = ctx.g.types[cur.nodeTypeId];
+    if (t === "binary_expression") {
+      let arithOp = false;
+      const operands: string[] = [];
+      if (cur.gotoFirstChild()) {
+        do {
+          if (ctx.g.types[cur.nodeTypeId] === "test_operator") arithOp ||= TEST_ARITH.has(text(cur, ctx));
+          else if (ctx.g.named[cur.nodeTypeId]) operands.push(text(cur, ctx));
+        } while (cur.gotoNextSibling());
+        cur.gotoParent();
+      }
+      if (arithOp) for (const o of operands) arith(ctx, o);
+      else testArith(cur, ctx);
+    } else if (!ctx.g.leaf[cur.nodeTypeId]) testArith(cur, ctx);
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+}
+
+/** A command substitution's output evaluated as arithmetic: a floor unless it prints a number. */
+function substitutionOutput(ctx: Ctx, sub: string): void {
+  if (!NUMERIC_SUBST.test(sub))
+    addFloor(
+      ctx,
+      `code: arithmetic evaluates the output of '${short(sub)}' (an array subscript in it runs commands)`,
+    );
+}
+
+/** The arithmetic parts of a `${…}` expansion: an indexed subscript, a substring's offset and length. */
+function expansionArith(ctx: Ctx, s: string): void {
+  const m = /^\$\{[#!]?([A-Za-z_]\w*)(\[)?/.exec(s);
+  if (!m) return;
+  let rest = s.slice(m[0].length, -1);
+  if (m[2] !== undefined) {
+    // The subscript up to its `]` (nested brackets counted).
+    let d = 1;
+    let j = 0;
+    for (; j < rest.length; j++) {
+      if (rest[j] === "[") d++;
+      else if (rest[j] === "]" && --d === 0) break;
+    }
+    const sub = rest.slice(0, j);
+    if (sub !== "@" && sub !== "*" && !ctx.sh.assoc?.has(m[1]!)) arith(ctx, sub);
+    rest = rest.slice(j + 1);
+  }
+  // `${s:OFF}`, `${s:OFF:LEN}`, `${s: -1}`; not `${s:-x}`, `${s:=x}`, `${s:+x}`, `${s:?x}`.
+  if (!rest.startsWith(":") || /^:[-=+?]/.test(rest)) return;
+  // zsh's modifiers (`${f:t}`, `${f:h:r}`): a name bash would read as a variable only when the line set it.
+  const zshMod = /^(?::[aAcehlPqQrtu])+$/.test(rest);
+  if (zshMod && !/[a-zA-Z]/.test(rest.replace(/:(\w)/g, (_, c: string) => (ctx.sh.vars.has(c) ? c : ""))))
+    return;
+  arith(ctx, rest.slice(1).replace(/:/g, ","));
 }
 
 /** Variables that are search paths for programs or modules. */
@@ -1108,10 +1428,42 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
     const vars = new Map(ctx.vars ?? []);
     if (bound) vars.set(name, bound);
     else vars.delete(name);
+    // What arithmetic sees in NAME: numbers (`{1..1000}`, `$(seq 1 9)`), the words, or unknown.
+    if (name !== "") {
+      if (numericWords(cur, ctx)) shellVar(ctx, name, "0", "0");
+      else if (bound) for (const v of values) shellVar(ctx, name, v.value, "");
+      else shellVar(ctx, name, null, "");
+    }
     walkNode(body, { ...ctx, vars });
   } finally {
     (body as Cursor | null)?.delete();
   }
+}
+
+/** A `for` loop's words are all numbers: brace sequences, `$(seq N M)`, literal numbers. */
+function numericWords(cur: Cursor, ctx: Ctx): boolean {
+  let any = false;
+  let ok = true;
+  if (!cur.gotoFirstChild()) return false;
+  let past = false;
+  do {
+    const id = cur.nodeTypeId;
+    const t = ctx.g.types[id]!;
+    if (!ctx.g.named[id]) {
+      if (t === "in") past = true;
+      continue;
+    }
+    if (!past || t === "do_group" || t === "compound_statement") continue;
+    any = true;
+    if (
+      !/^(?:-?\d+|\{-?\d+\.\.-?\d+(?:\.\.-?\d+)?\}|"?\$\(seq(?:\s+-?[\d.]+){1,3}\s*\)"?)$/.test(
+        text(cur, ctx),
+      )
+    )
+      ok = false;
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
+  return any && ok;
 }
 
 /** Builtins with zsh option names among their words: all of them (setopt), or after `-o`/`+o`. */
@@ -1449,6 +1801,14 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
         const bound = m ? ctx.vars.get(m[1] ?? m[2]!) : undefined;
         if (bound) return bound;
       }
+      if (s.length > 3 && s.charCodeAt(1) === 123) expansionArith(ctx, s);
+      walkSubstitutions(cur, ctx, feeders);
+      return { value: null, glob: false };
+    }
+    case "arithmetic_expansion": {
+      // `$((x))`, `$[x]`: the names in it are evaluated (their commands judged), then the rest walked.
+      const s = text(cur, ctx);
+      arith(ctx, s.startsWith("$((") ? s.slice(3, -2) : s.slice(2, -1));
       walkSubstitutions(cur, ctx, feeders);
       return { value: null, glob: false };
     }
