@@ -406,8 +406,15 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         items.some((w) => w.value === null || /^([^=:@]+(==|:=|=|@|:=@|=@)|@)/.test(w.value))
       )
         floor(fx, `network-upload: '${ctx.text}' sends data (a write method or request items)`);
+      httpieSaves(words, ops, ctx, fx);
       return fx;
     }
+    case "aria2c":
+      aria2Saves(words, ctx, fx);
+      return fx;
+    case "gh":
+      ghSaves(words, ctx, fx);
+      return fx;
   }
   const spec = specOf(program);
   // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
@@ -438,6 +445,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "curl":
       curlWriteOut(words, ctx, fx);
       curlVariables(words, fx);
+      curlRemoteNames(words, ctx, fx);
       break;
     case "wget":
       wgetDefaultOutput(words, ctx, fx);
@@ -1549,6 +1557,16 @@ function gitFetched(sub: string, dir: string, rest: Word[], ctx: EffectsCtx, fx:
   } else if (GIT_TREE_WRITERS.has(sub)) fx.tree = dir;
 }
 
+/** The directory `git clone URL` (or `gh repo clone OWNER/NAME`) makes: the URL's last part, less `.git`. */
+function cloneDir(url: string | null): string | null {
+  return (
+    url
+      ?.replace(/\/+$/, "")
+      .replace(/\.git$/, "")
+      .replace(/^.*[/:]/, "") || null
+  );
+}
+
 /** A repository named by URL or path rather than by a configured remote. */
 const REPO_URL = /^([a-z][a-z0-9+.-]*:\/\/|[^@/\s]+@[^:/\s]+:|[./~])/i;
 
@@ -1593,16 +1611,7 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
       );
   } else if (sub === "worktree" && ops[0] === "add") apply("write", "worktree add", ops[1] ?? null, ctx, fx);
   else if (sub === "clone" && ops.length >= 1) {
-    const url = ops[0];
-    const dir =
-      ops[1] ??
-      (url
-        ? url
-            .replace(/\/+$/, "")
-            .replace(/\.git$/, "")
-            .replace(/^.*[/:]/, "")
-        : null);
-    apply("write", "clone", dir || null, ctx, fx);
+    apply("write", "clone", ops[1] ?? cloneDir(ops[0]!), ctx, fx);
   } else if (sub === "submodule" && ops[0] === "add")
     apply("write", "submodule add", ops[2] ?? null, ctx, fx);
   else if ((sub === "push" || sub === "pull") && ops[0] != null && REPO_URL.test(ops[0]))
@@ -2301,6 +2310,165 @@ function curlWriteOut(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       for (const m of fmt.matchAll(/%output\{(>>)?([^}]*)\}/g))
         apply("write", "-w %output", m[2]!.replace(/^@/, ""), ctx, fx);
   }
+}
+
+/**
+ * The name a download saved under its remote name gets: the URL path's last segment (curl -O,
+ * wget, httpie --download, aria2c), or null when the URL names none (`https://h/`) or globs several
+ * (`x[1-3].sh`, `{a,b}`: curl's URL globbing).
+ */
+function remoteName(url: string): string | null {
+  const path = url
+    .replace(/[?#].*$/, "")
+    .replace(/^[a-z][a-z0-9+.-]*:\/\/[^/]*/i, "")
+    .replace(/^[^/]*/, "");
+  if (/[[\]{}]/.test(path)) return null;
+  const base = path.slice(path.lastIndexOf("/") + 1);
+  return base === "" || base === "." || base === ".." ? null : base;
+}
+
+/** A saved download: `dir/name`, or (no name the line shows: a server-chosen name) every file under dir. */
+function saved(fx: Effects, dir: string | null, name: string | null): void {
+  if (name === null) fx.subtrees.push(dir ?? ".");
+  else fx.writes.push(dir === null || name.startsWith("/") ? name : `${dir.replace(/\/+$/, "")}/${name}`);
+}
+
+/**
+ * curl `-O`/`--remote-name`/`--remote-name-all` save each URL under its remote name (in
+ * `--output-dir`, which `-o FILE` is relative to as well); `-J` lets the server's
+ * Content-Disposition choose it: a file the line does not name, anywhere in that directory.
+ */
+function curlRemoteNames(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const values = SPECS.curl!.values!;
+  let dir: string | null = null;
+  let remote = false;
+  let header = false;
+  const urls: string[] = [];
+  const outputs: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    if (v.startsWith("--")) {
+      const eq = v.indexOf("=");
+      const name = eq > 0 ? v.slice(0, eq) : v;
+      const val = () => (eq > 0 ? v.slice(eq + 1) : (words[++i]?.value ?? null));
+      if (name === "--remote-name" || name === "--remote-name-all") remote = true;
+      else if (name === "--remote-header-name") header = true;
+      else if (name === "--output-dir") dir = val() ?? "/";
+      else if (name === "--output") {
+        const o = val();
+        if (o !== null) outputs.push(o);
+      } else if (name === "--url") {
+        const u = val();
+        if (u !== null) urls.push(u);
+      } else if (values[name] !== undefined && eq < 0) i++;
+      continue;
+    }
+    if (v.length > 1 && v[0] === "-") {
+      for (let k = 1; k < v.length; k++) {
+        const ch = v[k]!;
+        if (ch === "O") remote = true;
+        else if (ch === "J") header = true;
+        else if (values[`-${ch}`] !== undefined) {
+          const val = k + 1 < v.length ? v.slice(k + 1) : (words[++i]?.value ?? null);
+          if (ch === "o" && val !== null) outputs.push(val);
+          break;
+        }
+      }
+      continue;
+    }
+    urls.push(v);
+  }
+  if (dir !== null)
+    for (const o of outputs) if (o !== "-") apply("write", "--output-dir", `${dir}/${o}`, ctx, fx);
+  if (!remote) return;
+  for (const u of urls) saved(fx, dir, header ? null : remoteName(u));
+}
+
+/**
+ * httpie/xh `-o FILE`/`--output FILE` save the body; `-d`/`--download` without one saves it under
+ * the server's Content-Disposition name or the URL's: a file the line does not name, in the cwd.
+ */
+function httpieSaves(words: Word[], ops: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let download = false;
+  let named = false;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("-")) continue;
+    if (v === "--download") download = true;
+    else if (v === "--output" || v.startsWith("--output=")) {
+      named = true;
+      apply("write", "--output", v.length > 8 ? v.slice(9) : (words[++i]?.value ?? null), ctx, fx);
+    } else if (/^-[A-Za-z]+$/.test(v))
+      for (let k = 1; k < v.length; k++) {
+        if (v[k] === "d") download = true;
+        else if (v[k] === "o") {
+          named = true;
+          apply("write", "-o", k + 1 < v.length ? v.slice(k + 1) : (words[++i]?.value ?? null), ctx, fx);
+          break;
+        }
+      }
+  }
+  if (download && !named) {
+    const first = ops[0]?.value;
+    const url = first && /^[A-Za-z]+$/.test(first) && ops.length > 1 ? ops[1]?.value : first;
+    saved(fx, null, null);
+    if (url) saved(fx, null, remoteName(url.includes("://") ? url : `http://${url}`));
+  }
+}
+
+/** aria2c saves each URL as `-d DIR`/`-o NAME`, or its remote name; torrents, metalinks and magnets name their own files. */
+function aria2Saves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let dir: string | null = null;
+  let out: string | null | undefined;
+  const urls: string[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    const m = /^(-d|--dir|-o|--out|-i|--input-file|-T|--torrent-file|-M|--metalink-file)(=(.*))?$/.exec(v);
+    if (m) {
+      const val = m[2] !== undefined ? m[3]! : (words[++i]?.value ?? null);
+      if (m[1] === "-d" || m[1] === "--dir") dir = val ?? "/";
+      else if (m[1] === "-o" || m[1] === "--out") out = val;
+      else {
+        if (m[1] === "-i" || m[1] === "--input-file")
+          floor(fx, `dynamic-host: '${ctx.text}' fetches the URLs listed in a file the gate cannot read`);
+        if (val !== null) fx.reads.push(val);
+        urls.push("");
+      }
+    } else if (!v.startsWith("-")) urls.push(v);
+  }
+  if (out !== undefined) {
+    apply("write", "-o", out === null ? null : dir === null ? out : `${dir}/${out}`, ctx, fx);
+    return;
+  }
+  for (const u of urls)
+    saved(fx, dir, /^magnet:|\.(torrent|metalink|meta4)$/i.test(u) || u === "" ? null : remoteName(u));
+}
+
+/**
+ * `gh release download` / `gh run download` save assets under their own names (in `-D DIR`, or
+ * `-O FILE`); `gh repo clone R [DIR]` and `gh gist clone` write a repository: what github.com sent.
+ */
+function ghSaves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const cmd = `${ops[0]?.value ?? ""} ${ops[1]?.value ?? ""}`;
+  if (cmd === "release download" || cmd === "run download") {
+    let dir: string | null = null;
+    let file: string | null | undefined;
+    for (let i = 0; i < words.length; i++) {
+      const v = words[i]!.value;
+      if (v === "-D" || v === "--dir") dir = words[++i]?.value ?? "/";
+      else if (v?.startsWith("--dir=")) dir = v.slice(6);
+      else if (v === "-O" || v === "--output") file = words[++i]?.value ?? null;
+      else if (v?.startsWith("--output=")) file = v.slice(9);
+    }
+    if (file !== undefined) apply("write", "-O", file, ctx, fx);
+    else saved(fx, dir, null);
+  } else if ((cmd === "repo clone" || cmd === "gist clone") && ops[2] !== undefined) {
+    apply("write", "clone", ops[3] !== undefined ? ops[3].value : cloneDir(ops[2].value), ctx, fx);
+  } else return;
+  if (!fx.hosts.includes("github.com")) fx.hosts.push("github.com");
 }
 
 /** The most lines a `seq` may print before it is a resources floor (7 MB of numbers). */

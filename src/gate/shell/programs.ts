@@ -170,6 +170,15 @@ export const VALUE_FLAGS: Record<string, Set<string>> = {
   tar: new Set(["-f", "-C", "--file", "--directory"]),
   chown: new Set([]),
   npm: new Set(["--prefix", "-w", "--workspace"]),
+  // Interpreter and shell options that take a value before the script (`python -W ignore x.py`,
+  // `bash -O extglob x.sh`): the script is the first operand after them.
+  python: new Set(["-W", "-X", "--check-hash-based-pycs"]),
+  ...Object.fromEntries(
+    ["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash"].map((s) => [
+      s,
+      new Set(["-O", "-o", "--rcfile", "--init-file"]),
+    ]),
+  ),
 };
 /** Programs whose bare-host operands (`example.com`) are hosts. */
 export const NET_PROGRAMS = new Set([
