@@ -26,6 +26,8 @@ export type CodeLanguage =
   | "package.json"
   /** Makefile: its recipes are shell lines. */
   | "make"
+  /** Dockerfile/Containerfile: its RUN lines are shell lines a build runs (with the context). */
+  | "dockerfile"
   /** Code of a language with no table here, or a runner's config that names programs. */
   | "unknown";
 
@@ -61,6 +63,7 @@ const BY_EXT = new Map<string, CodeLanguage>([
 const BY_NAME = new Map<string, CodeLanguage>([
   ["package.json", "package.json"],
   ...ext("Makefile makefile GNUmakefile", "make"),
+  ...ext("Dockerfile dockerfile Containerfile containerfile", "dockerfile"),
   ...ext(
     ".npmrc .yarnrc .yarnrc.yml .yarnrc.yaml bunfig.toml .pnpmfile.cjs pytest.ini tox.ini setup.cfg pyproject.toml Cargo.toml go.mod go.work deno.json deno.jsonc justfile Justfile Taskfile.yml Taskfile.yaml Rakefile Gemfile .babelrc",
     "unknown",
@@ -86,9 +89,59 @@ export function codeLanguage(path: string, head: string | null): CodeLanguage | 
   // `.cargo/config.toml` names build programs and rustflags.
   if ((base === "config.toml" || base === "config") && path.endsWith(`/.cargo/${base}`)) return "unknown";
   if (base.startsWith(".mocharc.")) return "unknown";
+  // `Dockerfile.dev`, `api.Dockerfile`, `Containerfile.x`.
+  if (/^(docker|container)file\.|\.(docker|container)file$/i.test(base)) return "dockerfile";
   const dot = base.lastIndexOf(".");
   if (dot < 0) return null;
   return BY_EXT.get(base.slice(dot + 1).toLowerCase()) ?? null;
+}
+
+/**
+ * A Dockerfile's RUN lines as shell lines (continuations joined, `RUN <<EOF` heredocs read, the
+ * exec form `RUN ["sh", "-c", "…"]` taken as its words; ONBUILD RUN too), or a reason the gate
+ * cannot bound it: a RUN that mounts the SSH agent or a build secret (`--mount=type=ssh|secret`),
+ * a SHELL instruction (RUN lines are then not sh), an exec form the gate cannot read.
+ */
+export function dockerfileRuns(text: string): string[] | string {
+  const out: string[] = [];
+  const lines = text.split("\n");
+  for (let i = 0; i < lines.length; i++) {
+    let l = lines[i]!;
+    while (/\\\s*$/.test(l) && i + 1 < lines.length) l = `${l.replace(/\\\s*$/, "")} ${lines[++i]!}`;
+    const m = /^\s*(?:ONBUILD\s+)?(RUN|SHELL)\b\s*(.*)$/is.exec(l);
+    if (!m) continue;
+    if (m[1]!.toUpperCase() === "SHELL") return "a SHELL instruction changes what runs its RUN lines";
+    let body = m[2]!;
+    for (;;) {
+      const f = /^--([a-z-]+)(?:=(\S*))?\s*/i.exec(body);
+      if (!f) break;
+      if (f[1] === "mount" && /(^|,)type=(ssh|secret)\b/i.test(f[2] ?? ""))
+        return `a RUN line is given the ${/type=ssh/i.test(f[2]!) ? "SSH agent" : "build secrets"} (--mount=${f[2]})`;
+      body = body.slice(f[0].length);
+    }
+    const here = /^<<-?\s*(["']?)([A-Za-z_][A-Za-z0-9_]*)\1\s*$/.exec(body.trim());
+    if (here) {
+      const end = lines.findIndex((x, k) => k > i && x.trim() === here[2]);
+      if (end < 0) return "a RUN heredoc has no end";
+      out.push(lines.slice(i + 1, end).join("\n"));
+      i = end;
+      continue;
+    }
+    if (body.trimStart().startsWith("[")) {
+      let argv: unknown;
+      try {
+        argv = JSON.parse(body);
+      } catch {
+        return "a RUN line in exec form the gate cannot read";
+      }
+      if (!Array.isArray(argv) || !argv.every((a) => typeof a === "string"))
+        return "a RUN line in exec form the gate cannot read";
+      out.push(argv.map((a) => `'${(a as string).replace(/'/g, "'\\''")}'`).join(" "));
+      continue;
+    }
+    if (body.trim() !== "") out.push(body);
+  }
+  return out;
 }
 
 const PYTHON: Capability[] = [

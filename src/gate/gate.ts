@@ -4,7 +4,7 @@
  */
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { type Action, parseAction } from "./actions.js";
-import { type CodeLanguage, codeLanguage, unboundCapability } from "./capabilities.js";
+import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } from "./capabilities.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
@@ -721,10 +721,14 @@ export class Gate {
     if (lang === "shell") lines = [text];
     else if (lang === "package.json" && w.whole) lines = packageScripts(text);
     else if (lang === "make" && w.whole) lines = makeRecipes(text);
-    else if (lang === "package.json" || lang === "make")
+    else if (lang === "dockerfile" && w.whole) {
+      const runs = dockerfileRuns(text);
+      if (typeof runs === "string") return { floor: "ESCALATE", why: runs };
+      lines = runs;
+    } else if (lang === "package.json" || lang === "make" || lang === "dockerfile")
       return {
         floor: "ESCALATE",
-        why: `an edit of a ${lang === "make" ? "Makefile" : "package.json"} the gate cannot read whole`,
+        why: `an edit of a ${lang === "make" ? "Makefile" : lang === "dockerfile" ? "Dockerfile" : "package.json"} the gate cannot read whole`,
       };
     if (lines === null) {
       if (lang === "shell" || lang === "package.json" || lang === "make")
@@ -748,7 +752,7 @@ export class Gate {
       const r = EVAL.indexOf(d.evaluation);
       if (r > rank || (r === rank && why === "" && r > 0)) {
         rank = r;
-        why = `the gate judges its ${lang === "shell" ? "text" : lang === "make" ? "recipe" : "script"} ${d.evaluation}: ${d.reasons[0] ?? ""}`;
+        why = `the gate judges its ${lang === "shell" ? "text" : lang === "make" ? "recipe" : lang === "dockerfile" ? "RUN line" : "script"} ${d.evaluation}: ${d.reasons[0] ?? ""}`;
       }
     }
     if (rank === 0 && lang === "shell" && !w.whole)

@@ -110,6 +110,9 @@ const TOOL_LOADERS = [
   "RUSTUP_UPDATE_ROOT",
   "BAZELISK_BASE_URL", // bazelisk: where the bazel it runs is downloaded from
   "BAT_CONFIG_PATH", // bat: a config file of flags (--pager=PROG)
+  "DOCKER_CONFIG", // docker: config.json's cliPluginsExtraDirs, credsStore and helpers are programs it runs
+  "COMPOSE_FILE", // docker compose: the compose file it runs (as -f)
+  "COMPOSE_PROJECT_NAME", // docker compose: the project whose containers and volumes it acts on (as -p)
 ];
 
 const ENV_INJECTION = new RegExp(

@@ -22,7 +22,7 @@ import {
   SPECS,
 } from "./specs.js";
 import type { Word } from "./types.js";
-import { CONTAINER_BOOL, CONTAINER_VALUES, containerRun, wrappedStart } from "./wrappers.js";
+import { CONTAINER_BOOL, CONTAINER_VALUES, composeSub, containerRun, wrappedStart } from "./wrappers.js";
 
 export interface Effects {
   /** Paths written, created or deleted (as written: the walk resolves them). */
@@ -2651,10 +2651,20 @@ function containerEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
           fx,
         );
     }
+    if (s === "compose") composeEffects(words, sub, ctx, fx);
     return;
   }
+  const next = words[sub + 1]?.value;
+  if (s === "build" || ((s === "buildx" || s === "image" || s === "builder") && next === "build"))
+    buildEffects(words.slice(s === "build" ? sub + 1 : sub + 2), ctx, fx);
+  if (s === "pull" || ((s === "image" || s === "images") && next === "pull"))
+    for (const w of words.slice(sub + 1))
+      if (w.value === "-a" || w.value === "--all-tags" || w.value === "--all-tags=true")
+        floor(fx, `resources: '${ctx.text}' pulls every tag of the image (-a): any number of gigabytes`);
   if (s !== "run" && s !== "create") return;
   const end = image < 0 ? words.length : image;
+  let published: string | null = null;
+  let mounted: string | null = null;
   for (let i = sub + 1; i < end; i++) {
     const v = words[i]!.value;
     if (v === null) continue;
@@ -2680,18 +2690,27 @@ function containerEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       floor(fx, `unknown-flag: '${ctx.text}': '${name}' is not a container flag the gate knows`);
       continue;
     }
-    if (val === undefined) continue;
-    const mountFrom = (src: string) => {
-      if (/^[./~]/.test(src) && !ctx.inWorkspace(src))
-        floor(fx, `containers: '${ctx.text}' mounts the host's '${src}' into the container`);
-    };
+    if (val === undefined) {
+      if (name === "-P" || name === "--publish-all") published = "every interface (-P)";
+      continue;
+    }
     if (val === null) {
       if (name !== "--name" && name !== "-p" && name !== "--publish")
         floor(fx, `dynamic-command: '${ctx.text}': the value of ${name} is only known at run time`);
-    } else if (name === "-v" || name === "--volume") mountFrom(val.split(":")[0]!);
+      else if (name !== "--name") published = "an address only known at run time";
+    } else if (name === "-v" || name === "--volume")
+      mounted = mountFrom(val.split(":")[0]!, ctx, fx) ?? mounted;
     else if (name === "--mount") {
-      const m = /(?:^|,)(?:source|src)=([^,]*)/.exec(val);
-      if (m) mountFrom(m[1]!);
+      const m = mountOptions(val);
+      if (m === null)
+        floor(fx, `containers: '${ctx.text}': the --mount value '${val}' is not one docker reads`);
+      else {
+        const src = m.get("source") ?? m.get("src");
+        // A host path is judged whatever the type says (docker refuses it as a volume name).
+        if (src !== undefined) mounted = mountFrom(src, ctx, fx) ?? mounted;
+      }
+    } else if (name === "-p" || name === "--publish") {
+      if (!LOOPBACK_PUBLISH.test(val)) published = `every interface (-p ${val})`;
     } else if (name === "--volumes-from")
       floor(fx, `containers: '${ctx.text}' mounts another container's volumes`);
     else if (HOST_NS.has(name) && /^(host|container:|ns:|\/)/.test(val))
@@ -2704,6 +2723,169 @@ function containerEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     else if (name === "--cidfile") apply("write", name, val, ctx, fx);
     else if (name === "--device")
       floor(fx, `containers: '${ctx.text}' gives the container the host's device ${val}`);
+  }
+  // `-p 8080:80 -v .:/usr/share/nginx/html nginx`: the mounted files are served to the network.
+  if (published !== null && mounted !== null)
+    floor(fx, `network-listener: '${ctx.text}' serves the mounted '${mounted}' on ${published}`);
+}
+
+/** A published port bound to loopback only (`127.0.0.1:8080:80`, `[::1]:80:80`, `localhost:…`). */
+const LOOPBACK_PUBLISH = /^(127(\.\d{1,3}){3}|localhost|\[::1\]|::1):/i;
+
+/**
+ * A bind mount's host path: the mount from outside the workspace is a floor; the path (as written)
+ * is returned when it is a host path (what a published port may serve), else null (a volume name).
+ */
+function mountFrom(src: string, ctx: EffectsCtx, fx: Effects): string | null {
+  if (!/^[./~]/.test(src)) return null;
+  if (!ctx.inWorkspace(src))
+    floor(fx, `containers: '${ctx.text}' mounts the host's '${src}' into the container`);
+  return src;
+}
+
+/**
+ * `--mount` (and `--secret`, `--output`) values as docker reads them: one CSV record (Go's
+ * encoding/csv: `"…"` quotes a field, `""` is a quote in it, a bare quote inside a field is an
+ * error), each field `key=value` with the key lower-cased (`Source=`, `SRC=`, `"src=/Users/dev"`);
+ * a field without `=` is a flag (`readonly`) set to "true". Null when docker would reject it.
+ */
+export function mountOptions(value: string): Map<string, string> | null {
+  const out = new Map<string, string>();
+  let i = 0;
+  while (i <= value.length) {
+    let field = "";
+    if (value[i] === '"') {
+      i++;
+      for (;;) {
+        if (i >= value.length) return null;
+        if (value[i] === '"') {
+          if (value[i + 1] === '"') {
+            field += '"';
+            i += 2;
+            continue;
+          }
+          i++;
+          break;
+        }
+        field += value[i++];
+      }
+      if (i < value.length && value[i] !== ",") return null;
+    } else {
+      const end = value.indexOf(",", i);
+      field = value.slice(i, end < 0 ? value.length : end);
+      if (field.includes('"')) return null;
+      i += field.length;
+    }
+    i++;
+    const eq = field.indexOf("=");
+    const key = (eq < 0 ? field : field.slice(0, eq)).trim().toLowerCase();
+    if (key !== "") out.set(key, eq < 0 ? "true" : field.slice(eq + 1));
+  }
+  return out;
+}
+
+/** `docker build` flags that take a value (the rest take none). */
+const BUILD_VALUES = new Set(
+  (
+    "-t --tag -f --file --build-arg --build-context --ssh --secret --target --platform --label " +
+    "--cache-from --cache-to -o --output --network --progress --iidfile --metadata-file --add-host " +
+    "--allow --annotation --attest --builder --cgroup-parent --shm-size --ulimit --sbom --provenance " +
+    "-m --memory --memory-swap --cpu-shares --cpu-period --cpu-quota --cpuset-cpus --cpuset-mems " +
+    "--isolation --call --security-opt --no-cache-filter"
+  ).split(" "),
+);
+
+/**
+ * `docker build [flags] CONTEXT` (issue 19, gate39): what the build reads and runs.
+ * - The context (a directory, `--build-context NAME=PATH`) is sent to the builder whole: one outside
+ *   the workspace (the home directory, `..`) is a read of every file below it, judged by the home
+ *   and secret rules.
+ * - The Dockerfile (`-f FILE`, else CONTEXT/Dockerfile) is code the build runs: a file this session
+ *   wrote is judged as its artefact (its RUN lines when the gate read it); `-f -` reads it from the
+ *   standard input (a heredoc is judged by the walk).
+ * - `--ssh` forwards the SSH agent or keys, `--secret id=K,env=VAR` (or with no src, the variable K)
+ *   and `--build-arg NAME` (no value: the host's variable) hand host secrets to RUN: reviewed;
+ *   `--secret src=PATH` reads PATH.
+ */
+function buildEffects(rest: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const contexts: string[] = [];
+  let file: string | null | undefined;
+  const local = (p: string) => !/^[a-z][a-z0-9+.-]*:\/\/|^git@|^[a-z-]+:[^/]/i.test(p);
+  for (let i = 0; i < rest.length; i++) {
+    const v = rest[i]!.value;
+    if (v === null) {
+      floor(fx, `dynamic-command: '${ctx.text}' builds with a word only known at run time`);
+      continue;
+    }
+    if (!v.startsWith("-") || v === "-") {
+      contexts.push(v);
+      continue;
+    }
+    const eq = v.indexOf("=");
+    let name = v.startsWith("--") && eq > 0 ? v.slice(0, eq) : v;
+    let val: string | null | undefined = v.startsWith("--") && eq > 0 ? v.slice(eq + 1) : undefined;
+    if (val === undefined && !v.startsWith("--") && v.length > 2 && BUILD_VALUES.has(v.slice(0, 2))) {
+      name = v.slice(0, 2);
+      val = v.slice(2);
+    }
+    if (val === undefined && BUILD_VALUES.has(name)) val = rest[++i]?.value ?? null;
+    if (val === undefined) continue;
+    if (val === null) {
+      if (name !== "-t" && name !== "--tag" && name !== "--label")
+        floor(fx, `dynamic-command: '${ctx.text}': the value of ${name} is only known at run time`);
+      continue;
+    }
+    if (name === "-f" || name === "--file") file = val;
+    else if (name === "--build-context") {
+      const p = val.slice(val.indexOf("=") + 1);
+      if (local(p)) contexts.push(p);
+    } else if (name === "--ssh")
+      floor(fx, `secret-read: '${ctx.text}' forwards the SSH agent or keys into the build (--ssh ${val})`);
+    else if (name === "--secret") {
+      const m = mountOptions(val);
+      const src = m?.get("src") ?? m?.get("source");
+      if (m === null || m.has("env") || src === undefined)
+        floor(fx, `secret-read: '${ctx.text}' passes a host secret into the build (--secret ${val})`);
+      else fx.reads.push(src);
+    } else if (name === "--build-arg" && !val.includes("="))
+      floor(fx, `secret-read: '${ctx.text}' passes the host's ${val} into the build`);
+  }
+  for (const c of contexts) {
+    if (c === "-" || !local(c)) continue;
+    if (ctx.inWorkspace(c)) fx.reads.push(c);
+    else fx.readTrees.push(c);
+  }
+  if (file === undefined) {
+    const c = contexts[0];
+    if (c !== undefined && c !== "-" && local(c))
+      fx.scripts.push(c === "." ? "Dockerfile" : `${c}/Dockerfile`);
+  } else if (file !== null && file !== "-") {
+    fx.scripts.push(file);
+    if (!ctx.inWorkspace(file)) fx.reads.push(file);
+  }
+}
+
+/**
+ * `docker compose down -v` deletes the project's named volumes (its databases: data outside the
+ * workspace, in the daemon); with `-p NAME` another project's. `exec`/`run` run a command in a
+ * container: the walk judges it (wrappers.ts); `run -v SRC:…` mounts SRC as `docker run` does.
+ */
+function composeEffects(words: Word[], compose: number, ctx: EffectsCtx, fx: Effects): void {
+  const sub = composeSub(words, compose);
+  if (sub < 0) return;
+  const s = words[sub]!.value;
+  for (let i = sub + 1; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    if (s === "down" && (v === "--volumes" || /^-[a-zA-Z]*v[a-zA-Z]*$/.test(v) || v === "--volumes=true"))
+      floor(
+        fx,
+        `data-loss: '${ctx.text}' deletes the project's volumes (their data lives outside the workspace)`,
+      );
+    if (s === "run" && (v === "-v" || v === "--volume")) {
+      const src = words[i + 1]?.value;
+      if (src) mountFrom(src.split(":")[0]!, ctx, fx);
+    }
   }
 }
 

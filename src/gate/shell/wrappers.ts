@@ -3,6 +3,7 @@
  * command are themselves a command (`sudo X`, `bash -c '…'`, `find -exec`, `git -c core.pager=…`,
  * `ssh host CMD`). Decides only; the walk (walk.ts) parses and judges what it is handed (`Runner`).
  */
+import { dockerfileRuns } from "../capabilities.js";
 import { INTERPRETERS, SHELLS, SIMPLE_WRAPPERS, VALUE_FLAGS } from "./programs.js";
 import { RUNS_COMMAND, RUNS_PACKAGE } from "./specs.js";
 import type { SimpleCommand, Word } from "./types.js";
@@ -160,8 +161,16 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
   if (packageRunner(run, cmd, via)) return;
   if (program === "docker" || program === "podman" || program === "nerdctl") {
     // The container's command is judged too (its network reaches the same hosts).
-    const { image } = containerRun(words);
+    const { sub, image } = containerRun(words);
     if (image >= 0 && image + 1 < words.length) run.sub(words.slice(image + 1), via, cmd);
+    const c = sub >= 0 && words[sub]!.value === "compose" ? composeCommand(words, sub) : -1;
+    if (c >= 0) run.sub(words.slice(c), via, cmd);
+    // `docker build -f- . <<EOF`: the heredoc is the Dockerfile; its RUN lines run as shell.
+    if (heredoc !== null && sub >= 0 && words.slice(sub).some((w) => w.value === "build")) {
+      const runs = dockerfileRuns(heredoc);
+      if (typeof runs === "string") run.floor(`containers: '${cmd.text}' builds a Dockerfile where ${runs}`);
+      else for (const line of runs) run.nested(line, via);
+    }
     return;
   }
   if (program === "find") {
@@ -379,6 +388,55 @@ export function containerRun(words: Word[]): { sub: number; image: number } {
       i++;
   }
   return { sub, image: -1 };
+}
+
+/** `docker compose` global flags that take a value (before the subcommand). */
+const COMPOSE_GLOBAL = new Set([
+  "-f",
+  "--file",
+  "-p",
+  "--project-name",
+  "--project-directory",
+  "--env-file",
+  "--profile",
+  "--ansi",
+  "--parallel",
+  "--progress",
+]);
+
+/** The index of `docker compose`'s subcommand (`up`, `down`, `exec` …), or -1. */
+export function composeSub(words: Word[], compose: number): number {
+  for (let i = compose + 1; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return -1;
+    if (!v.startsWith("-")) return i;
+    if (!v.includes("=") && COMPOSE_GLOBAL.has(v)) i++;
+  }
+  return -1;
+}
+
+/** `docker compose exec|run` options that take a value (before the service). */
+const COMPOSE_RUN_VALUES = new Set(
+  "-u --user --index -e --env -w --workdir --name --entrypoint -l --label -p --publish -v --volume --pull --cap-add --cap-drop".split(
+    " ",
+  ),
+);
+
+/**
+ * `docker compose [globals] exec|run [opts] SERVICE CMD…`: where CMD starts (-1 when there is none),
+ * so the walk judges the command the container runs as `docker run IMAGE CMD…` is judged.
+ */
+function composeCommand(words: Word[], compose: number): number {
+  const sub = composeSub(words, compose);
+  const s = sub < 0 ? undefined : words[sub]!.value;
+  if (s !== "exec" && s !== "run") return -1;
+  for (let i = sub + 1; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("-")) return v === null || i + 1 >= words.length ? -1 : i + 1;
+    if (v === "--") return i + 2 < words.length ? i + 2 : -1;
+    if (!v.includes("=") && COMPOSE_RUN_VALUES.has(v)) i++;
+  }
+  return -1;
 }
 
 /**
