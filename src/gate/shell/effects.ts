@@ -446,6 +446,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       curlWriteOut(words, ctx, fx);
       curlVariables(words, fx);
       curlRemoteNames(words, ctx, fx);
+      curlUrlencodeFiles(words, fx);
       break;
     case "wget":
       wgetDefaultOutput(words, ctx, fx);
@@ -999,9 +1000,11 @@ const LISTENER_MODULES = new Set([
 /** The process environment, as a path: printing it reads a secret store (policies list `/proc/*\/environ`). */
 export const ENVIRON = "/proc/self/environ";
 /** Variable names that hold credentials: `printenv NAME` and `echo "$NAME"` read a secret (one list). */
-// A database URL or DSN carries its password (`postgres://u:pw@h/db`).
+// A database URL or DSN carries its password (`postgres://u:pw@h/db`); a webhook URL is the
+// credential that posts to it (`SLACK_WEBHOOK_URL`); a JWT or bearer value is a token
+// (`CI_JOB_JWT`, `ACTIONS_ID_TOKEN_REQUEST_*`); `*_PAT` is a personal access token.
 export const SECRET_NAME =
-  /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT|DATABASE|DSN|MONGO|REDIS|AMQP|POSTGRES|MYSQL/i;
+  /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT|DATABASE|DSN|MONGO|REDIS|AMQP|POSTGRES|MYSQL|WEBHOOK|HOOK_URL|JWT|BEARER|SIGNING|(^|_)PAT($|_)/i;
 
 /**
  * `chmod MODE…`, `install -m MODE`: a mode that sets the setuid or setgid bit, in any notation
@@ -2492,6 +2495,22 @@ function seqCount(words: Word[]): number {
   return Math.max(n, 0);
 }
 
+/** curl `--data-urlencode NAME@FILE` sends FILE's content (`@FILE` alone is read as -d's is). */
+function curlUrlencodeFiles(words: Word[], fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    const spec =
+      v === "--data-urlencode"
+        ? words[++i]?.value
+        : v?.startsWith("--data-urlencode=")
+          ? v.slice(17)
+          : undefined;
+    if (spec === undefined || spec === null) continue;
+    const m = /^[^=@]+@(.+)$/s.exec(spec);
+    if (m && m[1] !== "-") fx.reads.push(m[1]!);
+  }
+}
+
 /**
  * curl 8.3's `--variable`: `NAME@FILE` reads FILE, `%NAME` imports an environment variable (a
  * secret when its name says so, or when the name is only known at run time); `--expand-url` and
@@ -2507,10 +2526,10 @@ function curlVariables(words: Word[], fx: Effects): void {
       fx.reads.push(ENVIRON);
       continue;
     }
+    // `%NAME` imports a variable; `%NAME@FILE` falls back to FILE's content (read below as well).
     if (spec.startsWith("%")) {
-      const name = spec.slice(1).split("=")[0]!;
+      const name = /^[^=@]*/.exec(spec.slice(1))![0];
       if (name === "" || SECRET_NAME.test(name)) fx.reads.push(ENVIRON);
-      continue;
     }
     const at = spec.indexOf("@");
     const eq = spec.indexOf("=");

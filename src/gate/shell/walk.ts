@@ -45,6 +45,17 @@ import {
 import { containerRun, type Runner, recurse, shellScriptIndex } from "./wrappers.js";
 
 const CONTAINER_PROGRAMS = new Set(["docker", "podman", "nerdctl"]);
+/** httpie/xh operands: [METHOD] URL ITEM…; true when an item is a header (`X-Key:v`, not `k:=json`). */
+function headerItem(operands: readonly Word[]): boolean {
+  const first = operands[0]?.value;
+  for (let i = first && /^[A-Za-z]+$/.test(first) ? 2 : 1; i < operands.length; i++) {
+    const v = operands[i]!.value;
+    if (v === null || /^[A-Za-z0-9!#$%&'*+.^_`|~-]+:(?!=)/.test(v)) return true;
+  }
+  return false;
+}
+/** An indirect expansion: `${!name}`, `${!name:-x}` (not `${!prefix*}` or `${!arr[@]}`, which give names), zsh `${(P)name}`. */
+const INDIRECT = /^\$\{(?:![A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_]*[*@[])|\([^)]*P[^)]*\))/;
 /** Clients that send their standard input as the request body (httpie, xh). */
 const STDIN_BODY = new Set(["http", "https", "xh", "xhs"]);
 
@@ -726,6 +737,9 @@ function emit(
     if (fx.tree !== null && r.heredoc !== null && (program === "git" || program === "patch"))
       patchWrites(r.heredoc, fx.tree, writes, ctx, cmdText);
   }
+  // httpie/xh: a `Name:value` request item is a header, curl's `-H 'Name: value'` (the rules judge
+  // both by the canonical flag).
+  if (STDIN_BODY.has(program) && headerItem(operands)) flags.add("--header");
   // httpie/xh send their standard input as the body (and switch to POST) unless --ignore-stdin.
   if (
     STDIN_BODY.has(program) &&
@@ -1792,7 +1806,9 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
       const s = text(cur, ctx);
       if (s === "$HOME" || s === "${HOME}") return { value: ctx.home, glob: false };
       const env = /^\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)/.exec(s);
-      if (env && SECRET_NAME.test(env[1]!)) ctx.secretEnv.n++;
+      // `${!v}` (bash) and `${(P)v}` (zsh) expand the variable whose name v holds: any variable,
+      // a credential among them (`for v in ${!AWS*}; do echo "${!v}"; done`).
+      if ((env && SECRET_NAME.test(env[1]!)) || INDIRECT.test(s)) ctx.secretEnv.n++;
       // `${HISTFILE:=/dev/null}` assigns when the variable is unset (or empty): judged as `NAME=…`.
       if (env && s.charCodeAt(1) === 123 && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(s))
         envAssignment(ctx, env[1]!, null, ctx.via);
