@@ -205,6 +205,14 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       if (words.some((w) => w.value === "dotglob" || w.value === "globdots" || w.value === "noglobdots"))
         floor(fx, `shell-state: '${ctx.text}' makes globs match dot files`);
       return fx;
+    case "add-zsh-hook":
+      // `add-zsh-hook precmd NAME`: NAME runs at every prompt (zshexit at exit, preexec per command).
+      if (!words.some((w) => w.value === "-d" || w.value === "-D"))
+        floor(
+          fx,
+          `shell-definition: '${ctx.text}' makes zsh run a function at every prompt, command or exit`,
+        );
+      return fx;
     case "autoload":
       // `autoload /path/fn`: the function's code is that file (zsh loads it on the first call).
       for (const w of words) if (w.value?.includes("/") && !w.value.startsWith("-")) fx.scripts.push(w.value);

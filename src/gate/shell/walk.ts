@@ -68,6 +68,10 @@ interface Scope {
   path?: string;
   /** Names bound to a program's path (`hash git=/tmp/g`): a later `git` runs that path. Copied on write. */
   bound?: Map<string, string>;
+  /** Directories the line put on zsh's fpath: `autoload NAME` then makes DIR/NAME the function's code. */
+  fpath?: string[];
+  /** The line put a directory only known at run time on fpath. */
+  fpathUnknown?: boolean;
 }
 
 interface Ctx {
@@ -776,6 +780,8 @@ function emit(
         if (raw !== "") runs.push(normalisePath(raw, ctx.scope.cwd, ctx.home));
   }
   if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home));
+  if (program === "autoload" && (ctx.scope.fpath || ctx.scope.fpathUnknown))
+    autoloaded(ctx, operands, runs, cmdText);
   // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv
   // GITHUB_TOKEN` does: the same secret read.
   if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
@@ -1113,7 +1119,120 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
 
 /** A shell variable set by the line (bare, or by export/declare/typeset/local/readonly). */
 function shellAssign(ctx: Ctx, a: Assignment): void {
+  zshTable(ctx, a);
   shellVar(ctx, a.name, a.value, a.raw);
+}
+
+/**
+ * zsh's special parameters that are tables of command names: assigning one defines what a name
+ * runs, as `NAME() { … }`, `alias` and `hash` do (issue 19, gate38). Judged the same way: the
+ * definition is reviewed, its body judged now, a path bound to a name judged as run by it.
+ */
+const ZSH_TABLES = new Map<string, "function" | "alias" | "path" | "disable">([
+  ["functions", "function"],
+  ["aliases", "alias"],
+  ["galiases", "alias"],
+  ["saliases", "alias"],
+  ["commands", "path"],
+  ["builtins", "disable"],
+  ["reswords", "disable"],
+  ["dis_functions", "disable"],
+  ["dis_aliases", "disable"],
+  ["dis_galiases", "disable"],
+  ["dis_saliases", "disable"],
+  ["dis_builtins", "disable"],
+  ["dis_reswords", "disable"],
+  ["dis_patchars", "disable"],
+  ["functions_source", "disable"],
+]);
+/** zsh's hook arrays: the functions they name run at every prompt, command, directory change or exit. */
+const ZSH_HOOKS = /^(?:precmd|preexec|chpwd|periodic|zshexit|zshaddhistory|zsh_directory_name)_functions$/;
+
+function zshTable(ctx: Ctx, a: Assignment): void {
+  const b = a.name.indexOf("[");
+  const table = b > 0 ? a.name.slice(0, b) : a.name;
+  if (table === "fpath" || table === "FPATH") {
+    // Where `autoload NAME` finds NAME's file: a directory the line chose makes NAME its code.
+    const dirs = a.items ? a.items : [{ value: a.value, glob: false }];
+    const known: string[] = [];
+    for (const d of dirs) {
+      if (d.value === null) {
+        if (!/^"?\$\{?(?:fpath|FPATH)\}?"?$/.test(a.raw) || dirs.length !== 1) continue;
+      } else for (const e of table === "FPATH" ? d.value.split(":") : [d.value]) if (e !== "") known.push(e);
+    }
+    const dyn = dirs.some((d) => d.value === null);
+    ctx.scope.fpath = [
+      ...(ctx.scope.fpath ?? []),
+      ...known.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)),
+    ];
+    if (dyn) ctx.scope.fpathUnknown = true;
+    addFloor(
+      ctx,
+      `shell-definition: '${short(`${a.name}=${a.raw}`)}' changes where zsh autoloads functions from`,
+    );
+    return;
+  }
+  if (ZSH_HOOKS.test(table)) {
+    addFloor(
+      ctx,
+      `shell-definition: '${short(`${a.name}=${a.raw}`)}' makes zsh run functions at every prompt, command or exit`,
+    );
+    return;
+  }
+  const kind = ZSH_TABLES.get(table);
+  if (kind === undefined) return;
+  const text = short(`${a.name}=${a.raw}`);
+  if (kind === "disable") {
+    addFloor(ctx, `shell-definition: '${text}' changes what a command name runs`);
+    return;
+  }
+  // `functions[NAME]=BODY`, or `functions+=(NAME BODY …)`: name and body pairs.
+  const pairs: [string | null, string | null][] = [];
+  if (b > 0 && a.name.endsWith("]")) {
+    const key = a.name.slice(b + 1, -1).replace(/^(["'])(.*)\1$/, "$2");
+    pairs.push([/[$`\\]/.test(key) ? null : key, a.value]);
+  } else if (a.items) {
+    for (let i = 0; i < a.items.length; i += 2)
+      pairs.push([a.items[i]!.value, a.items[i + 1]?.value ?? null]);
+  } else pairs.push([null, a.value]);
+  for (const [key, body] of pairs) {
+    if (key === null || body === null) {
+      addFloor(ctx, `dynamic-command: '${text}' defines a command only known at run time`);
+      continue;
+    }
+    if (kind === "path") {
+      // `commands[git]=/tmp/g`: zsh's hash table, as `hash git=/tmp/g`.
+      nested(ctx, `hash ${quote(`${key}=${body}`)}`, ctx.via, true);
+      continue;
+    }
+    addFloor(ctx, `shell-definition: '${text}' makes '${short(key)}' run another command`);
+    nested(ctx, body, ctx.via);
+  }
+}
+
+/**
+ * `autoload [-Uz] NAME` after the line changed fpath: NAME's code is the file DIR/NAME of a
+ * directory put there (judged as run by the command, a file written this session included).
+ */
+function autoloaded(ctx: Ctx, operands: readonly Word[], runs: string[], cmdText: string): void {
+  for (const o of operands) {
+    const n = o.value;
+    if (n === null) {
+      addFloor(ctx, `dynamic-command: '${short(cmdText)}' autoloads a function only known at run time`);
+      continue;
+    }
+    if (n.includes("/")) continue; // a path: effects.ts judges it as run
+    addFloor(
+      ctx,
+      `shell-definition: '${short(cmdText)}' makes '${short(n)}' run a file from the fpath this line set`,
+    );
+    for (const d of ctx.scope.fpath ?? []) runs.push(`${d}/${n}`);
+  }
+}
+
+/** `s` single-quoted for a line the gate parses. */
+function quote(s: string): string {
+  return `'${s.replace(/'/g, "'\\''")}'`;
 }
 
 /** Variables bash and zsh keep numeric (or set to a number): safe in arithmetic. */
@@ -1163,8 +1282,14 @@ function shellVar(ctx: Ctx, name: string, value: string | null, raw: string): vo
     // `a[x]=1`: an indexed array's subscript is arithmetic.
     const b = name.indexOf("[");
     const table = b > 0 ? name.slice(0, b) : "";
-    // zsh's `options[x]` is associative: its keys are names.
-    if (b > 0 && name.endsWith("]") && !ctx.sh.assoc?.has(table) && table !== "options")
+    // zsh's tables (`functions[ls]`, `options[x]`) are associative: their keys are names.
+    if (
+      b > 0 &&
+      name.endsWith("]") &&
+      !ctx.sh.assoc?.has(table) &&
+      !ZSH_TABLES.has(table) &&
+      table !== "options"
+    )
       arith(ctx, name.slice(b + 1, -1));
     return;
   }
