@@ -179,7 +179,58 @@ export interface PathGlob {
    * lastIndex before every test; `matchAt` does).
    */
   rest: RegExp;
+  /**
+   * The same alternation split by the rest's first segment (compilePathGlobs, long lists only),
+   * or null: `rest` is then the only test. See `FirstSegment`.
+   */
+  first: FirstSegment | null;
 }
+
+/**
+ * A list's alternation split three ways (issue 18 target 1), each glob in exactly one part, so
+ * "some glob matches" is the OR of the parts, as it is of the whole alternation's alternatives:
+ * - `byKey`: globs whose first segment below the base is a plain ASCII literal (`.ssh` in
+ *   `~/.ssh/**`, `etc` in `/etc/shadow`). Such a glob can only match a path whose first segment is
+ *   that literal, case-blind, so each literal has its own regex and a path tries only its own.
+ * - `last`: globs at any depth whose remainder is one segment (`*.pem`, `{,**\/}id_{rsa,dsa}*`:
+ *   no `/`, `**`, class or escape). They can only match the path's last segment, so they are
+ *   tried once, there, instead of after every `/` (see LastSegment).
+ * - `wild`: every other glob (a wildcard, class or brace in the first segment, `**`, a deep glob
+ *   of several segments, the base itself), tried where the whole alternation was.
+ * An empty rest, or a path whose first segment is not ASCII, is tested against the whole
+ * alternation.
+ */
+export interface FirstSegment {
+  /** Keyed by segment length × 128 + its first character lower-cased: the literals (lower case) and their regexes. */
+  byKey: Map<number, { seg: string; re: RegExp }[]>;
+  last: LastSegment | null;
+  wild: RegExp | null;
+}
+
+/**
+ * One-segment globs against a path's last segment. Each glob's brace alternatives (at most 64)
+ * are sorted by shape, ASCII literals only, compared case-blind as the regex would: a name
+ * (`Makefile`), a prefix (`id_rsa*`), a suffix (`*.pem`), a part (`*secret*`); every other
+ * alternative (`?`, several `*`, non-ASCII, a glob with more alternatives) is in `other`, one
+ * regex. A segment matches the glob list iff one of them says so.
+ */
+interface LastSegment {
+  /** Keyed by length × 128 + first character (lower case). */
+  names: Map<number, string[]>;
+  prefixes: string[];
+  /** Keyed by last character (lower case). */
+  suffixes: Map<number, string[]>;
+  /** The parts as one unanchored, case-blind alternation (lastIndex: the segment's start). */
+  parts: RegExp | null;
+  other: RegExp | null;
+}
+
+/** Lists shorter than this are one alternation only: a few alternatives cost less than the split. */
+const FIRST_SEGMENT_MIN = 8;
+/** Characters that make a glob's first segment more than a literal (compared as typed, not folded). */
+const NOT_LITERAL = /[*?[\]{},\\]|[^\x00-\x7f]/;
+/** What keeps a glob's remainder from being one segment: a `/`, a class (`[!x]` matches `/`), an escape. */
+const NOT_ONE_SEGMENT = /[/[\]\\]/;
 
 /**
  * Compiles a policy path glob: `/etc/**`, `~/.ssh/**`, `$CWD/**` (the action's working directory).
@@ -188,7 +239,7 @@ export interface PathGlob {
  */
 export function compilePathGlob(glob: string): PathGlob {
   const { base, src } = pathGlobParts(glob);
-  return { source: glob, globs: [glob], base, rest: new RegExp(`(?:${src})$`, "iy") };
+  return { source: glob, globs: [glob], base, rest: new RegExp(`(?:${src})$`, "iy"), first: null };
 }
 
 /**
@@ -212,7 +263,140 @@ export function compilePathGlobs(globs: readonly string[]): PathGlob[] {
     globs: written.get(base)!,
     base,
     rest: new RegExp(`${alternation(srcs)}$`, "iy"),
+    first: srcs.length >= FIRST_SEGMENT_MIN ? firstSegments(written.get(base)!) : null,
   }));
+}
+
+/** The split of one base's globs (see FirstSegment). */
+function firstSegments(globs: readonly string[]): FirstSegment {
+  const lit = new Map<string, string[]>();
+  const wild: string[] = [];
+  const last: string[] = [];
+  for (const g of globs) {
+    const { rest } = splitPathGlob(g);
+    const deep = rest.startsWith("**/") ? rest.slice(3) : rest.startsWith("{,**/}") ? rest.slice(6) : null;
+    if (deep !== null && deep !== "" && !deep.includes("**") && !NOT_ONE_SEGMENT.test(deep)) {
+      last.push(deep);
+      continue;
+    }
+    const slash = rest.indexOf("/");
+    const seg = slash < 0 ? rest : rest.slice(0, slash);
+    if (seg === "" || NOT_LITERAL.test(seg)) wild.push(pathGlobParts(g).src);
+    else {
+      const key = seg.toLowerCase();
+      const l = lit.get(key);
+      if (l) l.push(pathGlobParts(g).src);
+      else lit.set(key, [pathGlobParts(g).src]);
+    }
+  }
+  const byKey = new Map<number, { seg: string; re: RegExp }[]>();
+  for (const [seg, srcs] of lit) {
+    const k = seg.length * 128 + seg.charCodeAt(0);
+    const e = { seg, re: new RegExp(`${alternation(srcs)}$`, "iy") };
+    const l = byKey.get(k);
+    if (l) l.push(e);
+    else byKey.set(k, [e]);
+  }
+  return {
+    byKey,
+    last: last.length > 0 ? lastSegments(last) : null,
+    wild: wild.length > 0 ? new RegExp(`${alternation(wild)}$`, "iy") : null,
+  };
+}
+
+/** A literal of a one-segment glob's alternative: ASCII, no wildcard (braces already expanded). */
+const PLAIN = /^[^*?[\]{},\\\x80-\uffff]+$/;
+
+function pushKeyed(m: Map<number, string[]>, k: number, v: string): void {
+  const l = m.get(k);
+  if (l) l.push(v);
+  else m.set(k, [v]);
+}
+
+/** One-segment globs (no `/`, `**`, class or escape), sorted by shape (see LastSegment). */
+function lastSegments(tails: readonly string[]): LastSegment {
+  const out: LastSegment = { names: new Map(), prefixes: [], suffixes: new Map(), parts: null, other: null };
+  const parts: string[] = [];
+  const other: string[] = [];
+  for (const t of tails) {
+    const alts = expandBraces(t);
+    // Only a complete expansion stands for the glob (expandBraces stops at 256).
+    if (alts.length > 64) {
+      other.push(globSource(t));
+      continue;
+    }
+    for (const a of alts) {
+      const lo = a.toLowerCase();
+      if (PLAIN.test(a)) pushKeyed(out.names, lo.length * 128 + lo.charCodeAt(0), lo);
+      else if (a.length > 1 && a.endsWith("*") && PLAIN.test(a.slice(0, -1)))
+        out.prefixes.push(lo.slice(0, -1));
+      else if (a.length > 1 && a.startsWith("*") && PLAIN.test(a.slice(1)))
+        pushKeyed(out.suffixes, lo.charCodeAt(lo.length - 1), lo.slice(1));
+      else if (a.length > 2 && a.startsWith("*") && a.endsWith("*") && PLAIN.test(a.slice(1, -1)))
+        parts.push(globSource(a.slice(1, -1)));
+      else other.push(globSource(a));
+    }
+  }
+  if (parts.length > 0) out.parts = new RegExp(`(?:${parts.join("|")})`, "gi");
+  if (other.length > 0) out.other = new RegExp(`(?:${other.join("|")})$`, "iy");
+  return out;
+}
+
+/** True when `s` from `p` to its end (one segment, no `/`) matches one of `l`'s globs. */
+function matchLast(l: LastSegment, s: string, p: number): boolean {
+  const n = s.length - p;
+  if (n > 0) {
+    const c0 = s.charCodeAt(p);
+    const names = l.names.get(n * 128 + (c0 >= 65 && c0 <= 90 ? c0 + 32 : c0));
+    if (names !== undefined) for (const x of names) if (sameAsciiFoldAt(s, p, x)) return true;
+    for (const x of l.prefixes) if (x.length <= n && sameAsciiFoldAt(s, p, x)) return true;
+    const cz = s.charCodeAt(s.length - 1);
+    const suf = l.suffixes.get(cz >= 65 && cz <= 90 ? cz + 32 : cz);
+    if (suf !== undefined)
+      for (const x of suf) if (x.length <= n && sameAsciiFoldAt(s, s.length - x.length, x)) return true;
+    if (l.parts !== null) {
+      l.parts.lastIndex = p;
+      if (l.parts.test(s)) return true;
+    }
+  }
+  return l.other !== null && matchAt(l.other, s, p);
+}
+
+/**
+ * `g`'s alternation against `s` from `at` (what `matchAt(g.rest, s, at)` says), through its
+ * first-segment split when it has one.
+ */
+function matchRest(g: PathGlob, s: string, at: number): boolean {
+  const f = g.first;
+  if (f === null || at >= s.length) return matchAt(g.rest, s, at);
+  let end = at;
+  for (; end < s.length; end++) {
+    const c = s.charCodeAt(end);
+    if (c === 47) break;
+    if (c > 127) return matchAt(g.rest, s, at);
+  }
+  const c0 = s.charCodeAt(at);
+  const cands = f.byKey.get((end - at) * 128 + (c0 >= 65 && c0 <= 90 ? c0 + 32 : c0));
+  if (cands !== undefined)
+    for (const e of cands)
+      if (sameAsciiFoldAt(s, at, e.seg)) {
+        if (matchAt(e.re, s, at)) return true;
+        break;
+      }
+  if (f.last !== null) {
+    const slash = s.lastIndexOf("/");
+    if (matchLast(f.last, s, slash >= at ? slash + 1 : at)) return true;
+  }
+  return f.wild !== null && matchAt(f.wild, s, at);
+}
+
+/** `s.slice(at, at + seg.length).toLowerCase() === seg` for ASCII `s` and lower-case `seg`, without the slice. */
+function sameAsciiFoldAt(s: string, at: number, seg: string): boolean {
+  for (let i = 0; i < seg.length; i++) {
+    const a = s.charCodeAt(at + i);
+    if ((a >= 65 && a <= 90 ? a + 32 : a) !== seg.charCodeAt(i)) return false;
+  }
+  return true;
 }
 
 /** The prefixes `{,**\/}x` and `**\/x` compile to: "at any depth". */
@@ -297,13 +481,13 @@ export function matchPathGlob(g: PathGlob, path: string, home: string, cwd: stri
     home = foldPath(home);
     cwd = foldPath(cwd);
   }
-  if (g.base === "abs") return matchAt(g.rest, path, 1);
+  if (g.base === "abs") return matchRest(g, path, 1);
   const root = g.base === "home" ? home : cwd;
   if (path.length === root.length) return sameFolded(path, root) && matchAt(g.rest, "", 0);
-  if (root === "/") return matchAt(g.rest, path, 1);
+  if (root === "/") return matchRest(g, path, 1);
   if (path.length < root.length + 1 || path.charCodeAt(root.length) !== 47) return false;
   if (!sameFolded(path, root)) return false;
-  return matchAt(g.rest, path, root.length + 1);
+  return matchRest(g, path, root.length + 1);
 }
 
 /** A glob's segments below its base: a case-blind regex per segment, or `**` (any number of them). */

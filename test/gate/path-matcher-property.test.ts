@@ -208,6 +208,75 @@ describe("PathMatcher equals the per-glob matcher", () => {
     );
   });
 
+  it("on generated lists long enough to be split by first segment", () => {
+    // Lists of 8 globs or more are split (paths.ts FirstSegment): literal first segments keyed,
+    // one-segment globs at any depth tried at the last segment, the rest as before. The generated
+    // globs reach all three parts, in every case and with non-ASCII segments.
+    fc.assert(
+      fc.property(
+        fc.array(glob, { minLength: 8, maxLength: 24 }),
+        fc.array(path, { minLength: 1, maxLength: 4 }),
+        root,
+        root,
+        fc.boolean(),
+        (gls, ps, home, cwd, under) => {
+          const valid = gls.filter((g) => {
+            try {
+              compilePathGlob(g);
+              return true;
+            } catch {
+              return false;
+            }
+          });
+          if (valid.length < 8) return;
+          const m = compilePathMatcher(valid);
+          const each = valid.map((g) => compilePathGlob(g));
+          for (const p of ps) {
+            const q = under && home !== "/" ? home + p : p;
+            const want = firstGlob(each, q, home, cwd);
+            expect(m.test(q, home, cwd)).toBe(want >= 0);
+            for (const base of ["abs", "home", "cwd"] as const)
+              for (const is of [true, false])
+                expect(m.testBase(q, home, cwd, base, is)).toBe(
+                  each.some((g) => (g.base === base) === is && matchPathGlob(g, q, home, cwd)),
+                );
+          }
+        },
+      ),
+      { numRuns: 5_000, seed: 38 },
+    );
+    const m = compilePathMatcher([
+      "~/.ssh/**",
+      "~/.aws/**",
+      "~/Library/Keychains/**",
+      "/etc/shadow",
+      "/etc/sudoers.d/**",
+      "*.pem",
+      "{,**/}id_{rsa,ed25519}*",
+      "**/*secret*",
+      "~/.config/*/token",
+      "/Users/*/.netrc",
+    ]);
+    const t = (p: string) => m.test(p, HOME, CWD);
+    expect(t("/Users/dev/.SSH/id_x")).toBe(true);
+    expect(t("/Users/dev/.sshx/id_x")).toBe(false);
+    expect(t("/Users/dev/.aws")).toBe(true);
+    expect(t("/ETC/Shadow")).toBe(true);
+    expect(t("/etc/shadow/x")).toBe(false);
+    expect(t("/etc/sudoers.d")).toBe(true);
+    expect(t("/a/b/k.PEM")).toBe(true);
+    expect(t("/a/b.pem/k")).toBe(false);
+    expect(t("/a/id_rsa.pub")).toBe(true);
+    expect(t("/id_ed25519")).toBe(true);
+    expect(t("/a/my-SECRET-file")).toBe(true);
+    expect(t("/a/my-SECRET-file/")).toBe(false); // a trailing / ends in an empty segment, as the whole regex says
+    expect(t("/Users/dev/.config/gh/token")).toBe(true);
+    expect(t("/Users/x/.netrc")).toBe(true);
+    expect(t("/Users/dev/Library/Keychains")).toBe(true);
+    expect(t("/Users/dev/Library/Keychain\u017f/x")).toBe(true); // ſ folds to s (APFS), the split's fallback
+    expect(t("/Users/dev/Library/KEYCHAINS/login.keychain-db")).toBe(true);
+  });
+
   it("the cases the gate depends on", () => {
     const m = compilePathMatcher(["~/.ssh/**", "/etc/**", "$CWD/{,**/}.env", "id_*", "~/Library/**/*.plist"]);
     const t = (p: string) => m.first(p, HOME, CWD);
