@@ -27,6 +27,7 @@ import {
   DEFAULT_LIMITS,
   PROJECT_RUNNERS,
   parseShell,
+  patchTargets,
   type ShellLimits,
   type SimpleCommand,
   type Word,
@@ -532,6 +533,8 @@ export class Gate {
       if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd);
       netWrites = taintFindings(found, parsed.commands, s, p);
+      if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0))
+        this.arrivedLinks(found, bundle, subjects, s, p, nowMs);
       texts = shellTexts(parsed.commands, action.command, ws === OUTSIDE ? null : ws);
     } else {
       const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
@@ -664,6 +667,8 @@ export class Gate {
               ? prev.read
               : read;
       }
+      // A patch or mailbox whose text the gate read: what applying it writes (gate40).
+      const patch = text?.text != null && PATCH_TEXT.test(text.text) ? patchTargets(text.text) : undefined;
       const by: Artefact = {
         summary,
         action_id: id,
@@ -672,6 +677,9 @@ export class Gate {
         ...(n?.tree ? { tree: true } : {}),
         ...(lang !== null ? { code: true } : {}),
         ...(read ? { read } : {}),
+        ...(patch && (patch.files.length > 0 || patch.link)
+          ? { patch: { files: patch.files.slice(0, 256), link: patch.link } }
+          : {}),
       };
       s.made(w, by);
       p?.made(w, by);
@@ -683,6 +691,85 @@ export class Gate {
     }
     // Trees the network wrote into that no word names (`curl … | git apply`).
     if (net) for (const [w, n] of net) if (n.tree) made(w, n.text);
+  }
+
+  /**
+   * A tree that arrived from the network (a clone, a checkout of fetched commits, a downloaded
+   * patch or archive) may hold symlinks the gate never saw: a path under it may resolve anywhere.
+   * Each path under one is judged again as if a component of it were a link to the home directory
+   * (`lk/home/.aws/credentials` as `~/.aws/credentials`); a secret or persistence rule
+   * (one naming paths or writes) that is not ALLOW there makes the command ESCALATE (gate40).
+   */
+  private arrivedLinks(
+    out: Finding[],
+    bundle: PolicyBundle,
+    subjects: readonly Subject[],
+    s: Track,
+    p: Track | undefined,
+    nowMs: number,
+  ): void {
+    for (const sub of subjects) {
+      const c = sub.cmd;
+      if (c === null) continue;
+      let tree: string | undefined;
+      const alt = (list: readonly string[]): string[] => {
+        const res: string[] = [];
+        for (const path of list) {
+          const t = arrivedTree(path, s, p);
+          if (t === undefined) continue;
+          tree ??= t;
+          const rel = path.length > t.length ? path.slice(t.length + 1).split("/") : [];
+          for (let i = 0; i < rel.length; i++) {
+            const a = `${this.home}/${rel.slice(i).join("/")}`;
+            if (a !== path && !res.includes(a)) res.push(a);
+          }
+        }
+        return res;
+      };
+      const paths = alt(c.paths);
+      const writes = alt(c.writes);
+      if (tree === undefined) continue;
+      const all = [...paths, ...writes.filter((w) => !paths.includes(w))];
+      const cmd: SimpleCommand = {
+        ...c,
+        paths: all,
+        writes,
+        globs: undefined,
+        globWrites: undefined,
+        trees: undefined,
+      };
+      const as: Subject = { ...sub, cmd, paths: all, writes, dynamic: false, dynamicWrites: false };
+      let probe: Subject | undefined;
+      const byProgram = splitIndex(bundle).get(sub.kind);
+      const lists = [
+        byProgram?.get(sub.program) ?? EMPTY,
+        sub.program !== "" ? (byProgram?.get("*") ?? EMPTY) : EMPTY,
+      ];
+      for (const list of lists)
+        for (const r of list) {
+          if (r.effect === "allow" || (r.paths === null && r.writes === null)) continue;
+          if (r.pathsOutside !== null || r.writesOutside !== null) continue;
+          if (r.when && !whenHolds(r, s, p, EMPTY_LABELS, nowMs)) continue;
+          if (matchRule(r, as, this.home) !== YES) continue;
+          // A catch-all (anywhere in home but …) that an arbitrary home path meets says nothing of
+          // secrets or persistence.
+          probe ??= this.probeSubject(as);
+          if (matchRule(r, probe, this.home) === YES) continue;
+          out.push({
+            rule: "session-artefact",
+            effect: "escalate",
+            reason: `workspace-escape: '${c.text}' reaches a path under '${tree}', which arrived from the network: a symlink there may lead it to what ${r.effect} rule '${r.id}' judges`,
+          });
+          return;
+        }
+    }
+  }
+
+  /** `sub` with every path and write an arbitrary file in home that no list names. */
+  private probeSubject(sub: Subject): Subject {
+    const at = [`${this.home}/gate-probe-xxx/probe`];
+    const cmd: SimpleCommand = { ...sub.cmd!, paths: at, writes: sub.writes.length > 0 ? at : [] };
+    return { ...sub, cmd, paths: at, writes: cmd.writes };
   }
 
   /**
@@ -1213,6 +1300,64 @@ export function shellSubject(c: SimpleCommand, cwd: string): Subject {
   };
 }
 
+const EMPTY_LABELS = new Set<string>();
+
+/** The nearest directory at or above `path` that the network wrote (a clone, an arrived tree); not .git's. */
+function arrivedTree(path: string, s: Track, p: Track | undefined): string | undefined {
+  for (let f = path, up = 0; up < 64 && f.length > 1; up++, f = f.slice(0, f.lastIndexOf("/"))) {
+    if (!s.netArtefacts.has(f) && !p?.netArtefacts.has(f)) continue;
+    if (f.includes("/.git/")) return undefined;
+    // A downloaded file is not a directory: only a path strictly below a tree or a written dir counts.
+    if (f !== path || (s.artefacts.get(f) ?? p?.artefacts.get(f))?.tree) return f;
+    return undefined;
+  }
+  return undefined;
+}
+
+/** Text that is a patch or a mailbox carrying one (`diff --git`, `+++ b/F`). */
+const PATCH_TEXT = /^(?:diff --git |\+\+\+ )/m;
+
+/**
+ * A tree writer (`git apply`, `git am`, `patch`, a checkout of FETCH_HEAD) fed what the gate did not
+ * read writes an unknown set of files under its tree: the write rules judge it as TREE/** (the
+ * persistence lists: .husky, .github/workflows, Makefile, package.json). Fed a patch the session
+ * wrote with a text the gate read, it writes the files that patch names; one that makes a symlink
+ * is at least ESCALATE (later paths through it may lead anywhere).
+ */
+function arrivedWrites(
+  out: Finding[],
+  c: SimpleCommand,
+  fromNet: boolean,
+  s: Track,
+  p: Track | undefined,
+): void {
+  const tree = c.tree!;
+  if (fromNet) {
+    // `git fetch URL` stores its commits as .git/FETCH_HEAD: no work-tree file until a checkout.
+    if (tree.endsWith("/.git/FETCH_HEAD")) return;
+    if (c.trees === undefined) c.trees = [tree];
+    else if (!c.trees.includes(tree)) c.trees.push(tree);
+    return;
+  }
+  for (let i = 0, n = c.paths.length; i < n; i++) {
+    const x = c.paths[i]!;
+    if (c.writes.includes(x)) continue;
+    const patch = (s.artefacts.get(x) ?? p?.artefacts.get(x))?.patch;
+    if (patch === undefined) continue;
+    for (const f of patch.files) {
+      const w = normalisePath(f, tree, "/");
+      if (!c.writes.includes(w)) c.writes.push(w);
+      if (!c.paths.includes(w)) c.paths.push(w);
+    }
+    if (patch.link)
+      out.push({
+        rule: "session-artefact",
+        effect: "escalate",
+        reason: `workspace-escape: '${c.text}' applies '${x}', which creates a symlink (mode 120000): later paths through it may lead anywhere`,
+      });
+  }
+}
+
 /** What a line wrote from the network: path → the step, and whether it is a tree (`curl … | git apply`). */
 type NetWrites = Map<string, { text: string; tree: boolean }>;
 
@@ -1273,6 +1418,7 @@ function taintFindings(
         if (x !== undefined) step = `${c.text} (from '${x}', downloaded)`;
       }
     }
+    if (c.tree !== undefined) arrivedWrites(out, c, step !== undefined, s, p);
     if (step !== undefined) {
       for (const w of c.writes) if (!net.has(w)) net.set(w, { text: step, tree: false });
       if (c.tree !== undefined) net.set(c.tree, { text: step, tree: true });

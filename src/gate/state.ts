@@ -38,6 +38,11 @@ export interface Artefact {
    * the gate did not read it (a program wrote it, or no content came with the write).
    */
   read?: { floor: "ALLOW" | "ESCALATE" | "DENY"; why: string };
+  /**
+   * A patch or mailbox whose text the gate read: the files it names (relative to the tree it is
+   * applied in) and whether it makes a symlink; `git apply`/`git am`/`patch` of it writes those.
+   */
+  patch?: { files: string[]; link: boolean };
 }
 
 /** A code artefact a project runner must not load unreviewed: its content was not read, or showed a capability. */
@@ -265,6 +270,7 @@ const TrackDump = z.object({
         tree: z.boolean().optional(),
         code: z.boolean().optional(),
         read: z.object({ floor: z.enum(["ALLOW", "ESCALATE", "DENY"]), why: z.string() }).optional(),
+        patch: z.object({ files: z.array(z.string()).max(256), link: z.boolean() }).optional(),
       }),
     )
     .optional(),

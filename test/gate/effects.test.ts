@@ -143,7 +143,8 @@ describe("session artefacts", () => {
       expect(
         run(g, "s", "curl -s https://raw.githubusercontent.com/a/b/main/p.patch | git apply", "a1")
           .evaluation,
-      ).toBe("ALLOW");
+        // gate40: a fetched patch writes an unknown set of files under the work tree (reviewed).
+      ).toBe("ESCALATE");
       for (const later of [
         "npm test",
         "make",

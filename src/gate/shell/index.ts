@@ -13,5 +13,5 @@ export {
   type SimpleCommand,
   type Word,
 } from "./types.js";
-export { parseShell } from "./walk.js";
+export { parseShell, patchTargets } from "./walk.js";
 export { braceExpand } from "./words.js";

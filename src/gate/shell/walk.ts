@@ -881,19 +881,31 @@ function writtenTrees(cmd: SimpleCommand, subtrees: readonly string[], ctx: Ctx)
  */
 function patchWrites(text: string, tree: string, writes: string[], ctx: Ctx, cmdText: string): void {
   const base = normalisePath(tree, ctx.scope.cwd, ctx.home);
-  for (const m of text.matchAll(
-    /^(?:\+\+\+ (?:b\/)?|diff --git a\/\S+ b\/|rename to |copy to )([^\t\n]+)$/gm,
-  )) {
-    const f = m[1]!.trim();
-    if (f === "/dev/null" || f === "") continue;
+  const patch = patchTargets(text);
+  for (const f of patch.files) {
     const p = normalisePath(f, base, ctx.home);
     if (!writes.includes(p)) writes.push(p);
   }
-  if (/^(?:new file mode|new mode|old mode) 120000$/m.test(text))
+  if (patch.link)
     addFloor(
       ctx,
       `workspace-escape: '${short(cmdText)}' creates a symlink from a patch (mode 120000): later paths through it may lead anywhere`,
     );
+}
+
+/**
+ * The files a patch or mailbox names (`+++ b/F`, `diff --git a/F b/F`, renames and copies), as
+ * written (relative to the tree it is applied in), and whether it makes a symlink (mode 120000).
+ */
+export function patchTargets(text: string): { files: string[]; link: boolean } {
+  const files: string[] = [];
+  for (const m of text.matchAll(
+    /^(?:\+\+\+ (?:b\/)?|diff --git a\/\S+ b\/|rename to |copy to )([^\t\n]+)$/gm,
+  )) {
+    const f = m[1]!.trim();
+    if (f !== "/dev/null" && f !== "" && !files.includes(f)) files.push(f);
+  }
+  return { files, link: /^(?:new file mode|new mode|old mode) 120000$/m.test(text) };
 }
 
 /** A redirect target (as written; "" for one only known at run time) into `writes`, once. */
