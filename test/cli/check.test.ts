@@ -133,7 +133,9 @@ describe("forge-agent check --batch", () => {
       "ALLOW",
     ]);
     expect(lines.map((l) => l.line)).toEqual([1, 2, 3, 4, 6, 7, 8]);
-    expect(lines[3].composition_state.labels).toEqual(["secret-read"]);
+    // s1's `cat ~/.ssh/id_rsa` is a secret read, and a key's content is secret content too
+    // (secret_content names id_rsa: a copy of a key in a project labels the session as well).
+    expect(lines[3].composition_state.labels).toEqual(["secret-content", "secret-read"]);
   });
 });
 
