@@ -377,7 +377,12 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
           const host = v === null ? "?" : (/^--(?:listen|ip|host)=(.*)$/.exec(v)?.[1] ?? null);
           const next = v === "--listen" || v === "--ip" ? words[i + 1]?.value : undefined;
           const h = host ?? (next === undefined ? null : (next ?? "?"));
-          if (h !== null && !/^(127(\.\d{1,3}){3}|localhost|\[?::1\]?)(:\d+)?$|^\d+$/i.test(h))
+          if (
+            h !== null &&
+            !/^\d+$/.test(h) &&
+            !LOOPBACK_HOST.test(h) &&
+            !LOOPBACK_HOST.test(h.replace(/:\d+$/, ""))
+          )
             floor(fx, `remote-code: '${ctx.text}' listens on ${h} (whoever reaches it runs code)`);
         }
       if (fx.floors.length > 0) return fx;
@@ -646,7 +651,7 @@ function inspector(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (!m) continue;
     const at = m[1]!.lastIndexOf(":");
     const host = at < 0 ? (/^\d+$/.test(m[1]!) ? "127.0.0.1" : m[1]!) : m[1]!.slice(0, at);
-    if (!/^(127(\.\d{1,3}){3}|localhost|\[?::1\]?)$/i.test(host))
+    if (!LOOPBACK_HOST.test(host))
       floor(fx, `remote-code: '${ctx.text}' opens the inspector to ${host} (whoever reaches it runs code)`);
   }
 }
@@ -2737,7 +2742,7 @@ function containerEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
         if (src !== undefined) mounted = mountFrom(src, ctx, fx) ?? mounted;
       }
     } else if (name === "-p" || name === "--publish") {
-      if (!LOOPBACK_PUBLISH.test(val)) published = `every interface (-p ${val})`;
+      if (!loopbackPublish(val)) published = `every interface (-p ${val})`;
     } else if (name === "--volumes-from")
       floor(fx, `containers: '${ctx.text}' mounts another container's volumes`);
     else if (HOST_NS.has(name) && /^(host|container:|ns:|\/)/.test(val))
@@ -2756,8 +2761,15 @@ function containerEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     floor(fx, `network-listener: '${ctx.text}' serves the mounted '${mounted}' on ${published}`);
 }
 
-/** A published port bound to loopback only (`127.0.0.1:8080:80`, `[::1]:80:80`, `localhost:…`). */
-const LOOPBACK_PUBLISH = /^(127(\.\d{1,3}){3}|localhost|\[::1\]|::1):/i;
+/** A host written as loopback (127.x.y.z, localhost, ::1 bracketed or not): one spelling for every listener check. */
+const LOOPBACK_HOST = /^(127(\.\d{1,3}){3}|localhost|\[::1\]|::1)$/i;
+
+/** A published port bound to loopback only (`127.0.0.1:8080:80`, `[::1]:80:80`, `localhost:…`): a loopback host before one of its colons. */
+function loopbackPublish(value: string): boolean {
+  for (let i = value.indexOf(":"); i >= 0; i = value.indexOf(":", i + 1))
+    if (LOOPBACK_HOST.test(value.slice(0, i))) return true;
+  return false;
+}
 
 /**
  * A bind mount's host path: the mount from outside the workspace is a floor; the path (as written)
