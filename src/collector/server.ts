@@ -142,6 +142,9 @@ export async function startCollector(opts: CollectorOptions): Promise<Collector>
   const wss = new WebSocketServer({ noServer: true, maxPayload: opts.maxPayload ?? DEFAULT_MAX_PAYLOAD });
   const open = new Set<{ drained: () => Promise<void> }>();
   server.on("upgrade", (req, socket, head) => {
+    // Node takes its error listener off a socket it hands to "upgrade": without this one, a peer
+    // that resets the connection (a client dropping our 404) is an uncaught ECONNRESET.
+    socket.on("error", () => socket.destroy());
     const path = (req.url ?? "/").split("?")[0];
     if (path !== INGEST_PATH) {
       socket.end("HTTP/1.1 404 Not Found\r\nConnection: close\r\n\r\n");

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from "node:crypto";
 import { mkdtempSync, rmSync } from "node:fs";
 import { createServer, type Server } from "node:http";
-import type { AddressInfo } from "node:net";
+import { type AddressInfo, connect } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterEach, beforeEach, describe, expect, it } from "vitest";
@@ -78,6 +78,40 @@ describe("collector handshake refusals, as the shipper reports them", () => {
     expect(e.message).toContain("answered HTTP 404");
     expect(e.fix).toContain("/v1/ws");
     expect(e.fix).toContain("/wrong");
+  });
+
+  it("a client that resets the connection after the 404 leaves the collector unharmed", async () => {
+    // Node hands an upgrade's socket over without its error listener; the collector must add one,
+    // or the reset below is an uncaught ECONNRESET (CI on 24f143d failed on exactly that).
+    const c = await collector();
+    const uncaught: unknown[] = [];
+    const note = (err: unknown) => uncaught.push(err);
+    process.on("uncaughtException", note);
+    closers.push(() => process.off("uncaughtException", note));
+    const { port } = new URL(c.url);
+    const answers: string[] = [];
+    for (let i = 0; i < 20; i++) {
+      answers.push(
+        await new Promise<string>((resolve, reject) => {
+          const s = connect(Number(port), "127.0.0.1", () =>
+            s.write(
+              "GET /wrong HTTP/1.1\r\nHost: x\r\nUpgrade: websocket\r\nConnection: Upgrade\r\n" +
+                "Sec-WebSocket-Key: dGhlIHNhbXBsZSBub25jZQ==\r\nSec-WebSocket-Version: 13\r\n\r\n",
+            ),
+          );
+          s.once("data", (d) => {
+            s.resetAndDestroy();
+            resolve(d.toString("latin1").split("\r\n")[0]!);
+          });
+          s.once("error", reject);
+        }),
+      );
+    }
+    expect(new Set(answers)).toEqual(new Set(["HTTP/1.1 404 Not Found"]));
+    // The collector still takes a shipper, and nothing escaped as an uncaught error meanwhile.
+    const sh = ship(c.url);
+    await until(() => sh.status().connected, "a good shipper connects", 10_000);
+    expect(uncaught).toEqual([]);
   });
 
   it("a proxy's HTTP 401", async () => {
