@@ -48,6 +48,9 @@ export class AllowlistProxy {
       });
     });
     this.server.on("connect", (req, client: Socket, head) => {
+      // Node takes its error listener off a socket it hands to "connect": a client that resets
+      // before the upstream answers would otherwise be an uncaught ECONNRESET in the agent.
+      client.on("error", () => client.destroy());
       this.track(client);
       const m = /^(\[[^\]]+\]|[^:]+):(\d+)$/.exec(req.url ?? "");
       if (m === null) {
