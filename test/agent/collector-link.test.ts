@@ -25,7 +25,11 @@ describe("a refused collector handshake, where a user looks", () => {
   it("shows in /v1/health and status while refused, then in the heartbeat once the collector answers", async () => {
     // Something else on the collector's port: every request, the WebSocket upgrade too, is a 404.
     other = createServer((_req, res) => res.writeHead(404).end("not here"));
-    other.on("upgrade", (_req, sock) => sock.end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"));
+    // An upgrade's socket comes without Node's error listener: the agent resetting after the 404 must
+    // not be an uncaught ECONNRESET in the test process.
+    other.on("upgrade", (_req, sock) =>
+      sock.on("error", () => sock.destroy()).end("HTTP/1.1 404 Not Found\r\ncontent-length: 0\r\n\r\n"),
+    );
     await new Promise<void>((r) => other!.listen(0, "127.0.0.1", r));
     const port = (other.address() as AddressInfo).port;
     const url = `ws://127.0.0.1:${port}/v1/ws`;
