@@ -128,7 +128,8 @@ const REGEX_SPECIAL = /[.+^$()|\\]/;
 /**
  * Glob → RegExp source: `**` any characters including `/`, `*` any run without `/` (or, when
  * `slash` is false, any run at all), `?` one character, `{a,b}` alternatives, `[...]` a class.
- * A trailing `/**` also matches the directory itself.
+ * A trailing `/**` also matches the directory itself. "Any character" is `[^]`, never `.`: a file
+ * name may hold a line break, and `.` would not match it (`~/.ssh/**` would miss `~/.ssh/a⏎b`).
  */
 export function globSource(glob: string, slash = true): string {
   let re = "";
@@ -139,10 +140,10 @@ export function globSource(glob: string, slash = true): string {
       if (glob[i + 1] === "*") {
         i++;
         if (re.endsWith("\\/") && i === glob.length - 1) {
-          re = `${re.slice(0, -2)}(?:/.*)?`;
-        } else re += ".*";
-      } else re += slash ? "[^/]*" : ".*";
-    } else if (c === "?") re += slash ? "[^/]" : ".";
+          re = `${re.slice(0, -2)}(?:/[^]*)?`;
+        } else re += "[^]*";
+      } else re += slash ? "[^/]*" : "[^]*";
+    } else if (c === "?") re += slash ? "[^/]" : "[^]";
     else if (c === "{") {
       depth++;
       re += "(?:";
@@ -400,7 +401,7 @@ function sameAsciiFoldAt(s: string, at: number, seg: string): boolean {
 }
 
 /** The prefixes `{,**\/}x` and `**\/x` compile to: "at any depth". */
-const ANY_DEPTH = ["(?:|.*\\/)", "(?:.*/)?"];
+const ANY_DEPTH = ["(?:|[^]*\\/)", "(?:[^]*/)?"];
 
 // One alternation of glob sources, with the "at any depth" ones (`**/package.json`,
 // `{,**/}conftest.py`) sharing a single any-directories prefix: a long persistence list then costs
@@ -413,14 +414,14 @@ function alternation(srcs: string[]): string {
     if (pre) deep.push(s.slice(pre.length));
     else plain.push(s);
   }
-  if (deep.length > 0) plain.push(`(?:.*/)?(?:${deep.join("|")})`);
+  if (deep.length > 0) plain.push(`(?:[^]*/)?(?:${deep.join("|")})`);
   return `(?:${plain.join("|")})`;
 }
 
 function pathGlobParts(glob: string): { base: PathBase; src: string } {
   const { base, rest } = splitPathGlob(glob);
   // "**/x" must also match "x" at the base itself.
-  const src = rest.startsWith("**/") ? `(?:.*/)?${globSource(rest.slice(3))}` : globSource(rest);
+  const src = rest.startsWith("**/") ? `(?:[^]*/)?${globSource(rest.slice(3))}` : globSource(rest);
   return { base, src };
 }
 

@@ -30,6 +30,30 @@ describe("paths", () => {
     expect(m(["/etc/{passwd,shadow}"], "/etc/shadow")).toBe(true);
   });
 
+  it("a file name with a line break is matched like any other (a fail-open before: `.` skips \\n)", () => {
+    for (const brk of ["\n", "\r", "\u2028", "\u2029"]) {
+      expect(m(["~/.ssh/**"], `/Users/dev/.ssh/a${brk}b`)).toBe(true);
+      expect(m(["~/.aws/**", "/etc/x"], `/Users/dev/.aws/a${brk}b/c`)).toBe(true);
+      expect(m(["**/.env"], `/x/a${brk}b/.env`)).toBe(true);
+      // Eight or more globs take the first-segment split; it must agree.
+      const many = [
+        "/etc/**",
+        "/var/**",
+        "/opt/**",
+        "/usr/**",
+        "/bin/**",
+        "/sbin/**",
+        "/Library/**",
+        "~/.ssh/**",
+        "**/.env",
+      ];
+      expect(m(many, `/Users/dev/.ssh/a${brk}b`)).toBe(true);
+      expect(m(many, `/x/a${brk}b/.env`)).toBe(true);
+      expect(m(["/etc/*.conf"], `/etc/a${brk}b.conf`)).toBe(true);
+      expect(m(["/etc/*.conf"], `/etc/a/b${brk}.conf`)).toBe(false);
+    }
+  });
+
   it("takes out macOS aliases of / (boot volume, firmlinks, /private), case-blind, repeated", () => {
     const n = (p: string) => normalisePath(p, CWD, HOME);
     expect(n("/Volumes/Macintosh HD/Users/dev/.aws/credentials")).toBe("/Users/dev/.aws/credentials");
