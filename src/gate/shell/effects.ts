@@ -428,6 +428,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "gh":
       ghSaves(words, ctx, fx);
       return fx;
+    case "gem":
+      // No spec: the rules judge the rest (package-managers, package-index-untrusted).
+      globalInstall(program, words, ctx, fx);
+      break;
   }
   const spec = specOf(program);
   // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
@@ -658,8 +662,8 @@ function inspector(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 
 /**
  * Installs outside the workspace onto PATH: `npm i -g`, `pnpm add -g`, `yarn global add`, `bun add
- * -g`, `pip install --user`, `pipx install`, `uv tool install`. Persistence: what they install runs
- * whenever its name is typed.
+ * -g`, `pip install --user`, `pipx install`, `uv tool install`, `gem install`. Persistence: what
+ * they install runs whenever its name is typed.
  */
 function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const first = words.find((w) => w.value === null || !w.value.startsWith("-"))?.value;
@@ -676,7 +680,31 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
   else if (program === "pipx") global = first === "install" || first === "inject" || first === "upgrade";
   else if (program === "uv")
     global = first === "tool" && words.some((w) => w.value === "install" || w.value === "upgrade");
+  else if (program === "gem")
+    global = /^(i|in|ins|inst|insta|instal|install|update)$/.test(first ?? "") && gemOnPath(words, ctx);
   if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
+}
+
+/**
+ * Whether `gem install`'s executables land on PATH: the gem bin dir (or ~/.gem/ruby/VERSION/bin with
+ * --user-install) unless -i/--install-dir puts the gems in a directory of its own, or -n/--bindir
+ * names a directory in the workspace (`-n ~/.local/bin` is on PATH).
+ */
+function gemOnPath(words: Word[], ctx: EffectsCtx): boolean {
+  let onPath = true;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    const m = /^(-i|-n|--install-dir|--bindir)(?:=(.*))?$|^-([in])(.+)$/.exec(v);
+    if (!m) continue;
+    const flag = m[1] ?? `-${m[3]}`;
+    const val = m[1] !== undefined ? (m[2] ?? words[++i]?.value ?? null) : m[4]!;
+    if (flag === "-n" || flag === "--bindir") {
+      if (val === null || !ctx.inWorkspace(val)) return true;
+      onPath = false;
+    } else onPath = false;
+  }
+  return onPath;
 }
 
 /**
