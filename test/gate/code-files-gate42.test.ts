@@ -5,7 +5,10 @@
  * file.write with content or edits, MCP write tools, Claude Code's Write/Edit/MultiEdit); the
  * project's own source and tests, docs pages and the `build` directory stay ALLOW.
  */
+import { readFileSync } from "node:fs";
 import { describe, expect, it } from "vitest";
+import { parse } from "yaml";
+import { defaultPolicyPath } from "../../src/gate/index.js";
 import { hookToAction } from "../../src/integrations/claude-code.js";
 import { CWD, packSteps, type Step } from "./pack-verdict.js";
 
@@ -336,4 +339,46 @@ describe("home-side persistence: tools' start-up files and programs that write t
     "bundle install",
   ];
   for (const line of everyday) it(line, () => expect(steps(line).evaluation).toBe("ALLOW"));
+});
+
+/** Brace alternatives of a glob (nested), counted the way glob-meet expands them. */
+function alternatives(g: string): number {
+  let depth = 0;
+  let open = -1;
+  for (let i = 0; i < g.length; i++) {
+    if (g[i] === "{" && depth++ === 0) open = i;
+    else if (g[i] === "}" && --depth === 0) {
+      const parts: string[] = [];
+      let d = 0;
+      let from = open + 1;
+      for (let k = open + 1; k < i; k++) {
+        if (g[k] === "{") d++;
+        else if (g[k] === "}") d--;
+        else if (g[k] === "," && d === 0) {
+          parts.push(g.slice(from, k));
+          from = k + 1;
+        }
+      }
+      parts.push(g.slice(from, i));
+      const rest = g.slice(i + 1);
+      return parts.reduce((n, p) => n + alternatives(g.slice(0, open) + p + rest), 0);
+    }
+  }
+  return 1;
+}
+
+describe("the pack's path lists stay readable by glob-meet", () => {
+  // Over 64 brace alternatives glob-meet answers "meets" for every glob write (`rm -rf *` in
+  // /tmp/scratch would match the list): a row that wide must be split.
+  it("no list entry has more than 64 brace alternatives", () => {
+    const doc = parse(readFileSync(defaultPolicyPath(), "utf8")) as { lists: Record<string, unknown[]> };
+    const wide: string[] = [];
+    for (const [name, list] of Object.entries(doc.lists))
+      for (const g of list) if (typeof g === "string" && alternatives(g) > 64) wide.push(`${name}: ${g}`);
+    expect(wide).toEqual([]);
+    expect(
+      alternatives("$CWD/{test,tests,spec,__tests__}/{setup,globalSetup}.{js,cjs,mjs,ts,cts,mts,jsx,tsx}"),
+    ).toBe(64);
+    expect(alternatives("$CWD/{,**/}{a,b{c,d}}.{x,y}")).toBe(12);
+  });
 });
