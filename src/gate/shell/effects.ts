@@ -432,6 +432,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       // No spec: the rules judge the rest (package-managers, package-index-untrusted).
       globalInstall(program, words, ctx, fx);
       break;
+    case "conda":
+    case "mamba":
+    case "micromamba":
+      condaChannels(words, ctx, fx);
+      break;
   }
   const spec = specOf(program);
   // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
@@ -683,6 +688,59 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
   else if (program === "gem")
     global = /^(i|in|ins|inst|insta|instal|install|update)$/.test(first ?? "") && gemOnPath(words, ctx);
   if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
+}
+
+/** Conda channels the pack knows (their packages are built by the channel's own CI). */
+const CONDA_CHANNELS = new Set([
+  "conda-forge",
+  "defaults",
+  "nodefaults",
+  "main",
+  "r",
+  "msys2",
+  "bioconda",
+  "pytorch",
+  "nvidia",
+  "anaconda",
+  "pkgs/main",
+  "pkgs/r",
+  "pkgs/msys2",
+]);
+
+/**
+ * `conda|mamba install|create|update -c CHANNEL` and `conda config --add channels CHANNEL`: a
+ * channel is anyone's anaconda.org account or a URL, and a package's post-link scripts run on
+ * install (and a channel added to ~/.condarc serves every later install). A channel the pack
+ * does not know, a URL or a path is a code-source floor.
+ */
+function condaChannels(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const sub = ops[0]?.value;
+  const config = sub === "config";
+  if (!config && !["install", "create", "update", "upgrade", "env", "search", "run"].includes(sub ?? ""))
+    return;
+  const check = (v: string | null) => {
+    if (v !== null && CONDA_CHANNELS.has(v.toLowerCase())) return;
+    floor(
+      fx,
+      `code-source: '${ctx.text}' installs from the conda channel ${v === null ? "(only known at run time)" : `'${v}'`}, which the pack does not know (its packages' post-link scripts run)`,
+    );
+  };
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    if (v === "-c" || v === "--channel") check(words[++i]?.value ?? null);
+    else if (v.startsWith("--channel=")) check(v.slice(10));
+    else if (/^-c[^-]/.test(v) && !config) check(v.slice(2));
+    else if (
+      config &&
+      (v === "--add" || v === "--append" || v === "--prepend") &&
+      words[i + 1]?.value === "channels"
+    ) {
+      i += 2;
+      check(words[i]?.value ?? null);
+    }
+  }
 }
 
 /**
