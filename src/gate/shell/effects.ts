@@ -428,6 +428,15 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "gh":
       ghSaves(words, ctx, fx);
       return fx;
+    case "gem":
+      // No spec: the rules judge the rest (package-managers, package-index-untrusted).
+      globalInstall(program, words, ctx, fx);
+      break;
+    case "conda":
+    case "mamba":
+    case "micromamba":
+      condaChannels(words, ctx, fx);
+      break;
   }
   const spec = specOf(program);
   // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
@@ -658,8 +667,8 @@ function inspector(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 
 /**
  * Installs outside the workspace onto PATH: `npm i -g`, `pnpm add -g`, `yarn global add`, `bun add
- * -g`, `pip install --user`, `pipx install`, `uv tool install`. Persistence: what they install runs
- * whenever its name is typed.
+ * -g`, `pip install --user`, `pipx install`, `uv tool install`, `gem install`. Persistence: what
+ * they install runs whenever its name is typed.
  */
 function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const first = words.find((w) => w.value === null || !w.value.startsWith("-"))?.value;
@@ -676,7 +685,84 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
   else if (program === "pipx") global = first === "install" || first === "inject" || first === "upgrade";
   else if (program === "uv")
     global = first === "tool" && words.some((w) => w.value === "install" || w.value === "upgrade");
+  else if (program === "gem")
+    global = /^(i|in|ins|inst|insta|instal|install|update)$/.test(first ?? "") && gemOnPath(words, ctx);
   if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
+}
+
+/** Conda channels the pack knows (their packages are built by the channel's own CI). */
+const CONDA_CHANNELS = new Set([
+  "conda-forge",
+  "defaults",
+  "nodefaults",
+  "main",
+  "r",
+  "msys2",
+  "bioconda",
+  "pytorch",
+  "nvidia",
+  "anaconda",
+  "pkgs/main",
+  "pkgs/r",
+  "pkgs/msys2",
+]);
+
+/**
+ * `conda|mamba install|create|update -c CHANNEL` and `conda config --add channels CHANNEL`: a
+ * channel is anyone's anaconda.org account or a URL, and a package's post-link scripts run on
+ * install (and a channel added to ~/.condarc serves every later install). A channel the pack
+ * does not know, a URL or a path is a code-source floor.
+ */
+function condaChannels(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const sub = ops[0]?.value;
+  const config = sub === "config";
+  if (!config && !["install", "create", "update", "upgrade", "env", "search", "run"].includes(sub ?? ""))
+    return;
+  const check = (v: string | null) => {
+    if (v !== null && CONDA_CHANNELS.has(v.toLowerCase())) return;
+    floor(
+      fx,
+      `code-source: '${ctx.text}' installs from the conda channel ${v === null ? "(only known at run time)" : `'${v}'`}, which the pack does not know (its packages' post-link scripts run)`,
+    );
+  };
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    if (v === "-c" || v === "--channel") check(words[++i]?.value ?? null);
+    else if (v.startsWith("--channel=")) check(v.slice(10));
+    else if (/^-c[^-]/.test(v) && !config) check(v.slice(2));
+    else if (
+      config &&
+      (v === "--add" || v === "--append" || v === "--prepend") &&
+      words[i + 1]?.value === "channels"
+    ) {
+      i += 2;
+      check(words[i]?.value ?? null);
+    }
+  }
+}
+
+/**
+ * Whether `gem install`'s executables land on PATH: the gem bin dir (or ~/.gem/ruby/VERSION/bin with
+ * --user-install) unless -i/--install-dir puts the gems in a directory of its own, or -n/--bindir
+ * names a directory in the workspace (`-n ~/.local/bin` is on PATH).
+ */
+function gemOnPath(words: Word[], ctx: EffectsCtx): boolean {
+  let onPath = true;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    const m = /^(-i|-n|--install-dir|--bindir)(?:=(.*))?$|^-([in])(.+)$/.exec(v);
+    if (!m) continue;
+    const flag = m[1] ?? `-${m[3]}`;
+    const val = m[1] !== undefined ? (m[2] ?? words[++i]?.value ?? null) : m[4]!;
+    if (flag === "-n" || flag === "--bindir") {
+      if (val === null || !ctx.inWorkspace(val)) return true;
+      onPath = false;
+    } else onPath = false;
+  }
+  return onPath;
 }
 
 /**
