@@ -143,6 +143,19 @@ function challengeKey(pem: unknown): KeyObject | null {
 
 const silent: ShipperLogger = { info() {}, warn() {}, error() {} };
 
+/**
+ * The client frame mask (RFC 6455 5.3) is all zeros, so ws writes the frame's bytes as they are and
+ * the collector's ws skips the unmask (each side XORs every byte in JS otherwise). The mask exists
+ * so that script in a browser cannot put chosen bytes on the wire, to poison a proxy's cache that
+ * reads the cleartext; here no script chooses the frame (the shipper writes it) and the bytes go
+ * over TLS (wss://) or loopback only (plain ws:// elsewhere is refused in the constructor), where
+ * no intermediary reads them. Integrity and authenticity do not come from the mask: the ack and
+ * the records are signed, and TLS carries them.
+ */
+const zeroMask = (mask: Buffer): void => {
+  mask.fill(0);
+};
+
 /** Decisions kept for re-sending until acked; beyond this the oldest are dropped (logged): a collector that never acks. */
 const MAX_UNACKED_DECISIONS = 65_536;
 
@@ -308,6 +321,7 @@ export class Shipper {
       maxPayload: 64 * 1024 * 1024,
       handshakeTimeout: 10_000,
       rejectUnauthorized: false,
+      generateMask: zeroMask,
     });
     this.ws = ws;
     const peer: Peer = {
