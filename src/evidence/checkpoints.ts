@@ -17,7 +17,7 @@ export class Checkpoints {
   private readonly st: ReturnType<typeof prepare>;
 
   constructor(
-    private readonly db: Database.Database,
+    db: Database.Database,
     private readonly key: HostKey,
     private readonly hostId: string,
     /** Sign one every this many records. */
@@ -57,23 +57,20 @@ export class Checkpoints {
   }
 
   /**
-   * Persists an ack at `seq` in one transaction: when the record at `seq` is still here (`hash`),
-   * signs a checkpoint at it, prunes every record up to it and moves the chain's base there.
-   * Throws SQLite's error (the caller maps it) having changed nothing.
+   * Writes an ack at `seq` inside the caller's transaction: acked_seq, and when the record at `seq`
+   * is here, a checkpoint signed at it, every record up to it pruned and the chain's base moved
+   * there. True when it signed that checkpoint (the caller moves `last` once the transaction
+   * committed). Throws SQLite's error: the caller rolls the transaction back.
    */
-  ack(seq: number, hash: string | undefined): void {
-    this.db
-      .transaction(() => {
-        this.st.setMeta.run(String(seq), "acked_seq");
-        if (hash !== undefined) {
-          this.insert(seq, hash);
-          this.st.prune.run(seq);
-          this.st.setMeta.run(String(seq), "base_seq");
-          this.st.setMeta.run(hash, "base_hash");
-        }
-      })
-      .immediate();
-    if (hash !== undefined && seq > this.last) this.last = seq;
+  ack(seq: number): boolean {
+    this.st.setMeta.run(String(seq), "acked_seq");
+    const row = this.st.hashAt.get(seq) as { hash: string } | undefined;
+    if (row === undefined) return false;
+    this.insert(seq, row.hash);
+    this.st.prune.run(seq);
+    this.st.setMeta.run(String(seq), "base_seq");
+    this.st.setMeta.run(row.hash, "base_hash");
+    return true;
   }
 }
 
@@ -84,5 +81,6 @@ function prepare(db: Database.Database) {
     list: db.prepare("SELECT seq, hash, signature, at FROM checkpoints WHERE seq > ? ORDER BY seq"),
     setMeta: db.prepare("UPDATE meta SET value = ? WHERE key = ?"),
     prune: db.prepare("DELETE FROM records WHERE seq <= ?"),
+    hashAt: db.prepare("SELECT hash FROM records WHERE seq = ?"),
   };
 }

@@ -48,8 +48,8 @@ export interface ShipperOptions {
   /** A batch is split until its JSON is at most this many bytes (default 4 MiB; the collector's limit is 8). */
   maxBatchBytes?: number;
   /**
-   * Acks are persisted (store.markAcked: a signed checkpoint, a prune and a sync) at most once per
-   * this many ms, for the highest ack seen (default 20). A crash in between only re-sends records
+   * Acks are persisted (store.markAcked: a signed checkpoint, a prune and a sync, on the writer
+   * thread) at most once per this many ms and one at a time, for the highest ack seen (default 20). A crash in between only re-sends records
    * the collector deduplicates.
    */
   ackFlushMs?: number;
@@ -143,6 +143,19 @@ function challengeKey(pem: unknown): KeyObject | null {
 
 const silent: ShipperLogger = { info() {}, warn() {}, error() {} };
 
+/**
+ * The client frame mask (RFC 6455 5.3) is all zeros, so ws writes the frame's bytes as they are and
+ * the collector's ws skips the unmask (each side XORs every byte in JS otherwise). The mask exists
+ * so that script in a browser cannot put chosen bytes on the wire, to poison a proxy's cache that
+ * reads the cleartext; here no script chooses the frame (the shipper writes it) and the bytes go
+ * over TLS (wss://) or loopback only (plain ws:// elsewhere is refused in the constructor), where
+ * no intermediary reads them. Integrity and authenticity do not come from the mask: the ack and
+ * the records are signed, and TLS carries them.
+ */
+const zeroMask = (mask: Buffer): void => {
+  mask.fill(0);
+};
+
 /** Decisions kept for re-sending until acked; beyond this the oldest are dropped (logged): a collector that never acks. */
 const MAX_UNACKED_DECISIONS = 65_536;
 
@@ -187,6 +200,8 @@ export class Shipper {
   /** Highest seq the collector acked; persisted to the store by flushAck. */
   private collectorAcked = 0;
   private ackTimer: NodeJS.Timeout | null = null;
+  /** The ack being persisted (store.markAcked), settled either way; null when none is. */
+  private acking: Promise<void> | null = null;
   private pumpScheduled = false;
   private unsubscribe: (() => void) | null = null;
   /**
@@ -238,7 +253,10 @@ export class Shipper {
     this.unsubscribe = null;
     if (this.timer !== null) clearTimeout(this.timer);
     this.timer = null;
+    // The highest ack is persisted before stop returns (after the one in progress, if any).
+    while (this.acking !== null) await this.acking;
     this.flushAck();
+    if (this.acking !== null) await this.acking;
     const ws = this.ws;
     if (ws === null || ws.readyState === WebSocket.CLOSED) return;
     const closed = new Promise<void>((r) => this.closedWaiters.push(r));
@@ -303,6 +321,7 @@ export class Shipper {
       maxPayload: 64 * 1024 * 1024,
       handshakeTimeout: 10_000,
       rejectUnauthorized: false,
+      generateMask: zeroMask,
     });
     this.ws = ws;
     const peer: Peer = {
@@ -644,23 +663,38 @@ export class Shipper {
       this.send({ type: "decisions", decisions: list.slice(i, i + 1024) });
   }
 
-  /** Persists the highest ack (store prunes up to it and signs a checkpoint there), then ships checkpoints. */
+  /**
+   * Persists the highest ack (the store prunes up to it and signs a checkpoint there, on its writer
+   * thread), then ships checkpoints. One at a time: an ack that came meanwhile goes once it settled.
+   */
   private flushAck(): void {
     if (this.ackTimer !== null) clearTimeout(this.ackTimer);
     this.ackTimer = null;
     const seq = this.collectorAcked;
-    if (seq <= this.store.ackedSeq()) return;
-    try {
-      this.store.markAcked(seq);
-    } catch (err) {
-      this.log.error(
-        { seq, err: String(err) },
-        "could not persist the collector's ack; records stay until the next ack",
-      );
-      return;
-    }
-    const ws = this.ws;
-    if (ws !== null && this.authenticated && ws.readyState === WebSocket.OPEN) this.shipCheckpoints(ws, seq);
+    if (this.acking !== null || seq <= this.store.ackedSeq()) return;
+    this.acking = this.store.markAcked(seq).then(
+      () => {
+        this.acking = null;
+        const ws = this.ws;
+        if (ws !== null && this.authenticated && ws.readyState === WebSocket.OPEN) {
+          try {
+            this.shipCheckpoints(ws, seq);
+          } catch (err) {
+            this.log.error({ seq, err: String(err) }, "could not read the checkpoints to ship");
+          }
+        }
+        // Acks that came while this one was persisted (a failed one waits for the next ack, as before).
+        if (this.running && this.ackTimer === null && this.collectorAcked > this.store.ackedSeq())
+          this.ackTimer = setTimeout(() => this.flushAck(), this.ackFlushMs);
+      },
+      (err: unknown) => {
+        this.acking = null;
+        this.log.error(
+          { seq, err: String(err) },
+          "could not persist the collector's ack; records stay until the next ack",
+        );
+      },
+    );
   }
 
   /** Sends the signed checkpoints the collector does not hold yet, up to the acked seq. */

@@ -94,7 +94,7 @@ interface RecordRow {
  */
 const CHUNK_OPS = 16;
 
-/** How long a synchronous call (markAcked, setMaxPageCount) waits for the writer before failing closed. */
+/** How long a synchronous call (setMaxPageCount) waits for the writer before failing closed. */
 const SYNC_CALL_MS = 30_000;
 
 function invalid(what: string, err: unknown): ForgeError {
@@ -274,6 +274,7 @@ export class EvidenceStore {
       maxRecordBytes: this.maxRecordBytes,
       headSeq: this.headSeq,
       headHash: this.headHash,
+      ackedSeq: this.acked,
       sync: sync.port2,
       flag,
     };
@@ -489,7 +490,7 @@ export class EvidenceStore {
         rec.hash = s[i + 4] as string;
         chained.push(rec);
         op.resolve(rec);
-      } else op.resolve(undefined);
+      } else op.resolve(seq);
     }
     if (this.inflight.size === 0 && !this.closed) this.worker.unref();
     if (m.unavailable !== undefined) this.unavailable(fromWire(m.unavailable));
@@ -736,38 +737,44 @@ export class EvidenceStore {
   }
 
   /**
-   * Persists the collector's ack and prunes every record up to it. Before pruning, a checkpoint is
-   * signed at the ack point, so the remaining chain stays anchored to a signed hash. Throws
-   * FORGE_CONFLICT for an ack beyond the last committed seq, FORGE_EVIDENCE_UNAVAILABLE if SQLite fails.
+   * Persists the collector's ack and prunes every record up to it; resolves once that is durable.
+   * Before pruning, a checkpoint is signed at the ack point, so the remaining chain stays anchored
+   * to a signed hash. The writer thread does it, in a group commit like any write: this thread
+   * never waits for the prune or its sync, and ackedSeq() moves once it committed. Rejects
+   * FORGE_CONFLICT for an ack beyond the last committed seq, FORGE_EVIDENCE_UNAVAILABLE if SQLite
+   * fails (nothing changed then).
    */
-  markAcked(seq: number): void {
-    if (this.closed) throw closedError();
-    if (!Number.isInteger(seq) || seq < 0)
-      throw new ForgeError(Codes.EVIDENCE_INVALID, `ack seq must be a whole number >= 0, got ${seq}`);
-    if (seq > this.headSeq) {
-      throw new ForgeError(
-        Codes.CONFLICT,
-        `ack for seq ${seq} is beyond the last committed seq ${this.headSeq}`,
-      );
-    }
-    if (seq <= this.acked) return;
-    const row = this.st.get.get(seq) as RecordRow | undefined;
-    if (this.dead) throw this.dead;
-    let last: number;
-    try {
-      last = this.call({ t: "ack", seq, hash: row?.hash }) as number;
-    } catch (err) {
-      throw this.unavailable(err);
-    }
-    if (last > this.cps.last) this.cps.last = last;
-    this.acked = seq;
-    if (this.fullAlerted && this.headSeq + this.queued - this.acked < this.maxUnacked) {
-      this.fullAlerted = false;
-      this.onAlert({
-        code: Codes.EVIDENCE_RECOVERED,
-        message: "evidence buffer has room again: appends resume",
-      });
-    }
+  markAcked(seq: number): Promise<void> {
+    return new Promise((resolve, reject) => {
+      if (this.closed) return reject(closedError());
+      if (!Number.isInteger(seq) || seq < 0)
+        return reject(
+          new ForgeError(Codes.EVIDENCE_INVALID, `ack seq must be a whole number >= 0, got ${seq}`),
+        );
+      if (seq > this.headSeq) {
+        return reject(
+          new ForgeError(
+            Codes.CONFLICT,
+            `ack for seq ${seq} is beyond the last committed seq ${this.headSeq}`,
+          ),
+        );
+      }
+      if (seq <= this.acked) return resolve();
+      if (this.dead) return reject(this.dead);
+      const durable = (checkpoint: unknown) => {
+        if ((checkpoint as number) > this.cps.last) this.cps.last = checkpoint as number;
+        if (seq > this.acked) this.acked = seq;
+        if (this.fullAlerted && this.headSeq + this.queued - this.acked < this.maxUnacked) {
+          this.fullAlerted = false;
+          this.onAlert({
+            code: Codes.EVIDENCE_RECOVERED,
+            message: "evidence buffer has room again: appends resume",
+          });
+        }
+        resolve();
+      };
+      this.enqueue({ t: "ack", seq }, { resolve: durable, reject });
+    });
   }
 
   /** Committed records after `after_seq`, ascending, at most `limit`. */

@@ -27,6 +27,8 @@ export interface WriterInit {
   maxRecordBytes: number;
   headSeq: number;
   headHash: string;
+  /** The collector's ack persisted (meta acked_seq): an ack op at or below it writes nothing. */
+  ackedSeq: number;
   /** The synchronous-call port and its flag (store.ts call()). */
   sync: MessagePort;
   flag: SharedArrayBuffer;
@@ -61,7 +63,8 @@ export type WireOp =
       text: string | undefined;
     }
   | { id: number; t: "resolve"; id_: string; rec: WireRecord }
-  | { id: number; t: "resolve"; id_: string; invalid: WireError };
+  | { id: number; t: "resolve"; id_: string; invalid: WireError }
+  | { id: number; t: "ack"; seq: number };
 
 /** A ForgeError as it crosses the thread boundary. */
 export interface WireError {
@@ -79,7 +82,7 @@ export interface Head {
 /**
  * How the ops settled, flat, SETTLED_WIDTH slots an op: `id, error, seq, prev_hash, hash`. Failed:
  * its error and `0, null, null`; committed: `null, 0, null, null`; committed chaining the record at
- * `seq`: `null, seq, prev_hash, hash`. One flat array costs a third of what an array per op did to
+ * `seq`: `null, seq, prev_hash, hash`; an ack that signed the checkpoint at `seq`: `null, seq, null, null`. One flat array costs a third of what an array per op did to
  * copy across the threads.
  */
 export type Settled = (number | string | WireError | null)[];
@@ -93,7 +96,7 @@ export interface WriterReport {
   unavailable?: WireError;
 }
 
-export type SyncCall = { t: "ack"; seq: number; hash: string | undefined } | { t: "pages"; n: number };
+export type SyncCall = { t: "pages"; n: number };
 export type SyncReply = { ok: true; value: unknown } | { ok: false; error: WireError };
 
 /** SQLite result codes that mean "the store cannot take writes right now", as opposed to a bug. */
@@ -144,12 +147,17 @@ export interface OpsMessage {
   end: boolean;
 }
 
-/** An open transaction: its ops, their results, the head it has chained to, and why it broke. */
+/**
+ * An open transaction: its ops, their results, the head it has chained to, the ack it has written
+ * (and the checkpoint that ack signed, 0 when none), and why it broke.
+ */
 interface Txn {
   ops: Op[];
   results: unknown[];
   seq: number;
   hash: string;
+  acked: number;
+  ackCheckpoint: number;
   broken: { err: unknown } | undefined;
 }
 
@@ -171,6 +179,7 @@ function runWriter(init: WriterInit, port: MessagePort): void {
   );
   let headSeq = init.headSeq;
   let headHash = init.headHash;
+  let ackedSeq = init.ackedSeq;
 
   let report: WriterReport = { heads: [], settled: [] };
   let posting = false;
@@ -200,7 +209,15 @@ function runWriter(init: WriterInit, port: MessagePort): void {
 
   /** Starts a transaction from the committed head (a BEGIN that fails leaves it broken: every op is then tried alone). */
   const open = (): Txn => {
-    const t: Txn = { ops: [], results: [], seq: headSeq, hash: headHash, broken: undefined };
+    const t: Txn = {
+      ops: [],
+      results: [],
+      seq: headSeq,
+      hash: headHash,
+      acked: ackedSeq,
+      ackCheckpoint: 0,
+      broken: undefined,
+    };
     try {
       begin.run();
     } catch (err) {
@@ -214,6 +231,8 @@ function runWriter(init: WriterInit, port: MessagePort): void {
     t.broken = { err };
     t.seq = headSeq;
     t.hash = headHash;
+    t.acked = ackedSeq;
+    t.ackCheckpoint = 0;
     if (db.inTransaction) {
       try {
         rollback.run();
@@ -279,6 +298,17 @@ function runWriter(init: WriterInit, port: MessagePort): void {
           pending.delete(op.id_);
           break;
         }
+        case "ack": {
+          // Acks only move forward: one at or below the transaction's is already written.
+          if (op.seq <= t.acked) break;
+          wrote = true;
+          if (cps.ack(op.seq)) {
+            t.ackCheckpoint = op.seq;
+            t.results[i] = op.seq;
+          }
+          t.acked = op.seq;
+          break;
+        }
       }
     } catch (err) {
       if (wrote || !(err instanceof ForgeError)) throw err;
@@ -308,6 +338,8 @@ function runWriter(init: WriterInit, port: MessagePort): void {
         commit.run();
         headSeq = t.seq;
         headHash = t.hash;
+        ackedSeq = t.acked;
+        if (t.ackCheckpoint > cps.last) cps.last = t.ackCheckpoint;
         if (checkpointed) cps.committed(t.seq);
         report.heads.push({ seq: t.seq, hash: t.hash, checkpointed });
         for (let i = 0; i < t.ops.length; i++) {
@@ -375,8 +407,9 @@ function runWriter(init: WriterInit, port: MessagePort): void {
 
   // Settling an op (a method call on the op) adds its line to the next report.
   function resolve(this: WireOp, v: unknown): void {
-    const c = v as [number, string, string] | undefined;
+    const c = v as [number, string, string] | number | undefined;
     if (c === undefined) report.settled.push(this.id, null, 0, null, null);
+    else if (typeof c === "number") report.settled.push(this.id, null, c, null, null);
     else report.settled.push(this.id, null, c[0], c[1], c[2]);
     post();
   }
@@ -443,12 +476,7 @@ function runWriter(init: WriterInit, port: MessagePort): void {
   const answer = (c: SyncCall): void => {
     let reply: SyncReply;
     try {
-      if (c.t === "ack") {
-        cps.ack(c.seq, c.hash);
-        reply = { ok: true, value: cps.last };
-      } else {
-        reply = { ok: true, value: db.pragma(`max_page_count = ${Math.floor(c.n)}`, { simple: true }) };
-      }
+      reply = { ok: true, value: db.pragma(`max_page_count = ${Math.floor(c.n)}`, { simple: true }) };
     } catch (err) {
       reply = { ok: false, error: toWire(err) };
     }

@@ -198,35 +198,23 @@ const isId = (v: unknown): v is string => typeof v === "string" && v.length >= 1
  * same step. Returns undefined whenever in doubt, and the caller falls back to zod.
  */
 function encodePlain(input: unknown, hostId: string): EncodedRecord | undefined {
-  if (!isObject(input) || !onlyKeys(input, inputKey)) return undefined;
+  if (!isObject(input) || !onlyKeys(input, inputKey) || !plainScalars(input)) return undefined;
   const o = input;
-  const kind = o.kind;
-  const session_id = o.session_id;
-  const action_id = o.action_id;
-  const timestamp = o.timestamp;
-  const prompt_hash = o.prompt_hash;
-  const prompt = o.prompt;
+  // plainScalars checked these.
+  const kind = o.kind as RecordKind;
+  const session_id = o.session_id as string;
+  const action_id = o.action_id as string;
+  const timestamp = o.timestamp as string;
+  const prompt_hash = o.prompt_hash as string | null;
+  const prompt = o.prompt as string | null | undefined;
   const proposed_action = o.proposed_action;
-  const evaluation = o.evaluation;
+  const evaluation = o.evaluation as RecordInput["evaluation"];
   const policy_matched = o.policy_matched;
   const composition_state = o.composition_state;
   const execution_result = o.execution_result;
   const principal_review = o.principal_review;
-  const latency_ms = o.latency_ms;
-  const principal = o.principal;
-  if (typeof kind !== "string" || !KIND_SET.has(kind)) return undefined;
-  if (!isId(session_id) || !isId(action_id)) return undefined;
-  if (typeof timestamp !== "string" || !RFC3339_MS.test(timestamp)) return undefined;
-  if (prompt_hash !== null && (typeof prompt_hash !== "string" || !HEX64.test(prompt_hash))) return undefined;
-  if (prompt !== undefined && prompt !== null && typeof prompt !== "string") return undefined;
-  if (evaluation !== null && (typeof evaluation !== "string" || !EVALUATION_SET.has(evaluation)))
-    return undefined;
-  if (typeof latency_ms !== "number" || !(latency_ms >= 0) || latency_ms === Number.POSITIVE_INFINITY)
-    return undefined;
-  if (principal !== undefined && principal !== null && typeof principal !== "string") return undefined;
-  // Required even though free-form: zod refuses a missing key.
-  if (proposed_action === undefined || composition_state === undefined || execution_result === undefined)
-    return undefined;
+  const latency_ms = o.latency_ms as number;
+  const principal = o.principal as string | null | undefined;
   const pm = policyMatchedJson(policy_matched);
   if (pm === undefined) return undefined;
   const pr = principal_review === null ? "null" : principalReviewJson(principal_review);
@@ -265,6 +253,45 @@ function encodePlain(input: unknown, hostId: string): EncodedRecord | undefined 
   if (prompt !== undefined) record.prompt = prompt;
   if (principal !== undefined) record.principal = principal;
   return { record, before, after, host };
+}
+
+/**
+ * RecordInput's fields other than the two objects (policy_matched, principal_review) and the keys
+ * themselves: each certainly valid as zod reads it. False whenever in doubt.
+ */
+function plainScalars(o: Record<string, unknown>): boolean {
+  const { kind, session_id, action_id, timestamp, prompt_hash, prompt, evaluation, latency_ms, principal } =
+    o;
+  if (typeof kind !== "string" || !KIND_SET.has(kind)) return false;
+  if (!isId(session_id) || !isId(action_id)) return false;
+  if (typeof timestamp !== "string" || !RFC3339_MS.test(timestamp)) return false;
+  if (prompt_hash !== null && (typeof prompt_hash !== "string" || !HEX64.test(prompt_hash))) return false;
+  if (prompt !== undefined && prompt !== null && typeof prompt !== "string") return false;
+  if (evaluation !== null && (typeof evaluation !== "string" || !EVALUATION_SET.has(evaluation)))
+    return false;
+  if (typeof latency_ms !== "number" || !(latency_ms >= 0) || latency_ms === Number.POSITIVE_INFINITY)
+    return false;
+  if (principal !== undefined && principal !== null && typeof principal !== "string") return false;
+  // Required even though free-form: zod refuses a missing key.
+  return (
+    o.proposed_action !== undefined && o.composition_state !== undefined && o.execution_result !== undefined
+  );
+}
+
+const bodyKey = (k: string) => INPUT_KEY_SET.has(k) || k === "host_id" || k === "seq";
+
+/**
+ * True when `v` is certainly a valid record body (StoredRecordSchema without hash and prev_hash:
+ * a RecordInput plus host_id and seq, no other key), as the collector receives it; false whenever
+ * in doubt (the caller then asks zod). The checks are encodeRecord's fast path's, without writing.
+ */
+export function isPlainBody(v: unknown): boolean {
+  if (!isObject(v) || !onlyKeys(v, bodyKey) || !plainScalars(v)) return false;
+  const { host_id, seq, policy_matched, principal_review } = v;
+  if (typeof host_id !== "string" || host_id.length === 0) return false;
+  if (typeof seq !== "number" || !Number.isSafeInteger(seq) || seq <= 0) return false;
+  if (policyMatchedJson(policy_matched) === undefined) return false;
+  return principal_review === null || principalReviewJson(principal_review) !== undefined;
 }
 
 function policyMatchedJson(v: unknown): string | undefined {

@@ -142,7 +142,7 @@ describe("ActionService", () => {
     svc = service(store, 2);
     expect(await svc.restore()).toEqual({ restored: 0, resolved: 1 }); // returns: start-up goes on
     expect((await svc.wait(allow.action_id, 200))?.state).not.toBe("done"); // no room yet
-    store.markAcked(store.lastSeq()); // the collector acked: room again
+    await store.markAcked(store.lastSeq()); // the collector acked: room again
     expect(await svc.wait(allow.action_id, 10_000)).toMatchObject({
       state: "done",
       execution_result: { status: "unknown" },

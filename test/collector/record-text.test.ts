@@ -4,8 +4,15 @@ import { storedText } from "../../src/collector/chain.js";
 import { type Collector, startCollector } from "../../src/collector/server.js";
 import { canonicalJson, sha256Hex } from "../../src/protocol/canonical.js";
 import { CloseCodes } from "../../src/protocol/messages.js";
-import { recordBodyJson, type StoredRecord } from "../../src/protocol/record.js";
+import {
+  isPlainBody,
+  RECORD_KINDS,
+  recordBodyJson,
+  type StoredRecord,
+  StoredRecordSchema,
+} from "../../src/protocol/record.js";
 import { decodeRecordsMessage, encodeTextBatch, isCanonical } from "../../src/protocol/text-batch.js";
+import { buildInput, mostly, recordInputArbitrary } from "../support/record-arbitrary.js";
 import { connectHost, getJson, storageBackends, TestHost } from "./helpers.js";
 
 /** A record as the protocol-2 shipper sends it: its canonical body text. */
@@ -59,6 +66,157 @@ describe("isCanonical", () => {
     for (const t of no) expect(isCanonical(JSON.parse(t), t), t).toBe(false);
     const yes = ['{"10":1,"9":2}', '{"a":[{"x":1,"y":null}],"b":"\\n"}', "[]", '"\\u001f"'];
     for (const t of yes) expect(isCanonical(JSON.parse(t), t), t).toBe(true);
+  });
+});
+
+describe("isPlainBody (the collector's hand check of a record body, zod deciding the rest)", () => {
+  const BodySchema = StoredRecordSchema.omit({ prev_hash: true, hash: true });
+  const body = fc
+    .record({
+      input: recordInputArbitrary,
+      host_id: mostly(fc.constantFrom("host-a", "h"), fc.constant(""), fc.constant(3), fc.constant(null)),
+      seq: mostly(
+        fc.integer({ min: 1, max: 2 ** 40 }),
+        fc.constantFrom(0, -1, 1.5, 2 ** 53, 2 ** 60, "7", Number.NaN),
+      ),
+      withHost: mostly(fc.constant(true), fc.constant(false)),
+      withSeq: mostly(fc.constant(true), fc.constant(false)),
+    })
+    .map(({ input, host_id, seq, withHost, withSeq }) => {
+      const v = buildInput(input);
+      if (typeof v !== "object" || v === null) return v;
+      const out = { ...(v as Record<string, unknown>) };
+      if (withHost) out.host_id = host_id;
+      if (withSeq) out.seq = seq;
+      return out;
+    });
+  /** Valid bodies of every shape the schema allows, for the mutations below to break one field of. */
+  const hex = fc.constantFrom("ab".repeat(32), "0".repeat(64));
+  const at = fc.integer({ min: 0, max: 4e12 }).map((ms) => new Date(ms).toISOString());
+  const clean = fc.record(
+    {
+      kind: fc.constantFrom(...RECORD_KINDS),
+      session_id: fc.string({ minLength: 1, maxLength: 20 }),
+      action_id: fc.string({ minLength: 1, maxLength: 20 }),
+      timestamp: at,
+      prompt_hash: fc.oneof(fc.constant(null), hex),
+      prompt: fc.oneof(fc.constant(null), fc.string()),
+      proposed_action: fc.jsonValue(),
+      evaluation: fc.constantFrom("ALLOW", "DENY", "ESCALATE", null),
+      policy_matched: fc.record({
+        bundle: fc.oneof(
+          fc.constant(null),
+          fc.record({ id: fc.string(), version: fc.integer(), sha256: fc.string() }),
+        ),
+        rules: fc.array(
+          fc.record({
+            rule_id: fc.string(),
+            effect: fc.constantFrom("allow", "deny", "escalate"),
+            risk: fc.double({ noNaN: true, noDefaultInfinity: true }),
+          }),
+          { maxLength: 3 },
+        ),
+      }),
+      composition_state: fc.jsonValue(),
+      execution_result: fc.oneof(fc.constant(null), fc.jsonValue()),
+      principal_review: fc.oneof(
+        fc.constant(null),
+        fc.record({
+          decision: fc.constantFrom("approve", "deny", "expired", "agent-restart"),
+          reviewer: fc.string(),
+          at,
+          reason: fc.oneof(fc.constant(null), fc.string()),
+        }),
+      ),
+      latency_ms: fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
+      principal: fc.oneof(fc.constant(null), fc.string()),
+      host_id: fc.string({ minLength: 1, maxLength: 10 }),
+      seq: fc.integer({ min: 1, max: Number.MAX_SAFE_INTEGER }),
+    },
+    {
+      requiredKeys: [
+        "kind",
+        "session_id",
+        "action_id",
+        "timestamp",
+        "prompt_hash",
+        "proposed_action",
+        "evaluation",
+        "policy_matched",
+        "composition_state",
+        "execution_result",
+        "principal_review",
+        "latency_ms",
+        "host_id",
+        "seq",
+      ],
+    },
+  );
+  /** A place in a body: a top-level key, or a key of policy_matched, its bundle, its first rule, principal_review. */
+  const paths = [
+    ...Object.keys(BodySchema.shape).map((k) => [k]),
+    ["policy_matched", "bundle"],
+    ["policy_matched", "rules"],
+    ["policy_matched", "bundle", "version"],
+    ["policy_matched", "bundle", "id"],
+    ["policy_matched", "rules", "0", "risk"],
+    ["policy_matched", "rules", "0", "effect"],
+    ["principal_review", "at"],
+    ["principal_review", "reason"],
+    ["principal_review", "decision"],
+    ["extra"],
+  ];
+  const odd = fc.oneof(
+    fc.constant(undefined), // the key deleted
+    fc.constantFrom(null, "", "x", 0, -1, 1.5, 2 ** 53, true, [], {}, "ALLOW", "2026-01-01T00:00:00.000Z"),
+    fc.jsonValue(),
+  );
+  /** `v` with the value at `path` replaced by `to` (deleted when undefined), on a copy. */
+  const mutate = (v: unknown, path: string[], to: unknown): unknown => {
+    if (typeof v !== "object" || v === null) return v;
+    const copy: Record<string, unknown> = Array.isArray(v) ? ([...v] as never) : { ...v };
+    const [k, ...rest] = path as [string, ...string[]];
+    if (rest.length > 0) copy[k] = mutate(copy[k], rest, to);
+    else if (to === undefined) delete copy[k];
+    else copy[k] = to;
+    return copy;
+  };
+
+  it("never accepts a body zod refuses, on generated bodies and on mutations of them, as parsed from JSON or not", () => {
+    let plain = 0;
+    let refused = 0;
+    fc.assert(
+      fc.property(
+        fc.oneof({ arbitrary: clean as fc.Arbitrary<unknown>, weight: 2 }, { arbitrary: body, weight: 1 }),
+        fc.array(fc.tuple(fc.constantFrom(...paths), odd), { maxLength: 2 }),
+        fc.boolean(),
+        (b, edits, viaJson) => {
+          let v = b;
+          for (const [path, to] of edits) v = mutate(v, path, to);
+          if (viaJson) {
+            // As the collector gets it: the frame's JSON.parse (NaN becomes null, undefined keys go).
+            const text = JSON.stringify(v);
+            if (text === undefined) return;
+            v = JSON.parse(text);
+          }
+          const zod = BodySchema.safeParse(v).success;
+          if (isPlainBody(v)) {
+            plain++;
+            expect(zod).toBe(true);
+          } else if (!zod) refused++;
+        },
+      ),
+      { numRuns: 5000 },
+    );
+    // Not vacuous: the hand check took a good share of the bodies, and zod refused many others.
+    expect(plain).toBeGreaterThan(500);
+    expect(refused).toBeGreaterThan(500);
+  });
+
+  it("takes the body the shipper sends for an ordinary record", () => {
+    const [r] = new TestHost("h-plain").extend(1);
+    const { prev_hash: _p, hash: _h, ...b } = r!;
+    expect(isPlainBody(JSON.parse(recordBodyJson(b)))).toBe(true);
   });
 });
 

@@ -21,6 +21,7 @@ import {
   RecordInput,
   recordBodyJson,
 } from "../../src/protocol/record.js";
+import { buildInput as build, recordInputArbitrary as input } from "../support/record-arbitrary.js";
 import { until } from "../support/wait.js";
 import { openStore, rec, rejection, tempHome } from "./helpers.js";
 
@@ -92,7 +93,7 @@ describe("append and the chain", () => {
     s = store();
     expect(s.epoch).toBe(epoch);
     expect((await s.append(rec(5))).seq).toBe(6);
-    s.markAcked(6); // prunes every row
+    await s.markAcked(6); // prunes every row
     expect(s.records({}).length).toBe(0);
     await s.close();
     s = store();
@@ -169,7 +170,7 @@ describe("append and the chain", () => {
     expect(seqsOf({ action_id: "a9", kind: "action", session_id: "s0" })).toEqual([10]);
     expect(seqsOf({ action_id: "nope" })).toEqual([]);
     expect(s.records({ action_id: "a999" }).map((r) => r.action_id)).toEqual(["a999", "a999", "a999"]);
-    s.markAcked(1500);
+    await s.markAcked(1500);
     expect(seqsOf({ action_id: "a7" })).toEqual([2008]);
     expect(seqsOf({ action_id: "a600" })).toEqual([1601, 2601]);
     await s.close();
@@ -248,7 +249,7 @@ describe("group commit", () => {
     const before = s.stats().commits;
     // Chunks of this turn are with the writer, which answers calls only between transactions.
     const first = Array.from({ length: 40 }, (_, i) => s.append(rec(100 + i)));
-    s.markAcked(10);
+    await s.markAcked(10);
     expect(s.ackedSeq()).toBe(10);
     const rest = Array.from({ length: 5 }, (_, i) => s.append(rec(200 + i)));
     const seqs = (await Promise.all([...first, ...rest])).map((r) => r.seq);
@@ -367,7 +368,7 @@ describe("group commit", () => {
     expect((await rejection(s.append(rec(99)))).code).toBe(Codes.EVIDENCE_CLOSED);
     expect(() => s.get(1)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_CLOSED }));
     expect(() => s.unshipped(0, 10)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_CLOSED }));
-    expect(() => s.markAcked(1)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_CLOSED }));
+    await expect(s.markAcked(1)).rejects.toMatchObject({ code: Codes.EVIDENCE_CLOSED });
     const report = verifyStore(home.db, { keyDir: home.keys });
     expect(report).toMatchObject({ ok: true, records: 30 });
     // close() signs a final checkpoint at the head, so truncating the tail would be caught.
@@ -402,7 +403,7 @@ describe("the writer thread", () => {
         }),
       ),
     ).toMatchObject({ code: Codes.EVIDENCE_UNAVAILABLE });
-    expect(() => s.markAcked(1)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_UNAVAILABLE }));
+    await expect(s.markAcked(1)).rejects.toMatchObject({ code: Codes.EVIDENCE_UNAVAILABLE });
     expect(alerts.map((a) => a.code)).toContain(Codes.EVIDENCE_UNAVAILABLE);
     await s.close();
     // Everything that resolved is in the chain, gap-free, after a reopen.
@@ -421,7 +422,7 @@ describe("append-only schema", () => {
   it("refuses UPDATE and DELETE of chained rows from any connection, allows pruning only of acked rows", async () => {
     const s = store();
     for (let i = 0; i < 10; i++) await s.append(rec(i));
-    s.markAcked(4);
+    await s.markAcked(4);
     const raw = new Database(home.db);
     try {
       expect(() => raw.prepare("UPDATE records SET body = '{}' WHERE seq = 6").run()).toThrow(/append-only/);
@@ -477,17 +478,39 @@ describe("append-only schema", () => {
     });
   });
 
+  it("markAcked leaves the prune to the writer thread: ackedSeq moves once it committed, acks only move forward, the watermark is durable", async () => {
+    const s = store({ checkpointEvery: 1000 });
+    for (let i = 0; i < 20; i++) await s.append(rec(i));
+    const first = s.markAcked(12);
+    // Posted before the first one committed, so only the writer can tell it is older.
+    const older = s.markAcked(5);
+    const appended = s.append(rec(20));
+    expect(s.ackedSeq()).toBe(0);
+    expect(s.records({}).length).toBe(20);
+    await Promise.all([first, older]);
+    expect(s.ackedSeq()).toBe(12);
+    expect((await appended).seq).toBe(21);
+    expect(s.records({}).map((r) => r.seq)).toEqual(Array.from({ length: 9 }, (_, i) => i + 13));
+    expect(s.checkpoints().map((c) => c.seq)).toContain(12);
+    await s.close();
+    const again = store();
+    expect(again.ackedSeq()).toBe(12);
+    expect(again.records({})[0]!.seq).toBe(13);
+    await again.close();
+    expect(verifyStore(home.db, { keyDir: home.keys })).toMatchObject({ ok: true, first_bad_seq: null });
+  });
+
   it("markAcked prunes exactly the acked rows and keeps the rest verifiable", async () => {
     const s = store({ checkpointEvery: 1000 });
     for (let i = 0; i < 20; i++) await s.append(rec(i));
-    s.markAcked(8);
+    await s.markAcked(8);
     expect(s.records({}).map((r) => r.seq)).toEqual(Array.from({ length: 12 }, (_, i) => i + 9));
     expect(s.ackedSeq()).toBe(8);
     expect(s.stats()).toMatchObject({ lastSeq: 20, ackedSeq: 8, backlog: 12 });
-    s.markAcked(3); // older ack: no-op
+    await s.markAcked(3); // older ack: no-op
     expect(s.ackedSeq()).toBe(8);
-    expect(() => s.markAcked(21)).toThrow(expect.objectContaining({ code: Codes.CONFLICT }));
-    expect(() => s.markAcked(-1)).toThrow(expect.objectContaining({ code: Codes.EVIDENCE_INVALID }));
+    await expect(s.markAcked(21)).rejects.toMatchObject({ code: Codes.CONFLICT });
+    await expect(s.markAcked(-1)).rejects.toMatchObject({ code: Codes.EVIDENCE_INVALID });
     // The prune point is anchored by a signed checkpoint.
     expect(s.checkpoints().map((c) => c.seq)).toContain(8);
     await s.close();
@@ -670,7 +693,7 @@ describe("bounded buffer", () => {
     ]);
     expect((await rejection(s.resolvePending("x", rec(1)))).code).toBe(Codes.EVIDENCE_FULL);
     expect(alerts.map((a) => a.code)).toEqual([Codes.EVIDENCE_FULL]);
-    s.markAcked(4);
+    await s.markAcked(4);
     expect(alerts.map((a) => a.code)).toEqual([Codes.EVIDENCE_FULL, Codes.EVIDENCE_RECOVERED]);
     const more = await Promise.all(Array.from({ length: 4 }, (_, i) => s.append(rec(100 + i))));
     expect(more.map((r) => r.seq)).toEqual([11, 12, 13, 14]);
@@ -714,7 +737,7 @@ describe("bounded buffer", () => {
     const full = s.lastSeq();
 
     // Space returns by pruning acked rows: their pages are reused.
-    s.markAcked(full - 4);
+    await s.markAcked(full - 4);
     const after = await s.append(big(10_000));
     expect(after.seq).toBe(full + 1);
     expect(alerts.at(-1)?.code).toBe(Codes.EVIDENCE_RECOVERED);
@@ -735,97 +758,6 @@ describe("bounded buffer", () => {
 });
 
 describe("the validation boundary (encodeRecord: zod's verdict, one serialisation)", () => {
-  // Each field is sometimes valid, sometimes not, and sometimes of a shape zod strips (extra keys)
-  // or counts differently (ids of astral characters), so both the fast path and zod are exercised.
-  const absent = Symbol("absent");
-  /** Valid nine times in ten; otherwise one of the odd cases. */
-  const mostly = <T>(valid: fc.Arbitrary<T>, ...odd: fc.Arbitrary<unknown>[]) =>
-    fc.oneof(
-      { arbitrary: valid as fc.Arbitrary<unknown>, weight: 9 },
-      ...odd.map((a) => ({ arbitrary: a, weight: 1 })),
-    );
-  const id = mostly(
-    fc.string({ minLength: 1, maxLength: 12 }),
-    fc.string({ maxLength: 300 }),
-    fc.string({ unit: "grapheme", minLength: 120, maxLength: 260 }),
-    fc.constant(""),
-    fc.constant(7),
-  );
-  const free = mostly(
-    fc.jsonValue(),
-    fc.constant(undefined),
-    fc.constant({ n: Number.NaN }),
-    fc.constant({ b: { z: 1, a: [1, -0, "x\u2028"] } }),
-  );
-  const ts = mostly(
-    fc.integer({ min: 0, max: 4e12 }).map((ms) => new Date(ms).toISOString()),
-    fc.constant("2026-01-01T00:00:00Z"),
-    fc.constant("2026-01-01T00:00:00.000Z\n"),
-  );
-  const num = mostly(fc.integer(), fc.double(), fc.constant(2 ** 60), fc.constant(-0), fc.constant("1"));
-  const extra = mostly(fc.constant({}), fc.constant({ note: "x" }));
-  const bundle = mostly(
-    fc.record({ id: fc.string(), version: num, sha256: fc.string(), x: extra }),
-    fc.constant(null),
-    fc.record({ id: id, version: num, sha256: fc.oneof(fc.string(), fc.constant(1)), x: extra }),
-  );
-  const rule = fc.record({
-    rule_id: mostly(fc.string(), fc.constant(null)),
-    effect: mostly(fc.constantFrom("allow", "deny", "escalate"), fc.constant("ALLOW")),
-    risk: mostly(fc.double({ noNaN: true, noDefaultInfinity: true }), num),
-    x: extra,
-  });
-  const review = mostly(
-    fc.constant(null),
-    fc.record({
-      decision: mostly(fc.constantFrom("approve", "deny", "expired", "agent-restart"), fc.constant("maybe")),
-      reviewer: mostly(fc.string(), fc.constant(3)),
-      at: ts,
-      reason: mostly(fc.oneof(fc.string(), fc.constant(null)), fc.constant(absent)),
-      x: extra,
-    }),
-  );
-  const input = fc.record({
-    kind: mostly(fc.constantFrom("action", "inference", "benchmark", "policy"), fc.constant("bogus")),
-    session_id: id,
-    action_id: id,
-    timestamp: ts,
-    prompt_hash: mostly(fc.constantFrom(null, "ab".repeat(32)), fc.constant("AB".repeat(32))),
-    prompt: mostly(
-      fc.oneof(fc.string(), fc.constant(null), fc.constant(undefined), fc.constant(absent)),
-      fc.constant(5),
-    ),
-    proposed_action: mostly(free, fc.constant(absent)),
-    evaluation: mostly(fc.constantFrom("ALLOW", "DENY", "ESCALATE", null), fc.constant("allow")),
-    policy_matched: mostly(
-      fc.record({ bundle, rules: fc.array(rule, { maxLength: 3 }), x: extra }),
-      fc.constant([]),
-    ),
-    composition_state: mostly(free, fc.constant(absent)),
-    execution_result: mostly(fc.oneof(free, fc.constant(null)), fc.constant(absent)),
-    principal_review: review,
-    latency_ms: mostly(
-      fc.double({ min: 0, noNaN: true, noDefaultInfinity: true }),
-      num,
-      fc.constant(Number.POSITIVE_INFINITY),
-      fc.constant(Number.NaN),
-    ),
-    principal: mostly(fc.oneof(fc.string(), fc.constant(null), fc.constant(absent)), fc.constant(5)),
-    x: extra,
-  });
-  /** Builds the object: spreads the `x` extras in and leaves `absent` keys out. */
-  const build = (v: unknown): unknown => {
-    if (Array.isArray(v)) return v.map(build);
-    if (typeof v !== "object" || v === null) return v;
-    const out: Record<string, unknown> = {};
-    for (const [k, e] of Object.entries(v)) {
-      if (k === "x") Object.assign(out, e);
-      else if (e !== absent)
-        out[k] = typeof e === "object" && e !== null && k !== "proposed_action" ? build(e) : e;
-    }
-    return out;
-  };
-
   it("accepts exactly what zod accepts, and writes the body recordBodyJson writes for zod's output", () => {
     let valid = 0;
     let fast = 0;
