@@ -3,6 +3,7 @@
  * ALLOW | DENY | ESCALATE. Synchronous, no I/O, never throws: any error is DENY `gate-error`.
  */
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
+import { fixCanonical } from "../protocol/canonical.js";
 import { type Action, parseAction } from "./actions.js";
 import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } from "./capabilities.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
@@ -863,13 +864,14 @@ export class Gate {
     labels: string[],
   ): void {
     const at = this.now();
-    const entry: RecentEntry = {
+    // Frozen, and written to canonical JSON once: every later record's composition_state repeats it.
+    const entry: RecentEntry = fixCanonical({
       action_id: typeof req.action_id === "string" ? req.action_id : null,
       kind,
       summary,
       evaluation,
       at_ms: at,
-    };
+    });
     const origin = { session_id: req.session_id, action_id: entry.action_id, summary, at_ms: at };
     const kindKey = kindKeyOf(kind);
     for (let i = 0; i < (p ? 2 : 1); i++) {

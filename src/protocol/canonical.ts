@@ -54,11 +54,45 @@ function write(v: unknown, depth: number): string {
         }
         return `${s}]`;
       }
+      const fixed = (v as { [FIXED_TEXT]?: unknown })[FIXED_TEXT];
+      if (typeof fixed === "string") return fixed;
       return writeFields(v as Record<string, unknown>, sortedKeys(v), undefined, depth + 1);
     }
     default:
       throw new TypeError(`canonicalJson: unsupported ${typeof v}`);
   }
+}
+
+/** Where fixCanonical keeps an object's canonical JSON: a non-enumerable, read-only own property. */
+const FIXED_TEXT = Symbol("forge.canonicalJson");
+
+/**
+ * Freezes `o` and writes its canonical JSON once, kept on it (under a non-enumerable symbol: not
+ * copied by spread, Object.assign, structuredClone or postMessage, unseen by JSON.stringify and
+ * Object.keys); canonicalJson then reuses that text wherever `o` appears. For the small immutable
+ * entries that records repeat: the gate's recent actions, up to 16 in every record's
+ * composition_state, each written once instead of once per record that carries it (perf36).
+ * Only a flat object is fixed: every own enumerable member a data property holding a primitive, so
+ * the frozen object's text cannot change. Anything else (or a member canonicalJson refuses, such
+ * as a non-finite number) is frozen and left to be written each time.
+ */
+export function fixCanonical<T extends object>(o: T): Readonly<T> {
+  const r = o as Record<string, unknown>;
+  const keys = sortedKeys(o);
+  for (const k of keys) {
+    const d = Object.getOwnPropertyDescriptor(o, k)!;
+    const v = d.value;
+    if (!("value" in d) || (v !== null && (typeof v === "object" || typeof v === "function")))
+      return Object.freeze(o);
+  }
+  let text: string;
+  try {
+    text = writeFields(r, keys, undefined, 1);
+  } catch {
+    return Object.freeze(o);
+  }
+  Object.defineProperty(o, FIXED_TEXT, { value: text });
+  return Object.freeze(o);
 }
 
 /** Object keys seen so far, quoted: records repeat the same few keys (a bounded cache: the first ones seen). */

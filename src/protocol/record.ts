@@ -124,10 +124,11 @@ export interface EncodedRecord {
   before: string;
   after: string;
   /**
-   * Where `,"host_id":…` starts in `before` and how long it is (the fast path knows; zod's path
-   * leaves it out), so draftJson can cut it without writing the record again.
+   * `before` without its `,"host_id":…` member and the `,"seq":` that ends it, as the two parts on
+   * either side of host_id (the fast path knows them; zod's path leaves this out): draftJson joins
+   * them to `after` without writing the record again or slicing the body.
    */
-  host?: { at: number; length: number };
+  host?: { head: string; tail: string };
 }
 
 /** Every RecordInput key, sorted: a draft's canonical JSON (no host_id, no seq). */
@@ -142,8 +143,7 @@ const SEQ_SUFFIX = ',"seq":';
 export function draftJson(enc: EncodedRecord): string {
   const h = enc.host;
   if (h === undefined) return writeObject(enc.record as unknown as Record<string, unknown>, INPUT_KEYS);
-  const b = enc.before;
-  return b.slice(0, h.at) + b.slice(h.at + h.length, b.length - SEQ_SUFFIX.length) + enc.after;
+  return h.head + h.tail + enc.after;
 }
 
 const BEFORE_SEQ = HASHED_KEYS.filter((k) => k < "seq");
@@ -221,15 +221,13 @@ function encodePlain(input: unknown, hostId: string): EncodedRecord | undefined 
   if (pr === undefined) return undefined;
 
   // Keys in canonical (sorted) order; enum members, the timestamp and hex hashes need no escaping.
-  let before = `{"action_id":${jsonString(action_id)},"composition_state":${canonicalJson(composition_state)},"evaluation":${evaluation === null ? "null" : `"${evaluation}"`},"execution_result":${canonicalJson(execution_result)}`;
-  const hostPart = `,"host_id":${jsonString(hostId)}`;
-  const host = { at: before.length, length: hostPart.length };
-  before += `${hostPart},"kind":"${kind}","latency_ms":${String(latency_ms)},"policy_matched":${pm}`;
-  if (principal !== undefined)
-    before += `,"principal":${principal === null ? "null" : jsonString(principal)}`;
-  before += `,"principal_review":${pr}`;
-  if (prompt !== undefined) before += `,"prompt":${prompt === null ? "null" : jsonString(prompt)}`;
-  before += `,"prompt_hash":${prompt_hash === null ? "null" : `"${prompt_hash}"`},"proposed_action":${canonicalJson(proposed_action)},"seq":`;
+  const head = `{"action_id":${jsonString(action_id)},"composition_state":${canonicalJson(composition_state)},"evaluation":${evaluation === null ? "null" : `"${evaluation}"`},"execution_result":${canonicalJson(execution_result)}`;
+  let tail = `,"kind":"${kind}","latency_ms":${String(latency_ms)},"policy_matched":${pm}`;
+  if (principal !== undefined) tail += `,"principal":${principal === null ? "null" : jsonString(principal)}`;
+  tail += `,"principal_review":${pr}`;
+  if (prompt !== undefined) tail += `,"prompt":${prompt === null ? "null" : jsonString(prompt)}`;
+  tail += `,"prompt_hash":${prompt_hash === null ? "null" : `"${prompt_hash}"`},"proposed_action":${canonicalJson(proposed_action)}`;
+  const before = `${head},"host_id":${jsonString(hostId)}${tail}${SEQ_SUFFIX}`;
   const after = `,"session_id":${jsonString(session_id)},"timestamp":"${timestamp}"}`;
 
   const record: StoredRecord = {
@@ -252,7 +250,7 @@ function encodePlain(input: unknown, hostId: string): EncodedRecord | undefined 
   };
   if (prompt !== undefined) record.prompt = prompt;
   if (principal !== undefined) record.principal = principal;
-  return { record, before, after, host };
+  return { record, before, after, host: { head, tail } };
 }
 
 /**
