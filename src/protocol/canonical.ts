@@ -72,11 +72,12 @@ const FIXED_TEXT = Symbol("forge.canonicalJson");
  * Object.keys); canonicalJson then reuses that text wherever `o` appears. For the small immutable
  * entries that records repeat: the gate's recent actions, up to 16 in every record's
  * composition_state, each written once instead of once per record that carries it (perf36).
- * Only a flat object is fixed: every own enumerable member a data property holding a primitive, so
- * the frozen object's text cannot change. Anything else (or a member canonicalJson refuses, such
- * as a non-finite number) is frozen and left to be written each time.
+ * Only a flat object is fixed: not an array, every own enumerable member a data property holding a
+ * primitive, so the frozen object's text cannot change. Anything else (or a member canonicalJson
+ * refuses, such as a non-finite number) is frozen and left to be written each time.
  */
 export function fixCanonical<T extends object>(o: T): Readonly<T> {
+  if (Array.isArray(o)) return Object.freeze(o);
   const r = o as Record<string, unknown>;
   const keys = sortedKeys(o);
   for (const k of keys) {

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
-import { canonicalJson, jsonString, sha256Hex } from "../../src/protocol/canonical.js";
+import { canonicalJson, fixCanonical, jsonString, sha256Hex } from "../../src/protocol/canonical.js";
 import { recordBodyJson, recordHash } from "../../src/protocol/record.js";
 import { rec } from "./helpers.js";
 
@@ -84,5 +84,91 @@ describe("recordBodyJson / recordHash", () => {
       ),
       { numRuns: 300 },
     );
+  });
+});
+
+describe("fixCanonical", () => {
+  const entry = () => ({
+    action_id: "a-1",
+    kind: "file.read",
+    summary: 'read "x"\n',
+    evaluation: "ALLOW",
+    at_ms: 7,
+  });
+
+  it("keeps the canonical text of a flat object: the same as canonicalJson of an unfixed copy, alone or nested in a record", () => {
+    fc.assert(
+      fc.property(fc.dictionary(utf16, fc.oneof(leaf, fc.constant(undefined))), (o) => {
+        const want = reference(o);
+        const f = fixCanonical({ ...o });
+        expect(canonicalJson(f)).toBe(want);
+        expect(canonicalJson({ recent: [f, f], n: 1 })).toBe(`{"n":1,"recent":[${want},${want}]}`);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("freezes it: a mutation attempt throws and the text stays true", () => {
+    const f = fixCanonical(entry());
+    expect(Object.isFrozen(f)).toBe(true);
+    expect(() => {
+      (f as { kind: string }).kind = "shell";
+    }).toThrow(TypeError);
+    expect(() => {
+      (f as Record<string, unknown>).extra = 1;
+    }).toThrow(TypeError);
+    expect(() => delete (f as { summary?: string }).summary).toThrow(TypeError);
+    expect(canonicalJson(f)).toBe(reference(entry()));
+  });
+
+  it("hides the text from JSON.stringify and Object.keys, and no copy carries it (spread, Object.assign, structuredClone)", () => {
+    const f = fixCanonical(entry());
+    expect(JSON.stringify(f)).toBe(JSON.stringify(entry()));
+    expect(Object.keys(f)).toEqual(Object.keys(entry()));
+    const copies: Array<{ kind: string; at_ms: number }> = [
+      { ...f },
+      Object.assign({}, f),
+      structuredClone(f),
+    ];
+    for (const c of copies) {
+      expect(Object.isFrozen(c)).toBe(false);
+      c.kind = "shell";
+      c.at_ms = 8;
+      // Had the copy carried the text, it would still say file.read / 7.
+      expect(canonicalJson(c)).toBe(reference({ ...entry(), kind: "shell", at_ms: 8 }));
+    }
+    expect(canonicalJson(f)).toBe(reference(entry()));
+  });
+
+  it("does not fix a nested, non-flat or accessor object, nor an array: their text follows what they hold", () => {
+    const nested = fixCanonical({ a: 1, inner: { b: 1 } });
+    expect(Object.isFrozen(nested)).toBe(true);
+    nested.inner.b = 2; // freezing is shallow: the inner object can change, so no text was kept
+    expect(canonicalJson(nested)).toBe('{"a":1,"inner":{"b":2}}');
+
+    const list = [1];
+    const withArray = fixCanonical({ list });
+    list.push(2);
+    expect(canonicalJson(withArray)).toBe('{"list":[1,2]}');
+
+    let n = 0;
+    const getter = fixCanonical({
+      get n() {
+        n += 1;
+        return n;
+      },
+    });
+    expect(canonicalJson(getter)).toBe('{"n":1}');
+    expect(canonicalJson(getter)).toBe('{"n":2}');
+
+    const arr = fixCanonical(["x", 1]);
+    expect(Object.isFrozen(arr)).toBe(true);
+    expect(canonicalJson(arr)).toBe('["x",1]');
+  });
+
+  it("does not fix an object canonicalJson refuses: it still refuses it", () => {
+    const bad = fixCanonical({ n: Number.POSITIVE_INFINITY });
+    expect(Object.isFrozen(bad)).toBe(true);
+    expect(() => canonicalJson(bad)).toThrow(TypeError);
   });
 });
