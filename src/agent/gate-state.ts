@@ -15,8 +15,9 @@
  */
 import { readFileSync, renameSync, statSync } from "node:fs";
 import { basename, dirname, join } from "node:path";
-import type { Gate } from "../gate/index.js";
+import type { Gate, GateState } from "../gate/index.js";
 import { writePrivateFileAtomic, writePrivateFileAtomicAsync } from "../platform/private-files.js";
+import { canonicalJson } from "../protocol/canonical.js";
 
 /** The largest state file loaded (bigger: refused, like a corrupt one). */
 export const MAX_STATE_BYTES = 64 * 1024 * 1024;
@@ -147,7 +148,7 @@ export class GateStatePersister {
     const covers = this.changes;
     let text: string;
     try {
-      text = JSON.stringify(this.gate().exportState());
+      text = stateText(this.gate().exportState());
     } catch (err) {
       this.failed(err);
       this.settle(covers);
@@ -201,7 +202,7 @@ export class GateStatePersister {
     if (this.dirty) {
       this.dirty = false;
       try {
-        writePrivateFileAtomic(this.path, JSON.stringify(this.gate().exportState()));
+        writePrivateFileAtomic(this.path, stateText(this.gate().exportState()));
         this.saves++;
         this.lastError = null;
       } catch (err) {
@@ -213,6 +214,21 @@ export class GateStatePersister {
 }
 
 const SETTLED = Promise.resolve();
+
+/**
+ * The state file's text, which a save writes on the event loop (once a second while decisions come):
+ * canonical JSON, so each recent-action entry (the gate's, up to 16 a session: most of the bytes) is
+ * the text the gate wrote once when it made it (fixCanonical), not written again at every save.
+ * JSON.stringify if canonicalJson refuses a value (a non-finite number), as every save did before.
+ * The same JSON to JSON.parse: only the order of the keys differs.
+ */
+export function stateText(state: GateState): string {
+  try {
+    return canonicalJson(state);
+  } catch {
+    return JSON.stringify(state);
+  }
+}
 
 /** Most tracks `state show` lists without a filter (the most recently used). */
 export const SHOW_LIMIT = 200;

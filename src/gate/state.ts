@@ -4,6 +4,7 @@
  * marked `evicted` so a reader knows its history is incomplete.
  */
 import { z } from "zod";
+import { fixCanonical } from "../protocol/canonical.js";
 import type { CompositionSnapshot, Evaluation } from "./decision.js";
 import { canonicalPath } from "./protect.js";
 
@@ -303,7 +304,9 @@ export function dumpTrack(key: string, t: Track): TrackDump {
     labels: [...t.labels],
     counts: Object.fromEntries(t.counts),
     times: Object.fromEntries([...t.times].map(([k, v]) => [k, v.slice()])),
-    recent: t.recent.map((r) => ({ ...r })),
+    // Frozen entries (fixCanonical: the gate's, and the loaded ones): shared, not copied, so a save
+    // writes each from the canonical text it was given once.
+    recent: t.recent.slice(),
     evicted: t.evicted,
     ...(t.artefacts.size > 0
       ? { artefacts: Object.fromEntries([...t.artefacts].map(([k, a]) => [k, { ...a }])) }
@@ -324,7 +327,7 @@ export function trackOf(d: TrackDump, keep: number): Track {
   }
   for (const [k, v] of Object.entries(d.counts)) t.counts.set(k, v);
   for (const [k, v] of Object.entries(d.times)) t.times.set(k, v.slice());
-  t.recent = d.recent.slice(-keep);
+  t.recent = d.recent.slice(-keep).map((r) => fixCanonical(r));
   t.evicted = d.evicted;
   for (const [k, a] of Object.entries(d.artefacts ?? {})) t.made(k, { ...a });
   if (d.workspaces) t.setWorkspaces(d.workspaces);

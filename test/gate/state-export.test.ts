@@ -1,4 +1,5 @@
 import { beforeAll, describe, expect, it } from "vitest";
+import { stateText } from "../../src/agent/gate-state.js";
 import { Codes } from "../../src/errors.js";
 import { Gate, type GateOptions, initGate, loadPolicyText, type PolicyBundle } from "../../src/gate/index.js";
 import { HOME, POLICY } from "./unit-policy.js";
@@ -17,6 +18,35 @@ beforeAll(async () => {
 });
 
 describe("gate state export/import", () => {
+  it("the state file's text (stateText: canonical JSON, recent entries from their fixed text) is the same JSON as JSON.stringify wrote, before and after a load", () => {
+    const g = mk();
+    for (let i = 0; i < 40; i++)
+      g.evaluate({
+        session_id: `s${i % 5}`,
+        principal: `p${i % 2}`,
+        action_id: `a${i}`,
+        action: sh(`cat "f${i}"\n`),
+      });
+    g.evaluate({ session_id: "s0", principal: "p0", action: sh("cat ~/.ssh/id_rsa") });
+    const state = g.exportState();
+    expect(JSON.parse(stateText(state))).toEqual(JSON.parse(JSON.stringify(state)));
+    const h = mk();
+    h.importState(JSON.parse(stateText(state)));
+    // Loaded entries are fixed too: frozen, and written as they are.
+    const loaded = h.exportState();
+    expect(Object.isFrozen(loaded.sessions[0]!.recent[0])).toBe(true);
+    expect(JSON.parse(stateText(loaded))).toEqual(JSON.parse(JSON.stringify(state)));
+    h.evaluate({ session_id: "s1", principal: "p1", action_id: "late", action: sh("ls") });
+    const after = h.exportState();
+    expect(JSON.parse(stateText(after))).toEqual(JSON.parse(JSON.stringify(after)));
+    // A value canonical JSON refuses is still written, as JSON.stringify writes it.
+    const odd: typeof state = {
+      ...state,
+      sessions: [{ ...state.sessions[0]!, counts: { ...state.sessions[0]!.counts, odd: Number.NaN } }],
+    };
+    expect(stateText(odd)).toBe(JSON.stringify(odd));
+  });
+
   it("round trip keeps labels, counts and recent, and a later upload is DENY", () => {
     const g = mk();
     expect(g.evaluate({ session_id: "a", principal: "p", action: sh("cat ~/.ssh/id_rsa") }).evaluation).toBe(
