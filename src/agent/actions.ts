@@ -220,11 +220,13 @@ export class ActionService {
     // nothing is answered or executed before that save finished.
     const stateSaved = this.o.stateDurable?.() ?? SETTLED;
     this.o.observe?.decision(decision.evaluation, decision.latency_ms);
-    this.logDecision("gate", action_id, input.session_id, decision.evaluation, action, {
-      rule: decidingRule(decision),
-      reason: decision.reasons[0] ?? null,
-      principal: who.record,
-    });
+    // Not even built when info is off (log_level warn and above: the summary line and its fields).
+    if (this.o.logger.isLevelEnabled("info"))
+      this.logDecision("gate", action_id, input.session_id, decision.evaluation, action, {
+        rule: decidingRule(decision),
+        reason: decision.reasons[0] ?? null,
+        principal: who.record,
+      });
     const plan: Plan = {
       status: "pending",
       execute: input.execute === true,

@@ -16,6 +16,27 @@ import {
 const sha256 = (s: string) => createHash("sha256").update(s).digest("hex");
 const uid = process.getuid!();
 
+describe("socket API: the decision log line", () => {
+  it("is written at info, one per decision, and not at warn", async () => {
+    for (const level of ["info", "warn"]) {
+      const t = await startTestAgent({}, undefined, level);
+      try {
+        const r = await t.client.post("/v1/actions", {
+          session_id: "log",
+          proposed_action: shell("echo hi"),
+        });
+        expect(r.status).toBe(200);
+        const lines = t.logs.map((l) => JSON.parse(l)).filter((l) => l.decision === "gate");
+        if (level === "info")
+          expect(lines).toMatchObject([{ verdict: "ALLOW", session_id: "log", action_id: r.body.action_id }]);
+        else expect(lines).toEqual([]);
+      } finally {
+        await t.stop();
+      }
+    }
+  });
+});
+
 describe("socket API: one daemon", () => {
   let t: TestAgent;
   beforeAll(async () => {

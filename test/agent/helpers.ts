@@ -83,9 +83,10 @@ export interface TestAgent {
 export async function startTestAgent(
   config: Record<string, unknown> = {},
   home = tempHome(),
+  level = "info",
 ): Promise<TestAgent> {
   const logs: string[] = [];
-  const logger = pino({ level: "info" }, { write: (line: string) => void logs.push(line) });
+  const logger = pino({ level }, { write: (line: string) => void logs.push(line) });
   const cfg = loadConfig({
     object: { home: "var", policy: FIXTURE_POLICY, backend: "none", ...config },
     cwd: home,
