@@ -361,6 +361,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "pipx":
       globalInstall(program, words, ctx, fx);
       return fx;
+    // python-dotenv's CLI: `dotenv list` / `dotenv get KEY` print the file's values.
+    case "dotenv":
+      if (words.some((w) => w.value === "list" || w.value === "get")) dotenvReads(words, fx);
+      break;
     case "python": {
       // `python -m http.server`: a listener that serves the workspace to whoever connects.
       const m = words.findIndex((w) => w.value === "-m");
@@ -371,6 +375,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       // FILE, so FILE is code run (a session artefact is judged as one).
       if (mod === "timeit")
         floor(fx, `code: '${ctx.text}' runs statements given on the command line (-m timeit)`);
+      if (mod === "dotenv") dotenvReads(words.slice(m + 2), fx);
       if (mod === "doctest")
         for (const w of words.slice(m + 2))
           if (w.value !== null && !w.value.startsWith("-")) fx.scripts.push(w.value);
@@ -436,7 +441,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   const spec = specOf(program);
   // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
   if (!spec)
-    return fx.floors.length > 0 || fx.scripts.length > 0 || fx.hosts.length > 0 || loads !== undefined
+    return fx.floors.length > 0 ||
+      fx.scripts.length > 0 ||
+      fx.hosts.length > 0 ||
+      fx.reads.length > 0 ||
+      loads !== undefined
       ? fx
       : null;
   byspec(spec, words, ctx, fx);
@@ -1278,6 +1287,20 @@ export function urlData(v: string): string | null {
 function urlDataFloor(v: string, ctx: EffectsCtx, fx: Effects): void {
   const why = urlData(v);
   if (why !== null) floor(fx, `network-data: '${ctx.text}' sends data in ${why}`);
+}
+
+/**
+ * python-dotenv's CLI reads its file (`-f/--file FILE`, else `.env` in the cwd) and prints it
+ * (`list`, `get`) or hands it to a command (`run`): a read of that file (gate43).
+ */
+function dotenvReads(words: Word[], fx: Effects): void {
+  let file: string | null = ".env";
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-f" || v === "--file") file = words[++i]?.value ?? null;
+    else if (v?.startsWith("--file=")) file = v.slice(7);
+  }
+  fx.reads.push(file ?? ".env");
 }
 
 /** A request header that authorises it as an account: whose account is the value's. */
