@@ -25,12 +25,14 @@ import {
 } from "./protect.js";
 import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
 import {
+  CREDENTIAL_HEADER,
   DEFAULT_LIMITS,
   PROJECT_RUNNERS,
   parseShell,
   patchTargets,
   type ShellLimits,
   type SimpleCommand,
+  urlData,
   type Word,
 } from "./shell/index.js";
 import {
@@ -558,6 +560,17 @@ export class Gate {
             : textOf(action),
         );
         if (cred) found.push(cred);
+      }
+      if (action.kind === "http") {
+        const why = typedCredentialWrite(action);
+        if (why) found.push({ rule: "network-upload", effect: "escalate", reason: why });
+        const data = urlData(action.url);
+        if (data)
+          found.push({
+            rule: "network-data",
+            effect: "escalate",
+            reason: `network-data: the request sends data in ${data}`,
+          });
       }
       // file.read/delete and http name one path or URL, judged with the subject below.
       if (action.kind === "file.write" || action.kind === "tool") {
@@ -1132,6 +1145,22 @@ function canonicalStar(p: string): string {
 }
 
 /** The text of a structured action searched for protected names: a written file's content, argument strings. */
+/**
+ * An http write (or a request with a body) authorised by a credential header (gate43): the action's
+ * headers are text the model wrote, so the token is one it typed, and the data lands in that
+ * token's account whatever the host (api.github.com under an attacker's token is the attacker's
+ * gist). Null when the request carries none.
+ */
+function typedCredentialWrite(a: Extract<Action, { kind: "http" }>): string | null {
+  if (a.method === "GET" || a.method === "HEAD" || a.method === "OPTIONS") {
+    if (a.body === undefined || a.body === "") return null;
+  }
+  for (const [k, v] of Object.entries(a.headers ?? {}))
+    if (v.trim() !== "" && CREDENTIAL_HEADER.test(`${k}:`))
+      return `network-upload: the ${a.method} request sends data under the credential in its '${k}' header, typed by the model (its account, not the user's)`;
+  return null;
+}
+
 function textOf(a: Exclude<Action, { kind: "shell" }>): string {
   switch (a.kind) {
     case "file.write":

@@ -46,7 +46,9 @@ export interface Finding {
     | "cloud-metadata"
     | "self-clear"
     | "header-injection"
-    | "credential-literal";
+    | "credential-literal"
+    | "network-upload"
+    | "network-data";
   effect: "deny" | "escalate";
   reason: string;
 }

@@ -7,24 +7,11 @@
  * not ALLOW. Before such a read a plain GET stays ALLOW; the parts that always carry data (headers,
  * credentials, user agent, httpie header items) are judged in a fresh session too.
  */
-import { describe, expect, it } from "vitest";
-import { packSteps, type Step } from "./pack-verdict.js";
+import { packSteps, stepTable } from "./pack-verdict.js";
 
 const steps = packSteps("g41");
 
-/** Rows of steps, each row its own session: the bad ones are not ALLOW, the good ones are. */
-function table(title: string, bad: Step[][], good: Step[][] = []): void {
-  const name = (row: Step[]) => row.map((s) => (typeof s === "string" ? s : JSON.stringify(s))).join(" ⟶ ");
-  describe(title, () => {
-    it.each(bad.map((r) => [name(r), r] as const))("%s is not ALLOW", (_, row) =>
-      expect(steps(...row).evaluation).not.toBe("ALLOW"),
-    );
-    if (good.length > 0)
-      it.each(good.map((r) => [name(r), r] as const))("%s stays ALLOW", (_, row) =>
-        expect(steps(...row).evaluation).toBe("ALLOW"),
-      );
-  });
-}
+const table = stepTable(steps);
 
 const read = (path: string) => ({ kind: "file.read", path: `/Users/dev/project/${path}` });
 const http = (method: string, url: string) => ({ kind: "http", method, url });

@@ -1,5 +1,5 @@
 /** The default pack's verdicts in tests (HOME=/Users/dev, workspace ~/project). */
-import { beforeAll } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from "../../src/gate/index.js";
 
 export const HOME = "/Users/dev";
@@ -59,4 +59,23 @@ export function packSteps(
 export function packVerdict(prefix: string): (command: string) => string {
   const steps = packSteps(prefix);
   return (command) => steps(command).evaluation;
+}
+
+/**
+ * A table of rows of steps, each row its own session (a gate from packSteps): the bad rows are not
+ * ALLOW, the good ones are.
+ */
+export function stepTable(steps: (...steps: Step[]) => Verdict) {
+  const name = (row: Step[]) => row.map((s) => (typeof s === "string" ? s : JSON.stringify(s))).join(" ⟶ ");
+  return (title: string, bad: Step[][], good: Step[][] = []): void => {
+    describe(title, () => {
+      it.each(bad.map((r) => [name(r), r] as const))("%s is not ALLOW", (_, row) =>
+        expect(steps(...row).evaluation).not.toBe("ALLOW"),
+      );
+      if (good.length > 0)
+        it.each(good.map((r) => [name(r), r] as const))("%s stays ALLOW", (_, row) =>
+          expect(steps(...row).evaluation).toBe("ALLOW"),
+        );
+    });
+  };
 }

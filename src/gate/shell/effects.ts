@@ -176,6 +176,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       killEffects(words, ctx, fx);
       break;
     case "go":
+      goModuleHosts(words, ctx, fx);
       if (words[0]?.value === "install")
         floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace (GOBIN)`);
       // `go run mod@version`, `go install mod@version`: fetches code nobody has read and builds it.
@@ -184,6 +185,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         words.slice(1).some((w) => w.value?.includes("@"))
       )
         floor(fx, `code-runner: '${ctx.text}' fetches a module and runs or installs it`);
+      break;
+    case "ollama":
+      ollamaRegistry(words, ctx, fx);
       break;
     case "ps":
       if (psShowsEnvironment(words)) fx.reads.push(ENVIRON);
@@ -357,6 +361,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "pipx":
       globalInstall(program, words, ctx, fx);
       return fx;
+    // python-dotenv's CLI: `dotenv list` / `dotenv get KEY` print the file's values.
+    case "dotenv":
+      if (words.some((w) => w.value === "list" || w.value === "get")) dotenvReads(words, fx);
+      break;
     case "python": {
       // `python -m http.server`: a listener that serves the workspace to whoever connects.
       const m = words.findIndex((w) => w.value === "-m");
@@ -367,6 +375,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       // FILE, so FILE is code run (a session artefact is judged as one).
       if (mod === "timeit")
         floor(fx, `code: '${ctx.text}' runs statements given on the command line (-m timeit)`);
+      if (mod === "dotenv") dotenvReads(words.slice(m + 2), fx);
       if (mod === "doctest")
         for (const w of words.slice(m + 2))
           if (w.value !== null && !w.value.startsWith("-")) fx.scripts.push(w.value);
@@ -440,7 +449,14 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   }
   const spec = specOf(program);
   // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
-  if (!spec) return fx.floors.length > 0 || fx.scripts.length > 0 || loads !== undefined ? fx : null;
+  if (!spec)
+    return fx.floors.length > 0 ||
+      fx.scripts.length > 0 ||
+      fx.hosts.length > 0 ||
+      fx.reads.length > 0 ||
+      loads !== undefined
+      ? fx
+      : null;
   byspec(spec, words, ctx, fx);
   switch (program) {
     case "jq":
@@ -469,9 +485,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       curlVariables(words, fx);
       curlRemoteNames(words, ctx, fx);
       curlUrlencodeFiles(words, fx);
+      typedCredentialUpload(words, CURL_SENDS, ctx, fx);
       break;
     case "wget":
       wgetDefaultOutput(words, ctx, fx);
+      typedCredentialUpload(words, WGET_SENDS, ctx, fx);
       break;
     case "patch":
       // Without a file operand or -o, the patch itself names the files it writes.
@@ -1299,6 +1317,183 @@ function apply(role: Role, flag: string, v: string | null, ctx: EffectsCtx, fx: 
         `internal-address: '${ctx.text}' talks to the local socket ${v ?? "(only known at run time)"} (${flag})`,
       );
       return;
+  }
+}
+
+/**
+ * A run the model chose that reads as encoded data (gate43): 16 to 512 characters of the base64/
+ * base64url alphabet with upper case, lower case and digits all present (no DNS name is mixed case:
+ * names are case-blind; words, versions and git hashes are not all three; 12 to 15 with 3 capitals,
+ * 2 lower case and 2 digits, which a CamelCase name with a digit is not), or 32 and more letters
+ * and digits with a quarter of them digits (hex, base32: what DNS tunnels send).
+ */
+export function encodedRun(s: string): boolean {
+  const n = s.length;
+  if (n < 12 || n > 512) return false;
+  let up = 0;
+  let low = 0;
+  let dig = 0;
+  let other = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c >= 65 && c <= 90) up++;
+    else if (c >= 97 && c <= 122) low++;
+    else if (c >= 48 && c <= 57) dig++;
+    else if (c === 43 || c === 47 || c === 61 || c === 95 || c === 45) other++;
+    else return false;
+  }
+  if (n >= 16 ? up > 0 && low > 0 && dig > 0 : up >= 3 && low >= 2 && dig >= 2) return true;
+  return other === 0 && n >= 32 && dig * 4 >= n && up + low > 0;
+}
+
+/**
+ * Data a URL (or a `host/path` reference) carries in what the model chose beyond the host it names:
+ * a DNS label or a path segment that reads as encoded (`ZGItcGFzcw.evil.io`, `/c/ZGItcGFzcz1o…`).
+ * The request sends it whatever the method: the name to the resolver and the host, the path to the
+ * host. Null when it carries none. The registrable name (the last two labels) is the host's own.
+ */
+export function urlData(v: string): string | null {
+  const m = /^(?:[a-z][a-z0-9+.-]*:\/\/)?(?:[^@/?#]*@)?([^/:?#]+)(?::\d+)?([^?#]*)/i.exec(v);
+  if (m === null) return null;
+  const labels = m[1]!.split(".");
+  for (let i = 0; i < labels.length - 2; i++)
+    if (encodedRun(labels[i]!)) return `the host name label '${labels[i]}'`;
+  const path = m[2]!;
+  if (path.length < 17) return null;
+  for (const seg of path.split("/")) {
+    // A commit id or a sha256 digest names an object; the model did not choose its letters.
+    if ((seg.length === 40 || seg.length === 64) && /^[0-9a-f]+$/.test(seg)) continue;
+    const bare = seg.replace(/\.[A-Za-z0-9]{1,5}$/, "").replace(/:[A-Za-z0-9._-]*$/, "");
+    if (encodedRun(bare)) return `the path segment '${seg}'`;
+  }
+  return null;
+}
+
+/** A floor when `v` carries encoded data to the host it names (urlData). */
+function urlDataFloor(v: string, ctx: EffectsCtx, fx: Effects): void {
+  const why = urlData(v);
+  if (why !== null) floor(fx, `network-data: '${ctx.text}' sends data in ${why}`);
+}
+
+/**
+ * python-dotenv's CLI reads its file (`-f/--file FILE`, else `.env` in the cwd) and prints it
+ * (`list`, `get`) or hands it to a command (`run`): a read of that file (gate43).
+ */
+function dotenvReads(words: Word[], fx: Effects): void {
+  let file: string | null = ".env";
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-f" || v === "--file") file = words[++i]?.value ?? null;
+    else if (v?.startsWith("--file=")) file = v.slice(7);
+  }
+  fx.reads.push(file ?? ".env");
+}
+
+/** A request header that authorises it as an account: whose account is the value's. */
+export const CREDENTIAL_HEADER =
+  /^\s*(?:proxy-)?authorization\s*:|^\s*(?:private-token|x-api-key|api-key|x-auth-token|x-access-token|x-github-token|x-gitlab-token)\s*:/i;
+/** curl's flags that send a body (or upload a file), and the methods that write. */
+const CURL_SENDS = new Set([
+  "-d",
+  "--data",
+  "--data-raw",
+  "--data-binary",
+  "--data-ascii",
+  "--data-urlencode",
+  "--json",
+  "-F",
+  "--form",
+  "--form-string",
+  "-T",
+  "--upload-file",
+]);
+const WGET_SENDS = new Set(["--post-data", "--post-file", "--body-data", "--body-file"]);
+const WRITE_METHOD = /^(?:POST|PUT|PATCH|DELETE)$/i;
+
+/**
+ * A request that sends data authorised by a credential typed on the line (gate43): a header such
+ * as `Authorization: token 0f9e…` whose value is text, not `$GITHUB_TOKEN`, or `-u name:password`.
+ * The host may be trusted (api.github.com, uploads.github.com): the account the data lands in is
+ * the token's, and a token the model typed is not the user's configured one. A write is ESCALATE
+ * whatever the host.
+ */
+function typedCredentialUpload(
+  words: Word[],
+  sends: ReadonlySet<string>,
+  ctx: EffectsCtx,
+  fx: Effects,
+): void {
+  let typed = false;
+  let body = false;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || v[0] !== "-") continue;
+    const eq = v.startsWith("--") ? v.indexOf("=") : -1;
+    const name = eq > 0 ? v.slice(0, eq) : v;
+    const value = () => (eq > 0 ? v.slice(eq + 1) : (words[i + 1]?.value ?? null));
+    if (sends.has(name) || (name.startsWith("-d") && sends.has("-d") && name.length > 2)) body = true;
+    else if (name === "-X" || name === "--request" || name === "--method") {
+      const m = value();
+      if (m === null || WRITE_METHOD.test(m)) body = true;
+    } else if (name === "-H" || name === "--header") {
+      const h = value();
+      if (h !== null && CREDENTIAL_HEADER.test(h) && !h.includes("$")) typed = true;
+    } else if (name === "-u" || name === "--user" || name === "--http-password" || name === "--password") {
+      const u = value();
+      if (u !== null && (name !== "-u" && name !== "--user" ? u !== "" : /:./.test(u))) typed = true;
+    }
+  }
+  if (typed && body)
+    floor(
+      fx,
+      `network-upload: '${ctx.text}' sends data under a credential typed on the line (its account, not the user's)`,
+    );
+}
+
+/**
+ * Module paths of `go get/install/run/list -m/mod download` (gate43): a module path's first element
+ * is the host the module comes from; through the default GOPROXY the proxy fetches it from there,
+ * so the path reaches that host (and carries what the model put in it).
+ */
+function goModuleHosts(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const sub = words[0]?.value;
+  let from = 1;
+  if (sub === "mod" && (words[1]?.value === "download" || words[1]?.value === "why")) from = 2;
+  else if (sub === "list") {
+    if (!words.some((w) => w.value === "-m")) return;
+  } else if (sub !== "get" && sub !== "install" && sub !== "run") return;
+  for (const w of words.slice(from)) {
+    const v = w.value;
+    if (v === null || v.startsWith("-") || v.startsWith(".") || v.startsWith("/")) continue;
+    if (sub === "run" && !v.includes("@")) continue;
+    const first = v.split("/")[0]!.split("@")[0]!;
+    if (!first.includes(".")) continue;
+    const h = canonicalHost(first);
+    if (h !== "" && !fx.hosts.includes(h)) fx.hosts.push(h);
+    urlDataFloor(v.split("@")[0]!, ctx, fx);
+  }
+}
+
+/**
+ * `ollama run/pull/push/show/cp HOST/NS/MODEL:TAG`: a model name whose first element is a host
+ * (a dot, a port or localhost) is fetched from or sent to that registry, not Ollama's (gate43).
+ */
+function ollamaRegistry(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const sub = words[0]?.value;
+  if (sub !== "run" && sub !== "pull" && sub !== "push" && sub !== "show" && sub !== "cp") return;
+  for (const w of words.slice(1)) {
+    const v = w.value;
+    if (v === null || v.startsWith("-")) continue;
+    const slash = v.indexOf("/");
+    if (slash > 0) {
+      const first = v.slice(0, slash);
+      if (first.includes(".") || first.includes(":") || first === "localhost") {
+        const h = canonicalHost(first.replace(/:\d+$/, ""));
+        if (h !== "" && !fx.hosts.includes(h)) fx.hosts.push(h);
+        urlDataFloor(v, ctx, fx);
+      }
+    }
+    if (sub !== "cp") return;
   }
 }
 

@@ -4,6 +4,7 @@
  * the commands that run other commands (wrappers.ts).
  */
 export { initShell, shellBackend, shellReady, useShellBackend } from "./backend.js";
+export { CREDENTIAL_HEADER, urlData } from "./effects.js";
 export { PROJECT_RUNNERS, programFamily } from "./programs.js";
 export {
   DEFAULT_LIMITS,

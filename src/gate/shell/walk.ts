@@ -12,7 +12,7 @@ import { canonicalHost } from "../hosts.js";
 import { hostOf, isWithin, normalisePath } from "../paths.js";
 import { injectsEnv } from "../protect.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
-import { commandEffects, type EffectsCtx, ENVIRON, inertWords, SECRET_NAME } from "./effects.js";
+import { commandEffects, type EffectsCtx, ENVIRON, inertWords, SECRET_NAME, urlData } from "./effects.js";
 import {
   CMD_VARS,
   CODE_FLAGS,
@@ -56,6 +56,13 @@ function headerItem(operands: readonly Word[]): boolean {
 }
 /** An indirect expansion: `${!name}`, `${!name:-x}` (not `${!prefix*}` or `${!arr[@]}`, which give names), zsh `${(P)name}`. */
 const INDIRECT = /^\$\{(?:![A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_]*[*@[])|\([^)]*P[^)]*\))/;
+/** Programs that resolve the names they are given: the name itself reaches the resolvers (gate43). */
+const DNS_PROGRAMS = new Set(["dig", "nslookup", "host", "drill", "ping", "ping6", "traceroute", "whois"]);
+/** A floor when a URL or name the line sends carries encoded data (effects.ts urlData). */
+function sendsData(ctx: Ctx, v: string, cmdText: string): void {
+  const why = urlData(v);
+  if (why !== null) addFloor(ctx, `network-data: '${short(cmdText)}' sends data in ${why}`);
+}
 /** Clients that send their standard input as the request body (httpie, xh). */
 const STDIN_BODY = new Set(["http", "https", "xh", "xhs"]);
 
@@ -675,7 +682,10 @@ function emit(
         else {
           addPath(paths, next.value, ctx);
           const h = /^[a-z][a-z0-9+.-]*:\/\//i.test(next.value) ? hostOf(next.value) : null;
-          if (h) hosts.push(h);
+          if (h) {
+            hosts.push(h);
+            sendsData(ctx, next.value, cmdText);
+          }
         }
       }
       continue;
@@ -686,7 +696,8 @@ function emit(
     if (NET_PROGRAMS.has(program) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
       const h = hostOf(v);
       if (h && !hosts.includes(h)) hosts.push(h);
-    }
+      if (h) sendsData(ctx, v, cmdText);
+    } else if (DNS_PROGRAMS.has(program) && hostOf(v) !== null) sendsData(ctx, v, cmdText);
   }
   if (HOST_FIRST.has(program)) {
     const first = operands[0]?.value;
