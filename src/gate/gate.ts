@@ -805,20 +805,17 @@ export class Gate {
   ): { floor: Evaluation; why: string } {
     const text = w.text!;
     let lines: string[] | null = null;
+    const runner = RUNNER_FILES[lang];
     if (lang === "shell") lines = [text];
-    else if (lang === "package.json" && w.whole) lines = packageScripts(text);
-    else if (lang === "make" && w.whole) lines = makeRecipes(text);
-    else if (lang === "dockerfile" && w.whole) {
-      const runs = dockerfileRuns(text);
-      if (typeof runs === "string") return { floor: "ESCALATE", why: runs };
-      lines = runs;
-    } else if (lang === "package.json" || lang === "make" || lang === "dockerfile")
-      return {
-        floor: "ESCALATE",
-        why: `an edit of a ${lang === "make" ? "Makefile" : lang === "dockerfile" ? "Dockerfile" : "package.json"} the gate cannot read whole`,
-      };
+    else if (runner !== undefined) {
+      if (!w.whole)
+        return { floor: "ESCALATE", why: `an edit of a ${runner.file} the gate cannot read whole` };
+      const read = runner.lines(text);
+      if (typeof read === "string") return { floor: "ESCALATE", why: read };
+      lines = read;
+    }
     if (lines === null) {
-      if (lang === "shell" || lang === "package.json" || lang === "make")
+      if (lang === "shell" || runner !== undefined)
         return { floor: "ESCALATE", why: "the gate cannot read it" };
       const cap = unboundCapability(lang, text);
       return cap === null ? { floor: "ALLOW", why: "" } : { floor: "ESCALATE", why: cap };
@@ -839,7 +836,7 @@ export class Gate {
       const r = EVAL.indexOf(d.evaluation);
       if (r > rank || (r === rank && why === "" && r > 0)) {
         rank = r;
-        why = `the gate judges its ${lang === "shell" ? "text" : lang === "make" ? "recipe" : lang === "dockerfile" ? "RUN line" : "script"} ${d.evaluation}: ${d.reasons[0] ?? ""}`;
+        why = `the gate judges its ${runner?.line ?? "text"} ${d.evaluation}: ${d.reasons[0] ?? ""}`;
       }
     }
     if (rank === 0 && lang === "shell" && !w.whole)
@@ -1692,6 +1689,18 @@ function dirOf(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
 }
+
+/**
+ * The files whose lines a runner hands to a shell: what the file is called, what one of its lines
+ * is, and how the gate reads them (null: unreadable; a string: why it cannot be judged).
+ */
+const RUNNER_FILES: Partial<
+  Record<CodeLanguage, { file: string; line: string; lines: (text: string) => string[] | string | null }>
+> = {
+  "package.json": { file: "package.json", line: "script", lines: packageScripts },
+  make: { file: "Makefile", line: "recipe", lines: makeRecipes },
+  dockerfile: { file: "Dockerfile", line: "RUN line", lines: dockerfileRuns },
+};
 
 /** A package.json's scripts (the lines npm runs); null when it is not JSON or they are not strings. */
 function packageScripts(text: string): string[] | null {

@@ -359,7 +359,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       return fx;
     case "python": {
       // `python -m http.server`: a listener that serves the workspace to whoever connects.
-      const m = words.findIndex((w) => w.value === "-m");
+      const m = pythonModuleAt(words);
       const mod = m >= 0 ? words[m + 1]?.value : undefined;
       if (mod === null || (mod && LISTENER_MODULES.has(mod)))
         floor(fx, `network-listener: '${ctx.text}' serves files or mail to the network (-m ${mod ?? "?"})`);
@@ -455,12 +455,14 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "printf":
       printfEffects(words, ctx, fx);
       break;
-    case "curl":
-      curlWriteOut(words, ctx, fx);
-      curlVariables(words, fx);
-      curlRemoteNames(words, ctx, fx);
-      curlUrlencodeFiles(words, fx);
+    case "curl": {
+      const args = curlArgs(words);
+      curlWriteOut(args, ctx, fx);
+      curlVariables(args, fx);
+      curlRemoteNames(args, ctx, fx);
+      curlUrlencodeFiles(args, fx);
       break;
+    }
     case "wget":
       wgetDefaultOutput(words, ctx, fx);
       break;
@@ -679,6 +681,11 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
   if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
 }
 
+/** Where `python -m MOD` names its module: the index of the `-m` word (MOD follows it), or -1. */
+export function pythonModuleAt(words: Word[]): number {
+  return words.findIndex((w) => w.value === "-m");
+}
+
 /**
  * Test runners' and builders' worker counts (`--maxWorkers=1000`, `pytest -n 1000`, `make -j 1000`,
  * `go test -p 1000`), also passed through `npm test -- …`: above MAX_WORKERS, or unbounded (`make -j`
@@ -686,7 +693,7 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
  */
 function workerCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   // `python -m pytest …` is pytest.
-  const m0 = name === "python" ? words.findIndex((w) => w.value === "-m") : -1;
+  const m0 = name === "python" ? pythonModuleAt(words) : -1;
   const program = m0 >= 0 && words[m0 + 1]?.value === "pytest" ? "pytest" : name;
   if (!WORKER_PROGRAMS.has(program)) return;
   for (let i = 0; i < words.length; i++) {
@@ -2305,19 +2312,59 @@ function printfEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
 }
 
-/** curl `-w '%output{FILE}…'` (7.83+) writes the rest of the format to FILE. */
-function curlWriteOut(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+/** One curl option as the line gives it: its name (`-o`, `--output`), its value (undefined: none, or the line ends). */
+interface CurlOpt {
+  name: string;
+  value: string | null | undefined;
+}
+
+/** curl's argv read once: its options in order, and its URLs (operands and `--url` values, in order). */
+interface CurlArgs {
+  opts: CurlOpt[];
+  urls: string[];
+}
+
+/**
+ * One option-pair pass over curl's words, driven by SPECS.curl's value table: `--name=value`,
+ * `--name value`, a short bundle whose value-taking letter takes the rest of the word or the next
+ * one (`-sSo out`, `-ofile`); every other word is a URL. Each curl consumer reads this.
+ */
+function curlArgs(words: Word[]): CurlArgs {
+  const values = SPECS.curl!.values!;
+  const opts: CurlOpt[] = [];
+  const urls: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const v = words[i]!.value;
-    const fmt =
-      v === "-w" || v === "--write-out"
-        ? words[i + 1]?.value
-        : v?.startsWith("--write-out=")
-          ? v.slice(12)
-          : v?.startsWith("-w") && v.length > 2
-            ? v.slice(2)
-            : undefined;
-    if (fmt === undefined) continue;
+    if (v === null) continue;
+    if (v.startsWith("--")) {
+      const eq = v.indexOf("=");
+      const name = eq > 0 ? v.slice(0, eq) : v;
+      const value = eq > 0 ? v.slice(eq + 1) : values[name] !== undefined ? words[++i]?.value : undefined;
+      opts.push({ name, value });
+      if (name === "--url" && value != null) urls.push(value);
+      continue;
+    }
+    if (v.length > 1 && v[0] === "-") {
+      for (let k = 1; k < v.length; k++) {
+        const name = `-${v[k]}`;
+        if (values[name] === undefined) {
+          opts.push({ name, value: undefined });
+          continue;
+        }
+        opts.push({ name, value: k + 1 < v.length ? v.slice(k + 1) : words[++i]?.value });
+        break;
+      }
+      continue;
+    }
+    urls.push(v);
+  }
+  return { opts, urls };
+}
+
+/** curl `-w '%output{FILE}…'` (7.83+) writes the rest of the format to FILE. */
+function curlWriteOut(args: CurlArgs, ctx: EffectsCtx, fx: Effects): void {
+  for (const { name, value: fmt } of args.opts) {
+    if ((name !== "-w" && name !== "--write-out") || fmt === undefined) continue;
     if (fmt === null || fmt.startsWith("@")) {
       // `-w @FILE`: the format (and any %output{} in it) is in a file the gate does not read.
       fx.dynamicWrite = true;
@@ -2354,51 +2401,21 @@ function saved(fx: Effects, dir: string | null, name: string | null): void {
  * `--output-dir`, which `-o FILE` is relative to as well); `-J` lets the server's
  * Content-Disposition choose it: a file the line does not name, anywhere in that directory.
  */
-function curlRemoteNames(words: Word[], ctx: EffectsCtx, fx: Effects): void {
-  const values = SPECS.curl!.values!;
+function curlRemoteNames(args: CurlArgs, ctx: EffectsCtx, fx: Effects): void {
   let dir: string | null = null;
   let remote = false;
   let header = false;
-  const urls: string[] = [];
   const outputs: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const v = words[i]!.value;
-    if (v === null) continue;
-    if (v.startsWith("--")) {
-      const eq = v.indexOf("=");
-      const name = eq > 0 ? v.slice(0, eq) : v;
-      const val = () => (eq > 0 ? v.slice(eq + 1) : (words[++i]?.value ?? null));
-      if (name === "--remote-name" || name === "--remote-name-all") remote = true;
-      else if (name === "--remote-header-name") header = true;
-      else if (name === "--output-dir") dir = val() ?? "/";
-      else if (name === "--output") {
-        const o = val();
-        if (o !== null) outputs.push(o);
-      } else if (name === "--url") {
-        const u = val();
-        if (u !== null) urls.push(u);
-      } else if (values[name] !== undefined && eq < 0) i++;
-      continue;
-    }
-    if (v.length > 1 && v[0] === "-") {
-      for (let k = 1; k < v.length; k++) {
-        const ch = v[k]!;
-        if (ch === "O") remote = true;
-        else if (ch === "J") header = true;
-        else if (values[`-${ch}`] !== undefined) {
-          const val = k + 1 < v.length ? v.slice(k + 1) : (words[++i]?.value ?? null);
-          if (ch === "o" && val !== null) outputs.push(val);
-          break;
-        }
-      }
-      continue;
-    }
-    urls.push(v);
+  for (const { name, value } of args.opts) {
+    if (name === "--remote-name" || name === "--remote-name-all" || name === "-O") remote = true;
+    else if (name === "--remote-header-name" || name === "-J") header = true;
+    else if (name === "--output-dir") dir = value ?? "/";
+    else if ((name === "--output" || name === "-o") && value != null) outputs.push(value);
   }
   if (dir !== null)
     for (const o of outputs) if (o !== "-") apply("write", "--output-dir", `${dir}/${o}`, ctx, fx);
   if (!remote) return;
-  for (const u of urls) saved(fx, dir, header ? null : remoteName(u));
+  for (const u of args.urls) saved(fx, dir, header ? null : remoteName(u));
 }
 
 /**
@@ -2509,17 +2526,10 @@ function seqCount(words: Word[]): number {
 }
 
 /** curl `--data-urlencode NAME@FILE` sends FILE's content (`@FILE` alone is read as -d's is). */
-function curlUrlencodeFiles(words: Word[], fx: Effects): void {
-  for (let i = 0; i < words.length; i++) {
-    const v = words[i]!.value;
-    const spec =
-      v === "--data-urlencode"
-        ? words[++i]?.value
-        : v?.startsWith("--data-urlencode=")
-          ? v.slice(17)
-          : undefined;
-    if (spec === undefined || spec === null) continue;
-    const m = /^[^=@]+@(.+)$/s.exec(spec);
+function curlUrlencodeFiles(args: CurlArgs, fx: Effects): void {
+  for (const { name, value } of args.opts) {
+    if (name !== "--data-urlencode" || value == null) continue;
+    const m = /^[^=@]+@(.+)$/s.exec(value);
     if (m && m[1] !== "-") fx.reads.push(m[1]!);
   }
 }
@@ -2529,12 +2539,9 @@ function curlUrlencodeFiles(words: Word[], fx: Effects): void {
  * secret when its name says so, or when the name is only known at run time); `--expand-url` and
  * `--expand-data` then send them, so each is a read the path rules judge, as `-d @FILE` is.
  */
-function curlVariables(words: Word[], fx: Effects): void {
-  for (let i = 0; i < words.length; i++) {
-    const v = words[i]!.value;
-    const spec =
-      v === "--variable" ? words[++i]?.value : v?.startsWith("--variable=") ? v.slice(11) : undefined;
-    if (spec === undefined) continue;
+function curlVariables(args: CurlArgs, fx: Effects): void {
+  for (const { name, value: spec } of args.opts) {
+    if (name !== "--variable" || spec === undefined) continue;
     if (spec === null) {
       fx.reads.push(ENVIRON);
       continue;
