@@ -25,6 +25,7 @@ import {
 import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sandbox-profile.js";
 import {
   DEFAULT_LIMITS,
+  GIT_INERT_KEYS,
   PROJECT_RUNNERS,
   parseShell,
   patchTargets,
@@ -669,6 +670,8 @@ export class Gate {
       }
       // A patch or mailbox whose text the gate read: what applying it writes (gate40).
       const patch = text?.text != null && PATCH_TEXT.test(text.text) ? patchTargets(text.text) : undefined;
+      const gitConfig =
+        text?.text != null && text.whole && w.endsWith("/config") ? gitConfigCode(text.text) : undefined;
       const by: Artefact = {
         summary,
         action_id: id,
@@ -680,6 +683,7 @@ export class Gate {
         ...(patch && (patch.files.length > 0 || patch.link)
           ? { patch: { files: patch.files.slice(0, 256), link: patch.link } }
           : {}),
+        ...(gitConfig !== undefined ? { gitConfig } : {}),
       };
       s.made(w, by);
       p?.made(w, by);
@@ -1355,6 +1359,81 @@ function arrivedWrites(
   }
 }
 
+/** git config keys that only describe the repository (its format, remotes, branches): no code, no other place. */
+const GIT_REPO_KEYS =
+  /^(core\.(repositoryformatversion|bare|logallrefupdates|symlinks)|remote\..+\.(url|pushurl|fetch|push|tagopt|prune|mirror)|branch\..+\.(remote|merge|rebase)|extensions\.(objectformat|worktreeconfig))=/i;
+
+/**
+ * The first key of a git config text that is not inert (GIT_INERT_KEYS, GIT_REPO_KEYS): a command
+ * (core.fsmonitor, core.sshCommand, remote.X.uploadpack), a hook or work-tree path, an include; ""
+ * when there is none. A line the reader does not follow is "?" (fail closed).
+ */
+export function gitConfigCode(text: string): string {
+  let section = "";
+  for (const raw of text.split("\n")) {
+    const l = raw.trim();
+    if (l === "" || l[0] === "#" || l[0] === ";") continue;
+    const head = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*([#;].*)?$/.exec(l);
+    if (head) {
+      section = head[2] === undefined ? head[1]!.toLowerCase() : `${head[1]!.toLowerCase()}.${head[2]}`;
+      continue;
+    }
+    const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$/.exec(l);
+    if (!kv || section === "" || l.endsWith("\\")) return "?";
+    const key = `${section}.${kv[1]!.toLowerCase()}`;
+    const value = (kv[2] ?? "true").replace(/^"|"$/g, "");
+    const pair = `${key}=${value}`;
+    if (/^(ext|fd)::/i.test(value) || !(GIT_INERT_KEYS.test(pair) || GIT_REPO_KEYS.test(pair))) return key;
+  }
+  return "";
+}
+
+/**
+ * git opening a repository that is not the workspace's own `.git` (`--git-dir D`, `-C D` or a cd
+ * into a bare repo `x.git`, or a directory this session wrote a repository's config or HEAD into)
+ * runs that repository's config (core.fsmonitor, core.sshCommand, uploadpack …) and hooks: not
+ * ALLOW unless the gate read its config whole, found only inert keys, and no hook was written there.
+ */
+function gitRepoFindings(out: Finding[], c: SimpleCommand, s: Track, p: Track | undefined): void {
+  const { dir, explicit } = c.repo!;
+  const art = (f: string) => s.artefacts.get(f) ?? p?.artefacts.get(f);
+  let repo: string | undefined;
+  if (explicit) repo = dir;
+  // Discovery: the directory or one above it that is a bare repository by name (`m.git`) or by
+  // what this session wrote into it; a work tree's own `.git` is not one.
+  else
+    for (let d = dir; d !== "" && d !== "/"; d = d.slice(0, d.lastIndexOf("/")) || "/") {
+      const base = d.slice(d.lastIndexOf("/") + 1);
+      if (base === ".git") return;
+      if (base.endsWith(".git") || art(`${d}/config`) !== undefined || art(`${d}/HEAD`) !== undefined) {
+        repo = d;
+        break;
+      }
+    }
+  if (repo === undefined || repo.endsWith("/.git")) return;
+  const config = art(`${repo}/config`);
+  let why: string;
+  if (config?.gitConfig === undefined || config.net)
+    why =
+      config === undefined
+        ? "a config the gate has not read"
+        : `a config the gate has not read (made by '${config.summary}')`;
+  else if (config.gitConfig !== "") why = `its config sets '${config.gitConfig}'`;
+  else {
+    const hooks = `${repo}/hooks/`;
+    let hook: string | undefined;
+    for (const t of p ? [s, p] : [s])
+      for (const k of t.artefacts.keys()) if (hook === undefined && k.startsWith(hooks)) hook = k;
+    if (hook === undefined) return;
+    why = `'${hook}' was written in this session`;
+  }
+  out.push({
+    rule: "git-repo",
+    effect: "escalate",
+    reason: `code-runner: '${c.text}' opens the git repository '${repo}', not the workspace's .git; git runs its config and hooks as code: ${why}`,
+  });
+}
+
 /** What a line wrote from the network: path → the step, and whether it is a tree (`curl … | git apply`). */
 type NetWrites = Map<string, { text: string; tree: boolean }>;
 
@@ -1376,6 +1455,7 @@ function taintFindings(
   // Programs of this line that fetched from the network: what they print feeds later stages.
   const fetchers = new Map<string, string>();
   for (const c of cmds) {
+    if (c.repo !== undefined) gitRepoFindings(out, c, s, p);
     for (const run of c.runs) {
       // The file itself, or a directory it lies in (`git clone URL tool` then `bash tool/install.sh`).
       let f = run;

@@ -55,6 +55,11 @@ export interface Effects {
    * named on the line): judged as DIR/**, so a persistence path the set may hold counts.
    */
   subtrees: string[];
+  /**
+   * The git repository it opens, as written: `--git-dir D` (explicit), or the directory git
+   * discovers one from (`-C D`, else the cwd). git runs that repository's config and hooks.
+   */
+  repo: { dir: string; explicit: boolean } | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -91,6 +96,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     binds: null,
     readTrees: [],
     subtrees: [],
+    repo: null,
   };
   workerCount(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
@@ -1396,6 +1402,8 @@ const GIT_TREE_WRITERS = new Set([
 /** git: global flags (closed), then the subcommand's code-running and out-of-tree flags. */
 function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
+  let gitDir: string | null | undefined;
+  let at = ".";
   const configKey = (kv: string | null, flag: string) => {
     if (kv === null || !GIT_INERT_KEYS.test(kv))
       floor(
@@ -1417,12 +1425,19 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       const val = eq > 0 && v.startsWith("--") ? v.slice(eq + 1) : (words[++i]?.value ?? null);
       if (name === "-c") configKey(val, "-c");
       else apply(role as Role, name, val, ctx, fx);
+      if (name === "--git-dir") gitDir = val;
+      else if (name === "-C" && val !== null) at = at === "." || val.startsWith("/") ? val : `${at}/${val}`;
       continue;
     }
     if (GIT_GLOBAL.long?.includes(name)) continue;
     if (/^-[pPhv]+$/.test(v)) continue;
     floor(fx, `unknown-flag: '${ctx.text}': '${name}' is not a git option the gate knows`);
   }
+  if (gitDir !== null)
+    fx.repo =
+      gitDir === undefined
+        ? { dir: at, explicit: false }
+        : { dir: gitDir.startsWith("/") || at === "." ? gitDir : `${at}/${gitDir}`, explicit: true };
   const sub = words[i]?.value;
   if (sub === undefined || sub === null) return;
   // `ext::CMD` and `fd::N` transports: git runs CMD (or talks over a descriptor) as the remote.

@@ -820,6 +820,9 @@ function emit(
     text: short(cmdText),
     ...(fx?.setid ? { setid: true } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
+    ...(fx?.repo
+      ? { repo: { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit } }
+      : {}),
   };
   if (fx && fx.subtrees.length > 0) writtenTrees(cmd, fx.subtrees, ctx);
   ctx.out.push(cmd);
