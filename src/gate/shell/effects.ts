@@ -105,6 +105,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "git":
       gitEffects(words, ctx, fx);
       return fx;
+    case "open":
+      openEffects(words, ctx, fx);
+      return fx.floors.length > 0 || fx.scripts.length > 0 ? fx : null;
     case "sed":
     case "gsed":
       sedEffects(words, ctx, fx);
@@ -685,6 +688,60 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
   else if (program === "uv")
     global = first === "tool" && words.some((w) => w.value === "install" || w.value === "upgrade");
   if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
+}
+
+/**
+ * The types LaunchServices runs rather than shows (`open` hands them to Terminal, the Installer, a
+ * script runner or the app itself), and the bookmark files that point at another file.
+ */
+const LAUNCHED_TYPES =
+  /\.(app|command|tool|sh|bash|zsh|csh|ksh|terminal|pkg|mpkg|dmg|workflow|action|scpt|scptd|applescript|jar|prefpane|saver|qlgenerator|osax|kext|plugin|bundle|fileloc|webloc|inetloc|url|desktop)$/;
+/** Documents LaunchServices shows in a viewer: a session-written one is not judged as code run. */
+const SHOWN_TYPES =
+  /\.(md|markdown|txt|rtf|pdf|png|jpe?g|gif|svg|webp|heic|html?|json|csv|tsv|log|xml|ya?ml|toml|css|diff|patch)$/;
+/** `open`'s flags that take a value (`-a APP`, `-b ID`, `-s SDK`, `--env VAR`, `--stdin/--stdout/--stderr PATH`). */
+const OPEN_VALUES = /^(-a|-b|-s|-u|--env|--stdin|--stdout|--stderr|-i|-o|--arch)$/;
+
+/**
+ * `open F…` (LaunchServices): what runs is decided by F's type as the file system sees it, after
+ * the shell's glob, `file://` percent-decoding, a bundle's trailing `/` and case folding (APFS):
+ * a launched type (.command, .app, .pkg, a .fileloc bookmark …), a glob that may expand to one, or
+ * a name only known at run time is a floor; every other file operand is a file run, so a session
+ * artefact (a symlink, an extensionless `+x` script, a download) is judged through what made it.
+ */
+function openEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const v = w.value;
+    if (v === "--args") break;
+    if (v !== null && OPEN_VALUES.test(v)) {
+      i++;
+      continue;
+    }
+    if (v?.startsWith("-")) continue;
+    let name = v;
+    if (name !== null && /^file:/i.test(name)) {
+      try {
+        name = decodeURIComponent(name.replace(/^file:(\/\/[^/]*)?/i, ""));
+      } catch {
+        name = null;
+      }
+    } else if (name !== null && /^[a-z][a-z0-9+.-]*:/i.test(name)) continue; // a URL: the open-url rules
+    const folded = name?.replace(/\/+$/, "").toLowerCase() ?? null;
+    const base = folded?.slice(folded.lastIndexOf("/") + 1) ?? null;
+    // A glob may expand to any type, unless its type is fixed and a shown one (`docs/*.pdf`).
+    const glob = base !== null && (w.glob || /[*?[\]]/.test(base));
+    if (
+      base === null ||
+      LAUNCHED_TYPES.test(base) ||
+      (glob && !(/\.[a-z0-9]+$/.test(base) && SHOWN_TYPES.test(base)))
+    )
+      floor(
+        fx,
+        `code-runner: '${ctx.text}' hands ${base === null ? "a name only known at run time" : `'${v}'`} to LaunchServices, which runs it by its type (a .command runs in Terminal, an .app, a .pkg, a bookmark's target)`,
+      );
+    else if (!SHOWN_TYPES.test(base)) fx.scripts.push(name!.replace(/\/+$/, ""));
+  }
 }
 
 /** Where `python -m MOD` names its module: the index of the `-m` word (MOD follows it), or -1. */
