@@ -1457,12 +1457,21 @@ const GIT_TREE_WRITERS = new Set([
 ]);
 
 /** git: global flags (closed), then the subcommand's code-running and out-of-tree flags. */
+/** git config keys that say who made a commit. */
+const GIT_IDENTITY_KEYS = /^(user|author|committer)\.(name|email)=/i;
+
 function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
   let gitDir: string | null | undefined;
   let at = ".";
   const configKey = (kv: string | null, flag: string) => {
-    if (kv === null || !GIT_INERT_KEYS.test(kv))
+    // An identity set on the line: commits name someone else, as `commit --author` does.
+    if (kv !== null && GIT_IDENTITY_KEYS.test(kv))
+      floor(
+        fx,
+        `identity: '${ctx.text}' sets '${kv.split("=")[0]}' on the line: commits name whom the line says`,
+      );
+    else if (kv === null || !GIT_INERT_KEYS.test(kv))
       floor(
         fx,
         `code-runner: '${ctx.text}' sets git config ${kv === null ? "only known at run time" : `'${kv.split("=")[0]}'`} (${flag}), which is not on the list of inert keys`,
