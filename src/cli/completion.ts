@@ -7,14 +7,10 @@
  *   bash: eval "$(forge-agent completion bash)"     (or save it under bash-completion's completions/)
  *   zsh:  eval "$(forge-agent completion zsh)"      (after compinit; or save it as _forge-agent on $fpath)
  */
+import { shellQuote } from "../gate/shell/words.js";
 import { UsageError } from "./args.js";
 import type { Command } from "./dispatch.js";
 import { type CommandSpec, type FlagSpec, type Flags, flagsOf, PROGRAMS, type Program } from "./spec.js";
-
-/** A shell word, single-quoted. */
-function q(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The sh function name for a program: forge-agent -> __forge_agent. */
 function fn(prog: Program): string {
@@ -29,7 +25,7 @@ function core(prog: Program): string {
   const flags: string[] = [];
   const values: string[] = [];
   for (const [name, cmd] of Object.entries(spec) as [string, CommandSpec][]) {
-    if (cmd.sub) subs.push(`    ${q(name)}) echo ${q(Object.keys(cmd.sub).join(" "))} ;;`);
+    if (cmd.sub) subs.push(`    ${shellQuote(name)}) echo ${shellQuote(Object.keys(cmd.sub).join(" "))} ;;`);
     const keys: [string, string | undefined][] = [
       [`${name}/`, undefined],
       ...Object.keys(cmd.sub ?? {}).map((x): [string, string] => [`${name}/${x}`, x]),
@@ -38,11 +34,11 @@ function core(prog: Program): string {
       const set = flagsOf(cmd, sub);
       const names = [...Object.keys(set).map((n) => `--${n}`), "--help"];
       for (const fl of Object.values(set)) if (fl.short) names.push(`-${fl.short}`);
-      flags.push(`    ${q(key)}) echo ${q(names.join(" "))} ;;`);
+      flags.push(`    ${shellQuote(key)}) echo ${shellQuote(names.join(" "))} ;;`);
       for (const [n, fl] of Object.entries(set)) {
         if (fl.type !== "string") continue;
-        const out = fl.choices ? `echo ${q(fl.choices.join(" "))}` : "echo __files__";
-        values.push(`    ${q(`${key} --${n}`)}) ${out}; return 0 ;;`);
+        const out = fl.choices ? `echo ${shellQuote(fl.choices.join(" "))}` : "echo __files__";
+        values.push(`    ${shellQuote(`${key} --${n}`)}) ${out}; return 0 ;;`);
       }
     }
   }
@@ -88,7 +84,7 @@ ${f}_candidates() {
     }
   fi
   if [ -z "$cmd" ]; then
-    list=${q(Object.keys(spec).join(" "))}
+    list=${shellQuote(Object.keys(spec).join(" "))}
     case $cur in -*) list="--help --version" ;; esac
   else
     case $cur in
@@ -144,19 +140,19 @@ function zshFlag(name: string, f: FlagSpec): string[] {
   const rep = f.multiple ? "*" : "";
   const desc = `[${zq(f.help + (f.type === "boolean" ? "" : choices))}]`;
   const forms = [`--${name}`, ...(f.short ? [`-${f.short}`] : [])];
-  return forms.map((form) => q(`${rep}${form}${desc}${value}`));
+  return forms.map((form) => shellQuote(`${rep}${form}${desc}${value}`));
 }
 
 /** `_arguments` specs of a flag set, --help included. */
 function zshFlags(set: Flags): string {
   const specs = Object.entries(set).flatMap(([n, f]) => zshFlag(n, f));
-  specs.push(q("--help[show this command's help and every flag it takes]"));
+  specs.push(shellQuote("--help[show this command's help and every flag it takes]"));
   return specs.join(" ");
 }
 
 /** `_describe` entries: name:summary. */
 function zshList(entries: [string, string][]): string {
-  return entries.map(([n, summary]) => q(`${zq(n)}:${zq(summary)}`)).join(" ");
+  return entries.map(([n, summary]) => shellQuote(`${zq(n)}:${zq(summary)}`)).join(" ");
 }
 
 /**
@@ -169,17 +165,18 @@ export function zshScript(prog: Program): string {
   const cases: string[] = [];
   for (const [name, cmd] of Object.entries(spec) as [string, CommandSpec][]) {
     if (cmd.sub === undefined) {
-      cases.push(`    ${q(name)}) _arguments -S ${zshFlags(cmd.flags)} '*:file:_files' && ret=0 ;;`);
+      cases.push(`    ${shellQuote(name)}) _arguments -S ${zshFlags(cmd.flags)} '*:file:_files' && ret=0 ;;`);
       continue;
     }
     const subs = Object.entries(cmd.sub).map(([n, x]): [string, string] => [n, x.summary]);
     const subCases = Object.keys(cmd.sub).map(
-      (x) => `          ${q(x)}) _arguments -S ${zshFlags(flagsOf(cmd, x))} '*:file:_files' && ret=0 ;;`,
+      (x) =>
+        `          ${shellQuote(x)}) _arguments -S ${zshFlags(flagsOf(cmd, x))} '*:file:_files' && ret=0 ;;`,
     );
-    cases.push(`    ${q(name)})
+    cases.push(`    ${shellQuote(name)})
       _arguments -C -S ${zshFlags(flagsOf(cmd))} '1:subcommand:->sub' '*::arg:->subargs' && ret=0
       case $state in
-        sub) subs=(${zshList(subs)}); _describe -t subcommands ${q(`${prog} ${name} subcommand`)} subs && ret=0 ;;
+        sub) subs=(${zshList(subs)}); _describe -t subcommands ${shellQuote(`${prog} ${name} subcommand`)} subs && ret=0 ;;
         subargs)
           case $words[1] in
 ${subCases.join("\n")}
@@ -198,7 +195,7 @@ ${f}_zsh() {
   typeset -A opt_args
   _arguments -C '(- *)--help[list the commands]' '(- *)--version[print the version]' '1:command:->cmd' '*::arg:->args' && ret=0
   case $state in
-    cmd) cmds=(${zshList(cmds)}); _describe -t commands ${q(`${prog} command`)} cmds && ret=0 ;;
+    cmd) cmds=(${zshList(cmds)}); _describe -t commands ${shellQuote(`${prog} command`)} cmds && ret=0 ;;
     args)
       case $words[1] in
 ${cases.join("\n")}

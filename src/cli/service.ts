@@ -2,6 +2,7 @@ import { fileURLToPath } from "node:url";
 import { agentPaths } from "../agent/client.js";
 import { userPaths } from "../agent/config.js";
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
+import { shellArg } from "../gate/shell/words.js";
 import {
   defaultTarget,
   installService,
@@ -76,24 +77,19 @@ function specFrom(
   return { spec, dryRun: values["dry-run"] === true, json: values.json === true };
 }
 
-/** POSIX-shell quoting, so a printed command can be pasted. */
-function shellQuote(s: string): string {
-  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : `'${s.replace(/'/g, `'\\''`)}'`;
-}
-
 /** The dry-run text: each file in full, then each command, in the order they would happen. */
 export function formatPlan(plan: Plan): string {
   const out: string[] = [
     `# forge-agent ${plan.action} (${plan.spec.target}, ${plan.spec.scope}): dry run, nothing was changed`,
   ];
   for (const step of plan.steps) {
-    if (step.kind === "mkdir") out.push(`mkdir -p ${shellQuote(step.path)}`);
-    else if (step.kind === "remove") out.push(`rm -f ${shellQuote(step.path)}`);
-    else if (step.kind === "run") out.push([step.cmd, ...step.args].map(shellQuote).join(" "));
+    if (step.kind === "mkdir") out.push(`mkdir -p ${shellArg(step.path)}`);
+    else if (step.kind === "remove") out.push(`rm -f ${shellArg(step.path)}`);
+    else if (step.kind === "run") out.push([step.cmd, ...step.args].map(shellArg).join(" "));
     else {
       out.push(`# write ${step.path} (mode ${step.mode.toString(8)}):`);
-      out.push(`cat > ${shellQuote(step.path)} <<'FORGE_EOF'`, step.content.replace(/\n$/, ""), "FORGE_EOF");
-      out.push(`chmod ${step.mode.toString(8)} ${shellQuote(step.path)}`);
+      out.push(`cat > ${shellArg(step.path)} <<'FORGE_EOF'`, step.content.replace(/\n$/, ""), "FORGE_EOF");
+      out.push(`chmod ${step.mode.toString(8)} ${shellArg(step.path)}`);
     }
   }
   return `${out.join("\n")}\n`;

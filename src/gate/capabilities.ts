@@ -13,6 +13,8 @@
  * itself (gate.ts), not here.
  */
 
+import { shellQuote } from "./shell/words.js";
+
 /** The language of a written file, by name (and a `#!` line): what the scan reads it as. */
 export type CodeLanguage =
   | "python"
@@ -136,7 +138,7 @@ export function dockerfileRuns(text: string): string[] | string {
       }
       if (!Array.isArray(argv) || !argv.every((a) => typeof a === "string"))
         return "a RUN line in exec form the gate cannot read";
-      out.push(argv.map((a) => `'${(a as string).replace(/'/g, "'\\''")}'`).join(" "));
+      out.push(argv.map((a) => shellQuote(a as string)).join(" "));
       continue;
     }
     if (body.trim() !== "") out.push(body);

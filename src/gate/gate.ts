@@ -27,6 +27,7 @@ import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sa
 import {
   CREDENTIAL_HEADER,
   DEFAULT_LIMITS,
+  GIT_INERT_KEYS,
   PROJECT_RUNNERS,
   parseShell,
   patchTargets,
@@ -683,6 +684,8 @@ export class Gate {
       }
       // A patch or mailbox whose text the gate read: what applying it writes (gate40).
       const patch = text?.text != null && PATCH_TEXT.test(text.text) ? patchTargets(text.text) : undefined;
+      const gitConfig =
+        text?.text != null && text.whole && w.endsWith("/config") ? gitConfigCode(text.text) : undefined;
       const by: Artefact = {
         summary,
         action_id: id,
@@ -694,6 +697,7 @@ export class Gate {
         ...(patch && (patch.files.length > 0 || patch.link)
           ? { patch: { files: patch.files.slice(0, 256), link: patch.link } }
           : {}),
+        ...(gitConfig !== undefined ? { gitConfig } : {}),
       };
       s.made(w, by);
       p?.made(w, by);
@@ -819,20 +823,17 @@ export class Gate {
   ): { floor: Evaluation; why: string } {
     const text = w.text!;
     let lines: string[] | null = null;
+    const runner = RUNNER_FILES[lang];
     if (lang === "shell") lines = [text];
-    else if (lang === "package.json" && w.whole) lines = packageScripts(text);
-    else if (lang === "make" && w.whole) lines = makeRecipes(text);
-    else if (lang === "dockerfile" && w.whole) {
-      const runs = dockerfileRuns(text);
-      if (typeof runs === "string") return { floor: "ESCALATE", why: runs };
-      lines = runs;
-    } else if (lang === "package.json" || lang === "make" || lang === "dockerfile")
-      return {
-        floor: "ESCALATE",
-        why: `an edit of a ${lang === "make" ? "Makefile" : lang === "dockerfile" ? "Dockerfile" : "package.json"} the gate cannot read whole`,
-      };
+    else if (runner !== undefined) {
+      if (!w.whole)
+        return { floor: "ESCALATE", why: `an edit of a ${runner.file} the gate cannot read whole` };
+      const read = runner.lines(text);
+      if (typeof read === "string") return { floor: "ESCALATE", why: read };
+      lines = read;
+    }
     if (lines === null) {
-      if (lang === "shell" || lang === "package.json" || lang === "make")
+      if (lang === "shell" || runner !== undefined)
         return { floor: "ESCALATE", why: "the gate cannot read it" };
       const cap = unboundCapability(lang, text);
       return cap === null ? { floor: "ALLOW", why: "" } : { floor: "ESCALATE", why: cap };
@@ -853,7 +854,7 @@ export class Gate {
       const r = EVAL.indexOf(d.evaluation);
       if (r > rank || (r === rank && why === "" && r > 0)) {
         rank = r;
-        why = `the gate judges its ${lang === "shell" ? "text" : lang === "make" ? "recipe" : lang === "dockerfile" ? "RUN line" : "script"} ${d.evaluation}: ${d.reasons[0] ?? ""}`;
+        why = `the gate judges its ${runner?.line ?? "text"} ${d.evaluation}: ${d.reasons[0] ?? ""}`;
       }
     }
     if (rank === 0 && lang === "shell" && !w.whole)
@@ -1389,6 +1390,81 @@ function arrivedWrites(
   }
 }
 
+/** git config keys that only describe the repository (its format, remotes, branches): no code, no other place. */
+const GIT_REPO_KEYS =
+  /^(core\.(repositoryformatversion|bare|logallrefupdates|symlinks)|remote\..+\.(url|pushurl|fetch|push|tagopt|prune|mirror)|branch\..+\.(remote|merge|rebase)|extensions\.(objectformat|worktreeconfig))=/i;
+
+/**
+ * The first key of a git config text that is not inert (GIT_INERT_KEYS, GIT_REPO_KEYS): a command
+ * (core.fsmonitor, core.sshCommand, remote.X.uploadpack), a hook or work-tree path, an include; ""
+ * when there is none. A line the reader does not follow is "?" (fail closed).
+ */
+export function gitConfigCode(text: string): string {
+  let section = "";
+  for (const raw of text.split("\n")) {
+    const l = raw.trim();
+    if (l === "" || l[0] === "#" || l[0] === ";") continue;
+    const head = /^\[\s*([A-Za-z0-9.-]+)(?:\s+"((?:[^"\\]|\\.)*)")?\s*\]\s*([#;].*)?$/.exec(l);
+    if (head) {
+      section = head[2] === undefined ? head[1]!.toLowerCase() : `${head[1]!.toLowerCase()}.${head[2]}`;
+      continue;
+    }
+    const kv = /^([A-Za-z][A-Za-z0-9-]*)\s*(?:=\s*(.*))?$/.exec(l);
+    if (!kv || section === "" || l.endsWith("\\")) return "?";
+    const key = `${section}.${kv[1]!.toLowerCase()}`;
+    const value = (kv[2] ?? "true").replace(/^"|"$/g, "");
+    const pair = `${key}=${value}`;
+    if (/^(ext|fd)::/i.test(value) || !(GIT_INERT_KEYS.test(pair) || GIT_REPO_KEYS.test(pair))) return key;
+  }
+  return "";
+}
+
+/**
+ * git opening a repository that is not the workspace's own `.git` (`--git-dir D`, `-C D` or a cd
+ * into a bare repo `x.git`, or a directory this session wrote a repository's config or HEAD into)
+ * runs that repository's config (core.fsmonitor, core.sshCommand, uploadpack …) and hooks: not
+ * ALLOW unless the gate read its config whole, found only inert keys, and no hook was written there.
+ */
+function gitRepoFindings(out: Finding[], c: SimpleCommand, s: Track, p: Track | undefined): void {
+  const { dir, explicit } = c.repo!;
+  const art = (f: string) => s.artefacts.get(f) ?? p?.artefacts.get(f);
+  let repo: string | undefined;
+  if (explicit) repo = dir;
+  // Discovery: the directory or one above it that is a bare repository by name (`m.git`) or by
+  // what this session wrote into it; a work tree's own `.git` is not one.
+  else
+    for (let d = dir; d !== "" && d !== "/"; d = d.slice(0, d.lastIndexOf("/")) || "/") {
+      const base = d.slice(d.lastIndexOf("/") + 1);
+      if (base === ".git") return;
+      if (base.endsWith(".git") || art(`${d}/config`) !== undefined || art(`${d}/HEAD`) !== undefined) {
+        repo = d;
+        break;
+      }
+    }
+  if (repo === undefined || repo.endsWith("/.git")) return;
+  const config = art(`${repo}/config`);
+  let why: string;
+  if (config?.gitConfig === undefined || config.net)
+    why =
+      config === undefined
+        ? "a config the gate has not read"
+        : `a config the gate has not read (made by '${config.summary}')`;
+  else if (config.gitConfig !== "") why = `its config sets '${config.gitConfig}'`;
+  else {
+    const hooks = `${repo}/hooks/`;
+    let hook: string | undefined;
+    for (const t of p ? [s, p] : [s])
+      for (const k of t.artefacts.keys()) if (hook === undefined && k.startsWith(hooks)) hook = k;
+    if (hook === undefined) return;
+    why = `'${hook}' was written in this session`;
+  }
+  out.push({
+    rule: "git-repo",
+    effect: "escalate",
+    reason: `code-runner: '${c.text}' opens the git repository '${repo}', not the workspace's .git; git runs its config and hooks as code: ${why}`,
+  });
+}
+
 /** What a line wrote from the network: path → the step, and whether it is a tree (`curl … | git apply`). */
 type NetWrites = Map<string, { text: string; tree: boolean }>;
 
@@ -1410,6 +1486,7 @@ function taintFindings(
   // Programs of this line that fetched from the network: what they print feeds later stages.
   const fetchers = new Map<string, string>();
   for (const c of cmds) {
+    if (c.repo !== undefined) gitRepoFindings(out, c, s, p);
     for (const run of c.runs) {
       // The file itself, or a directory it lies in (`git clone URL tool` then `bash tool/install.sh`).
       let f = run;
@@ -1723,6 +1800,18 @@ function dirOf(path: string): string {
   const i = path.lastIndexOf("/");
   return i <= 0 ? "/" : path.slice(0, i);
 }
+
+/**
+ * The files whose lines a runner hands to a shell: what the file is called, what one of its lines
+ * is, and how the gate reads them (null: unreadable; a string: why it cannot be judged).
+ */
+const RUNNER_FILES: Partial<
+  Record<CodeLanguage, { file: string; line: string; lines: (text: string) => string[] | string | null }>
+> = {
+  "package.json": { file: "package.json", line: "script", lines: packageScripts },
+  make: { file: "Makefile", line: "recipe", lines: makeRecipes },
+  dockerfile: { file: "Dockerfile", line: "RUN line", lines: dockerfileRuns },
+};
 
 /** A package.json's scripts (the lines npm runs); null when it is not JSON or they are not strings. */
 function packageScripts(text: string): string[] | null {

@@ -42,6 +42,7 @@ export interface Finding {
     | "env-injection"
     | "internal-address"
     | "untrusted-program"
+    | "git-repo"
     | "session-artefact"
     | "cloud-metadata"
     | "self-clear"

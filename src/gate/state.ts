@@ -44,6 +44,11 @@ export interface Artefact {
    * applied in) and whether it makes a symlink; `git apply`/`git am`/`patch` of it writes those.
    */
   patch?: { files: string[]; link: boolean };
+  /**
+   * A file named `config` whose whole text the gate read, as a git config: "" when every key is
+   * inert (gitConfigCode), else the first key that runs code or points git elsewhere.
+   */
+  gitConfig?: string;
 }
 
 /** A code artefact a project runner must not load unreviewed: its content was not read, or showed a capability. */

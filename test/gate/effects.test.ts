@@ -68,7 +68,9 @@ describe("effects from program specs", () => {
       "echo x | python3 -",
     ])
       expect(parseShell(line, CWD, HOME).floors.length, line).toBeGreaterThan(0);
-    expect(parseShell("git -c user.name=x commit -m y", CWD, HOME).floors).toEqual([]);
+    // gate45: an identity set on the line is a floor (commits name someone else, as --author does).
+    expect(parseShell("git -c user.name=x commit -m y", CWD, HOME).floors[0]).toMatch(/^identity: /);
+    expect(parseShell("git -c color.ui=always log", CWD, HOME).floors).toEqual([]);
   });
 
   it("kill's PIDs are canonical, so kill-init denies every spelling of PID 1", () => {

@@ -55,6 +55,11 @@ export interface Effects {
    * named on the line): judged as DIR/**, so a persistence path the set may hold counts.
    */
   subtrees: string[];
+  /**
+   * The git repository it opens, as written: `--git-dir D` (explicit), or the directory git
+   * discovers one from (`-C D`, else the cwd). git runs that repository's config and hooks.
+   */
+  repo: { dir: string; explicit: boolean } | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -91,6 +96,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     binds: null,
     readTrees: [],
     subtrees: [],
+    repo: null,
   };
   workerCount(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
@@ -99,6 +105,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "git":
       gitEffects(words, ctx, fx);
       return fx;
+    case "open":
+      openEffects(words, ctx, fx);
+      return fx.floors.length > 0 || fx.scripts.length > 0 ? fx : null;
     case "sed":
     case "gsed":
       sedEffects(words, ctx, fx);
@@ -367,7 +376,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
     case "python": {
       // `python -m http.server`: a listener that serves the workspace to whoever connects.
-      const m = words.findIndex((w) => w.value === "-m");
+      const m = pythonModuleAt(words);
       const mod = m >= 0 ? words[m + 1]?.value : undefined;
       if (mod === null || (mod && LISTENER_MODULES.has(mod)))
         floor(fx, `network-listener: '${ctx.text}' serves files or mail to the network (-m ${mod ?? "?"})`);
@@ -480,13 +489,15 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "printf":
       printfEffects(words, ctx, fx);
       break;
-    case "curl":
-      curlWriteOut(words, ctx, fx);
-      curlVariables(words, fx);
-      curlRemoteNames(words, ctx, fx);
-      curlUrlencodeFiles(words, fx);
+    case "curl": {
+      const args = curlArgs(words);
+      curlWriteOut(args, ctx, fx);
+      curlVariables(args, fx);
+      curlRemoteNames(args, ctx, fx);
+      curlUrlencodeFiles(args, fx);
       typedCredentialUpload(words, CURL_SENDS, ctx, fx);
       break;
+    }
     case "wget":
       wgetDefaultOutput(words, ctx, fx);
       typedCredentialUpload(words, WGET_SENDS, ctx, fx);
@@ -784,13 +795,72 @@ function gemOnPath(words: Word[], ctx: EffectsCtx): boolean {
 }
 
 /**
+ * The types LaunchServices runs rather than shows (`open` hands them to Terminal, the Installer, a
+ * script runner or the app itself), and the bookmark files that point at another file.
+ */
+const LAUNCHED_TYPES =
+  /\.(app|command|tool|sh|bash|zsh|csh|ksh|terminal|pkg|mpkg|dmg|workflow|action|scpt|scptd|applescript|jar|prefpane|saver|qlgenerator|osax|kext|plugin|bundle|fileloc|webloc|inetloc|url|desktop)$/;
+/** Documents LaunchServices shows in a viewer: a session-written one is not judged as code run. */
+const SHOWN_TYPES =
+  /\.(md|markdown|txt|rtf|pdf|png|jpe?g|gif|svg|webp|heic|html?|json|csv|tsv|log|xml|ya?ml|toml|css|diff|patch)$/;
+/** `open`'s flags that take a value (`-a APP`, `-b ID`, `-s SDK`, `--env VAR`, `--stdin/--stdout/--stderr PATH`). */
+const OPEN_VALUES = /^(-a|-b|-s|-u|--env|--stdin|--stdout|--stderr|-i|-o|--arch)$/;
+
+/**
+ * `open F…` (LaunchServices): what runs is decided by F's type as the file system sees it, after
+ * the shell's glob, `file://` percent-decoding, a bundle's trailing `/` and case folding (APFS):
+ * a launched type (.command, .app, .pkg, a .fileloc bookmark …), a glob that may expand to one, or
+ * a name only known at run time is a floor; every other file operand is a file run, so a session
+ * artefact (a symlink, an extensionless `+x` script, a download) is judged through what made it.
+ */
+function openEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const w = words[i]!;
+    const v = w.value;
+    if (v === "--args") break;
+    if (v !== null && OPEN_VALUES.test(v)) {
+      i++;
+      continue;
+    }
+    if (v?.startsWith("-")) continue;
+    let name = v;
+    if (name !== null && /^file:/i.test(name)) {
+      try {
+        name = decodeURIComponent(name.replace(/^file:(\/\/[^/]*)?/i, ""));
+      } catch {
+        name = null;
+      }
+    } else if (name !== null && /^[a-z][a-z0-9+.-]*:/i.test(name)) continue; // a URL: the open-url rules
+    const folded = name?.replace(/\/+$/, "").toLowerCase() ?? null;
+    const base = folded?.slice(folded.lastIndexOf("/") + 1) ?? null;
+    // A glob may expand to any type, unless its type is fixed and a shown one (`docs/*.pdf`).
+    const glob = base !== null && (w.glob || /[*?[\]]/.test(base));
+    if (
+      base === null ||
+      LAUNCHED_TYPES.test(base) ||
+      (glob && !(/\.[a-z0-9]+$/.test(base) && SHOWN_TYPES.test(base)))
+    )
+      floor(
+        fx,
+        `code-runner: '${ctx.text}' hands ${base === null ? "a name only known at run time" : `'${v}'`} to LaunchServices, which runs it by its type (a .command runs in Terminal, an .app, a .pkg, a bookmark's target)`,
+      );
+    else if (!SHOWN_TYPES.test(base)) fx.scripts.push(name!.replace(/\/+$/, ""));
+  }
+}
+
+/** Where `python -m MOD` names its module: the index of the `-m` word (MOD follows it), or -1. */
+export function pythonModuleAt(words: Word[]): number {
+  return words.findIndex((w) => w.value === "-m");
+}
+
+/**
  * Test runners' and builders' worker counts (`--maxWorkers=1000`, `pytest -n 1000`, `make -j 1000`,
  * `go test -p 1000`), also passed through `npm test -- …`: above MAX_WORKERS, or unbounded (`make -j`
  * alone), a resources floor.
  */
 function workerCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   // `python -m pytest …` is pytest.
-  const m0 = name === "python" ? words.findIndex((w) => w.value === "-m") : -1;
+  const m0 = name === "python" ? pythonModuleAt(words) : -1;
   const program = m0 >= 0 && words[m0 + 1]?.value === "pytest" ? "pytest" : name;
   if (!WORKER_PROGRAMS.has(program)) return;
   for (let i = 0; i < words.length; i++) {
@@ -1668,10 +1738,21 @@ const GIT_TREE_WRITERS = new Set([
 ]);
 
 /** git: global flags (closed), then the subcommand's code-running and out-of-tree flags. */
+/** git config keys that say who made a commit. */
+const GIT_IDENTITY_KEYS = /^(user|author|committer)\.(name|email)=/i;
+
 function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
+  let gitDir: string | null | undefined;
+  let at = ".";
   const configKey = (kv: string | null, flag: string) => {
-    if (kv === null || !GIT_INERT_KEYS.test(kv))
+    // An identity set on the line: commits name someone else, as `commit --author` does.
+    if (kv !== null && GIT_IDENTITY_KEYS.test(kv))
+      floor(
+        fx,
+        `identity: '${ctx.text}' sets '${kv.split("=")[0]}' on the line: commits name whom the line says`,
+      );
+    else if (kv === null || !GIT_INERT_KEYS.test(kv))
       floor(
         fx,
         `code-runner: '${ctx.text}' sets git config ${kv === null ? "only known at run time" : `'${kv.split("=")[0]}'`} (${flag}), which is not on the list of inert keys`,
@@ -1691,12 +1772,19 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       const val = eq > 0 && v.startsWith("--") ? v.slice(eq + 1) : (words[++i]?.value ?? null);
       if (name === "-c") configKey(val, "-c");
       else apply(role as Role, name, val, ctx, fx);
+      if (name === "--git-dir") gitDir = val;
+      else if (name === "-C" && val !== null) at = at === "." || val.startsWith("/") ? val : `${at}/${val}`;
       continue;
     }
     if (GIT_GLOBAL.long?.includes(name)) continue;
     if (/^-[pPhv]+$/.test(v)) continue;
     floor(fx, `unknown-flag: '${ctx.text}': '${name}' is not a git option the gate knows`);
   }
+  if (gitDir !== null)
+    fx.repo =
+      gitDir === undefined
+        ? { dir: at, explicit: false }
+        : { dir: gitDir.startsWith("/") || at === "." ? gitDir : `${at}/${gitDir}`, explicit: true };
   const sub = words[i]?.value;
   if (sub === undefined || sub === null) return;
   // `ext::CMD` and `fd::N` transports: git runs CMD (or talks over a descriptor) as the remote.
@@ -2586,19 +2674,59 @@ function printfEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
 }
 
-/** curl `-w '%output{FILE}…'` (7.83+) writes the rest of the format to FILE. */
-function curlWriteOut(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+/** One curl option as the line gives it: its name (`-o`, `--output`), its value (undefined: none, or the line ends). */
+interface CurlOpt {
+  name: string;
+  value: string | null | undefined;
+}
+
+/** curl's argv read once: its options in order, and its URLs (operands and `--url` values, in order). */
+interface CurlArgs {
+  opts: CurlOpt[];
+  urls: string[];
+}
+
+/**
+ * One option-pair pass over curl's words, driven by SPECS.curl's value table: `--name=value`,
+ * `--name value`, a short bundle whose value-taking letter takes the rest of the word or the next
+ * one (`-sSo out`, `-ofile`); every other word is a URL. Each curl consumer reads this.
+ */
+function curlArgs(words: Word[]): CurlArgs {
+  const values = SPECS.curl!.values!;
+  const opts: CurlOpt[] = [];
+  const urls: string[] = [];
   for (let i = 0; i < words.length; i++) {
     const v = words[i]!.value;
-    const fmt =
-      v === "-w" || v === "--write-out"
-        ? words[i + 1]?.value
-        : v?.startsWith("--write-out=")
-          ? v.slice(12)
-          : v?.startsWith("-w") && v.length > 2
-            ? v.slice(2)
-            : undefined;
-    if (fmt === undefined) continue;
+    if (v === null) continue;
+    if (v.startsWith("--")) {
+      const eq = v.indexOf("=");
+      const name = eq > 0 ? v.slice(0, eq) : v;
+      const value = eq > 0 ? v.slice(eq + 1) : values[name] !== undefined ? words[++i]?.value : undefined;
+      opts.push({ name, value });
+      if (name === "--url" && value != null) urls.push(value);
+      continue;
+    }
+    if (v.length > 1 && v[0] === "-") {
+      for (let k = 1; k < v.length; k++) {
+        const name = `-${v[k]}`;
+        if (values[name] === undefined) {
+          opts.push({ name, value: undefined });
+          continue;
+        }
+        opts.push({ name, value: k + 1 < v.length ? v.slice(k + 1) : words[++i]?.value });
+        break;
+      }
+      continue;
+    }
+    urls.push(v);
+  }
+  return { opts, urls };
+}
+
+/** curl `-w '%output{FILE}…'` (7.83+) writes the rest of the format to FILE. */
+function curlWriteOut(args: CurlArgs, ctx: EffectsCtx, fx: Effects): void {
+  for (const { name, value: fmt } of args.opts) {
+    if ((name !== "-w" && name !== "--write-out") || fmt === undefined) continue;
     if (fmt === null || fmt.startsWith("@")) {
       // `-w @FILE`: the format (and any %output{} in it) is in a file the gate does not read.
       fx.dynamicWrite = true;
@@ -2635,51 +2763,21 @@ function saved(fx: Effects, dir: string | null, name: string | null): void {
  * `--output-dir`, which `-o FILE` is relative to as well); `-J` lets the server's
  * Content-Disposition choose it: a file the line does not name, anywhere in that directory.
  */
-function curlRemoteNames(words: Word[], ctx: EffectsCtx, fx: Effects): void {
-  const values = SPECS.curl!.values!;
+function curlRemoteNames(args: CurlArgs, ctx: EffectsCtx, fx: Effects): void {
   let dir: string | null = null;
   let remote = false;
   let header = false;
-  const urls: string[] = [];
   const outputs: string[] = [];
-  for (let i = 0; i < words.length; i++) {
-    const v = words[i]!.value;
-    if (v === null) continue;
-    if (v.startsWith("--")) {
-      const eq = v.indexOf("=");
-      const name = eq > 0 ? v.slice(0, eq) : v;
-      const val = () => (eq > 0 ? v.slice(eq + 1) : (words[++i]?.value ?? null));
-      if (name === "--remote-name" || name === "--remote-name-all") remote = true;
-      else if (name === "--remote-header-name") header = true;
-      else if (name === "--output-dir") dir = val() ?? "/";
-      else if (name === "--output") {
-        const o = val();
-        if (o !== null) outputs.push(o);
-      } else if (name === "--url") {
-        const u = val();
-        if (u !== null) urls.push(u);
-      } else if (values[name] !== undefined && eq < 0) i++;
-      continue;
-    }
-    if (v.length > 1 && v[0] === "-") {
-      for (let k = 1; k < v.length; k++) {
-        const ch = v[k]!;
-        if (ch === "O") remote = true;
-        else if (ch === "J") header = true;
-        else if (values[`-${ch}`] !== undefined) {
-          const val = k + 1 < v.length ? v.slice(k + 1) : (words[++i]?.value ?? null);
-          if (ch === "o" && val !== null) outputs.push(val);
-          break;
-        }
-      }
-      continue;
-    }
-    urls.push(v);
+  for (const { name, value } of args.opts) {
+    if (name === "--remote-name" || name === "--remote-name-all" || name === "-O") remote = true;
+    else if (name === "--remote-header-name" || name === "-J") header = true;
+    else if (name === "--output-dir") dir = value ?? "/";
+    else if ((name === "--output" || name === "-o") && value != null) outputs.push(value);
   }
   if (dir !== null)
     for (const o of outputs) if (o !== "-") apply("write", "--output-dir", `${dir}/${o}`, ctx, fx);
   if (!remote) return;
-  for (const u of urls) saved(fx, dir, header ? null : remoteName(u));
+  for (const u of args.urls) saved(fx, dir, header ? null : remoteName(u));
 }
 
 /**
@@ -2790,17 +2888,10 @@ function seqCount(words: Word[]): number {
 }
 
 /** curl `--data-urlencode NAME@FILE` sends FILE's content (`@FILE` alone is read as -d's is). */
-function curlUrlencodeFiles(words: Word[], fx: Effects): void {
-  for (let i = 0; i < words.length; i++) {
-    const v = words[i]!.value;
-    const spec =
-      v === "--data-urlencode"
-        ? words[++i]?.value
-        : v?.startsWith("--data-urlencode=")
-          ? v.slice(17)
-          : undefined;
-    if (spec === undefined || spec === null) continue;
-    const m = /^[^=@]+@(.+)$/s.exec(spec);
+function curlUrlencodeFiles(args: CurlArgs, fx: Effects): void {
+  for (const { name, value } of args.opts) {
+    if (name !== "--data-urlencode" || value == null) continue;
+    const m = /^[^=@]+@(.+)$/s.exec(value);
     if (m && m[1] !== "-") fx.reads.push(m[1]!);
   }
 }
@@ -2810,12 +2901,9 @@ function curlUrlencodeFiles(words: Word[], fx: Effects): void {
  * secret when its name says so, or when the name is only known at run time); `--expand-url` and
  * `--expand-data` then send them, so each is a read the path rules judge, as `-d @FILE` is.
  */
-function curlVariables(words: Word[], fx: Effects): void {
-  for (let i = 0; i < words.length; i++) {
-    const v = words[i]!.value;
-    const spec =
-      v === "--variable" ? words[++i]?.value : v?.startsWith("--variable=") ? v.slice(11) : undefined;
-    if (spec === undefined) continue;
+function curlVariables(args: CurlArgs, fx: Effects): void {
+  for (const { name, value: spec } of args.opts) {
+    if (name !== "--variable" || spec === undefined) continue;
     if (spec === null) {
       fx.reads.push(ENVIRON);
       continue;

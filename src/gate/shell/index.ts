@@ -6,6 +6,7 @@
 export { initShell, shellBackend, shellReady, useShellBackend } from "./backend.js";
 export { CREDENTIAL_HEADER, urlData } from "./effects.js";
 export { PROJECT_RUNNERS, programFamily } from "./programs.js";
+export { GIT_INERT_KEYS } from "./specs.js";
 export {
   DEFAULT_LIMITS,
   type ShellBackend,

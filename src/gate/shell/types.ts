@@ -58,6 +58,8 @@ export interface SimpleCommand {
   setid?: boolean;
   /** The directory it writes files into that its input names (`git apply`, `patch`, `tar x`, `unzip`). */
   tree?: string;
+  /** git: the repository it opens (absolute): `--git-dir` (explicit), or where discovery starts (`-C`, the cwd). */
+  repo?: { dir: string; explicit: boolean };
   /**
    * Directories it writes an unknown set of files under, absolute (an archive extracted there with
    * its members not named): the rules judge each as DIR/**. A temporary or build-output directory

@@ -12,7 +12,15 @@ import { canonicalHost } from "../hosts.js";
 import { hostOf, isWithin, normalisePath } from "../paths.js";
 import { injectsEnv } from "../protect.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
-import { commandEffects, type EffectsCtx, ENVIRON, inertWords, SECRET_NAME, urlData } from "./effects.js";
+import {
+  commandEffects,
+  type EffectsCtx,
+  ENVIRON,
+  inertWords,
+  pythonModuleAt,
+  SECRET_NAME,
+  urlData,
+} from "./effects.js";
 import {
   CMD_VARS,
   CODE_FLAGS,
@@ -35,6 +43,7 @@ import {
   GLOB_CHARS,
   globDir,
   mayBrace,
+  shellQuote,
   spread,
   unescapeDouble,
   unescapedBlank,
@@ -781,7 +790,7 @@ function emit(
   ) {
     // The script file a shell or interpreter runs: its first operand (none with `-c`; none after
     // `python -m MOD`, whose first operand is the module: effects.ts names what a module runs).
-    const mod = program === "python" ? words.findIndex((w) => w.value === "-m") : -1;
+    const mod = program === "python" ? pythonModuleAt(words) : -1;
     const first = mod >= 0 && words[mod + 1] === operands[0] ? undefined : operands[0]?.value;
     if (first && first !== "-" && (!SHELLS.has(program) || shellScriptIndex(words) < 0))
       runs.push(normalisePath(first, ctx.scope.cwd, ctx.home));
@@ -823,6 +832,9 @@ function emit(
     text: short(cmdText),
     ...(fx?.setid ? { setid: true } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
+    ...(fx?.repo
+      ? { repo: { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit } }
+      : {}),
   };
   if (fx && fx.subtrees.length > 0) writtenTrees(cmd, fx.subtrees, ctx);
   ctx.out.push(cmd);
@@ -1225,7 +1237,7 @@ function zshTable(ctx: Ctx, a: Assignment): void {
     }
     if (kind === "path") {
       // `commands[git]=/tmp/g`: zsh's hash table, as `hash git=/tmp/g`.
-      nested(ctx, `hash ${quote(`${key}=${body}`)}`, ctx.via, true);
+      nested(ctx, `hash ${shellQuote(`${key}=${body}`)}`, ctx.via, true);
       continue;
     }
     addFloor(ctx, `shell-definition: '${text}' makes '${short(key)}' run another command`);
@@ -1251,11 +1263,6 @@ function autoloaded(ctx: Ctx, operands: readonly Word[], runs: string[], cmdText
     );
     for (const d of ctx.scope.fpath ?? []) runs.push(`${d}/${n}`);
   }
-}
-
-/** `s` single-quoted for a line the gate parses. */
-function quote(s: string): string {
-  return `'${s.replace(/'/g, "'\\''")}'`;
 }
 
 /** Variables bash and zsh keep numeric (or set to a number): safe in arithmetic. */

@@ -18,6 +18,16 @@ export function spread(w: Word, into: Word[]): void {
   for (const a of w.alts) if (a !== "" || w.quoted) into.push({ value: a, glob: GLOB_CHARS.test(a) });
 }
 
+/** `s` as one POSIX-shell word, single-quoted (`'` written `'\\''`): for a line the gate parses or prints. */
+export function shellQuote(s: string): string {
+  return `'${s.replace(/'/g, "'\\''")}'`;
+}
+
+/** `s` as one POSIX-shell word, bare when it has no character the shell reads specially. */
+export function shellArg(s: string): string {
+  return /^[A-Za-z0-9_@%+=:,./-]+$/.test(s) ? s : shellQuote(s);
+}
+
 /** A zsh option name as zsh reads it, case and underscores ignored: `Hist_No_Store` is `histnostore`. */
 export function zshOption(name: string): string {
   return name.replace(/_/g, "").toLowerCase();
