@@ -334,6 +334,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
           floor(fx, `resources: '${ctx.text}' prints ${n === Infinity ? "endless" : n} lines`);
       }
       return fx;
+    case "split":
+    case "gsplit":
+      splitPieces(words, ctx, fx);
+      break;
     case "xargs":
       for (let i = 0; i < words.length; i++) {
         const v = words[i]!.value;
@@ -2485,6 +2489,44 @@ function ghSaves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     apply("write", "clone", ops[3] !== undefined ? ops[3].value : cloneDir(ops[2].value), ctx, fx);
   } else return;
   if (!fx.hosts.includes("github.com")) fx.hosts.push("github.com");
+}
+
+/** Smallest pieces `split` may cut without a floor: one file per few bytes or lines exhausts inodes. */
+const SPLIT_MIN_BYTES = 1024;
+const SPLIT_MIN_LINES = 10;
+/** Most pieces `split -n N` may make. */
+const SPLIT_MAX_PIECES = 10_000;
+/** `10`, `10k`, `1m`, `2KB`, `3KiB`, `4b` (GNU: 512-byte blocks): bytes, NaN when not a size. */
+const SPLIT_SIZE = /^(\d+)([kmgtpe]?)(i?b?)$/i;
+
+/**
+ * `split -b 1`, `split -l 1`, `split -n 100000`: a file per byte or line of the input, millions of
+ * files (inodes, the disk's directory); a size only known at run time is the same floor.
+ */
+function splitPieces(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("-")) continue;
+    const m = /^(?:-([blCn])(.*)|--(bytes|lines|line-bytes|number)(?:=(.*))?)$/.exec(v);
+    if (m === null) continue;
+    const kind = m[1] ?? (m[3] === "line-bytes" ? "C" : m[3]![0]!);
+    const attached = m[1] !== undefined ? m[2] : m[4];
+    const n = attached === "" || attached === undefined ? words[++i]?.value : attached;
+    if (n === undefined) continue;
+    let small: boolean;
+    if (n === null) small = true;
+    else if (kind === "n") {
+      // `-n 4`, `-n l/4`, `-n r/2/4`: the count is the last number.
+      const c = /(\d+)$/.exec(n);
+      small = c === null || Number(c[1]) > SPLIT_MAX_PIECES;
+    } else if (kind === "l") small = !/^\d+$/.test(n) || Number(n) < SPLIT_MIN_LINES;
+    else {
+      const s = SPLIT_SIZE.exec(n);
+      small = s === null || (s[2] === "" && s[3]!.toLowerCase() !== "b" && Number(s[1]) < SPLIT_MIN_BYTES);
+    }
+    if (small)
+      floor(fx, `resources: '${ctx.text}' cuts its input into tiny pieces: a file per few bytes or lines`);
+  }
 }
 
 /** The most lines a `seq` may print before it is a resources floor (7 MB of numbers). */
