@@ -93,6 +93,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     subtrees: [],
   };
   workerCount(program, words, ctx, fx);
+  if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
   switch (program) {
@@ -359,7 +360,6 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       if (fx.floors.length > 0) return fx;
       break;
     case "pipx":
-      globalInstall(program, words, ctx, fx);
       return fx;
     case "python": {
       // `python -m http.server`: a listener that serves the workspace to whoever connects.
@@ -519,10 +519,6 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "uv":
     case "brew":
       packageSources(program, words, ctx, fx);
-      globalInstall(program, words, ctx, fx);
-      break;
-    case "pip3":
-      globalInstall(program, words, ctx, fx);
       break;
     case "diff":
       // `diff -r A B` reads every file below A and B.
@@ -668,6 +664,8 @@ function inspector(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const first = words.find((w) => w.value === null || !w.value.startsWith("-"))?.value;
   const has = (...f: string[]) => words.some((w) => w.value !== null && f.includes(w.value));
+  globalRemoval(program, first, words, has, ctx, fx);
+  if (program === "conda" || program === "mamba" || program === "micromamba") condaChannels(words, ctx, fx);
   let global = false;
   if (program === "npm" || program === "pnpm" || program === "bun")
     global =
@@ -682,6 +680,119 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
     global = first === "tool" && words.some((w) => w.value === "install" || w.value === "upgrade");
   if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
 }
+
+/**
+ * The removal side of global installs (gate39): uninstalling what the user installed outside the
+ * workspace deletes files there (`brew uninstall git`, `npm uninstall -g npm`, `pyenv uninstall
+ * 3.12`, `rustup toolchain uninstall stable`, `gem uninstall --all`, `cargo uninstall`, `conda remove`
+ * outside a prefix in the workspace, `go clean -modcache`). `pip uninstall` removes from whichever
+ * interpreter `pip` is: the gate cannot see a venv, so it is reviewed too.
+ */
+function globalRemoval(
+  program: string,
+  first: string | null | undefined,
+  words: Word[],
+  has: (...f: string[]) => boolean,
+  ctx: EffectsCtx,
+  fx: Effects,
+): void {
+  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-")).map((w) => w.value);
+  const npmRemove = /^(uninstall|remove|rm|r|un|unlink)$/.test(first ?? "");
+  let removes = first === null && REMOVERS.has(program);
+  if (program === "npm" || program === "pnpm" || program === "bun")
+    removes ||= npmRemove && has("-g", "--global", "--location=global");
+  else if (program === "yarn") removes ||= first === "global" && /^(remove|rm|unlink)$/.test(ops[1] ?? "");
+  else if (program === "brew")
+    removes ||= /^(uninstall|remove|rm|untap|autoremove|unlink)$/.test(first ?? "");
+  else if (program === "pip" || program === "pip3") removes ||= first === "uninstall";
+  else if (program === "pipx") removes ||= first === "uninstall" || first === "uninstall-all";
+  else if (program === "uv")
+    removes ||=
+      (first === "tool" && ops[1] === "uninstall") ||
+      (first === "pip" && ops[1] === "uninstall" && has("--system"));
+  else if (program === "pyenv" || program === "gem" || program === "cargo" || program === "rbenv")
+    removes ||= first === "uninstall";
+  else if (program === "rustup")
+    removes ||=
+      first === "uninstall" ||
+      (first === "self" && ops[1] === "uninstall") ||
+      ((first === "toolchain" || first === "component" || first === "target") &&
+        /^(uninstall|remove)$/.test(ops[1] ?? ""));
+  else if (program === "conda" || program === "mamba" || program === "micromamba") {
+    const sub = first === "env" ? ops[1] : first;
+    if (sub !== undefined && /^(remove|uninstall)$/.test(sub ?? "")) {
+      const k = words.findIndex((w) => w.value === "-p" || w.value === "--prefix");
+      const prefix =
+        k >= 0 ? words[k + 1]?.value : words.find((w) => w.value?.startsWith("--prefix="))?.value?.slice(9);
+      removes ||= prefix === undefined || prefix === null || !ctx.inWorkspace(prefix);
+    }
+  } else if (program === "go")
+    removes ||= first === "clean" && has("-modcache", "--modcache", "-cache", "-fuzzcache");
+  if (removes)
+    floor(
+      fx,
+      `write-outside: '${ctx.text}' removes what the user installed outside the workspace (${program} ${first ?? "?"})`,
+    );
+}
+
+/** Programs whose first operand only known at run time could be an uninstall. */
+const REMOVERS = new Set([
+  "brew",
+  "pyenv",
+  "gem",
+  "cargo",
+  "rustup",
+  "conda",
+  "mamba",
+  "micromamba",
+  "rbenv",
+  "pipx",
+]);
+
+/**
+ * Conda channels other than the distribution's own (`-c attacker-dev`, `--channel=URL`): a package
+ * from a channel anyone can own runs its post-link scripts at install.
+ */
+const CONDA_CHANNELS = new Set([
+  "defaults",
+  "conda-forge",
+  "main",
+  "anaconda",
+  "pkgs/main",
+  "pkgs/r",
+  "bioconda",
+  "pytorch",
+  "nvidia",
+]);
+
+function condaChannels(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    const c =
+      v === "-c" || v === "--channel"
+        ? words[++i]?.value
+        : v?.startsWith("--channel=")
+          ? v.slice(10)
+          : v?.startsWith("-c") && v.length > 2 && !v.startsWith("--")
+            ? v.slice(2)
+            : undefined;
+    if (c === undefined) continue;
+    if (
+      c === null ||
+      !CONDA_CHANNELS.has(c.replace(/^https:\/\/conda\.anaconda\.org\//, "").replace(/\/$/, ""))
+    )
+      floor(
+        fx,
+        `code-source: '${ctx.text}' installs from the conda channel '${c ?? "?"}' (its packages run scripts at install)`,
+      );
+  }
+}
+
+/** Programs globalInstall judges (installs onto PATH, removals of what the user installed). */
+const GLOBAL_PROGRAMS = new Set([
+  ...["npm", "pnpm", "yarn", "bun", "pip", "pip3", "pipx", "uv", "brew"],
+  ...["pyenv", "rbenv", "gem", "cargo", "rustup", "conda", "mamba", "micromamba", "go"],
+]);
 
 /**
  * Test runners' and builders' worker counts (`--maxWorkers=1000`, `pytest -n 1000`, `make -j 1000`,
