@@ -93,6 +93,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     subtrees: [],
   };
   workerCount(program, words, ctx, fx);
+  const runner = FILE_RUNNERS[program];
+  if (runner !== undefined) fileRunner(runner, words, ctx, fx);
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
@@ -356,7 +358,12 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "node":
     case "bun":
     case "deno":
-      inspector(words, ctx, fx);
+      // `deno run --inspect=0.0.0.0 main.ts`: deno's flags follow its subcommand.
+      inspector(
+        program === "deno" && words[0]?.value?.startsWith("-") === false ? words.slice(1) : words,
+        ctx,
+        fx,
+      );
       if (fx.floors.length > 0) return fx;
       break;
     case "pipx":
@@ -948,7 +955,7 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   ],
   cargo: ["--config"],
   rustc: ["-C", "--codegen"],
-  gcc: ["-fplugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
+  gcc: ["-fplugin=", "-fpass-plugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
   go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay"],
   xcodebuild: [
     "CC=",
@@ -960,10 +967,13 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
     "-xcconfig",
     "-toolchain",
   ],
+  // gate44: modules node loads before the app (`--import data:…` is code inline).
+  node: ["--import", "--loader", "--experimental-loader", "-r", "--require"],
   npm: ["--script-shell", "--userconfig", "--globalconfig", "--node-options"],
   pnpm: ["--config.script-shell", "--config.node-options", "--config.userconfig", "--userconfig"],
   yarn: ["--use-yarnrc"],
-  make: ["MAKEFILES=", "SHELL=", "MAKEFLAGS=", "MFLAGS="],
+  // gate44: compiler flags a make recipe passes on (`CFLAGS=-B DIR` runs DIR/ld and DIR/as).
+  make: ["MAKEFILES=", "SHELL=", "MAKEFLAGS=", "MFLAGS=", "CFLAGS=", "CXXFLAGS=", "CPPFLAGS=", "LDFLAGS="],
   pip: ["-r", "--requirement", "-c", "--constraint"],
   pip3: ["-r", "--requirement", "-c", "--constraint"],
   uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
@@ -978,6 +988,64 @@ for (const [alias, of] of [
 ] as const)
   CODE_FLAGS[alias] = CODE_FLAGS[of]!;
 
+/**
+ * Programs that run the file an operand names (gate44): `bats t.bats`, `elixir x.exs`, `ocaml x.ml`,
+ * `gem build x.gemspec` (a gemspec is Ruby), `dotnet build x.proj` (MSBuild's Exec tasks run
+ * commands). The file is code the command runs: a session artefact is judged as run, a file outside
+ * the workspace is not ALLOW. `sub`: only after one of these subcommands; `all`: every operand (bats
+ * runs every file and directory named), else the first; `values`: flags whose next word is theirs.
+ */
+interface FileRunner {
+  sub?: readonly string[];
+  all?: boolean;
+  values?: readonly string[];
+}
+const FILE_RUNNERS: Record<string, FileRunner> = {
+  bats: { all: true, values: ["-f", "--filter", "-j", "--jobs", "-F", "--formatter", "-o", "--output"] },
+  elixir: { values: ["-e", "--eval", "-r", "-pr", "-pa", "-pz", "--erl", "--sname", "--name", "--cookie"] },
+  escript: {},
+  ocaml: { values: ["-I", "-open", "-init", "-ppx", "-w"] },
+  runghc: {},
+  runhaskell: {},
+  gem: { sub: ["build"] },
+  dotnet: {
+    sub: ["build", "run", "test", "msbuild", "publish", "pack", "restore", "clean"],
+    values: [
+      "-c",
+      "-f",
+      "-o",
+      "-r",
+      "-p",
+      "--project",
+      "--configuration",
+      "--framework",
+      "--output",
+      "--runtime",
+    ],
+  },
+  msbuild: {},
+};
+
+function fileRunner(r: FileRunner, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let i = 0;
+  if (r.sub !== undefined) {
+    const s = words.findIndex((w) => w.value === null || !w.value.startsWith("-"));
+    if (s < 0 || words[s]!.value === null || !r.sub.includes(words[s]!.value!)) return;
+    i = s + 1;
+  }
+  for (; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v !== null && v.startsWith("-")) {
+      // `dotnet build --project x.proj`: the project file is the one the build runs.
+      if (v === "--project" || v === "-p") apply("script", v, words[i + 1]?.value ?? null, ctx, fx);
+      if (r.values?.includes(v)) i++;
+      continue;
+    }
+    apply("script", "operand", v, ctx, fx);
+    if (!r.all) return;
+  }
+}
+
 /** Values that are not files but say what the tool loads: a rustc codegen key, a node option, a cargo key. */
 function codeValue(flag: string, v: string): string | null {
   if (flag === "-C" || flag === "--codegen") {
@@ -990,6 +1058,17 @@ function codeValue(flag: string, v: string): string | null {
   if (flag === "--config" && v.includes("="))
     return /^(profile\.|term\.|build\.(jobs|incremental)\s*=)/.test(v) ? null : "";
   if (flag === "-fuse-ld=" && !v.includes("/")) return null;
+  // node: `--import data:text/javascript,…` is the module's code; `--import tsx` a package.
+  if (flag === "--import" || flag === "--loader" || flag === "--experimental-loader") {
+    if (/^data:/i.test(v)) return "";
+    return v.includes("/") || /\.[cm]?[jt]s$/.test(v) ? v : null;
+  }
+
+  // make `CFLAGS='-O2 -B DIR'`: the directories and plugins the compiler is told to run from.
+  if (flag === "CFLAGS=" || flag === "CXXFLAGS=" || flag === "CPPFLAGS=" || flag === "LDFLAGS=") {
+    const m = /(?:^|\s)(?:-B\s*|-fplugin=|-fpass-plugin=|--ld-path=|-fuse-ld=(?=[./~]))(\S+)/.exec(v);
+    return m ? m[1]! : /(?:^|\s)-(?:Xclang|load|Wl,|Xlinker)/.test(v) ? "" : null;
+  }
   if (
     flag === "--node-options" ||
     flag === "--config.node-options" ||
@@ -1009,8 +1088,11 @@ function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx:
       let val: string | null | undefined;
       if (f.endsWith("=")) {
         if (v.startsWith(f)) val = v.slice(f.length);
-      } else if (v === f) val = words[i + 1]?.value ?? null;
-      else if (v.startsWith(`${f}=`)) val = v.slice(f.length + 1);
+      } else if (v === f) {
+        val = words[i + 1]?.value ?? null;
+        // clang `-Xclang -load -Xclang ./p.dylib`: the plugin is the next -Xclang's value.
+        if (f === "-load" && val === "-Xclang") val = words[i + 2]?.value ?? null;
+      } else if (v.startsWith(`${f}=`)) val = v.slice(f.length + 1);
       else if (f.length === 2 && f[1] !== "-" && v.startsWith(f) && v.length > 2 && !v.startsWith("--"))
         val =
           f === "-r" || f === "-c" || f === "-f" || f === "-C" || f === "-S" || f === "-I" || f === "-B"
@@ -1089,6 +1171,13 @@ function buildToolCode(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
           /(^|:)(exec:(exec|java)|antrun:run)$|exec-maven-plugin|maven-antrun|^-Dexec\./.test(v)
         )
           code("runs a program through a plugin (exec, antrun)");
+        // `-Dmaven.surefire.debug='-agentlib:jdwp=…,address=*:5005'`: a debugger port off loopback
+        // runs whatever code reaches it (the bare flag listens on localhost:5005).
+        else if (/jdwp=.*\baddress=(?!(?:localhost|127\.0\.0\.1|\[?::1\]?)?:?\d+(?:,|$))/.test(v))
+          floor(
+            fx,
+            `remote-code: '${ctx.text}' opens a Java debugger port beyond loopback (whoever reaches it runs code)`,
+          );
         break;
       case "libtool":
       case "glibtool":
