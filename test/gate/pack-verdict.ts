@@ -1,5 +1,5 @@
 /** The default pack's verdicts in tests (HOME=/Users/dev, workspace ~/project). */
-import { beforeAll } from "vitest";
+import { beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from "../../src/gate/index.js";
 
 export const HOME = "/Users/dev";
@@ -59,4 +59,23 @@ export function packSteps(
 export function packVerdict(prefix: string): (command: string) => string {
   const steps = packSteps(prefix);
   return (command) => steps(command).evaluation;
+}
+
+/** A row of a class's table: one step, or the steps of one session. */
+export type Row = Step | Step[];
+
+/**
+ * A class's table over the pack (gate44): `table(title, bad, good)` registers one test per row, the
+ * attack rows not ALLOW and the everyday rows next to them ALLOW.
+ */
+export function packTable(prefix: string): (title: string, bad: Row[], good?: Row[]) => void {
+  const steps = packSteps(prefix);
+  const run = (r: Row) => steps(...(Array.isArray(r) ? r : [r])).evaluation;
+  const name = (r: Row) =>
+    (Array.isArray(r) ? r : [r]).map((s) => (typeof s === "string" ? s : JSON.stringify(s))).join(" ⟶ ");
+  return (title, bad, good = []) =>
+    describe(title, () => {
+      for (const r of bad) it(`${name(r)} is not ALLOW`, () => expect(run(r)).not.toBe("ALLOW"));
+      for (const r of good) it(`${name(r)} stays ALLOW`, () => expect(run(r)).toBe("ALLOW"));
+    });
 }

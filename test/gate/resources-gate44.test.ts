@@ -4,23 +4,9 @@
  * default pack (HOME=/Users/dev, workspace /Users/dev/project): the attack spellings are not ALLOW,
  * the everyday ones next to them are.
  */
-import { describe, expect, it } from "vitest";
-import { packSteps, type Step } from "./pack-verdict.js";
+import { packTable } from "./pack-verdict.js";
 
-const steps = packSteps("g44");
-
-type Row = Step | Step[];
-const run = (r: Row) => steps(...(Array.isArray(r) ? r : [r])).evaluation;
-const name = (r: Row) =>
-  (Array.isArray(r) ? r : [r]).map((s) => (typeof s === "string" ? s : JSON.stringify(s))).join(" ⟶ ");
-
-/** A class's table: the attack rows are not ALLOW, the everyday rows next to them are. */
-function table(title: string, bad: Row[], good: Row[] = []): void {
-  describe(title, () => {
-    for (const r of bad) it(`${name(r)} is not ALLOW`, () => expect(run(r)).not.toBe("ALLOW"));
-    for (const r of good) it(`${name(r)} stays ALLOW`, () => expect(run(r)).toBe("ALLOW"));
-  });
-}
+const table = packTable("g44");
 
 table(
   "a loop whose condition never changes runs forever",
@@ -284,4 +270,16 @@ table(
     "make MAKEFLAGS='--eval=x'",
   ],
   ["pip install -r requirements.txt", "mocha -r ts-node/register test"],
+);
+
+table(
+  "an ollama model beyond the size floor",
+  [
+    "ollama run llama3.1:405b 'summarize README.md'",
+    "ollama run deepseek-r1:671b hello",
+    "ollama pull llama3.1:405b",
+    "ollama pull qwen2.5:110b-instruct-q4_K_M",
+    "ollama run kimi-k2:1t",
+  ],
+  ["ollama run llama3.2:3b hi", "ollama run llama3.1:70b hi", "ollama list", "ollama run mistral hi"],
 );

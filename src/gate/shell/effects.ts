@@ -337,6 +337,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
           floor(fx, `resources: '${ctx.text}' prints ${n === Infinity ? "endless" : n} lines`);
       }
       return fx;
+    case "ollama":
+      ollamaSize(words, ctx, fx);
+      break;
     case "split":
     case "gsplit":
       splitPieces(words, ctx, fx);
@@ -2689,6 +2692,32 @@ function ghSaves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     apply("write", "clone", ops[3] !== undefined ? ops[3].value : cloneDir(ops[2].value), ctx, fx);
   } else return;
   if (!fx.hosts.includes("github.com")) fx.hosts.push("github.com");
+}
+
+/** Most parameters (billions) a model `ollama run|pull` may fetch: 70B is ~40 GB of weights. */
+const OLLAMA_MAX_BILLIONS = 70;
+
+/**
+ * `ollama run llama3.1:405b`, `ollama pull deepseek-r1:671b`: the size tag says how large the
+ * download and the memory are (405B is ~230 GB): beyond the floor, resources. A model only known at
+ * run time is the same floor.
+ */
+function ollamaSize(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const sub = ops[0]?.value;
+  if (sub !== "run" && sub !== "pull") return;
+  const model = ops[1];
+  if (model === undefined) return;
+  const m =
+    model.value === null ? null : /:(?:[\w.-]*?[-_])?(\d+(?:\.\d+)?)([bt])(?:[-_.]|$)/i.exec(model.value);
+  if (
+    model.value === null ||
+    (m !== null && Number(m[1]) * (m[2]!.toLowerCase() === "t" ? 1000 : 1) > OLLAMA_MAX_BILLIONS)
+  )
+    floor(
+      fx,
+      `resources: '${ctx.text}' fetches and loads a model of ${m ? `${m[1]}${m[2]}` : "unknown size"} parameters (hundreds of GB)`,
+    );
 }
 
 /** Smallest pieces `split` may cut without a floor: one file per few bytes or lines exhausts inodes. */
