@@ -184,6 +184,8 @@ const JS: Capability[] = [
     /\bDeno\s*\.\s*(run|Command|kill)\b/,
     /\bfrom\s*['"]bun['"]|\brequire\s*\(\s*['"]bun['"]\s*\)/,
     /\bprocess\s*\.\s*(binding|_linkedBinding|dlopen|kill|setuid|setgid|chdir)\b/,
+    // gate44: JXA (`osascript -l JavaScript x.js`): shell scripts, other apps, and the ObjC bridge.
+    /\b(doShellScript|currentApplication|ObjC\s*\.\s*(import|bindFunction)|NSTask|NSAppleScript)\b|\bApplication\s*\(/,
   ),
   ...cap(
     "uses the network",

@@ -79,3 +79,13 @@ export function stepTable(steps: (...steps: Step[]) => Verdict) {
     });
   };
 }
+
+/** A row of a class's table: one step, or the steps of one session. */
+export type Row = Step | Step[];
+
+/** stepTable over a fresh pack gate, with one-step rows written bare (gate44's tables). */
+export function packTable(prefix: string): (title: string, bad: Row[], good?: Row[]) => void {
+  const table = stepTable(packSteps(prefix));
+  const steps = (r: Row) => (Array.isArray(r) ? r : [r]);
+  return (title, bad, good = []) => table(title, bad.map(steps), good.map(steps));
+}

@@ -99,6 +99,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     repo: null,
   };
   workerCount(program, words, ctx, fx);
+  const runner = FILE_RUNNERS[program];
+  if (runner !== undefined) fileRunner(runner, words, ctx, fx);
+  if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
   switch (program) {
@@ -197,6 +200,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
     case "ollama":
       ollamaRegistry(words, ctx, fx);
+      ollamaSize(words, ctx, fx);
       break;
     case "ps":
       if (psShowsEnvironment(words)) fx.reads.push(ENVIRON);
@@ -347,6 +351,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
           floor(fx, `resources: '${ctx.text}' prints ${n === Infinity ? "endless" : n} lines`);
       }
       return fx;
+    case "split":
+    case "gsplit":
+      splitPieces(words, ctx, fx);
+      break;
     case "xargs":
       for (let i = 0; i < words.length; i++) {
         const v = words[i]!.value;
@@ -364,11 +372,15 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "node":
     case "bun":
     case "deno":
-      inspector(words, ctx, fx);
+      // `deno run --inspect=0.0.0.0 main.ts`: deno's flags follow its subcommand.
+      inspector(
+        program === "deno" && words[0]?.value?.startsWith("-") === false ? words.slice(1) : words,
+        ctx,
+        fx,
+      );
       if (fx.floors.length > 0) return fx;
       break;
     case "pipx":
-      globalInstall(program, words, ctx, fx);
       return fx;
     // python-dotenv's CLI: `dotenv list` / `dotenv get KEY` print the file's values.
     case "dotenv":
@@ -446,15 +458,6 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "gh":
       ghSaves(words, ctx, fx);
       return fx;
-    case "gem":
-      // No spec: the rules judge the rest (package-managers, package-index-untrusted).
-      globalInstall(program, words, ctx, fx);
-      break;
-    case "conda":
-    case "mamba":
-    case "micromamba":
-      condaChannels(words, ctx, fx);
-      break;
   }
   const spec = specOf(program);
   // No spec: the rules alone judge it, with what was found above (a worker count, a code flag).
@@ -553,10 +556,6 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "uv":
     case "brew":
       packageSources(program, words, ctx, fx);
-      globalInstall(program, words, ctx, fx);
-      break;
-    case "pip3":
-      globalInstall(program, words, ctx, fx);
       break;
     case "diff":
       // `diff -r A B` reads every file below A and B.
@@ -702,6 +701,8 @@ function inspector(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const first = words.find((w) => w.value === null || !w.value.startsWith("-"))?.value;
   const has = (...f: string[]) => words.some((w) => w.value !== null && f.includes(w.value));
+  globalRemoval(program, first, words, has, ctx, fx);
+  if (program === "conda" || program === "mamba" || program === "micromamba") condaChannels(words, ctx, fx);
   let global = false;
   if (program === "npm" || program === "pnpm" || program === "bun")
     global =
@@ -749,7 +750,12 @@ function condaChannels(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   if (!config && !["install", "create", "update", "upgrade", "env", "search", "run"].includes(sub ?? ""))
     return;
   const check = (v: string | null) => {
-    if (v !== null && CONDA_CHANNELS.has(v.toLowerCase())) return;
+    // A known channel may be written as its anaconda.org URL.
+    const name = v
+      ?.toLowerCase()
+      .replace(/^https:\/\/conda\.anaconda\.org\//, "")
+      .replace(/\/$/, "");
+    if (name !== undefined && CONDA_CHANNELS.has(name)) return;
     floor(
       fx,
       `code-source: '${ctx.text}' installs from the conda channel ${v === null ? "(only known at run time)" : `'${v}'`}, which the pack does not know (its packages' post-link scripts run)`,
@@ -852,6 +858,80 @@ function openEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 export function pythonModuleAt(words: Word[]): number {
   return words.findIndex((w) => w.value === "-m");
 }
+
+/**
+ * The removal side of global installs (gate39): uninstalling what the user installed outside the
+ * workspace deletes files there (`brew uninstall git`, `npm uninstall -g npm`, `pyenv uninstall
+ * 3.12`, `rustup toolchain uninstall stable`, `gem uninstall --all`, `cargo uninstall`, `conda remove`
+ * outside a prefix in the workspace, `go clean -modcache`). `pip uninstall` removes from whichever
+ * interpreter `pip` is: the gate cannot see a venv, so it is reviewed too.
+ */
+function globalRemoval(
+  program: string,
+  first: string | null | undefined,
+  words: Word[],
+  has: (...f: string[]) => boolean,
+  ctx: EffectsCtx,
+  fx: Effects,
+): void {
+  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-")).map((w) => w.value);
+  const npmRemove = /^(uninstall|remove|rm|r|un|unlink)$/.test(first ?? "");
+  let removes = first === null && REMOVERS.has(program);
+  if (program === "npm" || program === "pnpm" || program === "bun")
+    removes ||= npmRemove && has("-g", "--global", "--location=global");
+  else if (program === "yarn") removes ||= first === "global" && /^(remove|rm|unlink)$/.test(ops[1] ?? "");
+  else if (program === "brew")
+    removes ||= /^(uninstall|remove|rm|untap|autoremove|unlink)$/.test(first ?? "");
+  else if (program === "pip" || program === "pip3") removes ||= first === "uninstall";
+  else if (program === "pipx") removes ||= first === "uninstall" || first === "uninstall-all";
+  else if (program === "uv")
+    removes ||=
+      (first === "tool" && ops[1] === "uninstall") ||
+      (first === "pip" && ops[1] === "uninstall" && has("--system"));
+  else if (program === "pyenv" || program === "gem" || program === "cargo" || program === "rbenv")
+    removes ||= first === "uninstall";
+  else if (program === "rustup")
+    removes ||=
+      first === "uninstall" ||
+      (first === "self" && ops[1] === "uninstall") ||
+      ((first === "toolchain" || first === "component" || first === "target") &&
+        /^(uninstall|remove)$/.test(ops[1] ?? ""));
+  else if (program === "conda" || program === "mamba" || program === "micromamba") {
+    const sub = first === "env" ? ops[1] : first;
+    if (sub !== undefined && /^(remove|uninstall)$/.test(sub ?? "")) {
+      const k = words.findIndex((w) => w.value === "-p" || w.value === "--prefix");
+      const prefix =
+        k >= 0 ? words[k + 1]?.value : words.find((w) => w.value?.startsWith("--prefix="))?.value?.slice(9);
+      removes ||= prefix === undefined || prefix === null || !ctx.inWorkspace(prefix);
+    }
+  } else if (program === "go")
+    removes ||= first === "clean" && has("-modcache", "--modcache", "-cache", "-fuzzcache");
+  if (removes)
+    floor(
+      fx,
+      `write-outside: '${ctx.text}' removes what the user installed outside the workspace (${program} ${first ?? "?"})`,
+    );
+}
+
+/** Programs whose first operand only known at run time could be an uninstall. */
+const REMOVERS = new Set([
+  "brew",
+  "pyenv",
+  "gem",
+  "cargo",
+  "rustup",
+  "conda",
+  "mamba",
+  "micromamba",
+  "rbenv",
+  "pipx",
+]);
+
+/** Programs globalInstall judges (installs onto PATH, removals of what the user installed). */
+const GLOBAL_PROGRAMS = new Set([
+  ...["npm", "pnpm", "yarn", "bun", "pip", "pip3", "pipx", "uv", "brew"],
+  ...["pyenv", "rbenv", "gem", "cargo", "rustup", "conda", "mamba", "micromamba", "go"],
+]);
 
 /**
  * Test runners' and builders' worker counts (`--maxWorkers=1000`, `pytest -n 1000`, `make -j 1000`,
@@ -1007,7 +1087,7 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   ],
   cargo: ["--config"],
   rustc: ["-C", "--codegen"],
-  gcc: ["-fplugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
+  gcc: ["-fplugin=", "-fpass-plugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
   go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay"],
   xcodebuild: [
     "CC=",
@@ -1019,10 +1099,13 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
     "-xcconfig",
     "-toolchain",
   ],
+  // gate44: modules node loads before the app (`--import data:…` is code inline).
+  node: ["--import", "--loader", "--experimental-loader", "-r", "--require"],
   npm: ["--script-shell", "--userconfig", "--globalconfig", "--node-options"],
   pnpm: ["--config.script-shell", "--config.node-options", "--config.userconfig", "--userconfig"],
   yarn: ["--use-yarnrc"],
-  make: ["MAKEFILES=", "SHELL=", "MAKEFLAGS=", "MFLAGS="],
+  // gate44: compiler flags a make recipe passes on (`CFLAGS=-B DIR` runs DIR/ld and DIR/as).
+  make: ["MAKEFILES=", "SHELL=", "MAKEFLAGS=", "MFLAGS=", "CFLAGS=", "CXXFLAGS=", "CPPFLAGS=", "LDFLAGS="],
   pip: ["-r", "--requirement", "-c", "--constraint"],
   pip3: ["-r", "--requirement", "-c", "--constraint"],
   uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
@@ -1037,6 +1120,64 @@ for (const [alias, of] of [
 ] as const)
   CODE_FLAGS[alias] = CODE_FLAGS[of]!;
 
+/**
+ * Programs that run the file an operand names (gate44): `bats t.bats`, `elixir x.exs`, `ocaml x.ml`,
+ * `gem build x.gemspec` (a gemspec is Ruby), `dotnet build x.proj` (MSBuild's Exec tasks run
+ * commands). The file is code the command runs: a session artefact is judged as run, a file outside
+ * the workspace is not ALLOW. `sub`: only after one of these subcommands; `all`: every operand (bats
+ * runs every file and directory named), else the first; `values`: flags whose next word is theirs.
+ */
+interface FileRunner {
+  sub?: readonly string[];
+  all?: boolean;
+  values?: readonly string[];
+}
+const FILE_RUNNERS: Record<string, FileRunner> = {
+  bats: { all: true, values: ["-f", "--filter", "-j", "--jobs", "-F", "--formatter", "-o", "--output"] },
+  elixir: { values: ["-e", "--eval", "-r", "-pr", "-pa", "-pz", "--erl", "--sname", "--name", "--cookie"] },
+  escript: {},
+  ocaml: { values: ["-I", "-open", "-init", "-ppx", "-w"] },
+  runghc: {},
+  runhaskell: {},
+  gem: { sub: ["build"] },
+  dotnet: {
+    sub: ["build", "run", "test", "msbuild", "publish", "pack", "restore", "clean"],
+    values: [
+      "-c",
+      "-f",
+      "-o",
+      "-r",
+      "-p",
+      "--project",
+      "--configuration",
+      "--framework",
+      "--output",
+      "--runtime",
+    ],
+  },
+  msbuild: {},
+};
+
+function fileRunner(r: FileRunner, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let i = 0;
+  if (r.sub !== undefined) {
+    const s = words.findIndex((w) => w.value === null || !w.value.startsWith("-"));
+    if (s < 0 || words[s]!.value === null || !r.sub.includes(words[s]!.value!)) return;
+    i = s + 1;
+  }
+  for (; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v?.startsWith("-")) {
+      // `dotnet build --project x.proj`: the project file is the one the build runs.
+      if (v === "--project" || v === "-p") apply("script", v, words[i + 1]?.value ?? null, ctx, fx);
+      if (r.values?.includes(v)) i++;
+      continue;
+    }
+    apply("script", "operand", v, ctx, fx);
+    if (!r.all) return;
+  }
+}
+
 /** Values that are not files but say what the tool loads: a rustc codegen key, a node option, a cargo key. */
 function codeValue(flag: string, v: string): string | null {
   if (flag === "-C" || flag === "--codegen") {
@@ -1049,6 +1190,17 @@ function codeValue(flag: string, v: string): string | null {
   if (flag === "--config" && v.includes("="))
     return /^(profile\.|term\.|build\.(jobs|incremental)\s*=)/.test(v) ? null : "";
   if (flag === "-fuse-ld=" && !v.includes("/")) return null;
+  // node: `--import data:text/javascript,…` is the module's code; `--import tsx` a package.
+  if (flag === "--import" || flag === "--loader" || flag === "--experimental-loader") {
+    if (/^data:/i.test(v)) return "";
+    return v.includes("/") || /\.[cm]?[jt]s$/.test(v) ? v : null;
+  }
+
+  // make `CFLAGS='-O2 -B DIR'`: the directories and plugins the compiler is told to run from.
+  if (flag === "CFLAGS=" || flag === "CXXFLAGS=" || flag === "CPPFLAGS=" || flag === "LDFLAGS=") {
+    const m = /(?:^|\s)(?:-B\s*|-fplugin=|-fpass-plugin=|--ld-path=|-fuse-ld=(?=[./~]))(\S+)/.exec(v);
+    return m ? m[1]! : /(?:^|\s)-(?:Xclang|load|Wl,|Xlinker)/.test(v) ? "" : null;
+  }
   if (
     flag === "--node-options" ||
     flag === "--config.node-options" ||
@@ -1068,8 +1220,11 @@ function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx:
       let val: string | null | undefined;
       if (f.endsWith("=")) {
         if (v.startsWith(f)) val = v.slice(f.length);
-      } else if (v === f) val = words[i + 1]?.value ?? null;
-      else if (v.startsWith(`${f}=`)) val = v.slice(f.length + 1);
+      } else if (v === f) {
+        val = words[i + 1]?.value ?? null;
+        // clang `-Xclang -load -Xclang ./p.dylib`: the plugin is the next -Xclang's value.
+        if (f === "-load" && val === "-Xclang") val = words[i + 2]?.value ?? null;
+      } else if (v.startsWith(`${f}=`)) val = v.slice(f.length + 1);
       else if (f.length === 2 && f[1] !== "-" && v.startsWith(f) && v.length > 2 && !v.startsWith("--"))
         val =
           f === "-r" || f === "-c" || f === "-f" || f === "-C" || f === "-S" || f === "-I" || f === "-B"
@@ -1148,6 +1303,13 @@ function buildToolCode(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
           /(^|:)(exec:(exec|java)|antrun:run)$|exec-maven-plugin|maven-antrun|^-Dexec\./.test(v)
         )
           code("runs a program through a plugin (exec, antrun)");
+        // `-Dmaven.surefire.debug='-agentlib:jdwp=…,address=*:5005'`: a debugger port off loopback
+        // runs whatever code reaches it (the bare flag listens on localhost:5005).
+        else if (/jdwp=.*\baddress=(?!(?:localhost|127\.0\.0\.1|\[?::1\]?)?:?\d+(?:,|$))/.test(v))
+          floor(
+            fx,
+            `remote-code: '${ctx.text}' opens a Java debugger port beyond loopback (whoever reaches it runs code)`,
+          );
         break;
       case "libtool":
       case "glibtool":
@@ -2864,6 +3026,70 @@ function ghSaves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     apply("write", "clone", ops[3] !== undefined ? ops[3].value : cloneDir(ops[2].value), ctx, fx);
   } else return;
   if (!fx.hosts.includes("github.com")) fx.hosts.push("github.com");
+}
+
+/** Most parameters (billions) a model `ollama run|pull` may fetch: 70B is ~40 GB of weights. */
+const OLLAMA_MAX_BILLIONS = 70;
+
+/**
+ * `ollama run llama3.1:405b`, `ollama pull deepseek-r1:671b`: the size tag says how large the
+ * download and the memory are (405B is ~230 GB): beyond the floor, resources. A model only known at
+ * run time is the same floor.
+ */
+function ollamaSize(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const sub = ops[0]?.value;
+  if (sub !== "run" && sub !== "pull") return;
+  const model = ops[1];
+  if (model === undefined) return;
+  const m =
+    model.value === null ? null : /:(?:[\w.-]*?[-_])?(\d+(?:\.\d+)?)([bt])(?:[-_.]|$)/i.exec(model.value);
+  if (
+    model.value === null ||
+    (m !== null && Number(m[1]) * (m[2]!.toLowerCase() === "t" ? 1000 : 1) > OLLAMA_MAX_BILLIONS)
+  )
+    floor(
+      fx,
+      `resources: '${ctx.text}' fetches and loads a model of ${m ? `${m[1]}${m[2]}` : "unknown size"} parameters (hundreds of GB)`,
+    );
+}
+
+/** Smallest pieces `split` may cut without a floor: one file per few bytes or lines exhausts inodes. */
+const SPLIT_MIN_BYTES = 1024;
+const SPLIT_MIN_LINES = 10;
+/** Most pieces `split -n N` may make. */
+const SPLIT_MAX_PIECES = 10_000;
+/** `10`, `10k`, `1m`, `2KB`, `3KiB`, `4b` (GNU: 512-byte blocks): bytes, NaN when not a size. */
+const SPLIT_SIZE = /^(\d+)([kmgtpe]?)(i?b?)$/i;
+
+/**
+ * `split -b 1`, `split -l 1`, `split -n 100000`: a file per byte or line of the input, millions of
+ * files (inodes, the disk's directory); a size only known at run time is the same floor.
+ */
+function splitPieces(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("-")) continue;
+    const m = /^(?:-([blCn])(.*)|--(bytes|lines|line-bytes|number)(?:=(.*))?)$/.exec(v);
+    if (m === null) continue;
+    const kind = m[1] ?? (m[3] === "line-bytes" ? "C" : m[3]![0]!);
+    const attached = m[1] !== undefined ? m[2] : m[4];
+    const n = attached === "" || attached === undefined ? words[++i]?.value : attached;
+    if (n === undefined) continue;
+    let small: boolean;
+    if (n === null) small = true;
+    else if (kind === "n") {
+      // `-n 4`, `-n l/4`, `-n r/2/4`: the count is the last number.
+      const c = /(\d+)$/.exec(n);
+      small = c === null || Number(c[1]) > SPLIT_MAX_PIECES;
+    } else if (kind === "l") small = !/^\d+$/.test(n) || Number(n) < SPLIT_MIN_LINES;
+    else {
+      const s = SPLIT_SIZE.exec(n);
+      small = s === null || (s[2] === "" && s[3]!.toLowerCase() !== "b" && Number(s[1]) < SPLIT_MIN_BYTES);
+    }
+    if (small)
+      floor(fx, `resources: '${ctx.text}' cuts its input into tiny pieces: a file per few bytes or lines`);
+  }
 }
 
 /** The most lines a `seq` may print before it is a resources floor (7 MB of numbers). */

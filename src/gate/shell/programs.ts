@@ -74,6 +74,8 @@ export const VALUE_FLAGS: Record<string, Set<string>> = {
   env: new Set(["-u", "-C", "-S", "--unset", "--chdir", "--split-string"]),
   exec: new Set(["-a"]),
   xcrun: new Set(["--sdk", "-sdk", "--toolchain", "-toolchain"]),
+  // `osascript -l JavaScript FILE`: the language, then the script file it runs.
+  osascript: new Set(["-l", "-s"]),
   timeout: new Set(["-s", "-k", "--signal", "--kill-after"]),
   nice: new Set(["-n", "--adjustment"]),
   ionice: new Set(["-c", "-n", "-p"]),

@@ -101,6 +101,8 @@ interface Ctx {
   feeders: string[];
   /** Redirect targets (as written) inherited from an enclosing `{ …; } > file`. */
   writes: string[];
+  /** Of `writes`, the ones appended to (`>>`): a command reading one feeds itself. */
+  appends?: string[];
   reads: string[];
   out: SimpleCommand[];
   floors: string[];
@@ -343,8 +345,8 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
     case "while_statement":
     case "until_statement": {
       // The head decides (linear); only an endless head makes the body be searched for a way out.
-      const head = ctx.line.slice(cur.startIndex, Math.min(cur.endIndex, cur.startIndex + 32));
-      if (/^(while\s+(true|:)|until\s+false)\s*;/.test(head)) {
+      const head = ctx.line.slice(cur.startIndex, Math.min(cur.endIndex, cur.startIndex + 64));
+      if (ENDLESS_HEAD.test(head)) {
         const t = text(cur, ctx);
         if (!/\b(break|exit|return)\b/.test(t)) addFloor(ctx, `resources: '${short(t)}' loops forever`);
       } else if (cur.endIndex - cur.startIndex <= 4096 && BACKGROUND.test(text(cur, ctx)))
@@ -376,6 +378,8 @@ function pipeline(cur: Cursor, ctx: Ctx): void {
 
 interface Redirects {
   writes: string[];
+  /** Of `writes`, the ones appended to (`>>`): a command reading one feeds itself. */
+  appends?: string[];
   reads: string[];
   heredoc: string | null;
   /** Statements after a heredoc's start on the same line (`cat <<EOF | sh`), as cursors to walk. */
@@ -392,6 +396,7 @@ function redirectedStatement(cur: Cursor, ctx: Ctx): void {
   cur.gotoParent();
   cur.gotoFirstChild();
   const inner: Ctx = { ...ctx, writes: [...ctx.writes, ...r.writes], reads: [...ctx.reads, ...r.reads] };
+  if (r.appends) inner.appends = [...(ctx.appends ?? []), ...r.appends];
   let body = false;
   do {
     const id = cur.nodeTypeId;
@@ -447,8 +452,13 @@ function redirect(cur: Cursor, ctx: Ctx, r: Redirects): void {
     }
     // Kept as written: relative targets resolve when the command is emitted, after any `cd` before
     // it (tree-sitter-bash attaches `a && b > f` redirects to the whole list).
-    if (op.includes(">")) r.writes.push(w.value);
-    else r.reads.push(w.value);
+    if (op.includes(">")) {
+      r.writes.push(w.value);
+      if (op.endsWith(">>")) {
+        if (r.appends === undefined) r.appends = [];
+        r.appends.push(w.value);
+      }
+    } else r.reads.push(w.value);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
 }
@@ -722,6 +732,9 @@ function emit(
       const m = w.value === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.value);
       if (m) envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
     }
+  if (ctx.appends || r.appends || program === "tee") selfFeed(ctx, program, flags, operands, r, cmdText);
+  const walker = WALKERS.get(program);
+  if (walker !== undefined) diskWalk(ctx, program, walker, flags, words, operands, cmdText);
   // `let y=x`: each word is an arithmetic expression.
   if (program === "let") for (const w of words) if (w.value !== null) arith(ctx, w.value);
   // `docker run IMAGE wget https://h`: the hosts after the image are the inner command's (judged as
@@ -1546,6 +1559,167 @@ function searchPathInWorkspace(ctx: Ctx, name: string, value: string | null): bo
  */
 /** `$(<FILE)` / `$(< "F G")` / `$(<$HOME/x)`: a substitution that is one input redirect of one word. */
 const REDIRECT_ONLY = /^\$\(\s*<\s*((?:\\.|"[^"`$]*"|'[^']*'|\$\{?\w+\}?|[^\s<>&|;()\\"'`$])+)\s*\)$/;
+
+/**
+ * A loop head whose condition never changes: `while true`, `while :`, `while [ 1 ]`, `while test 1`,
+ * `while sleep 0` (sleep succeeds), `while ((1))`, `until false`, `until ! true`.
+ */
+const ENDLESS_HEAD =
+  /^(?:while\s+(?:true|:|!\s*false|sleep\s+[\d.]+[smhd]?|\[\s+(?:[^\s\]$`-][^\s\]$`]*|"[^"$`]+"|'[^']+')\s+\]|\[\[\s+(?:[^\s\]$`-][^\s\]$`]*|"[^"$`]+"|'[^']+')\s+\]\]|test\s+(?:[^\s;&|$`-][^\s;&|$`]*|"[^"$`]+"|'[^']+')|\(\(\s*[1-9]\d*\s*\)\))|until\s+(?:false|!\s*(?:true|:)|\(\(\s*0\s*\)\)))\s*(?:;|\n|do\b)/;
+
+/** Programs that read a file to its end, following it as it grows (a file they append to feeds them). */
+const STREAMERS = new Set([
+  "cat",
+  "tail",
+  "grep",
+  "egrep",
+  "fgrep",
+  "sed",
+  "awk",
+  "gawk",
+  "cut",
+  "nl",
+  "paste",
+  "tr",
+  "dd",
+  "tee",
+  "rev",
+  "strings",
+]);
+
+/**
+ * `tail -f f >> f`, `cat f >> f`, `tee -a g < g`: a command reading the file it appends to reads
+ * its own output, and the file grows until the disk is full.
+ */
+function selfFeed(
+  ctx: Ctx,
+  program: string,
+  flags: Set<string>,
+  operands: readonly Word[],
+  r: Redirects,
+  cmdText: string,
+): void {
+  if (!STREAMERS.has(program)) return;
+  const norm = (p: string) => normalisePath(p, ctx.scope.cwd, ctx.home);
+  const appended: string[] = [];
+  for (const a of ctx.appends ?? []) appended.push(norm(a));
+  for (const a of r.appends ?? []) appended.push(norm(a));
+  const tee = program === "tee";
+  if (tee && (flags.has("-a") || flags.has("--append")))
+    for (const o of operands) if (o.value !== null) appended.push(norm(o.value));
+  if (appended.length === 0) return;
+  const read: string[] = [];
+  for (const p of ctx.reads) read.push(norm(p));
+  for (const p of r.reads) read.push(norm(p));
+  if (!tee) for (const o of operands) if (o.value !== null) read.push(norm(o.value));
+  for (const p of appended)
+    if (read.includes(p)) {
+      addFloor(
+        ctx,
+        `resources: '${short(cmdText)}' reads ${short(p)}, which it appends to: it grows until the disk is full`,
+      );
+      return;
+    }
+}
+
+/**
+ * Programs that walk a directory tree, with the flags that make them recursive (none: always) and
+ * the flags that bound their depth. Over the whole disk, /Users, /Volumes or home they read
+ * millions of entries (`ls -laR /`, `du -h /`, `tree /`).
+ */
+interface Walker {
+  recursive?: readonly string[];
+  depth?: readonly string[];
+  /** Its first operand is a pattern, not a directory (unless -e/-f give it). */
+  pattern?: boolean;
+}
+const GREP_WALK: Walker = {
+  recursive: ["-r", "-R", "--recursive", "--dereference-recursive"],
+  pattern: true,
+};
+const WALKERS = new Map<string, Walker>([
+  ["ls", { recursive: ["-R", "--recursive"] }],
+  ["gls", { recursive: ["-R", "--recursive"] }],
+  ["tree", { depth: ["-L"] }],
+  ["du", {}],
+  ["gdu", {}],
+  ["find", { depth: ["-maxdepth"] }],
+  ["gfind", { depth: ["-maxdepth"] }],
+  ["fd", { depth: ["-d", "--max-depth", "--maxdepth"] }],
+  ["rg", { depth: ["-d", "--max-depth", "--maxdepth"], pattern: true }],
+  ["ag", { depth: ["--depth"], pattern: true }],
+  ["ack", { pattern: true }],
+  ["grep", GREP_WALK],
+  ["egrep", GREP_WALK],
+  ["fgrep", GREP_WALK],
+  ["ggrep", GREP_WALK],
+]);
+/** Deepest a bounded walk of a large root may go. */
+const MAX_WALK_DEPTH = 3;
+
+function diskWalk(
+  ctx: Ctx,
+  program: string,
+  w: Walker,
+  flags: Set<string>,
+  words: readonly Word[],
+  operands: readonly Word[],
+  cmdText: string,
+): void {
+  if (w.recursive && !w.recursive.some((f) => flags.has(f))) return;
+  if (w.depth)
+    for (let i = 0; i < words.length; i++) {
+      const v = words[i]!.value;
+      if (v === null) continue;
+      const f = w.depth.find(
+        (d) =>
+          v === d || v.startsWith(`${d}=`) || (d.length === 2 && v.startsWith(d) && /^\d+$/.test(v.slice(2))),
+      );
+      if (f === undefined) continue;
+      const n = v === f ? words[i + 1]?.value : v.slice(v.startsWith(`${f}=`) ? f.length + 1 : f.length);
+      if (n != null && /^\d+$/.test(n) && Number(n) <= MAX_WALK_DEPTH) return;
+    }
+  const home = ctx.home;
+  const given =
+    w.pattern &&
+    !flags.has("-e") &&
+    !flags.has("-f") &&
+    !flags.has("--regexp") &&
+    !flags.has("--file") &&
+    !flags.has("--files");
+  let roots = operands;
+  if (given) roots = operands.slice(1);
+  // find's starting points come before its expression.
+  if (program === "find" || program === "gfind") {
+    const starts: Word[] = [];
+    for (const x of words) {
+      if (x.value !== null && /^[-(!]/.test(x.value)) break;
+      starts.push(x);
+    }
+    roots = starts;
+  }
+  for (const o of roots) {
+    const v = o.value;
+    if (v === null) continue;
+    const p = normalisePath(o.glob ? globDir(v) : v, ctx.scope.cwd, home);
+    if (LARGE_ROOTS.has(p) || p === home || p === `${home}/Library` || /^\/Volumes\/[^/]+$/.test(p)) {
+      addFloor(ctx, `resources: '${short(cmdText)}' walks every file under ${p}`);
+      return;
+    }
+  }
+}
+/** Roots whose tree is the whole disk or every user's files. */
+const LARGE_ROOTS = new Set([
+  "/",
+  "/Users",
+  "/Volumes",
+  "/System",
+  "/System/Volumes/Data",
+  "/Library",
+  "/private",
+  "/home",
+  "/root",
+]);
 
 /** A `&` that puts a job in the background (not `&&`, `>&`, `&>`, `|&`). */
 const BACKGROUND = /(?<![&>|<])&(?![&>])/;
