@@ -54,8 +54,11 @@ function write(v: unknown, depth: number): string {
         }
         return `${s}]`;
       }
-      const fixed = (v as { [FIXED_TEXT]?: unknown })[FIXED_TEXT];
-      if (typeof fixed === "string") return fixed;
+      const fixed = (v as { [FIXED_TEXT]?: Fixed })[FIXED_TEXT];
+      if (fixed !== undefined) {
+        const text = fixedText(v, fixed);
+        if (text !== null) return text;
+      }
       return writeFields(v as Record<string, unknown>, sortedKeys(v), undefined, depth + 1);
     }
     default:
@@ -66,34 +69,43 @@ function write(v: unknown, depth: number): string {
 /** Where fixCanonical keeps an object's canonical JSON: a non-enumerable, read-only own property. */
 const FIXED_TEXT = Symbol("forge.canonicalJson");
 
+/** The text of a fixed object: not written yet (undefined), or null when it cannot be kept. */
+interface Fixed {
+  text: string | null | undefined;
+}
+
 /**
- * Freezes `o` and writes its canonical JSON once, kept on it (under a non-enumerable symbol: not
- * copied by spread, Object.assign, structuredClone or postMessage, unseen by JSON.stringify and
- * Object.keys); canonicalJson then reuses that text wherever `o` appears. For the small immutable
- * entries that records repeat: the gate's recent actions, up to 16 in every record's
- * composition_state, each written once instead of once per record that carries it (perf36).
- * Only a flat object is fixed: not an array, every own enumerable member a data property holding a
- * primitive, so the frozen object's text cannot change. Anything else (or a member canonicalJson
- * refuses, such as a non-finite number) is frozen and left to be written each time.
+ * Freezes `o` so canonicalJson writes its text once, the first time it is asked for, and reuses it
+ * wherever `o` appears after (the holder sits under a non-enumerable symbol: not copied by spread,
+ * Object.assign, structuredClone or postMessage, unseen by JSON.stringify and Object.keys). For the
+ * small immutable entries that records repeat: the gate's recent actions, up to 16 in every
+ * record's composition_state, each written once instead of once per record that carries it
+ * (perf36). The text is written on first use, not here, so the decision that makes an entry does
+ * not pay for the record's encoding. Only a flat object keeps its text: not an array, every own
+ * enumerable member a data property holding a primitive, so the frozen object's text cannot change.
+ * Anything else is frozen and written each time (and a member canonicalJson refuses, such as a
+ * non-finite number, is refused each time).
  */
 export function fixCanonical<T extends object>(o: T): Readonly<T> {
-  if (Array.isArray(o)) return Object.freeze(o);
-  const r = o as Record<string, unknown>;
+  if (!Array.isArray(o)) Object.defineProperty(o, FIXED_TEXT, { value: { text: undefined } satisfies Fixed });
+  return Object.freeze(o);
+}
+
+/** A fixed object's text, written on first use; null when the object is not flat. */
+function fixedText(o: object, f: Fixed): string | null {
+  if (f.text !== undefined) return f.text;
   const keys = sortedKeys(o);
   for (const k of keys) {
     const d = Object.getOwnPropertyDescriptor(o, k)!;
     const v = d.value;
-    if (!("value" in d) || (v !== null && (typeof v === "object" || typeof v === "function")))
-      return Object.freeze(o);
+    if (!("value" in d) || (v !== null && (typeof v === "object" || typeof v === "function"))) {
+      f.text = null;
+      return null;
+    }
   }
-  let text: string;
-  try {
-    text = writeFields(r, keys, undefined, 1);
-  } catch {
-    return Object.freeze(o);
-  }
-  Object.defineProperty(o, FIXED_TEXT, { value: text });
-  return Object.freeze(o);
+  // Throws for a refused member, leaving the text unwritten: it is refused again each time.
+  f.text = writeFields(o as Record<string, unknown>, keys, undefined, 1);
+  return f.text;
 }
 
 /** Object keys seen so far, quoted: records repeat the same few keys (a bounded cache: the first ones seen). */
