@@ -24,6 +24,9 @@ import {
 import type { Word } from "./types.js";
 import { CONTAINER_BOOL, CONTAINER_VALUES, composeSub, containerRun, wrappedStart } from "./wrappers.js";
 
+/** A word that is not an option: an operand, or one only known at run time (it may be either). */
+const isOperand = (w: Word): boolean => w.value === null || !w.value.startsWith("-");
+
 export interface Effects {
   /** Paths written, created or deleted (as written: the walk resolves them). */
   writes: string[];
@@ -139,7 +142,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     // `ditto -x` extracts an archive into its last operand instead.
     case "ditto":
       if (words.some((w) => w.value === "-x" || w.value === "-xk" || w.value === "-kx")) {
-        const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+        const ops = words.filter(isOperand);
         const dest = ops[ops.length - 1];
         if (ops.length >= 2 && dest !== undefined) {
           apply("write", "operand", dest.value, ctx, fx);
@@ -335,7 +338,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       return fx;
     case "umask": {
       // A mask that lets group or others write makes every later file writable by them.
-      const m = words.find((w) => w.value === null || !w.value.startsWith("-"));
+      const m = words.find(isOperand);
       if (m !== undefined && (m.value === null || !/^0*[0-7]?[2367][2367]$/.test(m.value)))
         floor(fx, `shell-state: '${ctx.text}' lets other users write the files made after it`);
       return fx;
@@ -441,7 +444,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "xhs": {
       // httpie/xh: a write method or request items (`k=v`, `k:=json`, `f@file`) send data.
       // Methods are case-blind (`xh post`); `@FILE` alone is the body read from FILE.
-      const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+      const ops = words.filter(isOperand);
       const first = ops[0]?.value;
       const items = ops.slice(first && /^[A-Za-z]+$/.test(first) && !first.includes(".") ? 2 : 1);
       if (
@@ -699,7 +702,7 @@ function inspector(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * they install runs whenever its name is typed.
  */
 function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
-  const first = words.find((w) => w.value === null || !w.value.startsWith("-"))?.value;
+  const first = words.find(isOperand)?.value;
   const has = (...f: string[]) => words.some((w) => w.value !== null && f.includes(w.value));
   globalRemoval(program, first, words, has, ctx, fx);
   if (program === "conda" || program === "mamba" || program === "micromamba") condaChannels(words, ctx, fx);
@@ -744,7 +747,7 @@ const CONDA_CHANNELS = new Set([
  * does not know, a URL or a path is a code-source floor.
  */
 function condaChannels(words: Word[], ctx: EffectsCtx, fx: Effects): void {
-  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const ops = words.filter(isOperand);
   const sub = ops[0]?.value;
   const config = sub === "config";
   if (!config && !["install", "create", "update", "upgrade", "env", "search", "run"].includes(sub ?? ""))
@@ -874,7 +877,7 @@ function globalRemoval(
   ctx: EffectsCtx,
   fx: Effects,
 ): void {
-  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-")).map((w) => w.value);
+  const ops = words.filter(isOperand).map((w) => w.value);
   const npmRemove = /^(uninstall|remove|rm|r|un|unlink)$/.test(first ?? "");
   let removes = first === null && REMOVERS.has(program);
   if (program === "npm" || program === "pnpm" || program === "bun")
@@ -1161,7 +1164,7 @@ const FILE_RUNNERS: Record<string, FileRunner> = {
 function fileRunner(r: FileRunner, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
   if (r.sub !== undefined) {
-    const s = words.findIndex((w) => w.value === null || !w.value.startsWith("-"));
+    const s = words.findIndex(isOperand);
     if (s < 0 || words[s]!.value === null || !r.sub.includes(words[s]!.value!)) return;
     i = s + 1;
   }
@@ -1979,7 +1982,7 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   const codeSub = GIT_CODE_SUBS[sub];
   if (codeSub !== undefined) {
-    const next = words.slice(i + 1).find((w) => w.value === null || !w.value.startsWith("-"));
+    const next = words.slice(i + 1).find(isOperand);
     if (codeSub === null || next === undefined || next.value === null || next.value === codeSub)
       floor(fx, `code-runner: '${ctx.text}' runs commands (git ${sub}${codeSub ? ` ${codeSub}` : ""})`);
   }
@@ -2193,7 +2196,7 @@ function cmakeE(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     floor(fx, `unknown-flag: '${ctx.text}': 'cmake -E ${cmd ?? "?"}' is not a command the gate knows`);
     return;
   }
-  const ops = words.slice(1).filter((w) => w.value === null || !w.value.startsWith("-"));
+  const ops = words.slice(1).filter(isOperand);
   if (role === "copy") {
     for (let k = 0; k < ops.length; k++)
       apply(k === ops.length - 1 ? "write" : "read", `-E ${cmd}`, ops[k]!.value, ctx, fx);
@@ -3008,7 +3011,7 @@ function aria2Saves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * `-O FILE`); `gh repo clone R [DIR]` and `gh gist clone` write a repository: what github.com sent.
  */
 function ghSaves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
-  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const ops = words.filter(isOperand);
   const cmd = `${ops[0]?.value ?? ""} ${ops[1]?.value ?? ""}`;
   if (cmd === "release download" || cmd === "run download") {
     let dir: string | null = null;
@@ -3037,7 +3040,7 @@ const OLLAMA_MAX_BILLIONS = 70;
  * run time is the same floor.
  */
 function ollamaSize(words: Word[], ctx: EffectsCtx, fx: Effects): void {
-  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const ops = words.filter(isOperand);
   const sub = ops[0]?.value;
   if (sub !== "run" && sub !== "pull") return;
   const model = ops[1];
@@ -3183,7 +3186,7 @@ const PIP_REQ = /^[A-Za-z0-9][\w.-]*(\[[\w.,\s-]*\])?\s*(((===?|[<>!~]=?)\s*[\w.
  * to another package or an initializer (`npm init X`, `yarn create X`) runs code nobody vetted.
  */
 function packageSources(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
-  const ops = words.filter((w) => w.value === null || !w.value.startsWith("-"));
+  const ops = words.filter(isOperand);
   const sub = ops[0]?.value;
   if (sub === undefined) return;
   const rest = ops.slice(1);
@@ -3589,7 +3592,7 @@ function imageEffects(words: Word[], sub: number, image: number, ctx: EffectsCtx
   if (s === "compose" && words.slice(sub + 1).some((w) => w.value === "push"))
     floor(fx, `network-upload: '${ctx.text}' pushes the project's images to their registries`);
   if (op === "push") {
-    const ref = rest.find((w) => w.value === null || !w.value.startsWith("-"));
+    const ref = rest.find(isOperand);
     send(ref?.value ?? null);
     return;
   }
