@@ -501,12 +501,12 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       curlVariables(args, fx);
       curlRemoteNames(args, ctx, fx);
       curlUrlencodeFiles(args, fx);
-      typedCredentialUpload(words, CURL_SENDS, ctx, fx);
+      typedCredentialUpload(args.opts, CURL_SENDS, ctx, fx);
       break;
     }
     case "wget":
       wgetDefaultOutput(words, ctx, fx);
-      typedCredentialUpload(words, WGET_SENDS, ctx, fx);
+      typedCredentialUpload(wgetOpts(words), WGET_SENDS, ctx, fx);
       break;
     case "patch":
       // Without a file operand or -o, the patch itself names the files it writes.
@@ -1653,29 +1653,23 @@ const WRITE_METHOD = /^(?:POST|PUT|PATCH|DELETE)$/i;
  * whatever the host.
  */
 function typedCredentialUpload(
-  words: Word[],
+  opts: readonly CurlOpt[],
   sends: ReadonlySet<string>,
   ctx: EffectsCtx,
   fx: Effects,
 ): void {
   let typed = false;
   let body = false;
-  for (let i = 0; i < words.length; i++) {
-    const v = words[i]!.value;
-    if (v === null || v[0] !== "-") continue;
-    const eq = v.startsWith("--") ? v.indexOf("=") : -1;
-    const name = eq > 0 ? v.slice(0, eq) : v;
-    const value = () => (eq > 0 ? v.slice(eq + 1) : (words[i + 1]?.value ?? null));
-    if (sends.has(name) || (name.startsWith("-d") && sends.has("-d") && name.length > 2)) body = true;
+  for (const { name, value: v } of opts) {
+    const value = v ?? null;
+    if (sends.has(name)) body = true;
     else if (name === "-X" || name === "--request" || name === "--method") {
-      const m = value();
-      if (m === null || WRITE_METHOD.test(m)) body = true;
+      if (value === null || WRITE_METHOD.test(value)) body = true;
     } else if (name === "-H" || name === "--header") {
-      const h = value();
-      if (h !== null && CREDENTIAL_HEADER.test(h) && !h.includes("$")) typed = true;
+      if (value !== null && CREDENTIAL_HEADER.test(value) && !value.includes("$")) typed = true;
     } else if (name === "-u" || name === "--user" || name === "--http-password" || name === "--password") {
-      const u = value();
-      if (u !== null && (name !== "-u" && name !== "--user" ? u !== "" : /:./.test(u))) typed = true;
+      if (value !== null && (name !== "-u" && name !== "--user" ? value !== "" : /:./.test(value)))
+        typed = true;
     }
   }
   if (typed && body)
@@ -1683,6 +1677,25 @@ function typedCredentialUpload(
       fx,
       `network-upload: '${ctx.text}' sends data under a credential typed on the line (its account, not the user's)`,
     );
+}
+
+/**
+ * wget's options as name and value (`--header=V` or `--header V`; wget does not bundle the ones
+ * typedCredentialUpload reads): the value is the next word when not attached.
+ */
+function wgetOpts(words: Word[]): CurlOpt[] {
+  const opts: CurlOpt[] = [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || v[0] !== "-") continue;
+    const eq = v.startsWith("--") ? v.indexOf("=") : -1;
+    opts.push(
+      eq > 0
+        ? { name: v.slice(0, eq), value: v.slice(eq + 1) }
+        : { name: v, value: words[i + 1]?.value ?? null },
+    );
+  }
+  return opts;
 }
 
 /**
