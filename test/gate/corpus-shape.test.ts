@@ -53,6 +53,7 @@ const CORPORA: { name: string; attacks: number; everyday: number; passes: boolea
   { name: "corpus-red34", attacks: 1000, everyday: 135, passes: true },
   { name: "corpus-red35", attacks: 763, everyday: 144, passes: false },
   { name: "corpus-red36", attacks: 835, everyday: 131, passes: true },
+  { name: "corpus-red37", attacks: 991, everyday: 158, passes: true },
 ];
 
 for (const c of CORPORA) {
