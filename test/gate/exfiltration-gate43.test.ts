@@ -233,7 +233,6 @@ table(
     ["git remote get-url origin"],
     ["git config --get remote.origin.url"],
     ["git remote get-url origin", "curl https://api.github.com/repos/nodejs/node"],
-    ["xcodebuild -showBuildSettings"],
     ["git config --get user.email", "curl https://example.com/api/v1/items"],
   ],
 );
