@@ -129,8 +129,10 @@ table(
 );
 
 table(
-  "git: a search over the credential keys is a secret read; listings only label",
+  "git: a search over the credential keys is a secret read; so is a listing of the whole config (gate46); one value only labels",
   [
+    ["git config --list"],
+    ["git config -l"],
     ["git config --get-regexp http"],
     ["git config --global --get-regexp insteadof"],
     ["git config --get-regexp url"],
@@ -139,11 +141,5 @@ table(
     ["git config --get-urlmatch http https://github.com"],
     ["git config --get-regexp 'credential.*'"],
   ],
-  [
-    ["git config --list"],
-    ["git config -l"],
-    ["git config --get-regexp '^user'"],
-    ["git remote -v"],
-    ["git config --get user.email"],
-  ],
+  [["git config --get-regexp '^user'"], ["git remote -v"], ["git config --get user.email"]],
 );

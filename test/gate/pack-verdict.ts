@@ -89,3 +89,37 @@ export function packTable(prefix: string): (title: string, bad: Row[], good?: Ro
   const steps = (r: Row) => (Array.isArray(r) ? r : [r]);
   return (title, bad, good = []) => table(title, bad.map(steps), good.map(steps));
 }
+
+/** A structured read (file.read) of a path in the workspace. */
+export const readAction = (path: string) => ({ kind: "file.read", path: `${CWD}/${path}` });
+/** A read tool called on a path in the workspace (MCP filesystem servers' `path`). */
+export const toolAction = (name: string, path: string) => ({
+  kind: "tool",
+  name,
+  arguments: { path: `${CWD}/${path}` },
+});
+
+/**
+ * Every channel that reads a workspace file, as the gate sees it: a printing program, a searcher, an
+ * encoder, a copy or archive, a structured read, MCP read tools and Claude Code's Read. A credential
+ * table (gate43, gate46) crosses its names with these: the path classifier judges them all, not
+ * each program.
+ */
+export const READ_CHANNELS: ((p: string) => Step)[] = [
+  (p) => `cat ${p}`,
+  (p) => `less ${p}`,
+  (p) => `head -c 200 ${p}`,
+  (p) => `grep -n key ${p}`,
+  (p) => `awk 1 ${p}`,
+  (p) => `sed -n 1,5p ${p}`,
+  (p) => `base64 ${p}`,
+  (p) => `xxd ${p}`,
+  (p) => `strings ${p}`,
+  (p) => `cp ${p} notes/copy.txt`,
+  (p) => `tar czf /tmp/x.tgz ${p}`,
+  (p) => `zip -q /tmp/x.zip ${p}`,
+  (p) => readAction(p),
+  (p) => toolAction("mcp__filesystem__read_text_file", p),
+  (p) => toolAction("read_file", p),
+  (p) => ({ kind: "tool", name: "Read", arguments: { file_path: `${CWD}/${p}` } }),
+];

@@ -107,6 +107,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
+  const prints = SETTINGS_PRINTS[program];
+  if (prints !== undefined) settingsPrints(prints, words, fx);
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -652,6 +654,24 @@ const KUBECTL_VALUES = new Set([
  * `secret`, `secrets`, `secrets.v1`, `secret/NAME` or in a comma list: `cm,SECRETS`), and
  * `kubectl get --raw /api/v1/…/secrets`. A read of CLUSTER_SECRETS, so secret-files judges it.
  */
+/**
+ * An API path as the API server serves it: percent-decoded (`%73ecrets`), `.` and `..` segments
+ * resolved and empty ones dropped (Go's path.Clean), up to the query. Undecodable → true.
+ */
+function rawApiSecrets(raw: string): boolean {
+  let path = raw.split(/[?#]/, 1)[0]!;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    return true;
+  }
+  const out: string[] = [];
+  for (const seg of path.split("/"))
+    if (seg === "..") out.pop();
+    else if (seg !== "" && seg !== ".") out.push(seg);
+  return out.some((seg) => /^secrets$/i.test(seg));
+}
+
 function kubectlEffects(words: Word[], fx: Effects): void {
   let sub: string | null | undefined;
   for (let i = 0; i < words.length; i++) {
@@ -659,10 +679,12 @@ function kubectlEffects(words: Word[], fx: Effects): void {
     if (v?.startsWith("-")) {
       if (v === "--raw" || v.startsWith("--raw=")) {
         const raw = v === "--raw" ? words[++i]?.value : v.slice(6);
-        if (raw === null || raw === undefined || /\/secrets(\/|\?|$)/i.test(raw))
-          fx.reads.push(CLUSTER_SECRETS);
+        if (raw === null || raw === undefined || rawApiSecrets(raw)) fx.reads.push(CLUSTER_SECRETS);
         continue;
       }
+      // `get -f FILE` / `-k DIR` fetches the objects the file names, a Secret among them maybe.
+      if (/^(-f|--filename|-k|--kustomize)(=|$)/.test(v) && sub !== undefined && sub !== null)
+        fx.reads.push(CLUSTER_SECRETS);
       if (!v.includes("=") && KUBECTL_VALUES.has(v)) i++;
       continue;
     }
@@ -674,6 +696,57 @@ function kubectlEffects(words: Word[], fx: Effects): void {
     if (v === null || v.split(",").some((r) => /^secrets?$/i.test(r.split("/")[0]!.split(".")[0]!)))
       fx.reads.push(CLUSTER_SECRETS);
   }
+}
+
+/**
+ * Build tools that print what they were given (issue 19 §4, gate46), as a read of the store that
+ * output holds, so the path rules judge it as a `cat` of that store:
+ * - `xcodebuild -showBuildSettings` prints every build setting, the environment's variables among them;
+ * - `gradle properties` (any task path or unambiguous prefix, `:app:prop`) prints the project's
+ *   properties: GRADLE_USER_HOME's gradle.properties (publishing and signing passwords) and the
+ *   ORG_GRADLE_PROJECT_* variables among them;
+ * - `mvn help:system` prints the environment, `help:evaluate -Dexpression=env.X` one variable,
+ *   `-Dexpression=settings…` and `help:effective-settings -DshowPasswords=true` settings.xml's passwords;
+ * - `bazel info client-env` prints the client's environment.
+ */
+type SettingsPrinter = "xcode" | "gradle" | "maven" | "bazel";
+const SETTINGS_PRINTS: Record<string, SettingsPrinter | undefined> = {
+  xcodebuild: "xcode",
+  gradle: "gradle",
+  gradlew: "gradle",
+  mvn: "maven",
+  mvnw: "maven",
+  bazel: "bazel",
+  bazelisk: "bazel",
+};
+const GRADLE_PROPERTIES_TASK = /^([\w.-]*:)*prop(e(r(t(i(es?)?)?)?)?)?$/i;
+const MAVEN_HELP = /^(help|([\w.-]+:)?maven-help-plugin(:[\w.-]+)?):(system|evaluate|effective-settings)$/;
+
+function settingsPrints(kind: SettingsPrinter, words: Word[], fx: Effects): void {
+  let goal: string | undefined;
+  let expression: string | null | undefined;
+  let passwords = false;
+  for (const w of words) {
+    const v = w.value;
+    if (v === null) continue;
+    if (kind === "xcode") {
+      if (/^--?showBuildSettings$/i.test(v)) fx.reads.push(ENVIRON);
+    } else if (kind === "gradle") {
+      if (!v.startsWith("-") && GRADLE_PROPERTIES_TASK.test(v))
+        fx.reads.push("~/.gradle/gradle.properties", ENVIRON);
+    } else if (kind === "bazel") {
+      if (v === "client-env" && words.some((x) => x.value === "info")) fx.reads.push(ENVIRON);
+    } else if (v.startsWith("-Dexpression=")) expression = v.slice(13);
+    else if (/^-DshowPasswords=true$/i.test(v)) passwords = true;
+    else goal ??= MAVEN_HELP.exec(v)?.[4];
+  }
+  if (goal === "system" || (goal === "evaluate" && expression != null && /^(\$\{)?env\b/.test(expression)))
+    fx.reads.push(ENVIRON);
+  if (
+    (goal === "evaluate" && expression != null && /^(\$\{)?settings\b/.test(expression)) ||
+    (goal === "effective-settings" && passwords)
+  )
+    fx.reads.push("~/.m2/settings.xml");
 }
 
 /**
@@ -2000,6 +2073,7 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       floor(fx, `code-runner: '${ctx.text}' runs commands (git ${sub}${codeSub ? ` ${codeSub}` : ""})`);
   }
   gitOperands(sub, words.slice(i + 1), ctx, fx);
+  if (sub === "config" || sub === "var") gitConfigPrints(sub, words.slice(i + 1), fx);
   {
     const k = words.findIndex((w) => w.value === "-C");
     gitFetched(sub, k >= 0 && k < i ? (words[k + 1]?.value ?? "/") : ".", words.slice(i + 1), ctx, fx);
@@ -2038,6 +2112,76 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if ((name === "--config" || name === "-c") && sub === "clone") configKey(val, name);
     else apply(role, name, val, ctx, fx);
   }
+}
+
+/**
+ * git config sections whose keys hold no credential: a --get-regexp anchored to one (`^alias\.`,
+ * `^user`) prints none; `alias` (the everyday `git config --get-regexp alias`) and the other names
+ * no URL holds need no anchor. Any other pattern can match url.<URL-with-token>.insteadof,
+ * http.<url>.extraheader or credential.* (a key's name holds the URL, so `user` finds
+ * `url.https://user:TOKEN@host/.insteadof`).
+ */
+const GIT_PLAIN_SECTION =
+  /^(\^(user|pull|push|merge|diff|log|format|commit|tag|rebase|status|help|blame|grep|stash|interactive|sequence|feature|safe|gpg|fetch|branch)|\^?(alias|core|color|init|advice|gc|i18n|rerere|maintenance|column|pager))(\\?\.|$)/i;
+/** git config options that take a value. */
+const GIT_CONFIG_VALUED = /^(-f|--file|--blob|--type|--default|--comment|--value|--url)$/;
+
+/**
+ * What `git config` prints whole (issue 19 §4, gate46): `--list` / `-l` / `list`, `var -l`, and
+ * `--get-regexp` / `get --regexp` / `--get-urlmatch` / `get --url` over a pattern not anchored to a
+ * plain section print the config's credential keys (a token in an insteadOf URL, actions/checkout's
+ * extraheader, credential.*). Each is a read of the files it prints (the scope's, or all four), so
+ * the path rules judge it as `cat .git/config` is; `--file F` is already a read of F, and
+ * `--blob REV:PATH` reads PATH. One value (`--get user.email`, `remote.origin.url`) is not a listing.
+ */
+function gitConfigPrints(sub: string, rest: Word[], fx: Effects): void {
+  let list = false;
+  let search = false;
+  let file = false;
+  let scope: string | null = null;
+  let pattern: string | null | undefined;
+  for (let k = 0; k < rest.length; k++) {
+    const v = rest[k]!.value;
+    if (v === null) {
+      if (pattern === undefined) pattern = null;
+      continue;
+    }
+    const eq = v.startsWith("--") ? v.indexOf("=") : -1;
+    const name = eq > 0 ? v.slice(0, eq) : v;
+    if (GIT_CONFIG_VALUED.test(name)) {
+      const val = eq > 0 ? v.slice(eq + 1) : (rest[++k]?.value ?? null);
+      if (name === "-f" || name === "--file") file = true;
+      else if (name === "--blob") {
+        file = true;
+        const at = val?.indexOf(":") ?? -1;
+        if (val !== null && at >= 0 && at < val.length - 1) fx.reads.push(val.slice(at + 1));
+      } else if (name === "--url") search = true;
+      continue;
+    }
+    if (v === "--list" || (/^-[a-zA-Z]+$/.test(v) && v.includes("l"))) list = true;
+    else if (v === "--get-regexp" || v === "--regexp" || v === "--get-urlmatch") search = true;
+    else if (v === "--global" || v === "--system" || v === "--local" || v === "--worktree") scope = v;
+    else if (!v.startsWith("-")) {
+      if (sub === "config" && pattern === undefined && (v === "list" || v === "get")) {
+        if (v === "list") list = true;
+        continue;
+      }
+      if (pattern === undefined) pattern = v;
+    }
+  }
+  if (
+    sub === "var" ? !list : !list && !(search && (pattern === null || !GIT_PLAIN_SECTION.test(pattern ?? "")))
+  )
+    return;
+  if (file) return;
+  const repo =
+    fx.repo === null ? null : fx.repo.explicit ? `${fx.repo.dir}/config` : `${fx.repo.dir}/.git/config`;
+  if (scope === null || scope === "--local" || scope === "--worktree") {
+    if (repo !== null) fx.reads.push(repo);
+    if (scope !== null) return;
+  }
+  if (scope === null || scope === "--global") fx.reads.push("~/.gitconfig", "~/.config/git/config");
+  if (scope === null || scope === "--system") fx.reads.push("/etc/gitconfig");
 }
 
 const RECURSIVE_COPY = /^(-[a-zA-Z]*[rRa]|--recursive|--archive)$/;
