@@ -10,7 +10,7 @@ import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, Rule
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
-import type { PathMatcher } from "./path-matcher.js";
+import { newPathLine, type PathMatcher } from "./path-matcher.js";
 import { hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
@@ -503,6 +503,7 @@ export class Gate {
     req: EvaluateRequest,
     commit: boolean,
   ): Decision {
+    newPathLine();
     const nowMs = this.now();
     const reasons: string[] = [];
     let rank = 0;
