@@ -10,7 +10,7 @@ import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, Rule
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
-import type { PathMatcher } from "./path-matcher.js";
+import { newPathLine, type PathMatcher } from "./path-matcher.js";
 import { hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
@@ -503,6 +503,7 @@ export class Gate {
     req: EvaluateRequest,
     commit: boolean,
   ): Decision {
+    newPathLine();
     const nowMs = this.now();
     const reasons: string[] = [];
     let rank = 0;
@@ -591,7 +592,10 @@ export class Gate {
     // Labels earned by earlier commands of the same line count for later ones: `cat key | curl -d @-`.
     const lineLabels = new Set<string>();
     for (const sub of subjects) {
-      const byProgram = splitIndex(bundle).get(sub.kind);
+      const c = sub.cmd;
+      const writesNothing =
+        sub.writes.length === 0 && !sub.dynamicWrites && !c?.globWrites?.length && !c?.trees?.length;
+      const byProgram = (writesNothing ? readIndex(bundle) : splitIndex(bundle)).get(sub.kind);
       const forAny = byProgram?.get("*") ?? EMPTY;
       // A shell command: the rules naming its program, then those for any; otherwise those for any.
       const named = sub.kind === "shell" && sub.program !== "";
@@ -1915,6 +1919,31 @@ function splitIndex(bundle: PolicyBundle): Map<string, Map<string, readonly Comp
       byProgram.set(key.slice(cut + 1), rules);
     }
     SPLIT_INDEX.set(bundle, m);
+  }
+  return m;
+}
+
+/**
+ * splitIndex without the rules that name `writes` or `writes_outside`, built once per bundle, for a
+ * subject that writes nothing (no write, no dynamic one, no glob or tree written): matchRule is NO
+ * for each of those rules there, so leaving them out changes no decision and keeps the order.
+ */
+const READ_INDEX = new WeakMap<PolicyBundle, Map<string, Map<string, readonly CompiledRule[]>>>();
+
+function readIndex(bundle: PolicyBundle): Map<string, Map<string, readonly CompiledRule[]>> {
+  let m = READ_INDEX.get(bundle);
+  if (m === undefined) {
+    m = new Map();
+    for (const [kind, byProgram] of splitIndex(bundle)) {
+      const out = new Map<string, readonly CompiledRule[]>();
+      for (const [program, rules] of byProgram)
+        out.set(
+          program,
+          rules.filter((r) => r.writes === null && r.writesOutside === null),
+        );
+      m.set(kind, out);
+    }
+    READ_INDEX.set(bundle, m);
   }
   return m;
 }

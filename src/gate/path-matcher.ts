@@ -20,6 +20,87 @@ import {
   type PathGlob,
 } from "./paths.js";
 
+/** Bumped once per decision (newPathLine): a class's memo holds only the current line's paths. */
+let epoch = 0;
+
+/**
+ * Starts a new line for the path classes' memos. Only a speed matter: a memo entry is a pure
+ * function of (path, home, cwd), so one kept from an earlier line would still be right.
+ */
+export function newPathLine(): void {
+  epoch++;
+}
+
+/** Paths a class remembers per line; a line naming more tests the rest as before. */
+const MEMO = 8;
+/** Memo bits: whether the class's globs anchored at `$CWD` (IN) or at another base (OUT) are known, and match. */
+const IN_KNOWN = 1;
+const IN_YES = 2;
+const OUT_KNOWN = 4;
+const OUT_YES = 8;
+
+/**
+ * A path class: one of the pack's lists (`@secrets`), or a field's own globs, compiled once per
+ * policy and shared by every matcher whose list holds it (perf42). A line's path is tested against
+ * a class once, whichever rules and commands ask: the answer is kept for the line (`match`). A
+ * list matches a path iff one of its classes does, as the alternation is an OR of its globs.
+ */
+export class PathClass {
+  readonly globs: readonly string[];
+  private readonly inCwd: PathGlob[];
+  private readonly outside: PathGlob[];
+  private at = -1;
+  private home = "";
+  private cwd = "";
+  private n = 0;
+  private readonly paths: string[] = [];
+  private readonly bits: number[] = [];
+
+  constructor(globs: readonly string[]) {
+    this.globs = [...globs];
+    const whole = compilePathGlobs(this.globs);
+    this.inCwd = whole.filter((g) => g.base === "cwd");
+    this.outside = whole.filter((g) => g.base !== "cwd");
+  }
+
+  /**
+   * True when `path` matches a glob of the class anchored at `$CWD` (`want` 1), at another base
+   * (2), or either (3), for this home and cwd: PathMatcher.test/testBase over this class's globs.
+   */
+  match(path: string, home: string, cwd: string, want: 1 | 2 | 3): boolean {
+    if (this.at !== epoch || this.home !== home || this.cwd !== cwd) {
+      this.at = epoch;
+      this.home = home;
+      this.cwd = cwd;
+      this.n = 0;
+    }
+    let i = 0;
+    while (i < this.n && this.paths[i] !== path) i++;
+    let b = 0;
+    if (i < this.n) b = this.bits[i]!;
+    else if (this.n < MEMO) {
+      this.n++;
+      this.paths[i] = path;
+    } else i = -1;
+    if (want & 1) {
+      if (!(b & IN_KNOWN)) b |= anyGlob(this.inCwd, path, home, cwd) ? IN_KNOWN | IN_YES : IN_KNOWN;
+      if (b & IN_YES) {
+        if (i >= 0) this.bits[i] = b;
+        return true;
+      }
+    }
+    if (want & 2 && !(b & OUT_KNOWN))
+      b |= anyGlob(this.outside, path, home, cwd) ? OUT_KNOWN | OUT_YES : OUT_KNOWN;
+    if (i >= 0) this.bits[i] = b;
+    return (want & 2) !== 0 && (b & OUT_YES) !== 0;
+  }
+}
+
+function anyGlob(w: readonly PathGlob[], path: string, home: string, cwd: string): boolean {
+  for (let i = 0; i < w.length; i++) if (matchPathGlob(w[i]!, path, home, cwd)) return true;
+  return false;
+}
+
 /** A glob list compiled into one matcher; see the file comment. Immutable once built. */
 export class PathMatcher {
   readonly globs: readonly string[];
@@ -27,17 +108,23 @@ export class PathMatcher {
   private readonly whole: PathGlob[];
   /** The globs one by one, for `first`; compiled when first needed. */
   private each: PathGlob[] | null = null;
+  /** The list as its classes (their globs together are `globs`), or null: tested as `whole`. */
+  private readonly classes: readonly PathClass[] | null;
 
-  constructor(globs: readonly string[]) {
+  constructor(globs: readonly string[], classes: readonly PathClass[] | null = null) {
     this.globs = [...globs];
     this.whole = compilePathGlobs(this.globs);
+    this.classes = classes;
   }
 
   /** True when `path` (absolute, collapsed) matches some glob of the list for this home and cwd. */
   test(path: string, home: string, cwd: string): boolean {
-    const w = this.whole;
-    for (let i = 0; i < w.length; i++) if (matchPathGlob(w[i]!, path, home, cwd)) return true;
-    return false;
+    const c = this.classes;
+    if (c !== null) {
+      for (let i = 0; i < c.length; i++) if (c[i]!.match(path, home, cwd, 3)) return true;
+      return false;
+    }
+    return anyGlob(this.whole, path, home, cwd);
   }
 
   /**
@@ -45,6 +132,12 @@ export class PathMatcher {
    * a list's globs anchored at the workspace tested apart from the rest (paths_except).
    */
   testBase(path: string, home: string, cwd: string, base: PathGlob["base"], is: boolean): boolean {
+    const c = this.classes;
+    if (c !== null && base === "cwd") {
+      const want = is ? 1 : 2;
+      for (let i = 0; i < c.length; i++) if (c[i]!.match(path, home, cwd, want)) return true;
+      return false;
+    }
     const w = this.whole;
     for (let i = 0; i < w.length; i++)
       if ((w[i]!.base === base) === is && matchPathGlob(w[i]!, path, home, cwd)) return true;
@@ -67,7 +160,13 @@ export class PathMatcher {
   }
 }
 
-/** Compiles a path-glob list (each glob already valid: compilePathGlob accepts it). */
-export function compilePathMatcher(globs: readonly string[]): PathMatcher {
-  return new PathMatcher(globs);
+/**
+ * Compiles a path-glob list (each glob already valid: compilePathGlob accepts it); `classes`, when
+ * given, are the list cut into path classes whose globs together are exactly `globs`.
+ */
+export function compilePathMatcher(
+  globs: readonly string[],
+  classes: readonly PathClass[] | null = null,
+): PathMatcher {
+  return new PathMatcher(globs, classes);
 }

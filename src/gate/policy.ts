@@ -6,7 +6,7 @@ import { createHash } from "node:crypto";
 import { basename } from "node:path";
 import { Codes, didYouMean, ForgeError } from "../errors.js";
 import type { BundleRef, Effect } from "./decision.js";
-import { compilePathMatcher, type PathMatcher } from "./path-matcher.js";
+import { compilePathMatcher, PathClass, type PathMatcher } from "./path-matcher.js";
 import { compilePathGlob, compileWordGlob, compileWordGlobs } from "./paths.js";
 import type { SandboxProfile } from "./sandbox-profile.js";
 import { KNOWN_KEYS, type MatchSpec, PolicyFileSchema, type RuleSpec, type TestSpec } from "./schema.js";
@@ -206,6 +206,7 @@ function compileRule(
   i: number,
   lists: Map<string, string[]>,
   matchers: Map<string, PathMatcher>,
+  classes: Map<string, PathClass>,
 ): CompiledRule {
   const name = basename(pf.file);
   const m = spec.match;
@@ -288,12 +289,28 @@ function compileRule(
     l.forEach(guard(field, compilePathGlob));
     // One matcher per distinct list: rules naming the same list share it (and its compile).
     const key = l.join("\0");
-    let m = matchers.get(key);
-    if (m === undefined) {
-      m = compilePathMatcher(l);
-      matchers.set(key, m);
+    let pm = matchers.get(key);
+    if (pm === undefined) {
+      // Its path classes: each list it names, and its own globs (path-matcher.ts PathClass).
+      const raw = m[field] as string[];
+      const parts = raw.filter((s) => s.startsWith("@")).map((s) => lists.get(s.slice(1))!);
+      const own = raw.filter((s) => !s.startsWith("@"));
+      if (own.length > 0) parts.push(own);
+      pm = compilePathMatcher(
+        l,
+        parts.map((g) => {
+          const k = g.join("\0");
+          let c = classes.get(k);
+          if (c === undefined) {
+            c = new PathClass(g);
+            classes.set(k, c);
+          }
+          return c;
+        }),
+      );
+      matchers.set(key, pm);
     }
-    return m;
+    return pm;
   };
   if (m.paths_except && !m.paths) {
     const line = pf.lineOf(["rules", i, "match", "paths_except"]);
@@ -443,6 +460,7 @@ function compile(
   }
   const rules: CompiledRule[] = [];
   const matchers = new Map<string, PathMatcher>();
+  const classes = new Map<string, PathClass>();
   const seen = new Map<string, string>();
   const tests: PolicyTestCase[] = [];
   for (const pf of files) {
@@ -452,7 +470,7 @@ function compile(
       if (prev)
         throw invalid(`rule id '${spec.id}' is used twice (${prev} and ${where}): rule ids must be unique`);
       seen.set(spec.id, where);
-      rules.push(compileRule(spec, pf, i, lists, matchers));
+      rules.push(compileRule(spec, pf, i, lists, matchers, classes));
     });
     pf.data.tests.forEach((spec, i) => {
       tests.push({ file: pf.file, line: pf.lineOf(["tests", i]), index: i, spec });

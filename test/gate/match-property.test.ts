@@ -379,6 +379,35 @@ describe("matchRule (no closures) equals the version it replaced", () => {
     );
   });
 
+  it("a subject that writes nothing is NO for every rule naming writes or writes_outside", () => {
+    // perf42: decide consults an index without these rules for such a subject (gate.ts readIndex).
+    // The same subjects with a write (or a dynamic one) reach YES or MAYBE on some of them.
+    const writeRules = rules.filter((r) => r.writes !== null || r.writesOutside !== null);
+    expect(writeRules.length).toBeGreaterThan(10);
+    const reached = new Set<number>();
+    fc.assert(
+      fc.property(line, fc.constantFrom(`${CWD}/.git/hooks/pre-commit`, "/etc/x", ""), (l, w) => {
+        for (const c of parseShell(l, CWD, HOME).commands) {
+          const sub = shellSubject(c, CWD);
+          const quiet = {
+            ...sub,
+            writes: [],
+            dynamicWrites: false,
+            cmd: { ...c, writes: [], globWrites: undefined, trees: undefined },
+          };
+          for (const r of writeRules) expect([r.id, matchRule(r, quiet, HOME)]).toEqual([r.id, NO]);
+          const writing =
+            w === ""
+              ? { ...quiet, dynamicWrites: true }
+              : { ...quiet, writes: [w], cmd: { ...quiet.cmd, writes: [w] } };
+          for (const r of writeRules) reached.add(matchRule(r, writing, HOME));
+        }
+      }),
+      { numRuns: 1000, seed: 1842 },
+    );
+    expect(reached.has(YES) || reached.has(MAYBE)).toBe(true);
+  });
+
   it("the oracle is not vacuous: the generated subjects reach YES, MAYBE and NO", () => {
     const seen = new Set<number>();
     fc.assert(

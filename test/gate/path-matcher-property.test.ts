@@ -1,7 +1,7 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyPath, initGate, loadPolicy } from "../../src/gate/index.js";
-import { compilePathMatcher, type PathMatcher } from "../../src/gate/path-matcher.js";
+import { compilePathMatcher, newPathLine, PathClass, type PathMatcher } from "../../src/gate/path-matcher.js";
 import { compilePathGlob, matchPathGlob, type PathGlob } from "../../src/gate/paths.js";
 import { glob, path, root } from "./glob-arbitraries.js";
 
@@ -273,6 +273,66 @@ describe("PathMatcher equals the per-glob matcher", () => {
     expect(t("/Users/dev/Library/Keychains")).toBe(true);
     expect(t("/Users/dev/Library/Keychain\u017f/x")).toBe(true); // ſ folds to s (APFS), the split's fallback
     expect(t("/Users/dev/Library/KEYCHAINS/login.keychain-db")).toBe(true);
+  });
+
+  it("cut into path classes, with the line memo, answers as the whole list", () => {
+    // perf42: a list is an OR of its classes (the pack's lists it names, its own globs), each
+    // class remembering a line's paths for the home and cwd they were tested with. The same paths
+    // asked again in any order, under other homes and cwds, more paths than the memo holds, and
+    // new lines in between, give the per-glob answers for test and testBase (paths_except).
+    fc.assert(
+      fc.property(
+        fc.array(glob, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.nat(3), { minLength: 12, maxLength: 12 }),
+        fc.array(path, { minLength: 1, maxLength: 12 }),
+        fc.array(fc.tuple(fc.nat(11), root, root, fc.nat(4)), { minLength: 1, maxLength: 40 }),
+        fc.boolean(),
+        (gls, cut, ps, asks, under) => {
+          const valid = compilable(gls);
+          if (valid.length === 0) return;
+          const parts: string[][] = [[], [], [], []];
+          for (let i = 0; i < valid.length; i++) parts[cut[i]!]!.push(valid[i]!);
+          const m = compilePathMatcher(
+            valid,
+            parts.filter((x) => x.length > 0).map((x) => new PathClass(x)),
+          );
+          const each = valid.map((g) => compilePathGlob(g));
+          for (const [i, home, cwd, op] of asks) {
+            if (op === 4) {
+              newPathLine();
+              continue;
+            }
+            const p = ps[i % ps.length]!;
+            const q = under && home !== "/" ? home + p : p;
+            const hits = each.filter((g) => matchPathGlob(g, q, home, cwd));
+            if (op === 0) expect(m.test(q, home, cwd)).toBe(hits.length > 0);
+            else if (op === 1) expect(m.first(q, home, cwd)).toBe(firstGlob(each, q, home, cwd));
+            else
+              expect(m.testBase(q, home, cwd, "cwd", op === 2)).toBe(
+                hits.some((g) => (g.base === "cwd") === (op === 2)),
+              );
+          }
+        },
+      ),
+      { numRuns: 5_000, seed: 42 },
+    );
+    // More paths on one line than a class remembers: the ninth and later are tested as before.
+    const m = compilePathMatcher(
+      ["$CWD/**", "~/.ssh/**"],
+      [new PathClass(["$CWD/**"]), new PathClass(["~/.ssh/**"])],
+    );
+    newPathLine();
+    const many = Array.from({ length: 20 }, (_, i) => (i % 2 ? `${CWD}/f${i}` : `${HOME}/.ssh/k${i}`));
+    for (let round = 0; round < 2; round++)
+      for (const p of [...many, "/tmp/x"]) {
+        expect(m.test(p, HOME, CWD)).toBe(p !== "/tmp/x");
+        expect(m.testBase(p, HOME, CWD, "cwd", true)).toBe(p.startsWith(CWD));
+        expect(m.testBase(p, HOME, CWD, "cwd", false)).toBe(p.startsWith(`${HOME}/.ssh`));
+      }
+    // The same path under another workspace is not the remembered one.
+    expect(m.testBase(`${CWD}/f1`, HOME, "/elsewhere", "cwd", true)).toBe(false);
+    expect(m.testBase(`${CWD}/f1`, HOME, CWD, "cwd", true)).toBe(true);
+    expect(m.test(`${HOME}/.ssh/k0`, "/Users/other", CWD)).toBe(false);
   });
 
   it("the cases the gate depends on", () => {
