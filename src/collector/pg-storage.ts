@@ -247,12 +247,13 @@ export class PgStorage implements CollectorStorage {
     }
   }
 
-  async recordHash(hostId: string, seq: number): Promise<string | undefined> {
-    const r = await this.pool.query("SELECT hash FROM records WHERE host_id = $1 AND seq = $2", [
-      hostId,
-      seq,
-    ]);
-    return r.rows[0]?.hash;
+  /** One round trip for all of a checkpoints message's seqs (per seq, one each, until perf43). */
+  async recordHashes(hostId: string, seqs: readonly number[]): Promise<Map<number, string>> {
+    const r = await this.pool.query(
+      "SELECT seq, hash FROM records WHERE host_id = $1 AND seq = ANY($2::bigint[])",
+      [hostId, seqs],
+    );
+    return new Map(r.rows.map((row) => [row.seq, row.hash]));
   }
 
   async addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void> {
