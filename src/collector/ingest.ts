@@ -125,13 +125,18 @@ async function checkpoints(ctx: CollectorContext, conn: Connection, msg: Message
   const p = CheckpointsSchema.safeParse(msg);
   if (!p.success) return conn.refuse(CloseCodes.BAD_FRAME, "checkpoints message does not match its schema");
   const host = conn.host!;
+  // The stored hashes in one read (one round trip on PostgreSQL), then each checkpoint in order.
+  const hashes = await ctx.storage.recordHashes(
+    host.host_id,
+    p.data.checkpoints.map((cp) => cp.seq),
+  );
   for (const cp of p.data.checkpoints) {
     let problem: string | null = null;
     if (cp.host_id !== host.host_id) problem = `checkpoint ${cp.seq} names host '${cp.host_id}'`;
     else if (!verifyCheckpoint(cp, host.public_key_pem!))
       problem = `checkpoint ${cp.seq}: signature does not verify`;
     else {
-      const stored = await ctx.storage.recordHash(host.host_id, cp.seq);
+      const stored = hashes.get(cp.seq);
       if (stored === undefined) problem = `checkpoint ${cp.seq}: no stored record with that seq`;
       else if (stored !== cp.hash) problem = `checkpoint ${cp.seq}: hash differs from the stored record's`;
     }

@@ -69,34 +69,19 @@ CREATE TABLE IF NOT EXISTS alerts (
   count BIGINT NOT NULL DEFAULT 1
 );
 CREATE UNIQUE INDEX IF NOT EXISTS alerts_key ON alerts ((coalesce(host_id,'')), code, (coalesce(seq,-1)));
--- The one-round-trip ingest of a batch that follows the head the collector last saw (PgStorage.ingest):
--- under the host's advisory lock, inserts and moves the head only if the stored head is still
--- (p_seq, p_hash); false (nothing written) otherwise, and the caller takes the general path.
--- The rows come as joined texts (seqs, hashes, ts: comma-separated; bodies: newline-separated, as a
--- canonical JSON text holds no raw newline) split here in seq order; node-postgres then sends each
--- as it is, where a text[] of the bodies was escaped quote by quote by the client and unescaped by
--- the server. Columns that do not split to one value per seq raise (nothing written).
-CREATE OR REPLACE FUNCTION forge_ingest_joined(p_host text, p_lock bigint, p_seq bigint, p_hash text,
-  p_seqs text, p_hashes text, p_sessions text[], p_ts text, p_bodies text,
-  p_head_seq bigint, p_head_hash text) RETURNS boolean LANGUAGE plpgsql AS $fn$
-DECLARE
-  seqs bigint[] := string_to_array(p_seqs, ',')::bigint[];
-  hashes text[] := string_to_array(p_hashes, ',');
-  ts bigint[] := string_to_array(p_ts, ',')::bigint[];
-  bodies text[] := string_to_array(p_bodies, E'\\n');
-  n int := cardinality(seqs);
+-- The head move of one batch (PgStorage.ingest, insertAfter): under the host's transaction-scoped
+-- advisory lock, moves the head from (p_seq, p_hash) to (p_head_seq, p_head_hash), or raises
+-- SQLSTATE FGH01 when the stored head is not (p_seq, p_hash) (or there is no host row). The batch's
+-- rows follow in the same transaction as COPY records FROM STDIN, which a raise here never reaches.
+CREATE OR REPLACE FUNCTION forge_ingest_head(p_host text, p_lock bigint, p_seq bigint, p_hash text,
+  p_head_seq bigint, p_head_hash text) RETURNS void LANGUAGE plpgsql AS $fn$
 BEGIN
-  IF cardinality(hashes) <> n OR cardinality(p_sessions) <> n OR cardinality(ts) <> n OR cardinality(bodies) <> n THEN
-    RAISE EXCEPTION 'forge_ingest_joined: columns of % records do not split evenly', n;
-  END IF;
   PERFORM pg_advisory_xact_lock(p_lock);
-  PERFORM 1 FROM hosts WHERE host_id = p_host AND head_seq = p_seq AND head_hash = p_hash;
-  IF NOT FOUND THEN RETURN false; END IF;
-  INSERT INTO records (host_id, seq, hash, session_id, ts_ms, body)
-    SELECT p_host, * FROM unnest(seqs, hashes, p_sessions, ts, bodies)
-    ON CONFLICT (host_id, seq) DO NOTHING;
-  UPDATE hosts SET head_seq = p_head_seq, head_hash = p_head_hash WHERE host_id = p_host;
-  RETURN true;
+  UPDATE hosts SET head_seq = p_head_seq, head_hash = p_head_hash
+    WHERE host_id = p_host AND head_seq = p_seq AND head_hash = p_hash;
+  IF NOT FOUND THEN
+    RAISE EXCEPTION USING ERRCODE = 'FGH01', MESSAGE = 'forge_ingest_head: the stored head is not the one expected';
+  END IF;
 END
 $fn$;
 CREATE TABLE IF NOT EXISTS decisions (
@@ -137,8 +122,8 @@ export function hostLockKey(hostId: string): string {
 
 /**
  * PostgreSQL storage (node-postgres pool). Several collectors may share one database: `ingest`
- * takes a per-host transaction-scoped advisory lock, reads the head, checks the batch against it
- * and inserts with ON CONFLICT (host_id, seq) DO NOTHING, all in one transaction. Two collectors
+ * takes a per-host transaction-scoped advisory lock, reads the head, checks the batch against it,
+ * moves the head and COPYs the rows that follow it, all in one transaction. Two collectors
  * ingesting the same host are therefore serialised, and the second sees the first one's head.
  */
 export class PgStorage implements CollectorStorage {
@@ -146,7 +131,7 @@ export class PgStorage implements CollectorStorage {
   private readonly pool: pg.Pool;
   /**
    * The head each host had after this collector's last ingest of it: a hint only (another collector
-   * may have moved it since); forge_ingest_joined checks it under the lock before writing.
+   * may have moved it since); forge_ingest_head checks it under the lock before anything is written.
    */
   private readonly heads = new Map<string, ChainHead>();
 
@@ -210,7 +195,7 @@ export class PgStorage implements CollectorStorage {
   }
 
   /**
-   * One round trip (one statement, one commit) when the batch follows the head this collector last
+   * One round trip (one query: the head move and a COPY of the rows; one commit) when the batch follows the head this collector last
    * saw and the stored head is still that; otherwise the general transaction below, which reads
    * the head and the stored hashes of re-sent seqs under the lock. Both check the same chain with
    * the same advisory lock, so the outcome is the same: only the round trips differ (6 → 1).
@@ -262,12 +247,13 @@ export class PgStorage implements CollectorStorage {
     }
   }
 
-  async recordHash(hostId: string, seq: number): Promise<string | undefined> {
-    const r = await this.pool.query("SELECT hash FROM records WHERE host_id = $1 AND seq = $2", [
-      hostId,
-      seq,
-    ]);
-    return r.rows[0]?.hash;
+  /** One round trip for all of a checkpoints message's seqs (per seq, one each, until perf43). */
+  async recordHashes(hostId: string, seqs: readonly number[]): Promise<Map<number, string>> {
+    const r = await this.pool.query(
+      "SELECT seq, hash FROM records WHERE host_id = $1 AND seq = ANY($2::bigint[])",
+      [hostId, seqs],
+    );
+    return new Map(r.rows.map((row) => [row.seq, row.hash]));
   }
 
   async addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void> {
@@ -437,9 +423,63 @@ export class PgStorage implements CollectorStorage {
   }
 }
 
+/** SQLSTATE forge_ingest_head raises when the stored head is not the one the batch follows. */
+const HEAD_MOVED = "FGH01";
+
+/** A field of COPY's text format: backslash, tab, newline and carriage return escaped. */
+function copyField(s: string): string {
+  // Four single-character searches cost less than one character-class regex over a record body.
+  return s.indexOf("\\") === -1 && s.indexOf("\t") === -1 && s.indexOf("\n") === -1 && s.indexOf("\r") === -1
+    ? s
+    : s.replace(COPY_SPECIALS, copyEscape);
+}
+const COPY_SPECIALS = /[\\\t\n\r]/g;
+const copyEscape = (c: string) => (c === "\\" ? "\\\\" : c === "\t" ? "\\t" : c === "\n" ? "\\n" : "\\r");
+
+/** What of pg's Connection a COPY FROM STDIN uses (not in its type declarations). */
+interface CopyConnection {
+  stream: { writable: boolean; write(chunk: Buffer): boolean };
+  endCopyFrom(): void;
+}
+
+/** `text` as one CopyData message ('d', int32 length, the bytes), framed here in one allocation. */
+function copyData(text: string): Buffer {
+  const n = Buffer.byteLength(text);
+  const msg = Buffer.allocUnsafe(5 + n);
+  msg[0] = 0x64;
+  msg.writeInt32BE(4 + n, 1);
+  msg.write(text, 5);
+  return msg;
+}
+
 /**
- * Inserts `check.fresh` and moves the head to `check.head` through forge_ingest_joined, if the
- * stored head is still `after`; false (nothing written) otherwise.
+ * One simple-protocol query (several statements, one round trip) whose COPY FROM STDIN is answered
+ * with `message` (a framed CopyData, written as it is: pg's own sendCopyFromChunk copies the bytes
+ * twice more). pg.Query answers COPY with a failure (it has no source).
+ */
+class CopyQuery extends pg.Query {
+  constructor(
+    text: string,
+    private readonly message: Buffer,
+    callback: (err: Error | undefined) => void,
+  ) {
+    super(text, callback);
+  }
+
+  handleCopyInResponse(con: CopyConnection): void {
+    if (con.stream.writable) con.stream.write(this.message);
+    con.endCopyFrom();
+  }
+}
+
+/**
+ * Inserts `check.fresh` and moves the head to `check.head`, if the stored head is still `after`;
+ * false (nothing written) otherwise. One round trip: forge_ingest_head (the host's advisory lock,
+ * the head check and move) and COPY records FROM STDIN in one transaction, the one the caller's
+ * client is in or, on a pool, the implicit transaction of the one query (a raise rolls it back).
+ * No ON CONFLICT: under the lock, with the head at `after`, no row above `after.seq` is stored (rows
+ * are written only with the head move that covers them), so a duplicate key can only be a fault,
+ * and it fails the whole batch (nothing written) instead of skipping a row the head then claims.
  */
 async function insertAfter(
   db: pg.Pool | pg.PoolClient,
@@ -447,38 +487,34 @@ async function insertAfter(
   after: ChainHead,
   check: BatchCheck,
 ): Promise<boolean> {
-  const f = check.fresh;
-  const n = f.length;
-  const seqs = new Array<number>(n);
-  const hashes = new Array<string>(n);
-  const sessions = new Array<string>(n);
-  const ts = new Array<number>(n);
-  const bodies = new Array<string>(n);
-  for (let i = 0; i < n; i++) {
-    const r = f[i]!;
-    seqs[i] = r.seq;
-    hashes[i] = r.hash;
-    sessions[i] = r.session_id;
-    ts[i] = timestampMs(r);
-    bodies[i] = storedText(r);
+  const host = copyField(hostId);
+  const rows = new Array<string>(check.fresh.length);
+  for (let i = 0; i < rows.length; i++) {
+    const r = check.fresh[i]!;
+    rows[i] =
+      `${host}\t${r.seq}\t${r.hash}\t${copyField(r.session_id)}\t${timestampMs(r)}\t${copyField(storedText(r))}\n`;
   }
-  const r = await db.query(
-    "SELECT forge_ingest_joined($1, $2::bigint, $3, $4, $5, $6, $7::text[], $8, $9, $10, $11) AS ok",
-    [
-      hostId,
-      hostLockKey(hostId),
-      after.seq,
-      after.hash,
-      seqs.join(","),
-      hashes.join(","),
-      sessions,
-      ts.join(","),
-      bodies.join("\n"),
-      check.head.seq,
-      check.head.hash,
-    ],
-  );
-  return r.rows[0].ok === true;
+  const q = (v: string | number) => pg.escapeLiteral(String(v));
+  const text =
+    `SELECT forge_ingest_head(${q(hostId)}, ${q(hostLockKey(hostId))}, ${q(after.seq)}, ${q(after.hash)}, ` +
+    `${q(check.head.seq)}, ${q(check.head.hash)}); ` +
+    "COPY records (host_id, seq, hash, session_id, ts_ms, body) FROM STDIN";
+  const client = db instanceof pg.Pool ? await db.connect() : db;
+  let broken: Error | undefined;
+  try {
+    await new Promise<void>((resolve, reject) => {
+      client.query(new CopyQuery(text, copyData(rows.join("")), (err) => (err ? reject(err) : resolve())));
+    });
+    return true;
+  } catch (err) {
+    const code = (err as { code?: string }).code;
+    if (code === HEAD_MOVED) return false;
+    // An error PostgreSQL answered (a SQLSTATE) leaves the connection usable; any other may not.
+    if (code === undefined) broken = err as Error;
+    throw err;
+  } finally {
+    if (client !== db) (client as pg.PoolClient).release(broken);
+  }
 }
 
 function pgTypeParser(oid: number, format?: string): (v: string) => unknown {

@@ -264,8 +264,13 @@ export class SqliteStorage implements CollectorStorage {
     return { fresh: c.fresh.map((i) => records[i]!), head: c.head, problem: c.problem };
   }
 
-  async recordHash(hostId: string, seq: number): Promise<string | undefined> {
-    return (this.st.hashOf.get(hostId, seq) as { hash: string } | undefined)?.hash;
+  async recordHashes(hostId: string, seqs: readonly number[]): Promise<Map<number, string>> {
+    const out = new Map<number, string>();
+    for (const seq of seqs) {
+      const row = this.st.hashOf.get(hostId, seq) as { hash: string } | undefined;
+      if (row !== undefined) out.set(seq, row.hash);
+    }
+    return out;
   }
 
   async addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void> {

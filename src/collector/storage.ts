@@ -140,8 +140,8 @@ export interface CollectorStorage {
    * each record is stored as storedText(record) (chain.ts), its body text never re-serialised.
    */
   ingest(hostId: string, records: ChainRecord[]): Promise<BatchCheck>;
-  /** Stored hash of one record, or undefined. */
-  recordHash(hostId: string, seq: number): Promise<string | undefined>;
+  /** Stored hashes of the records with these seqs, by seq (a seq not stored has no entry). */
+  recordHashes(hostId: string, seqs: readonly number[]): Promise<Map<number, string>>;
   addCheckpoints(hostId: string, cps: WireCheckpoint[], atMs: number): Promise<void>;
   checkpoints(hostId: string, limit: number): Promise<CheckpointRow[]>;
   addAlert(a: AlertInput, atMs: number): Promise<void>;

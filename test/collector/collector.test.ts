@@ -3,6 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { type Collector, startCollector } from "../../src/collector/server.js";
+import { signCheckpoint } from "../../src/evidence/keys.js";
 import { CloseCodes } from "../../src/protocol/messages.js";
 import { Client, connectHost, getJson, pgUrl, storageBackends, TestHost } from "./helpers.js";
 
@@ -100,6 +101,36 @@ describe.each(backends)("collector over %s", (_name, make) => {
     expect((await c.closed).code).toBe(CloseCodes.BAD_CHECKPOINT);
     const alerts = await getJson(`${col.httpUrl}/v1/alerts?host_id=${h.hostId}`);
     expect(alerts.body.alerts[0]).toMatchObject({ code: "bad-checkpoint", seq: 20 });
+  });
+
+  it("refuses a signed checkpoint of a seq it does not hold, or of another hash, even behind a valid one, and stores none of that message", async () => {
+    const h = new TestHost(hostName("cp-stored"));
+    const signed = (seq: number, hash: string) => {
+      const cp = { host_id: h.hostId, seq, hash };
+      return { ...cp, signature: signCheckpoint(h.key, cp), at: new Date().toISOString() };
+    };
+    const first = await connectHost(col.url, h);
+    first.c.send({ type: "records", from_seq: 1, records: h.extend(20) });
+    await first.c.ackAtLeast(20);
+    const refusedWith = async (c: Client, checkpoints: unknown[], message: string) => {
+      c.send({ type: "checkpoints", checkpoints });
+      expect((await c.closed).code).toBe(CloseCodes.BAD_CHECKPOINT);
+      const alerts = await getJson(`${col.httpUrl}/v1/alerts?host_id=${h.hostId}`);
+      expect(alerts.body.alerts[0]).toMatchObject({ code: "bad-checkpoint", message });
+    };
+    await refusedWith(
+      first.c,
+      [h.checkpoint(10), signed(30, h.chain[19]!.hash)],
+      "checkpoint 30: no stored record with that seq",
+    );
+    await refusedWith(
+      (await connectHost(col.url, h)).c,
+      [h.checkpoint(10), signed(20, h.chain[18]!.hash)],
+      "checkpoint 20: hash differs from the stored record's",
+    );
+    const host = await getJson(`${col.httpUrl}/v1/hosts/${h.hostId}`);
+    expect(host.body.checkpoint_seq).toBe(0);
+    expect(host.body.checkpoints).toEqual([]);
   });
 
   it("refuses a gap after committing the valid prefix, and raises an alert", async () => {

@@ -49,7 +49,7 @@ describe.skipIf(PG === null)("PgStorage ingest with a stale head hint", () => {
     expect(stored).toEqual(h.chain);
   });
 
-  it("stores bodies and sessions with newlines, quotes, backslashes, commas and non-ASCII text exactly (the joined-text path)", async () => {
+  it("stores bodies and sessions with newlines, quotes, backslashes, commas and non-ASCII text exactly (the COPY path)", async () => {
     const h = new TestHost("awkward-text");
     await a.pinHost(h.hostId, "-", "e");
     const odd = ["a\nb", 'say "hi", then \\ and \\n', "tab\tcr\r", "ünïcødé ✓ \u2028 𝄞", "{}[],\n\n"];
@@ -71,28 +71,29 @@ describe.skipIf(PG === null)("PgStorage ingest with a stale head hint", () => {
     expect(s.map((x) => x.session_id).sort()).toEqual([...new Set(h.chain.map((r) => r.session_id))].sort());
   });
 
-  it("refuses columns that do not split to one value per record, and writes nothing", async () => {
-    const h = new TestHost("uneven");
+  it("a stored row above the head (a fault) fails the whole batch and writes nothing, instead of being skipped", async () => {
+    const h = new TestHost("row-above-head");
     await a.pinHost(h.hostId, "-", "e");
+    h.extend(10);
+    const recs = h.chain.map(chainRecordOf);
+    expect((await a.ingest(h.hostId, recs.slice(0, 5))).head.seq).toBe(5);
+    // A row for seq 6 that no head move covers, with content other than the chain's record 6.
     const c = new pg.Client({ connectionString: db.url });
     await c.connect();
     try {
-      const genesis = (await a.getHost(h.hostId))!.head_hash;
-      const call = (bodies: string) =>
-        c.query(
-          "SELECT forge_ingest_joined($1, 1, 0, $2, '1,2', 'x,y', $3::text[], '0,0', $4, 2, 'y') AS ok",
-          [h.hostId, genesis, ["s", "s"], bodies],
-        );
-      // A body holding a raw newline would split in two: three bodies for two seqs.
-      await expect(call('{"a":1}\n{"b":\n2}')).rejects.toThrow(/do not split evenly/);
-      await expect(call('{"a":1}')).rejects.toThrow(/do not split evenly/);
-      expect(await a.records({ host_id: h.hostId, limit: 10 })).toEqual([]);
-      expect((await a.getHost(h.hostId))!.head_seq).toBe(0);
-      // The same call with even columns writes both rows (so the refusals above were the split check).
-      expect((await call('{"a":1}\n{"b":2}')).rows[0].ok).toBe(true);
-      expect((await a.getHost(h.hostId))!.head_seq).toBe(2);
+      await c.query(
+        "INSERT INTO records (host_id, seq, hash, session_id, ts_ms, body) VALUES ($1, 6, 'x', 's', 0, '{}')",
+        [h.hostId],
+      );
     } finally {
       await c.end();
     }
+    // On the one-round-trip path (a's hint is 5) and on the locked path (b has no hint).
+    await expect(a.ingest(h.hostId, recs.slice(5))).rejects.toThrow(/duplicate key/);
+    await expect(b.ingest(h.hostId, recs.slice(5))).rejects.toThrow(/duplicate key/);
+    expect((await a.getHost(h.hostId))!.head_seq).toBe(5);
+    const stored = await a.records({ host_id: h.hostId, limit: 100 });
+    // The chain's 1..5 and the injected row (body '{}'), none of 7..10.
+    expect(stored).toEqual([...h.chain.slice(0, 5), {}]);
   });
 });
