@@ -12,7 +12,7 @@ import { COLLECTOR } from "./spec.js";
  * forge-collector run [--config FILE] [--database sqlite:PATH|postgres://…] [--listen HOST:PORT]
  *   [--require-registered] [--register-host ID=PEMFILE]… [--revoke-host ID]… [--synchronous FULL|NORMAL]
  *   [--operators-file FILE] [--max-pinned-hosts N] [--policy-dir DIR [--policy-key PUB]] [--tolerances FILE] [--drift FILE]
- *   [--tls-cert CERT --tls-key KEY]
+ *   [--tls-cert CERT --tls-key KEY | --identity-key FILE]
  * The configuration (src/collector/config.ts): file, then FORGE_COLLECTOR_*, then these flags.
  * Admin routes (register/revoke over HTTP) are enabled when admin_token (FORGE_COLLECTOR_ADMIN_TOKEN) is set.
  * Runs until SIGTERM/SIGINT, then closes cleanly (in-flight batches commit and ack first).
@@ -53,6 +53,7 @@ export default async function (argv: string[], env: Env): Promise<number> {
     adminToken: config.admin_token ?? null,
     synchronous: config.synchronous,
     tls: config.tls,
+    ...(config.identity_key !== undefined ? { identityKeyFile: config.identity_key } : {}),
     logger,
   });
   // One line on stdout so scripts and tests learn the bound address (port 0 picks one).

@@ -425,7 +425,7 @@ export const COLLECTOR = {
   run: {
     summary: "run the cluster collector (WebSocket ingest, HTTP API, dashboard)",
     usage:
-      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operators-file FILE] [--policy-dir DIR --policy-key PUB] [--tolerances FILE] [--drift FILE] [--tls-cert CERT --tls-key KEY]",
+      "forge-collector run [--database sqlite:PATH|postgres://…] [--listen HOST:PORT] [--operators-file FILE] [--policy-dir DIR --policy-key PUB] [--tolerances FILE] [--drift FILE] [--tls-cert CERT --tls-key KEY | --identity-key FILE]",
     flags: {
       config: s("the collector's config file", "FILE"),
       database: s(
@@ -446,6 +446,10 @@ export const COLLECTOR = {
       "policy-key": s("the bundle signing public key", "PUB"),
       "tls-cert": s("TLS certificate (serve wss:// and https://)", "CERT"),
       "tls-key": s("TLS private key", "KEY"),
+      "identity-key": s(
+        "without TLS: the signing key file agents pin (default beside a SQLite database; for PostgreSQL identity.key in the data directory)",
+        "FILE",
+      ),
       tolerances: s("fleet tolerances file", "FILE"),
       drift: s("drift configuration file", "FILE"),
     },

@@ -14,6 +14,7 @@ import { Codes, ForgeError } from "../errors.js";
 import { TolerancesConfig } from "../platform/tolerances.js";
 import { type KeyRotation, ROTATION_FILE } from "../protocol/collector-auth.js";
 import { ReviewRolesSchema } from "../protocol/review-roles.js";
+import { identityKeyFile } from "./identity.js";
 import { type Operator, parseOperator, parseOperatorsFile } from "./operators.js";
 
 /**
@@ -65,6 +66,13 @@ const Schema = z.strictObject({
   tls_cert: z.string().min(1).optional(),
   /** Its PKCS#8 PEM private key (0600): it also signs every ack and review agents act on. */
   tls_key: z.string().min(1).optional(),
+  /**
+   * Without tls_cert/tls_key: the file of the key that signs acks and reviews (created 0600 on
+   * first start), so agents that pinned it trust the collector across restarts. Default:
+   * PATH.key beside a `sqlite:PATH` database; for PostgreSQL, identity.key in the per-user data
+   * directory (defaultIdentityKey).
+   */
+  identity_key: z.string().min(1).optional(),
   /** Indicators and bounds evaluated on every host's heartbeats (src/platform/tolerances.ts). */
   tolerances: TolerancesConfig.optional(),
   /** Drift detection per host and fleet-wide (src/drift/config.ts; validated by the drift plugin). */
@@ -105,6 +113,7 @@ export interface CollectorFlags {
   "policy-key"?: string;
   "tls-cert"?: string;
   "tls-key"?: string;
+  "identity-key"?: string;
   /** A YAML/JSON file holding the tolerances. */
   tolerances?: string;
   /** A YAML/JSON file holding the drift config. */
@@ -129,6 +138,21 @@ export function defaultDatabase(
   return `sqlite:${join(userDataDir("forge-collector", env, platform), "collector.db")}`;
 }
 
+/**
+ * The signing key file of a collector without a TLS pair: PATH.key beside a `sqlite:PATH`
+ * database; for PostgreSQL, identity.key in the per-user data directory (the database has no file
+ * to keep it beside, and a key for one run only would make every agent that pinned it refuse the
+ * collector after a restart); none for `sqlite::memory:` (a key for this run).
+ */
+export function defaultIdentityKey(
+  database: string,
+  env: Record<string, string | undefined> = {},
+  platform: NodeJS.Platform = process.platform,
+): string | null {
+  if (database.startsWith("sqlite:")) return identityKeyFile(database);
+  return join(userDataDir("forge-collector", env, platform), "identity.key");
+}
+
 /** FORGE_COLLECTOR_* variables and the key each one sets. */
 export const COLLECTOR_ENV_KEYS: Readonly<Record<string, keyof Parsed>> = {
   FORGE_COLLECTOR_DATABASE: "database",
@@ -140,6 +164,7 @@ export const COLLECTOR_ENV_KEYS: Readonly<Record<string, keyof Parsed>> = {
   FORGE_COLLECTOR_METRICS_TOKEN: "metrics_token",
   FORGE_COLLECTOR_TLS_CERT: "tls_cert",
   FORGE_COLLECTOR_TLS_KEY: "tls_key",
+  FORGE_COLLECTOR_IDENTITY_KEY: "identity_key",
 };
 
 /** Reads, merges and validates the collector's configuration; throws FORGE_CONFIG_INVALID naming the key. */
@@ -188,6 +213,7 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
   set("policy-key", () => (merged.policy_key = flags["policy-key"]));
   set("tls-cert", () => (merged.tls_cert = flags["tls-cert"]));
   set("tls-key", () => (merged.tls_key = flags["tls-key"]));
+  set("identity-key", () => (merged.identity_key = flags["identity-key"]));
   set(
     "tolerances",
     () => (merged.tolerances = readConfigFile(resolve(cwd, flags.tolerances!), "indicators", "--tolerances")),
@@ -214,9 +240,14 @@ export function loadCollectorConfig(input: LoadCollectorConfigInput = {}): Colle
   for (const [id, pemFile] of Object.entries(c.register_hosts))
     register_hosts[id] = readPublicKeyFile(resolve(cwd, pemFile), `register_hosts.${id}`);
   const policyKey = c.policy_key === undefined ? undefined : resolve(cwd, c.policy_key);
+  const database = c.database ?? defaultDatabase(env);
   return deepFreeze({
     ...c,
-    database: c.database ?? defaultDatabase(env),
+    database,
+    identity_key:
+      c.identity_key !== undefined
+        ? resolve(cwd, c.identity_key)
+        : (defaultIdentityKey(database, env) ?? undefined),
     register_hosts,
     operators: [
       ...c.operators.map(parseOperator),

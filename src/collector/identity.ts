@@ -9,10 +9,11 @@ import {
 } from "node:crypto";
 import { existsSync, readFileSync } from "node:fs";
 import { isIP } from "node:net";
+import { dirname } from "node:path";
 import * as asn1js from "asn1js";
 import * as pkijs from "pkijs";
 import { Codes, ForgeError } from "../errors.js";
-import { writeNewPrivateFile } from "../platform/private-files.js";
+import { makePrivateDir, writeNewPrivateFile } from "../platform/private-files.js";
 import { type KeyRotation, keyFingerprint } from "../protocol/collector-auth.js";
 
 /**
@@ -78,8 +79,8 @@ export function tlsIdentity(certPem: string, keyPem: string, rotation?: KeyRotat
 
 /**
  * Without TLS: the key in `keyFile` (created 0600 with O_EXCL on first start, like the agent's host
- * key), so agents that pinned it keep trusting the collector across restarts; no file (PostgreSQL,
- * `:memory:`): a key for this run only.
+ * key, its directory 0700), so agents that pinned it keep trusting the collector across restarts;
+ * no file (`:memory:`, or a caller that names none): a key for this run only.
  */
 export function fileIdentity(keyFile: string | null): CollectorIdentity {
   if (keyFile === null) {
@@ -87,6 +88,7 @@ export function fileIdentity(keyFile: string | null): CollectorIdentity {
     return { privateKey, ...publicParts(createPublicKey(privateKey)), tls: null, source: "ephemeral" };
   }
   if (!existsSync(keyFile)) {
+    makePrivateDir(dirname(keyFile));
     const { privateKey } = generateKeyPairSync("ec", { namedCurve: "prime256v1" });
     const pem = privateKey.export({ type: "pkcs8", format: "pem" }).toString();
     try {

@@ -52,7 +52,7 @@ export interface CollectorOptions {
    * with the key in `<sqlite path>.key` (created on first start), or a key for this run.
    */
   tls?: { certPem: string; keyPem: string; rotation?: KeyRotation };
-  /** Without TLS: the signing key file (default `<sqlite path>.key`; none on PostgreSQL). Replicas share one. */
+  /** Without TLS: the signing key file (default `<sqlite path>.key`; none on PostgreSQL here, where `forge-collector run` names identity.key in the data directory). Replicas share one. */
   identityKeyFile?: string;
   /** Later components register their routes and message handlers here. */
   plugins?: Array<(ctx: CollectorContext) => void>;

@@ -48,6 +48,22 @@ describe("collector config", () => {
     ).toBe("sqlite:/srv/c.db");
   });
 
+  it("keeps the signing key beside a SQLite file, in the data directory for PostgreSQL, or where named", () => {
+    const env = { HOME: "/home/ana", XDG_DATA_HOME: "/data/ana" };
+    const key = (more: Record<string, string> = {}, flags = {}) =>
+      loadCollectorConfig({ cwd: dir, env: { ...env, ...more }, flags }).identity_key;
+    expect(key()).toBe("/data/ana/forge-collector/collector.db.key");
+    expect(key({ FORGE_COLLECTOR_DATABASE: "sqlite:/srv/c.db" })).toBe("/srv/c.db.key");
+    expect(key({ FORGE_COLLECTOR_DATABASE: "postgres://u@h/db" })).toBe(
+      "/data/ana/forge-collector/identity.key",
+    );
+    expect(key({ FORGE_COLLECTOR_DATABASE: "sqlite::memory:" })).toBeUndefined();
+    expect(
+      key({ FORGE_COLLECTOR_DATABASE: "postgres://u@h/db", FORGE_COLLECTOR_IDENTITY_KEY: "k/id.key" }),
+    ).toBe(join(dir, "k/id.key"));
+    expect(key({}, { "identity-key": "/etc/forge/id.key" })).toBe("/etc/forge/id.key");
+  });
+
   it("merges file, then environment, then flags; operators and hosts accumulate", () => {
     const keyFile = join(dir, "h1.pub");
     writeFileSync(keyFile, pem());

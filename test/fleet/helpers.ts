@@ -68,6 +68,8 @@ export function operatorsFile(dir: string, operators: Array<{ name: string; pass
 export interface CollectorProc extends Proc {
   url: string;
   http: string;
+  /** The `sha256:` fingerprint of the key it signs acks with (the key agents pin). */
+  fingerprint: string;
 }
 
 /** `forge-collector run` as a child process on 127.0.0.1:0; resolves once it printed its address. */
@@ -94,8 +96,8 @@ export async function startCollectorProcess(
     rl.once("line", resolve);
     child.once("exit", (code) => reject(new Error(`collector exited ${code}: ${p.stderr.join("")}`)));
   });
-  const { url, http } = JSON.parse(line) as { url: string; http: string };
-  return { ...p, url, http };
+  const { url, http, fingerprint } = JSON.parse(line) as { url: string; http: string; fingerprint: string };
+  return { ...p, url, http, fingerprint };
 }
 
 export interface AgentProc extends Proc {
