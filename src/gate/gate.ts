@@ -10,6 +10,7 @@ import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, Rule
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
+import { manifestKind, manifestSource } from "./manifests.js";
 import type { PathMatcher } from "./path-matcher.js";
 import { hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
@@ -579,6 +580,7 @@ export class Gate {
         if (text !== "") this.lineFindings(found, text, this.cwd);
       }
     }
+    manifestFindings(found, subjects, texts, netWrites, s, p);
     const matched: CompiledRule[] = [];
     // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
     for (const sub of subjects) this.subjectFindings(found, sub);
@@ -1264,6 +1266,7 @@ function builtinRule(f: Finding): CompiledRule {
       kinds: [],
       program: null,
       programNames: null,
+      programNot: null,
       subcommand: null,
       flags: null,
       flagsAll: null,
@@ -1344,6 +1347,76 @@ function arrivedTree(path: string, s: Track, p: Track | undefined): string | und
     return undefined;
   }
   return undefined;
+}
+
+/** Programs that write a manifest from the local environment or lock (`pip freeze`, `pip-compile`) or the project's history (`git checkout`), or delete one. */
+const MANIFEST_WRITERS = new Set([
+  "pip",
+  "pip3",
+  "uv",
+  "pip-compile",
+  "poetry",
+  "pipenv",
+  "pdm",
+  "rye",
+  "hatch",
+  "conda",
+  "mamba",
+  "micromamba",
+  "pixi",
+  "git",
+  "rm",
+  "unlink",
+  "trash",
+]);
+
+/**
+ * A dependency manifest written this step (requirements.txt, environment.yml: manifests.ts) is
+ * obeyed by a later install: text the gate sees is judged by manifestSource; bytes from the
+ * network, a copy of a file this session wrote, or text it did not see is ESCALATE (gate47).
+ */
+function manifestFindings(
+  out: Finding[],
+  subjects: readonly Subject[],
+  texts: Map<string, WriteText> | undefined,
+  net: NetWrites | undefined,
+  s: Track,
+  p: Track | undefined,
+): void {
+  for (const sub of subjects) {
+    if (sub.kind !== "shell" && sub.kind !== "file.write" && sub.kind !== "tool") continue;
+    for (const w of sub.writes) {
+      const kind = manifestKind(w);
+      if (kind === null) continue;
+      const t = texts?.get(w);
+      let why: string | null = null;
+      if (net?.has(w)) why = "its bytes come from the network, unread";
+      else if (t === undefined) {
+        if (sub.kind !== "shell" || !MANIFEST_WRITERS.has(sub.program))
+          why = "the gate does not see its text";
+      } else if ("from" in t) {
+        if (t.from.some((f) => s.artefacts.has(f) || p?.artefacts.has(f) === true))
+          why = "it is a copy of a file this session wrote";
+      } else if (!("keep" in t)) {
+        // sed's text is its words: judge its script and file names, not its flags (`-i`).
+        const text =
+          (sub.program === "sed" || sub.program === "gsed") && sub.cmd !== null
+            ? sub.cmd.words
+                .map((x) => x.value ?? "")
+                .filter((v) => !v.startsWith("-"))
+                .join("\n")
+            : t.text;
+        why = text === null ? "the gate does not see its text" : manifestSource(kind, text);
+      }
+      if (why === null) continue;
+      out.push({
+        rule: "dependency-source",
+        effect: "escalate",
+        reason: `code-source: '${sub.text}' writes '${w}', a dependency manifest a later install obeys: ${why}`,
+      });
+      return;
+    }
+  }
 }
 
 /** Text that is a patch or a mailbox carrying one (`diff --git`, `+++ b/F`). */
@@ -1593,6 +1666,8 @@ type WriteText =
   /** The bytes stay (chmod, touch): the file keeps what the gate knew of it; a new one is `fresh`. */
   | { keep: true; fresh: "ALLOW" | null };
 
+/** echo's own options: a leading word of only these letters. */
+const ECHO_FLAGS = /^-[neE]+$/;
 /** Programs whose words are the text they write (echo, printf) or insert (sed -i). */
 const WORD_WRITERS = new Set(["echo", "printf", "sed", "gsed"]);
 /** Programs that copy a file's bytes to another path. */
@@ -1618,10 +1693,16 @@ function shellTexts(
     let t: WriteText | null = null;
     const words: string[] = [];
     let dynamic = false;
-    if (WORD_WRITERS.has(c.program))
-      for (const w of c.operands)
+    if (WORD_WRITERS.has(c.program)) {
+      // echo prints every word after its leading -n/-e/-E (`echo --index-url x` prints it all).
+      let lead = c.program === "echo";
+      for (const w of lead ? c.words : c.operands) {
+        if (lead && w.value !== null && ECHO_FLAGS.test(w.value)) continue;
+        lead = false;
         if (w.value === null) dynamic = true;
         else words.push(w.value);
+      }
+    }
     switch (c.program) {
       case "cat":
       case "tee": {
@@ -2115,6 +2196,7 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   const dyn = sub.dynamic;
   const cwd = sub.cwd;
   if (r.program && (sub.program === "" || !anyRe(r.program, sub.program))) return NO;
+  if (r.programNot && sub.kind === "shell" && anyRe(r.programNot, sub.program)) return NO;
   if (c) {
     if (r.subcommand) {
       const first = c.operands[0];

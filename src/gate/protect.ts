@@ -49,7 +49,8 @@ export interface Finding {
     | "header-injection"
     | "credential-literal"
     | "network-upload"
-    | "network-data";
+    | "network-data"
+    | "dependency-source";
   effect: "deny" | "escalate";
   reason: string;
 }

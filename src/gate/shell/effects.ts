@@ -740,6 +740,16 @@ const CONDA_CHANNELS = new Set([
   "pkgs/msys2",
 ]);
 
+/** Whether a conda channel (a name, or a known one as its anaconda.org URL) is one the pack knows. */
+export function knownCondaChannel(v: string): boolean {
+  return CONDA_CHANNELS.has(
+    v
+      .toLowerCase()
+      .replace(/^https:\/\/conda\.anaconda\.org\//, "")
+      .replace(/\/$/, ""),
+  );
+}
+
 /**
  * `conda|mamba install|create|update -c CHANNEL` and `conda config --add channels CHANNEL`: a
  * channel is anyone's anaconda.org account or a URL, and a package's post-link scripts run on
@@ -754,11 +764,7 @@ function condaChannels(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     return;
   const check = (v: string | null) => {
     // A known channel may be written as its anaconda.org URL.
-    const name = v
-      ?.toLowerCase()
-      .replace(/^https:\/\/conda\.anaconda\.org\//, "")
-      .replace(/\/$/, "");
-    if (name !== undefined && CONDA_CHANNELS.has(name)) return;
+    if (v !== null && knownCondaChannel(v)) return;
     floor(
       fx,
       `code-source: '${ctx.text}' installs from the conda channel ${v === null ? "(only known at run time)" : `'${v}'`}, which the pack does not know (its packages' post-link scripts run)`,
