@@ -538,14 +538,18 @@ export class Gate {
       if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd);
       netWrites = taintFindings(found, parsed.commands, s, p);
-      if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0))
+      if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0)) {
+        arrivedTreeFindings(found, subjects, s, p);
         this.arrivedLinks(found, bundle, subjects, s, p, nowMs);
+      }
       texts = shellTexts(parsed.commands, action.command, ws === OUTSIDE ? null : ws);
     } else {
       const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
       subjects.push(sub);
       written = structuredWrite(action, sub.cwd, this.home);
       if (written) texts = new Map([[written.path, written]]);
+      if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0))
+        arrivedTreeFindings(found, subjects, s, p);
       if (action.kind === "email.send") {
         const why = headerInjection([...action.to, ...action.cc, action.subject]);
         if (why) found.push({ rule: "header-injection", effect: "deny", reason: why });
@@ -1253,15 +1257,16 @@ const BUILTIN_RULES = new Map<string, CompiledRule>();
 
 /** The CompiledRule a built-in finding shows as in `policy_matched` (one object per rule and effect). */
 function builtinRule(f: Finding): CompiledRule {
-  const key = `${f.rule}\0${f.effect}`;
+  const key =
+    f.labels === undefined ? `${f.rule}\0${f.effect}` : `${f.rule}\0${f.effect}\0${f.labels.join(",")}`;
   let r = BUILTIN_RULES.get(key);
   if (r === undefined) {
     r = {
       id: `${BUILTIN_PREFIX}${f.rule}`,
       description: "built-in self-protection rule (src/gate/protect.ts)",
       effect: f.effect,
-      risk: f.effect === "deny" ? 100 : 80,
-      labels: [],
+      risk: f.effect === "deny" ? 100 : f.effect === "escalate" ? 80 : 0,
+      labels: f.labels ?? [],
       when: null,
       kinds: [],
       program: null,
@@ -1417,6 +1422,53 @@ function manifestFindings(
       return;
     }
   }
+}
+
+/** Programs whose write does not follow a symlink at the path's last component: it removes, makes or stamps it. */
+const LINK_SAFE_WRITERS = new Set(["rm", "rmdir", "unlink", "trash", "mkdir", "touch"]);
+
+/**
+ * Content that arrived this session (a clone, an extracted archive, a checkout of fetched
+ * commits) is of a kind the gate cannot know: it does not read the disk, and any path there may
+ * be a symlink to ~/.zshrc, ~/.aws or ~/Library/LaunchAgents (gate47). A write, append or copy
+ * whose destination lies in an arrived tree can land anywhere: ESCALATE. rm, rmdir, mkdir and
+ * touch act on the last component itself, so only a path with a component between the tree and
+ * its last one can lead elsewhere; git never writes through a symlink in its work tree. A read
+ * there may be a secret's: it stays ALLOW (reading a fresh clone is everyday work) but labels the
+ * session secret-content, so what would carry a secret off the machine afterwards is reviewed.
+ */
+function arrivedTreeFindings(
+  out: Finding[],
+  subjects: readonly Subject[],
+  s: Track,
+  p: Track | undefined,
+): void {
+  let read: string | undefined;
+  for (const sub of subjects) {
+    if (sub.kind === "shell" && sub.program === "git") continue;
+    for (const w of sub.writes) {
+      const t = arrivedTree(w, s, p);
+      if (t === undefined) continue;
+      if (LINK_SAFE_WRITERS.has(sub.program) && sub.kind === "shell" && w.indexOf("/", t.length + 1) < 0)
+        continue;
+      out.push({
+        rule: "arrived-tree",
+        effect: "escalate",
+        reason: `workspace-escape: '${sub.text}' writes '${w}' in '${t}', which arrived from the network: a symlink there may send the write anywhere (the gate does not see the disk)`,
+      });
+      return;
+    }
+    if (read === undefined)
+      for (const r of sub.paths) {
+        if (sub.writes.includes(r)) continue;
+        const t = arrivedTree(r, s, p);
+        if (t === undefined || r === t) continue;
+        read = `'${sub.text}' reads '${r}' in '${t}', which arrived from the network: a symlink there may lead to a secret, so the session is marked as having read secret content`;
+        break;
+      }
+  }
+  if (read !== undefined)
+    out.push({ rule: "arrived-tree", effect: "allow", reason: read, labels: ["secret-content"] });
 }
 
 /** Text that is a patch or a mailbox carrying one (`diff --git`, `+++ b/F`). */

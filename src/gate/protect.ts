@@ -50,9 +50,12 @@ export interface Finding {
     | "credential-literal"
     | "network-upload"
     | "network-data"
-    | "dependency-source";
-  effect: "deny" | "escalate";
+    | "dependency-source"
+    | "arrived-tree";
+  /** allow: the finding only labels the session (`labels`); its reason says why. */
+  effect: "deny" | "escalate" | "allow";
   reason: string;
+  labels?: string[];
 }
 
 /** Built-in rule ids as they appear in `policy_matched` (prefixed so no pack rule can collide). */
