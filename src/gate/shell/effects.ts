@@ -1925,6 +1925,9 @@ const GIT_TREE_WRITERS = new Set([
 /** git config keys that say who made a commit. */
 const GIT_IDENTITY_KEYS = /^(user|author|committer)\.(name|email)=/i;
 
+/** A directory that is absolute, in home or climbs out of where it is taken from. */
+const OUT_OF_TREE = /^[/~]|(?:^|\/)\.\.(?:\/|$)/;
+
 function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
   let gitDir: string | null | undefined;
@@ -1995,8 +1998,18 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (!dry || rest.includes("--apply")) {
       let k = words.findIndex((w) => w.value === "-C");
       fx.tree = k >= 0 && k < i ? (words[k + 1]?.value ?? "/") : ".";
-      k = rest.findIndex((v) => v?.startsWith("--directory=") === true);
-      if (k >= 0) fx.tree = `${fx.tree}/${rest[k]!.slice(12)}`;
+      k = rest.findIndex((v) => v === "--directory" || v?.startsWith("--directory=") === true);
+      const dir = k < 0 ? undefined : rest[k] === "--directory" ? (rest[k + 1] ?? null) : rest[k]!.slice(12);
+      if (dir !== undefined) fx.tree = `${fx.tree}/${dir}`;
+      // --unsafe-paths (any unambiguous prefix, from --uns) lets the patch's own paths leave the
+      // work tree (`+++ /Users/dev/.ssh/authorized_keys`, `../../x`); a --directory root that is
+      // absolute, climbs out or is only known at run time puts every target there (gate47).
+      const unsafe = rest.some((v) => v !== null && v.length >= 5 && "--unsafe-paths".startsWith(v));
+      if (unsafe || (dir !== undefined && (dir === null || OUT_OF_TREE.test(dir))))
+        floor(
+          fx,
+          `workspace-escape: '${ctx.text}' applies a patch whose targets ${unsafe ? "may lie anywhere (--unsafe-paths: absolute and ../ paths)" : `lie under '${dir ?? "(only known at run time)"}'`}, which the gate cannot see`,
+        );
     }
   }
   const codeSub = GIT_CODE_SUBS[sub];
