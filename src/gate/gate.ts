@@ -539,7 +539,7 @@ export class Gate {
       this.lineFindings(found, action.command, cwd);
       netWrites = taintFindings(found, parsed.commands, s, p);
       if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0)) {
-        arrivedTreeFindings(found, subjects, s, p);
+        arrivedTreeFindings(found, subjects, s, p, ws);
         this.arrivedLinks(found, bundle, subjects, s, p, nowMs);
       }
       texts = shellTexts(parsed.commands, action.command, ws === OUTSIDE ? null : ws);
@@ -549,7 +549,7 @@ export class Gate {
       written = structuredWrite(action, sub.cwd, this.home);
       if (written) texts = new Map([[written.path, written]]);
       if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0))
-        arrivedTreeFindings(found, subjects, s, p);
+        arrivedTreeFindings(found, subjects, s, p, s.workspaces?.[0] ?? this.cwd);
       if (action.kind === "email.send") {
         const why = headerInjection([...action.to, ...action.cc, action.subject]);
         if (why) found.push({ rule: "header-injection", effect: "deny", reason: why });
@@ -1436,19 +1436,22 @@ const LINK_SAFE_WRITERS = new Set(["rm", "rmdir", "unlink", "trash", "mkdir", "t
  * its last one can lead elsewhere; git never writes through a symlink in its work tree. A read
  * there may be a secret's: it stays ALLOW (reading a fresh clone is everyday work) but labels the
  * session secret-content, so what would carry a secret off the machine afterwards is reviewed.
+ * A clone into the workspace root itself (`git clone URL .`) is the project being set up: it is
+ * judged as the checkout the session started on would be.
  */
 function arrivedTreeFindings(
   out: Finding[],
   subjects: readonly Subject[],
   s: Track,
   p: Track | undefined,
+  root: string,
 ): void {
   let read: string | undefined;
   for (const sub of subjects) {
     if (sub.kind === "shell" && sub.program === "git") continue;
     for (const w of sub.writes) {
       const t = arrivedTree(w, s, p);
-      if (t === undefined) continue;
+      if (t === undefined || t === root) continue;
       if (LINK_SAFE_WRITERS.has(sub.program) && sub.kind === "shell" && w.indexOf("/", t.length + 1) < 0)
         continue;
       out.push({
@@ -1462,7 +1465,7 @@ function arrivedTreeFindings(
       for (const r of sub.paths) {
         if (sub.writes.includes(r)) continue;
         const t = arrivedTree(r, s, p);
-        if (t === undefined || r === t) continue;
+        if (t === undefined || r === t || t === root) continue;
         read = `'${sub.text}' reads '${r}' in '${t}', which arrived from the network: a symlink there may lead to a secret, so the session is marked as having read secret content`;
         break;
       }

@@ -4,7 +4,7 @@
  * ~/.aws or ~/Library/LaunchAgents. A write, append or copy into it is reviewed, by every channel;
  * rm/mkdir of a path directly in the tree and git's own work are not; a read there stays
  * ALLOW and marks the session as having read secret content, so what would carry it off the
- * machine afterwards is reviewed.
+ * machine afterwards is reviewed. A clone into the workspace root itself is the project.
  */
 import { describe, expect, it } from "vitest";
 import { hookToAction } from "../../src/integrations/claude-code.js";
@@ -67,6 +67,12 @@ table(
     [CLONE, "ls d", "ls -la d/src"],
     [CLONE, "echo x > notes.md"],
     [CLONE, "cp d/LICENSE /tmp/LICENSE"],
+    // a clone into the workspace root is the project being set up, judged as the checkout was
+    ["git clone -q https://github.com/octocat/Hello-World.git .", "echo x >> notes.md"],
+    [
+      "git clone -q https://github.com/octocat/Hello-World.git .",
+      { kind: "file.write", path: at("src/a.ts"), content: "x" },
+    ],
     // no arrival: the workspace's own files
     ["echo x >> notes.md", "cp a.txt docs/", "sed -i 's/a/b/' src/a.ts"],
   ],
