@@ -10,6 +10,7 @@ import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, Rule
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
+import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
 import { hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
@@ -538,14 +539,18 @@ export class Gate {
       if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd);
       netWrites = taintFindings(found, parsed.commands, s, p);
-      if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0))
+      if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0)) {
+        arrivedTreeFindings(found, subjects, s, p, ws);
         this.arrivedLinks(found, bundle, subjects, s, p, nowMs);
+      }
       texts = shellTexts(parsed.commands, action.command, ws === OUTSIDE ? null : ws);
     } else {
       const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
       subjects.push(sub);
       written = structuredWrite(action, sub.cwd, this.home);
       if (written) texts = new Map([[written.path, written]]);
+      if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0))
+        arrivedTreeFindings(found, subjects, s, p, s.workspaces?.[0] ?? this.cwd);
       if (action.kind === "email.send") {
         const why = headerInjection([...action.to, ...action.cc, action.subject]);
         if (why) found.push({ rule: "header-injection", effect: "deny", reason: why });
@@ -580,6 +585,7 @@ export class Gate {
         if (text !== "") this.lineFindings(found, text, this.cwd);
       }
     }
+    manifestFindings(found, subjects, texts, netWrites, s, p);
     const matched: CompiledRule[] = [];
     // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
     for (const sub of subjects) this.subjectFindings(found, sub);
@@ -1255,19 +1261,21 @@ const BUILTIN_RULES = new Map<string, CompiledRule>();
 
 /** The CompiledRule a built-in finding shows as in `policy_matched` (one object per rule and effect). */
 function builtinRule(f: Finding): CompiledRule {
-  const key = `${f.rule}\0${f.effect}`;
+  const key =
+    f.labels === undefined ? `${f.rule}\0${f.effect}` : `${f.rule}\0${f.effect}\0${f.labels.join(",")}`;
   let r = BUILTIN_RULES.get(key);
   if (r === undefined) {
     r = {
       id: `${BUILTIN_PREFIX}${f.rule}`,
       description: "built-in self-protection rule (src/gate/protect.ts)",
       effect: f.effect,
-      risk: f.effect === "deny" ? 100 : 80,
-      labels: [],
+      risk: f.effect === "deny" ? 100 : f.effect === "escalate" ? 80 : 0,
+      labels: f.labels ?? [],
       when: null,
       kinds: [],
       program: null,
       programNames: null,
+      programNot: null,
       subcommand: null,
       flags: null,
       flagsAll: null,
@@ -1348,6 +1356,126 @@ function arrivedTree(path: string, s: Track, p: Track | undefined): string | und
     return undefined;
   }
   return undefined;
+}
+
+/** Programs that write a manifest from the local environment or lock (`pip freeze`, `pip-compile`) or the project's history (`git checkout`), or delete one. */
+const MANIFEST_WRITERS = new Set([
+  "pip",
+  "pip3",
+  "uv",
+  "pip-compile",
+  "poetry",
+  "pipenv",
+  "pdm",
+  "rye",
+  "hatch",
+  "conda",
+  "mamba",
+  "micromamba",
+  "pixi",
+  "git",
+  "rm",
+  "unlink",
+  "trash",
+]);
+
+/**
+ * A dependency manifest written this step (requirements.txt, environment.yml: manifests.ts) is
+ * obeyed by a later install: text the gate sees is judged by manifestSource; bytes from the
+ * network, a copy of a file this session wrote, or text it did not see is ESCALATE (gate47).
+ */
+function manifestFindings(
+  out: Finding[],
+  subjects: readonly Subject[],
+  texts: Map<string, WriteText> | undefined,
+  net: NetWrites | undefined,
+  s: Track,
+  p: Track | undefined,
+): void {
+  for (const sub of subjects) {
+    if (sub.kind !== "shell" && sub.kind !== "file.write" && sub.kind !== "tool") continue;
+    for (const w of sub.writes) {
+      const kind = manifestKind(w);
+      if (kind === null) continue;
+      const t = texts?.get(w);
+      let why: string | null = null;
+      if (net?.has(w)) why = "its bytes come from the network, unread";
+      else if (t === undefined) {
+        if (sub.kind !== "shell" || !MANIFEST_WRITERS.has(sub.program))
+          why = "the gate does not see its text";
+      } else if ("from" in t) {
+        if (t.from.some((f) => s.artefacts.has(f) || p?.artefacts.has(f) === true))
+          why = "it is a copy of a file this session wrote";
+      } else if (!("keep" in t)) {
+        // sed's text is its words: judge its script and file names, not its flags (`-i`).
+        const text =
+          (sub.program === "sed" || sub.program === "gsed") && sub.cmd !== null
+            ? sub.cmd.words
+                .map((x) => x.value ?? "")
+                .filter((v) => !v.startsWith("-"))
+                .join("\n")
+            : t.text;
+        why = text === null ? "the gate does not see its text" : manifestSource(kind, text);
+      }
+      if (why === null) continue;
+      out.push({
+        rule: "dependency-source",
+        effect: "escalate",
+        reason: `code-source: '${sub.text}' writes '${w}', a dependency manifest a later install obeys: ${why}`,
+      });
+      return;
+    }
+  }
+}
+
+/** Programs whose write does not follow a symlink at the path's last component: it removes, makes or stamps it. */
+const LINK_SAFE_WRITERS = new Set(["rm", "rmdir", "unlink", "trash", "mkdir", "touch"]);
+
+/**
+ * Content that arrived this session (a clone, an extracted archive, a checkout of fetched
+ * commits) is of a kind the gate cannot know: it does not read the disk, and any path there may
+ * be a symlink to ~/.zshrc, ~/.aws or ~/Library/LaunchAgents (gate47). A write, append or copy
+ * whose destination lies in an arrived tree can land anywhere: ESCALATE. rm, rmdir, mkdir and
+ * touch act on the last component itself, so only a path with a component between the tree and
+ * its last one can lead elsewhere; git never writes through a symlink in its work tree. A read
+ * there may be a secret's: it stays ALLOW (reading a fresh clone is everyday work) but labels the
+ * session secret-content, so what would carry a secret off the machine afterwards is reviewed.
+ * A clone into the workspace root itself (`git clone URL .`) is the project being set up: it is
+ * judged as the checkout the session started on would be.
+ */
+function arrivedTreeFindings(
+  out: Finding[],
+  subjects: readonly Subject[],
+  s: Track,
+  p: Track | undefined,
+  root: string,
+): void {
+  let read: string | undefined;
+  for (const sub of subjects) {
+    if (sub.kind === "shell" && sub.program === "git") continue;
+    for (const w of sub.writes) {
+      const t = arrivedTree(w, s, p);
+      if (t === undefined || t === root) continue;
+      if (LINK_SAFE_WRITERS.has(sub.program) && sub.kind === "shell" && w.indexOf("/", t.length + 1) < 0)
+        continue;
+      out.push({
+        rule: "arrived-tree",
+        effect: "escalate",
+        reason: `workspace-escape: '${sub.text}' writes '${w}' in '${t}', which arrived from the network: a symlink there may send the write anywhere (the gate does not see the disk)`,
+      });
+      return;
+    }
+    if (read === undefined)
+      for (const r of sub.paths) {
+        if (sub.writes.includes(r)) continue;
+        const t = arrivedTree(r, s, p);
+        if (t === undefined || r === t || t === root) continue;
+        read = `'${sub.text}' reads '${r}' in '${t}', which arrived from the network: a symlink there may lead to a secret, so the session is marked as having read secret content`;
+        break;
+      }
+  }
+  if (read !== undefined)
+    out.push({ rule: "arrived-tree", effect: "allow", reason: read, labels: ["secret-content"] });
 }
 
 /** Text that is a patch or a mailbox carrying one (`diff --git`, `+++ b/F`). */
@@ -1597,6 +1725,8 @@ type WriteText =
   /** The bytes stay (chmod, touch): the file keeps what the gate knew of it; a new one is `fresh`. */
   | { keep: true; fresh: "ALLOW" | null };
 
+/** echo's own options: a leading word of only these letters. */
+const ECHO_FLAGS = /^-[neE]+$/;
 /** Programs whose words are the text they write (echo, printf) or insert (sed -i). */
 const WORD_WRITERS = new Set(["echo", "printf", "sed", "gsed"]);
 /** Programs that copy a file's bytes to another path. */
@@ -1622,10 +1752,16 @@ function shellTexts(
     let t: WriteText | null = null;
     const words: string[] = [];
     let dynamic = false;
-    if (WORD_WRITERS.has(c.program))
-      for (const w of c.operands)
+    if (WORD_WRITERS.has(c.program)) {
+      // echo prints every word after its leading -n/-e/-E (`echo --index-url x` prints it all).
+      let lead = c.program === "echo";
+      for (const w of lead ? c.words : c.operands) {
+        if (lead && w.value !== null && ECHO_FLAGS.test(w.value)) continue;
+        lead = false;
         if (w.value === null) dynamic = true;
         else words.push(w.value);
+      }
+    }
     switch (c.program) {
       case "cat":
       case "tee": {
@@ -2144,6 +2280,7 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   const dyn = sub.dynamic;
   const cwd = sub.cwd;
   if (r.program && (sub.program === "" || !anyRe(r.program, sub.program))) return NO;
+  if (r.programNot && sub.kind === "shell" && anyRe(r.programNot, sub.program)) return NO;
   if (c) {
     if (r.subcommand) {
       const first = c.operands[0];

@@ -31,6 +31,8 @@ export interface CompiledRule {
   program: RegExp[] | null;
   /** The program list as written (expanded), for the index. */
   programNames: string[] | null;
+  /** Programs a shell subject must not be (`program_not`). */
+  programNot: RegExp[] | null;
   subcommand: RegExp[] | null;
   flags: string[] | null;
   flagsAll: string[] | null;
@@ -356,6 +358,7 @@ function compileRule(
     kinds: m.kind,
     program: words("program"),
     programNames: expand("program"),
+    programNot: words("program_not"),
     subcommand: words("subcommand"),
     flags: expand("flags"),
     flagsAll: expand("flags_all"),

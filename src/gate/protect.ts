@@ -49,9 +49,13 @@ export interface Finding {
     | "header-injection"
     | "credential-literal"
     | "network-upload"
-    | "network-data";
-  effect: "deny" | "escalate";
+    | "network-data"
+    | "dependency-source"
+    | "arrived-tree";
+  /** allow: the finding only labels the session (`labels`); its reason says why. */
+  effect: "deny" | "escalate" | "allow";
   reason: string;
+  labels?: string[];
 }
 
 /** Built-in rule ids as they appear in `policy_matched` (prefixed so no pack rule can collide). */

@@ -15,6 +15,8 @@ export const MatchSchema = z.strictObject({
   kind: z.union([Kind, z.array(Kind).min(1)]).transform((v) => (Array.isArray(v) ? v : [v])),
   /** Shell: program basenames (globs); `python3.12` is `python`. */
   program: strList.optional(),
+  /** Shell: a program basename (glob) that is not one of these: `rm -rf __pycache__` deletes, it plants nothing. */
+  program_not: strList.optional(),
   /** Shell: the first operand (`git status` → status). */
   subcommand: strList.optional(),
   /** Shell: any of these flags (`-r` matches `-rf`). */

@@ -84,6 +84,7 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
     return res === NO;
   };
   if (r.program && (sub.program === "" || !anyRe(r.program, sub.program))) return NO;
+  if (r.programNot && sub.kind === "shell" && anyRe(r.programNot, sub.program)) return NO;
   if (c) {
     if (r.subcommand) {
       const first = c.operands[0];

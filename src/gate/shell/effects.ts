@@ -813,6 +813,16 @@ const CONDA_CHANNELS = new Set([
   "pkgs/msys2",
 ]);
 
+/** Whether a conda channel (a name, or a known one as its anaconda.org URL) is one the pack knows. */
+export function knownCondaChannel(v: string): boolean {
+  return CONDA_CHANNELS.has(
+    v
+      .toLowerCase()
+      .replace(/^https:\/\/conda\.anaconda\.org\//, "")
+      .replace(/\/$/, ""),
+  );
+}
+
 /**
  * `conda|mamba install|create|update -c CHANNEL` and `conda config --add channels CHANNEL`: a
  * channel is anyone's anaconda.org account or a URL, and a package's post-link scripts run on
@@ -827,11 +837,7 @@ function condaChannels(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     return;
   const check = (v: string | null) => {
     // A known channel may be written as its anaconda.org URL.
-    const name = v
-      ?.toLowerCase()
-      .replace(/^https:\/\/conda\.anaconda\.org\//, "")
-      .replace(/\/$/, "");
-    if (name !== undefined && CONDA_CHANNELS.has(name)) return;
+    if (v !== null && knownCondaChannel(v)) return;
     floor(
       fx,
       `code-source: '${ctx.text}' installs from the conda channel ${v === null ? "(only known at run time)" : `'${v}'`}, which the pack does not know (its packages' post-link scripts run)`,
@@ -1992,6 +1998,9 @@ const GIT_TREE_WRITERS = new Set([
 /** git config keys that say who made a commit. */
 const GIT_IDENTITY_KEYS = /^(user|author|committer)\.(name|email)=/i;
 
+/** A directory that is absolute, in home or climbs out of where it is taken from. */
+const OUT_OF_TREE = /^[/~]|(?:^|\/)\.\.(?:\/|$)/;
+
 function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
   let gitDir: string | null | undefined;
@@ -2062,8 +2071,18 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (!dry || rest.includes("--apply")) {
       let k = words.findIndex((w) => w.value === "-C");
       fx.tree = k >= 0 && k < i ? (words[k + 1]?.value ?? "/") : ".";
-      k = rest.findIndex((v) => v?.startsWith("--directory=") === true);
-      if (k >= 0) fx.tree = `${fx.tree}/${rest[k]!.slice(12)}`;
+      k = rest.findIndex((v) => v === "--directory" || v?.startsWith("--directory=") === true);
+      const dir = k < 0 ? undefined : rest[k] === "--directory" ? (rest[k + 1] ?? null) : rest[k]!.slice(12);
+      if (dir !== undefined) fx.tree = `${fx.tree}/${dir}`;
+      // --unsafe-paths (any unambiguous prefix, from --uns) lets the patch's own paths leave the
+      // work tree (`+++ /Users/dev/.ssh/authorized_keys`, `../../x`); a --directory root that is
+      // absolute, climbs out or is only known at run time puts every target there (gate47).
+      const unsafe = rest.some((v) => v !== null && v.length >= 5 && "--unsafe-paths".startsWith(v));
+      if (unsafe || (dir !== undefined && (dir === null || OUT_OF_TREE.test(dir))))
+        floor(
+          fx,
+          `workspace-escape: '${ctx.text}' applies a patch whose targets ${unsafe ? "may lie anywhere (--unsafe-paths: absolute and ../ paths)" : `lie under '${dir ?? "(only known at run time)"}'`}, which the gate cannot see`,
+        );
     }
   }
   const codeSub = GIT_CODE_SUBS[sub];
