@@ -1527,6 +1527,15 @@ function taintFindings(
       }
     }
     if (c.tree !== undefined) arrivedWrites(out, c, step !== undefined, s, p);
+    if (c.expands !== undefined)
+      expandedDownload(
+        out,
+        c,
+        c.feeders.find((x) => fetchers.has(x)),
+        net,
+        s,
+        p,
+      );
     if (step !== undefined) {
       for (const w of c.writes) if (!net.has(w)) net.set(w, { text: step, tree: false });
       if (c.tree !== undefined) net.set(c.tree, { text: step, tree: true });
@@ -1536,6 +1545,37 @@ function taintFindings(
     if (step !== undefined && c.tree !== undefined && !line.has(c.tree)) line.set(c.tree, step);
   }
   return net;
+}
+
+/**
+ * An expander (gunzip, xz -d, zstd -d, zcat, unzip, tar x) of what the network wrote this session
+ * or feeds it now: a few kilobytes downloaded can expand to fill the disk or memory (a
+ * decompression bomb). A project's own archive is not judged here.
+ */
+function expandedDownload(
+  out: Finding[],
+  c: SimpleCommand,
+  piped: string | undefined,
+  net: NetWrites,
+  s: Track,
+  p: Track | undefined,
+): void {
+  let from = piped === undefined ? undefined : `what '${piped}' fetches`;
+  for (const f of c.expands!) {
+    if (from !== undefined) break;
+    const w = net.get(f);
+    const a = w === undefined ? (s.artefacts.get(f) ?? p?.artefacts.get(f)) : undefined;
+    const t = w === undefined && !a?.net ? arrivedTree(f, s, p) : undefined;
+    if (w !== undefined) from = `'${f}', written from the network by '${w.text}' earlier in this line`;
+    else if (a?.net) from = `'${f}', downloaded by ${madeBy(undefined, a, f, s)}`;
+    else if (t !== undefined) from = `'${f}', in '${t}', which the network wrote`;
+  }
+  if (from === undefined) return;
+  out.push({
+    rule: "decompress-download",
+    effect: "escalate",
+    reason: `resources: '${c.text}' expands ${from}: a small download can expand to fill the disk or memory (a decompression bomb)`,
+  });
 }
 
 function madeBy(earlier: string | undefined, a: Artefact | undefined, f: string, s: Track): string {

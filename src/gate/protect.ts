@@ -49,7 +49,8 @@ export interface Finding {
     | "header-injection"
     | "credential-literal"
     | "network-upload"
-    | "network-data";
+    | "network-data"
+    | "decompress-download";
   effect: "deny" | "escalate";
   reason: string;
 }

@@ -63,6 +63,11 @@ export interface Effects {
    * discovers one from (`-C D`, else the cwd). git runs that repository's config and hooks.
    */
   repo: { dir: string; explicit: boolean } | null;
+  /**
+   * The compressed or archived files it expands (as written; its standard input too, which the walk
+   * adds): null when it expands nothing. A download expanded can fill the disk (a decompression bomb).
+   */
+  expands: string[] | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -100,6 +105,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     readTrees: [],
     subtrees: [],
     repo: null,
+    expands: null,
   };
   workerCount(program, words, ctx, fx);
   const runner = FILE_RUNNERS[program];
@@ -107,6 +113,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
+  if (EXPAND_TO_STDOUT.has(program)) {
+    fx.expands = archiveOperands(words);
+    for (const f of fx.expands) fx.reads.push(f);
+    return fx;
+  }
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -122,6 +133,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*i/.test(w.value) || w.value === "--extract"))) {
         fx.tree = dirFlag(words, ["-D", "--directory"]);
         fx.subtrees.push(fx.tree);
+        fx.expands = [];
       }
       return fx;
     case "7z":
@@ -131,6 +143,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         const o = words.find((w) => w.value?.startsWith("-o"));
         fx.tree = o === undefined ? "." : (o.value?.slice(2) ?? "/");
         fx.subtrees.push(fx.tree);
+        fx.expands = archiveOperands(words.slice(1));
       }
       return fx;
     case "tar":
@@ -361,7 +374,14 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "xargs":
       for (let i = 0; i < words.length; i++) {
         const v = words[i]!.value;
-        const n = v === "-P" ? words[i + 1]?.value : v?.startsWith("--max-procs=") ? v.slice(12) : undefined;
+        const n =
+          v === "-P" || v === "--max-procs"
+            ? words[i + 1]?.value
+            : v?.startsWith("--max-procs=")
+              ? v.slice(12)
+              : v !== null && /^-P\d+$/.test(v)
+                ? v.slice(2)
+                : undefined;
         if (n !== undefined && (n === null || n === "0" || Number(n) > 64))
           floor(fx, `resources: '${ctx.text}' starts an unbounded number of processes (-P ${n ?? "?"})`);
       }
@@ -534,6 +554,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         fx.tree = dirFlag(words, ["-d"]);
         extracted(fx, fx.tree, unzipMembers(words));
       }
+      // `-p` expands the members to standard output; listing (`-l`, `-v`, `-Z`) expands nothing.
+      if (!words.some((w) => w.value !== null && /^-[a-zA-Z]*[lvZ]/.test(w.value)))
+        fx.expands = unzipArchive(words);
       break;
     case "gzip":
     case "gunzip":
@@ -950,12 +973,23 @@ function workerCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects):
     const v = words[i]!.value;
     if (v === null || !v.startsWith("-")) continue;
     const m =
-      /^(--max-?workers|--maxWorkers|--jobs|--numprocesses|--workers|-j|-n|-p|-parallel|-w)(=?)(.*)$/.exec(v);
+      /^(--max-?workers|--maxWorkers|--jobs|--numprocesses|--workers|--parallel|-jobs|-j|-n|-p|-parallel|-w|-T)(=?)(.*)$/.exec(
+        v,
+      );
     if (!m) continue;
     const flag = m[1]!;
     if (flag.length === 2 && flag !== "-j" && !SHORT_WORKERS[program]?.includes(flag)) continue;
     if (flag === "-parallel" && program !== "go") continue;
-    const n: string | null | undefined = m[3] !== "" || m[2] === "=" ? m[3] : words[i + 1]?.value;
+    if (flag === "-jobs" && program !== "xcodebuild") continue;
+    let n: string | null | undefined = m[3] !== "" || m[2] === "=" ? m[3] : words[i + 1]?.value;
+    // `--parallel` alone is a switch for most (mocha, nx, gradle); cmake and ctest take a count after it.
+    if (flag === "--parallel" && m[2] === "" && (n === undefined || (n !== null && !/^\d+$/.test(n))))
+      continue;
+    // `mvn -T 1C`: threads per core.
+    if (flag === "-T" && n) {
+      const c = /^(\d+(?:\.\d+)?)C$/i.exec(n);
+      if (c) n = String(Math.ceil(Number(c[1]) * (MAX_WORKERS / 4)));
+    }
     if (m[3] === "" && m[2] === "") {
       if (flag === "-j" && (n === undefined || (n !== null && !/^\d/.test(n)))) {
         if (program === "make" || program === "gmake")
@@ -965,11 +999,18 @@ function workerCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects):
       i++;
     }
     if (n === undefined || n === null || /^(auto|logical|physical)$/i.test(n) || /^\d+%$/.test(n)) continue;
-    if (!/^\d+$/.test(n) || Number(n) > MAX_WORKERS || (n === "0" && program === "ninja"))
+    if (!/^\d+$/.test(n) || Number(n) > MAX_WORKERS || (n === "0" && UNBOUNDED_AT_ZERO.has(program)))
       floor(fx, `resources: '${ctx.text}' starts ${n} workers (more than ${MAX_WORKERS})`);
   }
 }
+/** Worker counts where 0 means as many as possible (`ninja -j 0`, GNU `parallel -j 0`). */
+const UNBOUNDED_AT_ZERO = new Set(["ninja", "samu", "parallel"]);
 const WORKER_PROGRAMS = new Set([
+  "cmake",
+  "swift",
+  "meson",
+  "samu",
+  "parallel",
   "jest",
   "vitest",
   "mocha",
@@ -996,6 +1037,7 @@ const WORKER_PROGRAMS = new Set([
   "bazel",
   "gradle",
   "mvn",
+  "mvnw",
   "xcodebuild",
   "nx",
   "turbo",
@@ -1008,6 +1050,8 @@ const SHORT_WORKERS: Record<string, string[]> = {
   go: ["-p"],
   tox: ["-p"],
   jest: ["-w"],
+  mvn: ["-T"],
+  mvnw: ["-T"],
 };
 
 /**
@@ -2324,6 +2368,16 @@ function extracted(fx: Effects, dir: string, members: readonly (string | null)[]
   }
 }
 
+/** unzip's archive: its first operand (a value of -d or -P is not one). */
+function unzipArchive(words: Word[]): string[] {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-d" || v === "-P") i++;
+    else if (v !== null && !v.startsWith("-")) return [v];
+  }
+  return [];
+}
+
 /** unzip's member operands (after the archive, before `-x`/`-d`): the files it extracts. */
 function unzipMembers(words: Word[]): (string | null)[] {
   const out: (string | null)[] = [];
@@ -2344,6 +2398,28 @@ function unzipMembers(words: Word[]): (string | null)[] {
 
 const COMPRESSED = /\.(gz|z|xz|lzma|bz2|zst|lz4|br|tgz|tbz2?|txz|taz)$/i;
 
+/** Programs that only expand to standard output (`zcat F.gz`, `xzcat`, `zstdcat`). */
+const EXPAND_TO_STDOUT = new Set([
+  "zcat",
+  "gzcat",
+  "xzcat",
+  "lzcat",
+  "bzcat",
+  "zstdcat",
+  "lz4cat",
+  "unlz4",
+  "unlzma",
+  "zmore",
+  "zless",
+]);
+
+/** The operands of an archiver's words (the archive first): what it expands. */
+function archiveOperands(words: Word[]): string[] {
+  const out: string[] = [];
+  for (const w of words) if (w.value !== null && !w.value.startsWith("-")) out.push(w.value);
+  return out;
+}
+
 /**
  * Decompression (`gunzip F.gz`, `xz -d F.xz`, `bzip2 -d`, `zstd -d`): writes F (`.tgz` → `.tar`);
  * `-r` over a directory rewrites every file under it; `-c`, `-t`, `-l` write nothing.
@@ -2352,21 +2428,27 @@ function decompressed(program: string, words: Word[], fx: Effects): void {
   const un = program.startsWith("un") || program === "gunzip" || program === "bunzip2";
   let decompress = un;
   let recursive = false;
+  let stdout = false;
+  let list = false;
   const files: string[] = [];
   for (const w of words) {
     const v = w.value;
     if (v === null) continue;
     if (v === "--decompress" || v === "--uncompress") decompress = true;
-    else if (v === "--stdout" || v === "--to-stdout" || v === "--test" || v === "--list") return;
+    else if (v === "--stdout" || v === "--to-stdout" || v === "--test") stdout = true;
+    else if (v === "--list") list = true;
     else if (v === "--recursive") recursive = true;
     else if (/^-[a-zA-Z0-9]+$/.test(v)) {
       if (/[dD]/.test(v) && program !== "brotli") decompress = true;
       if (program === "brotli" && /d/.test(v)) decompress = true;
-      if (/[ctl]/.test(v)) return;
+      if (/[ct]/.test(v)) stdout = true;
+      if (/l/.test(v)) list = true;
       if (/r/.test(v)) recursive = true;
     } else if (!v.startsWith("-")) files.push(v);
   }
-  if (!decompress) return;
+  if (!decompress || list) return;
+  fx.expands = files;
+  if (stdout) return;
   for (const f of files) {
     if (recursive) fx.subtrees.push(f);
     const m = COMPRESSED.exec(f);
@@ -2483,6 +2565,7 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     const from = archive === undefined || archive === null || archive === "-" || !ctx.inWorkspace(archive);
     if (absolute || (into && from)) fx.dynamicWrite = true;
     extracted(fx, fx.tree, ops);
+    fx.expands = archive === undefined || archive === null || archive === "-" ? [] : [archive];
   }
 }
 
@@ -2570,7 +2653,10 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     floor(fx, `unknown-flag: '${ctx.text}': '${v}' is not a sed flag the gate knows`);
   }
   if (scripts.length === 0) scripts.push(files.shift() ?? "");
-  for (const s of scripts) {
+  // sed joins its -e pieces with newlines into one script: `-e :a -e 'p;ba'` jumps back to the
+  // label the first piece set.
+  const joined = scripts.includes(null) ? scripts : [scripts.join("\n")];
+  for (const s of joined) {
     if (s === null) {
       floor(fx, `dynamic-command: '${ctx.text}': the sed script is only known at run time`);
       continue;
@@ -2756,8 +2842,24 @@ function awkEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   if (program === null)
     floor(fx, `dynamic-command: '${ctx.text}': the awk program is only known at run time`);
-  else if (program !== undefined && /\b(ENVIRON|PROCINFO)\b/.test(program)) fx.reads.push(ENVIRON);
+  else if (program !== undefined) {
+    if (/\b(ENVIRON|PROCINFO)\b/.test(program)) fx.reads.push(ENVIRON);
+    if (AWK_ENDLESS.test(program) && !AWK_LEAVES.test(program))
+      floor(
+        fx,
+        `resources: '${ctx.text}': the awk program loops forever (a condition that never changes, no way out)`,
+      );
+  }
 }
+
+/**
+ * An awk loop whose condition never changes: `while(1)`, `while("x")`, `while(!0)`, `do … while(1)`,
+ * `for(;;)`, `for(i=0;;i++)`, `for(;1;)`. With no break, exit, return or next in the program it
+ * runs until awk is killed, printing (a full disk) or growing a string or an array (memory).
+ */
+const AWK_ENDLESS =
+  /\bwhile\s*\(\s*(?:[1-9]\d*|"[^"]+"|!\s*0)\s*\)|\bfor\s*\([^;()]*;\s*(?:[1-9]\d*\s*)?;[^;()]*\)/;
+const AWK_LEAVES = /\b(break|exit|return|next|nextfile)\b/;
 
 /**
  * `env` alone (or with only assignments and flags) prints the environment; `-C DIR` runs the

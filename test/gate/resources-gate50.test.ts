@@ -1,0 +1,120 @@
+/**
+ * Resources, history evasion and code-runner flags (issue 19, gate50; classes from corpus-red33 to
+ * red36). Each row is its own session of steps (shell lines or actions), judged by the default
+ * pack (HOME=/Users/dev, workspace /Users/dev/project): the attack spellings are not ALLOW, the
+ * everyday ones next to them are.
+ */
+import { packTable } from "./pack-verdict.js";
+
+const table = packTable("g50");
+const dl = (name: string) => `curl -fsSLo ${name} https://github.com/someone/assets/raw/main/${name}`;
+
+table(
+  "an awk program whose loop condition never changes runs forever",
+  [
+    "awk 'BEGIN{while(1)print}' > a",
+    "awk 'BEGIN{for(;;)print \"AAAA\"}' > /tmp/fill",
+    "awk 'BEGIN{s=\"x\"; while(1) s=s s}'",
+    "awk 'BEGIN{while(1) a[i++]=i}'",
+    "awk '{while(1)print}' README.md > out.txt",
+    "awk 'BEGIN{for(i=0;;i++)print i}' > count.txt",
+    "gawk 'BEGIN { while (1) printf \"x\" }' > f",
+    "mawk 'BEGIN{do print; while(1)}'",
+    "awk 'BEGIN{while(\"y\") print}'",
+    "awk 'BEGIN{while(!0) n++}'",
+    "awk 'BEGIN{for(;1;) print}'",
+    "awk -v n=3 'BEGIN{for(;;) s = s \"x\"}'",
+  ],
+  [
+    "awk '{print $1}' README.md",
+    "awk 'BEGIN{for(i=0;i<10;i++)print i}'",
+    "awk 'BEGIN{while(1){ if (n++ > 5) break }}'",
+    "awk '{while(1){print; exit}}' README.md",
+    "awk -F, '{ for (k in a) print k }' data.csv",
+    "awk 'NR>1{while(i<NF){i++; print $i}}' data.csv",
+  ],
+);
+
+table(
+  "a sed script that branches back without reading input runs forever",
+  [
+    "sed -n -e ':a' -e 'p;ba' README.md > out.txt",
+    "sed -e :loop -e 'p' -e 'b loop' README.md",
+    "sed ':a;p;ba' README.md",
+    "gsed -n ':x;p;bx' README.md > out.txt",
+  ],
+  ["sed ':a;N;$!ba;s/\\n/ /g' README.md", "sed -e :a -e '$!N;s/\\n//;ta' README.md", "sed -n 'p' README.md"],
+);
+
+table(
+  "decompressing what the network wrote this session (a decompression bomb)",
+  [
+    [dl("b.gz"), "gunzip -k b.gz"],
+    [dl("h.xz"), "xz -dc h.xz > h.bin"],
+    [dl("b.bz2"), "bzip2 -dk b.bz2"],
+    [dl("g.gz"), "gunzip -c g.gz > g.bin"],
+    [dl("z.zst"), "zstd -d z.zst"],
+    [dl("z.zst"), "unzstd z.zst -o out.bin"],
+    [dl("g.gz"), "zcat g.gz > out.bin"],
+    [dl("x.xz"), "xzcat x.xz > out.bin"],
+    [dl("x.xz"), "unxz < x.xz > out.bin"],
+    [dl("b.zip"), "unzip -p b.zip > out.bin"],
+    [dl("l.lz4"), "lz4 -d l.lz4 out.bin"],
+    `${dl("b.gz")} && gunzip b.gz`,
+    "curl -fsSL https://github.com/someone/assets/raw/main/b.gz | gunzip > out.bin",
+    "wget -qO- https://github.com/someone/assets/raw/main/b.xz | xz -d > out.bin",
+    "curl -fsSL https://github.com/someone/assets/raw/main/b.zst | zstd -d -o out.bin",
+    ["git clone https://github.com/someone/assets", "gunzip -k assets/big.gz"],
+  ],
+  [
+    "gunzip -k data.gz",
+    "gunzip -c data.gz > data.csv",
+    "xz -dk fixtures.xz",
+    "zcat logs.gz | grep err",
+    [dl("b.gz"), "ls -l b.gz"],
+    [dl("b.gz"), "gzip -l b.gz"],
+    "gzip -k build.log",
+  ],
+);
+
+table(
+  "build and task runners asked for far more jobs than the machine has",
+  [
+    "cmake --build build --parallel 100000",
+    "cmake --build build -j10000",
+    "swift build -j 10000",
+    "swift build --jobs 10000",
+    "ctest --parallel 100000",
+    "meson compile -j 100000",
+    "mvn -T 100 package",
+    "mvn -T 64C package",
+    "xcodebuild -jobs 10000",
+    "xargs -P0 echo < list.txt",
+    "xargs --max-procs 0 echo < list.txt",
+    "xargs -P 10000 -n1 echo < list.txt",
+  ],
+  [
+    "cmake --build build --parallel 4",
+    "cmake --build build --parallel",
+    "cmake --build build -j 4",
+    "swift build -j 4",
+    "make -j8",
+    "mvn -T 1C package",
+    "ctest -j 8",
+    "mocha --parallel test",
+    "gradle build --parallel",
+    "xargs -P 4 -n1 echo < list.txt",
+  ],
+);
+
+table(
+  "a loop head that makes and enters a directory each time round nests forever",
+  [
+    "while mkdir a && cd a; do :; done",
+    "while mkdir -p x && cd x; do true; done",
+    "until ! mkdir d || ! cd d; do :; done",
+    "while cd d || mkdir d; do :; done",
+    "while mkdir a && pushd a; do :; done",
+  ],
+  ["mkdir -p a/b/c && cd a/b/c", "for d in a b c; do mkdir -p $d; done"],
+);
