@@ -118,3 +118,96 @@ table(
   ],
   ["mkdir -p a/b/c && cd a/b/c", "for d in a b c; do mkdir -p $d; done"],
 );
+
+table(
+  "git stash clear drops every stash and their reflog (recovery data, as reflog expire)",
+  ["git stash clear", "git -C sub stash clear"],
+  ["git stash drop", "git stash pop", "git stash list", "git stash push -m wip"],
+);
+
+table(
+  "a commit that copies another commit's author and date, or says someone signed or reviewed it",
+  [
+    "git commit --allow-empty -C HEAD~3 -m x",
+    "git commit --allow-empty --reuse-message=origin/main~10",
+    "git commit -c abc123",
+    "git commit --reedit-message abc123",
+    "git commit -CHEAD~1",
+    "git commit -aC HEAD~2",
+    "git commit --reuse-m=HEAD~2",
+    "git commit --amend -C origin/main",
+    "git commit -am fix --trailer 'Signed-off-by: Jane Maintainer <jane@corp.example.com>'",
+    "git commit -m fix --trailer='Reviewed-by: Jane <jane@corp.example.com>'",
+    "git commit -m fix --trail 'Acked-by: Jane <jane@corp.example.com>'",
+    "git commit -m $'fix\\n\\nSigned-off-by: Jane <jane@corp.example.com>'",
+    "git commit -m fix -m 'Tested-by: Jane <jane@corp.example.com>'",
+    "git commit --auth='Jane <jane@corp.example.com>' -m x",
+  ],
+  [
+    "git commit -m fix",
+    "git commit -s -m fix",
+    "git commit --amend -C HEAD",
+    "git commit --amend --no-edit",
+    "git commit -C HEAD~1 --reset-author",
+    "git -C sub commit -m x",
+    "git commit -m 'feat: x' -m 'Co-authored-by: Claude <noreply@anthropic.com>'",
+    "git commit --fixup HEAD~1",
+  ],
+);
+
+table(
+  "dates rewritten: rebase or am that sets the commits' dates, in any spelling",
+  [
+    "git rebase --committer-date-is-author-date HEAD~5",
+    "git rebase --ignore-date HEAD~5",
+    "git rebase --reset-author-date main",
+    "git rebase --committer-date HEAD~5",
+    "git am --ignore-date 0001.patch",
+    "git am --committer-date-is-author-date 0001.patch",
+  ],
+  ["git rebase main", "git rebase -i HEAD~3", "git rebase --continue", "git am 0001.patch"],
+);
+
+table(
+  "an abbreviated long option is the option it stands for (git takes any unambiguous prefix)",
+  [
+    "git push --mirr origin",
+    "git push --mir origin",
+    "git push --force-w origin main",
+    "git push --delet origin feature/x",
+    "git push --prun origin 'refs/heads/*:refs/heads/*'",
+    "git push --no-verif origin main",
+    "git commit --no-verif -m x",
+    "git commit --dat='2001-01-01' -m x",
+    "touch --dat='2001-01-01' notes.txt",
+    "touch --refer=/etc/hosts notes.txt",
+  ],
+  [
+    "git push --set-upstream origin feature/x",
+    "git push --follow-tags",
+    "git push --tags origin",
+    "git push --forc origin main",
+    "git commit --amend --no-ed",
+    "git log --oneline -5",
+  ],
+);
+
+table(
+  "a push option or a commit message that tells CI to skip the change",
+  [
+    "git push -o ci.skip origin feature/x",
+    "git push --push-option=ci.skip origin feature/x",
+    "git push --push-option ci.skip",
+    "git push -o integrations.skip_ci origin main",
+    "git push --push-opt=ci.skip origin main",
+    "git commit -m 'docs: typo [skip ci]'",
+    "git commit -am '[ci skip] bump'",
+    "git commit -m 'x ***NO_CI***'",
+    "git commit -m 'chore [skip actions]'",
+  ],
+  [
+    "git push -o merge_request.create origin feature/x",
+    "git push origin feature/x",
+    "git commit -m 'ci: fix the skip logic'",
+  ],
+);

@@ -7,6 +7,7 @@
 import { canonicalHost } from "../hosts.js";
 import { hostOf } from "../paths.js";
 import { injectsEnv } from "../protect.js";
+import { GIT_LONGS } from "./git-longs.js";
 import { CMD_VARS, INJECT_VARS } from "./programs.js";
 import {
   CMAKE_E,
@@ -68,6 +69,8 @@ export interface Effects {
    * adds): null when it expands nothing. A download expanded can fill the disk (a decompression bomb).
    */
   expands: string[] | null;
+  /** The long flags its abbreviations stand for (`git push --mirr` is `--mirror`): the rules judge them too. */
+  longFlags: string[];
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -106,6 +109,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     subtrees: [],
     repo: null,
     expands: null,
+    longFlags: [],
   };
   workerCount(program, words, ctx, fx);
   const runner = FILE_RUNNERS[program];
@@ -1874,7 +1878,10 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
         const full = longPrefix(name, specLongs(spec));
         if (full === null)
           floor(fx, `unknown-flag: '${ctx.text}': '${name}' abbreviates several flags of this program`);
-        else if (full !== undefined) name = full;
+        else if (full !== undefined) {
+          name = full;
+          fx.longFlags.push(full);
+        }
       }
       if (spec.inPlace?.includes(name)) inPlace = true;
       const role = spec.values?.[name];
@@ -2044,6 +2051,8 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       floor(fx, `code-runner: '${ctx.text}' runs commands (git ${sub}${codeSub ? ` ${codeSub}` : ""})`);
   }
   gitOperands(sub, words.slice(i + 1), ctx, fx);
+  const opts = gitOptions(sub, words.slice(i + 1), fx);
+  if (opts !== null) gitHistory(sub, opts, ctx, fx);
   {
     const k = words.findIndex((w) => w.value === "-C");
     gitFetched(sub, k >= 0 && k < i ? (words[k + 1]?.value ?? "/") : ".", words.slice(i + 1), ctx, fx);
@@ -2081,6 +2090,117 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       attached ?? (role === "cmd" && sub === "grep" && v === "-O" ? null : (words[++j]?.value ?? null));
     if ((name === "--config" || name === "-c") && sub === "clone") configKey(val, name);
     else apply(role, name, val, ctx, fx);
+  }
+}
+
+/** Each subcommand's long options (a trailing `=`: it takes a value), split once at load. */
+const GIT_LONG_LISTS = new Map(
+  Object.entries(GIT_LONGS).map(([sub, list]) => {
+    const names = list.split(" ");
+    return [
+      sub,
+      { names: names.map((n) => n.replace(/=$/, "")), valued: new Set(names.filter((n) => n.endsWith("="))) },
+    ];
+  }),
+);
+
+/** Short options of the subcommands gitHistory reads that take a value (the next word, or attached). */
+const GIT_SHORT_VALUES: Record<string, string> = { commit: "mFCctS", push: "o", am: "S", rebase: "xsXS" };
+
+/**
+ * The options of `git SUB …` with their values, each long one by its full name (parse-options
+ * takes any unambiguous prefix: `push --mirr` is `--mirror`, `commit --reuse-m=X` is
+ * `--reuse-message=X`); the full names join the flags the rules judge. Null for a subcommand
+ * without a table.
+ */
+function gitOptions(sub: string, rest: Word[], fx: Effects): [string, string | null][] | null {
+  const known = GIT_LONG_LISTS.get(sub);
+  if (known === undefined) return null;
+  const shorts = GIT_SHORT_VALUES[sub] ?? "";
+  const out: [string, string | null][] = [];
+  for (let k = 0; k < rest.length; k++) {
+    const v = rest[k]!.value;
+    if (v === null || v === "-" || !v.startsWith("-")) continue;
+    if (v === "--") break;
+    if (v.startsWith("--")) {
+      const eq = v.indexOf("=");
+      let name = eq > 0 ? v.slice(0, eq) : v;
+      if (!known.names.includes(name)) {
+        const full = longPrefix(name, known.names);
+        if (!full) continue;
+        name = full;
+        fx.longFlags.push(full);
+      }
+      const valued = known.valued.has(`${name}=`);
+      out.push([name, eq > 0 ? v.slice(eq + 1) : valued ? (rest[++k]?.value ?? null) : null]);
+      continue;
+    }
+    // A bundle of short flags: the first that takes a value takes the rest of the word, or the next.
+    for (let c = 1; c < v.length; c++) {
+      const f = v[c]!;
+      if (!shorts.includes(f)) {
+        out.push([`-${f}`, null]);
+        continue;
+      }
+      out.push([`-${f}`, c + 1 < v.length ? v.slice(c + 1) : (rest[++k]?.value ?? null)]);
+      break;
+    }
+  }
+  return out;
+}
+
+/** Trailers that say another person signed, reviewed, tested or approved a change. */
+const ATTESTING_TRAILER = /^\s*(signed-off-by|reviewed-by|acked-by|tested-by|approved-by)\s*[:=]/im;
+/** A commit message that tells CI to skip the change (GitHub, GitLab, Azure, Bitbucket, CircleCI, Travis). */
+const CI_SKIP_MESSAGE =
+  /\[(?:skip[ -]ci|ci[ -]skip|no[ -]ci|skip[ -]actions|actions[ -]skip|skip azurepipelines|azurepipelines skip|skip netlify|skip travis)\]|\*\*\*NO_CI\*\*\*/i;
+/** Push options that skip the server's pipeline or its integrations (GitLab `ci.skip`, `integrations.skip_ci`). */
+const CI_SKIP_OPTION = /^(?:ci\.skip|integrations\.skip_ci|ci\.skip=.*)$/i;
+/** Options that make a commit copy another commit's message with its author and date. */
+const REUSE_COMMIT = new Set(["-C", "-c", "--reuse-message", "--reedit-message"]);
+
+/**
+ * History that lies about itself: a commit that copies another commit's author and date (`-C X`
+ * without `--reset-author`; `--amend -C HEAD` keeps HEAD's own), a trailer naming someone who
+ * signed or reviewed it, a message or push option that tells CI to skip the change.
+ */
+function gitHistory(sub: string, opts: [string, string | null][], ctx: EffectsCtx, fx: Effects): void {
+  if (sub === "commit") {
+    let reuse: [string, string | null] | undefined;
+    let amend = false;
+    let reset = false;
+    for (const o of opts) {
+      const [name, val] = o;
+      if (REUSE_COMMIT.has(name)) reuse = o;
+      else if (name === "--amend") amend = true;
+      else if (name === "--reset-author") reset = true;
+      else if (name === "--trailer" && (val === null || ATTESTING_TRAILER.test(val)))
+        floor(
+          fx,
+          `identity: '${ctx.text}' adds a trailer that says someone signed or reviewed the change (--trailer)`,
+        );
+      else if (name === "-m" || name === "--message") {
+        if (val === null || ATTESTING_TRAILER.test(val))
+          floor(
+            fx,
+            `identity: '${ctx.text}' writes a trailer that says someone signed or reviewed the change (${name})`,
+          );
+        if (val === null || CI_SKIP_MESSAGE.test(val))
+          floor(fx, `ci-skip: '${ctx.text}' writes a commit message that tells CI to skip the change`);
+      }
+    }
+    if (reuse !== undefined && !reset && !(amend && (reuse[1] === "HEAD" || reuse[1] === "@")))
+      floor(
+        fx,
+        `identity: '${ctx.text}' copies the author and date of another commit (${reuse[0]} ${reuse[1] ?? "?"})`,
+      );
+  } else if (sub === "push") {
+    for (const [name, val] of opts)
+      if ((name === "-o" || name === "--push-option") && (val === null || CI_SKIP_OPTION.test(val)))
+        floor(
+          fx,
+          `ci-skip: '${ctx.text}' tells the server to skip its pipeline for the pushed change (${name} ${val ?? "?"})`,
+        );
   }
 }
 

@@ -754,6 +754,7 @@ function emit(
     }
     if (fx.dynamicWrite) writes.push("");
     for (const p of fx.reads) addPath(paths, p, ctx);
+    for (const f of fx.longFlags) flags.add(f);
     for (const t of fx.readTrees) treeRead(paths, t, ctx);
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
