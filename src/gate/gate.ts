@@ -1498,7 +1498,18 @@ function taintFindings(
         if (earlier !== undefined || a !== undefined) break;
         f = f.slice(0, f.lastIndexOf("/"));
       }
-      if (earlier === undefined && a === undefined) continue;
+      if (earlier === undefined && a === undefined) {
+        // A directory it loads code from (`eslint --rulesdir rules`, `gradle -Dorg.gradle.java.home=jdk`)
+        // that holds a code artefact the gate did not clear.
+        const held = heldArtefact(run, s, p);
+        if (held !== undefined)
+          out.push({
+            rule: "session-artefact",
+            effect: "escalate",
+            reason: `session-artefact: '${c.text}' loads code from '${run}', which holds '${held}', made by ${madeBy(undefined, (s.artefacts.get(held) ?? p?.artefacts.get(held))!, held, s)}: code the gate has not read`,
+          });
+        continue;
+      }
       // The file itself, written with a text the gate read: its verdict is the run's floor.
       const read = f === run ? a?.read : undefined;
       if (read?.floor === "ALLOW") continue;
@@ -1576,6 +1587,27 @@ function expandedDownload(
     effect: "escalate",
     reason: `resources: '${c.text}' expands ${from}: a small download can expand to fill the disk or memory (a decompression bomb)`,
   });
+}
+
+/**
+ * An artefact of the session (or principal) strictly below `dir` whose text the gate did not clear
+ * (`jdk/bin/java` written by printf, `rules/x.js` that spawns a process). A git config whose text
+ * the gate read is judged by its keys (gitRepoFindings), not here.
+ */
+function heldArtefact(dir: string, s: Track, p: Track | undefined): string | undefined {
+  // The deepest one: a file written under a directory made this session, not the directory.
+  let held: string | undefined;
+  for (const t of p ? [s, p] : [s])
+    for (const [f, a] of t.artefacts)
+      if (
+        f !== dir &&
+        isWithin(f, dir) &&
+        a.read?.floor !== "ALLOW" &&
+        a.gitConfig === undefined &&
+        f.length > (held?.length ?? 0)
+      )
+        held = f;
+  return held;
 }
 
 function madeBy(earlier: string | undefined, a: Artefact | undefined, f: string, s: Track): string {

@@ -399,6 +399,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "node":
     case "bun":
     case "deno":
+      if (program === "deno") denoRemote(words, ctx, fx);
       // `deno run --inspect=0.0.0.0 main.ts`: deno's flags follow its subcommand.
       inspector(
         program === "deno" && words[0]?.value?.startsWith("-") === false ? words.slice(1) : words,
@@ -594,6 +595,37 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
   }
   return fx;
+}
+
+/** deno subcommands that run (or install) the module they name. */
+const DENO_RUNS = new Set(["run", "x", "install", "compile", "serve", "test", "bench"]);
+/** A module deno fetches: an npm or jsr package, or a URL. */
+const DENO_REMOTE = /^(?:npm:|jsr:|https?:\/\/)/i;
+
+/**
+ * `deno run -A npm:pkg`, `deno x jsr:@s/t`: a package fetched from a registry and run with
+ * permissions (`-A`, `--allow-*`, `-R`/`-W`/`-N`… short forms): code nobody read, out of deno's
+ * sandbox. Without a permission flag deno's sandbox holds it (it asks, and an agent has no tty).
+ */
+function denoRemote(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const sub = words[0]?.value;
+  if (sub === null || sub === undefined || !DENO_RUNS.has(sub)) return;
+  let perms = sub === "install" || sub === "compile";
+  let remote: string | null | undefined;
+  for (const w of words.slice(1)) {
+    const v = w.value;
+    if (v === null) {
+      remote ??= null;
+      continue;
+    }
+    if (/^(-A|--allow-|-[A-Za-z]*[RWNESAI]([A-Za-z]*|=.*)$)/.test(v)) perms = true;
+    else if (remote === undefined && !v.startsWith("-")) remote = DENO_REMOTE.test(v) ? v : "";
+  }
+  if (perms && (remote === null || (remote !== undefined && remote !== "")))
+    floor(
+      fx,
+      `code-runner: '${ctx.text}' fetches ${remote ?? "a module only known at run time"} and runs it with permissions`,
+    );
 }
 
 /**
@@ -1121,8 +1153,17 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   task: ["-t", "--taskfile"],
   ninja: ["-f"],
   meson: ["--native-file", "--cross-file"],
-  gradle: ["-I", "--init-script", "-b", "--build-file", "-c", "--settings-file"],
-  gradlew: ["-I", "--init-script", "-b", "--build-file", "-c", "--settings-file"],
+  // gate50: `-Dorg.gradle.java.home=D` runs D/bin/java (the build's JVM).
+  gradle: [
+    "-I",
+    "--init-script",
+    "-b",
+    "--build-file",
+    "-c",
+    "--settings-file",
+    "-Dorg.gradle.java.home=",
+    "-Dorg.gradle.java.installations.paths=",
+  ],
   mvn: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-t", "--toolchains"],
   mvnw: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings"],
   ant: ["-f", "-file", "-buildfile", "-lib", "-propertyfile", "-main"],
@@ -1139,7 +1180,10 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   cargo: ["--config"],
   rustc: ["-C", "--codegen"],
   gcc: ["-fplugin=", "-fpass-plugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
-  go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay"],
+  // gate50: `-ldflags='-linkmode external -extld P'` runs P as the linker.
+  go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay", "-ldflags", "--ldflags"],
+  // gate50: an extension loaded from a directory runs in the editor's extension host.
+  code: ["--extensionDevelopmentPath", "--extensions-dir", "--extensionTestsPath"],
   xcodebuild: [
     "CC=",
     "CPLUSPLUS=",
@@ -1162,6 +1206,11 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
 };
 for (const [alias, of] of [
+  ["gradlew", "gradle"],
+  ["code-insiders", "code"],
+  ["codium", "code"],
+  ["cursor", "code"],
+  ["windsurf", "code"],
   ["clang", "gcc"],
   ["clang++", "gcc"],
   ["cc", "gcc"],
@@ -1247,6 +1296,13 @@ function codeValue(flag: string, v: string): string | null {
     return v.includes("/") || /\.[cm]?[jt]s$/.test(v) ? v : null;
   }
 
+  // go `-ldflags='-extld P'`: the external linker go runs; `-extldflags` are that linker's flags.
+  if (flag === "-ldflags" || flag === "--ldflags") {
+    const m = /(?:^|\s)--?extld(?:=|\s+)(\S+)/.exec(v);
+    if (m) return m[1]!;
+    const x = /(?:^|\s)--?extldflags(?:=|\s+)(.*)$/s.exec(v);
+    return x ? codeValue("LDFLAGS=", x[1]!.replace(/^['"]|['"]$/g, "")) : null;
+  }
   // make `CFLAGS='-O2 -B DIR'`: the directories and plugins the compiler is told to run from.
   if (flag === "CFLAGS=" || flag === "CXXFLAGS=" || flag === "CPPFLAGS=" || flag === "LDFLAGS=") {
     const m = /(?:^|\s)(?:-B\s*|-fplugin=|-fpass-plugin=|--ld-path=|-fuse-ld=(?=[./~]))(\S+)/.exec(v);
