@@ -1630,7 +1630,18 @@ function taintFindings(
         if (earlier !== undefined || a !== undefined) break;
         f = f.slice(0, f.lastIndexOf("/"));
       }
-      if (earlier === undefined && a === undefined) continue;
+      if (earlier === undefined && a === undefined) {
+        // A directory it loads code from (`eslint --rulesdir rules`, `gradle -Dorg.gradle.java.home=jdk`)
+        // that holds a code artefact the gate did not clear.
+        const held = heldArtefact(run, s, p);
+        if (held !== undefined)
+          out.push({
+            rule: "session-artefact",
+            effect: "escalate",
+            reason: `session-artefact: '${c.text}' loads code from '${run}', which holds '${held}', made by ${madeBy(undefined, (s.artefacts.get(held) ?? p?.artefacts.get(held))!, held, s)}: code the gate has not read`,
+          });
+        continue;
+      }
       // The file itself, written with a text the gate read: its verdict is the run's floor.
       const read = f === run ? a?.read : undefined;
       if (read?.floor === "ALLOW") continue;
@@ -1659,6 +1670,15 @@ function taintFindings(
       }
     }
     if (c.tree !== undefined) arrivedWrites(out, c, step !== undefined, s, p);
+    if (c.expands !== undefined)
+      expandedDownload(
+        out,
+        c,
+        c.feeders.find((x) => fetchers.has(x)),
+        net,
+        s,
+        p,
+      );
     if (step !== undefined) {
       for (const w of c.writes) if (!net.has(w)) net.set(w, { text: step, tree: false });
       if (c.tree !== undefined) net.set(c.tree, { text: step, tree: true });
@@ -1668,6 +1688,58 @@ function taintFindings(
     if (step !== undefined && c.tree !== undefined && !line.has(c.tree)) line.set(c.tree, step);
   }
   return net;
+}
+
+/**
+ * An expander (gunzip, xz -d, zstd -d, zcat, unzip, tar x) of what the network wrote this session
+ * or feeds it now: a few kilobytes downloaded can expand to fill the disk or memory (a
+ * decompression bomb). A project's own archive is not judged here.
+ */
+function expandedDownload(
+  out: Finding[],
+  c: SimpleCommand,
+  piped: string | undefined,
+  net: NetWrites,
+  s: Track,
+  p: Track | undefined,
+): void {
+  let from = piped === undefined ? undefined : `what '${piped}' fetches`;
+  for (const f of c.expands!) {
+    if (from !== undefined) break;
+    const w = net.get(f);
+    const a = w === undefined ? (s.artefacts.get(f) ?? p?.artefacts.get(f)) : undefined;
+    const t = w === undefined && !a?.net ? arrivedTree(f, s, p) : undefined;
+    if (w !== undefined) from = `'${f}', written from the network by '${w.text}' earlier in this line`;
+    else if (a?.net) from = `'${f}', downloaded by ${madeBy(undefined, a, f, s)}`;
+    else if (t !== undefined) from = `'${f}', in '${t}', which the network wrote`;
+  }
+  if (from === undefined) return;
+  out.push({
+    rule: "decompress-download",
+    effect: "escalate",
+    reason: `resources: '${c.text}' expands ${from}: a small download can expand to fill the disk or memory (a decompression bomb)`,
+  });
+}
+
+/**
+ * An artefact of the session (or principal) strictly below `dir` whose text the gate did not clear
+ * (`jdk/bin/java` written by printf, `rules/x.js` that spawns a process). A git config whose text
+ * the gate read is judged by its keys (gitRepoFindings), not here.
+ */
+function heldArtefact(dir: string, s: Track, p: Track | undefined): string | undefined {
+  // The deepest one: a file written under a directory made this session, not the directory.
+  let held: string | undefined;
+  for (const t of p ? [s, p] : [s])
+    for (const [f, a] of t.artefacts)
+      if (
+        f !== dir &&
+        isWithin(f, dir) &&
+        a.read?.floor !== "ALLOW" &&
+        a.gitConfig === undefined &&
+        f.length > (held?.length ?? 0)
+      )
+        held = f;
+  return held;
 }
 
 function madeBy(earlier: string | undefined, a: Artefact | undefined, f: string, s: Track): string {

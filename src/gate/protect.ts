@@ -51,7 +51,8 @@ export interface Finding {
     | "network-upload"
     | "network-data"
     | "dependency-source"
-    | "arrived-tree";
+    | "arrived-tree"
+    | "decompress-download";
   /** allow: the finding only labels the session (`labels`); its reason says why. */
   effect: "deny" | "escalate" | "allow";
   reason: string;

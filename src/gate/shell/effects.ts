@@ -7,6 +7,7 @@
 import { canonicalHost } from "../hosts.js";
 import { hostOf } from "../paths.js";
 import { injectsEnv } from "../protect.js";
+import { GIT_LONGS } from "./git-longs.js";
 import { CMD_VARS, INJECT_VARS } from "./programs.js";
 import {
   CMAKE_E,
@@ -63,6 +64,13 @@ export interface Effects {
    * discovers one from (`-C D`, else the cwd). git runs that repository's config and hooks.
    */
   repo: { dir: string; explicit: boolean } | null;
+  /**
+   * The compressed or archived files it expands (as written; its standard input too, which the walk
+   * adds): null when it expands nothing. A download expanded can fill the disk (a decompression bomb).
+   */
+  expands: string[] | null;
+  /** The long flags its abbreviations stand for (`git push --mirr` is `--mirror`): the rules judge them too. */
+  longFlags: string[];
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -100,6 +108,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     readTrees: [],
     subtrees: [],
     repo: null,
+    expands: null,
+    longFlags: [],
   };
   workerCount(program, words, ctx, fx);
   const runner = FILE_RUNNERS[program];
@@ -109,6 +119,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
   const prints = SETTINGS_PRINTS[program];
   if (prints !== undefined) settingsPrints(prints, words, fx);
+  if (EXPAND_TO_STDOUT.has(program)) {
+    fx.expands = archiveOperands(words);
+    for (const f of fx.expands) fx.reads.push(f);
+    return fx;
+  }
   switch (program) {
     case "git":
       gitEffects(words, ctx, fx);
@@ -124,6 +139,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*i/.test(w.value) || w.value === "--extract"))) {
         fx.tree = dirFlag(words, ["-D", "--directory"]);
         fx.subtrees.push(fx.tree);
+        fx.expands = [];
       }
       return fx;
     case "7z":
@@ -133,6 +149,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         const o = words.find((w) => w.value?.startsWith("-o"));
         fx.tree = o === undefined ? "." : (o.value?.slice(2) ?? "/");
         fx.subtrees.push(fx.tree);
+        fx.expands = archiveOperands(words.slice(1));
       }
       return fx;
     case "tar":
@@ -363,7 +380,14 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "xargs":
       for (let i = 0; i < words.length; i++) {
         const v = words[i]!.value;
-        const n = v === "-P" ? words[i + 1]?.value : v?.startsWith("--max-procs=") ? v.slice(12) : undefined;
+        const n =
+          v === "-P" || v === "--max-procs"
+            ? words[i + 1]?.value
+            : v?.startsWith("--max-procs=")
+              ? v.slice(12)
+              : v !== null && /^-P\d+$/.test(v)
+                ? v.slice(2)
+                : undefined;
         if (n !== undefined && (n === null || n === "0" || Number(n) > 64))
           floor(fx, `resources: '${ctx.text}' starts an unbounded number of processes (-P ${n ?? "?"})`);
       }
@@ -377,6 +401,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "node":
     case "bun":
     case "deno":
+      if (program === "deno") denoRemote(words, ctx, fx);
       // `deno run --inspect=0.0.0.0 main.ts`: deno's flags follow its subcommand.
       inspector(
         program === "deno" && words[0]?.value?.startsWith("-") === false ? words.slice(1) : words,
@@ -536,6 +561,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
         fx.tree = dirFlag(words, ["-d"]);
         extracted(fx, fx.tree, unzipMembers(words));
       }
+      // `-p` expands the members to standard output; listing (`-l`, `-v`, `-Z`) expands nothing.
+      if (!words.some((w) => w.value !== null && /^-[a-zA-Z]*[lvZ]/.test(w.value)))
+        fx.expands = unzipArchive(words);
       break;
     case "gzip":
     case "gunzip":
@@ -569,6 +597,37 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
   }
   return fx;
+}
+
+/** deno subcommands that run (or install) the module they name. */
+const DENO_RUNS = new Set(["run", "x", "install", "compile", "serve", "test", "bench"]);
+/** A module deno fetches: an npm or jsr package, or a URL. */
+const DENO_REMOTE = /^(?:npm:|jsr:|https?:\/\/)/i;
+
+/**
+ * `deno run -A npm:pkg`, `deno x jsr:@s/t`: a package fetched from a registry and run with
+ * permissions (`-A`, `--allow-*`, `-R`/`-W`/`-N`… short forms): code nobody read, out of deno's
+ * sandbox. Without a permission flag deno's sandbox holds it (it asks, and an agent has no tty).
+ */
+function denoRemote(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const sub = words[0]?.value;
+  if (sub === null || sub === undefined || !DENO_RUNS.has(sub)) return;
+  let perms = sub === "install" || sub === "compile";
+  let remote: string | null | undefined;
+  for (const w of words.slice(1)) {
+    const v = w.value;
+    if (v === null) {
+      remote ??= null;
+      continue;
+    }
+    if (/^(-A|--allow-|-[A-Za-z]*[RWNESAI]([A-Za-z]*|=.*)$)/.test(v)) perms = true;
+    else if (remote === undefined && !v.startsWith("-")) remote = DENO_REMOTE.test(v) ? v : "";
+  }
+  if (perms && (remote === null || (remote !== undefined && remote !== "")))
+    floor(
+      fx,
+      `code-runner: '${ctx.text}' fetches ${remote ?? "a module only known at run time"} and runs it with permissions`,
+    );
 }
 
 /**
@@ -1029,12 +1088,23 @@ function workerCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects):
     const v = words[i]!.value;
     if (v === null || !v.startsWith("-")) continue;
     const m =
-      /^(--max-?workers|--maxWorkers|--jobs|--numprocesses|--workers|-j|-n|-p|-parallel|-w)(=?)(.*)$/.exec(v);
+      /^(--max-?workers|--maxWorkers|--jobs|--numprocesses|--workers|--parallel|-jobs|-j|-n|-p|-parallel|-w|-T)(=?)(.*)$/.exec(
+        v,
+      );
     if (!m) continue;
     const flag = m[1]!;
     if (flag.length === 2 && flag !== "-j" && !SHORT_WORKERS[program]?.includes(flag)) continue;
     if (flag === "-parallel" && program !== "go") continue;
-    const n: string | null | undefined = m[3] !== "" || m[2] === "=" ? m[3] : words[i + 1]?.value;
+    if (flag === "-jobs" && program !== "xcodebuild") continue;
+    let n: string | null | undefined = m[3] !== "" || m[2] === "=" ? m[3] : words[i + 1]?.value;
+    // `--parallel` alone is a switch for most (mocha, nx, gradle); cmake and ctest take a count after it.
+    if (flag === "--parallel" && m[2] === "" && (n === undefined || (n !== null && !/^\d+$/.test(n))))
+      continue;
+    // `mvn -T 1C`: threads per core.
+    if (flag === "-T" && n) {
+      const c = /^(\d+(?:\.\d+)?)C$/i.exec(n);
+      if (c) n = String(Math.ceil(Number(c[1]) * (MAX_WORKERS / 4)));
+    }
     if (m[3] === "" && m[2] === "") {
       if (flag === "-j" && (n === undefined || (n !== null && !/^\d/.test(n)))) {
         if (program === "make" || program === "gmake")
@@ -1044,11 +1114,18 @@ function workerCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects):
       i++;
     }
     if (n === undefined || n === null || /^(auto|logical|physical)$/i.test(n) || /^\d+%$/.test(n)) continue;
-    if (!/^\d+$/.test(n) || Number(n) > MAX_WORKERS || (n === "0" && program === "ninja"))
+    if (!/^\d+$/.test(n) || Number(n) > MAX_WORKERS || (n === "0" && UNBOUNDED_AT_ZERO.has(program)))
       floor(fx, `resources: '${ctx.text}' starts ${n} workers (more than ${MAX_WORKERS})`);
   }
 }
+/** Worker counts where 0 means as many as possible (`ninja -j 0`, GNU `parallel -j 0`). */
+const UNBOUNDED_AT_ZERO = new Set(["ninja", "samu", "parallel"]);
 const WORKER_PROGRAMS = new Set([
+  "cmake",
+  "swift",
+  "meson",
+  "samu",
+  "parallel",
   "jest",
   "vitest",
   "mocha",
@@ -1075,6 +1152,7 @@ const WORKER_PROGRAMS = new Set([
   "bazel",
   "gradle",
   "mvn",
+  "mvnw",
   "xcodebuild",
   "nx",
   "turbo",
@@ -1087,6 +1165,8 @@ const SHORT_WORKERS: Record<string, string[]> = {
   go: ["-p"],
   tox: ["-p"],
   jest: ["-w"],
+  mvn: ["-T"],
+  mvnw: ["-T"],
 };
 
 /**
@@ -1152,8 +1232,17 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   task: ["-t", "--taskfile"],
   ninja: ["-f"],
   meson: ["--native-file", "--cross-file"],
-  gradle: ["-I", "--init-script", "-b", "--build-file", "-c", "--settings-file"],
-  gradlew: ["-I", "--init-script", "-b", "--build-file", "-c", "--settings-file"],
+  // gate50: `-Dorg.gradle.java.home=D` runs D/bin/java (the build's JVM).
+  gradle: [
+    "-I",
+    "--init-script",
+    "-b",
+    "--build-file",
+    "-c",
+    "--settings-file",
+    "-Dorg.gradle.java.home=",
+    "-Dorg.gradle.java.installations.paths=",
+  ],
   mvn: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-t", "--toolchains"],
   mvnw: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings"],
   ant: ["-f", "-file", "-buildfile", "-lib", "-propertyfile", "-main"],
@@ -1170,7 +1259,10 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   cargo: ["--config"],
   rustc: ["-C", "--codegen"],
   gcc: ["-fplugin=", "-fpass-plugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
-  go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay"],
+  // gate50: `-ldflags='-linkmode external -extld P'` runs P as the linker.
+  go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay", "-ldflags", "--ldflags"],
+  // gate50: an extension loaded from a directory runs in the editor's extension host.
+  code: ["--extensionDevelopmentPath", "--extensions-dir", "--extensionTestsPath"],
   xcodebuild: [
     "CC=",
     "CPLUSPLUS=",
@@ -1193,6 +1285,11 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
 };
 for (const [alias, of] of [
+  ["gradlew", "gradle"],
+  ["code-insiders", "code"],
+  ["codium", "code"],
+  ["cursor", "code"],
+  ["windsurf", "code"],
   ["clang", "gcc"],
   ["clang++", "gcc"],
   ["cc", "gcc"],
@@ -1278,6 +1375,13 @@ function codeValue(flag: string, v: string): string | null {
     return v.includes("/") || /\.[cm]?[jt]s$/.test(v) ? v : null;
   }
 
+  // go `-ldflags='-extld P'`: the external linker go runs; `-extldflags` are that linker's flags.
+  if (flag === "-ldflags" || flag === "--ldflags") {
+    const m = /(?:^|\s)--?extld(?:=|\s+)(\S+)/.exec(v);
+    if (m) return m[1]!;
+    const x = /(?:^|\s)--?extldflags(?:=|\s+)(.*)$/s.exec(v);
+    return x ? codeValue("LDFLAGS=", x[1]!.replace(/^['"]|['"]$/g, "")) : null;
+  }
   // make `CFLAGS='-O2 -B DIR'`: the directories and plugins the compiler is told to run from.
   if (flag === "CFLAGS=" || flag === "CXXFLAGS=" || flag === "CPPFLAGS=" || flag === "LDFLAGS=") {
     const m = /(?:^|\s)(?:-B\s*|-fplugin=|-fpass-plugin=|--ld-path=|-fuse-ld=(?=[./~]))(\S+)/.exec(v);
@@ -1909,7 +2013,10 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
         const full = longPrefix(name, specLongs(spec));
         if (full === null)
           floor(fx, `unknown-flag: '${ctx.text}': '${name}' abbreviates several flags of this program`);
-        else if (full !== undefined) name = full;
+        else if (full !== undefined) {
+          name = full;
+          fx.longFlags.push(full);
+        }
       }
       if (spec.inPlace?.includes(name)) inPlace = true;
       const role = spec.values?.[name];
@@ -2093,6 +2200,8 @@ function gitEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   gitOperands(sub, words.slice(i + 1), ctx, fx);
   if (sub === "config" || sub === "var") gitConfigPrints(sub, words.slice(i + 1), fx);
+  const opts = gitOptions(sub, words.slice(i + 1), fx);
+  if (opts !== null) gitHistory(sub, opts, ctx, fx);
   {
     const k = words.findIndex((w) => w.value === "-C");
     gitFetched(sub, k >= 0 && k < i ? (words[k + 1]?.value ?? "/") : ".", words.slice(i + 1), ctx, fx);
@@ -2201,6 +2310,117 @@ function gitConfigPrints(sub: string, rest: Word[], fx: Effects): void {
   }
   if (scope === null || scope === "--global") fx.reads.push("~/.gitconfig", "~/.config/git/config");
   if (scope === null || scope === "--system") fx.reads.push("/etc/gitconfig");
+}
+
+/** Each subcommand's long options (a trailing `=`: it takes a value), split once at load. */
+const GIT_LONG_LISTS = new Map(
+  Object.entries(GIT_LONGS).map(([sub, list]) => {
+    const names = list.split(" ");
+    return [
+      sub,
+      { names: names.map((n) => n.replace(/=$/, "")), valued: new Set(names.filter((n) => n.endsWith("="))) },
+    ];
+  }),
+);
+
+/** Short options of the subcommands gitHistory reads that take a value (the next word, or attached). */
+const GIT_SHORT_VALUES: Record<string, string> = { commit: "mFCctS", push: "o", am: "S", rebase: "xsXS" };
+
+/**
+ * The options of `git SUB …` with their values, each long one by its full name (parse-options
+ * takes any unambiguous prefix: `push --mirr` is `--mirror`, `commit --reuse-m=X` is
+ * `--reuse-message=X`); the full names join the flags the rules judge. Null for a subcommand
+ * without a table.
+ */
+function gitOptions(sub: string, rest: Word[], fx: Effects): [string, string | null][] | null {
+  const known = GIT_LONG_LISTS.get(sub);
+  if (known === undefined) return null;
+  const shorts = GIT_SHORT_VALUES[sub] ?? "";
+  const out: [string, string | null][] = [];
+  for (let k = 0; k < rest.length; k++) {
+    const v = rest[k]!.value;
+    if (v === null || v === "-" || !v.startsWith("-")) continue;
+    if (v === "--") break;
+    if (v.startsWith("--")) {
+      const eq = v.indexOf("=");
+      let name = eq > 0 ? v.slice(0, eq) : v;
+      if (!known.names.includes(name)) {
+        const full = longPrefix(name, known.names);
+        if (!full) continue;
+        name = full;
+        fx.longFlags.push(full);
+      }
+      const valued = known.valued.has(`${name}=`);
+      out.push([name, eq > 0 ? v.slice(eq + 1) : valued ? (rest[++k]?.value ?? null) : null]);
+      continue;
+    }
+    // A bundle of short flags: the first that takes a value takes the rest of the word, or the next.
+    for (let c = 1; c < v.length; c++) {
+      const f = v[c]!;
+      if (!shorts.includes(f)) {
+        out.push([`-${f}`, null]);
+        continue;
+      }
+      out.push([`-${f}`, c + 1 < v.length ? v.slice(c + 1) : (rest[++k]?.value ?? null)]);
+      break;
+    }
+  }
+  return out;
+}
+
+/** Trailers that say another person signed, reviewed, tested or approved a change. */
+const ATTESTING_TRAILER = /^\s*(signed-off-by|reviewed-by|acked-by|tested-by|approved-by)\s*[:=]/im;
+/** A commit message that tells CI to skip the change (GitHub, GitLab, Azure, Bitbucket, CircleCI, Travis). */
+const CI_SKIP_MESSAGE =
+  /\[(?:skip[ -]ci|ci[ -]skip|no[ -]ci|skip[ -]actions|actions[ -]skip|skip azurepipelines|azurepipelines skip|skip netlify|skip travis)\]|\*\*\*NO_CI\*\*\*/i;
+/** Push options that skip the server's pipeline or its integrations (GitLab `ci.skip`, `integrations.skip_ci`). */
+const CI_SKIP_OPTION = /^(?:ci\.skip|integrations\.skip_ci|ci\.skip=.*)$/i;
+/** Options that make a commit copy another commit's message with its author and date. */
+const REUSE_COMMIT = new Set(["-C", "-c", "--reuse-message", "--reedit-message"]);
+
+/**
+ * History that lies about itself: a commit that copies another commit's author and date (`-C X`
+ * without `--reset-author`; `--amend -C HEAD` keeps HEAD's own), a trailer naming someone who
+ * signed or reviewed it, a message or push option that tells CI to skip the change.
+ */
+function gitHistory(sub: string, opts: [string, string | null][], ctx: EffectsCtx, fx: Effects): void {
+  if (sub === "commit") {
+    let reuse: [string, string | null] | undefined;
+    let amend = false;
+    let reset = false;
+    for (const o of opts) {
+      const [name, val] = o;
+      if (REUSE_COMMIT.has(name)) reuse = o;
+      else if (name === "--amend") amend = true;
+      else if (name === "--reset-author") reset = true;
+      else if (name === "--trailer" && (val === null || ATTESTING_TRAILER.test(val)))
+        floor(
+          fx,
+          `identity: '${ctx.text}' adds a trailer that says someone signed or reviewed the change (--trailer)`,
+        );
+      else if (name === "-m" || name === "--message") {
+        if (val === null || ATTESTING_TRAILER.test(val))
+          floor(
+            fx,
+            `identity: '${ctx.text}' writes a trailer that says someone signed or reviewed the change (${name})`,
+          );
+        if (val === null || CI_SKIP_MESSAGE.test(val))
+          floor(fx, `ci-skip: '${ctx.text}' writes a commit message that tells CI to skip the change`);
+      }
+    }
+    if (reuse !== undefined && !reset && !(amend && (reuse[1] === "HEAD" || reuse[1] === "@")))
+      floor(
+        fx,
+        `identity: '${ctx.text}' copies the author and date of another commit (${reuse[0]} ${reuse[1] ?? "?"})`,
+      );
+  } else if (sub === "push") {
+    for (const [name, val] of opts)
+      if ((name === "-o" || name === "--push-option") && (val === null || CI_SKIP_OPTION.test(val)))
+        floor(
+          fx,
+          `ci-skip: '${ctx.text}' tells the server to skip its pipeline for the pushed change (${name} ${val ?? "?"})`,
+        );
+  }
 }
 
 const RECURSIVE_COPY = /^(-[a-zA-Z]*[rRa]|--recursive|--archive)$/;
@@ -2487,6 +2707,16 @@ function extracted(fx: Effects, dir: string, members: readonly (string | null)[]
   }
 }
 
+/** unzip's archive: its first operand (a value of -d or -P is not one). */
+function unzipArchive(words: Word[]): string[] {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-d" || v === "-P") i++;
+    else if (v !== null && !v.startsWith("-")) return [v];
+  }
+  return [];
+}
+
 /** unzip's member operands (after the archive, before `-x`/`-d`): the files it extracts. */
 function unzipMembers(words: Word[]): (string | null)[] {
   const out: (string | null)[] = [];
@@ -2507,6 +2737,28 @@ function unzipMembers(words: Word[]): (string | null)[] {
 
 const COMPRESSED = /\.(gz|z|xz|lzma|bz2|zst|lz4|br|tgz|tbz2?|txz|taz)$/i;
 
+/** Programs that only expand to standard output (`zcat F.gz`, `xzcat`, `zstdcat`). */
+const EXPAND_TO_STDOUT = new Set([
+  "zcat",
+  "gzcat",
+  "xzcat",
+  "lzcat",
+  "bzcat",
+  "zstdcat",
+  "lz4cat",
+  "unlz4",
+  "unlzma",
+  "zmore",
+  "zless",
+]);
+
+/** The operands of an archiver's words (the archive first): what it expands. */
+function archiveOperands(words: Word[]): string[] {
+  const out: string[] = [];
+  for (const w of words) if (w.value !== null && !w.value.startsWith("-")) out.push(w.value);
+  return out;
+}
+
 /**
  * Decompression (`gunzip F.gz`, `xz -d F.xz`, `bzip2 -d`, `zstd -d`): writes F (`.tgz` → `.tar`);
  * `-r` over a directory rewrites every file under it; `-c`, `-t`, `-l` write nothing.
@@ -2515,21 +2767,27 @@ function decompressed(program: string, words: Word[], fx: Effects): void {
   const un = program.startsWith("un") || program === "gunzip" || program === "bunzip2";
   let decompress = un;
   let recursive = false;
+  let stdout = false;
+  let list = false;
   const files: string[] = [];
   for (const w of words) {
     const v = w.value;
     if (v === null) continue;
     if (v === "--decompress" || v === "--uncompress") decompress = true;
-    else if (v === "--stdout" || v === "--to-stdout" || v === "--test" || v === "--list") return;
+    else if (v === "--stdout" || v === "--to-stdout" || v === "--test") stdout = true;
+    else if (v === "--list") list = true;
     else if (v === "--recursive") recursive = true;
     else if (/^-[a-zA-Z0-9]+$/.test(v)) {
       if (/[dD]/.test(v) && program !== "brotli") decompress = true;
       if (program === "brotli" && /d/.test(v)) decompress = true;
-      if (/[ctl]/.test(v)) return;
+      if (/[ct]/.test(v)) stdout = true;
+      if (/l/.test(v)) list = true;
       if (/r/.test(v)) recursive = true;
     } else if (!v.startsWith("-")) files.push(v);
   }
-  if (!decompress) return;
+  if (!decompress || list) return;
+  fx.expands = files;
+  if (stdout) return;
   for (const f of files) {
     if (recursive) fx.subtrees.push(f);
     const m = COMPRESSED.exec(f);
@@ -2646,6 +2904,7 @@ function tarEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     const from = archive === undefined || archive === null || archive === "-" || !ctx.inWorkspace(archive);
     if (absolute || (into && from)) fx.dynamicWrite = true;
     extracted(fx, fx.tree, ops);
+    fx.expands = archive === undefined || archive === null || archive === "-" ? [] : [archive];
   }
 }
 
@@ -2733,7 +2992,10 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     floor(fx, `unknown-flag: '${ctx.text}': '${v}' is not a sed flag the gate knows`);
   }
   if (scripts.length === 0) scripts.push(files.shift() ?? "");
-  for (const s of scripts) {
+  // sed joins its -e pieces with newlines into one script: `-e :a -e 'p;ba'` jumps back to the
+  // label the first piece set.
+  const joined = scripts.includes(null) ? scripts : [scripts.join("\n")];
+  for (const s of joined) {
     if (s === null) {
       floor(fx, `dynamic-command: '${ctx.text}': the sed script is only known at run time`);
       continue;
@@ -2919,8 +3181,24 @@ function awkEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   if (program === null)
     floor(fx, `dynamic-command: '${ctx.text}': the awk program is only known at run time`);
-  else if (program !== undefined && /\b(ENVIRON|PROCINFO)\b/.test(program)) fx.reads.push(ENVIRON);
+  else if (program !== undefined) {
+    if (/\b(ENVIRON|PROCINFO)\b/.test(program)) fx.reads.push(ENVIRON);
+    if (AWK_ENDLESS.test(program) && !AWK_LEAVES.test(program))
+      floor(
+        fx,
+        `resources: '${ctx.text}': the awk program loops forever (a condition that never changes, no way out)`,
+      );
+  }
 }
+
+/**
+ * An awk loop whose condition never changes: `while(1)`, `while("x")`, `while(!0)`, `do … while(1)`,
+ * `for(;;)`, `for(i=0;;i++)`, `for(;1;)`. With no break, exit, return or next in the program it
+ * runs until awk is killed, printing (a full disk) or growing a string or an array (memory).
+ */
+const AWK_ENDLESS =
+  /\bwhile\s*\(\s*(?:[1-9]\d*|"[^"]+"|!\s*0)\s*\)|\bfor\s*\([^;()]*;\s*(?:[1-9]\d*\s*)?;[^;()]*\)/;
+const AWK_LEAVES = /\b(break|exit|return|next|nextfile)\b/;
 
 /**
  * `env` alone (or with only assignments and flags) prints the environment; `-C DIR` runs the

@@ -66,6 +66,11 @@ export interface SimpleCommand {
    * is left out (judged by its own path alone).
    */
   trees?: string[];
+  /**
+   * The compressed files or archives it expands, absolute (its standard input's file too): a
+   * download expanded can fill the disk. Absent when it expands nothing.
+   */
+  expands?: string[];
 }
 
 export interface ShellParse {

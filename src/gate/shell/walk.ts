@@ -349,7 +349,12 @@ function walkNodeIn(cur: Cursor, ctx: Ctx): void {
       if (ENDLESS_HEAD.test(head)) {
         const t = text(cur, ctx);
         if (!/\b(break|exit|return)\b/.test(t)) addFloor(ctx, `resources: '${short(t)}' loops forever`);
-      } else if (cur.endIndex - cur.startIndex <= 4096 && BACKGROUND.test(text(cur, ctx)))
+      } else if (NESTING_HEAD.test(head))
+        addFloor(
+          ctx,
+          `resources: '${short(text(cur, ctx))}' makes and enters a directory each time round, forever`,
+        );
+      else if (cur.endIndex - cur.startIndex <= 4096 && BACKGROUND.test(text(cur, ctx)))
         backgroundLoop(ctx, text(cur, ctx), "as many times as its input or condition says");
       walkChildren(cur, ctx);
       return;
@@ -749,6 +754,7 @@ function emit(
     }
     if (fx.dynamicWrite) writes.push("");
     for (const p of fx.reads) addPath(paths, p, ctx);
+    for (const f of fx.longFlags) flags.add(f);
     for (const t of fx.readTrees) treeRead(paths, t, ctx);
     for (const h of fx.hosts) if (!hosts.includes(h)) hosts.push(h);
     for (const f of fx.floors) addFloor(ctx, f);
@@ -848,6 +854,7 @@ function emit(
     ...(fx?.repo
       ? { repo: { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit } }
       : {}),
+    ...(fx?.expands ? { expands: expandedFiles(fx.expands, [...ctx.reads, ...r.reads], ctx) } : {}),
   };
   if (fx && fx.subtrees.length > 0) writtenTrees(cmd, fx.subtrees, ctx);
   ctx.out.push(cmd);
@@ -855,6 +862,13 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+/** The files an expander reads (its operands and its standard input's file), absolute. */
+function expandedFiles(files: readonly string[], stdin: readonly string[], ctx: Ctx): string[] {
+  const out: string[] = [];
+  for (const f of [...files, ...stdin]) if (f !== "") out.push(normalisePath(f, ctx.scope.cwd, ctx.home));
+  return out;
 }
 
 function anyGlobWord(words: readonly Word[]): boolean {
@@ -1566,6 +1580,13 @@ const REDIRECT_ONLY = /^\$\(\s*<\s*((?:\\.|"[^"`$]*"|'[^']*'|\$\{?\w+\}?|[^\s<>&
  */
 const ENDLESS_HEAD =
   /^(?:while\s+(?:true|:|!\s*false|sleep\s+[\d.]+[smhd]?|\[\s+(?:[^\s\]$`-][^\s\]$`]*|"[^"$`]+"|'[^']+')\s+\]|\[\[\s+(?:[^\s\]$`-][^\s\]$`]*|"[^"$`]+"|'[^']+')\s+\]\]|test\s+(?:[^\s;&|$`-][^\s;&|$`]*|"[^"$`]+"|'[^']+')|\(\(\s*[1-9]\d*\s*\)\))|until\s+(?:false|!\s*(?:true|:)|\(\(\s*0\s*\)\)))\s*(?:;|\n|do\b)/;
+
+/**
+ * A loop head that makes a directory and enters it (`while mkdir a && cd a`, `until ! mkdir -p d || ! cd d`):
+ * it succeeds each time, one level deeper, until the file system gives out.
+ */
+const NESTING_HEAD =
+  /^(?:while\s+(?:mkdir\s+(?:-p\s+)?([^\s;&|]+)\s*&&\s*(?:cd|pushd)\s+\1|(?:cd|pushd)\s+([^\s;&|]+)\s*\|\|\s*mkdir\s+(?:-p\s+)?\2)|until\s+!\s*mkdir\s+(?:-p\s+)?([^\s;&|]+)\s*\|\|\s*!\s*(?:cd|pushd)\s+\3)\s*(?:;|\n|do\b)/;
 
 /** Programs that read a file to its end, following it as it grows (a file they append to feeds them). */
 const STREAMERS = new Set([

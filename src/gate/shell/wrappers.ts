@@ -158,6 +158,14 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     run.sub(inner, via, cmd);
     return;
   }
+  // `bun exec 'CMD'`: Bun Shell runs the string as a shell line.
+  if (program === "bun" && words[0]?.value === "exec") {
+    const rest = words.slice(1);
+    if (rest.some((w) => w.value === null))
+      run.floor(`dynamic-command: '${cmd.text}': the command bun exec runs is only known at run time`);
+    else if (rest.length > 0) run.nested(rest.map((w) => w.value).join(" "), via);
+    return;
+  }
   if (packageRunner(run, cmd, via)) return;
   if (program === "docker" || program === "podman" || program === "nerdctl") {
     // The container's command is judged too (its network reaches the same hosts).
