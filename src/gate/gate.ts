@@ -972,7 +972,8 @@ export class Gate {
     const words: string[] = [];
     if (sub.cmd) {
       for (const w of sub.cmd.words) {
-        if (w.value === null) continue;
+        // A program's own script is no endpoint or path it opens (`sed 's|http://a|b|'`: `//a`).
+        if (w.value === null || w.expr) continue;
         if (w.value.includes(":")) words.push(w.value);
         // `socat - UNIX-CONNECT:/x/agent.sock`, `--unix-socket=/x`: judge each piece as a path too.
         if (/[:=,]/.test(w.value)) {

@@ -55,6 +55,11 @@ export interface Effects {
   /** Directories it reads recursively, every file below them (`diff -r A B`), as written. */
   readTrees: string[];
   /**
+   * Words that are the program's script or expression (`sed 's|http://a|b|'`, `awk '…'`, `jq '…'`):
+   * the walk reads them as neither paths nor hosts; their effects are what the parsers here found.
+   */
+  exprs: Word[];
+  /**
    * Directories it writes an unknown set of files under (an archive extracted there, members not
    * named on the line): judged as DIR/**, so a persistence path the set may hold counts.
    */
@@ -106,6 +111,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     sets: null,
     binds: null,
     readTrees: [],
+    exprs: [],
     subtrees: [],
     repo: null,
     expands: null,
@@ -410,6 +416,18 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       );
       if (fx.floors.length > 0) return fx;
       break;
+    case "sbt":
+      // scala-sbt.org/1.x/docs/Command-Line-Reference.html: each operand is an sbt command; eval,
+      // set, console*, apply and `< FILE` run Scala or commands given inline, `;` chains several;
+      // `-J-javaagent:` / `-J-agentpath:` load a JVM agent.
+      for (const w of words) {
+        const v = w.value;
+        if (v === null || /^\s*(eval|set|console\w*|apply|shell|<|~)(\s|$)/.test(v) || v.includes(";"))
+          floor(fx, `code: '${ctx.text}' gives sbt a command that runs code given inline`);
+        else if (/^-J-(javaagent|agentpath|agentlib|XX:On)/.test(v))
+          floor(fx, `code: '${ctx.text}' loads a JVM agent into sbt`);
+      }
+      break;
     case "pipx":
       return fx;
     // python-dotenv's CLI: `dotenv list` / `dotenv get KEY` print the file's values.
@@ -590,6 +608,17 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "brew":
       packageSources(program, words, ctx, fx);
       break;
+    case "jupyter":
+      jupyterEffects(words, ctx, fx);
+      break;
+    case "rake":
+      // ruby.github.io/rake: `-g`/`--system` loads the global rakefiles in ~/.rake (code outside the
+      // workspace); without -f, rake runs ./Rakefile (a session-written one is judged as run).
+      if (words.some((w) => w.value === null || /^(-[a-zA-Z]*g|--system)$/.test(w.value)))
+        floor(fx, `code: '${ctx.text}' loads the global rakefiles in ~/.rake (-g)`);
+      if (!words.some((w) => w.value !== null && /^(-[a-zA-Z]*f|--rakefile)/.test(w.value)))
+        fx.scripts.push("Rakefile");
+      break;
     case "diff":
       // `diff -r A B` reads every file below A and B.
       if (words.some((w) => w.value !== null && (/^-[a-zA-Z]*r/.test(w.value) || w.value === "--recursive")))
@@ -628,6 +657,29 @@ function denoRemote(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       fx,
       `code-runner: '${ctx.text}' fetches ${remote ?? "a module only known at run time"} and runs it with permissions`,
     );
+}
+
+/**
+ * jupyter (gate51): traitlets options on the command line (`--Exporter.preprocessors=['m.P']`,
+ * `--NbConvertApp.…`) import Python classes by name, and `nbconvert --execute` runs the notebook's
+ * cells (nbconvert.readthedocs.io, "Executing notebooks"): the notebooks named are code run, a
+ * session-written one judged as such; `--stdin` with --execute runs code the gate cannot read.
+ */
+function jupyterEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let execute = false;
+  for (const w of words) {
+    const v = w.value;
+    if (
+      v === null ||
+      (/^--[A-Z]\w*\./.test(v) && !/^--ExecutePreprocessor\.(kernel_name|timeout)(=|$)/.test(v))
+    )
+      floor(fx, `code: '${ctx.text}' sets a jupyter option that can import code`);
+    else if (v === "--execute" || v === "--stdin") execute ||= v === "--execute";
+  }
+  if (!execute) return;
+  if (words.some((w) => w.value === "--stdin"))
+    floor(fx, `inline-code: '${ctx.text}' executes a notebook read from standard input`);
+  for (const r of fx.reads) fx.scripts.push(r);
 }
 
 /**
@@ -1977,6 +2029,13 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
   // `yq -i`, `plutil -insert …` without `-o`: the files read are rewritten.
   let inPlace = false;
   let notInPlace = false;
+  // grep's pattern: given by -e/-f (or no pattern: `rg --files`), else the first operand
+  // (spec.expr). A word only known at run time could be such a flag: then no operand is the pattern.
+  let exprGiven =
+    spec.expr !== undefined &&
+    words.some(
+      (w) => w.value === null || spec.expr!.some((f) => w.value === f || w.value!.startsWith(`${f}=`)),
+    );
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const v = w.value;
@@ -1996,11 +2055,15 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
       const roles = Array.isArray(role) ? role : [role];
       const isTarget = spec.target?.includes(flag) === true;
       if (isTarget) targeted = true;
+      const isExpr = spec.expr?.includes(flag) === true;
+      if (isExpr) exprGiven = true;
       roles.forEach((r, k) => {
         let val: string | null;
         if (k === 0 && attached !== undefined) val = attached;
-        else if (i + 1 < words.length) val = words[++i]!.value;
-        else return;
+        else if (i + 1 < words.length) {
+          val = words[++i]!.value;
+          if (isExpr && r === "none") fx.exprs.push(words[i]!);
+        } else return;
         if (isTarget) target = val;
         apply(r, flag, val, ctx, fx);
       });
@@ -2041,6 +2104,7 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     }
     if (spec.long?.includes(v)) {
       if (spec.inPlace?.includes(v)) inPlace = true;
+      if (spec.expr?.includes(v)) exprGiven = true;
       continue;
     }
     // A bundle of short flags; a value-taking one takes the rest of the word, or the next word.
@@ -2071,6 +2135,8 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     if (dir != null) intoDir(fx, dir, targeted ? operands : operands.slice(0, -1));
     return;
   }
+  if (spec.expr !== undefined && !exprGiven && operands[0] !== undefined && operands[0].value !== null)
+    fx.exprs.push(operands.shift()!);
   operands.forEach((o, k) => {
     const r = Array.isArray(roles) ? roles[Math.min(k, roles.length - 1)]! : roles;
     if (r === "host" && o.value !== null && !/^[a-z][a-z0-9+.-]*:\/\//i.test(o.value)) return;
@@ -2934,6 +3000,7 @@ const SED_BOOL = new Set([
 function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const scripts: (string | null)[] = [];
   const files: (string | null)[] = [];
+  const fileWords: Word[] = [];
   let inPlace = false;
   let sandbox = false;
   let end = false;
@@ -2945,6 +3012,7 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     }
     if (end || v === "-" || !v.startsWith("-")) {
       files.push(v);
+      fileWords.push(words[i]!);
       continue;
     }
     if (v === "--") {
@@ -2953,12 +3021,16 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     }
     if (v.startsWith("--in-place") || /^-i/.test(v) || (/^-[nErsuz]+i/.test(v) && !v.includes("e"))) {
       inPlace = true;
+      // macOS sed: `-i ''` (man sed(1) on macOS: -i extension, a separate word; '' keeps no backup).
+      if (v.endsWith("i") && !v.startsWith("--") && words[i + 1]?.value === "") i++;
       continue;
     }
     if (v === "--sandbox") sandbox = true;
     if (SED_BOOL.has(v) || /^-[nErsuz]+$/.test(v)) continue;
     if (v === "-e" || v === "--expression") {
-      scripts.push(words[++i]?.value ?? null);
+      const w = words[++i];
+      if (w !== undefined) fx.exprs.push(w);
+      scripts.push(w?.value ?? null);
       continue;
     }
     if (v.startsWith("--expression=")) {
@@ -2967,6 +3039,7 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     }
     if (/^-[nErsuz]*e/.test(v)) {
       const rest = v.slice(v.indexOf("e") + 1);
+      if (rest === "" && words[i + 1] !== undefined) fx.exprs.push(words[i + 1]!);
       scripts.push(rest !== "" ? rest : (words[++i]?.value ?? null));
       continue;
     }
@@ -2991,7 +3064,11 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (v.startsWith("--line-length=") || /^-l\d+$/.test(v)) continue;
     floor(fx, `unknown-flag: '${ctx.text}': '${v}' is not a sed flag the gate knows`);
   }
-  if (scripts.length === 0) scripts.push(files.shift() ?? "");
+  if (scripts.length === 0) {
+    // No -e/-f: the first operand is the script (a null file is a dynamic word, not in fileWords).
+    if (files[0] !== null && fileWords[0] !== undefined) fx.exprs.push(fileWords[0]);
+    scripts.push(files.shift() ?? "");
+  }
   // sed joins its -e pieces with newlines into one script: `-e :a -e 'p;ba'` jumps back to the
   // label the first piece set.
   const joined = scripts.includes(null) ? scripts : [scripts.join("\n")];
@@ -3176,8 +3253,10 @@ function awkEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       continue;
     }
     if (v.startsWith("-") && v.length > 1) continue;
-    if (!fromFile && program === undefined) program = v;
-    else fx.reads.push(v);
+    if (!fromFile && program === undefined) {
+      program = v;
+      fx.exprs.push(words[i]!);
+    } else fx.reads.push(v);
   }
   if (program === null)
     floor(fx, `dynamic-command: '${ctx.text}': the awk program is only known at run time`);
@@ -3258,6 +3337,7 @@ function jqFilter(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     }
     if (v?.startsWith("-") && v.length > 1) continue;
     filter = v;
+    if (v !== null && words[i] !== undefined) fx.exprs.push(words[i]!);
     break;
   }
   if (filter === null) {

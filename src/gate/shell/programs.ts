@@ -3,6 +3,7 @@
  * that take a value, network programs, wrappers, builtins, and the variables that name commands.
  * Data only; what a program's words mean is decided in walk.ts and wrappers.ts.
  */
+import { SPECS } from "./specs.js";
 
 export const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "ash"]);
 /** Interpreters and the flags that take inline code. */
@@ -172,6 +173,13 @@ export const VALUE_FLAGS: Record<string, Set<string>> = {
   tar: new Set(["-f", "-C", "--file", "--directory"]),
   chown: new Set([]),
   npm: new Set(["--prefix", "-w", "--workspace"]),
+  // gate51: the toolchains whose spec's value table is the list (`helm -n prod list`: list is the subcommand).
+  ...Object.fromEntries(
+    ["terraform", "helm", "dvc", "dbt", "jupyter", "rake", "rspec"].map((p) => [
+      p,
+      new Set(Object.keys(SPECS[p]!.values!)),
+    ]),
+  ),
   // Interpreter and shell options that take a value before the script (`python -W ignore x.py`,
   // `bash -O extglob x.sh`): the script is the first operand after them.
   python: new Set(["-W", "-X", "--check-hash-based-pycs"]),

@@ -46,6 +46,11 @@ export interface ProgramSpec {
   /** Flags that send the result elsewhere instead (`plutil -o`): with one, nothing is rewritten. */
   inPlaceUnless?: string[];
   /**
+   * The first operand is the program's own expression (grep's pattern: text, not a path it reads
+   * nor a URL it opens) unless one of these flags is given; their `none` values are expressions too.
+   */
+  expr?: string[];
+  /**
    * Long flags may be abbreviated to any unambiguous prefix (GNU getopt_long, git's parse-options,
    * Python argparse/optparse, npm's nopt): `sort --out=F` is `--output=F`. Set by `ABBREVIATING`.
    */
@@ -458,6 +463,7 @@ export const SPECS: Record<string, ProgramSpec> = {
     },
     operands: "read",
     numeric: true,
+    expr: ["-e", "--regexp", "-f", "--file"],
   },
   rg: {
     open: true,
@@ -501,6 +507,7 @@ export const SPECS: Record<string, ProgramSpec> = {
       "--path-separator": "none",
     },
     operands: "read",
+    expr: ["-e", "--regexp", "-f", "--file", "--files", "--type-list"],
   },
   ls: {
     open: true,
@@ -1791,6 +1798,213 @@ export const SPECS: Record<string, ProgramSpec> = {
       "--ignore-whitespace",
     ]),
     operands: ["write", "read"],
+  },
+  // ------------------------------------------------------------ gate51: infra, data, Ruby, JVM toolchains
+  // Value tables so the walk finds the subcommand after global flags (`helm -n prod list`,
+  // `terraform -chdir=infra validate`) and the paths, code and hosts their flags name. Which
+  // subcommands are allowed is the pack's (policies/default.yaml, gate51 block).
+  // developer.hashicorp.com/terraform/cli/commands: `-chdir=DIR` runs in DIR (its config is the code);
+  // `-var-file`, `-backend-config` and `-plugin-dir` name files and directories it loads.
+  terraform: {
+    open: true,
+    values: {
+      "-chdir": "script",
+      "-var-file": "read",
+      "-backend-config": "read",
+      "-plugin-dir": "script",
+      "-out": "write",
+      "-state": "read",
+      "-state-out": "write",
+      "-backup": "write",
+      "-var": "none",
+      "-target": "none",
+      "-replace": "none",
+      "-lock-timeout": "none",
+      "-parallelism": "none",
+      "-test-directory": "script",
+      "-filter": "none",
+      "-type": "none",
+      "-plan": "read",
+    },
+    operands: "none",
+  },
+  // helm.sh/docs/helm: global -n/--kube-context/--kubeconfig; `template --post-renderer` runs a
+  // program; -f/--values/--set-file read files; --repo is a host; --output-dir writes.
+  helm: {
+    open: true,
+    values: {
+      "-n": "none",
+      "--namespace": "none",
+      "--kube-context": "none",
+      "--kubeconfig": "read",
+      "--kube-apiserver": "host",
+      "--kube-token": "none",
+      "--registry-config": "read",
+      "--repository-config": "read",
+      "--repository-cache": "write",
+      "--burst-limit": "none",
+      "-f": "read",
+      "--values": "read",
+      "--set": "none",
+      "--set-string": "none",
+      "--set-json": "none",
+      "--set-literal": "none",
+      "--set-file": "read",
+      "--post-renderer": "cmd",
+      "--post-renderer-args": "cmd",
+      "--output-dir": "write",
+      "-o": "none",
+      "--output": "none",
+      "--repo": "host",
+      "--version": "none",
+      "--ca-file": "read",
+      "--cert-file": "read",
+      "--key-file": "read",
+      "--username": "none",
+      "--password": "none",
+      "-s": "none",
+      "--show-only": "none",
+      "-a": "none",
+      "--api-versions": "none",
+      "--kube-version": "none",
+      "--name-template": "none",
+      "--description": "none",
+      "--timeout": "none",
+      "-l": "none",
+      "--selector": "none",
+      "--max": "none",
+      "--offset": "none",
+      "--filter": "none",
+      "--time-format": "none",
+    },
+    operands: "read",
+  },
+  // dvc.org/doc/command-reference: -R/--rev and -r/--remote name no file; --cd runs in DIR.
+  dvc: {
+    open: true,
+    values: {
+      "--cd": "script",
+      "-r": "none",
+      "--remote": "none",
+      "--rev": "none",
+      "--targets": "read",
+      "--md": "none",
+      "-j": "none",
+      "--jobs": "none",
+      "--precision": "none",
+      "-o": "write",
+      "--out": "write",
+    },
+    operands: "read",
+  },
+  // docs.getdbt.com/reference/global-configs and /reference/commands: the project and profiles
+  // directories are code (Jinja, profiles.yml's env_var calls); target and log paths are written.
+  dbt: {
+    open: true,
+    values: {
+      "--project-dir": "script",
+      "--profiles-dir": "script",
+      "--target-path": "write",
+      "--log-path": "write",
+      "--state": "read",
+      "--defer-state": "read",
+      "-t": "none",
+      "--target": "none",
+      "--profile": "none",
+      "-s": "none",
+      "--select": "none",
+      "--exclude": "none",
+      "--selector": "none",
+      "--resource-type": "none",
+      "--resource-types": "none",
+      "--vars": "none",
+      "--threads": "none",
+      "-o": "none",
+      "--output": "none",
+      "--output-keys": "none",
+      "--log-format": "none",
+      "--log-level": "none",
+      "-q": "none",
+      "--inline": "code",
+    },
+    operands: "none",
+  },
+  // nbconvert.readthedocs.io/en/latest/usage.html: --to/--output name formats and a base name,
+  // --output-dir writes, --config loads a Python file; --execute runs the notebook (effects.ts).
+  jupyter: {
+    open: true,
+    values: {
+      "--to": "none",
+      "--output": "none",
+      "--output-dir": "write",
+      "--template": "none",
+      "--config": "script",
+      "--ExecutePreprocessor.kernel_name": "none",
+      "--ExecutePreprocessor.timeout": "none",
+    },
+    operands: "read",
+  },
+  // `defaults read DOMAIN [KEY]` (man defaults(1)): a domain, a key, or a plist path.
+  defaults: { open: true, values: { "-host": "host", "-app": "none" }, operands: "read" },
+  // `xcrun simctl list [devices|runtimes|devicetypes|pairs] [-j]` (xcrun simctl help list).
+  simctl: { open: true, values: { "--set": "read" }, operands: "none" },
+  // ruby.github.io/rake/doc/command_line_usage_rdoc.html: -f/-R/-I/-r load Ruby files; -e/-p/-E
+  // run Ruby given inline; -C runs in DIR; -g loads ~/.rake (effects.ts).
+  rake: {
+    open: true,
+    values: {
+      "-f": "script",
+      "--rakefile": "script",
+      "-R": "script",
+      "--rakelibdir": "script",
+      "--rakelib": "script",
+      "-I": "script",
+      "--libdir": "script",
+      "-r": "script",
+      "--require": "script",
+      "-e": "code",
+      "--execute": "code",
+      "-p": "code",
+      "--execute-print": "code",
+      "-E": "code",
+      "--execute-continue": "code",
+      "-C": "script",
+      "--directory": "script",
+      "-j": "none",
+      "--jobs": "none",
+    },
+    operands: "none",
+  },
+  // rspec.info/documentation (`rspec --help`): -I/-r/-O/--default-path load Ruby; -o writes; the
+  // spec files named are the code it runs.
+  rspec: {
+    open: true,
+    values: {
+      "-I": "script",
+      "-r": "script",
+      "--require": "script",
+      "-O": "script",
+      "--options": "script",
+      "--default-path": "script",
+      "-o": "write",
+      "--out": "write",
+      "-e": "none",
+      "--example": "none",
+      "-E": "none",
+      "--example-matches": "none",
+      "-t": "none",
+      "--tag": "none",
+      "-f": "none",
+      "--format": "none",
+      "-P": "none",
+      "--pattern": "none",
+      "--exclude-pattern": "none",
+      "--seed": "none",
+      "--order": "none",
+      "--failure-exit-code": "none",
+      "--error-exit-code": "none",
+    },
+    operands: "script",
   },
   // ------------------------------------------------------------ process control
   kill: { open: true, values: { "-s": "none", "-n": "none" }, operands: "pid" },

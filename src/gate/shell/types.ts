@@ -15,6 +15,11 @@ export interface Word {
   quoted?: boolean;
   /** It expands a variable whose name says it holds a credential (`"$GITHUB_TOKEN"`). */
   secretEnv?: boolean;
+  /**
+   * The program's own script or expression (a sed script, an awk program, a jq filter): text in
+   * the program's language, not a path or a URL it opens (gate51).
+   */
+  expr?: boolean;
 }
 
 export interface SimpleCommand {

@@ -679,6 +679,10 @@ function emit(
   const hosts: string[] = [];
   let dynamic = raw === null;
   let endOfFlags = false;
+  // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors;
+  // and which words are its own script or expression (a sed script is no path, its URL no host).
+  const fx = program === "" ? null : commandEffects(program, words, new WalkEffects(ctx, cmdText));
+  const exprs = fx !== null && fx.exprs.length > 0 ? fx.exprs : null;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const v = w.value;
@@ -715,6 +719,10 @@ function emit(
       continue;
     }
     operands.push(w);
+    if (exprs?.includes(w)) {
+      w.expr = true;
+      continue;
+    }
     addPath(paths, v, ctx);
     if (w.glob) addPath(paths, globDir(v), ctx);
     if (NET_PROGRAMS.has(program) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
@@ -745,8 +753,6 @@ function emit(
   // `docker run IMAGE wget https://h`: the hosts after the image are the inner command's (judged as
   // its own command); the container program's own hosts are its effects' (an image's registry).
   if (CONTAINER_PROGRAMS.has(program) && containerRun(words).image >= 0) hosts.length = 0;
-  // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors.
-  const fx = program === "" ? null : commandEffects(program, words, new WalkEffects(ctx, cmdText));
   if (fx) {
     for (const w of fx.writes) {
       const p = normalisePath(w, ctx.scope.cwd, ctx.home);
