@@ -63,6 +63,11 @@ export interface Effects {
    * discovers one from (`-C D`, else the cwd). git runs that repository's config and hooks.
    */
   repo: { dir: string; explicit: boolean } | null;
+  /**
+   * It copies, moves or links files: what it writes holds what it reads (cp, mv, install, ln,
+   * ditto, rsync, dd, `git mv`, `cmake -E copy`), so a written file's taint follows to its copies.
+   */
+  copy: boolean;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -100,6 +105,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     readTrees: [],
     subtrees: [],
     repo: null,
+    copy: false,
   };
   workerCount(program, words, ctx, fx);
   const runner = FILE_RUNNERS[program];
@@ -162,6 +168,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       treeCopy(words, RSYNC_VALUED, ctx, fx, false);
       return fx;
     case "dd":
+      fx.copy = true;
       for (const w of words) {
         const v = w.value;
         if (v === null) fx.dynamicWrite = true;
@@ -1876,6 +1883,7 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
   }
   const roles = spec.operands ?? "read";
   if (roles === "copy") {
+    fx.copy = true;
     operands.forEach((o, k) => {
       const last = k === operands.length - 1 && operands.length > 1 && !targeted;
       apply(last ? "write" : "read", "operand", o.value, ctx, fx);
@@ -2074,6 +2082,7 @@ function treeCopy(
   }
   const dest = target !== undefined ? target : ops.length > 1 ? ops.pop()! : undefined;
   if (dest === undefined) return;
+  fx.copy = true;
   // cp's spec already read its operands and wrote its target; ditto and rsync have no spec.
   if (!specRead && target === undefined) {
     if (dest !== null) fx.writes.push(dest);
@@ -2165,6 +2174,7 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
   if (sub === "mv" && ops.length >= 2) {
     // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>).
     const last = ops[ops.length - 1]!;
+    fx.copy = true;
     apply("write", "mv", last, ctx, fx);
     if (last !== null)
       intoDir(
@@ -2211,6 +2221,7 @@ function cmakeE(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   const ops = words.slice(1).filter(isOperand);
   if (role === "copy") {
+    fx.copy = true;
     for (let k = 0; k < ops.length; k++)
       apply(k === ops.length - 1 ? "write" : "read", `-E ${cmd}`, ops[k]!.value, ctx, fx);
     return;

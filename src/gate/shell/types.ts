@@ -66,6 +66,8 @@ export interface SimpleCommand {
    * is left out (judged by its own path alone).
    */
   trees?: string[];
+  /** It copies, moves or links what it reads to what it writes (effects.ts `copy`). */
+  copy?: true;
 }
 
 export interface ShellParse {

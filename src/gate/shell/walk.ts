@@ -844,6 +844,7 @@ function emit(
     cwd: ctx.scope.cwd,
     text: short(cmdText),
     ...(fx?.setid ? { setid: true } : {}),
+    ...(fx?.copy ? { copy: true } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
     ...(fx?.repo
       ? { repo: { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit } }
