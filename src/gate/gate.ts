@@ -1543,10 +1543,11 @@ function taintFindings(
         reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${madeBy(earlier, a, f, s)}: ${read ? read.why : "code the gate has not read"}`,
       });
     }
-    if (PROJECT_RUNNERS.has(c.program)) {
-      projectTaint(out, c, net, s, p);
-      projectCode(out, c, line, s, p);
-    }
+    if (PROJECT_RUNNERS.has(c.program))
+      for (const P of c.projects ?? [c.cwd]) {
+        projectTaint(out, c, P, net, s, p);
+        projectCode(out, c, P, line, s, p);
+      }
     // Network data reaches this command: it fetches, an earlier stage that fetched feeds it, or it
     // reads a file downloaded earlier (`git apply < p.patch`, `tar xf x.tgz`).
     let step: string | undefined;
@@ -1591,11 +1592,11 @@ function madeBy(earlier: string | undefined, a: Artefact | undefined, f: string,
 function projectTaint(
   out: Finding[],
   c: SimpleCommand,
+  P: string,
   net: NetWrites,
   s: Track,
   p: Track | undefined,
 ): void {
-  const P = c.cwd;
   const hit = (path: string, tree: boolean) => isWithin(P, path) || (tree && isWithin(path, P));
   let at: string | undefined;
   let by: string | undefined;
@@ -1718,11 +1719,11 @@ function shellTexts(
 function projectCode(
   out: Finding[],
   c: SimpleCommand,
+  P: string,
   line: ReadonlyMap<string, string>,
   s: Track,
   p: Track | undefined,
 ): void {
-  const P = c.cwd;
   // In or below P, in a directory above it (a config), or in a directory the runner names
   // (`pytest /abs/tests`, `make -C sub`, `npm --prefix sub test`).
   const loads = (path: string) =>

@@ -68,6 +68,12 @@ export interface Effects {
    * ditto, rsync, dd, `git mv`, `cmake -E copy`), so a written file's taint follows to its copies.
    */
   copy: boolean;
+  /**
+   * The project directories a runner's options name, as written (`npm --prefix D`, `make -C D`,
+   * `cargo --manifest-path D/Cargo.toml`, `pip install -e D`): it runs their code, not the cwd's.
+   * Null: none named (it runs the cwd's). A name only known at run time is `/` (it could be any).
+   */
+  projects: string[] | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -106,8 +112,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     subtrees: [],
     repo: null,
     copy: false,
+    projects: null,
   };
   workerCount(program, words, ctx, fx);
+  const project = PROJECT_OPTIONS[program];
+  if (project !== undefined) projectDirs(project, words, fx);
   const runner = FILE_RUNNERS[program];
   if (runner !== undefined) fileRunner(runner, words, ctx, fx);
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
@@ -476,6 +485,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       fx.scripts.length > 0 ||
       fx.hosts.length > 0 ||
       fx.reads.length > 0 ||
+      fx.projects !== null ||
       loads !== undefined
       ? fx
       : null;
@@ -865,6 +875,124 @@ function openEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 }
 
 /** Where `python -m MOD` names its module: the index of the `-m` word (MOD follows it), or -1. */
+/** A runner's options that name the project it runs: `dir` takes its directory, `file` a file in it. */
+interface ProjectOptions {
+  dir?: readonly string[];
+  file?: readonly string[];
+  /** pip: the operands (and `-e` values) of these subcommands are local projects it builds. */
+  operands?: readonly string[];
+  /** pip: options whose value is not a project (skipped with their value). */
+  valued?: ReadonlySet<string>;
+}
+
+const MAKE_PROJECT: ProjectOptions = { dir: ["-C", "--directory"], file: ["-f", "--file", "--makefile"] };
+const GRADLE_PROJECT: ProjectOptions = {
+  dir: ["-p", "--project-dir"],
+  file: ["-b", "--build-file", "-c", "--settings-file"],
+};
+const PIP_PROJECT: ProjectOptions = {
+  dir: ["-e", "--editable"],
+  operands: ["install", "wheel", "download"],
+  valued: new Set(
+    "-r --requirement -c --constraint -i --index-url --extra-index-url -t --target --prefix --root --src -f --find-links --python-version --platform --implementation --abi --upgrade-strategy --progress-bar --config-settings -C --global-option --no-binary --only-binary --log --proxy --retries --timeout --exists-action --trusted-host --cert --client-cert --cache-dir -d --dest -w --wheel-dir --python --report".split(
+      " ",
+    ),
+  ),
+};
+const MVN_PROJECT: ProjectOptions = { file: ["-f", "--file"] };
+
+/**
+ * Project runners' options that name the project they run (issue 19, gate48): a cloned tree named
+ * by an option (`npm --prefix t install`, `cargo build --manifest-path t/Cargo.toml`) runs that
+ * tree's scripts, build files and tests as a run in it would.
+ */
+const PROJECT_OPTIONS: Record<string, ProjectOptions> = {
+  npm: { dir: ["--prefix"] },
+  npx: { dir: ["--prefix"] },
+  pnpm: { dir: ["--dir", "-C", "--prefix"] },
+  pnpx: { dir: ["--dir", "-C"] },
+  yarn: { dir: ["--cwd"] },
+  bun: { dir: ["--cwd"] },
+  turbo: { dir: ["--cwd"] },
+  deno: { file: ["-c", "--config"] },
+  make: MAKE_PROJECT,
+  gmake: MAKE_PROJECT,
+  ninja: { dir: ["-C"], file: ["-f"] },
+  cmake: { dir: ["-S"] },
+  ctest: { dir: ["--test-dir"] },
+  just: { dir: ["-d", "--working-directory"], file: ["-f", "--justfile"] },
+  task: { dir: ["-d", "--dir"], file: ["-t", "--taskfile"] },
+  go: { dir: ["-C"], file: ["-modfile"] },
+  cargo: { dir: ["-C"], file: ["--manifest-path"] },
+  swift: { dir: ["--package-path"] },
+  mvn: MVN_PROJECT,
+  mvnw: MVN_PROJECT,
+  gradle: GRADLE_PROJECT,
+  gradlew: GRADLE_PROJECT,
+  pip: PIP_PROJECT,
+  pip3: PIP_PROJECT,
+  uv: { dir: ["--directory", "--project"] },
+  poetry: { dir: ["-C", "--directory", "-P", "--project"] },
+  pdm: { dir: ["-p", "--project"] },
+  tox: { file: ["-c"] },
+  nox: { file: ["-f", "--noxfile"] },
+  pytest: { dir: ["--rootdir"], file: ["-c"] },
+  bundle: { file: ["--gemfile"] },
+  rake: { dir: ["-C", "--directory"], file: ["-f", "--rakefile"] },
+  composer: { dir: ["-d", "--working-dir"] },
+  phpunit: { file: ["-c", "--configuration"] },
+  jest: { dir: ["--rootDir"], file: ["-c", "--config"] },
+  vitest: { dir: ["--root", "-r", "--dir"], file: ["-c", "--config"] },
+  playwright: { file: ["-c", "--config"] },
+};
+
+/** The directory of a file a runner is given (`t/Cargo.toml` → `t`), as written. */
+function dirOfWritten(v: string): string {
+  const k = v.replace(/\/+$/, "").lastIndexOf("/");
+  return k < 0 ? "." : k === 0 ? "/" : v.slice(0, k);
+}
+
+function projectDirs(spec: ProjectOptions, words: Word[], fx: Effects): void {
+  const add = (v: string | null | undefined, file: boolean) => {
+    const d = v == null ? "/" : file ? dirOfWritten(v) : v;
+    if (fx.projects === null) fx.projects = [d];
+    else fx.projects.push(d);
+  };
+  let sub: string | null | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) {
+      if (sub !== undefined && spec.operands) add(null, false);
+      continue;
+    }
+    let hit = false;
+    for (const [list, file] of [
+      [spec.dir, false],
+      [spec.file, true],
+    ] as const) {
+      if (list === undefined) continue;
+      for (const f of list) {
+        if (v === f) add(words[++i]?.value, file);
+        else if (f.startsWith("--") && v.startsWith(`${f}=`)) add(v.slice(f.length + 1), file);
+        else if (!f.startsWith("--") && f.length === 2 && v.length > 2 && v.startsWith(f))
+          add(v.slice(2), file);
+        else continue;
+        hit = true;
+        break;
+      }
+      if (hit) break;
+    }
+    if (hit || spec.operands === undefined) continue;
+    if (v.startsWith("-")) {
+      if (spec.valued?.has(v)) i++;
+      continue;
+    }
+    // pip: the subcommand, then the local projects it builds (a name that is a directory is one).
+    if (sub === undefined) sub = v;
+    else if (sub !== null && spec.operands.includes(sub)) add(v, false);
+  }
+}
+
 export function pythonModuleAt(words: Word[]): number {
   return words.findIndex((w) => w.value === "-m");
 }

@@ -68,6 +68,8 @@ export interface SimpleCommand {
   trees?: string[];
   /** It copies, moves or links what it reads to what it writes (effects.ts `copy`). */
   copy?: true;
+  /** The project directories a runner's options name, absolute (effects.ts `projects`): it runs theirs, not the cwd's. */
+  projects?: string[];
 }
 
 export interface ShellParse {

@@ -845,6 +845,7 @@ function emit(
     text: short(cmdText),
     ...(fx?.setid ? { setid: true } : {}),
     ...(fx?.copy ? { copy: true } : {}),
+    ...(fx?.projects ? { projects: fx.projects.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
     ...(fx?.repo
       ? { repo: { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit } }
