@@ -22,6 +22,7 @@ import {
   urlData,
 } from "./effects.js";
 import {
+  CMD_VAR_ARGS,
   CMD_VARS,
   CODE_FLAGS,
   HOST_FIRST,
@@ -1155,7 +1156,10 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
     // `PYTHONPATH=src`: the project's own modules, nothing from elsewhere.
   } else if (CMD_VARS.has(name)) {
     if (value === null) addFloor(ctx, `dynamic-command: ${name} names a command only known at run time`);
-    else if (value !== "") nested(ctx, value, via);
+    else if (value !== "") {
+      const args = CMD_VAR_ARGS[name];
+      nested(ctx, args === undefined ? value : `${value} ${args}`, via);
+    }
   } else if (INJECT_VARS.test(name) || injectsEnv(name)) {
     // The same list as an action's env (protect.ts): package indexes, proxies, start-up files …
     addFloor(ctx, `code-injection: ${name}=… changes what a program loads, runs or talks to`);
