@@ -11,7 +11,7 @@ import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
 import type { PathMatcher } from "./path-matcher.js";
-import { hostOf, isWithin, normalisePath } from "./paths.js";
+import { compileWordGlobs, hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -1739,6 +1739,21 @@ function projectCode(
       });
       return;
     }
+  }
+  // Text files it runs as doctests (`pytest --doctest-glob='*.md' docs`): the session's are code
+  // the gate never read as code.
+  if (c.doctests !== undefined) {
+    const doc = compileWordGlobs(c.doctests, true);
+    for (const t of p ? [s, p] : [s])
+      for (const [path, a] of t.artefacts) {
+        if (!loads(path) || !doc.test(path.slice(path.lastIndexOf("/") + 1))) continue;
+        out.push({
+          rule: "session-artefact",
+          effect: "escalate",
+          reason: `session-artefact: '${c.text}' runs the examples in '${path}' as doctests, made by ${madeBy(undefined, a, path, s)}: code the gate has not read`,
+        });
+        return;
+      }
   }
   // Written earlier in this line by a program: not read.
   for (const [path, by] of line) {

@@ -74,6 +74,11 @@ export interface Effects {
    * Null: none named (it runs the cwd's). A name only known at run time is `/` (it could be any).
    */
   projects: string[] | null;
+  /**
+   * Text files a test runner runs as code (doctests), as basename globs: pytest collects `test*.txt`
+   * and every `--doctest-glob` pattern, `deno test --doc` the code blocks of Markdown files. Null: none.
+   */
+  doctests: string[] | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -113,10 +118,12 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     repo: null,
     copy: false,
     projects: null,
+    doctests: null,
   };
   workerCount(program, words, ctx, fx);
   const project = PROJECT_OPTIONS[program];
   if (project !== undefined) projectDirs(project, words, fx);
+  doctestFiles(program, words, fx);
   const runner = FILE_RUNNERS[program];
   if (runner !== undefined) fileRunner(runner, words, ctx, fx);
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
@@ -486,6 +493,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       fx.hosts.length > 0 ||
       fx.reads.length > 0 ||
       fx.projects !== null ||
+      fx.doctests !== null ||
       loads !== undefined
       ? fx
       : null;
@@ -990,6 +998,38 @@ function projectDirs(spec: ProjectOptions, words: Word[], fx: Effects): void {
     // pip: the subcommand, then the local projects it builds (a name that is a directory is one).
     if (sub === undefined) sub = v;
     else if (sub !== null && spec.operands.includes(sub)) add(v, false);
+  }
+}
+
+/** pytest's default `--doctest-glob`: it collects these text files as doctests unless told otherwise. */
+const PYTEST_DOCTESTS = ["test*.txt"];
+const MARKDOWN = ["*.md", "*.markdown", "*.mdx"];
+
+/**
+ * The text files a runner executes as doctests (pytest, `python -m pytest`, `deno test --doc`):
+ * a pattern only known at run time is `*` (any file).
+ */
+function doctestFiles(program: string, words: Word[], fx: Effects): void {
+  let from = 0;
+  if (program === "python" || program === "python3") {
+    const m = pythonModuleAt(words);
+    if (m < 0 || words[m + 1]?.value !== "pytest") return;
+    from = m + 2;
+  } else if (program === "deno") {
+    if (words.some((w) => w.value === "test") && words.some((w) => w.value === "--doc"))
+      fx.doctests = MARKDOWN;
+    return;
+  } else if (program !== "pytest" && program !== "py.test") return;
+  fx.doctests = PYTEST_DOCTESTS;
+  for (let i = from; i < words.length; i++) {
+    const v = words[i]!.value;
+    const glob =
+      v === "--doctest-glob"
+        ? (words[++i]?.value ?? "*")
+        : v?.startsWith("--doctest-glob=")
+          ? v.slice(15)
+          : undefined;
+    if (glob !== undefined) fx.doctests = [...fx.doctests, glob];
   }
 }
 

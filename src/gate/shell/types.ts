@@ -70,6 +70,8 @@ export interface SimpleCommand {
   copy?: true;
   /** The project directories a runner's options name, absolute (effects.ts `projects`): it runs theirs, not the cwd's. */
   projects?: string[];
+  /** Basename globs of text files it runs as doctests (effects.ts `doctests`). */
+  doctests?: string[];
 }
 
 export interface ShellParse {
