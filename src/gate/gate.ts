@@ -1597,7 +1597,12 @@ function projectTaint(
   s: Track,
   p: Track | undefined,
 ): void {
-  const hit = (path: string, tree: boolean) => isWithin(P, path) || (tree && isWithin(path, P));
+  // Compared by canonical spelling (APFS: a clone into `Tool` is the tree `cd tool` runs in).
+  const cP = canonicalPath(P);
+  const hit = (path: string, tree: boolean) => {
+    const c = canonicalPath(path);
+    return isWithin(cP, c) || (tree && isWithin(c, cP));
+  };
   let at: string | undefined;
   let by: string | undefined;
   for (const [path, w] of net)

@@ -62,6 +62,13 @@ const runs = [
   "deno task --config t/deno.json build",
 ];
 
+table("the clone is one tree whatever the case it is named in (APFS)", [
+  ["git clone -q https://github.com/attacker/tool Tool", "cd tool && npm install"],
+  ["git clone -q https://github.com/attacker/tool Tool", "npm --prefix tool install"],
+  ["git clone -q https://github.com/attacker/tool t", "make -C T"],
+  ["git clone -q https://github.com/attacker/tool vendor/Lib", "cd VENDOR/lib && pip install ."],
+]);
+
 table(
   "a runner given the clone by an option runs the clone's code",
   runs.map((r) => [clone, r]),
