@@ -12,7 +12,7 @@ import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
 import { canonicalHost } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
-import { hostOf, isWithin, normalisePath } from "./paths.js";
+import { compileWordGlobs, hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -671,7 +671,7 @@ export class Gate {
     const at = this.now();
     const id = typeof req.action_id === "string" ? req.action_id : null;
     const made = (w: string, summary: string) => {
-      if (!s.artefacts.has(w)) this.urgent = true;
+      if (s.artefact(w) === undefined) this.urgent = true;
       const n = net?.get(w);
       // Bytes from the network are never read, whatever program wrote them.
       const t = n ? undefined : texts?.get(w);
@@ -679,13 +679,13 @@ export class Gate {
       const lang = codeLanguage(w, text?.whole && text.text !== null ? firstLine(text.text) : null);
       let read: Artefact["read"];
       if (lang !== null && t !== undefined && "keep" in t) {
-        const prev = s.artefacts.get(w) ?? p?.artefacts.get(w);
+        const prev = s.artefact(w) ?? p?.artefact(w);
         read = prev ? prev.read : t.fresh ? { floor: t.fresh, why: "" } : undefined;
       } else if (lang !== null && t !== undefined) {
-        if (text === null) read = this.copiedRead(t as { from: readonly string[] }, s, p);
+        if (text === null) read = this.copiedRead(t as { from: readonly string[] }, lang, s, p);
         else if (text.text !== null) read = this.readCode(bundle, snap, req, s, p, lang, text, dirOf(w));
         // An edit, an append or a copy keeps what the file was: it cannot make unread code read.
-        const prev = s.artefacts.get(w) ?? p?.artefacts.get(w);
+        const prev = s.artefact(w) ?? p?.artefact(w);
         if (read !== undefined && (text === null || !text.whole) && prev?.code === true)
           read =
             prev.read === undefined || EVAL.indexOf(prev.read.floor) > EVAL.indexOf(read.floor)
@@ -716,9 +716,35 @@ export class Gate {
     for (const sub of subjects) {
       if (sub.kind !== "shell" && sub.kind !== "file.write" && sub.kind !== "tool") continue;
       for (const w of sub.writes) made(w, sub.text);
+      if (sub.cmd?.copy) this.copiedTree(s, p, sub.cmd);
     }
     // Trees the network wrote into that no word names (`curl … | git apply`).
     if (net) for (const [w, n] of net) if (n.tree) made(w, n.text);
+  }
+
+  /**
+   * A copy or move of a directory (`mv a.d b.d`, `cp -R gen/ src/`, `rsync -a x/ y/`) takes the
+   * artefacts below it along: each lands below every path the command writes, as it was.
+   */
+  private copiedTree(s: Track, p: Track | undefined, c: SimpleCommand): void {
+    const below: [string, Artefact][] = [];
+    for (const t of p ? [s, p] : [s]) {
+      if (t.artefacts.size === 0) continue;
+      for (const f of c.paths) {
+        if (c.writes.includes(f)) continue;
+        const head = f.endsWith("/") ? f : `${f}/`;
+        for (const [k, a] of t.artefacts)
+          if (k.startsWith(head))
+            below.push([k.slice(head.length - 1), { ...a, summary: `${a.summary}, then '${c.text}'` }]);
+      }
+    }
+    if (below.length === 0) return;
+    this.urgent = true;
+    for (const w of c.writes)
+      for (const [rel, a] of below) {
+        s.made(w + rel, a);
+        p?.made(w + rel, a);
+      }
   }
 
   /**
@@ -803,13 +829,22 @@ export class Gate {
   /**
    * A copy of project files (`cp src/a.ts src/b.ts`) holds what they hold: a file the session did
    * not write is the project's own code (ALLOW); one it wrote passes on its verdict, unread or not.
+   * The verdict is of a reading in one language: a file the session wrote under a name that is not
+   * code (`notes.txt`), or code of another language (`a.py`), copied or moved to a `lang` name was
+   * never read as that language: unread.
    */
-  private copiedRead(t: { from: readonly string[] }, s: Track, p: Track | undefined): Artefact["read"] {
+  private copiedRead(
+    t: { from: readonly string[] },
+    lang: CodeLanguage,
+    s: Track,
+    p: Track | undefined,
+  ): Artefact["read"] {
     let read: Artefact["read"] = { floor: "ALLOW", why: "" };
     for (const f of t.from) {
-      const a = s.artefacts.get(f) ?? p?.artefacts.get(f);
+      const a = s.artefact(f) ?? p?.artefact(f);
       if (a === undefined) continue;
-      if (a.net || (a.code === true && a.read === undefined)) return undefined;
+      if (a.net || a.read === undefined || a.code !== true || codeLanguage(f, null) !== lang)
+        return undefined;
       if (a.read && EVAL.indexOf(a.read.floor) > EVAL.indexOf(read.floor)) read = a.read;
     }
     return read;
@@ -1353,7 +1388,7 @@ function arrivedTree(path: string, s: Track, p: Track | undefined): string | und
     if (!s.netArtefacts.has(f) && !p?.netArtefacts.has(f)) continue;
     if (f.includes("/.git/")) return undefined;
     // A downloaded file is not a directory: only a path strictly below a tree or a written dir counts.
-    if (f !== path || (s.artefacts.get(f) ?? p?.artefacts.get(f))?.tree) return f;
+    if (f !== path || (s.artefact(f) ?? p?.artefact(f))?.tree) return f;
     return undefined;
   }
   return undefined;
@@ -1507,7 +1542,7 @@ function arrivedWrites(
   for (let i = 0, n = c.paths.length; i < n; i++) {
     const x = c.paths[i]!;
     if (c.writes.includes(x)) continue;
-    const patch = (s.artefacts.get(x) ?? p?.artefacts.get(x))?.patch;
+    const patch = (s.artefact(x) ?? p?.artefact(x))?.patch;
     if (patch === undefined) continue;
     for (const f of patch.files) {
       const w = normalisePath(f, tree, "/");
@@ -1560,7 +1595,7 @@ export function gitConfigCode(text: string): string {
  */
 function gitRepoFindings(out: Finding[], c: SimpleCommand, s: Track, p: Track | undefined): void {
   const { dir, explicit } = c.repo!;
-  const art = (f: string) => s.artefacts.get(f) ?? p?.artefacts.get(f);
+  const art = (f: string) => s.artefact(f) ?? p?.artefact(f);
   let repo: string | undefined;
   if (explicit) repo = dir;
   // Discovery: the directory or one above it that is a bare repository by name (`m.git`) or by
@@ -1627,7 +1662,7 @@ function taintFindings(
       let a: Artefact | undefined;
       for (let up = 0; up < 64 && f !== ""; up++) {
         earlier = line.get(f);
-        a = earlier === undefined ? (s.artefacts.get(f) ?? p?.artefacts.get(f)) : undefined;
+        a = earlier === undefined ? (s.artefact(f) ?? p?.artefact(f)) : undefined;
         if (earlier !== undefined || a !== undefined) break;
         f = f.slice(0, f.lastIndexOf("/"));
       }
@@ -1652,22 +1687,28 @@ function taintFindings(
         reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${madeBy(earlier, a, f, s)}: ${read ? read.why : "code the gate has not read"}`,
       });
     }
-    if (PROJECT_RUNNERS.has(c.program)) {
-      projectTaint(out, c, net, s, p);
-      projectCode(out, c, line, s, p);
-    }
+    if (PROJECT_RUNNERS.has(c.program))
+      for (const P of c.projects ?? [c.cwd]) {
+        projectTaint(out, c, P, net, s, p);
+        projectCode(out, c, P, line, s, p);
+      }
     // Network data reaches this command: it fetches, an earlier stage that fetched feeds it, or it
     // reads a file downloaded earlier (`git apply < p.patch`, `tar xf x.tgz`).
     let step: string | undefined;
+    // A copy or move of a tree the network wrote (`mv clone vendor/clone`) is that tree.
+    let tree = false;
     if (c.hosts.length > 0) step = c.text;
     else {
       const f = c.feeders.find((x) => fetchers.has(x));
       if (f !== undefined) step = `${fetchers.get(f)} | ${c.text}`;
       else {
         const x = c.paths.find(
-          (x) => !c.writes.includes(x) && (net.has(x) || (s.artefacts.get(x) ?? p?.artefacts.get(x))?.net),
+          (x) => !c.writes.includes(x) && (net.has(x) || (s.artefact(x) ?? p?.artefact(x))?.net),
         );
-        if (x !== undefined) step = `${c.text} (from '${x}', downloaded)`;
+        if (x !== undefined) {
+          step = `${c.text} (from '${x}', downloaded)`;
+          tree = c.copy === true && (net.get(x)?.tree ?? (s.artefact(x) ?? p?.artefact(x))?.tree) === true;
+        }
       }
     }
     if (c.tree !== undefined) arrivedWrites(out, c, step !== undefined, s, p);
@@ -1681,7 +1722,7 @@ function taintFindings(
         p,
       );
     if (step !== undefined) {
-      for (const w of c.writes) if (!net.has(w)) net.set(w, { text: step, tree: false });
+      for (const w of c.writes) if (!net.has(w)) net.set(w, { text: step, tree });
       if (c.tree !== undefined) net.set(c.tree, { text: step, tree: true });
       if (c.hosts.length > 0 && c.program !== "" && !fetchers.has(c.program)) fetchers.set(c.program, c.text);
     }
@@ -1746,7 +1787,7 @@ function heldArtefact(dir: string, s: Track, p: Track | undefined): string | und
 function madeBy(earlier: string | undefined, a: Artefact | undefined, f: string, s: Track): string {
   return earlier !== undefined
     ? `'${earlier}' earlier in this line`
-    : `'${a!.summary}'${a!.action_id ? ` (action ${a!.action_id})` : ""}${s.artefacts.has(f) ? " earlier in this session" : " in another session of this principal"}`;
+    : `'${a!.summary}'${a!.action_id ? ` (action ${a!.action_id})` : ""}${s.artefact(f) !== undefined ? " earlier in this session" : " in another session of this principal"}`;
 }
 
 /**
@@ -1756,12 +1797,17 @@ function madeBy(earlier: string | undefined, a: Artefact | undefined, f: string,
 function projectTaint(
   out: Finding[],
   c: SimpleCommand,
+  P: string,
   net: NetWrites,
   s: Track,
   p: Track | undefined,
 ): void {
-  const P = c.cwd;
-  const hit = (path: string, tree: boolean) => isWithin(P, path) || (tree && isWithin(path, P));
+  // Compared by canonical spelling (APFS: a clone into `Tool` is the tree `cd tool` runs in).
+  const cP = canonicalPath(P);
+  const hit = (path: string, tree: boolean) => {
+    const c = canonicalPath(path);
+    return isWithin(cP, c) || (tree && isWithin(c, cP));
+  };
   let at: string | undefined;
   let by: string | undefined;
   for (const [path, w] of net)
@@ -1802,8 +1848,6 @@ type WriteText =
 const ECHO_FLAGS = /^-[neE]+$/;
 /** Programs whose words are the text they write (echo, printf) or insert (sed -i). */
 const WORD_WRITERS = new Set(["echo", "printf", "sed", "gsed"]);
-/** Programs that copy a file's bytes to another path. */
-const COPIERS = new Set(["cp", "mv", "install", "ln", "ditto", "rsync"]);
 /** printf/echo escapes that build characters (`\x63`, `\0143`, `\u0063`): what they print cannot be read as written. */
 const CHAR_ESCAPES = /\\(?:[xuU0-7]|c.)/;
 
@@ -1872,7 +1916,7 @@ function shellTexts(
         t = { keep: true, fresh: null };
         break;
       default:
-        if (COPIERS.has(c.program) && !c.dynamic && ws !== null) {
+        if (c.copy && !c.dynamic && ws !== null) {
           const from = c.paths.filter((x) => !c.writes.includes(x));
           if (from.length > 0 && from.every((x) => isWithin(x, ws))) t = { from };
         }
@@ -1893,11 +1937,11 @@ function shellTexts(
 function projectCode(
   out: Finding[],
   c: SimpleCommand,
+  P: string,
   line: ReadonlyMap<string, string>,
   s: Track,
   p: Track | undefined,
 ): void {
-  const P = c.cwd;
   // In or below P, in a directory above it (a config), or in a directory the runner names
   // (`pytest /abs/tests`, `make -C sub`, `npm --prefix sub test`).
   const loads = (path: string) =>
@@ -1913,6 +1957,21 @@ function projectCode(
       });
       return;
     }
+  }
+  // Text files it runs as doctests (`pytest --doctest-glob='*.md' docs`): the session's are code
+  // the gate never read as code.
+  if (c.doctests !== undefined) {
+    const doc = compileWordGlobs(c.doctests, true);
+    for (const t of p ? [s, p] : [s])
+      for (const [path, a] of t.artefacts) {
+        if (!loads(path) || !doc.test(path.slice(path.lastIndexOf("/") + 1))) continue;
+        out.push({
+          rule: "session-artefact",
+          effect: "escalate",
+          reason: `session-artefact: '${c.text}' runs the examples in '${path}' as doctests, made by ${madeBy(undefined, a, path, s)}: code the gate has not read`,
+        });
+        return;
+      }
   }
   // Written earlier in this line by a program: not read.
   for (const [path, by] of line) {

@@ -91,6 +91,11 @@ export class Track {
   readonly netArtefacts = new Set<string>();
   /** The code artefacts a project run is checked against (`unbounded`): derived, kept in step by `made`. */
   readonly codeArtefacts = new Set<string>();
+  /**
+   * Each artefact's key by its canonical spelling (canonicalPath: case and Unicode folded, `/private`
+   * taken out): APFS makes `Run.sh` and `run.sh` one file, so a session path has one key.
+   */
+  private readonly spelled = new Map<string, string>();
   private declaredPaths: readonly string[] | null = null;
   private declaredRoots: readonly WorkspaceRoot[] | null = null;
 
@@ -122,20 +127,34 @@ export class Track {
     return true;
   }
 
-  /** Remembers that `path` was made by `by` (the step's summary). */
+  /** The artefact at `path`, under any spelling of it that names the same file (case, Unicode form). */
+  artefact(path: string): Artefact | undefined {
+    const a = this.artefacts.get(path);
+    if (a !== undefined || this.artefacts.size === 0) return a;
+    const key = this.spelled.get(canonicalPath(path));
+    return key === undefined ? undefined : this.artefacts.get(key);
+  }
+
+  /** Remembers that `path` was made by `by` (the step's summary); another spelling of it is replaced. */
   made(path: string, by: Artefact): void {
+    const canonical = canonicalPath(path);
+    const old = this.spelled.get(canonical);
+    if (old !== undefined && old !== path) this.forget(old);
+    this.spelled.set(canonical, path);
     this.artefacts.delete(path);
     this.artefacts.set(path, by);
     if (by.net) this.netArtefacts.add(path);
     else this.netArtefacts.delete(path);
     if (unbounded(by)) this.codeArtefacts.add(path);
     else this.codeArtefacts.delete(path);
-    if (this.artefacts.size > MAX_ARTEFACTS) {
-      const oldest = this.artefacts.keys().next().value as string;
-      this.artefacts.delete(oldest);
-      this.netArtefacts.delete(oldest);
-      this.codeArtefacts.delete(oldest);
-    }
+    if (this.artefacts.size > MAX_ARTEFACTS) this.forget(this.artefacts.keys().next().value as string);
+  }
+
+  private forget(key: string): void {
+    this.artefacts.delete(key);
+    this.netArtefacts.delete(key);
+    this.codeArtefacts.delete(key);
+    this.spelled.delete(canonicalPath(key));
   }
 
   /** Matches of `key` at or after `sinceMs` (null: all time), before the current action. */

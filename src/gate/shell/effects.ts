@@ -76,6 +76,22 @@ export interface Effects {
   expands: string[] | null;
   /** The long flags its abbreviations stand for (`git push --mirr` is `--mirror`): the rules judge them too. */
   longFlags: string[];
+  /**
+   * It copies, moves or links files: what it writes holds what it reads (cp, mv, install, ln,
+   * ditto, rsync, dd, `git mv`, `cmake -E copy`), so a written file's taint follows to its copies.
+   */
+  copy: boolean;
+  /**
+   * The project directories a runner's options name, as written (`npm --prefix D`, `make -C D`,
+   * `cargo --manifest-path D/Cargo.toml`, `pip install -e D`): it runs their code, not the cwd's.
+   * Null: none named (it runs the cwd's). A name only known at run time is `/` (it could be any).
+   */
+  projects: string[] | null;
+  /**
+   * Text files a test runner runs as code (doctests), as basename globs: pytest collects `test*.txt`
+   * and every `--doctest-glob` pattern, `deno test --doc` the code blocks of Markdown files. Null: none.
+   */
+  doctests: string[] | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -116,8 +132,14 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     repo: null,
     expands: null,
     longFlags: [],
+    copy: false,
+    projects: null,
+    doctests: null,
   };
   workerCount(program, words, ctx, fx);
+  const project = PROJECT_OPTIONS[program];
+  if (project !== undefined) projectDirs(project, words, fx);
+  doctestFiles(program, words, fx);
   const runner = FILE_RUNNERS[program];
   if (runner !== undefined) fileRunner(runner, words, ctx, fx);
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
@@ -187,6 +209,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       treeCopy(words, RSYNC_VALUED, ctx, fx, false);
       return fx;
     case "dd":
+      fx.copy = true;
       for (const w of words) {
         const v = w.value;
         if (v === null) fx.dynamicWrite = true;
@@ -514,6 +537,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       fx.scripts.length > 0 ||
       fx.hosts.length > 0 ||
       fx.reads.length > 0 ||
+      fx.projects !== null ||
+      fx.doctests !== null ||
       loads !== undefined
       ? fx
       : null;
@@ -1048,6 +1073,156 @@ function openEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 }
 
 /** Where `python -m MOD` names its module: the index of the `-m` word (MOD follows it), or -1. */
+/** A runner's options that name the project it runs: `dir` takes its directory, `file` a file in it. */
+interface ProjectOptions {
+  dir?: readonly string[];
+  file?: readonly string[];
+  /** pip: the operands (and `-e` values) of these subcommands are local projects it builds. */
+  operands?: readonly string[];
+  /** pip: options whose value is not a project (skipped with their value). */
+  valued?: ReadonlySet<string>;
+}
+
+const MAKE_PROJECT: ProjectOptions = { dir: ["-C", "--directory"], file: ["-f", "--file", "--makefile"] };
+const GRADLE_PROJECT: ProjectOptions = {
+  dir: ["-p", "--project-dir"],
+  file: ["-b", "--build-file", "-c", "--settings-file"],
+};
+const PIP_PROJECT: ProjectOptions = {
+  dir: ["-e", "--editable"],
+  operands: ["install", "wheel", "download"],
+  valued: new Set(
+    "-r --requirement -c --constraint -i --index-url --extra-index-url -t --target --prefix --root --src -f --find-links --python-version --platform --implementation --abi --upgrade-strategy --progress-bar --config-settings -C --global-option --no-binary --only-binary --log --proxy --retries --timeout --exists-action --trusted-host --cert --client-cert --cache-dir -d --dest -w --wheel-dir --python --report".split(
+      " ",
+    ),
+  ),
+};
+const MVN_PROJECT: ProjectOptions = { file: ["-f", "--file"] };
+
+/**
+ * Project runners' options that name the project they run (issue 19, gate48): a cloned tree named
+ * by an option (`npm --prefix t install`, `cargo build --manifest-path t/Cargo.toml`) runs that
+ * tree's scripts, build files and tests as a run in it would.
+ */
+const PROJECT_OPTIONS: Record<string, ProjectOptions> = {
+  npm: { dir: ["--prefix"] },
+  npx: { dir: ["--prefix"] },
+  pnpm: { dir: ["--dir", "-C", "--prefix"] },
+  pnpx: { dir: ["--dir", "-C"] },
+  yarn: { dir: ["--cwd"] },
+  bun: { dir: ["--cwd"] },
+  turbo: { dir: ["--cwd"] },
+  deno: { file: ["-c", "--config"] },
+  make: MAKE_PROJECT,
+  gmake: MAKE_PROJECT,
+  ninja: { dir: ["-C"], file: ["-f"] },
+  cmake: { dir: ["-S"] },
+  ctest: { dir: ["--test-dir"] },
+  just: { dir: ["-d", "--working-directory"], file: ["-f", "--justfile"] },
+  task: { dir: ["-d", "--dir"], file: ["-t", "--taskfile"] },
+  go: { dir: ["-C"], file: ["-modfile"] },
+  cargo: { dir: ["-C"], file: ["--manifest-path"] },
+  swift: { dir: ["--package-path"] },
+  mvn: MVN_PROJECT,
+  mvnw: MVN_PROJECT,
+  gradle: GRADLE_PROJECT,
+  gradlew: GRADLE_PROJECT,
+  pip: PIP_PROJECT,
+  pip3: PIP_PROJECT,
+  uv: { dir: ["--directory", "--project"] },
+  poetry: { dir: ["-C", "--directory", "-P", "--project"] },
+  pdm: { dir: ["-p", "--project"] },
+  tox: { file: ["-c"] },
+  nox: { file: ["-f", "--noxfile"] },
+  pytest: { dir: ["--rootdir"], file: ["-c"] },
+  bundle: { file: ["--gemfile"] },
+  rake: { dir: ["-C", "--directory"], file: ["-f", "--rakefile"] },
+  composer: { dir: ["-d", "--working-dir"] },
+  phpunit: { file: ["-c", "--configuration"] },
+  jest: { dir: ["--rootDir"], file: ["-c", "--config"] },
+  vitest: { dir: ["--root", "-r", "--dir"], file: ["-c", "--config"] },
+  playwright: { file: ["-c", "--config"] },
+};
+
+/** The directory of a file a runner is given (`t/Cargo.toml` → `t`), as written. */
+function dirOfWritten(v: string): string {
+  const k = v.replace(/\/+$/, "").lastIndexOf("/");
+  return k < 0 ? "." : k === 0 ? "/" : v.slice(0, k);
+}
+
+function projectDirs(spec: ProjectOptions, words: Word[], fx: Effects): void {
+  const add = (v: string | null | undefined, file: boolean) => {
+    const d = v == null ? "/" : file ? dirOfWritten(v) : v;
+    if (fx.projects === null) fx.projects = [d];
+    else fx.projects.push(d);
+  };
+  let sub: string | null | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) {
+      if (sub !== undefined && spec.operands) add(null, false);
+      continue;
+    }
+    let hit = false;
+    for (const [list, file] of [
+      [spec.dir, false],
+      [spec.file, true],
+    ] as const) {
+      if (list === undefined) continue;
+      for (const f of list) {
+        if (v === f) add(words[++i]?.value, file);
+        else if (f.startsWith("--") && v.startsWith(`${f}=`)) add(v.slice(f.length + 1), file);
+        else if (!f.startsWith("--") && f.length === 2 && v.length > 2 && v.startsWith(f))
+          add(v.slice(2), file);
+        else continue;
+        hit = true;
+        break;
+      }
+      if (hit) break;
+    }
+    if (hit || spec.operands === undefined) continue;
+    if (v.startsWith("-")) {
+      if (spec.valued?.has(v)) i++;
+      continue;
+    }
+    // pip: the subcommand, then the local projects it builds (a name that is a directory is one).
+    if (sub === undefined) sub = v;
+    else if (sub !== null && spec.operands.includes(sub)) add(v, false);
+  }
+}
+
+/** pytest's default `--doctest-glob`: it collects these text files as doctests unless told otherwise. */
+const PYTEST_DOCTESTS = ["test*.txt"];
+const MARKDOWN = ["*.md", "*.markdown", "*.mdx"];
+
+/**
+ * The text files a runner executes as doctests (pytest, `python -m pytest`, `deno test --doc`):
+ * a pattern only known at run time is `*` (any file).
+ */
+function doctestFiles(program: string, words: Word[], fx: Effects): void {
+  let from = 0;
+  if (program === "python" || program === "python3") {
+    const m = pythonModuleAt(words);
+    if (m < 0 || words[m + 1]?.value !== "pytest") return;
+    from = m + 2;
+  } else if (program === "deno") {
+    if (words.some((w) => w.value === "test") && words.some((w) => w.value === "--doc"))
+      fx.doctests = MARKDOWN;
+    return;
+  } else if (program !== "pytest" && program !== "py.test") return;
+  fx.doctests = PYTEST_DOCTESTS;
+  for (let i = from; i < words.length; i++) {
+    const v = words[i]!.value;
+    const glob =
+      v === "--doctest-glob"
+        ? (words[++i]?.value ?? "*")
+        : v?.startsWith("--doctest-glob=")
+          ? v.slice(15)
+          : undefined;
+    if (glob !== undefined) fx.doctests = [...fx.doctests, glob];
+  }
+}
+
 export function pythonModuleAt(words: Word[]): number {
   return words.findIndex((w) => w.value === "-m");
 }
@@ -2126,6 +2301,7 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
   }
   const roles = spec.operands ?? "read";
   if (roles === "copy") {
+    fx.copy = true;
     operands.forEach((o, k) => {
       const last = k === operands.length - 1 && operands.length > 1 && !targeted;
       apply(last ? "write" : "read", "operand", o.value, ctx, fx);
@@ -2523,6 +2699,7 @@ function treeCopy(
   }
   const dest = target !== undefined ? target : ops.length > 1 ? ops.pop()! : undefined;
   if (dest === undefined) return;
+  fx.copy = true;
   // cp's spec already read its operands and wrote its target; ditto and rsync have no spec.
   if (!specRead && target === undefined) {
     if (dest !== null) fx.writes.push(dest);
@@ -2614,6 +2791,7 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
   if (sub === "mv" && ops.length >= 2) {
     // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>).
     const last = ops[ops.length - 1]!;
+    fx.copy = true;
     apply("write", "mv", last, ctx, fx);
     if (last !== null)
       intoDir(
@@ -2660,6 +2838,7 @@ function cmakeE(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   }
   const ops = words.slice(1).filter(isOperand);
   if (role === "copy") {
+    fx.copy = true;
     for (let k = 0; k < ops.length; k++)
       apply(k === ops.length - 1 ? "write" : "read", `-E ${cmd}`, ops[k]!.value, ctx, fx);
     return;

@@ -320,6 +320,19 @@ export const CMD_VARS = new Set([
   "RSYNC_RSH",
   "SYSTEMD_PAGER",
 ]);
+/**
+ * Arguments the caller adds to the command such a variable names (issue 19, gate48): git gives its
+ * external diff every changed work-tree file (`GIT_EXTERNAL_DIFF='rm -f' git diff` deletes them),
+ * and its editors the rebase todo (whose `exec` lines git runs) or the commit message. The command
+ * is judged as run on them, not as the bare words of the value.
+ */
+export const CMD_VAR_ARGS: Readonly<Record<string, string>> = {
+  GIT_EXTERNAL_DIFF: "./** ./** 0000000 100644 ./** 0000000 100644",
+  GIT_SEQUENCE_EDITOR: ".git/rebase-merge/git-rebase-todo",
+  GIT_EDITOR: ".git/rebase-merge/git-rebase-todo .git/COMMIT_EDITMSG",
+  EDITOR: ".git/rebase-merge/git-rebase-todo .git/COMMIT_EDITMSG",
+  VISUAL: ".git/rebase-merge/git-rebase-todo .git/COMMIT_EDITMSG",
+};
 /** Variables that make a program load or run code it otherwise would not. */
 export const INJECT_VARS =
   /^(LD_[A-Z0-9_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|NODE_OPTIONS|PERL5OPT|RUBYOPT|GIT_CONFIG_[A-Z0-9_]+|GIT_EXEC_PATH|ZDOTDIR|IFS|PROMPT_COMMAND|PS4|SHELLOPTS|BASHOPTS|LESSOPEN|LESSCLOSE)$/;

@@ -76,6 +76,12 @@ export interface SimpleCommand {
    * download expanded can fill the disk. Absent when it expands nothing.
    */
   expands?: string[];
+  /** It copies, moves or links what it reads to what it writes (effects.ts `copy`). */
+  copy?: true;
+  /** The project directories a runner's options name, absolute (effects.ts `projects`): it runs theirs, not the cwd's. */
+  projects?: string[];
+  /** Basename globs of text files it runs as doctests (effects.ts `doctests`). */
+  doctests?: string[];
 }
 
 export interface ShellParse {

@@ -22,6 +22,7 @@ import {
   urlData,
 } from "./effects.js";
 import {
+  CMD_VAR_ARGS,
   CMD_VARS,
   CODE_FLAGS,
   HOST_FIRST,
@@ -856,6 +857,9 @@ function emit(
     cwd: ctx.scope.cwd,
     text: short(cmdText),
     ...(fx?.setid ? { setid: true } : {}),
+    ...(fx?.copy ? { copy: true } : {}),
+    ...(fx?.doctests ? { doctests: fx.doctests } : {}),
+    ...(fx?.projects ? { projects: fx.projects.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
     ...(fx?.repo
       ? { repo: { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit } }
@@ -1173,7 +1177,10 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
     // `PYTHONPATH=src`: the project's own modules, nothing from elsewhere.
   } else if (CMD_VARS.has(name)) {
     if (value === null) addFloor(ctx, `dynamic-command: ${name} names a command only known at run time`);
-    else if (value !== "") nested(ctx, value, via);
+    else if (value !== "") {
+      const args = CMD_VAR_ARGS[name];
+      nested(ctx, args === undefined ? value : `${value} ${args}`, via);
+    }
   } else if (INJECT_VARS.test(name) || injectsEnv(name)) {
     // The same list as an action's env (protect.ts): package indexes, proxies, start-up files …
     addFloor(ctx, `code-injection: ${name}=… changes what a program loads, runs or talks to`);
