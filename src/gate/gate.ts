@@ -27,6 +27,7 @@ import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sa
 import {
   CREDENTIAL_HEADER,
   DEFAULT_LIMITS,
+  encodedRun,
   GIT_INERT_KEYS,
   PROJECT_RUNNERS,
   parseShell,
@@ -1064,7 +1065,9 @@ export class Gate {
         const data =
           a.body !== undefined ||
           a.body_sha256 !== undefined ||
-          Object.keys(a.headers ?? {}).some((h) => !INERT_HEADERS.test(h));
+          Object.entries(a.headers ?? {}).some(
+            ([h, v]) => !INERT_HEADERS.test(h) || inertHeaderCarries(h, v),
+          );
         sub.method = data && READ_METHODS.has(a.method.toUpperCase()) ? "POST" : a.method;
         sub.scheme = u.protocol.slice(0, -1).toLowerCase();
         sub.text = `${a.method} ${u.origin}${u.pathname}${sub.method !== a.method ? " (carries data: judged as POST)" : ""}`;
@@ -1187,6 +1190,47 @@ const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 /** Request headers that carry no data of the caller's. */
 const INERT_HEADERS =
   /^(accept|accept-language|accept-encoding|user-agent|if-none-match|if-modified-since|if-match|cache-control|pragma|range|connection)$/i;
+
+/**
+ * gate49: what an inert header's value may be and still carry nothing (RFC 9110/9111 grammars,
+ * narrowed to what clients send): a value outside it is data the model chose, as a body is
+ * (`Accept-Language: LS0tLS1CRUdJTi`, `Range: bytes=0-1;<secret>`).
+ */
+const Q = String.raw`(\s*;\s*q=[01](\.\d{0,3})?)?`;
+const INERT_VALUE: Record<string, RegExp> = {
+  accept:
+    /^\s*[\w.+*-]+\/[\w.+*-]+(\s*;\s*[\w.-]+=("[\w .+/-]*"|[\w.+-]+))*(\s*,\s*[\w.+*-]+\/[\w.+*-]+(\s*;\s*[\w.-]+=("[\w .+/-]*"|[\w.+-]+))*)*\s*$/,
+  "accept-language": new RegExp(
+    String.raw`^\s*(\*|[A-Za-z]{1,3}(-[A-Za-z0-9]{2,8}){0,3})${Q}(\s*,\s*(\*|[A-Za-z]{1,3}(-[A-Za-z0-9]{2,8}){0,3})${Q})*\s*$`,
+  ),
+  "accept-encoding": new RegExp(
+    String.raw`^\s*(gzip|deflate|br|zstd|compress|identity|x-gzip|\*)${Q}(\s*,\s*(gzip|deflate|br|zstd|compress|identity|x-gzip|\*)${Q})*\s*$`,
+    "i",
+  ),
+  "cache-control":
+    /^\s*(no-cache|no-store|no-transform|only-if-cached|must-revalidate|max-age=\d{1,10}|max-stale(=\d{1,10})?|min-fresh=\d{1,10}|stale-if-error=\d{1,10}|stale-while-revalidate=\d{1,10})(\s*,\s*(no-cache|no-store|no-transform|only-if-cached|must-revalidate|max-age=\d{1,10}|max-stale(=\d{1,10})?|min-fresh=\d{1,10}|stale-if-error=\d{1,10}|stale-while-revalidate=\d{1,10}))*\s*$/i,
+  pragma: /^\s*no-cache\s*$/i,
+  range: /^\s*bytes=(\d{0,19}-\d{0,19})(\s*,\s*\d{0,19}-\d{0,19})*\s*$/,
+  connection: /^\s*(keep-alive|close|upgrade)(\s*,\s*(keep-alive|close|upgrade))*\s*$/i,
+  "if-modified-since": /^\s*[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\s*$/,
+  "if-none-match": /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/,
+  "if-match": /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/,
+};
+/** An md5, sha1 or sha256 in hex: an ETag or digest a server made, not letters the model chose. */
+const HEX_DIGEST = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * An inert-named header that carries data all the same: its value is outside the header's
+ * grammar, or a free-text part of it (User-Agent, an ETag's opaque text) reads as encoded data
+ * (effects.ts encodedRun, the test a URL's path segments meet).
+ */
+function inertHeaderCarries(name: string, value: unknown): boolean {
+  if (typeof value !== "string") return true;
+  const g = INERT_VALUE[name.toLowerCase()];
+  if (g !== undefined && !g.test(value)) return true;
+  for (const t of value.split(/[^A-Za-z0-9+=_-]+/)) if (encodedRun(t) && !HEX_DIGEST.test(t)) return true;
+  return false;
+}
 
 /** Most strings and nesting of a tool's arguments the gate walks; beyond, the action is dynamic. */
 const TOOL_ARG_BUDGET = 4096;

