@@ -9,7 +9,7 @@ import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } fr
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
-import { canonicalHost } from "./hosts.js";
+import { canonicalHost, canonicalUrl } from "./hosts.js";
 import type { PathMatcher } from "./path-matcher.js";
 import { hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
@@ -113,6 +113,8 @@ export interface Subject {
   paths: string[];
   writes: string[];
   hosts: string[];
+  /** gate49: the URLs it requests, canonical (`/HOST/PATH`, hosts.ts canonicalUrl). */
+  urls: string[];
   cwd: string;
   dynamic: boolean;
   dynamicWrites: boolean;
@@ -1013,6 +1015,7 @@ export class Gate {
       paths: [],
       writes: [],
       hosts: [],
+      urls: [],
       cwd,
       dynamic: false,
       dynamicWrites: false,
@@ -1058,6 +1061,8 @@ export class Gate {
         const u = new URL(a.url);
         const host = canonicalHost(u.hostname);
         sub.hosts.push(host);
+        const url = canonicalUrl(a.url);
+        if (url !== null) sub.urls.push(url);
         const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
         sub.endpoint = { host, port };
         // A request that carries data (a body, or headers beyond the inert ones) sends it, whatever
@@ -1323,6 +1328,7 @@ function builtinRule(f: Finding): CompiledRule {
       writesOutside: null,
       hosts: null,
       hostsNot: null,
+      urls: null,
       methods: null,
       schemes: null,
       domains: null,
@@ -1353,6 +1359,8 @@ function stripSlash(p: string): string {
   return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
 }
 
+const NO_URLS: string[] = [];
+
 export function shellSubject(c: SimpleCommand, cwd: string): Subject {
   return {
     kind: "shell",
@@ -1361,6 +1369,7 @@ export function shellSubject(c: SimpleCommand, cwd: string): Subject {
     paths: c.paths,
     writes: c.writes,
     hosts: c.hosts,
+    urls: c.urls ?? NO_URLS,
     cwd,
     dynamic: c.dynamic,
     dynamicWrites: c.dynamicWrites,
@@ -2243,6 +2252,10 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     res = MAYBE;
   }
   if (r.hostsNot && !anyValueNot(r.hostsNot, sub.hosts)) {
+    if (!dyn) return NO;
+    res = MAYBE;
+  }
+  if (r.urls && !anyPath(r.urls, sub.urls, home, cwd)) {
     if (!dyn) return NO;
     res = MAYBE;
   }

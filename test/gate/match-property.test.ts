@@ -169,6 +169,7 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
   }
   if (r.hosts && and(weak(sub.hosts.some((h) => anyRe(r.hosts!, h))))) return NO;
   if (r.hostsNot && and(weak(sub.hosts.some((h) => !anyRe(r.hostsNot!, h))))) return NO;
+  if (r.urls && and(weak(anyPath(r.urls, sub.urls, home, sub.cwd)))) return NO;
   if (r.methods && !(sub.method !== null && r.methods.includes(sub.method))) return NO;
   if (r.schemes && !(sub.scheme !== null && r.schemes.includes(sub.scheme))) return NO;
   if (r.domains && !sub.domains.some((d) => anyRe(r.domains!, d))) return NO;
@@ -323,6 +324,14 @@ const structured = fc.record({
   hosts: fc.array(fc.constantFrom("example.com", "api.github.com", "collect.example.net", "127.0.0.1"), {
     maxLength: 2,
   }),
+  urls: fc.array(
+    fc.constantFrom(
+      "/api.github.com/repos/me/app/collaborators/x",
+      "/api.github.com/repos/me/app/issues",
+      "/example.com/a",
+    ),
+    { maxLength: 2 },
+  ),
   dynamic: fc.boolean(),
   dynamicWrites: fc.boolean(),
   method: fc.option(fc.constantFrom("GET", "POST", "PUT"), { nil: null }),
