@@ -2281,19 +2281,50 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       end = true;
       continue;
     }
-    if (!end && (v === "-s" || v === "-n")) {
-      i++;
+    if (!end && (v === "-s" || v === "-n" || v === "--signal")) {
+      stopSignal(words[++i]?.value ?? null, ctx, fx);
+      continue;
+    }
+    if (!end && v.startsWith("--signal=")) {
+      stopSignal(v.slice(9), ctx, fx);
       continue;
     }
     const m = /^\s*([+-]?)0*(\d+)\s*$/.exec(v);
-    if (!m) continue;
+    if (!m) {
+      // `-STOP`, `-SIGSTOP`, `-stop`; `-sSTOP` (the name attached to -s).
+      if (!end && i === 0 && v.startsWith("-"))
+        stopSignal(FREEZE_SIGNAL.test(v.slice(1)) || !v.startsWith("-s") ? v.slice(1) : v.slice(2), ctx, fx);
+      continue;
+    }
     // A flag-looking `-9` before `--` is a signal, unless it is `-1` after the signal.
-    if (!end && m[1] === "-" && i === 0 && words.length > 1) continue;
+    if (!end && m[1] === "-" && i === 0 && words.length > 1) {
+      stopSignal(m[2]!, ctx, fx);
+      continue;
+    }
     const pid = `${m[1] === "-" ? "-" : ""}${Number(m[2])}`;
     w.value = pid;
     if (pid === "0" || pid === "-0")
       floor(fx, `signals: '${ctx.text}' signals every process of the caller's process group`);
+    // gate49: `kill -- -PGID`: every process of that group, the agent's own group if it is (the
+    // gate knows the agent's groups only where it runs as the daemon); -1 is kill-all-processes'.
+    else if (pid.startsWith("-") && pid !== "-1")
+      floor(fx, `signals: '${ctx.text}' signals every process of process group ${pid.slice(1)}`);
   }
+}
+
+/**
+ * gate49: the job-control signals that freeze a process (STOP, TSTP, TTIN, TTOU; numbered 17-22 on
+ * macOS and Linux): a stopped agent hangs its gate and every session waiting on it. Case-blind,
+ * with or without SIG; a signal only known at run time could be one.
+ */
+const FREEZE_SIGNAL = /^(?:sig)?(?:stop|tstp|ttin|ttou)$|^0*(?:1[7-9]|2[0-2])$/i;
+
+function stopSignal(sig: string | null, ctx: EffectsCtx, fx: Effects): void {
+  if (sig === null || FREEZE_SIGNAL.test(sig))
+    floor(
+      fx,
+      `signals: '${ctx.text}' ${sig === null ? "sends a signal only known at run time (it may stop the process)" : "stops (freezes) the process it signals"}`,
+    );
 }
 
 /**
