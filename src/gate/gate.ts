@@ -2043,7 +2043,7 @@ function anyPath(globs: PathMatcher, paths: string[], home: string, cwd: string)
 }
 
 /** The pack's globs of one compiled field as a glob-meet set, for the home and cwd it was made for. */
-const meetCache = new WeakMap<PathMatcher, { home: string; cwd: string; set: MeetSet }>();
+const meetCache = new WeakMap<PathMatcher, { home: string; cwd: string; set: MeetSet; all?: MeetSet }>();
 /** A command's glob words, keyed once for every rule that looks at them. */
 const wordCache = new WeakMap<readonly string[], ReturnType<typeof shellWord>[]>();
 
@@ -2065,7 +2065,16 @@ function anyMeet(globs: PathMatcher, words: readonly string[], home: string, cwd
     e = { home, cwd, set: meetSet(globs.globs, home, cwd, true) };
     meetCache.set(globs, e);
   }
-  for (const w of mine) if (meetsSet(e.set, w)) return true;
+  for (let i = 0; i < mine.length; i++) {
+    if (meetsSet(e.set, mine[i]!)) return true;
+    // gate49: a word with no `*` (only `?`, `[...]`, braces) names a few names of one length, an
+    // obfuscated name (`cat .en[v]`, `server.ke?`), not any name: it meets the globs at any depth
+    // too (`**/.env`), built on first use.
+    if (!words[i]!.includes("*")) {
+      e.all ??= meetSet(globs.globs, home, cwd, false);
+      if (meetsSet(e.all, mine[i]!)) return true;
+    }
+  }
   return false;
 }
 

@@ -62,8 +62,17 @@ function meets(m: PathMatcher, words: readonly string[], home: string, cwd: stri
     sets.set(m, set);
   }
   const built = set;
-  return words.some((w) => meetsSet(built, shellWord(w)));
+  if (words.some((w) => meetsSet(built, shellWord(w)))) return true;
+  // gate49: a word with no `*` meets the patterns at any depth too.
+  let all = allSets.get(m);
+  if (all === undefined) {
+    all = meetSet(m.globs, home, cwd, false);
+    allSets.set(m, all);
+  }
+  const every = all;
+  return words.some((w) => !w.includes("*") && meetsSet(every, shellWord(w)));
 }
+const allSets = new Map<PathMatcher, ReturnType<typeof meetSet>>();
 /** The glob words a paths_except rule still sees: not those whose fixed directory it excepts. */
 function outside(words: readonly string[], except: PathMatcher, home: string, cwd: string): string[] {
   return words.filter((w) => {
