@@ -9,7 +9,7 @@ import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } fr
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
-import { canonicalHost } from "./hosts.js";
+import { canonicalHost, canonicalUrl } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
 import { compileWordGlobs, hostOf, isWithin, normalisePath } from "./paths.js";
@@ -28,6 +28,7 @@ import { BUILTIN_PROFILE, BUILTIN_PROFILE_NAME, type SandboxProfile } from "./sa
 import {
   CREDENTIAL_HEADER,
   DEFAULT_LIMITS,
+  encodedRun,
   GIT_INERT_KEYS,
   PROJECT_RUNNERS,
   parseShell,
@@ -113,6 +114,8 @@ export interface Subject {
   paths: string[];
   writes: string[];
   hosts: string[];
+  /** gate49: the URLs it requests, canonical (`/HOST/PATH`, hosts.ts canonicalUrl). */
+  urls: string[];
   cwd: string;
   dynamic: boolean;
   dynamicWrites: boolean;
@@ -1058,6 +1061,7 @@ export class Gate {
       paths: [],
       writes: [],
       hosts: [],
+      urls: [],
       cwd,
       dynamic: false,
       dynamicWrites: false,
@@ -1103,6 +1107,8 @@ export class Gate {
         const u = new URL(a.url);
         const host = canonicalHost(u.hostname);
         sub.hosts.push(host);
+        const url = canonicalUrl(a.url);
+        if (url !== null) sub.urls.push(url);
         const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
         sub.endpoint = { host, port };
         // A request that carries data (a body, or headers beyond the inert ones) sends it, whatever
@@ -1110,7 +1116,9 @@ export class Gate {
         const data =
           a.body !== undefined ||
           a.body_sha256 !== undefined ||
-          Object.keys(a.headers ?? {}).some((h) => !INERT_HEADERS.test(h));
+          Object.entries(a.headers ?? {}).some(
+            ([h, v]) => !INERT_HEADERS.test(h) || inertHeaderCarries(h, v),
+          );
         sub.method = data && READ_METHODS.has(a.method.toUpperCase()) ? "POST" : a.method;
         sub.scheme = u.protocol.slice(0, -1).toLowerCase();
         sub.text = `${a.method} ${u.origin}${u.pathname}${sub.method !== a.method ? " (carries data: judged as POST)" : ""}`;
@@ -1234,6 +1242,47 @@ const READ_METHODS = new Set(["GET", "HEAD", "OPTIONS"]);
 const INERT_HEADERS =
   /^(accept|accept-language|accept-encoding|user-agent|if-none-match|if-modified-since|if-match|cache-control|pragma|range|connection)$/i;
 
+/**
+ * gate49: what an inert header's value may be and still carry nothing (RFC 9110/9111 grammars,
+ * narrowed to what clients send): a value outside it is data the model chose, as a body is
+ * (`Accept-Language: LS0tLS1CRUdJTi`, `Range: bytes=0-1;<secret>`).
+ */
+const Q = String.raw`(\s*;\s*q=[01](\.\d{0,3})?)?`;
+const INERT_VALUE: Record<string, RegExp> = {
+  accept:
+    /^\s*[\w.+*-]+\/[\w.+*-]+(\s*;\s*[\w.-]+=("[\w .+/-]*"|[\w.+-]+))*(\s*,\s*[\w.+*-]+\/[\w.+*-]+(\s*;\s*[\w.-]+=("[\w .+/-]*"|[\w.+-]+))*)*\s*$/,
+  "accept-language": new RegExp(
+    String.raw`^\s*(\*|[A-Za-z]{1,3}(-[A-Za-z0-9]{2,8}){0,3})${Q}(\s*,\s*(\*|[A-Za-z]{1,3}(-[A-Za-z0-9]{2,8}){0,3})${Q})*\s*$`,
+  ),
+  "accept-encoding": new RegExp(
+    String.raw`^\s*(gzip|deflate|br|zstd|compress|identity|x-gzip|\*)${Q}(\s*,\s*(gzip|deflate|br|zstd|compress|identity|x-gzip|\*)${Q})*\s*$`,
+    "i",
+  ),
+  "cache-control":
+    /^\s*(no-cache|no-store|no-transform|only-if-cached|must-revalidate|max-age=\d{1,10}|max-stale(=\d{1,10})?|min-fresh=\d{1,10}|stale-if-error=\d{1,10}|stale-while-revalidate=\d{1,10})(\s*,\s*(no-cache|no-store|no-transform|only-if-cached|must-revalidate|max-age=\d{1,10}|max-stale(=\d{1,10})?|min-fresh=\d{1,10}|stale-if-error=\d{1,10}|stale-while-revalidate=\d{1,10}))*\s*$/i,
+  pragma: /^\s*no-cache\s*$/i,
+  range: /^\s*bytes=(\d{0,19}-\d{0,19})(\s*,\s*\d{0,19}-\d{0,19})*\s*$/,
+  connection: /^\s*(keep-alive|close|upgrade)(\s*,\s*(keep-alive|close|upgrade))*\s*$/i,
+  "if-modified-since": /^\s*[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\s*$/,
+  "if-none-match": /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/,
+  "if-match": /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/,
+};
+/** An md5, sha1 or sha256 in hex: an ETag or digest a server made, not letters the model chose. */
+const HEX_DIGEST = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;
+
+/**
+ * An inert-named header that carries data all the same: its value is outside the header's
+ * grammar, or a free-text part of it (User-Agent, an ETag's opaque text) reads as encoded data
+ * (effects.ts encodedRun, the test a URL's path segments meet).
+ */
+function inertHeaderCarries(name: string, value: unknown): boolean {
+  if (typeof value !== "string") return true;
+  const g = INERT_VALUE[name.toLowerCase()];
+  if (g !== undefined && !g.test(value)) return true;
+  for (const t of value.split(/[^A-Za-z0-9+=_-]+/)) if (encodedRun(t) && !HEX_DIGEST.test(t)) return true;
+  return false;
+}
+
 /** Most strings and nesting of a tool's arguments the gate walks; beyond, the action is dynamic. */
 const TOOL_ARG_BUDGET = 4096;
 const TOOL_ARG_DEPTH = 32;
@@ -1327,6 +1376,7 @@ function builtinRule(f: Finding): CompiledRule {
       writesOutside: null,
       hosts: null,
       hostsNot: null,
+      urls: null,
       methods: null,
       schemes: null,
       domains: null,
@@ -1357,6 +1407,8 @@ function stripSlash(p: string): string {
   return p.length > 1 && p.endsWith("/") ? p.slice(0, -1) : p;
 }
 
+const NO_URLS: string[] = [];
+
 export function shellSubject(c: SimpleCommand, cwd: string): Subject {
   return {
     kind: "shell",
@@ -1365,6 +1417,7 @@ export function shellSubject(c: SimpleCommand, cwd: string): Subject {
     paths: c.paths,
     writes: c.writes,
     hosts: c.hosts,
+    urls: c.urls ?? NO_URLS,
     cwd,
     dynamic: c.dynamic,
     dynamicWrites: c.dynamicWrites,
@@ -2287,7 +2340,7 @@ function anyPath(globs: PathMatcher, paths: string[], home: string, cwd: string)
 }
 
 /** The pack's globs of one compiled field as a glob-meet set, for the home and cwd it was made for. */
-const meetCache = new WeakMap<PathMatcher, { home: string; cwd: string; set: MeetSet }>();
+const meetCache = new WeakMap<PathMatcher, { home: string; cwd: string; set: MeetSet; all?: MeetSet }>();
 /** A command's glob words, keyed once for every rule that looks at them. */
 const wordCache = new WeakMap<readonly string[], ReturnType<typeof shellWord>[]>();
 
@@ -2309,7 +2362,16 @@ function anyMeet(globs: PathMatcher, words: readonly string[], home: string, cwd
     e = { home, cwd, set: meetSet(globs.globs, home, cwd, true) };
     meetCache.set(globs, e);
   }
-  for (const w of mine) if (meetsSet(e.set, w)) return true;
+  for (let i = 0; i < mine.length; i++) {
+    if (meetsSet(e.set, mine[i]!)) return true;
+    // gate49: a word with no `*` (only `?`, `[...]`, braces) names a few names of one length, an
+    // obfuscated name (`cat .en[v]`, `server.ke?`), not any name: it meets the globs at any depth
+    // too (`**/.env`), built on first use.
+    if (!words[i]!.includes("*")) {
+      e.all ??= meetSet(globs.globs, home, cwd, false);
+      if (meetsSet(e.all, mine[i]!)) return true;
+    }
+  }
   return false;
 }
 
@@ -2497,6 +2559,10 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     res = MAYBE;
   }
   if (r.hostsNot && !anyValueNot(r.hostsNot, sub.hosts)) {
+    if (!dyn) return NO;
+    res = MAYBE;
+  }
+  if (r.urls && !anyPath(r.urls, sub.urls, home, cwd)) {
     if (!dyn) return NO;
     res = MAYBE;
   }

@@ -46,6 +46,31 @@ export function canonicalHost(raw: string): string {
   }
 }
 
+/**
+ * gate49: a URL as the rules' `urls` globs see it: `/HOST/PATH`, the canonical host then the path
+ * percent-decoded, lower case, dot segments resolved, runs of `/` folded and no trailing `/` (no
+ * scheme, port, query or fragment), so `HTTPS://API.GitHub.com//repos/a/b/%63ollaborators/x/` is
+ * `/api.github.com/repos/a/b/collaborators/x`. A word without a scheme is read as `https://WORD`
+ * (curl's default). Null when no URL parser accepts it.
+ */
+export function canonicalUrl(v: string): string | null {
+  let u: URL;
+  try {
+    u = new URL(/^[a-z][a-z0-9+.-]*:\/\//i.test(v) ? v : `https://${v}`);
+  } catch {
+    return null;
+  }
+  let path = u.pathname;
+  try {
+    path = decodeURIComponent(path);
+  } catch {
+    // A lone `%` is no escape: the path as written.
+  }
+  path = path.toLowerCase().replace(/\/{2,}/g, "/");
+  if (path.endsWith("/")) path = path.slice(0, -1);
+  return `/${canonicalHost(u.hostname)}${path}`;
+}
+
 /** Four octets of a dotted-quad, or null. */
 function v4(h: string): [number, number, number, number] | null {
   const m = /^(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/.exec(h);

@@ -52,6 +52,7 @@ export interface CompiledRule {
   writesOutside: PathMatcher | null;
   hosts: RegExp[] | null;
   hostsNot: RegExp[] | null;
+  urls: PathMatcher | null;
   methods: string[] | null;
   schemes: string[] | null;
   domains: RegExp[] | null;
@@ -374,6 +375,7 @@ function compileRule(
     writesOutside: pathGlobs("writes_outside"),
     hosts: words("hosts", true),
     hostsNot: words("hosts_not", true),
+    urls: pathGlobs("urls"),
     methods: expand("methods")?.map((s) => s.toUpperCase()) ?? null,
     schemes: expand("schemes")?.map((s) => s.toLowerCase()) ?? null,
     domains: words("domains", true),

@@ -53,6 +53,11 @@ export const MatchSchema = z.strictObject({
   hosts: strList.optional(),
   /** Some host the action reaches matches none of these (an allowlist). */
   hosts_not: strList.optional(),
+  /**
+   * gate49: any URL the action requests matches one of these, written `/HOST/PATH` and matched as
+   * path globs (`*` one segment, `**` any): the URL canonical (hosts.ts canonicalUrl).
+   */
+  urls: strList.optional(),
   /** HTTP methods (upper case). */
   methods: strList.optional(),
   /** URL schemes. */

@@ -62,8 +62,17 @@ function meets(m: PathMatcher, words: readonly string[], home: string, cwd: stri
     sets.set(m, set);
   }
   const built = set;
-  return words.some((w) => meetsSet(built, shellWord(w)));
+  if (words.some((w) => meetsSet(built, shellWord(w)))) return true;
+  // gate49: a word with no `*` meets the patterns at any depth too.
+  let all = allSets.get(m);
+  if (all === undefined) {
+    all = meetSet(m.globs, home, cwd, false);
+    allSets.set(m, all);
+  }
+  const every = all;
+  return words.some((w) => !w.includes("*") && meetsSet(every, shellWord(w)));
 }
+const allSets = new Map<PathMatcher, ReturnType<typeof meetSet>>();
 /** The glob words a paths_except rule still sees: not those whose fixed directory it excepts. */
 function outside(words: readonly string[], except: PathMatcher, home: string, cwd: string): string[] {
   return words.filter((w) => {
@@ -170,6 +179,7 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
   }
   if (r.hosts && and(weak(sub.hosts.some((h) => anyRe(r.hosts!, h))))) return NO;
   if (r.hostsNot && and(weak(sub.hosts.some((h) => !anyRe(r.hostsNot!, h))))) return NO;
+  if (r.urls && and(weak(anyPath(r.urls, sub.urls, home, sub.cwd)))) return NO;
   if (r.methods && !(sub.method !== null && r.methods.includes(sub.method))) return NO;
   if (r.schemes && !(sub.scheme !== null && r.schemes.includes(sub.scheme))) return NO;
   if (r.domains && !sub.domains.some((d) => anyRe(r.domains!, d))) return NO;
@@ -324,6 +334,14 @@ const structured = fc.record({
   hosts: fc.array(fc.constantFrom("example.com", "api.github.com", "collect.example.net", "127.0.0.1"), {
     maxLength: 2,
   }),
+  urls: fc.array(
+    fc.constantFrom(
+      "/api.github.com/repos/me/app/collaborators/x",
+      "/api.github.com/repos/me/app/issues",
+      "/example.com/a",
+    ),
+    { maxLength: 2 },
+  ),
   dynamic: fc.boolean(),
   dynamicWrites: fc.boolean(),
   method: fc.option(fc.constantFrom("GET", "POST", "PUT"), { nil: null }),

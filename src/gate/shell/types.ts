@@ -41,6 +41,8 @@ export interface SimpleCommand {
   /** Writes (of `writes`) that are glob patterns. */
   globWrites?: string[];
   hosts: string[];
+  /** gate49: the URLs it requests, canonical (hosts.ts canonicalUrl: `/HOST/PATH`); absent: none. */
+  urls?: string[];
   /** Programs whose output reaches this command: earlier pipeline stages, process substitutions. */
   feeders: string[];
   /** Wrappers this command runs under (sudo, env, xargs, bash -c …), outermost first. */

@@ -8,7 +8,7 @@
  * `floors`: the gate never lets such a line be ALLOW.
  */
 import type { Cursor } from "../flat-tree.js";
-import { canonicalHost } from "../hosts.js";
+import { canonicalHost, canonicalUrl } from "../hosts.js";
 import { hostOf, isWithin, normalisePath } from "../paths.js";
 import { injectsEnv } from "../protect.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
@@ -68,6 +68,15 @@ function headerItem(operands: readonly Word[]): boolean {
 const INDIRECT = /^\$\{(?:![A-Za-z_][A-Za-z0-9_]*(?![A-Za-z0-9_]*[*@[])|\([^)]*P[^)]*\))/;
 /** Programs that resolve the names they are given: the name itself reaches the resolvers (gate43). */
 const DNS_PROGRAMS = new Set(["dig", "nslookup", "host", "drill", "ping", "ping6", "traceroute", "whois"]);
+/** `list` with the canonical form of URL `v` (hosts.ts canonicalUrl) added; made on first use. */
+function requested(list: string[] | undefined, v: string): string[] | undefined {
+  const u = canonicalUrl(v);
+  if (u === null) return list;
+  if (list === undefined) return [u];
+  if (!list.includes(u)) list.push(u);
+  return list;
+}
+
 /** A floor when a URL or name the line sends carries encoded data (effects.ts urlData). */
 function sendsData(ctx: Ctx, v: string, cmdText: string): void {
   const why = urlData(v);
@@ -678,6 +687,7 @@ function emit(
   for (const raw of ctx.writes) addWrite(writes, raw, ctx);
   for (const raw of r.writes) addWrite(writes, raw, ctx);
   const hosts: string[] = [];
+  let urls: string[] | undefined;
   let dynamic = raw === null;
   let endOfFlags = false;
   // What the program does with its words, by its spec (issue 19 §1): writes, reads, hosts, floors;
@@ -714,6 +724,7 @@ function emit(
           if (h) {
             hosts.push(h);
             sendsData(ctx, next.value, cmdText);
+            urls = requested(urls, next.value);
           }
         }
       }
@@ -729,7 +740,10 @@ function emit(
     if (NET_PROGRAMS.has(program) || /^[a-z][a-z0-9+.-]*:\/\//i.test(v)) {
       const h = hostOf(v);
       if (h && !hosts.includes(h)) hosts.push(h);
-      if (h) sendsData(ctx, v, cmdText);
+      if (h) {
+        sendsData(ctx, v, cmdText);
+        urls = requested(urls, v);
+      }
     } else if (DNS_PROGRAMS.has(program) && hostOf(v) !== null) sendsData(ctx, v, cmdText);
   }
   if (HOST_FIRST.has(program)) {
@@ -753,7 +767,10 @@ function emit(
   if (program === "let") for (const w of words) if (w.value !== null) arith(ctx, w.value);
   // `docker run IMAGE wget https://h`: the hosts after the image are the inner command's (judged as
   // its own command); the container program's own hosts are its effects' (an image's registry).
-  if (CONTAINER_PROGRAMS.has(program) && containerRun(words).image >= 0) hosts.length = 0;
+  if (CONTAINER_PROGRAMS.has(program) && containerRun(words).image >= 0) {
+    hosts.length = 0;
+    urls = undefined;
+  }
   if (fx) {
     for (const w of fx.writes) {
       const p = normalisePath(w, ctx.scope.cwd, ctx.home);
@@ -847,6 +864,7 @@ function emit(
     globs,
     globWrites,
     hosts,
+    ...(urls === undefined ? {} : { urls }),
     feeders: subFeeders.length ? [...ctx.feeders, ...subFeeders] : ctx.feeders,
     via: ctx.via,
     dynamic,
