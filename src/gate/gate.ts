@@ -9,7 +9,7 @@ import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } fr
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
-import { canonicalHost } from "./hosts.js";
+import { canonicalHost, proxiedHost } from "./hosts.js";
 import type { PathMatcher } from "./path-matcher.js";
 import { hostOf, isWithin, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
@@ -1055,7 +1055,7 @@ export class Gate {
       }
       case "http": {
         const u = new URL(a.url);
-        const host = canonicalHost(u.hostname);
+        const host = proxiedHost(canonicalHost(u.hostname), a.url);
         sub.hosts.push(host);
         const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
         sub.endpoint = { host, port };
