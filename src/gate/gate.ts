@@ -9,7 +9,7 @@ import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } fr
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
-import { canonicalHost, canonicalUrl } from "./hosts.js";
+import { canonicalHost, canonicalUrl, proxiedHost } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
 import { compileWordGlobs, hostOf, isWithin, normalisePath } from "./paths.js";
@@ -1105,7 +1105,7 @@ export class Gate {
       }
       case "http": {
         const u = new URL(a.url);
-        const host = canonicalHost(u.hostname);
+        const host = proxiedHost(canonicalHost(u.hostname), a.url);
         sub.hosts.push(host);
         const url = canonicalUrl(a.url);
         if (url !== null) sub.urls.push(url);

@@ -153,6 +153,40 @@ export function classifyHost(host: string): AddressClass {
   return "name";
 }
 
+/**
+ * Proxies that fetch what their path names from the host it names (issue 19, gate52, red37): the Go
+ * module proxy serves `/<module>/@v/…` and the checksum database `/lookup/<module>@v` by fetching
+ * the module from its path's first element, so `proxy.golang.org/evil.example/DATA/@v/list` makes
+ * Google request `https://evil.example/DATA…`. A path naming another host on a proxy host is that host.
+ */
+const MODULE_PROXIES: Record<string, RegExp | undefined> = {
+  "proxy.golang.org": /^\/+([^/?#@]+)/,
+  "sum.golang.org": /^\/+lookup\/+([^/?#@]+)/i,
+};
+
+/**
+ * The host a request to `host` with URL-ish `word` reaches: the module's host when `host` is a
+ * module proxy and the path names one (dot segments resolved as the client does, percent-encoding
+ * decoded, `!x` is the proxy's case escape of `X`; what cannot be decoded is a host no list
+ * trusts), else `host`.
+ */
+export function proxiedHost(host: string, word: string): string {
+  const re = MODULE_PROXIES[host];
+  if (re === undefined) return host;
+  const rest = word.replace(/^[a-z][a-z0-9+.-]*:\/\//i, "");
+  const slash = rest.indexOf("/");
+  if (slash < 0) return host;
+  let seg: string;
+  try {
+    const m = re.exec(new URL(`http://h${rest.slice(slash)}`).pathname);
+    if (!m) return host;
+    seg = decodeURIComponent(m[1]!);
+  } catch {
+    return rest;
+  }
+  return canonicalHost(seg.replace(/!/g, "").split(/[/@?#]/)[0]!);
+}
+
 /** True for every class an action may not reach without a reviewer: not the public internet. */
 export function isInternal(c: AddressClass): boolean {
   return c !== "public" && c !== "name";

@@ -2,7 +2,7 @@
  * Path normalisation and the glob dialect the policy language uses for paths, hosts and words.
  * Pure string work: no file-system access (symlinks are not resolved; see docs/policy.md).
  */
-import { canonicalHost } from "./hosts.js";
+import { canonicalHost, proxiedHost } from "./hosts.js";
 
 /**
  * Segment bounds of the path being collapsed, [start, end) pairs: one buffer for every call, so a
@@ -619,7 +619,7 @@ export function compileWordGlobs(globs: readonly string[], caseInsensitive = fal
 /** Host of a URL-ish word (`https://h/x`, `user@h:path`, `h:443`, bare `h.example`), lowercased, or null. */
 export function hostOf(word: string): string | null {
   const m = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]+\]|[^/:?#]+)/i.exec(word);
-  if (m) return canonicalHost(m[1]!);
+  if (m) return proxiedHost(canonicalHost(m[1]!), word);
   const scp = /^(?:[^@/\s]+@)?([a-z0-9][a-z0-9.-]*[a-z0-9]|\[[0-9a-f:.]+\]):/i.exec(word);
   if (scp && (scp[1]!.includes(".") || scp[1]!.startsWith("[") || word.includes("@")))
     return canonicalHost(scp[1]!);
@@ -627,6 +627,6 @@ export function hostOf(word: string): string | null {
     /^(?:[^@/\s]+@)?([a-z0-9][a-z0-9-]*(?:\.[a-z0-9-]+)+|localhost|0x[0-9a-f]{1,8}|\d{8,10})(?::\d+)?(?:\/.*)?$/i.exec(
       word,
     );
-  if (bare) return canonicalHost(bare[1]!);
+  if (bare) return proxiedHost(canonicalHost(bare[1]!), word);
   return null;
 }

@@ -147,6 +147,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
   const prints = SETTINGS_PRINTS[program];
   if (prints !== undefined) settingsPrints(prints, words, fx);
+  else if (SCRIPT_HOSTS.has(program)) hostedPrints(words, fx);
   if (EXPAND_TO_STDOUT.has(program)) {
     fx.expands = archiveOperands(words);
     for (const f of fx.expands) fx.reads.push(f);
@@ -834,6 +835,8 @@ function kubectlEffects(words: Word[], fx: Effects): void {
   }
 }
 
+/** The process environment, as a path: printing it reads a secret store (policies list `/proc/*\/environ`). */
+export const ENVIRON = "/proc/self/environ";
 /**
  * Build tools that print what they were given (issue 19 §4, gate46), as a read of the store that
  * output holds, so the path rules judge it as a `cat` of that store:
@@ -845,7 +848,7 @@ function kubectlEffects(words: Word[], fx: Effects): void {
  *   `-Dexpression=settings…` and `help:effective-settings -DshowPasswords=true` settings.xml's passwords;
  * - `bazel info client-env` prints the client's environment.
  */
-type SettingsPrinter = "xcode" | "gradle" | "maven" | "bazel";
+type SettingsPrinter = "xcode" | "gradle" | "maven" | "bazel" | "project";
 const SETTINGS_PRINTS: Record<string, SettingsPrinter | undefined> = {
   xcodebuild: "xcode",
   gradle: "gradle",
@@ -854,7 +857,90 @@ const SETTINGS_PRINTS: Record<string, SettingsPrinter | undefined> = {
   mvnw: "maven",
   bazel: "bazel",
   bazelisk: "bazel",
+  // gate52: the project's own CLIs (run as `./manage.py`, or through an interpreter: hostedPrints)
+  "manage.py": "project",
+  "django-admin": "project",
+  artisan: "project",
+  console: "project",
+  symfony: "project",
+  rails: "project",
+  rake: "project",
+  dotnet: "project",
 };
+/**
+ * gate52 (issue 19 §4, red37): the project CLIs' commands that print the app's configuration, its
+ * secrets among them, or run code given on the line with it loaded, as the store they print:
+ * - Django `diffsettings` / `print_settings` (SECRET_KEY, DATABASES), `dumpdata` (password hashes),
+ *   `shell -c CODE`;
+ * - Laravel `config:show` (the .env values: DB_PASSWORD, services' keys), `tinker --execute CODE`;
+ * - Symfony `debug:dotenv` (every .env file's values), `secrets:reveal`, `secrets:list --reveal`,
+ *   `debug:container --env-vars` / `--env-var`;
+ * - Rails `credentials:show` / `:edit`, `encrypted:show` / `:edit`, `secrets:show` (decrypted with
+ *   config/master.key), `runner CODE`;
+ * - `dotnet user-secrets list` (the user's secrets.json of the project).
+ * The value is the store read (ENVIRON: the app's configuration, as `printenv` of it).
+ */
+const PROJECT_PRINTS: Record<string, string | undefined> = {
+  diffsettings: ENVIRON,
+  print_settings: ENVIRON,
+  dumpdata: ENVIRON,
+  "config:show": ENVIRON,
+  "debug:dotenv": ENVIRON,
+  "secrets:reveal": ENVIRON,
+  "credentials:show": "config/master.key",
+  "credentials:edit": "config/master.key",
+  "encrypted:show": "config/master.key",
+  "encrypted:edit": "config/master.key",
+  "secrets:show": "config/master.key",
+  runner: ENVIRON,
+  "user-secrets": "~/.microsoft/usersecrets/secrets.json",
+};
+/** A subcommand that prints only with one of these options (`tinker --execute`, `secrets:list --reveal`). */
+const PROJECT_PRINTS_WITH: Record<string, RegExp | undefined> = {
+  shell: /^(-c|--command)(=|$)/,
+  tinker: /^(--execute|-e)(=|$)/,
+  "secrets:list": /^(--reveal|-r)$/,
+  "debug:container": /^--env-vars?(=|$)/,
+};
+/** Interpreters that run a project CLI named as their first operand: `python3 manage.py`, `php artisan`, `sh gradlew`, `bundle exec rails`. */
+const SCRIPT_HOSTS = new Set(["python", "python3", "php", "ruby", "sh", "bash", "zsh", "dash", "bundle"]);
+
+/** `python3 manage.py diffsettings`, `php bin/console debug:dotenv`, `sh gradlew properties`: the hosted CLI's prints. */
+function hostedPrints(words: Word[], fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return;
+    // `python3 -m django diffsettings` runs django-admin
+    if (v === "-m") {
+      if (words[i + 1]?.value === "django") projectPrints(words.slice(i + 2), fx);
+      return;
+    }
+    if (v.startsWith("-") || v === "exec") continue;
+    const kind = SETTINGS_PRINTS[v.slice(v.lastIndexOf("/") + 1)];
+    if (kind !== undefined) settingsPrints(kind, words.slice(i + 1), fx);
+    return;
+  }
+}
+
+function projectPrints(words: Word[], fx: Effects): void {
+  const i = words.findIndex(isOperand);
+  if (i < 0) return;
+  const sub = words[i]!.value;
+  // `symfony console debug:dotenv`, `dotnet user-secrets list`
+  if (sub === "console") {
+    projectPrints(words.slice(i + 1), fx);
+    return;
+  }
+  if (sub === null) return;
+  if (sub === "user-secrets" && !words.some((w) => w.value === "list")) return;
+  const store = PROJECT_PRINTS[sub];
+  if (store !== undefined) {
+    fx.reads.push(store);
+    return;
+  }
+  const opt = PROJECT_PRINTS_WITH[sub];
+  if (opt !== undefined && words.some((w) => w.value !== null && opt.test(w.value))) fx.reads.push(ENVIRON);
+}
 const GRADLE_PROPERTIES_TASK = /^([\w.-]*:)*prop(e(r(t(i(es?)?)?)?)?)?$/i;
 const MAVEN_HELP = /^(help|([\w.-]+:)?maven-help-plugin(:[\w.-]+)?):(system|evaluate|effective-settings)$/;
 
@@ -862,6 +948,10 @@ function settingsPrints(kind: SettingsPrinter, words: Word[], fx: Effects): void
   let goal: string | undefined;
   let expression: string | null | undefined;
   let passwords = false;
+  if (kind === "project") {
+    projectPrints(words, fx);
+    return;
+  }
   for (const w of words) {
     const v = w.value;
     if (v === null) continue;
@@ -1759,14 +1849,16 @@ const LISTENER_MODULES = new Set([
   "wsgiref.simple_server",
 ]);
 
-/** The process environment, as a path: printing it reads a secret store (policies list `/proc/*\/environ`). */
-export const ENVIRON = "/proc/self/environ";
 /** Variable names that hold credentials: `printenv NAME` and `echo "$NAME"` read a secret (one list). */
 // A database URL or DSN carries its password (`postgres://u:pw@h/db`); a webhook URL is the
 // credential that posts to it (`SLACK_WEBHOOK_URL`); a JWT or bearer value is a token
 // (`CI_JOB_JWT`, `ACTIONS_ID_TOKEN_REQUEST_*`); `*_PAT` is a personal access token.
+// gate52: a rule over the name's parts, not a list of services: any `<SERVICE>_URL` / `_URI` holds
+// its userinfo (`CELERY_BROKER_URL`, `RABBITMQ_URL`, `SMTP_URL`, `DB_URL`); a BROKER, a connection
+// string (`AZURE_STORAGE_CONNECTION_STRING`: AccountKey=…, `*_CONN_STR`) and a `_PW` / `_PWD`
+// part (`LDAP_BIND_PW`; `PWD` itself, the working directory, is not) name a credential.
 export const SECRET_NAME =
-  /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT|DATABASE|DSN|MONGO|REDIS|AMQP|POSTGRES|MYSQL|WEBHOOK|HOOK_URL|JWT|BEARER|SIGNING|(^|_)PAT($|_)/i;
+  /KEY|TOKEN|SECRET|PASS|CRED|AUTH|SESSION|COOKIE|PRIVATE|CERT|DATABASE|DSN|MONGO|REDIS|AMQP|POSTGRES|MYSQL|WEBHOOK|HOOK_URL|JWT|BEARER|SIGNING|(^|_)PAT($|_)|_UR[LI]S?($|_)|(^|_)(BROKER|PW|CONN(ECTION)?(_?STR(ING)?)?)($|_)|_PWD($|_)/i;
 
 /**
  * `chmod MODE…`, `install -m MODE`: a mode that sets the setuid or setgid bit, in any notation
