@@ -3025,9 +3025,13 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     w.value = pid;
     if (pid === "0" || pid === "-0")
       floor(fx, `signals: '${ctx.text}' signals every process of the caller's process group`);
+    // Pid -1 is every process the user may signal (kill(2)); `-1` before the pids is SIGHUP, and
+    // `-15` is SIGTERM (the pack's old flags rule read both as -1: `kill -15 PID` was reviewed).
+    else if (pid === "-1")
+      floor(fx, `signals: '${ctx.text}' signals every process the user may signal (pid -1)`);
     // gate49: `kill -- -PGID`: every process of that group, the agent's own group if it is (the
-    // gate knows the agent's groups only where it runs as the daemon); -1 is kill-all-processes'.
-    else if (pid.startsWith("-") && pid !== "-1")
+    // gate knows the agent's groups only where it runs as the daemon).
+    else if (pid.startsWith("-"))
       floor(fx, `signals: '${ctx.text}' signals every process of process group ${pid.slice(1)}`);
   }
 }
