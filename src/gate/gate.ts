@@ -49,6 +49,7 @@ import {
   trackOf,
   type WorkspaceRoot,
 } from "./state.js";
+import { wordTable } from "./word-table.js";
 
 export interface GateOptions {
   /** Most sessions kept in memory (LRU), default 10000. */
@@ -1248,7 +1249,7 @@ const INERT_HEADERS =
  * (`Accept-Language: LS0tLS1CRUdJTi`, `Range: bytes=0-1;<secret>`).
  */
 const Q = String.raw`(\s*;\s*q=[01](\.\d{0,3})?)?`;
-const INERT_VALUE: Record<string, RegExp> = {
+const INERT_VALUE: Record<string, RegExp> = wordTable({
   accept:
     /^\s*[\w.+*-]+\/[\w.+*-]+(\s*;\s*[\w.-]+=("[\w .+/-]*"|[\w.+-]+))*(\s*,\s*[\w.+*-]+\/[\w.+*-]+(\s*;\s*[\w.-]+=("[\w .+/-]*"|[\w.+-]+))*)*\s*$/,
   "accept-language": new RegExp(
@@ -1266,7 +1267,7 @@ const INERT_VALUE: Record<string, RegExp> = {
   "if-modified-since": /^\s*[A-Z][a-z]{2}, \d{2} [A-Z][a-z]{2} \d{4} \d{2}:\d{2}:\d{2} GMT\s*$/,
   "if-none-match": /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/,
   "if-match": /^\s*(\*|(W\/)?"[\x21\x23-\x7e]*"(\s*,\s*(W\/)?"[\x21\x23-\x7e]*")*)\s*$/,
-};
+});
 /** An md5, sha1 or sha256 in hex: an ETag or digest a server made, not letters the model chose. */
 const HEX_DIGEST = /^(?:[0-9a-f]{32}|[0-9a-f]{40}|[0-9a-f]{64})$/i;
 

@@ -4,6 +4,7 @@
  * these two functions, so `0x7f000001`, `2130706433`, `127.1`, `0177.0.0.1` and `[::ffff:7f00:1]`
  * are all `127.0.0.1`/loopback everywhere. Pure: no DNS (names are re-checked at connect time).
  */
+import { wordTable } from "./word-table.js";
 
 export type AddressClass =
   | "loopback"
@@ -159,10 +160,10 @@ export function classifyHost(host: string): AddressClass {
  * the module from its path's first element, so `proxy.golang.org/evil.example/DATA/@v/list` makes
  * Google request `https://evil.example/DATA…`. A path naming another host on a proxy host is that host.
  */
-const MODULE_PROXIES: Record<string, RegExp | undefined> = {
+const MODULE_PROXIES: Record<string, RegExp | undefined> = wordTable({
   "proxy.golang.org": /^\/+([^/?#@]+)/,
   "sum.golang.org": /^\/+lookup\/+([^/?#@]+)/i,
-};
+});
 
 /**
  * The host a request to `host` with URL-ish `word` reaches: the module's host when `host` is a

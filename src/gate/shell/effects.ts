@@ -7,6 +7,7 @@
 import { canonicalHost } from "../hosts.js";
 import { hostOf } from "../paths.js";
 import { injectsEnv } from "../protect.js";
+import { wordTable } from "../word-table.js";
 import { GIT_LONGS } from "./git-longs.js";
 import { CMD_VARS, INJECT_VARS } from "./programs.js";
 import {
@@ -849,7 +850,7 @@ export const ENVIRON = "/proc/self/environ";
  * - `bazel info client-env` prints the client's environment.
  */
 type SettingsPrinter = "xcode" | "gradle" | "maven" | "bazel" | "project";
-const SETTINGS_PRINTS: Record<string, SettingsPrinter | undefined> = {
+const SETTINGS_PRINTS: Record<string, SettingsPrinter | undefined> = wordTable({
   xcodebuild: "xcode",
   gradle: "gradle",
   gradlew: "gradle",
@@ -866,7 +867,7 @@ const SETTINGS_PRINTS: Record<string, SettingsPrinter | undefined> = {
   rails: "project",
   rake: "project",
   dotnet: "project",
-};
+});
 /**
  * gate52 (issue 19 §4, red37): the project CLIs' commands that print the app's configuration, its
  * secrets among them, or run code given on the line with it loaded, as the store they print:
@@ -880,7 +881,7 @@ const SETTINGS_PRINTS: Record<string, SettingsPrinter | undefined> = {
  * - `dotnet user-secrets list` (the user's secrets.json of the project).
  * The value is the store read (ENVIRON: the app's configuration, as `printenv` of it).
  */
-const PROJECT_PRINTS: Record<string, string | undefined> = {
+const PROJECT_PRINTS: Record<string, string | undefined> = wordTable({
   diffsettings: ENVIRON,
   print_settings: ENVIRON,
   dumpdata: ENVIRON,
@@ -894,14 +895,14 @@ const PROJECT_PRINTS: Record<string, string | undefined> = {
   "secrets:show": "config/master.key",
   runner: ENVIRON,
   "user-secrets": "~/.microsoft/usersecrets/secrets.json",
-};
+});
 /** A subcommand that prints only with one of these options (`tinker --execute`, `secrets:list --reveal`). */
-const PROJECT_PRINTS_WITH: Record<string, RegExp | undefined> = {
+const PROJECT_PRINTS_WITH: Record<string, RegExp | undefined> = wordTable({
   shell: /^(-c|--command)(=|$)/,
   tinker: /^(--execute|-e)(=|$)/,
   "secrets:list": /^(--reveal|-r)$/,
   "debug:container": /^--env-vars?(=|$)/,
-};
+});
 /** Interpreters that run a project CLI named as their first operand: `python3 manage.py`, `php artisan`, `sh gradlew`, `bundle exec rails`. */
 const SCRIPT_HOSTS = new Set(["python", "python3", "php", "ruby", "sh", "bash", "zsh", "dash", "bundle"]);
 
@@ -1194,7 +1195,7 @@ const MVN_PROJECT: ProjectOptions = { file: ["-f", "--file"] };
  * by an option (`npm --prefix t install`, `cargo build --manifest-path t/Cargo.toml`) runs that
  * tree's scripts, build files and tests as a run in it would.
  */
-const PROJECT_OPTIONS: Record<string, ProjectOptions> = {
+const PROJECT_OPTIONS: Record<string, ProjectOptions> = wordTable({
   npm: { dir: ["--prefix"] },
   npx: { dir: ["--prefix"] },
   pnpm: { dir: ["--dir", "-C", "--prefix"] },
@@ -1232,7 +1233,7 @@ const PROJECT_OPTIONS: Record<string, ProjectOptions> = {
   jest: { dir: ["--rootDir"], file: ["-c", "--config"] },
   vitest: { dir: ["--root", "-r", "--dir"], file: ["-c", "--config"] },
   playwright: { file: ["-c", "--config"] },
-};
+});
 
 /** The directory of a file a runner is given (`t/Cargo.toml` → `t`), as written. */
 function dirOfWritten(v: string): string {
@@ -1476,7 +1477,7 @@ const WORKER_PROGRAMS = new Set([
   "lerna",
 ]);
 /** Which two-letter flags besides `-j` are a worker count, per program (`-n` is pytest's, `-p` go's and tox's). */
-const SHORT_WORKERS: Record<string, string[]> = {
+const SHORT_WORKERS: Record<string, string[]> = wordTable({
   pytest: ["-n"],
   "py.test": ["-n"],
   go: ["-p"],
@@ -1484,7 +1485,7 @@ const SHORT_WORKERS: Record<string, string[]> = {
   jest: ["-w"],
   mvn: ["-T"],
   mvnw: ["-T"],
-};
+});
 
 /**
  * Flags whose value names a file the tool loads and runs (a config that is a module, a plugin, a
@@ -1492,7 +1493,7 @@ const SHORT_WORKERS: Record<string, string[]> = {
  * (`script`: outside the workspace, or written this session, it is not ALLOW). `NAME=` entries are
  * build settings given as operands (`xcodebuild CC=…`, `make MAKEFILES=…`).
  */
-const CODE_FLAGS: Record<string, readonly string[]> = {
+const CODE_FLAGS: Record<string, readonly string[]> = wordTable({
   eslint: [
     "-c",
     "--config",
@@ -1600,7 +1601,7 @@ const CODE_FLAGS: Record<string, readonly string[]> = {
   pip: ["-r", "--requirement", "-c", "--constraint"],
   pip3: ["-r", "--requirement", "-c", "--constraint"],
   uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
-};
+});
 for (const [alias, of] of [
   ["gradlew", "gradle"],
   ["code-insiders", "code"],
@@ -1628,7 +1629,7 @@ interface FileRunner {
   all?: boolean;
   values?: readonly string[];
 }
-const FILE_RUNNERS: Record<string, FileRunner> = {
+const FILE_RUNNERS: Record<string, FileRunner> = wordTable({
   bats: { all: true, values: ["-f", "--filter", "-j", "--jobs", "-F", "--formatter", "-o", "--output"] },
   elixir: { values: ["-e", "--eval", "-r", "-pr", "-pa", "-pz", "--erl", "--sname", "--name", "--cookie"] },
   escript: {},
@@ -1652,7 +1653,7 @@ const FILE_RUNNERS: Record<string, FileRunner> = {
     ],
   },
   msbuild: {},
-};
+});
 
 function fileRunner(r: FileRunner, words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let i = 0;
@@ -1911,12 +1912,12 @@ function hugeNumber(v: string): boolean {
  * `-d -p -n -N -t -u -i -k`, mapfile's `-d -n -O -s -u -c`; `-a`/`-A` (read) and `-v` (printf,
  * print) take the NAME written. zsh's `read NAME?prompt` writes NAME.
  */
-const SET_VALUE_FLAGS: Record<string, RegExp> = {
+const SET_VALUE_FLAGS: Record<string, RegExp> = wordTable({
   read: /^-[a-zA-Z]*[dpnNtuikC]$/,
   mapfile: /^-[a-zA-Z]*[dnOsuc]$/,
   readarray: /^-[a-zA-Z]*[dnOsuc]$/,
   vared: /^-[a-zA-Z]*[pr]$/,
-};
+});
 
 function setVar(fx: Effects, name: string): void {
   if (fx.sets === null) fx.sets = [];
@@ -2658,7 +2659,12 @@ const GIT_LONG_LISTS = new Map(
 );
 
 /** Short options of the subcommands gitHistory reads that take a value (the next word, or attached). */
-const GIT_SHORT_VALUES: Record<string, string> = { commit: "mFCctS", push: "o", am: "S", rebase: "xsXS" };
+const GIT_SHORT_VALUES: Record<string, string> = wordTable({
+  commit: "mFCctS",
+  push: "o",
+  am: "S",
+  rebase: "xsXS",
+});
 
 /**
  * The options of `git SUB …` with their values, each long one by its full name (parse-options
@@ -2853,7 +2859,7 @@ const REPO_URL = /^([a-z][a-z0-9+.-]*:\/\/|[^@/\s]+@[^:/\s]+:|[./~])/i;
 /** `[user@]host:path` with no slash before the colon: git's scp-like ssh remote; group 1 the host. */
 const SCP_REMOTE = /^(?:[^@/\s:]+@)?(\[[^\]/]+\]|[^@/\s:[]+):(?!\/\/)/;
 /** Which operand of a git subcommand names a repository (-1: `remote add NAME URL` / `set-url … URL`). */
-const GIT_REPO_OPERAND: Record<string, number> = {
+const GIT_REPO_OPERAND: Record<string, number> = wordTable({
   clone: 0,
   fetch: 0,
   pull: 0,
@@ -2861,7 +2867,7 @@ const GIT_REPO_OPERAND: Record<string, number> = {
   "ls-remote": 0,
   remote: -1,
   submodule: 1,
-};
+});
 
 /**
  * What git subcommands do with their operands: `worktree add DIR`, `clone URL DIR` and

@@ -3,11 +3,13 @@
  * that take a value, network programs, wrappers, builtins, and the variables that name commands.
  * Data only; what a program's words mean is decided in walk.ts and wrappers.ts.
  */
+
+import { wordTable } from "../word-table.js";
 import { SPECS } from "./specs.js";
 
 export const SHELLS = new Set(["sh", "bash", "zsh", "dash", "ksh", "mksh", "fish", "csh", "tcsh", "ash"]);
 /** Interpreters and the flags that take inline code. */
-export const CODE_FLAGS: Record<string, string[]> = {
+export const CODE_FLAGS: Record<string, string[]> = wordTable({
   python: ["-c"],
   perl: ["-e", "-E"],
   node: ["-e", "--eval", "-p", "--print"],
@@ -38,7 +40,7 @@ export const CODE_FLAGS: Record<string, string[]> = {
   clojure: ["-e", "--eval"],
   kotlinc: ["-e", "-expression", "-script"],
   mix: ["-e", "--eval"],
-};
+});
 export const INTERPRETERS = new Set([
   "python",
   "perl",
@@ -56,7 +58,7 @@ export const INTERPRETERS = new Set([
 ]);
 
 /** Flags whose next word is their value, per program; the value is not an operand. */
-export const VALUE_FLAGS: Record<string, Set<string>> = {
+export const VALUE_FLAGS: Record<string, Set<string>> = wordTable({
   git: new Set([
     "-C",
     "-c",
@@ -189,7 +191,7 @@ export const VALUE_FLAGS: Record<string, Set<string>> = {
       new Set(["-O", "-o", "--rcfile", "--init-file"]),
     ]),
   ),
-};
+});
 /** Programs whose bare-host operands (`example.com`) are hosts. */
 export const NET_PROGRAMS = new Set([
   "curl",
@@ -326,13 +328,13 @@ export const CMD_VARS = new Set([
  * and its editors the rebase todo (whose `exec` lines git runs) or the commit message. The command
  * is judged as run on them, not as the bare words of the value.
  */
-export const CMD_VAR_ARGS: Readonly<Record<string, string>> = {
+export const CMD_VAR_ARGS: Readonly<Record<string, string>> = wordTable({
   GIT_EXTERNAL_DIFF: "./** ./** 0000000 100644 ./** 0000000 100644",
   GIT_SEQUENCE_EDITOR: ".git/rebase-merge/git-rebase-todo",
   GIT_EDITOR: ".git/rebase-merge/git-rebase-todo .git/COMMIT_EDITMSG",
   EDITOR: ".git/rebase-merge/git-rebase-todo .git/COMMIT_EDITMSG",
   VISUAL: ".git/rebase-merge/git-rebase-todo .git/COMMIT_EDITMSG",
-};
+});
 /** Variables that make a program load or run code it otherwise would not. */
 export const INJECT_VARS =
   /^(LD_[A-Z0-9_]+|DYLD_[A-Z_]+|BASH_ENV|ENV|NODE_OPTIONS|PERL5OPT|RUBYOPT|GIT_CONFIG_[A-Z0-9_]+|GIT_EXEC_PATH|ZDOTDIR|IFS|PROMPT_COMMAND|PS4|SHELLOPTS|BASHOPTS|LESSOPEN|LESSCLOSE)$/;

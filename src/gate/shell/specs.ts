@@ -7,6 +7,7 @@
  * an abbreviation (`--outp=`) or a flag added in a later release is never read as harmless.
  */
 import { availableParallelism } from "node:os";
+import { wordTable } from "../word-table.js";
 
 /**
  * What a value or an operand is:
@@ -108,7 +109,7 @@ const COPY: ProgramSpec = {
   target: ["-t", "--target-directory"],
 };
 
-export const SPECS: Record<string, ProgramSpec> = {
+export const SPECS: Record<string, ProgramSpec> = wordTable({
   // ------------------------------------------------------------ reading and text tools
   cat: {
     short: "AbeEnstTuv",
@@ -2008,7 +2009,7 @@ export const SPECS: Record<string, ProgramSpec> = {
   },
   // ------------------------------------------------------------ process control
   kill: { open: true, values: { "-s": "none", "-n": "none" }, operands: "pid" },
-};
+});
 
 /**
  * Programs whose option parser takes an unambiguous prefix of a long flag as that flag (getopt_long,
@@ -2048,7 +2049,7 @@ export function longPrefix(name: string, known: Iterable<string>): string | null
 }
 
 /** Program names that share a spec. */
-export const SPEC_ALIASES: Record<string, string> = {
+export const SPEC_ALIASES: Record<string, string> = wordTable({
   egrep: "grep",
   fgrep: "grep",
   gsort: "sort",
@@ -2068,7 +2069,7 @@ export const SPEC_ALIASES: Record<string, string> = {
   pip3: "pip",
   pnpm: "npm",
   yarn: "npm",
-};
+});
 
 /**
  * `git -c key=value` keys that change nothing that runs: reviewed, everything else is code (a
@@ -2117,9 +2118,9 @@ export const GIT_GLOBAL: ProgramSpec = {
  * subcommand's flags are tolerated (git's own flags neither write elsewhere nor run programs).
  */
 /** The diff family's `--output=FILE`: the patch goes to a file instead of standard output. */
-const DIFF_OUTPUT: Record<string, Role> = { "--output": "write" };
+const DIFF_OUTPUT: Record<string, Role> = wordTable({ "--output": "write" });
 
-export const GIT_SUB: Record<string, Record<string, Role>> = {
+export const GIT_SUB: Record<string, Record<string, Role>> = wordTable({
   diff: DIFF_OUTPUT,
   log: DIFF_OUTPUT,
   show: DIFF_OUTPUT,
@@ -2155,17 +2156,17 @@ export const GIT_SUB: Record<string, Record<string, Role>> = {
   am: { "--directory": "write" },
   submodule: {},
   bisect: {},
-};
+});
 
 /** git subcommands whose operands are code: `bisect run CMD`, `submodule foreach CMD`, `filter-branch`. */
-export const GIT_CODE_SUBS: Record<string, string | null> = {
+export const GIT_CODE_SUBS: Record<string, string | null> = wordTable({
   bisect: "run",
   submodule: "foreach",
   "filter-branch": null,
-};
+});
 
 /** `cmake -E` commands: the role of their operands (`copy`: the last is written). */
-export const CMAKE_E: Record<string, Role | "copy"> = {
+export const CMAKE_E: Record<string, Role | "copy"> = wordTable({
   rm: "write",
   remove: "write",
   remove_directory: "write",
@@ -2195,10 +2196,10 @@ export const CMAKE_E: Record<string, Role | "copy"> = {
   cat: "read",
   tar: "none",
   sleep: "none",
-};
+});
 
 /** Package managers' subcommands that run a command or a package binary: the command is judged. */
-export const RUNS_COMMAND: Record<string, string[]> = {
+export const RUNS_COMMAND: Record<string, string[]> = wordTable({
   npm: ["exec", "x"],
   pnpm: ["exec"],
   yarn: ["exec"],
@@ -2218,11 +2219,11 @@ export const RUNS_COMMAND: Record<string, string[]> = {
   mix: ["cmd"],
   hatch: ["run"],
   pixi: ["run", "exec"],
-};
+});
 /** Subcommands that fetch and run a package nobody has read (`pnpm dlx`, `yarn dlx`): unknown. */
-export const RUNS_PACKAGE: Record<string, string[]> = {
+export const RUNS_PACKAGE: Record<string, string[]> = wordTable({
   pnpm: ["dlx"],
   yarn: ["dlx"],
   uv: ["tool"],
   pipx: ["run"],
-};
+});

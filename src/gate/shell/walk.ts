@@ -11,6 +11,7 @@ import type { Cursor } from "../flat-tree.js";
 import { canonicalHost, canonicalUrl } from "../hosts.js";
 import { hostOf, isWithin, normalisePath } from "../paths.js";
 import { injectsEnv } from "../protect.js";
+import { wordTable } from "../word-table.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
 import {
   commandEffects,
@@ -1889,7 +1890,7 @@ const DECLARERS = new Set(["export", "declare", "typeset", "local", "readonly"])
 /** Variables whose change the gate reviews (history evasion, `cd` lookup, git's tree and repository). */
 const STATE_VARS =
   /^(HIST[A-Z_]*|SAVEHIST|HISTORY_IGNORE|PS[0-3]|CDPATH|GIT_DIR|GIT_WORK_TREE|GIT_COMMON_DIR|GIT_INDEX_FILE|GIT_OBJECT_DIRECTORY|GIT_TEMPLATE_DIR|HUSKY|HUSKY_SKIP_HOOKS|LEFTHOOK|SKIP|PRE_COMMIT_ALLOW_NO_CONFIG|GIT_(AUTHOR|COMMITTER)_(NAME|EMAIL|DATE))$/;
-const STATE_VARS_WHAT: Record<string, string> = {
+const STATE_VARS_WHAT: Record<string, string> = wordTable({
   HUSKY: "whether the repository's git hooks run",
   HUSKY_SKIP_HOOKS: "whether the repository's git hooks run",
   LEFTHOOK: "whether the repository's git hooks run",
@@ -1912,7 +1913,7 @@ const STATE_VARS_WHAT: Record<string, string> = {
   GIT_INDEX_FILE: "git's index",
   GIT_OBJECT_DIRECTORY: "git's object store",
   GIT_TEMPLATE_DIR: "the hooks a new repository gets",
-};
+});
 
 /** The walk's side of wrappers.ts: what a wrapper's inner command is handed to (one object, no closures). */
 class WalkRunner implements Runner {
