@@ -35,6 +35,7 @@ import {
   type SyncReply,
   storeError,
   toWire,
+  type WireAppend,
   type WireError,
   type WireOp,
   type WireRecord,
@@ -152,7 +153,7 @@ export class EvidenceStore {
   private readonly inflight = new Map<number, Settle<unknown> & { record: StoredRecord | undefined }>();
   private nextOp = 1;
   /** Ops queued in this turn, not posted yet. */
-  private batch: WireOp[] = [];
+  private batch: (WireOp | WireAppend)[] = [];
   private scheduled = false;
   /** Chunks of this turn went to the writer, and its end (post) has not. */
   private turnOpen = false;
@@ -377,7 +378,7 @@ export class EvidenceStore {
    * or after `deferMs` ms at the latest.
    */
   private enqueue(
-    op: DistributiveOmit<WireOp, "id">,
+    op: DistributiveOmit<WireOp, "id"> | WireAppend,
     s: Settle<unknown>,
     record?: StoredRecord,
     deferMs = 0,
@@ -386,8 +387,9 @@ export class EvidenceStore {
     this.inflight.set(id, { resolve: s.resolve, reject: s.reject, record });
     if (record !== undefined) this.queued++;
     if (this.inflight.size === 1) this.worker.ref();
-    (op as WireOp).id = id;
-    this.batch.push(op as WireOp);
+    if (Array.isArray(op)) op[0] = id;
+    else (op as WireOp).id = id;
+    this.batch.push(op as WireOp | WireAppend);
     if (deferMs <= 0) {
       // A long turn goes in chunks, so the writer writes its first rows while this thread encodes
       // the rest; the turn's last message (post) still ends its one transaction.
@@ -540,7 +542,9 @@ export class EvidenceStore {
       } catch (err) {
         return reject(err);
       }
-      this.enqueue({ t: "append", rec: enc.wire }, { resolve, reject } as Settle<unknown>, enc.record);
+      const w = enc.wire;
+      const op: WireAppend = [0, w.kind, w.session_id, w.action_id, w.before, w.after];
+      this.enqueue(op, { resolve, reject } as Settle<unknown>, enc.record);
     });
   }
 
