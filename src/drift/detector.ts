@@ -483,7 +483,14 @@ export class DriftMonitor {
     if (cfg.mode === "chunked") return this.testChunked(s, at);
     if (s.cur.length < cfg.window) return null;
     const small = s.ref.seen <= cfg.small_reference;
-    const base = {
+    // One object per result, its keys in the order the views have always shown (no spread copy).
+    const result = (
+      method: Method,
+      statistic: number,
+      threshold: number,
+      pvalue: number | null,
+      drifted: boolean,
+    ): TestResult => ({
       signal: s.key,
       type: s.type,
       round: this.rounds,
@@ -499,8 +506,13 @@ export class DriftMonitor {
       current: { n: s.cur.length, sampled: s.cur.length, from_ms: s.curFrom, to_ms: s.curTo },
       distribution: { labels: [], reference: [], current: [] },
       top: [],
-      examples: [] as string[],
-    };
+      examples: [],
+      method,
+      statistic,
+      threshold,
+      pvalue,
+      drifted,
+    });
     let few: Distribution | null = null;
     if (s.type === "numerical") {
       const ref = this.sortedRef(s);
@@ -509,18 +521,11 @@ export class DriftMonitor {
       if (few === null) {
         if (small) {
           const r = ks2sampSorted(ref, cur);
-          return {
-            ...base,
-            method: "ks",
-            statistic: r.statistic,
-            threshold: cfg.alpha,
-            pvalue: r.pvalue,
-            drifted: false,
-          };
+          return result("ks", r.statistic, cfg.alpha, r.pvalue, false);
         }
         const w = wasserstein1Sorted(ref, cur) / Math.max(s.sortedStd, 0.001);
         const t = cfg.distance_threshold;
-        return { ...base, method: "wasserstein", statistic: w, threshold: t, pvalue: null, drifted: w >= t };
+        return result("wasserstein", w, t, null, w >= t);
       }
     }
     // A numerical signal of ≤ 5 distinct values is tested as categories: its counts from the walk.
@@ -528,28 +533,14 @@ export class DriftMonitor {
     if (!small) {
       const js = jsDistance(d.reference, d.current, 2);
       const t = cfg.distance_threshold;
-      return {
-        ...base,
-        method: "jensenshannon",
-        statistic: js,
-        threshold: t,
-        pvalue: null,
-        drifted: js >= t,
-      };
+      return result("jensenshannon", js, t, null, js >= t);
     }
     const nRef = sum(d.reference);
     const nCur = sum(d.current);
     if (d.labels.length <= 2) {
       // |z| is the same whichever category is counted.
       const z = zTestProportions(d.reference[0] ?? 0, nRef, d.current[0] ?? 0, nCur);
-      return {
-        ...base,
-        method: "z",
-        statistic: z.statistic,
-        threshold: cfg.alpha,
-        pvalue: z.pvalue,
-        drifted: false,
-      };
+      return result("z", z.statistic, cfg.alpha, z.pvalue, false);
     }
     const chi =
       cfg.chi_square === "evidently"
@@ -558,14 +549,7 @@ export class DriftMonitor {
             d.reference.map((v) => (v * nCur) / nRef),
           )
         : chiSquareHomogeneity(d.reference, d.current);
-    return {
-      ...base,
-      method: "chisquare",
-      statistic: chi.statistic,
-      threshold: cfg.alpha,
-      pvalue: chi.pvalue,
-      drifted: false,
-    };
+    return result("chisquare", chi.statistic, cfg.alpha, chi.pvalue, false);
   }
 
   /**
