@@ -12,10 +12,11 @@ import {
   coveredBy,
   heartbeatObservations,
   type Observation,
-  observationsOf,
+  type ObservationSink,
   type Populations,
   type RecordLike,
   type SignalType,
+  visitObservations,
 } from "./signals.js";
 import {
   benjaminiHochberg,
@@ -222,6 +223,11 @@ export class DriftMonitor {
   private policySha: string | null = null;
   private latest: TestResult[] = [];
   private lastTs = 0;
+  /** The record being observed (its time, session, origin), for the sink. */
+  private ctx: Ctx = { ts: 0, session: null, fromEval: false };
+  /** A record's observations go straight into the signals (visitObservations). */
+  private readonly sink: ObservationSink = (signal, type, value) =>
+    this.feedOne(signal, type, value, this.ctx);
 
   constructor(config: DriftConfigInput | DriftConfig = {}) {
     this.config = parseDriftConfig(config);
@@ -241,7 +247,8 @@ export class DriftMonitor {
     const fromEval =
       this.config.reference.kind === "eval" &&
       rec.session_id.startsWith(this.config.reference.session_prefix);
-    this.feed(observationsOf(rec, this.config, this.pops), { ts: at, session: rec.session_id, fromEval });
+    this.ctx = { ts: at, session: rec.session_id, fromEval };
+    visitObservations(rec, this.config, this.pops, this.sink);
     if (++this.sinceRound >= this.config.every) events.push(...this.evaluate(at));
     return events;
   }
@@ -350,20 +357,22 @@ export class DriftMonitor {
   // --- internals -------------------------------------------------------------------------------
 
   private feed(obs: Observation[], c: Ctx): void {
-    for (const o of obs) {
-      let s = this.signals.get(o.signal);
-      if (s === undefined) {
-        if (this.signals.size >= this.config.max_signals) {
-          this.droppedSignals++;
-          continue;
-        }
-        s = new Signal(o.signal, o.type, this.config);
-        this.signals.set(o.signal, s);
+    for (const o of obs) this.feedOne(o.signal, o.type, o.value, c);
+  }
+
+  private feedOne(signal: string, type: SignalType, value: number | string, c: Ctx): void {
+    let s = this.signals.get(signal);
+    if (s === undefined) {
+      if (this.signals.size >= this.config.max_signals) {
+        this.droppedSignals++;
+        return;
       }
-      if (s.type !== o.type) continue;
-      this.observations++;
-      s.add(o.value, c, this.placement(s, c), this.rng);
+      s = new Signal(signal, type, this.config);
+      this.signals.set(signal, s);
     }
+    if (s.type !== type) return;
+    this.observations++;
+    s.add(value, c, this.placement(s, c), this.rng);
   }
 
   /** Whether a value joins the reference, the current window, or neither. */
@@ -474,7 +483,14 @@ export class DriftMonitor {
     if (cfg.mode === "chunked") return this.testChunked(s, at);
     if (s.cur.length < cfg.window) return null;
     const small = s.ref.seen <= cfg.small_reference;
-    const base = {
+    // One object per result, its keys in the order the views have always shown (no spread copy).
+    const result = (
+      method: Method,
+      statistic: number,
+      threshold: number,
+      pvalue: number | null,
+      drifted: boolean,
+    ): TestResult => ({
       signal: s.key,
       type: s.type,
       round: this.rounds,
@@ -490,56 +506,41 @@ export class DriftMonitor {
       current: { n: s.cur.length, sampled: s.cur.length, from_ms: s.curFrom, to_ms: s.curTo },
       distribution: { labels: [], reference: [], current: [] },
       top: [],
-      examples: [] as string[],
-    };
-    let curValues: Float64Array | null = null;
+      examples: [],
+      method,
+      statistic,
+      threshold,
+      pvalue,
+      drifted,
+    });
+    let few: Distribution | null = null;
     if (s.type === "numerical") {
       const ref = this.sortedRef(s);
       const cur = s.cur.last().sort();
-      curValues = cur;
-      if (distinctMoreThan(ref, cur, 5)) {
+      few = fewValues(ref, cur, 5);
+      if (few === null) {
         if (small) {
           const r = ks2sampSorted(ref, cur);
-          return {
-            ...base,
-            method: "ks",
-            statistic: r.statistic,
-            threshold: cfg.alpha,
-            pvalue: r.pvalue,
-            drifted: false,
-          };
+          return result("ks", r.statistic, cfg.alpha, r.pvalue, false);
         }
         const w = wasserstein1Sorted(ref, cur) / Math.max(s.sortedStd, 0.001);
         const t = cfg.distance_threshold;
-        return { ...base, method: "wasserstein", statistic: w, threshold: t, pvalue: null, drifted: w >= t };
+        return result("wasserstein", w, t, null, w >= t);
       }
     }
-    const d = this.categorical(s, s.ref.sample(), curValues);
+    // A numerical signal of ≤ 5 distinct values is tested as categories: its counts from the walk.
+    const d = few ?? this.categorical(s, s.ref.sample(), null);
     if (!small) {
       const js = jsDistance(d.reference, d.current, 2);
       const t = cfg.distance_threshold;
-      return {
-        ...base,
-        method: "jensenshannon",
-        statistic: js,
-        threshold: t,
-        pvalue: null,
-        drifted: js >= t,
-      };
+      return result("jensenshannon", js, t, null, js >= t);
     }
     const nRef = sum(d.reference);
     const nCur = sum(d.current);
     if (d.labels.length <= 2) {
       // |z| is the same whichever category is counted.
       const z = zTestProportions(d.reference[0] ?? 0, nRef, d.current[0] ?? 0, nCur);
-      return {
-        ...base,
-        method: "z",
-        statistic: z.statistic,
-        threshold: cfg.alpha,
-        pvalue: z.pvalue,
-        drifted: false,
-      };
+      return result("z", z.statistic, cfg.alpha, z.pvalue, false);
     }
     const chi =
       cfg.chi_square === "evidently"
@@ -548,14 +549,7 @@ export class DriftMonitor {
             d.reference.map((v) => (v * nCur) / nRef),
           )
         : chiSquareHomogeneity(d.reference, d.current);
-    return {
-      ...base,
-      method: "chisquare",
-      statistic: chi.statistic,
-      threshold: cfg.alpha,
-      pvalue: chi.pvalue,
-      drifted: false,
-    };
+    return result("chisquare", chi.statistic, cfg.alpha, chi.pvalue, false);
   }
 
   /**
@@ -720,12 +714,33 @@ const count = (a: Float64Array, v: number) => {
   for (const x of a) if (x === v) c++;
   return c;
 };
-/** More than `k` distinct values across both (sorted or not) arrays. */
-function distinctMoreThan(a: Float64Array, b: Float64Array, k: number): boolean {
-  const seen = new Set<number>();
-  for (const x of a) if (seen.add(x).size > k) return true;
-  for (const x of b) if (seen.add(x).size > k) return true;
-  return false;
+/**
+ * Two windows sorted ascending with at most `k` distinct values between them: those values in
+ * ascending order with each window's count (what categorical() builds for a numerical signal, in one
+ * merge walk: no Set, no count pass per value); null when there are more than `k`.
+ */
+function fewValues(a: Float64Array, b: Float64Array, k: number): Distribution | null {
+  const d: Distribution = { labels: [], reference: [], current: [] };
+  let i = 0;
+  let j = 0;
+  while (i < a.length || j < b.length) {
+    if (d.labels.length === k) return null;
+    const v = j >= b.length || (i < a.length && a[i]! <= b[j]!) ? a[i]! : b[j]!;
+    let r = 0;
+    let c = 0;
+    while (i < a.length && a[i] === v) {
+      i++;
+      r++;
+    }
+    while (j < b.length && b[j] === v) {
+      j++;
+      c++;
+    }
+    d.labels.push(String(v));
+    d.reference.push(r);
+    d.current.push(c);
+  }
+  return d;
 }
 function countsOf(a: Float64Array, n: number): Float64Array {
   const out = new Float64Array(n);

@@ -104,6 +104,9 @@ export function boundedPopulations(max: number): Populations {
   return { principal: bound(seen.principal), sessionKind: bound(seen.session_kind), splitKeys };
 }
 
+/** Receives one observation (the monitor feeds it straight in: no Observation object per value). */
+export type ObservationSink = (signal: string, type: SignalType, value: number | string) => void;
+
 /** The observations of one evidence record (none for kinds drift does not watch). */
 export function observationsOf(
   rec: RecordLike,
@@ -111,10 +114,21 @@ export function observationsOf(
   pops: Populations,
 ): Observation[] {
   const out: Observation[] = [];
+  visitObservations(rec, cfg, pops, (signal, type, value) => out.push({ signal, type, value }));
+  return out;
+}
+
+/** observationsOf's observations, in its order, handed to `sink` one by one. */
+export function visitObservations(
+  rec: RecordLike,
+  cfg: Pick<DriftConfig, "split_by">,
+  pops: Populations,
+  sink: ObservationSink,
+): void {
   const num = (signal: string, v: unknown) => {
-    if (finite(v)) out.push({ signal, type: "numerical", value: v });
+    if (finite(v)) sink(signal, "numerical", v);
   };
-  const cat = (signal: string, v: unknown) => out.push({ signal, type: "categorical", value: label(v) });
+  const cat = (signal: string, v: unknown) => sink(signal, "categorical", label(v));
   if (rec.kind === "action" && rec.evaluation !== null) {
     const a = isObj(rec.proposed_action) ? rec.proposed_action : {};
     const kind = typeof a.kind === "string" ? a.kind : "(unknown)";
@@ -162,7 +176,6 @@ export function observationsOf(
     for (const c of calls) if (isObj(c) && typeof c.name === "string") cat(`inference.tool${m}`, c.name);
     cat(`inference.outcome${m}`, x.error !== undefined ? "error" : String(x.done_reason ?? "stop"));
   }
-  return out;
 }
 
 /** The observations of one heartbeat (the agent's payload, as the collector also receives it). */

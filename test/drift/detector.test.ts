@@ -14,6 +14,7 @@ import {
 import { type DriftEvent, DriftMonitor, driftRecord } from "../../src/drift/index.js";
 import { Rng } from "../../src/drift/random.js";
 import type { RecordLike } from "../../src/drift/signals.js";
+import { chiSquareHomogeneity, zTestProportions } from "../../src/drift/stats.js";
 import { openStore, tempHome } from "../evidence/helpers.js";
 
 const feed = (mon: DriftMonitor, recs: RecordLike[]) => recs.flatMap((r) => mon.observe(r));
@@ -104,6 +105,50 @@ describe("methods as Evidently chooses them", () => {
     expect(large["action.kind"]).toBe("jensenshannon");
     expect(large["gate.deny"]).toBe("jensenshannon");
     expect(large["gate.latency_ms"]).toBe("wasserstein");
+  });
+
+  it("a numerical signal of five values or fewer is tested on each value's count in both windows", () => {
+    // Reference 300 latencies (1, 2, 3: 100 each), then a 200-value window of 1, 1, 3, 4 (100, 0, 50, 50);
+    // The counts the round tests are those, value by value, in ascending order.
+    const run = (ref: (k: number) => number, cur: (k: number) => number) => {
+      const mon = new DriftMonitor({ reference: { kind: "first", n: 300 }, window: 200, every: 100_000 });
+      const rng = new Rng(5);
+      feed(
+        mon,
+        Array.from({ length: 500 }, (_, k) => ({
+          ...actionRecord(rng, k, BASE),
+          latency_ms: k < 300 ? ref(k) : cur(k - 300),
+        })),
+      );
+      mon.evaluate();
+      return mon.lastRound().find((t) => t.signal === "gate.latency_ms")!;
+    };
+    const four = run(
+      (k) => [1, 2, 3][k % 3]!,
+      (k) => [1, 1, 3, 4][k % 4]!,
+    );
+    expect(four.method).toBe("chisquare");
+    expect(four.statistic).toBe(chiSquareHomogeneity([100, 100, 100, 0], [100, 0, 50, 50]).statistic);
+    expect(four.drifted).toBe(true);
+    expect(four.distribution).toEqual({
+      labels: ["1", "2", "3", "4"],
+      reference: [100, 100, 100, 0],
+      current: [100, 0, 50, 50],
+    });
+    // Two values (0 and -0 count as one): the z-test on the first value's share.
+    const two = run(
+      (k) => [0, 5][k % 2]!,
+      (k) => [-0, 5, 5, 5][k % 4]!,
+    );
+    expect(two.method).toBe("z");
+    expect(two.statistic).toBe(zTestProportions(150, 300, 50, 200).statistic);
+    // Six values between the two windows: KS.
+    expect(
+      run(
+        (k) => k % 3,
+        (k) => 3 + (k % 3),
+      ).method,
+    ).toBe("ks");
   });
 
   it("chunked mode: threshold is mean + 3σ of the reference chunks, and a mean shift crosses it", () => {
