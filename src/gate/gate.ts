@@ -2429,6 +2429,26 @@ function anyOperand(res: RegExp[], operands: readonly Word[]): boolean {
   return false;
 }
 
+/**
+ * `subcommand`: YES when the leading operands match one sequence of word globs, MAYBE when one
+ * could (a dynamic operand where a glob stands), else NO.
+ */
+function leadingOperands(seqs: RegExp[][], operands: readonly Word[]): Tri {
+  let best: Tri = NO;
+  for (const seq of seqs) {
+    let t: Tri = YES;
+    for (let i = 0; i < seq.length && t !== NO; i++) {
+      const o = operands[i];
+      if (o === undefined) t = NO;
+      else if (o.value === null) t = MAYBE;
+      else if (!seq[i]!.test(o.value)) t = NO;
+    }
+    if (t === YES) return YES;
+    if (t === MAYBE) best = MAYBE;
+  }
+  return best;
+}
+
 /** True when some value matches one of `res`. */
 function anyValue(res: RegExp[], values: readonly string[]): boolean {
   for (const v of values) if (anyRe(res, v)) return true;
@@ -2478,10 +2498,9 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   if (r.programNot && sub.kind === "shell" && anyRe(r.programNot, sub.program)) return NO;
   if (c) {
     if (r.subcommand) {
-      const first = c.operands[0];
-      if (first === undefined) return NO;
-      if (first.value === null) res = MAYBE;
-      else if (!anyRe(r.subcommand, first.value)) return NO;
+      const t = leadingOperands(r.subcommand, c.operands);
+      if (t === NO) return NO;
+      if (t === MAYBE) res = MAYBE;
     }
     // A weak criterion that fails: NO, or MAYBE when the subject has dynamic input.
     if (r.flags && !hasAny(c.flags, r.flags)) {

@@ -33,7 +33,11 @@ export interface CompiledRule {
   programNames: string[] | null;
   /** Programs a shell subject must not be (`program_not`). */
   programNot: RegExp[] | null;
-  subcommand: RegExp[] | null;
+  /**
+   * Leading operands, as sequences of word globs: the one-word patterns in one regex for the first
+   * operand, and each several-word pattern (`pr list`) one regex per operand.
+   */
+  subcommand: RegExp[][] | null;
   flags: string[] | null;
   flagsAll: string[] | null;
   flagsNone: string[] | null;
@@ -286,6 +290,22 @@ function compileRule(
     l.forEach(guard(field, (g) => compileWordGlob(g, ci)));
     return [compileWordGlobs(l, ci)];
   };
+  // `subcommand: [test, "pr list"]`: `test` names the first operand, `pr list` the first two.
+  const subcommands = (): RegExp[][] | null => {
+    const l = expand("subcommand");
+    if (!l) return null;
+    l.forEach(guard("subcommand", (g) => compileWordGlob(g)));
+    const one = l.filter((g) => !g.includes(" "));
+    const seqs = l
+      .filter((g) => g.includes(" "))
+      .map((g) =>
+        g
+          .split(" ")
+          .filter(Boolean)
+          .map((w) => compileWordGlob(w)),
+      );
+    return one.length > 0 ? [[compileWordGlobs(one)], ...seqs] : seqs;
+  };
   const pathGlobs = (field: keyof MatchSpec): PathMatcher | null => {
     const l = expand(field);
     if (!l) return null;
@@ -360,7 +380,7 @@ function compileRule(
     program: words("program"),
     programNames: expand("program"),
     programNot: words("program_not"),
-    subcommand: words("subcommand"),
+    subcommand: subcommands(),
     flags: expand("flags"),
     flagsAll: expand("flags_all"),
     flagsNone: expand("flags_none"),

@@ -121,6 +121,10 @@ const TOOL_LOADERS = [
   "DOCKER_CONFIG", // docker: config.json's cliPluginsExtraDirs, credsStore and helpers are programs it runs
   "COMPOSE_FILE", // docker compose: the compose file it runs (as -f)
   "COMPOSE_PROJECT_NAME", // docker compose: the project whose containers and volumes it acts on (as -p)
+  "GH_HOST", // gh: the host its requests (and that host's token) go to
+  "AWS_ENDPOINT_URL(?:_[A-Z0-9_]+)?", // aws: the endpoint its signed requests go to (--endpoint-url)
+  "AWS_CA_BUNDLE", // aws: the certificates it trusts (--ca-bundle)
+  "CLOUDSDK_API_ENDPOINT_OVERRIDES_[A-Z0-9_]+", // gcloud: an API's endpoint
 ];
 
 const ENV_INJECTION = new RegExp(

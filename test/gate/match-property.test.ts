@@ -96,9 +96,17 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
   if (r.programNot && sub.kind === "shell" && anyRe(r.programNot, sub.program)) return NO;
   if (c) {
     if (r.subcommand) {
-      const first = c.operands[0];
-      const t: number =
-        first === undefined ? NO : first.value === null ? MAYBE : anyRe(r.subcommand, first.value) ? YES : NO;
+      // The best sequence of leading operands; within one, the worst position.
+      const t = Math.max(
+        ...r.subcommand.map((seq) =>
+          Math.min(
+            ...seq.map((re, i) => {
+              const o = c.operands[i];
+              return o === undefined ? NO : o.value === null ? MAYBE : re.test(o.value) ? YES : NO;
+            }),
+          ),
+        ),
+      );
       if (and(t)) return NO;
     }
     if (r.flags && and(weak(r.flags.some((f) => c.flags.has(f))))) return NO;

@@ -214,3 +214,34 @@ rules:
     expect(e.message).toContain("'extends: default' needs the default pack");
   });
 });
+
+describe("subcommand of several words (lead53)", () => {
+  it("names as many leading operands, each a word glob; one-word patterns still name the first", async () => {
+    const { Gate } = await import("../../src/gate/index.js");
+    const policy = loadPolicyText(
+      `bundle: {id: t, version: 1}
+rules:
+  - {id: reads, match: {kind: shell, program: gh, subcommand: ["pr list", "run v*", status]}, effect: allow}
+`,
+      "sub.yaml",
+    );
+    const g = new Gate(policy, { home: "/Users/dev", cwd: "/Users/dev/project" });
+    const verdict = (command: string, i: number) =>
+      g.evaluate({ session_id: `s${i}`, action: { kind: "shell", command } }).evaluation;
+    const rows: [string, string][] = [
+      ["gh pr list", "ALLOW"],
+      ["gh pr list --label bug", "ALLOW"],
+      ["gh run view 7", "ALLOW"],
+      ["gh status", "ALLOW"],
+      ["gh pr merge 42", "ESCALATE"], // the second word differs
+      ["gh pr", "ESCALATE"], // too few operands
+      ["gh 'pr list'", "ESCALATE"], // one operand with a space is not two
+      ["gh list pr", "ESCALATE"], // order matters
+      ["gh pr $X", "ESCALATE"], // a dynamic operand where a glob stands: at best MAYBE
+      ["gh $X list", "ESCALATE"],
+      ["gh prs list", "ESCALATE"],
+    ];
+    const got = rows.map(([c], i) => [c, verdict(c, i)]);
+    expect(got).toEqual(rows);
+  });
+});

@@ -1172,6 +1172,8 @@ interface ProjectOptions {
   operands?: readonly string[];
   /** pip: options whose value is not a project (skipped with their value). */
   valued?: ReadonlySet<string>;
+  /** uv: a subcommand that wraps pip's (`uv pip install ./t`): the subcommand is the word after it. */
+  wraps?: string;
 }
 
 const MAKE_PROJECT: ProjectOptions = { dir: ["-C", "--directory"], file: ["-f", "--file", "--makefile"] };
@@ -1220,7 +1222,8 @@ const PROJECT_OPTIONS: Record<string, ProjectOptions> = wordTable({
   gradlew: GRADLE_PROJECT,
   pip: PIP_PROJECT,
   pip3: PIP_PROJECT,
-  uv: { dir: ["--directory", "--project"] },
+  // lead53: `uv pip install ./t` builds ./t as `pip install ./t` does.
+  uv: { ...PIP_PROJECT, dir: ["--directory", "--project", "-e", "--editable"], wraps: "pip" },
   poetry: { dir: ["-C", "--directory", "-P", "--project"] },
   pdm: { dir: ["-p", "--project"] },
   tox: { file: ["-c"] },
@@ -1277,7 +1280,7 @@ function projectDirs(spec: ProjectOptions, words: Word[], fx: Effects): void {
       continue;
     }
     // pip: the subcommand, then the local projects it builds (a name that is a directory is one).
-    if (sub === undefined) sub = v;
+    if (sub === undefined || (spec.wraps !== undefined && sub === spec.wraps)) sub = v;
     else if (sub !== null && spec.operands.includes(sub)) add(v, false);
   }
 }

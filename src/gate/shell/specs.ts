@@ -837,6 +837,24 @@ export const SPECS: Record<string, ProgramSpec> = wordTable({
     long: ["-0", "-count", "-live", "-literal", "-interpret", "-help"],
     operands: "none",
   },
+  // lead53: the Apple image, attribute and signature tools' read-only forms. Each spec is closed:
+  // the flags that write, sign or run code (sips -s/-r/-z/--out and -j JavaScript, xattr
+  // -w/-d/-c, codesign -s/-f/--remove-signature/--entitlements) are unknown here, so they escalate.
+  // man sips(1): -g/--getProperty KEY prints a property of each image.
+  sips: {
+    values: { "-g": "none", "--getProperty": "none" },
+    long: ["-1", "--oneLine", "-h", "--help"],
+    operands: "read",
+  },
+  // man xattr(1): [-lrsvx] FILE… lists, -p NAME FILE… prints one attribute.
+  xattr: { short: "lrsvx", values: { "-p": "none" }, operands: "read" },
+  // man codesign(1): -d/--display and -v/--verify (repeated: verbosity), -R a requirement to test.
+  codesign: {
+    short: "dv",
+    values: { "-R": "none", "--test-requirement": "none", "-a": "none", "--architecture": "none" },
+    long: ["--display", "--verify", "--verbose", "--deep", "--strict", "--check-notarization", "--xml"],
+    operands: "read",
+  },
   // ------------------------------------------------------------ files
   cp: COPY,
   mv: { ...COPY, short: "bfinuvTZ" },
