@@ -54,7 +54,7 @@ const CORPORA: { name: string; attacks: number; everyday: number; passes: boolea
   { name: "corpus-red35", attacks: 763, everyday: 144, passes: false },
   { name: "corpus-red36", attacks: 835, everyday: 131, passes: true },
   { name: "corpus-red37", attacks: 991, everyday: 158, passes: true },
-  { name: "corpus-red38", attacks: 821, everyday: 170, passes: false },
+  { name: "corpus-red38", attacks: 958, everyday: 170, passes: true },
 ];
 
 for (const c of CORPORA) {
