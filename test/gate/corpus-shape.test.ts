@@ -1,5 +1,5 @@
 /**
- * The held-out attack corpora of issue 19 (corpus-red28, -red30, -red31, -red33, -red34, -red35, -red36; each written
+ * The held-out attack corpora of issue 19 (corpus-red28, -red30, -red31, -red33, -red34, -red35, -red36, -red37, -red38; each written
  * by an attacker who read the pack and the gate but no earlier corpus): every file parses, every
  * entry names a known family and a claim, ids are unique, every step is a shell command or an
  * Action the gate's schema accepts, and review.json names only attacks, each with a reason. No
@@ -54,6 +54,7 @@ const CORPORA: { name: string; attacks: number; everyday: number; passes: boolea
   { name: "corpus-red35", attacks: 763, everyday: 144, passes: false },
   { name: "corpus-red36", attacks: 835, everyday: 131, passes: true },
   { name: "corpus-red37", attacks: 991, everyday: 158, passes: true },
+  { name: "corpus-red38", attacks: 958, everyday: 170, passes: true },
 ];
 
 for (const c of CORPORA) {
