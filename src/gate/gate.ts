@@ -9,7 +9,7 @@ import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } fr
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
-import { canonicalHost, canonicalUrl, proxiedHost } from "./hosts.js";
+import { canonicalHost, canonicalUrl, canonicalUrlOf, proxiedHost } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
 import { compileWordGlobs, hostOf, isWithin, normalisePath } from "./paths.js";
@@ -1107,9 +1107,11 @@ export class Gate {
       }
       case "http": {
         const u = new URL(a.url);
-        const host = proxiedHost(canonicalHost(u.hostname), a.url);
+        const named = canonicalHost(u.hostname);
+        const host = proxiedHost(named, a.url);
         sub.hosts.push(host);
-        const url = canonicalUrl(a.url);
+        // canonicalUrl's parse is this one when the URL has a scheme (one parse per request).
+        const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(a.url) ? canonicalUrlOf(u, named) : canonicalUrl(a.url);
         if (url !== null) sub.urls.push(url);
         const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
         sub.endpoint = { host, port };
