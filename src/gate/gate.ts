@@ -9,7 +9,7 @@ import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } fr
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
-import { canonicalHost, canonicalUrl, proxiedHost } from "./hosts.js";
+import { canonicalHost, canonicalUrl, canonicalUrlOf, proxiedHost } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
 import { compileWordGlobs, hostOf, isWithin, normalisePath } from "./paths.js";
@@ -737,9 +737,10 @@ export class Gate {
       for (const f of c.paths) {
         if (c.writes.includes(f)) continue;
         const head = f.endsWith("/") ? f : `${f}/`;
-        for (const [k, a] of t.artefacts)
-          if (k.startsWith(head))
-            below.push([k.slice(head.length - 1), { ...a, summary: `${a.summary}, then '${c.text}'` }]);
+        for (const k of t.below(head)) {
+          const a = t.artefacts.get(k)!;
+          below.push([k.slice(head.length - 1), { ...a, summary: `${a.summary}, then '${c.text}'` }]);
+        }
       }
     }
     if (below.length === 0) return;
@@ -1106,9 +1107,11 @@ export class Gate {
       }
       case "http": {
         const u = new URL(a.url);
-        const host = proxiedHost(canonicalHost(u.hostname), a.url);
+        const named = canonicalHost(u.hostname);
+        const host = proxiedHost(named, a.url);
         sub.hosts.push(host);
-        const url = canonicalUrl(a.url);
+        // canonicalUrl's parse is this one when the URL has a scheme (one parse per request).
+        const url = /^[a-z][a-z0-9+.-]*:\/\//i.test(a.url) ? canonicalUrlOf(u, named) : canonicalUrl(a.url);
         if (url !== null) sub.urls.push(url);
         const port = u.port === "" ? (u.protocol === "https:" ? 443 : 80) : Number(u.port);
         sub.endpoint = { host, port };
@@ -1675,8 +1678,7 @@ function gitRepoFindings(out: Finding[], c: SimpleCommand, s: Track, p: Track | 
   else {
     const hooks = `${repo}/hooks/`;
     let hook: string | undefined;
-    for (const t of p ? [s, p] : [s])
-      for (const k of t.artefacts.keys()) if (hook === undefined && k.startsWith(hooks)) hook = k;
+    for (const t of p ? [s, p] : [s]) hook ??= t.below(hooks)[0];
     if (hook === undefined) return;
     why = `'${hook}' was written in this session`;
   }
@@ -1826,7 +1828,8 @@ function heldArtefact(dir: string, s: Track, p: Track | undefined): string | und
   // The deepest one: a file written under a directory made this session, not the directory.
   let held: string | undefined;
   for (const t of p ? [s, p] : [s])
-    for (const [f, a] of t.artefacts)
+    for (const f of dir === "/" ? t.artefacts.keys() : t.below(`${dir}/`)) {
+      const a = t.artefacts.get(f)!;
       if (
         f !== dir &&
         isWithin(f, dir) &&
@@ -1835,6 +1838,7 @@ function heldArtefact(dir: string, s: Track, p: Track | undefined): string | und
         f.length > (held?.length ?? 0)
       )
         held = f;
+    }
   return held;
 }
 

@@ -61,6 +61,11 @@ export function canonicalUrl(v: string): string | null {
   } catch {
     return null;
   }
+  return canonicalUrlOf(u, canonicalHost(u.hostname));
+}
+
+/** canonicalUrl of a URL already parsed, whose host `host` is canonical (canonicalHost of its hostname). */
+export function canonicalUrlOf(u: URL, host: string): string {
   let path = u.pathname;
   try {
     path = decodeURIComponent(path);
@@ -69,7 +74,7 @@ export function canonicalUrl(v: string): string | null {
   }
   path = path.toLowerCase().replace(/\/{2,}/g, "/");
   if (path.endsWith("/")) path = path.slice(0, -1);
-  return `/${canonicalHost(u.hostname)}${path}`;
+  return `/${host}${path}`;
 }
 
 /** Four octets of a dotted-quad, or null. */

@@ -15,6 +15,7 @@
 import {
   compilePathGlob,
   compilePathGlobs,
+  matchAnyPathGlob,
   matchPathGlob,
   matchPathGlobUnder,
   type PathGlob,
@@ -83,22 +84,17 @@ export class PathClass {
       this.paths[i] = path;
     } else i = -1;
     if (want & 1) {
-      if (!(b & IN_KNOWN)) b |= anyGlob(this.inCwd, path, home, cwd) ? IN_KNOWN | IN_YES : IN_KNOWN;
+      if (!(b & IN_KNOWN)) b |= matchAnyPathGlob(this.inCwd, path, home, cwd) ? IN_KNOWN | IN_YES : IN_KNOWN;
       if (b & IN_YES) {
         if (i >= 0) this.bits[i] = b;
         return true;
       }
     }
     if (want & 2 && !(b & OUT_KNOWN))
-      b |= anyGlob(this.outside, path, home, cwd) ? OUT_KNOWN | OUT_YES : OUT_KNOWN;
+      b |= matchAnyPathGlob(this.outside, path, home, cwd) ? OUT_KNOWN | OUT_YES : OUT_KNOWN;
     if (i >= 0) this.bits[i] = b;
     return (want & 2) !== 0 && (b & OUT_YES) !== 0;
   }
-}
-
-function anyGlob(w: readonly PathGlob[], path: string, home: string, cwd: string): boolean {
-  for (let i = 0; i < w.length; i++) if (matchPathGlob(w[i]!, path, home, cwd)) return true;
-  return false;
 }
 
 /** A glob list compiled into one matcher; see the file comment. Immutable once built. */
@@ -124,7 +120,7 @@ export class PathMatcher {
       for (let i = 0; i < c.length; i++) if (c[i]!.match(path, home, cwd, 3)) return true;
       return false;
     }
-    return anyGlob(this.whole, path, home, cwd);
+    return matchAnyPathGlob(this.whole, path, home, cwd);
   }
 
   /**

@@ -491,6 +491,49 @@ export function matchPathGlob(g: PathGlob, path: string, home: string, cwd: stri
   return matchRest(g, path, root.length + 1);
 }
 
+/** restAt's answer for a path that is its root exactly. */
+const AT_ROOT = -3;
+
+/**
+ * Where `path` (folded as its root is) continues below `root`, as matchPathGlob tests it: the
+ * offset of the rest, AT_ROOT when the path is the root, -1 when it lies elsewhere.
+ */
+function restAt(path: string, root: string): number {
+  if (path.length === root.length) return sameFolded(path, root) ? AT_ROOT : -1;
+  if (root === "/") return 1;
+  if (path.length < root.length + 1 || path.charCodeAt(root.length) !== 47) return -1;
+  return sameFolded(path, root) ? root.length + 1 : -1;
+}
+
+/**
+ * True when some glob of `w` matches `path`: what matchPathGlob of each says, with the path folded
+ * and compared with the home and the cwd once for the list, not once per glob (issue 18).
+ */
+export function matchAnyPathGlob(w: readonly PathGlob[], path: string, home: string, cwd: string): boolean {
+  if (w.length === 0) return false;
+  if (NON_ASCII.test(path)) {
+    path = foldPath(path);
+    home = foldPath(home);
+    cwd = foldPath(cwd);
+  }
+  let inHome = -2;
+  let inCwd = -2;
+  for (let i = 0; i < w.length; i++) {
+    const g = w[i]!;
+    let at = 1;
+    if (g.base === "home") {
+      if (inHome === -2) inHome = restAt(path, home);
+      at = inHome;
+    } else if (g.base === "cwd") {
+      if (inCwd === -2) inCwd = restAt(path, cwd);
+      at = inCwd;
+    }
+    if (at === -1) continue;
+    if (at === AT_ROOT ? matchAt(g.rest, "", 0) : matchRest(g, path, at)) return true;
+  }
+  return false;
+}
+
 /** A glob's segments below its base: a case-blind regex per segment, or `**` (any number of them). */
 type UnderSeg = RegExp | "**";
 const UNDER = new WeakMap<PathGlob, UnderSeg[][]>();

@@ -198,8 +198,23 @@ const PROC_SECRET =
  * false match is a DENY, never an ALLOW).
  */
 export function canonicalPath(abs: string): string {
-  return foldPath(unalias(stripProcRoot(collapse(abs)))).toLowerCase();
+  for (let i = 0; i < KEPT; i++) if (asked[i] === abs) return answers[i]!;
+  const c = foldPath(unalias(stripProcRoot(collapse(abs)))).toLowerCase();
+  asked[next] = abs;
+  answers[next] = c;
+  next = (next + 1) % KEPT;
+  return c;
 }
+
+/**
+ * canonicalPath's answers for the last KEPT paths asked (it is pure): an action asks for each of
+ * its paths several times (protected resources, its artefacts' spellings, their lookups), so each
+ * is folded once (issue 18). A ring compared by ===, no hashing: most asks are of a path just asked.
+ */
+const KEPT = 8;
+const asked: (string | undefined)[] = new Array<string | undefined>(KEPT).fill(undefined);
+const answers: string[] = new Array<string>(KEPT).fill("");
+let next = 0;
 
 /** True when `p` (canonical) is `prot` (canonical, maybe ending in `*`) or below it. */
 function within(p: string, prot: string): boolean {

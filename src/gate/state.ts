@@ -71,6 +71,24 @@ export interface WorkspaceRoot {
   readonly canonical: string;
 }
 
+/** A directory of the artefact index: the artefacts directly in it (each with its order) and its subdirectories. */
+interface ArtefactDir {
+  readonly files: Map<string, number>;
+  readonly dirs: Set<string>;
+}
+
+/** The directory a key lies directly in, ending in `/` (`/a/b/` for `/a/b/c` and for `/a/b/`); "" for a key without one. */
+function dirKey(key: string): string {
+  return key.slice(0, key.lastIndexOf("/") + 1);
+}
+
+/** The directory `dir` (ending in `/`) lies in, or "" for `/` (and for a relative top). */
+function parentDir(dir: string): string {
+  return dir.length < 2 ? "" : dir.slice(0, dir.lastIndexOf("/", dir.length - 2) + 1);
+}
+
+const NO_KEYS: readonly string[] = [];
+
 /** The state of one session or one principal. */
 export class Track {
   readonly labels = new Set<string>();
@@ -96,6 +114,14 @@ export class Track {
    * taken out): APFS makes `Run.sh` and `run.sh` one file, so a session path has one key.
    */
   private readonly spelled = new Map<string, string>();
+  /**
+   * The artefacts by directory (issue 18): every prefix of a key that ends in `/`, so the keys
+   * below a directory are found without a scan of them all. Kept by made and forget, so a loaded
+   * state (trackOf) has it too.
+   */
+  private readonly dirs = new Map<string, ArtefactDir>();
+  /** Bumped by each made: an artefact's place in `artefacts`' order, for `below`. */
+  private order = 0;
   private declaredPaths: readonly string[] | null = null;
   private declaredRoots: readonly WorkspaceRoot[] | null = null;
 
@@ -143,6 +169,8 @@ export class Track {
     this.spelled.set(canonical, path);
     this.artefacts.delete(path);
     this.artefacts.set(path, by);
+    const d = dirKey(path);
+    if (d !== "") this.dir(d).files.set(path, ++this.order);
     if (by.net) this.netArtefacts.add(path);
     else this.netArtefacts.delete(path);
     if (unbounded(by)) this.codeArtefacts.add(path);
@@ -155,6 +183,45 @@ export class Track {
     this.netArtefacts.delete(key);
     this.codeArtefacts.delete(key);
     this.spelled.delete(canonicalPath(key));
+    let d = dirKey(key);
+    let n = this.dirs.get(d);
+    n?.files.delete(key);
+    // An empty directory leaves the index, and its parent with it when that is left empty.
+    while (n !== undefined && n.files.size === 0 && n.dirs.size === 0) {
+      this.dirs.delete(d);
+      const up = parentDir(d);
+      n = this.dirs.get(up);
+      n?.dirs.delete(d);
+      d = up;
+    }
+  }
+
+  /** The index's entry for `dir` (ending in `/`), made (with its parents') when absent. */
+  private dir(dir: string): ArtefactDir {
+    let n = this.dirs.get(dir);
+    if (n !== undefined) return n;
+    n = { files: new Map(), dirs: new Set() };
+    this.dirs.set(dir, n);
+    const up = parentDir(dir);
+    if (up !== "") this.dir(up).dirs.add(dir);
+    return n;
+  }
+
+  /**
+   * The artefacts' keys that start with `head` (a directory, ending in `/`), in `artefacts`' order:
+   * what a scan of every key for `k.startsWith(head)` finds, from the directory index.
+   */
+  below(head: string): readonly string[] {
+    const top = this.dirs.get(head);
+    if (top === undefined) return NO_KEYS;
+    const found: [number, string][] = [];
+    const todo = [top];
+    for (let n = todo.pop(); n !== undefined; n = todo.pop()) {
+      for (const [k, at] of n.files) found.push([at, k]);
+      for (const sub of n.dirs) todo.push(this.dirs.get(sub)!);
+    }
+    if (found.length > 1) found.sort((a, b) => a[0] - b[0]);
+    return found.map((f) => f[1]);
   }
 
   /** Matches of `key` at or after `sinceMs` (null: all time), before the current action. */
