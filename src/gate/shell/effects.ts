@@ -75,6 +75,8 @@ export interface Effects {
    * adds): null when it expands nothing. A download expanded can fill the disk (a decompression bomb).
    */
   expands: string[] | null;
+  /** The sources a move takes away (`mv A B`, `git mv A B`), as written: written (removed) too (gate55). */
+  moved: string[] | null;
   /** The long flags its abbreviations stand for (`git push --mirr` is `--mirror`): the rules judge them too. */
   longFlags: string[];
   /**
@@ -132,6 +134,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     subtrees: [],
     repo: null,
     expands: null,
+    moved: null,
     longFlags: [],
     copy: false,
     projects: null,
@@ -2393,11 +2396,12 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     }
   }
   const roles = spec.operands ?? "read";
-  if (roles === "copy") {
+  if (roles === "copy" || roles === "move") {
     fx.copy = true;
     operands.forEach((o, k) => {
       const last = k === operands.length - 1 && operands.length > 1 && !targeted;
       apply(last ? "write" : "read", "operand", o.value, ctx, fx);
+      if (!last && roles === "move" && o.value !== null) movedAway(o.value, ctx, fx);
     });
     // Into a directory (`cp x tests/`, `-t DIR`, or a last operand that is one): DIR/<basename>.
     const dir = targeted ? target : operands.length > 1 ? operands[operands.length - 1]!.value : undefined;
@@ -2412,6 +2416,13 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     apply(r, "operand", o.value, ctx, fx);
     if (r === "read" && inPlace && !notInPlace) apply("write", "in place", o.value, ctx, fx);
   });
+}
+
+/** A move's source: written (it is removed) and remembered as moved (its bytes are the destination's). */
+function movedAway(v: string, ctx: EffectsCtx, fx: Effects): void {
+  apply("write", "moved away", v, ctx, fx);
+  if (fx.moved === null) fx.moved = [];
+  fx.moved.push(v);
 }
 
 /** git subcommands that write, delete or replace files of the work tree. */
@@ -2713,6 +2724,8 @@ const ATTESTING_TRAILER = /^\s*(signed-off-by|reviewed-by|acked-by|tested-by|app
 /** A commit message that tells CI to skip the change (GitHub, GitLab, Azure, Bitbucket, CircleCI, Travis). */
 const CI_SKIP_MESSAGE =
   /\[(?:skip[ -]ci|ci[ -]skip|no[ -]ci|skip[ -]actions|actions[ -]skip|skip azurepipelines|azurepipelines skip|skip netlify|skip travis)\]|\*\*\*NO_CI\*\*\*/i;
+/** GitHub's trailer that skips every check run of the commit (`skip-checks: true`), in a message or --trailer. */
+const CI_SKIP_TRAILER = /^\s*skip-checks\s*[:=]\s*true\b/im;
 /** Push options that skip the server's pipeline or its integrations (GitLab `ci.skip`, `integrations.skip_ci`). */
 const CI_SKIP_OPTION = /^(?:ci\.skip|integrations\.skip_ci|ci\.skip=.*)$/i;
 /** Options that make a commit copy another commit's message with its author and date. */
@@ -2738,13 +2751,15 @@ function gitHistory(sub: string, opts: [string, string | null][], ctx: EffectsCt
           fx,
           `identity: '${ctx.text}' adds a trailer that says someone signed or reviewed the change (--trailer)`,
         );
+      else if (name === "--trailer" && CI_SKIP_TRAILER.test(val!))
+        floor(fx, `ci-skip: '${ctx.text}' adds a trailer that tells GitHub to skip the change's checks`);
       else if (name === "-m" || name === "--message") {
         if (val === null || ATTESTING_TRAILER.test(val))
           floor(
             fx,
             `identity: '${ctx.text}' writes a trailer that says someone signed or reviewed the change (${name})`,
           );
-        if (val === null || CI_SKIP_MESSAGE.test(val))
+        if (val === null || CI_SKIP_MESSAGE.test(val) || CI_SKIP_TRAILER.test(val))
           floor(fx, `ci-skip: '${ctx.text}' writes a commit message that tells CI to skip the change`);
       }
     }
@@ -2921,11 +2936,20 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
       urlDataFloor(`${h}/${v!.slice(m[0].length)}`, ctx, fx);
     }
   }
+  // `git rm` deletes from the work tree what it names (not with --cached, nor a dry run):
+  // `git rm -r .github/workflows` removes the checks, as `rm -rf` does.
+  if (
+    sub === "rm" &&
+    !rest.some((w) => w.value !== null && /^(?:--cached|-n|--dry-run|-[a-zA-Z]*n[a-zA-Z]*)$/.test(w.value))
+  )
+    for (const o of ops) apply("write", "rm", o, ctx, fx);
   if (sub === "mv" && ops.length >= 2) {
-    // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>).
+    // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>),
+    // and the sources are removed (`git mv .husky .husky-old`).
     const last = ops[ops.length - 1]!;
     fx.copy = true;
     apply("write", "mv", last, ctx, fx);
+    for (const o of ops.slice(0, -1)) if (o !== null) movedAway(o, ctx, fx);
     if (last !== null)
       intoDir(
         fx,

@@ -877,6 +877,7 @@ function emit(
     text: short(cmdText),
     ...(fx?.setid ? { setid: true } : {}),
     ...(fx?.copy ? { copy: true } : {}),
+    ...(fx?.moved ? { moved: fx.moved.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) } : {}),
     ...(fx?.doctests ? { doctests: fx.doctests } : {}),
     ...(fx?.projects ? { projects: fx.projects.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
