@@ -17,6 +17,7 @@ import {
   GIT_INERT_KEYS,
   GIT_SUB,
   longPrefix,
+  MAX_REQUESTS,
   MAX_WORKERS,
   type ProgramSpec,
   type Role,
@@ -576,6 +577,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       curlVariables(args, fx);
       curlRemoteNames(args, ctx, fx);
       curlUrlencodeFiles(args, fx);
+      curlGlobCount(args, ctx, fx);
       typedCredentialUpload(args.opts, CURL_SENDS, ctx, fx);
       break;
     }
@@ -3791,6 +3793,54 @@ function curlArgs(words: Word[]): CurlArgs {
     urls.push(v);
   }
   return { opts, urls };
+}
+
+/**
+ * How many requests one URL's curl globbing makes: the product of its `[a-b]`/`[a-b:step]`
+ * ranges (numbers or letters) and `{x,y,…}` sets; 1 without any. Read in one pass.
+ */
+export function globRequests(url: string): number {
+  let n = 1;
+  for (let i = 0; i < url.length && n <= Number.MAX_SAFE_INTEGER; i++) {
+    const c = url[i];
+    if (c === "\\") i++;
+    else if (c === "{") {
+      const end = url.indexOf("}", i);
+      if (end < 0) break;
+      let k = 1;
+      for (let j = i + 1; j < end; j++) if (url[j] === ",") k++;
+      n *= k;
+      i = end;
+    } else if (c === "[") {
+      const end = url.indexOf("]", i);
+      if (end < 0) break;
+      const m = /^(?:(\d+)-(\d+)|([a-zA-Z])-([a-zA-Z]))(?::(\d+))?$/.exec(url.slice(i + 1, end));
+      if (m) {
+        const step = Math.max(1, Number(m[5] ?? 1));
+        const span =
+          m[1] !== undefined ? Number(m[2]) - Number(m[1]) : m[4]!.charCodeAt(0) - m[3]!.charCodeAt(0);
+        n *= span < 0 ? 1 : Math.floor(span / step) + 1;
+      }
+      i = end;
+    }
+  }
+  return n;
+}
+
+/**
+ * curl's URL globbing (not with `-g`/`--globoff`): `[1-1000000]`, `{a,b}`, several in one URL
+ * multiply, every URL adds. Beyond MAX_REQUESTS the line floods a host (`-Z` makes it parallel)
+ * or, with `-o 'f#1'` or `-O`, writes one file per request: a resources floor (gate55).
+ */
+function curlGlobCount(args: CurlArgs, ctx: EffectsCtx, fx: Effects): void {
+  if (args.opts.some((o) => o.name === "-g" || o.name === "--globoff")) return;
+  let n = 0;
+  for (const u of args.urls) n += globRequests(u);
+  if (n > MAX_REQUESTS)
+    floor(
+      fx,
+      `resources: '${ctx.text}' makes ${n > 1e15 ? "too many" : n} requests by URL globbing (more than ${MAX_REQUESTS}), each a request to the host${args.opts.some((o) => o.name === "-Z" || o.name === "--parallel") ? " at once" : ""}`,
+    );
 }
 
 /** curl `-w '%output{FILE}…'` (7.83+) writes the rest of the format to FILE. */

@@ -65,6 +65,14 @@ export interface ProgramSpec {
  */
 export const MAX_WORKERS = Math.max(4, availableParallelism()) * 4;
 
+/**
+ * The most requests one line may make to the network (gate55): curl's URL globbing
+ * (`[1-1000000]`, `{a,b}`, several of them multiply) and loops of a fetch (`for i in $(seq N)`).
+ * Beyond it the line floods a third party from the user's address (rate limits, bans, abuse
+ * reports) or fills the disk one file per request: a resources floor.
+ */
+export const MAX_REQUESTS = 1000;
+
 const HELP = ["--help", "--version"];
 
 /** Flags every GNU-style long-option program has. */
