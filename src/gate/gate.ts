@@ -590,6 +590,7 @@ export class Gate {
       }
     }
     manifestFindings(found, subjects, texts, netWrites, s, p);
+    reviewControlFindings(found, subjects, texts, s, p);
     const matched: CompiledRule[] = [];
     // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
     for (const sub of subjects) this.subjectFindings(found, sub);
@@ -719,7 +720,8 @@ export class Gate {
     // One path for every write: shell redirects and outputs, file.write, write and edit tools.
     for (const sub of subjects) {
       if (sub.kind !== "shell" && sub.kind !== "file.write" && sub.kind !== "tool") continue;
-      for (const w of sub.writes) made(w, sub.text);
+      // A move's sources are gone, not made: their bytes are the destination's.
+      for (const w of sub.writes) if (sub.cmd?.moved?.includes(w) !== true) made(w, sub.text);
       if (sub.cmd?.copy) this.copiedTree(s, p, sub.cmd);
     }
     // Trees the network wrote into that no word names (`curl … | git apply`).
@@ -734,8 +736,7 @@ export class Gate {
     const below: [string, Artefact][] = [];
     for (const t of p ? [s, p] : [s]) {
       if (t.artefacts.size === 0) continue;
-      for (const f of c.paths) {
-        if (c.writes.includes(f)) continue;
+      for (const f of copySources(c)) {
         const head = f.endsWith("/") ? f : `${f}/`;
         for (const k of t.below(head)) {
           const a = t.artefacts.get(k)!;
@@ -747,6 +748,7 @@ export class Gate {
     this.urgent = true;
     for (const w of c.writes)
       for (const [rel, a] of below) {
+        if (c.moved?.includes(w) === true) continue;
         s.made(w + rel, a);
         p?.made(w + rel, a);
       }
@@ -1466,6 +1468,13 @@ const MANIFEST_WRITERS = new Set([
   "mamba",
   "micromamba",
   "pixi",
+  "pnpm",
+  "mint",
+  "carthage",
+  "dbt",
+  "tflint",
+  "dart",
+  "flutter",
   "git",
   "rm",
   "unlink",
@@ -1515,6 +1524,109 @@ function manifestFindings(
         rule: "dependency-source",
         effect: "escalate",
         reason: `code-source: '${sub.text}' writes '${w}', a dependency manifest a later install obeys: ${why}`,
+      });
+      return;
+    }
+  }
+}
+
+/**
+ * Ignore files a reviewer's tools obey: git's (.gitignore, .git/info/exclude: status, diff and
+ * `git add -A` never show what they hide) and the search tools' (.ignore, .rgignore, .fdignore:
+ * ripgrep, fd, ag). Their patterns are judged by what they hide (gate55).
+ */
+const IGNORE_FILE = /(?:^|\/)(?:\.gitignore|\.ignore|\.rgignore|\.fdignore|\.agignore|\.git\/info\/exclude)$/;
+/** A file a shell or interpreter runs, by its name: a script a pattern that names it hides. */
+const SCRIPT_NAME =
+  /\.(?:sh|bash|zsh|ksh|fish|command|py|rb|pl|php|js|mjs|cjs|ts|mts|cts|lua|ps1|psm1|bat|cmd|vbs|applescript|scpt|jar|so|dylib)$/i;
+/** The most lines of an ignore file's new text read (beyond it: a review). */
+const IGNORE_LINES = 256;
+
+/** A gitignore pattern (no leading `!`, trimmed) as a regex over a path relative to its file's directory. */
+function ignorePattern(pat: string): RegExp {
+  let body = pat.endsWith("/") ? pat.slice(0, -1) : pat;
+  const anchored = body.startsWith("/") || body.includes("/");
+  if (body.startsWith("/")) body = body.slice(1);
+  let re = "";
+  for (let i = 0; i < body.length; i++) {
+    const c = body[i]!;
+    if (c === "*" && body[i + 1] === "*") {
+      re += body[i + 2] === "/" ? "(?:.*/)?" : ".*";
+      i += body[i + 2] === "/" ? 2 : 1;
+    } else if (c === "*") re += "[^/]*";
+    else if (c === "?") re += "[^/]";
+    else if (c === "[") {
+      const end = body.indexOf("]", i + 2);
+      if (end < 0) re += "\\[";
+      else {
+        re += `[${body
+          .slice(i + 1, end)
+          .replace(/^!/, "^")
+          .replace(/\\/g, "\\\\")}]`;
+        i = end;
+      }
+    } else re += c.replace(/[.+^${}()|\\]/g, "\\$&");
+  }
+  // A pattern hides what it names and everything below it.
+  return new RegExp(`^${anchored ? "" : "(?:.*/)?"}${re}(?:/.*)?$`);
+}
+
+/**
+ * Why a new ignore text hides what a reviewer should see: a pattern that covers a file this
+ * session (or this line) wrote, or that names a script by its full name (`tools/.helper.sh`);
+ * null for build output, caches and editor files (`node_modules/`, `dist/`, `*.log`, `.env`).
+ */
+function ignoreHides(text: string, dir: string, written: readonly string[]): string | null {
+  const lines = text.split(/\r?\n/);
+  if (lines.length > IGNORE_LINES) return `it adds more than ${IGNORE_LINES} patterns`;
+  for (const raw of lines) {
+    const pat = raw.trim();
+    if (pat === "" || pat.startsWith("#") || pat.startsWith("!")) continue;
+    const base = pat.replace(/\/+$/, "").slice(pat.replace(/\/+$/, "").lastIndexOf("/") + 1);
+    if (!/[*?[]/.test(base) && SCRIPT_NAME.test(base)) return `'${pat}' hides a script by name`;
+    let re: RegExp;
+    try {
+      re = ignorePattern(pat);
+    } catch {
+      return `'${pat}' is a pattern the gate cannot read`;
+    }
+    for (const w of written)
+      if (w.startsWith(`${dir}/`) && re.test(w.slice(dir.length + 1)))
+        return `'${pat}' hides '${w}', which this session wrote`;
+  }
+  return null;
+}
+
+/**
+ * A write to an ignore file (IGNORE_FILE) whose text the gate sees is judged by what its new
+ * patterns hide (ignoreHides): hiding a file the session made, or a script by name, blinds the
+ * review of git status, diffs and searches (builtin:review-control, gate55).
+ */
+function reviewControlFindings(
+  out: Finding[],
+  subjects: readonly Subject[],
+  texts: Map<string, WriteText> | undefined,
+  s: Track,
+  p: Track | undefined,
+): void {
+  for (const sub of subjects) {
+    for (const w of sub.writes) {
+      if (!IGNORE_FILE.test(w)) continue;
+      const t = texts?.get(w);
+      if (t === undefined || !("text" in t) || typeof t.text !== "string") continue;
+      const dir = w.endsWith("/.git/info/exclude")
+        ? w.slice(0, -"/.git/info/exclude".length)
+        : w.slice(0, w.lastIndexOf("/"));
+      const written: string[] = [];
+      for (const o of subjects) if (o !== sub) for (const x of o.writes) written.push(x);
+      for (const x of s.artefacts.keys()) written.push(x);
+      if (p) for (const x of p.artefacts.keys()) written.push(x);
+      const why = ignoreHides(t.text, dir, written);
+      if (why === null) continue;
+      out.push({
+        rule: "review-control",
+        effect: "escalate",
+        reason: `history-evasion: '${sub.text}' writes '${w}', which tells git status, diffs and searches what not to show: ${why}`,
       });
       return;
     }
@@ -1895,6 +2007,11 @@ function projectTaint(
   });
 }
 
+/** What a copy reads: its paths that it does not write, and a move's sources (written: removed). */
+function copySources(c: SimpleCommand): string[] {
+  return c.paths.filter((x) => !c.writes.includes(x) || c.moved?.includes(x) === true);
+}
+
 /** What a write puts in a file as far as the gate can read it: a text, or the project files it copies. */
 type WriteText =
   | StructuredWrite
@@ -1975,13 +2092,15 @@ function shellTexts(
         break;
       default:
         if (c.copy && !c.dynamic && ws !== null) {
-          const from = c.paths.filter((x) => !c.writes.includes(x));
+          // A move's sources are written (removed) and are what its destination holds.
+          const from = copySources(c);
           if (from.length > 0 && from.every((x) => isWithin(x, ws))) t = { from };
         }
     }
     if (t === null) continue;
     out ??= new Map();
-    for (const w of c.writes) if (!out.has(w)) out.set(w, "path" in t ? { ...t, path: w } : t);
+    for (const w of c.writes)
+      if (!out.has(w) && c.moved?.includes(w) !== true) out.set(w, "path" in t ? { ...t, path: w } : t);
   }
   return out;
 }

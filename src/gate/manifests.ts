@@ -8,18 +8,97 @@
  */
 import { knownCondaChannel } from "./shell/effects.js";
 
-export type ManifestKind = "pip" | "conda";
+export type ManifestKind = "pip" | "conda" | "mint" | "carthage" | "pnpm" | "bower" | "dbt" | "source";
 
 /** requirements.txt, requirements-dev.txt, dev-requirements.in, constraints.txt, requirements/base.txt. */
 const PIP_NAME = /(?:^|[-_.])(?:requirements|constraints)(?:[-_.][^/]*)?\.(?:txt|in)$/i;
 const PIP_DIR = /\/requirements\/[^/]+\.(?:txt|in)$/i;
 const CONDA_NAME = /^(?:environment|env|conda(?:[-_.][^/]*)?)\.ya?ml$/i;
 
+/**
+ * gate55: manifests whose entries name code a tool fetches and builds or runs, by name: Mint
+ * (Mintfile: `owner/repo@ref`, built by `mint bootstrap`), Carthage (Cartfile, Cartfile.private:
+ * `github`/`git`/`binary` entries, built by `carthage bootstrap`), pnpm's workspace file
+ * (overrides, catalogs, patches: pnpm 10 reads them from pnpm-workspace.yaml), dbt's project
+ * (on-run-start/-end and pre-/post-hooks run in the warehouse on every `dbt run`) and its package
+ * lists (packages.yml, dependencies.yml: `git:` sources), tflint's plugins (.tflint.hcl `source`:
+ * a binary downloaded from GitHub and run), Dart's pubspec.yaml (`git:`, `url:` sources), Bower,
+ * vcpkg's registries. Each is judged by the form of the sources its text names (vcsSource).
+ */
+const SOURCE_MANIFESTS: Readonly<Record<string, ManifestKind>> = Object.assign(Object.create(null), {
+  Mintfile: "mint",
+  Cartfile: "carthage",
+  "Cartfile.private": "carthage",
+  "pnpm-workspace.yaml": "pnpm",
+  "dbt_project.yml": "dbt",
+  "packages.yml": "source",
+  "dependencies.yml": "source",
+  ".tflint.hcl": "source",
+  "pubspec.yaml": "source",
+  "bower.json": "bower",
+  "vcpkg.json": "source",
+  "vcpkg-configuration.json": "source",
+});
+
 /** The manifest kind of a path by its name, or null. */
 export function manifestKind(path: string): ManifestKind | null {
   const base = path.slice(path.lastIndexOf("/") + 1);
   if (PIP_NAME.test(base) || PIP_DIR.test(path)) return "pip";
   if (CONDA_NAME.test(base)) return "conda";
+  return SOURCE_MANIFESTS[base] ?? null;
+}
+
+/**
+ * A source named by its form, whatever the manifest: a URL, a VCS prefix (npm's `github:`,
+ * `gitlab:`, `bitbucket:`, `gist:`, `git+`; go-getter's `git::`, `hg::`, `s3::`), an scp-style
+ * git remote, a forge path without a scheme (`github.com/owner/repo`, tflint's and Go's form), or
+ * a `git:` key (pubspec, dbt packages).
+ */
+const VCS_SOURCE =
+  /:\/\/|(?:^|[\s"'=:({[,])(?:git\+|(?:github|gitlab|bitbucket|gist):(?!\s)|(?:git|hg|s3|gcs)::|git@[\w.-]+:)|(?:^|[^\w.-])(?:github\.com|gitlab\.com|bitbucket\.org|codeberg\.org)\/[\w.-]+\/|(?:^|[\s{,"'])git\s*:/i;
+/** An npm specifier that is a GitHub shorthand (`owner/repo`, `owner/repo#ref`), not a registry range or alias. */
+const NPM_SHORTHAND = /^[A-Za-z0-9][\w.-]*\/[\w.-]+(?:#\S*)?$/;
+/** pnpm-workspace.yaml's sections whose values are dependency specs (pnpm.io/pnpm-workspace_yaml, /catalogs). */
+const PNPM_SPECS = /^(?:overrides|catalog|catalogs|packageExtensions)$/;
+/** A mapping's value: after `key:` (quoted or not), up to a quote, a comma, a brace or a blank. */
+const MAPPING_VALUE = /:\s*["']?([^"'\s,{}[\]]+)/g;
+/** A local path outside the project (`link:../x`, `file:/tmp/x`, `path: ../x`). */
+const OUTSIDE_PATH = /(?:^|[\s:="'])(?:link:|file:|portal:)?(?:\/|~|\.\.(?:\/|$))/;
+/** dbt's keys whose values are SQL run on every `dbt run` (docs.getdbt.com "on-run-start", "pre-hook"). */
+const DBT_HOOK =
+  /^\s*(?:-\s*)?["']?\+?(?:on-run-start|on-run-end|pre-hook|post-hook|pre_hook|post_hook)["']?\s*:/;
+
+/**
+ * Why a manifest text names code from somewhere other than the registry the tool trusts: the
+ * first line whose source is a URL, VCS or forge path (VCS_SOURCE), a path outside the project;
+ * in a Mintfile or Cartfile any entry (each is a repository or binary built or run: neither tool
+ * has a registry), in pnpm's file a GitHub shorthand value, in dbt's project a hook.
+ */
+export function vcsSource(kind: ManifestKind, text: string): string | null {
+  // pnpm: the top-level key a line is under (a shorthand means GitHub only as a dependency's spec).
+  let section = "";
+  for (const raw of text.split(/\r?\n/)) {
+    const line = raw.replace(/(?:^|\s)#.*$/, "").trim();
+    if (line === "") continue;
+    if (/^[\w"']/.test(raw)) section = /^["']?([\w-]+)/.exec(raw)![1]!;
+    if (kind === "mint") return `'${line}' names a repository Mint builds and runs`;
+    if (kind === "carthage") {
+      if (/^(?:github|git|binary)\s/.test(line))
+        return `'${line}' names a repository or binary Carthage builds`;
+      continue;
+    }
+    if (kind === "dbt" && DBT_HOOK.test(line))
+      return `'${line}' is SQL dbt runs in the warehouse on every run`;
+    if (VCS_SOURCE.test(line)) return `'${line}' names code by URL, VCS or forge path`;
+    // Each `key: value` of the line (YAML, or JSON's `"key": "value"`, several on one line).
+    for (const m of line.matchAll(MAPPING_VALUE)) {
+      const value = m[1]!;
+      if ((kind === "bower" || (kind === "pnpm" && PNPM_SPECS.test(section))) && NPM_SHORTHAND.test(value))
+        return `'${line}' names '${value}', a GitHub shorthand the install fetches`;
+      if (kind !== "dbt" && OUTSIDE_PATH.test(value) && !value.startsWith("//"))
+        return `'${line}' names code at a path outside the project`;
+    }
+  }
   return null;
 }
 
@@ -98,5 +177,5 @@ export function condaSource(text: string): string | null {
 
 /** Why a manifest text of `kind` sends a later install elsewhere, or null. */
 export function manifestSource(kind: ManifestKind, text: string): string | null {
-  return kind === "pip" ? pipSource(text) : condaSource(text);
+  return kind === "pip" ? pipSource(text) : kind === "conda" ? condaSource(text) : vcsSource(kind, text);
 }

@@ -51,6 +51,7 @@ export interface Finding {
     | "network-upload"
     | "network-data"
     | "dependency-source"
+    | "review-control"
     | "arrived-tree"
     | "decompress-download";
   /** allow: the finding only labels the session (`labels`); its reason says why. */

@@ -17,6 +17,7 @@ import {
   GIT_INERT_KEYS,
   GIT_SUB,
   longPrefix,
+  MAX_REQUESTS,
   MAX_WORKERS,
   type ProgramSpec,
   type Role,
@@ -75,6 +76,8 @@ export interface Effects {
    * adds): null when it expands nothing. A download expanded can fill the disk (a decompression bomb).
    */
   expands: string[] | null;
+  /** The sources a move takes away (`mv A B`, `git mv A B`), as written: written (removed) too (gate55). */
+  moved: string[] | null;
   /** The long flags its abbreviations stand for (`git push --mirr` is `--mirror`): the rules judge them too. */
   longFlags: string[];
   /**
@@ -132,6 +135,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     subtrees: [],
     repo: null,
     expands: null,
+    moved: null,
     longFlags: [],
     copy: false,
     projects: null,
@@ -573,6 +577,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       curlVariables(args, fx);
       curlRemoteNames(args, ctx, fx);
       curlUrlencodeFiles(args, fx);
+      curlGlobCount(args, ctx, fx);
       typedCredentialUpload(args.opts, CURL_SENDS, ctx, fx);
       break;
     }
@@ -2396,11 +2401,12 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     }
   }
   const roles = spec.operands ?? "read";
-  if (roles === "copy") {
+  if (roles === "copy" || roles === "move") {
     fx.copy = true;
     operands.forEach((o, k) => {
       const last = k === operands.length - 1 && operands.length > 1 && !targeted;
       apply(last ? "write" : "read", "operand", o.value, ctx, fx);
+      if (!last && roles === "move" && o.value !== null) movedAway(o.value, ctx, fx);
     });
     // Into a directory (`cp x tests/`, `-t DIR`, or a last operand that is one): DIR/<basename>.
     const dir = targeted ? target : operands.length > 1 ? operands[operands.length - 1]!.value : undefined;
@@ -2415,6 +2421,13 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
     apply(r, "operand", o.value, ctx, fx);
     if (r === "read" && inPlace && !notInPlace) apply("write", "in place", o.value, ctx, fx);
   });
+}
+
+/** A move's source: written (it is removed) and remembered as moved (its bytes are the destination's). */
+function movedAway(v: string, ctx: EffectsCtx, fx: Effects): void {
+  apply("write", "moved away", v, ctx, fx);
+  if (fx.moved === null) fx.moved = [];
+  fx.moved.push(v);
 }
 
 /** git subcommands that write, delete or replace files of the work tree. */
@@ -2716,6 +2729,8 @@ const ATTESTING_TRAILER = /^\s*(signed-off-by|reviewed-by|acked-by|tested-by|app
 /** A commit message that tells CI to skip the change (GitHub, GitLab, Azure, Bitbucket, CircleCI, Travis). */
 const CI_SKIP_MESSAGE =
   /\[(?:skip[ -]ci|ci[ -]skip|no[ -]ci|skip[ -]actions|actions[ -]skip|skip azurepipelines|azurepipelines skip|skip netlify|skip travis)\]|\*\*\*NO_CI\*\*\*/i;
+/** GitHub's trailer that skips every check run of the commit (`skip-checks: true`), in a message or --trailer. */
+const CI_SKIP_TRAILER = /^\s*skip-checks\s*[:=]\s*true\b/im;
 /** Push options that skip the server's pipeline or its integrations (GitLab `ci.skip`, `integrations.skip_ci`). */
 const CI_SKIP_OPTION = /^(?:ci\.skip|integrations\.skip_ci|ci\.skip=.*)$/i;
 /** Options that make a commit copy another commit's message with its author and date. */
@@ -2741,13 +2756,15 @@ function gitHistory(sub: string, opts: [string, string | null][], ctx: EffectsCt
           fx,
           `identity: '${ctx.text}' adds a trailer that says someone signed or reviewed the change (--trailer)`,
         );
+      else if (name === "--trailer" && CI_SKIP_TRAILER.test(val!))
+        floor(fx, `ci-skip: '${ctx.text}' adds a trailer that tells GitHub to skip the change's checks`);
       else if (name === "-m" || name === "--message") {
         if (val === null || ATTESTING_TRAILER.test(val))
           floor(
             fx,
             `identity: '${ctx.text}' writes a trailer that says someone signed or reviewed the change (${name})`,
           );
-        if (val === null || CI_SKIP_MESSAGE.test(val))
+        if (val === null || CI_SKIP_MESSAGE.test(val) || CI_SKIP_TRAILER.test(val))
           floor(fx, `ci-skip: '${ctx.text}' writes a commit message that tells CI to skip the change`);
       }
     }
@@ -2924,11 +2941,20 @@ function gitOperands(sub: string, rest: Word[], ctx: EffectsCtx, fx: Effects): v
       urlDataFloor(`${h}/${v!.slice(m[0].length)}`, ctx, fx);
     }
   }
+  // `git rm` deletes from the work tree what it names (not with --cached, nor a dry run):
+  // `git rm -r .github/workflows` removes the checks, as `rm -rf` does.
+  if (
+    sub === "rm" &&
+    !rest.some((w) => w.value !== null && /^(?:--cached|-n|--dry-run|-[a-zA-Z]*n[a-zA-Z]*)$/.test(w.value))
+  )
+    for (const o of ops) apply("write", "rm", o, ctx, fx);
   if (sub === "mv" && ops.length >= 2) {
-    // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>).
+    // `git mv -f x Makefile`, `git mv a b DIR`: the last operand is written (or DIR/<basename>),
+    // and the sources are removed (`git mv .husky .husky-old`).
     const last = ops[ops.length - 1]!;
     fx.copy = true;
     apply("write", "mv", last, ctx, fx);
+    for (const o of ops.slice(0, -1)) if (o !== null) movedAway(o, ctx, fx);
     if (last !== null)
       intoDir(
         fx,
@@ -3770,6 +3796,54 @@ function curlArgs(words: Word[]): CurlArgs {
     urls.push(v);
   }
   return { opts, urls };
+}
+
+/**
+ * How many requests one URL's curl globbing makes: the product of its `[a-b]`/`[a-b:step]`
+ * ranges (numbers or letters) and `{x,y,…}` sets; 1 without any. Read in one pass.
+ */
+export function globRequests(url: string): number {
+  let n = 1;
+  for (let i = 0; i < url.length && n <= Number.MAX_SAFE_INTEGER; i++) {
+    const c = url[i];
+    if (c === "\\") i++;
+    else if (c === "{") {
+      const end = url.indexOf("}", i);
+      if (end < 0) break;
+      let k = 1;
+      for (let j = i + 1; j < end; j++) if (url[j] === ",") k++;
+      n *= k;
+      i = end;
+    } else if (c === "[") {
+      const end = url.indexOf("]", i);
+      if (end < 0) break;
+      const m = /^(?:(\d+)-(\d+)|([a-zA-Z])-([a-zA-Z]))(?::(\d+))?$/.exec(url.slice(i + 1, end));
+      if (m) {
+        const step = Math.max(1, Number(m[5] ?? 1));
+        const span =
+          m[1] !== undefined ? Number(m[2]) - Number(m[1]) : m[4]!.charCodeAt(0) - m[3]!.charCodeAt(0);
+        n *= span < 0 ? 1 : Math.floor(span / step) + 1;
+      }
+      i = end;
+    }
+  }
+  return n;
+}
+
+/**
+ * curl's URL globbing (not with `-g`/`--globoff`): `[1-1000000]`, `{a,b}`, several in one URL
+ * multiply, every URL adds. Beyond MAX_REQUESTS the line floods a host (`-Z` makes it parallel)
+ * or, with `-o 'f#1'` or `-O`, writes one file per request: a resources floor (gate55).
+ */
+function curlGlobCount(args: CurlArgs, ctx: EffectsCtx, fx: Effects): void {
+  if (args.opts.some((o) => o.name === "-g" || o.name === "--globoff")) return;
+  let n = 0;
+  for (const u of args.urls) n += globRequests(u);
+  if (n > MAX_REQUESTS)
+    floor(
+      fx,
+      `resources: '${ctx.text}' makes ${n > 1e15 ? "too many" : n} requests by URL globbing (more than ${MAX_REQUESTS}), each a request to the host${args.opts.some((o) => o.name === "-Z" || o.name === "--parallel") ? " at once" : ""}`,
+    );
 }
 
 /** curl `-w '%output{FILE}…'` (7.83+) writes the rest of the format to FILE. */

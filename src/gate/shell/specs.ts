@@ -29,9 +29,10 @@ export interface ProgramSpec {
   long?: string[];
   /**
    * Operands: one role for all, or by position (the last role repeats); `copy` is `cp`'s shape
-   * (the last operand is written, the others read; with a target-directory flag, all read).
+   * (the last operand is written, the others read; with a target-directory flag, all read);
+   * `move` is mv's: cp's shape, and each source is written too (it is removed).
    */
-  operands?: Role | Role[] | "copy";
+  operands?: Role | Role[] | "copy" | "move";
   /** Unknown flags are tolerated (the program has no flag that writes or runs code beyond those listed). */
   open?: boolean;
   /** `-20` style numeric flags (`head -20`). */
@@ -63,6 +64,14 @@ export interface ProgramSpec {
  * times four. Beyond it a line is a resources floor (issue 19 §1).
  */
 export const MAX_WORKERS = Math.max(4, availableParallelism()) * 4;
+
+/**
+ * The most requests one line may make to the network (gate55): curl's URL globbing
+ * (`[1-1000000]`, `{a,b}`, several of them multiply) and loops of a fetch (`for i in $(seq N)`).
+ * Beyond it the line floods a third party from the user's address (rate limits, bans, abuse
+ * reports) or fills the disk one file per request: a resources floor.
+ */
+export const MAX_REQUESTS = 1000;
 
 const HELP = ["--help", "--version"];
 
@@ -857,7 +866,8 @@ export const SPECS: Record<string, ProgramSpec> = wordTable({
   },
   // ------------------------------------------------------------ files
   cp: COPY,
-  mv: { ...COPY, short: "bfinuvTZ" },
+  // mv removes its sources: they are written too (`mv .husky .husky-old` deletes the hooks).
+  mv: { ...COPY, short: "bfinuvTZ", operands: "move" },
   // macOS ditto: cp's shape (`-x` extracts: effects.ts); its flags copy metadata or pick archives.
   ditto: {
     short: "cxkVvXZj",

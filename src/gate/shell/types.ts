@@ -78,6 +78,8 @@ export interface SimpleCommand {
    * download expanded can fill the disk. Absent when it expands nothing.
    */
   expands?: string[];
+  /** The sources a move takes away, absolute (also in `writes`: a move removes them; effects.ts `moved`). */
+  moved?: string[];
   /** It copies, moves or links what it reads to what it writes (effects.ts `copy`). */
   copy?: true;
   /** The project directories a runner's options name, absolute (effects.ts `projects`): it runs theirs, not the cwd's. */

@@ -36,6 +36,7 @@ import {
   SHELLS,
   VALUE_FLAGS,
 } from "./programs.js";
+import { MAX_REQUESTS } from "./specs.js";
 import { DEFAULT_LIMITS, type ShellLimits, type ShellParse, type SimpleCommand, type Word } from "./types.js";
 import {
   ansiCEnd,
@@ -400,6 +401,11 @@ interface Redirects {
   heredoc: string | null;
   /** Statements after a heredoc's start on the same line (`cat <<EOF | sh`), as cursors to walk. */
   trailing?: Cursor[];
+  /**
+   * Words after a file redirect's target (`tee -a < todo.add FILE`): tree-sitter-bash puts them in
+   * the redirect node, bash gives them to the command as arguments (gate55).
+   */
+  args?: { w: Word; start: number }[];
 }
 
 function redirectedStatement(cur: Cursor, ctx: Ctx): void {
@@ -423,6 +429,12 @@ function redirectedStatement(cur: Cursor, ctx: Ctx): void {
     else if (ctx.g.named[id]) walkNode(cur, inner);
   } while (cur.gotoNextSibling());
   cur.gotoParent();
+  // Words after a redirect target that no simple command took (`{ …; } < f x`): not judged.
+  if (r.args !== undefined && r.args.length > 0)
+    addFloor(
+      ctx,
+      `shell-unparseable: '${short(text(cur, ctx))}' has words after a redirect that no command takes`,
+    );
   // `> ~/.zshrc` alone truncates a file: judge it as the null command `:` with that redirect.
   if (!body) emit(ctx, { value: ":", glob: false }, [], r, text(cur, ctx), []);
   trailing(ctx, r, null);
@@ -437,6 +449,7 @@ function redirect(cur: Cursor, ctx: Ctx, r: Redirects): void {
   const type = ctx.g.types[cur.nodeTypeId]!;
   if (!cur.gotoFirstChild()) return;
   let op = "";
+  let targeted = false;
   do {
     const id = cur.nodeTypeId;
     const t = ctx.g.types[id]!;
@@ -459,6 +472,12 @@ function redirect(cur: Cursor, ctx: Ctx, r: Redirects): void {
       r.heredoc = w.value;
       continue;
     }
+    if (targeted) {
+      if (r.args === undefined) r.args = [];
+      r.args.push({ w, start: cur.startIndex });
+      continue;
+    }
+    targeted = true;
     if (op === ">&" || op === "<&" || op === ">&-" || op === "<&-") {
       if (w.value !== null && /^\d+-?$|^-$/.test(w.value)) continue;
     }
@@ -523,6 +542,7 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
     }
     if (isRedirect(t)) {
       redirect(cur, ctx, r);
+      if (r.args) for (const a of r.args.splice(0)) raw.push({ w: a.w, name: false, start: a.start });
       prevWord = false;
       continue;
     }
@@ -548,6 +568,8 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
     prevWord = true;
   } while (cur.gotoNextSibling());
   cur.gotoParent();
+  // Words after the target of a redirect outside the command node are its arguments too.
+  if (outer?.args) for (const a of outer.args.splice(0)) raw.push({ w: a.w, name: false, start: a.start });
   // And after the last part (`{a,b}\$`: the `\$` is an unnamed node after the word).
   if (prevEnd >= 0 && prevEnd < end && !BLANKS.test(ctx.line.slice(prevEnd, end)))
     addFloor(ctx, `shell-unparseable: the parser skipped '${short(ctx.line.slice(prevEnd, end))}'`);
@@ -877,6 +899,7 @@ function emit(
     text: short(cmdText),
     ...(fx?.setid ? { setid: true } : {}),
     ...(fx?.copy ? { copy: true } : {}),
+    ...(fx?.moved ? { moved: fx.moved.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) } : {}),
     ...(fx?.doctests ? { doctests: fx.doctests } : {}),
     ...(fx?.projects ? { projects: fx.projects.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) } : {}),
     ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
@@ -1784,11 +1807,29 @@ function backgroundLoop(ctx: Ctx, loop: string, times: string): void {
   addFloor(ctx, `resources: '${short(loop)}' starts a background job per iteration, ${times}`);
 }
 
+/** `$(seq LAST)`, `$(seq FIRST LAST)`, `$(seq FIRST STEP LAST)` (or backquoted) as a loop's word. */
+const SEQ_WORD = /^"?(?:\$\(|`)seq((?:\s+-?\d+){1,3})\s*(?:\)|`)"?$/;
+
+/** How many values a loop word gives: a seq substitution's count, a brace sequence's, else its words. */
+function loopWords(source: string, words: number): number {
+  const m = SEQ_WORD.exec(source);
+  if (m) {
+    const a = m[1]!.trim().split(/\s+/).map(Number);
+    const [first, step, last] = a.length === 1 ? [1, 1, a[0]!] : a.length === 2 ? [a[0]!, 1, a[1]!] : a;
+    return step! === 0 ? Infinity : Math.max(0, Math.floor((last! - first!) / step!) + 1);
+  }
+  const b = /^\{(-?\d+)\.\.(-?\d+)(?:\.\.(-?\d+))?\}$/.exec(source);
+  if (b)
+    return Math.floor(Math.abs(Number(b[2]) - Number(b[1])) / Math.max(1, Math.abs(Number(b[3] ?? 1)))) + 1;
+  return words;
+}
+
 function forStatement(cur: Cursor, ctx: Ctx): void {
   if (!cur.gotoFirstChild()) return;
   let name = "";
   const values: Word[] = [];
   let body: Cursor | null = null;
+  let iterations = 0;
   try {
     do {
       const id = cur.nodeTypeId;
@@ -1796,7 +1837,11 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
       const t = ctx.g.types[id]!;
       if (t === "variable_name" && name === "") name = text(cur, ctx);
       else if (t === "do_group" || t === "compound_statement") body = cur.copy();
-      else spread(wordValue(cur, ctx), values);
+      else {
+        const at = values.length;
+        spread(wordValue(cur, ctx), values);
+        iterations += loopWords(text(cur, ctx), values.length - at);
+      }
     } while (cur.gotoNextSibling());
     cur.gotoParent();
     if (body === null) return;
@@ -1830,7 +1875,18 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
       else if (bound) for (const v of values) shellVar(ctx, name, v.value, "");
       else shellVar(ctx, name, null, "");
     }
+    const ran = ctx.out.length;
     walkNode(body, { ...ctx, vars });
+    // A fetch per iteration, more than MAX_REQUESTS times: a flood of the host (gate55).
+    if (iterations > MAX_REQUESTS)
+      for (let k = ran; k < ctx.out.length; k++)
+        if (ctx.out[k]!.hosts.length > 0) {
+          addFloor(
+            ctx,
+            `resources: '${short(text(body, ctx))}' requests '${ctx.out[k]!.hosts[0]}' once per iteration, ${iterations === Infinity ? "without end" : `${iterations} times`} (more than ${MAX_REQUESTS})`,
+          );
+          break;
+        }
   } finally {
     (body as Cursor | null)?.delete();
   }
