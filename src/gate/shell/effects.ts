@@ -93,6 +93,12 @@ export interface Effects {
    * and every `--doctest-glob` pattern, `deno test --doc` the code blocks of Markdown files. Null: none.
    */
   doctests: string[] | null;
+  /**
+   * gate56: the words that are process ids of a signal (`kill`), canonical (`01`, `+1`, `' 1'` are
+   * `1`; `-001` is `-1`), whatever flag they look like (`kill -9 -1`, `kill -s KILL -1`): the walk
+   * gives them to the rules as operands, so a pid rule sees every spelling. Null: none.
+   */
+  pids: Word[] | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -136,6 +142,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     copy: false,
     projects: null,
     doctests: null,
+    pids: null,
   };
   workerCount(program, words, ctx, fx);
   const project = PROJECT_OPTIONS[program];
@@ -2995,7 +3002,9 @@ function findEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 
 /**
  * `kill`: process ids in canonical form, so the pack's PID rules see `01`, `+1` and `' 1'` as `1`
- * (the words are rewritten in place); process group 0 is every process of the caller's group.
+ * (the words are rewritten in place) and a pid spelled like a flag (`kill -9 -1`, `kill -s KILL -1`)
+ * as the operand it is (`fx.pids`, gate56: the pack's kill-init judges pid -1 in every spelling);
+ * process group 0 is every process of the caller's group. `%1` is a job of this shell, not a pid.
  */
 function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let end = false;
@@ -3022,22 +3031,22 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
         stopSignal(FREEZE_SIGNAL.test(v.slice(1)) || !v.startsWith("-s") ? v.slice(1) : v.slice(2), ctx, fx);
       continue;
     }
-    // A flag-looking `-9` before `--` is a signal, unless it is `-1` after the signal.
+    // A flag-looking `-9` first, before `--`, is a signal (`-1` SIGHUP, `-15` SIGTERM), unless it is
+    // the only word (`kill -1`: read as the pid, the stricter reading).
     if (!end && m[1] === "-" && i === 0 && words.length > 1) {
       stopSignal(m[2]!, ctx, fx);
       continue;
     }
     const pid = `${m[1] === "-" ? "-" : ""}${Number(m[2])}`;
     w.value = pid;
+    fx.pids ??= [];
+    fx.pids.push(w);
     if (pid === "0" || pid === "-0")
       floor(fx, `signals: '${ctx.text}' signals every process of the caller's process group`);
-    // Pid -1 is every process the user may signal (kill(2)); `-1` before the pids is SIGHUP, and
-    // `-15` is SIGTERM (the pack's old flags rule read both as -1: `kill -15 PID` was reviewed).
-    else if (pid === "-1")
-      floor(fx, `signals: '${ctx.text}' signals every process the user may signal (pid -1)`);
     // gate49: `kill -- -PGID`: every process of that group, the agent's own group if it is (the
-    // gate knows the agent's groups only where it runs as the daemon).
-    else if (pid.startsWith("-"))
+    // gate knows the agent's groups only where it runs as the daemon). Pid -1 (every process the
+    // user may signal) is the pack's kill-init, which now sees it in every spelling.
+    else if (pid.startsWith("-") && pid !== "-1")
       floor(fx, `signals: '${ctx.text}' signals every process of process group ${pid.slice(1)}`);
   }
 }
