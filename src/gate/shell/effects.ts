@@ -3451,14 +3451,14 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * A sed script's file and command effects, read command by command: addresses are skipped, `s`
  * and `y` are parsed with their delimiters, and what follows `w`/`W`/`r`/`R`/`e` (to the end of
  * the line) is its file or command. An unreadable script is reported as running commands.
+ * `loops`: some branch never ends (sedLoops).
  */
 export function sedScript(s: string): { writes: string[]; reads: string[]; exec: boolean; loops: boolean } {
   const out = { writes: [] as string[], reads: [] as string[], exec: false, loops: false };
-  // Labels seen so far, and whether the command being read has an address: `:a;s/^/x/;ba` jumps
-  // back with no address and no input read in between, so it never ends.
-  const labels = new Set<string>();
+  // The commands in order, for sedLoops: whether each has an address, a branch's label, and for
+  // `s` whether its regex matches the empty string (then it always succeeds).
+  const cmds: SedCmd[] = [];
   let addressed = false;
-  let reads = false;
   let i = 0;
   const n = s.length;
   const toEol = (): string => {
@@ -3505,7 +3505,11 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "s":
       case "y": {
         const d = s[i++];
-        if (d === undefined || !delimited(d) || !delimited(d)) return { ...out, exec: true };
+        const re = i;
+        if (d === undefined || !delimited(d)) return { ...out, exec: true };
+        const always = c === "s" && matchesEmpty(s.slice(re, i - 1));
+        if (!delimited(d)) return { ...out, exec: true };
+        cmds.push({ c, addressed, label: "", always });
         if (c === "y") break;
         // Flags: g p i I m M e w FILE, numbers.
         while (i < n && /[gpiImMe0-9]/.test(s[i]!)) {
@@ -3533,6 +3537,7 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "a":
       case "i":
       case "c":
+        if (c === "c") cmds.push({ c, addressed, label: "", always: false });
         toEol();
         break;
       case "b":
@@ -3540,18 +3545,16 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "T":
       case ":": {
         const from = i;
-        while (i < n && s[i] !== ";" && s[i] !== "\n") i++;
-        const label = s.slice(from, i).trim();
-        if (c === ":") {
-          labels.add(label);
-          reads = false;
-        } else if (c === "b" && !addressed && label !== "" && labels.has(label) && !reads) out.loops = true;
+        // A branch's label also ends at a block's `}` (`/a/{:a;p;ba}`, as GNU sed reads it).
+        while (i < n && s[i] !== ";" && s[i] !== "\n" && (c === ":" || s[i] !== "}")) i++;
+        cmds.push({ c, addressed, label: s.slice(from, i).trim(), always: false });
         break;
       }
       case "q":
       case "Q":
       case "l":
       case "L":
+        if (c === "q" || c === "Q") cmds.push({ c, addressed, label: "", always: false });
         while (i < n && /[0-9 ]/.test(s[i]!)) i++;
         break;
       case "=":
@@ -3563,20 +3566,162 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "H":
       case "n":
       case "N":
-        reads = true;
-        break;
       case "p":
       case "P":
       case "x":
       case "z":
       case "F":
+        cmds.push({ c, addressed, label: "", always: false });
         break;
       default:
         // A command the reader does not know: it might be one that runs something.
         return { ...out, exec: true };
     }
   }
+  out.loops = sedLoops(cmds);
   return out;
+}
+
+interface SedCmd {
+  /** The command letter (`:` a label). */
+  c: string;
+  addressed: boolean;
+  /** A branch's or a label's name ("" for `b` to the end). */
+  label: string;
+  /** `s` whose regex matches the empty string: it always succeeds. */
+  always: boolean;
+}
+
+/** Commands that read input or end the cycle or the run (a loop through one ends with the input). */
+const SED_READS = new Set(["n", "N", "d", "D"]);
+/** Exits: `q`, `Q`, `c` (c ends the cycle); with an address, they leave only once the pattern space changes. */
+const SED_EXITS = new Set(["q", "Q", "c"]);
+/** Commands that change the pattern space (an address tested again may then fail). */
+const SED_CHANGES = new Set(["s", "y", "g", "G", "x", "z"]);
+/** Most commands judged for loops; a longer script is judged as one that may loop (bounded work). */
+const SED_LOOP_BUDGET = 512;
+
+/**
+ * gate56: true when some branch of a sed script runs forever: a `b`, `t` or `T` to a label at or
+ * before it (sed finds labels anywhere in the joined script: `-e :a -e 'p;ba'`), with no command
+ * between the label and the branch that reads input (`n`, `N`, `d`, `D`), exits (`q`, `Q`, `c`;
+ * with an address, when the span also changes the pattern space) or leaves that span (a branch to
+ * the end or to a label outside it). The branch is taken every time when:
+ * - `b` with no address (`:a;p;ba`), or with an address and nothing in the span that changes the
+ *   pattern space (`:a;$!ba`, `:a;/x/ba`: the address answers the same every time);
+ * - `t` when an `s` in the span always succeeds (`:a;s/^/x/;ta`: its regex matches the empty string);
+ * - `T` when no `s` in the span can succeed every time (`:a;Ta`, `:a;s/x/y/;Ta` on a line with no x).
+ * A label defined twice, or a branch to a label that does not exist (sed refuses the script), is not
+ * a loop here.
+ */
+function sedLoops(cmds: readonly SedCmd[]): boolean {
+  if (cmds.length > SED_LOOP_BUDGET) return true;
+  const at = new Map<string, number>();
+  for (let k = 0; k < cmds.length; k++) if (cmds[k]!.c === ":") at.set(cmds[k]!.label, k);
+  const seen = new Uint8Array(cmds.length);
+  const todo: number[] = [];
+  for (let j = 0; j < cmds.length; j++) {
+    const br = cmds[j]!;
+    if (br.c !== "b" && br.c !== "t" && br.c !== "T") continue;
+    const k = at.get(br.label);
+    if (br.label === "" || k === undefined || k > j) continue;
+    // What the span holds, and whether a path from the label reaches the branch: a read or an
+    // exit stops a path, an unconditional branch goes only to its label (`:a;bz;n;:z;ba` skips n),
+    // a branch out of the span leaves it.
+    let changes = false;
+    let always = false;
+    let exits = false;
+    for (let m = k + 1; m < j; m++) {
+      const x = cmds[m]!;
+      if (SED_CHANGES.has(x.c)) changes = true;
+      if (x.always && !x.addressed) always = true;
+      if (SED_EXITS.has(x.c) && x.addressed) exits = true;
+    }
+    if (exits && changes) continue;
+    seen.fill(0, k, j + 1);
+    todo.length = 0;
+    todo.push(k + 1);
+    let reached = false;
+    while (todo.length > 0 && !reached) {
+      const m = todo.pop()!;
+      if (m < k || m > j || seen[m] === 1) continue;
+      seen[m] = 1;
+      if (m === j) {
+        reached = true;
+        break;
+      }
+      const x = cmds[m]!;
+      if (SED_READS.has(x.c) || (SED_EXITS.has(x.c) && !x.addressed)) continue;
+      if (x.c === "b" || x.c === "t" || x.c === "T") {
+        const to = x.label === "" ? -1 : (at.get(x.label) ?? -1);
+        if (to >= 0) todo.push(to + 1);
+        if (x.c === "b" && !x.addressed) continue;
+      }
+      todo.push(m + 1);
+    }
+    if (!reached) continue;
+    if (br.c === "b" ? !br.addressed || !changes : br.c === "t" ? always : !always) return true;
+  }
+  return false;
+}
+
+/**
+ * True when a sed regex (BRE or ERE) can match the empty string: every atom is optional (`*`, `?`,
+ * `\?`, `{0,…}`) or an anchor (`^`, `$`), as `^`, `$`, `.*`, `a*` and the empty regex are. The
+ * empty regex reuses the last one, which is judged the same (it may match anything). Groups and
+ * alternations are read as their parts: a regex with `\|` or `|` matches empty when one side does
+ * (a part reported empty too often makes a loop ESCALATE, never an ALLOW).
+ */
+function matchesEmpty(re: string): boolean {
+  let atom = false; // an atom waiting for its quantifier
+  let empty = true; // every atom so far is optional
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i]!;
+    if (c === "*" || c === "?") {
+      atom = false;
+      continue;
+    }
+    if (c === "\\") {
+      const d = re[++i];
+      if (d === "?" || d === "(" || d === ")") {
+        if (d === "?") atom = false;
+        continue;
+      }
+      if (d === "|") {
+        if (!atom && empty) return true;
+        atom = false;
+        empty = true;
+        continue;
+      }
+      if (d === "{" && re[i + 1] === "0") {
+        atom = false;
+        i = re.indexOf("}", i);
+        if (i < 0) return true;
+        continue;
+      }
+    } else if (c === "{" && re[i + 1] === "0") {
+      atom = false;
+      i = re.indexOf("}", i);
+      if (i < 0) return true;
+      continue;
+    } else if (c === "^" || c === "$" || c === "(" || c === ")") continue;
+    else if (c === "|") {
+      if (!atom && empty) return true;
+      atom = false;
+      empty = true;
+      continue;
+    } else if (c === "[") {
+      // A bracket expression: one atom, to its closing `]` (a `]` first is a member).
+      let j = i + 1;
+      if (re[j] === "^") j++;
+      if (re[j] === "]") j++;
+      while (j < re.length && re[j] !== "]") j++;
+      i = j;
+    }
+    if (atom) empty = false;
+    atom = true;
+  }
+  return empty && !atom;
 }
 
 /**
