@@ -249,6 +249,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
     case "go":
       goModuleHosts(words, ctx, fx);
+      goEnvWrite(words, fx);
       if (words[0]?.value === "install")
         floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace (GOBIN)`);
       // `go run mod@version`, `go install mod@version`: fetches code nobody has read and builds it.
@@ -2229,6 +2230,22 @@ function goModuleHosts(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     const h = canonicalHost(first);
     if (h !== "" && !fx.hosts.includes(h)) fx.hosts.push(h);
     urlDataFloor(v.split("@")[0]!, ctx, fx);
+  }
+}
+
+/**
+ * gate56: `go env -w NAME=VALUE` / `go env -u NAME` write the user's go env file (GOENV:
+ * os.UserConfigDir()/go/env, `go help environment`), which every later go command reads: GOPROXY,
+ * GOSUMDB=off, GOFLAGS=-toolexec=PROG, CC for good. A write outside the workspace, as the file.
+ */
+function goEnvWrite(words: Word[], fx: Effects): void {
+  if (words[0]?.value !== "env") return;
+  for (const w of words) {
+    const v = w.value;
+    if (v === null || v === "-w" || v === "-u" || v.startsWith("-w=") || v.startsWith("-u=")) {
+      fx.writes.push("~/Library/Application Support/go/env", "~/.config/go/env");
+      return;
+    }
   }
 }
 
