@@ -145,6 +145,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     pids: null,
   };
   workerCount(program, words, ctx, fx);
+  if (INLINE_CODE_FLAGS[program] !== undefined) inlineCopies(program, words, fx);
   const project = PROJECT_OPTIONS[program];
   if (project !== undefined) projectDirs(project, words, fx);
   doctestFiles(program, words, fx);
@@ -3014,6 +3015,61 @@ function findEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
     if (v === "-fprint" || v === "-fprint0" || v === "-fls" || v === "-fprintf")
       apply("write", v, words[i + 1]?.value ?? null, ctx, fx);
     else if (v === "-files0-from") apply("read", v, words[i + 1]?.value ?? null, ctx, fx);
+  }
+}
+
+/**
+ * gate56: the flags that give an interpreter its code inline (python -c, node/bun -e/-p, ruby and
+ * perl -e, php -r): what the code copies is judged as a copy (inlineCopies).
+ */
+const INLINE_CODE_FLAGS: Record<string, readonly string[] | undefined> = wordTable({
+  python: ["-c"],
+  node: ["-e", "--eval", "-p", "--print"],
+  bun: ["-e", "--eval", "-p", "--print"],
+  ruby: ["-e"],
+  perl: ["-e", "-E"],
+  php: ["-r"],
+});
+
+/** A string literal of the languages above, without escapes or interpolation (its text is the path). */
+const CODE_STR = String.raw`(?:"([^"\\$]*)"|'([^'\\]*)'|\x60([^\x60\\$]*)\x60)`;
+/**
+ * Calls that copy, move or link a file to another, with both names literal: shutil.copy/copy2/
+ * copyfile/copytree/move, os.rename/replace/link/symlink, pathlib's Path(A).rename/replace/copy(B);
+ * node's fs copyFile(Sync), cp(Sync), rename(Sync), link(Sync), symlink(Sync); Ruby's FileUtils
+ * cp/cp_r/mv/copy_file/copy_entry/ln/ln_s, File.rename, IO.copy_stream; Perl's File::Copy
+ * copy/move and rename; PHP's copy and rename. Parentheses optional (Ruby, Perl).
+ */
+const CODE_COPY = new RegExp(
+  String.raw`(?:\b(?:shutil\.(?:copy2?|copyfile|copytree|move)|os\.(?:rename|replace|link|symlink)|(?:fs\w*\.|promises\.|\b)(?:copyFile|cp|rename|link|symlink)(?:Sync)?|FileUtils\.(?:cp_r|cp|mv|copy_file|copy_entry|copy|ln_s|ln)|File\.(?:rename|copy)|IO\.copy_stream|(?:File::Copy::)?(?:copy|move))\s*\(?\s*${CODE_STR}|\bPath\(\s*${CODE_STR}\s*\)\.(?:rename|replace|copy|symlink_to|hardlink_to)\(\s*)\s*,?\s*${CODE_STR}`,
+  "g",
+);
+/** Longest inline code scanned for copies; beyond it, nothing is learned (the code is ESCALATE). */
+const CODE_COPY_BUDGET = 65536;
+
+/**
+ * gate56: the copies inline code makes with literal names (as protect.ts sees paths inside code):
+ * the source is read and the destination written, and what the session knew of the source
+ * follows to the destination (Effects.copy, gate48): `python3 -c 'shutil.copy("notes.txt",
+ * "run.sh")'` makes run.sh the unread code notes.txt was. The code is ESCALATE whatever it does.
+ */
+function inlineCopies(program: string, words: readonly Word[], fx: Effects): void {
+  const flags = INLINE_CODE_FLAGS[program]!;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    let code: string | null | undefined;
+    if (flags.includes(v)) code = words[i + 1]?.value;
+    else if (v.length > 2 && flags.includes(v.slice(0, 2)) && !v.startsWith("--")) code = v.slice(2);
+    if (code === undefined || code === null || code.length > CODE_COPY_BUDGET) continue;
+    for (const m of code.matchAll(CODE_COPY)) {
+      const from = m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5] ?? m[6];
+      const to = m[7] ?? m[8] ?? m[9];
+      if (from === undefined || to === undefined || from === "" || to === "") continue;
+      fx.reads.push(from);
+      fx.writes.push(to);
+      fx.copy = true;
+    }
   }
 }
 
