@@ -8,7 +8,16 @@ import { type Action, parseAction } from "./actions.js";
 import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } from "./capabilities.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
-import { type MeetSet, meetSet, meetsSet, shellWord } from "./glob-meet.js";
+import {
+  EXT_NAME,
+  type MeetSet,
+  meetSet,
+  meetsSet,
+  meetsSetByExtension,
+  nameReach,
+  SOME_NAME,
+  shellWord,
+} from "./glob-meet.js";
 import { canonicalHost, canonicalUrl, canonicalUrlOf, proxiedHost } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
@@ -2464,21 +2473,32 @@ function anyPath(globs: PathMatcher, paths: string[], home: string, cwd: string)
 }
 
 /** The pack's globs of one compiled field as a glob-meet set, for the home and cwd it was made for. */
-const meetCache = new WeakMap<PathMatcher, { home: string; cwd: string; set: MeetSet; all?: MeetSet }>();
-/** A command's glob words, keyed once for every rule that looks at them. */
-const wordCache = new WeakMap<readonly string[], ReturnType<typeof shellWord>[]>();
+const meetCache = new WeakMap<
+  PathMatcher,
+  { home: string; cwd: string; set: MeetSet; all?: MeetSet; exts?: MeetSet }
+>();
+/** A command's glob words, keyed once for every rule that looks at them, with what each says of a name. */
+const wordCache = new WeakMap<readonly string[], { keys: ReturnType<typeof shellWord>[]; reach: number[] }>();
 
 /**
  * True when some glob word (`/dev/[z]ero`, `~/Library/Keychain?/…`) can match a path one of `globs`
  * matches: the word names every file it could expand to (glob-meet.ts). Only glob words get here.
- * Only the fixed places of globs rooted at `/`, `~` or `$CWD` take part: a glob at any depth
- * (`*.pem`, `$CWD/**` + `/package.json`) is a file name, and a `*` could be any name (`rm -rf *` in a
- * scratch directory names no secret, `rm dist/*.js` no build file).
+ * The fixed places of globs rooted at `/`, `~` or `$CWD` take part for every word; a glob at any
+ * depth (`*.pem`, `$CWD/**` + `/package.json`) is a file name, which a word meets by what its last
+ * segment says of a name (glob-meet.ts nameReach): `cat .env*` meets `**` + `/.env`, `cat *.pem`
+ * meets `**` + `/*.pem`, and a bare `*` no name (`rm -rf *` in a scratch directory names no
+ * secret, `rm dist/*.js` no build file).
  */
 function anyMeet(globs: PathMatcher, words: readonly string[], home: string, cwd: string): boolean {
   let mine = wordCache.get(words);
   if (mine === undefined) {
-    mine = words.map(shellWord);
+    const keys = words.map(shellWord);
+    // gate49: a word with no `*` (only `?`, `[...]`, braces) names a few names of one length, an
+    // obfuscated name (`cat .en[v]`, `server.ke?`), not any name. gate56: a `*` word whose last
+    // segment holds part of a name (`.env*`, `deploy_k*`, `id_*`, `*secret*`) names the files that
+    // share it; one with an extension alone (`*.pem`) the files of that extension.
+    const reach = keys.map((k, i) => (words[i]!.includes("*") ? nameReach(k.toks) : SOME_NAME));
+    mine = { keys, reach };
     wordCache.set(words, mine);
   }
   let e = meetCache.get(globs);
@@ -2486,14 +2506,20 @@ function anyMeet(globs: PathMatcher, words: readonly string[], home: string, cwd
     e = { home, cwd, set: meetSet(globs.globs, home, cwd, true) };
     meetCache.set(globs, e);
   }
-  for (let i = 0; i < mine.length; i++) {
-    if (meetsSet(e.set, mine[i]!)) return true;
-    // gate49: a word with no `*` (only `?`, `[...]`, braces) names a few names of one length, an
-    // obfuscated name (`cat .en[v]`, `server.ke?`), not any name: it meets the globs at any depth
-    // too (`**/.env`), built on first use.
-    if (!words[i]!.includes("*")) {
+  const { keys, reach } = mine;
+  for (let i = 0; i < keys.length; i++) {
+    if (meetsSet(e.set, keys[i]!)) return true;
+    // Such words meet the globs at any depth too (`**/.env`, `**/*.pem`), built on first use: a
+    // part of a name every glob, an extension the globs that name files by extension alone
+    // (`cat src/*.ts`, `cat docs/*.json` meet no `key.json`); `*` alone only the fixed places.
+    // A `*` word meets them by name: its last segment's literals meet the glob's literals.
+    const star = words[i]!.includes("*");
+    if (reach[i] === SOME_NAME) {
       e.all ??= meetSet(globs.globs, home, cwd, false);
-      if (meetsSet(e.all, mine[i]!)) return true;
+      if (meetsSet(e.all, keys[i]!, star)) return true;
+    } else if (reach[i] === EXT_NAME) {
+      e.exts ??= meetSet(globs.globs, home, cwd, false, true);
+      if (meetsSetByExtension(e.exts, keys[i]!)) return true;
     }
   }
   return false;

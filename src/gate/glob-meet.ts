@@ -229,12 +229,14 @@ export function patternsMeet(a: MeetPattern, b: MeetPattern): boolean {
 }
 
 /** One alternative with its fixed ends as strings (folded), for a test before any search. */
-interface Keyed {
+export interface Keyed {
   pre: string;
   post: string;
   toks: readonly Tok[];
   /** The whole segments of `pre` (each followed by `/`, or the last when the pattern ends there). */
   segs: string[];
+  /** The index of its last segment's first token. */
+  last: number;
 }
 
 /** A node of a set's segment tree: the alternatives whose whole segments end here, and deeper ones. */
@@ -271,15 +273,27 @@ function keyed(toks: readonly Tok[]): Keyed {
     segs.push(pre.slice(from, i));
     from = i + 1;
   }
-  return { pre, post, toks, segs };
+  let last = toks.length;
+  while (last > 0 && !(toks[last - 1]!.k === LIT && toks[last - 1]!.c === SLASH)) last--;
+  return { pre, post, toks, segs, last };
 }
 
 function node(): SegNode {
   return { here: [], kids: new Map() };
 }
 
-/** The pack patterns `globs` (see packPattern) as one set. */
-export function meetSet(globs: readonly string[], home: string, cwd: string, anchored: boolean): MeetSet {
+/**
+ * The pack patterns `globs` (see packPattern) as one set. `exts`: only the alternatives whose last
+ * segment names a file by its extension alone (`**\/*.pem`, `~/.aws/*.json`), the ones a word such
+ * as `*.pem` is about (see nameReach).
+ */
+export function meetSet(
+  globs: readonly string[],
+  home: string,
+  cwd: string,
+  anchored: boolean,
+  exts = false,
+): MeetSet {
   const set: MeetSet = { root: node(), size: 0, always: false };
   for (const g of globs) {
     const p = packPattern(g, home, cwd, anchored);
@@ -288,6 +302,7 @@ export function meetSet(globs: readonly string[], home: string, cwd: string, anc
       continue;
     }
     for (const t of p) {
+      if (exts && nameReach(t) !== EXT_NAME) continue;
       const k = keyed(t);
       let at = set.root;
       for (const seg of k.segs) {
@@ -319,26 +334,75 @@ export function shellWord(word: string): Keyed {
   return keyed(shellPattern(word)[0]!);
 }
 
-/** True when the word meets some pattern of the set. */
-export function meetsSet(set: MeetSet, w: Keyed): boolean {
+/** nameReach: the last segment names any file (`*`, `*.*`: a directory's worth, no name). */
+export const ANY_NAME = 0;
+/** nameReach: files by an extension alone (`*.pem`, `*.test.ts`). */
+export const EXT_NAME = 1;
+/** nameReach: a part of a name (`.env*`, `deploy_k*`, `id_*`, `*secret*`, `*_rsa`) or a whole one. */
+export const SOME_NAME = 2;
+
+const EXTENSION = /^(?:\.[a-z0-9_-]+)+$/;
+
+/**
+ * gate56: what a glob's last segment says of the file's name. Literal text before its last
+ * wildcard, or after it when that is not an extension, is part of a name (SOME_NAME: `.env*` is
+ * `.env` and its siblings, `*secret*` a name holding `secret`); an extension alone after the
+ * wildcards is EXT_NAME; wildcards and dots alone name no file (ANY_NAME: `*`, `*.*`, `**`).
+ * A segment with no wildcard is a name.
+ */
+export function nameReach(toks: readonly Tok[]): number {
+  let from = toks.length;
+  while (from > 0 && !(toks[from - 1]!.k === LIT && toks[from - 1]!.c === SLASH)) from--;
+  let last = -1;
+  for (let i = from; i < toks.length; i++) if (toks[i]!.k !== LIT) last = i;
+  if (last < 0) return from < toks.length ? SOME_NAME : ANY_NAME;
+  let before = "";
+  for (let i = from; i < last; i++) if (toks[i]!.k === LIT && toks[i]!.c !== DOT) before += "x";
+  if (before !== "") return SOME_NAME;
+  let after = "";
+  for (let i = last + 1; i < toks.length; i++) after += String.fromCharCode(toks[i]!.c);
+  if (after === "" || /^\.*$/.test(after)) return ANY_NAME;
+  return EXTENSION.test(after) ? EXT_NAME : SOME_NAME;
+}
+
+/**
+ * True when the word meets some pattern of the set. `byName` (gate56): the literal characters of
+ * the word's last segment must meet literal characters of the pattern, not its wildcards: `.env*`
+ * meets `.env` and `deploy_k*` meets `deploy_key*`, but `README*` does not meet `*.key` (the name
+ * the word spells is not the name the pattern spells, though `README.key` would match both).
+ */
+export function meetsSet(set: MeetSet, w: Keyed, byName = false): boolean {
+  return meetsSetBy(set, w, byName ? w.last : Number.POSITIVE_INFINITY, false);
+}
+
+/**
+ * The same for a word that names files by extension (`*.pem`, nameReach EXT_NAME) and a set of
+ * patterns that do (meetSet's `exts`): both last segments' literals meet only literals, so the
+ * extensions are the same (`*.json` does not meet `*.tfvars.json`, a name the word does not spell).
+ */
+export function meetsSetByExtension(set: MeetSet, w: Keyed): boolean {
+  return meetsSetBy(set, w, w.last, true);
+}
+
+function meetsSetBy(set: MeetSet, w: Keyed, from: number, both: boolean): boolean {
   if (set.always) return true;
   if (set.size === 0) return false;
   // Alternatives whose fixed segments stop on the word's path, then all of those below its end.
   let at: SegNode | undefined = set.root;
   for (const seg of w.segs) {
-    if (meetsAny(at.here, w)) return true;
+    if (meetsAny(at.here, w, from, both)) return true;
     at = at.kids.get(seg);
     if (at === undefined) return false;
   }
-  return meetsAny(below(at), w);
+  return meetsAny(below(at), w, from, both);
 }
 
-function meetsAny(alts: readonly Keyed[], w: Keyed): boolean {
+function meetsAny(alts: readonly Keyed[], w: Keyed, from: number, both: boolean): boolean {
   for (const a of alts) {
     // Fixed ends that disagree: no search (most of a list, for any one word).
     if (!(a.pre.length <= w.pre.length ? w.pre.startsWith(a.pre) : a.pre.startsWith(w.pre))) continue;
     if (!(a.post.length <= w.post.length ? w.post.endsWith(a.post) : a.post.endsWith(w.post))) continue;
-    if (tokensMeet(w.toks, a.toks)) return true;
+    if (tokensMeet(w.toks, a.toks, from, both ? a.last : Number.POSITIVE_INFINITY)) return true;
   }
   return false;
 }
@@ -360,10 +424,19 @@ let lo = 0;
 let pEnd = 0;
 let qEnd = 0;
 let width = 0;
+// The first token of P (the word) whose literals only meet Q's literals (meetsSet's byName), and
+// the same for Q's literals (meetsSetByExtension).
+let strict = Number.POSITIVE_INFINITY;
+let strictQ = Number.POSITIVE_INFINITY;
 
 // The product search: memo[(i - lo) * width + (j - lo)] is 0 (not seen), 1 (no common string from
 // here), 2 (one).
-function tokensMeet(p: readonly Tok[], q: readonly Tok[]): boolean {
+function tokensMeet(
+  p: readonly Tok[],
+  q: readonly Tok[],
+  strictFrom = Number.POSITIVE_INFINITY,
+  strictQFrom = Number.POSITIVE_INFINITY,
+): boolean {
   const n = p.length;
   const m = q.length;
   // Literal ends first: two patterns whose fixed prefixes (or suffixes) differ never meet, which is
@@ -384,6 +457,8 @@ function tokensMeet(p: readonly Tok[], q: readonly Tok[]): boolean {
   else memoBuf.fill(0, 0, size);
   P = p;
   Q = q;
+  strict = strictFrom;
+  strictQ = strictQFrom;
   lo = a;
   pEnd = n - b;
   qEnd = m - b;
@@ -402,7 +477,14 @@ function meet(i: number, j: number): boolean {
   if (!ok && a !== null && a.k >= STAR) ok = meet(i + (a.k === STAR0 ? 2 : 1), j);
   if (!ok && b !== null && b.k >= STAR) ok = meet(i, j + (b.k === STAR0 ? 2 : 1));
   // One character both consume: a star stays (STAR) or moves to its STAR (STAR0); others advance.
-  if (!ok && a !== null && b !== null && charsMeet(a, b)) {
+  if (
+    !ok &&
+    a !== null &&
+    b !== null &&
+    (a.k !== LIT || b.k === LIT || i < strict) &&
+    (b.k !== LIT || a.k === LIT || j < strictQ) &&
+    charsMeet(a, b)
+  ) {
     const ni = a.k === STAR ? i : i + 1;
     const nj = b.k === STAR ? j : j + 1;
     // Two stars both staying make no progress (their empty moves cover what follows).

@@ -89,6 +89,17 @@ const TOOL_LOADERS = [
   "SBT_OPTS",
   "GOROOT", // go: $GOROOT/bin/go and its tools run
   "GOENV", // go: a file of GOFLAGS (-toolexec=PROG) and friends
+  // gate56: where go fetches modules from and whether it checks them (go help module-auth,
+  // go help private): another checksum database (a host it asks, whose answers it trusts), none
+  // (off), modules exempt from it or from the proxy (fetched from their origin unchecked), plain
+  // HTTP, the version-control tools it may run. GOPROXY and GOFLAGS (-insecure) are named above.
+  "GOSUMDB",
+  "GONOSUMDB",
+  "GONOSUMCHECK",
+  "GOINSECURE",
+  "GOPRIVATE",
+  "GONOPROXY",
+  "GOVCS",
   "PYTEST_ADDOPTS", // pytest: -p MODULE imports a plugin
   "PYTEST_PLUGINS",
   "PYTHONWARNINGS", // python: a category ignore::mod.Class imports mod

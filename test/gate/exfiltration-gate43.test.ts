@@ -184,7 +184,8 @@ table(
     ["cat config/credentials.sample.json"],
     ["grep -r API_KEY .env.sample"],
     ["cat .env.template"],
-    ["ls -la .env*"],
+    // gate56: `ls -la .env*` is no longer here: the glob names .env (star-globs-gate56), and a listing
+    // that names .env is ESCALATE as `ls -la .env` was on 7f55e3e already.
     ["cat package.json"],
     ["cat id_rsa.pub"],
     [read("README.md")],

@@ -96,6 +96,12 @@ export interface Effects {
    * and every `--doctest-glob` pattern, `deno test --doc` the code blocks of Markdown files. Null: none.
    */
   doctests: string[] | null;
+  /**
+   * gate56: the words that are process ids of a signal (`kill`), canonical (`01`, `+1`, `' 1'` are
+   * `1`; `-001` is `-1`), whatever flag they look like (`kill -9 -1`, `kill -s KILL -1`): the walk
+   * gives them to the rules as operands, so a pid rule sees every spelling. Null: none.
+   */
+  pids: Word[] | null;
 }
 
 /** What effects.ts needs from the walk: the workspace test and the command's text for reasons. */
@@ -140,8 +146,10 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     copy: false,
     projects: null,
     doctests: null,
+    pids: null,
   };
   workerCount(program, words, ctx, fx);
+  if (INLINE_CODE_FLAGS[program] !== undefined) inlineCopies(program, words, fx);
   const project = PROJECT_OPTIONS[program];
   if (project !== undefined) projectDirs(project, words, fx);
   doctestFiles(program, words, fx);
@@ -246,6 +254,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
     case "go":
       goModuleHosts(words, ctx, fx);
+      goEnvWrite(words, fx);
       if (words[0]?.value === "install")
         floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace (GOBIN)`);
       // `go run mod@version`, `go install mod@version`: fetches code nobody has read and builds it.
@@ -2234,6 +2243,22 @@ function goModuleHosts(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 }
 
 /**
+ * gate56: `go env -w NAME=VALUE` / `go env -u NAME` write the user's go env file (GOENV:
+ * os.UserConfigDir()/go/env, `go help environment`), which every later go command reads: GOPROXY,
+ * GOSUMDB=off, GOFLAGS=-toolexec=PROG, CC for good. A write outside the workspace, as the file.
+ */
+function goEnvWrite(words: Word[], fx: Effects): void {
+  if (words[0]?.value !== "env") return;
+  for (const w of words) {
+    const v = w.value;
+    if (v === null || v === "-w" || v === "-u" || v.startsWith("-w=") || v.startsWith("-u=")) {
+      fx.writes.push("~/Library/Application Support/go/env", "~/.config/go/env");
+      return;
+    }
+  }
+}
+
+/**
  * `ollama run/pull/push/show/cp HOST/NS/MODEL:TAG`: a model name whose first element is a host
  * (a dot, a port or localhost) is fetched from or sent to that registry, not Ollama's (gate43).
  */
@@ -3023,8 +3048,65 @@ function findEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 }
 
 /**
+ * gate56: the flags that give an interpreter its code inline (python -c, node/bun -e/-p, ruby and
+ * perl -e, php -r): what the code copies is judged as a copy (inlineCopies).
+ */
+const INLINE_CODE_FLAGS: Record<string, readonly string[] | undefined> = wordTable({
+  python: ["-c"],
+  node: ["-e", "--eval", "-p", "--print"],
+  bun: ["-e", "--eval", "-p", "--print"],
+  ruby: ["-e"],
+  perl: ["-e", "-E"],
+  php: ["-r"],
+});
+
+/** A string literal of the languages above, without escapes or interpolation (its text is the path). */
+const CODE_STR = String.raw`(?:"([^"\\$]*)"|'([^'\\]*)'|\x60([^\x60\\$]*)\x60)`;
+/**
+ * Calls that copy, move or link a file to another, with both names literal: shutil.copy/copy2/
+ * copyfile/copytree/move, os.rename/replace/link/symlink, pathlib's Path(A).rename/replace/copy(B);
+ * node's fs copyFile(Sync), cp(Sync), rename(Sync), link(Sync), symlink(Sync); Ruby's FileUtils
+ * cp/cp_r/mv/copy_file/copy_entry/ln/ln_s, File.rename, IO.copy_stream; Perl's File::Copy
+ * copy/move and rename; PHP's copy and rename. Parentheses optional (Ruby, Perl).
+ */
+const CODE_COPY = new RegExp(
+  String.raw`(?:\b(?:shutil\.(?:copy2?|copyfile|copytree|move)|os\.(?:rename|replace|link|symlink)|(?:fs\w*\.|promises\.|\b)(?:copyFile|cp|rename|link|symlink)(?:Sync)?|FileUtils\.(?:cp_r|cp|mv|copy_file|copy_entry|copy|ln_s|ln)|File\.(?:rename|copy)|IO\.copy_stream|(?:File::Copy::)?(?:copy|move))\s*\(?\s*${CODE_STR}|\bPath\(\s*${CODE_STR}\s*\)\.(?:rename|replace|copy|symlink_to|hardlink_to)\(\s*)\s*,?\s*${CODE_STR}`,
+  "g",
+);
+/** Longest inline code scanned for copies; beyond it, nothing is learned (the code is ESCALATE). */
+const CODE_COPY_BUDGET = 65536;
+
+/**
+ * gate56: the copies inline code makes with literal names (as protect.ts sees paths inside code):
+ * the source is read and the destination written, and what the session knew of the source
+ * follows to the destination (Effects.copy, gate48): `python3 -c 'shutil.copy("notes.txt",
+ * "run.sh")'` makes run.sh the unread code notes.txt was. The code is ESCALATE whatever it does.
+ */
+function inlineCopies(program: string, words: readonly Word[], fx: Effects): void {
+  const flags = INLINE_CODE_FLAGS[program]!;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) continue;
+    let code: string | null | undefined;
+    if (flags.includes(v)) code = words[i + 1]?.value;
+    else if (v.length > 2 && flags.includes(v.slice(0, 2)) && !v.startsWith("--")) code = v.slice(2);
+    if (code === undefined || code === null || code.length > CODE_COPY_BUDGET) continue;
+    for (const m of code.matchAll(CODE_COPY)) {
+      const from = m[1] ?? m[2] ?? m[3] ?? m[4] ?? m[5] ?? m[6];
+      const to = m[7] ?? m[8] ?? m[9];
+      if (from === undefined || to === undefined || from === "" || to === "") continue;
+      fx.reads.push(from);
+      fx.writes.push(to);
+      fx.copy = true;
+    }
+  }
+}
+
+/**
  * `kill`: process ids in canonical form, so the pack's PID rules see `01`, `+1` and `' 1'` as `1`
- * (the words are rewritten in place); process group 0 is every process of the caller's group.
+ * (the words are rewritten in place) and a pid spelled like a flag (`kill -9 -1`, `kill -s KILL -1`)
+ * as the operand it is (`fx.pids`, gate56: the pack's kill-init judges pid -1 in every spelling);
+ * process group 0 is every process of the caller's group. `%1` is a job of this shell, not a pid.
  */
 function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   let end = false;
@@ -3051,22 +3133,22 @@ function killEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
         stopSignal(FREEZE_SIGNAL.test(v.slice(1)) || !v.startsWith("-s") ? v.slice(1) : v.slice(2), ctx, fx);
       continue;
     }
-    // A flag-looking `-9` before `--` is a signal, unless it is `-1` after the signal.
+    // A flag-looking `-9` first, before `--`, is a signal (`-1` SIGHUP, `-15` SIGTERM), unless it is
+    // the only word (`kill -1`: read as the pid, the stricter reading).
     if (!end && m[1] === "-" && i === 0 && words.length > 1) {
       stopSignal(m[2]!, ctx, fx);
       continue;
     }
     const pid = `${m[1] === "-" ? "-" : ""}${Number(m[2])}`;
     w.value = pid;
+    fx.pids ??= [];
+    fx.pids.push(w);
     if (pid === "0" || pid === "-0")
       floor(fx, `signals: '${ctx.text}' signals every process of the caller's process group`);
-    // Pid -1 is every process the user may signal (kill(2)); `-1` before the pids is SIGHUP, and
-    // `-15` is SIGTERM (the pack's old flags rule read both as -1: `kill -15 PID` was reviewed).
-    else if (pid === "-1")
-      floor(fx, `signals: '${ctx.text}' signals every process the user may signal (pid -1)`);
     // gate49: `kill -- -PGID`: every process of that group, the agent's own group if it is (the
-    // gate knows the agent's groups only where it runs as the daemon).
-    else if (pid.startsWith("-"))
+    // gate knows the agent's groups only where it runs as the daemon). Pid -1 (every process the
+    // user may signal) is the pack's kill-init, which now sees it in every spelling.
+    else if (pid.startsWith("-") && pid !== "-1")
       floor(fx, `signals: '${ctx.text}' signals every process of process group ${pid.slice(1)}`);
   }
 }
@@ -3471,14 +3553,14 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * A sed script's file and command effects, read command by command: addresses are skipped, `s`
  * and `y` are parsed with their delimiters, and what follows `w`/`W`/`r`/`R`/`e` (to the end of
  * the line) is its file or command. An unreadable script is reported as running commands.
+ * `loops`: some branch never ends (sedLoops).
  */
 export function sedScript(s: string): { writes: string[]; reads: string[]; exec: boolean; loops: boolean } {
   const out = { writes: [] as string[], reads: [] as string[], exec: false, loops: false };
-  // Labels seen so far, and whether the command being read has an address: `:a;s/^/x/;ba` jumps
-  // back with no address and no input read in between, so it never ends.
-  const labels = new Set<string>();
+  // The commands in order, for sedLoops: whether each has an address, a branch's label, and for
+  // `s` whether its regex matches the empty string (then it always succeeds).
+  const cmds: SedCmd[] = [];
   let addressed = false;
-  let reads = false;
   let i = 0;
   const n = s.length;
   const toEol = (): string => {
@@ -3525,7 +3607,11 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "s":
       case "y": {
         const d = s[i++];
-        if (d === undefined || !delimited(d) || !delimited(d)) return { ...out, exec: true };
+        const re = i;
+        if (d === undefined || !delimited(d)) return { ...out, exec: true };
+        const always = c === "s" && matchesEmpty(s.slice(re, i - 1));
+        if (!delimited(d)) return { ...out, exec: true };
+        cmds.push({ c, addressed, label: "", always });
         if (c === "y") break;
         // Flags: g p i I m M e w FILE, numbers.
         while (i < n && /[gpiImMe0-9]/.test(s[i]!)) {
@@ -3553,6 +3639,7 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "a":
       case "i":
       case "c":
+        if (c === "c") cmds.push({ c, addressed, label: "", always: false });
         toEol();
         break;
       case "b":
@@ -3560,18 +3647,16 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "T":
       case ":": {
         const from = i;
-        while (i < n && s[i] !== ";" && s[i] !== "\n") i++;
-        const label = s.slice(from, i).trim();
-        if (c === ":") {
-          labels.add(label);
-          reads = false;
-        } else if (c === "b" && !addressed && label !== "" && labels.has(label) && !reads) out.loops = true;
+        // A branch's label also ends at a block's `}` (`/a/{:a;p;ba}`, as GNU sed reads it).
+        while (i < n && s[i] !== ";" && s[i] !== "\n" && (c === ":" || s[i] !== "}")) i++;
+        cmds.push({ c, addressed, label: s.slice(from, i).trim(), always: false });
         break;
       }
       case "q":
       case "Q":
       case "l":
       case "L":
+        if (c === "q" || c === "Q") cmds.push({ c, addressed, label: "", always: false });
         while (i < n && /[0-9 ]/.test(s[i]!)) i++;
         break;
       case "=":
@@ -3583,20 +3668,162 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
       case "H":
       case "n":
       case "N":
-        reads = true;
-        break;
       case "p":
       case "P":
       case "x":
       case "z":
       case "F":
+        cmds.push({ c, addressed, label: "", always: false });
         break;
       default:
         // A command the reader does not know: it might be one that runs something.
         return { ...out, exec: true };
     }
   }
+  out.loops = sedLoops(cmds);
   return out;
+}
+
+interface SedCmd {
+  /** The command letter (`:` a label). */
+  c: string;
+  addressed: boolean;
+  /** A branch's or a label's name ("" for `b` to the end). */
+  label: string;
+  /** `s` whose regex matches the empty string: it always succeeds. */
+  always: boolean;
+}
+
+/** Commands that read input or end the cycle or the run (a loop through one ends with the input). */
+const SED_READS = new Set(["n", "N", "d", "D"]);
+/** Exits: `q`, `Q`, `c` (c ends the cycle); with an address, they leave only once the pattern space changes. */
+const SED_EXITS = new Set(["q", "Q", "c"]);
+/** Commands that change the pattern space (an address tested again may then fail). */
+const SED_CHANGES = new Set(["s", "y", "g", "G", "x", "z"]);
+/** Most commands judged for loops; a longer script is judged as one that may loop (bounded work). */
+const SED_LOOP_BUDGET = 512;
+
+/**
+ * gate56: true when some branch of a sed script runs forever: a `b`, `t` or `T` to a label at or
+ * before it (sed finds labels anywhere in the joined script: `-e :a -e 'p;ba'`), with no command
+ * between the label and the branch that reads input (`n`, `N`, `d`, `D`), exits (`q`, `Q`, `c`;
+ * with an address, when the span also changes the pattern space) or leaves that span (a branch to
+ * the end or to a label outside it). The branch is taken every time when:
+ * - `b` with no address (`:a;p;ba`), or with an address and nothing in the span that changes the
+ *   pattern space (`:a;$!ba`, `:a;/x/ba`: the address answers the same every time);
+ * - `t` when an `s` in the span always succeeds (`:a;s/^/x/;ta`: its regex matches the empty string);
+ * - `T` when no `s` in the span can succeed every time (`:a;Ta`, `:a;s/x/y/;Ta` on a line with no x).
+ * A label defined twice, or a branch to a label that does not exist (sed refuses the script), is not
+ * a loop here.
+ */
+function sedLoops(cmds: readonly SedCmd[]): boolean {
+  if (cmds.length > SED_LOOP_BUDGET) return true;
+  const at = new Map<string, number>();
+  for (let k = 0; k < cmds.length; k++) if (cmds[k]!.c === ":") at.set(cmds[k]!.label, k);
+  const seen = new Uint8Array(cmds.length);
+  const todo: number[] = [];
+  for (let j = 0; j < cmds.length; j++) {
+    const br = cmds[j]!;
+    if (br.c !== "b" && br.c !== "t" && br.c !== "T") continue;
+    const k = at.get(br.label);
+    if (br.label === "" || k === undefined || k > j) continue;
+    // What the span holds, and whether a path from the label reaches the branch: a read or an
+    // exit stops a path, an unconditional branch goes only to its label (`:a;bz;n;:z;ba` skips n),
+    // a branch out of the span leaves it.
+    let changes = false;
+    let always = false;
+    let exits = false;
+    for (let m = k + 1; m < j; m++) {
+      const x = cmds[m]!;
+      if (SED_CHANGES.has(x.c)) changes = true;
+      if (x.always && !x.addressed) always = true;
+      if (SED_EXITS.has(x.c) && x.addressed) exits = true;
+    }
+    if (exits && changes) continue;
+    seen.fill(0, k, j + 1);
+    todo.length = 0;
+    todo.push(k + 1);
+    let reached = false;
+    while (todo.length > 0 && !reached) {
+      const m = todo.pop()!;
+      if (m < k || m > j || seen[m] === 1) continue;
+      seen[m] = 1;
+      if (m === j) {
+        reached = true;
+        break;
+      }
+      const x = cmds[m]!;
+      if (SED_READS.has(x.c) || (SED_EXITS.has(x.c) && !x.addressed)) continue;
+      if (x.c === "b" || x.c === "t" || x.c === "T") {
+        const to = x.label === "" ? -1 : (at.get(x.label) ?? -1);
+        if (to >= 0) todo.push(to + 1);
+        if (x.c === "b" && !x.addressed) continue;
+      }
+      todo.push(m + 1);
+    }
+    if (!reached) continue;
+    if (br.c === "b" ? !br.addressed || !changes : br.c === "t" ? always : !always) return true;
+  }
+  return false;
+}
+
+/**
+ * True when a sed regex (BRE or ERE) can match the empty string: every atom is optional (`*`, `?`,
+ * `\?`, `{0,…}`) or an anchor (`^`, `$`), as `^`, `$`, `.*`, `a*` and the empty regex are. The
+ * empty regex reuses the last one, which is judged the same (it may match anything). Groups and
+ * alternations are read as their parts: a regex with `\|` or `|` matches empty when one side does
+ * (a part reported empty too often makes a loop ESCALATE, never an ALLOW).
+ */
+function matchesEmpty(re: string): boolean {
+  let atom = false; // an atom waiting for its quantifier
+  let empty = true; // every atom so far is optional
+  for (let i = 0; i < re.length; i++) {
+    const c = re[i]!;
+    if (c === "*" || c === "?") {
+      atom = false;
+      continue;
+    }
+    if (c === "\\") {
+      const d = re[++i];
+      if (d === "?" || d === "(" || d === ")") {
+        if (d === "?") atom = false;
+        continue;
+      }
+      if (d === "|") {
+        if (!atom && empty) return true;
+        atom = false;
+        empty = true;
+        continue;
+      }
+      if (d === "{" && re[i + 1] === "0") {
+        atom = false;
+        i = re.indexOf("}", i);
+        if (i < 0) return true;
+        continue;
+      }
+    } else if (c === "{" && re[i + 1] === "0") {
+      atom = false;
+      i = re.indexOf("}", i);
+      if (i < 0) return true;
+      continue;
+    } else if (c === "^" || c === "$" || c === "(" || c === ")") continue;
+    else if (c === "|") {
+      if (!atom && empty) return true;
+      atom = false;
+      empty = true;
+      continue;
+    } else if (c === "[") {
+      // A bracket expression: one atom, to its closing `]` (a `]` first is a member).
+      let j = i + 1;
+      if (re[j] === "^") j++;
+      if (re[j] === "]") j++;
+      while (j < re.length && re[j] !== "]") j++;
+      i = j;
+    }
+    if (atom) empty = false;
+    atom = true;
+  }
+  return empty && !atom;
 }
 
 /**

@@ -717,6 +717,7 @@ function emit(
   // and which words are its own script or expression (a sed script is no path, its URL no host).
   const fx = program === "" ? null : commandEffects(program, words, new WalkEffects(ctx, cmdText));
   const exprs = fx !== null && fx.exprs.length > 0 ? fx.exprs : null;
+  const pids = fx?.pids ?? null;
   for (let i = 0; i < words.length; i++) {
     const w = words[i]!;
     const v = w.value;
@@ -734,7 +735,8 @@ function emit(
       endOfFlags = true;
       continue;
     }
-    if (!endOfFlags && v.length > 1 && v[0] === "-") {
+    // gate56: a process id spelled like a flag (`kill -9 -1`) is the operand it is.
+    if (!endOfFlags && v.length > 1 && v[0] === "-" && !pids?.includes(w)) {
       addFlags(flags, v);
       const eq = v.indexOf("=");
       if (eq > 0) addPath(paths, v.slice(eq + 1), ctx);
