@@ -1023,6 +1023,17 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
     global = first === "tool" && words.some((w) => w.value === "install" || w.value === "upgrade");
   else if (program === "gem")
     global = /^(i|in|ins|inst|insta|instal|install|update)$/.test(first ?? "") && gemOnPath(words, ctx);
+  // gate54: mix archives (~/.mix/archives, loaded by every later mix command) and escripts
+  // (~/.mix/escripts, on PATH), from hex, git, GitHub, a URL or a local file; dotnet's global
+  // tools (~/.dotnet/tools); stack's and cabal's installed executables (~/.local/bin, ~/.cabal/bin).
+  else if (program === "mix") global = first === "archive.install" || first === "escript.install";
+  else if (program === "dotnet")
+    global =
+      first === "tool" &&
+      words.some((w) => w.value === "install" || w.value === "update") &&
+      has("-g", "--global", "--tool-path");
+  else if (program === "stack") global = first === "install" || has("--copy-bins");
+  else if (program === "cabal") global = /^(?:v[12]-|new-)?install$/.test(first ?? "");
   if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
 }
 
@@ -1393,6 +1404,7 @@ const REMOVERS = new Set([
 const GLOBAL_PROGRAMS = new Set([
   ...["npm", "pnpm", "yarn", "bun", "pip", "pip3", "pipx", "uv", "brew"],
   ...["pyenv", "rbenv", "gem", "cargo", "rustup", "conda", "mamba", "micromamba", "go"],
+  ...["mix", "dotnet", "stack", "cabal"],
 ]);
 
 /**
