@@ -3,8 +3,10 @@
  * policy can allow what they deny (a deny outranks every allow). The daemon injects what to
  * protect (paths resolved with realpath at config time); everything here is pure string work.
  */
+
 import { canonicalHost, classifyHost, endpointOf, isInternal } from "./hosts.js";
 import { collapse, foldPath, stripProcRoot, unalias } from "./paths.js";
+import { propertyKind } from "./program-keys.js";
 import type { SimpleCommand } from "./shell/index.js";
 
 /** What no action may touch. Paths are absolute; the daemon passes both their lexical and realpath forms. */
@@ -115,6 +117,12 @@ const TOOL_LOADERS = [
   "ERL_FLAGS",
   "ELIXIR_ERL_OPTIONS",
   "MIX_EXS", // mix: the project file it runs
+  "CCC_OVERRIDE_OPTIONS", // clang: edits its own arguments (`+-fplugin=P`)
+  "OCAMLPARAM", // ocaml compilers: extra options (ppx=P)
+  "LDSHARED", // python setup.py build_ext: the linker program
+  "LDCXXSHARED",
+  "PKG_CONFIG", // configure, meson, cargo build scripts: the pkg-config program run
+  "TOOLCHAINS", // xcrun: the toolchain whose clang, swift, ld run
   "CMAKE_TOOLCHAIN_FILE", // cmake: a script run at configure
   "CMAKE_PROJECT_INCLUDE(?:_BEFORE)?",
   "SYSTEM_WGETRC", // wget: post_file=, use_askpass=
@@ -179,7 +187,10 @@ export function credentialFinding(text: string): Finding | null {
 
 /** True when setting `name` changes which program runs or what it loads (the action's env and the line's assignments). */
 export function injectsEnv(name: string): boolean {
-  return ENV_INJECTION.test(name);
+  // gate54: a name whose parts say it names a program, a compiler's program directory or a
+  // toolchain's home (COMPILER_PATH, GCC_EXEC_PREFIX, PUPPETEER_EXECUTABLE_PATH, CHROME_BIN,
+  // MSBuild's CscToolPath, which MSBuild takes from the environment as a property).
+  return ENV_INJECTION.test(name) || (name.length > 2 && propertyKind(name) === "program");
 }
 
 /** DENY findings for variables of an action's env that inject code or change program lookup. */
@@ -187,7 +198,7 @@ export function envFindings(env: Readonly<Record<string, string>> | undefined): 
   if (env === undefined) return [];
   const out: Finding[] = [];
   for (const k of Object.keys(env)) {
-    if (ENV_INJECTION.test(k) || k.includes("=") || k.includes("\0")) {
+    if (injectsEnv(k) || k.includes("=") || k.includes("\0")) {
       out.push({
         rule: "env-injection",
         effect: "deny",

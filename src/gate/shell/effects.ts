@@ -6,6 +6,7 @@
  */
 import { canonicalHost } from "../hosts.js";
 import { hostOf } from "../paths.js";
+import { flagsLoad, propertyKind } from "../program-keys.js";
 import { injectsEnv } from "../protect.js";
 import { wordTable } from "../word-table.js";
 import { GIT_LONGS } from "./git-longs.js";
@@ -158,6 +159,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
+  const props = PROPERTY_SPELLINGS[program];
+  if (props !== undefined) propertyOptions(props, words, ctx, fx);
   const prints = SETTINGS_PRINTS[program];
   if (prints !== undefined) settingsPrints(prints, words, fx);
   else if (SCRIPT_HOSTS.has(program)) hostedPrints(words, fx);
@@ -1034,6 +1037,17 @@ function globalInstall(program: string, words: Word[], ctx: EffectsCtx, fx: Effe
     global = first === "tool" && words.some((w) => w.value === "install" || w.value === "upgrade");
   else if (program === "gem")
     global = /^(i|in|ins|inst|insta|instal|install|update)$/.test(first ?? "") && gemOnPath(words, ctx);
+  // gate54: mix archives (~/.mix/archives, loaded by every later mix command) and escripts
+  // (~/.mix/escripts, on PATH), from hex, git, GitHub, a URL or a local file; dotnet's global
+  // tools (~/.dotnet/tools); stack's and cabal's installed executables (~/.local/bin, ~/.cabal/bin).
+  else if (program === "mix") global = first === "archive.install" || first === "escript.install";
+  else if (program === "dotnet")
+    global =
+      first === "tool" &&
+      words.some((w) => w.value === "install" || w.value === "update") &&
+      has("-g", "--global", "--tool-path");
+  else if (program === "stack") global = first === "install" || has("--copy-bins");
+  else if (program === "cabal") global = /^(?:v[12]-|new-)?install$/.test(first ?? "");
   if (global) floor(fx, `persistence: '${ctx.text}' installs programs onto PATH outside the workspace`);
 }
 
@@ -1407,6 +1421,7 @@ const REMOVERS = new Set([
 const GLOBAL_PROGRAMS = new Set([
   ...["npm", "pnpm", "yarn", "bun", "pip", "pip3", "pipx", "uv", "brew"],
   ...["pyenv", "rbenv", "gem", "cargo", "rustup", "conda", "mamba", "micromamba", "go"],
+  ...["mix", "dotnet", "stack", "cabal"],
 ]);
 
 /**
@@ -1567,7 +1582,8 @@ const CODE_FLAGS: Record<string, readonly string[]> = wordTable({
   task: ["-t", "--taskfile"],
   ninja: ["-f"],
   meson: ["--native-file", "--cross-file"],
-  // gate50: `-Dorg.gradle.java.home=D` runs D/bin/java (the build's JVM).
+  // gate50: `-Dorg.gradle.java.home=D` runs D/bin/java (the build's JVM; gate54: any property
+  // naming a program is read by propertyOptions).
   gradle: [
     "-I",
     "--init-script",
@@ -1575,8 +1591,8 @@ const CODE_FLAGS: Record<string, readonly string[]> = wordTable({
     "--build-file",
     "-c",
     "--settings-file",
-    "-Dorg.gradle.java.home=",
     "-Dorg.gradle.java.installations.paths=",
+    "-Porg.gradle.java.installations.paths=",
   ],
   mvn: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings", "-t", "--toolchains"],
   mvnw: ["-f", "--file", "-s", "--settings", "-gs", "--global-settings"],
@@ -1593,7 +1609,18 @@ const CODE_FLAGS: Record<string, readonly string[]> = wordTable({
   ],
   cargo: ["--config"],
   rustc: ["-C", "--codegen"],
-  gcc: ["-fplugin=", "-fpass-plugin=", "--ld-path=", "-fuse-ld=", "-load", "-B", "--gcc-toolchain="],
+  // gate54: `-Wl,…` and `-Xlinker …` are the linker's own options (ld64's -lto_library, ld's -plugin).
+  gcc: [
+    "-fplugin=",
+    "-fpass-plugin=",
+    "--ld-path=",
+    "-fuse-ld=",
+    "-load",
+    "-B",
+    "--gcc-toolchain=",
+    "-Wl,",
+    "-Xlinker",
+  ],
   // gate50: `-ldflags='-linkmode external -extld P'` runs P as the linker.
   go: ["-vettool", "-toolexec", "-extld", "-exec", "-overlay", "-ldflags", "--ldflags"],
   // gate50: an extension loaded from a directory runs in the editor's extension host.
@@ -1617,6 +1644,26 @@ const CODE_FLAGS: Record<string, readonly string[]> = wordTable({
   make: ["MAKEFILES=", "SHELL=", "MAKEFLAGS=", "MFLAGS=", "CFLAGS=", "CXXFLAGS=", "CPPFLAGS=", "LDFLAGS="],
   pip: ["-r", "--requirement", "-c", "--constraint"],
   pip3: ["-r", "--requirement", "-c", "--constraint"],
+  // gate54: what a compiler, REPL or runner is told to run or load besides the sources (a plugin
+  // jar, a preprocessor or linker program, an init file, an extension, an ini whose addopts load
+  // plugins). `*`: a family of flags (`-pgmF`, `-pgml`; `--with-compiler`, `--with-PROG`).
+  kotlinc: ["-Xplugin=", "-Xcompiler-plugin="],
+  ghc: ["-pgm*", "-fplugin-library=", "--ghc-options", "--ghc-option"],
+  cabal: [
+    "-w",
+    "--with-*",
+    "--ghc-options",
+    "--ghc-option",
+    "--ghcjs-options",
+    "--gcc-options",
+    "--ld-options",
+  ],
+  stack: ["--with-*", "--ghc-options", "--compiler"],
+  ocaml: ["-init", "-ppx", "-pp"],
+  ocamlc: ["-ppx", "-pp"],
+  php: ["-F", "--process-file", "-c", "--php-ini", "-z", "--zend-extension", "-d", "--define"],
+  pytest: ["-c", "--config-file", "-o", "--override-ini"],
+  swiftc: ["-load-plugin-library", "-load-plugin-executable", "-plugin-path", "-external-plugin-path"],
   uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
 });
 for (const [alias, of] of [
@@ -1631,6 +1678,14 @@ for (const [alias, of] of [
   ["c++", "gcc"],
   ["g++", "gcc"],
   ["gmake", "make"],
+  ["ghci", "ghc"],
+  ["runghc", "ghc"],
+  ["runhaskell", "ghc"],
+  ["ocamlopt", "ocamlc"],
+  ["ocamlfind", "ocamlc"],
+  ["utop", "ocaml"],
+  ["py.test", "pytest"],
+  ["swift", "swiftc"],
 ] as const)
   CODE_FLAGS[alias] = CODE_FLAGS[of]!;
 
@@ -1719,8 +1774,24 @@ function codeValue(flag: string, v: string): string | null {
   }
   // make `CFLAGS='-O2 -B DIR'`: the directories and plugins the compiler is told to run from.
   if (flag === "CFLAGS=" || flag === "CXXFLAGS=" || flag === "CPPFLAGS=" || flag === "LDFLAGS=") {
-    const m = /(?:^|\s)(?:-B\s*|-fplugin=|-fpass-plugin=|--ld-path=|-fuse-ld=(?=[./~]))(\S+)/.exec(v);
-    return m ? m[1]! : /(?:^|\s)-(?:Xclang|load|Wl,|Xlinker)/.test(v) ? "" : null;
+    const m = flagsLoad(v);
+    return m !== null ? m : /(?:^|\s)-(?:Xclang|load|Wl,|Xlinker)/.test(v) ? "" : null;
+  }
+  // gate54: options given to another program as one word (`--ghc-options='-pgmF ./pp'`).
+  if (FLAGS_VALUED.has(flag) || flag === "-Wl," || flag === "-Xlinker") return flagsLoad(v);
+  // php `-d KEY=VALUE`: an ini key that loads a file or names a program (the others are settings).
+  if (flag === "-d" || flag === "--define") {
+    const m = /^\s*([\w.]+)\s*=\s*(.*)$/s.exec(v);
+    if (m === null || !PHP_CODE_INI.test(m[1]!)) return null;
+    return /sendmail_path$/.test(m[1]!) ? "" : m[2]!.replace(/^(["'])(.*)\1$/, "$2");
+  }
+  // pytest `-o KEY=VALUE`: addopts are options pytest reads as its own (`-p MOD` imports MOD), as
+  // PYTEST_ADDOPTS and PYTEST_PLUGINS are.
+  if (flag === "-o" || flag === "--override-ini") return /^\s*(addopts|\w*plugins)\s*=/.test(v) ? "" : null;
+  // ocaml `-ppx 'CMD ARGS'`, `-pp CMD`: the command's program; a bare name is one on PATH.
+  if (flag === "-ppx" || flag === "-pp" || flag.endsWith("*") || flag === "-w" || flag === "--compiler") {
+    const prog = v.trim().split(/\s+/)[0] ?? "";
+    return prog.includes("/") || prog.startsWith("~") ? prog : null;
   }
   if (
     flag === "--node-options" ||
@@ -1739,8 +1810,22 @@ function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx:
     if (v === null) continue;
     for (const f of loads) {
       let val: string | null | undefined;
-      if (f.endsWith("=")) {
+      if (f.endsWith("*")) {
+        // A family (`-pgmF P`, `--with-compiler=P`): each member names the program it runs.
+        const stem = f.slice(0, -1);
+        if (!v.startsWith(stem) || v.length === stem.length) continue;
+        const eq = v.indexOf("=");
+        val = eq > 0 ? v.slice(eq + 1) : (words[i + 1]?.value ?? null);
+      } else if (f === "-Wl,") {
+        if (v.startsWith(f)) val = v;
+      } else if (f.endsWith("=")) {
         if (v.startsWith(f)) val = v.slice(f.length);
+      } else if (v === "-Xlinker" && f === v) {
+        // The linker's words: each `-Xlinker` passes the next one (`-Xlinker -plugin -Xlinker P`).
+        val = words
+          .slice(i, i + 4)
+          .map((x) => x.value ?? "")
+          .join(" ");
       } else if (v === f) {
         val = words[i + 1]?.value ?? null;
         // clang `-Xclang -load -Xclang ./p.dylib`: the plugin is the next -Xclang's value.
@@ -1748,7 +1833,15 @@ function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx:
       } else if (v.startsWith(`${f}=`)) val = v.slice(f.length + 1);
       else if (f.length === 2 && f[1] !== "-" && v.startsWith(f) && v.length > 2 && !v.startsWith("--"))
         val =
-          f === "-r" || f === "-c" || f === "-f" || f === "-C" || f === "-S" || f === "-I" || f === "-B"
+          f === "-r" ||
+          f === "-c" ||
+          f === "-f" ||
+          f === "-C" ||
+          f === "-S" ||
+          f === "-I" ||
+          f === "-B" ||
+          f === "-d" ||
+          f === "-w"
             ? v.slice(2)
             : undefined;
       if (val === undefined) continue;
@@ -1759,7 +1852,105 @@ function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx:
       const file = codeValue(f, val);
       if (file === null) break;
       if (file === "") floor(fx, `code: '${ctx.text}' gives the tool code or a command to run (${f})`);
+      else if (namesBinary(f, file)) unreadProgram(fx, ctx, f, file);
       else apply("script", f, file, ctx, fx);
+      break;
+    }
+  }
+}
+
+/**
+ * gate54: flags (of CODE_FLAGS or a property) whose value is a program or a native library the
+ * tool runs or loads, not a source file: like a program run by its path (builtin:untrusted-program),
+ * the gate cannot read what it runs, so the workspace is no better than elsewhere.
+ */
+const PROGRAM_FLAGS = new Set([
+  ...["-fplugin=", "-fpass-plugin=", "-fplugin-library=", "--ld-path=", "-fuse-ld=", "-load", "-B"],
+  ...["CC=", "CPLUSPLUS=", "LD=", "LDPLUSPLUS=", "LIBTOOL=", "SWIFT_EXEC="],
+  ...["-vettool", "-toolexec", "-extld", "-exec", "--python-executable", "-z", "--zend-extension"],
+  ...["-Xplugin=", "-Xcompiler-plugin=", "-ppx", "-pp", "-w", "--compiler", "-pgm*", "--with-*"],
+  ...["-Wl,", "-Xlinker"],
+  ...["-load-plugin-library", "-load-plugin-executable", "-plugin-path", "-external-plugin-path"],
+  // What flagsLoad finds in a string of options is a program or library too.
+  ...["CFLAGS=", "CXXFLAGS=", "CPPFLAGS=", "LDFLAGS=", "-ldflags", "--ldflags"],
+  ...["--ghc-options", "--ghc-option", "--ghcjs-options", "--gcc-options", "--ld-options"],
+]);
+/** Files that are compiled code or an archive of it: a jar, a shared library, an executable. */
+const BINARY_FILE = /\.(?:jar|so(?:\.\d+)*|dylib|dll|exe|bundle|node|ez|wasm)$/i;
+/** Flags whose value is a string of another program's options (read by flagsLoad). */
+const FLAGS_VALUED = new Set([
+  ...["--ghc-options", "--ghc-option", "--ghcjs-options", "--gcc-options", "--ld-options"],
+]);
+/** php ini keys whose value is code php loads or a program it runs (php.ini's documentation). */
+const PHP_CODE_INI = /^(?:zend_)?extension(?:_dir)?$|^auto_(?:prepend|append)_file$|preload$|^sendmail_path$/;
+
+function namesBinary(flag: string, file: string): boolean {
+  return BINARY_FILE.test(file) || (PROGRAM_FLAGS.has(flag) && (file.includes("/") || file.startsWith("~")));
+}
+
+function unreadProgram(fx: Effects, ctx: EffectsCtx, flag: string, file: string): void {
+  floor(
+    fx,
+    `code: '${ctx.text}' runs or loads '${file}' as a program or library (${flag}): the gate cannot read what it runs`,
+  );
+  fx.reads.push(file);
+}
+
+/**
+ * gate54: properties a build tool takes as options (`-Dk=v` for the JVM's tools, `-p:k=v` for
+ * MSBuild, `K=V` build settings for xcodebuild) are judged by their key's parts, not a list of
+ * keys: a key that names a program, a toolchain's home, a plugin or an agent (maven's `jvm`,
+ * `maven.compiler.executable`, `org.gradle.java.home`, MSBuild's `CscToolPath`) with a path value
+ * is a program the tool runs; a key that holds options (`argLine`, `org.gradle.jvmargs`,
+ * `OTHER_CFLAGS`) is read by flagsLoad. The same rule judges variables (`propertyNames`).
+ */
+const PROPERTY_SPELLINGS: Record<string, readonly string[]> = wordTable({
+  mvn: ["-D"],
+  mvnw: ["-D"],
+  gradle: ["-D", "-P"],
+  gradlew: ["-D", "-P"],
+  sbt: ["-D"],
+  ant: ["-D"],
+  java: ["-D"],
+  kotlin: ["-D"],
+  scala: ["-D"],
+  lein: ["-D"],
+  bazel: ["--define=", "--action_env=", "--host_action_env=", "--repo_env="],
+  dotnet: ["-p:", "/p:", "-property:", "/property:", "--property:", "-rp:", "-restoreProperty:"],
+  msbuild: ["-p:", "/p:", "-property:", "/property:", "-rp:", "/rp:", "-restoreProperty:"],
+  xcodebuild: [""],
+});
+
+/** A value that is a path (not a bare name looked up on PATH, not a number or a word). */
+function pathValue(v: string): boolean {
+  return v.includes("/") || v.startsWith("~") || v.startsWith(".");
+}
+
+function propertyOptions(spellings: readonly string[], words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (const w of words) {
+    const v = w.value;
+    if (v === null || v.length < 3) continue;
+    for (const sp of spellings) {
+      if (sp === "" ? !/^[A-Z][A-Z0-9_]*=/.test(v) : !v.startsWith(sp)) continue;
+      // MSBuild takes several in one: `-p:A=1;B=2` (`,` too).
+      const body = v.slice(sp.length);
+      for (const kv of sp.startsWith("-p:") || sp.includes("property") || sp.endsWith("p:")
+        ? body.split(/[;,](?=\s*[\w.]+=)/)
+        : [body]) {
+        const eq = kv.indexOf("=");
+        if (eq <= 0) continue;
+        const key = kv.slice(0, eq);
+        const val = kv.slice(eq + 1).replace(/^(["'])(.*)\1$/, "$2");
+        const kind = propertyKind(key);
+        if (kind === "program") {
+          if (pathValue(val.trim().split(/\s+/)[0] ?? "")) unreadProgram(fx, ctx, `${sp}${key}=`, val);
+        } else if (kind === "options") {
+          const file = flagsLoad(val);
+          if (file === "")
+            floor(fx, `code: '${ctx.text}' gives the tool code or a command to run (${sp}${key}=)`);
+          else if (file !== null) unreadProgram(fx, ctx, `${sp}${key}=`, file);
+        }
+      }
       break;
     }
   }

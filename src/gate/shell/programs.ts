@@ -16,7 +16,8 @@ export const CODE_FLAGS: Record<string, string[]> = wordTable({
   deno: ["eval"],
   bun: ["-e", "--eval"],
   ruby: ["-e"],
-  php: ["-r"],
+  // gate54: -B/-R/-E run code before, per line of and after the input (php -h).
+  php: ["-r", "-B", "-R", "-E", "--process-begin", "--process-code", "--process-end"],
   osascript: ["-e"],
   lua: ["-e"],
   awk: [],
@@ -40,6 +41,32 @@ export const CODE_FLAGS: Record<string, string[]> = wordTable({
   clojure: ["-e", "--eval"],
   kotlinc: ["-e", "-expression", "-script"],
   mix: ["-e", "--eval"],
+});
+/**
+ * REPLs that run what their standard input holds when no script file is named (gate54): the
+ * program, and the subcommand that starts its REPL ("" for none). `ocaml -stdin`, `dotnet fsi
+ * --readline-`, `echo CODE | kotlinc`: the code is judged as code read from a pipe.
+ */
+export const STDIN_REPLS: Readonly<Record<string, readonly string[]>> = wordTable({
+  ocaml: [""],
+  utop: [""],
+  kotlinc: [""],
+  kotlin: [""],
+  ghci: [""],
+  irb: [""],
+  jshell: [""],
+  groovysh: [""],
+  scala: [""],
+  sbcl: [""],
+  guile: [""],
+  racket: [""],
+  julia: [""],
+  erl: [""],
+  iex: [""],
+  clj: [""],
+  clojure: [""],
+  swift: ["repl"],
+  dotnet: ["fsi", "script", "repl"],
 });
 export const INTERPRETERS = new Set([
   "python",

@@ -10,6 +10,7 @@
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost, canonicalUrl } from "../hosts.js";
 import { hostOf, isWithin, normalisePath } from "../paths.js";
+import { flagsLoad, propertyKind } from "../program-keys.js";
 import { injectsEnv } from "../protect.js";
 import { wordTable } from "../word-table.js";
 import { activeBackend, type Backend, type Grammar } from "./backend.js";
@@ -1228,6 +1229,10 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
   } else if (INJECT_VARS.test(name) || injectsEnv(name)) {
     // The same list as an action's env (protect.ts): package indexes, proxies, start-up files …
     addFloor(ctx, `code-injection: ${name}=… changes what a program loads, runs or talks to`);
+  } else if (value !== null && propertyKind(name) === "options" && flagsLoad(value) !== null) {
+    // gate54: `CFLAGS='-fplugin=./p.so' make`, `CGO_LDFLAGS=-Wl,-plugin,P go build`: options a
+    // compiler, linker or JVM reads from the variable, which load code (`CFLAGS=-O2` does not).
+    addFloor(ctx, `code-injection: ${name}=… gives a compiler, linker or JVM code to load`);
   } else if (STATE_VARS.test(name)) {
     addFloor(ctx, `shell-state: ${name}=… changes ${STATE_VARS_WHAT[name] ?? "shell state"}`);
   } else if (name.startsWith("options[")) {

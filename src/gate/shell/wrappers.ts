@@ -4,7 +4,7 @@
  * `ssh host CMD`). Decides only; the walk (walk.ts) parses and judges what it is handed (`Runner`).
  */
 import { dockerfileRuns } from "../capabilities.js";
-import { INTERPRETERS, SHELLS, SIMPLE_WRAPPERS, VALUE_FLAGS } from "./programs.js";
+import { INTERPRETERS, SHELLS, SIMPLE_WRAPPERS, STDIN_REPLS, VALUE_FLAGS } from "./programs.js";
 import { RUNS_COMMAND, RUNS_PACKAGE } from "./specs.js";
 import type { SimpleCommand, Word } from "./types.js";
 
@@ -23,6 +23,14 @@ export interface Runner {
   sub(inner: Word[], via: string[], outer: SimpleCommand): void;
   /** `NAME=value` in the environment of what runs next. */
   env(name: string, value: string | null, via: string[]): void;
+}
+
+/** The REPL starts (its subcommand, if it has one, is first) with no script file, or `-`: it reads its standard input. */
+function replOnStdin(subs: readonly string[], operands: Word[]): boolean {
+  const first = operands[0]?.value;
+  const sub = first !== undefined && first !== null && subs.includes(first) ? 1 : 0;
+  if (sub === 0 && !subs.includes("")) return false;
+  return operands.slice(sub).every((o) => o.value === "-");
 }
 
 /** Index of the first word that is the wrapped command (or -1), and the `env NAME=value` assignments before it. */
@@ -114,6 +122,13 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
     heredoc === null
   ) {
     run.floor(`dynamic-command: '${cmd.text}' runs code read from a pipe`);
+    return;
+  }
+  const repl = STDIN_REPLS[program];
+  if (repl !== undefined && (cmd.feeders.length > 0 || heredoc !== null) && replOnStdin(repl, cmd.operands)) {
+    run.floor(
+      `dynamic-command: '${cmd.text}' runs code read from its standard input (a REPL with no script file)`,
+    );
     return;
   }
   if (program === "source" || program === ".") {
