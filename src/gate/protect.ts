@@ -52,7 +52,8 @@ export interface Finding {
     | "network-data"
     | "dependency-source"
     | "arrived-tree"
-    | "decompress-download";
+    | "decompress-download"
+    | "carried-command";
   /** allow: the finding only labels the session (`labels`); its reason says why. */
   effect: "deny" | "escalate" | "allow";
   reason: string;
