@@ -2060,6 +2060,9 @@ type WriteText =
 
 /** echo's own options: a leading word of only these letters. */
 const ECHO_FLAGS = /^-[neE]+$/;
+/** The escapes read as what they print in a text without CHAR_ESCAPES: `\n`, `\t`, `\\`. */
+const PLAIN_ESCAPES = /\\([nt\\])/g;
+const plainEscape = (_: string, e: string) => (e === "n" ? "\n" : e === "t" ? "\t" : "\\");
 /** printf/echo escapes that build characters (`\x63`, `\0143`, `\u0063`): what they print cannot be read as written. */
 const CHAR_ESCAPES = /\\(?:[xuU0-7]|c.)/;
 /** printf/echo -e escapes: a character named by code, `\c` (nothing after it), or one letter. */
@@ -2150,7 +2153,11 @@ function shellTexts(
         if (escapes || words.some((v) => CHAR_ESCAPES.test(v)))
           t = { path: "", text: null, whole: false, printed: printed(words.join(" ")) };
         else
-          t = { path: "", text: words.join(" ").replace(/\\n/g, "\n").replace(/\\t/g, "\t"), whole: false };
+          t = {
+            path: "",
+            text: words.join(" ").replace(PLAIN_ESCAPES, plainEscape),
+            whole: false,
+          };
         break;
       case "sed":
       case "gsed":
