@@ -6,6 +6,7 @@ import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { fixCanonical } from "../protocol/canonical.js";
 import { type Action, parseAction } from "./actions.js";
 import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } from "./capabilities.js";
+import { builtInProgram, carriedCandidates } from "./carried.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import {
@@ -233,6 +234,10 @@ export class Gate {
   private readonly onChange: ((urgent: boolean) => void) | undefined;
   /** Set while deciding when a label or artefact was new. */
   private urgent = false;
+  /** Nesting of carriedFindings' own judgements: a carried command's carried text is not read again. */
+  private carrying = 0;
+  /** carriedFindings' verdicts per bundle: `workspaces, cwd, command` → "" (no serious effect) or the verdict. */
+  private readonly carriedMemo = new WeakMap<PolicyBundle, Map<string, string>>();
 
   constructor(bundle: PolicyBundle, opts: GateOptions) {
     this.current = bundle;
@@ -600,6 +605,8 @@ export class Gate {
     }
     manifestFindings(found, subjects, texts, netWrites, s, p);
     reviewControlFindings(found, subjects, texts, s, p);
+    if (texts !== undefined && this.carrying === 0)
+      this.carriedFindings(found, bundle, subjects, texts, s, snap, req);
     const matched: CompiledRule[] = [];
     // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
     for (const sub of subjects) this.subjectFindings(found, sub);
@@ -864,6 +871,91 @@ export class Gate {
       if (a.read && EVAL.indexOf(a.read.floor) > EVAL.indexOf(read.floor)) read = a.read;
     }
     return read;
+  }
+
+  /**
+   * A write is at least as dangerous as the commands its text carries (gate53, carried.ts): each
+   * candidate of a text the gate knows a write puts in a file (a heredoc, echo/printf words, a
+   * sed -i script, tee, file.write and write/edit tools' content, appends and edits included) is
+   * judged as a shell line in the file's directory with a scratch session (the session's
+   * workspaces, none of its state: nothing is recorded). One whose verdict is DENY, or ESCALATE by
+   * a rule of risk 60 or more that judges an effect (not a program's identity: CARRIED_NOT_EFFECTS),
+   * makes the write ESCALATE (builtin:carried-command), quoting it; a scan over its budget too.
+   */
+  private carriedFindings(
+    out: Finding[],
+    bundle: PolicyBundle,
+    subjects: readonly Subject[],
+    texts: Map<string, WriteText>,
+    s: Track,
+    snap: CompositionSnapshot,
+    req: EvaluateRequest,
+  ): void {
+    for (const sub of subjects) {
+      if (sub.kind !== "shell" && sub.kind !== "file.write" && sub.kind !== "tool") continue;
+      for (const w of sub.writes) {
+        const t = texts.get(w);
+        if (t === undefined || !("path" in t)) continue;
+        const sed = (sub.program === "sed" || sub.program === "gsed") && sub.cmd !== null;
+        const text = sed ? sedInserted(sub.cmd!.words) : (t.text ?? t.printed);
+        if (text === undefined || text === null || text === "") continue;
+        const named = splitIndex(bundle).get("shell");
+        const scan = carriedCandidates(text, (word) => builtInProgram(word) || named?.has(word) === true);
+        let why: string | null =
+          scan.over === null ? null : `its text has ${scan.over}: the gate cannot judge them all`;
+        if (why === null && scan.candidates.length > 0) {
+          let scratch: Track | undefined;
+          const cwd = dirOf(w);
+          // The judgement uses no session state: the same command in the same directory under the
+          // same bundle and workspaces is judged once (a bounded memo; full, it starts again).
+          let memo = this.carriedMemo.get(bundle);
+          if (memo === undefined || memo.size >= CARRIED_MEMO) {
+            memo = new Map();
+            this.carriedMemo.set(bundle, memo);
+          }
+          const scope = `${s.workspaces?.join("\0") ?? ""}\u0001${cwd}\u0001`;
+          this.carrying++;
+          try {
+            for (const c of scan.candidates) {
+              const key = scope + c;
+              let verdict = memo.get(key);
+              if (verdict === undefined) {
+                if (scratch === undefined) {
+                  scratch = new Track();
+                  scratch.setWorkspaces(s.workspaces);
+                }
+                const action: Action = { kind: "shell", command: c, cwd };
+                const d = this.decide(
+                  bundle,
+                  action,
+                  scratch,
+                  undefined,
+                  snap,
+                  performance.now(),
+                  { session_id: req.session_id, action },
+                  false,
+                );
+                const serious = carriedEffect(d);
+                verdict = serious === null ? "" : `${d.evaluation}: ${serious}`;
+                memo.set(key, verdict);
+              }
+              if (verdict === "") continue;
+              why = `it carries the command '${c.length > 160 ? `${c.slice(0, 157)}...` : c}', which the gate judges ${verdict}`;
+              break;
+            }
+          } finally {
+            this.carrying--;
+          }
+        }
+        if (why === null) continue;
+        out.push({
+          rule: "carried-command",
+          effect: "escalate",
+          reason: `carried-command: '${sub.text}' writes '${w}': ${why}`,
+        });
+        return;
+      }
+    }
   }
 
   /**
@@ -1642,6 +1734,74 @@ function reviewControlFindings(
   }
 }
 
+/** Most carried-command verdicts a gate remembers per bundle. */
+const CARRIED_MEMO = 4096;
+
+/**
+ * Built-in rules that judge who a program is or what this session did, not what a command does:
+ * a carried command that only meets these carries no effect (gate53). Loopback is the
+ * developer's own machine (`open http://localhost:3000` in a README).
+ */
+const CARRIED_NOT_EFFECTS = new Set(
+  [
+    "untrusted-program",
+    "session-artefact",
+    "arrived-tree",
+    "dependency-source",
+    "carried-command",
+    "internal-address",
+  ].map((r) => `${BUILTIN_PREFIX}${r}`),
+);
+
+/**
+ * The serious effect a carried command's verdict shows, or null: DENY, or a non-allow rule of
+ * risk 60 or more (the pack's scale: a secret read, an upload, a write or delete outside the
+ * workspace, privilege, persistence, agent tamper) that judges an effect. A default ESCALATE (an
+ * unknown program: a word of prose) or a dynamic word is not an effect.
+ */
+function carriedEffect(d: Decision): string | null {
+  if (d.evaluation === "ALLOW") return null;
+  for (const m of d.policy_matched) {
+    if (m.effect === "allow" || CARRIED_NOT_EFFECTS.has(m.rule_id)) continue;
+    if (m.effect === "deny" || m.risk >= 60) return d.reasons[0] ?? m.rule_id;
+  }
+  return null;
+}
+
+/**
+ * The text a sed script inserts: each `s` command's replacement, and `a`/`i`/`c` text; what it
+ * matches is not written (gate53). Flag words are left out; a file name reads as its own text.
+ */
+function sedInserted(words: readonly Word[]): string {
+  const out: string[] = [];
+  for (const w of words) {
+    const v = w.value;
+    if (v === null || v.startsWith("-")) continue;
+    for (const cmd of v.split("\n")) {
+      const m = /^\s*(?:[\d$,/^!]*)?s(.)/.exec(cmd);
+      if (m !== null) {
+        // s<d>pattern<d>replacement<d>: `\<d>` is the delimiter itself, not its end.
+        const d = m[1]!;
+        let part = 0;
+        let repl = "";
+        for (let i = m[0].length; i < cmd.length && part < 2; i++) {
+          const ch = cmd[i]!;
+          if (ch === "\\" && i + 1 < cmd.length) {
+            if (part === 1) repl += cmd[i + 1] === d ? d : cmd[i + 1] === "n" ? "\n" : `\\${cmd[i + 1]}`;
+            i++;
+          } else if (ch === d) part++;
+          else if (part === 1) repl += ch;
+        }
+        out.push(repl);
+        continue;
+      }
+      const a = /^\s*[\d$,]*[aic]\\?\s*(.*)$/s.exec(cmd);
+      out.push(a !== null ? a[1]! : cmd);
+    }
+  }
+  return out.join("\n");
+}
+
 /** Programs whose write does not follow a symlink at the path's last component: it removes, makes or stamps it. */
 const LINK_SAFE_WRITERS = new Set(["rm", "rmdir", "unlink", "trash", "mkdir", "touch"]);
 
@@ -2030,10 +2190,39 @@ type WriteText =
 
 /** echo's own options: a leading word of only these letters. */
 const ECHO_FLAGS = /^-[neE]+$/;
-/** Programs whose words are the text they write (echo, printf) or insert (sed -i). */
-const WORD_WRITERS = new Set(["echo", "printf", "sed", "gsed"]);
+/** The escapes read as what they print in a text without CHAR_ESCAPES: `\n`, `\t`, `\\`. */
+const PLAIN_ESCAPES = /\\([nt\\])/g;
+const plainEscape = (_: string, e: string) => (e === "n" ? "\n" : e === "t" ? "\t" : "\\");
 /** printf/echo escapes that build characters (`\x63`, `\0143`, `\u0063`): what they print cannot be read as written. */
 const CHAR_ESCAPES = /\\(?:[xuU0-7]|c.)/;
+/** printf/echo -e escapes: a character named by code, `\c` (nothing after it), or one letter. */
+const PRINTF_ESCAPES =
+  /\\(?:x([0-9A-Fa-f]{1,2})|u([0-9A-Fa-f]{1,4})|U([0-9A-Fa-f]{1,8})|0?([0-7]{1,3})|(c)[\s\S]*|(.))/g;
+const ONE_LETTER: Readonly<Record<string, string>> = wordTable({
+  n: "\n",
+  t: "\t",
+  r: "\r",
+  "\\": "\\",
+  a: "\x07",
+  b: "\b",
+  e: "\x1b",
+  f: "\f",
+  v: "\v",
+});
+
+/** The text printf or `echo -e` prints for `s` (its format and words joined). */
+function printed(s: string): string {
+  return s.replace(PRINTF_ESCAPES, (all, x, u, U, o, cut, one) => {
+    if (cut !== undefined) return "";
+    const code = x ?? u ?? U;
+    if (code !== undefined) return String.fromCodePoint(Math.min(Number.parseInt(code, 16), 0x10ffff));
+    if (o !== undefined) return String.fromCharCode(Number.parseInt(o, 8) & 0xff);
+    return ONE_LETTER[one] ?? all;
+  });
+}
+
+/** Programs whose words are the text they write (echo, printf) or insert (sed -i). */
+const WORD_WRITERS = new Set(["echo", "printf", "sed", "gsed"]);
 
 /**
  * The text each shell write puts in its file, where the line says it: a heredoc to cat or tee
@@ -2053,12 +2242,25 @@ function shellTexts(
     let t: WriteText | null = null;
     const words: string[] = [];
     let dynamic = false;
+    let escapes = false;
     if (WORD_WRITERS.has(c.program)) {
       // echo prints every word after its leading -n/-e/-E (`echo --index-url x` prints it all).
+      // printf has no option but `-v VAR` (it writes no file then) and `--`: `printf -p:x` prints it.
       let lead = c.program === "echo";
-      for (const w of lead ? c.words : c.operands) {
-        if (lead && w.value !== null && ECHO_FLAGS.test(w.value)) continue;
+      const printf = c.program === "printf";
+      let first = true;
+      for (const w of lead || printf ? c.words : c.operands) {
+        if (lead && w.value !== null && ECHO_FLAGS.test(w.value)) {
+          // Only echo's own leading option turns escapes on (`echo -eval` prints `-eval`).
+          if (w.value.includes("e")) escapes = true;
+          continue;
+        }
+        if (printf && first && w.value === "--") {
+          first = false;
+          continue;
+        }
         lead = false;
+        first = false;
         if (w.value === null) dynamic = true;
         else words.push(w.value);
       }
@@ -2074,14 +2276,18 @@ function shellTexts(
       }
       case "echo":
       case "printf":
-        if (
-          dynamic ||
-          (c.program === "echo" && c.flags.has("-e")) ||
-          words.some((v) => CHAR_ESCAPES.test(v)) ||
-          words.some((v) => v.includes("%b"))
-        )
-          break;
-        t = { path: "", text: words.join(" ").replace(/\\n/g, "\n").replace(/\\t/g, "\t"), whole: false };
+        // `echo -eval x` prints `-eval x`: its words are its text. Escapes that build characters
+        // (`\x63`, `\0143`, `\c`) leave the text unread as code; carriedFindings still reads what
+        // they print (`printed`), whether or not echo has -e: more text is a candidate, never less.
+        if (dynamic || words.some((v) => v.includes("%b"))) break;
+        if (escapes || words.some((v) => CHAR_ESCAPES.test(v)))
+          t = { path: "", text: null, whole: false, printed: printed(words.join(" ")) };
+        else
+          t = {
+            path: "",
+            text: words.join(" ").replace(PLAIN_ESCAPES, plainEscape),
+            whole: false,
+          };
         break;
       case "sed":
       case "gsed":
@@ -2177,6 +2383,8 @@ export interface StructuredWrite {
   /** Null: the write gave no text the gate can read (a digest only, a move). */
   text: string | null;
   whole: boolean;
+  /** With no text: what echo/printf escapes print, read only for the commands it carries (gate53). */
+  printed?: string;
 }
 
 /** Tools that write or edit one file, by their name's last part (`mcp__fs__write_file`, `Write`). */

@@ -55,7 +55,8 @@ export interface Finding {
     | "dependency-source"
     | "review-control"
     | "arrived-tree"
-    | "decompress-download";
+    | "decompress-download"
+    | "carried-command";
   /** allow: the finding only labels the session (`labels`); its reason says why. */
   effect: "deny" | "escalate" | "allow";
   reason: string;

@@ -98,7 +98,9 @@ describe("session artefacts", () => {
       action_id: "a1",
       action: { kind: "shell", command: "echo 'rm -rf ~' > tool.sh" },
     });
-    expect(w.evaluation).toBe("ALLOW");
+    // The write carries `rm -rf ~` (gate53): reviewed at the write already.
+    expect(w.evaluation).toBe("ESCALATE");
+    expect(w.reasons.join()).toMatch(/carried-command: .* carries the command 'rm -rf ~'/);
     const run = g.evaluate({ session_id: "s", action: { kind: "shell", command: "bash tool.sh" } });
     // The gate read what echo wrote (gate34): running it is what running `rm -rf ~` is.
     expect(run.evaluation).toBe("DENY");
