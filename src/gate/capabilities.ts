@@ -324,3 +324,28 @@ export function unboundCapability(lang: CodeLanguage, text: string): string | nu
   }
   return null;
 }
+
+/**
+ * Code that writes files (gate57): the names it writes are strings inside it the gate does not
+ * track, so a run of it leaves files nobody read (`open('Makefile','w')`, `fs.writeFileSync`,
+ * `os.WriteFile`, `std::fs::write`, `File.write`). Not a capability a run is reviewed for (writing
+ * files is what programs do); the run marks its workspace blind instead (gate.ts). Broad on purpose:
+ * a mode or helper the table misses is a write the gate never sees, a false match only a mark.
+ */
+const WRITES: Partial<Record<CodeLanguage, RegExp>> = {
+  python:
+    /\bopen\s*\([^\n]*?,\s*(?:mode\s*=\s*)?[rbtU]*['"][rbtU]*[wax+]|\.open\s*\(\s*['"][rbtU]*[wax+]|\.(write_text|write_bytes|touch|mkdir|rename|replace|symlink_to|hardlink_to|link_to|extractall|extract|save\w*|to_\w+|dump)\s*\(|\b(shutil|os)\s*\.\s*(copy\w*|move|rename\w*|replace|makedirs|mkdir|link|symlink|open|write)\b|\b(urlretrieve|FileHandler|mkstemp)\b|\bjson\s*\.\s*dump\b/,
+  js: /\b(writeFile\w*|appendFile\w*|createWriteStream|copyFile\w*|cpSync|rename\w*|symlink\w*|linkSync|mkdir\w*|outputFile\w*|outputJson\w*|writeJson\w*|mkdtemp\w*|openSync|ftruncate\w*|truncate\w*)\b|\bfs\s*\.\s*(cp|link|open|write\w*)\b|\bBun\s*\.\s*(write|file)\b|\bDeno\s*\.\s*(write\w*|copyFile\w*|rename\w*|create\w*|open\w*|symlink\w*|link\w*|mkdir\w*|makeTemp\w*|truncate\w*)\b/,
+  go: /\b(os|ioutil)\s*\.\s*(WriteFile|Create\w*|OpenFile|Rename|Symlink|Link|Mkdir\w*|TempFile|MkdirTemp|CreateTemp|CopyFS)\b/,
+  rust: /\bfs\s*::\s*(write|copy|rename|create_dir\w*|hard_link|soft_link|OpenOptions|File)\b|\b(File\s*::\s*(create\w*|options)|OpenOptions|symlink\w*)\b/,
+  ruby: /\b(File|IO|Pathname|FileUtils|Dir|Tempfile)\s*\.\s*(write|binwrite|open|new|rename|symlink|link|mkdir\w*|cp\w*|mv|copy\w*|move|install|touch|ln\w*)\b|\.(write|binwrite|puts)\b|\bopen\s*\(?\s*[^)\n]*,\s*['"][^'"]*[wa+]/,
+};
+
+/**
+ * How `text` (a file of `lang`) writes files, as a reason, or null when it shows no write. A
+ * language with no table (shell: the gate reads its writes; unknown: never cleared) is null.
+ */
+export function writesFiles(lang: CodeLanguage, text: string): string | null {
+  const m = WRITES[lang]?.exec(text);
+  return m ? `it writes files ('${m[0].trim().slice(0, 40)}')` : null;
+}

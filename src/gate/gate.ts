@@ -5,7 +5,13 @@
 import { Codes, ForgeError, hasForgeCode } from "../errors.js";
 import { fixCanonical } from "../protocol/canonical.js";
 import { type Action, parseAction } from "./actions.js";
-import { type CodeLanguage, codeLanguage, dockerfileRuns, unboundCapability } from "./capabilities.js";
+import {
+  type CodeLanguage,
+  codeLanguage,
+  dockerfileRuns,
+  unboundCapability,
+  writesFiles,
+} from "./capabilities.js";
 import { builtInProgram, carriedCandidates } from "./carried.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
@@ -717,6 +723,11 @@ export class Gate {
       const patch = text?.text != null && PATCH_TEXT.test(text.text) ? patchTargets(text.text) : undefined;
       const gitConfig =
         text?.text != null && text.whole && w.endsWith("/config") ? gitConfigCode(text.text) : undefined;
+      // Code that writes files (an edit keeps what the file did): its run marks the workspace blind.
+      const writes =
+        lang !== null &&
+        ((text?.text != null && writesFiles(lang, text.text) !== null) ||
+          (text?.whole !== true && (s.artefact(w) ?? p?.artefact(w))?.writes === true));
       const by: Artefact = {
         summary,
         action_id: id,
@@ -729,6 +740,7 @@ export class Gate {
           ? { patch: { files: patch.files.slice(0, 256), link: patch.link } }
           : {}),
         ...(gitConfig !== undefined ? { gitConfig } : {}),
+        ...(writes ? { writes: true as const } : {}),
       };
       s.made(w, by);
       p?.made(w, by);
@@ -739,6 +751,30 @@ export class Gate {
       // A move's sources are gone, not made: their bytes are the destination's.
       for (const w of sub.writes) if (sub.cmd?.moved?.includes(w) !== true) made(w, sub.text);
       if (sub.cmd?.copy) this.copiedTree(s, p, sub.cmd);
+    }
+    // A run of session code that writes files wrote names the gate cannot know: its workspace is blind.
+    for (const sub of subjects) {
+      const c = sub.cmd;
+      if (c === undefined || c === null) continue;
+      const writer = blindWriter(c, s, p);
+      if (writer === undefined) continue;
+      const ws = this.workspaceOf(c.cwd, s.workspaceRoots);
+      const root = ws === OUTSIDE ? c.cwd : ws;
+      if (s.artefact(root)?.blind) continue;
+      this.urgent = true;
+      const by: Artefact = {
+        summary: c.text,
+        action_id: id,
+        at_ms: at,
+        code: true,
+        blind: true,
+        read: {
+          floor: "ESCALATE",
+          why: `'${c.text}' ran '${writer}', which writes files the gate cannot name, so any file here may be its`,
+        },
+      };
+      s.made(root, by);
+      p?.made(root, by);
     }
     // Trees the network wrote into that no word names (`curl … | git apply`).
     if (net) for (const [w, n] of net) if (n.tree) made(w, n.text);
@@ -1992,6 +2028,16 @@ function taintFindings(
   const fetchers = new Map<string, string>();
   for (const c of cmds) {
     if (c.repo !== undefined) gitRepoFindings(out, c, s, p);
+    // git runs its config, hooks and filters as code: in a blind workspace any of them may be new.
+    if (c.program === "git") {
+      const b = blindAbove(c.cwd, s, p);
+      if (b !== undefined)
+        out.push({
+          rule: "session-artefact",
+          effect: "escalate",
+          reason: `session-artefact: '${c.text}' runs git's config and hooks in '${b[0]}': ${b[1].read?.why ?? ""}`,
+        });
+    }
     for (const run of c.runs) {
       // The file itself, or a directory it lies in (`git clone URL tool` then `bash tool/install.sh`).
       let f = run;
@@ -2065,6 +2111,8 @@ function taintFindings(
     }
     for (const w of c.writes) if (!line.has(w)) line.set(w, c.text);
     if (step !== undefined && c.tree !== undefined && !line.has(c.tree)) line.set(c.tree, step);
+    // Session code that writes files: what later stages run under its directory may be its.
+    if (!line.has(c.cwd) && blindWriter(c, s, p) !== undefined) line.set(c.cwd, c.text);
   }
   return net;
 }
@@ -2121,6 +2169,30 @@ function heldArtefact(dir: string, s: Track, p: Track | undefined): string | und
         held = f;
     }
   return held;
+}
+
+/**
+ * The session code file `c` runs or loads that writes files (Artefact.writes): a file it runs
+ * (`python3 gen.py`), a file under a directory it runs (`go run ./tools/w`), or one under the
+ * project a runner loads (`cargo run`, `npm test`); undefined when none.
+ */
+function blindWriter(c: SimpleCommand, s: Track, p: Track | undefined): string | undefined {
+  if (s.artefacts.size === 0 && (p === undefined || p.artefacts.size === 0)) return undefined;
+  const dirs = PROJECT_RUNNERS.has(c.program) ? [...c.runs, ...(c.projects ?? [c.cwd])] : c.runs;
+  for (const d of dirs)
+    for (const t of p ? [s, p] : [s])
+      for (const [f, a] of t.artefacts) if (a.writes === true && isWithin(f, d)) return f;
+  return undefined;
+}
+
+/** The blind workspace (Artefact.blind) `dir` lies in, with its artefact; undefined when none. */
+function blindAbove(dir: string, s: Track, p: Track | undefined): [string, Artefact] | undefined {
+  if (s.artefacts.size === 0 && (p === undefined || p.artefacts.size === 0)) return undefined;
+  for (let d = dir; d !== ""; d = d.slice(0, d.lastIndexOf("/"))) {
+    const a = s.artefact(d) ?? p?.artefact(d);
+    if (a?.blind) return [d, a];
+  }
+  return undefined;
 }
 
 function madeBy(earlier: string | undefined, a: Artefact | undefined, f: string, s: Track): string {

@@ -49,6 +49,17 @@ export interface Artefact {
    * inert (gitConfigCode), else the first key that runs code or points git elsewhere.
    */
   gitConfig?: string;
+  /**
+   * A code file whose text shows it writes files (capabilities.ts writesFiles): running it writes
+   * names the gate cannot know, so the run marks its workspace `blind`.
+   */
+  writes?: true;
+  /**
+   * A workspace a program wrote into under names the gate cannot know (a run of session code that
+   * writes files, gate57): every file in it may be that program's, so what runs or loads one is judged
+   * as a session artefact (read: ESCALATE, naming the run).
+   */
+  blind?: true;
 }
 
 /** A code artefact a project runner must not load unreviewed: its content was not read, or showed a capability. */
@@ -363,6 +374,8 @@ const TrackDump = z.object({
         code: z.boolean().optional(),
         read: z.object({ floor: z.enum(["ALLOW", "ESCALATE", "DENY"]), why: z.string() }).optional(),
         patch: z.object({ files: z.array(z.string()).max(256), link: z.boolean() }).optional(),
+        writes: z.literal(true).optional(),
+        blind: z.literal(true).optional(),
       }),
     )
     .optional(),
