@@ -1756,8 +1756,8 @@ function reviewControlFindings(
         : w.slice(0, w.lastIndexOf("/"));
       const written: string[] = [];
       for (const o of subjects) if (o !== sub) for (const x of o.writes) written.push(x);
-      for (const x of s.artefacts.keys()) written.push(x);
-      if (p) for (const x of p.artefacts.keys()) written.push(x);
+      // ignoreHides looks only below the file's directory: the index's keys there, in order.
+      for (const t of p ? [s, p] : [s]) for (const x of t.below(`${dir}/`)) written.push(x);
       const why = ignoreHides(t.text, dir, written);
       if (why === null) continue;
       out.push({
@@ -2180,8 +2180,12 @@ function blindWriter(c: SimpleCommand, s: Track, p: Track | undefined): string |
   if (s.artefacts.size === 0 && (p === undefined || p.artefacts.size === 0)) return undefined;
   const dirs = PROJECT_RUNNERS.has(c.program) ? [...c.runs, ...(c.projects ?? [c.cwd])] : c.runs;
   for (const d of dirs)
-    for (const t of p ? [s, p] : [s])
-      for (const [f, a] of t.artefacts) if (a.writes === true && isWithin(f, d)) return f;
+    for (const t of p ? [s, p] : [s]) {
+      // `d` itself (a file it runs), then what lies below it: the directory index, not a scan.
+      if (t.artefacts.get(d)?.writes === true) return d;
+      for (const f of t.below(d.endsWith("/") ? d : `${d}/`))
+        if (t.artefacts.get(f)!.writes === true) return f;
+    }
   return undefined;
 }
 
