@@ -51,6 +51,7 @@ import {
   patchTargets,
   type ShellLimits,
   type SimpleCommand,
+  sedScript,
   urlData,
   type Word,
 } from "./shell/index.js";
@@ -1805,35 +1806,17 @@ function carriedEffect(d: Decision): string | null {
 }
 
 /**
- * The text a sed script inserts: each `s` command's replacement, and `a`/`i`/`c` text; what it
- * matches is not written (gate53). Flag words are left out; a file name reads as its own text.
+ * The text sed writes into the file, for carried-command (gate53): what sedScript (the one sed
+ * reader) says each script word inserts (every `s` replacement, `;`-separated ones included, and
+ * `a`/`i`/`c` text), and each word itself (a file name, a classic `a\` text on its next line).
+ * Flag words are left out.
  */
 function sedInserted(words: readonly Word[]): string {
   const out: string[] = [];
   for (const w of words) {
     const v = w.value;
     if (v === null || v.startsWith("-")) continue;
-    for (const cmd of v.split("\n")) {
-      const m = /^\s*(?:[\d$,/^!]*)?s(.)/.exec(cmd);
-      if (m !== null) {
-        // s<d>pattern<d>replacement<d>: `\<d>` is the delimiter itself, not its end.
-        const d = m[1]!;
-        let part = 0;
-        let repl = "";
-        for (let i = m[0].length; i < cmd.length && part < 2; i++) {
-          const ch = cmd[i]!;
-          if (ch === "\\" && i + 1 < cmd.length) {
-            if (part === 1) repl += cmd[i + 1] === d ? d : cmd[i + 1] === "n" ? "\n" : `\\${cmd[i + 1]}`;
-            i++;
-          } else if (ch === d) part++;
-          else if (part === 1) repl += ch;
-        }
-        out.push(repl);
-        continue;
-      }
-      const a = /^\s*[\d$,]*[aic]\\?\s*(.*)$/s.exec(cmd);
-      out.push(a !== null ? a[1]! : cmd);
-    }
+    out.push(...sedScript(v).inserted, v);
   }
   return out.join("\n");
 }

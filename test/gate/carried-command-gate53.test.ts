@@ -112,6 +112,9 @@ describe("other spellings of the same write", () => {
     ],
     ["sed -i with another delimiter", `sed -i 's#a#os.system("${EVIL}")#' src/app/util.py`],
     ["sed -i insert", `sed -i '1i os.system("${EVIL}")' src/app/util.py`],
+    // The second of two `;`-separated commands (sedInserted read only the first before sedScript).
+    ["sed -i second replacement", `sed -i 's/x/y/;s/^/os.system("${EVIL}")\\n/' src/app/util.py`],
+    ["sed -i insert after a command", `sed -i '1d;1i os.system("${EVIL}")' src/app/util.py`],
     ["printf | tee", `tee Procfile.dev <<'EOF'\nweb: bin/rails s\nevil: ${EVIL}\nEOF`],
     [
       "file.write edits of alembic/env.py",

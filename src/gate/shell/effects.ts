@@ -3746,8 +3746,21 @@ function sedEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * the line) is its file or command. An unreadable script is reported as running commands.
  * `loops`: some branch never ends (sedLoops).
  */
-export function sedScript(s: string): { writes: string[]; reads: string[]; exec: boolean; loops: boolean } {
-  const out = { writes: [] as string[], reads: [] as string[], exec: false, loops: false };
+export function sedScript(s: string): {
+  writes: string[];
+  reads: string[];
+  exec: boolean;
+  loops: boolean;
+  /** The text it puts in the file: each `s` replacement (escapes read) and each `a`/`i`/`c` text. */
+  inserted: string[];
+} {
+  const out = {
+    writes: [] as string[],
+    reads: [] as string[],
+    exec: false,
+    loops: false,
+    inserted: [] as string[],
+  };
   // The commands in order, for sedLoops: whether each has an address, a branch's label, and for
   // `s` whether its regex matches the empty string (then it always succeeds).
   const cmds: SedCmd[] = [];
@@ -3801,7 +3814,9 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
         const re = i;
         if (d === undefined || !delimited(d)) return { ...out, exec: true };
         const always = c === "s" && matchesEmpty(s.slice(re, i - 1));
+        const repl = i;
         if (!delimited(d)) return { ...out, exec: true };
+        if (c === "s") out.inserted.push(sedReplacement(s.slice(repl, i - 1), d));
         cmds.push({ c, addressed, label: "", always });
         if (c === "y") break;
         // Flags: g p i I m M e w FILE, numbers.
@@ -3829,10 +3844,13 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
         break;
       case "a":
       case "i":
-      case "c":
+      case "c": {
         if (c === "c") cmds.push({ c, addressed, label: "", always: false });
-        toEol();
+        // `a text`, GNU's one-line `a\text`; the classic `a\` puts its text on the next line.
+        const text = toEol();
+        out.inserted.push(text.startsWith("\\") ? text.slice(1) : text);
         break;
+      }
       case "b":
       case "t":
       case "T":
@@ -3872,6 +3890,19 @@ export function sedScript(s: string): { writes: string[]; reads: string[]; exec:
     }
   }
   out.loops = sedLoops(cmds);
+  return out;
+}
+
+/** An `s` replacement as it is written to the file: `\d` is the delimiter, `\n` a newline, other escapes kept. */
+function sedReplacement(raw: string, d: string): string {
+  let out = "";
+  for (let i = 0; i < raw.length; i++) {
+    const ch = raw[i]!;
+    if (ch === "\\" && i + 1 < raw.length) {
+      const e = raw[++i]!;
+      out += e === d ? d : e === "n" ? "\n" : `\\${e}`;
+    } else out += ch;
+  }
   return out;
 }
 

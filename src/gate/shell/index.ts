@@ -4,7 +4,7 @@
  * the commands that run other commands (wrappers.ts).
  */
 export { initShell, shellBackend, shellReady, useShellBackend } from "./backend.js";
-export { CREDENTIAL_HEADER, encodedRun, urlData } from "./effects.js";
+export { CREDENTIAL_HEADER, encodedRun, sedScript, urlData } from "./effects.js";
 export { PROJECT_RUNNERS, programFamily } from "./programs.js";
 export { GIT_INERT_KEYS } from "./specs.js";
 export {
