@@ -2040,7 +2040,7 @@ function taintFindings(
           out.push({
             rule: "session-artefact",
             effect: "escalate",
-            reason: `session-artefact: '${c.text}' loads code from '${run}', which holds '${held}', made by ${madeBy(undefined, (s.artefacts.get(held) ?? p?.artefacts.get(held))!, held, s)}: code the gate has not read`,
+            reason: `session-artefact: '${c.text}' loads code from '${run}', which holds '${held}', made by ${madeBy(undefined, (s.artefact(held) ?? p?.artefact(held))!, held, s)}: ${(s.artefact(held) ?? p?.artefact(held))!.read?.why ?? "code the gate has not read"}`,
           });
         continue;
       }
@@ -2151,6 +2151,12 @@ function heldArtefact(dir: string, s: Track, p: Track | undefined): string | und
       )
         held = f;
     }
+  // What a full index forgot (Track.forgotten) below it: any file there may be the session's.
+  if (held === undefined && (s.forgotten.size > 0 || (p !== undefined && p.forgotten.size > 0))) {
+    const d = canonicalPath(dir);
+    for (const t of p ? [s, p] : [s])
+      for (const f of t.forgotten.keys()) if (f !== d && isWithin(f, d)) return f;
+  }
   return held;
 }
 
@@ -2405,6 +2411,18 @@ function projectCode(
         rule: "session-artefact",
         effect: a.read?.floor === "DENY" ? "deny" : "escalate",
         reason: `session-artefact: '${c.text}' runs the project's code in '${P}', which loads '${path}', made by ${madeBy(undefined, a, path, s)}: ${a.read ? a.read.why : "code the gate has not read"}`,
+      });
+      return;
+    }
+    // What a full index forgot (Track.forgotten): a directory the runner loads may hold any of it.
+    for (const [d, a] of t.forgotten) {
+      const cP = canonicalPath(P);
+      const near = (x: string) => isWithin(d, x) || isWithin(x, d);
+      if (!near(cP) && !c.paths.some((x) => near(canonicalPath(x)))) continue;
+      out.push({
+        rule: "session-artefact",
+        effect: "escalate",
+        reason: `session-artefact: '${c.text}' runs the project's code in '${P}', and ${a.read!.why}`,
       });
       return;
     }

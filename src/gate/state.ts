@@ -22,6 +22,12 @@ export interface RecentEntry {
 /** Artefacts kept per session or principal. */
 export const MAX_ARTEFACTS = 256;
 
+/**
+ * Directories kept per session or principal for what a full artefact index forgot (Track.forgotten):
+ * past this, the oldest is widened to its parent directory, up to `/`.
+ */
+export const MAX_FORGOTTEN = 64;
+
 /** The step that made a file: what it was, which action, when. */
 export interface Artefact {
   summary: string;
@@ -65,6 +71,24 @@ export interface Artefact {
 /** A code artefact a project runner must not load unreviewed: its content was not read, or showed a capability. */
 export function unbounded(a: Artefact): boolean {
   return a.code === true && a.read?.floor !== "ALLOW";
+}
+
+/**
+ * An artefact whose loss from a full index changes no decision: code whose whole text the gate read
+ * and cleared, and nothing else about it matters (no network bytes, patch, git config that points
+ * elsewhere, file writes). Forgotten, it is judged as a workspace file the session did not make,
+ * which is what its text earned. Anything else a full index forgets is remembered by its directory.
+ */
+function cleared(a: Artefact): boolean {
+  return (
+    a.read?.floor === "ALLOW" &&
+    a.net !== true &&
+    a.tree !== true &&
+    a.patch === undefined &&
+    (a.gitConfig === undefined || a.gitConfig === "") &&
+    a.writes !== true &&
+    a.blind !== true
+  );
 }
 
 /** Who set a label: the session, the action and the time (issue 19 §8: reasons name it). */
@@ -113,9 +137,20 @@ export class Track {
   evicted = false;
   /**
    * Files this session (or principal) wrote, downloaded or made executable, by absolute path: code
-   * the gate has not read (issue 19 §3). Bounded; the oldest is forgotten first.
+   * the gate has not read (issue 19 §3). Bounded (MAX_ARTEFACTS): when full, the oldest the gate
+   * read and cleared is forgotten first (nothing is lost), else the oldest, whose directory goes
+   * to `forgotten`.
    */
   readonly artefacts = new Map<string, Artefact>();
+  /**
+   * What a full index forgot, fail closed: directories (canonical, as canonicalPath spells them)
+   * in which the session made files the gate no longer remembers one by one. `artefact()` answers
+   * for any file in or below one with its entry: a blind workspace (Artefact.blind), code the gate
+   * has not read. Bounded (MAX_FORGOTTEN): the oldest widens to its parent, up to `/`.
+   */
+  readonly forgotten = new Map<string, Artefact>();
+  /** The artefacts `cleared` says may be forgotten without loss, oldest first. */
+  private readonly clearedKeys = new Set<string>();
   /** The artefacts whose bytes came from the network (`net`): what a project run is checked against. */
   readonly netArtefacts = new Set<string>();
   /** The code artefacts a project run is checked against (`unbounded`): derived, kept in step by `made`. */
@@ -164,12 +199,27 @@ export class Track {
     return true;
   }
 
-  /** The artefact at `path`, under any spelling of it that names the same file (case, Unicode form). */
+  /**
+   * The artefact at `path`, under any spelling of it that names the same file (case, Unicode form);
+   * for a file the index no longer holds one by one, the `forgotten` directory it lies in.
+   */
   artefact(path: string): Artefact | undefined {
     const a = this.artefacts.get(path);
-    if (a !== undefined || this.artefacts.size === 0) return a;
+    if (a !== undefined || (this.artefacts.size === 0 && this.forgotten.size === 0)) return a;
     const key = this.spelled.get(canonicalPath(path));
-    return key === undefined ? undefined : this.artefacts.get(key);
+    if (key !== undefined) return this.artefacts.get(key);
+    return this.forgotten.size === 0 ? undefined : this.forgottenAt(canonicalPath(path))?.[1];
+  }
+
+  /** The `forgotten` directory (canonical) that holds `canonical` or is it, with its entry; undefined when none. */
+  forgottenAt(canonical: string): [string, Artefact] | undefined {
+    for (let d = canonical; ; ) {
+      const a = this.forgotten.get(d === "" ? "/" : d);
+      if (a !== undefined) return [d === "" ? "/" : d, a];
+      if (d === "" || d === "/") return undefined;
+      const i = d.lastIndexOf("/");
+      d = i <= 0 ? "" : d.slice(0, i);
+    }
   }
 
   /** Remembers that `path` was made by `by` (the step's summary); another spelling of it is replaced. */
@@ -186,10 +236,55 @@ export class Track {
     else this.netArtefacts.delete(path);
     if (unbounded(by)) this.codeArtefacts.add(path);
     else this.codeArtefacts.delete(path);
-    if (this.artefacts.size > MAX_ARTEFACTS) this.forget(this.artefacts.keys().next().value as string);
+    this.clearedKeys.delete(path);
+    if (cleared(by)) this.clearedKeys.add(path);
+    if (this.artefacts.size > MAX_ARTEFACTS) this.evict();
+  }
+
+  /**
+   * Makes room: forgets the oldest artefact whose loss changes nothing, else the oldest, and then
+   * remembers its directory (fail closed: a flood of files never makes a payload written before it
+   * a workspace file again).
+   */
+  private evict(): void {
+    const free = this.clearedKeys.values().next();
+    if (free.done !== true) {
+      this.forget(free.value);
+      return;
+    }
+    const key = this.artefacts.keys().next().value as string;
+    const a = this.artefacts.get(key)!;
+    this.forget(key);
+    const c = canonicalPath(key);
+    this.forgetIn(c.slice(0, Math.max(c.lastIndexOf("/"), 0)) || "/", a);
+  }
+
+  /** Adds `dir` (canonical) to `forgotten`, for `a` (the first artefact forgotten in it); widens the oldest past the bound. */
+  forgetIn(dir: string, a: Artefact): void {
+    if (this.forgottenAt(dir) !== undefined) return;
+    // What it covers leaves the map (one entry per covered tree).
+    for (const d of this.forgotten.keys())
+      if (d.startsWith(dir === "/" ? "/" : `${dir}/`)) this.forgotten.delete(d);
+    this.forgotten.set(dir, {
+      summary: a.summary,
+      action_id: a.action_id,
+      at_ms: a.at_ms,
+      code: true,
+      blind: true,
+      read: {
+        floor: "ESCALATE",
+        why: `the session made more files than the gate keeps (${MAX_ARTEFACTS}), and it no longer knows which of those in '${dir}' it made: any file there may be one`,
+      },
+    });
+    if (this.forgotten.size > MAX_FORGOTTEN) {
+      const [oldest, o] = this.forgotten.entries().next().value as [string, Artefact];
+      this.forgotten.delete(oldest);
+      this.forgetIn(oldest.slice(0, Math.max(oldest.lastIndexOf("/"), 0)) || "/", o);
+    }
   }
 
   private forget(key: string): void {
+    this.clearedKeys.delete(key);
     this.artefacts.delete(key);
     this.netArtefacts.delete(key);
     this.codeArtefacts.delete(key);
@@ -346,6 +441,20 @@ export class TrackTable {
   }
 }
 
+const ArtefactDump = z.object({
+  summary: z.string(),
+  action_id: z.string().nullable(),
+  at_ms: z.number(),
+  net: z.boolean().optional(),
+  tree: z.boolean().optional(),
+  code: z.boolean().optional(),
+  read: z.object({ floor: z.enum(["ALLOW", "ESCALATE", "DENY"]), why: z.string() }).optional(),
+  patch: z.object({ files: z.array(z.string()).max(256), link: z.boolean() }).optional(),
+  gitConfig: z.string().optional(),
+  writes: z.literal(true).optional(),
+  blind: z.literal(true).optional(),
+});
+
 const TrackDump = z.object({
   key: z.string().min(1),
   labels: z.array(z.string()),
@@ -362,23 +471,8 @@ const TrackDump = z.object({
   ),
   evicted: z.boolean(),
   principal: z.string().nullable().optional(),
-  artefacts: z
-    .record(
-      z.string(),
-      z.object({
-        summary: z.string(),
-        action_id: z.string().nullable(),
-        at_ms: z.number(),
-        net: z.boolean().optional(),
-        tree: z.boolean().optional(),
-        code: z.boolean().optional(),
-        read: z.object({ floor: z.enum(["ALLOW", "ESCALATE", "DENY"]), why: z.string() }).optional(),
-        patch: z.object({ files: z.array(z.string()).max(256), link: z.boolean() }).optional(),
-        writes: z.literal(true).optional(),
-        blind: z.literal(true).optional(),
-      }),
-    )
-    .optional(),
+  artefacts: z.record(z.string(), ArtefactDump).optional(),
+  forgotten: z.record(z.string(), ArtefactDump).optional(),
   origins: z
     .record(
       z.string(),
@@ -415,6 +509,9 @@ export function dumpTrack(key: string, t: Track): TrackDump {
     ...(t.artefacts.size > 0
       ? { artefacts: Object.fromEntries([...t.artefacts].map(([k, a]) => [k, { ...a }])) }
       : {}),
+    ...(t.forgotten.size > 0
+      ? { forgotten: Object.fromEntries([...t.forgotten].map(([k, a]) => [k, { ...a }])) }
+      : {}),
     ...(t.origins.size > 0
       ? { origins: Object.fromEntries([...t.origins].map(([k, o]) => [k, { ...o }])) }
       : {}),
@@ -434,6 +531,7 @@ export function trackOf(d: TrackDump, keep: number): Track {
   t.recent = d.recent.slice(-keep).map((r) => fixCanonical(r));
   t.evicted = d.evicted;
   for (const [k, a] of Object.entries(d.artefacts ?? {})) t.made(k, { ...a });
+  for (const [k, a] of Object.entries(d.forgotten ?? {})) t.forgetIn(k, { ...a });
   if (d.workspaces) t.setWorkspaces(d.workspaces);
   return t;
 }

@@ -640,7 +640,7 @@ export const SPECS: Record<string, ProgramSpec> = wordTable({
   true: { open: true, operands: "none" },
   false: { open: true, operands: "none" },
   jq: {
-    short: "acCeGhjMnrsSV0",
+    short: "abcCeGhjMnrRsSV0",
     values: {
       "--arg": ["none", "none"],
       "--argjson": ["none", "none"],

@@ -1831,6 +1831,9 @@ function loopWords(source: string, words: number): number {
   return words;
 }
 
+/** Distinct values of a loop variable judged one by one as assignments; past this, as one unknown value. */
+const MAX_LOOP_VALUES = 64;
+
 function forStatement(cur: Cursor, ctx: Ctx): void {
   if (!cur.gotoFirstChild()) return;
   let name = "";
@@ -1872,6 +1875,19 @@ function forStatement(cur: Cursor, ctx: Ctx): void {
           text(body, ctx),
           n === Infinity ? "over words only known at run time" : `${n} times`,
         );
+    }
+    // `for NAME in V…` assigns NAME each V before the body runs: judged as `NAME=V` is, each value
+    // (`for BASH_ENV in ./p`, `for PATH in /tmp/x`); one unknown value is judged as unknown.
+    if (name !== "") {
+      // No list (`for NAME; do`): the positional parameters, unknown here.
+      const each = new Set<string | null>(values.length === 0 ? [null] : []);
+      for (const v of values) {
+        if (v.value === null && v.alts === undefined) each.add(null);
+        else for (const x of v.alts ?? [v.value!]) each.add(x);
+        if (each.size > MAX_LOOP_VALUES) break;
+      }
+      if (each.size > MAX_LOOP_VALUES) envAssignment(ctx, name, null, ctx.via);
+      else for (const x of each) envAssignment(ctx, name, x, ctx.via);
     }
     const vars = new Map(ctx.vars ?? []);
     if (bound) vars.set(name, bound);
