@@ -47,6 +47,10 @@ table(
     [write("mod.txt", JS_HELLO), "bun mod.txt"],
     [write("x.rb.txt", "puts 1\n"), "ruby - < x.rb.txt"],
     [write("x.txt", "print 1\n"), "perl < x.txt"],
+    // A loader flag names the file as a module.
+    [write("x.txt", JS_HELLO), "node --import ./x.txt app.js"],
+    [write("x.txt", JS_HELLO), "node -r ./x.txt app.js"],
+    [write("x.txt", JS_HELLO), "bun --preload ./x.txt app.ts"],
     // Text given on a pipe by a program's words is code nobody read as a file either.
     ["echo \"new Deno.Command('sh',{args:['-c','id']}).outputSync()\" | deno run -A -"],
     ["echo 'console.log(1)' | bun run -"],
@@ -131,6 +135,7 @@ table(
   [
     ["uv run --python 3.12 pytest"],
     ["uv run --python=3.12 pytest"],
+    ["uv run -p 3.12 pytest"],
     ["uv run --python python3.12 pytest"],
     ["uv run --python .venv/bin/python pytest"],
     ["tox -e py312"],

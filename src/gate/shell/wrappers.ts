@@ -540,12 +540,15 @@ function packageRunner(run: Runner, cmd: SimpleCommand, via: string[]): boolean 
       break;
     }
     if (!v.startsWith("-")) break;
-    if (/^(--package|-p|--with|--from|--call|-c)(=|$)/.test(v)) {
+    // uv's `-p` is `--python` (gate59: its interpreter, judged by effects.ts), not a package.
+    const uvPython = program === "uv" && /^-p(=|$)/.test(v);
+    if (!uvPython && /^(--package|-p|--with|--from|--call|-c)(=|$)/.test(v)) {
       run.floor(`code-runner: '${cmd.text}' runs code from a package or string given in ${v.split("=")[0]}`);
       return true;
     }
     // Runner options that take a value: `-n ENV`, `--name ENV`, `--prefix DIR`, `-w WS`.
-    if (/^(-n|--name|--prefix|-w|--workspace|--python|--env-file|--directory|--project)$/.test(v)) i++;
+    if (uvPython || /^(-n|--name|--prefix|-w|--workspace|--python|--env-file|--directory|--project)$/.test(v))
+      i += v.includes("=") ? 0 : 1;
   }
   const inner = words.slice(i);
   if (inner.length === 0) return true;
