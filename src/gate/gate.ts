@@ -49,6 +49,7 @@ import {
   PROJECT_RUNNERS,
   parseShell,
   patchTargets,
+  runLanguage,
   type ShellLimits,
   type SimpleCommand,
   sedScript,
@@ -706,9 +707,11 @@ export class Gate {
       const text = t !== undefined && "path" in t ? t : null;
       const lang = codeLanguage(w, text?.whole && text.text !== null ? firstLine(text.text) : null);
       let read: Artefact["read"];
+      let readAs = lang;
       if (lang !== null && t !== undefined && "keep" in t) {
         const prev = s.artefact(w) ?? p?.artefact(w);
         read = prev ? prev.read : t.fresh ? { floor: t.fresh, why: "" } : undefined;
+        if (prev?.lang !== undefined) readAs = prev.lang;
       } else if (lang !== null && t !== undefined) {
         if (text === null) read = this.copiedRead(t as { from: readonly string[] }, lang, s, p);
         else if (text.text !== null) read = this.readCode(bundle, snap, req, s, p, lang, text, dirOf(w));
@@ -736,6 +739,7 @@ export class Gate {
         ...(n ? { net: true } : {}),
         ...(n?.tree ? { tree: true } : {}),
         ...(lang !== null ? { code: true } : {}),
+        ...(readAs !== null ? { lang: readAs } : {}),
         ...(read ? { read } : {}),
         ...(patch && (patch.files.length > 0 || patch.link)
           ? { patch: { files: patch.files.slice(0, 256), link: patch.link } }
@@ -2044,13 +2048,16 @@ function taintFindings(
           });
         continue;
       }
-      // The file itself, written with a text the gate read: its verdict is the run's floor.
-      const read = f === run ? a?.read : undefined;
+      // The file itself, written with a text the gate read: its verdict is the run's floor, when
+      // it runs as the language it was read as (gate59: `node x.py` runs JavaScript).
+      const runAs = runLanguage(c.program);
+      const other = f === run && a?.read !== undefined && runAs !== null && a.lang !== runAs;
+      const read = f === run && !other ? a?.read : undefined;
       if (read?.floor === "ALLOW") continue;
       out.push({
         rule: "session-artefact",
         effect: read?.floor === "DENY" ? "deny" : "escalate",
-        reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${madeBy(earlier, a, f, s)}: ${read ? read.why : "code the gate has not read"}`,
+        reason: `session-artefact: '${c.text}' runs '${run}'${f !== run ? ` (in '${f}')` : ""}, made by ${madeBy(earlier, a, f, s)}: ${read ? read.why : other ? `${c.program} runs it as ${runAs} code, and the gate read it as ${a!.lang ?? "text"}: code the gate has not read` : "code the gate has not read"}`,
       });
     }
     if (PROJECT_RUNNERS.has(c.program))

@@ -5,6 +5,7 @@
  */
 import { z } from "zod";
 import { fixCanonical } from "../protocol/canonical.js";
+import type { CodeLanguage } from "./capabilities.js";
 import type { CompositionSnapshot, Evaluation } from "./decision.js";
 import { canonicalPath } from "./protect.js";
 
@@ -39,6 +40,12 @@ export interface Artefact {
   tree?: boolean;
   /** A code file (by name or `#!` line) a project runner in or below its directory would load. */
   code?: boolean;
+  /**
+   * gate59: the language the gate read it as (its name, or its `#!` line), when it is code. An
+   * interpreter that runs it as another language (`node x.py`, `python3 notes.js`) runs code the
+   * gate has not read: `read` holds only for this language.
+   */
+  lang?: CodeLanguage;
   /**
    * What the gate read in its content when it was written (a file.write's or a write tool's text,
    * an edit's inserted text): the verdict running or loading it gets at least, and why. Absent:
@@ -448,6 +455,9 @@ const ArtefactDump = z.object({
   net: z.boolean().optional(),
   tree: z.boolean().optional(),
   code: z.boolean().optional(),
+  lang: z
+    .enum(["python", "js", "go", "rust", "ruby", "shell", "package.json", "make", "dockerfile", "unknown"])
+    .optional(),
   read: z.object({ floor: z.enum(["ALLOW", "ESCALATE", "DENY"]), why: z.string() }).optional(),
   patch: z.object({ files: z.array(z.string()).max(256), link: z.boolean() }).optional(),
   gitConfig: z.string().optional(),

@@ -18,6 +18,7 @@ import {
   GIT_INERT_KEYS,
   GIT_SUB,
   longPrefix,
+  MAX_REPEATS,
   MAX_REQUESTS,
   MAX_WORKERS,
   type ProgramSpec,
@@ -150,6 +151,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     pids: null,
   };
   workerCount(program, words, ctx, fx);
+  repeatCount(program, words, ctx, fx);
   if (INLINE_CODE_FLAGS[program] !== undefined) inlineCopies(program, words, fx);
   const project = PROJECT_OPTIONS[program];
   if (project !== undefined) projectDirs(project, words, fx);
@@ -159,6 +161,8 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
   if (loads !== undefined) codeFlags(loads, words, ctx, fx);
+  const chooses = INTERPRETER_FLAGS[program];
+  if (chooses !== undefined) interpreterFlags(chooses, words, ctx, fx);
   const props = PROPERTY_SPELLINGS[program];
   if (props !== undefined) propertyOptions(props, words, ctx, fx);
   const prints = SETTINGS_PRINTS[program];
@@ -449,6 +453,13 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "bun":
     case "deno":
       if (program === "deno") denoRemote(words, ctx, fx);
+      // gate59: `deno run -A 'data:text/javascript,…'` (or `;base64,…`) runs the URL's text as its
+      // module: code given inline, as `node --import data:…` is.
+      for (const w of words)
+        if (w.value !== null && DATA_URL.test(w.value)) {
+          floor(fx, `inline-code: '${ctx.text}' runs a module given inline as a data: URL`);
+          break;
+        }
       // `deno run --inspect=0.0.0.0 main.ts`: deno's flags follow its subcommand.
       inspector(
         program === "deno" && words[0]?.value?.startsWith("-") === false ? words.slice(1) : words,
@@ -671,6 +682,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   }
   return fx;
 }
+
+/** A data: URL (RFC 2397): a media type, then a comma and the data. */
+const DATA_URL = /^data:[^,]*,/i;
 
 /** deno subcommands that run (or install) the module they name. */
 const DENO_RUNS = new Set(["run", "x", "install", "compile", "serve", "test", "bench"]);
@@ -1468,6 +1482,60 @@ function workerCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects):
       floor(fx, `resources: '${ctx.text}' starts ${n} workers (more than ${MAX_WORKERS})`);
   }
 }
+/** JS test runners' repeat flags, also passed through a package manager (`npm test -- --repeats N`). */
+const JS_REPEATS = ["--repeats", "--retry", "--retries", "--repeat-each", "--rerun-each"];
+/**
+ * gate59: flags whose value is how many times a runner repeats its tests or a benchmark its
+ * command, per program (`-count` and `--count` alike for go; `-test.count` reaches the test binary).
+ */
+const REPEAT_FLAGS: Record<string, readonly string[]> = wordTable({
+  vitest: ["--repeats", "--retry"],
+  jest: ["--retry", "--retries"],
+  mocha: ["--retries"],
+  playwright: ["--repeat-each", "--retries"],
+  pytest: ["--count", "--reruns", "--flake-finder-runs"],
+  "py.test": ["--count", "--reruns", "--flake-finder-runs"],
+  go: ["-count", "--count", "-test.count", "--test.count"],
+  cargo: ["--retries"],
+  "cargo-nextest": ["--retries"],
+  ctest: ["--repeat-until-fail", "--repeat"],
+  hyperfine: ["-r", "--runs", "-m", "--min-runs", "-M", "--max-runs", "-w", "--warmup"],
+  bun: ["--rerun-each", ...JS_REPEATS],
+  npm: JS_REPEATS,
+  pnpm: JS_REPEATS,
+  yarn: JS_REPEATS,
+  npx: JS_REPEATS,
+  pnpx: JS_REPEATS,
+  bunx: JS_REPEATS,
+});
+
+/**
+ * gate59: a test run or benchmark repeated more than MAX_REPEATS times (`vitest run --repeats
+ * 100000000`, `go test -count=1e8`, `hyperfine -r 100000000 CMD`), or a number of times only
+ * known at run time, has no useful bound: a resources floor. ctest's `--repeat until-pass:N`
+ * counts after its colon.
+ */
+function repeatCount(name: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const m0 = name === "python" ? pythonModuleAt(words) : -1;
+  const program = m0 >= 0 && words[m0 + 1]?.value === "pytest" ? "pytest" : name;
+  const flags = REPEAT_FLAGS[program];
+  if (flags === undefined) return;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("-")) continue;
+    const eq = v.indexOf("=");
+    const flag = eq < 0 ? v : v.slice(0, eq);
+    if (!flags.includes(flag)) continue;
+    let n = eq < 0 ? words[++i]?.value : v.slice(eq + 1);
+    if (n === undefined) continue;
+    if (n !== null && flag === "--repeat") n = n.slice(n.indexOf(":") + 1);
+    if (n !== null && /^\d+$/.test(n) && Number(n) <= MAX_REPEATS) continue;
+    floor(
+      fx,
+      `resources: '${ctx.text}' repeats its work ${n === null ? "a number of times only known at run time" : `${n} times`} (${flag}; more than ${MAX_REPEATS} has no useful bound)`,
+    );
+  }
+}
 /** Worker counts where 0 means as many as possible (`ninja -j 0`, GNU `parallel -j 0`). */
 const UNBOUNDED_AT_ZERO = new Set(["ninja", "samu", "parallel"]);
 const WORKER_PROGRAMS = new Set([
@@ -1856,6 +1924,51 @@ function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx:
       else apply("script", f, file, ctx, fx);
       break;
     }
+  }
+}
+
+/**
+ * gate59: flags whose value is the interpreter or shell a tool runs: `uv run --python ./py`, `pip
+ * --python ./py`, `tox --discover ./py` (each path is run to learn its version), `nox
+ * --force-python ./py`, `yarn --script-shell ./x.sh`. A version or a bare name (`3.12`,
+ * `python3.12`) the tool looks up itself; a path is a program the tool runs, judged as a script
+ * (a session-written one as run, one outside the workspace not ALLOW). tox's and nox's list flags
+ * take every word up to the next option.
+ */
+const INTERPRETER_FLAGS: Record<string, readonly string[]> = wordTable({
+  uv: ["--python", "-p"],
+  pip: ["--python"],
+  pip3: ["--python"],
+  pipx: ["--python"],
+  virtualenv: ["-p", "--python"],
+  tox: ["--discover"],
+  nox: ["--force-python", "-P", "--extra-python", "--extra-pythons"],
+  yarn: ["--script-shell"],
+});
+const LIST_FLAGS = new Set(["--discover", "--extra-python", "--extra-pythons"]);
+
+function interpreterFlags(flags: readonly string[], words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("-")) continue;
+    const eq = v.indexOf("=");
+    const flag = eq < 0 ? v : v.slice(0, eq);
+    const attached = flag.length > 2 && !flag.startsWith("--") && flags.includes(flag.slice(0, 2));
+    if (!flags.includes(flag) && !attached) continue;
+    const vals: (string | null)[] = [];
+    if (attached) vals.push(v.slice(2));
+    else if (eq >= 0) vals.push(v.slice(eq + 1));
+    else
+      for (let k = i + 1; k < words.length; k++) {
+        const x = words[k]!.value;
+        if (x?.startsWith("-")) break;
+        vals.push(x);
+        i = k;
+        if (!LIST_FLAGS.has(flag)) break;
+      }
+    for (const x of vals)
+      if (x === null) floor(fx, `code: '${ctx.text}' runs an interpreter only known at run time (${flag})`);
+      else if (pathValue(x)) apply("script", flag, x, ctx, fx);
   }
 }
 
@@ -4173,10 +4286,79 @@ function jqFilter(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   if (/(^|[^.\w$])env\b|\$ENV\b|\$__prog_args|\binput_filename\b/.test(filter)) fx.reads.push(ENVIRON);
   if (/\b(repeat|while|until|recurse_down|infinite)\b/.test(filter))
     floor(fx, `resources: '${ctx.text}': the jq filter can run without a bound`);
+  const unbound = jqUnbounded(filter);
+  if (unbound !== null)
+    floor(fx, `resources: '${ctx.text}': the jq filter ${unbound}: it can run without a bound`);
   for (const m of filter.matchAll(/\brange\s*\(([^)]*)\)/g))
     if (m[1]!.split(/[;,]/).some((a) => hugeNumber(a.trim()) || /[a-z$]/i.test(a.trim())))
       floor(fx, `resources: '${ctx.text}': the jq filter makes a range without a useful bound`);
   if (/\b(import|include)\b/.test(filter)) floor(fx, `code: '${ctx.text}': the jq filter loads modules`);
+}
+
+/**
+ * A path expression: what `recurse(f)` with it walks is the input's own tree (`.children[]?`,
+ * `.[]`, `.a.b[]`), which ends where the input does.
+ */
+const JQ_PATH = /^\s*(?:\.(?:[A-Za-z_]\w*|"[^"\\]*")?\s*(?:\[\s*(?:\d+|"[^"\\]*")?\s*\]\s*)*\??\s*)+$/;
+
+/**
+ * gate59: jq forms that run without a bound the input sets: `recurse(f)` / `recurse(f; cond)` with
+ * a generator that is not a path into the input (`recurse(.+1; true)` counts forever), and a
+ * function that calls itself (`def f: [f]; f` recurses until memory runs out). jq defines a
+ * function before its use, so only a call inside its own body recurses; a body the gate cannot cut
+ * out (a nested `def`, no end) is not bounded either. Null: none found.
+ */
+function jqUnbounded(filter: string): string | null {
+  for (const m of filter.matchAll(/\brecurse\s*\(/g)) {
+    const args = balanced(filter, m.index! + m[0].length);
+    if (args === null || args.includes(";") || !JQ_PATH.test(args))
+      return `recurses with '${m[0]}${args ?? "…"})', which does not walk the input`;
+  }
+  for (const m of filter.matchAll(/\bdef\s+([A-Za-z_]\w*)\s*(?:\([^)]*\))?\s*:/g)) {
+    const name = m[1]!;
+    const start = m.index! + m[0].length;
+    const end = jqBodyEnd(filter, start);
+    const body = end < 0 ? null : filter.slice(start, end);
+    if (body === null || /\bdef\b/.test(body)) return `defines '${name}' with a body it cannot read`;
+    const call = new RegExp(`(^|[^.$\\w])${name}\\b(?!\\s*:)`);
+    if (call.test(body)) return `defines '${name}', which calls itself`;
+  }
+  return null;
+}
+
+/** The text inside the parenthesis opened just before `at`, up to its match; null when it has none. */
+function balanced(s: string, at: number): string | null {
+  let depth = 1;
+  for (let i = at; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') i = stringEnd(s, i);
+    else if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") if (--depth === 0) return s.slice(at, i);
+  }
+  return null;
+}
+
+/** Index of the `;` that ends a jq def body starting at `at` (depth 0), or -1. */
+function jqBodyEnd(s: string, at: number): number {
+  let depth = 0;
+  for (let i = at; i < s.length; i++) {
+    const c = s[i];
+    if (c === '"') i = stringEnd(s, i);
+    else if (c === "(" || c === "[" || c === "{") depth++;
+    else if (c === ")" || c === "]" || c === "}") {
+      if (--depth < 0) return -1;
+    } else if (c === ";" && depth === 0) return i;
+  }
+  return -1;
+}
+
+/** Index of the quote that closes the string opened at `at` (the end of `s` when none). */
+function stringEnd(s: string, at: number): number {
+  for (let i = at + 1; i < s.length; i++) {
+    if (s[i] === "\\") i++;
+    else if (s[i] === '"') return i;
+  }
+  return s.length;
 }
 
 /** printf: `-v NAME` assigns a variable (judged like `NAME=…`); a huge field width fills a disk. */

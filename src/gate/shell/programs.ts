@@ -4,6 +4,7 @@
  * Data only; what a program's words mean is decided in walk.ts and wrappers.ts.
  */
 
+import type { CodeLanguage } from "../capabilities.js";
 import { wordTable } from "../word-table.js";
 import { SPECS } from "./specs.js";
 
@@ -83,6 +84,26 @@ export const INTERPRETERS = new Set([
   "tsx",
   "ts-node",
 ]);
+
+/**
+ * gate59: the language an interpreter runs a file as, whatever the file is called (`node x.py`
+ * runs JavaScript); "unknown" for an interpreter of a language the gate has no reader for; null
+ * for a program that is no interpreter (the file's own `#!` line or name decides).
+ */
+export function runLanguage(program: string): CodeLanguage | null {
+  if (program === "python") return "python";
+  if (program === "ruby") return "ruby";
+  if (
+    program === "node" ||
+    program === "bun" ||
+    program === "deno" ||
+    program === "tsx" ||
+    program === "ts-node"
+  )
+    return "js";
+  if (SHELLS.has(program) || program === "source" || program === ".") return "shell";
+  return INTERPRETERS.has(program) ? "unknown" : null;
+}
 
 /** Flags whose next word is their value, per program; the value is not an operand. */
 export const VALUE_FLAGS: Record<string, Set<string>> = wordTable({
@@ -212,6 +233,21 @@ export const VALUE_FLAGS: Record<string, Set<string>> = wordTable({
   // Interpreter and shell options that take a value before the script (`python -W ignore x.py`,
   // `bash -O extglob x.sh`): the script is the first operand after them.
   python: new Set(["-W", "-X", "--check-hash-based-pycs"]),
+  // gate59: the options of node, deno and bun that take a value before the script (`node -r
+  // dotenv/config app.js`, `deno run --ext js mod.txt`): the script is the operand after them.
+  node: new Set(["-r", "--require", "--import", "--loader", "--experimental-loader", "-C", "--conditions"]),
+  deno: new Set([
+    "--ext",
+    "-c",
+    "--config",
+    "--import-map",
+    "--lock",
+    "--cert",
+    "--location",
+    "--seed",
+    "-L",
+  ]),
+  bun: new Set(["--cwd", "-c", "--config", "-r", "--preload", "--tsconfig-override", "-d", "--define"]),
   ...Object.fromEntries(
     ["sh", "bash", "zsh", "dash", "ksh", "mksh", "ash"].map((s) => [
       s,

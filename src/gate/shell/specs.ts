@@ -73,6 +73,14 @@ export const MAX_WORKERS = Math.max(4, availableParallelism()) * 4;
  */
 export const MAX_REQUESTS = 1000;
 
+/**
+ * The most times one line may repeat a test or a benchmark (gate59): `vitest --repeats`, `--retry`,
+ * pytest-repeat's `--count`, `go test -count`, `hyperfine --runs`, `playwright --repeat-each`. A
+ * suite run 100 million times never ends: beyond it (or a count only known at run time) a
+ * resources floor; a small literal count is everyday work.
+ */
+export const MAX_REPEATS = 1000;
+
 const HELP = ["--help", "--version"];
 
 /** Flags every GNU-style long-option program has. */

@@ -55,7 +55,7 @@ import {
   type Work,
   zshOption,
 } from "./words.js";
-import { containerRun, type Runner, recurse, shellScriptIndex } from "./wrappers.js";
+import { containerRun, type Runner, recurse, scriptOperand, shellScriptIndex } from "./wrappers.js";
 
 const CONTAINER_PROGRAMS = new Set(["docker", "podman", "nerdctl"]);
 /** httpie/xh operands: [METHOD] URL ITEM…; true when an item is a header (`X-Key:v`, not `k:=json`). */
@@ -860,11 +860,18 @@ function emit(
     // The script file a shell or interpreter runs: its first operand (none with `-c`; none after
     // `python -m MOD`, whose first operand is the module: effects.ts names what a module runs).
     const mod = program === "python" ? pythonModuleAt(words) : -1;
-    const first = mod >= 0 && words[mod + 1] === operands[0] ? undefined : operands[0]?.value;
+    // deno and bun name the script after their subcommand (`deno run -A x.ts`); none for `deno fmt`.
+    const at = INTERPRETERS.has(program) ? scriptOperand(program, operands) : 0;
+    const first = at < 0 || (mod >= 0 && words[mod + 1] === operands[0]) ? undefined : operands[at]?.value;
     if (first && first !== "-" && (!SHELLS.has(program) || shellScriptIndex(words) < 0))
       runs.push(normalisePath(first, ctx.scope.cwd, ctx.home));
-    // `sh < run.sh`, `{ bash -s; } < x`: a shell without a script file or `-c` runs its stdin file.
-    else if (SHELLS.has(program) && (!first || first === "-") && shellScriptIndex(words) < 0)
+    // `sh < run.sh`, `{ bash -s; } < x`: a shell without a script file or `-c` runs its stdin file;
+    // gate59: so does an interpreter (`python3 - < todo.txt`, `deno run -A - < n.txt`), whatever
+    // the file is called: it runs as the interpreter's code.
+    else if (
+      (SHELLS.has(program) && (!first || first === "-") && shellScriptIndex(words) < 0) ||
+      (INTERPRETERS.has(program) && at >= 0 && mod < 0 && (first === undefined || first === "-"))
+    )
       for (const raw of [...ctx.reads, ...r.reads])
         if (raw !== "") runs.push(normalisePath(raw, ctx.scope.cwd, ctx.home));
   }

@@ -4,6 +4,7 @@
  * `ssh host CMD`). Decides only; the walk (walk.ts) parses and judges what it is handed (`Runner`).
  */
 import { dockerfileRuns } from "../capabilities.js";
+import { wordTable } from "../word-table.js";
 import { INTERPRETERS, SHELLS, SIMPLE_WRAPPERS, STDIN_REPLS, VALUE_FLAGS } from "./programs.js";
 import { RUNS_COMMAND, RUNS_PACKAGE } from "./specs.js";
 import type { SimpleCommand, Word } from "./types.js";
@@ -31,6 +32,51 @@ function replOnStdin(subs: readonly string[], operands: Word[]): boolean {
   const sub = first !== undefined && first !== null && subs.includes(first) ? 1 : 0;
   if (sub === 0 && !subs.includes("")) return false;
   return operands.slice(sub).every((o) => o.value === "-");
+}
+
+/** deno's and bun's subcommands whose first operand is the script (or `-`, its standard input) they run. */
+const SCRIPT_SUBS: Readonly<Record<string, ReadonlySet<string>>> = wordTable({
+  deno: new Set(["run", "serve"]),
+  bun: new Set(["run"]),
+});
+/**
+ * deno's and bun's other subcommands: they run no script operand (a package, a task, the tests,
+ * a formatter); a first operand that is none of them is the script itself (`deno x.ts`, `bun x.ts`).
+ */
+const OTHER_SUBS: Readonly<Record<string, ReadonlySet<string>>> = wordTable({
+  deno: new Set(
+    "add bench cache check clean compile completions coverage doc eval fmt help info init install jupyter lint lsp outdated publish remove repl task test types uninstall upgrade vendor x".split(
+      " ",
+    ),
+  ),
+  bun: new Set(
+    "a add audit build c create exec i info init install link outdated patch pm publish remove repl rm test unlink update upgrade why x".split(
+      " ",
+    ),
+  ),
+});
+
+/**
+ * gate59: the index in `operands` of the script an interpreter runs (`python3 x.py`, `deno run -A
+ * x.ts`, `bun x.ts`): `operands.length` when it names none (it reads its standard input, as with
+ * `-`), -1 when the command runs no script operand (`deno fmt`, `bun install`).
+ */
+export function scriptOperand(program: string, operands: readonly Word[]): number {
+  const subs = SCRIPT_SUBS[program];
+  if (subs === undefined) return 0;
+  const first = operands[0]?.value;
+  if (first === undefined) return program === "deno" ? -1 : 0;
+  if (first === null) return -1;
+  if (subs.has(first)) return 1;
+  return OTHER_SUBS[program]!.has(first) ? -1 : 0;
+}
+
+/** The interpreter reads its code from its standard input: no script operand, or `-`. */
+export function codeOnStdin(program: string, operands: readonly Word[]): boolean {
+  const at = scriptOperand(program, operands);
+  if (at < 0) return false;
+  const v = operands[at]?.value;
+  return v === undefined || v === "-";
 }
 
 /** Index of the first word that is the wrapped command (or -1), and the `env NAME=value` assignments before it. */
@@ -117,7 +163,7 @@ export function recurse(run: Runner, cmd: SimpleCommand, heredoc: string | null)
   }
   if (
     INTERPRETERS.has(program) &&
-    cmd.operands.every((o) => o.value === "-") &&
+    codeOnStdin(program, cmd.operands) &&
     cmd.feeders.length > 0 &&
     heredoc === null
   ) {
@@ -494,12 +540,15 @@ function packageRunner(run: Runner, cmd: SimpleCommand, via: string[]): boolean 
       break;
     }
     if (!v.startsWith("-")) break;
-    if (/^(--package|-p|--with|--from|--call|-c)(=|$)/.test(v)) {
+    // uv's `-p` is `--python` (gate59: its interpreter, judged by effects.ts), not a package.
+    const uvPython = program === "uv" && /^-p(=|$)/.test(v);
+    if (!uvPython && /^(--package|-p|--with|--from|--call|-c)(=|$)/.test(v)) {
       run.floor(`code-runner: '${cmd.text}' runs code from a package or string given in ${v.split("=")[0]}`);
       return true;
     }
     // Runner options that take a value: `-n ENV`, `--name ENV`, `--prefix DIR`, `-w WS`.
-    if (/^(-n|--name|--prefix|-w|--workspace|--python|--env-file|--directory|--project)$/.test(v)) i++;
+    if (uvPython || /^(-n|--name|--prefix|-w|--workspace|--python|--env-file|--directory|--project)$/.test(v))
+      i += v.includes("=") ? 0 : 1;
   }
   const inner = words.slice(i);
   if (inner.length === 0) return true;
