@@ -50,6 +50,9 @@ export class PathClass {
   readonly globs: readonly string[];
   private readonly inCwd: PathGlob[];
   private readonly outside: PathGlob[];
+  /** It has globs anchored at `$CWD` (`inWorkspace`), at another base (`elsewhere`). */
+  readonly inWorkspace: boolean;
+  readonly elsewhere: boolean;
   private at = -1;
   private home = "";
   private cwd = "";
@@ -62,6 +65,8 @@ export class PathClass {
     const whole = compilePathGlobs(this.globs);
     this.inCwd = whole.filter((g) => g.base === "cwd");
     this.outside = whole.filter((g) => g.base !== "cwd");
+    this.inWorkspace = this.inCwd.length > 0;
+    this.elsewhere = this.outside.length > 0;
   }
 
   /**
@@ -104,20 +109,29 @@ export class PathMatcher {
   private readonly whole: PathGlob[];
   /** The globs one by one, for `first`; compiled when first needed. */
   private each: PathGlob[] | null = null;
-  /** The list as its classes (their globs together are `globs`), or null: tested as `whole`. */
-  private readonly classes: readonly PathClass[] | null;
+  /**
+   * The list as its classes (their globs together are `globs`), or null: tested as `whole`. Kept
+   * as the classes with globs anchored at `$CWD` and those with globs at another base (a class
+   * may be in both): a test asks each only what its globs can answer, the workspace prefix
+   * compares (cheap, and what most paths of a line meet) first.
+   */
+  private readonly inClasses: readonly PathClass[] | null;
+  private readonly outClasses: readonly PathClass[] | null;
 
   constructor(globs: readonly string[], classes: readonly PathClass[] | null = null) {
     this.globs = [...globs];
     this.whole = compilePathGlobs(this.globs);
-    this.classes = classes;
+    this.inClasses = classes === null ? null : classes.filter((c) => c.inWorkspace);
+    this.outClasses = classes === null ? null : classes.filter((c) => c.elsewhere);
   }
 
   /** True when `path` (absolute, collapsed) matches some glob of the list for this home and cwd. */
   test(path: string, home: string, cwd: string): boolean {
-    const c = this.classes;
-    if (c !== null) {
-      for (let i = 0; i < c.length; i++) if (c[i]!.match(path, home, cwd, 3)) return true;
+    const ic = this.inClasses;
+    if (ic !== null) {
+      for (let i = 0; i < ic.length; i++) if (ic[i]!.match(path, home, cwd, 1)) return true;
+      const oc = this.outClasses!;
+      for (let i = 0; i < oc.length; i++) if (oc[i]!.match(path, home, cwd, 2)) return true;
       return false;
     }
     return matchAnyPathGlob(this.whole, path, home, cwd);
@@ -128,8 +142,8 @@ export class PathMatcher {
    * a list's globs anchored at the workspace tested apart from the rest (paths_except).
    */
   testBase(path: string, home: string, cwd: string, base: PathGlob["base"], is: boolean): boolean {
-    const c = this.classes;
-    if (c !== null && base === "cwd") {
+    if (this.inClasses !== null && base === "cwd") {
+      const c = is ? this.inClasses : this.outClasses!;
       const want = is ? 1 : 2;
       for (let i = 0; i < c.length; i++) if (c[i]!.match(path, home, cwd, want)) return true;
       return false;

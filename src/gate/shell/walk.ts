@@ -886,6 +886,9 @@ function emit(
   const globby = anyGlobWord(words) || anyGlob(ctx.reads) || anyGlob(r.reads);
   const globs = globby ? patterns(paths.list) : undefined;
   const globWrites = globby || anyGlob(ctx.writes) || anyGlob(r.writes) ? patterns(finalWrites) : undefined;
+  // Every field is present, the optional ones as undefined, in one order: one object shape for
+  // every command, which a literal of conditional spreads (`...(x ? { x } : {})`) is not (each
+  // spread after the first field takes V8's slow path, and the shapes differ by which are set).
   const cmd: SimpleCommand = {
     program,
     path,
@@ -897,26 +900,27 @@ function emit(
     globs,
     globWrites,
     hosts,
-    ...(urls === undefined ? {} : { urls }),
+    urls,
     feeders: subFeeders.length ? [...ctx.feeders, ...subFeeders] : ctx.feeders,
     via: ctx.via,
     dynamic,
     dynamicWrites,
     code,
     runs,
-    ...(r.heredoc === null ? {} : { heredoc: r.heredoc }),
+    heredoc: r.heredoc === null ? undefined : r.heredoc,
     cwd: ctx.scope.cwd,
     text: short(cmdText),
-    ...(fx?.setid ? { setid: true } : {}),
-    ...(fx?.copy ? { copy: true } : {}),
-    ...(fx?.moved ? { moved: fx.moved.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) } : {}),
-    ...(fx?.doctests ? { doctests: fx.doctests } : {}),
-    ...(fx?.projects ? { projects: fx.projects.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) } : {}),
-    ...(fx?.tree ? { tree: normalisePath(fx.tree, ctx.scope.cwd, ctx.home) } : {}),
-    ...(fx?.repo
-      ? { repo: { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit } }
-      : {}),
-    ...(fx?.expands ? { expands: expandedFiles(fx.expands, [...ctx.reads, ...r.reads], ctx) } : {}),
+    setid: fx?.setid ? true : undefined,
+    copy: fx?.copy ? true : undefined,
+    moved: fx?.moved ? fx.moved.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) : undefined,
+    doctests: fx?.doctests ? fx.doctests : undefined,
+    projects: fx?.projects ? fx.projects.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) : undefined,
+    tree: fx?.tree ? normalisePath(fx.tree, ctx.scope.cwd, ctx.home) : undefined,
+    repo: fx?.repo
+      ? { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit }
+      : undefined,
+    expands: fx?.expands ? expandedFiles(fx.expands, [...ctx.reads, ...r.reads], ctx) : undefined,
+    trees: undefined,
   };
   if (fx && fx.subtrees.length > 0) writtenTrees(cmd, fx.subtrees, ctx);
   ctx.out.push(cmd);
