@@ -117,6 +117,24 @@ const EvaluateBody = z.strictObject({
   proposed_action: z.unknown(),
 });
 
+const PROPOSE_KEYS = new Set(Object.keys(ProposeBody.shape));
+
+/**
+ * A proposal's body as ProposeBody would return it, checked without zod when it certainly passes
+ * as it stands (every proposal a client sends); undefined when in doubt, and zod then parses it,
+ * for its result or its error. Lengths in UTF-16 units: within them, certainly within zod's.
+ */
+function plainPropose(b: unknown): z.infer<typeof ProposeBody> | undefined {
+  if (typeof b !== "object" || b === null || Array.isArray(b)) return undefined;
+  for (const k in b) if (!PROPOSE_KEYS.has(k)) return undefined;
+  const o = b as Record<string, unknown>;
+  const s = o.session_id;
+  if (typeof s !== "string" || s.length < 1 || s.length > 256) return undefined;
+  if (o.prompt !== undefined && (typeof o.prompt !== "string" || o.prompt.length > 1 << 20)) return undefined;
+  if (o.execute !== undefined && typeof o.execute !== "boolean") return undefined;
+  return o as z.infer<typeof ProposeBody>;
+}
+
 /** The longest a reported result may wait to share a later group commit (`?defer_ms=`). */
 const MAX_DEFER_MS = 1_000;
 
@@ -154,7 +172,8 @@ export function createApi(
         POST: {
           access: "proposer",
           handle: async (req, res, peer) => {
-            const body = parseBody(ProposeBody, await readJson(req, o.maxBodyBytes, BODY));
+            const raw = await readJson(req, o.maxBodyBytes, BODY);
+            const body = plainPropose(raw) ?? parseBody(ProposeBody, raw);
             const action = proposable(body.proposed_action);
             const view = await o.service.propose(
               {

@@ -45,5 +45,30 @@ export function parseYamlDoc(
     }
     return null;
   };
-  return { js: doc.toJS() ?? {}, lineOf, keyLine };
+  return { js: oneByte(doc.toJS() ?? {}), lineOf, keyLine };
+}
+
+/** Any character outside Latin-1: V8 can store such a string only two bytes a character. */
+const WIDE = /[^\x00-\xff]/;
+
+/**
+ * `v` with every string that holds only Latin-1 characters as a flat one-byte copy. The parser's
+ * strings are slices of the file's text, and one character past Latin-1 anywhere in the file (an
+ * ellipsis in a comment) makes that text, and so every slice of it, two bytes a character: every
+ * rule id and reason, every record and answer that carries one, then copies, hashes and encodes
+ * twice the bytes (a socket ALLOW's pending row was flattened to UTF-16 to cross to the writer
+ * thread, and converted back to UTF-8 there). Same values: only V8's representation changes.
+ */
+function oneByte(v: unknown, seen = new Set<object>()): unknown {
+  if (typeof v === "string") return WIDE.test(v) ? v : Buffer.from(v, "latin1").toString("latin1");
+  // An alias is the same object again (and may be its own ancestor): each is visited once.
+  if (v === null || typeof v !== "object" || seen.has(v)) return v;
+  seen.add(v);
+  if (Array.isArray(v)) {
+    for (let i = 0; i < v.length; i++) v[i] = oneByte(v[i], seen);
+    return v;
+  }
+  const o = v as Record<string, unknown>;
+  for (const k of Object.keys(o)) o[k] = oneByte(o[k], seen);
+  return v;
 }
