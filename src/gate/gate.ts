@@ -47,6 +47,7 @@ import {
   encodedRun,
   GIT_INERT_KEYS,
   PROJECT_RUNNERS,
+  PROJECT_WRAPPERS,
   parseShell,
   patchTargets,
   runLanguage,
@@ -56,6 +57,7 @@ import {
   urlData,
   type Word,
 } from "./shell/index.js";
+import { DATABASE_CLIENTS } from "./shell/queries.js";
 import {
   type Artefact,
   dumpTrack,
@@ -150,6 +152,9 @@ export interface Subject {
   /** An `http` action's host:port (canonical host, default ports filled in). */
   endpoint: { host: string; port: number } | null;
 }
+
+/** A word that starts with a URL scheme (`postgres://…`). */
+const URL_SCHEME = /^[a-z][a-z0-9+.-]*:\/\//i;
 
 /** The workspace of an action outside every configured root: `$CWD` globs match no path. */
 const OUTSIDE = "/\0outside-the-workspaces";
@@ -1157,6 +1162,9 @@ export class Gate {
     if (sub.cmd) {
       for (const w of sub.cmd.words) {
         // A program's own script is no endpoint or path it opens (`sed 's|http://a|b|'`: `//a`).
+        // gate60: a database client's connection URL is its language too, but an endpoint still.
+        if (w.expr && w.value !== null && DATABASE_CLIENTS.has(sub.cmd.program) && URL_SCHEME.test(w.value))
+          words.push(w.value);
         if (w.value === null || w.expr) continue;
         if (w.value.includes(":")) words.push(w.value);
         // `socat - UNIX-CONNECT:/x/agent.sock`, `--unix-socket=/x`: judge each piece as a path too.
@@ -1171,7 +1179,7 @@ export class Gate {
       if (c.path !== null) {
         const p = canonicalPath(c.path);
         const dir = p.slice(0, p.lastIndexOf("/")) || "/";
-        if (!this.programDirs.has(dir)) {
+        if (!this.programDirs.has(dir) && !projectWrapper(c.path, sub.cwd)) {
           out.push({
             rule: "untrusted-program",
             effect: "escalate",
@@ -2930,6 +2938,18 @@ function argvIs(argv: readonly string[], words: readonly Word[]): boolean {
  * criterion either holds (YES), fails (NO: the rule does not match), or fails on a subject with
  * dynamic input (MAYBE: at best MAYBE from then on). Allocates nothing (no closures per call).
  */
+/**
+ * gate60: `path` (a command's own path) is a build-tool wrapper of the workspace `ws` (programs.ts
+ * PROJECT_WRAPPERS: ./gradlew, ./mvnw, bin/rails, bin/rake). It is judged as the tool it wraps, as
+ * if run from PATH: no builtin:untrusted-program, and no rule by its path (`workspace-scripts`
+ * would allow `bin/rails console`, which `rails console` does not).
+ */
+export function projectWrapper(path: string, ws: string): boolean {
+  if (!PROJECT_WRAPPERS.test(path)) return false;
+  const p = canonicalPath(path);
+  return PROJECT_WRAPPERS.test(p) && isWithin(p, canonicalPath(ws));
+}
+
 export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
   let res: Tri = YES;
   const c = sub.cmd;
@@ -3000,7 +3020,8 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (!allPaths(r.pathsWithin, sub.paths, home, cwd)) return NO;
     if (dyn) res = MAYBE;
   }
-  if (r.programPath && !(c?.path && r.programPath.test(c.path, home, cwd))) return NO;
+  if (r.programPath && !(c?.path && !projectWrapper(c.path, cwd) && r.programPath.test(c.path, home, cwd)))
+    return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
   if (
     r.writes &&

@@ -18,6 +18,8 @@ const PLACE_PART = new Set(["path", "paths", "dir", "directory", "dirs", "root",
 const PLACE_OF = new Set([
   ...["tool", "tools", "compiler", "linker", "exec", "java", "jdk", "jvm", "plugin", "plugins"],
   ...["agent", "bin", "host", "sdk", "toolchain", "program", "executable", "exe", "libexec", "node"],
+  // gate60: `org.gradle.java.installations.paths` (the JDKs Gradle's toolchains pick from and run).
+  "installations",
 ]);
 /** A key part that holds another program's options (`CFLAGS`, `OTHER_SWIFT_FLAGS`, `jvmArgs`, `argLine`). */
 const OPTIONS_PART = /(?:flags|opts|options|args|arguments|argline|^params?)$/;

@@ -8,6 +8,7 @@ import { canonicalHost, classifyHost, endpointOf, isInternal } from "./hosts.js"
 import { collapse, foldPath, stripProcRoot, unalias } from "./paths.js";
 import { propertyKind } from "./program-keys.js";
 import type { SimpleCommand } from "./shell/index.js";
+import { DATABASE_CLIENTS } from "./shell/queries.js";
 
 /** What no action may touch. Paths are absolute; the daemon passes both their lexical and realpath forms. */
 export interface ProtectedResources {
@@ -143,6 +144,7 @@ const TOOL_LOADERS = [
   "COMPOSE_FILE", // docker compose: the compose file it runs (as -f)
   "COMPOSE_PROJECT_NAME", // docker compose: the project whose containers and volumes it acts on (as -p)
   "GH_HOST", // gh: the host its requests (and that host's token) go to
+  "GH_REPO", // gh: the repository a `gh pr create` writes to (gate60: another one than the checkout names)
   "AWS_ENDPOINT_URL(?:_[A-Z0-9_]+)?", // aws: the endpoint its signed requests go to (--endpoint-url)
   "AWS_CA_BUNDLE", // aws: the certificates it trusts (--ca-bundle)
   "CLOUDSDK_API_ENDPOINT_OVERRIDES_[A-Z0-9_]+", // gcloud: an API's endpoint
@@ -520,7 +522,10 @@ export function protectFindings(
   // A registry on an internal address is the agent's own OCI client talking to it, judged by the
   // pack's trusted_registries, not an action's egress: the internal-address escalation is for egress.
   const registry = t.kind.startsWith("model.");
-  if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot, registry);
+  // gate60: a database client speaks its own protocol to its server: one on this machine (a dev
+  // database) is not an HTTP request into a loopback service. Private addresses stay reviewed.
+  const db = cmd !== null && DATABASE_CLIENTS.has(cmd.program);
+  if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot, registry, db);
   return out;
 }
 
@@ -549,6 +554,7 @@ function hostFindings(
   eps: readonly { host: string; port: number }[],
   prot: ProtectedResources,
   internalOk = false,
+  loopbackOk = false,
 ): void {
   for (const e of eps) {
     if (prot.endpoints.some((p) => p.port === e.port && sameHost(p.host, e.host))) {
@@ -571,7 +577,7 @@ function hostFindings(
         effect: "deny",
         reason: `cloud-metadata: ${h} is a cloud instance-metadata endpoint (credentials): no action may reach it`,
       });
-    else if (isInternal(c) && !internalOk)
+    else if (isInternal(c) && !internalOk && !(loopbackOk && c === "loopback"))
       out.push({
         rule: "internal-address",
         effect: "escalate",

@@ -1,6 +1,6 @@
 import fc from "fast-check";
 import { beforeAll, describe, expect, it } from "vitest";
-import { matchRule, type Subject, shellSubject } from "../../src/gate/gate.js";
+import { matchRule, projectWrapper, type Subject, shellSubject } from "../../src/gate/gate.js";
 import { meetSet, meetsSet, shellWord } from "../../src/gate/glob-meet.js";
 import {
   defaultPolicyPath,
@@ -158,7 +158,12 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
   ) {
     return NO;
   }
-  if (r.programPath && !(c?.path && anyPath(r.programPath, [c.path], home, sub.cwd))) return NO;
+  // gate60: a workspace's build-tool wrapper is matched by no rule by its path.
+  if (
+    r.programPath &&
+    !(c?.path && !projectWrapper(c.path, sub.cwd) && anyPath(r.programPath, [c.path], home, sub.cwd))
+  )
+    return NO;
   // Only a redirect target makes a write, so only a dynamic target leaves a write rule undecided.
   const weakW = (ok: boolean): number => (ok ? YES : sub.dynamicWrites ? MAYBE : NO);
   // A tree a line writes (an extraction's DEST/**, issue 19 §3) meets a write rule whose glob lies under it.

@@ -11,6 +11,7 @@ import { injectsEnv } from "../protect.js";
 import { wordTable } from "../word-table.js";
 import { GIT_LONGS } from "./git-longs.js";
 import { CMD_VARS, INJECT_VARS } from "./programs.js";
+import { databaseLine } from "./queries.js";
 import {
   CMAKE_E,
   GIT_CODE_SUBS,
@@ -557,6 +558,11 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       return fx;
     case "gh":
       ghSaves(words, ctx, fx);
+      return fx;
+    case "psql":
+    case "sqlite3":
+    case "mongosh":
+      databaseEffects(program, words, ctx, fx);
       return fx;
   }
   const spec = specOf(program);
@@ -4599,6 +4605,29 @@ function aria2Saves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
  * `gh release download` / `gh run download` save assets under their own names (in `-D DIR`, or
  * `-O FILE`); `gh repo clone R [DIR]` and `gh gist clone` write a repository: what github.com sent.
  */
+/**
+ * gate60: a database client (psql, sqlite3, mongosh) with its statements on the line: they are its
+ * language, not paths or hosts; the host it connects to, its database file and its output file are.
+ * A statement that is not only a read (a write, DDL, `COPY … PROGRAM`, `\\!`, `.shell`, `ATTACH`,
+ * `load_extension`, server-side JavaScript), a file of statements, a flag or word it cannot read, or
+ * none (it reads stdin or the terminal) is a floor: ESCALATE.
+ */
+function databaseEffects(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const line = databaseLine(
+    program,
+    words.map((w) => w.value),
+  );
+  for (const at of line.exprAt) fx.exprs.push(words[at]!);
+  for (const h of line.hosts) {
+    // psql -h /var/run/postgresql: the server's socket directory on this machine.
+    if (program === "psql" && h.startsWith("/")) continue;
+    apply("host", "--host", h, ctx, fx);
+  }
+  for (const r of line.reads) apply("read", "database", r, ctx, fx);
+  for (const w of line.writes) apply("write", "--output", w, ctx, fx);
+  if (line.unread !== null) floor(fx, `database-statement: '${ctx.text}': ${line.unread}`);
+}
+
 function ghSaves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   const ops = words.filter(isOperand);
   const cmd = `${ops[0]?.value ?? ""} ${ops[1]?.value ?? ""}`;

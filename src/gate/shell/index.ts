@@ -5,7 +5,7 @@
  */
 export { initShell, shellBackend, shellReady, useShellBackend } from "./backend.js";
 export { CREDENTIAL_HEADER, encodedRun, sedScript, urlData } from "./effects.js";
-export { PROJECT_RUNNERS, programFamily, runLanguage } from "./programs.js";
+export { PROJECT_RUNNERS, PROJECT_WRAPPERS, programFamily, runLanguage } from "./programs.js";
 export { GIT_INERT_KEYS } from "./specs.js";
 export {
   DEFAULT_LIMITS,

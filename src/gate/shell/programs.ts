@@ -275,6 +275,16 @@ export const NET_PROGRAMS = new Set([
   "mosh",
 ]);
 /**
+ * gate60: a project's own wrapper of a build tool, run by its path (canonical, inside the
+ * workspace): the Gradle and Maven wrappers (`./gradlew`, `./mvnw`, generated beside the build
+ * files and checked in) and Rails' binstubs (`bin/rails`, `bin/rake`). Each starts the tool it
+ * wraps on the project's own build files, the code `gradle test` and `rails test` run, so it is
+ * judged as that tool, not as a program the gate cannot read (builtin:untrusted-program). One the
+ * session wrote or changed, or the network brought, is a session artefact like any other; a write
+ * to one is reviewed (the pack's code paths list $CWD/gradlew, $CWD/mvnw, $CWD/bin/{rails,rake}).
+ */
+export const PROJECT_WRAPPERS = /\/(?:gradlew|mvnw|bin\/rails|bin\/rake)$/;
+/**
  * Programs that run the code of the project they start in (its scripts, tests, build files, local
  * modules): after the network wrote into that tree, they run code nobody read.
  */
