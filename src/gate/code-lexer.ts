@@ -28,8 +28,21 @@ export interface Lexed {
   error: string | null;
 }
 
-const ID_START = /[A-Za-z_$\u00c0-\uffff]/;
-const ID_PART = /[\w$\u00c0-\uffff]/;
+/** Identifier characters by code (ASCII letters, `_`, `$`, and every non-ASCII letter-ish code). */
+const isStart = (c: string): boolean => {
+  const k = c.charCodeAt(0);
+  return (k >= 97 && k <= 122) || (k >= 65 && k <= 90) || k === 95 || k === 36 || k >= 0xc0;
+};
+const isPart = (c: string): boolean => {
+  const k = c.charCodeAt(0);
+  return isStart(c) || (k >= 48 && k <= 57);
+};
+const isDigit = (c: string): boolean => {
+  const k = c.charCodeAt(0);
+  return k >= 48 && k <= 57;
+};
+const ID_START = { test: isStart };
+const ID_PART = { test: (c: string) => c !== "" && isPart(c) };
 
 /** Tokens of `text` read as `lang`. */
 export function lex(lang: Lang, text: string): Lexed {
@@ -178,7 +191,12 @@ class Lexer {
       }
       if (ID_START.test(c) || (this.lang === "js" && c === "\\" && s[this.i + 1] === "u")) {
         const id = this.ident();
-        if (this.lang === "python" && PY_PREFIX.test(id) && (s[this.i] === "'" || s[this.i] === '"')) {
+        if (
+          this.lang === "python" &&
+          id.length <= 2 &&
+          PY_PREFIX.test(id) &&
+          (s[this.i] === "'" || s[this.i] === '"')
+        ) {
           this.pyString(id.toLowerCase());
           continue;
         }
@@ -197,7 +215,7 @@ class Lexer {
         this.push("id", id);
         continue;
       }
-      if (/[0-9]/.test(c) || (c === "." && /[0-9]/.test(s[this.i + 1] ?? ""))) {
+      if (isDigit(c) || (c === "." && isDigit(s[this.i + 1] ?? ""))) {
         const m = /^(?:0[xXoObB][\w]*|[\d_]*\.?[\d_]*(?:[eE][+-]?\d+)?[\w]*)/.exec(
           s.slice(this.i, this.i + 64),
         )!;
@@ -327,7 +345,7 @@ class Lexer {
     if (this.lang === "ruby" && (s[this.i] === "?" || s[this.i] === "!") && s[this.i + 1] !== "=")
       v += s[this.i++];
     // Python and JS read identifiers as NFKC (`ｓｙｓｔｅｍ` is `system`).
-    return this.lang === "python" || this.lang === "js" ? v.normalize("NFKC") : v;
+    return (this.lang === "python" || this.lang === "js") && /[^\x00-\x7f]/.test(v) ? v.normalize("NFKC") : v;
   }
 
   /** The escape at `this.i` (after the backslash) as the language decodes it. */

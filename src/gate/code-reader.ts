@@ -44,7 +44,7 @@ const PY_PURE = new Set(
 );
 
 /** Python's other standard modules (the closed list): each is a capability, by its reason. */
-const PY_STDLIB_OTHER: Record<string, string> = Object.fromEntries(
+const PY_STDLIB_OTHER = new Map<string, string>(
   [
     [
       "runs processes",
@@ -86,24 +86,26 @@ const PY_REFS: [RegExp, string][] = [
 const PY_STAR = /^(os|posix|nt|asyncio|logging\.handlers|logging\.config|multiprocessing)$/;
 
 /** Attribute names that are a capability whatever they are called on (loop methods, not modules). */
-const PY_METHODS: Record<string, string> = {
-  create_subprocess_exec: "runs processes",
-  create_subprocess_shell: "runs processes",
-  subprocess_exec: "runs processes",
-  subprocess_shell: "runs processes",
-  create_connection: "uses the network",
-  create_server: "uses the network",
-  create_datagram_endpoint: "uses the network",
-  create_unix_connection: "uses the network",
-  create_unix_server: "uses the network",
-  sock_connect: "uses the network",
-  enable_load_extension: "loads native code",
-  load_extension: "loads native code",
-  pipepager: "runs processes",
-};
+const PY_METHODS = new Map<string, string>(
+  Object.entries({
+    create_subprocess_exec: "runs processes",
+    create_subprocess_shell: "runs processes",
+    subprocess_exec: "runs processes",
+    subprocess_shell: "runs processes",
+    create_connection: "uses the network",
+    create_server: "uses the network",
+    create_datagram_endpoint: "uses the network",
+    create_unix_connection: "uses the network",
+    create_unix_server: "uses the network",
+    sock_connect: "uses the network",
+    enable_load_extension: "loads native code",
+    load_extension: "loads native code",
+    pipepager: "runs processes",
+  }),
+);
 
 /** Third-party Python modules the tables name (kept as they were). */
-const PY_THIRD: Record<string, string> = Object.fromEntries(
+const PY_THIRD = new Map<string, string>(
   [
     ["runs processes", "pexpect plumbum sh sarge delegator envoy invoke fabric"],
     [
@@ -123,7 +125,7 @@ const NODE_PURE = new Set(
   ),
 );
 
-const NODE_OTHER: Record<string, string> = Object.fromEntries(
+const NODE_OTHER = new Map<string, string>(
   [
     ["runs processes", "child_process cluster"],
     [
@@ -135,7 +137,7 @@ const NODE_OTHER: Record<string, string> = Object.fromEntries(
 );
 
 /** Third-party JS modules the tables name (kept as they were). */
-const JS_THIRD: Record<string, string> = Object.fromEntries(
+const JS_THIRD = new Map<string, string>(
   [
     ["runs processes", "execa shelljs cross-spawn zx node-pty bun"],
     ["uses the network", "axios node-fetch undici got superagent request ws socket.io-client ky needle phin"],
@@ -174,14 +176,14 @@ const RUST_PURE = new Set(
     " ",
   ),
 );
-const RUST_OTHER: Record<string, string> = {
-  process: "runs processes",
-  net: "uses the network",
-  os: "reaches the system's own interfaces",
-  arch: "loads native code",
-  intrinsics: "loads native code",
-};
-const RUST_CRATES: Record<string, string> = Object.fromEntries(
+const RUST_OTHER = new Map<string, string>([
+  ["process", "runs processes"],
+  ["net", "uses the network"],
+  ["os", "reaches the system's own interfaces"],
+  ["arch", "loads native code"],
+  ["intrinsics", "loads native code"],
+]);
+const RUST_CRATES = new Map<string, string>(
   [
     ["reaches home or system files", "dirs dirs_next directories home etcetera xdg"],
     ["runs processes", "duct xshell subprocess"],
@@ -190,7 +192,7 @@ const RUST_CRATES: Record<string, string> = Object.fromEntries(
   ].flatMap(([why, names]) => names!.split(" ").map((n) => [n, why!])),
 );
 
-const RUBY_LIBS: Record<string, string> = Object.fromEntries(
+const RUBY_LIBS = new Map<string, string>(
   [
     ["runs processes", "open3 pty shellwords_exec"],
     [
@@ -211,6 +213,9 @@ const DANGER_NAMES: Record<Lang, RegExp> = {
   rust: /^$/,
   ruby: /^(system|exec|spawn|syscall|popen\w*|fork|`|eval|instance_eval|class_eval|module_eval|instance_exec|class_exec|require|require_relative|load|open|const_get|send|__send__|public_send|capture[23]\w*)$/,
 };
+
+/** Calls that join path pieces (`os.path.join`, `path.resolve`, `File.join`, `filepath.Join`). */
+const JOINS = new Set(["join", "Join", "resolve", "joinpath", "join_paths", "expand_path"]);
 
 /** Roots of home and system files (the tables' list). */
 const SYSTEM_ROOT = /^\/(Users|home|root|etc|var|private|Library|System)\//;
@@ -341,10 +346,10 @@ class Reader {
     const top = parts[0]!;
     for (let n = parts.length; n >= 1; n--) {
       const p = parts.slice(0, n).join(".");
-      if (PY_STDLIB_OTHER[p] !== undefined) return `it ${PY_STDLIB_OTHER[p]}`;
+      if (PY_STDLIB_OTHER.get(p) !== undefined) return `it ${PY_STDLIB_OTHER.get(p)}`;
       if (PY_PURE.has(p)) return null;
     }
-    if (PY_THIRD[top] !== undefined) return `it ${PY_THIRD[top]}`;
+    if (PY_THIRD.get(top) !== undefined) return `it ${PY_THIRD.get(top)}`;
     if (top.startsWith("_")) return "it imports a private standard module the gate has not reviewed";
     if (STDLIB_PY_TOP.has(top)) return "it imports a standard module the gate has not reviewed as pure";
     return null;
@@ -440,7 +445,8 @@ class Reader {
       }
       if ((x.v === "getattr" || x.v === "setattr" || x.v === "hasattr") && this.is(i + 1, "("))
         this.pyGetattr(i);
-      if (this.is(i - 1, ".") && PY_METHODS[x.v] !== undefined) this.note(`it ${PY_METHODS[x.v]}`, x.v);
+      if (this.is(i - 1, ".") && PY_METHODS.get(x.v) !== undefined)
+        this.note(`it ${PY_METHODS.get(x.v)}`, x.v);
       if (this.is(i - 1, ".")) continue;
       const bound = this.alias.get(x.v);
       if (bound === undefined) continue;
@@ -504,14 +510,14 @@ class Reader {
     if (
       spec.startsWith("node:") ||
       NODE_PURE.has(bare) ||
-      NODE_OTHER[bare] !== undefined ||
-      NODE_OTHER[bare.split("/")[0]!] !== undefined
+      NODE_OTHER.get(bare) !== undefined ||
+      NODE_OTHER.get(bare.split("/")[0]!) !== undefined
     ) {
       if (NODE_PURE.has(bare)) return null;
-      const why = NODE_OTHER[bare] ?? NODE_OTHER[bare.split("/")[0]!];
+      const why = NODE_OTHER.get(bare) ?? NODE_OTHER.get(bare.split("/")[0]!);
       return why ? `it ${why}` : "it imports a builtin module the gate has not reviewed as pure";
     }
-    if (JS_THIRD[name] !== undefined) return `it ${JS_THIRD[name]}`;
+    if (JS_THIRD.get(name) !== undefined) return `it ${JS_THIRD.get(name)}`;
     if (name.startsWith("bun:") && name !== "bun:test" && name !== "bun:sqlite")
       return "it imports a Bun builtin the gate has not reviewed as pure";
     if (/\.node$/.test(name)) return "it loads native code";
@@ -823,7 +829,7 @@ class Reader {
     const [root, mod] = path;
     if (root === "std" || root === "core" || root === "alloc") {
       if (mod === undefined) return;
-      if (RUST_OTHER[mod] !== undefined) return this.note(`it ${RUST_OTHER[mod]}`, path.join("::"));
+      if (RUST_OTHER.get(mod) !== undefined) return this.note(`it ${RUST_OTHER.get(mod)}`, path.join("::"));
       if (!RUST_PURE.has(mod))
         return this.note("it uses a std module the gate has not reviewed as pure", path.join("::"));
       if (mod === "env") {
@@ -833,8 +839,8 @@ class Reader {
       }
       return;
     }
-    if (root !== undefined && RUST_CRATES[root] !== undefined)
-      this.note(`it ${RUST_CRATES[root]}`, path.join("::"));
+    if (root !== undefined && RUST_CRATES.get(root) !== undefined)
+      this.note(`it ${RUST_CRATES.get(root)}`, path.join("::"));
   }
 
   private rust(): void {
@@ -889,7 +895,7 @@ class Reader {
         const lit = this.literal(at);
         if (lit) {
           this.specifiers.add(at);
-          const why = RUBY_LIBS[lit[0]];
+          const why = RUBY_LIBS.get(lit[0]);
           if (why && x.v !== "require_relative") this.note(`it ${why}`, lit[0]);
           if (x.v !== "require_relative" && /^(\/|~)/.test(lit[0]))
             this.note("it loads code from a path it chooses", lit[0]);
@@ -1027,7 +1033,7 @@ class Reader {
       return "it reaches home or system files";
     if (v.startsWith("/"))
       return SYSTEM_ROOT.test(v.replace(/\/+/g, "/")) ? "it reaches home or system files" : null;
-    if (anchored) return null;
+    if (anchored || !v.includes("..")) return null;
     // A relative path that climbs above where it starts: the run's directory is the workspace's.
     let depth = 0;
     for (const seg of v.split(/[/\\]+/)) {
@@ -1067,13 +1073,7 @@ class Reader {
       const n = this.id(i);
       let args: number | null = null;
       let sep = "/";
-      if (
-        n !== null &&
-        /^(join|Join|resolve|joinpath|join_paths|expand_path)$/.test(n) &&
-        this.is(i - 1, ".") &&
-        this.is(i + 1, "(")
-      )
-        args = i + 2;
+      if (n !== null && JOINS.has(n) && this.is(i - 1, ".") && this.is(i + 1, "(")) args = i + 2;
       else if (
         t[i]!.k === "str" &&
         this.is(i + 1, ".") &&
@@ -1269,7 +1269,7 @@ class Reader {
 /** Every top-level name of Python's standard library (closed list, for the allowlist). */
 const STDLIB_PY_TOP = new Set([
   ...PY_PURE,
-  ...Object.keys(PY_STDLIB_OTHER),
+  ...PY_STDLIB_OTHER.keys(),
   ..."chunk crypt imghdr mailcap msilib nis nntplib ossaudiodev pipes sndhdr spwd sunau telnetlib uu xdrlib audioop aifc cgi cgitb".split(
     " ",
   ),
