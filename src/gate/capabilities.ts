@@ -13,6 +13,7 @@
  * itself (gate.ts), not here.
  */
 
+import { type Lang, readCapability } from "./code-reader.js";
 import { shellQuote } from "./shell/words.js";
 
 /** The language of a written file, by name (and a `#!` line): what the scan reads it as. */
@@ -313,16 +314,17 @@ export function capabilityTable(lang: CodeLanguage): readonly { re: RegExp; what
  * The first capability `text` (a file of `lang`, or a fragment an edit inserts) shows that the
  * gate cannot bound, as a reason; null when it shows none. A language with no table: always one.
  */
-export function unboundCapability(lang: CodeLanguage, text: string): string | null {
+export function unboundCapability(lang: CodeLanguage, text: string, whole = true): string | null {
   const table = TABLES[lang];
   if (!table) return `it is ${lang === "unknown" ? "code of a kind" : `${lang} code`} the gate cannot read`;
   // One pass for the usual answer (none); the table is walked only to name what was found.
-  if (!ANY[lang]!.test(text)) return null;
-  for (const c of table) {
-    const m = c.re.exec(text);
-    if (m) return `it ${c.what} ('${m[0].trim().slice(0, 40)}')`;
-  }
-  return null;
+  if (ANY[lang]!.test(text))
+    for (const c of table) {
+      const m = c.re.exec(text);
+      if (m) return `it ${c.what} ('${m[0].trim().slice(0, 40)}')`;
+    }
+  // The tables read raw text; the reader reads the code (gate58): imports, names, paths, env, loops.
+  return readCapability(lang as Lang, text, whole);
 }
 
 /**

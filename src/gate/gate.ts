@@ -1034,7 +1034,7 @@ export class Gate {
     if (lines === null) {
       if (lang === "shell" || runner !== undefined)
         return { floor: "ESCALATE", why: "the gate cannot read it" };
-      const cap = unboundCapability(lang, text);
+      const cap = unboundCapability(lang, text, w.whole);
       return cap === null ? { floor: "ALLOW", why: "" } : { floor: "ESCALATE", why: cap };
     }
     let rank = 0;
