@@ -13,7 +13,7 @@ import { defaultPolicyPath, Gate, initGate, loadPolicy } from "../src/gate/index
 import type { ProtectedResources } from "../src/gate/protect.js";
 import { initShell, shellBackend, useShellBackend } from "../src/gate/shell/index.js";
 import { nativeShell } from "../src/platform/native.js";
-import { judge, type Metric, runStandalone, type Suite, sampleSync, stats } from "./harness.js";
+import { judge, type Metric, nowNs, runStandalone, type Suite, sampleSync, stats } from "./harness.js";
 
 const HOME = "/Users/dev";
 const CWD = `${HOME}/project`;
@@ -47,6 +47,81 @@ const REQUESTS: Record<string, unknown>[] = [
   { kind: "tool", name: "read_file", arguments: { path: "README.md" } },
   { kind: "tool", name: "deploy_production", arguments: {} },
 ];
+
+/**
+ * `lines` lines of ordinary TypeScript (a handler module: imports, functions, literals, a
+ * comment, no command in any literal), each line's names numbered so that few lines repeat.
+ */
+export function ordinaryCode(lines: number): string {
+  const out: string[] = [];
+  for (let i = 0; i < lines; i++) {
+    const n = `${i}`;
+    switch (i % 16) {
+      case 0:
+        out.push(`import { parse${n}, type Item${n} } from "./lib/item-${n}.js";`);
+        break;
+      case 1:
+        out.push(`export async function handle${n}(req: Request, res: Response): Promise<void> {`);
+        break;
+      case 2:
+        out.push(`  const name = req.params.name${n} ?? "world";`);
+        break;
+      case 3:
+        out.push(`  if (name.length > ${i}) throw new Error(\`name ${n} too long: \${name}\`);`);
+        break;
+      case 4:
+        out.push(`  logger.info("handled %s in %d ms", name, Date.now() - started${n});`);
+        break;
+      case 5:
+        out.push(`  const items${n} = await store.list({ owner: name, limit: ${i % 50} });`);
+        break;
+      case 6:
+        out.push(`  const total${n} = items${n}.reduce((sum, x) => sum + x.price * x.count, 0);`);
+        break;
+      case 7:
+        out.push(`  res.status(200).json({ ok: true, greeting: 'Hello ' + name, total: total${n} });`);
+        break;
+      case 8:
+        out.push("}");
+        break;
+      case 9:
+        out.push("");
+        break;
+      case 10:
+        out.push(`// Item ${n}: the cache is kept warm between requests (see docs/cache.md).`);
+        break;
+      case 11:
+        out.push(`const sorted${n} = [...values].sort((a, b) => a.rank - b.rank).slice(0, ${i % 20});`);
+        break;
+      case 12:
+        out.push(
+          `for (const [key, value] of Object.entries(config${n})) env[key.toUpperCase()] = String(value);`,
+        );
+        break;
+      case 13:
+        out.push(
+          `export const LIMIT_${n} = { retries: ${i % 7}, timeoutMs: ${i * 10}, label: "item-${n}" };`,
+        );
+        break;
+      case 14:
+        out.push(
+          `  return fetch(\`\${base}/api/items/\${id}/${n}\`, { method: "GET" }).then((r) => r.json());`,
+        );
+        break;
+      default:
+        out.push(`type Item${n} = { id: string; price: number; count: number; tags?: string[] };`);
+        break;
+    }
+  }
+  return `${out.join("\n")}\n`;
+}
+
+/** Long file.writes of ordinary code, against the same write without content in the same run. */
+const LONG_WRITES = [120, 1000].map((lines) => ({
+  lines,
+  action: { kind: "file.write", path: `src/handlers-${lines}.ts`, content: ordinaryCode(lines) },
+}));
+const SHORT_WRITE = { kind: "file.write", path: "src/handlers.ts" };
 
 // ---------------------------------------------------------------- Cedar: the same pack, translated
 
@@ -257,6 +332,49 @@ export const suite: Suite = async (ctx) => {
       { text: "ratio <= 0.1", stat: "ratio", op: "<=", value: 0.1 },
     ),
   );
+
+  // (a') long file.writes of ordinary code (gate53's carried-command reads every line; the text is
+  // also searched for protected names and, as code, for capabilities), each against the same
+  // write without content, sampled alternately in this run.
+  ctx.progress(0.45, "long file.writes (forge gate)");
+  for (const w of LONG_WRITES) {
+    const long: number[] = [];
+    const short: number[] = [];
+    const batch = w.lines >= 1000 ? 20 : 200;
+    for (let i = 0; i < 10 * batch; i++) {
+      gate.evaluate({ session_id: `long-${w.lines}`, action: w.action });
+      gate.evaluate({ session_id: `long-${w.lines}`, action: SHORT_WRITE });
+    }
+    const timed = (action: unknown, into: number[]) => {
+      for (let k = 0; k < batch; k++) {
+        const t0 = nowNs();
+        gate.evaluate({ session_id: `long-${w.lines}`, action });
+        into.push((nowNs() - t0) / 1e3);
+      }
+    };
+    const end = performance.now() + (seconds * 1000) / 2;
+    for (let round = 0; round < 2 || (performance.now() < end && !ctx.signal.aborted); round++) {
+      // ABBA: neither side always runs first
+      if (round % 2 === 0) {
+        timed(w.action, long);
+        timed(SHORT_WRITE, short);
+      } else {
+        timed(SHORT_WRITE, short);
+        timed(w.action, long);
+      }
+    }
+    const l = stats(long);
+    const sh = stats(short);
+    metrics.push({
+      name: `file.write of ${w.lines} lines of code`,
+      unit: "us",
+      stats: l,
+      baseline: { name: "the same file.write without content", stats: sh },
+      ratio: l.median / sh.median,
+      ratio_of: "median / no-content median",
+      notes: `p99 ratio ${(l.p99 / sh.p99).toFixed(3)}; ${(l.median / w.lines).toFixed(2)} us per line at the median`,
+    });
+  }
 
   // (b) novel shell lines: each sample a line never seen before. First the path the gate uses by
   // default (initGate picks the native parser when the addon is built), then the same gate on the

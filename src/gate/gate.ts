@@ -12,7 +12,7 @@ import {
   unboundCapability,
   writesFiles,
 } from "./capabilities.js";
-import { builtInProgram, carriedCandidates } from "./carried.js";
+import { carriedCandidates, knownPrograms } from "./carried.js";
 import type { BundleRef, CompositionSnapshot, Decision, Effect, Evaluation, RuleMatch } from "./decision.js";
 import { headerInjection, recipientDomains } from "./email.js";
 import {
@@ -945,8 +945,7 @@ export class Gate {
         const sed = (sub.program === "sed" || sub.program === "gsed") && sub.cmd !== null;
         const text = sed ? sedInserted(sub.cmd!.words) : (t.text ?? t.printed);
         if (text === undefined || text === null || text === "") continue;
-        const named = splitIndex(bundle).get("shell");
-        const scan = carriedCandidates(text, (word) => builtInProgram(word) || named?.has(word) === true);
+        const scan = carriedCandidates(text, knownPrograms(splitIndex(bundle).get("shell")));
         let why: string | null =
           scan.over === null ? null : `its text has ${scan.over}: the gate cannot judge them all`;
         if (why === null && scan.candidates.length > 0) {
