@@ -2058,7 +2058,9 @@ function taintFindings(
       // The file itself, written with a text the gate read: its verdict is the run's floor, when
       // it runs as the language it was read as (gate59: `node x.py` runs JavaScript).
       const runAs = runLanguage(c.program);
-      const other = f === run && a?.read !== undefined && runAs !== null && a.lang !== runAs;
+      // A blind workspace's entry (gate57, Track.forgotten) is unread code whatever runs it: its reason stands.
+      const other =
+        f === run && a?.read !== undefined && a.blind !== true && runAs !== null && a.lang !== runAs;
       const read = f === run && !other ? a?.read : undefined;
       if (read?.floor === "ALLOW") continue;
       out.push({
