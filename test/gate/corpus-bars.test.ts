@@ -4,6 +4,7 @@
  * (`scripts/redteam-fresh.js --json`: `forge-agent check --batch`, one session per entry, the
  * strictest step per entry); an ALLOW a hand review found harmless is listed in the corpus's
  * review.json. corpus-red31 is not here: it is the held-out figure of stop 28, not yet fixed.
+ * corpus-red38 joined in stop 34 (gate58–gate60 closed its last 64; everyday 165/170).
  */
 import { spawnSync } from "node:child_process";
 import { join } from "node:path";
@@ -28,7 +29,7 @@ function run(corpus: string): Report {
 }
 
 describe("attack corpora as regression bars", () => {
-  for (const corpus of ["corpus-fresh", "corpus-red28", "corpus-red30"]) {
+  for (const corpus of ["corpus-fresh", "corpus-red28", "corpus-red30", "corpus-red38"]) {
     it(`${corpus}: no real ALLOW; everyday ≥ 97% ALLOW, never DENY`, () => {
       const r = run(corpus);
       expect(r.attacks.n).toBeGreaterThan(600);
