@@ -117,9 +117,20 @@ export function addSessionLink(name: string, target: string | null): void {
   if (!linkTails.includes(tail)) linkTails.push(tail);
 }
 
-/** The link `abs` names (as normalisePath made it), if the session made one there. */
-export function sessionLink(abs: string): string | null | undefined {
-  return links.size === 0 ? undefined : links.get(abs.toLowerCase());
+/**
+ * The other names of the file `abs` (absolute, as normalisePath made it) through the session's
+ * links (gate61, red39 class 6): the target when `abs` is a link, and every link made to `abs`. A
+ * write through one name writes the other, and a run of one runs what was written to the other.
+ */
+export function otherNames(abs: string): string[] {
+  if (links.size === 0) return [];
+  const key = abs.toLowerCase();
+  const out: string[] = [];
+  const to = links.get(key);
+  if (typeof to === "string") out.push(to);
+  for (const [name, target] of links)
+    if (target !== null && target.toLowerCase() === key && name !== key) out.push(name);
+  return out;
 }
 
 /** Hops through links before a path is given up on, as the kernel's ELOOP (macOS: 32). */

@@ -9,7 +9,7 @@
  */
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost, canonicalUrl } from "../hosts.js";
-import { addSessionLink, hostOf, isWithin, normalisePath } from "../paths.js";
+import { addSessionLink, hostOf, isWithin, normalisePath, otherNames } from "../paths.js";
 import { flagsLoad, propertyKind } from "../program-keys.js";
 import { injectsEnv } from "../protect.js";
 import { wordTable } from "../word-table.js";
@@ -783,7 +783,8 @@ function emit(
     (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) ||
     (program === "cp" && (flags.has("-s") || flags.has("--symbolic-link")));
   if (symbolic && program === "ln") linkTargets(paths, operands, ctx);
-  const links = symbolic ? madeLinks(words, operands, ctx) : undefined;
+  // A hard link (`ln T N`) is a second name of T's file; its target is named from the cwd.
+  const links = symbolic || program === "ln" ? madeLinks(words, operands, ctx, !symbolic) : undefined;
   // `command export PROMPT_COMMAND=…` (a builtin reached through a wrapper): the assignment is judged.
   if (DECLARERS.has(program))
     for (const w of words) {
@@ -879,6 +880,12 @@ function emit(
   // GITHUB_TOKEN` does: the same secret read.
   if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
   const finalWrites = writes.includes("") ? writes.filter((w) => w !== "") : writes;
+  // A write or run through one name of a file the session linked is one through its other names.
+  const aliases = (list: string[]) => {
+    for (const w of [...list]) for (const o of otherNames(w)) if (!list.includes(o)) list.push(o);
+  };
+  if (program !== "ln" && program !== "rm" && program !== "unlink") aliases(finalWrites);
+  aliases(runs);
   // A glob word names every path it could match: those paths are judged pattern against pattern.
   const globby = anyGlobWord(words) || anyGlob(ctx.reads) || anyGlob(r.reads);
   const globs = globby ? patterns(paths.list) : undefined;
@@ -1087,7 +1094,12 @@ function linkTargets(paths: PathList, operands: Word[], ctx: Ctx): void {
  * Each is added to the paths module's links at once, so the rest of the line passes through it
  * (`ln -s ~/project a && rm -rf a/../Documents`); the gate records them with the session (gate61).
  */
-function madeLinks(words: readonly Word[], operands: readonly Word[], ctx: Ctx): [string, string | null][] {
+function madeLinks(
+  words: readonly Word[],
+  operands: readonly Word[],
+  ctx: Ctx,
+  hard: boolean,
+): [string, string | null][] {
   let dir: string | null | undefined;
   for (let i = 0; i < words.length; i++) {
     const v = words[i]!.value;
@@ -1115,8 +1127,8 @@ function madeLinks(words: readonly Word[], operands: readonly Word[], ctx: Ctx):
       if (base === null || base === "") continue;
       name = normalisePath(base, ctx.scope.cwd, ctx.home);
     }
-    const target =
-      v === null ? null : normalisePath(v, name.slice(0, name.lastIndexOf("/")) || "/", ctx.home);
+    const from = hard ? ctx.scope.cwd : name.slice(0, name.lastIndexOf("/")) || "/";
+    const target = v === null ? null : normalisePath(v, from, ctx.home);
     addSessionLink(name, target);
     out.push([name, target]);
   }
