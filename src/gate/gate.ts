@@ -28,7 +28,7 @@ import {
 import { canonicalHost, canonicalUrl, canonicalUrlOf, proxiedHost } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
-import { compileWordGlobs, hostOf, isWithin, normalisePath } from "./paths.js";
+import { compileWordGlobs, hostOf, isWithin, normalisePath, setSessionLinks } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -536,6 +536,7 @@ export class Gate {
     commit: boolean,
   ): Decision {
     newPathLine();
+    setSessionLinks(p === undefined || p.links.size === 0 ? s.links : new Map([...p.links, ...s.links]));
     const nowMs = this.now();
     const reasons: string[] = [];
     let rank = 0;
@@ -760,6 +761,11 @@ export class Gate {
       if (sub.kind !== "shell" && sub.kind !== "file.write" && sub.kind !== "tool") continue;
       // A move's sources are gone, not made: their bytes are the destination's.
       for (const w of sub.writes) if (sub.cmd?.moved?.includes(w) !== true) made(w, sub.text);
+      if (sub.cmd?.links)
+        for (const [name, target] of sub.cmd.links) {
+          s.link(name, target);
+          p?.link(name, target);
+        }
       if (sub.cmd?.copy) this.copiedTree(s, p, sub.cmd);
     }
     // A run of session code that writes files wrote names the gate cannot know: its workspace is blind.

@@ -1,6 +1,6 @@
 /**
  * Path normalisation and the glob dialect the policy language uses for paths, hosts and words.
- * Pure string work: no file-system access (symlinks are not resolved; see docs/policy.md).
+ * Pure string work: no file-system access (only the links the session made are resolved: gate61).
  */
 import { canonicalHost, proxiedHost } from "./hosts.js";
 
@@ -86,11 +86,90 @@ export function isWithin(path: string, root: string): boolean {
  */
 export function normalisePath(p: string, cwd: string, home: string): string {
   let out: string;
-  if (p === "~" || p.startsWith("~/")) out = collapse(home + p.slice(1));
-  else if (p.startsWith("/")) out = collapse(p);
-  else out = collapse(`${cwd}/${p}`);
+  const joined = p === "~" || p.startsWith("~/") ? home + p.slice(1) : p.startsWith("/") ? p : `${cwd}/${p}`;
+  out = links.size === 0 ? collapse(joined) : physical(joined, home);
   if (out.startsWith("/proc/")) out = stripProcRoot(out);
   return ALIAS_HEAD.test(out) ? unalias(out) : out;
+}
+
+/**
+ * The symbolic links the session made (gate61), keyed by the link's absolute path in lower case
+ * (APFS compares names case-blind): its target, absolute, or null when only known at run time.
+ * Set once per decision (setSessionLinks) and grown by the line's own `ln -s` (addSessionLink), so
+ * normalisePath resolves a path through them as the kernel does.
+ */
+let links = new Map<string, string | null>();
+/** The last segment of each link (lower case, with its `/`): a path naming none of them passes no link. */
+let linkTails: string[] = [];
+
+/** The links the decision's paths are resolved through: the session's (copied; the line may add). */
+export function setSessionLinks(made: ReadonlyMap<string, string | null> | null): void {
+  links = new Map();
+  linkTails = [];
+  if (made) for (const [k, v] of made) addSessionLink(k, v);
+}
+
+/** `ln -s TARGET NAME` of the line being judged: later paths of the line pass through it. */
+export function addSessionLink(name: string, target: string | null): void {
+  const key = name.toLowerCase();
+  links.set(key, target);
+  const tail = key.slice(key.lastIndexOf("/"));
+  if (!linkTails.includes(tail)) linkTails.push(tail);
+}
+
+/**
+ * The other names of the file `abs` (absolute, as normalisePath made it) through the session's
+ * links (gate61, red39 class 6): the target when `abs` is a link, and every link made to `abs`. A
+ * write through one name writes the other, and a run of one runs what was written to the other.
+ */
+export function otherNames(abs: string): string[] {
+  if (links.size === 0) return [];
+  const key = abs.toLowerCase();
+  const out: string[] = [];
+  const to = links.get(key);
+  if (typeof to === "string") out.push(to);
+  for (const [name, target] of links)
+    if (target !== null && target.toLowerCase() === key && name !== key) out.push(name);
+  return out;
+}
+
+/** Hops through links before a path is given up on, as the kernel's ELOOP (macOS: 32). */
+const MAX_HOPS = 32;
+
+/**
+ * `abs` (absolute, not yet collapsed) resolved as the kernel does through the session's links: a
+ * segment that is a link and has more segments after it (`a/..`, `a/x`, `a/`) is replaced by the
+ * link's target, so `a/..` is the target's parent, not the directory `a` lies in. The last segment
+ * is left as written (`rm a` removes the link). A link whose target is unknown leads to a directory
+ * of home, the place a link to the workspace leads, so `a/..` is judged as home (fail closed).
+ */
+function physical(abs: string, home: string): string {
+  const lower = abs.toLowerCase();
+  let passes = false;
+  for (const t of linkTails) if (lower.includes(t)) passes = true;
+  if (!passes) return collapse(abs);
+  let rest = abs.split("/");
+  let i = 0;
+  const stack: string[] = [];
+  let hops = 0;
+  while (i < rest.length) {
+    const seg = rest[i++]!;
+    if (seg === "" || seg === ".") continue;
+    if (seg === "..") {
+      stack.pop();
+      continue;
+    }
+    stack.push(seg);
+    if (i >= rest.length) break;
+    const target = links.get(`/${stack.join("/")}`.toLowerCase());
+    if (target === undefined || hops >= MAX_HOPS) continue;
+    hops++;
+    const to = target ?? `${home}/?`;
+    rest = [...to.split("/"), ...rest.slice(i)];
+    i = 0;
+    stack.length = 0;
+  }
+  return stack.length === 0 ? "/" : `/${stack.join("/")}`;
 }
 
 /** The first segments under which a macOS alias can start (case-blind, like the file system). */

@@ -28,6 +28,8 @@ export const MAX_ARTEFACTS = 256;
  * past this, the oldest is widened to its parent directory, up to `/`.
  */
 export const MAX_FORGOTTEN = 64;
+/** Session-made links remembered per track (gate61). */
+export const MAX_LINKS = 1024;
 
 /** The step that made a file: what it was, which action, when. */
 export interface Artefact {
@@ -156,6 +158,12 @@ export class Track {
    * has not read. Bounded (MAX_FORGOTTEN): the oldest widens to its parent, up to `/`.
    */
   readonly forgotten = new Map<string, Artefact>();
+  /**
+   * The symbolic links the session made (gate61): the link's absolute path → its target, absolute,
+   * or null when only known at run time. Paths are resolved through them (paths.ts
+   * setSessionLinks). Bounded (MAX_LINKS): the oldest is forgotten first.
+   */
+  readonly links = new Map<string, string | null>();
   /** The artefacts `cleared` says may be forgotten without loss, oldest first. */
   private readonly clearedKeys = new Set<string>();
   /** The artefacts whose bytes came from the network (`net`): what a project run is checked against. */
@@ -253,6 +261,13 @@ export class Track {
    * remembers its directory (fail closed: a flood of files never makes a payload written before it
    * a workspace file again).
    */
+  /** `ln -s TARGET NAME` ran: NAME leads to TARGET (null: unknown), newest last. */
+  link(name: string, target: string | null): void {
+    this.links.delete(name);
+    this.links.set(name, target);
+    if (this.links.size > MAX_LINKS) this.links.delete(this.links.keys().next().value!);
+  }
+
   private evict(): void {
     const free = this.clearedKeys.values().next();
     if (free.done !== true) {
@@ -483,6 +498,7 @@ const TrackDump = z.object({
   principal: z.string().nullable().optional(),
   artefacts: z.record(z.string(), ArtefactDump).optional(),
   forgotten: z.record(z.string(), ArtefactDump).optional(),
+  links: z.record(z.string().startsWith("/"), z.string().startsWith("/").nullable()).optional(),
   origins: z
     .record(
       z.string(),
@@ -522,6 +538,7 @@ export function dumpTrack(key: string, t: Track): TrackDump {
     ...(t.forgotten.size > 0
       ? { forgotten: Object.fromEntries([...t.forgotten].map(([k, a]) => [k, { ...a }])) }
       : {}),
+    ...(t.links.size > 0 ? { links: Object.fromEntries(t.links) } : {}),
     ...(t.origins.size > 0
       ? { origins: Object.fromEntries([...t.origins].map(([k, o]) => [k, { ...o }])) }
       : {}),
@@ -542,6 +559,7 @@ export function trackOf(d: TrackDump, keep: number): Track {
   t.evicted = d.evicted;
   for (const [k, a] of Object.entries(d.artefacts ?? {})) t.made(k, { ...a });
   for (const [k, a] of Object.entries(d.forgotten ?? {})) t.forgetIn(k, { ...a });
+  for (const [k, v] of Object.entries(d.links ?? {})) t.link(k, v);
   if (d.workspaces) t.setWorkspaces(d.workspaces);
   return t;
 }

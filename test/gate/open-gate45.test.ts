@@ -28,9 +28,10 @@ describe("open runs what its operand's type says", () => {
     ["an AppleScript", ["open x.scpt"], "ESCALATE"],
     ["a name only known at run time", ['open "$F"'], "ESCALATE"],
     [
+      // gate61: the run through the link runs v.command, whose text (curl | sh) the gate read.
       "a symlink made this session",
       [`${SCRIPT} > v.command; ln -s v.command README-setup`, "open README-setup"],
-      "ESCALATE",
+      "DENY",
     ],
     [
       "an extensionless +x script written this session",

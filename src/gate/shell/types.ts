@@ -61,6 +61,8 @@ export interface SimpleCommand {
   cwd: string;
   /** Short text for reasons and the session's recent list. */
   text: string;
+  /** gate61: the symbolic links it makes, [name, target] (absolute; target null when only known at run time). */
+  links?: [string, string | null][];
   /** A file mode it sets has (or may have) the setuid or setgid bit: `chmod u+s`, `install -m 4755`. */
   setid?: boolean;
   /** The directory it writes files into that its input names (`git apply`, `patch`, `tar x`, `unzip`). */

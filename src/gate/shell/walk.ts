@@ -9,7 +9,7 @@
  */
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost, canonicalUrl } from "../hosts.js";
-import { hostOf, isWithin, normalisePath } from "../paths.js";
+import { addSessionLink, hostOf, isWithin, normalisePath, otherNames } from "../paths.js";
 import { flagsLoad, propertyKind } from "../program-keys.js";
 import { injectsEnv } from "../protect.js";
 import { wordTable } from "../word-table.js";
@@ -779,7 +779,12 @@ function emit(
       if (h && !hosts.includes(h)) hosts.push(h);
     }
   }
-  if (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) linkTargets(paths, operands, ctx);
+  const symbolic =
+    (program === "ln" && (flags.has("-s") || flags.has("--symbolic"))) ||
+    (program === "cp" && (flags.has("-s") || flags.has("--symbolic-link")));
+  if (symbolic && program === "ln") linkTargets(paths, operands, ctx);
+  // A hard link (`ln T N`) is a second name of T's file; its target is named from the cwd.
+  const links = symbolic || program === "ln" ? madeLinks(words, operands, ctx, !symbolic) : undefined;
   // `command export PROMPT_COMMAND=…` (a builtin reached through a wrapper): the assignment is judged.
   if (DECLARERS.has(program))
     for (const w of words) {
@@ -882,6 +887,12 @@ function emit(
   // GITHUB_TOKEN` does: the same secret read.
   if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
   const finalWrites = writes.includes("") ? writes.filter((w) => w !== "") : writes;
+  // A write or run through one name of a file the session linked is one through its other names.
+  const aliases = (list: string[]) => {
+    for (const w of [...list]) for (const o of otherNames(w)) if (!list.includes(o)) list.push(o);
+  };
+  if (program !== "ln" && program !== "rm" && program !== "unlink") aliases(finalWrites);
+  aliases(runs);
   // A glob word names every path it could match: those paths are judged pattern against pattern.
   const globby = anyGlobWord(words) || anyGlob(ctx.reads) || anyGlob(r.reads);
   const globs = globby ? patterns(paths.list) : undefined;
@@ -911,6 +922,7 @@ function emit(
     cwd: ctx.scope.cwd,
     text: short(cmdText),
     setid: fx?.setid ? true : undefined,
+    links: links && links.length > 0 ? links : undefined,
     copy: fx?.copy ? true : undefined,
     moved: fx?.moved ? fx.moved.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) : undefined,
     doctests: fx?.doctests ? fx.doctests : undefined,
@@ -1084,6 +1096,54 @@ function linkTargets(paths: PathList, operands: Word[], ctx: Ctx): void {
       paths.add(normalisePath(t!, d, ctx.home));
     }
   }
+}
+
+/**
+ * The links `ln -s` (or `cp -s`) makes, as [name, target] (absolute; the target null when only
+ * known at run time): `ln -s T N`, `ln -s T` (N is T's last segment, in the cwd), `ln -s T1 T2 DIR`
+ * and `-t DIR`. A relative target is resolved against the name's directory, as the kernel does.
+ * Each is added to the paths module's links at once, so the rest of the line passes through it
+ * (`ln -s ~/project a && rm -rf a/../Documents`); the gate records them with the session (gate61).
+ */
+function madeLinks(
+  words: readonly Word[],
+  operands: readonly Word[],
+  ctx: Ctx,
+  hard: boolean,
+): [string, string | null][] {
+  let dir: string | null | undefined;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === "-t" || v === "--target-directory") dir = words[i + 1]?.value ?? null;
+    else if (v?.startsWith("--target-directory=")) dir = v.slice(19);
+    else if (v !== null && /^-[^-]*t./.test(v) && !v.startsWith("--")) dir = v.slice(v.indexOf("t") + 1);
+  }
+  if (dir === null) return [];
+  const targets = dir === undefined && operands.length >= 2 ? operands.slice(0, -1) : operands;
+  const into = dir ?? (operands.length >= 3 ? operands[operands.length - 1]!.value : undefined);
+  if (into === null) return [];
+  const out: [string, string | null][] = [];
+  for (const t of targets) {
+    const v = t.value;
+    const base = v === null ? null : v.replace(/\/+$/, "").slice(v.replace(/\/+$/, "").lastIndexOf("/") + 1);
+    let name: string;
+    if (into !== undefined) {
+      if (base === null || base === "") continue;
+      name = normalisePath(`${into}/${base}`, ctx.scope.cwd, ctx.home);
+    } else if (operands.length === 2) {
+      const n = operands[1]!.value;
+      if (n === null) continue;
+      name = normalisePath(n, ctx.scope.cwd, ctx.home);
+    } else {
+      if (base === null || base === "") continue;
+      name = normalisePath(base, ctx.scope.cwd, ctx.home);
+    }
+    const from = hard ? ctx.scope.cwd : name.slice(0, name.lastIndexOf("/")) || "/";
+    const target = v === null ? null : normalisePath(v, from, ctx.home);
+    addSessionLink(name, target);
+    out.push([name, target]);
+  }
+  return out;
 }
 
 function changeDir(ctx: Ctx, cmd: SimpleCommand): void {
