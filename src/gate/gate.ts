@@ -536,7 +536,10 @@ export class Gate {
     commit: boolean,
   ): Decision {
     newPathLine();
-    setSessionLinks(p === undefined || p.links.size === 0 ? s.links : new Map([...p.links, ...s.links]));
+    setSessionLinks(
+      p === undefined || p.links.size === 0 ? s.links : new Map([...p.links, ...s.links]),
+      s.linksLost || p?.linksLost === true,
+    );
     const nowMs = this.now();
     const reasons: string[] = [];
     let rank = 0;

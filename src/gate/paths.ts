@@ -102,10 +102,18 @@ let links = new Map<string, string | null>();
 /** The last segment of each link (lower case, with its `/`): a path naming none of them passes no link. */
 let linkTails: string[] = [];
 
-/** The links the decision's paths are resolved through: the session's (copied; the line may add). */
-export function setSessionLinks(made: ReadonlyMap<string, string | null> | null): void {
+/** The session made more links than it keeps (Track.linksLost): any segment before a `..` may be one. */
+let linksLost = false;
+
+/**
+ * The links the decision's paths are resolved through: the session's (copied; the line may add).
+ * `lost`: the session forgot some (Track.linksLost), so a segment followed by `..` leads where
+ * an unknown link does.
+ */
+export function setSessionLinks(made: ReadonlyMap<string, string | null> | null, lost = false): void {
   links = new Map();
   linkTails = [];
+  linksLost = lost;
   if (made) for (const [k, v] of made) addSessionLink(k, v);
 }
 
@@ -145,7 +153,7 @@ const MAX_HOPS = 32;
  */
 function physical(abs: string, home: string): string {
   const lower = abs.toLowerCase();
-  let passes = false;
+  let passes = linksLost && abs.includes("/..");
   for (const t of linkTails) if (lower.includes(t)) passes = true;
   if (!passes) return collapse(abs);
   let rest = abs.split("/");
@@ -161,7 +169,9 @@ function physical(abs: string, home: string): string {
     }
     stack.push(seg);
     if (i >= rest.length) break;
-    const target = links.get(`/${stack.join("/")}`.toLowerCase());
+    let target = links.get(`/${stack.join("/")}`.toLowerCase());
+    // A forgotten link may be any segment that `..` follows.
+    if (target === undefined && linksLost && rest[i] === "..") target = null;
     if (target === undefined || hops >= MAX_HOPS) continue;
     hops++;
     const to = target ?? `${home}/?`;

@@ -164,6 +164,8 @@ export class Track {
    * setSessionLinks). Bounded (MAX_LINKS): the oldest is forgotten first.
    */
   readonly links = new Map<string, string | null>();
+  /** More links were made than `links` keeps (link). */
+  linksLost = false;
   /** The artefacts `cleared` says may be forgotten without loss, oldest first. */
   private readonly clearedKeys = new Set<string>();
   /** The artefacts whose bytes came from the network (`net`): what a project run is checked against. */
@@ -257,17 +259,24 @@ export class Track {
   }
 
   /**
+   * `ln -s TARGET NAME` ran: NAME leads to TARGET (null: unknown), newest last. Past MAX_LINKS the
+   * oldest is forgotten and `linksLost` set: from then on any segment followed by `..` may be one
+   * of the forgotten links (fail closed, paths.ts).
+   */
+  link(name: string, target: string | null): void {
+    this.links.delete(name);
+    this.links.set(name, target);
+    if (this.links.size > MAX_LINKS) {
+      this.links.delete(this.links.keys().next().value!);
+      this.linksLost = true;
+    }
+  }
+
+  /**
    * Makes room: forgets the oldest artefact whose loss changes nothing, else the oldest, and then
    * remembers its directory (fail closed: a flood of files never makes a payload written before it
    * a workspace file again).
    */
-  /** `ln -s TARGET NAME` ran: NAME leads to TARGET (null: unknown), newest last. */
-  link(name: string, target: string | null): void {
-    this.links.delete(name);
-    this.links.set(name, target);
-    if (this.links.size > MAX_LINKS) this.links.delete(this.links.keys().next().value!);
-  }
-
   private evict(): void {
     const free = this.clearedKeys.values().next();
     if (free.done !== true) {
@@ -499,6 +508,7 @@ const TrackDump = z.object({
   artefacts: z.record(z.string(), ArtefactDump).optional(),
   forgotten: z.record(z.string(), ArtefactDump).optional(),
   links: z.record(z.string().startsWith("/"), z.string().startsWith("/").nullable()).optional(),
+  links_lost: z.literal(true).optional(),
   origins: z
     .record(
       z.string(),
@@ -539,6 +549,7 @@ export function dumpTrack(key: string, t: Track): TrackDump {
       ? { forgotten: Object.fromEntries([...t.forgotten].map(([k, a]) => [k, { ...a }])) }
       : {}),
     ...(t.links.size > 0 ? { links: Object.fromEntries(t.links) } : {}),
+    ...(t.linksLost ? { links_lost: true as const } : {}),
     ...(t.origins.size > 0
       ? { origins: Object.fromEntries([...t.origins].map(([k, o]) => [k, { ...o }])) }
       : {}),
@@ -560,6 +571,7 @@ export function trackOf(d: TrackDump, keep: number): Track {
   for (const [k, a] of Object.entries(d.artefacts ?? {})) t.made(k, { ...a });
   for (const [k, a] of Object.entries(d.forgotten ?? {})) t.forgetIn(k, { ...a });
   for (const [k, v] of Object.entries(d.links ?? {})) t.link(k, v);
+  if (d.links_lost) t.linksLost = true;
   if (d.workspaces) t.setWorkspaces(d.workspaces);
   return t;
 }

@@ -76,7 +76,6 @@ table(
     "sbt -J-javaagent:/tmp/a.jar compile",
     "lein repl",
     "rails runner 'puts 1'",
-    "bin/rails routes",
     "pre-commit install",
     "tflint --init",
     "ansible-playbook site.yml",
@@ -96,6 +95,8 @@ table(
     "xcrun simctl list devices",
     "bundle exec rspec",
     "rake -T",
+    // gate60: the project's own wrapper, judged as the rails it wraps (routes loads the app, as rspec does).
+    "bin/rails routes",
     "sbt clean test",
     "lein test",
     "pod install",

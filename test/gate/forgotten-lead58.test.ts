@@ -6,6 +6,9 @@
  * cleared), else the oldest, whose directory it then remembers (Track.forgotten): any file there
  * is judged as the session's (a blind workspace), and a runner that loads the directory too.
  *
+ * The session's links (gate61) fail closed the same way: past MAX_LINKS, any segment a `..` follows
+ * may be a forgotten link (paths.ts), so `a/../Documents` is judged where an unknown link leads.
+ *
  * And `for NAME in V…` assigns NAME: judged as `NAME=V` is (`for BASH_ENV in ./p`, `for PATH in …`).
  */
 import { describe, expect, it } from "vitest";
@@ -26,6 +29,13 @@ function flood(n: number, dir = "test/__snapshots__", spread = false): Step[] {
     out.push(`touch ${files.join(" ")}`);
   }
   return out;
+}
+
+/** `n` lines of 100 `ln -s` each: more links than a session keeps (MAX_LINKS). */
+function linkFlood(n: number): Step[] {
+  return Array.from({ length: n }, (_, i) =>
+    Array.from({ length: 100 }, (_, k) => `ln -s docs/t${k}.md links/l${i}_${k}.md`).join(" && "),
+  );
 }
 
 const write = (path: string, content: string): Step => ({
@@ -65,6 +75,10 @@ const BAD: [string, Step[]][] = [
   ["for HISTFILE in /dev/null", ["for HISTFILE in /dev/null; do ls; done"]],
   ["for PATH over the positional parameters", ["for PATH; do ls; done"]],
   ["for PATH in one of two values", ["for PATH in /usr/bin /tmp/x; do ls; done"]],
+  [
+    "a link to the workspace, 1,100 more links, then a/.. (the links forgotten)",
+    ["ln -s /Users/dev/project a", ...linkFlood(11), "rm -rf a/../Documents"],
+  ],
 ];
 
 const GOOD: [string, Step[]][] = [
@@ -80,6 +94,7 @@ const GOOD: [string, Step[]][] = [
   ["for over files", ['for f in src/*.ts; do wc -l "$f"; done']],
   ["for over words", ["for i in 1 2 3; do echo $i; done"]],
   ["for over a sequence", ["for i in $(seq 1 100); do echo $i; done"]],
+  ["1,100 links, then a path with no '..'", [...linkFlood(11), "cat docs/t1.md"]],
 ];
 
 describe("a full artefact index forgets nothing a decision needs", () => {
