@@ -445,6 +445,23 @@ class Lexer {
     return kind === "py" || kind === "pybytes" ? `\\${c}` : c;
   }
 
+  /**
+   * Code embedded in a string (a Python f-string's `{…}`, a JS template's `${…}`, Ruby's `#{…}`),
+   * from `at` to its closing brace: lexed as code by a lexer of its own (at bracket `depth`), its
+   * tokens added to `inner` in parentheses; the string goes on after the brace.
+   */
+  private embedded(at: number, inner: Token[], depth: number, indent: number): void {
+    const sub = new Lexer(this.lang, this.s);
+    sub.i = at;
+    sub.line = this.line;
+    sub.depth = depth;
+    const e = sub.run(this.s.length, true);
+    const paren = (v: string): Token => ({ k: "op", v, line: this.line, indent });
+    inner.push(paren("("), ...sub.toks, paren(")"));
+    this.line = sub.line;
+    this.i = e + 1;
+  }
+
   private pyString(prefix: string): void {
     const s = this.s;
     const q = s[this.i]!;
@@ -485,20 +502,7 @@ class Lexer {
           this.i += 2;
           continue;
         }
-        this.i++;
-        const sub = new Lexer(this.lang, s);
-        sub.i = this.i;
-        sub.line = this.line;
-        sub.depth = 1;
-        const e = sub.run(s.length, true);
-        inner.push({ k: "op", v: "(", line: this.line, indent: this.indent }, ...sub.toks, {
-          k: "op",
-          v: ")",
-          line: this.line,
-          indent: this.indent,
-        });
-        this.line = sub.line;
-        this.i = e + 1;
+        this.embedded(this.i + 1, inner, 1, this.indent);
         v += "\u0000";
         continue;
       }
@@ -578,18 +582,7 @@ class Lexer {
         continue;
       }
       if (c === "$" && s[this.i + 1] === "{") {
-        const sub = new Lexer(this.lang, s);
-        sub.i = this.i + 2;
-        sub.line = this.line;
-        const e = sub.run(s.length, true);
-        inner.push({ k: "op", v: "(", line: this.line, indent: 0 }, ...sub.toks, {
-          k: "op",
-          v: ")",
-          line: this.line,
-          indent: 0,
-        });
-        this.line = sub.line;
-        this.i = e + 1;
+        this.embedded(this.i + 2, inner, 0, 0);
         v += "\u0000";
         continue;
       }
@@ -809,18 +802,7 @@ class Lexer {
         continue;
       }
       if (interp && c === "#" && s[this.i + 1] === "{") {
-        const sub = new Lexer(this.lang, s);
-        sub.i = this.i + 2;
-        sub.line = this.line;
-        const e = sub.run(s.length, true);
-        inner.push({ k: "op", v: "(", line: this.line, indent: 0 }, ...sub.toks, {
-          k: "op",
-          v: ")",
-          line: this.line,
-          indent: 0,
-        });
-        this.line = sub.line;
-        this.i = e + 1;
+        this.embedded(this.i + 2, inner, 0, 0);
         v += "\u0000";
         continue;
       }

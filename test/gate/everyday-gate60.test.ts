@@ -5,6 +5,7 @@
  */
 import { beforeAll, describe, expect, it } from "vitest";
 import { defaultPolicyPath, Gate, initGate, loadPolicy, type PolicyBundle } from "../../src/gate/index.js";
+import { NO_PROTECTION } from "../../src/gate/protect.js";
 import { CWD, HOME, packTable } from "./pack-verdict.js";
 
 const table = packTable("g60");
@@ -179,15 +180,7 @@ describe("a database client's connection URL is still an endpoint: the agent's o
     await initGate();
     bundle = loadPolicy(defaultPolicyPath());
   });
-  const protect = {
-    paths: [],
-    readOnly: [],
-    names: [],
-    pids: [],
-    pgids: [],
-    processNames: [],
-    endpoints: [{ host: "127.0.0.1", port: 7777 }],
-  };
+  const protect = { ...NO_PROTECTION, endpoints: [{ host: "127.0.0.1", port: 7777 }] };
   it.each([
     "psql postgres://127.0.0.1:7777/x -c 'select 1'",
     "psql postgres://localhost:7777/x -c 'select 1'",
