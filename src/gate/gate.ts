@@ -28,7 +28,7 @@ import {
 import { canonicalHost, canonicalUrl, canonicalUrlOf, proxiedHost } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
-import { compileWordGlobs, hostOf, isWithin, normalisePath, setSessionLinks } from "./paths.js";
+import { compileWordGlobs, hostOf, isWithin, normalisePath, withLinks } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -535,11 +535,25 @@ export class Gate {
     req: EvaluateRequest,
     commit: boolean,
   ): Decision {
-    newPathLine();
-    setSessionLinks(
+    // The session's links (gate61) resolve this decision's paths, and no other's (nested ones included).
+    return withLinks(
       p === undefined || p.links.size === 0 ? s.links : new Map([...p.links, ...s.links]),
       s.linksLost || p?.linksLost === true,
+      () => this.decideWith(bundle, action, s, p, snap, t0, req, commit),
     );
+  }
+
+  private decideWith(
+    bundle: PolicyBundle,
+    action: Action,
+    s: Track,
+    p: Track | undefined,
+    snap: CompositionSnapshot,
+    t0: number,
+    req: EvaluateRequest,
+    commit: boolean,
+  ): Decision {
+    newPathLine();
     const nowMs = this.now();
     const reasons: string[] = [];
     let rank = 0;

@@ -117,6 +117,29 @@ export function setSessionLinks(made: ReadonlyMap<string, string | null> | null,
   if (made) for (const [k, v] of made) addSessionLink(k, v);
 }
 
+/**
+ * Runs `fn` with the paths it makes resolved through `made` (and `lost`, as setSessionLinks), then
+ * puts back the links there were before, whatever `fn` did: a decision's session links, and the
+ * links its line makes (addSessionLink), last as long as it and reach no other line or decision.
+ * `made` undefined: a copy of the current links (a line parsed within a decision sees its session's).
+ */
+export function withLinks<T>(
+  made: ReadonlyMap<string, string | null> | null | undefined,
+  lost: boolean | undefined,
+  fn: () => T,
+): T {
+  const was = { links, linkTails, linksLost };
+  if (made === undefined) setSessionLinks(links, linksLost);
+  else setSessionLinks(made, lost);
+  try {
+    return fn();
+  } finally {
+    links = was.links;
+    linkTails = was.linkTails;
+    linksLost = was.linksLost;
+  }
+}
+
 /** `ln -s TARGET NAME` of the line being judged: later paths of the line pass through it. */
 export function addSessionLink(name: string, target: string | null): void {
   const key = name.toLowerCase();

@@ -65,7 +65,9 @@ describe("a refused collector handshake, where a user looks", () => {
     const hb = await until(
       async () => {
         const host = (await (await fetch(`${collector!.httpUrl}/v1/hosts/test-host`)).json()) as {
-          heartbeat?: { collector?: { connected: boolean; error: unknown; lastError?: { reason: string } } };
+          heartbeat?: {
+            collector?: { connected: boolean; error: unknown; lastError?: { code: string; reason: string } };
+          };
         };
         return host.heartbeat?.collector?.connected ? host.heartbeat.collector : null;
       },
@@ -73,6 +75,12 @@ describe("a refused collector handshake, where a user looks", () => {
       60_000,
     );
     expect(hb.error).toBeNull();
-    expect(hb.lastError).toMatchObject({ code: "FORGE_COLLECTOR_REFUSED", reason: "http-404" });
+    // The last failure before it connected: the 404, or a reconnect that fell in the gap between the
+    // stand-in closing and the collector listening on its port (ECONNREFUSED; seen in CI at 00:54).
+    // The 404's own reporting is checked above, in /v1/health and status.
+    expect([
+      { code: "FORGE_COLLECTOR_REFUSED", reason: "http-404" },
+      { code: "FORGE_COLLECTOR_UNAVAILABLE", reason: "econnrefused" },
+    ]).toContainEqual({ code: hb.lastError?.code, reason: hb.lastError?.reason });
   }, 120_000);
 });

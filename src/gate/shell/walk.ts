@@ -9,7 +9,7 @@
  */
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost, canonicalUrl } from "../hosts.js";
-import { addSessionLink, hostOf, isWithin, normalisePath, otherNames } from "../paths.js";
+import { addSessionLink, hostOf, isWithin, normalisePath, otherNames, withLinks } from "../paths.js";
 import { flagsLoad, propertyKind } from "../program-keys.js";
 import { injectsEnv } from "../protect.js";
 import { wordTable } from "../word-table.js";
@@ -193,7 +193,8 @@ export function parseShell(
       envAssignment(ctx, k, v, ["env"]);
       shellVar(ctx, k, v, "");
     }
-  parseInto(line, ctx);
+  // The line's own links (`ln -s T a && rm -rf a/..`) last as long as its walk.
+  withLinks(undefined, undefined, () => parseInto(line, ctx));
   return {
     commands: out,
     floors,
