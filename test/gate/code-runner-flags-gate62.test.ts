@@ -72,6 +72,10 @@ describe("a flag's value is code the tool loads: a session-written file is judge
     "vitest run --config ./stage/x.dat",
     "vitest run --pool ./stage/x.dat",
     "vitest run --coverage.enabled --coverage.provider=custom --coverage.customProviderModule=./stage/x.dat",
+    // options no table lists whose name says they load a module (their config's keys)
+    "jest --snapshotSerializers ./stage/x.dat",
+    "vitest run --sequence.sequencer=./stage/x.dat",
+    "vitest run --browser.provider ./stage/x.dat",
     // linters and formatters
     "eslint -f ./stage/x.dat src",
     "eslint --format=./stage/x.dat .",
@@ -155,6 +159,8 @@ table(
     ["npx vitest run --environment jsdom"],
     ["npx vitest run --execArgv=--max-old-space-size=4096"],
     ["npx vitest run --typecheck.checker vue-tsc"],
+    ["npx vitest run --coverage.provider=v8 --coverage.reporter=text"],
+    ["npx vitest run --no-config src"],
     ["npx eslint . -f json -o report.json"],
     ["npx eslint -f stylish src"],
     ["npx prettier --plugin=prettier-plugin-tailwindcss --check src"],
@@ -174,3 +180,66 @@ table(
     ["tox -e py312"],
   ],
 );
+
+describe("dbt renders the project's models and macros: what they run while it does is read", () => {
+  const model = (path: string, content: string): Step => ({
+    kind: "file.write",
+    path: `/Users/dev/project/${path}`,
+    content,
+  });
+  table(
+    "a session-written model or macro that runs statements, or calls a macro nobody read",
+    [
+      [
+        model(
+          "models/staging/stg_cleanup.sql",
+          "{% if execute %}{% do run_query('drop schema analytics cascade') %}{% endif %}\nselect 1 as id\n",
+        ),
+        "dbt compile",
+      ],
+      [
+        model(
+          "models/stg_x.sql",
+          "{% if execute %}{% do run_query('drop table analytics.orders') %}{% endif %}\nselect 1\n",
+        ),
+        "dbt ls --resource-type model",
+      ],
+      [
+        model(
+          "macros/wipe.sql",
+          "{% macro wipe() %}{% call statement('w') %}drop schema x{% endcall %}{% endmacro %}\n",
+        ),
+        "dbt parse",
+      ],
+      [
+        model("models/a.sql", "select 1 {% do adapter.drop_schema(api.Relation.create(schema='x')) %}"),
+        "dbt compile",
+      ],
+      [model("models/a.sql", "select {{ grant_everything('x') }}"), "dbt compile"],
+      [model("models/a.sql", "select 1"), "cd .. && dbt compile --project-dir project"],
+      [...DAT.slice(0, 1), `echo ${B64} | base64 -d > models/a.sql`, "dbt compile"],
+    ],
+    [
+      ["dbt compile"],
+      ["dbt ls --resource-type model"],
+      [
+        model(
+          "models/staging/stg_orders.sql",
+          "{{ config(materialized='view') }}\nselect o.id, {{ dbt_utils.generate_surrogate_key(['o.id']) }} as k\nfrom {{ source('shop', 'orders') }} o join {{ ref('stg_users') }} u on u.id = o.uid\n{% if is_incremental() %} where o.ts > (select max(ts) from {{ this }}) {% endif %}\n",
+        ),
+        "dbt compile",
+      ],
+      [
+        model("macros/cents.sql", "{% macro cents(col) %}({{ col }} / 100)::numeric{% endmacro %}\n"),
+        "dbt parse",
+      ],
+      [
+        model(
+          "models/b.sql",
+          "{% set cols = ['a', 'b'] %}select {{ cols | join(', ') }}, '{{ var(\"day\") }}' as d from {{ ref('a') }}\n",
+        ),
+        "dbt compile",
+      ],
+    ],
+  );
+});

@@ -162,6 +162,7 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
   if (loads !== undefined) codeFlags(program, loads, words, ctx, fx);
+  if (program === "jest" || program === "vitest") namedCodeFlags(program, words, ctx, fx);
   // gate62: `python -m pytest …` is pytest, with its flags.
   else if (program === "python" || program === "python3") {
     const m = pythonModuleAt(words);
@@ -1260,6 +1261,8 @@ const PROJECT_OPTIONS: Record<string, ProjectOptions> = wordTable({
   bun: { dir: ["--cwd"] },
   turbo: { dir: ["--cwd"] },
   deno: { file: ["-c", "--config"] },
+  // gate62: `dbt compile --project-dir D` renders D's models and macros.
+  dbt: { dir: ["--project-dir"] },
   make: MAKE_PROJECT,
   gmake: MAKE_PROJECT,
   ninja: { dir: ["-C"], file: ["-f"] },
@@ -1967,6 +1970,50 @@ const NODE_TOOLS = new Set([
   ...["eslint", "prettier", "stylelint", "jest", "vitest", "mocha", "node", "webpack", "webpack-cli"],
   ...["rollup", "vite", "babel"],
 ]);
+
+/**
+ * The last part of a flag's name that says its value is a module the runner loads (gate62): jest's
+ * and vitest's options are their config's keys (`--coverage.customProviderModule`,
+ * `--snapshotSerializers`, `--sequence.sequencer`), and a release adds more than any list holds.
+ */
+const MODULE_PART = new Set(
+  "module modules setup setupfiles reporter reporters environment resolver runner sequencer transform transformer loader loaders preload serializer serializers formatter processor plugin plugins preset presets require import teardown provider config".split(
+    " ",
+  ),
+);
+
+/**
+ * Flags of jest and vitest that no table lists and whose name says they load a module: the value
+ * (`--x=v`, or the next word) is judged as one (gate62). `--no-…` turns something off.
+ */
+function namedCodeFlags(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const known = SPECS[program]?.values ?? {};
+  const loads = CODE_FLAGS[program] ?? [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("--") || v.startsWith("--no-")) continue;
+    const eq = v.indexOf("=");
+    const flag = eq < 0 ? v : v.slice(0, eq);
+    if (flag in known || loads.includes(flag)) continue;
+    const parts = flag
+      .slice(2)
+      .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+      .toLowerCase()
+      .split(/[^a-z0-9]+/);
+    if (!MODULE_PART.has(parts[parts.length - 1]!)) continue;
+    const next = words[i + 1];
+    const val =
+      eq >= 0
+        ? v.slice(eq + 1)
+        : next !== undefined && next.value?.startsWith("-") !== true
+          ? next.value
+          : undefined;
+    if (val === undefined) continue;
+    if (val === null)
+      floor(fx, `code: '${ctx.text}' loads code from a file only known at run time (${flag})`);
+    else for (const m of moduleFiles(program, flag, val)) apply("script", flag, m, ctx, fx);
+  }
+}
 
 /** Marks the values of the program's code flags (`CODE_FLAGS`) as code the command runs. */
 function codeFlags(
