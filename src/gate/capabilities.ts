@@ -31,6 +31,11 @@ export type CodeLanguage =
   | "make"
   /** Dockerfile/Containerfile: its RUN lines are shell lines a build runs (with the context). */
   | "dockerfile"
+  /**
+   * gate62: SQL with Jinja (dbt's models, macros, tests, snapshots): `dbt parse|compile|ls` render
+   * it, and the macros it calls run statements against the warehouse while rendering.
+   */
+  | "jinja"
   /** Code of a language with no table here, or a runner's config that names programs. */
   | "unknown";
 
@@ -56,6 +61,7 @@ const BY_EXT = new Map<string, CodeLanguage>([
   ...ext("rs", "rust"),
   ...ext("rb rake gemspec", "ruby"),
   ...ext("mk", "make"),
+  ...ext("sql", "jinja"),
   ...ext(
     "c cc cpp cxx h hh hpp m mm java kt kts scala groovy gradle clj cljs php pl pm t lua swift cs fs vb ex exs erl hrl zig nim dart r jl hs ml elm cr v tcl ps1 psm1 bat cmd vbs wasm so dylib node jar pyc pyd whl egg",
     "unknown",
@@ -315,6 +321,7 @@ export function capabilityTable(lang: CodeLanguage): readonly { re: RegExp; what
  * gate cannot bound, as a reason; null when it shows none. A language with no table: always one.
  */
 export function unboundCapability(lang: CodeLanguage, text: string, whole = true): string | null {
+  if (lang === "jinja") return jinjaCapability(text);
   const table = TABLES[lang];
   if (!table) return `it is ${lang === "unknown" ? "code of a kind" : `${lang} code`} the gate cannot read`;
   // One pass for the usual answer (none); the table is walked only to name what was found.
@@ -325,6 +332,45 @@ export function unboundCapability(lang: CodeLanguage, text: string, whole = true
     }
   // The tables read raw text; the reader reads the code (gate58): imports, names, paths, env, loops.
   return readCapability(lang as Lang, text, whole);
+}
+
+/** Jinja calls that render text and run nothing: dbt's context (docs.getdbt.com/reference/dbt-jinja-functions) and Jinja's own. */
+const JINJA_PURE = new Set(
+  "ref source config var env_var is_incremental this target return log print doc range dict list zip enumerate lookup caller super namespace cycler joiner loop exceptions.raise_compiler_error exceptions.warn fromjson tojson fromyaml toyaml as_bool as_number as_text set local_md5 modules.datetime.datetime.now modules.datetime.date.today".split(
+    " ",
+  ),
+);
+/** Heads of dotted calls that render text: Jinja values' methods, dbt_utils' SQL generators, python modules dbt exposes. */
+const JINJA_PURE_HEAD =
+  /^(?:dbt_utils|modules\.(?:datetime|re|pytz|itertools)|loop|this|target|graph|model|builtins\.(?:ref|source|config))\./;
+const JINJA_METHOD =
+  /\.(?:append|extend|insert|pop|items|keys|values|get|update|upper|lower|title|capitalize|replace|split|rsplit|join|format|strip|lstrip|rstrip|startswith|endswith|count|index|render|identifier|include|is_table|is_view|quote|strftime|isoformat|timestamp)$/;
+
+/**
+ * What a file of SQL with Jinja runs while dbt renders it (gate62), as a reason, or null when it
+ * only renders text: a query or statement it runs (`run_query`, `{% call statement %}`, the
+ * adapter's methods), or a macro it calls whose body the gate has not read (a project's or a
+ * package's macro may run either).
+ */
+function jinjaCapability(text: string): string | null {
+  for (const block of text.matchAll(/\{\{([\s\S]*?)\}\}|\{%-?([\s\S]*?)-?%\}/g)) {
+    // A macro's definition names it and its parameters (`{% macro grant(role, x=none) %}`): not a call.
+    const body = (block[1] ?? block[2] ?? "").replace(/^\s*macro\s+\w+\s*\(/, "(");
+    if (/^\s*call\s+statement\b/.test(body))
+      return `it runs a statement against the warehouse ('${body.trim().slice(0, 40)}')`;
+    if (/^\s*(?:call|filter|import|from|include|extends)\b/.test(body))
+      return `it renders another template or macro the gate has not read ('${body.trim().slice(0, 40)}')`;
+    // A filter (`| join(', ')`) is Jinja's own: dbt projects cannot add one.
+    for (const m of body.matchAll(/(\|\s*)?([A-Za-z_][\w.]*)\s*\(/g)) {
+      if (m[1] !== undefined) continue;
+      const name = m[2]!;
+      if (/^(?:run_query|statement|adapter\.|dbt\.run_query)/.test(name))
+        return `it runs a query against the warehouse ('${name}(')`;
+      if (JINJA_PURE.has(name) || JINJA_PURE_HEAD.test(name) || JINJA_METHOD.test(name)) continue;
+      return `it calls '${name}', a macro the gate has not read (it may run statements while dbt renders it)`;
+    }
+  }
+  return null;
 }
 
 /**

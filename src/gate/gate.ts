@@ -2340,7 +2340,8 @@ function shellTexts(
 ): Map<string, WriteText> | undefined {
   let out: Map<string, WriteText> | undefined;
   let append: boolean | undefined;
-  for (const c of cmds) {
+  for (let i = 0; i < cmds.length; i++) {
+    const c = cmds[i]!;
     if (c.writes.length === 0) continue;
     append ??= line.includes(">>");
     let t: WriteText | null = null;
@@ -2417,11 +2418,30 @@ function shellTexts(
         }
     }
     if (t === null) continue;
+    // A pipeline's redirect is every stage's write (`echo B64 | base64 -d > f.js`): what reaches the
+    // file is what the last stage prints, so an earlier stage's text is the file's only through
+    // stages that pass their input on unchanged. Otherwise it is unread (still read for carried commands).
+    if ("path" in t && t.text !== null && transformedDownstream(c, cmds, i))
+      t = { path: "", text: null, whole: false, printed: t.text };
     out ??= new Map();
     for (const w of c.writes)
       if (!out.has(w) && c.moved?.includes(w) !== true) out.set(w, "path" in t ? { ...t, path: w } : t);
   }
   return out;
+}
+
+/**
+ * Whether a later stage of `c`'s pipeline that writes the same file (`… | base64 -d > f`) reads
+ * `c`'s output and changes it on the way: only `cat` (of standard input, no options) and `tee` do not.
+ */
+function transformedDownstream(c: SimpleCommand, cmds: readonly SimpleCommand[], i: number): boolean {
+  for (let j = i + 1; j < cmds.length; j++) {
+    const d = cmds[j]!;
+    if (!d.feeders.includes(c.program) || !d.writes.some((w) => c.writes.includes(w))) continue;
+    if (d.program === "tee" || (d.program === "cat" && d.words.every((w) => w.value === "-"))) continue;
+    return true;
+  }
+  return false;
 }
 
 /**

@@ -480,7 +480,19 @@ const ArtefactDump = z.object({
   tree: z.boolean().optional(),
   code: z.boolean().optional(),
   lang: z
-    .enum(["python", "js", "go", "rust", "ruby", "shell", "package.json", "make", "dockerfile", "unknown"])
+    .enum([
+      "python",
+      "js",
+      "go",
+      "rust",
+      "ruby",
+      "shell",
+      "package.json",
+      "make",
+      "dockerfile",
+      "jinja",
+      "unknown",
+    ])
     .optional(),
   read: z.object({ floor: z.enum(["ALLOW", "ESCALATE", "DENY"]), why: z.string() }).optional(),
   patch: z.object({ files: z.array(z.string()).max(256), link: z.boolean() }).optional(),

@@ -161,7 +161,14 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
   if (runner !== undefined) fileRunner(runner, words, ctx, fx);
   if (GLOBAL_PROGRAMS.has(program)) globalInstall(program, words, ctx, fx);
   const loads = CODE_FLAGS[program];
-  if (loads !== undefined) codeFlags(loads, words, ctx, fx);
+  if (loads !== undefined) codeFlags(program, loads, words, ctx, fx);
+  if (program === "jest" || program === "vitest") namedCodeFlags(program, words, ctx, fx);
+  // gate62: `python -m pytest …` is pytest, with its flags.
+  else if (program === "python" || program === "python3") {
+    const m = pythonModuleAt(words);
+    if (m >= 0 && words[m + 1]?.value === "pytest")
+      codeFlags("pytest", CODE_FLAGS.pytest!, words.slice(m + 2), ctx, fx);
+  }
   const chooses = INTERPRETER_FLAGS[program];
   if (chooses !== undefined) interpreterFlags(chooses, words, ctx, fx);
   const props = PROPERTY_SPELLINGS[program];
@@ -1254,6 +1261,8 @@ const PROJECT_OPTIONS: Record<string, ProjectOptions> = wordTable({
   bun: { dir: ["--cwd"] },
   turbo: { dir: ["--cwd"] },
   deno: { file: ["-c", "--config"] },
+  // gate62: `dbt compile --project-dir D` renders D's models and macros.
+  dbt: { dir: ["--project-dir"] },
   make: MAKE_PROJECT,
   gmake: MAKE_PROJECT,
   ninja: { dir: ["-C"], file: ["-f"] },
@@ -1645,12 +1654,17 @@ const CODE_FLAGS: Record<string, readonly string[]> = wordTable({
     "--environment",
     "--workspace",
     "--coverage.customProviderModule",
+    // gate62: a module exporting DiffOptions; node options for every worker; the typechecker run.
+    "--diff",
+    "--execArgv",
+    "--typecheck.checker",
   ],
   mocha: ["--config", "--require", "-r", "--reporter", "-R", "--ui", "-u", "--file", "--package", "--opts"],
   pylint: ["--rcfile", "--load-plugins"],
   mypy: ["--config-file", "--python-executable"],
   flake8: ["--config", "--append-config"],
-  tox: ["-c", "--conf", "--configfile"],
+  // gate62: `--installpkg` installs that package (an sdist's setup.py and build backend run).
+  tox: ["-c", "--conf", "--configfile", "--installpkg"],
   nox: ["-f", "--noxfile"],
   just: ["-f", "--justfile"],
   task: ["-t", "--taskfile"],
@@ -1709,6 +1723,14 @@ const CODE_FLAGS: Record<string, readonly string[]> = wordTable({
     "-xcconfig",
     "-toolchain",
   ],
+  // gate62: a kubeconfig is code (a user's `exec:` credential plugin runs); a Gemfile is Ruby;
+  // stylelint's configs, formatters and syntaxes are modules; deno's config and import map say
+  // which code every import loads.
+  kubectl: ["--kubeconfig"],
+  helm: ["--kubeconfig"],
+  bundle: ["--gemfile"],
+  stylelint: ["-c", "--config", "--config-basedir", "--custom-formatter", "--custom-syntax"],
+  deno: ["-c", "--config", "--import-map"],
   // gate44: modules node loads before the app (`--import data:…` is code inline).
   node: ["--import", "--loader", "--experimental-loader", "-r", "--require"],
   npm: ["--script-shell", "--userconfig", "--globalconfig", "--node-options"],
@@ -1736,7 +1758,7 @@ const CODE_FLAGS: Record<string, readonly string[]> = wordTable({
   ocaml: ["-init", "-ppx", "-pp"],
   ocamlc: ["-ppx", "-pp"],
   php: ["-F", "--process-file", "-c", "--php-ini", "-z", "--zend-extension", "-d", "--define"],
-  pytest: ["-c", "--config-file", "-o", "--override-ini"],
+  pytest: ["-c", "--config-file", "-o", "--override-ini", "-p"],
   swiftc: ["-load-plugin-library", "-load-plugin-executable", "-plugin-path", "-external-plugin-path"],
   uv: ["-r", "--requirement", "-c", "--constraint", "--config-file"],
 });
@@ -1784,7 +1806,8 @@ const FILE_RUNNERS: Record<string, FileRunner> = wordTable({
   runhaskell: {},
   gem: { sub: ["build"] },
   dotnet: {
-    sub: ["build", "run", "test", "msbuild", "publish", "pack", "restore", "clean"],
+    // gate62: `dotnet fsi x.fsx` runs an F# script.
+    sub: ["build", "run", "test", "msbuild", "publish", "pack", "restore", "clean", "fsi"],
     values: [
       "-c",
       "-f",
@@ -1822,7 +1845,7 @@ function fileRunner(r: FileRunner, words: Word[], ctx: EffectsCtx, fx: Effects):
 }
 
 /** Values that are not files but say what the tool loads: a rustc codegen key, a node option, a cargo key. */
-function codeValue(flag: string, v: string): string | null {
+function codeValue(flag: string, v: string, program = ""): string | null {
   if (flag === "-C" || flag === "--codegen") {
     // rustc: `-C linker=PATH`; other codegen keys are not files.
     const m = /^(linker|link-arg|link-args)=(.*)$/.exec(v);
@@ -1838,6 +1861,13 @@ function codeValue(flag: string, v: string): string | null {
     if (/^data:/i.test(v)) return "";
     return v.includes("/") || /\.[cm]?[jt]s$/.test(v) ? v : null;
   }
+
+  // gate62: vitest `--execArgv=OPT`: an option of node's in every test worker (`--require=./x`).
+  if (flag === "--execArgv") return execArgvLoad(v);
+  // gate62: pytest `-p no:NAME` turns a plugin off; `-p NAME` imports whatever module of that
+  // name is on sys.path (the project's, site-packages', any installed distribution's).
+  if (flag === "-p" && (program === "pytest" || program === "py.test"))
+    return v.startsWith("no:") ? null : "";
 
   // go `-ldflags='-extld P'`: the external linker go runs; `-extldflags` are that linker's flags.
   if (flag === "-ldflags" || flag === "--ldflags") {
@@ -1877,8 +1907,122 @@ function codeValue(flag: string, v: string): string | null {
   return v;
 }
 
+/** node options that load nothing and open nothing (vitest `--execArgv`); any other is code or unknown. */
+const INERT_NODE_OPTION =
+  /^--(?:(?:max-old-space-size|max-semi-space-size|stack-size|unhandled-rejections|conditions|title)=[\w.-]+|expose-gc|enable-source-maps|no-warnings|trace-warnings|trace-deprecation|trace-uncaught|experimental-vm-modules|experimental-strip-types|no-experimental-[\w-]+|preserve-symlinks|frozen-intrinsics|abort-on-uncaught-exception)$/;
+/** The loaders among node's options: their value is a module node loads first. */
+const NODE_LOADER = /^(?:-r|--require|--import|--loader|--experimental-loader)$/;
+
+/**
+ * What one `--execArgv` value (an option of node's, or the value of the one before) makes node
+ * load (gate62): `--require=./x` loads ./x; a bare `--require` takes the next `--execArgv`, judged
+ * as the module it is; an inert option loads nothing; any other option is code the gate cannot bound.
+ */
+function execArgvLoad(v: string): string | null {
+  if (!v.startsWith("-")) return v;
+  const eq = v.indexOf("=");
+  const opt = eq < 0 ? v : v.slice(0, eq);
+  if (NODE_LOADER.test(opt)) return eq < 0 ? null : DATA_URL.test(v.slice(eq + 1)) ? "" : v.slice(eq + 1);
+  return INERT_NODE_OPTION.test(v) ? null : "";
+}
+
+/**
+ * Where each tool looks a module name up (gate62): the package name it makes of a bare name
+ * (eslint's `-f json` is `eslint-formatter-json`, jest's `--testEnvironment jsdom` is
+ * `jest-environment-jsdom`), by program and flag. A name the tool does not prefix is looked up
+ * as it is. Builtins (`-f stylish`, `--reporter=verbose`) are names too: nothing in the workspace.
+ */
+const MODULE_PREFIX: Record<string, Record<string, string>> = wordTable({
+  eslint: { "-f": "eslint-formatter-", "--format": "eslint-formatter-", "--plugin": "eslint-plugin-" },
+  jest: {
+    "--testEnvironment": "jest-environment-",
+    "--environment": "jest-environment-",
+    "--runner": "jest-runner-",
+  },
+  vitest: { "--environment": "vitest-environment-" },
+});
+/** An npm package name, a scope, or a name with a subpath (`dotenv/config`, `@scope/pkg`, `@scope`). */
+const PACKAGE_NAME = /^@?[a-z0-9][\w.-]*(?:\/[\w.-]+)*$/i;
+
+/** `name` with the tool's package prefix, as eslint's naming.normalizePackageName makes it. */
+function prefixed(name: string, prefix: string): string {
+  const m = /^(@[^/]+)(?:\/(.*))?$/.exec(name);
+  if (m === null) return name.startsWith(prefix) ? name : `${prefix}${name}`;
+  const rest = m[2] ?? "";
+  if (rest === "") return `${m[1]}/${prefix.slice(0, -1)}`;
+  return rest.startsWith(prefix) ? name : `${m[1]}/${prefix}${rest}`;
+}
+
+/**
+ * The files a code flag's value makes the tool load (gate62): the value as a path, and for a
+ * module name the package it resolves to in the workspace's node_modules (with the tool's prefix).
+ * Each is judged as a file the command runs (a session-written one as run).
+ */
+function moduleFiles(program: string, flag: string, v: string): string[] {
+  if (v.startsWith(".") || !PACKAGE_NAME.test(v) || !NODE_TOOLS.has(program)) return [v];
+  const prefix = MODULE_PREFIX[program]?.[flag];
+  const out = [v, `node_modules/${v}`];
+  if (prefix !== undefined && prefixed(v, prefix) !== v) out.push(`node_modules/${prefixed(v, prefix)}`);
+  return out;
+}
+/** Programs that resolve a module name in node_modules. */
+const NODE_TOOLS = new Set([
+  ...["eslint", "prettier", "stylelint", "jest", "vitest", "mocha", "node", "webpack", "webpack-cli"],
+  ...["rollup", "vite", "babel"],
+]);
+
+/**
+ * The last part of a flag's name that says its value is a module the runner loads (gate62): jest's
+ * and vitest's options are their config's keys (`--coverage.customProviderModule`,
+ * `--snapshotSerializers`, `--sequence.sequencer`), and a release adds more than any list holds.
+ */
+const MODULE_PART = new Set(
+  "module modules setup setupfiles reporter reporters environment resolver runner sequencer transform transformer loader loaders preload serializer serializers formatter processor plugin plugins preset presets require import teardown provider config".split(
+    " ",
+  ),
+);
+
+/**
+ * Flags of jest and vitest that no table lists and whose name says they load a module: the value
+ * (`--x=v`, or the next word) is judged as one (gate62). `--no-…` turns something off.
+ */
+function namedCodeFlags(program: string, words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  const known = SPECS[program]?.values ?? {};
+  const loads = CODE_FLAGS[program] ?? [];
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null || !v.startsWith("--") || v.startsWith("--no-")) continue;
+    const eq = v.indexOf("=");
+    const flag = eq < 0 ? v : v.slice(0, eq);
+    if (flag in known || loads.includes(flag)) continue;
+    const parts = flag
+      .slice(2)
+      .replace(/([a-z0-9])([A-Z])/g, "$1 $2")
+      .toLowerCase()
+      .split(/[^a-z0-9]+/);
+    if (!MODULE_PART.has(parts[parts.length - 1]!)) continue;
+    const next = words[i + 1];
+    const val =
+      eq >= 0
+        ? v.slice(eq + 1)
+        : next !== undefined && next.value?.startsWith("-") !== true
+          ? next.value
+          : undefined;
+    if (val === undefined) continue;
+    if (val === null)
+      floor(fx, `code: '${ctx.text}' loads code from a file only known at run time (${flag})`);
+    else for (const m of moduleFiles(program, flag, val)) apply("script", flag, m, ctx, fx);
+  }
+}
+
 /** Marks the values of the program's code flags (`CODE_FLAGS`) as code the command runs. */
-function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx: Effects): void {
+function codeFlags(
+  program: string,
+  loads: readonly string[],
+  words: Word[],
+  ctx: EffectsCtx,
+  fx: Effects,
+): void {
   for (let i = 0; i < words.length; i++) {
     const v = words[i]!.value;
     if (v === null) continue;
@@ -1915,7 +2059,8 @@ function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx:
           f === "-I" ||
           f === "-B" ||
           f === "-d" ||
-          f === "-w"
+          f === "-w" ||
+          f === "-p"
             ? v.slice(2)
             : undefined;
       if (val === undefined) continue;
@@ -1923,11 +2068,11 @@ function codeFlags(loads: readonly string[], words: Word[], ctx: EffectsCtx, fx:
         floor(fx, `code: '${ctx.text}' loads code from a file only known at run time (${f})`);
         break;
       }
-      const file = codeValue(f, val);
+      const file = codeValue(f, val, program);
       if (file === null) break;
       if (file === "") floor(fx, `code: '${ctx.text}' gives the tool code or a command to run (${f})`);
       else if (namesBinary(f, file)) unreadProgram(fx, ctx, f, file);
-      else apply("script", f, file, ctx, fx);
+      else for (const m of moduleFiles(program, f, file)) apply("script", f, m, ctx, fx);
       break;
     }
   }
@@ -1989,6 +2134,8 @@ const PROGRAM_FLAGS = new Set([
   ...["-vettool", "-toolexec", "-extld", "-exec", "--python-executable", "-z", "--zend-extension"],
   ...["-Xplugin=", "-Xcompiler-plugin=", "-ppx", "-pp", "-w", "--compiler", "-pgm*", "--with-*"],
   ...["-Wl,", "-Xlinker"],
+  // gate62: vitest's typechecker (`tsc`, `vue-tsc`, or an executable's path).
+  "--typecheck.checker",
   ...["-load-plugin-library", "-load-plugin-executable", "-plugin-path", "-external-plugin-path"],
   // What flagsLoad finds in a string of options is a program or library too.
   ...["CFLAGS=", "CXXFLAGS=", "CPPFLAGS=", "LDFLAGS=", "-ldflags", "--ldflags"],

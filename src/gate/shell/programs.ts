@@ -305,6 +305,8 @@ export const PROJECT_RUNNERS = new Set([
     "vitest",
     "mocha",
     "playwright",
+    // gate62: dbt renders the project's models and macros (Jinja) at parse, compile and ls.
+    "dbt",
   ],
 ]);
 /** Programs whose first operand is a host, dotted or not. */

@@ -1265,7 +1265,8 @@ export const SPECS: Record<string, ProgramSpec> = wordTable({
   pytest: {
     open: true,
     values: {
-      "-p": "code",
+      // gate62: `-p NAME` imports a module (effects.ts CODE_FLAGS: a workspace one is judged as run).
+      "-p": "none",
       "-c": "read",
       "--rootdir": "read",
       "--confcutdir": "read",
