@@ -138,6 +138,19 @@ table(
   ["ls ~+/src", "cat ~+/README.md", "cp ~+/README.md docs/"],
 );
 
+table(
+  "open URL with no flag is a browser's page view of the developer's local app",
+  [
+    "open http://169.254.169.254/latest/meta-data/",
+    "open -a Terminal http://localhost:5173",
+    "open http://10.0.0.1/admin",
+    "open http://localhost:5173 ~/.ssh/id_rsa",
+    "curl http://localhost:5173",
+    'open "$URL"',
+  ],
+  ["open http://localhost:5173", "open http://localhost:3000", "open http://127.0.0.1:8000/docs"],
+);
+
 describe("a dynamic word may escalate a deny rule's match, it does not deny (setuid-bits)", () => {
   const steps = packSteps("g65d");
   it.each([
