@@ -3027,7 +3027,11 @@ export function matchRule(r: CompiledRule, sub: Subject, home: string): Tri {
     if (r.argv && !argvIs(r.argv, c.words)) return NO;
     if (r.pipedFrom && !anyValue(r.pipedFrom, c.feeders)) return NO;
     if (r.via && !anyValue(r.via, c.via)) return NO;
-    if (r.modeSetid && !c.setid) return NO;
+    // gate65: a mode only known at run time may set the bit: might-match (ESCALATE), not DENY.
+    if (r.modeSetid && c.setid !== true) {
+      if (c.setid !== "maybe") return NO;
+      res = MAYBE;
+    }
   } else if (
     r.program ||
     r.subcommand ||

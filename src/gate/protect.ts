@@ -525,8 +525,22 @@ export function protectFindings(
   // gate60: a database client speaks its own protocol to its server: one on this machine (a dev
   // database) is not an HTTP request into a loopback service. Private addresses stay reviewed.
   const db = cmd !== null && DATABASE_CLIENTS.has(cmd.program);
-  if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot, registry, db);
+  const local = db || (cmd !== null && browserOpen(cmd));
+  if (t.hosts.length > 0 || eps.length > 0) hostFindings(out, t.hosts, eps, prot, registry, local);
   return out;
+}
+
+/**
+ * gate65: macOS `open URL…` with no flag hands each http(s) URL to the default browser: a page
+ * view of the developer's own local app (`open http://localhost:5173`), not a request of the
+ * agent's. Loopback is then no finding (the agent's own endpoints stay protected, metadata and
+ * private addresses stay what they are); a flag (`-a APP`, `-b ID`) or another operand keeps it.
+ */
+function browserOpen(cmd: SimpleCommand): boolean {
+  if (cmd.program !== "open" || cmd.operands.length === 0 || cmd.operands.length !== cmd.words.length)
+    return false;
+  for (const w of cmd.words) if (w.value === null || !/^https?:\/\/[^\s]+$/i.test(w.value)) return false;
+  return true;
 }
 
 /** Same host, or both this machine (any loopback spelling, or 0.0.0.0 which connects here too). */

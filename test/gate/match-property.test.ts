@@ -120,7 +120,8 @@ function matchBefore(r: CompiledRule, sub: Subject, home: string): number {
     }
     if (r.pipedFrom && !c.feeders.some((f) => anyRe(r.pipedFrom!, f))) return NO;
     if (r.via && !c.via.some((v) => anyRe(r.via!, v))) return NO;
-    if (r.modeSetid && !c.setid) return NO;
+    // gate65: a mode only known at run time ("maybe") might set the bit.
+    if (r.modeSetid && and(c.setid === true ? YES : c.setid === "maybe" ? MAYBE : NO)) return NO;
   } else if (
     r.program ||
     r.subcommand ||

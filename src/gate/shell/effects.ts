@@ -45,8 +45,12 @@ export interface Effects {
   dynamicWrite: boolean;
   /** Files of code the command runs (judged against the workspace and the session's artefacts). */
   scripts: string[];
-  /** A file mode it sets has the setuid or setgid bit (`chmod u+s`, `install -m 4755`), or may have it. */
-  setid: boolean;
+  /**
+   * A file mode it sets has the setuid or setgid bit (`chmod u+s`, `install -m 4755`): true; a mode
+   * only known at run time may have it (`chmod "$M" f`, a dynamic word install may read as `-m…`):
+   * "maybe", which a deny rule on the mode matches as might-match (ESCALATE), never as DENY (gate65).
+   */
+  setid: boolean | "maybe";
   /**
    * The directory it writes files into that its input names, not its words (`git apply`, `patch`,
    * `tar x`, `unzip`, `cpio -i`): fed from the network, that tree holds code nobody read. `/` when the
@@ -596,6 +600,9 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "install":
       modeEffects(program, words, fx);
       break;
+    case "ln":
+      symlinkTarget(words, fx);
+      break;
     case "cp":
     case "gcp":
       for (const w of words)
@@ -694,6 +701,37 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
       break;
   }
   return fx;
+}
+
+/**
+ * gate65: `ln -s T N` stores T as text; the kernel resolves a relative T from N's directory, not
+ * from the cwd (`ln -s ../shared/types.ts src/types.ts` points at ./shared/types.ts). The spec's
+ * cp shape and the walk read T from the cwd: for that one form T is the link's text (an expr), and
+ * the walk's link targets (walk.ts linkTargets: from N's directory, and from N as a directory)
+ * are its paths. With `-r`/`--relative` GNU ln
+ * reads T from the cwd, and `-t DIR` or several targets keep the cp shape: those stay as they are.
+ */
+function symlinkTarget(words: Word[], fx: Effects): void {
+  const ops: Word[] = [];
+  let symbolic = false;
+  for (const w of words) {
+    const v = w.value;
+    if (v === null) return;
+    if (v === "--symbolic") symbolic = true;
+    else if (v.startsWith("--")) {
+      if (/^--(relative|target-directory)/.test(v)) return;
+    } else if (v.startsWith("-") && v !== "-") {
+      if (/[rtST]/.test(v.slice(1))) return;
+      if (v.includes("s")) symbolic = true;
+    } else ops.push(w);
+  }
+  if (!symbolic || ops.length !== 2) return;
+  const t = ops[0]!.value!;
+  if (t.startsWith("/") || t.startsWith("~") || /[:=,]/.test(t)) return;
+  const at = fx.reads.indexOf(t);
+  if (at >= 0) fx.reads.splice(at, 1);
+  // The link's text, not a path from the cwd (the walk adds no path for it; linkTargets does).
+  fx.exprs.push(ops[0]!);
 }
 
 /** A data: URL (RFC 2397): a media type, then a comma and the data. */
@@ -2354,7 +2392,8 @@ function modeEffects(program: string, words: Word[], fx: Effects): void {
       break;
     }
   }
-  if (modes.some((m) => m === null || parseMode(m)?.setid === true)) fx.setid = true;
+  if (modes.some((m) => m !== null && parseMode(m)?.setid === true)) fx.setid = true;
+  else if (modes.includes(null)) fx.setid = "maybe";
 }
 
 /**
@@ -2897,6 +2936,19 @@ function byspec(spec: ProgramSpec, words: Word[], ctx: EffectsCtx, fx: Effects):
   }
   if (spec.expr !== undefined && !exprGiven && operands[0] !== undefined && operands[0].value !== null)
     fx.exprs.push(operands.shift()!);
+  if (spec.subcommands !== undefined && operands.length > 0) {
+    // gate65: the subcommand is no operand; one the spec did not review is unknown.
+    const s = operands[0]!.value;
+    const { reviewed, others, only } = spec.subcommands;
+    if (s !== null && reviewed.includes(s)) {
+      if (spec.inPlace?.includes(s)) inPlace = true;
+      operands.shift();
+    } else if (s === null || others?.includes(s) || only)
+      floor(
+        fx,
+        `unknown-subcommand: '${ctx.text}': ${s === null ? "a subcommand only known at run time" : `'${s}' is not a subcommand the gate reviewed for this program`}`,
+      );
+  }
   operands.forEach((o, k) => {
     const r = Array.isArray(roles) ? roles[Math.min(k, roles.length - 1)]! : roles;
     if (r === "host" && o.value !== null && !/^[a-z][a-z0-9+.-]*:\/\//i.test(o.value)) return;

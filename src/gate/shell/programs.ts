@@ -282,8 +282,12 @@ export const NET_PROGRAMS = new Set([
  * judged as that tool, not as a program the gate cannot read (builtin:untrusted-program). One the
  * session wrote or changed, or the network brought, is a session artefact like any other; a write
  * to one is reviewed (the pack's code paths list $CWD/gradlew, $CWD/mvnw, $CWD/bin/{rails,rake}).
+ * gate65: a virtualenv's entry points in the workspace (`.venv/bin/pytest`, `venv/bin/pip`: the
+ * launchers pip wrote for the Python tools the gate knows) are those tools, as if run from PATH
+ * with the virtualenv active; the pack's code paths list $CWD/{.venv,venv,env}/bin/**.
  */
-export const PROJECT_WRAPPERS = /\/(?:gradlew|mvnw|bin\/rails|bin\/rake)$/;
+export const PROJECT_WRAPPERS =
+  /\/(?:gradlew|mvnw|bin\/rails|bin\/rake|(?:\.venv|venv|env)\/bin\/(?:python3?|pip3?|pytest|py\.test|ruff|black|isort|mypy|flake8|pylint))$/;
 /**
  * Programs that run the code of the project they start in (its scripts, tests, build files, local
  * modules): after the network wrote into that tree, they run code nobody read.

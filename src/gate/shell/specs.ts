@@ -57,6 +57,14 @@ export interface ProgramSpec {
    * Python argparse/optparse, npm's nopt): `sort --out=F` is `--output=F`. Set by `ABBREVIATING`.
    */
   abbrev?: boolean;
+  /**
+   * gate65: the program's first operand may be a subcommand. `reviewed` are those whose effects the
+   * spec types; `others` are subcommands that do more (open a browser, build a binary from plugins,
+   * write docs): with one, the command is unknown. `only`: the program has no default subcommand,
+   * so a first operand not in `reviewed` is unknown too (a later release's subcommand is never
+   * read as a path). Without `only`, another first operand is an operand (swiftlint's paths).
+   */
+  subcommands?: { reviewed: string[]; others?: string[]; only?: boolean };
 }
 
 /**
@@ -124,6 +132,263 @@ const COPY: ProgramSpec = {
   ]),
   operands: "copy",
   target: ["-t", "--target-directory"],
+};
+
+/**
+ * gate65: linters and formatters (issue 19 §1): each flag typed. They read the project's files and
+ * print findings; what writes is typed as a write (an autocorrect or format in place rewrites the
+ * files it reads, `--out`/`--output` and profile paths write files), what loads code is `script`
+ * (a config that names plugins or requires Ruby files, a plugin or rule set, a required file): inside
+ * the workspace it is the project's own, outside it or written this session it is code nobody read.
+ * The pack's `project-linters` rule allows them on the workspace. Flag lists are data (gate62 may
+ * retype a loading flag; keep them here).
+ */
+const LINTERS: Record<string, ProgramSpec> = {
+  // golangci-lint.run/usage/configuration (v1 and v2 flags): `-c` names the config, which can load
+  // custom linters (.so plugins: linters-settings.custom / linters.settings.custom); `--fix` and
+  // `fmt` rewrite the Go files it reads; `--output.*.path` and the profile paths write files.
+  // `custom` builds a binary with plugins fetched from their modules; `config verify` fetches
+  // the JSON schema; `cache clean` deletes its cache in home; `migrate` rewrites the config.
+  "golangci-lint": {
+    short: "vh",
+    values: {
+      "-c": "script",
+      "--config": "script",
+      "--out-format": "none",
+      "--output.text.path": "write",
+      "--output.json.path": "write",
+      "--output.tab.path": "write",
+      "--output.html.path": "write",
+      "--output.checkstyle.path": "write",
+      "--output.code-climate.path": "write",
+      "--output.junit-xml.path": "write",
+      "--output.teamcity.path": "write",
+      "--output.sarif.path": "write",
+      "--cpu-profile-path": "write",
+      "--mem-profile-path": "write",
+      "--trace-path": "write",
+      "--timeout": "none",
+      "-j": "none",
+      "--concurrency": "none",
+      "--path-prefix": "none",
+      "--path-mode": "none",
+      "--build-tags": "none",
+      "--modules-download-mode": "none",
+      "--new-from-rev": "none",
+      "--new-from-merge-base": "none",
+      "--new-from-patch": "read",
+      "--issues-exit-code": "none",
+      "-E": "none",
+      "--enable": "none",
+      "-D": "none",
+      "--disable": "none",
+      "--enable-only": "none",
+      "-p": "none",
+      "--presets": "none",
+      "--default": "none",
+      "--max-issues-per-linter": "none",
+      "--max-same-issues": "none",
+      "-e": "none",
+      "--exclude": "none",
+      "--exclude-dirs": "none",
+      "--exclude-files": "none",
+      "--skip-dirs": "none",
+      "--skip-files": "none",
+      "--sort-order": "none",
+      "--color": "none",
+      "--go": "none",
+    },
+    long: gnu([
+      "--fix",
+      "--no-config",
+      "--fast",
+      "--fast-only",
+      "--new",
+      "--whole-files",
+      "--tests",
+      "--verbose",
+      "--print-resources-usage",
+      "--allow-parallel-runners",
+      "--allow-serial-runners",
+      "--print-issued-lines",
+      "--print-linter-name",
+      "--sort-results",
+      "--uniq-by-line",
+      "--show-stats",
+      "--exclude-use-default",
+      "--exclude-generated",
+      "--disable-all",
+      "--enable-all",
+      "--diff",
+      "--diff-colored",
+      "--stdin",
+      "--json",
+    ]),
+    operands: "read",
+    inPlace: ["--fix", "fmt"],
+    subcommands: {
+      reviewed: ["run", "fmt", "linters", "formatters", "version", "help"],
+      others: ["custom", "config", "cache", "migrate", "completion"],
+      only: true,
+    },
+  },
+  // realm.github.io/SwiftLint: lint is the default (its operands are paths); `--fix`/`--autocorrect`
+  // rewrite the files; `--output`, `--cache-path` and `--write-baseline` write; `analyze` runs on a
+  // compiler log; `docs` opens a browser; `generate-docs` writes the rule docs.
+  swiftlint: {
+    values: {
+      "--config": "read",
+      "--path": "read",
+      "--reporter": "none",
+      "--output": "write",
+      "--cache-path": "write",
+      "--baseline": "read",
+      "--write-baseline": "write",
+      "--working-directory": "read",
+      "--only-rule": "none",
+      "--compiler-log-path": "read",
+      "--compile-commands": "read",
+    },
+    long: gnu([
+      "--quiet",
+      "--strict",
+      "--lenient",
+      "--fix",
+      "--autocorrect",
+      "--format",
+      "--use-stdin",
+      "--no-cache",
+      "--enable-all-rules",
+      "--progress",
+      "--force-exclude",
+      "--use-alternative-excluding",
+      "--use-script-input-files",
+      "--in-process-sourcekit",
+      "--silence-deprecation-warnings",
+      "--check-for-updates",
+    ]),
+    operands: "read",
+    inPlace: ["--fix", "--autocorrect"],
+    subcommands: {
+      reviewed: ["lint", "rules", "version", "reporters"],
+      others: ["analyze", "docs", "generate-docs", "baseline"],
+    },
+  },
+  // github.com/swiftlang/swift-format: `lint` prints findings; `format -i` rewrites the files
+  // (without -i it prints them); `--configuration` is a JSON file (no code).
+  "swift-format": {
+    short: "rpi",
+    values: { "--configuration": "read", "--assume-filename": "none" },
+    long: gnu([
+      "--recursive",
+      "--parallel",
+      "--in-place",
+      "--strict",
+      "--color-diagnostics",
+      "--no-color-diagnostics",
+      "--ignore-unparsable-files",
+      "--follow-symlinks",
+      "--enable-experimental-features",
+    ]),
+    operands: "read",
+    inPlace: ["-i", "--in-place"],
+    subcommands: { reviewed: ["lint", "format", "dump-configuration"], only: true },
+  },
+  // docs.rubocop.org/rubocop/usage/basic_usage.html: `-r`/`--require` and `--plugin` load Ruby
+  // files or gems (code); the config can `require:` them too; `-a`/`-A`/`-x` autocorrect in place;
+  // `-o`/`--out` and `--cache-root` write; `--auto-gen-config` writes .rubocop_todo.yml and
+  // .rubocop.yml (the pack's workspace-persistence list: the config loads code).
+  rubocop: {
+    short: "aAxDESPlLsvVdF",
+    values: {
+      "-c": "script",
+      "--config": "script",
+      "-r": "script",
+      "--require": "script",
+      "--plugin": "script",
+      "-f": "none",
+      "--format": "none",
+      "-o": "write",
+      "--out": "write",
+      "--only": "none",
+      "--except": "none",
+      "--fail-level": "none",
+      "--cache": "none",
+      "--cache-root": "write",
+      "--exclude-limit": "none",
+      "--color": "none",
+      "--stdin": "none",
+    },
+    long: gnu([
+      "--autocorrect",
+      "--autocorrect-all",
+      "--auto-correct",
+      "--auto-correct-all",
+      "--fix-layout",
+      "--safe",
+      "--safe-autocorrect",
+      "--disable-uncorrectable",
+      "--display-cop-names",
+      "--no-display-cop-names",
+      "--extra-details",
+      "--display-style-guide",
+      "--parallel",
+      "--no-parallel",
+      "--lint",
+      "--list-target-files",
+      "--display-only-fail-level-offenses",
+      "--display-only-failed",
+      "--display-only-correctable",
+      "--display-only-safe-correctable",
+      "--force-exclusion",
+      "--only-recognized-file-types",
+      "--ignore-parent-exclusion",
+      "--ignore-unrecognized-cops",
+      "--force-default-config",
+      "--no-color",
+      "--debug",
+      "--verbose-version",
+      "--show-cops",
+      "--show-docs-url",
+      "--no-server",
+      "--raise-cop-error",
+      "--only-guide-cops",
+      "--editor-mode",
+    ]),
+    operands: "read",
+    inPlace: [
+      "-a",
+      "-A",
+      "-x",
+      "--autocorrect",
+      "--autocorrect-all",
+      "--auto-correct",
+      "--auto-correct-all",
+      "--fix-layout",
+    ],
+  },
+  // github.com/hadolint/hadolint: reads Dockerfiles (`-` is standard input) and prints findings.
+  hadolint: {
+    short: "V",
+    values: {
+      "-c": "read",
+      "--config": "read",
+      "-f": "none",
+      "--format": "none",
+      "-t": "none",
+      "--failure-threshold": "none",
+      "--ignore": "none",
+      "--error": "none",
+      "--warning": "none",
+      "--info": "none",
+      "--style": "none",
+      "--trusted-registry": "none",
+      "--require-label": "none",
+      "--file-path-in-report": "none",
+    },
+    long: gnu(["--no-fail", "--no-color", "--strict-labels", "--disable-ignore-pragma", "--verbose"]),
+    operands: "read",
+  },
 };
 
 export const SPECS: Record<string, ProgramSpec> = wordTable({
@@ -2046,6 +2311,7 @@ export const SPECS: Record<string, ProgramSpec> = wordTable({
   },
   // ------------------------------------------------------------ process control
   kill: { open: true, values: { "-s": "none", "-n": "none" }, operands: "pid" },
+  ...LINTERS,
 });
 
 /**

@@ -63,8 +63,8 @@ export interface SimpleCommand {
   text: string;
   /** gate61: the symbolic links it makes, [name, target] (absolute; target null when only known at run time). */
   links?: [string, string | null][];
-  /** A file mode it sets has (or may have) the setuid or setgid bit: `chmod u+s`, `install -m 4755`. */
-  setid?: boolean;
+  /** A file mode it sets has the setuid or setgid bit (`chmod u+s`, `install -m 4755`), or "maybe" (a mode only known at run time). */
+  setid?: boolean | "maybe";
   /** The directory it writes files into that its input names (`git apply`, `patch`, `tar x`, `unzip`). */
   tree?: string;
   /** git: the repository it opens (absolute): `--git-dir` (explicit), or where discovery starts (`-C`, the cwd). */

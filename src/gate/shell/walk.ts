@@ -922,7 +922,7 @@ function emit(
     heredoc: r.heredoc === null ? undefined : r.heredoc,
     cwd: ctx.scope.cwd,
     text: short(cmdText),
-    setid: fx?.setid ? true : undefined,
+    setid: fx?.setid || undefined,
     links: links && links.length > 0 ? links : undefined,
     copy: fx?.copy ? true : undefined,
     moved: fx?.moved ? fx.moved.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) : undefined,
@@ -2139,11 +2139,13 @@ function expandBraces(s: string, ctx: Ctx, unquote = unescapeWord): (string | nu
 
 /**
  * Tilde expansion: `raw` is the word as written (escapes kept), `v` its value. Only an unquoted,
- * unescaped leading `~` expands; `~user`, `~+` and `~-` are only known at run time (null).
+ * unescaped leading `~` expands. gate65: `~+` is $PWD (the walk's cwd, while it is known);
+ * `~user` and `~-` ($OLDPWD) are only known at run time (null).
  */
 function tilde(raw: string, v: string, ctx: Ctx): string | null {
   if (raw[0] !== "~") return v;
   if (raw === "~" || raw.startsWith("~/")) return ctx.home + v.slice(1);
+  if ((raw === "~+" || raw.startsWith("~+/")) && !ctx.scope.unknown) return ctx.scope.cwd + v.slice(2);
   return null;
 }
 
