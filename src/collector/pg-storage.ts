@@ -3,7 +3,7 @@ import pg from "pg";
 import type { WireCheckpoint } from "../protocol/checkpoint.js";
 import type { StoredRecord } from "../protocol/record.js";
 import type { ChainRecord } from "../protocol/text-batch.js";
-import { type BatchCheck, type ChainHead, checkBatch, EMPTY_HEAD, storedText } from "./chain.js";
+import { type BatchCheck, type ChainHead, checkBatch, EMPTY_HEAD } from "./chain.js";
 import {
   type AlertInput,
   type AlertRow,
@@ -442,8 +442,20 @@ interface CopyConnection {
   endCopyFrom(): void;
 }
 
-/** `text` as one CopyData message ('d', int32 length, the bytes), framed here in one allocation. */
-function copyData(text: string): Buffer {
+/**
+ * The rows of `fresh` in COPY's text format (host_id, seq, hash, session_id, ts_ms, body), framed
+ * as one CopyData message ('d', int32 length, the bytes) in one allocation. The rows are appended
+ * to one string, each with its stored text written in place (chain.ts storedText: the prefix, then
+ * the canonical body after its "{"), so the only copies are the one flatten and the UTF-8 write:
+ * no stored text, row string or joined text is made and copied on its own.
+ */
+function copyRows(hostId: string, fresh: readonly ChainRecord[]): Buffer {
+  const host = copyField(hostId);
+  let text = "";
+  for (let i = 0; i < fresh.length; i++) {
+    const r = fresh[i]!;
+    text += `${host}\t${r.seq}\t${r.hash}\t${copyField(r.session_id)}\t${timestampMs(r)}\t{"hash":"${r.hash}","prev_hash":"${r.prev_hash}",${copyField(r.body).slice(1)}\n`;
+  }
   const n = Buffer.byteLength(text);
   const msg = Buffer.allocUnsafe(5 + n);
   msg[0] = 0x64;
@@ -487,13 +499,6 @@ async function insertAfter(
   after: ChainHead,
   check: BatchCheck,
 ): Promise<boolean> {
-  const host = copyField(hostId);
-  const rows = new Array<string>(check.fresh.length);
-  for (let i = 0; i < rows.length; i++) {
-    const r = check.fresh[i]!;
-    rows[i] =
-      `${host}\t${r.seq}\t${r.hash}\t${copyField(r.session_id)}\t${timestampMs(r)}\t${copyField(storedText(r))}\n`;
-  }
   const q = (v: string | number) => pg.escapeLiteral(String(v));
   const text =
     `SELECT forge_ingest_head(${q(hostId)}, ${q(hostLockKey(hostId))}, ${q(after.seq)}, ${q(after.hash)}, ` +
@@ -503,7 +508,9 @@ async function insertAfter(
   let broken: Error | undefined;
   try {
     await new Promise<void>((resolve, reject) => {
-      client.query(new CopyQuery(text, copyData(rows.join("")), (err) => (err ? reject(err) : resolve())));
+      client.query(
+        new CopyQuery(text, copyRows(hostId, check.fresh), (err) => (err ? reject(err) : resolve())),
+      );
     });
     return true;
   } catch (err) {

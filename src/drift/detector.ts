@@ -247,7 +247,11 @@ export class DriftMonitor {
     const fromEval =
       this.config.reference.kind === "eval" &&
       rec.session_id.startsWith(this.config.reference.session_prefix);
-    this.ctx = { ts: at, session: rec.session_id, fromEval };
+    // One context object, updated per record (nothing keeps it past the record's observations).
+    const c = this.ctx;
+    c.ts = at;
+    c.session = rec.session_id;
+    c.fromEval = fromEval;
     visitObservations(rec, this.config, this.pops, this.sink);
     if (++this.sinceRound >= this.config.every) events.push(...this.evaluate(at));
     return events;
@@ -400,24 +404,24 @@ export class DriftMonitor {
 
   /** A policy change (another bundle sha256) or a promotion resets the signals it covers. */
   private resetFor(rec: RecordLike, at: number): DriftEvent | null {
-    let trigger: "policy" | "promotion" | null = null;
+    let trigger: "policy" | "promotion";
     let model: string | undefined;
-    const detail: Record<string, unknown> = { seq: rec.seq ?? null, kind: rec.kind };
+    // Most records trigger nothing: the detail is made only for one that does.
+    let detail: Record<string, unknown>;
     if (rec.kind === "policy" && rec.policy_matched.bundle !== null) {
       const sha = rec.policy_matched.bundle.sha256;
       const before = this.policySha;
       this.policySha = sha;
       if (before === null || before === sha) return null;
       trigger = "policy";
-      Object.assign(detail, { from_sha256: before, to: rec.policy_matched.bundle });
+      detail = { seq: rec.seq ?? null, kind: rec.kind, from_sha256: before, to: rec.policy_matched.bundle };
     } else if (rec.kind === "promotion") {
       trigger = "promotion";
       const a = rec.proposed_action as Record<string, unknown> | null;
       const m = a?.model ?? a?.ref;
       if (typeof m === "string") model = m;
-      Object.assign(detail, { model: model ?? null, stage: a?.stage ?? null });
-    }
-    if (trigger === null) return null;
+      detail = { seq: rec.seq ?? null, kind: rec.kind, model: model ?? null, stage: a?.stage ?? null };
+    } else return null;
     const keepRef = trigger === "promotion" && this.config.reference.kind === "eval";
     const signals: string[] = [];
     const closed: string[] = [];

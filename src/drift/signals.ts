@@ -48,9 +48,19 @@ export function principalOf(p: string | null | undefined): string {
 
 /** "claude-code:abc" → "claude-code"; an id without a kind prefix is a plain "session". */
 export function sessionKindOf(sessionId: string): string {
-  const m = /^([a-z][a-z0-9_.-]{0,31}):/i.exec(sessionId);
-  return m === null ? "session" : m[1]!.toLowerCase();
+  let kind = sessionKinds.get(sessionId);
+  if (kind === undefined) {
+    const m = /^([a-z][a-z0-9_.-]{0,31}):/i.exec(sessionId);
+    kind = m === null ? "session" : m[1]!.toLowerCase();
+    // A session's records come in runs, and each is read by two monitors at the collector: kept
+    // for the sessions seen last, bounded.
+    if (sessionKinds.size >= SESSION_KINDS_KEPT) sessionKinds.clear();
+    sessionKinds.set(sessionId, kind);
+  }
+  return kind;
 }
+const SESSION_KINDS_KEPT = 4096;
+const sessionKinds = new Map<string, string>();
 
 /** The program a shell command runs first: env assignments skipped, path stripped. */
 export function programOf(command: string): string {
@@ -125,41 +135,46 @@ export function visitObservations(
   pops: Populations,
   sink: ObservationSink,
 ): void {
-  const num = (signal: string, v: unknown) => {
-    if (finite(v)) sink(signal, "numerical", v);
-  };
-  const cat = (signal: string, v: unknown) => sink(signal, "categorical", label(v));
+  // No closure, array or iterator per record: each observation is one call of the sink.
   if (rec.kind === "action" && rec.evaluation !== null) {
-    const a = isObj(rec.proposed_action) ? rec.proposed_action : {};
+    const a = isObj(rec.proposed_action) ? rec.proposed_action : NO_FIELDS;
     const kind = typeof a.kind === "string" ? a.kind : "(unknown)";
+    const kindLabel = label(kind);
     const deny = rec.evaluation === "DENY" ? "yes" : "no";
     const escalate = rec.evaluation === "ESCALATE" ? "yes" : "no";
-    const splits: SplitKeys[] = [pops.splitKeys(null, "")];
-    if (cfg.split_by.includes("principal"))
-      splits.push(pops.splitKeys("principal", pops.principal(principalOf(rec.principal))));
-    if (cfg.split_by.includes("session_kind"))
-      splits.push(pops.splitKeys("session_kind", pops.sessionKind(sessionKindOf(rec.session_id))));
-    for (const [kindKey, denyKey, escalateKey] of splits) {
-      cat(kindKey, kind);
-      cat(denyKey, deny);
-      cat(escalateKey, escalate);
-    }
-    cat("action.evaluation", rec.evaluation);
-    if (kind === "shell" && typeof a.command === "string") cat("action.program", programOf(a.command));
-    if (kind === "tool" && typeof a.name === "string") cat("action.tool", a.name);
+    // The populations are resolved first (in this order: they fold new names into "(other)").
+    const whole = pops.splitKeys(null, "");
+    const byPrincipal = cfg.split_by.includes("principal")
+      ? pops.splitKeys("principal", pops.principal(principalOf(rec.principal)))
+      : null;
+    const bySessionKind = cfg.split_by.includes("session_kind")
+      ? pops.splitKeys("session_kind", pops.sessionKind(sessionKindOf(rec.session_id)))
+      : null;
+    splitObservations(sink, whole, kindLabel, deny, escalate);
+    if (byPrincipal !== null) splitObservations(sink, byPrincipal, kindLabel, deny, escalate);
+    if (bySessionKind !== null) splitObservations(sink, bySessionKind, kindLabel, deny, escalate);
+    sink("action.evaluation", "categorical", label(rec.evaluation));
+    if (kind === "shell" && typeof a.command === "string")
+      sink("action.program", "categorical", label(programOf(a.command)));
+    if (kind === "tool" && typeof a.name === "string") sink("action.tool", "categorical", label(a.name));
     const rules = rec.policy_matched.rules;
-    if (rules.length === 0) cat("action.rule", "(none)");
-    for (const r of rules) cat("action.rule", r.rule_id);
+    if (rules.length === 0) sink("action.rule", "categorical", "(none)");
+    for (let i = 0; i < rules.length; i++) sink("action.rule", "categorical", label(rules[i]!.rule_id));
     const reasons = isObj(rec.execution_result) ? rec.execution_result.reasons : undefined;
-    if (Array.isArray(reasons)) for (const r of reasons) cat("action.reason", r);
-    num("gate.latency_ms", rec.latency_ms);
+    if (Array.isArray(reasons))
+      for (let i = 0; i < reasons.length; i++) sink("action.reason", "categorical", label(reasons[i]));
+    if (finite(rec.latency_ms)) sink("gate.latency_ms", "numerical", rec.latency_ms);
     const review = rec.principal_review;
     if (review !== null) {
-      cat("review.outcome", review.decision);
+      sink("review.outcome", "categorical", label(review.decision));
       const ms = Date.parse(review.at) - Date.parse(rec.timestamp);
-      if (ms >= 0) num("review.latency_ms", ms);
+      if (ms >= 0 && finite(ms)) sink("review.latency_ms", "numerical", ms);
     }
   } else if (rec.kind === "inference") {
+    const num = (signal: string, v: unknown) => {
+      if (finite(v)) sink(signal, "numerical", v);
+    };
+    const cat = (signal: string, v: unknown) => sink(signal, "categorical", label(v));
     const x = isObj(rec.execution_result) ? rec.execution_result : {};
     const a = isObj(rec.proposed_action) ? rec.proposed_action : {};
     const model = label(x.model ?? a.model ?? "(unknown)");
@@ -176,6 +191,21 @@ export function visitObservations(
     for (const c of calls) if (isObj(c) && typeof c.name === "string") cat(`inference.tool${m}`, c.name);
     cat(`inference.outcome${m}`, x.error !== undefined ? "error" : String(x.done_reason ?? "stop"));
   }
+}
+
+const NO_FIELDS: Obj = Object.freeze({});
+
+/** One population's three split observations: action.kind, gate.deny, gate.escalate. */
+function splitObservations(
+  sink: ObservationSink,
+  keys: SplitKeys,
+  kind: string,
+  deny: string,
+  escalate: string,
+): void {
+  sink(keys[0], "categorical", kind);
+  sink(keys[1], "categorical", deny);
+  sink(keys[2], "categorical", escalate);
 }
 
 /** The observations of one heartbeat (the agent's payload, as the collector also receives it). */
