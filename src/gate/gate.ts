@@ -28,7 +28,7 @@ import {
 import { canonicalHost, canonicalUrl, canonicalUrlOf, proxiedHost } from "./hosts.js";
 import { manifestKind, manifestSource } from "./manifests.js";
 import { newPathLine, type PathMatcher } from "./path-matcher.js";
-import { compileWordGlobs, hostOf, isWithin, normalisePath, withLinks } from "./paths.js";
+import { compileWordGlobs, hostOf, isWithin, Links, normalisePath } from "./paths.js";
 import type { CompiledRule, PolicyBundle } from "./policy.js";
 import {
   BUILTIN_PREFIX,
@@ -208,10 +208,10 @@ interface TrainingSubject {
 }
 
 /** `oci://HOST/REPO@sha256:…` → `oci://HOST/REPO`; a path → `file:PATH`; `generated:NAME` as is. */
-function datasetSource(ref: string, cwd: string, home: string): string {
+function datasetSource(ref: string, cwd: string, home: string, links: Links): string {
   if (ref.startsWith("oci://")) return ref.replace(/[@:][^/]*$/, "");
   if (/^[a-z]+:/.test(ref)) return ref;
-  return `file:${normalisePath(ref, cwd, home)}`;
+  return `file:${normalisePath(ref, cwd, home, links)}`;
 }
 
 /** Tool argument names that hold file paths. */
@@ -535,12 +535,10 @@ export class Gate {
     req: EvaluateRequest,
     commit: boolean,
   ): Decision {
-    // The session's links (gate61) resolve this decision's paths, and no other's (nested ones included).
-    return withLinks(
-      p === undefined || p.links.size === 0 ? s.links : new Map([...p.links, ...s.links]),
-      s.linksLost || p?.linksLost === true,
-      () => this.decideWith(bundle, action, s, p, snap, t0, req, commit),
-    );
+    // The session's links (gate61) resolve this decision's paths, and no other's (nested ones included):
+    // they travel with it as an argument. None (the usual session) costs no copy.
+    const links = Links.of(p?.links, s.linksLost || p?.linksLost === true, s.links);
+    return this.decideWith(bundle, action, s, p, snap, t0, req, commit, links);
   }
 
   private decideWith(
@@ -552,6 +550,7 @@ export class Gate {
     t0: number,
     req: EvaluateRequest,
     commit: boolean,
+    links: Links,
   ): Decision {
     newPathLine();
     const nowMs = this.now();
@@ -566,11 +565,11 @@ export class Gate {
     if (action.kind === "shell") {
       for (const f of envFindings(action.env)) found.push(f);
       const base = s.workspaces?.[0] ?? this.cwd;
-      const cwd = action.cwd ? normalisePath(action.cwd, base, this.home) : base;
+      const cwd = action.cwd ? normalisePath(action.cwd, base, this.home, links) : base;
       const ws = this.workspaceOf(cwd, s.workspaceRoots);
       if (ws === OUTSIDE)
         reasons.push(`cwd '${cwd}' lies outside the configured workspaces: judged as outside`);
-      const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env, ws);
+      const parsed = parseShell(action.command, cwd, this.home, this.limits, action.env, ws, links);
       // `$CWD` in policy globs is the configured workspace the action's cwd lies in, not the cwd
       // (a model's choice) nor wherever a `cd` inside the line went.
       for (const c of parsed.commands) subjects.push(shellSubject(c, ws));
@@ -586,17 +585,17 @@ export class Gate {
       summary = action.command.length > 200 ? `${action.command.slice(0, 197)}...` : action.command;
       const cred = credentialFinding(action.command);
       if (cred) found.push(cred);
-      this.lineFindings(found, action.command, cwd);
-      netWrites = taintFindings(found, parsed.commands, s, p);
+      this.lineFindings(found, action.command, cwd, links);
+      netWrites = taintFindings(found, parsed.commands, s, p, links);
       if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0)) {
         arrivedTreeFindings(found, subjects, s, p, ws);
         this.arrivedLinks(found, bundle, subjects, s, p, nowMs);
       }
       texts = shellTexts(parsed.commands, action.command, ws === OUTSIDE ? null : ws);
     } else {
-      const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd);
+      const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd, links);
       subjects.push(sub);
-      written = structuredWrite(action, sub.cwd, this.home);
+      written = structuredWrite(action, sub.cwd, this.home, links);
       if (written) texts = new Map([[written.path, written]]);
       if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0))
         arrivedTreeFindings(found, subjects, s, p, s.workspaces?.[0] ?? this.cwd);
@@ -631,7 +630,7 @@ export class Gate {
       // file.read/delete and http name one path or URL, judged with the subject below.
       if (action.kind === "file.write" || action.kind === "tool") {
         const text = textOf(action);
-        if (text !== "") this.lineFindings(found, text, this.cwd);
+        if (text !== "") this.lineFindings(found, text, this.cwd, links);
       }
     }
     manifestFindings(found, subjects, texts, netWrites, s, p);
@@ -640,7 +639,7 @@ export class Gate {
       this.carriedFindings(found, bundle, subjects, texts, s, snap, req);
     const matched: CompiledRule[] = [];
     // Built-in rules first: what they deny, no pack rule can allow (deny outranks every allow).
-    for (const sub of subjects) this.subjectFindings(found, sub);
+    for (const sub of subjects) this.subjectFindings(found, sub, links);
     for (const f of found) {
       const r = builtinRule(f);
       if (!matched.includes(r)) matched.push(r);
@@ -1162,13 +1161,13 @@ export class Gate {
   }
 
   /** Protected names and absolute paths anywhere in the action's text (a script, a heredoc, an argument). */
-  private lineFindings(out: Finding[], text: string, cwd: string): void {
+  private lineFindings(out: Finding[], text: string, cwd: string, links: Links): void {
     if (text.length === 0 || (this.protectPaths.length === 0 && this.protect.names.length === 0)) return;
     // Path-shaped tokens anywhere in the text (inside quotes, code, heredocs), in canonical form:
     // `open("/x//var/../var/agent.sock")` names the socket as surely as the plain path does.
     const paths: string[] = [];
     // Bounded: a written file can be megabytes; past the head only the plain substrings are searched.
-    for (const tok of pathShapedRuns(text)) paths.push(normalisePath(tok, cwd, this.home));
+    for (const tok of pathShapedRuns(text)) paths.push(normalisePath(tok, cwd, this.home, links));
     for (const f of protectFindings(
       { paths, writes: [], hosts: [], text, words: [], cmd: null, kind: "", cwd },
       this.protect,
@@ -1178,7 +1177,7 @@ export class Gate {
       out.push(f);
   }
 
-  private subjectFindings(out: Finding[], sub: Subject): void {
+  private subjectFindings(out: Finding[], sub: Subject, links: Links): void {
     // Only the words protectFindings reads: those that can name an endpoint (they hold a `:`).
     const words: string[] = [];
     if (sub.cmd) {
@@ -1193,7 +1192,7 @@ export class Gate {
         if (/[:=,]/.test(w.value)) {
           for (const piece of w.value.split(/[:=,]/)) {
             if (piece.length > 0 && piece !== "-")
-              sub.paths.push(normalisePath(piece, sub.cmd.cwd, this.home));
+              sub.paths.push(normalisePath(piece, sub.cmd.cwd, this.home, links));
           }
         }
       }
@@ -1229,7 +1228,7 @@ export class Gate {
       out.push(f);
   }
 
-  private structuredSubject(a: Exclude<Action, { kind: "shell" }>, cwd: string): Subject {
+  private structuredSubject(a: Exclude<Action, { kind: "shell" }>, cwd: string, links: Links): Subject {
     const sub: Subject = {
       kind: a.kind,
       cmd: null,
@@ -1254,7 +1253,7 @@ export class Gate {
     switch (a.kind) {
       case "training.run":
         sub.training = {
-          datasetSource: datasetSource(a.dataset.ref, this.cwd, this.home),
+          datasetSource: datasetSource(a.dataset.ref, this.cwd, this.home, links),
           datasetPinned: a.dataset.sha256 !== null || /@sha256:[0-9a-f]{64}$/.test(a.dataset.ref),
           baseModel: a.model.base,
           budgets: a.budgets,
@@ -1264,7 +1263,7 @@ export class Gate {
         if (sub.training.datasetSource.startsWith("file:")) {
           const raw = fileUriPath(sub.training.datasetSource);
           if (raw === null) sub.dynamic = true;
-          else sub.paths.push(normalisePath(raw, cwd, this.home));
+          else sub.paths.push(normalisePath(raw, cwd, this.home, links));
         }
         break;
       case "file.read":
@@ -1273,7 +1272,7 @@ export class Gate {
         // `file:///Users/dev/.ssh/id_rsa` names that file; any other scheme is no path the gate knows.
         const raw = /^file:/i.test(a.path) ? fileUriPath(a.path) : a.path;
         if (raw === null || /^[a-z][a-z0-9+.-]*:\/\//i.test(raw)) sub.dynamic = true;
-        const path = normalisePath(raw ?? a.path, cwd, this.home);
+        const path = normalisePath(raw ?? a.path, cwd, this.home, links);
         sub.paths.push(path);
         if (a.kind !== "file.read") sub.writes.push(path);
         sub.text = `${a.kind} ${a.path}`;
@@ -1316,7 +1315,7 @@ export class Gate {
         // `file://` URIs): judge those like any other path. Too deep or too many: not ALLOW.
         if (
           !toolPaths(a.arguments, false, 0, { left: TOOL_ARG_BUDGET }, (s, url) => {
-            if (!url) sub.paths.push(normalisePath(s, cwd, this.home));
+            if (!url) sub.paths.push(normalisePath(s, cwd, this.home, links));
             else {
               // A URL in the arguments (`get_url`, `fetch`): its host meets the metadata and
               // internal-address checks; one whose host cannot be read is unknown.
@@ -1330,7 +1329,7 @@ export class Gate {
         {
           // A tool that writes or edits a file (`mcp__fs__write_file`, `edit_file`, `Write`): the
           // file is written, judged and remembered as a file.write's is.
-          const w = structuredWrite(a, cwd, this.home);
+          const w = structuredWrite(a, cwd, this.home, links);
           if (w) sub.writes.push(w.path);
         }
         break;
@@ -1921,6 +1920,7 @@ function arrivedWrites(
   fromNet: boolean,
   s: Track,
   p: Track | undefined,
+  links: Links,
 ): void {
   const tree = c.tree!;
   if (fromNet) {
@@ -1936,7 +1936,7 @@ function arrivedWrites(
     const patch = (s.artefact(x) ?? p?.artefact(x))?.patch;
     if (patch === undefined) continue;
     for (const f of patch.files) {
-      const w = normalisePath(f, tree, "/");
+      const w = normalisePath(f, tree, "/", links);
       if (!c.writes.includes(w)) c.writes.push(w);
       if (!c.paths.includes(w)) c.paths.push(w);
     }
@@ -2038,6 +2038,7 @@ function taintFindings(
   cmds: readonly SimpleCommand[],
   s: Track,
   p: Track | undefined,
+  links: Links,
 ): NetWrites {
   const line = new Map<string, string>();
   const net: NetWrites = new Map();
@@ -2116,7 +2117,7 @@ function taintFindings(
         }
       }
     }
-    if (c.tree !== undefined) arrivedWrites(out, c, step !== undefined, s, p);
+    if (c.tree !== undefined) arrivedWrites(out, c, step !== undefined, s, p, links);
     if (c.expands !== undefined)
       expandedDownload(
         out,
@@ -2551,11 +2552,16 @@ const TOOL_EDIT_KEYS = [
  * carries it), or a write/edit tool's path argument with its content or its edits' new text.
  * Null when the action writes no file the gate can name.
  */
-export function structuredWrite(a: Action, cwd: string, home: string): StructuredWrite | null {
+export function structuredWrite(
+  a: Action,
+  cwd: string,
+  home: string,
+  links: Links = Links.NONE,
+): StructuredWrite | null {
   if (a.kind === "file.write") {
     const raw = /^file:/i.test(a.path) ? fileUriPath(a.path) : a.path;
     if (raw === null) return null;
-    const path = normalisePath(raw, cwd, home);
+    const path = normalisePath(raw, cwd, home, links);
     if (a.content !== undefined) return { path, text: a.content, whole: true };
     if (a.edits !== undefined && a.edits.length > 0)
       return { path, text: a.edits.map((e) => e.new_text).join("\n"), whole: false };
@@ -2572,7 +2578,7 @@ export function structuredWrite(a: Action, cwd: string, home: string): Structure
   if (raw === undefined) return null;
   const file = /^file:/i.test(raw) ? fileUriPath(raw) : raw;
   if (file === null) return null;
-  const path = normalisePath(file, cwd, home);
+  const path = normalisePath(file, cwd, home, links);
   if (/^(move|copy|rename)_file$/i.test(a.name.replace(/^.*__/, "")))
     return { path, text: null, whole: true };
   for (const k of TOOL_TEXT_KEYS) {

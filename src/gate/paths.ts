@@ -82,103 +82,112 @@ export function isWithin(path: string, root: string): boolean {
 
 /**
  * Absolute, collapsed form of `p`: `~` and `~/` expand to `home`, relative paths resolve against
- * `cwd`, and `/proc/<pid>/root` aliases are taken out.
+ * `cwd`, and `/proc/<pid>/root` aliases are taken out. `links`: the session's and the line's
+ * symbolic links (gate61), which the path is resolved through as the kernel would (none by default).
  */
-export function normalisePath(p: string, cwd: string, home: string): string {
+export function normalisePath(p: string, cwd: string, home: string, links: Links = Links.NONE): string {
   let out: string;
   const joined = p === "~" || p.startsWith("~/") ? home + p.slice(1) : p.startsWith("/") ? p : `${cwd}/${p}`;
-  out = links.size === 0 ? collapse(joined) : physical(joined, home);
+  out = links.size === 0 ? collapse(joined) : physical(joined, home, links);
   if (out.startsWith("/proc/")) out = stripProcRoot(out);
   return ALIAS_HEAD.test(out) ? unalias(out) : out;
 }
 
 /**
- * The symbolic links the session made (gate61), keyed by the link's absolute path in lower case
- * (APFS compares names case-blind): its target, absolute, or null when only known at run time.
- * Set once per decision (setSessionLinks) and grown by the line's own `ln -s` (addSessionLink), so
- * normalisePath resolves a path through them as the kernel does.
+ * The symbolic links a decision's paths are resolved through (gate61): the session's, then the
+ * ones its line makes (`ln -s T a && rm -rf a/..`). Keyed by the link's absolute path in lower case
+ * (APFS compares names case-blind), which is also the index a path is looked up in, prefix by
+ * prefix: its target, absolute, or null when only known at run time. A decision's links travel
+ * with it (Gate.decide → parseShell's context), never in module state; the walk adds the line's to
+ * a copy (`with`), so the session's are never changed by a line.
  */
-let links = new Map<string, string | null>();
-/** The last segment of each link (lower case, with its `/`): a path naming none of them passes no link. */
-let linkTails: string[] = [];
+export class Links {
+  /** No links: the usual session's, shared (never added to). */
+  static readonly NONE = new Links(new Map(), false);
+  /** Link targets (lower case) to the names linked to them, in the links' order: built when first asked. */
+  private byTarget: Map<string, string[]> | null = null;
 
-/** The session made more links than it keeps (Track.linksLost): any segment before a `..` may be one. */
-let linksLost = false;
+  private constructor(
+    private readonly map: Map<string, string | null>,
+    /** The session made more links than it keeps (Track.linksLost): any segment before a `..` may be one. */
+    readonly lost: boolean,
+  ) {}
 
-/**
- * The links the decision's paths are resolved through: the session's (copied; the line may add).
- * `lost`: the session forgot some (Track.linksLost), so a segment followed by `..` leads where
- * an unknown link does.
- */
-export function setSessionLinks(made: ReadonlyMap<string, string | null> | null, lost = false): void {
-  links = new Map();
-  linkTails = [];
-  linksLost = lost;
-  if (made) for (const [k, v] of made) addSessionLink(k, v);
-}
+  /** The links of `made` in order, then `more`'s (a later one with the same name wins). */
+  static of(
+    made: ReadonlyMap<string, string | null> | null | undefined,
+    lost = false,
+    more?: ReadonlyMap<string, string | null>,
+  ): Links {
+    if ((made === null || made === undefined || made.size === 0) && (more === undefined || more.size === 0))
+      return lost ? new Links(new Map(), true) : Links.NONE;
+    const out = new Links(new Map(), lost);
+    if (made) for (const [k, v] of made) out.map.set(k.toLowerCase(), v);
+    if (more) for (const [k, v] of more) out.map.set(k.toLowerCase(), v);
+    return out;
+  }
 
-/**
- * Runs `fn` with the paths it makes resolved through `made` (and `lost`, as setSessionLinks), then
- * puts back the links there were before, whatever `fn` did: a decision's session links, and the
- * links its line makes (addSessionLink), last as long as it and reach no other line or decision.
- * `made` undefined: a copy of the current links (a line parsed within a decision sees its session's).
- */
-export function withLinks<T>(
-  made: ReadonlyMap<string, string | null> | null | undefined,
-  lost: boolean | undefined,
-  fn: () => T,
-): T {
-  const was = { links, linkTails, linksLost };
-  if (made === undefined) setSessionLinks(links, linksLost);
-  else setSessionLinks(made, lost);
-  try {
-    return fn();
-  } finally {
-    links = was.links;
-    linkTails = was.linkTails;
-    linksLost = was.linksLost;
+  get size(): number {
+    return this.map.size;
+  }
+
+  /** The target of the link named `key` (lower case): undefined when it is none. */
+  get(key: string): string | null | undefined {
+    return this.map.get(key);
+  }
+
+  /** These links and `ln -s TARGET NAME`'s: a new set (or this one, `own`: made by `with` for the caller). */
+  with(name: string, target: string | null, own = false): Links {
+    const out = own && this !== Links.NONE ? this : new Links(new Map(this.map), this.lost);
+    out.map.set(name.toLowerCase(), target);
+    out.byTarget = null;
+    return out;
+  }
+
+  /**
+   * The other names of the file `abs` (absolute, as normalisePath made it) through the links
+   * (gate61, red39 class 6): the target when `abs` is a link, and every link made to `abs`. A write
+   * through one name writes the other, and a run of one runs what was written to the other.
+   */
+  otherNames(abs: string): string[] {
+    if (this.map.size === 0) return [];
+    const key = abs.toLowerCase();
+    const out: string[] = [];
+    const to = this.map.get(key);
+    if (typeof to === "string") out.push(to);
+    if (this.byTarget === null) {
+      this.byTarget = new Map();
+      for (const [name, target] of this.map) {
+        if (target === null) continue;
+        const t = target.toLowerCase();
+        const l = this.byTarget.get(t);
+        if (l) l.push(name);
+        else this.byTarget.set(t, [name]);
+      }
+    }
+    const names = this.byTarget.get(key);
+    if (names) for (const name of names) if (name !== key) out.push(name);
+    return out;
   }
 }
 
-/** `ln -s TARGET NAME` of the line being judged: later paths of the line pass through it. */
-export function addSessionLink(name: string, target: string | null): void {
-  const key = name.toLowerCase();
-  links.set(key, target);
-  const tail = key.slice(key.lastIndexOf("/"));
-  if (!linkTails.includes(tail)) linkTails.push(tail);
-}
-
-/**
- * The other names of the file `abs` (absolute, as normalisePath made it) through the session's
- * links (gate61, red39 class 6): the target when `abs` is a link, and every link made to `abs`. A
- * write through one name writes the other, and a run of one runs what was written to the other.
- */
-export function otherNames(abs: string): string[] {
-  if (links.size === 0) return [];
-  const key = abs.toLowerCase();
-  const out: string[] = [];
-  const to = links.get(key);
-  if (typeof to === "string") out.push(to);
-  for (const [name, target] of links)
-    if (target !== null && target.toLowerCase() === key && name !== key) out.push(name);
-  return out;
+/** The other names of `abs` through `links` (Links.otherNames). */
+export function otherNames(abs: string, links: Links = Links.NONE): string[] {
+  return links.otherNames(abs);
 }
 
 /** Hops through links before a path is given up on, as the kernel's ELOOP (macOS: 32). */
 const MAX_HOPS = 32;
 
 /**
- * `abs` (absolute, not yet collapsed) resolved as the kernel does through the session's links: a
- * segment that is a link and has more segments after it (`a/..`, `a/x`, `a/`) is replaced by the
- * link's target, so `a/..` is the target's parent, not the directory `a` lies in. The last segment
- * is left as written (`rm a` removes the link). A link whose target is unknown leads to a directory
- * of home, the place a link to the workspace leads, so `a/..` is judged as home (fail closed).
+ * `abs` (absolute, not yet collapsed) resolved as the kernel does through `links`: a segment that
+ * is a link and has more segments after it (`a/..`, `a/x`, `a/`) is replaced by the link's target,
+ * so `a/..` is the target's parent, not the directory `a` lies in. The last segment is left as
+ * written (`rm a` removes the link). A link whose target is unknown leads to a directory of home,
+ * the place a link to the workspace leads, so `a/..` is judged as home (fail closed).
  */
-function physical(abs: string, home: string): string {
-  const lower = abs.toLowerCase();
-  let passes = linksLost && abs.includes("/..");
-  for (const t of linkTails) if (lower.includes(t)) passes = true;
-  if (!passes) return collapse(abs);
+function physical(abs: string, home: string, links: Links): string {
+  if (!passesLink(abs, links)) return collapse(abs);
   let rest = abs.split("/");
   let i = 0;
   const stack: string[] = [];
@@ -194,7 +203,7 @@ function physical(abs: string, home: string): string {
     if (i >= rest.length) break;
     let target = links.get(`/${stack.join("/")}`.toLowerCase());
     // A forgotten link may be any segment that `..` follows.
-    if (target === undefined && linksLost && rest[i] === "..") target = null;
+    if (target === undefined && links.lost && rest[i] === "..") target = null;
     if (target === undefined || hops >= MAX_HOPS) continue;
     hops++;
     const to = target ?? `${home}/?`;
@@ -203,6 +212,27 @@ function physical(abs: string, home: string): string {
     stack.length = 0;
   }
   return stack.length === 0 ? "/" : `/${stack.join("/")}`;
+}
+
+/**
+ * False when resolving `abs` through `links` cannot change it (then it is only collapsed): a
+ * clean path (no `.`, `..` or empty segment) passes a link only where one of its proper prefixes
+ * is a link's name, looked up in the links themselves; any other path is resolved segment by segment.
+ */
+function passesLink(abs: string, links: Links): boolean {
+  const n = abs.length;
+  if (
+    n === 0 ||
+    abs.charCodeAt(0) !== 47 ||
+    abs.charCodeAt(n - 1) === 47 ||
+    abs.includes("//") ||
+    abs.includes("/.")
+  )
+    return true;
+  const lower = abs.toLowerCase();
+  for (let j = lower.indexOf("/", 1); j > 0; j = lower.indexOf("/", j + 1))
+    if (links.get(lower.slice(0, j)) !== undefined) return true;
+  return false;
 }
 
 /** The first segments under which a macOS alias can start (case-blind, like the file system). */

@@ -8,7 +8,7 @@
  * leads to a directory of home (fail closed).
  */
 import { describe, expect, it } from "vitest";
-import { normalisePath, setSessionLinks } from "../../src/gate/paths.js";
+import { Links, normalisePath } from "../../src/gate/paths.js";
 import { dumpTrack, Track, trackOf } from "../../src/gate/state.js";
 import { CWD, packSteps, type Step } from "./pack-verdict.js";
 
@@ -111,14 +111,8 @@ describe("paths through the session's links are the kernel's", () => {
 
 describe("normalisePath through session links", () => {
   const H = "/Users/dev";
-  const at = (links: [string, string | null][], p: string, cwd = CWD) => {
-    setSessionLinks(new Map(links));
-    try {
-      return normalisePath(p, cwd, H);
-    } finally {
-      setSessionLinks(null);
-    }
-  };
+  const at = (links: [string, string | null][], p: string, cwd = CWD) =>
+    normalisePath(p, cwd, H, Links.of(new Map(links)));
   it.each([
     [[[`${CWD}/a`, CWD]], "a/../Documents", `${H}/Documents`],
     [[[`${CWD}/a`, CWD]], "A/../Documents", `${H}/Documents`],

@@ -9,7 +9,7 @@
  */
 import type { Cursor } from "../flat-tree.js";
 import { canonicalHost, canonicalUrl } from "../hosts.js";
-import { addSessionLink, hostOf, isWithin, normalisePath, otherNames, withLinks } from "../paths.js";
+import { hostOf, isWithin, Links, normalisePath } from "../paths.js";
 import { flagsLoad, propertyKind } from "../program-keys.js";
 import { injectsEnv } from "../protect.js";
 import { wordTable } from "../word-table.js";
@@ -131,6 +131,11 @@ interface Ctx {
   secretEnv: { n: number };
   /** The line's shell variables as arithmetic would see them (shared by every copy of the context). */
   sh: ShellVars;
+  /**
+   * The links its paths are resolved through: the session's, then the line's own `ln -s` (shared by
+   * every copy of the context; `own` once the line added one to its copy).
+   */
+  links: { at: Links; own: boolean };
 }
 
 /**
@@ -163,6 +168,8 @@ export function parseShell(
   env?: Readonly<Record<string, string>>,
   /** The configured workspace the line runs in (default: `cwd`). */
   workspace: string = cwd,
+  /** The session's links (gate61): the line's paths are resolved through them and its own `ln -s`. */
+  links: Links = Links.NONE,
 ): ShellParse {
   const backend = activeBackend();
   const limits = { ...DEFAULT_LIMITS, ...shellLimits };
@@ -186,6 +193,7 @@ export function parseShell(
     budget: { left: limits.maxWork, nesting: 0, peak: 0, stopped: false },
     secretEnv: { n: 0 },
     sh: { vars: new Map(), assoc: null },
+    links: { at: links, own: false },
   };
   // The action's environment reaches every command of the line: PAGER=…, LD_PRELOAD=… are judged.
   if (env)
@@ -193,8 +201,7 @@ export function parseShell(
       envAssignment(ctx, k, v, ["env"]);
       shellVar(ctx, k, v, "");
     }
-  // The line's own links (`ln -s T a && rm -rf a/..`) last as long as its walk.
-  withLinks(undefined, undefined, () => parseInto(line, ctx));
+  parseInto(line, ctx);
   return {
     commands: out,
     floors,
@@ -692,7 +699,7 @@ function emit(
   } else {
     const slash = raw.lastIndexOf("/");
     program = programFamily(slash >= 0 ? raw.slice(slash + 1) : raw);
-    if (slash >= 0) path = normalisePath(raw, ctx.scope.cwd, ctx.home);
+    if (slash >= 0) path = normalisePath(raw, ctx.scope.cwd, ctx.home, ctx.links.at);
     else if (ctx.scope.path !== undefined && !SHELL_BUILTINS.has(program))
       addFloor(
         ctx,
@@ -805,7 +812,7 @@ function emit(
   }
   if (fx) {
     for (const w of fx.writes) {
-      const p = normalisePath(w, ctx.scope.cwd, ctx.home);
+      const p = normalisePath(w, ctx.scope.cwd, ctx.home, ctx.links.at);
       if (!QUIET_DEVICES.has(p) && !writes.includes(p)) writes.push(p);
     }
     if (fx.dynamicWrite) writes.push("");
@@ -830,7 +837,7 @@ function emit(
     if (fx.binds !== null)
       for (const [n, p] of fx.binds) {
         const bound = new Map(ctx.scope.bound ?? []);
-        bound.set(n, normalisePath(p, ctx.scope.cwd, ctx.home));
+        bound.set(n, normalisePath(p, ctx.scope.cwd, ctx.home, ctx.links.at));
         ctx.scope.bound = bound;
       }
     if (fx.tree !== null && r.heredoc !== null && (program === "git" || program === "patch"))
@@ -870,7 +877,7 @@ function emit(
     const at = INTERPRETERS.has(program) ? scriptOperand(program, operands) : 0;
     const first = at < 0 || (mod >= 0 && words[mod + 1] === operands[0]) ? undefined : operands[at]?.value;
     if (first && first !== "-" && (!SHELLS.has(program) || shellScriptIndex(words) < 0))
-      runs.push(normalisePath(first, ctx.scope.cwd, ctx.home));
+      runs.push(normalisePath(first, ctx.scope.cwd, ctx.home, ctx.links.at));
     // `sh < run.sh`, `{ bash -s; } < x`: a shell without a script file or `-c` runs its stdin file;
     // gate59: so does an interpreter (`python3 - < todo.txt`, `deno run -A - < n.txt`), whatever
     // the file is called: it runs as the interpreter's code.
@@ -879,9 +886,9 @@ function emit(
       (INTERPRETERS.has(program) && at >= 0 && mod < 0 && (first === undefined || first === "-"))
     )
       for (const raw of [...ctx.reads, ...r.reads])
-        if (raw !== "") runs.push(normalisePath(raw, ctx.scope.cwd, ctx.home));
+        if (raw !== "") runs.push(normalisePath(raw, ctx.scope.cwd, ctx.home, ctx.links.at));
   }
-  if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home));
+  if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home, ctx.links.at));
   if (program === "autoload" && (ctx.scope.fpath || ctx.scope.fpathUnknown))
     autoloaded(ctx, operands, runs, cmdText);
   // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv
@@ -890,7 +897,8 @@ function emit(
   const finalWrites = writes.includes("") ? writes.filter((w) => w !== "") : writes;
   // A write or run through one name of a file the session linked is one through its other names.
   const aliases = (list: string[]) => {
-    for (const w of [...list]) for (const o of otherNames(w)) if (!list.includes(o)) list.push(o);
+    for (const w of [...list])
+      for (const o of ctx.links.at.otherNames(w)) if (!list.includes(o)) list.push(o);
   };
   if (program !== "ln" && program !== "rm" && program !== "unlink") aliases(finalWrites);
   aliases(runs);
@@ -925,12 +933,16 @@ function emit(
     setid: fx?.setid || undefined,
     links: links && links.length > 0 ? links : undefined,
     copy: fx?.copy ? true : undefined,
-    moved: fx?.moved ? fx.moved.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) : undefined,
+    moved: fx?.moved
+      ? fx.moved.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home, ctx.links.at))
+      : undefined,
     doctests: fx?.doctests ? fx.doctests : undefined,
-    projects: fx?.projects ? fx.projects.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)) : undefined,
-    tree: fx?.tree ? normalisePath(fx.tree, ctx.scope.cwd, ctx.home) : undefined,
+    projects: fx?.projects
+      ? fx.projects.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home, ctx.links.at))
+      : undefined,
+    tree: fx?.tree ? normalisePath(fx.tree, ctx.scope.cwd, ctx.home, ctx.links.at) : undefined,
     repo: fx?.repo
-      ? { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home), explicit: fx.repo.explicit }
+      ? { dir: normalisePath(fx.repo.dir, ctx.scope.cwd, ctx.home, ctx.links.at), explicit: fx.repo.explicit }
       : undefined,
     expands: fx?.expands ? expandedFiles(fx.expands, [...ctx.reads, ...r.reads], ctx) : undefined,
     trees: undefined,
@@ -946,7 +958,8 @@ function emit(
 /** The files an expander reads (its operands and its standard input's file), absolute. */
 function expandedFiles(files: readonly string[], stdin: readonly string[], ctx: Ctx): string[] {
   const out: string[] = [];
-  for (const f of [...files, ...stdin]) if (f !== "") out.push(normalisePath(f, ctx.scope.cwd, ctx.home));
+  for (const f of [...files, ...stdin])
+    if (f !== "") out.push(normalisePath(f, ctx.scope.cwd, ctx.home, ctx.links.at));
   return out;
 }
 
@@ -977,7 +990,7 @@ function patterns(list: readonly string[]): string[] | undefined {
  * home holds home's (`diff -r /tmp/e /` reads `~/.ssh`).
  */
 function treeRead(paths: PathList, raw: string, ctx: Ctx): void {
-  const p = normalisePath(raw, ctx.scope.cwd, ctx.home);
+  const p = normalisePath(raw, ctx.scope.cwd, ctx.home, ctx.links.at);
   paths.add(p);
   if (isWithin(p, ctx.workspace)) return;
   paths.add(p === "/" ? "/.*" : `${p}/.*`);
@@ -994,7 +1007,7 @@ const SCRATCH_DIR = /^\/(?:tmp|var\/folders)(?:\/|$)|\/(?:build|dist|out|tmp|tem
 function writtenTrees(cmd: SimpleCommand, subtrees: readonly string[], ctx: Ctx): void {
   const trees: string[] = [];
   for (const t of subtrees) {
-    const p = normalisePath(t, ctx.scope.cwd, ctx.home);
+    const p = normalisePath(t, ctx.scope.cwd, ctx.home, ctx.links.at);
     if (!cmd.writes.includes(p)) cmd.writes.push(p);
     if (!cmd.paths.includes(p)) cmd.paths.push(p);
     const rel = isWithin(p, ctx.scope.cwd) ? p.slice(ctx.scope.cwd.length) : p;
@@ -1009,10 +1022,10 @@ function writtenTrees(cmd: SimpleCommand, subtrees: readonly string[], ctx: Ctx)
  * point anywhere, and later paths through it are not where they look: at least ESCALATE.
  */
 function patchWrites(text: string, tree: string, writes: string[], ctx: Ctx, cmdText: string): void {
-  const base = normalisePath(tree, ctx.scope.cwd, ctx.home);
+  const base = normalisePath(tree, ctx.scope.cwd, ctx.home, ctx.links.at);
   const patch = patchTargets(text);
   for (const f of patch.files) {
-    const p = normalisePath(f, base, ctx.home);
+    const p = normalisePath(f, base, ctx.home, ctx.links.at);
     if (!writes.includes(p)) writes.push(p);
   }
   if (patch.link)
@@ -1043,7 +1056,7 @@ function addWrite(writes: string[], raw: string, ctx: Ctx): void {
     writes.push("");
     return;
   }
-  const p = normalisePath(raw, ctx.scope.cwd, ctx.home);
+  const p = normalisePath(raw, ctx.scope.cwd, ctx.home, ctx.links.at);
   if (!QUIET_DEVICES.has(p) && !writes.includes(p)) writes.push(p);
 }
 
@@ -1076,7 +1089,7 @@ class WalkEffects implements EffectsCtx {
   }
   inWorkspace(p: string): boolean {
     const ws = this.ctx.workspace;
-    const abs = normalisePath(p, this.ctx.scope.cwd, this.ctx.home);
+    const abs = normalisePath(p, this.ctx.scope.cwd, this.ctx.home, this.ctx.links.at);
     return abs === ws || abs.startsWith(`${ws}/`);
   }
 }
@@ -1088,13 +1101,14 @@ class WalkEffects implements EffectsCtx {
 function linkTargets(paths: PathList, operands: Word[], ctx: Ctx): void {
   const vals = operands.map((o) => o.value);
   if (vals.length === 0 || vals.some((v) => v === null)) return;
-  const last = vals.length >= 2 ? normalisePath(vals[vals.length - 1]!, ctx.scope.cwd, ctx.home) : null;
+  const last =
+    vals.length >= 2 ? normalisePath(vals[vals.length - 1]!, ctx.scope.cwd, ctx.home, ctx.links.at) : null;
   const dirs = last === null ? [ctx.scope.cwd] : [last.slice(0, last.lastIndexOf("/")) || "/", last];
   const targets = vals.length >= 2 ? vals.slice(0, -1) : vals;
   for (const t of targets) {
     if (t!.startsWith("/") || t!.startsWith("~")) continue;
     for (const d of dirs) {
-      paths.add(normalisePath(t!, d, ctx.home));
+      paths.add(normalisePath(t!, d, ctx.home, ctx.links.at));
     }
   }
 }
@@ -1103,7 +1117,7 @@ function linkTargets(paths: PathList, operands: Word[], ctx: Ctx): void {
  * The links `ln -s` (or `cp -s`) makes, as [name, target] (absolute; the target null when only
  * known at run time): `ln -s T N`, `ln -s T` (N is T's last segment, in the cwd), `ln -s T1 T2 DIR`
  * and `-t DIR`. A relative target is resolved against the name's directory, as the kernel does.
- * Each is added to the paths module's links at once, so the rest of the line passes through it
+ * Each is added to the line's links (ctx.links) at once, so the rest of the line passes through it
  * (`ln -s ~/project a && rm -rf a/../Documents`); the gate records them with the session (gate61).
  */
 function madeLinks(
@@ -1130,18 +1144,20 @@ function madeLinks(
     let name: string;
     if (into !== undefined) {
       if (base === null || base === "") continue;
-      name = normalisePath(`${into}/${base}`, ctx.scope.cwd, ctx.home);
+      name = normalisePath(`${into}/${base}`, ctx.scope.cwd, ctx.home, ctx.links.at);
     } else if (operands.length === 2) {
       const n = operands[1]!.value;
       if (n === null) continue;
-      name = normalisePath(n, ctx.scope.cwd, ctx.home);
+      name = normalisePath(n, ctx.scope.cwd, ctx.home, ctx.links.at);
     } else {
       if (base === null || base === "") continue;
-      name = normalisePath(base, ctx.scope.cwd, ctx.home);
+      name = normalisePath(base, ctx.scope.cwd, ctx.home, ctx.links.at);
     }
     const from = hard ? ctx.scope.cwd : name.slice(0, name.lastIndexOf("/")) || "/";
-    const target = v === null ? null : normalisePath(v, from, ctx.home);
-    addSessionLink(name, target);
+    const target = v === null ? null : normalisePath(v, from, ctx.home, ctx.links.at);
+    // The rest of the line passes through it (`ln -s ~/project a && rm -rf a/../Documents`).
+    ctx.links.at = ctx.links.at.with(name, target, ctx.links.own);
+    ctx.links.own = true;
     out.push([name, target]);
   }
   return out;
@@ -1153,7 +1169,8 @@ function changeDir(ctx: Ctx, cmd: SimpleCommand): void {
     ctx.scope.unknown = true;
     return;
   }
-  ctx.scope.cwd = target === undefined ? ctx.home : normalisePath(target.value!, ctx.scope.cwd, ctx.home);
+  ctx.scope.cwd =
+    target === undefined ? ctx.home : normalisePath(target.value!, ctx.scope.cwd, ctx.home, ctx.links.at);
 }
 
 function short(s: string): string {
@@ -1198,7 +1215,12 @@ function addPath(paths: PathList, v: string, ctx: Ctx): void {
     if (rest === "" || rest === "-") return;
     spend(ctx, rest.length >> 4);
     paths.add(
-      normalisePath(rest.startsWith("@") && rest.length > 1 ? rest.slice(1) : rest, ctx.scope.cwd, ctx.home),
+      normalisePath(
+        rest.startsWith("@") && rest.length > 1 ? rest.slice(1) : rest,
+        ctx.scope.cwd,
+        ctx.home,
+        ctx.links.at,
+      ),
     );
     const eq = v.indexOf("=", from);
     if (eq <= from || eq >= v.length - 1) return;
@@ -1359,7 +1381,7 @@ function zshTable(ctx: Ctx, a: Assignment): void {
     const dyn = dirs.some((d) => d.value === null);
     ctx.scope.fpath = [
       ...(ctx.scope.fpath ?? []),
-      ...known.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home)),
+      ...known.map((d) => normalisePath(d, ctx.scope.cwd, ctx.home, ctx.links.at)),
     ];
     if (dyn) ctx.scope.fpathUnknown = true;
     addFloor(
@@ -1695,7 +1717,7 @@ function searchPathInWorkspace(ctx: Ctx, name: string, value: string | null): bo
     .every((e) => {
       if (e === `$${name}` || e === `\${${name}}`) return true;
       if (e === "" || e.includes("$")) return false;
-      const abs = normalisePath(e, ctx.scope.cwd, ctx.home);
+      const abs = normalisePath(e, ctx.scope.cwd, ctx.home, ctx.links.at);
       return abs === ws || abs.startsWith(`${ws}/`);
     });
 }
@@ -1755,7 +1777,7 @@ function selfFeed(
   cmdText: string,
 ): void {
   if (!STREAMERS.has(program)) return;
-  const norm = (p: string) => normalisePath(p, ctx.scope.cwd, ctx.home);
+  const norm = (p: string) => normalisePath(p, ctx.scope.cwd, ctx.home, ctx.links.at);
   const appended: string[] = [];
   for (const a of ctx.appends ?? []) appended.push(norm(a));
   for (const a of r.appends ?? []) appended.push(norm(a));
@@ -1856,7 +1878,7 @@ function diskWalk(
   for (const o of roots) {
     const v = o.value;
     if (v === null) continue;
-    const p = normalisePath(o.glob ? globDir(v) : v, ctx.scope.cwd, home);
+    const p = normalisePath(o.glob ? globDir(v) : v, ctx.scope.cwd, home, ctx.links.at);
     if (LARGE_ROOTS.has(p) || p === home || p === `${home}/Library` || /^\/Volumes\/[^/]+$/.test(p)) {
       addFloor(ctx, `resources: '${short(cmdText)}' walks every file under ${p}`);
       return;
