@@ -260,7 +260,7 @@ export class Gate {
     this.home = stripSlash(opts.home);
     this.cwd = stripSlash(opts.cwd ?? this.home);
     this.workspaces = (opts.workspaces ?? [this.cwd]).map((w) => {
-      const path = normalisePath(w, this.cwd, this.home);
+      const path = normalisePath(w, this.cwd, this.home, Links.NONE);
       return { path, canonical: canonicalPath(path) };
     });
     this.limits = { ...DEFAULT_LIMITS, ...opts.limits };
@@ -325,7 +325,7 @@ export class Gate {
       throw new ForgeError(Codes.ACTION_INVALID, "session_id must be a non-empty string");
     if (roots.length === 0 || roots.length > 64)
       throw new ForgeError(Codes.WORKSPACE_OUTSIDE, "a session needs between 1 and 64 workspace roots");
-    const abs = roots.map((r) => normalisePath(r, this.cwd, this.home));
+    const abs = roots.map((r) => normalisePath(r, this.cwd, this.home, Links.NONE));
     for (const [k, a] of abs.entries())
       if (this.workspaceOf(a) === OUTSIDE)
         throw new ForgeError(

@@ -85,7 +85,7 @@ export function isWithin(path: string, root: string): boolean {
  * `cwd`, and `/proc/<pid>/root` aliases are taken out. `links`: the session's and the line's
  * symbolic links (gate61), which the path is resolved through as the kernel would (none by default).
  */
-export function normalisePath(p: string, cwd: string, home: string, links: Links = Links.NONE): string {
+export function normalisePath(p: string, cwd: string, home: string, links: Links): string {
   let out: string;
   const joined = p === "~" || p.startsWith("~/") ? home + p.slice(1) : p.startsWith("/") ? p : `${cwd}/${p}`;
   out = links.size === 0 ? collapse(joined) : physical(joined, home, links);
