@@ -44,8 +44,10 @@ export type CarriedScan = { candidates: string[]; over: string | null };
 /** A line's prefix that is not part of the command: `web: `, `- `, `RUN `, a recipe's `@`/`-`. */
 const LINE_PREFIX =
   /^(?:-\s+)?(?:(?:RUN|CMD|ENTRYPOINT|SHELL|ONBUILD)\s+|[A-Za-z_][\w.-]*\s*:\s+(?=\S)|[@+-]+(?=[A-Za-z/.]))?/;
-/** Where a new simple command may start inside a candidate. */
-const SEPARATORS = /[|;&()`\n{}]|\$\(/;
+/** Where a new simple command may start inside a candidate (searched from `lastIndex`). */
+const SEPARATORS = /[|;&()`\n{}]|\$\(/g;
+/** The first word of the command at `lastIndex` (assignments and leading `!"'` skipped). */
+const COMMAND_WORD = /[\s!"']*(?:[A-Za-z_]\w*=\S*\s+)*([^\s|;&()`{}'"<>]+)/y;
 
 /**
  * The candidates `text` carries that name a known program (`known`), in order, each once; `over`
@@ -83,10 +85,13 @@ export function carriedCandidates(
   while (start <= text.length) {
     let end = text.indexOf("\n", start);
     if (end < 0) end = text.length;
-    const line = text.slice(start, end);
+    const from = start;
     start = end + 1;
+    // The pre-filter reads the line in place: only a line that may carry is cut out.
+    if (filter !== null && !filter.mayCarry(text, from, end)) continue;
+    const line = text.slice(from, end);
     const trimmed = line.trim();
-    if (trimmed === "" || (filter !== null && !filter.mayCarry(line))) continue;
+    if (trimmed === "") continue;
     if (!add(trimmed.replace(LINE_PREFIX, ""))) break;
     if (!literals(line, add, 0)) break;
   }
@@ -151,18 +156,21 @@ function namesKnown(c: string, known: (word: string) => boolean): boolean {
   // A program with no effect of its own (echo, export, return, cd) counts only with a redirection.
   const redirects = c.includes(">");
   const counts = (w: string) => known(w) && (redirects || !effectless(w));
-  let rest = c;
+  // Each command is read where it starts (sticky patterns from `at`), not from a copy of the rest.
+  let at = 0;
   for (let k = 0; k < MAX_SEPARATORS; k++) {
-    const m = /^[\s!"']*(?:[A-Za-z_]\w*=\S*\s+)*([^\s|;&()`{}'"<>]+)/.exec(rest);
+    COMMAND_WORD.lastIndex = at;
+    const m = COMMAND_WORD.exec(c);
     if (m !== null) {
       const w = m[1]!;
       const base = w.includes("/") ? w.slice(w.lastIndexOf("/") + 1) : w;
       if (base !== "" && (w.includes("/") ? /^[\w.+-]+$/.test(base) && counts(base) : counts(base)))
         return true;
     }
-    const s = SEPARATORS.exec(rest);
+    SEPARATORS.lastIndex = at;
+    const s = SEPARATORS.exec(c);
     if (s === null) return false;
-    rest = rest.slice(s.index + s[0].length);
+    at = s.index + s[0].length;
   }
   return true;
 }
@@ -202,16 +210,30 @@ const FNV_BASIS = -2128831035; // 2166136261 as an int32
 const FNV_PRIME = 16777619;
 const SLOTS = 1 << 16;
 const fold = (h: number) => (h ^ (h >>> 16)) & (SLOTS - 1);
-const isDigitOrDot = (c: number) => (c >= 48 && c <= 57) || c === 46;
-/** Characters namesKnown's word pattern stops at (`[\s|;&()\`{}'"<>]`), ASCII ones. */
-const STOPS = new Uint8Array(128);
-for (const ch of " \t\n\v\f\r|;&()`{}'\"<>") STOPS[ch.charCodeAt(0)] = 1;
-const stops = (line: string, i: number, c: number) => (c < 128 ? STOPS[c] === 1 : /\s/.test(line[i]!));
-/** SEPARATORS' characters (`$(` is one of them, at its `(`). */
-const isSeparator = (c: number) =>
-  c === 124 || c === 59 || c === 38 || c === 40 || c === 41 || c === 96 || c === 123 || c === 125;
-/** `!`, `@`, `+`, `-`: what may precede the word namesKnown reads inside a run (`!cmd`, a recipe's `@cmd`). */
-const isLead = (c: number) => c === 33 || c === 64 || c === 43 || c === 45;
+/**
+ * What mayCarry reads of each ASCII character, as bits: namesKnown's word pattern stops at it
+ * (`[\s|;&()\`{}'"<>]`), it is one of SEPARATORS' characters (`$(` at its `(`), a `>`, a `\`, a
+ * `/`, one of `!@+-` (what may precede the word inside a run: `!cmd`, a recipe's `@cmd`), a digit
+ * or dot (what programFamily folds after a stem).
+ */
+const STOP = 1;
+const SEPARATOR = 2;
+const GT = 4;
+const BACKSLASH = 8;
+const SLASH = 16;
+const LEAD = 32;
+const DIGIT_OR_DOT = 64;
+const CLASS = new Uint8Array(128);
+const classify = (chars: string, bit: number) => {
+  for (const ch of chars) CLASS[ch.charCodeAt(0)]! |= bit;
+};
+classify(" \t\n\v\f\r|;&()`{}'\"<>", STOP);
+classify("|;&()`{}", SEPARATOR);
+classify(">", GT);
+classify("\\", BACKSLASH);
+classify("/", SLASH);
+classify("!@+-", LEAD);
+classify("0123456789.", DIGIT_OR_DOT);
 
 /**
  * The programs carriedCandidates counts (builtInProgram's and `extra`, a pack's program names),
@@ -253,35 +275,62 @@ export class KnownPrograms {
    * separators than namesKnown reads before it gives up (and counts the candidate), has no
    * candidate that passes.
    */
-  mayCarry(line: string): boolean {
-    const names = line.includes(">") ? this.names : this.effectful;
+  mayCarry(line: string, from = 0, to = line.length): boolean {
+    const { names, effectful, stems } = this;
     let separators = 0;
     let inRun = false;
     let lead = false;
     let h = FNV_BASIS;
     let stem = FNV_BASIS;
     let stemmed = false;
-    for (let i = 0, n = line.length; i <= n; i++) {
-      const c = i < n ? line.charCodeAt(i) : 32;
-      if (c === 92 /* \ */) return true;
-      if (stops(line, i, c)) {
-        if (isSeparator(c) && ++separators >= MAX_SEPARATORS) return true;
-        if (inRun && (names[fold(h)] === 1 || this.stems[fold(stemmed ? stem : h)] === 1)) return true;
+    // A run naming a program that counts only with a redirection: true once the line has a `>`.
+    let gt = false;
+    let needsGt = false;
+    for (let i = from; i <= to; i++) {
+      const c = i < to ? line.charCodeAt(i) : 32;
+      const k = c < 128 ? CLASS[c]! : /\s/.test(line[i]!) ? STOP : 0;
+      if (k === 0) {
+        // The usual character: a letter of a run (none of the marks below).
+        if (!inRun) {
+          inRun = true;
+          h = FNV_BASIS;
+        }
+        lead = false;
+        h = Math.imul(h ^ c, FNV_PRIME);
+        stem = h;
+        stemmed = true;
+        continue;
+      }
+      if (k & STOP) {
+        if (k & GT) {
+          if (needsGt) return true;
+          gt = true;
+        }
+        if (k & SEPARATOR && ++separators >= MAX_SEPARATORS) return true;
+        if (inRun) {
+          const slot = fold(h);
+          if (effectful[slot] === 1 || stems[fold(stemmed ? stem : h)] === 1) return true;
+          if (names[slot] === 1) {
+            if (gt) return true;
+            needsGt = true;
+          }
+        }
         inRun = false;
         continue;
       }
-      if (!inRun || c === 47 /* / */) {
+      if (k & BACKSLASH) return true;
+      if (!inRun || k & SLASH) {
         // a run starts, or its last part after a `/` does
         inRun = true;
         lead = true;
         h = FNV_BASIS;
         stemmed = false;
-        if (c === 47) continue;
+        if (k & SLASH) continue;
       }
-      if (lead && isLead(c)) continue;
+      if (lead && k & LEAD) continue;
       lead = false;
       h = Math.imul(h ^ c, FNV_PRIME);
-      if (!isDigitOrDot(c)) {
+      if (!(k & DIGIT_OR_DOT)) {
         stem = h;
         stemmed = true;
       }
@@ -293,7 +342,7 @@ export class KnownPrograms {
 /** A name's hash as mayCarry computes a run's: leading `!@+-` left out. */
 function nameHash(name: string): number {
   let i = 0;
-  while (i < name.length && isLead(name.charCodeAt(i))) i++;
+  while (i < name.length && (CLASS[name.charCodeAt(i)]! & LEAD) !== 0) i++;
   let h = FNV_BASIS;
   for (; i < name.length; i++) h = Math.imul(h ^ name.charCodeAt(i), FNV_PRIME);
   return h;

@@ -62,6 +62,13 @@ const PY_PREFIX = /^(r|u|b|f|br|rb|fr|rf)$/i;
 const RUST_PREFIX = /^(r|b|br|c|cr)$/;
 /** Ruby %-literal kinds. */
 const RUBY_PCT = /[qQwWiIrsx]/;
+/** Punctuation read as one token of two characters (`::`, `:=`, `=>`, `==`, `->`, `?.`): first → seconds. */
+const TWO_CHAR_OPS = new Map([
+  [":", ":="],
+  ["=", ">="],
+  ["-", ">"],
+  ["?", "."],
+]);
 const OPEN_CLOSE: Record<string, string> = { "(": ")", "[": "]", "{": "}", "<": ">" };
 const JS_REGEX_BEFORE = new Set([
   "return",
@@ -274,9 +281,10 @@ class Lexer {
         }
       }
       // Punctuation: `::` and `:=` as one token (paths and Go declarations), the rest one by one.
-      const two = s.slice(this.i, this.i + 2);
-      if (two === "::" || two === ":=" || two === "=>" || two === "==" || two === "->" || two === "?.") {
-        this.push("op", two);
+      const second = TWO_CHAR_OPS.get(c);
+      const next = s[this.i + 1];
+      if (second !== undefined && next !== undefined && second.includes(next)) {
+        this.push("op", c + next);
         this.i += 2;
         continue;
       }
@@ -326,7 +334,10 @@ class Lexer {
 
   private ident(): string {
     const s = this.s;
-    let v = "";
+    // The usual identifier (no escape) is cut out of the text, not built a character at a time.
+    const from = this.i;
+    while (this.i < s.length && isPart(s[this.i]!)) this.i++;
+    let v = s.slice(from, this.i);
     while (this.i < s.length) {
       const c = s[this.i]!;
       if (this.lang === "js" && c === "\\" && s[this.i + 1] === "u") {
