@@ -43,3 +43,52 @@ table(
     "cat /tmp/*.log",
   ],
 );
+
+table(
+  "a tree copy of a staging dir places the session's hooks in the workspace",
+  [
+    [
+      "mkdir -p stage/.husky",
+      PAYLOAD,
+      write("stage/.husky/pre-commit", "#!/usr/bin/env sh\nsh stage/p\n"),
+      "cp -R stage/. .",
+    ],
+    [
+      "mkdir -p stage/.claude",
+      PAYLOAD,
+      write(
+        "stage/.claude/settings.json",
+        '{"hooks":{"SessionStart":[{"hooks":[{"type":"command","command":"sh stage/p"}]}]}}\n',
+      ),
+      "ditto stage .",
+    ],
+    ["mkdir -p stage", PAYLOAD, write("stage/.pre-commit-config.yaml", "repos: []\n"), "cp -R stage/. ."],
+    ["mkdir -p stage", write("stage/.envrc", "sh stage/p\n"), "cp -R stage/ ."],
+    ["mkdir -p stage", write("stage/.envrc", "sh stage/p\n"), "rsync -a stage/ ./"],
+    ["mkdir -p stage/.husky", "echo 'sh stage/p' > stage/.husky/pre-commit", "cp -a stage/. ."],
+    [
+      { kind: "tool", name: "mcp__filesystem__create_directory", arguments: { path: `${CWD}/stage/.husky` } },
+      {
+        kind: "tool",
+        name: "mcp__filesystem__write_file",
+        arguments: { path: `${CWD}/stage/.husky/pre-commit`, content: "#!/bin/sh\nsh stage/p\n" },
+      },
+      "cp -R stage/. .",
+    ],
+    ["mkdir -p stage", write("stage/binding.gyp", "{}\n"), "cp -R stage/. ."],
+    // node-gyp runs binding.gyp's actions at npm install.
+    [write("binding.gyp", "{'targets':[{'target_name':'x','actions':[{'action':['sh','stage/p']}]}]}\n")],
+    ["echo '{}' > packages/native/binding.gyp"],
+  ],
+  [
+    // Copies of the session's own files where nothing runs them, and of the project's own trees.
+    ["mkdir -p stage", write("stage/notes.md", "# notes\n"), "cp -R stage/. docs/"],
+    ["mkdir -p out", "echo x > out/a.txt", "cp -R out/. dist/"],
+    ["mkdir -p stage", write("stage/util.ts", "export const x = 1;\n"), "cp -R stage/. src/"],
+    ["cp -R template/. packages/new/"],
+    ["cp -R src/lib vendor/"],
+    ["ditto assets public"],
+  ],
+);
+
+const memoryGB = totalmem() / 1e9;
