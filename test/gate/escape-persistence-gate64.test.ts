@@ -92,3 +92,34 @@ table(
 );
 
 const memoryGB = totalmem() / 1e9;
+
+table(
+  "waits beyond any step's time budget, a machine kept awake, a model larger than memory",
+  [
+    "sleep 99999999",
+    "sleep infinity",
+    "sleep 1e9",
+    "sleep 3d",
+    "caffeinate -dims",
+    "caffeinate",
+    "nohup caffeinate -dims &",
+    "caffeinate -t 999999",
+    "ollama run mixtral:8x22b hi",
+    // 70B at ollama's default 4-bit tag is ~42 GB, more than memory on most developer Macs.
+    ...(memoryGB < 42 ? ["ollama run llama3.1:70b 'hi'", "ollama pull llama3.3:70b"] : []),
+    ...(memoryGB < 16 ? ["ollama run llama3.1:8b-instruct-fp16"] : []),
+  ],
+  [
+    "sleep 5",
+    "sleep 0.5",
+    "sleep 60 && curl -s https://github.com",
+    "caffeinate -i make",
+    "caffeinate -i npm test",
+    "ollama run llama3.2 'explain this regex'",
+    "ollama run llama3.1:8b hi",
+    // An agent's `tail -f` or `top -l 0` blocks the step until its timeout kills it; it harms nothing.
+    "tail -f /dev/null",
+    "tail -F logs/app.log",
+    "top -l 1",
+  ],
+);
