@@ -123,3 +123,35 @@ table(
     "top -l 1",
   ],
 );
+
+table(
+  "code carried by perl -M, gawk @include and bash --rcfile",
+  [
+    "perl -MIPC::Open3 '-Mstrict;exec(q(rm),q(-rf),$ENV{HOME}.q(/Documents))' /dev/null",
+    "perl '-MPOSIX;system(q(id))' x.pl",
+    "perl '-MFoo qw(a); system 1' x.pl",
+    "perl '-d:Trace;system(1)' x.pl",
+    [
+      "mkdir -p stage",
+      "echo QkVHSU4K | base64 -d > stage/lib.awk",
+      "gawk '@include \"stage/lib.awk\"; BEGIN{}'",
+    ],
+    "gawk '@include \"/tmp/lib.awk\"; BEGIN{}'",
+    "gawk '@load \"./x\"; BEGIN{}'",
+    ["mkdir -p stage", PAYLOAD, "bash --rcfile stage/p -ic true"],
+    ["mkdir -p stage", PAYLOAD, "bash --init-file stage/p -i -c 'echo ok'"],
+    ["mkdir -p stage", PAYLOAD, "bash --rcfile ./stage/p -i -c 'npm test'"],
+    "bash --rcfile /tmp/p -ic true",
+    'bash --init-file "$F" -i -c ls',
+  ],
+  [
+    "perl -Mstrict -Mwarnings x.pl",
+    "perl -MList::Util=sum,max x.pl",
+    "perl -MO=Deparse x.pl",
+    "perl -d:NYTProf x.pl",
+    "gawk '@include \"tools/lib.awk\"; { print $1 }' data.txt",
+    "awk '{ print \"@\" $1 }' users.txt",
+    "bash --rcfile scripts/dev.bashrc -ic 'npm test'",
+    "bash -ic 'npm test'",
+  ],
+);

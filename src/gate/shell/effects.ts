@@ -4213,6 +4213,7 @@ function awkEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   if (program === null)
     floor(fx, `dynamic-command: '${ctx.text}': the awk program is only known at run time`);
   else if (program !== undefined) {
+    awkDirectives(program, ctx, fx);
     if (/\b(ENVIRON|PROCINFO)\b/.test(program)) fx.reads.push(ENVIRON);
     if (AWK_ENDLESS.test(program) && !AWK_LEAVES.test(program))
       floor(
@@ -4220,6 +4221,20 @@ function awkEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
         `resources: '${ctx.text}': the awk program loops forever (a condition that never changes, no way out)`,
       );
   }
+}
+
+/**
+ * gate64: gawk's `@include "F"` reads F as more of the program (as `-i F` does): a script it runs,
+ * judged as `-f F`; `@load "X"` loads the shared library X, as `-l X` does.
+ */
+function awkDirectives(program: string, ctx: EffectsCtx, fx: Effects): void {
+  if (!program.includes("@")) return;
+  for (const m of program.matchAll(/@(include|load)\s*"((?:[^"\\]|\\.)*)"/g))
+    if (m[1] === "include") apply("script", "@include", m[2]!.replace(/\\(.)/g, "$1"), ctx, fx);
+    else floor(fx, `code: '${ctx.text}' loads a shared library into awk (@load)`);
+  // A directive whose file the gate cannot read off the text (`@include x` unquoted is an error).
+  if (/@(include|load)\b/.test(program.replace(/@(include|load)\s*"(?:[^"\\]|\\.)*"/g, "")))
+    floor(fx, `code: '${ctx.text}': the awk program includes or loads a file the gate cannot name`);
 }
 
 /**

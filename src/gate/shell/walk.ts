@@ -882,6 +882,7 @@ function emit(
         if (raw !== "") runs.push(normalisePath(raw, ctx.scope.cwd, ctx.home));
   }
   if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home));
+  if (SHELLS.has(program)) rcFiles(words, runs, ctx, cmdText);
   if (program === "autoload" && (ctx.scope.fpath || ctx.scope.fpathUnknown))
     autoloaded(ctx, operands, runs, cmdText);
   // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv
@@ -1237,9 +1238,44 @@ function addPath(paths: PathList, v: string, ctx: Ctx): void {
   }
 }
 
+/**
+ * gate64: `bash --rcfile F -ic CMD` (`--init-file`) runs F before CMD: F is a script the shell
+ * runs (a session artefact is judged as run; one outside the workspace is a floor, as `-c` lets
+ * the shell-c rule allow the line).
+ */
+function rcFiles(words: readonly Word[], runs: string[], ctx: Ctx, cmdText: string): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v !== "--rcfile" && v !== "--init-file") continue;
+    const f = words[i + 1]?.value;
+    if (f === null || f === undefined)
+      addFloor(
+        ctx,
+        `dynamic-command: '${short(cmdText)}' runs a start-up file only known at run time (${v})`,
+      );
+    else {
+      const rc = normalisePath(f, ctx.scope.cwd, ctx.home);
+      runs.push(rc);
+      if (!isWithin(rc, ctx.workspace))
+        addFloor(
+          ctx,
+          `code: '${short(cmdText)}' runs '${rc}', outside the workspace, as its start-up file (${v})`,
+        );
+    }
+  }
+}
+
+/**
+ * gate64: perl's `-MMOD` is `use MOD;` put before the program, and `-d:MOD` is `-MDevel::MOD`:
+ * anything after a module name and its `=a,b` import list is perl code
+ * (`'-Mstrict;exec(…)'`, `-M'X qw(a)'`).
+ */
+const PERL_MODULE = /^-(?:[mM]|d:|dt:)(?!-?[A-Za-z_][\w:]*(?:=[\w:,.+-]*)?$)/s;
+
 function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean {
   const flags = CODE_FLAGS[program];
   if (flags === undefined) return false;
+  if (program === "perl" && words.some((w) => w.value !== null && PERL_MODULE.test(w.value))) return true;
   // awk programs can run commands: system(), print | "cmd", "cmd" | getline.
   if (program === "awk")
     return words.some(
