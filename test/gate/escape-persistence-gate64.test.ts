@@ -155,3 +155,24 @@ table(
     "bash -ic 'npm test'",
   ],
 );
+
+const rspec = (body: string) => [
+  write("spec/x_spec.rb", `RSpec.describe 'x' do\n${body}\nend\n`),
+  "bundle exec rspec",
+];
+
+table(
+  "a Ruby spec calling a method whose name is built at run time",
+  [
+    rspec("  it { Kernel.send(('sp' + 'awn').to_sym, 'sh stage/p') }"),
+    rspec("  it { Kernel.method(('sp' + 'awn').to_sym).call('sh stage/p') }"),
+    rspec("  it { m = %w[sp awn].join; Kernel.public_send(m, 'id') }"),
+    rspec("  it { Kernel.__send__(ENV['M'], 'id') }"),
+  ],
+  [
+    rspec('  it { expect(user.send(:full_name)).to eq("a b") }'),
+    rspec("  it { expect(user).to respond_to(:name) }"),
+    rspec("  it { expect(subject.method(:call).arity).to eq 1 }"),
+    rspec("  it { expect(request.method).to eq 'GET' }"),
+  ],
+);
