@@ -2316,31 +2316,13 @@ function copiedBelow(s: Track, p: Track | undefined, c: SimpleCommand): [string,
  * gate64: a tree copy of a directory the session wrote into (`cp -R stage/. .`, `ditto stage .`,
  * `cp -R stage/ .`) places what the session wrote there below its destination (`.husky/pre-commit`,
  * `.claude/settings.json`, `.pre-commit-config.yaml`): the copy is judged as writing those paths,
- * as copiedTree records them. A source whose content the gate cannot name (in or below a tree a
- * program wrote from its input, a blind workspace, a directory a full index forgot) may hold any
- * file: each destination is judged as a tree (DEST/**).
+ * as copiedTree records them.
  */
 function copiedWrites(sub: Subject, s: Track, p: Track | undefined): void {
   const c = sub.cmd!;
   const writes = [...sub.writes];
   for (const [w] of copiedBelow(s, p, c)) if (!writes.includes(w)) writes.push(w);
   if (writes.length > sub.writes.length) sub.writes = writes;
-  for (const f of copySources(c)) {
-    if (!unknownContent(f, s, p)) continue;
-    const trees = c.trees ?? [];
-    for (const w of c.writes) if (c.moved?.includes(w) !== true && !trees.includes(w)) trees.push(w);
-    c.trees = trees;
-    return;
-  }
-}
-
-/** gate64: `dir`'s files are not all known to the session's index: it lies in or below a tree, blind or forgotten artefact. */
-function unknownContent(dir: string, s: Track, p: Track | undefined): boolean {
-  for (let f = dir, up = 0; up < 64 && f.length > 1; up++, f = f.slice(0, f.lastIndexOf("/"))) {
-    const a = s.artefact(f) ?? p?.artefact(f);
-    if (a?.tree === true || a?.blind === true) return true;
-  }
-  return false;
 }
 
 /** What a write puts in a file as far as the gate can read it: a text, or the project files it copies. */
