@@ -919,13 +919,25 @@ class Reader {
           this.note("it runs processes (open of '|…')", lit[0]);
       }
       if (/^(send|__send__|public_send|method|instance_method|respond_to\?)$/.test(x.v)) {
-        const at = this.is(i + 1, "(") ? i + 2 : i + 1;
+        let at = this.is(i + 1, "(") ? i + 2 : i + 1;
+        // gate64: `send(('sp' + 'awn').to_sym, …)`: the name's own parentheses.
+        while (this.is(at, "(")) at++;
         let name: string | null = null;
         if (this.is(at, ":") && this.id(at + 1) !== null) name = this.id(at + 1);
         else if (this.is(at, ":") && t[at + 1]?.k === "str") name = t[at + 1]!.v;
         else name = this.literal(at)?.[0] ?? null;
         if (name !== null && DANGER_NAMES.ruby.test(name))
           this.note("it reaches a dangerous name by send", name);
+        // gate64: a name computed at run time (`send(m)`, `method(x.to_sym).call`) may be any method.
+        else if (
+          name === null &&
+          x.v !== "respond_to?" &&
+          this.is(i + 1, "(") &&
+          !this.is(at, ")") &&
+          this.id(i - 1) !== "def" &&
+          !this.is(i - 1, ":")
+        )
+          this.note("it calls a method whose name is only known at run time (send/method)", x.v);
       }
       if (x.v === "ENV" && !this.is(i - 1, "::")) {
         if (this.is(i + 1, "[")) {

@@ -592,6 +592,11 @@ export class Gate {
         this.arrivedLinks(found, bundle, subjects, s, p, nowMs);
       }
       texts = shellTexts(parsed.commands, action.command, ws === OUTSIDE ? null : ws);
+      if (
+        s.artefacts.size + s.forgotten.size > 0 ||
+        (p !== undefined && p.artefacts.size + p.forgotten.size > 0)
+      )
+        for (const sub of subjects) if (sub.cmd?.copy) copiedWrites(sub, s, p);
     } else {
       const sub = this.structuredSubject(action, s.workspaces?.[0] ?? this.cwd, links);
       subjects.push(sub);
@@ -817,25 +822,14 @@ export class Gate {
    * artefacts below it along: each lands below every path the command writes, as it was.
    */
   private copiedTree(s: Track, p: Track | undefined, c: SimpleCommand): void {
-    const below: [string, Artefact][] = [];
-    for (const t of p ? [s, p] : [s]) {
-      if (t.artefacts.size === 0) continue;
-      for (const f of copySources(c)) {
-        const head = f.endsWith("/") ? f : `${f}/`;
-        for (const k of t.below(head)) {
-          const a = t.artefacts.get(k)!;
-          below.push([k.slice(head.length - 1), { ...a, summary: `${a.summary}, then '${c.text}'` }]);
-        }
-      }
-    }
-    if (below.length === 0) return;
+    const landed = copiedBelow(s, p, c);
+    if (landed.length === 0) return;
     this.urgent = true;
-    for (const w of c.writes)
-      for (const [rel, a] of below) {
-        if (c.moved?.includes(w) === true) continue;
-        s.made(w + rel, a);
-        p?.made(w + rel, a);
-      }
+    for (const [w, a] of landed) {
+      const by = { ...a, summary: `${a.summary}, then '${c.text}'` };
+      s.made(w, by);
+      p?.made(w, by);
+    }
   }
 
   /**
@@ -2283,7 +2277,53 @@ function projectTaint(
 
 /** What a copy reads: its paths that it does not write, and a move's sources (written: removed). */
 function copySources(c: SimpleCommand): string[] {
-  return c.paths.filter((x) => !c.writes.includes(x) || c.moved?.includes(x) === true);
+  return c.paths.filter(
+    (x, i) => !c.writes.includes(x) || c.moved?.includes(x) === true || namedBefore(c, x, i),
+  );
+}
+
+/**
+ * gate64: `x` (the i-th path, also written) is a source named before the directory it lies in:
+ * `cp -R stage/ .` writes `./stage` as GNU cp would, and copies stage's content into `.` as
+ * macOS's cp does; `cp -R a b/` names `b/a` after `b`, where it lands.
+ */
+function namedBefore(c: SimpleCommand, x: string, i: number): boolean {
+  const up = c.paths.indexOf(x.slice(0, Math.max(x.lastIndexOf("/"), 1)));
+  return up > i && c.writes.includes(c.paths[up]!);
+}
+
+/**
+ * A copy or move of a directory (`mv a.d b.d`, `cp -R gen/ src/`, `rsync -a x/ y/`) takes the
+ * artefacts below it along: each lands below every path the command writes, as it was. The paths
+ * they land at, each with the artefact it is.
+ */
+function copiedBelow(s: Track, p: Track | undefined, c: SimpleCommand): [string, Artefact][] {
+  const out: [string, Artefact][] = [];
+  for (const t of p ? [s, p] : [s]) {
+    if (t.artefacts.size === 0) continue;
+    for (const f of copySources(c)) {
+      const head = f.endsWith("/") ? f : `${f}/`;
+      for (const k of t.below(head)) {
+        const a = t.artefacts.get(k)!;
+        for (const w of c.writes)
+          if (c.moved?.includes(w) !== true) out.push([w + k.slice(head.length - 1), a]);
+      }
+    }
+  }
+  return out;
+}
+
+/**
+ * gate64: a tree copy of a directory the session wrote into (`cp -R stage/. .`, `ditto stage .`,
+ * `cp -R stage/ .`) places what the session wrote there below its destination (`.husky/pre-commit`,
+ * `.claude/settings.json`, `.pre-commit-config.yaml`): the copy is judged as writing those paths,
+ * as copiedTree records them.
+ */
+function copiedWrites(sub: Subject, s: Track, p: Track | undefined): void {
+  const c = sub.cmd!;
+  const writes = [...sub.writes];
+  for (const [w] of copiedBelow(s, p, c)) if (!writes.includes(w)) writes.push(w);
+  if (writes.length > sub.writes.length) sub.writes = writes;
 }
 
 /** What a write puts in a file as far as the gate can read it: a text, or the project files it copies. */

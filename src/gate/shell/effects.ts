@@ -4,6 +4,7 @@
  * command handed to it). The walk adds them to the command, so the pack's write, persistence,
  * secret and host rules judge what the command does, not what it is called.
  */
+import { totalmem } from "node:os";
 import { canonicalHost } from "../hosts.js";
 import { hostOf } from "../paths.js";
 import { flagsLoad, propertyKind } from "../program-keys.js";
@@ -286,6 +287,13 @@ export function commandEffects(program: string, words: Word[], ctx: EffectsCtx):
     case "ollama":
       ollamaRegistry(words, ctx, fx);
       ollamaSize(words, ctx, fx);
+      break;
+    // gate64: waits longer than a day
+    case "sleep":
+      sleepFor(words, ctx, fx);
+      break;
+    case "caffeinate":
+      caffeinateHold(words, ctx, fx);
       break;
     case "ps":
       if (psShowsEnvironment(words)) fx.reads.push(ENVIRON);
@@ -4404,6 +4412,7 @@ function awkEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   if (program === null)
     floor(fx, `dynamic-command: '${ctx.text}': the awk program is only known at run time`);
   else if (program !== undefined) {
+    awkDirectives(program, ctx, fx);
     if (/\b(ENVIRON|PROCINFO)\b/.test(program)) fx.reads.push(ENVIRON);
     if (AWK_ENDLESS.test(program) && !AWK_LEAVES.test(program))
       floor(
@@ -4411,6 +4420,20 @@ function awkEffects(words: Word[], ctx: EffectsCtx, fx: Effects): void {
         `resources: '${ctx.text}': the awk program loops forever (a condition that never changes, no way out)`,
       );
   }
+}
+
+/**
+ * gate64: gawk's `@include "F"` reads F as more of the program (as `-i F` does): a script it runs,
+ * judged as `-f F`; `@load "X"` loads the shared library X, as `-l X` does.
+ */
+function awkDirectives(program: string, ctx: EffectsCtx, fx: Effects): void {
+  if (!program.includes("@")) return;
+  for (const m of program.matchAll(/@(include|load)\s*"((?:[^"\\]|\\.)*)"/g))
+    if (m[1] === "include") apply("script", "@include", m[2]!.replace(/\\(.)/g, "$1"), ctx, fx);
+    else floor(fx, `code: '${ctx.text}' loads a shared library into awk (@load)`);
+  // A directive whose file the gate cannot read off the text (`@include x` unquoted is an error).
+  if (/@(include|load)\b/.test(program.replace(/@(include|load)\s*"(?:[^"\\]|\\.)*"/g, "")))
+    floor(fx, `code: '${ctx.text}': the awk program includes or loads a file the gate cannot name`);
 }
 
 /**
@@ -4850,6 +4873,17 @@ function ghSaves(words: Word[], ctx: EffectsCtx, fx: Effects): void {
 
 /** Most parameters (billions) a model `ollama run|pull` may fetch: 70B is ~40 GB of weights. */
 const OLLAMA_MAX_BILLIONS = 70;
+/**
+ * gate64: bytes of weights per parameter by the tag's quantisation: ollama's default tags are
+ * Q4_K_M (~4.9 bits a weight: 70B is ~42 GB), `q8_0` about a byte, `fp16`/`bf16` two.
+ */
+function bytesPerParameter(tag: string): number {
+  if (/(?:^|[-_])b?f16(?:[-_]|$)/i.test(tag)) return 2;
+  if (/(?:^|[-_])q8/i.test(tag)) return 1.07;
+  return 0.6;
+}
+/** gate64: this machine's memory, bytes: a model whose weights exceed it cannot load without swapping the machine to a halt. */
+const MEMORY_BYTES = totalmem();
 
 /**
  * `ollama run llama3.1:405b`, `ollama pull deepseek-r1:671b`: the size tag says how large the
@@ -4862,15 +4896,76 @@ function ollamaSize(words: Word[], ctx: EffectsCtx, fx: Effects): void {
   if (sub !== "run" && sub !== "pull") return;
   const model = ops[1];
   if (model === undefined) return;
+  // gate64: a mixture's `8x22b` is eight experts of 22B (at most 176B; mixtral:8x22b is 141B).
   const m =
-    model.value === null ? null : /:(?:[\w.-]*?[-_])?(\d+(?:\.\d+)?)([bt])(?:[-_.]|$)/i.exec(model.value);
-  if (
-    model.value === null ||
-    (m !== null && Number(m[1]) * (m[2]!.toLowerCase() === "t" ? 1000 : 1) > OLLAMA_MAX_BILLIONS)
-  )
+    model.value === null
+      ? null
+      : /:(?:[\w.-]*?[-_])?(?:(\d+)x)?(\d+(?:\.\d+)?)([bt])(?:[-_.]|$)/i.exec(model.value);
+  const billions =
+    m === null ? 0 : Number(m[1] ?? 1) * Number(m[2]) * (m[3]!.toLowerCase() === "t" ? 1000 : 1);
+  const bytes =
+    m === null ? 0 : billions * 1e9 * bytesPerParameter(model.value!.slice(model.value!.indexOf(":")));
+  if (model.value === null || billions > OLLAMA_MAX_BILLIONS)
     floor(
       fx,
-      `resources: '${ctx.text}' fetches and loads a model of ${m ? `${m[1]}${m[2]}` : "unknown size"} parameters (hundreds of GB)`,
+      `resources: '${ctx.text}' fetches and loads a model of ${m ? m[0].replace(/^:|[-_.]$/g, "") : "unknown size"} parameters (hundreds of GB)`,
+    );
+  else if (bytes > MEMORY_BYTES)
+    floor(
+      fx,
+      `resources: '${ctx.text}' loads ${Math.round(bytes / 1e9)} GB of weights (${m![0].replace(/^:|[-_.]$/g, "")}), more than this machine's ${Math.round(MEMORY_BYTES / 1e9)} GB of memory: it swaps the machine to a halt`,
+    );
+}
+
+/**
+ * gate64: the longest wait one action may ask for, seconds (a day). No step of a developer's day
+ * sleeps longer; a longer `sleep` or `caffeinate -t` holds the agent's step (and its shell) past
+ * any time budget, and a `caffeinate` that keeps the machine awake overrides the user's energy
+ * settings for as long (a laptop's battery, a display that never sleeps).
+ */
+export const MAX_WAIT_SECONDS = 86_400;
+
+/** `10`, `1.5m`, `2h`, `1d`, `1e9`, `infinity` (GNU sleep's units): seconds, NaN when not a duration. */
+function seconds(v: string): number {
+  const m = /^(\d+(?:\.\d*)?(?:e[+-]?\d+)?|\.\d+|inf(?:inity)?)([smhd]?)$/i.exec(v);
+  if (m === null) return Number.NaN;
+  const n = /^inf/i.test(m[1]!) ? Number.POSITIVE_INFINITY : Number(m[1]);
+  return n * ({ "": 1, s: 1, m: 60, h: 3600, d: 86_400 }[m[2]!.toLowerCase()] ?? 1);
+}
+
+/** gate64: `sleep 99999999`, `sleep infinity`, `sleep 2d`: its operands add up (GNU) past MAX_WAIT_SECONDS. */
+function sleepFor(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let total = 0;
+  for (const w of words) if (w.value !== null && !w.value.startsWith("-")) total += seconds(w.value) || 0;
+  if (total > MAX_WAIT_SECONDS)
+    floor(
+      fx,
+      `resources: '${ctx.text}' waits ${total === Number.POSITIVE_INFINITY ? "forever" : `${Math.round(total / 86_400)} days`} (more than a day)`,
+    );
+}
+
+/**
+ * gate64: `caffeinate -dims` with no command to wrap and no `-w PID` keeps the machine awake until
+ * it is killed (`-t N` for N seconds); with a command it lasts as long as the command.
+ */
+function caffeinateHold(words: Word[], ctx: EffectsCtx, fx: Effects): void {
+  let timeout: number | null = null;
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v === null) return;
+    const f = /^-([a-zA-Z]*)$/.exec(v) ?? /^-([a-zA-Z]*[tw])(\d+)$/.exec(v);
+    if (f === null) return; // the command it wraps: bounded by it
+    const last = f[1]!.slice(-1);
+    if (last !== "t" && last !== "w") continue;
+    const value = f[2] ?? words[++i]?.value;
+    if (value === null) return;
+    if (last === "w") return; // until that process ends
+    timeout = value === undefined ? Number.NaN : seconds(value);
+  }
+  if (timeout === null || !(timeout <= MAX_WAIT_SECONDS))
+    floor(
+      fx,
+      `resources: '${ctx.text}' keeps the machine awake ${timeout === null ? "until it is killed (no command, -t or -w to end it)" : "for more than a day"}`,
     );
 }
 

@@ -889,6 +889,7 @@ function emit(
         if (raw !== "") runs.push(normalisePath(raw, ctx.scope.cwd, ctx.home, ctx.links.at));
   }
   if (fx) for (const f of fx.scripts) runs.push(normalisePath(f, ctx.scope.cwd, ctx.home, ctx.links.at));
+  if (SHELLS.has(program)) rcFiles(words, runs, ctx, cmdText);
   if (program === "autoload" && (ctx.scope.fpath || ctx.scope.fpathUnknown))
     autoloaded(ctx, operands, runs, cmdText);
   // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv
@@ -906,6 +907,7 @@ function emit(
   const globby = anyGlobWord(words) || anyGlob(ctx.reads) || anyGlob(r.reads);
   const globs = globby ? patterns(paths.list) : undefined;
   const globWrites = globby || anyGlob(ctx.writes) || anyGlob(r.writes) ? patterns(finalWrites) : undefined;
+  tempRootWrites(program, finalWrites, ctx, cmdText);
   // Every field is present, the optional ones as undefined, in one order: one object shape for
   // every command, which a literal of conditional spreads (`...(x ? { x } : {})`) is not (each
   // spread after the first field takes V8's slow path, and the shapes differ by which are set).
@@ -953,6 +955,36 @@ function emit(
   if (program === "cd" || program === "pushd" || program === "popd" || program === "chdir")
     changeDir(ctx, cmd);
   if (program !== "") recurse(new WalkRunner(ctx), cmd, r.heredoc);
+}
+
+/**
+ * gate64: the temp roots every program and user of the machine shares: /tmp (/private/tmp),
+ * /var/tmp, and /var/folders down to a user's C, T and 0 directories ($TMPDIR is
+ * /var/folders/xx/yyyy/T). A named directory below one is scratch (`rm -rf /tmp/build-xyz`); the
+ * root is not: it holds other programs' sockets (ssh-agent, tmux, VS Code's IPC), other users'
+ * files and launchd's state.
+ */
+const TEMP_ROOT =
+  /^(?:\/system\/volumes\/data)?(?:\/private)?\/(?:tmp|var\/tmp|var\/folders(?:\/[^/]+){0,3})\/*$/i;
+/** Programs that remove the paths they name: a temp root named whole is removed. */
+const REMOVERS = new Set(["rm", "rmdir", "srm", "shred", "unlink", "trash"]);
+
+/**
+ * gate64: a write whose glob starts directly in a temp root (`rm -rf /tmp/*`, each user's cache
+ * `/var/folders/X/Y/C` named by globs, launchd's `/private/tmp/com.apple.launchd.*` sockets)
+ * reaches whatever other programs keep there, and a remover naming the root itself removes all of
+ * it: outside the workspace, a floor (ESCALATE).
+ */
+function tempRootWrites(program: string, writes: readonly string[], ctx: Ctx, cmdText: string): void {
+  for (const w of writes) {
+    const g = w.search(GLOB_CHARS);
+    const root = g < 0 ? (REMOVERS.has(program) ? w : null) : w.slice(0, Math.max(w.lastIndexOf("/", g), 0));
+    if (root === null || !TEMP_ROOT.test(root)) continue;
+    addFloor(
+      ctx,
+      `workspace-escape: '${short(cmdText)}' ${g < 0 ? "removes" : "writes what a glob matches in"} ${root}, a temp root every program and user shares (sockets, other users' files, launchd's state): only a named directory below it is scratch`,
+    );
+  }
 }
 
 /** The files an expander reads (its operands and its standard input's file), absolute. */
@@ -1228,9 +1260,44 @@ function addPath(paths: PathList, v: string, ctx: Ctx): void {
   }
 }
 
+/**
+ * gate64: `bash --rcfile F -ic CMD` (`--init-file`) runs F before CMD: F is a script the shell
+ * runs (a session artefact is judged as run; one outside the workspace is a floor, as `-c` lets
+ * the shell-c rule allow the line).
+ */
+function rcFiles(words: readonly Word[], runs: string[], ctx: Ctx, cmdText: string): void {
+  for (let i = 0; i < words.length; i++) {
+    const v = words[i]!.value;
+    if (v !== "--rcfile" && v !== "--init-file") continue;
+    const f = words[i + 1]?.value;
+    if (f === null || f === undefined)
+      addFloor(
+        ctx,
+        `dynamic-command: '${short(cmdText)}' runs a start-up file only known at run time (${v})`,
+      );
+    else {
+      const rc = normalisePath(f, ctx.scope.cwd, ctx.home, ctx.links.at);
+      runs.push(rc);
+      if (!isWithin(rc, ctx.workspace))
+        addFloor(
+          ctx,
+          `code: '${short(cmdText)}' runs '${rc}', outside the workspace, as its start-up file (${v})`,
+        );
+    }
+  }
+}
+
+/**
+ * gate64: perl's `-MMOD` is `use MOD;` put before the program, and `-d:MOD` is `-MDevel::MOD`:
+ * anything after a module name and its `=a,b` import list is perl code
+ * (`'-Mstrict;exec(…)'`, `-M'X qw(a)'`).
+ */
+const PERL_MODULE = /^-(?:[mM]|d:|dt:)(?!-?[A-Za-z_][\w:]*(?:=[\w:,.+-]*)?$)/s;
+
 function isInlineCode(program: string, words: Word[], heredoc: boolean): boolean {
   const flags = CODE_FLAGS[program];
   if (flags === undefined) return false;
+  if (program === "perl" && words.some((w) => w.value !== null && PERL_MODULE.test(w.value))) return true;
   // awk programs can run commands: system(), print | "cmd", "cmd" | getline.
   if (program === "awk")
     return words.some(
