@@ -129,6 +129,8 @@ interface Ctx {
   vars?: ReadonlyMap<string, Word>;
   /** Expansions of credential-named variables so far (shared by every copy of the context). */
   secretEnv: { n: number };
+  /** What a persistent shell keeps after the line (ShellParse.keeps), shared by every nested walk. */
+  keeps: { path?: string };
   /** The line's shell variables as arithmetic would see them (shared by every copy of the context). */
   sh: ShellVars;
 }
@@ -185,6 +187,7 @@ export function parseShell(
     parse: backend.parse,
     budget: { left: limits.maxWork, nesting: 0, peak: 0, stopped: false },
     secretEnv: { n: 0 },
+    keeps: {},
     sh: { vars: new Map(), assoc: null },
   };
   // The action's environment reaches every command of the line: PAGER=…, LD_PRELOAD=… are judged.
@@ -199,7 +202,13 @@ export function parseShell(
     commands: out,
     floors,
     work: { steps: limits.maxWork - ctx.budget.left, nesting: ctx.budget.peak },
+    keeps: kept(ctx),
   };
+}
+
+/** What the line leaves a persistent shell: the PATH it set. */
+function kept(ctx: Ctx): ShellParse["keeps"] {
+  return ctx.keeps.path === undefined ? undefined : { path: ctx.keeps.path };
 }
 
 function addFloor(ctx: Ctx, reason: string): void {
@@ -1329,6 +1338,10 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
   const list = value ?? (raw !== undefined && /^"?[^"`'\\]*"?$/.test(raw) ? raw.replace(/"/g, "") : null);
   if (name === "PATH") {
     ctx.scope.path = value ?? "(only known at run time)";
+    // A bare `PATH=…` or `export PATH=…` outlives the line in a persistent shell (a command's
+    // prefix `PATH=… cmd` does not): the gate judges later steps' program names through it.
+    if (ctx.depth === 0 && (via.length === 0 || (via.length === 1 && via[0] === "export")))
+      ctx.keeps.path = list ?? raw ?? "$(only known at run time)";
     if (!searchPathInWorkspace(ctx, name, list))
       addFloor(
         ctx,
