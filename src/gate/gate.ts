@@ -52,11 +52,13 @@ import {
   patchTargets,
   runLanguage,
   type ShellLimits,
+  type ShellParse,
   type SimpleCommand,
   sedScript,
   urlData,
   type Word,
 } from "./shell/index.js";
+import { SHELL_BUILTINS } from "./shell/programs.js";
 import { DATABASE_CLIENTS } from "./shell/queries.js";
 import {
   type Artefact,
@@ -586,6 +588,7 @@ export class Gate {
       const cred = credentialFinding(action.command);
       if (cred) found.push(cred);
       this.lineFindings(found, action.command, cwd, links);
+      pathFindings(found, parsed, s, cwd, ws === OUTSIDE ? null : ws, this.home, links);
       netWrites = taintFindings(found, parsed.commands, s, p, links);
       if (s.netArtefacts.size > 0 || (p !== undefined && p.netArtefacts.size > 0)) {
         arrivedTreeFindings(found, subjects, s, p, ws);
@@ -640,6 +643,7 @@ export class Gate {
     }
     manifestFindings(found, subjects, texts, netWrites, s, p);
     reviewControlFindings(found, subjects, texts, s, p);
+    unignoreFindings(found, subjects, texts);
     if (texts !== undefined && this.carrying === 0)
       this.carriedFindings(found, bundle, subjects, texts, s, snap, req);
     const matched: CompiledRule[] = [];
@@ -653,6 +657,7 @@ export class Gate {
     }
     // Labels earned by earlier commands of the same line count for later ones: `cat key | curl -d @-`.
     const lineLabels = new Set<string>();
+    for (const f of found) if (f.labels) for (const l of f.labels) lineLabels.add(l);
     for (const sub of subjects) {
       const c = sub.cmd;
       const writesNothing =
@@ -1792,6 +1797,107 @@ function reviewControlFindings(
         rule: "review-control",
         effect: "escalate",
         reason: `history-evasion: '${sub.text}' writes '${w}', which tells git status, diffs and searches what not to show: ${why}`,
+      });
+      return;
+    }
+  }
+}
+
+/** The session label a PATH that puts a writable directory first leaves (pathFindings). */
+const PATH_SHADOWED = "path-shadowed";
+/** Temporary directories anyone may write: a PATH entry there is as writable as the workspace. */
+const TEMP_DIR = /^\/(?:private\/)?(?:tmp|var\/tmp|var\/folders|dev\/shm)(?:\/|$)/;
+
+/**
+ * gate63: the session's PATH is state. A step that leaves PATH (`export PATH=bin:$PATH`, kept by a
+ * persistent shell) with a directory the session may write before the system's (the workspace, a
+ * temporary directory, a relative or run-time entry, a directory holding the session's artefacts)
+ * labels the session; from then on every program named without a slash may be a file the session
+ * wrote, so it is ESCALATE naming that step, as `export PATH=…; git status` in one line is.
+ */
+function pathFindings(
+  out: Finding[],
+  parsed: ShellParse,
+  s: Track,
+  cwd: string,
+  ws: string | null,
+  home: string,
+  links: Links,
+): void {
+  const set = s.labels.has(PATH_SHADOWED) ? s.origins.get(PATH_SHADOWED) : undefined;
+  if (set !== undefined)
+    for (const c of parsed.commands) {
+      if (c.program === "" || c.path !== null || SHELL_BUILTINS.has(c.program)) continue;
+      out.push({
+        rule: "session-artefact",
+        effect: "escalate",
+        reason: `program-lookup: '${c.program}' is looked up through the PATH '${set.summary}' set, which puts a directory the session may write first: the gate cannot tell which program runs`,
+      });
+      break;
+    }
+  const kept = parsed.keeps?.path;
+  if (kept === undefined) return;
+  for (const e of kept.replace(/["']/g, "").split(":")) {
+    if (e === "$PATH" || e === "${PATH}") break;
+    const dir = e
+      .replace(/^\$(?:PWD|\{PWD\})(?=\/|$)/, cwd)
+      .replace(/^(?:\$HOME|\$\{HOME\}|~)(?=\/|$)/, home);
+    const abs = dir.startsWith("/") && !dir.includes("$") ? normalisePath(dir, cwd, home, links) : null;
+    const writable =
+      abs === null ||
+      TEMP_DIR.test(abs) ||
+      (ws !== null && isWithin(abs, ws)) ||
+      s.below(`${abs}/`).length > 0;
+    if (!writable) continue;
+    out.push({
+      rule: "session-artefact",
+      effect: "allow",
+      reason: `path-shadowed: PATH now starts with '${e}', which the session may write: later programs named without a slash are judged as the session's files`,
+      labels: [PATH_SHADOWED],
+    });
+    return;
+  }
+}
+
+/** The ignore files git itself reads (not ripgrep's or fd's). */
+const GIT_IGNORE_FILE = /(?:^|\/)(?:\.gitignore|\.git\/info\/exclude)$/;
+/** Negations of templates and keep-files (`!.env.example`, `!.gitkeep`): what a project means to commit. */
+const UNIGNORED_TEMPLATE = /(?:\.(?:example|sample|template|tmpl|dist|md)|(?:^|\/)\.(?:git)?keep)$/;
+
+/**
+ * gate63: a write to .gitignore or .git/info/exclude that un-ignores a pattern (`!.env`, a line the
+ * gate cannot read, or text it does not know: `sed -i '/.env/d'`) lets `git add -A` stage files the
+ * project kept out of git, which the gate cannot list: it labels the session `secret-staged`, as
+ * `git add -f` does (the pack's git-add-force), and a push after it is reviewed.
+ */
+function unignoreFindings(
+  out: Finding[],
+  subjects: readonly Subject[],
+  texts: Map<string, WriteText> | undefined,
+): void {
+  for (const sub of subjects) {
+    for (const w of sub.writes) {
+      if (!GIT_IGNORE_FILE.test(w)) continue;
+      const t = texts?.get(w);
+      if (t !== undefined && "keep" in t) continue;
+      // sed's text is its script, not the file it leaves (`sed -i '/.env/d'` deletes the ignore line).
+      const sed = sub.program === "sed" || sub.program === "gsed";
+      const text = t !== undefined && "text" in t && !sed ? (t.text ?? t.printed ?? null) : null;
+      let why: string | null = null;
+      if (text === null) why = "text the gate does not know";
+      else
+        for (const raw of text.split(/\r?\n/)) {
+          const pat = raw.trim();
+          if (!pat.startsWith("!") || UNIGNORED_TEMPLATE.test(pat)) continue;
+          why = `'${pat}', which un-ignores what it names`;
+          break;
+        }
+      if (why === null) continue;
+      out.push({
+        rule: "review-control",
+        effect: "allow",
+        reason: `secret-staged: '${sub.text}' writes ${why} to '${w}': git may now stage files the project kept out of it, so the session is marked as having staged what may be a secret`,
+        labels: ["secret-staged"],
       });
       return;
     }

@@ -96,6 +96,11 @@ export interface ShellParse {
   work: { steps: number; nesting: number };
   /** Reasons this line can be no better than ESCALATE (empty when fully static). */
   floors: string[];
+  /**
+   * What a persistent shell keeps after the line: the PATH it set (`export PATH=bin:$PATH`, as
+   * written: `$PATH` and `$PWD` left in), undefined when it set none.
+   */
+  keeps?: { path?: string };
 }
 
 export interface ShellLimits extends Partial<ShellBudgetLimits> {

@@ -129,6 +129,8 @@ interface Ctx {
   vars?: ReadonlyMap<string, Word>;
   /** Expansions of credential-named variables so far (shared by every copy of the context). */
   secretEnv: { n: number };
+  /** What a persistent shell keeps after the line (ShellParse.keeps), shared by every nested walk. */
+  keeps: { path?: string };
   /** The line's shell variables as arithmetic would see them (shared by every copy of the context). */
   sh: ShellVars;
   /**
@@ -192,6 +194,7 @@ export function parseShell(
     parse: backend.parse,
     budget: { left: limits.maxWork, nesting: 0, peak: 0, stopped: false },
     secretEnv: { n: 0 },
+    keeps: {},
     sh: { vars: new Map(), assoc: null },
     links: { at: links, own: false },
   };
@@ -206,7 +209,13 @@ export function parseShell(
     commands: out,
     floors,
     work: { steps: limits.maxWork - ctx.budget.left, nesting: ctx.budget.peak },
+    keeps: kept(ctx),
   };
+}
+
+/** What the line leaves a persistent shell: the PATH it set. */
+function kept(ctx: Ctx): ShellParse["keeps"] {
+  return ctx.keeps.path === undefined ? undefined : { path: ctx.keeps.path };
 }
 
 function addFloor(ctx: Ctx, reason: string): void {
@@ -415,6 +424,8 @@ interface Redirects {
    * the redirect node, bash gives them to the command as arguments (gate55).
    */
   args?: { w: Word; start: number }[];
+  /** A here-string or an unquoted heredoc expands a secret-named variable: the program reads it on stdin. */
+  secretIn?: boolean;
 }
 
 function redirectedStatement(cur: Cursor, ctx: Ctx): void {
@@ -467,8 +478,11 @@ function redirect(cur: Cursor, ctx: Ctx, r: Redirects): void {
       continue;
     }
     if (type === "heredoc_redirect") {
-      if (t === "heredoc_body") r.heredoc = heredocText(cur, ctx);
-      else if (isRedirect(t)) redirect(cur, ctx, r);
+      if (t === "heredoc_body") {
+        const before = ctx.secretEnv.n;
+        r.heredoc = heredocText(cur, ctx);
+        if (ctx.secretEnv.n !== before) r.secretIn = true;
+      } else if (isRedirect(t)) redirect(cur, ctx, r);
       else if (t !== "heredoc_start" && t !== "heredoc_end") {
         if (!r.trailing) r.trailing = [];
         r.trailing.push(cur.copy());
@@ -479,6 +493,7 @@ function redirect(cur: Cursor, ctx: Ctx, r: Redirects): void {
     const w = wordValue(cur, ctx);
     if (type === "herestring_redirect") {
       r.heredoc = w.value;
+      if (w.secretEnv) r.secretIn = true;
       continue;
     }
     if (targeted) {
@@ -513,7 +528,37 @@ function redirect(cur: Cursor, ctx: Ctx, r: Redirects): void {
  */
 function heredocText(cur: Cursor, ctx: Ctx): string {
   walkSubstitutions(cur, ctx);
+  bodyExpansions(cur, ctx);
   return text(cur, ctx);
+}
+
+/** The name a `$X`, `${X…}`, `${#X}` or `${!X}` expands. */
+const EXPANDED = /^\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)/;
+
+/**
+ * Whether an expansion reads a secret-named variable's value. `${!v}` (bash) and `${(P)v}` (zsh)
+ * expand the variable whose name v holds: any variable, a credential among them (`for v in
+ * ${!AWS*}; do echo "${!v}"; done`).
+ */
+function secretExpansion(s: string, env = EXPANDED.exec(s)): boolean {
+  return (env !== null && SECRET_NAME.test(env[1]!)) || INDIRECT.test(s);
+}
+
+/**
+ * Counts the secret-named expansions of an unquoted heredoc's body in `ctx.secretEnv` (a quoted
+ * one, `<<'EOF'`, has none: tree-sitter-bash gives it no expansion nodes). Substitutions are
+ * walked on their own.
+ */
+function bodyExpansions(cur: Cursor, ctx: Ctx): void {
+  if (!cur.gotoFirstChild()) return;
+  do {
+    const t = ctx.g.types[cur.nodeTypeId];
+    if (t === "simple_expansion" || t === "expansion") {
+      if (secretExpansion(text(cur, ctx))) ctx.secretEnv.n++;
+    } else if (t !== "command_substitution" && t !== "process_substitution" && !ctx.g.leaf[cur.nodeTypeId])
+      bodyExpansions(cur, ctx);
+  } while (cur.gotoNextSibling());
+  cur.gotoParent();
 }
 
 /** Nothing, or only line continuations: what lies between two parts of one word. */
@@ -523,7 +568,13 @@ const BLANKS = /^(?:[ \t\r\n]|\\\r?\n)*$/;
 
 function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
   const words: Word[] = [];
-  const r: Redirects = { writes: [], reads: [], heredoc: outer?.heredoc ?? null, trailing: outer?.trailing };
+  const r: Redirects = {
+    writes: [],
+    reads: [],
+    heredoc: outer?.heredoc ?? null,
+    trailing: outer?.trailing,
+    secretIn: outer?.secretIn,
+  };
   if (outer) outer.trailing = undefined;
   let name: Word | null = null;
   const start = cur.startIndex;
@@ -893,8 +944,10 @@ function emit(
   if (program === "autoload" && (ctx.scope.fpath || ctx.scope.fpathUnknown))
     autoloaded(ctx, operands, runs, cmdText);
   // `echo "$GITHUB_TOKEN"`: a program that prints its words prints the credential, as `printenv
-  // GITHUB_TOKEN` does: the same secret read.
-  if (inertWords(program) && words.some((w) => w.secretEnv)) paths.add(ENVIRON);
+  // GITHUB_TOKEN` does: the same secret read. So does one given it on stdin (`base64 <<<
+  // "$GITHUB_TOKEN"`, `cat <<EOF` of it): whatever the program, the value is its input, and a
+  // filter prints its input (a consumer such as `gh auth login --with-token` is reviewed anyway).
+  if ((inertWords(program) && words.some((w) => w.secretEnv)) || r.secretIn) paths.add(ENVIRON);
   const finalWrites = writes.includes("") ? writes.filter((w) => w !== "") : writes;
   // A write or run through one name of a file the session linked is one through its other names.
   const aliases = (list: string[]) => {
@@ -1374,6 +1427,10 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
   const list = value ?? (raw !== undefined && /^"?[^"`'\\]*"?$/.test(raw) ? raw.replace(/"/g, "") : null);
   if (name === "PATH") {
     ctx.scope.path = value ?? "(only known at run time)";
+    // A bare `PATH=…` or `export PATH=…` outlives the line in a persistent shell (a command's
+    // prefix `PATH=… cmd` does not): the gate judges later steps' program names through it.
+    if (ctx.depth === 0 && (via.length === 0 || (via.length === 1 && via[0] === "export")))
+      ctx.keeps.path = list ?? raw ?? "$(only known at run time)";
     if (!searchPathInWorkspace(ctx, name, list))
       addFloor(
         ctx,
@@ -2429,10 +2486,8 @@ function wordValueIn(cur: Cursor, ctx: Ctx, feeders?: string[]): Word {
     case "expansion": {
       const s = text(cur, ctx);
       if (s === "$HOME" || s === "${HOME}") return { value: ctx.home, glob: false };
-      const env = /^\$\{?[#!]?([A-Za-z_][A-Za-z0-9_]*)/.exec(s);
-      // `${!v}` (bash) and `${(P)v}` (zsh) expand the variable whose name v holds: any variable,
-      // a credential among them (`for v in ${!AWS*}; do echo "${!v}"; done`).
-      if ((env && SECRET_NAME.test(env[1]!)) || INDIRECT.test(s)) ctx.secretEnv.n++;
+      const env = EXPANDED.exec(s);
+      if (secretExpansion(s, env)) ctx.secretEnv.n++;
       // `${HISTFILE:=/dev/null}` assigns when the variable is unset (or empty): judged as `NAME=…`.
       if (env && s.charCodeAt(1) === 123 && /^\$\{[A-Za-z_][A-Za-z0-9_]*:?=/.test(s))
         envAssignment(ctx, env[1]!, null, ctx.via);
