@@ -1,5 +1,5 @@
 import { describe, expect, it } from "vitest";
-import { collapse, compilePathGlobs, hostOf, matchPathGlob, normalisePath } from "../../src/gate/paths.js";
+import { collapse, compilePathGlobs, hostOf, Links, matchPathGlob, normalisePath } from "../../src/gate/paths.js";
 import { canonicalPath } from "../../src/gate/protect.js";
 
 const HOME = "/Users/dev";
@@ -12,8 +12,8 @@ describe("paths", () => {
     expect(collapse("/../../x")).toBe("/x");
     expect(collapse("/")).toBe("/");
     expect(collapse("/a/.ssh")).toBe("/a/.ssh");
-    expect(normalisePath("~/../dev/.ssh/./k", CWD, HOME)).toBe("/Users/dev/.ssh/k");
-    expect(normalisePath("../../..", CWD, HOME)).toBe("/");
+    expect(normalisePath("~/../dev/.ssh/./k", CWD, HOME, Links.NONE)).toBe("/Users/dev/.ssh/k");
+    expect(normalisePath("../../..", CWD, HOME, Links.NONE)).toBe("/");
   });
 
   it("matches path globs anchored at /, ~ and $CWD, case-insensitively", () => {
@@ -55,7 +55,7 @@ describe("paths", () => {
   });
 
   it("takes out macOS aliases of / (boot volume, firmlinks, /private), case-blind, repeated", () => {
-    const n = (p: string) => normalisePath(p, CWD, HOME);
+    const n = (p: string) => normalisePath(p, CWD, HOME, Links.NONE);
     expect(n("/Volumes/Macintosh HD/Users/dev/.aws/credentials")).toBe("/Users/dev/.aws/credentials");
     expect(n("/Volumes/Macintosh HD")).toBe("/");
     expect(n("/volumes/MACINTOSH HD/etc/hosts")).toBe("/etc/hosts");
