@@ -2339,6 +2339,7 @@ function shellTexts(
   ws: string | null,
 ): Map<string, WriteText> | undefined {
   let out: Map<string, WriteText> | undefined;
+  let unread: Set<string> | undefined;
   let append: boolean | undefined;
   for (const c of cmds) {
     if (c.writes.length === 0) continue;
@@ -2397,6 +2398,9 @@ function shellTexts(
       case "gsed":
         if (dynamic || c.flags.has("-f") || c.flags.has("--file") || words.some((v) => /\\[xodcuU]/.test(v)))
           break;
+        // gate66: without -i sed prints its input edited (`sed 's/^#//' notes.txt > b.py`): the
+        // text is the input's, which the gate has not read; only an in-place edit inserts its words.
+        if (![...c.flags].some((f) => f.startsWith("-i") || f.startsWith("--in-place"))) break;
         t = { path: "", text: c.words.map((w) => w.value ?? "").join("\n"), whole: false };
         break;
       // touch makes an empty file or leaves one as it was; chmod and chown change no byte (a mode
@@ -2416,11 +2420,17 @@ function shellTexts(
           if (from.length > 0 && from.every((x) => isWithin(x, ws))) t = { from };
         }
     }
-    if (t === null) continue;
+    if (t === null) {
+      // gate66: a file another command of the line also writes with a text the gate cannot read
+      // (`echo … | base64 -d > f`: the redirect is the pipeline's) holds that text, not the words.
+      for (const w of c.writes) (unread ??= new Set()).add(w);
+      continue;
+    }
     out ??= new Map();
     for (const w of c.writes)
       if (!out.has(w) && c.moved?.includes(w) !== true) out.set(w, "path" in t ? { ...t, path: w } : t);
   }
+  if (unread !== undefined && out !== undefined) for (const w of unread) out.delete(w);
   return out;
 }
 
