@@ -1356,7 +1356,7 @@ const INERT_VARS = new Map<string, boolean>([
       "RUST_BACKTRACE RUST_LOG RUST_LIB_BACKTRACE PYTHONUNBUFFERED PYTHONDONTWRITEBYTECODE PYTHONHASHSEED " +
       "PYTHONIOENCODING PYTHONUTF8 PYTHONFAULTHANDLER NODE_NO_WARNINGS GOOS GOARCH GOARM GOAMD64 CGO_ENABLED " +
       "GO111MODULE GOEXPERIMENT GOMAXPROCS GODEBUG NODE_ENV RAILS_ENV RACK_ENV MIX_ENV APP_ENV FLASK_ENV " +
-      "ENVIRONMENT TF_LOG TF_IN_AUTOMATION DOCKER_BUILDKIT BUILDKIT_PROGRESS PGUSER PGDATABASE PGPORT PGAPPNAME " +
+      "ENVIRONMENT LOG_LEVEL TF_LOG TF_IN_AUTOMATION DOCKER_BUILDKIT BUILDKIT_PROGRESS PGUSER PGDATABASE PGPORT PGAPPNAME " +
       "PGCONNECT_TIMEOUT",
   ).map((n): [string, boolean] => [n, true]),
 ]);
@@ -1405,6 +1405,8 @@ function exportedVar(ctx: Ctx, name: string, value: string | null): void {
     return;
   }
   if (value !== null && workspaceLiteral(ctx, value)) return;
+  // `CFLAGS=-O2`: a compiler's options, judged by what they load (envAssignment).
+  if (value !== null && propertyKind(name) === "options" && flagsLoad(value) === null) return;
   // A switch (`A=1`, `VERBOSE=true`) picks among the tool's own behaviours and names no file,
   // program or host; one that turns off certificate checks (`NODE_TLS_REJECT_UNAUTHORIZED=0`) stays.
   if (
