@@ -2545,6 +2545,9 @@ function shellTexts(
       case "gsed":
         if (dynamic || c.flags.has("-f") || c.flags.has("--file") || words.some((v) => /\\[xodcuU]/.test(v)))
           break;
+        // gate66: without -i sed prints its input edited (`sed 's/^#//' notes.txt > b.py`): the
+        // text is the input's, which the gate has not read; only an in-place edit inserts its words.
+        if (![...c.flags].some((f) => f.startsWith("-i") || f.startsWith("--in-place"))) break;
         t = { path: "", text: c.words.map((w) => w.value ?? "").join("\n"), whole: false };
         break;
       // touch makes an empty file or leaves one as it was; chmod and chown change no byte (a mode

@@ -151,6 +151,8 @@ interface ShellVars {
   vars: Map<string, string | null>;
   /** Associative arrays (`declare -A m`): their subscripts are strings, not arithmetic. */
   assoc: Set<string> | null;
+  /** Integer variables (`declare -i n`): every later assignment to one is evaluated as arithmetic. */
+  ints?: Set<string>;
 }
 
 interface Budget extends Work {
@@ -202,6 +204,7 @@ export function parseShell(
   if (env)
     for (const [k, v] of Object.entries(env)) {
       envAssignment(ctx, k, v, ["env"]);
+      exportedVar(ctx, k, v);
       shellVar(ctx, k, v, "");
     }
   parseInto(line, ctx);
@@ -597,6 +600,7 @@ function commandNode(cur: Cursor, ctx: Ctx, outer?: Redirects): void {
       // `X=$(cmd) prog`: the substitution runs; `PAGER=cmd git log` makes git run cmd.
       const a = assignment(cur, ctx);
       envAssignment(ctx, a.name, a.value, [...ctx.via, "env"], a.raw);
+      exportedVar(ctx, a.name, a.value);
       prevWord = false;
       continue;
     }
@@ -695,10 +699,12 @@ function declaration(cur: Cursor, ctx: Ctx): void {
       const a = assignment(cur, ctx);
       if (!joined && (name === "export" || name === "declare" || name === "typeset"))
         envAssignment(ctx, a.name, a.value, ["export"], a.raw);
+      if (!joined && name === "export") exportedVar(ctx, a.name, a.value);
       // `declare -i n=EXPR` evaluates EXPR now and n holds a number after.
       if (!joined && integer) {
         arith(ctx, a.value ?? a.raw);
         shellVar(ctx, a.name, "0", "0");
+        declaredWord(ctx, a.name, true);
       } else if (!joined) shellAssign(ctx, a);
       w = { value: text(cur, ctx), glob: false };
     } else {
@@ -711,6 +717,7 @@ function declaration(cur: Cursor, ctx: Ctx): void {
         if (ctx.sh.assoc === null) ctx.sh.assoc = new Set();
         ctx.sh.assoc.add(v);
       }
+      if (v !== null && !joined && !v.startsWith("-")) declaredWord(ctx, v, integer);
     }
     if (joined) words[words.length - 1] = glue(words[words.length - 1]!, w, ctx);
     else words.push(w);
@@ -724,6 +731,23 @@ function declaration(cur: Cursor, ctx: Ctx): void {
     ctx.line.slice(start, end),
     feeders,
   );
+}
+
+/**
+ * A word that `declare`, `typeset`, `local`, `readonly`, `export` or `unset` takes as a name
+ * (issue 19, gate66): `'a[$(cmd)]=1'` and `unset 'a[$(cmd)]'` evaluate the subscript as arithmetic,
+ * which runs its substitutions, as `a[$(cmd)]=1` does (judged by shellVar); `declare -i n` makes
+ * every later `n=…` arithmetic.
+ */
+function declaredWord(ctx: Ctx, v: string, integer: boolean): void {
+  const m = /^([A-Za-z_]\w*)(\[[\s\S]*\])?(?:\+?=([\s\S]*))?$/.exec(v);
+  if (m === null) return;
+  if (m[2] !== undefined) shellVar(ctx, m[1]! + m[2], null, "");
+  else if (integer) {
+    if (ctx.sh.ints === undefined) ctx.sh.ints = new Set();
+    ctx.sh.ints.add(m[1]!);
+    if (m[3] !== undefined) arith(ctx, m[3]);
+  }
 }
 
 /** Builds the SimpleCommand for `name words…` and recurses into wrappers and nested shells. */
@@ -848,7 +872,10 @@ function emit(
   if (DECLARERS.has(program))
     for (const w of words) {
       const m = w.value === null ? null : /^([A-Za-z_][A-Za-z0-9_]*)=(.*)$/s.exec(w.value);
-      if (m) envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
+      if (m) {
+        envAssignment(ctx, m[1]!, m[2]!, [...ctx.via, program]);
+        if (program === "export") exportedVar(ctx, m[1]!, m[2]!);
+      }
     }
   if (ctx.appends || r.appends || program === "tee") selfFeed(ctx, program, flags, operands, r, cmdText);
   const walker = WALKERS.get(program);
@@ -1459,9 +1486,98 @@ function envAssignment(ctx: Ctx, name: string, value: string | null, via: string
   }
 }
 
+/**
+ * Variables an exported assignment may set without review (issue 19, gate66): each only changes
+ * output format, locale, logging or a build mode by name, never a file, program or host a tool
+ * reads. Every other name is unknown (`PSQLRC`, `TF_CLI_CONFIG_FILE`, `GOWORK`, `AWS_CONFIG_FILE`,
+ * `*_BASE_URL` move a tool's config, code or endpoint, and no list of such names is ever complete).
+ * A value (true) must be a plain word: `RAILS_ENV=../../tmp/x` names a file Rails loads.
+ */
+const INERT_VARS = new Map<string, boolean>([
+  ...wordList(
+    "LANG LANGUAGE LC_ALL LC_CTYPE LC_COLLATE LC_MESSAGES LC_NUMERIC LC_TIME LC_MONETARY TZ PGPASSWORD",
+  ).map((n): [string, boolean] => [n, false]),
+  ...wordList(
+    "TERM COLORTERM NO_COLOR FORCE_COLOR CLICOLOR CLICOLOR_FORCE COLUMNS LINES CI DEBUG VERBOSE PORT " +
+      "RUST_BACKTRACE RUST_LOG RUST_LIB_BACKTRACE PYTHONUNBUFFERED PYTHONDONTWRITEBYTECODE PYTHONHASHSEED " +
+      "PYTHONIOENCODING PYTHONUTF8 PYTHONFAULTHANDLER NODE_NO_WARNINGS GOOS GOARCH GOARM GOAMD64 CGO_ENABLED " +
+      "GO111MODULE GOEXPERIMENT GOMAXPROCS GODEBUG NODE_ENV RAILS_ENV RACK_ENV MIX_ENV APP_ENV FLASK_ENV " +
+      "ENVIRONMENT LOG_LEVEL TF_LOG TF_IN_AUTOMATION DOCKER_BUILDKIT BUILDKIT_PROGRESS PGUSER PGDATABASE PGPORT PGAPPNAME " +
+      "PGCONNECT_TIMEOUT",
+  ).map((n): [string, boolean] => [n, true]),
+]);
+
+function wordList(s: string): string[] {
+  return s.split(/\s+/).filter((w) => w !== "");
+}
+
+/**
+ * Variables that name a database client's server (`PGHOST`, `DATABASE_URL`): the client connects
+ * there as it does to its `-h` host, so only this machine is allowed without review.
+ */
+const HOST_VARS =
+  /^(PGHOST|PGHOSTADDR|PGSERVICE|PGSERVICEFILE|PGDATABASE_URL|DATABASE_URL|[A-Z]*_?DATABASE_URL|MYSQL_HOST|MYSQL_TCP_PORT|REDIS_URL|REDIS_HOST|REDISCLI_AUTH|MONGODB_URI|MONGO_URL|MONGO_URI)$/;
+
+/** `localhost`, a loopback address, or a URL whose host is one (`postgres://u:p@localhost:5432/db`). */
+function loopbackValue(v: string): boolean {
+  const host = /^[a-z][a-z0-9+.-]*:\/\/(?:[^@/?#]*@)?(\[[^\]]*\]|[^:/?#]*)/i.exec(v)?.[1] ?? v;
+  return /^(localhost|127\.\d+\.\d+\.\d+|\[?::1\]?)$/i.test(host);
+}
+
+/**
+ * An assignment that reaches a program's environment (`X=v cmd`, `env X=v cmd`, `export X=v`, an
+ * action's env) whose name envAssignment did not judge: ESCALATE unless the name is inert or the
+ * value is a literal path inside the workspace (the project's own file or directory).
+ */
+function exportedVar(ctx: Ctx, name: string, value: string | null): void {
+  if (!/^[A-Za-z_]\w*$/.test(name) || !/[A-Z]/.test(name)) return; // `a[1]=x`, lower-case shell variables
+  if (
+    name === "PATH" ||
+    SEARCH_PATHS.has(name) ||
+    CMD_VARS.has(name) ||
+    INJECT_VARS.test(name) ||
+    injectsEnv(name) ||
+    STATE_VARS.test(name)
+  )
+    return; // judged by envAssignment
+  const plain = INERT_VARS.get(name) ?? (name.startsWith("LC_") ? false : undefined);
+  if (plain !== undefined && (!plain || value === null || /^[\w.,:=+*-]*$/.test(value))) return;
+  if (HOST_VARS.test(name)) {
+    if (value !== null && loopbackValue(value)) return;
+    addFloor(
+      ctx,
+      `database-remote-host: ${name}=${value === null ? "<only known at run time>" : short(value)} names a database server that is not this machine`,
+    );
+    return;
+  }
+  if (value !== null && workspaceLiteral(ctx, value)) return;
+  // `CFLAGS=-O2`: a compiler's options, judged by what they load (envAssignment).
+  if (value !== null && propertyKind(name) === "options" && flagsLoad(value) === null) return;
+  // A switch (`A=1`, `VERBOSE=true`) picks among the tool's own behaviours and names no file,
+  // program or host; one that turns off certificate checks (`NODE_TLS_REJECT_UNAUTHORIZED=0`) stays.
+  if (
+    value !== null &&
+    /^(?:\d{1,6}|true|false|yes|no|on|off)$/i.test(value) &&
+    !/TLS|SSL|VERIFY|INSECURE|CERT/.test(name)
+  )
+    return;
+  addFloor(
+    ctx,
+    `code-injection: ${name}=… is not a variable known to be inert: it may move a program's config, code or host`,
+  );
+}
+
+/** A literal path (`./cfg`, `config/x.toml`, `/abs/ws/dir`) inside the workspace: no URL, host or expansion. */
+function workspaceLiteral(ctx: Ctx, v: string): boolean {
+  if (v === "" || /[$`:@\\]/.test(v) || !(v.includes("/") || v === "." || v.startsWith("."))) return false;
+  const abs = normalisePath(v, ctx.scope.cwd, ctx.home, ctx.links.at);
+  return abs === ctx.workspace || abs.startsWith(`${ctx.workspace}/`);
+}
+
 /** A shell variable set by the line (bare, or by export/declare/typeset/local/readonly). */
 function shellAssign(ctx: Ctx, a: Assignment): void {
   zshTable(ctx, a);
+  if (ctx.sh.ints?.has(a.name)) arith(ctx, a.value ?? a.raw);
   shellVar(ctx, a.name, a.value, a.raw);
 }
 
@@ -2229,6 +2345,7 @@ class WalkRunner implements Runner {
   }
   env(name: string, value: string | null, via: string[]): void {
     envAssignment(this.ctx, name, value, via);
+    exportedVar(this.ctx, name, value);
   }
 }
 
