@@ -1,5 +1,12 @@
 import { describe, expect, it } from "vitest";
-import { collapse, compilePathGlobs, hostOf, Links, matchPathGlob, normalisePath } from "../../src/gate/paths.js";
+import {
+  collapse,
+  compilePathGlobs,
+  hostOf,
+  Links,
+  matchPathGlob,
+  normalisePath,
+} from "../../src/gate/paths.js";
 import { canonicalPath } from "../../src/gate/protect.js";
 
 const HOME = "/Users/dev";

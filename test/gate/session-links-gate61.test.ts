@@ -126,7 +126,8 @@ describe("normalisePath through session links", () => {
   ] as [[string, string | null][], string, string, string?][])("%j: %s → %s", (links, p, want, cwd) =>
     expect(at(links, p, cwd)).toBe(want),
   );
-  it("is lexical with no links", () => expect(normalisePath("a/../x", CWD, "/Users/dev", Links.NONE)).toBe(`${CWD}/x`));
+  it("is lexical with no links", () =>
+    expect(normalisePath("a/../x", CWD, "/Users/dev", Links.NONE)).toBe(`${CWD}/x`));
 });
 
 describe("Track.links", () => {
