@@ -1553,12 +1553,14 @@ function exportedVar(ctx: Ctx, name: string, value: string | null): void {
   if (value !== null && workspaceLiteral(ctx, value)) return;
   // `CFLAGS=-O2`: a compiler's options, judged by what they load (envAssignment).
   if (value !== null && propertyKind(name) === "options" && flagsLoad(value) === null) return;
-  // A switch (`A=1`, `VERBOSE=true`) picks among the tool's own behaviours and names no file,
-  // program or host; one that turns off certificate checks (`NODE_TLS_REJECT_UNAUTHORIZED=0`) stays.
+  // A switch or a plain word (`A=1`, `VERBOSE=true`, `FOO=bar`, `PROFILE=dev`): no slash, dot, colon,
+  // `$` or leading `-`, so it names no file outside the workspace (at most one in the cwd, as a
+  // workspace literal may), no URL or dotted host, and no flag. One that turns off certificate checks
+  // (`NODE_TLS_REJECT_UNAUTHORIZED=0`) or widens what is allowed (`GIT_ALLOW_PROTOCOL=ext`) stays.
   if (
     value !== null &&
-    /^(?:\d{1,6}|true|false|yes|no|on|off)$/i.test(value) &&
-    !/TLS|SSL|VERIFY|INSECURE|CERT/.test(name)
+    /^[A-Za-z0-9_][A-Za-z0-9_-]*$/.test(value) &&
+    !/TLS|SSL|VERIFY|INSECURE|CERT|ALLOW|PROTOCOL|UNSAFE|TRUST/.test(name)
   )
     return;
   addFloor(
