@@ -540,20 +540,6 @@ export class Gate {
     // The session's links (gate61) resolve this decision's paths, and no other's (nested ones included):
     // they travel with it as an argument. None (the usual session) costs no copy.
     const links = Links.of(p?.links, s.linksLost || p?.linksLost === true, s.links);
-    return this.decideWith(bundle, action, s, p, snap, t0, req, commit, links);
-  }
-
-  private decideWith(
-    bundle: PolicyBundle,
-    action: Action,
-    s: Track,
-    p: Track | undefined,
-    snap: CompositionSnapshot,
-    t0: number,
-    req: EvaluateRequest,
-    commit: boolean,
-    links: Links,
-  ): Decision {
     newPathLine();
     const nowMs = this.now();
     const reasons: string[] = [];
